@@ -63,7 +63,8 @@ def _model_dtype(model) -> str:
     """The dtype of the model's first parameter (fp32 without one): what a floating tensor of
     no modelled dtype is counted at. Every parameter's dtype must be one cimsim models (a
     mixed-precision model keeps each: :meth:`.lower.Lowerer.dt`)."""
-    params = list(model.named_parameters())
+    params = [(n, p) for n, p in model.named_parameters()  # float8: storage (FLOAT8_STORAGE)
+              if not str(p.dtype).removeprefix("torch.").startswith("float8")]
     first = str(params[0][1].dtype).removeprefix("torch.") if params else "float32"
     bad = next(((n, str(p.dtype).removeprefix("torch.")) for n, p in params
                 if str(p.dtype).removeprefix("torch.") not in _TORCH_DTYPES), None)
@@ -77,22 +78,26 @@ def _model_dtype(model) -> str:
     return _TORCH_DTYPES[first]
 
 
-def _refuse_float8(model) -> None:
-    """A float8 parameter is refused, ``--dtype`` or not: torch has no CPU kernels for it, and
-    ``--dtype`` sets only how tensors are counted (the model still runs in its own dtype)."""
-    bad = next(((n, str(p.dtype).removeprefix("torch.")) for n, p in model.named_parameters()
-                if str(p.dtype).removeprefix("torch.").startswith("float8")), None)
-    if bad is None:
-        return
-    params = [str(p.dtype) for p in model.parameters()]
-    what = (f"the model's parameters are {bad[1]}" if len(set(params)) == 1 else
-            f"the model's parameter '{bad[0]}' is {bad[1]}")
-    raise WorkloadError(
-        f"{what}, which cimsim does not model and torch does not run on the CPU, where the "
-        "model is traced (--dtype only sets how tensors are counted, the model still runs in its "
-        "own dtype): cast the model and its example inputs in the factory (model.float() or "
-        "model.half()), then trace with --dtype for the count (--dtype int8 for 1-byte values; "
-        "trace(..., dtype='int8') in Python)")
+def _float8_failure(model, exc) -> WorkloadError | None:
+    """The error of a model holding float8 parameters or buffers whose forward failed (torch has
+    no CPU kernel computing in float8, and ``--dtype`` sets only how tensors are counted), or
+    None for a model without float8 tensors. A float8 weight cast to bf16 / fp16 in forward
+    (weight-only fp8) runs and is traced, counted at 1 B (:data:`.aten.FLOAT8_STORAGE`)."""
+    f8 = [(n, str(t.dtype).removeprefix("torch.")) for n, t in (*model.named_parameters(),
+                                                               *model.named_buffers())
+          if str(t.dtype).removeprefix("torch.").startswith("float8")]
+    if not f8:
+        return None
+    every = len(f8) == sum(1 for _ in model.parameters()) + sum(1 for _ in model.buffers()) and \
+        len({d for _, d in f8}) == 1
+    what = f"the model's parameters are {f8[0][1]}" if every else f"the model's tensor '{f8[0][0]}' is {f8[0][1]}"
+    msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return WorkloadError(
+        f"{what}, which cimsim does not model and torch does not run on the CPU, where the model "
+        f"is traced ({msg}): cast the float8 weight in forward (w.to(torch.bfloat16) * scale, "
+        "weight-only fp8: stored at 1 B), or cast the model and its example inputs in the factory "
+        "(model.float() or model.half()) and trace with --dtype for the count (--dtype int8 for "
+        "1-byte values; trace(..., dtype='int8') in Python)")
 
 
 def _refuse_complex(params) -> None:
@@ -207,7 +212,6 @@ def trace(model: torch.nn.Module, example_inputs: torch.Tensor | tuple | list, n
             raise WorkloadError(f"trace(): name {why}")
     keep_floats = dtype is None
     _refuse_complex(list(model.named_parameters()))
-    _refuse_float8(model)
     if dtype is None:
         dtype = _model_dtype(model)
     elif dtype not in _TORCH_DTYPES.values():
@@ -254,6 +258,8 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     except WorkloadError:
         raise
     except Exception as exc:
+        if (f8 := _float8_failure(model, exc)) is not None:
+            raise f8 from exc
         msg = str(exc).splitlines()[0] if str(exc) else ""
         if isinstance(exc, NotImplementedError) and "copy out of meta tensor" in msg:  # .tolist()
             from .capture import values_error

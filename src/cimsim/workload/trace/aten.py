@@ -49,7 +49,8 @@ POINTWISE: dict[str, str] = {
     **dict.fromkeys(("where", "masked_fill", "tril", "triu", "eq", "ne", "lt", "le", "gt", "ge",
                      "logical_and", "logical_or", "logical_xor", "bitwise_and", "bitwise_or",
                      "bitwise_xor", "isnan", "isinf", "isfinite", "nan_to_num", "__and__",
-                     "__or__", "__xor__", "bitwise_left_shift", "bitwise_right_shift"), "where"),
+                     "__or__", "__xor__", "bitwise_left_shift", "bitwise_right_shift", "__lshift__",
+                     "__rshift__", "__ilshift__", "__irshift__"), "where"),
     **dict.fromkeys(("pow", "float_power"), "pow"),
     **dict.fromkeys(("exp", "exp2", "expm1", "elu", "celu", "selu"), "exp"),
     **dict.fromkeys(("log", "log2", "log10", "log1p", "log_sigmoid_forward", "xlogy"), "log"),
@@ -156,8 +157,12 @@ NO_DATA = {"_local_scalar_dense", "is_nonzero", "equal", "_assert_async", "_asse
 
 #: floating torch dtypes (name without ``torch.``) a tensor keeps when no workload dtype is given
 #: (a mixed-precision model: an fp16 layer beside an fp32 one, ``autocast``); any other floating
-#: dtype (float64, float8) takes the workload dtype and is listed in the metadata
+#: dtype (float64) takes the workload dtype and is listed in the metadata; float8: :data:`FLOAT8_STORAGE`
 TORCH_FLOAT_DTYPES = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16"}
+#: the IR dtype of every float8 tensor (``float8_e4m3fn``, ``float8_e5m2``, ...) when no workload
+#: dtype is given: a storage-only dtype of 1 B (weight-only fp8 stores its weight so and casts
+#: it to bf16 / fp16 in forward; no CPU kernel computes in float8, so no op does)
+FLOAT8_STORAGE = "fp8"
 #: torch dtype (name without ``torch.``) -> IR dtype, for tensors that are not floating point:
 #: they keep their own element size whatever the workload dtype (indices, masks, FFT outputs).
 #: Floating-point tensors keep theirs (:data:`TORCH_FLOAT_DTYPES`), or take ``trace(dtype=...)``.

@@ -121,14 +121,16 @@ class Lowerer:
     # ------------------------------------------------------------------ helpers
     def dt(self, t) -> str:
         """The IR dtype of tensor ``t``. Floating point: its own fp32 / fp16 / bf16 when no
-        workload dtype was given (``keep_floats``: :data:`.aten.TORCH_FLOAT_DTYPES`), else the
-        workload dtype; any other: its own (:data:`.aten.TORCH_STORAGE_DTYPES`: int64 indices,
-        bool masks, complex FFT outputs)."""
+        workload dtype was given (``keep_floats``: :data:`.aten.TORCH_FLOAT_DTYPES`; float8:
+        :data:`.aten.FLOAT8_STORAGE`), else the workload dtype; any other: its own
+        (:data:`.aten.TORCH_STORAGE_DTYPES`: int64 indices, bool masks, complex FFT outputs)."""
         name = str(t.dtype).removeprefix("torch.")
         if t.is_floating_point():
+            if name.startswith("float8") and self.keep_floats:
+                return A.FLOAT8_STORAGE  # stored at 1 B, computed in what it is cast to
             own = A.TORCH_FLOAT_DTYPES.get(name) if self.keep_floats else None
             if own is None and self.keep_floats:
-                self.untyped.add(name)  # float64, float8: counted at the workload dtype
+                self.untyped.add(name)  # float64: counted at the workload dtype
             return own or self.dtype
         ir = A.TORCH_STORAGE_DTYPES.get(name)
         if ir is None:
