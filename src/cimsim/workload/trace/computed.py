@@ -12,7 +12,18 @@ run print a note.
 
 Whether a value depends on the model's example inputs follows the versions back through the
 ops that wrote them (:func:`origin`); an operand fed by an example input (attention's scores,
-a KV cache) is never listed, nor one computed from buffers and constants alone (rotary tables).
+a KV cache) is never listed, nor one computed from float buffers and constants alone (rotary
+tables).
+
+**Weight-only quantization.** A matrix dequantized each forward from the model's packed
+integer or float8 tensors (:data:`PACKED_DTYPES`: int4 nibbles in a ``uint8`` or ``int32``
+buffer as torchao, bitsandbytes, HQQ, GPTQ and AWQ store them, an ``int8`` one, a float8 weight
+cast to bf16) and its scales is listed too (``from``: :data:`DEQUANTIZED`), and those packed
+tensors are weights (:func:`note` turns an integer buffer's role ``input`` into ``weight``): the
+model's weight bytes are the packed bytes plus the scales (0.5 B an int4 weight), as stored.
+The matmul still reads the dequantized matrix as an activation operand (the IR cannot make an
+op's output stationary), so no CIM array, PIM unit or systolic weight store takes it; the
+unpacking ops stay host ops.
 """
 
 from __future__ import annotations
@@ -20,6 +31,12 @@ from __future__ import annotations
 from .storage import storage_key
 
 FED, PARAM, CONST = 1, 2, 4  # bits: reads an example input, reads a parameter, a constant source
+PACKED = 8  # bit: a parameter or buffer of the model of a packed dtype (:data:`PACKED_DTYPES`)
+#: torch dtypes (without ``torch.``) a weight-only quantized model stores its weights in
+PACKED_DTYPES = ("uint8", "int8", "int16", "int32", "float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2",
+                 "float8_e5m2fnuz", "float8_e8m0fnu")
+#: ``from`` of a matrix dequantized from packed tensors each forward (weight-only quantization)
+DEQUANTIZED = "packed quantized weights"
 #: ``from`` of a matrix the forward wrote into a parameter's own storage (``weight.div_(k)``)
 IN_PLACE = "a parameter rewritten in place"
 
@@ -31,6 +48,8 @@ def source_flags(low, t, v) -> None:
     flag = FED if key in low.example_keys else \
         PARAM if (key in low.param_keys or isinstance(t, low.torch.nn.Parameter)) else \
         CONST if v.role == "input" else 0
+    if flag != FED and key in low.names and str(t.dtype).removeprefix("torch.") in PACKED_DTYPES:
+        flag |= PACKED
     low.src_flags[v.id] = flag
 
 
@@ -61,6 +80,22 @@ def origin(low, vid: int) -> int:
     return memo[vid]
 
 
+def sources(low, vids) -> set[int]:
+    """The source versions (inputs, weights, constants) versions ``vids`` were computed from."""
+    seen, out, stack = set(), set(), list(vids)
+    while stack:
+        u = stack.pop()
+        if u in seen:
+            continue
+        seen.add(u)
+        v = low.st.versions[u]
+        if v.producer < 0:
+            out.add(u)
+        else:
+            stack.extend(w for operand in low.protos[v.producer].operands for w, _ in operand)
+    return out
+
+
 def note(low, pid: int, operands) -> None:
     """List matmul proto ``pid`` (which has no stationary weight) when one of its ``operands``
     (piece lists, the B side first) is computed from parameters alone, or is a constant
@@ -71,8 +106,15 @@ def note(low, pid: int, operands) -> None:
             flags |= origin(low, vid)
         v = low.st.versions[pieces[0][0]]
         direct = len(pieces) == 1 and v.producer < 0
-        if flags & FED or not (flags & PARAM or (direct and flags & CONST)):
+        if flags & FED or not (flags & (PARAM | PACKED) or (direct and flags & CONST)):
             continue
+        if flags & PACKED:  # weight-only quantization: the packed tensors are its weights
+            for u in sources(low, [vid for vid, _ in pieces]):
+                src = low.st.versions[u]
+                if low.src_flags.get(u, 0) & PACKED and src.role == "input":
+                    src.role = "weight"
+            low.computed_weights.append({"op": low.protos[pid].name, "operand": v.name, "from": DEQUANTIZED})
+            return
         in_place = any(v.id in low.st.history.get(k, ()) for k in low.param_keys)
         low.computed_weights.append({
             "op": low.protos[pid].name, "operand": v.name,
@@ -87,6 +129,7 @@ def summary(entries) -> str:
                for e in entries)  # torch.nn.utils.parametrize names its ops so
     n_par = sum(e["from"] == "parameters" for e in entries) - n_pz
     n_in = sum(e["from"] == IN_PLACE for e in entries)
+    n_dq = sum(e["from"] == DEQUANTIZED for e in entries)
     kinds = [(n_pz, "a weight computed from parameters each forward by torch.nn.utils.parametrize "
                     "(torch.ao.pruning's sparsifiers, parametrized weight_norm): "
                     "torch.nn.utils.parametrize.remove_parametrizations(module, 'weight'), or the "
@@ -97,7 +140,11 @@ def summary(entries) -> str:
              (n_in, "a parameter its forward rewrote in place (a load-time step such as "
                     "transformers' RWKV rescaling two matrices per block on its first eval "
                     "forward: run the model once before tracing, as a deployed model has)"),
-             (len(entries) - n_par - n_in, ("a constant tensor that is no parameter or buffer "
+             (n_dq, "a weight dequantized each forward from the model's packed integer or float8 "
+                    "tensors (weight-only quantization: int4 nibbles in uint8 / int32, int8, fp8), "
+                    "counted as weights at their stored bytes with their scales; cimsim has no "
+                    "int4 or fp8 MAC, so the matmul runs in the dequantized dtype"),
+             (len(entries) - n_par - n_in - n_dq, ("a constant tensor that is no parameter or buffer "
                                             "(register it as one to make it a weight)"))]
     kinds = [(n, k) for n, k in kinds if n]
     what = " or ".join(f"{k}{f': {n:,}' if len(kinds) > 1 else ''}" for n, k in kinds)
@@ -106,4 +153,5 @@ def summary(entries) -> str:
             "operand (no CIM array or PIM unit takes them)")
 
 
-__all__ = ["CONST", "FED", "IN_PLACE", "PARAM", "note", "origin", "source_flags", "summary"]
+__all__ = ["CONST", "DEQUANTIZED", "FED", "IN_PLACE", "PACKED", "PACKED_DTYPES", "PARAM", "note", "origin",
+           "source_flags", "sources", "summary"]
