@@ -419,7 +419,7 @@ class CIM(Component[CIMConfig]):
         its provenance (:func:`.notes.derived_values`)."""
         return notes.derived_values(self)
 
-    extrapolated, fixed_totals = notes.extrapolated, sizing.fixed_totals  # (Component's)
+    extrapolated, fixed_totals, claim_note = notes.extrapolated, sizing.fixed_totals, notes.host_epilogue
     stated_dependents = sizing.stated_dependents
 
     def provenance(self, marks: AbstractSet[str] = frozenset()) -> dict:
