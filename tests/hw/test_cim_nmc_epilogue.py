@@ -43,3 +43,14 @@ def test_nmc_epilogue_left_to_the_host_is_said():
 def test_no_note_without_nmc():
     r = simulate(_arch(None), _mlp())
     assert not [n for n in r.notes if "cim.nmc" in n]
+
+
+def test_free_cim_dispatch_is_named():
+    """find-T, finding 4: cim.op_overhead left at its 0 s default is named in the run's notes
+    with the count of CIM ops it makes free (3 Linear matmuls); a stated value is not."""
+    r = simulate(_arch(None), _mlp())
+    said = [n for n in r.notes if "dispatched at no cost" in n]
+    assert len(said) == 1 and "its 3 op(s)" in said[0] and "cim.op_overhead" in said[0]
+    cim = {**copy.deepcopy(ROUND_CIM), "link": "interconnect", "op_overhead": "1 us"}
+    r = simulate(make_arch(cim=cim, interconnect=dict(ROUND_LINK)), _mlp())
+    assert not [n for n in r.notes if "dispatched at no cost" in n]

@@ -174,3 +174,14 @@ def host_epilogue(comp, ops, free, took) -> str | None:
             "activations) still run on another unit: their dispatch, link crossing and energy are "
             "charged there too (the near-memory epilogue is not absorbed into the matmul: a known "
             "limit; see README 'cim.nmc')")
+
+
+def free_dispatch(comp, idx) -> str | None:
+    """``cim.op_overhead`` left at its 0 s default: each CIM op's host dispatch costs nothing,
+    which at batch 1 can be the whole result (find-T, finding 4); said with its size."""
+    c = comp.config
+    if "op_overhead" in c.model_fields_set or not len(idx):
+        return None
+    return (f"{comp.name}: its {len(idx):,} op(s) are dispatched at no cost ({comp.name}."
+            "op_overhead: 0 s, an unstated default placeholder); a host dispatch per op (e.g. "
+            f"2 us) adds {len(idx):,} x that on a serial path: set {comp.name}.op_overhead")
