@@ -175,7 +175,8 @@ class OpArrays:
         softmax one GPU launch, their contexts another PIM command). An op that only moves
         bytes (no MACs, no vector ops: the copy gathering a batch's per-request outputs into
         one tensor, written in place by a real kernel) rides on its group's dispatch, whatever
-        unit runs it."""
+        unit runs it; a convolution's im2col copy (:attr:`im2col`) only on its own unit (a host
+        that forms the windows to send them to a CIM dispatches that copy)."""
         if self.launch is None:
             return np.ones(len(idx), dtype=bool)
         pays = self.launch < 0
@@ -185,6 +186,8 @@ class OpArrays:
             rides = None
             if unit is not None:
                 rides = (self.macs[grouped] == 0) & (self.vector_ops[grouped] == 0)
+                if self.im2col is not None:
+                    rides &= ~self.im2col[grouped]
                 key = np.column_stack([key, np.where(rides, -1, unit[grouped]),
                                        np.where(rides, -1, self._unit_changes(unit)[grouped])])
             _, first = np.unique(key, axis=0, return_index=True)

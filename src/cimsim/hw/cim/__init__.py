@@ -419,7 +419,7 @@ class CIM(Component[CIMConfig]):
         its provenance (:func:`.notes.derived_values`)."""
         return notes.derived_values(self)
 
-    extrapolated, fixed_totals = notes.extrapolated, sizing.fixed_totals  # (Component's)
+    extrapolated, fixed_totals, claim_note = notes.extrapolated, sizing.fixed_totals, notes.host_epilogue
     stated_dependents = sizing.stated_dependents
 
     def provenance(self, marks: AbstractSet[str] = frozenset()) -> dict:
@@ -459,7 +459,7 @@ class CIM(Component[CIMConfig]):
             self, plan.summary["arrays_needed"]))
         plan.op_columns.update(activity.op_columns(ops, sel))
         plan.notes.extend(n for n in [activity.note(self.name, self.config, self.hw.technology, sel),
-                                      notes.unheld(self.name, ops),
+                                      notes.unheld(self.name, ops), notes.free_dispatch(self, idx),
                                       zeros.note(self.name, self.config, ops, idx)] if n)
         plan.state["activity"] = sel
         return plan

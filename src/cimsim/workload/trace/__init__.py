@@ -242,7 +242,7 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
                 keep_floats=False):
     from ..ir import Workload
     from .capture import record
-    from .fuse import absorb_into_softmax, fuse_pointwise, tag_recurrent
+    from .fuse import absorb_into_softmax, drop_lone_launches, fuse_pointwise, tag_recurrent
     # register the gathers', convolutions', _grouped_mm's, quantized (and packed quantized) ops',
     # FFTs' and dense linear algebra's lowerings
     from . import bags, convs, fft, grouped, linalg, packed, quant, scatter, training  # noqa: F401
@@ -300,7 +300,7 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     del events
     n_lowered = len(ops)
     ops = fuse_pointwise(ops, tensors, module_types, low.kept)
-    ops = absorb_into_softmax(ops, tensors, low.kept)
+    ops = drop_lone_launches(absorb_into_softmax(ops, tensors, low.kept))
     persist.name_state_tensors(low, optimizer_state, tensors)
     master = persist.master_weights(low, model) if n_backward else None
     recurrent = tag_recurrent(ops, module_types)

@@ -29,13 +29,14 @@ def conv(low, c: Call) -> None:
     N, cin = x.shape[0], x.shape[1]
     kern = math.prod(w.shape[2:])
     tags = {"aten": "convolution"}
+    im2col = None
     px, pw = low.read(x), low.read(w)
     if not transposed:
         cout = out.shape[1]
         m, k, n = N * math.prod(out.shape[2:]), cin // g * kern, cout // g
         batch = g
         if x.numel() != batch * m * k:  # im2col: each output position reads its window
-            pid = low._proto(Proto("copy", low._name("im2col"), [px], [], tags={"part": "im2col"}))
+            im2col = pid = low._proto(Proto("copy", low._name("im2col"), [px], [], tags={"part": "im2col"}))
             px = [(low._virtual(pid, (batch * m * k,), dtype=low.dt(x)), None)]
             # inputs read once per kernel row (hardware that reuses them across the window)
             tags["window_elems"] = int(N * cin * math.prod(out.shape[2:-1])
@@ -52,6 +53,10 @@ def conv(low, c: Call) -> None:
     if not transposed:
         pid = len(low.protos)
         low._matmul("conv", px, pw, batch, m, k, n, weight, out, bias, tags)
+        mm = low.protos[pid] if pid < len(low.protos) else None
+        if im2col is not None and mm is not None and mm.kind == "matmul":
+            # one convolution call, one dispatch: oneDNN / cuDNN form the windows inside it
+            low.protos[im2col].tags["launch"] = mm.tags.setdefault("launch", mm.name)
         if not weight and g == 1 and px and pw:  # a weight-normed conv's: said, not stationary
             note_computed(low, pid, (pw,))
         return

@@ -19,7 +19,8 @@ has read any of its outputs; an op joins only open groups.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+import json
+from collections import Counter, defaultdict
 
 from ..builders import CELL_FN
 from ..ir import ELEMENTWISE_OPS_PER_ELEMENT, KIND_OPS_PER_ELEMENT, Op
@@ -287,3 +288,14 @@ def _replace_tags(op: Op, tags) -> Op:
     return Op(op.name, op.kind, op.inputs, op.outputs, m=op.m, k=op.k, n=op.n, batch=op.batch,
               weight=op.weight, fn=op.fn, ops_per_element=op.ops_per_element, tags=tags,
               generic_macs=op.generic_macs)
+
+
+def drop_lone_launches(ops: list[Op]) -> list[Op]:
+    """Drop tag ``launch`` where one op alone holds its value: a matmul whose bias add
+    (same torch call, one dispatch: :meth:`.lower.Lowerer._matmul`) fused into a later op."""
+    key = [json.dumps(op.tags["launch"], sort_keys=True) if "launch" in op.tags else None
+           for op in ops]
+    count = Counter(k for k in key if k is not None)
+    return [_replace_tags(op, {t: v for t, v in op.tags.items() if t != "launch"})
+            if k is not None and count[k] == 1 else op for op, k in zip(ops, key)]
+

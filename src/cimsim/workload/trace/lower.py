@@ -476,12 +476,17 @@ class Lowerer:
         an op ``scale`` of their own)."""
         if not pa or not pb:
             return None
+        launch = {}
         if out.is_complex():
             mm, pid = complexes.matmul(self, Proto, base, pa, pb, batch, m, k, n, out, tags, shapes)
         else:
-            mm = pid = self._proto(Proto("matmul", self._name(base), [pa, pb], [], m=int(m), k=int(k),
-                                         n=int(n), batch=int(batch), weight=weight, tags=tags,
-                                         shapes=shapes or []))
+            name = self._name(base)
+            # one torch call, one dispatch: its own bias add / scale (no ``post``) shares the
+            # matmul's launch (a fused op drops the tag: :func:`.fuse.drop_lone_launches`)
+            launch = {"launch": name} if post is None and (bias is not None or scales) else {}
+            mm = pid = self._proto(Proto("matmul", name, [pa, pb], [], m=int(m), k=int(k),
+                                         n=int(n), batch=int(batch), weight=weight,
+                                         tags={**tags, **launch}, shapes=shapes or []))
         if bias is None and post is None and not scales:
             self.protos[pid].outputs.append(self._write(out, pid))
             return mm
@@ -493,7 +498,8 @@ class Lowerer:
             if out.is_complex() or scales:
                 vec = (2.0 if out.is_complex() else 1.0) * ((bias is not None) + scales) * out.numel()
             base, fn = ("add_bias", "add") if bias is not None else ("scale", "mul")
-            last = self.emit("elementwise", base, reads, [out] if post is None else [], fn=fn, vec=vec)
+            last = self.emit("elementwise", base, reads, [out] if post is None else [], fn=fn, vec=vec,
+                             tags=dict(launch))
             if post is not None:
                 vid = self._virtual(last, tuple(out.shape), dtype=self.dt(out))
                 reads = [[(vid, None)]]
