@@ -113,7 +113,8 @@ def test_ratio_sweep_is_monotone_and_converges():
 def test_digital_cell_refuses_analog_effects(field, value):
     """A digital readout (adder-tree column sums) has no converter, no programmed conductance,
     no off state: each analog effect is one line naming the field; stuck-at faults load."""
-    for name, sets in (("sram-cim-derived", {"cim.cell.type": "sram_digital", "cim.adc.type": None}),
+    for name, sets in (("sram-cim-derived", {"cim.cell.type": "sram_digital", "cim.adc.type": None,
+                                            "cim.rows_per_read": None, "cim.adc.bits": 9}),
                        ("sram-cim", {})):   # the bundled all-digital macro (its config: no ADC)
         with pytest.raises(ConfigError, match=f"nonideal.{field.split('.')[0]} on an sram_digital "
                                               "cell, whose column sums are digital"):

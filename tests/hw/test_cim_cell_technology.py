@@ -57,7 +57,9 @@ def test_adc_sharing_all_columns_is_allowed():
 @pytest.mark.parametrize("cell", ["sram_6t", "sram_8t", "sram_charge", "sram_digital"])
 def test_a_multi_bit_sram_cell_needs_the_units_size(cell):
     # a digital cell has no converter: the file's adc.type is left out
-    adc = {"cim.adc.type": None} if cell == "sram_digital" else {}
+    # (2-bit cells: 256 x 3 sums to 768, 10 bits; module digital_cell)
+    adc = ({"cim.adc.type": None, "cim.rows_per_read": None, "cim.adc.bits": "10"}
+           if cell == "sram_digital" else {})
     with pytest.raises(ConfigError) as e:
         load_architecture(config_path("sram-cim-derived"),
                           {"cim.cell.type": cell, "cim.bits_per_cell": "8", **adc}, cli=True)

@@ -73,7 +73,9 @@ def test_the_chip_levels_sram_buffers_leak_by_their_bits():
     assert "buffer" not in st.parts  # no flat buffer, no flat term
 
 
-DIGITAL = {"cim.cell.type": "sram_digital", "cim.adc.type": None}
+# no converter, no partial read and a 9-bit output (a 256-row column sum): module digital_cell
+DIGITAL = {"cim.cell.type": "sram_digital", "cim.adc.type": None, "cim.rows_per_read": None,
+           "cim.adc.bits": "9"}
 
 
 def test_an_adc_type_on_a_digital_cell_is_refused_with_the_way_out():

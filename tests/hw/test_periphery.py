@@ -190,7 +190,9 @@ def test_no_technology_block_means_no_periphery_parts_and_sram_has_only_the_mux(
     assert comp.design.mux_energy == pytest.approx(
         periphery.column_mux(8, 16, 128, cell.width_f, 22, 0.9, width_f=w).energy_j, rel=1e-12, abs=0)
     # a digital bit-serial array has neither
-    dg = _arch({"technology": "sram", "cell": {"type": "sram_digital"}})
+    # its 8 columns a port make 8 outputs a 100 ns cycle: at most 80 MHz (module digital_cell)
+    dg = _arch({"technology": "sram", "cell": {"type": "sram_digital"},
+                "adc": {**ROUND_CIM["adc"], "sample_rate": "80 MHz", "per_array": 16}})
     parts = next(c for c in dg.instances if c.name == "cim").energy_parts
     assert "switch" not in parts and "mux" not in parts
 

@@ -93,7 +93,8 @@ from ..parts import ADC, NMC, Cell, Counting, NonIdeal  # noqa: F401  (Counting 
 from ..circuits.array import preset as cell_preset
 from ..parts.cell import DEFAULT_CELL
 from ..parts.registry import technology_cells, technology_of
-from . import activity, chips, counting, flat, notes, offchip, onchip, programming, sizing, zeros
+from . import activity, chips, counting, digital_cell, flat, notes, offchip, onchip, programming
+from . import sizing, zeros
 from . import static as static_model
 from .blocks import CIMArea, CIMBuffer
 from .chip import Chip, effective_rate
@@ -268,11 +269,6 @@ class CIMConfig(ComponentConfig):
                              f"{self.technology}; allowed: "
                              f"{', '.join(technology_cells(self.technology))} (or set "
                              f"technology: {fits})")
-        if kind == "digital" and self.adc.type is not None:
-            # a digital bit-serial array's column outputs leave it digital: no converter to charge
-            raise ValueError(f"adc.type {self.adc.type} on an {self.cell.type} cell, whose column "
-                             "outputs are digital (one bit a cycle, no converter): leave adc.type "
-                             "out (--set cim.adc.type=null), or use an analog cell")
         if (self.cell is not None and self.technology == "sram" and self.bits_per_cell > 1
                 and self.cell.width_f is None and self.cell.height_f is None):
             # an SRAM bitcell holds one bit: a multi-bit "cell" is a unit of that many bitcells
@@ -282,6 +278,8 @@ class CIMConfig(ComponentConfig):
                              "which holds one bit: a multi-bit unit of several bitcells needs its "
                              "size stated (cell.width_f / cell.height_f: the unit's, in F), or "
                              "bits_per_cell: 1")
+        if kind == "digital":  # what a digital bit-serial cell can take (module digital_cell)
+            digital_cell.check(self)
         if self.buffer is None and self.chip is None:
             raise ValueError("buffer: required field is missing (the arrays' local buffer: capacity, "
                              "bandwidth; only a config with a chip block, whose levels hold its "
@@ -480,7 +478,8 @@ class CIM(Component[CIMConfig]):
         d = self.design
         t_vector = c.t_vector(d, read_groups(k, c.rows, c.rows_per_read)[1])
         t_write = np.where(reprog, programming.write_time(c, k, rounds), 0.0)
-        t_mvm = rounds * np.ceil(rows / s["replicas"]) * t_vector
+        # a digital column's pipeline fills once a round (module digital_cell)
+        t_mvm = rounds * (np.ceil(rows / s["replicas"]) * t_vector + d.fill_stages * c.t_slice(d))
         compute, parts = onchip.flat_time(c, t_mvm, a_in + a_out)
         hold = {}
         if c.chip is not None:  # local levels in the op's time; shared ones on the engine

@@ -96,6 +96,7 @@ from ..circuits import sar as sar_model
 from ..parts.cell import DEFAULT_CELL
 from ..parts import registry as parts_registry
 from ..parts.registry import adcs as adc_registry
+from . import digital_cell as dcell
 from .finite import DeriveError, checked
 
 #: config fields (below the component) each energy part rests on
@@ -143,6 +144,7 @@ class Design:
     counter_energy: float = 0.0  # a pulse-count DAC's row counter, one row for one slice (J)
     #: the array-periphery energy parts this design has (given, or derived where present)
     periphery_parts: tuple = ()
+    fill_stages: int = 0  # a digital column's register stages past its last input cycle
 
 
 def _cell(c, tech):
@@ -430,6 +432,8 @@ def _design(c, tech) -> Design:
             read_latency, prov["read_latency"] = cs["t_sense"], _prov(cs["adc"].field_provenance["delay_s"])
     if sample_rate is None:  # a digital array's outputs: one a cycle
         sample_rate, prov["adc.sample_rate"] = 1.0 / read_latency, prov["read_latency"]
+    elif digital_cell:  # its output rate is its cycle's: a faster one cannot be reached
+        dcell.check_rate(sample_rate, read_latency, math.ceil(c.cols / adcs))
     if c.cell_read_energy is not None:
         e_cell, prov["cell_read_energy"] = c.cell_read_energy, "given"
     else:
@@ -500,11 +504,8 @@ def _design(c, tech) -> Design:
     weight_slices = -(-c.weight_bits // c.bits_per_cell)  # cells per weight
     acc_bits = min(64, int(digital.accumulation_bits(
         a.bits + math.ceil(math.log2(reads)), slices, c.dac_bits, weight_slices, c.bits_per_cell)))
-    if digital_cell:
-        # a digital bit-serial array adds rows and weight bits in its own adder chain and each
-        # column's output bit has its place: one adder bit and one register bit per column
-        # output and input slice
-        acc_bits = a.bits
+    if digital_cell:  # its adder chain sums rows and weight bits: adc.bits-wide output
+        acc_bits = a.bits  # datapath per column and slice (at least the exact sum: digital_cell)
     sa = None
     if c.shift_add_energy is not None:
         e_sa, prov["shift_add_energy"] = c.shift_add_energy, "given"
@@ -595,4 +596,4 @@ def _design(c, tech) -> Design:
         # a digital cell's adder chain sums exactly: adc.bits is its output datapath's width
         bits_lost=0 if digital_cell else max(0, lossless - a.bits), provenance=prov, area=area, sources=tuple(sources),
         switch_energy=e_switch, mux_energy=e_mux, counter_energy=e_counter,
-        periphery_parts=tuple(present))
+        periphery_parts=tuple(present), fill_stages=dcell.fill_stages(c, cell or _cell(c, tech)))

@@ -1,0 +1,94 @@
+"""What a digital bit-serial cell (``sram_digital``, kind ``digital``: Colonnade's, a 1-bit
+input into each cell's XNOR2 multiplier and full adder, a pipeline register every
+``rows_per_register`` rows) can take, and its pipeline fill.
+
+Refused, one line each (:func:`check`), because the cell has no circuit they act on:
+
+- ``dac_bits`` other than 1: a 1-bit input a cycle, no DAC to apply a multi-bit level;
+- ``adc.type``: the column outputs leave digital, no converter;
+- ``adc.bits`` below the column sum's exact width ``lossless_bits(rows, 1, bits_per_cell)``
+  (the output adder and register would be narrower than the sum, yet nothing would round it),
+  except ``adc.bits: 1`` with the accumulation carried in the weight's own columns
+  (Colonnade's ``W + ceil(log2 rows)`` columns a weight): then ``ceil(weight_bits /
+  bits_per_cell)`` must exceed ``ceil(log2 rows)``;
+- the charge-domain cell's ``cell.compute`` and ``cell.folded_columns``, the converter's
+  ``adc.envelope_factor``, ``input_drive`` other than ``level`` and ``rows_per_read`` (a
+  partial read: the adder chain sums every row each cycle).
+
+``adc.sample_rate`` is an output port's rate: above the outputs its ``ceil(cols / ports)``
+columns make a cycle it cannot be reached, and :mod:`.derive` refuses it there.
+
+Pipeline fill (:func:`fill_stages`): a column's sum passes ``ceil(rows / rows_per_register)``
+register stages, so it leaves the array ``stages - 1`` cycles after its last input bit's
+cycle. An op pays it once per round (a stream of vectors keeps the pipeline full).
+"""
+
+from __future__ import annotations
+
+import math
+
+
+def _given(block, field: str) -> bool:
+    return block is not None and field in block.model_fields_set
+
+
+def check(c) -> None:
+    """Raise ``ValueError`` (one line naming the field) for what a digital cell cannot take."""
+    name = c.cell.type
+    if c.adc.type is not None:
+        raise ValueError(f"adc.type {c.adc.type} on an {name} cell, whose column outputs are "
+                         "digital (one bit a cycle, no converter): leave adc.type out "
+                         "(--set cim.adc.type=null), or use an analog cell")
+    if c.dac_bits != 1:
+        raise ValueError(f"dac_bits must be 1 on an {name} cell (a 1-bit input a cycle into each "
+                         f"cell's XNOR2 multiplier, no DAC), not {c.dac_bits}")
+    for block, f, what in ((c.cell, "compute", "cell.compute"),
+                           (c.cell, "folded_columns", "cell.folded_columns"),
+                           (c.adc, "envelope_factor", "adc.envelope_factor")):
+        if _given(block, f):
+            raise ValueError(f"{what} on an {name} cell: it applies to "
+                             + ("a converter (adc.type)" if block is c.adc
+                                else "a charge-domain cell (sram_charge)")
+                             + f", which an {name} array has none of: leave it out")
+    if c.input_drive != "level":
+        raise ValueError(f"input_drive {c.input_drive} on an {name} cell, whose 1-bit input is a "
+                         "logic level on its multipliers (no temporal DAC): leave input_drive "
+                         "out (level)")
+    if c.rows_per_read is not None:
+        raise ValueError(f"rows_per_read on an {name} cell, whose adder chain sums every row "
+                         "each cycle (no partial read): leave rows_per_read out")
+    from ..circuits.resolution import lossless_bits
+
+    need = int(lossless_bits(c.rows, 1, c.bits_per_cell))
+    carry = math.ceil(math.log2(c.rows)) if c.rows > 1 else 0
+    columns = -(-c.weight_bits // c.bits_per_cell)
+    if c.adc.bits == 1 and columns > carry:
+        return  # Colonnade's mapping: the weight's top columns hold its accumulation
+    if c.adc.bits < need:
+        raise ValueError(f"adc.bits {c.adc.bits} on an {name} cell is its column output width, "
+                         f"below the exact sum of {c.rows} rows ({need} bits): give adc.bits >= "
+                         f"{need}, or 1 with the accumulation in the weight's columns "
+                         f"(weight_bits / bits_per_cell > {carry} columns)")
+
+
+def fill_stages(c, cell) -> int:
+    """Cycles a digital column's sum takes past its last input bit: ``ceil(rows /
+    rows_per_register) - 1`` register stages (0 for an analog cell)."""
+    if cell is None or cell.kind != "digital":
+        return 0
+    return math.ceil(c.rows / cell.rows_per_register) - 1
+
+
+def check_rate(sample_rate: float, read_latency: float, columns: int) -> None:
+    """A digital array's ``adc.sample_rate`` (an output port's rate, the port serving
+    ``columns`` columns) above ``columns`` outputs per cycle cannot be reached: its columns make
+    no more. Refused naming the field (1 ppm slack for a rounded rate)."""
+    from .finite import DeriveError
+
+    most = columns / read_latency
+    if sample_rate > most * (1 + 1e-6):
+        raise DeriveError("adc.sample_rate", f"{sample_rate / 1e9:.4g} GHz on a digital cell "
+                          f"exceeds what its columns output: {columns} column(s) a port, one "
+                          f"output each per {read_latency * 1e12:.4g} ps cycle ({most / 1e9:.4g} "
+                          "GHz): leave adc.sample_rate out (one output a cycle) or give at "
+                          "most that rate")
