@@ -447,7 +447,8 @@ def test_resnet18_closed_form(cifar):
     ("gpt2", {"cache": 5}, r"--param cache: --zoo gpt2 traces a prefill of seq tokens; for one decode "
                            r"step against a cache use --zoo gpt2-decode"),
     ("gpt2-decode", {"seq": 5}, r"--param seq: --zoo gpt2-decode traces one token against a cache"),
-    ("hf:gpt2", {"seq": 16, "cache": 4, "n_layer": 1}, r"give seq \(a prefill of seq tokens\) or cache"),
+    # seq new tokens against a cache (a verify step: find-P 1) need cache + seq positions
+    ("hf:gpt2", {"seq": 16, "cache": 1020, "n_layer": 1}, r"--param cache=1020 and seq=16: gpt2 needs 1036 positions"),
     # past the tiny GPT-2's 128 positions: traced in silence on fake tensors (IndexError with
     # real weights); the decode step needs cache + 1
     ("gpt2", {"seq": 129}, r"--param seq=129: gpt2 needs 129 positions, past its table of 128 "

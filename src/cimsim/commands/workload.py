@@ -401,11 +401,20 @@ def _hf_base(make, given: dict) -> dict:
               help="Gated FFN (SwiGLU, Llama) or two matrices (GPT-2). Default: from the HF "
                    "config, else gated.")
 @serving_options
+@_opt("--verify", type=int, default=0, help="Speculative decoding's verify step: each decode step "
+      "feeds K+1 tokens per request (K draft tokens) against its cache, reading the weights and "
+      "the cache once, the LM head over all K+1. Default 0: one token a step. The draft model's "
+      "steps are not in the run.")
+@_opt("--accepted", type=int, default=None, help="With --verify K: tokens each verify step keeps "
+      "(1 to K+1; default K+1, every draft accepted): the tokens it yields and adds to the cache.")
+@_opt("--prefix", type=int, default=0, help="Tokens at the start of every prompt already in the KV "
+      "cache (a prefix-cache hit, a shared system prompt): the prefill runs the rest against the "
+      "whole prompt. Default 0.")
 @_output
 @_name
 def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, head_dim, gated, prompt, decode,
             batch, requests, batching, attention, attention_kernel, sub_batches, tensor_parallel,
-            pipeline_parallel, micro_batches, dtype, kv_dtype, output, name):
+            pipeline_parallel, micro_batches, dtype, kv_dtype, verify, accepted, prefix, output, name):
     """A decoder-only LLM serving run: prefill, then decode steps over a growing KV cache."""
     import json
 
@@ -452,7 +461,7 @@ def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, he
             prompt, decode, batch=batch, requests=requests, batching=batching, attention=attention,
             attention_kernel=attention_kernel, sub_batches=sub_batches, tensor_parallel=tensor_parallel,
             pipeline_parallel=pipeline_parallel, micro_batches=micro_batches, dtype=dtype,
-            kv_dtype=kv_dtype))
+            kv_dtype=kv_dtype), verify=verify, accepted=accepted, prefix=prefix)
         steps = max(params["decode"]) if isinstance(params["decode"], list) else params["decode"]
         _check_ops(max(steps, 1) * model.layers, f"--decode {steps:,} x --layers {model.layers:,}")
         with Feedback(f"llm workload -> {output}") as fb:
@@ -468,6 +477,8 @@ def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, he
     click.echo(_summary(w, output, made))
     from ..workload.llm_options import context_note
 
-    note = context_note(model, w.metadata["params"]["prompt"], w.metadata["params"]["decode"])
+    wp = w.metadata["params"]
+    t, a = wp.get("verify", 0) + 1, wp.get("accepted", 1)  # a verify step feeds t positions
+    note = context_note(model, wp["prompt"], [(d - 1) * a + t if d else 0 for d in wp["decode"]])
     if note:  # past a rotary model's max_position_embeddings: computed, but said
         click.echo(note, err=True)

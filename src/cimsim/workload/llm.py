@@ -87,6 +87,7 @@ from ..dtypes import DTYPE_BYTES, DTYPES  # noqa: F401  (DTYPES re-exported)
 from ..errors import WorkloadError
 from .argnames import arg, arg_is, integer
 from .ir import Workload, WorkloadBuilder
+from .llm_hf import model_from_hf_type  # noqa: F401  (re-exported)
 from .llm_attention import (decode_step_macs, kernel_tags, launches, prefill_macs,  # noqa: F401
                             serving_macs)  # (the closed forms re-exported)
 from .llm_options import (ATTENTION, BATCHING, GEN, HF_KEYS, LIMITS, _per_request, _shape,  # noqa: F401
@@ -94,7 +95,8 @@ from .llm_options import (ATTENTION, BATCHING, GEN, HF_KEYS, LIMITS, _per_reques
                           head_dim_of, hf_overridden, key_of, kv_dtype_of, language_model, layer_kinds,
                           lengths_tag, one_micro_batch, position_table, refuse_unmodelled, serving_options)
 from .llm_replicate import Stretch, insert_replicas, third_step_repeats
-from .llm_schedule import AdmissionGate, computed_decode, counted, schedule  # noqa: F401  (schedule re-exported)
+from .llm_schedule import (AdmissionGate, computed_decode, counted, schedule,  # noqa: F401  (schedule re-exported)
+                           step_options)
 
 
 @dataclass(frozen=True)
@@ -205,43 +207,6 @@ def model_from_hf(config: Mapping[str, object]) -> LLMModel:
     )
 
 
-def model_from_hf_type(model_type: str, shape: Mapping[str, object] | None = None) -> LLMModel:
-    """The shape of transformers' default config for ``model_type`` (``llama`` is Llama-2-7B's,
-    ``mistral`` Mistral-7B's, ``gpt2`` GPT-2 small's), offline: no download; ``shape`` (LLMModel
-    field names) overrides its fields as ``trace --zoo hf:TYPE --param`` does, the config
-    deriving the rest from them (Llama's head_dim and K/V heads follow --hidden and --heads)."""
-    try:
-        import transformers
-    except ImportError:
-        raise WorkloadError(f"{GEN}: --hf-model needs the transformers package (pip install "
-                            "'cimsim[torch]', which pins the version it is tested with), or give "
-                            "--hf-config FILE") from None
-    try:
-        transformers.AutoConfig.for_model(model_type)
-    except ValueError:
-        raise WorkloadError(f"{GEN}: transformers knows no model type '{model_type}' (e.g. llama, "
-                            "mistral, qwen2, gpt2)") from None
-    try:
-        from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES as lms
-        from transformers.models.auto.modeling_auto import MODEL_FOR_MASKED_LM_MAPPING_NAMES as mlms
-    except ImportError:  # a transformers without the mapping: the config's fields decide
-        lms, mlms = None, ()
-    if lms is not None and model_type not in lms:
-        raise WorkloadError(f"{GEN}: transformers has no causal language model of type '{model_type}' "
-                            "(the generator builds decoder-only LLMs: e.g. llama, mistral, qwen2, gpt2)")
-    kw = {HF_KEYS[k]: v for k, v in (shape or {}).items() if k in HF_KEYS and v is not None}
-    try:
-        cfg = transformers.AutoConfig.for_model(model_type, **kw).to_dict()
-    except Exception as exc:  # noqa: BLE001  (transformers' own validation: its error classes vary,
-        # huggingface_hub's StrictDataclassClassValidationError is no ValueError)
-        raise WorkloadError(f"{GEN}: transformers' {model_type} config refused the shape "
-                            f"({' '.join(str(exc).split())})") from None
-    why = encoder_only(cfg, more=mlms)  # BERT has a "causal LM": its encoder, causally masked
-    if why:
-        raise WorkloadError(why)
-    return model_from_hf(hf_overridden(cfg, shape or {}))
-
-
 def shard(model: LLMModel, n: int, names: dict | None = None, who: str = GEN) -> LLMModel:
     """One device's share of ``model`` over ``n`` devices (Megatron-LM tensor parallelism): query
     heads, FFN columns and vocabulary (padded up to a multiple of ``n``) split ``n`` ways;
@@ -268,7 +233,8 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                 attention: str = "per-request", sub_batches: int = 1, tensor_parallel: int = 1,
                 pipeline_parallel: int = 1, micro_batches: int = 1, dtype: str = "fp16",
                 name: str | None = None, replicate: bool = True,
-                attention_kernel: str = "unfused", kv_dtype: str | None = None) -> Workload:
+                attention_kernel: str = "unfused", kv_dtype: str | None = None, verify: int = 0,
+                accepted: int | None = None, prefix: int = 0) -> Workload:
     """Serve ``batch`` requests of ``model``: prefill, then decode steps (module docstring).
 
     Parameters
@@ -304,6 +270,13 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         same MACs and softmax work, the scores kept on chip; :mod:`.llm_attention`).
     kv_dtype : the KV cache's number format, default ``dtype`` (fp8: vLLM's fp8 KV cache): the
         cache's bytes only, the arithmetic at ``dtype`` (:func:`.llm_options.kv_dtype_of`).
+    verify, accepted : each decode step feeds ``verify + 1`` query rows per request against
+        its cache (speculative decoding's verify step of ``verify`` draft tokens: the weights
+        read once, the cache once, the LM head over every row) and keeps ``accepted`` of them
+        (default ``verify + 1``): the tokens it yields and its cache grows by. The draft model's
+        own steps are not in the run.
+    prefix : tokens at the start of every prompt already in the cache (a prefix-cache hit):
+        the prefill runs the other ``P_r - prefix`` rows against all ``P_r`` keys.
     replicate : write the 4th and later steps of a stretch of identical decode steps from the
         3rd with NumPy (:mod:`cimsim.workload.llm_replicate`) instead of op by op; the same
         workload, much faster (False: op by op, the reference the tests compare with).
@@ -314,12 +287,16 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                                      sub_batches, tensor_parallel, dtype, pipeline_parallel,
                                      micro_batches, attention_kernel)
     kv = kv_dtype_of(dtype, kv_dtype)
+    K, acc, N = step_options(verify, accepted, prefix, P, attention)
+    t = K + 1  # query rows per request in a decode step
     kernel = attention_kernel
     tp, pp, mb = tensor_parallel, pipeline_parallel, micro_batches
     full_batch = batch
     batch, requests, P, D = one_micro_batch(batch, requests, P, D, mb)
     Dc = computed_decode(D, batch, batching)  # the steps each row runs (static: its batch's longest)
-    check_positions(model, P, D, runs=Dc)  # the requested lengths, then the padded rows
+    def reach(ds: list[int]) -> list[int]:  # the positions past the prompt a row's steps feed
+        return [(dr - 1) * acc + t if dr else 0 for dr in ds]
+    check_positions(model, P, reach(D), runs=reach(Dc))  # the requested lengths, then the padded rows
     if model.layers % pp:
         raise WorkloadError(f"{GEN}: {arg_is('pipeline_parallel', pp)} must divide "
                             f"{arg_is('layers', model.layers)}")
@@ -346,6 +323,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                      + (f"-sb{sub_batches}" if sub_batches > 1 else "")
                      + (f"-tp{tensor_parallel}" if tensor_parallel > 1 else "")
                      + (f"-pp{pp}" if pp > 1 else "") + (f"-mb{mb}" if mb > 1 else "")
+                     + (f"-v{K}a{acc}" if K else "") + (f"-pre{N}" if N else "")
                      + f"-{lengths_tag(P, D)}-{dtype}" + (f"-kv{kv}" if kv != dtype else ""))
     b = WorkloadBuilder(wname, by_id=True)
     n_tensors = [0]
@@ -394,7 +372,8 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         for (r, n_tok, n_key), (qr, kr, vr) in zip(zip(reqs, tokens, keys), per):
             if n_key == n_tok:  # prefill: the keys are the prompt's own
                 K, V = kr, vr
-            else:  # decode: the cache, n_key tokens, written up to this step's row
+            else:  # decode, or a prefill after a cached prefix: the cache, n_key tokens, written
+                # up to this step's rows
                 K = T(f"{q_}.r{r}.K_cache", (Hkv, dh, n_key), kv, "input")
                 V = T(f"{q_}.r{r}.V_cache", (Hkv, n_key, dh), kv, "input")
             s = T(f"{q_}.r{r}.scores", (Hkv, g * n_tok, n_key), dtype)
@@ -417,7 +396,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                 tags: dict) -> int:
         """One pass of the stack over ``x`` (rows: ``sum tokens``); returns the sampled ids."""
         rows = sum(tokens)
-        pad = attention == "padded" and rows == len(reqs) > 1  # a decode step of 2+ requests
+        pad = attention == "padded" and tags["phase"] == "decode" and len(reqs) > 1  # 2+ requests
         for l, (w_qkv, w_o, w_up, w_down) in enumerate(W):
             q_ = f"{p}.l{l}"
             tg = {**tags, "layer": l}
@@ -471,7 +450,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
             dn = allreduce(f"{q_}.down", dn, (rows, d), tg)
             op(f"{q_}.res2", "elementwise", [x1, dn], [x2], fn="add", tags={**tg, "part": "residual"})
             x = x2
-        nb = len(reqs)
+        nb = rows if tags["phase"] == "decode" else len(reqs)  # a verify step: every row
         hn = T(f"{p}.norm_f", (rows, d), dtype)
         op(f"{p}.norm_f", "layernorm", [x], [hn], tags={**tags, "part": "norm"})
         if rows != nb:  # the prefill: only each request's last token goes to the LM head
@@ -498,29 +477,29 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
     built: list[tuple] = []  # decode steps built in the stretch: (o0, o1, t0, t1, ends, launches)
     cur: Stretch | None = None
     before: list[int] = []  # the ids tensors of the iteration before (AdmissionGate)
-    for kind, it, reqs, cached, new_stretch in schedule(P, Dc, batch, batching):
+    for kind, it, reqs, cached, new_stretch in schedule(P, Dc, batch, batching, acc):
         if kind == "prefill":  # the requests just admitted
             new = reqs
             p = f"it{it}.prefill"
             tags = {"phase": "prefill", "step": it}
-            toks = [P[r] for r in new]
+            toks = [P[r] - N for r in new]  # the rows past a cached prefix
             pid = T(f"{p}.prompt_ids", (sum(toks), 1), dtype, "input")
             x = T(f"{p}.embed", (sum(toks), d), dtype)
             with gate.after(before):
                 op(f"{p}.embed", "copy", [pid], [x], tags={**tags, "part": "embed"})
-                ids = forward(p, x, new, toks, toks, tags)
+                ids = forward(p, x, new, toks, [P[r] for r in new], tags)
             before = [ids]
             for r in new:
                 holder[r] = ids
                 first_op[r] = last_op[r] = len(b) - 1 + extra
             step_end.append(len(b) - 1 + extra)
             step_tokens.append(len(new))
-            step_macs.append(prefill_macs(m, toks))
+            step_macs.append(prefill_macs(m, [P[r] for r in new], N))
             step_kind.append("prefill")
             continue
         running = reqs  # a decode step of every running request
-        live = dict(zip(reqs, counted(P, D, reqs, cached)))  # not a finished row run on (static)
-        keys_of = {r: c + 1 for r, c in zip(reqs, cached)}  # its cache and this step's row
+        live = dict(zip(reqs, counted(P, D, reqs, cached, acc)))  # not a finished row run on (static)
+        keys_of = {r: c + t for r, c in zip(reqs, cached)}  # its cache and this step's rows
         if new_stretch:  # after an admission or a change of the running set
             built, cur = [], None
         tags = {"phase": "decode", "step": it}
@@ -540,10 +519,10 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
             keys = [keys_of[r] for r in grp]
             if cur is None:
                 p = f"it{it}.decode" + (f".sb{j}" if n_sub > 1 else "")
-                x = T(f"{p}.embed", (len(grp), d), dtype)
+                x = T(f"{p}.embed", (len(grp) * t, d), dtype)
                 src = list(dict.fromkeys(holder[r] for r in grp))  # the ids tensors, in order
                 op(f"{p}.embed", "copy", src, [x], tags={**tags, "part": "embed"})
-                ids = forward(p, x, grp, [1] * len(grp), keys, tags)
+                ids = forward(p, x, grp, [t] * len(grp), keys, tags)
                 ends.append(len(b) - 1)
                 for r in grp:
                     holder[r] = ids
@@ -560,12 +539,12 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                 stretches.append(cur)
         before = [holder[r] for r in running]  # a replica's: the template's, moved past it
         step_end.append(len(b) - 1 + extra)
-        step_tokens.append(sum(live.values()))  # the tokens counted: finished rows give none
-        step_macs.append(m.layers * (len(running) * m.weight_macs_per_token
-                                     + sum(2 * H * dh * n for n in step_keys))
-                         + len(running) * d * m.vocab)
+        step_tokens.append(acc * sum(live.values()))  # the tokens counted: finished rows give none
+        step_macs.append(m.layers * t * (len(running) * m.weight_macs_per_token
+                                         + sum(2 * H * dh * n for n in step_keys))
+                         + t * len(running) * d * m.vocab)
         step_kind.append("decode")
-    total = serving_macs(m, P, Dc) if attention == "per-request" else sum(step_macs)
+    total = serving_macs(m, P, Dc, K, acc, N) if attention == "per-request" else sum(step_macs)
     meta = {
         "generator": GEN,
         "params": {**asdict(model, dict_factory=_shape), "prompt": P, "decode": D, "batch": batch, "requests": requests,
@@ -573,6 +552,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                    "tensor_parallel": tensor_parallel, "pipeline_parallel": pp, "dtype": dtype,
                    **({"attention_kernel": kernel} if kernel != "unfused" else {}),
                    **({"kv_dtype": kv} if kv != dtype else {}),
+                   **({"verify": K, "accepted": acc} if K else {}), **({"prefix": N} if N else {}),
                    **({"micro_batches": mb, "full_batch": full_batch} if mb > 1 else {})},
         "macs": total,
         "llm": {
@@ -580,13 +560,13 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
             # and its last token; its tokens (1 from the prefill, then one per decode step)
             "first_token_ops": first_op,
             "last_token_ops": last_op,
-            "output_tokens": [1 + dr for dr in D],
+            "output_tokens": [1 + acc * dr for dr in D],
             # per iteration (a prefill or a decode step): its last op, tokens, MACs
             "step_kind": step_kind,
             "step_end_ops": step_end,
             "step_tokens": step_tokens,
             "step_macs": step_macs,
-            "generated_tokens": n_req + sum(D),
+            "generated_tokens": n_req + acc * sum(D),
         },
     }
     if pp > 1:  # the stages are devices: the report pipelines m micro-batches through them

@@ -58,11 +58,13 @@ def kernel_tags(kernel: str, part: str, launch: int | None) -> dict:
     return {"launch": launch, **({"on_chip": 1} if part in PARTS[:2] else {})}
 
 
-def prefill_macs(model: "LLMModel", prompt: Sequence[int]) -> int:
-    """MACs of the prefill of ``prompt`` (one length per request), closed form."""
+def prefill_macs(model: "LLMModel", prompt: Sequence[int], prefix: int = 0) -> int:
+    """MACs of the prefill of ``prompt`` (one length per request), closed form; ``prefix``: the
+    first tokens of each prompt already cached (prefix caching: ``P - prefix`` query rows
+    against ``P`` keys)."""
     m = model
-    return (m.layers * (sum(prompt) * m.weight_macs_per_token
-                        + sum(2 * m.heads * m.head_dim * p * p for p in prompt))
+    return (m.layers * sum((p - prefix) * m.weight_macs_per_token
+                           + 2 * m.heads * m.head_dim * (p - prefix) * p for p in prompt)
             + len(prompt) * m.hidden * m.vocab)
 
 
@@ -75,15 +77,17 @@ def decode_step_macs(model: "LLMModel", prompt: Sequence[int], decode: Sequence[
             + len(active) * m.hidden * m.vocab)
 
 
-def serving_macs(model: "LLMModel", prompt: Sequence[int], decode: Sequence[int]) -> int:
+def serving_macs(model: "LLMModel", prompt: Sequence[int], decode: Sequence[int], verify: int = 0,
+                 accepted: int = 1, prefix: int = 0) -> int:
     """MACs of serving every request, closed form: the same whatever the batching (each
-    request's prefill, then its decode steps over a cache of P_r + k tokens, k = 0 .. D_r - 1)."""
+    request's prefill of ``P_r - prefix`` rows against ``P_r`` keys, then its decode steps: step
+    k feeds ``t = verify + 1`` rows against a cache of ``P_r + k accepted + t`` keys, its LM
+    head over all ``t``; plain decoding is ``t = accepted = 1``)."""
     m = model
     att = 2 * m.heads * m.head_dim
+    t, a = verify + 1, accepted
     return sum(
-        m.layers * (p * m.weight_macs_per_token + att * p * p) + m.hidden * m.vocab
-        + d * (m.layers * m.weight_macs_per_token + m.hidden * m.vocab)
-        + m.layers * att * (d * (p + 1) + d * (d - 1) // 2)
+        m.layers * ((p - prefix) * m.weight_macs_per_token + att * (p - prefix) * p) + m.hidden * m.vocab
+        + d * t * (m.layers * m.weight_macs_per_token + m.hidden * m.vocab)
+        + m.layers * att * t * (d * (p + t) + a * d * (d - 1) // 2)
         for p, d in zip(prompt, decode))
-
-

@@ -13,6 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 
+from ..errors import WorkloadError
+from .argnames import arg, arg_is, integer
+from .llm_options import GEN
+
 
 def computed_decode(decode: Sequence[int], batch: int, batching: str) -> list[int]:
     """The decode steps each request's row is computed for: its own ``D_r`` under continuous
@@ -30,14 +34,40 @@ def computed_decode(decode: Sequence[int], batch: int, batching: str) -> list[in
 
 
 def counted(prompt: Sequence[int], decode: Sequence[int], requests: Sequence[int],
-            cached: Sequence[int]) -> list[bool]:
+            cached: Sequence[int], grow: int = 1) -> list[bool]:
     """Per request of a decode step (``cached``: its cached tokens, ``P_r + k`` at step ``k``):
     whether the step gives it one of its ``D_r`` tokens (``k < D_r``), not a padded row of a
-    static batch that runs on past its end (:func:`computed_decode`)."""
-    return [c - prompt[r] < decode[r] for r, c in zip(requests, cached)]
+    static batch that runs on past its end (:func:`computed_decode`); ``grow``: the tokens a step
+    adds to the cache (a verify step's accepted tokens)."""
+    return [(c - prompt[r]) // grow < decode[r] for r, c in zip(requests, cached)]
 
 
-def schedule(prompt: Sequence[int], decode: Sequence[int], batch: int, batching: str):
+def step_options(verify, accepted, prefix, prompt: Sequence[int], attention: str) -> tuple[int, int, int]:
+    """The checked ``(verify, accepted, prefix)`` of a serving run (one-line errors): a decode
+    step feeds ``verify + 1`` query rows per request against its cache (a speculative-decoding
+    verify step of ``verify`` draft tokens; 0: plain decoding), of which ``accepted`` (1 ..
+    ``verify + 1``, default all) are kept, the tokens the step yields and adds to the cache; the
+    first ``prefix`` tokens of every prompt are cached before its prefill (a prefix-cache hit:
+    only the rest is prefilled, against the whole prompt)."""
+    verify, accepted, prefix = map(integer, (verify, accepted, prefix))
+    for name, v in (("verify", verify), ("prefix", prefix)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise WorkloadError(f"{GEN}: {arg(name)} must be an integer >= 0, got {v!r}")
+    if accepted is None:
+        accepted = verify + 1
+    if isinstance(accepted, bool) or not isinstance(accepted, int) or not 1 <= accepted <= verify + 1:
+        raise WorkloadError(f"{GEN}: {arg('accepted')} must be an integer from 1 to "
+                            f"{arg('verify')} + 1 = {verify + 1} (the tokens a step keeps), got {accepted!r}")
+    if verify and attention == "padded":
+        raise WorkloadError(f"{GEN}: {arg_is('verify', verify)} with {arg_is('attention', 'padded')}: the "
+                            "padded attention is one query row per request; give --attention per-request")
+    if prefix and prefix >= min(prompt):
+        raise WorkloadError(f"{GEN}: {arg_is('prefix', prefix)} must be shorter than every prompt "
+                            f"(the shortest is {min(prompt)} tokens): a prefill computes at least one token")
+    return verify, accepted, prefix
+
+
+def schedule(prompt: Sequence[int], decode: Sequence[int], batch: int, batching: str, grow: int = 1):
     """The iterations of serving requests with prompts ``prompt`` and ``decode`` steps each (one
     per request), at most ``batch`` at once: yields ``(kind, it, requests, cached, new_stretch)``
     with ``kind`` "prefill" (``requests`` just admitted) or "decode" (the running requests;
@@ -46,7 +76,8 @@ def schedule(prompt: Sequence[int], decode: Sequence[int], batch: int, batching:
     step follows an admission or a change of the running set (identical steps in between).
     Static batching admits only into an empty batch, continuous into any free slot before a
     decode step. :func:`llm_serving` and the serving trace (:mod:`cimsim.zoo.serve`) build it,
-    with the rows a static batch computes (:func:`computed_decode`) as ``decode``."""
+    with the rows a static batch computes (:func:`computed_decode`) as ``decode``; ``grow``: the
+    tokens each decode step adds to a request's cache (1; a verify step's accepted tokens)."""
     waiting = list(range(len(prompt)))
     running: list[int] = []
     done = [0] * len(prompt)
@@ -65,7 +96,7 @@ def schedule(prompt: Sequence[int], decode: Sequence[int], batch: int, batching:
                 continue
         new_stretch = admitted or running != last
         last = list(running)
-        yield "decode", it, list(running), [prompt[r] + done[r] for r in running], new_stretch
+        yield "decode", it, list(running), [prompt[r] + grow * done[r] for r in running], new_stretch
         for r in running:
             done[r] += 1
         running = [r for r in running if done[r] < decode[r]]

@@ -248,8 +248,10 @@ def _ids(torch, vocab, seq, batch=1):
     return torch.randint(0, vocab, (batch, seq), generator=g)
 
 
-def _causal(model_type, defaults, config, seq=8, cache=0, batch=1, name=None, origin=None, seed=0):
-    """Prefill over ``seq`` tokens, or (``cache`` > 0) one decode step after ``cache`` tokens;
+def _causal(model_type, defaults, config, seq=None, cache=0, batch=1, name=None, origin=None, seed=0):
+    """Prefill over ``seq`` tokens (None: 8), or (``cache`` > 0) one step of ``seq`` new tokens
+    (None: 1, a decode step; more: a verify step, a prefill chunk or the rest of a prompt after a
+    cached prefix) appended to ``cache`` cached tokens, attending to all of them;
     ``config``: the caller's fields over ``defaults`` (from ``origin``: an entry's defaults;
     None: checked by the caller, :func:`_any`)."""
     torch = require_torch()
@@ -257,17 +259,18 @@ def _causal(model_type, defaults, config, seq=8, cache=0, batch=1, name=None, or
     if origin is not None:
         _check_config(name, _config(_transformers(), model_type), cfg, config, origin, decoder=True)
     model = hf_model(model_type, cfg, "causal-lm", seed)
-    _check_positions(model, model_type, cache + 1 if cache else seq,
-                     f"cache={cache}" if cache else f"seq={seq}")
+    seq = (1 if cache else 8) if seq is None else seq
+    _check_positions(model, model_type, cache + seq if cache else seq,
+                     f"cache={cache}" + (f" and seq={seq}" if seq > 1 else "") if cache else f"seq={seq}")
     vocab = getattr(model.config, "vocab_size", None) or 128
     if not cache:
         return model, (_ids(torch, vocab, seq, batch),), {"use_cache": False}
     key = _cache_keyword(model, "past_key_values")
     if estimating() and _experts(model.config) and _fake(torch):  # its fake forward cannot route
-        return model, (_ids(torch, vocab, 1, batch),), {key: _cache_bytes(torch, model, cache, batch)}
+        return model, (_ids(torch, vocab, seq, batch),), {key: _cache_bytes(torch, model, cache, batch)}
     with torch.no_grad(), offline():
         past = model(_ids(torch, vocab, cache, batch), use_cache=True).past_key_values
-    return model, (_ids(torch, vocab, 1, batch),), {key: past, "use_cache": True}
+    return model, (_ids(torch, vocab, seq, batch),), {key: past, "use_cache": True}
 
 
 def _cache_bytes(torch, model, cache: int, batch: int):
@@ -549,10 +552,8 @@ def _any(model_type: str, config: dict, seq: int, cache: int, batch: int, given:
         if value is not None:
             raise WorkloadError(f"{name}: --param {key}: {model_type} is no encoder-decoder "
                                 f"(is_encoder_decoder is false); {key} is an encoder-decoder's")
-    if seq is not None and cache:  # the decode step is one token: seq would be dropped
-        raise WorkloadError(f"hf:{model_type}: --param seq={seq} with cache={cache}: give seq (a "
-                            "prefill of seq tokens) or cache (one decode step against a cache), not both")
-    seq = 8 if seq is None else seq
+    if not cache:  # with a cache, seq tokens (default 1) are appended to it: a verify step or chunk
+        seq = 8 if seq is None else seq
     seed = _seed(name, seed)
     torch = require_torch()
     given = given or {}
