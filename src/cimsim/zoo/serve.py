@@ -53,6 +53,7 @@ generator writes them. ``pipeline_parallel=P``: :mod:`.serve_parallel`.
 
 from __future__ import annotations
 
+import json
 import inspect
 import math
 import time
@@ -422,6 +423,9 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
                                                              [otags.get("chain_ops", 1)] * len(outs))
                                            for _ in tids(i)]}
                 w_ = tids(wt)[0] if wt is not None and tm0.shared[wt] else None
+                if "launch" in otags:  # the tracer's one-call group (a matmul and its bias), per step
+                    otags = {**otags, "launch": launches.setdefault(
+                        (prefix, json.dumps(otags["launch"], sort_keys=True)), len(launches))}
                 gate(f"{prefix}.{oname}", kind, list(dict.fromkeys(inputs)), outputs, m=merged[0],
                      k=merged[1], n=merged[2], batch=merged[3], weight=w_, fn=fn,
                      ops_per_element=ope, tags={**otags, **tags, **stored(oname, parts)},
