@@ -28,7 +28,12 @@ Rules, in order:
    energy, no time), one copy each. Where they do not fit beside the weights read, the note
    says so and they are left out.
 3. Otherwise :mod:`.reprogram` pins what it can and the rest share the arrays left: a pinned
-   matrix is its own server, the others one server (their re-programming serialises them).
+   matrix is its own server, the others one server (their re-programming serialises them),
+   which runs its ops in program order (``Plan.in_order``), the order the LRU was decided in:
+   independent chains (a bidirectional LSTM's two directions, two co-located models) take
+   turns on it as listed, not as they become ready. Before 2026-12-06 (late) it took whichever
+   was ready, so their matrices alternated while only the program order's swaps were charged
+   (find-M 1: 2 of 16 re-programmings on the bidirectional LSTM).
 
 Facts (as a chip block's floorplan, :mod:`.mapping`): ``arrays_used``, the arrays the largest
 device's matrices take with their replication copies (rule 2; at most ``arrays``: a device that
@@ -87,6 +92,7 @@ def place(comp, ops, idx) -> Plan:
     held = _unread_arrays(c, ops) if len(stages) <= 1 else None  # rule 2: held, never read
     home, span = np.full(len(idx), -1, dtype=np.int64), np.ones(len(idx), dtype=np.int64)
     n_servers, needs, fitting, used, cells, deploy = 0, [], [], [], [0.0, 0.0], []
+    shared: list[int] = []  # the re-programmed servers: in program order (rule 3)
     first_op = np.unique(group_of, return_index=True)[1]  # each matrix's first op
     for s in stages.tolist():
         on = np.flatnonzero(stage == s)
@@ -145,6 +151,7 @@ def place(comp, ops, idx) -> Plan:
         own = {g: i for i, g in enumerate(sorted(keep))}
         server[on] = n_servers + np.array([own.get(g, len(own)) for g in local.tolist()],
                                           dtype=np.int64)
+        shared.append(n_servers + len(own))
         n_servers += len(own) + 1
         notes.append(f"{comp.name}: weights{where} need {needed:,} arrays but only {cap:,} "
                      f"exist{chips_text(needed, c.arrays, c.chips, comp.name, c.weight_replication)}; "
@@ -164,8 +171,10 @@ def place(comp, ops, idx) -> Plan:
                                                                 ops.act_out_bytes[idx])
         notes.append(chips.note(comp.name, c, comp.link, *chip_at,
                                 float(state["chip_link"].sum()), int((chip_at[1] > chip_at[0]).sum())))
+    in_order = np.zeros(n_servers, dtype=bool)
+    in_order[shared] = True
     return Plan(
-        server=server, n_servers=n_servers,
+        server=server, n_servers=n_servers, in_order=in_order,
         # re-programmed weights arrive and are written before any row computes
         serial=(rows <= 1) | reprogram,
         notes=notes,
