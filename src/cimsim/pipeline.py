@@ -477,7 +477,7 @@ def simulate_quietly(arch: Architecture, workload: Workload, engine: str = "des"
     check_resources(arch, mac_dtypes(workload))
     pl, table = place_and_cost(arch, workload, costs)
     table = pattern_energy(arch, pl.arrays, table)
-    indptr, indices = workload.predecessors
+    indptr, indices = pl.predecessors(workload)  # an in-order server's order too
     rates = resource_rates(arch)
     moved = table.engine_bytes(rates)
     scale = pattern_scale(arch, pl.arrays, rates, table)

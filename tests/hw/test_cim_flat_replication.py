@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from cimsim import bundled, load_architecture, simulate
+from cimsim import bundled, load_architecture, load_workload, simulate
 from cimsim.cli import main
 from cimsim.report import columns as C
 from cimsim.workload.builder import WorkloadBuilder
@@ -81,7 +81,41 @@ def test_uniform_replication_names_the_layer_that_sets_the_time():
     assert ("weight Wa (up to 1,000 rows per op on its 33 copies) 24.8 µs of the arrays' 26.4 µs "
             "(93.9 %); with 91 copies (room for them beside one copy of every other matrix) it "
             "would take 8.8 µs (16 µs less); cim.replication: balance") in note[0]
-    assert not any("uniform replication" in n for n in run(two_layers(), **{"cim.arrays": 100}).notes)
+    assert not any("uniform replication leaves" in n
+                   for n in run(two_layers(), **{"cim.arrays": 100}).notes)
+
+
+def test_uniform_note_says_when_it_leaves_arrays_idle():
+    """find-M 2: uniform copies can leave many arrays idle with no matrix at twice the mean
+    time (two co-located models needing just over half the arrays: every matrix 1 copy). Rows
+    1,000 and 10 on 100 arrays: floor(100 / 2) = 50 copies, B capped at its 10 rows: 60 arrays
+    used, 40 (40 %, at least a quarter) idle. A takes ceil(1000 / 50) = 20 vectors = 16 us of
+    the 16.8 us summed (B 1 vector), under twice the mean 8.4 us; in the idle arrays it could
+    hold 90 copies: ceil(1000 / 90) = 12 vectors = 9.6 us, reached first with ceil(1000 / 12) =
+    84 copies, 6.4 us less (38 % of the summed time, at least a tenth)."""
+    r = run(two_layers(), **{"cim.arrays": 100})
+    note = [n for n in r.notes if "uniform replication" in n]
+    assert note == [
+        "cim: uniform replication gives every matrix floor(100 / 2 arrays needed) = 50 copies (at "
+        "most its ops' rows) and leaves 40 of the 100 arrays (40.0 %) idle, while 1 of the 2 "
+        "matrices has more rows than copies: the layer of weight Wa (up to 1,000 rows per op on "
+        "its 50 copies) takes 16 µs of the arrays' 16.8 µs; with 84 copies in the idle arrays it "
+        "would take 9.6 µs (6.4 µs less); cim.replication: balance spends the arrays where they "
+        "cut the summed time most"]
+    assert array_s(r, "mma") == pytest.approx(20 * T_VECTOR, rel=1e-9, abs=0)
+    # no idle arrays (rows 1,000 and 1,000: 50 + 50 copies), no note
+    assert not any("uniform replication" in n
+                   for n in run(two_layers(1000, 1000), **{"cim.arrays": 100}).notes)
+
+
+def test_idle_note_is_silent_where_the_copies_save_little():
+    """The bundled GRU on rram-cim: 1,536 arrays needed, floor(16,992 / 1,536) = 11 copies,
+    W_hh (one row a step) capped at 1: 7,776 arrays (45.8 %) idle, but 20 copies of W_ih would
+    save 10 - 5 = 5 of its vectors (4 us) of the 88 us summed, under a tenth (the one-row W_hh
+    sets the time; balance runs it no faster): no note."""
+    r = run(load_workload(bundled.resolve_workload("gru")))
+    assert r.facts["cim_arrays_used"] == 16992 - 7776
+    assert not any("uniform replication" in n for n in r.notes), r.notes
 
 
 def test_uniform_note_is_silent_when_the_buffer_sets_the_time():

@@ -42,6 +42,14 @@ class Plan:
     #: and ``time_s(rates)`` (s; ``rates``: sustained B/s by resource name), e.g.
     #: :class:`cimsim.hw.cim.programming.Deployment`; None: nothing to program
     programming: object | None = None
+    #: bool per server, True where the server runs its ops in program order: each waits for
+    #: the one listed before it on the server, even where a later one is ready first (the
+    #: engines' rule otherwise: an idle server takes its lowest-index *ready* op). For a server
+    #: whose state depends on the order its ops run in, decided at placement (CIM arrays
+    #: re-programmed as an LRU cache over program order); None: none. The stages make it a
+    #: dependency (:meth:`cimsim.mapping.placement.Placement.predecessors`), so every engine
+    #: runs it the same way.
+    in_order: np.ndarray | None = None
 
     @classmethod
     def one_server(cls, n_ops: int, **kw) -> "Plan":

@@ -29,6 +29,10 @@ Rules, in order:
 5. Each component then places its own ops (:meth:`~cimsim.hw.base.Component.place`):
    engine servers, serial ops, weight residency, re-programming, notes.
    Servers are numbered component by component, in config order.
+6. A server a component marks in order (:attr:`~cimsim.hw.base.Plan.in_order`: CIM arrays
+   re-programmed as an LRU cache decided over program order) runs its ops in program order:
+   each op there also depends on the one listed before it on that server
+   (:meth:`Placement.predecessors`), so no engine runs a later ready op first.
 
 This stage never names a device: it loops over the architecture's components.
 """
@@ -45,6 +49,7 @@ from ..hw.base import Component, OpArrays, Plan
 from ..units import si
 from ..workload.arrays import crossing_on_chip, with_bytes_of
 from ..workload.footprint import Footprint, attention_score_bytes, checked_footprint
+from ..workload.graph import with_server_order
 from ..workload.ir import Workload
 
 
@@ -60,6 +65,8 @@ class Placement:
     serial: np.ndarray  # bool: the op's transfers finish before its compute starts
     n_servers: int
     notes: list[str] = field(default_factory=list)
+    #: bool per global server: it runs its ops in program order (:attr:`Plan.in_order`)
+    in_order: np.ndarray | None = None
     #: the notes of components on ops their config's limits kept from them (first in ``notes``)
     claim_notes: list[str] = field(default_factory=list)
     #: the op columns the components placed (and cost) these ops with: the workload's
@@ -71,6 +78,14 @@ class Placement:
     footprint: Footprint | None = None
     capacity_bytes: int = 0
     cache_apart: bool = False
+
+    def predecessors(self, workload: Workload) -> tuple[np.ndarray, np.ndarray]:
+        """The dependency CSR the engines run: the workload's (``Workload.predecessors``) and,
+        on an in-order server (rule 6), each op after the one listed before it there."""
+        indptr, indices = workload.predecessors
+        if self.in_order is None or not self.in_order.any():
+            return indptr, indices
+        return with_server_order(indptr, indices, self.server, self.in_order)
 
     @property
     def n_ops(self) -> int:
@@ -187,6 +202,7 @@ def place(workload: Workload, arch: Architecture) -> Placement:
     ops = _backed(ops, owner, comps)
     server = np.zeros(n, dtype=np.int64)
     serial = np.zeros(n, dtype=bool)
+    in_order: list[np.ndarray] = []
     offset = 0
     for ci, comp in enumerate(comps):
         ids = np.flatnonzero(owner == ci)
@@ -202,6 +218,8 @@ def place(workload: Workload, arch: Architecture) -> Placement:
         plans.append(plan)
         server[ids] = offset + plan.server
         serial[ids] = plan.serial
+        in_order.append(np.zeros(plan.n_servers, dtype=bool) if plan.in_order is None
+                        else np.asarray(plan.in_order, dtype=bool))
         offset += plan.n_servers
         notes.extend(plan.notes)
     if apart:  # the device holds its units' resident weights beside the caches
@@ -212,8 +230,8 @@ def place(workload: Workload, arch: Architecture) -> Placement:
                 f"{device[0]}: KV cache {si(fp.kv_cache, 'B', 6)} at its peak and the weights "
                 f"its units compute on {si(resident, 'B', 6)}, but it holds {si(device[1], 'B', 6)}, "
                 f"in architecture '{arch.name}'")
-    return Placement(comps, owner, idx, plans, server, serial, offset, notes, claim_notes, ops,
-                     fp, int(capacity), apart)
+    return Placement(comps, owner, idx, plans, server, serial, offset, notes,
+                     np.concatenate(in_order), claim_notes, ops, fp, int(capacity), apart)
 
 
 def _on_chip_across_units(workload: Workload, ops, owner: np.ndarray, comps) -> tuple:
@@ -331,6 +349,9 @@ def _checked_plan(comp: Component, plan, m: int) -> Plan:
         raise ComponentError(f"{who} returned a plan whose servers ({server.dtype}, e.g. "
                              f"{bad.tolist()}) are not whole numbers in 0 .. {n - 1} "
                              f"(n_servers - 1)")
+    if plan.in_order is not None and np.shape(plan.in_order) != (n,):
+        raise ComponentError(f"{who} returned a plan whose in_order has shape "
+                             f"{np.shape(plan.in_order)}: one flag per server ({n},) or None")
     extra = [k for k in plan.summary if k not in comp.facts]
     if extra:
         raise ComponentError(f"{who} reported the fact(s) {', '.join(extra)} in its plan's "

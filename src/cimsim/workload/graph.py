@@ -73,6 +73,34 @@ def path_lengths(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray) -
     return dist
 
 
+def with_server_order(indptr: np.ndarray, indices: np.ndarray, server: np.ndarray,
+                      in_order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The CSR predecessor lists ``(indptr, indices)`` with one more edge into each op of a
+    server marked ``in_order`` (bool per server): from the op listed before it on that server
+    (program order), where it is not a predecessor already, appended after the op's own. Ops
+    in topological order stay so (every edge added runs from a lower index to a higher)."""
+    indptr = np.asarray(indptr, dtype=np.int64)
+    indices = np.asarray(indices, dtype=np.int64)
+    server = np.asarray(server, dtype=np.int64)
+    ops = np.flatnonzero(np.asarray(in_order, dtype=bool)[server])  # increasing: program order
+    if len(ops) < 2:
+        return indptr, indices
+    by = ops[np.argsort(server[ops], kind="stable")]  # per server, in program order
+    same = server[by[1:]] == server[by[:-1]]
+    prev, nxt = by[:-1][same], by[1:][same]
+    n = len(server)
+    op_of = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
+    new = ~np.isin(nxt * n + prev, op_of * n + indices)
+    prev, nxt = prev[new], nxt[new]
+    if not len(nxt):
+        return indptr, indices
+    owner = np.concatenate([op_of, nxt])
+    order = np.argsort(owner, kind="stable")  # each op's own first, then the added edge
+    out_ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(owner, minlength=n), out=out_ptr[1:])
+    return out_ptr, np.concatenate([indices, prev])[order]
+
+
 def _walk(dist: np.ndarray, pred: np.ndarray) -> np.ndarray:
     """The path ending at the op with the largest ``dist``, first to last (compiled walk)."""
     return _walk_kernel(dist, pred)

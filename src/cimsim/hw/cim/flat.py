@@ -21,14 +21,22 @@ Rules, in order:
    ``floor(arrays / arrays needed)`` copies there; the timing was already capped). With the
    uniform policy, a note names the matrix with the most array time when more copies would cut it
    (not at the flat buffer's floor) and it takes at least twice the mean matrix's, with the
-   time the fewest copies reaching its shortest would save.
+   time the fewest copies reaching its shortest would save; otherwise a note says when the
+   uniform copies leave at least a quarter of the arrays idle and copies there of a matrix with
+   more rows than copies would save at least a tenth of the summed array time (find-M 2: two
+   co-located models each 1 copy, 41 % of the arrays idle, 2.8x slower than ``balance``).
    On one device, the matrices of parameters the traced forward never read (an untaken
    branch, an expert no token chose: ``OpArrays.unread_matrices``) are held too: they take
    arrays (counted in the arrays needed, so in the uniform copies) but are never read (no
    energy, no time), one copy each. Where they do not fit beside the weights read, the note
    says so and they are left out.
 3. Otherwise :mod:`.reprogram` pins what it can and the rest share the arrays left: a pinned
-   matrix is its own server, the others one server (their re-programming serialises them).
+   matrix is its own server, the others one server (their re-programming serialises them),
+   which runs its ops in program order (``Plan.in_order``), the order the LRU was decided in:
+   independent chains (a bidirectional LSTM's two directions, two co-located models) take
+   turns on it as listed, not as they become ready. Before 2026-12-06 (late) it took whichever
+   was ready, so their matrices alternated while only the program order's swaps were charged
+   (find-M 1: 2 of 16 re-programmings on the bidirectional LSTM).
 
 Facts (as a chip block's floorplan, :mod:`.mapping`): ``arrays_used``, the arrays the largest
 device's matrices take with their replication copies (rule 2; at most ``arrays``: a device that
@@ -87,6 +95,7 @@ def place(comp, ops, idx) -> Plan:
     held = _unread_arrays(c, ops) if len(stages) <= 1 else None  # rule 2: held, never read
     home, span = np.full(len(idx), -1, dtype=np.int64), np.ones(len(idx), dtype=np.int64)
     n_servers, needs, fitting, used, cells, deploy = 0, [], [], [], [0.0, 0.0], []
+    shared: list[int] = []  # the re-programmed servers: in program order (rule 3)
     first_op = np.unique(group_of, return_index=True)[1]  # each matrix's first op
     for s in stages.tolist():
         on = np.flatnonzero(stage == s)
@@ -131,7 +140,8 @@ def place(comp, ops, idx) -> Plan:
                                                  held[2:] if kept else None))
             if c.weight_replication and c.replication == "uniform" and len(mine) > 1:
                 room = c.arrays - (needed - int(sizes.sum())) - int(sizes.sum())  # beside 1 copy
-                notes.extend(_uniform_note(comp, ops, idx, on, local, copies, most, sizes, room))
+                notes.extend(_uniform_note(comp, ops, idx, on, local, copies, most, sizes, room,
+                                           c.arrays - used[-1]))
             continue
         used.append(cap)
         cells[0] += weight_cells
@@ -145,6 +155,7 @@ def place(comp, ops, idx) -> Plan:
         own = {g: i for i, g in enumerate(sorted(keep))}
         server[on] = n_servers + np.array([own.get(g, len(own)) for g in local.tolist()],
                                           dtype=np.int64)
+        shared.append(n_servers + len(own))
         n_servers += len(own) + 1
         notes.append(f"{comp.name}: weights{where} need {needed:,} arrays but only {cap:,} "
                      f"exist{chips_text(needed, c.arrays, c.chips, comp.name, c.weight_replication)}; "
@@ -164,8 +175,10 @@ def place(comp, ops, idx) -> Plan:
                                                                 ops.act_out_bytes[idx])
         notes.append(chips.note(comp.name, c, comp.link, *chip_at,
                                 float(state["chip_link"].sum()), int((chip_at[1] > chip_at[0]).sum())))
+    in_order = np.zeros(n_servers, dtype=bool)
+    in_order[shared] = True
     return Plan(
-        server=server, n_servers=n_servers,
+        server=server, n_servers=n_servers, in_order=in_order,
         # re-programmed weights arrive and are written before any row computes
         serial=(rows <= 1) | reprogram,
         notes=notes,
@@ -227,33 +240,77 @@ def _copies(comp, ops, idx, on, local, sizes, most, uniform, budget) -> np.ndarr
     return grid[best].astype(np.int64)
 
 
-def _uniform_note(comp, ops, idx, on, local, copies, most, sizes, room) -> list[str]:
-    """The matrix that takes most of the arrays' time under uniform copies, when more copies
-    would cut its time (not when its ops are at the flat buffer's floor, :func:`_op_times`) and
-    it takes at least twice the mean matrix's time (the copies are unbalanced); with the fewest
-    copies (of :func:`.mapping.copy_grid`'s counts) reaching its shortest time that the arrays
-    hold beside one copy of every other matrix
-    (``room`` arrays left by one copy of each, ``sizes`` arrays per copy). Nothing otherwise."""
+def _uniform_note(comp, ops, idx, on, local, copies, most, sizes, room, idle) -> list[str]:
+    """What uniform copies leave on the table, or nothing. (a) The matrix that takes most of the
+    arrays' time, when more copies would cut its time (not when its ops are at the flat
+    buffer's floor, :func:`_op_times`) and it takes at least twice the mean matrix's time (the
+    copies are unbalanced); with the fewest copies (of :func:`.mapping.copy_grid`'s counts)
+    reaching its shortest time that the arrays hold beside one copy of every other matrix
+    (``room`` arrays left by one copy of each, ``sizes`` arrays per copy). (b) Otherwise, when
+    at least :data:`IDLE_SHARE` of the arrays hold nothing (``idle``: ``floor(arrays / arrays
+    needed)`` copies of every matrix leave them over, e.g. two co-located models needing just
+    over half the arrays between them, find-M 2) and the matrix with most array time among
+    those with more rows than copies would be cut by copies in those idle arrays: how many
+    idle, and what the fewest copies reaching its shortest there would save, when that is at
+    least :data:`IDLE_SHARE_SAVES` of the arrays' summed time."""
+    c = comp.config
     t = _op_times(comp, ops, idx, on, copies[local][:, None])[:, 0]
     per = np.bincount(local, weights=t, minlength=len(copies))
     g = int(per.argmax())
-    if not per[g] or most[g] <= copies[g] or per[g] < 2 * per.mean():
+    if per[g] and most[g] > copies[g] and per[g] >= 2 * per.mean():
+        note = _more_copies(comp, ops, idx, on, local, g, copies, most, per,
+                            min(most[g], (room + sizes[g]) // sizes[g]))
+        return [] if note is None else [
+            f"{comp.name}: uniform replication leaves the layer of weight {note[0]} (up to "
+            f"{int(most[g]):,} rows per op on its {int(copies[g]):,} copies) {si(per[g], 's')} of "
+            f"the arrays' {si(per.sum(), 's')} ({100 * per[g] / per.sum():.1f} %); with "
+            f"{note[1]:,} copies (room for them beside one copy of every other matrix) it would "
+            f"take {si(note[2], 's')} ({si(per[g] - note[2], 's')} less); {comp.name}.replication: "
+            "balance spends the arrays where they cut the summed time most"]
+    open_ = (most > copies) & (sizes <= idle) & (per > 0)
+    if idle < IDLE_SHARE * c.arrays or not open_.any():
         return []
-    top = min(most[g], (room + sizes[g]) // sizes[g])  # the most copies it could hold
-    grid = np.unique(np.append(mapping.copy_grid(top), top))
+    g = int(np.flatnonzero(open_)[per[open_].argmax()])
+    note = _more_copies(comp, ops, idx, on, local, g, copies, most, per,
+                        min(most[g], copies[g] + idle // sizes[g]))
+    if note is None or per[g] - note[2] < IDLE_SHARE_SAVES * per.sum():
+        return []
+    needed = c.arrays - room
+    n = c.arrays // needed
+    return [f"{comp.name}: uniform replication gives every matrix floor({c.arrays:,} / "
+            f"{needed:,} arrays needed) = {n:,} cop{'y' if n == 1 else 'ies'} (at most its "
+            f"ops' rows) and leaves {int(idle):,} of the {c.arrays:,} arrays "
+            f"({100 * idle / c.arrays:.1f} %) idle, while {int(open_.sum()):,} of the "
+            f"{len(copies):,} matrices {'has' if open_.sum() == 1 else 'have'} more rows than copies: the layer of weight {note[0]} "
+            f"(up to {int(most[g]):,} rows per op on its {int(copies[g]):,} "
+            f"cop{'y' if copies[g] == 1 else 'ies'}) takes {si(per[g], 's')} of the arrays' "
+            f"{si(per.sum(), 's')}; with {note[1]:,} copies in the idle arrays it would take "
+            f"{si(note[2], 's')} ({si(per[g] - note[2], 's')} less); {comp.name}.replication: "
+            "balance spends the arrays where they cut the summed time most"]
+
+
+#: the share of a device's arrays that uniform copies leave idle from which :func:`_uniform_note`
+#: says so, where copies there would save one matrix at least :data:`IDLE_SHARE_SAVES` of the
+#: arrays' summed time (the bundled GRU on rram-cim leaves 45.8 % idle, but 9 more copies of
+#: W_ih would save 4 of 88 µs beside the one-row W_hh, and balance runs it no faster: no note)
+IDLE_SHARE = 0.25
+IDLE_SHARE_SAVES = 0.1
+
+
+def _more_copies(comp, ops, idx, on, local, g, copies, most, per, top):
+    """``(weight name, copies, time)``: the fewest copies of matrix ``g`` (of
+    :func:`.mapping.copy_grid`'s counts up to ``top``) reaching its shortest summed array time,
+    and that time; None when no count above its ``copies`` cuts its time ``per[g]``."""
+    grid = np.unique(np.append(mapping.copy_grid(int(top)), int(top)))
     grid = grid[grid > copies[g]]
     mine = on[local == g]
+    if not len(grid):
+        return None
     times = _op_times(comp, ops, idx, mine, grid).sum(axis=0)
-    if not len(grid) or not times.min() < per[g]:  # more copies cannot cut it
-        return []
+    if not times.min() < per[g]:  # more copies cannot cut it
+        return None
     d = int(grid[int(np.argmax(times <= times.min()))])
-    return [f"{comp.name}: uniform replication leaves the layer of weight "
-            f"{ops.tensor_names[int(ops.stationary[idx[mine[0]]])]} (up to {int(most[g]):,} rows "
-            f"per op on its {int(copies[g]):,} copies) {si(per[g], 's')} of the arrays' "
-            f"{si(per.sum(), 's')} ({100 * per[g] / per.sum():.1f} %); with {d:,} copies (room "
-            f"for them beside one copy of every other matrix) it would take {si(times.min(), 's')} ({si(per[g] - times.min(), 's')} less); "
-            f"{comp.name}.replication: balance spends the arrays where they cut the summed time "
-            "most"]
+    return ops.tensor_names[int(ops.stationary[idx[mine[0]]])], d, float(times.min())
 
 
 def _unread_arrays(c, ops) -> tuple | None:

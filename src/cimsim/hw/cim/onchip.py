@@ -3,7 +3,9 @@
 Placement (on top of :mod:`.tiling`): every layer (weight matrix) keeps its own arrays and its
 own engine server (a layer pipeline), copies chosen by :mod:`.mapping`; an op's activation rows
 spread over its layer's copies. When one copy of every layer does not fit, the flat pool's
-re-programming rules apply (:mod:`.reprogram`) on one server. Every op's inputs and outputs
+re-programming rules apply (:mod:`.reprogram`) on one server, which runs its ops in program
+order (``Plan.in_order``: the order the LRU was decided in; before 2026-12-06 (late) the
+ready op listed first, so independent chains swapped matrices uncharged). Every op's inputs and outputs
 cross the hierarchy (:mod:`.chip`), which adds time (op columns ``buffer_s``,
 ``interconnect_s``) and the energy parts ``buffer`` and ``interconnect``.
 
@@ -409,7 +411,7 @@ def place(comp, ops, idx) -> Plan:
     if shared and ch.transfers == "serial":  # the shared levels' transfers, then the arrays
         serial = serial | mm
     return Plan(
-        server=server, n_servers=n_servers,
+        server=server, n_servers=n_servers, in_order=None if fits else np.ones(1, dtype=bool),
         serial=serial, programming=deployed,
         notes=notes, summary=summary, server_labels=labels, op_columns=cols,
         state=dict(row_tiles=rt, col_tiles=ct, phys_cols=pc, arrays=np.minimum(need_op, space),

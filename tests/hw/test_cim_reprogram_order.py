@@ -1,0 +1,134 @@
+"""The re-programmed CIM server runs its ops in program order (find-M 1).
+
+hw/cim/reprogram.py decides which matmuls re-program by an LRU over program order. The engine's
+servers take their lowest-index *ready* op, so on the one server that re-programmed matrices
+share, independent chains (a bidirectional LSTM's two directions, two co-located models) ran
+interleaved: W_hh, rev.W_hh, W_hh, ... 16 changes of the resident matrix, 2 charged. The
+server is now in order (``Plan.in_order``, made a dependency by ``Placement.predecessors``), so
+every engine runs it as the LRU assumed and the charged swaps are the swaps executed."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from cimsim import simulate
+from cimsim.engine.des import simulate_dag
+from cimsim.engine.reference import simulate_dag_reference
+from cimsim.pipeline import place_and_cost, resource_rates
+from cimsim.workload.generators import lstm
+from cimsim.workload.graph import with_server_order
+
+from conftest import ROUND_CIM, ROUND_LINK, make_arch, tiny_chip
+
+
+def _arch(arrays: int = 400):
+    cim = copy.deepcopy(ROUND_CIM)
+    cim.update(arrays=arrays, weight_replication=False)
+    return make_arch(name="round-cim", cim=cim, interconnect=dict(ROUND_LINK))
+
+
+def _bilstm():
+    """The finding's bidirectional int8 LSTM, I = 8, H = 512, 8 steps. On 128 x 128 arrays of
+    2-bit cells an 8-bit weight takes 4 columns: W_ih 1 x ceil(2048 x 4 / 128) = 64 arrays, W_hh
+    ceil(512 / 128) x 64 = 256, per direction. On 400 arrays the two W_ih are pinned (128) and
+    the two W_hh share the 272 left: only one fits at a time."""
+    return lstm(8, 512, steps=8, dtype="int8", bidirectional=True)
+
+
+def _matrix_changes(r, w) -> tuple[list[str], int]:
+    """The weights the busiest CIM server's ops read, in the order they started, and how many
+    times the resident matrix changed (its first load counted)."""
+    t = r.op_table
+    t = t[t.unit == "cim"]
+    shared = t[t.server == t.server.value_counts().idxmax()].sort_values("start_s", kind="stable")
+    weight = {o.name: o.weight for o in w.ops}
+    seq = [weight[o] for o in shared.op]
+    return seq, 1 + sum(a != b for a, b in zip(seq, seq[1:]))
+
+
+# closed form on the round machine (conftest): DRAM 10 GB/s + 100 ns, link 100 GB/s + 10 ns,
+# write 1 us a row, 8 input bits x 100 ns a vector, the processor 32 vector ops a ns
+MiB = 1 << 20
+#: a re-programming hproj: the 1 MiB W_hh and its 512 B h0 read from DRAM (the slower of its two
+#: links; serial: then the write of 128 rows and one vector), + link and DRAM latency
+R = (MiB + 512) / 10e9 + 128 * 1e-6 + 8 * 100e-9 + 10e-9 + 100e-9
+#: a resident hproj: h in (512 B) and hproj out (2048 B) over the link, one vector, link latency
+H = 2560 / 100e9 + 8 * 100e-9 + 10e-9
+#: the cell: 18 vector ops per element of c and h (2 x 512), 32 per ns; the first of each
+#: direction also reads its biases and c0 from DRAM (4,608 B: 460.8 ns, under its compute) + 100 ns
+C, C0 = 18 * 1024 / 32e9, 18 * 1024 / 32e9 + 100e-9
+#: concat: 2 x 8 x 512 B read and written in SRAM at 1 TB/s
+CAT = 2 * 8192 / 1e12
+#: all forward steps, then all reverse (the rev chain's first hproj waits for the forward's
+#: last): 2 loads, 14 resident hprojs, the 2 first cells, the 13 others on the path, concat
+SERIAL = 2 * R + 2 * C0 + 14 * H + 13 * C + CAT
+
+
+def test_bidirectional_lstm_runs_each_direction_through_its_load():
+    """Without the order the server alternated W_hh and rev.W_hh (16 changes, 2 charged). Now:
+    the two loads charged are the two changes run, and the latency is the in-order schedule's.
+    The DES adds one thing the closed form's analytic run leaves out: the forward xproj reads
+    the 64 B input over DRAM beside the first load's weights (processor sharing: the load ends
+    when both are through, 64 B / 10 GB/s = 6.4 ns later)."""
+    w = _bilstm()
+    des = simulate(_arch(), w)
+    seq, changes = _matrix_changes(des, w)
+    assert seq == ["l0.W_hh"] * 8 + ["l0.rev.W_hh"] * 8
+    assert changes == des.record()["cim_reprograms"] == 2
+    charged = des.op_table.loc[des.op_table.cim_reprogram, "op"].tolist()
+    assert charged == ["l0.t0.hproj", "l0.rev.t7.hproj"]
+    assert des.latency_s == pytest.approx(SERIAL + 64 / 10e9, rel=1e-12)
+    ana = simulate(_arch(), w, engine="analytic")
+    assert ana.latency_s == pytest.approx(SERIAL, rel=1e-12)
+    assert _matrix_changes(ana, w)[1] == ana.record()["cim_reprograms"] == 2
+
+
+def test_every_engine_runs_the_in_order_server_alike():
+    """The order is a dependency in the DAG the engines get, so the compiled replay, SimPy and
+    the naive reference engine give the same times."""
+    arch, w = _arch(), _bilstm()
+    pl, table = place_and_cost(arch, w)
+    indptr, indices = pl.predecessors(w)
+    assert len(indices) > len(w.predecessors[1])  # the order edges are there
+    rates = resource_rates(arch)
+    args = (indptr, indices, pl.server, table.compute_s, table.latency_s,
+            table.engine_bytes(rates), rates, pl.serial)
+    auto = simulate_dag(*args, pieces=table.pieces)
+    simpy = simulate_dag(*args, pieces=table.pieces, method="simpy")
+    ref = simulate_dag_reference(*args, pieces=table.pieces)
+    for other in (simpy, ref):
+        np.testing.assert_allclose(other.end, auto.end, rtol=1e-12, atol=0)
+    assert auto.makespan == pytest.approx(SERIAL + 64 / 10e9, rel=1e-12)
+
+
+def test_a_chip_block_s_reprogrammed_server_is_in_order_too():
+    """With a chip block the re-programmed layers share one server (hw/cim/onchip.py). The tiny
+    chip's 16 arrays of 64 x 64 8-bit cells and a bidirectional LSTM of H = 128: W_ih 1 x
+    ceil(512 / 64) = 8 arrays, W_hh 2 x 8 = 16, all the arrays, so nothing is pinned and every
+    change of matrix re-programs: per direction xproj then W_hh, 4 loads in program order."""
+    from cimsim.config import architecture_from_dict
+
+    d = tiny_chip("serial", {})
+    d["processor"] = {"name": "cpu", "cores": 1, "clock": "1 GHz", "vector_ops_per_cycle_per_core": 8,
+                      "macs_per_cycle_per_core": {"int8": 8}, "energy_per_mac": {"int8": "1 pJ"},
+                      "energy_per_vector_op": "1 pJ", "static_power": "0 W", "op_overhead": "0 s"}
+    w = lstm(8, 128, steps=4, dtype="int8", bidirectional=True)
+    r = simulate(architecture_from_dict(d), w)
+    seq, changes = _matrix_changes(r, w)
+    assert seq == ["l0.W_ih"] + ["l0.W_hh"] * 4 + ["l0.rev.W_ih"] + ["l0.rev.W_hh"] * 4
+    assert changes == int(r.op_table.cim_reprogram.sum()) == r.record()["cim_reprograms"] == 4
+
+
+def test_order_edges_in_closed_form():
+    """Ops 0..5: 1 <- 0, 3 <- 2 (two chains); servers [0, 1, 1, 0, 1, 1], server 1 in order:
+    its ops 1, 2, 4, 5 chain 1 -> 2 -> 4 -> 5 (edges 2 <- 1, 4 <- 2, 5 <- 4), server 0 free;
+    an edge already there is not doubled."""
+    indptr, indices = np.array([0, 0, 1, 1, 2, 2, 2]), np.array([0, 2])
+    server, in_order = np.array([0, 1, 1, 0, 1, 1]), np.array([False, True])
+    p, i = with_server_order(indptr, indices, server, in_order)
+    assert [sorted(i[p[k]:p[k + 1]].tolist()) for k in range(6)] == [[], [0], [1], [2], [2], [4]]
+    again = with_server_order(p, i, server, in_order)
+    assert again[0].tolist() == p.tolist() and again[1].tolist() == i.tolist()
