@@ -27,6 +27,17 @@ from .walk import did_you_mean, model_at, parse_flag
 from .yamlread import KeyNotAName, UniqueKeyLoader, graph_error, load_text, syntax_error
 
 
+def far_errors(levels: list) -> list[tuple[str, str]]:
+    """A far tier (``memory.LEVEL.far``) is the last level, beside a near tier before it."""
+    out = [(f"memory.{n}.far", "only the last level (the backing store) may be a far tier; list "
+            "it last, or leave far out") for n, c in levels[:-1] if c.far]
+    if len(levels) == 1 and levels[0][1].far:
+        n = levels[0][0]
+        out.append((f"memory.{n}.far", "a far tier sits beside a near tier (DDR, HBM) listed "
+                    "before it; add that level, or leave far out"))
+    return out
+
+
 def _yaml_kind(data: Any) -> str:
     """What a YAML document is, in YAML's words (``a list``), not Python's (``list``)."""
     if data is None:
@@ -200,6 +211,9 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
                            "store, or off_chip: true), so its silicon is not the chip's: leave "
                            "area out (area is for on-chip levels), or mark the level off_chip: "
                            "false if it is on the chip"))
+    errors += far_errors(levels)
+    if levels and levels[-1][1].far:  # a far tier is no cache: the near tier before it is the
+        levels = levels[:-1]          # outermost level of the inclusive hierarchy
     if len(levels) >= 2:  # innermost first: the last holds every tensor, so none inside is larger
         back, bcfg = levels[-1]
         larger = [(n, c) for n, c in levels[:-1] if float(c.capacity) > float(bcfg.capacity)]

@@ -39,7 +39,6 @@ Contract (enforced by :mod:`cimsim.mapping` and :mod:`cimsim.cost`):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, AbstractSet, ClassVar, Generic, Mapping, Optional, TypeVar
 
@@ -50,6 +49,7 @@ from ..quantity import (Bytes, Flag, JoulesPerBit, JoulesPerByte, PositiveInt, S
                         SquareMeters, Volts, BytesPerSecond, Fraction, NonNegativeInt,  # noqa: F401
                         Meters, NonNegativeFloat, Watts)  # noqa: F401  (re-exported, as before 0.5's move)
 from ..workload.oparrays import OpArrays  # noqa: F401  (re-exported for components)
+from .pattern import STREAM, Pattern  # noqa: F401  (re-exported: plug-ins import them here)
 from .plan import (MEASURED_BOUND_DETAIL, MEASURED_COMPUTE, OpCost, Plan,  # noqa: F401
                    add_stored, row_pieces)  # (re-exported: plug-ins import them here)
 from .ratefree import RATE, RateFree, is_rate  # noqa: F401  (re-exported: plug-ins import them here)
@@ -75,33 +75,6 @@ class ComponentConfig(Strict):
 # Memory levels and links: registered :class:`Resource` types (``hw/memory/``, ``hw/links/``).
 
 
-@dataclass(frozen=True)
-class Pattern:
-    """How a transfer touches a resource: streaming or independent accesses of
-    ``access_bytes`` each, ``read_fraction`` of the bytes read. Ops state it in the tags
-    ``access_bytes`` (0 = streaming) and ``read_fraction``; none stated: :data:`STREAM`."""
-
-    random: bool = False
-    access_bytes: float = 64.0  # bytes per independent access (random patterns only)
-    read_fraction: float = 1.0  # 0..1
-
-    def __post_init__(self):
-        if not self.access_bytes > 0:
-            raise ValueError(f"access_bytes must be > 0 (got {self.access_bytes})")
-        if not 0.0 <= self.read_fraction <= 1.0:
-            raise ValueError(f"read_fraction must be in [0, 1] (got {self.read_fraction})")
-
-    @classmethod
-    def stream(cls, read_fraction: float = 1.0) -> "Pattern":
-        return cls(False, 64.0, read_fraction)
-
-    @classmethod
-    def random_access(cls, access_bytes: float, read_fraction: float = 1.0) -> "Pattern":
-        return cls(True, float(access_bytes), read_fraction)
-
-
-#: the default pattern of an op: all reads, streaming
-STREAM = Pattern()
 
 
 class ResourceConfig(Strict):
@@ -131,7 +104,13 @@ class MemoryLevel(ResourceConfig):
     off_chip: Optional[Flag] = Field(
         default=None, description="The level lies off the compute chip (DRAM, HBM, an "
         "accelerator's own weight DRAM): its bytes count as off-chip traffic in tables. "
-        "Default: the backing store (the last level) only.")
+        "Default: the backing store (the last level) only; with a far tier, it and the near tier.")
+    far: Flag = Field(
+        default=False, description="The backing store is a far memory tier (a CXL expander, a "
+        "second NUMA node): a flat tier beside the level before it (the near tier), not a cache "
+        "behind it. Their capacities add; tensors fill the near tier first (first touch) and "
+        "spill to this one; its bytes pass the levels inside the near tier, not the near tier. "
+        "The last level only.")
 
     static_power: Watts = Field(
         default="0 W", description="Power the level draws whatever its traffic, over the whole "
@@ -295,9 +274,22 @@ class Hardware:
     @property
     def off_chip(self) -> tuple[str, ...]:
         """The memory levels off the compute chip (:attr:`MemoryLevel.off_chip`; default: the
-        backing store), innermost first."""
+        backing store, and the near tier beside a far one), innermost first."""
+        home = self.home_tiers
         return tuple(n for n, m in self.memory.items()
-                     if (m.off_chip if m.off_chip is not None else n == self.backing_store))
+                     if (m.off_chip if m.off_chip is not None else n in home))
+
+    @property
+    def home_tiers(self) -> tuple[str, ...]:
+        """The levels that are the home of tensors: the backing store, or, where it is a far
+        tier (:attr:`MemoryLevel.far`), the near tier before it and it (near first)."""
+        names = list(self.memory)
+        return tuple(names[-2:]) if self.memory[names[-1]].far and len(names) >= 2 else (names[-1],)
+
+    @property
+    def home_capacity(self) -> float:
+        """Bytes the home tiers hold together (:attr:`home_tiers`: capacities add)."""
+        return float(sum(float(self.memory[n].capacity) for n in self.home_tiers))
 
     @property
     def store_target(self) -> str:
@@ -349,6 +341,8 @@ class Component(Generic[ConfigT]):
     #: claim order: higher claims first; components of equal priority must claim disjoint
     #: ops (placement refuses an op two of them would claim)
     priority: ClassVar[int] = 0
+    #: reads its bytes through a near and a far tier (hierarchy rule 9), or charges no level
+    reads_far_tier: ClassVar[bool] = False
     #: names of the energy parts this type reports (prefixed with the instance name)
     energy_parts: ClassVar[tuple[str, ...]] = ()
     #: names of the utilizations this type reports (prefixed with the instance name)

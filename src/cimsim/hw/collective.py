@@ -141,6 +141,7 @@ class Collective(Component[CollectiveConfig]):
     type_name = "collective"
     Config = CollectiveConfig
     priority = 30
+    reads_far_tier = True
     accuracy_arithmetic = "exact"
     label = "collective"
     #: ``busy``: the share of the run the collective has an all-reduce or send in flight

@@ -85,6 +85,12 @@ which holds every tensor):
    10.5 MB of L3: fc1's 2.10 + 8.39 MB fit, so its 8.39 MB output is written to L3 only,
    relu's 8.39 + 8.39 MB do not, so it reads those 8.39 MB from DRAM, never written there).
 
+9. A far tier (the backing store marked ``far``: a CXL expander) is a peer of the level before
+   it (the near tier, DDR), not a cache behind it: the two are the home together, their
+   capacities add, tensors fill the near tier first (first touch) and spill to the far one,
+   and bytes from the far tier pass the levels inside the near tier, not the near tier
+   (:mod:`.fartier`). Rules 1-8 then read "the backing store" as a tensor's home tier.
+
 Not modelled: eviction and write-back. An activation kept in a level by rule 2 is taken
 to be there for every later reader, whatever streamed through the level in between, and
 an output kept there is never written back to the backing store (a run whose ops'
@@ -103,6 +109,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .base import OpArrays
+from .fartier import far_home, input_reads
 from .residency import Rooms, reuse_aware, take
 
 
@@ -126,11 +133,12 @@ class HierarchyTraffic:
 
 
 def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacity: list[float],
-                      latency: list[float]) -> HierarchyTraffic:
-    """Bytes per level for the ops ``idx`` reading through ``levels`` (rules above)."""
+                      latency: list[float], far: bool = False) -> HierarchyTraffic:
+    """Bytes per level for the ops ``idx`` reading through ``levels`` (rules above; ``far``:
+    the last two levels are a near and a far tier, rule 9)."""
     n_all = ops.kind.shape[0]
     n, n_lv = len(idx), len(levels)
-    back = n_lv - 1
+    back = n_lv - 2 if far else n_lv - 1  # the home (with a far tier: near and far, rule 9)
     pos = np.full(n_all, -1, dtype=np.int64)
     pos[idx] = np.arange(n)
     op_of_pair = np.repeat(np.arange(n_all), np.diff(ops.weight_ptr))
@@ -139,7 +147,7 @@ def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacit
     pair_op, pair_w = local[sel], ops.weight_ids[sel]
     pair_bytes = ops.tensor_bytes[pair_w]
     src = np.full(len(pair_w), back, dtype=np.int64)
-    resident = {lv: 0.0 for lv in levels[:-1]}
+    resident = {lv: 0.0 for lv in levels[:back]}
     reused_total = returned = 0.0
     all_resident = all_fit = all_once = True
     if len(pair_w):
@@ -154,8 +162,8 @@ def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacit
         last_all = np.full(len(counts_all), -1, dtype=np.int64)
         np.maximum.at(last_all, pair_w, np.arange(len(pair_w)))
         by_first = np.argsort(first, kind="stable")
-        rooms = Rooms(ops, idx, pair_op, pair_w, uw, counts, first, last_all[uw], capacity[:-1])
-        once = list(capacity[:-1])  # every matrix at once, nothing returned (``all_fit``)
+        rooms = Rooms(ops, idx, pair_op, pair_w, uw, counts, first, last_all[uw], capacity[:back])
+        once = list(capacity[:back])  # every matrix at once, nothing returned (``all_fit``)
         for u in by_first:
             if counts[u] < 2:
                 continue
@@ -196,7 +204,13 @@ def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacit
     out: dict[str, np.ndarray] = {}
     writes: dict[str, np.ndarray] = {}
     lat = np.zeros(n)
-    for j, lv in enumerate(levels):
+    home = None
+    if far:  # rule 9: activations other than model inputs read again take the near tier's room
+        again = input_reads(ops, idx, pos) - first_in
+        home = far_home(ops, idx, pos, float(capacity[back]), pair_op, pair_w, act_rest - again)
+        resident.update({levels[back]: home.near_bytes, levels[back + 1]: home.far_bytes})
+        streamed = 0.0  # every weight has a home tier now (reported there), none streams past it
+    for j, lv in enumerate(levels[:back + 1]):
         m = src >= j
         if not m.any():  # no weight byte passes this level (or no weights)
             b = np.zeros(n)
@@ -215,15 +229,40 @@ def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacit
         out[lv] = b
         w = np.where(a, act_out, 0.0)
         writes[lv] = w if store is None else w + store
-        if latency[j] > 0:
+        if home is not None and j == back:  # rule 9: split between the near and the far tier
+            for k, share in ((j, 1.0), (j + 1, 0.0)):  # near: 1 - the far share; far
+                out[levels[k]], writes[levels[k]] = _tier_part(
+                    ops, idx, pos, home, share, src >= j, pair_op, pair_bytes, pair_w, a,
+                    act_rest, again, act_out, store)
+            for k in (j, j + 1):
+                if latency[k] > 0:
+                    lat = np.maximum(lat, np.where(out[levels[k]] > 0, latency[k], 0.0))
+        elif latency[j] > 0:
             lat = np.maximum(lat, np.where(b > 0, latency[j], 0.0))
     return HierarchyTraffic(out, lat, resident, streamed, reused_total, all_resident, all_fit,
                             writes, returned)
 
 
+def _tier_part(ops, idx, pos, home, near, m, pair_op, pair_bytes, pair_w, a, act_rest, again,
+               act_out, store):
+    """Rule 9: of the bytes and writes each op moves in its home, those of the far tier
+    (``near`` 0.0), or of the near tier (``near`` 1.0: one less the far shares)."""
+    n = len(idx)
+    tensor, act = abs(near - home.tensor), abs(near - home.act)
+    wb = np.bincount(pair_op[m], weights=(pair_bytes * tensor[pair_w])[m], minlength=n)
+    first = first_input_reads(ops, idx, pos, weight=tensor)
+    again_t = input_reads(ops, idx, pos, tensor) - first  # model inputs read again: their home
+    b = wb + first + np.where(a, again_t + (act_rest - again) * act, 0.0)
+    w = np.where(a, act_out * act, 0.0)
+    if store is not None:
+        kept = abs(near - home.store)
+        b, w = b + store * kept, w + store * kept
+    return b, w
+
+
 
 def first_input_reads(ops: OpArrays, idx: np.ndarray, pos: np.ndarray | None = None,
-                      among_all: bool = False) -> np.ndarray:
+                      among_all: bool = False, weight: np.ndarray | None = None) -> np.ndarray:
     """Rule 3, per op of ``idx``: the bytes of model inputs it is the first of ``idx`` to read
     (in program order), which it reads from the backing store. Components without a hierarchy
     of their own (a CIM, a systolic array) apply it with ``among_all``: an op of ``idx`` that
@@ -250,7 +289,8 @@ def first_input_reads(ops: OpArrays, idx: np.ndarray, pos: np.ndarray | None = N
     in_op, in_t = loc[keep], ops.input_ids[keep]
     if len(in_t):
         _, first = np.unique(in_t, return_index=True)  # pairs are in op order
-        np.add.at(first_in, in_op[first], ops.tensor_bytes[in_t[first]])
+        b = ops.tensor_bytes[in_t[first]]
+        np.add.at(first_in, in_op[first], b if weight is None else b * weight[in_t[first]])
     return first_in
 
 
@@ -300,7 +340,7 @@ def add_landed(ops: OpArrays, idx: np.ndarray, back: str, nbytes: dict, writes: 
 
 
 def staged_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacity: list[float],
-                   latency: list[float]) -> HierarchyTraffic:
+                   latency: list[float], far: bool = False) -> HierarchyTraffic:
     """:func:`hierarchy_traffic` of each pipeline stage's ops apart (``OpArrays.stage``: a
     pipeline-parallel run puts each stage on a device of its own, with its own levels), merged:
     per-op arrays in ``idx`` order, resident and streamed bytes summed over the devices, the
@@ -309,15 +349,15 @@ def staged_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacity: 
     workload (an op that descends from a barrier starts after every op listed before it, on
     any device)."""
     if ops.stage is None or len(idx) == 0:
-        return hierarchy_traffic(ops, idx, levels, capacity, latency)
+        return hierarchy_traffic(ops, idx, levels, capacity, latency, far)
     st = ops.stage[idx]
     n = len(idx)
     merged = HierarchyTraffic({lv: np.zeros(n) for lv in levels}, np.zeros(n),
-                              {lv: 0.0 for lv in levels[:-1]}, 0.0, 0.0, True, True,
+                              {lv: 0.0 for lv in (levels if far else levels[:-1])}, 0.0, 0.0, True, True,
                               {lv: np.zeros(n) for lv in levels})
     for s in np.unique(st):
         at = np.flatnonzero(st == s)
-        t = hierarchy_traffic(ops, idx[at], levels, capacity, latency)
+        t = hierarchy_traffic(ops, idx[at], levels, capacity, latency, far)
         for lv in levels:
             merged.bytes[lv][at] = t.bytes[lv]
             merged.write_bytes[lv][at] = t.write_bytes[lv]

@@ -292,6 +292,7 @@ class Processor(Component[ProcessorConfig]):
     type_name = "processor"
     Config = ProcessorConfig
     priority = 0
+    reads_far_tier = True
     accuracy_arithmetic = "exact"
     energy_parts = ("compute",)
     utilizations = ("mac", "busy")
@@ -316,6 +317,10 @@ class Processor(Component[ProcessorConfig]):
         if len(set(order)) != len(order) or order != sorted(order):
             return [("levels", f"{self.levels} must name each memory level once, innermost first, "
                                f"in the architecture's order {list(self.hw.memory)}")]
+        near = self.hw.home_tiers[0]  # the near tier beside a far one (hierarchy rule 9)
+        if self.config.levels and near != self.hw.backing_store and near not in self.config.levels:
+            return [("levels", f"must name the near tier '{near}' before the "
+                               f"far tier '{self.hw.backing_store}' (hierarchy rule 9)")]
         if self.config.levels and self.config.levels[-1] != self.hw.backing_store:
             return [("levels", f"must end with the backing store '{self.hw.backing_store}' "
                                "(the last memory level), which holds every tensor")]
@@ -364,25 +369,35 @@ class Processor(Component[ProcessorConfig]):
         levels = self.levels
         mem = [self.hw.resource(lv) for lv in levels]
         remote, local = self._remote_reads(ops)
+        far = self.hw.home_tiers[0] != self.hw.backing_store  # hierarchy rule 9
         traffic = staged_traffic(local, idx, levels, [m.config.capacity for m in mem],
-                                 [m.latency_s() for m in mem])
+                                 [m.latency_s() for m in mem], far)
         peak, emac = self._rates(ops, idx)  # refuses a dtype without rates before simulating
         unknown = sorted(set(self.config.op_overhead_by_kind) - set(ops.kind_codes))
         if unknown:  # the kind table is the workload's (components do not import it)
             raise MappingError(f"processor '{self.name}': {self.name}.op_overhead_by_kind names "
                                f"{', '.join(unknown)}, not an op kind ({', '.join(ops.kind_codes)})")
         notes = []
-        if traffic.reused_total_bytes or traffic.streamed_weight_bytes:
-            parts = [f"{si(b, 'B')} resident in {lv}" for lv, b in traffic.resident.items() if b]
+        if traffic.reused_total_bytes or traffic.streamed_weight_bytes or (far and any(traffic.resident.values())):
+            tiers = self.hw.home_tiers if far else ()
+            parts = [f"{si(b, 'B')} resident in {lv}" for lv, b in traffic.resident.items()
+                     if b and lv not in tiers]
             if traffic.returned_bytes:  # rule 1: a dead matrix's room taken by a later one
                 parts[-1] += (f" in turn ({si(traffic.returned_bytes, 'B')} of it in room "
                               "given back after matrices' last uses)")
-            parts.append(f"{si(traffic.streamed_weight_bytes, 'B')} read from "
-                         f"{self.hw.backing_store} at every use")
-            caps = ", ".join(f"{lv} {si(self.hw.resource(lv).config.capacity, 'B')}" for lv in levels[:-1])
+            if far:  # rule 9: every weight's home is a tier, read there at each uncached use
+                near, far_t = tiers
+                parts.append(f"home {si(traffic.resident[near], 'B')} in {near}, "
+                             f"{si(traffic.resident[far_t], 'B')} in the far tier {far_t} (filled "
+                             f"past {near}'s capacity), read there at every use no cache level serves")
+            else:
+                parts.append(f"{si(traffic.streamed_weight_bytes, 'B')} read from "
+                             f"{self.hw.backing_store} at every use")
+            caps = ", ".join(f"{lv} {si(self.hw.resource(lv).config.capacity, 'B')}"
+                             for lv in levels[:-2 if far else -1])
             per = (f", on each of {int(ops.stage.max()) + 1} pipeline stages' devices; in all"
                    if ops.stage is not None else "")
-            where = f"; {caps}{per}" if caps else f"; no level before {self.hw.backing_store}{per}"
+            where = f"; {caps}{per}" if caps else f"; no level before {tiers[0] if far else self.hw.backing_store}{per}"
             notes.append(f"{self.name} weights (matrices read more than once stay where they fit"
                          f"{where}): " + ", ".join(parts))
         # a matmul timed by the measured table: its compute time includes the weight streaming
@@ -445,7 +460,8 @@ class Processor(Component[ProcessorConfig]):
         parts = {}
         if cfg.single_stream_bandwidth is not None:  # a GEMV is one stream from the backing store
             gemv = (macs > 0) & (ops.rows[idx] <= 1)
-            stream = np.where(gemv, traffic.bytes[self.levels[-1]] / cfg.single_stream_bandwidth, 0.0)
+            home = sum(traffic.bytes[t] for t in self.hw.home_tiers)
+            stream = np.where(gemv, home / cfg.single_stream_bandwidth, 0.0)
             parts["stream"] = np.where(stream > compute, stream, 0.0)  # the stream is the time
             compute = np.maximum(compute, stream)
         nbytes, writes = dict(traffic.bytes), dict(traffic.write_bytes)

@@ -138,7 +138,9 @@ def place(workload: Workload, arch: Architecture) -> Placement:
     if n == 0:
         raise MappingError(f"workload '{workload.name}' has no ops: nothing to simulate")
     back = arch.hardware.backing_store
-    capacity = arch.rate_free_hardware.resource(back).config.capacity
+    tiers = arch.rate_free_hardware.home_tiers  # the backing store, or a near and a far tier
+    capacity = arch.rate_free_hardware.home_capacity  # their capacities add (hierarchy rule 9)
+    held_by = " + ".join(f"memory.{t}.capacity" for t in tiers)
     # a PIM device of its own (sharing: separate) holds the KV cache: the host's backing store
     # holds the rest, and the device, organised like that level, the cache
     device = arch.cache_memory
@@ -162,11 +164,18 @@ def place(workload: Workload, arch: Architecture) -> Placement:
         raise MappingError(
             f"workload '{workload.name}' needs {si(host, 'B', 6)} live at once"
             f"{'' if fp.stage is None else f' on pipeline stage {fp.stage} of {fp.stages} (one device each)'}"
-            f" ({parts}) but architecture '{arch.name}' has memory.{back}.capacity "
+            f" ({parts}) but architecture '{arch.name}' has {held_by} "
             f"{si(capacity, 'B', 6)}{_scores_hint(workload, fp, host, capacity)}"
         )
     ops = workload.arrays
     comps = arch.instances
+    if len(tiers) > 1:  # hierarchy rule 9 is a processor's: others read the backing store
+        direct = [c.name for c in comps if not c.reads_far_tier]
+        if direct:
+            raise MappingError(f"architecture '{arch.name}': memory.{back}.far is modelled for "
+                               f"processors only; component '{direct[0]}' would read every "
+                               f"tensor from {back}: leave far out (a far tier beside a CIM, "
+                               "systolic array or PIM device is not modelled)")
     wrong = [e for c in comps for e in c.workload_errors(workload.metadata)]
     if wrong:
         raise MappingError(f"architecture '{arch.name}', workload '{workload.name}': "

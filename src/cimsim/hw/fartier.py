@@ -1,0 +1,123 @@
+"""Hierarchy rule 9 (:mod:`.hierarchy`): where a far memory tier (``memory.LEVEL.far``: a CXL
+expander, a second NUMA node) is the backing store, the home of a tensor is the near tier
+before it (DDR, HBM) or the far tier, and the two are flat tiers side by side, not a cache and
+what it caches.
+
+- Capacities add: the home holds ``near + far`` bytes, in any size order.
+- First touch, near first: the tensors that live in the home for the whole run (weights, model
+  inputs such as a KV cache) take the near tier in program order of first touch (weights, then
+  model inputs, at one op); the bytes past the near tier's capacity spill to the far tier (a
+  tensor across the boundary is split, as pages would be: its bytes from there on are far).
+  Rows appended to a KV cache (``store_bytes``) go where that cache is (its far share, by
+  bytes); with no cache model input, they take room as the run's first activations do.
+  A model input gives its near room back after its last reader (each decode iteration's KV
+  cache is its own input, resident through the iteration that reads it, as the footprint has
+  it); a weight keeps it to the end of the run.
+- An op's activations that go through the home (rule 2) take the room those tensors leave in
+  the near tier while it runs, the part over it the far tier; a model input read again (a KV
+  cache at each decode step) is read from its own home.
+- Bytes from the far tier pass the levels inside the near tier (caches), not the near tier: its
+  bandwidth, energy and latency are its own, not capped by the near tier's.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+
+import numpy as np
+
+from .base import OpArrays
+
+
+@dataclass
+class FarHome:
+    """Per tensor and per op, the share of bytes whose home is the far tier (0..1)."""
+    tensor: np.ndarray  # per tensor of ``ops``: far share of its bytes
+    store: np.ndarray  # per op of ``idx``: far share of its appended rows
+    act: np.ndarray  # per op of ``idx``: far share of its activations through the home
+    near_bytes: float  # weight bytes homed in the near tier
+    far_bytes: float  # weight bytes homed in the far tier
+
+
+def _spill(sizes: np.ndarray, room: float) -> np.ndarray:
+    """Per item, in order, the share of its bytes past ``room`` (filled in order)."""
+    end = np.cumsum(sizes)
+    over = np.clip(end - room, 0.0, sizes)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(sizes > 0, over / sizes, 0.0)
+
+
+def far_home(ops: OpArrays, idx: np.ndarray, pos: np.ndarray, near_cap: float,
+             pair_op: np.ndarray, pair_w: np.ndarray, act: np.ndarray) -> FarHome:
+    """The homes of rule 9 for the ops ``idx`` (``pos``: each op's place in ``idx``, -1 outside;
+    ``pair_op`` / ``pair_w``: their (op, weight) pairs in program order; ``act``: each op's
+    activation bytes)."""
+    n_all = ops.kind.shape[0]
+    n = len(idx)
+    items_t, items_op, items_end, items_kind = [], [], [], []
+    if len(pair_w):  # weights: from their first use to the end of the run
+        w, f = np.unique(pair_w, return_index=True)
+        items_t.append(w), items_op.append(pair_op[f]), items_kind.append(np.zeros(len(w)))
+        items_end.append(np.full(len(w), n))
+    if len(ops.input_ids):  # model inputs: from their first reader to their last
+        loc = pos[np.repeat(np.arange(n_all), np.diff(ops.input_ptr))]
+        keep = loc >= 0
+        it, il = ops.input_ids[keep], loc[keep]
+        t, f = np.unique(it, return_index=True)
+        last = np.full(len(ops.tensor_bytes), -1, dtype=np.int64)
+        np.maximum.at(last, it, il)
+        items_t.append(t), items_op.append(il[f]), items_kind.append(np.ones(len(t)))
+        items_end.append(last[t] + 1)
+    t, o, e, k = (np.concatenate(x) if x else np.zeros(0) for x in
+                  (items_t, items_op, items_end, items_kind))
+    t, o, e = t.astype(np.int64), o.astype(np.int64), e.astype(np.int64)
+    sizes = ops.tensor_bytes[t].astype(float)
+    order = np.lexsort((k, o))
+    share = np.zeros(len(t))
+    near = np.zeros(len(t))  # bytes each holds in the near tier
+    live: list[tuple[int, int]] = []  # (end, item) of items holding near room
+    used = 0.0
+    for i in order.tolist():
+        while live and live[0][0] <= o[i]:  # their last reader is done: room given back
+            used -= near[heapq.heappop(live)[1]]
+        near[i] = min(sizes[i], max(0.0, near_cap - used))
+        share[i] = 1.0 - near[i] / sizes[i] if sizes[i] > 0 else 0.0
+        if near[i] > 0:
+            used += near[i]
+            heapq.heappush(live, (int(e[i]), i))
+    tensor = np.zeros(len(ops.tensor_bytes))
+    tensor[t] = share
+    occ = np.zeros(n + 1)  # per op: near bytes those tensors hold while it runs
+    np.add.at(occ, o, near)
+    np.add.at(occ, np.minimum(e, n), -near)
+    room = np.maximum(0.0, near_cap - np.cumsum(occ)[:n])
+    # rows appended to a KV cache (store_bytes) land in the cache, a model input whose room
+    # is counted above: its far share (bytes-weighted), else, with no such cache, past the room
+    store = ops.stored(idx)
+    kv = ops.kv_tensors()
+    st = np.zeros(n)
+    if kv is not None and kv.any() and ops.tensor_bytes[kv].sum() > 0:
+        st[:] = float((ops.tensor_bytes[kv] * tensor[kv]).sum() / ops.tensor_bytes[kv].sum())
+    elif store is not None:
+        st = _spill(store, float(room.min()))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        act_far = np.where(act > room, (act - room) / act, 0.0)
+    wt = k == 0
+    far_w = float((sizes[wt] * share[wt]).sum())
+    return FarHome(tensor, st, act_far, float(sizes[wt].sum()) - far_w, far_w)
+
+
+def input_reads(ops: OpArrays, idx: np.ndarray, pos: np.ndarray,
+                weight: np.ndarray | None = None) -> np.ndarray:
+    """Per op of ``idx``: the bytes of model inputs it reads (each pair once), each scaled by
+    ``weight`` (per tensor) when given."""
+    out = np.zeros(len(idx))
+    if not len(ops.input_ids):
+        return out
+    loc = pos[np.repeat(np.arange(ops.kind.shape[0]), np.diff(ops.input_ptr))]
+    keep = loc >= 0
+    t = ops.input_ids[keep]
+    b = ops.tensor_bytes[t].astype(float)
+    np.add.at(out, loc[keep], b if weight is None else b * weight[t])
+    return out

@@ -1,0 +1,107 @@
+"""Hierarchy rule 9: a far memory tier (``memory.LEVEL.far``: a CXL expander) beside the near
+tier (DDR), in closed form on real runs. Four chained fp32 GEMVs of 8192 x 8192 weights
+(268,435,456 B each) on the round machine (DRAM 10 GB/s, 100 ns, 10 pJ/bit) with a CXL tier
+(80 GB/s, 300 ns, 30 pJ/bit)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from conftest import ROUND_ARCH, ROUND_CIM, ROUND_LINK
+
+from cimsim import MappingError, simulate
+from cimsim.config import architecture_from_dict
+from cimsim.errors import ConfigError
+from cimsim.workload import Op, Tensor, Workload
+
+K = 8192
+W = K * K * 4  # bytes of one weight matrix
+X = K * 4  # bytes of the model input x
+
+
+def chain(n: int = 4) -> Workload:
+    tensors = [Tensor("x", (1, K), "fp32", "input")]
+    ops = []
+    for i in range(n):
+        tensors += [Tensor(f"W{i}", (K, K), "fp32", "weight"), Tensor(f"y{i}", (1, K), "fp32", "activation")]
+        ops.append(Op(f"mm{i}", "matmul", ("x" if i == 0 else f"y{i - 1}", f"W{i}"), (f"y{i}",),
+                      m=1, k=K, n=K, weight=f"W{i}"))
+    return Workload("chain", tensors, ops)
+
+
+def arch(near: str, far: str = "64 GiB", cxl_bw: str = "80 GB/s", far_flag: bool = True, **cxl):
+    d = copy.deepcopy(ROUND_ARCH)
+    d["name"] = "round-cxl"
+    d["memory"]["dram"]["capacity"] = near
+    d["memory"]["cxl"] = {"capacity": far, "bandwidth": cxl_bw, "latency": "300 ns",
+                          "energy_per_bit": "30 pJ/bit", "far": far_flag, **cxl}
+    return architecture_from_dict(d)
+
+
+def test_a_workload_that_fits_the_near_tier_runs_as_without_the_far_tier():
+    """Finding 1: adding a far tier must not move a run whose tensors fit the DDR."""
+    two = copy.deepcopy(ROUND_ARCH)
+    plain = simulate(architecture_from_dict(two), chain())
+    r = simulate(arch("16 GiB", cxl_bw="5 GB/s"), chain())
+    assert r.traffic_bytes["cxl"] == 0.0
+    assert r.traffic_bytes["dram"] == plain.traffic_bytes["dram"] == 4 * W + X
+    assert r.latency_s == plain.latency_s
+    assert r.energy_j == pytest.approx(plain.energy_j, rel=1e-12)
+
+
+def test_spill_past_the_near_tier_is_charged_to_the_far_tier_alone_at_its_own_rate():
+    """Findings 2 and 3: first touch fills 600 MB of DDR (W0, x, W1; x gives its room back
+    after mm0, its last reader, so W2 takes 600 MB - 2 W there), the rest is read from CXL only
+    (not also from DDR), at CXL's 80 GB/s, not capped at DDR's 10 GB/s."""
+    r = simulate(arch("600 MB"), chain())
+    far = 4 * W - 600e6
+    assert r.traffic_bytes["dram"] == pytest.approx(600e6 + X, rel=1e-12)
+    assert r.traffic_bytes["cxl"] == pytest.approx(far, rel=1e-12)
+    e = r.energy_breakdown_j
+    assert e["dram"] == pytest.approx((600e6 + X) * 8 * 10e-12, rel=1e-9)
+    assert e["cxl"] == pytest.approx(far * 8 * 30e-12, rel=1e-9)
+    t = r.op_table.set_index("op")
+    # mm3 reads only CXL: W / 80 GB/s (3.355 ms, over the 2.097 ms of compute) + CXL's 300 ns
+    assert t.loc["mm3", "dram_bytes"] == 0.0
+    assert t.loc["mm3", "duration_s"] == pytest.approx(W / 80e9 + 300e-9, rel=1e-9)
+    # mm2 reads both tiers at once: the DDR part bounds it, + the slower latency (CXL's)
+    near2 = 600e6 - 2 * W
+    assert t.loc["mm2", "duration_s"] == pytest.approx(near2 / 10e9 + 300e-9, rel=1e-9)
+
+
+def test_capacities_add_in_any_size_order():
+    """Finding 3: a far tier smaller than the near one is allowed; the footprint is held to
+    their sum (4 W + x = 1.0737 GB: 600 MB + 500 MB hold it, 600 MB + 400 MB do not)."""
+    r = simulate(arch("600 MB", far="500 MB"), chain())
+    assert r.traffic_bytes["cxl"] == pytest.approx(4 * W - 600e6, rel=1e-12)
+    with pytest.raises(MappingError, match=r"memory\.dram\.capacity \+ memory\.cxl\.capacity 1 GB"):
+        simulate(arch("600 MB", far="400 MB"), chain())
+
+
+def test_both_tiers_are_off_chip_by_default():
+    """Finding 6: the DDR beside a far tier is off-chip traffic too (it was the backing store)."""
+    assert arch("16 GiB").hardware.off_chip == ("dram", "cxl")
+    assert arch("16 GiB", far_flag=False).hardware.off_chip == ("cxl",)
+
+
+def test_far_only_on_the_last_level_beside_a_near_one():
+    d = copy.deepcopy(ROUND_ARCH)
+    d["memory"]["sram"]["far"] = True
+    with pytest.raises(ConfigError, match=r"memory\.sram\.far: only the last level"):
+        architecture_from_dict(d)
+    d = copy.deepcopy(ROUND_ARCH)
+    d["memory"] = {"dram": {**d["memory"]["dram"], "far": True}}
+    with pytest.raises(ConfigError, match=r"memory\.dram\.far: a far tier sits beside a near tier"):
+        architecture_from_dict(d)
+
+
+def test_a_far_tier_beside_a_cim_is_refused_not_misread():
+    d = copy.deepcopy(ROUND_ARCH)
+    d["memory"]["cxl"] = {"capacity": "64 GiB", "bandwidth": "80 GB/s", "energy_per_bit": "30 pJ/bit",
+                          "far": True}
+    d["cim"] = copy.deepcopy(ROUND_CIM)
+    d["links"] = {"interconnect": dict(ROUND_LINK)}
+    with pytest.raises(MappingError, match=r"memory\.cxl\.far is modelled for processors only; "
+                                           r"component 'cim'"):
+        simulate(architecture_from_dict(d), chain(1))
