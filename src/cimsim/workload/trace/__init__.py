@@ -98,13 +98,15 @@ def _refuse_float8(model) -> None:
 def _refuse_complex(params) -> None:
     """A complex parameter is refused, ``--dtype`` or not: no component has complex MAC rates,
     and a dtype does not turn a complex product into real ones."""
+    from .computed import COMPLEX_ADVICE
+
     bad = next(((n, p) for n, p in params if p.is_complex()), None)
     if bad is not None:
         raise WorkloadError(
             f"the model's parameter '{bad[0]}' is {str(bad[1].dtype).removeprefix('torch.')}: complex "
             "arithmetic is not modelled (no component has complex MAC rates, and --dtype does not "
-            "convert it); write the layer with real tensors (the real and imaginary parts as two "
-            "real parameters: 4 real MACs per complex MAC)")
+            f"convert it); {COMPLEX_ADVICE} (torch.complex(wr, wi) would build the complex "
+            "weight each forward: not stationary, no CIM array or PIM unit takes it)")
 
 
 def _input_names(torch, model, inputs, kwargs) -> dict[int, tuple[str, str]]:
