@@ -381,7 +381,12 @@ def training_notes(meta) -> list[str]:
         notes.append(f"the model is in train mode: its dropout and batch statistics "
                      f"({meta['train_mode_ops']:,} aten op(s)) are traced and counted (call "
                      "model.eval() to trace inference)")
-    if meta.get("backward_ops"):
+    if meta.get("backward_ops") and meta.get("input_derivatives_only"):
+        notes.append(f"{meta['backward_ops']:,} aten op(s) of autograd computed derivatives w.r.t. "
+                     "the inputs only (torch.autograd.grad, no parameter gradient: "
+                     "metadata['input_derivatives_only']): part of the model's inference (a PINN's "
+                     "residual, forces as -dE/dx), traced as plain ops; not a training step")
+    elif meta.get("backward_ops"):
         updated = meta.get("updated_parameters")
         step = (f", and the optimizer's in-place update of {updated:,} parameter(s) "
                 "(metadata['updated_parameters']), its reads and writes of any optimizer state included"

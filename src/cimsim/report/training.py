@@ -1,6 +1,8 @@
 """What a run of a traced training step says (``metadata['backward_ops']``, written by the
 tracer: aten ops autograd's backward pass ran; ``metadata['updated_parameters']``: parameters
-the step wrote in place, an optimizer's update).
+the step wrote in place, an optimizer's update; ``metadata['input_derivatives_only']``: the
+backward pass took no parameter gradient, only derivatives w.r.t. inputs, as a PINN's residual
+does at inference, and the run says that instead).
 
 cimsim costs such a step as plain ops and does not model training (README 'Not modelled'), so
 it says so in every run (``cimsim run``, ``compare``, ``report``, ``simulate()``). A device that
@@ -29,6 +31,10 @@ def training_notes(arch, metadata, facts) -> list[str]:
         later = int(metadata.get("updated_weight_reads", 0) or 0)
     except (TypeError, ValueError):  # a hand-edited entry: not said
         return []
+    if metadata.get("input_derivatives_only"):  # a PINN's residual: inference, no weight update
+        return [f"{n:,} aten op(s) of autograd took derivatives w.r.t. the inputs only "
+                "(metadata['backward_ops'], metadata['input_derivatives_only']: no parameter "
+                "gradient, part of the model's inference, not a training step): costed as plain ops"]
     notes = [f"a traced training step ({n:,} aten op(s) of autograd's backward pass: "
              "metadata['backward_ops']): costed as plain ops; training is not modelled "
              "(README 'Not modelled')"]

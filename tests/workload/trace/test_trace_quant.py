@@ -129,20 +129,36 @@ def test_an_fp16_dynamically_quantized_lstm_is_flagged_as_packed_weights():
     assert entry["op"].startswith("aten.quantized_lstm") and entry["packed_weights"] is True
 
 
-def test_ffts_cost_n_log2_n_per_signal_per_dimension():
+def test_ffts_cost_the_textbook_real_flops_per_dimension():
     """``_fft_r2c`` / ``_fft_c2r`` / ``_fft_c2c`` had no mapping; under --allow-unknown each cost
-    one op per output element (a 16-point rfft of 4 rows: 36)."""
+    one op per output element (a 16-point rfft of 4 rows: 36). find-S #4: they then cost one op
+    per element per pass, 1/5 of the textbook count; now a complex FFT of N points is 5 N log2 N
+    real flops and a real one 2.5 N log2 N (benchFFT, fftw.org/speed/method.html)."""
     class Spectral(nn.Module):
         def forward(self, x):  # x: 4 x 16
             f = torch.fft.rfft(x, dim=-1)  # r2c: 4 signals of 16
-            y = torch.fft.irfft(f, n=16, dim=-1)  # c2r: 4 real signals of 16
+            y = torch.fft.irfft(f, n=16, dim=-1)  # c2r: 4 real signals of 16, scaled by 1/16
             z = torch.fft.fft2(x.to(torch.complex64).reshape(4, 4, 4))  # c2c over 4 x 4
             return y, z
 
     w = _trace(Spectral(), torch.randn(4, 16))
     vec = {op.name: v for op, v in zip(w.ops, w.arrays.vector_ops.tolist()) if op.name.startswith("_fft")}
-    # rows x N x log2 N: 4 x 16 x 4 = 256 each way; fft2 of 4 x 4 x 4: two passes of 64 x 2
-    assert vec == {"_fft_r2c": 4 * 16 * 4, "_fft_c2r": 4 * 16 * 4, "_fft_c2c": 2 * 64 * 2}
+    # real: 2.5 x 64 points x log2 16 = 640; irfft's norm="backward" 1/n: 1 per real output (64);
+    # fft2 of 4 x 4 x 4: 5 x 64 x log2 4 per dimension, two dimensions
+    assert vec == {"_fft_r2c": 2.5 * 64 * 4, "_fft_c2r": 2.5 * 64 * 4 + 64, "_fft_c2c": 2 * 5 * 64 * 2}
+
+
+def test_rfft2s_second_pass_runs_over_the_half_spectrum():
+    """find-S #4: rfft2 of a 32 x 32 image counted its second (complex) pass over the 1,024 real
+    elements; it runs over the W/2 + 1 = 17 complex columns torch keeps."""
+    class R(nn.Module):
+        def forward(self, x):
+            return torch.fft.rfft2(x)
+
+    w = _trace(R(), torch.randn(1, 32, 32))
+    (v,) = [v for op, v in zip(w.ops, w.arrays.vector_ops.tolist()) if op.name.startswith("_fft")]
+    # rows: a real pass, 2.5 x 1,024 x log2 32; columns: a complex pass, 5 x (32 x 17) x log2 32
+    assert v == 2.5 * 1024 * 5 + 5 * 32 * 17 * 5 == 26_400
 
 
 # --- packed int8 weights (a tester, 2026-12-05): a quantize_dynamic Linear (quantized::linear_dynamic), a

@@ -103,13 +103,15 @@ def _float8_failure(model, exc) -> WorkloadError | None:
 def _refuse_complex(params) -> None:
     """A complex parameter is refused, ``--dtype`` or not: no component has complex MAC rates,
     and a dtype does not turn a complex product into real ones."""
+    from .computed import COMPLEX_ADVICE
+
     bad = next(((n, p) for n, p in params if p.is_complex()), None)
     if bad is not None:
         raise WorkloadError(
             f"the model's parameter '{bad[0]}' is {str(bad[1].dtype).removeprefix('torch.')}: complex "
             "arithmetic is not modelled (no component has complex MAC rates, and --dtype does not "
-            "convert it); write the layer with real tensors (the real and imaginary parts as two "
-            "real parameters: 4 real MACs per complex MAC)")
+            f"convert it); {COMPLEX_ADVICE} (torch.complex(wr, wi) would build the complex "
+            "weight each forward: not stationary, no CIM array or PIM unit takes it)")
 
 
 def _input_names(torch, model, inputs, kwargs) -> dict[int, tuple[str, str]]:
@@ -254,7 +256,7 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     optimizers = persist.optimizers_held(torch, model.modules())
     try:
         with persist.optimizers_stepping(torch, optimizers):
-            events, out, modules = record(torch, model, inputs, kwargs, keep_data=stats_bits is not None)
+            events, out, modules, param_grads = record(torch, model, inputs, kwargs, keep_data=stats_bits is not None)
     except WorkloadError:
         raise
     except Exception as exc:
@@ -270,6 +272,13 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
                 f"running {type(model).__name__} on the example inputs failed: it calls backward() "
                 f"({msg}); cimsim traces inference (the model runs under torch.no_grad()): training "
                 "is not modelled (README 'Not modelled')") from exc
+        from .capture import tracer_fault
+
+        if tracer_fault(exc):  # the tracer's module tracking, not the model
+            raise WorkloadError(
+                f"tracing {type(model).__name__} failed in cimsim's tracer, not in the model (its "
+                f"module tracking, torch.utils.module_tracker.ModuleTracker's hooks, raised "
+                f"{type(exc).__name__}: {msg}): a cimsim bug, please report it") from exc
         raise WorkloadError(
             f"running {type(model).__name__} on the example inputs failed: {type(exc).__name__}: {msg}"
         ) from exc
@@ -328,6 +337,8 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
         metadata["train_mode_ops"] = n_train
     if n_backward:  # aten ops autograd's engine ran (a backward() in torch.enable_grad()): plain ops
         metadata["backward_ops"] = n_backward
+        if not param_grads:  # derivatives w.r.t. inputs only (a PINN's residual): no training step
+            metadata["input_derivatives_only"] = True
     if updated:  # parameters written in place (an optimizer step): a run says what that means
         metadata["updated_parameters"] = updated
     if low.updated_reads:  # matmuls reading a weight the step had updated (a later step)

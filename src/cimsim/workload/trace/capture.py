@@ -53,6 +53,13 @@ class Event:
     #: a value read's innermost "file:line", library code included (:func:`_read_site`)
     site: str = ""
 
+    def origin(self) -> str:
+        """What ran the op, for an error: a module's forward, the model's own code, or autograd's
+        backward pass (whose ``where`` is the line that called ``backward()`` / ``autograd.grad``)."""
+        if self.backward:
+            return "autograd's backward pass" + (f" of module '{self.module}'" if self.module else "")
+        return f"module '{self.module}'" if self.module else "the model's own forward"
+
 
 @contextlib.contextmanager
 def capture_context(torch):
@@ -217,16 +224,61 @@ def make_recorder(torch):
     return Recorder
 
 
+def make_tracker(torch):
+    """torch's ``ModuleTracker`` (the innermost module running each op, forward and backward)
+    without backward hooks on leaf tensors.
+
+    The tracker registers a multi-grad hook on each module's inputs and outputs that require
+    grad, to follow the backward pass; on a leaf (a model input ``x.requires_grad_()``, which a
+    PINN's ``torch.autograd.grad(u, x)`` differentiates), that hook calls
+    ``torch._C._will_engine_execute_node``, which torch refuses inside ``autograd.grad``
+    ("A leaf node was passed to _will_engine_execute_node ..."). A leaf has no backward of its own
+    to attribute, so it gets no hook: the model traces as plain torch runs it."""
+    from torch.utils.module_tracker import ModuleTracker
+
+    def non_leaf(tree):
+        from torch.utils._pytree import tree_flatten
+
+        return [t for t in tree_flatten(tree)[0]
+                if isinstance(t, torch.Tensor) and t.requires_grad and t.grad_fn is not None]
+
+    class Tracker(ModuleTracker):
+        def _fw_pre_hook(self, mod, input) -> None:
+            super()._fw_pre_hook(mod, non_leaf(input))
+
+        def _fw_post_hook(self, mod, input, output) -> None:
+            super()._fw_post_hook(mod, input, non_leaf(output))
+
+    return Tracker
+
+
+def tracer_fault(exc: BaseException) -> bool:
+    """Whether ``exc`` came from the tracer's own module tracking (the tracker's forward hooks,
+    or the backward multi-grad hooks it registers), not from the model's code."""
+    tb = exc.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_filename.endswith("module_tracker.py") or (
+                code.co_filename == __file__ and code.co_name.startswith("_fw_")):  # make_tracker's
+            return True
+        if code.co_name == "inner_hook" and "/torch/autograd/" in code.co_filename:
+            fn = tb.tb_frame.f_locals.get("fn")  # the multi-grad hook's callback
+            if "ModuleTracker." in getattr(fn, "__qualname__", ""):
+                return True
+        tb = tb.tb_next
+    return False
+
+
 def record(torch, model, inputs, kwargs=None, keep_data=False):
     """Run ``model(*inputs, **kwargs)`` under the recorder (``keep_data``: with copies of each
     matmul's operands, for ``--stats``).
 
-    Returns (events, output, module types by path, parameter/buffer names by storage).
+    Returns (events, output, modules by path, the number of parameter tensors autograd computed
+    a gradient of: 0 where a backward pass only took derivatives w.r.t. inputs, a PINN's
+    ``torch.autograd.grad(u, x)``).
     """
-    from torch.utils.module_tracker import ModuleTracker
-
     kwargs = kwargs or {}
-    tracker = ModuleTracker()
+    tracker = make_tracker(torch)()
     skip = None  # keep_data: copies of matmul operands, not of parameters and buffers
     if keep_data:
         from .stats import has_data
@@ -240,6 +292,9 @@ def record(torch, model, inputs, kwargs=None, keep_data=False):
         seen.setdefault(id(mod), mod)
 
     handle = torch.nn.modules.module.register_module_forward_pre_hook(keep)
+    graded: set[int] = set()  # parameters autograd computed a gradient of (a training step's)
+    grad_hooks = [p.register_hook(lambda g, i=i: graded.add(i))
+                  for i, p in enumerate(model.parameters()) if p.requires_grad]
     # a kernel that fails on fake tensors is logged by torch with its traceback before the error
     # reaches us; the error is reported in one line (trace), so the log is kept quiet meanwhile
     fake_log = logging.getLogger("torch._subclasses.fake_tensor")
@@ -252,6 +307,8 @@ def record(torch, model, inputs, kwargs=None, keep_data=False):
             out = model(*inputs, **kwargs)
     finally:
         handle.remove()
+        for h in grad_hooks:
+            h.remove()
         fake_log.setLevel(level)
     root = type(model).__name__
     modules: dict[str, object] = {}
@@ -261,7 +318,7 @@ def record(torch, model, inputs, kwargs=None, keep_data=False):
             modules.setdefault(_strip_root(name, root), mod)
     for ev in rec.events:
         ev.module = _strip_root(ev.module, root)
-    return rec.events, out, modules
+    return rec.events, out, modules, len(graded)
 
 
 def _fake_mode(torch, model):

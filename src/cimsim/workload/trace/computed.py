@@ -30,6 +30,10 @@ from __future__ import annotations
 
 from .storage import storage_key
 
+#: how to keep a complex layer's weight stationary (the complex-parameter refusal, the note)
+COMPLEX_ADVICE = ("write the layer as four real matmuls on the real and imaginary planes, "
+                  "yr = xr @ wr.T - xi @ wi.T and yi = xr @ wi.T + xi @ wr.T with wr, wi two "
+                  "real parameters, each a stationary weight: 4 real MACs per complex MAC")
 FED, PARAM, CONST = 1, 2, 4  # bits: reads an example input, reads a parameter, a constant source
 PACKED = 8  # bit: a parameter or buffer of the model of a packed dtype (:data:`PACKED_DTYPES`)
 #: torch dtypes (without ``torch.``) a weight-only quantized model stores its weights in
@@ -116,9 +120,11 @@ def note(low, pid: int, operands) -> None:
             low.computed_weights.append({"op": low.protos[pid].name, "operand": v.name, "from": DEQUANTIZED})
             return
         in_place = any(v.id in low.st.history.get(k, ()) for k in low.param_keys)
-        low.computed_weights.append({
-            "op": low.protos[pid].name, "operand": v.name,
-            "from": IN_PLACE if in_place else "parameters" if flags & PARAM else "a constant tensor"})
+        entry = {"op": low.protos[pid].name, "operand": v.name,
+                 "from": IN_PLACE if in_place else "parameters" if flags & PARAM else "a constant tensor"}
+        if entry["from"] == "parameters" and "complex" in low.protos[pid].tags:
+            entry["complex"] = True  # real parameters packed into a complex matrix (torch.complex)
+        low.computed_weights.append(entry)
         return
 
 
@@ -127,13 +133,16 @@ def summary(entries) -> str:
     ops = list(dict.fromkeys(e["op"] for e in entries))
     n_pz = sum(e["from"] == "parameters" and ".parametrizations." in f".{e['operand']}"
                for e in entries)  # torch.nn.utils.parametrize names its ops so
-    n_par = sum(e["from"] == "parameters" for e in entries) - n_pz
+    n_cx = sum(e["from"] == "parameters" and bool(e.get("complex")) for e in entries)
+    n_par = sum(e["from"] == "parameters" for e in entries) - n_pz - n_cx
     n_in = sum(e["from"] == IN_PLACE for e in entries)
     n_dq = sum(e["from"] == DEQUANTIZED for e in entries)
     kinds = [(n_pz, "a weight computed from parameters each forward by torch.nn.utils.parametrize "
                     "(torch.ao.pruning's sparsifiers, parametrized weight_norm): "
                     "torch.nn.utils.parametrize.remove_parametrizations(module, 'weight'), or the "
                     "sparsifier's squash_mask(), before tracing makes it a parameter"),
+             (n_cx, "a complex weight built from real parameters each forward "
+                    f"(torch.complex(wr, wi) / view_as_complex: {COMPLEX_ADVICE})"),
              (n_par, "a weight computed from parameters each forward (weight_norm / "
                      "torch.nn.utils.prune, whose weight is weight_orig x weight_mask: "
                      "prune.remove(module, 'weight') before tracing makes it a parameter)"),
@@ -144,7 +153,7 @@ def summary(entries) -> str:
                     "tensors (weight-only quantization: int4 nibbles in uint8 / int32, int8, fp8), "
                     "counted as weights at their stored bytes with their scales; cimsim has no "
                     "int4 or fp8 MAC, so the matmul runs in the dequantized dtype"),
-             (len(entries) - n_par - n_in - n_dq, ("a constant tensor that is no parameter or buffer "
+             (len(entries) - n_pz - n_par - n_cx - n_in - n_dq, ("a constant tensor that is no parameter or buffer "
                                             "(register it as one to make it a weight)"))]
     kinds = [(n, k) for n, k in kinds if n]
     what = " or ".join(f"{k}{f': {n:,}' if len(kinds) > 1 else ''}" for n, k in kinds)
@@ -153,5 +162,5 @@ def summary(entries) -> str:
             "operand (no CIM array or PIM unit takes them)")
 
 
-__all__ = ["CONST", "DEQUANTIZED", "FED", "IN_PLACE", "PACKED", "PACKED_DTYPES", "PARAM", "note", "origin",
-           "source_flags", "sources", "summary"]
+__all__ = ["COMPLEX_ADVICE", "CONST", "DEQUANTIZED", "FED", "IN_PLACE", "PACKED", "PACKED_DTYPES", "PARAM",
+           "note", "origin", "source_flags", "sources", "summary"]

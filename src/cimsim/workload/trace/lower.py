@@ -533,7 +533,7 @@ class Lowerer:
         ev, base, reads, targets = self.ev, c.base, c.reads, c.targets
         macs = flop_macs(self.torch, ev)
         if not self.allow_unknown:
-            mod = f"module '{ev.module}'" if ev.module else "the model's own forward"
+            mod = ev.origin()
             ns = getattr(ev.func, "namespace", "aten")
             counted = f" ({macs} MACs by the FLOP counter)" if macs else ""
             if ns not in TORCH_NAMESPACES:  # nothing cimsim could map: the model's own op

@@ -247,7 +247,7 @@ def _check_finite(low, what: str, t) -> None:
     holds = " and ".join(f"{n:,} {word}" for n, word in ((nan, "NaN"), (inf, "infinite"))
                          if n)
     ev = low.ev
-    mod = f"module '{ev.module}'" if ev.module else "the model's own forward"
+    mod = ev.origin()
     raise WorkloadError(
         f"data statistics (--stats / stats_bits): the {what} of aten op '{ev.func}' ({mod}, called "
         f"from {ev.where}) holds {holds} of {t.numel():,} elements; the statistics need finite "

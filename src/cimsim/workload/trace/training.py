@@ -18,6 +18,11 @@ Counts (vector ops per element, as :data:`.aten.NORM_OPS_PER_ELEMENT` and the IR
   rstd 2 (when dX or dW is asked); dX 8 more (dx_hat = g * w, its sum, the sum of dx_hat *
   x_hat (2), rstd * (dx_hat - mean1 - x_hat * mean2) (4)); an eval batch norm's dX is
   g * (w * inv_std): 1, no x_hat; dW = sum(g * x_hat) 2; dB = sum(g) 1. All three: 13.
+* the backward of a view (autograd's for any basic indexing: a loss on ``out[:, 0]``, a PINN's
+  ``u_x = g[:, :1]``): ``slice_backward``, ``select_backward``, ``diagonal_backward`` write the
+  zero-filled input-shaped gradient and the view's gradient into it: a copy reading the
+  gradient (its numel) and writing the input's numel, no arithmetic; ``unfold_backward`` the
+  same, summing overlapping windows: 1 add per gradient element read (as ``col2im``).
 * ``_foreach_<op>`` (a list of tensors): one op per tensor, lowered as ``<op>`` on that
   tensor's arguments (``Adam(foreach=True)``, the default on CUDA, ``clip_grad_norm_``).
 * ``_fused_adam_`` / ``_fused_adamw_``: one op per parameter tensor, reading p, g, m, v (and
@@ -102,6 +107,17 @@ def mse_loss_backward(low, c: Call) -> None:
     x = c.args[1]
     per = 3.0 if _arg(low, c, "reduction", 1) == 0 else 2.0
     low.emit("elementwise", c.base, c.reads, c.targets, fn="mul", vec=per * x.numel())
+
+
+# ------------------------------------------------------------------ view backward
+@lowers("slice_backward", "select_backward", "diagonal_backward")
+def view_backward(low, c: Call) -> None:
+    low.emit("copy", c.base, c.reads, c.targets)
+
+
+@lowers("unfold_backward")
+def unfold_backward(low, c: Call) -> None:
+    low.emit("reduction", c.base, c.reads, c.targets, vec=float(c.reads[0].numel()))
 
 
 # ------------------------------------------------------------------ convolution backward

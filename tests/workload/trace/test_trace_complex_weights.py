@@ -1,0 +1,69 @@
+"""A complex layer's weight (tester S's report, find-S #3): the complex-parameter refusal
+advises four real matmuls, which keep both real parameters stationary, and a complex weight
+packed from real parameters each forward (``torch.complex(wr, wi)``) is named as such, not as
+weight_norm / prune.
+
+Goldens are hand arithmetic written beside each assertion, never the tracer's output."""
+
+from __future__ import annotations
+
+import pytest
+
+import cimsim
+from cimsim.errors import WorkloadError
+from cimsim.workload.trace import trace
+
+pytestmark = pytest.mark.torch
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+
+B, D = 8, 16
+
+
+class Packed(nn.Module):  # two real parameters made a complex weight each forward
+    def __init__(self):
+        super().__init__()
+        self.wr = nn.Parameter(torch.randn(D, D))
+        self.wi = nn.Parameter(torch.randn(D, D))
+
+    def forward(self, z):
+        return z @ torch.complex(self.wr, self.wi).T
+
+
+class FourReal(Packed):  # the advised form: four real matmuls on the planes
+    def forward(self, z):
+        zr, zi = z.real, z.imag
+        return torch.complex(zr @ self.wr.T - zi @ self.wi.T, zr @ self.wi.T + zi @ self.wr.T)
+
+
+def test_the_refusal_advises_four_real_matmuls():
+    class Native(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(torch.randn(D, D, dtype=torch.cfloat))
+
+        def forward(self, z):
+            return z @ self.w.T
+
+    with pytest.raises(WorkloadError, match="four real matmuls on the real and imaginary planes"):
+        trace(Native(), (torch.randn(B, D, dtype=torch.cfloat),))
+
+
+def test_a_packed_complex_weight_is_named_with_torch_complex_not_weight_norm():
+    w = trace(Packed(), (torch.randn(B, D, dtype=torch.cfloat),))
+    (entry,) = w.metadata["computed_weights"]
+    assert entry["from"] == "parameters" and entry["complex"] is True
+    res = cimsim.simulate(cimsim.load_architecture("sram-cim"), w, engine="analytic")
+    (note,) = [n for n in res.notes if "read as their matrix" in n]
+    assert "torch.complex(wr, wi)" in note and "four real matmuls" in note
+    assert "weight_norm" not in note and "prune" not in note
+
+
+def test_the_advised_four_real_matmuls_keep_both_parameters_stationary():
+    w = trace(FourReal(), (torch.randn(B, D, dtype=torch.cfloat),))
+    assert "computed_weights" not in w.metadata
+    mms = [op for op in w.ops if op.kind == "matmul"]
+    assert sorted(op.weight for op in mms) == ["wi", "wi", "wr", "wr"]
+    # 4 real matmuls of B x D x D: 4 real MACs per complex MAC
+    assert sum(op.macs for op in mms) == 4 * B * D * D
