@@ -71,8 +71,8 @@ def test_floating_buffers_are_weights_integer_buffers_inputs_as_the_readme_says(
     readme = " ".join((Path(__file__).resolve().parents[3] / "README.md").read_text().split())
     assert "and so are floating-point buffers (a BatchNorm's `running_mean` / `running_var`" in readme
     assert "integer and bool buffers (position ids, a causal mask, BatchNorm's " \
-           "`num_batches_tracked`; an int8 buffer is a quantized weight, so a `weight`) and " \
-           "KV-cache tensors" in readme
+           "`num_batches_tracked`; an int8 buffer is a quantized weight, so a `weight`, and so is " \
+           "an integer buffer a matmul's matrix is dequantized from" in readme
 
 
 def test_unknown_ops_reading_packed_weights_say_their_weights_are_not_counted(tmp_path):
