@@ -72,13 +72,15 @@ def capture_context(torch):
         torch.backends.mha.set_fastpath_enabled(mha)
 
 
-def _user_line() -> str:
-    f = sys._getframe(2)
+def _user_line(depth: int = 2) -> str:
+    f = sys._getframe(depth)
     fallback = ""
     while f is not None:
         fn = f.f_code.co_filename
-        if fn.startswith(_TRACE_DIR):  # the tracer's own call of the model: nothing outward of
-            break                      # it (the CLI, click, a test runner) is the model's code
+        # the tracer's own call of the model: nothing outward of it (the CLI, click, a test
+        # runner) is the model's code; :func:`make_composites`' mode sits inside the model's call
+        if fn.startswith(_TRACE_DIR) and f.f_code.co_name != "__torch_function__":
+            break
         if not any(m in fn for m in _LIBRARY_MARKERS) and not fn.startswith(_CIMSIM_DIR) \
                 and not fn.startswith("<"):
             return f"{fn}:{f.f_lineno}"
@@ -214,7 +216,7 @@ def make_recorder(torch):
                 from .stats import snapshot
 
                 data = snapshot(torch, func, args, self.keep_data)
-            self.events.append(Event(func, args, kwargs, out, self._module(), _user_line(), data,
+            self.events.append(Event(func, args, kwargs, out, self._module(), _user_line(3), data,
                                      torch._C._current_graph_task_id() != -1,
                                      _read_site() if func._overloadpacket.__name__ in VALUE_READS
                                      else ""))
