@@ -219,7 +219,9 @@ def test_a_fused_op_merged_over_requests_carries_a_chain_per_input_and_output(ll
     assert tagged
     for o in tagged:
         assert len(o.tags["chain_in"]) == len(o.inputs) and len(o.tags["chain_out"]) == len(o.outputs), o.name
-    (rope,) = [o for o in traced.ops if o.name == "it0.prefill.model.layers.0.self_attn.fused"]
+    # q's RoPE (4 query heads; k's reads the 2 KV heads, which repeat_kv's copy then reads whole)
+    (rope,) = [o for o in traced.ops if o.name.startswith("it0.prefill.model.layers.0.self_attn.fused")
+               and traced.tensors[o.inputs[0]].shape == (1, 4, 12, 8)]
     assert [traced.tensors[t].shape for t in rope.outputs] == [(1, 4, 5, 8), (1, 4, 7, 8)]
     assert rope.tags["chain_ops"] == 3 and rope.tags["chain_out"] == [3, 3]
     # the graph depth reads the lists (a mismatch is refused), and a saved file loads

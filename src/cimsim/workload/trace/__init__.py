@@ -207,6 +207,19 @@ def trace(model: torch.nn.Module, example_inputs: torch.Tensor | tuple | list, n
     torch = require_torch()
     if not isinstance(model, torch.nn.Module):
         raise WorkloadError(f"trace() needs a torch.nn.Module, got {type(model).__name__}")
+    if type(model).__name__ == "OptimizedModule" and isinstance(getattr(model, "_orig_mod", None),
+                                                                torch.nn.Module):
+        # torch.compile: the module it wraps, as eager torch runs it (its names, its forward's
+        # argument names; not Inductor's kernels)
+        model = model._orig_mod
+    if isinstance(model, torch.jit.ScriptModule) and not hasattr(model, "training"):
+        # torch.jit.freeze (and optimize_for_inference) drops the module's attributes and folds
+        # its parameters into graph constants: no weight could be told from a constant
+        raise WorkloadError(
+            f"trace() got a frozen TorchScript module ({type(model).__name__} from torch.jit.freeze "
+            "or torch.jit.optimize_for_inference), which is not supported: its weights are folded "
+            "into constants, so none would be a weight; trace the module before freezing it (the "
+            "nn.Module, or its torch.jit.script / torch.jit.trace)")
     if name is not None:  # before tracing, and as the caller's error, not a tracer bug
         from ...errors import name_problem
 

@@ -79,13 +79,15 @@ def capture_context(torch):
         torch.backends.mha.set_fastpath_enabled(mha)
 
 
-def _user_line() -> str:
-    f = sys._getframe(2)
+def _user_line(depth: int = 2) -> str:
+    f = sys._getframe(depth)
     fallback = ""
     while f is not None:
         fn = f.f_code.co_filename
-        if fn.startswith(_TRACE_DIR):  # the tracer's own call of the model: nothing outward of
-            break                      # it (the CLI, click, a test runner) is the model's code
+        # the tracer's own call of the model: nothing outward of it (the CLI, click, a test
+        # runner) is the model's code; :func:`make_composites`' mode sits inside the model's call
+        if fn.startswith(_TRACE_DIR) and f.f_code.co_name != "__torch_function__":
+            break
         if not any(m in fn for m in _LIBRARY_MARKERS) and not fn.startswith(_CIMSIM_DIR) \
                 and not fn.startswith("<"):
             return f"{fn}:{f.f_lineno}"
@@ -180,6 +182,7 @@ def make_recorder(torch):
             self.keep_data = keep_data
             self.events: list[Event] = []
             self._paths: dict[frozenset, str] = {}
+            self.quiet = 0  # > 0: inside a composite recorded as one op (:func:`make_composites`)
 
         def _module(self) -> str:
             parents = frozenset(self.tracker.parents)
@@ -210,16 +213,20 @@ def make_recorder(torch):
                     raise values_error(f"aten.{name} (module '{self._module()}', {_user_line()})",
                                        name in VALUE_READS) from None
                 raise
+            if not self.quiet:
+                self.append(func, args, kwargs, out)
+            return out
+
+        def append(self, func, args, kwargs, out) -> None:
             data = None
             if self.keep_data is not None:  # operands as the op saw them (an in-place op may follow)
                 from .stats import snapshot
 
                 data = snapshot(torch, func, args, self.keep_data)
-            self.events.append(Event(func, args, kwargs, out, self._module(), _user_line(), data,
+            self.events.append(Event(func, args, kwargs, out, self._module(), _user_line(3), data,
                                      torch._C._current_graph_task_id() != -1,
                                      _read_site() if func._overloadpacket.__name__ in VALUE_READS
                                      else ""))
-            return out
 
     return Recorder
 
@@ -269,6 +276,35 @@ def tracer_fault(exc: BaseException) -> bool:
     return False
 
 
+def make_composites(torch, rec):
+    """A ``TorchFunctionMode`` that records a library norm torch decomposes before the dispatcher
+    (``F.rms_norm``, ``nn.RMSNorm``: CPU and meta run it as pow, mean, add, rsqrt, mul, mul) as
+    the one ``aten.rms_norm`` op it is, as ``nn.LayerNorm`` reaches the recorder as one
+    ``native_layer_norm``; its decomposition runs unrecorded. Not where autograd records it (a
+    traced ``backward()`` needs the decomposed ops its backward reads)."""
+    from torch.overrides import TorchFunctionMode
+
+    fns = (torch.nn.functional.rms_norm, torch.rms_norm)
+    names = ("input", "normalized_shape", "weight", "eps")
+
+    class Composites(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            if func not in fns or rec.quiet or (torch.is_grad_enabled() and any(
+                    isinstance(t, torch.Tensor) and t.requires_grad for t in (*args, *kwargs.values()))):
+                return func(*args, **kwargs)
+            bound = {**dict(zip(names, args)), **kwargs}
+            rec.quiet += 1
+            try:
+                out = func(*args, **kwargs)
+            finally:
+                rec.quiet -= 1
+            rec.append(torch.ops.aten.rms_norm.default, tuple(bound.get(n) for n in names), {}, out)
+            return out
+
+    return Composites()
+
+
 def record(torch, model, inputs, kwargs=None, keep_data=False):
     """Run ``model(*inputs, **kwargs)`` under the recorder (``keep_data``: with copies of each
     matmul's operands, for ``--stats``).
@@ -303,7 +339,8 @@ def record(torch, model, inputs, kwargs=None, keep_data=False):
     try:
         # a model of fake tensors (shapes only) runs inside its fake mode, so tensors its forward
         # creates from nothing (masks, position ids) are fake too
-        with capture_context(torch), tracker, _fake_mode(torch, model), rec:
+        with capture_context(torch), tracker, _fake_mode(torch, model), rec, \
+                make_composites(torch, rec):
             out = model(*inputs, **kwargs)
     finally:
         handle.remove()

@@ -39,7 +39,7 @@ from .resample import resample_vec
 from .stats import add as add_stats
 from .flops import flop_macs
 from .unread import untraced
-from .storage import Storages, storage_key
+from .storage import Storages, repeats, storage_key
 
 UNKNOWN_HINT = ("run with --allow-unknown (trace(..., allow_unknown=True)) to keep it as a generic "
                 "op carrying its FLOP-counter MACs, or report the op so it can be mapped")
@@ -404,7 +404,10 @@ class Lowerer:
         return role == "weight" or isinstance(t, self.torch.nn.Parameter)
 
     def _reorder(self, src, out) -> bool:
-        if src.numel() == 0 or out.numel() != src.numel():
+        """``out`` aliases ``src`` (True) where the copy only reorders: not where ``src`` repeats
+        elements (``x.expand(...).contiguous()`` materialises a broadcast and writes every copy,
+        as ``x.repeat(...)`` does: a copy op)."""
+        if src.numel() == 0 or out.numel() != src.numel() or repeats(src):
             return False
         if not self.st.known(src):
             self._source(src)

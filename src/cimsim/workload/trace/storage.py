@@ -116,6 +116,22 @@ def storage_key(t) -> int:
     return t.untyped_storage()._cdata
 
 
+def repeats(t) -> bool:
+    """Whether view ``t`` holds some storage element more than once (an ``expand``'s stride 0, an
+    overlapping ``unfold`` window): a copy of it writes more elements than it reads. From the
+    strides where they tell (each dimension, by stride, stepping past the span of those below it:
+    no repeat; a stride 0 over more than one element: a repeat), else from the offsets."""
+    dims = sorted((st, size) for size, st in zip(t.shape, t.stride()) if size > 1)
+    if any(st == 0 for st, _ in dims):
+        return True
+    span = 0  # the largest offset the dimensions so far reach, past the first element
+    for st, size in dims:
+        if st <= span:
+            return int(np.unique(tensor_offsets(t)).size) < t.numel()
+        span += st * (size - 1)
+    return False
+
+
 def storage_numel(t, unit: int | None = None) -> int:
     """Units of ``t``'s storage (of ``unit`` bytes; default: ``t``'s element size)."""
     return t.untyped_storage().nbytes() // (unit or t.element_size())
@@ -232,8 +248,11 @@ class Storages:
         return tiles(t.storage_offset() * k, shape, stride, st.numel)
 
     def add_source(self, t, role, name, dtype=None) -> Version:
+        """A source version of ``t``'s storage, of the shape of the tensor ``t`` views (the model's
+        input or parameter as given, not the transposed view first read: ``x.t().contiguous()``)."""
         numel = storage_numel(t)
-        shape = (tuple(t.shape) or (1,)) if t.numel() == numel else (numel,)
+        b = t if getattr(t, "_base", None) is None or storage_key(t._base) != storage_key(t) else t._base
+        shape = (tuple(b.shape) or (1,)) if b.numel() == numel else (numel,)
         v = self.new_version(role, name, numel, shape, dtype=dtype)
         self._new(t, v.id, dtype)
         self.history.setdefault(storage_key(t), []).append(v.id)
