@@ -91,12 +91,15 @@ from ..circuits import array as array_model
 from ..circuits import buffer as buffer_model
 from ..circuits import charge as charge_model
 from ..circuits import datapath as datapath_model
-from ..circuits import digital, flipflop, periphery, resolution, sense
+from ..circuits import digital, periphery, resolution, sense
 from ..circuits import sar as sar_model
 from ..parts.cell import DEFAULT_CELL
 from ..parts import registry as parts_registry
 from ..parts.registry import adcs as adc_registry
 from . import digital_cell as dcell
+from .rowparts import counter_row as _counter_row
+from .rowparts import register_design
+from .rowparts import switch_row as _switch_row
 from .finite import DeriveError, checked
 
 #: config fields (below the component) each energy part rests on
@@ -280,22 +283,6 @@ def _dac_energy(c, tech, cell, cs, input_ones):
     return drv.energy_j, drv
 
 
-def _switch_row(c, tech, cell, input_ones):
-    """The input switch matrix, one row for one slice (:func:`~cimsim.hw.circuits.periphery.
-    switch_matrix_row`), at the input activity (arrays broadcast)."""
-    reg = register_design(getattr(tech, "registers", None))
-    return periphery.switch_matrix_row(c.cols, cell.r_on_ohm, tech.node_nm, tech.voltage,
-                                       input_ones, register_design=reg)
-
-
-def _counter_row(c, tech, cell, input_ones):
-    """A pulse-count DAC's row counter for one slice (:func:`~cimsim.hw.circuits.periphery.
-    pulse_counter_row`) at the input activity (arrays broadcast)."""
-    reg = register_design(getattr(tech, "registers", None))
-    return periphery.pulse_counter_row(c.dac_bits, cell.height_f, tech.node_nm, tech.voltage,
-                                       input_ones, reg)
-
-
 def __getattr__(name: str):
     """``activity_energies`` / ``activity_dependent`` moved to :mod:`.activity` (2026-12-05):
     still importable from here."""
@@ -333,13 +320,6 @@ def design(c, tech) -> Design:
         except TypeError:  # an unhashable config (never the validated models): no cache
             d = _design(c, tech)
     return checked(c, tech, d)
-
-
-def register_design(r) -> Optional[flipflop.RegisterDesign]:
-    """The circuit models' register design of a config's ``registers`` block (None: none)."""
-    if r is None:
-        return None
-    return flipflop.RegisterDesign(r.design, r.kind, float(r.data_activity))
 
 
 def _design(c, tech) -> Design:
