@@ -100,6 +100,20 @@ def make_arch(**overrides):
     return architecture_from_dict(d)
 
 
+def cim_arch_22nm(cim: dict, **over):
+    """ROUND_ARCH with the CIM block ``cim`` (each ``over`` a dotted path inside it:
+    ``"adc.bits"``), an interconnect link and a 22 nm, 0.72 V technology block."""
+    cim = copy.deepcopy(cim)
+    for path, v in over.items():  # "adc.bits" -> cim["adc"]["bits"]
+        *head, last = path.split(".")
+        node = cim
+        for h in head:
+            node = node[h]
+        node[last] = v
+    return make_arch(cim=cim, interconnect=dict(ROUND_LINK),
+                     technology={"node": "22 nm", "voltage": "0.72 V"})
+
+
 @pytest.fixture
 def round_arch():
     return make_arch()

@@ -3,16 +3,14 @@
 
 from __future__ import annotations
 
-import copy
 
 import pytest
 from click.testing import CliRunner
 
 from cimsim import simulate
 from cimsim.cli import main
-from cimsim.config import architecture_from_dict
 from cimsim.errors import ConfigError
-from conftest import ROUND_ARCH, ROUND_LINK, gemv_workload
+from conftest import cim_arch_22nm, gemv_workload
 
 #: a 256 x 256 digital array, 4-bit weights x 4-bit inputs, a 1 ns cycle given, no converter
 DIGITAL_CIM = {
@@ -26,18 +24,7 @@ DIGITAL_CIM = {
 
 
 def _arch(**over):
-    d = copy.deepcopy(ROUND_ARCH)
-    d["links"] = {"interconnect": dict(ROUND_LINK)}
-    cim = copy.deepcopy(DIGITAL_CIM)
-    for path, v in over.items():  # "adc.bits" -> cim["adc"]["bits"]
-        *head, last = path.split(".")
-        node = cim
-        for h in head:
-            node = node[h]
-        node[last] = v
-    d["cim"] = cim
-    d["technology"] = {"node": "22 nm", "voltage": "0.72 V"}
-    return architecture_from_dict(d)
+    return cim_arch_22nm(DIGITAL_CIM, **over)
 
 
 def test_dac_bits_above_one_is_refused_naming_the_field():

@@ -114,7 +114,7 @@ def test_a_part_that_cannot_be_sent_to_the_workers_is_refused_before_any_run(tmp
 @pytest.mark.parametrize("path, values, says", [
     ("cim.adc.type", "sar,flsh", "'flsh' is not one of sar, flash, ramp, current_sense"),
     ("cim.cell.type", "rram_1t1r,fefett", "'fefett' is not one of rram_1t1r, sram_6t, sram_8t, "
-                                          "sram_charge, sram_digital, fefet, pcm"),
+                                          "sram_charge, sram_digital, sram_dcim, fefet, pcm"),
 ])
 def test_a_misspelt_swept_adc_or_cell_type_is_refused_before_any_run(tmp_path, path, values, says):
     with pytest.raises(SweepSpecError, match=f"{path}={values}: {says}"):

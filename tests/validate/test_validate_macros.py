@@ -191,15 +191,17 @@ def test_case_names_are_unique_and_each_macro_has_its_median(df):
     """Figs. 16a and 16b share the three 1b x 1b Colonnade points (measured 116.7 vs 117.1
     TOPS/W at 0.6 V): the figure in the name tells them apart. Every case carries its macro as
     ``group``, so the summary gives each macro's median beside the pooled one (Colonnade's
-    figures are 115 of the 133 cases: 48 + 48 of Fig. 16, 16 of Fig. 15a, 3 of Fig. 17)."""
+    figures are 115 of the 136 cases: 48 + 48 of Fig. 16, 16 of Fig. 15a, 3 of Fig. 17; Chih's
+    adder-tree DCIM 3)."""
     from cimsim.validate import group_summary
 
     assert not df["case"].duplicated().any(), list(df[df["case"].duplicated()]["case"])
     one = df[df["case"].str.startswith("Colonnade 65nm digital TOPS/W, 1b weights, 1b inputs, 0.6 V")]
     assert sorted(one["case"].str.rsplit(", ", n=1).str[-1]) == ["Fig. 16a", "Fig. 16b"]
-    assert df["group"].value_counts().to_dict() == {"Colonnade": 48 + 48 + 16 + 3, "Jia": 10, "Sinangil": 8}
+    assert df["group"].value_counts().to_dict() == {"Colonnade": 48 + 48 + 16 + 3, "Jia": 10, "Sinangil": 8,
+                                                  "Chih": 3}
     g = group_summary(df).set_index("group")
-    assert list(g.index) == ["Sinangil", "Jia", "Colonnade"]
+    assert list(g.index) == ["Sinangil", "Jia", "Colonnade", "Chih"]
     for macro, row in g.iterrows():
         mine = df[(df["group"] == macro) & (df["role"] == "predicted")]["rel_error"].abs()
         assert row.median_abs_error_predicted == pytest.approx(mine.median(), rel=1e-12, abs=0)

@@ -124,7 +124,7 @@ def test_cli_shows_the_role_and_the_predicted_median(monkeypatch, tmp_path):
 AUDITED = {
     "cim-accuracy": (2, 0, 0),
     "cim-published": (32, 6, 8),  # ISAAC PE and CE: ratios of inputs, consistency (2026-12-06)
-    "cim-macros": (131, 2, 0),
+    "cim-macros": (134, 2, 0),  # + Chih adder-tree DCIM, 3 predicted (2026-12-06)
     "cim-chip": (8, 2, 6),  # VGG-8 TOPS fit since 2026-12-04: ops over the fit stage
     "gpu-published": (192, 0, 42),  # all 27 T4 rows: a model choice followed them (2026-12-06)
     # the 45 Ramulator runs seen when the model was built (ramulator_runs.csv seen_by): fit

@@ -395,8 +395,9 @@ FIXED_COLUMNS: tuple[str, ...] = (
 
 def energy_column(part: str) -> str:
     """energy by part: ``<component>_<part>`` for each part of each component (``processor_compute``,
-    ``cim_adc``), one per memory level and link (by its name), and ``static`` (static power x
-    latency, every component)"""
+    ``cim_adc``; ``cim_adder_tree``: an adder-tree digital CIM's column trees, cell type
+    ``sram_dcim``, which has no ADC), one per memory level and link (by its name), and ``static``
+    (static power x latency, every component)"""
     return f"energy_{part}_j"
 
 

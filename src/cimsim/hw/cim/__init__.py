@@ -115,7 +115,7 @@ class CIMConfig(ComponentConfig):
                                 "(default: the architecture's only link).")
     technology: Literal["sram", "rram"] = Field(
         description="Memory cell technology: rram (the resistive cells rram_1t1r, fefet, pcm) "
-        "or sram (sram_6t, sram_8t, sram_charge, sram_digital); the process node and supply are "
+        "or sram (sram_6t, sram_8t, sram_charge, sram_digital, sram_dcim); the process node and supply are "
         "the top-level technology block's.")
     arrays: PositiveInt = Field(le=2 ** 40, description="Number of crossbar arrays (macros) of "
                                 "one chip; at most 2^40 (10^30 was taken: a chip of 1.6e21 m²).")

@@ -65,6 +65,12 @@ within the sensing time (current sense) or the column within one conversion (oth
 load, one count per pulse, its share of the pulse clock). Given values win and make the part
 present on any cell.
 
+An adder-tree column (``sram_dcim``, :func:`.digital_cell.tree`): part ``adder_tree`` (per
+column per input slice, every column of an array used) = the tree's full-adder bits x one
+full adder (:mod:`~cimsim.hw.circuits.adder_tree`); ``cell_read_energy`` = its NOR2 product;
+``shift_add_energy`` = a shift-accumulator of ``adc.bits + slices - 1`` bits; the trees'
+area is the arrays' (a placeholder: the adder cell area is (U)).
+
 Area: the config's ``area`` parts win; parts it leaves out (and every part when it has no
 ``area`` section but a technology block and ``adc.type``) are derived: cells, ADCs, one
 shift-and-add (with ``nmc``: one near-memory datapath) per ADC, the buffer; row drivers and "other" are not modelled (0, placeholder).
@@ -91,12 +97,15 @@ from ..circuits import array as array_model
 from ..circuits import buffer as buffer_model
 from ..circuits import charge as charge_model
 from ..circuits import datapath as datapath_model
-from ..circuits import digital, flipflop, periphery, resolution, sense
+from ..circuits import digital, periphery, resolution, sense
 from ..circuits import sar as sar_model
 from ..parts.cell import DEFAULT_CELL
 from ..parts import registry as parts_registry
 from ..parts.registry import adcs as adc_registry
 from . import digital_cell as dcell
+from .rowparts import counter_row as _counter_row
+from .rowparts import register_design
+from .rowparts import switch_row as _switch_row
 from .finite import DeriveError, checked
 
 #: config fields (below the component) each energy part rests on
@@ -109,10 +118,11 @@ ENERGY_FIELDS = {
     "switch": ("switch_energy",),
     "mux": ("mux_energy",),
     "counter": ("counter_energy",),
+    "adder_tree": ("adder_tree_energy",),  # derived only (no config field): sram_dcim's tree
 }
 #: array-periphery parts a design may have (present only when given or derived: see
 #: :attr:`Design.periphery_parts`)
-PERIPHERY_PARTS = ("switch", "mux", "counter")
+PERIPHERY_PARTS = ("switch", "mux", "counter", "adder_tree")
 #: config field (below the component) each area part rests on
 AREA_FIELDS = {"arrays": "area.array", "adc": "area.adc", "dac": "area.dac",
                "digital": "area.digital", "buffer": "area.buffer", "other": "area.other"}
@@ -145,6 +155,7 @@ class Design:
     #: the array-periphery energy parts this design has (given, or derived where present)
     periphery_parts: tuple = ()
     fill_stages: int = 0  # a digital column's register stages past its last input cycle
+    adder_tree_energy: float = 0.0  # an adder-tree column's tree, one input slice (J)
 
 
 def _cell(c, tech):
@@ -280,22 +291,6 @@ def _dac_energy(c, tech, cell, cs, input_ones):
     return drv.energy_j, drv
 
 
-def _switch_row(c, tech, cell, input_ones):
-    """The input switch matrix, one row for one slice (:func:`~cimsim.hw.circuits.periphery.
-    switch_matrix_row`), at the input activity (arrays broadcast)."""
-    reg = register_design(getattr(tech, "registers", None))
-    return periphery.switch_matrix_row(c.cols, cell.r_on_ohm, tech.node_nm, tech.voltage,
-                                       input_ones, register_design=reg)
-
-
-def _counter_row(c, tech, cell, input_ones):
-    """A pulse-count DAC's row counter for one slice (:func:`~cimsim.hw.circuits.periphery.
-    pulse_counter_row`) at the input activity (arrays broadcast)."""
-    reg = register_design(getattr(tech, "registers", None))
-    return periphery.pulse_counter_row(c.dac_bits, cell.height_f, tech.node_nm, tech.voltage,
-                                       input_ones, reg)
-
-
 def __getattr__(name: str):
     """``activity_energies`` / ``activity_dependent`` moved to :mod:`.activity` (2026-12-05):
     still importable from here."""
@@ -333,13 +328,6 @@ def design(c, tech) -> Design:
         except TypeError:  # an unhashable config (never the validated models): no cache
             d = _design(c, tech)
     return checked(c, tech, d)
-
-
-def register_design(r) -> Optional[flipflop.RegisterDesign]:
-    """The circuit models' register design of a config's ``registers`` block (None: none)."""
-    if r is None:
-        return None
-    return flipflop.RegisterDesign(r.design, r.kind, float(r.data_activity))
 
 
 def _design(c, tech) -> Design:
@@ -506,6 +494,11 @@ def _design(c, tech) -> Design:
         a.bits + math.ceil(math.log2(reads)), slices, c.dac_bits, weight_slices, c.bits_per_cell)))
     if digital_cell:  # its adder chain sums rows and weight bits: adc.bits-wide output
         acc_bits = a.bits  # datapath per column and slice (at least the exact sum: digital_cell)
+    tree = dcell.tree(c, tech)  # an adder-tree column (sram_dcim): its own part, its accumulator
+    if tree is not None:
+        acc_bits, prov["adder_tree_energy"] = tree.accumulator_bits, tree.provenance
+        present.append("adder_tree")
+        sources.append(f"adder tree: {tree.source}")
     sa = None
     if c.shift_add_energy is not None:
         e_sa, prov["shift_add_energy"] = c.shift_add_energy, "given"
@@ -546,8 +539,8 @@ def _design(c, tech) -> Design:
             area["arrays"], prov["area.array"] = c.arrays * g.array, "given"
         else:
             _need_tech(tech, "area.array")
-            area["arrays"] = c.arrays * float(read.area_m2)
-            prov["area.array"] = _prov(read.field_provenance["area_m2"])
+            area["arrays"] = c.arrays * (float(read.area_m2) + (tree.area_m2 if tree else 0.0))
+            prov["area.array"] = "placeholder" if tree else _prov(read.field_provenance["area_m2"])
         if g is not None and g.adc is not None:
             area["adc"], prov["area.adc"] = c.arrays * adcs * g.adc, "given"
         else:
@@ -596,4 +589,5 @@ def _design(c, tech) -> Design:
         # a digital cell's adder chain sums exactly: adc.bits is its output datapath's width
         bits_lost=0 if digital_cell else max(0, lossless - a.bits), provenance=prov, area=area, sources=tuple(sources),
         switch_energy=e_switch, mux_energy=e_mux, counter_energy=e_counter,
-        periphery_parts=tuple(present), fill_stages=dcell.fill_stages(c, cell or _cell(c, tech)))
+        periphery_parts=tuple(present), fill_stages=dcell.fill_stages(c, cell or _cell(c, tech)),
+        adder_tree_energy=tree.energy_j if tree else 0.0)

@@ -26,7 +26,9 @@
 - ``switch`` (when the design has it): rows x k x column tiles x slices input-switch rows,
   each ``switch_energy``; ``mux``: conversions x ``mux_energy`` (the column multiplexer's
   share of one conversion); ``counter`` (a pulse-count DAC): rows x k x column tiles x slices
-  row-counter loads and counts, each ``counter_energy``;
+  row-counter loads and counts, each ``counter_energy``; ``adder_tree`` (an adder-tree
+  column, ``sram_dcim``): rows x row tiles x column tiles x ``cols`` x slices column sums,
+  each ``adder_tree_energy`` (every column of an array used: its tree adds whatever is mapped);
 - ``write``: when the op re-programs, every cell of the matrix once (k x physical
   columns x ``write_energy`` x ``write_verify_pulses``: :func:`.programming.write_energy`),
   whatever the number of rounds.
@@ -46,8 +48,11 @@ from .tiling import on_off_ratio, read_groups
 
 
 def _digital(c) -> bool:
-    """Whether the array's cells are digital bit-serial adders (every column evaluates)."""
-    return c.cell is not None and c.cell.type == "sram_digital"
+    """Whether the array's cells are digital (bit-serial adders or an adder tree's products:
+    every column evaluates)."""
+    from ..circuits.array import preset
+
+    return c.cell is not None and preset(c.cell.type).kind == "digital"
 
 
 def off_cell_share(ratio: float, weight_ones) -> float:
@@ -107,6 +112,9 @@ def op_energy(c, d, rows, k, row_tiles, col_tiles, phys_cols, buffer_bytes, repr
         out["switch"] = rows * k * col_tiles * slices * e_switch
     if "counter" in d.periphery_parts:
         out["counter"] = rows * k * col_tiles * slices * e_counter
+    if "adder_tree" in d.periphery_parts:  # every column's tree, like its cells
+        groups = row_tiles if c.rows_per_read is None else read_groups(k, c.rows, c.rows_per_read)[0]
+        out["adder_tree"] = rows * groups * read_cols * slices * d.adder_tree_energy
     if "mux" in d.periphery_parts:
         out["mux"] = conversions(c, rows, k, row_tiles, phys_cols) * d.mux_energy
     return out

@@ -69,9 +69,16 @@ def _derived_parts(self) -> list[str]:
     parts = [f"{label} {si(v, unit, 3)}" + (" (placeholder)" if d.provenance[f] == "placeholder" else "")
              for f, (label, v, unit) in _shown(self).items()  # a digital array converts nothing
              if d.provenance.get(f, "given") != "given" and (converter or label != "ADC")]
+    tree = "adder_tree" in d.periphery_parts  # an adder-tree column (sram_dcim)
+    if tree:
+        parts.append(f"adder tree {si(d.adder_tree_energy, 'J', 3)}/column sum"
+                     + (" (placeholder)" if d.provenance["adder_tree_energy"] == "placeholder"
+                        else ""))
     if not converter and d.provenance.get("read_latency") != "given":  # finding: 7 nm, 5.22 GHz
-        parts.append("digital cycle unvalidated (logical-effort adder hops, no wire RC or clock "
-                     "overhead; Colonnade's TOPS 194 % off, README)")
+        parts.append(("adder-tree cycle unvalidated (logical-effort hops: depth + carry ripple "
+                      "+ register" if tree else "digital cycle unvalidated (logical-effort adder "
+                      "hops") + ", no wire RC or clock overhead; Colonnade's TOPS 194 % off, "
+                     "README)")
     if not converter and d.fill_stages:
         parts.append(f"pipeline fill {d.fill_stages} cycles an op")
     if self.config.static_power is None:

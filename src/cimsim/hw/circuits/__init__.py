@@ -9,6 +9,8 @@ reads a config or knows a component. Each part returns a :class:`~.record.PartEs
 - :mod:`.adc` -- SAR, flash, ramp and current-sense ADCs on the Murmann survey (SAR envelope;
   flash comparators from its flash designs, scaled by node and supply);
 - :mod:`.array` -- cell types, wire capacitance, read energy by rows active and cell state;
+- :mod:`.adder_tree` -- a digital CIM column's adder tree (TSMC-style DCIM): NOR2 products,
+  full-adder bits per level, cycle by logical effort;
 - :mod:`.digital` -- input drivers/DACs, adders (in-array adders' delay and cycle by logical
   effort), shift-and-add, registers, sample-and-hold;
 - :mod:`.flipflop` -- a register bit by its transistor structure (TG master-slave flip-flop)
@@ -26,9 +28,9 @@ reads a config or knows a component. Each part returns a :class:`~.record.PartEs
   cells, periphery by area.
 """
 
-from . import (adc, array, buffer, charge, datapath, digital, flipflop, leakage, periphery,
+from . import (adc, adder_tree, array, buffer, charge, datapath, digital, flipflop, leakage, periphery,
                resolution, sar, scaling, sense)
 from .record import PartEstimate
 
-__all__ = ["PartEstimate", "adc", "array", "buffer", "charge", "datapath", "digital", "flipflop",
+__all__ = ["PartEstimate", "adc", "adder_tree", "array", "buffer", "charge", "datapath", "digital", "flipflop",
            "leakage", "periphery", "resolution", "sar", "scaling", "sense"]

@@ -73,7 +73,7 @@ from typing import Optional
 
 import numpy as np
 
-from . import digital, scaling
+from . import adder_tree, digital, scaling
 from .record import PartEstimate, provenance
 
 #: wire capacitance per metre (0.2 fF/um; Weste & Harris) (T)
@@ -116,6 +116,9 @@ class Cell:
     #: leakage of one stored bit of a non-resistive plug-in preset: its off gate width
     #: ``(nMOS F, pMOS F)`` (:mod:`.leakage`; the built-ins' are its table, a resistive cell's 0)
     off_width_f: Optional[tuple] = None
+    #: a digital cell whose column sums in an adder tree (:mod:`.adder_tree`), not in-cell
+    #: adders: the cell is its 1-bit product (NOR2) alone, no pipeline register down the column
+    adder_tree: bool = False
 
     def __post_init__(self):
         if self.kind not in CELL_KINDS:
@@ -139,7 +142,8 @@ class Cell:
                                  "cycle) must be > 0")
             if self.kind == "capacitive" and not (self.unit_capacitance_f or 0) > 0:
                 raise ValueError(f"capacitive cell {self.name}: unit_capacitance_f must be > 0")
-            if self.kind == "digital" and not (self.rows_per_register or 0) >= 1:
+            if (self.kind == "digital" and not self.adder_tree
+                    and not (self.rows_per_register or 0) >= 1):
                 raise ValueError(f"digital cell {self.name}: rows_per_register must be >= 1")
         else:
             if self.read_current_a is None or not self.read_current_a > 0:
@@ -186,6 +190,14 @@ CELLS = {
                          source="Colonnade bitcell + adder 2754 F^2 (Fig. 17 area via CiMLoop) "
                                 "(T); XNOR2 input load and adder-chain cycle (logical effort) "
                                 "(T); Horowitz adder and Aladdin register bit (T)"),
+    # TSMC-style DCIM (Chih et al., ISSCC 2021 16.4): a 6T bitcell (NeuroSim's 10 x 28 F^2) and
+    # its NOR2 multiplier (4 transistors, + 10 x 12 F^2 (U)); the input line sees one NOR2
+    # input per cell (g = 5/3) (T); the column's adder tree is module adder_tree's
+    "sram_dcim": Cell("sram_dcim", "digital", 10, 40, row_gate_units=adder_tree.LE_NOR2[0],
+                      adder_tree=True, area_placeholder=True,
+                      source="6T bitcell (NeuroSim V1.4) + NOR2 multiplier 10 x 12 F^2 (U); NOR2 "
+                             "product and input load by logical effort (T); adder tree: "
+                             + adder_tree.SOURCE),
     "fefet": Cell("fefet", "resistive", 4, 12, r_on_ohm=240e3, on_off=100, read_voltage_v=0.1,
                   read_pulse_s=10e-9, placeholder=True, area_placeholder=True,
                   placeholder_fields=_RESISTIVE_U, source="all values (U)"),
@@ -264,11 +276,15 @@ def _read(c: Cell, rows, cols, node_nm, rows_active, vdd, input_ones, weight_one
         if np.any(v <= 0):
             raise ValueError(f"supply {vdd} V must be > 0")
         t = c.read_pulse_s if read_pulse_s is None else read_pulse_s
+        if t is None and c.adder_tree:  # an adder-tree column: the tree's cycle
+            t = adder_tree.cycle(rows, node_nm, v)
         if t is None:  # a digital cell without a given clock: its adder chain's cycle
             t = digital.bit_serial_cycle(weight_columns, c.rows_per_register, node_nm, v,
                                          c.width_f * _feature_m(node_nm))
         if c.kind == "capacitive":
             cells = ra * cols * x1 * w1 * c.unit_capacitance_f * v * v
+        elif c.adder_tree:  # the cells' NOR2 products; the tree is its own part
+            cells = ra * cols * adder_tree.product_energy(node_nm, v, x1, w1)
         else:
             per_cell = digital.full_adder_energy(node_nm, v) + (
                 digital.register(1, node_nm, v, register_design).energy_j / c.rows_per_register)
@@ -321,6 +337,8 @@ def array_read(c: Cell, rows: int, cols: int, node_nm: float, rows_active=None, 
             "capacitive": "charge-domain MAC: C_u V^2 per 1-bit product; C V^2 wordlines",
             "digital": "bit-serial adder per cell: full adder (Horowitz 2014) + register "
                        "(Aladdin 2014) / rows_per_register; C V^2 wordlines"}[c.kind]
+    if c.adder_tree:
+        kind = "NOR2 1-bit product per cell (logical effort); C V^2 wordlines"
     return PartEstimate(
         energy_j=energy,
         delay_s=np.broadcast_to(np.asarray(t, dtype=float), shape) * 1.0 if shape else float(t),

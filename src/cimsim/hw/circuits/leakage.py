@@ -65,6 +65,7 @@ OFF_WIDTH_F = {
     "sram_8t": (PULL_DOWN_F + ACCESS_F + ACCESS_F, PULL_UP_F),  # + read-port access nMOS
     "sram_charge": (PULL_DOWN_F + ACCESS_F, PULL_UP_F),  # 6T storage core only
     "sram_digital": (PULL_DOWN_F + ACCESS_F, PULL_UP_F),  # 6T storage core only
+    "sram_dcim": (PULL_DOWN_F + ACCESS_F, PULL_UP_F),  # 6T storage core only
     "rram_1t1r": (0.0, 0.0), "fefet": (0.0, 0.0), "pcm": (0.0, 0.0),
 }
 #: periphery density: the 6T cell's gate width (2 x (2 + 1 + 1) F) over its area (10 x 28 F^2),

@@ -12,14 +12,15 @@ from ...quantity import (Amperes, Choices, Farads, NonNegativeFloat, Ohms, Posit
 from ..base import Strict
 
 #: the built-in presets (a config may name any registered one: :mod:`.registry`)
-CELL_TYPES = ("rram_1t1r", "sram_6t", "sram_8t", "sram_charge", "sram_digital", "fefet", "pcm")
+CELL_TYPES = ("rram_1t1r", "sram_6t", "sram_8t", "sram_charge", "sram_digital", "sram_dcim",
+              "fefet", "pcm")
 #: the preset cell of each ``cim.technology`` when ``cim.cell`` is left out
 DEFAULT_CELL = {"rram": "rram_1t1r", "sram": "sram_6t"}
 #: the built-in cell types each ``cim.technology`` accepts: ``rram`` stands for the resistive
 #: (non-volatile, read by cell current) cells, FeFET and PCM included; ``sram`` for the SRAM ones
 #: (every registered cell by its kind: :func:`.registry.technology_cells`)
 TECHNOLOGY_CELLS = {"rram": ("rram_1t1r", "fefet", "pcm"),
-                    "sram": ("sram_6t", "sram_8t", "sram_charge", "sram_digital")}
+                    "sram": ("sram_6t", "sram_8t", "sram_charge", "sram_digital", "sram_dcim")}
 
 
 class Cell(Strict):
@@ -28,7 +29,9 @@ class Cell(Strict):
     NeuroSim's 10 x 28 F^2 with a 20 uA read current (U); sram_charge (charge-domain capacitor
     MAC, 2 fF, 426 F^2: CiMLoop's Jia et al. model (T)); sram_digital (Colonnade's 2754 F^2
     bitcell with a full adder -- Horowitz 2014 adder energy -- an XNOR2 multiplier and a
-    configuration multiplexer, their logical-effort capacitances); sram_8t, fefet, pcm (U). A preset's
+    configuration multiplexer, their logical-effort capacitances); sram_dcim (a TSMC-style
+    adder-tree DCIM, Chih et al. ISSCC 2021: a 6T bitcell and a NOR2 1-bit multiplier, an adder
+    tree per column, reported as the part adder_tree; area (U)); sram_8t, fefet, pcm (U). A preset's
     (U) values stop counting as placeholders once every one of them is overridden here."""
 
     type: Annotated[str, Choices(lambda: tuple(_cells().types()))] = Field(
@@ -52,7 +55,7 @@ class Cell(Strict):
         default=None, description="Read pulse width (default: the preset's; SRAM: the time one "
         "cell needs for the 0.1 V sense swing; sram_digital: its adder chain's cycle, the carry "
         "across a weight's columns, the sum down rows_per_register rows and the register, by "
-        "logical effort).")
+        "logical effort; sram_dcim: its adder tree's, depth + carry ripple + register).")
     read_current: Optional[Amperes] = Field(default=None, description="Read current of an SRAM "
                                             "cell (default: the preset's).")
     unit_capacitance: Optional[Farads] = Field(
@@ -60,7 +63,7 @@ class Cell(Strict):
         "C_u V^2 per 1-bit product per read (default: the preset's, 2 fF).")
     rows_per_register: Optional[PositiveInt] = Field(
         default=None, description="Rows between pipeline registers of a digital bit-serial "
-        "cell column (sram_digital; default: the preset's, 8); sets its cycle when no read "
+        "cell column (sram_digital only; default: the preset's, 8); sets its cycle when no read "
         "pulse is given.")
     height_f: Optional[PositiveFloat] = Field(default=None, description="Cell height in feature "
                                               "sizes F (default: the preset's).")
