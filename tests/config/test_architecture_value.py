@@ -19,7 +19,7 @@ from cimsim import (architecture_from_dict, architecture_to_dict, load_architect
 from cimsim.bundled import configs_dir
 from cimsim.errors import CimsimError
 
-OVERRIDES = {"memory.dram.bandwidth": "1 TB/s", "cim.adc.bits": 5}
+OVERRIDES = {"memory.dram.bandwidth": "1 TB/s", "cim.adc.bits": 12}
 
 
 def test_two_loads_and_copies_are_equal_and_hash_alike():
@@ -28,7 +28,7 @@ def test_two_loads_and_copies_are_equal_and_hash_alike():
         assert a == other and hash(a) == hash(other)
     assert len({a, b, copy.deepcopy(a)}) == 1  # a set or dict keys them by value
     assert a != load_architecture("gpu-hbm3")
-    assert a != load_architecture("sram-cim", overrides={"cim.adc.bits": 5})
+    assert a != load_architecture("sram-cim", overrides={"cim.adc.bits": 12})
     assert a != load_architecture("sram-cim", overrides={"memory.dram.bandwidth": "1 TB/s"})
     assert (a == "sram-cim") is False and a != {"name": "sram-cim"}
 
@@ -49,16 +49,16 @@ def test_a_saved_architecture_with_overrides_loads_back_equal(tmp_path):
     save_architecture(a, path)
     back = load_architecture(path)
     assert back == a
-    # what the overrides set is in the file: 1 TB/s = 1e12 B/s, 5 ADC bits
+    # what the overrides set is in the file: 1 TB/s = 1e12 B/s, 12 ADC bits
     data = yaml.safe_load(path.read_text())
     assert data["memory"]["dram"]["bandwidth"] == "1000000000000.0 B/s"
-    assert data["cim"]["adc"]["bits"] == 5
-    assert back.memory["dram"].bandwidth == 1e12 and back.components["cim"].adc.bits == 5
+    assert data["cim"]["adc"]["bits"] == 12
+    assert back.memory["dram"].bandwidth == 1e12 and back.components["cim"].adc.bits == 12
     wl = load_workload("gru")
     r1, r2 = simulate(a, wl, engine="analytic"), simulate(back, wl, engine="analytic")
-    # the one difference: the loaded run's note that its override moved adc.bits (9 -> 5) while
-    # the ADC's energy, rate and area stay stated; the saved file states them all beside bits 5
-    stated = [n for n in r1.notes if "do not follow cim.adc.bits=5 (9 in the config)" in n]
+    # the one difference: the loaded run's note that its override moved adc.bits (9 -> 12) while
+    # the ADC's energy, rate and area stay stated; the saved file states them all beside bits 12
+    stated = [n for n in r1.notes if "do not follow cim.adc.bits=12 (9 in the config)" in n]
     assert len(stated) == 1 and not [n for n in r2.notes if "do not follow cim.adc.bits" in n]
     r1.notes.remove(stated[0])
     assert r1 == r2
