@@ -248,7 +248,7 @@ def test_a_chip_level_named_like_a_part_is_refused_and_its_energy_kept_otherwise
                             f"'{name}': a level with one unit on the chip is reported as "
                             f"'<component>_{name}', the name of the CIM's part '{name}' too; name "
                             "it otherwise (e.g. top): any lower case word but array, adc, dac, "
-                            "digital, write, switch, mux, counter, buffer, interconnect, periphery, "
+                            "digital, write, switch, mux, counter, adder_tree, buffer, interconnect, periphery, "
                             "layout")
 
 

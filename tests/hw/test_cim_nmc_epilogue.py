@@ -1,56 +1,232 @@
-"""find-T, finding 3: a CIM with a near-memory bias adder / ReLU (``cim.nmc``) still leaves a
-traced model's bias adds and ReLUs to the host; the run says so (the epilogue is not absorbed:
-a known limit, README ``cim.nmc``).
+"""find-T, finding 3: a CIM whose near-memory datapath (``cim.nmc``) has a bias adder and a ReLU
+per output absorbs the bias adds / ReLUs that are a matmul's whole epilogue
+(:mod:`cimsim.hw.cim.epilogue`): they ride on the matmul, with no dispatch, compute, energy or
+link crossing of their own, in a flat pool and on a chip, in every engine. Before, they ran on
+the host (2.11 us of dispatch each on sram-cim-derived, and their energy beside the datapath's).
 
-Golden count: Linear-ReLU-Linear-ReLU-Linear traces to two bias+ReLU ops (each bias fused into
-its ReLU) and one bias add of the last layer: 3 elementwise ops read a CIM matmul's output."""
+Golden values are hand arithmetic from the config's numbers (and, for the derived per-event
+energies and rates, the design point's values: inputs of the closed form, stated below)."""
 
 from __future__ import annotations
 
 import copy
 
+import numpy as np
 import pytest
 
 from cimsim import simulate
+from cimsim.config import architecture_from_dict, load_architecture
+from cimsim.engine.reference import simulate_dag_reference
+from cimsim.errors import WorkloadError
+from cimsim.pipeline import place_and_cost, resource_rates
+from cimsim.workload import Op, Tensor, Workload
 from conftest import ROUND_CIM, ROUND_LINK, make_arch
 
-pytestmark = pytest.mark.torch
+import test_cim_offchip as off
+from test_cim_chip import PERIPHERY, two_layers
 
 torch = pytest.importorskip("torch")
 nn = torch.nn
 
+NMC = {"cim.nmc.bias": True, "cim.nmc.activation": "relu"}
 
-def _mlp():
+
+def _mlp(act=nn.ReLU, bias=True):
+    """Linear(32, 64)-ReLU-Linear(64, 64)-ReLU-Linear(64, 8) at batch 1, fp32, traced: each
+    inner bias add fused into its ReLU, the last a bias add of its own (3 epilogue ops)."""
     from cimsim.workload.trace import trace
 
     torch.manual_seed(0)
-    m = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 4))
-    return trace(m.eval(), (torch.randn(1, 8),))
+    m = nn.Sequential(nn.Linear(32, 64, bias=bias), act(), nn.Linear(64, 64, bias=bias), act(),
+                      nn.Linear(64, 8, bias=bias))
+    return trace(m.eval(), (torch.randn(1, 32),))
 
 
-def _arch(nmc):
-    cim = {**copy.deepcopy(ROUND_CIM), "link": "interconnect", **({"nmc": nmc} if nmc else {})}
-    return make_arch(cim=cim, interconnect=dict(ROUND_LINK))
+def _reference_latency(arch, w) -> float:
+    """The naive one-process-per-op engine on the same placement and costs."""
+    pl, table = place_and_cost(arch, w, None)
+    rates = resource_rates(arch)
+    indptr, indices = w.predecessors
+    return simulate_dag_reference(indptr, indices, pl.server, table.compute_s, table.latency_s,
+                                  table.engine_bytes(rates), rates, pl.serial,
+                                  pieces=table.pieces, ahead=table.ahead).makespan
 
 
-def test_nmc_epilogue_left_to_the_host_is_said():
-    r = simulate(_arch({"bias": True, "activation": "relu"}), _mlp())
-    said = [n for n in r.notes if "cim.nmc has a bias adder and ReLU" in n]
-    assert len(said) == 1 and "the 3 elementwise op(s)" in said[0]
-    assert said == [n for n in r.claim_notes if "cim.nmc" in n]
+@pytest.mark.torch
+def test_traced_mlp_on_sram_cim_derived_with_nmc_by_hand():
+    arch = load_architecture("sram-cim-derived", NMC)
+    w = _mlp()
+    cim = next(c for c in arch.instances if c.name == "cim")
+    d, cfg = cim.design, arch.hardware
+    link, dram = cfg.links["interconnect"], cfg.memory["dram"]
+    # one 8-bit bit-serial vector: 8 slices x max(read, ceil(256 cols / 32 ADCs) / ADC rate);
+    # k = 32 and 64 rows read in ceil(k / 64) = 1 group of rows_per_read 64
+    t_vector = 8 * max(d.read_latency, 8 / d.sample_rate)
+    # link bytes: inputs at 8 bits (k B), outputs fp32 (4n B): 32 + 256, 64 + 256, 64 + 32
+    link_b = 704
+    # three serial GEMVs, each its link latency, then the model input's DRAM latency on the first
+    latency = 3 * (link.latency + t_vector) + link_b / link.bandwidth + dram.latency
+    r = simulate(arch, w, keep_ops=True)
+    ops = r.op_table.set_index("op")
+    rides = ["0.fused", "2.fused", "4.add_bias"]
+    assert (ops.loc[rides, "unit"] == "cim").all()
+    assert (ops.loc[rides, ["compute_s", "fixed_latency_s"]] == 0).all().all()
+    assert r.latency_s == pytest.approx(latency, rel=1e-9)
+    assert simulate(arch, w, engine="analytic").latency_s == pytest.approx(latency, rel=1e-9)
+    assert _reference_latency(arch, w) == pytest.approx(latency, rel=1e-9)
+    # energy: conversions = rows x groups x physical columns (n x 8 bits) x 8 slices =
+    # 512 x 8 + 512 x 8 + 64 x 8 = 8704; row drives rows x k x column tiles x slices =
+    # 32 x 2 x 8 + 64 x 2 x 8 + 64 x 1 x 8 = 2048; cell reads rows x k x phys cols x slices =
+    # 32 x 512 x 8 + 64 x 512 x 8 + 64 x 64 x 8 = 425,984; the buffer the link's 704 B
+    conv, drives, cells = 8704, 2048, 425_984
+    parts = {"cim_adc": conv * d.energy_per_conversion, "cim_mux": conv * d.mux_energy,
+             "cim_digital": conv * d.shift_add_energy + link_b * d.buffer_energy_per_byte,
+             "cim_dac": drives * d.dac_energy, "cim_array": cells * d.cell_read_energy,
+             "dram": 128 * 8 * dram.energy_per_bit,  # the 32 fp32 model inputs, nothing else
+             "interconnect": link_b * 8 * link.energy_per_bit,
+             "static": (40.0 + cim.static_power_w) * latency}  # processor.static_power 40 W
+    e = r.energy_breakdown_j
+    for p, v in parts.items():
+        assert e[p] == pytest.approx(v, rel=1e-9), p
+    # no host work: no host compute energy, no host SRAM traffic, no bias read from DRAM
+    assert e.get("processor_compute", 0.0) == 0 and e.get("sram", 0.0) == 0
+    assert r.energy_j == pytest.approx(sum(parts.values()), rel=1e-9)
+    assert [n for n in r.notes if "ride on them in the cim.nmc datapath" in n]
+    assert not [n for n in r.notes if "cannot absorb" in n]
 
 
-def test_no_note_without_nmc():
-    r = simulate(_arch(None), _mlp())
-    assert not [n for n in r.notes if "cim.nmc" in n]
+@pytest.mark.torch
+def test_without_nmc_the_epilogue_stays_on_the_host():
+    arch = load_architecture("sram-cim-derived")
+    r = simulate(arch, _mlp(), keep_ops=True)
+    ops = r.op_table.set_index("op")
+    assert (ops.loc[["0.fused", "2.fused", "4.add_bias"], "unit"] == "processor").all()
+    # each pays the host's 2 us dispatch (+ its access latency): far above the 1.7 us above
+    assert r.latency_s > 3 * 2e-6
 
 
-def test_free_cim_dispatch_is_named():
-    """find-T, finding 4: cim.op_overhead left at its 0 s default is named in the run's notes
-    with the count of CIM ops it makes free (3 Linear matmuls); a stated value is not."""
-    r = simulate(_arch(None), _mlp())
-    said = [n for n in r.notes if "dispatched at no cost" in n]
-    assert len(said) == 1 and "its 3 op(s)" in said[0] and "cim.op_overhead" in said[0]
-    cim = {**copy.deepcopy(ROUND_CIM), "link": "interconnect", "op_overhead": "1 us"}
-    r = simulate(make_arch(cim=cim, interconnect=dict(ROUND_LINK)), _mlp())
-    assert not [n for n in r.notes if "dispatched at no cost" in n]
+@pytest.mark.torch
+def test_note_counts_only_what_the_datapath_cannot_absorb():
+    # a bias adder but no ReLU: the fused bias + ReLU ops stay on the host (2), the last layer's
+    # bias add rides
+    arch = load_architecture("sram-cim-derived", {"cim.nmc.bias": True, "cim.nmc.activation": "none"})
+    r = simulate(arch, _mlp(), keep_ops=True)
+    ops = r.op_table.set_index("op")
+    assert ops.loc["4.add_bias", "unit"] == "cim"
+    assert (ops.loc[["0.fused", "2.fused"], "unit"] == "processor").all()
+    said = [n for n in r.claim_notes if "cim.nmc" in n]
+    assert len(said) == 1 and "the 2 elementwise op(s)" in said[0] and "cannot absorb" in said[0]
+    # a GELU is no epilogue the datapath does: it stays, and is counted
+    r = simulate(load_architecture("sram-cim-derived", NMC), _mlp(act=nn.GELU), keep_ops=True)
+    said = [n for n in r.claim_notes if "cim.nmc" in n]
+    assert len(said) == 1 and "the 2 elementwise op(s)" in said[0]
+
+
+@pytest.mark.torch
+def test_relu_of_a_bias_free_linear_rides():
+    arch = load_architecture("sram-cim-derived", {"cim.nmc.bias": False, "cim.nmc.activation": "relu"})
+    r = simulate(arch, _mlp(bias=False), keep_ops=True)
+    ew = r.op_table[r.op_table["kind"] == "elementwise"]
+    assert len(ew) == 2 and (ew["unit"] == "cim").all()
+
+
+def _residual() -> Workload:
+    """y = x @ W; r = relu(y) (tag epilogue); o = r + y: y has two readers."""
+    t = [Tensor("x", (1, 64), "int8", "input"), Tensor("W", (64, 64), "int8", "weight"),
+         Tensor("y", (1, 64), "int8", "activation"), Tensor("r", (1, 64), "int8", "activation"),
+         Tensor("o", (1, 64), "int8", "activation")]
+    ops = [Op("mm", "matmul", ("x", "W"), ("y",), m=1, k=64, n=64, weight="W"),
+           Op("relu", "elementwise", ("y",), ("r",), fn="relu", tags={"epilogue": "relu"}),
+           Op("add", "elementwise", ("r", "y"), ("o",), fn="add")]
+    return Workload("residual", t, ops)
+
+
+def test_a_pre_activation_read_twice_does_not_ride():
+    cim = {**copy.deepcopy(ROUND_CIM), "link": "interconnect", "nmc": {"bias": True, "activation": "relu"}}
+    r = simulate(make_arch(cim=cim, interconnect=dict(ROUND_LINK)), _residual(), keep_ops=True)
+    ops = r.op_table.set_index("op")
+    assert ops.loc["relu", "unit"] == "processor"
+
+
+@pytest.mark.parametrize("reference", [False, True])
+def test_a_bad_epilogue_tag_is_one_line_naming_the_op(reference):
+    from cimsim.workload.arrays import op_arrays, op_arrays_reference
+
+    w = _residual()
+    ops = list(w.ops)
+    ops[1] = Op("relu", "elementwise", ("y",), ("r",), fn="relu", tags={"epilogue": "gelu"})
+    with pytest.raises(WorkloadError, match=r"op 'relu': tag epilogue = 'gelu' is not allowed; "
+                       r"it must be one of bias, relu, bias\+relu"):
+        (op_arrays_reference if reference else op_arrays)(Workload("bad", list(w.tensors.values()), ops))
+
+
+def _with_epilogue_relu() -> Workload:
+    """two_layers with relu(y) between the layers, tagged a matmul epilogue."""
+    w = two_layers()
+    t = list(w.tensors.values()) + [Tensor("y2", (16, 64), "int8", "activation")]
+    ops = [w.ops[0], Op("r", "elementwise", ("y",), ("y2",), fn="relu", tags={"epilogue": "relu"}),
+           Op("b", "matmul", ("y2", "wb"), ("z",), m=16, k=64, n=64, weight="wb")]
+    return Workload("relu-epilogue", t, ops)
+
+
+def test_on_a_chip_the_relu_rides_and_its_input_never_leaves():
+    def build(nmc):
+        d = copy.deepcopy(off.ARCH)
+        d["links"]["noc"]["latency"] = "1 us"
+        d["processor"] = dict(off.PROCESSOR, macs_per_cycle_per_core={"int8": 1},
+                              energy_per_mac={"int8": "1 pJ"})
+        if nmc:
+            d["cim"]["nmc"] = {"bias": False, "activation": "relu"}
+        return architecture_from_dict(d)
+
+    w = _with_epilogue_relu()
+    host = simulate(build(False), w, keep_ops=True).op_table.set_index("op")
+    # without nmc: y leaves (16 x 64 B), y2 comes back (16 x 64 B at 8-bit inputs)
+    assert host.loc["r", "unit"] == "processor"
+    assert host.loc["a", "noc_bytes"] == 16 * 128 + 16 * 64 and host.loc["b", "noc_bytes"] == 16 * 64 + 16 * 64
+    r = simulate(build(True), w, keep_ops=True)
+    ops = r.op_table.set_index("op")
+    assert ops.loc["r", "unit"] == "cim" and ops.loc["r", "server"] == ops.loc["a", "server"]
+    # with it: x enters (16 x 128 B) and z leaves (16 x 64 B); y and y2 stay on the chip
+    assert ops.loc["a", "noc_bytes"] == 16 * 128 and ops.loc["r", "noc_bytes"] == 0
+    assert ops.loc["b", "noc_bytes"] == 16 * 64
+    assert ops.loc["r", "compute_s"] == 0 and r.energy_breakdown_j.get("processor_compute", 0) == 0
+    # no host op between the layers, nor y's and y2's trips over the link
+    assert r.latency_s < simulate(build(False), w).latency_s
+
+
+def test_on_a_chip_with_periphery_the_relu_costs_no_periphery_work():
+
+    d = copy.deepcopy(off.ARCH)
+    d["cim"]["chip"]["periphery"] = PERIPHERY
+    without = simulate(architecture_from_dict(d), _with_epilogue_relu(), keep_ops=True)
+    # without nmc the periphery runs it: 1024 ops on its layer's units (test_cim_chip: 512 ns)
+    assert without.op_table.set_index("op").loc["r", "cim_periphery_s"] > 0
+    d["cim"]["nmc"] = {"bias": False, "activation": "relu"}
+    r = simulate(architecture_from_dict(d), _with_epilogue_relu(), keep_ops=True)
+    ops = r.op_table.set_index("op")
+    assert ops.loc["r", "cim_periphery_s"] == 0 and ops.loc["r", "compute_s"] == 0
+    assert r.energy_breakdown_j.get("cim_periphery", 0.0) == 0
+
+
+@pytest.mark.torch
+def test_the_tracer_tags_bias_adds_and_relus_and_their_fusion():
+    w = _mlp()
+    tags = {op.name: op.tags.get("epilogue") for op in w.ops if op.kind == "elementwise"}
+    assert tags == {"0.fused": "bias+relu", "2.fused": "bias+relu", "4.add_bias": "bias"}
+    w = _mlp(act=nn.GELU)
+    assert [op.tags.get("epilogue") for op in w.ops if op.kind == "elementwise"] == [None, None, "bias"]
+    assert np.array_equal(w.arrays.epilogue, [0, 0, 0, 0, 0, 1])
+
+
+def test_on_a_chip_the_matmul_output_a_riding_op_reads_is_never_spilled():
+    # a 64 B chip buffer holds neither y nor y2 (1,024 B each): y2 goes out and back (offchip
+    # rule 3), but y stays in the datapath (rule 6): no spill of it, written or read back
+    d = copy.deepcopy(off.ARCH)
+    d["cim"]["buffer"]["capacity"] = "64 B"
+    d["cim"]["nmc"] = {"bias": False, "activation": "relu"}
+    r = simulate(architecture_from_dict(d), _with_epilogue_relu(), keep_ops=True)
+    ops = r.op_table.set_index("op")
+    assert ops.loc["a", "dram_bytes"] == 16 * 128  # the model input x alone
+    assert ops.loc["r", "dram_bytes"] == 16 * 64  # y2 spilled: written by r ...
+    assert ops.loc["b", "dram_bytes"] == 16 * 64  # ... and read back by b

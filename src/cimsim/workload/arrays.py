@@ -22,7 +22,7 @@ from .kinds import (  # noqa: F401  (KIND_CODES, dtype_bytes_of re-exported for 
     ROLE_WEIGHT,
     dtype_bytes_of,
 )
-from .oparrays import OpArrays  # noqa: F401  (re-exported: defined here before)
+from .oparrays import EPILOGUE_CODES, OpArrays  # noqa: F401  (re-exported: defined here before)
 
 OpArrays.kind_codes = KIND_CODES  # the kind table, for components (oparrays imports none)
 OpArrays.compute_dtypes = DTYPES  # the dtypes a component may claim a MAC op in
@@ -311,6 +311,8 @@ def op_arrays(workload) -> OpArrays:
                     first_out=c.out_ids[c.out_ptr[:-1]].astype(np.int64) if no else np.zeros(0, np.int64),
                     backward=backward, gather_pool=_gather_pools(c.tags, no, kind),
                     cache_root=_cache_roots(workload), encoder_decoder=_encoder_decoder(workload),
+                    epilogue=epilogue_column(_json_tag(c.tags, "epilogue", no), kind == ELEMENTWISE,
+                                             c.op_names, workload.name),
                     **dict(zip(("random_read_bytes", "random_write_bytes"),
                                _random_columns(c.tags, no, c.op_names, workload.name, size))))
 
@@ -324,6 +326,25 @@ def _json_tag(tags, key: str, n: int) -> np.ndarray:
     vals = (np.asarray(col[1]).astype(str).astype(object) if col[0] == "int"
             else np.array([str(v) for v in col[2]] + [""], dtype=object)[col[1]])
     return np.where(has, vals, "")
+
+
+def epilogue_column(values: np.ndarray, elementwise: np.ndarray, names, workload: str) -> np.ndarray | None:
+    """The ``epilogue`` tag per op (its text, '' where absent) as :data:`EPILOGUE_CODES` bits
+    (0 where absent; None when no op states one); a value not among them, or on an op that is
+    not elementwise, is refused."""
+    from ..errors import WorkloadError
+
+    has = values != ""
+    if not has.any():
+        return None
+    codes = np.array([EPILOGUE_CODES.get(v, -1) for v in values], dtype=np.int64)
+    bad = np.flatnonzero(has & ((codes < 0) | ~elementwise))
+    if len(bad):
+        i = int(bad[0])
+        raise WorkloadError(f"workload '{workload}': op '{names[i]}': tag epilogue = {values[i]!r} is "
+                            f"not allowed; it must be one of {', '.join(EPILOGUE_CODES)}, on an "
+                            "elementwise op (what a near-memory datapath applies to a matmul's outputs)")
+    return np.where(has, codes, 0)
 
 
 def _gather_pools(tags, n: int, kind: np.ndarray) -> np.ndarray | None:
@@ -517,6 +538,10 @@ def op_arrays_reference(workload) -> OpArrays:
                          else "" for op in workload.ops],
                         dtype=object)).astype(bool).any() else None),
                     cache_root=_cache_roots(workload), encoder_decoder=_encoder_decoder(workload),
+                    epilogue=epilogue_column(
+                        np.array([str(op.tags["epilogue"]) if "epilogue" in op.tags else ""
+                                  for op in workload.ops], dtype=object),
+                        kind == ELEMENTWISE, [op.name for op in workload.ops], workload.name),
                     **dict(zip(("random_read_bytes", "random_write_bytes"),
                                _random_reference(workload.ops))))
 

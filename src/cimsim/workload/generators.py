@@ -379,7 +379,8 @@ def transformer(seq_len: int, d_model: int = 512, heads: int = 8, ffn: int = 204
                  outputs=f"{p}.ffn1", tags={**tg, "part": "ffn1"})
         b.tensor(f"{p}.relu", (B, N, f))
         b.vector(f"{p}.relu", "elementwise", (f"{p}.ffn1", *bias_of.get("1", ())), f"{p}.relu",
-                 fn="relu", ops_per_element=ope, tags={**tg, "part": "relu"})
+                 fn="relu", ops_per_element=ope, tags={**tg, "part": "relu",
+                                                       "epilogue": "bias+relu" if bias else "relu"})
         b.tensor(f"{p}.ffn2", (B, N, d))
         b.matmul(f"{p}.ffn2", f"{p}.relu", f"{p}.W_2", m=rows, k=f, n=d, weight=True,
                  outputs=f"{p}.ffn2", tags={**tg, "part": "ffn2"})
@@ -444,7 +445,8 @@ def tcn(steps: int, channels: int = 256, kernel: int = 3, layers: int = 8, batch
         b.tensor(f"{p}.out", (B, T, C))
         bs = (b.tensor(f"{p}.b", (C,), "weight"),) if bias else ()
         b.vector(f"{p}.relu", "elementwise", (f"{p}.conv", *bs), f"{p}.out", fn="relu",
-                 ops_per_element=2 if bias else None, tags={**tg, "part": "relu"})
+                 ops_per_element=2 if bias else None,
+                 tags={**tg, "part": "relu", "epilogue": "bias+relu" if bias else "relu"})
         x = f"{p}.out"
     meta = {
         "generator": gen,

@@ -34,6 +34,10 @@ class OpActivity:
     zero_at: dict | None = None
 
 
+#: tag ``epilogue`` value -> its bits in :attr:`OpArrays.epilogue` (1 a bias add, 2 a ReLU)
+EPILOGUE_CODES = {"bias": 1, "relu": 2, "bias+relu": 3}
+
+
 @dataclass(frozen=True)
 class OpArrays:
     """Per-op columns, in op order. Bytes are in the workload's dtypes."""
@@ -156,6 +160,11 @@ class OpArrays:
     #: the workload is one decoder step of an encoder-decoder (``metadata['zoo']['built']``:
     #: ``hf:`` whisper / t5 / bart with ``--param cache``), which ``trace --serve`` refuses
     encoder_decoder: bool = False
+    #: int64 per elementwise op that is nothing but a matmul's epilogue (tag ``epilogue``:
+    #: ``bias`` a per-output bias add, ``relu`` a ReLU, ``bias+relu`` both in that order), its
+    #: :data:`EPILOGUE_CODES` bits (1 bias, 2 ReLU); 0 for every other op. What a CIM's
+    #: near-memory datapath (``cim.nmc``) can absorb into the matmul. None when no op states one.
+    epilogue: np.ndarray | None = None
 
     def mac_dtype_ok(self) -> np.ndarray:
         """bool per op: its dtype is a compute dtype (:attr:`compute_dtypes`). A MAC op in

@@ -1,6 +1,7 @@
 """Compute-in-memory crossbar arrays (SRAM or RRAM) holding stationary weights.
 
-Claims every matmul with a stationary weight (priority above PIM). Placement:
+Claims every matmul with a stationary weight (priority above PIM), and with ``nmc`` the bias
+adds / ReLUs riding on them (:mod:`.epilogue`). Placement:
 a k x n matrix tiles onto arrays (:mod:`.tiling`); if every matrix fits, each
 keeps its own arrays (one engine server per matrix, so different matrices run
 at once) and, with ``weight_replication``, is copied into the spare arrays so
@@ -54,6 +55,10 @@ parallel, rows spread over the replicas:
   ``write_verify_pulses``). The one-time programming before the run (deployment) is reported,
   not charged (:mod:`.programming`).
 
+With ``nmc``, a bias add / ReLU that is a matmul's whole epilogue (op tag ``epilogue``) and that
+the datapath does is claimed with the matmul and rides on it, costing nothing of its own
+(:mod:`.epilogue`); the ops' cost is :mod:`.opcost`'s.
+
 Every per-event number above (read latency, ADC rate and energy, row drive, cell read,
 shift-add, buffer energy, areas) is the config's when it states it, else derived once per
 design point from the circuit models at the architecture's ``technology`` node and supply
@@ -84,16 +89,12 @@ from ..base import (
     Component,
     ComponentConfig,
     OpArrays,
-    OpCost,
-    add_stored,
-    row_pieces,
 )
-from ..hierarchy import add_landed, first_input_reads
 from ..parts import ADC, NMC, Cell, Counting, NonIdeal  # noqa: F401  (Counting re-exported)
 from ..circuits.array import preset as cell_preset
 from ..parts.cell import DEFAULT_CELL
 from ..parts.registry import technology_cells, technology_of
-from . import activity, chips, counting, digital_cell, flat, notes, offchip, onchip, programming
+from . import activity, chips, counting, digital_cell, epilogue, flat, notes, onchip, opcost
 from . import sizing, zeros
 from . import static as static_model
 from .blocks import CIMArea, CIMBuffer
@@ -103,8 +104,7 @@ from .derive import (
     Design,
     design,
 )
-from .energy import op_energy
-from .tiling import columns_per_weight, on_off_ratio, one_on_off, read_groups
+from .tiling import columns_per_weight, on_off_ratio, one_on_off
 
 
 class CIMConfig(ComponentConfig):
@@ -417,7 +417,7 @@ class CIM(Component[CIMConfig]):
         its provenance (:func:`.notes.derived_values`)."""
         return notes.derived_values(self)
 
-    extrapolated, fixed_totals, claim_note = notes.extrapolated, sizing.fixed_totals, notes.host_epilogue
+    extrapolated, fixed_totals, claim_note = notes.extrapolated, sizing.fixed_totals, epilogue.host_note
     stated_dependents = sizing.stated_dependents
 
     def provenance(self, marks: AbstractSet[str] = frozenset()) -> dict:
@@ -436,7 +436,8 @@ class CIM(Component[CIMConfig]):
         mine = (ops.stationary >= 0) & ops.mac_dtype_ok()  # no int64 / complex matmul
         if self.config.chip is not None:  # im2col copies, vector ops (cimsim.hw.cim.onchip)
             mine = mine | onchip.claims(self.config, ops)
-        return free & mine
+        # a bias add / ReLU its cim.nmc datapath applies to a matmul it takes (.epilogue)
+        return free & (mine | epilogue.riding(self.config, ops, free))
 
     def unclaimed_hint(self, ops: OpArrays, unclaimed):
         c = self.config
@@ -451,99 +452,30 @@ class CIM(Component[CIMConfig]):
 
     def place(self, ops: OpArrays, idx):
         """The placement, and the data activity each op's energy uses (:mod:`.activity`)."""
-        plan = self._place(ops, idx)
+        mine = np.zeros(ops.kind.shape[0], dtype=bool)
+        mine[idx] = True
+        ride = epilogue.riding(self.config, ops, mine)  # on their matmuls (:mod:`.epilogue`)
+        plan = self._place(ops, idx, ride)
+        plan.state["rides"] = ride[idx]
         sel = activity.select(self.config, ops, idx)
         plan.summary.update(activity.summary(sel), area_needed_m2=sizing.area_needed_m2(
             self, plan.summary["arrays_needed"]))
         plan.op_columns.update(activity.op_columns(ops, sel))
         plan.notes.extend(n for n in [activity.note(self.name, self.config, self.hw.technology, sel),
-                                      notes.unheld(self.name, ops), notes.free_dispatch(self, idx),
+                                      notes.unheld(self.name, ops), notes.free_dispatch(self, idx[~ride[idx]]),
+                                      epilogue.rode_note(self.name, idx, ride),
                                       zeros.note(self.name, self.config, ops, idx)] if n)
         plan.state["activity"] = sel
         return plan
 
-    def _place(self, ops: OpArrays, idx):
-        c = self.config
-        if c.chip is not None:  # layer pipeline on the on-chip hierarchy
-            return onchip.place(self, ops, idx)
-        return flat.place(self, ops, idx)
+    def _place(self, ops: OpArrays, idx, ride):
+        if self.config.chip is not None:  # layer pipeline on the on-chip hierarchy
+            return onchip.place(self, ops, idx, ride)
+        if not ride[idx].any():
+            return flat.place(self, ops, idx)
+        return epilogue.widen(flat.place(self, ops, idx[~ride[idx]]), ops, idx, ride)
 
-    def cost(self, ops: OpArrays, idx, plan):
-        c, s = self.config, plan.state
-        rows, k, n = ops.rows[idx], ops.k[idx], ops.n[idx]
-        reprog, rounds = s["reprogram"], s["rounds"]
-        # inputs at input_bits, with input reuse (chip.input_reuse, cim.input_reuse); a chip's
-        # outputs at output_bits, its im2col copies moving nothing
-        a_in, a_out = s["a_in"], (ops.act_out_bytes[idx] if c.chip is None else s["a_out"])
-        d = self.design
-        t_vector = c.t_vector(d, read_groups(k, c.rows, c.rows_per_read)[1])
-        t_write = np.where(reprog, programming.write_time(c, k, rounds), 0.0)
-        # a digital column's pipeline fills once a round (module digital_cell)
-        t_mvm = rounds * (np.ceil(rows / s["replicas"]) * t_vector + d.fill_stages * c.t_slice(d))
-        compute, parts = onchip.flat_time(c, t_mvm, a_in + a_out)
-        hold = {}
-        if c.chip is not None:  # local levels in the op's time; shared ones on the engine
-            compute, parts = onchip.op_time(c.chip, compute, s["local_levels"], parts)
-            compute = compute + s["periphery_s"]
-        compute = compute + t_write
-        w_bytes = np.where(reprog, programming.weight_bytes(c, k, n), 0.0)
-        back = self.hw.backing_store
-        link = self.link
-        # a chip moves only what enters or leaves it (:mod:`.offchip`); a flat pool everything
-        l_in, l_out = (a_in, a_out) if c.chip is None else (s["link_in"], s["link_out"])
-        over = l_in + l_out + w_bytes
-        crosses = True if c.chip is None else over > 0
-        # a model input this component reads first, or what the host stored there (hierarchy
-        # rules 3, 7): the host reads it from the backing store and sends it over the link
-        first_in = first_input_reads(ops, idx, among_all=True) + s["backed_in"]
-        # over the link the outputs go out; the inputs and the weights programmed come in,
-        # the weights read from the backing store; a spill is stored there (offchip rule 8),
-        # and an output a host op reads from there (hierarchy rule 8)
-        nbytes, writes = {link: over}, {link: l_out}
-        latency_chips, ahead = (chips.charge(self.hw, link, c.chip_link, s, nbytes, rows)
-                                if "chip_link" in s else (0.0, {}))  # rules 3, 4: between chips
-        nbytes[back] = nbytes.get(back, 0.0) + w_bytes + first_in
-        spill = offchip.charge_spill(s, back, nbytes, writes) | add_landed(ops, idx, back, nbytes, writes)
-        latency = (c.op_overhead + np.where(crosses, self.hw.links[link].latency, 0.0)
-                   + np.where(reprog | (first_in > 0) | spill, self.hw.memory[back].latency, 0.0)
-                   + latency_chips)
-        if c.chip is not None:
-            latency = latency + onchip.shared_costs(self.name, c.chip, s, a_in + a_out, nbytes, hold)
-        # a chip's flat buffer: its energy in the chip's buffer part (onchip.energy)
-        energy = op_energy(c, d, rows, k, s["row_tiles"], s["col_tiles"], s["phys_cols"],
-                           (a_in + a_out) if c.chip is None else 0.0, reprog,
-                           per_op=activity.energies(c, self.hw.technology, d, s["activity"]),
-                           weight_ones=s["activity"]["w"])
-        if c.chip is not None:
-            energy.update(onchip.energy(c.chip, s, (a_in + a_out) * d.buffer_energy_per_byte))
-            energy = onchip.layout_energy(c.chip, energy)
-        add_stored(ops, idx, self.hw.store_target, nbytes, writes)  # KV-cache appends
-        return OpCost(compute_s=compute, latency_s=latency, bytes=nbytes, energy=energy,
-                      write_bytes=writes,
-                      # array-seconds busy, per array of the block (utilization: over the latency)
-                      busy={"arrays": s["arrays"] * (rounds * rows * t_vector + t_write)
-                            / (c.arrays * c.chips),
-                            # a per-op one-unit level: each op's occupancy of it alone (no hops)
-                            **{f"{lv}_bw": sh["time_s"] for lv, sh in s.get("per_op", {}).items()}},
-                      compute_parts=parts, hold_s=hold, ahead=ahead,
-                      pieces=None if not (rows > 1).any() else  # one-row ops are serial
-                      row_pieces(rows, compute, self._last_row_s(s, rows, rounds * t_vector,
-                                                                 a_in + a_out, compute)))
-
-    def _last_row_s(self, s, rows, vector_s, io_bytes, compute):
-        """What an op's last row computes after its input arrives: one vector on its copy
-        (``rounds * t_vector``), or its ``1 / rows`` share of what every copy shares if longer
-        (the flat buffer's time, a chip's local levels and periphery); a chip's vector ops
-        (serial) their whole compute."""
-        c = self.config
-        r1 = np.maximum(rows, 1.0)
-        last = vector_s if c.buffer is None else np.maximum(vector_s,
-                                                            io_bytes / r1 / c.buffer.bandwidth)
-        if c.chip is None:
-            return last
-        last = onchip.op_time(c.chip, last, {lv: {k: v / r1 for k, v in r.items()}
-                                             for lv, r in s["local_levels"].items()})[0]
-        return np.where(s["mm"], last + s["periphery_s"] / r1, compute)
+    cost = opcost.cost  # (:mod:`.opcost`)
 
     def area_m2(self):
         """Area by part: given in ``area``, or derived with a technology block; empty without

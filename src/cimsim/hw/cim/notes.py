@@ -164,30 +164,6 @@ def unheld(name: str, ops) -> str:
             f"weight matrix for the arrays and ran on another component (macs_<unit> says which)")
 
 
-def host_epilogue(comp, ops, free, took) -> str | None:
-    """With ``nmc`` (a bias adder, a ReLU per output), the elementwise ops that read one of the
-    taken matmuls' outputs directly (a bias add, an activation) but that it leaves to another
-    unit: their dispatch and energy are charged there, as well as the datapath's per conversion
-    (the epilogue is not absorbed into the matmul: a known limit)."""
-    name, m = comp.name, comp.config.nmc
-    if m is None or not (m.bias or m.activation == "relu") or ops.producer is None:
-        return None
-    reader = ops.act_readers()
-    made = ops.producer[ops.act_ids]
-    mm = took & (ops.stationary >= 0)
-    hit = (made >= 0) & mm[np.maximum(made, 0)]
-    ew = free & ~took & (ops.kind == ops.kind_codes["elementwise"])
-    left = np.unique(reader[hit & ew[reader]])
-    if not len(left):
-        return None
-    what = " and ".join(p for p, on in (("bias adder", m.bias), ("ReLU", m.activation == "relu")) if on)
-    return (f"{name}: cim.nmc has a {what} per output, charged per conversion in cim_digital, but "
-            f"the {len(left)} elementwise op(s) reading its matmuls' outputs directly (bias adds, "
-            "activations) still run on another unit: their dispatch, link crossing and energy are "
-            "charged there too (the near-memory epilogue is not absorbed into the matmul: a known "
-            "limit; see README 'cim.nmc')")
-
-
 def free_dispatch(comp, idx) -> str | None:
     """``cim.op_overhead`` left at its 0 s default: each CIM op's host dispatch costs nothing,
     which at batch 1 can be the whole result (find-T, finding 4); said with its size."""

@@ -23,7 +23,9 @@ Rules, in order, for a component with a ``chip:`` block:
    An op reading a tensor twice (``x * x``) brings it in once.
 6. An im2col copy is not materialised (the chip reads its convolution's inputs in place): its
    output never crosses unless another component reads it. (The chip claims an im2col copy only
-   when it claims the convolution that reads it: :func:`.onchip.claims`.)
+   when it claims the convolution that reads it: :func:`.onchip.claims`.) Nor is a matmul's
+   output that a bias add / ReLU riding on it in the near-memory datapath reads
+   (:mod:`.epilogue`; its only reader).
 7. An op that moves no byte over the link pays no link latency.
 8. The link leads to the host, whose memory behind it is the backing store. A spilled tensor
    (rule 3) is stored there: its trip out is a write of its chip size to the backing store
@@ -77,10 +79,12 @@ def capacity(c) -> float:
 
 
 def link_bytes(c, ops, idx: np.ndarray, in_scale: np.ndarray, out_scale: np.ndarray,
-               own_in: np.ndarray, own_out: np.ndarray) -> LinkBytes:
+               own_in: np.ndarray, own_out: np.ndarray, kept: np.ndarray | None = None) -> LinkBytes:
     """Rules 2-6 for the ops ``idx`` a chip runs. Per op of ``idx``: ``in_scale`` /
     ``out_scale``, its inputs' / outputs' chip bytes per workload byte (rule 2); ``own_in`` /
-    ``own_out``, what it moves without the producer columns (everything)."""
+    ``own_out``, what it moves without the producer columns (everything); ``kept`` (bool by
+    tensor id): a matmul's output inside the near-memory datapath, read by the op riding on
+    it (:mod:`.epilogue`), never materialised (rule 6)."""
     cap = capacity(c)
     if ops.producer is None or ops.act_ptr is None:
         return LinkBytes(own_in, own_out, cap, 0, 0.0, backed_in=np.zeros(len(idx)))
@@ -107,6 +111,8 @@ def link_bytes(c, ops, idx: np.ndarray, in_scale: np.ndarray, out_scale: np.ndar
     virtual = np.zeros(n_t, dtype=bool)  # rule 6: an im2col copy's output no other unit reads
     if ops.im2col is not None and ops.im2col.any():
         virtual = made_here & ops.im2col[np.maximum(prod, 0)] & ~read_off
+    if kept is not None:
+        virtual = virtual | (made_here & kept & ~read_off)
     fits = (size <= cap) | virtual
     first = np.zeros(n_t, dtype=bool)
     if ops.first_out is not None:

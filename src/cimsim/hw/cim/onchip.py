@@ -54,7 +54,7 @@ from ...units import si
 from ..base import Plan
 from ..im2col import input_bytes
 from . import chip as chipmod
-from . import mapping, offchip, programming
+from . import epilogue, mapping, offchip, programming
 from .reprogram import chips_text, lru_reprograms, rounds, wear_text
 from .shared import (chip_node, one_unit_levels, per_op_levels, resource_name,  # noqa: F401
                      shared_bandwidths, shared_classes, shared_costs, shared_levels, shared_time)
@@ -232,8 +232,13 @@ def _owner(mm: np.ndarray, group_of_mm: np.ndarray) -> np.ndarray:
     return owner[src]
 
 
-def place(comp, ops, idx) -> Plan:
+def place(comp, ops, idx, ride=None) -> Plan:
+    """The chip's plan of the ops ``idx``; ``ride`` (bool per op): those riding on their
+    matmuls in the near-memory datapath (:mod:`.epilogue`: on their matmul's layer, no
+    periphery work, the matmul's output kept in the datapath and theirs at its chip size)."""
     c, ch = comp.config, comp.config.chip
+    ride = np.zeros(ops.kind.shape[0], dtype=bool) if ride is None else ride
+    rides, at = ride[idx], epilogue.positions(ops, idx, ride)
     node = node_nm(c, comp.hw)
     rows, k, n = ops.rows[idx], ops.k[idx], ops.n[idx]
     mm = ops.stationary[idx] >= 0
@@ -252,7 +257,7 @@ def place(comp, ops, idx) -> Plan:
         matrix, oriented = matrix_keys(ops, idx)
         _, first, g_mm = np.unique(matrix[mm], return_index=True, return_inverse=True)
         groups = ops.stationary[idx][mm][first]  # each layer's weight
-        group_of = _owner(mm, g_mm)
+        group_of = _owner(mm, g_mm)[at]  # a riding op: its matmul's layer
         notes += [f"{comp.name}: {oriented}"] if oriented else []
     else:  # only vector ops: one stage of periphery
         groups, group_of = np.zeros(0, dtype=np.int64), np.zeros(len(idx), dtype=np.int64)
@@ -291,8 +296,9 @@ def place(comp, ops, idx) -> Plan:
         in_scale[im] = (c.input_bits / 8) / np.array([DTYPE_BYTES.get(d, 1) for d in ops.dtype[idx][im]])
     in_scale = np.where(mm, np.divide(a_in, own_in, out=np.ones(len(idx)), where=own_in > 0), in_scale)
     out_scale = np.where(mm, np.divide(a_out, own_out, out=np.ones(len(idx)), where=own_out > 0), 1.0)
+    out_scale = out_scale[at]  # a riding op's output: its matmul's chip size (output_bits)
     crossing = offchip.link_bytes(c, ops, idx, in_scale, out_scale, own_in * in_scale,
-                                  np.where(mm, a_out, own_out))
+                                  np.where(mm, a_out, own_out), epilogue.kept(ops, ride))
     link_in, link_out = crossing.inputs, crossing.outputs
     if crossing.spilled:
         notes.append(f"{comp.name}: {crossing.spilled} activation tensor(s) of the chip's ops "
@@ -388,7 +394,7 @@ def place(comp, ops, idx) -> Plan:
                 if lv.interconnect is not None and lv.interconnect.area is None]:
         notes.append(f"{comp.name}: the interconnect of chip level(s) {', '.join(bare)} declares no "
                      "area (interconnect.area), so the chip's area leaves its buses out")
-    periph_s, periph_j = _periphery(ch, node, ops.vector_ops[idx], ~mm,
+    periph_s, periph_j = _periphery(ch, node, ops.vector_ops[idx], ~mm & ~rides,
                                     mapping.aligned(need * copies, align)[group_of]
                                     if fits else np.full(len(idx), float(c.arrays)),
                                     None if ops.serial_ops is None else ops.serial_ops[idx])

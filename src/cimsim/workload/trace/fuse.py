@@ -54,6 +54,8 @@ def _merge(members: list[Op], tensors, consumers, kind, fn, name, tags, keep=fro
     n_out = sum(tensors[t].numel for t in outs)
     tags = dict(tags)
     tags["fused"] = len(members)
+    if "+".join(str(op.tags.get("epilogue")) for op in members) == "bias+relu":
+        tags["epilogue"] = "bias+relu"  # a matmul's bias add then its ReLU: still its epilogue
     tags["serial_ops"] = serial_ops(members, tensors)
     tags["chain_ops"] = chain_ops(members)
     # the chain from each input to the outputs, from the inputs to each output, where they

@@ -352,7 +352,8 @@ class Lowerer:
     @lowers(*A.POINTWISE)
     def _pointwise(self, c: Call) -> None:
         fn = A.POINTWISE[c.base]
-        self.emit("elementwise", c.base, c.reads, c.targets, fn=fn, vec=complexes.pointwise_vec(c, fn))
+        self.emit("elementwise", c.base, c.reads, c.targets, fn=fn, vec=complexes.pointwise_vec(c, fn),
+                  tags={"epilogue": "relu"} if c.base == "relu" and not c.targets[0].is_complex() else {})
 
     @lowers("glu")
     def _glu(self, c: Call) -> None:
@@ -501,13 +502,17 @@ class Lowerer:
             if out.is_complex() or scales:
                 vec = (2.0 if out.is_complex() else 1.0) * ((bias is not None) + scales) * out.numel()
             base, fn = ("add_bias", "add") if bias is not None else ("scale", "mul")
+            # a bias per output column alone is a matmul's epilogue (what a CIM's cim.nmc adds)
+            epi = ({"epilogue": "bias"} if bias is not None and not scales and not out.is_complex()
+                   and getattr(bias, "numel", lambda: 0)() == n else {})
             last = self.emit("elementwise", base, reads, [out] if post is None else [], fn=fn, vec=vec,
-                             tags=dict(launch))
+                             tags={**launch, **epi})
             if post is not None:
                 vid = self._virtual(last, tuple(out.shape), dtype=self.dt(out))
                 reads = [[(vid, None)]]
         if post is not None:
-            self.emit("elementwise", post, reads, [out], fn=post)
+            self.emit("elementwise", post, reads, [out], fn=post,
+                      tags={"epilogue": "relu"} if post == "relu" else {})
         return mm
 
     # ------------------------------------------------------------------ others
