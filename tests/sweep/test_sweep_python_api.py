@@ -28,7 +28,7 @@ SRC = Path(cimsim.__file__).resolve().parents[1]
 
 @pytest.mark.parametrize("values", [[4, 5], (4, 5), range(4, 6), "4,5", ["4", "5"]])
 def test_a_python_sequence_is_a_list_of_values(values):
-    plan = cimsim.sweep("sram-cim", "lstm", {"cim.adc.bits": values}, dry_run=True)
+    plan = cimsim.sweep("sram-cim-derived", "lstm", {"cim.adc.bits": values}, dry_run=True)
     assert [s.values for s in plan.specs] == [(4, 5)] and plan.points == 2
 
 
@@ -38,16 +38,16 @@ def test_numpy_values_are_values():
     and a 1-D array already were. A 2-D array stays refused in one line."""
     import numpy as np
 
-    plan = cimsim.sweep("sram-cim", "lstm", {"cim.adc.bits": np.array(5),
+    plan = cimsim.sweep("sram-cim-derived", "lstm", {"cim.adc.bits": np.array(5),
                                              "memory.dram.bandwidth": np.array("2.5 TB/s"),
                                              "cim.rows_per_read": np.array([16, 32])}, dry_run=True)
     assert [s.values for s in plan.specs] == [(5,), (2.5e12,), (16, 32)] and plan.points == 2
     with pytest.raises(SweepSpecError, match=r"item #0 a list is not a value"):
-        cimsim.sweep("sram-cim", "lstm", {"cim.adc.bits": np.array([[4, 5]])}, dry_run=True)
+        cimsim.sweep("sram-cim-derived", "lstm", {"cim.adc.bits": np.array([[4, 5]])}, dry_run=True)
 
 
 def test_a_sequence_of_quantities_and_one_number():
-    plan = cimsim.sweep("sram-cim", "lstm", {"memory.dram.bandwidth": ["1 TB/s", "2 TB/s"],
+    plan = cimsim.sweep("sram-cim-derived", "lstm", {"memory.dram.bandwidth": ["1 TB/s", "2 TB/s"],
                                              "cim.adc.bits": 6}, dry_run=True)
     assert [s.values for s in plan.specs] == [(1e12, 2e12), (6,)]  # 1 TB/s = 1e12 B/s
 
@@ -65,7 +65,7 @@ def test_a_sequence_of_quantities_and_one_number():
 ])
 def test_a_refused_value_is_named_as_python_gave_it(values, why):
     with pytest.raises(SweepSpecError) as exc:
-        cimsim.sweep("sram-cim", "lstm", {"cim.adc.bits": values}, dry_run=True)
+        cimsim.sweep("sram-cim-derived", "lstm", {"cim.adc.bits": values}, dry_run=True)
     msg = str(exc.value)
     assert msg.startswith(f"params={{'cim.adc.bits': {values!r}}}: ") and "--param" not in msg
     assert re.search(why, msg), msg
@@ -75,7 +75,7 @@ def test_too_many_values_name_max_points():
     with pytest.raises(SweepSpecError, match=r"^params=\{'cim.adc.bits': range\(1, 1000\)\}: 999 "
                                              r"values exceed max_points=10 \(raise max_points= to "
                                              r"allow more\)$"):
-        cimsim.sweep("sram-cim", "lstm", {"cim.adc.bits": range(1, 1000)}, max_points=10,
+        cimsim.sweep("sram-cim-derived", "lstm", {"cim.adc.bits": range(1, 1000)}, max_points=10,
                      dry_run=True)
 
 
@@ -108,7 +108,7 @@ def test_a_script_read_on_stdin_runs_its_sweep(tmp_path):
     script = textwrap.dedent("""\
         import cimsim
         if __name__ == "__main__":
-            df = cimsim.sweep("sram-cim", "lstm", {"cim.adc.bits": [4, 5]}, engine="analytic",
+            df = cimsim.sweep("sram-cim-derived", "lstm", {"cim.adc.bits": [4, 5]}, engine="analytic",
                               workers=1)
             print("rows", len(df), "errors", int(df["error"].notna().sum()))
         """)
