@@ -71,6 +71,23 @@ def test_an_output_rate_above_what_the_columns_make_is_refused():
     assert r.latency_s > 0
 
 
+def test_a_slower_clock_on_the_bundled_digital_macro_moves_its_output_rate_with_it():
+    """review16-3 R1: sram-cim stated its rate as 401.9 MHz = 1 / 2.4881 ns, so any slower
+    clock (``--set cim.read_latency=5ns``, ``cimsim sensitivity``'s x1.1) exceeded one output a
+    cycle and was refused. With no rate stated a digital cell outputs one column sum a cycle,
+    technology block or not: 8 input bits x 5 ns = 40 ns a 256 x 64 GEMV (no fill, an adder
+    tree a column)."""
+    from cimsim.config import load_architecture
+
+    for cycle in (5e-9, 2.4881e-9 * 1.1):
+        a = load_architecture("sram-cim", {"cim.read_latency": f"{cycle * 1e9!r} ns"})
+        r = simulate(a, gemv_workload(256, 64), engine="analytic")
+        assert r.bound_compute_s == pytest.approx(8 * cycle, rel=1e-12, abs=0)
+    # a rate the user states above one output a cycle is still refused
+    with pytest.raises(ConfigError, match="adc.sample_rate: 0.4019 GHz on a digital cell exceeds"):
+        load_architecture("sram-cim", {"cim.read_latency": "5 ns", "cim.adc.sample_rate": "401.9 MHz"})
+
+
 @pytest.mark.parametrize("rows, per_register", [(256, 8), (64, 8), (1024, 8), (256, 256)])
 def test_a_gemv_pays_the_columns_pipeline_fill(rows, per_register):
     """A column's sum leaves (stages + slices - 1) cycles after its first input bit, stages =
