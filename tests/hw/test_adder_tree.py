@@ -95,14 +95,12 @@ def test_run_shows_the_part_and_the_note(tmp_path):
 
 
 def test_chih_is_predicted_from_circuit_parameters():
-    """Chih et al., ISSCC 2021 16.4 (title: 89 TOPS/W, 16.3 TOPS/mm^2 at 4b x 4b): the errors
-    the model made when the rows were added (-28.7 %, +479 %, -21.8 % area), held loosely so
-    that a model change moving them is seen; not fitted."""
+    """Chih et al., ISSCC 2021 16.4 (title: 89 TOPS/W, 16.3 TOPS/mm^2 at 4b x 4b): predicted,
+    scored against the published figures. The errors the model made when the rows were added
+    (-28.7 %, +479 %, -21.8 % area) are recorded in the slow
+    tests/validate/test_validate_macros.py::test_recorded_errors (review16-3 T1)."""
     from cimsim.validate.cim_macros import _chih
 
     cases = {c.case.split(", ")[0].split(" 4bx4b ")[1]: c for c in _chih()}
     assert {c.role for c in cases.values()} == {"predicted"}
     assert cases["TOPS/W"].measured == 89.0 and cases["TOPS/mm^2"].measured == 16.3
-    assert cases["TOPS/W"].rel_error == pytest.approx(-0.287, abs=0.05)
-    assert cases["TOPS/mm^2"].rel_error == pytest.approx(4.79, abs=0.5)
-    assert cases["macro area (cells"].rel_error == pytest.approx(-0.218, abs=0.05)
