@@ -80,6 +80,15 @@ def test_the_tree_cell_refuses_what_it_has_not():
         _arch(weight_bits=16, **{"adc.bits": 1})
     with pytest.raises(ConfigError, match="dac_bits must be 1 on an sram_dcim cell .*NOR2"):
         _arch(dac_bits=2)
+    # review16-3 W3: 2-bit cells (10-bit column sums) kept the 1-bit tree's 502 full-adder
+    # bits and NOR2 product; W2: a given converter energy was charged on top of the tree
+    # (chih-dcim: 368.6 pJ + 419.6 pJ a 256 x 64 GEMV, 37 instead of 63.4 TOPS/W)
+    with pytest.raises(ConfigError, match="bits_per_cell 2 on an sram_dcim cell.*give "
+                                          "bits_per_cell 1"):
+        _arch(bits_per_cell=2, **{"adc.bits": 10, "cell.width_f": 80})
+    with pytest.raises(ConfigError, match="adc.energy_per_conversion on an sram_dcim cell, "
+                                          "which has no converter"):
+        _arch(**{"adc.energy_per_conversion": "0.36 pJ"})
 
 
 def test_run_shows_the_part_and_the_note(tmp_path):

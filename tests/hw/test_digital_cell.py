@@ -62,6 +62,19 @@ def test_analog_only_knobs_are_refused_in_one_line(field, value, says):
     assert says in str(e.value) and "\n" not in str(e.value)
 
 
+@pytest.mark.parametrize("cell", ["sram_digital", "sram_dcim"])
+def test_signed_inputs_are_refused_on_a_bit_serial_cell(cell):
+    """review16-3 W1: signed_inputs dropped the sign slice (an analog pulse-polarity idea): 4
+    slices became 3 at the same cell energy, 67.2 -> 89.5 TOPS/W; a bit-serial cell takes the
+    two's-complement sign bit as a cycle of its own."""
+    over = {"cell.type": cell, "signed_inputs": True}
+    if cell == "sram_dcim":
+        over["read_latency"] = "1 ns"
+    with pytest.raises(ConfigError) as e:
+        _arch(**over)
+    assert f"signed_inputs on an {cell} cell" in str(e.value) and "\n" not in str(e.value)
+
+
 def test_an_output_rate_above_what_the_columns_make_is_refused():
     # one output a column and a 1 ns cycle: at most 1 GHz; 10 GHz was accepted with no effect
     with pytest.raises(ConfigError, match="adc.sample_rate: 10 GHz on a digital cell exceeds "
