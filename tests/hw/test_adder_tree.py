@@ -101,6 +101,8 @@ def test_run_shows_the_part_and_the_note(tmp_path):
     r = CliRunner().invoke(main, ["run", str(VALIDATION / "chih-dcim.yaml"), str(wl), "--json"])
     assert r.exit_code == 0, r.output
     assert '"cim_adder_tree"' in r.output and "adder-tree cycle unvalidated" in r.output
+    # review16-3 M4: the tree's own evidence is Chih's TOPS/mm^2, not Colonnade's TOPS
+    assert "Chih's TOPS/mm" in r.output and "479 % off" in r.output and "Colonnade's TOPS" not in r.output
 
 
 def test_chih_is_predicted_from_circuit_parameters():
