@@ -80,6 +80,15 @@ def test_the_tree_cell_refuses_what_it_has_not():
         _arch(weight_bits=16, **{"adc.bits": 1})
     with pytest.raises(ConfigError, match="dac_bits must be 1 on an sram_dcim cell .*NOR2"):
         _arch(dac_bits=2)
+    # review16-3 W3: 2-bit cells (10-bit column sums) kept the 1-bit tree's 502 full-adder
+    # bits and NOR2 product; W2: a given converter energy was charged on top of the tree
+    # (chih-dcim: 368.6 pJ + 419.6 pJ a 256 x 64 GEMV, 37 instead of 63.4 TOPS/W)
+    with pytest.raises(ConfigError, match="bits_per_cell 2 on an sram_dcim cell.*give "
+                                          "bits_per_cell 1"):
+        _arch(bits_per_cell=2, **{"adc.bits": 10, "cell.width_f": 80})
+    with pytest.raises(ConfigError, match="adc.energy_per_conversion on an sram_dcim cell, "
+                                          "which has no converter"):
+        _arch(**{"adc.energy_per_conversion": "0.36 pJ"})
 
 
 def test_run_shows_the_part_and_the_note(tmp_path):
@@ -92,17 +101,17 @@ def test_run_shows_the_part_and_the_note(tmp_path):
     r = CliRunner().invoke(main, ["run", str(VALIDATION / "chih-dcim.yaml"), str(wl), "--json"])
     assert r.exit_code == 0, r.output
     assert '"cim_adder_tree"' in r.output and "adder-tree cycle unvalidated" in r.output
+    # review16-3 M4: the tree's own evidence is Chih's TOPS/mm^2, not Colonnade's TOPS
+    assert "Chih's TOPS/mm" in r.output and "479 % off" in r.output and "Colonnade's TOPS" not in r.output
 
 
 def test_chih_is_predicted_from_circuit_parameters():
-    """Chih et al., ISSCC 2021 16.4 (title: 89 TOPS/W, 16.3 TOPS/mm^2 at 4b x 4b): the errors
-    the model made when the rows were added (-28.7 %, +479 %, -21.8 % area), held loosely so
-    that a model change moving them is seen; not fitted."""
+    """Chih et al., ISSCC 2021 16.4 (title: 89 TOPS/W, 16.3 TOPS/mm^2 at 4b x 4b): predicted,
+    scored against the published figures. The errors the model made when the rows were added
+    (-28.7 %, +479 %, -21.8 % area) are recorded in the slow
+    tests/validate/test_validate_macros.py::test_recorded_errors (review16-3 T1)."""
     from cimsim.validate.cim_macros import _chih
 
     cases = {c.case.split(", ")[0].split(" 4bx4b ")[1]: c for c in _chih()}
     assert {c.role for c in cases.values()} == {"predicted"}
     assert cases["TOPS/W"].measured == 89.0 and cases["TOPS/mm^2"].measured == 16.3
-    assert cases["TOPS/W"].rel_error == pytest.approx(-0.287, abs=0.05)
-    assert cases["TOPS/mm^2"].rel_error == pytest.approx(4.79, abs=0.5)
-    assert cases["macro area (cells"].rel_error == pytest.approx(-0.218, abs=0.05)

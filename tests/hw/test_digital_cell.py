@@ -62,6 +62,19 @@ def test_analog_only_knobs_are_refused_in_one_line(field, value, says):
     assert says in str(e.value) and "\n" not in str(e.value)
 
 
+@pytest.mark.parametrize("cell", ["sram_digital", "sram_dcim"])
+def test_signed_inputs_are_refused_on_a_bit_serial_cell(cell):
+    """review16-3 W1: signed_inputs dropped the sign slice (an analog pulse-polarity idea): 4
+    slices became 3 at the same cell energy, 67.2 -> 89.5 TOPS/W; a bit-serial cell takes the
+    two's-complement sign bit as a cycle of its own."""
+    over = {"cell.type": cell, "signed_inputs": True}
+    if cell == "sram_dcim":
+        over["read_latency"] = "1 ns"
+    with pytest.raises(ConfigError) as e:
+        _arch(**over)
+    assert f"signed_inputs on an {cell} cell" in str(e.value) and "\n" not in str(e.value)
+
+
 def test_an_output_rate_above_what_the_columns_make_is_refused():
     # one output a column and a 1 ns cycle: at most 1 GHz; 10 GHz was accepted with no effect
     with pytest.raises(ConfigError, match="adc.sample_rate: 10 GHz on a digital cell exceeds "
@@ -69,6 +82,23 @@ def test_an_output_rate_above_what_the_columns_make_is_refused():
         _arch(**{"adc.sample_rate": "10 GHz"})
     r = simulate(_arch(**{"adc.sample_rate": "1 GHz"}), gemv_workload(256, 64), engine="analytic")
     assert r.latency_s > 0
+
+
+def test_a_slower_clock_on_the_bundled_digital_macro_moves_its_output_rate_with_it():
+    """review16-3 R1: sram-cim stated its rate as 401.9 MHz = 1 / 2.4881 ns, so any slower
+    clock (``--set cim.read_latency=5ns``, ``cimsim sensitivity``'s x1.1) exceeded one output a
+    cycle and was refused. With no rate stated a digital cell outputs one column sum a cycle,
+    technology block or not: 8 input bits x 5 ns = 40 ns a 256 x 64 GEMV (no fill, an adder
+    tree a column)."""
+    from cimsim.config import load_architecture
+
+    for cycle in (5e-9, 2.4881e-9 * 1.1):
+        a = load_architecture("sram-cim", {"cim.read_latency": f"{cycle * 1e9!r} ns"})
+        r = simulate(a, gemv_workload(256, 64), engine="analytic")
+        assert r.bound_compute_s == pytest.approx(8 * cycle, rel=1e-12, abs=0)
+    # a rate the user states above one output a cycle is still refused
+    with pytest.raises(ConfigError, match="adc.sample_rate: 0.4019 GHz on a digital cell exceeds"):
+        load_architecture("sram-cim", {"cim.read_latency": "5 ns", "cim.adc.sample_rate": "401.9 MHz"})
 
 
 @pytest.mark.parametrize("rows, per_register", [(256, 8), (64, 8), (1024, 8), (256, 256)])

@@ -142,7 +142,7 @@ def test_colonnade_throughput_is_its_adder_hops_by_logical_effort():
 
 @pytest.mark.slow
 def test_recorded_errors(df):
-    assert len(df) == 133 and df["rel_error"].notna().all()
+    assert len(df) == 136 and df["rel_error"].notna().all()
     # Sinangil (/work/notes/sinangil.md): comparator-level flash ADCs at 7 nm (1.53 pJ per
     # cycle at 0.8 V) + 0..15 row pulses per input on wordlines of wire + read-access gates
     # with their FO4 driver chain + the 64 rows' 4-bit pulse counters (load 0.21 pJ and pulse
@@ -185,6 +185,12 @@ def test_recorded_errors(df):
     # Colonnade throughput: the logical-effort hop (5.1 FO4, 136 ps at 0.8 V) is ~3x faster
     # than the chip's adders (~0.4 ns, CiMLoop's composition)
     assert _err(df, "Colonnade TOPS,").between(1.7, 2.2).all()
+    # Chih (recorded 2026-12-06, branch dcimtree): the adder-tree DCIM predicted from its circuit
+    # at 0.72 V and 256 x 256 (U): TOPS/W -28.7 %, TOPS/mm^2 +479 % (the 550 ps logical-effort
+    # cycle and/or the (U) organisation), area -21.8 % against carbonspot's 0.202 mm^2
+    assert _err(df, "Chih 22nm adder-tree DCIM 4bx4b TOPS/W").iloc[0] == pytest.approx(-0.287, abs=0.05)
+    assert _err(df, "Chih 22nm adder-tree DCIM 4bx4b TOPS/mm^2").iloc[0] == pytest.approx(4.79, abs=0.5)
+    assert _err(df, "Chih 22nm adder-tree DCIM 4bx4b macro area").iloc[0] == pytest.approx(-0.218, abs=0.05)
 
 
 def test_case_names_are_unique_and_each_macro_has_its_median(df):

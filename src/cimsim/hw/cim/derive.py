@@ -371,11 +371,11 @@ def _design(c, tech) -> Design:
         sources.append(f"adc: {est.source}")
     if a.sample_rate is not None:
         sample_rate, prov["adc.sample_rate"] = a.sample_rate, "given"
+    elif est is None and digital_cell:  # arithmetic, no circuit: needs no technology block
+        sample_rate = None  # one output per cycle: set below, once the cycle is known
     else:
         _need_tech(tech, "adc.sample_rate")
-        if est is None and digital_cell:
-            sample_rate = None  # one output per cycle: set below, once the cycle is known
-        elif est is None:
+        if est is None:
             raise DeriveError("adc.type", "needed to derive adc.sample_rate (a registered "
                                           f"ADC type: {', '.join(adc_registry.types())})")
         else:

@@ -14,6 +14,11 @@ Refused, one line each (:func:`check`), because the cell has no circuit they act
   bits_per_cell)`` must exceed ``ceil(log2 rows)`` (not on an adder tree, whose column sum
   leaves the tree whole);
 - ``cell.rows_per_register`` on an adder-tree cell (no register down its column);
+- ``signed_inputs``: the sign bit is a bit-serial cycle of its own (two's complement), not a
+  free pulse polarity;
+- on an adder-tree cell, ``bits_per_cell`` other than 1 (a 6T bitcell, a NOR2 and a tree
+  sized for 1-bit products) and a given ``adc.energy_per_conversion`` (no converter: it
+  would be charged on top of the derived tree);
 - the charge-domain cell's ``cell.compute`` and ``cell.folded_columns``, the converter's
   ``adc.envelope_factor``, ``input_drive`` other than ``level`` and ``rows_per_read`` (a
   partial read: the adder chain sums every row each cycle).
@@ -59,6 +64,19 @@ def check(c) -> None:
                              + ("a converter (adc.type)" if block is c.adc
                                 else "a charge-domain cell (sram_charge)")
                              + f", which an {name} array has none of: leave it out")
+    if c.signed_inputs:  # review16-3 W1: the sign slice is a full cycle here, not a polarity
+        raise ValueError(f"signed_inputs on an {name} cell, whose bit-serial multipliers take "
+                         "the two's-complement sign bit as a cycle of its own (no pulse "
+                         "polarity to carry it): leave signed_inputs out and count the sign "
+                         "in input_bits")
+    if tree and c.bits_per_cell != 1:  # review16-3 W3: the tree and NOR2 are 1-bit products
+        raise ValueError(f"bits_per_cell {c.bits_per_cell} on an {name} cell, whose 6T bitcell "
+                         "holds one bit and whose NOR2 multiplier and adder tree are sized for "
+                         "1-bit products: give bits_per_cell 1")
+    if tree and _given(c.adc, "energy_per_conversion"):  # review16-3 W2: charged twice
+        raise ValueError(f"adc.energy_per_conversion on an {name} cell, which has no converter: "
+                         "its adder tree (cim_adder_tree) is derived from the technology block, "
+                         "so the given energy would be charged on top of it: leave it out")
     if c.input_drive != "level":
         raise ValueError(f"input_drive {c.input_drive} on an {name} cell, whose 1-bit input is a "
                          "logic level on its multipliers (no temporal DAC): leave input_drive "
