@@ -45,3 +45,27 @@ def test_bundled_cim_configs_dispatch_for_free():
 def test_a_negative_cim_op_overhead_is_refused():
     with pytest.raises(Exception, match=r"cim\.op_overhead.*>= 0"):
         load_architecture("sram-cim", {"cim.op_overhead": "-1 us"})
+
+
+def test_the_free_dispatch_note_gives_the_latency_at_the_hosts_op_overhead():
+    """Review 16-2 #7: the note on ``cim.op_overhead`` left at its 0 s default gives the latency
+    were each CIM op to pay the host's stated ``processor.op_overhead`` (sram-cim: 2 us): one
+    GEMV, on the critical path, is the closed form + 2 us, which a run with ``cim.op_overhead:
+    2 us`` gives too; the latency warning names the unset field beside the overhead part's."""
+    from cimsim.units import si
+
+    k, n = 256, 16
+    base = _sram_cim_gemv_s(k, n)
+    r = simulate(load_architecture("sram-cim"), gemv_workload(k, n, dtype="int8"))
+    said = [x for x in r.notes if "dispatched at no cost" in x]
+    assert len(said) == 1, r.notes
+    want = (f"at processor.op_overhead (2 µs) each, its 1 op(s) on the critical path would make "
+            f"the latency about {si(base + 2e-6, 's')}, not {si(base, 's')} "
+            f"(+{100 * 2e-6 / base:.1f} %; at most {si(base + 2e-6, 's')} were all 1 serial)")
+    assert want in said[0] and " us" not in said[0]
+    paid = simulate(load_architecture("sram-cim", {"cim.op_overhead": "2 us"}),
+                    gemv_workload(k, n, dtype="int8"))
+    assert paid.latency_s == pytest.approx(base + 2e-6, rel=1e-12, abs=0)
+    assert "unset cim.op_overhead" in r.latency_placeholder_fields["overhead"]
+    assert not [x for x in paid.notes if "dispatched at no cost" in x]
+    assert "unset cim.op_overhead" not in paid.latency_placeholder_fields.get("overhead", [])

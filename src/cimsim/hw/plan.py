@@ -50,6 +50,10 @@ class Plan:
     #: dependency (:meth:`cimsim.mapping.placement.Placement.predecessors`), so every engine
     #: runs it the same way.
     in_order: np.ndarray | None = None
+    #: the ops (workload indices) whose dispatch costs nothing only because the component's
+    #: ``op_overhead`` is left at its unstated 0 s default; the report names the field with the
+    #: latency the host's stated ``op_overhead`` per op would give (None: none)
+    free_dispatch: np.ndarray | None = None
 
     @classmethod
     def one_server(cls, n_ops: int, **kw) -> "Plan":

@@ -21,7 +21,8 @@ from ..errors import ComponentError
 from ..hw.base import MEASURED_BOUND_DETAIL, MEASURED_COMPUTE
 from .overflow import check_energy, check_figures, check_latency
 from .plausible import area_notes, implausible, power_cap_notes, tdp_notes
-from .provenance import latency_notes, latency_placeholders, placeholder_shares, precision_notes
+from .provenance import (free_dispatch_notes, latency_notes, latency_placeholders, placeholder_shares,
+                         precision_notes)
 from .samples import recorded_batch, samples
 from .stream import shared_level_notes
 from .utilization import run_utilization
@@ -231,7 +232,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         facts.update({C.PROGRAMMING_ENERGY_J: float(sum(p.energy_j for p in held)),
                       C.PROGRAMMING_TIME_S: float(sum(p.time_s(rates) for p in held)),
                       C.SAMPLES_PER_RUN: samples(wl, batch)})
-    notes = list(pl.notes) + list(run.engine_notes) + util_notes + \
+    notes = list(pl.notes) + free_dispatch_notes(pl, run.path, float(latency)) + list(run.engine_notes) + util_notes + \
         (shared_level_notes(pl, costs, set(costs.resources) - set(hw.memory) - set(hw.links))
          if C.pipelined(arch) else [])
     areas = C.area_parts(arch)

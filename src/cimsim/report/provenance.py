@@ -177,8 +177,10 @@ def latency_placeholders(arch, path_time: dict, run, pl, costs) -> tuple[dict, d
             else:
                 frac[part] = _by_op(comp_over[comp] | touched.any(axis=1),
                                     table["overhead_s"].to_numpy())
-            fields[part] = [f for i in on_path for f in over_fields[i]] + \
-                [f for r in lats for f in res_lat[r]]
+            # an op_overhead left at its unstated 0 s first: it is in none of the path's time
+            fields[part] = [f"unset {c.name}.op_overhead" for c, free, _ in free_dispatch(pl)
+                            if np.isin(p, free).any()] + \
+                [f for i in on_path for f in over_fields[i]] + [f for r in lats for f in res_lat[r]]
         else:  # a component's part (<component>_<part>): its component's time fields
             names = [c.name for c in pl.components]
             owner = [i for i, n in enumerate(names) if part.startswith(f"{n}_")]
@@ -190,6 +192,35 @@ def latency_placeholders(arch, path_time: dict, run, pl, costs) -> tuple[dict, d
     labels = {k: "placeholder" if f >= 1.0 else "given" for k, f in frac.items()}
     return (labels, {k: f for k, f in frac.items() if f > 0}, float(share),
             {k: fields[k] for k, f in frac.items() if f > 0})
+
+
+def free_dispatch(pl):
+    """``(component, its free ops, the host)`` per component whose ``op_overhead`` is left at its
+    unstated 0 s default (:attr:`cimsim.hw.plan.Plan.free_dispatch`); the host: the first
+    component that states its ``op_overhead`` (None if none does)."""
+    stated = [c for c in pl.components if "op_overhead" in getattr(c.config, "model_fields_set", ())]
+    return [(c, plan.free_dispatch, stated[0] if stated else None)
+            for c, plan in zip(pl.components, pl.plans)
+            if plan is not None and plan.free_dispatch is not None and len(plan.free_dispatch)]
+
+
+def free_dispatch_notes(pl, path, latency: float) -> list[str]:
+    """Per component that dispatches its ops for free by default (:func:`free_dispatch`), a note
+    naming the field, with the latency were each of its ops to pay the host's stated
+    ``op_overhead``: the run's latency + (its ops on the critical path) x that, and at most + (all
+    its ops) x that, where they would all be serial."""
+    out, path = [], np.asarray(path, dtype=np.int64)
+    for comp, free, host in free_dispatch(pl):
+        n, k = len(free), int(np.isin(path, free).sum())
+        text = (f"{comp.name}: its {n:,} op(s) are dispatched at no cost ({comp.name}.op_overhead: "
+                "0 s, an unstated default placeholder)")
+        if host is not None and (o := float(host.config.op_overhead)) > 0 and latency > 0:
+            text += (f"; at {host.name}.op_overhead ({si(o, 's')}) each, its {k:,} op(s) on the "
+                     f"critical path would make the latency about {si(latency + k * o, 's')}, not "
+                     f"{si(latency, 's')} (+{100 * k * o / latency:.1f} %; at most "
+                     f"{si(latency + n * o, 's')} were all {n:,} serial)")
+        out.append(text + f": set {comp.name}.op_overhead")
+    return out
 
 
 def placeholder_warning(r) -> str:

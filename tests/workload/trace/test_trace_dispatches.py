@@ -52,3 +52,16 @@ def test_conv_im2col_rides_on_the_convolution():
     r = simulate(_slow_dispatch(), w)
     # conv(+bias), relu, conv, linear: 4 torch calls, not 4 + 2 im2col copies
     assert r.latency_s == pytest.approx(4 * 1.0, rel=1e-5)
+
+
+def test_hbm_pim_mlp_splits_the_last_linears_launch_at_the_unit_boundary():
+    """The README's per-op cost table (review 16-2 #5): on hbm-pim the matmuls run on PIM and
+    their bias adds and ReLUs on the host, so the last Linear's launch group splits by unit:
+    6 dispatches, each 5 us (host launch / pim.op_overhead) + 500 ns HBM latency = 33 us."""
+    from cimsim.config import load_architecture
+
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 4))
+    r = simulate(load_architecture("hbm-pim"), _trace(m, torch.randn(1, 8)))
+    assert r.ops_per_unit == {"processor": 3, "pim": 3}
+    assert r.critical_path_time_s["overhead"] == pytest.approx(6 * (5e-6 + 500e-9), rel=1e-9, abs=0)

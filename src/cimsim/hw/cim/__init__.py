@@ -462,10 +462,12 @@ class CIM(Component[CIMConfig]):
             self, plan.summary["arrays_needed"]))
         plan.op_columns.update(activity.op_columns(ops, sel))
         plan.notes.extend(n for n in [activity.note(self.name, self.config, self.hw.technology, sel),
-                                      notes.unheld(self.name, ops), notes.free_dispatch(self, idx[~ride[idx]]),
+                                      notes.unheld(self.name, ops),
                                       epilogue.rode_note(self.name, idx, ride),
                                       zeros.note(self.name, self.config, ops, idx)] if n)
         plan.state["activity"] = sel
+        if "op_overhead" not in self.config.model_fields_set:  # said with its size after the run
+            plan.free_dispatch = idx[~ride[idx]]
         return plan
 
     def _place(self, ops: OpArrays, idx, ride):

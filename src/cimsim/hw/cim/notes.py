@@ -164,13 +164,3 @@ def unheld(name: str, ops) -> str:
             f"({names}), {si(macs, 'MAC')} ({100 * macs / total:.1f} % of the MACs), have no stationary "
             f"weight matrix for the arrays and ran on another component (macs_<unit> says which)")
 
-
-def free_dispatch(comp, idx) -> str | None:
-    """``cim.op_overhead`` left at its 0 s default: each CIM op's host dispatch costs nothing,
-    which at batch 1 can be the whole result (find-T, finding 4); said with its size."""
-    c = comp.config
-    if "op_overhead" in c.model_fields_set or not len(idx):
-        return None
-    return (f"{comp.name}: its {len(idx):,} op(s) are dispatched at no cost ({comp.name}."
-            "op_overhead: 0 s, an unstated default placeholder); a host dispatch per op (e.g. "
-            f"2 us) adds {len(idx):,} x that on a serial path: set {comp.name}.op_overhead")
