@@ -118,3 +118,74 @@ def test_the_generator_step_is_the_traced_transformers_step(cache, seq):
     assert verify.metadata["llm"]["step_macs"][1] == traced
     hit = llm_serving(M, prompt=cache + seq, decode=0, prefix=cache)  # the prefill past the prefix
     assert hit.metadata["llm"]["step_macs"][0] == traced - (seq - 1) * 256 * 1000
+
+
+def test_padded_attention_pads_decode_steps_only_not_a_prefill_of_one_token_prompts():
+    """A prefill of one-token prompts has one row per request, as a decode step does; it was taken
+    for one (rows == requests > 1) and built as one padded attention over K/V caches that a
+    prefill does not have (review16-4, item 8). It stays per request: each request's own
+    scores (1 x 64 x 1, 4 heads) and context, no cache input, as under per-request attention."""
+    pad = llm_serving(M, prompt=1, decode=3, batch=2, attention="padded", replicate=False)
+    per = llm_serving(M, prompt=1, decode=3, batch=2, attention="per-request", replicate=False)
+
+    def attention(w, phase):
+        return [(o.name, o.m, o.k, o.n, o.batch, [n for n in o.inputs if w.tensors[n].role == "input"])
+                for o in w.ops if o.tags.get("phase") == phase and o.tags.get("part") in ("scores", "context")]
+    pre = attention(pad, "prefill")
+    assert pre == attention(per, "prefill")
+    assert [row for row in pre if ".l0." in row[0]] == [
+        ("it0.prefill.l0.r0.scores", 1, 64, 1, 4, []), ("it0.prefill.l0.r0.ctx", 1, 1, 64, 4, []),
+        ("it0.prefill.l0.r1.scores", 1, 64, 1, 4, []), ("it0.prefill.l0.r1.ctx", 1, 1, 64, 4, [])]
+    # the decode steps are padded: one scores and one context op a layer over both requests'
+    # caches (2 requests x 4 heads), s + 2 keys at step s
+    dec = [row[1:5] for row in attention(pad, "decode") if ".l0." in row[0]]
+    assert dec == [op for s in range(3) for op in ((1, 64, s + 2, 8), (1, s + 2, 64, 8))]
+    assert pad.macs == per.macs
+
+
+def test_position_errors_and_the_context_note_quote_the_decode_given():
+    """With --verify K --accepted A a request's D steps feed (D - 1) A + K + 1 positions past its
+    prompt; the messages passed that reach as "decode" (prompt 1000 and decode 33 for a user's
+    --decode 3 --verify 10: review16-4, item 5). They quote the user's decode and name the reach."""
+    from cimsim.workload.llm_options import context_note
+
+    learned = LLMModel(**{**M.__dict__, "positions": 64})
+    with pytest.raises(WorkloadError) as e:  # (3 - 1) x 11 + 11 = 33 past 40: 73 > 64
+        llm_serving(learned, prompt=40, decode=3, verify=10)
+    assert ("a request of prompt 40 and decode 3 (verify 10, accepted 11: 33 positions past the "
+            "prompt) needs 73 positions, past the model's table of 64") in str(e.value)
+    # static batching runs request 0 (decode 1: 5 positions, 55) to its batch's 3 (15: 65 > 64)
+    with pytest.raises(WorkloadError) as e:
+        llm_serving(learned, prompt=[50, 20], decode=[1, 3], batch=2, batching="static", verify=4)
+    assert ("runs request 0's row (prompt 50, decode 1 (verify 4, accepted 5: 5 positions past the "
+            "prompt)) for its batch's longest decode 3: 65 positions, past the model's 64") in str(e.value)
+    rotary = LLMModel(**{**M.__dict__, "context": 64})
+    assert context_note(rotary, [40], [3], step=(11, 4)) is None  # 2 x 4 + 11 = 19: 59 fits
+    note = context_note(rotary, [40], [3], step=(11, 11))
+    assert "a request of prompt 40 and decode 3 (verify 10, accepted 11: 33 positions past the prompt) " \
+           "reaches 73 positions, past the config's max_position_embeddings of 64" in note
+    assert "prompt 40 and decode 3 reaches 43 positions" in context_note(LLMModel(**{**M.__dict__, "context": 42}), [40], [3])
+
+
+def test_verify_without_a_decode_step_is_refused():
+    """--verify 3 --decode 0 was accepted and named -v3a4- with no verify step in it (item 7)."""
+    with pytest.raises(WorkloadError, match="verify=3 with decode=0: there is no decode step to verify"):
+        llm_serving(M, prompt=16, decode=0, verify=3)
+    assert llm_serving(M, prompt=[16, 16], decode=[0, 2], batch=2, verify=3).metadata["params"]["verify"] == 3
+
+
+def test_a_verify_run_says_the_draft_model_is_not_in_it():
+    """A run of verify steps reports TPOT and tokens/s without the draft model that proposed the
+    tokens (5x a plain decode's TPOT at 8,192 tokens with every draft accepted); the run says
+    so in a note (review16-4, item 7), and a plain decode run does not."""
+    from cimsim import load_architecture, simulate
+    from cimsim.bundled import resolve_config
+
+    arch = load_architecture(resolve_config("gpu-hbm3"))
+    r = simulate(arch, llm_serving(M, prompt=16, decode=2, verify=4, accepted=2))
+    notes = [n for n in r.notes if n.startswith("verify steps:")]
+    assert len(notes) == 1 and "checks 4 draft tokens and keeps 2" in notes[0]
+    assert "draft model's 4 decode steps per verify step (and its prefill) are not in the latency" in notes[0]
+    assert "--decode 4 x this run's --decode" in notes[0]
+    plain = simulate(arch, llm_serving(M, prompt=16, decode=2))
+    assert plain.serving and not any(n.startswith("verify steps:") for n in plain.notes)

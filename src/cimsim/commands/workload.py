@@ -478,7 +478,7 @@ def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, he
     from ..workload.llm_options import context_note
 
     wp = w.metadata["params"]
-    t, a = wp.get("verify", 0) + 1, wp.get("accepted", 1)  # a verify step feeds t positions
-    note = context_note(model, wp["prompt"], [(d - 1) * a + t if d else 0 for d in wp["decode"]])
+    step = (wp.get("verify", 0) + 1, wp.get("accepted", 1))  # a verify step feeds K + 1 positions
+    note = context_note(model, wp["prompt"], wp["decode"], step=step)
     if note:  # past a rotary model's max_position_embeddings: computed, but said
         click.echo(note, err=True)

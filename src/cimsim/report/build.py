@@ -24,6 +24,7 @@ from .plausible import area_notes, implausible, power_cap_notes, tdp_notes
 from .provenance import (free_dispatch_notes, latency_notes, latency_placeholders, placeholder_shares,
                          precision_notes)
 from .samples import recorded_batch, samples
+from .serving import tensor_parallel_of, verify_note
 from .stream import shared_level_notes
 from .utilization import run_utilization
 from .result import Result, attribute_ops, attribute_path, bound_of, measured_share
@@ -327,6 +328,8 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         result.notes.append(f"tensor parallel: the workload is one of {tp} devices' shares{each}; "
                             f"latency and energy are one device's, tokens/J counts the energy of all "
                             f"{tp * stages} devices")
+    if result.serving and verify_note(wl.metadata):  # the draft model is not in the workload
+        result.notes.append(verify_note(wl.metadata))
     if result.serving and run.engine == "analytic" and latency > cp_s * (1 + 1e-9):
         result.notes.append(
             f"{ANALYTIC_SERVING_NOTE} "
@@ -474,18 +477,6 @@ def _stream_facts(pl, per_server, traffic, rates, resources, samples: int, macs,
 #: the start of the note a serving run under the analytic engine carries when its serving times
 #: are lower bounds (``cimsim compare`` repeats it under its serving table)
 ANALYTIC_SERVING_NOTE = "analytic engine: time to first token, time per output token and decode tokens/s"
-
-
-def tensor_parallel_of(metadata) -> int:
-    """Devices N a serving workload is one tensor-parallel share of (``metadata["params"]
-    ["tensor_parallel"]``, as ``cimsim workload llm`` and ``trace --serve`` write it; 1 when
-    absent); a malformed value is a one-line :class:`WorkloadError`."""
-    params = metadata.get("params") if isinstance(metadata, dict) else None
-    n = params.get("tensor_parallel", 1) if isinstance(params, dict) else 1
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        from ..errors import WorkloadError
-        raise WorkloadError(f"metadata.params.tensor_parallel must be an integer >= 1, got {n!r}")
-    return n
 
 
 def serving_metrics(llm, end: np.ndarray, latency: float, energy: float) -> dict[str, float]:

@@ -322,7 +322,8 @@ TTFT_S = "ttft_s"
 #: time per output token: (a request's last token - its first) / (its tokens - 1), mean over
 #: the requests with two tokens or more (NaN when none has)
 TPOT_S = "tpot_s"
-#: generated tokens of all requests (one from the prefill, one per decode step each) / latency
+#: generated tokens of all requests (one from the prefill, one per decode step each: A per
+#: step with --verify K --accepted A) / latency
 TOKENS_PER_S = "tokens_per_s"
 #: generated tokens / energy of the whole run (static included)
 TOKENS_PER_J = "tokens_per_j"

@@ -3,13 +3,14 @@
 :func:`llm_serving` builds the op DAG of serving ``B`` requests on a model given
 by a Hugging Face-like config (:class:`LLMModel`, or :func:`model_from_hf` from a
 ``config.json``): request ``r`` has a prompt of ``P_r`` tokens and generates
-``1 + D_r`` tokens (one from the prefill, then one per decode step).
+``1 + D_r`` tokens (one from the prefill, then one per decode step; ``A`` per step,
+``1 + A·D_r`` in all, with ``verify=K, accepted=A``).
 
 ``requests`` requests (default ``batch``) wait in order at time 0; at most
 ``batch`` run at once. The run is a sequence of *iterations*: a prefill of the
 requests just admitted (one pass, the weight matmuls over their ``sum P_r``
 rows, attention per request; it yields each one's first token), or a decode
-step of every running request (one token each); a request leaves after its
+step of every running request (one token each, ``A`` with ``accepted=A``); a request leaves after its
 ``D_r`` decode steps.
 
 ``static``
@@ -287,16 +288,15 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                                      sub_batches, tensor_parallel, dtype, pipeline_parallel,
                                      micro_batches, attention_kernel)
     kv = kv_dtype_of(dtype, kv_dtype)
-    K, acc, N = step_options(verify, accepted, prefix, P, attention)
+    K, acc, N = step_options(verify, accepted, prefix, P, attention, D)
     t = K + 1  # query rows per request in a decode step
     kernel = attention_kernel
     tp, pp, mb = tensor_parallel, pipeline_parallel, micro_batches
     full_batch = batch
     batch, requests, P, D = one_micro_batch(batch, requests, P, D, mb)
     Dc = computed_decode(D, batch, batching)  # the steps each row runs (static: its batch's longest)
-    def reach(ds: list[int]) -> list[int]:  # the positions past the prompt a row's steps feed
-        return [(dr - 1) * acc + t if dr else 0 for dr in ds]
-    check_positions(model, P, reach(D), runs=reach(Dc))  # the requested lengths, then the padded rows
+    # the requested lengths, then the padded rows; a verify step feeds t positions, keeps acc
+    check_positions(model, P, D, runs=Dc, step=(t, acc))
     if model.layers % pp:
         raise WorkloadError(f"{GEN}: {arg_is('pipeline_parallel', pp)} must divide "
                             f"{arg_is('layers', model.layers)}")
@@ -557,7 +557,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         "macs": total,
         "llm": {
             # per request: the op whose end gives its first token (its prefill's sampling)
-            # and its last token; its tokens (1 from the prefill, then one per decode step)
+            # and its last token; its tokens (1 from the prefill, then acc per decode step)
             "first_token_ops": first_op,
             "last_token_ops": last_op,
             "output_tokens": [1 + acc * dr for dr in D],

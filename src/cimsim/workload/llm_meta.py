@@ -7,7 +7,7 @@ iterations (a prefill or a decode step each) of a workload of ``N`` ops:
 
 - per request: ``first_token_ops`` (the op whose end gives its first token),
   ``last_token_ops`` (its last token's op) and ``output_tokens`` (its tokens, 1 from the
-  prefill and one per decode step): op indices in ``0..N-1``, ``first == last`` when the
+  prefill and one per decode step, ``A`` per step with ``--verify K --accepted A``): op indices in ``0..N-1``, ``first == last`` when the
   request has one token and ``first < last`` when it has more (its decode steps come after its
   prefill; else its time per output token would be 0 s);
 - per iteration: ``step_kind`` ("prefill" or "decode"), ``step_end_ops`` (its last op: strictly

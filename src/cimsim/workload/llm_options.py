@@ -310,15 +310,33 @@ def window_named(model) -> str:
             "full_attention)")
 
 
-def context_note(model, prompts, decodes, who: str = GEN) -> str | None:
+def reach(decode: int, step: tuple[int, int] = (1, 1)) -> int:
+    """The positions past its prompt that ``decode`` steps of ``step = (t, a)`` feed: each
+    step's ``t`` query rows (a verify step's ``K + 1``) sit after the ``a`` tokens each earlier
+    step kept, ``(decode - 1)·a + t``; ``decode`` itself for plain decoding (1, 1)."""
+    t, a = step
+    return (decode - 1) * a + t if decode else 0
+
+
+def decode_said(decode: int, step: tuple[int, int] = (1, 1)) -> str:
+    """``decode D`` as the user gave it, with a verify step's reach spelt out (the positions
+    are not ``D`` then): ``decode 3 (verify 4, accepted 5: 15 positions past the prompt)``."""
+    t, a = step
+    if t == 1:
+        return f"decode {decode}"
+    return f"decode {decode} (verify {t - 1}, accepted {a}: {reach(decode, step)} positions past the prompt)"
+
+
+def context_note(model, prompts, decodes, who: str = GEN, step: tuple[int, int] = (1, 1)) -> str | None:
     """A note where a request reaches past ``model.context``, the ``max_position_embeddings`` of
     a model with no learned position table (rotary, ALiBi): nothing to overflow, so the costs
     are computed, but the model was not configured for that context and ``rope_scaling`` is
-    not read; None when every request fits or the limit is unknown."""
-    need, p, d = max((p + d, p, d) for p, d in zip(prompts, decodes))
+    not read; None when every request fits or the limit is unknown. ``decodes``: the requests'
+    decode steps as given, of ``step`` (:func:`reach`)."""
+    need, p, d = max((p + reach(d, step), p, d) for p, d in zip(prompts, decodes))
     if model.context is None or need <= model.context:
         return None
-    return (f"note: {who}: a request of prompt {p} and decode {d} reaches {need} positions, past "
+    return (f"note: {who}: a request of prompt {p} and {decode_said(d, step)} reaches {need} positions, past "
             f"the config's max_position_embeddings of {model.context} (no learned table, so the "
             "costs are computed; rope_scaling is not read: what the model would produce past its "
             "context is not modelled)")
@@ -334,33 +352,35 @@ def context_of(typed: Mapping[str, object]) -> int | None:
     return n if n is not None and n >= 1 else None
 
 
-def check_positions(model, prompts, decodes, who: str = GEN, runs=None) -> None:
+def check_positions(model, prompts, decodes, who: str = GEN, runs=None,
+                    step: tuple[int, int] = (1, 1)) -> None:
     """Refuse a request whose prompt and decode steps need more positions than the model's
     learned table (a decode step's token sits at position P + i, the last at P + D - 1), or
     reach past its sliding attention window (not modelled: every step would read the whole
     cache). ``who``: the error's prefix (``--serve`` for a traced serving run); ``runs``: the
     steps each row is computed for (:func:`~.llm_schedule.computed_decode`), checked after the
-    requested lengths by :func:`check_padded`."""
-    need, p, d = max((p + d, p, d) for p, d in zip(prompts, decodes))
+    requested lengths by :func:`check_padded`; ``step``: a decode step's query rows and kept
+    tokens (:func:`reach`)."""
+    need, p, d = max((p + reach(d, step), p, d) for p, d in zip(prompts, decodes))
     if model.positions is not None and need > model.positions:
-        raise WorkloadError(f"{who}: a request of prompt {p} and decode {d} needs {need} positions, "
+        raise WorkloadError(f"{who}: a request of prompt {p} and {decode_said(d, step)} needs {need} positions, "
                             f"past the model's table of {model.positions} learned position "
                             "embeddings (n_positions / max_position_embeddings): shorten it, or give "
                             "a config with a larger table")
     if model.window is not None and need > model.window:
         fix = ("layer_types all full_attention" if model.window_layers is not None
                else "sliding_window null")
-        raise WorkloadError(f"{who}: a request of prompt {p} and decode {d} reaches {need} tokens, "
+        raise WorkloadError(f"{who}: a request of prompt {p} and {decode_said(d, step)} reaches {need} tokens, "
                             f"past {window_named(model)}, which cimsim does not model (each step "
                             f"would read its whole cache): shorten it, or give a config with {fix} "
                             "for full attention")
     if runs is not None:
         check_padded(prompts, decodes, runs, model.positions, model.window, who,
-                     model.window_layers)
+                     model.window_layers, step)
 
 
 def check_padded(prompts, decodes, runs, positions: int | None, window: int | None,
-                 who: str = GEN, window_layers: int | None = None) -> None:
+                 who: str = GEN, window_layers: int | None = None, step: tuple[int, int] = (1, 1)) -> None:
     """Refuse a static batch whose padded row (a request's row run on to its batch's longest
     decode, ``runs``: :func:`~.llm_schedule.computed_decode`) needs more positions than the
     learned table ``positions`` or reaches past the sliding ``window``, where the request's own
@@ -372,10 +392,11 @@ def check_padded(prompts, decodes, runs, positions: int | None, window: int | No
         for limit, what in ((positions, f"the model's {positions} learned positions"),
                             (window, f"the model's sliding attention window of {window} tokens "
                                      f"(sliding_window{some}; not modelled)")):
-            if r != d and limit is not None and p + r > limit:
+            if r != d and limit is not None and p + reach(r, step) > limit:
                 raise WorkloadError(
                     f"{who}: {arg_is('batching', 'static')} runs request {i}'s row (prompt {p}, "
-                    f"decode {d}) for its batch's longest decode {r}: {p + r} positions, past "
+                    f"{decode_said(d, step)}) for its batch's longest decode {r}: "
+                    f"{p + reach(r, step)} positions, past "
                     f"{what}; use {arg_is('batching', 'continuous')}, or batch requests of "
                     "similar lengths")
 

@@ -42,13 +42,15 @@ def counted(prompt: Sequence[int], decode: Sequence[int], requests: Sequence[int
     return [(c - prompt[r]) // grow < decode[r] for r, c in zip(requests, cached)]
 
 
-def step_options(verify, accepted, prefix, prompt: Sequence[int], attention: str) -> tuple[int, int, int]:
+def step_options(verify, accepted, prefix, prompt: Sequence[int], attention: str,
+                 decode: Sequence[int] = (1,)) -> tuple[int, int, int]:
     """The checked ``(verify, accepted, prefix)`` of a serving run (one-line errors): a decode
     step feeds ``verify + 1`` query rows per request against its cache (a speculative-decoding
     verify step of ``verify`` draft tokens; 0: plain decoding), of which ``accepted`` (1 ..
     ``verify + 1``, default all) are kept, the tokens the step yields and adds to the cache; the
     first ``prefix`` tokens of every prompt are cached before its prefill (a prefix-cache hit:
-    only the rest is prefilled, against the whole prompt)."""
+    only the rest is prefilled, against the whole prompt); ``verify`` with no decode step in
+    ``decode`` (every request's 0) is refused: there would be no step to verify."""
     verify, accepted, prefix = map(integer, (verify, accepted, prefix))
     for name, v in (("verify", verify), ("prefix", prefix)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:
@@ -58,6 +60,9 @@ def step_options(verify, accepted, prefix, prompt: Sequence[int], attention: str
     if isinstance(accepted, bool) or not isinstance(accepted, int) or not 1 <= accepted <= verify + 1:
         raise WorkloadError(f"{GEN}: {arg('accepted')} must be an integer from 1 to "
                             f"{arg('verify')} + 1 = {verify + 1} (the tokens a step keeps), got {accepted!r}")
+    if verify and max(decode) == 0:
+        raise WorkloadError(f"{GEN}: {arg_is('verify', verify)} with {arg_is('decode', 0)}: there is no "
+                            f"decode step to verify; give {arg('decode')} >= 1, or {arg_is('verify', 0)}")
     if verify and attention == "padded":
         raise WorkloadError(f"{GEN}: {arg_is('verify', verify)} with {arg_is('attention', 'padded')}: the "
                             "padded attention is one query row per request; give --attention per-request")

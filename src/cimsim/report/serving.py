@@ -1,0 +1,36 @@
+"""What a serving workload's parameters (``metadata.params``, as ``cimsim workload llm`` and
+``trace --serve`` write them) tell the report: the tensor-parallel devices it is one share of,
+and the verify steps whose draft model it does not hold."""
+
+from __future__ import annotations
+
+from ..errors import WorkloadError
+
+
+def tensor_parallel_of(metadata) -> int:
+    """Devices N a serving workload is one tensor-parallel share of (``metadata["params"]
+    ["tensor_parallel"]``, as ``cimsim workload llm`` and ``trace --serve`` write it; 1 when
+    absent); a malformed value is a one-line :class:`WorkloadError`."""
+    params = metadata.get("params") if isinstance(metadata, dict) else None
+    n = params.get("tensor_parallel", 1) if isinstance(params, dict) else 1
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise WorkloadError(f"metadata.params.tensor_parallel must be an integer >= 1, got {n!r}")
+    return n
+
+
+def verify_note(metadata) -> str | None:
+    """The run note of a workload of speculative decoding's verify steps (``params.verify`` K
+    > 0, ``params.accepted`` A: ``cimsim workload llm --verify K --accepted A``): each step
+    checks K draft tokens and keeps A, but the draft model that proposed them is not in the
+    workload, so time per output token, tokens/s and tokens/J leave out its K decode steps per
+    verify step; None for any other workload."""
+    params = metadata.get("params") if isinstance(metadata, dict) else None
+    k = params.get("verify", 0) if isinstance(params, dict) else 0
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        return None
+    a = params.get("accepted", k + 1)
+    return (f"verify steps: each decode step checks {k} draft tokens and keeps {a}; the draft "
+            f"model's {k} decode steps per verify step (and its prefill) are not in the latency, "
+            "energy, time per output token, tokens/s or tokens/J; add them: run the draft "
+            f"(cimsim workload llm of its shape, the same --prompt, --decode {k} x this run's "
+            "--decode) and add its latency and energy")
