@@ -140,3 +140,19 @@ def test_a_kv_cache_holds_its_near_room_through_its_whole_decode_step():
     # (scores, ctx) and each qkv (its appended rows) with CXL's 300 ns instead of DDR's 100 ns
     gain = 4 * cache * (1 / 10e9 - 1 / 80e9) - 4 * 200e-9
     assert r.serving["tpot_s"] == pytest.approx(flat.serving["tpot_s"] - gain, rel=1e-9, abs=0)
+
+
+def test_the_roofline_columns_count_both_home_tiers():
+    """Review16-4 #3: ops_per_backing_byte counts the bytes of both home tiers, and the ridge
+    uses the home's rate: the near tier's (10 GB/s) while the far tier moves nothing, as
+    without it; else the bytes over the time each tier takes for its share (round CPU: 4 cores
+    x 8 fp32 MAC/cycle x 1 GHz = 32 GMAC/s, 64 Gop/s)."""
+    plain = simulate(architecture_from_dict(copy.deepcopy(ROUND_ARCH)), chain())
+    fits = simulate(arch("16 GiB"), chain())
+    assert fits.ops_per_backing_byte == plain.ops_per_backing_byte == 2 * 4 * K * K / (4 * W + X)
+    assert fits.ridge_ops_per_backing_byte == plain.ridge_ops_per_backing_byte == 64e9 / 10e9
+    r = simulate(arch("600 MB"), chain())
+    near, far = 600e6 + X, 4 * W - 600e6
+    assert r.ops_per_backing_byte == pytest.approx(2 * 4 * K * K / (near + far), rel=1e-12, abs=0)
+    rate = (near + far) / (near / 10e9 + far / 80e9)
+    assert r.ridge_ops_per_backing_byte == pytest.approx(64e9 / rate, rel=1e-12, abs=0)
