@@ -156,3 +156,33 @@ def test_the_roofline_columns_count_both_home_tiers():
     assert r.ops_per_backing_byte == pytest.approx(2 * 4 * K * K / (near + far), rel=1e-12, abs=0)
     rate = (near + far) / (near / 10e9 + far / 80e9)
     assert r.ridge_ops_per_backing_byte == pytest.approx(64e9 / rate, rel=1e-12, abs=0)
+
+
+@pytest.mark.parametrize("field, value, why", [("area", "10 mm^2", "declares an area"),
+                                               ("off_chip", False, "is marked off_chip: false")])
+def test_an_on_chip_level_is_refused_as_the_near_tier(field, value, why):
+    """Review16-4 #4: far on a two-level config's DRAM made the on-chip SRAM the near tier,
+    counted as off-chip traffic and a weight home; where it says it is on the chip, refused."""
+    d = copy.deepcopy(ROUND_ARCH)
+    d["memory"]["dram"]["far"] = True
+    d["memory"]["sram"][field] = value
+    with pytest.raises(ConfigError) as e:
+        architecture_from_dict(d)
+    assert str(e.value).count("\n") == 0 and "memory.sram.area: the level lies off" not in str(e.value)
+    assert (f"memory.sram.{field}: memory.dram.far makes 'sram' the near tier, a memory off the "
+            f"compute chip beside 'dram' (DDR, HBM), but 'sram' {why}: an on-chip level; list the "
+            "DDR or HBM before memory.dram, or leave far out") in str(e.value)
+
+
+def test_the_loader_and_the_hardware_share_the_off_chip_rule():
+    """Review16-4 #4: the loader's area check uses Hardware.off_chip's rule (hw.homes), so a
+    level with an area beside a far tier that is no near tier is still checked as on-chip."""
+    d = copy.deepcopy(ROUND_ARCH)
+    d["memory"]["sram"]["area"] = "10 mm^2"
+    d["memory"]["cxl"] = {"capacity": "64 GiB", "bandwidth": "80 GB/s", "energy_per_bit": "30 pJ/bit",
+                          "far": True}
+    a = architecture_from_dict(d)
+    assert a.hardware.off_chip == ("dram", "cxl") and a.hardware.home_tiers == ("dram", "cxl")
+    d["memory"]["dram"]["area"] = "10 mm^2"  # the near tier, off chip by default: refused
+    with pytest.raises(ConfigError, match=r"memory\.dram\.area: memory\.cxl\.far makes 'dram' the near tier"):
+        architecture_from_dict(d)
