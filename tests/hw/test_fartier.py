@@ -186,3 +186,20 @@ def test_the_loader_and_the_hardware_share_the_off_chip_rule():
     d["memory"]["dram"]["area"] = "10 mm^2"  # the near tier, off chip by default: refused
     with pytest.raises(ConfigError, match=r"memory\.dram\.area: memory\.cxl\.far makes 'dram' the near tier"):
         architecture_from_dict(d)
+
+
+def test_a_second_main_memory_without_far_gets_a_note():
+    """Review16-4 #9: a CXL level listed after the DDR without far: is modelled as the DDR's
+    backing store (the DDR a cache of it); the run says so and names memory.cxl.far. Not for
+    a far tier, not for an SRAM before the DDR (ROUND_ARCH, every bundled processor's levels)."""
+    small = Workload("gemv", [Tensor("x", (1, 64), "fp32", "input"), Tensor("W", (64, 64), "fp32", "weight"),
+                              Tensor("y", (1, 64), "fp32", "activation")],
+                     [Op("mm", "matmul", ("x", "W"), ("y",), m=1, k=64, n=64, weight="W")])
+    note = ("memory.dram and memory.cxl are both main memory (DRAM-like: dram 17.18 GB, cxl "
+            "68.72 GB): dram is treated as a cache of cxl, which is the home of every tensor (its "
+            "bytes pass dram too); if cxl is a peer memory (a CXL expander, a second NUMA node), "
+            "memory.cxl.far: true makes the two flat tiers side by side (hierarchy rule 9)")
+    assert note in simulate(arch("16 GiB", far_flag=False), small).notes
+    assert not [n for n in simulate(arch("16 GiB"), small).notes if "both main memory" in n]
+    assert not [n for n in simulate(architecture_from_dict(copy.deepcopy(ROUND_ARCH)), small).notes
+                if "both main memory" in n]

@@ -4,7 +4,10 @@ loader (its ``area`` check, :func:`far_errors`) and :class:`~cimsim.hw.base.Hard
 
 from __future__ import annotations
 
+import re
 from typing import Iterable
+
+from ..units import si
 
 
 def home_names(levels: Iterable) -> tuple[str, ...]:
@@ -42,3 +45,31 @@ def far_errors(levels: list) -> list[tuple[str, str]]:
                             f"{why}: an on-chip level; list the DDR or HBM before memory.{far}, "
                             "or leave far out"))
     return out
+
+
+#: a level's ``technology`` that names a DRAM-like memory (not an on-chip SRAM or cache)
+_DRAM_WORDS = re.compile(r"DDR|HBM|DRAM|CXL|NUMA", re.IGNORECASE)
+
+
+def dram_like(cfg) -> bool:
+    """A memory level that is a DRAM-like main memory: ``type: dram``, a ``technology`` that
+    names DDR, HBM, DRAM, CXL or NUMA, or 1 GB or more."""
+    return (getattr(cfg, "standard", None) is not None or bool(_DRAM_WORDS.search(cfg.technology or ""))
+            or float(cfg.capacity) >= 1e9)
+
+
+def cache_tier_note(memory, levels: list[str]) -> list[str]:
+    """A note where a processor's last two levels (``levels``, names in ``memory``) are both
+    DRAM-like and the last is no far tier: the one before the backing store is modelled as a
+    cache of it (the inclusive hierarchy), which a CXL expander or a second NUMA node listed
+    after the DDR is not."""
+    if len(levels) < 2:
+        return []
+    (prev, p), (back, b) = ((n, memory[n]) for n in levels[-2:])
+    if b.far or not (dram_like(p) and dram_like(b)):
+        return []
+    return [f"memory.{prev} and memory.{back} are both main memory (DRAM-like: {prev} "
+            f"{si(float(p.capacity), 'B')}, {back} {si(float(b.capacity), 'B')}): {prev} is "
+            f"treated as a cache of {back}, which is the home of every tensor (its bytes pass "
+            f"{prev} too); if {back} is a peer memory (a CXL expander, a second NUMA node), "
+            f"memory.{back}.far: true makes the two flat tiers side by side (hierarchy rule 9)"]
