@@ -14,6 +14,7 @@ from cimsim import MappingError, simulate
 from cimsim.config import architecture_from_dict
 from cimsim.errors import ConfigError
 from cimsim.workload import Op, Tensor, Workload
+from cimsim.workload.llm import LLMModel, llm_serving
 
 K = 8192
 W = K * K * 4  # bytes of one weight matrix
@@ -47,7 +48,7 @@ def test_a_workload_that_fits_the_near_tier_runs_as_without_the_far_tier():
     assert r.traffic_bytes["cxl"] == 0.0
     assert r.traffic_bytes["dram"] == plain.traffic_bytes["dram"] == 4 * W + X
     assert r.latency_s == plain.latency_s
-    assert r.energy_j == pytest.approx(plain.energy_j, rel=1e-12)
+    assert r.energy_j == pytest.approx(plain.energy_j, rel=1e-12, abs=0)
 
 
 def test_spill_past_the_near_tier_is_charged_to_the_far_tier_alone_at_its_own_rate():
@@ -56,25 +57,25 @@ def test_spill_past_the_near_tier_is_charged_to_the_far_tier_alone_at_its_own_ra
     (not also from DDR), at CXL's 80 GB/s, not capped at DDR's 10 GB/s."""
     r = simulate(arch("600 MB"), chain())
     far = 4 * W - 600e6
-    assert r.traffic_bytes["dram"] == pytest.approx(600e6 + X, rel=1e-12)
-    assert r.traffic_bytes["cxl"] == pytest.approx(far, rel=1e-12)
+    assert r.traffic_bytes["dram"] == pytest.approx(600e6 + X, rel=1e-12, abs=0)
+    assert r.traffic_bytes["cxl"] == pytest.approx(far, rel=1e-12, abs=0)
     e = r.energy_breakdown_j
-    assert e["dram"] == pytest.approx((600e6 + X) * 8 * 10e-12, rel=1e-9)
-    assert e["cxl"] == pytest.approx(far * 8 * 30e-12, rel=1e-9)
+    assert e["dram"] == pytest.approx((600e6 + X) * 8 * 10e-12, rel=1e-9, abs=0)
+    assert e["cxl"] == pytest.approx(far * 8 * 30e-12, rel=1e-9, abs=0)
     t = r.op_table.set_index("op")
     # mm3 reads only CXL: W / 80 GB/s (3.355 ms, over the 2.097 ms of compute) + CXL's 300 ns
     assert t.loc["mm3", "dram_bytes"] == 0.0
-    assert t.loc["mm3", "duration_s"] == pytest.approx(W / 80e9 + 300e-9, rel=1e-9)
+    assert t.loc["mm3", "duration_s"] == pytest.approx(W / 80e9 + 300e-9, rel=1e-9, abs=0)
     # mm2 reads both tiers at once: the DDR part bounds it, + the slower latency (CXL's)
     near2 = 600e6 - 2 * W
-    assert t.loc["mm2", "duration_s"] == pytest.approx(near2 / 10e9 + 300e-9, rel=1e-9)
+    assert t.loc["mm2", "duration_s"] == pytest.approx(near2 / 10e9 + 300e-9, rel=1e-9, abs=0)
 
 
 def test_capacities_add_in_any_size_order():
     """Finding 3: a far tier smaller than the near one is allowed; the footprint is held to
     their sum (4 W + x = 1.0737 GB: 600 MB + 500 MB hold it, 600 MB + 400 MB do not)."""
     r = simulate(arch("600 MB", far="500 MB"), chain())
-    assert r.traffic_bytes["cxl"] == pytest.approx(4 * W - 600e6, rel=1e-12)
+    assert r.traffic_bytes["cxl"] == pytest.approx(4 * W - 600e6, rel=1e-12, abs=0)
     with pytest.raises(MappingError, match=r"memory\.dram\.capacity \+ memory\.cxl\.capacity 1 GB"):
         simulate(arch("600 MB", far="400 MB"), chain())
 
@@ -105,3 +106,100 @@ def test_a_far_tier_beside_a_cim_is_refused_not_misread():
     with pytest.raises(MappingError, match=r"memory\.cxl\.far is modelled for processors only; "
                                            r"component 'cim'"):
         simulate(architecture_from_dict(d), chain(1))
+
+
+def test_a_kv_cache_holds_its_near_room_through_its_whole_decode_step():
+    """Review16-4 #1: each layer's KV cache of a decode step is live for the whole step, not only
+    until its own attention reads it. The generator's 2-layer decode (batch 2, prompt 4096,
+    fp32, 4 KV heads x 16: one K or V cache of 4097 rows x 64 x 4 B = 1,048,832 B, 8 caches =
+    KV) with near = weights + KV / 2: layer 0's four caches fill the near tier and layer 1's
+    are read from the far tier (they took layer 0's room before: far bytes 0)."""
+    m = LLMModel(layers=2, hidden=64, heads=4, kv_heads=4, ffn=128, vocab=64, head_dim=16, gated=True)
+    w = llm_serving(m, prompt=4096, decode=1, batch=2, dtype="fp32")
+    cache = 4097 * 64 * 4
+    kv = 8 * cache
+    # per layer qkv + out 4 x 64 x 64 and gated up 2 x 64 x 128 + down 128 x 64; the LM head
+    # 64 x 64 (the generator models no embedding table)
+    weights = 2 * (4 * 64 * 64 + 3 * 64 * 128) * 4 + 64 * 64 * 4
+    near = weights + kv // 2
+
+    def run(cap):
+        d = copy.deepcopy(ROUND_ARCH)
+        d["memory"]["sram"]["capacity"] = "2 MiB"  # an attention op's activations fit it
+        d["memory"]["dram"]["capacity"] = f"{cap} B"
+        d["memory"]["cxl"] = {"capacity": "64 GiB", "bandwidth": "80 GB/s", "latency": "300 ns",
+                              "energy_per_bit": "30 pJ/bit", "far": True}
+        return simulate(architecture_from_dict(d), w)
+
+    r, flat = run(near), run(16 * 2**30)
+    step = r.op_table[r.op_table.op.str.startswith("it0.decode.")]
+    # KV - (near - weights) from the far tier, + the far half of the 8 appended rows (256 B each)
+    assert step["cxl_bytes"].sum() == kv - (near - weights) + 8 * 256 / 2
+    assert step.loc[step.op.str.contains(r"\.l1\.r.\.(?:scores|ctx)$"), "cxl_bytes"].tolist() == [cache] * 4
+    # TPOT: layer 1's four cache reads at 80 GB/s instead of 10 GB/s, each attention launch
+    # (scores, ctx) and each qkv (its appended rows) with CXL's 300 ns instead of DDR's 100 ns
+    gain = 4 * cache * (1 / 10e9 - 1 / 80e9) - 4 * 200e-9
+    assert r.serving["tpot_s"] == pytest.approx(flat.serving["tpot_s"] - gain, rel=1e-9, abs=0)
+
+
+def test_the_roofline_columns_count_both_home_tiers():
+    """Review16-4 #3: ops_per_backing_byte counts the bytes of both home tiers, and the ridge
+    uses the home's rate: the near tier's (10 GB/s) while the far tier moves nothing, as
+    without it; else the bytes over the time each tier takes for its share (round CPU: 4 cores
+    x 8 fp32 MAC/cycle x 1 GHz = 32 GMAC/s, 64 Gop/s)."""
+    plain = simulate(architecture_from_dict(copy.deepcopy(ROUND_ARCH)), chain())
+    fits = simulate(arch("16 GiB"), chain())
+    assert fits.ops_per_backing_byte == plain.ops_per_backing_byte == 2 * 4 * K * K / (4 * W + X)
+    assert fits.ridge_ops_per_backing_byte == plain.ridge_ops_per_backing_byte == 64e9 / 10e9
+    r = simulate(arch("600 MB"), chain())
+    near, far = 600e6 + X, 4 * W - 600e6
+    assert r.ops_per_backing_byte == pytest.approx(2 * 4 * K * K / (near + far), rel=1e-12, abs=0)
+    rate = (near + far) / (near / 10e9 + far / 80e9)
+    assert r.ridge_ops_per_backing_byte == pytest.approx(64e9 / rate, rel=1e-12, abs=0)
+
+
+@pytest.mark.parametrize("field, value, why", [("area", "10 mm^2", "declares an area"),
+                                               ("off_chip", False, "is marked off_chip: false")])
+def test_an_on_chip_level_is_refused_as_the_near_tier(field, value, why):
+    """Review16-4 #4: far on a two-level config's DRAM made the on-chip SRAM the near tier,
+    counted as off-chip traffic and a weight home; where it says it is on the chip, refused."""
+    d = copy.deepcopy(ROUND_ARCH)
+    d["memory"]["dram"]["far"] = True
+    d["memory"]["sram"][field] = value
+    with pytest.raises(ConfigError) as e:
+        architecture_from_dict(d)
+    assert str(e.value).count("\n") == 0 and "memory.sram.area: the level lies off" not in str(e.value)
+    assert (f"memory.sram.{field}: memory.dram.far makes 'sram' the near tier, a memory off the "
+            f"compute chip beside 'dram' (DDR, HBM), but 'sram' {why}: an on-chip level; list the "
+            "DDR or HBM before memory.dram, or leave far out") in str(e.value)
+
+
+def test_the_loader_and_the_hardware_share_the_off_chip_rule():
+    """Review16-4 #4: the loader's area check uses Hardware.off_chip's rule (hw.homes), so a
+    level with an area beside a far tier that is no near tier is still checked as on-chip."""
+    d = copy.deepcopy(ROUND_ARCH)
+    d["memory"]["sram"]["area"] = "10 mm^2"
+    d["memory"]["cxl"] = {"capacity": "64 GiB", "bandwidth": "80 GB/s", "energy_per_bit": "30 pJ/bit",
+                          "far": True}
+    a = architecture_from_dict(d)
+    assert a.hardware.off_chip == ("dram", "cxl") and a.hardware.home_tiers == ("dram", "cxl")
+    d["memory"]["dram"]["area"] = "10 mm^2"  # the near tier, off chip by default: refused
+    with pytest.raises(ConfigError, match=r"memory\.dram\.area: memory\.cxl\.far makes 'dram' the near tier"):
+        architecture_from_dict(d)
+
+
+def test_a_second_main_memory_without_far_gets_a_note():
+    """Review16-4 #9: a CXL level listed after the DDR without far: is modelled as the DDR's
+    backing store (the DDR a cache of it); the run says so and names memory.cxl.far. Not for
+    a far tier, not for an SRAM before the DDR (ROUND_ARCH, every bundled processor's levels)."""
+    small = Workload("gemv", [Tensor("x", (1, 64), "fp32", "input"), Tensor("W", (64, 64), "fp32", "weight"),
+                              Tensor("y", (1, 64), "fp32", "activation")],
+                     [Op("mm", "matmul", ("x", "W"), ("y",), m=1, k=64, n=64, weight="W")])
+    note = ("memory.dram and memory.cxl are both main memory (DRAM-like: dram 17.18 GB, cxl "
+            "68.72 GB): dram is treated as a cache of cxl, which is the home of every tensor (its "
+            "bytes pass dram too); if cxl is a peer memory (a CXL expander, a second NUMA node), "
+            "memory.cxl.far: true makes the two flat tiers side by side (hierarchy rule 9)")
+    assert note in simulate(arch("16 GiB", far_flag=False), small).notes
+    assert not [n for n in simulate(arch("16 GiB"), small).notes if "both main memory" in n]
+    assert not [n for n in simulate(architecture_from_dict(copy.deepcopy(ROUND_ARCH)), small).notes
+                if "both main memory" in n]

@@ -17,6 +17,7 @@ from ..report.columns import column_clashes
 from ..units import si
 from ..hw.base import Link, MemoryLevel
 from ..hw.technology import Technology
+from ..hw.homes import far_errors, off_chip_names  # noqa: F401  (far_errors re-exported)
 from ..hw.totals import with_override_notes
 from ..inputs import Source, file_record
 from . import legacy, marks
@@ -25,17 +26,6 @@ from .origin import _where, origin  # noqa: F401  (origin re-exported)
 from .paths import field_of, resolve
 from .walk import did_you_mean, model_at, parse_flag
 from .yamlread import KeyNotAName, UniqueKeyLoader, graph_error, load_text, syntax_error
-
-
-def far_errors(levels: list) -> list[tuple[str, str]]:
-    """A far tier (``memory.LEVEL.far``) is the last level, beside a near tier before it."""
-    out = [(f"memory.{n}.far", "only the last level (the backing store) may be a far tier; list "
-            "it last, or leave far out") for n, c in levels[:-1] if c.far]
-    if len(levels) == 1 and levels[0][1].far:
-        n = levels[0][0]
-        out.append((f"memory.{n}.far", "a far tier sits beside a near tier (DDR, HBM) listed "
-                    "before it; add that level, or leave far out"))
-    return out
 
 
 def _yaml_kind(data: Any) -> str:
@@ -205,13 +195,15 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
     if "memory" in data and isinstance(data.get("memory"), Mapping) and not data["memory"]:
         errors.append(("memory", "needs at least one level (the backing store)"))
     levels = list(sections["memory"].items())
-    for i, (n, c) in enumerate(levels):  # Hardware.off_chip's rule: marked, else the last level
-        if c.area is not None and (c.off_chip if c.off_chip is not None else i == len(levels) - 1):
+    far = far_errors(levels)  # a near tier said to be on chip: that error alone
+    off = set(off_chip_names(levels)) - {p.split(".")[1] for p, _ in far}
+    for n, c in levels:  # Hardware.off_chip's rule (hw.homes)
+        if c.area is not None and n in off:
             errors.append((f"memory.{n}.area", "the level lies off the compute chip (the backing "
                            "store, or off_chip: true), so its silicon is not the chip's: leave "
                            "area out (area is for on-chip levels), or mark the level off_chip: "
                            "false if it is on the chip"))
-    errors += far_errors(levels)
+    errors += far
     if levels and levels[-1][1].far:  # a far tier is no cache: the near tier before it is the
         levels = levels[:-1]          # outermost level of the inclusive hierarchy
     if len(levels) >= 2:  # innermost first: the last holds every tensor, so none inside is larger

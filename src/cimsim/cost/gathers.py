@@ -83,14 +83,15 @@ def fixed_level_note(arch, arrays, table, placement=None) -> list[str]:
 
 def repeat_hit_note(arch, workload, arrays) -> list[str]:
     """A note when gathers repeat ids of a table larger than the outermost level in front
-    of the backing store (or when no level is in front of it): their repeats are charged as
-    hits."""
+    of the backing store (of the home tiers beside a far tier; or when no level is in front of
+    it): their repeats are charged as hits."""
     size = arrays.access_bytes
     if size is None or not (size > 0).any():
         return []
     hw = arch.hardware
-    back = hw.backing_store
-    caches = [n for n in hw.memory if n != back]
+    home = hw.home_tiers  # a far tier's near tier is a home beside it, not a cache in front
+    back = " + memory.".join(home)
+    caches = [n for n in hw.memory if n not in home]
     cap = max((float(hw.resource(n).config.capacity) for n in caches), default=0.0)
     where = (f"memory.{max(caches, key=lambda n: float(hw.resource(n).config.capacity))} "
              f"({si(cap, 'B')})" if caches else f"any level in front of memory.{back} (none)")

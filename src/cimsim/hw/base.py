@@ -49,6 +49,7 @@ from ..quantity import (Bytes, Flag, JoulesPerBit, JoulesPerByte, PositiveInt, S
                         SquareMeters, Volts, BytesPerSecond, Fraction, NonNegativeInt,  # noqa: F401
                         Meters, NonNegativeFloat, Watts)  # noqa: F401  (re-exported, as before 0.5's move)
 from ..workload.oparrays import OpArrays  # noqa: F401  (re-exported for components)
+from .homes import home_names, off_chip_names
 from .pattern import STREAM, Pattern  # noqa: F401  (re-exported: plug-ins import them here)
 from .plan import (MEASURED_BOUND_DETAIL, MEASURED_COMPUTE, OpCost, Plan,  # noqa: F401
                    add_stored, row_pieces)  # (re-exported: plug-ins import them here)
@@ -275,16 +276,13 @@ class Hardware:
     def off_chip(self) -> tuple[str, ...]:
         """The memory levels off the compute chip (:attr:`MemoryLevel.off_chip`; default: the
         backing store, and the near tier beside a far one), innermost first."""
-        home = self.home_tiers
-        return tuple(n for n, m in self.memory.items()
-                     if (m.off_chip if m.off_chip is not None else n in home))
+        return off_chip_names(self.memory.items())
 
     @property
     def home_tiers(self) -> tuple[str, ...]:
         """The levels that are the home of tensors: the backing store, or, where it is a far
         tier (:attr:`MemoryLevel.far`), the near tier before it and it (near first)."""
-        names = list(self.memory)
-        return tuple(names[-2:]) if self.memory[names[-1]].far and len(names) >= 2 else (names[-1],)
+        return home_names(self.memory.items())
 
     @property
     def home_capacity(self) -> float:

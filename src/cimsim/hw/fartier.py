@@ -10,9 +10,11 @@ what it caches.
   tensor across the boundary is split, as pages would be: its bytes from there on are far).
   Rows appended to a KV cache (``store_bytes``) go where that cache is (its far share, by
   bytes); with no cache model input, they take room as the run's first activations do.
-  A model input gives its near room back after its last reader (each decode iteration's KV
-  cache is its own input, resident through the iteration that reads it, as the footprint has
-  it); a weight keeps it to the end of the run.
+  A KV cache (:meth:`OpArrays.kv_tensors`) gives its near room back at the end of the
+  iteration of its last reader (:attr:`OpArrays.iteration`: each decode iteration's cache is
+  its own input, resident through the whole iteration that reads it, every layer's at once, as
+  the footprint has it; the next iteration's cache of that layer and request takes the room
+  over); any other model input after its last reader; a weight keeps it to the end of the run.
 - An op's activations that go through the home (rule 2) take the room those tensors leave in
   the near tier while it runs, the part over it the far tier; a model input read again (a KV
   cache at each decode step) is read from its own home.
@@ -48,6 +50,21 @@ def _spill(sizes: np.ndarray, room: float) -> np.ndarray:
         return np.where(sizes > 0, over / sizes, 0.0)
 
 
+def _input_ends(ops: OpArrays, idx: np.ndarray, t: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Per model input ``t`` (``last``: the place in ``idx`` of its last reader): the place
+    after which it gives its near room back. A KV cache holds it to the end of the iteration
+    of its last reader (the whole cache is live through the step that reads it, layer after
+    layer); any other input, and every input without iterations, to its last reader."""
+    end = last + 1
+    kv = ops.kv_tensors()
+    if ops.iteration is None or kv is None or not len(t):
+        return end
+    it = ops.iteration[idx]
+    last_of = np.zeros(int(it.max()) + 1, dtype=np.int64)  # per iteration: its last place + 1
+    np.maximum.at(last_of, it, np.arange(1, len(idx) + 1))
+    return np.where(kv[t], last_of[it[last]], end)
+
+
 def far_home(ops: OpArrays, idx: np.ndarray, pos: np.ndarray, near_cap: float,
              pair_op: np.ndarray, pair_w: np.ndarray, act: np.ndarray) -> FarHome:
     """The homes of rule 9 for the ops ``idx`` (``pos``: each op's place in ``idx``, -1 outside;
@@ -68,7 +85,7 @@ def far_home(ops: OpArrays, idx: np.ndarray, pos: np.ndarray, near_cap: float,
         last = np.full(len(ops.tensor_bytes), -1, dtype=np.int64)
         np.maximum.at(last, it, il)
         items_t.append(t), items_op.append(il[f]), items_kind.append(np.ones(len(t)))
-        items_end.append(last[t] + 1)
+        items_end.append(_input_ends(ops, idx, t, last[t]))
     t, o, e, k = (np.concatenate(x) if x else np.zeros(0) for x in
                   (items_t, items_op, items_end, items_kind))
     t, o, e = t.astype(np.int64), o.astype(np.int64), e.astype(np.int64)

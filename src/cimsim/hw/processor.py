@@ -54,6 +54,7 @@ from ..units import si
 from .base import MEASURED_COMPUTE, Component, ComponentConfig, OpArrays, OpCost, Plan, Strict
 from .parts.communication import COMMUNICATION_KINDS
 from .hierarchy import staged_traffic, through_backing
+from .homes import cache_tier_note
 from .power import tdp_problems
 
 
@@ -377,7 +378,7 @@ class Processor(Component[ProcessorConfig]):
         if unknown:  # the kind table is the workload's (components do not import it)
             raise MappingError(f"processor '{self.name}': {self.name}.op_overhead_by_kind names "
                                f"{', '.join(unknown)}, not an op kind ({', '.join(ops.kind_codes)})")
-        notes = []
+        notes = cache_tier_note(self.hw.memory, levels)  # two main memories, no far tier
         if traffic.reused_total_bytes or traffic.streamed_weight_bytes or (far and any(traffic.resident.values())):
             tiers = self.hw.home_tiers if far else ()
             parts = [f"{si(b, 'B')} resident in {lv}" for lv, b in traffic.resident.items()

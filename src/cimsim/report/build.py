@@ -28,7 +28,7 @@ from .serving import tensor_parallel_of, verify_note
 from .stream import shared_level_notes
 from .utilization import run_utilization
 from .result import Result, attribute_ops, attribute_path, bound_of, measured_share
-from .ridge import backing_ridge
+from .ridge import backing_ridge, home_rates
 from ..workload.depth import path_serial_steps
 
 if TYPE_CHECKING:  # annotations only: report reads these, it never runs a stage
@@ -308,8 +308,9 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         physical_notes=physical,
         implausible_notes=implausible(area, tdp),
         write_bytes=writes,
-        backing_store=hw.backing_store,
-        ridge_ops_per_backing_byte=backing_ridge(pl.components, pl.idx, ops, rates, hw.backing_store),
+        backing_store=hw.backing_store, home_tiers=hw.home_tiers,
+        ridge_ops_per_backing_byte=backing_ridge(pl.components, pl.idx, ops, home_rates(
+            rates, hw.home_tiers, traffic), hw.backing_store),
         footprint=footprint_columns(pl.footprint, pl.capacity_bytes, pl.cache_apart),
     )
     # an area too small for a float (the power density's overflow: check_figures, below)

@@ -103,7 +103,8 @@ FOOTPRINT_KV_CACHE_BYTES = "footprint_kv_cache_bytes"
 #: of it, the activations live at the peak (not ``activation_bytes``, their sum over the run)
 FOOTPRINT_ACTIVATION_BYTES = "footprint_activation_bytes"
 #: the backing store's capacity the footprint is held to (``memory.<backing store>.capacity``,
-#: whole bytes; one device's under tensor or pipeline parallelism)
+#: whole bytes; beside a far tier, ``memory.<far>.far: true``, the near and the far tier's
+#: capacities added; one device's under tensor or pipeline parallelism)
 BACKING_CAPACITY_BYTES = "backing_capacity_bytes"
 #: ``backing_capacity_bytes`` less what it holds at the peak (``footprint_bytes``, less the KV
 #: cache where a device of its own holds it): the bytes a longer context or a larger batch may
@@ -118,13 +119,16 @@ FOOTPRINT_COLUMNS: tuple[str, ...] = (FOOTPRINT_BYTES, FOOTPRINT_WEIGHT_BYTES, F
                                       FOOTPRINT_ACTIVATION_BYTES, BACKING_CAPACITY_BYTES,
                                       BACKING_HEADROOM_BYTES, KV_CACHE_PEAK_BYTES)
 #: run-level arithmetic intensity against the backing store (the outermost memory level,
-#: whatever its name: ``dram`` on the bundled configs): 2 x MACs / the bytes over it, op/B (the
-#: roofline's x-axis for the whole run; a CIM or PIM that keeps its weights in place reads few
-#: of them there); NaN when no byte crosses it
+#: whatever its name: ``dram`` on the bundled configs; beside a far tier, the near and the far
+#: tier together): 2 x MACs / the bytes over it, op/B (the roofline's x-axis for the whole run;
+#: a CIM or PIM that keeps its weights in place reads few of them there); NaN when no byte
+#: crosses it
 OPS_PER_BACKING_BYTE = "ops_per_backing_byte"
 #: the roofline's ridge point on the path to the backing store, op/B: 2 x the peak MAC/s of the
 #: component that ran the most MACs (at the dtype of most of its MACs) / the slowest effective
-#: bandwidth on its path to the backing store: the backing store's, the link it reads through
+#: bandwidth on its path to the backing store: the backing store's (beside a far tier, the
+#: home's: the two tiers' bytes over the time each takes for its share at its own rate, the
+#: near tier's rate while the far tier moves none), the link it reads through
 #: and the weight memory of its own, where it has them (cpu-ddr5 fp32, the DRAM alone: 2.56
 #: TOPS / 215 GB/s = 11.9 op/B; sram-cim: 6.96 POPS / its 32 GB/s interconnect = 217,399 op/B;
 #: tpu-like: 91.75 TOPS / its 15.75 GB/s PCIe link, slower than its 34 GB/s weight memory and

@@ -111,8 +111,10 @@ class Result:
     implausible_notes: list[str] = field(default_factory=list)
     #: memory level or link -> the part of ``traffic_bytes`` that are writes (the rest reads)
     write_bytes: dict[str, float] = field(default_factory=dict)
-    #: the architecture's backing store (its outermost memory level; columns.OPS_PER_BACKING_BYTE)
+    #: the architecture's backing store (its outermost memory level) and the home tiers whose
+    #: bytes columns.OPS_PER_BACKING_BYTE counts (a far tier's near tier and it; else the store)
     backing_store: str = ""
+    home_tiers: tuple[str, ...] = ()
     #: the ridge point on the busiest component's path to the backing store, op/B
     #: (columns.RIDGE_OPS_PER_BACKING_BYTE: :func:`backing_ridge`)
     ridge_ops_per_backing_byte: float = float("nan")
@@ -212,8 +214,8 @@ class Result:
 
     @property
     def ops_per_backing_byte(self) -> float:
-        """2 x MACs over the bytes over the backing store, op/B; NaN when none crosses it."""
-        b = self.traffic_bytes.get(self.backing_store, 0.0)
+        """2 x MACs over the bytes over the home tiers, op/B; NaN when none crosses them."""
+        b = sum(self.traffic_bytes.get(t, 0.0) for t in self.home_tiers or (self.backing_store,))
         return 2.0 * self.macs / b if b > 0 else float("nan")
 
     @property

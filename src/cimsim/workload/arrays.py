@@ -22,6 +22,7 @@ from .kinds import (  # noqa: F401  (KIND_CODES, dtype_bytes_of re-exported for 
     ROLE_WEIGHT,
     dtype_bytes_of,
 )
+from .llm_meta import op_iterations
 from .oparrays import EPILOGUE_CODES, OpArrays  # noqa: F401  (re-exported: defined here before)
 
 OpArrays.kind_codes = KIND_CODES  # the kind table, for components (oparrays imports none)
@@ -313,6 +314,7 @@ def op_arrays(workload) -> OpArrays:
                     cache_root=_cache_roots(workload), encoder_decoder=_encoder_decoder(workload),
                     epilogue=epilogue_column(_json_tag(c.tags, "epilogue", no), kind == ELEMENTWISE,
                                              c.op_names, workload.name),
+                    iteration=op_iterations(workload.metadata, no),
                     **dict(zip(("random_read_bytes", "random_write_bytes"),
                                _random_columns(c.tags, no, c.op_names, workload.name, size))))
 
@@ -542,6 +544,7 @@ def op_arrays_reference(workload) -> OpArrays:
                         np.array([str(op.tags["epilogue"]) if "epilogue" in op.tags else ""
                                   for op in workload.ops], dtype=object),
                         kind == ELEMENTWISE, [op.name for op in workload.ops], workload.name),
+                    iteration=op_iterations(workload.metadata, len(workload.ops)),
                     **dict(zip(("random_read_bytes", "random_write_bytes"),
                                _random_reference(workload.ops))))
 

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+import numpy as np
+
 from ..errors import WorkloadError
 from .checks import is_int as _int
 
@@ -130,3 +132,12 @@ def check_llm_metadata(name: str, metadata: Mapping[str, object], n_ops: int) ->
         for k in ("stages", "micro_batches"):
             if not _int(pipe[k]) or pipe[k] < 1:
                 fail(f".pipeline.{k} = {_show(pipe[k])} is not an integer >= 1")
+
+
+def op_iterations(metadata: Mapping[str, object], n_ops: int) -> np.ndarray | None:
+    """int64 per op: its iteration, the index of the first ``step_end_ops`` at or after it
+    (the iterations partition the ops); None where the workload states no iterations."""
+    ends = (metadata.get("llm") or {}).get("step_end_ops") if isinstance(metadata, Mapping) else None
+    if not ends:
+        return None
+    return np.searchsorted(np.asarray(ends, dtype=np.int64), np.arange(n_ops)).astype(np.int64)

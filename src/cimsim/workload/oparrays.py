@@ -165,6 +165,10 @@ class OpArrays:
     #: :data:`EPILOGUE_CODES` bits (1 bias, 2 ReLU); 0 for every other op. What a CIM's
     #: near-memory datapath (``cim.nmc``) can absorb into the matmul. None when no op states one.
     epilogue: np.ndarray | None = None
+    #: int64 per op: its iteration (a prefill or decode step of an LLM serving run: the index
+    #: into ``metadata['llm']['step_end_ops']``, whose iterations partition the ops); None
+    #: without iterations. A far tier holds a KV cache in its home until its iteration ends.
+    iteration: np.ndarray | None = None
 
     def mac_dtype_ok(self) -> np.ndarray:
         """bool per op: its dtype is a compute dtype (:attr:`compute_dtypes`). A MAC op in

@@ -99,6 +99,17 @@ def test_a_feature_matrix_past_the_cache_gets_the_repeat_note():
         f"more from memory.dram, not charged (an approximation)"]
 
 
+def test_a_far_tiers_near_tier_is_no_cache_in_front_of_the_table():
+    """Review16-4 #3: beside a far tier (memory.cxl.far) the 16 GiB DDR is a home, not the cache
+    in front of the table: the note still names the 1 MiB SRAM, and both home tiers."""
+    from conftest import ROUND_ARCH
+    memory = {**ROUND_ARCH["memory"], "cxl": {"capacity": "64 GiB", "bandwidth": "80 GB/s",
+                                              "energy_per_bit": "30 pJ/bit", "far": True}}
+    w = trace(Gather(), (torch.randn(10_000, 32), torch.arange(100).repeat(4)))
+    note = [n for n in simulate(make_arch(memory=memory), w).notes if "repeat" in n]
+    assert len(note) == 1 and "larger than memory.sram (1.049 MB)" in note[0]
+    assert note[0].endswith("more from memory.dram + memory.cxl, not charged (an approximation)")
+
 @pytest.mark.parametrize("claims", [["weights", "embedding"], ["weights"]])
 def test_pim_says_it_leaves_the_aggregation_on_the_host(claims):
     arch = load_architecture("hbm-pim", overrides={"pim.claims": claims})

@@ -1,0 +1,75 @@
+"""Which memory levels are a tensor's home and which lie off the compute chip: one rule for the
+loader (its ``area`` check, :func:`far_errors`) and :class:`~cimsim.hw.base.Hardware`
+(``home_tiers``, ``off_chip``). ``levels``: ``(name, MemoryLevel)`` pairs, innermost first."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from ..units import si
+
+
+def home_names(levels: Iterable) -> tuple[str, ...]:
+    """The home of tensors: the backing store (the last level), or, where it is a far tier
+    (``far: true``, hierarchy rule 9), the near tier before it and it (near first)."""
+    levels = list(levels)
+    names = [n for n, _ in levels]
+    return tuple(names[-2:]) if len(levels) >= 2 and levels[-1][1].far else tuple(names[-1:])
+
+
+def off_chip_names(levels: Iterable) -> tuple[str, ...]:
+    """The levels off the compute chip, innermost first: those marked ``off_chip``, else the
+    home tiers (:func:`home_names`)."""
+    levels = list(levels)
+    home = home_names(levels)
+    return tuple(n for n, c in levels if (c.off_chip if c.off_chip is not None else n in home))
+
+
+def far_errors(levels: list) -> list[tuple[str, str]]:
+    """``(field, message)`` errors: a far tier (``memory.LEVEL.far``) is the last level, beside a
+    near tier before it, which is a memory off the chip (no ``area``, no ``off_chip: false``)."""
+    out = [(f"memory.{n}.far", "only the last level (the backing store) may be a far tier; list "
+            "it last, or leave far out") for n, c in levels[:-1] if c.far]
+    if len(levels) == 1 and levels[0][1].far:
+        n = levels[0][0]
+        out.append((f"memory.{n}.far", "a far tier sits beside a near tier (DDR, HBM) listed "
+                    "before it; add that level, or leave far out"))
+    elif len(levels) >= 2 and levels[-1][1].far:  # the near tier is a memory off the chip
+        (n, c), far = levels[-2], levels[-1][0]
+        for field, on, why in (("area", c.area is not None, "declares an area"),
+                               ("off_chip", c.off_chip is False, "is marked off_chip: false")):
+            if on:
+                out.append((f"memory.{n}.{field}", f"memory.{far}.far makes '{n}' the near tier, "
+                            f"a memory off the compute chip beside '{far}' (DDR, HBM), but '{n}' "
+                            f"{why}: an on-chip level; list the DDR or HBM before memory.{far}, "
+                            "or leave far out"))
+    return out
+
+
+#: a level's ``technology`` that names a DRAM-like memory (not an on-chip SRAM or cache)
+_DRAM_WORDS = re.compile(r"DDR|HBM|DRAM|CXL|NUMA", re.IGNORECASE)
+
+
+def dram_like(cfg) -> bool:
+    """A memory level that is a DRAM-like main memory: ``type: dram``, a ``technology`` that
+    names DDR, HBM, DRAM, CXL or NUMA, or 1 GB or more."""
+    return (getattr(cfg, "standard", None) is not None or bool(_DRAM_WORDS.search(cfg.technology or ""))
+            or float(cfg.capacity) >= 1e9)
+
+
+def cache_tier_note(memory, levels: list[str]) -> list[str]:
+    """A note where a processor's last two levels (``levels``, names in ``memory``) are both
+    DRAM-like and the last is no far tier: the one before the backing store is modelled as a
+    cache of it (the inclusive hierarchy), which a CXL expander or a second NUMA node listed
+    after the DDR is not."""
+    if len(levels) < 2:
+        return []
+    (prev, p), (back, b) = ((n, memory[n]) for n in levels[-2:])
+    if b.far or not (dram_like(p) and dram_like(b)):
+        return []
+    return [f"memory.{prev} and memory.{back} are both main memory (DRAM-like: {prev} "
+            f"{si(float(p.capacity), 'B')}, {back} {si(float(b.capacity), 'B')}): {prev} is "
+            f"treated as a cache of {back}, which is the home of every tensor (its bytes pass "
+            f"{prev} too); if {back} is a peer memory (a CXL expander, a second NUMA node), "
+            f"memory.{back}.far: true makes the two flat tiers side by side (hierarchy rule 9)"]
