@@ -69,9 +69,9 @@ def test_a_misspelt_key_is_the_first_error_with_a_suggestion(tmp_path):
 
 
 def test_a_misspelt_nested_key_and_component_are_suggested(tmp_path):
-    path = _typo(tmp_path, "sram-cim", ("cim", "adc", "sample_rate"), "sample_rte")
+    path = _typo(tmp_path, "sram-cim", ("cim", "adc", "per_array"), "per_aray")
     first = str(pytest.raises(ConfigError, load_architecture, path).value).splitlines()[0]
-    assert "cim.adc.sample_rte: unknown key (did you mean 'sample_rate'?)" in first
+    assert "cim.adc.per_aray: unknown key (did you mean 'per_array'?)" in first
     path = _typo(tmp_path, "sram-cim", ("processor",), "procesor")
     first = str(pytest.raises(ConfigError, load_architecture, path).value).splitlines()[0]
     assert "unknown component type 'procesor' (did you mean 'processor'?)" in first
