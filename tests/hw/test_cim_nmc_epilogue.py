@@ -71,9 +71,9 @@ def test_traced_mlp_on_sram_cim_derived_with_nmc_by_hand():
     rides = ["0.fused", "2.fused", "4.add_bias"]
     assert (ops.loc[rides, "unit"] == "cim").all()
     assert (ops.loc[rides, ["compute_s", "fixed_latency_s"]] == 0).all().all()
-    assert r.latency_s == pytest.approx(latency, rel=1e-9)
-    assert simulate(arch, w, engine="analytic").latency_s == pytest.approx(latency, rel=1e-9)
-    assert _reference_latency(arch, w) == pytest.approx(latency, rel=1e-9)
+    assert r.latency_s == pytest.approx(latency, rel=1e-9, abs=0)
+    assert simulate(arch, w, engine="analytic").latency_s == pytest.approx(latency, rel=1e-9, abs=0)
+    assert _reference_latency(arch, w) == pytest.approx(latency, rel=1e-9, abs=0)
     # energy: conversions = rows x groups x physical columns (n x 8 bits) x 8 slices =
     # 512 x 8 + 512 x 8 + 64 x 8 = 8704; row drives rows x k x column tiles x slices =
     # 32 x 2 x 8 + 64 x 2 x 8 + 64 x 1 x 8 = 2048; cell reads rows x k x phys cols x slices =
@@ -87,10 +87,10 @@ def test_traced_mlp_on_sram_cim_derived_with_nmc_by_hand():
              "static": (40.0 + cim.static_power_w) * latency}  # processor.static_power 40 W
     e = r.energy_breakdown_j
     for p, v in parts.items():
-        assert e[p] == pytest.approx(v, rel=1e-9), p
+        assert e[p] == pytest.approx(v, rel=1e-9, abs=0), p
     # no host work: no host compute energy, no host SRAM traffic, no bias read from DRAM
     assert e.get("processor_compute", 0.0) == 0 and e.get("sram", 0.0) == 0
-    assert r.energy_j == pytest.approx(sum(parts.values()), rel=1e-9)
+    assert r.energy_j == pytest.approx(sum(parts.values()), rel=1e-9, abs=0)
     assert [n for n in r.notes if "ride on them in the cim.nmc datapath" in n]
     assert not [n for n in r.notes if "cannot absorb" in n]
 
