@@ -477,7 +477,6 @@ def simulate_quietly(arch: Architecture, workload: Workload, engine: str = "des"
     check_resources(arch, mac_dtypes(workload))
     pl, table = place_and_cost(arch, workload, costs)
     table = pattern_energy(arch, pl.arrays, table)
-    indptr, indices = pl.predecessors(workload)  # an in-order server's order too
     rates = resource_rates(arch)
     moved = table.engine_bytes(rates)
     scale = pattern_scale(arch, pl.arrays, rates, table)
@@ -491,33 +490,47 @@ def simulate_quietly(arch: Architecture, workload: Workload, engine: str = "des"
     work = op_work(pl.serial, table.pieces, table.compute_s, transfer_s)
     duration = work + table.latency_s
 
-    dist, cp_path = longest_paths(indptr, indices, duration)
+    # the critical path is the workload's own (no server's order: that is the engines')
+    dist, cp_path = longest_paths(*workload.predecessors, duration)
     cp_s = float(dist.max()) if len(dist) else 0.0
     exclusive, curves = engine_rules(arch, table)
     notes: list[str] = []
+    ordered = np.zeros(pl.n_servers, dtype=bool)  # in-order servers run in order (placement 6)
+    while True:
+        indptr, indices = pl.predecessors(workload, ordered)
+        if engine == "des":
+            rec = simulate_dag(indptr, indices, pl.server, table.compute_s, table.latency_s, moved,
+                               rates, pl.serial, exclusive=exclusive, link_latency=curves,
+                               pieces=table.pieces, ahead=table.ahead)
+            start = rec.start
+        else:  # each op as early as its dependencies allow
+            eng_dist, eng_path = (dist, cp_path) if not ordered.any() else longest_paths(
+                indptr, indices, duration)
+            start = eng_dist - duration
+        need = pl.order_needed(start, ordered)
+        if not need.any():
+            break
+        ordered |= need
     if engine == "des":
-        rec = simulate_dag(indptr, indices, pl.server, table.compute_s, table.latency_s, moved,
-                           rates, pl.serial, exclusive=exclusive, link_latency=curves,
-                           pieces=table.pieces, ahead=table.ahead)
         latency = rec.makespan
         start, end = rec.start, rec.end
         path = realized_critical_path(indptr, indices, pl.server, start, end)
         notes = _des_busiest_note(pl, duration, table.latency_s, float(latency), cp_s)
     else:
-        latency, bounds = analytic_latency(indptr, indices, pl.server, duration, moved, rates, cp_s)
+        eng_cp = float(eng_dist.max()) if len(eng_dist) else 0.0
+        latency, bounds = analytic_latency(indptr, indices, pl.server, duration, moved, rates, eng_cp)
         notes = analytic_notes(arch, exclusive, curves)
-        # times as if each op ran alone, as early as its dependencies allow
-        end = dist
-        start = end - duration
-        path = cp_path
-        if latency > cp_s:  # the busiest unit or link sets it: the bound and path parts say which
-            path, path_time, note = _analytic_bound(pl, duration, moved, rates, table, bounds, cp_s)
+        end = eng_dist
+        path = eng_path
+        if latency > eng_cp:  # the busiest unit or link sets it: the bound and path parts say which
+            path, path_time, note = _analytic_bound(pl, duration, moved, rates, table, bounds, eng_cp)
             notes.append(note)
+    notes += pl.order_note(ordered)
     run = RunData(arch, workload, engine, pl, table, rates, resource_s, duration, float(latency),
                   start, end, path, float(cp_s), cp_path, slow,
                   notes + stated_read_note(arch, pl.arrays, table) + fixed_level_note(arch, pl.arrays, table, pl)
                   + repeat_hit_note(arch, workload, pl.arrays) + col2im_note(workload, pl) + list(arch.notes),
-                  path_time if engine != "des" and latency > cp_s else None)
+                  path_time if engine != "des" and latency > eng_cp else None)
     result = build_result(run, keep_ops)
     result.inputs = source_fields(arch.source, workload.source)  # what it was computed from
     return result

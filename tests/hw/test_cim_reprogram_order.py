@@ -5,7 +5,8 @@ servers take their lowest-index *ready* op, so on the one server that re-program
 share, independent chains (a bidirectional LSTM's two directions, two co-located models) ran
 interleaved: W_hh, rev.W_hh, W_hh, ... 16 changes of the resident matrix, 2 charged. The
 server is now in order (``Plan.in_order``, made a dependency by ``Placement.predecessors``), so
-every engine runs it as the LRU assumed and the charged swaps are the swaps executed."""
+every engine runs it as the LRU assumed and the charged swaps are the swaps executed. Only
+where it matters: a run whose order re-programs as charged keeps its unordered schedule."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from cimsim.engine.des import simulate_dag
 from cimsim.engine.reference import simulate_dag_reference
 from cimsim.pipeline import place_and_cost, resource_rates
 from cimsim.workload.generators import lstm
+from cimsim.report import columns as col
+from cimsim.workload import Op, Tensor, Workload
 from cimsim.workload.graph import with_server_order
 
 from conftest import ROUND_CIM, ROUND_LINK, make_arch, tiny_chip
@@ -80,6 +83,7 @@ def test_bidirectional_lstm_runs_each_direction_through_its_load():
     assert changes == des.record()["cim_reprograms"] == 2
     charged = des.op_table.loc[des.op_table.cim_reprogram, "op"].tolist()
     assert charged == ["l0.t0.hproj", "l0.rev.t7.hproj"]
+    assert any("ran their 16 ops in program order" in n for n in des.notes)
     assert des.latency_s == pytest.approx(SERIAL + 64 / 10e9, rel=1e-12, abs=0)
     ana = simulate(_arch(), w, engine="analytic")
     assert ana.latency_s == pytest.approx(SERIAL, rel=1e-12, abs=0)
@@ -93,6 +97,7 @@ def test_every_engine_runs_the_in_order_server_alike():
     pl, table = place_and_cost(arch, w)
     indptr, indices = pl.predecessors(w)
     assert len(indices) > len(w.predecessors[1])  # the order edges are there
+    assert pl.predecessors(w)[1] is indices  # kept on the placement, not rebuilt
     rates = resource_rates(arch)
     args = (indptr, indices, pl.server, table.compute_s, table.latency_s,
             table.engine_bytes(rates), rates, pl.serial)
@@ -132,3 +137,56 @@ def test_order_edges_in_closed_form():
     assert [sorted(i[p[k]:p[k + 1]].tolist()) for k in range(6)] == [[], [0], [1], [2], [2], [4]]
     again = with_server_order(p, i, server, in_order)
     assert again[0].tolist() == p.tolist() and again[1].tolist() == i.tolist()
+
+
+def test_the_critical_path_is_the_workload_s_own():
+    """The order is the engines' (review16-2 #2): the dependency critical path of the
+    bidirectional LSTM is one direction's chain, its load charged once (the R of its first
+    hproj), 7 resident hprojs, 8 cells and the concat, 17 ops, not the 32-op in-order queue."""
+    r = simulate(_arch(), _bilstm()).record()
+    assert r[col.CRITICAL_PATH_S] == pytest.approx(R + C0 + 7 * (H + C) + CAT, rel=1e-12, abs=0)
+    assert r[col.CRITICAL_PATH_OPS] == 17
+    assert r[col.CRITICAL_PATH_OPS] == r[col.GRAPH_DEPTH_OPS]
+
+
+#: two independent chains of two 512 x 512 int8 gemvs, x1 -> x2 and y1 -> y2, each matrix used
+#: once. On the round CIM's 128 x 128 2-bit arrays a matrix takes 4 x 16 = 64 arrays; of 128,
+#: W1 is pinned (room left for one other) and W2, W3, W4 share 64 arrays: each re-programmed
+#: once, in any order.
+KB = 512
+
+
+def _two_chains() -> Workload:
+    t = [Tensor(x, (1, KB), "int8", "input") for x in ("x", "u")]
+    t += [Tensor(f"W{i}", (KB, KB), "int8", "weight") for i in range(1, 5)]
+    t += [Tensor(a, (1, KB), "int8", "activation") for a in ("a", "b", "c", "d")]
+    mm = [("x1", "x", "W1", "a"), ("x2", "a", "W2", "b"), ("y1", "u", "W3", "c"),
+          ("y2", "c", "W4", "d")]
+    return Workload("two-chains", t, [Op(n, "matmul", (i, wt), (o,), m=1, k=KB, n=KB, weight=wt)
+                                      for n, i, wt, o in mm])
+
+
+#: a re-programmed gemv (serial: transfers, then the write of 128 rows and one vector): its
+#: 256 KiB matrix over DRAM (the slower link), link and DRAM latency; y1 also reads its 512 B
+#: input from DRAM
+R2 = KB * KB / 10e9 + 128 * 1e-6 + 8 * 100e-9 + 10e-9 + 100e-9
+R1 = R2 + KB / 10e9
+#: x1 on its pinned arrays: its 512 B input over DRAM, one vector, latencies
+T1 = KB / 10e9 + 8 * 100e-9 + 10e-9 + 100e-9
+
+
+def test_an_order_that_re_programs_as_charged_is_not_imposed():
+    """Single-use matrices re-program at each use whatever the order, so the run as ready
+    (y1 beside x1, then x2, y2) charges exactly the swaps it runs and stands: y1 shares DRAM
+    with x1's 512 B input (ends 51.2 ns later), then x2 and y2, R1 + 512 B / 10 GB/s + 2 R2.
+    In program order y1 would wait for x2: T1 + R1 + 2 R2, 0.91 us more."""
+    arch, w = _arch(128), _two_chains()
+    des = simulate(arch, w)
+    assert des.record()["cim_reprograms"] == 3
+    seq, changes = _matrix_changes(des, w)
+    assert seq == ["W3", "W2", "W4"] and changes == 3
+    assert des.latency_s == pytest.approx(R1 + KB / 10e9 + 2 * R2, rel=1e-12, abs=0)
+    assert not any("program order" in n for n in des.notes)
+    ana = simulate(arch, w, engine="analytic")  # the busiest server: y1, x2, y2
+    assert ana.latency_s == pytest.approx(R1 + 2 * R2, rel=1e-12, abs=0)
+    assert des.latency_s < T1 + R1 + 2 * R2

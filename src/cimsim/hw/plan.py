@@ -46,14 +46,21 @@ class Plan:
     #: the one listed before it on the server, even where a later one is ready first (the
     #: engines' rule otherwise: an idle server takes its lowest-index *ready* op). For a server
     #: whose state depends on the order its ops run in, decided at placement (CIM arrays
-    #: re-programmed as an LRU cache over program order); None: none. The stages make it a
-    #: dependency (:meth:`cimsim.mapping.placement.Placement.predecessors`), so every engine
-    #: runs it the same way.
+    #: re-programmed as an LRU cache over program order); None: none. Where the order matters
+    #: (``in_order_check``) the stages make it a dependency
+    #: (:meth:`cimsim.mapping.placement.Placement.predecessors`, rule 6 there), so every engine
+    #: runs it the same way; the dependency critical path leaves it out.
     in_order: np.ndarray | None = None
     #: the ops (workload indices) whose dispatch costs nothing only because the component's
     #: ``op_overhead`` is left at its unstated 0 s default; the report names the field with the
     #: latency the host's stated ``op_overhead`` per op would give (None: none)
     free_dispatch: np.ndarray | None = None
+    #: per in-order server (by its number in this plan), a callable given the server's ops
+    #: (indices into the component's ops) in the order an engine started them without the
+    #: order, True where that order leaves the state as decided (every swap run was charged):
+    #: the order is then not imposed (it would only delay ops). A server without one is
+    #: always in order.
+    in_order_check: dict | None = None
 
     @classmethod
     def one_server(cls, n_ops: int, **kw) -> "Plan":

@@ -90,7 +90,12 @@ def with_server_order(indptr: np.ndarray, indices: np.ndarray, server: np.ndarra
     prev, nxt = by[:-1][same], by[1:][same]
     n = len(server)
     op_of = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
-    new = ~np.isin(nxt * n + prev, op_of * n + indices)
+    keys = op_of * n + indices  # ascending where each op's list is (Workload.predecessors)
+    if len(keys) and not (keys[1:] >= keys[:-1]).all():
+        keys = np.sort(keys)
+    want = nxt * n + prev
+    at = np.minimum(np.searchsorted(keys, want), max(len(keys) - 1, 0))
+    new = keys[at] != want if len(keys) else np.ones(len(want), dtype=bool)
     prev, nxt = prev[new], nxt[new]
     if not len(nxt):
         return indptr, indices

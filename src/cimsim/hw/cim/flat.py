@@ -32,9 +32,10 @@ Rules, in order:
    says so and they are left out.
 3. Otherwise :mod:`.reprogram` pins what it can and the rest share the arrays left: a pinned
    matrix is its own server, the others one server (their re-programming serialises them),
-   which runs its ops in program order (``Plan.in_order``), the order the LRU was decided in:
-   independent chains (a bidirectional LSTM's two directions, two co-located models) take
-   turns on it as listed, not as they become ready. Before 2026-12-06 (late) it took whichever
+   which runs its ops in program order (``Plan.in_order``), the order the LRU was decided in,
+   where run as ready they would re-program other ops than charged (``Plan.in_order_check``:
+   :class:`.reprogram.Replay`): independent chains (a bidirectional LSTM's two directions, two
+   co-located models) then take turns on it as listed, not as they become ready. Before 2026-12-06 (late) it took whichever
    was ready, so their matrices alternated while only the program order's swaps were charged
    (find-M 1: 2 of 16 re-programmings on the bidirectional LSTM).
 
@@ -58,7 +59,7 @@ from ..hierarchy import backed_reads
 from ...units import si
 from . import chips, mapping, onchip, programming
 from ..im2col import im2col_note, input_bytes
-from .reprogram import chips_text, lru_reprograms, rounds, wear_text
+from .reprogram import Replay, chips_text, lru_reprograms, rounds, wear_text
 from .tiling import matrix_keys, read_groups, tiles
 
 #: the facts of module docstring, before a run
@@ -95,7 +96,7 @@ def place(comp, ops, idx) -> Plan:
     held = _unread_arrays(c, ops) if len(stages) <= 1 else None  # rule 2: held, never read
     home, span = np.full(len(idx), -1, dtype=np.int64), np.ones(len(idx), dtype=np.int64)
     n_servers, needs, fitting, used, cells, deploy = 0, [], [], [], [0.0, 0.0], []
-    shared: list[int] = []  # the re-programmed servers: in program order (rule 3)
+    shared: dict[int, Replay] = {}  # the re-programmed servers: in program order (rule 3)
     first_op = np.unique(group_of, return_index=True)[1]  # each matrix's first op
     for s in stages.tolist():
         on = np.flatnonzero(stage == s)
@@ -155,7 +156,7 @@ def place(comp, ops, idx) -> Plan:
         own = {g: i for i, g in enumerate(sorted(keep))}
         server[on] = n_servers + np.array([own.get(g, len(own)) for g in local.tolist()],
                                           dtype=np.int64)
-        shared.append(n_servers + len(own))
+        shared[n_servers + len(own)] = Replay(on, local, sizes, free, keep, mask)
         n_servers += len(own) + 1
         notes.append(f"{comp.name}: weights{where} need {needed:,} arrays but only {cap:,} "
                      f"exist{chips_text(needed, c.arrays, c.chips, comp.name, c.weight_replication)}; "
@@ -176,9 +177,9 @@ def place(comp, ops, idx) -> Plan:
         notes.append(chips.note(comp.name, c, comp.link, *chip_at,
                                 float(state["chip_link"].sum()), int((chip_at[1] > chip_at[0]).sum())))
     in_order = np.zeros(n_servers, dtype=bool)
-    in_order[shared] = True
+    in_order[list(shared)] = True
     return Plan(
-        server=server, n_servers=n_servers, in_order=in_order,
+        server=server, n_servers=n_servers, in_order=in_order, in_order_check=shared,
         # re-programmed weights arrive and are written before any row computes
         serial=(rows <= 1) | reprogram,
         notes=notes,

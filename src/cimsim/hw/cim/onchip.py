@@ -4,7 +4,8 @@ Placement (on top of :mod:`.tiling`): every layer (weight matrix) keeps its own 
 own engine server (a layer pipeline), copies chosen by :mod:`.mapping`; an op's activation rows
 spread over its layer's copies. When one copy of every layer does not fit, the flat pool's
 re-programming rules apply (:mod:`.reprogram`) on one server, which runs its ops in program
-order (``Plan.in_order``: the order the LRU was decided in; before 2026-12-06 (late) the
+order where run as ready it would re-program other ops than charged (``Plan.in_order``,
+``in_order_check``: the order the LRU was decided in; before 2026-12-06 (late) the
 ready op listed first, so independent chains swapped matrices uncharged). Every op's inputs and outputs
 cross the hierarchy (:mod:`.chip`), which adds time (op columns ``buffer_s``,
 ``interconnect_s``) and the energy parts ``buffer`` and ``interconnect``.
@@ -55,7 +56,7 @@ from ..base import Plan
 from ..im2col import input_bytes
 from . import chip as chipmod
 from . import epilogue, mapping, offchip, programming
-from .reprogram import chips_text, lru_reprograms, rounds, wear_text
+from .reprogram import Replay, chips_text, lru_reprograms, rounds, wear_text
 from .shared import (chip_node, one_unit_levels, per_op_levels, resource_name,  # noqa: F401
                      shared_bandwidths, shared_classes, shared_costs, shared_levels, shared_time)
 from .tiling import matrix_keys, read_groups, tiles
@@ -345,6 +346,7 @@ def place(comp, ops, idx, ride=None) -> Plan:
     else:
         reprogram = np.zeros(len(idx), dtype=bool)  # LRU over the matmuls only
         reprogram[mm], free, pinned = lru_reprograms(group_of[mm], need, c.arrays)
+        check = {0: Replay(np.flatnonzero(mm), group_of[mm], need, free, pinned, reprogram[mm])}
         n_rounds[mm] = rounds(group_of[mm], need, free, pinned)
         space = np.where(n_rounds > 1, free, c.arrays)
         copies = np.ones(G, dtype=np.int64)
@@ -418,6 +420,7 @@ def place(comp, ops, idx, ride=None) -> Plan:
         serial = serial | mm
     return Plan(
         server=server, n_servers=n_servers, in_order=None if fits else np.ones(1, dtype=bool),
+        in_order_check=None if fits else check,
         serial=serial, programming=deployed,
         notes=notes, summary=summary, server_labels=labels, op_columns=cols,
         state=dict(row_tiles=rt, col_tiles=ct, phys_cols=pc, arrays=np.minimum(need_op, space),

@@ -161,6 +161,27 @@ def _lru(ops: list, need, free: int, keep: set) -> np.ndarray:
     return reprogram
 
 
+class Replay:
+    """Whether a run order of a re-programmed server's ops re-programs as charged: the LRU
+    (rule 2, over ``free`` arrays, ``keep`` pinned) replayed over the order the engine ran its
+    matmuls in gives the same op flags as ``mask``, the LRU over program order (called with the
+    server's ops, indices into the component's, in the order they started; the others ignored).
+    Where it does, the engine ran exactly the swaps charged and no order need be imposed."""
+
+    def __init__(self, ops: np.ndarray, group_of_op: np.ndarray, arrays_of_group: np.ndarray,
+                 free: int, keep: set, mask: np.ndarray):
+        self.ops, self.group, self.sizes = np.asarray(ops), np.asarray(group_of_op), arrays_of_group
+        self.free, self.keep, self.mask = free, set(keep), np.asarray(mask, dtype=bool)
+
+    def __call__(self, run_order: np.ndarray) -> bool:
+        at = np.searchsorted(self.ops, run_order)  # self.ops ascending (program order)
+        at = at[(at < len(self.ops)) & (self.ops[np.minimum(at, len(self.ops) - 1)] == run_order)]
+        if np.all(at[1:] > at[:-1]):
+            return True  # program order: the LRU's own
+        return bool((_lru(self.group[at].tolist(), self.sizes, self.free, self.keep)
+                     == self.mask[at]).all())
+
+
 def lru_reprograms(group_of_op: np.ndarray, arrays_of_group: np.ndarray,
                    arrays: int) -> tuple[np.ndarray, int, set[int]]:
     """``(bool per op (program order): the op re-programs its matrix's arrays, the arrays
