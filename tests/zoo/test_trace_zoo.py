@@ -75,6 +75,27 @@ def test_llama_decode_step_reads_its_kv_cache():
     assert w.arrays.act_in_bytes.sum() >= 2 * L * S * kvd * 4
 
 
+def test_gqa_decode_reads_each_kv_head_in_place_as_the_sdpa_kernels_do():
+    # review16-1 #1: transformers' sdpa decode step passes enable_gqa to SDPA (no repeat_kv), and
+    # torch's CPU / CUDA kernels read the 2 KV heads in place; the math backend the tracer forces
+    # would copy K and V to all 4 query heads. Cache 32 + this step's row: L = 33 positions,
+    # 2 KV heads x head_dim 8 x 4 B: K (and V) 2 x 33 x 8 x 4 = 2,112 B
+    w = zoo.trace_zoo("llama-decode", cache=32)
+    a = w.arrays
+    rows = [(op.kind, op.name.rsplit(".", 1)[1], int(a.act_in_bytes[i]), int(a.act_out_bytes[i]))
+            for i, op in enumerate(w.ops) if op.name.startswith("model.layers.0.self_attn.")]
+    KV = 2 * 33 * 8 * 4
+    # the only copies are the cache concatenations, of KV heads only
+    assert [r for r in rows if r[0] == "copy" and r[3] > 128] == [("copy", "cat#2", KV, KV),
+                                                                 ("copy", "cat#3", KV, KV)]
+    bmm = [r for r in rows if r[0] == "matmul" and r[1].startswith("bmm")]
+    # q . K^T: q (4 heads x 8 x 4 B = 128 B) and K once, scores 4 x 33 x 4 = 528 B;
+    # p . V: the scores and V once, output 128 B
+    assert bmm == [("matmul", "bmm", 128 + KV, 528), ("matmul", "bmm#1", 528 + KV, 128)]
+    # the SDPA's scale of K reads and writes the KV heads' K, not 4 heads' copy
+    assert ("elementwise", "mul#5", KV, KV) in rows
+
+
 def test_bidirectional_gru_lifts_to_the_generator_structure():
     from cimsim.workload.generators import gru
 

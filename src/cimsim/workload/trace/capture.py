@@ -286,10 +286,13 @@ def make_composites(torch, rec):
 
     fns = (torch.nn.functional.rms_norm, torch.rms_norm)
     names = ("input", "normalized_shape", "weight", "eps")
+    sdpa = torch.nn.functional.scaled_dot_product_attention
 
     class Composites(TorchFunctionMode):
         def __torch_function__(self, func, types, args=(), kwargs=None):
             kwargs = kwargs or {}
+            if func is sdpa and not rec.quiet:
+                return _gqa_in_place(torch, func, args, kwargs)
             if func not in fns or rec.quiet or (torch.is_grad_enabled() and any(
                     isinstance(t, torch.Tensor) and t.requires_grad for t in (*args, *kwargs.values()))):
                 return func(*args, **kwargs)
@@ -303,6 +306,28 @@ def make_composites(torch, rec):
             return out
 
     return Composites()
+
+
+def _gqa_in_place(torch, sdpa, args, kwargs):
+    """``scaled_dot_product_attention(q, k, v, enable_gqa=True)`` without a mask, as torch's CPU
+    and CUDA kernels run it: each KV head read in place by the ``g`` query heads of its group. The
+    math backend the tracer forces would first copy K and V to every query head
+    (``repeat_interleave``), a copy no real kernel makes; run instead with the group's query heads
+    as rows (q ``[B, Hkv, g * L, E]``: the same MACs, K and V read once), as a ``--serve`` decode
+    step regroups them (:func:`cimsim.zoo.serve_attention._fold_cache`). With a mask or
+    ``is_causal`` (rows of one head's queries are not rows of the group) it runs as given."""
+    names = ("query", "key", "value", "attn_mask", "dropout_p", "is_causal", "scale", "enable_gqa")
+    bound = {**dict(zip(names, args)), **kwargs}
+    q, k = bound["query"], bound["key"]
+    if not bound.get("enable_gqa") or bound.get("attn_mask") is not None or bound.get("is_causal") \
+            or q.dim() < 3 or k.dim() != q.dim() or q.shape[-3] == k.shape[-3] \
+            or q.shape[-3] % k.shape[-3]:
+        return sdpa(*args, **kwargs)
+    *lead, h, n, e = q.shape
+    hkv = k.shape[-3]
+    bound.update(query=q.reshape(*lead, hkv, h // hkv * n, e), enable_gqa=False)
+    out = sdpa(**bound)
+    return out.reshape(*lead, h, n, out.shape[-1])
 
 
 def record(torch, model, inputs, kwargs=None, keep_data=False):
