@@ -83,3 +83,11 @@ def test_inputs_and_parameters_read_through_a_transpose_keep_their_own_shape():
     assert w.ops[0].macs == 4 * 16 * 32
     w = _trace(_Scores(), torch.randn(2, 8, 16), torch.randn(2, 8, 16))
     assert w.tensors["k"].shape == (2, 8, 16) and w.ops[0].macs == 2 * 8 * 16 * 8
+
+
+def test_an_example_input_given_as_a_view_keeps_the_shape_it_was_given():
+    """Review 16-1 #4: an example input that is itself a transposed view (``torch.randn(64, 8)
+    .t()``, 8 x 64 as the model sees it) was written with its base's shape, [64, 8]; it keeps the
+    shape it was given, as before the transposed-read fix. 8 x 64 fp32 = 2,048 B either way."""
+    w = _trace(_Fn(lambda x: x * 2), torch.randn(64, 8).t())
+    assert w.tensors["x"].shape == (8, 64) and w.tensors["x"].nbytes == 8 * 64 * 4

@@ -88,6 +88,7 @@ class Lowerer:
     #: storage keys of the example inputs and of the parameters (:mod:`.computed`)
     example_keys: frozenset = frozenset()
     param_keys: frozenset = frozenset()
+    given_shapes: dict = {}  # storage -> the shape of the example input given on it
     updated_reads = 0  # matmuls reading a parameter the step had updated (a later step)
 
     def __init__(self, torch, names: dict[int, tuple[str, str]], dtype: str, allow_unknown: bool,
@@ -154,7 +155,7 @@ class Lowerer:
             else:
                 role, name = "input", f"const{self._n_const}"
                 self._n_const += 1
-        v = self.st.add_source(t, role, name, self.dt(t))
+        v = self.st.add_source(t, role, name, self.dt(t), self.given_shapes.get(storage_key(t)))
         source_flags(self, t, v)
         self.source_vid[storage_key(t)] = v.id
         if role == "input" and name.startswith("const"):

@@ -247,12 +247,14 @@ class Storages:
             shape, stride = (*shape, k), (*(s * k for s in stride), 1)
         return tiles(t.storage_offset() * k, shape, stride, st.numel)
 
-    def add_source(self, t, role, name, dtype=None) -> Version:
+    def add_source(self, t, role, name, dtype=None, given=None) -> Version:
         """A source version of ``t``'s storage, of the shape of the tensor ``t`` views (the model's
-        input or parameter as given, not the transposed view first read: ``x.t().contiguous()``)."""
+        input or parameter as given, not the transposed view first read: ``x.t().contiguous()``;
+        ``given``: an example input's own shape, a view's too: ``torch.randn(64, 8).t()``)."""
         numel = storage_numel(t)
         b = t if getattr(t, "_base", None) is None or storage_key(t._base) != storage_key(t) else t._base
-        shape = (tuple(b.shape) or (1,)) if b.numel() == numel else (numel,)
+        shape = ((tuple(given) or (1,)) if given is not None and int(np.prod(given)) == numel else
+                 (tuple(b.shape) or (1,)) if b.numel() == numel else (numel,))
         v = self.new_version(role, name, numel, shape, dtype=dtype)
         self._new(t, v.id, dtype)
         self.history.setdefault(storage_key(t), []).append(v.id)
