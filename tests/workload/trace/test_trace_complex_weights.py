@@ -67,3 +67,22 @@ def test_the_advised_four_real_matmuls_keep_both_parameters_stationary():
     assert sorted(op.weight for op in mms) == ["wi", "wi", "wr", "wr"]
     # 4 real matmuls of B x D x D: 4 real MACs per complex MAC
     assert sum(op.macs for op in mms) == 4 * B * D * D
+
+
+def test_a_complex_view_of_a_real_parameter_is_named_as_complex_not_rewritten_in_place():
+    """Review 16-1 #2: ``view_as_complex(w)`` of a real (D, D, 2) parameter shares its storage,
+    and was read as "a parameter its forward rewrote in place" with the RWKV advice."""
+    class Viewed(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(torch.randn(D, D, 2))
+
+        def forward(self, z):
+            return z @ torch.view_as_complex(self.w).T
+
+    w = trace(Viewed(), (torch.randn(B, D, dtype=torch.cfloat),))
+    (entry,) = w.metadata["computed_weights"]
+    assert entry["from"] == "parameters" and entry["complex"] is True
+    res = cimsim.simulate(cimsim.load_architecture("sram-cim"), w, engine="analytic")
+    (note,) = [n for n in res.notes if "read as their matrix" in n]
+    assert "view_as_complex" in note and "rewrote in place" not in note

@@ -119,10 +119,13 @@ def note(low, pid: int, operands) -> None:
                     src.role = "weight"
             low.computed_weights.append({"op": low.protos[pid].name, "operand": v.name, "from": DEQUANTIZED})
             return
-        in_place = any(v.id in low.st.history.get(k, ()) for k in low.param_keys)
+        # a complex matrix viewing a real parameter (view_as_complex) shares its storage: not a
+        # parameter rewritten in place
+        cx = bool(flags & PARAM) and "complex" in low.protos[pid].tags
+        in_place = not cx and any(v.id in low.st.history.get(k, ()) for k in low.param_keys)
         entry = {"op": low.protos[pid].name, "operand": v.name,
                  "from": IN_PLACE if in_place else "parameters" if flags & PARAM else "a constant tensor"}
-        if entry["from"] == "parameters" and "complex" in low.protos[pid].tags:
+        if cx:
             entry["complex"] = True  # real parameters packed into a complex matrix (torch.complex)
         low.computed_weights.append(entry)
         return
