@@ -55,6 +55,7 @@ ARCH_STYLES: dict[str, Style] = {
     "titanxp": Style("#e69f00", "p"),  # amber (Okabe-Ito)
     "aquabolt-xl-mi100": Style("#882255", "H"),  # wine (Tol muted)
     "chih-sram-macro": Style("#cc79a7", "8"),  # pink (Okabe-Ito)
+    "chih-dcim": Style("#b15928", "h"),  # rust (ColorBrewer Paired)
     "colonnade-jssc2021": Style("#225522", ">"),  # dark green (Tol dark)
     "jia-jssc2020": Style("#332288", "o"),  # indigo (Tol muted)
     "sinangil-jssc2021": Style("#ff9896", "s"),  # salmon (tab20)
