@@ -230,3 +230,47 @@ def test_on_a_chip_the_matmul_output_a_riding_op_reads_is_never_spilled():
     assert ops.loc["a", "dram_bytes"] == 16 * 128  # the model input x alone
     assert ops.loc["r", "dram_bytes"] == 16 * 64  # y2 spilled: written by r ...
     assert ops.loc["b", "dram_bytes"] == 16 * 64  # ... and read back by b
+
+
+class _AddmmActivation(nn.Module):
+    """torch's fused matmul + activation, ``torch._addmm_activation(b, x, W^T, use_gelu=...)``."""
+
+    def __init__(self, gelu):
+        super().__init__()
+        self.gelu = gelu
+        self.w, self.b = nn.Parameter(torch.randn(64, 32)), nn.Parameter(torch.randn(64))
+
+    def forward(self, x):
+        return torch._addmm_activation(self.b, x, self.w.t(), use_gelu=self.gelu)
+
+
+class _LinearTanhGelu(nn.Module):
+    """The same written out: a Linear, then a tanh GELU."""
+
+    def __init__(self):
+        super().__init__()
+        self.l = nn.Linear(32, 64)
+
+    def forward(self, x):
+        return nn.functional.gelu(self.l(x), approximate="tanh")
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("gelu", [False, True])
+def test_addmm_activation_with_use_gelu_is_a_gelu_that_does_not_ride(gelu):
+    # review16-5 #3: use_gelu=True was lowered as a ReLU, tagged bias+relu, and rode on the
+    # datapath's ReLU
+    from cimsim.workload.trace import trace
+
+    torch.manual_seed(0)
+    x = (torch.randn(1, 32),)
+    w = trace(_AddmmActivation(gelu).eval(), x)
+    ew = [op for op in w.ops if op.kind == "elementwise"]
+    assert len(ew) == 1  # the bias add fused with the activation
+    # the same cost as the written-out model's bias add + activation
+    written = trace((_LinearTanhGelu() if gelu else nn.Sequential(nn.Linear(32, 64), nn.ReLU())).eval(), x)
+    (same,) = [op for op in written.ops if op.kind == "elementwise"]
+    assert ew[0].tags.get("serial_ops") == same.tags.get("serial_ops")
+    assert ew[0].tags.get("epilogue") == (None if gelu else "bias+relu")
+    r = simulate(load_architecture("sram-cim-derived", NMC), w, keep_ops=True)
+    assert r.op_table.set_index("op").loc[ew[0].name, "unit"] == ("processor" if gelu else "cim")
