@@ -274,3 +274,42 @@ def test_addmm_activation_with_use_gelu_is_a_gelu_that_does_not_ride(gelu):
     assert ew[0].tags.get("epilogue") == (None if gelu else "bias+relu")
     r = simulate(load_architecture("sram-cim-derived", NMC), w, keep_ops=True)
     assert r.op_table.set_index("op").loc[ew[0].name, "unit"] == ("processor" if gelu else "cim")
+
+
+def _chain_with_relu(relu: bool) -> Workload:
+    """test_cim_chips' chain, four int8 (4 x 256) @ (256 x 256) matmuls, with a ReLU tagged
+    epilogue on mm1's output (``relu``) or not."""
+    t, ops, x = [Tensor("x0", (4, 256), "int8", "input")], [], "x0"
+    for i in range(4):
+        t += [Tensor(f"w{i}", (256, 256), "int8", "weight"), Tensor(f"y{i}", (4, 256), "int8", "activation")]
+        ops.append(Op(f"mm{i}", "matmul", (x, f"w{i}"), (f"y{i}",), m=4, k=256, n=256, weight=f"w{i}"))
+        x = f"y{i}"
+        if relu and i == 1:
+            t.append(Tensor("r1", (4, 256), "int8", "activation"))
+            ops.append(Op("relu1", "elementwise", (x,), ("r1",), fn="relu", tags={"epilogue": "relu"}))
+            x = "r1"
+    return Workload("chain", t, ops)
+
+
+@pytest.mark.parametrize("engine", ["des", "analytic"])
+def test_on_flat_chips_a_riding_ops_output_crosses_the_chip_link(engine):
+    # review16-5 #2: matrices 0-1 sit on chip 0, 2-3 on chip 1 (test_cim_chips), so mm2's
+    # 4 x 256 B input crosses c2c (10 GB/s, 50 ns, 2 pJ/bit) whether or not a riding ReLU
+    # sits between; the rider's output is mm1's, on chip 0. It went over the host link instead
+    from test_cim_chips import arch_dict
+
+    d = arch_dict(arrays=32, chips=2, weight_replication=False, nmc={"bias": False, "activation": "relu"})
+    arch = architecture_from_dict(d)
+    r = simulate(arch, _chain_with_relu(True), engine=engine, keep_ops=True)
+    rec = r.record()
+    io = 4 * 256
+    assert rec["c2c_bytes"] == io
+    assert rec["energy_c2c_j"] == pytest.approx(io * 8 * 2e-12, rel=1e-12, abs=0)
+    assert rec["interconnect_bytes"] == 4 * (io + io) - io  # x0 in, 4 outputs out, 3 inputs in
+    ops = r.op_table.set_index("op")
+    assert ops.loc["relu1", "unit"] == "cim" and ops.loc["mm2", "c2c_bytes"] == io
+    # a riding op costs nothing: the run is the chain's without it
+    plain = simulate(arch, _chain_with_relu(False), engine=engine)
+    assert r.latency_s == pytest.approx(plain.latency_s, rel=1e-12, abs=0)
+    assert r.energy_j == pytest.approx(plain.energy_j, rel=1e-12, abs=0)
+    assert "1.024 kB of activations cross c2c" in " ".join(r.notes)

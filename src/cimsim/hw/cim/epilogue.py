@@ -75,6 +75,14 @@ def matmul_of(ops, ride: np.ndarray) -> np.ndarray:
     return src
 
 
+def makers(ops, ride: np.ndarray) -> np.ndarray:
+    """int64 per op: the op whose unit (and chip) holds its output: the matmul a riding op
+    rides on (its output is the matmul's, in the datapath: rule 2), the op itself for the
+    others."""
+    at = matmul_of(ops, ride)
+    return np.where(at >= 0, at, np.arange(ops.kind.shape[0]))
+
+
 def kept(ops, ride: np.ndarray) -> np.ndarray:
     """bool by tensor id: the activations riding ops read (a matmul's output inside the
     datapath, never materialised: rule 2)."""
