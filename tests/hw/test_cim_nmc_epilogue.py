@@ -313,3 +313,34 @@ def test_on_flat_chips_a_riding_ops_output_crosses_the_chip_link(engine):
     assert r.latency_s == pytest.approx(plain.latency_s, rel=1e-12, abs=0)
     assert r.energy_j == pytest.approx(plain.energy_j, rel=1e-12, abs=0)
     assert "1.024 kB of activations cross c2c" in " ".join(r.notes)
+
+
+@pytest.mark.torch
+def test_a_file_without_epilogue_tags_is_told_to_re_trace():
+    # review16-5 #1: a workload written before the tag (the same MLP, tags dropped) gets no
+    # riding, and the note said the 3 bias adds / ReLUs were ones the datapath cannot absorb
+    import dataclasses
+
+    w = _mlp()
+    old = Workload("old", list(w.tensors.values()),
+                   [dataclasses.replace(op, tags={k: v for k, v in op.tags.items() if k != "epilogue"})
+                    for op in w.ops])
+    r = simulate(load_architecture("sram-cim-derived", NMC), old, keep_ops=True)
+    assert (r.op_table.set_index("op").loc[["0.fused", "2.fused", "4.add_bias"], "unit"] == "processor").all()
+    said = [n for n in r.claim_notes if "cim.nmc" in n]
+    assert len(said) == 1 and "the 3 elementwise op(s)" in said[0]
+    assert "carries no epilogue tags" in said[0] and "re-trace / regenerate it" in said[0]
+    assert "cannot absorb" not in said[0]
+
+
+@pytest.mark.parametrize("name", ["tcn", "transformer"])
+def test_the_bundled_files_carry_the_generators_epilogue_tags(name):
+    # review16-5 #1: the bundled files predated the tag, so the bundled name and the file
+    # `cimsim workload bundled` writes gave different numbers with cim.nmc
+    from cimsim import bundled, load_workload
+    from cimsim.workload.generators import make_bundled
+
+    (path,) = [p for p in bundled.workload_paths() if p.stem == name]
+    got = [op.tags.get("epilogue") for op in load_workload(path).ops]
+    assert got == [op.tags.get("epilogue") for op in make_bundled(name).ops]
+    assert got.count("relu") == {"tcn": 8, "transformer": 2}[name]  # a ReLU a conv / FFN layer

@@ -162,8 +162,14 @@ def host_note(comp, ops, free, took) -> str | None:
         return None
     m = c.nmc
     what = " and ".join(p for p, on in (("bias adder", m.bias), ("ReLU", m.activation == "relu")) if on)
-    return (f"{name}: cim.nmc has a {what} per output, charged per conversion in cim_digital; "
-            f"the {len(left)} elementwise op(s) reading its matmuls' outputs directly that it cannot "
-            "absorb (not a bias add / ReLU it performs, or not the output's only reader) run on "
-            "another unit, their dispatch, link crossing and energy charged there (see README "
-            "'cim.nmc')")
+    head = f"{name}: cim.nmc has a {what} per output, charged per conversion in cim_digital; "
+    tail = ("run on another unit, their dispatch, link crossing and energy charged there (see "
+            "README 'cim.nmc')")
+    epi = getattr(ops, "epilogue", None)
+    if epi is None or not epi.any():  # no op is marked: a file written before the tag
+        return (head + f"the {len(left)} elementwise op(s) reading its matmuls' outputs directly "
+                "cannot ride on them because the workload carries no epilogue tags (a file traced "
+                "or generated before cimsim wrote them: re-trace / regenerate it); they " + tail)
+    return (head + f"the {len(left)} elementwise op(s) reading its matmuls' outputs directly that "
+            "it cannot absorb (not a bias add / ReLU it performs, or not the output's only reader) "
+            + tail)
