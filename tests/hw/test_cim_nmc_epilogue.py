@@ -230,3 +230,117 @@ def test_on_a_chip_the_matmul_output_a_riding_op_reads_is_never_spilled():
     assert ops.loc["a", "dram_bytes"] == 16 * 128  # the model input x alone
     assert ops.loc["r", "dram_bytes"] == 16 * 64  # y2 spilled: written by r ...
     assert ops.loc["b", "dram_bytes"] == 16 * 64  # ... and read back by b
+
+
+class _AddmmActivation(nn.Module):
+    """torch's fused matmul + activation, ``torch._addmm_activation(b, x, W^T, use_gelu=...)``."""
+
+    def __init__(self, gelu):
+        super().__init__()
+        self.gelu = gelu
+        self.w, self.b = nn.Parameter(torch.randn(64, 32)), nn.Parameter(torch.randn(64))
+
+    def forward(self, x):
+        return torch._addmm_activation(self.b, x, self.w.t(), use_gelu=self.gelu)
+
+
+class _LinearTanhGelu(nn.Module):
+    """The same written out: a Linear, then a tanh GELU."""
+
+    def __init__(self):
+        super().__init__()
+        self.l = nn.Linear(32, 64)
+
+    def forward(self, x):
+        return nn.functional.gelu(self.l(x), approximate="tanh")
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("gelu", [False, True])
+def test_addmm_activation_with_use_gelu_is_a_gelu_that_does_not_ride(gelu):
+    # review16-5 #3: use_gelu=True was lowered as a ReLU, tagged bias+relu, and rode on the
+    # datapath's ReLU
+    from cimsim.workload.trace import trace
+
+    torch.manual_seed(0)
+    x = (torch.randn(1, 32),)
+    w = trace(_AddmmActivation(gelu).eval(), x)
+    ew = [op for op in w.ops if op.kind == "elementwise"]
+    assert len(ew) == 1  # the bias add fused with the activation
+    # the same cost as the written-out model's bias add + activation
+    written = trace((_LinearTanhGelu() if gelu else nn.Sequential(nn.Linear(32, 64), nn.ReLU())).eval(), x)
+    (same,) = [op for op in written.ops if op.kind == "elementwise"]
+    assert ew[0].tags.get("serial_ops") == same.tags.get("serial_ops")
+    assert ew[0].tags.get("epilogue") == (None if gelu else "bias+relu")
+    r = simulate(load_architecture("sram-cim-derived", NMC), w, keep_ops=True)
+    assert r.op_table.set_index("op").loc[ew[0].name, "unit"] == ("processor" if gelu else "cim")
+
+
+def _chain_with_relu(relu: bool) -> Workload:
+    """test_cim_chips' chain, four int8 (4 x 256) @ (256 x 256) matmuls, with a ReLU tagged
+    epilogue on mm1's output (``relu``) or not."""
+    t, ops, x = [Tensor("x0", (4, 256), "int8", "input")], [], "x0"
+    for i in range(4):
+        t += [Tensor(f"w{i}", (256, 256), "int8", "weight"), Tensor(f"y{i}", (4, 256), "int8", "activation")]
+        ops.append(Op(f"mm{i}", "matmul", (x, f"w{i}"), (f"y{i}",), m=4, k=256, n=256, weight=f"w{i}"))
+        x = f"y{i}"
+        if relu and i == 1:
+            t.append(Tensor("r1", (4, 256), "int8", "activation"))
+            ops.append(Op("relu1", "elementwise", (x,), ("r1",), fn="relu", tags={"epilogue": "relu"}))
+            x = "r1"
+    return Workload("chain", t, ops)
+
+
+@pytest.mark.parametrize("engine", ["des", "analytic"])
+def test_on_flat_chips_a_riding_ops_output_crosses_the_chip_link(engine):
+    # review16-5 #2: matrices 0-1 sit on chip 0, 2-3 on chip 1 (test_cim_chips), so mm2's
+    # 4 x 256 B input crosses c2c (10 GB/s, 50 ns, 2 pJ/bit) whether or not a riding ReLU
+    # sits between; the rider's output is mm1's, on chip 0. It went over the host link instead
+    from test_cim_chips import arch_dict
+
+    d = arch_dict(arrays=32, chips=2, weight_replication=False, nmc={"bias": False, "activation": "relu"})
+    arch = architecture_from_dict(d)
+    r = simulate(arch, _chain_with_relu(True), engine=engine, keep_ops=True)
+    rec = r.record()
+    io = 4 * 256
+    assert rec["c2c_bytes"] == io
+    assert rec["energy_c2c_j"] == pytest.approx(io * 8 * 2e-12, rel=1e-12, abs=0)
+    assert rec["interconnect_bytes"] == 4 * (io + io) - io  # x0 in, 4 outputs out, 3 inputs in
+    ops = r.op_table.set_index("op")
+    assert ops.loc["relu1", "unit"] == "cim" and ops.loc["mm2", "c2c_bytes"] == io
+    # a riding op costs nothing: the run is the chain's without it
+    plain = simulate(arch, _chain_with_relu(False), engine=engine)
+    assert r.latency_s == pytest.approx(plain.latency_s, rel=1e-12, abs=0)
+    assert r.energy_j == pytest.approx(plain.energy_j, rel=1e-12, abs=0)
+    assert "1.024 kB of activations cross c2c" in " ".join(r.notes)
+
+
+@pytest.mark.torch
+def test_a_file_without_epilogue_tags_is_told_to_re_trace():
+    # review16-5 #1: a workload written before the tag (the same MLP, tags dropped) gets no
+    # riding, and the note said the 3 bias adds / ReLUs were ones the datapath cannot absorb
+    import dataclasses
+
+    w = _mlp()
+    old = Workload("old", list(w.tensors.values()),
+                   [dataclasses.replace(op, tags={k: v for k, v in op.tags.items() if k != "epilogue"})
+                    for op in w.ops])
+    r = simulate(load_architecture("sram-cim-derived", NMC), old, keep_ops=True)
+    assert (r.op_table.set_index("op").loc[["0.fused", "2.fused", "4.add_bias"], "unit"] == "processor").all()
+    said = [n for n in r.claim_notes if "cim.nmc" in n]
+    assert len(said) == 1 and "the 3 elementwise op(s)" in said[0]
+    assert "carries no epilogue tags" in said[0] and "re-trace / regenerate it" in said[0]
+    assert "cannot absorb" not in said[0]
+
+
+@pytest.mark.parametrize("name", ["tcn", "transformer"])
+def test_the_bundled_files_carry_the_generators_epilogue_tags(name):
+    # review16-5 #1: the bundled files predated the tag, so the bundled name and the file
+    # `cimsim workload bundled` writes gave different numbers with cim.nmc
+    from cimsim import bundled, load_workload
+    from cimsim.workload.generators import make_bundled
+
+    (path,) = [p for p in bundled.workload_paths() if p.stem == name]
+    got = [op.tags.get("epilogue") for op in load_workload(path).ops]
+    assert got == [op.tags.get("epilogue") for op in make_bundled(name).ops]
+    assert got.count("relu") == {"tcn": 8, "transformer": 2}[name]  # a ReLU a conv / FFN layer

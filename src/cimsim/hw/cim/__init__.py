@@ -475,7 +475,9 @@ class CIM(Component[CIMConfig]):
             return onchip.place(self, ops, idx, ride)
         if not ride[idx].any():
             return flat.place(self, ops, idx)
-        return epilogue.widen(flat.place(self, ops, idx[~ride[idx]]), ops, idx, ride)
+        # a riding op's output is on its matmul's chip (:mod:`.chips` rule 3)
+        return epilogue.widen(flat.place(self, ops, idx[~ride[idx]], epilogue.makers(ops, ride)),
+                              ops, idx, ride)
 
     cost = opcost.cost  # (:mod:`.opcost`)
 

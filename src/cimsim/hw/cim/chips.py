@@ -130,17 +130,19 @@ def ports(c, link: str) -> dict[str, int]:
     return {c.chip_link: c.chips} if c.chips > 1 and c.chip_link not in (None, link) else {}
 
 
-def link_bytes(ops, idx, home: np.ndarray, span: np.ndarray, a_in, a_out):
+def link_bytes(ops, idx, home: np.ndarray, span: np.ndarray, a_in, a_out, makers=None):
     """Per op of ``idx``: (its input bytes that cross ``chip_link`` instead of ``link``, rule 3;
     all its bytes over ``chip_link``, rules 3 and 4), ``home`` / ``span`` its matrix's home chip
     and chips spanned."""
-    cross = cross_bytes(ops, idx, home, a_in)
+    cross = cross_bytes(ops, idx, home, a_in, makers)
     return cross, cross + (span - 1) * (a_in + a_out)
 
 
-def cross_bytes(ops, idx, home: np.ndarray, a_in) -> np.ndarray:
+def cross_bytes(ops, idx, home: np.ndarray, a_in, makers=None) -> np.ndarray:
     """Rule 3: per op of ``idx``, its input bytes (``a_in``) of tensors made by an op of ``idx``
-    on another chip (each tensor once however often the op reads it)."""
+    on another chip (each tensor once however often the op reads it). ``makers`` (int64 per op,
+    or None): the op whose chip holds an op's output, for an op outside ``idx`` that rides on a
+    matmul of ``idx`` (:func:`.epilogue.makers`)."""
     out = np.zeros(len(idx))
     if ops.producer is None or ops.act_ptr is None or not len(idx) or (home < 0).all():
         return out
@@ -149,6 +151,8 @@ def cross_bytes(ops, idx, home: np.ndarray, a_in) -> np.ndarray:
     chip_of[idx] = home
     p_op, p_t = ops.read_pairs()
     prod = ops.producer[p_t]
+    if makers is not None:
+        prod = np.where(prod >= 0, makers[np.maximum(prod, 0)], -1)
     src = np.where(prod >= 0, chip_of[np.maximum(prod, 0)], -1)
     cross = (chip_of[p_op] >= 0) & (src >= 0) & (src != chip_of[p_op])
     moved = np.bincount(p_op[cross], weights=ops.tensor_bytes[p_t[cross]], minlength=n_ops)[idx]

@@ -75,6 +75,14 @@ def matmul_of(ops, ride: np.ndarray) -> np.ndarray:
     return src
 
 
+def makers(ops, ride: np.ndarray) -> np.ndarray:
+    """int64 per op: the op whose unit (and chip) holds its output: the matmul a riding op
+    rides on (its output is the matmul's, in the datapath: rule 2), the op itself for the
+    others."""
+    at = matmul_of(ops, ride)
+    return np.where(at >= 0, at, np.arange(ops.kind.shape[0]))
+
+
 def kept(ops, ride: np.ndarray) -> np.ndarray:
     """bool by tensor id: the activations riding ops read (a matmul's output inside the
     datapath, never materialised: rule 2)."""
@@ -154,8 +162,14 @@ def host_note(comp, ops, free, took) -> str | None:
         return None
     m = c.nmc
     what = " and ".join(p for p, on in (("bias adder", m.bias), ("ReLU", m.activation == "relu")) if on)
-    return (f"{name}: cim.nmc has a {what} per output, charged per conversion in cim_digital; "
-            f"the {len(left)} elementwise op(s) reading its matmuls' outputs directly that it cannot "
-            "absorb (not a bias add / ReLU it performs, or not the output's only reader) run on "
-            "another unit, their dispatch, link crossing and energy charged there (see README "
-            "'cim.nmc')")
+    head = f"{name}: cim.nmc has a {what} per output, charged per conversion in cim_digital; "
+    tail = ("run on another unit, their dispatch, link crossing and energy charged there (see "
+            "README 'cim.nmc')")
+    epi = getattr(ops, "epilogue", None)
+    if epi is None or not epi.any():  # no op is marked: a file written before the tag
+        return (head + f"the {len(left)} elementwise op(s) reading its matmuls' outputs directly "
+                "cannot ride on them because the workload carries no epilogue tags (a file traced "
+                "or generated before cimsim wrote them: re-trace / regenerate it); they " + tail)
+    return (head + f"the {len(left)} elementwise op(s) reading its matmuls' outputs directly that "
+            "it cannot absorb (not a bias add / ReLU it performs, or not the output's only reader) "
+            + tail)

@@ -66,8 +66,10 @@ from .tiling import matrix_keys, read_groups, tiles
 FACTS = {"arrays_used": 0, "array_utilization": 0.0, "cell_utilization": 0.0}
 
 
-def place(comp, ops, idx) -> Plan:
-    """The :class:`Plan` of the flat CIM ``comp`` for its ops ``idx`` (rules above)."""
+def place(comp, ops, idx, makers=None) -> Plan:
+    """The :class:`Plan` of the flat CIM ``comp`` for its ops ``idx`` (rules above); ``makers``
+    (int64 per op, or None: each op itself): the op whose chip holds an op's output
+    (:func:`.epilogue.makers`)."""
     c = comp.config
     k, n, rows = ops.k[idx], ops.n[idx], ops.rows[idx]
     rt, ct, pc = tiles(k, n, c.rows, c.cols, c.weight_bits, c.bits_per_cell,
@@ -173,7 +175,7 @@ def place(comp, ops, idx) -> Plan:
     state = {}
     if c.chips > 1 and (home >= 0).any():  # :mod:`.chips` rules 3 and 4
         state["chip_in"], state["chip_link"] = chips.link_bytes(ops, idx, home, span, a_in,
-                                                                ops.act_out_bytes[idx])
+                                                                ops.act_out_bytes[idx], makers)
         notes.append(chips.note(comp.name, c, comp.link, *chip_at,
                                 float(state["chip_link"].sum()), int((chip_at[1] > chip_at[0]).sum())))
     in_order = np.zeros(n_servers, dtype=bool)

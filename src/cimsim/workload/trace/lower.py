@@ -440,7 +440,10 @@ class Lowerer:
         arg = bound_args(self.ev, c.args, self.ev.kwargs) if bias_at is not None else {}
         beta, alpha = arg.get("beta", 1), arg.get("alpha", 1)
         bias = None if bias_at is None or beta == 0 else c.args[bias_at]
-        post = "relu" if c.base == "_addmm_activation" else None
+        # torch's fused matmul + activation: a ReLU, or with ``use_gelu`` a tanh GELU (which no
+        # cim.nmc performs: it carries no ``epilogue`` tag)
+        post = None if c.base != "_addmm_activation" else \
+            "gelu" if arg.get("use_gelu", False) else "relu"
         self._matmul_op(c, bias, a, b, *dims(c.base, a, b), post=post,
                         scales=scale_ops(alpha, beta if bias is not None else 1))
 
