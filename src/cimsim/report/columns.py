@@ -130,7 +130,7 @@ OPS_PER_BACKING_BYTE = "ops_per_backing_byte"
 #: home's: the two tiers' bytes over the time each takes for its share at its own rate, the
 #: near tier's rate while the far tier moves none), the link it reads through
 #: and the weight memory of its own, where it has them (cpu-ddr5 fp32, the DRAM alone: 2.56
-#: TOPS / 215 GB/s = 11.9 op/B; sram-cim: 6.96 POPS / its 32 GB/s interconnect = 217,399 op/B;
+#: TOPS / 215 GB/s = 11.9 op/B; sram-cim: 6.96 POPS / its 32 GB/s interconnect = 217,406 op/B;
 #: tpu-like: 91.75 TOPS / its 15.75 GB/s PCIe link, slower than its 34 GB/s weight memory and
 #: the 215 GB/s DRAM = 5,825 op/B), the corner of that resource's roof in the rooflines. An op
 #: whose 2 x MACs per byte over that resource fall below it takes longer to move those bytes
