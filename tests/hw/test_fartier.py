@@ -6,12 +6,13 @@ tier (DDR), in closed form on real runs. Four chained fp32 GEMVs of 8192 x 8192 
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import pytest
 from conftest import ROUND_ARCH, ROUND_CIM, ROUND_LINK
 
 from cimsim import MappingError, simulate
-from cimsim.config import architecture_from_dict
+from cimsim.config import architecture_from_dict, load_architecture
 from cimsim.errors import ConfigError
 from cimsim.workload import Op, Tensor, Workload
 from cimsim.workload.llm import LLMModel, llm_serving
@@ -108,38 +109,83 @@ def test_a_far_tier_beside_a_cim_is_refused_not_misread():
         simulate(architecture_from_dict(d), chain(1))
 
 
+#: the generator's 2-layer model (4 KV heads x 16, fp32), per layer qkv + out 4 x 64 x 64 and
+#: gated up 2 x 64 x 128 + down 128 x 64; the LM head 64 x 64 (the generator models no embedding
+#: table); one K or V cache of a decode step at step s: 4096 + s rows x 64 x 4 B
+TINY = LLMModel(layers=2, hidden=64, heads=4, kv_heads=4, ffn=128, vocab=64, head_dim=16, gated=True)
+LAYER_W = (4 * 64 * 64 + 3 * 64 * 128) * 4
+WEIGHTS = 2 * LAYER_W + 64 * 64 * 4
+
+
+def cache(step: int) -> int:
+    return (4096 + step) * 64 * 4
+
+
+def tiny_run(cap: float, decode: int = 1):
+    """The tiny model served (batch 2, prompt 4096, fp32) on the round machine with ``cap`` B
+    of DDR and a 64 GiB, 80 GB/s, 300 ns CXL tier; the SRAM (2 MiB) holds a decode attention
+    op's activations."""
+    d = copy.deepcopy(ROUND_ARCH)
+    d["memory"]["sram"]["capacity"] = "2 MiB"
+    d["memory"]["dram"]["capacity"] = f"{cap} B"
+    d["memory"]["cxl"] = {"capacity": "64 GiB", "bandwidth": "80 GB/s", "latency": "300 ns",
+                          "energy_per_bit": "30 pJ/bit", "far": True}
+    return simulate(architecture_from_dict(d), llm_serving(TINY, prompt=4096, decode=decode, batch=2,
+                                                           dtype="fp32"))
+
+
 def test_a_kv_cache_holds_its_near_room_through_its_whole_decode_step():
     """Review16-4 #1: each layer's KV cache of a decode step is live for the whole step, not only
-    until its own attention reads it. The generator's 2-layer decode (batch 2, prompt 4096,
-    fp32, 4 KV heads x 16: one K or V cache of 4097 rows x 64 x 4 B = 1,048,832 B, 8 caches =
-    KV) with near = weights + KV / 2: layer 0's four caches fill the near tier and layer 1's
-    are read from the far tier (they took layer 0's room before: far bytes 0)."""
-    m = LLMModel(layers=2, hidden=64, heads=4, kv_heads=4, ffn=128, vocab=64, head_dim=16, gated=True)
-    w = llm_serving(m, prompt=4096, decode=1, batch=2, dtype="fp32")
-    cache = 4097 * 64 * 4
-    kv = 8 * cache
-    # per layer qkv + out 4 x 64 x 64 and gated up 2 x 64 x 128 + down 128 x 64; the LM head
-    # 64 x 64 (the generator models no embedding table)
-    weights = 2 * (4 * 64 * 64 + 3 * 64 * 128) * 4 + 64 * 64 * 4
-    near = weights + kv // 2
-
-    def run(cap):
-        d = copy.deepcopy(ROUND_ARCH)
-        d["memory"]["sram"]["capacity"] = "2 MiB"  # an attention op's activations fit it
-        d["memory"]["dram"]["capacity"] = f"{cap} B"
-        d["memory"]["cxl"] = {"capacity": "64 GiB", "bandwidth": "80 GB/s", "latency": "300 ns",
-                              "energy_per_bit": "30 pJ/bit", "far": True}
-        return simulate(architecture_from_dict(d), w)
-
-    r, flat = run(near), run(16 * 2**30)
+    until its own attention reads it. 8 caches of 4097 rows (KV) with near = weights + KV / 2:
+    layer 0's four caches fill the near tier and layer 1's are read from the far tier (they
+    took layer 0's room before: far bytes 0)."""
+    kv = 8 * cache(1)
+    near = WEIGHTS + kv // 2
+    r, flat = tiny_run(near), tiny_run(16 * 2**30)
     step = r.op_table[r.op_table.op.str.startswith("it0.decode.")]
     # KV - (near - weights) from the far tier, + the far half of the 8 appended rows (256 B each)
-    assert step["cxl_bytes"].sum() == kv - (near - weights) + 8 * 256 / 2
-    assert step.loc[step.op.str.contains(r"\.l1\.r.\.(?:scores|ctx)$"), "cxl_bytes"].tolist() == [cache] * 4
+    assert step["cxl_bytes"].sum() == kv - (near - WEIGHTS) + 8 * 256 / 2
+    assert step.loc[step.op.str.contains(r"\.l1\.r.\.(?:scores|ctx)$"), "cxl_bytes"].tolist() == [cache(1)] * 4
     # TPOT: layer 1's four cache reads at 80 GB/s instead of 10 GB/s, each attention launch
     # (scores, ctx) and each qkv (its appended rows) with CXL's 300 ns instead of DDR's 100 ns
-    gain = 4 * cache * (1 / 10e9 - 1 / 80e9) - 4 * 200e-9
+    gain = 4 * cache(1) * (1 / 10e9 - 1 / 80e9) - 4 * 200e-9
     assert r.serving["tpot_s"] == pytest.approx(flat.serving["tpot_s"] - gain, rel=1e-9, abs=0)
+
+
+def test_a_decode_steps_caches_hand_their_room_to_the_next_steps_at_its_end():
+    """Review16-7 #2: with two decode steps, step 1's caches (4097 rows) give their room back
+    at the end of step 1, and step 2's (4098 rows, 1,024 B more for four) take it over: with
+    near = weights + 4 c1, layer 0's caches fill it in step 1 (layer 1's 4 c1 from CXL, + the
+    far half of the 8 appended 256 B rows); in step 2 layer 0's last cache (r1's V, read by
+    ctx) spills the 1,024 B past the room and layer 1's 4 c2 are read from CXL. Holding the
+    caches to the end of the run instead would read all 8 c2 of step 2 from CXL."""
+    t = tiny_run(WEIGHTS + 4 * cache(1), decode=2).op_table
+    # the rows appended go where the run's caches are on average (bytes-weighted far share)
+    rows_far = 8 * 256 * (4 * cache(1) + 4 * cache(2) + 1024) / (8 * cache(1) + 8 * cache(2))
+    step1 = t[t.op.str.startswith("it0.decode.")]
+    step2 = t[t.op.str.startswith("it1.decode.")]
+    assert step1["cxl_bytes"].sum() == pytest.approx(4 * cache(1) + rows_far, rel=1e-12, abs=0)
+    assert step2["cxl_bytes"].sum() == pytest.approx(4 * cache(2) + 1024 + rows_far, rel=1e-12, abs=0)
+    assert t.set_index("op").loc["it1.decode.l0.r1.ctx", "cxl_bytes"] == pytest.approx(1024, rel=1e-12, abs=0)
+
+
+def test_the_kv_rows_a_prefill_writes_hold_their_near_room_from_their_op():
+    """Review16-7 #1: the K and V rows a prefill's qkv writes (4096 rows x 64 x 4 B for each of
+    K, V and 2 requests: 4,194,304 B a layer) take near room from that op to the end of the
+    prefill, as the footprint has them, so a later op's activations do not get it again. With
+    near = weights + one softmax's activations (its 4 x 4096 x 4096 fp32 scores in and probs
+    out), layer 0's softmaxes spill the layer's rows plus l0.W_qkv (the weights touched so far)
+    less all the weights (the near tier's room past them), and layer 1's both layers' rows."""
+    soft = 2 * 4 * 4096 * 4096 * 4
+    rows = 4 * 4096 * 64 * 4
+    wqkv = 64 * 192 * 4
+    r = tiny_run(WEIGHTS + soft)
+    t = r.op_table.set_index("op")
+    for req in (0, 1):
+        assert t.loc[f"it0.prefill.l0.r{req}.softmax", "cxl_bytes"] == rows + wqkv - WEIGHTS
+        assert t.loc[f"it0.prefill.l1.r{req}.softmax", "cxl_bytes"] == 2 * rows + LAYER_W + wqkv - WEIGHTS
+    pre = t[t.index.str.startswith("it0.prefill.")]
+    assert pre["cxl_bytes"].sum() == 2 * (3 * rows + LAYER_W + 2 * wqkv - 2 * WEIGHTS)
 
 
 def test_the_roofline_columns_count_both_home_tiers():
@@ -203,3 +249,24 @@ def test_a_second_main_memory_without_far_gets_a_note():
     assert not [n for n in simulate(arch("16 GiB"), small).notes if "both main memory" in n]
     assert not [n for n in simulate(architecture_from_dict(copy.deepcopy(ROUND_ARCH)), small).notes
                 if "both main memory" in n]
+
+
+def test_a_near_tier_that_is_no_main_memory_is_refused():
+    """Review16-7 #3: far on cpu-ddr5's DDR made its L3 (technology 'on-chip SRAM', 37.5 MB, no
+    area) the near tier: a weight home counted as off-chip traffic. A near tier that is not
+    DRAM-like is refused in one line naming its technology; one marked off_chip: true is a
+    memory off the chip the user vouches for."""
+    cfg = Path(__file__).resolve().parents[2] / "configs" / "cpu-ddr5.yaml"
+    with pytest.raises(ConfigError) as e:
+        load_architecture(cfg, {"memory.dram.far": True})
+    msg = str(e.value)
+    assert msg.count("\n") == 0 and "cpu-ddr5.yaml" in msg
+    assert ("memory.sram.technology: memory.dram.far makes 'sram' the near tier, a main memory "
+            "beside 'dram' (DDR, HBM), but 'sram' (technology 'on-chip SRAM', 37.5 MB) is not "
+            "DRAM-like") in msg
+    d = copy.deepcopy(ROUND_ARCH)  # its SRAM: 1 MiB, no technology
+    d["memory"]["dram"]["far"] = True
+    with pytest.raises(ConfigError, match=r"memory\.sram\.technology: .*'sram' \(technology '', 1\.049 MB\)"):
+        architecture_from_dict(d)
+    d["memory"]["sram"]["off_chip"] = True
+    assert architecture_from_dict(d).hardware.home_tiers == ("sram", "dram")

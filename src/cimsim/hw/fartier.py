@@ -50,6 +50,17 @@ def _spill(sizes: np.ndarray, room: float) -> np.ndarray:
         return np.where(sizes > 0, over / sizes, 0.0)
 
 
+def _iteration_ends(ops: OpArrays, idx: np.ndarray) -> np.ndarray | None:
+    """Per place in ``idx``: the place after the last op of its iteration (None without
+    iterations)."""
+    if ops.iteration is None or not len(idx):
+        return None
+    it = ops.iteration[idx]
+    last_of = np.zeros(int(it.max()) + 1, dtype=np.int64)  # per iteration: its last place + 1
+    np.maximum.at(last_of, it, np.arange(1, len(idx) + 1))
+    return last_of[it]
+
+
 def _input_ends(ops: OpArrays, idx: np.ndarray, t: np.ndarray, last: np.ndarray) -> np.ndarray:
     """Per model input ``t`` (``last``: the place in ``idx`` of its last reader): the place
     after which it gives its near room back. A KV cache holds it to the end of the iteration
@@ -57,12 +68,10 @@ def _input_ends(ops: OpArrays, idx: np.ndarray, t: np.ndarray, last: np.ndarray)
     layer); any other input, and every input without iterations, to its last reader."""
     end = last + 1
     kv = ops.kv_tensors()
-    if ops.iteration is None or kv is None or not len(t):
+    it_end = _iteration_ends(ops, idx)
+    if it_end is None or kv is None or not len(t):
         return end
-    it = ops.iteration[idx]
-    last_of = np.zeros(int(it.max()) + 1, dtype=np.int64)  # per iteration: its last place + 1
-    np.maximum.at(last_of, it, np.arange(1, len(idx) + 1))
-    return np.where(kv[t], last_of[it[last]], end)
+    return np.where(kv[t], it_end[last], end)
 
 
 def far_home(ops: OpArrays, idx: np.ndarray, pos: np.ndarray, near_cap: float,
@@ -108,7 +117,6 @@ def far_home(ops: OpArrays, idx: np.ndarray, pos: np.ndarray, near_cap: float,
     occ = np.zeros(n + 1)  # per op: near bytes those tensors hold while it runs
     np.add.at(occ, o, near)
     np.add.at(occ, np.minimum(e, n), -near)
-    room = np.maximum(0.0, near_cap - np.cumsum(occ)[:n])
     # rows appended to a KV cache (store_bytes) land in the cache, a model input whose room
     # is counted above: its far share (bytes-weighted), else, with no such cache, past the room
     store = ops.stored(idx)
@@ -117,7 +125,13 @@ def far_home(ops: OpArrays, idx: np.ndarray, pos: np.ndarray, near_cap: float,
     if kv is not None and kv.any() and ops.tensor_bytes[kv].sum() > 0:
         st[:] = float((ops.tensor_bytes[kv] * tensor[kv]).sum() / ops.tensor_bytes[kv].sum())
     elif store is not None:
-        st = _spill(store, float(room.min()))
+        st = _spill(store, float(np.maximum(0.0, near_cap - np.cumsum(occ)[:n]).min()))
+    if store is not None:  # the near part of the rows holds its room from the op that writes
+        held = store * (1.0 - st)  # them to the end of its iteration (the run without one),
+        it_end = _iteration_ends(ops, idx)  # where the next step's cache input takes it over
+        np.add.at(occ, np.arange(n), held)
+        np.add.at(occ, np.full(n, n) if it_end is None else it_end, -held)
+    room = np.maximum(0.0, near_cap - np.cumsum(occ)[:n])
     with np.errstate(divide="ignore", invalid="ignore"):
         act_far = np.where(act > room, (act - room) / act, 0.0)
     wt = k == 0
