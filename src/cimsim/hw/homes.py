@@ -28,7 +28,8 @@ def off_chip_names(levels: Iterable) -> tuple[str, ...]:
 
 def far_errors(levels: list) -> list[tuple[str, str]]:
     """``(field, message)`` errors: a far tier (``memory.LEVEL.far``) is the last level, beside a
-    near tier before it, which is a memory off the chip (no ``area``, no ``off_chip: false``)."""
+    near tier before it, which is a memory off the chip (no ``area``, no ``off_chip: false``)
+    and DRAM-like (:func:`dram_like`) unless it is marked ``off_chip: true``."""
     out = [(f"memory.{n}.far", "only the last level (the backing store) may be a far tier; list "
             "it last, or leave far out") for n, c in levels[:-1] if c.far]
     if len(levels) == 1 and levels[0][1].far:
@@ -44,6 +45,13 @@ def far_errors(levels: list) -> list[tuple[str, str]]:
                             f"a memory off the compute chip beside '{far}' (DDR, HBM), but '{n}' "
                             f"{why}: an on-chip level; list the DDR or HBM before memory.{far}, "
                             "or leave far out"))
+        if not out and c.off_chip is None and not dram_like(c):  # an SRAM or cache that says no more
+            out.append((f"memory.{n}.technology", f"memory.{far}.far makes '{n}' the near tier, a "
+                        f"main memory beside '{far}' (DDR, HBM), but '{n}' (technology "
+                        f"'{c.technology or ''}', {si(float(c.capacity), 'B')}) is not DRAM-like (type: "
+                        "dram, a technology naming DDR, HBM, DRAM, CXL or NUMA, or 1 GB or more): "
+                        f"an on-chip SRAM or cache; list the DDR or HBM before memory.{far}, "
+                        "mark it off_chip: true if it is a memory off the chip, or leave far out"))
     return out
 
 
