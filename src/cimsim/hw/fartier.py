@@ -8,8 +8,12 @@ what it caches.
   inputs such as a KV cache) take the near tier in program order of first touch (weights, then
   model inputs, at one op); the bytes past the near tier's capacity spill to the far tier (a
   tensor across the boundary is split, as pages would be: its bytes from there on are far).
-  Rows appended to a KV cache (``store_bytes``) go where that cache is (its far share, by
-  bytes); with no cache model input, they take room as the run's first activations do.
+  Rows appended to a KV cache (``store_bytes``) go where the run's KV caches are on average
+  (their bytes-weighted far share, not the share of the cache they join); with no cache model
+  input, they take room as the run's first activations do. Their near part holds its room
+  from the op that writes them to the end of its iteration (the run without iterations): a
+  prefill's rows through the rest of the prefill, as the footprint has them. The running
+  requests' caches of a continuous batch hold no room through a later prefill (not modelled).
   A KV cache (:meth:`OpArrays.kv_tensors`) gives its near room back at the end of the
   iteration of its last reader (:attr:`OpArrays.iteration`: each decode iteration's cache is
   its own input, resident through the whole iteration that reads it, every layer's at once, as
