@@ -67,12 +67,33 @@ def test_an_fp8_model_is_told_to_cast_not_to_pass_dtype(tmp_path):
     for extra in ((), ("--dtype", "fp32")):
         r = CliRunner().invoke(main, ["trace", f"{f}:fp8", *extra, "-o", str(tmp_path / "x.json")])
         assert r.exit_code == 1 and len(r.output.strip().splitlines()) == 1, r.output
-        assert ("the model's parameters are float8_e4m3fn, which cimsim does not model and torch "
-                "does not run on the CPU") in r.output and "model.float()" in r.output, r.output
+        assert ("the model's tensors are float8_e4m3fn, which cimsim does not model and torch "
+                "does not run on the CPU") in r.output and "model.bfloat16()" in r.output, r.output
+        assert "--dtype int8" not in r.output  # it would count bf16 activations at 1 B
         assert "--dtype fp32`" not in r.output
     r = CliRunner().invoke(main, ["trace", f"{f}:cast", "--dtype", "int8", "-o", str(tmp_path / "x.json")])
     assert r.exit_code == 0, r.output
     assert load_workload(tmp_path / "x.json").weight_bytes == 8 * 4 + 4  # 36 values at 1 B
+
+
+def test_a_model_holding_float8_that_fails_otherwise_is_not_blamed_on_float8():
+    """Review 16-8: any failure of a model holding a float8 tensor was blamed on float8 (a plain
+    shape mismatch too); only a failure naming float8 is."""
+    torch = pytest.importorskip("torch")
+    from cimsim.errors import WorkloadError
+    from cimsim.workload.trace import trace
+
+    class M(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("w", torch.zeros(4, 8).to(torch.float8_e4m3fn))
+
+        def forward(self, x):
+            return x @ self.w.to(torch.bfloat16)  # 1 x 5 @ 4 x 8: a shape error, not float8's
+
+    with pytest.raises(WorkloadError) as e:
+        trace(M(), (torch.zeros(1, 5, dtype=torch.bfloat16),))
+    assert "float8" not in str(e.value).split("(")[0] and "cannot be multiplied" in str(e.value)
 
 
 def test_a_model_file_imports_the_modules_beside_it(tmp_path):

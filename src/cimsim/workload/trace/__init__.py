@@ -86,18 +86,17 @@ def _float8_failure(model, exc) -> WorkloadError | None:
     f8 = [(n, str(t.dtype).removeprefix("torch.")) for n, t in (*model.named_parameters(),
                                                                *model.named_buffers())
           if str(t.dtype).removeprefix("torch.").startswith("float8")]
-    if not f8:
+    msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if not f8 or "float8" not in msg.lower():  # a failure of its own (a shape error): not float8's
         return None
     every = len(f8) == sum(1 for _ in model.parameters()) + sum(1 for _ in model.buffers()) and \
         len({d for _, d in f8}) == 1
-    what = f"the model's parameters are {f8[0][1]}" if every else f"the model's tensor '{f8[0][0]}' is {f8[0][1]}"
-    msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    what = f"the model's tensors are {f8[0][1]}" if every else f"the model's tensor '{f8[0][0]}' is {f8[0][1]}"
     return WorkloadError(
         f"{what}, which cimsim does not model and torch does not run on the CPU, where the model "
         f"is traced ({msg}): cast the float8 weight in forward (w.to(torch.bfloat16) * scale, "
         "weight-only fp8: stored at 1 B), or cast the model and its example inputs in the factory "
-        "(model.float() or model.half()) and trace with --dtype for the count (--dtype int8 for "
-        "1-byte values; trace(..., dtype='int8') in Python)")
+        "(model.bfloat16() or model.half())")
 
 
 def _refuse_complex(params) -> None:
