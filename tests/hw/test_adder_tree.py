@@ -115,3 +115,23 @@ def test_chih_is_predicted_from_circuit_parameters():
     cases = {c.case.split(", ")[0].split(" 4bx4b ")[1]: c for c in _chih()}
     assert {c.role for c in cases.values()} == {"predicted"}
     assert cases["TOPS/W"].measured == 89.0 and cases["TOPS/mm^2"].measured == 16.3
+
+
+def test_an_adder_tree_cell_without_a_technology_block_is_told_to_add_one(tmp_path):
+    """Review 16-8: without a technology block an sram_dcim config was told to give
+    adc.energy_per_conversion, which the cell then refuses ("leave it out"): a loop. It is told
+    the tree is derived from the technology block, which it must add."""
+    import importlib.resources as res
+
+    from click.testing import CliRunner
+
+    from cimsim.cli import main
+
+    text = (res.files("cimsim.data.validation") / "chih-dcim.yaml").read_text()
+    cut = text[:text.index("\ntechnology:")] + "\n" + text[text.index("\nmemory:") + 1:]
+    path = tmp_path / "notech.yaml"
+    path.write_text(cut)
+    r = CliRunner().invoke(main, ["run", str(path), "lstm"])
+    assert r.exit_code != 0 and len(r.output.strip().splitlines()) == 1, r.output
+    assert "cim.cell.type: an sram_dcim cell derives its adder tree" in r.output
+    assert "adc.energy_per_conversion" not in r.output

@@ -331,6 +331,10 @@ def design(c, tech) -> Design:
 
 
 def _design(c, tech) -> Design:
+    if tech is None and c.cell is not None and array_model.preset(c.cell.type).adder_tree:
+        raise DeriveError("cell.type", f"an {c.cell.type} cell derives its adder tree, NOR2 "
+                          "products and cycle from the top-level technology block (no field "
+                          "states them), which is missing: add technology: {node: ..., voltage: ...}")
     prov: dict[str, str] = {}
     sources: list[str] = []
     node = tech.node_nm if tech is not None else None
