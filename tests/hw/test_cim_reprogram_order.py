@@ -232,3 +232,44 @@ def test_stream_hier_attn_analytic_never_above_the_des(seq, window, arrays, impo
     finally:
         mp.undo()
     assert ana.latency_s == pytest.approx(free.latency_s, rel=1e-12, abs=0)
+
+
+def _two_rnns(steps: int = 8):
+    """Review 16-6 #2: two independent chains h <- tanh(relu(h @ Wa)), g <- tanh(relu(g @ Wb)),
+    int8 512 x 512 (64 round-CIM arrays a matrix), listed chain A then chain B; the ReLU tagged
+    ``epilogue`` (rides under ``cim.nmc``), the tanh a host op, so run as ready they interleave."""
+    K = 512
+    t = [Tensor("h0", (1, K), "int8", "input"), Tensor("g0", (1, K), "int8", "input"),
+         Tensor("Wa", (K, K), "int8", "weight"), Tensor("Wb", (K, K), "int8", "weight")]
+    ops = []
+    for c, W in (("h", "Wa"), ("g", "Wb")):
+        x = f"{c}0"
+        for s in range(steps):
+            y, q, r = f"{c}{s}.y", f"{c}{s}.q", f"{c}{s + 1}"
+            t += [Tensor(n, (1, K), "int8", "activation") for n in (y, q, r)]
+            ops += [Op(f"{c}{s}.mm", "matmul", (x, W), (y,), m=1, k=K, n=K, weight=W),
+                    Op(f"{c}{s}.relu", "elementwise", (y,), (q,), fn="relu", tags={"epilogue": "relu"}),
+                    Op(f"{c}{s}.tanh", "elementwise", (q,), (r,), fn="tanh")]
+            x = r
+    return Workload("two-rnn", t, ops)
+
+
+@pytest.mark.parametrize("engine", ["des", "analytic"])
+def test_riding_ops_keep_the_flat_pool_in_order(engine):
+    """With ``cim.nmc`` the ReLUs ride, and epilogue.widen rebuilt the flat plan without
+    ``in_order`` / ``in_order_check``: the shared server (100 arrays: one 64-array matrix at a
+    time) ran the chains interleaved, 10 (DES) / 16 (analytic) matrix changes for 2 charged,
+    with no note. Now 2 run, 2 charged: all of chain A, then chain B, with the order note."""
+    arch = make_arch(name="round-cim", cim={**copy.deepcopy(ROUND_CIM), "arrays": 100,
+                                              "weight_replication": False,
+                                              "nmc": {"bias": False, "activation": "relu"}},
+                     interconnect=dict(ROUND_LINK))
+    w = _two_rnns()
+    r = simulate(arch, w, engine=engine)
+    t = r.op_table
+    assert ((t.unit == "cim") & t.op.str.endswith(".relu")).sum() == 16  # they ride
+    assert r.record()["cim_reprograms"] == 2
+    mm = t[(t.unit == "cim") & t.op.str.endswith(".mm")].sort_values("start_s", kind="stable")
+    seq = [o[0] for o in mm.op]
+    assert seq == ["h"] * 8 + ["g"] * 8
+    assert any("program order" in n for n in r.notes)

@@ -130,9 +130,22 @@ def widen(plan: Plan, ops, idx: np.ndarray, ride: np.ndarray) -> Plan:
     serial = np.where(r, True, np.asarray(plan.serial)[src])
     cols = {k: wide(k, v) for k, v in plan.op_columns.items()}
     state = {k: wide(k, v) if fits(v) else v for k, v in plan.state.items()}
+    # the in-order servers keep their order and checks (review 16-6 #2): a check is handed
+    # positions in all of ``idx``, its own are those of the ops that do not ride
+    checks = {s: _narrowed(f, to_own) for s, f in (plan.in_order_check or {}).items()}
     return Plan(server=server, n_servers=plan.n_servers, serial=serial, notes=plan.notes,
                 summary=plan.summary, op_columns=cols, state=state,
-                server_labels=plan.server_labels, programming=plan.programming)
+                server_labels=plan.server_labels, programming=plan.programming,
+                in_order=plan.in_order, in_order_check=checks or plan.in_order_check)
+
+
+def _narrowed(check, to_own: np.ndarray):
+    """``check`` (of positions among the ops that do not ride) called with positions among all
+    of them: the riding ops' dropped, the rest mapped to their own."""
+    def run(positions: np.ndarray) -> bool:
+        mine = to_own[positions]
+        return check(mine[mine >= 0])
+    return run
 
 
 def rode_note(name: str, idx, ride: np.ndarray) -> str | None:
