@@ -26,6 +26,8 @@ Rules, in order:
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..base import Plan
@@ -178,11 +180,12 @@ def host_note(comp, ops, free, took) -> str | None:
     head = f"{name}: cim.nmc has a {what} per output, charged per conversion in cim_digital; "
     tail = ("run on another unit, their dispatch, link crossing and energy charged there (see "
             "README 'cim.nmc')")
-    epi = getattr(ops, "epilogue", None)
-    if epi is None or not epi.any():  # no op is marked: a file written before the tag
-        return (head + f"the {len(left)} elementwise op(s) reading its matmuls' outputs directly "
-                "cannot ride on them because the workload carries no epilogue tags (a file traced "
-                "or generated before cimsim wrote them: re-trace / regenerate it); they " + tail)
+    # a file written before the tag: those that would ride if tagged (review 16-6 #3)
+    untagged = getattr(ops, "untagged_epilogue", None)
+    k = (0 if untagged is None
+         else int(riding(c, replace(ops, epilogue=untagged), free)[left].sum()))
+    old = (f"; {k} of them are bias adds / ReLUs it would absorb but carry no epilogue tag (a "
+           "file traced or generated before cimsim wrote them: re-trace / regenerate it)" if k else "")
     return (head + f"the {len(left)} elementwise op(s) reading its matmuls' outputs directly that "
-            "it cannot absorb (not a bias add / ReLU it performs, or not the output's only reader) "
+            f"it cannot absorb (not a bias add / ReLU it performs, or not the output's only reader{old}) "
             + tail)
