@@ -435,7 +435,8 @@ def _checked_plan(comp: Component, plan, m: int) -> Plan:
                    and plan.in_order[k] and callable(f))]
     if bad:
         raise ComponentError(f"{who} returned a plan whose in_order_check has the key(s) "
-                             f"{bad[:3]}: one callable per in-order server")
+                             f"{[int(k) if isinstance(k, (int, np.integer)) else k for k in bad[:3]]}: one callable "
+                             "per in-order server")
     extra = [k for k in plan.summary if k not in comp.facts]
     if extra:
         raise ComponentError(f"{who} reported the fact(s) {', '.join(extra)} in its plan's "
