@@ -97,7 +97,10 @@ def workloads(draw):
     if kind == "gru":
         return gru(h, h, 1, steps=steps, dtype=dt)
     if kind == "hier-attn":
-        return hier_attn(draw(st.integers(2, 20)), d_model=32, heads=2, window=draw(st.integers(2, 5)), dtype=dt)
+        # stream mode: every step's level-1 module ready at 0, where re-programmed CIM arrays
+        # interleave independent chains (the engines' program-order decision, review 16-6 #1)
+        return hier_attn(draw(st.integers(2, 20)), d_model=32, heads=2, window=draw(st.integers(2, 5)), dtype=dt,
+                         mode=draw(st.sampled_from(["encode", "stream"])))
     if kind == "transformer":
         return transformer(draw(st.integers(2, 8)), d_model=32, heads=2, ffn=64, dtype=dt)
     return tcn(draw(st.integers(2, 10)), channels=16, kernel=3, layers=2, dtype=dt)

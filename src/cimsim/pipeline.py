@@ -503,11 +503,11 @@ def simulate_quietly(arch: Architecture, workload: Workload, engine: str = "des"
                                rates, pl.serial, exclusive=exclusive, link_latency=curves,
                                pieces=table.pieces, ahead=table.ahead)
             start = rec.start
-        else:  # each op as early as its dependencies allow
+        else:  # each op as early as its dependencies allow; the order check list-schedules
             eng_dist, eng_path = (dist, cp_path) if not ordered.any() else longest_paths(
                 indptr, indices, duration)
             start = eng_dist - duration
-        need = pl.order_needed(start, ordered)
+        need = pl.order_needed(start, ordered, None if engine == "des" else duration)
         if not need.any():
             break
         ordered |= need

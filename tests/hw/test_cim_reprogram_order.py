@@ -190,3 +190,86 @@ def test_an_order_that_re_programs_as_charged_is_not_imposed():
     ana = simulate(arch, w, engine="analytic")  # the busiest server: y1, x2, y2
     assert ana.latency_s == pytest.approx(R1 + 2 * R2, rel=1e-12, abs=0)
     assert des.latency_s < T1 + R1 + 2 * R2
+
+
+def test_the_analytic_order_is_the_server_s_own_list_schedule():
+    """Closed form: op 0 ready at 3 s, op 1 at 0 s for 5 s, op 2 at 0 s for 1 s. By start
+    alone the order would be 1, 2, 0; the server takes 1 at 0, is free at 5 with 0 and 2 both
+    ready and takes the lower index, 0, then 2."""
+    from cimsim.mapping.placement import server_run_order
+    start, dur = np.array([3.0, 0.0, 0.0]), np.array([1.0, 5.0, 1.0])
+    assert server_run_order(np.arange(3), start, dur).tolist() == [1, 0, 2]
+    # an idle gap: op 1 ready only at 10 s waits for it
+    assert server_run_order(np.arange(2), np.array([0.0, 10.0]), np.array([1.0, 1.0])).tolist() == [0, 1]
+
+
+@pytest.mark.parametrize("seq,window,arrays,imposed", [(20, 4, 8, False), (12, 3, 6, True)])
+def test_stream_hier_attn_analytic_never_above_the_des(seq, window, arrays, imposed):
+    """Review 16-6 #1: stream-mode hier-attn's level-1 modules are all ready at 0, so ordering
+    the shared re-programmed server by dependency-earliest start is level-major, no order a
+    server runs; the LRU replayed over it charged other swaps, the analytic imposed program
+    order where the DES ran as charged and came out above it (20 steps on 8 rram-cim arrays:
+    962.3 vs 734.2 us). It now list-schedules the server as the DES does: both engines take the
+    same decision, the DES is never below the analytic, and where no order is imposed the
+    analytic is its unordered bound (the run with no in-order server at all)."""
+    from cimsim import bundled, load_architecture
+    from cimsim.workload.generators import hier_attn
+    arch = load_architecture(bundled.resolve_config("rram-cim"), overrides={"cim.arrays": arrays})
+    w = hier_attn(seq, d_model=64, heads=2, window=window, mode="stream", dtype="int8")
+    des = simulate(arch, w, keep_ops=False)
+    ana = simulate(arch, w, engine="analytic", keep_ops=False)
+    assert des.record()["cim_reprograms"] > 0
+    ordered = [any("program order" in n for n in r.notes) for r in (des, ana)]
+    assert ordered == [imposed, imposed]
+    assert des.latency_s >= ana.latency_s * (1 - 1e-12)
+    if imposed:
+        return
+    from cimsim.mapping import placement as P
+    mp = pytest.MonkeyPatch()
+    mp.setattr(P.Placement, "order_needed", lambda self, *a, **k: np.zeros(self.n_servers, bool))
+    try:
+        free = simulate(arch, w, engine="analytic", keep_ops=False)
+    finally:
+        mp.undo()
+    assert ana.latency_s == pytest.approx(free.latency_s, rel=1e-12, abs=0)
+
+
+def _two_rnns(steps: int = 8):
+    """Review 16-6 #2: two independent chains h <- tanh(relu(h @ Wa)), g <- tanh(relu(g @ Wb)),
+    int8 512 x 512 (64 round-CIM arrays a matrix), listed chain A then chain B; the ReLU tagged
+    ``epilogue`` (rides under ``cim.nmc``), the tanh a host op, so run as ready they interleave."""
+    K = 512
+    t = [Tensor("h0", (1, K), "int8", "input"), Tensor("g0", (1, K), "int8", "input"),
+         Tensor("Wa", (K, K), "int8", "weight"), Tensor("Wb", (K, K), "int8", "weight")]
+    ops = []
+    for c, W in (("h", "Wa"), ("g", "Wb")):
+        x = f"{c}0"
+        for s in range(steps):
+            y, q, r = f"{c}{s}.y", f"{c}{s}.q", f"{c}{s + 1}"
+            t += [Tensor(n, (1, K), "int8", "activation") for n in (y, q, r)]
+            ops += [Op(f"{c}{s}.mm", "matmul", (x, W), (y,), m=1, k=K, n=K, weight=W),
+                    Op(f"{c}{s}.relu", "elementwise", (y,), (q,), fn="relu", tags={"epilogue": "relu"}),
+                    Op(f"{c}{s}.tanh", "elementwise", (q,), (r,), fn="tanh")]
+            x = r
+    return Workload("two-rnn", t, ops)
+
+
+@pytest.mark.parametrize("engine", ["des", "analytic"])
+def test_riding_ops_keep_the_flat_pool_in_order(engine):
+    """With ``cim.nmc`` the ReLUs ride, and epilogue.widen rebuilt the flat plan without
+    ``in_order`` / ``in_order_check``: the shared server (100 arrays: one 64-array matrix at a
+    time) ran the chains interleaved, 10 (DES) / 16 (analytic) matrix changes for 2 charged,
+    with no note. Now 2 run, 2 charged: all of chain A, then chain B, with the order note."""
+    arch = make_arch(name="round-cim", cim={**copy.deepcopy(ROUND_CIM), "arrays": 100,
+                                              "weight_replication": False,
+                                              "nmc": {"bias": False, "activation": "relu"}},
+                     interconnect=dict(ROUND_LINK))
+    w = _two_rnns()
+    r = simulate(arch, w, engine=engine)
+    t = r.op_table
+    assert ((t.unit == "cim") & t.op.str.endswith(".relu")).sum() == 16  # they ride
+    assert r.record()["cim_reprograms"] == 2
+    mm = t[(t.unit == "cim") & t.op.str.endswith(".mm")].sort_values("start_s", kind="stable")
+    seq = [o[0] for o in mm.op]
+    assert seq == ["h"] * 8 + ["g"] * 8
+    assert any("program order" in n for n in r.notes)

@@ -78,7 +78,7 @@ class Unit(Component):
         if self.config.breaks == "in-order-shape":
             plan.in_order = np.ones(2, dtype=bool)  # one server, two flags
         if self.config.breaks == "in-order-check":
-            plan.in_order_check = {0: len}  # a check for a server not in order
+            plan.in_order_check = {np.int64(0): len}  # a check for a server not in order (numpy key)
         if self.config.breaks == "fact":
             plan.summary["ops_run"] = len(idx)  # not in facts: compare's CSV dropped it
         return plan
@@ -131,7 +131,8 @@ def test_the_working_unit_runs(unit):
     ("no-cost", r"cost\(\) returned NoneType, not an OpCost"),
     # find-M 1: a server run in program order is one flag per server (Plan.in_order)
     ("in-order-shape", r"returned a plan whose in_order has shape \(2,\): one flag per server \(1,\) or None"),
-    # review16-2 #1: the check that the order need not be imposed is one per in-order server
+    # review16-2 #1: the check that the order need not be imposed is one per in-order server;
+    # review16-6 #4: a numpy key printed as an int, not np.int64(0)
     ("in-order-check", r"returned a plan whose in_order_check has the key\(s\) \[0\]: one callable per in-order server"),
     ("util", r"utilization busy = 2\.0 is outside \[0, 1\]"),
     ("fact", r"reported the fact\(s\) ops_run in its plan's summary, not among its type's facts \(none\)"),

@@ -32,7 +32,8 @@ Rules, in order:
 6. A server a component marks in order (:attr:`~cimsim.hw.base.Plan.in_order`: CIM arrays
    re-programmed as an LRU cache decided over program order) runs its ops in program order
    where the order matters: the engine runs without it first; where the order it ran such a
-   server's ops in leaves the state other than decided (:attr:`Plan.in_order_check`:
+   server's ops in (the DES: as they started; the analytic engine: the server alone
+   list-scheduled over its ops' dependency-earliest starts, :func:`server_run_order`) leaves the state other than decided (:attr:`Plan.in_order_check`:
    :meth:`Placement.order_needed`; the LRU replayed over it re-programs other ops than
    charged), each op there also depends on the one listed before it on that server
    (:meth:`Placement.predecessors`) and the engine runs again. Where it ran them as charged
@@ -44,6 +45,7 @@ This stage never names a device: it loops over the architecture's components.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -56,6 +58,24 @@ from ..workload.arrays import crossing_on_chip, with_bytes_of
 from ..workload.footprint import Footprint, attention_score_bytes, checked_footprint
 from ..workload.graph import with_server_order
 from ..workload.ir import Workload
+
+
+def server_run_order(ops: np.ndarray, start: np.ndarray, duration: np.ndarray) -> np.ndarray:
+    """The order one server runs ``ops`` (ascending op indices) in by the DES's rule, alone:
+    once idle it takes the lowest-index op among those whose dependency-earliest ``start``
+    (s) has passed, each holding it ``duration`` s. One heap pass, O(n log n)."""
+    ready = ops[np.lexsort((ops, start[ops]))].tolist()
+    t, k, heap, out = 0.0, 0, [], []
+    while k < len(ready) or heap:
+        if not heap and start[ready[k]] > t:
+            t = float(start[ready[k]])
+        while k < len(ready) and start[ready[k]] <= t:
+            heapq.heappush(heap, ready[k])
+            k += 1
+        i = heapq.heappop(heap)
+        out.append(i)
+        t += float(duration[i])
+    return np.array(out, dtype=np.int64)
 
 
 @dataclass
@@ -102,16 +122,21 @@ class Placement:
             self._ordered[key] = (workload, with_server_order(indptr, indices, self.server, on))
         return self._ordered[key][1]
 
-    def order_needed(self, start: np.ndarray, done: np.ndarray) -> np.ndarray:
+    def order_needed(self, start: np.ndarray, done: np.ndarray,
+                     duration: np.ndarray | None = None) -> np.ndarray:
         """Bool per server: the in-order servers not in ``done`` whose ops, in the order they
-        started (``start``, s per op; ties in program order), leave the state other than their
-        plan decided (rule 6), or that have no check."""
+        ran, leave the state other than their plan decided (rule 6), or that have no check.
+        Without ``duration``, ``start`` is when each op started on its server (the DES: ties in
+        program order); with it (the analytic engine), ``start`` is each op's earliest start by
+        its dependencies alone, which is no order a server runs, and the order is that of the
+        server alone list-scheduled over those starts (:func:`server_run_order`)."""
         need = np.zeros(self.n_servers, dtype=bool)
         if self.in_order is None:
             return need
         for s in np.flatnonzero(self.in_order & ~done).tolist():
             ops = np.flatnonzero(self.server == s)
-            ran = ops[np.argsort(start[ops], kind="stable")]
+            ran = (ops[np.argsort(start[ops], kind="stable")] if duration is None
+                   else server_run_order(ops, start, duration))
             ci, check = self.order_checks.get(s, (None, None))
             if check is None or not check(np.searchsorted(self.idx[ci], ran)):
                 need[s] = True
@@ -410,7 +435,8 @@ def _checked_plan(comp: Component, plan, m: int) -> Plan:
                    and plan.in_order[k] and callable(f))]
     if bad:
         raise ComponentError(f"{who} returned a plan whose in_order_check has the key(s) "
-                             f"{bad[:3]}: one callable per in-order server")
+                             f"{[int(k) if isinstance(k, (int, np.integer)) else k for k in bad[:3]]}: one callable "
+                             "per in-order server")
     extra = [k for k in plan.summary if k not in comp.facts]
     if extra:
         raise ComponentError(f"{who} reported the fact(s) {', '.join(extra)} in its plan's "

@@ -23,7 +23,7 @@ from .kinds import (  # noqa: F401  (KIND_CODES, dtype_bytes_of re-exported for 
     dtype_bytes_of,
 )
 from .llm_meta import op_iterations
-from .oparrays import EPILOGUE_CODES, OpArrays  # noqa: F401  (re-exported: defined here before)
+from .oparrays import EPILOGUE_CODES, OpArrays, untagged_epilogue  # noqa: F401  (re-exported: defined here before)
 
 OpArrays.kind_codes = KIND_CODES  # the kind table, for components (oparrays imports none)
 OpArrays.compute_dtypes = DTYPES  # the dtypes a component may claim a MAC op in
@@ -312,8 +312,10 @@ def op_arrays(workload) -> OpArrays:
                     first_out=c.out_ids[c.out_ptr[:-1]].astype(np.int64) if no else np.zeros(0, np.int64),
                     backward=backward, gather_pool=_gather_pools(c.tags, no, kind),
                     cache_root=_cache_roots(workload), encoder_decoder=_encoder_decoder(workload),
-                    epilogue=epilogue_column(_json_tag(c.tags, "epilogue", no), kind == ELEMENTWISE,
-                                             c.op_names, workload.name),
+                    epilogue=(epi := epilogue_column(_json_tag(c.tags, "epilogue", no), kind == ELEMENTWISE,
+                                                     c.op_names, workload.name)),
+                    untagged_epilogue=untagged_epilogue(np.array(list(c.fn_vocab) + [""], dtype=object)[c.fn],
+                                                        kind == ELEMENTWISE, np.diff(wptr), epi),
                     iteration=op_iterations(workload.metadata, no),
                     **dict(zip(("random_read_bytes", "random_write_bytes"),
                                _random_columns(c.tags, no, c.op_names, workload.name, size))))
@@ -540,10 +542,12 @@ def op_arrays_reference(workload) -> OpArrays:
                          else "" for op in workload.ops],
                         dtype=object)).astype(bool).any() else None),
                     cache_root=_cache_roots(workload), encoder_decoder=_encoder_decoder(workload),
-                    epilogue=epilogue_column(
+                    epilogue=(epi := epilogue_column(
                         np.array([str(op.tags["epilogue"]) if "epilogue" in op.tags else ""
                                   for op in workload.ops], dtype=object),
-                        kind == ELEMENTWISE, [op.name for op in workload.ops], workload.name),
+                        kind == ELEMENTWISE, [op.name for op in workload.ops], workload.name)),
+                    untagged_epilogue=untagged_epilogue(np.array([op.fn or "" for op in workload.ops], dtype=object),
+                                                        kind == ELEMENTWISE, np.diff(wptr), epi),
                     iteration=op_iterations(workload.metadata, len(workload.ops)),
                     **dict(zip(("random_read_bytes", "random_write_bytes"),
                                _random_reference(workload.ops))))

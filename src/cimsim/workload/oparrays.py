@@ -38,6 +38,20 @@ class OpActivity:
 EPILOGUE_CODES = {"bias": 1, "relu": 2, "bias+relu": 3}
 
 
+def untagged_epilogue(fns: np.ndarray, elementwise: np.ndarray, n_weights: np.ndarray,
+                      tagged: np.ndarray | None) -> np.ndarray | None:
+    """Where no op carries the ``epilogue`` tag (``tagged`` None), the :data:`EPILOGUE_CODES`
+    bits of the elementwise ops a tagging tracer / generator marks (``fns``: fn per op): a ReLU
+    (with a bias weight: bias+relu) or an add of one weight (a bias add); None where any op is
+    tagged or none would be."""
+    if tagged is not None or not len(fns):
+        return None
+    relu = elementwise & (fns == "relu") & (n_weights <= 1)
+    bias = elementwise & (fns == "add") & (n_weights == 1)
+    codes = np.where(relu, 2 + n_weights, np.where(bias, 1, 0)).astype(np.int64)
+    return codes if codes.any() else None
+
+
 @dataclass(frozen=True)
 class OpArrays:
     """Per-op columns, in op order. Bytes are in the workload's dtypes."""
@@ -165,6 +179,9 @@ class OpArrays:
     #: :data:`EPILOGUE_CODES` bits (1 bias, 2 ReLU); 0 for every other op. What a CIM's
     #: near-memory datapath (``cim.nmc``) can absorb into the matmul. None when no op states one.
     epilogue: np.ndarray | None = None
+    #: where no op states ``epilogue`` (a file written before the tag), the bits each op would
+    #: carry as one (:func:`untagged_epilogue`), for the note that says to re-trace; else None
+    untagged_epilogue: np.ndarray | None = None
     #: int64 per op: its iteration (a prefill or decode step of an LLM serving run: the index
     #: into ``metadata['llm']['step_end_ops']``, whose iterations partition the ops); None
     #: without iterations. A far tier holds a KV cache in its home until its iteration ends.

@@ -26,6 +26,8 @@ Rules, in order:
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..base import Plan
@@ -130,9 +132,22 @@ def widen(plan: Plan, ops, idx: np.ndarray, ride: np.ndarray) -> Plan:
     serial = np.where(r, True, np.asarray(plan.serial)[src])
     cols = {k: wide(k, v) for k, v in plan.op_columns.items()}
     state = {k: wide(k, v) if fits(v) else v for k, v in plan.state.items()}
+    # the in-order servers keep their order and checks (review 16-6 #2): a check is handed
+    # positions in all of ``idx``, its own are those of the ops that do not ride
+    checks = {s: _narrowed(f, to_own) for s, f in (plan.in_order_check or {}).items()}
     return Plan(server=server, n_servers=plan.n_servers, serial=serial, notes=plan.notes,
                 summary=plan.summary, op_columns=cols, state=state,
-                server_labels=plan.server_labels, programming=plan.programming)
+                server_labels=plan.server_labels, programming=plan.programming,
+                in_order=plan.in_order, in_order_check=checks or plan.in_order_check)
+
+
+def _narrowed(check, to_own: np.ndarray):
+    """``check`` (of positions among the ops that do not ride) called with positions among all
+    of them: the riding ops' dropped, the rest mapped to their own."""
+    def run(positions: np.ndarray) -> bool:
+        mine = to_own[positions]
+        return check(mine[mine >= 0])
+    return run
 
 
 def rode_note(name: str, idx, ride: np.ndarray) -> str | None:
@@ -165,11 +180,12 @@ def host_note(comp, ops, free, took) -> str | None:
     head = f"{name}: cim.nmc has a {what} per output, charged per conversion in cim_digital; "
     tail = ("run on another unit, their dispatch, link crossing and energy charged there (see "
             "README 'cim.nmc')")
-    epi = getattr(ops, "epilogue", None)
-    if epi is None or not epi.any():  # no op is marked: a file written before the tag
-        return (head + f"the {len(left)} elementwise op(s) reading its matmuls' outputs directly "
-                "cannot ride on them because the workload carries no epilogue tags (a file traced "
-                "or generated before cimsim wrote them: re-trace / regenerate it); they " + tail)
+    # a file written before the tag: those that would ride if tagged (review 16-6 #3)
+    untagged = getattr(ops, "untagged_epilogue", None)
+    k = (0 if untagged is None
+         else int(riding(c, replace(ops, epilogue=untagged), free)[left].sum()))
+    old = (f"; {k} of them are bias adds / ReLUs it would absorb but carry no epilogue tag (a "
+           "file traced or generated before cimsim wrote them: re-trace / regenerate it)" if k else "")
     return (head + f"the {len(left)} elementwise op(s) reading its matmuls' outputs directly that "
-            "it cannot absorb (not a bias add / ReLU it performs, or not the output's only reader) "
+            f"it cannot absorb (not a bias add / ReLU it performs, or not the output's only reader{old}) "
             + tail)
