@@ -46,10 +46,10 @@ def peak_figures(arch) -> dict[str, float]:
     wl = _fill(arch)
     r = simulate(arch, wl)
     t = float(r.op_table["compute_s"].iloc[0])
-    d = arch.component("cim").design  # peak: a digital column's pipeline full, its fill (once
-    t -= d.fill_stages * arch.component("cim").config.t_slice(d)  # an op) is latency, not rate
-    parts = {k[len("cim_"):]: v for k, v in r.energy_breakdown_j.items() if k.startswith("cim_")}
     cim = arch.component("cim")
+    d = cim.design  # peak: a digital column's pipeline full, its fill (once an op) is latency
+    t -= d.fill_stages * cim.config.t_slice(d)  # not rate
+    parts = {k[len("cim_"):]: v for k, v in r.energy_breakdown_j.items() if k.startswith("cim_")}
     ops = 2.0 * wl.macs
     power = sum(parts.values()) / t + cim.static_power_w
     area = sum(cim.area_m2().values())

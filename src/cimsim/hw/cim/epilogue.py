@@ -135,10 +135,8 @@ def widen(plan: Plan, ops, idx: np.ndarray, ride: np.ndarray) -> Plan:
     # the in-order servers keep their order and checks (review 16-6 #2): a check is handed
     # positions in all of ``idx``, its own are those of the ops that do not ride
     checks = {s: _narrowed(f, to_own) for s, f in (plan.in_order_check or {}).items()}
-    return Plan(server=server, n_servers=plan.n_servers, serial=serial, notes=plan.notes,
-                summary=plan.summary, op_columns=cols, state=state,
-                server_labels=plan.server_labels, programming=plan.programming,
-                in_order=plan.in_order, in_order_check=checks or plan.in_order_check)
+    return replace(plan, server=server, serial=serial, op_columns=cols, state=state,
+                   in_order_check=checks or plan.in_order_check)
 
 
 def _narrowed(check, to_own: np.ndarray):
