@@ -17,7 +17,7 @@ from ..report.columns import column_clashes
 from ..units import si
 from ..hw.base import Link, MemoryLevel
 from ..hw.technology import Technology
-from ..hw.homes import far_errors, off_chip_names  # noqa: F401  (far_errors re-exported)
+from ..hw.homes import far_errors, off_chip_names
 from ..hw.totals import with_override_notes
 from ..inputs import Source, file_record
 from . import legacy, marks

@@ -329,8 +329,8 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         result.notes.append(f"tensor parallel: the workload is one of {tp} devices' shares{each}; "
                             f"latency and energy are one device's, tokens/J counts the energy of all "
                             f"{tp * stages} devices")
-    if result.serving and verify_note(wl.metadata):  # the draft model is not in the workload
-        result.notes.append(verify_note(wl.metadata))
+    if result.serving and (vn := verify_note(wl.metadata)):  # the draft model is not in it
+        result.notes.append(vn)
     if result.serving and run.engine == "analytic" and latency > cp_s * (1 + 1e-9):
         result.notes.append(
             f"{ANALYTIC_SERVING_NOTE} "

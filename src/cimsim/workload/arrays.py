@@ -314,8 +314,9 @@ def op_arrays(workload) -> OpArrays:
                     cache_root=_cache_roots(workload), encoder_decoder=_encoder_decoder(workload),
                     epilogue=(epi := epilogue_column(_json_tag(c.tags, "epilogue", no), kind == ELEMENTWISE,
                                                      c.op_names, workload.name)),
-                    untagged_epilogue=untagged_epilogue(np.array(list(c.fn_vocab) + [""], dtype=object)[c.fn],
-                                                        kind == ELEMENTWISE, np.diff(wptr), epi),
+                    untagged_epilogue=None if epi is not None else untagged_epilogue(
+                        np.array(list(c.fn_vocab) + [""], dtype=object)[c.fn], kind == ELEMENTWISE,
+                        np.diff(wptr), epi),
                     iteration=op_iterations(workload.metadata, no),
                     **dict(zip(("random_read_bytes", "random_write_bytes"),
                                _random_columns(c.tags, no, c.op_names, workload.name, size))))
@@ -546,8 +547,9 @@ def op_arrays_reference(workload) -> OpArrays:
                         np.array([str(op.tags["epilogue"]) if "epilogue" in op.tags else ""
                                   for op in workload.ops], dtype=object),
                         kind == ELEMENTWISE, [op.name for op in workload.ops], workload.name)),
-                    untagged_epilogue=untagged_epilogue(np.array([op.fn or "" for op in workload.ops], dtype=object),
-                                                        kind == ELEMENTWISE, np.diff(wptr), epi),
+                    untagged_epilogue=None if epi is not None else untagged_epilogue(
+                        np.array([op.fn or "" for op in workload.ops], dtype=object),
+                        kind == ELEMENTWISE, np.diff(wptr), epi),
                     iteration=op_iterations(workload.metadata, len(workload.ops)),
                     **dict(zip(("random_read_bytes", "random_write_bytes"),
                                _random_reference(workload.ops))))

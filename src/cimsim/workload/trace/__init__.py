@@ -300,9 +300,8 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     low = Lowerer(torch, names, dtype, allow_unknown, modules, keep_floats)
     from .storage import storage_key
 
-    given = [t for x in (*inputs, *kwargs.values()) for _, t in _leaves(torch, x, "")]
-    low.example_keys = frozenset(storage_key(t) for t in given)
-    low.given_shapes = {storage_key(t): tuple(t.shape) for t in given}
+    low.given_shapes = {storage_key(t): tuple(t.shape) for x in (*inputs, *kwargs.values())
+                        for _, t in _leaves(torch, x, "")}
     low.param_keys = frozenset(storage_key(p) for p in model.parameters() if p.numel())
     low.stats_bits = stats_bits
     for ev in events:

@@ -49,7 +49,7 @@ def source_flags(low, t, v) -> None:
     """Record what source version ``v`` (of tensor ``t``) is: an example input, a parameter,
     or (role ``input`` otherwise) a constant."""
     key = storage_key(t)
-    flag = FED if key in low.example_keys else \
+    flag = FED if key in low.given_shapes else \
         PARAM if (key in low.param_keys or isinstance(t, low.torch.nn.Parameter)) else \
         CONST if v.role == "input" else 0
     if flag != FED and key in low.names and str(t.dtype).removeprefix("torch.") in PACKED_DTYPES:

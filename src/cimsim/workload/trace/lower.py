@@ -86,9 +86,8 @@ def _has_script_object(torch, args) -> bool:
 class Lowerer:
     stats_bits = None  # ``--stats``: (input, weight) bits, or None (off); :func:`.stats.add`
     #: storage keys of the example inputs and of the parameters (:mod:`.computed`)
-    example_keys: frozenset = frozenset()
     param_keys: frozenset = frozenset()
-    given_shapes: dict = {}  # storage -> the shape of the example input given on it
+    given_shapes: dict = {}  # storage of an example input -> the shape it was given
     updated_reads = 0  # matmuls reading a parameter the step had updated (a later step)
 
     def __init__(self, torch, names: dict[int, tuple[str, str]], dtype: str, allow_unknown: bool,
