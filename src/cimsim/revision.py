@@ -4,8 +4,8 @@
 line (0.5.0.dev0 held for 439 of them, results changing in several), so it cannot tell two
 models apart. :func:`model_revision` can: the SHA-256 of the package's own files, exactly those a
 wheel ships (its Python source and its bundled configs, workloads and validation data,
-:data:`PACKAGE_DATA`, each by its path inside the package and its bytes), the first 12 hex
-digits. Any edit of the code or of a bundled file
+:data:`PACKAGE_DATA`, each by its path inside the package and its bytes), ``r`` and the
+first 12 hex digits (the letter keeps a CSV column of it text). Any edit of the code or of a bundled file
 gives another revision; the same files give the same revision on every machine and install
 (an editable checkout or a wheel). Computed once per process (about 10 ms for the ~230
 files), on first use.
@@ -74,10 +74,17 @@ def digest_of(root: Path) -> str:
     return h.hexdigest()[:REVISION_DIGITS]
 
 
+#: What the revision starts with: 12 hex digits alone may be all decimal digits (817478448706)
+#: or read as a number in exponent form (1234e5678901), and a CSV reader (pandas) then takes
+#: the ``cimsim_revision`` column for a number; a letter first keeps it text everywhere
+REVISION_PREFIX = "r"
+
+
 @functools.lru_cache(maxsize=1)
 def model_revision() -> str:
-    """This cimsim's model revision (12 hex digits), computed once per process."""
-    return digest_of(Path(__file__).resolve().parent)
+    """This cimsim's model revision (``r`` and 12 hex digits of :func:`digest_of`), computed
+    once per process."""
+    return REVISION_PREFIX + digest_of(Path(__file__).resolve().parent)
 
 
 def version() -> str:
