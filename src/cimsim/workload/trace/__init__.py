@@ -174,8 +174,12 @@ _DROPOUTS = frozenset({"native_dropout", "dropout", "_fused_dropout", "feature_d
 def _train_mode_op(ev) -> bool:
     """Whether event ``ev`` is dropout, or a batch norm on the batch's statistics (training)."""
     from .aten import base_name, batch_norm_mode
+    from .randoms import fixed_probability
 
-    return base_name(ev.func) in _DROPOUTS or batch_norm_mode(ev) == "train"
+    name = base_name(ev.func)
+    if name == "bernoulli":  # dropout's mask, not an encoder's draws from a tensor of probabilities
+        return fixed_probability(ev.func)
+    return name in _DROPOUTS or batch_norm_mode(ev) == "train"
 
 
 def trace(model: torch.nn.Module, example_inputs: torch.Tensor | tuple | list, name: str | None = None,
@@ -259,7 +263,7 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     from .fuse import absorb_into_softmax, drop_lone_launches, fuse_pointwise, tag_recurrent
     # register the gathers', convolutions', _grouped_mm's, quantized (and packed quantized) ops',
     # FFTs' and dense linear algebra's lowerings
-    from . import bags, convs, fft, grouped, linalg, packed, quant, scatter, training  # noqa: F401
+    from . import bags, convs, fft, grouped, linalg, packed, quant, randoms, scatter, training  # noqa: F401
     from .lower import Lowerer
 
     from . import persist

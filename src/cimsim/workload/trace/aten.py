@@ -22,7 +22,8 @@ Every aten op lands in exactly one class:
 * **reshape copies** (:data:`REORDER`): ``clone``, ``_to_copy``...: a reshape
   that had to copy, free like a view;
 * **factories** (:data:`FACTORIES`): constants (zeros, arange, random), inputs
-  of the workload;
+  of the workload; random ops that read their input's values (``bernoulli(p)``,
+  ``normal(mean, std)``, ``poisson``) are elementwise ops, :mod:`.randoms`;
 * **no data** (:data:`NO_DATA`): metadata, asserts, scalar reads.
 
 Each table below is registered as one class in :mod:`.lower`'s
@@ -50,7 +51,7 @@ POINTWISE: dict[str, str] = {
                      "logical_and", "logical_or", "logical_xor", "bitwise_and", "bitwise_or",
                      "bitwise_xor", "isnan", "isinf", "isfinite", "nan_to_num", "__and__",
                      "__or__", "__xor__", "bitwise_left_shift", "bitwise_right_shift", "__lshift__",
-                     "__rshift__", "__ilshift__", "__irshift__"), "where"),
+                     "__rshift__", "__ilshift__", "__irshift__", "heaviside"), "where"),
     **dict.fromkeys(("pow", "float_power"), "pow"),
     **dict.fromkeys(("exp", "exp2", "expm1", "elu", "celu", "selu"), "exp"),
     **dict.fromkeys(("log", "log2", "log10", "log1p", "log_sigmoid_forward", "xlogy"), "log"),
@@ -139,10 +140,10 @@ REORDER = {"clone", "_to_copy", "lift_fresh_copy", "contiguous", "alias_copy", "
 FACTORIES = {"empty", "empty_like", "empty_strided", "empty_permuted", "zeros", "zeros_like", "ones",
              "ones_like", "full", "full_like", "arange", "linspace", "logspace", "scalar_tensor",
              "rand", "rand_like", "randn", "randn_like", "randint", "randint_like", "randperm",
-             "bernoulli", "normal", "uniform", "random", "exponential", "geometric", "cauchy",
+             "uniform", "random", "exponential", "geometric", "cauchy",
              "log_normal", "eye", "new_empty", "new_empty_strided", "new_zeros", "new_ones",
              "new_full", "fill", "zero", "_efficientzerotensor", "lift_fresh", "tensor",
-             "multinomial", "poisson", "_fused_dropout_rng", "tril_indices", "triu_indices"}
+             "multinomial", "_fused_dropout_rng", "tril_indices", "triu_indices"}
 #: ops that write all of their first argument without reading it
 WRITE_ONLY = {"copy", "fill", "zero", "uniform", "normal", "random", "bernoulli", "exponential",
               "geometric", "cauchy", "log_normal"}

@@ -1,0 +1,45 @@
+"""Random ops that read their input's values: ``torch.bernoulli(p)`` (snnTorch's
+``spikegen.rate`` encoder: one spike per element with probability ``p``),
+``x.bernoulli_(p_tensor)``, ``torch.normal(mean, std)`` with a tensor mean or std,
+``torch.poisson(rates)``. Each reads the tensor of probabilities, means or rates and writes
+as many elements: an elementwise op (:data:`SAMPLERS`, its IR function), so that what made the
+probabilities (a model input, a layer's output) stays a dependency and its bytes are read.
+The random draw itself is free, as a factory's (``torch.rand_like``) is; the function counts
+what the op does with it per element: ``bernoulli`` one compare of a uniform draw with ``p``
+(``where``, as ``(torch.rand_like(p) < p).float()`` counts its ``lt``), ``normal`` one fused
+multiply-add ``mean + std * z`` (``add``, as ``addcmul`` counts), ``poisson`` an exponential
+(``exp``: Knuth's method compares products of uniforms with ``exp(-rate)``; a lower bound).
+
+The same ops reading no values are factories (:func:`reads_values`): ``bernoulli_(0.5)``
+(nn.Dropout's mask on the CPU), ``bernoulli(x, p=0.5)`` (``x`` gives the shape only),
+``normal_`` / ``normal(0.0, 1.0, size)``. ``rand_like`` / ``randn_like`` read only their input's
+shape: factories too (:data:`.aten.FACTORIES`).
+"""
+
+from __future__ import annotations
+
+from .registry import Call, lowers
+
+#: random op (aten name without the in-place suffix) -> IR elementwise function per element
+SAMPLERS = {"bernoulli": "where", "normal": "add", "poisson": "exp"}
+
+
+def fixed_probability(func) -> bool:
+    """Whether a ``bernoulli`` overload draws with one probability given as a number
+    (``bernoulli_.float``: nn.Dropout's mask on the CPU; ``bernoulli.p``), not from a tensor
+    of probabilities (``bernoulli.default``, ``bernoulli_.Tensor``)."""
+    return func._overloadname in ("float", "p")
+
+
+def reads_values(base: str, func, reads) -> bool:
+    """Whether random op ``base`` (overload ``func``) reads the values of a tensor it was
+    given (``reads``: the tensors it reads, those it only overwrites left out)."""
+    return bool(reads) and not (base == "bernoulli" and fixed_probability(func))
+
+
+@lowers(*SAMPLERS)
+def sample(low, c: Call) -> None:
+    if reads_values(c.base, low.ev.func, c.reads):
+        low.emit("elementwise", c.base, c.reads, c.targets, fn=SAMPLERS[c.base])
+    else:  # a random factory (dropout's mask, ``normal_``): a constant input of the workload
+        low._factory(c)
