@@ -23,7 +23,7 @@ from .kinds import (  # noqa: F401  (KIND_CODES, dtype_bytes_of re-exported for 
     dtype_bytes_of,
 )
 from .llm_meta import op_iterations
-from .oparrays import EPILOGUE_CODES, OpArrays, untagged_epilogue  # noqa: F401  (re-exported: defined here before)
+from .oparrays import EPILOGUE_CODES, OpArrays, recasts, untagged_epilogue  # noqa: F401  (re-exported: defined here before)
 
 OpArrays.kind_codes = KIND_CODES  # the kind table, for components (oparrays imports none)
 OpArrays.compute_dtypes = DTYPES  # the dtypes a component may claim a MAC op in
@@ -318,6 +318,8 @@ def op_arrays(workload) -> OpArrays:
                         np.array(list(c.fn_vocab) + [""], dtype=object)[c.fn], kind == ELEMENTWISE,
                         np.diff(wptr), epi),
                     iteration=op_iterations(workload.metadata, no),
+                    recast=recasts(kind == KIND_CODES["copy"], c.in_ptr, c.in_ids, c.out_ptr, c.out_ids,
+                                   numel, c.tensor_dtype),
                     **dict(zip(("random_read_bytes", "random_write_bytes"),
                                _random_columns(c.tags, no, c.op_names, workload.name, size))))
 
@@ -551,6 +553,10 @@ def op_arrays_reference(workload) -> OpArrays:
                         np.array([op.fn or "" for op in workload.ops], dtype=object),
                         kind == ELEMENTWISE, np.diff(wptr), epi),
                     iteration=op_iterations(workload.metadata, len(workload.ops)),
+                    recast=(rc if (rc := np.array([op.kind == "copy" and len(op.inputs) == len(op.outputs) == 1
+                                                  and numel[tid[op.inputs[0]]] == numel[tid[op.outputs[0]]]
+                                                  and dtypes[tid[op.inputs[0]]] != dtypes[tid[op.outputs[0]]]
+                                                  for op in workload.ops], dtype=bool)).any() else None),
                     **dict(zip(("random_read_bytes", "random_write_bytes"),
                                _random_reference(workload.ops))))
 

@@ -38,6 +38,17 @@ class OpActivity:
 EPILOGUE_CODES = {"bias": 1, "relu": 2, "bias+relu": 3}
 
 
+def recasts(copy: np.ndarray, in_ptr: np.ndarray, in_ids: np.ndarray, out_ptr: np.ndarray,
+            out_ids: np.ndarray, numel: np.ndarray, tensor_dtype: np.ndarray) -> np.ndarray | None:
+    """:attr:`OpArrays.recast` from the workload's columns (``copy``: bool per op, its kind is
+    copy; CSR inputs and outputs by tensor id; element count and dtype code by tensor id)."""
+    one = copy & (np.diff(in_ptr) == 1) & (np.diff(out_ptr) == 1)
+    t_in, t_out = in_ids[in_ptr[:-1][one]], out_ids[out_ptr[:-1][one]]
+    out = np.zeros(copy.shape[0], dtype=bool)
+    out[one] = (numel[t_in] == numel[t_out]) & (tensor_dtype[t_in] != tensor_dtype[t_out])
+    return out if out.any() else None
+
+
 def untagged_epilogue(fns: np.ndarray, elementwise: np.ndarray, n_weights: np.ndarray,
                       tagged: np.ndarray | None) -> np.ndarray | None:
     """Where no op carries the ``epilogue`` tag (``tagged`` None), the :data:`EPILOGUE_CODES`
@@ -186,6 +197,10 @@ class OpArrays:
     #: into ``metadata['llm']['step_end_ops']``, whose iterations partition the ops); None
     #: without iterations. A far tier holds a KV cache in its home until its iteration ends.
     iteration: np.ndarray | None = None
+    #: bool per op: a copy that only re-types its one input (``(v > theta).float()``,
+    #: ``x.half()``): one input, one output of as many elements, another dtype (what a CIM
+    #: chip's periphery may run beside the op that made its input). None when no op is one.
+    recast: np.ndarray | None = None
 
     def mac_dtype_ok(self) -> np.ndarray:
         """bool per op: its dtype is a compute dtype (:attr:`compute_dtypes`). A MAC op in

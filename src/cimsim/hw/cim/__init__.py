@@ -441,7 +441,12 @@ class CIM(Component[CIMConfig]):
 
     def unclaimed_hint(self, ops: OpArrays, unclaimed):
         c = self.config
-        if c.chip is None or c.chip.periphery is not None:
+        if c.chip is not None and c.chip.periphery is not None:  # what stays is no vector op
+            cp = int((unclaimed & (ops.kind == ops.kind_codes["copy"])).sum())
+            return (f"{self.name}.chip.periphery runs vector ops and the dtype casts of what the "
+                    f"chip makes, not the {cp} other copy op(s) (cat, pad, a cast of a model "
+                    "input): add a processor to run them") if cp else None
+        if c.chip is None:
             return None
         vec = int((unclaimed & (ops.stationary < 0) & (ops.macs == 0) & (ops.vector_ops > 0)).sum())
         if not vec:

@@ -203,7 +203,31 @@ def claims(c, ops) -> np.ndarray:
         mine |= ops.im2col & _feeds_the_arrays(ops)
     if ch.periphery is not None:
         mine |= (ops.stationary < 0) & (ops.macs == 0) & (ops.vector_ops > 0)
+        mine |= _recasts_of(ops, mine)
     return mine
+
+
+def _recasts_of(ops, mine) -> np.ndarray:
+    """Per op: a copy that only re-types a tensor an op of ``mine`` made (``OpArrays.recast``:
+    the compare's bool widened to fp32 by ``(v > theta).float()``), run where that op runs."""
+    out = np.zeros(ops.stationary.shape[0], dtype=bool)
+    if ops.recast is None or ops.producer is None or ops.act_ptr is None:
+        return out
+    i = np.flatnonzero(ops.recast & (np.diff(ops.act_ptr) == 1))
+    made = ops.producer[ops.act_ids[ops.act_ptr[i]]]
+    out[i[(made >= 0) & mine[np.maximum(made, 0)]]] = True
+    return out
+
+
+def periphery_ops(ops, idx) -> np.ndarray:
+    """Periphery operations of the ops ``idx``: their vector ops, and a re-typing copy's
+    (:func:`_recasts_of`) one per output element (a bool widened to a float is a select of two
+    constants, as the compare that made it is one operation per element)."""
+    vec = ops.vector_ops[idx]
+    if ops.recast is None:
+        return vec
+    elems = ops.act_out_bytes[idx] / np.array([DTYPE_BYTES.get(d, 1) for d in ops.dtype[idx]])
+    return np.where(ops.recast[idx], elems, vec)
 
 
 def _feeds_the_arrays(ops) -> np.ndarray:
@@ -396,7 +420,7 @@ def place(comp, ops, idx, ride=None) -> Plan:
                 if lv.interconnect is not None and lv.interconnect.area is None]:
         notes.append(f"{comp.name}: the interconnect of chip level(s) {', '.join(bare)} declares no "
                      "area (interconnect.area), so the chip's area leaves its buses out")
-    periph_s, periph_j = _periphery(ch, node, ops.vector_ops[idx], ~mm & ~rides,
+    periph_s, periph_j = _periphery(ch, node, periphery_ops(ops, idx), ~mm & ~rides,
                                     mapping.aligned(need * copies, align)[group_of]
                                     if fits else np.full(len(idx), float(c.arrays)),
                                     None if ops.serial_ops is None else ops.serial_ops[idx])
