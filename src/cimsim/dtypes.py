@@ -26,3 +26,19 @@ DTYPES: tuple[str, ...] = ("fp32", "fp16", "bf16", "int8")
 TENSOR_DTYPES: tuple[str, ...] = tuple(DTYPE_BYTES)
 #: a field naming one of :data:`DTYPES` (e.g. the keys of a processor's per-dtype tables)
 DType = Literal[DTYPES]  # type: ignore[valid-type]
+#: the dtype an operand of the key multiplies as: a quantized Linear's uint8 activations by
+#: its int8 weight are an int8 GEMM (torch's quantized kernels)
+_MULTIPLIES_AS = {"uint8": "int8"}
+
+
+def matmul_dtype(a: str, b: str) -> str:
+    """The dtype a matmul of operands of dtypes ``a`` (A) and ``b`` (B) computes in: the key
+    of its MAC rate and MAC energy. Its operands decide, never its output, whose dtype counts
+    bytes only: fp16 x fp16 writing fp32 (``torch.mm(..., out_dtype=torch.float32)``,
+    ``cublasGemmEx`` with an fp32 C) is an fp16 GEMM, the tensor cores accumulate in fp32
+    anyway; fp32 x fp32 writing fp16 an fp32 one; int8 x int8 writing int32
+    (``torch._int_mm``) or a dequantized float an int8 one. The wider operand decides (int8
+    weights by fp16 activations: fp16); uint8 multiplies as int8; on equal widths a compute
+    dtype (:data:`DTYPES`) before a storage-only one, then ``a``."""
+    a, b = _MULTIPLIES_AS.get(a, a), _MULTIPLIES_AS.get(b, b)
+    return b if (DTYPE_BYTES[b], b in DTYPES) > (DTYPE_BYTES[a], a in DTYPES) else a

@@ -52,8 +52,9 @@ def resource_rates(arch: Architecture) -> np.ndarray:
 
 
 def mac_dtypes(workload: Workload) -> tuple[str, ...]:
-    """The dtypes a run's roofline draws each component's peak at: its matmuls' (their outputs'
-    dtypes: :func:`cimsim.plot.figures.workload_dtype` picks the commonest), fp32 without one."""
+    """The dtypes a run's roofline draws each component's peak at: its matmuls' (the dtypes
+    their operands multiply in, :func:`cimsim.dtypes.matmul_dtype`:
+    :func:`cimsim.plot.roofline.workload_dtype` picks the commonest), fp32 without one."""
     from .dtypes import DTYPES
 
     arrays = workload.arrays

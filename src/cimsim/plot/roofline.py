@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.text import Annotation
 from matplotlib.transforms import Bbox
 
+from ..dtypes import matmul_dtype
 from ..report.columns import OP_FIXED_LATENCY, bytes_column
 from ..report.format import si
 from ..units import plain
@@ -25,8 +26,10 @@ from .overlap import BAND, band_label, covers
 from .style import LINESTYLES, arch_style
 
 def workload_dtype(workload) -> str:
-    """The most common dtype of the workload's matmul outputs (fp32 when it has none)."""
-    dtypes = [workload.tensors[op.outputs[0]].dtype for op in workload.ops if op.kind == "matmul"]
+    """The most common dtype the workload's matmuls compute in (:func:`~cimsim.dtypes.matmul_dtype`
+    of their operands; fp32 when it has none)."""
+    dtypes = [matmul_dtype(*(workload.tensors[t].dtype for t in op.inputs)) for op in workload.ops
+              if op.kind == "matmul" and len(op.inputs) == 2]
     return max(set(dtypes), key=dtypes.count) if dtypes else "fp32"
 
 

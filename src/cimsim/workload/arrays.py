@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..dtypes import DTYPES, TENSOR_DTYPES
+from ..dtypes import DTYPES, TENSOR_DTYPES, matmul_dtype
 from .kinds import (  # noqa: F401  (KIND_CODES, dtype_bytes_of re-exported for mapping/)
     ELEMENTWISE,
     ELEMENTWISE_OPS_PER_ELEMENT,
@@ -27,10 +27,9 @@ from .oparrays import EPILOGUE_CODES, OpArrays, recasts, untagged_epilogue  # no
 
 OpArrays.kind_codes = KIND_CODES  # the kind table, for components (oparrays imports none)
 OpArrays.compute_dtypes = DTYPES  # the dtypes a component may claim a MAC op in
-#: a matmul of these inputs accumulating in int32 computes in int8 (``torch._int_mm``; a
-#: quantized Linear's uint8 activations by int8 weights)
-_INT8_INPUTS = ("int8", "uint8")
-_INT8_CODES = [TENSOR_DTYPES.index(d) for d in _INT8_INPUTS]
+#: [code of A, code of B] -> code of the dtype the matmul computes in (:func:`matmul_dtype`)
+_MATMUL_CODES = np.array([[TENSOR_DTYPES.index(matmul_dtype(a, b)) for b in TENSOR_DTYPES]
+                          for a in TENSOR_DTYPES], dtype=np.int64)
 
 
 def _num_tag(tags, key: str, n: int, default: float) -> np.ndarray | None:
@@ -247,16 +246,12 @@ def op_arrays(workload) -> OpArrays:
         nbytes[kept] = 0.0
     is_weight = c.tensor_role == ROLE_WEIGHT
     kind = c.kind.astype(np.int64)
-    dtype = _dtype_names(c.tensor_dtype[c.out_ids[c.out_ptr[:-1]]]) if no else np.zeros(0, dtype=str)
-    if no:  # an 8-bit GEMM accumulating in int32 (torch._int_mm) computes in int8
-        first_in = np.full(no, -1, dtype=np.int64)
-        has_in = np.diff(c.in_ptr) > 0
-        first_in[has_in] = c.tensor_dtype[c.in_ids[c.in_ptr[:-1][has_in]]]
-        acc = (kind == KIND_CODES["matmul"]) & (dtype == "int32") & np.isin(first_in, _INT8_CODES)
-        if acc.any():
-            dtype = dtype.astype(object)
-            dtype[acc] = "int8"
-            dtype = dtype.astype(str)
+    codes = c.tensor_dtype[c.out_ids[c.out_ptr[:-1]]].astype(np.int64)  # an op's output's dtype
+    # a matmul's: what its two operands multiply as (:func:`matmul_dtype`), not what it writes
+    two = (kind == MATMUL) & (np.diff(c.in_ptr) == 2)
+    starts = c.in_ptr[:-1][two]
+    codes[two] = _MATMUL_CODES[c.tensor_dtype[c.in_ids[starts]], c.tensor_dtype[c.in_ids[starts + 1]]]
+    dtype = _dtype_names(codes) if no else np.zeros(0, dtype=str)
     op_in = np.repeat(np.arange(no, dtype=np.int64), np.diff(c.in_ptr))
     op_out = np.repeat(np.arange(no, dtype=np.int64), np.diff(c.out_ptr))
     i_entry = c.tensor_role[c.in_ids] == ROLE_INPUT
@@ -492,9 +487,8 @@ def op_arrays_reference(workload) -> OpArrays:
         aids.extend(t for t in ins if not is_weight[t])
         aptr[i + 1] = len(aids)
         kind[i] = KIND_CODES[op.kind]
-        dtype[i] = dtypes[outs[0]]
-        if op.kind == "matmul" and dtype[i] == "int32" and ins and dtypes[ins[0]] in _INT8_INPUTS:
-            dtype[i] = "int8"  # an int8 GEMM accumulating in int32 (torch._int_mm)
+        dtype[i] = matmul_dtype(*(dtypes[t] for t in ins)) if op.kind == "matmul" and len(ins) == 2 \
+            else dtypes[outs[0]]
         w_in = [t for t in ins if is_weight[t]]
         wids.extend(w_in)
         wptr[i + 1] = len(wids)

@@ -74,7 +74,7 @@ class OpArrays:
     #: the compute dtypes (:data:`cimsim.dtypes.DTYPES`), set by :mod:`cimsim.workload.arrays` too
     compute_dtypes: ClassVar[tuple[str, ...]] = ()
     kind: np.ndarray  # int64, KIND_CODES
-    dtype: np.ndarray  # str, dtype of the op's first output
+    dtype: np.ndarray  # str, dtype of the op's first output; a matmul's: its operands' (dtypes.matmul_dtype)
     macs: np.ndarray  # float64
     vector_ops: np.ndarray  # float64
     rows: np.ndarray  # float64: batch * m of a matmul (activation rows)
