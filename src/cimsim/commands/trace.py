@@ -81,7 +81,8 @@ def _moved(ctx, param, value):
               help="Workload name (default: the file name without .json).")
 @click.option("--allow-unknown", is_flag=True,
               help="Keep aten ops without a mapping as generic ops carrying their FLOP-counter MACs "
-                   "(listed in the metadata) instead of failing.")
+                   "(with --onnx: op types without a mapping, their MACs not counted) (listed in "
+                   "the metadata) instead of failing.")
 @click.option("--onnx", "onnx_file", default=None, metavar="FILE.onnx",
               help="Import an ONNX model instead of SPEC (needs the onnx extra: pip install "
                    "'cimsim[onnx]'): its initializers are the weights, its shapes ONNX's shape "
