@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # what the lazily loaded names are, for mypy and pyright (see
     from .sweep.runner import sweep
     from .sweep.sensitivity import sensitivity
     from .workload import Workload, load_workload, save_workload
+    from .workload.onnx_import import trace_onnx
     from .workload.trace import trace
 
 
@@ -79,6 +80,7 @@ __all__ = [
     "simulate",
     "sweep",
     "trace",
+    "trace_onnx",
 ]
 
 
@@ -86,7 +88,7 @@ _LAZY = {"Architecture": "config", "load_architecture": "config",
          "architecture_from_dict": "config", "architecture_to_dict": "config",
          "save_architecture": "config", "config_fields": "config",
          "Workload": "workload", "load_workload": "workload", "save_workload": "workload",
-         "model_revision": "revision", "sensitivity": "sweep.sensitivity"}
+         "trace_onnx": "workload.onnx_import", "model_revision": "revision", "sensitivity": "sweep.sensitivity"}
 
 
 def __getattr__(name: str):

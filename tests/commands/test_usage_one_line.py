@@ -33,7 +33,7 @@ def test_an_unknown_command_is_one_line_and_lists_the_commands(path):
 
 
 @pytest.mark.parametrize("args, needle", [
-    ([], "give exactly one of SPEC or --zoo NAME"),
+    ([], "give exactly one of SPEC, --zoo NAME or --onnx FILE.onnx"),
     (["--zoo", "lstm"], "missing option '-o' / '--output'"),
     (["--zoo", "lstm", "-o", "x.txt"], "a workload file is .json, or .npz"),
     (["--zoo", "lstm", "-o", "x.json", "--stats-bits", "4"], "--stats-bits goes with --stats"),

@@ -81,7 +81,15 @@ def _moved(ctx, param, value):
               help="Workload name (default: the file name without .json).")
 @click.option("--allow-unknown", is_flag=True,
               help="Keep aten ops without a mapping as generic ops carrying their FLOP-counter MACs "
-                   "(listed in the metadata) instead of failing.")
+                   "(with --onnx: op types without a mapping, their MACs not counted) (listed in "
+                   "the metadata) instead of failing.")
+@click.option("--onnx", "onnx_file", default=None, metavar="FILE.onnx",
+              help="Import an ONNX model instead of SPEC (needs the onnx extra: pip install "
+                   "'cimsim[onnx]'): its initializers are the weights, its shapes ONNX's shape "
+                   "inference; --dtype and --batch apply; --dim NAME=N sets a symbolic input "
+                   "dimension (an export with dynamic_axes).")
+@click.option("--dim", "dims", multiple=True, metavar="NAME=N",
+              help="--onnx: the value of a symbolic input dimension (repeatable), e.g. --dim batch=8.")
 @click.option("--zoo", "zoo_name", default=None, metavar="NAME",
               help="Trace a model of cimsim.zoo instead of SPEC: a name (gpt2, llama-decode, resnet, "
                    "lstm, ...; `cimsim trace --zoo list` lists them), hf:MODEL_TYPE (any Hugging Face "
@@ -124,8 +132,8 @@ def _moved(ctx, param, value):
 @click.option("--seq", hidden=True, callback=_moved, expose_value=False)
 @click.option("--cache", hidden=True, callback=_moved, expose_value=False)
 @click.pass_context
-def trace_command(ctx, spec, output, name, allow_unknown, zoo_name, params, args, real_weights,
-                  serve, stats, stats_bits, **serving):
+def trace_command(ctx, spec, output, name, allow_unknown, onnx_file, dims, zoo_name, params, args,
+                  real_weights, serve, stats, stats_bits, **serving):
     """Trace a PyTorch model into a cimsim workload.
 
     SPEC names a function returning (model, example_inputs), (model, example_inputs,
@@ -133,8 +141,15 @@ def trace_command(ctx, spec, output, name, allow_unknown, zoo_name, params, args
     imported and run as Python code with your permissions, like `python FILE`: trace only
     files you trust. Nothing is unpickled. Needs the torch extra: pip install 'cimsim[torch]'.
     """
-    if (spec is None) == (zoo_name is None):
-        raise click.UsageError("give exactly one of SPEC or --zoo NAME")
+    if (spec is not None) + (zoo_name is not None) + (onnx_file is not None) != 1:
+        raise click.UsageError("give exactly one of SPEC, --zoo NAME or --onnx FILE.onnx")
+    if spec is not None and spec.lower().endswith(".onnx"):
+        raise click.UsageError(f"'{spec}' is an ONNX model: use cimsim trace --onnx {spec} -o "
+                               "WORKLOAD.json")
+    if dims and onnx_file is None:
+        raise click.UsageError("--dim goes with --onnx")
+    if onnx_file is not None and (params or real_weights or args or serve or stats):
+        raise click.UsageError("--onnx takes -o, --name, --allow-unknown, --dim, --dtype and --batch only")
     if (params or real_weights) and zoo_name is None:
         raise click.UsageError("--param and --real-weights go with --zoo")
     if args and spec is None:
@@ -155,8 +170,9 @@ def trace_command(ctx, spec, output, name, allow_unknown, zoo_name, params, args
         serving["dtype"] = "fp16"
     given = [g for g in given if g != "--dtype"]
     # SPEC: --batch is the samples its example inputs hold (the per-sample figures' divisor)
-    batch = serving["batch"] if spec is not None and "--batch" in given else None
-    given = [g for g in given if not (spec is not None and g == "--batch")]
+    own = spec is not None or onnx_file is not None  # example inputs (a factory's, the graph's)
+    batch = serving["batch"] if own and "--batch" in given else None
+    given = [g for g in given if not (own and g == "--batch")]
     if batch is not None and batch < 1:
         raise click.UsageError(f"--batch {batch}: the samples the example inputs hold must be a "
                                "positive integer")
@@ -181,6 +197,9 @@ def trace_command(ctx, spec, output, name, allow_unknown, zoo_name, params, args
 
         if zoo_name == "list":
             _list()
+            return
+        if onnx_file is not None:
+            _trace_onnx(onnx_file, Path(output), name, allow_unknown, dtype, dims, batch)
             return
         require_torch()
         if spec is not None:
@@ -223,6 +242,28 @@ def trace_command(ctx, spec, output, name, allow_unknown, zoo_name, params, args
                    sbits, dtype, params=params)
     except CimsimError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _trace_onnx(onnx_file, path, name, allow_unknown, dtype, dims, batch) -> None:
+    from ..inputs import file_record
+    from ..workload.io import save_workload, stamp_writer
+    from ..workload.onnx_import import trace_onnx
+
+    values = {}
+    for d in dims:
+        key, sep, value = d.partition("=")
+        if not sep or not key or not value.strip().isdigit():
+            raise click.UsageError(f"--dim '{d}' must be NAME=N with N a positive whole number")
+        values[key] = int(value)
+    t0 = time.perf_counter()
+    w = trace_onnx(onnx_file, name=path.stem if name is None else name, allow_unknown=allow_unknown,
+                   dtype=dtype, dims=values)
+    if batch is not None:
+        w.metadata["batch"] = batch
+    w.metadata["traced_from"] = {"onnx": onnx_file, **file_record(onnx_file)}
+    made = new_folder(path)
+    save_workload(stamp_writer(w), path)
+    _report(w, path, time.perf_counter() - t0, made)
 
 
 def _trace_zoo(zoo, zoo_name, path, name, overrides, real_weights, allow_unknown,

@@ -492,6 +492,11 @@ def _read_bytes(raw: bytes, source: str, progress: Feedback | None = None) -> Wo
     fb = progress or Feedback("", enabled=False)
     if raw[:4] == ZIP_MAGIC:
         return _read_npz(raw, source, fb)
+    from .onnx_import import looks_like_onnx
+
+    if looks_like_onnx(raw, source):
+        raise WorkloadError(f"{source}: an ONNX model, not a workload file: use cimsim trace --onnx "
+                            f"{source} -o WORKLOAD.json (trace_onnx in Python) and run that")
     fb.update("parsing JSON")
     if len(raw) >= FAST_MIN_BYTES:
         from .jsonfast import fast_workload
