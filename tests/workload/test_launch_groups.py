@@ -113,3 +113,33 @@ def test_a_launch_over_two_components_pays_each_components_fixed_latency(cim_arc
     assert alone["mm"] > 0 and alone["relu"] > 0 and alone["neg"] > 0
     assert grouped["mm"] == alone["mm"] and grouped["relu"] == alone["relu"]
     assert grouped["neg"] == 0.0  # the processor's second op of the group rides on its launch
+
+
+def test_a_launch_pays_its_slowest_ops_access_latency_not_its_first_ops():
+    """find-H #1: a launch whose first op reads only SRAM (a scaling of an activation the
+    previous op left there, as a conv's im2col copy) and whose second op reads its weights from
+    DRAM pays one op_overhead and DRAM's 100 ns access latency, 10 us + 100 ns, not the first
+    op's 10 us + 0 (SRAM states no latency): alone the scaling pays 10 us and the matmul
+    10 us + 100 ns; in one launch the pair saves exactly one 10 us op_overhead, in both
+    engines."""
+    def wl(tag):
+        t = [Tensor("x", (1, 64), "fp32", "input"), Tensor("a", (1, 64), "fp32", "activation"),
+             Tensor("b", (1, 64), "fp32", "activation"), Tensor("W", (64, 64), "fp32", "weight"),
+             Tensor("y", (1, 64), "fp32", "activation")]
+        ops = [Op("relu", "elementwise", ("x",), ("a",), fn="relu"),
+               Op("scale", "elementwise", ("a",), ("b",), fn="neg", tags=tag),
+               Op("mm", "matmul", ("b", "W"), ("y",), m=1, k=64, n=64, weight="W", tags=tag)]
+        return Workload("scale-mm", t, ops)
+
+    d = copy.deepcopy(ROUND_ARCH)
+    d["processor"]["op_overhead"] = "10 us"
+    arch = make_arch(processor=d["processor"])
+    for engine in ("des", "analytic"):
+        alone = simulate(arch, wl({}), engine=engine)
+        grouped = simulate(arch, wl({"launch": "k"}), engine=engine)
+        a = alone.op_table.set_index("op")["fixed_latency_s"]
+        g = grouped.op_table.set_index("op")["fixed_latency_s"]
+        assert a["scale"] == pytest.approx(10e-6, rel=1e-12, abs=0)
+        assert a["mm"] == pytest.approx(10e-6 + 100e-9, rel=1e-12, abs=0)
+        assert g["scale"] == pytest.approx(10e-6 + 100e-9, rel=1e-12, abs=0) and g["mm"] == 0.0
+        assert alone.latency_s - grouped.latency_s == pytest.approx(10e-6, rel=1e-9, abs=0)

@@ -265,14 +265,28 @@ def _compute_costs(pl: Placement, arch: Architecture, ops) -> CostTable:
                 ahead = np.zeros((n, len(resources)), dtype=np.bool_)
             ahead[ids, resources.index(res)] |= np.broadcast_to(np.asarray(a, dtype=np.bool_), (m,))
         costs.append(c)
-    if ops.launch is not None:  # a launch group (tag launch) pays one fixed latency per unit
-        latency = np.where(ops.dispatched(np.arange(n), pl.component), latency, 0.0)  # it spans
+    if ops.launch is not None:
+        latency = _launch_latency(ops.payers(pl.component), latency)
     hw = arch.rate_free_hardware  # a cached table must not depend on a rate
     per_byte = np.array([_per_byte(hw.resource(r)) for r in resources])
     first = len(parts) - len(resources)
     energy[:, first:] = nbytes * per_byte
     return CostTable(compute, latency, resources, nbytes, parts, energy, costs, hold, writes, pieces,
                      ahead)
+
+
+def _launch_latency(payer: np.ndarray, latency: np.ndarray) -> np.ndarray:
+    """A launch group (tag ``launch``) pays one fixed latency per unit, on its first op: the
+    largest of its ops' own, so one ``op_overhead`` and the slowest access latency of any of
+    its ops (one kernel waits for its slowest first access: a convolution's launch for its
+    weights' DRAM latency, whether or not its im2col copy, first in the group, reads only
+    SRAM; with ``op_overhead_by_kind`` the costliest op's dispatch and access together). Never
+    less than any of its ops alone: a group that grows does not get cheaper. An op that rides
+    on a dispatch (``payer`` -1) pays none."""
+    fixed = np.zeros_like(latency)
+    on = payer >= 0
+    np.maximum.at(fixed, payer[on], latency[on])
+    return fixed
 
 
 def _per_byte(res) -> float:

@@ -212,7 +212,14 @@ class OpArrays:
     def dispatched(self, idx, unit: np.ndarray | None = None) -> np.ndarray:
         """bool per op of ``idx``: it pays its fixed latency (dispatch: a kernel launch or PIM
         command, and the access latency): every op but those of a launch group
-        (:attr:`launch`) other than its first in program order, which pays for the group.
+        (:attr:`launch`) other than its first in program order, which pays for the group
+        (:meth:`payers`)."""
+        return (self.payers(unit) == np.arange(len(self.kind)))[idx]
+
+    def payers(self, unit: np.ndarray | None = None) -> np.ndarray:
+        """int64 per op: the op whose dispatch it shares (itself for an op outside a launch
+        group and for a group's first op in program order), or -1 for an op that rides on its
+        group's dispatch without a share of its own (below).
         ``unit`` (int per op: the component that runs it) splits a group at unit boundaries:
         its ops on one unit, as many unit changes from the group's start along its
         dependencies, are one dispatch of their own (a fused attention whose scores run on PIM
@@ -220,12 +227,12 @@ class OpArrays:
         softmax one GPU launch, their contexts another PIM command). An op that only moves
         bytes (no MACs, no vector ops: the copy gathering a batch's per-request outputs into
         one tensor, written in place by a real kernel) rides on its group's dispatch, whatever
-        unit runs it; a convolution's im2col copy (:attr:`im2col`) only on its own unit (a host
-        that forms the windows to send them to a CIM dispatches that copy)."""
+        unit runs it (-1); a convolution's im2col copy (:attr:`im2col`) only on its own unit
+        (a host that forms the windows to send them to a CIM dispatches that copy)."""
+        payer = np.arange(len(self.kind), dtype=np.int64)
         if self.launch is None:
-            return np.ones(len(idx), dtype=bool)
-        pays = self.launch < 0
-        grouped = np.flatnonzero(~pays)
+            return payer
+        grouped = np.flatnonzero(self.launch >= 0)
         if len(grouped):
             key = self.launch[grouped][:, None]
             rides = None
@@ -235,13 +242,14 @@ class OpArrays:
                     rides &= ~self.im2col[grouped]
                 key = np.column_stack([key, np.where(rides, -1, unit[grouped]),
                                        np.where(rides, -1, self._unit_changes(unit)[grouped])])
-            _, first = np.unique(key, axis=0, return_index=True)
+            _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+            share = grouped[first]
             if rides is not None and rides.any():  # it pays only for a group of such ops alone
                 computes = np.zeros(int(self.launch.max()) + 1, dtype=bool)
                 computes[self.launch[grouped][~rides]] = True
-                first = first[~(rides[first] & computes[self.launch[grouped[first]]])]
-            pays[grouped[first]] = True
-        return pays[idx]
+                share[rides[first] & computes[self.launch[share]]] = -1
+            payer[grouped] = share[inverse.reshape(-1)]
+        return payer
 
     def _unit_changes(self, unit: np.ndarray) -> np.ndarray:
         """int64 per op: the most changes of unit on a dependency path within its launch group

@@ -65,3 +65,26 @@ def test_hbm_pim_mlp_splits_the_last_linears_launch_at_the_unit_boundary():
     r = simulate(load_architecture("hbm-pim"), _trace(m, torch.randn(1, 8)))
     assert r.ops_per_unit == {"processor": 3, "pim": 3}
     assert r.critical_path_time_s["overhead"] == pytest.approx(6 * (5e-6 + 500e-9), rel=1e-9, abs=0)
+
+
+@pytest.mark.parametrize("engine", ["des", "analytic"])
+def test_a_3x3_conv_net_pays_each_launchs_weight_fetch_latency_on_gpu_hbm3(engine):
+    """find-H #1: a 3x3 conv's launch opens with its im2col copy, which reads only SRAM (the
+    previous layer's activation), and its conv reads the weights from HBM. The launch pays
+    one 5 us op_overhead + the 500 ns HBM latency, as the 1x1 conv's launch (no copy) does:
+    3 torch calls (conv, fused bias+ReLU, conv) x 5.5 us = 16.5 us for both kernels, so the
+    3x3 net (9x the MACs and weights) is not faster than the 1x1 one (it was: 16.0 us of
+    dispatch, 16.19 us against 16.54 us)."""
+    from cimsim.config import load_architecture
+
+    arch = load_architecture("gpu-hbm3")
+    latency = {}
+    for k in (1, 3):
+        torch.manual_seed(0)
+        m = nn.Sequential(nn.Conv2d(3, 8, k, padding=k // 2), nn.ReLU(), nn.Conv2d(8, 8, k, padding=k // 2))
+        r = simulate(arch, _trace(m, torch.randn(1, 3, 32, 32)), engine=engine)
+        assert r.critical_path_time_s["overhead"] == pytest.approx(3 * (5e-6 + 500e-9), rel=1e-9, abs=0)
+        t = r.op_table.set_index("op")["fixed_latency_s"]
+        assert t[[o for o in t.index if o.startswith("2.")]].sum() == pytest.approx(5.5e-6, rel=1e-9, abs=0)
+        latency[k] = r.latency_s
+    assert latency[3] > latency[1]

@@ -1,0 +1,30 @@
+"""The README's tip for tracing in a loop (Performance, find-H's NAS inner loop): a model and
+its inputs moved to the meta device trace to the workload the real tensors give, so a search
+over shapes can skip the forward pass's arithmetic."""
+
+from __future__ import annotations
+
+import pytest
+
+from cimsim import load_architecture, simulate
+
+pytestmark = pytest.mark.torch
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+
+
+def test_a_meta_trace_of_a_cnn_equals_its_cpu_trace():
+    from cimsim.workload.trace import trace
+
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 8, 3, padding=1),
+                      nn.Flatten(), nn.Linear(8 * 8 * 8, 10)).eval()
+    cpu = trace(m, (torch.randn(1, 3, 8, 8),))
+    meta = trace(m.to("meta"), (torch.empty(1, 3, 8, 8, device="meta"),))
+    assert meta == cpu and hash(meta) == hash(cpu)  # a memo key for (architecture, workload)
+    # 3*8*9*64 + 8*8*9*64 + 512*10 MACs, whichever device traced it
+    arch = load_architecture("cpu-ddr5")
+    a, b = simulate(arch, cpu), simulate(arch, meta)
+    assert a.record()["macs"] == b.record()["macs"] == 3 * 8 * 9 * 64 + 8 * 8 * 9 * 64 + 512 * 10
+    assert a.latency_s == b.latency_s and a.energy_j == b.energy_j
