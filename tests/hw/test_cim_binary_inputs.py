@@ -17,13 +17,14 @@ import copy
 
 import pytest
 from conftest import ROUND_CIM, ROUND_LINK, make_arch
+from test_activity import _workload as two_matmuls
 
 from cimsim import bundled, load_architecture
 from cimsim.cost import compute_costs
 from cimsim.cost.table import energy_parts
 from cimsim.errors import WorkloadError
 from cimsim.mapping.placement import place
-from cimsim.workload import Op, Tensor, Workload
+from cimsim.workload import Workload
 
 K, N, ROWS = 128, 64, 4  # one row tile; 64 weights x 4 cells (8 bits / 2 bits per cell) = 256 columns
 
@@ -36,12 +37,7 @@ def _arch(**cim_over):
 
 def _workload(tags_a=None, tags_b=None) -> Workload:
     """Two independent weight matmuls ``a`` (tagged) and ``b`` on the same input."""
-    t = [Tensor("x", (ROWS, K), "fp32", "input"),
-         Tensor("Wa", (K, N), "fp32", "weight"), Tensor("Wb", (K, N), "fp32", "weight"),
-         Tensor("ya", (ROWS, N), "fp32", "activation"), Tensor("yb", (ROWS, N), "fp32", "activation")]
-    ops = [Op("a", "matmul", ("x", "Wa"), ("ya",), m=ROWS, k=K, n=N, weight="Wa", tags=tags_a or {}),
-           Op("b", "matmul", ("x", "Wb"), ("yb",), m=ROWS, k=K, n=N, weight="Wb", tags=tags_b or {})]
-    return Workload("two", t, ops)
+    return two_matmuls(tags_a, tags_b, k=K, n=N, rows=ROWS)
 
 
 def _run(arch, wl):
