@@ -28,6 +28,17 @@ inputs and writes, on every matmul with a stationary weight (linear, convolution
     there are any. No cost depends on them (zero-skipping is not modelled); a CIM counts the
     arrays whose tile holds only zeros (:mod:`cimsim.hw.cim.zeros`).
 
+and, without ``--stats`` too, on a weight matmul whose input holds only 0 and 1 (a spiking
+network's spikes: the float cast of a bool tensor, ``(v > theta).float()``, or
+``torch.where(cond, 1.0, 0.0)``, through views, copies and max pools; with ``--stats``, also an
+input whose every measured value is 0 or 1), the tag
+
+``input_value_bits``
+    the input's values are whole numbers in ``[0, 2^b)``: ``1``, binary. A CIM applies such an
+    input in ``ceil(min(b, input_bits) / dac_bits)`` slices (:mod:`cimsim.hw.cim.inbits`), and
+    with ``1`` takes its ``input_ones`` as measured at any ``input_stats_bits`` (0/1 data
+    quantised per row has every bit-plane alike).
+
 A workload without these tags reads, runs and writes exactly as before (they are ordinary tags:
 the readers and writers see nothing new). A tag out of range is a one-line
 :class:`~cimsim.errors.WorkloadError` naming the op when the workload's columns are built.
@@ -50,6 +61,7 @@ TAGS = {
     "weight_zeros": ("a fraction in [0, 1]", lambda a: (a >= 0) & (a <= 1)),
     "weight_zero_rows": ("a whole number >= 0", lambda a: (a >= 0) & (a == np.round(a))),
     "weight_zero_cols": ("a whole number >= 0", lambda a: (a >= 0) & (a == np.round(a))),
+    "input_value_bits": ("a whole number of bits in 1..32", lambda a: (a >= 1) & (a <= 32) & (a == np.round(a))),
 }
 #: the index-run tags (where the all-zero rows / columns are) and the count each must match
 RUNS = {"weight_zero_rows_at": "weight_zero_rows", "weight_zero_cols_at": "weight_zero_cols"}

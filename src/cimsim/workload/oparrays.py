@@ -30,6 +30,7 @@ class OpActivity:
     weight_zeros: np.ndarray  # fraction of the weight's elements exactly zero
     weight_zero_rows: np.ndarray  # its K rows entirely zero
     weight_zero_cols: np.ndarray  # its N columns entirely zero
+    input_value_bits: np.ndarray  # the input's values are whole numbers below 2^b (1: 0/1 only)
     #: {op index: (all-zero row indices, all-zero column indices)} (either None), or None
     zero_at: dict | None = None
 

@@ -95,7 +95,7 @@ from ..circuits.array import preset as cell_preset
 from ..parts.cell import DEFAULT_CELL
 from ..parts.registry import technology_cells, technology_of
 from . import activity, chips, counting, digital_cell, epilogue, flat, notes, onchip, opcost
-from . import sizing, zeros
+from . import inbits, sizing, zeros
 from . import static as static_model
 from .blocks import CIMArea, CIMBuffer
 from .chip import Chip, effective_rate
@@ -314,11 +314,12 @@ class CIMConfig(ComponentConfig):
         """Input bits per integrate-and-count phase (only with ``adc.counting``)."""
         return counting.phases(int(self.slices), self.adc.counting.max_bits_per_phase)
 
-    def t_vector(self, d: Design, reads=None):
-        """Time of one matrix-vector product on an array (``reads`` as :meth:`t_slice`)."""
+    def t_vector(self, d: Design, reads=None, slices=None):
+        """Time of one matrix-vector product on an array (``reads`` as :meth:`t_slice`;
+        ``slices`` per op, :mod:`.inbits`, default :attr:`slices`)."""
         cnt = self.adc.counting
         if cnt is None:
-            return self.slices * self.t_slice(d, reads)
+            return (self.slices if slices is None else slices) * self.t_slice(d, reads)
         ph = self.phases
         neuron = (counting.integration_steps(ph) * d.read_latency
                   + counting.counting_steps(self.adc.bits, ph) / d.sample_rate
@@ -462,11 +463,13 @@ class CIM(Component[CIMConfig]):
         ride = epilogue.riding(self.config, ops, mine)  # on their matmuls (:mod:`.epilogue`)
         plan = self._place(ops, idx, ride)
         plan.state["rides"] = ride[idx]
+        plan.state["slices"] = inbits.op_slices(self.config, ops, idx)  # per op (:mod:`.inbits`)
         sel = activity.select(self.config, ops, idx)
         plan.summary.update(activity.summary(sel), area_needed_m2=sizing.area_needed_m2(
             self, plan.summary["arrays_needed"]))
         plan.op_columns.update(activity.op_columns(ops, sel))
-        plan.notes.extend(n for n in [activity.note(self.name, self.config, self.hw.technology, sel),
+        plan.notes.extend(n for n in [inbits.note(self.name, self.config, ops, idx),
+                                      activity.note(self.name, self.config, self.hw.technology, sel),
                                       notes.unheld(self.name, ops),
                                       epilogue.rode_note(self.name, idx, ride),
                                       zeros.note(self.name, self.config, ops, idx)] if n)

@@ -6,7 +6,9 @@ An op's measured figure is used where it describes what the arrays hold:
 
 - ``input_ones`` when it was counted at the config's ``input_bits`` and the inputs are not
   ``signed_inputs`` (sign as pulse polarity: ``input_bits - 1`` magnitude planes, which the
-  tracer does not count);
+  tracer does not count); or, whatever the bits, when the op's input is binary (tag
+  ``input_value_bits: 1``, 0/1 only: every bit-plane at any precision, sign bit or not, is the
+  input itself, so its fraction of ones is the figure);
 - ``weight_ones`` when it was counted at the config's ``weight_bits``, the weights are stored
   offset-binary (not ``nonideal.encoding: differential``) and a cell holds one bit (the
   fraction of ones of a bit-plane is then the fraction of cells on; a multi-bit cell's mean
@@ -44,11 +46,14 @@ def select(c, ops, idx) -> dict:
         own_x = own_w = np.zeros(n, dtype=bool)
         return {"x": np.full(n, x0), "w": np.full(n, w0), "own_x": own_x, "own_w": own_w, "mm": mm}
     xi, wi = act.input_ones[idx], act.weight_ones[idx]
-    own_x = ~np.isnan(xi) & (act.input_stats_bits[idx] == c.input_bits) & (not c.signed_inputs)
+    binary = act.input_value_bits[idx] == 1  # 0/1 only: the same at any bits
+    own_x = ~np.isnan(xi) & (((act.input_stats_bits[idx] == c.input_bits) & (not c.signed_inputs))
+                             | binary)
     own_w = (~np.isnan(wi) & (act.weight_stats_bits[idx] == c.weight_bits) & (not c.differential)
              & (c.bits_per_cell == 1))
     return {"x": np.where(own_x, xi, x0), "w": np.where(own_w, wi, w0), "own_x": own_x,
-            "own_w": own_w, "mm": mm}
+            "own_w": own_w, "mm": mm, "x_bits": np.where(~np.isnan(xi) & ~own_x & mm,
+                                                         act.input_stats_bits[idx], np.nan)}
 
 
 def summary(sel: dict) -> dict:
@@ -81,19 +86,37 @@ def energies(c, tech, d, sel: dict) -> dict:
 
 
 def note(name: str, c, tech, sel: dict) -> str:
-    """One placement note: how many ops use their own activity (empty when none states one)."""
+    """One placement note: how many ops use their own activity (empty when none states one),
+    and why a measured input figure was not used."""
     own = sel["own_x"] | sel["own_w"]
-    if not own.any():
+    dropped = _dropped(c, sel)
+    if not own.any() and not dropped:
         return ""
     x0, w0 = _activity(c)
     what = ("" if tech is not None and activity_dependent(c, tech) else
             " (the data-dependent energies are given: no energy depends on it)")
     mm = sel["mm"]
+    mean = f" (mean {float(sel['x'][sel['own_x']].mean()):.3g})" if sel["own_x"].any() else ""
     return (f"{name}: data activity measured on the traced model for {int(own.sum())} of "
             f"{int(mm.sum())} weight matmuls{what}; input ones: {int(sel['own_x'].sum())} "
-            f"measured (mean {float(sel['x'][sel['own_x']].mean()) if sel['own_x'].any() else float('nan'):.3g}), "
-            f"{int((~sel['own_x'] & mm).sum())} at the config's {x0:g}; weight ones: "
-            f"{int(sel['own_w'].sum())} measured, {int((~sel['own_w'] & mm).sum())} at {w0:g}")
+            f"measured{mean}, {int((~sel['own_x'] & mm).sum())} at the config's {x0:g}{dropped}; "
+            f"weight ones: {int(sel['own_w'].sum())} measured, {int((~sel['own_w'] & mm).sum())} at {w0:g}")
+
+
+def _dropped(c, sel: dict) -> str:
+    """Why measured input figures went unused ('' when none did): counted at other bits than
+    ``input_bits``, or for ``signed_inputs``."""
+    bits = sel.get("x_bits")
+    if bits is None or np.isnan(bits).all():
+        return ""
+    have = bits[~np.isnan(bits)]
+    at = ", ".join(f"{b:g}" for b in np.unique(have))
+    if c.signed_inputs:
+        why = f"signed_inputs, whose {c.input_bits - 1} magnitude planes the tracer does not count"
+    else:
+        why = (f"counted at {at} bits, not the config's input_bits {c.input_bits}; trace with --stats-bits "
+               f"{c.input_bits},{c.weight_bits} for them")
+    return f" ({have.size} measured figure(s) unused: {why})"
 
 
 def activity_energies(c, tech, input_ones, weight_ones) -> dict:

@@ -62,30 +62,32 @@ def off_cell_share(ratio: float, weight_ones) -> float:
     return (1.0 / ratio) / (weight_ones + (1.0 - weight_ones) / ratio)
 
 
-def conversions(c, rows, k, row_tiles, phys_cols):
+def conversions(c, rows, k, row_tiles, phys_cols, slices=None):
     """ADC conversions of the ops (one per physical column per read group per input slice
-    per activation row; the module's rule)."""
+    per activation row; the module's rule); ``slices`` per op (:mod:`.inbits`), default the
+    config's."""
     groups = row_tiles if c.rows_per_read is None else read_groups(k, c.rows, c.rows_per_read)[0]
-    return rows * groups * phys_cols * c.slices
+    return rows * groups * phys_cols * (c.slices if slices is None else slices)
 
 
 def op_energy(c, d, rows, k, row_tiles, col_tiles, phys_cols, buffer_bytes, reprogram,
-              per_op=None, weight_ones=None) -> dict:
+              per_op=None, weight_ones=None, slices=None) -> dict:
     """Energy per part of the ops (arrays), config ``c`` at design point ``d`` (its effective,
     given or derived, per-event numbers; :mod:`.derive`); ``per_op`` maps a design field
     (``cell_read_energy``, ``dac_energy``, ``switch_energy``, ``counter_energy``) to per-op
     values that replace the design's where the ops' data activity is their own
     (:func:`.activity.activity_energies`); ``weight_ones`` the weight activity per op (default
-    ``cell.weight_ones``), for the reference column's off cells."""
+    ``cell.weight_ones``), for the reference column's off cells; ``slices`` the input slices
+    per op (:mod:`.inbits`; default the config's)."""
     per_op = per_op or {}
     e_cell = per_op.get("cell_read_energy", d.cell_read_energy)
     e_dac = per_op.get("dac_energy", d.dac_energy)
     e_switch = per_op.get("switch_energy", d.switch_energy)
     e_counter = per_op.get("counter_energy", d.counter_energy)
-    slices = c.slices
+    slices = c.slices if slices is None else slices
     cnt = c.adc.counting
     if cnt is None:
-        conv = conversions(c, rows, k, row_tiles, phys_cols)
+        conv = conversions(c, rows, k, row_tiles, phys_cols, slices)
         adc, shift_add = conv * d.energy_per_conversion, conv * d.shift_add_energy
     else:
         ph = c.phases
@@ -116,5 +118,5 @@ def op_energy(c, d, rows, k, row_tiles, col_tiles, phys_cols, buffer_bytes, repr
         groups = row_tiles if c.rows_per_read is None else read_groups(k, c.rows, c.rows_per_read)[0]
         out["adder_tree"] = rows * groups * read_cols * slices * d.adder_tree_energy
     if "mux" in d.periphery_parts:
-        out["mux"] = conversions(c, rows, k, row_tiles, phys_cols) * d.mux_energy
+        out["mux"] = conversions(c, rows, k, row_tiles, phys_cols, slices) * d.mux_energy
     return out

@@ -57,7 +57,7 @@ import numpy as np
 from ..base import Plan
 from ..hierarchy import backed_reads
 from ...units import si
-from . import chips, mapping, onchip, programming
+from . import chips, inbits, mapping, onchip, programming
 from ..im2col import im2col_note, input_bytes
 from .reprogram import Replay, chips_text, lru_reprograms, rounds, wear_text
 from .tiling import matrix_keys, read_groups, tiles
@@ -206,7 +206,8 @@ def _op_times(comp, ops, idx, on, d) -> np.ndarray:
     longer (:func:`.onchip.flat_time`), as the op's compute without re-programming."""
     c, o = comp.config, idx[on]
     rows = np.maximum(ops.rows[o], 1.0)[:, None]
-    t_vector = c.t_vector(comp.design, read_groups(ops.k[o], c.rows, c.rows_per_read)[1])
+    t_vector = c.t_vector(comp.design, read_groups(ops.k[o], c.rows, c.rows_per_read)[1],
+                          inbits.op_slices(c, ops, o))
     mvm = np.ceil(rows / np.minimum(np.atleast_2d(d), rows)) * np.reshape(t_vector, (-1, 1))
     io = input_bytes(ops, o, c.input_bits, c.input_reuse) + ops.act_out_bytes[o]
     return onchip.flat_time(c, mvm, io[:, None])[0]

@@ -55,7 +55,7 @@ from ...units import si
 from ..base import Plan
 from ..im2col import input_bytes
 from . import chip as chipmod
-from . import epilogue, mapping, offchip, programming
+from . import epilogue, inbits, mapping, offchip, programming
 from .reprogram import Replay, chips_text, lru_reprograms, rounds, wear_text
 from .shared import (chip_node, one_unit_levels, per_op_levels, resource_name,  # noqa: F401
                      shared_bandwidths, shared_classes, shared_costs, shared_levels, shared_time)
@@ -268,7 +268,8 @@ def place(comp, ops, idx, ride=None) -> Plan:
     rows, k, n = ops.rows[idx], ops.k[idx], ops.n[idx]
     mm = ops.stationary[idx] >= 0
     reads = read_groups(k, c.rows, c.rows_per_read)[1]  # per op (:mod:`.tiling`)
-    t_vector = c.t_vector(comp.design, np.where(mm, reads, 1.0) if np.ndim(reads) else reads)
+    t_vector = c.t_vector(comp.design, np.where(mm, reads, 1.0) if np.ndim(reads) else reads,
+                          inbits.op_slices(c, ops, idx))
     rt, ct, pc = tiles(k, n, c.rows, c.cols, c.weight_bits, c.bits_per_cell,
                        differential=c.differential)
     rt, ct, pc = (np.where(mm, x, 0.0) for x in (rt, ct, pc))

@@ -23,7 +23,8 @@ def cost(comp, ops, idx, plan) -> OpCost:
     a_in = s["a_in"]
     a_out = np.where(ride, 0.0, ops.act_out_bytes[idx]) if c.chip is None else s["a_out"]
     d = comp.design
-    t_vector = c.t_vector(d, read_groups(k, c.rows, c.rows_per_read)[1])
+    # an op of narrower inputs (spikes) in fewer input slices (:mod:`.inbits`)
+    t_vector = c.t_vector(d, read_groups(k, c.rows, c.rows_per_read)[1], s.get("slices"))
     t_write = np.where(reprog, programming.write_time(c, k, rounds), 0.0)
     # a digital column's pipeline fills once a round (module digital_cell)
     t_mvm = rounds * (np.ceil(rows / s["replicas"]) * t_vector + d.fill_stages * c.t_slice(d))
@@ -61,7 +62,7 @@ def cost(comp, ops, idx, plan) -> OpCost:
     energy = op_energy(c, d, rows, k, s["row_tiles"], s["col_tiles"], s["phys_cols"],
                        (a_in + a_out) if c.chip is None else 0.0, reprog,
                        per_op=activity.energies(c, comp.hw.technology, d, s["activity"]),
-                       weight_ones=s["activity"]["w"])
+                       weight_ones=s["activity"]["w"], slices=s.get("slices"))
     if c.chip is not None:
         energy.update(onchip.energy(c.chip, s, (a_in + a_out) * d.buffer_energy_per_byte))
         energy = onchip.layout_energy(c.chip, energy)

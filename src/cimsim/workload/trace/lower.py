@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from ...dtypes import DTYPE_BYTES
 from ...errors import WorkloadError
-from . import aten as A, complexes
+from . import aten as A, binary, complexes
 from .assemble import finish
 from .claims import MATMULS, dims, scale_ops, weight_side
 from .registry import LOWERINGS, Call, aten, bound_args, lowers
@@ -284,6 +284,7 @@ class Lowerer:
             lower_custom(self, call, custom)
         else:
             self._unknown(call)
+        binary.after(self, call)  # values 0/1 only (a spike): :mod:`.binary`
 
     @lowers(*A.NO_DATA, *A.VIEW_INPLACE, moves_data=False)
     def _no_data(self, c: Call) -> None:
@@ -484,6 +485,8 @@ class Lowerer:
         if not pa or not pb:
             return None
         launch = {}
+        if weight:  # an input of 0/1 only: tag input_value_bits (:mod:`.binary`)
+            binary.tag(self, tags, pa)
         if out.is_complex():
             mm, pid = complexes.matmul(self, Proto, base, pa, pb, batch, m, k, n, out, tags, shapes)
         else:

@@ -15,7 +15,10 @@ fraction of ones depends on ``b``: the low planes of a bell-shaped distribution 
 its high planes sparse, so a figure at one ``b`` is not another's). A value histogram would
 serve every ``b`` but costs hundreds of numbers per op in the workload file; the figure costs
 one, and tracing again with ``--stats-bits`` (``B`` or ``B_IN,B_W``) gives it for another
-precision.
+precision. An input whose every value is 0 or 1 (a spike train) is quantised alike at every
+``b`` (each row's codes are 0 and ``2^b - 1``: every plane is the input itself), so its figure
+holds at any precision: such an op is tagged ``input_value_bits: 1`` too, and a CIM uses its
+``input_ones`` whatever its ``input_bits`` (:mod:`cimsim.hw.cim.activity`).
 
 Counting: ones over all elements and planes, one integer, divided once (exact up to the one
 rounding of the division). A convolution's input is its im2col matrix (each output position's
@@ -53,8 +56,9 @@ def _ones(torch, codes, bits: int) -> float:
 
 #: the statistics rules' version: a change to what they count names new cached traces
 #: (2: 2026-12-05, a convolution's windows take their sample's encoding and scale; 3: the weight's
-#: exact zeros, all-zero rows and columns: :func:`zero_stats`)
-STATS_RULES = 3
+#: exact zeros, all-zero rows and columns: :func:`zero_stats`; 4: ``input_value_bits`` 1 on an
+#: input of 0/1 only)
+STATS_RULES = 4
 
 
 def input_stats(torch, x2d, bits: int, off=None, amax=None) -> dict:
@@ -72,8 +76,10 @@ def input_stats(torch, x2d, bits: int, off=None, amax=None) -> dict:
     codes = xi + off.to(torch.int64) * 2 ** (bits - 1)
     if bits == 1:  # binary signed inputs: the sign, x >= 0 a one
         codes = torch.where(off, (x >= 0).to(torch.int64), codes)
-    return {"input_ones": _ones(torch, codes, bits),
-            "input_zeros": int((x == 0).sum()) / x.numel()}
+    out = {"input_ones": _ones(torch, codes, bits), "input_zeros": int((x == 0).sum()) / x.numel()}
+    if bool(((x == 0) | (x == 1)).all()):  # 0/1 only (a spike train): binary at any bits
+        out["input_value_bits"] = 1
+    return out
 
 
 def weight_stats(torch, w2d, bits: int) -> dict:

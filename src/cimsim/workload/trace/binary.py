@@ -1,0 +1,87 @@
+"""Which traced tensors hold only the values 0 and 1 (a spiking network's spikes), and the tag
+``input_value_bits: 1`` (:mod:`cimsim.workload.activity`) on a weight matmul that reads one.
+
+A tensor is binary when
+
+1. its dtype is ``bool`` (a comparison's result), or it is written by
+2. a cast or reordering copy (:data:`.aten.REORDER`: ``.float()``, ``.contiguous()``) or a
+   value-keeping copy (:data:`KEEPS`: ``cat``, ``stack``, ``flip``, ...) or a max pool, of
+   binary tensors only;
+3. ``torch.where(cond, a, b)`` with ``a`` and ``b`` each binary or a number 0 or 1;
+
+and a weight matmul's input is binary when every piece it reads is (a convolution's im2col
+windows read their input's pieces, its padding zeros). A float model input or anything
+computed (a sum, a product) is not: only ``cimsim trace --stats`` can say its values are 0/1
+(:func:`.stats.add`). Nothing else reads these marks; an op without the tag costs as before.
+"""
+
+from __future__ import annotations
+
+from . import aten as A
+
+#: copies whose output holds only values of their inputs
+KEEPS = {"cat", "stack", "repeat", "roll", "flip", "tile", "repeat_interleave", "narrow_copy",
+         "upsample_nearest1d", "upsample_nearest2d", "upsample_nearest3d", "index", "gather",
+         "_unsafe_index", "take", "pixel_shuffle", "pixel_unshuffle", "im2col", "unfold_copy"}
+
+
+def _marks(low) -> set:
+    return low.__dict__.setdefault("_binary", set())
+
+
+def _is_binary(low, t) -> bool:
+    """Whether tensor ``t`` (already read) holds only 0 and 1."""
+    torch = low.torch
+    if not isinstance(t, torch.Tensor):
+        return isinstance(t, (int, float)) and not isinstance(t, complex) and float(t) in (0.0, 1.0)
+    if t.dtype == torch.bool:
+        return True
+    if t.dim() == 0 and t.device.type != "meta" and not t.is_complex():  # a wrapped number
+        try:
+            return float(t) in (0.0, 1.0)
+        except Exception:  # a fake tensor has no value
+            return False
+    if not t.numel() or not low.st.known(t):
+        return False
+    return pieces_binary(low, low.st.pieces(t))
+
+
+def pieces_binary(low, pieces) -> bool:
+    """Whether every piece of ``pieces`` (of a matmul operand) is of a binary version, or of an
+    im2col window copy of binary pieces."""
+    marks = _marks(low)
+    if not pieces:
+        return False
+    for vid, _ in pieces:
+        if vid in marks:
+            continue
+        pid = low.st.versions[vid].producer
+        p = low.protos[pid] if pid >= 0 else None
+        if p is None or p.tags.get("part") != "im2col" or not all(pieces_binary(low, o) for o in p.operands):
+            return False
+    return True
+
+
+def after(low, call) -> None:
+    """Mark the outputs of lowered event ``call`` binary where the module rules say so (an
+    index or a max pool's indices, integer, are not values that land in the output)."""
+    torch, base = low.torch, call.base
+    if base == "where":
+        vals = list(call.args[1:3])
+        ok = len(vals) == 2 and all(_is_binary(low, v) for v in vals)
+    elif base in A.REORDER or base in KEEPS or base.startswith(("max_pool", "adaptive_max_pool")):
+        vals = [t for t in call.reads if t.is_floating_point() or t.dtype == torch.bool]
+        ok = bool(vals) and all(_is_binary(low, t) for t in vals)
+    else:
+        return
+    if not ok:
+        return
+    for t in call.targets:
+        if t.numel() and low.st.known(t) and (t.is_floating_point() or t.dtype == torch.bool):
+            _marks(low).update(vid for vid, _ in low.st.pieces(t))
+
+
+def tag(low, tags, pieces) -> None:
+    """``input_value_bits: 1`` on a weight matmul's ``tags`` whose input ``pieces`` are binary."""
+    if pieces_binary(low, pieces):
+        tags["input_value_bits"] = 1
