@@ -162,8 +162,8 @@ def place(comp, ops, idx, makers=None) -> Plan:
         n_servers += len(own) + 1
         notes.append(f"{comp.name}: weights{where} need {needed:,} arrays but only {cap:,} "
                      f"exist{chips_text(needed, c.arrays, c.chips, comp.name, c.weight_replication)}; "
-                     + wear_text(need[on][mask], free, c.endurance, cap,
-                                 np.unique(local[n_rounds[on] > 1]).size))
+                     + wear_text(need[on][mask], (k * pc)[on][mask], free, c.rows * c.cols,
+                                 c.endurance, cap, np.unique(local[n_rounds[on] > 1]).size))
         if c.chips > 1:
             notes.append(chips.reprogram_note(comp.name, c))
     notes.extend(im2col_note(comp.name, comp.link, ops, idx, c.input_bits, c.input_reuse))
