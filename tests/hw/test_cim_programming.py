@@ -282,8 +282,8 @@ def test_endurance_lifetime_is_the_most_written_cells():
     read A B C A B C on the round CIM's 64 arrays: no two fit together; pinning A would send
     both B and C through the 24 arrays left in rounds, which the pinning's floors never choose
     (at most one matrix in rounds), so all 6 reads re-program 40 arrays, 655,360 cells each, full:
-    6 x 655,360 / (64 x 128 x 128) = 3.75 writes per cell per run on average, but which arrays a matrix takes is not modelled, so a cell may be written by
-    all 6: an endurance of 1e8 lasts 1e8 / 6 = 16.7 M runs at worst (26.7 M on average)."""
+    6 x 655,360 / (64 x 128 x 128) = 3.75 writes per cell per run on average, but which arrays
+    a matrix takes is not modelled, so a cell may be written by all 6: an endurance of 1e8 lasts 1e8 / 6 = 16.7 M runs at worst (26.7 M on average)."""
     tensors = [Tensor(f"W{j}", (128, 1280), "int8", "weight") for j in range(3)]
     ops = []
     for i in range(6):
@@ -296,8 +296,8 @@ def test_endurance_lifetime_is_the_most_written_cells():
     note = next(n for n in r.notes if "endurance" in n)
     assert ("which arrays a matrix takes is not modelled, so at worst one cell is written by "
             "each: 6 writes per run, and an endurance of 100,000,000 cycles lasts 16,700,000 runs "
-            "(with perfect wear-levelling, the 3,932,160 weight cells written a run spread over the "
-            "1,048,576 cells of those arrays: 3.75 writes per cell per run on average, and "
+            "(with perfect wear-levelling, the 3,932,160 weight cells written a run spread over "
+            "the 1,048,576 cells of those arrays: 3.75 writes per cell per run on average, and "
             "26,700,000 runs)") in note, note
 
 
