@@ -69,7 +69,8 @@ def test_a_re_programming_chip_streams_no_faster_than_one_sample():
     assert f[C.PIPELINE_LIMIT] == "a sample's latency, an upper bound"
     assert f[C.PIPELINED_SAMPLES_PER_S] == pytest.approx(1 / r.latency_s, rel=1e-12, abs=0)
     # 1 + 2 + 4 + 2 = 9 arrays of weights over 4: ceil(9 / 4) = 3 chips would hold them;
-    # written 14 over the 2 arrays left: 7 a cell a run on average; at worst a cell is written
+    # written 14 over the 2 arrays left, full (2 x (4,096 + 16,384 + 8,192) = 57,344 cells over
+    # 2 x 64 x 64 = 8,192): 7 a cell a run on average; at worst a cell is written
     # ceil(1 / 2) + ceil(4 / 2) + ceil(2 / 2) = 4 times a pass, 8 a run (C's 2 rounds each):
     # 1e6 / 8 = 125,000 runs (1e6 / 7 = 143,000 on average)
     assert any("(no layer pipeline) (3 chips of this size would hold them: ceil(9 / 4); cimsim "
@@ -78,8 +79,9 @@ def test_a_re_programming_chip_streams_no_faster_than_one_sample():
                "arrays before the run, the rest over the 2 left; 1 matrix larger than the arrays "
                "left runs through them in rounds, a programming each); which arrays a matrix takes "
                "is not modelled, so at worst one cell is written by each: 8 writes per run, and an "
-               "endurance of 1,000,000 cycles lasts 125,000 runs (with perfect wear-levelling, 7 "
-               "writes per cell of those arrays per run on average: 143,000 runs)" in n
+               "endurance of 1,000,000 cycles lasts 125,000 runs (with perfect wear-levelling, the "
+               "57,344 weight cells written a run spread over the 8,192 cells of those arrays: 7 "
+               "writes per cell per run on average, and 143,000 runs)" in n
                for n in r.notes), r.notes
 
 

@@ -60,3 +60,42 @@ def test_run_prints_the_flat_pool_floorplan(tmp_path):
     r = CliRunner().invoke(main, ["run", "rram-cim", str(path)])
     assert r.exit_code == 0, r.output
     assert "cim: 768 arrays; 4.5 % of the pool's arrays, 61.0 % of their cells hold weights" in r.output
+
+
+def lora(rank: int = 8) -> object:
+    """y = x W + (x A) B: a 256 x 256 base and its rank-``rank`` LoRA adapter, int8."""
+    b = WorkloadBuilder("lora")
+    b.tensor("x", (16, 256), "int8", "input")
+    for name, shape in (("W", (256, 256)), ("A", (256, rank)), ("B", (rank, 256))):
+        b.tensor(name, shape, "int8", "weight")
+    for name, (k, n) in (("h", (16, rank)), ("yw", (16, 256)), ("yb", (16, 256))):
+        b.tensor(name, (16, n), "int8", "activation")
+    b.op("base", "matmul", ["x", "W"], ["yw"], m=16, k=256, n=256, weight="W")
+    b.op("down", "matmul", ["x", "A"], ["h"], m=16, k=256, n=rank, weight="A")
+    b.op("up", "matmul", ["h", "B"], ["yb"], m=16, k=rank, n=256, weight="B")
+    return b.build({"batch": 1})
+
+
+def test_thin_matrices_are_named_with_their_array_fill():
+    """find-L 3: arrays are not shared between matrices, so a rank-8 adapter's take whole arrays
+    while the pool's cell utilisation hides them. On rram-cim: W 2 x 8 = 16 arrays, full; A
+    (256 x 8) 2 row tiles x ceil(32 / 128) = 1: 2 arrays, 8,192 of 32,768 cells (25 %); B (8 x
+    256) 1 x 8 = 8 arrays, 8,192 of 131,072 (6.25 %). A and B take 10 arrays for 16,384 of
+    163,840 cells (10 %), one array's worth: packed, 9 fewer. The pool's figure hides them:
+    256 x 1,024 + 16,384 = 278,528 cells over 26 x 16,384 = 425,984, 65.4 %."""
+    r = simulate(load_architecture(bundled.resolve_config("rram-cim"),
+                                   {"cim.weight_replication": False}), lora())
+    assert r.facts["cim_arrays_needed"] == 16 + 2 + 8
+    assert r.facts["cim_cell_utilization"] == pytest.approx(
+        (256 * 1024 + 2 * 8_192) / (26 * 16_384), rel=1e-12, abs=0)
+    assert ("cim: arrays are not shared between matrices (each takes whole arrays), and 2 of the "
+            "3 weight matrices fill under 50 % of their arrays' cells: B 6.25 % of 8 arrays, A 25 "
+            "% of 2 arrays; these take 10 arrays holding 16,384 of their 163,840 cells (10 %); "
+            "packed into shared arrays they would need at least ceil(16,384 / 16,384) = 1 array, "
+            "9 fewer (sharing arrays between matrices is not modelled)") in r.notes, r.notes
+    # a matrix filling its arrays is not named: rank 32's A fills 128 of 128 columns; B, 32 of
+    # 128 rows, is
+    full = simulate(load_architecture(bundled.resolve_config("rram-cim"),
+                                      {"cim.weight_replication": False}), lora(32)).notes
+    assert sum("not shared between matrices" in n for n in full) == 1
+    assert any(": B 25 % of 8 arrays;" in n for n in full), full

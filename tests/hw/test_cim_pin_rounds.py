@@ -125,9 +125,10 @@ def test_the_note_counts_re_programmings_and_rounds():
     4 arrays left beside W_hh in ceil(16 / 4) = 4 rounds; several without rounds are "N times"
     and no rounds are named (the chip test has 4 in 12 rounds)."""
     from cimsim.hw.cim.reprogram import wear_text
-    one = wear_text(np.array([16]), 4, 1e6, 20, in_rounds=1)
+    one = wear_text(np.array([16]), np.array([16 * 128 * 128]), 4, 128 * 128, 1e6, 20,
+                    in_rounds=1)
     assert one.startswith("arrays are re-programmed 1 time during the run, in 4 rounds (LRU, "), one
-    two = wear_text(np.array([10, 10]), 11, 1e6, 51)
+    two = wear_text(np.array([10, 10]), np.array([10, 10]) * 128 * 128, 11, 128 * 128, 1e6, 51)
     assert two.startswith("arrays are re-programmed 2 times during the run (LRU, "), two
 
 

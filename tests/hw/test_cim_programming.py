@@ -281,9 +281,9 @@ def test_endurance_lifetime_is_the_most_written_cells():
     wear-levelling). Three 128 x 1280 int8 matrices of 40 arrays each (1280 x 4 columns / 128),
     read A B C A B C on the round CIM's 64 arrays: no two fit together; pinning A would send
     both B and C through the 24 arrays left in rounds, which the pinning's floors never choose
-    (at most one matrix in rounds), so all 6 reads re-program 40 arrays: 240 / 64 = 3.75 writes per cell per run
-    on average, but which arrays a matrix takes is not modelled, so a cell may be written by
-    all 6: an endurance of 1e8 lasts 1e8 / 6 = 16.7 M runs at worst (26.7 M on average)."""
+    (at most one matrix in rounds), so all 6 reads re-program 40 arrays, 655,360 cells each, full:
+    6 x 655,360 / (64 x 128 x 128) = 3.75 writes per cell per run on average, but which arrays
+    a matrix takes is not modelled, so a cell may be written by all 6: an endurance of 1e8 lasts 1e8 / 6 = 16.7 M runs at worst (26.7 M on average)."""
     tensors = [Tensor(f"W{j}", (128, 1280), "int8", "weight") for j in range(3)]
     ops = []
     for i in range(6):
@@ -296,5 +296,33 @@ def test_endurance_lifetime_is_the_most_written_cells():
     note = next(n for n in r.notes if "endurance" in n)
     assert ("which arrays a matrix takes is not modelled, so at worst one cell is written by "
             "each: 6 writes per run, and an endurance of 100,000,000 cycles lasts 16,700,000 runs "
-            "(with perfect wear-levelling, 3.75 writes per cell of those arrays per run on average: "
+            "(with perfect wear-levelling, the 3,932,160 weight cells written a run spread over "
+            "the 1,048,576 cells of those arrays: 3.75 writes per cell per run on average, and "
             "26,700,000 runs)") in note, note
+
+
+def test_wear_levelled_writes_count_the_cells_written_as_the_write_energy_does():
+    """find-L #1: the mean writes per cell (perfect wear-levelling) counted whole arrays, while
+    the write energy counts cells. Three rank-8 LoRA B matrices (8 x 256 int8: 8 rows, 256 x 4 =
+    1,024 columns, 8 arrays each, 8 x 1,024 = 8,192 cells) read A B C A B C on 8 arrays of the
+    round CIM: none fits beside another, so all 6 reads re-program: 6 x 8,192 = 49,152 cells
+    written a run over the 8 x 128 x 128 = 131,072 cells of the arrays, 0.375 writes per cell on
+    average (1e8 / 0.375 = 267 M runs; by arrays it was 6 x 8 / 8 = 6, 16.7 M runs), the cells
+    cim_write charges at 10 pJ: 491.52 nJ."""
+    tensors = [Tensor(f"B{j}", (8, 256), "int8", "weight") for j in range(3)]
+    ops = []
+    for i in range(6):
+        tensors += [Tensor(f"x{i}", (1, 8), "int8", "input"),
+                    Tensor(f"y{i}", (1, 256), "int8", "activation")]
+        ops.append(Op(f"mm{i}", "matmul", (f"x{i}", f"B{i % 3}"), (f"y{i}",), m=1, k=8, n=256,
+                      weight=f"B{i % 3}"))
+    r = simulate(_round(arrays=8, weight_replication=False), Workload("lora-b", tensors, ops),
+                 engine="analytic")
+    assert r.facts["cim_reprograms"] == 6
+    assert r.energy_breakdown_j["cim_write"] == pytest.approx(6 * 8 * 1024 * 10e-12, rel=1e-12,
+                                                              abs=0)
+    note = next(n for n in r.notes if "endurance" in n)
+    assert ("at worst one cell is written by each: 6 writes per run, and an endurance of "
+            "100,000,000 cycles lasts 16,700,000 runs (with perfect wear-levelling, the 49,152 "
+            "weight cells written a run spread over the 131,072 cells of those arrays: 0.375 "
+            "writes per cell per run on average, and 267,000,000 runs)") in note, note

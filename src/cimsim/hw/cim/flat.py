@@ -60,7 +60,7 @@ from ...units import si
 from . import chips, inbits, mapping, onchip, programming
 from ..im2col import im2col_note, input_bytes
 from .reprogram import Replay, chips_text, lru_reprograms, rounds, wear_text
-from .tiling import matrix_keys, read_groups, tiles
+from .tiling import fill_note, matrix_keys, read_groups, tiles
 
 #: the facts of module docstring, before a run
 FACTS = {"arrays_used": 0, "array_utilization": 0.0, "cell_utilization": 0.0}
@@ -162,10 +162,13 @@ def place(comp, ops, idx, makers=None) -> Plan:
         n_servers += len(own) + 1
         notes.append(f"{comp.name}: weights{where} need {needed:,} arrays but only {cap:,} "
                      f"exist{chips_text(needed, c.arrays, c.chips, comp.name, c.weight_replication)}; "
-                     + wear_text(need[on][mask], free, c.endurance, cap,
-                                 np.unique(local[n_rounds[on] > 1]).size))
+                     + wear_text(need[on][mask], (k * pc)[on][mask], free, c.rows * c.cols,
+                                 c.endurance, cap, np.unique(local[n_rounds[on] > 1]).size))
         if c.chips > 1:
             notes.append(chips.reprogram_note(comp.name, c))
+    if thin := fill_note(comp.name, _labels(ops, idx, first_op, stage, len(stages) > 1),
+                         group_cells, group_arrays, c.rows * c.cols):
+        notes.append(thin)
     notes.extend(im2col_note(comp.name, comp.link, ops, idx, c.input_bits, c.input_reuse))
     if fitting:  # the fitting devices' deployment (deploy: one entry per stage, in order)
         fit_deploy = programming.devices([deploy[stages.tolist().index(f[0])] for f in fitting])
@@ -329,6 +332,17 @@ def _unread_arrays(c, ops) -> tuple | None:
     return (len(kn), int((rt * ct).sum()), float((kn[:, 0] * pc).sum()),
             programming.write_time(c, kn[:, 0].astype(np.float64)),
             programming.weight_bytes(c, kn[:, 0].astype(np.float64), kn[:, 1]))
+
+
+def _labels(ops, idx, first_op, stage, staged: bool) -> list[str]:
+    """Each matrix's name in the notes: its weight's, with its k (and pipeline stage) where a
+    weight is held as more than one matrix (read in two orientations, or on two stages)."""
+    at = idx[first_op]
+    names = [ops.tensor_names[int(w)] for w in ops.stationary[at]]
+    twice = {nm for nm in names if names.count(nm) > 1}
+    return [nm if nm not in twice else
+            f"{nm} (k = {int(ops.k[i]):,}" + (f", stage {int(stage[j])}" if staged else "") + ")"
+            for nm, i, j in zip(names, at.tolist(), first_op.tolist())]
 
 
 def _fit_note(name: str, arrays: int, fitting: list, stages: int, deployed: str) -> str:

@@ -379,7 +379,8 @@ def place(comp, ops, idx, ride=None) -> Plan:
         server, n_servers, labels = np.zeros(len(idx), dtype=np.int64), 1, [comp.name]
         notes.append(f"{comp.name}: weights need {packed:,} arrays but only {c.arrays:,} exist "
                      f"(no layer pipeline){chips_text(packed, c.arrays)}; "
-                     + wear_text(need_op[reprogram], free, c.endurance, c.arrays,
+                     + wear_text(need_op[reprogram], (k * pc)[reprogram], free,
+                                 c.rows * c.cols, c.endurance, c.arrays,
                                  np.unique(group_of[n_rounds > 1]).size))
         if asked := [f"{nm}: {d}" for nm, d in ch.layers.items() if nm in by_name]:
             notes.append(f"{comp.name}.chip.layers ({', '.join(asked)}) asks for copies, but the "

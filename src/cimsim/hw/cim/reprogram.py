@@ -245,18 +245,23 @@ def rounds(group_of_op: np.ndarray, arrays_of_group: np.ndarray, free: int,
     return np.where(kept, 1.0, np.maximum(1.0, np.ceil(need / max(free, 1))))
 
 
-def wear_text(written: np.ndarray, free: int, endurance: float, arrays: int,
-              in_rounds: int = 0) -> str:
+def wear_text(written: np.ndarray, cells: np.ndarray, free: int, array_cells: int,
+              endurance: float, arrays: int, in_rounds: int = 0) -> str:
     """What rule 2 did and what it costs the cells: the re-programmings (``written``: the
-    arrays each writes, a big matrix's over its rounds) over the ``free`` arrays they share (all
-    ``arrays``, or those beside the pinned matrices), ``in_rounds`` matrices larger than them
-    (rule 3), and the runs an ``endurance`` lasts. Which arrays a matrix takes is not modelled,
-    so the lifetime is the worst case: a cell written by every re-programming, ``ceil(written /
-    free)`` times by each (a big matrix's rounds); with perfect wear-levelling (the writes
-    spread evenly) each cell takes ``sum(written) / free``, given second. Before 2026-12-06 only that mean was given, as the lifetime."""
+    arrays each writes, a big matrix's over its rounds; ``cells``: the weight cells each writes,
+    ``k x physical columns``, the cells the write energy counts) over the ``free`` arrays of
+    ``array_cells`` cells each that they share (all ``arrays``, or those beside the pinned
+    matrices), ``in_rounds`` matrices larger than them (rule 3), and the runs an ``endurance``
+    lasts. Which arrays a matrix takes is not modelled, so the lifetime is the worst case: a
+    cell written by every re-programming, ``ceil(written / free)`` times by each (a big
+    matrix's rounds); with perfect wear-levelling (the writes spread evenly) each cell takes
+    ``sum(cells) / (free x array_cells)``, given second. Before 2026-12-06 only that mean was
+    given, as the lifetime; until find-L 1 it counted whole arrays, ``sum(written) / free``, so
+    a thin matrix (a rank-8 LoRA B, 8 of an array's 128 rows) counted 16x its cells."""
     written = np.asarray(written, dtype=np.float64)
     worst = float(np.ceil(written / free).sum())
-    mean = float(written.sum()) / free
+    total = float(np.asarray(cells, dtype=np.float64).sum())
+    mean = total / (free * array_cells)
     how = (f"matrices pinned on {arrays - free:,} arrays before the run, the rest "
            f"over the {free:,} left" if free < arrays else "over all arrays, nothing pinned")
     if in_rounds:
@@ -270,9 +275,10 @@ def wear_text(written: np.ndarray, free: int, endurance: float, arrays: int,
     return (f"arrays are re-programmed {when} (LRU, {how}); which "
             f"arrays a matrix takes is not modelled, so at worst one cell is written by each: "
             f"{plain(worst, 3)} writes per run, and an endurance of {plain(endurance, 3)} cycles "
-            f"lasts {plain(endurance / worst, 3)} runs (with perfect wear-levelling, "
-            f"{plain(mean, 3)} writes per cell of those arrays per run on average: "
-            f"{plain(endurance / mean, 3)} runs)")
+            f"lasts {plain(endurance / worst, 3)} runs (with perfect wear-levelling, the "
+            f"{int(total):,} weight cells written a run spread over the "
+            f"{free * array_cells:,} cells of those arrays: {plain(mean, 3)} "
+            f"writes per cell per run on average, and {plain(endurance / mean, 3)} runs)")
 
 
 def chips_text(needed: int, arrays: int, chips: int = 1, name: str | None = None,

@@ -118,3 +118,33 @@ def matrix_keys(ops, idx):
     more = f" and {len(both) - 3:,} more" if len(both) > 3 else ""
     return key, (f"{len(both):,} weight(s) read in more than one orientation, {', '.join(names)}{more}: a "
                  "crossbar holds one, so each orientation has arrays of its own (a second copy)")
+
+
+def fill_note(name: str, labels: list[str], cells, arrays, array_cells: int,
+              below: float = 0.5, shown: int = 4) -> str | None:
+    """The matrices (``labels``, each once: a copy fills as its original) whose weight ``cells``
+    fill under ``below`` of the cells of the ``arrays`` they take (``array_cells`` each), or None
+    where none does (find-L 3). Arrays are not shared between matrices, so a thin matrix, a
+    rank-8 LoRA adapter's, takes whole arrays for a few of their rows or columns; the note names
+    those that waste most arrays, with their arrays and fill, and the arrays all their cells
+    would need packed together, ``ceil(cells / array_cells)``, a floor (which matrices could
+    share an array, and the reads that sharing would serialise, are not modelled)."""
+    cells, arrays = np.asarray(cells, dtype=np.float64), np.asarray(arrays, dtype=np.float64)
+    fill = cells / np.maximum(arrays * array_cells, 1.0)
+    low = np.flatnonzero((arrays > 0) & (fill < below))
+    if not len(low):
+        return None
+    low = low[np.lexsort((fill[low], -(arrays[low] - cells[low] / array_cells)))]  # most wasted
+    held, took = float(cells[low].sum()), int(arrays[low].sum())
+    packed = -(-int(held) // array_cells)
+    named = ", ".join(f"{labels[i]} {100 * fill[i]:.3g} % of {int(arrays[i]):,} "
+                      f"arra{'y' if arrays[i] == 1 else 'ys'}" for i in low[:shown])
+    more = f" and {len(low) - shown:,} more" if len(low) > shown else ""
+    took_cells = took * array_cells
+    return (f"{name}: arrays are not shared between matrices (each takes whole arrays), and "
+            f"{len(low):,} of the {len(labels):,} weight matrices fill under {100 * below:.3g} % "
+            f"of their arrays' cells: {named}{more}; these take {took:,} arrays holding "
+            f"{int(held):,} of their {took_cells:,} cells ({100 * held / took_cells:.3g} %); "
+            f"packed into shared arrays they would need at least ceil({int(held):,} / "
+            f"{array_cells:,}) = {packed:,} arra{'y' if packed == 1 else 'ys'}, "
+            f"{took - packed:,} fewer (sharing arrays between matrices is not modelled)")
