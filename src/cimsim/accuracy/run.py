@@ -12,8 +12,8 @@ A weight is programmed once per Monte-Carlo chip and reused by every call.
 :func:`evaluate` runs the fp32 reference and the emulated model on the same inputs and reports
 top-1 (with labels), the reference's top-1, agreement of the arg-max with fp32, output SNR
 ``10 log10(sum y_ref^2 / sum (y - y_ref)^2)`` in dB and the mean KL divergence
-``KL(softmax(y_ref) || softmax(y))`` in nats over the last dimension, each as the mean and the
-standard deviation over chips.
+``KL(softmax(y_ref) || softmax(y))`` in nats over the classes, dim 1 (per pixel of a dense
+(N, C, H, W) output, :mod:`.classes`), each as the mean and the standard deviation over chips.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 
+from . import classes
 from .arith import Arith, nonideal_of
 from .emulator import Emulator, Programmed, input_mode, program
 from .nonideal import NonIdeal
@@ -311,6 +312,8 @@ class AccuracyResult:
     #: matmuls whose matrix is computed from parameters each forward (run in fp32)
     computed_weight_ops: dict = field(default_factory=dict)
     conversions: int = 0
+    #: the outputs' shape (N, C, ...): classes along dim 1 (:mod:`.classes`)
+    output_shape: tuple = ()
 
 
 def _logits(out) -> torch.Tensor:
@@ -365,18 +368,33 @@ def corrected_snr_db(y: torch.Tensor, ref: torch.Tensor) -> float:
 
 def metrics(y: torch.Tensor, ref: torch.Tensor, labels: Optional[torch.Tensor] = None) -> dict:
     """top-1 (with labels), agreement, output SNR (dB; plain and gain/offset-corrected,
-    :func:`corrected_snr_db`) and KL(softmax(ref) || softmax(y))."""
+    :func:`corrected_snr_db`) and KL(softmax(ref) || softmax(y)), the classes along dim 1
+    (:mod:`.classes`): for a dense (N, C, H, W) output agreement, KL and top-1 are per pixel,
+    averaged over the N·H·W pixels, and per-pixel labels (N, H, W) add ``miou``."""
+    if ref.dim() < 2:
+        raise ValueError(f"outputs of shape {list(ref.shape)} have no class axis: give (N, C) "
+                         "class scores, or (N, C, H, W) for a dense prediction")
     snr = _snr_db(float((ref ** 2).sum()), float(((y - ref) ** 2).sum()))
-    r2, y2 = ref.reshape(-1, ref.shape[-1]), y.reshape(-1, y.shape[-1])
-    kl = float(F.kl_div(F.log_softmax(y2, -1), F.log_softmax(r2, -1), log_target=True,
+    kl = float(F.kl_div(F.log_softmax(classes.positions(y), -1),
+                        F.log_softmax(classes.positions(ref), -1), log_target=True,
                         reduction="batchmean"))
-    pred, pref = y.argmax(-1), ref.argmax(-1)
+    pred, pref = classes.predicted(y), classes.predicted(ref)
     out = {"agreement": float((pred == pref).double().mean()), "output_snr_db": snr,
            "output_snr_corrected_db": corrected_snr_db(y, ref),
            "output_kl": max(kl, 0.0)}
     if labels is not None:
         out["accuracy_top1"] = float((pred == labels).double().mean())
+        if not classes.per_sample(labels):
+            out["miou"] = classes.mean_iou(pred, labels, y.shape[classes.CLASS_DIM])
     return out
+
+
+def top1_interval(top1: Optional[float], labels) -> tuple[Optional[float], Optional[float]]:
+    """The Wilson interval of ``top1`` over the test set's samples; none for per-pixel labels
+    (the pixels of an image are not independent samples) or no labels."""
+    if top1 is None or not classes.per_sample(labels):
+        return None, None
+    return wilson_interval(top1, len(labels))
 
 
 def _mean_std(v: list[float], random: bool = False) -> tuple[float, float]:
@@ -463,10 +481,10 @@ def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torc
             runs.append(metrics(y, ref, labels))
             emulated, skipped, conversions = mode.emulated, mode.skipped, emu.conversions
             not_emulated, computed = mode.not_emulated, mode.computed
-    ref_top1 = None if labels is None else float((ref.argmax(-1) == labels).double().mean())
+    ref_top1 = None if labels is None else classes.top1(ref, labels)
     acc = (_mean_std([m["accuracy_top1"] for m in runs], random) if labels is not None
            else (None, None))
-    ci = wilson_interval(acc[0], len(labels)) if labels is not None else (None, None)
+    ci = top1_interval(acc[0], labels)
     agr = _mean_std([m["agreement"] for m in runs], random)
     snr = _mean_std([m["output_snr_db"] for m in runs], random)
     snr_c = _mean_std([m["output_snr_corrected_db"] for m in runs], random)
@@ -479,4 +497,4 @@ def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torc
         output_kl=kl[0], output_kl_std=kl[1], repeats=n_rep,
         adc_range_policy=arith.adc_range_policy, per_repeat=runs, emulated_ops=dict(emulated),
         skipped_ops=dict(skipped), not_emulated_ops=dict(not_emulated),
-        computed_weight_ops=dict(computed), conversions=conversions)
+        computed_weight_ops=dict(computed), conversions=conversions, output_shape=tuple(ref.shape))

@@ -28,7 +28,9 @@ from typing import Any, NamedTuple, Optional
 
 from ..errors import CimsimError, where_raised
 from ..report import columns as C
+from . import classes
 from .arith import Arith, NotEmulated, nonideal_of
+from .classes import check_labels
 
 #: one-line install hint for the accuracy extra
 INSTALL = "pip install 'cimsim[accuracy]'"
@@ -142,11 +144,6 @@ def load_target(spec: str, dataset: Optional[str] = None) -> Target:
                                     f"numbers, an int tensor), got {str(y.dtype).replace('torch.', '')} "
                                     f"values like {y.flatten()[0].item():g}")
         y = y.long()
-        if y.dim() != 1:
-            raise AccuracyError(f"--dataset '{dataset}': labels must be one class index per "
-                                f"input (1-D), got shape {list(y.shape)}")
-        if y.shape != x.shape[:1]:
-            raise AccuracyError(f"--dataset '{dataset}': {len(y)} labels for {len(x)} inputs")
     out = _check_runs_on(torch, model, x, result[1], dataset)
     from .run import _logits
 
@@ -154,23 +151,8 @@ def load_target(spec: str, dataset: Optional[str] = None) -> Target:
         out = _logits(out)
     except Exception:  # noqa: BLE001 - an output it cannot read: the checks below name it
         pass
-    if isinstance(out, torch.Tensor) and out.dim() < 2:  # no classes to compare, even unlabelled
-        raise AccuracyError(f"--dataset '{dataset}': the model's output for one input has shape "
-                            f"{list(out.shape)}: agreement, SNR and KL compare class scores "
-                            "(samples, classes); a model of one number per sample has no classes "
-                            "(return shape (N, C))")
-    if y is not None:  # top-1 is the arg-max over the classes of a (samples, classes) output
-        if not isinstance(out, torch.Tensor) or out.dim() != 2:
-            shape = list(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-            raise AccuracyError(f"--dataset '{dataset}': the model's output for one input has shape "
-                                f"{shape}; top-1 against labels needs (samples, classes): return "
-                                "logits of shape (N, C), or give labels None (agreement, SNR only)")
-        c = int(out.shape[1])
-        bad = (y < 0) | (y >= c)
-        if bool(bad.any()):
-            raise AccuracyError(f"--dataset '{dataset}': label {int(y[bad][0])} (input "
-                                f"{int(bad.nonzero()[0])}) is not a class of the model's {c} "
-                                f"outputs; labels are 0 .. {c - 1}")
+    # one class per sample of a (N, C) output, per position of a (N, C, H, W) one
+    check_labels(torch, out, y, len(x), dataset)
     h = hashlib.sha256(f"{Path(spec.rpartition(':')[0]).resolve()}:{spec}:{dataset}".encode()
                        + _file_bytes(spec))
     # the data and the weights by their bytes: a changed data file (or one it reads) is new data
@@ -487,11 +469,10 @@ def accuracy_record(arch, target: Target, reference=None) -> dict:
                             "every matmul, as it claims them)", claim="all")
     if not cims:
         ref = reference_outputs(target) if reference is None else reference
-        top1 = (None if target.labels is None
-                else float((ref.argmax(-1) == target.labels).double().mean()))
-        from .run import wilson_interval
+        top1 = None if target.labels is None else classes.top1(ref, target.labels)
+        from .run import top1_interval
 
-        low, high = (None, None) if top1 is None else wilson_interval(top1, len(target.labels))
+        low, high = top1_interval(top1, target.labels)
         return {C.ACCURACY_TOP1: top1, C.ACCURACY_TOP1_STD: 0.0 if top1 is not None else None,
                 C.ACCURACY_TOP1_CI_LOW: low, C.ACCURACY_TOP1_CI_HIGH: high,
                 C.ACCURACY_TOP1_REFERENCE: top1, C.AGREEMENT: 1.0, C.AGREEMENT_STD: 0.0,
@@ -499,7 +480,8 @@ def accuracy_record(arch, target: Target, reference=None) -> dict:
                 C.OUTPUT_SNR_CORRECTED_DB_STD: None, C.OUTPUT_KL: 0.0,
                 C.OUTPUT_KL_STD: 0.0, C.ACCURACY_REPEATS: 1,
                 C.ACCURACY_BASIS: f"fp32 reference: {arch.name} has no CIM or fixed-precision "
-                                  "component, its units compute at the workload's dtype (fp32)"}
+                                  "component, its units compute at the workload's dtype (fp32)"
+                                  + classes.axis_note(tuple(ref.shape))}
     name, cim = cims[0]
     res = evaluate(target.model, target.inputs, target.labels, cim_arith(name, cim),
                    nonideal=nonideal_of(cim), calibration_inputs=target.calibration,
@@ -562,7 +544,8 @@ def _record(res, basis: str, claim: str = "weights") -> dict:
             C.OUTPUT_SNR_CORRECTED_DB_STD: _finite(res.output_snr_corrected_db_std),
             C.OUTPUT_KL: res.output_kl,
             C.OUTPUT_KL_STD: _finite(res.output_kl_std), C.ACCURACY_REPEATS: res.repeats,
-            C.ACCURACY_BASIS: basis + _undefined_note(res) + not_emulated_note(res, claim)}
+            C.ACCURACY_BASIS: basis + classes.axis_note(res.output_shape) + _undefined_note(res)
+            + not_emulated_note(res, claim)}
 
 
 def not_emulated_note(res, claim: str = "weights") -> str:

@@ -532,19 +532,20 @@ def column_clashes(arch) -> list[tuple[str, str]]:
 # correction (y ~ a y_ref + b, noise sum ((y - b)/a - y_ref)^2; None when exact after it, -inf
 # when a = 0), in dB, what ADC designers compare: the plain SNR counts a systematic gain or
 # offset error as noise and is not monotonic in ADC bits; KL(softmax(y_ref) || softmax(y)) in
-# nats, mean over outputs.
+# nats over the classes (dim 1), mean over samples. Of a dense (N, C, H, W) output every score
+# is per pixel (:mod:`cimsim.accuracy.classes`).
 #: top-1 accuracy with the design's arithmetic (mean over chips; None without labels)
 ACCURACY_TOP1 = "accuracy_top1"
 #: its standard deviation over chips (null: one chip of a random design, no spread measured)
 ACCURACY_TOP1_STD = "accuracy_top1_std"
 #: Wilson 95 % interval of top-1 from the test set's size (the sampling uncertainty of the mean
-#: top-1; None without labels): low end
+#: top-1; None without labels or with per-pixel labels): low end
 ACCURACY_TOP1_CI_LOW = "accuracy_top1_ci_low"
 #: the same: high end
 ACCURACY_TOP1_CI_HIGH = "accuracy_top1_ci_high"
 #: the fp32 model's top-1
 ACCURACY_TOP1_REFERENCE = "accuracy_top1_reference"
-#: arg-max equal to fp32's
+#: arg-max over the classes (dim 1) equal to fp32's; per pixel of an (N, C, H, W) output
 AGREEMENT = "agreement"
 #: its standard deviation over chips
 AGREEMENT_STD = "agreement_std"
@@ -556,7 +557,7 @@ OUTPUT_SNR_DB_STD = "output_snr_db_std"
 OUTPUT_SNR_CORRECTED_DB = "output_snr_corrected_db"
 #: its standard deviation over chips
 OUTPUT_SNR_CORRECTED_DB_STD = "output_snr_corrected_db_std"
-#: KL(softmax fp32 ‖ softmax CIM), mean over outputs
+#: KL(softmax fp32 ‖ softmax CIM) over the classes (dim 1), mean over samples (pixels of an (N, C, H, W) output)
 OUTPUT_KL = "output_kl"
 #: its standard deviation over chips
 OUTPUT_KL_STD = "output_kl_std"

@@ -286,6 +286,53 @@ def test_nearest_resampling_is_arithmetic_free():
         assert sum(vector_ops(op, w.tensors) for op in w.ops if op.kind != "elementwise") == 0
 
 
+@pytest.mark.parametrize("pool, unpool, shape, n_in, n_out", [
+    (F.max_pool2d, F.max_unpool2d, (1, 8, 32, 32), 8 * 16 * 16, 8 * 32 * 32),
+    (F.max_pool3d, F.max_unpool3d, (1, 4, 8, 16, 16), 4 * 4 * 8 * 8, 4 * 8 * 16 * 16),
+])
+def test_max_unpool_is_a_scatter_reading_values_and_indices(pool, unpool, shape, n_in, n_out):
+    """find-U #2: nn.MaxUnpool (SegNet's up-sampling) had no mapping. A 2x2 unpool of the
+    pooled 8 x 16 x 16 = 2,048 values: 0 MACs and 0 ops (a scatter into a zero-filled output,
+    no arithmetic), reads the fp32 values (8,192 B) and their int64 indices (16,384 B), writes
+    the whole 8 x 32 x 32 = 8,192-element output (32,768 B); 3-D: 1,024 values (4,096 B + 8,192
+    B of indices) into 8,192 outputs."""
+    def f(x):
+        y, i = pool(x, 2, return_indices=True)
+        return unpool(y, i, 2)
+
+    w = _trace(_Fn(f), torch.randn(*shape))
+    (op,) = [op for op in w.ops if "unpool" in op.name]
+    assert op.kind == "copy" and op.macs == 0 and vector_ops(op, w.tensors) == 0
+    assert sorted(w.tensors[t].nbytes for t in op.inputs) == [n_in * 4, n_in * 8]
+    assert _bytes(w, op.outputs) == n_out * 4
+
+
+def test_a_transposed_conv_whose_windows_tile_its_output_has_no_col2im():
+    """find-U side note: a k2s2 ConvTranspose2d (a U-Net's up-sampling) got a col2im op though
+    no window overlaps another: one add an element, a dispatch and a read + write of the
+    output, summing nothing. 8 -> 4 channels, 16 x 16 -> 32 x 32: the matmul makes 256
+    positions x 4 x 2² = 4,096 products, the 4 x 32 x 32 = 4,096 outputs themselves (16,384 B),
+    8 x 4 x 4 x 256 = 32,768 MACs; the bias add reads them. Where windows overlap (k3s2) or
+    padding crops them, col2im stays: k3s2's 256 x 4 x 9 = 9,216 partial sums (36,864 B) into
+    4 x 33 x 33 outputs."""
+    x = torch.randn(1, 8, 16, 16)
+    w = _trace(nn.ConvTranspose2d(8, 4, 2, stride=2), x)
+    assert [op.name for op in w.ops] == ["conv_transpose", "add_bias"] and w.macs == 32768
+    assert _bytes(w, w.ops[0].outputs) == 4 * 32 * 32 * 4
+    w = _trace(nn.ConvTranspose2d(8, 4, 2, stride=2, bias=False), x)
+    (op,) = w.ops
+    assert op.kind == "matmul" and _bytes(w, op.outputs) == 16384
+    assert w.tensors[op.outputs[0]].shape == (1, 4, 32, 32)   # it writes the output itself
+    w = _trace(nn.ConvTranspose3d(8, 4, 2, stride=2), torch.randn(1, 8, 4, 8, 8))
+    assert "col2im" not in [op.name for op in w.ops]
+    for m, partial in ((nn.ConvTranspose2d(8, 4, 3, stride=2), 256 * 4 * 9 * 4),
+                       (nn.ConvTranspose2d(8, 4, 2, stride=2, padding=1), 256 * 4 * 4 * 4),
+                       (nn.ConvTranspose2d(8, 4, 2, stride=2, dilation=2), 256 * 4 * 4 * 4)):
+        w = _trace(m, x)
+        (col,) = [op for op in w.ops if op.name == "col2im"]
+        assert _bytes(w, col.inputs) == partial
+
+
 def test_antialiased_downsampling_sums_its_widened_support():
     # 8 -> 4 bilinear, antialias: scale 2, support 1·2 = 2 (torch's _compute_index_ranges_weights);
     # output i centred at 2i + 1 reads [max(2i - 1, 0), min(2i + 3, 8)): 3, 4, 4, 3 taps = 14

@@ -128,7 +128,10 @@ COPIES = {"cat", "stack", "constant_pad_nd", "reflection_pad1d", "reflection_pad
           "_pack_padded_sequence", "_pad_packed_sequence",
           "repeat_interleave", "tile", "put", "unfold_copy", "pixel_shuffle",
           "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle", "diag_embed", "polar",
-          "complex", "view_as_real_copy"}
+          "complex", "view_as_real_copy",
+          # nn.MaxUnpool (SegNet's decoder): its input scattered to the pool's int64 indices in a
+          # zero-filled output, one kernel: reads input and indices, writes the whole output
+          "max_unpool2d", "max_unpool3d"}
 #: gathers by index (``W[idx]``, ``torch.gather``, ``torch.take``): of a parameter, only the
 #: elements they read (a row gather where the index picks whole rows: :mod:`.bags`); of anything
 #: else, a copy like :data:`COPIES`

@@ -1,7 +1,8 @@
 """Convolutions and ``nn.Bilinear``: the matmul lowerings that first reshape their input.
 
 A convolution is an im2col matmul (``output elements x C_in/groups x kernel`` MACs; a
-transposed one a matmul then a col2im sum); ``nn.Bilinear``'s ``_trilinear`` is the outer
+transposed one a matmul then a col2im sum of its overlapping windows, none where they tile the
+output: kernel = stride, no padding); ``nn.Bilinear``'s ``_trilinear`` is the outer
 product of its two inputs times its stationary weight. Registered on the lowerer's table
 (:data:`.registry.LOWERINGS`) as :mod:`.bags` and :mod:`.grouped` are; split from :mod:`.lower`
 to keep it within the module size limit.
@@ -60,8 +61,18 @@ def conv(low, c: Call) -> None:
         if not weight and g == 1 and px and pw:  # a weight-normed conv's: said, not stationary
             note_computed(low, pid, (pw,))
         return
+    direct = _windows_tile(w, _stride, _pad, _dil, _opad, out, batch * m * n)
+    if direct and bias is None:  # the matmul writes the output (a partial write: a copy first)
+        low._prepare_write(out)
     pid = low._proto(Proto("matmul", low._name("conv_transpose"), [px, pw], [], m=m, k=k, n=n,
                             batch=batch, weight=weight, tags=tags))
+    if direct:  # no window overlaps another: nothing to sum, the products are the output
+        if bias is None:
+            low.protos[pid].outputs.append(low._write(out, pid, name=low.protos[pid].name))
+        else:
+            v = low._virtual(pid, tuple(out.shape), dtype=low.dt(out))
+            low.emit("elementwise", "add_bias", [[(v, None)], bias], [out], fn="add")
+        return
     vid = low._virtual(pid, (batch * m * n,), dtype=low.dt(out))
     # col2im: overlapping kernel windows summed into the output
     # (tag part: col2im, the run's note when the partial sums cross a link: :mod:`cimsim.cost.col2im`)
@@ -71,6 +82,19 @@ def conv(low, c: Call) -> None:
         last = low.emit("reduction", "col2im", [[(vid, None)]], [], tags={"part": "col2im"})
         v2 = low._virtual(last, tuple(out.shape), dtype=low.dt(out))
         low.emit("elementwise", "add_bias", [[(v2, None)], bias], [out], fn="add")
+
+def _windows_tile(w, stride, pad, dil, opad, out, products: int) -> bool:
+    """Whether a transposed convolution's kernel windows tile its output, each output element
+    one product of the matmul: every (dilated) kernel extent at most its stride, no padding
+    cropped, no output padding, as many products as outputs (a U-Net's k2s2 ConvTranspose2d).
+    Then no col2im sums anything; where windows overlap (kernel > stride) it does."""
+    ks = tuple(w.shape[2:])
+    n = len(ks)
+    st, pd, dl, op = ([int(v) for v in a] if isinstance(a, (list, tuple)) else [int(a or 0)] * n
+                      for a in (stride, pad, dil, opad))
+    return (out.numel() == products and not any(pd) and not any(op)
+            and all(d * (k - 1) + 1 <= s for k, s, d in zip(ks, st, dl)))
+
 
 @lowers(aten._trilinear)
 def trilinear(low, c: Call) -> None:

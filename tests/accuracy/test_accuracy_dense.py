@@ -1,0 +1,168 @@
+"""`--accuracy` on a dense-prediction (segmentation) output: the classes are dim 1 of an
+(N, C, H, W) output (torch's cross_entropy convention), every score per pixel (find-U #1: the
+last axis, the image width, was taken for the classes, and per-pixel labels were refused)."""
+
+from __future__ import annotations
+
+import json
+import math
+import textwrap
+
+import pytest
+from click.testing import CliRunner
+
+torch = pytest.importorskip("torch")
+
+from cimsim.accuracy.classes import mean_iou  # noqa: E402
+from cimsim.accuracy.run import metrics  # noqa: E402
+from cimsim.cli import main  # noqa: E402
+from cimsim.report import columns as C  # noqa: E402
+
+from conftest import fresh_cache  # noqa: E402
+
+pytestmark = pytest.mark.torch
+
+
+def test_a_shift_common_to_a_pixels_classes_changes_no_score():
+    """find-U's reproduction: adding one number to every class score of a pixel (a different
+    number per image column) leaves each pixel's arg-max and softmax as they were, so agreement
+    is 1 and KL 0 (it read 37 % and 0.37 nats, computed along the width)."""
+    torch.manual_seed(0)
+    ref = torch.randn(4, 5, 16, 16)                  # N, classes, H, W
+    y = ref + torch.linspace(0, 3, 16)               # the same shift to every class of a pixel
+    m = metrics(y, ref)
+    assert m["agreement"] == 1.0
+    assert m["output_kl"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_per_pixel_agreement_and_kl_closed_form():
+    """2 images of 4x4 pixels, 3 classes; every pixel's reference logits (L, 0, 0); 8 of the 32
+    pixels read (0, L, 0). Agreement 24/32; the KL of a flipped pixel, with Z = e^L + 2 for
+    both: p1 L + p2 (-L) = L (e^L - 1) / (e^L + 2), the others 0: the mean over 32 pixels."""
+    L = 2.0
+    ref = torch.zeros(2, 3, 4, 4)
+    ref[:, 0] = L
+    y = ref.clone()
+    flip = torch.zeros(2, 4, 4, dtype=torch.bool)
+    flip[0, 0, :] = True                             # 4 pixels of image 0
+    flip[1, :, 3] = True                             # 4 pixels of image 1
+    y[:, 0][flip] = 0.0
+    y[:, 1][flip] = L
+    m = metrics(y, ref)
+    assert m["agreement"] == 24 / 32
+    kl_one = L * (math.exp(L) - 1) / (math.exp(L) + 2)
+    assert m["output_kl"] == pytest.approx(8 / 32 * kl_one, rel=1e-6)
+
+
+def test_per_pixel_labels_score_pixel_accuracy_and_miou():
+    """Labels of shape (N, H, W): top-1 is pixel accuracy and ``miou`` the mean over classes
+    of |pred = c and label = c| / |pred = c or label = c|. One 2x3 image, 3 classes:
+    pred  0 0 1 / 1 2 2, labels 0 1 1 / 1 2 0 -> 4 of 6 right; IoU class 0: 1 / 3 (pixels
+    (0,0) both, (0,1) pred only, (1,2) label only), class 1: 2 / 3, class 2: 1 / 2."""
+    pred = torch.tensor([[[0, 0, 1], [1, 2, 2]]])
+    labels = torch.tensor([[[0, 1, 1], [1, 2, 0]]])
+    scores = torch.nn.functional.one_hot(pred, 3).movedim(-1, 1).float()   # (1, 3, 2, 3)
+    m = metrics(scores, scores, labels)
+    assert m["accuracy_top1"] == 4 / 6 and m["agreement"] == 1.0
+    assert m["miou"] == pytest.approx((1 / 3 + 2 / 3 + 1 / 2) / 3, rel=1e-12)
+    # a class in neither the prediction nor the labels is not averaged in (0 / 0)
+    assert mean_iou(pred, labels, 5) == pytest.approx((1 / 3 + 2 / 3 + 1 / 2) / 3, rel=1e-12)
+
+
+def test_an_output_without_a_class_axis_is_refused():
+    with pytest.raises(ValueError, match=r"outputs of shape \[4\] have no class axis"):
+        metrics(torch.zeros(4), torch.zeros(4))
+
+
+SEG = textwrap.dedent("""
+    import torch
+
+    def _model():
+        torch.manual_seed(0)
+        return torch.nn.Conv2d(3, 4, 1)        # 4 classes per pixel: (N, 4, H, W)
+
+    def factory():
+        return _model().eval(), torch.zeros(1, 3, 6, 6)
+
+    def _x():
+        torch.manual_seed(1)
+        return torch.randn(10, 3, 6, 6)
+
+    def pixels():                             # the fp32 model's own class per pixel
+        x = _x()
+        with torch.no_grad():
+            return x, _model()(x).argmax(1)
+
+    def one_per_image():
+        return _x(), torch.zeros(10, dtype=torch.long)
+
+    def pixel_past_classes():
+        x, y = pixels()
+        y[3, 2, 5] = 4
+        return x, y
+
+    class _Seq(torch.nn.Module):              # a sequence model's (N, T, C) scores
+        def __init__(self):
+            super().__init__()
+            self.m = torch.nn.Linear(8, 5)
+
+        def forward(self, x):
+            return self.m(x)
+
+    def seq_factory():
+        return _Seq().eval(), torch.zeros(1, 7, 8)
+
+    def seq_tokens():
+        return torch.randn(6, 7, 8), torch.zeros(6, 7, dtype=torch.long)
+""")
+
+
+@pytest.fixture(scope="module")
+def seg(tmp_path_factory):
+    f = tmp_path_factory.mktemp("seg") / "seg.py"
+    f.write_text(SEG)
+    with fresh_cache(tmp_path_factory.mktemp("cimsim-cache")):
+        yield str(f)
+
+
+def _run(*args):
+    res = CliRunner().invoke(main, ["run", *args])
+    return res.exit_code, res.output
+
+
+def test_per_pixel_labels_are_accepted_end_to_end(seg):
+    """Labels (N, H, W), the fp32 arg-max over dim 1: the fp32 pixel accuracy is 1 exactly
+    (it was refused: "labels must be one class index per input (1-D)"); no Wilson interval
+    (36 pixels of one image are not 36 samples); the basis names the class axis."""
+    code, out = _run("cpu-ddr5", f"{seg}:factory", "--accuracy", "--dataset", f"{seg}:pixels",
+                     "--json")
+    assert code == 0, out
+    res = json.loads(out)
+    assert res[C.ACCURACY_TOP1] == res[C.ACCURACY_TOP1_REFERENCE] == 1.0
+    assert res[C.ACCURACY_TOP1_CI_LOW] is None and res[C.ACCURACY_TOP1_CI_HIGH] is None
+    assert "classes along dim 1 of the (N, 4, 6, 6) output" in res[C.ACCURACY_BASIS]
+    assert "the mean over N·6·6 positions" in res[C.ACCURACY_BASIS]
+    code, out = _run("rram-cim", f"{seg}:factory", "--accuracy", "--dataset", f"{seg}:pixels",
+                     "--json")
+    assert code == 0, out
+    res = json.loads(out)
+    assert res[C.ACCURACY_TOP1_REFERENCE] == 1.0
+    assert res[C.AGREEMENT] == res[C.ACCURACY_TOP1]   # labels are fp32's own classes
+    assert "classes along dim 1 of the (N, 4, 6, 6) output" in res[C.ACCURACY_BASIS]
+
+
+@pytest.mark.parametrize("model, data, says", [
+    ("factory", "one_per_image", "the model's output for one input has shape [1, 4, 6, 6], its "
+     "classes along dim 1 (torch's cross_entropy convention), so labels hold one class per "
+     "position, shape [10, 6, 6]; got shape [10]"),
+    ("factory", "pixel_past_classes", "label 4 (input 3, position (2, 5)) is not a class of the "
+     "model's 4 outputs; labels are 0 .. 3"),
+    ("seq_factory", "seq_tokens", "the model's output for one input has shape [1, 7, 5], its "
+     "classes along dim 1 (torch's cross_entropy convention), so labels hold one class per "
+     "position, shape [6, 5]; got shape [6, 7]; a sequence model's (N, T, C) scores: permute "
+     "them to (N, C, T)"),
+])
+def test_labels_that_do_not_fit_the_class_axis_are_one_line(seg, model, data, says):
+    code, out = _run("rram-cim", f"{seg}:{model}", "--accuracy", "--dataset", f"{seg}:{data}")
+    assert code == 1 and len(out.strip().splitlines()) == 1 and "Traceback" not in out, out
+    assert f"--dataset '{seg}:{data}': {says}" in out, out
