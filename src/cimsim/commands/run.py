@@ -155,10 +155,15 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
         out.update(tail)
         click.echo(json.dumps(out, indent=2, allow_nan=False))  # RFC 8259: no NaN, no Infinity
     else:
+        from dataclasses import replace
+
         from ..workload.footprint import checked_footprint
 
         apart = arch.cache_memory is not None  # each side at its own peak, as the placement checks
-        print_result(result, footprint=checked_footprint(wl, apart), cache_apart=apart)
+        fp, held = checked_footprint(wl, apart), result.footprint
+        if held:  # as the placement held it: a PIM unit's own format widens what it holds
+            fp = replace(fp, weights=held[C.FOOTPRINT_WEIGHT_BYTES], kv_cache=held[C.FOOTPRINT_KV_CACHE_BYTES])
+        print_result(result, footprint=fp, cache_apart=apart)
         if acc is not None:
             print_accuracy(acc)
         for warn in [n for n in result.notes if n.startswith(WARNING)] + [placeholder_warning(result)]:

@@ -106,6 +106,14 @@ def _moved(ctx, param, value):
                    "value is an integer, a number, true/false or else text. Recorded in the "
                    "workload's metadata.params, so a sweep over files traced at several values "
                    "gets a workload.KEY column (cimsim plot draws against it).")
+@click.option("--resident", "resident", multiple=True, metavar="NAME",
+              help="A forward argument of the model whose tensors are resident state, in memory "
+                   "across runs (a retrieval database passed as forward(q, db)), not an input "
+                   "sent every run (repeatable). Recorded in the workload's "
+                   "metadata.resident_inputs: the footprint counts it with the KV cache and PIM "
+                   "units with claims [kv_cache] read it in their banks. An argument named as a "
+                   "cache (past_key_values, layer_past, any name holding cache or past) is "
+                   "resident without it.")
 @click.option("--real-weights", is_flag=True,
               help="--zoo: build random weights instead of shapes only (fake tensors); says first "
                    "how much memory that takes and refuses beyond what is available.")
@@ -133,6 +141,7 @@ def _moved(ctx, param, value):
 @click.option("--cache", hidden=True, callback=_moved, expose_value=False)
 @click.pass_context
 def trace_command(ctx, spec, output, name, allow_unknown, onnx_file, dims, zoo_name, params, args,
+                  resident,
                   real_weights, serve, stats, stats_bits, **serving):
     """Trace a PyTorch model into a cimsim workload.
 
@@ -148,7 +157,7 @@ def trace_command(ctx, spec, output, name, allow_unknown, onnx_file, dims, zoo_n
                                "WORKLOAD.json")
     if dims and onnx_file is None:
         raise click.UsageError("--dim goes with --onnx")
-    if onnx_file is not None and (params or real_weights or args or serve or stats):
+    if onnx_file is not None and (params or real_weights or args or serve or stats or resident):
         raise click.UsageError("--onnx takes -o, --name, --allow-unknown, --dim, --dtype and --batch only")
     if (params or real_weights) and zoo_name is None:
         raise click.UsageError("--param and --real-weights go with --zoo")
@@ -182,6 +191,9 @@ def trace_command(ctx, spec, output, name, allow_unknown, onnx_file, dims, zoo_n
     if serve and (zoo_name is None or real_weights or allow_unknown):
         raise click.UsageError("--serve goes with --zoo hf:MODEL_TYPE (or a Hugging Face decoder "
                                "of the zoo), without --real-weights and --allow-unknown")
+    if resident and serve:
+        raise click.UsageError("--resident goes without --serve (a serving run's KV caches are "
+                               "resident already)")
     if stats_bits is not None and not stats:
         raise click.UsageError("--stats-bits goes with --stats")
     if stats and serve:
@@ -193,6 +205,7 @@ def trace_command(ctx, spec, output, name, allow_unknown, onnx_file, dims, zoo_n
                                "form")
     try:
         from ..workload.io import save_workload, stamp_writer
+        from ..workload.resident import mark_resident
         from ..workload.trace import require_torch, trace
 
         if zoo_name == "list":
@@ -215,6 +228,8 @@ def trace_command(ctx, spec, output, name, allow_unknown, onnx_file, dims, zoo_n
                 w.metadata["batch"] = batch
             if factory_args:  # the sweep's workload.KEY columns (sweep/shape.py)
                 w.metadata["params"] = factory_args
+            if resident:
+                mark_resident(w, resident)
             save_workload(stamp_writer(_stamp_source(w, spec)), path)
             _report(w, path, time.perf_counter() - t0, made)
             if batch is None:
@@ -228,8 +243,9 @@ def trace_command(ctx, spec, output, name, allow_unknown, onnx_file, dims, zoo_n
             return
         family = zoo.families().get(zoo_name)
         if family is not None:
-            if overrides or name:
-                raise click.UsageError(f"--param and --name go with one model, not the family '{zoo_name}'")
+            if overrides or name or resident:
+                raise click.UsageError(f"--param, --name and --resident go with one model, not the "
+                                       f"family '{zoo_name}'")
             out = Path(output)
             made = new_folder(out / "workload.json")
             out.mkdir(parents=True, exist_ok=True)
@@ -239,7 +255,7 @@ def trace_command(ctx, spec, output, name, allow_unknown, onnx_file, dims, zoo_n
             return
         path = Path(output)
         _trace_zoo(zoo, zoo_name, path, path.stem if name is None else name, overrides, real_weights, allow_unknown,
-                   sbits, dtype, params=params)
+                   sbits, dtype, params=params, resident=resident)
     except CimsimError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -267,8 +283,9 @@ def _trace_onnx(onnx_file, path, name, allow_unknown, dtype, dims, batch) -> Non
 
 
 def _trace_zoo(zoo, zoo_name, path, name, overrides, real_weights, allow_unknown,
-               stats_bits=None, dtype=None, made=None, params=()) -> None:
+               stats_bits=None, dtype=None, made=None, params=(), resident=()) -> None:
     from ..workload.io import save_workload, stamp_writer
+    from ..workload.resident import mark_resident
 
     t0 = time.perf_counter()
     if real_weights:
@@ -278,6 +295,8 @@ def _trace_zoo(zoo, zoo_name, path, name, overrides, real_weights, allow_unknown
     w = zoo.trace_zoo(zoo_name, real_weights=real_weights, allow_unknown=allow_unknown,
                       stats_bits=stats_bits, dtype=dtype, **overrides)
     w.name = name
+    if resident:
+        mark_resident(w, resident)
     made = made or new_folder(path)
     save_workload(stamp_writer(_stamp_source(w, zoo_name, params, zoo=True)), path)
     _report(w, path, time.perf_counter() - t0, made)

@@ -414,6 +414,12 @@ class Component(Generic[ConfigT]):
         the cache against :attr:`Architecture.cache_memory`. 0 by default."""
         return 0.0
 
+    def held_extra_bytes(self, ops: OpArrays, idx: np.ndarray) -> tuple[float, float]:
+        """Bytes the component's own number format adds to the (weights, KV caches) its ops
+        ``idx`` hold in the host's memory (a PIM unit's fp16); the placement adds them to the
+        footprint. (0, 0) by default."""
+        return 0.0, 0.0
+
     @classmethod
     def shared_bandwidths(cls, name: str, config: ConfigT,
                           technology: Optional[Technology] = None) -> dict[str, float]:

@@ -11,7 +11,8 @@ higher-priority component took:
     a matmul without a stationary weight that reads a model input (role
     ``input``: a tensor given before the run, so it already lies in the memory,
     e.g. the KV cache of attention's ``Q.K^T`` and ``P.V``; in a traced workload an
-    input given as a cache, read as it is or through a copy that scales or reshapes it:
+    input given as a cache or marked resident (:mod:`cimsim.workload.resident`: a retrieval
+    database), read as it is or through a copy that scales or reshapes it:
     :func:`cimsim.workload.footprint.cache_roots`, the copy made on the host), with at most
     ``max_rows`` rows per product (``m``; GQA puts ``g`` query heads on one
     product): that input is read in the banks;
@@ -91,6 +92,7 @@ from ..errors import MappingError
 from ..units import si
 from .base import Component, ComponentConfig, OpArrays, OpCost, Plan, add_stored, row_pieces
 from .hierarchy import add_landed, backed_reads
+from .pim_notes import held_format_note, held_operand_bytes, plain_input_note
 
 #: what the units may claim (see the module docstring)
 CLAIMS = ("weights", "kv_cache", "embedding")
@@ -124,7 +126,8 @@ class PIMConfig(ComponentConfig):
     precision: Optional[Literal["fp32", "fp16", "bf16", "int8"]] = Field(
         default=None, description="The number format the units compute in, whatever the ops' "
         "dtype (Aquabolt-XL's FP16 SIMD: fp16): its operands lie in the banks and cross the "
-        "bus in it (bytes scaled from the ops' dtype); ops of another dtype are marked a "
+        "bus in it (bytes scaled from the ops' dtype; a widened operand's bytes count in the "
+        "footprint); ops of another dtype are marked a "
         "precision mismatch. None: the ops' own dtype.")
     energy_per_mac: Joules = Field(description="Energy of one MAC in a unit.")
     energy_per_bit: JoulesPerBit = Field(description="Energy per bit read from the banks internally.")
@@ -380,7 +383,8 @@ class PIM(Component[PIMConfig]):
         than ``max_rows`` (batch x m for a weight, m per product for a KV cache), the most
         rows among them and the field to raise; None when it left none."""
         c = self.config
-        bags = self._join(self._bag_note(ops, free, took), self._host_attention_note(ops, free, took))
+        bags = self._join(self._bag_note(ops, free, took), self._host_attention_note(ops, free, took),
+                          plain_input_note(self.name, c.claims, ops, free & ~took))
         kind = np.zeros_like(free)
         rows = np.zeros(kind.shape[0])
         if "kv_cache" in c.claims:
@@ -424,7 +428,31 @@ class PIM(Component[PIMConfig]):
                                summary={"bank_bytes": float(resident.sum())})
         if self.config.sharing != "blocked":
             plan.serial[:] = ops.rows[idx] <= 1
+        if c.precision is not None:  # the bytes its own format gives what it holds and sends
+            w, wh, kv, kvh = self._held(ops, idx)
+            out = self._out_bytes(ops, idx)
+            note = held_format_note(self.name, c.precision, w + kv, wh + kvh, float(out.sum()),
+                                    float((out * self._format_scale(ops, idx)).sum()),
+                                    c.sharing == "separate")
+            if note:
+                plan.notes.append(note)
         return plan
+
+    def _held(self, ops: OpArrays, idx, least: float = 0.0) -> tuple[float, float, float, float]:
+        """Weights and KV caches its ops ``idx`` hold in the banks: stored and in its format
+        (at least ``least`` times the stored bytes)."""
+        weighted = (ops.stationary[idx] >= 0) | self._bags(ops)[idx]
+        scale = np.maximum(np.broadcast_to(self._format_scale(ops, idx), idx.shape), least)
+        return held_operand_bytes(ops, idx, scale, weighted, ops.kv_tensors())
+
+    def held_extra_bytes(self, ops: OpArrays, idx) -> tuple[float, float]:
+        """Bytes its own number format (``precision``) adds to the weights and the KV caches its
+        ops ``idx`` hold in the host's memory; none apart. A narrower format takes nothing off:
+        the tensors stay counted at the workload's dtype (an upper bound)."""
+        if self.config.precision is None or self.config.sharing == "separate" or not len(idx):
+            return 0.0, 0.0
+        w, wh, kv, kvh = self._held(ops, idx, least=1.0)
+        return wh - w, kvh - kv
 
     def device_bytes(self, ops: OpArrays, idx) -> float:
         """A separate device's resident weights (``claims: [weights]``), in the units' format."""

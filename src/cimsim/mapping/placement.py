@@ -300,6 +300,7 @@ def place(workload: Workload, arch: Architecture) -> Placement:
         checks.update({offset + int(k): (ci, f) for k, f in (plan.in_order_check or {}).items()})
         offset += plan.n_servers
         notes.extend(plan.notes)
+    fp = _held_at_own_format(workload, arch, fp, comps, idx, ops, capacity, held_by, apart)
     if apart:  # the device holds its units' resident weights beside the caches
         resident = sum(c.device_bytes(ops, ids) for c, ids in zip(comps, idx) if len(ids))
         if resident and fp.kv_cache + resident > device[1]:
@@ -310,6 +311,26 @@ def place(workload: Workload, arch: Architecture) -> Placement:
                 f"in architecture '{arch.name}'")
     return Placement(comps, owner, idx, plans, server, serial, offset, notes,
                      np.concatenate(in_order), claim_notes, ops, fp, int(capacity), apart, checks)
+
+
+def _held_at_own_format(workload, arch, fp, comps, idx, ops, capacity, held_by, apart):
+    """``fp`` with the bytes the components' own number formats add to the weights and caches
+    they hold (:meth:`Component.held_extra_bytes`: PIM units of fp16 holding an int8 database
+    at 2 B an element), checked against ``capacity`` again."""
+    extra = [c.held_extra_bytes(ops, ids) for c, ids in zip(comps, idx) if len(ids)]
+    w, kv = (int(round(sum(e[i] for e in extra))) for i in (0, 1))
+    if not (w or kv):
+        return fp
+    fp = replace(fp, weights=fp.weights + w, kv_cache=fp.kv_cache + kv,
+                 kv_cache_peak=fp.kv_cache_peak + kv)
+    host = fp.total - (fp.kv_cache if apart else 0)
+    if host > capacity:
+        raise MappingError(
+            f"workload '{workload.name}' needs {si(host, 'B', 6)} live at once with the weights "
+            f"and KV caches its PIM units hold in their own number format ({si(w + kv, 'B', 6)} "
+            f"more than at the workload's dtypes) but architecture '{arch.name}' has {held_by} "
+            f"{si(capacity, 'B', 6)}")
+    return fp
 
 
 def _on_chip_across_units(workload: Workload, ops, owner: np.ndarray, comps) -> tuple:

@@ -79,6 +79,7 @@ import numpy as np
 
 from ..errors import WorkloadError
 from .kinds import COPY, ELEMENTWISE, MATMUL, ROLE_INPUT, ROLE_WEIGHT, SENDRECV
+from .resident import is_resident_name, resident_arguments
 
 
 #: a served weight tensor's name: an iteration's prefix (``it3.decode.sb1.r0.``, none for a
@@ -172,10 +173,6 @@ def optimizer_state_mask(workload) -> np.ndarray:
     return np.array([n in names for n in workload.columns.tensor_names.tolist()], dtype=bool)
 
 
-#: a traced model input that is a cache: the forward argument it came in (its name up to the
-#: first ``.`` or ``[``) names one (``past_key_values``, ``past_key_value``, ``layer_past``,
-#: ``cache``, ``kv_cache``, ``cache_params``)
-CACHE_INPUT = re.compile(r"^[^.\[]*(?:cache|past)", re.IGNORECASE)
 #: the per-element functions of one input that only scale it (by a constant: a scalar)
 SCALES = ("mul", "div")
 
@@ -183,16 +180,18 @@ SCALES = ("mul", "div")
 def cache_roots(workload) -> np.ndarray:
     """int64 per tensor: the KV cache it is, or is a copy of that only scales or reshapes it,
     as a tensor id; -1 for any other tensor. The caches are the model inputs (role ``input``)
-    and, in a traced workload (``metadata["capture"]``), only those :data:`CACHE_INPUT` names;
+    and, in a traced workload (``metadata["capture"]``), only the resident ones
+    (:func:`cimsim.workload.resident.is_resident_name`: a cache's name, or marked resident);
     a copy is the output of an op with one input and one output that is a ``copy`` (a
     transpose, a contiguous or expanded copy) or an elementwise multiply or divide by a
     constant (eager attention's ``K * scale``), followed through chains of them."""
     c = workload.columns
     root = np.full(c.n_tensors, -1, dtype=np.int64)
     caches = np.flatnonzero(c.tensor_role == ROLE_INPUT)
+    marked = resident_arguments(workload)  # checked even where every input is resident
     if workload.metadata.get("capture") is not None and len(caches):
         names = c.tensor_names
-        caches = caches[[bool(CACHE_INPUT.match(names[t])) for t in caches.tolist()]]
+        caches = caches[[is_resident_name(names[t], marked) for t in caches.tolist()]]
     root[caches] = caches
     if c.n_ops == 0 or not len(caches):
         return root

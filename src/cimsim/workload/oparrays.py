@@ -311,6 +311,23 @@ class OpArrays:
                  else self.cache_root[self.act_ids] >= 0)
         return reader, weightless[reader] & (position >= 1) & cache
 
+    def plain_input_operands(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(ops, tensors)``: the matmuls without a stationary weight, not run by autograd's
+        backward, whose second operand is a model input that is no KV cache (a traced input
+        neither named as a cache nor marked resident: :mod:`cimsim.workload.resident`), and
+        those inputs' tensor ids, one per op, sorted by op; None without the producer columns
+        or without :attr:`cache_root` (every model input is then a cache)."""
+        if self.act_ptr is None or self.producer is None or self.cache_root is None:
+            return None
+        reader = self.act_readers()
+        position = np.arange(len(self.act_ids)) - self.act_ptr[:-1][reader]
+        weightless = (self.rows > 0) & (self.stationary < 0)
+        if self.backward is not None:
+            weightless &= ~self.backward
+        ids = self.act_ids
+        sel = weightless[reader] & (position == 1) & (self.producer[ids] < 0) & (self.cache_root[ids] < 0)
+        return reader[sel], ids[sel]
+
     def kv_operand_bytes(self) -> np.ndarray | None:
         """float64 per op: bytes of the KV caches (:attr:`cache_root`) a matmul without a
         stationary weight reads as its second operand (``Q @ K^T``'s K, ``P @ V``'s V, or the

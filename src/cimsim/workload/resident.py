@@ -1,0 +1,81 @@
+"""Model inputs that are resident state, not per-run activations: which of a traced workload's
+inputs lie in memory across runs (a KV cache, a retrieval database) and so count as such in the
+footprint (``kv_cache``) and can be read in place by PIM units (``claims: [kv_cache]``).
+
+A workload built by hand or by a generator: every model input (role ``input``) that a matmul
+reads as its second operand without holding it stationary is resident. A traced workload
+(``metadata["capture"]``): only the inputs whose forward argument (a tensor's name up to the
+first ``.`` or ``[``) says so, by either rule:
+
+- its name is a cache's (:data:`CACHE_INPUT`: ``past_key_values``, ``layer_past``, any
+  argument whose name holds ``cache`` or ``past``), as Hugging Face models name theirs;
+- it is listed in ``metadata["resident_inputs"]`` (``cimsim trace --resident NAME``): a
+  database passed to ``forward`` (``search(q, xb)``) under any name.
+
+Any other traced input is an activation: the host sends it every run.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..errors import WorkloadError
+from .kinds import ROLE_INPUT
+
+#: a traced model input that is a cache: the forward argument it came in (its name up to the
+#: first ``.`` or ``[``) names one (``past_key_values``, ``past_key_value``, ``layer_past``,
+#: ``cache``, ``kv_cache``, ``cache_params``)
+CACHE_INPUT = re.compile(r"^[^.\[]*(?:cache|past)", re.IGNORECASE)
+#: the metadata key listing the forward arguments marked resident (``cimsim trace --resident``)
+RESIDENT_KEY = "resident_inputs"
+
+
+def argument(name: str) -> str:
+    """The forward argument a traced input tensor came in: its name up to the first ``.`` or
+    ``[`` (``past_key_values[0].key`` -> ``past_key_values``)."""
+    return re.split(r"[.\[]", name, maxsplit=1)[0]
+
+
+def input_arguments(workload) -> list[str]:
+    """The forward arguments of the workload's model inputs (role ``input``), in tensor order,
+    each once."""
+    c = workload.columns
+    names = c.tensor_names
+    seen: dict[str, None] = {}
+    for t in (c.tensor_role == ROLE_INPUT).nonzero()[0].tolist():
+        seen.setdefault(argument(names[t]), None)
+    return list(seen)
+
+
+def resident_arguments(workload) -> frozenset[str]:
+    """The forward arguments ``metadata["resident_inputs"]`` marks resident, checked: a list of
+    names, each the argument of a model input; a one-line WorkloadError otherwise."""
+    given = workload.metadata.get(RESIDENT_KEY)
+    if given is None:
+        return frozenset()
+    where = f"workload '{workload.name}': metadata.{RESIDENT_KEY}"
+    if not isinstance(given, list) or not all(isinstance(g, str) for g in given):
+        raise WorkloadError(f"{where} must be a list of forward argument names (strings), got "
+                            f"{given!r}")
+    have = input_arguments(workload)
+    for g in given:
+        if g not in have:
+            raise WorkloadError(f"{where}: '{g}' is no model input's forward argument; its inputs "
+                                f"are {', '.join(have) or 'none'}")
+    return frozenset(given)
+
+
+def is_resident_name(name: str, marked: frozenset[str]) -> bool:
+    """A traced input named ``name`` is resident: a cache's name, or its argument marked."""
+    return bool(CACHE_INPUT.match(name)) or argument(name) in marked
+
+
+def mark_resident(workload, names) -> None:
+    """Record the forward arguments ``names`` as resident (``cimsim trace --resident``),
+    checked against the workload's inputs (a one-line WorkloadError naming the option)."""
+    have = input_arguments(workload)
+    for n in names:
+        if n not in have:
+            raise WorkloadError(f"--resident {n}: the traced model has no input argument '{n}'; "
+                                f"its inputs are {', '.join(have) or 'none'}")
+    workload.metadata[RESIDENT_KEY] = sorted(set(names))

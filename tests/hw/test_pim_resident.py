@@ -1,0 +1,134 @@
+"""A retrieval database on PIM (find-V, session 17).
+
+1. A database passed to ``forward(q, db)`` was an activation, and PIM with ``claims:
+   [kv_cache]`` silently took 0 of 1 matmul, while the same model with the argument named
+   ``cache`` ran on the PIM: the argument's name decided residency unsaid. Now the run says
+   why the matmul stays on the host and how to mark the input, and ``cimsim trace --resident
+   db`` (``metadata.resident_inputs``) makes it resident under any name, checked.
+2. hbm-pim (fp16 units) streamed an int8 database at 2 B an element (pim_banks N x d x 2) while
+   the footprint counted N x d x 1: the units hold it at their own format, so now the
+   footprint and the capacity check count N x d x 2 too and a note says it in bytes.
+
+Closed forms: N = 1000 vectors of d = 64, one query; the database is N x d x (1 or 2) bytes.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import cimsim  # noqa: E402
+from cimsim.cli import main  # noqa: E402
+from cimsim.errors import MappingError, WorkloadError  # noqa: E402
+from cimsim.workload.resident import mark_resident  # noqa: E402
+
+pytestmark = pytest.mark.torch
+N, D, K = 1000, 64, 4
+PIM = {"pim.claims": ["weights", "kv_cache"]}
+
+
+class Search(torch.nn.Module):
+    def forward(self, q, db):  # FAISS-style search(q, xb): the database is an argument
+        return torch.topk(q @ db.t(), K, dim=-1)
+
+
+class Held(torch.nn.Module):
+    def __init__(self, dtype):
+        super().__init__()
+        self.register_buffer("db", torch.ones(N, D, dtype=dtype))
+
+    def forward(self, q):
+        return torch.topk(q @ self.db.t(), K, dim=-1)
+
+
+def _search(dtype=torch.float16):
+    return cimsim.trace(Search(), (torch.ones(1, D, dtype=dtype), torch.ones(N, D, dtype=dtype)),
+                        name="search")
+
+
+def _on_pim(r) -> int:
+    return sum(1 for u in r.op_table["unit"] if u == "pim")
+
+
+def test_an_unmarked_database_stays_on_the_host_and_the_run_says_why():
+    r = cimsim.simulate(cimsim.load_architecture("hbm-pim", PIM), _search())
+    assert _on_pim(r) == 0
+    assert r.footprint["footprint_kv_cache_bytes"] == 0
+    note = [n for n in r.notes if "model input 'db'" in n]
+    assert len(note) == 1
+    assert f"({N * D * 2 / 1e3:g} kB)" in note[0]  # 128 kB: the fp16 database
+    assert "--resident db" in note[0] and "activation" in note[0]
+
+
+def test_without_the_kv_cache_claim_the_note_says_to_add_it():
+    r = cimsim.simulate(cimsim.load_architecture("hbm-pim"), _search())
+    note = [n for n in r.notes if "model input 'db'" in n]
+    assert len(note) == 1 and "add kv_cache to pim.claims" in note[0]
+
+
+def test_a_database_marked_resident_is_read_in_the_banks(tmp_path):
+    w = _search()
+    mark_resident(w, ["db"])
+    path = tmp_path / "search.json"
+    cimsim.save_workload(w, path)
+    w = cimsim.load_workload(path)  # the mark travels in the file
+    assert w.metadata["resident_inputs"] == ["db"]
+    r = cimsim.simulate(cimsim.load_architecture("hbm-pim", PIM), w)
+    assert _on_pim(r) == 1
+    assert r.footprint["footprint_kv_cache_bytes"] == N * D * 2
+    assert r.to_json()["pim_bank_bytes"] == N * D * 2
+    assert not [n for n in r.notes if "model input 'db'" in n]
+
+
+def test_a_resident_mark_that_names_no_input_is_refused(tmp_path):
+    w = _search()
+    with pytest.raises(WorkloadError, match="--resident xb: .* its inputs are q, db"):
+        mark_resident(w, ["xb"])
+    w.metadata["resident_inputs"] = ["xb"]  # a file edited by hand
+    path = tmp_path / "bad.json"
+    cimsim.save_workload(w, path)
+    with pytest.raises(WorkloadError, match=r"metadata\.resident_inputs: 'xb' is no model input"):
+        cimsim.simulate(cimsim.load_architecture("hbm-pim", PIM), cimsim.load_workload(path))
+
+
+def test_trace_resident_on_the_command_line(tmp_path, capsys):
+    spec = tmp_path / "vs.py"
+    spec.write_text("import torch\n"
+                    "class S(torch.nn.Module):\n"
+                    "    def forward(self, q, db):\n"
+                    "        return q @ db.t()\n"
+                    f"def make():\n    return S(), (torch.ones(1, {D}), torch.ones({N}, {D}))\n")
+    out = tmp_path / "s.json"
+    with pytest.raises(SystemExit) as exc:
+        main(["trace", f"{spec}:make", "--resident", "db", "-o", str(out)])
+    assert exc.value.code == 0
+    assert json.loads(out.read_text())["metadata"]["resident_inputs"] == ["db"]
+    bad = tmp_path / "t.json"
+    with pytest.raises(SystemExit) as exc:
+        main(["trace", f"{spec}:make", "--resident", "xb", "-o", str(bad)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exc.value.code != 0 and len(err) == 1 and "--resident xb" in err[0]
+    assert not bad.exists()
+
+
+def test_an_int8_database_is_held_at_the_units_fp16():
+    w = cimsim.trace(Held(torch.int8), (torch.ones(1, D, dtype=torch.int8),), name="held")
+    host = cimsim.simulate(cimsim.load_architecture("cpu-ddr5"), w)
+    assert host.footprint["footprint_weight_bytes"] == N * D  # 1 B an element
+    r = cimsim.simulate(cimsim.load_architecture("hbm-pim"), w)
+    assert _on_pim(r) == 1
+    assert r.to_json()["pim_bank_bytes"] == N * D * 2  # read at 2 B an element
+    assert r.footprint["footprint_weight_bytes"] == N * D * 2  # and held so: the same bytes
+    note = [n for n in r.notes if "computes in fp16 only" in n]
+    assert len(note) == 1
+    assert f"{N * D / 1e3:g} kB of operands" in note[0] and f"fp16, {N * D * 2 / 1e3:g} kB" in note[0]
+    assert f"{N * 2 / 1e3:g} kB for the workload's {N / 1e3:g} kB" in note[0]  # the scores
+    # the capacity check holds the widened bytes: room for N x d x 1 and the activations, not x 2
+    acts = r.footprint["footprint_activation_bytes"]
+    small = {"memory.dram.capacity": f"{N * D + acts + 1000} B", "memory.sram.capacity": "16 kB"}
+    assert cimsim.simulate(cimsim.load_architecture("cpu-ddr5", small), w)
+    with pytest.raises(MappingError, match="in their own number format"):
+        cimsim.simulate(cimsim.load_architecture("hbm-pim", small), w)
