@@ -54,16 +54,16 @@ def test_a_binary_input_takes_one_slice_of_eight():
     # x column tiles (2) x 8 slices row drives at 0.5 pJ; rows x k x 256 columns x 8 cell reads
     adc8, dac8, cell8 = ROWS * 256 * 8 * 2e-12, ROWS * K * 2 * 8 * 0.5e-12, ROWS * K * 256 * 8 * 0.01e-12
     for part, at8 in (("cim_adc", adc8), ("cim_dac", dac8), ("cim_array", cell8)):
-        assert e0[part][0] == pytest.approx(at8, rel=1e-12) and e0[part][1] == e0[part][0]
-        assert e[part][0] == pytest.approx(at8 / 8, rel=1e-12), part  # 1 slice, not 8
+        assert e0[part][0] == pytest.approx(at8, rel=1e-12, abs=0) and e0[part][1] == e0[part][0]
+        assert e[part][0] == pytest.approx(at8 / 8, rel=1e-12, abs=0), part  # 1 slice, not 8
         assert e[part][1] == e0[part][1], part  # the untagged op: bit for bit
     # the shift-adds are per conversion (0.1 pJ): /8 too; the buffer's bytes are the words'
     shift8 = ROWS * 256 * 8 * 0.1e-12
-    assert e0["cim_digital"][0] - e["cim_digital"][0] == pytest.approx(shift8 * 7 / 8, rel=1e-9)
+    assert e0["cim_digital"][0] - e["cim_digital"][0] == pytest.approx(shift8 * 7 / 8, rel=1e-9, abs=0)
     # array time: one 100 ns slice a row instead of eight (the buffer's 3.2 us of bytes is
     # the bound of neither: 4 rows x 128 B + 4 x 256 B at 100 GB/s = 15 ns)
-    assert costs0.compute_s[0] == pytest.approx(ROWS * 8 * 100e-9, rel=1e-12)
-    assert costs.compute_s[0] == pytest.approx(ROWS * 1 * 100e-9, rel=1e-12)
+    assert costs0.compute_s[0] == pytest.approx(ROWS * 8 * 100e-9, rel=1e-12, abs=0)
+    assert costs.compute_s[0] == pytest.approx(ROWS * 1 * 100e-9, rel=1e-12, abs=0)
     assert costs.compute_s[1] == costs0.compute_s[1]
     note = next(n for n in pl.notes if "input_value_bits" in n)
     assert "cim: 1 of 2 weight matmuls read inputs of 1 bit" in note and "1 slice instead of 8" in note
@@ -74,19 +74,19 @@ def test_the_slices_are_ceil_of_the_value_bits_over_the_dac_bits(dac_bits, slice
     arch = _arch(dac_bits=dac_bits)
     e, _, _ = _run(arch, _workload({"input_value_bits": 1}))
     full = -(-8 // dac_bits)  # ceil(8 / dac_bits) slices untagged
-    assert e["cim_adc"][0] == pytest.approx(ROWS * 256 * slices * 2e-12, rel=1e-12)
-    assert e["cim_adc"][1] == pytest.approx(ROWS * 256 * full * 2e-12, rel=1e-12)
+    assert e["cim_adc"][0] == pytest.approx(ROWS * 256 * slices * 2e-12, rel=1e-12, abs=0)
+    assert e["cim_adc"][1] == pytest.approx(ROWS * 256 * full * 2e-12, rel=1e-12, abs=0)
 
 
 def test_four_bit_values_take_four_bit_serial_slices():
     e, _, _ = _run(_arch(), _workload({"input_value_bits": 4}))
-    assert e["cim_adc"][0] == pytest.approx(ROWS * 256 * 4 * 2e-12, rel=1e-12)
+    assert e["cim_adc"][0] == pytest.approx(ROWS * 256 * 4 * 2e-12, rel=1e-12, abs=0)
 
 
 def test_one_slice_already_costs_the_same_and_says_why():
     arch = _arch(dac_bits=8)  # a level DAC: every input bit in one slice
     e, _, pl = _run(arch, _workload({"input_value_bits": 1}))
-    assert e["cim_adc"][0] == e["cim_adc"][1] == pytest.approx(ROWS * 256 * 2e-12, rel=1e-12)
+    assert e["cim_adc"][0] == e["cim_adc"][1] == pytest.approx(ROWS * 256 * 2e-12, rel=1e-12, abs=0)
     note = next(n for n in pl.notes if "input_value_bits" in n)
     assert "as any other: its inputs already take one slice (input_bits 8, dac_bits 8)" in note
 
@@ -111,8 +111,8 @@ def test_a_binary_inputs_figure_at_8_bits_holds_on_a_1_bit_cim():
     quarter = load_architecture(RRAM, {"cim.input_bits": 1, "cim.cell.input_ones": 0.25})
     eq, _, _ = _run(quarter, _workload())
     # the binary op draws what a 0.25 config draws; the other's 8-bit figure is not its 1-bit one
-    assert e["cim_array"][0] == pytest.approx(eq["cim_array"][0], rel=1e-12)
-    assert e["cim_array"][1] != pytest.approx(eq["cim_array"][1], rel=1e-3)
+    assert e["cim_array"][0] == pytest.approx(eq["cim_array"][0], rel=1e-12, abs=0)
+    assert e["cim_array"][1] != pytest.approx(eq["cim_array"][1], rel=1e-3, abs=0)
     note = next(n for n in pl.notes if "data activity" in n)
     assert "input ones: 1 measured (mean 0.25), 1 at the config's 0.5 (1 measured figure(s) " \
            "unused: counted at 8 bits, not the config's input_bits 1; trace with --stats-bits 1,8" in note
