@@ -11,7 +11,9 @@ kernel); concurrency comes from the other components working beside it.
   traced chain of fused pointwise ops, e.g. a recurrence over T steps: one lane does one a
   cycle at best, however many lanes share the elements; ``mac_efficiency``: a matmul with few activation rows (batch x m) reaches
   less of the peak than the large matmuls the peak is measured with, and less
-  again when its weight lies beyond the caches; see :class:`MacEfficiency`); a product of
+  again when its weight lies beyond the caches; see :class:`MacEfficiency`; ``gemm_tile``:
+  a matmul's output tiles run in waves of one tile per core, and its last wave may leave cores
+  idle: the fraction is multiplied by ``tiles / (waves x cores)``); a product of
   one output column (``n = 1``: a depthwise convolution's, a dot product) cannot use a matrix
   unit (AMX tile, tensor core), so its MACs run on the vector lanes, at the vector rate, energy
   per MAC (they do not count in the ``mac`` utilization: the MAC unit is idle for them);
@@ -260,6 +262,13 @@ class ProcessorConfig(ComponentConfig):
         default=None, description="Achievable fraction of peak MAC rate of a matmul by its rows "
         "(batch x m) and weight bytes, interpolated in a table that `cimsim calibrate` measures "
         "(default: none, every matmul at peak).")
+    gemm_tile: Optional[list[PositiveInt]] = Field(
+        default=None, min_length=2, max_length=2, description="[m, n]: the output tile one core (a "
+        "GPU's SM) computes at a time in a matmul (a thread block's tile; e.g. [256, 128], NVIDIA's "
+        "Matrix Multiplication Background guide, DU-09799-001, sec. 2.3). A matmul's "
+        "batch x ceil(m / tile m) x ceil(n / tile n) tiles run in ceil(tiles / cores) waves, so its "
+        "MAC time is divided by tiles / (waves x cores), the share of the cores its waves keep busy "
+        "(wave quantization, sec. 3.2). Default: none, every matmul spread over all cores.")
     single_stream_bandwidth: Optional[BytesPerSecond] = Field(
         default=None, description="Backing-store read bandwidth of one stream (one thread's "
         "outstanding misses over the memory latency), below what all cores draw together; a GEMV "
@@ -280,6 +289,18 @@ class ProcessorConfig(ComponentConfig):
         "charged by the bytes this processor's ops move over them: a GPU module's TDP covers its "
         "L2 and HBM ([sram, dram]), a CPU package's its last-level cache ([sram]) but not the "
         "DIMMs. Default: none (compute and static power only).")
+
+    def wave_fraction(self, rows: np.ndarray, batch: np.ndarray, n: np.ndarray) -> np.ndarray:
+        """Share of the cores a matmul's waves keep busy (``gemm_tile``; 1 without it):
+        ``tiles / (ceil(tiles / cores) x cores)``, ``tiles = batch x ceil(m / tile m) x ceil(n / tile n)``."""
+        if self.gemm_tile is None:
+            return np.ones(len(rows))
+        tm, tn = self.gemm_tile
+        m = np.asarray(rows, dtype=np.float64) / np.maximum(batch, 1.0)
+        tiles = np.maximum(batch, 1.0) * np.ceil(m / tm) * np.ceil(np.asarray(n, dtype=np.float64) / tn)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            busy = tiles / (np.ceil(tiles / self.cores) * self.cores)
+        return np.where(tiles > 0, busy, 1.0)  # no matmul shape (MACs of another kind): all cores
 
     def peak_macs_per_s(self, dtype: str) -> float:
         return self.cores * self.clock * self.macs_per_cycle_per_core[dtype]
@@ -441,6 +462,9 @@ class Processor(Component[ProcessorConfig]):
         eff = (cfg.mac_efficiency.at(ops.rows[idx], ops.weight_bytes[idx],
                                      None if ops.weight_row_bytes is None else ops.weight_row_bytes[idx])
                if cfg.mac_efficiency is not None else np.ones(len(idx)))
+        if cfg.gemm_tile is not None:  # wave quantization: the last wave leaves cores idle
+            mm = ops.kind[idx] == ops.kind_codes["matmul"]
+            eff = eff * np.where(mm, cfg.wave_fraction(ops.rows[idx], ops.batch[idx], ops.n[idx]), 1.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             t_mac = np.where(macs > 0, macs / peak, 0.0)  # at peak (the MAC utilization)
         # a product of one output column (n = 1: a depthwise convolution's, a dot product) has
