@@ -575,7 +575,10 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
             df = with_ratios(df, ratios, baseline)
         from ..revision import with_provenance
 
-        df = with_provenance(with_inputs(_with_share_column(df, [r for _, r in results]), inputs))
+        from ..sweep.columns import integer_counts
+
+        df = with_provenance(with_inputs(_with_share_column(integer_counts(df, archs), [r for _, r in results]),
+                                         inputs))
         try:
             atomic_write(output, lambda tmp: df.to_csv(tmp, index=False))
         except OSError as exc:

@@ -480,31 +480,37 @@ def result_columns(arch) -> tuple[str, ...]:
 def result_column_sources(arch) -> list[tuple[str, str, str]]:
     """``(column, what it is, whose: a component, level or link, or "")`` for each column of
     :func:`result_columns`, in order."""
+    return [src for group in _column_groups(arch) for src in group]
+
+
+def _column_groups(arch) -> list[list[tuple[str, str, str]]]:
+    """:func:`result_column_sources` in its groups, in order (:func:`union_columns` merges them)."""
     comps = arch.instances
     resources = arch.hardware.resources
-    return [
-        *((c, "a fixed column", "") for c in FIXED_COLUMNS),
-        *((ops_column(c.name), f"the op count of component '{c.name}'", c.name) for c in comps),
-        *((macs_column(c.name), f"the MACs of component '{c.name}'", c.name) for c in comps),
-        *((bytes_column(r), f"the bytes over '{r}'", r) for r in resources),
-        *((write_bytes_column(r), f"the bytes written to '{r}'", r) for r in resources),
-        *((fact_column(c.name, f), f"fact '{f}' of component '{c.name}'", c.name)
-          for c in comps for f in getattr(c, "facts", ())),
-        *((c, "a pipeline column", "") for c in (PIPELINE_COLUMNS if pipelined(arch) else ())),
-        *((c, "a programming column", "") for c in
-          (PROGRAMMING_COLUMNS if programs_weights(arch) else ())),
-        *((energy_column(f"{c.name}_{p}"), f"energy part '{p}' of component '{c.name}'", c.name)
-          for c in comps for p in c.energy_parts),
-        *((energy_column(r), f"the energy of '{r}'", r) for r in resources),
-        (energy_column(STATIC), "the static energy", ""),
-        *((util_column(f"{c.name}_{u}"), f"utilization '{u}' of component '{c.name}'", c.name)
-          for c in comps for u in c.utilizations),
-        *((util_column(resource_util(r)), f"the bandwidth utilization of '{r}'", r) for r in resources),
-        *((path_column(p), f"the path time of '{p}'", p) for p in (*resources, *PATH_FIXED)),
-        *((path_column(f"{c.name}_{p}"), f"compute part '{p}' of component '{c.name}'", c.name)
-          for c in comps for p in getattr(c, "compute_parts", {})),
-        *((area_column(p), f"area part '{p}'", "") for p in area_parts(arch)),
-    ]
+    return [list(g) for g in (
+        ((c, "a fixed column", "") for c in FIXED_COLUMNS),
+        ((ops_column(c.name), f"the op count of component '{c.name}'", c.name) for c in comps),
+        ((macs_column(c.name), f"the MACs of component '{c.name}'", c.name) for c in comps),
+        ((bytes_column(r), f"the bytes over '{r}'", r) for r in resources),
+        ((write_bytes_column(r), f"the bytes written to '{r}'", r) for r in resources),
+        ((fact_column(c.name, f), f"fact '{f}' of component '{c.name}'", c.name)
+         for c in comps for f in getattr(c, "facts", ())),
+        ((c, "a pipeline column", "") for c in (PIPELINE_COLUMNS if pipelined(arch) else ())),
+        ((c, "a programming column", "") for c in
+         (PROGRAMMING_COLUMNS if programs_weights(arch) else ())),
+        ((energy_column(f"{c.name}_{p}"), f"energy part '{p}' of component '{c.name}'", c.name)
+         for c in comps for p in c.energy_parts),
+        ((energy_column(r), f"the energy of '{r}'", r) for r in resources),
+        [(energy_column(STATIC), "the static energy", "")],
+        ((util_column(f"{c.name}_{u}"), f"utilization '{u}' of component '{c.name}'", c.name)
+         for c in comps for u in c.utilizations),
+        ((util_column(resource_util(r)), f"the bandwidth utilization of '{r}'", r) for r in resources),
+        ((path_column(p), f"the path time of '{p}'", p) for p in resources),
+        ((path_column(p), f"the path time of '{p}'", p) for p in PATH_FIXED),
+        ((path_column(f"{c.name}_{p}"), f"compute part '{p}' of component '{c.name}'", c.name)
+         for c in comps for p in getattr(c, "compute_parts", {})),
+        ((area_column(p), f"area part '{p}'", "") for p in area_parts(arch)),
+    )]
 
 
 def column_clashes(arch) -> list[tuple[str, str]]:
@@ -585,9 +591,11 @@ SWEEP_KEY_COLUMNS: tuple[str, ...] = (POINT_ID, SAMPLE, CONFIG_FILE, WORKLOAD_FI
 
 
 def union_columns(archs) -> tuple[str, ...]:
-    """Result columns of several architectures (a sweep's table), in first-seen order."""
+    """Result columns of several architectures (a sweep's, a comparison's table) in the order of
+    :func:`result_columns` whatever order they come in: group by group (fixed, op counts, MACs,
+    bytes, ..., areas), within a group by architecture name."""
+    groups = [_column_groups(a) for a in sorted(archs, key=lambda a: str(a.name))]
     seen: dict[str, None] = {}
-    for a in archs:
-        for c in result_columns(a):
-            seen.setdefault(c, None)
+    for g in range(len(groups[0]) if groups else 0):
+        seen.update((col, None) for per_arch in groups for col, _, _ in per_arch[g])
     return tuple(seen)

@@ -334,7 +334,9 @@ def write_report(rep: Report, out_dir: str | Path, timelines: bool = True) -> Pa
 
         table = with_inputs(table, rep.inputs)
     # the cimsim that computed the rows: a column each (a CSV file has no metadata)
-    csv = with_provenance(table)
+    from ..sweep.columns import integer_counts
+
+    csv = with_provenance(integer_counts(table, rep.archs))
     atomic_write(out / "results.csv", lambda tmp: csv.to_csv(tmp, index=False))
     rep.timeline_bytes = 0
     links = [("results.csv (every result column)", "results.csv")]

@@ -327,8 +327,10 @@ class WorkloadBuilder:
                 return False
             in_ids = list(map(tid.__getitem__, chain.from_iterable(ins)))
             out_ids = list(map(tid.__getitem__, chain.from_iterable(outs)))
-            dims = [[o.get(key, default) for o in items] for key, default in
-                    (("m", 0), ("k", 0), ("n", 0), ("batch", 1), ("generic_macs", 0))]
+            # a matmul without m, k or n: None, so one by one words it (not as a zero given)
+            mm = [o["kind"] == "matmul" for o in items]
+            dims = [[o.get(key, None if is_mm and key in "mkn" else default) for o, is_mm in zip(items, mm)]
+                    for key, default in (("m", 0), ("k", 0), ("n", 0), ("batch", 1), ("generic_macs", 0))]
             weights = [o.get("weight") for o in items]
             wids = [-1 if w is None else tid[w] for w in weights]
             fns = [o.get("fn") for o in items]

@@ -596,4 +596,4 @@ def canonical(c: Any, name: str) -> dict[str, Any]:
     return out
 
 
-from . import checks_collective  # noqa: E402,F401  (registers its rule in RULES)
+from . import checks_collective, checks_fields  # noqa: E402,F401  (register their rules in RULES)

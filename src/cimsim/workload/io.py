@@ -163,6 +163,9 @@ class _Reader:
                 name, kind, inputs, outputs = o["name"], o["kind"], o["inputs"], o["outputs"]
             except KeyError as exc:
                 self.fail(f"ops[{i}]: missing key '{exc.args[0]}'")
+            if kind == "matmul" and not o.keys() >= {"m", "k", "n"}:  # else stored as 0: "m=0"
+                self.fail(f"ops[{i}] ({_short(name)}): a matmul needs 'm', 'k' and 'n' (A is m x k, "
+                          f"B k x n); missing {', '.join(repr(d) for d in 'mkn' if d not in o)}")
             op(name, kind, inputs, outputs, o.get("m", 0), o.get("k", 0), o.get("n", 0),
                o.get("batch", 1), o.get("weight"), o.get("fn"), o.get("ops_per_element"), o.get("tags"),
                o.get("generic_macs", 0))
@@ -268,6 +271,11 @@ def _json_text(raw: bytes | str, source: str) -> Any:
         raise WorkloadError(f"{source}: key '{exc.key}' is given twice in one object (JSON would "
                             "keep only the last value); give each key once") from None
     except json.JSONDecodeError as exc:
+        if Path(source).suffix.lower() in (".yaml", ".yml"):
+            raise WorkloadError(f"{source}: workload files are JSON (or .npz); YAML is read only for "
+                                "configs: write the same object as JSON (python -c \"import json, yaml, "
+                                "sys; json.dump(yaml.safe_load(open(sys.argv[1])), open(sys.argv[2], 'w'))\" "
+                                f"{Path(source).name} {Path(source).stem}.json)") from None
         raise WorkloadError(f"{source}: not valid JSON: {exc}") from None
     except RecursionError:
         raise WorkloadError(f"{source}: not a workload: JSON nested too deeply") from None

@@ -151,16 +151,32 @@ def provenance(self, marks: AbstractSet[str] = frozenset()) -> dict:
 
 def unheld(name: str, ops) -> str:
     """A note on the matmuls that read a weight no array can hold stationary (a grouped or
-    depthwise convolution's per-group weights, a 3-D per-head weight): another component runs
-    them, and the run says which MACs the arrays did not take; empty when there are none."""
+    depthwise convolution's per-group weights, a 3-D per-head weight: batch > 1) and on those
+    that read a weight tensor as a plain operand (batch 1: an op that names no stationary
+    ``weight``, as a hand-written one that leaves the field out): another component runs them,
+    and the run says which MACs the arrays did not take; empty when there are none."""
     sel = (ops.macs > 0) & (ops.stationary < 0) & (ops.weight_bytes > 0) & ops.mac_dtype_ok()
     if not sel.any():
         return ""
-    macs, total = float(ops.macs[sel].sum()), float(ops.macs.sum())
-    ids = [ops.weight_ids[ops.weight_ptr[i]] for i in np.flatnonzero(sel)[:3]
-           if ops.weight_ptr[i + 1] > ops.weight_ptr[i]]
-    names = ", ".join(ops.tensor_names[int(t)] for t in ids) + (", ..." if sel.sum() > 3 else "")
-    return (f"{name}: {int(sel.sum())} grouped/depthwise convolution(s) or per-head product(s) "
-            f"({names}), {si(macs, 'MAC')} ({100 * macs / total:.1f} % of the MACs), have no stationary "
-            f"weight matrix for the arrays and ran on another component (macs_<unit> says which)")
+    total = float(ops.macs.sum())
+    grouped, plain = sel & (ops.batch > 1), sel & (ops.batch <= 1)
 
+    def which(mask) -> tuple[int, str, str]:
+        ids = [ops.weight_ids[ops.weight_ptr[i]] for i in np.flatnonzero(mask)[:3]
+               if ops.weight_ptr[i + 1] > ops.weight_ptr[i]]
+        names = ", ".join(ops.tensor_names[int(t)] for t in ids) + (", ..." if mask.sum() > 3 else "")
+        macs = float(ops.macs[mask].sum())
+        return int(mask.sum()), names, f"{si(macs, 'MAC')} ({100 * macs / total:.1f} % of the MACs)"
+
+    parts = []
+    if grouped.any():
+        n, names, macs = which(grouped)
+        parts.append(f"{n} grouped/depthwise convolution(s) or per-head product(s) ({names}), {macs}, "
+                     "have no stationary weight matrix for the arrays")
+    if plain.any():
+        n, names, macs = which(plain)
+        first = names.split(", ")[0]
+        parts.append(f"{n} matmul(s) read a weight tensor ({names}) as a plain operand, not as their "
+                     f"stationary 'weight', {macs}, so the arrays do not hold it (a workload file's "
+                     f"op names it: \"weight\": \"{first}\")")
+    return (f"{name}: " + "; ".join(parts) + " and ran on another component (macs_<unit> says which)")
