@@ -104,3 +104,27 @@ def test_packed_sequence_states_the_padding_it_skips(tmp_path):
     [entry] = meta["padding"]
     assert (entry["source"], entry["positions"], entry["real"]) == ("PackedSequence", 30, 20)
     assert "the packed RNN runs the 20 real positions only" in r.output
+
+
+@pytest.mark.parametrize("params, tokens", [
+    (["batch=5"], 8 + 6 + 4 + 2 + 8),        # once failed: a length of 0
+    (["steps=1", "batch=2"], 1 + 1),          # once failed: lengths 1, -1
+    (["lengths=10,7,3"], 10 + 7 + 3),
+    ([], 8 + 6 + 4),                          # the README table's 405,504
+])
+def test_zoo_lstm_packed_lengths(tmp_path, params, tokens):
+    r, meta = _trace(tmp_path, "--zoo", "lstm-packed", *(a for p in params for a in ("--param", p)))
+    assert r.exit_code == 0, r.output
+    assert f"{tokens * PER_TOKEN:,} MACs" in r.output
+    assert meta["padding"][0]["real"] == tokens
+
+
+@pytest.mark.parametrize("params, says", [
+    (["lengths=10,0,3"], "whole numbers from 1 to steps"),
+    (["lengths=10,7", "batch=3"], "2 length(s) for --param batch=3"),
+    (["lengths=10,7", "steps=8"], "from 1 to steps (8)"),
+])
+def test_zoo_lstm_packed_bad_lengths(tmp_path, params, says):
+    r, _ = _trace(tmp_path, "--zoo", "lstm-packed", *(a for p in params for a in ("--param", p)))
+    assert r.exit_code == 1 and says in r.output and "Traceback" not in r.output
+    assert r.output.count("\n") == 1
