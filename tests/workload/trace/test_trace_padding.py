@@ -128,3 +128,10 @@ def test_zoo_lstm_packed_bad_lengths(tmp_path, params, says):
     r, _ = _trace(tmp_path, "--zoo", "lstm-packed", *(a for p in params for a in ("--param", p)))
     assert r.exit_code == 1 and says in r.output and "Traceback" not in r.output
     assert r.output.count("\n") == 1
+
+
+def test_meta_packed_model_names_the_op_and_line(tmp_path):
+    r, _ = _trace(tmp_path, f"{tmp_path}/varlen_models.py:meta")
+    assert r.exit_code == 1 and r.output.count("\n") == 1
+    assert "aten._to_copy" in r.output and "in pad_packed_sequence at " in r.output
+    assert "varlen_models.py:" in r.output.split("in pad_packed_sequence")[0]
