@@ -423,12 +423,13 @@ def _report(w, path, seconds: float, made=None) -> None:
                    f"data statistics (inputs at {st['input_bits']} bits, weights at "
                    f"{st['weight_bits']}) on {st['ops']:,} of {st['weight_matmuls']:,} weight "
                    f"matmuls{more}{zero_summary(w.ops)}")
+    from ..workload.trace.padding import notes as padding_notes
     from ..workload.trace.unread import notes as unread_notes
 
     built = (w.metadata.get("zoo") or {}).get("built")
     mla = (w.metadata.get("latent_attention") or {}).get("note")
     for line in ([built] if built else []) + ([mla] if mla else []) + training_notes(w.metadata) \
-            + unread_notes(w.metadata):
+            + unread_notes(w.metadata) + padding_notes(w.metadata):
         click.echo(f"note: {line}")
 
 

@@ -100,13 +100,40 @@ def _rnn_classes(torch):
 
 @register("lstm-packed", "torch-nn", "bidirectional batch-first LSTM, proj_size, PackedSequence",
           fake=False)  # pack_padded_sequence reads the lengths' values
-def lstm_packed(inp=16, hidden=32, layers=2, proj=16, batch=3, steps=8):
+def lstm_packed(inp=16, hidden=32, layers=2, proj=16, batch=None, steps=None, lengths=None):
+    """``batch`` sequences (default 3) padded to ``steps`` (default 8), of ``lengths`` (e.g.
+    ``--param lengths=10,7,3``: batch and steps follow from it), by default steps - (2i mod
+    steps): 8, 6, 4 (then 2, 8, 6, ... for a larger batch), each at least 1."""
     torch = require_torch()
+    batch, steps, lengths = packed_lengths(batch, steps, lengths)
     torch.manual_seed(0)
     cls = _rnn_classes(torch)[0]
     model = cls(inp, hidden, layers, proj).eval()
-    lengths = torch.tensor([steps - 2 * i for i in range(batch)])
-    return model, (torch.randn(batch, steps, inp), lengths), {}
+    return model, (torch.randn(batch, steps, inp), torch.tensor(lengths)), {}
+
+
+def packed_lengths(batch, steps, lengths) -> tuple[int, int, list[int]]:
+    """(batch, steps, lengths) of ``lstm-packed``'s parameters, checked (one line each)."""
+    from ..errors import WorkloadError
+
+    if lengths is None:
+        batch, steps = batch or 3, steps or 8
+        return batch, steps, [steps - (2 * i) % steps for i in range(batch)]
+    items = lengths.split(",") if isinstance(lengths, str) else \
+        list(lengths) if isinstance(lengths, (list, tuple)) else [lengths]
+    given = f"zoo model 'lstm-packed': --param lengths={lengths!r}"
+    try:
+        out = [int(v) if isinstance(v, str) or (isinstance(v, int) and not isinstance(v, bool))
+               else None for v in items]
+    except ValueError:
+        out = [None]
+    if not out or any(v is None or v < 1 for v in out) or (steps and max(out) > steps):
+        raise WorkloadError(f"{given}: the sequences' lengths are whole numbers from 1 to "
+                            f"steps ({steps or 'their largest'}), comma-separated (e.g. 10,7,3)")
+    if batch and batch != len(out):
+        raise WorkloadError(f"{given}: {len(out)} length(s) for --param batch={batch}: one per "
+                            "sequence (or leave batch out)")
+    return len(out), steps or max(out), out
 
 
 # nn.GRU / nn.LSTM: on fake tensors torch decomposes them with an input projection per step

@@ -266,12 +266,12 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     from . import bags, convs, fft, grouped, linalg, packed, quant, randoms, scatter, training  # noqa: F401
     from .lower import Lowerer
 
-    from . import persist
+    from . import padding, persist
 
     names = _input_names(torch, model, inputs, kwargs)
     optimizers = persist.optimizers_held(torch, model.modules())
     try:
-        with persist.optimizers_stepping(torch, optimizers):
+        with persist.optimizers_stepping(torch, optimizers), padding.watch(torch, model) as padded:
             events, out, modules, param_grads = record(torch, model, inputs, kwargs, keep_data=stats_bits is not None)
     except WorkloadError:
         raise
@@ -378,6 +378,7 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     from .control import collect as value_reads
 
     metadata.update(value_reads(low))  # an if / while / .item() on a tensor's value (:mod:`.control`)
+    metadata.update(padding.collect(torch, padded, kwargs, ops))  # padded share (:mod:`.padding`)
     if stats_bits is not None:
         from .stats import summary
 

@@ -97,14 +97,15 @@ def _user_line(depth: int = 2) -> str:
     return fallback or "<unknown>"
 
 
-def _read_site() -> str:
+def _read_site(with_function: bool = False) -> str:
     """The innermost ``file:line`` of the code that read a value (library code included: the
-    ``if`` in transformers' mask helper, in ``nn.Transformer``), past torch's plumbing."""
+    ``if`` in transformers' mask helper, in ``nn.Transformer``), past torch's plumbing
+    (``with_function``: and the function's name, ``pad_packed_sequence``)."""
     f = sys._getframe(2)
     while f is not None:
         fn = f.f_code.co_filename
         if not fn.startswith(_TRACE_DIR) and not any(m in fn for m in _PLUMBING):
-            return f"{fn}:{f.f_lineno}"
+            return f"{f.f_code.co_name} at {fn}:{f.f_lineno}" if with_function else f"{fn}:{f.f_lineno}"
         f = f.f_back
     return ""
 
@@ -208,10 +209,16 @@ def make_recorder(torch):
             try:
                 out = func(*args, **kwargs)
             except Exception as exc:
+                name = func._overloadpacket.__name__
                 if needs_values(torch, func, args, kwargs, exc):
-                    name = func._overloadpacket.__name__
                     raise values_error(f"aten.{name} (module '{self._module()}', {_user_line()})",
                                        name in VALUE_READS) from None
+                if isinstance(exc, NotImplementedError) and "copy out of meta tensor" in str(exc):
+                    # a meta tensor copied to the CPU (.cpu(), .tolist()): the library line too
+                    # (pad_packed_sequence's lengths[unsorted_indices.cpu()])
+                    raise values_error(f"aten.{name} copying a meta tensor's data out (module "
+                                       f"'{self._module()}', {_user_line()}, in "
+                                       f"{_read_site(with_function=True)})", True) from None
                 raise
             if not self.quiet:
                 self.append(func, args, kwargs, out)

@@ -1,0 +1,137 @@
+"""Variable-length sequences (find-Y 1-4): the padded share a trace sees, the zoo's packed lengths.
+
+Sequences of lengths 10, 7, 3 padded to 10: 30 positions, 20 real, 10 padding. A 1-layer
+``nn.TransformerEncoder`` (d = 32, 4 heads, FFN 64) runs its projections and FFN as weight
+matmuls of m = 30 rows: 4 x 30 x 32 x 32 + 2 x 30 x 32 x 64 = 245,760 MACs; on the 20 real rows
+(what PyTorch's nested-tensor fast path runs) 4 x 20 x 32 x 32 + 2 x 20 x 32 x 64 = 163,840.
+
+``--zoo lstm-packed`` (I = 16, H = 32, proj P = 16, 2 bidirectional layers): per real token
+2 x 4 x 32 x (16 + 16) + 2 x 32 x 16 = 9,216 MACs in layer 0 and 2 x 4 x 32 x (32 + 16) +
+2 x 32 x 16 = 13,312 in layer 1, 22,528 in all.
+"""
+
+from __future__ import annotations
+
+import json
+from textwrap import dedent
+
+import pytest
+from click.testing import CliRunner
+
+from cimsim.cli import main
+
+pytestmark = pytest.mark.torch
+torch = pytest.importorskip("torch")
+
+MODELS = dedent('''
+    import torch
+    from torch import nn
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    LENS = [10, 7, 3]
+
+    def _mask():
+        return torch.arange(10)[None, :] >= torch.tensor(LENS)[:, None]  # True: padding
+
+    class Enc(nn.Module):
+        def __init__(self, nested):
+            super().__init__()
+            layer = nn.TransformerEncoderLayer(32, 4, 64, dropout=0.0, batch_first=True)
+            self.enc = nn.TransformerEncoder(layer, 1, enable_nested_tensor=nested)
+
+        def forward(self, x, mask=None):
+            return self.enc(x, src_key_padding_mask=mask)
+
+    def enc(nested=True, mask=True):
+        torch.manual_seed(0)
+        x = torch.randn(3, 10, 32)
+        return Enc(nested).eval(), ((x, _mask()) if mask else (x,))
+
+    class Packed(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = nn.LSTM(16, 32, batch_first=True)
+
+        def forward(self, x, lengths):
+            p = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+            o, _ = self.rnn(p)
+            return pad_packed_sequence(o, batch_first=True)[0]
+
+    def packed():
+        torch.manual_seed(0)
+        return Packed().eval(), (torch.randn(3, 10, 16), torch.tensor(LENS))
+
+    def meta():
+        with torch.device("meta"):
+            m, x = Packed(), torch.randn(3, 10, 16)
+        return m.eval(), (x, torch.tensor(LENS))
+''')
+
+# the weight matmuls of the encoder on all 30 positions, and on the 20 real ones
+TRACED = 4 * 30 * 32 * 32 + 2 * 30 * 32 * 64
+REAL = 4 * 20 * 32 * 32 + 2 * 20 * 32 * 64
+PER_TOKEN = 2 * 4 * 32 * (16 + 16) + 2 * 32 * 16 + 2 * 4 * 32 * (32 + 16) + 2 * 32 * 16
+
+
+def _trace(tmp_path, *args):
+    (tmp_path / "varlen_models.py").write_text(MODELS)
+    out = tmp_path / "w.json"
+    r = CliRunner().invoke(main, ["trace", *args, "-o", str(out)], catch_exceptions=False)
+    return r, (json.loads(out.read_text())["metadata"] if r.exit_code == 0 else None)
+
+
+def test_encoder_key_padding_states_the_nested_fast_path(tmp_path):
+    r, meta = _trace(tmp_path, f"{tmp_path}/varlen_models.py:enc")
+    assert r.exit_code == 0, r.output
+    [entry] = meta["padding"]
+    assert (entry["positions"], entry["real"], entry["shape"]) == (30, 20, [3, 10])
+    assert entry["nested_fast_path"] == {"module": "enc", "weight_macs": TRACED, "weight_macs_real": REAL}
+    assert "20 of 30 positions real, 10 (33.3%) padding" in r.output
+    assert f"{TRACED:,} MAC on 30 positions against {REAL:,} MAC on the 20 real ones" in r.output
+
+
+def test_encoder_without_nested_path_states_the_padding_only(tmp_path):
+    r, meta = _trace(tmp_path, f"{tmp_path}/varlen_models.py:enc", "--arg", "nested=false")
+    [entry] = meta["padding"]
+    assert (entry["positions"], entry["real"]) == (30, 20) and "nested_fast_path" not in entry
+    assert "the trace counts every position, padding included" in r.output
+    r, meta = _trace(tmp_path, f"{tmp_path}/varlen_models.py:enc", "--arg", "mask=false")
+    assert "padding" not in meta and "padding" not in r.output
+
+
+def test_packed_sequence_states_the_padding_it_skips(tmp_path):
+    r, meta = _trace(tmp_path, f"{tmp_path}/varlen_models.py:packed")
+    [entry] = meta["padding"]
+    assert (entry["source"], entry["positions"], entry["real"]) == ("PackedSequence", 30, 20)
+    assert "the packed RNN runs the 20 real positions only" in r.output
+
+
+@pytest.mark.parametrize("params, tokens", [
+    (["batch=5"], 8 + 6 + 4 + 2 + 8),        # once failed: a length of 0
+    (["steps=1", "batch=2"], 1 + 1),          # once failed: lengths 1, -1
+    (["lengths=10,7,3"], 10 + 7 + 3),
+    ([], 8 + 6 + 4),                          # the README table's 405,504
+])
+def test_zoo_lstm_packed_lengths(tmp_path, params, tokens):
+    r, meta = _trace(tmp_path, "--zoo", "lstm-packed", *(a for p in params for a in ("--param", p)))
+    assert r.exit_code == 0, r.output
+    assert f"{tokens * PER_TOKEN:,} MACs" in r.output
+    assert meta["padding"][0]["real"] == tokens
+
+
+@pytest.mark.parametrize("params, says", [
+    (["lengths=10,0,3"], "whole numbers from 1 to steps"),
+    (["lengths=10,7", "batch=3"], "2 length(s) for --param batch=3"),
+    (["lengths=10,7", "steps=8"], "from 1 to steps (8)"),
+])
+def test_zoo_lstm_packed_bad_lengths(tmp_path, params, says):
+    r, _ = _trace(tmp_path, "--zoo", "lstm-packed", *(a for p in params for a in ("--param", p)))
+    assert r.exit_code == 1 and says in r.output and "Traceback" not in r.output
+    assert r.output.count("\n") == 1
+
+
+def test_meta_packed_model_names_the_op_and_line(tmp_path):
+    r, _ = _trace(tmp_path, f"{tmp_path}/varlen_models.py:meta")
+    assert r.exit_code == 1 and r.output.count("\n") == 1
+    assert "aten._to_copy" in r.output and "in pad_packed_sequence at " in r.output
+    assert "varlen_models.py:" in r.output.split("in pad_packed_sequence")[0]
