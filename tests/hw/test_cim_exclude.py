@@ -114,6 +114,48 @@ def test_cli_says_one_line_for_an_unmatched_pattern(tmp_path):
     assert len(lines) == 1 and "cim.exclude: pattern '*.lora_C.*' matches none" in lines[0], res.output
 
 
+def test_each_matrix_programming_is_on_its_first_op():
+    r = simulate(arch(), lora_workload())
+    ops = r.op_table.set_index("op")
+    b = ops.loc["q.lora_B.mm"]
+    assert b["cim_program_energy_j"] == pytest.approx(8 * 1024 * 10e-12 + 2048 * (80 + 8) * 1e-12)
+    assert b["cim_program_write_s"] == pytest.approx(8 * 1e-6)
+    assert b["cim_program_weight_bits"] == 8 * 256 * 8  # 2,048 B
+    assert ops.loc["q.lora_A.mm", "cim_program_write_s"] == pytest.approx(128 * 1e-6)
+    assert ops.loc["q.add", "cim_program_energy_j"] == 0  # the host's op: no matrix
+
+
+def test_switch_cost_is_what_re_programming_charges():
+    """Two adapters of one base, used in turn (0, 1, 0): 16 + 2 x (2 + 8) = 36 arrays needed,
+    28 exist, so the LRU re-programs adapters; each re-programming op's write energy is its
+    matrix's cells, and the op-table column names its matrix's whole cost."""
+    t = [Tensor("x", (T, D), "int8", "input"), Tensor("W", (D, D), "int8", "weight")]
+    ops = [Op("base", "matmul", ("x", "W"), ("y",), m=T, k=D, n=D, weight="W")]
+    t.append(Tensor("y", (T, D), "int8", "activation"))
+    for i in (0, 1):
+        t += [Tensor(f"lora_A{i}.weight", (D, R), "int8", "weight"),
+              Tensor(f"lora_B{i}.weight", (R, D), "int8", "weight")]
+    prev = "y"
+    for j, i in enumerate((0, 1, 0)):
+        t += [Tensor(f"a{j}", (T, R), "int8", "activation"),
+              Tensor(f"b{j}", (T, D), "int8", "activation")]
+        ops += [Op(f"A{i}.{j}", "matmul", (prev, f"lora_A{i}.weight"), (f"a{j}",), m=T, k=D, n=R,
+                   weight=f"lora_A{i}.weight"),
+                Op(f"B{i}.{j}", "matmul", (f"a{j}", f"lora_B{i}.weight"), (f"b{j}",), m=T, k=R,
+                   n=D, weight=f"lora_B{i}.weight")]
+        prev = f"b{j}"
+    wl = Workload("two-adapters", t, ops)
+    r = simulate(arch(arrays=28), wl)
+    tab = r.op_table.set_index("op")
+    re = tab.index[tab["cim_reprogram"]].tolist()
+    assert re, r.notes
+    cells = {"b": 256 * 1024, "A": 256 * 32, "B": 8 * 1024}  # b: the base
+    assert r.energy_breakdown_j["cim_write"] == pytest.approx(
+        sum(cells[o[0]] for o in re) * 10e-12)
+    switch = sum(tab.loc[o, "cim_program_energy_j"] for o in ("A1.1", "B1.1"))
+    assert switch == pytest.approx((cells["A"] + cells["B"]) * 10e-12 + 2 * 2048 * 88e-12)
+
+
 def test_accuracy_refuses_exclude_rather_than_score_host_matmuls_as_cim():
     from cimsim.accuracy.target import AccuracyError, cim_arith
     c = arch(exclude=["*.lora_A.*"]).components["cim"]
@@ -139,3 +181,6 @@ def test_a_chip_block_honours_exclude_too():
     assert lora.record()[C.fact_column("cim", "arrays_needed")] == 16
     assert lora.record()[C.fact_column("cim", "reprograms")] == 0
     assert units(lora)["q.lora_A.mm"] == units(lora)["q.lora_B.mm"] == "processor"
+    w = lora.op_table.set_index("op").loc["q.base.mm"]
+    assert w["cim_program_energy_j"] == pytest.approx(256 * 256 * 1e-12)
+    assert w["cim_program_write_s"] == pytest.approx(64 * 10e-9)
