@@ -139,7 +139,9 @@ class Arith:
         ``bits``, ``range_policy`` and ``range_percentile``, ``rows_per_read`` (None: all rows)
         and the weight ``encoding`` of its ``nonideal`` block (``offset`` without one).
 
-        An integrate-and-count readout (``adc.counting``) is refused (:class:`NotEmulated`): it
+        A ``cim.exclude`` list is refused (:class:`NotEmulated`): the weights it leaves to the
+        host would be scored with the arrays' arithmetic. An integrate-and-count readout
+        (``adc.counting``) is refused (:class:`NotEmulated`): it
         converts a column's whole summed input with a counter of ``adc.bits`` per phase, not
         each R-row partial sum per input slice, so this arithmetic would not be the one its
         energy and latency describe."""
@@ -150,6 +152,11 @@ class Arith:
                 "converts each rows_per_read partial sum of each input slice with adc.bits, not a "
                 "column's whole summed input by a counter, so its accuracy would be another "
                 "readout's; remove adc.counting to score the design (its cost runs without an accuracy)")
+        if getattr(cim, "exclude", None):  # the host's matmuls would score as the arrays'
+            raise NotEmulated(
+                f"{name}.exclude ({', '.join(cim.exclude)}) is not emulated: the emulator computes "
+                f"every stationary-weight matmul with {name}'s arithmetic, the excluded ones too; "
+                "leave exclude out to score the design (its cost runs without an accuracy)")
         enc = encoding or (cim.nonideal.encoding if cim.nonideal is not None else "offset")
         rpr = cim.rows_per_read
         exact = cls._digital(cim)  # a digital cell's adders sum exactly: no conversion to round

@@ -94,8 +94,8 @@ from ..parts import ADC, NMC, Cell, Counting, NonIdeal  # noqa: F401  (Counting 
 from ..circuits.array import preset as cell_preset
 from ..parts.cell import DEFAULT_CELL
 from ..parts.registry import technology_cells, technology_of
-from . import activity, chips, counting, digital_cell, epilogue, flat, notes, onchip, opcost
-from . import inbits, sizing, zeros
+from . import activity, chips, counting, digital_cell, epilogue, exclude, flat, notes, onchip
+from . import inbits, opcost, sizing, zeros
 from . import static as static_model
 from .blocks import CIMArea, CIMBuffer
 from .chip import Chip, effective_rate
@@ -220,6 +220,12 @@ class CIMConfig(ComponentConfig):
         default="uniform", description="How weight_replication copies: uniform, floor(arrays / "
         "arrays needed) copies of every matrix; balance, copies by rows (chip.duplication's "
         "policy, cimsim.hw.cim.mapping). A matrix never gets more copies than its most rows.")
+    exclude: list[str] = Field(
+        default_factory=list, description="Weights left to the host by name: shell-style globs "
+        "(fnmatch, case-sensitive) over a matmul's stationary weight tensor name, e.g. "
+        "['*.lora_A.*', '*.lora_B.*']; a matmul whose weight matches any is not claimed (it "
+        "holds no array; the processor runs it) and the run's note counts them; a pattern "
+        "matching no weight of the workload is an error (cimsim.hw.cim.exclude). Default: none.")
     input_reuse: Flag = Field(
         default=False, description="A convolution sends each input once per kernel row (the "
         "tracer's window_elems) over the link, as chip.input_reuse; off: its im2col matrix.")
@@ -260,6 +266,10 @@ class CIMConfig(ComponentConfig):
                 raise ValueError(f"adc.{f} ({v}) cannot exceed cols ({self.cols}): "
                                  + ("one ADC serves at most all columns of its array"
                                     if f == "columns_per_adc" else "at most one ADC per column"))
+        bad = [p for p in self.exclude if not p.strip()]
+        if bad or len(set(self.exclude)) < len(self.exclude):
+            raise ValueError("exclude: each pattern must be a non-empty glob, listed once (got "
+                             f"{self.exclude!r})")
         if self.rows_per_read is not None and self.rows_per_read > self.rows:
             raise ValueError(f"rows_per_read ({self.rows_per_read}) cannot exceed rows ({self.rows})")
         kind = cell_preset(self.cell.type).kind if self.cell is not None else None
@@ -418,7 +428,14 @@ class CIM(Component[CIMConfig]):
         its provenance (:func:`.notes.derived_values`)."""
         return notes.derived_values(self)
 
-    extrapolated, fixed_totals, claim_note = notes.extrapolated, sizing.fixed_totals, epilogue.host_note
+    extrapolated, fixed_totals = notes.extrapolated, sizing.fixed_totals
+
+    def claim_note(self, ops: OpArrays, free, took):
+        """The matmuls ``exclude`` kept off the arrays (:func:`.exclude.note`) and the epilogues
+        left to another unit (:func:`.epilogue.host_note`), one note."""
+        said = [n for n in (exclude.note(self.name, self.config, ops, free & ~took),
+                            epilogue.host_note(self, ops, free, took)) if n]
+        return "; ".join(said) if said else None
     stated_dependents = sizing.stated_dependents
 
     def provenance(self, marks: AbstractSet[str] = frozenset()) -> dict:
@@ -435,6 +452,8 @@ class CIM(Component[CIMConfig]):
 
     def claim(self, ops: OpArrays, free):
         mine = (ops.stationary >= 0) & ops.mac_dtype_ok()  # no int64 / complex matmul
+        if self.config.exclude:  # weights left to the host by name (:mod:`.exclude`)
+            free = free & (exclude.matches(self.config, ops, self.name) < 0)
         if self.config.chip is not None:  # im2col copies, vector ops (cimsim.hw.cim.onchip)
             mine = mine | onchip.claims(self.config, ops)
         # a bias add / ReLU its cim.nmc datapath applies to a matmul it takes (.epilogue)

@@ -195,7 +195,8 @@ def place(comp, ops, idx, makers=None) -> Plan:
                  "cell_utilization": cells[0] / cells[1] if cells[1] else 0.0},
         # the devices of pipeline stages program at once (:mod:`.programming`)
         programming=programming.devices(deploy),
-        op_columns={"reprogram": reprogram},
+        op_columns={"reprogram": reprogram,  # and each matrix's one programming (find-L 4)
+                    **programming.per_matrix(comp, k, n, pc, first_op, n_rounds)},
         state=dict(row_tiles=rt, col_tiles=ct, phys_cols=pc, arrays=np.minimum(need, space),
                    rounds=n_rounds, replicas=replicas, reprogram=reprogram,
                    # inputs at input_bits over the link, once per kernel row with input_reuse

@@ -430,7 +430,8 @@ def place(comp, ops, idx, ride=None) -> Plan:
     times = dict(zip(TIME_PARTS, (float(x.sum()) for x in (t_array, buf_s, ic_s, periph_s))))
     summary.update({f"time_{p}_s": v for p, v in times.items()})
     summary["time_bound"] = max(times, key=times.get) if any(times.values()) else ""
-    cols = {"reprogram": reprogram, "buffer_s": buf_s, "interconnect_s": ic_s, "copies": replicas}
+    cols = {"reprogram": reprogram, "buffer_s": buf_s, "interconnect_s": ic_s, "copies": replicas,
+            **programming.per_matrix(comp, k, n, pc, first[first >= 0], n_rounds)}
     if shared:  # of buffer_s + interconnect_s, the time on the shared levels (alone, hops included)
         cols["shared_s"] = sum(sh["time_s"] + sh["hop_s"] for sh in shared.values())
     for lv, sh in per_op.items():  # a per-op one-unit level: its bytes (its roof's intensity)

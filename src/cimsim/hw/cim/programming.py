@@ -113,9 +113,43 @@ def deployment(comp, k, n, phys_cols, first_ops, copies, more=None) -> Deploymen
         write_j += float(write_energy(c, more[0], 1.0))
         w, b = np.concatenate([w, more[1]]), np.concatenate([b, more[2]])
     link, store = comp.link, hw.backing_store
-    per_byte = hw.resource(link).joules_per_byte() + hw.resource(store).joules_per_byte()
+    per_byte = move_j_per_byte(comp)
     return Deployment(write_j, float(b.sum()), float(b.sum()) * per_byte, ((w, b),), link, store,
                       hw.latency_of(link) + hw.latency_of(store))
+
+
+def move_j_per_byte(comp) -> float:
+    """Energy of one weight byte brought in to program it (J/B): read from the backing store
+    and carried over the CIM's link."""
+    hw = comp.hw
+    return hw.resource(comp.link).joules_per_byte() + hw.resource(hw.backing_store).joules_per_byte()
+
+
+#: the op columns of :func:`per_matrix` (``<component>_<column>`` in the op table)
+PER_MATRIX = ("program_energy_j", "program_write_s", "program_weight_bits")
+
+
+def per_matrix(comp, k, n, phys_cols, first_ops, n_rounds) -> dict[str, np.ndarray]:
+    """Op columns of one programming of each matrix (an adapter switch's cost, find-L 4), on
+    the matrix's first op (``first_ops``: positions into the component's ops), 0 on its other
+    ops, so that summing a column over the ops of a set of matrices gives the cost of writing
+    that set once: ``program_energy_j`` the cells' writes (one copy, :func:`write_energy`) +
+    the weight bytes read from the backing store and carried over the link (J, as re-programming
+    charges them); ``program_write_s`` the cells' write time (:func:`write_time`, in the op's
+    ``rounds``); ``program_weight_bits`` the bits of those weights (8 x :func:`weight_bytes`; not
+    ``_bytes``, which the op table reads as bytes the op moves), which take ``bits / 8 /
+    min(link, backing store rate)`` s more, plus their latencies, to arrive."""
+    c = comp.config
+    at = np.asarray(first_ops, dtype=np.int64)
+    kk, nn = np.asarray(k, dtype=np.float64)[at], np.asarray(n, dtype=np.float64)[at]
+    b = weight_bytes(c, kk, nn)
+    vals = (write_energy(c, kk, np.asarray(phys_cols)[at]) + b * move_j_per_byte(comp),
+            write_time(c, kk, np.asarray(n_rounds, dtype=np.float64)[at]), 8.0 * b)
+    out = {}
+    for col, v in zip(PER_MATRIX, vals):
+        out[col] = np.zeros(len(k))
+        out[col][at] = v
+    return out
 
 
 def devices(each: list) -> Deployment | None:
