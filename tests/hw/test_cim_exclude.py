@@ -78,9 +78,9 @@ def test_excluded_adapters_run_on_the_host_in_both_engines(engine):
     # B's ADC energy leaves the arrays; its MACs cost the host's int8 rate
     adc = both.energy_breakdown_j["cim_adc"] - lora.energy_breakdown_j["cim_adc"]
     # B, and A: 2 row tiles of 32 columns
-    assert adc == pytest.approx(T * 8 * 1024 * 2e-12 + T * 8 * 2 * 32 * 2e-12)
+    assert adc == pytest.approx(T * 8 * 1024 * 2e-12 + T * 8 * 2 * 32 * 2e-12, rel=1e-12, abs=0)
     host = lora.energy_breakdown_j["processor_compute"] - both.energy_breakdown_j["processor_compute"]
-    assert host == pytest.approx(2 * T * D * R * 0.25e-12)
+    assert host == pytest.approx(2 * T * D * R * 0.25e-12, rel=1e-12, abs=0)
     note = [n for n in lora.notes if "exclude kept" in n]
     assert len(note) == 1, lora.notes
     assert ("exclude kept 2 matmul(s) with 2 stationary weight(s), 65.54 kMAC of 1.114 MMAC"
@@ -118,10 +118,10 @@ def test_each_matrix_programming_is_on_its_first_op():
     r = simulate(arch(), lora_workload())
     ops = r.op_table.set_index("op")
     b = ops.loc["q.lora_B.mm"]
-    assert b["cim_program_energy_j"] == pytest.approx(8 * 1024 * 10e-12 + 2048 * (80 + 8) * 1e-12)
-    assert b["cim_program_write_s"] == pytest.approx(8 * 1e-6)
+    assert b["cim_program_energy_j"] == pytest.approx(8 * 1024 * 10e-12 + 2048 * (80 + 8) * 1e-12, rel=1e-12, abs=0)
+    assert b["cim_program_write_s"] == pytest.approx(8 * 1e-6, rel=1e-12, abs=0)
     assert b["cim_program_weight_bits"] == 8 * 256 * 8  # 2,048 B
-    assert ops.loc["q.lora_A.mm", "cim_program_write_s"] == pytest.approx(128 * 1e-6)
+    assert ops.loc["q.lora_A.mm", "cim_program_write_s"] == pytest.approx(128 * 1e-6, rel=1e-12, abs=0)
     assert ops.loc["q.add", "cim_program_energy_j"] == 0  # the host's op: no matrix
 
 
@@ -151,9 +151,9 @@ def test_switch_cost_is_what_re_programming_charges():
     assert re, r.notes
     cells = {"b": 256 * 1024, "A": 256 * 32, "B": 8 * 1024}  # b: the base
     assert r.energy_breakdown_j["cim_write"] == pytest.approx(
-        sum(cells[o[0]] for o in re) * 10e-12)
+        sum(cells[o[0]] for o in re) * 10e-12, rel=1e-12, abs=0)
     switch = sum(tab.loc[o, "cim_program_energy_j"] for o in ("A1.1", "B1.1"))
-    assert switch == pytest.approx((cells["A"] + cells["B"]) * 10e-12 + 2 * 2048 * 88e-12)
+    assert switch == pytest.approx((cells["A"] + cells["B"]) * 10e-12 + 2 * 2048 * 88e-12, rel=1e-12, abs=0)
 
 
 def test_accuracy_refuses_exclude_rather_than_score_host_matmuls_as_cim():
@@ -182,5 +182,5 @@ def test_a_chip_block_honours_exclude_too():
     assert lora.record()[C.fact_column("cim", "reprograms")] == 0
     assert units(lora)["q.lora_A.mm"] == units(lora)["q.lora_B.mm"] == "processor"
     w = lora.op_table.set_index("op").loc["q.base.mm"]
-    assert w["cim_program_energy_j"] == pytest.approx(256 * 256 * 1e-12)
-    assert w["cim_program_write_s"] == pytest.approx(64 * 10e-9)
+    assert w["cim_program_energy_j"] == pytest.approx(256 * 256 * 1e-12, rel=1e-12, abs=0)
+    assert w["cim_program_write_s"] == pytest.approx(64 * 10e-9, rel=1e-12, abs=0)

@@ -52,7 +52,7 @@ def gemm_s(arch, m, n, k=K):
 ])
 def test_time_steps_with_waves(m, n, tiles, waves):
     assert (m // 128) * (n // 128) == tiles
-    assert gemm_s(gpu([128, 128]), m, n) == pytest.approx(waves * TILE_S, rel=1e-9)
+    assert gemm_s(gpu([128, 128]), m, n) == pytest.approx(waves * TILE_S, rel=1e-9, abs=0)
 
 
 def test_one_tile_past_a_wave_is_less_efficient():
@@ -61,15 +61,15 @@ def test_one_tile_past_a_wave_is_less_efficient():
     arch = gpu([128, 128])
     full = 128 * 12 * 128 * 11 * K / gemm_s(arch, 128 * 12, 128 * 11)
     past = 128 * 11 * 128 * 13 * K / gemm_s(arch, 128 * 11, 128 * 13)
-    assert full == pytest.approx(PEAK, rel=1e-9)
-    assert past == pytest.approx(PEAK * 143 / 264, rel=1e-9)
+    assert full == pytest.approx(PEAK, rel=1e-9, abs=0)
+    assert past == pytest.approx(PEAK * 143 / 264, rel=1e-9, abs=0)
 
 
 def test_partial_tiles_count_as_tiles():
     # n = 1409: ceil(1409 / 128) = 12 tile columns x 12 rows of tiles = 144 tiles, 2 waves;
     # the MAC time is divided by tiles / (waves x cores) = 144 / 264
     macs = 128 * 12 * 1409 * K
-    assert gemm_s(gpu([128, 128]), 128 * 12, 1409) == pytest.approx(macs / PEAK * 264 / 144, rel=1e-9)
+    assert gemm_s(gpu([128, 128]), 128 * 12, 1409) == pytest.approx(macs / PEAK * 264 / 144, rel=1e-9, abs=0)
 
 
 def test_batch_counts_in_tiles():
@@ -80,12 +80,12 @@ def test_batch_counts_in_tiles():
                           Tensor("c", (2, 768, 1408), "fp16", "activation")],
                   [Op("bmm", "matmul", ("a", "b"), ("c",), m=768, k=K, n=1408, batch=2)])
     r = simulate(gpu([128, 128]), wl)
-    assert r.latency_s - DRAM_LATENCY == pytest.approx(TILE_S, rel=1e-9)
+    assert r.latency_s - DRAM_LATENCY == pytest.approx(TILE_S, rel=1e-9, abs=0)
 
 
 def test_unset_keeps_every_matmul_at_the_peak():
     macs = 128 * 7 * 128 * 19 * K
-    assert gemm_s(gpu(), 128 * 7, 128 * 19) == pytest.approx(macs / PEAK, rel=1e-9)
+    assert gemm_s(gpu(), 128 * 7, 128 * 19) == pytest.approx(macs / PEAK, rel=1e-9, abs=0)
 
 
 @pytest.mark.parametrize("tile, says", [([128], "at least 2 items"), ([0, 128], "greater than or equal to 1"),
