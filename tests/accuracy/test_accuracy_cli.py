@@ -196,8 +196,8 @@ def test_a_data_set_the_model_cannot_run_is_named_with_its_shape(user_model):
 
 @pytest.mark.parametrize("fn, says", [
     ("seq_outputs", "the model's output for one input has shape [1, 3, 5], its classes along "
-                    "dim 1 (torch's cross_entropy convention), so labels hold one class per "
-                    "position, shape [6, 5]; got shape [6]"),
+                    "the last axis (a sequence model's (N, T, C) scores), so labels hold one "
+                    "class per position, shape [6, 3]; got shape [6]"),
     ("label_past_classes", "label 5 (input 2) is not a class of the model's 5 outputs; labels are 0 .. 4"),
     ("labels_2d", "labels must be one class index per input (1-D), got shape [5, 2]"),
     ("empty", "has no samples (its inputs have shape [0, 20])"),

@@ -114,6 +114,9 @@ SEG = textwrap.dedent("""
 
     def seq_tokens():
         return torch.randn(6, 7, 8), torch.zeros(6, 7, dtype=torch.long)
+
+    def seq_per_sample():
+        return torch.randn(6, 7, 8), torch.zeros(6, dtype=torch.long)
 """)
 
 
@@ -151,18 +154,63 @@ def test_per_pixel_labels_are_accepted_end_to_end(seg):
     assert "classes along dim 1 of the (N, 4, 6, 6) output" in res[C.ACCURACY_BASIS]
 
 
+def test_a_sequence_models_per_step_labels_run_end_to_end(seg):
+    """(N, T, C) scores with labels (N, T): classes on the last axis, as before the dense
+    change (which refused these labels and told the user to permute); top-1 per step, the
+    basis says so."""
+    code, out = _run("cpu-ddr5", f"{seg}:seq_factory", "--accuracy", "--dataset",
+                     f"{seg}:seq_tokens", "--json")
+    assert code == 0, out
+    res = json.loads(out)
+    assert "classes along the last axis of the (N, 7, 5) output" in res[C.ACCURACY_BASIS]
+    assert "the mean over N·7 steps" in res[C.ACCURACY_BASIS]
+    assert res[C.AGREEMENT] == 1.0
+
+
 @pytest.mark.parametrize("model, data, says", [
     ("factory", "one_per_image", "the model's output for one input has shape [1, 4, 6, 6], its "
      "classes along dim 1 (torch's cross_entropy convention), so labels hold one class per "
      "position, shape [10, 6, 6]; got shape [10]"),
     ("factory", "pixel_past_classes", "label 4 (input 3, position (2, 5)) is not a class of the "
      "model's 4 outputs; labels are 0 .. 3"),
-    ("seq_factory", "seq_tokens", "the model's output for one input has shape [1, 7, 5], its "
-     "classes along dim 1 (torch's cross_entropy convention), so labels hold one class per "
-     "position, shape [6, 5]; got shape [6, 7]; a sequence model's (N, T, C) scores: permute "
-     "them to (N, C, T)"),
+    ("seq_factory", "seq_per_sample", "the model's output for one input has shape [1, 7, 5], "
+     "its classes along the last axis (a sequence model's (N, T, C) scores), so labels hold one "
+     "class per position, shape [6, 7]; got shape [6]"),
 ])
 def test_labels_that_do_not_fit_the_class_axis_are_one_line(seg, model, data, says):
     code, out = _run("rram-cim", f"{seg}:{model}", "--accuracy", "--dataset", f"{seg}:{data}")
     assert code == 1 and len(out.strip().splitlines()) == 1 and "Traceback" not in out, out
     assert f"--dataset '{seg}:{data}': {says}" in out, out
+
+
+def test_a_sequence_models_scores_keep_their_classes_on_the_last_axis():
+    """A 3-D (N, T, C) output (an LSTM's per-step classes, a language model's logits) keeps its
+    classes on the last axis, as before the dense-output change (which took dim 1, the steps,
+    for the classes): adding one number to every class score of a step (a different number per
+    step) changes no arg-max and no softmax, so agreement is 1 and KL 0; taking dim 1 would
+    read it as 2 / 6 steps' shift and score agreement below 1."""
+    ref = torch.zeros(2, 6, 4)                       # N, T steps, C classes
+    ref[..., 2] = 3.0                                # class 2 at every step
+    y = ref + torch.linspace(0, 10, 6)[None, :, None]  # the same shift to every class of a step
+    m = metrics(y, ref)
+    assert m["agreement"] == 1.0
+    assert m["output_kl"] == pytest.approx(0.0, abs=1e-6)
+    labels = torch.full((2, 6), 2)                   # one class per step: (N, T)
+    assert metrics(y, ref, labels)["accuracy_top1"] == 1.0
+
+
+def test_labels_that_fit_only_n_c_l_take_dim_1_of_a_3d_output():
+    """(N, C, L) scores of a 1-D dense prediction with labels (N, L), L != C: the labels'
+    shape fits only torch's convention, so the classes are dim 1. Every position of 3 classes
+    x 5 positions predicts class 1 (logit 2 against 0); labels 1 at 4 of the 5 positions ->
+    pixel accuracy 4/5 per sample."""
+    from cimsim.accuracy.classes import class_dim
+
+    ref = torch.zeros(2, 3, 5)
+    ref[:, 1] = 2.0
+    labels = torch.ones(2, 5, dtype=torch.long)
+    labels[:, 0] = 0
+    assert class_dim((2, 3, 5), (2, 5)) == 1
+    assert class_dim((2, 3, 5), None) == 2           # no labels: the sequence layout, as before
+    assert class_dim((2, 5, 5), (2, 5)) == 2         # both fit: the sequence layout, as before
+    assert metrics(ref, ref, labels)["accuracy_top1"] == 4 / 5

@@ -1,37 +1,51 @@
 """Which axis of a model's output holds the classes, for ``--accuracy``'s scores.
 
-A (N, C) output's classes are dim 1; so are a dense-prediction output's, (N, C, L),
-(N, C, H, W) or (N, C, D, H, W): torch's ``cross_entropy`` convention (its input (N, C, d1,
-...), its target (N, d1, ...)). Agreement, top-1 and KL are then per position (a pixel),
-each the mean over the N·H·W positions, and labels hold one class per position, shape
-(N, H, W): top-1 is pixel accuracy, and :func:`mean_iou` the mean intersection over union.
-Until 2026-12-06 every score took the last axis (a segmentation map's image width) for the
-classes: a (4, 5, 16, 16) output whose every pixel kept its class scored 37 % agreement.
+A (N, C) output's classes are dim 1; so are a dense prediction's, (N, C, H, W) or (N, C, D, H,
+W): torch's ``cross_entropy`` convention (its input (N, C, d1, ...), its target (N, d1, ...)).
+Agreement, top-1 and KL are then per position (a pixel), each the mean over the N·H·W
+positions, and labels hold one class per position, shape (N, H, W): top-1 is pixel accuracy,
+and :func:`mean_iou` the mean intersection over union. Until 2026-12-06 every score took the
+last axis (a segmentation map's image width) for the classes: a (4, 5, 16, 16) output whose
+every pixel kept its class scored 37 % agreement.
 
-A 3-D output is where the convention and a sequence model's (N, T, C) scores part: the basis
-says which axis was taken (:func:`axis_note`), and labels of the other layout are refused in
-one line saying to permute the output.
+A 3-D output is where that convention and a sequence model's (N, T, C) scores (an LSTM's per
+step classes, a language model's logits) part. Its classes stay the last axis, as they were,
+unless labels of shape (N, L) fit only the convention's (N, C, L) layout (L = dim 2, not dim 1):
+:func:`class_dim` decides, and the basis says which axis was taken (:func:`axis_note`).
 """
 
 from __future__ import annotations
 
-#: the class axis of every output: torch's cross_entropy convention
+#: the class axis of a (N, C) or dense (N, C, H, W ...) output: torch's cross_entropy convention
 CLASS_DIM = 1
 
 
-def positions(t):
-    """``t`` (N, C, *S) as (N·prod(S), C): one row of class scores per position."""
-    return t.movedim(CLASS_DIM, -1).reshape(-1, t.shape[CLASS_DIM])
+def class_dim(shape, labels_shape=None) -> int:
+    """The class axis of an output of ``shape``: dim 1, but a 3-D output's last axis (a
+    sequence model's (N, T, C)) unless ``labels_shape`` (N, L) fits only (N, C, L)."""
+    if len(shape) != 3:
+        return CLASS_DIM
+    if labels_shape is not None and len(labels_shape) == 2 and labels_shape[1] == shape[2] \
+            and labels_shape[1] != shape[1]:
+        return CLASS_DIM
+    return 2
 
 
-def predicted(t):
-    """The arg-max class of each position: (N, *S)."""
-    return t.argmax(CLASS_DIM)
+def positions(t, dim: int = CLASS_DIM):
+    """``t`` with its classes along ``dim``, as (positions, C): one row of class scores per
+    position."""
+    return t.movedim(dim, -1).reshape(-1, t.shape[dim])
+
+
+def predicted(t, dim: int = CLASS_DIM):
+    """The arg-max class of each position."""
+    return t.argmax(dim)
 
 
 def top1(scores, labels) -> float:
     """The fraction of positions whose arg-max is its label (per sample for (N, C) scores)."""
-    return float((predicted(scores) == labels).double().mean())
+    dim = class_dim(tuple(scores.shape), tuple(labels.shape))
+    return float((predicted(scores, dim) == labels).double().mean())
 
 
 def per_sample(labels) -> bool:
@@ -52,18 +66,21 @@ def mean_iou(pred, labels, classes: int) -> float:
     return float((inter[seen] / union[seen]).mean())
 
 
-def axis_note(shape) -> str:
-    """For ``accuracy_basis``: which axis of a dense output the scores took as the classes
-    (empty for a (N, C) output)."""
+def axis_note(shape, dim: int = CLASS_DIM) -> str:
+    """For ``accuracy_basis``: which axis of a dense or sequence output the scores took as the
+    classes (empty for a (N, C) output)."""
     if len(shape) <= 2:
         return ""
-    dims = ", ".join(str(d) for d in shape[2:])
-    out = (f"; classes along dim 1 of the (N, {shape[1]}, {dims}) output (torch's cross_entropy "
-           f"convention): agreement, KL and top-1 per position, each the mean over "
-           f"N·{'·'.join(str(d) for d in shape[2:])} positions")
-    if len(shape) == 3:
-        out += " (a sequence model's (N, T, C) scores: permute them to (N, C, T))"
-    return out
+    rest = [d for i, d in enumerate(shape[1:], 1) if i != dim]
+    if len(shape) == 3 and dim == 2:
+        return (f"; classes along the last axis of the (N, {shape[1]}, {shape[2]}) output (a "
+                f"sequence model's (N, T, C) scores): agreement, KL and top-1 per step, each the "
+                f"mean over N·{shape[1]} steps (labels of shape (N, {shape[2]}) would take dim 1, "
+                f"torch's (N, C, L))")
+    dims = ", ".join(str(d) for d in rest)
+    return (f"; classes along dim 1 of the (N, {shape[1]}, {dims}) output (torch's cross_entropy "
+            f"convention): agreement, KL and top-1 per position, each the mean over "
+            f"N·{'·'.join(str(d) for d in rest)} positions")
 
 
 def check_labels(torch, out, y, n: int, dataset: str) -> None:
@@ -87,15 +104,16 @@ def check_labels(torch, out, y, n: int, dataset: str) -> None:
                             f"input (1-D), got shape {list(y.shape)}")
     if y.shape[:1] != (n,):
         raise AccuracyError(f"--dataset '{dataset}': {len(y)} labels for {n} inputs")
-    want = [n, *out.shape[2:]]
+    dim = class_dim(tuple(out.shape), (n, *y.shape[1:]))
+    want = [n, *(d for i, d in enumerate(out.shape[1:], 1) if i != dim)]
     if list(y.shape) != want:
-        hint = (f"; a sequence model's (N, T, C) scores: permute them to (N, C, T)"
-                if out.dim() == 3 else "")
+        axis = ("its classes along the last axis (a sequence model's (N, T, C) scores)"
+                if dim != CLASS_DIM else "its classes along dim 1 (torch's cross_entropy "
+                "convention)")
         raise AccuracyError(f"--dataset '{dataset}': the model's output for one input has shape "
-                            f"{list(out.shape)}, its classes along dim 1 (torch's cross_entropy "
-                            f"convention), so labels hold one class per position, shape {want}; "
-                            f"got shape {list(y.shape)}{hint}")
-    c = int(out.shape[CLASS_DIM])
+                            f"{list(out.shape)}, {axis}, so labels hold one class per "
+                            f"position, shape {want}; got shape {list(y.shape)}")
+    c = int(out.shape[dim])
     bad = (y < 0) | (y >= c)
     if bool(bad.any()):
         at = bad.nonzero()[0].tolist()

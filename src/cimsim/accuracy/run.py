@@ -12,8 +12,9 @@ A weight is programmed once per Monte-Carlo chip and reused by every call.
 :func:`evaluate` runs the fp32 reference and the emulated model on the same inputs and reports
 top-1 (with labels), the reference's top-1, agreement of the arg-max with fp32, output SNR
 ``10 log10(sum y_ref^2 / sum (y - y_ref)^2)`` in dB and the mean KL divergence
-``KL(softmax(y_ref) || softmax(y))`` in nats over the classes, dim 1 (per pixel of a dense
-(N, C, H, W) output, :mod:`.classes`), each as the mean and the standard deviation over chips.
+``KL(softmax(y_ref) || softmax(y))`` in nats over the classes (dim 1, per pixel of a dense
+(N, C, H, W) output; a sequence's (N, T, C) last axis: :mod:`.classes`), each as the mean and
+the standard deviation over chips.
 """
 
 from __future__ import annotations
@@ -312,8 +313,9 @@ class AccuracyResult:
     #: matmuls whose matrix is computed from parameters each forward (run in fp32)
     computed_weight_ops: dict = field(default_factory=dict)
     conversions: int = 0
-    #: the outputs' shape (N, C, ...): classes along dim 1 (:mod:`.classes`)
+    #: the outputs' shape and the axis of their classes (:func:`.classes.class_dim`)
     output_shape: tuple = ()
+    class_dim: int = 1
 
 
 def _logits(out) -> torch.Tensor:
@@ -375,17 +377,18 @@ def metrics(y: torch.Tensor, ref: torch.Tensor, labels: Optional[torch.Tensor] =
         raise ValueError(f"outputs of shape {list(ref.shape)} have no class axis: give (N, C) "
                          "class scores, or (N, C, H, W) for a dense prediction")
     snr = _snr_db(float((ref ** 2).sum()), float(((y - ref) ** 2).sum()))
-    kl = float(F.kl_div(F.log_softmax(classes.positions(y), -1),
-                        F.log_softmax(classes.positions(ref), -1), log_target=True,
+    dim = classes.class_dim(tuple(ref.shape), None if labels is None else tuple(labels.shape))
+    kl = float(F.kl_div(F.log_softmax(classes.positions(y, dim), -1),
+                        F.log_softmax(classes.positions(ref, dim), -1), log_target=True,
                         reduction="batchmean"))
-    pred, pref = classes.predicted(y), classes.predicted(ref)
+    pred, pref = classes.predicted(y, dim), classes.predicted(ref, dim)
     out = {"agreement": float((pred == pref).double().mean()), "output_snr_db": snr,
            "output_snr_corrected_db": corrected_snr_db(y, ref),
            "output_kl": max(kl, 0.0)}
     if labels is not None:
         out["accuracy_top1"] = float((pred == labels).double().mean())
         if not classes.per_sample(labels):
-            out["miou"] = classes.mean_iou(pred, labels, y.shape[classes.CLASS_DIM])
+            out["miou"] = classes.mean_iou(pred, labels, y.shape[dim])
     return out
 
 
@@ -497,4 +500,6 @@ def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torc
         output_kl=kl[0], output_kl_std=kl[1], repeats=n_rep,
         adc_range_policy=arith.adc_range_policy, per_repeat=runs, emulated_ops=dict(emulated),
         skipped_ops=dict(skipped), not_emulated_ops=dict(not_emulated),
-        computed_weight_ops=dict(computed), conversions=conversions, output_shape=tuple(ref.shape))
+        computed_weight_ops=dict(computed), conversions=conversions, output_shape=tuple(ref.shape),
+        class_dim=classes.class_dim(tuple(ref.shape),
+                                    None if labels is None else tuple(labels.shape)))

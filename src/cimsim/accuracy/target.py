@@ -481,7 +481,9 @@ def accuracy_record(arch, target: Target, reference=None) -> dict:
                 C.OUTPUT_KL_STD: 0.0, C.ACCURACY_REPEATS: 1,
                 C.ACCURACY_BASIS: f"fp32 reference: {arch.name} has no CIM or fixed-precision "
                                   "component, its units compute at the workload's dtype (fp32)"
-                                  + classes.axis_note(tuple(ref.shape))}
+                                  + classes.axis_note(tuple(ref.shape), classes.class_dim(
+                                      tuple(ref.shape), None if target.labels is None
+                                      else tuple(target.labels.shape)))}
     name, cim = cims[0]
     res = evaluate(target.model, target.inputs, target.labels, cim_arith(name, cim),
                    nonideal=nonideal_of(cim), calibration_inputs=target.calibration,
@@ -544,7 +546,7 @@ def _record(res, basis: str, claim: str = "weights") -> dict:
             C.OUTPUT_SNR_CORRECTED_DB_STD: _finite(res.output_snr_corrected_db_std),
             C.OUTPUT_KL: res.output_kl,
             C.OUTPUT_KL_STD: _finite(res.output_kl_std), C.ACCURACY_REPEATS: res.repeats,
-            C.ACCURACY_BASIS: basis + classes.axis_note(res.output_shape) + _undefined_note(res)
+            C.ACCURACY_BASIS: basis + classes.axis_note(res.output_shape, res.class_dim) + _undefined_note(res)
             + not_emulated_note(res, claim)}
 
 
