@@ -538,8 +538,8 @@ def column_clashes(arch) -> list[tuple[str, str]]:
 # correction (y ~ a y_ref + b, noise sum ((y - b)/a - y_ref)^2; None when exact after it, -inf
 # when a = 0), in dB, what ADC designers compare: the plain SNR counts a systematic gain or
 # offset error as noise and is not monotonic in ADC bits; KL(softmax(y_ref) || softmax(y)) in
-# nats over the classes (dim 1), mean over samples. Of a dense (N, C, H, W) output every score
-# is per pixel (:mod:`cimsim.accuracy.classes`).
+# nats over the classes, mean over samples; per position of a dense or sequence output
+# (:mod:`cimsim.accuracy.classes`).
 #: top-1 accuracy with the design's arithmetic (mean over chips; None without labels)
 ACCURACY_TOP1 = "accuracy_top1"
 #: its standard deviation over chips (null: one chip of a random design, no spread measured)
@@ -551,7 +551,7 @@ ACCURACY_TOP1_CI_LOW = "accuracy_top1_ci_low"
 ACCURACY_TOP1_CI_HIGH = "accuracy_top1_ci_high"
 #: the fp32 model's top-1
 ACCURACY_TOP1_REFERENCE = "accuracy_top1_reference"
-#: arg-max over the classes (dim 1) equal to fp32's; per pixel of an (N, C, H, W) output
+#: arg-max over the classes equal to fp32's; per pixel of (N, C, H, W), per step of (N, T, C)
 AGREEMENT = "agreement"
 #: its standard deviation over chips
 AGREEMENT_STD = "agreement_std"
@@ -563,7 +563,7 @@ OUTPUT_SNR_DB_STD = "output_snr_db_std"
 OUTPUT_SNR_CORRECTED_DB = "output_snr_corrected_db"
 #: its standard deviation over chips
 OUTPUT_SNR_CORRECTED_DB_STD = "output_snr_corrected_db_std"
-#: KL(softmax fp32 ‖ softmax CIM) over the classes (dim 1), mean over samples (pixels of an (N, C, H, W) output)
+#: KL(softmax fp32 ‖ softmax CIM) over the classes, mean over samples (pixels, steps)
 OUTPUT_KL = "output_kl"
 #: its standard deviation over chips
 OUTPUT_KL_STD = "output_kl_std"
@@ -574,14 +574,13 @@ ACCURACY_BASIS = "accuracy_basis"
 ACCURACY_COLUMNS: tuple[str, ...] = (
     ACCURACY_TOP1, ACCURACY_TOP1_STD, ACCURACY_TOP1_CI_LOW, ACCURACY_TOP1_CI_HIGH,
     ACCURACY_TOP1_REFERENCE, AGREEMENT, AGREEMENT_STD,
-    OUTPUT_SNR_DB, OUTPUT_SNR_DB_STD, OUTPUT_SNR_CORRECTED_DB, OUTPUT_SNR_CORRECTED_DB_STD, OUTPUT_KL, OUTPUT_KL_STD, ACCURACY_REPEATS, ACCURACY_BASIS,
-)
+    OUTPUT_SNR_DB, OUTPUT_SNR_DB_STD, OUTPUT_SNR_CORRECTED_DB, OUTPUT_SNR_CORRECTED_DB_STD,
+    OUTPUT_KL, OUTPUT_KL_STD, ACCURACY_REPEATS, ACCURACY_BASIS)
 
 
 # ---------------------------------------------------------------------------- sweeps
-#: Columns a sweep adds around the result columns (see :mod:`cimsim.sweep`): a sweep
-#: table is ``SWEEP_KEY_COLUMNS``, one column per swept parameter (named by its
-#: dotted config path, SI values), the result columns, then ``ERROR``.
+#: Columns a sweep adds around the result columns (:mod:`cimsim.sweep`): ``SWEEP_KEY_COLUMNS``, one
+#: column per swept parameter (its dotted config path, SI values), the result columns, ``ERROR``.
 POINT_ID = "point_id"  #: sweep: stable hash of config, workload content, overrides, engine
 SAMPLE = "sample"  #: index of the design-space point (the same for every config x workload)
 CONFIG_FILE = "config_file"  #: the config as named on the command line
