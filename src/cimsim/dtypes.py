@@ -37,8 +37,10 @@ def matmul_dtype(a: str, b: str) -> str:
     bytes only: fp16 x fp16 writing fp32 (``torch.mm(..., out_dtype=torch.float32)``,
     ``cublasGemmEx`` with an fp32 C) is an fp16 GEMM, the tensor cores accumulate in fp32
     anyway; fp32 x fp32 writing fp16 an fp32 one; int8 x int8 writing int32
-    (``torch._int_mm``) or a dequantized float an int8 one. The wider operand decides (int8
-    weights by fp16 activations: fp16); uint8 multiplies as int8; on equal widths a compute
-    dtype (:data:`DTYPES`) before a storage-only one, then ``a``."""
+    (``torch._int_mm``) or a dequantized float an int8 one. uint8 multiplies as int8; a
+    compute dtype (:data:`DTYPES`) decides before a storage-only one of any width (fp16 x
+    int32 is an fp16 GEMM, as the output's dtype made it before: the int32 operand has no MAC
+    rate), so only a storage-only x storage-only matmul stays storage-only (the processor
+    refuses it); then the wider operand (int8 weights by fp16 activations: fp16), then ``a``."""
     a, b = _MULTIPLIES_AS.get(a, a), _MULTIPLIES_AS.get(b, b)
-    return b if (DTYPE_BYTES[b], b in DTYPES) > (DTYPE_BYTES[a], a in DTYPES) else a
+    return b if (b in DTYPES, DTYPE_BYTES[b]) > (a in DTYPES, DTYPE_BYTES[a]) else a

@@ -57,6 +57,10 @@ def test_the_config_peaks_are_the_datasheet_ones(gpu):
     ("fp16", "int8", "fp16", "fp16"),  # int8 weights by fp16 activations: the wider operand
     ("fp32", "fp32", "fp16", "fp32"),  # fp32 operands never reach the 16-bit tensor-core rate
     ("fp32", "fp32", "fp32", "fp32"),
+    # a storage-only operand never decides: fp16 x int32 writing fp16 ran at the fp16 rate
+    # before find-G 1 (its output's dtype) and does again (review17-1 S1: it was refused as int32)
+    ("fp16", "int32", "fp16", "fp16"),
+    ("int32", "fp16", "fp16", "fp16"),
 ])
 def test_matmul_rate_and_energy_follow_the_operands(gpu, a, b, out, rate):
     cfg = gpu.component("processor").config
@@ -90,6 +94,8 @@ def test_fp16_writing_fp32_is_the_fp16_gemm_not_the_fp32_one(gpu):
     ("int8", "fp16", "fp16"), ("uint8", "int8", "int8"), ("int8", "uint8", "int8"),
     ("bf16", "fp16", "bf16"),  # equal widths: A's
     ("int32", "fp32", "fp32"),  # equal widths: the compute dtype
+    ("fp16", "int32", "fp16"), ("int32", "fp16", "fp16"),  # a compute dtype before a wider storage one
+    ("int8", "int64", "int8"), ("bool", "bf16", "bf16"),
     ("int64", "int64", "int64"),  # a storage-only matmul stays one (the processor refuses it)
 ])
 def test_matmul_dtype_rule(a, b, want):
