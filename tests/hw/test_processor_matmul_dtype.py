@@ -162,3 +162,24 @@ def test_the_roofline_draws_the_peak_the_matmuls_run_at():
     assert workload_dtype(_mm("fp32", "fp32", "fp16")) == "fp32"
     assert mac_dtypes(_mm("fp16", "fp16", "fp32")) == ("fp16",)
     assert mac_dtypes(_mm("int8", "int8", "int32")) == ("int8",)
+
+
+def test_the_roofline_takes_the_commonest_matmul_dtype_the_processor_reads():
+    """``workload_dtype`` counts the matmuls' rows of ``workload.arrays`` (what the processor
+    computes in): two fp16 x int8 matmuls (fp16) against one fp32 x fp32 -> fp16 (fp32) give
+    fp16; one bf16 and one fp16 matmul, a tie, the first by name (bf16) on every run."""
+    from cimsim.plot.roofline import workload_dtype
+
+    def mms(*pairs):
+        wb = WorkloadBuilder("mms")
+        for i, (a, b, out) in enumerate(pairs):
+            wb.tensor(f"x{i}", (4, 8), a, "input")
+            wb.tensor(f"W{i}", (8, 2), b, "weight")
+            wb.tensor(f"y{i}", (4, 2), out, "activation")
+            wb.op(f"mm{i}", "matmul", [f"x{i}", f"W{i}"], [f"y{i}"], m=4, k=8, n=2, weight=f"W{i}")
+        return wb.build()
+
+    assert workload_dtype(mms(("fp16", "int8", "fp32"), ("fp16", "int8", "fp32"),
+                              ("fp32", "fp32", "fp16"))) == "fp16"
+    assert workload_dtype(mms(("fp16", "fp16", "fp16"), ("bf16", "bf16", "bf16"))) == "bf16"
+    assert workload_dtype(mms(("fp16", "int32", "fp16"))) == "fp16"

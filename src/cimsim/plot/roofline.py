@@ -16,21 +16,22 @@ from matplotlib.figure import Figure
 from matplotlib.text import Annotation
 from matplotlib.transforms import Bbox
 
-from ..dtypes import matmul_dtype
 from ..report.columns import OP_FIXED_LATENCY, bytes_column
 from ..report.format import si
 from ..units import plain
+from ..workload.kinds import MATMUL
 from .canvas import wrap
 from .figures import _facet_shape, _figure, _grid, _outside_legend
 from .overlap import BAND, band_label, covers
 from .style import LINESTYLES, arch_style
 
 def workload_dtype(workload) -> str:
-    """The most common dtype the workload's matmuls compute in (:func:`~cimsim.dtypes.matmul_dtype`
-    of their operands; fp32 when it has none)."""
-    dtypes = [matmul_dtype(*(workload.tensors[t].dtype for t in op.inputs)) for op in workload.ops
-              if op.kind == "matmul" and len(op.inputs) == 2]
-    return max(set(dtypes), key=dtypes.count) if dtypes else "fp32"
+    """The most common dtype the workload's matmuls compute in: their rows of
+    ``workload.arrays.dtype``, the dtype the processor reads (:func:`~cimsim.dtypes.matmul_dtype`
+    of a matmul's two operands); on a tie the first by name, fp32 when it has none."""
+    arrays = workload.arrays
+    names, counts = np.unique(arrays.dtype[arrays.kind == MATMUL], return_counts=True)
+    return str(names[np.argmax(counts)]) if len(names) else "fp32"
 
 
 def mac_precision(comp, dtype: str) -> str:
