@@ -26,7 +26,7 @@ PEAK = 132 * 1024 * 1e9  # MAC/s of all 132 cores
 DRAM_LATENCY = 100e-9
 
 
-def gpu(tile=None):
+def gpu(tile=None, efficiency=None):
     d = copy.deepcopy(ROUND_ARCH)
     d["memory"]["sram"]["bandwidth"] = "100 TB/s"
     d["memory"]["dram"]["bandwidth"] = "100 TB/s"
@@ -34,15 +34,18 @@ def gpu(tile=None):
                           energy_per_mac={"fp16": "1 pJ"})
     if tile is not None:
         d["processor"]["gemm_tile"] = tile
+    if efficiency is not None:  # one fraction of the peak at every row count in the table
+        d["processor"]["mac_efficiency"] = {"rows": [1, 4096], "fraction": [efficiency, efficiency]}
     return architecture_from_dict(d)
 
 
-def gemm_s(arch, m, n, k=K):
-    r = simulate(arch, gemv_workload(k, n, rows=m, dtype="fp16", name="gemm"))
+def gemm_s(arch, m, n, k=K, engine="des"):
+    r = simulate(arch, gemv_workload(k, n, rows=m, dtype="fp16", name="gemm"), engine=engine)
     assert r.bound == "compute"
     return r.latency_s - DRAM_LATENCY
 
 
+@pytest.mark.parametrize("engine", ["des", "analytic"])
 @pytest.mark.parametrize("m, n, tiles, waves", [
     (128 * 12, 128 * 11, 132, 1),   # one full wave
     (128 * 7, 128 * 19, 133, 2),    # one tile past it: a second wave of 1 tile
@@ -50,9 +53,18 @@ def gemm_s(arch, m, n, k=K):
     (128 * 12, 128 * 22, 264, 2),   # two full waves
     (128 * 8, 128 * 8, 64, 1),      # fewer tiles than cores: 68 cores idle
 ])
-def test_time_steps_with_waves(m, n, tiles, waves):
+def test_time_steps_with_waves(m, n, tiles, waves, engine):
     assert (m // 128) * (n // 128) == tiles
-    assert gemm_s(gpu([128, 128]), m, n) == pytest.approx(waves * TILE_S, rel=1e-9, abs=0)
+    assert gemm_s(gpu([128, 128]), m, n, engine=engine) == pytest.approx(waves * TILE_S, rel=1e-9, abs=0)
+
+
+@pytest.mark.parametrize("m, n, waves", [(128 * 12, 128 * 11, 1), (128 * 11, 128 * 13, 2)])
+def test_mac_efficiency_multiplies_the_wave_fraction(m, n, waves):
+    # mac_efficiency 0.8 at every row count and the waves both divide the rate: a tile takes
+    # 65.536 us / 0.8 = 81.92 us, one wave 81.92 us, two 163.84 us (the product, not either alone)
+    arch = gpu([128, 128], efficiency=0.8)
+    assert gemm_s(arch, m, n) == pytest.approx(waves * TILE_S / 0.8, rel=1e-9, abs=0)
+    assert gemm_s(gpu(efficiency=0.8), m, n) == pytest.approx(m * n * K / PEAK / 0.8, rel=1e-9, abs=0)
 
 
 def test_one_tile_past_a_wave_is_less_efficient():
