@@ -87,3 +87,18 @@ def test_the_commented_hbm3_level_runs_at_the_hbm3_refresh_ceiling():
     ratio = a100.latency_s / r.latency_s  # the GEMV's 1.68x the A100 config
     assert ratio == pytest.approx((dram / (A100_PEAK * (1 - 612 / 6213)) + 500e-9) / (dram / rate + 500e-9),
                                   rel=1e-9, abs=0) and round(ratio, 2) == 1.68
+
+
+def test_the_sustained_fraction_is_marked_a_placeholder_for_hbm3():
+    """0.70 is a Pascal-era median kept because it reproduces NeMo's row, no H100 measurement:
+    the config marks it (U) beside its (D) arithmetic (review17-1 H2; it read (D) alone), so it
+    counts in the run's placeholder shares: on an 8 x 12288 x 49152 GEMV with no op overhead the
+    critical path is the DRAM's streaming time and its 500 ns (U) latency, all of it marked."""
+    from cimsim.config.marks import source_marks
+
+    text = Path(resolve_config("gpu-hbm3")).read_text()
+    assert source_marks(text)["memory.dram.sustained_fraction"] == "(D) (U)"
+    assert "memory.dram.sustained_fraction" in load_architecture("gpu-hbm3").placeholders
+    r = _run("gpu-hbm3")
+    assert r.provenance["latency"]["dram"] == "placeholder"
+    assert r.latency_placeholder_share == 1.0
