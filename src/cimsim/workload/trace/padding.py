@@ -159,7 +159,8 @@ def notes(meta) -> list[str]:
         elif "nested_fast_path" in e:
             f = e["nested_fast_path"]
             out.append(f"{what}{where}: {share}; in eval mode under torch.no_grad() PyTorch's "
-                       f"nn.TransformerEncoder '{f['module'] or 'the model'}' (enable_nested_tensor=True, its fast "
+                       f"nn.TransformerEncoder '{f['module'] or 'the model'}' "
+                       f"(enable_nested_tensor=True, its fast "
                        f"path) runs its layers on the real positions only (a nested tensor), "
                        f"which the tracer turns off: the trace counts the "
                        f"padding too, its weight matmuls (projections, FFN) {f['weight_macs']:,} MAC "
