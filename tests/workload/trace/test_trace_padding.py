@@ -47,6 +47,12 @@ MODELS = dedent('''
         x = torch.randn(3, 10, 32)
         return Enc(nested).eval(), ((x, _mask()) if mask else (x,))
 
+    def bare_enc():
+        torch.manual_seed(0)
+        layer = nn.TransformerEncoderLayer(32, 4, 64, dropout=0.0, batch_first=True)
+        enc = nn.TransformerEncoder(layer, 1).eval()
+        return enc, (torch.randn(3, 10, 32),), {"src_key_padding_mask": _mask()}
+
     class Packed(nn.Module):
         def __init__(self):
             super().__init__()
@@ -87,6 +93,16 @@ def test_encoder_key_padding_states_the_nested_fast_path(tmp_path):
     assert (entry["positions"], entry["real"], entry["shape"]) == (30, 20, [3, 10])
     assert entry["nested_fast_path"] == {"module": "enc", "weight_macs": TRACED, "weight_macs_real": REAL}
     assert "20 of 30 positions real, 10 (33.3%) padding" in r.output
+    assert f"{TRACED:,} MAC on 30 positions against {REAL:,} MAC on the 20 real ones" in r.output
+
+
+def test_an_encoder_traced_as_the_model_itself_gets_one_entry_and_its_macs(tmp_path):
+    """The encoder is the traced model (its module path is ''): one entry for its one mask
+    and the same MACs as wrapped (review: a second entry, '0 MAC on 30 positions against 0')."""
+    r, meta = _trace(tmp_path, f"{tmp_path}/varlen_models.py:bare_enc")
+    assert r.exit_code == 0, r.output
+    [entry] = meta["padding"]
+    assert entry["nested_fast_path"] == {"module": "", "weight_macs": TRACED, "weight_macs_real": REAL}
     assert f"{TRACED:,} MAC on 30 positions against {REAL:,} MAC on the 20 real ones" in r.output
 
 

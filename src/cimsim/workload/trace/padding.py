@@ -103,11 +103,12 @@ def collect(torch, seen, kwargs, ops) -> dict:
         if fast is None:
             continue
         real, positions = fast
+        pre = f"{path}." if path else ""  # the encoder traced as the model itself: path ''
         macs = sum(op.macs for op in ops if op.kind == "matmul" and op.weight and op.m == positions
-                   and str(op.tags.get("module", "")).startswith(f"{path}.layers."))
+                   and str(op.tags.get("module", "")).startswith(f"{pre}layers."))
         # its layers' attention got the mask (canonical: 0 / -inf): one entry, the encoder's
         entry = next((e for e in out if e["source"] == "key_padding_mask" and e["modules"] and all(
-            m.startswith(f"{path}.") for m in e["modules"])), None)
+            m.startswith(pre) for m in e["modules"])), None)
         if entry is None:
             entry = {"source": "key_padding_mask", "modules": [], "shape": list(skpm.shape),
                      "positions": positions, "real": real}
@@ -158,7 +159,8 @@ def notes(meta) -> list[str]:
         elif "nested_fast_path" in e:
             f = e["nested_fast_path"]
             out.append(f"{what}{where}: {share}; in eval mode under torch.no_grad() PyTorch's "
-                       f"nn.TransformerEncoder '{f['module']}' (enable_nested_tensor=True, its fast "
+                       f"nn.TransformerEncoder '{f['module'] or 'the model'}' "
+                       f"(enable_nested_tensor=True, its fast "
                        f"path) runs its layers on the real positions only (a nested tensor), "
                        f"which the tracer turns off: the trace counts the "
                        f"padding too, its weight matmuls (projections, FFN) {f['weight_macs']:,} MAC "
