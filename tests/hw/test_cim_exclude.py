@@ -160,10 +160,8 @@ def test_each_matrix_programming_is_on_its_first_op():
     assert ops.loc["q.add", "cim_program_energy_j"] == 0  # the host's op: no matrix
 
 
-def test_switch_cost_is_what_re_programming_charges():
-    """Two adapters of one base, used in turn (0, 1, 0): 16 + 2 x (2 + 8) = 36 arrays needed,
-    28 exist, so the LRU re-programs adapters; each re-programming op's write energy is its
-    matrix's cells, and the op-table column names its matrix's whole cost."""
+def two_adapters() -> Workload:
+    """One base and two adapters used in turn (0, 1, 0): 16 + 2 x (2 + 8) = 36 arrays."""
     t = [Tensor("x", (T, D), "int8", "input"), Tensor("W", (D, D), "int8", "weight")]
     ops = [Op("base", "matmul", ("x", "W"), ("y",), m=T, k=D, n=D, weight="W")]
     t.append(Tensor("y", (T, D), "int8", "activation"))
@@ -179,7 +177,14 @@ def test_switch_cost_is_what_re_programming_charges():
                 Op(f"B{i}.{j}", "matmul", (f"a{j}", f"lora_B{i}.weight"), (f"b{j}",), m=T, k=R,
                    n=D, weight=f"lora_B{i}.weight")]
         prev = f"b{j}"
-    wl = Workload("two-adapters", t, ops)
+    return Workload("two-adapters", t, ops)
+
+
+def test_switch_cost_is_what_re_programming_charges():
+    """Two adapters of one base, used in turn (0, 1, 0): 16 + 2 x (2 + 8) = 36 arrays needed,
+    28 exist, so the LRU re-programs adapters; each re-programming op's write energy is its
+    matrix's cells, and the op-table column names its matrix's whole cost."""
+    wl = two_adapters()
     r = simulate(arch(arrays=28), wl)
     tab = r.op_table.set_index("op")
     re = tab.index[tab["cim_reprogram"]].tolist()
@@ -238,7 +243,8 @@ def test_an_excluded_matmul_s_epilogue_does_not_ride_on_nmc():
     from test_cim_nmc_epilogue import NMC, _mlp
     w = _mlp()
     on = units(simulate(load_architecture("sram-cim-derived", NMC), w))
-    off = units(simulate(load_architecture("sram-cim-derived", {**NMC, "cim.exclude": ["2.weight"]}), w))
+    off = units(simulate(load_architecture("sram-cim-derived",
+                                           {**NMC, "cim.exclude": ["2.weight"]}), w))
     mm = [o.name for o in w.ops if o.weight == "2.weight"]
     after = [o.name for o in w.ops if o.inputs and o.inputs[0] in
              {t for op in w.ops if op.name in mm for t in op.outputs}]
@@ -260,7 +266,8 @@ def test_a_chip_block_leaves_an_excluded_convolution_s_im2col_with_it():
     d["processor"] = PROCESSOR
     d["cim"].update(arrays=64, bits_per_cell=2, exclude=["c2.weight"])
     d["cim"]["chip"] = {"node_nm": 22, "layer_unit": "tile",
-                        "levels": {"pe": {"fanout": 4}, "tile": {"fanout": 4}, "chip": {"fanout": 4}}}
+                        "levels": {"pe": {"fanout": 4}, "tile": {"fanout": 4},
+                                   "chip": {"fanout": 4}}}
     got = units(simulate(architecture_from_dict(d), w, keep_ops=True))
     im2col = {o.outputs[0]: o.name for o in w.ops if o.tags.get("part") == "im2col"}
     conv = {o.weight: o.name for o in w.ops if o.tags.get("part") == "conv"}

@@ -17,7 +17,7 @@ import pytest
 from cimsim import simulate
 from cimsim.workload import Op, Tensor, Workload
 
-from test_cim_exclude import D, R, T, arch, lora_workload
+from test_cim_exclude import D, R, T, arch, lora_workload, two_adapters
 
 CELL, BYTE = 10e-12, 88e-12
 
@@ -34,7 +34,8 @@ def test_replication_copies_are_each_written_and_the_columns_sum_to_the_deployme
     assert tab.loc["q.base.mm", "cim_program_energy_j"] == pytest.approx(
         2 * 262144 * CELL + 65536 * BYTE, rel=1e-12, abs=0)
     # the copies are written in parallel with the matrix: the time is one copy's
-    assert tab.loc["q.lora_B.mm", "cim_program_write_s"] == pytest.approx(8 * 1e-6, rel=1e-12, abs=0)
+    assert tab.loc["q.lora_B.mm", "cim_program_write_s"] == pytest.approx(8 * 1e-6, rel=1e-12,
+                                                                           abs=0)
     assert tab["cim_program_weight_bits"].tolist() == [D * D * 8, D * R * 8, R * D * 8, 0]
     assert tab["cim_program_weight_bits"].dtype.kind == "i"  # a count (it was a float)
     total = 2 * (262144 + 2 * 8192) * CELL + (65536 + 2 * 2048) * BYTE
@@ -48,29 +49,11 @@ def test_write_time_counts_the_rounds(arrays, rounds):
     1 us each (256 us), on 128 in one (128 us)."""
     t = [Tensor("x", (T, 128), "int8", "input"), Tensor("W", (128, 4096), "int8", "weight"),
          Tensor("y", (T, 4096), "int8", "activation")]
-    wl = Workload("wide", t, [Op("mm", "matmul", ("x", "W"), ("y",), m=T, k=128, n=4096, weight="W")])
+    wl = Workload("wide", t, [Op("mm", "matmul", ("x", "W"), ("y",), m=T, k=128, n=4096,
+                                 weight="W")])
     r = simulate(arch(arrays=arrays), wl)
     assert r.op_table.set_index("op").loc["mm", "cim_program_write_s"] == pytest.approx(
         rounds * 128 * 1e-6, rel=1e-12, abs=0)
-
-
-def two_adapters() -> Workload:
-    """One base and two adapters used in turn (0, 1, 0): 16 + 2 x (2 + 8) = 36 arrays."""
-    t = [Tensor("x", (T, D), "int8", "input"), Tensor("W", (D, D), "int8", "weight"),
-         Tensor("y", (T, D), "int8", "activation")]
-    ops = [Op("base", "matmul", ("x", "W"), ("y",), m=T, k=D, n=D, weight="W")]
-    for i in (0, 1):
-        t += [Tensor(f"lora_A{i}.weight", (D, R), "int8", "weight"),
-              Tensor(f"lora_B{i}.weight", (R, D), "int8", "weight")]
-    prev = "y"
-    for j, i in enumerate((0, 1, 0)):
-        t += [Tensor(f"a{j}", (T, R), "int8", "activation"), Tensor(f"b{j}", (T, D), "int8", "activation")]
-        ops += [Op(f"A{i}.{j}", "matmul", (prev, f"lora_A{i}.weight"), (f"a{j}",), m=T, k=D, n=R,
-                   weight=f"lora_A{i}.weight"),
-                Op(f"B{i}.{j}", "matmul", (f"a{j}", f"lora_B{i}.weight"), (f"b{j}",), m=T, k=R,
-                   n=D, weight=f"lora_B{i}.weight")]
-        prev = f"b{j}"
-    return Workload("two-adapters", t, ops)
 
 
 def test_a_re_programmed_op_costs_its_plain_run_plus_its_matrix_s_column():
@@ -91,7 +74,8 @@ def test_a_re_programmed_op_costs_its_plain_run_plus_its_matrix_s_column():
     for o in re:
         extra = tight.loc[o, "energy_j"] - plain.loc[o, "energy_j"]
         assert extra == pytest.approx(column[weight[o]], rel=1e-9, abs=0), o
-        assert column[weight[o]] == pytest.approx(want[o[0] if o[0] in "AB" else "W"], rel=1e-12, abs=0)
+        assert column[weight[o]] == pytest.approx(want[o[0] if o[0] in "AB" else "W"],
+                                                  rel=1e-12, abs=0)
 
 
 def test_trace_events_carry_no_programming_time_as_op_time():

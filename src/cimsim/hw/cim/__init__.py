@@ -1,7 +1,8 @@
 """Compute-in-memory crossbar arrays (SRAM or RRAM) holding stationary weights.
 
-Claims every matmul with a stationary weight (priority above PIM), and with ``nmc`` the bias
-adds / ReLUs riding on them (:mod:`.epilogue`). Placement:
+Claims every matmul with a stationary weight but those ``exclude`` names (:mod:`.exclude`;
+priority above PIM), and with ``nmc`` the bias adds / ReLUs riding on them (:mod:`.epilogue`).
+Placement:
 a k x n matrix tiles onto arrays (:mod:`.tiling`); if every matrix fits, each
 keeps its own arrays (one engine server per matrix, so different matrices run
 at once) and, with ``weight_replication``, is copied into the spare arrays so
