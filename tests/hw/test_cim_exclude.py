@@ -88,10 +88,15 @@ def test_excluded_adapters_run_on_the_host_in_both_engines(engine):
     assert not [n for n in both.notes if "exclude kept" in n]
 
 
-def test_a_pattern_matching_no_weight_is_an_error_naming_it():
-    with pytest.raises(MappingError, match=r"cim\.exclude: pattern '\*\.lora_C\.\*' matches "
-                       r"none of the workload's 3 stationary weight names \(e\.g\. 'q\.base\.weight'"):
-        simulate(arch(exclude=["*.lora_A.*", "*.lora_C.*"]), lora_workload())
+def test_a_pattern_matching_no_weight_is_a_note_naming_it():
+    """Rule 3: a note, not an error (one config serves an adapted model and its base)."""
+    r = simulate(arch(exclude=["*.lora_A.*", "*.lora_C.*"]), lora_workload())
+    said = [n for n in r.notes if "exclude" in n]
+    assert len(said) == 1, r.notes
+    assert said[0].startswith("cim: exclude kept 1 matmul(s)")
+    assert ("; cim.exclude: pattern '*.lora_C.*' matches none of this workload's 3 stationary "
+            "weight names (e.g. 'q.base.weight'") in said[0]
+    assert units(r)["q.lora_A.mm"] == "processor" and units(r)["q.lora_B.mm"] == "cim"
 
 
 @pytest.mark.parametrize("bad", [[""], ["*.A.*", "*.A.*"]])
@@ -100,18 +105,48 @@ def test_empty_or_repeated_patterns_are_refused(bad):
         arch(exclude=bad)
 
 
-def test_cli_says_one_line_for_an_unmatched_pattern(tmp_path):
+def _cli(args):
     from click.testing import CliRunner
     from cimsim.cli import main
+    return CliRunner().invoke(main, args)
+
+
+def _saved(tmp_path, wl) -> str:
     import json
     from cimsim.workload.io import workload_to_dict
-    path = tmp_path / "lora.json"
-    path.write_text(json.dumps(workload_to_dict(lora_workload())))
-    res = CliRunner().invoke(main, ["run", "configs/rram-cim.yaml", str(path),
-                                    "--set", 'cim.exclude=["*.lora_C.*"]'])
-    assert res.exit_code != 0
-    lines = res.output.strip().splitlines()
-    assert len(lines) == 1 and "cim.exclude: pattern '*.lora_C.*' matches none" in lines[0], res.output
+    path = tmp_path / f"{wl.name}.json"
+    path.write_text(json.dumps(workload_to_dict(wl)))
+    return str(path)
+
+
+def base_workload() -> Workload:
+    """The rank-0 baseline of :func:`lora_workload`: the base projection alone."""
+    t = [Tensor("x", (T, D), "int8", "input"), Tensor("q.base.weight", (D, D), "int8", "weight"),
+         Tensor("y", (T, D), "int8", "activation")]
+    return Workload("base-q", t, [Op("q.base.mm", "matmul", ("x", "q.base.weight"), ("y",), m=T,
+                                     k=D, n=D, weight="q.base.weight")])
+
+
+def test_cli_run_says_an_unmatched_pattern_and_runs(tmp_path):
+    res = _cli(["run", "rram-cim", _saved(tmp_path, lora_workload()), "--set",
+                'cim.exclude=["*.lora_C.*"]'])  # a typo: visible, the run goes on
+    assert res.exit_code == 0, res.output
+    assert "cim.exclude: pattern '*.lora_C.*' matches none of this workload's 3" in res.output
+
+
+def test_compare_runs_one_exclude_config_over_an_adapted_model_and_its_base(tmp_path):
+    """review17-8 item 5: the base model has no adapter, so the patterns match nothing there;
+    compare runs both and its note names the config and the workload."""
+    res = _cli(["compare", "rram-cim", "-w", _saved(tmp_path, lora_workload()), "-w",
+                _saved(tmp_path, base_workload()), "--set",
+                'cim.exclude=["*.lora_A.*","*.lora_B.*"]'])
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    assert any(ln.startswith("note (rram-cim on lora-q): cim: exclude kept 2 matmul(s)")
+               for ln in lines), res.output
+    assert any(ln.startswith("note (rram-cim on base-q): cim.exclude: patterns "
+                             "'*.lora_A.*', '*.lora_B.*' match none of this workload's 1 ")
+               for ln in lines), res.output
 
 
 def test_each_matrix_programming_is_on_its_first_op():
@@ -125,10 +160,8 @@ def test_each_matrix_programming_is_on_its_first_op():
     assert ops.loc["q.add", "cim_program_energy_j"] == 0  # the host's op: no matrix
 
 
-def test_switch_cost_is_what_re_programming_charges():
-    """Two adapters of one base, used in turn (0, 1, 0): 16 + 2 x (2 + 8) = 36 arrays needed,
-    28 exist, so the LRU re-programs adapters; each re-programming op's write energy is its
-    matrix's cells, and the op-table column names its matrix's whole cost."""
+def two_adapters() -> Workload:
+    """One base and two adapters used in turn (0, 1, 0): 16 + 2 x (2 + 8) = 36 arrays."""
     t = [Tensor("x", (T, D), "int8", "input"), Tensor("W", (D, D), "int8", "weight")]
     ops = [Op("base", "matmul", ("x", "W"), ("y",), m=T, k=D, n=D, weight="W")]
     t.append(Tensor("y", (T, D), "int8", "activation"))
@@ -144,7 +177,14 @@ def test_switch_cost_is_what_re_programming_charges():
                 Op(f"B{i}.{j}", "matmul", (f"a{j}", f"lora_B{i}.weight"), (f"b{j}",), m=T, k=R,
                    n=D, weight=f"lora_B{i}.weight")]
         prev = f"b{j}"
-    wl = Workload("two-adapters", t, ops)
+    return Workload("two-adapters", t, ops)
+
+
+def test_switch_cost_is_what_re_programming_charges():
+    """Two adapters of one base, used in turn (0, 1, 0): 16 + 2 x (2 + 8) = 36 arrays needed,
+    28 exist, so the LRU re-programs adapters; each re-programming op's write energy is its
+    matrix's cells, and the op-table column names its matrix's whole cost."""
+    wl = two_adapters()
     r = simulate(arch(arrays=28), wl)
     tab = r.op_table.set_index("op")
     re = tab.index[tab["cim_reprogram"]].tolist()
@@ -184,3 +224,53 @@ def test_a_chip_block_honours_exclude_too():
     w = lora.op_table.set_index("op").loc["q.base.mm"]
     assert w["cim_program_energy_j"] == pytest.approx(256 * 256 * 1e-12, rel=1e-12, abs=0)
     assert w["cim_program_write_s"] == pytest.approx(64 * 10e-9, rel=1e-12, abs=0)
+
+
+def test_a_cim_without_a_host_says_exclude_is_why_a_matmul_has_no_unit():
+    from cimsim.config import architecture_from_dict
+    from conftest import tiny_chip
+    d = tiny_chip("serial", {})
+    d["cim"]["exclude"] = ["*.lora_A.*"]
+    with pytest.raises(MappingError, match=r"cim\.exclude keeps 1 of them off the arrays, and "
+                       "nothing else runs a matmul"):
+        simulate(architecture_from_dict(d), lora_workload())
+
+
+@pytest.mark.torch
+def test_an_excluded_matmul_s_epilogue_does_not_ride_on_nmc():
+    """review17-4 item 6: the bias add + ReLU after an excluded Linear runs where it runs."""
+    from cimsim.config import load_architecture
+    from test_cim_nmc_epilogue import NMC, _mlp
+    w = _mlp()
+    on = units(simulate(load_architecture("sram-cim-derived", NMC), w))
+    off = units(simulate(load_architecture("sram-cim-derived",
+                                           {**NMC, "cim.exclude": ["2.weight"]}), w))
+    mm = [o.name for o in w.ops if o.weight == "2.weight"]
+    after = [o.name for o in w.ops if o.inputs and o.inputs[0] in
+             {t for op in w.ops if op.name in mm for t in op.outputs}]
+    assert len(mm) == 1 and after, [o.name for o in w.ops]
+    assert on[mm[0]] == "cim" and {on[a] for a in after} == {"cim"}  # rides with nmc
+    assert off[mm[0]] == "processor" and {off[a] for a in after} == {"processor"}
+    assert {off[o.name] for o in w.ops if o.weight not in (None, "2.weight")} == {"cim"}
+
+
+@pytest.mark.torch
+@pytest.mark.slow
+def test_a_chip_block_leaves_an_excluded_convolution_s_im2col_with_it():
+    """review17-4 item 2: c2 excluded, its im2col copy runs on the host as c2 does (it ran on
+    the chip at 0 J, moving c2's windows there for nothing); c1's stays on the chip."""
+    from cimsim.config import architecture_from_dict
+    from test_cim_chip import ARCH, PROCESSOR, small_cnn
+    w = small_cnn()
+    d = copy.deepcopy(ARCH)
+    d["processor"] = PROCESSOR
+    d["cim"].update(arrays=64, bits_per_cell=2, exclude=["c2.weight"])
+    d["cim"]["chip"] = {"node_nm": 22, "layer_unit": "tile",
+                        "levels": {"pe": {"fanout": 4}, "tile": {"fanout": 4},
+                                   "chip": {"fanout": 4}}}
+    got = units(simulate(architecture_from_dict(d), w, keep_ops=True))
+    im2col = {o.outputs[0]: o.name for o in w.ops if o.tags.get("part") == "im2col"}
+    conv = {o.weight: o.name for o in w.ops if o.tags.get("part") == "conv"}
+    feeds = {o.weight: im2col[o.inputs[0]] for o in w.ops if o.tags.get("part") == "conv"}
+    assert got[conv["c2.weight"]] == got[feeds["c2.weight"]] == "processor"
+    assert got[conv["c1.weight"]] == got[feeds["c1.weight"]] == "cim"

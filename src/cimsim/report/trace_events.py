@@ -164,9 +164,11 @@ def trace_events(result, arch=None, workload=None) -> dict:
     byte_cols = [C.bytes_column(r) for r in resources]
     ts_us, end_us = start * US, end * US
     dur_us = durations(ts_us, end_us)
-    # a component's own times per op (e.g. a CIM chip's cim_buffer_s, cim_interconnect_s)
-    own_times = {str(u): [c for c in df.columns if c.startswith(f"{u}_") and c.endswith("_s")]
-                 for u in df["unit"].unique()}
+    # a component's own times per op (e.g. a CIM chip's cim_buffer_s, cim_interconnect_s);
+    # not <unit>_program_write_s, a matrix's one programming on its first op (what a switch to
+    # it would take), which no op of the run spends
+    own_times = {str(u): [c for c in df.columns if c.startswith(f"{u}_") and c.endswith("_s")
+                          and not c.startswith(f"{u}_program_")] for u in df["unit"].unique()}
     # columns as lists once (a DataFrame lookup per op and column was most of the time)
     col = {c: df[c].to_numpy(float).tolist() for c in {*byte_cols, *sum(own_times.values(), [])}}
     path = _path_ops(result)

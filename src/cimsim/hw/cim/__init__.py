@@ -1,7 +1,8 @@
 """Compute-in-memory crossbar arrays (SRAM or RRAM) holding stationary weights.
 
-Claims every matmul with a stationary weight (priority above PIM), and with ``nmc`` the bias
-adds / ReLUs riding on them (:mod:`.epilogue`). Placement:
+Claims every matmul with a stationary weight but those ``exclude`` names (:mod:`.exclude`;
+priority above PIM), and with ``nmc`` the bias adds / ReLUs riding on them (:mod:`.epilogue`).
+Placement:
 a k x n matrix tiles onto arrays (:mod:`.tiling`); if every matrix fits, each
 keeps its own arrays (one engine server per matrix, so different matrices run
 at once) and, with ``weight_replication``, is copied into the spare arrays so
@@ -225,7 +226,8 @@ class CIMConfig(ComponentConfig):
         "(fnmatch, case-sensitive) over a matmul's stationary weight tensor name, e.g. "
         "['*.lora_A.*', '*.lora_B.*']; a matmul whose weight matches any is not claimed (it "
         "holds no array; the processor runs it) and the run's note counts them; a pattern "
-        "matching no weight of the workload is an error (cimsim.hw.cim.exclude). Default: none.")
+        "matching no weight of the workload is named in a note (cimsim.hw.cim.exclude). Default: "
+        "none.")
     input_reuse: Flag = Field(
         default=False, description="A convolution sends each input once per kernel row (the "
         "tracer's window_elems) over the link, as chip.input_reuse; off: its im2col matrix.")
@@ -452,15 +454,18 @@ class CIM(Component[CIMConfig]):
 
     def claim(self, ops: OpArrays, free):
         mine = (ops.stationary >= 0) & ops.mac_dtype_ok()  # no int64 / complex matmul
-        if self.config.exclude:  # weights left to the host by name (:mod:`.exclude`)
-            free = free & (exclude.matches(self.config, ops, self.name) < 0)
+        left = exclude.matches(self.config, ops) >= 0  # left to the host by name (.exclude)
+        free = free & ~left
         if self.config.chip is not None:  # im2col copies, vector ops (cimsim.hw.cim.onchip)
-            mine = mine | onchip.claims(self.config, ops)
+            mine = mine | onchip.claims(self.config, ops, left)
         # a bias add / ReLU its cim.nmc datapath applies to a matmul it takes (.epilogue)
         return free & (mine | epilogue.riding(self.config, ops, free))
 
     def unclaimed_hint(self, ops: OpArrays, unclaimed):
         c = self.config
+        if c.exclude and (left := int((unclaimed & (exclude.matches(c, ops) >= 0)).sum())):
+            return (f"{self.name}.exclude keeps {left:,} of them off the arrays, and nothing else "
+                    "runs a matmul: add a processor to run them, or leave them out of exclude")
         if c.chip is not None and c.chip.periphery is not None:  # what stays is no vector op
             cp = int((unclaimed & (ops.kind == ops.kind_codes["copy"])).sum())
             return (f"{self.name}.chip.periphery runs vector ops and the dtype casts of what the "

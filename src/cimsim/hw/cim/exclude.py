@@ -13,8 +13,12 @@ Rules, in order:
    it holds no array, is neither programmed nor re-programmed, and its bias add / ReLU does not
    ride on it (:mod:`.epilogue`). The placement decides this once, before either engine runs,
    so the DES and the analytic engine run the same ops on the host.
-3. A pattern that matches no stationary weight of the workload is an error naming it and a
-   few of the weights' names (a typo would otherwise leave every adapter in the arrays).
+3. A pattern that matches no stationary weight of the workload keeps nothing off the arrays,
+   and the run's note says so, naming it and a few of the weights' names (a typo would
+   otherwise leave every adapter in the arrays unseen). A note, not an error: one config is
+   meant for an adapted model and its base alike (``cimsim compare`` over both, which names
+   the config and workload of each note). Before 2026-12-06 (mend) it was an error, which
+   stopped a whole ``compare`` at the base model.
 4. The run's notes count what was kept off the arrays: matmuls, distinct weights and MACs,
    per pattern (an op matched by several patterns counts under the first).
 """
@@ -25,7 +29,6 @@ from fnmatch import fnmatchcase
 
 import numpy as np
 
-from ...errors import MappingError
 from ...units import si
 
 
@@ -35,7 +38,7 @@ def _weights(ops) -> tuple[np.ndarray, list[str]]:
     return mm, ops.tensor_names
 
 
-def matches(c, ops, name: str = "cim") -> np.ndarray:
+def matches(c, ops) -> np.ndarray:
     """int64 per op: the index into ``c.exclude`` of the first pattern its stationary weight's
     name matches (rule 1), -1 for none (and for every op without ``exclude``)."""
     n = ops.kind.shape[0]
@@ -43,20 +46,11 @@ def matches(c, ops, name: str = "cim") -> np.ndarray:
     if not c.exclude:
         return hit
     mm, names = _weights(ops)
-    ids = np.unique(ops.stationary[mm])
     first = {}
-    for t in ids.tolist():
+    for t in np.unique(ops.stationary[mm]).tolist():
         j = next((j for j, p in enumerate(c.exclude) if fnmatchcase(names[int(t)], p)), -1)
         if j >= 0:
             first[t] = j
-    unmatched = [p for j, p in enumerate(c.exclude)
-                 if not any(fnmatchcase(names[int(t)], p) for t in ids.tolist())]
-    if unmatched:  # rule 3
-        shown = ", ".join(f"'{names[int(t)]}'" for t in ids[:3].tolist())
-        raise MappingError(
-            f"{name}.exclude: pattern '{unmatched[0]}' matches none of the workload's {len(ids):,} "
-            "stationary weight names" + (f" (e.g. {shown})" if len(ids) else "")
-            + "; allowed: shell-style globs over the full weight tensor name, e.g. '*.lora_A.*'")
     if first:
         at = np.flatnonzero(mm)
         j = np.array([first.get(int(t), -1) for t in ops.stationary[at].tolist()], dtype=np.int64)
@@ -64,14 +58,33 @@ def matches(c, ops, name: str = "cim") -> np.ndarray:
     return hit
 
 
+def unmatched_text(name: str, c, ops) -> str | None:
+    """Rule 3's note on the patterns matching no stationary weight of the workload, or None."""
+    mm, names = _weights(ops)
+    ids = np.unique(ops.stationary[mm])
+    unmatched = [p for p in c.exclude
+                 if not any(fnmatchcase(names[int(t)], p) for t in ids.tolist())]
+    if not unmatched:
+        return None
+    shown = ", ".join(f"'{names[int(t)]}'" for t in ids[:3].tolist())
+    pats = ", ".join(f"'{p}'" for p in unmatched)
+    return (f"{name}.exclude: pattern{'s' if len(unmatched) > 1 else ''} {pats} match"
+            f"{'' if len(unmatched) > 1 else 'es'} none of this workload's {len(ids):,} "
+            "stationary weight names" + (f" (e.g. {shown})" if len(ids) else "")
+            + ", so keep nothing off the arrays (a typo? shell-style globs over the full weight "
+            "tensor name, e.g. '*.lora_A.*')")
+
+
 def note(name: str, c, ops, free: np.ndarray) -> str | None:
-    """Rule 4's note on the ``free`` matmuls the patterns kept off the arrays, or None."""
+    """Rule 4's note on the ``free`` matmuls the patterns kept off the arrays and rule 3's on
+    the patterns that matched nothing, or None."""
     if not c.exclude:
         return None
-    hit = matches(c, ops, name)
+    hit = matches(c, ops)
     kept = free & (hit >= 0)
+    said = unmatched_text(name, c, ops)
     if not kept.any():
-        return None
+        return said
     per = []
     for j, p in enumerate(c.exclude):
         sel = kept & (hit == j)
@@ -79,8 +92,9 @@ def note(name: str, c, ops, free: np.ndarray) -> str | None:
             per.append(f"'{p}' {int(sel.sum()):,} matmul(s), "
                        f"{np.unique(ops.stationary[sel]).size:,} weight(s), "
                        f"{si(float(ops.macs[sel].sum()), 'MAC')}")
-    return (f"{name}: exclude kept {int(kept.sum()):,} matmul(s) with "
-            f"{np.unique(ops.stationary[kept]).size:,} stationary weight(s), "
-            f"{si(float(ops.macs[kept].sum()), 'MAC')} of {si(float(ops.macs.sum()), 'MAC')}, "
-            f"off the arrays ({'; '.join(per)}): they hold no array and run on the "
-            "component that takes what the arrays do not (macs_<unit> says which)")
+    kept_text = (f"{name}: exclude kept {int(kept.sum()):,} matmul(s) with "
+                 f"{np.unique(ops.stationary[kept]).size:,} stationary weight(s), "
+                 f"{si(float(ops.macs[kept].sum()), 'MAC')} of {si(float(ops.macs.sum()), 'MAC')}, "
+                 f"off the arrays ({'; '.join(per)}): they hold no array and run on the "
+                 "component that takes what the arrays do not (macs_<unit> says which)")
+    return kept_text if said is None else f"{kept_text}; {said}"

@@ -52,6 +52,8 @@ row: :func:`..im2col.input_bytes`, as ``chip.input_reuse``).
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 
 from ..base import Plan
@@ -100,6 +102,7 @@ def place(comp, ops, idx, makers=None) -> Plan:
     n_servers, needs, fitting, used, cells, deploy = 0, [], [], [], [0.0, 0.0], []
     shared: dict[int, Replay] = {}  # the re-programmed servers: in program order (rule 3)
     first_op = np.unique(group_of, return_index=True)[1]  # each matrix's first op
+    held_copies = np.ones(len(groups))  # each matrix's copies held (rule 2; 1 re-programmed)
     for s in stages.tolist():
         on = np.flatnonzero(stage == s)
         mine, local = np.unique(group_of[on], return_inverse=True)
@@ -131,6 +134,7 @@ def place(comp, ops, idx, makers=None) -> Plan:
             copies = _copies(comp, ops, idx, on, local, sizes, np.maximum(most, 1.0), uniform,
                              c.arrays - (needed - int(sizes.sum())))
             replicas[on] = np.minimum(copies[local], np.maximum(rows[on], 1.0))
+            held_copies[mine] = copies
             kept = held is not None and needed > int(sizes.sum())  # held matrices: one copy
             balance = c.weight_replication and c.replication == "balance"  # 0: balance
             fitting.append((s, needed, len(mine), 0 if balance else uniform,
@@ -166,7 +170,8 @@ def place(comp, ops, idx, makers=None) -> Plan:
                                  c.endurance, cap, np.unique(local[n_rounds[on] > 1]).size))
         if c.chips > 1:
             notes.append(chips.reprogram_note(comp.name, c))
-    if thin := fill_note(comp.name, _labels(ops, idx, first_op, stage, len(stages) > 1),
+    staged = len(stages) > 1
+    if thin := fill_note(comp.name, lambda at: _labels(ops, idx, first_op, stage, staged, at),
                          group_cells, group_arrays, c.rows * c.cols):
         notes.append(thin)
     notes.extend(im2col_note(comp.name, comp.link, ops, idx, c.input_bits, c.input_reuse))
@@ -196,7 +201,7 @@ def place(comp, ops, idx, makers=None) -> Plan:
         # the devices of pipeline stages program at once (:mod:`.programming`)
         programming=programming.devices(deploy),
         op_columns={"reprogram": reprogram,  # and each matrix's one programming (find-L 4)
-                    **programming.per_matrix(comp, k, n, pc, first_op, n_rounds)},
+                    **programming.per_matrix(comp, k, n, pc, first_op, n_rounds, held_copies)},
         state=dict(row_tiles=rt, col_tiles=ct, phys_cols=pc, arrays=np.minimum(need, space),
                    rounds=n_rounds, replicas=replicas, reprogram=reprogram,
                    # inputs at input_bits over the link, once per kernel row with input_reuse
@@ -335,15 +340,21 @@ def _unread_arrays(c, ops) -> tuple | None:
             programming.weight_bytes(c, kn[:, 0].astype(np.float64), kn[:, 1]))
 
 
-def _labels(ops, idx, first_op, stage, staged: bool) -> list[str]:
-    """Each matrix's name in the notes: its weight's, with its k (and pipeline stage) where a
-    weight is held as more than one matrix (read in two orientations, or on two stages)."""
-    at = idx[first_op]
-    names = [ops.tensor_names[int(w)] for w in ops.stationary[at]]
-    twice = {nm for nm in names if names.count(nm) > 1}
-    return [nm if nm not in twice else
-            f"{nm} (k = {int(ops.k[i]):,}" + (f", stage {int(stage[j])}" if staged else "") + ")"
-            for nm, i, j in zip(names, at.tolist(), first_op.tolist())]
+def _labels(ops, idx, first_op, stage, staged: bool, which) -> list[str]:
+    """The names in the notes of the matrices at positions ``which``: each its weight's, with
+    its k (and pipeline stage) where a weight is held as more than one matrix (read in two
+    orientations, or on two stages). Linear in the matrices (before 2026-12-06 (mend) the
+    twice-held test was quadratic, 7.4 s of a 9.4 s run at 16,000 matrices, and ran on every
+    flat run, note or none)."""
+    w = ops.stationary[idx[first_op]]
+    held = Counter(w.tolist())  # matrices per weight
+    out = []
+    for g in np.asarray(which, dtype=np.int64).tolist():
+        i, t = int(idx[first_op[g]]), int(w[g])
+        nm = ops.tensor_names[t]
+        out.append(nm if held[t] < 2 else f"{nm} (k = {int(ops.k[i]):,}"
+                   + (f", stage {int(stage[first_op[g]])}" if staged else "") + ")")
+    return out
 
 
 def _fit_note(name: str, arrays: int, fitting: list, stages: int, deployed: str) -> str:

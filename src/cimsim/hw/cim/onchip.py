@@ -192,15 +192,16 @@ def area_m2(c, base: dict[str, float], hw=None) -> dict[str, float]:
     return out
 
 
-def claims(c, ops) -> np.ndarray:
+def claims(c, ops, left=None) -> np.ndarray:
     """Ops the chip block adds to the block's claim: im2col copies and vector ops
-    (``periphery``)."""
+    (``periphery``); ``left`` (bool per op, or None): the matmuls ``exclude`` leaves to the host
+    (:mod:`.exclude`), whose im2col copies stay with them."""
     mine = np.zeros(ops.stationary.shape, dtype=bool)
     ch = c.chip
     if ch is None:
         return mine
     if getattr(ops, "im2col", None) is not None:
-        mine |= ops.im2col & _feeds_the_arrays(ops)
+        mine |= ops.im2col & _feeds_the_arrays(ops, left)
     if ch.periphery is not None:
         mine |= (ops.stationary < 0) & (ops.macs == 0) & (ops.vector_ops > 0)
         mine |= _recasts_of(ops, mine)
@@ -230,15 +231,19 @@ def periphery_ops(ops, idx) -> np.ndarray:
     return np.where(ops.recast[idx], elems, vec)
 
 
-def _feeds_the_arrays(ops) -> np.ndarray:
+def _feeds_the_arrays(ops, left=None) -> np.ndarray:
     """Per op: some reader of one of its outputs is a matmul the arrays can hold (a stationary
-    weight of a compute dtype); a depthwise convolution's im2col copy (no stationary weight:
-    the host runs it) stays with its convolution. All ops without the producer columns."""
+    weight of a compute dtype, not ``left`` to the host by ``exclude``); a depthwise
+    convolution's im2col copy (no stationary weight: the host runs it) stays with its
+    convolution, and so does an excluded one's (before 2026-12-06 (mend) it ran on the chip,
+    at 0 J, while its convolution ran on the host). All ops without the producer columns."""
     n = ops.stationary.shape[0]
     if getattr(ops, "act_ptr", None) is None or getattr(ops, "producer", None) is None:
         return np.ones(n, dtype=bool)
     reader = ops.act_readers()
     arrays = (ops.stationary >= 0) & ops.mac_dtype_ok()
+    if left is not None:
+        arrays &= ~left
     t = ops.act_ids[arrays[reader]]
     made = ops.producer[t]
     out = np.zeros(n, dtype=bool)
@@ -431,7 +436,8 @@ def place(comp, ops, idx, ride=None) -> Plan:
     summary.update({f"time_{p}_s": v for p, v in times.items()})
     summary["time_bound"] = max(times, key=times.get) if any(times.values()) else ""
     cols = {"reprogram": reprogram, "buffer_s": buf_s, "interconnect_s": ic_s, "copies": replicas,
-            **programming.per_matrix(comp, k, n, pc, first[first >= 0], n_rounds)}
+            **programming.per_matrix(comp, k, n, pc, first[first >= 0], n_rounds,
+                                     copies[first >= 0])}
     if shared:  # of buffer_s + interconnect_s, the time on the shared levels (alone, hops included)
         cols["shared_s"] = sum(sh["time_s"] + sh["hop_s"] for sh in shared.values())
     for lv, sh in per_op.items():  # a per-op one-unit level: its bytes (its roof's intensity)

@@ -129,25 +129,30 @@ def move_j_per_byte(comp) -> float:
 PER_MATRIX = ("program_energy_j", "program_write_s", "program_weight_bits")
 
 
-def per_matrix(comp, k, n, phys_cols, first_ops, n_rounds) -> dict[str, np.ndarray]:
+def per_matrix(comp, k, n, phys_cols, first_ops, n_rounds, copies=1.0) -> dict[str, np.ndarray]:
     """Op columns of one programming of each matrix (an adapter switch's cost, find-L 4), on
     the matrix's first op (``first_ops``: positions into the component's ops), 0 on its other
     ops, so that summing a column over the ops of a set of matrices gives the cost of writing
-    that set once: ``program_energy_j`` the cells' writes (one copy, :func:`write_energy`) +
-    the weight bytes read from the backing store and carried over the link (J, as re-programming
-    charges them); ``program_write_s`` the cells' write time (:func:`write_time`, in the op's
-    ``rounds``); ``program_weight_bits`` the bits of those weights (8 x :func:`weight_bytes`; not
-    ``_bytes``, which the op table reads as bytes the op moves), which take ``bits / 8 /
-    min(link, backing store rate)`` s more, plus their latencies, to arrive."""
+    that set once, as held: ``program_energy_j`` the cells' writes of every copy held
+    (:func:`write_energy` x ``copies``, one per matrix or an array over them: the copies the
+    weight replication holds, 1 where the matrix is re-programmed) + the weight bytes, once,
+    read from the backing store and carried over the link (J, as deployment and
+    re-programming charge them); ``program_write_s`` the cells' write time (:func:`write_time`,
+    in the op's ``rounds``; the copies are written in parallel with it); ``program_weight_bits``
+    the bits of those weights (8 x :func:`weight_bytes`, an integer count; not ``_bytes``, which
+    the op table reads as bytes the op moves), which take ``bits / 8 / min(link, backing store
+    rate)`` s more, plus their latencies, to arrive. Before 2026-12-06 (mend) the energy counted
+    one copy, so on rram-cim (16 copies a matrix) a rank-8 adapter matrix's switch read 388.6
+    nJ where writing its copies costs 1.127 uJ."""
     c = comp.config
     at = np.asarray(first_ops, dtype=np.int64)
     kk, nn = np.asarray(k, dtype=np.float64)[at], np.asarray(n, dtype=np.float64)[at]
     b = weight_bytes(c, kk, nn)
-    vals = (write_energy(c, kk, np.asarray(phys_cols)[at]) + b * move_j_per_byte(comp),
+    vals = (write_energy(c, kk, np.asarray(phys_cols)[at]) * copies + b * move_j_per_byte(comp),
             write_time(c, kk, np.asarray(n_rounds, dtype=np.float64)[at]), 8.0 * b)
     out = {}
     for col, v in zip(PER_MATRIX, vals):
-        out[col] = np.zeros(len(k))
+        out[col] = np.zeros(len(k), dtype=np.int64 if col.endswith("_bits") else np.float64)
         out[col][at] = v
     return out
 

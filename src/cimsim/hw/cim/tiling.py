@@ -120,9 +120,10 @@ def matrix_keys(ops, idx):
                  "crossbar holds one, so each orientation has arrays of its own (a second copy)")
 
 
-def fill_note(name: str, labels: list[str], cells, arrays, array_cells: int,
+def fill_note(name: str, labels, cells, arrays, array_cells: int,
               below: float = 0.5, shown: int = 4) -> str | None:
-    """The matrices (``labels``, each once: a copy fills as its original) whose weight ``cells``
+    """The matrices (each once: a copy fills as its original; ``labels(positions)`` names those
+    at the positions, called only for a note's few) whose weight ``cells``
     fill under ``below`` of the cells of the ``arrays`` they take (``array_cells`` each), or None
     where none does (find-L 3). Arrays are not shared between matrices, so a thin matrix, a
     rank-8 LoRA adapter's, takes whole arrays for a few of their rows or columns; the note names
@@ -137,12 +138,13 @@ def fill_note(name: str, labels: list[str], cells, arrays, array_cells: int,
     low = low[np.lexsort((fill[low], -(arrays[low] - cells[low] / array_cells)))]  # most wasted
     held, took = float(cells[low].sum()), int(arrays[low].sum())
     packed = -(-int(held) // array_cells)
-    named = ", ".join(f"{labels[i]} {100 * fill[i]:.3g} % of {int(arrays[i]):,} "
-                      f"arra{'y' if arrays[i] == 1 else 'ys'}" for i in low[:shown])
+    named = ", ".join(f"{nm} {100 * fill[i]:.3g} % of {int(arrays[i]):,} "
+                      f"arra{'y' if arrays[i] == 1 else 'ys'}"
+                      for nm, i in zip(labels(low[:shown]), low[:shown].tolist()))
     more = f" and {len(low) - shown:,} more" if len(low) > shown else ""
     took_cells = took * array_cells
     return (f"{name}: arrays are not shared between matrices (each takes whole arrays), and "
-            f"{len(low):,} of the {len(labels):,} weight matrices fill under {100 * below:.3g} % "
+            f"{len(low):,} of the {len(cells):,} weight matrices fill under {100 * below:.3g} % "
             f"of their arrays' cells: {named}{more}; these take {took:,} arrays holding "
             f"{int(held):,} of their {took_cells:,} cells ({100 * held / took_cells:.3g} %); "
             f"packed into shared arrays they would need at least ceil({int(held):,} / "
