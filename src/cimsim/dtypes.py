@@ -27,8 +27,9 @@ TENSOR_DTYPES: tuple[str, ...] = tuple(DTYPE_BYTES)
 #: a field naming one of :data:`DTYPES` (e.g. the keys of a processor's per-dtype tables)
 DType = Literal[DTYPES]  # type: ignore[valid-type]
 #: the dtype an operand of the key multiplies as: a quantized Linear's uint8 activations by
-#: its int8 weight are an int8 GEMM (torch's quantized kernels)
-_MULTIPLIES_AS = {"uint8": "int8"}
+#: its int8 weight are an int8 GEMM (torch's quantized kernels); a complex operand by its
+#: parts' real dtype (the tracer writes a complex product as a real matmul of its parts)
+_MULTIPLIES_AS = {"uint8": "int8", "complex32": "fp16", "complex64": "fp32", "complex128": "fp64"}
 
 
 def matmul_dtype(a: str, b: str) -> str:

@@ -183,3 +183,15 @@ def test_the_roofline_takes_the_commonest_matmul_dtype_the_processor_reads():
                               ("fp32", "fp32", "fp16"))) == "fp16"
     assert workload_dtype(mms(("fp16", "fp16", "fp16"), ("bf16", "bf16", "bf16"))) == "bf16"
     assert workload_dtype(mms(("fp16", "int32", "fp16"))) == "fp16"
+
+
+@pytest.mark.parametrize("a, b, want", [
+    ("complex64", "complex64", "fp32"), ("complex32", "complex32", "fp16"),
+    ("complex64", "fp32", "fp32"),
+])
+def test_a_complex_operand_multiplies_as_its_parts_real_dtype(a, b, want):
+    """The tracer writes a complex product as a real matmul of its parts (4 real MACs a complex
+    one), its operands typed complex: it computes in the parts' dtype, complex64's fp32 (the
+    operand rule refused it, 'no component models complex64 arithmetic', where the output rule
+    had read the real fp32 output)."""
+    assert matmul_dtype(a, b) == want
