@@ -125,3 +125,44 @@ def test_no_figure_used_says_why_not_mean_nan():
     note = next(n for n in pl.notes if "data activity" in n)
     assert "input ones: 0 measured, 2 at the config's 0.5 (2 measured figure(s) unused" in note
     assert "nan" not in note
+
+
+def test_an_integrate_and_count_readout_keeps_its_phases_and_says_why():
+    """neurram's adc.counting: the tagged op costs what the same untagged op does, part for part,
+    and the note gives the readout as the reason."""
+    arch = load_architecture(bundled.resolve_config("neurram"))
+    e, costs, pl = _run(arch, _workload({"input_value_bits": 1}))
+    for part, per_op in e.items():
+        assert per_op[0] == per_op[1], part  # a and b: the same matmul, one tagged
+    assert costs.compute_s[0] == costs.compute_s[1]
+    note = next(n for n in pl.notes if "input_value_bits" in n)
+    assert "cim: 1 of 2 weight matmuls read inputs of 1 bit" in note
+    assert note.endswith("as any other: its integrate-and-count readout (adc.counting) has the "
+                         "design's phases")
+
+
+@pytest.mark.parametrize("name", ["tpu-like", "hbm-pim", "gpu-hbm3", "cpu-ddr5"])
+def test_units_without_input_slices_ignore_the_tag(name):
+    """A systolic array, a PIM unit, a GPU and a CPU take a word per input whatever its values:
+    a tagged workload runs exactly as the untagged one, with no note."""
+    from cimsim import simulate
+
+    arch = load_architecture(bundled.resolve_config(name))
+    tagged = simulate(arch, _workload({"input_value_bits": 1}, {"input_value_bits": 1}))
+    plain = simulate(arch, _workload())
+    assert tagged.latency_s == plain.latency_s and tagged.energy_j == plain.energy_j
+    assert tagged.energy_breakdown_j == plain.energy_breakdown_j
+    assert tagged.notes == plain.notes
+
+
+def test_an_activity_built_without_input_value_bits_states_none():
+    """A plug-in that builds OpActivity with the fields it had before input_value_bits keeps
+    working: every op's is NaN (no op states it)."""
+    import numpy as np
+
+    from cimsim.workload.oparrays import OpActivity
+
+    nan = np.full(3, np.nan)
+    act = OpActivity(*[nan] * 9)
+    assert act.input_value_bits.shape == (3,) and np.isnan(act.input_value_bits).all()
+    assert act.zero_at is None

@@ -133,7 +133,8 @@ def _moved(ctx, param, value):
 @click.option("--stats-bits", default=None, metavar="BITS|IN,W",
               help="--stats: bits the inputs and weights are quantised to before the planes are "
                    "counted (default 8; IN,W: inputs IN bits, weights W bits); a CIM uses an "
-                   "op's figure only at its own input_bits / weight_bits.")
+                   "op's figure only at its own input_bits / weight_bits, but an input of 0/1 "
+                   "only (tag input_value_bits 1, a spike) at any input_bits.")
 @click.option("--reference", hidden=True, callback=_moved, expose_value=False)
 @click.option("--hf", hidden=True, callback=_moved, expose_value=False)
 @click.option("--hf-config", hidden=True, multiple=True, callback=_moved, expose_value=False)

@@ -30,9 +30,15 @@ class OpActivity:
     weight_zeros: np.ndarray  # fraction of the weight's elements exactly zero
     weight_zero_rows: np.ndarray  # its K rows entirely zero
     weight_zero_cols: np.ndarray  # its N columns entirely zero
-    input_value_bits: np.ndarray  # the input's values are whole numbers below 2^b (1: 0/1 only)
+    #: the input's values are whole numbers below 2^b (1: 0/1 only); None (a plug-in's
+    #: activity built without it): NaN for every op, no op states it
+    input_value_bits: np.ndarray | None = None
     #: {op index: (all-zero row indices, all-zero column indices)} (either None), or None
     zero_at: dict | None = None
+
+    def __post_init__(self):
+        if self.input_value_bits is None:
+            object.__setattr__(self, "input_value_bits", np.full(np.shape(self.input_ones), np.nan))
 
 
 #: tag ``epilogue`` value -> its bits in :attr:`OpArrays.epilogue` (1 a bias add, 2 a ReLU)

@@ -29,6 +29,18 @@ class LIF(nn.Module):
             return (v > 1.0).float()
         if self.spike == "where":
             return torch.where(v > 1.0, 1.0, 0.0)
+        if self.spike == "heaviside":
+            return torch.heaviside(v - 1.0, torch.zeros(()))
+        if self.spike == "ones_like":
+            return torch.where(v > 1.0, torch.ones_like(v), torch.zeros_like(v))
+        if self.spike == "full":
+            return torch.where(v > 1.0, torch.full_like(v, 1.0), torch.full(v.shape, 0.0))
+        if self.spike == "heaviside_half":  # values 0, 0.5 and 1: not binary
+            return torch.heaviside(v - 1.0, torch.full((), 0.5))
+        if self.spike == "where_half":  # 0.5 where the compare holds: not binary
+            return torch.where(v > 1.0, torch.full_like(v, 0.5), torch.zeros_like(v))
+        if self.spike == "written":  # a ones_like written before the select: not binary
+            return torch.where(v > 1.0, torch.ones_like(v).mul_(3.0), 0.0)
         return (v > 1.0).float() * 2.0  # "scaled": values 0 and 2, not binary
 
     def forward(self, x):
@@ -56,7 +68,7 @@ def _tags(w):
             if op.kind == "matmul" and op.weight}
 
 
-@pytest.mark.parametrize("spike", ["float", "where"])
+@pytest.mark.parametrize("spike", ["float", "where", "heaviside", "ones_like", "full"])
 def test_a_spike_layers_matmul_is_tagged_binary_the_float_input_is_not(spike):
     from cimsim import trace
 
@@ -67,10 +79,45 @@ def test_a_spike_layers_matmul_is_tagged_binary_the_float_input_is_not(spike):
     assert all(b is None for n, b in tags.items() if n.startswith("fc1"))
 
 
-def test_a_computed_spike_is_not_binary():
+@pytest.mark.parametrize("spike", ["scaled", "heaviside_half", "where_half", "written"])
+def test_a_computed_spike_is_not_binary(spike):
     from cimsim import trace
 
-    assert all(b is None for b in _tags(trace(LIF("scaled").eval(), (_x(),))).values())
+    assert all(b is None for b in _tags(trace(LIF(spike).eval(), (_x(),))).values())
+
+
+def test_a_zero_state_read_by_a_matmul_is_not_tagged():
+    """A constant of zeros is 0/1 only as a where's or heaviside's operand: an RNN's zero
+    state read by the first step's matmul keeps its cost (no zoo RNN moves)."""
+    from cimsim import trace
+
+    class RNN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.wx, self.wh = nn.Linear(4, 8, bias=False), nn.Linear(8, 8, bias=False)
+
+        def forward(self, x):
+            h = torch.zeros(1, 8)
+            for t in range(x.shape[0]):
+                h = torch.tanh(self.wx(x[t]) + self.wh(h))
+            return h
+
+    torch.manual_seed(0)
+    assert all(b is None for b in _tags(trace(RNN().eval(), (torch.rand(2, 1, 4),))).values())
+
+
+def test_a_rate_encoders_draws_are_binary():
+    """torch.bernoulli(p) (snnTorch's spikegen.rate) writes 0 or 1: the first layer reading it
+    is tagged, every step (was: fc1 untagged, costed at 8 slices)."""
+    from cimsim import trace
+
+    class Rate(LIF):
+        def forward(self, x):
+            return super().forward(torch.bernoulli(x))
+
+    torch.manual_seed(0)
+    tags = _tags(trace(Rate().eval(), (torch.rand(3, 1, 16),)))
+    assert set(tags.values()) == {1} and len(tags) == 6  # fc1 and fc2, 3 steps each
 
 
 def test_stats_tags_a_model_input_of_zeros_and_ones():

@@ -28,3 +28,34 @@ def test_a_meta_trace_of_a_cnn_equals_its_cpu_trace():
     a, b = simulate(arch, cpu), simulate(arch, meta)
     assert a.record()["macs"] == b.record()["macs"] == 3 * 8 * 9 * 64 + 8 * 8 * 9 * 64 + 512 * 10
     assert a.latency_s == b.latency_s and a.energy_j == b.energy_j
+
+
+@pytest.mark.parametrize("spike", ["where", "float", "heaviside"])
+def test_a_meta_trace_of_a_spiking_layer_keeps_its_binary_tag(spike):
+    """``torch.where(v > 0.1, 1.0, 0.0)`` on meta reads its numbers as 0-dim meta tensors of no
+    value (torch's ``scalar_tensor``): the tag ``input_value_bits: 1`` of the layer reading the
+    spikes was lost, and the meta trace differed from the CPU one."""
+    from cimsim.workload.trace import trace
+
+    class S(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = nn.Linear(16, 8, bias=False), nn.Linear(8, 4, bias=False)
+
+        def forward(self, x):
+            v = self.a(x)
+            if spike == "where":
+                s = torch.where(v > 0.1, 1.0, 0.0)
+            elif spike == "float":
+                s = (v > 0.1).float()
+            else:
+                s = torch.heaviside(v - 0.1, torch.zeros((), device=v.device))
+            return self.b(s)
+
+    torch.manual_seed(0)
+    m = S().eval()
+    cpu = trace(m, (torch.rand(1, 16),))
+    meta = trace(m.to("meta"), (torch.empty(1, 16, device="meta"),))
+    tags = {op.name: op.tags.get("input_value_bits") for op in meta.ops if op.kind == "matmul"}
+    assert tags == {"a.mm": None, "b.mm": 1}
+    assert meta == cpu and hash(meta) == hash(cpu)

@@ -87,7 +87,7 @@ def test_bernoulli_encoder_is_not_dropout_in_train_mode():
 def test_heaviside_is_a_compare_and_select():
     w = _trace("heaviside")
     # heaviside(v - theta): the subtract and the select per neuron per step, in place of the
-    # compare: 4 * 2 * 12 = 96 more than the compare alone
+    # compare: one op more per neuron per step, 4 * 12 = 48 more than the compare alone
     assert float(w.arrays.vector_ops.sum()) == NEURON_OPS + T * (NH + NOUT)
     assert float(w.arrays.macs.sum()) == MACS
 
@@ -126,6 +126,72 @@ def test_a_copy_the_periphery_cannot_run_gets_the_right_advice():
         def forward(self, x):
             return (self.fc(torch.cat([x, x], 1)) > THETA).float()
 
-    with pytest.raises(MappingError, match=r"cim\.chip\.periphery runs vector ops and the dtype "
-                                           r"casts of what the chip makes, not the 1 other copy"):
+    with pytest.raises(MappingError, match=r"no component runs op 'cat' \(kind copy\).*cim\.chip\."
+                                           r"periphery runs vector ops and the dtype casts of "
+                                           r"what the chip makes, not the 1 copy op\(s\) left"):
         simulate(load_architecture("neurosim-vgg8"), trace(Cat(), (torch.rand(1, NIN),)))
+
+
+def test_a_weightless_matmul_the_error_names_gets_the_generic_advice():
+    """``q @ q.T`` then ``cat`` on a CIM-only chip: the error names the bmm, which no copy
+    sentence explains; it gets the advice to add a processor for what the arrays do not run."""
+    from cimsim.errors import MappingError
+
+    class Attn(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.q = nn.Linear(NH, NH, bias=False)
+
+        def forward(self, x):
+            q = self.q(x)
+            a = q @ q.transpose(-1, -2)
+            return torch.cat([a, a], -1)
+
+    with pytest.raises(MappingError) as e:
+        simulate(load_architecture("neurosim-vgg8"), trace(Attn(), (torch.rand(1, 4, NH),)))
+    msg = str(e.value)
+    assert "no component runs op 'bmm' (kind matmul) nor 1 other(s)" in msg
+    assert msg.endswith("add a processor to run what the accelerators do not")
+    assert "copy op(s)" not in msg
+
+
+def test_a_chain_of_casts_of_a_spike_runs_on_the_periphery():
+    """``(v > theta).half().float()``: the second cast's input is the first cast, itself a cast
+    of the compare the periphery runs; both casts are claimed (was: the second refused, in an
+    error calling it no cast of what the chip makes)."""
+
+    class Chain(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = nn.Linear(NIN, NH, bias=False), nn.Linear(NH, NOUT, bias=False)
+
+        def forward(self, x):
+            return self.b((self.a(x) > 0.1).half().float())
+
+    r = simulate(load_architecture("neurosim-vgg8"), trace(Chain(), (torch.rand(1, NIN),)))
+    table = r.op_table
+    casts = table[table["op"].str.startswith("_to_copy")]
+    assert len(casts) == 2 and set(casts["unit"]) == {"cim"}  # bool -> fp16, fp16 -> fp32
+
+
+def test_multinomial_reads_its_probabilities():
+    """torch.multinomial(probs, 1) (sampling a token from a softmax) was a tensor factory: the
+    embedding read a constant and the sampled token lost its dependency on the logits. It is a
+    reduction reading the probabilities, one add per probability: 2 rows x 32 = 64 vector ops."""
+
+    class Sample(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc, self.emb = nn.Linear(NIN, 32), nn.Embedding(32, NIN)
+
+        def forward(self, x):
+            return self.emb(torch.multinomial(torch.softmax(self.fc(x), -1), 1))
+
+    torch.manual_seed(0)
+    w = trace(Sample().eval(), (torch.rand(2, NIN),))
+    ops = {op.name: op for op in w.ops}
+    mn = ops["multinomial"]
+    assert (mn.kind, mn.inputs) == ("reduction", ("_softmax",))
+    assert float(w.arrays.vector_ops[list(ops).index("multinomial")]) == 2 * 32
+    assert "multinomial" in ops["emb.embedding"].inputs
+    assert not any(n.startswith("const") for op in w.ops for n in op.inputs)

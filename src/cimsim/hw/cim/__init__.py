@@ -467,10 +467,13 @@ class CIM(Component[CIMConfig]):
             return (f"{self.name}.exclude keeps {left:,} of them off the arrays, and nothing else "
                     "runs a matmul: add a processor to run them, or leave them out of exclude")
         if c.chip is not None and c.chip.periphery is not None:  # what stays is no vector op
-            cp = int((unclaimed & (ops.kind == ops.kind_codes["copy"])).sum())
+            copy = unclaimed & (ops.kind == ops.kind_codes["copy"])
+            named = np.flatnonzero(unclaimed)[:1]  # the op the error names
+            if not copy[named].any():  # not a copy: the generic advice
+                return None
             return (f"{self.name}.chip.periphery runs vector ops and the dtype casts of what the "
-                    f"chip makes, not the {cp} other copy op(s) (cat, pad, a cast of a model "
-                    "input): add a processor to run them") if cp else None
+                    f"chip makes, not the {int(copy.sum())} copy op(s) left (cat, pad, a cast of a "
+                    "model input): add a processor to run them")
         if c.chip is None:
             return None
         vec = int((unclaimed & (ops.stationary < 0) & (ops.macs == 0) & (ops.vector_ops > 0)).sum())

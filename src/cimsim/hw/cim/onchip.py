@@ -204,7 +204,8 @@ def claims(c, ops, left=None) -> np.ndarray:
         mine |= ops.im2col & _feeds_the_arrays(ops, left)
     if ch.periphery is not None:
         mine |= (ops.stationary < 0) & (ops.macs == 0) & (ops.vector_ops > 0)
-        mine |= _recasts_of(ops, mine)
+        while (more := _recasts_of(ops, mine) & ~mine).any():  # a cast of a cast: to a fixpoint
+            mine |= more
     return mine
 
 

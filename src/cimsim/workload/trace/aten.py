@@ -146,7 +146,7 @@ FACTORIES = {"empty", "empty_like", "empty_strided", "empty_permuted", "zeros", 
              "uniform", "random", "exponential", "geometric", "cauchy",
              "log_normal", "eye", "new_empty", "new_empty_strided", "new_zeros", "new_ones",
              "new_full", "fill", "zero", "_efficientzerotensor", "lift_fresh", "tensor",
-             "multinomial", "_fused_dropout_rng", "tril_indices", "triu_indices"}
+             "_fused_dropout_rng", "tril_indices", "triu_indices"}
 #: ops that write all of their first argument without reading it
 WRITE_ONLY = {"copy", "fill", "zero", "uniform", "normal", "random", "bernoulli", "exponential",
               "geometric", "cauchy", "log_normal"}

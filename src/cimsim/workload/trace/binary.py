@@ -7,17 +7,26 @@ A tensor is binary when
 2. a cast or reordering copy (:data:`.aten.REORDER`: ``.float()``, ``.contiguous()``) or a
    value-keeping copy (:data:`KEEPS`: ``cat``, ``stack``, ``flip``, ...) or a max pool, of
    binary tensors only;
-3. ``torch.where(cond, a, b)`` with ``a`` and ``b`` each binary or a number 0 or 1;
+3. ``torch.where(cond, a, b)`` with ``a`` and ``b`` each binary or a constant 0 or 1: a number,
+   or what a :data:`CONSTS` factory wrote (``torch.ones_like(v)``, ``torch.full(s, 0.)``, and
+   the ``scalar_tensor`` a meta trace wraps a number in, where a CPU trace reads the number);
+4. ``torch.heaviside(x, values)`` with ``values`` binary or a constant 0 or 1 (its output is 0,
+   ``values`` or 1);
+5. ``torch.bernoulli(p)`` of a tensor of probabilities (:func:`.randoms.reads_values`: the rate
+   encoder; its draws are 0 or 1);
 
 and a weight matmul's input is binary when every piece it reads is (a convolution's im2col
 windows read their input's pieces, its padding zeros). A float model input or anything
-computed (a sum, a product) is not: only ``cimsim trace --stats`` can say its values are 0/1
-(:func:`.stats.add`). Nothing else reads these marks; an op without the tag costs as before.
+computed (a sum, a product) is not, nor a constant read other than by rules 3 and 4 (an
+RNN's zero state read by its first step's matmul stays untagged): only ``cimsim trace
+--stats`` can say its values are 0/1 (:func:`.stats.add`). Nothing else reads these marks; an op without the tag costs as before.
 """
 
 from __future__ import annotations
 
 from . import aten as A
+from .randoms import reads_values
+from .registry import bound_args
 
 #: copies whose output holds only values of their inputs
 KEEPS = {"cat", "stack", "repeat", "roll", "flip", "tile", "repeat_interleave", "narrow_copy",
@@ -25,15 +34,39 @@ KEEPS = {"cat", "stack", "repeat", "roll", "flip", "tile", "repeat_interleave", 
          "_unsafe_index", "take", "pixel_shuffle", "pixel_unshuffle", "im2col", "unfold_copy"}
 
 
+#: factories of one value: the value, or the name of the argument that gives it
+CONSTS = {"zeros": 0, "zeros_like": 0, "new_zeros": 0, "ones": 1, "ones_like": 1, "new_ones": 1,
+          "full": "fill_value", "full_like": "fill_value", "new_full": "fill_value",
+          "scalar_tensor": "s"}
+
+
 def _marks(low) -> set:
     return low.__dict__.setdefault("_binary", set())
+
+
+def _consts(low) -> set:
+    """Versions a :data:`CONSTS` factory filled with 0 or 1 (each its own constant input)."""
+    return low.__dict__.setdefault("_binary_consts", set())
+
+
+def _is_number01(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, complex) and float(v) in (0.0, 1.0)
+
+
+def _is_constant01(low, v) -> bool:
+    """Whether ``v`` (an argument of a where or heaviside) is a number 0 or 1, or a tensor of
+    such a factory (a write since makes a new version, not one of :func:`_consts`)."""
+    if not isinstance(v, low.torch.Tensor):
+        return _is_number01(v)
+    consts = _consts(low)
+    return bool(v.numel()) and low.st.known(v) and all(vid in consts for vid, _ in low.st.pieces(v))
 
 
 def _is_binary(low, t) -> bool:
     """Whether tensor ``t`` (already read) holds only 0 and 1."""
     torch = low.torch
     if not isinstance(t, torch.Tensor):
-        return isinstance(t, (int, float)) and not isinstance(t, complex) and float(t) in (0.0, 1.0)
+        return _is_number01(t)
     if t.dtype == torch.bool:
         return True
     if t.dim() == 0 and t.device.type != "meta" and not t.is_complex():  # a wrapped number
@@ -66,9 +99,21 @@ def after(low, call) -> None:
     """Mark the outputs of lowered event ``call`` binary where the module rules say so (an
     index or a max pool's indices, integer, are not values that land in the output)."""
     torch, base = low.torch, call.base
+    if base in CONSTS:
+        value = CONSTS[base]
+        if isinstance(value, str):
+            value = bound_args(low.ev, call.args, low.ev.kwargs).get(value)
+        if _is_number01(value):
+            _consts(low).update(vid for t in call.targets if t.numel() and low.st.known(t)
+                                and not low.st.rest_of_units(t) for vid, _ in low.st.pieces(t))
+        return
     if base == "where":
         vals = list(call.args[1:3])
-        ok = len(vals) == 2 and all(_is_binary(low, v) for v in vals)
+        ok = len(vals) == 2 and all(_is_constant01(low, v) or _is_binary(low, v) for v in vals)
+    elif base == "heaviside":  # 0, ``values`` or 1
+        ok = len(call.args) > 1 and any(f(low, call.args[1]) for f in (_is_constant01, _is_binary))
+    elif base == "bernoulli":
+        ok = reads_values(base, low.ev.func, call.reads)
     elif base in A.REORDER or base in KEEPS or base.startswith(("max_pool", "adaptive_max_pool")):
         vals = [t for t in call.reads if t.is_floating_point() or t.dtype == torch.bool]
         ok = bool(vals) and all(_is_binary(low, t) for t in vals)

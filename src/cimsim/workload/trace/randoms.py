@@ -10,6 +10,11 @@ what the op does with it per element: ``bernoulli`` one compare of a uniform dra
 multiply-add ``mean + std * z`` (``add``, as ``addcmul`` counts), ``poisson`` an exponential
 (``exp``: Knuth's method compares products of uniforms with ``exp(-rate)``; a lower bound).
 
+``torch.multinomial(probs, n)`` (sampling a token from a softmax) reads its probabilities and
+writes ``n`` indices per row: a reduction, one add per probability (the inverse CDF's running
+sum; a draw's search of it is not counted, a lower bound), as the LLM generator's ``sample``
+op, so the token it picks depends on the logits.
+
 The same ops reading no values are factories (:func:`reads_values`): ``bernoulli_(0.5)``
 (nn.Dropout's mask on the CPU), ``bernoulli(x, p=0.5)`` (``x`` gives the shape only),
 ``normal_`` / ``normal(0.0, 1.0, size)``. ``rand_like`` / ``randn_like`` read only their input's
@@ -43,3 +48,8 @@ def sample(low, c: Call) -> None:
         low.emit("elementwise", c.base, c.reads, c.targets, fn=SAMPLERS[c.base])
     else:  # a random factory (dropout's mask, ``normal_``): a constant input of the workload
         low._factory(c)
+
+
+@lowers("multinomial")
+def multinomial(low, c: Call) -> None:
+    low.emit("reduction", c.base, c.reads, c.targets)
