@@ -7,7 +7,10 @@
    db`` (``metadata.resident_inputs``) makes it resident under any name, checked.
 2. hbm-pim (fp16 units) streamed an int8 database at 2 B an element (pim_banks N x d x 2) while
    the footprint counted N x d x 1: the units hold it at their own format, so now the
-   footprint and the capacity check count N x d x 2 too and a note says it in bytes.
+   footprint and the capacity check count N x d x 2 too and a note says it in bytes (a serving
+   run's and a pipeline stage's widening: tests/mapping/test_pim_held_format.py).
+3. Review 17-5: a database read through a scaled copy is named too; ``cimsim.trace(...,
+   resident=[...])`` marks it from Python, and a mark made after a run takes effect.
 
 Closed forms: N = 1000 vectors of d = 64, one query; the database is N x d x (1 or 2) bytes.
 """
@@ -124,11 +127,59 @@ def test_an_int8_database_is_held_at_the_units_fp16():
     assert r.footprint["footprint_weight_bytes"] == N * D * 2  # and held so: the same bytes
     note = [n for n in r.notes if "computes in fp16 only" in n]
     assert len(note) == 1
-    assert f"{N * D / 1e3:g} kB of operands" in note[0] and f"fp16, {N * D * 2 / 1e3:g} kB" in note[0]
+    assert "holds the weights it reads in its banks as fp16, 2 B an element for int8's 1 B" in note[0]
     assert f"{N * 2 / 1e3:g} kB for the workload's {N / 1e3:g} kB" in note[0]  # the scores
-    # the capacity check holds the widened bytes: room for N x d x 1 and the activations, not x 2
     acts = r.footprint["footprint_activation_bytes"]
-    small = {"memory.dram.capacity": f"{N * D + acts + 1000} B", "memory.sram.capacity": "16 kB"}
-    assert cimsim.simulate(cimsim.load_architecture("cpu-ddr5", small), w)
-    with pytest.raises(MappingError, match="in their own number format"):
-        cimsim.simulate(cimsim.load_architecture("hbm-pim", small), w)
+    assert r.footprint["footprint_bytes"] == N * D * 2 + acts
+    held = [n for n in r.notes if n.startswith("the footprint counts")]
+    assert len(held) == 1 and f"weights {N * D * 2 / 1e3:g} kB" in held[0]
+    # the capacity check holds the widened bytes: room for N x d x 2 and the activations, not 1 B less
+    def small(extra):
+        return {"memory.dram.capacity": f"{N * D * 2 + acts + extra} B", "memory.sram.capacity": "16 kB"}
+    assert _on_pim(cimsim.simulate(cimsim.load_architecture("hbm-pim", small(0)), w)) == 1
+    with pytest.raises(MappingError) as e:
+        cimsim.simulate(cimsim.load_architecture("hbm-pim", small(-1)), w)
+    msg = str(e.value)
+    assert f"needs {(N * D * 2 + acts) / 1e3:.6g} kB live at once" in msg and "own number format" in msg
+    assert f"weights {N * D * 2 / 1e3:.6g} kB" in msg and f"{(N * D + acts) / 1e3:.6g} kB at the workload" in msg
+    assert "\n" not in msg
+
+
+def test_fp32_ops_on_fp16_units_keep_the_workloads_bytes():
+    # a narrower format takes nothing off: the footprint stays N x d x 4 (an upper bound), no note
+    w = cimsim.trace(Held(torch.float32), (torch.ones(1, D),), name="held32")
+    r = cimsim.simulate(cimsim.load_architecture("hbm-pim"), w)
+    assert _on_pim(r) == 1
+    assert r.footprint["footprint_weight_bytes"] == N * D * 4
+    assert not [n for n in r.notes if "fp16 only" in n or "own number format" in n]
+
+
+class Scaled(torch.nn.Module):
+    def forward(self, q, db):  # a normalised database: the matmul reads a scaled copy of it
+        return q @ (db * 0.5).t()
+
+
+def test_a_database_read_through_a_scaled_copy_is_named_and_can_be_marked():
+    args = (torch.ones(1, D, dtype=torch.float16), torch.ones(N, D, dtype=torch.float16))
+    r = cimsim.simulate(cimsim.load_architecture("hbm-pim", PIM), cimsim.trace(Scaled(), args))
+    assert _on_pim(r) == 0
+    note = [n for n in r.notes if "model input 'db'" in n]
+    assert len(note) == 1 and f"({N * D * 2 / 1e3:g} kB)" in note[0] and "--resident db" in note[0]
+    r = cimsim.simulate(cimsim.load_architecture("hbm-pim", PIM),
+                        cimsim.trace(Scaled(), args, resident=["db"]))
+    assert _on_pim(r) == 1 and r.footprint["footprint_kv_cache_bytes"] == N * D * 2
+
+
+def test_trace_resident_and_a_mark_after_a_run_take_effect():
+    arch = cimsim.load_architecture("hbm-pim", PIM)
+    w = _search()
+    assert _on_pim(cimsim.simulate(arch, w)) == 0  # its op columns and footprint are built now
+    mark_resident(w, ["db"])
+    r = cimsim.simulate(arch, w)
+    assert _on_pim(r) == 1 and r.footprint["footprint_kv_cache_bytes"] == N * D * 2
+    assert not [n for n in r.notes if "model input 'db'" in n]
+    args = (torch.ones(1, D, dtype=torch.float16), torch.ones(N, D, dtype=torch.float16))
+    w = cimsim.trace(Search(), args, resident=["db"])
+    assert w.metadata["resident_inputs"] == ["db"] and _on_pim(cimsim.simulate(arch, w)) == 1
+    with pytest.raises(WorkloadError, match="--resident xb: .* its inputs are q, db"):
+        cimsim.trace(Search(), args, resident=["xb"])

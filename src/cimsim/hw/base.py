@@ -414,11 +414,12 @@ class Component(Generic[ConfigT]):
         the cache against :attr:`Architecture.cache_memory`. 0 by default."""
         return 0.0
 
-    def held_extra_bytes(self, ops: OpArrays, idx: np.ndarray) -> tuple[float, float]:
-        """Bytes the component's own number format adds to the (weights, KV caches) its ops
-        ``idx`` hold in the host's memory (a PIM unit's fp16); the placement adds them to the
-        footprint. (0, 0) by default."""
-        return 0.0, 0.0
+    def held_bytes(self, ops: OpArrays, idx: np.ndarray) -> Optional[np.ndarray]:
+        """float64 by tensor id: the bytes the weights and KV caches its ops ``idx`` read are
+        held at in memory in the component's own number format (a PIM unit's fp16 holding
+        int8); the placement counts the footprint with those that exceed the tensor's own
+        bytes (each pipeline stage's, at its peak). None (default): at their own."""
+        return None
 
     @classmethod
     def shared_bandwidths(cls, name: str, config: ConfigT,

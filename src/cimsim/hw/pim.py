@@ -92,7 +92,7 @@ from ..errors import MappingError
 from ..units import si
 from .base import Component, ComponentConfig, OpArrays, OpCost, Plan, add_stored, row_pieces
 from .hierarchy import add_landed, backed_reads
-from .pim_notes import held_format_note, held_operand_bytes, plain_input_note
+from .pim_notes import held_format_note, held_tensor_bytes, plain_input_note
 
 #: what the units may claim (see the module docstring)
 CLAIMS = ("weights", "kv_cache", "embedding")
@@ -366,6 +366,9 @@ class PIM(Component[PIMConfig]):
         origin = ops.second_operand_origin()
         fresh, cat = origin if origin is not None else (np.zeros_like(left), np.zeros_like(left))
         left &= ~fresh
+        plain = ops.plain_input_operands()  # a plain model input: plain_input_note's
+        if plain is not None:
+            left[plain[0]] = False
         if not left.any():
             return None
         why = "e.g. activations"
@@ -428,31 +431,40 @@ class PIM(Component[PIMConfig]):
                                summary={"bank_bytes": float(resident.sum())})
         if self.config.sharing != "blocked":
             plan.serial[:] = ops.rows[idx] <= 1
-        if c.precision is not None:  # the bytes its own format gives what it holds and sends
-            w, wh, kv, kvh = self._held(ops, idx)
+        if c.precision is not None:  # its own format, wider than the ops': what it holds and sends
+            held = self.held_bytes(ops, idx)
+            wide = np.zeros(len(ops.tensor_bytes), dtype=bool) if held is None else held > ops.tensor_bytes
+            scale = np.broadcast_to(self._format_scale(ops, idx), idx.shape)
+            reads = self._held_tensors(ops, idx, scale > 1)  # the ops reading a widened one
+            widened = {str(dt): DTYPE_BYTES[str(dt)] for dt in np.unique(ops.dtype[idx][reads])} \
+                if wide.any() else {}
             out = self._out_bytes(ops, idx)
-            note = held_format_note(self.name, c.precision, w + kv, wh + kvh, float(out.sum()),
-                                    float((out * self._format_scale(ops, idx)).sum()),
-                                    c.sharing == "separate")
+            note = held_format_note(self.name, c.precision, ops, wide, widened, float(out.sum()),
+                                    float((out * scale).sum()), c.sharing == "separate")
             if note:
                 plan.notes.append(note)
         return plan
 
-    def _held(self, ops: OpArrays, idx, least: float = 0.0) -> tuple[float, float, float, float]:
-        """Weights and KV caches its ops ``idx`` hold in the banks: stored and in its format
-        (at least ``least`` times the stored bytes)."""
+    def _held_tensors(self, ops: OpArrays, idx, sel) -> np.ndarray:
+        """bool per op of ``idx``: ``sel`` and it reads a weight or a KV cache in the banks."""
         weighted = (ops.stationary[idx] >= 0) | self._bags(ops)[idx]
-        scale = np.maximum(np.broadcast_to(self._format_scale(ops, idx), idx.shape), least)
-        return held_operand_bytes(ops, idx, scale, weighted, ops.kv_tensors())
+        kv = self._input_bytes(ops)[idx]
+        return sel & (weighted | (kv > 0))
 
-    def held_extra_bytes(self, ops: OpArrays, idx) -> tuple[float, float]:
-        """Bytes its own number format (``precision``) adds to the weights and the KV caches its
-        ops ``idx`` hold in the host's memory; none apart. A narrower format takes nothing off:
-        the tensors stay counted at the workload's dtype (an upper bound)."""
-        if self.config.precision is None or self.config.sharing == "separate" or not len(idx):
-            return 0.0, 0.0
-        w, wh, kv, kvh = self._held(ops, idx, least=1.0)
-        return wh - w, kvh - kv
+    def held_bytes(self, ops: OpArrays, idx) -> Optional[np.ndarray]:
+        """By tensor id: the bytes of the weights and KV caches its ops ``idx`` hold in the
+        banks in its own format (``precision``; a tensor at its first reader's); a separate
+        device's caches only (its weights are :meth:`device_bytes`), None without a format of
+        its own. A narrower format takes nothing off: the placement keeps the larger, the
+        workload's (an upper bound)."""
+        c = self.config
+        if c.precision is None or not len(idx):
+            return None
+        weighted = (ops.stationary[idx] >= 0) | self._bags(ops)[idx]
+        held = held_tensor_bytes(ops, idx, self._format_scale(ops, idx), weighted, ops.kv_tensors())
+        if c.sharing == "separate":
+            held[ops.weight_ids] = 0.0
+        return held
 
     def device_bytes(self, ops: OpArrays, idx) -> float:
         """A separate device's resident weights (``claims: [weights]``), in the units' format."""

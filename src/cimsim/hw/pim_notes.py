@@ -8,6 +8,7 @@ from typing import Optional
 
 import numpy as np
 
+from ..dtypes import DTYPE_BYTES
 from ..units import si
 from .base import OpArrays
 
@@ -32,54 +33,66 @@ def plain_input_note(name: str, claims, ops: OpArrays, left: np.ndarray) -> Opti
     named = [f"'{ops.tensor_names[int(t)]}' ({si(float(ops.tensor_bytes[t]), 'B')})"
              for t in ids[:NAMED].tolist()]
     more = f" and {len(ids) - NAMED} more" if len(ids) > NAMED else ""
-    args = sorted({ops.tensor_names[int(t)].split(".")[0].split("[")[0] for t in ids.tolist()})
+    args = sorted({ops.input_argument(int(t)) for t in ids.tolist()})
     add = "" if "kv_cache" in claims else f", and add kv_cache to {name}.claims"
+    one = len(ids) == 1
+    what, verb, count = ("model input", "is", "it counts") if one else ("model inputs", "are", "they count")
     return (f"{len(np.unique(reader))} matmul(s) without a weight stay on the host: their second "
-            f"operand, model input {', '.join(named)}{more}, is no resident state, so it counts as "
-            "an activation sent every run: a traced input lies in memory across runs only where "
+            f"operand, {what} {', '.join(named)}{more} (or a scaled or transposed copy), {verb} no "
+            f"resident state, so {count} as {'an activation' if one else 'activations'} sent every "
+            "run: a traced input lies in memory across runs only where "
             "its forward argument is named as a cache (past_key_values, layer_past, a name "
             "holding cache or past) or marked resident (retrace with "
-            f"{' '.join(f'--resident {a}' for a in args)}{add} to read it in the banks)")
+            f"{' '.join(f'--resident {a}' for a in args)}{add} to read {'it' if one else 'them'} in the banks)")
 
 
-def held_format_note(name: str, own: str, stored: float, held: float, out: float,
-                     out_held: float, apart: bool) -> Optional[str]:
-    """Bytes of the operands the units hold in the banks at their own number format ``own``
-    (``held``) against the workload's (``stored``), and of their results (``out_held`` against
-    ``out``), where the format widens them (an int8 database on fp16 units: the footprint
-    grows); None otherwise (a narrower format, fp32 ops on fp16 units, is the precision
-    mismatch note's; the footprint keeps the workload's bytes, an upper bound). ``apart``: the
-    units' memory is a device of its own (its capacity check, not the host footprint, counts
-    them)."""
-    if held <= stored:
+def held_format_note(name: str, own: str, ops: OpArrays, wide: np.ndarray, widened: dict,
+                     out: float, out_held: float, apart: bool) -> Optional[str]:
+    """The units hold the weights and KV caches they read in the banks (``wide``: bool by tensor
+    id, those it widens) at their own number format ``own`` where it is wider than the ops' (``widened``: bytes an element by such op
+    dtype: an int8 database on fp16 units), and send their results in it (``out_held`` bytes
+    against the workload's ``out``); None where it widens nothing (a narrower format, fp32 ops
+    on fp16 units, is the precision mismatch note's; the footprint keeps the workload's bytes,
+    an upper bound). ``apart``: the units' memory is a device of its own (its capacity check,
+    not the host footprint, counts them). The bytes at the footprint's peak are the
+    placement's note (:func:`cimsim.mapping.placement.place`)."""
+    if not widened:
         return None
-    where = ("its device's capacity check counts the weights in it" if apart else
-             f"the footprint and the capacity check count the {si(held - stored, 'B')} more")
-    return (f"{name} computes in {own} only: it holds the {si(stored, 'B')} of operands it reads "
-            f"in its banks as {own}, {si(held, 'B')} ({where}), and sends its results as {own}, "
-            f"{si(out_held, 'B')} for the workload's {si(out, 'B')}")
+    where = ("its device's capacity check counts them so" if apart else
+             "the footprint and the capacity check count them so")
+    weight = np.zeros_like(wide)
+    weight[ops.weight_ids] = True
+    what = " and ".join(k for k, y in (("weights", (wide & weight).any()),
+                                       ("KV caches", (wide & ~weight).any())) if y)
+    dts = ", ".join(f"{dt}'s {b:g} B" for dt, b in sorted(widened.items()))
+    return (f"{name} computes in {own} only: it holds the {what} it reads in its "
+            f"banks as {own}, {DTYPE_BYTES[own]:g} B an element for {dts} ({where}), and sends its "
+            f"results as {own}, {si(out_held, 'B')} for the workload's {si(out, 'B')}")
 
 
-def held_operand_bytes(ops: OpArrays, idx: np.ndarray, scale: np.ndarray, weighted: np.ndarray,
-                       kv_read: np.ndarray | None) -> tuple[float, float, float, float]:
-    """``(weights stored, weights held, caches stored, caches held)``: bytes of the distinct
-    tensors the ops ``idx`` read in the banks, at the workload's dtype and in the units' format
-    (``scale``: per op of ``idx``, held bytes per stored byte; a tensor at its first reader's):
-    the weights of the ``weighted`` ops (bool per op of ``idx``) and the KV caches (model inputs)
-    the others read (``kv_read``: bool by tensor id, :meth:`OpArrays.kv_tensors`; None: none)."""
+def held_tensor_bytes(ops: OpArrays, idx: np.ndarray, scale, weighted: np.ndarray,
+                      kv_read: np.ndarray | None) -> np.ndarray:
+    """float64 by tensor id: the bytes the ops ``idx`` hold each tensor they read in the banks
+    at (``scale``: per op of ``idx``, held bytes per stored byte; a tensor at its first
+    reader's): the weights of the ``weighted`` ops (bool per op of ``idx``) and the KV caches
+    (model inputs) the others read (``kv_read``: bool by tensor id,
+    :meth:`OpArrays.kv_tensors`; None: none); 0 for every other tensor."""
     tb = ops.tensor_bytes
-    owner = np.repeat(np.arange(len(ops.kind)), np.diff(ops.weight_ptr))
+    held = np.zeros(len(tb))
+    scale = np.broadcast_to(np.asarray(scale, dtype=np.float64), idx.shape)
     pos = np.full(len(ops.kind), -1, dtype=np.int64)
     pos[idx] = np.arange(len(idx))
+    owner = np.repeat(np.arange(len(ops.kind)), np.diff(ops.weight_ptr))
     sel = (pos[owner] >= 0) & weighted[np.maximum(pos[owner], 0)]
     ws, first = np.unique(ops.weight_ids[sel], return_index=True)
-    w = (float(tb[ws].sum()), float((tb[ws] * scale[pos[owner[sel]][first]]).sum()))
+    held[ws] = tb[ws] * scale[pos[owner[sel]][first]]
     if kv_read is None or ops.act_ptr is None:
-        return (*w, 0.0, 0.0)
+        return held
     reader = ops.act_readers()
     sel = (pos[reader] >= 0) & ~weighted[np.maximum(pos[reader], 0)]
     ids = ops.act_ids[sel]
     root = ids if ops.cache_root is None else ops.cache_root[ids]
     keep = (root >= 0) & kv_read[np.maximum(root, 0)]
     ks, first = np.unique(root[keep], return_index=True)
-    return (*w, float(tb[ks].sum()), float((tb[ks] * scale[pos[reader[sel][keep]][first]]).sum()))
+    held[ks] = tb[ks] * scale[pos[reader[sel][keep]][first]]
+    return held

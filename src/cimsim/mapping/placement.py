@@ -300,7 +300,9 @@ def place(workload: Workload, arch: Architecture) -> Placement:
         checks.update({offset + int(k): (ci, f) for k, f in (plan.in_order_check or {}).items()})
         offset += plan.n_servers
         notes.extend(plan.notes)
-    fp = _held_at_own_format(workload, arch, fp, comps, idx, ops, capacity, held_by, apart)
+    fp, note = _held_at_own_format(workload, arch, fp, comps, idx, ops, capacity, held_by, device)
+    if note:
+        notes.append(note)
     if apart:  # the device holds its units' resident weights beside the caches
         resident = sum(c.device_bytes(ops, ids) for c, ids in zip(comps, idx) if len(ids))
         if resident and fp.kv_cache + resident > device[1]:
@@ -313,24 +315,46 @@ def place(workload: Workload, arch: Architecture) -> Placement:
                      np.concatenate(in_order), claim_notes, ops, fp, int(capacity), apart, checks)
 
 
-def _held_at_own_format(workload, arch, fp, comps, idx, ops, capacity, held_by, apart):
-    """``fp`` with the bytes the components' own number formats add to the weights and caches
-    they hold (:meth:`Component.held_extra_bytes`: PIM units of fp16 holding an int8 database
-    at 2 B an element), checked against ``capacity`` again."""
-    extra = [c.held_extra_bytes(ops, ids) for c, ids in zip(comps, idx) if len(ids)]
-    w, kv = (int(round(sum(e[i] for e in extra))) for i in (0, 1))
-    if not (w or kv):
-        return fp
-    fp = replace(fp, weights=fp.weights + w, kv_cache=fp.kv_cache + kv,
-                 kv_cache_peak=fp.kv_cache_peak + kv)
-    host = fp.total - (fp.kv_cache if apart else 0)
+def _held_at_own_format(workload, arch, fp, comps, idx, ops, capacity, held_by, device):
+    """``(fp, note)``: the footprint counted again with the weights and KV caches the
+    components hold in their own number format where that is wider than the tensors' dtype
+    (:meth:`Component.held_bytes`: PIM units of fp16 holding an int8 cache at 2 B an element),
+    each pipeline stage's at its peak as :func:`checked_footprint` counts them, checked against
+    ``capacity`` (and a separate PIM ``device``'s); a note with the bytes. ``(fp, None)`` where
+    no format widens anything."""
+    nb = workload.tensor_nbytes
+    wide = nb
+    for c, ids in zip(comps, idx):
+        held = c.held_bytes(ops, ids) if len(ids) else None
+        if held is not None:
+            wide = np.maximum(wide, np.rint(held).astype(np.int64))
+    if wide is nb or (wide == nb).all():
+        return fp, None
+    apart = device is not None
+    new = checked_footprint(workload, apart, wide)
+    at = "" if new.stage is None else f" on pipeline stage {new.stage} of {new.stages}"
+    if apart:
+        if new.kv_cache > device[1]:
+            raise MappingError(
+                f"workload '{workload.name}' needs {si(new.kv_cache, 'B', 6)} of KV cache at its "
+                f"peak{at} in {device[0]} with the caches its PIM units hold in their own number "
+                f"format ({si(fp.kv_cache, 'B', 6)} at the workload's dtypes): "
+                f"{si(device[1], 'B', 6)}, in architecture '{arch.name}'")
+        return new, (f"the PIM device holds the KV caches its units read in their own number "
+                     f"format: {si(new.kv_cache, 'B')} at their peak{at}, {si(fp.kv_cache, 'B')} at "
+                     "the workload's dtypes (its capacity check counts the former)")
+    host = new.total
     if host > capacity:
         raise MappingError(
-            f"workload '{workload.name}' needs {si(host, 'B', 6)} live at once with the weights "
-            f"and KV caches its PIM units hold in their own number format ({si(w + kv, 'B', 6)} "
-            f"more than at the workload's dtypes) but architecture '{arch.name}' has {held_by} "
-            f"{si(capacity, 'B', 6)}")
-    return fp
+            f"workload '{workload.name}' needs {si(host, 'B', 6)} live at once{at} with the weights "
+            f"and KV caches its PIM units hold in their own number format (weights "
+            f"{si(new.weights, 'B', 6)}, KV cache {si(new.kv_cache, 'B', 6)}, activations "
+            f"{si(new.activations, 'B', 6)}; {si(fp.total, 'B', 6)} at the workload's dtypes) but "
+            f"architecture '{arch.name}' has {held_by} {si(capacity, 'B', 6)}")
+    return new, (f"the footprint counts the weights and KV caches PIM units hold in their own "
+                 f"number format: {si(host, 'B')} live at once at its peak{at} (weights "
+                 f"{si(new.weights, 'B')}, KV cache {si(new.kv_cache, 'B')}, activations "
+                 f"{si(new.activations, 'B')}), {si(fp.total, 'B')} at the workload's dtypes")
 
 
 def _on_chip_across_units(workload: Workload, ops, owner: np.ndarray, comps) -> tuple:

@@ -306,7 +306,7 @@ def op_arrays(workload) -> OpArrays:
                     act_ptr=aptr, act_ids=c.in_ids[~w_entry].astype(np.int64),
                     first_out=c.out_ids[c.out_ptr[:-1]].astype(np.int64) if no else np.zeros(0, np.int64),
                     backward=backward, gather_pool=_gather_pools(c.tags, no, kind),
-                    cache_root=_cache_roots(workload), encoder_decoder=_encoder_decoder(workload),
+                    **_cache_roots(workload), encoder_decoder=_encoder_decoder(workload),
                     epilogue=(epi := epilogue_column(_json_tag(c.tags, "epilogue", no), kind == ELEMENTWISE,
                                                      c.op_names, workload.name)),
                     untagged_epilogue=None if epi is not None else untagged_epilogue(
@@ -382,11 +382,13 @@ def _encoder_decoder(workload) -> bool:
     return isinstance(zoo, dict) and "cross-attention cache" in str(zoo.get("built", ""))
 
 
-def _cache_roots(workload) -> np.ndarray:
-    """Per tensor: the KV cache it is or copies (:func:`.footprint.cache_roots`)."""
-    from .footprint import cache_roots
+def _cache_roots(workload) -> dict:
+    """``cache_root`` and ``input_root``: per tensor, the KV cache and the model input it is or
+    copies (:func:`.footprint.cache_roots`, :func:`.footprint.input_roots`)."""
+    from .footprint import cache_roots, input_roots
 
-    return cache_roots(workload)
+    roots = input_roots(workload)
+    return {"cache_root": cache_roots(workload, roots), "input_root": roots}
 
 
 def _stages(workload) -> np.ndarray | None:
@@ -538,7 +540,7 @@ def op_arrays_reference(workload) -> OpArrays:
                          and (op.tags.get("part") == "gather" or op.tags.get("pool") == "scatter")
                          else "" for op in workload.ops],
                         dtype=object)).astype(bool).any() else None),
-                    cache_root=_cache_roots(workload), encoder_decoder=_encoder_decoder(workload),
+                    **_cache_roots(workload), encoder_decoder=_encoder_decoder(workload),
                     epilogue=(epi := epilogue_column(
                         np.array([str(op.tags["epilogue"]) if "epilogue" in op.tags else ""
                                   for op in workload.ops], dtype=object),

@@ -17,8 +17,9 @@ The placement stage refuses a workload whose footprint exceeds the backing store
     directly or through copies that only scale or reshape it (:func:`cache_roots`: eager
     attention's ``K * scale``, a transposed or contiguous copy); in a traced workload only an
     input the model was given as a cache (its forward argument's name says so:
-    ``past_key_values``, ``layer_past``, ``cache``: :data:`CACHE_INPUT`), not a plain input
-    that an attention reads as its K. A serving run gives each
+    ``past_key_values``, ``layer_past``, ``cache``: :data:`cimsim.workload.resident.CACHE_INPUT`)
+    or marked resident (``cimsim trace --resident NAME``: a database passed to ``forward``),
+    not a plain input that an attention reads as its K. A serving run gives each
     decode step its caches as new input tensors (one per request and layer, at the step's
     length), so the caches resident during an iteration are all those its ops read, every
     layer's at once, for the whole iteration. Iterations are the ``metadata["llm"]``
@@ -155,12 +156,15 @@ def unread_weight_bytes(workload) -> int:
     return sum(e["bytes"] for e in part)
 
 
-def _resident(workload) -> tuple[int, dict]:
+def _resident(workload, nbytes=None) -> tuple[int, dict]:
     """``(weights, parts)``: the bytes of every stationary parameter (those the ops read and
-    those a traced forward never read) and the :class:`Footprint` fields resident for the whole
-    run beside them (optimizer state, master weights, ``unread``: the never-read share)."""
+    those a traced forward never read; ``nbytes``: per tensor, the bytes it is held at, default
+    its own) and the :class:`Footprint` fields resident for the whole run beside them
+    (optimizer state, master weights, ``unread``: the never-read share)."""
     unread = unread_weight_bytes(workload)
-    return int(workload.weight_bytes) + unread, {
+    weights = int(workload.weight_bytes) if nbytes is None else int(
+        nbytes[workload.columns.tensor_role == ROLE_WEIGHT].sum())
+    return weights + unread, {
         "optimizer_state": optimizer_state_bytes(workload),
         "master_weights": master_weight_bytes(workload), "unread": unread}
 
@@ -177,21 +181,32 @@ def optimizer_state_mask(workload) -> np.ndarray:
 SCALES = ("mul", "div")
 
 
-def cache_roots(workload) -> np.ndarray:
+def cache_roots(workload, roots: np.ndarray | None = None) -> np.ndarray:
     """int64 per tensor: the KV cache it is, or is a copy of that only scales or reshapes it,
     as a tensor id; -1 for any other tensor. The caches are the model inputs (role ``input``)
     and, in a traced workload (``metadata["capture"]``), only the resident ones
     (:func:`cimsim.workload.resident.is_resident_name`: a cache's name, or marked resident);
-    a copy is the output of an op with one input and one output that is a ``copy`` (a
-    transpose, a contiguous or expanded copy) or an elementwise multiply or divide by a
-    constant (eager attention's ``K * scale``), followed through chains of them."""
+    the copies are :func:`input_roots`' (``roots``, computed when None)."""
+    marked = resident_arguments(workload)  # checked even where every input is resident
+    root = input_roots(workload) if roots is None else roots
+    if workload.metadata.get("capture") is None:
+        return root
+    names = workload.columns.tensor_names
+    given = np.unique(root[root >= 0])
+    keep = np.zeros(len(root), dtype=bool)
+    keep[given] = [is_resident_name(names[t], marked) for t in given.tolist()]
+    return np.where((root >= 0) & keep[np.maximum(root, 0)], root, -1)
+
+
+def input_roots(workload) -> np.ndarray:
+    """int64 per tensor: the model input (role ``input``) it is, or is a copy of that only
+    scales or reshapes it, as a tensor id; -1 for any other tensor. A copy is the output of an
+    op with one input and one output that is a ``copy`` (a transpose, a contiguous or expanded
+    copy) or an elementwise multiply or divide by a constant (eager attention's ``K *
+    scale``), followed through chains of them."""
     c = workload.columns
     root = np.full(c.n_tensors, -1, dtype=np.int64)
     caches = np.flatnonzero(c.tensor_role == ROLE_INPUT)
-    marked = resident_arguments(workload)  # checked even where every input is resident
-    if workload.metadata.get("capture") is not None and len(caches):
-        names = c.tensor_names
-        caches = caches[[is_resident_name(names[t], marked) for t in caches.tolist()]]
     root[caches] = caches
     if c.n_ops == 0 or not len(caches):
         return root
@@ -302,9 +317,12 @@ def live_activation_profile(workload, skip: np.ndarray, appends: np.ndarray | No
     return np.cumsum(delta)[:n_ops]
 
 
-def kv_cache_profile(workload, mask: np.ndarray, ops: np.ndarray | None = None) -> np.ndarray:
+def kv_cache_profile(workload, mask: np.ndarray, ops: np.ndarray | None = None,
+                     nbytes: np.ndarray | None = None) -> np.ndarray:
     """Per op: bytes of the KV caches resident during its iteration (module docstring);
-    ``ops``: the ops whose cache writes count (a pipeline stage's), default all."""
+    ``ops``: the ops whose cache writes count (a pipeline stage's), default all; ``nbytes``:
+    per tensor, the bytes a cache is held at (:func:`footprint`), default its own (the rows a
+    prefill writes then scale as the decode step's caches do)."""
     c = workload.columns
     n_ops = c.n_ops
     if n_ops == 0 or not mask.any():
@@ -315,6 +333,10 @@ def kv_cache_profile(workload, mask: np.ndarray, ops: np.ndarray | None = None) 
     ids = np.flatnonzero(mask)
     per_it = np.zeros(len(kinds), dtype=np.int64)
     np.add.at(per_it, it[first[ids]], workload.tensor_nbytes[ids].astype(np.int64))
+    own = per_it
+    if nbytes is not None:
+        per_it = np.zeros(len(kinds), dtype=np.int64)
+        np.add.at(per_it, it[first[ids]], nbytes[ids].astype(np.int64))
     prof = per_it[it]
     store = workload.arrays.store_bytes
     for s in range(len(kinds) - 1):
@@ -331,6 +353,8 @@ def kv_cache_profile(workload, mask: np.ndarray, ops: np.ndarray | None = None) 
         st, step = (np.rint(store[r]).astype(np.int64) for r in (slice(lo, hi), nxt))
         if ops is not None:
             st, step = st * ops[lo:hi], step * ops[nxt]
+        if own[s + 1] and per_it[s + 1] != own[s + 1]:  # the rows held as the caches are
+            st, step = (np.rint(x * (per_it[s + 1] / own[s + 1])).astype(np.int64) for x in (st, step))
         cum = np.cumsum(st)
         prof[lo:hi] = np.maximum(per_it[s], max(int(per_it[s + 1] - step.sum() - cum[-1]), 0) + cum)
     return prof
@@ -370,13 +394,15 @@ def pipeline_stage_of_ops(workload, stages: int) -> np.ndarray:
     return np.minimum(before - before[first][it], stages - 1)
 
 
-def footprint(workload) -> Footprint:
-    """The workload's :class:`Footprint` (module docstring)."""
+def footprint(workload, nbytes: np.ndarray | None = None) -> Footprint:
+    """The workload's :class:`Footprint` (module docstring); ``nbytes``: per tensor, the bytes
+    its weights and KV caches are held at where that is not their dtype's (PIM units holding
+    an int8 cache as fp16: :meth:`~cimsim.hw.base.Component.held_bytes`), default their own."""
     mask = kv_cache_mask(workload)
-    kv = kv_cache_profile(workload, mask)
+    kv = kv_cache_profile(workload, mask, nbytes=nbytes)
     act = live_activation_profile(workload, mask | optimizer_state_mask(workload),
                                   cache_appends(workload) if mask.any() else None)
-    weights, train = _resident(workload)
+    weights, train = _resident(workload, nbytes)
     if len(act) == 0:
         return Footprint(weights, 0, 0, **train)
     pipe = pipeline_of(workload)
@@ -386,7 +412,7 @@ def footprint(workload) -> Footprint:
                          kv_cache_peak=int(kv.max()))
     best, most = None, 0
     held, rest = _unread_by_stage(workload, pipe[0])
-    for s, ops, w_s, kv_s in _stage_parts(workload, mask, *pipe):
+    for s, ops, w_s, kv_s in _stage_parts(workload, mask, *pipe, nbytes=nbytes):
         i = int(np.flatnonzero(ops)[np.argmax((kv_s + act)[ops])])
         f = Footprint(w_s + held[s], int(kv_s[i]), int(act[i]), s, pipe[0], unread=held[s], op=i)
         most = max(most, int(kv_s[ops].max()))
@@ -441,12 +467,12 @@ def _unread_by_stage(workload, p: int) -> tuple[list[int], int]:
     return held, rest
 
 
-def _stage_parts(workload, mask, p: int, m: int):
+def _stage_parts(workload, mask, p: int, m: int, nbytes=None):
     """Per pipeline stage with ops: ``(stage, its ops (bool), the weights it reads (B), the
-    caches it holds of all m micro-batches per op)``."""
+    caches it holds of all m micro-batches per op)``; ``nbytes`` as :func:`footprint`'s."""
     c = workload.columns
     stage = pipeline_stage_of_ops(workload, p)
-    nb = workload.tensor_nbytes.astype(np.int64)
+    nb = (workload.tensor_nbytes if nbytes is None else nbytes).astype(np.int64)
     for s in range(p):
         ops = stage == s
         if not ops.any():
@@ -454,27 +480,27 @@ def _stage_parts(workload, mask, p: int, m: int):
         read = np.zeros(c.n_tensors, dtype=bool)
         read[c.in_ids[ops[workload._op_of_in]]] = True
         yield (s, ops, int(nb[read & (c.tensor_role == ROLE_WEIGHT)].sum()),
-               m * kv_cache_profile(workload, mask & read, ops))
+               m * kv_cache_profile(workload, mask & read, ops, nbytes))
 
 
-def footprint_apart(workload) -> tuple[Footprint, Footprint]:
+def footprint_apart(workload, nbytes: np.ndarray | None = None) -> tuple[Footprint, Footprint]:
     """``(device, host)`` when the KV caches lie apart from the rest (a PIM device of its own,
     ``sharing: separate``): the device holds the caches at their own peak, the host the weights
     and the activations at theirs (each pipeline stage's, the largest), not both at the op where
-    their sum peaks."""
+    their sum peaks; ``nbytes`` as :func:`footprint`'s."""
     mask = kv_cache_mask(workload)
     act = live_activation_profile(workload, mask | optimizer_state_mask(workload),
                                   cache_appends(workload) if mask.any() else None)
-    weights, train = _resident(workload)
+    weights, train = _resident(workload, nbytes)
     if len(act) == 0:
         return Footprint(0, 0, 0), Footprint(weights, 0, 0, **train)
     pipe = pipeline_of(workload)
     if pipe is None:
-        kv, peak = kv_cache_profile(workload, mask), int(act.argmax())
+        kv, peak = kv_cache_profile(workload, mask, nbytes=nbytes), int(act.argmax())
         return Footprint(0, int(kv.max()), 0), Footprint(weights, 0, int(act[peak]), **train, op=peak)
     device, host = Footprint(0, 0, 0), Footprint(0, 0, 0)
     held, rest = _unread_by_stage(workload, pipe[0])
-    for s, ops, w_s, kv_s in _stage_parts(workload, mask, *pipe):
+    for s, ops, w_s, kv_s in _stage_parts(workload, mask, *pipe, nbytes=nbytes):
         device = max(device, Footprint(0, int(kv_s[ops].max()), 0, s, pipe[0]), key=lambda f: f.total)
         i = int(np.flatnonzero(ops)[np.argmax(act[ops])])
         host = max(host, Footprint(w_s + held[s], 0, int(act[i]), s, pipe[0], unread=held[s], op=i),
@@ -482,11 +508,11 @@ def footprint_apart(workload) -> tuple[Footprint, Footprint]:
     return device, replace(host, weights=host.weights + rest, unread=host.unread + rest)
 
 
-def checked_footprint(workload, cache_apart: bool) -> Footprint:
+def checked_footprint(workload, cache_apart: bool, nbytes: np.ndarray | None = None) -> Footprint:
     """The footprint as the placement checks it (and results report it): :func:`footprint`, or,
     with ``cache_apart`` (the KV caches in a device of their own), :func:`footprint_apart`'s host
-    side with the caches at their own peak."""
+    side with the caches at their own peak; ``nbytes`` as :func:`footprint`'s."""
     if not cache_apart:
-        return workload.footprint
-    device, host = footprint_apart(workload)
+        return workload.footprint if nbytes is None else footprint(workload, nbytes)
+    device, host = footprint_apart(workload, nbytes)
     return replace(host, kv_cache=device.kv_cache, kv_cache_peak=device.kv_cache)

@@ -176,6 +176,9 @@ class OpArrays:
     #: (:func:`cimsim.workload.footprint.cache_roots`). None: every model input is a cache
     #: (an OpArrays built by hand)
     cache_root: np.ndarray | None = None
+    #: int64 by tensor id: as :attr:`cache_root`, for every model input, resident or not
+    #: (:func:`cimsim.workload.footprint.input_roots`); None: not known
+    input_root: np.ndarray | None = None
     #: bool by tensor id: an output of another component's op (a CIM, a systolic array, PIM
     #: units) that a host op reads from the backing store (its activations fit no level before
     #: it, hierarchy rule 2), so the bytes that came over the link are written there first,
@@ -331,8 +334,16 @@ class OpArrays:
         if self.backward is not None:
             weightless &= ~self.backward
         ids = self.act_ids
-        sel = weightless[reader] & (position == 1) & (self.producer[ids] < 0) & (self.cache_root[ids] < 0)
-        return reader[sel], ids[sel]
+        root = np.where(self.producer[ids] < 0, ids, -1) if self.input_root is None else self.input_root[ids]
+        sel = weightless[reader] & (position == 1) & (root >= 0) & (self.cache_root[ids] < 0)
+        return reader[sel], root[sel]
+
+    def input_argument(self, t: int) -> str:
+        """The forward argument a traced model input ``t`` (tensor id) came in
+        (:func:`cimsim.workload.resident.argument`)."""
+        from .resident import argument
+
+        return argument(self.tensor_names[t])
 
     def kv_operand_bytes(self) -> np.ndarray | None:
         """float64 per op: bytes of the KV caches (:attr:`cache_root`) a matmul without a

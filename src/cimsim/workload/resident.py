@@ -70,12 +70,22 @@ def is_resident_name(name: str, marked: frozenset[str]) -> bool:
     return bool(CACHE_INPUT.match(name)) or argument(name) in marked
 
 
+#: the workload's cached properties that follow from which inputs are resident
+DERIVED = ("arrays", "footprint")
+
+
 def mark_resident(workload, names) -> None:
-    """Record the forward arguments ``names`` as resident (``cimsim trace --resident``),
-    checked against the workload's inputs (a one-line WorkloadError naming the option)."""
+    """Record the forward arguments ``names`` as resident (``cimsim trace --resident``,
+    ``cimsim.trace(..., resident=[...])``), checked against the workload's inputs (a one-line
+    WorkloadError naming the option). A workload simulated before is simulated with the mark
+    after: its op columns and footprint, cached, are dropped (:data:`DERIVED`)."""
+    if isinstance(names, str):
+        names = [names]
     have = input_arguments(workload)
     for n in names:
         if n not in have:
             raise WorkloadError(f"--resident {n}: the traced model has no input argument '{n}'; "
                                 f"its inputs are {', '.join(have) or 'none'}")
-    workload.metadata[RESIDENT_KEY] = sorted(set(names))
+    workload.metadata[RESIDENT_KEY] = sorted(set(names) | resident_arguments(workload))
+    for key in DERIVED:
+        workload.__dict__.pop(key, None)

@@ -269,15 +269,16 @@ def build(name: str, real_weights: bool = False, memory_limit_bytes: int | None 
 
 
 def trace_zoo(name: str, real_weights: bool = False, allow_unknown: bool = False,
-              stats_bits: int | None = None, dtype: str | None = None, **overrides):
+              stats_bits: int | None = None, dtype: str | None = None, resident=None, **overrides):
     """Trace zoo model ``name`` into a workload named ``name`` (``metadata['zoo']``: how it was
     built); ``stats_bits``: record data statistics, ``dtype``: the workload's dtype (default
-    the model's) (:func:`cimsim.workload.trace.trace`)."""
+    the model's), ``resident``: forward arguments marked resident
+    (:func:`cimsim.workload.trace.trace`)."""
     from ..workload.trace import trace
 
     zm = build(name, real_weights=real_weights, **overrides)
     w = trace(zm.model, zm.args, name=name, example_kwargs=zm.kwargs, allow_unknown=allow_unknown,
-              stats_bits=stats_bits, dtype=dtype)
+              stats_bits=stats_bits, dtype=dtype, resident=resident)
     w.metadata["zoo"] = {"name": name, "family": zm.family, "weights": zm.weights,
                          "overrides": {k: list(v) if isinstance(v, tuple) else v
                                        for k, v in zm.overrides.items()}}

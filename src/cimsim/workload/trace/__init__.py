@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import inspect
 from collections import Counter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 from ...errors import WorkloadError
 from ..ir import Workload
@@ -184,7 +184,8 @@ def _train_mode_op(ev) -> bool:
 
 def trace(model: torch.nn.Module, example_inputs: torch.Tensor | tuple | list, name: str | None = None,
           allow_unknown: bool = False, dtype: str | None = None, example_kwargs: dict | None = None,
-          stats_bits: int | tuple[int, int] | None = None) -> Workload:
+          stats_bits: int | tuple[int, int] | None = None,
+          resident: Sequence[str] | None = None) -> Workload:
     """Trace ``model`` on ``example_inputs`` into a :class:`~cimsim.workload.ir.Workload`.
 
     Parameters
@@ -206,6 +207,12 @@ def trace(model: torch.nn.Module, example_inputs: torch.Tensor | tuple | list, n
         (:mod:`.stats`, :mod:`cimsim.workload.activity`); None: off.
         A model of fake tensors has no data: nothing is recorded and
         ``metadata['activity_stats']`` says so.
+    resident : forward arguments whose inputs lie in memory across runs (a retrieval database
+        passed to ``forward(q, db)``: ``["db"]``), as ``cimsim trace --resident``: recorded in
+        ``metadata['resident_inputs']``, so the footprint counts them with the KV cache and PIM
+        units with ``claims: [kv_cache]`` read them in their banks
+        (:mod:`cimsim.workload.resident`); a name that is no input's argument is a
+        :class:`~cimsim.errors.WorkloadError`.
     """
     torch = require_torch()
     if not isinstance(model, torch.nn.Module):
@@ -248,8 +255,13 @@ def trace(model: torch.nn.Module, example_inputs: torch.Tensor | tuple | list, n
             stats_bits = check_bits(stats_bits)
         except ValueError as exc:
             raise WorkloadError(str(exc)) from None
-    return _trace_aten(torch, model, inputs, example_kwargs or {}, name, allow_unknown, dtype,
-                       stats_bits, keep_floats)
+    w = _trace_aten(torch, model, inputs, example_kwargs or {}, name, allow_unknown, dtype,
+                    stats_bits, keep_floats)
+    if resident:
+        from ..resident import mark_resident
+
+        mark_resident(w, resident)
+    return w
 
 
 #: ``cimsim.trace.register_op(...)``: a custom op's lowering (:mod:`.custom`), beside the function
