@@ -134,6 +134,29 @@ def test_a_yaml_workload_says_workloads_are_json(tmp_path):
     assert "YAML is read only for configs" in res.output
 
 
+def test_the_yaml_conversion_line_keeps_the_folder_and_overwrites_nothing(tmp_path, monkeypatch):
+    """Review 17-2 S2: for y/mlp.yaml the line said `mlp.yaml mlp.json`, which fails from the
+    folder cimsim ran in (y/ lost) and wrote over any mlp.json there. It now names the path as
+    given and the JSON beside it, opened exclusively: run twice, the second run refuses."""
+    import shlex
+    import subprocess
+    import sys
+
+    (tmp_path / "y").mkdir()
+    (tmp_path / "y" / "mlp.yaml").write_text(yaml.safe_dump(MLP))
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(main, ["run", "cpu-ddr5", "y/mlp.yaml"])
+    assert res.exit_code == 1
+    line = " ".join(res.output.split())
+    cmd = line[line.index("python -c "):line.rindex(")")]
+    assert cmd.endswith(" y/mlp.yaml y/mlp.json"), cmd
+    cmd = shlex.quote(sys.executable) + cmd[len("python"):]
+    assert subprocess.run(cmd, shell=True, cwd=tmp_path, capture_output=True).returncode == 0
+    assert load_workload(tmp_path / "y" / "mlp.json").name == "mlp"
+    again = subprocess.run(cmd, shell=True, cwd=tmp_path, capture_output=True, text=True)
+    assert again.returncode != 0 and "FileExistsError" in again.stderr
+
+
 def test_a_weight_read_as_a_plain_operand_is_named_so(tmp_path):
     arch = load_architecture(bundled.resolve_config("sram-cim-derived"))
     r = simulate(arch, load_workload(edited(tmp_path, lambda d: d["ops"][0].pop("weight"))))
