@@ -575,7 +575,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
             df = with_ratios(df, ratios, baseline)
         from ..revision import with_provenance
 
-        from ..sweep.columns import integer_counts
+        from ..sweep.store import integer_counts
 
         df = with_provenance(with_inputs(_with_share_column(integer_counts(df, archs), [r for _, r in results]),
                                          inputs))
