@@ -3,7 +3,7 @@ configs are named in (it followed the argument order: column 50 was ``macs_proce
 file and ``ops_cim`` in the other), and counts are written as integers where another row lacks
 the column (``cim_arrays_needed`` was ``33.0``, ``macs_cim`` ``1626112.0``).
 
-Closed form on the bundled 2-layer MLP-like GEMV chain: fc 8 x 64 x 32 then fc 8 x 32 x 10:
+Closed form on a 2-layer MLP written here (not a bundled workload): fc 8 x 64 x 32 then fc 8 x 32 x 10:
 8 x 64 x 32 + 8 x 32 x 10 = 16,384 + 2,560 = 18,944 MACs, all on the CIM of sram-cim-derived.
 """
 
@@ -72,3 +72,24 @@ def test_counts_are_integers_where_another_row_lacks_the_column(tmp_path):
     assert cpu[C.macs_column("cim")] == "" and cpu[C.SAMPLES_PER_RUN] == ""
     assert cim[C.fact_column("cim", "arrays_needed")].isdigit()
     assert cpu[C.MACS] == cim[C.MACS] == "18944"
+
+
+def report_csv(tmp_path, *configs):
+    wl = tmp_path / "mlp.json"
+    wl.write_text(json.dumps(WL))
+    out = tmp_path / ("rep-" + "-".join(configs))
+    res = CliRunner().invoke(main, ["report", *configs, "-w", str(wl), "-o", str(out), "--no-timelines"])
+    assert res.exit_code == 0, res.output
+    with open(out / "results.csv", newline="") as f:
+        return list(csv.reader(f))
+
+
+def test_the_reports_results_csv_has_one_header_whatever_the_config_order(tmp_path):
+    """Review 17-2 S7: the report's results.csv goes through the same ordering and typing."""
+    a = report_csv(tmp_path, "cpu-ddr5", "sram-cim-derived")
+    b = report_csv(tmp_path, "sram-cim-derived", "cpu-ddr5")
+    assert a[0] == b[0]
+    by = [dict(zip(a[0], r)) for r in a[1:]]
+    cim = next(r for r in by if r[C.ARCHITECTURE] == "sram-cim-derived")
+    cpu = next(r for r in by if r[C.ARCHITECTURE] == "cpu-ddr5")
+    assert cim[C.macs_column("cim")] == "18944" and cpu[C.macs_column("cim")] == ""

@@ -46,6 +46,10 @@ def test_placement_time_is_end_minus_start_and_its_json_keeps_every_digit(tmp_pa
     for row, (_, ref) in zip(rows, api.iterrows()):  # every float as the Python API has it
         for k in ("compute_s", "duration_s", "energy_j", "end_s"):
             assert row[k] == float(ref[k]), (k, row[k], ref[k])
+    # MACs and bytes are integers, as in the run's record (review 17-2 S6: 16777216.0)
+    assert [row["macs"] for row in rows] == [4096 * 4096] * 2
+    assert all(type(row["macs"]) is int for row in rows)
+    assert all(type(v) is int for row in rows for k, v in row.items() if k.endswith("_bytes"))
     # both ops share the 1 GB/s link: each ends after both ops' bytes, 2 x 20,480 B / 1 GB/s
     ends = [row["end_s"] - row["start_s"] for row in rows]
     # + the array's 8 input slices (~20 ns), the link's 10 ns latency and the DRAM's 110 ns

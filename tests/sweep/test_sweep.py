@@ -291,6 +291,10 @@ def test_sweep_table_resume_and_error_rows(tmp_path, chain_file):
     # another engine is another point
     ana = sweep("cpu-ddr5", chain_file, params[:1], engine="analytic", workers=1)
     assert not set(_ids(ana)) & set(_ids(df))
+    # the configs in the other order: the same columns (report/columns.py's order, review
+    # 17-2 S7), not each config's after the previous one's
+    rev = sweep(["gpu-hbm3", "cpu-ddr5"], chain_file, params[:1], engine="analytic", workers=1)
+    assert list(rev.columns) == [c for c in df.columns if c != "memory.dram.sustained_fraction"]
 
 
 def test_resume_keeps_the_rows_an_interrupted_retry_recomputed(tmp_path, chain_file):

@@ -94,3 +94,18 @@ def test_llm_batch_is_an_integer_like_workload_batch(tmp_path):
     assert s.field("hbm_bytes" if "hbm_bytes" in s.names else "dram_bytes").type == pa.int64()
     t = pd.read_parquet(out)
     assert t["llm_batch"].tolist() == t["workload.batch"].tolist() == [1, 4]
+
+
+def test_one_typing_of_counts_for_sweeps_and_compare_tables():
+    """Review 17-2 S5: compare/report typed counts by a copy of the store's rule, with a 2**62
+    cap the store lacked: a sweep's count past int64 (1e20 MACs) raised OverflowError. One
+    rule now: integral counts below 2**62 are Int64, a fraction or a larger count stays float."""
+    from cimsim.sweep.store import _normalize_column, integer_counts
+
+    assert _normalize_column("macs", [1e20, None, 3.0]).dtype == "float64"
+    assert _normalize_column("macs", [2 ** 70, 5]).tolist() == [float(2 ** 70), 5.0]
+    assert _normalize_column("macs", [33.0, None]).dtype == "Int64"
+    df = integer_counts(pd.DataFrame({"macs": [33.0, float("nan")], "ops": [1.5, 2.0],
+                                      "dram_bytes": [1e20, 8.0], "latency_s": [1.0, 2.0]}))
+    assert df["macs"].dtype == "Int64" and df["macs"].tolist()[0] == 33
+    assert df["ops"].dtype == df["dram_bytes"].dtype == df["latency_s"].dtype == "float64"

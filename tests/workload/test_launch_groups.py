@@ -143,3 +143,29 @@ def test_a_launch_pays_its_slowest_ops_access_latency_not_its_first_ops():
         assert a["mm"] == pytest.approx(10e-6 + 100e-9, rel=1e-12, abs=0)
         assert g["scale"] == pytest.approx(10e-6 + 100e-9, rel=1e-12, abs=0) and g["mm"] == 0.0
         assert alone.latency_s - grouped.latency_s == pytest.approx(10e-6, rel=1e-9, abs=0)
+
+
+@pytest.mark.parametrize("by_kind, pays", [
+    ({"elementwise": "10 us"}, 2e-6 + 100e-9),  # the mm's dispatch, not the scaling's 10 us
+    ({"matmul": "10 us"}, 10e-6 + 100e-9),  # the mm's 10 us, though the scaling comes first
+    ({"elementwise": "1 us"}, 2e-6 + 100e-9)])  # and not the first op's cheaper 1 us
+def test_a_launch_pays_its_principal_ops_dispatch_under_op_overhead_by_kind(by_kind, pays):
+    """Review 17-2 B2: under ``op_overhead_by_kind`` a launch group pays ONE dispatch, its
+    principal op's (the one with the MACs: the call is the matmul's), plus the largest access
+    latency of its ops (the mm's 100 ns DRAM latency): op_overhead 2 us, so 2 us + 100 ns
+    whatever the elementwise kind's dispatch costs (it paid 10 us, losing the 100 ns, under a
+    largest-of-sums rule), 10 us + 100 ns with a 10 us matmul dispatch; both engines."""
+    def wl(tag):
+        t = [Tensor("a", (1, 64), "fp32", "input"), Tensor("b", (1, 64), "fp32", "activation"),
+             Tensor("W", (64, 64), "fp32", "weight"), Tensor("y", (1, 64), "fp32", "activation")]
+        ops = [Op("scale", "elementwise", ("a",), ("b",), fn="neg", tags=tag),
+               Op("mm", "matmul", ("b", "W"), ("y",), m=1, k=64, n=64, weight="W", tags=tag)]
+        return Workload("scale-mm", t, ops)
+
+    d = copy.deepcopy(ROUND_ARCH)
+    d["processor"]["op_overhead"] = "2 us"
+    d["processor"]["op_overhead_by_kind"] = by_kind
+    arch = make_arch(processor=d["processor"])
+    for engine in ("des", "analytic"):
+        g = simulate(arch, wl({"launch": "k"}), engine=engine).op_table.set_index("op")["fixed_latency_s"]
+        assert g["scale"] == pytest.approx(pays, rel=1e-12, abs=0) and g["mm"] == 0.0

@@ -152,6 +152,37 @@ def test_builder_by_id_gives_the_same_workload_and_checks_ids():
 
 
 # --------------------------------------------------------------------------- validation
+def _fields_of_another_kind(op) -> str | None:
+    """The reference of the rule on an op's fields (review 17-2 B1a), written out per kind
+    rather than read from ``checks_fields.KIND_FIELDS``: a matmul takes m, k, n, batch and a
+    weight; an elementwise op fn, ops_per_element and generic_macs; the other kinds
+    ops_per_element and generic_macs. A field left at its default is not set."""
+    given = {"m": op.m != 0, "k": op.k != 0, "n": op.n != 0, "batch": op.batch != 1,
+             "fn": op.fn is not None, "ops_per_element": op.ops_per_element is not None,
+             "generic_macs": op.generic_macs != 0}
+    if op.kind == "matmul":
+        own = ["m", "k", "n", "batch", "weight"]
+    elif op.kind == "elementwise":
+        own = ["fn", "ops_per_element", "generic_macs"]
+    else:
+        own = ["ops_per_element", "generic_macs"]
+    wrong = [f for f, is_set in given.items() if is_set and f not in own]
+    if not wrong:
+        return None
+    owner = {"m": "matmul", "k": "matmul", "n": "matmul", "batch": "matmul", "fn": "elementwise",
+             "ops_per_element": "non-matmul", "generic_macs": "non-matmul"}
+    said = []
+    for who in ("matmul", "elementwise", "non-matmul"):
+        mine = [f"'{f}'" for f in wrong if owner[f] == who]
+        if len(mine) == 1:
+            said.append(f"field {mine[0]} applies to {who} ops")
+        elif mine:
+            said.append(f"fields {', '.join(mine)} apply to {who} ops")
+    hint = " (a matmul's activation is an elementwise op of its own)" if op.kind == "matmul" and "fn" in wrong else ""
+    takes = ", ".join(f"'{f}'" for f in ["name", "kind", "inputs", "outputs", "tags", *own])
+    return f"{' and '.join(said)}, not {op.kind}{hint}; an op of kind '{op.kind}' takes {takes}"
+
+
 def _sequential_check(name, tensors, ops) -> str | None:
     """The pre-columnar validator (one Python pass over the ops), as the reference."""
     tmap = {t.name: t for t in tensors}
@@ -227,6 +258,8 @@ def _sequential_check(name, tensors, ops) -> str | None:
                                        f"{', '.join(sorted(ELEMENTWISE_OPS_PER_ELEMENT))} or set ops_per_element")
         if op.ops_per_element is not None and op.ops_per_element < 0:
             return fail(where, "ops_per_element must be >= 0")
+        if (wrong := _fields_of_another_kind(op)) is not None:
+            return fail(where, wrong)
     for t in tensors:
         if t.role == "activation" and t.name not in produced:
             return fail(f"tensor '{t.name}'", "activation is produced by no op")

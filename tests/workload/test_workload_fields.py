@@ -81,6 +81,25 @@ def test_ops_per_element_on_a_matmul_is_refused(tmp_path):
     assert "op 'fc2' (#2): field 'ops_per_element' applies to non-matmul ops, not matmul" in msg
 
 
+def test_every_misplaced_field_is_named_at_once(tmp_path):
+    """Review 17-2 S3: m, k and n on a ReLU named only 'm', so the user fixed one field a run."""
+    msg = error(edited(tmp_path, lambda d: d["ops"][1].update(m=8, k=256, n=256)))
+    assert "op 'relu' (#1): fields 'm', 'k', 'n' apply to matmul ops, not elementwise;" in msg
+    both = error(edited(tmp_path, lambda d: d["ops"][0].update(fn="relu", ops_per_element=2)))
+    assert ("op 'fc1' (#0): field 'fn' applies to elementwise ops and field 'ops_per_element' "
+            "applies to non-matmul ops, not matmul") in both
+
+
+def test_generic_macs_on_a_matmul_gets_the_rule_of_the_kinds_fields(tmp_path):
+    """Review 17-2 S1: "generic_macs": 5 on a matmul was told it "must be a non-negative
+    integer on a non-matmul op" (5 is one); it is a field a matmul does not take."""
+    msg = error(edited(tmp_path, lambda d: d["ops"][0].update(generic_macs=5)))
+    assert "op 'fc1' (#0): field 'generic_macs' applies to non-matmul ops, not matmul" in msg
+    assert "non-negative integer" not in msg
+    neg = error(edited(tmp_path, lambda d: d["ops"][1].update(generic_macs=-1)))
+    assert "op 'relu' (#1)" in neg and "non-negative integer" in neg
+
+
 def test_the_builder_gets_the_same_rule():
     b = WorkloadBuilder("w")
     b.tensor("x", (4,), "fp32", "input")
@@ -113,6 +132,29 @@ def test_a_yaml_workload_says_workloads_are_json(tmp_path):
     res = CliRunner().invoke(main, ["run", "cpu-ddr5", str(p)])
     assert res.exit_code == 1 and "Traceback" not in res.output
     assert "YAML is read only for configs" in res.output
+
+
+def test_the_yaml_conversion_line_keeps_the_folder_and_overwrites_nothing(tmp_path, monkeypatch):
+    """Review 17-2 S2: for y/mlp.yaml the line said `mlp.yaml mlp.json`, which fails from the
+    folder cimsim ran in (y/ lost) and wrote over any mlp.json there. It now names the path as
+    given and the JSON beside it, opened exclusively: run twice, the second run refuses."""
+    import shlex
+    import subprocess
+    import sys
+
+    (tmp_path / "y").mkdir()
+    (tmp_path / "y" / "mlp.yaml").write_text(yaml.safe_dump(MLP))
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(main, ["run", "cpu-ddr5", "y/mlp.yaml"])
+    assert res.exit_code == 1
+    line = " ".join(res.output.split())
+    cmd = line[line.index("python -c "):line.rindex(")")]
+    assert cmd.endswith(" y/mlp.yaml y/mlp.json"), cmd
+    cmd = shlex.quote(sys.executable) + cmd[len("python"):]
+    assert subprocess.run(cmd, shell=True, cwd=tmp_path, capture_output=True).returncode == 0
+    assert load_workload(tmp_path / "y" / "mlp.json").name == "mlp"
+    again = subprocess.run(cmd, shell=True, cwd=tmp_path, capture_output=True, text=True)
+    assert again.returncode != 0 and "FileExistsError" in again.stderr
 
 
 def test_a_weight_read_as_a_plain_operand_is_named_so(tmp_path):

@@ -148,10 +148,13 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
         if wl_file is not None:  # an evaluation model: its trace, read from the cache
             tail.update({C.WORKLOAD_PATH: wl_file["path"], C.WORKLOAD_SHA256: wl_file["sha256"]})
         if placement:  # the per-op table, one object per op (columns named in report.columns)
-            # every float in full (pandas' to_json keeps 10 decimals: pJ and ps become 0)
+            from ..sweep.store import integer_counts
+
+            # every float in full (pandas' to_json keeps 10 decimals: pJ and ps become 0); MACs
+            # and bytes as integers, as in the run's own record
             out["placement"] = [{k: json_number(v.item() if hasattr(v, "item") else v)
                                  for k, v in row.items()}
-                                for row in result.op_table.to_dict("records")]
+                                for row in integer_counts(result.op_table).to_dict("records")]
         out.update(tail)
         click.echo(json.dumps(out, indent=2, allow_nan=False))  # RFC 8259: no NaN, no Infinity
     else:
@@ -575,7 +578,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
             df = with_ratios(df, ratios, baseline)
         from ..revision import with_provenance
 
-        from ..sweep.columns import integer_counts
+        from ..sweep.store import integer_counts
 
         df = with_provenance(with_inputs(_with_share_column(integer_counts(df, archs), [r for _, r in results]),
                                          inputs))

@@ -193,7 +193,7 @@ def _compute_costs(pl: Placement, arch: Architecture, ops) -> CostTable:
     hold = np.zeros((n, len(resources)))
     writes = np.zeros((n, len(resources)))
     energy = np.zeros((n, len(parts)))
-    pieces = ahead = None
+    pieces = ahead = dispatch = None
     costs = []
     for comp, ids, plan in zip(pl.components, pl.idx, pl.plans):
         if plan is None:
@@ -210,6 +210,10 @@ def _compute_costs(pl: Placement, arch: Architecture, ops) -> CostTable:
         ids = _as_slice(ids)  # a run of ops (often all of them): column writes without a gather
         compute[ids] = _check(comp, "compute_s", c.compute_s, m)
         latency[ids] = _check(comp, "latency_s", c.latency_s, m)
+        if c.dispatch_s is not None and ops.launch is not None:
+            if dispatch is None:
+                dispatch = np.zeros(n)
+            dispatch[ids] = np.minimum(_check(comp, "dispatch_s", c.dispatch_s, m), latency[ids])
         checked = {}
         for res, b in c.bytes.items():
             if res not in resources:
@@ -266,7 +270,7 @@ def _compute_costs(pl: Placement, arch: Architecture, ops) -> CostTable:
             ahead[ids, resources.index(res)] |= np.broadcast_to(np.asarray(a, dtype=np.bool_), (m,))
         costs.append(c)
     if ops.launch is not None:
-        latency = _launch_latency(ops.payers(pl.component), latency)
+        latency = _launch_latency(ops.payers(pl.component), latency, dispatch, ops.macs > 0)
     hw = arch.rate_free_hardware  # a cached table must not depend on a rate
     per_byte = np.array([_per_byte(hw.resource(r)) for r in resources])
     first = len(parts) - len(resources)
@@ -275,17 +279,31 @@ def _compute_costs(pl: Placement, arch: Architecture, ops) -> CostTable:
                      ahead)
 
 
-def _launch_latency(payer: np.ndarray, latency: np.ndarray) -> np.ndarray:
-    """A launch group (tag ``launch``) pays one fixed latency per unit, on its first op: the
-    largest of its ops' own, so one ``op_overhead`` and the slowest access latency of any of
-    its ops (one kernel waits for its slowest first access: a convolution's launch for its
-    weights' DRAM latency, whether or not its im2col copy, first in the group, reads only
-    SRAM; with ``op_overhead_by_kind`` the costliest op's dispatch and access together). Never
-    less than any of its ops alone: a group that grows does not get cheaper. An op that rides
-    on a dispatch (``payer`` -1) pays none."""
+def _launch_latency(payer: np.ndarray, latency: np.ndarray, dispatch: np.ndarray | None,
+                    principal: np.ndarray) -> np.ndarray:
+    """A launch group (tag ``launch``) pays one fixed latency per dispatch (per unit), on its
+    payer: the dispatch (``op_overhead``) of its principal op plus the largest access latency
+    of its ops. The principal op is the call's: its first op with MACs (``principal``: an
+    ``addmm``'s matmul, not its bias add; a convolution's matmul, not its im2col copy), else
+    its first op; so under ``op_overhead_by_kind`` a Linear's launch pays the matmul's
+    dispatch, not the elementwise kinds'. The access part is each op's ``latency`` less its
+    ``dispatch`` (None: a component with one dispatch for all its ops, the largest latency):
+    one kernel waits for its slowest first access (a convolution's launch for its weights'
+    DRAM latency, though its im2col copy, first in the group, reads only SRAM). An op that
+    rides on a dispatch (``payer`` -1) pays none."""
     fixed = np.zeros_like(latency)
     on = payer >= 0
-    np.maximum.at(fixed, payer[on], latency[on])
+    if dispatch is None:
+        np.maximum.at(fixed, payer[on], latency[on])
+        return fixed
+    lead = np.arange(len(payer))  # per payer: the op whose dispatch its group pays
+    with_macs = np.flatnonzero(on & principal)
+    groups, first = np.unique(payer[with_macs], return_index=True)
+    lead[groups] = with_macs[first]
+    own = dispatch[lead[payer[on]]]  # each op's group's dispatch
+    # an op of the principal's dispatch keeps its latency as it is (no rounding by a - d + d)
+    own_latency = np.where(dispatch[on] == own, latency[on], latency[on] - dispatch[on] + own)
+    np.maximum.at(fixed, payer[on], own_latency)
     return fixed
 
 

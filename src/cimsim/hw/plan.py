@@ -147,3 +147,8 @@ class OpCost:
     #: :mod:`cimsim.hw.cim.chips` rule 3); the op's transfers then take the ahead ones'
     #: slowest plus the others' slowest, not the slowest of all (the engine's "Ahead" rule)
     ahead: dict[str, np.ndarray] = field(default_factory=dict)
+    #: the part of ``latency_s`` that is the op's dispatch (its ``op_overhead``), per op; the
+    #: rest is its access latency. A launch group pays its principal op's dispatch and its
+    #: ops' largest access latency (:func:`cimsim.cost.table._launch_latency`); None: one
+    #: dispatch for all the component's ops, so the group's largest ``latency_s`` is that
+    dispatch_s: np.ndarray | None = None

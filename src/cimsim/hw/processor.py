@@ -32,6 +32,8 @@ kernel); concurrency comes from the other components working beside it.
   latency of the slowest level the op touches; ``op_overhead_by_kind`` replaces
   ``op_overhead`` for the op kinds it names (a software stack that launches them by
   another path, e.g. PyTorch's eager softmax vs a ``torch.compile``'d layer norm vs cuBLAS);
+  a launch group (one torch call: ``addmm``'s matmul and bias add) pays its op with the MACs'
+  dispatch (:attr:`OpCost.dispatch_s`) and its ops' largest access latency;
 - energy: ``compute`` = MACs x energy per MAC (per dtype) + vector ops x
   energy per vector op; memory-level energy is charged by the stage.
 """
@@ -255,7 +257,8 @@ class ProcessorConfig(ComponentConfig):
         default_factory=dict, description="Dispatch cost per op of the op kinds named here, in place "
         "of op_overhead (kinds launched by another software path: eager, compiled, library call); "
         "each a separate measurement of a near-empty call of that path (default: none). Keys are "
-        "op kinds (matmul, elementwise, softmax, layernorm, reduction, copy).")
+        "op kinds (matmul, elementwise, softmax, layernorm, reduction, copy). A launch group (one "
+        "torch call) pays the dispatch of its op with the MACs, else of its first op.")
     area: Optional[PositiveSquareMeters] = Field(default=None, description="Die area (cores, uncore; its "
                                          "last-level cache is a memory level with its own area).")
     mac_efficiency: MacEfficiency | None = Field(
@@ -507,6 +510,7 @@ class Processor(Component[ProcessorConfig]):
         return OpCost(
             compute_s=compute,
             latency_s=overhead + latency,
+            dispatch_s=np.broadcast_to(np.asarray(overhead, dtype=float), (len(idx),)),
             bytes=nbytes,
             write_bytes=writes,
             energy={"compute": macs * emac + ops.vector_ops[idx] * cfg.energy_per_vector_op},

@@ -334,7 +334,7 @@ def write_report(rep: Report, out_dir: str | Path, timelines: bool = True) -> Pa
 
         table = with_inputs(table, rep.inputs)
     # the cimsim that computed the rows: a column each (a CSV file has no metadata)
-    from ..sweep.columns import integer_counts
+    from ..sweep.store import integer_counts
 
     csv = with_provenance(integer_counts(table, rep.archs))
     atomic_write(out / "results.csv", lambda tmp: csv.to_csv(tmp, index=False))

@@ -102,21 +102,6 @@ def component_kinds(archs) -> dict[str, str]:
     return out
 
 
-def integer_counts(df: "pd.DataFrame", archs=()) -> "pd.DataFrame":
-    """``df`` with its count columns (:func:`column_kind`, the component counts of ``archs``:
-    :func:`component_kinds`) as nullable integers (pandas ``Int64``), as a sweep stores them, so
-    a CSV writes ``33``, not ``33.0``, where another row lacks the column; a count holding a
-    fraction stays float (no value is rounded)."""
-    declared = component_kinds(archs)
-    out = df.copy()
-    for col in df.columns:
-        if (column_kind(col) or declared.get(col)) != "count" or df[col].dtype.kind not in "fiu":
-            continue
-        v = df[col].dropna()
-        if ((v == v.round()) & (v.abs() < 2.0 ** 62)).all():
-            out[col] = df[col].astype("Int64")
-    return out
-
 #: ``DataFrame.attrs`` keys (kept in the Parquet file's pandas metadata).
 ATTR_PARAMS = "cimsim_params"  # list of swept dotted paths, in order
 ATTR_UNITS = "cimsim_units"  # {path: SI unit or ""}

@@ -33,7 +33,8 @@ from ..atomic import atomic_write, is_special
 from ..errors import CimsimError, CimsimWarning
 from ..inputs import utf8_text
 from .columns import (ATTR_CONFIGS, ATTR_PARAMS, ATTR_REVISION, ATTR_SAMPLING, ATTR_UNITS,
-                      ATTR_VERSION, ATTR_WORKLOAD_GROUPS, ATTR_WORKLOAD_PARAMS, ATTR_WORKLOADS, POINT_ID, column_kind)
+                      ATTR_VERSION, ATTR_WORKLOAD_GROUPS, ATTR_WORKLOAD_PARAMS, ATTR_WORKLOADS, POINT_ID, column_kind,
+                      component_kinds)
 
 PART_PREFIX = "part-"
 PART_SUFFIX = ".parquet"
@@ -47,6 +48,8 @@ LOCK_MAGIC = b"cimsim sweep lock\n"
 #: How often :meth:`SweepStore.__enter__` takes the lock again when the file it locked was
 #: removed meanwhile by a sweep finishing (each retry needs another sweep to finish in between)
 LOCK_TRIES = 20
+#: a count at or past this magnitude stays float (an Int64 holds up to 2**63 - 1)
+COUNT_LIMIT = 2 ** 62
 
 
 def _is_null(v: Any) -> bool:
@@ -75,11 +78,27 @@ def _normalize_column(name: str, values: Sequence[Any], declared: str | None = N
         return pd.Series([np.nan if _is_null(v) else float(v) for v in values], dtype="float64")
     if all(isinstance(v, (bool, np.bool_)) for v in present):
         return pd.Series([None if _is_null(v) else bool(v) for v in values], dtype="boolean")
-    if all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in present) or (
+    if all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) and abs(v) < COUNT_LIMIT
+           for v in present) or (
             kind == "count" and all(isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_))
-                                    and float(v).is_integer() for v in present)):
+                                    and float(v).is_integer() and abs(v) < COUNT_LIMIT for v in present)):
         return pd.Series([None if _is_null(v) else int(v) for v in values], dtype="Int64")
     return pd.Series([np.nan if _is_null(v) else float(v) for v in values], dtype="float64")
+
+
+def integer_counts(df: pd.DataFrame, archs=()) -> pd.DataFrame:
+    """``df`` (a compare table, a report's ``results.csv``) with its count columns
+    (:func:`~cimsim.sweep.columns.column_kind`, the component counts of ``archs``:
+    :func:`~cimsim.sweep.columns.component_kinds`) typed as a sweep stores them
+    (:func:`_normalize_column`): nullable integers (``Int64``), so a CSV writes ``33``, not
+    ``33.0``, where another row lacks the column; a count holding a fraction stays float."""
+    declared = component_kinds(archs)
+    out = df.copy()
+    for col in df.columns:
+        kind = column_kind(col) or declared.get(col)
+        if kind == "count" and df[col].dtype.kind in "fiu":
+            out[col] = _normalize_column(col, df[col].tolist(), kind).set_axis(df.index)
+    return out
 
 
 def rows_to_frame(rows: Sequence[dict] | pd.DataFrame, columns: Sequence[str],

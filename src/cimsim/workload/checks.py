@@ -434,11 +434,9 @@ def _ope_sign(g: Graph):
     return _item(g.ope < 0)
 
 
-@rule("generic_macs", "op",
-      lambda g, i: f"{g.op(i)}: generic_macs must be a non-negative integer on a non-matmul op")
-def _generic_macs(g: Graph):
-    gm = g.c.generic_macs
-    return _item((gm < 0) | (g.mm & (gm != 0)))
+@rule("generic_macs", "op", lambda g, i: f"{g.op(i)}: generic_macs must be a non-negative integer")
+def _generic_macs(g: Graph):  # on a matmul: checks_fields' rule of the kind's fields
+    return _item(g.c.generic_macs < 0)
 
 
 # ---- after the ops

@@ -35,13 +35,25 @@ def _misplaced(g: Graph) -> np.ndarray:
                      for field, values in _set_fields(g).items()]).reshape(7, len(kind))
 
 
+def _whose(field: str) -> str:
+    return ("matmul" if field in ("m", "k", "n", "batch") else
+            "elementwise" if field == "fn" else "non-matmul")
+
+
 def _message(g: Graph, i: int) -> str:
+    """Every misplaced field of op ``i``, by the kind it belongs to (a ReLU given m, k and n
+    names all three, not one a run)."""
     kind = OP_KINDS[int(g.c.kind[i])]
-    field = list(_set_fields(g))[int(np.flatnonzero(_misplaced(g)[:, i])[0])]
-    whose = ("matmul" if field in ("m", "k", "n", "batch") else
-             "elementwise" if field == "fn" else "non-matmul")
-    hint = " (a matmul's activation is an elementwise op of its own)" if field == "fn" and kind == "matmul" else ""
-    return (f"{g.op(i)}: field '{field}' applies to {whose} ops, not {kind}{hint}; an op of kind "
+    names = list(_set_fields(g))
+    wrong = [names[j] for j in np.flatnonzero(_misplaced(g)[:, i])]
+    parts = []
+    for whose in dict.fromkeys(_whose(f) for f in wrong):
+        these = [f for f in wrong if _whose(f) == whose]
+        listed = ", ".join(repr(f) for f in these)
+        parts.append(f"field {listed} applies to {whose} ops" if len(these) == 1 else
+                     f"fields {listed} apply to {whose} ops")
+    hint = " (a matmul's activation is an elementwise op of its own)" if "fn" in wrong and kind == "matmul" else ""
+    return (f"{g.op(i)}: {' and '.join(parts)}, not {kind}{hint}; an op of kind "
             f"'{kind}' takes {', '.join(repr(f) for f in (*COMMON_FIELDS, *KIND_FIELDS[kind]))}")
 
 

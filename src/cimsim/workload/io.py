@@ -272,10 +272,13 @@ def _json_text(raw: bytes | str, source: str) -> Any:
                             "keep only the last value); give each key once") from None
     except json.JSONDecodeError as exc:
         if Path(source).suffix.lower() in (".yaml", ".yml"):
+            import shlex  # the path as given, the JSON beside it, never over an existing file
+
             raise WorkloadError(f"{source}: workload files are JSON (or .npz); YAML is read only for "
                                 "configs: write the same object as JSON (python -c \"import json, yaml, "
-                                "sys; json.dump(yaml.safe_load(open(sys.argv[1])), open(sys.argv[2], 'w'))\" "
-                                f"{Path(source).name} {Path(source).stem}.json)") from None
+                                "sys; json.dump(yaml.safe_load(open(sys.argv[1])), open(sys.argv[2], 'x'))\" "
+                                f"{shlex.quote(source)} {shlex.quote(str(Path(source).with_suffix('.json')))})"
+                                ) from None
         raise WorkloadError(f"{source}: not valid JSON: {exc}") from None
     except RecursionError:
         raise WorkloadError(f"{source}: not a workload: JSON nested too deeply") from None

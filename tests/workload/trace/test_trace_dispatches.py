@@ -88,3 +88,22 @@ def test_a_3x3_conv_net_pays_each_launchs_weight_fetch_latency_on_gpu_hbm3(engin
         assert t[[o for o in t.index if o.startswith("2.")]].sum() == pytest.approx(5.5e-6, rel=1e-9, abs=0)
         latency[k] = r.latency_s
     assert latency[3] > latency[1]
+
+
+@pytest.mark.parametrize("engine", ["des", "analytic"])
+def test_a_linears_addmm_launch_pays_the_matmul_dispatch_on_a100(engine):
+    """Review 17-2 B2: a100-sxm4-80gb sets op_overhead 27.65 us (the cuBLAS path) and
+    op_overhead_by_kind elementwise 48.16 us (torch.compile'd GeLU). The last Linear's bias add
+    is an op of its own in the addmm's launch, one cuBLAS call: the launch pays 27.65 us + the
+    HBM's 500 ns, not the GeLU's 48.16 us (+ 500 ns); the fused bias+GeLU call pays 48.16 us
+    + 500 ns. Total fixed latency: 2 x 28.15 us + 48.66 us = 104.96 us."""
+    from cimsim.config import load_architecture
+
+    m = nn.Sequential(nn.Linear(1024, 1024), nn.GELU(), nn.Linear(1024, 1024)).to("meta")
+    w = _trace(m, torch.empty(8, 1024, device="meta"))
+    r = simulate(load_architecture("a100-sxm4-80gb"), w, engine=engine)
+    t = r.op_table.set_index("op")["fixed_latency_s"]
+    assert t["2.addmm"] == pytest.approx(27.65e-6 + 500e-9, rel=1e-12, abs=0)
+    assert t["2.add_bias"] == 0.0
+    assert t["0.fused"] == pytest.approx(48.16e-6 + 500e-9, rel=1e-12, abs=0)
+    assert t.sum() == pytest.approx(2 * 28.15e-6 + 48.66e-6, rel=1e-12, abs=0)

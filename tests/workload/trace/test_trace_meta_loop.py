@@ -1,6 +1,7 @@
-"""The README's tip for tracing in a loop (Performance, find-H's NAS inner loop): a model and
-its inputs moved to the meta device trace to the workload the real tensors give, so a search
-over shapes can skip the forward pass's arithmetic."""
+"""The README's tip for tracing in a loop (Performance, find-H's NAS inner loop): a feed-forward
+or attention model and its inputs moved to the meta device trace to the workload the real
+tensors give, so a search over shapes can skip the forward pass's arithmetic; an ``nn.LSTM``
+does not (review 17-2 R1): on meta torch decomposes it per step."""
 
 from __future__ import annotations
 
@@ -59,3 +60,32 @@ def test_a_meta_trace_of_a_spiking_layer_keeps_its_binary_tag(spike):
     tags = {op.name: op.tags.get("input_value_bits") for op in meta.ops if op.kind == "matmul"}
     assert tags == {"a.mm": None, "b.mm": 1}
     assert meta == cpu and hash(meta) == hash(cpu)
+
+
+def test_a_meta_trace_of_an_attention_layer_equals_its_cpu_trace():
+    from cimsim.workload.trace import trace
+
+    torch.manual_seed(0)
+    m = nn.TransformerEncoderLayer(32, 4, 64, batch_first=True).eval()
+    cpu = trace(m, (torch.randn(1, 6, 32),))
+    assert trace(m.to("meta"), (torch.empty(1, 6, 32, device="meta"),)) == cpu
+
+
+def test_a_meta_trace_of_an_lstm_is_not_its_cpu_trace():
+    """nn.LSTM(64, 32) over T = 8 steps: the CPU kernel projects the whole sequence's input once
+    (x @ W_ih over 8 rows), the meta decomposition once per step; the MACs are the same,
+    T x 4H x (I + H) = 8 x 128 x 96 = 98,304, the ops are not (a meta trace is no stand-in)."""
+    from cimsim.workload.trace import trace
+
+    torch.manual_seed(0)
+    m = nn.LSTM(64, 32).eval()
+    cpu = trace(m, (torch.randn(8, 1, 64),))
+    meta = trace(m.to("meta"), (torch.empty(8, 1, 64, device="meta"),))
+    assert meta != cpu
+    macs = [sum(op.macs for op in w.ops) for w in (cpu, meta)]
+    assert macs == [8 * 4 * 32 * (64 + 32)] * 2
+    # the input projection: one matmul over the 8 steps on CPU, one a step on meta
+    x_proj = [[op for op in w.ops if op.kind == "matmul" and op.k == 64] for w in (cpu, meta)]
+    assert [len(p) for p in x_proj] == [1, 8]
+    assert [op.m for op in x_proj[0]] == [8] and {op.m for op in x_proj[1]} == {1}
+    assert len(meta.ops) > len(cpu.ops)
