@@ -141,8 +141,9 @@ def test_unmapped_op_refused_in_one_line_or_kept_with_allow_unknown(tmp_path):
 
 
 def test_lstm_refused_with_the_way_forward(tmp_path):
+    """Without h0 the export reads an Expand first: the LSTM is refused before it (review17-6 F5)."""
     p = _export(nn.LSTM(16, 32, batch_first=True), torch.randn(2, 4, 16), tmp_path / "lstm.onnx")
-    r = _cli("trace", "--onnx", p, "-o", tmp_path / "l.json", "--allow-unknown")
+    r = _cli("trace", "--onnx", p, "-o", tmp_path / "l.json")
     assert r.exit_code == 1 and "Traceback" not in r.output
     assert "ONNX LSTM is not imported" in r.output and "cimsim trace FILE.py:FACTORY" in r.output
 

@@ -1,10 +1,11 @@
 """``cimsim trace``: trace a PyTorch model (a factory of yours, or a model of cimsim.zoo by name)
-into workload JSON."""
+or import an ONNX model (``--onnx``) into workload JSON."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import click
 
@@ -74,20 +75,21 @@ def _moved(ctx, param, value):
 
 
 @click.command("trace", cls=OneLineErrors)
-@click.argument("spec", required=False, metavar="PATH.py:FACTORY|package.module:FACTORY")
+@click.argument("spec", required=False, metavar="[PATH.py:FACTORY|package.module:FACTORY]")
 @click.option("-o", "--output", default=None, type=click.Path(),
               help="Workload JSON to write; a directory when --zoo names a family.")
 @click.option("--name", default=None, callback=check_name,
               help="Workload name (default: the file name without .json).")
 @click.option("--allow-unknown", is_flag=True,
-              help="Keep aten ops without a mapping as generic ops carrying their FLOP-counter MACs "
-                   "(with --onnx: op types without a mapping, their MACs not counted) (listed in "
-                   "the metadata) instead of failing.")
+              help="Keep ops without a mapping as generic ops instead of failing, listed in the "
+                   "metadata: aten ops carry their FLOP-counter MACs; with --onnx, op types "
+                   "without a mapping carry none.")
 @click.option("--onnx", "onnx_file", default=None, metavar="FILE.onnx",
               help="Import an ONNX model instead of SPEC (needs the onnx extra: pip install "
-                   "'cimsim[onnx]'): its initializers are the weights, its shapes ONNX's shape "
-                   "inference; --dtype and --batch apply; --dim NAME=N sets a symbolic input "
-                   "dimension (an export with dynamic_axes).")
+                   "'cimsim[onnx]'; no torch): its initializers are the weights (external data "
+                   "is not read), its shapes ONNX's shape inference; --dtype, --batch and "
+                   "--resident apply; --dim NAME=N sets a symbolic input dimension (an export "
+                   "with dynamic_axes).")
 @click.option("--dim", "dims", multiple=True, metavar="NAME=N",
               help="--onnx: the value of a symbolic input dimension (repeatable), e.g. --dim batch=8.")
 @click.option("--zoo", "zoo_name", default=None, metavar="NAME",
@@ -144,12 +146,14 @@ def _moved(ctx, param, value):
 def trace_command(ctx, spec, output, name, allow_unknown, onnx_file, dims, zoo_name, params, args,
                   resident,
                   real_weights, serve, stats, stats_bits, **serving):
-    """Trace a PyTorch model into a cimsim workload.
+    """Trace a PyTorch model, or import an ONNX model, into a cimsim workload.
 
     SPEC names a function returning (model, example_inputs), (model, example_inputs,
     example_kwargs) or a cimsim.zoo.ZooModel, e.g. examples/lstmcell_loop.py:factory. The file is
     imported and run as Python code with your permissions, like `python FILE`: trace only
-    files you trust. Nothing is unpickled. Needs the torch extra: pip install 'cimsim[torch]'.
+    files you trust. Nothing is unpickled. SPEC and --zoo need the torch extra: pip install
+    'cimsim[torch]'. --onnx FILE.onnx instead reads an exported graph (no code runs) and needs
+    the onnx extra only: pip install 'cimsim[onnx]'.
     """
     if (spec is not None) + (zoo_name is not None) + (onnx_file is not None) != 1:
         raise click.UsageError("give exactly one of SPEC, --zoo NAME or --onnx FILE.onnx")
@@ -158,8 +162,9 @@ def trace_command(ctx, spec, output, name, allow_unknown, onnx_file, dims, zoo_n
                                "WORKLOAD.json")
     if dims and onnx_file is None:
         raise click.UsageError("--dim goes with --onnx")
-    if onnx_file is not None and (params or real_weights or args or serve or stats or resident):
-        raise click.UsageError("--onnx takes -o, --name, --allow-unknown, --dim, --dtype and --batch only")
+    if onnx_file is not None and (params or real_weights or args or serve or stats):
+        raise click.UsageError("--onnx takes -o, --name, --allow-unknown, --dim, --dtype, --batch and "
+                               "--resident only")
     if (params or real_weights) and zoo_name is None:
         raise click.UsageError("--param and --real-weights go with --zoo")
     if args and spec is None:
@@ -213,7 +218,7 @@ def trace_command(ctx, spec, output, name, allow_unknown, onnx_file, dims, zoo_n
             _list()
             return
         if onnx_file is not None:
-            _trace_onnx(onnx_file, Path(output), name, allow_unknown, dtype, dims, batch)
+            _trace_onnx(onnx_file, Path(output), name, allow_unknown, dtype, dims, batch, resident)
             return
         require_torch()
         if spec is not None:
@@ -261,7 +266,7 @@ def trace_command(ctx, spec, output, name, allow_unknown, onnx_file, dims, zoo_n
         raise click.ClickException(str(exc)) from None
 
 
-def _trace_onnx(onnx_file, path, name, allow_unknown, dtype, dims, batch) -> None:
+def _trace_onnx(onnx_file, path, name, allow_unknown, dtype, dims, batch, resident=()) -> None:
     from ..inputs import file_record
     from ..workload.io import save_workload, stamp_writer
     from ..workload.onnx_import import trace_onnx
@@ -271,16 +276,28 @@ def _trace_onnx(onnx_file, path, name, allow_unknown, dtype, dims, batch) -> Non
         key, sep, value = d.partition("=")
         if not sep or not key or not value.strip().isdigit():
             raise click.UsageError(f"--dim '{d}' must be NAME=N with N a positive whole number")
+        if key in values:
+            raise click.UsageError(f"--dim {key} is given twice ({values[key]} and {int(value)}): give "
+                                   "each symbolic dimension once")
         values[key] = int(value)
     t0 = time.perf_counter()
     w = trace_onnx(onnx_file, name=path.stem if name is None else name, allow_unknown=allow_unknown,
-                   dtype=dtype, dims=values)
+                   dtype=dtype, dims=values, resident=resident)
     if batch is not None:
         w.metadata["batch"] = batch
+    if values:  # the sweep's workload.KEY columns (sweep/shape.py), as --arg's
+        w.metadata["params"] = values
     w.metadata["traced_from"] = {"onnx": onnx_file, **file_record(onnx_file)}
     made = new_folder(path)
     save_workload(stamp_writer(w), path)
     _report(w, path, time.perf_counter() - t0, made)
+    for ext in w.metadata.get("onnx_external_data") or []:
+        click.echo(f"note: the weights are in the external data file {ext['file']}"
+                   f"{'' if ext['present'] else ', which is not beside ' + Path(onnx_file).name}; "
+                   "the import reads only their shapes from the .onnx file, not that file")
+    if batch is None:
+        first = next((t for t in w.tensors.values() if t.role == "input"), None)
+        _batch_note(SimpleNamespace(shape=first.shape) if first is not None else None)
 
 
 def _trace_zoo(zoo, zoo_name, path, name, overrides, real_weights, allow_unknown,
@@ -387,7 +404,9 @@ def _report(w, path, seconds: float, made=None) -> None:
     unknown = w.metadata.get("unknown_ops") or []
     extra = f", {len(unknown):,} unknown op(s) kept as generic ops" if unknown else ""
     blind = sum(u.get("macs") is None for u in unknown)
-    if blind:
+    if blind and w.metadata.get("capture") == "onnx":
+        extra += " (their MACs, if any, are not counted)"
+    elif blind:
         extra += f" ({blind} with no FLOP formula: their MACs, if any, are not counted)"
     packed = sum(bool(u.get("packed_weights")) for u in unknown)
     if packed:
@@ -397,6 +416,9 @@ def _report(w, path, seconds: float, made=None) -> None:
     mapped = f", {share:.1%} of MACs mapped to specific kinds" if share is not None else ""
     if share is None and "mapped_mac_share" in w.metadata:  # no MAC counted: no share to state
         mapped = ", mapped MAC share n/a (no MACs counted)"
+    if w.metadata.get("unmapped_multiplying_ops"):  # an unknown op that multiplies: share unknown
+        mapped = (f", mapped MAC share unknown ({w.metadata['unmapped_multiplying_ops']} unmapped "
+                  "op(s) of a type that multiplies, their MACs not counted)")
     if share is not None and w.metadata.get("untraced_tensors"):  # of what torch ran, not all
         mapped = mapped.replace("of MACs", "of the traced MACs") + " (work outside torch: see the note)"
     if w.metadata.get("computed_weights"):

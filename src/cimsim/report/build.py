@@ -78,9 +78,13 @@ def _unknown_op_notes(metadata) -> list[str]:
         return []
     names = list(dict.fromkeys(str(u.get("op", "?")) for u in unknown if isinstance(u, Mapping)))
     blind = sum(1 for u in unknown if isinstance(u, Mapping) and u.get("macs") is None)
-    note = (f"{len(unknown)} traced op(s) cimsim has no mapping for ({', '.join(names[:3])}"
-            f"{', ...' if len(names) > 3 else ''}) ran as generic elementwise ops: one vector op "
-            "per output element, plus the MACs the FLOP counter gave them")
+    listed = f"({', '.join(names[:3])}{', ...' if len(names) > 3 else ''})"
+    if metadata.get("capture") == "onnx":  # an ONNX import: no FLOP counter, no MACs counted
+        return [f"{len(unknown)} imported ONNX node(s) of types cimsim has no mapping for {listed} "
+                "ran as generic elementwise ops: one vector op per output element; any MACs they "
+                "do are not counted"]
+    note = (f"{len(unknown)} traced op(s) cimsim has no mapping for {listed} ran as generic "
+            "elementwise ops: one vector op per output element, plus the MACs the FLOP counter gave them")
     if blind:
         note += f"; {blind} had no FLOP formula, so any MACs they do are not counted"
     packed = sum(1 for u in unknown if isinstance(u, Mapping) and u.get("packed_weights"))

@@ -7,7 +7,8 @@ an LLM serving run its model shape, prompt, decode and batch; a traced zoo model
 overrides). Several files of one generator (one per T, H, B, N ...) are a sweep of that shape.
 The files are grouped by generator (``metadata.generator``, else a traced zoo model's
 ``zoo.name``, else a traced factory's spec: ``cimsim trace FILE.py:FACTORY --arg T=64`` records
-its ``--arg`` values as its params); a key becomes a column ``workload.<key>`` (``workload.steps``) when the files of
+its ``--arg`` values as its params, else an ONNX file: ``--onnx F.onnx --dim batch=8`` records
+its ``--dim`` values); a key becomes a column ``workload.<key>`` (``workload.steps``) when the files of
 some group of two or more differ in it, and ``cimsim plot`` draws against it as it draws
 against a swept config field. Different generators are not a swept parameter: the generator is
 never a column, and an LSTM, a GRU and a TCN (one file each) give none, whatever their params.
@@ -50,7 +51,8 @@ def _value(v):
 
 def shape_of(metadata: Mapping) -> dict:
     """``{key: cell}`` of one workload: its group under :data:`GENERATOR` (its generator, else
-    ``zoo:<name>`` for a traced zoo model, else ``trace:<spec>`` for a traced factory) and every
+    ``zoo:<name>`` for a traced zoo model, ``trace:<spec>`` for a traced factory, ``onnx:<file>``
+    for an imported ONNX model) and every
     ``metadata.params`` key."""
     if not isinstance(metadata, Mapping):
         return {}
@@ -61,6 +63,8 @@ def shape_of(metadata: Mapping) -> dict:
     src = metadata.get("traced_from")
     if group is None and isinstance(src, Mapping) and src.get("spec") and not src.get("zoo"):
         group = f"trace:{src['spec']}"  # a factory of the user's, traced with --arg
+    if group is None and isinstance(src, Mapping) and src.get("onnx"):
+        group = f"onnx:{src['onnx']}"  # an ONNX model imported with --dim
     out = {GENERATOR: group}
     if isinstance(params, Mapping):
         out.update({str(k): _value(v) for k, v in params.items() if str(k) != GENERATOR})

@@ -499,12 +499,20 @@ def read_workload_bytes(raw: bytes, source: str, progress: Feedback | None = Non
     return w
 
 
+def looks_like_onnx(raw: bytes, path: str | Path = "") -> bool:
+    """Whether a file's bytes say it is an ONNX model: a ModelProto starts with field 1
+    (``ir_version``, a small varint: 0x08) and then field 2, 3, 4 or 7 (strings: 0x12 ... 0x3a) or
+    5 (``model_version``, a varint: 0x28); of a file named ``.onnx``, the first byte suffices."""
+    if raw[:1] == b"\x08" and str(path).lower().endswith(".onnx"):
+        return True
+    return len(raw) > 3 and raw[0] == 0x08 and 0 < raw[1] < 32 and raw[2] in (0x12, 0x1a, 0x22, 0x28,
+                                                                              0x32, 0x3a)
+
+
 def _read_bytes(raw: bytes, source: str, progress: Feedback | None = None) -> Workload:
     fb = progress or Feedback("", enabled=False)
     if raw[:4] == ZIP_MAGIC:
         return _read_npz(raw, source, fb)
-    from .onnx_import import looks_like_onnx
-
     if looks_like_onnx(raw, source):
         raise WorkloadError(f"{source}: an ONNX model, not a workload file: use cimsim trace --onnx "
                             f"{source} -o WORKLOAD.json (trace_onnx in Python) and run that")

@@ -4,7 +4,7 @@ footprint (``kv_cache``) and can be read in place by PIM units (``claims: [kv_ca
 
 A workload built by hand or by a generator: every model input (role ``input``) that a matmul
 reads as its second operand without holding it stationary is resident. A traced workload
-(``metadata["capture"]``): only the inputs whose forward argument (a tensor's name up to the
+(``metadata["capture"]``: ``aten``, or ``onnx`` for an ONNX import): only the inputs whose forward argument (a tensor's name up to the
 first ``.`` or ``[``) says so, by either rule:
 
 - its name is a cache's (:data:`CACHE_INPUT`: ``past_key_values``, ``layer_past``, any

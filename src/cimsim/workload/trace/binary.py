@@ -130,3 +130,11 @@ def tag(low, tags, pieces) -> None:
     """``input_value_bits: 1`` on a weight matmul's ``tags`` whose input ``pieces`` are binary."""
     if pieces_binary(low, pieces):
         tags["input_value_bits"] = 1
+
+
+def keeps_values(base: str) -> bool:
+    """Rule 2 by op name: whether aten op ``base`` writes only values of its inputs (a cast or
+    reordering copy, a value-keeping copy, a max pool), so binary inputs make a binary output.
+    The ONNX import (:mod:`cimsim.workload.onnx_lower`) applies it to its node types, each
+    named by the aten op it lowers like (``Cast``: ``_to_copy``, ``Concat``: ``cat``)."""
+    return base in A.REORDER or base in KEEPS or base.startswith(("max_pool", "adaptive_max_pool"))
