@@ -102,9 +102,9 @@ def mean_iou(pred, labels, classes: int) -> float:
 
 def axis_note(shape, dim: int = CLASS_DIM) -> str:
     """For ``accuracy_basis``: which axis of a dense or sequence output the scores took as the
-    classes (empty for a (N, C) output)."""
-    one = (f"; one logit per position (a class axis of size 1): scored as a binary decision, "
-           f"class 1 where the logit is > 0, KL of the Bernoulli(sigmoid(logit)) distributions"
+    classes (empty for a (N, C) output), and a single logit's binary rule."""
+    one = ("; one logit per position (a class axis of size 1): scored as a binary decision, "
+           "class 1 where the logit is > 0, KL of the Bernoulli(sigmoid(logit)) distributions"
            if binary(shape, dim) else "")
     if len(shape) <= 2:
         return one
