@@ -117,6 +117,26 @@ SEG = textwrap.dedent("""
 
     def seq_per_sample():
         return torch.randn(6, 7, 8), torch.zeros(6, dtype=torch.long)
+
+    def scalar():                             # one number for 10 inputs
+        return _x(), torch.tensor(2)
+
+    def _binary():
+        torch.manual_seed(0)
+        return torch.nn.Conv2d(3, 1, 1)        # one logit per pixel (BCEWithLogits): (N, 1, H, W)
+
+    def bin_factory():
+        return _binary().eval(), torch.zeros(1, 3, 6, 6)
+
+    def bin_pixels():                         # the fp32 model's own decision per pixel, 0 or 1
+        x = _x()
+        with torch.no_grad():
+            return x, (_binary()(x)[:, 0] > 0).long()
+
+    def bin_two():
+        x, y = bin_pixels()
+        y[1, 0, 0] = 2
+        return x, y
 """)
 
 
@@ -173,6 +193,10 @@ def test_a_sequence_models_per_step_labels_run_end_to_end(seg):
      "position, shape [10, 6, 6]; got shape [10]"),
     ("factory", "pixel_past_classes", "label 4 (input 3, position (2, 5)) is not a class of the "
      "model's 4 outputs; labels are 0 .. 3"),
+    ("factory", "scalar", "labels must be one class index per position of the model's output "
+     "(shape [1, 4, 6, 6] for one input), shape [10, 6, 6], got shape []"),   # a traceback once
+    ("bin_factory", "bin_two", "label 2 (input 1, position (0, 0)) is not a class of the "
+     "model's one-logit output (a binary decision: labels 0 or 1)"),
     ("seq_factory", "seq_per_sample", "the model's output for one input has shape [1, 7, 5], "
      "its classes along the last axis (a sequence model's (N, T, C) scores), so labels hold one "
      "class per position, shape [6, 7]; got shape [6]"),
@@ -214,3 +238,60 @@ def test_labels_that_fit_only_n_c_l_take_dim_1_of_a_3d_output():
     assert class_dim((2, 3, 5), None) == 2           # no labels: the sequence layout, as before
     assert class_dim((2, 5, 5), (2, 5)) == 2         # both fit: the sequence layout, as before
     assert metrics(ref, ref, labels)["accuracy_top1"] == 4 / 5
+
+
+@pytest.mark.parametrize("shape", [(2, 1, 2, 2), (8, 1)])
+def test_one_logit_is_a_binary_decision_closed_form(shape):
+    """One logit per position (a binary segmentation head, (N, 1, H, W), or a (N, 1)
+    classifier) has no arg-max to compare (it is always 0: agreement 100 % and KL 0 whatever
+    the arithmetic, review17-7 #2). It is a decision, class 1 where the logit is > 0: every
+    reference logit a = 1.5, 3 of the 8 positions flipped to -a -> agreement 5/8; the KL of a
+    flipped position, p = sigmoid(a), q = 1 - p: p log(p/q) + q log(q/p) = (2p - 1) a =
+    a tanh(a / 2), the others 0: the mean over 8 positions."""
+    a = 1.5
+    ref = torch.full(shape, a)
+    y = ref.clone()
+    flat = y.view(-1)
+    flat[[0, 3, 6]] = -a
+    m = metrics(y, ref)
+    assert m["agreement"] == 5 / 8
+    assert m["output_kl"] == pytest.approx(3 / 8 * a * math.tanh(a / 2), rel=1e-6, abs=0)
+    assert metrics(-ref, ref)["agreement"] == 0.0     # every decision flipped
+    # labels 0 / 1 per position: the reference's decision is 1 everywhere, 6 of 8 labels 1
+    labels = torch.ones(8, dtype=torch.long)
+    labels[[1, 2]] = 0
+    labels = labels.view(shape[0], *shape[2:])
+    got = metrics(ref, ref, labels)
+    assert got["accuracy_top1"] == 6 / 8
+    if len(shape) == 4:  # IoU of class 0: 0 / 2, class 1: 6 / 8
+        assert got["miou"] == pytest.approx((0 + 6 / 8) / 2, rel=1e-12, abs=0)
+
+
+def test_one_logit_labels_run_end_to_end_and_the_basis_says_so(seg):
+    """Labels 0 / 1 of a (N, 1, H, W) output are accepted (they were refused: "label 1 ... is
+    not a class of the model's 1 outputs"); fp32 against its own decisions is right at every
+    pixel, and the basis names the binary rule."""
+    code, out = _run("cpu-ddr5", f"{seg}:bin_factory", "--accuracy", "--dataset",
+                     f"{seg}:bin_pixels", "--json")
+    assert code == 0, out
+    res = json.loads(out)
+    assert res[C.ACCURACY_TOP1] == res[C.ACCURACY_TOP1_REFERENCE] == 1.0
+    assert "one logit per position (a class axis of size 1): scored as a binary decision, " \
+        "class 1 where the logit is > 0" in res[C.ACCURACY_BASIS]
+
+
+def test_the_python_api_checks_labels_as_the_cli_does():
+    """``metrics`` / ``evaluate`` run the --accuracy label checks: 1-D labels of a dense output
+    broadcast against its width before (a silent top-1 when N == W), now one line."""
+    from cimsim.accuracy.arith import Arith
+    from cimsim.accuracy.run import evaluate
+    from cimsim.accuracy.target import AccuracyError
+
+    ref = torch.zeros(4, 3, 4, 4)
+    with pytest.raises(AccuracyError, match=r"metrics\(\): labels: the model's output .* shape "
+                                            r"\[4, 4, 4\]; got shape \[4\]"):
+        metrics(ref, ref, torch.zeros(4, dtype=torch.long))
+    model = torch.nn.Conv2d(2, 3, 1).eval()
+    with pytest.raises(AccuracyError, match=r"evaluate\(\): labels: label 3 \(input 0, position "
+                                            r"\(0, 0\)\) is not a class"):
+        evaluate(model, torch.zeros(4, 2, 4, 4), torch.full((4, 4, 4), 3), Arith())

@@ -12,6 +12,12 @@ A 3-D output is where that convention and a sequence model's (N, T, C) scores (a
 step classes, a language model's logits) part. Its classes stay the last axis, as they were,
 unless labels of shape (N, L) fit only the convention's (N, C, L) layout (L = dim 2, not dim 1):
 :func:`class_dim` decides, and the basis says which axis was taken (:func:`axis_note`).
+
+A class axis of one channel, (N, 1) or (N, 1, H, W) (one logit per position: a binary
+classifier or segmentation head trained with ``BCEWithLogits``), has no arg-max to compare (it
+is always 0): it is scored as a binary decision, class 1 where the logit is > 0, and its KL is
+that of the Bernoulli(sigmoid(logit)) distributions; labels are 0 or 1 (:func:`binary`). Until
+2026-12-06 such an output scored agreement 100 % and KL 0 whatever the arithmetic.
 """
 
 from __future__ import annotations
@@ -31,21 +37,49 @@ def class_dim(shape, labels_shape=None) -> int:
     return 2
 
 
-def positions(t, dim: int = CLASS_DIM):
-    """``t`` with its classes along ``dim``, as (positions, C): one row of class scores per
-    position."""
-    return t.movedim(dim, -1).reshape(-1, t.shape[dim])
+def binary(shape, dim: int = CLASS_DIM) -> bool:
+    """Whether the class axis ``dim`` of an output of ``shape`` is one logit per position (a
+    binary decision: logit > 0 is class 1)."""
+    return len(shape) > dim and shape[dim] == 1
+
+
+def n_classes(shape, dim: int = CLASS_DIM) -> int:
+    """The classes of the class axis ``dim``: its size, 2 for a single logit."""
+    return 2 if binary(shape, dim) else int(shape[dim])
 
 
 def predicted(t, dim: int = CLASS_DIM):
-    """The arg-max class of each position."""
+    """The class of each position: the arg-max along ``dim``, for one logit ``logit > 0``."""
+    if binary(t.shape, dim):
+        return (t.select(dim, 0) > 0).long()
     return t.argmax(dim)
 
 
+def kl(y, ref, dim: int = CLASS_DIM) -> float:
+    """The mean over positions of KL(softmax(ref) || softmax(y)) along ``dim`` (nats), for one
+    logit KL(Bernoulli(sigmoid(ref)) || Bernoulli(sigmoid(y))). Along ``dim`` in place: no
+    (positions, C) copy of a large dense output."""
+    import torch.nn.functional as F
+
+    positions = ref.numel() // ref.shape[dim] if ref.numel() else 1
+    if binary(ref.shape, dim):
+        # log p, log (1 - p) of each side: logsigmoid(x), logsigmoid(-x)
+        lp, lq, lp0, lq0 = F.logsigmoid(ref), F.logsigmoid(y), F.logsigmoid(-ref), F.logsigmoid(-y)
+        total = (lp.exp() * (lp - lq) + lp0.exp() * (lp0 - lq0)).sum()
+    else:
+        total = F.kl_div(F.log_softmax(y, dim), F.log_softmax(ref, dim), log_target=True,
+                         reduction="sum")
+    return float(total / positions)
+
+
+def share(a, b) -> float:
+    """The fraction of positions where ``a`` and ``b`` hold the same class."""
+    return float((a == b).double().mean())
+
+
 def top1(scores, labels) -> float:
-    """The fraction of positions whose arg-max is its label (per sample for (N, C) scores)."""
-    dim = class_dim(tuple(scores.shape), tuple(labels.shape))
-    return float((predicted(scores, dim) == labels).double().mean())
+    """The fraction of positions whose class is its label (per sample for (N, C) scores)."""
+    return share(predicted(scores, class_dim(tuple(scores.shape), tuple(labels.shape))), labels)
 
 
 def per_sample(labels) -> bool:
@@ -68,55 +102,63 @@ def mean_iou(pred, labels, classes: int) -> float:
 
 def axis_note(shape, dim: int = CLASS_DIM) -> str:
     """For ``accuracy_basis``: which axis of a dense or sequence output the scores took as the
-    classes (empty for a (N, C) output)."""
+    classes (empty for a (N, C) output), and a single logit's binary rule."""
+    one = ("; one logit per position (a class axis of size 1): scored as a binary decision, "
+           "class 1 where the logit is > 0, KL of the Bernoulli(sigmoid(logit)) distributions"
+           if binary(shape, dim) else "")
     if len(shape) <= 2:
-        return ""
+        return one
     rest = [d for i, d in enumerate(shape[1:], 1) if i != dim]
     if len(shape) == 3 and dim == 2:
         return (f"; classes along the last axis of the (N, {shape[1]}, {shape[2]}) output (a "
                 f"sequence model's (N, T, C) scores): agreement, KL and top-1 per step, each the "
                 f"mean over N·{shape[1]} steps (labels of shape (N, {shape[2]}) would take dim 1, "
-                f"torch's (N, C, L))")
+                f"torch's (N, C, L))" + one)
     dims = ", ".join(str(d) for d in rest)
     return (f"; classes along dim 1 of the (N, {shape[1]}, {dims}) output (torch's cross_entropy "
             f"convention): agreement, KL and top-1 per position, each the mean over "
-            f"N·{'·'.join(str(d) for d in rest)} positions")
+            f"N·{'·'.join(str(d) for d in rest)} positions" + one)
 
 
-def check_labels(torch, out, y, n: int, dataset: str) -> None:
-    """``y`` holds one class of ``out``'s (one input's output) per sample, or per position of
-    a dense output, and ``out`` has classes to compare; else one line naming ``dataset``."""
+def check_labels(torch, out, y, n: int, who: str) -> None:
+    """``y`` holds one class of ``out``'s (one input's output, or every input's) per sample, or
+    per position of a dense output, and ``out`` has classes to compare; else one line starting
+    with ``who`` (``--dataset 'FILE.py:NAME'``, or the Python API's ``evaluate(): labels``)."""
     from .target import AccuracyError
 
     if isinstance(out, torch.Tensor) and out.dim() < 2:  # no classes to compare, even unlabelled
-        raise AccuracyError(f"--dataset '{dataset}': the model's output for one input has shape "
+        raise AccuracyError(f"{who}: the model's output for one input has shape "
                             f"{list(out.shape)}: agreement, SNR and KL compare class scores "
                             "(samples, classes); a model of one number per sample has no classes "
                             "(return shape (N, C))")
     if y is None:
         return
     if not isinstance(out, torch.Tensor):
-        raise AccuracyError(f"--dataset '{dataset}': the model's output for one input is a "
+        raise AccuracyError(f"{who}: the model's output for one input is a "
                             f"{type(out).__name__}; top-1 against labels needs class scores "
                             "(samples, classes, ...): return a tensor")
-    if out.dim() == 2 and y.dim() != 1:
-        raise AccuracyError(f"--dataset '{dataset}': labels must be one class index per "
-                            f"input (1-D), got shape {list(y.shape)}")
-    if y.shape[:1] != (n,):
-        raise AccuracyError(f"--dataset '{dataset}': {len(y)} labels for {n} inputs")
-    dim = class_dim(tuple(out.shape), (n, *y.shape[1:]))
+    dim = class_dim(tuple(out.shape), (n, *y.shape[1:]) if y.dim() else None)
     want = [n, *(d for i, d in enumerate(out.shape[1:], 1) if i != dim)]
+    if y.dim() == 0 or (out.dim() == 2 and y.dim() != 1):
+        raise AccuracyError(f"{who}: labels must be one class index per " + (
+            "input (1-D)" if out.dim() == 2 else f"position of the model's output (shape "
+            f"{list(out.shape)} for one input), shape {want}") + f", got shape {list(y.shape)}")
+    if y.shape[:1] != (n,):
+        raise AccuracyError(f"{who}: {len(y)} labels for {n} inputs")
     if list(y.shape) != want:
         axis = ("its classes along the last axis (a sequence model's (N, T, C) scores)"
                 if dim != CLASS_DIM else "its classes along dim 1 (torch's cross_entropy "
                 "convention)")
-        raise AccuracyError(f"--dataset '{dataset}': the model's output for one input has shape "
+        raise AccuracyError(f"{who}: the model's output for one input has shape "
                             f"{list(out.shape)}, {axis}, so labels hold one class per "
                             f"position, shape {want}; got shape {list(y.shape)}")
-    c = int(out.shape[dim])
+    c = n_classes(tuple(out.shape), dim)
     bad = (y < 0) | (y >= c)
     if bool(bad.any()):
         at = bad.nonzero()[0].tolist()
         where = f"input {at[0]}" + (f", position {tuple(at[1:])}" if len(at) > 1 else "")
-        raise AccuracyError(f"--dataset '{dataset}': label {int(y[bad][0])} ({where}) is not a "
-                            f"class of the model's {c} outputs; labels are 0 .. {c - 1}")
+        of = ("one-logit output (a binary decision: labels 0 or 1)" if binary(out.shape, dim)
+              else f"{c} outputs; labels are 0 .. {c - 1}")
+        raise AccuracyError(f"{who}: label {int(y[bad][0])} ({where}) is not a class of the "
+                            f"model's {of}" + ("; an ignore index (255, -100) is not read: give "
+                                               "every position a class" if y.dim() > 1 else ""))

@@ -372,23 +372,24 @@ def metrics(y: torch.Tensor, ref: torch.Tensor, labels: Optional[torch.Tensor] =
     """top-1 (with labels), agreement, output SNR (dB; plain and gain/offset-corrected,
     :func:`corrected_snr_db`) and KL(softmax(ref) || softmax(y)), the classes along dim 1
     (:mod:`.classes`): for a dense (N, C, H, W) output agreement, KL and top-1 are per pixel,
-    averaged over the N·H·W pixels, and per-pixel labels (N, H, W) add ``miou``."""
+    averaged over the N·H·W pixels, and per-pixel labels (N, H, W) add ``miou``. One logit per
+    position (a class axis of size 1) is a binary decision, logit > 0 (:func:`.classes.binary`).
+    ``labels`` are checked as ``--accuracy`` checks them (:func:`.classes.check_labels`)."""
     if ref.dim() < 2:
         raise ValueError(f"outputs of shape {list(ref.shape)} have no class axis: give (N, C) "
                          "class scores, or (N, C, H, W) for a dense prediction")
+    if labels is not None:
+        classes.check_labels(torch, ref, labels, len(ref), "metrics(): labels")
     snr = _snr_db(float((ref ** 2).sum()), float(((y - ref) ** 2).sum()))
     dim = classes.class_dim(tuple(ref.shape), None if labels is None else tuple(labels.shape))
-    kl = float(F.kl_div(F.log_softmax(classes.positions(y, dim), -1),
-                        F.log_softmax(classes.positions(ref, dim), -1), log_target=True,
-                        reduction="batchmean"))
     pred, pref = classes.predicted(y, dim), classes.predicted(ref, dim)
-    out = {"agreement": float((pred == pref).double().mean()), "output_snr_db": snr,
+    out = {"agreement": classes.share(pred, pref), "output_snr_db": snr,
            "output_snr_corrected_db": corrected_snr_db(y, ref),
-           "output_kl": max(kl, 0.0)}
+           "output_kl": max(classes.kl(y, ref, dim), 0.0)}
     if labels is not None:
-        out["accuracy_top1"] = float((pred == labels).double().mean())
+        out["accuracy_top1"] = classes.share(pred, labels)
         if not classes.per_sample(labels):
-            out["miou"] = classes.mean_iou(pred, labels, y.shape[dim])
+            out["miou"] = classes.mean_iou(pred, labels, classes.n_classes(tuple(y.shape), dim))
     return out
 
 
@@ -459,6 +460,8 @@ def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torc
          if b.is_floating_point() or b.dtype == torch.int8}
     with fused_kernels_off():
         ref = _forward(model, inputs, batch_size) if reference is None else reference
+        if labels is not None:  # before the emulated runs: one line, as --accuracy says it
+            classes.check_labels(torch, ref, labels, len(ref), "evaluate(): labels")
         random = nonideal is not None and nonideal.random
         n_rep = nonideal.repeats if random else 1
         seeds = chip_seeds(nonideal.seed if nonideal is not None else 0, n_rep)

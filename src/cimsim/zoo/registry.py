@@ -123,7 +123,7 @@ def _entry(name: str) -> ZooEntry:
 #: built, where a negative layer count would build no layers in silence
 _SIZE = re.compile(r"^(n_|num_)|(_size|_dim|_layers|_heads|_len|_length|_positions)$|^(seq|batch|"
                    r"image|classes|hidden|layers|heads|d_model|d_ff|d_kv|n_embd|n_head|n_layer|target|frames|"
-                   r"samples)$")
+                   r"samples|steps)$")
 
 
 def check_sizes(name: str, overrides: dict) -> None:

@@ -100,10 +100,11 @@ def _rnn_classes(torch):
 
 @register("lstm-packed", "torch-nn", "bidirectional batch-first LSTM, proj_size, PackedSequence",
           fake=False)  # pack_padded_sequence reads the lengths' values
-def lstm_packed(inp=16, hidden=32, layers=2, proj=16, batch=None, steps=None, lengths=None):
+def lstm_packed(inp=16, hidden=32, layers=2, proj=16, batch=None, steps=None, lengths=()):
     """``batch`` sequences (default 3) padded to ``steps`` (default 8), of ``lengths`` (e.g.
     ``--param lengths=10,7,3``: batch and steps follow from it), by default steps - (2i mod
-    steps): 8, 6, 4 (then 2, 8, 6, ... for a larger batch), each at least 1."""
+    steps): 8, 6, 4 (then 2, 8, 6, ... for a larger batch), each at least 1. ``lengths=()`` is
+    "not given": an empty ``--param lengths=`` (None) is refused, not read as the default."""
     torch = require_torch()
     batch, steps, lengths = packed_lengths(batch, steps, lengths)
     torch.manual_seed(0)
@@ -116,10 +117,14 @@ def packed_lengths(batch, steps, lengths) -> tuple[int, int, list[int]]:
     """(batch, steps, lengths) of ``lstm-packed``'s parameters, checked (one line each)."""
     from ..errors import WorkloadError
 
-    if lengths is None:
-        batch, steps = batch or 3, steps or 8
+    for key, v in (("batch", batch), ("steps", steps)):  # 0 is no default: refused (review)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
+            raise WorkloadError(f"zoo model 'lstm-packed': --param {key}={v!r}: {key} is a size, "
+                                "a whole number >= 1")
+    if isinstance(lengths, tuple) and not lengths:
+        batch, steps = 3 if batch is None else batch, 8 if steps is None else steps
         return batch, steps, [steps - (2 * i) % steps for i in range(batch)]
-    items = lengths.split(",") if isinstance(lengths, str) else \
+    items = [] if lengths is None else lengths.split(",") if isinstance(lengths, str) else \
         list(lengths) if isinstance(lengths, (list, tuple)) else [lengths]
     given = f"zoo model 'lstm-packed': --param lengths={lengths!r}"
     try:
@@ -127,13 +132,13 @@ def packed_lengths(batch, steps, lengths) -> tuple[int, int, list[int]]:
                else None for v in items]
     except ValueError:
         out = [None]
-    if not out or any(v is None or v < 1 for v in out) or (steps and max(out) > steps):
+    if not out or any(v is None or v < 1 for v in out) or (steps is not None and max(out) > steps):
         raise WorkloadError(f"{given}: the sequences' lengths are whole numbers from 1 to "
                             f"steps ({steps or 'their largest'}), comma-separated (e.g. 10,7,3)")
-    if batch and batch != len(out):
+    if batch is not None and batch != len(out):
         raise WorkloadError(f"{given}: {len(out)} length(s) for --param batch={batch}: one per "
                             "sequence (or leave batch out)")
-    return len(out), steps or max(out), out
+    return len(out), max(out) if steps is None else steps, out
 
 
 # nn.GRU / nn.LSTM: on fake tensors torch decomposes them with an input projection per step

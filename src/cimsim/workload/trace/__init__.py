@@ -390,7 +390,8 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     from .control import collect as value_reads
 
     metadata.update(value_reads(low))  # an if / while / .item() on a tensor's value (:mod:`.control`)
-    metadata.update(padding.collect(torch, padded, kwargs, ops))  # padded share (:mod:`.padding`)
+    am = padding.attention_mask_input(torch, model, inputs, kwargs)
+    metadata.update(padding.collect(torch, padded, am, ops))  # padded share (:mod:`.padding`)
     if stats_bits is not None:
         from .stats import summary
 

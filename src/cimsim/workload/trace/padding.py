@@ -23,10 +23,20 @@ from __future__ import annotations
 import contextlib
 
 
+#: an additive float mask's value at or below this drops its position (exp underflows in the
+#: softmax): -inf, torch.finfo(dtype).min (Hugging Face), -1e9, and BERT's -10000.0
+PAD_FLOOR = -1e4
+
+
 @contextlib.contextmanager
 def watch(torch, model):
-    """While the model runs: what its attention and RNN modules and the encoder are given."""
+    """While the model runs: what its attention and RNN modules and the encoder are given. The
+    hooks keep the masks (small) and the PackedSequences only; of an encoder's ``src`` only the
+    facts its fast path reads, so no activation stays alive until the trace ends."""
+    from torch._subclasses.fake_tensor import FakeTensor
+
     nn = torch.nn
+    packed_cls = nn.utils.rnn.PackedSequence
     seen: dict = {"masks": [], "packed": [], "encoders": []}
     names = {id(m): n for n, m in model.named_modules()}
     # a key_padding_mask: nn.MultiheadAttention(query, key, value, key_padding_mask, ...)
@@ -42,9 +52,11 @@ def watch(torch, model):
                     if key == "encoders":
                         src = args[0] if args else kwargs.get("src")
                         mask = args[1] if len(args) > 1 else kwargs.get("mask")
-                        seen[key].append((names.get(id(m), ""), m, src, mask, value,
+                        facts = None if not isinstance(src, torch.Tensor) else (
+                            src.dim(), src.is_nested or src.is_meta or isinstance(src, FakeTensor))
+                        seen[key].append((names.get(id(m), ""), m, facts, mask is not None, value,
                                           torch.is_grad_enabled(), torch.is_autocast_enabled()))
-                    elif value is not None:
+                    elif value is not None and (key == "masks" or isinstance(value, packed_cls)):
                         seen[key].append((names.get(id(m), ""), m, value))
                 handles.append(mod.register_forward_pre_hook(hook, with_kwargs=True))
     try:
@@ -54,92 +66,117 @@ def watch(torch, model):
             h.remove()
 
 
-def _real(torch, mask, pad_is_true: bool):
-    """How many positions of ``mask`` are real, or None for a mask of shapes only (meta, fake)."""
+def _padding(torch, mask, pad_is_true: bool):
+    """The padded positions of ``mask`` (a bool tensor, True: padding), or None for a mask of
+    shapes only (meta, fake)."""
     from torch._subclasses.fake_tensor import FakeTensor
 
     if mask.is_meta or isinstance(mask, FakeTensor):
         return None
     if mask.dtype == torch.bool:
-        pad = mask if pad_is_true else ~mask
-    elif mask.is_floating_point():  # an additive mask: -inf drops the position
-        pad = torch.isneginf(mask)
-    else:  # 0 / 1 (a Hugging Face attention_mask: 1 is a real token)
-        pad = mask == 0 if not pad_is_true else mask != 0
-    return int(mask.numel() - int(pad.sum()))
+        return mask if pad_is_true else ~mask
+    if mask.is_floating_point():  # an additive mask: -inf (or -1e9, finfo.min) drops the position
+        return mask <= PAD_FLOOR
+    return mask != 0 if pad_is_true else mask == 0  # 1 is a real token (Hugging Face's)
 
 
-def collect(torch, seen, kwargs, ops) -> dict:
-    """``{'padding': [...]}``: per distinct mask or packed sequence, its positions and real ones."""
-    out: list[dict] = []
-    am = kwargs.get("attention_mask")
-    if isinstance(am, torch.Tensor) and am.dim() == 2 and not am.is_floating_point():
-        real = _real(torch, am, False)
-        out.append({"source": "attention_mask", "modules": [], "shape": list(am.shape),
-                    "positions": am.numel(), "real": real})
-    by_mask: dict[int, dict] = {}
+def _entry(torch, entries: dict, source: str, mask, pad_is_true: bool):
+    """The entry of ``mask`` in ``entries``, one per distinct mask by value (a decoding loop's
+    new mask each step, a bool mask and its float form are one), or None for a mask with no
+    padding (nothing to say)."""
+    pad = _padding(torch, mask, pad_is_true)
+    shape = tuple(mask.shape)
+    key = (source, shape, None if pad is None else pad.cpu().numpy().tobytes())
+    if key not in entries:
+        real = None if pad is None else int(mask.numel() - int(pad.sum()))
+        entries[key] = None if real == mask.numel() else {
+            "source": source, "modules": [], "shape": list(shape), "positions": mask.numel(),
+            "real": real}
+    return entries[key]
+
+
+def attention_mask_input(torch, model, inputs, kwargs):
+    """The model's 2-D integer ``attention_mask`` input, given by keyword or by position."""
+    import inspect
+
+    am = (kwargs or {}).get("attention_mask")
+    if am is None:
+        try:
+            params = list(inspect.signature(model.forward).parameters)
+        except (TypeError, ValueError):
+            params = []
+        i = params.index("attention_mask") if "attention_mask" in params else len(inputs)
+        am = inputs[i] if i < len(inputs) else None
+    ok = isinstance(am, torch.Tensor) and am.dim() == 2 and not am.is_floating_point()
+    return am if ok else None
+
+
+def collect(torch, seen, am, ops) -> dict:
+    """``{'padding': [...]}``: per distinct mask or packed sequence with padding, its positions
+    and real ones; ``am``: the model's ``attention_mask`` input (:func:`attention_mask_input`)."""
+    entries: dict = {}
+    if am is not None:
+        _entry(torch, entries, "attention_mask", am, False)
     for path, _, mask in seen["masks"]:
-        entry = by_mask.get(id(mask))
-        if entry is None:
-            entry = by_mask[id(mask)] = {"source": "key_padding_mask", "modules": [],
-                                         "shape": list(mask.shape), "positions": mask.numel(),
-                                         "real": _real(torch, mask, True)}
-            out.append(entry)
-        entry["modules"].append(path)
-    by_sizes: dict[int, dict] = {}
+        entry = _entry(torch, entries, "key_padding_mask", mask, True)
+        if entry is not None and path not in entry["modules"]:
+            entry["modules"].append(path)
+    by_sizes: dict = {}
     for path, mod, packed in seen["packed"]:
-        if not isinstance(packed, torch.nn.utils.rnn.PackedSequence):
-            continue
-        entry = by_sizes.get(id(packed.batch_sizes))
+        sizes = tuple(packed.batch_sizes.tolist())  # on the CPU, always (torch's own rule)
+        entry = by_sizes.get(sizes)
         if entry is None:
-            sizes = packed.batch_sizes.tolist()  # on the CPU, always (torch's own rule)
-            entry = by_sizes[id(packed.batch_sizes)] = {
+            entry = by_sizes[sizes] = entries[("PackedSequence", sizes)] = {
                 "source": "PackedSequence", "modules": [], "shape": [sizes[0], len(sizes)],
                 "positions": sizes[0] * len(sizes), "real": sum(sizes)}
-            out.append(entry)
-        entry["modules"].append(f"{path} ({type(mod).__name__})")
-    for path, enc, src, mask, skpm, grad, autocast in seen["encoders"]:
-        fast = _nested_fast_path(torch, enc, src, mask, skpm, grad, autocast)
-        if fast is None:
+        name = f"{path} ({type(mod).__name__})"
+        if name not in entry["modules"]:
+            entry["modules"].append(name)
+    for path, enc, facts, mask, skpm, grad, autocast in seen["encoders"]:
+        fast = _nested_fast_path(torch, enc, facts, mask, skpm, grad, autocast)
+        entry = None if fast is None else _entry(torch, entries, "key_padding_mask", skpm, True)
+        if entry is None or "nested_fast_path" in entry:
             continue
         real, positions = fast
         pre = f"{path}." if path else ""  # the encoder traced as the model itself: path ''
         macs = sum(op.macs for op in ops if op.kind == "matmul" and op.weight and op.m == positions
                    and str(op.tags.get("module", "")).startswith(f"{pre}layers."))
-        # its layers' attention got the mask (canonical: 0 / -inf): one entry, the encoder's
-        entry = next((e for e in out if e["source"] == "key_padding_mask" and e["modules"] and all(
-            m.startswith(pre) for m in e["modules"])), None)
-        if entry is None:
-            entry = {"source": "key_padding_mask", "modules": [], "shape": list(skpm.shape),
-                     "positions": positions, "real": real}
-            out.append(entry)
         entry["nested_fast_path"] = {"module": path, "weight_macs": macs,
                                      "weight_macs_real": macs * real // positions}
+    out = [e for e in entries.values() if e is not None]
     return {"padding": out} if out else {}
 
 
-def _nested_fast_path(torch, enc, src, mask, skpm, grad, autocast):
+def _nested_fast_path(torch, enc, facts, mask, skpm, grad, autocast):
     """(real, positions) where PyTorch's ``nn.TransformerEncoder`` would turn the padded batch
     into a nested tensor of the real tokens (its own checks, ``torch/nn/modules/transformer.py``,
-    less the fast-path switch the tracer turns off), else None."""
+    less the fast-path switch the tracer turns off), else None. A bool or a float mask: torch
+    canonicalises both and nests on ``logical_not()`` (a float mask's 0s are the real tokens)."""
     from torch._subclasses.fake_tensor import FakeTensor
 
-    if skpm is None or mask is not None or autocast or not getattr(enc, "use_nested_tensor", False) \
-            or enc.layers[0].training or not isinstance(src, torch.Tensor) or src.dim() != 3 \
-            or src.is_nested or src.is_meta or isinstance(src, FakeTensor) or skpm.dtype != torch.bool:
+    if skpm is None or mask or autocast or not getattr(enc, "use_nested_tensor", False) \
+            or enc.layers[0].training or facts is None or facts[0] != 3 or facts[1] \
+            or skpm.is_meta or isinstance(skpm, FakeTensor) \
+            or not (skpm.dtype == torch.bool or skpm.is_floating_point()) or skpm.dim() != 2:
         return None
     if grad and any(p.requires_grad for p in enc.layers[0].parameters()):
         return None
     keep = skpm.logical_not()
-    if getattr(enc, "mask_check", True) and not torch._nested_tensor_from_mask_left_aligned(src, keep):
+    # torch._nested_tensor_from_mask_left_aligned: each row's real tokens come first
+    if getattr(enc, "mask_check", True) and bool((keep[:, 1:] & ~keep[:, :-1]).any()):
         return None
     return int(keep.sum()), skpm.numel()
+
+
+#: at most this many padding notes are printed; the rest are counted (all in the metadata)
+NOTES = 6
 
 
 def notes(meta) -> list[str]:
     """One line per :func:`collect` entry, for ``cimsim trace``."""
     out = []
-    for e in meta.get("padding") or []:
+    entries = meta.get("padding") or []
+    for e in entries[:NOTES]:
         n = e["positions"]
         where = f" ({', '.join(e['modules'][:2])}{', ...' if len(e['modules']) > 2 else ''})" \
             if e["modules"] else ""
@@ -154,7 +191,8 @@ def notes(meta) -> list[str]:
         pad = n - e["real"]
         share = f"{e['real']:,} of {n:,} positions real, {pad:,} ({pad / n:.1%}) padding"
         if e["source"] == "PackedSequence":
-            out.append(f"{what}{where}: {share} in a padded batch of {dims} (sequences x steps); "
+            out.append(f"{what}{where}: {share} in a padded batch of {dims} (sequences x the "
+                       f"longest length); "
                        f"the packed RNN runs the {e['real']:,} real positions only")
         elif "nested_fast_path" in e:
             f = e["nested_fast_path"]
@@ -168,4 +206,7 @@ def notes(meta) -> list[str]:
                        f"{e['real']:,} real ones (the fast path itself is not traced)")
         else:
             out.append(f"{what}{where}: {share}; the trace counts every position, padding included")
+    if len(entries) > NOTES:
+        out.append(f"... and {len(entries) - NOTES} more padded mask(s) or packed sequence(s), "
+                   "each in metadata['padding']")
     return out
