@@ -9,10 +9,17 @@ it from a workload, once per workload (``Workload.arrays``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import ClassVar, Sequence
 
 import numpy as np
+
+
+def argument(name: str) -> str:
+    """The forward argument a traced input tensor came in: its name up to the first ``.`` or
+    ``[`` (``past_key_values[0].key`` -> ``past_key_values``)."""
+    return re.split(r"[.\[]", name, maxsplit=1)[0]
 
 
 @dataclass(frozen=True)
@@ -340,9 +347,7 @@ class OpArrays:
 
     def input_argument(self, t: int) -> str:
         """The forward argument a traced model input ``t`` (tensor id) came in
-        (:func:`cimsim.workload.resident.argument`)."""
-        from .resident import argument
-
+        (:func:`argument`)."""
         return argument(self.tensor_names[t])
 
     def kv_operand_bytes(self) -> np.ndarray | None:

@@ -21,6 +21,7 @@ import re
 
 from ..errors import WorkloadError
 from .kinds import ROLE_INPUT
+from .oparrays import argument
 
 #: a traced model input that is a cache: the forward argument it came in (its name up to the
 #: first ``.`` or ``[``) names one (``past_key_values``, ``past_key_value``, ``layer_past``,
@@ -28,12 +29,6 @@ from .kinds import ROLE_INPUT
 CACHE_INPUT = re.compile(r"^[^.\[]*(?:cache|past)", re.IGNORECASE)
 #: the metadata key listing the forward arguments marked resident (``cimsim trace --resident``)
 RESIDENT_KEY = "resident_inputs"
-
-
-def argument(name: str) -> str:
-    """The forward argument a traced input tensor came in: its name up to the first ``.`` or
-    ``[`` (``past_key_values[0].key`` -> ``past_key_values``)."""
-    return re.split(r"[.\[]", name, maxsplit=1)[0]
 
 
 def input_arguments(workload) -> list[str]:
