@@ -23,8 +23,8 @@ from .trace.assemble import _operand
 from .trace.binary import keeps_values
 from .trace.resample import INTERPOLATIONS, _weighted_sum
 from .onnx_tables import (ATEN_OF, COPIES, DTYPES, ELEMENTWISE, FLOATS, MAC_TYPES, NAMED, NO_DATA, NORMS,
-                          PARTS, POOLS, REDUCTIONS, RESIZES, SMALL, SOFTMAXES, SUPPORTED, VIEWS, module,
-                          weight_names)
+                          PARTS, POOLS, REDUCTIONS, RESIZES, SOFTMAXES, SUPPORTED, VIEWS, module,
+                          small_value, weight_names)
 
 class Importer:
     """The tensors and ops of one graph, node by node."""
@@ -199,19 +199,15 @@ class Importer:
         self._mark(node, data, outs)
 
     def _constant(self, node) -> None:
-        from onnx import numpy_helper
-
         val = next((a.t for a in node.attribute if a.name == "value" and a.HasField("t")), None)
         if val is not None and math.prod(val.dims) > 1 and val.data_type in DTYPES \
                 and DTYPES[val.data_type] in FLOATS:
             val.name = node.output[0]  # a constant matrix: a weight, as an initializer is
             self.inits[node.output[0]] = val
             return
-        if val is not None and math.prod(val.dims) <= SMALL:
-            try:
-                self.values[node.output[0]] = numpy_helper.to_array(val)
-            except Exception:  # a type numpy_helper does not read: no value kept
-                pass
+        small = small_value(val) if val is not None else None
+        if small is not None:
+            self.values[node.output[0]] = small
         self.const.update(node.output)
 
     def _mark(self, node, data, outs) -> None:
