@@ -17,6 +17,7 @@ import dataclasses
 import math
 from types import SimpleNamespace
 
+from ..dtypes import DTYPE_BYTES
 from ..errors import WorkloadError
 from .ir import Op, Tensor
 from .trace.assemble import _operand
@@ -318,7 +319,7 @@ class Importer:
             return
         rows, row = min(int(ids), dims[0]), math.prod(dims[1:])
         dt = self._dtype(int(self.inits[tab_v].data_type), f"initializer '{tab_v}'")
-        row_bytes = row * _bytes(dt)
+        row_bytes = row * int(DTYPE_BYTES[dt])
         table = self.tensor(tab_v, node) if rows == dims[0] or self.consumers.get(tab_v) != 1 else None
         if table is None:  # the rows read: its own weight tensor, the rest said (unread_parameters)
             full = self.ir(tab_v)
@@ -509,12 +510,6 @@ def _mode(node) -> str:
 
 def _key(value, name: str):
     return repr(value.tolist()) if value is not None else name
-
-
-def _bytes(dt: str) -> int:
-    from ..dtypes import DTYPE_BYTES
-
-    return int(DTYPE_BYTES[dt])
 
 
 def _attr(a):
