@@ -120,10 +120,12 @@ def axis_note(shape, dim: int = CLASS_DIM) -> str:
             f"N·{'·'.join(str(d) for d in rest)} positions" + one)
 
 
-def check_labels(torch, out, y, n: int, who: str) -> None:
+def check_labels(out, y, n: int, who: str) -> None:
     """``y`` holds one class of ``out``'s (one input's output, or every input's) per sample, or
     per position of a dense output, and ``out`` has classes to compare; else one line starting
     with ``who`` (``--dataset 'FILE.py:NAME'``, or the Python API's ``evaluate(): labels``)."""
+    import torch
+
     from .target import AccuracyError
 
     if isinstance(out, torch.Tensor) and out.dim() < 2:  # no classes to compare, even unlabelled

@@ -379,7 +379,7 @@ def metrics(y: torch.Tensor, ref: torch.Tensor, labels: Optional[torch.Tensor] =
         raise ValueError(f"outputs of shape {list(ref.shape)} have no class axis: give (N, C) "
                          "class scores, or (N, C, H, W) for a dense prediction")
     if labels is not None:
-        classes.check_labels(torch, ref, labels, len(ref), "metrics(): labels")
+        classes.check_labels(ref, labels, len(ref), "metrics(): labels")
     snr = _snr_db(float((ref ** 2).sum()), float(((y - ref) ** 2).sum()))
     dim = classes.class_dim(tuple(ref.shape), None if labels is None else tuple(labels.shape))
     pred, pref = classes.predicted(y, dim), classes.predicted(ref, dim)
@@ -461,7 +461,7 @@ def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torc
     with fused_kernels_off():
         ref = _forward(model, inputs, batch_size) if reference is None else reference
         if labels is not None:  # before the emulated runs: one line, as --accuracy says it
-            classes.check_labels(torch, ref, labels, len(ref), "evaluate(): labels")
+            classes.check_labels(ref, labels, len(ref), "evaluate(): labels")
         random = nonideal is not None and nonideal.random
         n_rep = nonideal.repeats if random else 1
         seeds = chip_seeds(nonideal.seed if nonideal is not None else 0, n_rep)

@@ -30,7 +30,6 @@ from ..errors import CimsimError, where_raised
 from ..report import columns as C
 from . import classes
 from .arith import Arith, NotEmulated, nonideal_of
-from .classes import check_labels
 
 #: one-line install hint for the accuracy extra
 INSTALL = "pip install 'cimsim[accuracy]'"
@@ -152,7 +151,7 @@ def load_target(spec: str, dataset: Optional[str] = None) -> Target:
     except Exception:  # noqa: BLE001 - an output it cannot read: the checks below name it
         pass
     # one class per sample of a (N, C) output, per position of a (N, C, H, W) one
-    check_labels(torch, out, y, len(x), f"--dataset '{dataset}'")
+    classes.check_labels(out, y, len(x), f"--dataset '{dataset}'")
     h = hashlib.sha256(f"{Path(spec.rpartition(':')[0]).resolve()}:{spec}:{dataset}".encode()
                        + _file_bytes(spec))
     # the data and the weights by their bytes: a changed data file (or one it reads) is new data

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import click
 
@@ -296,8 +295,7 @@ def _trace_onnx(onnx_file, path, name, allow_unknown, dtype, dims, batch, reside
                    f"{'' if ext['present'] else ', which is not beside ' + Path(onnx_file).name}; "
                    "the import reads only their shapes from the .onnx file, not that file")
     if batch is None:
-        first = next((t for t in w.tensors.values() if t.role == "input"), None)
-        _batch_note(SimpleNamespace(shape=first.shape) if first is not None else None)
+        _batch_note(next((t for t in w.tensors.values() if t.role == "input"), None))
 
 
 def _trace_zoo(zoo, zoo_name, path, name, overrides, real_weights, allow_unknown,

@@ -447,9 +447,11 @@ class PIM(Component[PIMConfig]):
 
     def _held_tensors(self, ops: OpArrays, idx, sel) -> np.ndarray:
         """bool per op of ``idx``: ``sel`` and it reads a weight or a KV cache in the banks."""
-        weighted = (ops.stationary[idx] >= 0) | self._bags(ops)[idx]
-        kv = self._input_bytes(ops)[idx]
-        return sel & (weighted | (kv > 0))
+        return sel & (self._weighted(ops, idx) | (self._input_bytes(ops)[idx] > 0))
+
+    def _weighted(self, ops: OpArrays, idx) -> np.ndarray:
+        """bool per op of ``idx``: it reads a resident weight (a bag: its gathered rows)."""
+        return (ops.stationary[idx] >= 0) | self._bags(ops)[idx]
 
     def held_bytes(self, ops: OpArrays, idx) -> Optional[np.ndarray]:
         """By tensor id: the bytes of the weights and KV caches its ops ``idx`` hold in the
@@ -460,8 +462,8 @@ class PIM(Component[PIMConfig]):
         c = self.config
         if c.precision is None or not len(idx):
             return None
-        weighted = (ops.stationary[idx] >= 0) | self._bags(ops)[idx]
-        held = held_tensor_bytes(ops, idx, self._format_scale(ops, idx), weighted, ops.kv_tensors())
+        held = held_tensor_bytes(ops, idx, self._format_scale(ops, idx), self._weighted(ops, idx),
+                                 ops.kv_tensors())
         if c.sharing == "separate":
             held[ops.weight_ids] = 0.0
         return held
@@ -493,7 +495,7 @@ class PIM(Component[PIMConfig]):
     def _resident_bytes(self, ops: OpArrays, idx) -> np.ndarray:
         """Bytes each op reads in the banks, in the units' format: the resident operand, the
         weight, else the model inputs (KV cache)."""
-        weighted = (ops.stationary[idx] >= 0) | self._bags(ops)[idx]  # a bag: its gathered rows
+        weighted = self._weighted(ops, idx)  # a bag: its gathered rows
         kv = self._input_bytes(ops)[idx]
         return np.where(weighted, ops.weight_bytes[idx], kv) * self._format_scale(ops, idx)
 
@@ -527,7 +529,7 @@ class PIM(Component[PIMConfig]):
         c = self.config
         # an embedding bag's adds run on the MAC lanes; its rows are resident like a weight
         macs = ops.macs[idx] + self._pool_ops(ops, idx)
-        weighted = (ops.stationary[idx] >= 0) | self._bags(ops)[idx]
+        weighted = self._weighted(ops, idx)
         kv = self._input_bytes(ops)[idx]
         fmt = self._format_scale(ops, idx)
         # the resident operand: the weight, else the model inputs (KV cache) read in the banks

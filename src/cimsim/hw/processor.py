@@ -465,9 +465,9 @@ class Processor(Component[ProcessorConfig]):
         eff = (cfg.mac_efficiency.at(ops.rows[idx], ops.weight_bytes[idx],
                                      None if ops.weight_row_bytes is None else ops.weight_row_bytes[idx])
                if cfg.mac_efficiency is not None else np.ones(len(idx)))
-        if cfg.gemm_tile is not None:  # wave quantization: the last wave leaves cores idle
-            mm = ops.kind[idx] == ops.kind_codes["matmul"]
-            eff = eff * np.where(mm, cfg.wave_fraction(ops.rows[idx], ops.batch[idx], ops.n[idx]), 1.0)
+        # wave quantization (``gemm_tile``; 1 without it): the last wave leaves cores idle
+        mm = ops.kind[idx] == ops.kind_codes["matmul"]
+        eff = eff * np.where(mm, cfg.wave_fraction(ops.rows[idx], ops.batch[idx], ops.n[idx]), 1.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             t_mac = np.where(macs > 0, macs / peak, 0.0)  # at peak (the MAC utilization)
         # a product of one output column (n = 1: a depthwise convolution's, a dot product) has

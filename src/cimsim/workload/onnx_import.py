@@ -35,13 +35,14 @@ model inputs are activations unless named as a cache or given in ``resident``.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from ..errors import WorkloadError, name_problem
 from .io import looks_like_onnx
 from .ir import Workload
 from .onnx_lower import Importer
-from .onnx_tables import RECURRENT, SMALL, SUPPORTED
+from .onnx_tables import RECURRENT, SMALL, SUPPORTED, small_value
 
 __all__ = ["ONNX_INSTALL_HINT", "SUPPORTED", "looks_like_onnx", "trace_onnx"]
 
@@ -169,18 +170,14 @@ def _load(onnx, path: Path):
 def _small_values(model) -> dict:
     """The values of the initializers of at most :data:`SMALL` elements held in the file (an
     index, a split's sizes, a 0 or 1), by name."""
-    from onnx import numpy_helper
+    from onnx import TensorProto
 
     out = {}
     for t in model.graph.initializer:
-        n = 1
-        for d in t.dims:
-            n *= int(d)
-        if n <= SMALL and t.data_location != 1:
-            try:
-                out[t.name] = numpy_helper.to_array(t)
-            except Exception:  # a type numpy_helper does not read: no value kept
-                pass
+        if t.data_location != TensorProto.EXTERNAL:
+            val = small_value(t)
+            if val is not None:
+                out[t.name] = val
     return out
 
 
@@ -196,10 +193,7 @@ def _drop_weight_bytes(model) -> None:
     tensors += [a.t for nd in model.graph.node if nd.op_type == "Constant" for a in nd.attribute
                 if a.HasField("t")]
     for t in tensors:
-        n = 1
-        for d in t.dims:
-            n *= int(d)
-        if n > SMALL:
+        if math.prod(t.dims) > SMALL:
             for f in _DATA_FIELDS:
                 t.ClearField(f)
 

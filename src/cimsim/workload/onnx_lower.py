@@ -17,14 +17,15 @@ import dataclasses
 import math
 from types import SimpleNamespace
 
+from ..dtypes import DTYPE_BYTES
 from ..errors import WorkloadError
 from .ir import Op, Tensor
 from .trace.assemble import _operand
 from .trace.binary import keeps_values
 from .trace.resample import INTERPOLATIONS, _weighted_sum
 from .onnx_tables import (ATEN_OF, COPIES, DTYPES, ELEMENTWISE, FLOATS, MAC_TYPES, NAMED, NO_DATA, NORMS,
-                          PARTS, POOLS, REDUCTIONS, RESIZES, SMALL, SOFTMAXES, SUPPORTED, VIEWS, module,
-                          weight_names)
+                          PARTS, POOLS, REDUCTIONS, RESIZES, SOFTMAXES, SUPPORTED, VIEWS, module,
+                          small_value, weight_names)
 
 class Importer:
     """The tensors and ops of one graph, node by node."""
@@ -199,19 +200,15 @@ class Importer:
         self._mark(node, data, outs)
 
     def _constant(self, node) -> None:
-        from onnx import numpy_helper
-
         val = next((a.t for a in node.attribute if a.name == "value" and a.HasField("t")), None)
         if val is not None and math.prod(val.dims) > 1 and val.data_type in DTYPES \
                 and DTYPES[val.data_type] in FLOATS:
             val.name = node.output[0]  # a constant matrix: a weight, as an initializer is
             self.inits[node.output[0]] = val
             return
-        if val is not None and math.prod(val.dims) <= SMALL:
-            try:
-                self.values[node.output[0]] = numpy_helper.to_array(val)
-            except Exception:  # a type numpy_helper does not read: no value kept
-                pass
+        small = small_value(val) if val is not None else None
+        if small is not None:
+            self.values[node.output[0]] = small
         self.const.update(node.output)
 
     def _mark(self, node, data, outs) -> None:
@@ -322,7 +319,7 @@ class Importer:
             return
         rows, row = min(int(ids), dims[0]), math.prod(dims[1:])
         dt = self._dtype(int(self.inits[tab_v].data_type), f"initializer '{tab_v}'")
-        row_bytes = row * _bytes(dt)
+        row_bytes = row * int(DTYPE_BYTES[dt])
         table = self.tensor(tab_v, node) if rows == dims[0] or self.consumers.get(tab_v) != 1 else None
         if table is None:  # the rows read: its own weight tensor, the rest said (unread_parameters)
             full = self.ir(tab_v)
@@ -513,12 +510,6 @@ def _mode(node) -> str:
 
 def _key(value, name: str):
     return repr(value.tolist()) if value is not None else name
-
-
-def _bytes(dt: str) -> int:
-    from ..dtypes import DTYPE_BYTES
-
-    return int(DTYPE_BYTES[dt])
 
 
 def _attr(a):

@@ -3,6 +3,7 @@ tracer, and the names the exporter gives bias-free Linear weights, recovered."""
 
 from __future__ import annotations
 
+import math
 import re
 
 from .trace.aten import EVAL_BATCH_NORM_OPS_PER_ELEMENT, NORM_OPS_PER_ELEMENT
@@ -57,6 +58,19 @@ NAMED = ("MatMul, Gemm, Conv, ConvTranspose, Einsum (two operands), Gather, Slic
          "Resize, Concat, Pad, Tile, Softmax, the norms, pools, reductions, views and pointwise ops")
 #: a constant this small keeps its values (an index, a 0 or 1 of ``Where``)
 SMALL = 64
+
+
+def small_value(t):
+    """The values of ONNX tensor ``t`` as a numpy array when it has at most :data:`SMALL`
+    elements and numpy_helper reads its type, else None."""
+    from onnx import numpy_helper
+
+    if math.prod(t.dims) > SMALL:
+        return None
+    try:
+        return numpy_helper.to_array(t)
+    except Exception:  # a type numpy_helper does not read: no value kept
+        return None
 
 
 def weight_names(graph, inits) -> dict[str, str]:

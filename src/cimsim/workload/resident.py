@@ -45,6 +45,19 @@ def input_arguments(workload) -> list[str]:
 def resident_arguments(workload) -> frozenset[str]:
     """The forward arguments ``metadata["resident_inputs"]`` marks resident, checked: a list of
     names, each the argument of a model input; a one-line WorkloadError otherwise."""
+    return _marked(workload, None)
+
+
+def _check(names, have, fmt: str, **kw) -> None:
+    """A one-line WorkloadError, ``fmt`` filled in, for the first of ``names`` not in ``have``."""
+    for n in names:
+        if n not in have:
+            raise WorkloadError(fmt.format(n=n, have=", ".join(have) or "none", **kw))
+
+
+def _marked(workload, have) -> frozenset[str]:
+    """:func:`resident_arguments`, checked against the input arguments ``have`` (None: worked
+    out here, only when there is a list to check)."""
     given = workload.metadata.get(RESIDENT_KEY)
     if given is None:
         return frozenset()
@@ -52,11 +65,8 @@ def resident_arguments(workload) -> frozenset[str]:
     if not isinstance(given, list) or not all(isinstance(g, str) for g in given):
         raise WorkloadError(f"{where} must be a list of forward argument names (strings), got "
                             f"{given!r}")
-    have = input_arguments(workload)
-    for g in given:
-        if g not in have:
-            raise WorkloadError(f"{where}: '{g}' is no model input's forward argument; its inputs "
-                                f"are {', '.join(have) or 'none'}")
+    _check(given, input_arguments(workload) if have is None else have,
+           "{where}: '{n}' is no model input's forward argument; its inputs are {have}", where=where)
     return frozenset(given)
 
 
@@ -77,10 +87,8 @@ def mark_resident(workload, names) -> None:
     if isinstance(names, str):
         names = [names]
     have = input_arguments(workload)
-    for n in names:
-        if n not in have:
-            raise WorkloadError(f"--resident {n}: the traced model has no input argument '{n}'; "
-                                f"its inputs are {', '.join(have) or 'none'}")
-    workload.metadata[RESIDENT_KEY] = sorted(set(names) | resident_arguments(workload))
+    _check(names, have, "--resident {n}: the traced model has no input argument '{n}'; its inputs "
+           "are {have}")
+    workload.metadata[RESIDENT_KEY] = sorted(set(names) | _marked(workload, have))
     for key in DERIVED:
         workload.__dict__.pop(key, None)

@@ -117,10 +117,6 @@ def packed_lengths(batch, steps, lengths) -> tuple[int, int, list[int]]:
     """(batch, steps, lengths) of ``lstm-packed``'s parameters, checked (one line each)."""
     from ..errors import WorkloadError
 
-    for key, v in (("batch", batch), ("steps", steps)):  # 0 is no default: refused (review)
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
-            raise WorkloadError(f"zoo model 'lstm-packed': --param {key}={v!r}: {key} is a size, "
-                                "a whole number >= 1")
     if isinstance(lengths, tuple) and not lengths:
         batch, steps = 3 if batch is None else batch, 8 if steps is None else steps
         return batch, steps, [steps - (2 * i) % steps for i in range(batch)]

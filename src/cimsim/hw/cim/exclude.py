@@ -32,10 +32,9 @@ import numpy as np
 from ...units import si
 
 
-def _weights(ops) -> tuple[np.ndarray, list[str]]:
-    """(the matmuls with a stationary weight, as a bool mask; the names of the tensor ids)."""
-    mm = (ops.stationary >= 0) & ops.mac_dtype_ok()
-    return mm, ops.tensor_names
+def _weights(ops) -> np.ndarray:
+    """The matmuls with a stationary weight, as a bool mask per op."""
+    return (ops.stationary >= 0) & ops.mac_dtype_ok()
 
 
 def matches(c, ops) -> np.ndarray:
@@ -45,7 +44,7 @@ def matches(c, ops) -> np.ndarray:
     hit = np.full(n, -1, dtype=np.int64)
     if not c.exclude:
         return hit
-    mm, names = _weights(ops)
+    mm, names = _weights(ops), ops.tensor_names
     first = {}
     for t in np.unique(ops.stationary[mm]).tolist():
         j = next((j for j, p in enumerate(c.exclude) if fnmatchcase(names[int(t)], p)), -1)
@@ -60,7 +59,7 @@ def matches(c, ops) -> np.ndarray:
 
 def unmatched_text(name: str, c, ops) -> str | None:
     """Rule 3's note on the patterns matching no stationary weight of the workload, or None."""
-    mm, names = _weights(ops)
+    mm, names = _weights(ops), ops.tensor_names
     ids = np.unique(ops.stationary[mm])
     unmatched = [p for p in c.exclude
                  if not any(fnmatchcase(names[int(t)], p) for t in ids.tolist())]

@@ -221,14 +221,19 @@ def _recasts_of(ops, mine) -> np.ndarray:
     return out
 
 
+def _elem_bytes(dtypes) -> np.ndarray:
+    """Bytes per element of each dtype name (1 for one not in DTYPE_BYTES)."""
+    return np.array([DTYPE_BYTES.get(d, 1) for d in dtypes])
+
+
 def periphery_ops(ops, idx) -> np.ndarray:
     """Periphery operations of the ops ``idx``: their vector ops, and a re-typing copy's
     (:func:`_recasts_of`) one per output element (a bool widened to a float is a select of two
     constants, as the compare that made it is one operation per element)."""
     vec = ops.vector_ops[idx]
-    if ops.recast is None:
+    if ops.recast is None or not ops.recast[idx].any():
         return vec
-    elems = ops.act_out_bytes[idx] / np.array([DTYPE_BYTES.get(d, 1) for d in ops.dtype[idx]])
+    elems = ops.act_out_bytes[idx] / _elem_bytes(ops.dtype[idx])
     return np.where(ops.recast[idx], elems, vec)
 
 
@@ -325,7 +330,7 @@ def place(comp, ops, idx, ride=None) -> Plan:
     im = ops.im2col[idx] if ops.im2col is not None else np.zeros(len(idx), dtype=bool)
     in_scale = np.ones(len(idx))
     if im.any():  # an im2col copy's inputs: input_bits (a loop over the copies alone)
-        in_scale[im] = (c.input_bits / 8) / np.array([DTYPE_BYTES.get(d, 1) for d in ops.dtype[idx][im]])
+        in_scale[im] = (c.input_bits / 8) / _elem_bytes(ops.dtype[idx][im])
     in_scale = np.where(mm, np.divide(a_in, own_in, out=np.ones(len(idx)), where=own_in > 0), in_scale)
     out_scale = np.where(mm, np.divide(a_out, own_out, out=np.ones(len(idx)), where=own_out > 0), 1.0)
     out_scale = out_scale[at]  # a riding op's output: its matmul's chip size (output_bits)

@@ -114,7 +114,7 @@ def after(low, call) -> None:
         ok = len(call.args) > 1 and any(f(low, call.args[1]) for f in (_is_constant01, _is_binary))
     elif base == "bernoulli":
         ok = reads_values(base, low.ev.func, call.reads)
-    elif base in A.REORDER or base in KEEPS or base.startswith(("max_pool", "adaptive_max_pool")):
+    elif keeps_values(base):
         vals = [t for t in call.reads if t.is_floating_point() or t.dtype == torch.bool]
         ok = bool(vals) and all(_is_binary(low, t) for t in vals)
     else:
