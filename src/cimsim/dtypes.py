@@ -11,21 +11,37 @@ not move), then the storage-only dtypes a traced model produces besides its own 
 counts ``int64`` / ``int32``, masks ``bool``, FFT outputs ``complex64``, a float64 constant).
 Storage-only dtypes carry their real element size (torch's ``element_size()``) into every byte
 count; no component claims a MAC op in one (:meth:`~cimsim.workload.oparrays.OpArrays.mac_dtype_ok`).
+``int4`` (a weight-only format, ``cimsim workload llm --weight-dtype int4``) is half a byte an
+element: two to a byte, a tensor's bytes rounded up to a whole byte (:func:`tensor_bytes`); its
+group scales are not counted.
 """
 
 from typing import Literal
 
 #: bytes per element of every tensor dtype (compute dtypes first)
-DTYPE_BYTES: dict[str, int] = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1,
+DTYPE_BYTES: dict[str, float] = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1,
                                "fp64": 8, "int64": 8, "int32": 4, "int16": 2, "uint8": 1,
                                "bool": 1, "complex32": 4, "complex64": 8, "complex128": 16,
-                               "fp8": 1}  # a KV cache's format (``--kv-dtype``), storage only
+                               "fp8": 1,  # a KV cache's format (``--kv-dtype``), storage only
+                               "int4": 0.5}  # weights' format (``--weight-dtype``): 2 a byte
 #: compute dtypes: the workload dtypes of generators and traces, the keys of per-dtype rates
 DTYPES: tuple[str, ...] = ("fp32", "fp16", "bf16", "int8")
 #: every tensor dtype; a dtype's code in the workload columns is its index here
 TENSOR_DTYPES: tuple[str, ...] = tuple(DTYPE_BYTES)
 #: a field naming one of :data:`DTYPES` (e.g. the keys of a processor's per-dtype tables)
 DType = Literal[DTYPES]  # type: ignore[valid-type]
+#: bytes per element as a fraction (numerator, denominator) of whole numbers: a tensor of ``n``
+#: elements is ``ceil(n * num / den)`` bytes (int4: two elements to a byte)
+DTYPE_FRACTION: dict[str, tuple[int, int]] = {d: (int(b * 2), 2) if b % 1 else (int(b), 1)
+                                              for d, b in DTYPE_BYTES.items()}
+
+
+def tensor_bytes(numel: int, dtype: str) -> int:
+    """Bytes of ``numel`` elements of ``dtype``: a sub-byte dtype packed, rounded up to a byte."""
+    num, den = DTYPE_FRACTION[dtype]
+    return -(-numel * num // den)
+
+
 #: the dtype an operand of the key multiplies as: a quantized Linear's uint8 activations by
 #: its int8 weight are an int8 GEMM (torch's quantized kernels); a complex operand by its
 #: parts' real dtype (the tracer writes a complex product as a real matmul of its parts)

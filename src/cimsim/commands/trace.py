@@ -177,7 +177,12 @@ def trace_command(ctx, spec, output, name, allow_unknown, onnx_file, dims, zoo_n
     if "--kv-dtype" in given:  # the traced cache tensors are the model's own, at --dtype
         raise click.UsageError("--kv-dtype goes with `cimsim workload llm`, not `cimsim trace`: a "
                                "traced serving run's KV cache is the model's own tensors, at --dtype")
-    del serving["kv_dtype"]
+    if "--weight-dtype" in given:  # the traced weights are the model's own (a packed int4 model's
+        # matmuls read the dequantized matrix)
+        raise click.UsageError("--weight-dtype goes with `cimsim workload llm`, not `cimsim trace`: "
+                               "a traced serving run's weights are the model's own tensors, at "
+                               "--dtype (a packed-int4 model's matmuls read its dequantized matrix)")
+    del serving["kv_dtype"], serving["weight_dtype"]
     # --dtype also sets a plain trace's dtype (default there: each tensor's own); --serve's is fp16
     dtype = serving["dtype"]
     if dtype is None:

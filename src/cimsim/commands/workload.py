@@ -14,7 +14,7 @@ import click
 from . import OneLineErrors, OneLineGroup, cannot_write, created, full_path, new_folder
 
 from ..dtypes import DTYPES
-from ..workload.llm_options import KV_DTYPES
+from ..workload.llm_options import KV_DTYPES, WEIGHT_DTYPES
 from ..errors import CimsimError, WorkloadError
 from ..progress import Feedback
 from ..workload.generators import (
@@ -308,7 +308,7 @@ def _lengths(value: str, what: str) -> list[int] | int:
 #: parameter names are :func:`cimsim.workload.llm.llm_serving`'s.
 SERVING_OPTIONS = ("prompt", "decode", "batch", "requests", "batching", "attention",
                    "attention_kernel", "sub_batches", "tensor_parallel", "pipeline_parallel",
-                   "micro_batches", "dtype", "kv_dtype")
+                   "micro_batches", "dtype", "kv_dtype", "weight_dtype")
 
 
 def serving_options(f, trace: bool = False):
@@ -353,6 +353,14 @@ def serving_options(f, trace: bool = False):
             "the K and V attention reads); the arithmetic stays at --dtype (dequantised on read)."
             + (" Not with --serve: a traced run's cache is the model's own tensors, at --dtype; "
                "use `cimsim workload llm --kv-dtype`." if trace else ""))),
+        click.option("--weight-dtype", default=None, help=(
+            f"The weight matrices' number format: {'|'.join(WEIGHT_DTYPES)} (int4: weight-only "
+            "W4A16 / W4A8, 0.5 B an element, as llama.cpp Q4, AWQ, GPTQ store them; group scales "
+            "not counted: one fp16 per 128 weights adds 1/64 B a weight). Default: --dtype; no "
+            "wider than --dtype. Scales the weights' bytes only (footprint, what each matmul "
+            "reads); the arithmetic stays at --dtype (dequantised on read)."
+            + (" Not with --serve: a traced run's weights are the model's own tensors; use "
+               "`cimsim workload llm --weight-dtype`." if trace else ""))),
     ]):
         f = deco(f)
     return f
@@ -414,7 +422,8 @@ def _hf_base(make, given: dict) -> dict:
 @_name
 def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, head_dim, gated, prompt, decode,
             batch, requests, batching, attention, attention_kernel, sub_batches, tensor_parallel,
-            pipeline_parallel, micro_batches, dtype, kv_dtype, verify, accepted, prefix, output, name):
+            pipeline_parallel, micro_batches, dtype, kv_dtype, weight_dtype, verify, accepted, prefix, output,
+            name):
     """A decoder-only LLM serving run: prefill, then decode steps over a growing KV cache."""
     import json
 
@@ -461,7 +470,7 @@ def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, he
             prompt, decode, batch=batch, requests=requests, batching=batching, attention=attention,
             attention_kernel=attention_kernel, sub_batches=sub_batches, tensor_parallel=tensor_parallel,
             pipeline_parallel=pipeline_parallel, micro_batches=micro_batches, dtype=dtype,
-            kv_dtype=kv_dtype), verify=verify, accepted=accepted, prefix=prefix)
+            kv_dtype=kv_dtype, weight_dtype=weight_dtype), verify=verify, accepted=accepted, prefix=prefix)
         steps = max(params["decode"]) if isinstance(params["decode"], list) else params["decode"]
         _check_ops(max(steps, 1) * model.layers, f"--decode {steps:,} x --layers {model.layers:,}")
         with Feedback(f"llm workload -> {output}") as fb:

@@ -39,7 +39,7 @@ from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 
-from ..dtypes import DTYPE_BYTES, TENSOR_DTYPES
+from ..dtypes import TENSOR_DTYPES, tensor_bytes
 from ..errors import WorkloadError, name_problem
 from ..inputs import Source
 from . import checks
@@ -47,6 +47,8 @@ from .checks import COLUMN_DTYPES, MAX_COUNT, describe, is_int  # noqa: F401  (r
 from .columns import StringTable, TagColumns
 from .kinds import (  # noqa: F401  (re-exported: the names were defined here before)
     DTYPE_CODES,
+    DTYPE_DEN,
+    DTYPE_NUM,
     DTYPE_SIZES,
     ELEMENTWISE,
     ELEMENTWISE_OPS_PER_ELEMENT,
@@ -79,7 +81,7 @@ class Tensor:
 
     @property
     def nbytes(self) -> int:
-        return self.numel * DTYPE_BYTES[self.dtype]
+        return tensor_bytes(self.numel, self.dtype)
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,8 +377,10 @@ class Workload:
 
     @cached_property
     def tensor_nbytes(self) -> np.ndarray:
-        """Bytes of each tensor (int64, by tensor id)."""
-        return self.tensor_numel * DTYPE_SIZES[self.columns.tensor_dtype]
+        """Bytes of each tensor (int64, by tensor id; a sub-byte dtype packed, rounded up)."""
+        code = self.columns.tensor_dtype
+        den = DTYPE_DEN[code]
+        return (self.tensor_numel * DTYPE_NUM[code] + den - 1) // den
 
     # --------------------------------------------------------------- queries
     @cached_property

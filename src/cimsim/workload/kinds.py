@@ -15,7 +15,7 @@ from typing import Literal
 
 import numpy as np
 
-from ..dtypes import DTYPE_BYTES, TENSOR_DTYPES
+from ..dtypes import DTYPE_BYTES, DTYPE_FRACTION, TENSOR_DTYPES
 
 OpKind = Literal["matmul", "elementwise", "softmax", "layernorm", "reduction", "copy", "allreduce",
                  "allgather", "sendrecv"]
@@ -37,8 +37,12 @@ ROLE_INPUT, ROLE_WEIGHT, ROLE_ACTIVATION = range(len(ROLES))
 
 #: Tensor dtypes; a dtype's code is its index in :data:`~cimsim.dtypes.TENSOR_DTYPES`.
 DTYPE_CODES: dict[str, int] = {d: i for i, d in enumerate(TENSOR_DTYPES)}
-#: Bytes per element by dtype code.
-DTYPE_SIZES: np.ndarray = np.array([DTYPE_BYTES[d] for d in TENSOR_DTYPES], dtype=np.int64)
+#: Bytes per element by dtype code (float64: int4 is 0.5).
+DTYPE_SIZES: np.ndarray = np.array([DTYPE_BYTES[d] for d in TENSOR_DTYPES], dtype=np.float64)
+#: Bytes per element by dtype code as numerator and denominator (int64): a tensor's bytes are
+#: ``ceil(numel * num / den)`` (:func:`cimsim.dtypes.tensor_bytes`).
+DTYPE_NUM: np.ndarray = np.array([DTYPE_FRACTION[d][0] for d in TENSOR_DTYPES], dtype=np.int64)
+DTYPE_DEN: np.ndarray = np.array([DTYPE_FRACTION[d][1] for d in TENSOR_DTYPES], dtype=np.int64)
 
 #: Vector operations charged per output element, by elementwise function. A
 #: modelling choice (transcendental functions as a few ops of a special-function
@@ -68,5 +72,5 @@ COUNTS_INPUT_ELEMENTS: frozenset[str] = frozenset({"reduction"})
 
 
 def dtype_bytes_of(dtype_names: np.ndarray) -> np.ndarray:
-    """Bytes per element of each dtype name in ``dtype_names`` (int64)."""
-    return np.array([DTYPE_BYTES[d] for d in dtype_names], dtype=np.int64)
+    """Bytes per element of each dtype name in ``dtype_names`` (float64: int4 is 0.5)."""
+    return np.array([DTYPE_BYTES[d] for d in dtype_names], dtype=np.float64)

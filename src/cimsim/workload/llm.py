@@ -94,7 +94,8 @@ from .llm_attention import (decode_step_macs, kernel_tags, launches, prefill_mac
 from .llm_options import (ATTENTION, BATCHING, GEN, HF_KEYS, LIMITS, _per_request, _shape,  # noqa: F401
                           _splits, attention_window, check_positions, context_of, encoder_only, ffn_of, gated_mlp,
                           head_dim_of, hf_overridden, key_of, kv_dtype_of, language_model, layer_kinds,
-                          lengths_tag, one_micro_batch, position_table, refuse_unmodelled, serving_options)
+                          lengths_tag, one_micro_batch, position_table, refuse_unmodelled, serving_options,
+                          weight_dtype_of)
 from .llm_replicate import Stretch, insert_replicas, third_step_repeats
 from .llm_schedule import (AdmissionGate, computed_decode, counted, schedule,  # noqa: F401  (schedule re-exported)
                            step_options)
@@ -235,7 +236,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                 pipeline_parallel: int = 1, micro_batches: int = 1, dtype: str = "fp16",
                 name: str | None = None, replicate: bool = True,
                 attention_kernel: str = "unfused", kv_dtype: str | None = None, verify: int = 0,
-                accepted: int | None = None, prefix: int = 0) -> Workload:
+                accepted: int | None = None, prefix: int = 0, weight_dtype: str | None = None) -> Workload:
     """Serve ``batch`` requests of ``model``: prefill, then decode steps (module docstring).
 
     Parameters
@@ -271,6 +272,9 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         same MACs and softmax work, the scores kept on chip; :mod:`.llm_attention`).
     kv_dtype : the KV cache's number format, default ``dtype`` (fp8: vLLM's fp8 KV cache): the
         cache's bytes only, the arithmetic at ``dtype`` (:func:`.llm_options.kv_dtype_of`).
+    weight_dtype : the weight matrices' number format, default ``dtype`` (int4: W4A16 / W4A8
+        weight-only quantization, 0.5 B an element, group scales not counted): their bytes
+        only, the arithmetic at ``dtype`` (:func:`.llm_dtypes.weight_dtype_of`).
     verify, accepted : each decode step feeds ``verify + 1`` query rows per request against
         its cache (speculative decoding's verify step of ``verify`` draft tokens: the weights
         read once, the cache once, the LM head over every row) and keeps ``accepted`` of them
@@ -288,6 +292,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                                      sub_batches, tensor_parallel, dtype, pipeline_parallel,
                                      micro_batches, attention_kernel)
     kv = kv_dtype_of(dtype, kv_dtype)
+    wdt = weight_dtype_of(dtype, weight_dtype)
     K, acc, N = step_options(verify, accepted, prefix, P, attention, D)
     t = K + 1  # query rows per request in a decode step
     kernel = attention_kernel
@@ -324,7 +329,8 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                      + (f"-tp{tensor_parallel}" if tensor_parallel > 1 else "")
                      + (f"-pp{pp}" if pp > 1 else "") + (f"-mb{mb}" if mb > 1 else "")
                      + (f"-v{K}a{acc}" if K else "") + (f"-pre{N}" if N else "")
-                     + f"-{lengths_tag(P, D)}-{dtype}" + (f"-kv{kv}" if kv != dtype else ""))
+                     + f"-{lengths_tag(P, D)}-{dtype}" + (f"-kv{kv}" if kv != dtype else "")
+                     + (f"-w{wdt}" if wdt != dtype else ""))
     b = WorkloadBuilder(wname, by_id=True)
     n_tensors = [0]
     n_launch = [0]  # kernel launches numbered so far (tag ``launch``)
@@ -344,11 +350,11 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         return rows * m.kv_elements(1) * DTYPE_BYTES[kv]
     W = []
     for l in range(m.layers):
-        W.append((T(f"l{l}.W_qkv", (d, (H + 2 * Hkv) * dh), dtype, "weight"),
-                  T(f"l{l}.W_o", (H * dh, d), dtype, "weight"),
-                  T(f"l{l}.W_up", (d, up), dtype, "weight"),
-                  T(f"l{l}.W_down", (m.ffn, d), dtype, "weight")))
-    W_lm = T("W_lm", (d, m.vocab), dtype, "weight")
+        W.append((T(f"l{l}.W_qkv", (d, (H + 2 * Hkv) * dh), wdt, "weight"),
+                  T(f"l{l}.W_o", (H * dh, d), wdt, "weight"),
+                  T(f"l{l}.W_up", (d, up), wdt, "weight"),
+                  T(f"l{l}.W_down", (m.ffn, d), wdt, "weight")))
+    W_lm = T("W_lm", (d, m.vocab), wdt, "weight")
     act_fn, act_ope = ("silu", 6.0) if m.gated else ("gelu", None)  # gated: silu(gate) * up
 
     def attend(q_: str, tg: dict, h: int, w_qkv: int, reqs: list[int], tokens: list[int],
@@ -552,6 +558,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                    "tensor_parallel": tensor_parallel, "pipeline_parallel": pp, "dtype": dtype,
                    **({"attention_kernel": kernel} if kernel != "unfused" else {}),
                    **({"kv_dtype": kv} if kv != dtype else {}),
+                   **({"weight_dtype": wdt} if wdt != dtype else {}),
                    **({"verify": K, "accepted": acc} if K else {}), **({"prefix": N} if N else {}),
                    **({"micro_batches": mb, "full_batch": full_batch} if mb > 1 else {})},
         "macs": total,

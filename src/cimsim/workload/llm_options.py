@@ -10,31 +10,13 @@ from typing import Mapping, Sequence
 from ..dtypes import DTYPES
 from ..errors import WorkloadError
 from .argnames import arg, arg_is, integer
+from .llm_dtypes import KV_DTYPES, WEIGHT_DTYPES, kv_dtype_of, weight_dtype_of  # noqa: F401  (re-exported)
 
 GEN = "llm"
 BATCHING: tuple[str, ...] = ("static", "continuous")
 ATTENTION: tuple[str, ...] = ("per-request", "padded")
 #: how attention's scores, softmax and context run (:mod:`cimsim.workload.llm_attention`)
 ATTENTION_KERNELS: tuple[str, ...] = ("unfused", "fused")
-#: the KV cache's number formats (``kv_dtype``): the compute dtypes and fp8 (FP8 E4M3 / E5M2,
-#: vLLM's ``--kv-cache-dtype fp8``), a storage-only format
-KV_DTYPES: tuple[str, ...] = (*DTYPES, "fp8")
-
-
-def kv_dtype_of(dtype: str, kv_dtype: str | None) -> str:
-    """The KV cache's number format: ``kv_dtype`` (checked), ``dtype`` when None. Only the cache
-    takes it: its bytes (the footprint's KV cache, the rows a step appends, tag ``store_bytes``,
-    and the K and V each decode step's attention reads); the qkv projection's fresh K and V (a
-    prefill's attention reads them as they are) and every op's arithmetic stay at ``dtype``
-    (the cache dequantised as it is read, as vLLM's fp8 KV cache and KIVI run). Its scale
-    factors (one per tensor, or per group of elements) are not counted."""
-    if kv_dtype is None:
-        return dtype
-    if kv_dtype not in KV_DTYPES:
-        raise WorkloadError(f"{GEN}: {arg('kv_dtype')} {kv_dtype!r} is not one of {', '.join(KV_DTYPES)}")
-    return kv_dtype
-
-
 def _is_one(value) -> bool:
     """``value`` is one length for every request (an int), not a per-request list."""
     value = integer(value)  # a NumPy integer too

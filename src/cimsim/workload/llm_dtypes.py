@@ -1,0 +1,55 @@
+"""The number formats of an LLM serving run's stored tensors (:func:`cimsim.workload.llm.llm_serving`):
+the KV cache's (``kv_dtype``) and the weights' (``weight_dtype``), each scaling its tensors'
+bytes only, the arithmetic staying at ``dtype`` (dequantised as read)."""
+
+from __future__ import annotations
+
+from ..dtypes import DTYPE_BYTES, DTYPES
+from ..errors import WorkloadError
+from .argnames import arg, arg_is
+
+GEN = "llm"
+#: the KV cache's number formats (``kv_dtype``): the compute dtypes and fp8 (FP8 E4M3 / E5M2,
+#: vLLM's ``--kv-cache-dtype fp8``), a storage-only format
+KV_DTYPES: tuple[str, ...] = (*DTYPES, "fp8")
+
+
+def kv_dtype_of(dtype: str, kv_dtype: str | None) -> str:
+    """The KV cache's number format: ``kv_dtype`` (checked), ``dtype`` when None. Only the cache
+    takes it: its bytes (the footprint's KV cache, the rows a step appends, tag ``store_bytes``,
+    and the K and V each decode step's attention reads); the qkv projection's fresh K and V (a
+    prefill's attention reads them as they are) and every op's arithmetic stay at ``dtype``
+    (the cache dequantised as it is read, as vLLM's fp8 KV cache and KIVI run). Its scale
+    factors (one per tensor, or per group of elements) are not counted."""
+    if kv_dtype is None:
+        return dtype
+    if kv_dtype not in KV_DTYPES:
+        raise WorkloadError(f"{GEN}: {arg('kv_dtype')} {kv_dtype!r} is not one of {', '.join(KV_DTYPES)}")
+    return kv_dtype
+
+
+#: the weights' number formats (``weight_dtype``): the compute dtypes and int4 (weight-only
+#: quantization, W4A16 / W4A8: llama.cpp's Q4, AWQ, GPTQ, MLC's q4f16), a storage-only format
+WEIGHT_DTYPES: tuple[str, ...] = (*DTYPES, "int4")
+
+
+def weight_dtype_of(dtype: str, weight_dtype: str | None) -> str:
+    """The weight matrices' number format: ``weight_dtype`` (checked), ``dtype`` when None. Only
+    the weights take it: their bytes (the footprint's weights, what each matmul reads of them);
+    every op's arithmetic stays at ``dtype`` (the weights dequantised as they are read, as
+    llama.cpp, AWQ and MLC's W4A16 kernels run: :func:`cimsim.dtypes.matmul_dtype` of a
+    ``dtype`` activation and a narrower weight is ``dtype``). int4 is 0.5 B an element; its
+    group scales are not counted (one fp16 scale per 128 weights would add 1/64 B a weight,
+    3.1 % of the int4 bytes). A format wider than ``dtype`` is refused: the matmul would run in
+    it."""
+    if weight_dtype is None:
+        return dtype
+    if weight_dtype not in WEIGHT_DTYPES:
+        raise WorkloadError(f"{GEN}: {arg('weight_dtype')} {weight_dtype!r} is not one of "
+                            f"{', '.join(WEIGHT_DTYPES)}")
+    if DTYPE_BYTES[weight_dtype] > DTYPE_BYTES[dtype]:
+        raise WorkloadError(f"{GEN}: {arg('weight_dtype')} {weight_dtype!r} is wider than "
+                            f"{arg_is('dtype', dtype)}; weights are stored at {arg('dtype')} or narrower "
+                            f"({', '.join(d for d in WEIGHT_DTYPES if DTYPE_BYTES[d] <= DTYPE_BYTES[dtype])}), "
+                            f"the arithmetic runs at {arg('dtype')}")
+    return weight_dtype
