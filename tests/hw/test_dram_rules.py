@@ -86,11 +86,12 @@ def test_the_rules_left_out_or_relaxed_are_the_ones_a_preset_breaks():
     """tRC >= tRAS + tRP holds to the CK but for the derived HBM2E sets, whose tRAS 40, tRP 17 and
     tRC 57 CK at 0.833 ns are each rounded up in their own clock (54 + 23 = 77 > 76): so the rule
     allows 1 CK. tFAW >= 4 x tRRD_S is no rule: HBM2 (tFAW 15 ns, tRRD 4 ns), HBM2E and GDDR6
-    (43 < 4 x 11) have a tFAW that four tRRD_S already cover."""
+    (43 < 4 x 11) have a tFAW that four tRRD_S already cover; so has LPDDR5X-8533 (tFAW 20 ns ->
+    22 CK, tRRD 5 ns -> 6 CK, each rounded up at 937.5 ps)."""
     short = {n: t.n_ras + t.n_rp - t.n_rc for n, t in TIMINGS.items() if t.n_rc < t.n_ras + t.n_rp}
     assert short == {"HBM2E": 1, "HBM2E-A100": 1}
     assert [n for n, t in TIMINGS.items() if t.n_faw < 4 * t.n_rrd_s] == [
-        "HBM2", "HBM2E", "GDDR6", "HBM2E-A100"]
+        "HBM2", "HBM2E", "GDDR6", "HBM2E-A100", "LPDDR5X-8533"]
 
 
 # ------------------------------------------------------------------ a stream's command bus

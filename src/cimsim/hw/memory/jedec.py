@@ -243,6 +243,21 @@ PARTS: dict[str, Jedec] = {p.name: p for p in (
           # HBM2_2400Mbps nRCDWR 14, nWR 19 (x 0.833 ns) at tCK 627.75 ps -> 19, 26
           n_rcd_wr=19, n_wr=26, n_ccd_s_wr=2, n_ccd_l_wr=4, n_ppd=0, n_aad=0,
           cmd_act=2, cmd_pre=1, cmd_rd=1, cmd_wr=1, split_cmd_bus=True, buses_per_cmd_bus=2),
+    # LPDDR5X-8533: JESD209-5B's LPDDR5X top data rate, 8533 Mb/s per pin on a x16 channel
+    # (8533 x 16 / 8 = 17.066 GB/s a channel); CK = 8533 / 8 = 1066.7 MHz (BL16 in 2 CK, 4:1
+    # WCK:CK as LPDDR5-6400), tCK 937.5 ps. Ramulator 2 has no LPDDR5X preset. Derived: the
+    # LPDDR5_6400 preset's timings in ns (cycles x 1.25 ns) re-expressed in 937.5 ps cycles,
+    # rounded up (CL 21.25 ns -> 23, CWL 11.25 -> 12, RCD, RP 18.75 -> 20, RAS 42.5 -> 46,
+    # RC 61.25 -> 66, RTP 10 -> 11, WTRS 6.25 -> 7, WTRL 12.5 -> 14, WR 35 -> 38, AAD 10 -> 11);
+    # lpddr5.py's rules: tRRD 5 ns -> 6, tFAW 20 ns -> 22, 8 Gb tRFCab 210 ns -> 224, tREFI
+    # 3.906 us -> 4167; the same 8 Gb x16 organisation (D)
+    Jedec("LPDDR5X-8533", _R2 + "lpddr5.py LPDDR5_8Gb_x16 + LPDDR5_6400 timings (ns) at 8533 Mb/s "
+          "(JESD209-5B LPDDR5X; derived)", 8533, 937.5, 16, 16, 2,
+          n_cl=23, n_cwl=12, n_rcd=20, n_rp=20, n_ras=46, n_rc=66, n_rtp=11, n_rrd_s=6, n_rrd_l=6,
+          n_faw=22, n_ccd_s=2, n_ccd_l=4, n_wtr_s=7, n_wtr_l=14, n_rtw=23 + 2 + 2 - 12, n_refi=4167,
+          n_rfc=224, bank_groups=4, banks=16, density_mbit=8192,
+          n_rcd_wr=20, n_wr=38, n_ccd_s_wr=2, n_ccd_l_wr=4, n_ppd=2, n_aad=11,
+          cmd_act=2, cmd_pre=1, cmd_rd=1, cmd_wr=1, split_cmd_bus=False, buses_per_cmd_bus=1),
 )}
 
 #: every timing set a ``type: dram`` level may name: the standards, then the parts
