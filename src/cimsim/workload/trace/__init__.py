@@ -336,8 +336,8 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     n_train = sum(_train_mode_op(ev) for ev in events if not ev.backward) if model.training else 0
     del events
     n_lowered = len(ops)
-    ops = fuse_pointwise(ops, tensors, module_types, low.kept)
-    ops = drop_lone_launches(absorb_into_softmax(ops, tensors, low.kept))
+    ops = fuse_pointwise(ops, tensors, module_types, low.kept, low.sync_of)
+    ops = drop_lone_launches(absorb_into_softmax(ops, tensors, low.kept, low.sync_of))
     persist.name_state_tensors(low, optimizer_state, tensors)
     master = persist.master_weights(low, model) if n_backward else None
     recurrent = tag_recurrent(ops, module_types)

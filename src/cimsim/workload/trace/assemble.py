@@ -30,6 +30,7 @@ def finish(low):
             source_tensors(v)
     dtype = low.dtype
     tensors: dict[str, Tensor] = {}
+    low.sync_of = {}  # tensor name -> the sync epoch of the op writing it, where not 0
 
     declared: dict[tuple[int, int], str] = {}
 
@@ -63,6 +64,8 @@ def finish(low):
                 outs.append(declare(v, j))
         if not outs:
             continue
+        if p.sync:  # after a value read: fusion does not join it to what ran before (:mod:`.control`)
+            low.sync_of.update(dict.fromkeys(outs, p.sync))
         if (p.kind == "matmul" or p.macs) and tensors[outs[0]].dtype.startswith("complex"):
             complexes.refuse_complex_macs(p, tensors[outs[0]].dtype, p.macs or p.batch * p.m * p.k * p.n)
         if p.kind == "matmul":

@@ -146,11 +146,13 @@ def values_error(what: str, scalar: bool = False):
             "each path")
     return WorkloadError(
         f"{what} needs the tensors' "
-        "values (which elements a mask or a router selects), which a model on the meta device or of "
-        "fake tensors (shapes only) does not have: a mixture of experts routes each token by value; "
+        "values (which elements a mask, a threshold or a router selects), which a model on the meta "
+        "device or of fake tensors (shapes only) does not have: a detector keeps the boxes over a "
+        "score threshold (nonzero, x[mask]), a mixture of experts routes each token by value; "
         "build the model with real (small) weights (cimsim trace --zoo NAME --real-weights with "
         "small --param sizes, or a factory of real tensors), not torch's "
-        "meta_nonzero_assume_all_nonzero, which would send every token to every expert")
+        "meta_nonzero_assume_all_nonzero, which would select every element (every box kept, every "
+        "token sent to every expert)")
 
 
 def higher_order_error(name: str, where: str):

@@ -41,6 +41,9 @@ PACKED_DTYPES = ("uint8", "int8", "int16", "int32", "float8_e4m3fn", "float8_e4m
                  "float8_e5m2fnuz", "float8_e8m0fnu")
 #: ``from`` of a matrix dequantized from packed tensors each forward (weight-only quantization)
 DEQUANTIZED = "packed quantized weights"
+#: the tensors weight_norm (``weight_g``, ``weight_v``) and torch.nn.utils.prune (``weight_orig``,
+#: ``weight_mask``) compute a weight from each forward
+REPARAM = frozenset({"weight_g", "weight_v", "weight_orig", "weight_mask"})
 #: ``from`` of a matrix the forward wrote into a parameter's own storage (``weight.div_(k)``)
 IN_PLACE = "a parameter rewritten in place"
 
@@ -127,6 +130,9 @@ def note(low, pid: int, operands) -> None:
                  "from": IN_PLACE if in_place else "parameters" if flags & PARAM else "a constant tensor"}
         if cx:
             entry["complex"] = True  # real parameters packed into a complex matrix (torch.complex)
+        elif flags & PARAM and any(low.st.versions[u].name.rsplit(".", 1)[-1] in REPARAM
+                                   for u in sources(low, [vid for vid, _ in pieces])):
+            entry["reparametrized"] = True  # weight_norm's weight_g / weight_v, prune's weight_orig
         low.computed_weights.append(entry)
         return
 
@@ -137,7 +143,9 @@ def summary(entries) -> str:
     n_pz = sum(e["from"] == "parameters" and ".parametrizations." in f".{e['operand']}"
                for e in entries)  # torch.nn.utils.parametrize names its ops so
     n_cx = sum(e["from"] == "parameters" and bool(e.get("complex")) for e in entries)
-    n_par = sum(e["from"] == "parameters" for e in entries) - n_pz - n_cx
+    n_rp = sum(e["from"] == "parameters" and bool(e.get("reparametrized")) and ".parametrizations."
+               not in f".{e['operand']}" for e in entries)  # weight_norm / prune's hooks
+    n_par = sum(e["from"] == "parameters" for e in entries) - n_pz - n_cx - n_rp
     n_in = sum(e["from"] == IN_PLACE for e in entries)
     n_dq = sum(e["from"] == DEQUANTIZED for e in entries)
     kinds = [(n_pz, "a weight computed from parameters each forward by torch.nn.utils.parametrize "
@@ -146,9 +154,12 @@ def summary(entries) -> str:
                     "sparsifier's squash_mask(), before tracing makes it a parameter"),
              (n_cx, "a complex weight built from real parameters each forward "
                     f"(torch.complex(wr, wi) / view_as_complex: {COMPLEX_ADVICE})"),
-             (n_par, "a weight computed from parameters each forward (weight_norm / "
-                     "torch.nn.utils.prune, whose weight is weight_orig x weight_mask: "
-                     "prune.remove(module, 'weight') before tracing makes it a parameter)"),
+             (n_rp, "a weight computed from parameters each forward (weight_norm / "
+                    "torch.nn.utils.prune, whose weight is weight_orig x weight_mask: "
+                    "prune.remove(module, 'weight') before tracing makes it a parameter)"),
+             (n_par, "an operand computed from parameters alone, the same every forward (learned "
+                     "queries or embeddings passed through layers, a weight transform in forward): "
+                     "a deployment can compute it once (constant-fold it) and store it as a weight"),
              (n_in, "a parameter its forward rewrote in place (a load-time step such as "
                     "transformers' RWKV rescaling two matrices per block on its first eval "
                     "forward: run the model once before tracing, as a deployed model has)"),
@@ -156,7 +167,7 @@ def summary(entries) -> str:
                     "tensors (weight-only quantization: int4 nibbles in uint8 / int32, int8, fp8), "
                     "counted as weights at their stored bytes with their scales; cimsim has no "
                     "int4 or fp8 MAC, so the matmul runs in the dequantized dtype"),
-             (len(entries) - n_pz - n_par - n_cx - n_in - n_dq, ("a constant tensor that is no parameter or buffer "
+             (len(entries) - n_pz - n_rp - n_par - n_cx - n_in - n_dq, ("a constant tensor that is no parameter or buffer "
                                             "(register it as one to make it a weight)"))]
     kinds = [(n, k) for n, k in kinds if n]
     what = " or ".join(f"{k}{f': {n:,}' if len(kinds) > 1 else ''}" for n, k in kinds)
@@ -165,5 +176,5 @@ def summary(entries) -> str:
             "operand (no CIM array or PIM unit takes them)")
 
 
-__all__ = ["COMPLEX_ADVICE", "CONST", "DEQUANTIZED", "FED", "IN_PLACE", "PACKED", "PACKED_DTYPES", "PARAM",
+__all__ = ["COMPLEX_ADVICE", "CONST", "DEQUANTIZED", "FED", "IN_PLACE", "PACKED", "PACKED_DTYPES", "PARAM", "REPARAM",
            "note", "origin", "source_flags", "sources", "summary"]

@@ -18,12 +18,25 @@ not noted.
 
 The decision is not an edge of the workload: an IR matmul reads exactly its A and B, so the
 ops after a read do not wait for the op whose value was read (README "Data-dependent control
-flow"); a run's critical path can leave the decision's ops out.
+flow"); a run's critical path can leave the decision's ops out. A read is a point no runtime
+fuses across (eager runs op by op; ``torch.compile`` breaks its graph at a data-dependent
+branch): each read starts a new *sync epoch* (``low.syncs``), and pointwise fusion joins only ops
+of one epoch (:func:`.fuse.fuse_pointwise`), so a hand-written NMS loop of n reads is at least n
+ops, each a launch, not one fused op.
+
+**Sizes taken from values.** ``nonzero``, ``masked_select``, a boolean mask's index
+(``x[x > t]``) and ``unique`` size their output by the example's values (how many elements a
+threshold keeps): everything after is sized by that count. Each is listed in
+``metadata['data_dependent_shapes']`` (op, module, source line ``where``, ``count`` of calls,
+``selected`` elements traced, ``of``: the most it could select) and noted (:func:`note`); on a
+GPU the host must read that count before it can size what follows (a host-device sync, torch's
+docs for ``nonzero``), so each also starts a sync epoch.
 """
 
 from __future__ import annotations
 
 import linecache
+import math
 import os
 import sys
 import sysconfig
@@ -36,6 +49,9 @@ SHOWN = 2
 NOTED = frozenset({"model", "transformers generate()"})
 #: characters of a site's code quoted before "…"
 QUOTE = 80
+#: aten ops whose output size comes from the values they read (a bool index: ``index``)
+SIZED_BY_VALUES = frozenset({"nonzero", "masked_select", "index", "_unique", "_unique2", "unique_dim",
+                             "unique_consecutive"})
 
 
 def read_value(low, ev, base: str) -> None:
@@ -43,6 +59,30 @@ def read_value(low, ev, base: str) -> None:
     reads = low.__dict__.setdefault("value_reads", {})
     key = (base, ev.module, ev.where, ev.site or ev.where)
     reads[key] = reads.get(key, 0) + 1
+    low.syncs += 1  # ops after the read are not fused with those before it
+
+
+def sized_by_values(low, ev, base: str, ins, outs) -> None:
+    """Record op ``ev`` (``base`` in :data:`SIZED_BY_VALUES`, inputs ``ins``, outputs
+    ``outs``) when its output size came from the values it read: ``(selected, of)`` elements
+    by (op, module, source line) on ``low``; it starts a sync epoch."""
+    torch = low.torch
+    if base == "index":  # a gather by integer indices has its index's size: only a mask selects
+        masks = [t for t in ev.args[1] if isinstance(t, torch.Tensor) and t.dtype in (torch.bool, torch.uint8)]
+        if not masks:
+            return
+        sel, of = int(masks[0].count_nonzero()), masks[0].numel()
+    elif base == "nonzero":
+        sel, of = outs[0].shape[0], ins[0].numel()
+    elif base == "masked_select":
+        sel, of = outs[0].numel(), math.prod(torch.broadcast_shapes(*(t.shape for t in ins)))
+    else:  # unique: the distinct values (or runs) of its input
+        sel, of = outs[0].numel(), ins[0].numel()
+    sizes = low.__dict__.setdefault("value_sizes", {})
+    key = (base, ev.module, ev.where)
+    n, s, o = sizes.get(key, (0, 0, 0))
+    sizes[key] = (n + 1, s + int(sel), o + int(of))
+    low.syncs += 1  # on a GPU the host reads the count before sizing what follows
 
 
 def _code(where: str) -> str | None:
@@ -77,7 +117,11 @@ def _by(site: str) -> str:
 
 
 def collect(low) -> dict:
-    """``{'value_reads': [...]}``, most frequent first (empty dict when the forward read none)."""
+    """``{'value_reads': [...], 'data_dependent_shapes': [...]}``, most frequent first (each
+    key only when the forward had such ops)."""
+    sizes = [{"op": f"aten.{op}", "module": module, "where": where, "count": n, "selected": s, "of": o}
+             for (op, module, where), (n, s, o) in (getattr(low, "value_sizes", None) or {}).items()]
+    shapes = {"data_dependent_shapes": sizes} if sizes else {}
     reads = getattr(low, "value_reads", None) or {}
     out = []
     for (op, module, where, site), n in sorted(reads.items(), key=lambda kv: -kv[1]):
@@ -86,7 +130,7 @@ def collect(low) -> dict:
         if (code := _code(site)) is not None:
             entry["code"] = code
         out.append(entry)
-    return {"value_reads": out} if out else {}
+    return ({"value_reads": out} if out else {}) | shapes
 
 
 def _site(e) -> str:
@@ -102,14 +146,34 @@ def _site(e) -> str:
     return f"`{code}` at {short}{times}" if code else f"{short}{times}"
 
 
+_SHOWN_AS = {"aten.index": "a boolean mask's index x[mask]"}
+
+
+def sizes_note(meta) -> list[str]:
+    """The note ``cimsim trace`` and a run print for ``metadata['data_dependent_shapes']``."""
+    sizes = meta.get("data_dependent_shapes") or []
+    if not sizes:
+        return []
+    n = sum(int(e.get("count", 1)) for e in sizes)
+    what = ", ".join(f"{_SHOWN_AS.get(e['op'], e['op'].removeprefix('aten.'))} at {str(e.get('where', '?')).rsplit('/', 1)[-1]}"
+                     f"{' x' + str(e['count']) if int(e.get('count', 1)) > 1 else ''}: "
+                     f"{int(e['selected']):,} of {int(e['of']):,} elements" for e in sizes[:SHOWN])
+    return [f"{n} op(s) took their output size from the example's values ({what}"
+            f"{', ...' if len(sizes) > SHOWN else ''}): other inputs select more or fewer elements, "
+            "and every op after is sized by that count; trace the worst case (every element kept: "
+            "e.g. a score threshold of 0 as a factory argument, --arg thr=0) to bound the cost (README 'Detection "
+            "and post-processing'; metadata['data_dependent_shapes'])"]
+
+
 def note(meta) -> list[str]:
-    """The note ``cimsim trace`` and a run print for ``metadata['value_reads']``."""
+    """The notes ``cimsim trace`` and a run print for ``metadata['value_reads']`` and
+    ``metadata['data_dependent_shapes']``."""
     reads = [e for e in meta.get("value_reads") or [] if e.get("by", "model") in NOTED]
     if not reads:
-        return []
+        return sizes_note(meta)
     n = sum(int(e.get("count", 1)) for e in reads)
     sites = ", ".join(_site(e) for e in reads[:SHOWN]) + (", ..." if len(reads) > SHOWN else "")
     return [f"{n} value read(s) decided the control flow (e.g. {sites}): the trace is the path this "
             "example input took, and other inputs may run more or fewer ops; trace each path (a "
             "factory argument: --arg) to compare (README 'Data-dependent control flow'; "
-            "metadata['value_reads'])"]
+            "metadata['value_reads'])"] + sizes_note(meta)

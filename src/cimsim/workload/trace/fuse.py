@@ -13,7 +13,10 @@
    ``part: state``.
 
 Fusion never creates a cycle: a group stays open only while no op outside it
-has read any of its outputs; an op joins only open groups.
+has read any of its outputs; an op joins only open groups. Nor does it cross a value read
+(``syncs``: each tensor's sync epoch, :mod:`.control`): the ops after an ``if x[i]:`` / ``.item()``
+/ ``nonzero`` join only ops after it, as no runtime fuses across a host sync (eager runs each op;
+``torch.compile`` breaks its graph there): a hand-written NMS loop is an op per iteration.
 """
 
 from __future__ import annotations
@@ -139,7 +142,12 @@ def _consumers(ops):
     return c
 
 
-def fuse_pointwise(ops: list[Op], tensors, module_types: dict[str, str], keep=frozenset()) -> list[Op]:
+def fuse_pointwise(ops: list[Op], tensors, module_types: dict[str, str], keep=frozenset(),
+                   syncs=None) -> list[Op]:
+    """``syncs``: tensor name -> the sync epoch of the op writing it (absent: 0); ops of
+    different epochs are never fused."""
+    syncs = syncs or {}
+    epoch = [syncs.get(op.outputs[0], 0) if op.outputs else 0 for op in ops]
     producer: dict[str, int] = {}
     group = list(range(len(ops)))  # union-find parent, by op index
     open_ = [False] * len(ops)
@@ -161,7 +169,7 @@ def fuse_pointwise(ops: list[Op], tensors, module_types: dict[str, str], keep=fr
             if p is None:
                 continue
             r = find(p)
-            if fusable and open_[r] and ops[p].kind == "elementwise":
+            if fusable and open_[r] and ops[p].kind == "elementwise" and epoch[r] == epoch[i]:
                 roots.add(r)
         own_ext = max((producer[t] for t in op.inputs if t in producer and find(producer[t]) not in roots),
                       default=-1)
@@ -231,9 +239,10 @@ def _drop_internal(ops, tensors) -> None:
             del tensors[name]
 
 
-def absorb_into_softmax(ops: list[Op], tensors, keep=frozenset()) -> list[Op]:
+def absorb_into_softmax(ops: list[Op], tensors, keep=frozenset(), syncs=None) -> list[Op]:
     """An elementwise op whose every output is read only by one softmax (and does not outlive
-    the step: ``keep``) joins that softmax."""
+    the step: ``keep``; of its sync epoch: ``syncs``, as :func:`fuse_pointwise`) joins that softmax."""
+    syncs = syncs or {}
     consumers = _consumers(ops)
     producer = {t: op for op in ops for t in op.outputs}
     absorbed: dict[int, Op] = {}
@@ -244,7 +253,8 @@ def absorb_into_softmax(ops: list[Op], tensors, keep=frozenset()) -> list[Op]:
         p = producer.get(op.inputs[0])
         if p is None or p.kind != "elementwise" or p.tags.get("unknown") or p.generic_macs or len(p.outputs) != 1:
             continue
-        if [id(c) for c in consumers[p.outputs[0]]] != [id(op)] or p.outputs[0] in keep:
+        if [id(c) for c in consumers[p.outputs[0]]] != [id(op)] or p.outputs[0] in keep or \
+                syncs.get(p.outputs[0], 0) != syncs.get(op.outputs[0], 0):
             continue
         merged = _merge([p, op], tensors, consumers, "softmax", None, op.name, dict(op.tags))
         absorbed[id(p)] = p

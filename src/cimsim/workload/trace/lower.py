@@ -33,7 +33,7 @@ from .assemble import finish
 from .claims import MATMULS, dims, scale_ops, weight_side
 from .registry import LOWERINGS, Call, aten, bound_args, lowers
 from .computed import note as note_computed, source_flags
-from .control import VALUE_READS, read_value
+from .control import SIZED_BY_VALUES, VALUE_READS, read_value, sized_by_values
 from .custom import CUSTOM_OPS, TORCH_NAMESPACES, lower_custom
 from .resample import resample_vec
 from .stats import add as add_stats
@@ -68,6 +68,7 @@ class Proto:
     shapes: list = field(default_factory=list)  # per operand: the shape torch read it as
     where: str = ""  # the user's source line of the aten op it lowers
     read_as: tuple = ()  # a matmul's (A, B) IR dtypes where one is a view of another element size
+    sync: int = 0  # the value reads and value-sized ops before it (:mod:`.control`): its sync epoch
 
 
 def _tensors(torch, obj):
@@ -89,6 +90,7 @@ class Lowerer:
     param_keys: frozenset = frozenset()
     given_shapes: dict = {}  # storage of an example input -> the shape it was given
     updated_reads = 0  # matmuls reading a parameter the step had updated (a later step)
+    syncs = 0  # value reads and value-sized ops so far: fusion does not cross one (:mod:`.control`)
 
     def __init__(self, torch, names: dict[int, tuple[str, str]], dtype: str, allow_unknown: bool,
                  modules: dict, keep_floats: bool = False):
@@ -224,6 +226,7 @@ class Lowerer:
             p.shapes = [None] * len(p.operands)
         p.tags.setdefault("module", self.ev.module if self.ev is not None else "")
         p.where = self.ev.where if self.ev is not None else ""
+        p.sync = self.syncs
         self.protos.append(p)
         return len(self.protos) - 1
 
@@ -284,6 +287,8 @@ class Lowerer:
             lower_custom(self, call, custom)
         else:
             self._unknown(call)
+        if base in SIZED_BY_VALUES:  # nonzero, a boolean mask's index: sized by the example's values
+            sized_by_values(self, ev, base, ins, outs)
         binary.after(self, call)  # values 0/1 only (a spike): :mod:`.binary`
 
     @lowers(*A.NO_DATA, *A.VIEW_INPLACE, moves_data=False)

@@ -1,0 +1,216 @@
+"""A detection model's post-processing as traced (find-D, session 18): a hand-written NMS loop
+is an op per iteration, not one fused op (fusion stops at each value read); ``nonzero``,
+``masked_select`` and a boolean mask's index say that their output size came from the example's
+values; a learned query computed from parameters is not called weight_norm / pruning.
+
+Golden values are closed form: the loop's iterations, counted elements of ``arange`` tensors, the
+config's stated per-op overhead."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from cimsim.cli import main
+
+pytestmark = pytest.mark.torch
+torch = pytest.importorskip("torch")
+nn = torch.nn
+
+
+class NmsLoop(nn.Module):
+    """Hand-written suppression: per iteration one value read (``if sup[i]:``), then a compare
+    and an in-place or (2 pointwise ops, fusable with each other only)."""
+
+    def __init__(self, n):
+        super().__init__()
+        self.n = n
+
+    def forward(self, x):
+        sup = torch.zeros(x.shape[0], dtype=torch.bool)
+        for i in range(self.n):
+            if sup[i]:
+                continue
+            sup |= x[i] > 5.0  # randn never exceeds 5 here: no row is suppressed, every iteration runs
+        return sup
+
+
+@pytest.mark.parametrize("n", [3, 40])
+def test_an_nms_loop_is_an_op_per_value_read_and_pays_each_launch(n):
+    from cimsim import load_architecture, simulate, trace
+
+    torch.manual_seed(0)
+    w = trace(NmsLoop(n).eval(), (torch.randn(64, 64),))
+    assert sum(e["count"] for e in w.metadata["value_reads"]) == n
+    assert w.metadata["ops_before_fusion"] == 2 * n  # n x (gt, or_); zeros is a constant
+    # before: every iteration's gt / or_ fused across the reads into 1 op (2n members)
+    assert len(w.ops) >= n
+    assert all(op.tags.get("fused", 1) <= 2 for op in w.ops)
+    arch = load_architecture("cpu-ddr5")
+    overhead_s = 2e-6  # configs/cpu-ddr5.yaml: processor.op_overhead: 2 us
+    assert arch.components["processor"].op_overhead == pytest.approx(overhead_s)
+    assert simulate(arch, w).latency_s >= n * overhead_s
+
+
+def test_pointwise_ops_of_one_iteration_still_fuse():
+    """Cutting at reads does not stop fusion between reads: x * 2 + 1 after a read is one op."""
+    from cimsim import trace
+
+    class M(nn.Module):
+        def forward(self, x):
+            if x[0] > -100:  # one read, always taken
+                x = x * 2 + 1
+            return x
+
+    w = trace(M().eval(), (torch.randn(16),))
+    assert [op.tags.get("fused") for op in w.ops] == [None, 2]  # the compare read; x * 2 + 1
+
+
+class Select(nn.Module):
+    """A detector's score threshold: nonzero, masked_select and a boolean mask's index."""
+
+    def __init__(self, thr):
+        super().__init__()
+        self.thr = thr
+
+    def forward(self, scores, boxes):
+        m = scores > self.thr
+        idx = torch.nonzero(m)
+        kept = scores.masked_select(m)
+        rows = boxes[m]  # boxes 100 x 4: the kept rows
+        return idx, kept * 2, rows + 1
+
+
+def _select_inputs():
+    return torch.arange(100.0), torch.ones(100, 4)
+
+
+@pytest.mark.parametrize("thr, kept", [(69.5, 30), (-1.0, 100)])
+def test_value_sized_ops_are_recorded_with_their_count_and_maximum(thr, kept):
+    from cimsim import trace
+    from cimsim.workload.trace.control import note
+
+    w = trace(Select(thr).eval(), _select_inputs())
+    # arange(100) > 69.5 keeps 70..99: 30 of 100; > -1 keeps all 100
+    got = {e["op"]: (e["count"], e["selected"], e["of"]) for e in w.metadata["data_dependent_shapes"]}
+    assert got == {"aten.nonzero": (1, kept, 100), "aten.masked_select": (1, kept, 100),
+                   "aten.index": (1, kept, 100)}
+    assert all(e["where"].startswith(__file__.rsplit("/", 1)[-1]) or __file__ in e["where"]
+               for e in w.metadata["data_dependent_shapes"])
+    assert "value_reads" not in w.metadata  # no if / .item(): sizes, not control flow
+    (line,) = note(w.metadata)
+    assert line.startswith("3 op(s) took their output size from the example's values (nonzero at ")
+    assert f"{kept:,} of 100 elements" in line and "--arg thr=0" in line
+    assert "data_dependent_shapes" in line
+
+
+def test_an_integer_index_is_not_value_sized():
+    from cimsim import trace
+
+    class Gather(nn.Module):
+        def forward(self, x, i):
+            return x[i] * 2
+
+    w = trace(Gather().eval(), (torch.randn(10, 4), torch.tensor([1, 3])))
+    assert "data_dependent_shapes" not in w.metadata
+
+
+def test_value_sized_op_stops_fusion_like_a_read():
+    """On a GPU ``nonzero`` makes the host read its count (a sync): pointwise work written
+    before it and after it (on independent tensors) is not fused across it."""
+    from cimsim import trace
+
+    class M(nn.Module):
+        def forward(self, s, y):
+            a = y * 2
+            idx = torch.nonzero(s > 0)
+            return idx, a + 1
+
+    w = trace(M().eval(), (torch.arange(-5.0, 5.0), torch.randn(10)))
+    fused = [op.tags.get("fused", 1) for op in w.ops if op.kind == "elementwise"]
+    assert sorted(fused) == [1, 1, 1]  # y*2 | s>0 | a+1: before, y*2 and a+1 were one op
+
+
+def test_cli_notes_value_sized_ops(tmp_path):
+    src = tmp_path / "sel.py"
+    src.write_text(
+        "import torch\n"
+        "class S(torch.nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        return x[x > 89.5] * 2\n"
+        "def sel():\n"
+        "    return S(), (torch.arange(100.0),)\n")
+    out = tmp_path / "w.json"
+    r = CliRunner().invoke(main, ["trace", f"{src}:sel", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert ("1 op(s) took their output size from the example's values (a boolean mask's index "
+            "x[mask] at sel.py:4: 10 of 100 elements)") in r.output
+    meta = json.loads(out.read_text())["metadata"]
+    assert meta["data_dependent_shapes"] == [
+        {"op": "aten.index", "module": "", "where": meta["data_dependent_shapes"][0]["where"],
+         "count": 1, "selected": 10, "of": 100}]
+
+
+def test_meta_refusal_of_a_mask_speaks_of_thresholds_too(tmp_path):
+    src = tmp_path / "sel.py"
+    src.write_text(
+        "import torch\n"
+        "class S(torch.nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        return x[x > 1.0] * 2\n"
+        "def sel():\n"
+        "    return S(), (torch.randn(100, device='meta'),)\n")
+    r = CliRunner().invoke(main, ["trace", f"{src}:sel", "-o", str(tmp_path / "w.json")])
+    assert r.exit_code == 1
+    (line,) = [ln for ln in r.output.splitlines() if ln.strip()]
+    assert "score threshold" in line and "every box kept" in line
+
+
+class Queries(nn.Module):
+    """DETR's first decoder layer: learned object queries (a Parameter) projected, then
+    attending to the image features: the query operand is computed from parameters alone."""
+
+    def __init__(self, d=16, nq=10):
+        super().__init__()
+        self.query = nn.Parameter(torch.randn(1, nq, d))
+        self.proj = nn.Linear(d, d)
+
+    def forward(self, feats):
+        q = self.proj(self.query)
+        return torch.bmm(q, feats.transpose(1, 2))
+
+
+def test_learned_queries_are_not_called_weight_norm_or_pruning():
+    from cimsim import trace
+    from cimsim.workload.trace.computed import summary
+
+    w = trace(Queries().eval(), (torch.randn(1, 20, 16),))
+    entries = w.metadata["computed_weights"]
+    assert [e["op"] for e in entries] == ["bmm"] and not entries[0].get("reparametrized")
+    line = summary(entries)
+    assert "prune.remove" not in line and "weight_norm" not in line
+    assert "learned queries" in line and "constant-fold" in line
+
+
+def test_a_pruned_layer_still_gets_prune_remove():
+    from torch.nn.utils import prune
+
+    from cimsim import trace
+    from cimsim.workload.trace.computed import summary
+
+    class Q(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(8, 16)
+
+        def forward(self, x):
+            return self.lin(x)
+
+    m = Q()
+    prune.l1_unstructured(m.lin, "weight", amount=0.5)
+    w = trace(m.eval(), (torch.randn(2, 8),))
+    entries = w.metadata["computed_weights"]
+    assert entries and all(e.get("reparametrized") for e in entries)
+    assert "prune.remove(module, 'weight')" in summary(entries)
