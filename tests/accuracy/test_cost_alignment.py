@@ -221,9 +221,11 @@ def test_cell_on_off_reaches_the_emulator_and_the_reference_column():
                         .components["cim"]) == (5.0, "cim.cell.on_off")
     assert on_off_ratio(_arch(**{"cim.cell.type": "fefet", "cim.nonideal.on_off_ratio": 7},
                               **drift).components["cim"]) == (7.0, "cim.nonideal.on_off_ratio")
-    # no cell stated (the bundled rram-cim), or no nonideal block: infinite, as before
+    # no cell stated (the bundled rram-cim): infinite, as before; no nonideal block: the cell's
+    # all the same (find-N 5: the hardware's reference column does not depend on emulating it)
     assert on_off_ratio(_arch(**drift).components["cim"])[0] is None
-    assert on_off_ratio(_arch(**{"cim.cell.type": "fefet"}).components["cim"]) == (None, "ideal devices")
+    assert on_off_ratio(_arch(**{"cim.cell.type": "fefet"}).components["cim"]) == (
+        100.0, "the fefet preset's")
     # a cell on_off of 1 leaves no range to default to: one config error naming both fields
     from cimsim.errors import ConfigError
 

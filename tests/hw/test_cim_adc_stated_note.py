@@ -4,7 +4,7 @@ find-E 7).
 
 The numbers are the configs' own, as written there: rram-cim states ISAAC's 8-bit ADC,
 1.5625 pJ per conversion, 1.28 GHz, 0.0012 mm^2 = 1200 um^2 per ADC; neurosim-vgg8 states its
-4-bit current-sense ADC, 0.018377 pJ = 18.377 fJ and 448.19 MHz (its ADC area is left out).
+4-bit current-sense ADC, 0.018379 pJ = 18.379 fJ and 448.19 MHz (its ADC area is left out).
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def test_cli_run_on_the_neurosim_chip_says_it(tmp_path):
 
     notes = json.loads(res.output[res.output.index("{"):])["notes"]
     assert _adc_notes(notes) == [
-        "cim.adc.energy_per_conversion (18.377 fJ) and cim.adc.sample_rate (448.19 MHz) are given: "
+        "cim.adc.energy_per_conversion (18.379 fJ) and cim.adc.sample_rate (448.19 MHz) are given: "
         "they do not follow cim.adc.bits=5 (4 in the config); set them to null to derive them "
         "from cim.adc.bits, or give them for cim.adc.bits=5"]
 

@@ -126,14 +126,19 @@ def test_a_nonideal_ratio_contradicting_the_cells_is_refused():
 def test_the_reference_column_reads_off_cells():
     """One reference column of off cells per array: each reads G_off / G_mean = (1/17) / ((1 +
     1/17) / 2) = 1/9 of the mean cell, so the three layers' cell reads grow by 1/9 of a column
-    per array (column tiles 1, 2, 1) instead of a whole one."""
-    ideal = _run(**{"cim.cell.weight_ones": 0.5})
-    ref = _run(**{"cim.cell.weight_ones": 0.5, "cim.nonideal.repeats": 1})
-    # cell reads per layer: rows x k x columns x slices, slices 8
+    per array (column tiles 1, 2, 1) instead of a whole one. find-N 5: the readout subtracts the
+    off cells' current whether or not accuracy is emulated, so the run with no nonideal block
+    pays the same column (before 2026-12-07 it had none, and a zero-noise block added it: +0.446
+    % of cim_array at on/off 2.5, 0.4 / 0.7 of a cell per array and row)."""
+    # cell reads per layer: rows x k x columns x slices, slices 8; a given 1 fJ per cell read
     base = sum(4 * k * n * 8 * 8 for k, n in LAYERS)
-    extra = sum(4 * k * t * 8 for (k, _), t in zip(LAYERS, (1, 2, 1))) / 9
-    assert ref.energy_breakdown_j["cim_array"] / ideal.energy_breakdown_j["cim_array"] == (
-        pytest.approx((base + extra) / base, rel=1e-12, abs=0))
+    tiles = sum(4 * k * t * 8 for (k, _), t in zip(LAYERS, (1, 2, 1)))
+    for on_off, share in ((17, 1 / 9), (2.5, 0.4 / 0.7)):
+        sets = {"cim.cell.weight_ones": 0.5, "cim.cell_read_energy": "1 fJ",
+                "cim.cell.on_off": on_off}
+        for extra in ({}, {"cim.nonideal.repeats": 1}, {"cim.nonideal.adc_noise": 0}):
+            got = _run(**sets, **extra).energy_breakdown_j["cim_array"]
+            assert got == pytest.approx((base + tiles * share) * 1e-15, rel=1e-12, abs=0), extra
 
 
 def _deployed(energy, cells, nbytes, store="dram", link="interconnect"):
@@ -276,6 +281,18 @@ def test_the_link_carries_the_next_matrix_while_one_is_written():
         2 * (128 * 512 * 10e-12 + 16_384 * 8 * 11e-12), rel=1e-12, abs=0)
 
 
+def _abcabc():
+    """Three 128 x 1280 int8 matrices read A B C A B C."""
+    tensors = [Tensor(f"W{j}", (128, 1280), "int8", "weight") for j in range(3)]
+    ops = []
+    for i in range(6):
+        tensors += [Tensor(f"x{i}", (1, 128), "int8", "input"),
+                    Tensor(f"y{i}", (1, 1280), "int8", "activation")]
+        ops.append(Op(f"mm{i}", "matmul", (f"x{i}", f"W{i % 3}"), (f"y{i}",), m=1, k=128,
+                      n=1280, weight=f"W{i % 3}"))
+    return Workload("abcabc", tensors, ops)
+
+
 def test_endurance_lifetime_is_the_most_written_cells():
     """find-G #4: "lasts N runs" divided the endurance by the mean writes per cell (perfect
     wear-levelling). Three 128 x 1280 int8 matrices of 40 arrays each (1280 x 4 columns / 128),
@@ -284,14 +301,7 @@ def test_endurance_lifetime_is_the_most_written_cells():
     (at most one matrix in rounds), so all 6 reads re-program 40 arrays, 655,360 cells each, full:
     6 x 655,360 / (64 x 128 x 128) = 3.75 writes per cell per run on average, but which arrays
     a matrix takes is not modelled, so a cell may be written by all 6: an endurance of 1e8 lasts 1e8 / 6 = 16.7 M runs at worst (26.7 M on average)."""
-    tensors = [Tensor(f"W{j}", (128, 1280), "int8", "weight") for j in range(3)]
-    ops = []
-    for i in range(6):
-        tensors += [Tensor(f"x{i}", (1, 128), "int8", "input"),
-                    Tensor(f"y{i}", (1, 1280), "int8", "activation")]
-        ops.append(Op(f"mm{i}", "matmul", (f"x{i}", f"W{i % 3}"), (f"y{i}",), m=1, k=128,
-                      n=1280, weight=f"W{i % 3}"))
-    r = simulate(_round(), Workload("abcabc", tensors, ops), engine="analytic")
+    r = simulate(_round(), _abcabc(), engine="analytic")
     assert r.facts["cim_reprograms"] == 6
     note = next(n for n in r.notes if "endurance" in n)
     assert ("which arrays a matrix takes is not modelled, so at worst one cell is written by "
@@ -299,6 +309,21 @@ def test_endurance_lifetime_is_the_most_written_cells():
             "(with perfect wear-levelling, the 3,932,160 weight cells written a run spread over "
             "the 1,048,576 cells of those arrays: 3.75 writes per cell per run on average, and "
             "26,700,000 runs)") in note, note
+
+
+def test_endurance_wears_every_write_verify_pulse_the_write_energy_charges():
+    """find-N 6: ``write_energy`` is one pulse and ``write_verify_pulses`` P multiplies it, but
+    the lifetime counted programmings, so P = 10 program-and-verify lasted 10x too long. The
+    endurance counts pulses (a device's SET/RESET cycles, the field's description): the same
+    A B C A B C run as above with P = 10 writes 6 x 655,360 cells x 10 pulses x 10 pJ = 393.2 uJ
+    and lasts 1e8 / (6 x 10) = 1.67 M runs at worst, 1e8 / (3.75 x 10) = 2.67 M on average."""
+    r = simulate(_round(write_verify_pulses=10), _abcabc(), engine="analytic")
+    assert r.energy_breakdown_j["cim_write"] == pytest.approx(6 * 655_360 * 10 * 10e-12,
+                                                              rel=1e-12, abs=0)
+    note = next(n for n in r.notes if "endurance" in n)
+    assert ("6 writes per run x 10 write pulses each (write_verify_pulses) = 60 pulses per run, "
+            "and an endurance of 100,000,000 cycles lasts 1,670,000 runs") in note, note
+    assert "3.75 writes per cell per run on average, and 2,670,000 runs)" in note, note
 
 
 def test_wear_levelled_writes_count_the_cells_written_as_the_write_energy_does():

@@ -452,7 +452,9 @@ def test_voltage_moves_sar_time_and_not_a_given_energy():
 # ------------------------------------------------------------------ current-sense readout
 def _sense_by_hand():
     """The RRAM preset's 4-bit current-sense reading at 22 nm, 0.9 V, 128 rows at once, by
-    hand: (access width F, column wire F, access junctions F, node capacitance F, t_sense s)."""
+    hand: (access width F, column wire F, access junctions F, node capacitance F, t_sense s).
+    The first reference is one LSB above the off cells' pedestal: 128 (g_on - g_off) / 16 with
+    g_on = 1 / 125 kOhm, g_off = 1 / (17 x 100 + 25) kOhm (on/off 17, access 0.25 R_on)."""
     from cimsim.hw.circuits import sense
 
     w = sense.access_width_f(100e3, 22, 0.9)
@@ -461,7 +463,7 @@ def _sense_by_hand():
     junctions = 128 * w * 22e-9 * 1e-15 / 1e-6
     c_node = wire + junctions + 15 * 2 * 22e-9 * 1e-15 / 1e-6
     t = 1e-9 * sense.scaling.fo4_delay(22, 0.9) / sense.scaling.fo4_delay(22) + (
-        125e3 * 16 / 128) * c_node
+        16 / (128 * (1 / 125e3 - 1 / 1725e3))) * c_node
     return w, wire, junctions, c_node, t
 
 
@@ -548,3 +550,29 @@ def test_banks_smaller_than_one_access_are_refused_by_name():
                                           r"each, less than one 12-bit access \(1\.5 B\)"):
         load_architecture("rram-cim-derived", overrides={"cim.buffer.capacity": "8 B",
                                                          "cim.buffer.width": 12, "cim.buffer.banks": 8})
+
+
+def test_current_sense_sensing_time_follows_the_cells_on_off():
+    """find-N 1: the bundled rram-cim-derived (R_on 100 kOhm, 16 rows per read, 4-bit) with a
+    current-sense readout: the sensing time's RC part is C_node / LSB, the LSB 16 (g_on -
+    g_off) / 16 over the off cells' pedestal (access 25 kOhm), so it scales as 1 / (1 - g_off /
+    g_on) between two on/off ratios (C_node does not depend on on/off); before the fix every
+    ratio gave the same 1.68711 ns. At on/off 1 the readout has no margin: one line naming
+    cim.cell.on_off."""
+    from cimsim import bundled
+
+    def latency(on_off):
+        a = load_architecture(bundled.resolve_config("rram-cim-derived"),
+                              {"cim.adc.type": "current_sense", "cim.cell.on_off": str(on_off)},
+                              cli=True)
+        return a.component("cim").design.read_latency
+
+    t0 = 1e-9  # the 22 nm decision at the nominal supply
+    share = {oo: 125e3 / (oo * 100e3 + 25e3) for oo in (2.5, 17, 1e4)}  # g_off / g_on
+    rc = {oo: latency(oo) - t0 for oo in share}
+    for oo in (2.5, 17):
+        assert rc[oo] / rc[1e4] == pytest.approx((1 - share[1e4]) / (1 - share[oo]),
+                                                 rel=1e-9, abs=0)
+    assert rc[2.5] / rc[1e4] == pytest.approx(1.833, rel=1e-3, abs=0)
+    with pytest.raises(ConfigError, match=r"cim\.cell\.on_off: on_off 1: an off cell"):
+        latency(1)

@@ -93,6 +93,30 @@ def test_sense_time_is_the_22nm_figure_plus_the_reference_rc():
     assert sense.highest_reference_ohm(6e3, 4, 128) == pytest.approx(937.5, rel=1e-6, abs=0)
 
 
+def test_first_reference_is_one_lsb_above_the_off_cells_pedestal():
+    """find-N 1: off cells conduct g_off = 1 / (on_off R_on + R_access); the reference column
+    subtracts their pedestal, so one LSB is rows (g_on - g_off) / 2^b and the first reference
+    1 / LSB (off cells were open circuits before: 937.5 Ohm at every on/off)."""
+    g_on, g_off = 1 / 7500, 1 / (17 * 6e3 + 1.5e3)  # 6 kOhm + 1.5 kOhm access; on/off 17
+    lsb = 128 * (g_on - g_off) / 16
+    assert sense.lsb_conductance(6e3, 4, 128, on_off=17) == pytest.approx(lsb, rel=1e-12, abs=0)
+    assert sense.highest_reference_ohm(6e3, 4, 128, on_off=17) == pytest.approx(
+        937.5 / (1 - 7500 / 103500), rel=1e-12, abs=0)  # 1010.74 Ohm, x1.078
+    assert sense.highest_reference_ohm(6e3, 4, 128, on_off=math.inf) == pytest.approx(
+        937.5, rel=1e-12, abs=0)
+    # an MRAM-like cell (find-N 1): 5 kOhm, TMR 150 % (on/off 2.5), 16 rows, 4 bits:
+    # g_on = 1 / 6.25 kOhm, g_off = 1 / 13.75 kOhm, LSB 16 (g_on - g_off) / 16
+    assert sense.highest_reference_ohm(5e3, 4, 16, on_off=2.5) == pytest.approx(
+        1 / (1 / 6250 - 1 / 13750), rel=1e-12, abs=0)  # 11.46 kOhm, 1.83 x 6.25 kOhm
+    # the range an SA resolves: the full-on column over one LSB, 2^b g_on / (g_on - g_off)
+    assert sense.dynamic_range(6e3, 4, 17) == pytest.approx(
+        16 / (1 - 7500 / 103500), rel=1e-12, abs=0)
+    assert sense.dynamic_range(6e3, 4, math.inf) == pytest.approx(16, rel=1e-12, abs=0)
+    # at on/off 1 off cells conduct as on cells: no signal, refused by name
+    with pytest.raises(ValueError, match="on_off 1: an off cell conducts as an on cell"):
+        sense.highest_reference_ohm(6e3, 4, 128, on_off=1)
+
+
 def test_access_transistor_width_from_the_ir_drop_rule():
     # R W = FO4 / (15 x 1 fF/um); W = R W / (0.25 x 6 kOhm), in units of F = 22 nm
     rw = scaling.fo4_delay(22, 1.1) / (15 * 1e-15 / 1e-6)
@@ -148,7 +172,8 @@ def test_neurosim_vgg8_config_energies_are_the_models_they_cite():
     c_col = array.column_capacitance(cell, 128, 22) + 128 * w * 22e-9 * sense.GATE_CAP_F_PER_M
     c_node = sense.node_capacitance(array.column_capacitance(cell, 128, 22), 4, 22, rows=128,
                                     access_width_f=w)
-    t = sense.sense_time(22, r_ref_ohm=sense.highest_reference_ohm(6e3, 4, 128), c_node_f=c_node)
+    t = sense.sense_time(22, r_ref_ohm=sense.highest_reference_ohm(6e3, 4, 128, on_off=17),
+                         c_node_f=c_node)
     adc = sense.current_sense_adc(4, 22, 0.5, c_col, t, static_power_w=50e-9).energy_j
     assert _pj(cim["adc"]["energy_per_conversion"]) == pytest.approx(adc, rel=1e-4, abs=0)
     col = sense.column_read(6e3, 17, 0.5, 128, t, c_node).energy_j

@@ -40,11 +40,13 @@ def training_notes(arch, metadata, facts) -> list[str]:
              "(README 'Not modelled')"]
     prog = facts.get(C.PROGRAMMING_ENERGY_J)
     if updated and prog is not None:
-        ends = sorted({float(c.config.endurance) for c in arch.instances
-                       if getattr(c, "programs_weights", False)
+        ends = sorted({(float(c.config.endurance), int(getattr(c.config, "write_verify_pulses", 1)))
+                       for c in arch.instances if getattr(c, "programs_weights", False)
                        and getattr(getattr(c, "config", None), "endurance", None)})
-        bound = (f"; the cells' endurance ({', '.join(f'{e:.3g}' for e in ends)} writes) bounds "
-                 f"the steps to that many" if ends else "")
+        bound = ("; the cells' endurance (" + ", ".join(
+            f"{e:.3g} write pulses" + (f", {p:,} per programming: {e / p:.3g} steps" if p != 1
+                                       else "") for e, p in ends)
+            + ") bounds the steps to that many" if ends else "")
         notes.append(
             f"the step updates {updated:,} parameter(s) in place (an optimizer step), so a weight-"
             f"holding device would reprogram them every step: {si(prog, 'J')} "

@@ -196,8 +196,11 @@ class CIMConfig(ComponentConfig):
         default=1, le=10_000, description="Write pulses per cell, program-and-verify "
         "iterations (NeuRRAM, Wan et al., Nature 2022: iterative programming of multi-level "
         "RRAM); multiplies write_energy and write_latency, of re-programming and of the "
-        "programming before the run. Default: 1, one pulse.")
-    endurance: PositiveFloat = Field(description="Write cycles a cell survives.")
+        "programming before the run, and the wear counted against endurance. Default: 1, "
+        "one pulse.")
+    endurance: PositiveFloat = Field(description="Write pulses a cell survives (a device's "
+                                     "SET/RESET cycles): each of write_verify_pulses wears it, "
+                                     "so a programming costs write_verify_pulses of them.")
     op_overhead: Seconds = Field(default="0 s", description="Host dispatch cost per CIM op (the "
                                  "driver's issue of one array command), in every op's latency.")
     buffer: Optional[CIMBuffer] = Field(default=None, description="Local input/output buffer "

@@ -203,19 +203,22 @@ def _current_sense(c, tech, vdd, rpr, ones=None, wones=None) -> dict:
     converter, one column's read and one row drive. The 1T1R access transistor is sized by the
     IR-drop rule at the supply as gate drive; the column node carries the column wire, the
     access drains of every row and the sense-amplifier inputs; the sensing time is the 22 nm
-    figure moved to the node plus the highest reference's RC. The converter is a parallel
-    flash with no static bias."""
+    figure moved to the node plus the RC of one LSB above the off cells' pedestal (``on_off``).
+    The converter is a parallel flash with no static bias."""
     cell = _cell(c, tech)
     if cell.kind != "resistive":
         raise DeriveError("adc.type", f"current_sense reads a resistive cell; {cell.name} is "
                           f"{cell.kind} (use sar, flash or ramp)")
     node = tech.node_nm
+    try:  # one LSB above the off cells' pedestal, which the reference column subtracts
+        r_ref = sense.highest_reference_ohm(cell.r_on_ohm, c.adc.bits, rpr, on_off=cell.on_off)
+    except ValueError as exc:  # on_off 1: no margin
+        raise DeriveError("cell.on_off", str(exc)) from None
     try:
         w = sense.access_width_f(cell.r_on_ohm, node, vdd)
         wire = array_model.column_capacitance(cell, c.rows, node)
         junctions = c.rows * w * node * 1e-9 * sense.GATE_CAP_F_PER_M
         c_node = sense.node_capacitance(wire, c.adc.bits, node, rows=c.rows, access_width_f=w)
-        r_ref = sense.highest_reference_ohm(cell.r_on_ohm, c.adc.bits, rpr)
         t = sense.sense_time(node, vdd, r_ref, c_node)
         conv = sense.current_sense_adc(c.adc.bits, node, cell.read_voltage_v, wire + junctions,
                                        t, vdd)

@@ -9,8 +9,10 @@
   sampled, integration steps, counting steps; ``rows_per_read`` is not applied to it);
 - ``dac``: rows x k x column tiles x slices row drives, each ``dac_energy``;
 - ``array``: rows x k x physical columns x slices cell reads, each ``cell_read_energy``; a
-  finite ``nonideal.on_off_ratio`` r adds one reference column of off cells per array (per
-  column tile), read with every row: + rows x k x column tiles x slices reads, each an off
+  finite on/off ratio r (:func:`.tiling.on_off_ratio`: ``nonideal.on_off_ratio``, else a
+  stated resistive cell's ``on_off`` or its preset's, with or without a ``nonideal`` block:
+  the hardware is the same whether its accuracy is emulated or not) adds one reference column
+  of off cells per array (per column tile), read with every row: + rows x k x column tiles x slices reads, each an off
   cell's, ``cell_read_energy x G_off / G_mean`` = ``cell_read_energy x (1/r) / (w + (1 - w)/r)``
   (:func:`off_cell_share`; w the weight activity the op's cell energy used, ``cell.weight_ones``
   or the op's own: the mean cell conducts ``G_off + w (G_on - G_off)``), not an average cell's

@@ -167,7 +167,8 @@ def place(comp, ops, idx, makers=None) -> Plan:
         notes.append(f"{comp.name}: weights{where} need {needed:,} arrays but only {cap:,} "
                      f"exist{chips_text(needed, c.arrays, c.chips, comp.name, c.weight_replication)}; "
                      + wear_text(need[on][mask], (k * pc)[on][mask], free, c.rows * c.cols,
-                                 c.endurance, cap, np.unique(local[n_rounds[on] > 1]).size))
+                                 c.endurance, cap, np.unique(local[n_rounds[on] > 1]).size,
+                                 c.write_verify_pulses))
         if c.chips > 1:
             notes.append(chips.reprogram_note(comp.name, c))
     staged = len(stages) > 1

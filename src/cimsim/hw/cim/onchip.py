@@ -392,7 +392,7 @@ def place(comp, ops, idx, ride=None) -> Plan:
                      f"(no layer pipeline){chips_text(packed, c.arrays)}; "
                      + wear_text(need_op[reprogram], (k * pc)[reprogram], free,
                                  c.rows * c.cols, c.endurance, c.arrays,
-                                 np.unique(group_of[n_rounds > 1]).size))
+                                 np.unique(group_of[n_rounds > 1]).size, c.write_verify_pulses))
         if asked := [f"{nm}: {d}" for nm, d in ch.layers.items() if nm in by_name]:
             notes.append(f"{comp.name}.chip.layers ({', '.join(asked)}) asks for copies, but the "
                          "weights do not fit once: no layer is copied (ignored)")

@@ -246,7 +246,7 @@ def rounds(group_of_op: np.ndarray, arrays_of_group: np.ndarray, free: int,
 
 
 def wear_text(written: np.ndarray, cells: np.ndarray, free: int, array_cells: int,
-              endurance: float, arrays: int, in_rounds: int = 0) -> str:
+              endurance: float, arrays: int, in_rounds: int = 0, pulses: int = 1) -> str:
     """What rule 2 did and what it costs the cells: the re-programmings (``written``: the
     arrays each writes, a big matrix's over its rounds; ``cells``: the weight cells each writes,
     ``k x physical columns``, the cells the write energy counts) over the ``free`` arrays of
@@ -257,7 +257,11 @@ def wear_text(written: np.ndarray, cells: np.ndarray, free: int, array_cells: in
     matrix's rounds); with perfect wear-levelling (the writes spread evenly) each cell takes
     ``sum(cells) / (free x array_cells)``, given second. Before 2026-12-06 only that mean was
     given, as the lifetime; until find-L 1 it counted whole arrays, ``sum(written) / free``, so
-    a thin matrix (a rank-8 LoRA B, 8 of an array's 128 rows) counted 16x its cells."""
+    a thin matrix (a rank-8 LoRA B, 8 of an array's 128 rows) counted 16x its cells. Each
+    programming applies ``pulses`` (``write_verify_pulses``) write pulses to its cells, and an
+    endurance counts pulses (a device's SET/RESET cycles), so the runs are ``endurance /
+    (writes x pulses)``; before 2026-12-07 the pulses were charged in the write energy but not
+    worn (find-N 6: 10 pulses lasted 10x too long)."""
     written = np.asarray(written, dtype=np.float64)
     worst = float(np.ceil(written / free).sum())
     total = float(np.asarray(cells, dtype=np.float64).sum())
@@ -269,16 +273,19 @@ def wear_text(written: np.ndarray, cells: np.ndarray, free: int, array_cells: in
                 f"{'the arrays left' if free < arrays else 'all arrays'} "
                 f"run{'s' if in_rounds == 1 else ''} through them in rounds, a programming each")
     n = len(written)
+    worn = (f" x {pulses:,} write pulses each (write_verify_pulses) = "
+            f"{plain(worst * pulses, 3)} pulses per run" if pulses != 1 else "")
     when = f"{n:,} time{'s' if n != 1 else ''} during the run"
     if in_rounds:  # every re-programming's rounds: ceil(written / free), 1 where it fits
         when += f", in {int(worst):,} rounds"
     return (f"arrays are re-programmed {when} (LRU, {how}); which "
             f"arrays a matrix takes is not modelled, so at worst one cell is written by each: "
-            f"{plain(worst, 3)} writes per run, and an endurance of {plain(endurance, 3)} cycles "
-            f"lasts {plain(endurance / worst, 3)} runs (with perfect wear-levelling, the "
+            f"{plain(worst, 3)} writes per run{worn}, and an endurance of "
+            f"{plain(endurance, 3)} cycles lasts {plain(endurance / (worst * pulses), 3)} runs "
+            f"(with perfect wear-levelling, the "
             f"{int(total):,} weight cells written a run spread over the "
             f"{free * array_cells:,} cells of those arrays: {plain(mean, 3)} "
-            f"writes per cell per run on average, and {plain(endurance / mean, 3)} runs)")
+            f"writes per cell per run on average, and {plain(endurance / (mean * pulses), 3)} runs)")
 
 
 def chips_text(needed: int, arrays: int, chips: int = 1, name: str | None = None,

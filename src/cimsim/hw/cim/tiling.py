@@ -55,25 +55,27 @@ def read_groups(k, rows: int, rows_per_read=None):
 
 
 def on_off_ratio(c) -> tuple:
-    """``(G_on / G_off or None, where it comes from)`` of a CIM config ``c`` for its
-    ``nonideal`` block: ``nonideal.on_off_ratio`` when given; else, when a ``cell`` block is
-    stated, the cell's (``cell.on_off``, or its preset's: rram_1t1r 17, fefet and pcm 100); else
-    None (infinite: no reference column). Without a ``nonideal`` block (ideal devices) None. The
-    accuracy emulator and the reference column's read energy (:mod:`.energy`) both take it."""
+    """``(G_on / G_off or None, where it comes from)`` of a CIM config ``c``'s cells:
+    ``nonideal.on_off_ratio`` when given; else, when a ``cell`` block is stated, the cell's
+    (``cell.on_off``, or its preset's: rram_1t1r 17, fefet and pcm 100); else None (infinite:
+    no reference column). The hardware has it whether or not accuracy is emulated: a finite
+    ratio is a reference column of off cells per array whose current the readout subtracts
+    before the ADC, so an ideal run (no ``nonideal`` block) pays for it too (before 2026-12-07
+    only a run with a ``nonideal`` block did, find-N 5). The accuracy emulator and the
+    reference column's read energy (:mod:`.energy`) both take it."""
     ni = c.nonideal
-    if ni is None:
-        return None, "ideal devices"
-    if ni.on_off_ratio is not None:
+    if ni is not None and ni.on_off_ratio is not None:
         return float(ni.on_off_ratio), "cim.nonideal.on_off_ratio"
     if c.cell is None:
         return None, "no cim.cell stated"
-    if c.cell.on_off is not None:
-        return float(c.cell.on_off), "cim.cell.on_off"
     from ..circuits.array import preset as cell_preset
 
-    preset = cell_preset(c.cell.type).on_off
-    return (None, f"the {c.cell.type} cell states none") if preset is None else (
-        float(preset), f"the {c.cell.type} preset's")
+    preset = cell_preset(c.cell.type)
+    if preset.kind != "resistive":  # no off-state current to subtract
+        return None, f"the {c.cell.type} cell states none"
+    if c.cell.on_off is not None:
+        return float(c.cell.on_off), "cim.cell.on_off"
+    return float(preset.on_off), f"the {c.cell.type} preset's"
 
 
 def one_on_off(c) -> None:

@@ -10,8 +10,24 @@ default design is chosen so that a 5-bit flash conversion takes ~1 ns at 22 nm) 
 manual's Fig. 19 shows the CSA's worst-case delay rising linearly with the reference
 resistance (an RC charge of the input node), ~0.8 ns at low resistance. Here
 ``t_sense = t_22 x (FO4 at the node / FO4 at 22 nm) + R_ref x C_node`` with ``R_ref`` the
-highest reference resistance (the first level above zero: ``R_on_eff x 2^b / rows_active``)
-and ``C_node`` the column node's capacitance (:func:`node_capacitance`). The cells conduct
+highest reference resistance -- one LSB of the column's signal, ``1 / dG`` -- and ``C_node``
+the column node's capacitance (:func:`node_capacitance`).
+
+**The off-state current** (find-N 1). Off cells conduct ``g_off = 1 / (on_off R_on + R_access
++ R_wire)``, not nothing: ``n`` driven rows put a pedestal ``n g_off`` under the column's
+current, which depends on the inputs (``n``) and not on the weights. The readout subtracts it:
+one reference column of off cells per array, driven by the same inputs (charged in the
+array's energy, :mod:`cimsim.hw.cim.energy`), sets the zero of every level, so the flash
+resolves only the weights' signal, ``0 .. rows_active (g_on - g_off)``, in ``2^b`` steps of
+``dG = rows_active (g_on - g_off) / 2^b`` (:func:`lsb_conductance`), ``g_on = 1 / (R_on +
+R_access + R_wire)``. The decision margin of each SA is ``dG`` on top of the pedestal, so
+``R_ref = 1 / dG = (R_on + R_access + R_wire) x 2^b / rows_active / (1 - g_off / g_on)``:
+``1 / (1 - g_off / g_on)`` times the ideal-off figure (x1.078 at on/off 17 with the 0.25 R_on
+access, x1.83 at on/off 2.5, x126 at 1.01), and at on/off 1 no margin at all (refused: the
+column carries no weight). The largest current an SA sees over its LSB is
+``2^b g_on / (g_on - g_off)`` (:func:`dynamic_range`), the dynamic range the readout must
+resolve (the SA's offset against ``dG`` is not modelled, README). Before 2026-12-07 off cells
+were open circuits here, and sensing time, ADC energy and levels did not move with on/off. The cells conduct
 only while the SA is enabled, never for the whole read pulse of the cell's data sheet
 (``readPulseWidth`` 10 ns in NeuroSim's Param.cpp is the pulse the cell tolerates, not how
 long a sensing draws current).
@@ -145,11 +161,46 @@ def sense_time(node_nm: float, vdd=None, r_ref_ohm=0.0, c_node_f=0.0):
     return base + np.asarray(r_ref_ohm, dtype=float) * np.asarray(c_node_f, dtype=float)
 
 
-def highest_reference_ohm(r_on_ohm: float, bits, rows_active, r_access_ohm=None, r_wire_ohm=0.0):
-    """The highest reference resistance (Ohm): the first level above zero of a column whose
-    full scale is ``rows_active`` on cells, ``(R_on + R_access + R_wire) x 2^b / rows_active``."""
-    ra = r_on_ohm * ACCESS_FRACTION if r_access_ohm is None else r_access_ohm
-    return (r_on_ohm + ra + r_wire_ohm) * 2.0 ** _bits(bits) / np.asarray(rows_active, dtype=float)
+def _access(r_on_ohm, r_access_ohm):
+    return r_on_ohm * ACCESS_FRACTION if r_access_ohm is None else r_access_ohm
+
+
+def lsb_conductance(r_on_ohm: float, bits, rows_active, on_off=np.inf, r_access_ohm=None,
+                    r_wire_ohm=0.0):
+    """One LSB of the column's signal (S): ``rows_active (g_on - g_off) / 2^b``, each cell in
+    series with its access transistor and wire (``g_off`` 0 at an infinite ``on_off``). The
+    off cells' pedestal ``n g_off`` is subtracted by the reference column, so it takes no
+    level; ``on_off`` 1 (``g_off = g_on``) leaves no signal and is refused."""
+    on_off = np.asarray(on_off, dtype=float)
+    if np.any(~(on_off >= 1)):
+        raise ValueError(f"on_off {on_off} must be >= 1")
+    if np.any(on_off == 1):
+        raise ValueError("on_off 1: an off cell conducts as an on cell, so the column current "
+                         "carries no weight and a current-sense readout has no margin to "
+                         "sense; give an on_off > 1")
+    ra = _access(r_on_ohm, r_access_ohm)
+    g_on = _series_g(r_on_ohm, ra, r_wire_ohm)
+    with np.errstate(divide="ignore"):
+        g_off = np.where(np.isinf(on_off), 0.0, _series_g(r_on_ohm * on_off, ra, r_wire_ohm))
+    return np.asarray(rows_active, dtype=float) * (g_on - g_off) / 2.0 ** _bits(bits)
+
+
+def highest_reference_ohm(r_on_ohm: float, bits, rows_active, r_access_ohm=None, r_wire_ohm=0.0,
+                          on_off=np.inf):
+    """The highest reference resistance (Ohm), the first level's decision: one LSB of the
+    column's signal above the off cells' pedestal, ``1 / lsb_conductance`` =
+    ``(R_on + R_access + R_wire) x 2^b / rows_active / (1 - g_off / g_on)`` (at an infinite
+    ``on_off``, off cells open, ``(R_on + R_access + R_wire) x 2^b / rows_active``)."""
+    return 1.0 / lsb_conductance(r_on_ohm, bits, rows_active, on_off, r_access_ohm, r_wire_ohm)
+
+
+def dynamic_range(r_on_ohm: float, bits, on_off, r_access_ohm=None, r_wire_ohm=0.0):
+    """The largest column current over one LSB: ``2^b g_on / (g_on - g_off)`` (a column of
+    ``rows_active`` on cells against ``lsb_conductance``; ``2^b`` at an infinite ``on_off``),
+    what the sense amplifiers resolve; its log2 is the bits of range they need."""
+    ra = _access(r_on_ohm, r_access_ohm)
+    g_on = _series_g(r_on_ohm, ra, r_wire_ohm)
+    return g_on / lsb_conductance(r_on_ohm, bits, 1.0, on_off, r_access_ohm, r_wire_ohm)
 
 
 def column_read(r_on_ohm: float, on_off: float, v_read: float, rows_active, t_sense_s,
@@ -167,7 +218,7 @@ def column_read(r_on_ohm: float, on_off: float, v_read: float, rows_active, t_se
     w1 = np.asarray(weight_ones, dtype=float)
     if np.any((x1 < 0) | (x1 > 1)) or np.any((w1 < 0) | (w1 > 1)):
         raise ValueError("input_ones and weight_ones must be within 0..1")
-    ra = r_on_ohm * ACCESS_FRACTION if r_access_ohm is None else r_access_ohm
+    ra = _access(r_on_ohm, r_access_ohm)
     g = (w1 * _series_g(r_on_ohm, ra, r_wire_ohm)
          + (1 - w1) * _series_g(r_on_ohm * on_off, ra, r_wire_ohm))
     G = np.asarray(rows_active, dtype=float) * x1 * g
