@@ -16,9 +16,8 @@ from cimsim.errors import ConfigError
 
 TABLE = "processor.macs_per_cycle_per_core"
 ALLOWED = "allowed keys: fp32, fp16, bf16, int8"
-INT4 = ("; cimsim has no int4 dtype (README: \"compute dtypes beyond fp32, fp16, bf16 and int8\" "
-        "under Not modelled; weight-only int4 models: README \"Weight-only int4 / GPTQ / "
-        "AWQ-style models\")")
+INT4 = ("; cimsim models no int4 MACs (README: \"compute dtypes beyond fp32, fp16, bf16 and "
+        "int8\" under Not modelled); int4 weights of an LLM: cimsim workload llm --weight-dtype int4")
 
 
 def _file(tmp_path, key: str):

@@ -216,9 +216,10 @@ def not_a_key(key: str, table: str, keys: Sequence[str]) -> str:
     """The one line for a key a fixed-key table does not take, as ``--set`` and a config file
     both say it: ``'int4' is not a key of 'processor.macs_per_cycle_per_core'; allowed keys:
     fp32, fp16, bf16, int8``, and for a dtype cimsim does not model, where the README says so."""
-    hint = (f"; cimsim has no {key} dtype (README: \"compute dtypes beyond fp32, fp16, bf16 and "
-            "int8\" under Not modelled; weight-only int4 models: README \"Weight-only int4 "
-            "/ GPTQ / AWQ-style models\")" if str(key).lower() in _UNMODELLED_DTYPES else "")
+    hint = (f"; cimsim models no {key} MACs (README: \"compute dtypes beyond fp32, fp16, bf16 "
+            "and int8\" under Not modelled)" if str(key).lower() in _UNMODELLED_DTYPES else "")
+    if str(key).lower() == "int4":
+        hint += "; int4 weights of an LLM: cimsim workload llm --weight-dtype int4"
     return (f"'{key}' is not a key of '{table}'; allowed keys: {', '.join(keys)}"
             + (hint or did_you_mean(str(key), keys, f"{table}.{{}}")))
 
