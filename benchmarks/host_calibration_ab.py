@@ -28,7 +28,7 @@ import statistics
 import sys
 
 import torch
-import yaml
+from cimsim.config.yamlread import load_text  # a config as cimsim reads one (YAML 1.2 numbers)
 
 from cimsim.calibrate import Timing, calibrate
 from cimsim.calibrate.fewrows import fit_rows_per_pass, pass_limit
@@ -39,7 +39,7 @@ M = importlib.import_module("cimsim.calibrate.measure")  # the module (the packa
 OLD_ROWS = (1, 2, 4, 8, 16, 64, 256)
 threads = int(sys.argv[1])
 _, text = calibrate(threads=threads, command="host_calibration_ab.py")  # the default statistic (median)
-d = yaml.safe_load(text)
+d = load_text(text)
 me = d["processor"]["mac_efficiency"]
 mids = {s for s in M.grid_sides(4 * M.GRID_MAX_SIDE ** 2) if s & (s - 1)}  # not powers of two
 llc = float(str(d["memory"]["llc"]["capacity"]).split()[0])
@@ -56,7 +56,7 @@ unit_time = {(r, s): r / me["fraction"][i][j] for i, r in enumerate(rows) for j,
 
 
 def variant(dense_rows: bool, mid_columns: bool, row_length: bool = False) -> dict:
-    v = yaml.safe_load(text)
+    v = load_text(text)
     t = v["processor"]["mac_efficiency"]
     if not row_length:
         t.pop("row_length_exponent", None), t.pop("row_length_from", None)

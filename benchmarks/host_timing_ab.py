@@ -17,7 +17,7 @@ import statistics
 import sys
 
 import torch
-import yaml
+from cimsim.config.yamlread import load_text  # a config as cimsim reads one (YAML 1.2 numbers)
 
 from cimsim.calibrate import Timing, calibrate
 from cimsim.config import architecture_from_dict
@@ -28,7 +28,7 @@ out_path = sys.argv[2] if len(sys.argv) > 2 else None
 archs = {}
 for stat in ("median", "min"):
     _, text = calibrate(threads=threads, command=f"host_timing_ab.py ({stat})", timing=Timing(statistic=stat))
-    archs[stat] = architecture_from_dict(yaml.safe_load(text))
+    archs[stat] = architecture_from_dict(load_text(text))
     if out_path:
         with open(out_path.rsplit(".", 1)[0] + f"_{stat}.yaml", "w") as f:
             f.write(text)

@@ -18,7 +18,7 @@ import statistics
 import sys
 
 import torch
-import yaml
+from cimsim.config import read_yaml  # a config as cimsim reads one (YAML 1.2 numbers)
 
 from cimsim.calibrate import Timing
 from cimsim.config import architecture_from_dict
@@ -26,8 +26,7 @@ from cimsim.pipeline import simulate
 from cimsim.validate import host as H
 
 path = sys.argv[1]
-with open(path) as f:
-    d = yaml.safe_load(f)
+d = read_yaml(path)
 
 
 def variant(rows24=True, stream=True, passes=True):

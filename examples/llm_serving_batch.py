@@ -50,9 +50,9 @@ TP = 4
 
 
 def _yaml(name: str) -> dict:
-    import yaml
+    from cimsim.config import read_yaml  # cimsim's YAML reading (YAML 1.2 numbers)
 
-    return yaml.safe_load(resolve_config(name).read_text())
+    return read_yaml(resolve_config(name))
 
 
 def _pim_variant(sharing: str):

@@ -16,6 +16,7 @@ first).
 from __future__ import annotations
 
 import math
+import re
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -108,6 +109,10 @@ def _strict_number(v: object) -> object:
     if isinstance(v, bool):
         raise ValueError(f"expected a number (got the boolean {v})")
     if isinstance(v, str):
+        if re.fullmatch(r"[-+]?(?:0b[01_]+|[0-9][0-9_]*(?::[0-9_]+)+|[0-9][0-9_]*_[0-9_]*(?:\.[0-9_]*)?)", v):
+            raise ValueError(f"expected a number (got the text {v!r}): YAML 1.2 reads digit groups "
+                             "(1_000), 0b binary and base 60 (1:00) as text; write the plain "
+                             "number, e.g. 1000")
         try:
             float(v)
         except ValueError:

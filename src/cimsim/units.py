@@ -107,6 +107,13 @@ _DIM_WORDS = {
 }
 _BINARY = {"Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30, "Ti": 2.0**40, "Pi": 2.0**50}
 
+#: look-alike code points read as the symbol: U+2126 OHM SIGN as U+03A9 (datasheets and word
+#: processors type it); the micro sign U+00B5 and Greek mu U+03BC are both prefixes (_DECIMAL)
+_SIGNS = str.maketrans({"\u2126": "\u03a9"})
+#: a number written with digit groups (``1,000``, ``1 000``, ``1_000``, ``1'000``, thin or
+#: no-break spaces) or a decimal comma (``2,5``): refused, saying so (never read as ``1``)
+_GROUPED = re.compile(r"^\s*[-+]?\d{1,3}(?:[,_'\u2019 \u00a0\u2009\u202f]\d{3})+(?:\.\d+)?(?![\d,])")
+_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+")
 _POWER = re.compile(r"^(.+?)(?:\^([-+]?\d+)|(²))$")
 _NUMBER = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
 
@@ -185,7 +192,7 @@ def _rate_hint(atom: str) -> str:
 
 def parse_unit(expr: str) -> Unit:
     """Parse a unit expression such as ``"GB/s"`` or ``"pJ/bit"``."""
-    expr = expr.strip()
+    expr = expr.strip().translate(_SIGNS)
     if not expr:
         return Unit(1.0, _NONE)
     if expr.count("/") > 1:
@@ -229,6 +236,13 @@ def parse_quantity(text: object, unit: str) -> float:
             shown = repr(text)
             why = f"a {type(text).__name__.replace('NoneType', 'null')}, not one quantity"
         raise UnitError(f"expected a quantity with a unit like '{_example(unit)}' (got {shown}): {why}")
+    grouped, comma = _GROUPED.match(text), _DECIMAL_COMMA.match(text)
+    if grouped or comma:
+        digits = (grouped or comma).group(0).strip()
+        plain, what = ((re.sub(r"[^-+0-9.]", "", digits), "digit groups (thousands separators) are")
+                       if grouped else (digits.replace(",", "."), "a decimal comma is"))
+        raise UnitError(f"cannot read {text!r}: {what} not read; write {digits!r} as {plain}, "
+                        f"e.g. '{_example(unit)}'")
     m = _NUMBER.match(text)
     if not m:
         raise UnitError(f"cannot read {text!r} as a number with a unit, e.g. '{_example(unit)}'")

@@ -128,7 +128,7 @@ def test_the_reference_column_reads_off_cells():
     1/17) / 2) = 1/9 of the mean cell, so the three layers' cell reads grow by 1/9 of a column
     per array (column tiles 1, 2, 1) instead of a whole one. find-N 5: the readout subtracts the
     off cells' current whether or not accuracy is emulated, so the run with no nonideal block
-    pays the same column (before 2026-12-07 it had none, and a zero-noise block added it: +0.446
+    pays the same column (before 2026-12-06 it had none, and a zero-noise block added it: +0.446
     % of cim_array at on/off 2.5, 0.4 / 0.7 of a cell per array and row)."""
     # cell reads per layer: rows x k x columns x slices, slices 8; a given 1 fJ per cell read
     base = sum(4 * k * n * 8 * 8 for k, n in LAYERS)

@@ -24,8 +24,8 @@ from . import legacy, marks
 from .models import RESERVED, Architecture
 from .origin import _where, origin  # noqa: F401  (origin re-exported)
 from .paths import field_of, resolve
-from .walk import did_you_mean, model_at, parse_flag
-from .yamlread import KeyNotAName, UniqueKeyLoader, graph_error, load_text, syntax_error
+from .walk import did_you_mean, model_at, not_a_key, parse_flag
+from .yamlread import KeyNotAName, UniqueKeyLoader, core_number, graph_error, load_text, syntax_error
 
 
 def _yaml_kind(data: Any) -> str:
@@ -105,6 +105,8 @@ def _errors(exc: ValidationError, model: type[BaseModel], prefix: tuple) -> list
             fld = parent.model_fields.get(loc[-1]) if parent else None
             desc = f" ({fld.description})" if fld is not None and fld.description else ""
             msg = f"required field is missing{desc}"
+        elif loc[-1:] == ("[key]",) and len(loc) >= 3 and (keys := _table_keys(model, loc[:-2])):
+            msg, loc = not_a_key(loc[-2], ".".join(str(p) for p in prefix + loc[:-2]), keys), loc[:-1]
         elif "input" in err and not isinstance(err["input"], (dict, list)):
             value = err["input"]
             shown = repr(value) if not isinstance(value, float) or math.isfinite(value) else str(value)
@@ -112,6 +114,17 @@ def _errors(exc: ValidationError, model: type[BaseModel], prefix: tuple) -> list
                 msg = f"{msg} (got {shown})"
         out.append((".".join(str(p) for p in prefix + loc) or "(top level)", msg))
     return out
+
+
+def _table_keys(model: type[BaseModel], loc: tuple) -> tuple | None:
+    """The keys of the fixed-key table at ``loc`` below ``model`` (a per-dtype table), or None."""
+    from .walk import PathError, field_at
+
+    try:
+        leaf = field_at(model, [str(p) for p in loc], 0, ".".join(str(p) for p in loc))
+    except (PathError, ConfigError):
+        return None
+    return tuple(leaf.kind.keys) if leaf.kind.name == "table" and leaf.kind.keys else None
 
 
 def _validate(model: type[BaseModel], data: Any, prefix: tuple, errors: list) -> Any:
@@ -407,14 +420,11 @@ def _check_exclusive(out: dict, overrides: Mapping[str, Any], source: str, cli: 
 
 
 def _cli_number(text: str) -> Any:
-    """``--set`` text of a number field as a number (``16``, ``0.7``, ``1e6``); other text as
-    given, for the field's own error (a number field takes no string)."""
-    for kind in (int, float):
-        try:
-            return kind(text.strip())
-        except ValueError:
-            continue
-    return text
+    """``--set`` text of a number field as a number, read as a config file's YAML reads it
+    (YAML 1.2's core schema: ``16``, ``010`` -> 10, ``0.7``, ``1e6``); other text (``1:00``,
+    ``1_000``) as given, for the field's own error (a number field takes no string)."""
+    value = core_number(text.strip())
+    return text if value is None else value
 
 
 def _cli_list(text: str, where: str) -> list:

@@ -88,8 +88,10 @@ def show(value: Any, leaf: Leaf | None) -> str:
     unit = leaf.kind.unit if leaf is not None and leaf.kind.name == "quantity" else None
     if unit and isinstance(value, (int, float)):
         return si(float(value), unit, 6)
-    if isinstance(value, float):
-        return f"{value:.6g}"
+    if isinstance(value, float):  # a whole number .6g would round (a timing's CK count) in full
+        short = f"{value:.6g}"
+        exact = value.is_integer() and abs(value) < 2.0**53 and float(short) != value
+        return str(int(value)) if exact else short
     if isinstance(value, BaseModel):
         return str(value.model_dump(mode="json", exclude_unset=True))
     return str(value)

@@ -208,6 +208,22 @@ def _key_leaf(path: str, table: Leaf) -> Leaf:
                 in_table=True, table_required=table.required)
 
 
+#: dtypes cimsim does not model, which a datasheet's per-dtype table gives first
+_UNMODELLED_DTYPES = ("int4", "fp8", "tf32")
+
+
+def not_a_key(key: str, table: str, keys: Sequence[str]) -> str:
+    """The one line for a key a fixed-key table does not take, as ``--set`` and a config file
+    both say it: ``'int4' is not a key of 'processor.macs_per_cycle_per_core'; allowed keys:
+    fp32, fp16, bf16, int8``, and for a dtype cimsim does not model, where the README says so."""
+    hint = (f"; cimsim models no {key} MACs (README: \"compute dtypes beyond fp32, fp16, bf16 "
+            "and int8\" under Not modelled)" if str(key).lower() in _UNMODELLED_DTYPES else "")
+    if str(key).lower() == "int4":
+        hint += "; int4 weights of an LLM: cimsim workload llm --weight-dtype int4"
+    return (f"'{key}' is not a key of '{table}'; allowed keys: {', '.join(keys)}"
+            + (hint or did_you_mean(str(key), keys, f"{table}.{{}}")))
+
+
 def field_at(model: type[BaseModel], parts: Sequence[str], start: int, path: str,
              value_only: bool = True) -> Leaf:
     """The field ``parts[start:]`` names below ``model`` (``parts[:start]`` named the model).
@@ -233,8 +249,7 @@ def field_at(model: type[BaseModel], parts: Sequence[str], start: int, path: str
             if keys is None and current.kind.item.is_value:  # the key is the rest of the path
                 return dataclasses.replace(_key_leaf(path, current), key_at=i)
             if keys is not None and part not in keys:
-                raise PathError(f"'{part}' is not a key of '{above}'; allowed keys: "
-                                f"{', '.join(keys)}" + did_you_mean(part, keys, f"{above}.{{}}"))
+                raise PathError(not_a_key(part, above, keys))
             current = _key_leaf(path, current)
         else:
             if typing.get_origin(current.annotation) is list:  # a list: set whole, not an item

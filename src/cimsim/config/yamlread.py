@@ -1,10 +1,11 @@
 """Reading a config's YAML: a SafeLoader that refuses duplicate keys and keys that are no
-plain name, supports merge keys and YAML 1.2 exponent floats, and a bound on the composed node
+plain name, supports merge keys, reads numbers as YAML 1.2's core schema does, and a bound on the composed node
 graph (depth, alias expansion) checked before anything is constructed. :func:`.loader.read_yaml`
 uses them."""
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -24,11 +25,48 @@ class UniqueKeyLoader(yaml.SafeLoader):
     given twice in the mapping itself is still refused."""
 
 
-# YAML 1.2's floats with an exponent and no dot (``endurance: 1e12``), which YAML 1.1 (PyYAML)
-# reads as text: numbers, as every bundled config writes them (a number field takes no text)
-UniqueKeyLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"))
+# Numbers as YAML 1.2's core schema reads them (the README says so), not as YAML 1.1 (PyYAML):
+# ``010`` is 10 (1.1: octal 8), ``0o10`` 8, ``0x10`` 16, ``1e12`` a float (1.1: text); ``1:00``
+# (1.1: base 60, 60), ``1_000`` and ``0b10`` are text, which a number field refuses. ``--set``
+# and ``--param`` read a number's text with :func:`core_number`, the same rules.
+_INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_FLOAT = re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+                    r"|[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$")
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+
+
+def core_number(text: str) -> int | float | None:
+    """``text`` as a number under YAML 1.2's core schema (``010`` -> 10, ``0o10`` -> 8,
+    ``0x10`` -> 16, ``1e3`` -> 1000.0, ``.inf``), or None where that schema reads it as text
+    (``1:00``, ``1_000``, ``0b10``, ``1,000``, ``inf``)."""
+    if _INT.match(text):
+        if text.startswith(("0o", "0x")):
+            return int(text[2:], 8 if text[1] == "o" else 16)
+        return int(text, 10)
+    if _FLOAT.match(text):
+        body = text.lstrip("+-").lower()
+        sign = -1.0 if text.startswith("-") else 1.0
+        return sign * math.inf if body == ".inf" else math.nan if body == ".nan" else float(text)
+    return None
+
+
+def _construct_number(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int | float:
+    text = loader.construct_scalar(node)
+    value = core_number(text)
+    want = int if node.tag == _NUMBER_TAGS[0] else float
+    if value is None or want is int and not isinstance(value, int):
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{text!r} is no YAML 1.2 {want.__name__}", node.start_mark)
+    return want(value)
+
+
+UniqueKeyLoader.yaml_implicit_resolvers = {  # YAML 1.1's int and float resolvers left out
+    first: [(tag, rx) for tag, rx in resolvers if tag not in _NUMBER_TAGS]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+UniqueKeyLoader.add_implicit_resolver(_NUMBER_TAGS[0], _INT, list("-+0123456789"))
+UniqueKeyLoader.add_implicit_resolver(_NUMBER_TAGS[1], _FLOAT, list("-+.0123456789"))
+for _tag in _NUMBER_TAGS:
+    UniqueKeyLoader.add_constructor(_tag, _construct_number)
 
 
 def load_text(text: str) -> Any:

@@ -25,6 +25,7 @@ from typing import Any, Iterator, Mapping, Optional
 import numpy as np
 
 from ..config.walk import parse_flag
+from ..config.yamlread import core_number
 from ..errors import CimsimError, one_line  # noqa: F401  (one_line re-exported)
 from ..units import UnitError, format_quantity, parse_quantity
 
@@ -240,19 +241,16 @@ def parse_value(text: str, fk: FieldKind):
             return parse_quantity(text, fk.unit)
         except UnitError as exc:
             raise ValueError(f"{fk.path} is {fk.describe()}: {exc}") from None
-    if fk.kind == "int":
-        try:
-            v = float(text)
-        except ValueError:
-            v = math.nan
-        if not v.is_integer():
+    if fk.kind == "int":  # numbers as a config file's YAML 1.2 reads them (010 -> 10, 1e3)
+        v = core_number(text)
+        if v is None or not float(v).is_integer():
             raise ValueError(f"{text!r} is not a whole number ({fk.path} is an integer)")
         return int(v)
     if fk.kind == "float":
-        try:
-            v = float(text)
-        except ValueError:
-            raise ValueError(f"{text!r} is not a number") from None
+        v = core_number(text)
+        if v is None:
+            raise ValueError(f"{text!r} is not a number")
+        v = float(v)
         if not math.isfinite(v):
             raise ValueError(f"{text!r} is not finite")
         return v

@@ -260,7 +260,7 @@ def wear_text(written: np.ndarray, cells: np.ndarray, free: int, array_cells: in
     a thin matrix (a rank-8 LoRA B, 8 of an array's 128 rows) counted 16x its cells. Each
     programming applies ``pulses`` (``write_verify_pulses``) write pulses to its cells, and an
     endurance counts pulses (a device's SET/RESET cycles), so the runs are ``endurance /
-    (writes x pulses)``; before 2026-12-07 the pulses were charged in the write energy but not
+    (writes x pulses)``; before 2026-12-06 the pulses were charged in the write energy but not
     worn (find-N 6: 10 pulses lasted 10x too long)."""
     written = np.asarray(written, dtype=np.float64)
     worst = float(np.ceil(written / free).sum())

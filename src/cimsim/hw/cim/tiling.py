@@ -60,7 +60,7 @@ def on_off_ratio(c) -> tuple:
     (``cell.on_off``, or its preset's: rram_1t1r 17, fefet and pcm 100); else None (infinite:
     no reference column). The hardware has it whether or not accuracy is emulated: a finite
     ratio is a reference column of off cells per array whose current the readout subtracts
-    before the ADC, so an ideal run (no ``nonideal`` block) pays for it too (before 2026-12-07
+    before the ADC, so an ideal run (no ``nonideal`` block) pays for it too (before 2026-12-06
     only a run with a ``nonideal`` block did, find-N 5). The accuracy emulator and the
     reference column's read energy (:mod:`.energy`) both take it."""
     ni = c.nonideal

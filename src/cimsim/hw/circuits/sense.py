@@ -26,7 +26,7 @@ R_access + R_wire)``. The decision margin of each SA is ``dG`` on top of the ped
 access, x1.83 at on/off 2.5, x126 at 1.01), and at on/off 1 no margin at all (refused: the
 column carries no weight). The largest current an SA sees over its LSB is
 ``2^b g_on / (g_on - g_off)`` (:func:`dynamic_range`), the dynamic range the readout must
-resolve (the SA's offset against ``dG`` is not modelled, README). Before 2026-12-07 off cells
+resolve (the SA's offset against ``dG`` is not modelled, README). Before 2026-12-06 off cells
 were open circuits here, and sensing time, ADC energy and levels did not move with on/off. The cells conduct
 only while the SA is enabled, never for the whole read pulse of the cell's data sheet
 (``readPulseWidth`` 10 ns in NeuroSim's Param.cpp is the pulse the cell tolerates, not how

@@ -197,11 +197,40 @@ def _family(name: str) -> str:
     return re.match(r"[A-Za-z]*", name).group(0).upper()
 
 
+def _generation(name: str) -> int | None:
+    """The number after the family's letters: 4 of LPDDR4X, 3 of HBM3E; None without one."""
+    m = re.match(r"[A-Za-z]*(\d+)", name)
+    return int(m.group(1)) if m else None
+
+
+def _older(v: str, family: list[str]) -> str | None:
+    """The family's oldest preset when ``v`` names an older generation than every preset of
+    its family (DDR3 -> DDR4, LPDDR4X -> LPDDR5, GDDR5 -> GDDR6): a different standard, not a
+    part of one; else None."""
+    gens = [g for g in map(_generation, family) if g is not None]
+    if _generation(v) is None or not gens or _generation(v) >= min(gens):
+        return None
+    return min(family, key=lambda n: (_generation(n) or 0, len(n)))
+
+
+def _older_hint(v: str, nearest: str, allowed: str) -> str:
+    """The honest line for an older standard with no preset: what to write, what stays."""
+    kept = (f"; {nearest}'s two-part activation (n_aad > 0) stays whatever the timings say"
+            if PRESETS[nearest].n_aad > 0 else "")
+    return (f"no preset for {v!r}: it is an older standard than {nearest}, with its own "
+            f"organisation and command rules, not a part of {nearest}; to model it, give standard: "
+            f"{nearest} with everything that differs under timings: (rate_mtps, tck_ps, its "
+            f"datasheet timings in CK cycles or as times, and its organisation and commands: "
+            f"bus_bits, burst_length, n_bl, banks, bank_groups, cmd_act, ...){kept}; or a level "
+            f"of type: fixed (bandwidth, sustained_fraction); presets and parts: {allowed}")
+
+
 def check_standard(v: Any) -> Any:
     """``v`` if it names a preset or part; else the error naming the closest (a name in another
     case: ``ddr5`` -> ``DDR5``), or, for a newer part of a standard (``HBM3E``, ``LPDDR5X``,
     ``GDDR7``, ``DDR5-6400``), that it is that standard's preset with what differs under
-    ``timings:``."""
+    ``timings:``; for an older standard than its family's presets (``DDR3``, ``LPDDR4X``,
+    ``GDDR5``), that no preset models it and what to write instead."""
     if not isinstance(v, str) or v in TIMINGS:
         return v
     allowed = ", ".join(TIMINGS)
@@ -210,7 +239,11 @@ def check_standard(v: Any) -> Any:
                          f"'{suggest(v, TIMINGS)}'? allowed: {allowed}")
     base = max((n for n in PRESETS if v.upper().startswith(n.upper())), key=len, default=None)
     if base is None and _family(v):
-        base = next((n for n in reversed(PRESETS) if _family(n) == _family(v)), None)
+        family = [n for n in PRESETS if _family(n) == _family(v)]
+        older = _older(v, family)
+        if older is not None:
+            raise ValueError(_older_hint(v, older, allowed))
+        base = family[-1] if family else None
     if base is not None:
         raise ValueError(
             f"no preset or part (got {v!r}); a part not listed is its standard's preset with what "

@@ -13,7 +13,8 @@ from typing import Annotated, ClassVar, Literal, Optional, get_args
 
 from pydantic import Field, field_validator, model_validator
 
-from ...quantity import Choices, Farads, Hertz, Joules, PositiveInt, PositiveSeconds, Seconds
+from ...quantity import (Choices, Farads, Hertz, Joules, PositiveFloat, PositiveInt, PositiveSeconds,
+                         Seconds)
 from ..base import Strict
 
 #: how an ADC's input range is set (``range_policy``)
@@ -76,11 +77,12 @@ class ADC(Strict):
         "partial sum), unit (one unit step per code: low bits kept, overflow clipped), "
         "calibrated (set from measured partial-sum statistics). Recorded in the result for "
         "the accuracy emulator; it changes no cost.")
-    range_percentile: float = Field(
-        default=99.9, gt=0, le=100, allow_inf_nan=False, description="With range_policy "
-        "calibrated: the percentile (0..100] of the absolute partial sums observed on "
+    range_percentile: PositiveFloat = Field(
+        default=99.9, gt=1, le=100, description="With range_policy "
+        "calibrated: the percentile (1..100] of the absolute partial sums observed on "
         "calibration inputs that the ADC's full scale spans, per layer (accuracy emulator only; "
-        "it changes no cost).")
+        "it changes no cost). A percent, not a fraction: 99.9, not 0.999 (a value <= 1 is "
+        "refused).")
     counting: Optional[Counting] = Field(default=None, description="Integrate-and-count readout "
                                          "(default: none, one conversion per column per slice).")
     model: Literal["envelope", "structural"] = Field(
@@ -101,6 +103,15 @@ class ADC(Strict):
 
     #: fields of which a config gives one (an override giving one names the other to leave out)
     EXCLUSIVE: ClassVar[tuple] = (("per_array", "columns_per_adc"),)
+
+    @field_validator("range_percentile", mode="before")
+    @classmethod
+    def _percent(cls, v):
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v <= 1:
+            # the schema's other unitless shares are fractions: 0.999 meant 99.9 %
+            raise ValueError(f"a percentile on 0-100, not a fraction (got {v:g}; did you mean "
+                             f"{v * 100:g}?); values <= 1 are refused")
+        return v
 
     @field_validator("type")
     @classmethod
