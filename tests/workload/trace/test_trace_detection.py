@@ -50,7 +50,7 @@ def test_an_nms_loop_is_an_op_per_value_read_and_pays_each_launch(n):
     assert all(op.tags.get("fused", 1) <= 2 for op in w.ops)
     arch = load_architecture("cpu-ddr5")
     overhead_s = 2e-6  # configs/cpu-ddr5.yaml: processor.op_overhead: 2 us
-    assert arch.components["processor"].op_overhead == pytest.approx(overhead_s)
+    assert arch.components["processor"].op_overhead == pytest.approx(overhead_s, rel=1e-12, abs=0)
     assert simulate(arch, w).latency_s >= n * overhead_s
 
 
