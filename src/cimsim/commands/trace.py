@@ -242,8 +242,7 @@ def trace_command(ctx, spec, output, name, allow_unknown, onnx_file, dims, zoo_n
                 mark_resident(w, resident)
             save_workload(stamp_writer(_stamp_source(w, spec)), path)
             _report(w, path, time.perf_counter() - t0, made)
-            if batch is None:
-                _batch_note(inputs)
+            _batch_note(inputs, batch)
             return
         from .. import zoo
 
@@ -299,8 +298,7 @@ def _trace_onnx(onnx_file, path, name, allow_unknown, dtype, dims, batch, reside
         click.echo(f"note: the weights are in the external data file {ext['file']}"
                    f"{'' if ext['present'] else ', which is not beside ' + Path(onnx_file).name}; "
                    "the import reads only their shapes from the .onnx file, not that file")
-    if batch is None:
-        _batch_note(next((t for t in w.tensors.values() if t.role == "input"), None))
+    _batch_note(next((t for t in w.tensors.values() if t.role == "input"), None), batch)
 
 
 def _trace_zoo(zoo, zoo_name, path, name, overrides, real_weights, allow_unknown,
@@ -379,12 +377,23 @@ def _stamp_source(w, spec: str, params=(), zoo: bool = False):
     return w
 
 
-def _batch_note(inputs) -> None:
+def _batch_note(inputs, batch: int | None = None) -> None:
     """Says so when the first example input's leading dimension is > 1 and no --batch was given:
     the run counts 1 sample (a leading dimension is not always the batch: an LSTM's is T). A 1-D
-    input's only dimension is one sample's features (or tokens), no batch: no note."""
+    input's only dimension is one sample's features (or tokens), no batch: no note. The other
+    way, ``--batch N > 1`` over a leading dimension of 1: --batch records N, it does not resize
+    the inputs, so the per-sample figures count N samples of one sample's work (a note, not a
+    refusal: a sequence-first model's leading dimension is its time steps, one for a step)."""
     first = inputs[0] if isinstance(inputs, (tuple, list)) and inputs else inputs
     shape = tuple(getattr(first, "shape", ()) or ())
+    if batch is not None:
+        if batch > 1 and len(shape) > 1 and shape[0] == 1:
+            click.echo(f"warning: --batch {batch} records {batch} samples per run, but the first example "
+                       f"input's leading dimension is 1: --batch does not resize the inputs, so the "
+                       f"per-sample figures divide one sample's work by {batch}; make the inputs hold "
+                       f"{batch} samples (--arg batch={batch} where the factory takes it), or leave "
+                       "--batch out if they hold one")
+        return
     if len(shape) > 1 and isinstance(shape[0], int) and shape[0] > 1:
         click.echo(f"note: the first example input's leading dimension is {shape[0]}; the "
                    "per-sample figures (samples_per_s, pipelined_samples_per_s, "

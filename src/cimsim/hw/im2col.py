@@ -7,13 +7,22 @@ repeats every input once per window that reads it; it tags the matmul with ``win
 (``batch x C_in x output rows x kernel rows x input width``: each input once per kernel row, a
 third of the im2col for a 3 x 3 stride-1 convolution), what hardware that reuses inputs across
 the sliding window moves.
+
+A host processor runs a depthwise convolution (groups = C_in > 1: tag ``depthwise``) as a direct
+kernel (oneDNN's, cuDNN's or PyTorch's depthwise kernel), which never forms the im2col matrix:
+:func:`direct_depthwise` has its im2col copy move nothing and the convolution read the copy's
+input in its place, so it moves its input, output and weights once (a convolution of
+``groups = 1``, or grouped with several input channels a group, keeps the im2col copy).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..units import si
+from .base import OpArrays
 
 
 def input_bytes(ops, idx, input_bits: int, reuse: bool) -> np.ndarray:
@@ -45,3 +54,45 @@ def im2col_note(name: str, link, ops, idx, input_bits: int, reuse: bool) -> list
     return [f"{name}: {int(conv.sum()):,} convolution(s) send their im2col matrix over "
             f"{link}: {si(im2col, 'B')} of inputs, {im2col / once:.1f}x the {si(once, 'B')} "
             f"with each input once per kernel row ({name}.input_reuse: true sends those)"]
+
+
+def direct_depthwise(ops: OpArrays, idx) -> tuple[OpArrays, int, float]:
+    """``(ops, convolutions, bytes)``: ``ops`` as a host processor running ``idx`` moves them,
+    each depthwise convolution of ``idx`` (:attr:`OpArrays.depthwise`) a direct kernel: its
+    im2col copy (also of ``idx``, read by it alone) moves nothing and the convolution reads the
+    copy's input (a model input's first read moves with it, hierarchy rule 3); with how many
+    convolutions and the im2col bytes not formed. ``ops`` itself where there is none."""
+    dw = ops.depthwise
+    if dw is None or ops.im2col is None or ops.producer is None or ops.act_ptr is None:
+        return ops, 0, 0.0
+    n = len(ops.kind)
+    mine = np.zeros(n, dtype=bool)
+    mine[idx] = True
+    reader = ops.act_readers()
+    prod = ops.producer[ops.act_ids]
+    readers = np.bincount(ops.act_ids, minlength=len(ops.tensor_bytes))
+    ok = (dw[reader] & mine[reader] & (prod >= 0))
+    ok[ok] = ops.im2col[prod[ok]] & mine[prod[ok]] & (readers[ops.act_ids[ok]] == 1)
+    if not ok.any():
+        return ops, 0, 0.0
+    conv, copy, cols = reader[ok], prod[ok], ops.act_ids[ok]
+    ain, aout = ops.act_in_bytes.copy(), ops.act_out_bytes.copy()
+    formed = float(ops.tensor_bytes[cols].sum())
+    ain[conv] += ain[copy] - ops.tensor_bytes[cols]
+    ain[copy] = aout[copy] = 0.0
+    target = np.arange(n)
+    target[copy] = conv
+    of_in = target[np.repeat(np.arange(n), np.diff(ops.input_ptr))]
+    order = np.argsort(of_in, kind="stable")  # the copy's model inputs: the conv's, in op order
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(of_in, minlength=n), out=ptr[1:])
+    return (replace(ops, act_in_bytes=ain, act_out_bytes=aout, input_ptr=ptr,
+                    input_ids=ops.input_ids[order]), len(conv), formed)
+
+
+def direct_note(name: str, convs: int, formed: float) -> list[str]:
+    """The note on the depthwise convolutions :func:`direct_depthwise` ran as direct kernels."""
+    if not convs:
+        return []
+    return [f"{name}: {convs:,} depthwise convolution(s) run as direct kernels (each input, "
+            f"output and weight moved once): their im2col matrices ({si(formed, 'B')}) are never formed"]

@@ -17,6 +17,9 @@ kernel); concurrency comes from the other components working beside it.
   one output column (``n = 1``: a depthwise convolution's, a dot product) cannot use a matrix
   unit (AMX tile, tensor core), so its MACs run on the vector lanes, at the vector rate, energy
   per MAC (they do not count in the ``mac`` utilization: the MAC unit is idle for them);
+- a depthwise convolution (groups = C_in > 1) runs as a direct kernel: its im2col copy moves
+  nothing and the convolution reads its input, output and weights once
+  (:func:`cimsim.hw.im2col.direct_depthwise`); any other convolution reads its im2col matrix;
 - bytes: through its memory levels (``levels``, innermost first; default every
   level of the architecture) by the rules of :mod:`cimsim.hw.hierarchy`:
   reused weight matrices stay resident where they fit, everything else
@@ -59,6 +62,7 @@ from .base import MEASURED_COMPUTE, Component, ComponentConfig, OpArrays, OpCost
 from .parts.communication import COMMUNICATION_KINDS
 from .hierarchy import staged_traffic, through_backing
 from .homes import cache_tier_note
+from .im2col import direct_depthwise, direct_note
 from .power import tdp_problems
 
 
@@ -394,6 +398,7 @@ class Processor(Component[ProcessorConfig]):
         levels = self.levels
         mem = [self.hw.resource(lv) for lv in levels]
         remote, local = self._remote_reads(ops)
+        local, convs, formed = direct_depthwise(local, idx)  # no im2col matrix: a direct kernel
         far = self.hw.home_tiers[0] != self.hw.backing_store  # hierarchy rule 9
         traffic = staged_traffic(local, idx, levels, [m.config.capacity for m in mem],
                                  [m.latency_s() for m in mem], far)
@@ -403,6 +408,7 @@ class Processor(Component[ProcessorConfig]):
             raise MappingError(f"processor '{self.name}': {self.name}.op_overhead_by_kind names "
                                f"{', '.join(unknown)}, not an op kind ({', '.join(ops.kind_codes)})")
         notes = cache_tier_note(self.hw.memory, levels)  # two main memories, no far tier
+        notes += direct_note(self.name, convs, formed)
         if traffic.reused_total_bytes or traffic.streamed_weight_bytes or (far and any(traffic.resident.values())):
             tiers = self.hw.home_tiers if far else ()
             parts = [f"{si(b, 'B')} resident in {lv}" for lv, b in traffic.resident.items()
@@ -439,7 +445,7 @@ class Processor(Component[ProcessorConfig]):
         """Hierarchy rules 2, 7 and 8: the ops whose activations no level before the backing
         store holds write their outputs there (another component's reader has them read back)
         and read their inputs there (another component's output is written there first)."""
-        return through_backing(self._remote_reads(ops)[1], idx,
+        return through_backing(direct_depthwise(self._remote_reads(ops)[1], idx)[0], idx,
                                [self.hw.resource(lv).config.capacity for lv in self.levels])
 
     def _remote_reads(self, ops: OpArrays):

@@ -315,6 +315,7 @@ def op_arrays(workload) -> OpArrays:
                     iteration=op_iterations(workload.metadata, no),
                     recast=recasts(kind == KIND_CODES["copy"], c.in_ptr, c.in_ids, c.out_ptr, c.out_ids,
                                    numel, c.tensor_dtype),
+                    depthwise=None if (dw := _num_tag(c.tags, "depthwise", no, 0.0)) is None or not dw.any() else dw > 0,
                     **dict(zip(("random_read_bytes", "random_write_bytes"),
                                _random_columns(c.tags, no, c.op_names, workload.name, size))))
 
@@ -553,6 +554,8 @@ def op_arrays_reference(workload) -> OpArrays:
                                                   and numel[tid[op.inputs[0]]] == numel[tid[op.outputs[0]]]
                                                   and dtypes[tid[op.inputs[0]]] != dtypes[tid[op.outputs[0]]]
                                                   for op in workload.ops], dtype=bool)).any() else None),
+                    depthwise=(dw if (dw := np.array([bool(op.tags.get("depthwise")) for op in workload.ops],
+                                                     dtype=bool)).any() else None),
                     **dict(zip(("random_read_bytes", "random_write_bytes"),
                                _random_reference(workload.ops))))
 

@@ -418,6 +418,8 @@ class Importer:
         N, cin, cout = sx[0], sx[1], out[1]
         m, k, n = N * math.prod(out[2:]), cin // g * math.prod(sw[2:]), cout // g
         tags["part"] = "conv"
+        if g > 1 and cin == g:  # one input channel a group: a host runs it as a direct kernel
+            tags["depthwise"] = 1
         if math.prod(sx) != g * m * k:  # im2col: each output position reads its window
             cols = f"{name}.im2col"
             self.tensors[cols] = Tensor(cols, (g * m * k,), self.tensors[x].dtype, "activation")

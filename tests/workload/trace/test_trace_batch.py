@@ -87,3 +87,25 @@ def test_no_batch_note_for_a_1d_input(tmp_path):
     r = CliRunner().invoke(main, ["trace", f"{src}:vec", "-o", str(tmp_path / "v.json")])
     assert r.exit_code == 0, r.output
     assert "leading dimension" not in r.output
+
+
+def test_batch_over_one_sample_inputs_is_warned(tmp_path):
+    """find-W 2: --batch 8 over inputs of leading dimension 1 recorded 8 samples of one sample's
+    work (samples_per_s 8x) and said nothing. It still records 8 (a sequence-first model's
+    leading dimension is its time steps: one for a single step), and says so in one line."""
+    src = tmp_path / "one.py"
+    src.write_text("import torch\nfrom torch import nn\n\ndef fc():\n"
+                   "    return nn.Linear(16, 8, bias=False).eval(), (torch.randn(1, 16),)\n")
+    out = tmp_path / "b8.json"
+    r = CliRunner().invoke(main, ["trace", f"{src}:fc", "--batch", "8", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    warned = [ln for ln in r.output.splitlines() if ln.startswith("warning: --batch 8")]
+    assert len(warned) == 1
+    assert "leading dimension is 1" in warned[0] and "does not resize the inputs" in warned[0]
+    assert "--arg batch=8" in warned[0]
+    assert json.loads(out.read_text())["metadata"]["batch"] == 8
+    d = _run(out)
+    assert d["macs"] == 16 * 8  # one sample's work
+    assert d["samples_per_s"] == pytest.approx(8 / d["latency_s"], rel=1e-12, abs=0)
+    r = CliRunner().invoke(main, ["trace", f"{src}:fc", "--batch", "1", "-o", str(out)])
+    assert r.exit_code == 0 and "warning: --batch" not in r.output, r.output  # nothing to say

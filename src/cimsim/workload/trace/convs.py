@@ -42,6 +42,8 @@ def conv(low, c: Call) -> None:
             # inputs read once per kernel row (hardware that reuses them across the window)
             tags["window_elems"] = int(N * cin * math.prod(out.shape[2:-1])
                                        * math.prod(w.shape[2:-1]) * x.shape[-1])
+        if g > 1 and cin == g:  # one input channel a group: a host runs it as a direct kernel
+            tags["depthwise"] = 1
     else:
         cout = w.shape[1] * g
         m, k, n = N * math.prod(x.shape[2:]), cin // g, cout // g * kern

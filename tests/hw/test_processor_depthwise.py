@@ -1,0 +1,85 @@
+"""A depthwise convolution on a host processor is a direct kernel (oneDNN's, cuDNN's or PyTorch's
+depthwise kernel): it moves its input, output and weights once, and never forms the im2col
+matrix the tracer's copy stands for (:func:`cimsim.hw.im2col.direct_depthwise`). Before, a
+7 x 7 depthwise conv of a 96 x 56 x 56 map wrote and read back a 59 MB im2col matrix through
+DRAM (565 us on cpu-ddr5 where the MACs take 11.5 us). A convolution with several input
+channels a group keeps its im2col copy.
+
+Closed form on conftest's round machine (1 MiB sram at 1 TB/s, 10 GB/s dram with 100 ns of
+latency, 4 cores x 8 vector ops a cycle at 1 GHz = 32 G vector ops/s; a depthwise conv's
+MACs run on the vector lanes).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import make_arch
+
+from cimsim.workload import load_workload, save_workload
+from cimsim.workload.arrays import op_arrays, op_arrays_reference
+
+C, H, K = 16, 32, 7  # a 16-channel 32 x 32 fp32 map, a 7 x 7 kernel, padding 3 (same size out)
+MAP_BYTES = C * H * H * 4  # 65,536 B in, as many out
+DW_WEIGHT_BYTES = C * K * K * 4  # 3,136 B: one 7 x 7 filter a channel
+DW_MACS = C * H * H * K * K  # 802,816
+
+
+def _run(groups: int, cin: int = C):
+    import torch
+
+    from cimsim import simulate
+    from cimsim.workload.trace import trace
+
+    conv = torch.nn.Conv2d(cin, C, K, padding=K // 2, groups=groups, bias=False).eval()
+    w = trace(conv, (torch.randn(1, cin, H, H),))
+    return w, simulate(make_arch(), w, keep_ops=True)
+
+
+@pytest.mark.torch
+def test_depthwise_conv_moves_its_input_output_and_weights_once():
+    w, r = _run(groups=C)
+    assert [op.tags.get("depthwise") for op in w.ops] == [None, 1]  # the conv, not its copy
+    assert op_arrays(w).depthwise.tolist() == op_arrays_reference(w).depthwise.tolist() == [False, True]
+    ops = r.op_table.set_index("op")
+    im2col_bytes = C * K * K * H * H * 4  # 3,211,264 B: 3.1x the sram, so it went to dram
+    assert im2col_bytes > 1 << 20
+    assert ops.loc["im2col", "sram_bytes"] == 0 and ops.loc["im2col", "dram_bytes"] == 0
+    # sram: the input, the output and the weights, each once
+    assert ops.loc["conv", "sram_bytes"] == 2 * MAP_BYTES + DW_WEIGHT_BYTES == 134_208
+    # dram: the model input's first read and the weights (written output stays in sram)
+    assert ops.loc["conv", "dram_bytes"] == MAP_BYTES + DW_WEIGHT_BYTES == 68_672
+    # time: the MACs on the vector lanes (25.088 us) after the launch's dram latency (100 ns)
+    compute = DW_MACS / (4 * 1e9 * 8)
+    assert ops.loc["conv", "compute_s"] == pytest.approx(compute, rel=1e-12)
+    assert r.latency_s == pytest.approx(100e-9 + compute, rel=1e-12)
+    assert any("1 depthwise convolution(s) run as direct kernels" in n and "3.211 MB" in n
+               for n in r.notes)
+
+
+@pytest.mark.torch
+def test_the_tag_survives_a_saved_workload(tmp_path):
+    """``cimsim trace -o`` then ``cimsim run``: the file's reader keeps the tag (its column)."""
+    w, r = _run(groups=C)
+    save_workload(w, tmp_path / "dw.json")
+    back = load_workload(tmp_path / "dw.json")
+    assert op_arrays(back).depthwise.tolist() == [False, True]
+    from cimsim import simulate
+
+    assert simulate(make_arch(), back).traffic_bytes == r.traffic_bytes == {
+        "sram": 2 * MAP_BYTES + DW_WEIGHT_BYTES, "dram": MAP_BYTES + DW_WEIGHT_BYTES}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("groups, cin", [(8, C), (1, 1)])
+def test_other_convolutions_keep_their_im2col_copy(groups, cin):
+    """Grouped with 2 input channels a group, and a 1-channel input of groups = 1 (a grayscale
+    image's first conv): no tag, the copy writes the whole im2col matrix, the conv reads it."""
+    w, r = _run(groups=groups, cin=cin)
+    assert not any("depthwise" in op.tags for op in w.ops)
+    ops = r.op_table.set_index("op")
+    in_bytes = cin * H * H * 4
+    im2col_bytes = cin * K * K * H * H * 4  # each output position's C_in/groups x 49 window
+    assert ops.loc["im2col", "sram_bytes"] == in_bytes + im2col_bytes
+    assert ops.loc["conv", "sram_bytes"] == im2col_bytes + C * (cin // groups) * K * K * 4 + MAP_BYTES
+    assert not any("direct kernels" in n for n in r.notes)
