@@ -162,7 +162,10 @@ def test_a_row_mask_is_a_row_gather_of_the_rows_it_marks(mask, rows, grain, whol
         assert (op.tags["lookups"], op.tags["rows_read"], op.tags["table_rows"]) == (rows, rows, 1000)
 
 
-def test_gather_of_an_activation_stays_a_copy():
+def test_an_element_gather_of_a_small_activation_fetching_most_of_its_lines_streams_it():
+    """An activation's gather reads what it picks (test_trace_activation_picks), but 4 picks of
+    4 B elements of a 96 B activation fetch 4 lines of 64 B, more than half of it: it is read
+    whole, streamed, as a parameter's is."""
     class Act(nn.Module):
         def forward(self, x, i):
             return torch.gather(x * 2, 1, i)
@@ -170,7 +173,7 @@ def test_gather_of_an_activation_stays_a_copy():
     x, i = torch.randn(4, 6), torch.tensor([[0], [1], [2], [3]])
     w = trace(Act(), (x, i))
     op = next(op for op in w.ops if op.name == "gather")
-    assert op.kind == "copy" and "access_bytes" not in op.tags
+    assert op.kind == "copy" and "access_bytes" not in op.tags and op.tags["part"] == "gather"
     assert _read_bytes(w, op) == 4 * 6 * 4 + 4 * 8  # the whole activation and the ids
 
 

@@ -24,6 +24,12 @@ row gather of a view whose rows are not contiguous in storage (``W.t()[i]``, ``W
 takes its grain from the data the same way (each row is strided elements). They were
 copies of the whole table (a ``W[idx]`` of a 1e6 x 64 fp32 table read its 256 MB for 655 kB of
 rows).
+
+Of an activation, ``x[src]`` by row ids is the same row gather (:func:`row_table`), and a gather
+by several index tensors or ``torch.gather`` reads the rows it picks (:func:`pick_rows`:
+PointNet++'s ``points[batch_idx, idx]``, CLIP's ``h[arange(B), eos]``), tagged as
+``index_select`` of the same rows; they were copies of the whole activation (CLIP's pooling
+read its [64, 77, 512] states, 10.09 MB, for 131 kB of rows).
 """
 
 from __future__ import annotations
@@ -96,25 +102,36 @@ def gather_rows(low, base, args, targets, kind="copy", vec=None, extra=(), tags=
         rows = np.asarray(low.torch.unique(ids.reshape(-1)).tolist(), dtype=np.int64)
     inner = offsets(0, tuple(table.shape[1:]), tuple(table.stride()[1:]))
     offs = RowRead(table.storage_offset(), rows, table.stride(0), inner)  # its rows, not elements
+    row_bytes = int(math.prod(table.shape[1:])) * DTYPE_BYTES[low.dt(table)]
+    _emit_rows(low, kind, base, table, offs, [idx, *extra], targets, _no_values(low, ids),
+               None if from_data else row_bytes, int(ids.numel()), int(table.shape[0]), vec=vec,
+               tags=tags)
+
+
+def _emit_rows(low, kind, base, table, offs: RowRead, others, targets, fake: bool,
+               grain: float | None, lookups: int, table_rows: int, vec=None, tags=None) -> None:
+    """Emit a gather of ``lookups`` row ids reading rows ``offs`` of ``table`` (of
+    ``table_rows``) and the tensors ``others`` (its ids): random reads of one row each (the
+    memory level's random-access rate), the rows' bytes only (tag ``random_read_bytes``): the
+    ids and the output stream. ``grain``: the access's bytes (a row's), or None to take it from
+    the rows read (:func:`_grain`), as always where a row is not one run of consecutive offsets
+    (a transposed view's; ``fake``: without index values, :func:`_fake_grain`). Most of the
+    table's lines read (a grain from the data): the whole table, streamed."""
+    inner, nrows, start = offs.inner, len(offs.rows), offs.base
+    row_bytes = len(inner) * DTYPE_BYTES[low.dt(table)]
     if not low.st.same_unit(table):  # a view of another element size: its storage's units
         offs = low.st.units_at(table, offs.offsets())
-    vid = low.st.storages[storage_key(table)].cur
-    # its access pattern: random reads of one row each (the memory level's random-access rate),
-    # the rows' bytes only (tag random_read_bytes): the ids and the output stream
-    row_bytes = int(math.prod(table.shape[1:])) * DTYPE_BYTES[low.dt(table)]
-    if not _contiguous(inner):  # a row is strided elements (``W.t()[i]``): the grain from them
-        grain = _fake_grain(low, table, table.storage_offset() + inner, len(rows)) \
-            if _no_values(low, ids) else _grain(low, table, offs)
-    else:
-        grain = _grain(low, table, offs) if from_data else row_bytes
+    if grain is None or not _contiguous(inner):  # a row strided (``W.t()[i]``): the grain from it
+        grain = _fake_grain(low, table, start + inner, nrows) if fake else _grain(low, table, offs)
     if grain is None:  # most of the table: streamed whole
-        low.emit(kind, base, [table, idx, *extra], targets, vec=vec, tags={"part": "gather", **(tags or {})})
+        low.emit(kind, base, [table, *others], targets, vec=vec, tags={"part": "gather", **(tags or {})})
         return
+    vid = low.st.storages[storage_key(table)].cur
     pieces = [(vid, offs if len(offs) < low.st.versions[vid].size else None)]
-    low.emit(kind, base, [pieces, idx, *extra], targets, vec=vec,
-             tags={"part": "gather", "access_bytes": grain, "lookups": int(ids.numel()),
-                   "rows_read": len(rows), "table_rows": int(table.shape[0]),
-                   "random_read_bytes": len(rows) * row_bytes, **(tags or {})})
+    low.emit(kind, base, [pieces, *others], targets, vec=vec,
+             tags={"part": "gather", "access_bytes": grain, "lookups": lookups,
+                   "rows_read": nrows, "table_rows": table_rows,
+                   "random_read_bytes": nrows * row_bytes, **(tags or {})})
 
 
 #: bytes a random access fetches at least (a cache line, a DRAM burst of DDR4/5)
@@ -194,11 +211,13 @@ def param_gather(low, c: Call) -> None:
     """A gather by index (:data:`.aten.GATHERS`) of a parameter reads only what it names: the
     rows of ``W[idx]`` (:func:`gather_rows`, as ``nn.Embedding``), the elements of any other
     pattern (:func:`gather_elements`); ``x[idx]`` of an activation by row ids the same row
-    gather (:func:`_activation_rows`); of anything else, a copy."""
+    gather (:func:`_activation_rows`); an activation's by several index tensors or
+    ``torch.gather`` the rows they pick (:func:`pick_rows`); of anything else, a copy."""
     table = c.args[0]
     param = isinstance(table, low.torch.Tensor) and table.numel() and table.dim() and low._is_param(table)
     if not (param or _activation_rows(low, c, table)):
-        low.emit("copy", c.base, c.reads, c.targets)
+        if not (row_table(low, table) and pick_rows(low, c, table)):
+            low.emit("copy", c.base, c.reads, c.targets)
         return
     if c.base == "gather":
         idx = [c.args[2]]
@@ -230,6 +249,72 @@ def _activation_rows(low, c: Call, table) -> bool:
     idx = list(c.args[1])
     return (len(idx) == 1 and isinstance(idx[0], low.torch.Tensor)
             and str(idx[0].dtype).removeprefix("torch.") in INDEX_DTYPES)
+
+
+def pick_rows(low, c: Call, table) -> bool:
+    """Gather ``c`` of activation ``table`` (:func:`row_table`) by several index tensors
+    (``points[batch_idx, idx]``, CLIP's ``h[arange(B), ids.argmax(-1)]``, a slice before the
+    index: ``x[:, i]``) or by ``torch.gather`` reads the rows it picks, as ``index_select`` of
+    the same rows does (:func:`_emit_rows`): a row is the block of the dimensions after the
+    last indexed one (a ``gather``'s: after its ``dim``, where the index is the same along them,
+    as ``idx[..., None].expand(-1, -1, C)`` is; else one element). Tags ``access_bytes`` (one
+    row, or for rows under a line :data:`LINE` the runs of the rows read, most of the table's
+    lines: the whole input streamed), ``lookups`` (rows picked), ``rows_read`` (distinct ones;
+    without index values as many as picked, at most the table's), ``table_rows``,
+    ``random_read_bytes``. False (nothing emitted) for any other gather: integer index tensors
+    only (a mask, ``take`` and ``_unsafe_index``, an upsampling's, stay whole-input copies)."""
+    torch, out = low.torch, c.targets[0]
+    shape, stride, off = tuple(table.shape), tuple(table.stride()), table.storage_offset()
+    if c.base == "gather":
+        dim, index = c.args[1] % table.dim(), c.args[2]
+        tensors, lead = [index], dim + 1
+        if index.dim() != table.dim() or not _row_index(low, index, shape, lead):
+            lead = table.dim()  # one element a pick
+    elif c.base == "index":
+        idx = list(c.args[1])
+        tensors = [i for i in idx if i is not None]
+        if not tensors or not all(isinstance(i, torch.Tensor) for i in tensors):
+            return False
+        lead = max(d for d, i in enumerate(idx) if i is not None) + 1
+    else:
+        return False
+    if not (out.numel() and all(str(i.dtype).removeprefix("torch.") in INDEX_DTYPES for i in tensors)):
+        return False
+    if not low.st.known(table):
+        low._source(table)
+    fake = any(_no_values(low, i) for i in tensors)
+    width = int(math.prod(shape[lead:]))
+    lookups, table_rows = out.numel() // width, int(math.prod(shape[:lead]))
+    if fake:  # shapes only: the picks taken to be distinct rows, as fake ids are
+        first = np.unravel_index(np.arange(min(lookups, table_rows), dtype=np.int64), shape[:lead])
+        starts = off + sum(p * st for p, st in zip(first, stride[:lead]))
+    elif c.base == "gather":
+        sel = index[(slice(None),) * lead + (0,) * (index.dim() - lead)]
+        starts = _sorted_distinct(_gather_offsets(torch, stride, off, sel, dim).reshape(-1).numpy())
+    else:
+        starts = _sorted_distinct(_advanced_offsets(torch, shape[:lead], stride[:lead], off,
+                                                    idx[:lead]).reshape(-1).numpy())
+    step = math.gcd(*(st for st, n in zip(stride[:lead], shape[:lead]) if n > 1)) or 1
+    rows = RowRead(off, (starts - off) // step, step,
+                   offsets(0, shape[lead:], stride[lead:]))  # row starts, in steps of ``step``
+    row_bytes = width * DTYPE_BYTES[low.dt(table)]
+    _emit_rows(low, "copy", c.base, table, rows, tensors, c.targets, fake,
+               row_bytes if row_bytes >= LINE else None, lookups, table_rows)
+    return True
+
+
+def _row_index(low, index, shape, lead: int) -> bool:
+    """Whether a ``gather``'s ``index`` picks whole rows of the dimensions from ``lead`` on: as
+    long as the table's there and the same along them (a stride of 0, an ``expand``, or
+    without it by value)."""
+    if tuple(index.shape[lead:]) != shape[lead:]:
+        return False
+    if all(st == 0 or n == 1 for st, n in zip(index.stride()[lead:], index.shape[lead:])):
+        return True
+    if _no_values(low, index):
+        return False
+    first = index[(slice(None),) * lead + (slice(0, 1),) * (index.dim() - lead)]
+    return bool((index == first).all())
 
 
 #: dtypes of a mask index (``W[mask]``)
@@ -285,18 +370,29 @@ def _element_offsets(torch, base: str, table, idx, dim=None):
         for size, st in zip(reversed(shape), reversed(stride)):
             offs, flat = offs + flat % size * st, flat // size
         return offs + table.storage_offset()
-    if base == "gather":  # out[i][j][k] = table[i][index[i][j][k]][k] (dim 1)
-        index = idx[0]
-        offs = index.to(torch.int64) * stride[dim]
-        for d in range(index.dim()):
-            if d != dim:
-                view = [1] * index.dim()
-                view[d] = index.shape[d]
-                offs = offs + (torch.arange(index.shape[d]) * stride[d]).view(view)
-        return offs + table.storage_offset()
-    # advanced indexing: each dimension's offsets, expanded (free) to the table's shape, indexed
+    if base == "gather":
+        return _gather_offsets(torch, stride, table.storage_offset(), idx[0], dim)
+    return _advanced_offsets(torch, shape, stride, table.storage_offset(), idx)
+
+
+def _gather_offsets(torch, stride, off: int, index, dim: int):
+    """Storage offsets of ``torch.gather(table, dim, index)``'s elements (``table``'s
+    ``stride``, storage offset ``off``): out[i][j][k] = table[i][index[i][j][k]][k] (dim 1)."""
+    offs = index.to(torch.int64) * stride[dim]
+    for d in range(index.dim()):
+        if d != dim:
+            view = [1] * index.dim()
+            view[d] = index.shape[d]
+            offs = offs + (torch.arange(index.shape[d]) * stride[d]).view(view)
+    return offs + off
+
+
+def _advanced_offsets(torch, shape, stride, off: int, idx):
+    """Storage offsets of ``table[idx]`` (advanced indexing, None a whole dimension) of a table
+    of ``shape`` and ``stride`` at storage offset ``off``: each dimension's offsets, expanded
+    (free) to the table's shape, indexed."""
     key = tuple(slice(None) if i is None else i for i in idx)
-    offs = torch.full((), table.storage_offset(), dtype=torch.int64)
+    offs = torch.full((), off, dtype=torch.int64)
     for d, (size, st) in enumerate(zip(shape, stride)):
         view = [1] * len(shape)
         view[d] = size
