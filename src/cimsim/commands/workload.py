@@ -145,13 +145,19 @@ def _recurrent_command(gen: str, doc: str):
           help="A reverse direction per layer with its own weights (bidirectional=True), run "
                "beside the forward one: twice the MACs and weights, the same critical path "
                "(T steps, not 2T); layers above the first read 2H. Layer schedule only.")
+    @_opt("--horizon", type=int, default=0,
+          help="Autoregressive rollout after the T context steps (DeepAR): this many decode "
+               "steps, each fed the previous step's output projection (W_out: --out-features x "
+               "H) joined to its input-size - out-features covariates. Layer schedule only.")
+    @click.option("--out-features", type=int, default=None,
+                  help="With --horizon: the width O of the output fed back (default 1).")
     @_output
     @_name
     def cmd(input_size, hidden, layers, steps, batch, dtype, schedule, pointwise, bidirectional,
-            output, name):
+            horizon, out_features, output, name):
         _generate(gen, output, name, input_size=input_size, hidden=hidden, layers=layers,
                   steps=steps, batch=batch, dtype=dtype, schedule=schedule, pointwise=pointwise,
-                  bidirectional=bidirectional)
+                  bidirectional=bidirectional, horizon=horizon, out_features=out_features)
 
     return cmd
 

@@ -20,7 +20,7 @@ from .argnames import arg, arg_is, integer
 from .io import save_workload
 from .builders import MAX_OPS, Builder as _Builder
 from .ir import Workload
-from .recurrent import POINTWISE, SCHEDULES, op_count, recurrent
+from .recurrent import POINTWISE, SCHEDULES, op_count, recurrent, rollout_sizes
 
 __all__ = ["BUNDLED", "GENERATORS", "MODES", "OPERANDS", "PARTIAL", "POINTWISE", "SCHEDULES",
            "gru", "hier_attn", "level_sizes", "lstm", "make_bundled", "matmul", "module_macs",
@@ -64,7 +64,7 @@ def _heads(gen: str, d_model: int, heads: int) -> None:
 
 # --------------------------------------------------------------------------- LSTM / GRU
 def _recurrent(cell: str, input_size, hidden, layers, steps, batch, dtype, schedule, name,
-               pointwise="fused", bidirectional=False):
+               pointwise="fused", bidirectional=False, horizon=0, out_features=None):
     gen = cell
     I = _positive(gen, "input_size", input_size)
     H = _positive(gen, "hidden", hidden)
@@ -80,15 +80,17 @@ def _recurrent(cell: str, input_size, hidden, layers, steps, batch, dtype, sched
                             "a layer's reverse direction reaches step 0 last, so no layer above can "
                             "start a step before the whole layer below is done")
     D = 2 if bidirectional else 1
-    if (n := op_count(cell, L, T, schedule, pointwise, D)) > MAX_OPS:  # before any allocation
+    Hz, O = rollout_sizes(gen, horizon, out_features, I, schedule, bidirectional)
+    if (n := op_count(cell, L, T, schedule, pointwise, D, Hz, I > O)) > MAX_OPS:  # before any allocation
         raise WorkloadError(f"{gen}: {arg_is('steps', T)} x {arg_is('layers', L)} gives {n:,} ops "
                             f"({schedule} schedule, {pointwise} pointwise), more than a workload "
                             f"holds ({MAX_OPS:,}: op indices are 32-bit); use smaller sizes")
     gates = 4 if cell == "lstm" else 3
     G = gates * H
     in_sizes = [I] + [D * H] * (L - 1)  # bidirectional: a layer reads both directions' h
-    macs = D * sum(T * B * G * (Il + H) for Il in in_sizes)
-    weights = D * sum(G * (Il + H) + 2 * G for Il in in_sizes)
+    macs = D * sum(T * B * G * (Il + H) for Il in in_sizes)  # a rollout: + Hz steps, Hz + 1 outputs
+    macs += Hz * sum(B * G * (Il + H) for Il in in_sizes) + (Hz + 1) * B * H * O if Hz else 0
+    weights = D * sum(G * (Il + H) + 2 * G for Il in in_sizes) + (O * H if Hz else 0)
     if schedule == "layer":
         rec_steps, rec_matmuls = L * T, L * T - (L - 1)
     else:
@@ -97,13 +99,14 @@ def _recurrent(cell: str, input_size, hidden, layers, steps, batch, dtype, sched
         "generator": cell,
         "params": {"input_size": I, "hidden": H, "layers": L, "steps": T, "batch": B,
                    "dtype": dtype, "schedule": schedule, "pointwise": pointwise,
-                   **({"bidirectional": True} if bidirectional else {})},
+                   **({"bidirectional": True} if bidirectional else {}),
+                   **({"horizon": Hz, "out_features": O} if Hz else {})},
         "schedule": schedule,
         "gates": gates,
         "macs": macs,
         "weight_elements": weights,
         # every path through step (l, t) passes its state-update op (part=state):
-        "recurrent_steps_on_critical_path": rec_steps,
+        "recurrent_steps_on_critical_path": rec_steps + Hz * L,  # a decode step passes each layer
         # the step-0 recurrent matmul of a layer reads only h0, so it is off the path
         # through the layer below; hence one fewer per extra layer (layer schedule)
         "recurrent_matmuls_on_critical_path": rec_matmuls,
@@ -111,18 +114,23 @@ def _recurrent(cell: str, input_size, hidden, layers, steps, batch, dtype, sched
     }
     if bidirectional:  # the two directions run side by side: one direction's path, twice the MACs
         meta["directions"] = D
-    default = f"{cell}-L{L}-I{I}-H{H}-T{T}-B{B}-{dtype}-{schedule}" + ("-bi" if bidirectional else "")
+    default = f"{cell}-L{L}-I{I}-H{H}-T{T}-B{B}-{dtype}-{schedule}" + ("-bi" if bidirectional else "") \
+        + (f"-H{Hz}-O{O}" if Hz else "")
     return recurrent(cell, I, H, L, T, B, dtype, schedule, pointwise, default if name is None else name,
-                     meta, D)
+                     meta, D, (Hz, O))
 
 
 def lstm(input_size: int, hidden: int, layers: int = 1, *, steps: int, batch: int = 1,
          dtype: str = "fp32", schedule: str = "layer", name: str | None = None,
-         pointwise: str = "fused", bidirectional: bool = False) -> Workload:
+         pointwise: str = "fused", bidirectional: bool = False, horizon: int = 0,
+         out_features: int | None = None) -> Workload:
     """A stacked LSTM (nn.LSTM semantics, gates i, f, g, o) over ``steps`` time steps.
     ``bidirectional`` (layer schedule): nn.LSTM(bidirectional=True), a reverse direction per
     layer with its own weights, run beside the forward one (twice the MACs and weights, the
-    same critical path; layers above the first read 2H).
+    same critical path; layers above the first read 2H). ``horizon`` > 0 (layer schedule): then
+    an autoregressive rollout of that many steps, each fed the previous step's output
+    projection (``out_features`` wide, default 1) and ``input_size - out_features`` covariates
+    (DeepAR).
 
     ``schedule="layer"``: each layer's input projection is one matmul over all
     steps and waits for the whole layer below (critical path ``layers*steps``
@@ -130,16 +138,17 @@ def lstm(input_size: int, hidden: int, layers: int = 1, *, steps: int, batch: in
     (critical path ``steps+layers-1``).
     """
     return _recurrent("lstm", input_size, hidden, layers, steps, batch, dtype, schedule, name,
-                      pointwise, bidirectional)
+                      pointwise, bidirectional, horizon, out_features)
 
 
 def gru(input_size: int, hidden: int, layers: int = 1, *, steps: int, batch: int = 1,
         dtype: str = "fp32", schedule: str = "layer", name: str | None = None,
-        pointwise: str = "fused", bidirectional: bool = False) -> Workload:
-    """A stacked GRU (nn.GRU semantics, gates r, z, n); schedules and ``bidirectional`` as
-    :func:`lstm`."""
+        pointwise: str = "fused", bidirectional: bool = False, horizon: int = 0,
+        out_features: int | None = None) -> Workload:
+    """A stacked GRU (nn.GRU semantics, gates r, z, n); schedules, ``bidirectional`` and the
+    rollout as :func:`lstm`."""
     return _recurrent("gru", input_size, hidden, layers, steps, batch, dtype, schedule, name,
-                      pointwise, bidirectional)
+                      pointwise, bidirectional, horizon, out_features)
 
 
 # --------------------------------------------------------------------------- hierarchical attention

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import WorkloadError
+from .argnames import arg, arg_is, integer
 from .builders import CELL_FN
 from .builders import Builder
 from .ir import Workload
@@ -79,6 +81,29 @@ STEPS: dict[tuple[str, str], tuple[list, list]] = {
 }
 
 
+def rollout_sizes(gen: str, horizon, out_features, I: int, schedule: str,
+                  bidirectional: bool) -> tuple[int, int]:
+    """(horizon, out_features) of a rollout, checked: horizon 0 (none) or more, after the layer
+    schedule's context of one direction, out_features from 1 to the input width I (the output
+    fed back; the rest of the input is covariates; None: 1), given only with a horizon."""
+    Hz, O = integer(horizon), integer(1 if out_features is None else out_features)
+    if out_features is not None and not Hz:
+        raise WorkloadError(f"{gen}: {arg('out_features')} goes with {arg('horizon')} (the width of "
+                            "the output a rollout feeds back)")
+    for key, v, low in (("horizon", Hz, 0), ("out_features", O, 1)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < low:
+            raise WorkloadError(f"{gen}: {arg(key)} must be an integer >= {low}, got {v!r}")
+    if Hz and (schedule != "layer" or bidirectional):
+        raise WorkloadError(f"{gen}: {arg('horizon')} goes with {arg_is('schedule', 'layer')} and one "
+                            "direction: a rollout feeds each step's output to the next step, after the "
+                            "whole context")
+    if O > I:
+        raise WorkloadError(f"{gen}: {arg_is('out_features', O)} must be at most "
+                            f"{arg_is('input_size', I)}: the output is fed back as (part of) the next "
+                            "step's input")
+    return Hz, O
+
+
 def _chain(step_ops: list) -> int:
     """Ops on the longest dependency chain of one step's gate ops (``STEPS``, in order)."""
     depth: dict[str, int] = {}
@@ -110,23 +135,38 @@ def _chain_tag(cell: str, pointwise: str, op: str) -> dict:
     return {"chain_ops": SEPARATE_CHAIN_OPS[(cell, op)]} if pointwise == "separate" else {}
 
 
-def op_count(cell: str, L: int, T: int, schedule: str, pointwise: str, D: int = 1) -> int:
+def op_count(cell: str, L: int, T: int, schedule: str, pointwise: str, D: int = 1,
+             horizon: int = 0, feedback: bool = True) -> int:
     """The ops :func:`recurrent` emits, exactly: per step the recurrent matmul and the gate
     ops of ``STEPS`` (the wavefront schedule: and the step's input projection); the layer
     schedule adds per layer and direction (``D``: 2 bidirectional) one input projection over
-    all steps and per layer a concat, the wavefront one concat (1 layer, fused: 2 T + 2)."""
+    all steps and per layer a concat, the wavefront one concat (1 layer, fused: 2 T + 2). A
+    rollout of ``horizon`` steps adds per step its input's copy (``feedback``: covariates to
+    join), per layer the step's 2 matmuls, gate ops and concat, and the output projection, and
+    once the context's output projection and the outputs' concat."""
     gate_ops = len(STEPS[(cell, pointwise)][1])
+    decode = horizon * (feedback + L * (3 + gate_ops) + 1) + 2 if horizon else 0
     if schedule == "layer":
-        return L * (D * (T * (1 + gate_ops) + 1) + 1)
+        return L * (D * (T * (1 + gate_ops) + 1) + 1) + decode
     return L * T * (2 + gate_ops) + 1
 
 
 def recurrent(cell: str, I: int, H: int, L: int, T: int, B: int, dtype: str, schedule: str,
-              pointwise: str, name: str, meta: dict, D: int = 1) -> Workload:
+              pointwise: str, name: str, meta: dict, D: int = 1,
+              rollout: tuple[int, int] = (0, 0)) -> Workload:
     """The op graph of a stacked ``cell`` (arguments checked by the caller). ``D = 2``
     (bidirectional, layer schedule only): each layer has a forward and a reverse direction
     (``l{l}.rev.*``: own weights, steps T - 1 down to 0), independent of each other, whose
-    outputs the layer's concat joins (width 2H, the next layer's input)."""
+    outputs the layer's concat joins (width 2H, the next layer's input).
+
+    ``rollout = (horizon, O)`` with horizon > 0 (layer schedule, ``D = 1``): after the T context
+    steps, an autoregressive rollout as a DeepAR / seq2seq forecaster runs it (``out = W_out h``
+    of width O fed back as the next step's input): the output projection of the last context
+    step's top ``h``, then per decode step ``T + j`` its input ``t{T+j}.x`` (the previous output
+    joined to the step's I - O covariates, a copy; the output itself where O = I), each layer's
+    step (input projection of M = batch rows, recurrent matmul, gate ops) and its one-step
+    output (a copy, as ``nn.LSTM`` called on one step stacks it), and the output projection;
+    the states carry over from step to step. The outputs are joined into ``y`` (horizon, B, O)."""
     G = (4 if cell == "lstm" else 3) * H
     width = {"H": H, "2H": 2 * H, "G": G}
     b = Builder(dtype)
@@ -148,10 +188,10 @@ def recurrent(cell: str, I: int, H: int, L: int, T: int, B: int, dtype: str, sch
 
     def steps(ls: np.ndarray, ts: np.ndarray, prev: np.ndarray, with_xproj: bool,
               xproj: np.ndarray | None = None, src: np.ndarray | None = None,
-              d: int = 0) -> dict[str, np.ndarray]:
+              d: int = 0, state: tuple | None = None) -> dict[str, np.ndarray]:
         """Declare and emit the steps ``(ls[j], ts[j])`` of direction ``d`` in order; ``prev[j]``
-        is the instance of the step before in the same layer and direction (-1 for the first).
-        Returns the tensor ids by suffix."""
+        is the instance of the step before in the same layer and direction (-1 for the first:
+        it reads h0 / c0, or the ids ``state`` = (h, c) given). Returns the tensor ids by suffix."""
         n = len(ls)
         sfx = ".rev" if d else ""
         pre = [f"l{l}{sfx}.t{t}." for l, t in zip(ls.tolist(), ts.tolist())]
@@ -164,10 +204,11 @@ def recurrent(cell: str, I: int, H: int, L: int, T: int, B: int, dtype: str, sch
         lw = {key: np.array([u.get(key, -1) for u in layer], dtype=np.int64)[ls * D + d]
               for key in ("W_ih", "W_hh", "b_ih", "b_hh", "h0", "c0")}
         first = prev < 0
+        h0, c0 = (lw["h0"], lw["c0"]) if state is None else state
         refs = dict(ids, b_ih=lw["b_ih"], b_hh=lw["b_hh"],
-                    hprev=np.where(first, lw["h0"], ids["h"][np.maximum(prev, 0)]))
+                    hprev=np.where(first, h0, ids["h"][np.maximum(prev, 0)]))
         if cell == "lstm":
-            refs["cprev"] = np.where(first, lw["c0"], ids["c"][np.maximum(prev, 0)])
+            refs["cprev"] = np.where(first, c0, ids["c"][np.maximum(prev, 0)])
         tags = {"layer": ls, "step": ts, **({"direction": "reverse" if d else "forward"} if D == 2 else {})}
         ops = []
         if with_xproj:
@@ -189,6 +230,7 @@ def recurrent(cell: str, I: int, H: int, L: int, T: int, B: int, dtype: str, sch
         b.vector(f"l{l}.concat", "copy", hs, f"l{l}.y", tags={"layer": l, "part": "concat"})
 
     t_all = np.arange(T, dtype=np.int64)
+    last: list[tuple] = []  # per layer, the ids of the last context step's (h, c)
     if schedule == "layer":
         for l in range(L):
             Il = I if l == 0 else D * H
@@ -205,7 +247,10 @@ def recurrent(cell: str, I: int, H: int, L: int, T: int, B: int, dtype: str, sch
                 ts = t_all[::-1].copy() if d else t_all
                 ids = steps(np.full(T, l, dtype=np.int64), ts, t_all - 1, False, xproj=xproj[ts], d=d)
                 hs.append(ids["h"][::-1] if d else ids["h"])  # in time order
+                last.append((ids["h"][T - 1:], ids["c"][T - 1:] if cell == "lstm" else None))
             concat(l, *hs)
+        if rollout[0]:
+            _rollout(b, steps, last, rollout, T, B, I, H)
     else:
         for l in range(L):
             declare_layer(l)
@@ -226,3 +271,36 @@ def recurrent(cell: str, I: int, H: int, L: int, T: int, B: int, dtype: str, sch
         ids = steps(ls, ts, prev, True, src=src)
         concat(L - 1, ids["h"][inst[L - 1]])
     return b.build(name, meta)
+
+
+def _rollout(b: Builder, steps, state: list, rollout: tuple[int, int], T: int, B: int, I: int,
+             H: int) -> None:
+    """The autoregressive decode steps after the context (:func:`recurrent`'s ``rollout``):
+    ``steps`` emits one layer's step, ``state`` holds each layer's last (h, c) ids."""
+    horizon, O = rollout
+    L = len(state)
+    b.tensor("W_out", (O, H), "weight")
+    step = np.zeros(1, dtype=np.int64)
+    prev = b.tensor("out.ctx", (B, O))
+    b.matmul("out.ctx", state[-1][0], "W_out", m=B, k=H, n=O, weight=True, outputs=prev,
+             tags={"layer": L - 1, "step": T - 1, "part": "output"})
+    outs = []
+    for j in range(horizon):
+        t = T + j
+        x = prev
+        if I > O:  # the fed-back output joined to the step's covariates
+            x = b.tensor(f"t{t}.x", (B, I))
+            b.vector(f"t{t}.x", "copy", (prev, b.tensor(f"t{t}.cov", (B, I - O), "input")), x,
+                     tags={"step": t, "part": "feedback"})
+        for l in range(L):
+            ids = steps(np.full(1, l, dtype=np.int64), step + t, step - 1, True,
+                        src=np.array([b.id(x)]), state=state[l])
+            state[l] = (ids["h"], ids.get("c"))
+            x = b.tensor(f"l{l}.t{t}.y", (1, B, H))
+            b.vector(f"l{l}.t{t}.concat", "copy", ids["h"], x, tags={"layer": l, "step": t, "part": "concat"})
+        prev = b.tensor(f"t{t}.out", (B, O))
+        b.matmul(f"t{t}.out", x, "W_out", m=B, k=H, n=O, weight=True, outputs=prev,
+                 tags={"layer": L - 1, "step": t, "part": "output"})
+        outs.append(prev)
+    b.tensor("y", (horizon, B, O))
+    b.vector("y.concat", "copy", tuple(outs), "y", tags={"part": "concat"})

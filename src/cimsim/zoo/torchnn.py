@@ -137,8 +137,8 @@ def packed_lengths(batch, steps, lengths) -> tuple[int, int, list[int]]:
     return len(out), max(out) if steps is None else steps, out
 
 
-# nn.GRU / nn.LSTM: on fake tensors torch decomposes them with an input projection per step
-# instead of the CPU kernel's one over the sequence, so the RNN models are built real (they are small)
+# nn.GRU / nn.LSTM: the RNN models are built real (they are small); a fake build of a dense one traces the
+# same graph (trace/rnn_schedule.py runs them on the meta device in the CPU kernel's schedule)
 @register("gru-bi", "torch-nn", "3-layer bidirectional GRU",
           fake=False)
 def gru_bi(inp=16, hidden=32, layers=3, steps=8, batch=2):

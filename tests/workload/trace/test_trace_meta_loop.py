@@ -1,7 +1,8 @@
 """The README's tip for tracing in a loop (Performance, find-H's NAS inner loop): a feed-forward
 or attention model and its inputs moved to the meta device trace to the workload the real
-tensors give, so a search over shapes can skip the forward pass's arithmetic; an ``nn.LSTM``
-does not (review 17-2 R1): on meta torch decomposes it per step."""
+tensors give, so a search over shapes can skip the forward pass's arithmetic; so does an
+``nn.LSTM`` / ``nn.GRU`` / ``nn.RNN`` (find-T 1: on meta torch decomposes it with an input
+projection a step; the tracer runs it in the CPU kernel's schedule, :mod:`.rnn_schedule`)."""
 
 from __future__ import annotations
 
@@ -71,21 +72,61 @@ def test_a_meta_trace_of_an_attention_layer_equals_its_cpu_trace():
     assert trace(m.to("meta"), (torch.empty(1, 6, 32, device="meta"),)) == cpu
 
 
-def test_a_meta_trace_of_an_lstm_is_not_its_cpu_trace():
-    """nn.LSTM(64, 32) over T = 8 steps: the CPU kernel projects the whole sequence's input once
-    (x @ W_ih over 8 rows), the meta decomposition once per step; the MACs are the same,
-    T x 4H x (I + H) = 8 x 128 x 96 = 98,304, the ops are not (a meta trace is no stand-in)."""
+def _rnn_traces(cls, size, steps, batch=1, **kw):
+    """The traces of one ``cls(*size, **kw)`` built on the CPU, on the meta device and of fake
+    tensors faking the meta device (as the zoo builds its models), over ``steps`` steps."""
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
     from cimsim.workload.trace import trace
 
-    torch.manual_seed(0)
-    m = nn.LSTM(64, 32).eval()
-    cpu = trace(m, (torch.randn(8, 1, 64),))
-    meta = trace(m.to("meta"), (torch.empty(8, 1, 64, device="meta"),))
-    assert meta != cpu
-    macs = [sum(op.macs for op in w.ops) for w in (cpu, meta)]
-    assert macs == [8 * 4 * 32 * (64 + 32)] * 2
-    # the input projection: one matmul over the 8 steps on CPU, one a step on meta
-    x_proj = [[op for op in w.ops if op.kind == "matmul" and op.k == 64] for w in (cpu, meta)]
-    assert [len(p) for p in x_proj] == [1, 8]
-    assert [op.m for op in x_proj[0]] == [8] and {op.m for op in x_proj[1]} == {1}
-    assert len(meta.ops) > len(cpu.ops)
+    shape = (batch, steps, size[0]) if kw.get("batch_first") else (steps, batch, size[0])
+    out = []
+    for build in ("cpu", "meta", "fake"):
+        torch.manual_seed(0)
+        ctx = FakeTensorMode(allow_non_fake_inputs=True) if build == "fake" else torch.device(build)
+        with ctx, torch.device("cpu" if build == "cpu" else "meta"):
+            m = cls(*size, **kw).eval()
+            out.append(trace(m, (torch.randn(*shape),)))
+    return out
+
+
+def _graph(w):
+    """A workload's ops and tensors (a fake build's metadata counts the fake mode's own aten ops)."""
+    return w.ops, w.tensors
+
+
+@pytest.mark.slow
+def test_a_meta_trace_of_an_lstm_is_its_cpu_trace():
+    """find-T 1: nn.LSTM(4, 40, 2) over T = 96 steps built on the meta device traced to 772 ops
+    (an input projection a step, as torch decomposes it off the CPU) against 392 built on the
+    CPU, +50 % latency on cpu-ddr5, with no note. Now the meta build runs the CPU kernel's
+    schedule: per layer one input projection over the 96 steps (+ its bias add), then 96 x (the
+    recurrent matmul + the fused cell op); the 2 layers' output stacks and the final h / c
+    stacks: 2 x (2 + 2 x 96) + 4 = 392 ops. MACs 96 x 4H x (I + H) + 96 x 4H x (H + H) with
+    H = 40, I = 4: 1,904,640."""
+    cpu, meta, fake = _rnn_traces(nn.LSTM, (4, 40, 2), 96, batch_first=True)
+    assert meta == cpu and _graph(fake) == _graph(cpu)
+    for w in (cpu, meta):
+        assert len(w.ops) == 2 * (2 + 2 * 96) + 4
+        assert sum(op.macs for op in w.ops) == 96 * 160 * (4 + 40) + 96 * 160 * (40 + 40) == 1_904_640
+        x_proj = [op for op in w.ops if op.kind == "matmul" and op.tags.get("part") == "input"]
+        assert [(op.m, op.k) for op in x_proj] == [(96, 4), (96, 40)]
+    arch = load_architecture("cpu-ddr5")
+    a, b = simulate(arch, cpu), simulate(arch, meta)
+    assert a.latency_s == b.latency_s and a.energy_j == b.energy_j
+
+
+@pytest.mark.parametrize("cls, gates", [(nn.GRU, 3), (nn.RNN, 1), (nn.LSTM, 4)])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_a_meta_trace_of_a_gru_or_rnn_is_its_cpu_trace(cls, gates, bidirectional):
+    """GRU (3 gates), plain RNN (1) and LSTM (4), 2 layers of H = 16 over I = 8, T = 12 steps,
+    batch 2, one or two directions: the meta and fake builds trace to the CPU build's workload,
+    one input projection of M = T x batch = 24 rows per layer and direction. MACs
+    d x T x B x gH x (I + H) + d x T x B x gH x (dH + H), d directions."""
+    d = 2 if bidirectional else 1
+    cpu, meta, fake = _rnn_traces(cls, (8, 16, 2), 12, batch=2, bidirectional=bidirectional)
+    assert meta == cpu and _graph(fake) == _graph(cpu)
+    g = gates * 16
+    assert sum(op.macs for op in meta.ops) == d * 24 * g * (8 + 16) + d * 24 * g * (d * 16 + 16)
+    x_proj = [op for op in meta.ops if op.kind == "matmul" and op.tags.get("part") == "input"]
+    assert [op.m for op in x_proj] == [24] * 2 * d

@@ -296,12 +296,17 @@ def make_composites(torch, rec):
     fns = (torch.nn.functional.rms_norm, torch.rms_norm)
     names = ("input", "normalized_shape", "weight", "eps")
     sdpa = torch.nn.functional.scaled_dot_product_attention
+    from .rnn_schedule import rnn_functions
+
+    rnns = rnn_functions(torch)
 
     class Composites(TorchFunctionMode):
         def __torch_function__(self, func, types, args=(), kwargs=None):
             kwargs = kwargs or {}
             if func is sdpa and not rec.quiet:
                 return _gqa_in_place(torch, func, args, kwargs)
+            if func in rnns and not rec.quiet:
+                return _rnn_as_cpu(torch, rec, func, rnns[func], args, kwargs)
             if func not in fns or rec.quiet or (torch.is_grad_enabled() and any(
                     isinstance(t, torch.Tensor) and t.requires_grad for t in (*args, *kwargs.values()))):
                 return func(*args, **kwargs)
@@ -315,6 +320,21 @@ def make_composites(torch, rec):
             return out
 
     return Composites()
+
+
+def _rnn_as_cpu(torch, rec, func, name, args, kwargs):
+    """A dense ``nn.LSTM`` / ``nn.GRU`` / ``nn.RNN`` call on meta tensors in the CPU kernel's
+    schedule (:mod:`.rnn_schedule`), its ops credited to the line that called the module, as the
+    CPU build's are; any other call as torch runs it."""
+    from .rnn_schedule import maybe_cpu_schedule
+
+    where, first = _user_line(2), len(rec.events)
+    out = maybe_cpu_schedule(torch, name, args, kwargs)
+    if out is None:
+        return func(*args, **kwargs)
+    for ev in rec.events[first:]:
+        ev.where = where
+    return out
 
 
 def _gqa_in_place(torch, sdpa, args, kwargs):
