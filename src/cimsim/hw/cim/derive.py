@@ -102,7 +102,7 @@ from ..circuits import sar as sar_model
 from ..parts.cell import DEFAULT_CELL
 from ..parts import registry as parts_registry
 from ..parts.registry import adcs as adc_registry
-from . import digital_cell as dcell
+from . import cellcheck, digital_cell as dcell
 from .rowparts import counter_row as _counter_row
 from .rowparts import register_design
 from .rowparts import switch_row as _switch_row
@@ -335,6 +335,8 @@ def _design(c, tech) -> Design:
         raise DeriveError("cell.type", f"an {c.cell.type} cell derives its adder tree, NOR2 "
                           "products and cycle from the top-level technology block (no field "
                           "states them), which is missing: add technology: {node: ..., voltage: ...}")
+    if tech is not None:  # a read voltage the node can drive (module cellcheck)
+        cellcheck.read_voltage(c, tech.node_nm)
     prov: dict[str, str] = {}
     sources: list[str] = []
     node = tech.node_nm if tech is not None else None
