@@ -75,7 +75,6 @@ def test_a_key_given_twice_beside_a_merge_key_is_still_refused(tmp_path):
 def test_a_derived_value_that_overflows_names_the_set_and_the_input():
     """No numpy RuntimeWarning line, no 'impossible energy' unnamed: the --set and the field."""
     for value, derived in (("cim.cell.r_on=1e-300 ohm", "switch energy"),
-                           ("cim.cell.read_voltage=1e300 V", "DAC energy"),
                            ("cim.cell.height_f=1e308", "cell read energy"),
                            ("cim.area.adc=1e300 m^2", "static power")):
         line = _one_line_error(["run", "rram-cim-derived", "lstm", "--set", value])
@@ -83,6 +82,11 @@ def test_a_derived_value_that_overflows_names_the_set_and_the_input():
         assert line.startswith(f"Error: --set {value}: {field}: the derived {derived} is not "
                                "finite (inf): check "), line
         assert f"{field[len('cim.'):]} = {value.split('=')[1].replace('e3', 'e+3')}" in line, line
+    # a read voltage no longer reaches the overflow: it is refused above 1.5 x the node's
+    # nominal supply first (find-N 3; tests/hw/test_cell_checks.py)
+    line = _one_line_error(["run", "rram-cim-derived", "lstm", "--set",
+                            "cim.cell.read_voltage=1e300 V"])
+    assert "cim.cell.read_voltage: 1e+300 V is above 1.5 x the nominal supply" in line, line
 
 
 def test_a_derived_value_that_overflows_in_a_file_names_the_file(tmp_path):

@@ -136,7 +136,7 @@ def test_a_plugin_cell_preset_in_a_derived_config(plugin):
                                           r"set technology: rram\)"):
         load_architecture(resolve_config("sram-cim-derived"), {"cim.cell.type": "my_rram"},
                           cli=True)
-    with pytest.raises(ConfigError, match=r"allowed: rram_1t1r, fefet, pcm, my_rram \(or"):
+    with pytest.raises(ConfigError, match=r"allowed: rram_1t1r, fefet, pcm, stt_mram, my_rram \(or"):
         load_architecture(resolve_config("rram-cim-derived"), {"cim.cell.type": "sram_6t"},
                           cli=True)
     with pytest.raises(ConfigError, match=r"'my_ram' is not registered \(did you mean 'my_rram'\?\)"):

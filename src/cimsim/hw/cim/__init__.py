@@ -95,8 +95,8 @@ from ..parts import ADC, NMC, Cell, Counting, NonIdeal  # noqa: F401  (Counting 
 from ..circuits.array import preset as cell_preset
 from ..parts.cell import DEFAULT_CELL
 from ..parts.registry import technology_cells, technology_of
-from . import activity, chips, counting, digital_cell, epilogue, exclude, flat, notes, onchip
-from . import inbits, opcost, sizing, zeros
+from . import activity, cellcheck, chips, counting, digital_cell, epilogue, exclude, flat, notes
+from . import inbits, onchip, opcost, sizing, zeros
 from . import static as static_model
 from .blocks import CIMArea, CIMBuffer
 from .chip import Chip, effective_rate
@@ -115,7 +115,8 @@ class CIMConfig(ComponentConfig):
     link: Optional[str] = Field(default=None, description="The link between the host and the arrays "
                                 "(default: the architecture's only link).")
     technology: Literal["sram", "rram"] = Field(
-        description="Memory cell technology: rram (the resistive cells rram_1t1r, fefet, pcm) "
+        description="Memory cell technology: rram (the resistive cells rram_1t1r, fefet, pcm, "
+        "stt_mram) "
         "or sram (sram_6t, sram_8t, sram_charge, sram_digital, sram_dcim); the process node and supply are "
         "the top-level technology block's.")
     arrays: PositiveInt = Field(le=2 ** 40, description="Number of crossbar arrays (macros) of "
@@ -256,10 +257,6 @@ class CIMConfig(ComponentConfig):
                              f"not {self.dac_bits}")
         if self.adc.counting is not None and self.read_latency is None:
             raise ValueError("adc.counting needs read_latency given (one integration step)")
-        if self.nonideal is not None and on_off_ratio(self)[0] == 1:
-            raise ValueError("cell.on_off 1 leaves the cells no conductance range for the nonideal "
-                             "block (its on_off_ratio defaults to the cell's): give "
-                             "nonideal.on_off_ratio > 1 or a cell on_off > 1")
         if self.nonideal is not None:  # what the cell can carry (NonIdeal.check_cell)
             cell = self.cell.type if self.cell is not None else DEFAULT_CELL[self.technology]
             self.nonideal.check_cell(cell, cell_preset(cell).kind, on_off_ratio(self)[0])
@@ -295,6 +292,7 @@ class CIMConfig(ComponentConfig):
                              "bits_per_cell: 1")
         if kind == "digital":  # what a digital bit-serial cell can take (module digital_cell)
             digital_cell.check(self)
+        cellcheck.check(self)  # fields the cell's kind reads; bits a cell holds (module cellcheck)
         if self.buffer is None and self.chip is None:
             raise ValueError("buffer: required field is missing (the arrays' local buffer: capacity, "
                              "bandwidth; only a config with a chip block, whose levels hold its "

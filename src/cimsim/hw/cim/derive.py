@@ -7,9 +7,8 @@ each model's record). A value left out with no ``technology`` block is a config 
 
 Mapping from the models to the energy terms of :mod:`.energy` (one event each):
 
-- ``energy_per_conversion`` = :func:`~cimsim.hw.circuits.adc.adc` (type, bits, node, sample
-  rate, supply, envelope factor), or with ``adc.model: structural`` the SAR of
-  :func:`~cimsim.hw.circuits.sar.sar_adc` (DAC unit capacitor, node, supply);
+- ``energy_per_conversion`` = :func:`~cimsim.hw.circuits.adc.adc` (type, bits, node, sample rate,
+  supply, envelope factor), or with ``adc.model: structural`` :func:`~cimsim.hw.circuits.sar.sar_adc`;
   ``sample_rate`` defaults to one conversion per conversion time; ADC area = the model's,
   times the ADCs per array. A digital bit-serial array (``sram_digital``) with no
   ``adc.type`` has no converter: energy 0, one output per cycle;
@@ -102,7 +101,7 @@ from ..circuits import sar as sar_model
 from ..parts.cell import DEFAULT_CELL
 from ..parts import registry as parts_registry
 from ..parts.registry import adcs as adc_registry
-from . import digital_cell as dcell
+from . import cellcheck, digital_cell as dcell
 from .rowparts import counter_row as _counter_row
 from .rowparts import register_design
 from .rowparts import switch_row as _switch_row
@@ -338,6 +337,7 @@ def _design(c, tech) -> Design:
         raise DeriveError("cell.type", f"an {c.cell.type} cell derives its adder tree, NOR2 "
                           "products and cycle from the top-level technology block (no field "
                           "states them), which is missing: add technology: {node: ..., voltage: ...}")
+    cellcheck.read_voltage(c, tech.node_nm) if tech is not None else None  # node can drive it
     prov: dict[str, str] = {}
     sources: list[str] = []
     node = tech.node_nm if tech is not None else None

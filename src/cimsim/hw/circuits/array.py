@@ -13,8 +13,8 @@ slice's bit-plane; default 0.5), and reads every column. ``weight_ones`` is the 
 cells in the on (low-resistance / '1') state; for multi-level cells, the mean normalised
 conductance (0 = all off, 1 = all on).
 
-Resistive cells (``rram_1t1r``, ``fefet``, ``pcm``): per driven row and column the cell
-conducts ``V_read^2 G t_pulse`` with ``G = G_off + weight_ones (G_on - G_off)``, ``G_on =
+Resistive cells (``rram_1t1r``, ``fefet``, ``pcm``, ``stt_mram``): per driven row and column
+the cell conducts ``V_read^2 G t_pulse`` with ``G = G_off + weight_ones (G_on - G_off)``, ``G_on =
 1/R_on``, ``G_off = G_on / on_off``; each driven row charges its wordline, ``C_row
 V_read^2``; each column charges by the sense swing, ``C_col V_read dV_sense``. Delay: the
 read pulse.
@@ -62,7 +62,8 @@ it) (T) (D); the SRAM part alone is 130 F^2 (CiMLoop's cell file).
 Cell presets (``CELLS``): RRAM 1T1R from NeuroSim V1.4 ``Param.cpp`` (R_on 100 kOhm,
 on/off 17, 0.5 V read, 10 ns pulse, 4 x 12 F^2) (P); SRAM 6T cell of 10 x 28 F^2 and the
 0.1 V sense swing from the same file (P). The SRAM read current and 8T area, and every FeFET
-and PCM number, are (U) placeholders (typical of the literature, unverified): records built
+and PCM number, and the STT-MRAM preset's electrical values and size (binary, Jung et al.,
+Nature 2022), are (U) placeholders (typical of the literature, unverified): records built
 on them say ``placeholder``. Give your device's numbers with :class:`Cell` instead.
 """
 
@@ -119,6 +120,9 @@ class Cell:
     #: a digital cell whose column sums in an adder tree (:mod:`.adder_tree`), not in-cell
     #: adders: the cell is its 1-bit product (NOR2) alone, no pipeline register down the column
     adder_tree: bool = False
+    #: the most weight bits one cell can hold, where the device states it (a binary MTJ: 1);
+    #: None: not stated (``cim.bits_per_cell`` up to 8 is taken)
+    max_bits_per_cell: Optional[int] = None
 
     def __post_init__(self):
         if self.kind not in CELL_KINDS:
@@ -131,8 +135,8 @@ class Cell:
                 v = getattr(self, f)
                 if v is None or not v > 0:
                     raise ValueError(f"resistive cell {self.name}: {f} must be given and > 0")
-            if self.on_off < 1:
-                raise ValueError(f"cell {self.name}: on_off {self.on_off} must be >= 1")
+            if not self.on_off > 1:  # G_on = G_off: the cell holds no bit
+                raise ValueError(f"cell {self.name}: on_off {self.on_off} must be > 1")
         elif self.kind in ("capacitive", "digital"):
             if self.kind == "capacitive" and self.read_pulse_s is None:
                 raise ValueError(f"capacitive cell {self.name}: read_pulse_s (the compute "
@@ -204,6 +208,16 @@ CELLS = {
     "pcm": Cell("pcm", "resistive", 4, 12, r_on_ohm=10e3, on_off=100, read_voltage_v=0.2,
                 read_pulse_s=10e-9, placeholder=True, area_placeholder=True,
                 placeholder_fields=_RESISTIVE_U, source="all values (U)"),
+    # a 1T1MTJ STT-MRAM cell: binary (two magnetisation states of the free layer, parallel =
+    # R_on and antiparallel = R_off), as in Jung et al., Nature 601, 211 (2022), a 64 x 64
+    # crossbar of STT-MRAM cells in 28 nm CMOS (T); its R_P 5 kOhm, TMR 150 % (on/off 2.5,
+    # the middle of the 100-200 % of MgO MTJs), 0.1 V read, 10 ns pulse and the 1T1R cell
+    # size are (U): Jung et al.'s own device numbers were not found in a source we could read
+    "stt_mram": Cell("stt_mram", "resistive", 4, 12, r_on_ohm=5e3, on_off=2.5,
+                     read_voltage_v=0.1, read_pulse_s=10e-9, placeholder=True,
+                     area_placeholder=True, placeholder_fields=_RESISTIVE_U, max_bits_per_cell=1,
+                     source="binary 1T1MTJ STT-MRAM (Jung et al., Nature 2022) (T); R_P 5 kOhm, "
+                            "TMR 150 %, 0.1 V, 10 ns, 4 x 12 F^2 (U)"),
 }
 
 

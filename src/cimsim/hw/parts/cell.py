@@ -13,13 +13,13 @@ from ..base import Strict
 
 #: the built-in presets (a config may name any registered one: :mod:`.registry`)
 CELL_TYPES = ("rram_1t1r", "sram_6t", "sram_8t", "sram_charge", "sram_digital", "sram_dcim",
-              "fefet", "pcm")
+              "fefet", "pcm", "stt_mram")
 #: the preset cell of each ``cim.technology`` when ``cim.cell`` is left out
 DEFAULT_CELL = {"rram": "rram_1t1r", "sram": "sram_6t"}
 #: the built-in cell types each ``cim.technology`` accepts: ``rram`` stands for the resistive
 #: (non-volatile, read by cell current) cells, FeFET and PCM included; ``sram`` for the SRAM ones
 #: (every registered cell by its kind: :func:`.registry.technology_cells`)
-TECHNOLOGY_CELLS = {"rram": ("rram_1t1r", "fefet", "pcm"),
+TECHNOLOGY_CELLS = {"rram": ("rram_1t1r", "fefet", "pcm", "stt_mram"),
                     "sram": ("sram_6t", "sram_8t", "sram_charge", "sram_digital", "sram_dcim")}
 
 
@@ -31,7 +31,8 @@ class Cell(Strict):
     bitcell with a full adder -- Horowitz 2014 adder energy -- an XNOR2 multiplier and a
     configuration multiplexer, their logical-effort capacitances); sram_dcim (a TSMC-style
     adder-tree DCIM, Chih et al. ISSCC 2021: a 6T bitcell and a NOR2 1-bit multiplier, an adder
-    tree per column, reported as the part adder_tree; area (U)); sram_8t, fefet, pcm (U). A preset's
+    tree per column, reported as the part adder_tree; area (U)); stt_mram (a binary 1T1MTJ cell,
+    Jung et al. Nature 2022: bits_per_cell 1; values (U)); sram_8t, fefet, pcm (U). A preset's
     (U) values stop counting as placeholders once every one of them is overridden here."""
 
     type: Annotated[str, Choices(lambda: tuple(_cells().types()))] = Field(
@@ -47,8 +48,9 @@ class Cell(Strict):
 
     r_on: Optional[Ohms] = Field(default=None, description="On (low) resistance of a resistive "
                                  "cell (default: the preset's).")
-    on_off: Optional[PositiveFloat] = Field(default=None, ge=1, description="On/off resistance "
-                                            "ratio of a resistive cell (default: the preset's).")
+    on_off: Optional[PositiveFloat] = Field(default=None, gt=1, description="On/off resistance "
+                                            "ratio of a resistive cell, > 1 (at 1 the cell holds no "
+                                            "bit; default: the preset's).")
     read_voltage: Optional[Volts] = Field(default=None, description="Read voltage of a resistive "
                                           "cell (SRAM reads at the supply; default: the preset's).")
     read_pulse: Optional[PositiveSeconds] = Field(

@@ -210,7 +210,7 @@ adcs = PartRegistry(ADC_GROUP, "ADC type", _adc_builtins, _adc_name)
 _CELL_NUMBERS = (("height_f", False), ("width_f", False), ("r_on_ohm", False), ("on_off", False),
                  ("read_voltage_v", False), ("read_pulse_s", False), ("read_current_a", False),
                  ("unit_capacitance_f", False), ("rows_per_register", False),
-                 ("row_gate_units", True))
+                 ("row_gate_units", True), ("max_bits_per_cell", False))
 
 
 def _cell_name(cell) -> str:
