@@ -23,9 +23,8 @@ Mapping from the models to the energy terms of :mod:`.energy` (one event each):
   and pulse_count, count row swings from ``cell.input_ones``); the array model's wordline term
   is this one, not counted twice;
 - charge-domain cells (``sram_charge``): ``cell_read_energy`` = the column's capacitor energy
-  of :func:`~cimsim.hw.circuits.charge.column_energy_parts` / rows_per_read, ``dac_energy`` =
-  one row's IA/IAb broadcast, :func:`~cimsim.hw.circuits.charge.row_broadcast_energy`
-  (``cell.compute``, ``cell.folded_columns``, ``cell.switch_width_f``);
+  of :func:`~cimsim.hw.circuits.charge.column_energy_parts` / rows_per_read, ``dac_energy`` = one
+  row's IA/IAb broadcast, :func:`~cimsim.hw.circuits.charge.row_broadcast_energy` (``cell.*``);
 - ``shift_add_energy`` = :func:`~cimsim.hw.circuits.digital.shift_add` into an accumulator of
   ``adc.bits + ceil(log2 reads) + (slices - 1) dac_bits + (ceil(weight_bits / bits_per_cell) - 1)
   bits_per_cell`` bits (at most 64); for a digital bit-serial cell (``sram_digital``), whose
@@ -337,7 +336,8 @@ def _design(c, tech) -> Design:
         raise DeriveError("cell.type", f"an {c.cell.type} cell derives its adder tree, NOR2 "
                           "products and cycle from the top-level technology block (no field "
                           "states them), which is missing: add technology: {node: ..., voltage: ...}")
-    cellcheck.read_voltage(c, tech.node_nm) if tech is not None else None  # node can drive it
+    if tech is not None:  # a read voltage the node can drive (module cellcheck)
+        cellcheck.read_voltage(c, tech.node_nm)
     prov: dict[str, str] = {}
     sources: list[str] = []
     node = tech.node_nm if tech is not None else None
