@@ -11,6 +11,8 @@ Every aten op lands in exactly one class:
   ``linalg_lu_factor_ex`` / ``linalg_lu``, ``linalg_lu_solve``, ``linalg_cholesky_ex`` /
   ``cholesky``, ``cholesky_solve``, ``linalg_solve_triangular`` / ``triangular_solve``): MAC
   work on the host (closed-form counts, no stationary weight), :mod:`.linalg`;
+* **pairwise distances** (``_euclidean_dist``, ``_cdist_forward``: ``torch.cdist``): a weightless
+  batched matmul and the norms, or elementwise work by p, :mod:`.distances`;
 * **training** (a traced ``backward()`` and optimizer step): losses, ``convolution_backward``
   (two im2col matmuls), the norm backwards, ``_foreach_*`` and ``_fused_adam(w)_``: :mod:`.training`;
 * **copies** (:data:`COPIES`): data movement (concatenation, padding, gathers);
