@@ -126,3 +126,25 @@ def test_a_knn_runs_on_the_host_not_on_cim_or_pim_arrays():
         assert table.loc[cross.name, "unit"] == unit, cfg
         assert table.loc[cross.name, "macs"] == B * M * N * D
         assert r.macs == B * D * (M * N + M + N)
+
+
+@pytest.mark.parametrize("fn, per_element", [
+    (lambda x: x ** 2, 1),  # x * x: one multiply
+    (torch.square, 1),  # torch.square is pow(x, 2)
+    (lambda x: x.pow(2.0), 1),
+    (lambda x: x ** 0.5, 4),  # a square root, as sqrt is counted
+    (lambda x: x ** 3, 4),  # any other constant exponent: pow's general cost
+    (lambda x: x ** x, 4),  # a tensor exponent
+    (lambda x: 2 ** x, 4),  # a scalar base
+])
+def test_a_square_is_one_multiply(fn, per_element):
+    w = _trace(fn, torch.rand(4, 64))
+    (op,) = w.ops
+    assert op.fn == "pow" and vector_ops(op, w.tensors) == per_element * 4 * 64
+
+
+def test_a_squared_distance_chain_counts_the_square_once():
+    # farthest-point sampling's ((xyz - c) ** 2).sum(-1): the fused sub + square is 2 an element
+    w = _trace(lambda x, c: ((x - c) ** 2).sum(-1), torch.rand(1, 1024, 3), torch.rand(1, 1, 3))
+    (fused,) = [op for op in w.ops if op.kind == "elementwise"]
+    assert vector_ops(fused, w.tensors) == 2 * 1024 * 3 == 6_144

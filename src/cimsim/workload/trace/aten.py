@@ -191,6 +191,21 @@ def sort_vector_ops(numel: int, n: int, k: int | None = None) -> float:
     return float(numel // n * n * max(1, math.ceil(math.log2(m))))
 
 
+#: ``pow(x, e)`` of a constant exponent that is no general power, by exponent: a square is one
+#: multiply (torch's kernel computes ``x * x``), a square root is counted as ``sqrt``; any other
+#: exponent (and a tensor exponent, a scalar base) keeps ``pow``'s general cost
+POW_FNS = {2: "mul", 0.5: "sqrt"}
+
+
+def pow_fn(base: str, args) -> str | None:
+    """The function (ELEMENTWISE_OPS_PER_ELEMENT key) whose cost a ``pow`` / ``float_power`` of
+    a constant exponent in :data:`POW_FNS` (``pow.Tensor_Scalar``: ``x ** 2``) has; None else."""
+    e = args[1] if base in ("pow", "float_power") and len(args) > 1 else None
+    if isinstance(e, bool) or not isinstance(e, (int, float)):  # a tensor exponent: general
+        return None
+    return POW_FNS.get(e)
+
+
 # vector ops per element (modelling choices, like ir.ELEMENTWISE_OPS_PER_ELEMENT)
 NORM_OPS_PER_ELEMENT = 8.0  # mean, subtract, square, mean, rsqrt, scale, shift
 #: an eval-mode batch norm (running statistics): a per-channel affine ``x * s + t`` with
