@@ -16,6 +16,7 @@ import pytest
 
 import cimsim
 from cimsim.workload.trace.fuse import vector_ops
+from test_trace_linalg import _trace  # one function of the inputs as a module, traced
 
 pytestmark = pytest.mark.torch
 
@@ -24,21 +25,6 @@ torch = pytest.importorskip("torch")
 CONFIGS = Path(__file__).resolve().parents[3] / "src" / "cimsim" / "data" / "configs"
 B, M, N, D = 2, 32, 40, 3  # queries M, points N > 25: torch takes the matmul path
 F32 = 4  # bytes an fp32 element
-
-
-class _Fn(torch.nn.Module):
-    def __init__(self, fn):
-        super().__init__()
-        self.fn = fn
-
-    def forward(self, *x):
-        return self.fn(*x)
-
-
-def _trace(fn, *inputs):
-    from cimsim.workload.trace import trace
-
-    return trace(_Fn(fn).eval(), inputs)
 
 
 def _by_part(w):
