@@ -11,6 +11,8 @@ Every aten op lands in exactly one class:
   ``linalg_lu_factor_ex`` / ``linalg_lu``, ``linalg_lu_solve``, ``linalg_cholesky_ex`` /
   ``cholesky``, ``cholesky_solve``, ``linalg_solve_triangular`` / ``triangular_solve``): MAC
   work on the host (closed-form counts, no stationary weight), :mod:`.linalg`;
+* **pairwise distances** (``_euclidean_dist``, ``_cdist_forward``: ``torch.cdist``): a weightless
+  batched matmul and the norms, or elementwise work by p, :mod:`.distances`;
 * **training** (a traced ``backward()`` and optimizer step): losses, ``convolution_backward``
   (two im2col matmuls), the norm backwards, ``_foreach_*`` and ``_fused_adam(w)_``: :mod:`.training`;
 * **copies** (:data:`COPIES`): data movement (concatenation, padding, gathers);
@@ -187,6 +189,21 @@ def sort_vector_ops(numel: int, n: int, k: int | None = None) -> float:
         return 0.0
     m = k if k is not None else n
     return float(numel // n * n * max(1, math.ceil(math.log2(m))))
+
+
+#: ``pow(x, e)`` of a constant exponent that is no general power, by exponent: a square is one
+#: multiply (torch's kernel computes ``x * x``), a square root is counted as ``sqrt``; any other
+#: exponent (and a tensor exponent, a scalar base) keeps ``pow``'s general cost
+POW_FNS = {2: "mul", 0.5: "sqrt"}
+
+
+def pow_fn(base: str, args) -> str | None:
+    """The function (ELEMENTWISE_OPS_PER_ELEMENT key) whose cost a ``pow`` / ``float_power`` of
+    a constant exponent in :data:`POW_FNS` (``pow.Tensor_Scalar``: ``x ** 2``) has; None else."""
+    e = args[1] if base in ("pow", "float_power") and len(args) > 1 else None
+    if isinstance(e, bool) or not isinstance(e, (int, float)):  # a tensor exponent: general
+        return None
+    return POW_FNS.get(e)
 
 
 # vector ops per element (modelling choices, like ir.ELEMENTWISE_OPS_PER_ELEMENT)

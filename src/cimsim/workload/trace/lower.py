@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from ...dtypes import DTYPE_BYTES
 from ...errors import WorkloadError
+from ..kinds import ELEMENTWISE_OPS_PER_ELEMENT
 from . import aten as A, binary, complexes
 from .assemble import finish
 from .claims import MATMULS, dims, scale_ops, weight_side
@@ -358,7 +359,10 @@ class Lowerer:
     @lowers(*A.POINTWISE)
     def _pointwise(self, c: Call) -> None:
         fn = A.POINTWISE[c.base]
-        self.emit("elementwise", c.base, c.reads, c.targets, fn=fn, vec=complexes.pointwise_vec(c, fn),
+        vec = complexes.pointwise_vec(c, fn)
+        if vec is None and (cost := A.pow_fn(c.base, c.args)) is not None:  # x ** 2: one multiply
+            vec = ELEMENTWISE_OPS_PER_ELEMENT[cost] * sum(t.numel() for t in c.targets)
+        self.emit("elementwise", c.base, c.reads, c.targets, fn=fn, vec=vec,
                   tags={"epilogue": "relu"} if c.base == "relu" and not c.targets[0].is_complex() else {})
 
     @lowers("glu")
