@@ -9,7 +9,7 @@ element of a storage knows its latest version (``owner``). A read therefore
 resolves to pieces ``(version, element offsets)``; ``None`` offsets mean "the
 whole version".
 
-After the capture, each activation version is cut into the coarsest parts
+After the capture, each activation version is cut into the coarsest parts (:mod:`.atoms`)
 (*atoms*) such that every read is a union of atoms: an LSTM's input projection
 read one time step at a time becomes one tensor per step, a fused QKV
 projection read as Q, K and V becomes three tensors. Storages made by a copy
@@ -518,53 +518,6 @@ def distinct_size(reads) -> int:
             and np.array_equal(r.inner, first.inner) for r in reads):
         return len(np.unique(np.concatenate([r.rows for r in reads]))) * len(first.inner)
     return len(_sorted_distinct(np.concatenate([as_offsets(r) for r in reads]).astype(np.int64)))
-
-
-# ------------------------------------------------------------------------- atoms
-_RNG = np.random.default_rng(20240601)
-
-
-def atomize(v: Version) -> None:
-    """Cut activation version ``v`` into atoms: each read is a union of atoms.
-
-    Sets ``v.tensors`` [(name, shape, count)], ``v.read_atoms`` (atom ids per read).
-    """
-    reads = [as_offsets(r) for r in v.reads]
-    if all(r is None for r in reads):
-        v.tensors = [(v.name, v.shape, v.size)]
-        v.read_atoms = [[0] for _ in reads]
-        return
-    dom = v.domain if v.domain is not None else np.arange(v.numel, dtype=np.int64)
-    labels = np.zeros(v.numel, dtype=np.uint64)
-    for r in reads:
-        labels[dom if r is None else r] += _RNG.integers(1, 2**63, dtype=np.uint64)
-    uniq, inv = np.unique(labels[dom], return_inverse=True)
-    inv = inv.reshape(-1)
-    # number the atoms in storage order (the label order is arbitrary)
-    firsts = np.full(len(uniq), np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(firsts, inv, dom)
-    rank = np.empty(len(uniq), dtype=np.int64)
-    rank[np.argsort(firsts, kind="stable")] = np.arange(len(uniq))
-    inv = rank[inv]
-    atom_of = np.full(v.numel, -1, dtype=np.int64)
-    atom_of[dom] = inv
-    counts = np.bincount(inv, minlength=len(uniq))
-    v.read_atoms = []
-    shapes: dict[int, tuple] = {}
-    for r, shp in zip(reads, v.read_shapes):
-        if r is None:
-            ids = list(range(len(uniq)))
-        else:
-            ids = [int(a) for a in np.unique(atom_of[r])]
-            # the shape torch read it as, where its elements are the atom's units
-            if len(ids) == 1 and shp is not None and len(r) == counts[ids[0]] == _prod(shp) \
-                    and ids[0] not in shapes:
-                shapes[ids[0]] = shp
-        v.read_atoms.append(ids)
-    if len(uniq) == 1:
-        v.tensors = [(v.name, v.shape, v.size)]
-    else:
-        v.tensors = [(f"{v.name}[{j}]", shapes.get(j, (int(c),)), int(c)) for j, c in enumerate(counts)]
 
 
 def read_key(r) -> tuple:
