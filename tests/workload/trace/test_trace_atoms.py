@@ -87,13 +87,17 @@ def test_a_qkv_activation_of_51_g_elements_is_cut_from_its_rows(monkeypatch):
 @pytest.mark.torch
 def test_a_64_channel_patchtst_traces_to_its_closed_form():
     pytest.importorskip("torch")
-    import sys
+    import importlib.util
     from pathlib import Path
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
-    from trace_activation_size import build
-
     from cimsim.workload.trace import trace
+
+    # ``benchmarks/trace_activation_size.py``, whose PatchTST it times: the same model here
+    path = Path(__file__).resolve().parents[3] / "benchmarks" / "trace_activation_size.py"
+    spec = importlib.util.spec_from_file_location("trace_activation_size", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    build = bench.build
 
     B, C, L, P, S_, d, heads, ff, H, layers = 1, 64, 336, 16, 8, 128, 16, 256, 96, 3
     N = (L - P) // S_ + 1  # 41 patches
@@ -105,7 +109,8 @@ def test_a_64_channel_patchtst_traces_to_its_closed_form():
              + T * d * d + 2 * T * d * ff)  # out-projection, feed-forward
     assert w.macs == T * P * d + layers * layer + B * C * (N * d) * H
     assert len(w.ops) == 44
-    # each layer's QKV output is cut into Q, K, V (T x d each) and V is read as it is
+    # each layer's QKV output is cut into Q, K, V (T x d each): Q and K are scaled in the fused
+    # elementwise op, V (the one atom left a tensor) is the second operand of A V
     for i in range(layers):
         qkv = [t for n, t in w.tensors.items() if n.startswith(f"enc.layers.{i}.self_attn.add[")]
         assert [t.numel for t in qkv] == [T * d]
