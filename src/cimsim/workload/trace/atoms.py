@@ -108,8 +108,10 @@ def _by_runs(v: Version):
     else:
         dom = runs(v.domain)
     spans = [None if r is None else runs(r) for r in v.reads]
-    bounds = np.unique(np.concatenate(
+    bounds = np.sort(np.concatenate(
         [dom[0], dom[0] + dom[1]] + [a for s in spans if s is not None for a in (s[0], s[0] + s[1])]))
+    # distinct (NumPy 2's hashing ``np.unique`` took 0.75 s on 630 k such ends, the sort 0.1 s)
+    bounds = bounds[np.concatenate(([True], bounds[1:] != bounds[:-1]))]
     nseg = len(bounds) - 1  # segment i: offsets bounds[i] .. bounds[i+1]-1
 
     def cuts(s):  # (first segment, segment after the last) of each run of ``s``

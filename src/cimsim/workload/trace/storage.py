@@ -127,7 +127,7 @@ def repeats(t) -> bool:
     span = 0  # the largest offset the dimensions so far reach, past the first element
     for st, size in dims:
         if st <= span:
-            return int(np.unique(tensor_offsets(t)).size) < t.numel()
+            return int(_sorted_distinct(tensor_offsets(t)).size) < t.numel()
         span += st * (size - 1)
     return False
 
@@ -278,11 +278,19 @@ class Storages:
     def _prov_arrays(self, st: _Storage):
         p = st.prov
         if p.offs is None:
-            src_offs = self.units(p.src)
-            poffs = np.zeros(st.numel, dtype=np.int64)
-            poffs[self.units(p.out)] = src_offs
-            p.vids, p.offs = p.full, poffs
+            p.vids, p.offs = p.full, self._placed(p.out, self.units(p.src), st.numel, 0)
         return p.vids, p.offs
+
+    def _placed(self, out, values: np.ndarray, numel: int, fill: int) -> np.ndarray:
+        """A value per unit of ``out``'s storage (``numel`` units): ``values`` (one per element
+        of ``out``, logical order) at ``out``'s units, ``fill`` elsewhere; ``values`` itself where
+        ``out`` is its storage, dense in order (a fresh copy's usual layout: nothing to place)."""
+        if out.numel() == numel and out.storage_offset() == 0 and out.is_contiguous() \
+                and self.same_unit(out):
+            return np.asarray(values, dtype=np.int64)
+        a = np.full(numel, fill, dtype=np.int64)
+        a[self.units(out)] = values
+        return a
 
     def pieces(self, t) -> list[tuple[int, np.ndarray | None]]:
         """What reading ``t`` reads: [(version id, offsets or None for all of it)]."""
@@ -396,14 +404,8 @@ class Storages:
             st.prov = _Prov(pieces[0][0], src, out)
         else:
             vids, offs = self._elems(src, st_src)
-            poffs = np.zeros(numel, dtype=np.int64)
-            o = self.units(out)
-            poffs[o] = offs
-            if isinstance(vids, (int, np.integer)):
-                pv = int(vids)
-            else:
-                pv = np.full(numel, -1, dtype=np.int64)
-                pv[o] = vids
+            poffs = self._placed(out, offs, numel, 0)
+            pv = int(vids) if isinstance(vids, (int, np.integer)) else self._placed(out, vids, numel, -1)
             full = pieces[0][0] if len(pieces) == 1 and pieces[0][1] is None and out.numel() == numel else None
             st.prov = _Prov(full, src, out, pv, poffs)
         self.storages[storage_key(out)] = st
@@ -489,7 +491,7 @@ def _sorted_distinct(offs: np.ndarray) -> np.ndarray:
         return np.unique(offs)
     seen = np.zeros(span, dtype=bool)
     seen[offs - lo] = True
-    return np.flatnonzero(seen).astype(np.int64) + lo
+    return np.flatnonzero(seen).astype(np.int64, copy=False) + lo
 
 
 def runs(r) -> tuple[np.ndarray, np.ndarray]:
