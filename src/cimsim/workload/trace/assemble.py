@@ -1,5 +1,5 @@
 """Building the workload from the lowered proto ops: each version is cut into atoms
-(:func:`.storage.atomize`, :func:`.storage.source_tensors`) and each proto op becomes an
+(:func:`.atoms.atomize`, :func:`.storage.source_tensors`) and each proto op becomes an
 :class:`~cimsim.workload.ir.Op` over those tensors; a matmul operand that is not exactly one
 tensor gets an explicit ``copy`` op that materialises it (:func:`_operand`)."""
 
@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from ..ir import Op, Tensor
 from . import complexes
-from .storage import atomize, source_tensors
+from .atoms import atomize
+from .storage import source_tensors
 
 
 def finish(low):

@@ -9,7 +9,7 @@ element of a storage knows its latest version (``owner``). A read therefore
 resolves to pieces ``(version, element offsets)``; ``None`` offsets mean "the
 whole version".
 
-After the capture, each activation version is cut into the coarsest parts
+After the capture, each activation version is cut into the coarsest parts (:mod:`.atoms`)
 (*atoms*) such that every read is a union of atoms: an LSTM's input projection
 read one time step at a time becomes one tensor per step, a fused QKV
 projection read as Q, K and V becomes three tensors. Storages made by a copy
@@ -127,7 +127,7 @@ def repeats(t) -> bool:
     span = 0  # the largest offset the dimensions so far reach, past the first element
     for st, size in dims:
         if st <= span:
-            return int(np.unique(tensor_offsets(t)).size) < t.numel()
+            return int(_sorted_distinct(tensor_offsets(t)).size) < t.numel()
         span += st * (size - 1)
     return False
 
@@ -278,11 +278,19 @@ class Storages:
     def _prov_arrays(self, st: _Storage):
         p = st.prov
         if p.offs is None:
-            src_offs = self.units(p.src)
-            poffs = np.zeros(st.numel, dtype=np.int64)
-            poffs[self.units(p.out)] = src_offs
-            p.vids, p.offs = p.full, poffs
+            p.vids, p.offs = p.full, self._placed(p.out, self.units(p.src), st.numel, 0)
         return p.vids, p.offs
+
+    def _placed(self, out, values: np.ndarray, numel: int, fill: int) -> np.ndarray:
+        """A value per unit of ``out``'s storage (``numel`` units): ``values`` (one per element
+        of ``out``, logical order) at ``out``'s units, ``fill`` elsewhere; ``values`` itself where
+        ``out`` is its storage, dense in order (a fresh copy's usual layout: nothing to place)."""
+        if out.numel() == numel and out.storage_offset() == 0 and out.is_contiguous() \
+                and self.same_unit(out):
+            return np.asarray(values, dtype=np.int64)
+        a = np.full(numel, fill, dtype=np.int64)
+        a[self.units(out)] = values
+        return a
 
     def pieces(self, t) -> list[tuple[int, np.ndarray | None]]:
         """What reading ``t`` reads: [(version id, offsets or None for all of it)]."""
@@ -396,14 +404,8 @@ class Storages:
             st.prov = _Prov(pieces[0][0], src, out)
         else:
             vids, offs = self._elems(src, st_src)
-            poffs = np.zeros(numel, dtype=np.int64)
-            o = self.units(out)
-            poffs[o] = offs
-            if isinstance(vids, (int, np.integer)):
-                pv = int(vids)
-            else:
-                pv = np.full(numel, -1, dtype=np.int64)
-                pv[o] = vids
+            poffs = self._placed(out, offs, numel, 0)
+            pv = int(vids) if isinstance(vids, (int, np.integer)) else self._placed(out, vids, numel, -1)
             full = pieces[0][0] if len(pieces) == 1 and pieces[0][1] is None and out.numel() == numel else None
             st.prov = _Prov(full, src, out, pv, poffs)
         self.storages[storage_key(out)] = st
@@ -489,7 +491,7 @@ def _sorted_distinct(offs: np.ndarray) -> np.ndarray:
         return np.unique(offs)
     seen = np.zeros(span, dtype=bool)
     seen[offs - lo] = True
-    return np.flatnonzero(seen).astype(np.int64) + lo
+    return np.flatnonzero(seen).astype(np.int64, copy=False) + lo
 
 
 def runs(r) -> tuple[np.ndarray, np.ndarray]:
@@ -518,53 +520,6 @@ def distinct_size(reads) -> int:
             and np.array_equal(r.inner, first.inner) for r in reads):
         return len(np.unique(np.concatenate([r.rows for r in reads]))) * len(first.inner)
     return len(_sorted_distinct(np.concatenate([as_offsets(r) for r in reads]).astype(np.int64)))
-
-
-# ------------------------------------------------------------------------- atoms
-_RNG = np.random.default_rng(20240601)
-
-
-def atomize(v: Version) -> None:
-    """Cut activation version ``v`` into atoms: each read is a union of atoms.
-
-    Sets ``v.tensors`` [(name, shape, count)], ``v.read_atoms`` (atom ids per read).
-    """
-    reads = [as_offsets(r) for r in v.reads]
-    if all(r is None for r in reads):
-        v.tensors = [(v.name, v.shape, v.size)]
-        v.read_atoms = [[0] for _ in reads]
-        return
-    dom = v.domain if v.domain is not None else np.arange(v.numel, dtype=np.int64)
-    labels = np.zeros(v.numel, dtype=np.uint64)
-    for r in reads:
-        labels[dom if r is None else r] += _RNG.integers(1, 2**63, dtype=np.uint64)
-    uniq, inv = np.unique(labels[dom], return_inverse=True)
-    inv = inv.reshape(-1)
-    # number the atoms in storage order (the label order is arbitrary)
-    firsts = np.full(len(uniq), np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(firsts, inv, dom)
-    rank = np.empty(len(uniq), dtype=np.int64)
-    rank[np.argsort(firsts, kind="stable")] = np.arange(len(uniq))
-    inv = rank[inv]
-    atom_of = np.full(v.numel, -1, dtype=np.int64)
-    atom_of[dom] = inv
-    counts = np.bincount(inv, minlength=len(uniq))
-    v.read_atoms = []
-    shapes: dict[int, tuple] = {}
-    for r, shp in zip(reads, v.read_shapes):
-        if r is None:
-            ids = list(range(len(uniq)))
-        else:
-            ids = [int(a) for a in np.unique(atom_of[r])]
-            # the shape torch read it as, where its elements are the atom's units
-            if len(ids) == 1 and shp is not None and len(r) == counts[ids[0]] == _prod(shp) \
-                    and ids[0] not in shapes:
-                shapes[ids[0]] = shp
-        v.read_atoms.append(ids)
-    if len(uniq) == 1:
-        v.tensors = [(v.name, v.shape, v.size)]
-    else:
-        v.tensors = [(f"{v.name}[{j}]", shapes.get(j, (int(c),)), int(c)) for j, c in enumerate(counts)]
 
 
 def read_key(r) -> tuple:
