@@ -30,6 +30,7 @@ from ..workload.llm import head_dim_of
 from ..workload.llm_options import dense_only, latent_attention, latent_cache_elements
 from ..workload.trace import require_torch
 from ..workload.trace.unread import TOP_K as _TOP_K
+from .hf_multimodal import companion_inputs
 from .hf_positions import _check_positions
 from .hf_seq2seq import encoder_decoder, seq2seq
 from .registry import ZooEntry, check_switch, estimating, internal_parameters, register
@@ -573,6 +574,8 @@ def _any(model_type: str, config: dict, seq: int, cache: int, batch: int, given:
         raise WorkloadError(f"hf:{model_type} takes {main}, and hf:TYPE feeds token ids only; trace "
                             "it from a factory that builds its inputs (cimsim trace FILE.py:factory), "
                             "or a zoo entry of its family (cimsim trace --zoo list)")
+    more = companion_inputs(model, model_type, batch, seq)  # CLIP's images; else refused by name
     _check_positions(model, model_type, seq, f"seq={seq}")  # an encoder's table (Longformer's)
-    vocab = getattr(model.config, "vocab_size", 128)
-    return model, (_ids(torch, vocab, seq, batch),), {}
+    text = getattr(model.config, "text_config", None) if more else None  # a two-tower model's
+    vocab = getattr(text or model.config, "vocab_size", 128)
+    return model, (_ids(torch, vocab, seq, batch),), more

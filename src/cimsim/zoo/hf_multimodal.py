@@ -1,0 +1,107 @@
+"""The inputs ``hf:TYPE`` builds besides the token ids, for a base model whose forward needs more.
+
+A contrastive image-text model (CLIP, SigLIP, BLIP, ALIGN, AltCLIP, Chinese-CLIP, CLIPSeg,
+GroupViT, OWL-ViT, X-CLIP, ...: a forward that takes ``pixel_values`` and ``return_loss``) has
+``input_ids`` as its main input, but its forward runs the image tower too and fails without
+pixels. It gets ``batch`` images of ``num_channels x image_size x image_size`` (its vision
+config's; 3 channels where the config has no such field, as BLIP's), one clip of ``num_frames``
+of them where the vision config has ``num_frames`` (X-CLIP), drawn from seed 1. Every image
+pairs with every text (the model's ``logits_per_image`` is ``batch x batch``).
+
+Any other input its forward needs (required by the signature, or a contrastive model's
+non-image tower: CLAP's ``input_features``, SigLIP-2's ``pixel_attention_mask`` and
+``spatial_shapes``) is refused in one line naming it and pointing to a factory.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from ..errors import WorkloadError
+
+#: a forward's inputs for a tower other than the text one; of these hf:TYPE builds only
+#: pixel_values, for a contrastive model whose vision config gives image_size
+_TOWERS = ("pixel_values", "pixel_values_videos", "input_features", "input_values", "audio_values",
+           "pixel_attention_mask", "spatial_shapes")
+
+_FACTORY = ("trace it from a factory that builds its inputs (cimsim trace FILE.py:factory "
+            "returning (model, (), {{{kw}}}): named inputs go in the third element), or a zoo "
+            "entry of its family (cimsim trace --zoo list)")
+
+
+def _named(params: dict, names: list[str]) -> str:
+    """The factory's keyword inputs for the hint: the token ids where the forward takes them."""
+    return ", ".join(f"'{k}': ..." for k in (["input_ids"] if "input_ids" in params else []) + names)
+
+
+def _and(names: list[str]) -> str:
+    return " and ".join(filter(None, (", ".join(names[:-1]), "".join(names[-1:]))))
+
+
+def _params(model) -> dict:
+    try:
+        return dict(inspect.signature(model.forward).parameters)
+    except (TypeError, ValueError):
+        return {}
+
+
+def _required(params: dict) -> list[str]:
+    """The forward's parameters without a default (``self`` and ``*args`` / ``**kwargs`` aside)."""
+    plain = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+             inspect.Parameter.KEYWORD_ONLY)
+    return [k for k, p in params.items() if p.kind in plain and p.default is inspect.Parameter.empty]
+
+
+def _side(value) -> tuple[int, int] | None:
+    """An ``image_size`` as (height, width): an int, or a pair of ints; else None."""
+    whole = lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1  # noqa: E731
+    if whole(value):
+        return value, value
+    if isinstance(value, (list, tuple)) and len(value) == 2 and all(map(whole, value)):
+        return tuple(value)
+    return None
+
+
+def text_positions(model) -> int | None:
+    """A contrastive model's text tower's table of positions (``text_config``'s
+    ``max_position_embeddings``: CLIP's 77, OWL-ViT's 16); None without one."""
+    limit = getattr(getattr(model.config, "text_config", None), "max_position_embeddings", None)
+    return limit if isinstance(limit, int) and not isinstance(limit, bool) else None
+
+
+def companion_inputs(model, model_type: str, batch: int, seq: int) -> dict:
+    """The keyword inputs besides ``batch x seq`` token ids that ``model``'s forward needs
+    (module docstring): ``{}`` for a text model, ``{"pixel_values": ...}`` for a contrastive
+    image-text model; anything else refused naming the input."""
+    from ..workload.trace import require_torch
+
+    params = _params(model)
+    name = f"hf:{model_type}"
+    required = [k for k in _required(params) if k != "input_ids"]
+    if required:  # a vision tower alone (its main_input_name left at input_ids) or a two-input model
+        raise WorkloadError(f"{name} takes {_and(required)}, and hf:TYPE feeds token ids only; "
+                            + _FACTORY.format(kw=_named(params, required)))
+    if not ("return_loss" in params and "input_ids" in params):  # not a contrastive model
+        return {}
+    towers = [k for k in _TOWERS if k in params]
+    vision = getattr(model.config, "vision_config", None)
+    side = _side(getattr(vision, "image_size", None))
+    if towers != ["pixel_values"] or side is None:
+        why = " (its vision config gives no whole image_size)" \
+            if side is None and "pixel_values" in towers else ""
+        needs = _and(towers) or "its second tower's input"
+        raise WorkloadError(f"{name} also needs {needs}{why}, which hf:TYPE does not build (it "
+                            "builds the pixel_values of an image-text model whose vision config "
+                            "gives image_size); " + _FACTORY.format(kw=_named(params, towers)))
+    limit = text_positions(model)
+    if limit is not None and seq > limit:
+        raise WorkloadError(f"--param seq={seq}: {name}'s text tower needs {seq} positions, past its "
+                            f"table of {limit} (text_config.max_position_embeddings); give seq <= "
+                            f"{limit}")
+    torch = require_torch()
+    channels = getattr(vision, "num_channels", None)
+    channels = channels if isinstance(channels, int) and channels >= 1 else 3
+    frames = getattr(vision, "num_frames", None)
+    shape = (batch,) + ((frames,) if isinstance(frames, int) and frames >= 1 else ()) + (channels, *side)
+    g = torch.Generator().manual_seed(1)
+    return {"pixel_values": torch.randn(shape, generator=g)}
