@@ -574,5 +574,5 @@ def test_current_sense_sensing_time_follows_the_cells_on_off():
         assert rc[oo] / rc[1e4] == pytest.approx((1 - share[1e4]) / (1 - share[oo]),
                                                  rel=1e-9, abs=0)
     assert rc[2.5] / rc[1e4] == pytest.approx(1.833, rel=1e-3, abs=0)
-    with pytest.raises(ConfigError, match=r"cim\.cell\.on_off: on_off 1: an off cell"):
+    with pytest.raises(ConfigError, match=r"cim\.cell\.on_off: Input should be greater than 1"):
         latency(1)

@@ -208,11 +208,8 @@ def _current_sense(c, tech, vdd, rpr, ones=None, wones=None) -> dict:
         raise DeriveError("adc.type", f"current_sense reads a resistive cell; {cell.name} is "
                           f"{cell.kind} (use sar, flash or ramp)")
     node = tech.node_nm
-    try:  # one LSB above the off cells' pedestal, which the reference column subtracts
+    try:  # r_ref: one LSB above the off cells' pedestal (on_off > 1: the cell's own check)
         r_ref = sense.highest_reference_ohm(cell.r_on_ohm, c.adc.bits, rpr, on_off=cell.on_off)
-    except ValueError as exc:  # on_off 1: no margin
-        raise DeriveError("cell.on_off", str(exc)) from None
-    try:
         w = sense.access_width_f(cell.r_on_ohm, node, vdd)
         wire = array_model.column_capacitance(cell, c.rows, node)
         junctions = c.rows * w * node * 1e-9 * sense.GATE_CAP_F_PER_M
