@@ -54,14 +54,14 @@ def _arch(**sets):
                              {k: str(v) for k, v in sets.items()}, cli=True)
 
 
-def _run(**sets):
+def _run(arch=None, **sets):
     tensors, ops = [], []
     for i, (k, n) in enumerate(LAYERS):  # each layer its own input: the shapes are what counts
         tensors += [Tensor(f"x{i}", (4, k), "int8", "input"), Tensor(f"W{i}", (k, n), "int8", "weight"),
                     Tensor(f"y{i}", (4, n), "int8", "activation")]
         ops.append(Op(f"mm{i}", "matmul", (f"x{i}", f"W{i}"), (f"y{i}",), m=4, k=k, n=n,
                       weight=f"W{i}"))
-    return simulate(_arch(**sets), Workload("cnn3", tensors, ops), engine="analytic")
+    return simulate(arch or _arch(**sets), Workload("cnn3", tensors, ops), engine="analytic")
 
 
 def test_programming_is_reported_in_closed_form_and_not_charged():
@@ -139,6 +139,35 @@ def test_the_reference_column_reads_off_cells():
         for extra in ({}, {"cim.nonideal.repeats": 1}, {"cim.nonideal.adc_noise": 0}):
             got = _run(**sets, **extra).energy_breakdown_j["cim_array"]
             assert got == pytest.approx((base + tiles * share) * 1e-15, rel=1e-12, abs=0), extra
+
+
+def test_the_default_cell_left_unwritten_pays_the_same_reference_column(tmp_path):
+    """review18-4 item 2: rram-cim-derived without its `cell: {type: rram_1t1r}` block is the
+    same hardware (technology rram's default cell, whose derived cell_read_energy and on/off 17
+    the run uses, as the one-device check holds it), so it pays the same reference column: 1/9
+    of a cell per array and row (before, it paid none: -0.087 % of cim_array). A given
+    cell_read_energy with no cell names no device: no column."""
+    from cimsim.hw.cim.tiling import on_off_ratio
+
+    text = bundled.resolve_config("rram-cim-derived").read_text()
+    block = "  cell:\n    type: rram_1t1r"
+    assert text.count(block) == 1
+    nocell = tmp_path / "nocell.yaml"
+    nocell.write_text("\n".join(line for line in text.replace(block, "  #", 1).splitlines()))
+    base = sum(4 * k * n * 8 * 8 for k, n in LAYERS)
+    tiles = sum(4 * k * t * 8 for (k, _), t in zip(LAYERS, (1, 2, 1)))
+    arch = load_architecture(nocell)
+    assert arch.components["cim"].cell is None
+    assert on_off_ratio(arch.components["cim"]) == (17.0, "the rram_1t1r preset's")
+    e = arch.component("cim").design.cell_read_energy
+    assert e == _arch().component("cim").design.cell_read_energy
+    got = _run(arch).energy_breakdown_j["cim_array"]
+    assert got == pytest.approx((base + tiles / 9) * e, rel=1e-12, abs=0)
+    assert got == _run().energy_breakdown_j["cim_array"]
+    given = load_architecture(nocell, {"cim.cell_read_energy": "1 fJ"}, cli=True)
+    assert on_off_ratio(given.components["cim"])[0] is None
+    assert _run(given).energy_breakdown_j["cim_array"] == pytest.approx(base * 1e-15, rel=1e-12,
+                                                                        abs=0)
 
 
 def _deployed(energy, cells, nbytes, store="dram", link="interconnect"):

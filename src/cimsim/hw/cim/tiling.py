@@ -57,7 +57,10 @@ def read_groups(k, rows: int, rows_per_read=None):
 def on_off_ratio(c) -> tuple:
     """``(G_on / G_off or None, where it comes from)`` of a CIM config ``c``'s cells:
     ``nonideal.on_off_ratio`` when given; else, when a ``cell`` block is stated, the cell's
-    (``cell.on_off``, or its preset's: rram_1t1r 17, fefet and pcm 100); else None (infinite:
+    (``cell.on_off``, or its preset's: rram_1t1r 17, fefet and pcm 100, stt_mram 2.5); else,
+    where ``cell_read_energy`` is derived, from the technology's default cell (``rram``:
+    rram_1t1r, 17), the same device a ``cell: {type: rram_1t1r}`` block names, as
+    :func:`one_on_off` holds it; else None (a given ``cell_read_energy`` and no cell: infinite,
     no reference column). The hardware has it whether or not accuracy is emulated: a finite
     ratio is a reference column of off cells per array whose current the readout subtracts
     before the ADC, so an ideal run (no ``nonideal`` block) pays for it too (before 2026-12-06
@@ -66,16 +69,18 @@ def on_off_ratio(c) -> tuple:
     ni = c.nonideal
     if ni is not None and ni.on_off_ratio is not None:
         return float(ni.on_off_ratio), "cim.nonideal.on_off_ratio"
-    if c.cell is None:
-        return None, "no cim.cell stated"
     from ..circuits.array import preset as cell_preset
+    from ..parts.cell import DEFAULT_CELL
 
-    preset = cell_preset(c.cell.type)
+    if c.cell is None and c.cell_read_energy is not None:
+        return None, "no cim.cell stated, cell_read_energy given"
+    name = c.cell.type if c.cell is not None else DEFAULT_CELL[c.technology]
+    preset = cell_preset(name)
     if preset.kind != "resistive":  # no off-state current to subtract
-        return None, f"the {c.cell.type} cell states none"
-    if c.cell.on_off is not None:
+        return None, f"the {name} cell states none"
+    if c.cell is not None and c.cell.on_off is not None:
         return float(c.cell.on_off), "cim.cell.on_off"
-    return float(preset.on_off), f"the {c.cell.type} preset's"
+    return float(preset.on_off), f"the {name} preset's"
 
 
 def one_on_off(c) -> None:
