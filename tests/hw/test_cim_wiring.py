@@ -511,6 +511,34 @@ def test_current_sense_read_latency_is_the_sensing_time_its_energy_charges():
     assert c.design.provenance["read_latency"] == "given"
 
 
+def test_current_sense_reference_column_charges_as_its_node_does():
+    """review18-4 item 3: with a current-sense readout the cell energy is the column node's
+    charge, C V^2 (1 - e^(-t G / C)), so the reference column of off cells (rram_1t1r's on/off
+    17: the default cell, whose energy is derived) draws (1 - e^(-t n g_off / C)) / (1 - e^(-t n
+    g_mean / C)) of a column (n = 128 x 0.5 driven rows), not g_off / g_mean = 1/9 of one (the
+    V^2 G t cell's share, which it was charged before). One 128 x 16 GEMV: 64 columns on one
+    column tile, 8 slices."""
+    a = arch(tech={"node": "22 nm"}, adc={"type": "current_sense", "bits": 4},
+             drop=("adc.energy_per_conversion", "adc.sample_rate", "cell_read_energy",
+                   "dac_energy"))
+    d = a.component("cim").design
+    _, _, _, c_node, t = _sense_by_hand()
+    g_on, g_off = 1 / 125e3, 1 / 1725e3
+    n = 128 * 0.5
+    share = -math.expm1(-t * n * g_off / c_node) / -math.expm1(-t * n * (g_on + g_off) / 2 / c_node)
+    assert d.reference_share == pytest.approx(share, rel=1e-9, abs=0)
+    assert 0.5 < share < 1  # the node settles nearly as far: far above 1/9
+    got = run(a).energy_breakdown_j["cim_array"]
+    assert got == pytest.approx(128 * (64 + share) * 8 * d.cell_read_energy, rel=1e-12, abs=0)
+    # a given cell energy is no current-sense column read: G_off / G_mean of it, 1/9
+    given = arch(tech={"node": "22 nm"}, cim_over={"cell": {"type": "rram_1t1r"}},
+                 adc={"type": "current_sense", "bits": 4},
+                 drop=("adc.energy_per_conversion", "adc.sample_rate", "dac_energy"))
+    assert given.component("cim").design.reference_share is None
+    assert run(given).energy_breakdown_j["cim_array"] == pytest.approx(
+        128 * (64 + 1 / 9) * 8 * 0.01e-12, rel=1e-12, abs=0)
+
+
 def test_current_sense_needs_a_resistive_cell():
     with pytest.raises(ConfigError, match="adc.type"):
         arch(tech={"node": "22 nm"}, adc={"type": "current_sense", "bits": 4},

@@ -117,6 +117,28 @@ def test_first_reference_is_one_lsb_above_the_off_cells_pedestal():
         sense.highest_reference_ohm(6e3, 4, 128, on_off=1)
 
 
+def test_reference_column_share_of_a_sensed_column_in_closed_form():
+    """review18-4 item 3: the reference column (every cell off) over a column at weight_ones w,
+    both charged within one sensing: (1 - e^(-t n g_off / C)) / (1 - e^(-t n g_mean / C)). 6
+    kOhm + 1.5 kOhm access, on/off 17, 16 rows x 0.5 driven, 1 ns: into 10 fF both nodes
+    settle (0.9996 of a column), into 100 fF 0.540; a V^2 G t read (a virtual-ground input)
+    gives g_off / g_mean = 2 / (1 + 103.5 / 7.5) = 0.135."""
+    g_on, g_off = 1 / 7500, 1 / (17 * 6e3 + 1.5e3)
+    for c in (10e-15, 100e-15):
+        n, g_mean = 8, 0.5 * (g_on + g_off)
+        want = -math.expm1(-1e-9 * n * g_off / c) / -math.expm1(-1e-9 * n * g_mean / c)
+        got = sense.off_column_share(6e3, 17, 0.5, 16, 1e-9, c, 0.5, 0.5)
+        assert float(got) == pytest.approx(want, rel=1e-12, abs=0)
+    assert float(sense.off_column_share(6e3, 17, 0.5, 16, 1e-9, 10e-15, 0.5, 0.5)) == (
+        pytest.approx(0.9996, abs=1e-4))
+    assert float(sense.off_column_share(6e3, 17, 0.5, 16, 1e-9, 100e-15, 0.5, 0.5)) == (
+        pytest.approx(0.540, abs=1e-3))
+    vg = sense.off_column_share(6e3, 17, 0.5, 16, 1e-9, 10e-15, 0.5, 0.5,
+                                sense_input="virtual_ground")
+    assert float(vg) == pytest.approx(g_off / (0.5 * (g_on + g_off)), rel=1e-12, abs=0)
+    assert float(sense.off_column_share(6e3, 17, 0.5, 16, 1e-9, 10e-15, 0.0, 0.5)) == 0.0
+
+
 def test_access_transistor_width_from_the_ir_drop_rule():
     # R W = FO4 / (15 x 1 fF/um); W = R W / (0.25 x 6 kOhm), in units of F = 22 nm
     rw = scaling.fo4_delay(22, 1.1) / (15 * 1e-15 / 1e-6)

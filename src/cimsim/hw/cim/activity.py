@@ -137,6 +137,8 @@ def activity_energies(c, tech, input_ones, weight_ones) -> dict:
     cell = _cell(c, tech)
     if c.cell_read_energy is None:
         out["cell_read_energy"] = _cell_energy(c, tech, cell, cs, input_ones, weight_ones)[0]
+        if cs is not None:  # the reference column's share of a column read (module sensing)
+            out["reference_share"] = cs["ref_share"]
     if c.dac_energy is None:
         out["dac_energy"] = _dac_energy(c, tech, cell, cs, input_ones)[0]
     if c.switch_energy is None and "switch" in d.periphery_parts:

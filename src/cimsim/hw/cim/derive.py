@@ -95,12 +95,12 @@ from ..circuits import array as array_model
 from ..circuits import buffer as buffer_model
 from ..circuits import charge as charge_model
 from ..circuits import datapath as datapath_model
-from ..circuits import digital, periphery, resolution, sense
+from ..circuits import digital, periphery, resolution
 from ..circuits import sar as sar_model
 from ..parts.cell import DEFAULT_CELL
 from ..parts import registry as parts_registry
 from ..parts.registry import adcs as adc_registry
-from . import cellcheck, digital_cell as dcell
+from . import cellcheck, digital_cell as dcell, sensing
 from .rowparts import counter_row as _counter_row
 from .rowparts import register_design
 from .rowparts import switch_row as _switch_row
@@ -154,6 +154,9 @@ class Design:
     periphery_parts: tuple = ()
     fill_stages: int = 0  # a digital column's register stages past its last input cycle
     adder_tree_energy: float = 0.0  # an adder-tree column's tree, one input slice (J)
+    #: a reference column's off cell over a mean cell's read where cell_read_energy is a derived
+    #: current-sense column read (:mod:`.sensing`); None: G_off / G_mean (energy.off_cell_share)
+    reference_share: Optional[float] = None
 
 
 def _cell(c, tech):
@@ -197,35 +200,10 @@ def _charge_kw(c) -> dict:
 
 
 def _current_sense(c, tech, vdd, rpr, ones=None, wones=None) -> dict:
-    """``adc.type: current_sense`` on a resistive cell (:mod:`cimsim.hw.circuits.sense`): the
-    converter, one column's read and one row drive. The 1T1R access transistor is sized by the
-    IR-drop rule at the supply as gate drive; the column node carries the column wire, the
-    access drains of every row and the sense-amplifier inputs; the sensing time is the 22 nm
-    figure moved to the node plus the RC of one LSB above the off cells' pedestal (``on_off``).
-    The converter is a parallel flash with no static bias."""
-    cell = _cell(c, tech)
-    if cell.kind != "resistive":
-        raise DeriveError("adc.type", f"current_sense reads a resistive cell; {cell.name} is "
-                          f"{cell.kind} (use sar, flash or ramp)")
-    node = tech.node_nm
-    try:  # r_ref: one LSB above the off cells' pedestal (on_off > 1: the cell's own check)
-        r_ref = sense.highest_reference_ohm(cell.r_on_ohm, c.adc.bits, rpr, on_off=cell.on_off)
-        w = sense.access_width_f(cell.r_on_ohm, node, vdd)
-        wire = array_model.column_capacitance(cell, c.rows, node)
-        junctions = c.rows * w * node * 1e-9 * sense.GATE_CAP_F_PER_M
-        c_node = sense.node_capacitance(wire, c.adc.bits, node, rows=c.rows, access_width_f=w)
-        t = sense.sense_time(node, vdd, r_ref, c_node)
-        conv = sense.current_sense_adc(c.adc.bits, node, cell.read_voltage_v, wire + junctions,
-                                       t, vdd)
-        ones = _activity(c)[0] if ones is None else ones
-        wones = _activity(c)[1] if wones is None else wones
-        col = sense.column_read(cell.r_on_ohm, cell.on_off, cell.read_voltage_v, rpr, t, c_node,
-                                input_ones=ones, weight_ones=wones)
-        v_gate = vdd if vdd is not None else array_model.scaling.nominal_vdd(node)
-        row = sense.row_drive(c.cols, node, cell.read_voltage_v, v_gate, cell.width_f, w)
-    except ValueError as exc:
-        raise DeriveError("adc.bits", str(exc)) from None
-    return {"adc": conv, "column": col, "row": row, "c_node": float(c_node), "t_sense": float(t)}
+    """:func:`.sensing.current_sense` of the config's cell, at its activity unless given."""
+    x0, w0 = _activity(c)
+    return sensing.current_sense(c, _cell(c, tech), tech, vdd, rpr, x0 if ones is None else ones,
+                                 w0 if wones is None else wones)
 
 
 def _activity(c) -> tuple:
@@ -594,4 +572,5 @@ def _design(c, tech) -> Design:
         bits_lost=0 if digital_cell else max(0, lossless - a.bits), provenance=prov, area=area, sources=tuple(sources),
         switch_energy=e_switch, mux_energy=e_mux, counter_energy=e_counter,
         periphery_parts=tuple(present), fill_stages=dcell.fill_stages(c, cell or _cell(c, tech)),
-        adder_tree_energy=tree.energy_j if tree else 0.0)
+        adder_tree_energy=tree.energy_j if tree else 0.0,
+        reference_share=float(cs["ref_share"]) if cs is not None and c.cell_read_energy is None else None)

@@ -17,7 +17,12 @@
   (:func:`off_cell_share`; w the weight activity the op's cell energy used, ``cell.weight_ones``
   or the op's own: the mean cell conducts ``G_off + w (G_on - G_off)``), not an average cell's
   (before 2026-12-06: 1 / 0.111 = 9x that at r = 17, w = 0.5; the bitline share of a derived
-  cell energy is scaled with it, a small overstatement of the saving). Its current is
+  cell energy is scaled with it, a small overstatement of the saving). Where
+  ``cell_read_energy`` is a derived current-sense column read (``adc.type: current_sense``),
+  an off column's node charges nearly as far as a mean column's within the sensing time, so
+  its share is the design's ``reference_share``, ``(1 - e^(-t n G_off / C)) / (1 - e^(-t n
+  G_mean / C))`` (:mod:`.sensing`; 0.77 of a column on rram-cim-derived, 1.00 at on/off 2.5:
+  0.111 and 0.571 before review18-4). Its current is
   subtracted from each column's before the ADC (as the emulator computes it), so it adds no
   conversion. A digital bit-serial array (``cell.type: sram_digital``) reads every column
   of each array it uses, column tiles x ``cols``: the input bit is broadcast along the row
@@ -101,10 +106,13 @@ def op_energy(c, d, rows, k, row_tiles, col_tiles, phys_cols, buffer_bytes, repr
         shift_add = column_vectors * steps * d.shift_add_energy
     read_cols = col_tiles * c.cols if _digital(c) else phys_cols
     ratio = on_off_ratio(c)[0]
-    if ratio is not None:  # one reference column of off cells per array
+    share = per_op.get("reference_share", d.reference_share)  # a current-sense column read's
+    if ratio is not None and share is None:  # one reference column of off cells per array
         if weight_ones is None:
             weight_ones = c.cell.weight_ones if c.cell is not None else 0.5
-        read_cols = phys_cols + col_tiles * off_cell_share(ratio, weight_ones)
+        share = off_cell_share(ratio, weight_ones)
+    if ratio is not None:
+        read_cols = phys_cols + col_tiles * share
     out = {
         "array": rows * k * read_cols * slices * e_cell,
         "adc": adc,

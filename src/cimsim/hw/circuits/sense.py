@@ -17,7 +17,8 @@ the column node's capacitance (:func:`node_capacitance`).
 + R_wire)``, not nothing: ``n`` driven rows put a pedestal ``n g_off`` under the column's
 current, which depends on the inputs (``n``) and not on the weights. The readout subtracts it:
 one reference column of off cells per array, driven by the same inputs (charged in the
-array's energy, :mod:`cimsim.hw.cim.energy`), sets the zero of every level, so the flash
+array's energy, :mod:`cimsim.hw.cim.energy`, at :func:`off_column_share` of a column: its node
+charges within the sensing as a column's does), sets the zero of every level, so the flash
 resolves only the weights' signal, ``0 .. rows_active (g_on - g_off)``, in ``2^b`` steps of
 ``dG = rows_active (g_on - g_off) / 2^b`` (:func:`lsb_conductance`), ``g_on = 1 / (R_on +
 R_access + R_wire)``. The decision margin of each SA is ``dG`` on top of the pedestal, so
@@ -235,6 +236,23 @@ def column_read(r_on_ohm: float, on_off: float, v_read: float, rows_active, t_se
         source=f"pulse-limited column read ({sense_input} sense input): "
                + ("V^2 G t" if sense_input == "virtual_ground" else "C V^2 (1 - exp(-t G / C))"),
         field_provenance=provenance())
+
+
+def off_column_share(r_on_ohm: float, on_off: float, v_read: float, rows_active, t_sense_s,
+                     c_node_f, input_ones=0.5, weight_ones=0.5, r_access_ohm=None,
+                     r_wire_ohm: float = 0.0, sense_input: str = "capacitive"):
+    """A column of off cells' read (the reference column) over a column's at ``weight_ones``,
+    the same rows driven and the same sensing (:func:`column_read`): with a capacitive input
+    ``(1 - e^(-t n g_off / C)) / (1 - e^(-t n g_mean / C))`` -- near 1 once both nodes settle,
+    not the ``g_off / g_mean`` of a ``V^2 G t`` read, which a virtual-ground input gives; 0
+    where no row is driven (no column draws anything)."""
+    kw = dict(r_on_ohm=r_on_ohm, on_off=on_off, v_read=v_read, rows_active=rows_active,
+              t_sense_s=t_sense_s, c_node_f=c_node_f, input_ones=input_ones,
+              r_access_ohm=r_access_ohm, r_wire_ohm=r_wire_ohm, sense_input=sense_input)
+    off = column_read(**kw, weight_ones=0.0).energy_j
+    mean = column_read(**kw, weight_ones=weight_ones).energy_j
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(mean > 0, off / np.where(mean > 0, mean, 1.0), 0.0)
 
 
 def current_sense_adc(bits, node_nm: float, v_read: float, column_capacitance_f,
