@@ -539,6 +539,28 @@ def test_current_sense_reference_column_charges_as_its_node_does():
         128 * (64 + 1 / 9) * 8 * 0.01e-12, rel=1e-12, abs=0)
 
 
+def test_current_sense_margin_is_noted_when_the_pedestal_swamps_the_lsb():
+    """review18-4 item 4: rram-cim-derived with a current-sense readout (4 bits, R_on 100 kOhm,
+    access 25 kOhm). At on/off 1.01, g_off = 1 / 126 kOhm: one LSB is 1 / (16 x 126) = 1/2,016
+    of the full-on column current (1 - g_off / g_on = 1/126), 126 x the 16 steps of open-circuit
+    off cells, and the run says so (it ran an 87.6 ns sensing silently before). At 2.5 (1 / (1 -
+    125 / 275) = 1.83 x) and 17 (1.078 x), under the factor 2, no note."""
+    from cimsim import bundled
+    from cimsim.hw.circuits import sense
+
+    def notes(on_off):
+        a = load_architecture(bundled.resolve_config("rram-cim-derived"),
+                              {"cim.adc.type": "current_sense", "cim.cell.on_off": str(on_off)},
+                              cli=True)
+        return [n for n in run(a).notes if "current-sense margin" in n]
+
+    assert sense.dynamic_range(100e3, 4, 1.01) == pytest.approx(16 * 126, rel=1e-12, abs=0)
+    (note,) = notes(1.01)
+    assert "leaves one LSB at 1/2,016 of the full-on column current" in note
+    assert "126 x the 16 steps of a 4-bit readout" in note and "not modelled" in note
+    assert notes(2.5) == [] and notes(17) == []
+
+
 def test_current_sense_needs_a_resistive_cell():
     with pytest.raises(ConfigError, match="adc.type"):
         arch(tech={"node": "22 nm"}, adc={"type": "current_sense", "bits": 4},

@@ -422,6 +422,11 @@ class CIM(Component[CIMConfig]):
         (legal, and always waste: said, never silent); empty otherwise."""
         return notes.adc_waste(self)
 
+    def sense_margin_note(self) -> str:
+        """A note when a current-sense readout's off-cell pedestal leaves one LSB a small share
+        of what its amplifiers see (:func:`.notes.sense_margin`); empty otherwise."""
+        return notes.sense_margin(self)
+
     def derived_note(self) -> str:
         """One line naming the numbers the circuit models derived (empty when all are given)."""
         return notes.derived(self)

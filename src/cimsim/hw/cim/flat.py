@@ -91,7 +91,7 @@ def place(comp, ops, idx, makers=None) -> Plan:
     space = np.full(len(idx), float(c.arrays * c.chips))  # every chip's (a matrix may span them)
     replicas = np.ones(len(idx))
     server = np.zeros(len(idx), dtype=np.int64)
-    notes = [m for m in [comp.derived_note(), comp.adc_waste_note()] if m]
+    notes = [m for m in [comp.derived_note(), comp.adc_waste_note(), comp.sense_margin_note()] if m]
     if oriented:
         notes.append(f"{comp.name}: {oriented}")
     stages = np.unique(stage)

@@ -8,7 +8,7 @@ from typing import AbstractSet
 import numpy as np
 
 from ...units import si
-from ..circuits import scaling
+from ..circuits import scaling, sense
 from .derive import AREA_FIELDS, ENERGY_FIELDS, PERIPHERY_PARTS
 from . import onchip
 from .energy import _digital
@@ -24,6 +24,37 @@ def adc_waste(self) -> str:
             f"the {d.lossless_bits} lossless partial-sum bits a conversion can carry (from "
             "rows_per_read, dac_bits and bits_per_cell): those bits never hold information"
             + ("; the derived ADC's energy, area and time grow with them" if c.adc.type else ""))
+
+
+#: a current-sense readout's dynamic range over the 2^adc.bits of ideal-off cells from which the
+#: sensing margin is noted: a factor 2, one bit of range more than the converter's
+SENSE_MARGIN_FACTOR = 2.0
+
+
+def sense_margin(self) -> str:
+    """A note when a current-sense readout (``adc.type: current_sense``) must resolve at least
+    :data:`SENSE_MARGIN_FACTOR` x ``2^adc.bits`` steps of its full-on column current, the
+    off cells' pedestal ``n g_off`` taking the rest (``2^b g_on / (g_on - g_off)``,
+    :func:`~cimsim.hw.circuits.sense.dynamic_range`): the sensing's RC grows by that factor; the
+    comparator offset and amplifier sizing such a margin needs are not modelled (review18-4
+    item 4: on/off 1.01 ran an 87.6 ns sensing, 1 + 1e-7 a 4.4 s GEMV, without a word).
+    Empty otherwise."""
+    c, tech = self.config, self.hw.technology
+    if c.adc.type != "current_sense" or tech is None:
+        return ""
+    from .derive import _cell
+
+    cell, b = _cell(c, tech), int(c.adc.bits)
+    dr = float(sense.dynamic_range(cell.r_on_ohm, b, cell.on_off))
+    factor = dr / 2 ** b
+    if factor < SENSE_MARGIN_FACTOR:
+        return ""
+    return (f"{self.name}: current-sense margin: the off cells' pedestal (on/off "
+            f"{cell.on_off:g}) leaves one LSB at 1/{dr:,.4g} of the full-on column current an "
+            f"amplifier sees (dynamic range {dr:,.4g}, {np.log2(dr):.3g} bits: {factor:,.4g} x "
+            f"the {2 ** b} steps of a {b}-bit readout of open-circuit off cells); the sensing "
+            f"time's RC part grows by the same {factor:,.4g} x, and the comparator offset and amplifier "
+            "sizing that margin needs are not modelled (README, Current-sense reading)")
 
 
 def _shown(self) -> dict[str, tuple[str, float, str]]:
