@@ -612,11 +612,11 @@ def test_a_reprogrammed_op_is_serial_so_more_rows_never_end_sooner():
     assert plan.state["reprogram"][0] and bool(np.asarray(plan.serial)[0])
     times = [simulate(arch, gemv_workload(128, 4096, rows=r)).latency_s for r in range(1, 9)]
     assert all(b > a for a, b in zip(times, times[1:]))
-    # its note counts writes per cell and runs without an exponent ("1e+08 cycles lasts
+    # its note counts writes per cell and runs without an exponent ("1e+08 write pulses lasts
     # 5e+07 runs" before): 2 rounds of 64 arrays written per run = 2 writes per cell, 128 x 4096
     # x 4 = 2,097,152 cells over 64 x 128 x 128 = 1,048,576
     note = next(n for n in simulate(arch, gemv_workload(128, 4096)).notes if "endurance" in n)
-    assert "e+" not in note and ("2 writes per run, and an endurance of 100,000,000 cycles lasts "
+    assert "e+" not in note and ("2 writes per run, and an endurance of 100,000,000 write pulses lasts "
                                  "50,000,000 runs (with perfect wear-levelling, the 2,097,152 "
                                  "weight cells written a run spread over the 1,048,576 cells of "
                                  "those arrays: 2 writes per cell per run on average, and "
@@ -625,7 +625,7 @@ def test_a_reprogrammed_op_is_serial_so_more_rows_never_end_sooner():
     # 1.5 per cell on average (each round's full 64 were counted, 2 per cell: a tester,
     # 2026-12-05), but the first round's 64 arrays are written twice: 2 at worst
     note = next(n for n in simulate(arch, gemv_workload(128, 3072)).notes if "endurance" in n)
-    assert ("2 writes per run, and an endurance of 100,000,000 cycles lasts 50,000,000 runs (with "
+    assert ("2 writes per run, and an endurance of 100,000,000 write pulses lasts 50,000,000 runs (with "
             "perfect wear-levelling, the 1,572,864 weight cells written a run spread over the "
             "1,048,576 cells of those arrays: 1.5 writes per cell per run on average") in note, note
 

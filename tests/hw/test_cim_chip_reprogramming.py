@@ -79,7 +79,7 @@ def test_a_re_programming_chip_streams_no_faster_than_one_sample():
                "arrays before the run, the rest over the 2 left; 1 matrix larger than the arrays "
                "left runs through them in rounds, a programming each); which arrays a matrix takes "
                "is not modelled, so at worst one cell is written by each: 8 writes per run, and an "
-               "endurance of 1,000,000 cycles lasts 125,000 runs (with perfect wear-levelling, the "
+               "endurance of 1,000,000 write pulses lasts 125,000 runs (with perfect wear-levelling, the "
                "57,344 weight cells written a run spread over the 8,192 cells of those arrays: 7 "
                "writes per cell per run on average, and 143,000 runs)" in n
                for n in r.notes), r.notes

@@ -334,7 +334,7 @@ def test_endurance_lifetime_is_the_most_written_cells():
     assert r.facts["cim_reprograms"] == 6
     note = next(n for n in r.notes if "endurance" in n)
     assert ("which arrays a matrix takes is not modelled, so at worst one cell is written by "
-            "each: 6 writes per run, and an endurance of 100,000,000 cycles lasts 16,700,000 runs "
+            "each: 6 writes per run, and an endurance of 100,000,000 write pulses lasts 16,700,000 runs "
             "(with perfect wear-levelling, the 3,932,160 weight cells written a run spread over "
             "the 1,048,576 cells of those arrays: 3.75 writes per cell per run on average, and "
             "26,700,000 runs)") in note, note
@@ -351,7 +351,7 @@ def test_endurance_wears_every_write_verify_pulse_the_write_energy_charges():
                                                               rel=1e-12, abs=0)
     note = next(n for n in r.notes if "endurance" in n)
     assert ("6 writes per run x 10 write pulses each (write_verify_pulses) = 60 pulses per run, "
-            "and an endurance of 100,000,000 cycles lasts 1,670,000 runs") in note, note
+            "and an endurance of 100,000,000 write pulses lasts 1,670,000 runs") in note, note
     assert "3.75 writes per cell per run on average, and 2,670,000 runs)" in note, note
 
 
@@ -377,6 +377,6 @@ def test_wear_levelled_writes_count_the_cells_written_as_the_write_energy_does()
                                                               abs=0)
     note = next(n for n in r.notes if "endurance" in n)
     assert ("at worst one cell is written by each: 6 writes per run, and an endurance of "
-            "100,000,000 cycles lasts 16,700,000 runs (with perfect wear-levelling, the 49,152 "
+            "100,000,000 write pulses lasts 16,700,000 runs (with perfect wear-levelling, the 49,152 "
             "weight cells written a run spread over the 131,072 cells of those arrays: 0.375 "
             "writes per cell per run on average, and 267,000,000 runs)") in note, note

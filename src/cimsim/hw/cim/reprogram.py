@@ -281,7 +281,7 @@ def wear_text(written: np.ndarray, cells: np.ndarray, free: int, array_cells: in
     return (f"arrays are re-programmed {when} (LRU, {how}); which "
             f"arrays a matrix takes is not modelled, so at worst one cell is written by each: "
             f"{plain(worst, 3)} writes per run{worn}, and an endurance of "
-            f"{plain(endurance, 3)} cycles lasts {plain(endurance / (worst * pulses), 3)} runs "
+            f"{plain(endurance, 3)} write pulses lasts {plain(endurance / (worst * pulses), 3)} runs "
             f"(with perfect wear-levelling, the "
             f"{int(total):,} weight cells written a run spread over the "
             f"{free * array_cells:,} cells of those arrays: {plain(mean, 3)} "
