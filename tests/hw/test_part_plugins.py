@@ -230,6 +230,14 @@ def test_bad_and_duplicate_plugins_are_refused(tmp_path):
                                              r"not a finite number > 0"):
         cimsim.hw.register(CellPreset("inf", "resistive", 4, 12, r_on_ohm=float("inf"),
                                       on_off=10, read_voltage_v=0.2, read_pulse_s=1e-8))
+    for mb in (1.5, 0.5):  # review18-4: "holds at most 1.5 bits" read as sense
+        with pytest.raises(ComponentError, match=rf"cell preset 'frac' \(run time\): "
+                                                 rf"max_bits_per_cell {mb!r} is not a positive "
+                                                 r"integer"):
+            cimsim.hw.register(CellPreset("frac", "resistive", 4, 12, r_on_ohm=1e5, on_off=10,
+                                          read_voltage_v=0.2, read_pulse_s=1e-8,
+                                          max_bits_per_cell=mb))
+    assert "frac" not in cells.types()
     with pytest.raises(ValueError, match="cell type 'fefet' is already registered by cimsim"):
         cimsim.hw.register(CellPreset("fefet", "resistive", 4, 12, r_on_ohm=1e5, on_off=10,
                                       read_voltage_v=0.2, read_pulse_s=1e-8))

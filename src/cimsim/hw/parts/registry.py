@@ -228,6 +228,10 @@ def _cell_name(cell) -> str:
         if not ok:
             raise ComponentError(f"{where}: {f} {v!r} is not a finite number "
                                  f"{'>= 0' if zero else '> 0'}")
+    mb = cell.max_bits_per_cell  # a cell holds whole bits: 1.5 read "holds at most 1.5 bits"
+    if mb is not None and not (isinstance(mb, int) and mb >= 1):  # bool: refused above
+        raise ComponentError(f"{where}: max_bits_per_cell {mb!r} is not a positive integer "
+                             "(the bits a cell holds: 1 for a binary cell)")
     allowed = override_fields()
     pf = cell.placeholder_fields
     if not (isinstance(pf, tuple) and all(isinstance(f, str) and f in allowed for f in pf)):
