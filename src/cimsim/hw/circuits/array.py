@@ -62,7 +62,7 @@ it) (T) (D); the SRAM part alone is 130 F^2 (CiMLoop's cell file).
 Cell presets (``CELLS``): RRAM 1T1R from NeuroSim V1.4 ``Param.cpp`` (R_on 100 kOhm,
 on/off 17, 0.5 V read, 10 ns pulse, 4 x 12 F^2) (P); SRAM 6T cell of 10 x 28 F^2 and the
 0.1 V sense swing from the same file (P). The SRAM read current and 8T area, and every FeFET
-and PCM number, and the STT-MRAM preset's electrical values and size (binary, Jung et al.,
+and PCM number, and the STT-MRAM preset's electrical values and size (binary; Jung et al.,
 Nature 2022), are (U) placeholders (typical of the literature, unverified): records built
 on them say ``placeholder``. Give your device's numbers with :class:`Cell` instead.
 """
@@ -208,16 +208,20 @@ CELLS = {
     "pcm": Cell("pcm", "resistive", 4, 12, r_on_ohm=10e3, on_off=100, read_voltage_v=0.2,
                 read_pulse_s=10e-9, placeholder=True, area_placeholder=True,
                 placeholder_fields=_RESISTIVE_U, source="all values (U)"),
-    # a 1T1MTJ STT-MRAM cell: binary (two magnetisation states of the free layer, parallel =
-    # R_on and antiparallel = R_off), as in Jung et al., Nature 601, 211 (2022), a 64 x 64
-    # crossbar of STT-MRAM cells in 28 nm CMOS (T); its R_P 5 kOhm, TMR 150 % (on/off 2.5,
-    # the middle of the 100-200 % of MgO MTJs), 0.1 V read, 10 ns pulse and the 1T1R cell
-    # size are (U): Jung et al.'s own device numbers were not found in a source we could read
+    # a binary MTJ cell: two magnetisation states of the free layer, parallel = R_on and
+    # antiparallel = R_off (T). Jung et al., Nature 601, 211 (2022) show a 64 x 64 MRAM
+    # crossbar in 28 nm CMOS, read by resistance summation (MRAM's low resistance makes a
+    # current-summation crossbar too power-hungry, their abstract), which cimsim does not
+    # model: this cell is read by current summation as the other resistive cells, so the paper
+    # sources only its being binary, not its architecture (nor its unit cell, not checked
+    # here). R_P 5 kOhm, TMR 150 % (on/off 2.5, the middle of the 100-200 % of MgO MTJs), 0.1 V
+    # read, 10 ns pulse and the 1T1R cell size are (U)
     "stt_mram": Cell("stt_mram", "resistive", 4, 12, r_on_ohm=5e3, on_off=2.5,
                      read_voltage_v=0.1, read_pulse_s=10e-9, placeholder=True,
                      area_placeholder=True, placeholder_fields=_RESISTIVE_U, max_bits_per_cell=1,
-                     source="binary 1T1MTJ STT-MRAM (Jung et al., Nature 2022) (T); R_P 5 kOhm, "
-                            "TMR 150 %, 0.1 V, 10 ns, 4 x 12 F^2 (U)"),
+                     source="binary MTJ cell (T), read by current summation (Jung et al., Nature "
+                            "2022 read their MRAM crossbar by resistance summation, not "
+                            "modelled); R_P 5 kOhm, TMR 150 %, 0.1 V, 10 ns, 4 x 12 F^2 (U)"),
 }
 
 

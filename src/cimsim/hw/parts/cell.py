@@ -31,8 +31,9 @@ class Cell(Strict):
     bitcell with a full adder -- Horowitz 2014 adder energy -- an XNOR2 multiplier and a
     configuration multiplexer, their logical-effort capacitances); sram_dcim (a TSMC-style
     adder-tree DCIM, Chih et al. ISSCC 2021: a 6T bitcell and a NOR2 1-bit multiplier, an adder
-    tree per column, reported as the part adder_tree; area (U)); stt_mram (a binary 1T1MTJ cell,
-    Jung et al. Nature 2022: bits_per_cell 1; values (U)); sram_8t, fefet, pcm (U). A preset's
+    tree per column, reported as the part adder_tree; area (U)); stt_mram (a binary MTJ cell,
+    bits_per_cell 1, read by current summation -- Jung et al. Nature 2022's MRAM crossbar reads
+    by resistance summation, not modelled; values (U)); sram_8t, fefet, pcm (U). A preset's
     (U) values stop counting as placeholders once every one of them is overridden here."""
 
     type: Annotated[str, Choices(lambda: tuple(_cells().types()))] = Field(
