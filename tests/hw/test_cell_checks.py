@@ -75,6 +75,24 @@ def test_a_read_voltage_at_the_bound_runs_and_above_it_does_not():
     assert "at most 1.35 V" in _refused(**{"cim.cell.read_voltage": "1.36V"})
 
 
+@pytest.mark.parametrize("volts, ok", [("1.35V", True), ("1.3500001V", False)])
+def test_the_read_voltage_and_the_supply_share_one_bound(volts, ok):
+    """review18-4: the read voltage's bound was written twice (with 1e-9 of slack here, none for
+    technology.voltage): one helper, so a voltage the supply takes a read takes, 1.5 x 0.9 V."""
+    from cimsim.hw.circuits import scaling
+
+    assert scaling.max_supply(22) == pytest.approx(1.5 * 0.9, rel=1e-12, abs=0)
+    v = float(volts[:-1])
+    assert scaling.above_max_supply(22, v) is not ok
+    if ok:
+        scaling.check_supply(22, v)
+        _load(**{"cim.cell.read_voltage": volts})
+    else:
+        with pytest.raises(ValueError, match="at most 1.35 V"):
+            scaling.check_supply(22, v)
+        assert "at most 1.35 V" in _refused(**{"cim.cell.read_voltage": volts})
+
+
 def test_a_fefet_write_voltage_given_as_its_read_voltage_is_refused():
     msg = _refused(**{"cim.cell.type": "fefet", "cim.cell.read_voltage": "4V"})
     assert "4 V is above 1.5 x the nominal supply of 22 nm" in msg

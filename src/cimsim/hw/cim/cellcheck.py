@@ -84,8 +84,8 @@ def read_voltage(c, node_nm: float) -> None:
     if p.kind != "resistive" or v is None:
         return
     nominal = scaling.nominal_vdd(node_nm)
-    top = scaling.MAX_SUPPLY_FACTOR * nominal
-    if v > top * (1 + 1e-9):
+    top = scaling.max_supply(node_nm)
+    if scaling.above_max_supply(node_nm, v):
         raise DeriveError("cell.read_voltage", (
             f"{v:g} V" + ("" if given else f" (the {name} preset's)") + f" is above "
             f"{scaling.MAX_SUPPLY_FACTOR:g} x the nominal supply of {node_nm:g} nm "
