@@ -355,6 +355,22 @@ def test_endurance_wears_every_write_verify_pulse_the_write_energy_charges():
     assert "3.75 writes per cell per run on average, and 2,670,000 runs)" in note, note
 
 
+def test_a_training_steps_endurance_bound_counts_each_programmings_pulses():
+    """review18-4: a traced training step reprograms the weights it updates every step; each
+    programming applies write_verify_pulses pulses, which the endurance counts, so
+    rram-cim-derived's 1e12 pulses at 10 per programming bound the steps to 1e12 / 10 = 1e11
+    (at 1 pulse: 1e12, said without the per-programming count)."""
+    from cimsim.report.training import training_notes
+
+    meta = {"backward_ops": 3, "updated_parameters": 2}
+    facts = {C.PROGRAMMING_ENERGY_J: 1e-6, C.PROGRAMMING_TIME_S: 1e-6}
+    ten = " ".join(training_notes(_arch(**{"cim.write_verify_pulses": 10}), meta, facts))
+    assert "the cells' endurance (1e+12 write pulses, 10 per programming: 1e+11 steps) bounds " \
+           "the steps to that many" in ten
+    one = " ".join(training_notes(_arch(), meta, facts))
+    assert "the cells' endurance (1e+12 write pulses) bounds the steps" in one
+
+
 def test_wear_levelled_writes_count_the_cells_written_as_the_write_energy_does():
     """find-L #1: the mean writes per cell (perfect wear-levelling) counted whole arrays, while
     the write energy counts cells. Three rank-8 LoRA B matrices (8 x 256 int8: 8 rows, 256 x 4 =
