@@ -331,3 +331,39 @@ def test_a_trace_without_reads_has_no_fusion_marker():
 
     assert "fusion" not in trace(Queries().eval(), (torch.randn(1, 20, 16),)).metadata
 
+
+def test_an_old_pruned_file_keeps_prune_remove_and_says_it_cannot_tell():
+    """An entry without ``reparametrized`` (written before the key) may be a pruned weight or
+    learned queries: both are named, prune.remove included; a new trace writes the key either way."""
+    from cimsim import trace
+    from cimsim.workload.trace.computed import summary
+
+    q = trace(Queries().eval(), (torch.randn(1, 20, 16),)).metadata["computed_weights"]
+    assert [e["reparametrized"] for e in q] == [False]
+    old = [{k: v for k, v in e.items() if k != "reparametrized"} for e in q]
+    line = summary(old)
+    assert "prune.remove(module, 'weight')" in line and "learned queries" in line
+    assert "traced before cimsim told the two apart" in line and "re-trace it" in line
+
+
+def test_stats_line_names_learned_queries_as_the_summary_does(tmp_path):
+    """``--stats`` words its unmeasured matmuls as the summary before it (review18-1 #3: it
+    still said prune hooks / weight_norm for DETR's queries)."""
+    src = tmp_path / "q.py"
+    src.write_text(
+        "import torch\n"
+        "class Q(torch.nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.query = torch.nn.Parameter(torch.randn(1, 10, 16))\n"
+        "        self.proj = torch.nn.Linear(16, 16)\n"
+        "    def forward(self, feats):\n"
+        "        return torch.bmm(self.proj(self.query), feats.transpose(1, 2))\n"
+        "def f():\n"
+        "    return Q(), (torch.randn(1, 20, 16),)\n")
+    r = CliRunner().invoke(main, ["trace", f"{src}:f", "--stats", "-o", str(tmp_path / "q.json")])
+    assert r.exit_code == 0, r.output
+    (line,) = [ln for ln in r.output.splitlines() if ln.startswith("data statistics")]
+    assert ("1 read a matrix computed from parameters each forward (learned queries or embeddings "
+            "passed through layers, a weight transform in forward): none measured") in line
+    assert "prune" not in line and "weight_norm" not in line
