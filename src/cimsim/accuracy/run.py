@@ -36,7 +36,7 @@ from .emulator import Emulator, Programmed, input_mode, program
 from .nonideal import NonIdeal
 from ..workload.trace.claims import (MATMULS, conv_claimed, dims, is_bilinear, shared_by_batch,
                                      weight_side)
-from ..workload.trace.computed import CONST, FED, PARAM
+from ..workload.trace.computed import CONST, FED, HOOKED, PARAM, hooked as _hooked
 
 aten = torch.ops.aten
 
@@ -61,23 +61,27 @@ class CIMMode(TorchDispatchMode):
     name, ``not_emulated`` the claimed ones the emulator has no arithmetic for (they run in
     fp32, and the accuracy says so), ``computed`` the matmuls whose matrix is computed each
     forward from parameters alone (``torch.nn.utils.prune``'s ``weight_orig * weight_mask``,
-    parametrize, ``weight_norm``: not stationary, so no CIM claims them, as the tracer's
-    ``metadata['computed_weights']``; they run in fp32 too), ``skipped`` the other matmuls
+    parametrize, ``weight_norm``, learned queries passed through layers: not stationary, so no
+    CIM claims them, as the tracer's ``metadata['computed_weights']``; they run in fp32 too),
+    ``computed_hooked`` those of them computed from a hook's or parametrize's tensors
+    (``hooked``: their storages, the tracer's ``reparametrized``), ``skipped`` the other matmuls
     without a stationary weight. Which values are computed from parameters alone follows the
     storages through every op (:meth:`_track`, the tracer's rule of :mod:`..trace.computed`)."""
 
-    def __init__(self, emulator: Emulator, weights: set[int], claim: str = "weights"):
+    def __init__(self, emulator: Emulator, weights: set[int], claim: str = "weights", hooked=frozenset()):
         super().__init__()
         if claim not in ("weights", "all"):
             raise ValueError(f"claim must be 'weights' or 'all', not {claim!r}")
         self.emu = emulator
         self.weights = weights
+        self.hooked = hooked
         self.claim = claim
         self.programmed: dict[tuple, Programmed] = {}
         self.emulated: Counter = Counter()
         self.skipped: Counter = Counter()
         self.not_emulated: Counter = Counter()
         self.computed: Counter = Counter()
+        self.computed_hooked: Counter = Counter()
         self.sources: dict[int, int] = {}   # storage -> PARAM / CONST: computed from those alone
 
     # ---- helpers ----------------------------------------------------------------------------
@@ -94,12 +98,15 @@ class CIMMode(TorchDispatchMode):
 
     def _source(self, t) -> int:
         """:data:`PARAM` for a weight's storage or one computed from weights (and constants)
-        alone, :data:`CONST` for one computed from no tensor, :data:`FED` otherwise (the
-        model's inputs and everything computed from them)."""
+        alone (with :data:`HOOKED` where a hook's tensor is among them), :data:`CONST` for one
+        computed from no tensor, :data:`FED` otherwise (the model's inputs and everything
+        computed from them)."""
         ptr = self._ptr(t)
         if ptr is None:  # no storage: an activation
             return FED
-        return PARAM if ptr in self.weights else self.sources.get(ptr, FED)
+        if ptr in self.weights:
+            return PARAM | (HOOKED if ptr in self.hooked else 0)
+        return self.sources.get(ptr, FED)
 
     def _track(self, args, kwargs, out) -> None:
         """Record what ``out`` was computed from (an op's result storages)."""
@@ -116,21 +123,27 @@ class CIMMode(TorchDispatchMode):
             if flags & FED:
                 self.sources.pop(ptr, None)
             elif ptr not in self.weights:
-                self.sources[ptr] = PARAM if flags & PARAM else CONST
+                self.sources[ptr] = flags & (PARAM | HOOKED) if flags & PARAM else CONST
 
-    def _computed(self, t) -> bool:
-        """A matrix computed each forward from parameters alone (not itself a weight)."""
-        return isinstance(t, torch.Tensor) and not self._is_weight(t) and self._source(t) == PARAM
+    def _computed(self, t) -> int:
+        """For a matrix computed each forward from parameters alone (not itself a weight), its
+        :data:`PARAM` (and :data:`HOOKED`) bits; else 0."""
+        if not isinstance(t, torch.Tensor) or self._is_weight(t):
+            return 0
+        flags = self._source(t)
+        return flags if flags & PARAM else 0
 
-    def _reads_computed(self, base, args) -> bool:
+    def _reads_computed(self, base, args) -> int:
         """Whether a matmul the emulator left alone has as its matrix a weight computed from
-        parameters: what the tracer lists in ``metadata['computed_weights']``."""
+        parameters (what the tracer lists in ``metadata['computed_weights']``): its
+        :meth:`_computed` bits, else 0."""
         if base in MATMULS:
             _, a_at, b_at = MATMULS[base]
             return self._computed(args[a_at]) or self._computed(args[b_at])
         if base in ("convolution", "_convolution"):
-            return conv_claimed(args[8], self._computed(args[1]))
-        return base == "_trilinear" and is_bilinear(args) and self._computed(args[1])
+            flags = self._computed(args[1])
+            return flags if conv_claimed(args[8], bool(flags)) else 0
+        return self._computed(args[1]) if base == "_trilinear" and is_bilinear(args) else 0
 
     def _prog(self, w: torch.Tensor, extra=()) -> Programmed:
         k = _key(w, extra)
@@ -246,7 +259,10 @@ class CIMMode(TorchDispatchMode):
             self._track(args, kwargs, out)
             return out
         if out is None:
-            (self.computed if self._reads_computed(base, args) else self.skipped)[base] += 1
+            flags = self._reads_computed(base, args)
+            (self.computed if flags else self.skipped)[base] += 1
+            if flags & HOOKED:
+                self.computed_hooked[base] += 1
             out = func(*args, **kwargs)
         else:
             self.emulated[base] += 1
@@ -312,6 +328,8 @@ class AccuracyResult:
     not_emulated_ops: dict = field(default_factory=dict)
     #: matmuls whose matrix is computed from parameters each forward (run in fp32)
     computed_weight_ops: dict = field(default_factory=dict)
+    #: those of them computed from a weight_norm / prune hook's or parametrize's tensors
+    computed_hooked_ops: dict = field(default_factory=dict)
     conversions: int = 0
     #: the outputs' shape and the axis of their classes (:func:`.classes.class_dim`)
     output_shape: tuple = ()
@@ -458,6 +476,9 @@ def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torc
     weights = {t.untyped_storage().data_ptr() for t in model.parameters()} | \
         {b.untyped_storage().data_ptr() for b in model.buffers()
          if b.is_floating_point() or b.dtype == torch.int8}
+    # a weight_norm / prune hook's tensors (weight_orig, weight_mask, ...) or parametrize's originals
+    hooked = {t.untyped_storage().data_ptr()
+              for n, t in (*model.named_parameters(), *model.named_buffers()) if _hooked(n)}
     with fused_kernels_off():
         ref = _forward(model, inputs, batch_size) if reference is None else reference
         if labels is not None:  # before the emulated runs: one line, as --accuracy says it
@@ -466,11 +487,11 @@ def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torc
         n_rep = nonideal.repeats if random else 1
         seeds = chip_seeds(nonideal.seed if nonideal is not None else 0, n_rep)
         runs, emulated, skipped, not_emulated, conversions = [], Counter(), Counter(), Counter(), 0
-        computed = Counter()
+        computed, hooked_ops = Counter(), Counter()
         for r in range(n_rep):
             gen = torch.Generator().manual_seed(seeds[r])
             emu = Emulator(arith, nonideal, gen)
-            mode = CIMMode(emu, weights, claim)
+            mode = CIMMode(emu, weights, claim, hooked)
             if arith.adc_range_policy == "calibrated":
                 cal = inputs[:256] if calibration_inputs is None else calibration_inputs
                 emu.calibrating = True
@@ -481,12 +502,13 @@ def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torc
                 mode.skipped.clear()
                 mode.not_emulated.clear()
                 mode.computed.clear()
+                mode.computed_hooked.clear()
                 emu.conversions = 0
             with mode:
                 y = _forward(model, inputs, batch_size)
             runs.append(metrics(y, ref, labels))
             emulated, skipped, conversions = mode.emulated, mode.skipped, emu.conversions
-            not_emulated, computed = mode.not_emulated, mode.computed
+            not_emulated, computed, hooked_ops = mode.not_emulated, mode.computed, mode.computed_hooked
     ref_top1 = None if labels is None else classes.top1(ref, labels)
     acc = (_mean_std([m["accuracy_top1"] for m in runs], random) if labels is not None
            else (None, None))
@@ -503,6 +525,7 @@ def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torc
         output_kl=kl[0], output_kl_std=kl[1], repeats=n_rep,
         adc_range_policy=arith.adc_range_policy, per_repeat=runs, emulated_ops=dict(emulated),
         skipped_ops=dict(skipped), not_emulated_ops=dict(not_emulated),
-        computed_weight_ops=dict(computed), conversions=conversions, output_shape=tuple(ref.shape),
+        computed_weight_ops=dict(computed), computed_hooked_ops=dict(hooked_ops),
+        conversions=conversions, output_shape=tuple(ref.shape),
         class_dim=classes.class_dim(tuple(ref.shape),
                                     None if labels is None else tuple(labels.shape)))

@@ -565,15 +565,19 @@ def not_emulated_note(res, claim: str = "weights") -> str:
     if bad:
         ops = ", ".join(f"{k} x{v}" for k, v in sorted(res.not_emulated_ops.items()))
         out += f"; {bad:,} CIM op(s) not emulated (run in fp32): {ops}"
-    if comp:
+    hooked = sum(res.computed_hooked_ops.values())
+    if comp:  # what they are, in the tracer's words
+        from ..workload.trace.computed import why
+
         ops = ", ".join(f"{k} x{v}" for k, v in sorted(res.computed_weight_ops.items()))
-        out += (f"; {comp:,} read a weight computed from parameters each forward (prune hooks, "
-                f"parametrize, weight_norm), which no CIM claims (run in fp32): {ops}")
+        kinds = why({"hooked": hooked, "parameters": comp - hooked})
+        out += (f"; {comp:,} read a matrix computed from parameters each forward ({kinds}), which "
+                f"no CIM claims (run in fp32): {ops}")
     if not done:
         out += ("; so this is the fp32 model's accuracy, not the CIM's" + (
             ": prune.remove(module, 'weight') or torch.nn.utils.parametrize."
             "remove_parametrizations(module, 'weight') first makes the weight a parameter"
-            if comp else ""))
+            if hooked else ""))
     return out
 
 

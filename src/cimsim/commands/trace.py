@@ -450,10 +450,12 @@ def _report(w, path, seconds: float, made=None) -> None:
             ("unmeasured_ops", "none (nn.Bilinear)")) if st.get(k)]
         more = (f"; {' and '.join(part)}: the CIM uses its configured activity for what is "
                 "missing") if part else ""
-        if st.get("computed_weight_ops"):
-            more += (f"; {st['computed_weight_ops']:,} read a weight computed from parameters each "
-                     "forward (prune hooks, parametrize, weight_norm): none measured, no CIM "
-                     "runs them")
+        if st.get("computed_weight_ops"):  # what they are, as the summary above tells them
+            from ..workload.trace.computed import counts, why
+
+            kinds = why(counts(e for e in w.metadata.get("computed_weights") or [] if e["from"] == "parameters"))
+            more += (f"; {st['computed_weight_ops']:,} read a matrix computed from parameters each "
+                     f"forward ({kinds}): none measured, no CIM runs them")
         click.echo(f"data statistics: {st['note']}" if "note" in st else
                    f"data statistics (inputs at {st['input_bits']} bits, weights at "
                    f"{st['weight_bits']}) on {st['ops']:,} of {st['weight_matmuls']:,} weight "

@@ -252,8 +252,8 @@ def test_matmuls_on_a_weight_computed_from_parameters_are_counted_unmeasured(tmp
         "def factory():\n    torch.manual_seed(0)\n    m = M().eval()\n"
         "    for lin in (m.a, m.c):\n        prune.l1_unstructured(lin, 'weight', amount=0.5)\n"
         "    return m, (torch.randn(3, 8),)\n")
-    assert "on 1 of 3 weight matmuls; 2 read a weight computed from parameters each forward " \
-           "(prune hooks, parametrize, weight_norm): none measured, no CIM runs them" in text, text
+    assert "on 1 of 3 weight matmuls; 2 read a matrix computed from parameters each forward " \
+           "(weight_norm / prune hooks): none measured, no CIM runs them" in text, text
     assert w.metadata["activity_stats"] == {"input_bits": 8, "weight_bits": 8, "ops": 1,
                                             "weight_matmuls": 3, "computed_weight_ops": 2}
     assert [e["op"] for e in w.metadata["computed_weights"] if e["from"] == "parameters"] == \

@@ -134,7 +134,7 @@ def test_a_matrix_computed_from_parameters_each_forward_is_said_not_stationary(t
     w = _trace(M(), torch.randn(4, 16))
     assert w.metadata["computed_weights"] == [
         {"op": "a.addmm", "operand": "a.parametrizations.weight.0._weight_norm_interface",
-         "from": "parameters"},
+         "from": "parameters", "reparametrized": True},
         {"op": "mm", "operand": "const0", "from": "a constant tensor"}]
     by = {op.name: op for op in w.ops}
     assert by["a.addmm"].weight is None and by["mm"].weight is None and by["q.addmm"].weight

@@ -8,7 +8,10 @@ count as weights only where an op reads them. A plain tensor attribute (neither 
 buffer, e.g. a ``functional_call`` dict) used as a matrix is a constant, not a weight. The IR
 cannot make such an operand stationary (an op's outputs are activations), so the tracer says so:
 each such matmul is listed in ``metadata['computed_weights']`` and ``cimsim trace`` and every
-run print a note.
+run print a note. Each entry says what it is (:func:`kind`: ``reparametrized`` true where a
+hook's or parametrize's tensor is a source, false for learned queries and other operands; an
+older file has no key and is told both), in one wording for the note (:data:`LONG`), ``--stats``
+and ``--accuracy`` (:func:`why`).
 
 Whether a value depends on the model's example inputs follows the versions back through the
 ops that wrote them (:func:`origin`); an operand fed by an example input (attention's scores,
@@ -36,6 +39,7 @@ COMPLEX_ADVICE = ("write the layer as four real matmuls on the real and imaginar
                   "real parameters, each a stationary weight: 4 real MACs per complex MAC")
 FED, PARAM, CONST = 1, 2, 4  # bits: reads an example input, reads a parameter, a constant source
 PACKED = 8  # bit: a parameter or buffer of the model of a packed dtype (:data:`PACKED_DTYPES`)
+HOOKED = 16  # bit (the accuracy run's): a hook's tensor (:data:`REPARAM`) or a parametrize original
 #: torch dtypes (without ``torch.``) a weight-only quantized model stores its weights in
 PACKED_DTYPES = ("uint8", "int8", "int16", "int32", "float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2",
                  "float8_e5m2fnuz", "float8_e8m0fnu")
@@ -46,6 +50,12 @@ DEQUANTIZED = "packed quantized weights"
 REPARAM = frozenset({"weight_g", "weight_v", "weight_orig", "weight_mask"})
 #: ``from`` of a matrix the forward wrote into a parameter's own storage (``weight.div_(k)``)
 IN_PLACE = "a parameter rewritten in place"
+
+
+def hooked(name: str) -> bool:
+    """Whether the parameter or buffer ``name`` is one a hook or parametrization computes a weight
+    from each forward: weight_norm's / prune's (:data:`REPARAM`) or a parametrize original."""
+    return name.rsplit(".", 1)[-1] in REPARAM or ".parametrizations." in f".{name}"
 
 
 def source_flags(low, t, v) -> None:
@@ -130,51 +140,89 @@ def note(low, pid: int, operands) -> None:
                  "from": IN_PLACE if in_place else "parameters" if flags & PARAM else "a constant tensor"}
         if cx:
             entry["complex"] = True  # real parameters packed into a complex matrix (torch.complex)
-        elif flags & PARAM and any(low.st.versions[u].name.rsplit(".", 1)[-1] in REPARAM
-                                   for u in sources(low, [vid for vid, _ in pieces])):
-            entry["reparametrized"] = True  # weight_norm's weight_g / weight_v, prune's weight_orig
+        elif flags & PARAM:  # said either way: a file without the key predates it (:func:`kind`)
+            entry["reparametrized"] = any(hooked(low.st.versions[u].name)
+                                          for u in sources(low, [vid for vid, _ in pieces]))
         low.computed_weights.append(entry)
         return
+
+
+#: what each :func:`kind` of listed matmul reads as its matrix (:func:`summary`)
+LONG = {
+    "parametrize": "a weight computed from parameters each forward by torch.nn.utils.parametrize "
+                   "(torch.ao.pruning's sparsifiers, parametrized weight_norm): "
+                   "torch.nn.utils.parametrize.remove_parametrizations(module, 'weight'), or the "
+                   "sparsifier's squash_mask(), before tracing makes it a parameter",
+    "complex": "a complex weight built from real parameters each forward "
+               f"(torch.complex(wr, wi) / view_as_complex: {COMPLEX_ADVICE})",
+    "hooks": "a weight computed from parameters each forward (weight_norm / torch.nn.utils.prune, "
+             "whose weight is weight_orig x weight_mask: prune.remove(module, 'weight') before "
+             "tracing makes it a parameter)",
+    "parameters": "an operand computed from parameters alone, the same every forward (learned "
+                  "queries or embeddings passed through layers, a weight transform in forward): "
+                  "a deployment can compute it once (constant-fold it) and store it as a weight",
+    "unknown": "an operand computed from parameters each forward, either a weight_norm / "
+               "torch.nn.utils.prune hook's weight (weight_orig x weight_mask: prune.remove(module, "
+               "'weight') before tracing makes it a parameter) or learned queries or embeddings "
+               "passed through layers (constant-fold it): this file was traced before cimsim told "
+               "the two apart (no 'reparametrized' in its entries), re-trace it to know which",
+    "in_place": "a parameter its forward rewrote in place (a load-time step such as "
+                "transformers' RWKV rescaling two matrices per block on its first eval "
+                "forward: run the model once before tracing, as a deployed model has)",
+    "dequantized": "a weight dequantized each forward from the model's packed integer or float8 "
+                   "tensors (weight-only quantization: int4 nibbles in uint8 / int32, int8, fp8), "
+                   "counted as weights at their stored bytes with their scales; cimsim has no "
+                   "int4 or fp8 MAC, so the matmul runs in the dequantized dtype",
+    "constant": "a constant tensor that is no parameter or buffer (register it as one to make it a weight)"}
+#: the same, in a few words, for a matrix computed from parameters (:func:`why`); ``hooked``: a
+#: hook's or parametrize's weight, as the accuracy run tells them (:mod:`cimsim.accuracy.run`)
+SHORT = {"parametrize": "torch.nn.utils.parametrize", "complex": "a complex weight built from real parameters",
+         "hooks": "weight_norm / prune hooks", "hooked": "weight_norm / prune hooks or parametrize",
+         "parameters": "learned queries or embeddings passed through layers, a weight transform in forward",
+         "unknown": "weight_norm / prune hooks or learned queries, a file traced before cimsim told them apart"}
+
+
+def kind(e) -> str:
+    """The kind of listed matmul ``e`` (an entry of ``metadata['computed_weights']``): a key of
+    :data:`LONG`. An entry from parameters without ``reparametrized`` (a file traced before the
+    key was written) is ``unknown``: a pruned model's or learned queries'."""
+    if e["from"] != "parameters":
+        return {DEQUANTIZED: "dequantized", IN_PLACE: "in_place"}.get(e["from"], "constant")
+    if ".parametrizations." in f".{e['operand']}":  # torch.nn.utils.parametrize names its ops so
+        return "parametrize"
+    if e.get("complex"):
+        return "complex"
+    if "reparametrized" not in e:
+        return "unknown"
+    return "hooks" if e["reparametrized"] else "parameters"
+
+
+def why(counts) -> str:
+    """What matrices computed from parameters are, in a few words (:data:`SHORT`), from
+    ``counts`` by :func:`kind` (with a count each where there are several kinds): the one
+    wording of ``cimsim trace --stats`` and ``--accuracy``'s basis."""
+    parts = [(n, SHORT[k]) for k, n in counts.items() if n]
+    return "; ".join(f"{w}{f': {n:,}' if len(parts) > 1 else ''}" for n, w in parts)
+
+
+def counts(entries) -> dict[str, int]:
+    """How many of ``entries`` are of each :func:`kind`, in :data:`LONG`'s order."""
+    out = {k: 0 for k in LONG}
+    for e in entries:
+        out[kind(e)] += 1
+    return out
 
 
 def summary(entries) -> str:
     """One sentence on the listed matmuls (``cimsim trace`` and the run's note)."""
     ops = list(dict.fromkeys(e["op"] for e in entries))
-    n_pz = sum(e["from"] == "parameters" and ".parametrizations." in f".{e['operand']}"
-               for e in entries)  # torch.nn.utils.parametrize names its ops so
-    n_cx = sum(e["from"] == "parameters" and bool(e.get("complex")) for e in entries)
-    n_rp = sum(e["from"] == "parameters" and bool(e.get("reparametrized")) and ".parametrizations."
-               not in f".{e['operand']}" for e in entries)  # weight_norm / prune's hooks
-    n_par = sum(e["from"] == "parameters" for e in entries) - n_pz - n_cx - n_rp
-    n_in = sum(e["from"] == IN_PLACE for e in entries)
-    n_dq = sum(e["from"] == DEQUANTIZED for e in entries)
-    kinds = [(n_pz, "a weight computed from parameters each forward by torch.nn.utils.parametrize "
-                    "(torch.ao.pruning's sparsifiers, parametrized weight_norm): "
-                    "torch.nn.utils.parametrize.remove_parametrizations(module, 'weight'), or the "
-                    "sparsifier's squash_mask(), before tracing makes it a parameter"),
-             (n_cx, "a complex weight built from real parameters each forward "
-                    f"(torch.complex(wr, wi) / view_as_complex: {COMPLEX_ADVICE})"),
-             (n_rp, "a weight computed from parameters each forward (weight_norm / "
-                    "torch.nn.utils.prune, whose weight is weight_orig x weight_mask: "
-                    "prune.remove(module, 'weight') before tracing makes it a parameter)"),
-             (n_par, "an operand computed from parameters alone, the same every forward (learned "
-                     "queries or embeddings passed through layers, a weight transform in forward): "
-                     "a deployment can compute it once (constant-fold it) and store it as a weight"),
-             (n_in, "a parameter its forward rewrote in place (a load-time step such as "
-                    "transformers' RWKV rescaling two matrices per block on its first eval "
-                    "forward: run the model once before tracing, as a deployed model has)"),
-             (n_dq, "a weight dequantized each forward from the model's packed integer or float8 "
-                    "tensors (weight-only quantization: int4 nibbles in uint8 / int32, int8, fp8), "
-                    "counted as weights at their stored bytes with their scales; cimsim has no "
-                    "int4 or fp8 MAC, so the matmul runs in the dequantized dtype"),
-             (len(entries) - n_pz - n_rp - n_par - n_cx - n_in - n_dq, ("a constant tensor that is no parameter or buffer "
-                                            "(register it as one to make it a weight)"))]
-    kinds = [(n, k) for n, k in kinds if n]
+    kinds = [(n, LONG[k]) for k, n in counts(entries).items() if n]
     what = " or ".join(f"{k}{f': {n:,}' if len(kinds) > 1 else ''}" for n, k in kinds)
     return (f"{len(entries):,} matmul(s) ({', '.join(ops[:3])}{', ...' if len(ops) > 3 else ''}) "
             f"read as their matrix {what}: not stationary, so they run with it as an activation "
             "operand (no CIM array or PIM unit takes them)")
 
 
-__all__ = ["COMPLEX_ADVICE", "CONST", "DEQUANTIZED", "FED", "IN_PLACE", "PACKED", "PACKED_DTYPES", "PARAM", "REPARAM",
-           "note", "origin", "source_flags", "sources", "summary"]
+__all__ = ["COMPLEX_ADVICE", "CONST", "DEQUANTIZED", "FED", "HOOKED", "IN_PLACE", "LONG", "PACKED",
+           "PACKED_DTYPES", "PARAM", "REPARAM", "SHORT", "counts", "hooked", "kind", "note", "origin",
+           "source_flags", "sources", "summary", "why"]

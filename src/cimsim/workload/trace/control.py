@@ -22,7 +22,8 @@ flow"); a run's critical path can leave the decision's ops out. A read is a poin
 fuses across (eager runs op by op; ``torch.compile`` breaks its graph at a data-dependent
 branch): each read starts a new *sync epoch* (``low.syncs``), and pointwise fusion joins only ops
 of one epoch (:func:`.fuse.fuse_pointwise`), so a hand-written NMS loop of n reads is at least n
-ops, each a launch, not one fused op.
+ops, each a launch, not one fused op. A trace with reads says so (``metadata['fusion']``:
+:data:`FUSION`); a file without it was fused across its reads, and its note says to re-trace it.
 
 **Sizes taken from values.** ``nonzero``, ``masked_select``, a boolean mask's index
 (``x[x > t]``) and ``unique`` size their output by the example's values (how many elements a
@@ -49,6 +50,9 @@ SHOWN = 2
 NOTED = frozenset({"model", "transformers generate()"})
 #: characters of a site's code quoted before "…"
 QUOTE = 80
+#: ``metadata['fusion']`` of a trace with value reads or value-sized ops: fusion stops at each
+#: (a file without it was fused across them: :func:`note` says to re-trace it)
+FUSION = "stops at value reads"
 #: aten ops whose output size comes from the values they read (a bool index: ``index``)
 SIZED_BY_VALUES = frozenset({"nonzero", "masked_select", "index", "_unique", "_unique2", "unique_dim",
                              "unique_consecutive"})
@@ -68,10 +72,15 @@ def sized_by_values(low, ev, base: str, ins, outs) -> None:
     by (op, module, source line) on ``low``; it starts a sync epoch."""
     torch = low.torch
     if base == "index":  # a gather by integer indices has its index's size: only a mask selects
-        masks = [t for t in ev.args[1] if isinstance(t, torch.Tensor) and t.dtype in (torch.bool, torch.uint8)]
+        idx = list(ev.args[1])
+        masks = [t for t in idx if isinstance(t, torch.Tensor) and t.dtype in (torch.bool, torch.uint8)]
         if not masks:
             return
-        sel, of = int(masks[0].count_nonzero()), masks[0].numel()
+        # the count from the output, not the mask (updated in place later: ``keep &= ...``):
+        # the indexed dimensions collapse to one, at the first index when the indices are
+        # adjacent, else first (numpy's rule)
+        at = [i for i, t in enumerate(idx) if t is not None]
+        sel, of = outs[0].shape[at[0] if at == list(range(at[0], at[-1] + 1)) else 0], masks[0].numel()
     elif base == "nonzero":
         sel, of = outs[0].shape[0], ins[0].numel()
     elif base == "masked_select":
@@ -117,8 +126,8 @@ def _by(site: str) -> str:
 
 
 def collect(low) -> dict:
-    """``{'value_reads': [...], 'data_dependent_shapes': [...]}``, most frequent first (each
-    key only when the forward had such ops)."""
+    """``{'value_reads': [...], 'data_dependent_shapes': [...], 'fusion': FUSION}``, most
+    frequent first (each key only when the forward had such ops)."""
     sizes = [{"op": f"aten.{op}", "module": module, "where": where, "count": n, "selected": s, "of": o}
              for (op, module, where), (n, s, o) in (getattr(low, "value_sizes", None) or {}).items()]
     shapes = {"data_dependent_shapes": sizes} if sizes else {}
@@ -130,7 +139,7 @@ def collect(low) -> dict:
         if (code := _code(site)) is not None:
             entry["code"] = code
         out.append(entry)
-    return ({"value_reads": out} if out else {}) | shapes
+    return ({"value_reads": out} if out else {}) | shapes | ({"fusion": FUSION} if out or shapes else {})
 
 
 def _site(e) -> str:
@@ -155,12 +164,15 @@ def sizes_note(meta) -> list[str]:
     if not sizes:
         return []
     n = sum(int(e.get("count", 1)) for e in sizes)
+    none = sum(int(e["selected"]) == 0 for e in sizes)
     what = ", ".join(f"{_SHOWN_AS.get(e['op'], e['op'].removeprefix('aten.'))} at {str(e.get('where', '?')).rsplit('/', 1)[-1]}"
                      f"{' x' + str(e['count']) if int(e.get('count', 1)) > 1 else ''}: "
                      f"{int(e['selected']):,} of {int(e['of']):,} elements" for e in sizes[:SHOWN])
     return [f"{n} op(s) took their output size from the example's values ({what}"
             f"{', ...' if len(sizes) > SHOWN else ''}): other inputs select more or fewer elements, "
-            "and every op after is sized by that count; trace the worst case (every element kept: "
+            "and every op after is sized by that count"
+            + (f" ({none} kept no element: the ops on what it selected are missing from this trace)"
+               if none else "") + "; trace the worst case (every element kept: "
             "e.g. a score threshold of 0 as a factory argument, --arg thr=0) to bound the cost (README 'Detection "
             "and post-processing'; metadata['data_dependent_shapes'])"]
 
@@ -176,4 +188,7 @@ def note(meta) -> list[str]:
     return [f"{n} value read(s) decided the control flow (e.g. {sites}): the trace is the path this "
             "example input took, and other inputs may run more or fewer ops; trace each path (a "
             "factory argument: --arg) to compare (README 'Data-dependent control flow'; "
-            "metadata['value_reads'])"] + sizes_note(meta)
+            "metadata['value_reads'])"] + sizes_note(meta) + ([] if meta.get("fusion") else [
+        f"this file was traced before cimsim stopped fusion at value reads (it has no metadata['fusion']): "
+        f"its fused ops may span these {n} read(s), which no runtime fuses across (a loop of n reads "
+        "is about n launches, not 1 fused op): re-trace it"])

@@ -277,9 +277,11 @@ class Lowerer:
         wrote = {storage_key(m) for m in mutated}
         targets = mutated + [t for t in outs if t.numel() and not self.st.known(t)
                              and storage_key(t) not in wrote]
-        if not targets:
-            return  # a view: no data moves
         base = A.base_name(ev.func)
+        if not targets:  # a view: no data moves; a selection that kept nothing is still said
+            if base in SIZED_BY_VALUES:
+                sized_by_values(self, ev, base, ins, outs)  # 0 of N, and its sync
+            return
         reads = [t for t in ins if t.numel() and not (base in A.WRITE_ONLY and any(t is m for m in mutated))]
         call = Call(base, args, ins, bool(mutated), targets, reads)
         if rule is not None:

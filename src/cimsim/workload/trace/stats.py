@@ -276,9 +276,10 @@ def summary(tagged: int, matmuls: int, fake: bool, bits: tuple, weight_only: int
     """``metadata['activity_stats']``: what the trace measured: ``ops`` with both figures of
     ``weight_matmuls``; ``weight_only_ops`` with the weight's only (no input figure: a
     convolution other than 1-D / 2-D), ``unmeasured_ops`` with none (``nn.Bilinear``) and
-    ``computed_weight_ops`` reading a weight computed from parameters each forward (prune hooks,
-    parametrize: not stationary, so no CIM runs them and nothing is measured; they were left
-    out of ``weight_matmuls``, so a hook-pruned MLP read "0 of 0"), stated when there are any."""
+    ``computed_weight_ops`` reading a matrix computed from parameters each forward (prune hooks,
+    parametrize, learned queries passed through layers: :func:`.computed.kind`; not stationary,
+    so no CIM runs them and nothing is measured; they were left out of ``weight_matmuls``, so a
+    hook-pruned MLP read "0 of 0"), stated when there are any."""
     out = {"input_bits": bits[0], "weight_bits": bits[1], "ops": 0 if fake else tagged,
            "weight_matmuls": matmuls}
     if weight_only:
