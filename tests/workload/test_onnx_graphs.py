@@ -192,3 +192,22 @@ def test_trace_help_names_the_onnx_path():
     assert "needs the onnx extra only" in " ".join(r.output.split())
     r = _cli("--help")
     assert "import an ONNX model" in r.output
+
+
+@pytest.mark.parametrize("e, per_element", [(2.0, 1), (0.5, 4), (3.0, 4)])
+def test_a_pow_of_a_constant_initializer_exponent_takes_the_tracers_cost(tmp_path, e, per_element):
+    # review18-2 item 4: the exponent as an initializer (a scalar), as exporters of an RMS norm
+    # store it; a tensor exponent (a model input) keeps pow's 4
+    from cimsim import trace_onnx
+    from cimsim.workload.trace.fuse import vector_ops
+
+    m = _model([helper.make_node("Pow", ["x", "e"], ["y"], name="/sq/Pow"),
+                helper.make_node("Pow", ["x", "t"], ["z"], name="/pw/Pow")],
+               [("x", TensorProto.FLOAT, [4, 8]), ("t", TensorProto.FLOAT, [4, 8])],
+               [("y", TensorProto.FLOAT, [4, 8]), ("z", TensorProto.FLOAT, [4, 8])],
+               [numpy_helper.from_array(np.array(e, np.float32), "e")])
+    onnx.save_model(m, str(tmp_path / "p.onnx"))
+    w = trace_onnx(tmp_path / "p.onnx")
+    sq, pw = (next(o for o in w.ops if o.name.startswith(n)) for n in ("sq", "pw"))
+    assert vector_ops(sq, w.tensors) == per_element * 4 * 8
+    assert vector_ops(pw, w.tensors) == 4 * 4 * 8

@@ -243,3 +243,47 @@ def test_bias_free_linear_weights_are_named_after_their_module(tmp_path):
     r = _cli("run", "rram-cim", out, "--set", 'cim.exclude=["*.A.weight","*.B.weight"]')
     assert r.exit_code == 0, r.output
     assert "exclude kept 4 matmul(s) with 4 stationary weight(s)" in r.output
+
+
+class _Pow(nn.Module):
+    def __init__(self, e):
+        super().__init__()
+        self.e = e
+
+    def forward(self, x):
+        return x ** self.e
+
+
+@pytest.mark.parametrize("e, per_element", [
+    (2, 1), (2.0, 1),  # x * x: one multiply, as the tracer counts x ** 2
+    (0.5, 4),  # a square root, as sqrt is counted
+    (3, 4), (-1, 4),  # any other exponent: pow's general 4
+])
+def test_a_constant_exponent_pow_costs_what_the_traced_pow_does(tmp_path, e, per_element):
+    from cimsim.workload.trace.fuse import vector_ops
+
+    # review18-2 item 4: an ONNX Pow was 4 an element whatever its exponent, the traced x ** 2 1
+    w, t = _both(_Pow(e), torch.rand(4, 64), tmp_path)
+    ((op,), (top,)) = w.ops, t.ops
+    assert op.tags["onnx"] == "Pow" and op.fn == top.fn == "pow"
+    assert vector_ops(op, w.tensors) == vector_ops(top, t.tensors) == per_element * 4 * 64
+    assert _sig(w) == _sig(t)
+
+
+class _RMSNorm(nn.Module):
+    """``LlamaRMSNorm``'s arithmetic: x * rsqrt(mean(x ** 2) + eps) * w."""
+
+    def __init__(self, d):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(d))
+
+    def forward(self, x):
+        return self.weight * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-6))
+
+
+def test_an_rms_norm_square_is_one_multiply_imported_as_traced(tmp_path):
+    from cimsim.workload.trace.fuse import vector_ops
+
+    w, _ = _both(_RMSNorm(64), torch.rand(4, 64), tmp_path)
+    (sq,) = [op for op in w.ops if op.tags.get("onnx") == "Pow"]
+    assert vector_ops(sq, w.tensors) == 4 * 64  # one multiply an element, not pow's 4 x 256

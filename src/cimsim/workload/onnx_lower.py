@@ -20,6 +20,8 @@ from types import SimpleNamespace
 from ..dtypes import DTYPE_BYTES
 from ..errors import WorkloadError
 from .ir import Op, Tensor
+from .kinds import ELEMENTWISE_OPS_PER_ELEMENT
+from .trace.aten import pow_fn
 from .trace.assemble import _operand
 from .trace.binary import keeps_values
 from .trace.resample import INTERPOLATIONS, _weighted_sum
@@ -181,7 +183,9 @@ class Importer:
                     and self.tensors[data[1]].numel == mm.n and self.consumers.get(data[0]) == 1:
                 # a weight matmul's bias add: its epilogue, in its launch (the tracer's addmm)
                 tags.update(epilogue="bias", launch=mm.tags.setdefault("launch", mm.name))
-            self.add(Op(name, "elementwise", tuple(data), tuple(outs), fn=fn, tags=tags))
+            per = self._pow_cost(node) if t == "Pow" else None
+            self.add(Op(name, "elementwise", tuple(data), tuple(outs), fn=fn, ops_per_element=per,
+                        tags=tags))
         elif t in SOFTMAXES:
             self.add(Op(name, "softmax", tuple(data), tuple(outs), tags=tags))
         elif t in NORMS:
@@ -198,6 +202,17 @@ class Importer:
         else:
             return self._unknown(i, node, f"op type '{t}'", name, data)
         self._mark(node, data, outs)
+
+    def _pow_cost(self, node) -> float | None:
+        """Vector ops per element of a ``Pow`` whose exponent is a constant scalar (an
+        initializer or ``Constant``: an exported ``x ** 2``, ``LlamaRMSNorm``'s ``pow(2)``), by
+        the tracer's rule (:func:`.trace.aten.pow_fn`: 2 a multiply, 0.5 a square root); None
+        (``pow``'s general cost) for any other exponent or a computed one."""
+        e = self.values.get(node.input[1]) if len(node.input) > 1 else None
+        if e is None or e.size != 1 or e.dtype.kind not in "iuf":
+            return None
+        cost = pow_fn("pow", (None, float(e.reshape(()))))
+        return None if cost is None else ELEMENTWISE_OPS_PER_ELEMENT[cost]
 
     def _constant(self, node) -> None:
         val = next((a.t for a in node.attribute if a.name == "value" and a.HasField("t")), None)

@@ -149,3 +149,53 @@ def test_a_mask_of_an_activation_stays_a_copy():
 
     w = trace(Masked(), (torch.randn(4, 6), torch.tensor([True, False, True, False])))
     assert "access_bytes" not in _op(w, "index").tags
+
+
+class ExpandedPick(nn.Module):
+    """A pick from a stride-0 (``expand``ed) activation: 2 batches over one stored [64, 16]."""
+
+    def forward(self, x, i):
+        t = (x[:1] * 1).expand(B, N, C)
+        return t[torch.arange(B, device=x.device).view(B, 1), i]
+
+
+@pytest.mark.parametrize("device", ["meta", "cpu"])
+def test_a_pick_of_an_expanded_activation_reads_its_storage_rows_once(device):
+    # review18-2 item 3: on meta, 256 picks counted 128 distinct rows of a 128-row table, 8,192 B
+    # random, from a storage of 64 rows, 4,096 B; the stored rows are 64 (the batch dim repeats)
+    x = torch.empty(B, N, C, device="meta") if device == "meta" else torch.randn(B, N, C)
+    i = (torch.empty(B, 128, dtype=torch.long, device="meta") if device == "meta"
+         else (torch.arange(B * 128) % N).view(B, 128))  # every stored row, twice a batch
+    w = trace(ExpandedPick(), (x, i))
+    op = _op(w, "index")
+    assert _tags(op) == (ROW, B * 128, N, N, N * ROW)  # 64 rows of 64 B: 4,096 B, the storage
+    assert _read_bytes(w, op) == N * ROW + B * 128 * 8 + B * 8  # + the ids and the arange
+
+
+class BigPick(nn.Module):
+    """``h[arange(B), i]`` of a computed activation (review18-2 item 1's case)."""
+
+    def forward(self, x, i):
+        return (x * 2)[torch.arange(x.shape[0], device=x.device).view(-1, 1), i]
+
+
+def test_a_pick_of_a_2_to_the_34_element_activation_is_cut_from_its_rows(monkeypatch):
+    # review18-2 item 1: the pick's activation was cut into atoms by a label per element (53 s,
+    # 3.85 GB at 64 M elements); its rows are runs (storage.RowRead.runs), so nothing enumerates
+    # the elements: 4 x 2**26 rows of 64 fp32 (2**34 elements, 64 GiB; a label each would be
+    # 128 GiB) on meta, 4 x 1,000 picks
+    from cimsim.workload.trace import storage as S
+
+    def no_offsets(self):
+        raise AssertionError("a pick of whole rows enumerated its offsets")
+
+    monkeypatch.setattr(S.RowRead, "offsets", no_offsets)
+    rows, width, picks = 1 << 26, 64, 1000
+    x = torch.empty(4, rows, width, device="meta")
+    w = trace(BigPick(), (x, torch.empty(4, picks, dtype=torch.long, device="meta")))
+    op = _op(w, "index")
+    assert _tags(op) == (width * 4, 4 * picks, 4 * picks, 4 * rows, 4 * picks * width * 4)
+    # the product is cut in two: the rows read (the first 4,000: meta ids are distinct rows) and
+    # the rest; the mul writes both, the pick reads the first
+    assert sorted(w.tensors[t].numel for t in w.ops[0].outputs) == [4 * picks * width,
+                                                                     4 * rows * width - 4 * picks * width]

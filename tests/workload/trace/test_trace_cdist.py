@@ -98,7 +98,7 @@ class _Knn(torch.nn.Module):
         return torch.cdist(q, x).topk(8, dim=-1, largest=False)[1]
 
 
-def test_a_knn_runs_on_the_host_not_on_cim_or_pim_arrays():
+def test_a_knn_of_unmarked_points_runs_on_the_host_not_on_cim_or_pim_arrays():
     from cimsim.workload.trace import trace
 
     w = trace(_Knn().eval(), (torch.rand(B, M, D), torch.rand(B, N, D)))
@@ -107,11 +107,33 @@ def test_a_knn_runs_on_the_host_not_on_cim_or_pim_arrays():
                       ("hbm-pim", "processor"), ("tpu-like", "tpu")):
         r = cimsim.simulate(cimsim.load_architecture(str(CONFIGS / f"{cfg}.yaml")), w, keep_ops=True)
         table = r.op_table.set_index("op")
-        # an activation-by-activation product: no array holds either operand; a systolic array
-        # takes it as any weightless batched matmul
+        # an activation-by-activation product: no array holds either operand, and x is no
+        # resident state (hbm-pim claims no kv_cache); a systolic array takes it as any
+        # weightless batched matmul
         assert table.loc[cross.name, "unit"] == unit, cfg
         assert table.loc[cross.name, "macs"] == B * M * N * D
         assert r.macs == B * D * (M * N + M + N)
+
+
+@pytest.mark.parametrize("queries, resident, unit", [
+    (4, None, "processor"),  # x unmarked: an activation sent every run, no KV cache
+    (4, ["x"], "pim"),  # x resident, 4 queries <= max_rows 8: read in the banks as a KV cache
+    (9, ["x"], "processor"),  # 9 queries > max_rows 8: the host (the run says raise max_rows)
+])
+def test_a_knn_against_resident_points_runs_in_pim_banks_claiming_kv_cache(queries, resident, unit):
+    # review18-2 item 2: gpu-hbm-pim-attn (pim.claims [kv_cache], max_rows 8) takes the cross
+    # term where x is marked resident and the queries are at most max_rows, as a KV cache's GEMV
+    from cimsim.workload.trace import trace
+
+    w = trace(_Knn().eval(), (torch.rand(1, queries, D), torch.rand(1, 4096, D)), resident=resident)
+    cross = _by_part(w)["cross"]
+    r = cimsim.simulate(cimsim.load_architecture(str(CONFIGS / "gpu-hbm-pim-attn.yaml")), w,
+                        keep_ops=True)
+    row = r.op_table.set_index("op").loc[cross.name]
+    assert row["unit"] == unit
+    assert row["macs"] == queries * 4096 * D
+    raise_rows = [n for n in r.notes if "raise pim.max_rows" in n]
+    assert bool(raise_rows) == (queries > 8 and resident is not None)
 
 
 @pytest.mark.parametrize("fn, per_element", [

@@ -260,8 +260,11 @@ def pick_rows(low, c: Call, table) -> bool:
     as ``idx[..., None].expand(-1, -1, C)`` is; else one element). Tags ``access_bytes`` (one
     row, or for rows under a line :data:`LINE` the runs of the rows read, most of the table's
     lines: the whole input streamed), ``lookups`` (rows picked), ``rows_read`` (distinct ones;
-    without index values as many as picked, at most the table's), ``table_rows``,
-    ``random_read_bytes``. False (nothing emitted) for any other gather: integer index tensors
+    without index values as many as picked, at most the table's), ``table_rows`` (those its
+    storage holds: a stride-0 dimension, an ``expand``'s, counts once), ``random_read_bytes``.
+    The rows read are a :class:`.storage.RowRead`, whose runs of rows cut the activation into
+    atoms without listing its elements (:mod:`.atoms`: a pick of 2**34 elements traces in
+    well under a second). False (nothing emitted) for any other gather: integer index tensors
     only (a mask, ``take`` and ``_unsafe_index``, an upsampling's, stay whole-input copies)."""
     torch, out = low.torch, c.targets[0]
     shape, stride, off = tuple(table.shape), tuple(table.stride()), table.storage_offset()
@@ -284,10 +287,16 @@ def pick_rows(low, c: Call, table) -> bool:
         low._source(table)
     fake = any(_no_values(low, i) for i in tensors)
     width = int(math.prod(shape[lead:]))
-    lookups, table_rows = out.numel() // width, int(math.prod(shape[:lead]))
+    # the table's rows are its storage's: a stride-0 (``expand``ed) dimension repeats the rows
+    held = [(n, st) for n, st in zip(shape[:lead], stride[:lead]) if st]
+    lookups, table_rows = out.numel() // width, int(math.prod(n for n, _ in held))
     if fake:  # shapes only: the picks taken to be distinct rows, as fake ids are
-        first = np.unravel_index(np.arange(min(lookups, table_rows), dtype=np.int64), shape[:lead])
-        starts = off + sum(p * st for p, st in zip(first, stride[:lead]))
+        starts = np.full(min(lookups, table_rows), off, dtype=np.int64)
+        if held:
+            first = np.unravel_index(np.arange(len(starts), dtype=np.int64), tuple(n for n, _ in held))
+            for p, (_, st) in zip(first, held):
+                starts += p * st
+        starts = _sorted_distinct(starts)  # rows that overlap in storage (a strided view's): once
     elif c.base == "gather":
         sel = index[(slice(None),) * lead + (0,) * (index.dim() - lead)]
         starts = _sorted_distinct(_gather_offsets(torch, stride, off, sel, dim).reshape(-1).numpy())

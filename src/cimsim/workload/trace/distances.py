@@ -12,11 +12,13 @@ aten ops, and each is lowered as the kernel torch runs computes it:
     accumulate per input element; ``generic_macs``, on the host), reading ``x1`` and ``x2`` and
     writing the B·(N + M) norms;
   - ``cdist``: the cross term ``x1 @ x2ᵀ``, a batched matmul of B·N·M·D MACs (batch B, m = N,
-    k = D, n = M). Both operands are activations, so no weight is stationary: no CIM array and
-    no PIM bank claims it; the host (or a systolic array, as any weightless batched matmul)
-    runs it. A ``cdist`` against a parameter (a VQ codebook) is counted the same way: the
-    accuracy emulator computes no ``cdist`` with an array's arithmetic, so the cost model puts
-    none on an array. It reads ``x1`` and ``x2`` and writes the B·N·M products;
+    k = D, n = M). No weight is stationary, so no CIM array holds either operand; a PIM bank
+    reads it only where ``x2`` is a model input marked resident (``--resident``) under
+    ``pim.claims: [kv_cache]`` and the queries are at most ``pim.max_rows``, as a KV cache's
+    GEMV (a kNN against a point set kept in HBM-PIM); else the host (or a systolic array, as
+    any weightless batched matmul) runs it. A ``cdist`` against a parameter (a VQ codebook) is
+    counted the same way: the accuracy emulator computes no ``cdist`` with an array's
+    arithmetic, so the cost model puts none on an array. It reads ``x1`` and ``x2`` and writes the B·N·M products;
   - ``cdist.sqrt``: per output element the two norms added to ``−2 x·y`` (a multiply-add and an
     add, 2), the clamp at 0 (1) and the square root (4, as ``sqrt`` is counted): 7 vector ops,
     reading the products and the norms, writing the B·N·M distances.
