@@ -22,7 +22,8 @@ flow"); a run's critical path can leave the decision's ops out. A read is a poin
 fuses across (eager runs op by op; ``torch.compile`` breaks its graph at a data-dependent
 branch): each read starts a new *sync epoch* (``low.syncs``), and pointwise fusion joins only ops
 of one epoch (:func:`.fuse.fuse_pointwise`), so a hand-written NMS loop of n reads is at least n
-ops, each a launch, not one fused op. A trace with reads says so (``metadata['fusion']``:
+ops, each a launch, not one fused op (a torch optimizer's read of its step count, a host
+tensor, is not such a point: :func:`_host_step`). A trace with reads says so (``metadata['fusion']``:
 :data:`FUSION`); a file without it was fused across its reads, and its note says to re-trace it.
 
 **Sizes taken from values.** ``nonzero``, ``masked_select``, a boolean mask's index
@@ -63,7 +64,16 @@ def read_value(low, ev, base: str) -> None:
     reads = low.__dict__.setdefault("value_reads", {})
     key = (base, ev.module, ev.where, ev.site or ev.where)
     reads[key] = reads.get(key, 0) + 1
-    low.syncs += 1  # ops after the read are not fused with those before it
+    if not _host_step(ev.site or ev.where):
+        low.syncs += 1  # ops after the read are not fused with those before it
+
+
+def _host_step(site: str) -> bool:
+    """Whether the read at ``site`` is a torch optimizer's step count: a CPU tensor (its
+    non-capturable default, kept on the host so that reading it syncs nothing), so the update
+    around it still fuses (Adam: 28 B a parameter, not two kernels and 36 B)."""
+    path = site.rpartition(":")[0]
+    return _library(path) == "torch" and f"{os.sep}optim{os.sep}" in path
 
 
 def sized_by_values(low, ev, base: str, ins, outs) -> None:
