@@ -83,3 +83,28 @@ def test_other_convolutions_keep_their_im2col_copy(groups, cin):
     assert ops.loc["im2col", "sram_bytes"] == in_bytes + im2col_bytes
     assert ops.loc["conv", "sram_bytes"] == im2col_bytes + C * (cin // groups) * K * K * 4 + MAP_BYTES
     assert not any("direct kernels" in n for n in r.notes)
+
+
+@pytest.mark.torch
+def test_the_footprint_holds_no_im2col_matrix():
+    """The capacity check counts what the run forms: a depthwise conv's input and output, not
+    its im2col matrix (49x the input), which no direct kernel writes. 1,024 maps on a 2 GiB
+    dram: 128 MiB in and out, where the matrix alone (3.29 GB) would be refused."""
+    import copy
+
+    import torch
+
+    from cimsim import simulate
+    from cimsim.workload.trace import trace
+    from conftest import ROUND_ARCH
+
+    n = 1024
+    conv = torch.nn.Conv2d(C, C, K, padding=K // 2, groups=C, bias=False).to("meta")
+    w = trace(conv, (torch.randn(n, C, H, H, device="meta"),))
+    memory = copy.deepcopy(ROUND_ARCH["memory"])
+    memory["dram"]["capacity"] = "2 GiB"
+    im2col_bytes = n * C * K * K * H * H * 4
+    assert im2col_bytes == 3_288_334_336 > 2 * 2**30
+    assert w.footprint.activations == w.peak_live_activation_bytes == 2 * n * MAP_BYTES == 2**27
+    r = simulate(make_arch(memory=memory), w)
+    assert r.footprint_activation_bytes == 2**27 and r.footprint_weight_bytes == DW_WEIGHT_BYTES

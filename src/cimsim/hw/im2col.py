@@ -62,20 +62,10 @@ def direct_depthwise(ops: OpArrays, idx) -> tuple[OpArrays, int, float]:
     im2col copy (also of ``idx``, read by it alone) moves nothing and the convolution reads the
     copy's input (a model input's first read moves with it, hierarchy rule 3); with how many
     convolutions and the im2col bytes not formed. ``ops`` itself where there is none."""
-    dw = ops.depthwise
-    if dw is None or ops.im2col is None or ops.producer is None or ops.act_ptr is None:
+    conv, copy, cols = ops.direct_depthwise_pairs(idx)
+    if not len(conv):
         return ops, 0, 0.0
     n = len(ops.kind)
-    mine = np.zeros(n, dtype=bool)
-    mine[idx] = True
-    reader = ops.act_readers()
-    prod = ops.producer[ops.act_ids]
-    readers = np.bincount(ops.act_ids, minlength=len(ops.tensor_bytes))
-    ok = (dw[reader] & mine[reader] & (prod >= 0))
-    ok[ok] = ops.im2col[prod[ok]] & mine[prod[ok]] & (readers[ops.act_ids[ok]] == 1)
-    if not ok.any():
-        return ops, 0, 0.0
-    conv, copy, cols = reader[ok], prod[ok], ops.act_ids[ok]
     ain, aout = ops.act_in_bytes.copy(), ops.act_out_bytes.copy()
     formed = float(ops.tensor_bytes[cols].sum())
     ain[conv] += ain[copy] - ops.tensor_bytes[cols]

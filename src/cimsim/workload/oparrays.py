@@ -304,6 +304,25 @@ class OpArrays:
         """int64 per :attr:`act_ids` entry: the op that reads it (needs the producer columns)."""
         return np.repeat(np.arange(self.kind.shape[0]), np.diff(self.act_ptr))
 
+    def direct_depthwise_pairs(self, idx=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(conv, copy, cols)`` int64 arrays: each depthwise convolution (:attr:`depthwise`)
+        that reads the output ``cols`` of an im2col copy (:attr:`im2col`) no other op reads,
+        both among the ops ``idx`` (all without it): what a direct kernel runs without forming
+        that matrix (:func:`cimsim.hw.im2col.direct_depthwise`, the footprint's activations).
+        Empty without the columns or such a pair."""
+        none = np.zeros(0, dtype=np.int64)
+        dw = self.depthwise
+        if dw is None or self.im2col is None or self.producer is None or self.act_ptr is None:
+            return none, none, none
+        mine = np.zeros(len(self.kind), dtype=bool)
+        mine[slice(None) if idx is None else idx] = True
+        reader = self.act_readers()
+        prod = self.producer[self.act_ids]
+        readers = np.bincount(self.act_ids, minlength=len(self.tensor_bytes))
+        ok = dw[reader] & mine[reader] & (prod >= 0)
+        ok[ok] = self.im2col[prod[ok]] & mine[prod[ok]] & (readers[self.act_ids[ok]] == 1)
+        return reader[ok], prod[ok], self.act_ids[ok]
+
     def read_pairs(self, sel: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(op, tensor)`` int64 arrays: each activation an op reads, once however often it
         reads it, sorted by op then tensor (over the :attr:`act_ids` entries ``sel`` selects,
