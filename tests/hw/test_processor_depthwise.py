@@ -53,7 +53,7 @@ def test_depthwise_conv_moves_its_input_output_and_weights_once():
     compute = DW_MACS / (4 * 1e9 * 8)
     assert ops.loc["conv", "compute_s"] == pytest.approx(compute, rel=1e-12, abs=0)
     assert r.latency_s == pytest.approx(100e-9 + compute, rel=1e-12, abs=0)
-    assert any("1 depthwise convolution(s) run as direct kernels" in n and "3.211 MB" in n
+    assert any("1 depthwise convolution(s) (forward or weight gradient) run as direct kernels" in n and "3.211 MB" in n
                for n in r.notes)
 
 
@@ -108,3 +108,37 @@ def test_the_footprint_holds_no_im2col_matrix():
     assert w.footprint.activations == w.peak_live_activation_bytes == 2 * n * MAP_BYTES == 2**27
     r = simulate(make_arch(memory=memory), w)
     assert r.footprint_activation_bytes == 2**27 and r.footprint_weight_bytes == DW_WEIGHT_BYTES
+
+
+@pytest.mark.torch
+def test_a_training_steps_weight_gradient_is_a_direct_kernel_too():
+    """A traced training step of a depthwise conv (its input needs no gradient): dW = im2col(X)^T
+    . dY runs as a direct kernel as the forward does: it reads X and dY once and writes dW,
+    and its im2col copy moves nothing (before: 2 x 3.21 MB through the copy and 3.21 MB more
+    into the product)."""
+    import torch
+
+    from cimsim import simulate
+    from cimsim.workload.trace import trace
+
+    class Step(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c = torch.nn.Conv2d(C, C, K, padding=K // 2, groups=C, bias=False)
+
+        def forward(self, x):
+            with torch.enable_grad():
+                loss = self.c(x).square().mean()
+                loss.backward()
+            return loss
+
+    w = trace(Step(), (torch.randn(1, C, H, H),))
+    dw = [op for op in w.ops if op.tags.get("part") == "conv_dw"]
+    assert len(dw) == 1 and dw[0].tags["depthwise"] == 1
+    r = simulate(make_arch(), w, keep_ops=True)
+    ops = r.op_table.set_index("op")
+    assert ops.loc["c.im2col#1", "sram_bytes"] == ops.loc["c.im2col#1", "dram_bytes"] == 0
+    assert ops.loc["c.conv_dw", "sram_bytes"] == 2 * MAP_BYTES + DW_WEIGHT_BYTES == 134_208
+    assert ops.loc["c.conv_dw", "macs"] == DW_MACS
+    assert any("2 depthwise convolution(s) (forward or weight gradient)" in n and "6.423 MB" in n
+               for n in r.notes)

@@ -9,7 +9,9 @@ third of the im2col for a 3 x 3 stride-1 convolution), what hardware that reuses
 the sliding window moves.
 
 A host processor runs a depthwise convolution (groups = C_in > 1: tag ``depthwise``) as a direct
-kernel (oneDNN's, cuDNN's or PyTorch's depthwise kernel), which never forms the im2col matrix:
+kernel (oneDNN's, cuDNN's or PyTorch's depthwise kernel), which never forms the im2col matrix
+(its forward, and its weight gradient in a traced training step, tag ``depthwise`` both; the
+input gradient still writes its column matrix and sums it, col2im):
 :func:`direct_depthwise` has its im2col copy move nothing and the convolution read the copy's
 input in its place, so it moves its input, output and weights once (a convolution of
 ``groups = 1``, or grouped with several input channels a group, keeps the im2col copy).
@@ -84,5 +86,6 @@ def direct_note(name: str, convs: int, formed: float) -> list[str]:
     """The note on the depthwise convolutions :func:`direct_depthwise` ran as direct kernels."""
     if not convs:
         return []
-    return [f"{name}: {convs:,} depthwise convolution(s) run as direct kernels (each input, "
-            f"output and weight moved once): their im2col matrices ({si(formed, 'B')}) are never formed"]
+    return [f"{name}: {convs:,} depthwise convolution(s) (forward or weight gradient) run as direct "
+            f"kernels (each input, output and weight moved once): their im2col matrices "
+            f"({si(formed, 'B')}) are never formed"]
