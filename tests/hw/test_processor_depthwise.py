@@ -142,3 +142,59 @@ def test_a_training_steps_weight_gradient_is_a_direct_kernel_too():
     assert ops.loc["c.conv_dw", "macs"] == DW_MACS
     assert any("2 depthwise convolution(s) (forward or weight gradient)" in n and "6.423 MB" in n
                for n in r.notes)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("groups, cin", [(C, C), (8, C), (1, 1)])
+def test_a_file_traced_before_the_tag_gets_it_from_its_shapes(groups, cin, tmp_path):
+    """review18-6 #5: a file without the tag (traced before it) kept the 3.2 MB im2col cost
+    with no word. Its conv matmul's batch is its groups and its im2col copy's input is
+    (N, C_in, H, W): groups = C_in > 1, the tracer's rule, derived on load; the same run."""
+    w, r = _run(groups=groups, cin=cin)
+    old = load_workload(_untagged(w, tmp_path))
+    assert not any("depthwise" in op.tags for op in old.ops)
+    want = [False, True] if groups == cin == C else None
+    got = op_arrays(old).depthwise, op_arrays_reference(old).depthwise
+    assert [None if d is None else d.tolist() for d in got] == [want, want]
+    from cimsim import simulate
+
+    assert simulate(make_arch(), old).traffic_bytes == r.traffic_bytes
+
+
+@pytest.mark.torch
+def test_a_training_step_traced_before_the_tag_derives_it_for_the_forward_and_dw(tmp_path):
+    """The derived tags of a depthwise training step (forward conv and dW, not the col2im dX)
+    are the tracer's own."""
+    import torch
+
+    from cimsim.workload.trace import trace
+
+    class Step(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = torch.nn.Conv2d(C, C, K, padding=K // 2, groups=C, bias=False)
+            self.c = torch.nn.Conv2d(C, C, K, padding=K // 2, groups=C, bias=False)
+
+        def forward(self, x):
+            with torch.enable_grad():
+                self.c(self.a(x)).square().mean().backward()
+            return x
+
+    w = trace(Step(), (torch.randn(1, C, H, H),))
+    tagged = [bool(op.tags.get("depthwise")) for op in w.ops]
+    assert sum(tagged) == 4  # two forwards, two weight gradients
+    w = load_workload(_untagged(w, tmp_path))
+    assert op_arrays(w).depthwise.tolist() == op_arrays_reference(w).depthwise.tolist() == tagged
+
+
+def _untagged(w, tmp_path):
+    """``w`` saved as a file the tracer wrote before the tag: no op tagged depthwise."""
+    import json
+
+    p = tmp_path / "old.json"
+    save_workload(w, p)
+    d = json.loads(p.read_text())
+    for op in d["ops"]:
+        op.get("tags", {}).pop("depthwise", None)
+    p.write_text(json.dumps(d))
+    return p

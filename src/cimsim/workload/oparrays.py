@@ -10,7 +10,7 @@ it from a workload, once per workload (``Workload.arrays``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar, Sequence
 
 import numpy as np
@@ -303,6 +303,28 @@ class OpArrays:
     def act_readers(self) -> np.ndarray:
         """int64 per :attr:`act_ids` entry: the op that reads it (needs the producer columns)."""
         return np.repeat(np.arange(self.kind.shape[0]), np.diff(self.act_ptr))
+
+    def derive_depthwise(self, conv: np.ndarray, channels: np.ndarray) -> "OpArrays":
+        """``self`` with :attr:`depthwise` derived where no op states the tag (a file traced
+        before it had one), by the tracer's rule (groups = C_in > 1): a convolution's product
+        (``conv``, bool per op: tag ``part`` ``conv`` or ``conv_dw``) of ``batch`` > 1 whose
+        first activation is an im2col copy's output, that copy's first input of ``channels``
+        (per tensor: its second dimension, 0 under 3-D) equal to the batch (the groups)."""
+        if self.depthwise is not None or self.im2col is None or self.producer is None \
+                or self.act_ptr is None or not self.im2col.any():
+            return self
+        count = np.diff(self.act_ptr)
+        op = np.flatnonzero(conv & (count > 0) & (self.batch > 1))
+        copy = self.producer[self.act_ids[self.act_ptr[op]]]
+        op, copy = op[copy >= 0], copy[copy >= 0]
+        ok = self.im2col[copy] & (count[copy] > 0)
+        op, copy = op[ok], copy[ok]
+        op = op[channels[self.act_ids[self.act_ptr[copy]]] == self.batch[op]]
+        if not len(op):
+            return self
+        dw = np.zeros(len(self.kind), dtype=bool)
+        dw[op] = True
+        return replace(self, depthwise=dw)
 
     def direct_depthwise_pairs(self, idx=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(conv, copy, cols)`` int64 arrays: each depthwise convolution (:attr:`depthwise`)
