@@ -219,8 +219,9 @@ class OpArrays:
     #: chip's periphery may run beside the op that made its input). None when no op is one.
     recast: np.ndarray | None = None
     #: bool per op: a depthwise convolution's matmul (tag ``depthwise``: groups = C_in > 1, one
-    #: input channel a group), which a host processor runs as a direct kernel, its im2col copy
-    #: never formed (:func:`cimsim.hw.im2col.direct_depthwise`). None when no op is one.
+    #: input channel a group; derived on load where no op states it: :meth:`derive_depthwise`),
+    #: which a host processor runs as a direct kernel, its im2col copy never formed
+    #: (:func:`cimsim.hw.im2col.direct_depthwise`). None when no op is one.
     depthwise: np.ndarray | None = None
 
     def mac_dtype_ok(self) -> np.ndarray:
