@@ -53,7 +53,7 @@ def test_depthwise_conv_moves_its_input_output_and_weights_once():
     compute = DW_MACS / (4 * 1e9 * 8)
     assert ops.loc["conv", "compute_s"] == pytest.approx(compute, rel=1e-12, abs=0)
     assert r.latency_s == pytest.approx(100e-9 + compute, rel=1e-12, abs=0)
-    assert any("1 depthwise convolution(s) run as direct kernels" in n and "3.211 MB" in n
+    assert any("1 depthwise convolution(s) (forward or weight gradient) run as direct kernels" in n and "3.211 MB" in n
                for n in r.notes)
 
 
@@ -83,3 +83,118 @@ def test_other_convolutions_keep_their_im2col_copy(groups, cin):
     assert ops.loc["im2col", "sram_bytes"] == in_bytes + im2col_bytes
     assert ops.loc["conv", "sram_bytes"] == im2col_bytes + C * (cin // groups) * K * K * 4 + MAP_BYTES
     assert not any("direct kernels" in n for n in r.notes)
+
+
+@pytest.mark.torch
+def test_the_footprint_holds_no_im2col_matrix():
+    """The capacity check counts what the run forms: a depthwise conv's input and output, not
+    its im2col matrix (49x the input), which no direct kernel writes. 1,024 maps on a 2 GiB
+    dram: 128 MiB in and out, where the matrix alone (3.29 GB) would be refused."""
+    import copy
+
+    import torch
+
+    from cimsim import simulate
+    from cimsim.workload.trace import trace
+    from conftest import ROUND_ARCH
+
+    n = 1024
+    conv = torch.nn.Conv2d(C, C, K, padding=K // 2, groups=C, bias=False).to("meta")
+    w = trace(conv, (torch.randn(n, C, H, H, device="meta"),))
+    memory = copy.deepcopy(ROUND_ARCH["memory"])
+    memory["dram"]["capacity"] = "2 GiB"
+    im2col_bytes = n * C * K * K * H * H * 4
+    assert im2col_bytes == 3_288_334_336 > 2 * 2**30
+    assert w.footprint.activations == w.peak_live_activation_bytes == 2 * n * MAP_BYTES == 2**27
+    r = simulate(make_arch(memory=memory), w)
+    assert r.footprint_activation_bytes == 2**27 and r.footprint_weight_bytes == DW_WEIGHT_BYTES
+
+
+@pytest.mark.torch
+def test_a_training_steps_weight_gradient_is_a_direct_kernel_too():
+    """A traced training step of a depthwise conv (its input needs no gradient): dW = im2col(X)^T
+    . dY runs as a direct kernel as the forward does: it reads X and dY once and writes dW,
+    and its im2col copy moves nothing (before: 2 x 3.21 MB through the copy and 3.21 MB more
+    into the product)."""
+    import torch
+
+    from cimsim import simulate
+    from cimsim.workload.trace import trace
+
+    class Step(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c = torch.nn.Conv2d(C, C, K, padding=K // 2, groups=C, bias=False)
+
+        def forward(self, x):
+            with torch.enable_grad():
+                loss = self.c(x).square().mean()
+                loss.backward()
+            return loss
+
+    w = trace(Step(), (torch.randn(1, C, H, H),))
+    dw = [op for op in w.ops if op.tags.get("part") == "conv_dw"]
+    assert len(dw) == 1 and dw[0].tags["depthwise"] == 1
+    r = simulate(make_arch(), w, keep_ops=True)
+    ops = r.op_table.set_index("op")
+    assert ops.loc["c.im2col#1", "sram_bytes"] == ops.loc["c.im2col#1", "dram_bytes"] == 0
+    assert ops.loc["c.conv_dw", "sram_bytes"] == 2 * MAP_BYTES + DW_WEIGHT_BYTES == 134_208
+    assert ops.loc["c.conv_dw", "macs"] == DW_MACS
+    assert any("2 depthwise convolution(s) (forward or weight gradient)" in n and "6.423 MB" in n
+               for n in r.notes)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("groups, cin", [(C, C), (8, C), (1, 1)])
+def test_a_file_traced_before_the_tag_gets_it_from_its_shapes(groups, cin, tmp_path):
+    """review18-6 #5: a file without the tag (traced before it) kept the 3.2 MB im2col cost
+    with no word. Its conv matmul's batch is its groups and its im2col copy's input is
+    (N, C_in, H, W): groups = C_in > 1, the tracer's rule, derived on load; the same run."""
+    w, r = _run(groups=groups, cin=cin)
+    old = load_workload(_untagged(w, tmp_path))
+    assert not any("depthwise" in op.tags for op in old.ops)
+    want = [False, True] if groups == cin == C else None
+    got = op_arrays(old).depthwise, op_arrays_reference(old).depthwise
+    assert [None if d is None else d.tolist() for d in got] == [want, want]
+    from cimsim import simulate
+
+    assert simulate(make_arch(), old).traffic_bytes == r.traffic_bytes
+
+
+@pytest.mark.torch
+def test_a_training_step_traced_before_the_tag_derives_it_for_the_forward_and_dw(tmp_path):
+    """The derived tags of a depthwise training step (forward conv and dW, not the col2im dX)
+    are the tracer's own."""
+    import torch
+
+    from cimsim.workload.trace import trace
+
+    class Step(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = torch.nn.Conv2d(C, C, K, padding=K // 2, groups=C, bias=False)
+            self.c = torch.nn.Conv2d(C, C, K, padding=K // 2, groups=C, bias=False)
+
+        def forward(self, x):
+            with torch.enable_grad():
+                self.c(self.a(x)).square().mean().backward()
+            return x
+
+    w = trace(Step(), (torch.randn(1, C, H, H),))
+    tagged = [bool(op.tags.get("depthwise")) for op in w.ops]
+    assert sum(tagged) == 4  # two forwards, two weight gradients
+    w = load_workload(_untagged(w, tmp_path))
+    assert op_arrays(w).depthwise.tolist() == op_arrays_reference(w).depthwise.tolist() == tagged
+
+
+def _untagged(w, tmp_path):
+    """``w`` saved as a file the tracer wrote before the tag: no op tagged depthwise."""
+    import json
+
+    p = tmp_path / "old.json"
+    save_workload(w, p)
+    d = json.loads(p.read_text())
+    for op in d["ops"]:
+        op.get("tags", {}).pop("depthwise", None)
+    p.write_text(json.dumps(d))
+    return p

@@ -100,6 +100,16 @@ def test_depthwise_conv_is_a_batch_without_stationary_weight(tmp_path):
     mm = next(o for o in w.ops if o.kind == "matmul")
     assert w.macs == t.macs == 4 * 4 * 4 * 9  # 16 positions x 4 channels x 9 taps = 576
     assert (mm.batch, mm.m, mm.k, mm.n, mm.weight) == (4, 16, 9, 1, None)
+    # groups = C_in = 4: tagged depthwise, so a host runs it as a direct kernel (review18-6 #6):
+    # on conftest's round machine the conv reads its 576 B input and 144 B of weights once and
+    # writes its 256 B output; its im2col copy (2,304 B) moves nothing
+    assert mm.tags["depthwise"] == 1 == t.ops[1].tags["depthwise"]
+    from conftest import make_arch
+
+    ops = simulate(make_arch(), w, keep_ops=True).op_table.set_index("op")
+    conv = ops.loc[mm.name]
+    assert conv["sram_bytes"] == 4 * 36 * 4 + 4 * 9 * 4 + 4 * 16 * 4 == 976
+    assert ops["sram_bytes"].sum() == 976
 
 
 def _cli(*args):
@@ -157,6 +167,18 @@ def test_symbolic_batch_needs_dim(tmp_path):
     r = _cli("trace", "--onnx", p, "-o", tmp_path / "d.json", "--dim", "batch=4")
     assert r.exit_code == 0, r.output
     assert "1,626,112 MACs" not in r.output and f"{4 * 784 * 256 + 4 * 256 * 10:,} MACs" in r.output
+
+
+def test_batch_warning_on_onnx_names_dim(tmp_path):
+    """review18-6 #3a: --batch 8 over a batch-1 ONNX input advised --arg, which --onnx refuses;
+    it names --dim there, on stderr."""
+    p = _export(_mlp(), torch.randn(8, 784), tmp_path / "dyn.onnx", input_names=["x"],
+                dynamic_axes={"x": {0: "batch"}})
+    r = _cli("trace", "--onnx", p, "-o", tmp_path / "d.json", "--dim", "batch=1", "--batch", "8")
+    assert r.exit_code == 0, r.output
+    assert "warning:" not in r.stdout
+    assert "(--dim NAME=8 for a symbolic batch dimension NAME, or export the model at batch 8)" in r.stderr
+    assert "--arg" not in r.stderr
 
 
 def test_not_an_onnx_file(tmp_path):

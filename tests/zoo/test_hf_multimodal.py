@@ -103,3 +103,35 @@ def test_the_cli_traces_hf_clip(tmp_path):
 def test_inputs_hf_type_cannot_build_are_named(name, params, msg):
     with pytest.raises(WorkloadError, match=msg):
         zoo.build(name, **params)
+
+
+@pytest.mark.parametrize("name, needs, kw", [
+    ("hf:vilt", "pixel_values and image_embeds", "'pixel_values': ..., 'image_embeds': ..."),
+    ("hf:lxmert", "visual_feats and visual_pos", "'visual_feats': ..., 'visual_pos': ..."),
+    ("hf:tvp", "pixel_values", "'pixel_values': ..."),
+])
+def test_an_image_text_model_fed_token_ids_names_its_other_towers_inputs(name, needs, kw):
+    """review18-6 #4: not contrastive, so hf:TYPE feeds token ids only, and the model's own
+    exception (ViLT's `You have to specify either pixel_values or image_embeds`) came with no
+    way forward. Its failure now names the other tower's inputs and the factory form."""
+    with pytest.raises(WorkloadError) as e:
+        zoo.trace_zoo(name, num_hidden_layers=1) if name == "hf:vilt" else zoo.trace_zoo(name)
+    msg = str(e.value)
+    assert "\n" not in msg and msg.startswith("running ")
+    assert (f"; {name}'s forward also takes {needs} (inputs of another tower), which hf:TYPE does "
+            f"not build; trace it from a factory that builds its inputs (cimsim trace FILE.py:factory "
+            f"returning (model, (), {{'input_ids': ..., {kw}}})") in msg
+
+
+def test_a_model_whose_main_input_is_pixels_gets_the_same_factory_form():
+    """review18-6 #7: one wording for "trace it from a factory", naming the inputs."""
+    with pytest.raises(WorkloadError, match=r"^hf:swin takes pixel_values, and hf:TYPE feeds token ids "
+                       r"only; trace it from a factory that builds its inputs \(cimsim trace "
+                       r"FILE.py:factory returning \(model, \(\), \{'pixel_values': \.\.\.\}\)"):
+        zoo.build("hf:swin")
+
+
+def test_a_model_that_runs_on_text_alone_still_traces():
+    """VisualBERT's forward takes visual_embeds but runs without them: no refusal."""
+    w = zoo.trace_zoo("hf:visual_bert", num_hidden_layers=1)
+    assert w.macs > 0

@@ -298,7 +298,7 @@ def _trace_onnx(onnx_file, path, name, allow_unknown, dtype, dims, batch, reside
         click.echo(f"note: the weights are in the external data file {ext['file']}"
                    f"{'' if ext['present'] else ', which is not beside ' + Path(onnx_file).name}; "
                    "the import reads only their shapes from the .onnx file, not that file")
-    _batch_note(next((t for t in w.tensors.values() if t.role == "input"), None), batch)
+    _batch_note(next((t for t in w.tensors.values() if t.role == "input"), None), batch, onnx=True)
 
 
 def _trace_zoo(zoo, zoo_name, path, name, overrides, real_weights, allow_unknown,
@@ -377,22 +377,29 @@ def _stamp_source(w, spec: str, params=(), zoo: bool = False):
     return w
 
 
-def _batch_note(inputs, batch: int | None = None) -> None:
+def _batch_note(inputs, batch: int | None = None, onnx: bool = False) -> None:
     """Says so when the first example input's leading dimension is > 1 and no --batch was given:
     the run counts 1 sample (a leading dimension is not always the batch: an LSTM's is T). A 1-D
     input's only dimension is one sample's features (or tokens), no batch: no note. The other
     way, ``--batch N > 1`` over a leading dimension of 1: --batch records N, it does not resize
-    the inputs, so the per-sample figures count N samples of one sample's work (a note, not a
-    refusal: a sequence-first model's leading dimension is its time steps, one for a step)."""
+    the inputs, so the per-sample figures count N samples of one sample's work (a warning on
+    stderr, not a refusal; how to resize them: a factory's ``--arg``, an ONNX model's ``--dim``
+    of ``onnx``). A 3-D input of shape (1, N, F) may be sequence-first (T, N, F: its N samples in
+    dimension 1, counted right) or batch-first with N time steps: the warning says both."""
     first = inputs[0] if isinstance(inputs, (tuple, list)) and inputs else inputs
     shape = tuple(getattr(first, "shape", ()) or ())
     if batch is not None:
         if batch > 1 and len(shape) > 1 and shape[0] == 1:
-            click.echo(f"warning: --batch {batch} records {batch} samples per run, but the first example "
-                       f"input's leading dimension is 1: --batch does not resize the inputs, so the "
-                       f"per-sample figures divide one sample's work by {batch}; make the inputs hold "
-                       f"{batch} samples (--arg batch={batch} where the factory takes it), or leave "
-                       "--batch out if they hold one")
+            how = (f"--dim NAME={batch} for a symbolic batch dimension NAME, or export the model at "
+                   f"batch {batch}" if onnx else f"--arg batch={batch} where the factory takes it")
+            what = (f"the first example input's shape is {tuple(shape)}: right if it is "
+                    f"sequence-first (T, N, features), its {batch} samples in dimension 1; if "
+                    "dimension 0 is the batch," if len(shape) == 3 and shape[1] == batch else
+                    "the first example input's leading dimension is 1:")
+            click.echo(f"warning: --batch {batch} records {batch} samples per run, but {what} --batch "
+                       f"does not resize the inputs, so the per-sample figures divide one sample's "
+                       f"work by {batch}; make the inputs hold {batch} samples ({how}), or leave "
+                       "--batch out if they hold one", err=True)
         return
     if len(shape) > 1 and isinstance(shape[0], int) and shape[0] > 1:
         click.echo(f"note: the first example input's leading dimension is {shape[0]}; the "

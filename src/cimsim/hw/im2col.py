@@ -9,7 +9,9 @@ third of the im2col for a 3 x 3 stride-1 convolution), what hardware that reuses
 the sliding window moves.
 
 A host processor runs a depthwise convolution (groups = C_in > 1: tag ``depthwise``) as a direct
-kernel (oneDNN's, cuDNN's or PyTorch's depthwise kernel), which never forms the im2col matrix:
+kernel (oneDNN's, cuDNN's or PyTorch's depthwise kernel), which never forms the im2col matrix
+(its forward, and its weight gradient in a traced training step, tag ``depthwise`` both; the
+input gradient still writes its column matrix and sums it, col2im):
 :func:`direct_depthwise` has its im2col copy move nothing and the convolution read the copy's
 input in its place, so it moves its input, output and weights once (a convolution of
 ``groups = 1``, or grouped with several input channels a group, keeps the im2col copy).
@@ -62,20 +64,10 @@ def direct_depthwise(ops: OpArrays, idx) -> tuple[OpArrays, int, float]:
     im2col copy (also of ``idx``, read by it alone) moves nothing and the convolution reads the
     copy's input (a model input's first read moves with it, hierarchy rule 3); with how many
     convolutions and the im2col bytes not formed. ``ops`` itself where there is none."""
-    dw = ops.depthwise
-    if dw is None or ops.im2col is None or ops.producer is None or ops.act_ptr is None:
+    conv, copy, cols = ops.direct_depthwise_pairs(idx)
+    if not len(conv):
         return ops, 0, 0.0
     n = len(ops.kind)
-    mine = np.zeros(n, dtype=bool)
-    mine[idx] = True
-    reader = ops.act_readers()
-    prod = ops.producer[ops.act_ids]
-    readers = np.bincount(ops.act_ids, minlength=len(ops.tensor_bytes))
-    ok = (dw[reader] & mine[reader] & (prod >= 0))
-    ok[ok] = ops.im2col[prod[ok]] & mine[prod[ok]] & (readers[ops.act_ids[ok]] == 1)
-    if not ok.any():
-        return ops, 0, 0.0
-    conv, copy, cols = reader[ok], prod[ok], ops.act_ids[ok]
     ain, aout = ops.act_in_bytes.copy(), ops.act_out_bytes.copy()
     formed = float(ops.tensor_bytes[cols].sum())
     ain[conv] += ain[copy] - ops.tensor_bytes[cols]
@@ -94,5 +86,6 @@ def direct_note(name: str, convs: int, formed: float) -> list[str]:
     """The note on the depthwise convolutions :func:`direct_depthwise` ran as direct kernels."""
     if not convs:
         return []
-    return [f"{name}: {convs:,} depthwise convolution(s) run as direct kernels (each input, "
-            f"output and weight moved once): their im2col matrices ({si(formed, 'B')}) are never formed"]
+    return [f"{name}: {convs:,} depthwise convolution(s) (forward or weight gradient) run as direct "
+            f"kernels (each input, output and weight moved once): their im2col matrices "
+            f"({si(formed, 'B')}) are never formed"]

@@ -54,13 +54,17 @@ def _tag_columns(tags, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | Non
     w = _num_tag(tags, "window_elems", n, 0.0)
     if w is not None:
         win = w
+    im2col, backward = _parts(tags, n, "im2col"), _parts(tags, n, "backward")
+    return win, im2col, backward if backward.any() else None
+
+
+def _parts(tags, n: int, *values: str) -> np.ndarray:
+    """bool per op: its tag ``part`` is one of ``values``."""
     col = tags.columns.get("part")
-    if col is not None and col[0] == "json":
-        has = np.array(["part" in o for o in tags.orders], dtype=bool)[np.asarray(tags.order_code)]
-        im2col = has & (np.array([v == "im2col" for v in col[2]] + [False])[col[1]])
-        backward = has & (np.array([v == "backward" for v in col[2]] + [False])[col[1]])
-        backward = backward if backward.any() else None
-    return win, im2col, backward
+    if n == 0 or col is None or col[0] != "json":
+        return np.zeros(n, dtype=bool)
+    has = np.array(["part" in o for o in tags.orders], dtype=bool)[np.asarray(tags.order_code)]
+    return has & (np.array([v in values for v in col[2]] + [False])[col[1]])
 
 
 def _non_numeric(tags, key: str) -> tuple[int, object] | None:
@@ -294,6 +298,8 @@ def op_arrays(workload) -> OpArrays:
     wrow = np.zeros(no)
     has = stationary >= 0
     wrow[has] = nbytes[stationary[has]] / first[stationary[has]]
+    nd = np.diff(c.shape_ptr)  # a tensor's second dimension, its channels (0 under 3-D)
+    dim1 = np.where(nd >= 3, c.shape_dims[np.minimum(c.shape_ptr[:-1] + 1, max(len(c.shape_dims) - 1, 0))], 0)
     return OpArrays(kind, dtype, macs, vec, rows, batch, kk, nn, wb, ain, aout, stationary, wptr,
                     wids.astype(np.int64), nbytes, c.tensor_names, iptr,
                     c.in_ids[i_entry].astype(np.int64), win, im2col, size, reads, store,
@@ -317,7 +323,8 @@ def op_arrays(workload) -> OpArrays:
                                    numel, c.tensor_dtype),
                     depthwise=None if (dw := _num_tag(c.tags, "depthwise", no, 0.0)) is None or not dw.any() else dw > 0,
                     **dict(zip(("random_read_bytes", "random_write_bytes"),
-                               _random_columns(c.tags, no, c.op_names, workload.name, size))))
+                               _random_columns(c.tags, no, c.op_names, workload.name, size)))
+                    ).derive_depthwise(_parts(c.tags, no, "conv", "conv_dw"), dim1)
 
 
 def _json_tag(tags, key: str, n: int) -> np.ndarray:
@@ -557,7 +564,10 @@ def op_arrays_reference(workload) -> OpArrays:
                     depthwise=(dw if (dw := np.array([bool(op.tags.get("depthwise")) for op in workload.ops],
                                                      dtype=bool)).any() else None),
                     **dict(zip(("random_read_bytes", "random_write_bytes"),
-                               _random_reference(workload.ops))))
+                               _random_reference(workload.ops)))
+                    ).derive_depthwise(np.array([op.tags.get("part") in ("conv", "conv_dw") for op in workload.ops],
+                                                dtype=bool),
+                                       np.array([t.shape[1] if len(t.shape) >= 3 else 0 for t in tensors]))
 
 
 def _launch_reference(ops) -> np.ndarray | None:

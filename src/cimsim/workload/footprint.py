@@ -38,7 +38,12 @@ The placement stage refuses a workload whose footprint exceeds the backing store
     first reader's pipeline stage under pipeline parallelism; a
     traced decode step's caches, read by a concatenation rather than a matmul, are all live at
     its first op) through the last that reads it (a model output to the end), the ops running one after another in
-    program order; each op's inputs and outputs are live together while it runs. The outputs
+    program order; each op's inputs and outputs are live together while it runs. A depthwise
+    convolution's im2col matrix (:meth:`~cimsim.workload.oparrays.OpArrays.direct_depthwise_pairs`)
+    is not counted, as a processor's direct kernel never forms it (the footprint is the
+    workload's, whatever runs the convolution: a TPU whose host writes the matrix for it, as
+    tpu-like does, has it in its traffic, not here); the copy's input is live through the
+    convolution, which reads it. The outputs
     of ops tagged ``on_chip`` (a fused kernel's intermediates: FlashAttention's scores) take
     no memory level and are not counted. Where KV
     caches are found, an output no op reads of an op that stores bytes in the backing store
@@ -306,6 +311,12 @@ def live_activation_profile(workload, skip: np.ndarray, appends: np.ndarray | No
     if appends is not None:
         end = np.where(appends, start, end)
     keep = (c.tensor_role != ROLE_WEIGHT) & (end >= 0) & ~skip
+    conv, copy, cols = workload.arrays.direct_depthwise_pairs()
+    if len(conv):  # a depthwise conv's im2col matrix is never formed: the conv reads the copy's input
+        keep[cols] = False
+        reader = np.full(n_ops, -1, dtype=np.int64)
+        reader[copy] = conv
+        np.maximum.at(end, c.in_ids, reader[op_in])
     from .arrays import on_chip_tensors
 
     kept = on_chip_tensors(workload)  # a fused kernel's intermediates take no memory level

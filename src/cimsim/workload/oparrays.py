@@ -10,7 +10,7 @@ it from a workload, once per workload (``Workload.arrays``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar, Sequence
 
 import numpy as np
@@ -219,8 +219,9 @@ class OpArrays:
     #: chip's periphery may run beside the op that made its input). None when no op is one.
     recast: np.ndarray | None = None
     #: bool per op: a depthwise convolution's matmul (tag ``depthwise``: groups = C_in > 1, one
-    #: input channel a group), which a host processor runs as a direct kernel, its im2col copy
-    #: never formed (:func:`cimsim.hw.im2col.direct_depthwise`). None when no op is one.
+    #: input channel a group; derived on load where no op states it: :meth:`derive_depthwise`),
+    #: which a host processor runs as a direct kernel, its im2col copy never formed
+    #: (:func:`cimsim.hw.im2col.direct_depthwise`). None when no op is one.
     depthwise: np.ndarray | None = None
 
     def mac_dtype_ok(self) -> np.ndarray:
@@ -303,6 +304,47 @@ class OpArrays:
     def act_readers(self) -> np.ndarray:
         """int64 per :attr:`act_ids` entry: the op that reads it (needs the producer columns)."""
         return np.repeat(np.arange(self.kind.shape[0]), np.diff(self.act_ptr))
+
+    def derive_depthwise(self, conv: np.ndarray, channels: np.ndarray) -> "OpArrays":
+        """``self`` with :attr:`depthwise` derived where no op states the tag (a file traced
+        before it had one), by the tracer's rule (groups = C_in > 1): a convolution's product
+        (``conv``, bool per op: tag ``part`` ``conv`` or ``conv_dw``) of ``batch`` > 1 whose
+        first activation is an im2col copy's output, that copy's first input of ``channels``
+        (per tensor: its second dimension, 0 under 3-D) equal to the batch (the groups)."""
+        if self.depthwise is not None or self.im2col is None or self.producer is None \
+                or self.act_ptr is None or not self.im2col.any():
+            return self
+        count = np.diff(self.act_ptr)
+        op = np.flatnonzero(conv & (count > 0) & (self.batch > 1))
+        copy = self.producer[self.act_ids[self.act_ptr[op]]]
+        op, copy = op[copy >= 0], copy[copy >= 0]
+        ok = self.im2col[copy] & (count[copy] > 0)
+        op, copy = op[ok], copy[ok]
+        op = op[channels[self.act_ids[self.act_ptr[copy]]] == self.batch[op]]
+        if not len(op):
+            return self
+        dw = np.zeros(len(self.kind), dtype=bool)
+        dw[op] = True
+        return replace(self, depthwise=dw)
+
+    def direct_depthwise_pairs(self, idx=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(conv, copy, cols)`` int64 arrays: each depthwise convolution (:attr:`depthwise`)
+        that reads the output ``cols`` of an im2col copy (:attr:`im2col`) no other op reads,
+        both among the ops ``idx`` (all without it): what a direct kernel runs without forming
+        that matrix (:func:`cimsim.hw.im2col.direct_depthwise`, the footprint's activations).
+        Empty without the columns or such a pair."""
+        none = np.zeros(0, dtype=np.int64)
+        dw = self.depthwise
+        if dw is None or self.im2col is None or self.producer is None or self.act_ptr is None:
+            return none, none, none
+        mine = np.zeros(len(self.kind), dtype=bool)
+        mine[slice(None) if idx is None else idx] = True
+        reader = self.act_readers()
+        prod = self.producer[self.act_ids]
+        readers = np.bincount(self.act_ids, minlength=len(self.tensor_bytes))
+        ok = dw[reader] & mine[reader] & (prod >= 0)
+        ok[ok] = self.im2col[prod[ok]] & mine[prod[ok]] & (readers[self.act_ids[ok]] == 1)
+        return reader[ok], prod[ok], self.act_ids[ok]
 
     def read_pairs(self, sel: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(op, tensor)`` int64 arrays: each activation an op reads, once however often it

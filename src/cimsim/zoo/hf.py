@@ -569,11 +569,6 @@ def _any(model_type: str, config: dict, seq: int, cache: int, batch: int, given:
     if cache:
         raise WorkloadError(f"hf:{model_type}: cache needs a causal language model")
     model = hf_model(model_type, {**given, **config}, seed=seed)
-    main = getattr(model, "main_input_name", "input_ids")
-    if main != "input_ids":  # pixels, audio features, waveforms: no token ids to feed
-        raise WorkloadError(f"hf:{model_type} takes {main}, and hf:TYPE feeds token ids only; trace "
-                            "it from a factory that builds its inputs (cimsim trace FILE.py:factory), "
-                            "or a zoo entry of its family (cimsim trace --zoo list)")
     more = companion_inputs(model, model_type, batch, seq)  # CLIP's images; else refused by name
     _check_positions(model, model_type, seq, f"seq={seq}")  # an encoder's table (Longformer's)
     text = getattr(model.config, "text_config", None) if more else None  # a two-tower model's

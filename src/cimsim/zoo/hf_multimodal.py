@@ -1,6 +1,6 @@
 """The inputs ``hf:TYPE`` builds besides the token ids, for a base model whose forward needs more.
 
-A contrastive image-text model (CLIP, SigLIP, BLIP, ALIGN, AltCLIP, Chinese-CLIP, CLIPSeg,
+A contrastive image-text model (CLIP, SigLIP, BLIP, AltCLIP, Chinese-CLIP, CLIPSeg,
 GroupViT, OWL-ViT, X-CLIP, ...: a forward that takes ``pixel_values`` and ``return_loss``) has
 ``input_ids`` as its main input, but its forward runs the image tower too and fails without
 pixels. It gets ``batch`` images of ``num_channels x image_size x image_size`` (its vision
@@ -9,8 +9,18 @@ of them where the vision config has ``num_frames`` (X-CLIP), drawn from seed 1. 
 pairs with every text (the model's ``logits_per_image`` is ``batch x batch``).
 
 Any other input its forward needs (required by the signature, or a contrastive model's
-non-image tower: CLAP's ``input_features``, SigLIP-2's ``pixel_attention_mask`` and
-``spatial_shapes``) is refused in one line naming it and pointing to a factory.
+non-image tower: SigLIP-2's ``pixel_attention_mask`` and ``spatial_shapes``, CLVP's
+``input_features``) is refused in one line naming it and pointing to a factory, and so is a
+model whose main input is not token ids (``hf:swin``'s ``pixel_values``). An image-text model
+that is not contrastive (ViLT, BridgeTower, LXMERT, TVP) gets token ids only: when running it
+fails (no ``pixel_values`` / ``visual_feats``), the failure names the inputs of its other tower
+that hf:TYPE did not build and the factory form (:func:`unbuilt_hint`); one whose forward runs
+on text alone (VisualBERT, LayoutLMv3) traces so.
+
+Two contrastive types do not trace from ``hf:TYPE`` for reasons of their own: ALIGN (its text
+tower's masking calls ``.item()``, which meta tensors cannot) traces with ``--real-weights``
+only, and CLAP fails while it is built (``DataDependentOutputException`` in its audio tower),
+before its ``input_features`` are asked for.
 """
 
 from __future__ import annotations
@@ -23,6 +33,10 @@ from ..errors import WorkloadError
 #: pixel_values, for a contrastive model whose vision config gives image_size
 _TOWERS = ("pixel_values", "pixel_values_videos", "input_features", "input_values", "audio_values",
            "pixel_attention_mask", "spatial_shapes")
+
+#: the inputs of a tower other than the text one that a failure of a model fed token ids names
+_OTHER_TOWER = ("pixel_values", "pixel_values_videos", "image_embeds", "visual_feats", "visual_pos",
+                "visual_embeds", "input_features", "input_values", "audio_values")
 
 _FACTORY = ("trace it from a factory that builds its inputs (cimsim trace FILE.py:factory "
             "returning (model, (), {{{kw}}}): named inputs go in the third element), or a zoo "
@@ -69,14 +83,31 @@ def text_positions(model) -> int | None:
     return limit if isinstance(limit, int) and not isinstance(limit, bool) else None
 
 
+def unbuilt_hint(model, name: str, given: dict) -> str:
+    """What to add to a failure of ``name`` (``hf:TYPE``) run on token ids and ``given``: the
+    inputs of another tower its forward takes that were not built, and the factory form; ``""``
+    where it takes none."""
+    params = _params(model)
+    names = [k for k in _OTHER_TOWER if k in params and k not in given]
+    if not names:
+        return ""
+    return (f"{name}'s forward also takes {_and(names)} (inputs of another tower), which hf:TYPE "
+            "does not build; " + _FACTORY.format(kw=_named(params, names)))
+
+
 def companion_inputs(model, model_type: str, batch: int, seq: int) -> dict:
     """The keyword inputs besides ``batch x seq`` token ids that ``model``'s forward needs
     (module docstring): ``{}`` for a text model, ``{"pixel_values": ...}`` for a contrastive
-    image-text model; anything else refused naming the input."""
+    image-text model; anything else refused naming the input, as is a model whose main input
+    is not ``input_ids``."""
     from ..workload.trace import require_torch
 
     params = _params(model)
     name = f"hf:{model_type}"
+    main = getattr(model, "main_input_name", "input_ids")
+    if main != "input_ids":  # pixels, audio features, waveforms: no token ids to feed
+        raise WorkloadError(f"{name} takes {main}, and hf:TYPE feeds token ids only; "
+                            + _FACTORY.format(kw=_named(params, [main])))
     required = [k for k in _required(params) if k != "input_ids"]
     if required:  # a vision tower alone (its main_input_name left at input_ids) or a two-input model
         raise WorkloadError(f"{name} takes {_and(required)}, and hf:TYPE feeds token ids only; "

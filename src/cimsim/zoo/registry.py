@@ -275,10 +275,17 @@ def trace_zoo(name: str, real_weights: bool = False, allow_unknown: bool = False
     the model's), ``resident``: forward arguments marked resident
     (:func:`cimsim.workload.trace.trace`)."""
     from ..workload.trace import trace
+    from .hf_multimodal import unbuilt_hint
 
     zm = build(name, real_weights=real_weights, **overrides)
-    w = trace(zm.model, zm.args, name=name, example_kwargs=zm.kwargs, allow_unknown=allow_unknown,
-              stats_bits=stats_bits, dtype=dtype, resident=resident)
+    try:
+        w = trace(zm.model, zm.args, name=name, example_kwargs=zm.kwargs, allow_unknown=allow_unknown,
+                  stats_bits=stats_bits, dtype=dtype, resident=resident)
+    except WorkloadError as exc:  # hf:TYPE of an image-text model given token ids only (ViLT's)
+        hint = str(exc).startswith("running ") and name.startswith("hf:") and unbuilt_hint(zm.model, name, zm.kwargs)
+        if hint:
+            raise WorkloadError(f"{exc}; {hint}") from exc
+        raise
     w.metadata["zoo"] = {"name": name, "family": zm.family, "weights": zm.weights,
                          "overrides": {k: list(v) if isinstance(v, tuple) else v
                                        for k, v in zm.overrides.items()}}

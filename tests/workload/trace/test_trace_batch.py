@@ -99,8 +99,8 @@ def test_batch_over_one_sample_inputs_is_warned(tmp_path):
     out = tmp_path / "b8.json"
     r = CliRunner().invoke(main, ["trace", f"{src}:fc", "--batch", "8", "-o", str(out)])
     assert r.exit_code == 0, r.output
-    warned = [ln for ln in r.output.splitlines() if ln.startswith("warning: --batch 8")]
-    assert len(warned) == 1
+    warned = [ln for ln in r.stderr.splitlines() if ln.startswith("warning: --batch 8")]
+    assert len(warned) == 1 and "warning:" not in r.stdout  # on stderr, as every warning: line
     assert "leading dimension is 1" in warned[0] and "does not resize the inputs" in warned[0]
     assert "--arg batch=8" in warned[0]
     assert json.loads(out.read_text())["metadata"]["batch"] == 8
@@ -109,3 +109,24 @@ def test_batch_over_one_sample_inputs_is_warned(tmp_path):
     assert d["samples_per_s"] == pytest.approx(8 / d["latency_s"], rel=1e-12, abs=0)
     r = CliRunner().invoke(main, ["trace", f"{src}:fc", "--batch", "1", "-o", str(out)])
     assert r.exit_code == 0 and "warning: --batch" not in r.output, r.output  # nothing to say
+
+
+def test_batch_warning_over_a_sequence_first_input_says_both_readings(tmp_path):
+    """review18-6 #3b: an LSTM's (T = 1, N = 8, 16) input holds 8 samples in dimension 1, so
+    "divides one sample's work by 8" was false for it; a (1, 8, 16) input may as well be one
+    batch-first sample of 8 steps. The warning names both readings, and a shape whose second
+    dimension is not the batch keeps the plain one."""
+    src = tmp_path / "seq.py"
+    src.write_text("import torch\nfrom torch import nn\n\ndef lstm(n=8):\n"
+                   "    return nn.LSTM(16, 32).eval(), (torch.randn(1, n, 16),)\n")
+    r = CliRunner().invoke(main, ["trace", f"{src}:lstm", "--batch", "8", "-o", str(tmp_path / "s.json")])
+    assert r.exit_code == 0, r.output
+    warned = [ln for ln in r.stderr.splitlines() if ln.startswith("warning: --batch 8")]
+    assert len(warned) == 1
+    assert "right if it is sequence-first (T, N, features), its 8 samples in dimension 1" in warned[0]
+    assert "if dimension 0 is the batch, --batch does not resize the inputs" in warned[0]
+    r = CliRunner().invoke(main, ["trace", f"{src}:lstm", "--arg", "n=4", "--batch", "8",
+                                  "-o", str(tmp_path / "s4.json")])
+    assert r.exit_code == 0, r.output
+    assert "leading dimension is 1: --batch does not resize the inputs" in r.stderr
+    assert "sequence-first" not in r.stderr

@@ -13,7 +13,9 @@ Counts (vector ops per element, as :data:`.aten.NORM_OPS_PER_ELEMENT` and the IR
 * ``convolution_backward``: two im2col matmuls, each with the forward's MACs: dX = dY . W^T
   (the weight stationary, read in the other orientation, as a Linear's dX), then a col2im sum
   into the input's shape (a transposed conv's dX: im2col(dY) . W^T); dW = im2col(X)^T . dY (no
-  stationary operand; a transposed conv's: X^T . im2col(dY)); dB: a sum of dY.
+  stationary operand; a transposed conv's: X^T . im2col(dY)); dB: a sum of dY. A depthwise
+  conv's dW is tagged ``depthwise`` as its forward is (a host processor's direct kernel: no
+  im2col(X) formed); its dX still writes the column matrix and sums it (col2im).
 * the norm backwards (:data:`NORM_BACKWARD`): per element of the input, x_hat = (x - mean) *
   rstd 2 (when dX or dW is asked); dX 8 more (dx_hat = g * w, its sum, the sum of dx_hat *
   x_hat (2), rstd * (dx_hat - mean1 - x_hat * mean2) (4)); an eval batch norm's dX is
@@ -168,6 +170,8 @@ def conv_backward(low, c: Call) -> None:
             low._matmul("conv_dx", dy_cols, pw, g, m, kx, nx, weight, gx, None, t)
     if _live(gw):
         t = {**tags, "part": "conv_dw"}
+        if not transposed and g > 1 and cin == g:  # depthwise: a host's direct kernel (as the forward)
+            t["depthwise"] = 1
         if not transposed:  # im2col(X)^T . dY: (Cin k x N P_out) . (N P_out x Cout)
             xa = _cols(low, x, g * m * nx, "im2col")
             low._matmul("conv_dw", xa, low.read(gy), g, nx, m, kx, False, gw, None, t)
