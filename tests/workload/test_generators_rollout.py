@@ -59,8 +59,9 @@ def test_gru_rollout_without_covariates():
     assert not [op for op in w.ops if op.tags.get("part") == "feedback"]
 
 
-def _deepar(torch, cell: str):
-    """DeepAR over a context already joined to its covariates (x: B, T, I), 2 layers."""
+def _deepar(torch, cell: str, horizon: int = HZ):
+    """DeepAR over a context already joined to its covariates (x: B, T, I), 2 layers (find-T's
+    model joins the target to the covariates itself: one ``torch.cat`` more on the path)."""
     nn = torch.nn
 
     class DeepAR(nn.Module):
@@ -73,14 +74,14 @@ def _deepar(torch, cell: str):
             out, st = self.rnn(x)
             prev = self.mu(out[:, -1:])
             outs = []
-            for t in range(HZ):
+            for t in range(horizon):
                 o, st = self.rnn(torch.cat([prev, cov_fut[:, t:t + 1]], -1), st)
                 prev = self.mu(o)
                 outs.append(prev)
             return torch.cat(outs, 1)
 
     torch.manual_seed(0)
-    return DeepAR().eval(), (torch.randn(1, T, I), torch.randn(1, HZ, I - 1))
+    return DeepAR().eval(), (torch.randn(1, T, I), torch.randn(1, horizon, I - 1))
 
 
 @pytest.mark.torch
@@ -95,15 +96,43 @@ def test_rollout_matches_a_traced_deepar(cell):
     torch = pytest.importorskip("torch")
     from cimsim.workload.trace import trace
 
-    traced = trace(*_deepar(torch, cell))
-    gen = (lstm if cell == "LSTM" else gru)(I, HID, L, steps=T, horizon=HZ)
+    make = lstm if cell == "LSTM" else gru
+    traced, gen = trace(*_deepar(torch, cell)), make(I, HID, L, steps=T, horizon=HZ)
     assert traced.macs == gen.macs
     assert traced.weight_bytes == gen.weight_bytes + 4
     biases = L + 1 + HZ * (L + 1)
-    assert graph_depth(traced)[1] == graph_depth(gen)[1] + biases + 1
-    # one decode step more or less moves both paths by the same step (find-T: 11 traced ops a
-    # step, 8 generated + 3 bias adds)
-    assert graph_depth(gen)[1] - graph_depth(lstm(I, HID, L, steps=T, horizon=HZ - 1))[1] == 2 + 3 * L
+    # 579 + 75 + 1 (find-T's model, joining the target to the covariates, adds that cat: 656)
+    assert graph_depth(traced)[1] == graph_depth(gen)[1] + biases + 1 == 655
+    # one decode step fewer shortens each path by its decode step (find-T: 11 traced ops a step,
+    # 8 generated + L + 1 bias adds), the cell's own generated rollout against its own trace
+    step_gen = graph_depth(gen)[1] - graph_depth(make(I, HID, L, steps=T, horizon=HZ - 1))[1]
+    step_traced = graph_depth(traced)[1] - graph_depth(trace(*_deepar(torch, cell, HZ - 1)))[1]
+    assert (step_gen, step_traced) == (2 + 3 * L, 2 + 3 * L + L + 1) == (8, 11)
+
+
+@pytest.mark.parametrize("make", [lstm, gru])
+def test_a_rollout_is_emitted_in_blocks_whatever_its_horizon(make, monkeypatch):
+    """The decode steps are one block of tensors and one of ops, not a builder call per step and
+    layer (whose cost grew with the ops built: 20,000 steps took 23.5 s, 30x the same op count
+    of context steps): the builder calls do not grow with the horizon."""
+    from cimsim.workload import builders
+
+    calls: list[str] = []
+    for name in ("tensor", "tensors", "ops", "matmul", "vector"):
+        real = getattr(builders.Builder, name)
+        def counted_call(self, *a, real=real, name=name, **k):
+            calls.append(name)
+            return real(self, *a, **k)
+
+        monkeypatch.setattr(builders.Builder, name, counted_call)
+    counted = []
+    for horizon in (1, 2, 50):
+        calls.clear()
+        w = make(I, 8, L, steps=3, horizon=horizon)
+        counted.append(len(calls))
+        gates = 1  # the fused cell: per decode step copy, L x (2 matmuls, cell, concat), output
+        assert len(w) == L * (3 * (1 + gates) + 2) + 1 + horizon * (1 + L * (3 + gates) + 1) + 1
+    assert counted[0] == counted[1] == counted[2]
 
 
 def test_cli_horizon_and_refusals(tmp_path):
@@ -118,7 +147,10 @@ def test_cli_horizon_and_refusals(tmp_path):
                         (["--horizon", "3", "--schedule", "wavefront"],
                          "--horizon goes with --schedule layer"),
                         (["--horizon", "3", "--bidirectional"], "--horizon goes with --schedule layer"),
-                        (["--horizon", "-1"], "--horizon must be an integer >= 0")):
+                        (["--horizon", "-1"], "--horizon must be an integer >= 0"),
+                        # 2 x (2 x 96 + 2) + 10^9 x (1 + 4 x 2 + 1) + 2 ops: the horizon's
+                        (["--horizon", "1000000000"], "--steps 96 x --layers 2 + --horizon "
+                         "1000000000 x --layers 2 gives 10,000,000,390 ops")):
         res = run(workload_cmd, [*base, *extra, "-o", str(tmp_path / "x.json")])
         assert res.exit_code != 0 and "Traceback" not in res.output and says in res.output, res.output
         assert len(res.output.strip().splitlines()) == 1

@@ -82,7 +82,8 @@ def _recurrent(cell: str, input_size, hidden, layers, steps, batch, dtype, sched
     D = 2 if bidirectional else 1
     Hz, O = rollout_sizes(gen, horizon, out_features, I, schedule, bidirectional)
     if (n := op_count(cell, L, T, schedule, pointwise, D, Hz, I > O)) > MAX_OPS:  # before any allocation
-        raise WorkloadError(f"{gen}: {arg_is('steps', T)} x {arg_is('layers', L)} gives {n:,} ops "
+        decode = f" + {arg_is('horizon', Hz)} x {arg_is('layers', L)}" if Hz else ""
+        raise WorkloadError(f"{gen}: {arg_is('steps', T)} x {arg_is('layers', L)}{decode} gives {n:,} ops "
                             f"({schedule} schedule, {pointwise} pointwise), more than a workload "
                             f"holds ({MAX_OPS:,}: op indices are 32-bit); use smaller sizes")
     gates = 4 if cell == "lstm" else 3

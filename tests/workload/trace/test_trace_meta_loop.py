@@ -130,3 +130,43 @@ def test_a_meta_trace_of_a_gru_or_rnn_is_its_cpu_trace(cls, gates, bidirectional
     assert sum(op.macs for op in meta.ops) == d * 24 * g * (8 + 16) + d * 24 * g * (d * 16 + 16)
     x_proj = [op for op in meta.ops if op.kind == "matmul" and op.tags.get("part") == "input"]
     assert [op.m for op in x_proj] == [24] * 2 * d
+
+
+class _Packed(nn.Module):
+    def __init__(self, **kw):
+        super().__init__()
+        self.r = nn.LSTM(8, 16, **kw)
+
+    def forward(self, x):
+        p = nn.utils.rnn.pack_padded_sequence(x, torch.tensor([5, 3]), enforce_sorted=True)
+        return self.r(p)[0].data
+
+
+@pytest.mark.parametrize("layers, bidirectional, bias", [(1, False, True), (2, True, True),
+                                                         (1, False, False)])
+def test_a_packed_lstm_on_meta_says_what_it_traces_more(layers, bidirectional, bias):
+    """A ``PackedSequence`` call keeps torch's own schedule on meta (its steps follow the batch
+    sizes' values): each of the 5 steps projects its input on its own where the CPU build
+    projects the packed input once per layer and direction, so the meta trace has
+    (5 - 1) x layers x directions more matmuls and as many more bias adds, the same MACs; the
+    trace says so in a note naming the module (review 18-3: 26 ops against 18, no note)."""
+    from cimsim.workload.trace import trace
+    from cimsim.workload.trace.padding import notes
+
+    got = {}
+    for dev in ("cpu", "meta"):
+        with torch.device(dev):
+            torch.manual_seed(0)
+            m = _Packed(num_layers=layers, bidirectional=bidirectional, bias=bias).eval()
+            x = torch.randn(5, 2, 8)
+        got[dev] = trace(m, (x,))
+    more = (5 - 1) * layers * (2 if bidirectional else 1)
+    cpu, meta = got["cpu"], got["meta"]
+    assert meta.macs == cpu.macs
+    assert len(meta.ops) - len(cpu.ops) == more * (2 if bias else 1)
+    assert not any("meta device" in n for n in notes(cpu.metadata))
+    bias_adds = f" and {more} more bias adds" if bias else ""
+    assert notes(meta.metadata)[1:] == [
+        f"r (LSTM) on a PackedSequence on the meta device runs torch's per-step input "
+        f"projection: {more} more matmuls{bias_adds} than the CPU build (the same MACs); build "
+        "it on the CPU for the CPU kernel's schedule"]

@@ -10,7 +10,10 @@ each segment, not each element, gets the label of the reads covering it. A segme
 every run of a read or in none, so the atoms are the same sets of elements as labelling each
 element would give, and the work after the runs scales with the runs (a 321-channel PatchTST's Q,
 K and V slices: a run of 128 per token), not with the elements (find-T 2: 35 of 44 s of a
-44-op trace were ``np.unique`` over element labels).
+44-op trace were ``np.unique`` over element labels). Where the runs are short (more than
+:data:`DENSE_RUNS` an element: an interleaved ``y[..., ::2]``, a run per element read) the segments
+are about as many as the elements and their sort costs more than labelling the elements, so
+such a version is labelled element by element.
 """
 
 from __future__ import annotations
@@ -39,6 +42,11 @@ def _covered(first: np.ndarray, stop: np.ndarray) -> np.ndarray:
 #: versions of at most this many units are labelled element by element (a few small arrays:
 #: cheaper than the runs' bookkeeping); larger ones segment by segment (:func:`_by_runs`)
 SMALL = 1 << 14
+#: ... unless their reads and domain hold more than this many runs per element: short runs
+#: (``y[..., ::2]`` and ``y[..., 1::2]`` are one run per element read) make about as many
+#: segments as elements, whose sort costs more than the one label pass of :func:`_by_elements`
+#: (a 16.8 M-element activation read so: 26.8 s by runs, 8.0 s by elements)
+DENSE_RUNS = 1 / 8
 
 
 def atomize(v: Version) -> None:
@@ -102,12 +110,15 @@ def _by_elements(v: Version):
 
 
 def _by_runs(v: Version):
-    """:func:`_by_elements`'s answer from one label per segment (the module docstring)."""
+    """:func:`_by_elements`'s answer from one label per segment (the module docstring); by
+    :func:`_by_elements` itself where the runs are more than :data:`DENSE_RUNS` an element."""
     if v.domain is None:
         dom = (np.zeros(1, dtype=np.int64), np.full(1, v.numel, dtype=np.int64))
     else:
         dom = runs(v.domain)
     spans = [None if r is None else runs(r) for r in v.reads]
+    if len(dom[0]) + sum(len(s[0]) for s in spans if s is not None) > v.numel * DENSE_RUNS:
+        return _by_elements(v)
     bounds = np.sort(np.concatenate(
         [dom[0], dom[0] + dom[1]] + [a for s in spans if s is not None for a in (s[0], s[0] + s[1])]))
     # distinct (NumPy 2's hashing ``np.unique`` took 0.75 s on 630 k such ends, the sort 0.1 s)

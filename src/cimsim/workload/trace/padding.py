@@ -132,6 +132,9 @@ def collect(torch, seen, am, ops) -> dict:
         name = f"{path} ({type(mod).__name__})"
         if name not in entry["modules"]:
             entry["modules"].append(name)
+            if packed.data.device.type == "meta":  # meta tensors, or fake ones faking meta
+                entry.setdefault("meta_step_projections", []).append(
+                    _meta_step_projections(name, mod, len(sizes)))
     for path, enc, facts, mask, skpm, grad, autocast in seen["encoders"]:
         fast = _nested_fast_path(torch, enc, facts, mask, skpm, grad, autocast)
         entry = None if fast is None else _entry(torch, entries, "key_padding_mask", skpm, True)
@@ -145,6 +148,16 @@ def collect(torch, seen, am, ops) -> dict:
                                      "weight_macs_real": macs * real // positions}
     out = [e for e in entries.values() if e is not None]
     return {"padding": out} if out else {}
+
+
+def _meta_step_projections(name: str, mod, steps: int) -> dict:
+    """What a packed RNN on the meta device runs more than the CPU build: torch's packed path
+    (``RNN.cpp``'s ``PackedLayer``) projects the whole packed input through ``weight_ih`` once
+    per layer and direction on the CPU and each step's input on its own elsewhere (the tracer's
+    CPU schedule, :mod:`.rnn_schedule`, takes dense calls only): ``steps - 1`` more matmuls per
+    layer and direction, as many more bias adds, the same MACs."""
+    more = (steps - 1) * mod.num_layers * (2 if mod.bidirectional else 1)
+    return {"module": name, "matmuls": more, "bias_adds": more if mod.bias else 0}
 
 
 def _nested_fast_path(torch, enc, facts, mask, skpm, grad, autocast):
@@ -194,6 +207,12 @@ def notes(meta) -> list[str]:
             out.append(f"{what}{where}: {share} in a padded batch of {dims} (sequences x the "
                        f"longest length); "
                        f"the packed RNN runs the {e['real']:,} real positions only")
+            for m in e.get("meta_step_projections", []):
+                bias = f" and {m['bias_adds']:,} more bias adds" if m["bias_adds"] else ""
+                out.append(f"{m['module']} on a PackedSequence on the meta device runs torch's "
+                           f"per-step input projection: {m['matmuls']:,} more matmuls{bias} than "
+                           "the CPU build (the same MACs); build it on the CPU for the CPU "
+                           "kernel's schedule")
         elif "nested_fast_path" in e:
             f = e["nested_fast_path"]
             out.append(f"{what}{where}: {share}; in eval mode under torch.no_grad() PyTorch's "
