@@ -32,6 +32,29 @@ def test_a_decimal_comma_is_refused_saying_so():
                             "2.5, e.g. '25.6 GB/s'")
 
 
+@pytest.mark.parametrize("text, digits, plain", [
+    ("1.000,5 B", "1.000,5", "1000.5"),        # dot groups and a decimal comma (review 18-5 #5)
+    ("1 000,5 B", "1 000,5", "1000.5"),
+    ("-12.345.678,25 B", "-12.345.678,25", "-12345678.25"),
+])
+def test_digit_groups_with_a_decimal_comma_are_refused_saying_both(text, digits, plain):
+    """'1.000,5 B' was "unknown unit ',5'"."""
+    with pytest.raises(UnitError) as e:
+        parse_quantity(text, "B")
+    assert str(e.value) == (f"cannot read {text!r}: digit groups (thousands separators) and a "
+                            f"decimal comma are not read; write {digits!r} as {plain}, e.g. '2 MiB'")
+
+
+def test_dot_digit_groups_are_refused_saying_so():
+    """Two dots are no decimal point: '1.000.000 B' was "unknown unit '.000 B'"; '1.000 B' is
+    still 1 B (one dot is a decimal point)."""
+    with pytest.raises(UnitError) as e:
+        parse_quantity("1.000.000 B", "B")
+    assert str(e.value) == ("cannot read '1.000.000 B': digit groups (thousands separators) are not "
+                            "read; write '1.000.000' as 1000000, e.g. '2 MiB'")
+    assert parse_quantity("1.000 B", "B") == 1.0
+
+
 @pytest.mark.parametrize("text, ohms", [
     ("100 k\u2126", 100e3),   # OHM SIGN
     ("100 k\u03a9", 100e3),   # GREEK CAPITAL OMEGA
