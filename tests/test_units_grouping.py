@@ -10,18 +10,23 @@ import pytest
 from cimsim.units import UnitError, parse_quantity
 
 
-@pytest.mark.parametrize("text, digits, plain", [
-    ("1,000 GB/s", "1,000", "1000"),
-    ("1 000 GB/s", "1 000", "1000"),
-    ("1_000 GB/s", "1_000", "1000"),
-    ("1\u202f000 GB/s", "1\u202f000", "1000"),      # narrow no-break space (SI style)
-    ("1,000,000 GB/s", "1,000,000", "1000000"),
-    ("1,000.5 GB/s", "1,000.5", "1000.5"),
+@pytest.mark.parametrize("text, digits, plain, comma", [
+    ("1,000 GB/s", "1,000", "1000", False),
+    ("1 000 GB/s", "1 000", "1000", False),
+    ("1_000 GB/s", "1_000", "1000", False),
+    ("1\u202f000 GB/s", "1\u202f000", "1000", False),      # narrow no-break space (SI style)
+    ("1,000,000 GB/s", "1,000,000", "1000000", False),
+    ("1,000.5 GB/s", "1,000.5", "1000.5", False),
+    # dot groups and a decimal comma, both said ('1.000,5' was "unknown unit ',5'", review 18-5 #5)
+    ("1.000,5 GB/s", "1.000,5", "1000.5", True),
+    ("1 000,5 GB/s", "1 000,5", "1000.5", True),
+    ("-12.345.678,25 GB/s", "-12.345.678,25", "-12345678.25", True),
 ])
-def test_digit_groups_are_refused_saying_so(text, digits, plain):
+def test_digit_groups_are_refused_saying_so(text, digits, plain, comma):
     with pytest.raises(UnitError) as e:
         parse_quantity(text, "B/s")
-    assert str(e.value) == (f"cannot read {text!r}: digit groups (thousands separators) are not "
+    what = " and a decimal comma are" if comma else " are"
+    assert str(e.value) == (f"cannot read {text!r}: digit groups (thousands separators){what} not "
                             f"read; write {digits!r} as {plain}, e.g. '25.6 GB/s'")
 
 
@@ -30,6 +35,16 @@ def test_a_decimal_comma_is_refused_saying_so():
         parse_quantity("2,5 GB/s", "B/s")
     assert str(e.value) == ("cannot read '2,5 GB/s': a decimal comma is not read; write '2,5' as "
                             "2.5, e.g. '25.6 GB/s'")
+
+
+def test_dot_digit_groups_are_refused_saying_so():
+    """Two dots are no decimal point: '1.000.000 B' was "unknown unit '.000 B'"; '1.000 B' is
+    still 1 B (one dot is a decimal point)."""
+    with pytest.raises(UnitError) as e:
+        parse_quantity("1.000.000 B", "B")
+    assert str(e.value) == ("cannot read '1.000.000 B': digit groups (thousands separators) are not "
+                            "read; write '1.000.000' as 1000000, e.g. '2 MiB'")
+    assert parse_quantity("1.000 B", "B") == 1.0
 
 
 @pytest.mark.parametrize("text, ohms", [

@@ -103,23 +103,40 @@ def _finite(v: float) -> float:
     return v
 
 
+#: what YAML 1.2's core schema reads as text though it looks like a number
+_YAML12_TEXT = re.compile(r"[-+]?(?:0b[01_]+|[0-9][0-9_]*(?::[0-9_]+)+|[0-9][0-9_]*_[0-9_]*(?:\.[0-9_]*)?)")
+#: why (one clause)
+YAML12_TEXT_REASON = ("YAML 1.2 reads digit groups (1_000), 0b binary and base 60 (1:00) as text; "
+                      "write the plain number, e.g. 1000")
+
+
+def text_number_reason(text: str) -> str | None:
+    """Why ``text``, which looks like a number, is text and no number (YAML 1.2's core schema:
+    a digit group, 0b binary, base 60; ``nan`` / ``inf`` spelt without YAML's dot); None where
+    neither applies."""
+    text = text.strip()
+    if _YAML12_TEXT.fullmatch(text):
+        return YAML12_TEXT_REASON
+    if text.lstrip("+-").lower() in ("nan", "inf", "infinity"):
+        return ("YAML spells not-a-number and infinity .nan and .inf, and a field of finite "
+                "numbers refuses both; write a finite number")
+    return None
+
+
 def _strict_number(v: object) -> object:
     """A plain number, as YAML reads one: a boolean or a string (``cores: "16"``, a quoted
-    number, or ``1e1``, which YAML 1.1 reads as text) is refused, not converted."""
+    number) is refused, not converted."""
     if isinstance(v, bool):
         raise ValueError(f"expected a number (got the boolean {v})")
     if isinstance(v, str):
-        if re.fullmatch(r"[-+]?(?:0b[01_]+|[0-9][0-9_]*(?::[0-9_]+)+|[0-9][0-9_]*_[0-9_]*(?:\.[0-9_]*)?)", v):
-            raise ValueError(f"expected a number (got the text {v!r}): YAML 1.2 reads digit groups "
-                             "(1_000), 0b binary and base 60 (1:00) as text; write the plain "
-                             "number, e.g. 1000")
+        if why := text_number_reason(v):
+            raise ValueError(f"expected a number (got the text {v!r}): {why}")
         try:
             float(v)
         except ValueError:
             raise ValueError(f"expected a number (got the text {v!r})") from None
-        raise ValueError(f"expected a number (got the text {v!r}): a quoted number, or an exponent "
-                         "without a dot (1e1), is text in YAML; write it unquoted, e.g. 16, 0.7, "
-                         "1.0e1")
+        raise ValueError(f"expected a number (got the text {v!r}): a quoted number is text in "
+                         "YAML; write it unquoted, e.g. 16, 0.7, 1e1")
     return v
 
 

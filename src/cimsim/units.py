@@ -114,6 +114,8 @@ _SIGNS = str.maketrans({"\u2126": "\u03a9"})
 #: no-break spaces) or a decimal comma (``2,5``): refused, saying so (never read as ``1``)
 _GROUPED = re.compile(r"^\s*[-+]?\d{1,3}(?:[,_'\u2019 \u00a0\u2009\u202f]\d{3})+(?:\.\d+)?(?![\d,])")
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+")
+#: both, as much of Europe writes them (``1.000,5``, ``1 000,5``), or dot groups (``1.000.000``)
+_GROUPED_COMMA = re.compile(r"^\s*[-+]?\d{1,3}(?:(?:[.'\u2019 \u00a0\u2009\u202f]\d{3})+,\d+|(?:\.\d{3}){2,}(?![\d.,]))")
 _POWER = re.compile(r"^(.+?)(?:\^([-+]?\d+)|(²))$")
 _NUMBER = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
 
@@ -236,11 +238,19 @@ def parse_quantity(text: object, unit: str) -> float:
             shown = repr(text)
             why = f"a {type(text).__name__.replace('NoneType', 'null')}, not one quantity"
         raise UnitError(f"expected a quantity with a unit like '{_example(unit)}' (got {shown}): {why}")
+    both = _GROUPED_COMMA.match(text)
     grouped, comma = _GROUPED.match(text), _DECIMAL_COMMA.match(text)
-    if grouped or comma:
+    if both:
+        digits = both.group(0).strip()
+        whole, _, frac = digits.partition(",")
+        plain = re.sub(r"[^-+0-9]", "", whole) + (f".{frac}" if frac else "")
+        what = ("digit groups (thousands separators) and a decimal comma are" if frac else
+                "digit groups (thousands separators) are")
+    elif grouped or comma:
         digits = (grouped or comma).group(0).strip()
         plain, what = ((re.sub(r"[^-+0-9.]", "", digits), "digit groups (thousands separators) are")
                        if grouped else (digits.replace(",", "."), "a decimal comma is"))
+    if both or grouped or comma:
         raise UnitError(f"cannot read {text!r}: {what} not read; write {digits!r} as {plain}, "
                         f"e.g. '{_example(unit)}'")
     m = _NUMBER.match(text)

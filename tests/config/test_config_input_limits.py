@@ -104,7 +104,18 @@ def test_a_dtype_set_to_null_names_the_file_and_the_set():
                          "lists ['bf16', 'fp16', 'int8']")
 
 
-QUOTED = ": a quoted number, or an exponent without a dot (1e1), is text in YAML; write it unquoted"
+# (review 18-5 #5: no longer "or an exponent without a dot (1e1)": YAML 1.2 reads 1e1 as a number)
+QUOTED = ": a quoted number is text in YAML; write it unquoted, e.g. 16, 0.7, 1e1"
+
+
+@pytest.mark.parametrize("text", ["nan", "inf", "-inf", "NaN"])
+def test_nan_and_inf_text_say_yamls_spelling(text):
+    """Review 18-5 #5: 'write it unquoted' did not help for nan / inf (text unquoted too)."""
+    line = _one_line_error(["fields", "-c", "cpu-ddr5", "--set", f"processor.cores={text}",
+                            "processor.cores"])
+    assert line == (f"Error: --set processor.cores={text}: processor.cores: expected a number (got "
+                    f"the text '{text}'): YAML spells not-a-number and infinity .nan and .inf, and a "
+                    "field of finite numbers refuses both; write a finite number")
 
 
 def test_a_quoted_number_is_refused_naming_the_field(tmp_path):

@@ -19,7 +19,7 @@ from cimsim.config import load_architecture, read_yaml
 from cimsim.config.loader import apply_overrides
 from cimsim.config.yamlread import core_number, load_text
 from cimsim.errors import ConfigError
-from cimsim.sweep.params import parse_param
+from cimsim.sweep.params import SweepSpecError, parse_param
 
 CPU = bundled.resolve_config("cpu-ddr5")
 
@@ -100,6 +100,47 @@ def test_set_refuses_what_the_file_refuses(text):
 
 def test_param_reads_a_number_as_the_file_does():
     assert list(parse_param("processor.cores=010,0100,0o10,0x20").values) == [10, 100, 8, 32]
-    for bad in ("1_6", "0b10"):  # (a ':' in a spec is its step separator)
-        with pytest.raises(Exception, match=f"'{bad}' is not a whole number"):
+    for bad in ("1_6", "0b10", "1_000"):  # (a ':' in a spec is its step separator)
+        # review 18-5 #4: the reason --set gives, not "not a whole number"
+        with pytest.raises(SweepSpecError) as e:
             parse_param(f"processor.cores={bad},32")
+        assert str(e.value).startswith(f"--param processor.cores={bad},32: '{bad}' is not a number: "
+                                       f"{YAML12}; a spec is ")
+    with pytest.raises(SweepSpecError) as e:
+        parse_param("memory.dram.sustained_fraction=0_5,0.7")  # a float field alike
+    assert f"'0_5' is not a number: {YAML12}" in str(e.value)
+
+
+YAML12 = ("YAML 1.2 reads digit groups (1_000), 0b binary and base 60 (1:00) as text; write the "
+          "plain number, e.g. 1000")
+
+
+def test_a_ranges_point_count_reads_as_a_value_does():
+    """N of A..B:log:N by YAML 1.2 too (Python's int read 1_0 as 10 steps)."""
+    assert len(parse_param("processor.cores=1..100:log:0x4").values) == 4
+    assert len(parse_param("processor.cores=1..100:log:010").values) == 10
+    for bad in ("1_0", "0b11"):
+        with pytest.raises(SweepSpecError) as e:
+            parse_param(f"processor.cores=1..100:log:{bad}")
+        assert f"point count '{bad}' is not an integer: {YAML12}; a spec is " in str(e.value)
+    with pytest.raises(SweepSpecError, match="point count '2.5' is not an integer; a spec"):
+        parse_param("processor.cores=1..100:log:2.5")
+
+
+@pytest.mark.parametrize("option, value", [("--param", "seq=1_000"), ("--param", "seq=0b10"),
+                                           ("--arg", "steps=1_000"), ("--arg", "steps=1:00")])
+def test_trace_param_and_arg_refuse_yaml12_text(option, value, tmp_path):
+    """`trace --param` reads values with the config reader (YAML 1.2) and `--arg` by the same
+    rules: what --set refuses they refuse with its reason, not as a size or as text."""
+    key, _, text = value.partition("=")
+    spec = ["--zoo", "hf:llama"] if option == "--param" else [str(tmp_path / "m.py") + ":make"]
+    (tmp_path / "m.py").write_text("def make(steps=1):\n    raise AssertionError('not called')\n")
+    res = CliRunner().invoke(main, ["trace", *spec, option, value, "-o", str(tmp_path / "t.json")])
+    assert res.exit_code != 0 and "Traceback" not in res.output
+    assert res.output.strip().splitlines()[-1].endswith(f"{option} {key}: '{text}' is not a number: {YAML12}")
+
+
+def test_trace_arg_reads_numbers_as_set_does():
+    from cimsim.workload.trace.common import parse_arg
+
+    assert [parse_arg(v) for v in ("010", "0x10", "0o10", "1e3", "nan", ".inf")] == [10, 16, 8, 1000.0, "nan", ".inf"]

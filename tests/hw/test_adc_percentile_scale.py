@@ -56,3 +56,29 @@ def test_a_percent_sign_gets_the_number_fields_wording():
     line = _cli("99.9%").output.strip().splitlines()[-1]
     assert line == ("Error: --set cim.adc.range_percentile=99.9%: cim.adc.range_percentile: "
                     "expected a number (got the text '99.9%')")
+
+
+@pytest.mark.parametrize("value, shown", [(".nan", "nan"), (".inf", "inf"), (".NaN", "nan")])
+def test_nan_and_inf_are_refused_as_not_finite(value, shown, tmp_path):
+    """Review 18-5 #3: a non-finite value is refused as such (it read 'less than or equal to 100
+    (got nan)' once the bound moved), from --set and from a file alike."""
+    line = _cli(value).output.strip().splitlines()[-1]
+    assert line == (f"Error: --set cim.adc.range_percentile={value}: cim.adc.range_percentile: "
+                    f"Input should be a finite number (got {shown})")
+    text = bundled.resolve_config("rram-cim").read_text()
+    text, n = re.subn(r"(?m)^(\s+)bits: (\d+)(.*)$", rf"\1bits: \2\3\n\1range_percentile: {value}",
+                      text, count=1)
+    path = tmp_path / "adc.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as e:
+        load_architecture(path)
+    assert n == 1 and str(e.value) == (f"{path}: cim.adc.range_percentile: Input should be a "
+                                       f"finite number (got {shown})")
+
+
+@pytest.mark.parametrize("value", ["1e-3", "0.01"])
+def test_no_did_you_mean_a_value_the_field_refuses(value):
+    """x 100 is still <= 1 (1e-3 -> 0.1): suggesting it would name a value refused too."""
+    line = _cli(value).output.strip().splitlines()[-1]
+    assert line == (f"Error: --set cim.adc.range_percentile={value}: cim.adc.range_percentile: a "
+                    f"percentile on 0-100, not a fraction (got {float(value):g}); values <= 1 are refused")

@@ -321,9 +321,11 @@ def test_an_int8_trace_on_a_cim_of_fewer_bits_is_a_mismatch_per_operand():
         wb, ib = over.get("weight_bits", 8), over.get("input_bits", 8)
         assert note.startswith(f"precision mismatch: cim computes {wb}-bit weights x {ib}-bit "
                                "inputs, but its ops are int8 in the workload"), note
+        llm = ("; an LLM generated with cimsim workload llm --dtype int8 --weight-dtype int4 has "
+               "4-bit weights" if wb == 4 else "")  # review 18-5 #2: where int4 weights exist
         assert note.endswith(dtypes + odd + ": the component computes at fewer bits than an int8 "
                              "trace's 8 (--dtype int8, the closest trace); its bits at 8 match "
-                             "that trace)"), note
+                             f"that trace{llm})"), note
     # 8 x 8 on int8: no note
     assert not simulate(arch(), gemv_workload(128, 16, dtype="int8"), engine="analytic").precision_mismatch
 

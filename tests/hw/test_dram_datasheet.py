@@ -132,9 +132,9 @@ def test_a_bad_timing_name_or_time_is_one_line(gpu, timings, msg):
     ("hbm2e-a100", "did you mean 'HBM2E-A100'?"),
     ("HBM3E", "no preset or part (got 'HBM3E'); a part not listed is its standard's preset with "
               "what differs under timings: (standard: HBM3,"),
-    ("LPDDR5X", "(standard: LPDDR5,"),
+    ("LPDDR5X", "(standard: LPDDR5X-8533,"),  # its own standard's part (review 18-5 #6)
     ("DDR5-6400", "(standard: DDR5,"),
-    ("GDDR7", "(standard: GDDR6,"),
+    ("GDDR7", "no preset for 'GDDR7': it is a newer standard than GDDR6"),
     ("SRAM", "not a standard or part (got 'SRAM'); allowed: DDR4"),
 ])
 def test_an_unknown_standard_names_the_closest_or_how_to_state_a_newer_part(gpu, standard, msg):

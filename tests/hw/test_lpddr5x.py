@@ -33,3 +33,43 @@ def test_four_x16_lpddr5x_8533_channels_peak_at_68_264_gb_s():
     dram = architecture_from_dict(d).hardware.resource("dram")
     assert dram.peak_bytes_per_s() == pytest.approx(8533e6 * 64 / 8, rel=1e-12, abs=0) == 68.264e9
     assert dram.bytes_per_s() == pytest.approx(68.264e9 * (1 - 275 / 4167), rel=1e-12, abs=0)
+
+
+def _one_bus():
+    from cimsim.hw.memory.dram import Dram
+
+    return Dram("dram", Dram.Config.model_validate({"type": "dram", "standard": "LPDDR5X-8533", "channels": 1,
+                                                    "capacity": "1 GB", "energy_per_bit": "4 pJ/bit"}))
+
+
+def test_the_readmes_table_row_is_the_models():
+    """Review 18-5 #7: the README's preset table row for LPDDR5X-8533, against the model and,
+    where one exists, the closed form. Per x16 bus (16 B a CK at CK = 8533 / 8 MHz, refresh
+    E_ref = 1 - 275 / 4167): a 32 B or 64 B random access takes tRRD_S = 6 CK (ceil(4 x 1.25 /
+    0.9375); above PRE + ACT-1 + ACT-2 + 1 or 2 RD = 4 or 5 CK, tFAW 22 / 4 = 5.5 CK and the
+    data's 2 or 4 CK), so 32 / (6 x 16) and 64 / (6 x 16) of the peak x E_ref; a row miss is
+    (tRP + tRCD + tCL) = (20 + 20 + 23) CK x 0.9375 ns = 59.06 ns. The 50 % reads column has no
+    closed form here: the model's, as the README rounds it."""
+    from pathlib import Path
+
+    from cimsim.hw.base import STREAM, Pattern
+
+    d, t = _one_bus(), TIMINGS["LPDDR5X-8533"]
+    peak, e_ref = d.peak_bytes_per_s(), 1 - 275 / 4167
+    assert peak == pytest.approx(8533e6 * 16 / 8, rel=1e-12, abs=0)
+    assert d.bytes_per_s(STREAM) / peak == pytest.approx(e_ref, rel=1e-12, abs=0)
+    r32, r64 = (d.bytes_per_s(Pattern.random_access(b)) / peak for b in (32, 64))
+    assert (t.n_rrd_s, t.n_faw) == (6, 22)
+    assert r32 == pytest.approx(32 / (6 * 16) * e_ref, rel=1e-12, abs=0)
+    assert r64 == pytest.approx(64 / (6 * 16) * e_ref, rel=1e-12, abs=0)
+    assert (t.n_rp, t.n_rcd, t.n_cl) == (20, 20, 23)
+    miss = d.unloaded_latency_s()
+    assert miss == pytest.approx((20 + 20 + 23) * 0.9375e-9, rel=1e-12, abs=0)
+    mixed = d.bytes_per_s(Pattern.stream(0.5)) / peak
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    row = [ln for ln in readme.read_text().splitlines() if ln.startswith("| LPDDR5X-8533 ")]
+    assert len(row) == 1
+    cells = [c.strip() for c in row[0].strip("|").split("|")]
+    assert cells == ["LPDDR5X-8533 (part, derived)", "16 bit, 32 B", f"{peak / 1e9:.2f} GB/s",
+                     f"{e_ref:.3f}", f"{r32:.2f}", f"{r64:.2f}", f"{mixed:.2f}", f"{miss * 1e9:.1f} ns"]
+    assert cells[2:] == ["17.07 GB/s", "0.934", "0.31", "0.62", "0.66", "59.1 ns"]

@@ -54,8 +54,9 @@ def test_int4_decode_reads_half_the_weight_bytes_of_int8():
     weights = 2 * (512 * (8 + 2 * 2) * 64 + 8 * 64 * 512 + 3 * 512 * 2048) + 512 * 4096
     tpot = {w: simulate(arch, llm_serving(small, prompt=8, decode=4, dtype="int8", weight_dtype=w)
                         ).serving["tpot_s"] for w in ("int8", "int4")}
+    # (the closed form: no ratio is asserted, since int4's time is not half of int8's, the KV
+    # cache and the activations taking the same bytes at both widths; review 18-5 #8)
     assert tpot["int8"] - tpot["int4"] == pytest.approx(weights / 2 / bw, rel=1e-9, abs=0)
-    assert tpot["int4"] / tpot["int8"] == pytest.approx(0.5, abs=0.02)
 
 
 def test_weight_dtype_errors_are_one_line(tmp_path):

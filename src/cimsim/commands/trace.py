@@ -28,6 +28,7 @@ def _kv(pairs, option) -> dict:
     import yaml
 
     from ..config.yamlread import load_text
+    from ..quantity import YAML12_TEXT_REASON, text_number_reason
 
     out = {}
     for p in pairs:
@@ -39,6 +40,8 @@ def _kv(pairs, option) -> dict:
         except yaml.YAMLError as exc:  # malformed, or a key given twice: one line, not a traceback
             why = " ".join(str(getattr(exc, "problem", None) or exc).split())
             raise click.UsageError(f"{option} {key}: '{value}' is not a YAML value ({why})") from None
+        if isinstance(v, str) and text_number_reason(v) == YAML12_TEXT_REASON:  # as --set says
+            raise click.UsageError(f"{option} {key}: '{value}' is not a number: {YAML12_TEXT_REASON}")
         out[key] = tuple(v) if isinstance(v, list) else v
     return out
 
@@ -54,7 +57,10 @@ def _factory_args(pairs) -> dict:
             raise click.UsageError(f"--arg '{p}' must be KEY=VALUE with KEY a Python name")
         if key in out:
             raise click.UsageError(f"--arg {key} is given twice")
-        out[key] = parse_arg(value)
+        try:
+            out[key] = parse_arg(value)
+        except ValueError as exc:  # 1_000, 0b10, 1:00: text under YAML 1.2, as --set says
+            raise click.UsageError(f"--arg {key}: {exc}") from None
     return out
 
 

@@ -92,7 +92,7 @@ from ..errors import MappingError
 from ..units import si
 from .base import Component, ComponentConfig, OpArrays, OpCost, Plan, add_stored, row_pieces
 from .hierarchy import add_landed, backed_reads
-from .pim_notes import held_format_note, held_tensor_bytes, plain_input_note
+from .pim_notes import as_stored, as_stored_note, format_scale, held_format_note, held_tensor_bytes, plain_input_note
 
 #: what the units may claim (see the module docstring)
 CLAIMS = ("weights", "kv_cache", "embedding")
@@ -435,14 +435,14 @@ class PIM(Component[PIMConfig]):
             held = self.held_bytes(ops, idx)
             wide = np.zeros(len(ops.tensor_bytes), dtype=bool) if held is None else held > ops.tensor_bytes
             scale = np.broadcast_to(self._format_scale(ops, idx), idx.shape)
-            reads = self._held_tensors(ops, idx, scale > 1)  # the ops reading a widened one
+            reads = self._held_tensors(ops, idx, self._format_scale(ops, idx, True) > 1)  # reading a widened one
             widened = {str(dt): DTYPE_BYTES[str(dt)] for dt in np.unique(ops.dtype[idx][reads])} \
                 if wide.any() else {}
             out = self._out_bytes(ops, idx)
             note = held_format_note(self.name, c.precision, ops, wide, widened, float(out.sum()),
                                     float((out * scale).sum()), c.sharing == "separate")
-            if note:
-                plan.notes.append(note)
+            stored = as_stored_note(self.name, c.precision, ops, idx, as_stored(ops, idx, self._weighted(ops, idx)))
+            plan.notes.extend(n for n in (note, stored) if n)
         return plan
 
     def _held_tensors(self, ops: OpArrays, idx, sel) -> np.ndarray:
@@ -462,7 +462,7 @@ class PIM(Component[PIMConfig]):
         c = self.config
         if c.precision is None or not len(idx):
             return None
-        held = held_tensor_bytes(ops, idx, self._format_scale(ops, idx), self._weighted(ops, idx),
+        held = held_tensor_bytes(ops, idx, self._format_scale(ops, idx, True), self._weighted(ops, idx),
                                  ops.kv_tensors())
         if c.sharing == "separate":
             held[ops.weight_ids] = 0.0
@@ -474,30 +474,21 @@ class PIM(Component[PIMConfig]):
         if c.sharing != "separate" or "weights" not in c.claims or not len(idx):
             return 0.0
         st = ops.stationary[idx]
-        fmt = np.broadcast_to(self._format_scale(ops, idx), st.shape)
+        fmt = np.broadcast_to(self._format_scale(ops, idx, True), st.shape)
         ws, first = np.unique(st[st >= 0], return_index=True)
         return float((ops.tensor_bytes[ws] * fmt[st >= 0][first]).sum())
 
-    def _format_scale(self, ops: OpArrays, idx):
-        """Bytes in the units' number format per byte of the ops' dtype (``precision``: the
-        operands lie in the banks and cross the bus in it, as a CIM's do at its bits); 1
-        without a precision of its own."""
-        own = self.config.precision
-        if own is None:
-            return 1.0
-        scale = np.ones(len(idx))
-        names = ops.dtype[idx]
-        for dt, nbytes in DTYPE_BYTES.items():
-            if dt in ops.compute_dtypes and dt != own:
-                scale[names == dt] = DTYPE_BYTES[own] / nbytes
-        return scale
+    def _format_scale(self, ops: OpArrays, idx, held: bool = False):
+        """Bytes in the units' format per byte of the ops' dtype (:func:`format_scale`);
+        ``held``: per byte of the operand each op holds in the banks (a weight as stored)."""
+        return format_scale(self.config.precision, ops, idx, self._weighted(ops, idx) if held else None)
 
     def _resident_bytes(self, ops: OpArrays, idx) -> np.ndarray:
         """Bytes each op reads in the banks, in the units' format: the resident operand, the
         weight, else the model inputs (KV cache)."""
         weighted = self._weighted(ops, idx)  # a bag: its gathered rows
         kv = self._input_bytes(ops)[idx]
-        return np.where(weighted, ops.weight_bytes[idx], kv) * self._format_scale(ops, idx)
+        return np.where(weighted, ops.weight_bytes[idx], kv) * self._format_scale(ops, idx, True)
 
     def _out_bytes(self, ops: OpArrays, idx) -> np.ndarray:
         """Bytes each op of ``idx`` sends out: its outputs; an embedding bag's pooled rows only

@@ -70,6 +70,48 @@ def held_format_note(name: str, own: str, ops: OpArrays, wide: np.ndarray, widen
             f"results as {own}, {si(out_held, 'B')} for the workload's {si(out, 'B')}")
 
 
+def format_scale(own: Optional[str], ops: OpArrays, idx: np.ndarray, weighted=None):
+    """Bytes in the units' number format ``own`` (``precision``) per byte of the ops' dtype
+    (the operands lie in the banks and cross the bus in it, as a CIM's do at its bits); 1
+    without a precision of its own. With ``weighted`` (bool per op of ``idx``: it reads a
+    weight), per byte of what each op holds: a weight stored in a dtype other than its op's
+    arithmetic (int4 weights of an int8 or fp16 matmul, a weight-only format dequantised as
+    read, :func:`as_stored`) is held and read as stored, 1."""
+    if own is None:
+        return 1.0
+    scale = np.ones(len(idx))
+    names = ops.dtype[idx]
+    for dt, nbytes in DTYPE_BYTES.items():
+        if dt in ops.compute_dtypes and dt != own:
+            scale[names == dt] = DTYPE_BYTES[own] / nbytes
+    return scale if weighted is None else np.where(as_stored(ops, idx, weighted), 1.0, scale)
+
+
+def as_stored(ops: OpArrays, idx: np.ndarray, weighted: np.ndarray) -> np.ndarray:
+    """bool per op of ``idx``: a ``weighted`` op whose (first) weight is stored in a dtype
+    other than its own (:attr:`OpArrays.tensor_dtype`; all False where that is not known)."""
+    n_w = np.diff(ops.weight_ptr)[idx]
+    if ops.tensor_dtype is None or not len(ops.weight_ids):
+        return np.zeros(len(idx), dtype=bool)
+    first = ops.weight_ids[np.minimum(ops.weight_ptr[idx], len(ops.weight_ids) - 1)]
+    return weighted & (n_w > 0) & (ops.tensor_dtype[first] != ops.dtype[idx])
+
+
+def as_stored_note(name: str, own: str, ops: OpArrays, idx: np.ndarray, stored: np.ndarray) -> Optional[str]:
+    """The ``stored`` ops of ``idx`` (:func:`as_stored`): the units read their weights as
+    stored, in a dtype narrower than the ops' arithmetic, not widened to ``own``; None if none."""
+    if not stored.any():
+        return None
+    first = ops.weight_ids[ops.weight_ptr[idx][stored]]
+    ws = np.unique(first)
+    pairs = sorted({(str(a), str(b)) for a, b in zip(ops.tensor_dtype[first], ops.dtype[idx][stored])})
+    what = ", ".join(f"{w} ({DTYPE_BYTES[w]:g} B an element) under {o} arithmetic" for w, o in pairs)
+    return (f"{name} reads {len(ws)} weight(s) as stored, {what}: a weight-only format "
+            f"dequantised as read, so the banks, the footprint and the capacity check count "
+            f"{si(float(ops.tensor_bytes[ws].sum()), 'B')}, not {own}'s {DTYPE_BYTES[own]:g} B an "
+            f"element (an operand stored in its op's dtype it holds as {own})")
+
+
 def held_tensor_bytes(ops: OpArrays, idx: np.ndarray, scale, weighted: np.ndarray,
                       kv_read: np.ndarray | None) -> np.ndarray:
     """float64 by tensor id: the bytes the ops ``idx`` hold each tensor they read in the banks

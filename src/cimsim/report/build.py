@@ -263,7 +263,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
     if zero := [p for p, a in areas.items() if a == 0 and prov["area"].get(p) == "placeholder"]:
         notes.append(f"area of {', '.join(zero)}: not given (0 m², a placeholder), so area "
                      "efficiency is an upper bound")
-    mixed = precision_notes(pl.components, pl.idx, run.workload.arrays.dtype)
+    mixed = precision_notes(pl.components, pl.idx, run.workload.arrays)
     area, tdp = area_notes(arch), tdp_notes(pl, costs, energy, float(latency), arch.resource_static_w)
     notes += mixed + latency_notes(arch) + (physical := area + power_cap_notes(pl, costs) + tdp)
     total_dur = float(run.duration.sum())

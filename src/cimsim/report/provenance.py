@@ -276,12 +276,14 @@ def _named(parts: dict, fractions: dict, fields: dict | None = None) -> str:
 INTEGER_DTYPES = ("int8",)
 
 
-def precision_notes(components, idx, dtypes) -> list[str]:
+def precision_notes(components, idx, ops) -> list[str]:
     """One note per component that computes at a fixed precision (``compute_bits``) other than
     its ops' dtypes: the run then compares unlike precisions (issue 17, item 5). ``idx``: each
-    component's op indices; ``dtypes``: every op's dtype name."""
+    component's op indices; ``ops``: the workload's OpArrays (each op's dtype, and the dtype its
+    weight is stored in: int4 weights of an int8 matmul are 4-bit weights x 8-bit inputs)."""
     from ..dtypes import DTYPE_BYTES, DTYPES
 
+    dtypes, weights = ops.dtype, _weight_dtypes(ops)
     out = []
     for comp, ids in zip(components, idx):
         bits, own = comp.compute_bits(), comp.compute_dtype()
@@ -299,14 +301,27 @@ def precision_notes(components, idx, dtypes) -> list[str]:
                            "precision to match)")
             continue
         # each operand: an int8 trace on a CIM of 4-bit weights (or inputs) is as much a
-        # mismatch as on a 16-bit one (a GPU running the trace computes int8 x int8)
-        bad = [d for d in seen if d not in INTEGER_DTYPES
-               or any(DTYPE_BYTES[d] * 8 != b for b in bits)]
+        # mismatch as on a 16-bit one (a GPU running the trace computes int8 x int8); the
+        # weights at the dtype they are stored in
+        pairs = sorted({(str(d), str(w)) for d, w in zip(dtypes[ids], weights[ids]) if d in DTYPES})
+        bad = [d if w == d else f"{d} with {w} weights" for d, w in pairs
+               if d not in INTEGER_DTYPES or w not in (*INTEGER_DTYPES, "int4")
+               or DTYPE_BYTES[w] * 8 != bits[0] or DTYPE_BYTES[d] * 8 != bits[1]]
         if bad:
             out.append(f"precision mismatch: {comp.name} computes {bits[0]}-bit weights x "
                        f"{bits[1]}-bit inputs, but its ops are {', '.join(bad)} in the workload; "
                        "another unit running the same trace computes at the trace's dtype, so "
                        f"a comparison mixes precisions ({_precision_fix(bits)})")
+    return out
+
+
+def _weight_dtypes(ops) -> np.ndarray:
+    """str per op: the dtype its (first) weight is stored in; its own dtype where it reads no
+    weight or the tensors' dtypes are not known."""
+    out = np.asarray(ops.dtype).astype(object)
+    if ops.tensor_dtype is not None and len(ops.weight_ids):
+        has = np.diff(ops.weight_ptr) > 0
+        out[has] = ops.tensor_dtype[ops.weight_ids[ops.weight_ptr[:-1][has]]]
     return out
 
 
@@ -320,9 +335,11 @@ def _precision_fix(bits: tuple[int, int]) -> str:
         return f"trace with --dtype {ints[0]}, or set the component's bits to match"
     odd = " x ".join(f"{b}-bit {what}" for b, what in zip(bits, ("weights", "inputs")) if b != 8)
     if max(bits) <= 8:  # 4-bit weights, binary weights, 4-bit inputs: under every dtype
+        llm = ("; an LLM generated with cimsim workload llm --dtype int8 --weight-dtype int4 has "
+               "4-bit weights" if bits[0] == 4 else "")
         return (f"no compute dtype ({', '.join(DTYPES)}) holds {odd}: the component computes "
                 "at fewer bits than an int8 trace's 8 (--dtype int8, the closest trace); its "
-                "bits at 8 match that trace")
+                f"bits at 8 match that trace{llm}")
     return (f"no compute dtype ({', '.join(DTYPES)}) holds {max(bits)}-bit integers, "
             f"so every trace does; its bits at 8 match a --dtype int8 trace")
 

@@ -27,6 +27,7 @@ import numpy as np
 from ..config.walk import parse_flag
 from ..config.yamlread import core_number
 from ..errors import CimsimError, one_line  # noqa: F401  (one_line re-exported)
+from ..quantity import text_number_reason
 from ..units import UnitError, format_quantity, parse_quantity
 
 #: the sweep runs for ``cimsim sweep`` (:func:`cli_wording`): errors name its options
@@ -242,14 +243,12 @@ def parse_value(text: str, fk: FieldKind):
         except UnitError as exc:
             raise ValueError(f"{fk.path} is {fk.describe()}: {exc}") from None
     if fk.kind == "int":  # numbers as a config file's YAML 1.2 reads them (010 -> 10, 1e3)
-        v = core_number(text)
-        if v is None or not float(v).is_integer():
+        v = _number(text)
+        if not math.isfinite(v) or not float(v).is_integer():
             raise ValueError(f"{text!r} is not a whole number ({fk.path} is an integer)")
         return int(v)
     if fk.kind == "float":
-        v = core_number(text)
-        if v is None:
-            raise ValueError(f"{text!r} is not a number")
+        v = _number(text)
         v = float(v)
         if not math.isfinite(v):
             raise ValueError(f"{text!r} is not finite")
@@ -259,6 +258,17 @@ def parse_value(text: str, fk: FieldKind):
     if fk.choices and text not in fk.choices:
         raise ValueError(f"{text!r} is not {fk.describe()}")
     return text
+
+
+def _number(text: str) -> int | float:
+    """``text`` as YAML 1.2 reads a number (:func:`core_number`); raises ``ValueError`` with the
+    reason a config file's number field gives where that reads it as text (``1_000``, ``0b10``,
+    ``1:00``: :func:`cimsim.quantity.text_number_reason`)."""
+    v = core_number(text)
+    if v is None:
+        why = text_number_reason(text)
+        raise ValueError(f"{text!r} is not a number" + (f": {why}" if why else ""))
+    return v
 
 
 def _parse_scalar(path: str, spec: str, text: str, fk: FieldKind):
@@ -300,10 +310,15 @@ def parse_spec(path: str, spec: str, data: Optional[Mapping[str, Any]] = None,
             raise _fail(path, spec, "a log range needs a start > 0")
         values, rounded = None, False
         if len(opts) == 2:
-            try:
-                n = int(opts[1])
-            except ValueError:
-                raise _fail(path, spec, f"point count {_clip(opts[1])!r} is not an integer") from None
+            try:  # read as a value's digits are (YAML 1.2)
+                n = core_number(opts[1].strip())
+            except ValueError:  # more digits than Python converts
+                n = None
+            if n is None or not math.isfinite(n) or not float(n).is_integer():
+                why = text_number_reason(opts[1]) if n is None else None
+                raise _fail(path, spec, f"point count {_clip(opts[1])!r} is not an integer"
+                            + (f": {why}" if why else ""))
+            n = int(n)
             if n < 2:
                 raise _fail(path, spec, f"a range needs at least 2 points, got {n}")
             _check_count(path, spec, n, max_points)

@@ -320,7 +320,7 @@ def op_arrays(workload) -> OpArrays:
                         np.diff(wptr), epi),
                     iteration=op_iterations(workload.metadata, no),
                     recast=recasts(kind == KIND_CODES["copy"], c.in_ptr, c.in_ids, c.out_ptr, c.out_ids,
-                                   numel, c.tensor_dtype),
+                                   numel, c.tensor_dtype), tensor_dtype=_dtype_names(c.tensor_dtype.astype(np.int64)),
                     depthwise=None if (dw := _num_tag(c.tags, "depthwise", no, 0.0)) is None or not dw.any() else dw > 0,
                     **dict(zip(("random_read_bytes", "random_write_bytes"),
                                _random_columns(c.tags, no, c.op_names, workload.name, size)))
@@ -556,7 +556,7 @@ def op_arrays_reference(workload) -> OpArrays:
                     untagged_epilogue=None if epi is not None else untagged_epilogue(
                         np.array([op.fn or "" for op in workload.ops], dtype=object),
                         kind == ELEMENTWISE, np.diff(wptr), epi),
-                    iteration=op_iterations(workload.metadata, len(workload.ops)),
+                    iteration=op_iterations(workload.metadata, len(workload.ops)), tensor_dtype=np.asarray(dtypes, dtype=str),
                     recast=(rc if (rc := np.array([op.kind == "copy" and len(op.inputs) == len(op.outputs) == 1
                                                   and numel[tid[op.inputs[0]]] == numel[tid[op.outputs[0]]]
                                                   and dtypes[tid[op.inputs[0]]] != dtypes[tid[op.outputs[0]]]

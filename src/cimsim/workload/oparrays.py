@@ -223,6 +223,9 @@ class OpArrays:
     #: which a host processor runs as a direct kernel, its im2col copy never formed
     #: (:func:`cimsim.hw.im2col.direct_depthwise`). None when no op is one.
     depthwise: np.ndarray | None = None
+    #: str by tensor id: the dtype a tensor is stored in (an int4 weight of an int8 matmul:
+    #: ``int4``; :attr:`dtype` is the op's arithmetic); None: not known (an OpArrays built by hand)
+    tensor_dtype: np.ndarray | None = None
 
     def mac_dtype_ok(self) -> np.ndarray:
         """bool per op: its dtype is a compute dtype (:attr:`compute_dtypes`). A MAC op in

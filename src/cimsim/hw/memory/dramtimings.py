@@ -19,7 +19,7 @@ from typing import Any, Optional
 
 from ...errors import suggest
 from ...units import UnitError, parse_quantity
-from .jedec import PRESETS, TIMINGS, Jedec
+from .jedec import PARTS, PRESETS, TIMINGS, Jedec
 
 #: the preset fields a level's ``timings`` may set, and those of them that are whole numbers
 TIMING_FIELDS = tuple(f.name for f in dataclasses.fields(Jedec)
@@ -203,47 +203,68 @@ def _generation(name: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _older(v: str, family: list[str]) -> str | None:
-    """The family's oldest preset when ``v`` names an older generation than every preset of
-    its family (DDR3 -> DDR4, LPDDR4X -> LPDDR5, GDDR5 -> GDDR6): a different standard, not a
+def _other_generation(v: str, family: list[str]) -> tuple[str, str] | None:
+    """(the nearest preset, "older" or "newer") when ``v`` names an older generation than every
+    preset of its family (DDR3 -> DDR4, LPDDR4X -> LPDDR5, GDDR5 -> GDDR6) or a newer one
+    (GDDR7 -> GDDR6, LPDDR6 -> LPDDR5, HBM4 -> HBM3, DDR6 -> DDR5): a different standard, not a
     part of one; else None."""
     gens = [g for g in map(_generation, family) if g is not None]
-    if _generation(v) is None or not gens or _generation(v) >= min(gens):
+    g = _generation(v)
+    if g is None or not gens or min(gens) <= g <= max(gens):
         return None
-    return min(family, key=lambda n: (_generation(n) or 0, len(n)))
+    if g < min(gens):
+        return min(family, key=lambda n: (_generation(n) or 0, len(n))), "older"
+    return max(family, key=lambda n: (_generation(n) or 0, -len(n))), "newer"
 
 
-def _older_hint(v: str, nearest: str, allowed: str) -> str:
-    """The honest line for an older standard with no preset: what to write, what stays."""
+def _other_hint(v: str, nearest: str, which: str, allowed: str) -> str:
+    """The honest line for an older or newer standard with no preset: what to write, what stays."""
     kept = (f"; {nearest}'s two-part activation (n_aad > 0) stays whatever the timings say"
             if PRESETS[nearest].n_aad > 0 else "")
-    return (f"no preset for {v!r}: it is an older standard than {nearest}, with its own "
-            f"organisation and command rules, not a part of {nearest}; to model it, give standard: "
+    return (f"no preset for {v!r}: it is {'an older' if which == 'older' else 'a newer'} standard "
+            f"than {nearest}, with its own organisation and command rules, not a part of {nearest}; "
+            f"to model it, give standard: "
             f"{nearest} with everything that differs under timings: (rate_mtps, tck_ps, its "
             f"datasheet timings in CK cycles or as times, and its organisation and commands: "
             f"bus_bits, burst_length, n_bl, banks, bank_groups, cmd_act, ...){kept}; or a level "
             f"of type: fixed (bandwidth, sustained_fraction); presets and parts: {allowed}")
 
 
+def _part_of(v: str) -> str | None:
+    """The part whose own standard's name ``v`` starts with, where that name is no preset's
+    (LPDDR5X, LPDDR5X-7500 -> LPDDR5X-8533: its clocking, not LPDDR5's); else None."""
+    return max((n for n in PARTS if (stem := n.split("-")[0]) not in PRESETS
+                and v.upper().startswith(stem.upper())), key=len, default=None)
+
+
 def check_standard(v: Any) -> Any:
     """``v`` if it names a preset or part; else the error naming the closest (a name in another
-    case: ``ddr5`` -> ``DDR5``), or, for a newer part of a standard (``HBM3E``, ``LPDDR5X``,
-    ``GDDR7``, ``DDR5-6400``), that it is that standard's preset with what differs under
-    ``timings:``; for an older standard than its family's presets (``DDR3``, ``LPDDR4X``,
-    ``GDDR5``), that no preset models it and what to write instead."""
+    case: ``ddr5`` -> ``DDR5``), or, for a part of a preset's standard (``HBM3E``,
+    ``DDR5-6400``: its name starts with the preset's), that it is that standard's preset with
+    what differs under ``timings:`` (``LPDDR5X``, ``LPDDR5X-7500``: the part ``LPDDR5X-8533``);
+    for an older or newer standard than its family's presets (``DDR3``, ``LPDDR4X``, ``GDDR5``;
+    ``GDDR7``, ``LPDDR6``, ``HBM4``, ``DDR6``), that no preset models it and what to write
+    instead."""
     if not isinstance(v, str) or v in TIMINGS:
         return v
     allowed = ", ".join(TIMINGS)
     if any(n.lower() == v.lower() for n in TIMINGS):  # a name in another case
         raise ValueError(f"not a standard or part (got {v!r}); did you mean "
                          f"'{suggest(v, TIMINGS)}'? allowed: {allowed}")
-    base = max((n for n in PRESETS if v.upper().startswith(n.upper())), key=len, default=None)
+    base = _part_of(v) or max((n for n in PRESETS if v.upper().startswith(n.upper())), key=len,
+                              default=None)
     if base is None and _family(v):
         family = [n for n in PRESETS if _family(n) == _family(v)]
-        older = _older(v, family)
-        if older is not None:
-            raise ValueError(_older_hint(v, older, allowed))
+        other = _other_generation(v, family)
+        if other is not None:
+            raise ValueError(_other_hint(v, *other, allowed))
         base = family[-1] if family else None
+    if base in PARTS:  # a part of its own standard listed: its clocking, not the preset's
+        raise ValueError(
+            f"no preset or part (got {v!r}); a part not listed is the listed part of its standard, "
+            f"{base}, with what differs under timings: (standard: {base}, timings: {{rate_mtps: "
+            f"..., tck_ps: ..., n_rcd: 18 ns, ...}}: its data rate, clock and datasheet timings, in "
+            f"CK cycles or as times); allowed: {allowed}")
     if base is not None:
         raise ValueError(
             f"no preset or part (got {v!r}); a part not listed is its standard's preset with what "

@@ -78,7 +78,7 @@ class ADC(Strict):
         "calibrated (set from measured partial-sum statistics). Recorded in the result for "
         "the accuracy emulator; it changes no cost.")
     range_percentile: PositiveFloat = Field(
-        default=99.9, gt=1, le=100, description="With range_policy "
+        default=99.9, gt=1, le=100, allow_inf_nan=False, description="With range_policy "
         "calibrated: the percentile (1..100] of the absolute partial sums observed on "
         "calibration inputs that the ADC's full scale spans, per layer (accuracy emulator only; "
         "it changes no cost). A percent, not a fraction: 99.9, not 0.999 (a value <= 1 is "
@@ -109,8 +109,10 @@ class ADC(Strict):
     def _percent(cls, v):
         if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v <= 1:
             # the schema's other unitless shares are fractions: 0.999 meant 99.9 %
-            raise ValueError(f"a percentile on 0-100, not a fraction (got {v:g}; did you mean "
-                             f"{v * 100:g}?); values <= 1 are refused")
+            # (did you mean: only a value the field takes, above 1)
+            mean = f"; did you mean {v * 100:g}?" if v * 100 > 1 else ""
+            raise ValueError(f"a percentile on 0-100, not a fraction (got {v:g}{mean}); values <= 1 "
+                             "are refused")
         return v
 
     @field_validator("type")

@@ -144,20 +144,25 @@ def _check_args(spec: str, factory, args: dict) -> None:
 
 
 def parse_arg(text: str):
-    """``--arg KEY=VALUE``'s value as a user means it: an integer (``64``), a number (``0.5``,
-    ``1e-3``), true / false (any case) as a bool, anything else the text itself (``nan`` and
-    ``inf`` too: a JSON file holds no such number)."""
+    """``--arg KEY=VALUE``'s value as a user means it: a number as ``--set`` and ``--param``
+    read one (YAML 1.2's core schema: ``64``, ``010`` -> 10, ``0x10`` -> 16, ``0.5``, ``1e-3``),
+    true / false (any case) as a bool, anything else the text itself (``nan`` and ``inf`` too:
+    a JSON file holds no such number). Raises ``ValueError`` for what YAML 1.2 reads as text
+    though it looks like a number (``1_000``, ``0b10``, ``1:00``), which Python's ``int`` read
+    as 1000."""
     import math
+
+    from ...config.yamlread import core_number
+    from ...quantity import YAML12_TEXT_REASON, text_number_reason
 
     low = text.strip().lower()
     if low in ("true", "false"):
         return low == "true"
-    for kind in (int, float):
-        try:
-            v = kind(text)
-        except ValueError:
-            continue
+    v = core_number(text.strip())
+    if v is not None:
         return v if math.isfinite(v) else text
+    if text_number_reason(text) == YAML12_TEXT_REASON:
+        raise ValueError(f"{text!r} is not a number: {YAML12_TEXT_REASON}")
     return text
 
 
