@@ -66,22 +66,20 @@ def check(c) -> None:
                          f"bits_per_cell <= {top}, or a multi-level cell type")
 
 
-def read_voltage(c, node_nm: float) -> None:
+def read_voltage(c, cell, node_nm: float) -> None:
     """Refuse (:class:`~.derive.DeriveError` on ``cell.read_voltage``) a resistive cell's read
     voltage above :data:`~cimsim.hw.circuits.scaling.MAX_SUPPLY_FACTOR` x the node's nominal
     supply, the bound ``technology.voltage`` has: the read voltage is driven through the node's
     transistors (the row driver and the cell's access transistor), so a higher one is no
-    operating point of the node (50 V across a 22 nm access transistor)."""
+    operating point of the node (50 V across a 22 nm access transistor). ``cell``: the design's
+    cell with ``cim.cell``'s overrides (``derive._cell``)."""
     from ..circuits import scaling
-    from ..circuits.array import preset
-    from ..parts.cell import DEFAULT_CELL
     from .finite import DeriveError
 
-    name = c.cell.type if c.cell is not None else DEFAULT_CELL[c.technology]
-    p = preset(name)
+    name = cell.name
     given = c.cell is not None and c.cell.read_voltage is not None
-    v = c.cell.read_voltage if given else p.read_voltage_v
-    if p.kind != "resistive" or v is None:
+    v = cell.read_voltage_v
+    if cell.kind != "resistive" or v is None:
         return
     nominal = scaling.nominal_vdd(node_nm)
     top = scaling.max_supply(node_nm)
