@@ -32,7 +32,7 @@ TENSOR_DTYPES: tuple[str, ...] = tuple(DTYPE_BYTES)
 DType = Literal[DTYPES]  # type: ignore[valid-type]
 #: bytes per element as a fraction (numerator, denominator) of whole numbers: a tensor of ``n``
 #: elements is ``ceil(n * num / den)`` bytes (int4: two elements to a byte)
-DTYPE_FRACTION: dict[str, tuple[int, int]] = {d: (int(b * 2), 2) if b % 1 else (int(b), 1)
+DTYPE_FRACTION: dict[str, tuple[int, int]] = {d: float(b).as_integer_ratio()
                                               for d, b in DTYPE_BYTES.items()}
 
 

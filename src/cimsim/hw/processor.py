@@ -397,8 +397,7 @@ class Processor(Component[ProcessorConfig]):
     def place(self, ops: OpArrays, idx):
         levels = self.levels
         mem = [self.hw.resource(lv) for lv in levels]
-        remote, local = self._remote_reads(ops)
-        local, convs, formed = direct_depthwise(local, idx)  # no im2col matrix: a direct kernel
+        remote, local, convs, formed = self._moved(ops, idx)
         far = self.hw.home_tiers[0] != self.hw.backing_store  # hierarchy rule 9
         traffic = staged_traffic(local, idx, levels, [m.config.capacity for m in mem],
                                  [m.latency_s() for m in mem], far)
@@ -445,8 +444,15 @@ class Processor(Component[ProcessorConfig]):
         """Hierarchy rules 2, 7 and 8: the ops whose activations no level before the backing
         store holds write their outputs there (another component's reader has them read back)
         and read their inputs there (another component's output is written there first)."""
-        return through_backing(direct_depthwise(self._remote_reads(ops)[1], idx)[0], idx,
+        return through_backing(self._moved(ops, idx)[1], idx,
                                [self.hw.resource(lv).config.capacity for lv in self.levels])
+
+    def _moved(self, ops: OpArrays, idx):
+        """``(remote, local, convs, formed)``: :meth:`_remote_reads`' split, its local ops with
+        direct depthwise kernels in place of im2col matrices (:func:`direct_depthwise`), which
+        both :meth:`place` and :meth:`backing_outputs` read."""
+        remote, local = self._remote_reads(ops)
+        return (remote, *direct_depthwise(local, idx))
 
     def _remote_reads(self, ops: OpArrays):
         """``(bytes per op, ops without them)``: with the KV cache in another device's memory

@@ -17,6 +17,11 @@ cell types that use it, because on another cell nothing reads it (it would chang
 
 from __future__ import annotations
 
+from ..circuits import scaling
+from ..circuits.array import preset
+from ..parts.registry import cells
+from .finite import DeriveError
+
 #: cim.cell field -> (the cell kinds that read it, what it is for)
 USED_BY = {
     "read_current": (("sram",), "an SRAM cell's bitline read current"),
@@ -35,8 +40,6 @@ USED_BY = {
 def _users(kinds: tuple, field: str) -> list[str]:
     """The registered cell types whose kind reads ``field`` (a bit-serial pipeline: not the
     adder-tree cells)."""
-    from ..parts.registry import cells
-
     return [n for n, c in cells.types().items() if c.kind in kinds
             and not (field == "rows_per_register" and c.adder_tree)]
 
@@ -44,8 +47,6 @@ def _users(kinds: tuple, field: str) -> list[str]:
 def check(c) -> None:
     """Raise ``ValueError`` (one line naming the field) for a ``cim.cell`` field the cell's kind
     does not read, and for ``bits_per_cell`` above what the cell holds."""
-    from ..circuits.array import preset
-
     cell = c.cell
     if cell is None:
         return
@@ -66,22 +67,17 @@ def check(c) -> None:
                          f"bits_per_cell <= {top}, or a multi-level cell type")
 
 
-def read_voltage(c, node_nm: float) -> None:
+def read_voltage(c, cell, node_nm: float) -> None:
     """Refuse (:class:`~.derive.DeriveError` on ``cell.read_voltage``) a resistive cell's read
     voltage above :data:`~cimsim.hw.circuits.scaling.MAX_SUPPLY_FACTOR` x the node's nominal
     supply, the bound ``technology.voltage`` has: the read voltage is driven through the node's
     transistors (the row driver and the cell's access transistor), so a higher one is no
-    operating point of the node (50 V across a 22 nm access transistor)."""
-    from ..circuits import scaling
-    from ..circuits.array import preset
-    from ..parts.cell import DEFAULT_CELL
-    from .finite import DeriveError
-
-    name = c.cell.type if c.cell is not None else DEFAULT_CELL[c.technology]
-    p = preset(name)
+    operating point of the node (50 V across a 22 nm access transistor). ``cell``: the design's
+    cell with ``cim.cell``'s overrides (``derive._cell``)."""
+    name = cell.name
     given = c.cell is not None and c.cell.read_voltage is not None
-    v = c.cell.read_voltage if given else p.read_voltage_v
-    if p.kind != "resistive" or v is None:
+    v = cell.read_voltage_v
+    if cell.kind != "resistive" or v is None:
         return
     nominal = scaling.nominal_vdd(node_nm)
     top = scaling.max_supply(node_nm)

@@ -312,7 +312,7 @@ def _design(c, tech) -> Design:
                           "products and cycle from the top-level technology block (no field "
                           "states them), which is missing: add technology: {node: ..., voltage: ...}")
     if tech is not None:  # a read voltage the node can drive (module cellcheck)
-        cellcheck.read_voltage(c, tech.node_nm)
+        cellcheck.read_voltage(c, _cell(c, tech), tech.node_nm)
     prov: dict[str, str] = {}
     sources: list[str] = []
     node = tech.node_nm if tech is not None else None

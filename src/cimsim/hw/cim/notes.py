@@ -9,7 +9,7 @@ import numpy as np
 
 from ...units import si
 from ..circuits import scaling, sense
-from .derive import AREA_FIELDS, ENERGY_FIELDS, PERIPHERY_PARTS
+from .derive import AREA_FIELDS, ENERGY_FIELDS, PERIPHERY_PARTS, _cell
 from . import onchip
 from .energy import _digital
 
@@ -42,8 +42,6 @@ def sense_margin(self) -> str:
     c, tech = self.config, self.hw.technology
     if c.adc.type != "current_sense" or tech is None:
         return ""
-    from .derive import _cell
-
     cell, b = _cell(c, tech), int(c.adc.bits)
     dr = float(sense.dynamic_range(cell.r_on_ohm, b, cell.on_off))
     factor = dr / 2 ** b

@@ -36,7 +36,7 @@ def current_sense(c, cell, tech, vdd, rpr, ones, wones) -> dict:
         read = dict(r_on_ohm=cell.r_on_ohm, on_off=cell.on_off, v_read=cell.read_voltage_v,
                     rows_active=rpr, t_sense_s=t, c_node_f=c_node, input_ones=ones)
         col = sense.column_read(**read, weight_ones=wones)
-        share = sense.off_column_share(**read, weight_ones=wones)
+        share = sense.off_column_share(**read, weight_ones=wones, mean_j=col.energy_j)
         v_gate = vdd if vdd is not None else array_model.scaling.nominal_vdd(node)
         row = sense.row_drive(c.cols, node, cell.read_voltage_v, v_gate, cell.width_f, w)
     except ValueError as exc:

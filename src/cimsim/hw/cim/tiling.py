@@ -69,34 +69,38 @@ def on_off_ratio(c) -> tuple:
     ni = c.nonideal
     if ni is not None and ni.on_off_ratio is not None:
         return float(ni.on_off_ratio), "cim.nonideal.on_off_ratio"
+    if c.cell is None and c.cell_read_energy is not None:
+        return None, "no cim.cell stated, cell_read_energy given"
+    name, _, ratio, stated = _cell_ratio(c)
+    if ratio is None:  # no off-state current to subtract
+        return None, f"the {name} cell states none"
+    return float(ratio), "cim.cell.on_off" if stated else f"the {name} preset's"
+
+
+def _cell_ratio(c):
+    """``(name, preset, ratio, stated)`` of the design's cell (``cim.cell.type``, else the
+    technology's default): ``ratio`` its ``on_off`` (None for a cell that is not resistive),
+    ``stated`` whether that came from ``cim.cell.on_off`` rather than the preset."""
     from ..circuits.array import preset as cell_preset
     from ..parts.cell import DEFAULT_CELL
 
-    if c.cell is None and c.cell_read_energy is not None:
-        return None, "no cim.cell stated, cell_read_energy given"
     name = c.cell.type if c.cell is not None else DEFAULT_CELL[c.technology]
     preset = cell_preset(name)
-    if preset.kind != "resistive":  # no off-state current to subtract
-        return None, f"the {name} cell states none"
-    if c.cell is not None and c.cell.on_off is not None:
-        return float(c.cell.on_off), "cim.cell.on_off"
-    return float(preset.on_off), f"the {name} preset's"
+    if preset.kind != "resistive":
+        return name, preset, None, False
+    stated = c.cell is not None and c.cell.on_off is not None
+    return name, preset, (c.cell.on_off if stated else preset.on_off), stated
 
 
 def one_on_off(c) -> None:
     """One device, one ratio: a ``nonideal.on_off_ratio`` other than the resistive cell's
     ``on_off`` (its preset's), from which the derived ``cell_read_energy`` comes, would score the
     accuracy of one device and the energy of another."""
-    from ..circuits.array import preset as cell_preset
-    from ..parts.cell import DEFAULT_CELL
-
-    cell = cell_preset(c.cell.type if c.cell is not None else DEFAULT_CELL[c.technology])
-    if c.cell_read_energy is not None or cell.kind != "resistive":
+    _, cell, own, stated = _cell_ratio(c)
+    if c.cell_read_energy is not None or own is None:
         return
-    own = c.cell.on_off if c.cell is not None and c.cell.on_off is not None else cell.on_off
     if float(c.nonideal.on_off_ratio) != float(own):
-        where = "cell.on_off" if c.cell is not None and c.cell.on_off is not None else (
-            f"cell.on_off, the {cell.name} preset's")
+        where = "cell.on_off" if stated else f"cell.on_off, the {cell.name} preset's"
         raise ValueError(f"nonideal.on_off_ratio {c.nonideal.on_off_ratio:g} contradicts "
                          f"{where} {own:g}, from which the derived cell_read_energy comes: one "
                          "design point has one device; set cim.cell.on_off (the accuracy model "

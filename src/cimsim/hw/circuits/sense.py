@@ -240,17 +240,19 @@ def column_read(r_on_ohm: float, on_off: float, v_read: float, rows_active, t_se
 
 def off_column_share(r_on_ohm: float, on_off: float, v_read: float, rows_active, t_sense_s,
                      c_node_f, input_ones=0.5, weight_ones=0.5, r_access_ohm=None,
-                     r_wire_ohm: float = 0.0, sense_input: str = "capacitive"):
+                     r_wire_ohm: float = 0.0, sense_input: str = "capacitive", mean_j=None):
     """A column of off cells' read (the reference column) over a column's at ``weight_ones``,
     the same rows driven and the same sensing (:func:`column_read`): with a capacitive input
     ``(1 - e^(-t n g_off / C)) / (1 - e^(-t n g_mean / C))`` -- near 1 once both nodes settle,
     not the ``g_off / g_mean`` of a ``V^2 G t`` read, which a virtual-ground input gives; 0
-    where no row is driven (no column draws anything)."""
+    where no row is driven (no column draws anything). ``mean_j``: that column's read energy
+    (J) where the caller has it already (``column_read(...).energy_j``)."""
     kw = dict(r_on_ohm=r_on_ohm, on_off=on_off, v_read=v_read, rows_active=rows_active,
               t_sense_s=t_sense_s, c_node_f=c_node_f, input_ones=input_ones,
               r_access_ohm=r_access_ohm, r_wire_ohm=r_wire_ohm, sense_input=sense_input)
     off = column_read(**kw, weight_ones=0.0).energy_j
-    mean = column_read(**kw, weight_ones=weight_ones).energy_j
+    mean = (column_read(**kw, weight_ones=weight_ones).energy_j if mean_j is None
+            else np.asarray(mean_j, dtype=float))
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(mean > 0, off / np.where(mean > 0, mean, 1.0), 0.0)
 
