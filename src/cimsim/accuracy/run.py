@@ -472,13 +472,13 @@ def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torc
     if nonideal is not None and "encoding" in nonideal.model_fields_set:
         arith = arith.with_(encoding=nonideal.encoding)  # the config's home of the choice
     model.eval()
+    params, buffers = list(model.named_parameters()), list(model.named_buffers())
     # what the tracer takes for a weight: parameters and floating-point (or int8) buffers
-    weights = {t.untyped_storage().data_ptr() for t in model.parameters()} | \
-        {b.untyped_storage().data_ptr() for b in model.buffers()
+    weights = {t.untyped_storage().data_ptr() for _, t in params} | \
+        {b.untyped_storage().data_ptr() for _, b in buffers
          if b.is_floating_point() or b.dtype == torch.int8}
     # a weight_norm / prune hook's tensors (weight_orig, weight_mask, ...) or parametrize's originals
-    hooked = {t.untyped_storage().data_ptr()
-              for n, t in (*model.named_parameters(), *model.named_buffers()) if _hooked(n)}
+    hooked = {t.untyped_storage().data_ptr() for n, t in (*params, *buffers) if _hooked(n)}
     with fused_kernels_off():
         ref = _forward(model, inputs, batch_size) if reference is None else reference
         if labels is not None:  # before the emulated runs: one line, as --accuracy says it

@@ -180,14 +180,12 @@ def trace_command(ctx, spec, output, name, allow_unknown, onnx_file, dims, zoo_n
         raise click.UsageError("missing option '-o' / '--output'")
     given = [f"--{k.replace('_', '-')}" for k in serving
              if ctx.get_parameter_source(k) is not click.core.ParameterSource.DEFAULT]
-    if "--kv-dtype" in given:  # the traced cache tensors are the model's own, at --dtype
-        raise click.UsageError("--kv-dtype goes with `cimsim workload llm`, not `cimsim trace`: a "
-                               "traced serving run's KV cache is the model's own tensors, at --dtype")
-    if "--weight-dtype" in given:  # the traced weights are the model's own (a packed int4 model's
-        # matmuls read the dequantized matrix)
-        raise click.UsageError("--weight-dtype goes with `cimsim workload llm`, not `cimsim trace`: "
-                               "a traced serving run's weights are the model's own tensors, at "
-                               "--dtype (a packed-int4 model's matmuls read its dequantized matrix)")
+    for opt, what in (("--kv-dtype", "KV cache is the model's own tensors, at --dtype"),
+                      ("--weight-dtype", "weights are the model's own tensors, at --dtype (a "
+                       "packed-int4 model's matmuls read its dequantized matrix)")):
+        if opt in given:  # the traced tensors are the model's own
+            raise click.UsageError(f"{opt} goes with `cimsim workload llm`, not `cimsim trace`: "
+                                   f"a traced serving run's {what}")
     del serving["kv_dtype"], serving["weight_dtype"]
     # --dtype also sets a plain trace's dtype (default there: each tensor's own); --serve's is fp16
     dtype = serving["dtype"]

@@ -14,7 +14,7 @@ import click
 from . import OneLineErrors, OneLineGroup, cannot_write, created, full_path, new_folder
 
 from ..dtypes import DTYPES
-from ..workload.llm_options import KV_DTYPES, WEIGHT_DTYPES
+from ..workload.llm_dtypes import KV_DTYPES, WEIGHT_DTYPES
 from ..errors import CimsimError, WorkloadError
 from ..progress import Feedback
 from ..workload.generators import (

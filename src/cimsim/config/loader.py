@@ -24,7 +24,7 @@ from . import legacy, marks
 from .models import RESERVED, Architecture
 from .origin import _where, origin  # noqa: F401  (origin re-exported)
 from .paths import field_of, resolve
-from .walk import did_you_mean, model_at, not_a_key, parse_flag
+from .walk import did_you_mean, field_at, model_at, not_a_key, parse_flag
 from .yamlread import KeyNotAName, UniqueKeyLoader, core_number, graph_error, load_text, syntax_error
 
 
@@ -118,11 +118,9 @@ def _errors(exc: ValidationError, model: type[BaseModel], prefix: tuple) -> list
 
 def _table_keys(model: type[BaseModel], loc: tuple) -> tuple | None:
     """The keys of the fixed-key table at ``loc`` below ``model`` (a per-dtype table), or None."""
-    from .walk import PathError, field_at
-
     try:
         leaf = field_at(model, [str(p) for p in loc], 0, ".".join(str(p) for p in loc))
-    except (PathError, ConfigError):
+    except ConfigError:
         return None
     return tuple(leaf.kind.keys) if leaf.kind.name == "table" and leaf.kind.keys else None
 

@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Iterator, Mapping
 
+from ..errors import WorkloadError
+
 _OPTIONS: ContextVar[Mapping[str, str]] = ContextVar("cimsim_option_names", default={})
 
 
@@ -51,3 +53,12 @@ def integer(value: object) -> object:
         return operator.index(value)  # type: ignore[arg-type]
     except TypeError:
         return value
+
+
+def at_least(gen: str, name: str, value: object, minimum: int = 1) -> int:
+    """``value`` (through :func:`integer`) when it is an integer >= ``minimum``; else a
+    :class:`~cimsim.errors.WorkloadError` naming ``gen`` and the parameter."""
+    value = integer(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise WorkloadError(f"{gen}: {arg(name)} must be an integer >= {minimum}, got {value!r}")
+    return value

@@ -292,14 +292,14 @@ def op_arrays(workload) -> OpArrays:
     from .activity import activity_columns
 
     # a tensor's row: its bytes over its first dimension (2-D and up), else all of it
-    first = np.ones(c.n_tensors)
-    nd2 = np.diff(c.shape_ptr) >= 2
+    nd = np.diff(c.shape_ptr)
+    first, nd2 = np.ones(c.n_tensors), nd >= 2
     first[nd2] = c.shape_dims[c.shape_ptr[:-1][nd2]]
     wrow = np.zeros(no)
     has = stationary >= 0
     wrow[has] = nbytes[stationary[has]] / first[stationary[has]]
-    nd = np.diff(c.shape_ptr)  # a tensor's second dimension, its channels (0 under 3-D)
-    dim1 = np.where(nd >= 3, c.shape_dims[np.minimum(c.shape_ptr[:-1] + 1, max(len(c.shape_dims) - 1, 0))], 0)
+    dim1, nd3 = np.zeros(c.n_tensors, dtype=np.int64), nd >= 3  # a tensor's second dimension, its channels (0 under 3-D)
+    dim1[nd3] = c.shape_dims[c.shape_ptr[:-1][nd3] + 1]
     return OpArrays(kind, dtype, macs, vec, rows, batch, kk, nn, wb, ain, aout, stationary, wptr,
                     wids.astype(np.int64), nbytes, c.tensor_names, iptr,
                     c.in_ids[i_entry].astype(np.int64), win, im2col, size, reads, store,

@@ -16,7 +16,7 @@ from typing import Callable, Iterable
 
 from ..dtypes import DTYPE_BYTES, DTYPES
 from ..errors import WorkloadError
-from .argnames import arg, arg_is, integer
+from .argnames import arg, arg_is, at_least
 from .io import save_workload
 from .builders import MAX_OPS, Builder as _Builder
 from .ir import Workload
@@ -37,11 +37,7 @@ PARTIAL: tuple[str, ...] = ("pad", "separate")
 
 
 # --------------------------------------------------------------------------- validation
-def _positive(gen: str, name: str, value: object, minimum: int = 1) -> int:
-    value = integer(value)  # a NumPy integer too
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise WorkloadError(f"{gen}: {arg(name)} must be an integer >= {minimum}, got {value!r}")
-    return value
+_positive = at_least  # a NumPy integer counts as one
 
 
 def _choice(gen: str, name: str, value: object, allowed: tuple[str, ...]) -> str:

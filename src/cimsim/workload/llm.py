@@ -93,9 +93,9 @@ from .llm_attention import (decode_step_macs, kernel_tags, launches, prefill_mac
                             serving_macs)  # (the closed forms re-exported)
 from .llm_options import (ATTENTION, BATCHING, GEN, HF_KEYS, LIMITS, _per_request, _shape,  # noqa: F401
                           _splits, attention_window, check_positions, context_of, encoder_only, ffn_of, gated_mlp,
-                          head_dim_of, hf_overridden, key_of, kv_dtype_of, language_model, layer_kinds,
-                          lengths_tag, one_micro_batch, position_table, refuse_unmodelled, serving_options,
-                          weight_dtype_of)
+                          head_dim_of, hf_overridden, key_of, language_model, layer_kinds,
+                          lengths_tag, one_micro_batch, position_table, refuse_unmodelled, serving_options)
+from .llm_dtypes import kv_dtype_of, weight_dtype_of
 from .llm_replicate import Stretch, insert_replicas, third_step_repeats
 from .llm_schedule import (AdmissionGate, computed_decode, counted, schedule,  # noqa: F401  (schedule re-exported)
                            step_options)
@@ -271,7 +271,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         tensor written and read through memory) or "fused" (FlashAttention: one launch, the
         same MACs and softmax work, the scores kept on chip; :mod:`.llm_attention`).
     kv_dtype : the KV cache's number format, default ``dtype`` (fp8: vLLM's fp8 KV cache): the
-        cache's bytes only, the arithmetic at ``dtype`` (:func:`.llm_options.kv_dtype_of`).
+        cache's bytes only, the arithmetic at ``dtype`` (:func:`.llm_dtypes.kv_dtype_of`).
     weight_dtype : the weight matrices' number format, default ``dtype`` (int4: W4A16 / W4A8
         weight-only quantization, 0.5 B an element, group scales not counted): their bytes
         only, the arithmetic at ``dtype`` (:func:`.llm_dtypes.weight_dtype_of`).

@@ -10,9 +10,8 @@ from typing import Mapping, Sequence
 from ..dtypes import DTYPES
 from ..errors import WorkloadError
 from .argnames import arg, arg_is, integer
-from .llm_dtypes import KV_DTYPES, WEIGHT_DTYPES, kv_dtype_of, weight_dtype_of  # noqa: F401  (re-exported)
+from .llm_dtypes import GEN
 
-GEN = "llm"
 BATCHING: tuple[str, ...] = ("static", "continuous")
 ATTENTION: tuple[str, ...] = ("per-request", "padded")
 #: how attention's scores, softmax and context run (:mod:`cimsim.workload.llm_attention`)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import WorkloadError
-from .argnames import arg, arg_is, integer
+from .argnames import arg, arg_is, at_least, integer
 from .builders import CELL_FN
 from .builders import Builder
 from .ir import Workload
@@ -86,13 +86,11 @@ def rollout_sizes(gen: str, horizon, out_features, I: int, schedule: str,
     """(horizon, out_features) of a rollout, checked: horizon 0 (none) or more, after the layer
     schedule's context of one direction, out_features from 1 to the input width I (the output
     fed back; the rest of the input is covariates; None: 1), given only with a horizon."""
-    Hz, O = integer(horizon), integer(1 if out_features is None else out_features)
-    if out_features is not None and not Hz:
+    if out_features is not None and not integer(horizon):
         raise WorkloadError(f"{gen}: {arg('out_features')} goes with {arg('horizon')} (the width of "
                             "the output a rollout feeds back)")
-    for key, v, low in (("horizon", Hz, 0), ("out_features", O, 1)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < low:
-            raise WorkloadError(f"{gen}: {arg(key)} must be an integer >= {low}, got {v!r}")
+    Hz = at_least(gen, "horizon", horizon, 0)
+    O = at_least(gen, "out_features", 1 if out_features is None else out_features)
     if Hz and (schedule != "layer" or bidirectional):
         raise WorkloadError(f"{gen}: {arg('horizon')} goes with {arg_is('schedule', 'layer')} and one "
                             "direction: a rollout feeds each step's output to the next step, after the "

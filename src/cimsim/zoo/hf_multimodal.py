@@ -76,7 +76,7 @@ def _side(value) -> tuple[int, int] | None:
     return None
 
 
-def text_positions(model) -> int | None:
+def _text_positions(model) -> int | None:
     """A contrastive model's text tower's table of positions (``text_config``'s
     ``max_position_embeddings``: CLIP's 77, OWL-ViT's 16); None without one."""
     limit = getattr(getattr(model.config, "text_config", None), "max_position_embeddings", None)
@@ -124,7 +124,7 @@ def companion_inputs(model, model_type: str, batch: int, seq: int) -> dict:
         raise WorkloadError(f"{name} also needs {needs}{why}, which hf:TYPE does not build (it "
                             "builds the pixel_values of an image-text model whose vision config "
                             "gives image_size); " + _FACTORY.format(kw=_named(params, towers)))
-    limit = text_positions(model)
+    limit = _text_positions(model)
     if limit is not None and seq > limit:
         raise WorkloadError(f"--param seq={seq}: {name}'s text tower needs {seq} positions, past its "
                             f"table of {limit} (text_config.max_position_embeddings); give seq <= "

@@ -102,18 +102,16 @@ def gather_rows(low, base, args, targets, kind="copy", vec=None, extra=(), tags=
         rows = np.asarray(low.torch.unique(ids.reshape(-1)).tolist(), dtype=np.int64)
     inner = offsets(0, tuple(table.shape[1:]), tuple(table.stride()[1:]))
     offs = RowRead(table.storage_offset(), rows, table.stride(0), inner)  # its rows, not elements
-    row_bytes = int(math.prod(table.shape[1:])) * DTYPE_BYTES[low.dt(table)]
     _emit_rows(low, kind, base, table, offs, [idx, *extra], targets, _no_values(low, ids),
-               None if from_data else row_bytes, int(ids.numel()), int(table.shape[0]), vec=vec,
-               tags=tags)
+               not from_data, int(ids.numel()), int(table.shape[0]), vec=vec, tags=tags)
 
 
 def _emit_rows(low, kind, base, table, offs: RowRead, others, targets, fake: bool,
-               grain: float | None, lookups: int, table_rows: int, vec=None, tags=None) -> None:
+               row_grain: bool, lookups: int, table_rows: int, vec=None, tags=None) -> None:
     """Emit a gather of ``lookups`` row ids reading rows ``offs`` of ``table`` (of
     ``table_rows``) and the tensors ``others`` (its ids): random reads of one row each (the
     memory level's random-access rate), the rows' bytes only (tag ``random_read_bytes``): the
-    ids and the output stream. ``grain``: the access's bytes (a row's), or None to take it from
+    ids and the output stream. ``row_grain``: the access's bytes are a row's, else taken from
     the rows read (:func:`_grain`), as always where a row is not one run of consecutive offsets
     (a transposed view's; ``fake``: without index values, :func:`_fake_grain`). Most of the
     table's lines read (a grain from the data): the whole table, streamed."""
@@ -121,7 +119,8 @@ def _emit_rows(low, kind, base, table, offs: RowRead, others, targets, fake: boo
     row_bytes = len(inner) * DTYPE_BYTES[low.dt(table)]
     if not low.st.same_unit(table):  # a view of another element size: its storage's units
         offs = low.st.units_at(table, offs.offsets())
-    if grain is None or not _contiguous(inner):  # a row strided (``W.t()[i]``): the grain from it
+    grain = row_bytes if row_grain else None
+    if not row_grain or not _contiguous(inner):  # a row strided (``W.t()[i]``): the grain from it
         grain = _fake_grain(low, table, start + inner, nrows) if fake else _grain(low, table, offs)
     if grain is None:  # most of the table: streamed whole
         low.emit(kind, base, [table, *others], targets, vec=vec, tags={"part": "gather", **(tags or {})})
@@ -306,9 +305,8 @@ def pick_rows(low, c: Call, table) -> bool:
     step = math.gcd(*(st for st, n in zip(stride[:lead], shape[:lead]) if n > 1)) or 1
     rows = RowRead(off, (starts - off) // step, step,
                    offsets(0, shape[lead:], stride[lead:]))  # row starts, in steps of ``step``
-    row_bytes = width * DTYPE_BYTES[low.dt(table)]
     _emit_rows(low, "copy", c.base, table, rows, tensors, c.targets, fake,
-               row_bytes if row_bytes >= LINE else None, lookups, table_rows)
+               width * DTYPE_BYTES[low.dt(table)] >= LINE, lookups, table_rows)
     return True
 
 

@@ -18,13 +18,12 @@ depend on the batch sizes' values).
 
 from __future__ import annotations
 
-#: torch function name -> gate count (LSTM 4, GRU 3, plain RNN 1)
-_GATES = {"lstm": 4, "gru": 3, "rnn_tanh": 1, "rnn_relu": 1}
+_NAMES = ("lstm", "gru", "rnn_tanh", "rnn_relu")  # the torch RNN functions taken over
 
 
 def rnn_functions(torch) -> dict:
     """The torch functions :func:`maybe_cpu_schedule` takes over: function -> its name."""
-    return {getattr(torch, n): n for n in _GATES}
+    return {getattr(torch, n): n for n in _NAMES}
 
 
 def maybe_cpu_schedule(torch, name: str, args, kwargs):
