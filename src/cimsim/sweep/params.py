@@ -243,8 +243,14 @@ def parse_value(text: str, fk: FieldKind):
         except UnitError as exc:
             raise ValueError(f"{fk.path} is {fk.describe()}: {exc}") from None
     if fk.kind == "int":  # numbers as a config file's YAML 1.2 reads them (010 -> 10, 1e3)
-        v = _number(text)
-        if not math.isfinite(v) or not float(v).is_integer():
+        try:
+            v = core_number(text)
+        except ValueError:  # more digits than Python converts
+            v = None
+        why = text_number_reason(text) if v is None else None
+        if why:  # 1_000, 0b10: the reason --set gives
+            raise ValueError(f"{text!r} is not a number: {why}")
+        if v is None or not math.isfinite(v) or not float(v).is_integer():
             raise ValueError(f"{text!r} is not a whole number ({fk.path} is an integer)")
         return int(v)
     if fk.kind == "float":
