@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -56,11 +57,35 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+#: the bytes of the inputs that are not regular files (a pipe, ``<(...)``, ``/dev/stdin``, a
+#: FIFO), by absolute path and the pipe's (device, inode): such a file gives its bytes once, so
+#: every later read of the same pipe gets these (another pipe at the same path is read anew)
+_STREAMS: dict[tuple, bytes] = {}
+
+
+def read_input(path: str | Path) -> bytes:
+    """The bytes of the config or workload file ``path`` (OSError as ``read_bytes`` raises it).
+
+    A file that is not a regular file (a shell's ``<(...)``, ``/dev/stdin``, a named pipe) can
+    be read only once: its bytes are kept for the rest of the process, so that parsing it,
+    hashing it and checking it again all see what was read, not an empty second read."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return Path(path).read_bytes()  # (which says why it cannot be read)
+    if stat.S_ISREG(st.st_mode):
+        return Path(path).read_bytes()
+    key = (os.path.abspath(path), st.st_dev, st.st_ino)
+    if key not in _STREAMS:
+        _STREAMS[key] = Path(path).read_bytes()
+    return _STREAMS[key]
+
+
 def file_record(path: str | Path, data: bytes | None = None) -> dict[str, str]:
     """``{"path": absolute path, "sha256": SHA-256 of the file's bytes}`` (``data``: the bytes,
     when the caller has read them already)."""
     if data is None:
-        data = Path(path).read_bytes()
+        data = read_input(path)
     return {"path": path_text(os.path.abspath(path)), "sha256": sha256_hex(data)}
 
 

@@ -19,7 +19,7 @@ from ..hw.base import Link, MemoryLevel
 from ..hw.technology import Technology
 from ..hw.homes import far_errors, off_chip_names
 from ..hw.totals import with_override_notes
-from ..inputs import Source, file_record
+from ..inputs import Source, file_record, read_input
 from . import legacy, marks
 from .models import RESERVED, Architecture
 from .origin import _where, origin  # noqa: F401  (origin re-exported)
@@ -42,13 +42,12 @@ def _yaml_kind(data: Any) -> str:
 
 
 @one_error
-def read_yaml(path: str | Path) -> dict:
-    """Read a config file into a plain mapping in the current layout (legacy configs upgraded)."""
+def read_yaml(path: str | Path, raw: bytes | None = None) -> dict:
+    """Read a config file into a plain mapping in the current layout (legacy configs upgraded);
+    ``raw``: its bytes, where the caller has read them (to hash what it parsed)."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from None
+    if raw is None:
+        raw = config_bytes(path)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -82,6 +81,14 @@ def read_yaml(path: str | Path) -> dict:
     if found and (given is None or isinstance(given, list)):
         data[marks.KEY] = list(dict.fromkeys([*(given or []), *found]))
     return data
+
+
+def config_bytes(path: str | Path) -> bytes:
+    """The config file's bytes (read once where it is a pipe); ConfigError where it cannot be read."""
+    try:
+        return read_input(path)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config ({exc.strerror or exc})") from None
 
 
 #: how an unknown-key error starts: these come first, a misspelt key being the likeliest
@@ -348,13 +355,14 @@ def load_architecture(path: str | Path, overrides: Mapping[str, Any] | None = No
     p = Path(path)
     if not p.exists() and len(p.parts) == 1 and p.suffix not in (".yaml", ".yml"):
         path = resolve_config(str(path))
-    base = data = read_yaml(path)
+    raw = config_bytes(path)  # read once: what is parsed is what is hashed
+    base = data = read_yaml(path, raw)
     if overrides:
         data = apply_overrides(data, overrides, source=str(path), cli=cli)
     arch = architecture_from_dict(data, source=str(path), set_by=overrides,
                                   set_with="--set" if cli else "overrides")
-    # just built: no one else holds it yet (the file read again for its hash: a config is small)
-    object.__setattr__(arch, "source", Source.of(file_record(path), overrides))
+    # just built: no one else holds it yet
+    object.__setattr__(arch, "source", Source.of(file_record(path, raw), overrides))
     return with_override_notes(arch, lambda: architecture_from_dict(base, source=str(path)), overrides)
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..atomic import check_writable
 from ..errors import CimsimError, ConfigError, WorkloadError, one_name_each
-from ..inputs import file_record, sha256_hex
+from ..inputs import file_record, read_input, sha256_hex
 from ..pipeline import ENGINES
 from .checks import check_run_settings, check_swept_fields
 from .columns import (CONFIG_FILE, POINT_ID, SAMPLE, WORKLOAD_FILE, error_rows, extrapolated_rows,
@@ -243,6 +243,7 @@ def _once(kind: str, name, sha: str, seen: Mapping) -> None:
 def _build(configs, workloads, specs, points, engine, targets=None):
     from ..bundled import resolve_config, resolve_workload
     from ..config import read_yaml
+    from ..config.loader import config_bytes
     from ..workload import read_workload_bytes
     from ..workload.io import warn_if_outdated
 
@@ -251,11 +252,9 @@ def _build(configs, workloads, specs, points, engine, targets=None):
     cfgs = []
     for name in configs:
         path = resolve_config(str(name))
-        try:
-            record = file_record(path)
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read config ({exc.strerror or exc})") from None
-        sha, data = record["sha256"], read_yaml(path)
+        raw = config_bytes(path)  # read once: what is parsed is what is hashed
+        record = file_record(path, raw)
+        sha, data = record["sha256"], read_yaml(path, raw)
         _once("config", name, sha, context["config_sources"])
         context["configs"][sha] = data
         context["config_sources"][sha] = str(path)
@@ -272,7 +271,7 @@ def _build(configs, workloads, specs, points, engine, targets=None):
         else:
             path = resolve_workload(str(name))
             try:
-                raw = path.read_bytes()
+                raw = read_input(path)
             except OSError as exc:
                 raise WorkloadError(f"{path}: cannot read workload ({exc.strerror or exc})") from None
         record = file_record(path, raw)

@@ -37,7 +37,7 @@ from ..atomic import atomic_write, check_writable
 from ..bundled import resolve_workload
 from ..dtypes import TENSOR_DTYPES
 from ..errors import WorkloadError, check_path_argument, given
-from ..inputs import Source, file_record
+from ..inputs import Source, file_record, read_input
 from ..progress import Feedback, feedback
 from .columns import StringTable, TagColumns
 from .builder import OP_KEYS as _OP_KEYS
@@ -577,7 +577,7 @@ def load_workload(path: str | Path, progress: Feedback | bool | None = None) -> 
     try:
         fb.update("reading")
         try:
-            raw = [path.read_bytes()]
+            raw = [read_input(path)]  # (a pipe: read once)
             record = file_record(path, raw[0])  # what it was read from, hashed once
             # passed on, not held here: read_workload_bytes lets go of the bytes once decoded
             w = read_workload_bytes(raw.pop(), str(path), fb)
