@@ -75,8 +75,9 @@ def test_run_and_compare_record_the_piped_files_hashes(piped, tmp_path):
 
 def test_sweep_and_fields_parse_a_piped_config(piped, tmp_path):
     raw = bundled.resolve_config("cpu-ddr5").read_bytes()
-    out = tmp_path / "s.parquet"
-    invoke("sweep", piped(raw), "-w", "lstm", "--engine", "analytic",
+    out, wl = tmp_path / "s.parquet", tmp_path / "w.json"
+    small_workload(tmp_path)
+    invoke("sweep", piped(raw), "-w", wl, "--engine", "analytic", "--workers", 1,
            "--param", "memory.dram.bandwidth=100GB/s,200GB/s", "-o", out)
     assert len(pd.read_parquet(out)) == 2
     res = invoke("fields", "-c", piped(raw), "memory.dram.bandwidth")
