@@ -93,6 +93,24 @@ def test_non_utf8_bytes_are_one_line(tmp_path):
                               " a workload file is UTF-8 JSON or a .npz archive")
 
 
+def test_a_utf8_byte_order_mark_is_read_and_utf16_is_named(tmp_path):
+    """find-L 4: Notepad's "UTF-8 with BOM" and PowerShell 5's ``-Encoding utf8`` write EF BB BF
+    first; JSON lets a parser ignore it (RFC 8259 8.1), as the config and --points readers do.
+    UTF-16 (FF FE) is refused naming the encoding, not by its first undecodable byte."""
+    plain = tmp_path / "plain.json"
+    plain.write_text(json.dumps(GOOD))
+    bom = tmp_path / "bom.json"
+    bom.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
+    a, b = load_workload(plain), load_workload(bom)
+    assert [o.name for o in b.ops] == [o.name for o in a.ops] and b.name == a.name
+    u16 = tmp_path / "u16.json"
+    u16.write_text(json.dumps(GOOD), encoding="utf-16")  # (with its byte-order mark)
+    with pytest.raises(WorkloadError) as exc:
+        load_workload(u16)
+    assert str(exc.value) == (f"{u16}: UTF-16 text (it starts with a UTF-16 byte-order mark); a "
+                              "workload file is UTF-8 JSON: save it as UTF-8")
+
+
 def test_empty_workload_is_an_input_error(tmp_path):
     def empty(d):
         d["ops"] = []

@@ -255,10 +255,17 @@ def _stream_header(r: "_Reader"):
     return header
 
 
+#: the UTF-8 byte-order mark some Windows editors write first
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
 def _decode(raw: bytes, source: str) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
+        if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            raise WorkloadError(f"{source}: UTF-16 text (it starts with a UTF-16 byte-order mark); a "
+                                "workload file is UTF-8 JSON: save it as UTF-8") from None
         raise WorkloadError(f"{source}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
                             f"{exc.start}); a workload file is UTF-8 JSON or a .npz archive") from None
 
@@ -511,6 +518,8 @@ def looks_like_onnx(raw: bytes, path: str | Path = "") -> bool:
 
 def _read_bytes(raw: bytes, source: str, progress: Feedback | None = None) -> Workload:
     fb = progress or Feedback("", enabled=False)
+    if raw[:3] == UTF8_BOM:  # Notepad's "UTF-8 with BOM", PowerShell 5's -Encoding utf8: JSON
+        raw = raw[3:]  # allows a parser to ignore it (RFC 8259 8.1), as the config reader does
     if raw[:4] == ZIP_MAGIC:
         return _read_npz(raw, source, fb)
     if looks_like_onnx(raw, source):
