@@ -137,6 +137,10 @@ def name_problem(name: str) -> str | None:
     if bad is not None:
         return (f"{one_line(repr(name))} holds the control character {bad!r}; a name is "
                 "printable text")
+    bad = next((c for c in name if unicodedata.category(c) == "Cs"), None)
+    if bad is not None:  # JSON's "\udce9", or a byte a non-UTF-8 locale could not decode: no
+        return (f"{one_line(repr(name))} holds the lone surrogate {bad!r} (an undecodable "  # writer
+                "byte, not a character); a name is UTF-8 text")  # (CSV, Parquet) takes it
     return None
 
 

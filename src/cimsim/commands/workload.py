@@ -7,6 +7,7 @@ generator is an error, not silently ignored. Errors print one line and exit non-
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import click
@@ -114,6 +115,11 @@ def check_name(ctx, param, value):
     control character is."""
     from ..errors import name_problem
 
+    if value is not None:  # under a non-UTF-8 locale (LC_ALL=C) the shell's UTF-8 bytes reach
+        try:  # Python as lone surrogates: the text they were, where they are UTF-8
+            value = os.fsencode(value).decode("utf-8")
+        except UnicodeError:
+            pass  # (not UTF-8: refused below, naming the byte)
     if value is not None and (why := name_problem(value)) is not None:
         raise click.BadParameter(f"the name {why}")
     return value
