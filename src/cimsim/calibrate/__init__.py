@@ -91,8 +91,9 @@ def calibrate(path: str | Path | None = None, quick: bool = False, prefer_torch:
     from ..config.yamlread import load_text
     from ..errors import CimsimError
 
-    if path is not None and not Path(path).resolve().parent.is_dir():
-        raise CimsimError(f"cannot write {path}: its directory does not exist")
+    if path is not None and not (parent := Path(path).resolve().parent).is_dir():
+        raise CimsimError(f"cannot write {path}: " + (f"{parent} is not a folder" if parent.exists()
+                                                     else "its directory does not exist"))
     timing = timing or CALIBRATION
     cal = measure(quick=quick, prefer_torch=prefer_torch, log=log, threads=threads, timing=timing)
     text = to_yaml(cal, command, timing.statistic)

@@ -105,6 +105,15 @@ def new_folder(path, made_by=None) -> Path | None:
     return missing
 
 
+def new_output(path, made_by=None) -> Path | None:
+    """:func:`new_folder` of an output file ``-o path``, refused first (one line naming ``-o``)
+    where it cannot be written: under a file, a folder, a read-only place."""
+    from ..atomic import check_writable
+
+    check_writable(path, "-o")
+    return new_folder(path, made_by)
+
+
 def created(folder: Path | None) -> str:
     """`` (created FOLDER)`` after a "wrote" line when writing made ``folder``, else ``""``."""
     return f" (created {folder})" if folder is not None else ""

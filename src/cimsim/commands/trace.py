@@ -10,7 +10,7 @@ import click
 
 from ..errors import CimsimError
 from ..workload.argnames import option_names
-from . import OneLineErrors, created, full_path, new_folder
+from . import OneLineErrors, created, full_path, new_output
 from .workload import check_name, command_options, serving_params, trace_serving_options
 
 #: flags replaced by --zoo / --param: what to write instead (one line each)
@@ -232,10 +232,10 @@ def trace_command(ctx, spec, output, name, allow_unknown, onnx_file, dims, zoo_n
         if spec is not None:
             from ..workload.trace import load_factory
 
+            path = Path(output)
+            made = new_output(path)  # refused before the factory runs, not after the trace
             t0 = time.perf_counter()
             model, inputs, kwargs = load_factory(spec, with_kwargs=True, args=factory_args)
-            path = Path(output)
-            made = new_folder(path)
             w = trace(model, inputs, name=path.stem if name is None else name, allow_unknown=allow_unknown,
                       example_kwargs=kwargs or None, stats_bits=sbits, dtype=dtype)
             if batch is not None:
@@ -260,7 +260,7 @@ def trace_command(ctx, spec, output, name, allow_unknown, onnx_file, dims, zoo_n
                 raise click.UsageError(f"--param, --name and --resident go with one model, not the "
                                        f"family '{zoo_name}'")
             out = Path(output)
-            made = new_folder(out / "workload.json")
+            made = new_output(out / "workload.json")
             out.mkdir(parents=True, exist_ok=True)
             for i, n in enumerate(family):  # the folder made, on the first file's line
                 _trace_zoo(zoo, n, out / f"{n}.json", n, overrides, real_weights, allow_unknown,
@@ -295,7 +295,7 @@ def _trace_onnx(onnx_file, path, name, allow_unknown, dtype, dims, batch, reside
     if values:  # the sweep's workload.KEY columns (sweep/shape.py), as --arg's
         w.metadata["params"] = values
     w.metadata["traced_from"] = {"onnx": onnx_file, **file_record(onnx_file)}
-    made = new_folder(path)
+    made = new_output(path)
     save_workload(stamp_writer(w), path)
     _report(w, path, time.perf_counter() - t0, made)
     for ext in w.metadata.get("onnx_external_data") or []:
@@ -320,7 +320,7 @@ def _trace_zoo(zoo, zoo_name, path, name, overrides, real_weights, allow_unknown
     w.name = name
     if resident:
         mark_resident(w, resident)
-    made = made or new_folder(path)
+    made = made or new_output(path)
     save_workload(stamp_writer(_stamp_source(w, zoo_name, params, zoo=True)), path)
     _report(w, path, time.perf_counter() - t0, made)
 
@@ -344,7 +344,7 @@ def _trace_serving(zoo_name, path, name, overrides, serving, params=()) -> None:
     # the tracing time is this run's, not the workload's: the file stays the same bytes for the
     # same model (a sweep names its points by them)
     trace_s = w.metadata["traces"].pop("seconds", 0.0)
-    made = new_folder(path)
+    made = new_output(path)
     save_workload(stamp_writer(_stamp_source(w, zoo_name, params, zoo=True)), path)
     _report(w, path, time.perf_counter() - t0, made)
     llm = w.metadata["llm"]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from . import OneLineErrors, OneLineGroup, cannot_write, created, full_path, new_folder
+from . import OneLineErrors, OneLineGroup, cannot_write, created, full_path, new_output
 
 from ..dtypes import DTYPES
 from ..workload.llm_dtypes import KV_DTYPES, WEIGHT_DTYPES
@@ -76,7 +76,7 @@ def _generate(gen: str, output: Path, name: str | None, shown: str | None = None
     # status on stderr when generating or writing takes more than a second
     with Feedback(f"{gen} workload -> {output}") as fb:
         fb.update("generating")
-        made = new_folder(output)
+        made = new_output(output)
         try:
             with option_names(command_options()):
                 w = GENERATORS[gen](**params, name=name)
@@ -290,7 +290,7 @@ def _default_bundled_dir() -> Path:
 def bundled_cmd(directory):
     """Regenerate every bundled workload file."""
     directory = directory or _default_bundled_dir()
-    made = new_folder(directory / "workload.json")
+    made = new_output(directory / "workload.json")
     names = list(BUNDLED)
     written: list[Path] = []
 
@@ -488,7 +488,7 @@ def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, he
         with Feedback(f"llm workload -> {output}") as fb:
             fb.update("generating")
             w = llm_serving(**params, name=name)
-            made = new_folder(output)
+            made = new_output(output)
             try:
                 save_workload(stamp_writer(w), output, progress=fb)
             except OSError as exc:

@@ -29,7 +29,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..errors import CimsimError, CimsimWarning
+from ..errors import CimsimError, CimsimWarning, one_line
 from .columns import POINT_ID, WORKLOAD_PARAM_PREFIX
 from .params import (DEFAULT_MAX_POINTS, FieldKind, ParamSpec, SweepSpecError, field_kind,
                      parse_param, parse_spec, parse_value, python_spec)
@@ -142,6 +142,10 @@ def read_points(path: str | Path, configs=()) -> tuple[list[ParamSpec], list[dic
                           "cim.rows_per_read), each line below is one design point")
     (_, header), body = table[0], table[1:]
     header = [h.strip() for h in header]
+    if len(header) == 1 and (sep := next((c for c in ";\t|" if c in header[0]), None)):
+        raise PointsError(f"{where}: the header is one column, {one_line(header[0])!r}, holding "
+                          f"{sep!r}: a points file is comma-separated (CSV as Excel writes it where "
+                          "the decimal mark is a point); save it with commas between the cells")
     sweep_csv = POINT_ID in header
     if sweep_csv:  # a sweep's own --csv table: its swept config fields are the points
         header, body = _sweep_csv_points(header, body, where)

@@ -41,6 +41,9 @@ def import_function(spec: str, label: str, error: type[CimsimError] = WorkloadEr
         raise error(f"{label} '{spec}' must be PATH.py:{word} or package.module:{word}")
     target, name = spec.rsplit(":", 1)
     if not name.isidentifier():
+        if spec.endswith(".py") or "/" in name or "\\" in name:  # a ':' in a folder's name
+            raise error(f"{label} '{spec}' names a file but no function: add :{word} "
+                        f"(PATH.py:{word})")
         raise error(f"{label} '{spec}': '{name}' is not a function name")
     if target.endswith(".py") or "/" in target or "\\" in target:
         path = Path(target)
