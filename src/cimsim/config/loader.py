@@ -43,8 +43,7 @@ def _yaml_kind(data: Any) -> str:
 
 @one_error
 def read_yaml(path: str | Path, raw: bytes | None = None) -> dict:
-    """Read a config file into a plain mapping in the current layout (legacy configs upgraded);
-    ``raw``: its bytes, where the caller has read them (to hash what it parsed)."""
+    """A config file as a plain mapping, current layout (``raw``: its bytes, if read already)."""
     path = Path(path)
     if raw is None:
         raw = config_bytes(path)
