@@ -275,7 +275,7 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     from .fuse import absorb_into_softmax, drop_lone_launches, fuse_pointwise, tag_recurrent
     # register the gathers', convolutions', _grouped_mm's, quantized (and packed quantized) ops',
     # FFTs' and dense linear algebra's lowerings
-    from . import bags, convs, distances, fft, grouped, linalg, packed, quant, randoms, scatter, training  # noqa: F401
+    from . import bags, convs, distances, fft, grouped, linalg, mathops, packed, quant, randoms, scatter, training  # noqa: F401
     from .lower import Lowerer
 
     from . import padding, persist

@@ -7,6 +7,8 @@ Every aten op lands in exactly one class:
   each has its own lowering in :mod:`.lower`, registered there by ``@lowers``;
 * **pointwise** (:data:`POINTWISE`, name -> IR elementwise function);
 * **softmax**, **norms**, **reductions / scans**, **sorts**, **pooling**, **resampling**: vector work;
+  vector norms, variances, log-sum-exps, cross products, special functions, ``det`` and
+  ``segment_reduce`` by their kernels' arithmetic, :mod:`.mathops`;
 * **dense linear algebra** (``linalg_matrix_exp``, ``_linalg_solve_ex``, ``linalg_inv_ex``,
   ``linalg_lu_factor_ex`` / ``linalg_lu``, ``linalg_lu_solve``, ``linalg_cholesky_ex`` /
   ``cholesky``, ``cholesky_solve``, ``linalg_solve_triangular`` / ``triangular_solve``): MAC
@@ -87,12 +89,12 @@ NORMS = {"native_layer_norm", "native_batch_norm", "_native_batch_norm_legit",
 BATCH_NORMS_TRAINING_ARG = {"native_batch_norm", "_native_batch_norm_legit", "batch_norm"}
 #: batch norms that always normalise by the running statistics (given): eval mode
 BATCH_NORMS_EVAL = {"_native_batch_norm_legit_no_training", "_batch_norm_no_update"}
-REDUCTIONS = {"sum", "mean", "amax", "amin", "max", "min", "argmax", "argmin", "prod", "var", "std",
-              "var_mean", "std_mean", "logsumexp", "norm", "linalg_vector_norm", "any", "all",
-              "cumsum", "cumprod", "cummax", "cummin", "logcumsumexp",
+#: one add / compare per input element; norms, variances and log-sum-exps (their own arithmetic):
+#: :mod:`.mathops`
+REDUCTIONS = {"sum", "mean", "amax", "amin", "max", "min", "argmax", "argmin", "prod", "any", "all",
+              "cumsum", "cumprod", "cummax", "cummin",
               "count_nonzero", "nonzero", "unique_consecutive", "_unique2", "searchsorted",
-              "bucketize", "aminmax", "nansum",
-              "frobenius_norm", "median", "kthvalue", "histc", "bincount", "histogram"}
+              "bucketize", "aminmax", "nansum", "median", "kthvalue", "histc", "bincount", "histogram"}
 #: inclusive scans along ``dim``: each output depends on every earlier element, so a scan of
 #: length n is :func:`scan_depth` dependent levels deep (its ``serial_ops`` tag), not free of depth
 SCANS = {"cumsum", "cumprod", "cummax", "cummin", "logcumsumexp"}

@@ -396,13 +396,13 @@ class Lowerer:
         self.emit("layernorm", c.base, c.reads, c.targets, vec=per * main)
 
     @lowers(*A.REDUCTIONS)
-    def _reduction(self, c: Call) -> None:
+    def _reduction(self, c: Call, vec: float | None = None) -> None:  # vec: :mod:`.mathops`'s
         tags = {}
         if c.base in A.SCANS:  # an inclusive scan: a parallel scan's depth (:func:`.aten.scan_depth`)
             x, dim = c.args[0], bound_args(self.ev, c.args, self.ev.kwargs)["dim"]
             n = x.shape[dim] if x.dim() else 1
             tags = {"scan_length": int(n), "serial_ops": A.scan_depth(n), "chain_ops": A.scan_depth(n)}
-        self.emit("reduction", c.base, c.reads, c.targets, tags=tags)
+        self.emit("reduction", c.base, c.reads, c.targets, vec=vec, tags=tags)
 
     @lowers(*A.SORTS)
     def _sort(self, c: Call) -> None:
