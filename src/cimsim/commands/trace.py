@@ -120,7 +120,8 @@ def _moved(ctx, param, value):
                    "metadata.resident_inputs: the footprint counts it with the KV cache and PIM "
                    "units with claims [kv_cache] read it in their banks. An argument named as a "
                    "cache (past_key_values, layer_past, any name holding cache or past) is "
-                   "resident without it.")
+                   "resident without it. Only inputs a matmul without a weight reads as its "
+                   "second operand are held; any other (a recurrent state h) is refused.")
 @click.option("--launch-module", "launch_module", multiple=True, metavar="NAME",
               help="SPEC: run each instance of this module as one kernel launch, one dispatch "
                    "for all its ops (a custom CUDA kernel: a hash-grid encoder, a fused MLP); "
