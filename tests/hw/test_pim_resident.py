@@ -183,3 +183,46 @@ def test_trace_resident_and_a_mark_after_a_run_take_effect():
     assert w.metadata["resident_inputs"] == ["db"] and _on_pim(cimsim.simulate(arch, w)) == 1
     with pytest.raises(WorkloadError, match="--resident xb: .* its inputs are q, db"):
         cimsim.trace(Search(), args, resident=["xb"])
+
+
+class _LSTMStep(torch.nn.Module):
+    """A recurrent policy's step: (h, c) carried by the caller, read by ``h @ W_hh`` (the A
+    operand of a weight matmul) and the cell's pointwise op, never by a weightless matmul."""
+
+    def __init__(self):
+        super().__init__()
+        self.cell = torch.nn.LSTMCell(8, 16)
+
+    def forward(self, x, h, c):
+        return self.cell(x, (h, c))
+
+
+def test_resident_refuses_a_recurrent_state_it_could_not_keep(tmp_path):
+    """find-R 1: --resident h on an LSTM state was accepted and changed nothing (the same
+    latency to the digit, footprint KV cache 0). Now it is refused naming why; the workload
+    is left unmarked, and a database in the same call is still marked."""
+    m = _LSTMStep().eval()
+    args = (torch.randn(1, 8), torch.randn(1, 16), torch.randn(1, 16))
+    with pytest.raises(WorkloadError, match=r"^--resident h: no matmul without a weight reads 'h' "
+                       r"as its second operand .*cell\.addmm.* \(T\(11\) - T\(1\)\) / 10"):
+        cimsim.trace(m, args, resident=["h"])
+    w = cimsim.trace(m, args)
+    with pytest.raises(WorkloadError, match="--resident c:"):
+        mark_resident(w, ["c"])
+    assert "resident_inputs" not in w.metadata
+    assert w.footprint.kv_cache == 0
+    # the CLI: one line, non-zero, no traceback
+    f = tmp_path / "pol.py"
+    f.write_text("import torch\n"
+                 "class P(torch.nn.Module):\n"
+                 "    def __init__(self):\n"
+                 "        super().__init__(); self.cell = torch.nn.GRUCell(8, 16)\n"
+                 "    def forward(self, x, h):\n"
+                 "        return self.cell(x, h)\n"
+                 "def f():\n"
+                 "    return P().eval(), (torch.randn(1, 8), torch.randn(1, 16))\n")
+    from click.testing import CliRunner
+
+    r = CliRunner().invoke(main, ["trace", f"{f}:f", "--resident", "h", "-o", str(tmp_path / "p.json")])
+    assert r.exit_code != 0 and "Traceback" not in r.output
+    assert "--resident h: no matmul without a weight reads 'h'" in r.output

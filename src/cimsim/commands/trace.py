@@ -120,7 +120,13 @@ def _moved(ctx, param, value):
                    "metadata.resident_inputs: the footprint counts it with the KV cache and PIM "
                    "units with claims [kv_cache] read it in their banks. An argument named as a "
                    "cache (past_key_values, layer_past, any name holding cache or past) is "
-                   "resident without it.")
+                   "resident without it. Only inputs a matmul without a weight reads as its "
+                   "second operand are held; any other (a recurrent state h) is refused.")
+@click.option("--launch-module", "launch_module", multiple=True, metavar="NAME",
+              help="SPEC: run each instance of this module as one kernel launch, one dispatch "
+                   "for all its ops (a custom CUDA kernel: a hash-grid encoder, a fused MLP); "
+                   "NAME is a module path (enc, mlp.0) or a class name (HashGrid), repeatable. "
+                   "Its ops get op tag launch = module:PATH.")
 @click.option("--real-weights", is_flag=True,
               help="--zoo: build random weights instead of shapes only (fake tensors); says first "
                    "how much memory that takes and refuses beyond what is available.")
@@ -149,7 +155,7 @@ def _moved(ctx, param, value):
 @click.option("--cache", hidden=True, callback=_moved, expose_value=False)
 @click.pass_context
 def trace_command(ctx, spec, output, name, allow_unknown, onnx_file, dims, zoo_name, params, args,
-                  resident,
+                  resident, launch_module,
                   real_weights, serve, stats, stats_bits, **serving):
     """Trace a PyTorch model, or import an ONNX model, into a cimsim workload.
 
@@ -225,6 +231,9 @@ def trace_command(ctx, spec, output, name, allow_unknown, onnx_file, dims, zoo_n
         if zoo_name == "list":
             _list()
             return
+        if launch_module and spec is None:
+            raise click.UsageError("--launch-module goes with SPEC (FILE.py:FACTORY) only: a --zoo, "
+                                   "--onnx or --serve trace takes the launches it has")
         if onnx_file is not None:
             _trace_onnx(onnx_file, Path(output), name, allow_unknown, dtype, dims, batch, resident)
             return
@@ -237,7 +246,8 @@ def trace_command(ctx, spec, output, name, allow_unknown, onnx_file, dims, zoo_n
             t0 = time.perf_counter()
             model, inputs, kwargs = load_factory(spec, with_kwargs=True, args=factory_args)
             w = trace(model, inputs, name=path.stem if name is None else name, allow_unknown=allow_unknown,
-                      example_kwargs=kwargs or None, stats_bits=sbits, dtype=dtype)
+                      example_kwargs=kwargs or None, stats_bits=sbits, dtype=dtype,
+                      launch_modules=list(launch_module) or None)
             if batch is not None:
                 w.metadata["batch"] = batch
             if factory_args:  # the sweep's workload.KEY columns (sweep/shape.py)

@@ -89,6 +89,43 @@ def mark_resident(workload, names) -> None:
     have = input_arguments(workload)
     _check(names, have, "--resident {n}: the traced model has no input argument '{n}'; its inputs "
            "are {have}")
+    before = workload.metadata.get(RESIDENT_KEY)
     workload.metadata[RESIDENT_KEY] = sorted(set(names) | _marked(workload, have))
     for key in DERIVED:
         workload.__dict__.pop(key, None)
+    try:
+        _check_held(workload, names)
+    except WorkloadError:
+        if before is None:
+            workload.metadata.pop(RESIDENT_KEY)
+        else:
+            workload.metadata[RESIDENT_KEY] = before
+        for key in DERIVED:
+            workload.__dict__.pop(key, None)
+        raise
+
+
+def _check_held(workload, names) -> None:
+    """A one-line WorkloadError for the first of ``names`` that no matmul without a stationary
+    weight reads as its second operand (itself or a scaled / reshaped copy): the only reads
+    cimsim keeps in memory across runs (a KV cache, a database). Any other read (a recurrent
+    state's ``h @ W_hh``, an LSTM cell's pointwise op) is an activation sent every run, so the
+    mark would change nothing."""
+    ops = workload.arrays
+    kv = ops.kv_tensors()
+    if kv is None:
+        return
+    names_t = workload.columns.tensor_names
+    held = {argument(names_t[t]) for t in ops.input_root[kv].tolist() if t >= 0} if (
+        ops.input_root is not None) else {argument(names_t[t]) for t in kv.nonzero()[0].tolist()}
+    for n in names:
+        if n in held:
+            continue
+        readers = [op.name for op in workload.ops if any(argument(t) == n for t in op.inputs)]
+        shown = ", ".join(readers[:3]) + (f" (+{len(readers) - 3} more)" if len(readers) > 3 else "")
+        raise WorkloadError(
+            f"--resident {n}: no matmul without a weight reads '{n}' as its second operand (a KV "
+            f"cache, a database), the only reads cimsim keeps in memory across runs; "
+            f"{shown or 'no op'} read{'s' if len(readers) == 1 else ''} it as an input sent every "
+            "run, so the mark would change nothing. For a recurrent state carried across steps, "
+            "trace the loop and take (T(11) - T(1)) / 10 (README 'Per-op fixed costs')")

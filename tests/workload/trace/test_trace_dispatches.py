@@ -107,3 +107,85 @@ def test_a_linears_addmm_launch_pays_the_matmul_dispatch_on_a100(engine):
     assert t["2.add_bias"] == 0.0
     assert t["0.fused"] == pytest.approx(48.16e-6 + 500e-9, rel=1e-12, abs=0)
     assert t.sum() == pytest.approx(2 * 28.15e-6 + 48.66e-6, rel=1e-12, abs=0)
+
+
+class _OneStep(nn.Module):
+    """A recurrent policy stepped with nn.LSTM / nn.GRU on a length-1 sequence (find-R 2)."""
+
+    def __init__(self, rnn):
+        super().__init__()
+        self.rnn, self.pi = rnn, nn.Linear(16, 4)
+
+    def forward(self, x, *state):
+        y, state = self.rnn(x, state if len(state) > 1 else state[0])
+        return self.pi(y[0]), state
+
+
+@pytest.mark.parametrize("cls, states, calls", [
+    # nn.LSTM: input addmm (+bias), recurrent addmm, the cell's pointwise (its restacks of
+    # output, h_n and c_n ride on it), pi's addmm (+bias): 4 dispatches, not 4 + 3 stacks
+    (nn.LSTM, 2, 4),
+    # nn.GRU: input addmm (+bias), recurrent addmm, the pointwise cell (+ restacks of output
+    # and h_n), pi's addmm: 4, as GRUCell + Linear, not 4 + 2
+    (nn.GRU, 1, 4),
+])
+def test_rnn_restacks_ride_on_the_rnn_call(cls, states, calls):
+    torch.manual_seed(0)
+    m = _OneStep(cls(8, 16))
+    w = _trace(m, torch.randn(1, 1, 8), *[torch.randn(1, 1, 16) for _ in range(states)])
+    stacks = [op for op in w.ops if op.tags.get("part") == "concat"]
+    assert len(stacks) == states + 1
+    assert all("launch" in op.tags for op in stacks)
+    r = simulate(_slow_dispatch(), w)
+    assert r.latency_s == pytest.approx(calls * 1.0, rel=1e-5, abs=0)
+
+
+class _Enc(nn.Module):
+    """A scan and an elementwise chain (two dispatches): a custom CUDA kernel's work, traced op
+    by op."""
+
+    def forward(self, x):
+        return torch.sin(torch.cumsum(x, -1)) + x
+
+
+class _Field(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.enc, self.enc2 = _Enc(), _Enc()
+        self.mlp = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 4))
+
+    def forward(self, x):
+        return self.mlp(self.enc2(self.enc(x)))
+
+
+@pytest.mark.parametrize("names, calls", [
+    # unmarked: each encoder's cumsum and fused sin + add (2 + 2), the first Linear's addmm and
+    # its bias add fused into the ReLU (2), the last Linear's addmm + bias (1): 7 dispatches
+    (None, 7),
+    # each _Enc instance one launch (1 + 1) and the MLP one launch (1)
+    (["_Enc", "mlp"], 3),
+    # the first encoder and the MLP by path: 1 + the second encoder's 2 + 1
+    (["enc", "mlp"], 4),
+    # the first Linear's module: its addmm and the fused bias + ReLU one launch: 7 - 1
+    (["mlp.0"], 6),
+])
+def test_launch_module_makes_a_module_one_launch(names, calls):
+    torch.manual_seed(0)
+    from cimsim.workload.trace import trace
+
+    w = trace(_Field().eval(), (torch.randn(1, 8),), launch_modules=names)
+    r = simulate(_slow_dispatch(), w)
+    assert r.latency_s == pytest.approx(calls * 1.0, rel=1e-5, abs=0)
+    if names:
+        assert w.metadata["launch_modules"] == sorted(names)
+        assert {op.tags["launch"] for op in w.ops if op.tags.get("module", "").startswith("mlp")} == {
+            "module:mlp" if "mlp" in names else "module:mlp.0", "mlp.2.addmm"} - (
+            {"mlp.2.addmm"} if "mlp" in names else set())
+
+
+def test_launch_module_refuses_an_unknown_name():
+    from cimsim.errors import WorkloadError
+    from cimsim.workload.trace import trace
+
+    with pytest.raises(WorkloadError, match=r"--launch-module Enc: no module .* classes .*_Enc"):
+        trace(_Field().eval(), (torch.randn(1, 8),), launch_modules=["Enc"])

@@ -185,7 +185,8 @@ def _train_mode_op(ev) -> bool:
 def trace(model: torch.nn.Module, example_inputs: torch.Tensor | tuple | list, name: str | None = None,
           allow_unknown: bool = False, dtype: str | None = None, example_kwargs: dict | None = None,
           stats_bits: int | tuple[int, int] | None = None,
-          resident: Sequence[str] | None = None) -> Workload:
+          resident: Sequence[str] | None = None,
+          launch_modules: Sequence[str] | None = None) -> Workload:
     """Trace ``model`` on ``example_inputs`` into a :class:`~cimsim.workload.ir.Workload`.
 
     Parameters
@@ -213,6 +214,10 @@ def trace(model: torch.nn.Module, example_inputs: torch.Tensor | tuple | list, n
         units with ``claims: [kv_cache]`` read them in their banks
         (:mod:`cimsim.workload.resident`); a name that is no input's argument is a
         :class:`~cimsim.errors.WorkloadError`.
+    launch_modules : modules each of whose instances runs as one kernel launch, by path
+        (``"enc"``) or class name (``"HashGrid"``), as ``cimsim trace --launch-module``: every op
+        inside gets tag ``launch`` ``module:<path>`` (one dispatch a group:
+        :func:`.fuse.launch_modules`); a name matching no module is a WorkloadError.
     """
     torch = require_torch()
     if not isinstance(model, torch.nn.Module):
@@ -256,7 +261,7 @@ def trace(model: torch.nn.Module, example_inputs: torch.Tensor | tuple | list, n
         except ValueError as exc:
             raise WorkloadError(str(exc)) from None
     w = _trace_aten(torch, model, inputs, example_kwargs or {}, name, allow_unknown, dtype,
-                    stats_bits, keep_floats)
+                    stats_bits, keep_floats, launch_modules)
     if resident:
         from ..resident import mark_resident
 
@@ -269,10 +274,10 @@ trace.register_op = register_op  # type: ignore[attr-defined]
 
 
 def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_bits=None,
-                keep_floats=False):
+                keep_floats=False, launch_groups=None):
     from ..ir import Workload
     from .capture import record
-    from .fuse import absorb_into_softmax, drop_lone_launches, fuse_pointwise, tag_recurrent
+    from .fuse import absorb_into_softmax, drop_lone_launches, fuse_pointwise, launch_modules, tag_recurrent
     # register the gathers', convolutions', _grouped_mm's, quantized (and packed quantized) ops',
     # FFTs' and dense linear algebra's lowerings
     from . import bags, convs, distances, fft, grouped, linalg, mathops, packed, quant, randoms, scatter, training  # noqa: F401
@@ -341,6 +346,9 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     persist.name_state_tensors(low, optimizer_state, tensors)
     master = persist.master_weights(low, model) if n_backward else None
     recurrent = tag_recurrent(ops, module_types)
+    if launch_groups:  # modules run as one kernel each (a custom CUDA encoder, a fused MLP)
+        ops = launch_modules(ops, module_types, launch_groups)
+        metadata_launch = sorted(set([launch_groups] if isinstance(launch_groups, str) else launch_groups))
     matmul_macs = sum(op.macs for op in ops if op.kind == "matmul")
     generic_macs = sum(op.generic_macs for op in ops)
     # a mapped op carrying MACs (dense linear algebra, :mod:`.linalg`) counts as mapped
@@ -383,6 +391,8 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
         metadata["master_weights"] = master
     if recurrent:
         metadata["schedule"] = "layer"
+    if launch_groups:
+        metadata["launch_modules"] = metadata_launch
     from .unread import collect
 
     # unread parameters, experts no token chose, tensors no traced op made (:mod:`.unread`)

@@ -271,7 +271,9 @@ def tag_recurrent(ops: list[Op], module_types: dict[str, str]) -> bool:
     """Tag recurrent matmuls and cell ops; True if the model has recurrent layers."""
     steps: dict[tuple, int] = defaultdict(int)
     found = False
+    made: dict[str, int] = {}  # tensor name -> the op that wrote it
     for i, op in enumerate(ops):
+        made.update((t, i) for t in op.outputs)
         wname = op.tags.get("weight_name")
         if op.kind == "matmul" and wname:
             m = _RNN_W.search(wname)
@@ -292,8 +294,22 @@ def tag_recurrent(ops: list[Op], module_types: dict[str, str]) -> bool:
             ops[i] = _replace_tags(op, {**op.tags, "part": "state"})
         elif op.kind == "copy" and module_types.get(op.tags.get("module", ""), "") in ("LSTM", "GRU", "RNN"):
             # stacking the step outputs of a layer (the generators' concat), or the final states
-            ops[i] = _replace_tags(op, {**op.tags, "part": "concat"})
+            ops[i] = _replace_tags(op, {**op.tags, "part": "concat", **_rnn_launch(ops, op, made)})
     return found
+
+
+def _rnn_launch(ops: list[Op], op: Op, made: dict[str, int]) -> dict:
+    """The ``launch`` tag of an RNN call's restack copy (``torch.stack`` of the step outputs or
+    of the final ``h_n`` / ``c_n``, inside one ``at::lstm`` / ``at::gru`` call, one ``_cudnn_rnn``
+    on CUDA): the launch of the latest op of the same module that wrote one of its inputs (the
+    last step's cell), that op given its own name as one where it had none; {} without one."""
+    src = [made[t] for t in op.inputs if t in made and ops[made[t]].tags.get("module") == op.tags.get("module")]
+    if not src:
+        return {}
+    p = max(src)
+    if "launch" not in ops[p].tags:
+        ops[p] = _replace_tags(ops[p], {**ops[p].tags, "launch": ops[p].name})
+    return {"launch": ops[p].tags["launch"]}
 
 
 def _replace_tags(op: Op, tags) -> Op:
@@ -311,3 +327,43 @@ def drop_lone_launches(ops: list[Op]) -> list[Op]:
     return [_replace_tags(op, {t: v for t, v in op.tags.items() if t != "launch"})
             if k is not None and count[k] == 1 else op for op, k in zip(ops, key)]
 
+
+
+def launch_modules(ops: list[Op], module_types: dict[str, str], names) -> list[Op]:
+    """Make each instance of the modules ``names`` one kernel launch (``cimsim trace
+    --launch-module NAME``, ``trace(..., launch_modules=[...])``): every op traced inside it
+    (its own and its submodules') gets tag ``launch`` = ``module:<path>``, replacing the
+    tracer's own (a Linear's bias add), as a custom CUDA kernel (a hash-grid encoder, a fused
+    MLP) runs them. A name is a module path (``enc``, ``mlp.0``) or a class name (``HashGrid``:
+    each instance its own launch); the outermost match wins. A name matching no module the
+    model ran is a one-line WorkloadError listing those it did."""
+    from ...errors import WorkloadError
+
+    if isinstance(names, str):
+        names = [names]
+    names = list(names)
+    paths = {p for p in module_types if p}
+    for n in names:
+        if n not in paths and n not in module_types.values():
+            shown = sorted(paths)[:12]
+            more = f" (+{len(paths) - 12} more)" if len(paths) > 12 else ""
+            classes = ", ".join(sorted(set(module_types[p] for p in paths)))
+            raise WorkloadError(
+                f"--launch-module {n}: no module the model ran has that path or class; its module "
+                f"paths are {', '.join(shown) or 'none'}{more}; its classes {classes or 'none'}")
+    want = set(names)
+
+    def group(path: str):
+        """The outermost module on ``path``'s chain that ``names`` picks, or None."""
+        parts = path.split(".") if path else []
+        for i in range(1, len(parts) + 1):
+            p = ".".join(parts[:i])
+            if p in want or module_types.get(p) in want:
+                return p
+        return None
+
+    out = []
+    for op in ops:
+        g = group(op.tags.get("module", ""))
+        out.append(op if g is None else _replace_tags(op, {**op.tags, "launch": f"module:{g}"}))
+    return out
