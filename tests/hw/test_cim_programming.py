@@ -54,14 +54,16 @@ def _arch(**sets):
                              {k: str(v) for k, v in sets.items()}, cli=True)
 
 
-def _run(arch=None, **sets):
+def _run(arch=None, meta=None, **sets):
+    """The three layers on ``arch`` (or rram-cim-derived with ``sets``); ``meta``: the
+    workload's metadata (a traced step's)."""
     tensors, ops = [], []
     for i, (k, n) in enumerate(LAYERS):  # each layer its own input: the shapes are what counts
         tensors += [Tensor(f"x{i}", (4, k), "int8", "input"), Tensor(f"W{i}", (k, n), "int8", "weight"),
                     Tensor(f"y{i}", (4, n), "int8", "activation")]
         ops.append(Op(f"mm{i}", "matmul", (f"x{i}", f"W{i}"), (f"y{i}",), m=4, k=k, n=n,
                       weight=f"W{i}"))
-    return simulate(arch or _arch(**sets), Workload("cnn3", tensors, ops), engine="analytic")
+    return simulate(arch or _arch(**sets), Workload("cnn3", tensors, ops, meta), engine="analytic")
 
 
 def test_programming_is_reported_in_closed_form_and_not_charged():
@@ -365,7 +367,7 @@ def test_a_training_steps_endurance_bound_counts_each_programmings_pulses():
     meta = {"backward_ops": 3, "updated_parameters": 1, "updated_parameter_names": ["W1"]}
 
     def run(**sets):
-        return _run_meta(meta, **{"cim.weight_replication": "false", **sets})
+        return _run(meta=meta, **{"cim.weight_replication": "false", **sets})
 
     ten = run(**{"cim.write_verify_pulses": 10})
     said = " ".join(ten.notes)
@@ -376,17 +378,6 @@ def test_a_training_steps_endurance_bound_counts_each_programmings_pulses():
     assert "2 matrices of frozen parameters ('W0', 'W2') are not rewritten" in said
     one = " ".join(run().notes)
     assert "the cells' endurance (1e+12 write pulses) lasts 1e+12 steps at worst" in one
-
-
-def _run_meta(meta, **sets):
-    """:func:`_run`'s three layers as a traced step with ``meta``."""
-    tensors, ops = [], []
-    for i, (k, n) in enumerate(LAYERS):
-        tensors += [Tensor(f"x{i}", (4, k), "int8", "input"), Tensor(f"W{i}", (k, n), "int8", "weight"),
-                    Tensor(f"y{i}", (4, n), "int8", "activation")]
-        ops.append(Op(f"mm{i}", "matmul", (f"x{i}", f"W{i}"), (f"y{i}",), m=4, k=k, n=n,
-                      weight=f"W{i}"))
-    return simulate(_arch(**sets), Workload("cnn3", tensors, ops, meta), engine="analytic")
 
 
 def test_wear_levelled_writes_count_the_cells_written_as_the_write_energy_does():
