@@ -54,14 +54,16 @@ def _arch(**sets):
                              {k: str(v) for k, v in sets.items()}, cli=True)
 
 
-def _run(arch=None, **sets):
+def _run(arch=None, meta=None, **sets):
+    """The three layers on ``arch`` (or rram-cim-derived with ``sets``); ``meta``: the
+    workload's metadata (a traced step's)."""
     tensors, ops = [], []
     for i, (k, n) in enumerate(LAYERS):  # each layer its own input: the shapes are what counts
         tensors += [Tensor(f"x{i}", (4, k), "int8", "input"), Tensor(f"W{i}", (k, n), "int8", "weight"),
                     Tensor(f"y{i}", (4, n), "int8", "activation")]
         ops.append(Op(f"mm{i}", "matmul", (f"x{i}", f"W{i}"), (f"y{i}",), m=4, k=k, n=n,
                       weight=f"W{i}"))
-    return simulate(arch or _arch(**sets), Workload("cnn3", tensors, ops), engine="analytic")
+    return simulate(arch or _arch(**sets), Workload("cnn3", tensors, ops, meta), engine="analytic")
 
 
 def test_programming_is_reported_in_closed_form_and_not_charged():
@@ -359,16 +361,23 @@ def test_a_training_steps_endurance_bound_counts_each_programmings_pulses():
     """review18-4: a traced training step reprograms the weights it updates every step; each
     programming applies write_verify_pulses pulses, which the endurance counts, so
     rram-cim-derived's 1e12 pulses at 10 per programming bound the steps to 1e12 / 10 = 1e11
-    (at 1 pulse: 1e12, said without the per-programming count)."""
-    from cimsim.report.training import training_notes
+    (at 1 pulse: 1e12, said without the per-write count). find-O 1: only the matrix holding an
+    updated parameter (W1, 144 x 32) is rewritten a step: 144 x 256 cells x 3 pJ x 10 pulses
+    + 144 x 32 B x 8 x 20.72 pJ/bit, its weights brought in; W0 and W2 are frozen."""
+    meta = {"backward_ops": 3, "updated_parameters": 1, "updated_parameter_names": ["W1"]}
 
-    meta = {"backward_ops": 3, "updated_parameters": 2}
-    facts = {C.PROGRAMMING_ENERGY_J: 1e-6, C.PROGRAMMING_TIME_S: 1e-6}
-    ten = " ".join(training_notes(_arch(**{"cim.write_verify_pulses": 10}), meta, facts))
-    assert "the cells' endurance (1e+12 write pulses, 10 per programming: 1e+11 steps) bounds " \
-           "the steps to that many" in ten
-    one = " ".join(training_notes(_arch(), meta, facts))
-    assert "the cells' endurance (1e+12 write pulses) bounds the steps" in one
+    def run(**sets):
+        return _run(meta=meta, **{"cim.weight_replication": "false", **sets})
+
+    ten = run(**{"cim.write_verify_pulses": 10})
+    said = " ".join(ten.notes)
+    assert "the cells' endurance (1e+12 write pulses, 10 per write) lasts 1e+11 steps at worst" in said
+    assert ten.facts[C.STEPS_TO_WEAROUT] == pytest.approx(1e11, rel=1e-12, abs=0)
+    assert ten.facts[C.STEP_WRITE_ENERGY_J] == pytest.approx(
+        144 * 256 * 3e-12 * 10 + 144 * 32 * 8 * 20.72e-12, rel=1e-12, abs=0)
+    assert "2 matrices of frozen parameters ('W0', 'W2') are not rewritten" in said
+    one = " ".join(run().notes)
+    assert "the cells' endurance (1e+12 write pulses) lasts 1e+12 steps at worst" in one
 
 
 def test_wear_levelled_writes_count_the_cells_written_as_the_write_energy_does():

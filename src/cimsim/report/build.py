@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Mapping
 import numpy as np
 
 from . import columns as C
-from .training import training_notes
+from .training import training_facts, training_notes
 from .format import si
 from ..errors import ComponentError
 from ..hw.base import MEASURED_BOUND_DETAIL, MEASURED_COMPUTE
@@ -237,6 +237,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         facts.update({C.PROGRAMMING_ENERGY_J: float(sum(p.energy_j for p in held)),
                       C.PROGRAMMING_TIME_S: float(sum(p.time_s(rates) for p in held)),
                       C.SAMPLES_PER_RUN: samples(wl, batch)})
+    rewrites = training_facts(arch, pl, wl.arrays, wl.metadata, facts, rates)  # find-O 1, 2, 4
     notes = list(pl.notes) + free_dispatch_notes(pl, run.path, float(latency)) + list(run.engine_notes) + util_notes + \
         (shared_level_notes(pl, costs, set(costs.resources) - set(hw.memory) - set(hw.links))
          if C.pipelined(arch) else [])
@@ -255,7 +256,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
                      "kernel; the memory traffic behind it is not split out")
     notes += _unknown_op_notes(wl.metadata) + _computed_weight_notes(wl.metadata) + \
         _unread_notes(wl.metadata) + _latent_notes(pl.components, wl.metadata) + \
-        training_notes(arch, wl.metadata, facts)
+        training_notes(arch, wl.metadata, facts, rewrites)
     t_prov, t_fractions, t_share, t_fields = latency_placeholders(arch, path_time, run, pl, costs)
     prov, e_share, a_share, e_fractions = placeholder_shares(arch, energy, areas, t_share)
     prov["latency"] = t_prov

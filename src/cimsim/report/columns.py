@@ -1,4 +1,5 @@
 """The one place that names result columns (reports, JSON, CSV, sweeps, plots), and defines them.
+Why one module of over 600 lines: it is the one place by design (column_docs reads its comments).
 
 Every numeric column carries its unit in its name (``_s``, ``_j``, ``_bytes``,
 ``_per_s``) or is a dimensionless fraction (``util_*``) or count.
@@ -311,7 +312,25 @@ PROGRAMMING_TIME_S = "programming_time_s"
 #: samples (inferences) one run serves: the batch, a serving run's requests; programming_energy_j
 #: / (runs x samples_per_run) is the programming energy per inference
 SAMPLES_PER_RUN = "samples_per_run"
-PROGRAMMING_COLUMNS: tuple[str, ...] = (PROGRAMMING_ENERGY_J, PROGRAMMING_TIME_S, SAMPLES_PER_RUN)
+#: a traced training step (``metadata['updated_parameters']``): energy to rewrite once the
+#: matrices on the arrays that hold the parameters the step updates (cells of every copy x
+#: write_energy x write_verify_pulses + their bytes, as programming_energy_j counts them; a weight
+#: read in two orientations is two matrices), what every step writes, charged in ``energy_j``
+#: only for the matrices the run re-programs; 0 when none is on the arrays; NaN off a training step
+STEP_WRITE_ENERGY_J = "step_write_energy_j"
+#: the time of that rewrite (programming_time_s's arithmetic over those matrices)
+STEP_WRITE_TIME_S = "step_write_time_s"
+#: training steps the cells' endurance lasts, worst case: at most endurance / write_verify_pulses
+#: where an updated matrix is programmed before the run (each of its cells written once a step),
+#: at most ``<unit>_runs_to_wearout`` where the run re-programs arrays; NaN: no cell is written a
+#: step (no bound), or off a training step
+STEPS_TO_WEAROUT = "steps_to_wearout"
+#: the same with the re-programmed arrays' writes spread evenly (``<unit>_runs_to_wearout_levelled``)
+STEPS_TO_WEAROUT_LEVELLED = "steps_to_wearout_levelled"
+TRAINING_COLUMNS: tuple[str, ...] = (STEP_WRITE_ENERGY_J, STEP_WRITE_TIME_S, STEPS_TO_WEAROUT,
+                                     STEPS_TO_WEAROUT_LEVELLED)
+PROGRAMMING_COLUMNS: tuple[str, ...] = (PROGRAMMING_ENERGY_J, PROGRAMMING_TIME_S, SAMPLES_PER_RUN,
+                                        *TRAINING_COLUMNS)
 
 
 def programs_weights(arch) -> bool:
@@ -460,7 +479,10 @@ def area_parts(arch) -> dict[str, float]:
 
 def fact_column(component: str, fact: str) -> str:
     """a component's scalar fact (``cim_arrays_needed``; ``cim_area_needed_m2``: those arrays'
-    area, m², beside ``area_m2``'s every provisioned array; ``cim_reprograms``,
+    area, m², beside ``area_m2``'s every provisioned array; ``cim_reprograms``;
+    ``cim_runs_to_wearout``, ``cim_runs_to_wearout_levelled``: the runs the cells' endurance lasts
+    under the run's re-programming, worst case (a cell written by each) and with perfect
+    wear-levelling, NaN when the run writes no cell;
     ``processor_weights_on_chip``; ``cim_input_ones_default_ops`` / ``cim_weight_ones_default_ops``:
     the ops whose data activity was the config's ``cell.input_ones`` / ``weight_ones``;
     ``pim_bank_bytes``: the bytes the PIM units read inside the banks, B: their resident operands,

@@ -194,7 +194,7 @@ def test_a_run_of_a_training_step_says_what_it_leaves_out(tmp_path):
     said = " ".join(res.notes)
     assert "a traced training step" in said and "training is not modelled" in said
     assert "the step updates 4 parameter(s) in place" in said
-    assert "programming_energy_j" in said and "endurance" in said
+    assert "step_write_energy_j" in said and "endurance" in said
     assert "read a weight the traced step had already updated" not in said
     # two steps: step 2 reads W1 and W2 in its forward and W2 in its dX2 = dY W2: 3 matmuls
     r, out = _trace(tmp_path, "sgd2")
@@ -202,6 +202,9 @@ def test_a_run_of_a_training_step_says_what_it_leaves_out(tmp_path):
     assert w2.metadata["updated_weight_reads"] == 3
     said = " ".join(cimsim.simulate(arch, w2).notes)
     assert "3 matmul(s) read a weight the traced step had already updated" in said
+    # find-O 7: two steps are no "one step with the weights in place"; one rewrite between them
+    assert "every step" not in said and "finds the weights in place" not in said
+    assert "rewritten in full between steps" in said and "not charged" in said
     # an inference trace: none of it
     r, out = _trace(tmp_path, "bwd")
     said = " ".join(cimsim.simulate(cimsim.load_architecture("gpu-hbm3"), load_workload(out)).notes)

@@ -100,6 +100,7 @@ from . import inbits, onchip, opcost, sizing, zeros
 from . import static as static_model
 from .blocks import CIMArea, CIMBuffer
 from .chip import Chip, effective_rate
+from .reprogram import NO_WEAR
 from .derive import (
     DeriveError,
     Design,
@@ -384,7 +385,7 @@ class CIM(Component[CIMConfig]):
     def facts(self) -> dict:
         """Scalar facts: per run (arrays needed, their area, re-programs; from the plan) and of the design
         (lossless partial-sum bits, bits the ADC loses per conversion, its range policy)."""
-        out = {"arrays_needed": 0, "reprograms": 0, "area_needed_m2": 0.0, **activity.FACTS,
+        out = {"arrays_needed": 0, "reprograms": 0, "area_needed_m2": 0.0, **NO_WEAR, **activity.FACTS,
                **(onchip.facts(self.config) if self.config.chip is not None else flat.FACTS)}
         try:
             d = self.design

@@ -61,7 +61,7 @@ from ..hierarchy import backed_reads
 from ...units import si
 from . import chips, inbits, mapping, onchip, programming
 from ..im2col import im2col_note, input_bytes
-from .reprogram import Replay, chips_text, lru_reprograms, rounds, wear_text
+from .reprogram import NO_WEAR, Replay, chips_text, lifetime, lru_reprograms, rounds, wear_text
 from .tiling import fill_note, matrix_keys, read_groups, tiles
 
 #: the facts of module docstring, before a run
@@ -103,6 +103,7 @@ def place(comp, ops, idx, makers=None) -> Plan:
     shared: dict[int, Replay] = {}  # the re-programmed servers: in program order (rule 3)
     first_op = np.unique(group_of, return_index=True)[1]  # each matrix's first op
     held_copies = np.ones(len(groups))  # each matrix's copies held (rule 2; 1 re-programmed)
+    life = dict(NO_WEAR)  # the runs the cells last: the shortest-lived device's
     for s in stages.tolist():
         on = np.flatnonzero(stage == s)
         mine, local = np.unique(group_of[on], return_inverse=True)
@@ -169,6 +170,9 @@ def place(comp, ops, idx, makers=None) -> Plan:
                      + wear_text(need[on][mask], (k * pc)[on][mask], free, c.rows * c.cols,
                                  c.endurance, cap, np.unique(local[n_rounds[on] > 1]).size,
                                  c.write_verify_pulses))
+        lasts = lifetime(need[on][mask], (k * pc)[on][mask], free, c.rows * c.cols, c.endurance,
+                         c.write_verify_pulses)
+        life = {f: float(np.fmin(v, life[f])) for f, v in lasts.items()}  # NaN: no bound
         if c.chips > 1:
             notes.append(chips.reprogram_note(comp.name, c))
     staged = len(stages) > 1
@@ -198,7 +202,7 @@ def place(comp, ops, idx, makers=None) -> Plan:
         summary={"arrays_needed": max(needs), "reprograms": int(reprogram.sum()),
                  "arrays_used": max(used, default=0),
                  "array_utilization": max(used, default=0) / cap,
-                 "cell_utilization": cells[0] / cells[1] if cells[1] else 0.0},
+                 "cell_utilization": cells[0] / cells[1] if cells[1] else 0.0, **life},
         # the devices of pipeline stages program at once (:mod:`.programming`)
         programming=programming.devices(deploy),
         op_columns={"reprogram": reprogram,  # and each matrix's one programming (find-L 4)

@@ -56,7 +56,7 @@ from ..base import Plan
 from ..im2col import input_bytes
 from . import chip as chipmod
 from . import epilogue, inbits, mapping, offchip, programming
-from .reprogram import Replay, chips_text, lru_reprograms, rounds, wear_text
+from .reprogram import NO_WEAR, Replay, chips_text, lifetime, lru_reprograms, rounds, wear_text
 from .shared import (chip_node, one_unit_levels, per_op_levels, resource_name,  # noqa: F401
                      shared_bandwidths, shared_classes, shared_costs, shared_levels, shared_time)
 from .tiling import matrix_keys, read_groups, tiles
@@ -378,7 +378,7 @@ def place(comp, ops, idx, ride=None) -> Plan:
         fit_text = (f"{comp.name}: {int((need * copies).sum()):,} of {c.arrays:,} arrays hold "
                     f"{len(groups)} layers as a pipeline ({int((copies > 1).sum())} duplicated, "
                     f"up to {int(copies.max())} copies); ")  # + the deployment, below
-        summary = {"arrays_needed": packed, "reprograms": 0}
+        summary = {"arrays_needed": packed, "reprograms": 0, **NO_WEAR}
     else:
         reprogram = np.zeros(len(idx), dtype=bool)  # LRU over the matmuls only
         reprogram[mm], free, pinned = lru_reprograms(group_of[mm], need, c.arrays)
@@ -396,7 +396,9 @@ def place(comp, ops, idx, ride=None) -> Plan:
         if asked := [f"{nm}: {d}" for nm, d in ch.layers.items() if nm in by_name]:
             notes.append(f"{comp.name}.chip.layers ({', '.join(asked)}) asks for copies, but the "
                          "weights do not fit once: no layer is copied (ignored)")
-        summary = {"arrays_needed": packed, "reprograms": int(reprogram.sum())}
+        summary = {"arrays_needed": packed, "reprograms": int(reprogram.sum()),
+                   **lifetime(need_op[reprogram], (k * pc)[reprogram], free, c.rows * c.cols,
+                              c.endurance, c.write_verify_pulses)}
     wc = np.zeros(G)
     wc[group_of[mm]] = (k * pc)[mm]  # weight cells of each layer once
     first = np.full(G, -1, dtype=np.int64)  # each layer's first matmul (:mod:`.programming`)

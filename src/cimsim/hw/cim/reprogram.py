@@ -245,6 +245,29 @@ def rounds(group_of_op: np.ndarray, arrays_of_group: np.ndarray, free: int,
     return np.where(kept, 1.0, np.maximum(1.0, np.ceil(need / max(free, 1))))
 
 
+def wear(written: np.ndarray, cells: np.ndarray, free: int, array_cells: int) -> tuple[float, float]:
+    """``(worst, mean)`` writes of a cell per run under re-programming (:func:`wear_text`'s
+    arguments): a cell written by every re-programming, ``ceil(written / free)`` times by each,
+    and the weight cells written spread evenly over the ``free`` arrays' cells."""
+    written = np.asarray(written, dtype=np.float64)
+    total = float(np.asarray(cells, dtype=np.float64).sum())
+    return float(np.ceil(written / free).sum()), total / (free * array_cells)
+
+
+def lifetime(written: np.ndarray, cells: np.ndarray, free: int, array_cells: int,
+             endurance: float, pulses: int) -> dict[str, float]:
+    """The facts ``runs_to_wearout`` (worst case) and ``runs_to_wearout_levelled`` (perfect
+    wear-levelling): the runs an ``endurance`` of write pulses lasts, ``pulses`` per write
+    (:func:`wear`); NaN (no bound) where the run writes no cell."""
+    worst, mean = wear(written, cells, free, array_cells)
+    return {"runs_to_wearout": endurance / (worst * pulses) if worst else np.nan,
+            "runs_to_wearout_levelled": endurance / (mean * pulses) if mean else np.nan}
+
+
+#: the lifetime facts of a run that writes no cell during it (:func:`lifetime`): no bound
+NO_WEAR = {"runs_to_wearout": np.nan, "runs_to_wearout_levelled": np.nan}
+
+
 def wear_text(written: np.ndarray, cells: np.ndarray, free: int, array_cells: int,
               endurance: float, arrays: int, in_rounds: int = 0, pulses: int = 1) -> str:
     """What rule 2 did and what it costs the cells: the re-programmings (``written``: the
@@ -262,10 +285,8 @@ def wear_text(written: np.ndarray, cells: np.ndarray, free: int, array_cells: in
     endurance counts pulses (a device's SET/RESET cycles), so the runs are ``endurance /
     (writes x pulses)``; before 2026-12-06 the pulses were charged in the write energy but not
     worn (find-N 6: 10 pulses lasted 10x too long)."""
-    written = np.asarray(written, dtype=np.float64)
-    worst = float(np.ceil(written / free).sum())
+    worst, mean = wear(written, cells, free, array_cells)
     total = float(np.asarray(cells, dtype=np.float64).sum())
-    mean = total / (free * array_cells)
     how = (f"matrices pinned on {arrays - free:,} arrays before the run, the rest "
            f"over the {free:,} left" if free < arrays else "over all arrays, nothing pinned")
     if in_rounds:

@@ -376,7 +376,8 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
         if not param_grads:  # derivatives w.r.t. inputs only (a PINN's residual): no training step
             metadata["input_derivatives_only"] = True
     if updated:  # parameters written in place (an optimizer step): a run says what that means
-        metadata["updated_parameters"] = updated
+        metadata["updated_parameters"] = len(updated)
+        metadata["updated_parameter_names"] = updated
     if low.updated_reads:  # matmuls reading a weight the step had updated (a later step)
         metadata["updated_weight_reads"] = low.updated_reads
     if optimizer_state:  # an optimizer stepped: its state, by parameter and key (:mod:`.persist`)

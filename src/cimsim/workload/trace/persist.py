@@ -124,7 +124,17 @@ def master_weights(low, model) -> dict | None:
             "bytes": sum(int(p.numel()) * DTYPE_BYTES[low.dt(p)] for _, p in cast)}
 
 
-def updated_parameters(low, model) -> int:
-    """Parameters the step wrote in place (an optimizer's update): ``metadata['updated_parameters']``."""
-    return sum(1 for p in model.parameters() if p.numel() and low.st.known(p)
-               and any(low.st.versions[vid].producer >= 0 for vid, _ in low.st.pieces(p)))
+def updated_parameters(low, model) -> list[str]:
+    """The names of the parameters the step wrote in place (an optimizer's update), as the
+    workload names their tensors (the first name of a shared one): their count is
+    ``metadata['updated_parameters']``, the list ``metadata['updated_parameter_names']``, which
+    a run reads to charge a step's rewrite to the matrices holding them only (find-O 1)."""
+    out: dict[str, None] = {}
+    seen: set = set()
+    for n, p in model.named_parameters():
+        key = storage_key(p)
+        if p.numel() and key not in seen and low.st.known(p) \
+                and any(low.st.versions[vid].producer >= 0 for vid, _ in low.st.pieces(p)):
+            out[n] = None
+        seen.add(key)
+    return list(out)
