@@ -325,6 +325,9 @@ def _design(c, tech) -> Design:
     slices = c.slices
     cell_type = c.cell.type if c.cell is not None else DEFAULT_CELL[c.technology]
     digital_cell = array_model.preset(cell_type).kind == "digital"
+    # write figures left out are the cell preset's (module cellcheck): (U) ones a placeholder
+    prov["write_energy"] = ("placeholder" if "write_energy" not in c.model_fields_set
+                            and array_model.preset(cell_type).write_placeholder else "given")
 
     # ---- ADC (a digital bit-serial array has none: with no adc.type, its column outputs
     # leave one bit a cycle, at no conversion energy)
