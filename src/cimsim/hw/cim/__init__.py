@@ -239,6 +239,14 @@ class CIMConfig(ComponentConfig):
         "holds no array; the processor runs it) and the run's note counts them; a pattern "
         "matching no weight of the workload is named in a note (cimsim.hw.cim.exclude). Default: "
         "none.")
+    transposed_read: Flag = Field(
+        default=False, description="A weight read in both orientations (a training step's "
+        "backward dX = dY W^T beside the forward x W, a tied autoencoder) is read transposed on "
+        "its one copy's arrays, columns driven and rows sensed (Gokmen & Vlasov's RPU, DNN+"
+        "NeuroSim V2's training mode), not held as a second copy: each array gets row-side "
+        "ADCs and shift-adds as many as its columns have (area), and both orientations take "
+        "turns on the same arrays. Off: each orientation has arrays of its own. Not with a "
+        "chip block.")
     input_reuse: Flag = Field(
         default=False, description="A convolution sends each input once per kernel row (the "
         "tracer's window_elems) over the link, as chip.input_reuse; off: its im2col matrix.")
