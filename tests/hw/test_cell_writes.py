@@ -1,4 +1,5 @@
-"""A cell preset's write figures (find-O 3; modules cimsim.hw.circuits.array, cimsim.hw.cim.cellcheck).
+"""A cell preset's write figures (find-O 3; modules cimsim.hw.circuits.array and
+cimsim.hw.cim.cellcheck).
 
 Before: `cim.write_energy`, `write_latency`, `endurance` were required of every CIM config and
 no preset carried them, so `--set cim.cell.type=pcm` (or a sweep over cell types) ran with the
@@ -65,9 +66,11 @@ def test_a_bundled_sweep_over_cell_types_writes_each_devices_cells():
 
 def test_an_sram_cell_without_write_figures_is_refused_in_one_line():
     with pytest.raises(ConfigError) as e:
-        load_architecture(config_path("sram-cim-derived"), {"cim.write_energy": "null"}, cli=True)
+        load_architecture(config_path("sram-cim-derived"), {f"cim.{f}": "null" for f in WRITES},
+                          cli=True)
     msg = str(e.value)
-    assert "\n" not in msg and "write_energy: required field is missing" in msg
+    assert "\n" not in msg
+    assert "write_latency, write_energy, endurance: required fields are missing" in msg
     assert "sram_6t cell preset states no write figures" in msg
 
 

@@ -77,8 +77,8 @@ def check(c) -> None:
 
 
 #: cim write field -> (the preset's field, unit, what it is)
-WRITES = {"write_energy": ("write_energy_j", "J", "one write pulse's energy on one cell"),
-          "write_latency": ("write_pulse_s", "s", "one row's write pulse"),
+WRITES = {"write_latency": ("write_pulse_s", "s", "one row's write pulse"),
+          "write_energy": ("write_energy_j", "J", "one write pulse's energy on one cell"),
           "endurance": ("endurance", "", "the write pulses a cell survives")}
 
 
@@ -92,17 +92,18 @@ def _show(value: float, unit: str) -> str:
 
 def fill_writes(c) -> None:
     """Give ``c``'s write figures left out the cell preset's; raise ``ValueError`` (one line
-    naming the field) where the preset states none."""
+    naming every such field) where the preset states none."""
     p = preset(_cell_type(c))
-    for field, (own, _, what) in WRITES.items():
-        if getattr(c, field) is not None:
-            continue
-        v = getattr(p, own)
-        if v is None:
-            raise ValueError(f"{field}: required field is missing ({what}): the {p.name} cell "
-                             f"preset states no write figures: give cim.{field} (a preset states "
-                             "them in write_energy_j, write_pulse_s, endurance)")
-        c.__dict__[field] = float(v)  # frozen model: set once, while it is validated
+    left = [f for f in WRITES if getattr(c, f) is None]
+    missing = [f for f in left if getattr(p, WRITES[f][0]) is None]
+    if missing:
+        are = "s are" if len(missing) > 1 else " is"
+        raise ValueError(f"{', '.join(missing)}: required field{are} "
+                         f"missing ({'; '.join(WRITES[f][2] for f in missing)}): the {p.name} cell "
+                         "preset states no write figures: give them (a preset states them in "
+                         "write_energy_j, write_pulse_s, endurance)")
+    for f in left:
+        c.__dict__[f] = float(getattr(p, WRITES[f][0]))  # frozen model: set while validated
 
 
 def write_note(name: str, c) -> str | None:
