@@ -45,7 +45,8 @@ PLUGIN = textwrap.dedent('''
             return 100e-12 * bits
 
     MY_RRAM = CellPreset("my_rram", "resistive", 4, 12, r_on_ohm=100e3, on_off=17,
-                         read_voltage_v=0.5, read_pulse_s=10e-9, source="rram_1t1r's numbers")
+                         read_voltage_v=0.5, read_pulse_s=10e-9, source="rram_1t1r's numbers",
+                         write_energy_j=3e-12, write_pulse_s=10e-9, endurance=1e12)
 ''')
 ENTRY = {"cimsim.adcs": ["vco = vcoplug:VCO"], "cimsim.cells": ["my_rram = vcoplug:MY_RRAM"]}
 

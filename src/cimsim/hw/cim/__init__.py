@@ -190,19 +190,26 @@ class CIMConfig(ComponentConfig):
         "accumulation, bias, activation; cimsim.hw.circuits.datapath): when given, a derived "
         "shift_add_energy is this datapath's energy per conversion. Default: none, a plain "
         "shift-and-add.")
-    write_latency: Seconds = Field(description="Time to program one row of one array; a "
-                                   "matrix's arrays are written in parallel, row by row "
-                                   "(min(k, rows) x write_latency per round).")
-    write_energy: Joules = Field(description="Energy to program one cell (one write pulse).")
+    write_latency: Optional[Seconds] = Field(
+        default=None, description="Time to program one row of one array; a matrix's arrays "
+        "are written in parallel, row by row (min(k, rows) x write_latency per round). "
+        "Default: the cell preset's write pulse (rram_1t1r 10 ns, pcm 100 ns, fefet 100 ns, "
+        "stt_mram 10 ns; an SRAM cell states none: give it).")
+    write_energy: Optional[Joules] = Field(
+        default=None, description="Energy to program one cell (one write pulse). Default: the "
+        "cell preset's (rram_1t1r 3 pJ, pcm 10 pJ, fefet 1 fJ, stt_mram 1 pJ; an SRAM cell "
+        "states none: give it).")
     write_verify_pulses: PositiveInt = Field(
         default=1, le=10_000, description="Write pulses per cell, program-and-verify "
         "iterations (NeuRRAM, Wan et al., Nature 2022: iterative programming of multi-level "
         "RRAM); multiplies write_energy and write_latency, of re-programming and of the "
         "programming before the run, and the wear counted against endurance. Default: 1, "
         "one pulse.")
-    endurance: PositiveFloat = Field(description="Write pulses a cell survives (a device's "
-                                     "SET/RESET cycles): each of write_verify_pulses wears it, "
-                                     "so a programming costs write_verify_pulses of them.")
+    endurance: Optional[PositiveFloat] = Field(
+        default=None, description="Write pulses a cell survives (a device's SET/RESET cycles): "
+        "each of write_verify_pulses wears it, so a programming costs write_verify_pulses of "
+        "them. Default: the cell preset's (rram_1t1r 1e12, pcm 1e8, fefet 1e5, stt_mram 1e15; "
+        "an SRAM cell states none: give it).")
     op_overhead: Seconds = Field(default="0 s", description="Host dispatch cost per CIM op (the "
                                  "driver's issue of one array command), in every op's latency.")
     buffer: Optional[CIMBuffer] = Field(default=None, description="Local input/output buffer "
@@ -233,6 +240,14 @@ class CIMConfig(ComponentConfig):
         "holds no array; the processor runs it) and the run's note counts them; a pattern "
         "matching no weight of the workload is named in a note (cimsim.hw.cim.exclude). Default: "
         "none.")
+    transposed_read: Flag = Field(
+        default=False, description="A weight read in both orientations (a training step's "
+        "backward dX = dY W^T beside the forward x W, a tied autoencoder) is read transposed on "
+        "its one copy's arrays, columns driven and rows sensed (Gokmen & Vlasov's RPU, DNN+"
+        "NeuroSim V2's training mode), not held as a second copy: each array gets row-side "
+        "ADCs and shift-adds as many as its columns have (area), and both orientations take "
+        "turns on the same arrays. Off: each orientation has arrays of its own. Not with a "
+        "chip block.")
     input_reuse: Flag = Field(
         default=False, description="A convolution sends each input once per kernel row (the "
         "tracer's window_elems) over the link, as chip.input_reuse; off: its im2col matrix.")
@@ -294,6 +309,7 @@ class CIMConfig(ComponentConfig):
         if kind == "digital":  # what a digital bit-serial cell can take (module digital_cell)
             digital_cell.check(self)
         cellcheck.check(self)  # fields the cell's kind reads; bits a cell holds (module cellcheck)
+        cellcheck.fill_writes(self)  # write figures left out: the cell preset's
         if self.buffer is None and self.chip is None:
             raise ValueError("buffer: required field is missing (the arrays' local buffer: capacity, "
                              "bandwidth; only a config with a chip block, whose levels hold its "
@@ -506,7 +522,8 @@ class CIM(Component[CIMConfig]):
                                       activity.note(self.name, self.config, self.hw.technology, sel),
                                       notes.unheld(self.name, ops),
                                       epilogue.rode_note(self.name, idx, ride),
-                                      zeros.note(self.name, self.config, ops, idx)] if n)
+                                      zeros.note(self.name, self.config, ops, idx),
+                                      cellcheck.write_note(self.name, self.config)] if n)
         plan.state["activity"] = sel
         if "op_overhead" not in self.config.model_fields_set:  # said with its size after the run
             plan.free_dispatch = idx[~ride[idx]]

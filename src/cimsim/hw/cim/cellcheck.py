@@ -13,12 +13,21 @@ cell types that use it, because on another cell nothing reads it (it would chang
   binary MTJ, ``stt_mram``: 1). No preset states a bound from its on/off ratio and noise (the
   accuracy emulator, ``cim.nonideal``, scores what a window of levels keeps), so other cells
   take ``bits_per_cell`` up to 8 as before.
+
+Write figures (:func:`fill_writes`): ``write_energy``, ``write_latency`` and ``endurance`` left
+out take the cell preset's (:mod:`cimsim.hw.circuits.array`); a preset that states none (the
+SRAM cells) makes them required, one line naming the field. Stated on a cell that is not the
+technology's default (``cell.type: pcm``, or ``--set cim.cell.type=pcm`` on an RRAM config)
+and different from that preset's, they are kept and said in a note (:func:`write_note`), so a
+swept cell type never runs silently on another device's writes.
 """
 
 from __future__ import annotations
 
+from ...units import plain, si
 from ..circuits import scaling
 from ..circuits.array import preset
+from ..parts.cell import DEFAULT_CELL
 from ..parts.registry import cells
 from .finite import DeriveError
 
@@ -65,6 +74,53 @@ def check(c) -> None:
         raise ValueError(f"bits_per_cell {c.bits_per_cell} on a {cell.type} cell, which holds at "
                          f"most {top} bit{'s' if top > 1 else ''} (its preset's max_bits_per_cell): give "
                          f"bits_per_cell <= {top}, or a multi-level cell type")
+
+
+#: cim write field -> (the preset's field, unit, what it is)
+WRITES = {"write_latency": ("write_pulse_s", "s", "one row's write pulse"),
+          "write_energy": ("write_energy_j", "J", "one write pulse's energy on one cell"),
+          "endurance": ("endurance", "", "the write pulses a cell survives")}
+
+
+def _cell_type(c) -> str:
+    return c.cell.type if c.cell is not None else DEFAULT_CELL[c.technology]
+
+
+def _show(value: float, unit: str) -> str:
+    return si(value, unit) if unit else f"{plain(value, 3)} pulses"
+
+
+def fill_writes(c) -> None:
+    """Give ``c``'s write figures left out the cell preset's; raise ``ValueError`` (one line
+    naming every such field) where the preset states none."""
+    p = preset(_cell_type(c))
+    left = [f for f in WRITES if getattr(c, f) is None]
+    missing = [f for f in left if getattr(p, WRITES[f][0]) is None]
+    if missing:
+        are = "s are" if len(missing) > 1 else " is"
+        raise ValueError(f"{', '.join(missing)}: required field{are} "
+                         f"missing ({'; '.join(WRITES[f][2] for f in missing)}): the {p.name} cell "
+                         "preset states no write figures: give them (a preset states them in "
+                         "write_energy_j, write_pulse_s, endurance)")
+    for f in left:
+        c.__dict__[f] = float(getattr(p, WRITES[f][0]))  # frozen model: set while validated
+
+
+def write_note(name: str, c) -> str | None:
+    """The write figures a config states that differ from its non-default cell preset's (kept,
+    and said), or None."""
+    p = preset(_cell_type(c))
+    if c.cell is None or p.name == DEFAULT_CELL[c.technology]:
+        return None
+    off = [(f, unit, float(getattr(c, f)), getattr(p, own))
+           for f, (own, unit, _) in WRITES.items()
+           if f in c.model_fields_set and getattr(p, own) is not None
+           and float(getattr(c, f)) != getattr(p, own)]
+    if not off:
+        return None
+    said = ", ".join(f"{f} {_show(v, u)} (the preset's {_show(pv, u)})" for f, u, v, pv in off)
+    return (f"{name}: the config states its own write figures for the {p.name} cell: {said}; "
+            f"these are used (leave them out to take the preset's: {p.write_source})")
 
 
 def read_voltage(c, cell, node_nm: float) -> None:

@@ -325,6 +325,9 @@ def _design(c, tech) -> Design:
     slices = c.slices
     cell_type = c.cell.type if c.cell is not None else DEFAULT_CELL[c.technology]
     digital_cell = array_model.preset(cell_type).kind == "digital"
+    # write figures left out are the cell preset's (module cellcheck): (U) ones a placeholder
+    prov["write_energy"] = ("placeholder" if "write_energy" not in c.model_fields_set
+                            and array_model.preset(cell_type).write_placeholder else "given")
 
     # ---- ADC (a digital bit-serial array has none: with no adc.type, its column outputs
     # leave one bit a cycle, at no conversion energy)
@@ -517,6 +520,9 @@ def _design(c, tech) -> Design:
     if c.area is not None or (tech is not None and (a.type is not None or digital_cell)):
         g = c.area
         area = {}
+        # a transposed read (cim.transposed_read) senses the rows too: row-side ADCs and their
+        # shift-adds, as many per row as the columns have
+        sides = adcs + (math.ceil(adcs * c.rows / c.cols) if c.transposed_read else 0)
         if g is not None and g.array is not None:
             area["arrays"], prov["area.array"] = c.arrays * g.array, "given"
         else:
@@ -524,13 +530,13 @@ def _design(c, tech) -> Design:
             area["arrays"] = c.arrays * (float(read.area_m2) + (tree.area_m2 if tree else 0.0))
             prov["area.array"] = "placeholder" if tree else _prov(read.field_provenance["area_m2"])
         if g is not None and g.adc is not None:
-            area["adc"], prov["area.adc"] = c.arrays * adcs * g.adc, "given"
+            area["adc"], prov["area.adc"] = c.arrays * sides * g.adc, "given"
         else:
             _need_tech(tech, "area.adc")
             if est is None and not digital_cell:
                 raise DeriveError("adc.type", "needed to derive the ADC area (or give area.adc)")
             # a digital array has no converter (its adder chain is in the cells)
-            area["adc"] = 0.0 if est is None else c.arrays * adcs * float(est.area_m2)
+            area["adc"] = 0.0 if est is None else c.arrays * sides * float(est.area_m2)
             prov["area.adc"] = "derived" if est is None else _prov(est.field_provenance["area_m2"])
         # dac and other have no circuit model: given, else a 0 m^2 placeholder; the shift-add
         # and the buffer are derived when left out of `area` and a technology block is given
@@ -549,7 +555,7 @@ def _design(c, tech) -> Design:
                 sa_area = datapath_model.near_memory_datapath(
                     a.bits, slices, node, vdd, m.scale_bits, m.accumulator_bits, m.bias,
                     m.activation, m.output_bits)
-            area["digital"] = c.arrays * adcs * float(sa_area.area_m2)
+            area["digital"] = c.arrays * sides * float(sa_area.area_m2)
             prov["area.digital"] = _prov(sa_area.field_provenance["area_m2"])
         if "buffer" in given:
             area["buffer"], prov["area.buffer"] = g.buffer, "given"

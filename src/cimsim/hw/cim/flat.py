@@ -79,13 +79,13 @@ def place(comp, ops, idx, makers=None) -> Plan:
     need = rt * ct
     stage = ops.stage[idx] if ops.stage is not None else np.zeros(len(idx), dtype=np.int64)
     # a matrix per (device, weight, orientation): rule 1 (:func:`.tiling.matrix_keys`)
-    matrix, oriented = matrix_keys(ops, idx)
+    matrix, oriented = matrix_keys(ops, idx, c.transposed_read)
     key = stage.astype(np.int64) * (int(matrix.max()) + 2 if len(idx) else 1) + matrix
     groups, group_of = np.unique(key, return_inverse=True)
-    group_arrays = np.zeros(len(groups), dtype=np.int64)
-    group_arrays[group_of] = need
-    group_cells = np.zeros(len(groups))  # cells holding weight bits, per matrix
-    group_cells[group_of] = k * pc
+    first_op = np.unique(group_of, return_index=True)[1]  # each matrix's first op
+    # a matrix is held as its first op reads it (a transposed read's op: the same arrays)
+    group_arrays = need[first_op].astype(np.int64)
+    group_cells = (k * pc)[first_op].astype(np.float64)  # cells holding weight bits
     reprogram = np.zeros(len(idx), dtype=bool)
     n_rounds = np.ones(len(idx))  # rule 3 of :mod:`.reprogram`, over `space` arrays
     space = np.full(len(idx), float(c.arrays * c.chips))  # every chip's (a matrix may span them)
@@ -101,7 +101,6 @@ def place(comp, ops, idx, makers=None) -> Plan:
     home, span = np.full(len(idx), -1, dtype=np.int64), np.ones(len(idx), dtype=np.int64)
     n_servers, needs, fitting, used, cells, deploy = 0, [], [], [], [0.0, 0.0], []
     shared: dict[int, Replay] = {}  # the re-programmed servers: in program order (rule 3)
-    first_op = np.unique(group_of, return_index=True)[1]  # each matrix's first op
     held_copies = np.ones(len(groups))  # each matrix's copies held (rule 2; 1 re-programmed)
     life = dict(NO_WEAR)  # the runs the cells last: the shortest-lived device's
     for s in stages.tolist():
@@ -207,7 +206,8 @@ def place(comp, ops, idx, makers=None) -> Plan:
         programming=programming.devices(deploy),
         op_columns={"reprogram": reprogram,  # and each matrix's one programming (find-L 4)
                     **programming.per_matrix(comp, k, n, pc, first_op, n_rounds, held_copies)},
-        state=dict(row_tiles=rt, col_tiles=ct, phys_cols=pc, arrays=np.minimum(need, space),
+        state=dict(row_tiles=rt, col_tiles=ct, phys_cols=pc,
+                   arrays=np.minimum(group_arrays[group_of], space),
                    rounds=n_rounds, replicas=replicas, reprogram=reprogram,
                    # inputs at input_bits over the link, once per kernel row with input_reuse
                    a_in=a_in, backed_in=backed_reads(ops, idx), **state),

@@ -70,6 +70,10 @@ def check_config(c) -> None:
         raise ValueError(f"chip.levels fan-outs multiply to {ch.arrays} arrays "
                          f"({' x '.join(str(lv.fanout) for lv in ch.levels.values())}) but arrays is "
                          f"{c.arrays}; make them equal")
+    if c.transposed_read:
+        raise ValueError("transposed_read does not apply with a chip block (its layer mapping "
+                         "holds one layer per weight orientation): leave it out, or use a flat "
+                         "pool (no chip block)")
     if c.weight_replication or c.replication != "uniform" or c.input_reuse:
         raise ValueError("weight_replication, replication and input_reuse do not apply with a "
                          "chip block: use chip.duplication or chip.layers, and chip.input_reuse")

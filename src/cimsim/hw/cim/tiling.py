@@ -108,27 +108,37 @@ def one_on_off(c) -> None:
                          "cell_read_energy")
 
 
-def matrix_keys(ops, idx):
+def matrix_keys(ops, idx, transposed: bool = False):
     """Per op of ``idx`` (matmuls with a stationary weight): the matrix its arrays hold, keyed
     by (weight, orientation) as one int64, and a note naming each weight read in more than one
     orientation (or None). A crossbar drives its rows (k) and senses its columns (n), so a
     weight read as ``x @ W.T`` (k = 512, n = 64) and as ``h @ W`` (k = 64, n = 512), a tied
     autoencoder's, is two matrices, each on arrays of its own (a second copy), not one array
-    read transposed through periphery it does not have. A weight's orientation is told by its
-    k (k x n is the whole weight): a square weight read both ways is not told apart."""
+    read transposed through periphery it does not have. With ``transposed``
+    (``cim.transposed_read``: the arrays have that periphery) a weight is one matrix, held in
+    the orientation of its first read, and its other reads are transposed reads of it. A
+    weight's orientation is told by its k (k x n is the whole weight): a square weight read
+    both ways is not told apart."""
     w, k = ops.stationary[idx].astype(np.int64), ops.k[idx].astype(np.int64)
     span = int(k.max()) + 1 if len(k) else 1
     key = np.where(w >= 0, w * span + k, w)
     pairs = np.unique(key[w >= 0])
     weights, counts = np.unique(pairs // span, return_counts=True)
     both = weights[counts > 1]
+    if transposed:
+        key = np.where(w >= 0, w * span, w)  # one matrix per weight
     if not len(both):
         return key, None
     names = [f"'{ops.tensor_names[int(t)]}' (k = "
              f"{', '.join(f'{int(x):,}' for x in np.unique(k[w == t]))})" for t in both[:3]]
     more = f" and {len(both) - 3:,} more" if len(both) > 3 else ""
-    return key, (f"{len(both):,} weight(s) read in more than one orientation, {', '.join(names)}{more}: a "
-                 "crossbar holds one, so each orientation has arrays of its own (a second copy)")
+    said = f"{len(both):,} weight(s) read in more than one orientation, {', '.join(names)}{more}: "
+    if transposed:
+        return key, said + ("each is held once, in the orientation of its first read, and read "
+                            "transposed on the same arrays (transposed_read: columns driven, rows "
+                            "sensed by the row-side ADCs; the orientations take turns)")
+    return key, said + ("a crossbar holds one, so each orientation has arrays of its own (a "
+                        "second copy; transposed_read: true reads one copy both ways)")
 
 
 def fill_note(name: str, labels, cells, arrays, array_cells: int,

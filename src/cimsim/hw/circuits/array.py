@@ -65,6 +65,13 @@ on/off 17, 0.5 V read, 10 ns pulse, 4 x 12 F^2) (P); SRAM 6T cell of 10 x 28 F^2
 and PCM number, and the STT-MRAM preset's electrical values and size (binary; Jung et al.,
 Nature 2022), are (U) placeholders (typical of the literature, unverified): records built
 on them say ``placeholder``. Give your device's numbers with :class:`Cell` instead.
+
+Write figures (``write_energy_j`` per pulse on one cell, ``write_pulse_s`` per row, ``endurance``
+in pulses), what ``cim.write_energy`` / ``write_latency`` / ``endurance`` take when a config
+leaves them out: rram_1t1r 3 pJ, 10 ns, 1e12 (ITRS 2011 / Yang et al., Nat. Nanotechnol. 2013)
+(T); pcm 10 pJ, 100 ns (SET), 1e8; fefet 1 fJ, 100 ns, 1e5; stt_mram 1 pJ, 10 ns, 1e15 (U: the
+ranges Burr et al., Adv. Phys. X 2017 and Yu, Proc. IEEE 2018 review, not checked against their
+tables). The SRAM presets state none (a config gives its own).
 """
 
 from __future__ import annotations
@@ -123,6 +130,15 @@ class Cell:
     #: the most weight bits one cell can hold, where the device states it (a binary MTJ: 1);
     #: None: not stated (``cim.bits_per_cell`` up to 8 is taken)
     max_bits_per_cell: Optional[int] = None
+    #: write figures (:data:`WRITE_FIGURES`): one write pulse's energy on one cell (J), its
+    #: width (s, one row of an array written per pulse), and the pulses a cell survives; None:
+    #: not stated (an SRAM cell's write is the config's ``cim.write_*``)
+    write_energy_j: Optional[float] = None
+    write_pulse_s: Optional[float] = None
+    endurance: Optional[float] = None
+    #: the write figures are (U) placeholders
+    write_placeholder: bool = False
+    write_source: str = ""
 
     def __post_init__(self):
         if self.kind not in CELL_KINDS:
@@ -130,6 +146,10 @@ class Cell:
                              f"{', '.join(CELL_KINDS)}")
         if not (self.height_f > 0 and self.width_f > 0):
             raise ValueError(f"cell {self.name}: height_f and width_f must be > 0")
+        for f in ("write_energy_j", "write_pulse_s", "endurance"):
+            v = getattr(self, f)
+            if v is not None and not v > 0:
+                raise ValueError(f"cell {self.name}: {f} must be > 0 (or None: not stated)")
         if self.kind == "resistive":
             for f in ("r_on_ohm", "on_off", "read_voltage_v", "read_pulse_s"):
                 v = getattr(self, f)
@@ -161,11 +181,20 @@ class Cell:
 #: a resistive preset's (U) fields, by ``cim.cell`` name
 _RESISTIVE_U = ("r_on", "on_off", "read_voltage", "read_pulse")
 
+def _write(energy_j, pulse_s, endurance, placeholder, source) -> dict:
+    """A preset's write figures (:class:`Cell`'s ``write_*`` fields)."""
+    return {"write_energy_j": energy_j, "write_pulse_s": pulse_s, "endurance": endurance,
+            "write_placeholder": placeholder, "write_source": source}
+
+
 #: the built-in presets (every registered one: :data:`cimsim.hw.parts.registry.cells`)
 CELLS = {
     "rram_1t1r": Cell("rram_1t1r", "resistive", 4, 12, r_on_ohm=100e3, on_off=17,
                       read_voltage_v=0.5, read_pulse_s=10e-9,
-                      source="NeuroSim V1.4 Param.cpp defaults (P)"),
+                      source="NeuroSim V1.4 Param.cpp defaults (P)", **_write(
+                          3e-12, 10e-9, 1e12, False, "3 pJ (top of the RRAM 0.1-3 pJ/bit "
+                          "range), 10 ns, 1e12 cycles (lab best): ITRS 2011 / Yang et al. 2013 "
+                          "(T)")),
     # SRAM wordlines carry their cells' access-transistor gates, each 1 F wide (NeuroSim V1.4
     # Param.cpp widthAccessCMOS = 1 (P)), i.e. 1/6 of a 6 F unit inverter: a 6T cell's word
     # line two pass gates, an 8T cell's read wordline its one read-access transistor (T)
@@ -204,10 +233,14 @@ CELLS = {
                              + adder_tree.SOURCE),
     "fefet": Cell("fefet", "resistive", 4, 12, r_on_ohm=240e3, on_off=100, read_voltage_v=0.1,
                   read_pulse_s=10e-9, placeholder=True, area_placeholder=True,
-                  placeholder_fields=_RESISTIVE_U, source="all values (U)"),
+                  placeholder_fields=_RESISTIVE_U, source="all values (U)", **_write(
+                      1e-15, 100e-9, 1e5, True, "1 fJ (a gate's C V^2), 100 ns, 1e5 cycles (the "
+                      "low end of HfO2 FeFETs' 1e5-1e10) (U)")),
     "pcm": Cell("pcm", "resistive", 4, 12, r_on_ohm=10e3, on_off=100, read_voltage_v=0.2,
                 read_pulse_s=10e-9, placeholder=True, area_placeholder=True,
-                placeholder_fields=_RESISTIVE_U, source="all values (U)"),
+                placeholder_fields=_RESISTIVE_U, source="all values (U)", **_write(
+                    10e-12, 100e-9, 1e8, True, "10 pJ, 100 ns (the SET pulse), 1e8 cycles (in "
+                    "the 1e6-1e9 reported) (U)")),
     # a binary MTJ cell: two magnetisation states of the free layer, parallel = R_on and
     # antiparallel = R_off (T). Jung et al., Nature 601, 211 (2022) show a 64 x 64 MRAM
     # crossbar in 28 nm CMOS, read by resistance summation (MRAM's low resistance makes a
@@ -221,7 +254,9 @@ CELLS = {
                      area_placeholder=True, placeholder_fields=_RESISTIVE_U, max_bits_per_cell=1,
                      source="binary MTJ cell (T), read by current summation (Jung et al., Nature "
                             "2022 read their MRAM crossbar by resistance summation, not "
-                            "modelled); R_P 5 kOhm, TMR 150 %, 0.1 V, 10 ns, 4 x 12 F^2 (U)"),
+                            "modelled); R_P 5 kOhm, TMR 150 %, 0.1 V, 10 ns, 4 x 12 F^2 (U)",
+                     **_write(1e-12, 10e-9, 1e15, True, "1 pJ (~100 uA x 1 V x 10 ns), 10 ns, "
+                              "1e15 cycles (U)")),
 }
 
 

@@ -1,0 +1,85 @@
+"""A cell preset's write figures (find-O 3; modules cimsim.hw.circuits.array and
+cimsim.hw.cim.cellcheck).
+
+Before: `cim.write_energy`, `write_latency`, `endurance` were required of every CIM config and
+no preset carried them, so `--set cim.cell.type=pcm` (or a sweep over cell types) ran with the
+config's RRAM 3 pJ / 10 ns / 1e12 cycles and said nothing: the four cell types of
+rram-cim-derived gave one programming_energy_j, 192 uJ. Now a config that leaves them out takes
+its cell preset's, an SRAM preset (which states none) makes them required in one line, and
+figures a config states for a non-default cell are kept and named in a note."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from conftest import ROUND_CIM, ROUND_LINK, gemv_workload, make_arch
+
+from cimsim.bundled import resolve_config as config_path
+from cimsim.config.loader import load_architecture
+from cimsim.errors import ConfigError
+from cimsim.pipeline import simulate_quietly
+
+WRITES = ("write_energy", "write_latency", "endurance")
+
+
+def _arch(cell: str, **cim):
+    c = {k: v for k, v in copy.deepcopy(ROUND_CIM).items() if k not in WRITES}
+    c.update(cell={"type": cell}, **({"bits_per_cell": 1} if cell == "stt_mram" else {}), **cim)
+    return make_arch(name="round-cim", cim=c, interconnect=dict(ROUND_LINK))
+
+
+@pytest.mark.parametrize("cell, energy, pulse, endurance", [
+    ("rram_1t1r", 3e-12, 10e-9, 1e12),   # ITRS 2011 / Yang 2013 (T), the configs' old figures
+    ("pcm", 10e-12, 100e-9, 1e8),        # (U), the README's cell table
+    ("fefet", 1e-15, 100e-9, 1e5),
+    ("stt_mram", 1e-12, 10e-9, 1e15),
+])
+def test_write_figures_left_out_are_the_cell_presets(cell, energy, pulse, endurance):
+    c = _arch(cell).components["cim"]
+    assert (c.write_energy, c.write_latency, c.endurance) == (energy, pulse, endurance)
+    assert not set(WRITES) & c.model_fields_set  # still "not given": provenance says preset
+
+
+def test_a_swapped_cell_type_changes_programming_by_its_own_write_energy():
+    """One 128 x 16 weight, 8 bits in 2-bit cells: 4 columns a weight, 128 x 64 = 8,192 cells, one
+    copy. Everything but the cells' writes is the same, so pcm - rram_1t1r is
+    8,192 x (10 - 3) pJ = 57.344 nJ; the writes' time, 128 rows x (100 - 10) ns = 11.52 us."""
+    w = gemv_workload(128, 16)
+    pcm = simulate_quietly(_arch("pcm"), w).record()
+    rram = simulate_quietly(_arch("rram_1t1r"), w).record()
+    assert pcm["programming_energy_j"] - rram["programming_energy_j"] == pytest.approx(
+        8192 * 7e-12, rel=1e-9, abs=0)
+    assert pcm["programming_time_s"] - rram["programming_time_s"] == pytest.approx(
+        128 * 90e-9, rel=1e-9, abs=0)
+
+
+def test_a_bundled_sweep_over_cell_types_writes_each_devices_cells():
+    """rram-cim-derived leaves its write figures to the preset (the same 3 pJ, 10 ns, 1e12 for
+    rram_1t1r, so its numbers stay); pcm's 10 pJ a pulse is 10 / 3 of rram's cell writes."""
+    rram = load_architecture(config_path("rram-cim-derived"), {}).components["cim"]
+    pcm = load_architecture(config_path("rram-cim-derived"), {"cim.cell.type": "pcm"},
+                            cli=True).components["cim"]
+    assert (rram.write_energy, rram.write_latency, rram.endurance) == (3e-12, 10e-9, 1e12)
+    assert (pcm.write_energy, pcm.endurance) == (10e-12, 1e8)
+
+
+def test_an_sram_cell_without_write_figures_is_refused_in_one_line():
+    with pytest.raises(ConfigError) as e:
+        load_architecture(config_path("sram-cim-derived"), {f"cim.{f}": "null" for f in WRITES},
+                          cli=True)
+    msg = str(e.value)
+    assert "\n" not in msg
+    assert "write_latency, write_energy, endurance: required fields are missing" in msg
+    assert "sram_6t cell preset states no write figures" in msg
+
+
+def test_stated_figures_on_another_cell_are_kept_and_said():
+    arch = _arch("pcm", write_energy="6 pJ")  # the preset's is 10 pJ
+    assert arch.components["cim"].write_energy == 6e-12
+    r = simulate_quietly(arch, gemv_workload(128, 16))
+    said = [n for n in r.notes if "own write figures" in n]
+    assert len(said) == 1 and "write_energy 6 pJ (the preset's 10 pJ)" in said[0]
+    assert "write_latency" not in said[0]  # left out: the preset's, nothing to say
+    plain = simulate_quietly(_arch("rram_1t1r", write_energy="6 pJ"), gemv_workload(128, 16))
+    assert not [n for n in plain.notes if "own write figures" in n]  # the default cell

@@ -1,0 +1,85 @@
+"""A weight read in both orientations on one copy, read transposed (find-O 5; option
+``cim.transposed_read``, modules cimsim.hw.cim.tiling / flat / derive).
+
+Before: the backward pass's dX = dY W^T (and a tied autoencoder's decoder) was always a second,
+separately programmed copy of the weight (`'net.2.weight' ... each orientation has arrays of its
+own (a second copy)`: 8 more arrays and 2.39 uJ more programming on rram-cim for the 784-256-10
+SGD step), with no option for the in-situ training array (RPU, DNN+NeuroSim V2) that drives its
+columns and senses its rows. Now ``transposed_read: true`` holds one copy, read both ways,
+and the arrays carry row-side ADCs (area)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from conftest import ROUND_CIM, ROUND_LINK, make_arch
+
+from cimsim.errors import ConfigError
+from cimsim.pipeline import simulate_quietly
+from cimsim.workload.ir import Op, Tensor, Workload
+
+
+def _tied(k: int = 128, n: int = 16) -> Workload:
+    """x (1 x k) @ W (k x n), then h (1 x n) @ W^T: the same weight, both orientations."""
+    return Workload("tied", [
+        Tensor("x", (1, k), "fp32", "input"), Tensor("W", (k, n), "fp32", "weight"),
+        Tensor("h", (1, n), "fp32", "activation"), Tensor("y", (1, k), "fp32", "activation"),
+    ], [Op("enc", "matmul", ("x", "W"), ("h",), m=1, k=k, n=n, weight="W"),
+        Op("dec", "matmul", ("h", "W"), ("y",), m=1, k=n, n=k, weight="W")])
+
+
+def _arch(**cim):
+    c = copy.deepcopy(ROUND_CIM)
+    c.update(cim)
+    return make_arch(name="round-cim", cim=c, interconnect=dict(ROUND_LINK))
+
+
+def test_one_copy_read_both_ways_drops_the_second_copys_arrays_and_programming():
+    """ROUND_CIM: 128 x 128 arrays, 8-bit weights in 2-bit cells (4 columns a weight). W 128 x 16
+    is 1 array (128 rows x 64 columns); W^T 16 x 128 is 4 (16 rows x 512 columns). The second
+    copy's programming: 16 x 512 = 8,192 cells x 10 pJ = 81.92 nJ, plus its 2,048 bytes x 8 x
+    (10 pJ/bit DRAM + 1 pJ/bit link) = 180.224 nJ: 262.144 nJ."""
+    two = simulate_quietly(_arch(), _tied())
+    one = simulate_quietly(_arch(transposed_read=True), _tied())
+    r2, r1 = two.record(), one.record()
+    assert (r2["cim_arrays_needed"], r1["cim_arrays_needed"]) == (5, 1)
+    assert r2["programming_energy_j"] - r1["programming_energy_j"] == pytest.approx(
+        8192 * 10e-12 + 2048 * 8 * 11e-12, rel=1e-9, abs=0)
+    assert any("read transposed on the same arrays" in n for n in one.notes)
+    assert any("a second copy; transposed_read: true" in n for n in two.notes)
+
+
+def test_the_row_side_adcs_are_in_the_area():
+    """A derived design (22 nm): one row-side ADC set per array beside the columns', as many
+    per row as per column on a square array, so the ADC and shift-add areas double."""
+    from conftest import cim_arch_22nm
+
+    base = {k: v for k, v in ROUND_CIM.items()}
+    base["adc"] = {"type": "sar", "bits": 8, "columns_per_adc": 8}
+    for f in ("read_latency", "dac_energy", "cell_read_energy", "shift_add_energy"):
+        base.pop(f)
+    base["adc"].pop("sample_rate", None)
+    from cimsim.hw.cim.derive import design
+
+    def area(cim):
+        arch = cim_arch_22nm(cim)
+        return design(arch.components["cim"], arch.technology).area
+
+    off, on = area(base), area({**base, "transposed_read": True})
+    assert on["adc"] == pytest.approx(2 * off["adc"], rel=1e-12, abs=0)
+    assert on["digital"] == pytest.approx(2 * off["digital"], rel=1e-12, abs=0)
+    assert on["arrays"] == off["arrays"]
+
+
+def test_a_chip_block_refuses_it_in_one_line():
+    from conftest import tiny_chip
+
+    d = tiny_chip("serial", {})
+    d["cim"]["transposed_read"] = True
+    from cimsim.config.loader import architecture_from_dict
+
+    with pytest.raises(ConfigError) as e:
+        architecture_from_dict(d)
+    msg = str(e.value)
+    assert "\n" not in msg and "transposed_read does not apply with a chip block" in msg
