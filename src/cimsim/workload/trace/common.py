@@ -120,7 +120,7 @@ def load_factory(spec: str, with_kwargs: bool = False, args: dict | None = None)
         hint = ("; return ep.module(), the program as a module, which traces" if kind == "ExportedProgram"
                 else "")
         raise WorkloadError(f"model spec '{spec}': the factory's model is {'an' if kind[:1] in 'AEIOUaeiou' else 'a'} "
-                            f"{kind}, not a torch.nn.Module{hint}")
+                            f"{kind}, not a torch.nn.Module{hint or ' or a function of the example inputs'}")
     if with_kwargs:
         return model, _as_tuple(inputs), kwargs
     if kwargs:
