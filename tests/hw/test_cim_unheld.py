@@ -64,3 +64,27 @@ def test_run_prints_each_units_own_energy_and_tops_per_watt(cim_arch):
     # the CIM's own TOPS/W: 2 x its 2,048 MACs over its dynamic energy (no static, no DRAM)
     assert f"({2 * 2048 / e['cim'] / 1e12:.3g} TOPS/W)" in text.split("; ")[1]
     assert f"({2 * 2304 / e['processor'] / 1e12:.3g} TOPS/W)" in text.split("; ")[0]
+
+
+class StackedEnsemble(nn.Module):
+    """Two members' 4 x 8 weights stacked on a leading dimension, one bmm (a vmap ensemble)."""
+
+    def __init__(s):
+        super().__init__()
+        s.W = nn.Parameter(torch.randn(2, 4, 8))
+
+    def forward(s, x):
+        return torch.bmm(x.expand(2, -1, -1), s.W)
+
+
+def test_note_said_when_the_arrays_take_no_op_at_all(cim_arch):
+    """find-V 3 / find-B 5: every MAC off the arrays (a stacked ensemble's bmm) still gets the
+    note, which the CIM's place() alone wrote, and place() runs only for a unit that took ops.
+    Closed form: 2 members x 3 rows x 4 x 8 = 192 MACs, all on the host (100.0 %)."""
+    wl = trace(StackedEnsemble().eval(), (torch.randn(3, 4),), dtype="int8")
+    r = simulate(cim_arch, wl)
+    assert r.macs_per_unit == {"processor": 2 * 3 * 4 * 8, "cim": 0}
+    note = [n for n in r.notes if "grouped/depthwise" in n]
+    assert len(note) == 1, r.notes
+    assert "(W)" in note[0] and "192 MAC (100.0 % of the MACs)" in note[0]
+    assert "stacked on a leading dimension" in note[0] and "nn.ModuleList" in note[0]

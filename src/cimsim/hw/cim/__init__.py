@@ -458,8 +458,11 @@ class CIM(Component[CIMConfig]):
     def claim_note(self, ops: OpArrays, free, took):
         """The matmuls ``exclude`` kept off the arrays (:func:`.exclude.note`) and the epilogues
         left to another unit (:func:`.epilogue.host_note`), one note."""
+        # the matmuls no array can hold (:func:`.notes.unheld`): said here, where the arrays
+        # taking no op at all (a vmap ensemble's bmm over stacked weights) still say it
         said = [n for n in (exclude.note(self.name, self.config, ops, free & ~took),
-                            epilogue.host_note(self, ops, free, took)) if n]
+                            epilogue.host_note(self, ops, free, took),
+                            notes.unheld(self.name, ops)) if n]
         return "; ".join(said) if said else None
     stated_dependents = sizing.stated_dependents
 
@@ -520,7 +523,6 @@ class CIM(Component[CIMConfig]):
         plan.op_columns.update(activity.op_columns(ops, sel))
         plan.notes.extend(n for n in [inbits.note(self.name, self.config, ops, idx),
                                       activity.note(self.name, self.config, self.hw.technology, sel),
-                                      notes.unheld(self.name, ops),
                                       epilogue.rode_note(self.name, idx, ride),
                                       zeros.note(self.name, self.config, ops, idx),
                                       cellcheck.write_note(self.name, self.config)] if n)

@@ -201,7 +201,10 @@ def unheld(name: str, ops) -> str:
     if grouped.any():
         n, names, macs = which(grouped)
         parts.append(f"{n} grouped/depthwise convolution(s) or per-head product(s) ({names}), {macs}, "
-                     "have no stationary weight matrix for the arrays")
+                     "have no stationary weight matrix for the arrays (a weight stacked on a "
+                     "leading dimension, as a torch.func.vmap ensemble's or a bmm over a 3-D "
+                     "parameter: no array holds its slices W[k] as separate matrices, not "
+                     "modelled; the members as an nn.ModuleList of nn.Linear run on the arrays)")
     if plain.any():
         n, names, macs = which(plain)
         first = names.split(", ")[0]

@@ -191,7 +191,9 @@ def trace(model: torch.nn.Module, example_inputs: torch.Tensor | tuple | list, n
 
     Parameters
     ----------
-    model : a ``torch.nn.Module``; traced in its current train/eval mode.
+    model : a ``torch.nn.Module``, traced in its current train/eval mode; or a function of the
+        example inputs (a torch.func transform: ``vmap(jacrev(net))``), traced as a module whose
+        forward calls it, the modules it uses registered as its submodules (:mod:`.functions`).
     example_inputs : a tensor or a tuple of the positional inputs of ``model.forward``.
         Shapes, loop counts, sequence lengths and cache lengths are taken from them.
     name : the workload's name (default: the model's class name, lower case).
@@ -220,8 +222,9 @@ def trace(model: torch.nn.Module, example_inputs: torch.Tensor | tuple | list, n
         :func:`.fuse.launch_modules`); a name matching no module is a WorkloadError.
     """
     torch = require_torch()
-    if not isinstance(model, torch.nn.Module):
-        raise WorkloadError(f"trace() needs a torch.nn.Module, got {type(model).__name__}")
+    from .functions import as_module
+
+    model = as_module(torch, model)  # a function (vmap(jacrev(net))): wrapped, its modules registered
     if type(model).__name__ == "OptimizedModule" and isinstance(getattr(model, "_orig_mod", None),
                                                                 torch.nn.Module):
         # torch.compile: the module it wraps, as eager torch runs it (its names, its forward's
@@ -323,7 +326,15 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
 
     low.given_shapes = {storage_key(t): tuple(t.shape) for x in (*inputs, *kwargs.values())
                         for _, t in _leaves(torch, x, "")}
-    low.param_keys = frozenset(storage_key(p) for p in model.parameters() if p.numel())
+    # a network the model uses without registering it (a closure, a list attribute): its
+    # parameters, which the module tracker saw run, are weights too (the storage a backward's
+    # saved transpose of one views is no untraced constant)
+    held = [(f"{path}.{n}" if path else n, p) for path, mod in modules.items()
+            for n, p in mod.named_parameters(recurse=False) if p.numel()]
+    for n, p in held:
+        low.names.setdefault(storage_key(p), ("weight", n))
+    low.param_keys = frozenset([*(storage_key(p) for p in model.parameters() if p.numel()),
+                                *(storage_key(p) for _, p in held)])
     low.stats_bits = stats_bits
     for ev in events:
         low.event(ev)

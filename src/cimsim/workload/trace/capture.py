@@ -186,6 +186,7 @@ def make_recorder(torch):
             self.events: list[Event] = []
             self._paths: dict[frozenset, str] = {}
             self.quiet = 0  # > 0: inside a composite recorded as one op (:func:`make_composites`)
+            self.probes: dict[int, object] = {}  # shape probes' outputs by id, kept alive (:meth:`probe`)
 
         def _module(self) -> str:
             parents = frozenset(self.tracker.parents)
@@ -222,9 +223,29 @@ def make_recorder(torch):
                                        f"'{self._module()}', {_user_line()}, in "
                                        f"{_read_site(with_function=True)})", True) from None
                 raise
-            if not self.quiet:
+            if not self.quiet and not self.probe(func, args, kwargs, out):
                 self.append(func, args, kwargs, out)
             return out
+
+        def probe(self, func, args, kwargs, out) -> bool:
+            """Whether the op is shape inference on the meta device, which moves no data and
+            computes nothing (free, not recorded): a real tensor moved to ``meta``
+            (``aten.to(..., device='meta')``: eager forward-mode AD's zero tangent, torch's
+            ZeroTensor fallback, infers a sum's shape so), an op reading only such probes, or a
+            ``prims`` op (torch's reference decompositions, which eager torch runs only as meta
+            kernels) writing meta tensors."""
+            from torch.utils._pytree import tree_leaves
+
+            outs = [t for t in tree_leaves(out) if isinstance(t, torch.Tensor)]
+            if not outs or not all(t.is_meta for t in outs):
+                return False
+            ins = [t for t in tree_leaves((args, kwargs)) if isinstance(t, torch.Tensor)]
+            if not (getattr(func, "namespace", "aten") == "prims"
+                    or any(not t.is_meta for t in ins)
+                    or (ins and all(id(t) in self.probes for t in ins))):
+                return False
+            self.probes.update((id(t), t) for t in outs)
+            return True
 
         def append(self, func, args, kwargs, out) -> None:
             data = None
@@ -385,6 +406,7 @@ def record(torch, model, inputs, kwargs=None, keep_data=False):
     graded: set[int] = set()  # parameters autograd computed a gradient of (a training step's)
     grad_hooks = [p.register_hook(lambda g, i=i: graded.add(i))
                   for i, p in enumerate(model.parameters()) if p.requires_grad]
+    func_grads = _functional_grads(torch, model, graded)
     # a kernel that fails on fake tensors is logged by torch with its traceback before the error
     # reaches us; the error is reported in one line (trace), so the log is kept quiet meanwhile
     fake_log = logging.getLogger("torch._subclasses.fake_tensor")
@@ -394,7 +416,7 @@ def record(torch, model, inputs, kwargs=None, keep_data=False):
         # a model of fake tensors (shapes only) runs inside its fake mode, so tensors its forward
         # creates from nothing (masks, position ids) are fake too
         with capture_context(torch), tracker, _fake_mode(torch, model), rec, \
-                make_composites(torch, rec):
+                make_composites(torch, rec), func_grads:
             out = model(*inputs, **kwargs)
     finally:
         handle.remove()
@@ -410,6 +432,41 @@ def record(torch, model, inputs, kwargs=None, keep_data=False):
     for ev in rec.events:
         ev.module = _strip_root(ev.module, root)
     return rec.events, out, modules, len(graded)
+
+
+@contextlib.contextmanager
+def _functional_grads(torch, model, graded: set):
+    """Add to ``graded`` the index of each parameter of ``model`` that ``torch.autograd.grad`` is
+    asked to differentiate, seen through torch.func's wrappers: ``torch.func.grad`` / ``vjp`` /
+    ``jacrev`` of a ``functional_call`` over the parameters (per-sample gradients, a functional
+    SGD or MAML step) differentiate wrapped tensors that ``functional_call`` swaps in, so the
+    parameters' own gradient hooks never fire; unwrapped, the tensor is the parameter's storage."""
+    from .storage import storage_key
+
+    keys = {}
+    for i, p in enumerate(model.parameters()):
+        try:
+            keys.setdefault(storage_key(p), i)
+        except Exception:  # a parameter of no strided storage: its hook alone tells
+            continue
+    functorch = torch._C._functorch
+    grad = torch.autograd.grad
+
+    def watched(outputs, inputs, *args, **kwargs):
+        for t in ([inputs] if isinstance(inputs, torch.Tensor) else list(inputs or ())):
+            while isinstance(t, torch.Tensor) and functorch.is_functorch_wrapped_tensor(t):
+                t = functorch.get_unwrapped(t)
+            if isinstance(t, torch.Tensor) and str(t.layout) == "torch.strided":
+                i = keys.get(t.untyped_storage()._cdata)
+                if i is not None:
+                    graded.add(i)
+        return grad(outputs, inputs, *args, **kwargs)
+
+    torch.autograd.grad = watched
+    try:
+        yield
+    finally:
+        torch.autograd.grad = grad
 
 
 def _fake_mode(torch, model):

@@ -113,12 +113,17 @@ def load_factory(spec: str, with_kwargs: bool = False, args: dict | None = None)
         raise WorkloadError(f"model spec '{spec}': the factory must return (model, example_inputs) "
                             "or (model, example_inputs, example_kwargs as a dict)")
     model, inputs, kwargs = (*result, {}) if len(result) == 2 else result
+    if not isinstance(model, torch.nn.Module) and callable(model) and not isinstance(model, type) \
+            and type(model).__name__ != "ExportedProgram":
+        from .functions import as_module
+
+        model = as_module(torch, model)  # a function (a torch.func transform): as its module
     if not isinstance(model, torch.nn.Module):
         kind = type(model).__name__
         hint = ("; return ep.module(), the program as a module, which traces" if kind == "ExportedProgram"
                 else "")
         raise WorkloadError(f"model spec '{spec}': the factory's model is {'an' if kind[:1] in 'AEIOUaeiou' else 'a'} "
-                            f"{kind}, not a torch.nn.Module{hint}")
+                            f"{kind}, not a torch.nn.Module{hint or ' or a function of the example inputs'}")
     if with_kwargs:
         return model, _as_tuple(inputs), kwargs
     if kwargs:

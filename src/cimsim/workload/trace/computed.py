@@ -138,6 +138,8 @@ def note(low, pid: int, operands) -> None:
         in_place = not cx and any(v.id in low.st.history.get(k, ()) for k in low.param_keys)
         entry = {"op": low.protos[pid].name, "operand": v.name,
                  "from": IN_PLACE if in_place else "parameters" if flags & PARAM else "a constant tensor"}
+        if entry["from"] == "a constant tensor" and low.protos[pid].batch > 1:
+            entry["stacked"] = True  # a batched matmul over it: one matrix per batch index
         if cx:
             entry["complex"] = True  # real parameters packed into a complex matrix (torch.complex)
         elif flags & PARAM:  # said either way: a file without the key predates it (:func:`kind`)
@@ -173,6 +175,12 @@ LONG = {
                    "tensors (weight-only quantization: int4 nibbles in uint8 / int32, int8, fp8), "
                    "counted as weights at their stored bytes with their scales; cimsim has no "
                    "int4 or fp8 MAC, so the matmul runs in the dequantized dtype",
+    "stacked": "a constant tensor of matrices stacked on a leading dimension, read by a batched "
+               "matmul (a torch.func.stack_module_state ensemble under vmap, per-head weights): "
+               "registering it as a parameter makes it a weight in weight_bytes but still no "
+               "stationary one, as no array holds a 3-D weight's slices W[k] as separate matrices "
+               "(not modelled); the members as an nn.ModuleList, one nn.Linear each, run on a "
+               "CIM's arrays",
     "constant": "a constant tensor that is no parameter or buffer (register it as one to make it a weight)"}
 #: the same, in a few words, for a matrix computed from parameters (:func:`why`); ``hooked``: a
 #: hook's or parametrize's weight, as the accuracy run tells them (:mod:`cimsim.accuracy.run`)
@@ -187,6 +195,8 @@ def kind(e) -> str:
     :data:`LONG`. An entry from parameters without ``reparametrized`` (a file traced before the
     key was written) is ``unknown``: a pruned model's or learned queries'."""
     if e["from"] != "parameters":
+        if e.get("stacked"):
+            return "stacked"
         return {DEQUANTIZED: "dequantized", IN_PLACE: "in_place"}.get(e["from"], "constant")
     if ".parametrizations." in f".{e['operand']}":  # torch.nn.utils.parametrize names its ops so
         return "parametrize"
