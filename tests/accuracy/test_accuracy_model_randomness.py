@@ -71,12 +71,12 @@ def test_calibration_by_hand():
     labels 1 and 0."""
     scores = torch.tensor([[0.0, math.log(3)], [0.0, 0.0]])
     cal = calibration(scores, torch.tensor([1, 0]), 1)
-    assert cal["nll"] == pytest.approx((-math.log(0.75) - math.log(0.5)) / 2, rel=1e-6)  # float32 logits
+    assert cal["nll"] == pytest.approx((-math.log(0.75) - math.log(0.5)) / 2, rel=1e-6, abs=0)  # float32 logits
     # Brier: ((1/4)^2 + (1/4)^2 + (1/2)^2 + (1/2)^2) / 2
-    assert cal["brier"] == pytest.approx((0.125 + 0.5) / 2, rel=1e-6)  # float32 logits
+    assert cal["brier"] == pytest.approx((0.125 + 0.5) / 2, rel=1e-6, abs=0)  # float32 logits
     # ECE, 15 bins: confidence 0.75 (bin 12), right; 0.5 (bin 8), argmax 0 = label, right:
     # (|1 - 0.75| + |1 - 0.5|) / 2
-    assert cal["ece"] == pytest.approx(0.375, rel=1e-6)  # float32 logits
+    assert cal["ece"] == pytest.approx(0.375, rel=1e-6, abs=0)  # float32 logits
 
 
 def test_calibration_in_the_result():
@@ -86,4 +86,4 @@ def test_calibration_in_the_result():
         assert getattr(res, f"output_{k}") is not None
         assert getattr(res, f"output_{k}_reference") is not None
     # 8-bit arithmetic barely moves the probabilities
-    assert res.output_nll == pytest.approx(res.output_nll_reference, rel=0.02)
+    assert res.output_nll == pytest.approx(res.output_nll_reference, rel=0.02, abs=0)
