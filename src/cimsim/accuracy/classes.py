@@ -88,6 +88,35 @@ def per_sample(labels) -> bool:
     return labels.dim() == 1
 
 
+#: equal-width confidence bins of the expected calibration error (Guo et al., ICML 2017: 15)
+ECE_BINS = 15
+
+
+def calibration(scores, labels, dim: int = CLASS_DIM) -> dict:
+    """How well softmax(``scores``) along ``dim`` (for one logit: Bernoulli(sigmoid)) is
+    calibrated against ``labels``, per position: ``nll``, the mean of -log p(label) (nats);
+    ``brier``, the mean of sum_c (p_c - [c = label])^2 (0 to 2); ``ece``, the expected
+    calibration error: positions binned by their top-class probability into :data:`ECE_BINS`
+    equal-width bins, sum over bins of (bin share) x |accuracy - mean confidence| (a fraction)."""
+    import torch
+    import torch.nn.functional as F
+
+    x = scores.double()
+    logp = (torch.cat([F.logsigmoid(-x), F.logsigmoid(x)], dim) if binary(x.shape, dim)
+            else F.log_softmax(x, dim)).movedim(dim, -1)
+    logp = logp.reshape(-1, logp.shape[-1])
+    y = labels.reshape(-1).long()
+    p = logp.exp()
+    conf, pred = p.max(1)
+    right = (pred == y).double()
+    bins = ((conf * ECE_BINS).ceil().long() - 1).clamp(0, ECE_BINS - 1)
+    n = torch.bincount(bins, minlength=ECE_BINS).double()
+    gap = torch.bincount(bins, right - conf, minlength=ECE_BINS).abs()
+    return {"nll": float(-logp.gather(1, y[:, None]).mean()),
+            "brier": float(((p - F.one_hot(y, p.shape[1])) ** 2).sum(1).mean()),
+            "ece": float(gap.sum() / n.sum())}
+
+
 def mean_iou(pred, labels, classes: int) -> float:
     """Mean over the classes present (in the labels or the prediction) of
     ``|pred = c and label = c| / |pred = c or label = c|``."""

@@ -36,7 +36,14 @@ from .emulator import Emulator, Programmed, input_mode, program
 from .nonideal import NonIdeal
 from ..workload.trace.claims import (MATMULS, conv_claimed, dims, is_bilinear, shared_by_batch,
                                      weight_side)
-from ..workload.trace.computed import CONST, FED, HOOKED, PARAM, hooked as _hooked
+from ..workload.trace.aten import RANDOM_FACTORIES
+from ..workload.trace.computed import CONST, FED, HOOKED, PARAM, RANDOM, hooked as _hooked
+from ..workload.trace.randoms import SAMPLERS
+
+#: aten ops that draw random numbers (a model's own randomness: dropout, sampled weights)
+RANDOM_OPS = frozenset({*RANDOM_FACTORIES, *SAMPLERS, "native_dropout", "_fused_dropout", "multinomial"})
+#: torch's seed before every pass of a model, fp32 and emulated alike (common random numbers)
+MODEL_SEED = 0
 
 aten = torch.ops.aten
 
@@ -82,6 +89,8 @@ class CIMMode(TorchDispatchMode):
         self.not_emulated: Counter = Counter()
         self.computed: Counter = Counter()
         self.computed_hooked: Counter = Counter()
+        self.computed_sampled: Counter = Counter()
+        self.random: Counter = Counter()  # the model's own random draws (RANDOM_OPS), by aten op
         self.sources: dict[int, int] = {}   # storage -> PARAM / CONST: computed from those alone
 
     # ---- helpers ----------------------------------------------------------------------------
@@ -108,9 +117,10 @@ class CIMMode(TorchDispatchMode):
             return PARAM | (HOOKED if ptr in self.hooked else 0)
         return self.sources.get(ptr, FED)
 
-    def _track(self, args, kwargs, out) -> None:
-        """Record what ``out`` was computed from (an op's result storages)."""
-        flags = 0
+    def _track(self, args, kwargs, out, drawn: bool = False) -> None:
+        """Record what ``out`` was computed from (an op's result storages; ``drawn``: a random
+        op's, :data:`RANDOM` then among its sources, as the tracer's :func:`.computed.origin`)."""
+        flags = RANDOM if drawn else 0
         for t in tree_leaves((args, kwargs)):
             if isinstance(t, torch.Tensor):
                 flags |= self._source(t)
@@ -123,7 +133,8 @@ class CIMMode(TorchDispatchMode):
             if flags & FED:
                 self.sources.pop(ptr, None)
             elif ptr not in self.weights:
-                self.sources[ptr] = flags & (PARAM | HOOKED) if flags & PARAM else CONST
+                self.sources[ptr] = flags & (PARAM | HOOKED | RANDOM) if flags & PARAM else \
+                    CONST | (flags & RANDOM)
 
     def _computed(self, t) -> int:
         """For a matrix computed each forward from parameters alone (not itself a weight), its
@@ -255,14 +266,19 @@ class CIMMode(TorchDispatchMode):
         else:
             if self._claims(func, args):
                 self.not_emulated[func.name().removeprefix("aten::").removesuffix(".default")] += 1
+            drawn = base is not None and base.rstrip("_") in RANDOM_OPS
+            if drawn:
+                self.random[base] += 1
             out = func(*args, **kwargs)
-            self._track(args, kwargs, out)
+            self._track(args, kwargs, out, drawn)
             return out
         if out is None:
             flags = self._reads_computed(base, args)
             (self.computed if flags else self.skipped)[base] += 1
             if flags & HOOKED:
                 self.computed_hooked[base] += 1
+            if flags & RANDOM:
+                self.computed_sampled[base] += 1
             out = func(*args, **kwargs)
         else:
             self.emulated[base] += 1
@@ -330,6 +346,24 @@ class AccuracyResult:
     computed_weight_ops: dict = field(default_factory=dict)
     #: those of them computed from a weight_norm / prune hook's or parametrize's tensors
     computed_hooked_ops: dict = field(default_factory=dict)
+    #: those of them sampled each forward (a random draw among their sources: Bayes-by-backprop)
+    computed_sampled_ops: dict = field(default_factory=dict)
+    #: the model's own random draws per pass, by aten op (dropout masks, sampled weights): the
+    #: fp32 and emulated passes draw the same ones (torch seeded :data:`MODEL_SEED` before each)
+    random_ops: dict = field(default_factory=dict)
+    #: submodules the model was given in train mode (MC dropout's recipe), kept so (:func:`eval_mode`)
+    train_modules: list = field(default_factory=list)
+    #: calibration against the labels (:func:`.classes.calibration`), means and std over chips
+    #: and the fp32 model's: NLL (nats), Brier score, ECE (a fraction); None without labels
+    output_nll: Optional[float] = None
+    output_nll_std: Optional[float] = None
+    output_nll_reference: Optional[float] = None
+    output_brier: Optional[float] = None
+    output_brier_std: Optional[float] = None
+    output_brier_reference: Optional[float] = None
+    output_ece: Optional[float] = None
+    output_ece_std: Optional[float] = None
+    output_ece_reference: Optional[float] = None
     conversions: int = 0
     #: the outputs' shape and the axis of their classes (:func:`.classes.class_dim`)
     output_shape: tuple = ()
@@ -361,9 +395,34 @@ def _logits(out) -> torch.Tensor:
 
 
 def _forward(model, inputs: torch.Tensor, batch_size: Optional[int]) -> torch.Tensor:
+    """The model's outputs, torch's generator seeded :data:`MODEL_SEED` first (and restored
+    after): every pass of a model that draws random numbers (dropout masks, sampled weights)
+    draws the same ones, so fp32 and emulated outputs differ by the arithmetic alone."""
     n = len(inputs)
     bs = n if not batch_size else batch_size
-    return torch.cat([_logits(model(inputs[i:i + bs])) for i in range(0, n, bs)])
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(MODEL_SEED)
+        return torch.cat([_logits(model(inputs[i:i + bs])) for i in range(0, n, bs)])
+
+
+def eval_mode(model: torch.nn.Module) -> torch.nn.Module:
+    """A model given in train mode (a new module's default) is put in eval mode; one given in
+    eval mode is run as given, with the submodules set back to train kept so (MC dropout's
+    recipe: ``model.eval()``, then the ``nn.Dropout`` modules' ``train()``)."""
+    return model.eval() if model.training else model
+
+
+def randomness_note(res) -> str:
+    """What ``accuracy_basis`` says of a model that draws random numbers each forward."""
+    if not res.random_ops:
+        return ""
+    ops = ", ".join(f"{k} x{v}" for k, v in sorted(res.random_ops.items()))
+    kept = (f"; {len(res.train_modules):,} submodule(s) given in train mode, kept so: "
+            f"{', '.join(res.train_modules[:3])}{', ...' if len(res.train_modules) > 3 else ''}"
+            if res.train_modules else "")
+    return (f"; the model draws random numbers each forward ({ops}{kept}): the fp32 and emulated "
+            f"passes draw the same ones (torch seeded {MODEL_SEED} before each), so they differ by "
+            "the arithmetic alone; each input scored on one forward pass's draws")
 
 
 def _snr_db(sig: float, noise: float) -> float:
@@ -406,6 +465,7 @@ def metrics(y: torch.Tensor, ref: torch.Tensor, labels: Optional[torch.Tensor] =
            "output_kl": max(classes.kl(y, ref, dim), 0.0)}
     if labels is not None:
         out["accuracy_top1"] = classes.share(pred, labels)
+        out.update(classes.calibration(y, labels, dim))  # nll, brier, ece
         if not classes.per_sample(labels):
             out["miou"] = classes.mean_iou(pred, labels, classes.n_classes(tuple(y.shape), dim))
     return out
@@ -471,7 +531,7 @@ def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torc
             nonideal = nonideal_of(cim)
     if nonideal is not None and "encoding" in nonideal.model_fields_set:
         arith = arith.with_(encoding=nonideal.encoding)  # the config's home of the choice
-    model.eval()
+    eval_mode(model)
     params, buffers = list(model.named_parameters()), list(model.named_buffers())
     # what the tracer takes for a weight: parameters and floating-point (or int8) buffers
     weights = {t.untyped_storage().data_ptr() for _, t in params} | \
@@ -487,7 +547,7 @@ def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torc
         n_rep = nonideal.repeats if random else 1
         seeds = chip_seeds(nonideal.seed if nonideal is not None else 0, n_rep)
         runs, emulated, skipped, not_emulated, conversions = [], Counter(), Counter(), Counter(), 0
-        computed, hooked_ops = Counter(), Counter()
+        computed, hooked_ops, sampled, drawn = Counter(), Counter(), Counter(), Counter()
         for r in range(n_rep):
             gen = torch.Generator().manual_seed(seeds[r])
             emu = Emulator(arith, nonideal, gen)
@@ -503,12 +563,15 @@ def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torc
                 mode.not_emulated.clear()
                 mode.computed.clear()
                 mode.computed_hooked.clear()
+                mode.computed_sampled.clear()
+                mode.random.clear()
                 emu.conversions = 0
             with mode:
                 y = _forward(model, inputs, batch_size)
             runs.append(metrics(y, ref, labels))
             emulated, skipped, conversions = mode.emulated, mode.skipped, emu.conversions
             not_emulated, computed, hooked_ops = mode.not_emulated, mode.computed, mode.computed_hooked
+            sampled, drawn = mode.computed_sampled, mode.random
     ref_top1 = None if labels is None else classes.top1(ref, labels)
     acc = (_mean_std([m["accuracy_top1"] for m in runs], random) if labels is not None
            else (None, None))
@@ -517,6 +580,12 @@ def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torc
     snr = _mean_std([m["output_snr_db"] for m in runs], random)
     snr_c = _mean_std([m["output_snr_corrected_db"] for m in runs], random)
     kl = _mean_std([m["output_kl"] for m in runs], random)
+    dim = classes.class_dim(tuple(ref.shape), None if labels is None else tuple(labels.shape))
+    cal = {}
+    if labels is not None:
+        for k, v in classes.calibration(ref, labels, dim).items():
+            cal[f"output_{k}"], cal[f"output_{k}_std"] = _mean_std([m[k] for m in runs], random)
+            cal[f"output_{k}_reference"] = v
     return AccuracyResult(
         accuracy_top1=acc[0], accuracy_top1_std=acc[1], accuracy_top1_ci_low=ci[0],
         accuracy_top1_ci_high=ci[1], accuracy_top1_reference=ref_top1,
@@ -526,6 +595,6 @@ def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torc
         adc_range_policy=arith.adc_range_policy, per_repeat=runs, emulated_ops=dict(emulated),
         skipped_ops=dict(skipped), not_emulated_ops=dict(not_emulated),
         computed_weight_ops=dict(computed), computed_hooked_ops=dict(hooked_ops),
-        conversions=conversions, output_shape=tuple(ref.shape),
-        class_dim=classes.class_dim(tuple(ref.shape),
-                                    None if labels is None else tuple(labels.shape)))
+        computed_sampled_ops=dict(sampled), random_ops=dict(drawn),
+        train_modules=[n for n, m in model.named_modules() if m.training],
+        conversions=conversions, output_shape=tuple(ref.shape), class_dim=dim, **cal)

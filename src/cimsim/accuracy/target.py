@@ -122,7 +122,9 @@ def load_target(spec: str, dataset: Optional[str] = None) -> Target:
     result = _call(spec, "model")
     if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], torch.nn.Module)):
         raise AccuracyError(f"model '{spec}': the factory must return (model, example_inputs)")
-    model = result[0].eval()
+    from .run import eval_mode
+
+    model = eval_mode(result[0])  # MC dropout's Dropout modules set back to train stay so
     data = _call(dataset, "--dataset")
     if not (isinstance(data, tuple) and len(data) == 2 and isinstance(data[0], torch.Tensor)):
         raise AccuracyError(f"--dataset '{dataset}': must return (inputs, labels): a tensor of "
@@ -476,7 +478,7 @@ def accuracy_record(arch, target: Target, reference=None) -> dict:
                 C.ACCURACY_TOP1_CI_LOW: low, C.ACCURACY_TOP1_CI_HIGH: high,
                 C.ACCURACY_TOP1_REFERENCE: top1, C.AGREEMENT: 1.0, C.AGREEMENT_STD: 0.0,
                 C.OUTPUT_SNR_DB: None, C.OUTPUT_SNR_DB_STD: None, C.OUTPUT_SNR_CORRECTED_DB: None,
-                C.OUTPUT_SNR_CORRECTED_DB_STD: None, C.OUTPUT_KL: 0.0,
+                C.OUTPUT_SNR_CORRECTED_DB_STD: None, C.OUTPUT_KL: 0.0, **_fp32_calibration(ref, target.labels),
                 C.OUTPUT_KL_STD: 0.0, C.ACCURACY_REPEATS: 1,
                 C.ACCURACY_BASIS: f"fp32 reference: {arch.name} has no CIM or fixed-precision "
                                   "component, its units compute at the workload's dtype (fp32)"
@@ -504,6 +506,12 @@ def accuracy_record(arch, target: Target, reference=None) -> dict:
     if len(cims) > 1:
         basis += f" (of {len(cims)} CIM components, the first)"
     return _record(res, basis)
+
+
+def _fp32_calibration(ref, labels) -> dict:
+    """The calibration columns of an architecture that computes the fp32 model itself."""
+    cal = {} if labels is None else classes.calibration(ref, labels, classes.class_dim(ref.shape, labels.shape))
+    return {k: cal.get(k.split("_")[1]) for k in C.CALIBRATION}
 
 
 def _nonideal_text(cim) -> str:
@@ -535,6 +543,7 @@ def _nonideal_text(cim) -> str:
 
 
 def _record(res, basis: str, claim: str = "weights") -> dict:
+    from .run import randomness_note
     return {C.ACCURACY_TOP1: res.accuracy_top1, C.ACCURACY_TOP1_STD: _finite(res.accuracy_top1_std),
             C.ACCURACY_TOP1_CI_LOW: res.accuracy_top1_ci_low,
             C.ACCURACY_TOP1_CI_HIGH: res.accuracy_top1_ci_high,
@@ -546,7 +555,8 @@ def _record(res, basis: str, claim: str = "weights") -> dict:
             C.OUTPUT_KL: res.output_kl,
             C.OUTPUT_KL_STD: _finite(res.output_kl_std), C.ACCURACY_REPEATS: res.repeats,
             C.ACCURACY_BASIS: basis + classes.axis_note(res.output_shape, res.class_dim) + _undefined_note(res)
-            + not_emulated_note(res, claim)}
+            + not_emulated_note(res, claim) + randomness_note(res),
+            **{k: getattr(res, k) for k in C.CALIBRATION}}
 
 
 def not_emulated_note(res, claim: str = "weights") -> str:
@@ -570,7 +580,8 @@ def not_emulated_note(res, claim: str = "weights") -> str:
         from ..workload.trace.computed import why
 
         ops = ", ".join(f"{k} x{v}" for k, v in sorted(res.computed_weight_ops.items()))
-        kinds = why({"hooked": hooked, "parameters": comp - hooked})
+        smp = sum(res.computed_sampled_ops.values())
+        kinds = why({"hooked": hooked, "sampled": smp, "parameters": comp - hooked - smp})
         out += (f"; {comp:,} read a matrix computed from parameters each forward ({kinds}), which "
                 f"no CIM claims (run in fp32): {ops}")
     if not done:

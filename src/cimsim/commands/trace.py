@@ -497,9 +497,12 @@ def training_notes(meta) -> list[str]:
     reprogramming, endurance, convergence) is not modelled."""
     notes = []
     if meta.get("train_mode_ops"):
-        notes.append(f"the model is in train mode: its dropout and batch statistics "
-                     f"({meta['train_mode_ops']:,} aten op(s)) are traced and counted (call "
-                     "model.eval() to trace inference)")
+        where = ("the model is in train mode" if meta.get("training") else "a submodule is in "
+                 "train mode (MC dropout's dropout.train() after eval()) or forward calls "
+                 "F.dropout(training=True)")
+        notes.append(f"{where}: its dropout and batch statistics ({meta['train_mode_ops']:,} aten "
+                     "op(s)) are traced and counted, the random masks generated in place (rng ops, "
+                     "no memory read); call model.eval() on every module to trace deterministic inference")
     if meta.get("backward_ops") and meta.get("input_derivatives_only"):
         notes.append(f"{meta['backward_ops']:,} aten op(s) of autograd computed derivatives w.r.t. "
                      "the inputs only (torch.autograd.grad, no parameter gradient: "

@@ -554,14 +554,7 @@ def column_clashes(arch) -> list[tuple[str, str]]:
 # ``--accuracy`` (:mod:`cimsim.accuracy.target`): the model run with the design's arithmetic
 # (means over Monte-Carlo chips, ``_std`` their standard deviations: 0 when nothing is random,
 # None (NaN) from one chip of a random design). Fractions in [0, 1]: top-1 accuracy against the
-# labels (None without labels), the fp32 model's, and agreement (arg-max equal to fp32's);
-# output SNR in dB, 10 log10(sum y_ref^2 / sum (y - y_ref)^2) (None when exact, -inf when there
-# is no signal, NaN when chips mix both); the same after a least-squares gain and offset
-# correction (y ~ a y_ref + b, noise sum ((y - b)/a - y_ref)^2; None when exact after it, -inf
-# when a = 0), in dB, what ADC designers compare: the plain SNR counts a systematic gain or
-# offset error as noise and is not monotonic in ADC bits; KL(softmax(y_ref) || softmax(y)) in
-# nats over the classes, mean over samples; per position of a dense or sequence output
-# (:mod:`cimsim.accuracy.classes`).
+# labels (None without labels), the fp32 model's, agreement; per position of a dense output.
 #: top-1 accuracy with the design's arithmetic (mean over chips; None without labels)
 ACCURACY_TOP1 = "accuracy_top1"
 #: its standard deviation over chips (null: one chip of a random design, no spread measured)
@@ -589,6 +582,13 @@ OUTPUT_SNR_CORRECTED_DB_STD = "output_snr_corrected_db_std"
 OUTPUT_KL = "output_kl"
 #: its standard deviation over chips
 OUTPUT_KL_STD = "output_kl_std"
+OUTPUT_NLL = "output_nll"  #: negative log-likelihood of the labels, mean -log softmax(y)[label] (mean over chips; None without labels)
+OUTPUT_NLL_REFERENCE = "output_nll_reference"  #: the same of the fp32 model
+OUTPUT_BRIER = "output_brier"  #: Brier score, mean sum over classes (p - one-hot(label))² (0 to 2; mean over chips)
+OUTPUT_BRIER_REFERENCE = "output_brier_reference"  #: the same of the fp32 model
+OUTPUT_ECE = "output_ece"  #: expected calibration error, 15 equal-width confidence bins: sum of bin share x abs(accuracy - confidence)
+OUTPUT_ECE_REFERENCE = "output_ece_reference"  #: the same of the fp32 model
+CALIBRATION = (OUTPUT_NLL, OUTPUT_NLL_REFERENCE, OUTPUT_BRIER, OUTPUT_BRIER_REFERENCE, OUTPUT_ECE, OUTPUT_ECE_REFERENCE)  # noqa: E501
 #: Monte-Carlo chips behind the means (1 when nothing is random)
 ACCURACY_REPEATS = "accuracy_repeats"
 #: what the accuracy rests on (text: the CIM arithmetic emulated, or the fp32 reference)
@@ -597,7 +597,7 @@ ACCURACY_COLUMNS: tuple[str, ...] = (
     ACCURACY_TOP1, ACCURACY_TOP1_STD, ACCURACY_TOP1_CI_LOW, ACCURACY_TOP1_CI_HIGH,
     ACCURACY_TOP1_REFERENCE, AGREEMENT, AGREEMENT_STD,
     OUTPUT_SNR_DB, OUTPUT_SNR_DB_STD, OUTPUT_SNR_CORRECTED_DB, OUTPUT_SNR_CORRECTED_DB_STD,
-    OUTPUT_KL, OUTPUT_KL_STD, ACCURACY_REPEATS, ACCURACY_BASIS)
+    OUTPUT_KL, OUTPUT_KL_STD, *CALIBRATION, ACCURACY_REPEATS, ACCURACY_BASIS)
 
 
 # ---------------------------------------------------------------------------- sweeps

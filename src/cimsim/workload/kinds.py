@@ -52,6 +52,9 @@ ELEMENTWISE_OPS_PER_ELEMENT: dict[str, float] = {
     "relu": 1, "abs": 1, "where": 1, "scale": 1, "copy": 1, "pow": 4,
     "exp": 4, "log": 4, "sqrt": 4, "rsqrt": 4, "sigmoid": 4, "tanh": 4,
     "gelu": 8, "silu": 5, "erf": 8, "softplus": 5, "dropout": 1, "generic": 1,
+    # a random draw generated in place (torch's Philox4x32-10: 10 rounds of 2 multiplies, 4 xors
+    # and 2 key adds make four 32-bit draws, 80 / 4 = 20 ops each; no memory read)
+    "rng": 20,
 }
 #: Vector operations per element of the other non-matmul kinds (same caveat).
 KIND_OPS_PER_ELEMENT: dict[str, float] = {

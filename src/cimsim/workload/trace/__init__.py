@@ -349,7 +349,8 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     updated = persist.updated_parameters(low, model)
     tensors, ops = low.finish()
     n_events, n_backward = len(events), sum(ev.backward for ev in events)
-    n_train = sum(_train_mode_op(ev) for ev in events if not ev.backward) if model.training else 0
+    # whatever set it: the model's train mode, a submodule's (MC dropout), F.dropout(training=True)
+    n_train = sum(_train_mode_op(ev) for ev in events if not ev.backward)
     del events
     n_lowered = len(ops)
     ops = fuse_pointwise(ops, tensors, module_types, low.kept, low.sync_of)

@@ -25,8 +25,9 @@ Every aten op lands in exactly one class:
 * complex operands: real operations (:mod:`.complexes`), in the pointwise and matmul lowerings;
 * **reshape copies** (:data:`REORDER`): ``clone``, ``_to_copy``...: a reshape
   that had to copy, free like a view;
-* **factories** (:data:`FACTORIES`): constants (zeros, arange, random), inputs
-  of the workload; random ops that read their input's values (``bernoulli(p)``,
+* **factories** (:data:`FACTORIES`): constants (zeros, arange), inputs
+  of the workload; random draws (:data:`RANDOM_FACTORIES`, ``bernoulli_(0.5)``) are ``rng``
+  ops generating them, and random ops that read their input's values (``bernoulli(p)``,
   ``normal(mean, std)``, ``poisson``) are elementwise ops, :mod:`.randoms`;
 * **no data** (:data:`NO_DATA`): metadata, asserts, scalar reads.
 
@@ -146,11 +147,14 @@ REORDER = {"clone", "_to_copy", "lift_fresh_copy", "contiguous", "alias_copy", "
            "squeeze_copy", "_reshape_copy", "_unsafe_view", "detach_copy", "unfold"}
 FACTORIES = {"empty", "empty_like", "empty_strided", "empty_permuted", "zeros", "zeros_like", "ones",
              "ones_like", "full", "full_like", "arange", "linspace", "logspace", "scalar_tensor",
-             "rand", "rand_like", "randn", "randn_like", "randint", "randint_like", "randperm",
-             "uniform", "random", "exponential", "geometric", "cauchy",
-             "log_normal", "eye", "new_empty", "new_empty_strided", "new_zeros", "new_ones",
+             "eye", "new_empty", "new_empty_strided", "new_zeros", "new_ones",
              "new_full", "fill", "zero", "_efficientzerotensor", "lift_fresh", "tensor",
-             "_fused_dropout_rng", "tril_indices", "triu_indices"}
+             "tril_indices", "triu_indices"}
+#: random draws reading no tensor's values: generated where they are used (an ``rng`` op,
+#: :func:`.randoms.generate`), not constants read from memory
+RANDOM_FACTORIES = {"rand", "rand_like", "randn", "randn_like", "randint", "randint_like", "randperm",
+                    "uniform", "random", "exponential", "geometric", "cauchy", "log_normal",
+                    "_fused_dropout_rng"}
 #: ops that write all of their first argument without reading it
 WRITE_ONLY = {"copy", "fill", "zero", "uniform", "normal", "random", "bernoulli", "exponential",
               "geometric", "cauchy", "log_normal"}

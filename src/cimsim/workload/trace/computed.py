@@ -40,6 +40,7 @@ COMPLEX_ADVICE = ("write the layer as four real matmuls on the real and imaginar
 FED, PARAM, CONST = 1, 2, 4  # bits: reads an example input, reads a parameter, a constant source
 PACKED = 8  # bit: a parameter or buffer of the model of a packed dtype (:data:`PACKED_DTYPES`)
 HOOKED = 16  # bit (the accuracy run's): a hook's tensor (:data:`REPARAM`) or a parametrize original
+RANDOM = 32  # bit: a random draw among the sources (sampled each forward: :mod:`.randoms`)
 #: torch dtypes (without ``torch.``) a weight-only quantized model stores its weights in
 PACKED_DTYPES = ("uint8", "int8", "int16", "int32", "float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2",
                  "float8_e5m2fnuz", "float8_e8m0fnu")
@@ -89,7 +90,7 @@ def origin(low, vid: int) -> int:
         if todo:
             stack.extend(todo)
             continue
-        flags = 0
+        flags = RANDOM if v.producer in low.__dict__.get("random_protos", ()) else 0
         for w in deps:
             flags |= memo[w]
         memo[u] = flags
@@ -123,8 +124,12 @@ def note(low, pid: int, operands) -> None:
             flags |= origin(low, vid)
         v = low.st.versions[pieces[0][0]]
         direct = len(pieces) == 1 and v.producer < 0
-        if flags & FED or not (flags & (PARAM | PACKED) or (direct and flags & CONST)):
+        if flags & FED or not (flags & (PARAM | PACKED | RANDOM) or (direct and flags & CONST)):
             continue
+        if flags & RANDOM:  # a new matrix every forward (Bayes-by-backprop): never constant-folded
+            low.computed_weights.append({"op": low.protos[pid].name, "operand": v.name, "sampled": True,
+                                         "from": "parameters" if flags & PARAM else "a random draw"})
+            return
         if flags & PACKED:  # weight-only quantization: the packed tensors are its weights
             for u in sources(low, [vid for vid, _ in pieces]):
                 src = low.st.versions[u]
@@ -181,19 +186,26 @@ LONG = {
                "stationary one, as no array holds a 3-D weight's slices W[k] as separate matrices "
                "(not modelled); the members as an nn.ModuleList, one nn.Linear each, run on a "
                "CIM's arrays",
-    "constant": "a constant tensor that is no parameter or buffer (register it as one to make it a weight)"}
+    "constant": "a constant tensor that is no parameter or buffer (register it as one to make it a weight)",
+    "sampled": "a matrix sampled each forward (a random draw among its sources, e.g. Bayes-by-backprop's "
+               "mu + softplus(rho) x randn_like(mu)): a new matrix every forward, so it cannot be "
+               "constant-folded; a CIM would have to rewrite its arrays every forward (write energy "
+               "and time per pass, not simulated)"}
 #: the same, in a few words, for a matrix computed from parameters (:func:`why`); ``hooked``: a
 #: hook's or parametrize's weight, as the accuracy run tells them (:mod:`cimsim.accuracy.run`)
 SHORT = {"parametrize": "torch.nn.utils.parametrize", "complex": "a complex weight built from real parameters",
          "hooks": "weight_norm / prune hooks", "hooked": "weight_norm / prune hooks or parametrize",
          "parameters": "learned queries or embeddings passed through layers, a weight transform in forward",
-         "unknown": "weight_norm / prune hooks or learned queries, a file traced before cimsim told them apart"}
+         "unknown": "weight_norm / prune hooks or learned queries, a file traced before cimsim told them apart",
+         "sampled": "sampled each forward from a random draw, not stationary"}
 
 
 def kind(e) -> str:
     """The kind of listed matmul ``e`` (an entry of ``metadata['computed_weights']``): a key of
     :data:`LONG`. An entry from parameters without ``reparametrized`` (a file traced before the
     key was written) is ``unknown``: a pruned model's or learned queries'."""
+    if e.get("sampled"):
+        return "sampled"
     if e["from"] != "parameters":
         if e.get("stacked"):
             return "stacked"
@@ -234,5 +246,5 @@ def summary(entries) -> str:
 
 
 __all__ = ["COMPLEX_ADVICE", "CONST", "DEQUANTIZED", "FED", "HOOKED", "IN_PLACE", "LONG", "PACKED",
-           "PACKED_DTYPES", "PARAM", "REPARAM", "SHORT", "counts", "hooked", "kind", "note", "origin",
+           "PACKED_DTYPES", "PARAM", "RANDOM", "REPARAM", "SHORT", "counts", "hooked", "kind", "note", "origin",
            "source_flags", "sources", "summary", "why"]

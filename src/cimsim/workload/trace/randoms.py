@@ -4,8 +4,8 @@
 ``torch.poisson(rates)``. Each reads the tensor of probabilities, means or rates and writes
 as many elements: an elementwise op (:data:`SAMPLERS`, its IR function), so that what made the
 probabilities (a model input, a layer's output) stays a dependency and its bytes are read.
-The random draw itself is free, as a factory's (``torch.rand_like``) is; the function counts
-what the op does with it per element: ``bernoulli`` one compare of a uniform draw with ``p``
+The draw itself is not counted here (see the factories below); the function counts what the
+op does with it per element: ``bernoulli`` one compare of a uniform draw with ``p``
 (``where``, as ``(torch.rand_like(p) < p).float()`` counts its ``lt``), ``normal`` one fused
 multiply-add ``mean + std * z`` (``add``, as ``addcmul`` counts), ``poisson`` an exponential
 (``exp``: Knuth's method compares products of uniforms with ``exp(-rate)``; a lower bound).
@@ -15,14 +15,21 @@ writes ``n`` indices per row: a reduction, one add per probability (the inverse 
 sum; a draw's search of it is not counted, a lower bound), as the LLM generator's ``sample``
 op, so the token it picks depends on the logits.
 
-The same ops reading no values are factories (:func:`reads_values`): ``bernoulli_(0.5)``
+The same ops reading no values are random factories (:func:`reads_values`): ``bernoulli_(0.5)``
 (nn.Dropout's mask on the CPU), ``bernoulli(x, p=0.5)`` (``x`` gives the shape only),
-``normal_`` / ``normal(0.0, 1.0, size)``. ``rand_like`` / ``randn_like`` read only their input's
-shape: factories too (:data:`.aten.FACTORIES`).
+``normal_`` / ``normal(0.0, 1.0, size)``; ``rand_like`` / ``randn_like`` read only their input's
+shape (:data:`.aten.RANDOM_FACTORIES`). Each is an elementwise op of function ``rng`` reading
+nothing (:func:`generate`): the draws are generated where they are used, as a GPU's Philox
+generator or a chip's LFSR makes them, charged :data:`~cimsim.workload.kinds.ELEMENTWISE_OPS_PER_ELEMENT`
+``["rng"]`` vector ops per element and no memory read (until 2026-12-06 they were constant
+inputs, read from the backing store at 4 B an element, and the draw was free). The op's id is
+kept (``low.random_protos``), so what is computed from a draw is known to be sampled each
+forward (:func:`.computed.origin`'s :data:`~.computed.RANDOM` bit).
 """
 
 from __future__ import annotations
 
+from .aten import RANDOM_FACTORIES
 from .registry import Call, lowers
 
 #: random op (aten name without the in-place suffix) -> IR elementwise function per element
@@ -42,12 +49,25 @@ def reads_values(base: str, func, reads) -> bool:
     return bool(reads) and not (base == "bernoulli" and fixed_probability(func))
 
 
+def random_protos(low) -> set[int]:
+    """The ids of the proto ops that drew random numbers (a factory's or a sampler's)."""
+    return low.__dict__.setdefault("random_protos", set())
+
+
 @lowers(*SAMPLERS)
 def sample(low, c: Call) -> None:
     if reads_values(c.base, low.ev.func, c.reads):
-        low.emit("elementwise", c.base, c.reads, c.targets, fn=SAMPLERS[c.base])
-    else:  # a random factory (dropout's mask, ``normal_``): a constant input of the workload
-        low._factory(c)
+        random_protos(low).add(low.emit("elementwise", c.base, c.reads, c.targets, fn=SAMPLERS[c.base]))
+    else:  # a random factory (dropout's mask, ``normal_``)
+        generate(low, c)
+
+
+@lowers(*RANDOM_FACTORIES)
+def generate(low, c: Call) -> None:
+    """A random draw reading no tensor's values: an ``rng`` op writing it, reading nothing."""
+    targets = [t for t in c.targets if t.numel()]
+    if targets:
+        random_protos(low).add(low.emit("elementwise", c.base, [], targets, fn="rng"))
 
 
 @lowers("multinomial")
