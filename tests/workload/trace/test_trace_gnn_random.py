@@ -26,8 +26,10 @@ from cimsim.config import apply_overrides, architecture_from_dict, read_yaml  # 
 from cimsim.pipeline import place_and_cost  # noqa: E402
 from cimsim.workload.trace import trace  # noqa: E402
 
-N, E = 50, 200  # 50 nodes, 200 edges
-SRC, DST = torch.arange(E) % 40, torch.arange(E) % 30  # 40 and 30 distinct rows
+N, E = 500, 200  # 500 nodes, 200 edges
+# 40 and 30 distinct rows, 8 apart: rows of 16-64 B in lines no two adjacent (rows sharing a
+# line or in adjacent lines are one access), a few of the table's lines (most: streamed)
+SRC, DST = torch.arange(E) % 40 * 8, torch.arange(E) % 30 * 8
 IDS = E * 8  # int64 ids: 1,600 B, streamed
 E_REF = 1 - (18 + 34 + 710 + 34) / 9375
 STREAM = 16 * 19.2e9 * E_REF  # B/s
