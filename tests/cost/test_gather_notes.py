@@ -23,22 +23,26 @@ def _bag(rows, ids, dim=32, dtype=torch.float32):
     return cimsim.trace(bag, (ids, torch.arange(0, len(ids), 20)), name="bag")
 
 
+#: 40 ids, no two adjacent: each row its own random access (adjacent rows are one access)
+SPREAD = torch.arange(0, 80, 2)
+
+
 def _gather_notes(r):
     return [n for n in r.notes if "access_bytes" in n]
 
 
 def test_random_rows_on_a_fixed_dram_get_a_note_and_not_on_a_dram_level():
     # the round fixture's technology (test-dram) names no preset: rows under 256 B are noted
-    r = simulate(make_arch(), _bag(1000, torch.arange(40)))
+    r = simulate(make_arch(), _bag(1000, SPREAD))
     assert ("1 op reads random 128 B rows (tag access_bytes); memory.dram is type: fixed and "
             "streams them at its one rate; as type: dram random rows under 256 B get less than "
             "the streaming rate (each opens a DRAM row; how much less depends on the standard): "
             "use type: dram for the access pattern") in r.notes
-    assert not _gather_notes(simulate(make_arch(), _bag(1000, torch.arange(40), dim=64)))  # 256 B
+    assert not _gather_notes(simulate(make_arch(), _bag(1000, SPREAD, dim=64)))  # 256 B
     dram = {k: v for k, v in ROUND_ARCH["memory"]["dram"].items() if k not in ("bandwidth", "latency", "technology")}
     modelled = make_arch(memory={"sram": ROUND_ARCH["memory"]["sram"], "dram": {
         **dram, "type": "dram", "standard": "DDR5"}})
-    assert not _gather_notes(simulate(modelled, _bag(1000, torch.arange(40))))
+    assert not _gather_notes(simulate(modelled, _bag(1000, SPREAD)))
 
 
 def _ddr5_fixed():
@@ -57,20 +61,20 @@ def test_a_ddr5_fixed_level_notes_only_rows_a_ddr5_dram_level_reads_below_its_st
     assert ddr5.bytes_per_s(Pattern.random_access(128)) == pytest.approx(stream, rel=1e-12, abs=0)
     share = ddr5.bytes_per_s(Pattern.random_access(64)) / stream
     assert share < 1
-    notes = _gather_notes(simulate(_ddr5_fixed(), _bag(1000, torch.arange(40), dim=16)))  # 64 B
+    notes = _gather_notes(simulate(_ddr5_fixed(), _bag(1000, SPREAD, dim=16)))  # 64 B
     assert notes == [f"1 op reads random 64 B rows (tag access_bytes); memory.dram is type: fixed "
                      f"and streams them at its one rate; as type: dram (preset DDR5) random 64 B "
                      f"rows get {share:.0%} of the streaming rate, rows of 128 B or more all of it: "
                      f"use type: dram for the access pattern"]
     # 128 B and an LLM's 3,072 B rows (GPT-2's 768 fp32): the pattern changes nothing, no note
     for dim in (32, 768):
-        assert not _gather_notes(simulate(_ddr5_fixed(), _bag(1000, torch.arange(40), dim=dim)))
+        assert not _gather_notes(simulate(_ddr5_fixed(), _bag(1000, SPREAD, dim=dim)))
 
 
 def test_a_bag_a_pim_pools_in_its_banks_gets_no_note():
     from cimsim import load_architecture
 
-    w = _bag(1000, torch.arange(40), dtype=torch.float16)  # 64 B fp16 rows: HBM3 reads 96 B at full rate
+    w = _bag(1000, SPREAD, dtype=torch.float16)  # 64 B fp16 rows: HBM3 reads 96 B at full rate
     on_host = simulate(load_architecture("hbm-pim"), w)
     assert list(on_host.op_table["unit"]) == ["processor"] and len(_gather_notes(on_host)) == 1
     in_banks = simulate(load_architecture("hbm-pim", overrides={"pim.claims": ["weights", "embedding"]}), w)

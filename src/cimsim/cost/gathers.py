@@ -81,6 +81,16 @@ def fixed_level_note(arch, arrays, table, placement=None) -> list[str]:
     return out
 
 
+def _row_bytes(tags, rows_read: int, access: float) -> float:
+    """A gather's row bytes: its random bytes over its distinct rows (an access is a run of
+    lines, which may hold several rows or part of one); without ``random_read_bytes`` (a
+    hand-written gather) its ``access_bytes``."""
+    try:
+        return float(tags["random_read_bytes"]) / rows_read if rows_read > 0 else access
+    except (KeyError, TypeError, ValueError):
+        return access
+
+
 def repeat_hit_note(arch, workload, arrays) -> list[str]:
     """A note when gathers repeat ids of a table larger than the outermost level in front
     of the backing store (of the home tiers beside a far tier; or when no level is in front of
@@ -102,12 +112,13 @@ def repeat_hit_note(arch, workload, arrays) -> list[str]:
             looked, read, rows = (int(tags[k]) for k in ("lookups", "rows_read", "table_rows"))
         except (KeyError, TypeError, ValueError):
             continue  # a gather that states no table (a hand-written one): nothing to say
-        whole = rows * float(size[i])
+        row = _row_bytes(tags, read, float(size[i]))
+        whole = rows * row
         if looked <= read or whole <= cap:
             continue
         n += 1
         repeats += looked - read
-        extra += (looked - read) * (1.0 - cap / whole) * float(size[i])
+        extra += (looked - read) * (1.0 - cap / whole) * row
         largest = max(largest, whole)
     if not n:
         return []

@@ -23,6 +23,7 @@ from .ir import Op, Tensor
 from .kinds import ELEMENTWISE_OPS_PER_ELEMENT
 from .trace.aten import pow_fn
 from .trace.assemble import _operand
+from .trace.bags import spread_rows_stream
 from .trace.binary import keeps_values
 from .trace.resample import INTERPOLATIONS, _weighted_sum
 from .onnx_tables import (ATEN_OF, COPIES, DTYPES, ELEMENTWISE, FLOATS, MAC_TYPES, NAMED, NO_DATA, NORMS,
@@ -321,20 +322,24 @@ class Importer:
     def _embedding(self, node, name, attrs, tags) -> None:
         """``Gather`` of an initializer along axis 0: an embedding lookup reads the rows its
         ids name, each a random access (as the tracer's :func:`.trace.bags.gather_rows` with no
-        index values: every id a distinct row); along another axis, a copy of the table."""
+        index values: every id a distinct row, its own lines; where those lines are more than
+        half the table's, the table streamed); along another axis, a copy of the table."""
         tab_v, idx_v = node.input[0], node.input[1]
         dims = self.shape(tab_v, node)
         out = self.tensor(node.output[0], node)
         idx = () if idx_v in self.const or idx_v in self.values else (self.tensor(idx_v, node),)
         ids = self.values[idx_v].size if idx_v in self.values else \
             math.prod(self.shape(idx_v, node)) if idx_v in self.info or idx_v in self.inits else 1
-        if int(attrs.get("axis", 0) or 0) % len(dims) != 0 or len(dims) < 2:
+        whole = int(attrs.get("axis", 0) or 0) % len(dims) != 0 or len(dims) < 2
+        if not whole:
+            rows, row = min(int(ids), dims[0]), math.prod(dims[1:])
+            dt = self._dtype(int(self.inits[tab_v].data_type), f"initializer '{tab_v}'")
+            row_bytes = row * int(DTYPE_BYTES[dt])
+            whole = spread_rows_stream(rows, row_bytes, dims[0] * row_bytes)  # most lines: streamed
+        if whole:
             table = self.tensor(tab_v, node)
             self.add(Op(name, "copy", (table, *idx), (out,), tags={**tags, "part": "gather"}))
             return
-        rows, row = min(int(ids), dims[0]), math.prod(dims[1:])
-        dt = self._dtype(int(self.inits[tab_v].data_type), f"initializer '{tab_v}'")
-        row_bytes = row * int(DTYPE_BYTES[dt])
         table = self.tensor(tab_v, node) if rows == dims[0] or self.consumers.get(tab_v) != 1 else None
         if table is None:  # the rows read: its own weight tensor, the rest said (unread_parameters)
             full = self.ir(tab_v)

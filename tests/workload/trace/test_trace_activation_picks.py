@@ -19,7 +19,8 @@ from cimsim.workload.trace import trace  # noqa: E402
 
 B, N, C, M, K = 2, 64, 16, 8, 4  # 2 clouds of 64 points of 16 fp32 features (64 B rows)
 ROW = C * 4
-IDX = (torch.arange(M * K) % 20).view(1, M, K).repeat(B, 1, 1)  # 20 distinct points a cloud
+# 20 distinct points a cloud, no two adjacent (adjacent rows would be one access)
+IDX = (torch.arange(M * K) % 20 * 3).view(1, M, K).repeat(B, 1, 1)
 
 
 def _op(w, name):
@@ -134,7 +135,8 @@ def test_an_element_gather_of_a_few_elements_is_random_elements():
         def forward(self, x, i):
             return torch.gather(x * 2, 1, i)  # one element of each of 256 rows of 1,024
 
-    i = (torch.arange(256) * 7 % 1024).view(256, 1)
+    # (row r's element at byte 4 x (7r mod 512) < 2,048 of its 4,096: no two in adjacent lines)
+    i = (torch.arange(256) * 7 % 512).view(256, 1)
     w = trace(Top(), (torch.randn(256, 1024), i))
     op = _op(w, "gather")
     # 256 picks of one 4 B element, of a table of 256 x 1,024 elements
@@ -168,8 +170,12 @@ def test_a_pick_of_an_expanded_activation_reads_its_storage_rows_once(device):
          else (torch.arange(B * 128) % N).view(B, 128))  # every stored row, twice a batch
     w = trace(ExpandedPick(), (x, i))
     op = _op(w, "index")
-    assert _tags(op) == (ROW, B * 128, N, N, N * ROW)  # 64 rows of 64 B: 4,096 B, the storage
+    # the 64 stored rows are all of the storage's lines: the storage streamed, once (4,096 B)
+    assert "access_bytes" not in op.tags
     assert _read_bytes(w, op) == N * ROW + B * 128 * 8 + B * 8  # + the ids and the arange
+    # every fourth stored row (16 of 64 lines, none adjacent): 16 random 64 B rows, counted once
+    w = trace(ExpandedPick(), (torch.randn(B, N, C), (torch.arange(B * 128) % 16 * 4).view(B, 128)))
+    assert _tags(_op(w, "index")) == (ROW, B * 128, 16, N, 16 * ROW)
 
 
 class BigPick(nn.Module):

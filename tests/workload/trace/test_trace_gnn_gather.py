@@ -19,9 +19,10 @@ from cimsim.workload.trace import trace  # noqa: E402
 
 from conftest import make_arch  # noqa: E402
 
-N, D, E = 50, 16, 200  # 50 nodes of 16 fp32 features (64 B rows), 200 edges
+N, D, E = 500, 16, 200  # 500 nodes of 16 fp32 features (64 B rows), 200 edges
 ROW = D * 4
-SRC, DST = torch.arange(E) % 40, torch.arange(E) % 30  # 40 and 30 distinct rows
+# 40 and 30 distinct rows, no two adjacent (adjacent rows are one access), a few of the lines
+SRC, DST = torch.arange(E) % 40 * 3, torch.arange(E) % 30 * 3
 
 
 class GCN(nn.Module):

@@ -26,8 +26,10 @@ from cimsim.config import apply_overrides, architecture_from_dict, read_yaml  # 
 from cimsim.pipeline import place_and_cost  # noqa: E402
 from cimsim.workload.trace import trace  # noqa: E402
 
-N, E = 50, 200  # 50 nodes, 200 edges
-SRC, DST = torch.arange(E) % 40, torch.arange(E) % 30  # 40 and 30 distinct rows
+N, E = 500, 200  # 500 nodes, 200 edges
+# 40 and 30 distinct rows, 8 apart: rows of 16-64 B in lines no two adjacent (rows sharing a
+# line or in adjacent lines are one access), a few of the table's lines (most: streamed)
+SRC, DST = torch.arange(E) % 40 * 8, torch.arange(E) % 30 * 8
 IDS = E * 8  # int64 ids: 1,600 B, streamed
 E_REF = 1 - (18 + 34 + 710 + 34) / 9375
 STREAM = 16 * 19.2e9 * E_REF  # B/s
@@ -98,3 +100,15 @@ def test_only_the_rows_pay_a_random_access_s_burst_over_fetch(arch):
     _, _, _, joules = _dram(arch, trace(Gather(), (torch.randn(N, 4), SRC)))
     rows = 40 * 16
     assert joules == pytest.approx(8 * PJ_BIT * (rows * 64 / 16 + IDS), rel=1e-12, abs=0)
+
+
+def test_rows_under_a_burst_pay_one_access_per_line_they_touch(arch):
+    """find-H 1 / find-E 1: 8 B rows (2 fp32) of a 500-row table (4,000 B). Rows 0-3 share
+    line 0, rows 64-65 line 8, row 200 line 25, row 480 line 60: 4 random 64 B bursts, not 8
+    (one a row, as before); 64 B of rows, 4 x 64 B on the bus, and 8 int64 ids streamed."""
+    ids = torch.tensor([0, 1, 2, 3, 64, 65, 200, 480])
+    op, t, moved, joules = _dram(arch, trace(Gather(), (torch.randn(N, 2), ids)))
+    assert op.tags["access_bytes"] == 16 and moved == 8 * 8 + 8 * 8
+    # each access one DDR5 burst in its 12-tCK activation slot: a 64 B random read's time
+    assert t == pytest.approx(4 * 64 / RANDOM64 + 64 / STREAM, rel=1e-9, abs=0)  # was 8 x 64 / RANDOM64
+    assert joules == pytest.approx(8 * PJ_BIT * (4 * 64 + 64), rel=1e-12, abs=0)

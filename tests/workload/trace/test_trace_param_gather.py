@@ -105,9 +105,11 @@ def test_gather_and_take_of_a_parameter_read_the_elements_they_name():
     assert set(ops) == {"gather", "take"}
     assert _read_bytes(w, ops["gather"]) == 4 * 4 + g.numel() * 8  # was 100 x 8 x 4 B + ids
     assert _read_bytes(w, ops["take"]) == 3 * 4 + t.numel() * 8
-    # gather: (0,0) (0,1) are one run of 2 elements, (1,1) and (2,7) runs of 1: 4 / 3 x 4 B
-    assert ops["gather"].tags["access_bytes"] == pytest.approx(4 * 4 / 3, rel=1e-15, abs=0)
-    assert ops["take"].tags["access_bytes"] == 4  # flat 0, 9, 799: no two adjacent
+    # gather: bytes 0-7, 36-39 (line 0) and 92-95 (line 1): one run of lines, one access of
+    # 16 B (was 16 / 3: three runs of elements, though two share line 0 and line 1 follows)
+    assert ops["gather"].tags["access_bytes"] == 16
+    # take: flat 0, 9 (bytes 0, 36: line 0) and 799 (byte 3,196: line 49): 2 accesses, 12 / 2 B
+    assert ops["take"].tags["access_bytes"] == 6  # was 4 (three runs)
 
 
 class Columns(nn.Module):
@@ -239,19 +241,22 @@ def test_a_row_gather_of_a_transposed_view_takes_its_grain_from_the_strided_elem
 
 
 def test_a_row_gather_of_a_transposed_view_whose_lines_cover_the_table_streams_it():
-    # 25,000 rows x 64 isolated elements, each its 64 B line: 102,400,000 B of lines, more than
-    # half the 25,600,000 B table: the table streamed, plus the 25,000 int64 ids
-    read, tags = _bytes(lambda: (Transposed(), torch.arange(0, 50_000, 2)))
-    assert read == 64 * 100_000 * 4 + 25_000 * 8
+    # 50,000 rows x 64 elements, every other element of each W row: all of its 6,250 lines x 64,
+    # 25,600,000 B of lines (distinct: two elements of one line fetch it once), more than half
+    # the 25,600,000 B table: the table streamed, plus the 50,000 int64 ids (rows 0, 2, ..,
+    # 49,998 touch 12,800,000 B, exactly half: random)
+    read, tags = _bytes(lambda: (Transposed(), torch.arange(0, 100_000, 2)))
+    assert read == 64 * 100_000 * 4 + 50_000 * 8
     assert "access_bytes" not in tags  # was 256 B rows, 6.6 MB at the full rate
 
 
 def test_a_row_gather_of_a_column_strided_view_takes_its_grain_from_the_elements():
-    """``W[:, ::2][idx]``: rows of 32 elements 2 apart: 4 B accesses, each its line; 3 rows of
-    a 1000 x 64 fp32 table: 96 lines, 6,144 B, under half the 256,000 B table."""
+    """``W[:, ::2][idx]``: rows of 32 elements 2 apart over their 256 B row's 4 consecutive
+    lines: one access of 128 B each; 3 rows of a 1000 x 64 fp32 table: 12 lines, 768 B, under
+    half the 256,000 B table."""
     read, tags = _bytes(lambda: (Strided(), torch.tensor([5, 1, 700])))
     assert read == 3 * 32 * 4 + 3 * 8
-    assert tags["access_bytes"] == 4  # was 128 (a 32-element row)
+    assert tags["access_bytes"] == 128  # was 4 (32 accesses a row, though its 4 lines are one run)
 
 
 class Strided(nn.Module):

@@ -121,17 +121,8 @@ def _input_names(torch, model, inputs, kwargs) -> dict[int, tuple[str, str]]:
     from .storage import storage_key
 
     names: dict[int, tuple[str, str]] = {}
-    try:
-        params = [p.name for p in inspect.signature(model.forward).parameters.values()]
-    except (TypeError, ValueError):
-        params = []
-    for i, x in enumerate(inputs):
-        label = params[i] if i < len(params) else f"input{i}"
-        for path, leaf in _leaves(torch, x, label):
-            names.setdefault(storage_key(leaf), ("input", path))
-    for key, x in (kwargs or {}).items():
-        for path, leaf in _leaves(torch, x, key):
-            names.setdefault(storage_key(leaf), ("input", path))
+    for path, leaf in _input_leaves(torch, model, inputs, kwargs):
+        names.setdefault(storage_key(leaf), ("input", path))
     for n, p in model.named_parameters():
         if p.numel():
             names.setdefault(storage_key(p), ("weight", n))
@@ -140,6 +131,38 @@ def _input_names(torch, model, inputs, kwargs) -> dict[int, tuple[str, str]]:
             weight = b.is_floating_point() or b.dtype == torch.int8  # int8: quantized weights
             names.setdefault(storage_key(b), ("weight" if weight else "input", n))
     return names
+
+
+def _input_leaves(torch, model, inputs, kwargs):
+    """(name, tensor) of every tensor of the example inputs, named by ``forward``'s parameters."""
+    try:
+        params = [p.name for p in inspect.signature(model.forward).parameters.values()]
+    except (TypeError, ValueError):
+        params = []
+    for i, x in enumerate(inputs):
+        yield from _leaves(torch, x, params[i] if i < len(params) else f"input{i}")
+    for key, x in (kwargs or {}).items():
+        yield from _leaves(torch, x, key)
+
+
+def _name_views(low, leaves) -> None:
+    """Name the parts of a source storage that several example inputs share (``src, dst =
+    A.nonzero(as_tuple=True)``) by those inputs (:attr:`.storage.Version.view_names`), not by
+    the order the model first read them."""
+    from .storage import read_key, storage_key
+
+    by_key: dict[int, list] = {}
+    for path, leaf in leaves:
+        if leaf.numel():
+            by_key.setdefault(storage_key(leaf), []).append((path, leaf))
+    for key, views in by_key.items():
+        vid = low.source_vid.get(key)
+        if len(views) < 2 or vid is None:
+            continue
+        for path, leaf in views:
+            for got, offs in low.st.pieces(leaf):
+                if got == vid and offs is not None:
+                    low.st.versions[vid].view_names.setdefault(read_key(offs), path)
 
 
 #: names under which a model returns its KV cache (transformers 5: ``cache``; before: ``past_key_values``)
@@ -338,6 +361,7 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     low.stats_bits = stats_bits
     for ev in events:
         low.event(ev)
+    _name_views(low, _input_leaves(torch, model, inputs, kwargs))
     # the KV cache the model returns (Hugging Face's ``cache`` / ``past_key_values``) outlives
     # the step: the ops that wrote it store those bytes in the backing store (a DynamicCache's
     # torch.cat writes the whole grown cache; an in-place StaticCache update only the new rows)

@@ -74,18 +74,16 @@ def row_table(low, t) -> bool:
     return st is None or (st.prov is None and st.owner is None)
 
 
-def gather_rows(low, base, args, targets, kind="copy", vec=None, extra=(), tags=None, ids=None,
-                from_data=False):
+def gather_rows(low, base, args, targets, kind="copy", vec=None, extra=(), tags=None, ids=None):
     """An embedding lookup reads only the rows it gathers (a bag's: ``kind`` reduction);
     ``extra``: the other tensors it reads (a bag's offsets and per-sample weights); ``tags``:
     more tags (a bag's ``pool``); ``ids``: the row ids when the index tensor read is not them
-    (a mask's ``nonzero()``, negative ids counted from the end); ``from_data``: the access
-    grain from the rows read (:func:`_grain`: adjacent rows are one access; most of the
-    table's lines read: the whole table streamed) rather than one row, as it always is where
-    a row is not one run of consecutive offsets (a transposed view's). Tags ``lookups`` (ids
-    looked up), ``rows_read`` (the distinct rows read) and ``table_rows`` (the table's rows)
-    let a run say when repeated ids of a table larger than a cache are taken as hits
-    (:mod:`cimsim.cost.gathers`)."""
+    (a mask's ``nonzero()``, negative ids counted from the end). Its accesses are the runs
+    of lines its rows touch (:func:`_grain`: rows under a line that share one are one access,
+    adjacent rows one access; most of the table's lines read: the whole table streamed). Tags
+    ``lookups`` (ids looked up), ``rows_read`` (the distinct rows read) and ``table_rows``
+    (the table's rows) let a run say when repeated ids of a table larger than a cache are
+    taken as hits (:mod:`cimsim.cost.gathers`)."""
     if base != "index_select":
         table, idx = args[0], args[1]
     else:
@@ -103,25 +101,23 @@ def gather_rows(low, base, args, targets, kind="copy", vec=None, extra=(), tags=
     inner = offsets(0, tuple(table.shape[1:]), tuple(table.stride()[1:]))
     offs = RowRead(table.storage_offset(), rows, table.stride(0), inner)  # its rows, not elements
     _emit_rows(low, kind, base, table, offs, [idx, *extra], targets, _no_values(low, ids),
-               not from_data, int(ids.numel()), int(table.shape[0]), vec=vec, tags=tags)
+               int(ids.numel()), int(table.shape[0]), vec=vec, tags=tags)
 
 
 def _emit_rows(low, kind, base, table, offs: RowRead, others, targets, fake: bool,
-               row_grain: bool, lookups: int, table_rows: int, vec=None, tags=None) -> None:
+               lookups: int, table_rows: int, vec=None, tags=None) -> None:
     """Emit a gather of ``lookups`` row ids reading rows ``offs`` of ``table`` (of
-    ``table_rows``) and the tensors ``others`` (its ids): random reads of one row each (the
-    memory level's random-access rate), the rows' bytes only (tag ``random_read_bytes``): the
-    ids and the output stream. ``row_grain``: the access's bytes are a row's, else taken from
-    the rows read (:func:`_grain`), as always where a row is not one run of consecutive offsets
-    (a transposed view's; ``fake``: without index values, :func:`_fake_grain`). Most of the
-    table's lines read (a grain from the data): the whole table, streamed."""
+    ``table_rows``) and the tensors ``others`` (its ids): random reads of the lines the rows
+    touch (:func:`_grain`; ``fake``: without index values, :func:`_fake_grain`), the rows'
+    bytes only (tag ``random_read_bytes``): the ids and the output stream. Most of the table's
+    lines read: the whole table, streamed. Every row gather follows this one rule, whatever
+    op wrote it and however long its rows (``nn.Embedding``, ``W[idx]``, ``index_select``,
+    ``x[src]``, a pick, ``torch.gather`` of whole rows)."""
     inner, nrows, start = offs.inner, len(offs.rows), offs.base
     row_bytes = len(inner) * DTYPE_BYTES[low.dt(table)]
     if not low.st.same_unit(table):  # a view of another element size: its storage's units
         offs = low.st.units_at(table, offs.offsets())
-    grain = row_bytes if row_grain else None
-    if not row_grain or not _contiguous(inner):  # a row strided (``W.t()[i]``): the grain from it
-        grain = _fake_grain(low, table, start + inner, nrows) if fake else _grain(low, table, offs)
+    grain = _fake_grain(low, table, start + inner, nrows) if fake else _grain(low, table, offs)
     if grain is None:  # most of the table: streamed whole
         low.emit(kind, base, [table, *others], targets, vec=vec, tags={"part": "gather", **(tags or {})})
         return
@@ -137,35 +133,56 @@ def _emit_rows(low, kind, base, table, offs: RowRead, others, targets, fake: boo
 LINE = 64
 
 
+def line_spans(starts: np.ndarray, lengths: np.ndarray, unit: int) -> tuple[int, int]:
+    """``(lines, accesses)`` of reading the ascending, disjoint runs of elements ``starts``,
+    ``lengths`` (``unit`` bytes each): the distinct lines of :data:`LINE` bytes they touch (two
+    runs in one line fetch it once) and the runs of consecutive such lines, each one random
+    access (four 8 B rows in one 32 B span are one access, not four)."""
+    if not len(starts):
+        return 0, 0
+    first, last = starts * unit // LINE, ((starts + lengths) * unit - 1) // LINE
+    shared = int(np.count_nonzero(first[1:] == last[:-1]))
+    return (int((last - first + 1).sum()) - shared,
+            1 + int(np.count_nonzero(first[1:] > last[:-1] + 1)))
+
+
 def _grain(low, table, offs) -> float | None:
     """The access grain of a gather of ``table`` reading storage offsets ``offs`` (an array or a
-    :class:`RowRead`, in its storage's units): the mean run of consecutive offsets, in bytes
-    (each run one random access); None where the runs fetch (each its lines of :data:`LINE`
-    bytes) more than half the table's bytes: a random access costs at least its lines, at
+    :class:`RowRead`, in its storage's units): its bytes over its accesses, each a run of
+    consecutive lines of :data:`LINE` bytes it touches (:func:`line_spans`); None where those
+    lines are more than half the table's bytes: a random access costs at least its lines, at
     about 2/3 of the streaming rate on DDR5 and HBM3 (``type: dram``, 64 B), so such a gather
     is charged as the whole table streamed, never much worse than streaming it."""
     unit = low.st.unit_of(table)
     starts, lengths = runs(offs)
     if not len(starts):
         return float(unit)
-    first, last = starts * unit // LINE, ((starts + lengths) * unit - 1) // LINE
-    return None if _streams(low, table, int((last - first + 1).sum())) else \
-        float(lengths.sum()) / len(starts) * unit
+    lines, accesses = line_spans(starts, lengths, unit)
+    return None if _streams(low, table, lines) else float(lengths.sum()) * unit / accesses
 
 
 def _fake_grain(low, table, one, times: int) -> float | None:
     """:func:`_grain` of a gather without index values reading ``times`` distinct pieces laid
     out as ``one`` (the storage offsets of one, in ``table``'s elements), each piece its own
-    accesses: ``one``'s mean run; None where the pieces' lines (those of ``one`` ``times``
-    over, at most the table's) are more than half the table's bytes."""
+    accesses (no two in one line: ids spread over the table): ``one``'s bytes over its
+    accesses; None where the pieces' lines (those of ``one`` ``times`` over, at most the
+    table's) are more than half the table's bytes."""
     unit = low.st.unit_of(table)
     starts, lengths = runs(low.st.units_at(table, np.asarray(one, dtype=np.int64)))
     if not len(starts):
         return float(unit)
-    lines = int((((starts + lengths) * unit - 1) // LINE - starts * unit // LINE + 1).sum()) * times
+    lines, accesses = line_spans(starts, lengths, unit)
     table_bytes = _storage_bytes(low, table)
-    return None if _streams(low, table, min(lines, table_bytes // LINE)) else \
-        float(lengths.sum()) / len(starts) * unit
+    return None if _streams(low, table, min(lines * times, table_bytes // LINE)) else \
+        float(lengths.sum()) * unit / accesses
+
+
+def spread_rows_stream(rows: int, row_bytes: int, table_bytes: int) -> bool:
+    """Whether ``rows`` distinct rows of ``row_bytes`` (contiguous, line-aligned) taken as
+    spread over a table of ``table_bytes`` (ids without values, each row its own lines: an
+    ONNX graph's ``Gather``, as :func:`_fake_grain`) fetch more than half the table's bytes."""
+    lines = min(rows * -(-row_bytes // LINE), table_bytes // LINE)
+    return lines * LINE * 2 > table_bytes
 
 
 def _storage_bytes(low, table) -> int:
@@ -235,7 +252,7 @@ def param_gather(low, c: Call) -> None:
     elif one and dtype in MASK_DTYPES and _row_mask(tensors[0], table) and not fake:
         # a mask over dim 0 picks whole rows: the rows it marks, the grain from their runs
         gather_rows(low, c.base, (table, tensors[0]), c.targets,
-                    ids=tensors[0].nonzero().reshape(-1), from_data=True)
+                    ids=tensors[0].nonzero().reshape(-1))
     else:
         gather_elements(low, c, table, idx, tensors, fake)
 
@@ -305,8 +322,7 @@ def pick_rows(low, c: Call, table) -> bool:
     step = math.gcd(*(st for st, n in zip(stride[:lead], shape[:lead]) if n > 1)) or 1
     rows = RowRead(off, (starts - off) // step, step,
                    offsets(0, shape[lead:], stride[lead:]))  # row starts, in steps of ``step``
-    _emit_rows(low, "copy", c.base, table, rows, tensors, c.targets, fake,
-               width * DTYPE_BYTES[low.dt(table)] >= LINE, lookups, table_rows)
+    _emit_rows(low, "copy", c.base, table, rows, tensors, c.targets, fake, lookups, table_rows)
     return True
 
 

@@ -156,6 +156,9 @@ class Version:
     read_atoms: list = field(default_factory=list)
     #: read key (:func:`read_key`) -> the index a source's part is named by (an expert's id)
     labels: dict = field(default_factory=dict)
+    #: read key -> the name of the model input that is that part of a source's storage (two
+    #: inputs that are views of one storage, as ``A.nonzero(as_tuple=True)``'s are)
+    view_names: dict = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -535,9 +538,17 @@ def read_key(r) -> tuple:
 
 def source_tensors(v: Version) -> None:
     """Inputs and weights need no producer: each distinct read becomes its own tensor, named
-    by its label (``gate_up_proj[5]``: expert 5's slice) or else its order among the reads."""
+    by the model input it is (``dst`` of ``src, dst = A.nonzero(as_tuple=True)``: two inputs,
+    one storage; :attr:`Version.view_names`), by its label (``gate_up_proj[5]``: expert 5's
+    slice) or else its place in storage among the reads (``edge_index[1]`` reads row 1 of
+    ``edge_index``, whichever row the model read first)."""
     seen: dict[tuple, int] = {}
     v.tensors, v.read_atoms = [], []
+    first: dict[tuple, int] = {}  # each partial read's first storage offset
+    for r in v.reads:
+        if r is not None and (key := read_key(r)) not in first:
+            first[key] = int(runs(r)[0][0]) if key[0] else 0
+    place = {k: j for j, k in enumerate(sorted(first, key=first.__getitem__))}  # stable: ties by use
     for r, shp in zip(v.reads, v.read_shapes):
         key = read_key(r)
         if key not in seen:
@@ -547,9 +558,10 @@ def source_tensors(v: Version) -> None:
             else:
                 n = key[0]
                 shape = shp if shp is not None and len(r) == n == _prod(shp) else (n,)
-                v.tensors.append((f"{v.name}[{v.labels.get(key, len(v.tensors))}]", tuple(shape), n))
+                name = v.view_names.get(key) or f"{v.name}[{v.labels.get(key, place[key])}]"
+                v.tensors.append((name, tuple(shape), n))
         v.read_atoms.append([seen[key]])
     if len(v.tensors) == 1 and v.tensors[0][0] != v.name and v.reads and v.reads[0] is not None \
-            and not v.labels:
+            and not v.labels and not v.view_names:
         name, shape, n = v.tensors[0]
         v.tensors[0] = (f"{v.name}[part]", shape, n)

@@ -1,0 +1,81 @@
+"""Every row gather follows one rule (find-H 1, find-E 1): its random accesses are the runs of
+64 B lines its rows touch (rows under a line that share one are one access), and where those
+lines are more than half the table's, the table streamed, whatever op wrote it:
+``nn.Embedding``, ``W[idx]``, ``index_select``, ``x[src]`` of an input, ``torch.gather``,
+``torch.take``. 8 B and 12 B rows were one random access each through the row-gather ops and
+a stream through ``gather``/``take``. Real torch models; goldens written here in bytes."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.torch
+
+from torch import nn  # noqa: E402
+
+from cimsim.workload.trace import trace  # noqa: E402
+
+SPELLINGS = ("embedding", "index", "index_select", "input", "gather", "take")
+
+
+class Rows(nn.Module):
+    """A gather of the rows ``idx`` of a ``rows`` x ``width`` fp32 table, spelled ``how``."""
+
+    def __init__(self, how, rows, width):
+        super().__init__()
+        self.how, self.W = how, nn.Parameter(torch.randn(rows, width))
+
+    def forward(self, idx, pos):
+        W, w = self.W, self.W.shape[1]
+        if self.how == "embedding":
+            return nn.functional.embedding(idx, W)
+        if self.how == "index":
+            return W[idx]
+        if self.how == "index_select":
+            return W.index_select(0, idx)
+        if self.how == "input":  # the edge vectors' pos[src] of a model input
+            return pos[idx]
+        if self.how == "gather":
+            return torch.gather(W, 0, idx[:, None].expand(-1, w))
+        return torch.take(W, idx[:, None] * w + torch.arange(w))
+
+
+def _gather(how, rows, width, idx):
+    w = trace(Rows(how, rows, width), (idx, torch.randn(rows, width)))
+    (op,) = [op for op in w.ops if op.tags.get("part") == "gather"]
+    table = sum(w.tensors[t].nbytes for t in op.inputs if w.tensors[t].dtype != "int64")
+    return op.tags, table
+
+
+@pytest.mark.parametrize("how", SPELLINGS)
+def test_rows_under_a_line_sharing_lines_are_one_access_each_run_of_lines(how):
+    # 4,096 rows of 2 fp32 (8 B, 32,768 B: 512 lines). Rows 0-3: bytes 0-31, line 0; rows 64,
+    # 65: bytes 512-527, line 8; row 200: line 25; row 1,000: byte 8,000, line 125. 8 rows of
+    # 8 B = 64 B in 4 lines, none adjacent: 4 accesses of 16 B (was 8 accesses of 8 B, one a
+    # row, through embedding / W[idx] / index_select / x[src])
+    idx = torch.tensor([3, 0, 1, 2, 65, 64, 200, 1000, 0])
+    tags, table = _gather(how, 4096, 2, idx)
+    assert tags["access_bytes"] == 16 and tags["random_read_bytes"] == 8 * 8
+    assert table == 8 * 8  # the rows' bytes (the unread rest of the table is not moved)
+
+
+@pytest.mark.parametrize("how", SPELLINGS)
+def test_rows_under_a_line_touching_most_lines_stream_the_table_however_spelled(how):
+    # 1,000 points of 3 fp32 (12 B: 12,000 B, 188 lines); ids 0, 3, 6, .., 2,997 mod 1,000
+    # touch every line: more than half the table's bytes, the 12,000 B table streamed (was 1,000
+    # random 12 B rows through the row-gather ops, a stream through gather and take)
+    idx = torch.arange(0, 3000, 3) % 1000
+    tags, table = _gather(how, 1000, 3, idx)
+    assert "access_bytes" not in tags and "random_read_bytes" not in tags
+    assert table == 1000 * 3 * 4
+
+
+@pytest.mark.parametrize("how", SPELLINGS)
+def test_adjacent_rows_of_a_line_or_more_are_one_access(how):
+    # 1,000 rows of 16 fp32 (64 B, one line each): rows 10-13 one run of 4 lines (256 B), rows
+    # 100 and 500 one line each: 3 accesses of 6 x 64 / 3 = 128 B (was 6 accesses of 64 B)
+    idx = torch.tensor([10, 11, 12, 13, 100, 500])
+    tags, table = _gather(how, 1000, 16, idx)
+    assert tags["access_bytes"] == 128 and tags["random_read_bytes"] == 6 * 64
+    assert table == 6 * 64
