@@ -92,7 +92,7 @@ def run_keys(rep: "Report") -> list[str]:
 
 def build_report(rep: Report) -> Report:
     """Draw the report's figures from its runs and tables (into ``rep.figures``); returns ``rep``."""
-    from ..plot.figures import energy_breakdown
+    from ..plot.figures import energy_breakdown, energy_parts
     from ..plot.style import result_parts
     from ..plot.run_figures import (
         arch_roofline,
@@ -110,7 +110,8 @@ def build_report(rep: Report) -> Report:
     # colour per figure, from what else that figure drew)
     parts = result_parts([r for _, _, r in rep.results])
     figs["energy-breakdown"] = ("Energy breakdown", energy_breakdown(rep.table, universe=parts))
-    figs["energy-shares"] = ("Energy breakdown, shares", energy_shares([r for _, _, r in rep.results], parts))
+    figs["energy-shares"] = ("Energy breakdown, shares", energy_shares([r for _, _, r in rep.results], parts,
+                                                                        energy_parts(rep.table)))
     for wl, key in zip(rep.workloads, _unique([_slug(w.name) for w in rep.workloads], "workload")):
         runs = [r for _, w, r in rep.results if w is wl]
         figs[f"utilization-{key}"] = (f"Utilization: {wl.name}", utilization_bars(runs, parts))
