@@ -305,7 +305,7 @@ def print_result(r, footprint=None, cache_apart: bool = False) -> None:
     out.print(Text.assemble((r.workload, "bold"), " on ", (r.architecture, "bold"),
                             f" ({r.engine} engine)"))
     # indented as a block: a label that wraps stays in its column (find-A 5)
-    head = Table(show_header=False, box=None, pad_edge=False, padding=(0, 1, 0, 0))
+    head = Table(show_header=False, box=None, pad_edge=False)
     pt = r.path_time_s
     total = sum(pt.values()) or 1.0
     rows = [

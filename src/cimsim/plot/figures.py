@@ -534,8 +534,12 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4,
             step_axis(ax.yaxis, "J")
         # near-black at a readable size: in the architecture's colour at x-small, "sram-cim /
         # 44.72 mJ" was 5.8 pt at 2.53:1 contrast (find-A 2); the bar's label names it
+        # slanted where there are many bars or a label is wider than its bar's pitch (at the
+        # readable size, four sram-cim-derived labels ran into each other)
+        longest = max(len(ln) for lab in labels for ln in lab.split("\n"))
+        slant = len(bars) > 4 or (len(bars) > 2 and longest > 10)
         ax.set_xticks(x, labels, fontsize=NUMBER_FONT, color=TEXT_COLOR,
-                      rotation=45 if len(bars) > 4 else 0, ha="right" if len(bars) > 4 else "center")
+                      rotation=45 if slant else 0, ha="right" if slant else "center")
         if param is not None:
             shown = [param, *([] if sliced else others)]
             note = f"\n(each bar one run: the first at its {param})" if first_only else ""
