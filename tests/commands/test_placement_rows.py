@@ -67,9 +67,9 @@ def test_run_placement_equals_the_rich_table(columns, monkeypatch):
     fast = CliRunner(env={"COLUMNS": columns}).invoke(main, args)
     assert fast.exit_code == 0, fast.output
     n_fast = len(added)
-    # the rich path: every row added to the one rich table (taken where the table is wider than
-    # the terminal)
-    monkeypatch.setattr(P, "_fits", lambda widths, width: False)
+    # the rich path: every row laid out by rich, a row at a time (a table wider than the
+    # terminal is no longer printed by rich, which cut its numbers: find-L 6)
+    monkeypatch.setattr(P, "row_lines", lambda values, widths, text: None)
     slow = CliRunner(env={"COLUMNS": columns}).invoke(main, args)
     assert slow.exit_code == 0, slow.output
     assert fast.stdout == slow.stdout
@@ -100,7 +100,7 @@ def test_rows_left_to_rich_print_as_in_the_one_rich_table(monkeypatch, capsys):
     monkeypatch.setenv("COLUMNS", "80")
     P.print_placement(R())
     fast = capsys.readouterr().out
-    monkeypatch.setattr(P, "_fits", lambda widths, width: False)
+    monkeypatch.setattr(P, "row_lines", lambda values, widths, text: None)  # every row rich's
     P.print_placement(R())
     assert fast == capsys.readouterr().out
     assert "processor (spilled)" in fast

@@ -4,7 +4,8 @@ Rich lays out the title and the header; the rows, one to a few lines each, are w
 text in the same layout (rich's per-row rendering cost ~0.5 ms of CPU an op: 44 s for 80,000
 ops). A row whose text rich would measure or wrap differently from plain characters (a wide
 character, a control character, an op name with spaces to wrap at), or a table that does not
-fit the terminal (rich then shrinks columns), is laid out by rich as before.
+fit the terminal even with every column it may leave out left out is not printed (said in one
+line: rich shrank its columns and cut the numbers).
 """
 
 from __future__ import annotations
@@ -45,15 +46,14 @@ def print_placement(r) -> None:
     }
     out = console()
     widths = _fit_placement(cells, [c[:-len("_bytes")] for c in byte_cols], out.width)
+    if not _fits(widths, out.width):  # op, unit, time and end whole: never cut (find-L 6)
+        out.print(f"  (placement not shown at {out.width} columns: its op, unit, time and end columns "
+                  f"need {sum(widths.values()) + 2 * (len(widths) - 1)}; a wider terminal shows it, "
+                  "and --trace FILE writes every op's timing)")
+        return
     shown = list(widths)
-    t = _table(widths)
-    if not _fits(widths, out.width):  # rich shrinks columns
-        for i in range(len(records)):
-            t.add_row(*(cells[col][i] for col in shown))
-        out.print(t)
-    else:
-        out.print(t)  # the title and the header
-        _write_rows(out, cells, widths, len(records))
+    out.print(_table(widths))  # the title and the header
+    _write_rows(out, cells, widths, len(records))
     left_out = [c for c in cells if c not in shown]
     if left_out:
         out.print(f"  ({', '.join(left_out)} not shown at {out.width} columns: a wider terminal shows "
@@ -133,7 +133,7 @@ def _fit_placement(cells: dict[str, list[str]], byte_headers: list[str], width: 
     Columns are left out in :data:`_PLACEMENT_DROP_ORDER`, then the bytes of inner memory levels
     (the last one, outermost, stays)."""
     def natural(col: str) -> int:
-        return max([len(col), *map(len, cells[col])])
+        return max([cell_len(col), *map(cell_len, cells[col])])
 
     full = {c: natural(c) for c in cells}
 
@@ -141,9 +141,16 @@ def _fit_placement(cells: dict[str, list[str]], byte_headers: list[str], width: 
         return sum(full[c] for c in cols if c != "op") + 2 * (len(cols) - 1)
 
     shown = list(cells)
-    for col in [*_PLACEMENT_DROP_ORDER, *byte_headers[:-1]]:
-        if others(shown) + min(full["op"], 12) <= width:
+    floor = min(full["op"], 12)
+    # then, on a terminal narrower still (a split pane, a magnified one), the outermost level's
+    # bytes, the MACs and the row number go, and op names fold down to 4 characters: time and
+    # end stay whole (find-L 6: at 40-60 columns rich cut them to `2.4…` and `66.05 …`)
+    for col in [*_PLACEMENT_DROP_ORDER, *byte_headers, "MACs", "#", None]:
+        if others(shown) + floor <= width:
             break
-        shown.remove(col)
-    return {c: (max(min(full["op"], 12), min(full["op"], width - others(shown))) if c == "op" else full[c])
+        if col is None:
+            floor = min(full["op"], 4)
+        else:
+            shown.remove(col)
+    return {c: (max(floor, min(full["op"], width - others(shown))) if c == "op" else full[c])
             for c in shown}

@@ -18,7 +18,7 @@ from ..atomic import atomic_write, check_writable
 from ..errors import CimsimError, ConfigError, MappingError, OverflowInputError, one_name_each
 from ..inputs import file_record, recorded, with_inputs
 from ..report import columns as C
-from ..report.baseline import baseline_ratios, ratio
+from ..report.baseline import RATIO_HEADERS, baseline_ratios, ratio
 from ..report.devices import ALL_NOTE, all_mark, efficiency_text, energy_text, power_text, work_text
 from ..report.plausible import WARNING
 from ..report.provenance import placeholder_warning
@@ -294,12 +294,17 @@ def _footprint_text(r, fp, cache_apart: bool = False) -> str:
 
 
 def print_result(r, footprint=None, cache_apart: bool = False) -> None:
+    from rich.cells import cell_len
+    from rich.padding import Padding
     from rich.table import Table
     from rich.text import Text
+
+    from .tables import folded_table
 
     out = console()
     out.print(Text.assemble((r.workload, "bold"), " on ", (r.architecture, "bold"),
                             f" ({r.engine} engine)"))
+    # indented as a block: a label that wraps stays in its column (find-A 5)
     head = Table(show_header=False, box=None, pad_edge=False)
     pt = r.path_time_s
     total = sum(pt.values()) or 1.0
@@ -351,25 +356,18 @@ def print_result(r, footprint=None, cache_apart: bool = False) -> None:
     rows.extend(("floorplan", text) for text in _floorplan_texts(f))
     if C.PROGRAMMING_ENERGY_J in f:  # deployment: reported beside the run, not in its totals
         rows.append(("programming", programming_text(f)))
-    for k, v in filter(None, rows):  # wrapped at spaces, never between a number and its unit
-        head.add_row(f"  {k}", unbroken(v))
-    out.print(head)
-    et = Table(title="energy by part", title_justify="left")
-    et.add_column("part")
-    et.add_column("energy", justify="right")
-    et.add_column("share", justify="right")
-    for comp, val in r.energy_breakdown_j.items():
-        if val:
-            et.add_row(comp, si(val, "J"), pct(val / r.energy_j))
-    if not r.energy_j:  # every energy field 0: a latency-only study
-        et.add_row("(none)", si(0.0, "J"), NO_ENERGY)
-    out.print(et)
-    ut = Table(title="utilization (fraction of peak over the run)", title_justify="left")
-    ut.add_column("resource")
-    ut.add_column("utilization", justify="right")
-    for res, val in r.utilization.items():
-        ut.add_row(res, pct(val))
-    out.print(ut)
+    rows = list(filter(None, rows))  # wrapped at spaces, never between a number and its unit:
+    head.add_column()  # the value column as wide as its longest number and unit, at least
+    head.add_column(min_width=max(cell_len(w) for _, v in rows for w in v.split(" ")))
+    for k, v in rows:
+        head.add_row(k, unbroken(v))
+    out.print(Padding(head, (0, 0, 0, 2)))
+    energy = [(comp, si(val, "J"), pct(val / r.energy_j)) for comp, val in r.energy_breakdown_j.items() if val]
+    # every energy field 0: a latency-only study
+    out.print(folded_table("energy by part", ["part", "energy", "share"],
+                           energy or [("(none)", si(0.0, "J"), NO_ENERGY)]))
+    out.print(folded_table("utilization (fraction of peak over the run)", ["resource", "utilization"],
+                           [(res, pct(val)) for res, val in r.utilization.items()]))
     for note in r.notes:  # the warnings are printed apart (`run`), after the table
         if not note.startswith(WARNING):
             # one line off a terminal (a log greps a note as one record); wrapped on one
@@ -486,8 +484,8 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     title = f"cimsim compare ({engine} engine)"
     headers = ["workload", "architecture", "latency", "energy", "power", "area", "bound", "busiest units",
                "off-chip traffic", "dependency path", "dep. path ops"]
-    if ratios is not None:
-        headers += ["speed-up ×", "energy ratio"]
+    if ratios is not None:  # beside latency and energy, and the last columns left out
+        headers[4:4] = RATIO_HEADERS
         title += f", speed-up and energy ratio against {baseline}"
     rows = []
     mixed = False
@@ -507,16 +505,15 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
                  str(r.critical_path_ops)]
         if ratios is not None:
             pair = ratios.get((r.workload, r.architecture))
-            cells += ([ratio(pair[0]), ratio(pair[1], "n/a (no baseline energy)")] if pair
-                      else ["no baseline run"] * 2)
+            cells[4:4] = ([ratio(pair[0]), ratio(pair[1], "n/a (no baseline energy)")] if pair
+                          else ["no baseline run"] * 2)
         rows.append(cells)
     out = console(min_width=180)
     # numbers are never cut: text wraps, then whole columns are left out (and named)
     t, left_out = fitted_table(title, headers, rows, out.width,
                                {"bound": 12, "busiest units": 16, "off-chip traffic": 10},
                                ["dep. path ops", "dependency path", "off-chip traffic",
-                                "busiest units", "energy ratio", "speed-up ×", "area", "power",
-                                "bound"],
+                                "busiest units", "area", "power", "bound", *RATIO_HEADERS[::-1]],
                                {"workload", "architecture", "bound", "busiest units"})
     out.print(t)
     if left_out:

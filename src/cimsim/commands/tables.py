@@ -15,10 +15,14 @@ Rules, in order:
 rich ellipsised every column of a table wider than the terminal (at 80 columns ``compare``
 printed ``5.7…`` for ``5.735 J``) before these rules (2026-12-05); a 61-character LLM serving
 workload name still made it print ``223.5 …`` and ``2…`` at 100 and 80 columns, and a zero-width
-column, before rule 4 (2026-12-06).
+column, before rule 4 (2026-12-06). Widths are terminal cells (``rich.cells.cell_len``), not
+characters: a CJK ideograph or an emoji takes two, and ``len()`` sizing cut ``长短期 甲`` and
+``长短期 乙`` both to ``长短期 …`` (find-L 3).
 """
 
 from __future__ import annotations
+
+from rich.cells import cell_len
 
 #: a rich table's cost per column beyond its text: a border and one space of padding each side
 #: (the default box), and one border closing the row
@@ -32,20 +36,20 @@ def _text(cell) -> str:
 
 
 def _width(cell) -> int:
-    return max((len(line) for line in _text(cell).splitlines()), default=0)
+    return max((cell_len(line) for line in _text(cell).splitlines()), default=0)
 
 
 def _word(cell) -> int:
     """The longest word of a cell: a wrapping column narrower than it would cut the word."""
-    return max((len(w) for w in _text(cell).replace("\u00a0", " ").split()), default=0)
+    return max((cell_len(w) for w in _text(cell).replace("\u00a0", " ").split()), default=0)
 
 
 def _need(h: str, i: int, rows: list[list], wrapping: dict[str, int]) -> int:
     if h in wrapping:  # its header wraps too; its floor, unless every cell is narrower
-        head = max((len(word) for word in h.split()), default=0)
+        head = max((cell_len(word) for word in h.split()), default=0)
         one_line = max([head, *(_width(r[i]) for r in rows)])
         return max([head, min(wrapping[h], one_line), *(_word(r[i]) for r in rows)])
-    return max([len(h), *(_width(r[i]) for r in rows)])  # an unwrapped column's header is whole
+    return max([cell_len(h), *(_width(r[i]) for r in rows)])  # an unwrapped column's header is whole
 
 
 def _fit(headers: list[str], rows: list[list], width: int, wrapping: dict[str, int],
@@ -64,7 +68,7 @@ def _fit(headers: list[str], rows: list[list], width: int, wrapping: dict[str, i
             shown.remove(h)
     folding = [h for h in shown if h in NAMES]
     while total(shown) > width:
-        wide = [h for h in folding if need[h] > len(h)]
+        wide = [h for h in folding if need[h] > cell_len(h)]
         if wide:  # rule 4: the widest name folds a character narrower
             need[max(wide, key=lambda h: need[h])] -= 1
         elif len(shown) > len(folding):  # then the rightmost other column is left out
@@ -90,7 +94,7 @@ def fitted_table(title: str, headers: list[str], rows: list[list], width: int,
     shown, need = _fit(headers, rows, width, wrapping, drop)
     # every width set here: rich 15 shrank a text column below its longest word (ellipsised)
     # and, given min_width, cropped the table's right edge
-    full = {h: max([len(h), *(_width(r[headers.index(h)]) for r in rows)]) for h in shown}
+    full = {h: max([cell_len(h), *(_width(r[headers.index(h)]) for r in rows)]) for h in shown}
     slack = width - sum(need.values()) - _PER_COLUMN * len(shown) - _CLOSE
     for h in shown:  # text columns and folded names widen toward one line while room is left
         if (h in wrapping or h in NAMES) and slack > 0:
@@ -112,3 +116,21 @@ def left_out_line(left_out: list[str], width: int) -> str:
     """What a table left out, said under it."""
     return (f"({', '.join(left_out)} not shown at {width} columns: a wider terminal shows "
             f"{'it' if len(left_out) == 1 else 'them'}, and -o FILE writes every column)")
+
+
+def folded_table(title: str, headers: list[str], rows: list) -> "Table":
+    """A table of a name column (the first) and number columns (``run``'s energy by part and
+    utilization): each number column as wide as its widest cell, never cut nor broken before
+    its unit; the names fold (wrap mid-word) in what is left, never cut with an ellipsis (at 30
+    columns ``processor_mac`` and ``processor_busy`` both printed ``processor_…``, and ``61.14``
+    and ``mJ`` on two lines: find-A 5)."""
+    from rich.table import Table
+
+    t = Table(title=title, title_justify="left")
+    t.add_column(headers[0], overflow="fold")
+    for i, h in enumerate(headers[1:], 1):
+        t.add_column(h, justify="right", no_wrap=True,
+                     min_width=max([cell_len(h), *(_width(r[i]) for r in rows)]))
+    for r in rows:
+        t.add_row(*r)
+    return t

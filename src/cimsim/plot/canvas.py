@@ -3,8 +3,10 @@ needed) that Jupyter shows as a PNG, whose titles wrap to the width they have.""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import textwrap
+import warnings
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -96,9 +98,61 @@ class CimFigure(Figure):
         engine.set(rect=(0, low, 1, 1 - low))
 
     def savefig(self, *args, **kwargs):
-        self.stack_bottom()
-        self.wrap_titles()
-        return super().savefig(*args, **kwargs)
+        from matplotlib import rc_context
+
+        with rc_context({"font.sans-serif": sans_fonts()}), glyphs_said_once():
+            self.stack_bottom()
+            self.wrap_titles()
+            return super().savefig(*args, **kwargs)
+
+
+#: fonts with CJK (and other non-Latin) glyphs, tried after DejaVu Sans for a glyph it lacks,
+#: where installed (matplotlib falls back glyph by glyph through the family list)
+FALLBACK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK KR", "Noto Sans CJK TC",
+                  "Source Han Sans SC", "Source Han Sans", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
+                  "Droid Sans Fallback", "AR PL UMing CN", "Microsoft YaHei", "SimHei", "MS Gothic",
+                  "Malgun Gothic", "PingFang SC", "Hiragino Sans", "Apple SD Gothic Neo", "Noto Sans",
+                  "Noto Sans Symbols 2", "Noto Emoji", "Segoe UI Emoji", "Symbola")
+_said: set[str] = set()  # the missing glyphs already said, in this process
+
+
+def sans_fonts() -> list[str]:
+    """The sans-serif family list figures draw with: matplotlib's, then each of
+    :data:`FALLBACK_FONTS` that is installed (naming one that is not logs a warning per name)."""
+    from matplotlib import rcParams
+    from matplotlib.font_manager import fontManager
+
+    have = {f.name for f in fontManager.ttflist}
+    base = list(rcParams["font.sans-serif"])
+    return base + [f for f in FALLBACK_FONTS if f in have and f not in base]
+
+
+@contextlib.contextmanager
+def glyphs_said_once():
+    """matplotlib's "Glyph N (...) missing from font(s) DejaVu Sans." warning, once per glyph
+    per figure (160 lines for one `cimsim plot` of CJK names: find-L 5), becomes one warning in
+    the process naming the characters; any other warning passes as it was."""
+    import re
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    missing = []
+    for w in caught:
+        m = re.match(r"Glyph (\d+) .*missing from font", str(w.message))
+        if m is None:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            continue
+        ch = chr(int(m.group(1)))
+        if ch not in _said:
+            _said.add(ch)
+            missing.append(ch)
+    if missing:
+        warnings.warn(f"the figures' text holds {len(missing)} character(s) no installed font "
+                      f"has ({' '.join(missing[:12])}{' ...' if len(missing) > 12 else ''}): they show "
+                      "as empty boxes; install a font with them (Noto Sans CJK, WenQuanYi Zen Hei, "
+                      "Noto Emoji, ...) and the figures use it (README: Reports and timelines, Fonts)",
+                      stacklevel=2)
 
 
 def new_figure(width: float, height: float) -> CimFigure:

@@ -41,7 +41,8 @@ from ..report.columns import (
 from ..report.format import si
 from ..sweep.columns import ATTR_UNITS, ERROR, param_columns
 from .colour import add_colourbar, colour_param, draw_coloured
-from .style import LINESTYLES, arch_style, part_colors, value_styles
+from .style import (LINESTYLES, NUMBER_FONT, TEXT_COLOR, arch_style, hatch_edge, part_colors, part_hatches,
+                    value_styles)
 from .ticks import si_scale, step_axis
 from .canvas import EM_PER_CHAR, CimFigure, fill, new_figure  # noqa: F401  (re-exported)
 from .flags import EXTRAPOLATED_LABEL, MISMATCH_MARK, mark_extrapolated
@@ -455,6 +456,7 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4,
     param = param if param is not None else (params[0] if params else None)
     comps = energy_parts(data)
     part_colour = part_colors(comps, universe)
+    hatch = part_hatches(comps, universe)  # colour is never alone (find-A 1)
     others = other_params(df, data, param) if param is not None else []
     # a grid's few values of the other parameters: a panel each; else (a random / LHS sweep, a
     # run per value) each bar is the first run at its value, the others named in its label
@@ -503,7 +505,6 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4,
         totals = np.array([float(r[ENERGY]) for r in rws])
         # a (!p) mark on a line of its own: beside the name it ran into the next bar's label
         labels = [b[0].replace(MISMATCH_MARK, "\n" + MISMATCH_MARK.strip()) for b in bars]
-        colors = [arch_style(b[1]).color for b in bars]
         if _spans_decades(totals):
             ax_t, ax = sf.subplots(2, 1, sharex=True, height_ratios=(1, 1.2))
             ax_t.bar(x, totals, color=TOTAL_COLOR, label="total (log axis)")
@@ -515,7 +516,8 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4,
             bottom = np.zeros(len(bars))
             for c in comps:
                 h = np.divide(_part_energy(rws, c), totals, out=np.zeros(len(bars)), where=totals > 0)
-                ax.bar(x, h, bottom=bottom, color=part_colour[c], label=c)
+                ax.bar(x, h, bottom=bottom, color=part_colour[c], label=c, hatch=hatch[c],
+                       edgecolor=hatch_edge(part_colour[c]), linewidth=0)
                 bottom += h
             ax.set_ylim(0, 1.0)
             ax.set_ylabel("share of the bar's energy [fraction]")
@@ -524,15 +526,20 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4,
             bottom = np.zeros(len(bars))
             for c in comps:
                 h = _part_energy(rws, c)
-                ax.bar(x, h, bottom=bottom, color=part_colour[c], label=c)
+                ax.bar(x, h, bottom=bottom, color=part_colour[c], label=c, hatch=hatch[c],
+                       edgecolor=hatch_edge(part_colour[c]), linewidth=0)
                 bottom += h
             ax.set_ylabel("energy [J]")
             ax.set_ylim(0, 1.05 * float(bottom.max()) if bottom.max() > 0 else 1.0)  # the top off the frame
             step_axis(ax.yaxis, "J")
-        ax.set_xticks(x, labels, fontsize="x-small", rotation=45 if len(bars) > 4 else 0,
-                      ha="right" if len(bars) > 4 else "center")
-        for tick, color in zip(ax.get_xticklabels(), colors):
-            tick.set_color(color)
+        # near-black at a readable size: in the architecture's colour at x-small, "sram-cim /
+        # 44.72 mJ" was 5.8 pt at 2.53:1 contrast (find-A 2); the bar's label names it
+        # slanted where there are many bars or a label is wider than its bar's pitch (at the
+        # readable size, four sram-cim-derived labels ran into each other)
+        longest = max(len(ln) for lab in labels for ln in lab.split("\n"))
+        slant = len(bars) > 4 or (len(bars) > 2 and longest > 10)
+        ax.set_xticks(x, labels, fontsize=NUMBER_FONT, color=TEXT_COLOR,
+                      rotation=45 if slant else 0, ha="right" if slant else "center")
         if param is not None:
             shown = [param, *([] if sliced else others)]
             note = f"\n(each bar one run: the first at its {param})" if first_only else ""

@@ -23,7 +23,7 @@ from ..workload.kinds import MATMUL
 from .canvas import wrap
 from .figures import _facet_shape, _figure, _grid, _outside_legend
 from .overlap import BAND, band_label, covers
-from .style import LINESTYLES, arch_style
+from .style import LINESTYLES, NUMBER_FONT, TEXT_COLOR, arch_style
 
 def workload_dtype(workload) -> str:
     """The most common dtype the workload's matmuls compute in: their rows of
@@ -235,15 +235,16 @@ def ridge_labels(ax, corners: Sequence[tuple[float, float, object]]) -> None:
     caption: list = []  # filled below, once the labels are added: it is drawn after them
     box = dict(boxstyle="square,pad=0.1", facecolor="white", edgecolor="none", alpha=0.7)
     for (x, y), color in sorted(seen.items(), key=lambda c: (-c[0][1], c[0][0])):
-        lab = _RidgeLabel(group, caption, f"ridge {plain(x, 3)} op/B", (x, y), fontsize="x-small",
-                          color=color, xytext=(4.0, -RIDGE_DROP_PT), textcoords="offset points",
+        # near-black (a pale level's colour was 1.7:1 on white: find-A 2); the roof is coloured
+        lab = _RidgeLabel(group, caption, f"ridge {plain(x, 3)} op/B", (x, y), fontsize=NUMBER_FONT,
+                          color=TEXT_COLOR, xytext=(4.0, -RIDGE_DROP_PT), textcoords="offset points",
                           va="top", bbox=box)
         group.append(lab)
         ax.add_artist(lab)
     if group:
         caption.append(ax.annotate("", (1.0, 0.0), xycoords="axes fraction", xytext=(-4.0, 4.0),
                                    textcoords="offset points", ha="right", va="bottom",
-                                   fontsize="x-small", bbox=box, visible=False))
+                                   fontsize=NUMBER_FONT, bbox=box, visible=False))
 
 
 def roof_linestyle(i: int):

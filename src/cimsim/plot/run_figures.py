@@ -24,7 +24,7 @@ from .figures import _facet_shape, _figure, _grid, _outside_legend, _si_log_axis
 from .roofline import (OVERHEAD_BOUND, compute_bound, mac_precision, overhead_bound, place_ops, ridge_labels,
                        roof_levels, workload_dtype)
 from .overlap import BAND, band_label, covers
-from .style import arch_style, part_colors
+from .style import NUMBER_FONT, TEXT_COLOR, arch_style, hatch_edge, part_colors, part_hatches, part_markers
 from .ticks import ScaledFormatter, si_scale
 
 
@@ -93,8 +93,8 @@ def arch_roofline(arch, result, workload) -> Figure:
             ax.plot(xs, roof, color=colors[level], linestyle="--",
                     label=f"roof over {level}: {si(bw, 'B/s')}")
             x0 = xs[0] * 2  # the level and its bandwidth on its diagonal, too
-            ax.annotate(f"{level} {si(bw, 'B/s')}", (x0, min(2.0 * peak, bw * x0)), fontsize="x-small",
-                        color=colors[level], xytext=(6, -6), textcoords="offset points", va="top")
+            ax.annotate(f"{level} {si(bw, 'B/s')}", (x0, min(2.0 * peak, bw * x0)), fontsize=NUMBER_FONT,
+                        color=TEXT_COLOR, xytext=(6, -6), textcoords="offset points", va="top")
         perf = 2.0 * mine["macs"].to_numpy(float) / mine["duration_s"].to_numpy(float)
         for i, (level, _, _) in enumerate(levels):
             on = (k == i) & ~over & ~busy
@@ -147,11 +147,13 @@ def critical_path_gantt(result, universe=()) -> Figure:
     amounts, edges = _binned_parts(pt, parts, span)
     within = np.cumsum(amounts, axis=0) - amounts  # each part's place inside its bin
     colors = part_colors(parts, universe)
+    hatch = part_hatches(parts, universe)
     for i, part in enumerate(parts):
         keep = amounts[i] > 0
         if keep.any():
             ax.broken_barh(list(zip(edges[:-1][keep] + within[i][keep], amounts[i][keep])), (0, 1),
-                           color=colors[part], linewidth=0,
+                           facecolor=colors[part], linewidth=0, hatch=hatch[part],
+                           edgecolor=hatch_edge(colors[part]),
                            label=f"{part}: {si(result.path_time_s[part], 's')} "
                                  f"({pct(result.path_time_s[part] / total)})")  # never 0.0 % of a part
     ax.set_xlim(0, span)
@@ -224,6 +226,7 @@ def utilization_bars(results: Sequence, universe=()) -> Figure:
         ax.remove()
     axes = axes[:len(results)]
     colors = part_colors((n for r in results for n in r.utilization), universe)
+    hatch = part_hatches([n for r in results for n in r.utilization], universe)
     for ax, r in zip(axes, results):
         names = list(r.utilization)
         vals = [r.utilization[n] for n in names]
@@ -232,12 +235,13 @@ def utilization_bars(results: Sequence, universe=()) -> Figure:
         comp = [i for i, n in enumerate(names) if n not in bw]
         res = [i for i, n in enumerate(names) if n in bw]
         for i in comp + res:  # each in its part's colour, the same as in every other figure
-            ax.barh(y[i], vals[i], color=colors[names[i]],
+            ax.barh(y[i], vals[i], color=colors[names[i]], hatch=hatch[names[i]],
+                    edgecolor=hatch_edge(colors[names[i]]), linewidth=0,
                     label=f"{names[i]} (bandwidth)" if i in res else names[i])
             # its value at its end, as the table prints it: a unit used 0.2 % ("0.2 %", "<0.1 %")
             # drew no bar, the same as one never used ("0.0 %")
-            ax.text(vals[i], y[i], f" {pct(vals[i])}", va="center", ha="left", fontsize="x-small")
-        ax.set_yticks(y, names, fontsize="x-small")
+            ax.text(vals[i], y[i], f" {pct(vals[i])}", va="center", ha="left", fontsize=NUMBER_FONT)
+        ax.set_yticks(y, names, fontsize=NUMBER_FONT)
         ax.invert_yaxis()
         top = util_axis_top(max(vals, default=0.0))
         ax.set_xlim(0, top)  # room right of the longest bar for its value
@@ -247,8 +251,7 @@ def utilization_bars(results: Sequence, universe=()) -> Figure:
         else:
             ax.set_xticks(np.linspace(0, 1.0, 6))
         ax.set_xlabel("utilization [fraction of peak]")
-        ax.set_title(f"{r.architecture}\n{r.workload}", fontsize="small")
-        ax.title.set_color(arch_style(r.architecture).color)
+        ax.set_title(f"{r.architecture}\n{r.workload}", fontsize="small", color=TEXT_COLOR)
     seen = {}
     for ax in axes:
         for h, lab in zip(*ax.get_legend_handles_labels()):
@@ -303,12 +306,16 @@ def critical_path_vs_length(table: pd.DataFrame, window: int = 4) -> Figure:
     return fig
 
 
-def energy_shares(results: Sequence, universe=()) -> Figure:
+def energy_shares(results: Sequence, universe=(), order=()) -> Figure:
     """Each run's energy by part as a share of its total (stacked to 1), one panel per workload
     (its name the panel's title; a long one ran under every bar and overprinted its
     neighbours'), a bar per architecture in its colour: runs whose totals differ by orders of
-    magnitude stay readable side by side."""
+    magnitude stay readable side by side. ``order``: the parts in the order they stack (the
+    energy breakdown's, :func:`~cimsim.plot.figures.energy_parts`, on one report's page: its
+    parts stacked in another order there, find-A 7); any other part after them."""
     parts = list(dict.fromkeys(p for r in results for p, v in r.energy_breakdown_j.items() if v > 0))
+    rank = {p: i for i, p in enumerate(order)}
+    parts.sort(key=lambda p: rank.get(p, len(rank)))
     by_wl: dict[str, list] = {}
     for r in results:
         by_wl.setdefault(r.workload, []).append(r)
@@ -317,18 +324,18 @@ def energy_shares(results: Sequence, universe=()) -> Figure:
     fig = _figure(max(6.4, cols * (1.0 * most + 1.2) + 2.5), 3.6 * rows + 1.0)
     axes = _grid(fig, rows, cols).ravel()
     colors = part_colors(parts, universe)
+    hatch = part_hatches(parts, universe)
     for ax, (wl, runs) in zip(axes, by_wl.items()):
         x = np.arange(len(runs))
         bottom = np.zeros(len(runs))
         for part in parts:
             h = np.array([r.energy_breakdown_j.get(part, 0.0) / r.energy_j if r.energy_j > 0
                           else 0.0 for r in runs])
-            ax.bar(x, h, bottom=bottom, color=colors[part], label=part)
+            ax.bar(x, h, bottom=bottom, color=colors[part], label=part, hatch=hatch[part],
+                   edgecolor=hatch_edge(colors[part]), linewidth=0)
             bottom += h
         ax.set_xticks(x, [f"{r.architecture}\n{si(r.energy_j, 'J')}" for r in runs],
-                      fontsize="x-small")
-        for tick, r in zip(ax.get_xticklabels(), runs):
-            tick.set_color(arch_style(r.architecture).color)
+                      fontsize=NUMBER_FONT, color=TEXT_COLOR)  # not the architecture's colour: 2.5:1
         ax.set_ylim(0, 1.0)
         ax.set_title(str(wl), fontsize="medium")
     for ax in axes[len(by_wl):]:

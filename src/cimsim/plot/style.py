@@ -8,7 +8,11 @@
 - a part (an energy part, a critical-path part, a memory level or link) has one
   colour wherever it is drawn (:func:`part_color`): ``compute`` is always red,
   ``overhead`` always grey, ``dram`` always blue, in the energy breakdown, the
-  shares, the Gantt strips and the utilization panels alike;
+  shares, the Gantt strips and the utilization panels alike; the parts drawn together in the
+  bundled designs' figures stay :data:`MIN_CVD_DELTA_E` apart under simulated protanopia,
+  deuteranopia and tritanopia (:func:`simulate_cvd`), and a part has a hatch
+  (:func:`part_hatches`) and a marker (:func:`part_markers`) too, so colour is never alone;
+- text is near-black (:data:`TEXT_COLOR`), never a part's or architecture's colour;
 - :func:`value_styles`: line styles (or markers, :data:`VALUE_MARKERS`) for the values of a
   second swept parameter.
 
@@ -37,8 +41,10 @@ MIN_DELTA_E = 20.0
 
 #: every bundled architecture (configs/ and the validation suites' configs), each its own
 #: colour; the six first keep matplotlib's tab10 colours (the figures in docs/), the others are
-#: from Paul Tol's colour-blind-safe palettes (muted, vibrant, dark) and Okabe-Ito where they
-#: fit, else tab20/tab20b; markers differ within configs/ and repeat among the validation ones
+#: from Paul Tol's and Okabe-Ito's palettes where they fit, else tab20/tab20b. The colours alone
+#: are NOT colour-blind safe (tab10's blue/purple and red/green pairs): an architecture is told
+#: apart by its marker (they differ within configs/, repeat among the validation ones) and its
+#: name in the legend or under its bar
 ARCH_STYLES: dict[str, Style] = {
     "cpu-ddr5": Style("#1f77b4", "o"),  # blue, circle
     "gpu-hbm3": Style("#2ca02c", "s"),  # green, square
@@ -80,16 +86,16 @@ PART_COLORS: dict[str, str] = {
     "hbm": "#1f77b4",
     "sram": "#aec7e8",  # light blue
     "weights": "#17becf",  # cyan
-    "interconnect": "#9467bd",  # purple
+    "interconnect": "#882255",  # wine (Tol muted): purple read as dram's blue under protanopia
     "pcie": "#c5b0d5",  # light purple
     "processor_compute": "#ff9896",  # light red
-    "pim_compute": "#e377c2",  # pink
+    "pim_compute": "#332288",  # indigo (Tol muted)
     "tpu_mac": "#f7b6d2",  # light pink
     "tpu_buffer": "#c49c94",  # light brown
     "cim_array": "#2ca02c",  # green
-    "cim_adc": "#ff7f0e",  # orange
+    "cim_adc": "#cc79a7",  # pink (Okabe-Ito): orange read as cim_array's green (protan)
     "cim_dac": "#ffbb78",  # light orange
-    "cim_digital": "#98df8a",  # light green
+    "cim_digital": "#cc3311",  # vermillion (Tol vibrant): light green read as cim_dac (protan)
     "cim_write": "#8c564b",  # brown
     # a CIM chip's parts (cim.chip): buffers, interconnect, periphery, layout, the shared level
     "cim_buffer": "#393b79",  # dark indigo
@@ -101,12 +107,74 @@ PART_COLORS: dict[str, str] = {
     "cim_mux": "#b15928",  # rust
     "cim_counter": "#ffff99",  # pale yellow
     # the bundled components' utilizations (``<component>_<what>``), near their energy parts
-    "processor_mac": "#ff9896",
-    "processor_busy": "#d62728",
-    "pim_mac": "#e377c2",
+    "processor_mac": "#cc6677",  # rose (Tol muted)
+    "processor_busy": "#cc3311",  # red read as cim_arrays' green (deutan)
+    "pim_mac": "#8c564b",
+    "pim_banks": "#98df8a",  # hashed, it read as cim_arrays (protan)
+    "pim_busy": "#f0e442",  # yellow (Okabe-Ito)
     "cim_arrays": "#2ca02c",
     "tpu_busy": "#c49c94",
 }
+#: text in a figure (tick labels, titles, a level's or ridge's label): near-black, 15.9:1 on
+#: white (WCAG AA asks 4.5:1); a part's or architecture's colour goes on a swatch or marker
+#: beside it, never on the text (``sram`` #aec7e8 was 1.73:1, sram-cim #ff7f0e 2.53:1: find-A 2)
+TEXT_COLOR = "#222222"
+#: the smallest font for text that carries a number (8.3 pt; x-small, 5.8 pt, was unreadable)
+NUMBER_FONT = "small"
+
+#: Machado, Oliveira & Fernandes (2009), "A physiologically-based model for simulation of color
+#: vision deficiency", IEEE TVCG 15(6), severity 1.0: 3x3 matrices on linear sRGB
+CVD_MATRICES = {
+    "protan": ((0.152286, 1.052583, -0.204868), (0.114503, 0.786281, 0.099216),
+               (-0.003882, -0.048116, 1.051998)),
+    "deutan": ((0.367322, 0.860646, -0.227968), (0.280085, 0.672501, 0.047413),
+               (-0.011820, 0.042940, 0.968881)),
+    "tritan": ((1.255528, -0.076749, -0.178779), (-0.078411, 0.930809, 0.147602),
+               (0.004733, 0.691367, 0.303900)),
+}
+#: the least CIE76 distance between two parts' colours drawn together in the bundled designs'
+#: figures, seen with each deficiency of :data:`CVD_MATRICES` (tests/plot/test_plot_cvd.py);
+#: parts also differ by hatch (:func:`part_hatches`) and marker (:func:`part_markers`)
+MIN_CVD_DELTA_E = 12.0
+#: hatches of stacked parts (bars, Gantt strips), by part name order: not colour alone
+HATCHES = ("", "///", "...", "xxx", "\\\\\\", "+++", "ooo", "---", "|||", "***", "OO", "//..")
+#: markers of utilization lines, by resource name order
+PART_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h", "<", ">", "p")
+
+
+def simulate_cvd(color, kind: str) -> str:
+    """``color`` as a person with ``kind`` (``protan``, ``deutan``, ``tritan``) deficiency sees
+    it (:data:`CVD_MATRICES`), a hex colour."""
+    import numpy as np
+    from matplotlib.colors import to_hex, to_rgb
+
+    rgb = np.array(to_rgb(color))
+    lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    lin = np.clip(np.array(CVD_MATRICES[kind]) @ lin, 0, 1)
+    return to_hex(np.clip(np.where(lin <= 0.0031308, 12.92 * lin, 1.055 * lin ** (1 / 2.4) - 0.055), 0, 1))
+
+
+def _ranked(names, universe, cycle) -> dict:
+    keys = sorted({_key(n) for n in (*names, *universe)})
+    return {n: cycle[keys.index(_key(n)) % len(cycle)] for n in names}
+
+
+def part_hatches(names, universe=()) -> dict[str, str]:
+    """A hatch for each of ``names`` (by its place among the sorted parts of ``names`` and
+    ``universe``, so a part has one hatch in a report's figures), as :func:`part_colors`."""
+    return _ranked(list(dict.fromkeys(names)), universe, HATCHES)
+
+
+def part_markers(names, universe=()) -> dict[str, str]:
+    """A marker for each of ``names``, as :func:`part_hatches`."""
+    return _ranked(list(dict.fromkeys(names)), universe, PART_MARKERS)
+
+
+def hatch_edge(color) -> str:
+    """The colour of a hatch drawn on ``color``: near-black on a light fill, white on a dark one."""
+    return TEXT_COLOR if lab(color)[0] > 55 else "white"
+
+
 #: colours for any other part (none of the fixed ones)
 EXTRA_PART_COLORS = ("#393b79", "#5254a3", "#6b6ecf", "#637939", "#8ca252", "#b5cf6b", "#8c6d31",
                      "#bd9e39", "#e7ba52", "#843c39", "#ad494a", "#d6616b", "#7b4173", "#a55194",

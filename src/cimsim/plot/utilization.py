@@ -12,7 +12,7 @@ from .colour import colour_param
 from .figures import (_by_x, _figure, _format_x, _grid, _ok, _outside_legend, _pick_param, _short,
                       _x, value_text)
 from .family import other_params, panels as _panels
-from .style import arch_style, part_colors, value_styles
+from .style import TEXT_COLOR, part_colors, part_markers, value_styles
 
 
 def utilization_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
@@ -30,7 +30,9 @@ def utilization_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
     combos = value_styles(list(data[others].itertuples(index=False, name=None))) if others else {}
     fig = _figure(4.4 * max(1, len(archs)) + 2.6, 3.6 * max(1, len(wls)) + 0.5)
     grid = _grid(fig, len(wls), len(archs))
-    colors = part_colors(c[len("util_"):] for c in data.columns if c.startswith("util_"))
+    utils = [c[len("util_"):] for c in data.columns if c.startswith("util_")]
+    # a marker per resource too: two crossing lines read as one blue under protanopia (find-A 1)
+    colors, markers = part_colors(utils), part_markers(utils)
     for row, (wl, rows_wl) in zip(grid, wls):
         for ax, arch in zip(row, archs):
             panel = rows_wl[rows_wl[ARCHITECTURE] == arch]
@@ -45,12 +47,12 @@ def utilization_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
                     peak = float(g[col].fillna(0).astype(float).max())
                     top = max(top, peak)
                     if peak > 0:
-                        ax.plot(_x(df, param, g[param]), g[col].astype(float), marker="o",
-                                markersize=3, linestyle="none" if sampled else combos.get(rest, "-"),
+                        ax.plot(_x(df, param, g[param]), g[col].astype(float), marker=markers[u],
+                                markersize=5, linestyle="none" if sampled else combos.get(rest, "-"),
                                 color=colors[u], label="_nolegend_")
                         shown += [u] if u not in shown else []
             for u in shown:  # a resource's key: its colour (the line style is the other values')
-                ax.plot([], [], color=colors[u], marker="o", markersize=3,
+                ax.plot([], [], color=colors[u], marker=markers[u], markersize=5,
                         linestyle="none" if sampled else "-", label=u)
             for rest, style in combos.items():  # the styles' key, once per panel
                 ax.plot([], [], color="0.3", linestyle=style, label=", ".join(
@@ -59,7 +61,7 @@ def utilization_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
             # up to 1.05, or past a value above 1 (a CIM chip's per-op level, unclamped)
             ax.set_ylim(0, 1.05 if top <= 1 else 1.1 * top)
             ax.set_ylabel("utilization [fraction of peak]")
-            ax.set_title(f"{wl}: {arch}", fontsize="medium", color=arch_style(str(arch)).color)
+            ax.set_title(f"{wl}: {arch}", fontsize="medium", color=TEXT_COLOR)
             ax.grid(True, which="both", alpha=0.3)
     _outside_legend(fig, grid.ravel(), title="resource")
     fig.suptitle("utilization")

@@ -13,6 +13,10 @@ from typing import Iterable
 
 from ..errors import CimsimError
 
+#: the columns ``compare --baseline`` adds (beside latency and energy; left out last, since the
+#: title promises them)
+RATIO_HEADERS = ["speed-up ×", "energy ratio"]
+
 
 def baseline_ratios(results: Iterable, baseline: str) -> dict[tuple[str, str], tuple[float, float]]:
     """``{(workload, architecture): (speed-up, energy ratio)}`` of each result against the

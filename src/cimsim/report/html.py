@@ -34,6 +34,8 @@ from .baseline import baseline_ratios, ratio
 from .devices import ALL_NOTE, all_mark
 from .result import one_device
 from .format import area, keep_units, off_chip_traffic, pct, per_joule, si
+from .plausible import WARNING
+from .provenance import placeholder_warning
 
 @dataclass
 class Report:
@@ -44,6 +46,8 @@ class Report:
     workloads: list
     results: list  # [(arch, workload, Result)], workload-major
     figures: dict = field(default_factory=dict)  # id -> (title, matplotlib Figure)
+    #: id -> (alt text, data table headers, rows): the figure's numbers as text (find-A 3)
+    figure_data: dict = field(default_factory=dict)
     table: pd.DataFrame | None = None  # every result column, one row per run
     seq_table: pd.DataFrame | None = None  # critical path vs length, when shown
     seq_window: int = 4  # the hierarchical encoders' window in seq_table
@@ -92,7 +96,7 @@ def run_keys(rep: "Report") -> list[str]:
 
 def build_report(rep: Report) -> Report:
     """Draw the report's figures from its runs and tables (into ``rep.figures``); returns ``rep``."""
-    from ..plot.figures import energy_breakdown
+    from ..plot.figures import energy_breakdown, energy_parts
     from ..plot.style import result_parts
     from ..plot.run_figures import (
         arch_roofline,
@@ -110,15 +114,30 @@ def build_report(rep: Report) -> Report:
     # colour per figure, from what else that figure drew)
     parts = result_parts([r for _, _, r in rep.results])
     figs["energy-breakdown"] = ("Energy breakdown", energy_breakdown(rep.table, universe=parts))
-    figs["energy-shares"] = ("Energy breakdown, shares", energy_shares([r for _, _, r in rep.results], parts))
+    runs_all = [r for _, _, r in rep.results]
+    rep.figure_data["energy-breakdown"] = rep.figure_data["energy-shares"] = _energy_data(runs_all)
+    figs["energy-shares"] = ("Energy breakdown, shares", energy_shares([r for _, _, r in rep.results], parts,
+                                                                        energy_parts(rep.table)))
     for wl, key in zip(rep.workloads, _unique([_slug(w.name) for w in rep.workloads], "workload")):
         runs = [r for _, w, r in rep.results if w is wl]
         figs[f"utilization-{key}"] = (f"Utilization: {wl.name}", utilization_bars(runs, parts))
+        rep.figure_data[f"utilization-{key}"] = (
+            f"Bars of each resource's utilization (fraction of peak) for {len(runs)} run(s) of {wl.name}; "
+            "the numbers are in the data table below",
+            ["architecture", "resource", "utilization"],
+            [[r.architecture, res, pct(v)] for r in runs for res, v in r.utilization.items()])
     for (arch, wl, r), key in zip(rep.results, run_keys(rep)):
         figs[f"roofline-{key}"] = (f"Roofline: {wl.name} on {arch.name}", arch_roofline(arch, r, wl))
     for (arch, wl, r), key in zip(rep.results, run_keys(rep)):
         figs[f"critical-path-{key}"] = (f"Critical path: {wl.name} on {arch.name}",
                                         critical_path_gantt(r, parts))
+        total = sum(r.path_time_s.values()) or 1.0
+        top = max(r.path_time_s, key=r.path_time_s.get, default=None)
+        rep.figure_data[f"critical-path-{key}"] = (
+            f"Gantt strip of the realised critical path of {wl.name} on {arch.name}, split by part"
+            + (f"; the largest part is {top} ({pct(r.path_time_s[top] / total)})" if top else ""),
+            ["part", "time", "share"],
+            [[p, si(t, "s"), pct(t / total)] for p, t in r.path_time_s.items()])
     if rep.seq_table is not None:
         models = "; ".join(dict.fromkeys(rep.seq_table["model"])) if "model" in rep.seq_table else ""
         figs["critical-path-vs-length"] = ("Critical path vs sequence length of generated models, "
@@ -126,6 +145,16 @@ def build_report(rep: Report) -> Report:
                                            "Critical path vs sequence length",
                                            critical_path_vs_length(rep.seq_table, rep.seq_window))
     return rep
+
+
+def _energy_data(results) -> tuple[str, list[str], list[list[str]]]:
+    """The energy figures' alt text and data: each run's energy by part and its share."""
+    big = "; ".join(f"{r.architecture} on {r.workload}: {p} {pct(v / r.energy_j)}" for r in results
+                    if r.energy_j for p, v in [max(r.energy_breakdown_j.items(), key=lambda kv: kv[1])])
+    return (f"Stacked energy by part of {len(results)} run(s); the largest part of each: {big or 'none'}",
+            ["workload", "architecture", "part", "energy", "share"],
+            [[r.workload, r.architecture, p, si(v, "J"), pct(v / r.energy_j) if r.energy_j else "n/a"]
+             for r in results for p, v in r.energy_breakdown_j.items() if v])
 
 
 #: comparison-table columns: (header, column, unit or formatter)
@@ -228,7 +257,7 @@ def _section(title: str, table_id: str, heads, rows: list[list[str]], left: set[
         return []
     esc = html.escape
     out = [f"<h2>{esc(title)}</h2>", f'<div class="wide"><table id="{table_id}"><thead><tr>'
-           + "".join(f"<th>{esc(h)}</th>" for h in heads) + "</tr></thead><tbody>"]
+           + "".join(f'<th scope="col">{esc(h)}</th>' for h in heads) + "</tr></thead><tbody>"]
     out += ["<tr>" + "".join(f'<td{" class=l" if i in left else ""}>{esc(keep_units(v))}</td>'
                              for i, v in enumerate(row)) + "</tr>" for row in rows]
     return out + ["</tbody></table></div>"]
@@ -241,6 +270,7 @@ def render_html(rep: Report, links: Sequence[tuple[str, str]] = ()) -> str:
     base = rep.baseline or (rep.archs[0].name if rep.archs and rep.results else None)
     left = {0, 1, heads.index("bound (part)"), len(heads) - 1}
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+           '<meta name="viewport" content="width=device-width, initial-scale=1">',
            "<title>cimsim report</title>", f"<style>{_CSS}</style></head><body>",
            "<h1>cimsim report</h1>",
            (f'<p id="overrides">overrides: {esc(" ".join(f"--set {o}" for o in rep.overrides))}</p>'
@@ -251,7 +281,7 @@ def render_html(rep: Report, links: Sequence[tuple[str, str]] = ()) -> str:
            f"<p>Speed-up = {esc(base)} latency / latency; energy ratio = energy / {esc(base)} energy "
            "(same workload).</p>" if base else "",
            '<div class="wide"><table id="comparison"><thead><tr>']
-    out += [f"<th>{esc(h)}</th>" for h in heads]
+    out += [f'<th scope="col">{esc(h)}</th>' for h in heads]
     out.append("</tr></thead><tbody>")
     for row in rows:
         out.append("<tr>" + "".join(f'<td{" class=l" if i in left else ""}>{esc(keep_units(v))}</td>'
@@ -273,13 +303,31 @@ def render_html(rep: Report, links: Sequence[tuple[str, str]] = ()) -> str:
             f'<li><a href="{esc(href)}">{esc(text)}</a></li>' for text, href in links) + "</ul>")
     if rep.timeline_note:
         out.append(f'<p id="timeline-note">{esc(rep.timeline_note)}</p>')
+    # the warnings `cimsim run` prints (placeholder shares, past a wafer), where they are seen
+    warns = [(f"{r.workload} on {r.architecture}", w) for _, _, r in rep.results
+             for w in [placeholder_warning(r), *(n for n in r.notes if n.startswith(WARNING))] if w]
+    if warns:
+        out.append('<h2>Warnings</h2><ul id="warnings">' + "".join(
+            f"<li><b>{esc(run)}</b>: {esc(w[len(WARNING):] if w.startswith(WARNING) else w)}</li>"
+            for run, w in warns) + "</ul>")
     out.append("<h2>Figures</h2>")
     for fid, (title, fig) in rep.figures.items():
+        alt, dheads, drows = rep.figure_data.get(fid, (None, [], []))
+        # the alt says what the figure shows (the caption repeated was read twice), and its
+        # numbers are on the page as a table beside it (find-A 3)
+        data = (f'<details><summary>Data: {esc(title)}</summary><table id="{esc(fid)}-data"><caption>'
+                f"{esc(title)}</caption><thead><tr>" + "".join(f'<th scope="col">{esc(h)}</th>' for h in dheads)
+                + "</tr></thead><tbody>" + "".join("<tr>" + "".join(
+                    f"<td class=l>{esc(keep_units(v))}</td>" for v in row) + "</tr>" for row in drows)
+                + "</tbody></table></details>") if drows else ""
+        described = f' aria-describedby="{esc(fid)}-data"' if drows else ""
+        alt = alt or f"{title}: a figure whose numbers are not on this page as text"
         out.append(f'<figure class="cimsim-figure" id="{esc(fid)}"><figcaption>{esc(title)}</figcaption>'
-                   f'<img alt="{esc(title)}" src="data:image/png;base64,{_png(fig)}"></figure>')
-    notes = [(f"{r.workload} on {r.architecture}", n) for _, _, r in rep.results for n in r.notes]
-    if notes:
-        out.append("<details><summary>Placement notes</summary><ul>" + "".join(
+                   f'<img alt="{esc(alt)}"{described} src="data:image/png;base64,{_png(fig)}">{data}</figure>')
+    notes = [(f"{r.workload} on {r.architecture}", n) for _, _, r in rep.results for n in r.notes
+             if not n.startswith(WARNING)]
+    if notes:  # not only placement: precision, reticle, queueing, area (find-A 6)
+        out.append("<details><summary>Notes</summary><ul>" + "".join(
             f"<li><b>{esc(run)}</b>: {esc(n)}</li>" for run, n in notes) + "</ul></details>")
     out += _footer(rep)
     out.append("</body></html>")
