@@ -10,7 +10,7 @@ F = nn.functional
 
 from cimsim.accuracy import Arith  # noqa: E402
 from cimsim.accuracy.classes import calibration  # noqa: E402
-from cimsim.accuracy.run import evaluate  # noqa: E402
+from cimsim.accuracy.run import evaluate, randomness_note  # noqa: E402
 
 pytestmark = pytest.mark.torch
 # an exact integer arithmetic (lossless ADC): the CIM's only error is 8-bit quantisation
@@ -42,9 +42,89 @@ def test_mc_dropout_scores_the_arithmetic_not_the_masks():
     # 8-bit weights and inputs: SNR ~ 6.02 * 8 dB, whether dropout is on or not
     assert det.output_snr_db > 35 and res.output_snr_db > 35
     assert res.agreement > 0.97
-    # a model given in train mode (a new module's default) is still put in eval mode
+    # a model given in train mode (a new module's default) is still put in eval mode, and given
+    # back in train mode (before 2026-12-06 the caller's model was left in eval mode)
     fresh = _mlp(nn.Dropout(0.5))
-    assert evaluate(fresh, x, y, EXACT).random_ops == {} and not fresh.training
+    assert evaluate(fresh, x, y, EXACT).random_ops == {} and fresh.training and fresh[2].training
+
+
+def test_train_then_norm_eval_is_kept_and_given_back():
+    """MC dropout's other recipe, model.train() then BatchNorm.eval() (review19-B 3): the modes
+    are kept (the masks drawn, the norm on its running statistics) and named; the caller's
+    modes are unchanged after. Before, the model was put in eval mode (no draws, no note)."""
+    x, y = _data()
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Linear(16, 64), nn.BatchNorm1d(64), nn.ReLU(), nn.Dropout(0.5), nn.Linear(64, 5))
+    m.train()
+    m[1].eval()
+    res = evaluate(m, x, y, EXACT)
+    assert res.random_ops == {"bernoulli_": 1}
+    assert (res.train_modules, res.eval_modules) == ([""], ["1"])
+    assert [k.training for k in m.modules()] == [True, True, False, True, True, True]
+    assert res.agreement > 0.97 and res.output_snr_db > 35  # 8-bit: ~6.02 * 8 dB
+    assert "the model given in train mode with 1 submodule(s) in eval mode" in randomness_note(res)
+
+
+class OwnGenerator(nn.Module):
+    """MC dropout whose masks come from a generator the module holds (reproducible sampling)."""
+
+    def __init__(self, g):
+        super().__init__()
+        torch.manual_seed(0)
+        self.fc1, self.fc2, self.g = nn.Linear(16, 64), nn.Linear(64, 5), g
+
+    def forward(self, x):
+        h = F.relu(self.fc1(x))
+        return self.fc2(h * (torch.rand(h.shape, generator=self.g) > 0.5).float() * 2)
+
+
+_OUTSIDE = torch.Generator().manual_seed(1)
+
+
+class OutsideGenerator(OwnGenerator):
+    def forward(self, x):  # a module-level generator: none of the model's attributes
+        h = F.relu(self.fc1(x))
+        return self.fc2(h * (torch.rand(h.shape, generator=_OUTSIDE) > 0.5).float() * 2)
+
+
+def test_a_held_generator_draws_the_same_masks_in_every_pass():
+    """review19-B 2: masks from ``generator=self.g`` are reset with the module's generator before
+    each pass, so the exact 8-bit arithmetic agrees as the seeded global draws do; before, the
+    generator advanced between the passes (find-B's MLP: agreement 93.7 %, 8.0 dB) and the
+    basis said both drew the same. The caller's generator is where it was after."""
+    x, y = _data()
+    g = torch.Generator().manual_seed(1)
+    before = g.get_state()
+    res = evaluate(OwnGenerator(g).eval(), x, y, EXACT)
+    assert res.held_generators == 1 and res.reference_agreement is None
+    assert res.agreement > 0.97 and res.output_snr_db > 35
+    assert torch.equal(g.get_state(), before)
+    assert "1 generator(s) its modules hold reset before each pass" in randomness_note(res)
+
+
+def test_a_generator_not_reset_is_said_not_the_arithmetic():
+    """A generator cimsim cannot see (a module-level global) still differs between passes: two
+    fp32 passes are compared, and the basis says how far apart and that the difference is not
+    the arithmetic's alone."""
+    x, y = _data()
+    res = evaluate(OutsideGenerator(None).eval(), x, y, EXACT)
+    assert res.held_generators == 0 and res.reference_agreement < 0.99
+    note = randomness_note(res)
+    assert "two fp32 passes from the same random state differ" in note
+    assert "by the arithmetic alone" not in note
+
+
+class NumpyNoise(OwnGenerator):
+    def forward(self, x):  # numpy's global generator, seeded before each pass as torch's is
+        import numpy as np
+
+        return self.fc2(F.relu(self.fc1(x)) + torch.from_numpy(np.random.rand(64).astype("float32")))
+
+
+def test_numpy_global_draws_are_the_same_in_every_pass():
+    x, y = _data()
+    res = evaluate(NumpyNoise(None).eval(), x, y, EXACT)
+    assert res.reference_agreement is None and res.output_snr_db > 35
 
 
 class Bayes(nn.Module):

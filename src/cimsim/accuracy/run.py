@@ -34,6 +34,8 @@ from . import classes
 from .arith import Arith, nonideal_of
 from .emulator import Emulator, Programmed, input_mode, program
 from .nonideal import NonIdeal
+from .sampling import (MODEL_SEED, eval_mode, held_generators, mode_tops, preserved,  # noqa: F401
+                       randomness_note, same_draws)
 from ..workload.trace.claims import (MATMULS, conv_claimed, dims, is_bilinear, shared_by_batch,
                                      weight_side)
 from ..workload.trace.aten import RANDOM_FACTORIES
@@ -42,8 +44,6 @@ from ..workload.trace.randoms import SAMPLERS
 
 #: aten ops that draw random numbers (a model's own randomness: dropout, sampled weights)
 RANDOM_OPS = frozenset({*RANDOM_FACTORIES, *SAMPLERS, "native_dropout", "_fused_dropout", "multinomial"})
-#: torch's seed before every pass of a model, fp32 and emulated alike (common random numbers)
-MODEL_SEED = 0
 
 aten = torch.ops.aten
 
@@ -349,10 +349,18 @@ class AccuracyResult:
     #: those of them sampled each forward (a random draw among their sources: Bayes-by-backprop)
     computed_sampled_ops: dict = field(default_factory=dict)
     #: the model's own random draws per pass, by aten op (dropout masks, sampled weights): the
-    #: fp32 and emulated passes draw the same ones (torch seeded :data:`MODEL_SEED` before each)
+    #: fp32 and emulated passes draw the same ones (:func:`.sampling.same_draws`)
     random_ops: dict = field(default_factory=dict)
-    #: submodules the model was given in train mode (MC dropout's recipe), kept so (:func:`eval_mode`)
+    #: generators the model's modules hold, reset before each pass (:func:`.sampling.held_generators`)
+    held_generators: int = 0
+    #: two fp32 passes differed (a generator not reset): agreement and SNR (dB) of one against
+    #: the other; None when they are the same
+    reference_agreement: Optional[float] = None
+    reference_snr_db: Optional[float] = None
+    #: modes kept as given (:func:`.sampling.mode_tops`): modules in train mode under none ("" the
+    #: model), modules in eval mode under one in train mode
     train_modules: list = field(default_factory=list)
+    eval_modules: list = field(default_factory=list)
     #: calibration against the labels (:func:`.classes.calibration`), means and std over chips
     #: and the fp32 model's: NLL (nats), Brier score, ECE (a fraction); None without labels
     output_nll: Optional[float] = None
@@ -395,34 +403,21 @@ def _logits(out) -> torch.Tensor:
 
 
 def _forward(model, inputs: torch.Tensor, batch_size: Optional[int]) -> torch.Tensor:
-    """The model's outputs, torch's generator seeded :data:`MODEL_SEED` first (and restored
-    after): every pass of a model that draws random numbers (dropout masks, sampled weights)
-    draws the same ones, so fp32 and emulated outputs differ by the arithmetic alone."""
+    """The model's outputs, every pass from the same random state (:func:`.sampling.same_draws`):
+    a model that draws random numbers (dropout masks, sampled weights) draws the same ones in
+    each, so fp32 and emulated outputs differ by the arithmetic alone."""
     n = len(inputs)
     bs = n if not batch_size else batch_size
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(MODEL_SEED)
+    with same_draws(model):
         return torch.cat([_logits(model(inputs[i:i + bs])) for i in range(0, n, bs)])
 
 
-def eval_mode(model: torch.nn.Module) -> torch.nn.Module:
-    """A model given in train mode (a new module's default) is put in eval mode; one given in
-    eval mode is run as given, with the submodules set back to train kept so (MC dropout's
-    recipe: ``model.eval()``, then the ``nn.Dropout`` modules' ``train()``)."""
-    return model.eval() if model.training else model
-
-
-def randomness_note(res) -> str:
-    """What ``accuracy_basis`` says of a model that draws random numbers each forward."""
-    if not res.random_ops:
-        return ""
-    ops = ", ".join(f"{k} x{v}" for k, v in sorted(res.random_ops.items()))
-    kept = (f"; {len(res.train_modules):,} submodule(s) given in train mode, kept so: "
-            f"{', '.join(res.train_modules[:3])}{', ...' if len(res.train_modules) > 3 else ''}"
-            if res.train_modules else "")
-    return (f"; the model draws random numbers each forward ({ops}{kept}): the fp32 and emulated "
-            f"passes draw the same ones (torch seeded {MODEL_SEED} before each), so they differ by "
-            "the arithmetic alone; each input scored on one forward pass's draws")
+def _repeatable(again: torch.Tensor, ref: torch.Tensor) -> dict:
+    """Two fp32 passes from the same random state: None, or how far apart (agreement, SNR)."""
+    if bool(((again == ref) | (again.isnan() & ref.isnan())).all()):
+        return {}
+    m = metrics(again, ref)
+    return {"reference_agreement": m["agreement"], "reference_snr_db": m["output_snr_db"]}
 
 
 def _snr_db(sig: float, noise: float) -> float:
@@ -531,7 +526,13 @@ def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torc
             nonideal = nonideal_of(cim)
     if nonideal is not None and "encoding" in nonideal.model_fields_set:
         arith = arith.with_(encoding=nonideal.encoding)  # the config's home of the choice
-    eval_mode(model)
+    with preserved(model):  # the caller's modes back after
+        eval_mode(model)
+        return _evaluate(model, inputs, labels, arith, nonideal, calibration_inputs, batch_size, claim,
+                         reference)
+
+
+def _evaluate(model, inputs, labels, arith, nonideal, calibration_inputs, batch_size, claim, reference):
     params, buffers = list(model.named_parameters()), list(model.named_buffers())
     # what the tracer takes for a weight: parameters and floating-point (or int8) buffers
     weights = {t.untyped_storage().data_ptr() for _, t in params} | \
@@ -541,6 +542,7 @@ def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torc
     hooked = {t.untyped_storage().data_ptr() for n, t in (*params, *buffers) if _hooked(n)}
     with fused_kernels_off():
         ref = _forward(model, inputs, batch_size) if reference is None else reference
+        again = _forward(model, inputs, batch_size)  # the same again, or a generator not reset
         if labels is not None:  # before the emulated runs: one line, as --accuracy says it
             classes.check_labels(ref, labels, len(ref), "evaluate(): labels")
         random = nonideal is not None and nonideal.random
@@ -558,13 +560,9 @@ def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torc
                 with mode:
                     _forward(model, cal, batch_size)
                 emu.finish_calibration(list(mode.programmed.values()))
-                mode.emulated.clear()
-                mode.skipped.clear()
-                mode.not_emulated.clear()
-                mode.computed.clear()
-                mode.computed_hooked.clear()
-                mode.computed_sampled.clear()
-                mode.random.clear()
+                for c in (mode.emulated, mode.skipped, mode.not_emulated, mode.computed,
+                          mode.computed_hooked, mode.computed_sampled, mode.random):
+                    c.clear()
                 emu.conversions = 0
             with mode:
                 y = _forward(model, inputs, batch_size)
@@ -596,5 +594,6 @@ def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torc
         skipped_ops=dict(skipped), not_emulated_ops=dict(not_emulated),
         computed_weight_ops=dict(computed), computed_hooked_ops=dict(hooked_ops),
         computed_sampled_ops=dict(sampled), random_ops=dict(drawn),
-        train_modules=[n for n, m in model.named_modules() if m.training],
+        held_generators=len(held_generators(model)), **_repeatable(again, ref),
+        **dict(zip(("train_modules", "eval_modules"), mode_tops(model))),
         conversions=conversions, output_shape=tuple(ref.shape), class_dim=dim, **cal)
