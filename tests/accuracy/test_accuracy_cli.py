@@ -99,6 +99,10 @@ def user_model(tmp_path_factory):
             x = torch.randn(4, 20)
             x[2, 3] = float("nan")
             return x, None
+
+        def function_factory():  # a function of the inputs, as cimsim trace takes one
+            net = _model().eval()
+            return (lambda x: net(x)), torch.zeros(1, 20)
     """))
     return str(f)
 
@@ -116,6 +120,19 @@ def test_user_model_lossless_adc_agrees_with_fp32(user_model):
     # quantisers is ~ 6.02 * 8 - a few dB of crest factor: far above 25 dB, below exact
     assert 25 < out[C.OUTPUT_SNR_DB] < 70
     assert out[C.AGREEMENT] >= 0.95 and out[C.OUTPUT_KL] < 1e-2
+    assert out[C.ACCURACY_BASIS].startswith("cim emulated")
+    # ideal devices: every chip the same chip, so the calibration columns spread by 0 (review19-B 8:
+    # before 2026-12-06 --json had no _std of them)
+    assert out[C.OUTPUT_NLL_STD] == out[C.OUTPUT_BRIER_STD] == out[C.OUTPUT_ECE_STD] == 0.0
+
+
+def test_a_function_factory_is_scored_as_its_module(user_model):
+    """review19-B 8: a factory returning a function (cimsim run traces it) was refused by
+    --accuracy with 'the factory must return (model, example_inputs)'; it scores as the module
+    it calls: the same labels (fp32's own arg-max) give the fp32 top-1 of 1."""
+    out = _json("rram-cim", f"{user_model}:function_factory", "--accuracy", "--dataset",
+                f"{user_model}:dataset", "--set", "cim.adc.bits=9")
+    assert out[C.ACCURACY_TOP1_REFERENCE] == 1.0 and out[C.AGREEMENT] >= 0.95
     assert out[C.ACCURACY_BASIS].startswith("cim emulated")
 
 
@@ -155,6 +172,7 @@ def test_no_cim_is_the_fp32_reference(user_model):
     assert out[C.ACCURACY_TOP1] == out[C.ACCURACY_TOP1_REFERENCE] == 1.0
     assert out[C.AGREEMENT] == 1.0 and out[C.OUTPUT_SNR_DB] is None and out[C.OUTPUT_KL] == 0
     assert out[C.ACCURACY_BASIS].startswith("fp32 reference")
+    assert out[C.OUTPUT_NLL] == out[C.OUTPUT_NLL_REFERENCE] and out[C.OUTPUT_NLL_STD] == 0.0
 
 
 @pytest.mark.parametrize("args, says", [

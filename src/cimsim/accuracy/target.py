@@ -2,11 +2,10 @@
 
 A *target* is a model with its evaluation data: a bundled evaluation model by name
 (:data:`cimsim.accuracy.models.MODELS`, e.g. ``digits-cnn``), or a user's ``FILE.py:FACTORY``
-(the factory ``cimsim trace`` takes, returning ``(model, example_inputs)``) with
-``--dataset FILE.py:DATASET``, a callable returning ``(inputs, labels)`` (``labels`` may be
-None: agreement, SNR and KL are reported without top-1). The same model is traced for cost
-(one sample of the data, as ``cimsim trace`` would) and run for accuracy, so both describe one
-forward pass of one design.
+(the factory ``cimsim trace`` takes, returning ``(model, example_inputs)``, a function too)
+with ``--dataset FILE.py:DATASET``, a callable returning ``(inputs, labels)`` (``labels`` may be
+None: agreement, SNR and KL are reported without top-1). The same model is traced for cost (one
+sample of the data, as ``cimsim trace`` would) and run for accuracy: one forward of one design.
 
 :func:`accuracy_record` scores a target on an architecture: its (first) CIM component's
 arithmetic (:meth:`Arith.from_cim`) and ``nonideal`` block; without a CIM, a digital array of
@@ -120,11 +119,12 @@ def load_target(spec: str, dataset: Optional[str] = None) -> Target:
         raise AccuracyError(f"model '{spec}' needs --dataset FILE.py:DATASET, a function returning "
                             "(inputs, labels)")
     result = _call(spec, "model")
-    if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], torch.nn.Module)):
-        raise AccuracyError(f"model '{spec}': the factory must return (model, example_inputs)")
-    from .run import eval_mode
-
-    model = eval_mode(result[0])  # MC dropout's Dropout modules set back to train stay so
+    if not (isinstance(result, tuple) and len(result) == 2 and callable(result[0])):
+        raise AccuracyError(f"model '{spec}': the factory must return (model, example_inputs), "
+                            "the model a torch.nn.Module or a function of the inputs")
+    from ..workload.trace.functions import as_module
+    from .run import eval_mode  # modes with any module in eval stay so; a function as trace wraps it
+    model = eval_mode(as_module(torch, result[0], f"model '{spec}'"))
     data = _call(dataset, "--dataset")
     if not (isinstance(data, tuple) and len(data) == 2 and isinstance(data[0], torch.Tensor)):
         raise AccuracyError(f"--dataset '{dataset}': must return (inputs, labels): a tensor of "
@@ -511,7 +511,7 @@ def accuracy_record(arch, target: Target, reference=None) -> dict:
 def _fp32_calibration(ref, labels) -> dict:
     """The calibration columns of an architecture that computes the fp32 model itself."""
     cal = {} if labels is None else classes.calibration(ref, labels, classes.class_dim(ref.shape, labels.shape))
-    return {k: cal.get(k.split("_")[1]) for k in C.CALIBRATION}
+    return {k: (0.0 if k.endswith("_std") else cal[k.split("_")[1]]) if cal else None for k in C.CALIBRATION}
 
 
 def _nonideal_text(cim) -> str:
@@ -556,7 +556,7 @@ def _record(res, basis: str, claim: str = "weights") -> dict:
             C.OUTPUT_KL_STD: _finite(res.output_kl_std), C.ACCURACY_REPEATS: res.repeats,
             C.ACCURACY_BASIS: basis + classes.axis_note(res.output_shape, res.class_dim) + _undefined_note(res)
             + not_emulated_note(res, claim) + randomness_note(res),
-            **{k: getattr(res, k) for k in C.CALIBRATION}}
+            **{k: _finite(getattr(res, k)) if k.endswith("_std") else getattr(res, k) for k in C.CALIBRATION}}
 
 
 def not_emulated_note(res, claim: str = "weights") -> str:

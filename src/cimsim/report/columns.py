@@ -583,12 +583,16 @@ OUTPUT_KL = "output_kl"
 #: its standard deviation over chips
 OUTPUT_KL_STD = "output_kl_std"
 OUTPUT_NLL = "output_nll"  #: negative log-likelihood of the labels, mean -log softmax(y)[label] (mean over chips; None without labels)
+OUTPUT_NLL_STD = "output_nll_std"  #: its standard deviation over chips
 OUTPUT_NLL_REFERENCE = "output_nll_reference"  #: the same of the fp32 model
 OUTPUT_BRIER = "output_brier"  #: Brier score, mean sum over classes (p - one-hot(label))² (0 to 2; mean over chips)
+OUTPUT_BRIER_STD = "output_brier_std"  #: its standard deviation over chips
 OUTPUT_BRIER_REFERENCE = "output_brier_reference"  #: the same of the fp32 model
 OUTPUT_ECE = "output_ece"  #: expected calibration error, 15 equal-width confidence bins: sum of bin share x abs(accuracy - confidence)
+OUTPUT_ECE_STD = "output_ece_std"  #: its standard deviation over chips
 OUTPUT_ECE_REFERENCE = "output_ece_reference"  #: the same of the fp32 model
-CALIBRATION = (OUTPUT_NLL, OUTPUT_NLL_REFERENCE, OUTPUT_BRIER, OUTPUT_BRIER_REFERENCE, OUTPUT_ECE, OUTPUT_ECE_REFERENCE)  # noqa: E501
+CALIBRATION = (OUTPUT_NLL, OUTPUT_NLL_STD, OUTPUT_NLL_REFERENCE, OUTPUT_BRIER, OUTPUT_BRIER_STD,
+               OUTPUT_BRIER_REFERENCE, OUTPUT_ECE, OUTPUT_ECE_STD, OUTPUT_ECE_REFERENCE)
 #: Monte-Carlo chips behind the means (1 when nothing is random)
 ACCURACY_REPEATS = "accuracy_repeats"
 #: what the accuracy rests on (text: the CIM arithmetic emulated, or the fp32 reference)
