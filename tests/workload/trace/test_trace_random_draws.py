@@ -92,3 +92,30 @@ def test_a_weight_from_parameters_alone_is_still_a_constant_fold():
 
     (entry,) = trace(Queries().eval(), (torch.randn(1, D),)).metadata["computed_weights"]
     assert kind(entry) == "parameters" and "constant-fold it" in summary([entry])
+
+
+class Reseeded(nn.Module):
+    """A fixed random projection drawn after torch.manual_seed in every forward (review19-B 8)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(H, D)
+
+    def forward(self, x):
+        torch.manual_seed(0)
+        return self.fc(x @ torch.randn(D, H))
+
+
+def test_a_draw_after_the_forwards_reseed_is_the_same_every_forward():
+    """Before 2026-12-06 it was called 'a matrix sampled each forward ... cannot be
+    constant-folded'; the same draw is still generated (D x H x 20 rng ops), only its name moves."""
+    w = trace(Reseeded().eval(), (torch.randn(1, D),))
+    (entry,) = w.metadata["computed_weights"]
+    assert "sampled" not in entry and kind(entry) == "reseeded"
+    assert "the same every forward" in summary([entry]) and "cannot be constant-folded" not in summary([entry])
+    assert torch.manual_seed is torch.random.manual_seed  # put back after the trace
+    # without the reseed the same draw is sampled each forward
+    plain = Reseeded()
+    plain.forward = lambda x: plain.fc(x @ torch.randn(D, H))
+    (entry,) = trace(plain.eval(), (torch.randn(1, D),)).metadata["computed_weights"]
+    assert kind(entry) == "sampled"

@@ -397,6 +397,8 @@ def record(torch, model, inputs, kwargs=None, keep_data=False):
         skip = {t.untyped_storage().data_ptr() for t in (*model.parameters(), *model.buffers())
                 if has_data(torch, t)}
     rec = make_recorder(torch)(tracker, skip)
+    from .randoms import watch_seeds  # draws after the forward's torch.manual_seed: reseeded
+
     seen: dict[int, object] = {}  # strong references: modules created inside forward die with it
 
     def keep(mod, args):
@@ -416,7 +418,7 @@ def record(torch, model, inputs, kwargs=None, keep_data=False):
         # a model of fake tensors (shapes only) runs inside its fake mode, so tensors its forward
         # creates from nothing (masks, position ids) are fake too
         with capture_context(torch), tracker, _fake_mode(torch, model), rec, \
-                make_composites(torch, rec), func_grads:
+                make_composites(torch, rec), func_grads, watch_seeds(torch, rec):
             out = model(*inputs, **kwargs)
     finally:
         handle.remove()

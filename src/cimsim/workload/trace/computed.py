@@ -41,6 +41,9 @@ FED, PARAM, CONST = 1, 2, 4  # bits: reads an example input, reads a parameter, 
 PACKED = 8  # bit: a parameter or buffer of the model of a packed dtype (:data:`PACKED_DTYPES`)
 HOOKED = 16  # bit (the accuracy run's): a hook's tensor (:data:`REPARAM`) or a parametrize original
 RANDOM = 32  # bit: a random draw among the sources (sampled each forward: :mod:`.randoms`)
+RESEEDED = 64  # bit: a draw after the forward's torch.manual_seed (the same every forward)
+#: ``from`` of a matrix drawn after the forward reseeded torch (a fixed random projection)
+RESEEDED_DRAW = "a random draw reseeded each forward"
 #: torch dtypes (without ``torch.``) a weight-only quantized model stores its weights in
 PACKED_DTYPES = ("uint8", "int8", "int16", "int32", "float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2",
                  "float8_e5m2fnuz", "float8_e8m0fnu")
@@ -90,7 +93,8 @@ def origin(low, vid: int) -> int:
         if todo:
             stack.extend(todo)
             continue
-        flags = RANDOM if v.producer in low.__dict__.get("random_protos", ()) else 0
+        flags = RANDOM if v.producer in low.__dict__.get("random_protos", ()) else \
+            RESEEDED if v.producer in low.__dict__.get("reseeded_protos", ()) else 0
         for w in deps:
             flags |= memo[w]
         memo[u] = flags
@@ -124,11 +128,14 @@ def note(low, pid: int, operands) -> None:
             flags |= origin(low, vid)
         v = low.st.versions[pieces[0][0]]
         direct = len(pieces) == 1 and v.producer < 0
-        if flags & FED or not (flags & (PARAM | PACKED | RANDOM) or (direct and flags & CONST)):
+        if flags & FED or not (flags & (PARAM | PACKED | RANDOM | RESEEDED) or (direct and flags & CONST)):
             continue
         if flags & RANDOM:  # a new matrix every forward (Bayes-by-backprop): never constant-folded
             low.computed_weights.append({"op": low.protos[pid].name, "operand": v.name, "sampled": True,
                                          "from": "parameters" if flags & PARAM else "a random draw"})
+            return
+        if flags & RESEEDED and not flags & (PARAM | PACKED):  # torch.manual_seed(s); randn(...)
+            low.computed_weights.append({"op": low.protos[pid].name, "operand": v.name, "from": RESEEDED_DRAW})
             return
         if flags & PACKED:  # weight-only quantization: the packed tensors are its weights
             for u in sources(low, [vid for vid, _ in pieces]):
@@ -186,6 +193,9 @@ LONG = {
                "stationary one, as no array holds a 3-D weight's slices W[k] as separate matrices "
                "(not modelled); the members as an nn.ModuleList, one nn.Linear each, run on a "
                "CIM's arrays",
+    "reseeded": "a matrix drawn after the forward's torch.manual_seed (a fixed random projection): "
+                "the same every forward, so a deployment can draw it once (constant-fold it); drawn "
+                "in __init__ and registered as a buffer, it is a weight a CIM's arrays hold",
     "constant": "a constant tensor that is no parameter or buffer (register it as one to make it a weight)",
     "sampled": "a matrix sampled each forward (a random draw among its sources, e.g. Bayes-by-backprop's "
                "mu + softplus(rho) x randn_like(mu)): a new matrix every forward, so it cannot be "
@@ -209,7 +219,7 @@ def kind(e) -> str:
     if e["from"] != "parameters":
         if e.get("stacked"):
             return "stacked"
-        return {DEQUANTIZED: "dequantized", IN_PLACE: "in_place"}.get(e["from"], "constant")
+        return {DEQUANTIZED: "dequantized", IN_PLACE: "in_place", RESEEDED_DRAW: "reseeded"}.get(e["from"], "constant")
     if ".parametrizations." in f".{e['operand']}":  # torch.nn.utils.parametrize names its ops so
         return "parametrize"
     if e.get("complex"):
@@ -246,5 +256,5 @@ def summary(entries) -> str:
 
 
 __all__ = ["COMPLEX_ADVICE", "CONST", "DEQUANTIZED", "FED", "HOOKED", "IN_PLACE", "LONG", "PACKED",
-           "PACKED_DTYPES", "PARAM", "RANDOM", "REPARAM", "SHORT", "counts", "hooked", "kind", "note", "origin",
+           "PACKED_DTYPES", "PARAM", "RANDOM", "REPARAM", "RESEEDED", "RESEEDED_DRAW", "SHORT", "counts", "hooked", "kind", "note", "origin",
            "source_flags", "sources", "summary", "why"]

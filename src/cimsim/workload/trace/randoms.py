@@ -25,9 +25,18 @@ generator or a chip's LFSR makes them, charged :data:`~cimsim.workload.kinds.ELE
 inputs, read from the backing store at 4 B an element, and the draw was free). The op's id is
 kept (``low.random_protos``), so what is computed from a draw is known to be sampled each
 forward (:func:`.computed.origin`'s :data:`~.computed.RANDOM` bit).
+
+A draw from torch's global generator after the forward called ``torch.manual_seed`` (a fixed
+random projection drawn the same every forward) is not sampled: :func:`watch_seeds` marks it
+``reseeded`` at capture, and its op, still an ``rng`` op (the forward does draw it), is put in
+``reseeded_protos`` instead, so a matrix computed from it is said the same every forward. A
+``torch.Generator`` the forward reseeds (``g.manual_seed(0)``) is not seen: its draws are said
+sampled (a lower bound on what could be constant-folded).
 """
 
 from __future__ import annotations
+
+import contextlib
 
 from .aten import RANDOM_FACTORIES
 from .registry import Call, lowers
@@ -50,8 +59,32 @@ def reads_values(base: str, func, reads) -> bool:
 
 
 def random_protos(low) -> set[int]:
-    """The ids of the proto ops that drew random numbers (a factory's or a sampler's)."""
-    return low.__dict__.setdefault("random_protos", set())
+    """The ids of the proto ops that drew random numbers (a factory's or a sampler's) anew each
+    forward; a draw after the forward reseeded torch (:func:`watch_seeds`) goes to
+    ``reseeded_protos`` instead (:data:`.computed.RESEEDED`)."""
+    key = "reseeded_protos" if getattr(low.ev, "reseeded", False) else "random_protos"
+    return low.__dict__.setdefault(key, set())
+
+
+@contextlib.contextmanager
+def watch_seeds(torch, rec):
+    """Mark ``reseeded`` each recorded random op drawing from torch's global generator (no
+    ``generator=``) after the traced code called ``torch.manual_seed``."""
+    seeds, first = (torch.manual_seed, torch.random.manual_seed), []
+
+    def watched(*args, **kwargs):
+        first.append(len(rec.events))
+        return seeds[0](*args, **kwargs)
+
+    torch.manual_seed = torch.random.manual_seed = watched
+    try:
+        yield
+    finally:
+        torch.manual_seed, torch.random.manual_seed = seeds
+        for ev in rec.events[first[0]:] if first else ():
+            base = ev.func.overloadpacket.__name__.rstrip("_") if ev.func.namespace == "aten" else ""
+            if (base in RANDOM_FACTORIES or base in SAMPLERS) and ev.kwargs.get("generator") is None:
+                ev.reseeded = True
 
 
 @lowers(*SAMPLERS)
