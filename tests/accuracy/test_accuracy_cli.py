@@ -134,6 +134,7 @@ def test_a_function_factory_is_scored_as_its_module(user_model):
                 f"{user_model}:dataset", "--set", "cim.adc.bits=9")
     assert out[C.ACCURACY_TOP1_REFERENCE] == 1.0 and out[C.AGREEMENT] >= 0.95
     assert out[C.ACCURACY_BASIS].startswith("cim emulated")
+    assert "train mode" not in out[C.ACCURACY_BASIS]  # the wrapper in eval, as the net it calls
 
 
 def test_the_cost_half_is_traced_at_the_cims_precision(user_model):

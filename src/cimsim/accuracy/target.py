@@ -124,7 +124,9 @@ def load_target(spec: str, dataset: Optional[str] = None) -> Target:
                             "the model a torch.nn.Module or a function of the inputs")
     from ..workload.trace.functions import as_module
     from .run import eval_mode  # modes with any module in eval stay so; a function as trace wraps it
-    model = eval_mode(as_module(torch, result[0], f"model '{spec}'"))
+    model = as_module(torch, result[0], f"model '{spec}'")
+    model.training = model.training if model is result[0] else any(m.training for m in model.children())
+    model = eval_mode(model)  # a function's wrapper: in train mode where a module it calls is
     data = _call(dataset, "--dataset")
     if not (isinstance(data, tuple) and len(data) == 2 and isinstance(data[0], torch.Tensor)):
         raise AccuracyError(f"--dataset '{dataset}': must return (inputs, labels): a tensor of "
@@ -147,7 +149,6 @@ def load_target(spec: str, dataset: Optional[str] = None) -> Target:
         y = y.long()
     out = _check_runs_on(torch, model, x, result[1], dataset)
     from .run import _logits
-
     try:  # the scorer's reading of the output: its .logits, a mapping's, a tuple's first
         out = _logits(out)
     except Exception:  # noqa: BLE001 - an output it cannot read: the checks below name it
