@@ -83,3 +83,40 @@ def test_a_chip_block_refuses_it_in_one_line():
         architecture_from_dict(d)
     msg = str(e.value)
     assert "\n" not in msg and "transposed_read does not apply with a chip block" in msg
+
+
+def _square(tags: bool) -> Workload:
+    """x @ W.T, then dY @ W, W 64 x 64: one k, told apart only by the tag weight_transposed."""
+    t = ({"weight_transposed": 1}, {"weight_transposed": 0}) if tags else ({}, {})
+    return Workload("square", [
+        Tensor("x", (1, 64), "fp32", "input"), Tensor("W", (64, 64), "fp32", "weight"),
+        Tensor("h", (1, 64), "fp32", "activation"), Tensor("y", (1, 64), "fp32", "activation"),
+    ], [Op("fwd", "matmul", ("x", "W"), ("h",), m=1, k=64, n=64, weight="W", tags=t[0]),
+        Op("dx", "matmul", ("h", "W"), ("y",), m=1, k=64, n=64, weight="W", tags=t[1])])
+
+
+def test_a_square_weight_read_both_ways_is_two_matrices_by_its_tag():
+    """Review 19-A 2: W 64 x 64 in 4 columns a weight is 64 rows x 256 columns, 2 arrays a copy.
+    Tagged x @ W.T and dY @ W: two copies (4 arrays), or one read transposed (2); untagged (a
+    workload written by hand without the tag) the two reads are one k x n: one copy, as before."""
+    assert simulate_quietly(_arch(), _square(True)).record()["cim_arrays_needed"] == 4
+    assert simulate_quietly(_arch(transposed_read=True), _square(True)).record()[
+        "cim_arrays_needed"] == 2
+    assert simulate_quietly(_arch(), _square(False)).record()["cim_arrays_needed"] == 2
+
+
+@pytest.mark.parametrize("value, said", [(2, "= 2 is not allowed"), ("yes", "= yes is not allowed")])
+def test_a_weight_transposed_tag_other_than_0_or_1_is_refused_in_one_line(tmp_path, value, said):
+    from cimsim.errors import WorkloadError
+    from cimsim.workload import load_workload
+    from cimsim.workload.io import save_workload
+
+    w = _square(True)
+    bad = Workload("square", list(w.tensors.values()), [
+        w.ops[0], Op("dx", "matmul", ("h", "W"), ("y",), m=1, k=64, n=64, weight="W",
+                     tags={"weight_transposed": value})])
+    save_workload(bad, tmp_path / "w.json")
+    with pytest.raises(WorkloadError) as e:
+        simulate_quietly(_arch(), load_workload(tmp_path / "w.json"))
+    msg = str(e.value)
+    assert "\n" not in msg and "op 'dx': tag weight_transposed " + said in msg
