@@ -120,3 +120,34 @@ def test_a_weight_transposed_tag_other_than_0_or_1_is_refused_in_one_line(tmp_pa
         simulate_quietly(_arch(), load_workload(tmp_path / "w.json"))
     msg = str(e.value)
     assert "\n" not in msg and "op 'dx': tag weight_transposed " + said in msg
+
+
+def test_a_given_digital_area_gets_its_row_side_too():
+    """Review 19-A 5: a config that gives area.digital (per array: its column side's shift-adds,
+    S+H) got row-side ADCs but no row-side shift-adds. ROUND_CIM's 128 x 128 arrays are square:
+    as many row-side as column-side ADCs, so both given areas double (0.01 mm^2 of digital a
+    array: 2 x 0.01 mm^2 x the arrays), the arrays' own area stays."""
+    from cimsim.hw.cim.derive import design
+
+    area = {"array": "0.001 mm^2", "adc": "0.002 mm^2", "digital": "0.01 mm^2"}
+
+    def got(**cim):
+        arch = _arch(area=dict(area), **cim)
+        return design(arch.components["cim"], arch.technology).area
+
+    off, on = got(), got(transposed_read=True)
+    arrays = ROUND_CIM["arrays"]
+    assert off["digital"] == pytest.approx(arrays * 0.01e-6, rel=1e-12, abs=0)
+    assert on["digital"] == pytest.approx(2 * arrays * 0.01e-6, rel=1e-12, abs=0)
+    assert on["adc"] == pytest.approx(2 * off["adc"], rel=1e-12, abs=0)
+    assert on["arrays"] == off["arrays"]
+
+
+def test_the_note_says_a_bit_sliced_transposed_read_is_a_floor():
+    """Review 19-A 5: 8-bit weights in ROUND_CIM's 2-bit cells, 4 cells a weight: the transposed
+    read's per-significance passes are not modelled, and the note says so; off, no such clause."""
+    on = simulate_quietly(_arch(transposed_read=True), _tied()).notes
+    off = simulate_quietly(_arch(), _tied()).notes
+    clause = "(time a floor: 4 cells a weight, the per-significance passes"
+    assert any("read transposed on the same arrays" in n and clause in n for n in on)
+    assert not any(clause in n for n in off)
