@@ -13,32 +13,24 @@ from textwrap import dedent
 
 import pytest
 
+from test_trace_cim_training import FACTORIES as TRAINING
 from test_trace_training import _trace as trace_factory
 
 pytestmark = pytest.mark.torch
 torch = pytest.importorskip("torch")
 
-FACTORIES = dedent('''
-    import torch
-    from torch import nn
-    import torch.nn.functional as F
-    class Step(nn.Module):
-        def __init__(s, body):
-            super().__init__()
-            s.net = body
-            s.o = torch.optim.SGD(s.parameters(), lr=0.01)
-        def forward(s, x, y):
-            with torch.enable_grad():
-                s.o.zero_grad(); F.mse_loss(s.net(x), y).backward(); s.o.step()
-            return x
+FACTORIES = TRAINING + dedent('''
+    def _with(net):
+        s = Step(); s.net = net; s.o = torch.optim.SGD(net.parameters(), lr=0.01)
+        return s
     def square():
         torch.manual_seed(0)
-        net = nn.Sequential(nn.Linear(32, 32, bias=False), nn.ReLU(), nn.Linear(32, 32, bias=False))
-        return Step(net), (torch.randn(4, 32), torch.randn(4, 32))
+        return _with(nn.Sequential(nn.Linear(32, 32, bias=False), nn.ReLU(),
+                                   nn.Linear(32, 32, bias=False))), (torch.randn(4, 32), torch.randn(4, 32))
     def conv1x1():
         torch.manual_seed(0)
-        net = nn.Sequential(nn.Conv2d(8, 8, 1, bias=False), nn.ReLU(), nn.Conv2d(8, 8, 1, bias=False))
-        return Step(net), (torch.randn(2, 8, 4, 4), torch.randn(2, 8, 4, 4))
+        return _with(nn.Sequential(nn.Conv2d(8, 8, 1, bias=False), nn.ReLU(),
+                                   nn.Conv2d(8, 8, 1, bias=False))), (torch.randn(2, 8, 4, 4), torch.randn(2, 8, 4, 4))
 ''')
 
 
@@ -80,7 +72,7 @@ def test_a_square_weight_read_both_ways_is_two_copies_unless_read_transposed(tmp
     assert r2["programming_energy_j"] - r1["programming_energy_j"] == pytest.approx(
         4096 * 6e-12 + 1024 * 8 * 20.72e-12, rel=1e-9, abs=0)
     said = [n for n in two.notes if "more than one orientation" in n]
-    assert len(said) == 1 and "'net.2.weight' (k = 32 as dY @ W, 32 as x @ W.T)" in said[0]
+    assert len(said) == 1 and "'net.2.weight' (k = 32 as h @ W, 32 as x @ W.T)" in said[0]
     assert any("read transposed on the same arrays" in n for n in one.notes)
 
 

@@ -141,7 +141,7 @@ def matrix_keys(ops, idx, transposed: bool = False):
     def reads(t):
         on = w == t
         got = np.unique(np.stack([k[on], np.where(told[on], orient[on] - top, -1)]), axis=1)
-        return ", ".join(f"{int(a):,}" + ("" if o < 0 else " as x @ W.T" if o else " as dY @ W")
+        return ", ".join(f"{int(a):,}" + ("" if o < 0 else " as x @ W.T" if o else " as h @ W")
                          for a, o in got.T)
 
     names = [f"'{ops.tensor_names[int(t)]}' (k = {reads(t)})" for t in both[:3]]
