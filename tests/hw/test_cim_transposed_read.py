@@ -83,3 +83,71 @@ def test_a_chip_block_refuses_it_in_one_line():
         architecture_from_dict(d)
     msg = str(e.value)
     assert "\n" not in msg and "transposed_read does not apply with a chip block" in msg
+
+
+def _square(tags: bool) -> Workload:
+    """x @ W.T, then dY @ W, W 64 x 64: one k, told apart only by the tag weight_transposed."""
+    t = ({"weight_transposed": 1}, {"weight_transposed": 0}) if tags else ({}, {})
+    return Workload("square", [
+        Tensor("x", (1, 64), "fp32", "input"), Tensor("W", (64, 64), "fp32", "weight"),
+        Tensor("h", (1, 64), "fp32", "activation"), Tensor("y", (1, 64), "fp32", "activation"),
+    ], [Op("fwd", "matmul", ("x", "W"), ("h",), m=1, k=64, n=64, weight="W", tags=t[0]),
+        Op("dx", "matmul", ("h", "W"), ("y",), m=1, k=64, n=64, weight="W", tags=t[1])])
+
+
+def test_a_square_weight_read_both_ways_is_two_matrices_by_its_tag():
+    """Review 19-A 2: W 64 x 64 in 4 columns a weight is 64 rows x 256 columns, 2 arrays a copy.
+    Tagged x @ W.T and dY @ W: two copies (4 arrays), or one read transposed (2); untagged (a
+    workload written by hand without the tag) the two reads are one k x n: one copy, as before."""
+    assert simulate_quietly(_arch(), _square(True)).record()["cim_arrays_needed"] == 4
+    assert simulate_quietly(_arch(transposed_read=True), _square(True)).record()[
+        "cim_arrays_needed"] == 2
+    assert simulate_quietly(_arch(), _square(False)).record()["cim_arrays_needed"] == 2
+
+
+@pytest.mark.parametrize("value, said", [(2, "= 2 is not allowed"), ("yes", "= yes is not allowed")])
+def test_a_weight_transposed_tag_other_than_0_or_1_is_refused_in_one_line(tmp_path, value, said):
+    from cimsim.errors import WorkloadError
+    from cimsim.workload import load_workload
+    from cimsim.workload.io import save_workload
+
+    w = _square(True)
+    bad = Workload("square", list(w.tensors.values()), [
+        w.ops[0], Op("dx", "matmul", ("h", "W"), ("y",), m=1, k=64, n=64, weight="W",
+                     tags={"weight_transposed": value})])
+    save_workload(bad, tmp_path / "w.json")
+    with pytest.raises(WorkloadError) as e:
+        simulate_quietly(_arch(), load_workload(tmp_path / "w.json"))
+    msg = str(e.value)
+    assert "\n" not in msg and "op 'dx': tag weight_transposed " + said in msg
+
+
+def test_a_given_digital_area_gets_its_row_side_too():
+    """Review 19-A 5: a config that gives area.digital (per array: its column side's shift-adds,
+    S+H) got row-side ADCs but no row-side shift-adds. ROUND_CIM's 128 x 128 arrays are square:
+    as many row-side as column-side ADCs, so both given areas double (0.01 mm^2 of digital a
+    array: 2 x 0.01 mm^2 x the arrays), the arrays' own area stays."""
+    from cimsim.hw.cim.derive import design
+
+    area = {"array": "0.001 mm^2", "adc": "0.002 mm^2", "digital": "0.01 mm^2"}
+
+    def got(**cim):
+        arch = _arch(area=dict(area), **cim)
+        return design(arch.components["cim"], arch.technology).area
+
+    off, on = got(), got(transposed_read=True)
+    arrays = ROUND_CIM["arrays"]
+    assert off["digital"] == pytest.approx(arrays * 0.01e-6, rel=1e-12, abs=0)
+    assert on["digital"] == pytest.approx(2 * arrays * 0.01e-6, rel=1e-12, abs=0)
+    assert on["adc"] == pytest.approx(2 * off["adc"], rel=1e-12, abs=0)
+    assert on["arrays"] == off["arrays"]
+
+
+def test_the_note_says_a_bit_sliced_transposed_read_is_a_floor():
+    """Review 19-A 5: 8-bit weights in ROUND_CIM's 2-bit cells, 4 cells a weight: the transposed
+    read's per-significance passes are not modelled, and the note says so; off, no such clause."""
+    on = simulate_quietly(_arch(transposed_read=True), _tied()).notes
+    off = simulate_quietly(_arch(), _tied()).notes
+    clause = "(time a floor: 4 cells a weight, the per-significance passes"
+    assert any("read transposed on the same arrays" in n and clause in n for n in on)
+    assert not any(clause in n for n in off)

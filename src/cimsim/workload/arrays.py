@@ -23,7 +23,8 @@ from .kinds import (  # noqa: F401  (KIND_CODES, dtype_bytes_of re-exported for 
     dtype_bytes_of,
 )
 from .llm_meta import op_iterations
-from .oparrays import EPILOGUE_CODES, OpArrays, recasts, untagged_epilogue  # noqa: F401  (re-exported: defined here before)
+from . import orientation
+from .oparrays import EPILOGUE_CODES, OpArrays, recasts, untagged_epilogue  # noqa: F401
 
 OpArrays.kind_codes = KIND_CODES  # the kind table, for components (oparrays imports none)
 OpArrays.compute_dtypes = DTYPES  # the dtypes a component may claim a MAC op in
@@ -322,6 +323,7 @@ def op_arrays(workload) -> OpArrays:
                     recast=recasts(kind == KIND_CODES["copy"], c.in_ptr, c.in_ids, c.out_ptr, c.out_ids,
                                    numel, c.tensor_dtype), tensor_dtype=_dtype_names(c.tensor_dtype.astype(np.int64)),
                     depthwise=None if (dw := _num_tag(c.tags, "depthwise", no, 0.0)) is None or not dw.any() else dw > 0,
+                    weight_transposed=orientation.column(_num_tag(c.tags, "weight_transposed", no, np.nan), _non_numeric(c.tags, "weight_transposed"), stationary, c.op_names, workload.name),
                     **dict(zip(("random_read_bytes", "random_write_bytes"),
                                _random_columns(c.tags, no, c.op_names, workload.name, size)))
                     ).derive_depthwise(_parts(c.tags, no, "conv", "conv_dw"), dim1)
@@ -530,8 +532,7 @@ def op_arrays_reference(workload) -> OpArrays:
                     names, iptr, np.asarray(iids, dtype=np.int64),
                     np.array([float(op.tags.get("window_elems", 0) or 0) for op in workload.ops]),
                     np.array([op.tags.get("part") == "im2col" for op in workload.ops], dtype=bool),
-                    *_pattern_reference(workload.ops), activity=_activity_reference(workload.ops),
-                    weight_row_bytes=wrow,
+                    *_pattern_reference(workload.ops), activity=_activity_reference(workload.ops), weight_row_bytes=wrow,
                     serial_ops=(np.array([float(op.tags.get("serial_ops", 0.0)) for op in workload.ops])
                                 if any("serial_ops" in op.tags for op in workload.ops) else None),
                     chain_ops=(np.array([float(op.tags.get("chain_ops", 0.0)) for op in workload.ops])
@@ -563,6 +564,7 @@ def op_arrays_reference(workload) -> OpArrays:
                                                   for op in workload.ops], dtype=bool)).any() else None),
                     depthwise=(dw if (dw := np.array([bool(op.tags.get("depthwise")) for op in workload.ops],
                                                      dtype=bool)).any() else None),
+                    weight_transposed=orientation.reference(workload.ops, stationary, workload.name),
                     **dict(zip(("random_read_bytes", "random_write_bytes"),
                                _random_reference(workload.ops)))
                     ).derive_depthwise(np.array([op.tags.get("part") in ("conv", "conv_dw") for op in workload.ops],
@@ -573,7 +575,6 @@ def op_arrays_reference(workload) -> OpArrays:
 def _launch_reference(ops) -> np.ndarray | None:
     """:func:`_launch_column`, op by op: a group per distinct JSON value, numbered in order."""
     import json
-
     if not any("launch" in op.tags for op in ops):
         return None
     seen: dict[str, int] = {}
@@ -583,7 +584,6 @@ def _launch_reference(ops) -> np.ndarray | None:
 
 def _activity_reference(ops):
     from .activity import activity_reference
-
     return activity_reference(ops)
 
 

@@ -226,6 +226,11 @@ class OpArrays:
     #: str by tensor id: the dtype a tensor is stored in (an int4 weight of an int8 matmul:
     #: ``int4``; :attr:`dtype` is the op's arithmetic); None: not known (an OpArrays built by hand)
     tensor_dtype: np.ndarray | None = None
+    #: float64 per op: which way a matmul reads its stationary weight (tag ``weight_transposed``:
+    #: 1 its k runs along the weight tensor's trailing dimensions, ``x @ W.T``; 0 down its first,
+    #: ``dY @ W``; NaN not stated: told by k, :func:`cimsim.hw.cim.tiling.matrix_keys`); None
+    #: when no op states it (:func:`cimsim.workload.orientation.column`)
+    weight_transposed: np.ndarray | None = None
 
     def mac_dtype_ok(self) -> np.ndarray:
         """bool per op: its dtype is a compute dtype (:attr:`compute_dtypes`). A MAC op in
@@ -469,3 +474,4 @@ class OpArrays:
         from the cost table)."""
         return ((self.access_bytes is None or not self.access_bytes.any())
                 and (self.read_fraction is None or bool(np.isnan(self.read_fraction).all())))
+

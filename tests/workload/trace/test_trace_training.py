@@ -162,4 +162,4 @@ def test_a_weight_read_in_both_orientations_has_arrays_for_each():
     # 256 x 256 arrays, 8-bit weights on 1-bit cells: ceil(512/256) x ceil(64*8/256) = 4 and
     # ceil(64/256) x ceil(512*8/256) = 16
     assert plan.summary["arrays_needed"] == 4 + 16
-    assert any("'enc.weight' (k = 64, 512)" in n for n in plan.notes)
+    assert any("'enc.weight' (k = 64 as h @ W, 512 as x @ W.T)" in n for n in plan.notes)

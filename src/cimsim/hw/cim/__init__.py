@@ -196,9 +196,11 @@ class CIMConfig(ComponentConfig):
         "Default: the cell preset's write pulse (rram_1t1r 10 ns, pcm 100 ns, fefet 100 ns, "
         "stt_mram 10 ns; an SRAM cell states none: give it).")
     write_energy: Optional[Joules] = Field(
-        default=None, description="Energy to program one cell (one write pulse). Default: the "
-        "cell preset's (rram_1t1r 3 pJ, pcm 10 pJ, fefet 1 fJ, stt_mram 1 pJ; an SRAM cell "
-        "states none: give it).")
+        default=None, description="Energy to program one cell (one write pulse), all its "
+        "bits_per_cell bits. Default: the cell preset's per-bit figure x bits_per_cell "
+        "(rram_1t1r 3 pJ, pcm 10 pJ, fefet 1 fJ, stt_mram 1 pJ a bit: rram_1t1r at 2 bits a "
+        "cell 6 pJ; an SRAM cell states none: give it). A multi-level cell's program-and-verify "
+        "iterations beyond that: write_verify_pulses.")
     write_verify_pulses: PositiveInt = Field(
         default=1, le=10_000, description="Write pulses per cell, program-and-verify "
         "iterations (NeuRRAM, Wan et al., Nature 2022: iterative programming of multi-level "

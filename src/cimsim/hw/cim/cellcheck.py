@@ -15,7 +15,8 @@ cell types that use it, because on another cell nothing reads it (it would chang
   take ``bits_per_cell`` up to 8 as before.
 
 Write figures (:func:`fill_writes`): ``write_energy``, ``write_latency`` and ``endurance`` left
-out take the cell preset's (:mod:`cimsim.hw.circuits.array`); a preset that states none (the
+out take the cell preset's (:mod:`cimsim.hw.circuits.array`; its write energy is per bit, so a
+cell's is that x ``bits_per_cell``, the energy of a cell's every bit written); a preset that states none (the
 SRAM cells) makes them required, one line naming the field. Stated on a cell that is not the
 technology's default (``cell.type: pcm``, or ``--set cim.cell.type=pcm`` on an RRAM config)
 and different from that preset's, they are kept and said in a note (:func:`write_note`), so a
@@ -78,7 +79,7 @@ def check(c) -> None:
 
 #: cim write field -> (the preset's field, unit, what it is)
 WRITES = {"write_latency": ("write_pulse_s", "s", "one row's write pulse"),
-          "write_energy": ("write_energy_j", "J", "one write pulse's energy on one cell"),
+          "write_energy": ("write_energy_j", "J", "one write pulse's energy on one cell, all its bits"),
           "endurance": ("endurance", "", "the write pulses a cell survives")}
 
 
@@ -102,8 +103,15 @@ def fill_writes(c) -> None:
                          f"missing ({'; '.join(WRITES[f][2] for f in missing)}): the {p.name} cell "
                          "preset states no write figures: give them (a preset states them in "
                          "write_energy_j, write_pulse_s, endurance)")
-    for f in left:
-        c.__dict__[f] = float(getattr(p, WRITES[f][0]))  # frozen model: set while validated
+    for f in left:  # frozen model: set while validated
+        c.__dict__[f] = _preset_value(p, f, c)
+
+
+def _preset_value(p, field: str, c) -> float:
+    """The preset's figure for the cim write field ``field``, per cell: its write energy is per
+    bit (the sources', pJ/bit), so a cell of ``bits_per_cell`` bits is written for that many."""
+    v = float(getattr(p, WRITES[field][0]))
+    return v * c.bits_per_cell if field == "write_energy" else v
 
 
 def write_note(name: str, c) -> str | None:
@@ -112,13 +120,16 @@ def write_note(name: str, c) -> str | None:
     p = preset(_cell_type(c))
     if c.cell is None or p.name == DEFAULT_CELL[c.technology]:
         return None
-    off = [(f, unit, float(getattr(c, f)), getattr(p, own))
+    off = [(f, unit, float(getattr(c, f)), _preset_value(p, f, c))
            for f, (own, unit, _) in WRITES.items()
            if f in c.model_fields_set and getattr(p, own) is not None
-           and float(getattr(c, f)) != getattr(p, own)]
+           and float(getattr(c, f)) != _preset_value(p, f, c)]
     if not off:
         return None
-    said = ", ".join(f"{f} {_show(v, u)} (the preset's {_show(pv, u)})" for f, u, v, pv in off)
+    per = f": {_show(p.write_energy_j, 'J')}/bit x {c.bits_per_cell} bits a cell" \
+        if c.bits_per_cell > 1 else ""
+    said = ", ".join(f"{f} {_show(v, u)} (the preset's {_show(pv, u)}"
+                     f"{per if f == 'write_energy' else ''})" for f, u, v, pv in off)
     return (f"{name}: the config states its own write figures for the {p.name} cell: {said}; "
             f"these are used (leave them out to take the preset's: {p.write_source})")
 

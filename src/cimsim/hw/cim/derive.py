@@ -544,8 +544,8 @@ def _design(c, tech) -> Design:
         area.update(dac=c.arrays * c.rows * g.dac if "dac" in given else 0.0,
                     other=g.other if "other" in given else 0.0)
         prov.update({f"area.{k}": "given" if k in given else "placeholder" for k in ("dac", "other")})
-        if "digital" in given:
-            area["digital"], prov["area.digital"] = c.arrays * g.digital, "given"
+        if "digital" in given:  # per array, its column side's: the row side's beside it
+            area["digital"], prov["area.digital"] = c.arrays * g.digital * (sides / adcs if adcs else 1.0), "given"
         elif tech is None:
             area["digital"], prov["area.digital"] = 0.0, "placeholder"
         else:

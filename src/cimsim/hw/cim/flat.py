@@ -93,7 +93,10 @@ def place(comp, ops, idx, makers=None) -> Plan:
     server = np.zeros(len(idx), dtype=np.int64)
     notes = [m for m in [comp.derived_note(), comp.adc_waste_note(), comp.sense_margin_note()] if m]
     if oriented:
-        notes.append(f"{comp.name}: {oriented}")
+        slices = -(-c.weight_bits // c.bits_per_cell)
+        floor = (f" (time a floor: {slices} cells a weight, the per-significance passes of a "
+                 "transposed read are not modelled)") if c.transposed_read and slices > 1 else ""
+        notes.append(f"{comp.name}: {oriented}{floor}")
     stages = np.unique(stage)
     chips.refuse_stages(comp.name, c, len(stages))
     cap = c.arrays * c.chips  # every chip's arrays (:mod:`.chips` rule 1)

@@ -112,16 +112,24 @@ def matrix_keys(ops, idx, transposed: bool = False):
     """Per op of ``idx`` (matmuls with a stationary weight): the matrix its arrays hold, keyed
     by (weight, orientation) as one int64, and a note naming each weight read in more than one
     orientation (or None). A crossbar drives its rows (k) and senses its columns (n), so a
-    weight read as ``x @ W.T`` (k = 512, n = 64) and as ``h @ W`` (k = 64, n = 512), a tied
-    autoencoder's, is two matrices, each on arrays of its own (a second copy), not one array
-    read transposed through periphery it does not have. With ``transposed``
-    (``cim.transposed_read``: the arrays have that periphery) a weight is one matrix, held in
-    the orientation of its first read, and its other reads are transposed reads of it. A
-    weight's orientation is told by its k (k x n is the whole weight): a square weight read
-    both ways is not told apart."""
+    weight read as ``x @ W.T`` and as ``dY @ W`` (a training step's forward and dX, a tied
+    autoencoder's encoder and decoder) is two matrices, each on arrays of its own (a second
+    copy), not one array read transposed through periphery it does not have. With
+    ``transposed`` (``cim.transposed_read``: the arrays have that periphery) a weight is one
+    matrix, held in the orientation of its first read, and its other reads are transposed reads
+    of it. The orientation is the op's tag ``weight_transposed`` (the tracer states it on every
+    matmul and convolution that reads a weight, from the operand's strides: a square weight's
+    two readings are told apart); an op that states none (a workload written by hand, or traced
+    before the tag) is told by its k (k x n is the whole weight), which cannot tell a square
+    weight's two readings apart."""
     w, k = ops.stationary[idx].astype(np.int64), ops.k[idx].astype(np.int64)
-    span = int(k.max()) + 1 if len(k) else 1
-    key = np.where(w >= 0, w * span + k, w)
+    top = int(k.max()) + 1 if len(k) else 1
+    tag = ops.weight_transposed[idx] if ops.weight_transposed is not None else np.full(len(idx), np.nan)
+    told = ~np.isnan(tag)
+    # orientation: k where the op states none, else top + the tag (0 or 1)
+    orient = np.where(told, top + np.nan_to_num(tag).astype(np.int64), k)
+    span = top + 2
+    key = np.where(w >= 0, w * span + orient, w)
     pairs = np.unique(key[w >= 0])
     weights, counts = np.unique(pairs // span, return_counts=True)
     both = weights[counts > 1]
@@ -129,8 +137,14 @@ def matrix_keys(ops, idx, transposed: bool = False):
         key = np.where(w >= 0, w * span, w)  # one matrix per weight
     if not len(both):
         return key, None
-    names = [f"'{ops.tensor_names[int(t)]}' (k = "
-             f"{', '.join(f'{int(x):,}' for x in np.unique(k[w == t]))})" for t in both[:3]]
+
+    def reads(t):
+        on = w == t
+        got = np.unique(np.stack([k[on], np.where(told[on], orient[on] - top, -1)]), axis=1)
+        return ", ".join(f"{int(a):,}" + ("" if o < 0 else " as x @ W.T" if o else " as h @ W")
+                         for a, o in got.T)
+
+    names = [f"'{ops.tensor_names[int(t)]}' (k = {reads(t)})" for t in both[:3]]
     more = f" and {len(both) - 3:,} more" if len(both) > 3 else ""
     said = f"{len(both):,} weight(s) read in more than one orientation, {', '.join(names)}{more}: "
     if transposed:

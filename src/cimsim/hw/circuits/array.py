@@ -66,9 +66,10 @@ and PCM number, and the STT-MRAM preset's electrical values and size (binary; Ju
 Nature 2022), are (U) placeholders (typical of the literature, unverified): records built
 on them say ``placeholder``. Give your device's numbers with :class:`Cell` instead.
 
-Write figures (``write_energy_j`` per pulse on one cell, ``write_pulse_s`` per row, ``endurance``
-in pulses), what ``cim.write_energy`` / ``write_latency`` / ``endurance`` take when a config
-leaves them out: rram_1t1r 3 pJ, 10 ns, 1e12 (ITRS 2011 / Yang et al., Nat. Nanotechnol. 2013)
+Write figures (``write_energy_j`` per pulse per bit a cell holds, ``write_pulse_s`` per row,
+``endurance`` in pulses), what ``cim.write_energy`` (the preset's x ``bits_per_cell``: a cell's
+bits all written) / ``write_latency`` / ``endurance`` take when a config leaves them out:
+rram_1t1r 3 pJ/bit, 10 ns, 1e12 (ITRS 2011 / Yang et al., Nat. Nanotechnol. 2013)
 (T); pcm 10 pJ, 100 ns (SET), 1e8; fefet 1 fJ, 100 ns, 1e5; stt_mram 1 pJ, 10 ns, 1e15 (U: the
 ranges Burr et al., Adv. Phys. X 2017 and Yu, Proc. IEEE 2018 review, not checked against their
 tables). The SRAM presets state none (a config gives its own).
@@ -130,7 +131,8 @@ class Cell:
     #: the most weight bits one cell can hold, where the device states it (a binary MTJ: 1);
     #: None: not stated (``cim.bits_per_cell`` up to 8 is taken)
     max_bits_per_cell: Optional[int] = None
-    #: write figures (:data:`WRITE_FIGURES`): one write pulse's energy on one cell (J), its
+    #: write figures (:data:`WRITE_FIGURES`): one write pulse's energy per bit of a cell (J;
+    #: a cell of ``bits_per_cell`` bits is charged that many: the sources state pJ/bit), its
     #: width (s, one row of an array written per pulse), and the pulses a cell survives; None:
     #: not stated (an SRAM cell's write is the config's ``cim.write_*``)
     write_energy_j: Optional[float] = None

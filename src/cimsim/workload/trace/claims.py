@@ -21,6 +21,10 @@ from __future__ import annotations
 
 from typing import Optional
 
+import numpy as np
+
+from .storage import storage_key
+
 #: the matmul family: aten name -> (bias, a, b) argument positions
 MATMULS: dict[str, tuple[Optional[int], int, int]] = {
     "mm": (None, 0, 1), "addmm": (0, 1, 2), "_addmm_activation": (0, 1, 2),
@@ -76,3 +80,20 @@ def is_bilinear(args) -> bool:
     x1, w, x2, e1, e2, e3, sumdim = args[:7]
     return (list(e1), list(e2), list(e3), list(sumdim)) == BILINEAR_DIMS and \
         (x1.dim(), w.dim(), x2.dim()) == (2, 3, 2)
+
+
+def weight_transposed(st, t, swapped: bool) -> dict:
+    """The tag ``weight_transposed`` of a matmul reading the stationary weight ``t`` (``{}``
+    where a dimension of 1 leaves nothing to tell): 1 where its k (the contraction) runs
+    along the weight's stored rows (``x @ W.T``, ``nn.Linear``'s forward), 0 where down its
+    first dimension (``dY @ W``, the backward's dX), told from the source offsets of ``t``'s
+    elements (``st``: the tracer's :class:`.storage.Storages`), so a square weight read both
+    ways, and a transposed copy that aliases it (``W.t().contiguous()``), are told apart.
+    ``swapped``: ``t`` is the product's first operand (``W @ x``: k is its last dimension)."""
+    kd, nd = (-1, -2) if swapped else (-2, -1)
+    if t.dim() < 2 or t.shape[kd] < 2 or t.shape[nd] < 2:
+        return {}
+    s = st.storages[storage_key(t)]
+    step = [t.storage_offset() + t.stride(d) for d in (kd, nd)]
+    src = st._elems_at(s, st.units_at(t, np.array([t.storage_offset(), *step])))[1]
+    return {"weight_transposed": int(abs(int(src[1]) - int(src[0])) < abs(int(src[2]) - int(src[0])))}

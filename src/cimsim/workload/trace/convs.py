@@ -51,6 +51,8 @@ def conv(low, c: Call) -> None:
     weight = conv_claimed(g, low._is_weight(pw))
     if weight:
         tags["weight_name"] = low.st.versions[pw[0][0]].name
+        # k: C_in x kernel, the weight's trailing dimensions (a transposed conv's: its first)
+        tags["weight_transposed"] = 0 if transposed else 1
         add_stats(low, tags, "conv_stats", x, w, _stride, _pad, _dil, bool(transposed))
     tags["part"] = "conv"
     if not transposed:

@@ -31,7 +31,7 @@ from ...errors import WorkloadError
 from ..kinds import ELEMENTWISE_OPS_PER_ELEMENT
 from . import aten as A, binary, complexes
 from .assemble import finish
-from .claims import MATMULS, dims, scale_ops, weight_side
+from .claims import MATMULS, dims, scale_ops, weight_side, weight_transposed
 from .registry import LOWERINGS, Call, aten, bound_args, lowers
 from .computed import note as note_computed, source_flags
 from .control import SIZED_BY_VALUES, VALUE_READS, read_value, sized_by_values
@@ -477,6 +477,7 @@ class Lowerer:
             self.updated_reads += 1  # a parameter the step updated, read as an activation
         if weight:
             tags["weight_name"] = self.st.versions[pb[0][0]].name
+            tags.update(weight_transposed(self.st, a if swapped else b, swapped))
             add_stats(self, tags, "matmul_stats", *((b, a) if swapped else (a, b)), k, swapped)
         shapes = [tuple(a.shape), tuple(b.shape)]
         if swapped:

@@ -155,6 +155,7 @@ def conv_backward(low, c: Call) -> None:
         t = {**tags, "part": "conv_dx"}
         if weight:
             t["weight_name"] = low.st.versions[pw[0][0]].name
+            t["weight_transposed"] = 1 if transposed else 0  # k: C_out, the forward's n
             unmeasured(low)  # --stats: a backward matmul's operands are not measured
         if not transposed:
             pa = low.read(gy)
