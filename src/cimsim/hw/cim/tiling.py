@@ -108,7 +108,7 @@ def one_on_off(c) -> None:
                          "cell_read_energy")
 
 
-def matrix_keys(ops, idx, transposed: bool = False):
+def matrix_keys(ops, idx, transposed: bool = False, offered: bool = True):
     """Per op of ``idx`` (matmuls with a stationary weight): the matrix its arrays hold, keyed
     by (weight, orientation) as one int64, and a note naming each weight read in more than one
     orientation (or None). A crossbar drives its rows (k) and senses its columns (n), so a
@@ -118,7 +118,8 @@ def matrix_keys(ops, idx, transposed: bool = False):
     (``cim.transposed_read``: the arrays have that periphery) a weight is one matrix, held in
     the orientation of its first read, and its other reads are transposed reads of it. A
     weight's orientation is told by its k (k x n is the whole weight): a square weight read
-    both ways is not told apart."""
+    both ways is not told apart. ``offered``: whether the note may suggest ``transposed_read``
+    (a chip block refuses it)."""
     w, k = ops.stationary[idx].astype(np.int64), ops.k[idx].astype(np.int64)
     span = int(k.max()) + 1 if len(k) else 1
     key = np.where(w >= 0, w * span + k, w)
@@ -138,7 +139,8 @@ def matrix_keys(ops, idx, transposed: bool = False):
                             "transposed on the same arrays (transposed_read: columns driven, rows "
                             "sensed by the row-side ADCs; the orientations take turns)")
     return key, said + ("a crossbar holds one, so each orientation has arrays of its own (a "
-                        "second copy; transposed_read: true reads one copy both ways)")
+                        "second copy" + ("; transposed_read: true reads one copy both ways)"
+                                         if offered else ")"))
 
 
 def fill_note(name: str, labels, cells, arrays, array_cells: int,
