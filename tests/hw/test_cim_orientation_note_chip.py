@@ -6,19 +6,10 @@ second copy and no knob; the flat pool's keeps the hint (module cimsim.hw.cim.ti
 from __future__ import annotations
 
 from conftest import tiny_chip
+from test_cim_transposed_read import _tied
 
 from cimsim.config.loader import architecture_from_dict
 from cimsim.pipeline import simulate_quietly
-from cimsim.workload.ir import Op, Tensor, Workload
-
-
-def _tied(k: int = 64, n: int = 16) -> Workload:
-    """x (1 x k) @ W (k x n), then h (1 x n) @ W^T: one weight read in both orientations."""
-    return Workload("tied", [
-        Tensor("x", (1, k), "fp32", "input"), Tensor("W", (k, n), "fp32", "weight"),
-        Tensor("h", (1, n), "fp32", "activation"), Tensor("y", (1, k), "fp32", "activation"),
-    ], [Op("enc", "matmul", ("x", "W"), ("h",), m=1, k=k, n=n, weight="W"),
-        Op("dec", "matmul", ("h", "W"), ("y",), m=1, k=n, n=k, weight="W")])
 
 
 def test_a_chip_block_s_orientation_note_offers_no_transposed_read():
