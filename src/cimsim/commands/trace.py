@@ -493,8 +493,9 @@ def _report(w, path, seconds: float, made=None) -> None:
 
 def training_notes(meta) -> list[str]:
     """What a trace of a model in train mode, or of a backward pass, counts: the backward pass
-    and an optimizer's update traffic are traced as plain ops; training as such (per-step
-    reprogramming, endurance, convergence) is not modelled."""
+    and an optimizer's update traffic are traced as plain ops; a run on a CIM reports the step's
+    rewrite of the updated weights and the steps the cells last (README 'Training on a CIM: what
+    is modelled'); the update on the device and convergence are not modelled."""
     notes = []
     if meta.get("train_mode_ops"):
         where = ("the model is in train mode" if meta.get("training") else "a submodule is in "
@@ -514,8 +515,11 @@ def training_notes(meta) -> list[str]:
                 "(metadata['updated_parameters']), its reads and writes of any optimizer state included"
                 if updated else "")
         notes.append(f"{meta['backward_ops']:,} aten op(s) ran in autograd's backward pass: traced as "
-                     f"plain ops{step}; training as such (per-step reprogramming of a weight-holding "
-                     "device, cell endurance, convergence) is not modelled: README 'Not modelled'")
+                     f"plain ops{step}; a run on a CIM reports a full rewrite of the updated weights "
+                     "a step and the steps the cells last (step_write_energy_j, steps_to_wearout); "
+                     "the update on the device (a parallel outer-product or incremental cell "
+                     "write) and convergence are not modelled: README 'Training on a CIM: what is "
+                     "modelled'")
     return notes
 
 

@@ -52,15 +52,17 @@ class Rewrite:
     steps_levelled: float
 
 
-def rewrite(comp, plan, ops, ids, names, facts, rates) -> Rewrite | None:
+def rewrite(comp, plan, ops, ids, names, facts, rates, slices: bool = False) -> Rewrite | None:
     """The :class:`Rewrite` of ``comp`` (its ``plan``, its ops ``ids`` into ``ops``) for the
-    updated parameter names ``names`` (None: a trace that names none, every matrix counted)."""
+    updated weight tensors ``names`` (None: a trace that names none, every matrix counted;
+    ``slices``: ``names`` are parameters, and ``name[i]``, a slice of one, is one too)."""
     cols = plan.op_columns if plan is not None else {}
     if "program_weight_bits" not in cols:
         return None
     first = np.flatnonzero(np.asarray(cols["program_weight_bits"]) > 0)  # a matrix's first op
     held = [ops.tensor_names[int(t)] if t >= 0 else "" for t in ops.stationary[ids[first]]]
-    upd = np.array([names is None or n in names for n in held], dtype=bool)
+    upd = np.array([names is None or n in names or (slices and n.split("[")[0] in names)
+                    for n in held], dtype=bool)
     charged = np.asarray(cols.get("reprogram", np.zeros(len(ids), dtype=bool)), dtype=bool)[first]
     energy = np.asarray(cols["program_energy_j"], dtype=np.float64)[first]
     write_s = np.asarray(cols["program_write_s"], dtype=np.float64)[first][upd]
@@ -88,6 +90,19 @@ def _matrices(n: int) -> str:
     return f"{n:,} matri{'x' if n == 1 else 'ces'}"
 
 
+def _updated_names(metadata: Mapping) -> tuple[set | None, bool]:
+    """The workload's tensors that hold an updated parameter (``metadata['updated_weight_tensors']``:
+    matched by the storage each parameter lives in, its slices and casts included), or for a
+    trace that names only the parameters (``updated_parameter_names``, traced on 2026-12-06
+    before review 19-A), those names (and whether they are: :func:`rewrite` then also takes
+    ``name[i]``, a slice of one); None where neither is given (every matrix counted)."""
+    for key in ("updated_weight_tensors", "updated_parameter_names"):
+        names = metadata.get(key)
+        if isinstance(names, list):
+            return set(map(str, names)), key == "updated_parameter_names"
+    return None, False
+
+
 def training_facts(arch, pl, ops, metadata, facts, rates) -> list[Rewrite]:
     """Fill the results' :data:`~cimsim.report.columns.TRAINING_COLUMNS` (NaN off a training
     step) and return each weight-holding unit's :class:`Rewrite`."""
@@ -97,11 +112,10 @@ def training_facts(arch, pl, ops, metadata, facts, rates) -> list[Rewrite]:
     if not isinstance(metadata, Mapping) or not metadata.get("backward_ops") \
             or not metadata.get("updated_parameters"):
         return []
-    names = metadata.get("updated_parameter_names")
-    names = set(map(str, names)) if isinstance(names, list) else None
+    names, slices = _updated_names(metadata)
     out = [r for comp, ids, plan in zip(pl.components, pl.idx, pl.plans)
            if getattr(comp, "programs_weights", False)
-           and (r := rewrite(comp, plan, ops, ids, names, facts, rates)) is not None]
+           and (r := rewrite(comp, plan, ops, ids, names, facts, rates, slices)) is not None]
     if out:
         facts.update({C.STEP_WRITE_ENERGY_J: sum(r.energy_j for r in out),
                       C.STEP_WRITE_TIME_S: sum(r.time_s for r in out),
@@ -122,13 +136,15 @@ def _rewrite_text(r: Rewrite, several: bool) -> str:
             f"{si(r.energy_j, 'J')} and {si(r.time_s, 's')} a step ({C.STEP_WRITE_ENERGY_J}, "
             f"{C.STEP_WRITE_TIME_S})")
     lru = [n for n, ch in zip(upd, r.charged) if ch]
-    if several:
-        text += ", not charged here (the later steps' matmuls left the arrays instead)"
-    elif lru:
+    later = "the later steps' matmuls left the arrays instead"
+    if lru:  # what the run re-programs is charged, a trace of one step or of several (19-A 4)
         text += (f", of which the {_matrices(len(lru))} the run re-programs during it ({_names(lru)}) "
-                 f"are charged ({r.unit}_write and the bytes, the latency)"
+                 f"{'is' if len(lru) == 1 else 'are'} charged ({r.unit}_write and the bytes, the latency)"
                  + (f", and {si(r.uncharged_j, 'J')} for those it finds in place is not"
-                    if len(lru) < len(upd) else ""))
+                    if len(lru) < len(upd) else "")
+                 + (f"; the rewrite between steps is not charged ({later})" if several else ""))
+    elif several:
+        text += f", not charged here ({later})"
     else:
         text += ", not charged here (the run finds the weights in place, as inference)"
     if fr:

@@ -18,6 +18,7 @@ from cimsim.cli import main
 pytestmark = pytest.mark.torch
 
 torch = pytest.importorskip("torch")
+README = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
 
 CONFIGS = Path(__file__).resolve().parents[3] / "src" / "cimsim" / "data" / "configs"
 
@@ -97,8 +98,12 @@ def test_a_training_step_is_one_line_saying_training_is_not_modelled(tmp_path):
         ns["train"]()[0](*args)  # under a no_grad, what the tracer ran it in, it fails
     r, _ = _trace(tmp_path, "train")
     assert r.exit_code == 1 and len(r.output.strip().splitlines()) == 1, r.output
-    assert "it calls backward()" in r.output and "cimsim traces inference" in r.output
-    assert "training is not modelled (README 'Not modelled')" in r.output
+    assert "it calls backward()" in r.output and "under torch.no_grad()" in r.output
+    # how to trace the step instead, and a README section that exists (review 19-A 3: it
+    # pointed to a 'Not modelled' section the README does not have)
+    assert "inside torch.enable_grad()" in r.output
+    assert "(README 'Training on a CIM: what is modelled')" in r.output
+    assert "### Training on a CIM: what is modelled" in README
 
 
 def test_a_backward_pass_traces_its_pointwise_derivatives_and_says_so(tmp_path):

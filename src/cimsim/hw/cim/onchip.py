@@ -295,7 +295,7 @@ def place(comp, ops, idx, ride=None) -> Plan:
                      f"stages share one chip's {c.arrays} arrays (not one chip per stage's "
                      "device): its copies and re-programming are one chip's (a known limit)")
     if mm.any():  # a layer per (weight, orientation): :func:`.tiling.matrix_keys`
-        matrix, oriented = matrix_keys(ops, idx)
+        matrix, oriented = matrix_keys(ops, idx, offered=False)  # no transposed_read here
         _, first, g_mm = np.unique(matrix[mm], return_index=True, return_inverse=True)
         groups = ops.stationary[idx][mm][first]  # each layer's weight
         group_of = _owner(mm, g_mm)[at]  # a riding op: its matmul's layer

@@ -108,7 +108,7 @@ def one_on_off(c) -> None:
                          "cell_read_energy")
 
 
-def matrix_keys(ops, idx, transposed: bool = False):
+def matrix_keys(ops, idx, transposed: bool = False, offered: bool = True):
     """Per op of ``idx`` (matmuls with a stationary weight): the matrix its arrays hold, keyed
     by (weight, orientation) as one int64, and a note naming each weight read in more than one
     orientation (or None). A crossbar drives its rows (k) and senses its columns (n), so a
@@ -121,7 +121,8 @@ def matrix_keys(ops, idx, transposed: bool = False):
     matmul and convolution that reads a weight, from the operand's strides: a square weight's
     two readings are told apart); an op that states none (a workload written by hand, or traced
     before the tag) is told by its k (k x n is the whole weight), which cannot tell a square
-    weight's two readings apart."""
+    weight's two readings apart. ``offered``: whether the note may suggest ``transposed_read``
+    (a chip block refuses it)."""
     w, k = ops.stationary[idx].astype(np.int64), ops.k[idx].astype(np.int64)
     top = int(k.max()) + 1 if len(k) else 1
     tag = ops.weight_transposed[idx] if ops.weight_transposed is not None else np.full(len(idx), np.nan)
@@ -152,7 +153,8 @@ def matrix_keys(ops, idx, transposed: bool = False):
                             "transposed on the same arrays (transposed_read: columns driven, rows "
                             "sensed by the row-side ADCs; the orientations take turns)")
     return key, said + ("a crossbar holds one, so each orientation has arrays of its own (a "
-                        "second copy; transposed_read: true reads one copy both ways)")
+                        "second copy" + ("; transposed_read: true reads one copy both ways)"
+                                         if offered else ")"))
 
 
 def fill_note(name: str, labels, cells, arrays, array_cells: int,

@@ -329,8 +329,9 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
         if isinstance(exc, RuntimeError) and "does not require grad" in msg:  # backward() under no_grad
             raise WorkloadError(
                 f"running {type(model).__name__} on the example inputs failed: it calls backward() "
-                f"({msg}); cimsim traces inference (the model runs under torch.no_grad()): training "
-                "is not modelled (README 'Not modelled')") from exc
+                f"({msg}); cimsim traces the model under torch.no_grad(): run backward() and the "
+                "optimizer's step inside torch.enable_grad() to trace a training step (README "
+                "'Training on a CIM: what is modelled')") from exc
         from .capture import tracer_fault
 
         if tracer_fault(exc):  # the tracer's module tracking, not the model
@@ -413,7 +414,9 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
             metadata["input_derivatives_only"] = True
     if updated:  # parameters written in place (an optimizer step): a run says what that means
         metadata["updated_parameters"] = len(updated)
-        metadata["updated_parameter_names"] = updated
+        metadata["updated_parameter_names"] = [n for n, _ in updated]
+        metadata["updated_weight_tensors"] = [n for n in persist.updated_weight_tensors(low, updated)
+                                              if n in tensors]
     if low.updated_reads:  # matmuls reading a weight the step had updated (a later step)
         metadata["updated_weight_reads"] = low.updated_reads
     if optimizer_state:  # an optimizer stepped: its state, by parameter and key (:mod:`.persist`)

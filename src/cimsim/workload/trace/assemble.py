@@ -33,7 +33,10 @@ def finish(low):
     tensors: dict[str, Tensor] = {}
     low.sync_of = {}  # tensor name -> the sync epoch of the op writing it, where not 0
 
+    #: (version id, its tensor's index) -> the workload's name of that tensor (a training
+    #: step's updated weights are named from it: :func:`.persist.updated_weight_tensors`)
     declared: dict[tuple[int, int], str] = {}
+    low.declared = declared
 
     def declare(v, j):
         key = (v.id, j)

@@ -124,17 +124,53 @@ def master_weights(low, model) -> dict | None:
             "bytes": sum(int(p.numel()) * DTYPE_BYTES[low.dt(p)] for _, p in cast)}
 
 
-def updated_parameters(low, model) -> list[str]:
-    """The names of the parameters the step wrote in place (an optimizer's update), as the
-    workload names their tensors (the first name of a shared one): their count is
-    ``metadata['updated_parameters']``, the list ``metadata['updated_parameter_names']``, which
-    a run reads to charge a step's rewrite to the matrices holding them only (find-O 1)."""
-    out: dict[str, None] = {}
+def updated_parameters(low, model) -> list[tuple[str, object]]:
+    """(name, parameter) of each parameter the step wrote in place (an optimizer's update),
+    counted as parameters, not storages: views of one flat buffer (apex / FSDP flat
+    parameters) are each their own; a parameter registered twice (tied, aliased) once. Their
+    count is ``metadata['updated_parameters']``, their names ``metadata['updated_parameter_names']``
+    (:func:`updated_weight_tensors`: the workload's tensors holding them)."""
+    out: list[tuple[str, object]] = []
     seen: set = set()
     for n, p in model.named_parameters():
-        key = storage_key(p)
-        if p.numel() and key not in seen and low.st.known(p) \
-                and any(low.st.versions[vid].producer >= 0 for vid, _ in low.st.pieces(p)):
-            out[n] = None
+        if not p.numel() or not low.st.known(p):
+            continue
+        key = (storage_key(p), p.storage_offset(), tuple(p.shape), tuple(p.stride()), p.dtype)
+        if key not in seen and any(low.st.versions[vid].producer >= 0 for vid, _ in low.st.pieces(p)):
+            out.append((n, p))
         seen.add(key)
-    return list(out)
+    return out
+
+
+def updated_weight_tensors(low, updated) -> list[str]:
+    """``metadata['updated_weight_tensors']``: the workload's tensors (after ``low.finish()``)
+    that hold the step's ``updated`` parameters (:func:`updated_parameters`) as the step first
+    read them, which a run's CIM holds as matrices and a step rewrites (find-O 1, review 19-A 1).
+    A parameter is matched by the storage it lives in, not by its name: a weight read through
+    slices is several tensors (``att.in_proj_weight[0]`` .. ``[2]``: cross-attention's split
+    in-projection; ``qkv.weight.chunk(3)``), a flat buffer's views are its pieces
+    (``net.0.weight[2]``, whichever parameter it holds: each piece whose elements overlap an
+    updated parameter's), and autocast's copy at another dtype is the parameter's too."""
+    import numpy as np
+
+    from .storage import as_offsets
+
+    declared = getattr(low, "declared", {})
+    sources: dict[str, list] = {}  # a weight's source versions by name: itself and its casts
+    for v in low.st.versions:
+        if v.role == "weight" and v.producer < 0:
+            sources.setdefault(v.name, []).append(v)
+    names: dict[str, None] = {}
+    for _, p in updated:
+        key = storage_key(p)
+        src = {low.st.versions[vid].name for vid in low.st.history.get(key, ())}
+        whole = low.st.covers(p, low.st.storages[key])
+        mine = None if whole else low.st.units(p)
+        for v in (v for n in sorted(src) for v in sources.get(n, ())):
+            for j in range(len(v.tensors)):
+                offs = [r for r, a in zip(v.reads, v.read_atoms) if a == [j]]
+                hit = whole or not offs or offs[0] is None or \
+                    bool(np.isin(as_offsets(offs[0]), mine).any())
+                if hit and (v.id, j) in declared:
+                    names[declared[(v.id, j)]] = None
+    return list(names)
