@@ -140,6 +140,45 @@ def test_rnn_restacks_ride_on_the_rnn_call(cls, states, calls):
     assert r.latency_s == pytest.approx(calls * 1.0, rel=1e-5, abs=0)
 
 
+class LSTM(nn.Module):
+    """A hand-written LSTM named like torch's (review 19 C 2): its ``torch.stack`` calls are
+    kernels of their own in eager torch, whatever the class is called."""
+
+    def __init__(self, i, h):
+        super().__init__()
+        self.W, self.U = nn.Parameter(torch.randn(4 * h, i)), nn.Parameter(torch.randn(4 * h, h))
+
+    def forward(self, x, state):
+        h, c = state
+        outs = []
+        for t in range(x.shape[0]):
+            i, f, g, o = (x[t] @ self.W.T + h @ self.U.T).chunk(4, -1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            h = torch.sigmoid(o) * torch.tanh(c)
+            outs.append(h)
+        return torch.stack(outs), (torch.stack([h]), torch.stack([c]))
+
+
+class _SubLSTM(nn.LSTM):
+    """torch's nn.LSTM under another name: one at::lstm call all the same."""
+
+
+@pytest.mark.parametrize("cls, calls", [
+    # x @ W.T, h @ U.T, the fused gate arithmetic (their add included), three torch.stack
+    # calls, pi's addmm (+bias): 7 dispatches (was 4: the stacks rode free on the class name)
+    (LSTM, 7),
+    # a subclass of nn.LSTM: 4, as nn.LSTM (the restacks ride on the cell's launch)
+    (_SubLSTM, 4),
+])
+def test_restacks_ride_only_inside_torchs_rnn(cls, calls):
+    torch.manual_seed(0)
+    w = _trace(_OneStep(cls(8, 16)), torch.randn(1, 1, 8), torch.randn(1, 1, 16), torch.randn(1, 1, 16))
+    r = simulate(_slow_dispatch(), w)
+    assert r.latency_s == pytest.approx(calls * 1.0, rel=1e-5, abs=0)
+    stacks = [op for op in w.ops if op.kind == "copy" and op.tags.get("module") == "rnn"]
+    assert len(stacks) == 3 and all(("launch" in op.tags) == (cls is _SubLSTM) for op in stacks)
+
+
 class _Enc(nn.Module):
     """A scan and an elementwise chain (two dispatches): a custom CUDA kernel's work, traced op
     by op."""

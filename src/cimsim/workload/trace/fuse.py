@@ -30,6 +30,23 @@ from ..ir import ELEMENTWISE_OPS_PER_ELEMENT, KIND_OPS_PER_ELEMENT, Op
 
 _CELL_FN = {mod: CELL_FN[cell] for cell, mods in (("lstm", ("LSTM", "LSTMCell")), ("gru", ("GRU", "GRUCell")),
                                                   ("rnn", ("RNN", "RNNCell"))) for mod in mods}
+#: the modules defining torch's recurrent layers: ``nn.LSTM`` ... ``nn.RNNCell`` and their
+#: dynamic-quantized twins, each one aten call (``at::lstm``, ``quantized_lstm``) whatever runs inside
+_TORCH_RNN_MODULES = ("torch.nn.modules.rnn", "torch.ao.nn.quantized.dynamic.modules.rnn")
+
+
+def recurrent_types(modules: dict) -> dict[str, str]:
+    """Module path -> the torch recurrent class it is or subclasses (``LSTM``, ``GRUCell``, ...),
+    for the modules that are torch's own recurrent layers (:data:`_TORCH_RNN_MODULES`; a
+    subclass of ``nn.LSTM`` too): a hand-written ``class LSTM(nn.Module)`` is not one, its ops
+    are separate kernels as eager torch runs them."""
+    out = {}
+    for path, mod in modules.items():
+        for cls in type(mod).__mro__:
+            if cls.__module__ in _TORCH_RNN_MODULES and cls.__name__ in _CELL_FN:
+                out[path] = cls.__name__
+                break
+    return out
 
 
 def vector_ops(op: Op, tensors) -> float:
@@ -144,8 +161,9 @@ def _consumers(ops):
 
 def fuse_pointwise(ops: list[Op], tensors, module_types: dict[str, str], keep=frozenset(),
                    syncs=None) -> list[Op]:
-    """``syncs``: tensor name -> the sync epoch of the op writing it (absent: 0); ops of
-    different epochs are never fused."""
+    """``module_types``: torch's recurrent modules by path (:func:`recurrent_types`), whose
+    gate arithmetic is named ``lstm_pointwise`` / ...; ``syncs``: tensor name -> the sync epoch
+    of the op writing it (absent: 0); ops of different epochs are never fused."""
     syncs = syncs or {}
     epoch = [syncs.get(op.outputs[0], 0) if op.outputs else 0 for op in ops]
     producer: dict[str, int] = {}
@@ -268,7 +286,8 @@ _RNN_W = re.compile(r"(?:^|\.)weight_(ih|hh|hr)(?:_l(\d+))?(_reverse)?$")
 
 
 def tag_recurrent(ops: list[Op], module_types: dict[str, str]) -> bool:
-    """Tag recurrent matmuls and cell ops; True if the model has recurrent layers."""
+    """Tag recurrent matmuls and cell ops; True if the model has recurrent layers.
+    ``module_types``: torch's recurrent modules by path (:func:`recurrent_types`)."""
     steps: dict[tuple, int] = defaultdict(int)
     found = False
     made: dict[str, int] = {}  # tensor name -> the op that wrote it
