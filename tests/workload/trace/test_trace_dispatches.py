@@ -228,3 +228,47 @@ def test_launch_module_refuses_an_unknown_name():
 
     with pytest.raises(WorkloadError, match=r"--launch-module Enc: no module .* classes .*_Enc"):
         trace(_Field().eval(), (torch.randn(1, 8),), launch_modules=["Enc"])
+
+
+class _Twice(nn.Module):
+    """An encoder called twice with a Linear between (NeRF's coarse and fine passes), then a
+    step module called three times back to back (a loop's cell): review 19 C 1."""
+
+    def __init__(self):
+        super().__init__()
+        self.enc, self.step, self.mid = _Enc(), _Enc(), nn.Linear(8, 8, bias=False)
+
+    def forward(self, x):
+        y = self.enc(self.mid(self.enc(x)))
+        for _ in range(3):
+            y = self.step(y)
+        return y
+
+
+@pytest.mark.parametrize("names", [["enc", "step"], ["_Enc"]])
+def test_launch_module_is_one_launch_per_call(names):
+    """Each call of a marked module is a launch: 2 calls of enc + mid's mm + 3 calls of step =
+    6 dispatches (was 3: every call of a module one launch, across mid's op); unmarked, each
+    _Enc call is 2 (cumsum, fused sin + add): 5 x 2 + 1 = 11."""
+    torch.manual_seed(0)
+    from cimsim.workload.trace import trace
+
+    x = torch.randn(1, 8)
+    assert simulate(_slow_dispatch(), trace(_Twice().eval(), (x,))).latency_s == pytest.approx(
+        11.0, rel=1e-5, abs=0)
+    w = trace(_Twice().eval(), (x,), launch_modules=names)
+    assert simulate(_slow_dispatch(), w).latency_s == pytest.approx(6.0, rel=1e-5, abs=0)
+    assert [op.tags.get("launch") for op in w.ops if op.tags["module"] != "mid"] == [
+        f"module:{m}#{k}" for m, n in (("enc", 2), ("step", 3)) for k in range(1, n + 1) for _ in "ab"]
+    assert not any("module_calls" in op.tags for op in w.ops)
+
+
+def test_launch_module_refuses_the_model_itself():
+    """Review 19 C 1: the root's class passed the name check and tagged nothing."""
+    from cimsim.errors import WorkloadError
+    from cimsim.workload.trace import trace
+
+    with pytest.raises(WorkloadError, match=r"^--launch-module _Twice: _Twice is the traced model "
+                       r"itself, not a module inside it .*; its module paths are enc, mid, step; "
+                       r"its classes Linear, _Enc$"):
+        trace(_Twice().eval(), (torch.randn(1, 8),), launch_modules=["_Twice"])

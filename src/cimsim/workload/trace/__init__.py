@@ -316,7 +316,8 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     optimizers = persist.optimizers_held(torch, model.modules())
     try:
         with persist.optimizers_stepping(torch, optimizers), padding.watch(torch, model) as padded:
-            events, out, modules, param_grads = record(torch, model, inputs, kwargs, keep_data=stats_bits is not None)
+            events, out, modules, param_grads = record(torch, model, inputs, kwargs, keep_data=stats_bits is not None,
+                                                      calls=bool(launch_groups))
     except WorkloadError:
         raise
     except Exception as exc:
