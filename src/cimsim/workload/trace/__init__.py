@@ -239,10 +239,11 @@ def trace(model: torch.nn.Module, example_inputs: torch.Tensor | tuple | list, n
         units with ``claims: [kv_cache]`` read them in their banks
         (:mod:`cimsim.workload.resident`); a name that is no input's argument is a
         :class:`~cimsim.errors.WorkloadError`.
-    launch_modules : modules each of whose instances runs as one kernel launch, by path
-        (``"enc"``) or class name (``"HashGrid"``), as ``cimsim trace --launch-module``: every op
-        inside gets tag ``launch`` ``module:<path>`` (one dispatch a group:
-        :func:`.fuse.launch_modules`); a name matching no module is a WorkloadError.
+    launch_modules : modules each call of which runs as one kernel launch, by path (``"enc"``)
+        or class name (``"HashGrid"``), as ``cimsim trace --launch-module``: every op inside
+        gets tag ``launch`` ``module:<path>`` (``module:<path>#k``, the k-th call, for a module
+        called more than once; one dispatch a group: :func:`.fuse.launch_modules`); a name
+        matching no module, or only the model's own class, is a WorkloadError.
     """
     torch = require_torch()
     from .functions import as_module
