@@ -226,3 +226,40 @@ def test_resident_refuses_a_recurrent_state_it_could_not_keep(tmp_path):
     r = CliRunner().invoke(main, ["trace", f"{f}:f", "--resident", "h", "-o", str(tmp_path / "p.json")])
     assert r.exit_code != 0 and "Traceback" not in r.output
     assert "--resident h: no matmul without a weight reads 'h'" in r.output
+
+
+class _CatDecode(torch.nn.Module):
+    """A decode step over a KV cache appended with ``torch.cat`` (Hugging Face's legacy
+    ``DynamicCache.update``): attention reads the grown copy, not the cache input."""
+
+    def __init__(self):
+        super().__init__()
+        self.q, self.kv = torch.nn.Linear(D, D), torch.nn.Linear(D, 2 * D)
+
+    def forward(self, x, keys, vals):
+        q = self.q(x)
+        k, v = self.kv(x).chunk(2, -1)
+        return torch.softmax(q @ torch.cat([keys, k]).T / 8, -1) @ torch.cat([vals, v])
+
+
+class _MvSearch(torch.nn.Module):
+    def forward(self, q, db):  # the database as mv's first operand
+        return torch.mv(db, q).topk(K).values
+
+
+def test_resident_refusal_names_a_cat_appended_cache_and_a_first_operand():
+    """Review 19 C 4: a KV cache appended with torch.cat and a database scored as mv(db, q)
+    were refused with the recurrent-state text (an input 'sent every run', the loop recipe).
+    Each refusal now names what stops it and the way that is held; the cache read in place
+    (q @ K.T) and q @ db.T are accepted, the database held at N x d x 4 B."""
+    cache = (torch.randn(1, D), torch.randn(N, D), torch.randn(N, D))
+    with pytest.raises(WorkloadError, match=r"^--resident keys: 'keys' reaches the matmul mm only "
+                       r"through cat, a concatenation \(a cache appended with torch\.cat.*--serve") as e:
+        cimsim.trace(_CatDecode().eval(), cache, resident=["keys"])
+    assert "T(11)" not in str(e.value) and "sent every run" not in str(e.value)
+    with pytest.raises(WorkloadError, match=r"^--resident db: the matmul mv reads 'db' as its first "
+                       r"operand .* write it q @ db\.T") as e:
+        cimsim.trace(_MvSearch(), (torch.randn(D), torch.randn(N, D)), resident=["db"])
+    assert "T(11)" not in str(e.value)
+    w = cimsim.trace(Search(), (torch.randn(1, D), torch.randn(N, D)), resident=["db"])
+    assert w.footprint.kv_cache == N * D * 4

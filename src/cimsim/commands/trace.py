@@ -121,12 +121,15 @@ def _moved(ctx, param, value):
                    "units with claims [kv_cache] read it in their banks. An argument named as a "
                    "cache (past_key_values, layer_past, any name holding cache or past) is "
                    "resident without it. Only inputs a matmul without a weight reads as its "
-                   "second operand are held; any other (a recurrent state h) is refused.")
+                   "second operand (itself or a reshaped or scaled copy) are held; any other (a "
+                   "recurrent state h, a cache appended with torch.cat, mv(db, q)'s db) is "
+                   "refused, saying why.")
 @click.option("--launch-module", "launch_module", multiple=True, metavar="NAME",
-              help="SPEC: run each instance of this module as one kernel launch, one dispatch "
+              help="SPEC: run each call of this module as one kernel launch, one dispatch "
                    "for all its ops (a custom CUDA kernel: a hash-grid encoder, a fused MLP); "
-                   "NAME is a module path (enc, mlp.0) or a class name (HashGrid), repeatable. "
-                   "Its ops get op tag launch = module:PATH.")
+                   "NAME is a module path (enc, mlp.0) or a class name (HashGrid), not the "
+                   "model's own class; repeatable. Its ops get op tag launch = module:PATH "
+                   "(module:PATH#k for the k-th call of a module called more than once).")
 @click.option("--real-weights", is_flag=True,
               help="--zoo: build random weights instead of shapes only (fake tensors); says first "
                    "how much memory that takes and refuses beyond what is available.")

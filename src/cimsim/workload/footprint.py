@@ -85,7 +85,7 @@ import numpy as np
 
 from ..errors import WorkloadError
 from .kinds import COPY, ELEMENTWISE, MATMUL, ROLE_INPUT, ROLE_WEIGHT, SENDRECV
-from .resident import is_resident_name, resident_arguments
+from .resident import SCALES, is_resident_name, resident_arguments
 
 
 #: a served weight tensor's name: an iteration's prefix (``it3.decode.sb1.r0.``, none for a
@@ -182,8 +182,6 @@ def optimizer_state_mask(workload) -> np.ndarray:
     return np.array([n in names for n in workload.columns.tensor_names.tolist()], dtype=bool)
 
 
-#: the per-element functions of one input that only scale it (by a constant: a scalar)
-SCALES = ("mul", "div")
 
 
 def cache_roots(workload, roots: np.ndarray | None = None) -> np.ndarray:

@@ -27,6 +27,8 @@ from .oparrays import argument
 #: first ``.`` or ``[``) names one (``past_key_values``, ``past_key_value``, ``layer_past``,
 #: ``cache``, ``kv_cache``, ``cache_params``)
 CACHE_INPUT = re.compile(r"^[^.\[]*(?:cache|past)", re.IGNORECASE)
+#: the per-element functions of one input that only scale it (by a constant: a scalar)
+SCALES = ("mul", "div")
 #: the metadata key listing the forward arguments marked resident (``cimsim trace --resident``)
 RESIDENT_KEY = "resident_inputs"
 
@@ -119,13 +121,51 @@ def _check_held(workload, names) -> None:
     held = {argument(names_t[t]) for t in ops.input_root[kv].tolist() if t >= 0} if (
         ops.input_root is not None) else {argument(names_t[t]) for t in kv.nonzero()[0].tolist()}
     for n in names:
-        if n in held:
+        if n not in held:
+            raise WorkloadError(f"--resident {n}: {_why_not_held(workload, n)}")
+
+
+def _why_not_held(workload, n: str) -> str:
+    """Why the model input ``n`` is no KV cache, by how it is read: through a concatenation
+    that a weightless matmul reads as its second operand (a cache appended with ``torch.cat``,
+    Hugging Face's legacy ``DynamicCache.update``), as a weightless matmul's first operand
+    (``mv(db, q)``), or otherwise (a recurrent state, an activation)."""
+    c = workload.columns
+    same = {c.tensor_names[t] for t in (c.tensor_role == ROLE_INPUT).nonzero()[0].tolist()
+            if argument(c.tensor_names[t]) == n}
+    grown: dict[str, str] = {}  # a concatenation reading one of ``same`` (and its copies) -> the cat
+    for op in workload.ops:
+        one = len(op.inputs) == 1 and len(op.outputs) == 1 and (
+            op.kind == "copy" or (op.kind == "elementwise" and op.fn in SCALES))
+        if one and op.inputs[0] in same:
+            same.add(op.outputs[0])
+        elif one and op.inputs[0] in grown:
+            grown[op.outputs[0]] = grown[op.inputs[0]]
+        elif op.kind == "copy" and len(op.inputs) >= 2 and any(t in same for t in op.inputs):
+            grown.update((t, op.name) for t in op.outputs)
+    for op in workload.ops:
+        if op.kind != "matmul" or op.weight is not None or len(op.inputs) < 2:
             continue
-        readers = [op.name for op in workload.ops if any(argument(t) == n for t in op.inputs)]
-        shown = ", ".join(readers[:3]) + (f" (+{len(readers) - 3} more)" if len(readers) > 3 else "")
-        raise WorkloadError(
-            f"--resident {n}: no matmul without a weight reads '{n}' as its second operand (a KV "
-            f"cache, a database), the only reads cimsim keeps in memory across runs; "
-            f"{shown or 'no op'} read{'s' if len(readers) == 1 else ''} it as an input sent every "
-            "run, so the mark would change nothing. For a recurrent state carried across steps, "
-            "trace the loop and take (T(11) - T(1)) / 10 (README 'Per-op fixed costs')")
+        if op.inputs[1] in grown:
+            return (f"'{n}' reaches the matmul {op.name} only through {grown[op.inputs[1]]}, a "
+                    "concatenation (a cache appended with torch.cat, as Hugging Face's "
+                    "DynamicCache does: a new tensor each run, the whole cache copied with this "
+                    "step's rows), which is an activation; cimsim holds a cache in memory only "
+                    "where a matmul without a weight reads it as its second operand, itself or "
+                    "through a reshape, transpose or scale, so the mark would change nothing. "
+                    "Pass the cache already holding the new rows and read it in place "
+                    "(q @ K.T), or trace the Hugging Face model with --serve, which reads its "
+                    "cache in place (README 'Resident inputs')")
+        if op.inputs[0] in same:
+            return (f"the matmul {op.name} reads '{n}' as its first operand (mv({n}, q), "
+                    f"{n} @ q); cimsim holds in memory across runs only what a matmul without a "
+                    "weight reads as its second operand (a KV cache, a database), so the mark "
+                    f"would change nothing: write it q @ {n}.T (the same MACs) "
+                    "(README 'Resident inputs')")
+    readers = [op.name for op in workload.ops if any(argument(t) == n for t in op.inputs)]
+    shown = ", ".join(readers[:3]) + (f" (+{len(readers) - 3} more)" if len(readers) > 3 else "")
+    return (f"no matmul without a weight reads '{n}' as its second operand (a KV cache, a "
+            f"database), the only reads cimsim keeps in memory across runs; {shown or 'no op'} "
+            f"read{'s' if len(readers) == 1 else ''} it as an input sent every run, so the mark "
+            "would change nothing. For a recurrent state carried across steps, trace the loop "
+            "and take (T(11) - T(1)) / 10 (README 'Per-op fixed costs')")

@@ -140,6 +140,45 @@ def test_rnn_restacks_ride_on_the_rnn_call(cls, states, calls):
     assert r.latency_s == pytest.approx(calls * 1.0, rel=1e-5, abs=0)
 
 
+class LSTM(nn.Module):
+    """A hand-written LSTM named like torch's (review 19 C 2): its ``torch.stack`` calls are
+    kernels of their own in eager torch, whatever the class is called."""
+
+    def __init__(self, i, h):
+        super().__init__()
+        self.W, self.U = nn.Parameter(torch.randn(4 * h, i)), nn.Parameter(torch.randn(4 * h, h))
+
+    def forward(self, x, state):
+        h, c = state
+        outs = []
+        for t in range(x.shape[0]):
+            i, f, g, o = (x[t] @ self.W.T + h @ self.U.T).chunk(4, -1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            h = torch.sigmoid(o) * torch.tanh(c)
+            outs.append(h)
+        return torch.stack(outs), (torch.stack([h]), torch.stack([c]))
+
+
+class _SubLSTM(nn.LSTM):
+    """torch's nn.LSTM under another name: one at::lstm call all the same."""
+
+
+@pytest.mark.parametrize("cls, calls", [
+    # x @ W.T, h @ U.T, the fused gate arithmetic (their add included), three torch.stack
+    # calls, pi's addmm (+bias): 7 dispatches (was 4: the stacks rode free on the class name)
+    (LSTM, 7),
+    # a subclass of nn.LSTM: 4, as nn.LSTM (the restacks ride on the cell's launch)
+    (_SubLSTM, 4),
+])
+def test_restacks_ride_only_inside_torchs_rnn(cls, calls):
+    torch.manual_seed(0)
+    w = _trace(_OneStep(cls(8, 16)), torch.randn(1, 1, 8), torch.randn(1, 1, 16), torch.randn(1, 1, 16))
+    r = simulate(_slow_dispatch(), w)
+    assert r.latency_s == pytest.approx(calls * 1.0, rel=1e-5, abs=0)
+    stacks = [op for op in w.ops if op.kind == "copy" and op.tags.get("module") == "rnn"]
+    assert len(stacks) == 3 and all(("launch" in op.tags) == (cls is _SubLSTM) for op in stacks)
+
+
 class _Enc(nn.Module):
     """A scan and an elementwise chain (two dispatches): a custom CUDA kernel's work, traced op
     by op."""
@@ -189,3 +228,47 @@ def test_launch_module_refuses_an_unknown_name():
 
     with pytest.raises(WorkloadError, match=r"--launch-module Enc: no module .* classes .*_Enc"):
         trace(_Field().eval(), (torch.randn(1, 8),), launch_modules=["Enc"])
+
+
+class _Twice(nn.Module):
+    """An encoder called twice with a Linear between (NeRF's coarse and fine passes), then a
+    step module called three times back to back (a loop's cell): review 19 C 1."""
+
+    def __init__(self):
+        super().__init__()
+        self.enc, self.step, self.mid = _Enc(), _Enc(), nn.Linear(8, 8, bias=False)
+
+    def forward(self, x):
+        y = self.enc(self.mid(self.enc(x)))
+        for _ in range(3):
+            y = self.step(y)
+        return y
+
+
+@pytest.mark.parametrize("names", [["enc", "step"], ["_Enc"]])
+def test_launch_module_is_one_launch_per_call(names):
+    """Each call of a marked module is a launch: 2 calls of enc + mid's mm + 3 calls of step =
+    6 dispatches (was 3: every call of a module one launch, across mid's op); unmarked, each
+    _Enc call is 2 (cumsum, fused sin + add): 5 x 2 + 1 = 11."""
+    torch.manual_seed(0)
+    from cimsim.workload.trace import trace
+
+    x = torch.randn(1, 8)
+    assert simulate(_slow_dispatch(), trace(_Twice().eval(), (x,))).latency_s == pytest.approx(
+        11.0, rel=1e-5, abs=0)
+    w = trace(_Twice().eval(), (x,), launch_modules=names)
+    assert simulate(_slow_dispatch(), w).latency_s == pytest.approx(6.0, rel=1e-5, abs=0)
+    assert [op.tags.get("launch") for op in w.ops if op.tags["module"] != "mid"] == [
+        f"module:{m}#{k}" for m, n in (("enc", 2), ("step", 3)) for k in range(1, n + 1) for _ in "ab"]
+    assert not any("module_calls" in op.tags for op in w.ops)
+
+
+def test_launch_module_refuses_the_model_itself():
+    """Review 19 C 1: the root's class passed the name check and tagged nothing."""
+    from cimsim.errors import WorkloadError
+    from cimsim.workload.trace import trace
+
+    with pytest.raises(WorkloadError, match=r"^--launch-module _Twice: _Twice is the traced model "
+                       r"itself, not a module inside it .*; its module paths are enc, mid, step; "
+                       r"its classes Linear, _Enc$"):
+        trace(_Twice().eval(), (torch.randn(1, 8),), launch_modules=["_Twice"])

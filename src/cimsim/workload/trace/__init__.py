@@ -239,10 +239,11 @@ def trace(model: torch.nn.Module, example_inputs: torch.Tensor | tuple | list, n
         units with ``claims: [kv_cache]`` read them in their banks
         (:mod:`cimsim.workload.resident`); a name that is no input's argument is a
         :class:`~cimsim.errors.WorkloadError`.
-    launch_modules : modules each of whose instances runs as one kernel launch, by path
-        (``"enc"``) or class name (``"HashGrid"``), as ``cimsim trace --launch-module``: every op
-        inside gets tag ``launch`` ``module:<path>`` (one dispatch a group:
-        :func:`.fuse.launch_modules`); a name matching no module is a WorkloadError.
+    launch_modules : modules each call of which runs as one kernel launch, by path (``"enc"``)
+        or class name (``"HashGrid"``), as ``cimsim trace --launch-module``: every op inside
+        gets tag ``launch`` ``module:<path>`` (``module:<path>#k``, the k-th call, for a module
+        called more than once; one dispatch a group: :func:`.fuse.launch_modules`); a name
+        matching no module, or only the model's own class, is a WorkloadError.
     """
     torch = require_torch()
     from .functions import as_module
@@ -303,7 +304,8 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
                 keep_floats=False, launch_groups=None):
     from ..ir import Workload
     from .capture import record
-    from .fuse import absorb_into_softmax, drop_lone_launches, fuse_pointwise, launch_modules, tag_recurrent
+    from .fuse import (absorb_into_softmax, drop_lone_launches, fuse_pointwise, launch_modules,
+                       recurrent_types, tag_recurrent)
     # register the gathers', convolutions', _grouped_mm's, quantized (and packed quantized) ops',
     # FFTs' and dense linear algebra's lowerings
     from . import bags, convs, distances, fft, grouped, linalg, mathops, packed, quant, randoms, scatter, training  # noqa: F401
@@ -315,7 +317,8 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     optimizers = persist.optimizers_held(torch, model.modules())
     try:
         with persist.optimizers_stepping(torch, optimizers), padding.watch(torch, model) as padded:
-            events, out, modules, param_grads = record(torch, model, inputs, kwargs, keep_data=stats_bits is not None)
+            events, out, modules, param_grads = record(torch, model, inputs, kwargs, keep_data=stats_bits is not None,
+                                                      calls=bool(launch_groups))
     except WorkloadError:
         raise
     except Exception as exc:
@@ -378,11 +381,12 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     n_train = sum(_train_mode_op(ev) for ev in events if not ev.backward)
     del events
     n_lowered = len(ops)
-    ops = fuse_pointwise(ops, tensors, module_types, low.kept, low.sync_of)
+    rnn_types = recurrent_types(modules)  # torch's nn.LSTM / GRU / RNN (cells), by isinstance
+    ops = fuse_pointwise(ops, tensors, rnn_types, low.kept, low.sync_of)
     ops = drop_lone_launches(absorb_into_softmax(ops, tensors, low.kept, low.sync_of))
     persist.name_state_tensors(low, optimizer_state, tensors)
     master = persist.master_weights(low, model) if n_backward else None
-    recurrent = tag_recurrent(ops, module_types)
+    recurrent = tag_recurrent(ops, rnn_types)
     if launch_groups:  # modules run as one kernel each (a custom CUDA encoder, a fused MLP)
         ops = launch_modules(ops, module_types, launch_groups)
         metadata_launch = sorted(set([launch_groups] if isinstance(launch_groups, str) else launch_groups))

@@ -52,6 +52,9 @@ class Event:
     backward: bool = False  # run by autograd's engine (a ``backward()`` in the traced code)
     #: a value read's innermost "file:line", library code included (:func:`_read_site`)
     site: str = ""
+    #: ``record(..., calls=True)`` (``--launch-module``): module path -> the number of the entry
+    #: into it (a forward call, or its backward) that is running the op, for each module running it
+    calls: dict | None = None
 
     def origin(self) -> str:
         """What ran the op, for an error: a module's forward, the model's own code, or autograd's
@@ -187,6 +190,7 @@ def make_recorder(torch):
             self._paths: dict[frozenset, str] = {}
             self.quiet = 0  # > 0: inside a composite recorded as one op (:func:`make_composites`)
             self.probes: dict[int, object] = {}  # shape probes' outputs by id, kept alive (:meth:`probe`)
+            self._last_calls: tuple = (None, None)  # (parents, entries made) -> :meth:`_calls`
 
         def _module(self) -> str:
             parents = frozenset(self.tracker.parents)
@@ -256,7 +260,18 @@ def make_recorder(torch):
             self.events.append(Event(func, args, kwargs, out, self._module(), _user_line(3), data,
                                      torch._C._current_graph_task_id() != -1,
                                      _read_site() if func._overloadpacket.__name__ in VALUE_READS
-                                     else ""))
+                                     else "", self._calls()))
+
+        def _calls(self) -> dict | None:
+            """The entry number of each module running now (the tracker's ``entries``; None
+            where it keeps none), one dict shared by the ops of one stretch of a call."""
+            entries = getattr(self.tracker, "entries", None)
+            if entries is None:
+                return None
+            key = (frozenset(self.tracker.parents), self.tracker.n_entries)
+            if self._last_calls[0] != key:
+                self._last_calls = (key, {p: entries[p] for p in key[0] if p in entries})
+            return self._last_calls[1]
 
     return Recorder
 
@@ -280,6 +295,23 @@ def make_tracker(torch):
                 if isinstance(t, torch.Tensor) and t.requires_grad and t.grad_fn is not None]
 
     class Tracker(ModuleTracker):
+        #: with ``count_calls``: each module's latest entry number (``n_entries`` so far), so the
+        #: ops of two calls of one module tell apart (``--launch-module``: one launch a call)
+        entries: dict[str, int] | None = None
+        n_entries = 0
+
+        def _get_append_fn(self, name, is_bw):
+            enter = super()._get_append_fn(name, is_bw)
+            if self.entries is None:
+                return enter
+
+            def counted(*args) -> None:
+                enter(*args)
+                self.n_entries += 1
+                self.entries[name] = self.n_entries
+
+            return counted
+
         def _fw_pre_hook(self, mod, input) -> None:
             super()._fw_pre_hook(mod, non_leaf(input))
 
@@ -380,16 +412,19 @@ def _gqa_in_place(torch, sdpa, args, kwargs):
     return out.reshape(*lead, h, n, out.shape[-1])
 
 
-def record(torch, model, inputs, kwargs=None, keep_data=False):
+def record(torch, model, inputs, kwargs=None, keep_data=False, calls=False):
     """Run ``model(*inputs, **kwargs)`` under the recorder (``keep_data``: with copies of each
     matmul's operands, for ``--stats``).
 
     Returns (events, output, modules by path, the number of parameter tensors autograd computed
     a gradient of: 0 where a backward pass only took derivatives w.r.t. inputs, a PINN's
-    ``torch.autograd.grad(u, x)``).
+    ``torch.autograd.grad(u, x)``). ``calls``: each event records the module calls running it
+    (:attr:`Event.calls`).
     """
     kwargs = kwargs or {}
     tracker = make_tracker(torch)()
+    if calls:
+        tracker.entries = {}
     skip = None  # keep_data: copies of matmul operands, not of parameters and buffers
     if keep_data:
         from .stats import has_data
@@ -431,8 +466,13 @@ def record(torch, model, inputs, kwargs=None, keep_data=False):
         name = tracker._known_modules.get(mod)
         if name is not None:
             modules.setdefault(_strip_root(name, root), mod)
+    stripped: dict[int, tuple] = {}  # Event.calls, shared: each dict stripped once
     for ev in rec.events:
         ev.module = _strip_root(ev.module, root)
+        if ev.calls is not None:
+            if id(ev.calls) not in stripped:
+                stripped[id(ev.calls)] = (ev.calls, {_strip_root(p, root): n for p, n in ev.calls.items()})
+            ev.calls = stripped[id(ev.calls)][1]
     return rec.events, out, modules, len(graded)
 
 

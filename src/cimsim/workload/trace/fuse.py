@@ -30,6 +30,23 @@ from ..ir import ELEMENTWISE_OPS_PER_ELEMENT, KIND_OPS_PER_ELEMENT, Op
 
 _CELL_FN = {mod: CELL_FN[cell] for cell, mods in (("lstm", ("LSTM", "LSTMCell")), ("gru", ("GRU", "GRUCell")),
                                                   ("rnn", ("RNN", "RNNCell"))) for mod in mods}
+#: the modules defining torch's recurrent layers: ``nn.LSTM`` ... ``nn.RNNCell`` and their
+#: dynamic-quantized twins, each one aten call (``at::lstm``, ``quantized_lstm``) whatever runs inside
+_TORCH_RNN_MODULES = ("torch.nn.modules.rnn", "torch.ao.nn.quantized.dynamic.modules.rnn")
+
+
+def recurrent_types(modules: dict) -> dict[str, str]:
+    """Module path -> the torch recurrent class it is or subclasses (``LSTM``, ``GRUCell``, ...),
+    for the modules that are torch's own recurrent layers (:data:`_TORCH_RNN_MODULES`; a
+    subclass of ``nn.LSTM`` too): a hand-written ``class LSTM(nn.Module)`` is not one, its ops
+    are separate kernels as eager torch runs them."""
+    out = {}
+    for path, mod in modules.items():
+        for cls in type(mod).__mro__:
+            if cls.__module__ in _TORCH_RNN_MODULES and cls.__name__ in _CELL_FN:
+                out[path] = cls.__name__
+                break
+    return out
 
 
 def vector_ops(op: Op, tensors) -> float:
@@ -144,8 +161,9 @@ def _consumers(ops):
 
 def fuse_pointwise(ops: list[Op], tensors, module_types: dict[str, str], keep=frozenset(),
                    syncs=None) -> list[Op]:
-    """``syncs``: tensor name -> the sync epoch of the op writing it (absent: 0); ops of
-    different epochs are never fused."""
+    """``module_types``: torch's recurrent modules by path (:func:`recurrent_types`), whose
+    gate arithmetic is named ``lstm_pointwise`` / ...; ``syncs``: tensor name -> the sync epoch
+    of the op writing it (absent: 0); ops of different epochs are never fused."""
     syncs = syncs or {}
     epoch = [syncs.get(op.outputs[0], 0) if op.outputs else 0 for op in ops]
     producer: dict[str, int] = {}
@@ -218,6 +236,8 @@ def fuse_pointwise(ops: list[Op], tensors, module_types: dict[str, str], keep=fr
         mod = group_ops[0].tags.get("module", "")
         fn = _CELL_FN.get(module_types.get(mod, ""), "fused")
         tags = {"module": mod}
+        if "module_calls" in group_ops[0].tags:  # --launch-module: the first member's calls
+            tags["module_calls"] = group_ops[0].tags["module_calls"]
         mods = list(dict.fromkeys(o.tags.get("module", "") for o in group_ops))
         if len(mods) > 1:  # named after its first member's; each member's module said
             tags["modules"] = mods
@@ -268,7 +288,8 @@ _RNN_W = re.compile(r"(?:^|\.)weight_(ih|hh|hr)(?:_l(\d+))?(_reverse)?$")
 
 
 def tag_recurrent(ops: list[Op], module_types: dict[str, str]) -> bool:
-    """Tag recurrent matmuls and cell ops; True if the model has recurrent layers."""
+    """Tag recurrent matmuls and cell ops; True if the model has recurrent layers.
+    ``module_types``: torch's recurrent modules by path (:func:`recurrent_types`)."""
     steps: dict[tuple, int] = defaultdict(int)
     found = False
     made: dict[str, int] = {}  # tensor name -> the op that wrote it
@@ -330,27 +351,36 @@ def drop_lone_launches(ops: list[Op]) -> list[Op]:
 
 
 def launch_modules(ops: list[Op], module_types: dict[str, str], names) -> list[Op]:
-    """Make each instance of the modules ``names`` one kernel launch (``cimsim trace
-    --launch-module NAME``, ``trace(..., launch_modules=[...])``): every op traced inside it
-    (its own and its submodules') gets tag ``launch`` = ``module:<path>``, replacing the
+    """Make each call of the modules ``names`` one kernel launch (``cimsim trace
+    --launch-module NAME``, ``trace(..., launch_modules=[...])``): every op traced inside one
+    call (its own and its submodules') gets tag ``launch`` = ``module:<path>``, replacing the
     tracer's own (a Linear's bias add), as a custom CUDA kernel (a hash-grid encoder, a fused
-    MLP) runs them. A name is a module path (``enc``, ``mlp.0``) or a class name (``HashGrid``:
-    each instance its own launch); the outermost match wins. A name matching no module the
-    model ran is a one-line WorkloadError listing those it did."""
+    MLP) runs them. A module the model called more than once (an encoder run on the coarse and
+    the fine samples, a weight-tied block, a loop's cell) is launched once a call:
+    ``module:<path>#1``, ``#2``, ... in the order of the calls (tag ``module_calls``, the
+    entries :func:`.capture.record` counted; a backward pass through it is an entry of its
+    own); the tag is dropped here. A name is a module path (``enc``, ``mlp.0``) or a class name
+    (``HashGrid``: each instance its own launch); the outermost match wins. A name matching no
+    module the model ran, or only the model itself (its class: the whole model is no one
+    kernel), is a one-line WorkloadError listing the modules it ran."""
     from ...errors import WorkloadError
 
     if isinstance(names, str):
         names = [names]
     names = list(names)
     paths = {p for p in module_types if p}
+    classes = {module_types[p] for p in paths}
     for n in names:
-        if n not in paths and n not in module_types.values():
+        if n not in paths and n not in classes:
             shown = sorted(paths)[:12]
             more = f" (+{len(paths) - 12} more)" if len(paths) > 12 else ""
-            classes = ", ".join(sorted(set(module_types[p] for p in paths)))
+            which = (f"{n} is the traced model itself, not a module inside it (the whole model "
+                     "would be one launch, its host syncs and value reads inside a kernel); name "
+                     "the modules that run as one kernel each" if n == module_types.get("") else
+                     "no module the model ran has that path or class")
             raise WorkloadError(
-                f"--launch-module {n}: no module the model ran has that path or class; its module "
-                f"paths are {', '.join(shown) or 'none'}{more}; its classes {classes or 'none'}")
+                f"--launch-module {n}: {which}; its module paths are {', '.join(shown) or 'none'}"
+                f"{more}; its classes {', '.join(sorted(classes)) or 'none'}")
     want = set(names)
 
     def group(path: str):
@@ -362,8 +392,21 @@ def launch_modules(ops: list[Op], module_types: dict[str, str], names) -> list[O
                 return p
         return None
 
-    out = []
+    keyed = []  # per op: (its group's path, the entry into that module running it) or None
+    calls: dict[str, dict] = defaultdict(dict)  # path -> entry -> its call number, from 1
     for op in ops:
         g = group(op.tags.get("module", ""))
-        out.append(op if g is None else _replace_tags(op, {**op.tags, "launch": f"module:{g}"}))
+        keyed.append(None if g is None else (g, (op.tags.get("module_calls") or {}).get(g)))
+        if g is not None:
+            calls[g].setdefault(keyed[-1][1], len(calls[g]) + 1)
+    out = []
+    for op, key in zip(ops, keyed):
+        if key is None and "module_calls" not in op.tags:
+            out.append(op)
+            continue
+        tags = {t: v for t, v in op.tags.items() if t != "module_calls"}
+        if key is not None:
+            g, k = key[0], calls[key[0]][key[1]]
+            tags["launch"] = f"module:{g}" if len(calls[g]) == 1 else f"module:{g}#{k}"
+        out.append(_replace_tags(op, tags))
     return out

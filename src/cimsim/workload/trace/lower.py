@@ -226,6 +226,8 @@ class Lowerer:
         if len(p.shapes) != len(p.operands):
             p.shapes = [None] * len(p.operands)
         p.tags.setdefault("module", self.ev.module if self.ev is not None else "")
+        if self.ev is not None and self.ev.calls:  # --launch-module: the module calls running it
+            p.tags.setdefault("module_calls", self.ev.calls)
         p.where = self.ev.where if self.ev is not None else ""
         p.sync = self.syncs
         self.protos.append(p)
@@ -492,8 +494,7 @@ class Lowerer:
                 scales=0):
         """The matmul proto (its index) of ``pa`` times ``pb`` writing ``out``, then ``bias`` and
         ``post`` as their own ops; a complex product in real arithmetic (:mod:`.complexes`).
-        ``scales``: multiplies an output element by ``alpha`` / ``beta`` (in the bias op, else
-        an op ``scale`` of their own)."""
+        ``scales``: multiplies an output element by ``alpha`` / ``beta`` (in the bias op, else an op ``scale`` of their own)."""
         if not pa or not pb:
             return None
         launch = {}

@@ -189,7 +189,7 @@ def packed_rnn(low, c: Call) -> None:
         res = getattr(torch, _RNNS[c.base])(c.args[0], c.args[1], flat, *c.args[3:9])
     outer = ev
     for e in rec.events:
-        e.module, e.where = outer.module, outer.where
+        e.module, e.where, e.calls = outer.module, outer.where, outer.calls
         op = e.func._overloadpacket
         # the gate matmuls: addmm / mm, and with batch_first=True the input projection as a bmm
         # of the time-major input by the weight expanded over the steps (stride 0)
