@@ -197,8 +197,10 @@ def pattern_scale(arch: Architecture, arrays, rates: np.ndarray,
         idx = np.flatnonzero(odd)
         if not len(idx):
             continue
-        col = rates[j] / _own_rates(hw, j, size, reads, idx)
+        col = rates[j] / _gather_rates(hw, j, arrays, size, reads, idx)
         share = random_shares(arrays, table, j, reads)[idx]
+        on, ratio = _table_streams(hw, j, arrays, table, idx, share, size, reads)
+        col[on] *= ratio  # a gather whose table streams faster there: the table, streamed
         part = np.flatnonzero(share < 1.0)
         if len(part):  # the streamed rest of a random-access op: the stream rate at its reads
             flat = np.zeros(n)
@@ -227,6 +229,56 @@ def random_shares(arrays, table: CostTable | None, j: int, reads: np.ndarray) ->
     with np.errstate(divide="ignore", invalid="ignore"):
         share = (np.minimum(rr, b * reads) + np.minimum(rw, b * (1.0 - reads))) / b
     return np.where(np.isnan(rr) | (b <= 0), 1.0, share)
+
+
+#: bytes of the lines a traced gather's accesses are made of (tag ``table_bytes``)
+LINE = 64
+
+
+def _line_means(arrays, size, idx):
+    """Of the ops ``idx``: the positions of traced gathers (tag ``table_bytes``) whose
+    ``access_bytes`` is a mean of accesses of whole :data:`LINE` s between ``k`` and ``k + 1``
+    lines, with ``k`` and the fraction ``f`` of the way to ``k + 1``."""
+    tb = arrays.table_bytes
+    if tb is None:
+        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+    m = size[idx] / LINE
+    on = np.flatnonzero(~np.isnan(tb[idx]) & (m > 1) & (m != np.floor(m)))
+    k = np.floor(m[on])
+    return on, k, m[on] - k
+
+
+def _gather_rates(hw, j: int, arrays, size, reads, idx) -> np.ndarray:
+    """:func:`_own_rates`, where a traced gather's accesses (tag ``table_bytes``) of whole lines
+    average ``access_bytes`` taken as that mix of ``k`` and ``k + 1`` lines: each access's time
+    is the time of its own whole lines (bursts), not of the mean rounded up to whole bursts."""
+    own = _own_rates(hw, j, size, reads, idx)
+    on, k, f = _line_means(arrays, size, idx)
+    if len(on):
+        sub, lo, hi = idx[on], size.copy(), size.copy()
+        lo[sub], hi[sub] = k * LINE, (k + 1) * LINE
+        per_access = ((1 - f) * k * LINE / _own_rates(hw, j, lo, reads, sub)
+                      + f * (k + 1) * LINE / _own_rates(hw, j, hi, reads, sub))
+        own[on] = size[sub] / per_access
+    return own
+
+
+def _table_streams(hw, j: int, arrays, table, idx, share, size, reads):
+    """Of the ops ``idx`` on resource ``j`` (``share``: their random share there): the positions
+    of traced gathers (tag ``table_bytes``) that take less time streaming their whole table
+    there than fetching their lines at random, and that time over the random lines' (< 1). On a
+    ``type: fixed`` level (no random penalty) the lines never cost more than the table."""
+    tb, none = arrays.table_bytes, (np.zeros(0, np.int64), np.zeros(0))
+    if tb is None or table is None:
+        return none
+    rb = share * table.bytes[idx, j]
+    on = np.flatnonzero(~np.isnan(tb[idx]) & (rb > 0))
+    if not len(on):
+        return none
+    sub = idx[on]
+    ratio = (tb[sub] / _own_rates(hw, j, np.zeros(len(size)), reads, sub)
+             * _gather_rates(hw, j, arrays, size, reads, sub) / rb[on])
+    return on[ratio < 1.0], ratio[ratio < 1.0]
 
 
 def _own_rates(hw, j: int, size, reads, idx) -> np.ndarray:
@@ -301,9 +353,20 @@ def pattern_energy(arch: Architecture, arrays, table: CostTable) -> CostTable:
                                      "and >= 0 (J/B)")
         if energy is None:
             energy = table.energy.copy()
+        per = per[inv]
+        on, k, f = _line_means(arrays, size, idx)
+        for q, i in enumerate(idx[on]):  # accesses of k and k + 1 whole lines (_gather_rates)
+            e = [s * answer(hw, name, "joules_per_byte", res.joules_per_byte(
+                Pattern.random_access(s, float(reads[i]))), f" for {_pattern_text(size, reads, i)}")
+                for s in (k[q] * LINE, (k[q] + 1) * LINE)]
+            per[on[q]] = ((1 - f[q]) * e[0] + f[q] * e[1]) / size[i]
         share = random_shares(arrays, table, j, reads)[idx]  # the rest keeps the stream's energy
-        energy[idx, first + j] = (share * table.bytes[idx, j] * per[inv]
-                                  + (1.0 - share) * table.energy[idx, first + j])
+        stream = table.energy[idx, first + j] / np.where(table.bytes[idx, j] > 0, table.bytes[idx, j], 1.0)
+        rand = share * table.bytes[idx, j] * per
+        on, _ = _table_streams(hw, j, arrays, table, idx, share, size, reads)
+        if len(on):  # the table streamed: its bytes' energy
+            rand[on] = arrays.table_bytes[idx[on]] * stream[on]
+        energy[idx, first + j] = rand + (1.0 - share) * table.energy[idx, first + j]
     return table if energy is None else dataclasses.replace(table, energy=energy)
 
 

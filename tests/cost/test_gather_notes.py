@@ -34,8 +34,9 @@ def _gather_notes(r):
 def test_random_rows_on_a_fixed_dram_get_a_note_and_not_on_a_dram_level():
     # the round fixture's technology (test-dram) names no preset: rows under 256 B are noted
     r = simulate(make_arch(), _bag(1000, SPREAD))
-    assert ("1 op reads random 128 B rows (tag access_bytes); memory.dram is type: fixed and "
-            "streams them at its one rate; as type: dram random rows under 256 B get less than "
+    assert ("1 op reads random 64 B lines in accesses of 128 B on average (tag access_bytes: runs "
+            "of adjacent lines); memory.dram is type: fixed and "
+            "streams them at its one rate; as type: dram random accesses under 256 B get less than "
             "the streaming rate (each opens a DRAM row; how much less depends on the standard): "
             "use type: dram for the access pattern") in r.notes
     assert not _gather_notes(simulate(make_arch(), _bag(1000, SPREAD, dim=64)))  # 256 B
@@ -62,13 +63,34 @@ def test_a_ddr5_fixed_level_notes_only_rows_a_ddr5_dram_level_reads_below_its_st
     share = ddr5.bytes_per_s(Pattern.random_access(64)) / stream
     assert share < 1
     notes = _gather_notes(simulate(_ddr5_fixed(), _bag(1000, SPREAD, dim=16)))  # 64 B
-    assert notes == [f"1 op reads random 64 B rows (tag access_bytes); memory.dram is type: fixed "
-                     f"and streams them at its one rate; as type: dram (preset DDR5) random 64 B "
-                     f"rows get {share:.0%} of the streaming rate, rows of 128 B or more all of it: "
-                     f"use type: dram for the access pattern"]
+    assert notes == [_ddr5_note(64, share)]
     # 128 B and an LLM's 3,072 B rows (GPT-2's 768 fp32): the pattern changes nothing, no note
     for dim in (32, 768):
         assert not _gather_notes(simulate(_ddr5_fixed(), _bag(1000, SPREAD, dim=dim)))
+
+
+def _ddr5_note(size, share):
+    return (f"1 op reads random 64 B lines in accesses of {size} B on average (tag access_bytes: "
+            f"runs of adjacent lines); memory.dram is type: fixed and streams them at its one "
+            f"rate; as type: dram (preset DDR5) random accesses of {size} B get {share:.0%} of "
+            f"the streaming rate, accesses of 128 B or more all of it: use type: dram for the "
+            f"access pattern")
+
+
+def test_the_note_gives_a_mean_access_not_a_row_and_the_share_of_its_own_lines():
+    """Review 19 D 6: 64 B rows 10, 11, 100, 500, 700: runs of 2, 1, 1, 1 lines, 80 B on average.
+    The note said "random 80 B rows" and 80 B's rate rounded up to 2 bursts; each access
+    takes its own lines' time: 3 x 64 B at the 64 B share s, 128 B at the full rate, so
+    80 / (3/4 x 64 / s + 1/4 x 128) of the streaming rate."""
+    from cimsim.hw.base import STREAM, Pattern
+
+    dram = {k: v for k, v in ROUND_ARCH["memory"]["dram"].items() if k not in ("bandwidth", "latency", "technology")}
+    ddr5 = make_arch(memory={"sram": ROUND_ARCH["memory"]["sram"], "dram": {
+        **dram, "type": "dram", "standard": "DDR5"}}).hardware.resource("dram")
+    s64 = ddr5.bytes_per_s(Pattern.random_access(64)) / ddr5.bytes_per_s(STREAM)
+    ids = torch.tensor([10, 11, 100, 500, 700])
+    notes = _gather_notes(simulate(_ddr5_fixed(), _bag(1000, ids, dim=16)))
+    assert notes == [_ddr5_note(80, 80 / (0.75 * 64 / s64 + 0.25 * 128))]
 
 
 def test_a_bag_a_pim_pools_in_its_banks_gets_no_note():

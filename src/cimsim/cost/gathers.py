@@ -70,25 +70,57 @@ def fixed_level_note(arch, arrays, table, placement=None) -> list[str]:
             kind = getattr(res, "type_name", "fixed")
             k = int(on.sum())
             small = float(size[on].min())
-            rate = (f"as type: dram (preset {preset}) random {small:g} B rows get "
-                    f"{random_share(preset, small):.0%} of the streaming rate, rows of "
+            rate = (f"as type: dram (preset {preset}) random accesses of {small:.0f} B get "
+                    f"{_share(preset, small, arrays, on):.0%} of the streaming rate, accesses of "
                     f"{grain:,} B or more all of it" if preset else
-                    f"as type: dram random rows under {grain:,} B get less than the streaming "
+                    f"as type: dram random accesses under {grain:,} B get less than the streaming "
                     "rate (each opens a DRAM row; how much less depends on the standard)")
-            out.append(f"{k:,} {'op reads' if k == 1 else 'ops read'} random {_sizes(size[on])} rows (tag access_bytes); "
+            out.append(f"{k:,} {'op reads' if k == 1 else 'ops read'} {_what_read(arrays, size, on)}; "
                        f"memory.{name} is type: {kind} and streams them at its one rate; {rate}: "
                        "use type: dram for the access pattern")
     return out
 
 
-def _row_bytes(tags, rows_read: int, access: float) -> float:
-    """A gather's row bytes: its random bytes over its distinct rows (an access is a run of
-    lines, which may hold several rows or part of one); without ``random_read_bytes`` (a
-    hand-written gather) its ``access_bytes``."""
+def _what_read(arrays, size, on) -> str:
+    """What the gathers ``on`` read: a traced gather's (tag ``table_bytes``) whole 64 B lines,
+    in runs whose mean is its ``access_bytes`` (an access is a run of lines, not a row); a
+    hand-written one's rows of ``access_bytes``, one an access."""
+    tb = arrays.table_bytes
+    if tb is None or np.isnan(tb[on]).all():
+        return f"random {_sizes(size[on])} rows (tag access_bytes)"
+    return (f"random 64 B lines in accesses of {_sizes(np.round(size[on]))} on average (tag "
+            "access_bytes: runs of adjacent lines)")
+
+
+def _share(preset: str, size: float, arrays, on) -> float:
+    """:func:`random_share` of accesses of ``size`` bytes; where a traced gather's (tag
+    ``table_bytes``) ``size`` is a mean of whole 64 B lines between ``k`` and ``k + 1`` lines,
+    each access at its own lines' rate (:func:`cimsim.pipeline._gather_rates`)."""
+    tb = arrays.table_bytes
+    m = size / 64.0
+    if tb is None or np.isnan(tb[on]).all() or m <= 1 or m == int(m):
+        return random_share(preset, size)
+    k = float(int(m))
+    f = m - k
+    per_access = (1 - f) * k * 64 / random_share(preset, k * 64) + f * (k + 1) * 64 / random_share(preset, (k + 1) * 64)
+    return size / per_access
+
+
+def _row_bytes(tags, rows_read: int, access: float) -> tuple[float, float]:
+    """A gather's ``(row bytes, bytes a missed row fetches)``: a traced gather's table over its
+    rows (tags ``table_bytes`` / ``table_rows``; a miss fetches the row's whole 64 B lines);
+    without them (a gather traced before 2026-12-06: its random bytes over its distinct rows; a
+    hand-written one: its ``access_bytes``) the row's bytes both."""
     try:
-        return float(tags["random_read_bytes"]) / rows_read if rows_read > 0 else access
+        row = float(tags["table_bytes"]) / int(tags["table_rows"])
+        return row, -(-row // 64) * 64
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        pass
+    try:
+        row = float(tags["random_read_bytes"]) / rows_read if rows_read > 0 else access
     except (KeyError, TypeError, ValueError):
-        return access
+        row = access
+    return row, row
 
 
 def repeat_hit_note(arch, workload, arrays) -> list[str]:
@@ -98,6 +130,29 @@ def repeat_hit_note(arch, workload, arrays) -> list[str]:
     size = arrays.access_bytes
     if size is None or not (size > 0).any():
         return []
+    return old_trace_note(workload, size) + _repeats(arch, workload, size)
+
+
+#: metadata key a trace states its gathers' rule under (traces before 2026-12-06 have none)
+RULE_KEY = "gather_rule"
+
+
+def old_trace_note(workload, size) -> list[str]:
+    """A note when a workload traced before 2026-12-06 (no metadata ``gather_rule``) has row
+    gathers (tags ``part: gather``, ``lookups``, no ``table_bytes``): they keep the per-row
+    charge of their tags; a re-trace gives the line rule (and input parts named by row)."""
+    meta = getattr(workload, "metadata", None) or {}
+    if RULE_KEY in meta or not str(meta.get("source", "")).startswith("cimsim.trace"):
+        return []
+    k = sum(1 for i in np.flatnonzero(size > 0) if (t := workload.ops[int(i)].tags).get("part") == "gather"
+            and "lookups" in t and "table_bytes" not in t)
+    return [f"{k:,} {'gather was' if k == 1 else 'gathers were'} traced before 2026-12-06 (no metadata "
+            f"{RULE_KEY}): charged as their tags say, a random access per row of "
+            "access_bytes; re-trace the model for the line rule (whole 64 B lines, the table "
+            "streamed where cheaper) and input parts named by row"] if k else []
+
+
+def _repeats(arch, workload, size) -> list[str]:
     hw = arch.hardware
     home = hw.home_tiers  # a far tier's near tier is a home beside it, not a cache in front
     back = " + memory.".join(home)
@@ -112,13 +167,13 @@ def repeat_hit_note(arch, workload, arrays) -> list[str]:
             looked, read, rows = (int(tags[k]) for k in ("lookups", "rows_read", "table_rows"))
         except (KeyError, TypeError, ValueError):
             continue  # a gather that states no table (a hand-written one): nothing to say
-        row = _row_bytes(tags, read, float(size[i]))
+        row, fetch = _row_bytes(tags, read, float(size[i]))
         whole = rows * row
         if looked <= read or whole <= cap:
             continue
         n += 1
         repeats += looked - read
-        extra += (looked - read) * (1.0 - cap / whole) * row
+        extra += (looked - read) * (1.0 - cap / whole) * fetch
         largest = max(largest, whole)
     if not n:
         return []

@@ -24,7 +24,8 @@ from .kinds import (  # noqa: F401  (KIND_CODES, dtype_bytes_of re-exported for 
 )
 from .llm_meta import op_iterations
 from . import orientation
-from .oparrays import EPILOGUE_CODES, OpArrays, recasts, untagged_epilogue  # noqa: F401
+from .randomtags import RANDOM_TAGS, _random_columns, _random_reference  # noqa: F401
+from .oparrays import EPILOGUE_CODES, OpArrays, recasts, untagged_epilogue  # noqa: F401  (re-exported: defined here before)
 
 OpArrays.kind_codes = KIND_CODES  # the kind table, for components (oparrays imports none)
 OpArrays.compute_dtypes = DTYPES  # the dtypes a component may claim a MAC op in
@@ -98,7 +99,7 @@ def _pattern_columns(tags, n: int, names, workload: str, out_bytes=None) -> tupl
         return None, None, None
     from ..errors import WorkloadError
 
-    for key in ("access_bytes", "read_fraction", "store_bytes", *RANDOM_TAGS):
+    for key in ("access_bytes", "read_fraction", "store_bytes", *RANDOM_TAGS, "table_bytes"):
         bad = _non_numeric(tags, key)
         if bad is not None:
             raise WorkloadError(f"workload '{workload}': op '{names[bad[0]]}': tag {key} = {bad[1]!r} "
@@ -122,47 +123,6 @@ def _pattern_columns(tags, n: int, names, workload: str, out_bytes=None) -> tupl
                             f"more than the op writes ({out_bytes[i]:g} bytes of outputs); it must be at "
                             "most its output bytes (the rows it appends to a cache)")
     return size, reads, store
-
-
-#: tags of the bytes of an op with ``access_bytes`` that are its random accesses, read and
-#: written (a row gather's rows; a scatter-add's read-modify-write of its destination rows)
-RANDOM_TAGS = ("random_read_bytes", "random_write_bytes")
-
-
-def _random_columns(tags, n: int, names, workload: str, size) -> tuple[np.ndarray | None, ...]:
-    """``(random_read_bytes, random_write_bytes)`` from the tags of the same names: NaN where an
-    op states neither (its every byte takes its ``access_bytes`` pattern), 0 for the one it
-    leaves out; None when no op states one. A negative value, or one on an op without
-    ``access_bytes`` (a stream, which has no random bytes), is refused."""
-    cols = [_num_tag(tags, key, n, np.nan) if n else None for key in RANDOM_TAGS]
-    if all(c is None for c in cols):
-        return None, None
-    from ..errors import WorkloadError
-
-    rr, rw = (np.full(n, np.nan) if c is None else c for c in cols)
-    stated = ~np.isnan(rr) | ~np.isnan(rw)
-    rr, rw = (np.where(stated & np.isnan(c), 0.0, c) for c in (rr, rw))
-    for key, col in zip(RANDOM_TAGS, (rr, rw)):
-        neg = np.flatnonzero(col < 0)
-        if len(neg):
-            raise WorkloadError(f"workload '{workload}': op '{names[neg[0]]}': tag {key} = {col[neg[0]]:g} "
-                                "is not allowed; it must be >= 0 bytes")
-    loose = np.flatnonzero(stated & ((size if size is not None else np.zeros(n)) == 0))
-    if len(loose):
-        raise WorkloadError(f"workload '{workload}': op '{names[loose[0]]}': tags {' / '.join(RANDOM_TAGS)} "
-                            "need access_bytes (the size of its random accesses); a streaming op has "
-                            "no random bytes")
-    return rr, rw
-
-
-def _random_reference(ops) -> tuple[np.ndarray | None, ...]:
-    """:func:`_random_columns` of :func:`op_arrays_reference`, op by op (unchecked)."""
-    if not any(k in op.tags for op in ops for k in RANDOM_TAGS):
-        return None, None
-    out = np.array([[float(op.tags[k]) if k in op.tags else np.nan for k in RANDOM_TAGS] for op in ops])
-    stated = ~np.isnan(out).all(axis=1)
-    out[stated[:, None] & np.isnan(out)] = 0.0
-    return out[:, 0], out[:, 1]
 
 
 def on_chip_tensors(workload) -> np.ndarray | None:
@@ -324,7 +284,7 @@ def op_arrays(workload) -> OpArrays:
                                    numel, c.tensor_dtype), tensor_dtype=_dtype_names(c.tensor_dtype.astype(np.int64)),
                     depthwise=None if (dw := _num_tag(c.tags, "depthwise", no, 0.0)) is None or not dw.any() else dw > 0,
                     weight_transposed=orientation.column(_num_tag(c.tags, "weight_transposed", no, np.nan), _non_numeric(c.tags, "weight_transposed"), stationary, c.op_names, workload.name),
-                    **dict(zip(("random_read_bytes", "random_write_bytes"),
+                    **dict(zip(("random_read_bytes", "random_write_bytes", "table_bytes"),
                                _random_columns(c.tags, no, c.op_names, workload.name, size)))
                     ).derive_depthwise(_parts(c.tags, no, "conv", "conv_dw"), dim1)
 
@@ -565,7 +525,7 @@ def op_arrays_reference(workload) -> OpArrays:
                     depthwise=(dw if (dw := np.array([bool(op.tags.get("depthwise")) for op in workload.ops],
                                                      dtype=bool)).any() else None),
                     weight_transposed=orientation.reference(workload.ops, stationary, workload.name),
-                    **dict(zip(("random_read_bytes", "random_write_bytes"),
+                    **dict(zip(("random_read_bytes", "random_write_bytes", "table_bytes"),
                                _random_reference(workload.ops)))
                     ).derive_depthwise(np.array([op.tags.get("part") in ("conv", "conv_dw") for op in workload.ops],
                                                 dtype=bool),

@@ -43,6 +43,7 @@ from .io import looks_like_onnx
 from .ir import Workload
 from .onnx_lower import Importer
 from .onnx_tables import RECURRENT, SMALL, SUPPORTED, small_value
+from .randomtags import GATHER_RULE
 
 __all__ = ["ONNX_INSTALL_HINT", "SUPPORTED", "looks_like_onnx", "trace_onnx"]
 
@@ -110,6 +111,7 @@ def trace_onnx(path: str | Path, name: str | None = None, allow_unknown: bool = 
     multiplies = sum(bool(u.get("multiplies")) for u in imp.unknown)
     metadata = {
         "source": "cimsim.trace_onnx",
+        "gather_rule": GATHER_RULE,
         "capture": "onnx",  # traced: model inputs are activations unless resident (workload.resident)
         "onnx_file": path.name,
         "onnx_producer": f"{model.producer_name} {model.producer_version}".strip(),

@@ -23,7 +23,7 @@ from .ir import Op, Tensor
 from .kinds import ELEMENTWISE_OPS_PER_ELEMENT
 from .trace.aten import pow_fn
 from .trace.assemble import _operand
-from .trace.bags import spread_rows_stream
+from .trace.bags import LINE
 from .trace.binary import keeps_values
 from .trace.resample import INTERPOLATIONS, _weighted_sum
 from .onnx_tables import (ATEN_OF, COPIES, DTYPES, ELEMENTWISE, FLOATS, MAC_TYPES, NAMED, NO_DATA, NORMS,
@@ -321,36 +321,39 @@ class Importer:
 
     def _embedding(self, node, name, attrs, tags) -> None:
         """``Gather`` of an initializer along axis 0: an embedding lookup reads the rows its
-        ids name, each a random access (as the tracer's :func:`.trace.bags.gather_rows` with no
-        index values: every id a distinct row, its own lines; where those lines are more than
-        half the table's, the table streamed); along another axis, a copy of the table."""
+        ids name (as the tracer's :func:`.trace.bags.gather_rows` with no index values: every id a
+        distinct row, its own whole lines of 64 B, each row one random access; tag
+        ``table_bytes``: a level where streaming the table is cheaper charges that); along
+        another axis, a copy of the table."""
         tab_v, idx_v = node.input[0], node.input[1]
         dims = self.shape(tab_v, node)
         out = self.tensor(node.output[0], node)
         idx = () if idx_v in self.const or idx_v in self.values else (self.tensor(idx_v, node),)
         ids = self.values[idx_v].size if idx_v in self.values else \
             math.prod(self.shape(idx_v, node)) if idx_v in self.info or idx_v in self.inits else 1
-        whole = int(attrs.get("axis", 0) or 0) % len(dims) != 0 or len(dims) < 2
-        if not whole:
-            rows, row = min(int(ids), dims[0]), math.prod(dims[1:])
-            dt = self._dtype(int(self.inits[tab_v].data_type), f"initializer '{tab_v}'")
-            row_bytes = row * int(DTYPE_BYTES[dt])
-            whole = spread_rows_stream(rows, row_bytes, dims[0] * row_bytes)  # most lines: streamed
-        if whole:
+        if int(attrs.get("axis", 0) or 0) % len(dims) != 0 or len(dims) < 2:
             table = self.tensor(tab_v, node)
             self.add(Op(name, "copy", (table, *idx), (out,), tags={**tags, "part": "gather"}))
             return
-        table = self.tensor(tab_v, node) if rows == dims[0] or self.consumers.get(tab_v) != 1 else None
-        if table is None:  # the rows read: its own weight tensor, the rest said (unread_parameters)
+        rows, row = min(int(ids), dims[0]), math.prod(dims[1:])
+        dt = self._dtype(int(self.inits[tab_v].data_type), f"initializer '{tab_v}'")
+        row_bytes, size = row * int(DTYPE_BYTES[dt]), int(DTYPE_BYTES[dt])
+        whole = dims[0] * row_bytes
+        # each row its own whole lines (ids spread over the table), all the table's at most
+        lines = rows * -(-row_bytes // LINE)
+        fetched, accesses = (min(lines * LINE, whole), rows) if lines * LINE < whole else (whole, 1)
+        table = self.tensor(tab_v, node) if fetched == whole or self.consumers.get(tab_v) != 1 else None
+        if table is None:  # the lines read: its own weight tensor, the rest said (unread_parameters)
             full = self.ir(tab_v)
             table = f"{full}[part]"
-            self.tensors[table] = Tensor(table, (rows * row,), dt, "weight")
+            self.tensors[table] = Tensor(table, (fetched // size,), dt, "weight")
             self.unread.append({"name": full, "shape": list(dims), "dtype": dt,
-                                "bytes": (dims[0] - rows) * row_bytes, "read_bytes": rows * row_bytes,
-                                "parameter_bytes": dims[0] * row_bytes})
+                                "bytes": whole - fetched, "read_bytes": fetched,
+                                "parameter_bytes": whole})
         self.add(Op(name, "copy", (table, *idx), (out,), tags={
-            **tags, "part": "gather", "access_bytes": row_bytes, "lookups": int(ids), "rows_read": rows,
-            "table_rows": dims[0], "random_read_bytes": rows * row_bytes}))
+            **tags, "part": "gather", "access_bytes": fetched / accesses, "lookups": int(ids),
+            "rows_read": rows, "table_rows": dims[0], "random_read_bytes": fetched,
+            "table_bytes": whole}))
 
     def _resize(self, node, name, attrs, tags, data, outs) -> None:
         """``Resize`` as ``F.interpolate``: nearest a copy; linear / cubic per output element a

@@ -199,6 +199,11 @@ class OpArrays:
     #: byte takes its pattern), 0 for the one it leaves out. None when no op states one.
     random_read_bytes: np.ndarray | None = None
     random_write_bytes: np.ndarray | None = None
+    #: float64: the bytes of the table a traced gather's accesses read (tag ``table_bytes``);
+    #: with it, ``access_bytes`` is the mean of accesses of whole 64 B lines, and a level where
+    #: streaming the table is cheaper charges it streamed (:func:`cimsim.pipeline.pattern_scale`).
+    #: NaN where an op states none; None when no op states one.
+    table_bytes: np.ndarray | None = None
     #: the workload is one decoder step of an encoder-decoder (``metadata['zoo']['built']``:
     #: ``hf:`` whisper / t5 / bart with ``--param cache``), which ``trace --serve`` refuses
     encoder_decoder: bool = False

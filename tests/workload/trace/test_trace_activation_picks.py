@@ -100,9 +100,11 @@ def test_a_farthest_point_pick_reads_one_point_a_cloud_not_the_cloud(how, ids):
     picks = [op for op in w.ops if op.name.startswith("index")]
     assert len(picks) == 3
     for op in picks:
-        # 2 points of 12 B (was the whole 24,576 B cloud each iteration), each its own access
-        assert _read_bytes(w, op) == 2 * 12 + ids
-        assert _tags(op) == (12, 2, 2, 2048, 24)
+        # 2 points of 12 B (was the whole 24,576 B cloud each iteration), 24,576 B apart: each
+        # its own access of the one or two 64 B lines it lies in (where argmax put it)
+        fetched = op.tags["random_read_bytes"]
+        assert fetched in (2 * 64, 3 * 64, 4 * 64) and _read_bytes(w, op) == fetched + ids
+        assert _tags(op)[1:4] == (2, 2, 2048) and op.tags["access_bytes"] == fetched / 2
 
 
 class EosPool(nn.Module):
@@ -139,9 +141,9 @@ def test_an_element_gather_of_a_few_elements_is_random_elements():
     i = (torch.arange(256) * 7 % 512).view(256, 1)
     w = trace(Top(), (torch.randn(256, 1024), i))
     op = _op(w, "gather")
-    # 256 picks of one 4 B element, of a table of 256 x 1,024 elements
-    assert _tags(op) == (4, 256, 256, 256 * 1024, 256 * 4)
-    assert _read_bytes(w, op) == 256 * 4 + 256 * 8
+    # 256 picks of one 4 B element, of a table of 256 x 1,024 elements: 256 whole 64 B lines
+    assert _tags(op) == (64, 256, 256, 256 * 1024, 256 * 64)
+    assert _read_bytes(w, op) == 256 * 64 + 256 * 8
 
 
 def test_a_mask_of_an_activation_stays_a_copy():
@@ -170,8 +172,8 @@ def test_a_pick_of_an_expanded_activation_reads_its_storage_rows_once(device):
          else (torch.arange(B * 128) % N).view(B, 128))  # every stored row, twice a batch
     w = trace(ExpandedPick(), (x, i))
     op = _op(w, "index")
-    # the 64 stored rows are all of the storage's lines: the storage streamed, once (4,096 B)
-    assert "access_bytes" not in op.tags
+    # the 64 stored rows are all of the storage's lines: one run of them, once (4,096 B)
+    assert op.tags["access_bytes"] == op.tags["table_bytes"] == N * ROW
     assert _read_bytes(w, op) == N * ROW + B * 128 * 8 + B * 8  # + the ids and the arange
     # every fourth stored row (16 of 64 lines, none adjacent): 16 random 64 B rows, counted once
     w = trace(ExpandedPick(), (torch.randn(B, N, C), (torch.arange(B * 128) % 16 * 4).view(B, 128)))

@@ -1,6 +1,7 @@
-"""Every row gather follows one rule (find-H 1, find-E 1): its random accesses are the runs of
-64 B lines its rows touch (rows under a line that share one are one access), and where those
-lines are more than half the table's, the table streamed, whatever op wrote it:
+"""Every row gather follows one rule (find-H 1, find-E 1; review 19 D 1-4): it reads the whole
+64 B lines its rows touch, each run of adjacent lines one random access (tag ``access_bytes``:
+their mean), and states its table (``table_bytes``: a level where streaming it is cheaper
+charges that, tests/workload/trace/test_trace_gather_cost.py), whatever op wrote it:
 ``nn.Embedding``, ``W[idx]``, ``index_select``, ``x[src]`` of an input, ``torch.gather``,
 ``torch.take``. 8 B and 12 B rows were one random access each through the row-gather ops and
 a stream through ``gather``/``take``. Real torch models; goldens written here in bytes."""
@@ -52,23 +53,27 @@ def _gather(how, rows, width, idx):
 def test_rows_under_a_line_sharing_lines_are_one_access_each_run_of_lines(how):
     # 4,096 rows of 2 fp32 (8 B, 32,768 B: 512 lines). Rows 0-3: bytes 0-31, line 0; rows 64,
     # 65: bytes 512-527, line 8; row 200: line 25; row 1,000: byte 8,000, line 125. 8 rows of
-    # 8 B = 64 B in 4 lines, none adjacent: 4 accesses of 16 B (was 8 accesses of 8 B, one a
-    # row, through embedding / W[idx] / index_select / x[src])
+    # 8 B in 4 lines, none adjacent: 4 accesses of a whole 64 B line each, 256 B fetched (was 8
+    # accesses of 8 B, one a row; then 4 accesses charged 16 B each, the bytes used)
     idx = torch.tensor([3, 0, 1, 2, 65, 64, 200, 1000, 0])
     tags, table = _gather(how, 4096, 2, idx)
-    assert tags["access_bytes"] == 16 and tags["random_read_bytes"] == 8 * 8
-    assert table == 8 * 8  # the rows' bytes (the unread rest of the table is not moved)
+    assert tags["access_bytes"] == 64 and tags["random_read_bytes"] == 4 * 64
+    assert tags["table_bytes"] == 4096 * 8
+    assert table == 4 * 64  # the lines' bytes (the untouched rest of the table is not moved)
 
 
 @pytest.mark.parametrize("how", SPELLINGS)
-def test_rows_under_a_line_touching_most_lines_stream_the_table_however_spelled(how):
-    # 1,000 points of 3 fp32 (12 B: 12,000 B, 188 lines); ids 0, 3, 6, .., 2,997 mod 1,000
-    # touch every line: more than half the table's bytes, the 12,000 B table streamed (was 1,000
-    # random 12 B rows through the row-gather ops, a stream through gather and take)
+def test_rows_under_a_line_touching_every_line_are_one_run_and_keep_their_tags(how):
+    # 1,000 points of 3 fp32 (12 B: 12,000 B, 187.5 lines); ids 0, 3, 6, .., 2,997 mod 1,000
+    # touch every line: one run of all of them, 12,000 B (the storage ends mid-line), with its
+    # lookups, rows and table (review 19 D 4: a streamed gather dropped them, and the
+    # repeat-hit note with them)
     idx = torch.arange(0, 3000, 3) % 1000
     tags, table = _gather(how, 1000, 3, idx)
-    assert "access_bytes" not in tags and "random_read_bytes" not in tags
-    assert table == 1000 * 3 * 4
+    assert tags["access_bytes"] == 12000 and tags["random_read_bytes"] == 12000
+    assert tags["table_bytes"] == 12000 and table == 1000 * 3 * 4
+    if how not in ("gather", "take"):  # the element gathers state no rows
+        assert (tags["lookups"], tags["rows_read"], tags["table_rows"]) == (1000, 1000, 1000)
 
 
 @pytest.mark.parametrize("how", SPELLINGS)

@@ -95,20 +95,20 @@ def test_an_index_add_charges_its_destination_rows_random_and_its_source_streame
 
 
 def test_only_the_rows_pay_a_random_access_s_burst_over_fetch(arch):
-    # 4 fp32 features: 16 B rows, each a 64 B burst on the bus (4x the energy of a useful byte);
-    # the ids stream at 3.9 pJ/bit
-    _, _, _, joules = _dram(arch, trace(Gather(), (torch.randn(N, 4), SRC)))
-    rows = 40 * 16
-    assert joules == pytest.approx(8 * PJ_BIT * (rows * 64 / 16 + IDS), rel=1e-12, abs=0)
+    # 4 fp32 features: 16 B rows 128 B apart, each its own 64 B line fetched whole (4x the
+    # bytes used); the ids stream at 3.9 pJ/bit
+    _, _, moved, joules = _dram(arch, trace(Gather(), (torch.randn(N, 4), SRC)))
+    assert moved == 40 * 64 + IDS
+    assert joules == pytest.approx(8 * PJ_BIT * (40 * 64 + IDS), rel=1e-12, abs=0)
 
 
 def test_rows_under_a_burst_pay_one_access_per_line_they_touch(arch):
     """find-H 1 / find-E 1: 8 B rows (2 fp32) of a 500-row table (4,000 B). Rows 0-3 share
-    line 0, rows 64-65 line 8, row 200 line 25, row 480 line 60: 4 random 64 B bursts, not 8
-    (one a row, as before); 64 B of rows, 4 x 64 B on the bus, and 8 int64 ids streamed."""
+    line 0, rows 64-65 line 8, row 200 line 25, row 480 line 60: 4 random 64 B lines, not 8
+    (one a row, as before); 4 x 64 B fetched and moved, and 8 int64 ids streamed."""
     ids = torch.tensor([0, 1, 2, 3, 64, 65, 200, 480])
     op, t, moved, joules = _dram(arch, trace(Gather(), (torch.randn(N, 2), ids)))
-    assert op.tags["access_bytes"] == 16 and moved == 8 * 8 + 8 * 8
+    assert op.tags["access_bytes"] == 64 and moved == 4 * 64 + 8 * 8
     # each access one DDR5 burst in its 12-tCK activation slot: a 64 B random read's time
     assert t == pytest.approx(4 * 64 / RANDOM64 + 64 / STREAM, rel=1e-9, abs=0)  # was 8 x 64 / RANDOM64
     assert joules == pytest.approx(8 * PJ_BIT * (4 * 64 + 64), rel=1e-12, abs=0)

@@ -43,3 +43,16 @@ def test_rows_of_one_input_are_numbered_by_their_place_in_storage():
     edge_index = torch.stack([torch.arange(20), (torch.arange(20) * 7) % 20])
     w = trace(EdgeIndex(), (torch.randn(20, 8), edge_index))
     assert _ids(w) == ["edge_index[1]", "edge_index[0]"]  # was edge_index[0], edge_index[1]
+
+
+class ThreeRows(nn.Module):
+    def forward(self, x, ei):
+        return x[ei[2]] - x[ei[1]]  # rows 2 and 1 of 3; row 0 never read
+
+
+def test_rows_of_one_input_are_named_by_their_row_not_their_rank_among_the_reads():
+    """Review 19 D 5: rows 2 and 1 of a [3, E] input were named ei[1] and ei[0] (their rank
+    among the two rows read); a whole row of dim 0 is named by its row."""
+    ei = torch.stack([torch.arange(20), torch.arange(20) * 3 % 20, torch.arange(20) * 7 % 20])
+    w = trace(ThreeRows(), (torch.randn(20, 8), ei))
+    assert _ids(w) == ["ei[2]", "ei[1]"]

@@ -103,13 +103,13 @@ def test_gather_and_take_of_a_parameter_read_the_elements_they_name():
     w = trace(Elements(), (g, t))
     ops = {op.name: op for op in w.ops if op.tags.get("part") == "gather"}
     assert set(ops) == {"gather", "take"}
-    assert _read_bytes(w, ops["gather"]) == 4 * 4 + g.numel() * 8  # was 100 x 8 x 4 B + ids
-    assert _read_bytes(w, ops["take"]) == 3 * 4 + t.numel() * 8
-    # gather: bytes 0-7, 36-39 (line 0) and 92-95 (line 1): one run of lines, one access of
-    # 16 B (was 16 / 3: three runs of elements, though two share line 0 and line 1 follows)
-    assert ops["gather"].tags["access_bytes"] == 16
-    # take: flat 0, 9 (bytes 0, 36: line 0) and 799 (byte 3,196: line 49): 2 accesses, 12 / 2 B
-    assert ops["take"].tags["access_bytes"] == 6  # was 4 (three runs)
+    # gather: bytes 0-7, 36-39 (line 0) and 92-95 (line 1): one run of 2 whole lines, one
+    # access of 128 B (was the 16 B used, and before that 100 x 8 x 4 B + ids)
+    assert _read_bytes(w, ops["gather"]) == 2 * 64 + g.numel() * 8
+    assert ops["gather"].tags["access_bytes"] == 128
+    # take: flat 0, 9 (bytes 0, 36: line 0) and 799 (byte 3,196: line 49): 2 accesses of a line
+    assert _read_bytes(w, ops["take"]) == 2 * 64 + t.numel() * 8
+    assert ops["take"].tags["access_bytes"] == 64  # was 6 (the 12 B used over 2 runs)
 
 
 class Columns(nn.Module):
@@ -123,51 +123,49 @@ class Columns(nn.Module):
         return self.W[:, c]
 
 
-@pytest.mark.parametrize("cols, grain", [
-    ([2], 4),  # one element a row: 1,000 accesses of 4 B, 1,000 lines of 64 B (64 kB)
-    (list(range(8, 16)), 8 * 4),  # a run of 8 consecutive columns a row: 32 B an access
-    (list(range(32)), 32 * 4),  # half of each row, 128 B an access: its lines are half the table
+@pytest.mark.parametrize("cols, lines", [
+    ([2], 1),  # one element a row, in the row's line 0: 1,000 accesses of a 64 B line
+    (list(range(8, 16)), 1),  # 8 consecutive columns (bytes 32-63), line 0: the same
+    (list(range(32)), 2),  # half of each row, lines 0-1: 1,000 accesses of 128 B
 ])
-def test_a_column_index_reads_runs_of_consecutive_columns_as_one_access_each(cols, grain):
+def test_a_column_index_reads_the_whole_lines_of_its_columns_one_access_a_run(cols, lines):
     c = torch.tensor(cols)
     w = trace(Columns(), (c,))
     op = _op(w, "index")
-    assert _read_bytes(w, op) == 1000 * len(cols) * 4 + c.numel() * 8
-    assert op.tags["access_bytes"] == grain  # was 4 B (one element) whatever the columns
+    assert _read_bytes(w, op) == 1000 * lines * 64 + c.numel() * 8
+    assert op.tags["access_bytes"] == lines * 64  # was the bytes used (4 B: one element)
 
 
-def test_a_column_index_whose_accesses_fetch_most_of_the_table_streams_it_whole():
-    # columns 0, 2, 4, ..., 62: 32 accesses of 4 B a row, each fetching its 64 B line at
-    # least: 32,000 x 64 B = 2,048,000 B, more than half the 256,000 B table: the table
+def test_a_column_index_touching_every_line_reads_the_table_as_one_run():
+    # columns 0, 2, 4, ..., 62: every line of every 256 B row: one run of the table's 4,000
+    # lines, 256,000 B, its tags kept (the level charges it at the random or streaming rate,
+    # whichever is faster: test_trace_gather_cost)
     c = torch.arange(0, 64, 2)
     w = trace(Columns(), (c,))
     op = _op(w, "index")
     assert _read_bytes(w, op) == 1000 * 64 * 4 + c.numel() * 8
-    assert "access_bytes" not in op.tags  # streamed (main's whole-table copy, never worse)
+    assert op.tags["access_bytes"] == op.tags["table_bytes"] == 256_000
 
 
 @pytest.mark.filterwarnings("ignore:indexing with dtype torch.uint8")
-@pytest.mark.parametrize("mask, rows, grain, whole", [
-    (torch.arange(1000) % 2 == 0, 500, 256, False),  # every other row: one row an access
-    (torch.arange(1000) < 300, 300, 300 * 256, False),  # rows 0-299: one access of 76,800 B
-    ((torch.arange(1000) % 4 != 0).to(torch.uint8), 750, None, True),  # 3/4 of the rows: the table
+@pytest.mark.parametrize("mask, rows, grain", [
+    (torch.arange(1000) % 2 == 0, 500, 256),  # every other row: one row an access
+    (torch.arange(1000) < 300, 300, 300 * 256),  # rows 0-299: one access of 76,800 B
+    ((torch.arange(1000) % 4 != 0).to(torch.uint8), 750, 3 * 256),  # runs of 3 rows, 768 B
 ])
-def test_a_row_mask_is_a_row_gather_of_the_rows_it_marks(mask, rows, grain, whole):
+def test_a_row_mask_is_a_row_gather_of_the_rows_it_marks(mask, rows, grain):
     w = trace(Plain(1000, 64), (mask,))
     op = _op(w, "index")
-    # the rows marked (or the whole 256,000 B table), plus the 1,000 one-byte mask
-    assert _read_bytes(w, op) == (1000 if whole else rows) * 64 * 4 + 1000
-    if whole:
-        assert "access_bytes" not in op.tags
-    else:  # was 4 B: 12x slower than the whole table on a type: dram level
-        assert op.tags["access_bytes"] == grain
-        assert (op.tags["lookups"], op.tags["rows_read"], op.tags["table_rows"]) == (rows, rows, 1000)
+    # the rows marked (whole lines of 256 B rows), plus the 1,000 one-byte mask
+    assert _read_bytes(w, op) == rows * 64 * 4 + 1000
+    assert op.tags["access_bytes"] == grain  # was 4 B: 12x slower than the whole table on type: dram
+    assert (op.tags["lookups"], op.tags["rows_read"], op.tags["table_rows"]) == (rows, rows, 1000)
 
 
-def test_an_element_gather_of_a_small_activation_fetching_most_of_its_lines_streams_it():
-    """An activation's gather reads what it picks (test_trace_activation_picks), but 4 picks of
-    4 B elements of a 96 B activation fetch 4 lines of 64 B, more than half of it: it is read
-    whole, streamed, as a parameter's is."""
+def test_an_element_gather_of_a_small_activation_reads_the_lines_of_its_picks():
+    """An activation's gather reads what it picks (test_trace_activation_picks): 4 picks of
+    4 B elements of a 96 B activation, bytes 0, 28, 56 (line 0) and 84 (line 1, which the
+    storage ends in at byte 96): one run of both lines, 96 B."""
     class Act(nn.Module):
         def forward(self, x, i):
             return torch.gather(x * 2, 1, i)
@@ -175,8 +173,9 @@ def test_an_element_gather_of_a_small_activation_fetching_most_of_its_lines_stre
     x, i = torch.randn(4, 6), torch.tensor([[0], [1], [2], [3]])
     w = trace(Act(), (x, i))
     op = next(op for op in w.ops if op.name == "gather")
-    assert op.kind == "copy" and "access_bytes" not in op.tags and op.tags["part"] == "gather"
-    assert _read_bytes(w, op) == 4 * 6 * 4 + 4 * 8  # the whole activation and the ids
+    assert op.kind == "copy" and op.tags["part"] == "gather"
+    assert op.tags["access_bytes"] == op.tags["random_read_bytes"] == op.tags["table_bytes"] == 96
+    assert _read_bytes(w, op) == 4 * 6 * 4 + 4 * 8  # the activation's lines and the ids
 
 
 def _fake(make):
@@ -187,12 +186,11 @@ def _fake(make):
 
 
 @pytest.mark.parametrize("cols, grain", [
-    # columns 0, 2, ..., 62: 32 isolated 4 B accesses a row, each its own 64 B line: real ids
-    # fetch all 4 lines of every row (400,000 lines), fake ids 3,200,000 elements each a line
-    # (at most the table's 400,000): 25,600,000 B of lines, more than half the table: streamed
+    # columns 0, 2, ..., 62: real ids touch all 4 lines of every row (400,000 lines), fake ids
+    # 3,200,000 elements each a line (at most the table's 400,000): one run of the table
     (list(range(0, 64, 2)), None),
-    # column 2: 100,000 accesses of 4 B, 6,400,000 B of lines, under half the table
-    ([2], 4),
+    # column 2: 100,000 accesses of a 64 B line, 6,400,000 B
+    ([2], 64),
 ])
 def test_a_fake_column_index_is_charged_as_the_same_columns_with_real_ids(cols, grain):
     """Review 14-6 finding 1: fake ids had no whole-table rule (12x slower than real ids)."""
@@ -205,9 +203,9 @@ def test_a_fake_column_index_is_charged_as_the_same_columns_with_real_ids(cols, 
     for make in (real, lambda: _fake(real)):
         read, tags = _bytes(make)
         if grain is None:  # the whole table (was 12,800,000 B of 4 B accesses with fake ids)
-            assert read == table + ids and "access_bytes" not in tags
+            assert read == table + ids and tags["access_bytes"] == table
         else:
-            assert read == 100_000 * len(cols) * 4 + ids and tags["access_bytes"] == grain
+            assert read == 100_000 * 64 + ids and tags["access_bytes"] == grain
 
 
 class Transposed(nn.Module):
@@ -233,30 +231,29 @@ def test_a_row_gather_of_a_transposed_view_takes_its_grain_from_the_strided_elem
     """Review 14-6 finding 2: tagged 256 B rows, 3.7x faster than the memory can serve them."""
     make = (lambda: (Transposed(), torch.arange(0, 1000, 100)))  # 10 rows
     read, tags = _bytes(lambda: _fake(make) if fake else make())
-    # 10 rows x 64 isolated elements: 640 accesses of 4 B (640 lines, 40,960 B: under half the
-    # 25,600,000 B table), plus the 10 int64 ids
-    assert read == 10 * 64 * 4 + 10 * 8 == 2_640
-    assert tags["access_bytes"] == 4  # was 256 (a whole row)
+    # 10 rows x 64 isolated elements: 640 accesses of a 64 B line (40,960 B), plus the 10
+    # int64 ids
+    assert read == 10 * 64 * 64 + 10 * 8 == 41_040
+    assert tags["access_bytes"] == 64  # was 256 (a whole row), then 4 (the bytes used)
     assert (tags["lookups"], tags["rows_read"], tags["table_rows"]) == (10, 10, 100_000)
 
 
-def test_a_row_gather_of_a_transposed_view_whose_lines_cover_the_table_streams_it():
-    # 50,000 rows x 64 elements, every other element of each W row: all of its 6,250 lines x 64,
-    # 25,600,000 B of lines (distinct: two elements of one line fetch it once), more than half
-    # the 25,600,000 B table: the table streamed, plus the 50,000 int64 ids (rows 0, 2, ..,
-    # 49,998 touch 12,800,000 B, exactly half: random)
+def test_a_row_gather_of_a_transposed_view_whose_lines_cover_the_table_reads_it_as_one_run():
+    # 50,000 rows x 64 elements, every other element of each W row: all of its 6,250 lines x 64
+    # (distinct: two elements of one line fetch it once), one run of the 25,600,000 B table,
+    # plus the 50,000 int64 ids
     read, tags = _bytes(lambda: (Transposed(), torch.arange(0, 100_000, 2)))
     assert read == 64 * 100_000 * 4 + 50_000 * 8
-    assert "access_bytes" not in tags  # was 256 B rows, 6.6 MB at the full rate
+    assert tags["access_bytes"] == 25_600_000  # was 256 B rows, 6.6 MB at the full rate
 
 
 def test_a_row_gather_of_a_column_strided_view_takes_its_grain_from_the_elements():
     """``W[:, ::2][idx]``: rows of 32 elements 2 apart over their 256 B row's 4 consecutive
-    lines: one access of 128 B each; 3 rows of a 1000 x 64 fp32 table: 12 lines, 768 B, under
-    half the 256,000 B table."""
+    lines: one access of those 4 lines, 256 B, each; 3 rows of a 1000 x 64 fp32 table: 12
+    lines, 768 B."""
     read, tags = _bytes(lambda: (Strided(), torch.tensor([5, 1, 700])))
-    assert read == 3 * 32 * 4 + 3 * 8
-    assert tags["access_bytes"] == 128  # was 4 (32 accesses a row, though its 4 lines are one run)
+    assert read == 3 * 4 * 64 + 3 * 8
+    assert tags["access_bytes"] == 256  # was 4 (32 accesses a row), then 128 (the bytes used)
 
 
 class Strided(nn.Module):

@@ -50,6 +50,7 @@ from ...errors import WorkloadError
 from ..ir import Workload
 from .common import INSTALL_HINT, TorchMissingError, _as_tuple, load_factory, require_torch
 from .custom import register_op
+from ..randomtags import GATHER_RULE
 
 if TYPE_CHECKING:  # torch is an extra: imported for type checkers only
     import torch
@@ -399,6 +400,7 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
         "source": "cimsim.trace (aten)",
         "model": f"{type(model).__module__}.{type(model).__qualname__}",
         "torch_version": torch.__version__.split("+")[0],
+        "gather_rule": GATHER_RULE,
         "training": bool(model.training),
         "capture": "aten",
         "aten_ops": n_events,

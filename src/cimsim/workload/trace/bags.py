@@ -16,14 +16,14 @@ table cost its every byte at every lookup.
 (``mask.nonzero()``), a negative row id the row it counts from the end. The other gathers by
 index of a parameter (:data:`.aten.GATHERS`: ``W[idx]`` with several index tensors, a mask or a
 slice before the index, ``torch.gather``, ``torch.take``) read the elements they name
-(:func:`gather_elements`). Their access grain comes from the data (:func:`_grain`): each run of
-consecutive elements is one random access (``W[:, 0:32]`` of fp32: 128 B a row), and a gather
-whose accesses fetch more than half the table's lines is the whole table, streamed; without
-index values each element the output holds is taken as a distinct element, its own access. A
-row gather of a view whose rows are not contiguous in storage (``W.t()[i]``, ``W[:, ::2][i]``)
-takes its grain from the data the same way (each row is strided elements). They were
-copies of the whole table (a ``W[idx]`` of a 1e6 x 64 fp32 table read its 256 MB for 655 kB of
-rows).
+(:func:`gather_elements`). Every gather moves the whole 64 B lines it touches, each run of
+adjacent lines one random access (:func:`emit_lines`: tags ``access_bytes``, their mean,
+``random_read_bytes``, the lines' bytes, ``table_bytes``, the table, which a level streams
+instead where that is faster: :func:`cimsim.pipeline.pattern_scale`); without index values each
+id is taken as a distinct row (element), its own lines, at most the table's. A row gather of a
+view whose rows are not contiguous in storage (``W.t()[i]``, ``W[:, ::2][i]``) reads its
+elements' lines the same way. They were copies of the whole table (a ``W[idx]`` of a 1e6 x 64
+fp32 table read its 256 MB for 655 kB of rows).
 
 Of an activation, ``x[src]`` by row ids is the same row gather (:func:`row_table`), and a gather
 by several index tensors or ``torch.gather`` reads the rows it picks (:func:`pick_rows`:
@@ -38,7 +38,6 @@ import math
 
 import numpy as np
 
-from ...dtypes import DTYPE_BYTES
 from .registry import Call, aten, lowers
 from .aten import GATHERS
 from .storage import RowRead, _sorted_distinct, offsets, runs, storage_key
@@ -79,8 +78,8 @@ def gather_rows(low, base, args, targets, kind="copy", vec=None, extra=(), tags=
     ``extra``: the other tensors it reads (a bag's offsets and per-sample weights); ``tags``:
     more tags (a bag's ``pool``); ``ids``: the row ids when the index tensor read is not them
     (a mask's ``nonzero()``, negative ids counted from the end). Its accesses are the runs
-    of lines its rows touch (:func:`_grain`: rows under a line that share one are one access,
-    adjacent rows one access; most of the table's lines read: the whole table streamed). Tags
+    of whole lines its rows touch (:func:`emit_lines`: rows under a line that share one are one
+    access, adjacent rows one access). Tags
     ``lookups`` (ids looked up), ``rows_read`` (the distinct rows read) and ``table_rows``
     (the table's rows) let a run say when repeated ids of a table larger than a cache are
     taken as hits (:mod:`cimsim.cost.gathers`)."""
@@ -107,29 +106,21 @@ def gather_rows(low, base, args, targets, kind="copy", vec=None, extra=(), tags=
 def _emit_rows(low, kind, base, table, offs: RowRead, others, targets, fake: bool,
                lookups: int, table_rows: int, vec=None, tags=None) -> None:
     """Emit a gather of ``lookups`` row ids reading rows ``offs`` of ``table`` (of
-    ``table_rows``) and the tensors ``others`` (its ids): random reads of the lines the rows
-    touch (:func:`_grain`; ``fake``: without index values, :func:`_fake_grain`), the rows'
-    bytes only (tag ``random_read_bytes``): the ids and the output stream. Most of the table's
-    lines read: the whole table, streamed. Every row gather follows this one rule, whatever
-    op wrote it and however long its rows (``nn.Embedding``, ``W[idx]``, ``index_select``,
-    ``x[src]``, a pick, ``torch.gather`` of whole rows)."""
-    inner, nrows, start = offs.inner, len(offs.rows), offs.base
-    row_bytes = len(inner) * DTYPE_BYTES[low.dt(table)]
+    ``table_rows``) and the tensors ``others`` (its ids): the whole lines its rows touch
+    (:func:`emit_lines`; ``fake``: without index values, the rows taken as distinct and spread,
+    each its own lines). Every row gather follows this one rule, whatever op wrote it and however
+    long its rows (``nn.Embedding``, ``W[idx]``, ``index_select``, ``x[src]``, a pick,
+    ``torch.gather`` of whole rows)."""
+    nrows, one = len(offs.rows), offs.base + offs.inner
     if not low.st.same_unit(table):  # a view of another element size: its storage's units
-        offs = low.st.units_at(table, offs.offsets())
-    grain = _fake_grain(low, table, start + inner, nrows) if fake else _grain(low, table, offs)
-    if grain is None:  # most of the table: streamed whole
-        low.emit(kind, base, [table, *others], targets, vec=vec, tags={"part": "gather", **(tags or {})})
-        return
-    vid = low.st.storages[storage_key(table)].cur
-    pieces = [(vid, offs if len(offs) < low.st.versions[vid].size else None)]
-    low.emit(kind, base, [pieces, *others], targets, vec=vec,
-             tags={"part": "gather", "access_bytes": grain, "lookups": lookups,
-                   "rows_read": nrows, "table_rows": table_rows,
-                   "random_read_bytes": nrows * row_bytes, **(tags or {})})
+        one, offs = low.st.units_at(table, one), low.st.units_at(table, offs.offsets())
+    emit_lines(low, kind, base, table, offs, others, targets, spread=nrows if fake else None,
+               one=one, vec=vec, tags={"lookups": lookups, "rows_read": nrows,
+                                       "table_rows": table_rows, **(tags or {})})
 
 
-#: bytes a random access fetches at least (a cache line, a DRAM burst of DDR4/5)
+#: bytes a random access fetches at least (a cache line, a DRAM burst of DDR4/5; every
+#: preset's burst divides it)
 LINE = 64
 
 
@@ -146,53 +137,63 @@ def line_spans(starts: np.ndarray, lengths: np.ndarray, unit: int) -> tuple[int,
             1 + int(np.count_nonzero(first[1:] > last[:-1] + 1)))
 
 
-def _grain(low, table, offs) -> float | None:
-    """The access grain of a gather of ``table`` reading storage offsets ``offs`` (an array or a
-    :class:`RowRead`, in its storage's units): its bytes over its accesses, each a run of
-    consecutive lines of :data:`LINE` bytes it touches (:func:`line_spans`); None where those
-    lines are more than half the table's bytes: a random access costs at least its lines, at
-    about 2/3 of the streaming rate on DDR5 and HBM3 (``type: dram``, 64 B), so such a gather
-    is charged as the whole table streamed, never much worse than streaming it."""
-    unit = low.st.unit_of(table)
-    starts, lengths = runs(offs)
+def line_read(low, table, offs, spread=None, one=None):
+    """``(read, fetched, accesses)`` of a gather of ``table`` reading its storage offsets
+    ``offs`` (an array or a :class:`RowRead`, in its storage's units): the distinct lines of
+    :data:`LINE` bytes they touch, read whole (a line's other bytes come with it): ``read``
+    their offsets (``offs`` itself where its runs are whole lines), ``fetched`` their bytes,
+    ``accesses`` the runs of consecutive lines (each one random access). ``spread`` = n (ids
+    without values): n distinct pieces laid out as ``one``, spread over the table, each its own
+    lines and accesses (all the table's lines at most: then one run)."""
+    unit, vid = low.st.unit_of(table), low.st.storages[storage_key(table)].cur
+    size = low.st.versions[vid].size
+    per = LINE // unit if LINE % unit == 0 else 0
+    src = offs if spread is None else one
+    starts, lengths = runs(src)
     if not len(starts):
-        return float(unit)
+        return offs, 0, 0
     lines, accesses = line_spans(starts, lengths, unit)
-    return None if _streams(low, table, lines) else float(lengths.sum()) * unit / accesses
+    ends = starts + lengths
+    whole = not per or (not (starts % per).any() and not ((ends % per != 0) & (ends != size)).any())
+    if spread is not None:
+        table_lines = -(-size * unit // LINE)
+        lines, accesses = (lines * spread, accesses * spread) if lines * spread < table_lines \
+            else (table_lines, 1)
+        if whole:
+            return offs, min(len(offs) * unit, size * unit), accesses
+        ids = np.arange(lines, dtype=np.int64)  # shapes only: the first lines stand for them
+    elif whole:
+        return offs, int(lengths.sum()) * unit, accesses
+    else:
+        first, last = starts // per, (ends - 1) // per
+        n = last - first + 1
+        ids = _sorted_distinct(np.repeat(first - (np.cumsum(n) - n), n) + np.arange(int(n.sum())))
+    read = RowRead(0, ids, per, np.arange(per, dtype=np.int64))
+    if (int(ids[-1]) + 1) * per > size:  # the storage ends inside its last line
+        read = read.offsets()
+        read = read[read < size]
+    return read, len(read) * unit, accesses
 
 
-def _fake_grain(low, table, one, times: int) -> float | None:
-    """:func:`_grain` of a gather without index values reading ``times`` distinct pieces laid
-    out as ``one`` (the storage offsets of one, in ``table``'s elements), each piece its own
-    accesses (no two in one line: ids spread over the table): ``one``'s bytes over its
-    accesses; None where the pieces' lines (those of ``one`` ``times`` over, at most the
-    table's) are more than half the table's bytes."""
-    unit = low.st.unit_of(table)
-    starts, lengths = runs(low.st.units_at(table, np.asarray(one, dtype=np.int64)))
-    if not len(starts):
-        return float(unit)
-    lines, accesses = line_spans(starts, lengths, unit)
-    table_bytes = _storage_bytes(low, table)
-    return None if _streams(low, table, min(lines * times, table_bytes // LINE)) else \
-        float(lengths.sum()) * unit / accesses
-
-
-def spread_rows_stream(rows: int, row_bytes: int, table_bytes: int) -> bool:
-    """Whether ``rows`` distinct rows of ``row_bytes`` (contiguous, line-aligned) taken as
-    spread over a table of ``table_bytes`` (ids without values, each row its own lines: an
-    ONNX graph's ``Gather``, as :func:`_fake_grain`) fetch more than half the table's bytes."""
-    lines = min(rows * -(-row_bytes // LINE), table_bytes // LINE)
-    return lines * LINE * 2 > table_bytes
+def emit_lines(low, kind, base, table, offs, others, targets, spread=None, one=None, vec=None,
+               tags=None) -> None:
+    """Emit a gather of ``table`` reading storage offsets ``offs`` (:func:`line_read`: the whole
+    lines they touch) and the tensors ``others`` (its ids): tags ``access_bytes`` (the mean
+    bytes of its accesses, runs of whole lines), ``random_read_bytes`` (the lines' bytes: the
+    ids and the output stream) and ``table_bytes`` (the table's storage: a level where
+    streaming it is cheaper than those accesses charges it streamed instead,
+    :func:`cimsim.pipeline.pattern_scale`)."""
+    read, fetched, accesses = line_read(low, table, offs, spread, one)
+    vid = low.st.storages[storage_key(table)].cur
+    pieces = [(vid, read if len(read) < low.st.versions[vid].size else None)]
+    low.emit(kind, base, [pieces, *others], targets, vec=vec,
+             tags={"part": "gather", "access_bytes": fetched / max(1, accesses),
+                   "random_read_bytes": fetched, "table_bytes": _storage_bytes(low, table),
+                   **(tags or {})})
 
 
 def _storage_bytes(low, table) -> int:
     return low.st.versions[low.st.storages[storage_key(table)].cur].size * low.st.unit_of(table)
-
-
-def _streams(low, table, lines: int) -> bool:
-    """Whether random accesses fetching ``lines`` lines of :data:`LINE` bytes fetch more than
-    half the bytes of ``table``'s storage: then the table is read whole, streamed."""
-    return lines * LINE * 2 > _storage_bytes(low, table)
 
 
 def _contiguous(inner: np.ndarray) -> bool:
@@ -273,9 +274,8 @@ def pick_rows(low, c: Call, table) -> bool:
     index: ``x[:, i]``) or by ``torch.gather`` reads the rows it picks, as ``index_select`` of
     the same rows does (:func:`_emit_rows`): a row is the block of the dimensions after the
     last indexed one (a ``gather``'s: after its ``dim``, where the index is the same along them,
-    as ``idx[..., None].expand(-1, -1, C)`` is; else one element). Tags ``access_bytes`` (one
-    row, or for rows under a line :data:`LINE` the runs of the rows read, most of the table's
-    lines: the whole input streamed), ``lookups`` (rows picked), ``rows_read`` (distinct ones;
+    as ``idx[..., None].expand(-1, -1, C)`` is; else one element). Tags ``access_bytes`` (the mean
+    run of whole lines of :data:`LINE` bytes the rows touch), ``table_bytes``, ``lookups`` (rows picked), ``rows_read`` (distinct ones;
     without index values as many as picked, at most the table's), ``table_rows`` (those its
     storage holds: a stride-0 dimension, an ``expand``'s, counts once), ``random_read_bytes``.
     The rows read are a :class:`.storage.RowRead`, whose runs of rows cut the activation into
@@ -357,8 +357,8 @@ def _no_values(low, t) -> bool:
 
 def gather_elements(low, c: Call, table, idx, tensors, fake: bool) -> None:
     """Gather ``c`` of parameter ``table`` by the index ``idx`` (``tensors``: its index tensors)
-    reads the distinct elements it names, each run of consecutive elements one random access
-    (:func:`_grain`; most of the table's lines: the whole table, streamed). Without index
+    reads the whole lines of the distinct elements it names, each run of adjacent lines one
+    random access (:func:`emit_lines`). Without index
     values (fake ids) the output's elements are taken to be distinct elements of the table, as
     :func:`gather_rows` takes fake ids to be distinct rows, each its own access (one element)."""
     torch = low.torch
@@ -371,17 +371,8 @@ def gather_elements(low, c: Call, table, idx, tensors, fake: bool) -> None:
         dim = c.args[1] % table.dim() if c.base == "gather" else None
         offs = _sorted_distinct(_element_offsets(torch, c.base, table, idx, dim).reshape(-1).numpy())
     # fake ids: each element its own access (one element, its line), as many as the output's
-    grain = _fake_grain(low, table, offs[:1], len(offs)) if fake else None
-    random = len(offs) * DTYPE_BYTES[low.dt(table)]  # the distinct elements read; the rest streams
-    offs = low.st.units_at(table, offs)
-    grain = grain if fake else _grain(low, table, offs)
-    if grain is None:  # most of the table: streamed whole
-        low.emit("copy", c.base, [table, *tensors], c.targets, tags={"part": "gather"})
-        return
-    vid = low.st.storages[storage_key(table)].cur
-    pieces = [(vid, offs if len(offs) < low.st.versions[vid].size else None)]
-    low.emit("copy", c.base, [pieces, *tensors], c.targets,
-             tags={"part": "gather", "access_bytes": grain, "random_read_bytes": random})
+    emit_lines(low, "copy", c.base, table, low.st.units_at(table, offs), tensors, c.targets,
+               spread=len(offs) if fake else None, one=low.st.units_at(table, offs[:1]))
 
 
 def _element_offsets(torch, base: str, table, idx, dim=None):

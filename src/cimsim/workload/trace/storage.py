@@ -159,6 +159,9 @@ class Version:
     #: read key -> the name of the model input that is that part of a source's storage (two
     #: inputs that are views of one storage, as ``A.nonzero(as_tuple=True)``'s are)
     view_names: dict = field(default_factory=dict)
+    #: a source's elements per row of dim 0 as laid out in its storage (a contiguous tensor of
+    #: 2+ dimensions: ``edge_index[1]`` is elements E..2E-1); 0: no rows to name parts by
+    row_stride: int = 0
 
     @property
     def size(self) -> int:
@@ -259,6 +262,8 @@ class Storages:
         shape = ((tuple(given) or (1,)) if given is not None and int(np.prod(given)) == numel else
                  (tuple(b.shape) or (1,)) if b.numel() == numel else (numel,))
         v = self.new_version(role, name, numel, shape, dtype=dtype)
+        if b.dim() >= 2 and b.numel() == numel and b.is_contiguous():
+            v.row_stride = int(np.prod(b.shape[1:]))
         self._new(t, v.id, dtype)
         self.history.setdefault(storage_key(t), []).append(v.id)
         return v
@@ -540,15 +545,20 @@ def source_tensors(v: Version) -> None:
     """Inputs and weights need no producer: each distinct read becomes its own tensor, named
     by the model input it is (``dst`` of ``src, dst = A.nonzero(as_tuple=True)``: two inputs,
     one storage; :attr:`Version.view_names`), by its label (``gate_up_proj[5]``: expert 5's
-    slice) or else its place in storage among the reads (``edge_index[1]`` reads row 1 of
-    ``edge_index``, whichever row the model read first)."""
+    slice), by the row of dim 0 it is (``edge_index[1]``: row 1 of a contiguous input,
+    :attr:`Version.row_stride`), or else its place in storage among the reads (beside rows:
+    its storage offsets, ``x[@0:16]``)."""
     seen: dict[tuple, int] = {}
     v.tensors, v.read_atoms = [], []
-    first: dict[tuple, int] = {}  # each partial read's first storage offset
+    first: dict[tuple, tuple] = {}  # each partial read's (first storage offset, whether one run)
     for r in v.reads:
         if r is not None and (key := read_key(r)) not in first:
-            first[key] = int(runs(r)[0][0]) if key[0] else 0
-    place = {k: j for j, k in enumerate(sorted(first, key=first.__getitem__))}  # stable: ties by use
+            starts = runs(r)[0] if key[0] else np.zeros(1, np.int64)
+            first[key] = (int(starts[0]), len(starts) == 1)
+    row = v.row_stride
+    by_row = {k: f // row for k, (f, one) in first.items()
+              if row and one and k[0] == row and f % row == 0}  # a whole row of dim 0: its index
+    place = {k: j for j, k in enumerate(sorted(first, key=lambda k: first[k][0]))}  # stable: ties by use
     for r, shp in zip(v.reads, v.read_shapes):
         key = read_key(r)
         if key not in seen:
@@ -558,7 +568,11 @@ def source_tensors(v: Version) -> None:
             else:
                 n = key[0]
                 shape = shp if shp is not None and len(r) == n == _prod(shp) else (n,)
-                name = v.view_names.get(key) or f"{v.name}[{v.labels.get(key, place[key])}]"
+                label = v.labels.get(key, by_row.get(key))
+                if label is None:  # not a row: its place among the reads, or beside rows its offsets
+                    f = first[key][0]
+                    label = place[key] if not by_row else f"@{f}:{f + n}"
+                name = v.view_names.get(key) or f"{v.name}[{label}]"
                 v.tensors.append((name, tuple(shape), n))
         v.read_atoms.append([seen[key]])
     if len(v.tensors) == 1 and v.tensors[0][0] != v.name and v.reads and v.reads[0] is not None \

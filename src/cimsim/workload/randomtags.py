@@ -1,0 +1,61 @@
+"""The tags of an op's random accesses (:mod:`.arrays` reads them into
+:class:`~.oparrays.OpArrays`): ``random_read_bytes`` / ``random_write_bytes``, the bytes of an
+op with ``access_bytes`` that are its random accesses (a row gather's lines; a scatter-add's
+read-modify-write of its destination rows), and ``table_bytes``, the table a traced gather's
+accesses read (with it, ``access_bytes`` is the mean of accesses of whole 64 B lines, and a
+level where streaming the table is cheaper charges that: :func:`cimsim.pipeline.pattern_scale`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: a trace's metadata ``gather_rule``: gathers charged their whole 64 B lines, runs of adjacent
+#: lines one access each, tag ``table_bytes`` (a trace without it predates 2026-12-06)
+GATHER_RULE = "lines (2026-12-06)"
+
+#: tags of the bytes of an op with ``access_bytes`` that are its random accesses, read and
+#: written (a row gather's lines; a scatter-add's read-modify-write of its destination rows)
+RANDOM_TAGS = ("random_read_bytes", "random_write_bytes")
+
+
+def _random_columns(tags, n: int, names, workload: str, size) -> tuple[np.ndarray | None, ...]:
+    """``(random_read_bytes, random_write_bytes, table_bytes)`` from the tags of the same names:
+    NaN where an op states none (its every byte takes its ``access_bytes`` pattern; no table),
+    0 for the random one it leaves out; None when no op states one. A negative value, or one on
+    an op without ``access_bytes`` (a stream, which has no random bytes), is refused."""
+    from ..errors import WorkloadError
+    from .arrays import _num_tag
+
+    cols = [_num_tag(tags, key, n, np.nan) if n else None for key in (*RANDOM_TAGS, "table_bytes")]
+    if all(c is None for c in cols):
+        return None, None, None
+    rr, rw, tb = (np.full(n, np.nan) if c is None else c for c in cols)
+    stated = ~np.isnan(rr) | ~np.isnan(rw)
+    rr, rw = (np.where(stated & np.isnan(c), 0.0, c) for c in (rr, rw))
+    for key, col in zip((*RANDOM_TAGS, "table_bytes"), (rr, rw, tb)):
+        neg = np.flatnonzero(col < 0)
+        if len(neg):
+            raise WorkloadError(f"workload '{workload}': op '{names[neg[0]]}': tag {key} = {col[neg[0]]:g} "
+                                "is not allowed; it must be >= 0 bytes")
+    size = size if size is not None else np.zeros(n)
+    for key, on in ((" / ".join(RANDOM_TAGS), stated), ("table_bytes", ~np.isnan(tb))):
+        loose = np.flatnonzero(on & (size == 0))
+        if len(loose):
+            raise WorkloadError(f"workload '{workload}': op '{names[loose[0]]}': tags {key} need "
+                                "access_bytes (the size of its random accesses); a streaming op "
+                                "has no random bytes")
+    some = cols[0] is not None or cols[1] is not None
+    return (rr if some else None), (rw if some else None), (tb if cols[2] is not None else None)
+
+
+def _random_reference(ops) -> tuple[np.ndarray | None, ...]:
+    """:func:`_random_columns` of :func:`.arrays.op_arrays_reference`, op by op (unchecked)."""
+    keys = (*RANDOM_TAGS, "table_bytes")
+    if not any(k in op.tags for op in ops for k in keys):
+        return None, None, None
+    out = np.array([[float(op.tags[k]) if k in op.tags else np.nan for k in keys] for op in ops])
+    stated = ~np.isnan(out[:, :2]).all(axis=1)
+    out[:, :2][stated[:, None] & np.isnan(out[:, :2])] = 0.0
+    rr_rw = (out[:, 0], out[:, 1]) if stated.any() else (None, None)
+    return (*rr_rw, out[:, 2] if not np.isnan(out[:, 2]).all() else None)
