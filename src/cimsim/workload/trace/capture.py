@@ -228,24 +228,28 @@ def make_recorder(torch):
             return out
 
         def probe(self, func, args, kwargs, out) -> bool:
-            """Whether the op is shape inference on the meta device, which moves no data and
-            computes nothing (free, not recorded): a real tensor moved to ``meta``
-            (``aten.to(..., device='meta')``: eager forward-mode AD's zero tangent, torch's
-            ZeroTensor fallback, infers a sum's shape so), an op reading only such probes, or a
-            ``prims`` op (torch's reference decompositions, which eager torch runs only as meta
-            kernels) writing meta tensors."""
+            """Whether the op is eager forward-mode AD's shape inference on the meta device, which
+            moves no data and computes nothing (free, not recorded): torch's ZeroTensor fallback
+            moves a zero tangent and its partner to ``meta`` with ``aten.to(..., device='meta')``
+            to infer a sum's shape (``prims.add``). Only that ``aten.to`` of a real tensor starts
+            a probe (a user's ``.to('meta')`` reaches the dispatcher as ``aten._to_copy``), and
+            only an op reading nothing but probes continues one: a model built on the meta device
+            that mixes in a real tensor (``s / torch.sqrt(torch.tensor(d))``) is recorded whole."""
             from torch.utils._pytree import tree_leaves
 
             outs = [t for t in tree_leaves(out) if isinstance(t, torch.Tensor)]
             if not outs or not all(t.is_meta for t in outs):
                 return False
             ins = [t for t in tree_leaves((args, kwargs)) if isinstance(t, torch.Tensor)]
-            if not (getattr(func, "namespace", "aten") == "prims"
-                    or any(not t.is_meta for t in ins)
-                    or (ins and all(id(t) in self.probes for t in ins))):
+            if not ins:
                 return False
-            self.probes.update((id(t), t) for t in outs)
-            return True
+            if func._overloadpacket.__name__ == "to":
+                seeded = not ins[0].is_meta  # aten.to(self, ...): the real tensor moved to meta
+            else:
+                seeded = all(id(t) in self.probes for t in ins)
+            if seeded:
+                self.probes.update((id(t), t) for t in outs)
+            return seeded
 
         def append(self, func, args, kwargs, out) -> None:
             data = None
