@@ -120,8 +120,16 @@ def load_target(spec: str, dataset: Optional[str] = None) -> Target:
         raise AccuracyError(f"model '{spec}' needs --dataset FILE.py:DATASET, a function returning "
                             "(inputs, labels)")
     result = _call(spec, "model")
-    if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], torch.nn.Module)):
+    if not (isinstance(result, tuple) and len(result) == 2):
         raise AccuracyError(f"model '{spec}': the factory must return (model, example_inputs)")
+    if not isinstance(result[0], torch.nn.Module):  # a function (a torch.func transform), as trace
+        from ..errors import WorkloadError
+        from ..workload.trace.functions import as_module
+
+        try:
+            result = (as_module(torch, result[0], f"model '{spec}'", inputs=result[1]), result[1])
+        except WorkloadError as exc:
+            raise AccuracyError(str(exc)) from None
     from .run import eval_mode
 
     model = eval_mode(result[0])  # MC dropout's Dropout modules set back to train stay so

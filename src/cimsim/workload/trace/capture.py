@@ -410,7 +410,8 @@ def record(torch, model, inputs, kwargs=None, keep_data=False):
     graded: set[int] = set()  # parameters autograd computed a gradient of (a training step's)
     grad_hooks = [p.register_hook(lambda g, i=i: graded.add(i))
                   for i, p in enumerate(model.parameters()) if p.requires_grad]
-    func_grads = _functional_grads(torch, model, graded)
+    asked: set[int] = set()  # storages differentiated that are no parameter's (:func:`_matrix_grads`)
+    func_grads = _functional_grads(torch, model, graded, asked)
     # a kernel that fails on fake tensors is logged by torch with its traceback before the error
     # reaches us; the error is reported in one line (trace), so the log is kept quiet meanwhile
     fake_log = logging.getLogger("torch._subclasses.fake_tensor")
@@ -435,16 +436,41 @@ def record(torch, model, inputs, kwargs=None, keep_data=False):
             modules.setdefault(_strip_root(name, root), mod)
     for ev in rec.events:
         ev.module = _strip_root(ev.module, root)
+    graded.update(_matrix_grads(torch, rec.events, asked))
     return rec.events, out, modules, len(graded)
 
 
+#: the argument that is the matrix (the weight) of a forward matmul, by aten op
+MATRIX_ARG = {"mm": 1, "bmm": 1, "matmul": 1, "linear": 1, "convolution": 1, "addmm": 2,
+              "baddbmm": 2}
+
+
+def _matrix_grads(torch, events, asked: set) -> set:
+    """The tensors ``torch.autograd.grad`` differentiated (storage keys ``asked``) that a forward
+    matmul read as its matrix: a weight-gradient whatever holds the weight (the ensemble's
+    stacked parameters passed in as an input, a closed-over plain tensor), so a training step.
+    Derivatives w.r.t. the data a matmul multiplies (a PINN's points, forces) stay inputs'."""
+    found = set()
+    for ev in events:
+        i = MATRIX_ARG.get(ev.func._overloadpacket.__name__)
+        if ev.backward or i is None or len(ev.args) <= i:
+            continue
+        w = ev.args[i]
+        if isinstance(w, torch.Tensor) and w.dim() >= 2 and str(w.layout) == "torch.strided":
+            key = w.untyped_storage()._cdata
+            if key in asked:
+                found.add(("matrix", key))
+    return found
+
+
 @contextlib.contextmanager
-def _functional_grads(torch, model, graded: set):
+def _functional_grads(torch, model, graded: set, asked: set):
     """Add to ``graded`` the index of each parameter of ``model`` that ``torch.autograd.grad`` is
     asked to differentiate, seen through torch.func's wrappers: ``torch.func.grad`` / ``vjp`` /
     ``jacrev`` of a ``functional_call`` over the parameters (per-sample gradients, a functional
     SGD or MAML step) differentiate wrapped tensors that ``functional_call`` swaps in, so the
-    parameters' own gradient hooks never fire; unwrapped, the tensor is the parameter's storage."""
+    parameters' own gradient hooks never fire; unwrapped, the tensor is the parameter's storage.
+    Any other tensor differentiated goes into ``asked`` (by storage) for :func:`_matrix_grads`."""
     from .storage import storage_key
 
     keys = {}
@@ -464,6 +490,8 @@ def _functional_grads(torch, model, graded: set):
                 i = keys.get(t.untyped_storage()._cdata)
                 if i is not None:
                     graded.add(i)
+                else:  # no parameter's: a weight if a forward matmul read it as its matrix
+                    asked.add(t.untyped_storage()._cdata)
         return grad(outputs, inputs, *args, **kwargs)
 
     torch.autograd.grad = watched
