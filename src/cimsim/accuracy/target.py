@@ -122,17 +122,10 @@ def load_target(spec: str, dataset: Optional[str] = None) -> Target:
     result = _call(spec, "model")
     if not (isinstance(result, tuple) and len(result) == 2):
         raise AccuracyError(f"model '{spec}': the factory must return (model, example_inputs)")
-    if not isinstance(result[0], torch.nn.Module):  # a function (a torch.func transform), as trace
-        from ..errors import WorkloadError
-        from ..workload.trace.functions import as_module
+    from ..workload.trace.functions import as_module  # a function (torch.func), as trace wraps it
+    from .run import eval_mode  # MC dropout's Dropout modules set back to train stay so
 
-        try:
-            result = (as_module(torch, result[0], f"model '{spec}'", inputs=result[1]), result[1])
-        except WorkloadError as exc:
-            raise AccuracyError(str(exc)) from None
-    from .run import eval_mode
-
-    model = eval_mode(result[0])  # MC dropout's Dropout modules set back to train stay so
+    model = eval_mode(as_module(torch, result[0], f"model '{spec}'", result[1], AccuracyError))
     data = _call(dataset, "--dataset")
     if not (isinstance(data, tuple) and len(data) == 2 and isinstance(data[0], torch.Tensor)):
         raise AccuracyError(f"--dataset '{dataset}': must return (inputs, labels): a tensor of "

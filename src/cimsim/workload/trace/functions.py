@@ -24,16 +24,17 @@ import inspect
 DEPTH = 12
 
 
-def as_module(torch, fn, what: str = "trace()", inputs=()):
+def as_module(torch, fn, what: str = "trace()", inputs=(), error=None):
     """``fn`` if it is an ``nn.Module``, else a module calling ``fn`` (on the example ``inputs``)
-    with its modules and closed-over tensors registered; a
-    :class:`~cimsim.errors.WorkloadError` naming ``what`` for anything that is not callable."""
+    with its modules and closed-over tensors registered; ``error`` (a
+    :class:`~cimsim.errors.WorkloadError` by default) naming ``what`` for anything that is not
+    callable."""
     from ...errors import WorkloadError
 
     if isinstance(fn, torch.nn.Module):
         return fn
     if not callable(fn) or isinstance(fn, type):
-        raise WorkloadError(f"{what} needs a torch.nn.Module or a function of the example inputs "
+        raise (error or WorkloadError)(f"{what} needs a torch.nn.Module or a function of the example inputs "
                             f"(a torch.func transform such as vmap(jacrev(net))), got "
                             f"{type(fn).__name__}")
 
