@@ -120,12 +120,11 @@ def load_target(spec: str, dataset: Optional[str] = None) -> Target:
         raise AccuracyError(f"model '{spec}' needs --dataset FILE.py:DATASET, a function returning "
                             "(inputs, labels)")
     result = _call(spec, "model")
-    if not (isinstance(result, tuple) and len(result) == 2):
+    if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], torch.nn.Module)):
         raise AccuracyError(f"model '{spec}': the factory must return (model, example_inputs)")
-    from ..workload.trace.functions import as_module  # a function (torch.func), as trace wraps it
-    from .run import eval_mode  # MC dropout's Dropout modules set back to train stay so
+    from .run import eval_mode
 
-    model = eval_mode(as_module(torch, result[0], f"model '{spec}'", result[1], AccuracyError))
+    model = eval_mode(result[0])  # MC dropout's Dropout modules set back to train stay so
     data = _call(dataset, "--dataset")
     if not (isinstance(data, tuple) and len(data) == 2 and isinstance(data[0], torch.Tensor)):
         raise AccuracyError(f"--dataset '{dataset}': must return (inputs, labels): a tensor of "

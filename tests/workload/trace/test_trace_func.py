@@ -244,17 +244,10 @@ def test_a_function_is_in_train_mode_only_where_its_modules_are():
     assert trace(lambda x: t(x), (torch.randn(3, 8),)).metadata["training"] is True
 
 
-def test_accuracy_takes_a_function_factory(tmp_path):
-    """--accuracy refused a factory returning a function: 'the factory must return (model,
-    example_inputs)', which it does. It is wrapped as trace wraps it."""
-    from cimsim.accuracy.target import load_target
 
-    (tmp_path / "f.py").write_text(
-        "import torch, torch.nn as nn\n"
-        "torch.manual_seed(0)\n"
-        "net = nn.Sequential(nn.Linear(8, 4)).eval()\n"
-        "def fn(): return (lambda x: net(x)), (torch.randn(1, 8),)\n"
-        "def data(): return torch.randn(6, 8), torch.zeros(6, dtype=torch.long)\n")
-    target = load_target(f"{tmp_path / 'f.py'}:fn", f"{tmp_path / 'f.py'}:data")
-    assert isinstance(target.model, nn.Module) and len(target.inputs) == 6
-    assert [n for n, _ in target.model.named_parameters()] == ["net.0.weight", "net.0.bias"]
+def test_a_net_built_on_meta_closed_over_with_meta_inputs_keeps_its_weights():
+    """Only a meta module among real tensors is a skeleton: a function of a net built on the
+    meta device, traced from meta inputs, still has its 848 B of weights and 3 x 192 MACs."""
+    m = net().to("meta")
+    wl = trace(lambda x: m(x), (torch.empty(3, 8, device="meta"),))
+    assert wl.macs == 3 * FWD and _weight_bytes(wl) == MEMBER_BYTES

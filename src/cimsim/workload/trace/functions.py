@@ -9,10 +9,11 @@ the model's weights, named by the variable that held them (``net.0.weight``), an
 plain tensors it closes over (a projection ``P``, the tutorial ensemble's stacked ``params``) are
 registered too, by their variable: a parameter where the tensor requires grad, else a buffer, so
 they are the function's weights and constants, not work done outside torch. A module all of whose
-tensors are on the meta device while the inputs are real is a shape-only skeleton (the ensembling
-tutorial's ``base_model.to('meta')`` that ``functional_call`` fills): no weights, not registered.
-The wrapper is in train mode only where a module it registers is (``metadata['training']``), and
-is named by the function (``metadata['model']``: its ``__qualname__``).
+tensors are on the meta device while the inputs (or other tensors it uses) are real is a
+shape-only skeleton (the ensembling tutorial's ``base_model.to('meta')`` that ``functional_call``
+fills): no weights, not registered. The wrapper is in train mode only where a module it registers
+is (``metadata['training']``), and is named by the function (``metadata['model']``: its
+``__qualname__``).
 """
 
 from __future__ import annotations
@@ -20,21 +21,20 @@ from __future__ import annotations
 import functools
 import inspect
 
-#: how deep :func:`_modules` follows closures and wrappers (vmap(jacrev(grad(f))) is 3-4 deep)
+#: how deep :func:`_closure` follows closures and wrappers (vmap(jacrev(grad(f))) is 3-4 deep)
 DEPTH = 12
 
 
-def as_module(torch, fn, what: str = "trace()", inputs=(), error=None):
+def as_module(torch, fn, what: str = "trace()", inputs=()):
     """``fn`` if it is an ``nn.Module``, else a module calling ``fn`` (on the example ``inputs``)
-    with its modules and closed-over tensors registered; ``error`` (a
-    :class:`~cimsim.errors.WorkloadError` by default) naming ``what`` for anything that is not
-    callable."""
+    with its modules and closed-over tensors registered; a
+    :class:`~cimsim.errors.WorkloadError` naming ``what`` for anything that is not callable."""
     from ...errors import WorkloadError
 
     if isinstance(fn, torch.nn.Module):
         return fn
     if not callable(fn) or isinstance(fn, type):
-        raise (error or WorkloadError)(f"{what} needs a torch.nn.Module or a function of the example inputs "
+        raise WorkloadError(f"{what} needs a torch.nn.Module or a function of the example inputs "
                             f"(a torch.func transform such as vmap(jacrev(net))), got "
                             f"{type(fn).__name__}")
 
@@ -55,8 +55,12 @@ def as_module(torch, fn, what: str = "trace()", inputs=(), error=None):
     if str(getattr(fn, "__name__", "")).isidentifier():
         Function.__name__ = fn.__name__
     wrapper = Function()
-    real = any(not t.is_meta for t in _tensors(torch, inputs))
     found, tensors = _closure(torch, fn)
+    # real data about (the inputs, a closed-over tensor, another module's): a meta module is a
+    # skeleton; with none (a net built on meta, traced from shapes) it holds the weights
+    real = any(not t.is_meta for t in (*_tensors(torch, inputs), *tensors.values(),
+                                       *(t for m in found.values() for t in (*m.parameters(),
+                                                                              *m.buffers()))))
     for name, mod in found.items():
         own = [*mod.parameters(), *mod.buffers()]
         if real and own and all(t.is_meta for t in own):
