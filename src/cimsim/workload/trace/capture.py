@@ -428,6 +428,7 @@ def record(torch, model, inputs, kwargs=None, keep_data=False):
         for h in grad_hooks:
             h.remove()
         fake_log.setLevel(level)
+    graded.update(_matrix_grads(torch, rec.events, asked))  # weight gradients of what is no parameter
     root = type(model).__name__
     modules: dict[str, object] = {}
     for mod in seen.values():
@@ -436,7 +437,6 @@ def record(torch, model, inputs, kwargs=None, keep_data=False):
             modules.setdefault(_strip_root(name, root), mod)
     for ev in rec.events:
         ev.module = _strip_root(ev.module, root)
-    graded.update(_matrix_grads(torch, rec.events, asked))
     return rec.events, out, modules, len(graded)
 
 
