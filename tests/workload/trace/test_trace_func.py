@@ -141,3 +141,113 @@ def test_stacked_constant_weights_are_not_told_to_register_them():
     said = summary(entries)
     assert "stacked on a leading dimension" in said and "nn.ModuleList" in said
     assert "register it as one to make it a weight" not in said
+
+
+# review B 4-6: the torch.func tutorials as PyTorch writes them, and a function's train mode.
+# One member's parameters: 8 x 16 + 16 + 16 x 4 + 4 = 212 fp32 = 848 B.
+MEMBER_BYTES = (8 * 16 + 16 + 16 * 4 + 4) * 4
+
+
+def _weight_bytes(wl):
+    return sum(t.numel * 4 for t in wl.tensors.values() if t.role == "weight")
+
+
+def test_ensembling_tutorial_as_written_has_the_stacked_weights_and_no_skeleton():
+    """The 'Model ensembling' tutorial: base_model = deepcopy(models[0]).to('meta') and the
+    stacked params closed over. The meta skeleton was registered (848 B 'never read') and the
+    stacked params were 'work done outside torch'. Now the weights are the 3 members' 3 x 848 B
+    and nothing is untraced. MACs: 3 members x 5 rows x 192 = 2,880."""
+    import copy
+
+    from torch.func import stack_module_state
+
+    models = [net() for _ in range(3)]
+    params, buffers = stack_module_state(models)
+    base_model = copy.deepcopy(models[0]).to("meta")
+
+    def fmodel(params, buffers, x):
+        return functional_call(base_model, (params, buffers), (x,))
+
+    wl = trace(lambda x: vmap(fmodel, in_dims=(0, 0, None))(params, buffers, x), (torch.randn(5, 8),))
+    assert wl.macs == 3 * 5 * FWD
+    assert _weight_bytes(wl) == 3 * MEMBER_BYTES
+    assert "unread_parameters" not in wl.metadata and "untraced_tensors" not in wl.metadata
+    assert sorted(n for n, t in wl.tensors.items() if t.role == "weight") == [
+        "params_0_bias", "params_0_weight", "params_2_bias", "params_2_weight"]
+
+
+def test_a_closed_over_plain_tensor_is_a_weight_not_untraced_work():
+    """lambda x: net(x) @ P: P (4 x 5) was 'work done outside torch' and told to be registered,
+    which a function cannot do. Now P is a buffer of the wrapper: 848 + 4 x 5 x 4 = 928 B of
+    weights; MACs 3 x (192 + 4 x 5) = 636."""
+    m, P = net(), torch.randn(4, 5)
+    wl = trace(lambda x: m(x) @ P, (torch.randn(3, 8),))
+    assert wl.macs == 3 * (FWD + 4 * 5)
+    assert _weight_bytes(wl) == MEMBER_BYTES + 4 * 5 * 4
+    assert "P" in wl.tensors and wl.tensors["P"].role == "weight"
+    assert "untraced_tensors" not in wl.metadata and not wl.metadata.get("computed_weights")
+
+
+def test_per_sample_gradient_tutorial_form_equals_the_closure_form():
+    """The tutorial passes params = {k: v.detach()} as inputs: they share the parameters'
+    storage but were taken as activations (0 B of weights, 0 CIM MACs) while the same maths
+    closed over had 848 B. Both forms now hold the 848 B of weights and the same MACs."""
+    m = net()
+    params = {k: v.detach() for k, v in m.named_parameters()}
+
+    def loss(p, x):
+        return functional_call(m, p, (x[None],)).sum()
+
+    x = torch.randn(3, 8)
+    given = trace(vmap(grad(loss), in_dims=(None, 0)), (params, x))
+    closed = trace(lambda xx: vmap(grad(loss), in_dims=(None, 0))(params, xx), (x,))
+    assert given.macs == closed.macs
+    assert _weight_bytes(given) == _weight_bytes(closed) == MEMBER_BYTES
+    assert "input_derivatives_only" not in given.metadata
+
+
+def test_gradient_wrt_stacked_params_given_as_input_is_a_training_step():
+    """An ensemble's training step, vmap(grad(loss)) over stack_module_state params passed in:
+    no registered parameter is differentiated, so it was 'derivatives w.r.t. the inputs only
+    (a PINN's residual)'. The params are read as the matrix of the forward matmuls: a
+    weight gradient, so a training step. jacrev w.r.t. the points stays input derivatives."""
+    from torch.func import stack_module_state
+
+    params, _ = stack_module_state([net() for _ in range(2)])
+    base = net().to("meta")
+
+    def loss(p, x):
+        return functional_call(base, p, (x,)).pow(2).sum()
+
+    wl = trace(vmap(grad(loss), in_dims=(0, None)), (params, torch.randn(3, 8)))
+    assert wl.metadata["backward_ops"] > 0 and "input_derivatives_only" not in wl.metadata
+    jx = trace(InputJacobian(), (torch.randn(3, 8),))
+    assert jx.metadata["input_derivatives_only"] is True
+
+
+def test_a_function_is_in_train_mode_only_where_its_modules_are():
+    """The wrapper is a fresh nn.Module, so every function was 'in train mode' and named
+    cimsim...as_module.<locals>.Function. Now an eval net's function is in eval, named by its
+    own qualname; F.dropout(training=True) gets the submodule / F.dropout note's wording."""
+    m = net()
+
+    def head(x):
+        return torch.nn.functional.dropout(m(x), 0.5, training=True)
+
+    wl = trace(head, (torch.randn(3, 8),))
+    assert wl.metadata["training"] is False
+    assert wl.metadata["model"].endswith("test_a_function_is_in_train_mode_only_where_its_modules_are"
+                                         ".<locals>.head")
+    assert m.training is False  # the caller's module is left as it was
+    assert trace(lambda x: net().train()(x), (torch.randn(3, 8),)).metadata["training"] is False
+    t = net().train()
+    assert trace(lambda x: t(x), (torch.randn(3, 8),)).metadata["training"] is True
+
+
+
+def test_a_net_built_on_meta_closed_over_with_meta_inputs_keeps_its_weights():
+    """Only a meta module among real tensors is a skeleton: a function of a net built on the
+    meta device, traced from meta inputs, still has its 848 B of weights and 3 x 192 MACs."""
+    m = net().to("meta")
+    wl = trace(lambda x: m(x), (torch.empty(3, 8, device="meta"),))
+    assert wl.macs == 3 * FWD and _weight_bytes(wl) == MEMBER_BYTES

@@ -32,6 +32,38 @@ def test_a_meta_trace_of_a_cnn_equals_its_cpu_trace():
     assert a.latency_s == b.latency_s and a.energy_j == b.energy_j
 
 
+class _ScaledAttention(nn.Module):
+    """Attention scaled by a CPU 0-dim tensor, as many models write it: on a meta build the
+    division mixes a meta activation with a real tensor."""
+
+    def __init__(self, d=16):
+        super().__init__()
+        self.q, self.k, self.v, self.d = nn.Linear(d, d), nn.Linear(d, d), nn.Linear(d, d), d
+
+    def forward(self, x):
+        q, k, v = self.q(x), self.k(x), self.v(x)
+        s = q @ k.transpose(-1, -2) / torch.sqrt(torch.tensor(float(self.d)))
+        return torch.where(s > 0, s, torch.tensor(-1.0)).softmax(-1) @ v
+
+
+def test_a_meta_attention_mixing_in_cpu_scalars_equals_its_cpu_trace():
+    """Review B 1: forward-mode AD's shape-probe rule took any op writing meta tensors from a
+    real input as free, so a meta build dropped ``/ torch.sqrt(torch.tensor(d))``, the ``where``
+    and the softmax reading them. B = 2, N = 8, d = 16: three projections 3 x 16 x 16 x 16 and
+    two products 2 x 2 x 8 x 8 x 16 = 12,288 + 4,096 = 16,384 MACs either way."""
+    from cimsim.workload.trace import trace
+
+    torch.manual_seed(0)
+    m = _ScaledAttention().eval()
+    cpu = trace(m, (torch.randn(2, 8, 16),))
+    meta = trace(m.to("meta"), (torch.empty(2, 8, 16, device="meta"),))
+    assert cpu.macs == 3 * 16 * 16 * 16 + 2 * 2 * 8 * 8 * 16
+    assert [op.name for op in meta.ops] == [op.name for op in cpu.ops]
+    assert meta == cpu
+    assert "untraced_tensors" not in meta.metadata
+    assert not meta.metadata.get("computed_weights")  # the attention map is no stacked weight
+
+
 @pytest.mark.parametrize("spike", ["where", "float", "heaviside"])
 def test_a_meta_trace_of_a_spiking_layer_keeps_its_binary_tag(spike):
     """``torch.where(v > 0.1, 1.0, 0.0)`` on meta reads its numbers as 0-dim meta tensors of no

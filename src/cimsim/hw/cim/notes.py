@@ -180,7 +180,8 @@ def provenance(self, marks: AbstractSet[str] = frozenset()) -> dict:
 
 def unheld(name: str, ops) -> str:
     """A note on the matmuls that read a weight no array can hold stationary (a grouped or
-    depthwise convolution's per-group weights, a 3-D per-head weight: batch > 1) and on those
+    depthwise convolution's per-group weights, told by its window or depthwise tag; a bmm over a
+    3-D stacked or per-head weight: batch > 1, the vmap-ensemble advice) and on those
     that read a weight tensor as a plain operand (batch 1: an op that names no stationary
     ``weight``, as a hand-written one that leaves the field out): another component runs them,
     and the run says which MACs the arrays did not take; empty when there are none."""
@@ -197,14 +198,22 @@ def unheld(name: str, ops) -> str:
         macs = float(ops.macs[mask].sum())
         return int(mask.sum()), names, f"{si(macs, 'MAC')} ({100 * macs / total:.1f} % of the MACs)"
 
+    conv = np.zeros(len(sel), dtype=bool)  # a convolution's product: its window or depthwise tag
+    for col in (ops.window_elems, ops.depthwise):
+        if col is not None:
+            conv |= np.asarray(col, dtype=float) > 0
     parts = []
-    if grouped.any():
-        n, names, macs = which(grouped)
-        parts.append(f"{n} grouped/depthwise convolution(s) or per-head product(s) ({names}), {macs}, "
-                     "have no stationary weight matrix for the arrays (a weight stacked on a "
-                     "leading dimension, as a torch.func.vmap ensemble's or a bmm over a 3-D "
-                     "parameter: no array holds its slices W[k] as separate matrices, not "
-                     "modelled; the members as an nn.ModuleList of nn.Linear run on the arrays)")
+    if (grouped & conv).any():
+        n, names, macs = which(grouped & conv)
+        parts.append(f"{n} grouped/depthwise convolution(s) ({names}), {macs}, have no stationary "
+                     "weight matrix for the arrays")
+    if (grouped & ~conv).any():
+        n, names, macs = which(grouped & ~conv)
+        parts.append(f"{n} batched product(s) over a weight stacked on a leading dimension ({names}: "
+                     "a bmm over a 3-D parameter or constant, per-head weights, a torch.func.vmap "
+                     f"ensemble's stacked parameters), {macs}, have no stationary weight matrix for "
+                     "the arrays (no array holds the slices W[k] as separate matrices, not modelled; "
+                     "the members as an nn.ModuleList of nn.Linear run on the arrays)")
     if plain.any():
         n, names, macs = which(plain)
         first = names.split(", ")[0]

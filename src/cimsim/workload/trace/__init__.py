@@ -117,20 +117,25 @@ def _refuse_complex(params) -> None:
 def _input_names(torch, model, inputs, kwargs) -> dict[int, tuple[str, str]]:
     """Storage key -> (role, name) of example inputs, parameters and buffers: parameters and
     floating-point buffers (BatchNorm's running statistics: constants stored with the model,
-    read each forward) and int8 buffers (quantized weights) are weights, other integer and bool
-    buffers (position ids, masks, counters) inputs, as the model's inputs are."""
+    read each forward) and int8 buffers (quantized weights) are weights, also where an example
+    input shares their storage, other integer and bool buffers (position ids, masks, counters)
+    inputs, as the model's inputs are."""
     from .storage import storage_key
 
     names: dict[int, tuple[str, str]] = {}
-    for path, leaf in _input_leaves(torch, model, inputs, kwargs):
-        names.setdefault(storage_key(leaf), ("input", path))
+    # weights first: an example input sharing a parameter's storage (torch.func's tutorial form,
+    # functional_call(model, params) with params = {k: v.detach()} passed in) is that weight
     for n, p in model.named_parameters():
         if p.numel():
             names.setdefault(storage_key(p), ("weight", n))
-    for n, b in model.named_buffers():
-        if b.numel():
-            weight = b.is_floating_point() or b.dtype == torch.int8  # int8: quantized weights
-            names.setdefault(storage_key(b), ("weight" if weight else "input", n))
+    buffers = [(n, b) for n, b in model.named_buffers() if b.numel()]
+    for n, b in buffers:
+        if b.is_floating_point() or b.dtype == torch.int8:  # int8: quantized weights
+            names.setdefault(storage_key(b), ("weight", n))
+    for path, leaf in _input_leaves(torch, model, inputs, kwargs):
+        names.setdefault(storage_key(leaf), ("input", path))
+    for n, b in buffers:
+        names.setdefault(storage_key(b), ("input", n))
     return names
 
 
@@ -249,7 +254,8 @@ def trace(model: torch.nn.Module, example_inputs: torch.Tensor | tuple | list, n
     torch = require_torch()
     from .functions import as_module
 
-    model = as_module(torch, model)  # a function (vmap(jacrev(net))): wrapped, its modules registered
+    # a function (vmap(jacrev(net))): wrapped, its modules and closed-over tensors registered
+    model = as_module(torch, model, inputs=(example_inputs, example_kwargs))
     if type(model).__name__ == "OptimizedModule" and isinstance(getattr(model, "_orig_mod", None),
                                                                 torch.nn.Module):
         # torch.compile: the module it wraps, as eager torch runs it (its names, its forward's

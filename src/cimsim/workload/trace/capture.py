@@ -232,24 +232,28 @@ def make_recorder(torch):
             return out
 
         def probe(self, func, args, kwargs, out) -> bool:
-            """Whether the op is shape inference on the meta device, which moves no data and
-            computes nothing (free, not recorded): a real tensor moved to ``meta``
-            (``aten.to(..., device='meta')``: eager forward-mode AD's zero tangent, torch's
-            ZeroTensor fallback, infers a sum's shape so), an op reading only such probes, or a
-            ``prims`` op (torch's reference decompositions, which eager torch runs only as meta
-            kernels) writing meta tensors."""
+            """Whether the op is eager forward-mode AD's shape inference on the meta device, which
+            moves no data and computes nothing (free, not recorded): torch's ZeroTensor fallback
+            moves a zero tangent and its partner to ``meta`` with ``aten.to(..., device='meta')``
+            to infer a sum's shape (``prims.add``). Only that ``aten.to`` of a real tensor starts
+            a probe (a user's ``.to('meta')`` reaches the dispatcher as ``aten._to_copy``), and
+            only an op reading nothing but probes continues one: a model built on the meta device
+            that mixes in a real tensor (``s / torch.sqrt(torch.tensor(d))``) is recorded whole."""
             from torch.utils._pytree import tree_leaves
 
             outs = [t for t in tree_leaves(out) if isinstance(t, torch.Tensor)]
             if not outs or not all(t.is_meta for t in outs):
                 return False
             ins = [t for t in tree_leaves((args, kwargs)) if isinstance(t, torch.Tensor)]
-            if not (getattr(func, "namespace", "aten") == "prims"
-                    or any(not t.is_meta for t in ins)
-                    or (ins and all(id(t) in self.probes for t in ins))):
+            if not ins:
                 return False
-            self.probes.update((id(t), t) for t in outs)
-            return True
+            if func._overloadpacket.__name__ == "to":
+                seeded = not ins[0].is_meta  # aten.to(self, ...): the real tensor moved to meta
+            else:
+                seeded = all(id(t) in self.probes for t in ins)
+            if seeded:
+                self.probes.update((id(t), t) for t in outs)
+            return seeded
 
         def append(self, func, args, kwargs, out) -> None:
             data = None
@@ -443,7 +447,8 @@ def record(torch, model, inputs, kwargs=None, keep_data=False, calls=False):
     graded: set[int] = set()  # parameters autograd computed a gradient of (a training step's)
     grad_hooks = [p.register_hook(lambda g, i=i: graded.add(i))
                   for i, p in enumerate(model.parameters()) if p.requires_grad]
-    func_grads = _functional_grads(torch, model, graded)
+    asked: set[int] = set()  # storages differentiated that are no parameter's (:func:`_matrix_grads`)
+    func_grads = _functional_grads(torch, model, graded, asked)
     # a kernel that fails on fake tensors is logged by torch with its traceback before the error
     # reaches us; the error is reported in one line (trace), so the log is kept quiet meanwhile
     fake_log = logging.getLogger("torch._subclasses.fake_tensor")
@@ -460,6 +465,7 @@ def record(torch, model, inputs, kwargs=None, keep_data=False, calls=False):
         for h in grad_hooks:
             h.remove()
         fake_log.setLevel(level)
+    graded.update(_matrix_grads(torch, rec.events, asked))  # weight gradients of what is no parameter
     root = type(model).__name__
     modules: dict[str, object] = {}
     for mod in seen.values():
@@ -476,13 +482,37 @@ def record(torch, model, inputs, kwargs=None, keep_data=False, calls=False):
     return rec.events, out, modules, len(graded)
 
 
+#: the argument that is the matrix (the weight) of a forward matmul, by aten op
+MATRIX_ARG = {"mm": 1, "bmm": 1, "matmul": 1, "linear": 1, "convolution": 1, "addmm": 2,
+              "baddbmm": 2}
+
+
+def _matrix_grads(torch, events, asked: set) -> set:
+    """The tensors ``torch.autograd.grad`` differentiated (storage keys ``asked``) that a forward
+    matmul read as its matrix: a weight-gradient whatever holds the weight (the ensemble's
+    stacked parameters passed in as an input, a closed-over plain tensor), so a training step.
+    Derivatives w.r.t. the data a matmul multiplies (a PINN's points, forces) stay inputs'."""
+    found = set()
+    for ev in events:
+        i = MATRIX_ARG.get(ev.func._overloadpacket.__name__)
+        if ev.backward or i is None or len(ev.args) <= i:
+            continue
+        w = ev.args[i]
+        if isinstance(w, torch.Tensor) and w.dim() >= 2 and str(w.layout) == "torch.strided":
+            key = w.untyped_storage()._cdata
+            if key in asked:
+                found.add(("matrix", key))
+    return found
+
+
 @contextlib.contextmanager
-def _functional_grads(torch, model, graded: set):
+def _functional_grads(torch, model, graded: set, asked: set):
     """Add to ``graded`` the index of each parameter of ``model`` that ``torch.autograd.grad`` is
     asked to differentiate, seen through torch.func's wrappers: ``torch.func.grad`` / ``vjp`` /
     ``jacrev`` of a ``functional_call`` over the parameters (per-sample gradients, a functional
     SGD or MAML step) differentiate wrapped tensors that ``functional_call`` swaps in, so the
-    parameters' own gradient hooks never fire; unwrapped, the tensor is the parameter's storage."""
+    parameters' own gradient hooks never fire; unwrapped, the tensor is the parameter's storage.
+    Any other tensor differentiated goes into ``asked`` (by storage) for :func:`_matrix_grads`."""
     from .storage import storage_key
 
     keys = {}
@@ -502,6 +532,8 @@ def _functional_grads(torch, model, graded: set):
                 i = keys.get(t.untyped_storage()._cdata)
                 if i is not None:
                     graded.add(i)
+                else:  # no parameter's: a weight if a forward matmul read it as its matrix
+                    asked.add(t.untyped_storage()._cdata)
         return grad(outputs, inputs, *args, **kwargs)
 
     torch.autograd.grad = watched

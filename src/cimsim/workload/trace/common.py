@@ -117,7 +117,7 @@ def load_factory(spec: str, with_kwargs: bool = False, args: dict | None = None)
             and type(model).__name__ != "ExportedProgram":
         from .functions import as_module
 
-        model = as_module(torch, model)  # a function (a torch.func transform): as its module
+        model = as_module(torch, model, inputs=(inputs, kwargs))  # a function (a torch.func transform)
     if not isinstance(model, torch.nn.Module):
         kind = type(model).__name__
         hint = ("; return ep.module(), the program as a module, which traces" if kind == "ExportedProgram"

@@ -150,8 +150,10 @@ def note(low, pid: int, operands) -> None:
         in_place = not cx and any(v.id in low.st.history.get(k, ()) for k in low.param_keys)
         entry = {"op": low.protos[pid].name, "operand": v.name,
                  "from": IN_PLACE if in_place else "parameters" if flags & PARAM else "a constant tensor"}
-        if entry["from"] == "a constant tensor" and low.protos[pid].batch > 1:
-            entry["stacked"] = True  # a batched matmul over it: one matrix per batch index
+        batch = low.protos[pid].batch
+        if entry["from"] == "a constant tensor" and batch > 1 and len(v.shape) >= 3 \
+                and v.shape[0] == batch:  # one matrix per batch index, stacked on the leading dim
+            entry["stacked"] = True
         if cx:
             entry["complex"] = True  # real parameters packed into a complex matrix (torch.complex)
         elif flags & PARAM:  # said either way: a file without the key predates it (:func:`kind`)
