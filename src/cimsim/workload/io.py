@@ -259,13 +259,29 @@ def _stream_header(r: "_Reader"):
 UTF8_BOM = b"\xef\xbb\xbf"
 
 
+def _utf16_or_32(raw: bytes) -> str | None:
+    """What a text file that is not UTF-8 is, by its first 4 bytes (None: neither): a UTF-16 byte-order
+    mark, or NULs between its first characters (JSON text holds no NUL, so ASCII JSON saved as
+    UTF-16 / UTF-32 without a mark shows them: RFC 4627 §3's detection)."""
+    if raw[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
+        return "UTF-32 text (it starts with a UTF-32 byte-order mark)"
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "UTF-16 text (it starts with a UTF-16 byte-order mark)"
+    head = raw[:4]
+    if len(head) == 4 and head.count(0) == 3:
+        return "UTF-32 text without a byte-order mark (NUL bytes between its characters)"
+    if len(head) >= 2 and (head[0] == 0) != (head[1] == 0):
+        return "UTF-16 text without a byte-order mark (NUL bytes between its characters)"
+    return None
+
+
 def _decode(raw: bytes, source: str) -> str:
+    what = _utf16_or_32(raw)
+    if what:
+        raise WorkloadError(f"{source}: {what}; a workload file is UTF-8 JSON: save it as UTF-8")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            raise WorkloadError(f"{source}: UTF-16 text (it starts with a UTF-16 byte-order mark); a "
-                                "workload file is UTF-8 JSON: save it as UTF-8") from None
         raise WorkloadError(f"{source}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
                             f"{exc.start}); a workload file is UTF-8 JSON or a .npz archive") from None
 
@@ -526,6 +542,8 @@ def _read_bytes(raw: bytes, source: str, progress: Feedback | None = None) -> Wo
         raise WorkloadError(f"{source}: an ONNX model, not a workload file: use cimsim trace --onnx "
                             f"{source} -o WORKLOAD.json (trace_onnx in Python) and run that")
     fb.update("parsing JSON")
+    if _utf16_or_32(raw):
+        _decode(raw, source)  # refused, naming the encoding
     if len(raw) >= FAST_MIN_BYTES:
         from .jsonfast import fast_workload
 
