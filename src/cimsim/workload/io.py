@@ -44,7 +44,9 @@ from .builder import OP_KEYS as _OP_KEYS
 from .builder import WorkloadBuilder
 from .checks import COLUMN_DTYPES, describe
 from .ir import Workload, WorkloadColumns
-from .jsonstream import RepeatedKey, stream_workload, unique_keys, write_json
+from .jsonstream import UTF8_BOM, RepeatedKey, stream_workload, unique_keys, write_json
+from .jsonstream import decode as _decode
+from .jsonstream import utf16_or_32
 from .kinds import OP_KINDS, ROLES
 
 FORMAT = "cimsim-workload"
@@ -253,37 +255,6 @@ def _stream_header(r: "_Reader"):
         except WorkloadError as exc:
             raise _HeaderError(r.wrap(exc)) from None
     return header
-
-
-#: the UTF-8 byte-order mark some Windows editors write first
-UTF8_BOM = b"\xef\xbb\xbf"
-
-
-def _utf16_or_32(raw: bytes) -> str | None:
-    """What a text file that is not UTF-8 is, by its first 4 bytes (None: neither): a UTF-16 byte-order
-    mark, or NULs between its first characters (JSON text holds no NUL, so ASCII JSON saved as
-    UTF-16 / UTF-32 without a mark shows them: RFC 4627 §3's detection)."""
-    if raw[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
-        return "UTF-32 text (it starts with a UTF-32 byte-order mark)"
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return "UTF-16 text (it starts with a UTF-16 byte-order mark)"
-    head = raw[:4]
-    if len(head) == 4 and head.count(0) == 3:
-        return "UTF-32 text without a byte-order mark (NUL bytes between its characters)"
-    if len(head) >= 2 and (head[0] == 0) != (head[1] == 0):
-        return "UTF-16 text without a byte-order mark (NUL bytes between its characters)"
-    return None
-
-
-def _decode(raw: bytes, source: str) -> str:
-    what = _utf16_or_32(raw)
-    if what:
-        raise WorkloadError(f"{source}: {what}; a workload file is UTF-8 JSON: save it as UTF-8")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise WorkloadError(f"{source}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
-                            f"{exc.start}); a workload file is UTF-8 JSON or a .npz archive") from None
 
 
 def _json_text(raw: bytes | str, source: str) -> Any:
@@ -542,7 +513,7 @@ def _read_bytes(raw: bytes, source: str, progress: Feedback | None = None) -> Wo
         raise WorkloadError(f"{source}: an ONNX model, not a workload file: use cimsim trace --onnx "
                             f"{source} -o WORKLOAD.json (trace_onnx in Python) and run that")
     fb.update("parsing JSON")
-    if _utf16_or_32(raw):
+    if utf16_or_32(raw):
         _decode(raw, source)  # refused, naming the encoding
     if len(raw) >= FAST_MIN_BYTES:
         from .jsonfast import fast_workload
