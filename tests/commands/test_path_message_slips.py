@@ -76,3 +76,19 @@ def test_plots_with_an_unwritable_home_print_no_matplotlib_warning(afile, tmp_pa
     res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert res.returncode == 0 and res.stdout.strip() == "True"
     assert res.stderr == ""
+
+
+def test_plots_with_an_unwritable_cache_folder_print_no_warning_and_make_nothing(tmp_path):
+    """review19 C 5: matplotlib also needs ~/.cache/matplotlib; a file at ~/.cache made it warn
+    twice ("mkdir -p failed ...", "created a temporary cache directory"), and cimsim's check made
+    ~/.config/matplotlib in HOME. Now the cache folder is tested too, and nothing is made."""
+    home = tmp_path / "home"
+    (home / ".config").mkdir(parents=True)
+    (home / ".cache").write_text("")
+    env = {k: v for k, v in os.environ.items() if k not in ("MPLCONFIGDIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")}
+    env["HOME"] = str(home)
+    code = "import cimsim.plot, matplotlib; print(matplotlib.get_cachedir() == matplotlib.get_configdir())"
+    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert res.returncode == 0 and res.stdout.strip() == "True"  # both in cimsim's temporary folder
+    assert res.stderr == ""
+    assert not (home / ".config" / "matplotlib").exists()

@@ -111,6 +111,20 @@ def test_a_utf8_byte_order_mark_is_read_and_utf16_is_named(tmp_path):
                               "workload file is UTF-8 JSON: save it as UTF-8")
 
 
+@pytest.mark.parametrize("encoding, what", [("utf-16-le", "UTF-16"), ("utf-16-be", "UTF-16"),
+                                             ("utf-32-le", "UTF-32"), ("utf-32-be", "UTF-32")])
+def test_utf16_and_utf32_without_a_byte_order_mark_are_named(tmp_path, encoding, what):
+    """review19 C 8: ASCII JSON saved as UTF-16 without a mark is valid UTF-8 (its NULs decode),
+    so it met the JSON parser ("Expecting property name ...: line 1 column 2"); JSON holds no
+    NUL, so NULs among the first 4 bytes name the encoding (RFC 4627 §3)."""
+    f = tmp_path / "w.json"
+    f.write_bytes(json.dumps(GOOD).encode(encoding))
+    with pytest.raises(WorkloadError) as exc:
+        load_workload(f)
+    assert str(exc.value) == (f"{f}: {what} text without a byte-order mark (NUL bytes between its "
+                              "characters); a workload file is UTF-8 JSON: save it as UTF-8")
+
+
 def test_empty_workload_is_an_input_error(tmp_path):
     def empty(d):
         d["ops"] = []

@@ -2,11 +2,30 @@
 PNG and SVG; Jupyter shows them as PNG). Colours and markers: :mod:`cimsim.plot.style`."""
 
 
+def _writable_folder(folder) -> bool:
+    """Whether ``mkdir -p folder`` would succeed and leave a writable folder, tested without
+    making anything: the folder, or the nearest existing parent of the missing part."""
+    import os
+
+    p = folder
+    try:
+        while not p.exists():
+            if p.is_symlink() or p == p.parent:  # a dangling link: mkdir fails on it
+                return False
+            p = p.parent
+        return p.is_dir() and os.access(p, os.W_OK | (0 if p == folder else os.X_OK))
+    except OSError:
+        return False
+
+
 def _quiet_config_dir() -> None:
-    """Where matplotlib cannot make or write its config folder (``$MPLCONFIGDIR``, else
-    ``$XDG_CONFIG_HOME/matplotlib`` or ``~/.config/matplotlib``: an unwritable HOME in a container
-    or CI), it warns twice on stderr and uses a temporary folder; cimsim gives it that temporary
-    folder first (removed at exit), so a command still prints one line per problem it has."""
+    """matplotlib needs two writable folders, its config folder and its cache folder
+    (``$MPLCONFIGDIR`` for both, else on Linux ``$XDG_CONFIG_HOME/matplotlib`` or
+    ``~/.config/matplotlib`` and ``$XDG_CACHE_HOME/matplotlib`` or ``~/.cache/matplotlib``,
+    elsewhere ``~/.matplotlib``: its ``_get_config_or_cache_dir``). Where either cannot be made
+    or written (an unwritable HOME in a container or CI, a file at ``~/.cache``), it warns twice
+    on stderr and uses a temporary folder; cimsim gives it that temporary folder first (removed
+    at exit), so a command still prints one line per problem it has. The test makes nothing."""
     import os
     import sys
 
@@ -18,9 +37,13 @@ def _quiet_config_dir() -> None:
     from pathlib import Path
 
     try:
-        folder = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "matplotlib"
-        folder.mkdir(parents=True, exist_ok=True)
-        if os.access(folder, os.W_OK) and folder.is_dir():
+        if sys.platform.startswith(("linux", "freebsd")):
+            bases = [os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config",
+                     os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"]
+            folders = [Path(b, "matplotlib") for b in bases]
+        else:
+            folders = [Path.home() / ".matplotlib"]
+        if all(_writable_folder(f.resolve()) for f in folders):
             return
     except (OSError, RuntimeError):  # (RuntimeError: no home folder to be found)
         pass

@@ -44,7 +44,9 @@ from .builder import OP_KEYS as _OP_KEYS
 from .builder import WorkloadBuilder
 from .checks import COLUMN_DTYPES, describe
 from .ir import Workload, WorkloadColumns
-from .jsonstream import RepeatedKey, stream_workload, unique_keys, write_json
+from .jsonstream import UTF8_BOM, RepeatedKey, stream_workload, unique_keys, write_json
+from .jsonstream import decode as _decode
+from .jsonstream import utf16_or_32
 from .kinds import OP_KINDS, ROLES
 
 FORMAT = "cimsim-workload"
@@ -253,21 +255,6 @@ def _stream_header(r: "_Reader"):
         except WorkloadError as exc:
             raise _HeaderError(r.wrap(exc)) from None
     return header
-
-
-#: the UTF-8 byte-order mark some Windows editors write first
-UTF8_BOM = b"\xef\xbb\xbf"
-
-
-def _decode(raw: bytes, source: str) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            raise WorkloadError(f"{source}: UTF-16 text (it starts with a UTF-16 byte-order mark); a "
-                                "workload file is UTF-8 JSON: save it as UTF-8") from None
-        raise WorkloadError(f"{source}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
-                            f"{exc.start}); a workload file is UTF-8 JSON or a .npz archive") from None
 
 
 def _json_text(raw: bytes | str, source: str) -> Any:
@@ -526,6 +513,8 @@ def _read_bytes(raw: bytes, source: str, progress: Feedback | None = None) -> Wo
         raise WorkloadError(f"{source}: an ONNX model, not a workload file: use cimsim trace --onnx "
                             f"{source} -o WORKLOAD.json (trace_onnx in Python) and run that")
     fb.update("parsing JSON")
+    if utf16_or_32(raw):
+        _decode(raw, source)  # refused, naming the encoding
     if len(raw) >= FAST_MIN_BYTES:
         from .jsonfast import fast_workload
 

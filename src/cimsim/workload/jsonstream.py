@@ -24,6 +24,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..errors import WorkloadError
+
 CHUNK = 1 << 18
 _CUT = re.compile(r"\}[ \t\n\r]*[,\]]")
 _END = re.compile(r"\}[ \t\n\r]*\]")
@@ -245,3 +247,35 @@ def _tags_text(tags, a: int, b: int) -> list[str]:
         for i, parts in zip(sel.tolist(), zip(*cols)):
             out[i] = ',"tags":{' + ",".join(parts) + "}"
     return out
+
+
+#: the UTF-8 byte-order mark some Windows editors write first
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def utf16_or_32(raw: bytes) -> str | None:
+    """What a text file that is not UTF-8 is, by its first 4 bytes (None: neither): a UTF-16 byte-order
+    mark, or NULs between its first characters (JSON text holds no NUL, so ASCII JSON saved as
+    UTF-16 / UTF-32 without a mark shows them: RFC 4627 §3's detection)."""
+    if raw[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
+        return "UTF-32 text (it starts with a UTF-32 byte-order mark)"
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "UTF-16 text (it starts with a UTF-16 byte-order mark)"
+    head = raw[:4]
+    if len(head) == 4 and head.count(0) == 3:
+        return "UTF-32 text without a byte-order mark (NUL bytes between its characters)"
+    if len(head) >= 2 and (head[0] == 0) != (head[1] == 0):
+        return "UTF-16 text without a byte-order mark (NUL bytes between its characters)"
+    return None
+
+
+def decode(raw: bytes, source: str) -> str:
+    """A workload file's bytes as text: UTF-8; UTF-16 / UTF-32 or other bytes refused in one line."""
+    what = utf16_or_32(raw)
+    if what:
+        raise WorkloadError(f"{source}: {what}; a workload file is UTF-8 JSON: save it as UTF-8")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise WorkloadError(f"{source}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
+                            f"{exc.start}); a workload file is UTF-8 JSON or a .npz archive") from None

@@ -192,7 +192,8 @@ class Importer:
         elif t in NORMS:
             self.add(Op(name, "layernorm", tuple(data), tuple(outs), ops_per_element=NORMS[t], tags=tags))
         elif t in REDUCTIONS:
-            self.add(Op(name, "reduction", tuple(data), tuple(outs), tags=tags))
+            self.add(Op(name, "reduction", tuple(data), tuple(outs), ops_per_element=self._reduce_cost(t, data, outs),
+                        tags=tags))
         elif t in POOLS:
             kern = math.prod(attrs.get("kernel_shape") or [1])
             self.add(Op(name, "reduction", tuple(data), tuple(outs), ops_per_element=float(kern), tags=tags))
@@ -203,6 +204,23 @@ class Importer:
         else:
             return self._unknown(i, node, f"op type '{t}'", name, data)
         self._mark(node, data, outs)
+
+    def _reduce_cost(self, t: str, data, outs) -> float | None:
+        """Vector ops per output element of a reduction whose arithmetic is more than a combine
+        an element, as the tracer costs torch's equivalent (:mod:`.trace.mathops`): ``ReduceL2``
+        ``vector_norm`` (2 an input element, 4 an output), ``ReduceL1`` ord 1 (2), ``ReduceSumSquare``
+        ``(x * x).sum()`` (2), ``ReduceLogSumExp`` ``logsumexp`` (7, 5); None (one op an input
+        element) for the others."""
+        from .trace.mathops import LOGSUMEXP_OPS, norm_ops
+
+        per = {"ReduceL2": lambda: norm_ops(2), "ReduceL1": lambda: norm_ops(1),
+               "ReduceSumSquare": lambda: (ELEMENTWISE_OPS_PER_ELEMENT["mul"] + ELEMENTWISE_OPS_PER_ELEMENT["add"], 0.0),
+               "ReduceLogSumExp": lambda: LOGSUMEXP_OPS}.get(t)
+        n_out = sum(self.tensors[o].numel for o in outs)
+        if per is None or not n_out:
+            return None
+        per_in, per_out = per()
+        return (per_in * self.tensors[data[0]].numel + per_out * n_out) / n_out
 
     def _pow_cost(self, node) -> float | None:
         """Vector ops per element of a ``Pow`` whose exponent is a constant scalar (an

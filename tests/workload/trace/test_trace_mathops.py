@@ -116,10 +116,87 @@ def test_a_polynomial_costs_its_recurrence(fn, step):
 
 
 def test_chebyshev_past_degree_6_is_a_cosine():
-    """``cos(n acos x)``: acos 4 + multiply 1 + cos 4 = 9 an element, at degree 10."""
+    """``cos(n acos x)``: acos 4 + multiply 1 + cos 4 = 9 an element, at degree 10, where every
+    |x| < 1."""
     torch = pytest.importorskip("torch")
     assert sum(_vector_ops(lambda v: torch.special.chebyshev_polynomial_t(v, 10),
-                           torch.rand(90)).values()) == 9 * 90
+                           torch.rand(90) * 0.99).values()) == 9 * 90
+
+
+def test_chebyshev_past_degree_6_runs_the_recurrence_outside_the_unit_interval():
+    """torch's kernel takes the cosine only for |x| < 1: with one |x| > 1 the lane group runs the
+    recurrence, n − 1 = 9 steps of 3, 27 an element (review19 C 6: 9 before)."""
+    torch = pytest.importorskip("torch")
+    x = torch.rand(90) * 0.5
+    x[7] = 3.0
+    assert sum(_vector_ops(lambda v: torch.special.chebyshev_polynomial_t(v, 10), x).values()) == 27 * 90
+
+
+# complex64 inputs (review19 C 3): (function, per input element, per output element), 1,000 x 3
+COMPLEX_CASES = {
+    "2-norm": (lambda v: __import__("torch").linalg.vector_norm(v, dim=-1), 7 + 1 + 1, 4),  # |z|, ², +; sqrt
+    "ord=1": (lambda v: __import__("torch").linalg.vector_norm(v, ord=1, dim=-1), 7 + 1, 0),  # |z|, +
+    "ord=0": (lambda v: __import__("torch").linalg.vector_norm(v, ord=0, dim=-1), 2 + 1, 0),  # 2 compares, +
+    "var": (lambda v: v.var(-1), 2 * 4, 2 * 2 + 1),  # var(re) + var(im)
+    "std": (lambda v: v.std(-1), 2 * 4, 2 * 2 + 1 + 4),  # and a sqrt
+    "logsumexp": (lambda v: __import__("torch").logsumexp(v, -1), 1 + 2 + 14 + 2, 15 + 2),  # complex exp, log
+}
+
+
+@pytest.mark.parametrize("case", list(COMPLEX_CASES))
+def test_a_complex_reduction_costs_complex_arithmetic(case):
+    """Complex elements cost the complexes module's rules (abs 7, exp 14, log 15, add 2); the
+    2-norm as torch's kernel runs it, |z| then its square: 9 x 3,000 + 4 x 1,000 = 31,000, what
+    ``(z.abs() ** 2).sum(-1).sqrt()`` traces to. Before, each was its real count (10,000)."""
+    torch = pytest.importorskip("torch")
+    fn, per_in, per_out = COMPLEX_CASES[case]
+    z = torch.randn(1000, 3, dtype=torch.complex64)
+    assert sum(_vector_ops(fn, z).values()) == per_in * 3000 + per_out * 1000
+    if case == "2-norm":
+        assert sum(_vector_ops(lambda v: (v.abs() ** 2).sum(-1).sqrt(), z).values()) == 31_000
+
+
+def test_a_complex_cross_product_is_six_complex_multiplies():
+    """6 complex multiplies (6 each) + 3 complex subtracts (2 each) = 42 a product, 42,000 for
+    1,000 (9,000 before); complex sinc twice its real 7 (the complexes module's floor)."""
+    torch = pytest.importorskip("torch")
+    a, b = torch.randn(1000, 3, dtype=torch.complex64), torch.randn(1000, 3, dtype=torch.complex64)
+    assert _vector_ops(lambda x, y: torch.linalg.cross(x, y), a, b) == {"linalg_cross": 42_000}
+    assert _vector_ops(torch.sinc, a) == {"sinc": 2 * 7 * 3000}
+
+
+def _svd_macs(fn, a) -> int:
+    torch = pytest.importorskip("torch")
+    import cimsim
+
+    class M(torch.nn.Module):
+        def forward(self, x):
+            return fn(x)
+
+    t = cimsim.simulate(cimsim.load_architecture("cpu-ddr5"), cimsim.trace(M(), (a,))).op_table
+    return int(t.macs.sum())
+
+
+def test_spectral_and_nuclear_norms_cost_the_singular_values():
+    """Golub & Van Loan's Golub-Reinsch count, singular values only: 4mn² − 4n³/3 flops, half
+    as MACs. 10 matrices of 4 x 4: 10 x (256 − 85.33) / 2 = 853.3 → 853 (review19 C 7: refused
+    before); ``svdvals`` of 4 x 6 (m = 6, n = 4): (384 − 85.33) / 2 = 149.3 → 149."""
+    torch = pytest.importorskip("torch")
+    a = torch.rand(10, 4, 4)
+    for fn in (lambda x: torch.linalg.norm(x, ord="nuc", dim=(-2, -1)),
+               lambda x: torch.linalg.matrix_norm(x, ord=2), lambda x: torch.linalg.matrix_norm(x, ord=-2)):
+        assert _svd_macs(fn, a) == 853
+    assert _svd_macs(lambda x: x.norm(p="nuc"), a[0]) == 85  # 170.67 / 2
+    assert _svd_macs(torch.linalg.svdvals, torch.rand(4, 6)) == 149
+
+
+def test_an_svd_with_u_and_v_costs_more():
+    """6 x 4, thin U and V: 14mn² + 8n³ = 1,344 + 512 = 1,856 flops, 928 MACs; full U and V:
+    4m²n + 8mn² + 9n³ = 576 + 768 + 576 = 1,920 flops, 960 MACs."""
+    torch = pytest.importorskip("torch")
+    a = torch.rand(6, 4)
+    assert _svd_macs(lambda x: torch.linalg.svd(x, full_matrices=False)[0], a) == 928
+    assert _svd_macs(lambda x: torch.linalg.svd(x)[0], a) == 960
 
 
 def test_det_is_an_lu_and_its_diagonal_product():

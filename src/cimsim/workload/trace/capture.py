@@ -356,6 +356,7 @@ def make_composites(torch, rec):
     from .rnn_schedule import rnn_functions
 
     rnns = rnn_functions(torch)
+    svdvals = svdvals_functions(torch)
 
     class Composites(TorchFunctionMode):
         def __torch_function__(self, func, types, args=(), kwargs=None):
@@ -364,6 +365,8 @@ def make_composites(torch, rec):
                 return _gqa_in_place(torch, func, args, kwargs)
             if func in rnns and not rec.quiet:
                 return _rnn_as_cpu(torch, rec, func, rnns[func], args, kwargs)
+            if func in svdvals and not _needs_grad(torch, args, kwargs):
+                return _values_only(torch, rec, func, args, kwargs)
             if func not in fns or rec.quiet or (torch.is_grad_enabled() and any(
                     isinstance(t, torch.Tensor) and t.requires_grad for t in (*args, *kwargs.values()))):
                 return func(*args, **kwargs)
@@ -377,6 +380,32 @@ def make_composites(torch, rec):
             return out
 
     return Composites()
+
+
+def svdvals_functions(torch) -> set:
+    """The functions whose SVD eager torch runs for the singular values only
+    (``linalg_svdvals``: ``compute_uv`` only where autograd needs U and V): ``svdvals`` and the
+    spectral / nuclear norms, ``cond`` and ``matrix_rank`` that call it."""
+    la = torch.linalg
+    return {la.svdvals, la.matrix_norm, la.norm, la.cond, la.matrix_rank, torch.norm, torch.Tensor.norm,
+            torch.nuclear_norm}
+
+
+def _needs_grad(torch, args, kwargs) -> bool:
+    return torch.is_grad_enabled() and any(isinstance(t, torch.Tensor) and t.requires_grad
+                                           for t in (*args, *kwargs.values()))
+
+
+def _values_only(torch, rec, func, args, kwargs):
+    """Run ``func``; its ``_linalg_svd`` calls are recorded with ``compute_uv=False``, as eager
+    torch makes them (under a dispatch mode, ``svdvals`` asks for U and V: its input counts as
+    a tensor subclass)."""
+    first = len(rec.events)
+    out = func(*args, **kwargs)
+    for ev in rec.events[first:]:
+        if ev.func is torch.ops.aten._linalg_svd.default:
+            ev.kwargs = {**ev.kwargs, "compute_uv": False}
+    return out
 
 
 def _rnn_as_cpu(torch, rec, func, name, args, kwargs):

@@ -42,6 +42,17 @@ solve, §3.1; n³/3 flops for Cholesky, §4.2; here counted exactly, one MAC a m
   polynomial's sums (25 for the combination of I, A, A², A³, A⁶ by its 5 × 5 coefficients, 3
   adds, 1 the 2^-s scaling), at every degree (an upper bound for the lower degrees). A 1 × 1
   matrix is ``exp`` of its element (torch's shortcut).
+* **SVD** (``_linalg_svd``: ``linalg.svd``, ``svdvals``, and the spectral and nuclear matrix
+  norms, ``linalg.norm`` / ``matrix_norm`` with ``ord=2, -2, 'nuc'``, ``Tensor.norm(p='nuc')``,
+  which are ``svdvals`` then a max, min or sum), of an m × n matrix, m ≥ n (else its transpose):
+  the Golub-Reinsch counts of Golub & Van Loan (4th ed., §8.6.3, Figure 8.6.1; 3rd ed. §5.4.5),
+  which take about two implicit QR sweeps per singular value: singular values only
+  (``compute_uv=False``, as the norms and ``svdvals`` call it) 4mn² − 4n³/3 flops, with the thin
+  U and V (``full_matrices=False``) 14mn² + 8n³, with the full U and V 4m²n + 8mn² + 9n³;
+  MACs are half the flops (one multiply-add two flops), vector ops none (the rotations' square
+  roots are within the flop count). The iteration count depends on the values and LAPACK's
+  ``gesdd`` / cuSOLVER's Jacobi are other algorithms: an estimate within small factors, not a
+  kernel's exact count (tag ``linalg: svd``).
 """
 
 from __future__ import annotations
@@ -224,3 +235,21 @@ def triangular(low, c: Call) -> None:
     batch = _systems(low, a, b)
     macs, vec = trsm(n, k, unit=bool(arg.get("unitriangular", False)))
     _emit(low, c, "triangular_solve", batch * macs, batch * vec)
+
+
+def svd_flops(m: int, n: int, uv: bool, full: bool) -> float:
+    """Golub-Reinsch flops of an m × n SVD (module docstring): values only, thin or full U, V."""
+    m, n = max(m, n), min(m, n)
+    if not uv:
+        return 4 * m * n ** 2 - 4 * n ** 3 / 3
+    return 4 * m ** 2 * n + 8 * m * n ** 2 + 9 * n ** 3 if full else 14 * m * n ** 2 + 8 * n ** 3
+
+
+@lowers("_linalg_svd")
+def linalg_svd(low, c: Call) -> None:
+    a, arg = c.args[0], bound_args(low.ev, c.args, low.ev.kwargs)
+    uv, full = bool(arg.get("compute_uv", True)), bool(arg.get("full_matrices", False))  # aten's defaults
+    flops = _batch(a, 2) * svd_flops(int(a.shape[-2]), int(a.shape[-1]), uv, full)
+    if not uv:  # eager torch writes S alone (U and V are empty)
+        c.targets = [t for t in c.targets if t.dim() == a.dim() - 1]
+    _emit(low, c, "svd", round(flops / 2), 0.0, {"svd": "uv" if uv else "values"})

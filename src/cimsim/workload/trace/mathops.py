@@ -39,8 +39,22 @@ Pointwise (kind ``elementwise``, per output element):
   :data:`POLY_STEP_OPS` (Legendre ``((2k+1) x q − k p) / (k+1)``: 5; Chebyshev T
   ``(x + x) q − p``: 3; Hermite H ``(x + x) q − k p``: 4, He ``x q − k p``: 3; Laguerre
   ``((2k + (1 − x)) q − k p) / (k+1)``: 6). Chebyshev T past degree 6 is ``cos(n acos x)``
-  for |x| < 1 (9). A tensor n costs its largest value (the longest recurrence a lane group
-  runs); a fake tensor n, which has no values, is refused.
+  (9) only where |x| < 1 (torch's ``chebyshev_polynomial_t_forward``); for |x| > 1 it runs the
+  recurrence, so a call with any |x| > 1 (or a fake x, which has no values) costs the
+  recurrence's 3(n − 1) an element, the longest a lane group runs. A tensor n costs its
+  largest value (the longest recurrence a lane group runs); a fake tensor n, which has no
+  values, is refused.
+
+**Complex inputs** cost the real arithmetic that runs them, by the rules of :mod:`.complexes`
+(a complex multiply 6, an add 2, ``abs`` 7, ``exp`` 14, ``log`` 15): a norm's kernel takes each
+element's ``abs`` first (``abs_if_complex`` in ``SharedReduceOps.h``), 6 more than a real
+absolute value, 7 more at p = 2 (which has none: |z| then its square, 9 an element), and p = 0
+compares both parts (+1); ``var`` / ``std`` are the variance of the real parts plus that of the
+imaginary parts, twice the real count per element (8) and 2·2 + 1 per output (5; ``std`` 9);
+``logsumexp`` a max of the real parts (1), a complex subtract (2), ``exp`` (14) and add (2), 19,
+then ``log`` (15) and the add back (2), 17; a cross product's 6 complex multiplies and 3
+complex subtracts, 42 a 3-vector, 14 an output element; anything else here (``logcumsumexp``,
+``sinc``) twice its real count, the floor :mod:`.complexes` states.
 
 Others: **det** (``_linalg_det``, as torch computes it: LU with partial pivoting,
 :func:`.linalg.lu_macs` MACs, then the product of the n diagonal entries and the pivots' sign,
@@ -56,6 +70,7 @@ import math
 
 from ...errors import WorkloadError
 from ..kinds import ELEMENTWISE_OPS_PER_ELEMENT as OPS
+from . import complexes as C
 from .linalg import _batch, _emit, _square, lu_macs, lu_vec
 from .registry import Call, bound_args, lowers
 
@@ -81,6 +96,14 @@ POLY_STEP_OPS = {"special_legendre_polynomial_p": 5, "special_chebyshev_polynomi
                  "special_laguerre_polynomial_l": 6}
 #: Chebyshev T past this degree: ``cos(n acos x)``, acos (4) + multiply + cos (4)
 CHEBYSHEV_DIRECT = (6, 9)
+#: a complex input: (per input element, per output element) added to / replacing the real counts
+#: (module docstring)
+COMPLEX_ABS_EXTRA = C.COMPLEX_OPS_PER_ELEMENT["abs"] - OPS["abs"]  # |z| (7) for |x| (1): +6
+COMPLEX_VAR_OPS = (2 * VAR_OPS[0], 2 * VAR_OPS[1] + OPS["add"])
+COMPLEX_STD_OPS = (COMPLEX_VAR_OPS[0], COMPLEX_VAR_OPS[1] + OPS["sqrt"])
+COMPLEX_LOGSUMEXP_OPS = (OPS["max"] + 2 * OPS["sub"] + C.COMPLEX_OPS_PER_ELEMENT["exp"] + 2 * OPS["add"],
+                         C.COMPLEX_OPS_PER_ELEMENT["log"] + 2 * OPS["add"])
+COMPLEX_CROSS_OPS = (6 * C.COMPLEX_OPS_PER_ELEMENT["mul"] + 3 * 2 * OPS["sub"]) / 3  # 14
 
 
 def norm_ops(p: float) -> tuple[float, float]:
@@ -103,19 +126,28 @@ def _norm_p(c: Call, arg: dict) -> float:
     return float(p)
 
 
+def complex_norm_ops(p: float) -> tuple[float, float]:
+    """(per input element, per output element) of a vector p-norm of complex elements: torch's
+    kernel takes each element's ``abs`` (7) first."""
+    per_in, per_out = norm_ops(p)
+    extra = COMPLEX_ABS_EXTRA + OPS["abs"] if p == 2 else OPS["where"] if p == 0 else COMPLEX_ABS_EXTRA
+    return per_in + extra, per_out
+
+
 def reduction_ops(low, c: Call) -> float:
-    """Vector ops of one of :data:`MATH_REDUCTIONS`."""
+    """Vector ops of one of :data:`MATH_REDUCTIONS` (a complex input: the module docstring)."""
     arg = bound_args(low.ev, c.args, low.ev.kwargs)
+    cplx = c.args[0].is_complex()
     if c.base in NORMS:
-        per_in, per_out = norm_ops(_norm_p(c, arg))
+        per_in, per_out = (complex_norm_ops if cplx else norm_ops)(_norm_p(c, arg))
     elif c.base in VAR:
-        per_in, per_out = VAR_OPS
+        per_in, per_out = COMPLEX_VAR_OPS if cplx else VAR_OPS
     elif c.base in STD:
-        per_in, per_out = STD_OPS
+        per_in, per_out = COMPLEX_STD_OPS if cplx else STD_OPS
     elif c.base == "logsumexp":
-        per_in, per_out = LOGSUMEXP_OPS
+        per_in, per_out = COMPLEX_LOGSUMEXP_OPS if cplx else LOGSUMEXP_OPS
     else:  # logcumsumexp
-        per_in, per_out = LOG_ADD_EXP_OPS, 0.0
+        per_in, per_out = (2 if cplx else 1) * LOG_ADD_EXP_OPS, 0.0
     return float(per_in * c.args[0].numel() + per_out * c.targets[0].numel())
 
 
@@ -124,14 +156,18 @@ def math_reduction(low, c: Call) -> None:
     low._reduction(c, vec=reduction_ops(low, c))
 
 
-def _pointwise(low, c: Call, per: float, **tags) -> None:
+def _pointwise(low, c: Call, per: float, complex_per: float | None = None, **tags) -> None:
+    """``per`` vector ops an output element; with a complex operand ``complex_per``, else twice
+    ``per`` (:mod:`.complexes`' floor for a function with no rule of its own)."""
+    if any(isinstance(a, low.torch.Tensor) and a.is_complex() for a in c.args):
+        per = 2 * per if complex_per is None else complex_per
     low.emit("elementwise", c.base, c.reads, c.targets, fn="generic",
              vec=float(per * c.targets[0].numel()), tags={"aten": c.base, **tags})
 
 
 @lowers("linalg_cross", "cross")
 def cross(low, c: Call) -> None:
-    _pointwise(low, c, CROSS_OPS)
+    _pointwise(low, c, CROSS_OPS, COMPLEX_CROSS_OPS)
 
 
 @lowers("sinc")
@@ -161,10 +197,22 @@ def _degree(low, c: Call) -> int:
                             f"(a fake or meta trace); trace with real tensors or give n as an int") from e
 
 
+def _all_inside_unit(low, x) -> bool:
+    """Whether every |x| < 1 (where torch's Chebyshev T past degree 6 takes the cosine); False
+    for a fake x, which has no values (the recurrence, the costlier, is charged)."""
+    if not isinstance(x, low.torch.Tensor):
+        return abs(float(x)) < 1
+    try:
+        return bool((x.detach().abs() < 1).all().item())
+    except Exception:  # noqa: BLE001  (a fake or meta tensor has no values)
+        return False
+
+
 @lowers(*POLY_STEP_OPS)
 def polynomial(low, c: Call) -> None:
     n = _degree(low, c)
-    if c.base == "special_chebyshev_polynomial_t" and n > CHEBYSHEV_DIRECT[0]:
+    if c.base == "special_chebyshev_polynomial_t" and n > CHEBYSHEV_DIRECT[0] \
+            and _all_inside_unit(low, c.args[0]):
         per = float(CHEBYSHEV_DIRECT[1])
     else:
         per = float(POLY_STEP_OPS[c.base] * max(n - 1, 0))
