@@ -91,8 +91,8 @@ def weight_transposed(st, t, swapped: bool) -> dict:
     ways, and a transposed copy that aliases it (``W.t().contiguous()``), are told apart.
     ``swapped``: ``t`` is the product's first operand (``W @ x``: k is its last dimension)."""
     kd, nd = (-1, -2) if swapped else (-2, -1)
-    if t.dim() < 2 or t.shape[kd] < 2 or t.shape[nd] < 2:
-        return {}
+    if t.dim() != 2 or t.shape[kd] < 2 or t.shape[nd] < 2:  # (a stacked 3-D weight: no array
+        return {}  # holds its slices, so it has no stationary weight to orient)
     s = st.storages[storage_key(t)]
     step = [t.storage_offset() + t.stride(d) for d in (kd, nd)]
     src = st._elems_at(s, st.units_at(t, np.array([t.storage_offset(), *step])))[1]

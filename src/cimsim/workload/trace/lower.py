@@ -1,17 +1,15 @@
 """Lowering: recorded aten ops -> IR ops with exact MAC, vector-op and byte counts.
 
-Each event becomes zero or more *proto ops* (kind, operands as pieces of
-versions, output versions). Once every event is seen, each version is cut
-into atoms (:mod:`.storage`) and the proto ops become :class:`~cimsim.workload.ir.Op`
-over those tensors. A matmul operand that is not exactly one tensor (a
-broadcast K of grouped-query attention, a window of several atoms) gets an
-explicit ``copy`` op that materialises it, as torch does.
+Each event becomes zero or more *proto ops* (kind, operands as pieces of versions, output
+versions). Once every event is seen, each version is cut into atoms (:mod:`.storage`) and the
+proto ops become :class:`~cimsim.workload.ir.Op` over those tensors. A matmul operand that is
+not exactly one tensor (a broadcast K of grouped-query attention, a window of several atoms)
+gets an explicit ``copy`` op that materialises it, as torch does.
 
-MACs: ``mm``/``addmm``: m*k*n; ``bmm``/``baddbmm``/``addbmm``: b*m*k*n (``addbmm``'s sum
-over the batch: one m x b*k by b*k x n product); ``mv``/``addmv``:
-m*k; ``dot``: k; ``convolution``: output elements x C_in/groups x kernel
-elements (an im2col matmul; a transposed convolution: input elements x
-C_out/groups x kernel elements). These equal ``FlopCounterMode`` / 2 op by op.
+MACs: ``mm``/``addmm``: m*k*n; ``bmm``/``baddbmm``/``addbmm``: b*m*k*n (``addbmm``'s sum over
+the batch: one m x b*k by b*k x n product); ``mv``/``addmv``: m*k; ``dot``: k; ``convolution``:
+output elements x C_in/groups x kernel elements (an im2col matmul; a transposed convolution:
+input elements x C_out/groups x kernel elements). These equal ``FlopCounterMode`` / 2 op by op.
 
 Dispatch is a table (:data:`.registry.LOWERINGS`, aten overload packet -> its
 lowering) filled by the ``@lowers(...)`` registrations on :class:`Lowerer`'s
@@ -478,8 +476,8 @@ class Lowerer:
                               for t in (a, b) if t.numel()):
             self.updated_reads += 1  # a parameter the step updated, read as an activation
         if weight:
-            tags["weight_name"] = self.st.versions[pb[0][0]].name
-            tags.update(weight_transposed(self.st, a if swapped else b, swapped))
+            tags.update(weight_name=self.st.versions[pb[0][0]].name,
+                        **weight_transposed(self.st, a if swapped else b, swapped))
             add_stats(self, tags, "matmul_stats", *((b, a) if swapped else (a, b)), k, swapped)
         shapes = [tuple(a.shape), tuple(b.shape)]
         if swapped:
@@ -494,7 +492,8 @@ class Lowerer:
                 scales=0):
         """The matmul proto (its index) of ``pa`` times ``pb`` writing ``out``, then ``bias`` and
         ``post`` as their own ops; a complex product in real arithmetic (:mod:`.complexes`).
-        ``scales``: multiplies an output element by ``alpha`` / ``beta`` (in the bias op, else an op ``scale`` of their own)."""
+        ``scales``: multiplies an output element by ``alpha`` / ``beta`` (in the bias op, else
+        an op ``scale`` of their own)."""
         if not pa or not pb:
             return None
         launch = {}
