@@ -45,6 +45,18 @@ def test_compare_baseline_keeps_its_ratios_at_80_and_100_columns(cols, tmp_path)
     assert "power" in left_out and "speed-up" not in left_out and "energy ratio" not in left_out
 
 
+@pytest.mark.parametrize("cols, shown", [("80", False), ("200", True)])
+def test_compare_prints_the_area_footnote_only_under_an_area_column(cols, shown):
+    """`--baseline` leaves area out first, yet "(part) area of the parts that declare one ..."
+    was printed under the 80-column table without it (review19-E 5); at 200 columns area shows."""
+    out = _cli(cols, "compare", "cpu-ddr5", "sram-cim", "hbm-pim", "-w", "lstm", "--engine",
+               "analytic", "--baseline", "cpu-ddr5")
+    table = _table(out)
+    head = " ".join(table[1:next(i for i, ln in enumerate(table) if ln.startswith("┡"))])
+    assert ("area" in head) is shown, head
+    assert ("(part) area of the parts" in out) is shown
+
+
 def test_compare_sizes_names_by_terminal_cells(tmp_path):
     """CJK names take two cells a character: sized by len(), `长短期 甲` and `长短期 乙` both
     printed `长短期 …` (find-L 3)."""

@@ -559,8 +559,11 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     if any_share:
         click.echo("(1d) tensor- or pipeline-parallel run: latency and energy are one device's share "
                    "(pipeline: one micro-batch through the stages in turn on one device); the LLM "
-                   "serving table gives the group's time per token, tokens/s and tokens/J\n" + ALL_NOTE)
-    if bare_area:
+                   "serving table gives the group's time per token, tokens/s and tokens/J"
+                   + ("\n" + ALL_NOTE if {"power", "area"} - set(left_out) else ""))
+    # a footnote only for a column the table shows (area is the first left out once --baseline
+    # adds two columns, and its "(part)" note was printed under a table without it)
+    if bare_area and "area" not in left_out:
         click.echo(f"(part) area of the parts that declare one ({C.AREA_M2} in the CSV); none is given "
                    "for " + "; ".join(f"{c} ({', '.join(a)})" for c, a in bare_area.items())
                    + ", so those designs are larger than shown")

@@ -41,7 +41,7 @@ from ..report.columns import (
 from ..report.format import si
 from ..sweep.columns import ATTR_UNITS, ERROR, param_columns
 from .colour import add_colourbar, colour_param, draw_coloured
-from .style import (LINESTYLES, NUMBER_FONT, TEXT_COLOR, arch_style, hatch_edge, part_colors, part_hatches,
+from .style import (LINESTYLES, NUMBER_FONT, TEXT_COLOR, arch_style, bar_style, part_colors, part_hatches,
                     value_styles)
 from .ticks import si_scale, step_axis
 from .canvas import EM_PER_CHAR, CimFigure, fill, new_figure  # noqa: F401  (re-exported)
@@ -516,8 +516,7 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4,
             bottom = np.zeros(len(bars))
             for c in comps:
                 h = np.divide(_part_energy(rws, c), totals, out=np.zeros(len(bars)), where=totals > 0)
-                ax.bar(x, h, bottom=bottom, color=part_colour[c], label=c, hatch=hatch[c],
-                       edgecolor=hatch_edge(part_colour[c]), linewidth=0)
+                ax.bar(x, h, bottom=bottom, label=c, **bar_style(part_colour[c], hatch[c]))
                 bottom += h
             ax.set_ylim(0, 1.0)
             ax.set_ylabel("share of the bar's energy [fraction]")
@@ -526,8 +525,7 @@ def energy_breakdown(df: pd.DataFrame, param: str | None = None, most: int = 4,
             bottom = np.zeros(len(bars))
             for c in comps:
                 h = _part_energy(rws, c)
-                ax.bar(x, h, bottom=bottom, color=part_colour[c], label=c, hatch=hatch[c],
-                       edgecolor=hatch_edge(part_colour[c]), linewidth=0)
+                ax.bar(x, h, bottom=bottom, label=c, **bar_style(part_colour[c], hatch[c]))
                 bottom += h
             ax.set_ylabel("energy [J]")
             ax.set_ylim(0, 1.05 * float(bottom.max()) if bottom.max() > 0 else 1.0)  # the top off the frame

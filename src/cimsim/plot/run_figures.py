@@ -24,7 +24,7 @@ from .figures import _facet_shape, _figure, _grid, _outside_legend, _si_log_axis
 from .roofline import (OVERHEAD_BOUND, compute_bound, mac_precision, overhead_bound, place_ops, ridge_labels,
                        roof_levels, workload_dtype)
 from .overlap import BAND, band_label, covers
-from .style import NUMBER_FONT, TEXT_COLOR, arch_style, hatch_edge, part_colors, part_hatches, part_markers
+from .style import NUMBER_FONT, TEXT_COLOR, arch_style, bar_style, part_colors, part_hatches, part_markers
 from .ticks import ScaledFormatter, si_scale
 
 
@@ -147,13 +147,14 @@ def critical_path_gantt(result, universe=()) -> Figure:
     amounts, edges = _binned_parts(pt, parts, span)
     within = np.cumsum(amounts, axis=0) - amounts  # each part's place inside its bin
     colors = part_colors(parts, universe)
-    hatch = part_hatches(parts, universe)
+    # colour only: hatching hundreds of narrow segments made this figure 12x slower to save and
+    # drew a moire that washed the colours out (review19-E 2, 3); the legend names each part
+    # with its time and share, and the report's Data table lists them
     for i, part in enumerate(parts):
         keep = amounts[i] > 0
         if keep.any():
             ax.broken_barh(list(zip(edges[:-1][keep] + within[i][keep], amounts[i][keep])), (0, 1),
-                           facecolor=colors[part], linewidth=0, hatch=hatch[part],
-                           edgecolor=hatch_edge(colors[part]),
+                           facecolor=colors[part], linewidth=0,
                            label=f"{part}: {si(result.path_time_s[part], 's')} "
                                  f"({pct(result.path_time_s[part] / total)})")  # never 0.0 % of a part
     ax.set_xlim(0, span)
@@ -235,8 +236,7 @@ def utilization_bars(results: Sequence, universe=()) -> Figure:
         comp = [i for i, n in enumerate(names) if n not in bw]
         res = [i for i, n in enumerate(names) if n in bw]
         for i in comp + res:  # each in its part's colour, the same as in every other figure
-            ax.barh(y[i], vals[i], color=colors[names[i]], hatch=hatch[names[i]],
-                    edgecolor=hatch_edge(colors[names[i]]), linewidth=0,
+            ax.barh(y[i], vals[i], **bar_style(colors[names[i]], hatch[names[i]]),
                     label=f"{names[i]} (bandwidth)" if i in res else names[i])
             # its value at its end, as the table prints it: a unit used 0.2 % ("0.2 %", "<0.1 %")
             # drew no bar, the same as one never used ("0.0 %")
@@ -331,8 +331,7 @@ def energy_shares(results: Sequence, universe=(), order=()) -> Figure:
         for part in parts:
             h = np.array([r.energy_breakdown_j.get(part, 0.0) / r.energy_j if r.energy_j > 0
                           else 0.0 for r in runs])
-            ax.bar(x, h, bottom=bottom, color=colors[part], label=part, hatch=hatch[part],
-                   edgecolor=hatch_edge(colors[part]), linewidth=0)
+            ax.bar(x, h, bottom=bottom, label=part, **bar_style(colors[part], hatch[part]))
             bottom += h
         ax.set_xticks(x, [f"{r.architecture}\n{si(r.energy_j, 'J')}" for r in runs],
                       fontsize=NUMBER_FONT, color=TEXT_COLOR)  # not the architecture's colour: 2.5:1

@@ -85,13 +85,13 @@ PART_COLORS: dict[str, str] = {
     "dram": "#1f77b4",  # blue
     "hbm": "#1f77b4",
     "sram": "#aec7e8",  # light blue
-    "weights": "#17becf",  # cyan
+    "weights": "#33bbee",  # cyan (Tol vibrant): #17becf read as pcie under protanopia
     "interconnect": "#882255",  # wine (Tol muted): purple read as dram's blue under protanopia
-    "pcie": "#c5b0d5",  # light purple
-    "processor_compute": "#ff9896",  # light red
+    "pcie": "#dddddd",  # pale grey (Tol light): #c5b0d5 was 3.3 dE from weights (protan)
+    "processor_compute": "#ee8866",  # light orange (Tol light): #ff9896 read as tpu_buffer
     "pim_compute": "#332288",  # indigo (Tol muted)
-    "tpu_mac": "#f7b6d2",  # light pink
-    "tpu_buffer": "#c49c94",  # light brown
+    "tpu_mac": "#225522",  # dark green (Tol dark): #f7b6d2 read as weights (protan)
+    "tpu_buffer": "#f0027f",  # magenta (Accent): #c49c94 was 3.9 dE from processor_compute
     "cim_array": "#2ca02c",  # green
     "cim_adc": "#cc79a7",  # pink (Okabe-Ito): orange read as cim_array's green (protan)
     "cim_dac": "#ffbb78",  # light orange
@@ -103,17 +103,17 @@ PART_COLORS: dict[str, str] = {
     "cim_periphery": "#8ca252",  # moss
     "cim_layout": "#e7ba52",  # ochre
     "cim_chip": "#7b4173",  # plum
-    "cim_switch": "#1b9e77",  # teal
-    "cim_mux": "#b15928",  # rust
+    "cim_switch": "#ffd92f",  # yellow (Set2): teal #1b9e77 read as cim_array (tritan)
+    "cim_mux": "#ee6677",  # rose (Tol bright): rust #b15928 read as cim_array (deutan)
     "cim_counter": "#ffff99",  # pale yellow
     # the bundled components' utilizations (``<component>_<what>``), near their energy parts
     "processor_mac": "#cc6677",  # rose (Tol muted)
     "processor_busy": "#cc3311",  # red read as cim_arrays' green (deutan)
-    "pim_mac": "#8c564b",
+    "pim_mac": "#f781bf",  # pink (Set1): #8c564b's hatched swatch read as processor_mac's
     "pim_banks": "#98df8a",  # hashed, it read as cim_arrays (protan)
     "pim_busy": "#f0e442",  # yellow (Okabe-Ito)
     "cim_arrays": "#2ca02c",
-    "tpu_busy": "#c49c94",
+    "tpu_busy": "#222255",  # navy (Tol dark): tpu_buffer's old colour read as processor_mac
 }
 #: text in a figure (tick labels, titles, a level's or ridge's label): near-black, 15.9:1 on
 #: white (WCAG AA asks 4.5:1); a part's or architecture's colour goes on a swatch or marker
@@ -136,10 +136,32 @@ CVD_MATRICES = {
 #: figures, seen with each deficiency of :data:`CVD_MATRICES` (tests/plot/test_plot_cvd.py);
 #: parts also differ by hatch (:func:`part_hatches`) and marker (:func:`part_markers`)
 MIN_CVD_DELTA_E = 12.0
-#: hatches of stacked parts (bars, Gantt strips), by part name order: not colour alone
-HATCHES = ("", "///", "...", "xxx", "\\\\\\", "+++", "ooo", "---", "|||", "***", "OO", "//..")
-#: markers of utilization lines, by resource name order
-PART_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h", "<", ">", "p")
+#: markers of utilization lines, by resource name order (:func:`part_markers`)
+PART_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h", "<", ">", "p", "d", "H", "8", "1", "2",
+                "3", "4", "+", "x", "|", "_")
+#: the hatches of stacked parts, sparse (one line set, or one line set and one dot set) so the
+#: fill stays the colour the CVD check measured (dense ``***`` / ``xxx`` in white moved a swatch's
+#: mean colour 43 dE: review19-E 3); more are made past the last (:func:`_hatch`)
+_LINES = ("/", "\\", "|", "-", "+", "x")
+_DOTS = (".", "o", "O", "*")
+HATCHES = ("", *_LINES, *_DOTS, *(a + b for b in _DOTS for a in _LINES), "/-", "\\-", "/|", "\\|")
+
+
+def _hatch(i: int) -> str:
+    """The i-th hatch: :data:`HATCHES`, then the same patterns at twice, three times ... the
+    density (never one twice)."""
+    n = len(HATCHES) - 1
+    if i < len(HATCHES):
+        return HATCHES[i]
+    rep, j = divmod(i - 1, n)
+    return "".join(ch * (rep + 1) for ch in HATCHES[j + 1])
+
+
+#: a fixed hatch for every part with a fixed colour (in :data:`PART_COLORS`' order: append new
+#: parts at its end), so a part has one hatch in every figure and command (review19-E 7.2) and no
+#: two fixed parts share one; only ``compute`` has none
+PART_HATCHES: dict[str, str] = {k: _hatch(i) for i, k in enumerate(k for k in PART_COLORS if k != "hbm")}
+PART_HATCHES["hbm"] = PART_HATCHES["dram"]  # the same level
 
 
 def simulate_cvd(color, kind: str) -> str:
@@ -154,25 +176,45 @@ def simulate_cvd(color, kind: str) -> str:
     return to_hex(np.clip(np.where(lin <= 0.0031308, 12.92 * lin, 1.055 * lin ** (1 / 2.4) - 0.055), 0, 1))
 
 
-def _ranked(names, universe, cycle) -> dict:
-    keys = sorted({_key(n) for n in (*names, *universe)})
-    return {n: cycle[keys.index(_key(n)) % len(cycle)] for n in names}
-
-
 def part_hatches(names, universe=()) -> dict[str, str]:
-    """A hatch for each of ``names`` (by its place among the sorted parts of ``names`` and
-    ``universe``, so a part has one hatch in a report's figures), as :func:`part_colors`."""
-    return _ranked(list(dict.fromkeys(names)), universe, HATCHES)
+    """A hatch for each of ``names``: a fixed part's (:data:`PART_HATCHES`) always; the other
+    parts of ``names`` and ``universe``, in sorted order, the next hatches after every fixed one
+    (:func:`_hatch`), so no two parts of one figure share a hatch however many there are, and a
+    part has one hatch in all of a report's figures (``universe``: :func:`result_parts`)."""
+    names = list(dict.fromkeys(names))
+    others = sorted({_key(n) for n in (*names, *universe)} - set(PART_HATCHES))
+    out = {k: _hatch(len(PART_HATCHES) - 1 + i) for i, k in enumerate(others)}  # after every fixed one
+    return {n: PART_HATCHES.get(_key(n)) or out.get(_key(n), "") for n in names}
 
 
 def part_markers(names, universe=()) -> dict[str, str]:
-    """A marker for each of ``names``, as :func:`part_hatches`."""
-    return _ranked(list(dict.fromkeys(names)), universe, PART_MARKERS)
+    """A marker for each of ``names``, by its place among the sorted parts of ``names`` (so
+    one figure repeats none up to :data:`PART_MARKERS`' 23; ``universe`` is not used: ranked
+    in a report's 32 parts, a figure's parts repeated markers 23 apart)."""
+    keys = sorted({_key(n) for n in names})
+    return {n: PART_MARKERS[keys.index(_key(n)) % len(PART_MARKERS)] for n in dict.fromkeys(names)}
 
 
-def hatch_edge(color) -> str:
-    """The colour of a hatch drawn on ``color``: near-black on a light fill, white on a dark one."""
-    return TEXT_COLOR if lab(color)[0] > 55 else "white"
+#: the outline of a bar or stacked part: near-black, so a pale fill (``pim_busy`` #f0e442 is
+#: 1.3:1 on white) still has an edge at WCAG 1.4.11's 3:1 (review19-E 6)
+BAR_EDGE, BAR_EDGE_WIDTH, HATCH_WIDTH = TEXT_COLOR, 0.5, 0.5
+
+
+def hatch_color(color) -> str:
+    """The hatch drawn on ``color``: the fill 25 % darker, thin (:data:`HATCH_WIDTH`), so the part
+    still reads as its checked colour (white or black hatches moved swatches up to 43 dE, and a
+    light hatch on dark fills, a dark one on light fills, pulled two parts' swatches together)."""
+    import numpy as np
+    from matplotlib.colors import to_hex, to_rgb
+
+    return to_hex(0.75 * np.array(to_rgb(color)))
+
+
+def bar_style(color, hatch: str) -> dict:
+    """The keyword arguments of a part's bar (``ax.bar``, ``barh``): its fill, its hatch in a
+    shade of the fill, and a thin dark outline."""
+    return dict(color=color, hatch=hatch, hatchcolor=hatch_color(color), hatch_linewidth=HATCH_WIDTH,
+                edgecolor=BAR_EDGE, linewidth=BAR_EDGE_WIDTH)
 
 
 #: colours for any other part (none of the fixed ones)

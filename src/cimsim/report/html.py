@@ -46,7 +46,8 @@ class Report:
     workloads: list
     results: list  # [(arch, workload, Result)], workload-major
     figures: dict = field(default_factory=dict)  # id -> (title, matplotlib Figure)
-    #: id -> (alt text, data table headers, rows): the figure's numbers as text (find-A 3)
+    #: id -> (alt text, data table headers, rows): the figure's numbers as text (find-A 3); rows
+    #: a figure id instead: that figure's table describes this one too
     figure_data: dict = field(default_factory=dict)
     table: pd.DataFrame | None = None  # every result column, one row per run
     seq_table: pd.DataFrame | None = None  # critical path vs length, when shown
@@ -64,6 +65,10 @@ class Report:
     #: "overrides": {...}}`` (:func:`cimsim.inputs.recorded`): results.csv's columns and the
     #: page's footer (None: neither)
     inputs: dict | None = None
+
+
+#: where the page's placeholder warnings send the reader (not `--json`, a flag they did not use)
+PAGE_SEE = "results.csv beside this page gives each run's energy_placeholder_share and latency_placeholder_share"
 
 
 def _slug(text: str) -> str:
@@ -115,7 +120,12 @@ def build_report(rep: Report) -> Report:
     parts = result_parts([r for _, _, r in rep.results])
     figs["energy-breakdown"] = ("Energy breakdown", energy_breakdown(rep.table, universe=parts))
     runs_all = [r for _, _, r in rep.results]
-    rep.figure_data["energy-breakdown"] = rep.figure_data["energy-shares"] = _energy_data(runs_all)
+    rep.figure_data["energy-breakdown"] = _energy_data(runs_all)
+    # its own alt (the same 330 characters were read twice), described by the breakdown's table
+    rep.figure_data["energy-shares"] = (
+        f"Each of {len(runs_all)} run(s) as one bar of height 1, split into its parts' shares of "
+        "its energy, in the breakdown's part order; the shares are in the energy breakdown's data "
+        "table", [], "energy-breakdown")
     figs["energy-shares"] = ("Energy breakdown, shares", energy_shares([r for _, _, r in rep.results], parts,
                                                                         energy_parts(rep.table)))
     for wl, key in zip(rep.workloads, _unique([_slug(w.name) for w in rep.workloads], "workload")):
@@ -305,7 +315,8 @@ def render_html(rep: Report, links: Sequence[tuple[str, str]] = ()) -> str:
         out.append(f'<p id="timeline-note">{esc(rep.timeline_note)}</p>')
     # the warnings `cimsim run` prints (placeholder shares, past a wafer), where they are seen
     warns = [(f"{r.workload} on {r.architecture}", w) for _, _, r in rep.results
-             for w in [placeholder_warning(r), *(n for n in r.notes if n.startswith(WARNING))] if w]
+             for w in [placeholder_warning(r, PAGE_SEE),
+                       *(n for n in r.notes if n.startswith(WARNING))] if w]
     if warns:
         out.append('<h2>Warnings</h2><ul id="warnings">' + "".join(
             f"<li><b>{esc(run)}</b>: {esc(w[len(WARNING):] if w.startswith(WARNING) else w)}</li>"
@@ -315,12 +326,15 @@ def render_html(rep: Report, links: Sequence[tuple[str, str]] = ()) -> str:
         alt, dheads, drows = rep.figure_data.get(fid, (None, [], []))
         # the alt says what the figure shows (the caption repeated was read twice), and its
         # numbers are on the page as a table beside it (find-A 3)
-        data = (f'<details><summary>Data: {esc(title)}</summary><table id="{esc(fid)}-data"><caption>'
+        # ids "data-<figure id>": no figure id starts with "data-", so none collides (a
+        # workload named "a-data" gave its figure the id of workload "a"'s table: review19-E 4)
+        table_id = f"data-{drows if isinstance(drows, str) else fid}"  # a str: another's table
+        data = (f'<details><summary>Data: {esc(title)}</summary><table id="{esc(table_id)}"><caption>'
                 f"{esc(title)}</caption><thead><tr>" + "".join(f'<th scope="col">{esc(h)}</th>' for h in dheads)
                 + "</tr></thead><tbody>" + "".join("<tr>" + "".join(
                     f"<td class=l>{esc(keep_units(v))}</td>" for v in row) + "</tr>" for row in drows)
-                + "</tbody></table></details>") if drows else ""
-        described = f' aria-describedby="{esc(fid)}-data"' if drows else ""
+                + "</tbody></table></details>") if drows and not isinstance(drows, str) else ""
+        described = f' aria-describedby="{esc(table_id)}"' if drows else ""
         alt = alt or f"{title}: a figure whose numbers are not on this page as text"
         out.append(f'<figure class="cimsim-figure" id="{esc(fid)}"><figcaption>{esc(title)}</figcaption>'
                    f'<img alt="{esc(alt)}"{described} src="data:image/png;base64,{_png(fig)}">{data}</figure>')

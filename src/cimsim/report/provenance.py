@@ -223,9 +223,9 @@ def free_dispatch_notes(pl, path, latency: float) -> list[str]:
     return out
 
 
-def placeholder_warning(r) -> str:
+def placeholder_warning(r, see: str = "see `--json` provenance") -> str:
     """One line when more than half of the energy or of the latency rests on placeholders,
-    else ''."""
+    else ''; it ends with ``see``, where the reader finds more."""
     from . import columns as C
 
     e_big = r.energy_placeholder_share > C.PLACEHOLDER_WARN_SHARE
@@ -243,7 +243,7 @@ def placeholder_warning(r) -> str:
         out.append(f"{_pct(r.latency_placeholder_share)} of the latency (critical path) rests on "
                    "placeholder rates, latencies or overheads: "
                    f"{_named(r.path_time_s, r.latency_placeholder_fraction, r.latency_placeholder_fields)}")
-    return f"warning: {'; '.join(out)}; see `--json` provenance"
+    return f"warning: {'; '.join(out)}; {see}"
 
 
 def _pct(x: float) -> str:
