@@ -112,3 +112,25 @@ def test_parts_take_the_same_colours_in_any_order():
 
     names = ["dram_bw", "ddr_pim_bw", "level1", "level2", "cim_foo", "zz"]
     assert part_colors(names) == part_colors(list(reversed(names)))
+
+
+def test_bars_draw_on_a_matplotlib_without_hatch_colour_or_width(monkeypatch):
+    """``hatchcolor`` came with matplotlib 3.11 and ``hatch_linewidth`` with 3.10 (pyproject
+    allows 3.8): where a Patch has neither setter, a part's bar leaves both out and still draws
+    (final-read19-2 #1; before, ``ax.bar`` raised "unexpected keyword argument 'hatchcolor'")."""
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    from cimsim.plot.style import bar_style
+
+    full = bar_style("#ff0000", "//")
+    with monkeypatch.context() as m:  # (matplotlib itself calls them: only bar_style is asked)
+        for name in ("set_hatchcolor", "set_hatch_linewidth"):
+            if hasattr(Patch, name):
+                m.delattr(Patch, name)
+        old = bar_style("#ff0000", "//")
+    assert "hatchcolor" not in old and "hatch_linewidth" not in old
+    assert old == {k: v for k, v in full.items() if k not in ("hatchcolor", "hatch_linewidth")}
+    ax = Figure().add_subplot()
+    (bar,) = ax.bar([0], [1.0], **old)  # what an older matplotlib is given, drawn here
+    assert bar.get_hatch() == "//" and bar.get_linewidth() == 0.5

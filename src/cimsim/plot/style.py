@@ -212,9 +212,17 @@ def hatch_color(color) -> str:
 
 def bar_style(color, hatch: str) -> dict:
     """The keyword arguments of a part's bar (``ax.bar``, ``barh``): its fill, its hatch in a
-    shade of the fill, and a thin dark outline."""
-    return dict(color=color, hatch=hatch, hatchcolor=hatch_color(color), hatch_linewidth=HATCH_WIDTH,
-                edgecolor=BAR_EDGE, linewidth=BAR_EDGE_WIDTH)
+    shade of the fill, and a thin dark outline. A hatch colour apart from the edge's came with
+    matplotlib 3.11 and the hatch's own width with 3.10: before them the hatch is drawn in the
+    outline's colour and width (the figures still draw, their hatches darker)."""
+    from matplotlib.patches import Patch
+
+    style = dict(color=color, hatch=hatch, edgecolor=BAR_EDGE, linewidth=BAR_EDGE_WIDTH)
+    if hasattr(Patch, "set_hatchcolor"):
+        style["hatchcolor"] = hatch_color(color)
+    if hasattr(Patch, "set_hatch_linewidth"):
+        style["hatch_linewidth"] = HATCH_WIDTH
+    return style
 
 
 #: colours for any other part (none of the fixed ones)
