@@ -98,3 +98,18 @@ def test_stated_figures_on_another_cell_are_kept_and_said():
     assert "write_latency" not in said[0]  # left out: the preset's, nothing to say
     plain = simulate_quietly(_arch("rram_1t1r", write_energy="6 pJ"), gemv_workload(128, 16))
     assert not [n for n in plain.notes if "own write figures" in n]  # the default cell
+
+
+@pytest.mark.parametrize("cell, figure", [
+    ("rram_1t1r", "3 pJ/bit"), ("pcm", "10 pJ/bit"), ("fefet", "1 fJ/bit"), ("stt_mram", "1 pJ/bit"),
+])
+def test_a_presets_write_source_states_its_energy_per_bit(cell, figure):
+    """The note's "leave them out to take the preset's: ..." quotes the preset's source; the
+    figure is per bit (the preset's 20 pJ is 10 pJ/bit x 2 bits), so the source says "/bit"
+    (final-read19-3 #7: it said "10 pJ", beside "20 pJ: 10 pJ/bit x 2 bits")."""
+    from cimsim.hw.circuits.array import preset
+    assert preset(cell).write_source.split(" (")[0].split(",")[0] == figure
+    if cell == "pcm":
+        r = simulate_quietly(_arch("pcm", write_energy="6 pJ"), gemv_workload(128, 16))
+        said = [n for n in r.notes if "own write figures" in n]
+        assert "leave them out to take the preset's: 10 pJ/bit, 100 ns" in said[0]

@@ -194,7 +194,7 @@ CELLS = {
     "rram_1t1r": Cell("rram_1t1r", "resistive", 4, 12, r_on_ohm=100e3, on_off=17,
                       read_voltage_v=0.5, read_pulse_s=10e-9,
                       source="NeuroSim V1.4 Param.cpp defaults (P)", **_write(
-                          3e-12, 10e-9, 1e12, False, "3 pJ (top of the RRAM 0.1-3 pJ/bit "
+                          3e-12, 10e-9, 1e12, False, "3 pJ/bit (top of the RRAM 0.1-3 pJ/bit "
                           "range), 10 ns, 1e12 cycles (lab best): ITRS 2011 / Yang et al. 2013 "
                           "(T)")),
     # SRAM wordlines carry their cells' access-transistor gates, each 1 F wide (NeuroSim V1.4
@@ -236,12 +236,12 @@ CELLS = {
     "fefet": Cell("fefet", "resistive", 4, 12, r_on_ohm=240e3, on_off=100, read_voltage_v=0.1,
                   read_pulse_s=10e-9, placeholder=True, area_placeholder=True,
                   placeholder_fields=_RESISTIVE_U, source="all values (U)", **_write(
-                      1e-15, 100e-9, 1e5, True, "1 fJ (a gate's C V^2), 100 ns, 1e5 cycles (the "
+                      1e-15, 100e-9, 1e5, True, "1 fJ/bit (a gate's C V^2), 100 ns, 1e5 cycles (the "
                       "low end of HfO2 FeFETs' 1e5-1e10) (U)")),
     "pcm": Cell("pcm", "resistive", 4, 12, r_on_ohm=10e3, on_off=100, read_voltage_v=0.2,
                 read_pulse_s=10e-9, placeholder=True, area_placeholder=True,
                 placeholder_fields=_RESISTIVE_U, source="all values (U)", **_write(
-                    10e-12, 100e-9, 1e8, True, "10 pJ, 100 ns (the SET pulse), 1e8 cycles (in "
+                    10e-12, 100e-9, 1e8, True, "10 pJ/bit, 100 ns (the SET pulse), 1e8 cycles (in "
                     "the 1e6-1e9 reported) (U)")),
     # a binary MTJ cell: two magnetisation states of the free layer, parallel = R_on and
     # antiparallel = R_off (T). Jung et al., Nature 601, 211 (2022) show a 64 x 64 MRAM
@@ -257,7 +257,7 @@ CELLS = {
                      source="binary MTJ cell (T), read by current summation (Jung et al., Nature "
                             "2022 read their MRAM crossbar by resistance summation, not "
                             "modelled); R_P 5 kOhm, TMR 150 %, 0.1 V, 10 ns, 4 x 12 F^2 (U)",
-                     **_write(1e-12, 10e-9, 1e15, True, "1 pJ (~100 uA x 1 V x 10 ns), 10 ns, "
+                     **_write(1e-12, 10e-9, 1e15, True, "1 pJ/bit (~100 uA x 1 V x 10 ns), 10 ns, "
                               "1e15 cycles (U)")),
 }
 
