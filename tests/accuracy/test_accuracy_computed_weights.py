@@ -148,3 +148,35 @@ def test_learned_queries_are_named_as_the_trace_names_them_not_pruning():
            "forward (learned queries or embeddings passed through layers, a weight transform in " \
            "forward), which no CIM claims (run in fp32): bmm x1" in basis
     assert "prune" not in basis and "weight_norm" not in basis
+
+
+class _SampledOverParametrized(nn.Module):
+    """Bayes-by-backprop over a parametrized mean: the matrix is both hook-computed and sampled."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.mean = nn.Linear(16, 4)
+        torch.nn.utils.parametrize.register_parametrization(self.mean, "weight", _Double())
+        self.rho = nn.Parameter(torch.full((4, 16), -3.0))
+
+    def forward(self, x):
+        return x @ (self.mean.weight + nn.functional.softplus(self.rho) * torch.randn_like(self.rho)).t()
+
+
+class _Double(nn.Module):
+    def forward(self, w):
+        return 2 * w
+
+
+def test_a_sampled_matrix_over_a_hooked_one_is_counted_once_as_sampled():
+    """One matmul, one kind (final-read19-1 #1: counted hooked and sampled, the basis printed
+    "learned queries ...: -1" and offered remove_parametrizations, which cannot make a
+    draw stationary): sampled comes first, as in the tracer's note."""
+    res = evaluate(_SampledOverParametrized().eval(), _x((8, 16)), None, ARITH)
+    assert res.computed_sampled_ops == {"mm": 1} and not res.computed_hooked_ops
+    basis = _record(res, "cim emulated: ...")[C.ACCURACY_BASIS]
+    assert "; 0 of 1 weight matmuls emulated; 1 read a matrix computed from parameters each " \
+           "forward (sampled each forward from a random draw, not stationary), which no CIM " \
+           "claims (run in fp32): mm x1" in basis
+    assert "-1" not in basis and "remove_parametrizations" not in basis

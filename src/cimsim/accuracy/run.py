@@ -275,10 +275,10 @@ class CIMMode(TorchDispatchMode):
         if out is None:
             flags = self._reads_computed(base, args)
             (self.computed if flags else self.skipped)[base] += 1
-            if flags & HOOKED:
-                self.computed_hooked[base] += 1
-            if flags & RANDOM:
+            if flags & RANDOM:  # sampled first, as the tracer's computed.note: one kind per op
                 self.computed_sampled[base] += 1
+            elif flags & HOOKED:
+                self.computed_hooked[base] += 1
             out = func(*args, **kwargs)
         else:
             self.emulated[base] += 1
