@@ -475,7 +475,8 @@ def record(torch, model, inputs, kwargs=None, keep_data=False, calls=False):
     handle = torch.nn.modules.module.register_module_forward_pre_hook(keep)
     graded: set[int] = set()  # parameters autograd computed a gradient of (a training step's)
     grad_hooks = [p.register_hook(lambda g, i=i: graded.add(i))
-                  for i, p in enumerate(model.parameters()) if p.requires_grad]
+                  for i, p in enumerate((*model.parameters(), *getattr(model, "_closed_leaves", ())))
+                  if p.requires_grad]
     asked: set[int] = set()  # storages differentiated that are no parameter's (:func:`_matrix_grads`)
     func_grads = _functional_grads(torch, model, graded, asked)
     # a kernel that fails on fake tensors is logged by torch with its traceback before the error

@@ -55,6 +55,7 @@ def as_module(torch, fn, what: str = "trace()", inputs=()):
     if str(getattr(fn, "__name__", "")).isidentifier():
         Function.__name__ = fn.__name__
     wrapper = Function()
+    wrapper._closed_leaves = []  # tensors the function reads, whose gradients are its parameters'
     found, tensors = _closure(torch, fn)
     # real data about (the inputs, a closed-over tensor, another module's): a meta module is a
     # skeleton; with none (a net built on meta, traced from shapes) it holds the weights
@@ -75,6 +76,7 @@ def as_module(torch, fn, what: str = "trace()", inputs=()):
         key = _free_name(wrapper, torch, name.replace(".", "_"))
         if t.requires_grad:  # the same storage, so the function's reads of t read the parameter
             wrapper.register_parameter(key, torch.nn.Parameter(t.detach(), requires_grad=True))
+            wrapper._closed_leaves.append(t)  # .backward() fills t's gradient, not the parameter's
         else:
             wrapper.register_buffer(key, t)
     # train mode as the modules it runs are, never switching them (not .train(False))
