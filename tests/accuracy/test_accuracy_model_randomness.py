@@ -42,6 +42,8 @@ def test_mc_dropout_scores_the_arithmetic_not_the_masks():
     # 8-bit weights and inputs: SNR ~ 6.02 * 8 dB, whether dropout is on or not
     assert det.output_snr_db > 35 and res.output_snr_db > 35
     assert res.agreement > 0.97
+    # no generator held: none named (final-read19-1 #5: "and the 0 generator(s) its modules hold")
+    assert "(torch, numpy and random seeded 0 reset before each pass)" in randomness_note(res)
     # a model given in train mode (a new module's default) is still put in eval mode, and given
     # back in train mode (before 2026-12-06 the caller's model was left in eval mode)
     fresh = _mlp(nn.Dropout(0.5))

@@ -143,7 +143,7 @@ def randomness_note(res) -> str:
                       "from fp32 includes its own sampling, not the arithmetic alone")
     if not ops:
         return out
+    held = f" and the {res.held_generators:,} generator(s) its modules hold" if res.held_generators else ""
     return out + (f"; {drawn}: the fp32 and emulated passes draw the same ones (torch, numpy "
-                  f"and random seeded {MODEL_SEED} and the {res.held_generators:,} generator(s) "
-                  "its modules hold reset before each pass), so they differ by the arithmetic "
-                  "alone; each input scored on one forward pass's draws")
+                  f"and random seeded {MODEL_SEED}{held} reset before each pass), so they differ "
+                  "by the arithmetic alone; each input scored on one forward pass's draws")
