@@ -125,8 +125,7 @@ def load_target(spec: str, dataset: Optional[str] = None) -> Target:
     from ..workload.trace.functions import as_module
     from .run import eval_mode  # modes with any module in eval stay so; a function as trace wraps it
     model = as_module(torch, result[0], f"model '{spec}'")
-    model.training = model.training if model is result[0] else any(m.training for m in model.children())
-    model = eval_mode(model)  # a function's wrapper: in train mode where a module it calls is
+    model = eval_mode(model)  # all modules in train mode: eval (any in eval: kept)
     data = _call(dataset, "--dataset")
     if not (isinstance(data, tuple) and len(data) == 2 and isinstance(data[0], torch.Tensor)):
         raise AccuracyError(f"--dataset '{dataset}': must return (inputs, labels): a tensor of "
