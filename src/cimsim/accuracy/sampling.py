@@ -124,6 +124,16 @@ def _names(names: list) -> str:
     return ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
 
 
+def fp32_repeatable(again: torch.Tensor, ref: torch.Tensor) -> dict:
+    """Two fp32 passes from the same random state: None, or how far apart (agreement, SNR)."""
+    if bool(((again == ref) | (again.isnan() & ref.isnan())).all()):
+        return {}
+    from .run import metrics
+
+    m = metrics(again, ref)
+    return {"reference_agreement": m["agreement"], "reference_snr_db": m["output_snr_db"]}
+
+
 def randomness_note(res) -> str:
     """What ``accuracy_basis`` says of the modes kept and of a model that draws random numbers."""
     out = ""

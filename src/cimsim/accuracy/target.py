@@ -444,9 +444,10 @@ def arithmetic_key(arch) -> tuple:
     return (arch.name, tuple(out))
 
 
-def accuracy_record(arch, target: Target, reference=None) -> dict:
+def accuracy_record(arch, target: Target, reference=None, repeatable=None) -> dict:
     """The accuracy columns (:data:`cimsim.report.columns.ACCURACY_COLUMNS`) of ``target`` on
-    ``arch``. ``reference``: the fp32 outputs, when computed before (they depend on no config).
+    ``arch``. ``reference``: the fp32 outputs, when computed before (they depend on no config);
+    ``repeatable``: :func:`~.sampling.fp32_repeatable` of them and a second pass (saves that pass).
     An exact output's SNR (+inf) and non-finite spreads are None; an SNR of -inf (no signal)
     or NaN (chips mixing both; ``accuracy_basis`` says so) stays a float (:func:`_snr`)."""
     require_torch()
@@ -464,7 +465,7 @@ def accuracy_record(arch, target: Target, reference=None) -> dict:
             raise AccuracyError(f"{name}: cannot emulate its precision: {exc}") from None
         a = a.with_(adc_bits=a.lossless_adc_bits)
         res = evaluate(target.model, target.inputs, target.labels, a, reference=reference,
-                       claim="all")
+                       claim="all", repeatable=repeatable)
         return _record(res, f"{name}: digital {c.input_bits}b inputs x {c.weight_bits}b weights "
                             "(exact integer products; per-column weight, per-row input scales; "
                             "every matmul, as it claims them)", claim="all")
@@ -488,7 +489,7 @@ def accuracy_record(arch, target: Target, reference=None) -> dict:
     name, cim = cims[0]
     res = evaluate(target.model, target.inputs, target.labels, cim_arith(name, cim),
                    nonideal=nonideal_of(cim), calibration_inputs=target.calibration,
-                   reference=reference)
+                   reference=reference, repeatable=repeatable)
     rng = cim.adc.range_policy + (f" at the {cim.adc.range_percentile:g}th percentile"
                                   if cim.adc.range_policy == "calibrated" else "")
     enc = "differential" if cim.differential else "offset"
