@@ -479,8 +479,8 @@ def accuracy_record(arch, target: Target, reference=None, repeatable=None) -> di
                 C.ACCURACY_TOP1_CI_LOW: low, C.ACCURACY_TOP1_CI_HIGH: high,
                 C.ACCURACY_TOP1_REFERENCE: top1, C.AGREEMENT: 1.0, C.AGREEMENT_STD: 0.0,
                 C.OUTPUT_SNR_DB: None, C.OUTPUT_SNR_DB_STD: None, C.OUTPUT_SNR_CORRECTED_DB: None,
-                C.OUTPUT_SNR_CORRECTED_DB_STD: None, C.OUTPUT_KL: 0.0, **_fp32_calibration(ref, target.labels),
-                C.OUTPUT_KL_STD: 0.0, C.ACCURACY_REPEATS: 1,
+                C.OUTPUT_SNR_CORRECTED_DB_STD: None, C.OUTPUT_KL: 0.0, C.OUTPUT_KL_STD: 0.0,
+                **_fp32_calibration(ref, target.labels), C.ACCURACY_REPEATS: 1,
                 C.ACCURACY_BASIS: f"fp32 reference: {arch.name} has no CIM or fixed-precision "
                                   "component, its units compute at the workload's dtype (fp32)"
                                   + classes.axis_note(tuple(ref.shape), classes.class_dim(

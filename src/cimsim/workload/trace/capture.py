@@ -367,8 +367,7 @@ def make_composites(torch, rec):
                 return _rnn_as_cpu(torch, rec, func, rnns[func], args, kwargs)
             if func in svdvals and not _needs_grad(torch, args, kwargs):
                 return _values_only(torch, rec, func, args, kwargs)
-            if func not in fns or rec.quiet or (torch.is_grad_enabled() and any(
-                    isinstance(t, torch.Tensor) and t.requires_grad for t in (*args, *kwargs.values()))):
+            if func not in fns or rec.quiet or _needs_grad(torch, args, kwargs):
                 return func(*args, **kwargs)
             bound = {**dict(zip(names, args)), **kwargs}
             rec.quiet += 1
