@@ -137,13 +137,18 @@ class _Queries(nn.Module):
         return torch.bmm(self.proj(self.query).expand(feats.shape[0], -1, -1), feats.transpose(1, 2))
 
 
+def _basis(model, shape):
+    """The result of ``model`` (in eval mode) on inputs of ``shape``, and its accuracy basis."""
+    res = evaluate(model.eval(), _x(shape), None, ARITH)
+    return res, _record(res, "cim emulated: ...")[C.ACCURACY_BASIS]
+
+
 def test_learned_queries_are_named_as_the_trace_names_them_not_pruning():
     """The basis words a matrix computed from parameters as the tracer does (review18-1 #3: it
     said prune hooks / weight_norm for DETR's queries): no hook's tensor among its sources,
     so learned queries, and the fix for hooks (prune.remove) is not offered."""
-    res = evaluate(_Queries().eval(), _x((4, 20, 16)), None, ARITH)
+    res, basis = _basis(_Queries(), (4, 20, 16))
     assert res.computed_weight_ops == {"bmm": 1} and not res.computed_hooked_ops
-    basis = _record(res, "cim emulated: ...")[C.ACCURACY_BASIS]
     assert "; 1 of 2 weight matmuls emulated; 1 read a matrix computed from parameters each " \
            "forward (learned queries or embeddings passed through layers, a weight transform in " \
            "forward), which no CIM claims (run in fp32): bmm x1" in basis
@@ -173,9 +178,8 @@ def test_a_sampled_matrix_over_a_hooked_one_is_counted_once_as_sampled():
     """One matmul, one kind (final-read19-1 #1: counted hooked and sampled, the basis printed
     "learned queries ...: -1" and offered remove_parametrizations, which cannot make a
     draw stationary): sampled comes first, as in the tracer's note."""
-    res = evaluate(_SampledOverParametrized().eval(), _x((8, 16)), None, ARITH)
+    res, basis = _basis(_SampledOverParametrized(), (8, 16))
     assert res.computed_sampled_ops == {"mm": 1} and not res.computed_hooked_ops
-    basis = _record(res, "cim emulated: ...")[C.ACCURACY_BASIS]
     assert "; 0 of 1 weight matmuls emulated; 1 read a matrix computed from parameters each " \
            "forward (sampled each forward from a random draw, not stationary), which no CIM " \
            "claims (run in fp32): mm x1" in basis
