@@ -137,14 +137,50 @@ class _Queries(nn.Module):
         return torch.bmm(self.proj(self.query).expand(feats.shape[0], -1, -1), feats.transpose(1, 2))
 
 
+def _basis(model, shape):
+    """The result of ``model`` (in eval mode) on inputs of ``shape``, and its accuracy basis."""
+    res = evaluate(model.eval(), _x(shape), None, ARITH)
+    return res, _record(res, "cim emulated: ...")[C.ACCURACY_BASIS]
+
+
 def test_learned_queries_are_named_as_the_trace_names_them_not_pruning():
     """The basis words a matrix computed from parameters as the tracer does (review18-1 #3: it
     said prune hooks / weight_norm for DETR's queries): no hook's tensor among its sources,
     so learned queries, and the fix for hooks (prune.remove) is not offered."""
-    res = evaluate(_Queries().eval(), _x((4, 20, 16)), None, ARITH)
+    res, basis = _basis(_Queries(), (4, 20, 16))
     assert res.computed_weight_ops == {"bmm": 1} and not res.computed_hooked_ops
-    basis = _record(res, "cim emulated: ...")[C.ACCURACY_BASIS]
     assert "; 1 of 2 weight matmuls emulated; 1 read a matrix computed from parameters each " \
            "forward (learned queries or embeddings passed through layers, a weight transform in " \
            "forward), which no CIM claims (run in fp32): bmm x1" in basis
     assert "prune" not in basis and "weight_norm" not in basis
+
+
+class _SampledOverParametrized(nn.Module):
+    """Bayes-by-backprop over a parametrized mean: the matrix is both hook-computed and sampled."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.mean = nn.Linear(16, 4)
+        torch.nn.utils.parametrize.register_parametrization(self.mean, "weight", _Double())
+        self.rho = nn.Parameter(torch.full((4, 16), -3.0))
+
+    def forward(self, x):
+        return x @ (self.mean.weight + nn.functional.softplus(self.rho) * torch.randn_like(self.rho)).t()
+
+
+class _Double(nn.Module):
+    def forward(self, w):
+        return 2 * w
+
+
+def test_a_sampled_matrix_over_a_hooked_one_is_counted_once_as_sampled():
+    """One matmul, one kind (final-read19-1 #1: counted hooked and sampled, the basis printed
+    "learned queries ...: -1" and offered remove_parametrizations, which cannot make a
+    draw stationary): sampled comes first, as in the tracer's note."""
+    res, basis = _basis(_SampledOverParametrized(), (8, 16))
+    assert res.computed_sampled_ops == {"mm": 1} and not res.computed_hooked_ops
+    assert "; 0 of 1 weight matmuls emulated; 1 read a matrix computed from parameters each " \
+           "forward (sampled each forward from a random draw, not stationary), which no CIM " \
+           "claims (run in fp32): mm x1" in basis
+    assert "-1" not in basis and "remove_parametrizations" not in basis

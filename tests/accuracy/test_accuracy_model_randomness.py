@@ -42,6 +42,8 @@ def test_mc_dropout_scores_the_arithmetic_not_the_masks():
     # 8-bit weights and inputs: SNR ~ 6.02 * 8 dB, whether dropout is on or not
     assert det.output_snr_db > 35 and res.output_snr_db > 35
     assert res.agreement > 0.97
+    # no generator held: none named (final-read19-1 #5: "and the 0 generator(s) its modules hold")
+    assert "(torch, numpy and random seeded 0 reset before each pass)" in randomness_note(res)
     # a model given in train mode (a new module's default) is still put in eval mode, and given
     # back in train mode (before 2026-12-06 the caller's model was left in eval mode)
     fresh = _mlp(nn.Dropout(0.5))
@@ -113,6 +115,33 @@ def test_a_generator_not_reset_is_said_not_the_arithmetic():
     assert "two fp32 passes from the same random state differ" in note
     assert "by the arithmetic alone" not in note
 
+
+
+class Counted(OwnGenerator):
+    def forward(self, x):
+        self.passes += 1
+        return self.fc2(F.relu(self.fc1(x)))
+
+
+def test_a_cached_reference_with_its_check_runs_one_pass_and_keeps_the_check():
+    """final-read19-1 #4: every evaluate() ran a second fp32 pass (the repeatability check),
+    also with a sweep worker's cached ``reference``. Passes of the model, no calibration:
+    1 fp32 + 1 check + 1 emulated = 3 with nothing given; 2 with ``reference`` alone; 1 with
+    ``reference`` and its check ``repeatable`` (2 before). The check given is the one reported."""
+    x, y = _data()
+    model = Counted(None).eval()
+    model.passes = 0
+    ref = model(x).detach()
+    for given, passes in (({}, 3), ({"reference": ref}, 2), ({"reference": ref, "repeatable": {}}, 1)):
+        model.passes = 0
+        evaluate(model, x, y, EXACT, **given)
+        assert model.passes == passes, sorted(given)
+    outside = OutsideGenerator(None).eval()
+    ref = evaluate(outside, x, y, EXACT)  # the check made once, reused as a sweep worker does
+    got = evaluate(outside, x, y, EXACT, reference=torch.zeros(200, 5), repeatable={
+        "reference_agreement": ref.reference_agreement, "reference_snr_db": ref.reference_snr_db})
+    assert got.reference_agreement == ref.reference_agreement < 0.99
+    assert "two fp32 passes from the same random state differ" in randomness_note(got)
 
 class NumpyNoise(OwnGenerator):
     def forward(self, x):  # numpy's global generator, seeded before each pass as torch's is

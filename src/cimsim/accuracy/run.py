@@ -34,8 +34,8 @@ from . import classes
 from .arith import Arith, nonideal_of
 from .emulator import Emulator, Programmed, input_mode, program
 from .nonideal import NonIdeal
-from .sampling import (MODEL_SEED, eval_mode, held_generators, mode_tops, preserved,  # noqa: F401
-                       randomness_note, same_draws)
+from .sampling import (MODEL_SEED, eval_mode, fp32_repeatable, held_generators, mode_tops,  # noqa: F401
+                       preserved, randomness_note, same_draws)
 from ..workload.trace.claims import (MATMULS, conv_claimed, dims, is_bilinear, shared_by_batch,
                                      weight_side)
 from ..workload.trace.aten import RANDOM_FACTORIES
@@ -275,10 +275,10 @@ class CIMMode(TorchDispatchMode):
         if out is None:
             flags = self._reads_computed(base, args)
             (self.computed if flags else self.skipped)[base] += 1
-            if flags & HOOKED:
-                self.computed_hooked[base] += 1
-            if flags & RANDOM:
+            if flags & RANDOM:  # sampled first, as the tracer's computed.note: one kind per op
                 self.computed_sampled[base] += 1
+            elif flags & HOOKED:
+                self.computed_hooked[base] += 1
             out = func(*args, **kwargs)
         else:
             self.emulated[base] += 1
@@ -412,14 +412,6 @@ def _forward(model, inputs: torch.Tensor, batch_size: Optional[int]) -> torch.Te
         return torch.cat([_logits(model(inputs[i:i + bs])) for i in range(0, n, bs)])
 
 
-def _repeatable(again: torch.Tensor, ref: torch.Tensor) -> dict:
-    """Two fp32 passes from the same random state: None, or how far apart (agreement, SNR)."""
-    if bool(((again == ref) | (again.isnan() & ref.isnan())).all()):
-        return {}
-    m = metrics(again, ref)
-    return {"reference_agreement": m["agreement"], "reference_snr_db": m["output_snr_db"]}
-
-
 def _snr_db(sig: float, noise: float) -> float:
     return math.inf if noise == 0 else (10 * math.log10(sig / noise) if sig > 0 else -math.inf)
 
@@ -511,12 +503,15 @@ def chip_seeds(seed: int, chips: int) -> list[int]:
 def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torch.Tensor] = None,
              arith: Optional[Arith] = None, *, cim=None, nonideal: Optional[NonIdeal] = None,
              calibration_inputs: Optional[torch.Tensor] = None, batch_size: Optional[int] = None,
-             claim: str = "weights", reference: Optional[torch.Tensor] = None) -> AccuracyResult:
+             claim: str = "weights", reference: Optional[torch.Tensor] = None,
+             repeatable: Optional[dict] = None) -> AccuracyResult:
     """Score ``model`` on ``inputs`` with the CIM arithmetic ``arith`` (or one built from the
     CIM config ``cim`` and its ``nonideal`` block) against its own fp32 outputs.
 
     ``calibration_inputs`` feed the ``calibrated`` ADC range policy (default: the first 256
-    ``inputs``); ``reference`` reuses fp32 outputs computed before (they depend on nothing here).
+    ``inputs``); ``reference`` reuses fp32 outputs computed before (they depend on nothing here);
+    with ``reference``, ``repeatable`` (:func:`.sampling.fp32_repeatable` of two fp32 passes,
+    computed before too) saves the second pass that checks the model draws the same each pass.
     """
     if arith is None:
         if cim is None:
@@ -529,10 +524,11 @@ def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torc
     with preserved(model):  # the caller's modes back after
         eval_mode(model)
         return _evaluate(model, inputs, labels, arith, nonideal, calibration_inputs, batch_size, claim,
-                         reference)
+                         reference, repeatable)
 
 
-def _evaluate(model, inputs, labels, arith, nonideal, calibration_inputs, batch_size, claim, reference):
+def _evaluate(model, inputs, labels, arith, nonideal, calibration_inputs, batch_size, claim, reference,
+              repeatable):
     params, buffers = list(model.named_parameters()), list(model.named_buffers())
     # what the tracer takes for a weight: parameters and floating-point (or int8) buffers
     weights = {t.untyped_storage().data_ptr() for _, t in params} | \
@@ -542,7 +538,8 @@ def _evaluate(model, inputs, labels, arith, nonideal, calibration_inputs, batch_
     hooked = {t.untyped_storage().data_ptr() for n, t in (*params, *buffers) if _hooked(n)}
     with fused_kernels_off():
         ref = _forward(model, inputs, batch_size) if reference is None else reference
-        again = _forward(model, inputs, batch_size)  # the same again, or a generator not reset
+        if reference is None or repeatable is None:  # the same again, or a generator not reset
+            repeatable = fp32_repeatable(_forward(model, inputs, batch_size), ref)
         if labels is not None:  # before the emulated runs: one line, as --accuracy says it
             classes.check_labels(ref, labels, len(ref), "evaluate(): labels")
         random = nonideal is not None and nonideal.random
@@ -594,6 +591,6 @@ def _evaluate(model, inputs, labels, arith, nonideal, calibration_inputs, batch_
         skipped_ops=dict(skipped), not_emulated_ops=dict(not_emulated),
         computed_weight_ops=dict(computed), computed_hooked_ops=dict(hooked_ops),
         computed_sampled_ops=dict(sampled), random_ops=dict(drawn),
-        held_generators=len(held_generators(model)), **_repeatable(again, ref),
+        held_generators=len(held_generators(model)), **repeatable,
         **dict(zip(("train_modules", "eval_modules"), mode_tops(model))),
         conversions=conversions, output_shape=tuple(ref.shape), class_dim=dim, **cal)

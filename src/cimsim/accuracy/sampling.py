@@ -124,6 +124,16 @@ def _names(names: list) -> str:
     return ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
 
 
+def fp32_repeatable(again: torch.Tensor, ref: torch.Tensor) -> dict:
+    """Two fp32 passes from the same random state: None, or how far apart (agreement, SNR)."""
+    if bool(((again == ref) | (again.isnan() & ref.isnan())).all()):
+        return {}
+    from .run import metrics
+
+    m = metrics(again, ref)
+    return {"reference_agreement": m["agreement"], "reference_snr_db": m["output_snr_db"]}
+
+
 def randomness_note(res) -> str:
     """What ``accuracy_basis`` says of the modes kept and of a model that draws random numbers."""
     out = ""
@@ -143,7 +153,7 @@ def randomness_note(res) -> str:
                       "from fp32 includes its own sampling, not the arithmetic alone")
     if not ops:
         return out
+    held = f" and the {res.held_generators:,} generator(s) its modules hold" if res.held_generators else ""
     return out + (f"; {drawn}: the fp32 and emulated passes draw the same ones (torch, numpy "
-                  f"and random seeded {MODEL_SEED} and the {res.held_generators:,} generator(s) "
-                  "its modules hold reset before each pass), so they differ by the arithmetic "
-                  "alone; each input scored on one forward pass's draws")
+                  f"and random seeded {MODEL_SEED}{held} reset before each pass), so they differ "
+                  "by the arithmetic alone; each input scored on one forward pass's draws")

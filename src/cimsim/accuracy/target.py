@@ -125,8 +125,7 @@ def load_target(spec: str, dataset: Optional[str] = None) -> Target:
     from ..workload.trace.functions import as_module
     from .run import eval_mode  # modes with any module in eval stay so; a function as trace wraps it
     model = as_module(torch, result[0], f"model '{spec}'")
-    model.training = model.training if model is result[0] else any(m.training for m in model.children())
-    model = eval_mode(model)  # a function's wrapper: in train mode where a module it calls is
+    model = eval_mode(model)  # all modules in train mode: eval (any in eval: kept)
     data = _call(dataset, "--dataset")
     if not (isinstance(data, tuple) and len(data) == 2 and isinstance(data[0], torch.Tensor)):
         raise AccuracyError(f"--dataset '{dataset}': must return (inputs, labels): a tensor of "
@@ -445,9 +444,10 @@ def arithmetic_key(arch) -> tuple:
     return (arch.name, tuple(out))
 
 
-def accuracy_record(arch, target: Target, reference=None) -> dict:
+def accuracy_record(arch, target: Target, reference=None, repeatable=None) -> dict:
     """The accuracy columns (:data:`cimsim.report.columns.ACCURACY_COLUMNS`) of ``target`` on
-    ``arch``. ``reference``: the fp32 outputs, when computed before (they depend on no config).
+    ``arch``. ``reference``: the fp32 outputs, when computed before (they depend on no config);
+    ``repeatable``: :func:`~.sampling.fp32_repeatable` of them and a second pass (saves that pass).
     An exact output's SNR (+inf) and non-finite spreads are None; an SNR of -inf (no signal)
     or NaN (chips mixing both; ``accuracy_basis`` says so) stays a float (:func:`_snr`)."""
     require_torch()
@@ -465,7 +465,7 @@ def accuracy_record(arch, target: Target, reference=None) -> dict:
             raise AccuracyError(f"{name}: cannot emulate its precision: {exc}") from None
         a = a.with_(adc_bits=a.lossless_adc_bits)
         res = evaluate(target.model, target.inputs, target.labels, a, reference=reference,
-                       claim="all")
+                       claim="all", repeatable=repeatable)
         return _record(res, f"{name}: digital {c.input_bits}b inputs x {c.weight_bits}b weights "
                             "(exact integer products; per-column weight, per-row input scales; "
                             "every matmul, as it claims them)", claim="all")
@@ -479,8 +479,8 @@ def accuracy_record(arch, target: Target, reference=None) -> dict:
                 C.ACCURACY_TOP1_CI_LOW: low, C.ACCURACY_TOP1_CI_HIGH: high,
                 C.ACCURACY_TOP1_REFERENCE: top1, C.AGREEMENT: 1.0, C.AGREEMENT_STD: 0.0,
                 C.OUTPUT_SNR_DB: None, C.OUTPUT_SNR_DB_STD: None, C.OUTPUT_SNR_CORRECTED_DB: None,
-                C.OUTPUT_SNR_CORRECTED_DB_STD: None, C.OUTPUT_KL: 0.0, **_fp32_calibration(ref, target.labels),
-                C.OUTPUT_KL_STD: 0.0, C.ACCURACY_REPEATS: 1,
+                C.OUTPUT_SNR_CORRECTED_DB_STD: None, C.OUTPUT_KL: 0.0, C.OUTPUT_KL_STD: 0.0,
+                **_fp32_calibration(ref, target.labels), C.ACCURACY_REPEATS: 1,
                 C.ACCURACY_BASIS: f"fp32 reference: {arch.name} has no CIM or fixed-precision "
                                   "component, its units compute at the workload's dtype (fp32)"
                                   + classes.axis_note(tuple(ref.shape), classes.class_dim(
@@ -489,7 +489,7 @@ def accuracy_record(arch, target: Target, reference=None) -> dict:
     name, cim = cims[0]
     res = evaluate(target.model, target.inputs, target.labels, cim_arith(name, cim),
                    nonideal=nonideal_of(cim), calibration_inputs=target.calibration,
-                   reference=reference)
+                   reference=reference, repeatable=repeatable)
     rng = cim.adc.range_policy + (f" at the {cim.adc.range_percentile:g}th percentile"
                                   if cim.adc.range_policy == "calibrated" else "")
     enc = "differential" if cim.differential else "offset"

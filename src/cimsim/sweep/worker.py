@@ -235,14 +235,16 @@ def _accuracy(arch, spec: tuple) -> dict:
     if key in _ACCURACY:
         return dict(_ACCURACY[key])
     hit = _target(spec)
-    rec = _ACCURACY[key] = accuracy_record(arch, hit[0], reference=hit[1])
+    rec = _ACCURACY[key] = accuracy_record(arch, *hit)
     while len(_ACCURACY) > _ACCURACY_MAX:
         _ACCURACY.popitem(last=False)
     return dict(rec)
 
 
 def _target(spec: tuple):
-    """The evaluation model ``spec`` with its fp32 outputs, loaded once per worker process."""
+    """The evaluation model ``spec`` with its fp32 outputs and whether a second fp32 pass repeats
+    them (:func:`cimsim.accuracy.sampling.fp32_repeatable`), loaded once per worker process."""
+    from ..accuracy.sampling import fp32_repeatable
     from ..accuracy.target import load_target, reference_outputs
     import torch
 
@@ -250,7 +252,8 @@ def _target(spec: tuple):
     hit = _TARGETS.get(spec)
     if hit is None:
         target = load_target(*spec)   # trained and cached by the main process before the sweep
-        hit = _TARGETS[spec] = (target, reference_outputs(target))
+        ref = reference_outputs(target)
+        hit = _TARGETS[spec] = (target, ref, fp32_repeatable(reference_outputs(target), ref))
     return hit
 
 

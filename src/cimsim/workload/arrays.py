@@ -283,7 +283,9 @@ def op_arrays(workload) -> OpArrays:
                     recast=recasts(kind == KIND_CODES["copy"], c.in_ptr, c.in_ids, c.out_ptr, c.out_ids,
                                    numel, c.tensor_dtype), tensor_dtype=_dtype_names(c.tensor_dtype.astype(np.int64)),
                     depthwise=None if (dw := _num_tag(c.tags, "depthwise", no, 0.0)) is None or not dw.any() else dw > 0,
-                    weight_transposed=orientation.column(_num_tag(c.tags, "weight_transposed", no, np.nan), _non_numeric(c.tags, "weight_transposed"), stationary, c.op_names, workload.name),
+                    weight_transposed=orientation.column(_num_tag(c.tags, "weight_transposed", no, np.nan),
+                                                         _non_numeric(c.tags, "weight_transposed"), stationary,
+                                                         c.op_names, workload.name),
                     **dict(zip(("random_read_bytes", "random_write_bytes", "table_bytes"),
                                _random_columns(c.tags, no, c.op_names, workload.name, size)))
                     ).derive_depthwise(_parts(c.tags, no, "conv", "conv_dw"), dim1)

@@ -182,8 +182,6 @@ def optimizer_state_mask(workload) -> np.ndarray:
     return np.array([n in names for n in workload.columns.tensor_names.tolist()], dtype=bool)
 
 
-
-
 def cache_roots(workload, roots: np.ndarray | None = None) -> np.ndarray:
     """int64 per tensor: the KV cache it is, or is a copy of that only scales or reshapes it,
     as a tensor id; -1 for any other tensor. The caches are the model inputs (role ``input``)

@@ -359,7 +359,7 @@ class Importer:
         whole = dims[0] * row_bytes
         # each row its own whole lines (ids spread over the table), all the table's at most
         lines = rows * -(-row_bytes // LINE)
-        fetched, accesses = (min(lines * LINE, whole), rows) if lines * LINE < whole else (whole, 1)
+        fetched, accesses = (lines * LINE, rows) if lines * LINE < whole else (whole, 1)
         table = self.tensor(tab_v, node) if fetched == whole or self.consumers.get(tab_v) != 1 else None
         if table is None:  # the lines read: its own weight tensor, the rest said (unread_parameters)
             full = self.ir(tab_v)

@@ -479,4 +479,3 @@ class OpArrays:
         from the cost table)."""
         return ((self.access_bytes is None or not self.access_bytes.any())
                 and (self.read_fraction is None or bool(np.isnan(self.read_fraction).all())))
-

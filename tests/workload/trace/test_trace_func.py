@@ -225,6 +225,22 @@ def test_gradient_wrt_stacked_params_given_as_input_is_a_training_step():
     assert jx.metadata["input_derivatives_only"] is True
 
 
+def test_backward_into_a_closed_over_plain_tensor_is_a_training_step():
+    """final-read19-1 #2: a function closing over a plain W (requires_grad) that it trains with
+    loss.backward() was 'input derivatives only': the wrapper's parameter is another leaf that
+    the function never reads, so W's gradient went uncounted. Now W's own gradient counts."""
+    W = torch.randn(16, 8, requires_grad=True)
+
+    def step(x):
+        with torch.enable_grad():
+            loss = (x @ W.t()).pow(2).sum()
+            loss.backward()
+        return loss
+
+    wl = trace(step, (torch.randn(4, 8),))
+    assert wl.metadata["backward_ops"] > 0 and "input_derivatives_only" not in wl.metadata
+
+
 def test_a_function_is_in_train_mode_only_where_its_modules_are():
     """The wrapper is a fresh nn.Module, so every function was 'in train mode' and named
     cimsim...as_module.<locals>.Function. Now an eval net's function is in eval, named by its

@@ -396,7 +396,6 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     recurrent = tag_recurrent(ops, rnn_types)
     if launch_groups:  # modules run as one kernel each (a custom CUDA encoder, a fused MLP)
         ops = launch_modules(ops, module_types, launch_groups)
-        metadata_launch = sorted(set([launch_groups] if isinstance(launch_groups, str) else launch_groups))
     matmul_macs = sum(op.macs for op in ops if op.kind == "matmul")
     generic_macs = sum(op.generic_macs for op in ops)
     # a mapped op carrying MACs (dense linear algebra, :mod:`.linalg`) counts as mapped
@@ -444,7 +443,7 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     if recurrent:
         metadata["schedule"] = "layer"
     if launch_groups:
-        metadata["launch_modules"] = metadata_launch
+        metadata["launch_modules"] = sorted({launch_groups} if isinstance(launch_groups, str) else set(launch_groups))
     from .unread import collect
 
     # unread parameters, experts no token chose, tensors no traced op made (:mod:`.unread`)

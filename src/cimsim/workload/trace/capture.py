@@ -367,8 +367,7 @@ def make_composites(torch, rec):
                 return _rnn_as_cpu(torch, rec, func, rnns[func], args, kwargs)
             if func in svdvals and not _needs_grad(torch, args, kwargs):
                 return _values_only(torch, rec, func, args, kwargs)
-            if func not in fns or rec.quiet or (torch.is_grad_enabled() and any(
-                    isinstance(t, torch.Tensor) and t.requires_grad for t in (*args, *kwargs.values()))):
+            if func not in fns or rec.quiet or _needs_grad(torch, args, kwargs):
                 return func(*args, **kwargs)
             bound = {**dict(zip(names, args)), **kwargs}
             rec.quiet += 1
@@ -475,7 +474,8 @@ def record(torch, model, inputs, kwargs=None, keep_data=False, calls=False):
     handle = torch.nn.modules.module.register_module_forward_pre_hook(keep)
     graded: set[int] = set()  # parameters autograd computed a gradient of (a training step's)
     grad_hooks = [p.register_hook(lambda g, i=i: graded.add(i))
-                  for i, p in enumerate(model.parameters()) if p.requires_grad]
+                  for i, p in enumerate((*model.parameters(), *getattr(model, "_closed_leaves", ())))
+                  if p.requires_grad]
     asked: set[int] = set()  # storages differentiated that are no parameter's (:func:`_matrix_grads`)
     func_grads = _functional_grads(torch, model, graded, asked)
     # a kernel that fails on fake tensors is logged by torch with its traceback before the error

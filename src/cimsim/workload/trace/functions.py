@@ -21,6 +21,8 @@ from __future__ import annotations
 import functools
 import inspect
 
+from .storage import storage_key
+
 #: how deep :func:`_closure` follows closures and wrappers (vmap(jacrev(grad(f))) is 3-4 deep)
 DEPTH = 12
 
@@ -55,6 +57,7 @@ def as_module(torch, fn, what: str = "trace()", inputs=()):
     if str(getattr(fn, "__name__", "")).isidentifier():
         Function.__name__ = fn.__name__
     wrapper = Function()
+    wrapper._closed_leaves = []  # tensors the function reads, whose gradients are its parameters'
     found, tensors = _closure(torch, fn)
     # real data about (the inputs, a closed-over tensor, another module's): a meta module is a
     # skeleton; with none (a net built on meta, traced from shapes) it holds the weights
@@ -66,15 +69,16 @@ def as_module(torch, fn, what: str = "trace()", inputs=()):
         if real and own and all(t.is_meta for t in own):
             continue  # a shape skeleton functional_call fills: no weights of its own
         wrapper.add_module(name, mod)
-    held = {t.untyped_storage()._cdata for t in (*wrapper.parameters(), *wrapper.buffers(),
-                                                 *_tensors(torch, inputs)) if _strided(t)}
+    held = {storage_key(t) for t in (*wrapper.parameters(), *wrapper.buffers(), *_tensors(torch, inputs))
+            if _strided(t)}
     for name, t in tensors.items():
-        if not _strided(t) or t.untyped_storage()._cdata in held or (real and t.is_meta):
+        if not _strided(t) or storage_key(t) in held or (real and t.is_meta):
             continue
-        held.add(t.untyped_storage()._cdata)
+        held.add(storage_key(t))
         key = _free_name(wrapper, torch, name.replace(".", "_"))
         if t.requires_grad:  # the same storage, so the function's reads of t read the parameter
             wrapper.register_parameter(key, torch.nn.Parameter(t.detach(), requires_grad=True))
+            wrapper._closed_leaves.append(t)  # .backward() fills t's gradient, not the parameter's
         else:
             wrapper.register_buffer(key, t)
     # train mode as the modules it runs are, never switching them (not .train(False))

@@ -349,7 +349,6 @@ def drop_lone_launches(ops: list[Op]) -> list[Op]:
             if k is not None and count[k] == 1 else op for op, k in zip(ops, key)]
 
 
-
 def launch_modules(ops: list[Op], module_types: dict[str, str], names) -> list[Op]:
     """Make each call of the modules ``names`` one kernel launch (``cimsim trace
     --launch-module NAME``, ``trace(..., launch_modules=[...])``): every op traced inside one
