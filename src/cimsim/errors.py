@@ -128,7 +128,8 @@ def one_error(func):
 def name_problem(name: str) -> str | None:
     """Why ``name`` cannot name an architecture, a workload, an op or a tensor (it is printed on
     a line of its own, in tables and in file names), or None: empty, or holding a control
-    character (a newline, a tab, an escape sequence that recolours the terminal)."""
+    character (a newline, a tab, an escape sequence that recolours the terminal), or a lone
+    surrogate (an undecodable byte: JSON's ``\\udce9``, a non-UTF-8 locale's argv)."""
     if not name:
         return "is empty; give a name"
     import unicodedata
@@ -137,10 +138,12 @@ def name_problem(name: str) -> str | None:
     if bad is not None:
         return (f"{one_line(repr(name))} holds the control character {bad!r}; a name is "
                 "printable text")
+    # a lone surrogate (JSON's "\udce9", a byte a non-UTF-8 locale could not decode): no writer
+    # (CSV, Parquet) takes it
     bad = next((c for c in name if unicodedata.category(c) == "Cs"), None)
-    if bad is not None:  # JSON's "\udce9", or a byte a non-UTF-8 locale could not decode: no
-        return (f"{one_line(repr(name))} holds the lone surrogate {bad!r} (an undecodable "  # writer
-                "byte, not a character); a name is UTF-8 text")  # (CSV, Parquet) takes it
+    if bad is not None:
+        return (f"{one_line(repr(name))} holds the lone surrogate {bad!r} (an undecodable "
+                "byte, not a character); a name is UTF-8 text")
     return None
 
 

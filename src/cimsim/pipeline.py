@@ -36,6 +36,7 @@ from .workload.graph import longest_paths
 from .workload.checks import check_metadata
 from .workload.kinds import MATMUL
 from .workload.ir import Workload
+from .workload.randomtags import LINE, line_mix
 
 ENGINES = ("des", "analytic")
 
@@ -231,10 +232,6 @@ def random_shares(arrays, table: CostTable | None, j: int, reads: np.ndarray) ->
     return np.where(np.isnan(rr) | (b <= 0), 1.0, share)
 
 
-#: bytes of the lines a traced gather's accesses are made of (tag ``table_bytes``)
-LINE = 64
-
-
 def _line_means(arrays, size, idx):
     """Of the ops ``idx``: the positions of traced gathers (tag ``table_bytes``) whose
     ``access_bytes`` is a mean of accesses of whole :data:`LINE` s between ``k`` and ``k + 1``
@@ -242,10 +239,9 @@ def _line_means(arrays, size, idx):
     tb = arrays.table_bytes
     if tb is None:
         return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
-    m = size[idx] / LINE
-    on = np.flatnonzero(~np.isnan(tb[idx]) & (m > 1) & (m != np.floor(m)))
-    k = np.floor(m[on])
-    return on, k, m[on] - k
+    mixed, k, f = line_mix(size[idx])
+    on = np.flatnonzero(~np.isnan(tb[idx]) & mixed)
+    return on, k[on], f[on]
 
 
 def _gather_rates(hw, j: int, arrays, size, reads, idx) -> np.ndarray:
@@ -321,6 +317,17 @@ def _pattern_text(size, reads, i: int) -> str:
             else f"a stream {reads[i]:g} of whose bytes are reads (op #{i})")
 
 
+def _joules_per_byte(hw, name: str, s: float, r: float, i: int) -> float:
+    """Level ``name``'s energy per byte of accesses of ``s`` bytes, ``r`` of them reads (op
+    ``i``'s): a finite number >= 0, or one line naming the level and that pattern."""
+    res, said = hw.resource(name), f" for accesses of {s:g} B, {r:g} of them reads (op #{i})"
+    v = answer(hw, name, "joules_per_byte", res.joules_per_byte(Pattern.random_access(float(s), float(r))), said)
+    if not (np.isfinite(v) and v >= 0):
+        raise ComponentError(f"{_what(hw, name)} '{name}' ({getattr(res, 'type_name', '')}): "
+                             f"joules_per_byte() gives {v!r}{said}; it must be finite and >= 0 (J/B)")
+    return v
+
+
 def pattern_energy(arch: Architecture, arrays, table: CostTable) -> CostTable:
     """``table`` with each resource's energy per byte taken at each op's access pattern
     (:meth:`~cimsim.hw.base.Resource.joules_per_byte` of the pattern: a DRAM's burst over-fetch
@@ -344,21 +351,13 @@ def pattern_energy(arch: Architecture, arrays, table: CostTable) -> CostTable:
         inv = inv.reshape(-1)
         per = np.empty(len(keys))
         for q, (s, r) in enumerate(keys):  # each answer a number, finite and >= 0, or one line
-            said = f" for {_pattern_text(size, reads, int(idx[np.argmax(inv == q)]))}"
-            per[q] = answer(hw, name, "joules_per_byte",
-                            res.joules_per_byte(Pattern.random_access(float(s), float(r))), said)
-            if not (np.isfinite(per[q]) and per[q] >= 0):
-                raise ComponentError(f"{_what(hw, name)} '{name}' ({getattr(res, 'type_name', '')}): "
-                                     f"joules_per_byte() gives {per[q]!r}{said}; it must be finite "
-                                     "and >= 0 (J/B)")
+            per[q] = _joules_per_byte(hw, name, s, r, int(idx[np.argmax(inv == q)]))
         if energy is None:
             energy = table.energy.copy()
         per = per[inv]
         on, k, f = _line_means(arrays, size, idx)
         for q, i in enumerate(idx[on]):  # accesses of k and k + 1 whole lines (_gather_rates)
-            e = [s * answer(hw, name, "joules_per_byte", res.joules_per_byte(
-                Pattern.random_access(s, float(reads[i]))), f" for {_pattern_text(size, reads, i)}")
-                for s in (k[q] * LINE, (k[q] + 1) * LINE)]
+            e = [s * _joules_per_byte(hw, name, s, reads[i], i) for s in (k[q] * LINE, (k[q] + 1) * LINE)]
             per[on[q]] = ((1 - f[q]) * e[0] + f[q] * e[1]) / size[i]
         share = random_shares(arrays, table, j, reads)[idx]  # the rest keeps the stream's energy
         stream = table.energy[idx, first + j] / np.where(table.bytes[idx, j] > 0, table.bytes[idx, j], 1.0)

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from cimsim import bundled
 from cimsim.cli import main
 from cimsim.report.baseline import ratio
+from cimsim.report.format import NBSP, keep_units
 
 
 def _cli(cols: str, *args):
@@ -97,6 +98,25 @@ def test_run_tables_fold_names_and_keep_numbers_whole(cols):
     # the summary: a label that wraps stays in its indented column, never at column 0
     head = lines[next(i for i, ln in enumerate(lines) if ln.startswith("  latency")):start]
     assert all(ln.startswith("  ") for ln in head if ln), "\n".join(head)
+
+
+@pytest.mark.parametrize("cols", [30, 40])
+def test_run_summary_on_a_cim_run_keeps_every_value_whole(cols):
+    """A CIM run's programming row forced the value column to its longest word,
+    `(programming_energy_j,` (22 cells), so at 30-45 columns rich cropped every wrapped value:
+    `interconnect 49.1` lost its `%`, `1,402 serial ste` (final-read19-2 #2)."""
+    def summary(c):
+        return _cli(str(c), "run", "sram-cim", "lstm", "--engine", "analytic").split("energy by part")[0]
+
+    wide, narrow = summary(400), summary(cols)
+    assert max(len(ln) for ln in narrow.splitlines()) <= cols
+    assert "…" not in narrow
+    # nothing cut: the same characters, only wrapped (a word longer than the column folds)
+    assert sorted("".join(narrow.split())) == sorted("".join(wide.split()))
+    flat = " ".join(narrow.split())
+    groups = [w.replace(NBSP, " ") for w in keep_units(" ".join(wide.split())).split(" ") if NBSP in w]
+    assert groups and all(g in flat for g in groups)  # no number leaves its unit
+    assert all(g in flat for g in ("49.1 %", "1,402 serial"))
 
 
 def test_placement_at_40_columns_keeps_time_and_end_whole_and_says_when_too_narrow():

@@ -151,3 +151,11 @@ def test_the_note_says_a_bit_sliced_transposed_read_is_a_floor():
     clause = "(time a floor: 4 cells a weight, the per-significance passes"
     assert any("read transposed on the same arrays" in n and clause in n for n in on)
     assert not any(clause in n for n in off)
+
+
+def test_the_floor_note_counts_a_differential_weights_cells():
+    """A differential design holds 2 x ceil((8 - 1) / 2) = 8 cells an 8-bit weight in 2-bit cells
+    (:func:`cimsim.hw.cim.tiling.columns_per_weight`); the note said 4 (final-read19-2 #7)."""
+    notes = simulate_quietly(_arch(transposed_read=True, nonideal={"encoding": "differential"}),
+                             _tied()).notes
+    assert any("(time a floor: 8 cells a weight, the per-significance passes" in n for n in notes), notes

@@ -178,3 +178,34 @@ def test_an_answer_that_is_not_a_number_or_above_the_peak_is_refused_by_name(bre
             simulate(architecture_from_dict(d), wl)
     finally:
         registry.unregister("test-wrong", kind="memory")
+
+
+class TwoLines(Banked):
+    """A level type whose energy per byte is NaN for accesses of two whole 64 B lines only."""
+
+    type_name = "test-two-lines"
+
+    class Config(Banked.Config):
+        type: Literal["test-two-lines"] = Field(default="test-two-lines", description="Resource type.")
+
+    def joules_per_byte(self, pattern=STREAM):
+        return float("nan") if pattern.random and pattern.access_bytes == 128 else 1e-12
+
+
+def test_a_traced_gathers_line_mix_energy_is_checked_and_names_the_size_asked():
+    """A traced gather (tag ``table_bytes``) of 96 B accesses on average is charged as half
+    1-line and half 2-line accesses; the 128 B answer, NaN, went into the energy unchecked (and
+    a message would have named the mean, 96 B) (final-read19-2 #4)."""
+    registry.register(TwoLines)
+    try:
+        d = copy.deepcopy(ROUND_ARCH)
+        d["memory"]["dram"] = {"type": "test-two-lines", "bandwidth": "10 GB/s", "capacity": "16 GiB",
+                               "energy_per_bit": "1 pJ/bit"}
+        wl = Workload("g", [Tensor("x", (1 << 16,), "fp32", "input"), Tensor("y", (1 << 16,), "fp32", "activation")],
+                      [Op("g", "copy", ("x",), ("y",), tags={"access_bytes": 96, "table_bytes": 1 << 18})])
+        with pytest.raises(ComponentError, match=r"^memory level 'dram' \(test-two-lines\): joules_per_byte\(\) "
+                                                 r"gives nan for accesses of 128 B, 1 of them reads \(op #0\); "
+                                                 r"it must be finite and >= 0 \(J/B\)$"):
+            simulate(architecture_from_dict(d), wl)
+    finally:
+        registry.unregister("test-two-lines", kind="memory")

@@ -77,7 +77,7 @@ def test_parts_drawn_together_stay_apart_under_simulated_cvd(bundled_runs, which
         # shared `...`, processor_compute and cim_adc both had none: review19-E 1)
         assert len({hatches[n] for n in group}) == len(keys), fig
         if fig == "utilization":  # `cimsim plot`'s utilization lines are marked too
-            assert len(set(part_markers(group, universe).values())) == len(keys), fig
+            assert len(set(part_markers(group).values())) == len(keys), fig
 
 
 def test_no_two_parts_share_a_hatch_however_many_a_figure_draws():

@@ -3,9 +3,9 @@
 Rich lays out the title and the header; the rows, one to a few lines each, are written as
 text in the same layout (rich's per-row rendering cost ~0.5 ms of CPU an op: 44 s for 80,000
 ops). A row whose text rich would measure or wrap differently from plain characters (a wide
-character, a control character, an op name with spaces to wrap at), or a table that does not
-fit the terminal even with every column it may leave out left out is not printed (said in one
-line: rich shrank its columns and cut the numbers).
+character, a control character, an op name with spaces to wrap at) is laid out by rich as
+before. A table that does not fit the terminal even with every column it may leave out left out
+is not printed; one line says so (rich would shrink its columns and cut the numbers).
 """
 
 from __future__ import annotations
@@ -129,9 +129,9 @@ def _write_rows(out, cells: dict[str, list[str]], widths: dict[str, int], n: int
 
 def _fit_placement(cells: dict[str, list[str]], byte_headers: list[str], width: int) -> dict[str, int]:
     """The columns that fit ``width`` (two spaces between columns) and their widths: every other
-    column at its full width, op names in what is left (>= 12 characters, wrapping beyond).
-    Columns are left out in :data:`_PLACEMENT_DROP_ORDER`, then the bytes of inner memory levels
-    (the last one, outermost, stays)."""
+    column at its full width, op names in what is left (>= 12 characters, then >= 4 on a narrower
+    terminal; wrapping beyond). Columns are left out in :data:`_PLACEMENT_DROP_ORDER`, then every
+    memory level's bytes, then ``MACs`` and ``#``; op, unit, time and end always stay."""
     def natural(col: str) -> int:
         return max([cell_len(col), *map(cell_len, cells[col])])
 

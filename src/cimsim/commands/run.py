@@ -24,7 +24,7 @@ from ..report.plausible import WARNING
 from ..report.provenance import placeholder_warning
 from ..report.result import json_number, one_device
 from ..report.columns import DEPENDENCY_PATH, REALIZED_PATH
-from ..report.format import NO_ENERGY, area, off_chip_traffic, pct, per_joule, rate, seconds_or_na, si
+from ..report.format import NBSP, NO_ENERGY, area, keep_units, off_chip_traffic, pct, per_joule, rate, seconds_or_na, si
 from ..pipeline import ENGINES
 
 
@@ -357,8 +357,13 @@ def print_result(r, footprint=None, cache_apart: bool = False) -> None:
     if C.PROGRAMMING_ENERGY_J in f:  # deployment: reported beside the run, not in its totals
         rows.append(("programming", programming_text(f)))
     rows = list(filter(None, rows))  # wrapped at spaces, never between a number and its unit:
-    head.add_column()  # the value column as wide as its longest number and unit, at least
-    head.add_column(min_width=max(cell_len(w) for _, v in rows for w in v.split(" ")))
+    # the value column as wide as its longest number and unit, at least, as far as the labels (wrapped
+    # at their words) leave room; the labels no wider than the rest (wider, rich cropped every value)
+    units = [w for _, v in rows for w in keep_units(v).split(" ") if NBSP in w]
+    room = out.width - 2 - max(cell_len(w) for k, _ in rows for w in k.split()) - 2
+    value = max(min(max(map(cell_len, units), default=1), room), 1)
+    head.add_column(max_width=max(out.width - 2 - value - 2, 1), overflow="fold")
+    head.add_column(min_width=value, overflow="fold")  # a longer word (a field name) folds, never "…"
     for k, v in rows:
         head.add_row(k, unbroken(v))
     out.print(Padding(head, (0, 0, 0, 2)))

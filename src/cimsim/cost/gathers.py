@@ -21,6 +21,7 @@ import numpy as np
 
 from ..hw.memory.dram import full_rate_bytes, preset_of, random_share
 from ..units import si
+from ..workload.randomtags import LINE, line_mix
 
 
 def _sizes(size: np.ndarray) -> str:
@@ -97,13 +98,11 @@ def _share(preset: str, size: float, arrays, on) -> float:
     ``table_bytes``) ``size`` is a mean of whole 64 B lines between ``k`` and ``k + 1`` lines,
     each access at its own lines' rate (:func:`cimsim.pipeline._gather_rates`)."""
     tb = arrays.table_bytes
-    m = size / 64.0
-    if tb is None or np.isnan(tb[on]).all() or m <= 1 or m == int(m):
+    mixed, k, f = line_mix(size)
+    if tb is None or np.isnan(tb[on]).all() or not mixed:
         return random_share(preset, size)
-    k = float(int(m))
-    f = m - k
-    per_access = (1 - f) * k * 64 / random_share(preset, k * 64) + f * (k + 1) * 64 / random_share(preset, (k + 1) * 64)
-    return size / per_access
+    lo, hi = float(k) * LINE, (float(k) + 1) * LINE
+    return size / ((1 - f) * lo / random_share(preset, lo) + f * hi / random_share(preset, hi))
 
 
 def _row_bytes(tags, rows_read: int, access: float) -> tuple[float, float]:
@@ -113,7 +112,7 @@ def _row_bytes(tags, rows_read: int, access: float) -> tuple[float, float]:
     hand-written one: its ``access_bytes``) the row's bytes both."""
     try:
         row = float(tags["table_bytes"]) / int(tags["table_rows"])
-        return row, -(-row // 64) * 64
+        return row, -(-row // LINE) * LINE
     except (KeyError, TypeError, ValueError, ZeroDivisionError):
         pass
     try:

@@ -24,7 +24,7 @@ from .figures import _facet_shape, _figure, _grid, _outside_legend, _si_log_axis
 from .roofline import (OVERHEAD_BOUND, compute_bound, mac_precision, overhead_bound, place_ops, ridge_labels,
                        roof_levels, workload_dtype)
 from .overlap import BAND, band_label, covers
-from .style import NUMBER_FONT, TEXT_COLOR, arch_style, bar_style, part_colors, part_hatches, part_markers
+from .style import NUMBER_FONT, TEXT_COLOR, arch_style, bar_style, part_colors, part_hatches
 from .ticks import ScaledFormatter, si_scale
 
 

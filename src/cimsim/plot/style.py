@@ -187,10 +187,10 @@ def part_hatches(names, universe=()) -> dict[str, str]:
     return {n: PART_HATCHES.get(_key(n)) or out.get(_key(n), "") for n in names}
 
 
-def part_markers(names, universe=()) -> dict[str, str]:
+def part_markers(names) -> dict[str, str]:
     """A marker for each of ``names``, by its place among the sorted parts of ``names`` (so
-    one figure repeats none up to :data:`PART_MARKERS`' 23; ``universe`` is not used: ranked
-    in a report's 32 parts, a figure's parts repeated markers 23 apart)."""
+    one figure repeats none up to :data:`PART_MARKERS`' 23; ranked among a report's 32 parts,
+    a figure's parts repeated markers 23 apart)."""
     keys = sorted({_key(n) for n in names})
     return {n: PART_MARKERS[keys.index(_key(n)) % len(PART_MARKERS)] for n in dict.fromkeys(names)}
 

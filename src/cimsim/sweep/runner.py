@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 import pandas as pd
 
 from ..atomic import check_writable
-from ..errors import CimsimError, ConfigError, WorkloadError, one_name_each
+from ..errors import CimsimError, WorkloadError, one_name_each
 from ..inputs import file_record, read_input, sha256_hex
 from ..pipeline import ENGINES
 from .checks import check_run_settings, check_swept_fields

@@ -23,7 +23,7 @@ from .ir import Op, Tensor
 from .kinds import ELEMENTWISE_OPS_PER_ELEMENT
 from .trace.aten import pow_fn
 from .trace.assemble import _operand
-from .trace.bags import LINE
+from .randomtags import LINE
 from .trace.binary import keeps_values
 from .trace.resample import INTERPOLATIONS, _weighted_sum
 from .onnx_tables import (ATEN_OF, COPIES, DTYPES, ELEMENTWISE, FLOATS, MAC_TYPES, NAMED, NO_DATA, NORMS,

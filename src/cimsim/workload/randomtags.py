@@ -18,6 +18,20 @@ GATHER_RULE = "lines (2026-12-06)"
 #: written (a row gather's lines; a scatter-add's read-modify-write of its destination rows)
 RANDOM_TAGS = ("random_read_bytes", "random_write_bytes")
 
+#: bytes a random access fetches at least (a cache line, a DRAM burst of DDR4/5; every
+#: preset's burst divides it): the lines a traced gather's accesses are made of
+LINE = 64
+
+
+def line_mix(size):
+    """Accesses of ``size`` bytes (a number or an array) as the mean of accesses of ``k`` and
+    ``k + 1`` whole :data:`LINE` s: ``(mixed, k, f)``, ``mixed`` where ``size`` is such a mean
+    (more than one line, not a whole number of them), ``f`` the fraction of the way to ``k + 1``
+    (the charge, :func:`cimsim.pipeline._gather_rates`, and the note, :mod:`cimsim.cost.gathers`)."""
+    m = np.asarray(size, dtype=np.float64) / LINE
+    k = np.floor(m)
+    return (m > 1) & (m != k), k, m - k
+
 
 def _random_columns(tags, n: int, names, workload: str, size) -> tuple[np.ndarray | None, ...]:
     """``(random_read_bytes, random_write_bytes, table_bytes)`` from the tags of the same names:

@@ -62,7 +62,7 @@ from ...units import si
 from . import chips, inbits, mapping, onchip, programming
 from ..im2col import im2col_note, input_bytes
 from .reprogram import NO_WEAR, Replay, chips_text, lifetime, lru_reprograms, rounds, wear_text
-from .tiling import fill_note, matrix_keys, read_groups, tiles
+from .tiling import columns_per_weight, fill_note, matrix_keys, read_groups, tiles
 
 #: the facts of module docstring, before a run
 FACTS = {"arrays_used": 0, "array_utilization": 0.0, "cell_utilization": 0.0}
@@ -93,7 +93,7 @@ def place(comp, ops, idx, makers=None) -> Plan:
     server = np.zeros(len(idx), dtype=np.int64)
     notes = [m for m in [comp.derived_note(), comp.adc_waste_note(), comp.sense_margin_note()] if m]
     if oriented:
-        slices = -(-c.weight_bits // c.bits_per_cell)
+        slices = columns_per_weight(c.weight_bits, c.bits_per_cell, c.differential)
         floor = (f" (time a floor: {slices} cells a weight, the per-significance passes of a "
                  "transposed read are not modelled)") if c.transposed_read and slices > 1 else ""
         notes.append(f"{comp.name}: {oriented}{floor}")

@@ -41,6 +41,7 @@ import numpy as np
 from .registry import Call, aten, lowers
 from .aten import GATHERS
 from .storage import RowRead, _sorted_distinct, offsets, runs, storage_key
+from ..randomtags import LINE
 
 #: integer dtypes an index of a row gather has (a bool or uint8 index is a mask)
 INDEX_DTYPES = ("int64", "int32", "int16", "int8")
@@ -117,11 +118,6 @@ def _emit_rows(low, kind, base, table, offs: RowRead, others, targets, fake: boo
     emit_lines(low, kind, base, table, offs, others, targets, spread=nrows if fake else None,
                one=one, vec=vec, tags={"lookups": lookups, "rows_read": nrows,
                                        "table_rows": table_rows, **(tags or {})})
-
-
-#: bytes a random access fetches at least (a cache line, a DRAM burst of DDR4/5; every
-#: preset's burst divides it)
-LINE = 64
 
 
 def line_spans(starts: np.ndarray, lengths: np.ndarray, unit: int) -> tuple[int, int]:
