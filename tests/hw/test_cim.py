@@ -70,6 +70,9 @@ def test_cim_tiling_of_k128_n64(cim_arch):
     # a workload without data statistics: its one op uses the config's activity (both)
     facts = pl.facts()
     assert math.isnan(facts.pop("cim_area_needed_m2"))  # the config declares no area
+    # an inference run writes no cell (nothing re-programmed): no wear-out limit, NaN (find-O 4)
+    assert math.isnan(facts.pop("cim_runs_to_wearout"))
+    assert math.isnan(facts.pop("cim_runs_to_wearout_levelled"))
     # floorplan (no replication): 2 of 64 arrays; 128 x 256 weight cells fill 2 x 128 x 128
     assert facts == {"cim_arrays_needed": 2, "cim_reprograms": 0,
                      "cim_input_ones_default_ops": 1, "cim_weight_ones_default_ops": 1,
