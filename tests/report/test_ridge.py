@@ -148,12 +148,13 @@ def test_a_ridge_label_with_no_room_goes_into_the_caption_not_over_another():
     """review14-5 #6: a label that found no free place in its len(labels) + 1 tries was left at
     the last one, over another label or below the frame, with no sign. Six roofs of one peak
     (2 x 2.5 TMAC/s = 5 TOP/s) over 5, 2.5, 1.67, 1.25, 1 and 0.833 TB/s: ridges at 1-6 op/B,
-    closer than a label's width on a 2.4 x 1.6 in axes, so they stack down and the lowest find
-    the bottom; each is drawn clear of the others inside the frame, or named in the caption."""
+    closer than a label's width on a 3.2 x 2.4 in figure (2.4 x 1.6 in until figure text went
+    to >= 8.3 pt, find-A 2: there no label fits), so they stack down and the lowest find the
+    bottom; each is drawn clear of the others inside the frame, or named in the caption."""
     from cimsim.plot.canvas import new_figure
     from cimsim.plot.roofline import RIDGE_CAPTION, ridge_labels
 
-    fig = new_figure(2.4, 1.6)
+    fig = new_figure(3.2, 2.4)
     ax = fig.subplots()
     ax.set(xscale="log", yscale="log", xlim=(0.1, 1e3), ylim=(1e11, 1e14))
     peak = 2.5e12
