@@ -39,6 +39,7 @@ from .sampling import (MODEL_SEED, eval_mode, fp32_repeatable, held_generators, 
 from ..workload.trace.claims import (MATMULS, conv_claimed, dims, is_bilinear, shared_by_batch,
                                      weight_side)
 from ..workload.trace.aten import RANDOM_FACTORIES
+from ..workload.trace.custom import composites_as_traced
 from ..workload.trace.computed import CONST, FED, HOOKED, PARAM, RANDOM, hooked as _hooked
 from ..workload.trace.randoms import SAMPLERS
 
@@ -408,7 +409,7 @@ def _forward(model, inputs: torch.Tensor, batch_size: Optional[int]) -> torch.Te
     each, so fp32 and emulated outputs differ by the arithmetic alone."""
     n = len(inputs)
     bs = n if not batch_size else batch_size
-    with same_draws(model):
+    with same_draws(model), composites_as_traced(torch):  # registered composites as traced
         return torch.cat([_logits(model(inputs[i:i + bs])) for i in range(0, n, bs)])
 
 

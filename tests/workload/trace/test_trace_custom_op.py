@@ -143,7 +143,7 @@ def test_a_registered_custom_op_is_a_matmul_on_its_stationary_weight_on_the_cim(
 @pytest.mark.parametrize("args, says", [
     (("aten::mm", "matmul"), "torch's own namespace 'aten'"),
     (("fancy_mm", "matmul"), "is not 'namespace::op'"),
-    (("mylib::op", "conv"), "kind 'conv' is not one of matmul, elementwise"),
+    (("mylib::op", "conv"), "kind 'conv' is not one of matmul, elementwise, composite"),
     (("mylib::op", "matmul"), "a matmul needs weight_arg"),
     (("mylib::op", "elementwise", {"weight_arg": 1}), "weight_arg is for kind 'matmul'"),
     (("mylib::op", "elementwise", {"ops_per_element": -1}), "ops_per_element must be a finite number >= 0"),

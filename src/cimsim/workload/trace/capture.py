@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .control import VALUE_READS
+from .custom import composite_of, event_custom, run_composite
 
 _CIMSIM_DIR = str(Path(__file__).resolve().parents[2])
 _TRACE_DIR = str(Path(__file__).resolve().parent)
@@ -55,6 +56,7 @@ class Event:
     #: ``record(..., calls=True)`` (``--launch-module``): module path -> the number of the entry
     #: into it (a forward call, or its backward) that is running the op, for each module running it
     calls: dict | None = None
+    custom: tuple | None = None  # inside a registered composite: :func:`.custom.event_custom`
 
     def origin(self) -> str:
         """What ran the op, for an error: a module's forward, the model's own code, or autograd's
@@ -89,7 +91,7 @@ def _user_line(depth: int = 2) -> str:
         fn = f.f_code.co_filename
         # the tracer's own call of the model: nothing outward of it (the CLI, click, a test
         # runner) is the model's code; :func:`make_composites`' mode sits inside the model's call
-        if fn.startswith(_TRACE_DIR) and f.f_code.co_name != "__torch_function__":
+        if fn.startswith(_TRACE_DIR) and f.f_code.co_name not in ("__torch_function__", "run_composite"):
             break
         if not any(m in fn for m in _LIBRARY_MARKERS) and not fn.startswith(_CIMSIM_DIR) \
                 and not fn.startswith("<"):
@@ -191,6 +193,8 @@ def make_recorder(torch):
             self.quiet = 0  # > 0: inside a composite recorded as one op (:func:`make_composites`)
             self.probes: dict[int, object] = {}  # shape probes' outputs by id, kept alive (:meth:`probe`)
             self._last_calls: tuple = (None, None)  # (parents, entries made) -> :meth:`_calls`
+            self.composite: list = []  # registered composites running (:func:`.custom.run_composite`)
+            self.composite_calls: dict[str, int] = {}
 
         def _module(self) -> str:
             parents = frozenset(self.tracker.parents)
@@ -264,7 +268,10 @@ def make_recorder(torch):
             self.events.append(Event(func, args, kwargs, out, self._module(), _user_line(3), data,
                                      torch._C._current_graph_task_id() != -1,
                                      _read_site() if func._overloadpacket.__name__ in VALUE_READS
-                                     else "", self._calls()))
+                                     else "", self._calls(), event_custom(self.composite)))
+
+        def where(self) -> str:
+            return f"module '{self._module()}', {_user_line()}"
 
         def _calls(self) -> dict | None:
             """The entry number of each module running now (the tracker's ``entries``; None
@@ -361,6 +368,8 @@ def make_composites(torch, rec):
     class Composites(TorchFunctionMode):
         def __torch_function__(self, func, types, args=(), kwargs=None):
             kwargs = kwargs or {}
+            if not rec.quiet and (spec := composite_of(torch, func)) is not None:  # :mod:`.custom`
+                return run_composite(torch, rec, self, spec, func, args, kwargs)
             if func is sdpa and not rec.quiet:
                 return _gqa_in_place(torch, func, args, kwargs)
             if func in rnns and not rec.quiet:

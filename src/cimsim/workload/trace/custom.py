@@ -5,6 +5,7 @@ says what it is::
 
     cimsim.trace.register_op("mylib::fancy_mm", kind="matmul", weight_arg=1)
     cimsim.trace.register_op("mylib::swish3", kind="elementwise", ops_per_element=3)
+    cimsim.trace.register_op("mylib::kan_linear", kind="composite", fn=kan_linear_reference)
 
 - ``kind="matmul"``: argument ``input_arg`` (default 0) is the ``... x K`` input, argument
   ``weight_arg`` the 2-D weight, stored ``K x N`` (``x @ w``) or ``N x K`` (``F.linear``'s
@@ -13,6 +14,15 @@ says what it is::
   buffer is stationary (a CIM array claims it), as an ``mm``'s is.
 - ``kind="elementwise"``: ``ops_per_element`` vector ops per output element, reading every
   tensor argument and writing the outputs.
+- ``kind="composite"``: ``fn`` computes the op from torch ops (a reference implementation,
+  called with the op's arguments); the trace records ``fn``'s aten ops in the op's place, each
+  at its own lowering (a matmul on a parameter stationary, an FFT at 5 N log2 N, ...), tagged
+  ``custom_op``. Where the op itself can run on the traced tensors (real ones, or fake ones
+  with a fake kernel), ``fn``'s outputs must match its outputs in shape and dtype, and (real
+  floating tensors, ``check_values``) in value within 1e-3 of the op's largest magnitude: a
+  composite that computes something else is an error, not a cost. ``one_kernel=True``: each
+  call is one kernel launch (tag ``launch`` = ``custom:<name>#<call>``), as a fused kernel
+  runs, its intermediates still written as ``fn`` writes them.
 
 Importing this module does not import torch; the registration is looked up by the op's
 qualified name (``namespace::name``) when a trace meets the op, so the op may be defined
@@ -24,10 +34,11 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 #: torch's own operator namespaces: their ops have built-in lowerings or none (reported)
 TORCH_NAMESPACES = ("aten", "prims", "quantized", "_quantized")
-KINDS = ("matmul", "elementwise")
+KINDS = ("matmul", "elementwise", "composite")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*::[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -40,6 +51,9 @@ class CustomOp:
     weight_arg: int | None = None
     input_arg: int = 0
     ops_per_element: float = 1.0
+    fn: Callable | None = None  # kind "composite": the op in torch ops
+    one_kernel: bool = False  # kind "composite": one launch a call
+    check_values: bool = True  # kind "composite": fn's values checked against the op's
 
 
 #: ``namespace::name`` -> its :class:`CustomOp`
@@ -47,11 +61,14 @@ CUSTOM_OPS: dict[str, CustomOp] = {}
 
 
 def register_op(name: str, kind: str, *, weight_arg: int | None = None, input_arg: int = 0,
-                ops_per_element: float = 1.0) -> CustomOp:
+                ops_per_element: float = 1.0, fn: Callable | None = None, one_kernel: bool = False,
+                check_values: bool = True) -> CustomOp:
     """Give custom op ``name`` (``"mylib::fancy_mm"``) a lowering: ``kind="matmul"`` with the
-    stationary weight at positional argument ``weight_arg`` (the input at ``input_arg``), or
-    ``kind="elementwise"`` of ``ops_per_element`` vector ops per output element. Raises
-    ``ValueError`` naming the argument and what is allowed."""
+    stationary weight at positional argument ``weight_arg`` (the input at ``input_arg``),
+    ``kind="elementwise"`` of ``ops_per_element`` vector ops per output element, or
+    ``kind="composite"``: traced as ``fn`` (the op in torch ops; ``one_kernel``: one launch a
+    call; ``check_values``: ``fn``'s values checked against the op's). Raises ``ValueError``
+    naming the argument and what is allowed."""
     if not isinstance(name, str) or not _NAME.match(name):
         raise ValueError(f"register_op: name {name!r} is not 'namespace::op' (e.g. 'mylib::fancy_mm', "
                          "as torch.library.custom_op names it)")
@@ -61,7 +78,20 @@ def register_op(name: str, kind: str, *, weight_arg: int | None = None, input_ar
                          f"(any namespace but {', '.join(TORCH_NAMESPACES)}) can be registered")
     if kind not in KINDS:
         raise ValueError(f"register_op({name!r}): kind {kind!r} is not one of {', '.join(KINDS)}")
-    if kind == "matmul":
+    if kind != "composite" and (fn is not None or one_kernel is not False or check_values is not True):
+        raise ValueError(f"register_op({name!r}): fn, one_kernel and check_values are for kind "
+                         f"'composite' (the op traced as a function of torch ops), not {kind!r}")
+    if kind == "composite":
+        if not callable(fn):
+            raise ValueError(f"register_op({name!r}): kind 'composite' needs fn = a function of the op's "
+                             f"arguments computing its outputs from torch ops, not {fn!r}")
+        for label, v in (("one_kernel", one_kernel), ("check_values", check_values)):
+            if not isinstance(v, bool):
+                raise ValueError(f"register_op({name!r}): {label} must be True or False, not {v!r}")
+        if weight_arg is not None or input_arg != 0 or ops_per_element != 1.0:
+            raise ValueError(f"register_op({name!r}): a composite's work is its fn's ops; weight_arg, "
+                             "input_arg and ops_per_element are for kinds 'matmul' / 'elementwise'")
+    elif kind == "matmul":
         for label, v in (("weight_arg", weight_arg), ("input_arg", input_arg)):
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 raise ValueError(f"register_op({name!r}): a matmul needs {label} = the index (0, 1, ...) "
@@ -79,7 +109,7 @@ def register_op(name: str, kind: str, *, weight_arg: int | None = None, input_ar
                 not math.isfinite(ops_per_element) or ops_per_element < 0:
             raise ValueError(f"register_op({name!r}): ops_per_element must be a finite number >= 0 "
                              f"(vector ops per output element), not {ops_per_element!r}")
-    spec = CustomOp(name, kind, weight_arg, input_arg, float(ops_per_element))
+    spec = CustomOp(name, kind, weight_arg, input_arg, float(ops_per_element), fn, one_kernel, check_values)
     CUSTOM_OPS[name] = spec
     return spec
 
@@ -89,6 +119,11 @@ def lower_custom(low, c, spec: CustomOp) -> None:
     from ...errors import WorkloadError
 
     torch, ev = low.torch, low.ev
+    if spec.kind == "composite":  # reached only where the recorder could not run fn in its place
+        raise WorkloadError(f"custom op '{spec.name}' (registered as a composite, called from {ev.where}) "
+                            "was called where the tracer could not run its composite in its place (from "
+                            "autograd's backward pass, or inside an op torch runs unseen); call it from "
+                            "the model's forward, or register it as kind 'matmul' / 'elementwise'")
     if spec.kind == "elementwise":
         low.emit("elementwise", c.base, c.reads, c.targets, fn="generic",
                  vec=spec.ops_per_element * sum(t.numel() for t in c.targets), tags={"custom_op": spec.name})
@@ -118,3 +153,122 @@ def lower_custom(low, c, spec: CustomOp) -> None:
 
 def _what(torch, v) -> str:
     return f"a {v.dim()}-D tensor" if isinstance(v, torch.Tensor) else type(v).__name__
+
+
+CUSTOM_HINT = ("register its lowering with cimsim.trace.register_op('ns::name', kind='matmul', "
+               "weight_arg=1), kind='elementwise' or kind='composite', fn=<the op in torch ops> "
+               "(README 'Custom ops'), give it a FLOP formula with "
+               "torch.utils.flop_counter.register_flop_formula (the tracer reads it; --allow-unknown "
+               "then keeps the op as a generic op carrying those MACs), or write it as a "
+               "torch.autograd.Function or a composite of aten ops, whose matmuls are traced as matmuls")
+
+
+def composite_of(torch, func) -> CustomOp | None:
+    """The composite registered for ``func`` (an ``OpOverload``), or None."""
+    if not isinstance(func, torch._ops.OpOverload):
+        return None
+    spec = CUSTOM_OPS.get(func._schema.name)
+    return spec if spec is not None and spec.kind == "composite" else None
+
+
+def run_composite(torch, rec, mode, spec: CustomOp, func, args, kwargs):
+    """Run registered composite ``spec`` in place of op ``func`` (from the recorder's torch-function
+    mode ``mode``, :func:`.capture.make_composites`), its aten ops recorded by ``rec`` as the
+    op's (tag ``custom_op``; ``one_kernel``: one ``launch``). The op itself runs first, unrecorded
+    and without autograd, where it can on these tensors, to check ``fn``'s outputs against it."""
+    rec.quiet += 1
+    try:
+        with torch.no_grad():
+            ref = func(*args, **kwargs)
+    except Exception:  # noqa: BLE001 - no kernel for these tensors (no fake kernel, on meta): unchecked
+        ref = None
+    finally:
+        rec.quiet -= 1
+    rec.composite_calls[spec.name] = n = rec.composite_calls.get(spec.name, 0) + 1
+    rec.composite.append((spec, n))
+    try:
+        with mode:  # fn's own library calls (rms_norm, sdpa) as the recorder takes them elsewhere
+            out = spec.fn(*args, **kwargs)
+    finally:
+        rec.composite.pop()
+    if ref is not None:
+        rec.quiet += 1  # the check's own ops are not the model's
+        try:
+            _check(torch, rec, spec, out, ref)
+        finally:
+            rec.quiet -= 1
+    return out
+
+
+def _check(torch, rec, spec: CustomOp, out, ref) -> None:
+    """``fn``'s outputs ``out`` against the op's ``ref``: shapes and dtypes, and values."""
+    from torch.utils._pytree import tree_leaves
+
+    from ...errors import WorkloadError
+
+    where = f"custom op '{spec.name}' (registered as a composite, called from {rec.where()})"
+    got = [t for t in tree_leaves(out) if isinstance(t, torch.Tensor)]
+    want = [t for t in tree_leaves(ref) if isinstance(t, torch.Tensor)]
+    sig = [(tuple(t.shape), str(t.dtype).removeprefix("torch.")) for t in got]
+    ref_sig = [(tuple(t.shape), str(t.dtype).removeprefix("torch.")) for t in want]
+    if sig != ref_sig:
+        raise WorkloadError(f"{where}: its fn returned {_sigs(sig)} where the op returns {_sigs(ref_sig)}; "
+                            "fn must compute the op's outputs")
+    for i, (a, b) in enumerate(zip(got, want)):
+        if not (spec.check_values and a.is_floating_point() and a.device.type != "meta"
+                and not torch._subclasses.fake_tensor.is_fake(a)):
+            continue
+        a, b = a.detach().double(), b.detach().double()
+        scale = float(b.abs().max()) if b.numel() else 0.0
+        diff = float((a - b).abs().max()) if b.numel() else 0.0
+        if not diff <= 1e-3 * scale + 1e-12:  # NaN-safe
+            raise WorkloadError(f"{where}: its fn's output {i} differs from the op's by up to {diff:.4g} "
+                                f"(the op's largest magnitude {scale:.4g}); fn must compute what the op "
+                                "computes (check_values=False for an op whose values fn cannot match, "
+                                "a random one)")
+
+
+def composite_tags(ev, tags: dict) -> None:
+    """Tag an op lowered from event ``ev`` as its registered composite's (``custom_op``; a
+    ``one_kernel`` composite's call: ``launch``)."""
+    if ev is None or ev.custom is None:
+        return
+    name, launch = ev.custom
+    tags.setdefault("custom_op", name)
+    if launch is not None:
+        tags["launch"] = launch
+
+
+def event_custom(stack: list) -> tuple | None:
+    """(innermost composite's name, the outermost ``one_kernel`` call's launch or None) for an
+    event recorded inside composites ``stack`` ((spec, call number) pairs, outermost first)."""
+    if not stack:
+        return None
+    launch = next((f"custom:{s.name}#{n}" for s, n in stack if s.one_kernel), None)
+    return stack[-1][0].name, launch
+
+
+def _sigs(sig) -> str:
+    return ", ".join(f"{s} {d}" for s, d in sig) or "no tensor"
+
+
+def composites_as_traced(torch):
+    """A context in which every call of a registered composite runs its ``fn`` instead (at
+    torch-function level, so autograd and torch's decompositions see ``fn``'s ops as the tracer
+    does): ``--accuracy`` emulates the matmuls the trace put on the arrays. No composite
+    registered: a null context."""
+    import contextlib
+
+    if not any(spec.kind == "composite" for spec in CUSTOM_OPS.values()):
+        return contextlib.nullcontext()
+    from torch.overrides import TorchFunctionMode
+
+    class Composites(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            spec = composite_of(torch, func)
+            if spec is None:
+                return func(*args, **(kwargs or {}))
+            with self:
+                return spec.fn(*args, **(kwargs or {}))
+
+    return Composites()

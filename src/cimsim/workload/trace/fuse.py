@@ -238,6 +238,11 @@ def fuse_pointwise(ops: list[Op], tensors, module_types: dict[str, str], keep=fr
         tags = {"module": mod}
         if "module_calls" in group_ops[0].tags:  # --launch-module: the first member's calls
             tags["module_calls"] = group_ops[0].tags["module_calls"]
+        # a registered composite's ops (:mod:`.custom`), every member its: still its (one launch)
+        own = {(o.tags.get("custom_op"), o.tags.get("launch") if str(o.tags.get("launch")).startswith("custom:")
+                else None) for o in group_ops}
+        if len(own) == 1 and (c := own.pop())[0] is not None:
+            tags.update({"custom_op": c[0], **({"launch": c[1]} if c[1] else {})})
         mods = list(dict.fromkeys(o.tags.get("module", "") for o in group_ops))
         if len(mods) > 1:  # named after its first member's; each member's module said
             tags["modules"] = mods

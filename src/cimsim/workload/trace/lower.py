@@ -33,7 +33,7 @@ from .claims import MATMULS, dims, scale_ops, weight_side, weight_transposed
 from .registry import LOWERINGS, Call, aten, bound_args, lowers
 from .computed import note as note_computed, source_flags
 from .control import SIZED_BY_VALUES, VALUE_READS, read_value, sized_by_values
-from .custom import CUSTOM_OPS, TORCH_NAMESPACES, lower_custom
+from .custom import CUSTOM_HINT, CUSTOM_OPS, TORCH_NAMESPACES, composite_tags, lower_custom
 from .resample import resample_vec
 from .stats import add as add_stats
 from .flops import flop_macs
@@ -42,11 +42,6 @@ from .storage import Storages, repeats, storage_key
 
 UNKNOWN_HINT = ("run with --allow-unknown (trace(..., allow_unknown=True)) to keep it as a generic "
                 "op carrying its FLOP-counter MACs, or report the op so it can be mapped")
-CUSTOM_HINT = ("register its lowering with cimsim.trace.register_op('ns::name', kind='matmul', "
-               "weight_arg=1) or kind='elementwise' (README 'Custom ops'), give it a FLOP formula with torch.utils.flop_counter.register_flop_formula (the "
-               "tracer reads it; --allow-unknown then keeps the op as a generic op carrying those "
-               "MACs), or write it as a torch.autograd.Function or a composite of aten ops, whose "
-               "matmuls are traced as matmuls")
 
 
 @dataclass
@@ -227,6 +222,7 @@ class Lowerer:
         if self.ev is not None and self.ev.calls:  # --launch-module: the module calls running it
             p.tags.setdefault("module_calls", self.ev.calls)
         p.where = self.ev.where if self.ev is not None else ""
+        composite_tags(self.ev, p.tags)  # an op of a registered composite (:mod:`.custom`)
         p.sync = self.syncs
         self.protos.append(p)
         return len(self.protos) - 1
