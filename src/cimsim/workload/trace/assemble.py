@@ -29,9 +29,11 @@ def finish(low):
     by_matmul = {vid for p in low.protos if p.kind == "matmul" for operand in p.operands[:2]
                  for vid, _ in operand}
     for v in low.st.versions:
-        # a source read through overlapping views (shifted windows, knot slices) is cut into
-        # atoms as an activation is: each element is one tensor's, counted once
-        if v.role == "activation" or (v.id not in by_matmul and overlapping_reads(v)):
+        # a weight read through overlapping views (shifted windows, knot slices) is cut into
+        # atoms as an activation is: each element is one tensor's, counted once (a model
+        # input keeps its name: a tensor per distinct read)
+        if v.role == "activation" or (v.role == "weight" and v.id not in by_matmul
+                                      and overlapping_reads(v)):
             atomize(v)
         else:
             source_tensors(v)
