@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..ir import Op, Tensor
 from . import complexes
-from .atoms import atomize
+from .atoms import atomize, overlapping_reads
 from .storage import source_tensors
 
 
@@ -24,8 +24,16 @@ def finish(low):
                 v.reads.append(offs)
                 v.read_shapes.append(shape if len(operand) == 1 else None)
             p._read_idx.append(idxs)
+    # a matmul's operand must stay one tensor (a weight stays stationary): a source a matmul
+    # reads keeps a tensor per distinct read, even where the reads overlap (README: Tracing)
+    by_matmul = {vid for p in low.protos if p.kind == "matmul" for operand in p.operands[:2]
+                 for vid, _ in operand}
     for v in low.st.versions:
-        if v.role == "activation":
+        # a weight read through overlapping views (shifted windows, knot slices) is cut into
+        # atoms as an activation is: each element is one tensor's, counted once (a model
+        # input keeps its name: a tensor per distinct read)
+        if v.role == "activation" or (v.role == "weight" and v.id not in by_matmul
+                                      and overlapping_reads(v)):
             atomize(v)
         else:
             source_tensors(v)

@@ -149,7 +149,10 @@ FACTORIES = {"empty", "empty_like", "empty_strided", "empty_permuted", "zeros", 
              "ones_like", "full", "full_like", "arange", "linspace", "logspace", "scalar_tensor",
              "eye", "new_empty", "new_empty_strided", "new_zeros", "new_ones",
              "new_full", "fill", "zero", "_efficientzerotensor", "lift_fresh", "tensor",
-             "tril_indices", "triu_indices"}
+             "tril_indices", "triu_indices",
+             # spectral windows (closed-form vectors, an STFT's ``window=torch.hann_window(n)``
+             # built in forward); ``torch.signal.windows`` dispatches to arange, cos, ... instead
+             "hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window"}
 #: random draws reading no tensor's values: generated where they are used (an ``rng`` op,
 #: :func:`.randoms.generate`), not constants read from memory
 RANDOM_FACTORIES = {"rand", "rand_like", "randn", "randn_like", "randint", "randint_like", "randperm",

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .storage import RowRead, Version, _prod, as_offsets, runs
+from .storage import RowRead, Version, _prod, as_offsets, read_key, runs
 
 _RNG = np.random.default_rng(20240601)
 
@@ -47,6 +47,24 @@ SMALL = 1 << 14
 #: segments as elements, whose sort costs more than the one label pass of :func:`_by_elements`
 #: (a 16.8 M-element activation read so: 26.8 s by runs, 8.0 s by elements)
 DENSE_RUNS = 1 / 8
+
+
+def overlapping_reads(v: Version) -> bool:
+    """Whether two distinct reads of source version ``v`` (an input, a weight) share elements:
+    a whole read beside a partial one, or partial reads whose runs of offsets overlap
+    (``w[:, i:i+n]`` for several ``i``: shifted windows, a KAN's knot slices ``g[:, :-1]`` and
+    ``g[:, 1:]``, an ``unfold``). Disjoint parts (``chunk``, an expert's slice) do not."""
+    parts = {read_key(r): r for r in v.reads if r is not None}
+    if len(parts) + any(r is None for r in v.reads) < 2:
+        return False
+    if any(r is None for r in v.reads):
+        return True
+    spans = [runs(r) for r in parts.values()]
+    starts = np.concatenate([s[0] for s in spans])
+    ends = starts + np.concatenate([s[1] for s in spans])
+    order = np.argsort(starts, kind="stable")
+    starts, ends = starts[order], ends[order]
+    return bool(np.any(starts[1:] < np.maximum.accumulate(ends)[:-1]))
 
 
 def atomize(v: Version) -> None:

@@ -33,6 +33,12 @@ Pointwise (kind ``elementwise``, per output element):
   (an absolute value, a compare), 2 for the argument 25/x², four Horner polynomials of 7, 7, 8
   and 7 coefficients (a multiply and an add each, 58), then two ratios, the phase (a subtract),
   ``sin`` and ``cos`` (8), 5/x, four multiplies, a subtract, ``sqrt`` (4) and a divide (22): 84.
+* **i0** (the modified Bessel function of order 0 that ``torch.signal.windows.kaiser`` runs;
+  torch's ``calc_i0``, Cephes): the branch |x| <= 8, the costlier: an absolute value and a
+  compare (2), the argument x/2 - 2 (2), a Chebyshev series of 30 coefficients by Clenshaw's
+  ``b0 = y b1 - b2 + a`` (a multiply, a subtract, an add: 3 x 29) and ``0.5 (b0 - b2)`` (2),
+  ``exp`` (4) and a multiply: 98 (the |x| > 8 branch: 25 coefficients, 32/x - 2, ``exp``,
+  ``sqrt`` and a divide, 88).
 * **orthogonal polynomials of degree n** (``special_legendre_polynomial_p``,
   ``special_chebyshev_polynomial_t``, ``special_hermite_polynomial_h`` / ``_he``,
   ``special_laguerre_polynomial_l``): torch's three-term recurrence, n − 1 steps of
@@ -89,6 +95,7 @@ SINC_OPS = OPS["where"] + OPS["mul"] + OPS["tanh"] + OPS["div"]  # sin counted a
 SPHERICAL_J0_OPS = 3 * OPS["where"] + OPS["tanh"] + OPS["div"]
 #: branch 2, argument 2, Horner 2 x (7 + 7 + 8 + 7), tail: 2 ratios, phase, sin, cos, 5/x,
 #: 4 multiplies, a subtract, sqrt, a divide
+I0_OPS = 2 + 2 + 3 * (30 - 1) + 2 + OPS["exp"] + 1
 BESSEL_J_OPS = 2 + 2 + 2 * (7 + 7 + 8 + 7) + (2 + 1 + 2 * OPS["tanh"] + 1 + 4 + 1 + OPS["sqrt"] + 1)
 #: vector ops of one recurrence step, by polynomial family
 POLY_STEP_OPS = {"special_legendre_polynomial_p": 5, "special_chebyshev_polynomial_t": 3,
@@ -183,6 +190,11 @@ def spherical_j0(low, c: Call) -> None:
 @lowers("special_bessel_j0", "special_bessel_j1")
 def bessel_j(low, c: Call) -> None:
     _pointwise(low, c, BESSEL_J_OPS)
+
+
+@lowers("i0")
+def i0(low, c: Call) -> None:
+    _pointwise(low, c, I0_OPS)
 
 
 def _degree(low, c: Call) -> int:

@@ -29,7 +29,9 @@ import re
 
 from ...dtypes import DTYPE_BYTES
 from ...units import si
-from .storage import distinct_size, storage_key
+import numpy as np
+
+from .storage import _sorted_distinct, as_offsets, distinct_size, storage_key
 
 #: names listed in a note before ``...``
 SHOWN = 3
@@ -90,19 +92,28 @@ def _matrix(torch, modules: dict, name: str, p):
     return (math.prod(int(x) for x in p.shape[1:]), int(p.shape[0])) if conv else None
 
 
-def _read_in_part(low, v, name: str, shape) -> dict | None:
-    """The entry of a parameter (source version ``v``) its ops read only in part (an embedding
-    table's gathered rows): ``bytes``, the part never read, beside ``read_bytes`` and
-    ``parameter_bytes``; None when something read it whole (or it was read only by a cast)."""
+def _read_in_part(low, v, name: str, t) -> dict | None:
+    """The entry of a parameter ``t`` (source version ``v``) its ops read only in part (an
+    embedding table's gathered rows): ``bytes``, the part never read, beside ``read_bytes`` and
+    ``parameter_bytes``; None when something read it whole (or it was read only by a cast).
+    The parameter is its own elements, not its storage's: ``torch.hann_window(256)`` is 256
+    elements of a 257-element storage (a periodic window is the symmetric one of N + 1 points
+    less its last), and reading all 256 reads it whole."""
     if not v.reads or any(r is None for r in v.reads):
         return None
-    # one distinct read: its tensor's elements (counted once by source_tensors); else the union
-    n = int(v.tensors[0][2]) if len(v.tensors) == 1 else distinct_size(v.reads)
-    if n >= v.size:
+    if low.st.covers(t, low.st.storages[storage_key(t)]):
+        size = v.size
+        # one distinct read: its tensor's elements (counted once by source_tensors); else the union
+        n = int(v.tensors[0][2]) if len(v.tensors) == 1 else distinct_size(v.reads)
+    else:  # a view of a larger storage: the reads that fall on its own elements
+        own = _sorted_distinct(low.st.units(t).astype(np.int64))
+        read = _sorted_distinct(np.concatenate([as_offsets(r) for r in v.reads]).astype(np.int64))
+        size, n = len(own), len(np.intersect1d(own, read, assume_unique=True))
+    if n >= size:
         return None
     unit = DTYPE_BYTES[v.dtype or low.dtype]
-    out = _entry(name, shape, v.dtype or low.dtype)
-    out.update(bytes=(v.size - n) * unit, read_bytes=n * unit, parameter_bytes=v.size * unit)
+    out = _entry(name, tuple(t.shape), v.dtype or low.dtype)
+    out.update(bytes=(size - n) * unit, read_bytes=n * unit, parameter_bytes=size * unit)
     return out
 
 
@@ -123,7 +134,7 @@ def collect(low, model) -> dict:
             unread.append(_entry(name, tuple(p.shape), low.dt(p), _matrix(low.torch, modules, name, p)))
             by_name[name] = unread[-1]["bytes"]
         elif name not in getattr(low, "experts", {}):  # a stacked expert weight: per expert below
-            part = _read_in_part(low, low.st.versions[low.source_vid[key]], name, tuple(p.shape))
+            part = _read_in_part(low, low.st.versions[low.source_vid[key]], name, p)
             if part is not None:
                 unread.append(part)
     for name, b in model.named_buffers(remove_duplicate=False):  # a table held as a buffer
@@ -131,7 +142,7 @@ def collect(low, model) -> dict:
         if key in seen or key not in read_keys or low.names.get(key, (None, None))[0] != "weight":
             continue
         seen.add(key)
-        part = _read_in_part(low, low.st.versions[low.source_vid[key]], name, tuple(b.shape))
+        part = _read_in_part(low, low.st.versions[low.source_vid[key]], name, b)
         if part is not None:
             unread.append(part)
     moe: dict[str, dict] = {}
