@@ -417,6 +417,8 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
         # counter has no formula for, or a model without MACs) is no 100 %
         "mapped_mac_share": ((total - unknown_macs) / total) if total else None,
     }
+    if low.unwritten[0]:  # unread by-products left out (:func:`.assemble.byproducts`)
+        metadata["unwritten_byproducts"] = {"tensors": low.unwritten[0], "bytes": int(low.unwritten[1])}
     if n_train:  # dropout and batch statistics a model in train mode runs
         metadata["train_mode_ops"] = n_train
     if n_backward:  # aten ops autograd's engine ran (a backward() in torch.enable_grad()): plain ops

@@ -1,0 +1,52 @@
+"""Sliding windows over a padded input: how many of the windows' taps fall inside it, a dilated
+kernel's receptive field, and the note on convolutions whose taps reach past the sequence.
+
+One rule for every caller: a traced window pool's vector ops (it reads only the taps inside
+its input: padding and, with ``ceil_mode``, the part of an edge window past the input are
+not read), a traced dilated convolution's padding share and receptive field
+(``metadata['dilated_convs']``, :mod:`.trace.convs`) and the ``tcn`` generator's
+``padding_only_layers``, receptive field and note (:func:`cimsim.workload.generators.tcn`).
+"""
+
+from __future__ import annotations
+
+import math
+
+
+def inside_taps(size: int, out: int, kernel: int, stride: int = 1, pad: int = 0, dilation: int = 1) -> int:
+    """Taps of ``out`` windows along one dimension that fall inside ``[0, size)``: the sum over
+    output positions ``o`` of ``#{j < kernel: 0 <= o * stride - pad + j * dilation < size}``
+    (exact integers: a dilation of 2^62 does not overflow)."""
+    n = 0
+    for j in range(int(kernel)):
+        c = j * int(dilation) - int(pad)  # tap j of output o reads o * stride + c
+        lo = max(0, -(c // int(stride)))  # the first o with o * stride + c >= 0
+        hi = min(int(out) - 1, (int(size) - 1 - c) // int(stride))
+        n += max(0, hi - lo + 1)
+    return n
+
+
+def window_taps(sizes, outs, kernel, stride, pad, dilation) -> int:
+    """Taps inside the input of every window of a pool or convolution over ``len(sizes)``
+    dimensions (per-dimension sequences): the product of :func:`inside_taps` per dimension
+    (a window is the product of its dimensions' taps)."""
+    return math.prod(inside_taps(*a) for a in zip(sizes, outs, kernel, stride, pad, dilation))
+
+
+def receptive_field(kernel: int, dilations) -> int:
+    """Input positions one output of a stack of stride-1 convolutions of ``kernel`` taps with
+    ``dilations`` (one a layer) depends on: ``1 + (kernel - 1) * sum(dilations)``."""
+    return 1 + (int(kernel) - 1) * sum(int(d) for d in dilations)
+
+
+def padding_only(size: int, kernel: int, stride: int, pad: int, dilation: int, out: int) -> bool:
+    """Whether each output reads at most one input position along this dimension: every other
+    tap multiplies padding (the receptive field past the sequence). Never for ``kernel`` 1."""
+    return kernel > 1 and inside_taps(size, out, kernel, stride, pad, dilation) <= out
+
+
+def only_padding_note(which: str, taps: int, side: str = "earlier") -> str:
+    """The words a note gives ``which`` (layers, convolutions) whose ``taps`` other taps (the
+    ``earlier`` of a causal one, the ``off-centre`` of a centred one) read only padding."""
+    return (f"{which} read only zero padding through their {taps} {side} taps (receptive field "
+            "past the sequence)")
