@@ -50,3 +50,44 @@ def only_padding_note(which: str, taps: int, side: str = "earlier") -> str:
     ``earlier`` of a causal one, the ``off-centre`` of a centred one) read only padding."""
     return (f"{which} read only zero padding through their {taps} {side} taps (receptive field "
             "past the sequence)")
+
+
+def conv_entry(module: str, sizes, outs, kernel, stride, pad, dilation, macs: int) -> dict:
+    """``metadata['dilated_convs']``' entry for a convolution (per-dimension sequences): its
+    dilation and kernel, the input's sizes, the receptive field of its one layer per dimension
+    (:func:`receptive_field`), the share of its MACs that multiply padding (1 - the taps
+    inside the input over every tap: zero-skipping is not modelled, they are charged) and
+    whether its every off-centre tap reads padding (:func:`padding_only`, each dimension)."""
+    inside = window_taps(sizes, outs, kernel, stride, pad, dilation)
+    total = math.prod(outs) * math.prod(kernel)
+    return {"module": module, "dilation": [int(d) for d in dilation], "kernel": [int(k) for k in kernel],
+            "input": [int(s) for s in sizes], "macs": int(macs),
+            "receptive_field": [receptive_field(k, [d]) for k, d in zip(kernel, dilation)],
+            "padding_share": 1.0 - inside / total if total else 0.0,
+            "padding_only": all(padding_only(*a) for a in zip(sizes, kernel, stride, pad, dilation, outs)
+                                if a[1] > 1) and any(k > 1 for k in kernel)}
+
+
+def dilated_note(entries) -> list[str]:
+    """The note ``cimsim trace`` prints for ``metadata['dilated_convs']``."""
+    if not entries:
+        return []
+    macs = sum(e["macs"] for e in entries)
+    pad = sum(e["macs"] * e["padding_share"] for e in entries)
+
+    def dims(v):
+        return " x ".join(f"{int(x):,}" for x in v)
+
+    each = "; ".join(f"{e['module'] or 'conv'} (dilation {dims(e['dilation'])}): receptive field "
+                     f"{dims(e['receptive_field'])} over an input of {dims(e['input'])}, "
+                     f"{e['padding_share']:.1%} of its MACs on padding" for e in entries[:3])
+    more = f"; ... {len(entries) - 3} more" if len(entries) > 3 else ""
+    only = [e for e in entries if e["padding_only"]]
+    tail = ""
+    if only:
+        names = ", ".join(e["module"] or "conv" for e in only[:3]) + (", ..." if len(only) > 3 else "")
+        taps = max(math.prod(e["kernel"]) - 1 for e in only)
+        tail = f"; {only_padding_note(f'{len(only)} of them ({names})', taps, 'off-centre')}"
+    return [f"{len(entries)} dilated convolution(s): {each}{more}; {pad / macs if macs else 0:.1%} of "
+            f"their {macs:,} MACs multiply zero padding, charged as any MAC (zero-skipping is not "
+            f"modelled){tail} (metadata['dilated_convs'])"]

@@ -284,6 +284,7 @@ class Lowerer:
             return
         reads = [t for t in ins if t.numel() and not (base in A.WRITE_ONLY and any(t is m for m in mutated))]
         call, first = Call(base, args, ins, bool(mutated), targets, reads), len(self.protos)
+        put = binary.before(self, call)  # 0/1 values written into 0/1 values (a one-hot)
         if rule is not None:
             rule.lower(self, call)
         elif (custom := CUSTOM_OPS.get(ev.func._schema.name)) is not None:  # a user's op (:mod:`.custom`)
@@ -292,7 +293,7 @@ class Lowerer:
             self._unknown(call)
         if base in SIZED_BY_VALUES:  # nonzero, a boolean mask's index: sized by the example's values
             sized_by_values(self, ev, base, ins, outs)
-        binary.after(self, call)  # values 0/1 only (a spike): :mod:`.binary`
+        binary.after(self, call, put)  # values 0/1 only (a spike): :mod:`.binary`
         if base in A.BYPRODUCTS:  # outputs only a backward reads: :func:`.assemble.byproducts`
             byproducts(self, outs[1:], first)
 
