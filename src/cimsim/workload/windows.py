@@ -13,6 +13,14 @@ from __future__ import annotations
 import math
 
 
+def per_dim(v, default: int, nd: int) -> list[int]:
+    """An aten window argument (an int, a list of one or of ``nd``, None or ``[]`` for
+    ``default``) as ``nd`` ints."""
+    v = default if v is None or (isinstance(v, (list, tuple)) and not v) else v
+    v = [int(v)] if isinstance(v, int) else [int(e) for e in v]
+    return v * nd if len(v) == 1 else v
+
+
 def inside_taps(size: int, out: int, kernel: int, stride: int = 1, pad: int = 0, dilation: int = 1) -> int:
     """Taps of ``out`` windows along one dimension that fall inside ``[0, size)``: the sum over
     output positions ``o`` of ``#{j < kernel: 0 <= o * stride - pad + j * dilation < size}``

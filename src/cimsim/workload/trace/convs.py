@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from ..windows import conv_entry
+from ..windows import conv_entry, per_dim
 from .claims import conv_claimed, is_bilinear
 from .computed import note as note_computed
 from .lower import Proto
@@ -93,16 +93,12 @@ def _dilated(low, x, w, out, stride, pad, dil, macs: int) -> None:
     """A dilated convolution's receptive field and MACs on padding, in
     ``metadata['dilated_convs']`` (:func:`~cimsim.workload.windows.conv_entry`)."""
     nd = w.dim() - 2
-
-    def per(v, default):
-        v = [default] if v is None else [int(v)] if isinstance(v, int) else [int(e) for e in v]
-        return v * nd if len(v) == 1 else v
-
-    d = per(dil, 1)
+    d = per_dim(dil, 1, nd)
     if nd < 1 or max(d) <= 1:
         return
     low.__dict__.setdefault("dilated_convs", []).append(conv_entry(
-        low.ev.module, x.shape[-nd:], out.shape[-nd:], w.shape[2:], per(stride, 1), per(pad, 0), d, macs))
+        low.ev.module, x.shape[-nd:], out.shape[-nd:], w.shape[2:], per_dim(stride, 1, nd),
+        per_dim(pad, 0, nd), d, macs))
 
 
 def _windows_tile(w, stride, pad, dil, opad, out, products: int) -> bool:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 
-from ..windows import window_taps
+from ..windows import per_dim, window_taps
 
 #: interpolation: op -> (spatial dimensions, taps per dimension)
 INTERPOLATIONS = {"upsample_linear1d": (1, 2), "upsample_bilinear2d": (2, 2), "upsample_trilinear3d": (3, 2),
@@ -48,15 +48,9 @@ def pool_vec(base: str, named: dict, out) -> float:
     the op's bound arguments (``self``, ``kernel_size``, ``stride``, ``padding``, ``dilation``)."""
     x = named["self"]
     nd = next((int(d) for d in "321" if f"pool{d}d" in base), max(out.dim() - 2, 1))
-
-    def per_dim(v, default):
-        v = default if v is None or (isinstance(v, (list, tuple)) and not v) else v
-        v = [int(v)] if isinstance(v, int) else [int(e) for e in v]
-        return v * nd if len(v) == 1 else v
-
-    ks = per_dim(named.get("kernel_size"), 1)
-    taps = window_taps(x.shape[-nd:], out.shape[-nd:], ks, per_dim(named.get("stride"), ks),
-                       per_dim(named.get("padding"), 0), per_dim(named.get("dilation"), 1))
+    ks = per_dim(named.get("kernel_size"), 1, nd)
+    taps = window_taps(x.shape[-nd:], out.shape[-nd:], ks, per_dim(named.get("stride"), ks, nd),
+                       per_dim(named.get("padding"), 0, nd), per_dim(named.get("dilation"), 1, nd))
     return float(out.numel() // max(math.prod(out.shape[-nd:]), 1) * taps)
 
 
