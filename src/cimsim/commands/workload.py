@@ -237,9 +237,10 @@ def tcn_cmd(steps, channels, kernel, layers, batch, dtype, bias, output, name):
               layers=layers, batch=batch, dtype=dtype, bias=bias)
     first = (steps - 1).bit_length()  # the first layer whose dilation 2^l is >= steps
     if layers > first and kernel > 1:
-        click.echo(f"note: layers {first}-{layers - 1} (dilation >= --steps {steps}) read only zero "
-                   f"padding through their {kernel - 1} earlier taps (receptive field past the "
-                   "sequence)", err=True)
+        from ..workload.windows import only_padding_note
+
+        click.echo(f"note: {only_padding_note(f'layers {first}-{layers - 1} (dilation >= --steps {steps})', kernel - 1)}",
+                   err=True)
 
 
 def _matmul_options(f):

@@ -21,6 +21,7 @@ from .io import save_workload
 from .builders import MAX_OPS, Builder as _Builder
 from .ir import Workload
 from .recurrent import POINTWISE, SCHEDULES, op_count, recurrent, rollout_sizes
+from .windows import padding_only, receptive_field
 
 __all__ = ["BUNDLED", "GENERATORS", "MODES", "OPERANDS", "PARTIAL", "POINTWISE", "SCHEDULES",
            "gru", "hier_attn", "level_sizes", "lstm", "make_bundled", "matmul", "module_macs",
@@ -461,11 +462,11 @@ def tcn(steps: int, channels: int = 256, kernel: int = 3, layers: int = 8, batch
         "macs": L * B * T * C * C * k,
         "weight_elements": L * (C * C * k + (C if bias else 0)),
         "dilations": [2 ** l for l in range(L)],
-        "receptive_field": 1 + (k - 1) * (2 ** L - 1),
+        "receptive_field": receptive_field(k, [2 ** l for l in range(L)]),
         "critical_path_layers": L,
         # layers l with 2^l >= T: every earlier tap t - j 2^l (j >= 1) is before the sequence
-        # k = 1 has no earlier taps, so no layer reads padding
-        "padding_only_layers": sum(1 for l in range(L) if 2 ** l >= T) if k > 1 else 0,
+        # (causal: (k - 1) 2^l zeros before it); k = 1 has no earlier taps (:mod:`.windows`)
+        "padding_only_layers": sum(padding_only(T, k, 1, (k - 1) * 2 ** l, 2 ** l, T) for l in range(L)),
         "biases": "conv biases modelled (C per layer)" if bias else
                   "conv biases not modelled (bias=True / --bias adds them)",
     }

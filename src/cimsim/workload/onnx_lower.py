@@ -26,6 +26,7 @@ from .trace.assemble import _operand
 from .randomtags import LINE
 from .trace.binary import keeps_values
 from .trace.resample import INTERPOLATIONS, _weighted_sum
+from .windows import window_taps
 from .onnx_tables import (ATEN_OF, COPIES, DTYPES, ELEMENTWISE, FLOATS, MAC_TYPES, NAMED, NO_DATA, NORMS,
                           PARTS, POOLS, REDUCTIONS, RESIZES, SOFTMAXES, SUPPORTED, VIEWS, module,
                           small_value, weight_names)
@@ -195,8 +196,8 @@ class Importer:
             self.add(Op(name, "reduction", tuple(data), tuple(outs), ops_per_element=self._reduce_cost(t, data, outs),
                         tags=tags))
         elif t in POOLS:
-            kern = math.prod(attrs.get("kernel_shape") or [1])
-            self.add(Op(name, "reduction", tuple(data), tuple(outs), ops_per_element=float(kern), tags=tags))
+            self.add(Op(name, "reduction", tuple(data), tuple(outs), ops_per_element=self._pool_cost(attrs, data, outs),
+                        tags=tags))
         elif t in COPIES or t == "Cast":  # a cast to another dtype: a copy (a re-type)
             self.add(Op(name, "copy", tuple(dict.fromkeys(data)), tuple(outs), tags=tags))
         elif t in RESIZES:
@@ -204,6 +205,21 @@ class Importer:
         else:
             return self._unknown(i, node, f"op type '{t}'", name, data)
         self._mark(node, data, outs)
+
+    def _pool_cost(self, attrs, data, outs) -> float:
+        """Vector ops per output element of a window pool: its window's elements inside the
+        input (``pads``' begins place the windows), as the tracer counts torch's pools
+        (:func:`.windows.window_taps`); the whole kernel where a shape is unknown or ``auto_pad``
+        places the windows."""
+        kern = [int(k) for k in attrs.get("kernel_shape") or [1]]
+        nd = len(kern)
+        x, o = (self.info.get(n, (None, None))[0] for n in (data[0], outs[0]))
+        if x is None or o is None or attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
+            return float(math.prod(kern))
+        pads = [int(p) for p in attrs.get("pads") or [0] * 2 * nd]
+        taps = window_taps(x[-nd:], o[-nd:], kern, attrs.get("strides") or [1] * nd, pads[:nd],
+                           attrs.get("dilations") or [1] * nd)
+        return taps / max(math.prod(o[-nd:]), 1)
 
     def _reduce_cost(self, t: str, data, outs) -> float | None:
         """Vector ops per output element of a reduction whose arithmetic is more than a combine

@@ -370,6 +370,7 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     low.param_keys = frozenset([*(storage_key(p) for p in model.parameters() if p.numel()),
                                 *(storage_key(p) for _, p in held)])
     low.stats_bits = stats_bits
+    low.buffer_keys = frozenset(storage_key(b) for b in model.buffers() if b.numel())  # :mod:`.binary`
     for ev in events:
         low.event(ev)
     _name_views(low, _input_leaves(torch, model, inputs, kwargs))
@@ -417,6 +418,10 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
         # counter has no formula for, or a model without MACs) is no 100 %
         "mapped_mac_share": ((total - unknown_macs) / total) if total else None,
     }
+    if low.unwritten[0]:  # unread by-products left out (:func:`.assemble.byproducts`)
+        metadata["unwritten_byproducts"] = {"tensors": low.unwritten[0], "bytes": int(low.unwritten[1])}
+    if getattr(low, "dilated_convs", None):  # receptive field, MACs on padding (:mod:`..windows`)
+        metadata["dilated_convs"] = low.dilated_convs
     if n_train:  # dropout and batch statistics a model in train mode runs
         metadata["train_mode_ops"] = n_train
     if n_backward:  # aten ops autograd's engine ran (a backward() in torch.enable_grad()): plain ops

@@ -5,10 +5,21 @@ tensor gets an explicit ``copy`` op that materialises it (:func:`_operand`)."""
 
 from __future__ import annotations
 
+from ...dtypes import DTYPE_BYTES
 from ..ir import Op, Tensor
 from . import complexes
 from .atoms import atomize, overlapping_reads
 from .storage import source_tensors
+
+
+def byproducts(low, outs, first: int) -> None:
+    """Mark the versions of ``outs`` (an op's outputs a backward pass alone reads: a max pool's
+    indices, a norm's statistics, :data:`.aten.BYPRODUCTS`) that the protos from ``first`` on
+    wrote: :func:`finish` leaves out those no op reads and the model does not return."""
+    marks = low.__dict__.setdefault("byproducts", set())
+    for t in outs:
+        if t.numel() and low.st.known(t):
+            marks.update(vid for vid, _ in low.st.pieces(t) if low.st.versions[vid].producer >= first)
 
 
 def finish(low):
@@ -57,6 +68,12 @@ def finish(low):
             tensors[name] = Tensor(name, tuple(int(s) for s in shape), v.dtype or dtype, v.role)
         return name
 
+    # by-products no op reads and the model does not return: not written, never live (an
+    # inference kernel makes none); said in metadata['unwritten_byproducts'] (:func:`byproducts`)
+    lasting = getattr(low, "lasting_vids", set())
+    unwritten = {vid for vid in getattr(low, "byproducts", ()) if not low.st.versions[vid].reads
+                 and vid not in lasting}
+    low.unwritten = [0, 0]  # tensors, bytes
     ops: list[Op] = []
     for p in low.protos:
         operands = []
@@ -72,6 +89,10 @@ def finish(low):
         outs = []
         for vid in p.outputs:
             v = low.st.versions[vid]
+            if vid in unwritten:
+                low.unwritten[0] += 1
+                low.unwritten[1] += v.size * DTYPE_BYTES[v.dtype or dtype]
+                continue
             for j in range(len(v.tensors)):
                 outs.append(declare(v, j))
         if not outs:
@@ -100,7 +121,6 @@ def finish(low):
         ops.append(Op(p.name, p.kind, ins, tuple(outs), fn=p.fn, ops_per_element=ope, tags=dict(p.tags),
                       generic_macs=int(p.macs)))
     # the atoms of versions that outlive the step (:mod:`.persist`): outputs fusion keeps
-    lasting = getattr(low, "lasting_vids", set())
     low.kept = frozenset(name for (vid, _), name in declared.items() if vid in lasting)
     return tensors, ops
 

@@ -114,7 +114,23 @@ def scan_depth(n: int) -> int:
 #: dispatcher), ``mode`` (sorts each row, then counts runs), ``topk``. ``kthvalue`` / ``median``
 #: select (quickselect, expected linear in n): reductions above.
 SORTS = {"sort", "argsort", "mode", "topk"}
-#: window pools: one vector op per output element per kernel element
+#: ops whose outputs after the first are saved for a backward pass only (a max pool's
+#: indices, a norm's mean and 1/std, attention's log-sum-exp, dropout's mask, an embedding
+#: bag's offsets): an inference kernel does not write them, so one that no traced op reads (no
+#: backward, no max_unpool) and the model does not return is left out of the workload, neither
+#: written nor live (:func:`.assemble.finish`); the ONNX export of such a model has none
+BYPRODUCTS = frozenset(("max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices",
+                        "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
+                        "fractional_max_pool2d", "fractional_max_pool3d", "native_layer_norm",
+                        "native_batch_norm", "_native_batch_norm_legit",
+                        "_native_batch_norm_legit_no_training", "_batch_norm_with_update",
+                        "_batch_norm_no_update", "native_group_norm", "_fused_rms_norm",
+                        "_weight_norm_interface", "native_dropout", "_embedding_bag",
+                        "_embedding_bag_forward_only", "_scaled_dot_product_flash_attention",
+                        "_scaled_dot_product_flash_attention_for_cpu",
+                        "_scaled_dot_product_efficient_attention",
+                        "_scaled_dot_product_cudnn_attention"))
+#: window pools: one vector op per element of each window inside the input (:mod:`..windows`)
 POOLS = {"max_pool1d", "max_pool2d_with_indices", "max_pool3d_with_indices", "avg_pool1d",
          "avg_pool2d", "avg_pool3d", "max_pool2d"}
 #: adaptive pools, interpolation, grid sampling: per output element by its taps; col2im: one

@@ -14,12 +14,23 @@ A tensor is binary when
    ``values`` or 1);
 5. ``torch.bernoulli(p)`` of a tensor of probabilities (:func:`.randoms.reads_values`: the rate
    encoder; its draws are 0 or 1);
+6. a write of 0/1 values into a tensor of 0/1 values (:data:`PUTS`: ``scatter`` /
+   ``scatter_`` of a 0 or 1 or of a binary source, ``index_put`` without ``accumulate``,
+   ``masked_fill``, ``index_fill``; the tensor written a binary one or a :data:`CONSTS` factory's
+   0 or 1): ``F.one_hot(tok, C)`` (torch runs it as ``zeros`` then ``scatter_`` of 1), and
+   ``torch.zeros(N, C).scatter_(1, tok, 1.0)`` or ``x[i, tok] = 1`` written out; integer
+   results too (one_hot's is int64), and a cast keeps them binary (rule 2);
+7. ``torch.eye`` (:data:`BINARY_FACTORIES`), or a registered buffer the forward never writes
+   whose values (a real, not a meta or fake, tensor) are all 0 or 1
+   (``register_buffer('eye', torch.eye(4))``), so that a row lookup of it (``eye[tok]``,
+   ``F.embedding(tok, eye)``: value-keeping copies, rule 2) is a one-hot too;
 
 and a weight matmul's input is binary when every piece it reads is (a convolution's im2col
 windows read their input's pieces, its padding zeros). A float model input or anything
-computed (a sum, a product) is not, nor a constant read other than by rules 3 and 4 (an
+computed (a sum, a product) is not, nor a constant read other than by rules 3, 4, 6 and 7 (an
 RNN's zero state read by its first step's matmul stays untagged): only ``cimsim trace
---stats`` can say its values are 0/1 (:func:`.stats.add`). Nothing else reads these marks; an op without the tag costs as before.
+--stats`` can say its values are 0/1 (:func:`.stats.add`). Nothing else reads these marks; an
+op without the tag costs as before.
 """
 
 from __future__ import annotations
@@ -27,11 +38,18 @@ from __future__ import annotations
 from . import aten as A
 from .randoms import reads_values
 from .registry import bound_args
+from .storage import storage_key
 
 #: copies whose output holds only values of their inputs
 KEEPS = {"cat", "stack", "repeat", "roll", "flip", "tile", "repeat_interleave", "narrow_copy",
          "upsample_nearest1d", "upsample_nearest2d", "upsample_nearest3d", "index", "gather",
-         "_unsafe_index", "take", "pixel_shuffle", "pixel_unshuffle", "im2col", "unfold_copy"}
+         "_unsafe_index", "take", "pixel_shuffle", "pixel_unshuffle", "im2col", "unfold_copy",
+         "embedding", "index_select"}
+#: writes of values into a tensor (rule 6): op -> the arguments that may give the value written
+PUTS = {"scatter": ("value", "src"), "index_put": ("values",), "_index_put_impl": ("values",),
+        "masked_fill": ("value",), "index_fill": ("value",)}
+#: factories of 0s and 1s (rule 7)
+BINARY_FACTORIES = {"eye"}
 
 
 #: factories of one value: the value, or the name of the argument that gives it
@@ -76,7 +94,21 @@ def _is_binary(low, t) -> bool:
             return False
     if not t.numel() or not low.st.known(t):
         return False
-    return pieces_binary(low, low.st.pieces(t))
+    return pieces_binary(low, low.st.pieces(t)) or _buffer01(low, t)
+
+
+def _buffer01(low, t) -> bool:
+    """Rule 7: ``t`` is a registered buffer (or a view of one) that no traced op wrote, on a
+    real device, all of whose values are 0 or 1."""
+    from torch._subclasses.fake_tensor import FakeTensor
+
+    base = t._base if t._base is not None else t
+    if t.device.type == "meta" or isinstance(t, FakeTensor) or t.is_complex() \
+            or storage_key(base) not in getattr(low, "buffer_keys", ()):
+        return False
+    if any(low.st.versions[vid].producer >= 0 for vid, _ in low.st.pieces(t)):
+        return False
+    return bool(((base == 0) | (base == 1)).all())
 
 
 def pieces_binary(low, pieces) -> bool:
@@ -95,9 +127,23 @@ def pieces_binary(low, pieces) -> bool:
     return True
 
 
-def after(low, call) -> None:
+def before(low, call) -> bool:
+    """Rule 6, before event ``call`` is lowered (an in-place write replaces what it writes
+    into): whether it writes 0/1 values into a tensor of 0/1 values."""
+    if call.base not in PUTS:
+        return False
+    named = bound_args(low.ev, call.args, low.ev.kwargs)
+    new = next((named[k] for k in PUTS[call.base] if k in named), None)
+    if new is None or named.get("accumulate") or named.get("reduce") is not None:
+        return False
+    into = named.get("self")
+    return all(_is_constant01(low, v) or _is_binary(low, v) for v in (new, into))
+
+
+def after(low, call, put: bool = False) -> None:
     """Mark the outputs of lowered event ``call`` binary where the module rules say so (an
-    index or a max pool's indices, integer, are not values that land in the output)."""
+    index or a max pool's indices, integer, are not values that land in the output); ``put``:
+    :func:`before`'s answer."""
     torch, base = low.torch, call.base
     if base in CONSTS:
         value = CONSTS[base]
@@ -107,7 +153,9 @@ def after(low, call) -> None:
             _consts(low).update(vid for t in call.targets if t.numel() and low.st.known(t)
                                 and not low.st.rest_of_units(t) for vid, _ in low.st.pieces(t))
         return
-    if base == "where":
+    if base in PUTS or base in BINARY_FACTORIES:
+        ok = put or base in BINARY_FACTORIES
+    elif base == "where":
         vals = list(call.args[1:3])
         ok = len(vals) == 2 and all(_is_constant01(low, v) or _is_binary(low, v) for v in vals)
     elif base == "heaviside":  # 0, ``values`` or 1
@@ -115,14 +163,17 @@ def after(low, call) -> None:
     elif base == "bernoulli":
         ok = reads_values(base, low.ev.func, call.reads)
     elif keeps_values(base):
-        vals = [t for t in call.reads if t.is_floating_point() or t.dtype == torch.bool]
+        # a cast's integer input is its value; another op's integer input is an index
+        vals = [t for t in call.reads if t.is_floating_point() or t.dtype == torch.bool
+                or (base in A.REORDER and not t.is_complex())]
         ok = bool(vals) and all(_is_binary(low, t) for t in vals)
     else:
         return
     if not ok:
         return
+    ints = not base.startswith(("max_pool", "adaptive_max_pool"))  # a max pool's: its indices
     for t in call.targets:
-        if t.numel() and low.st.known(t) and (t.is_floating_point() or t.dtype == torch.bool):
+        if t.numel() and low.st.known(t) and (ints or t.is_floating_point() or t.dtype == torch.bool):
             _marks(low).update(vid for vid, _ in low.st.pieces(t))
 
 

@@ -24,7 +24,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from .control import VALUE_READS
+from .control import VALUE_READS, range_checked
 from .custom import composite_of, event_custom, run_composite
 
 _CIMSIM_DIR = str(Path(__file__).resolve().parents[2])
@@ -364,6 +364,7 @@ def make_composites(torch, rec):
 
     rnns = rnn_functions(torch)
     svdvals = svdvals_functions(torch)
+    one_hot = torch.nn.functional.one_hot
 
     class Composites(TorchFunctionMode):
         def __torch_function__(self, func, types, args=(), kwargs=None):
@@ -374,6 +375,8 @@ def make_composites(torch, rec):
                 return _gqa_in_place(torch, func, args, kwargs)
             if func in rnns and not rec.quiet:
                 return _rnn_as_cpu(torch, rec, func, rnns[func], args, kwargs)
+            if func is one_hot and not rec.quiet:  # its range check is torch's (:mod:`.control`)
+                return range_checked(torch, rec, func, args, kwargs)
             if func in svdvals and not _needs_grad(torch, args, kwargs):
                 return _values_only(torch, rec, func, args, kwargs)
             if func not in fns or rec.quiet or _needs_grad(torch, args, kwargs):

@@ -59,6 +59,19 @@ SIZED_BY_VALUES = frozenset({"nonzero", "masked_select", "index", "_unique", "_u
                              "unique_consecutive"})
 
 
+def range_checked(torch, rec, func, args, kwargs):
+    """Run ``func`` (``F.one_hot``), whose C++ kernel reads its input's min and max to check the
+    classes' range (it raises or does nothing: the ops run do not depend on the values); its
+    value reads are recorded as torch's own (``by: torch``: not noted), not as the model's line."""
+    first = len(rec.events)
+    out = func(*args, **kwargs)
+    site = f"{torch.nn.functional.__file__}:{getattr(func, '__name__', 'one_hot')}"
+    for ev in rec.events[first:]:
+        if ev.func._overloadpacket.__name__ in VALUE_READS:
+            ev.site = site
+    return out
+
+
 def read_value(low, ev, base: str) -> None:
     """Count event ``ev`` (an op of :data:`VALUE_READS`) by (op, module, source line) on ``low``."""
     reads = low.__dict__.setdefault("value_reads", {})

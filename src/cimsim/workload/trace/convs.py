@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+from ..windows import conv_entry, per_dim
 from .claims import conv_claimed, is_bilinear
 from .computed import note as note_computed
 from .lower import Proto
@@ -44,6 +45,7 @@ def conv(low, c: Call) -> None:
                                        * math.prod(w.shape[2:-1]) * x.shape[-1])
         if g > 1 and cin == g:  # one input channel a group: a host runs it as a direct kernel
             tags["depthwise"] = 1
+        _dilated(low, x, w, out, _stride, _pad, _dil, batch * m * k * n)
     else:
         cout = w.shape[1] * g
         m, k, n = N * math.prod(x.shape[2:]), cin // g, cout // g * kern
@@ -86,6 +88,18 @@ def conv(low, c: Call) -> None:
         last = low.emit("reduction", "col2im", [[(vid, None)]], [], tags={"part": "col2im"})
         v2 = low._virtual(last, tuple(out.shape), dtype=low.dt(out))
         low.emit("elementwise", "add_bias", [[(v2, None)], bias], [out], fn="add")
+
+def _dilated(low, x, w, out, stride, pad, dil, macs: int) -> None:
+    """A dilated convolution's receptive field and MACs on padding, in
+    ``metadata['dilated_convs']`` (:func:`~cimsim.workload.windows.conv_entry`)."""
+    nd = w.dim() - 2
+    d = per_dim(dil, 1, nd)
+    if nd < 1 or max(d) <= 1:
+        return
+    low.__dict__.setdefault("dilated_convs", []).append(conv_entry(
+        low.ev.module, x.shape[-nd:], out.shape[-nd:], w.shape[2:], per_dim(stride, 1, nd),
+        per_dim(pad, 0, nd), d, macs))
+
 
 def _windows_tile(w, stride, pad, dil, opad, out, products: int) -> bool:
     """Whether a transposed convolution's kernel windows tile its output, each output element

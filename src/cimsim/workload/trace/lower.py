@@ -28,13 +28,13 @@ from ...dtypes import DTYPE_BYTES
 from ...errors import WorkloadError
 from ..kinds import ELEMENTWISE_OPS_PER_ELEMENT
 from . import aten as A, binary, complexes
-from .assemble import finish
+from .assemble import byproducts, finish
 from .claims import MATMULS, dims, scale_ops, weight_side, weight_transposed
 from .registry import LOWERINGS, Call, aten, bound_args, lowers
 from .computed import note as note_computed, source_flags
 from .control import SIZED_BY_VALUES, VALUE_READS, read_value, sized_by_values
 from .custom import CUSTOM_HINT, CUSTOM_OPS, TORCH_NAMESPACES, composite_tags, lower_custom
-from .resample import resample_vec
+from .resample import pool_vec, resample_vec
 from .stats import add as add_stats
 from .flops import flop_macs
 from .unread import untraced
@@ -279,7 +279,8 @@ class Lowerer:
                 sized_by_values(self, ev, base, ins, outs)  # 0 of N, and its sync
             return
         reads = [t for t in ins if t.numel() and not (base in A.WRITE_ONLY and any(t is m for m in mutated))]
-        call = Call(base, args, ins, bool(mutated), targets, reads)
+        call, first = Call(base, args, ins, bool(mutated), targets, reads), len(self.protos)
+        put = binary.before(self, call)  # 0/1 values written into 0/1 values (a one-hot)
         if rule is not None:
             rule.lower(self, call)
         elif (custom := CUSTOM_OPS.get(ev.func._schema.name)) is not None:  # a user's op (:mod:`.custom`)
@@ -288,7 +289,9 @@ class Lowerer:
             self._unknown(call)
         if base in SIZED_BY_VALUES:  # nonzero, a boolean mask's index: sized by the example's values
             sized_by_values(self, ev, base, ins, outs)
-        binary.after(self, call)  # values 0/1 only (a spike): :mod:`.binary`
+        binary.after(self, call, put)  # values 0/1 only (a spike): :mod:`.binary`
+        if base in A.BYPRODUCTS:  # outputs only a backward reads: :func:`.assemble.byproducts`
+            byproducts(self, outs[1:], first)
 
     @lowers(*A.NO_DATA, *A.VIEW_INPLACE, moves_data=False)
     def _no_data(self, c: Call) -> None:
@@ -532,16 +535,9 @@ class Lowerer:
     # ------------------------------------------------------------------ others
     @lowers(*A.POOLS)
     def _pool(self, c: Call) -> None:
-        """A window pool: one vector op per output element per kernel element."""
-        out, args = c.targets[0], c.args
-        ks = args[1] if len(args) > 1 else 1
-        ks = [ks] if isinstance(ks, int) else list(ks)
-        # the window's dimensions from the op (pool1d/2d/3d), not the output's (an unbatched
-        # input has one dimension fewer)
-        nd = next((int(d) for d in "321" if f"pool{d}d" in c.base), max(out.dim() - 2, 1))
-        if len(ks) == 1:
-            ks = ks * nd
-        self.emit("reduction", c.base, c.reads, c.targets, vec=float(out.numel() * math.prod(ks)))
+        """A window pool: one vector op per element of each window inside its input."""
+        self.emit("reduction", c.base, c.reads, c.targets,
+                  vec=pool_vec(c.base, bound_args(self.ev, c.args, self.ev.kwargs), c.targets[0]))
 
     @lowers(*A.RESAMPLES)
     def _resample(self, c: Call) -> None:

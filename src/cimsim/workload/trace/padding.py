@@ -228,4 +228,6 @@ def notes(meta) -> list[str]:
     if len(entries) > NOTES:
         out.append(f"... and {len(entries) - NOTES} more padded mask(s) or packed sequence(s), "
                    "each in metadata['padding']")
-    return out
+    from ..windows import dilated_note
+
+    return out + dilated_note(meta.get("dilated_convs"))  # a dilated conv's taps on padding

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import math
 
+from ..windows import per_dim, window_taps
+
 #: interpolation: op -> (spatial dimensions, taps per dimension)
 INTERPOLATIONS = {"upsample_linear1d": (1, 2), "upsample_bilinear2d": (2, 2), "upsample_trilinear3d": (3, 2),
                   "upsample_bicubic2d": (2, 4)}
@@ -36,6 +38,20 @@ ANTIALIASED = {"_upsample_bilinear2d_aa": 2, "_upsample_bicubic2d_aa": 4}
 GRID_TAPS = {0: 2, 1: 1, 2: 4}
 ADAPTIVE = {"_adaptive_avg_pool2d", "_adaptive_avg_pool3d", "adaptive_avg_pool1d", "adaptive_max_pool1d",
             "adaptive_max_pool2d", "adaptive_max_pool3d"}
+
+
+def pool_vec(base: str, named: dict, out) -> float:
+    """Vector ops of a window pool (max / avg, 1-3d): one per element of each window that lies
+    inside the input, :func:`~cimsim.workload.windows.window_taps` (torch's kernels clip each
+    window to the input: padding, and with ``ceil_mode`` the part of an edge window past the
+    input, are never read; ``count_include_pad`` changes an average's divisor only). ``named``:
+    the op's bound arguments (``self``, ``kernel_size``, ``stride``, ``padding``, ``dilation``)."""
+    x = named["self"]
+    nd = next((int(d) for d in "321" if f"pool{d}d" in base), max(out.dim() - 2, 1))
+    ks = per_dim(named.get("kernel_size"), 1, nd)
+    taps = window_taps(x.shape[-nd:], out.shape[-nd:], ks, per_dim(named.get("stride"), ks, nd),
+                       per_dim(named.get("padding"), 0, nd), per_dim(named.get("dilation"), 1, nd))
+    return float(out.numel() // max(math.prod(out.shape[-nd:]), 1) * taps)
 
 
 def _weighted_sum(taps: int, outputs: int) -> float:
