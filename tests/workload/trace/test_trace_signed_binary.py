@@ -98,3 +98,19 @@ def test_rram_cim_converts_a_bnn_layer_in_its_planes(act, slices, signed_slices)
     e = _adc(w, **{"cim.signed_inputs": True})
     assert e["fc1.mm"] == pytest.approx(2 * 1024 * 7 * pj, rel=1e-12, abs=0)
     assert e["fc2.mm"] == pytest.approx(2 * 512 * signed_slices * pj, rel=1e-12, abs=0)
+
+
+def test_sign_and_xor_are_labelled_as_what_they_are():
+    """find-M 4: ``torch.sign`` was labelled ``abs`` and ``bitwise_xor`` ``where`` (1 op an
+    element each, as before)."""
+    from cimsim import trace
+
+    class M(nn.Module):
+        def forward(self, x, a, b):
+            return torch.sign(x), torch.bitwise_xor(a, b), torch.logical_not(a)
+
+    x, a = torch.randn(4, 8), torch.rand(4, 8) > 0.5
+    w = trace(M().eval(), (x, a, torch.rand(4, 8) > 0.5))
+    fns = {op.name: op.fn for op in w.ops if op.kind == "elementwise"}
+    assert fns == {"sign": "sign", "bitwise_xor": "bitwise", "logical_not": "bitwise"}
+    assert list(w.arrays.vector_ops) == [32.0] * 3  # 4 x 8 elements, 1 op each
