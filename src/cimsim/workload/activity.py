@@ -31,13 +31,21 @@ inputs and writes, on every matmul with a stationary weight (linear, convolution
 and, without ``--stats`` too, on a weight matmul whose input holds only 0 and 1 (a spiking
 network's spikes: the float cast of a bool tensor, ``(v > theta).float()``, or
 ``torch.where(cond, 1.0, 0.0)``, through views, copies and max pools; with ``--stats``, also an
-input whose every measured value is 0 or 1), the tag
+input whose every measured value is 0 or 1), or only -1 and +1, or -1, 0 and +1 (``torch.sign``,
+``torch.where(x >= 0, 1., -1.)``: :mod:`cimsim.workload.trace.binary`), the tags
 
 ``input_value_bits``
     the input's values are whole numbers in ``[0, 2^b)``: ``1``, binary. A CIM applies such an
     input in ``ceil(min(b, input_bits) / dac_bits)`` slices (:mod:`cimsim.hw.cim.inbits`), and
     with ``1`` takes its ``input_ones`` as measured at any ``input_stats_bits`` (0/1 data
-    quantised per row has every bit-plane alike).
+    quantised per row has every bit-plane alike);
+``input_value_signed``
+    ``1``: the values are of either sign, whole numbers with ``|x| < 2^b`` (``b`` magnitude bits
+    and a sign: ``torch.sign``'s -1, 0, +1 with ``b = 1``); needs ``input_value_bits``;
+``input_bipolar``
+    ``1``: the values are exactly -1 or +1 (a binary neural network's signs, a bipolar
+    hypervector: ``torch.where(x >= 0, 1., -1.)``); needs ``input_value_signed: 1`` and
+    ``input_value_bits: 1``. How a CIM applies a signed narrow input: :mod:`cimsim.hw.cim.inbits`.
 
 A workload without these tags reads, runs and writes exactly as before (they are ordinary tags:
 the readers and writers see nothing new). A tag out of range is a one-line
@@ -62,6 +70,8 @@ TAGS = {
     "weight_zero_rows": ("a whole number >= 0", lambda a: (a >= 0) & (a == np.round(a))),
     "weight_zero_cols": ("a whole number >= 0", lambda a: (a >= 0) & (a == np.round(a))),
     "input_value_bits": ("a whole number of bits in 1..32", lambda a: (a >= 1) & (a <= 32) & (a == np.round(a))),
+    "input_value_signed": ("0 or 1", lambda a: (a == 0) | (a == 1)),
+    "input_bipolar": ("0 or 1", lambda a: (a == 0) | (a == 1)),
 }
 #: the index-run tags (where the all-zero rows / columns are) and the count each must match
 RUNS = {"weight_zero_rows_at": "weight_zero_rows", "weight_zero_cols_at": "weight_zero_cols"}
@@ -123,7 +133,20 @@ def activity_columns(tags, n: int, names, workload: str) -> OpActivity | None:
             i = int(np.flatnonzero(bad)[0])
             raise _error(workload, names[i], f"tag {key} needs tag {bits} (the bits the "
                                              "bit-planes were counted at)")
+    _signs_need_bits(cols, names, workload)
     return OpActivity(**cols, zero_at=_zero_at(tags, cols, names, workload))
+
+
+def _signs_need_bits(cols, names, workload) -> None:
+    """``input_value_signed`` needs ``input_value_bits``; ``input_bipolar: 1`` needs
+    ``input_value_signed: 1`` and ``input_value_bits: 1`` (a one-line error naming the op)."""
+    bits, signed, bip = cols["input_value_bits"], cols["input_value_signed"], cols["input_bipolar"]
+    for bad, msg in ((~np.isnan(signed) & np.isnan(bits), "tag input_value_signed needs tag "
+                      "input_value_bits (the magnitude bits of the signed values)"),
+                     ((bip == 1) & ((signed != 1) | (bits != 1)), "tag input_bipolar: 1 (values "
+                      "-1 and +1 only) needs input_value_signed: 1 and input_value_bits: 1")):
+        if bad.any():
+            raise _error(workload, names[int(np.flatnonzero(bad)[0])], msg)
 
 
 def index_runs(at) -> str:

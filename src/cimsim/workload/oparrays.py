@@ -40,12 +40,17 @@ class OpActivity:
     #: the input's values are whole numbers below 2^b (1: 0/1 only); None (a plug-in's
     #: activity built without it): NaN for every op, no op states it
     input_value_bits: np.ndarray | None = None
+    #: 1: the values are of either sign, |x| < 2^b; 1 in input_bipolar: exactly -1 or +1
+    #: (:mod:`cimsim.hw.cim.inbits`); None: NaN for every op
+    input_value_signed: np.ndarray | None = None
+    input_bipolar: np.ndarray | None = None
     #: {op index: (all-zero row indices, all-zero column indices)} (either None), or None
     zero_at: dict | None = None
 
     def __post_init__(self):
-        if self.input_value_bits is None:
-            object.__setattr__(self, "input_value_bits", np.full(np.shape(self.input_ones), np.nan))
+        for f in ("input_value_bits", "input_value_signed", "input_bipolar"):
+            if getattr(self, f) is None:
+                object.__setattr__(self, f, np.full(np.shape(self.input_ones), np.nan))
 
 
 #: tag ``epilogue`` value -> its bits in :attr:`OpArrays.epilogue` (1 a bias add, 2 a ReLU)

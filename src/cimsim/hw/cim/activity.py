@@ -46,7 +46,7 @@ def select(c, ops, idx) -> dict:
         own_x = own_w = np.zeros(n, dtype=bool)
         return {"x": np.full(n, x0), "w": np.full(n, w0), "own_x": own_x, "own_w": own_w, "mm": mm}
     xi, wi = act.input_ones[idx], act.weight_ones[idx]
-    binary = act.input_value_bits[idx] == 1  # 0/1 only: the same at any bits
+    binary = (act.input_value_bits[idx] == 1) & (act.input_value_signed[idx] != 1)  # 0/1 only: the same at any bits
     own_x = ~np.isnan(xi) & (((act.input_stats_bits[idx] == c.input_bits) & (not c.signed_inputs))
                              | binary)
     own_w = (~np.isnan(wi) & (act.weight_stats_bits[idx] == c.weight_bits) & (not c.differential)

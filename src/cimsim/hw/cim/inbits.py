@@ -11,6 +11,22 @@ input switches, pulse counters and adder-tree sums (:mod:`.energy`). The design 
 ADC, DAC, shift-add width) is the config's: the same hardware, fed fewer slices. Bytes over
 links and buffers stay at ``input_bits`` (the host's quantised words).
 
+Signed narrow inputs (tag ``input_value_signed: 1``: whole numbers with ``|x| < 2^b``, e.g.
+``torch.sign``'s -1, 0, +1; with ``input_bipolar: 1`` exactly -1 or +1, a binary neural
+network's signs) follow the config's own signed-input rules, at the tagged width:
+
+- ``signed_inputs`` (analog cells): the sign is the pulse polarity, as for any input, so the
+  ``b`` magnitude bits take ``ceil(b / dac_bits)`` slices: one for -1/0/+1 and for ±1 (a zero
+  drives no pulse);
+- otherwise a row with a negative is sent offset-binary, as the accuracy emulator sends it
+  (:mod:`cimsim.accuracy.emulator`), with the tagged width's offset ``2^b`` in place of
+  ``2^(input_bits - 1)``: ``x + 2^b`` in ``[1, 2^(b+1) - 1]``, ``b + 1`` planes, the offset's
+  ``2^b sum_k W[k, n]`` subtracted digitally like the config's; -1/0/+1 is ``x + 1`` in
+  {0, 1, 2}, 2 planes. A bipolar input's ``x + 1`` is 0 or 2: its bit-0 plane is all zero and
+  is not applied, so ±1 takes 1 plane, the XNOR-popcount identity
+  ``x . w = 2 ((x + 1) / 2) . w - sum w`` (on ``sram_digital`` / ``sram_dcim`` too, which take
+  no ``signed_inputs``).
+
 Not with an integrate-and-count readout (``adc.counting``: its phases are the design's), and
 no saving where the config's slices are already 1 (a ``dac_bits = input_bits`` DAC applies
 every bit at once): the run's note says which and why.
@@ -29,6 +45,16 @@ def _bits(ops, idx):
     return act.input_value_bits[idx]
 
 
+def _planes(c, ops, idx, bits):
+    """Input bit-planes each op's values need (module rules): ``b`` unsigned or with
+    ``signed_inputs``; ``b + 1`` offset-binary; 1 for a bipolar input offset-binary."""
+    act = ops.activity
+    signed = act.input_value_signed[idx] == 1
+    if c.signed_inputs:
+        return bits
+    return np.where(act.input_bipolar[idx] == 1, 1.0, bits + signed)
+
+
 def reason(c) -> str:
     """Why config ``c`` cannot apply a narrower input in fewer slices ('' when it can)."""
     if c.adc.counting is not None:
@@ -45,7 +71,7 @@ def op_slices(c, ops, idx):
     bits = _bits(ops, idx)
     if bits is None or reason(c):
         return c.slices
-    own = np.ceil(np.where(np.isnan(bits), np.inf, bits) / c.dac_bits)
+    own = np.ceil(np.where(np.isnan(bits), np.inf, _planes(c, ops, idx, bits)) / c.dac_bits)
     per_op = np.minimum(c.slices, own) * (ops.stationary[idx] >= 0) + c.slices * (ops.stationary[idx] < 0)
     return c.slices if (per_op == c.slices).all() else per_op
 
@@ -61,8 +87,15 @@ def note(name: str, c, ops, idx) -> str:
     if not tagged.any():
         return ""
     low = np.where(tagged, bits, np.inf)
+    signed = tagged & (ops.activity.input_value_signed[idx] == 1)
+    bip = signed & (ops.activity.input_bipolar[idx] == 1)
+    sign = (f", {int(signed.sum())} of them signed ({int(bip.sum())} -1/+1, "
+            f"{int((signed & ~bip).sum())} -1/0/+1: "
+            + ("the sign is the pulse polarity, signed_inputs" if c.signed_inputs else
+               "offset-binary, x + 1, its offset subtracted digitally; -1/+1 as (x + 1) / 2, "
+               "one plane") + ")") if signed.any() else ""
     what = (f"{name}: {int(tagged.sum())} of {int(mm.sum())} weight matmuls read inputs of "
-            f"{_range(low[tagged])} (tag input_value_bits; 1: 0/1 only, e.g. spikes)")
+            f"{_range(low[tagged])} (tag input_value_bits; 1: 0/1 only, e.g. spikes){sign}")
     why = reason(c)
     if why:
         return f"{what}, costed at {c.slices:g} input slice(s) as any other: {why}"

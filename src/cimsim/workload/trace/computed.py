@@ -16,7 +16,10 @@ and ``--accuracy`` (:func:`why`).
 Whether a value depends on the model's example inputs follows the versions back through the
 ops that wrote them (:func:`origin`); an operand fed by an example input (attention's scores,
 a KV cache) is never listed, nor one computed from float buffers and constants alone (rotary
-tables).
+tables). One read from a bool or integer buffer (a stored binary memory cast to float, an
+associative memory's ``am.float()``) is listed (``from``: :data:`INT_BUFFERS`, ``buffers``: their
+names): such a buffer is an input, never a weight, so the matrix is not stationary, and the
+note says to register the matrix as a float buffer or parameter.
 
 **Weight-only quantization.** A matrix dequantized each forward from the model's packed
 integer or float8 tensors (:data:`PACKED_DTYPES`: int4 nibbles in a ``uint8`` or ``int32``
@@ -42,6 +45,9 @@ PACKED = 8  # bit: a parameter or buffer of the model of a packed dtype (:data:`
 HOOKED = 16  # bit (the accuracy run's): a hook's tensor (:data:`REPARAM`) or a parametrize original
 RANDOM = 32  # bit: a random draw among the sources (sampled each forward: :mod:`.randoms`)
 RESEEDED = 64  # bit: a draw after the forward's torch.manual_seed (the same every forward)
+INT_BUFFER = 128  # bit: a bool or integer buffer of the model (role input: never a weight)
+#: ``from`` of a matrix computed from bool or integer buffers alone (a stored binary memory)
+INT_BUFFERS = "a bool or integer buffer"
 #: ``from`` of a matrix drawn after the forward reseeded torch (a fixed random projection)
 RESEEDED_DRAW = "a random draw reseeded each forward"
 #: torch dtypes (without ``torch.``) a weight-only quantized model stores its weights in
@@ -71,6 +77,8 @@ def source_flags(low, t, v) -> None:
         CONST if v.role == "input" else 0
     if flag != FED and key in low.names and str(t.dtype).removeprefix("torch.") in PACKED_DTYPES:
         flag |= PACKED
+    elif flag == CONST and key in low.names and not (t.is_floating_point() or t.is_complex()):
+        flag |= INT_BUFFER  # a bool / int64 buffer: an input, so what is cast from it too
     low.src_flags[v.id] = flag
 
 
@@ -128,7 +136,8 @@ def note(low, pid: int, operands) -> None:
             flags |= origin(low, vid)
         v = low.st.versions[pieces[0][0]]
         direct = len(pieces) == 1 and v.producer < 0
-        if flags & FED or not (flags & (PARAM | PACKED | RANDOM | RESEEDED) or (direct and flags & CONST)):
+        if flags & FED or not (flags & (PARAM | PACKED | RANDOM | RESEEDED | INT_BUFFER)
+                               or (direct and flags & CONST)):
             continue
         if flags & RANDOM:  # a new matrix every forward (Bayes-by-backprop): never constant-folded
             low.computed_weights.append({"op": low.protos[pid].name, "operand": v.name, "sampled": True,
@@ -143,6 +152,12 @@ def note(low, pid: int, operands) -> None:
                 if low.src_flags.get(u, 0) & PACKED and src.role == "input":
                     src.role = "weight"
             low.computed_weights.append({"op": low.protos[pid].name, "operand": v.name, "from": DEQUANTIZED})
+            return
+        if flags & INT_BUFFER and not flags & PARAM:  # a stored bool / integer memory (find-M 2)
+            names = sorted({low.st.versions[u].name for u in sources(low, [vid for vid, _ in pieces])
+                            if low.src_flags.get(u, 0) & INT_BUFFER})
+            low.computed_weights.append({"op": low.protos[pid].name, "operand": v.name,
+                                         "from": INT_BUFFERS, "buffers": names})
             return
         # a complex matrix viewing a real parameter (view_as_complex) shares its storage: not a
         # parameter rewritten in place
@@ -199,6 +214,11 @@ LONG = {
                 "the same every forward, so a deployment can draw it once (constant-fold it); drawn "
                 "in __init__ and registered as a buffer, it is a weight a CIM's arrays hold",
     "constant": "a constant tensor that is no parameter or buffer (register it as one to make it a weight)",
+    "buffer": "a matrix read from a bool or integer buffer (a stored binary memory, e.g. am.float()): "
+              "such a buffer is an input of the model, never a weight, so nothing made from it "
+              "is stationary; register the matrix the matmul reads as a float buffer or "
+              "parameter (register_buffer('am', am.float()), a bipolar memory as float +-1) and "
+              "it is a weight a CIM's arrays hold",
     "sampled": "a matrix sampled each forward (a random draw among its sources, e.g. Bayes-by-backprop's "
                "mu + softplus(rho) x randn_like(mu)): a new matrix every forward, so it cannot be "
                "constant-folded; a CIM would have to rewrite its arrays every forward (write energy "
@@ -221,7 +241,8 @@ def kind(e) -> str:
     if e["from"] != "parameters":
         if e.get("stacked"):
             return "stacked"
-        return {DEQUANTIZED: "dequantized", IN_PLACE: "in_place", RESEEDED_DRAW: "reseeded"}.get(e["from"], "constant")
+        return {DEQUANTIZED: "dequantized", IN_PLACE: "in_place", RESEEDED_DRAW: "reseeded",
+                INT_BUFFERS: "buffer"}.get(e["from"], "constant")
     if ".parametrizations." in f".{e['operand']}":  # torch.nn.utils.parametrize names its ops so
         return "parametrize"
     if e.get("complex"):
@@ -252,11 +273,14 @@ def summary(entries) -> str:
     ops = list(dict.fromkeys(e["op"] for e in entries))
     kinds = [(n, LONG[k]) for k, n in counts(entries).items() if n]
     what = " or ".join(f"{k}{f': {n:,}' if len(kinds) > 1 else ''}" for n, k in kinds)
+    bufs = list(dict.fromkeys(b for e in entries for b in e.get("buffers", ())))
+    if bufs:
+        what += f" (buffer(s) {', '.join(bufs[:3])}{', ...' if len(bufs) > 3 else ''})"
     return (f"{len(entries):,} matmul(s) ({', '.join(ops[:3])}{', ...' if len(ops) > 3 else ''}) "
             f"read as their matrix {what}: not stationary, so they run with it as an activation "
             "operand (no CIM array or PIM unit takes them)")
 
 
-__all__ = ["COMPLEX_ADVICE", "CONST", "DEQUANTIZED", "FED", "HOOKED", "IN_PLACE", "LONG", "PACKED",
+__all__ = ["COMPLEX_ADVICE", "CONST", "DEQUANTIZED", "FED", "HOOKED", "INT_BUFFER", "INT_BUFFERS", "IN_PLACE", "LONG", "PACKED",
            "PACKED_DTYPES", "PARAM", "RANDOM", "REPARAM", "RESEEDED", "RESEEDED_DRAW", "SHORT", "counts", "hooked", "kind", "note", "origin",
            "source_flags", "sources", "summary", "why"]

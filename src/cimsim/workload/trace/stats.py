@@ -18,7 +18,9 @@ one, and tracing again with ``--stats-bits`` (``B`` or ``B_IN,B_W``) gives it fo
 precision. An input whose every value is 0 or 1 (a spike train) is quantised alike at every
 ``b`` (each row's codes are 0 and ``2^b - 1``: every plane is the input itself), so its figure
 holds at any precision: such an op is tagged ``input_value_bits: 1`` too, and a CIM uses its
-``input_ones`` whatever its ``input_bits`` (:mod:`cimsim.hw.cim.activity`).
+``input_ones`` whatever its ``input_bits`` (:mod:`cimsim.hw.cim.activity`). One whose every
+value is -1 or +1 (or -1, 0, +1) is tagged ``input_value_signed: 1`` (and ``input_bipolar: 1``)
+besides (:func:`.binary.tags_of`), and costed as :mod:`cimsim.hw.cim.inbits` says.
 
 Counting: ones over all elements and planes, one integer, divided once (exact up to the one
 rounding of the division). A convolution's input is its im2col matrix (each output position's
@@ -77,8 +79,10 @@ def input_stats(torch, x2d, bits: int, off=None, amax=None) -> dict:
     if bits == 1:  # binary signed inputs: the sign, x >= 0 a one
         codes = torch.where(off, (x >= 0).to(torch.int64), codes)
     out = {"input_ones": _ones(torch, codes, bits), "input_zeros": int((x == 0).sum()) / x.numel()}
-    if bool(((x == 0) | (x == 1)).all()):  # 0/1 only (a spike train): binary at any bits
-        out["input_value_bits"] = 1
+    if bool(((x == 0) | (x == 1) | (x == -1)).all()):  # 0/1 (a spike train), ±1 or -1/0/+1
+        from .binary import tags_of
+
+        out.update(tags_of(frozenset(int(v) for v in torch.unique(x).tolist())))
     return out
 
 
