@@ -107,7 +107,8 @@ def serial_ops(members: list[Op], tensors) -> float:
     deepest = 0.0
     for op in members:
         n = sum(tensors[t].numel for t in op.outputs)
-        d = (vector_ops(op, tensors) / n if n else 0.0) + max(
+        own = op.tags.get("serial_ops")  # a member stating its own (logaddexp: its chain, 11)
+        d = (float(own) if own is not None else vector_ops(op, tensors) / n if n else 0.0) + max(
             (depth[t] for t in op.inputs if t in depth), default=0.0)
         for t in op.outputs:
             depth[t] = d
