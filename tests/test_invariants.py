@@ -163,6 +163,9 @@ def test_bound_and_record_columns(wname, aname, engine):
     # the critical-path parts add up to the time of the realised path (never more than latency)
     assert sum(r.path_time_s.values()) <= r.latency_s * (1 + REL)
     assert min(r.path_time_s.values()) >= 0.0
+    # the dependency path is one path of the graph: never deeper than its longest (find-X 1)
+    assert r.critical_path_serial_steps <= r.graph_depth_serial_steps
+    assert r.critical_path_ops <= r.graph_depth_ops
 
 
 @grid

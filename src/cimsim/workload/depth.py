@@ -2,15 +2,22 @@
 and ``columns.GRAPH_DEPTH_SERIAL_STEPS``.
 
 Each op is 1 step, or its tag ``chain_ops`` (a fused pointwise chain's members on its longest
-chain, a scan's levels; a fraction rounds up, and no op is under 1). A fused op may state the
-chain per input and per output (tags ``chain_in`` / ``chain_out``, one number per input and per
-output, written by :func:`cimsim.workload.trace.fuse.chains_by_tensor`): a path that enters it
-through input ``a`` and leaves by output ``b`` counts ``min(chain_in[a], chain_out[b])``. A
-recurrence step ``h = exp(-softplus(dt[t])) * h + x[t]`` is 5 ops deep from ``dt[t]`` but 2 from
-``h``, so a chain through the state pays 2 a step (the coefficient chain runs ahead).
+chain, a scan's levels; a fraction rounds up, and no op is under 1). A fused op may state its
+chain per input and output pair (tag ``chain_io``: per input, per output, the dependent ops from
+that input to that output, ``null`` where the output does not depend on it) beside the chain per
+input and per output (tags ``chain_in`` / ``chain_out``: from each input to any output, to each
+output from anything), all written by :func:`cimsim.workload.trace.fuse.chain_io`. A path that
+enters it through input ``a`` and leaves by output ``b`` counts ``chain_io[a][b]``; where only
+``chain_in`` / ``chain_out`` are stated (an op over :data:`CHAIN_IO_MAX` pairs, an older file), it
+counts ``min(chain_in[a], chain_out[b])``, an upper bound that assumes every output depends on
+every input. A recurrence step ``h = exp(-softplus(dt[t])) * h + x[t]`` is 5 ops deep from
+``dt[t]`` but 2 from ``h``; an xLSTM-like step keeping a stabiliser ``m`` beside the memory ``c``
+is 2 deep from ``m`` to ``m``, 6 from ``m`` to ``c``, 2 from ``c`` to ``c`` and not at all from ``c``
+to ``m``, so a chain over T steps pays 2 a step.
 
 - :func:`path_serial_steps`: the steps along a given op path (the dependency critical path, the
-  time-critical one: it depends on the config's op times);
+  time-critical one: it depends on the config's op times): the longest chain of dependent ops
+  that follows it, tensor by tensor, never more than :func:`graph_depth`;
 - :func:`graph_depth`: the longest chain of the graph itself, in steps and in ops, whatever ran
   it: one pass over the ops in topological order.
 """
@@ -61,15 +68,48 @@ def _stated(workload, tag: str, counts: np.ndarray) -> dict[int, list[float]]:
     return dict(zip(ops.tolist(), (vocab[k] for k in code.tolist()))) if len(ops) else {}
 
 
+#: the most input x output pairs a fused op states its ``chain_io`` for (a longer list would
+#: outgrow the op: a T = 128 loop fused whole, reading a[t] and x[t] and writing y[t] each step)
+CHAIN_IO_MAX = 16384
+
+
+def _stated_io(workload, ops_in: np.ndarray, ops_out: np.ndarray) -> dict[int, list]:
+    """Per op that states tag ``chain_io``: its matrix, checked (a list per input of a number
+    >= 0 or null per output)."""
+    c = workload.columns
+    col = c.tags.columns.get("chain_io")
+    if col is None:
+        return {}
+    has = np.array(["chain_io" in o for o in c.tags.orders], dtype=bool)[np.asarray(c.tags.order_code)]
+    out = {}
+    for i in np.flatnonzero(has).tolist():
+        v = col[2][int(col[1][i])] if col[0] == "json" else int(col[1][i])
+        n_in, n_out = int(ops_in[i]), int(ops_out[i])
+        if not (isinstance(v, list) and len(v) == n_in and all(
+                isinstance(r, list) and len(r) == n_out and all(x is None or (
+                    isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x >= 0)
+                    for x in r) for r in v)):
+            shown = repr(v) if len(repr(v)) <= 80 else repr(v)[:77] + "..."
+            raise WorkloadError(f"workload '{workload.name}': op '{c.op_names[i]}': tag chain_io = {shown} "
+                                f"is not allowed; it must be a list of {n_in} lists (one per input) of "
+                                f"{n_out} numbers >= 0 or null (dependent ops from that input to each "
+                                "output, null where the output does not depend on it)")
+        out[i] = v
+    return out
+
+
 class _Chains:
-    """The per-op steps and the per-input / per-output lists where ops state them."""
+    """The per-op steps and the per-input / per-output / per-pair chains where ops state them."""
 
     def __init__(self, workload):
         c = self.c = workload.columns
         self.steps = _per_op_steps(workload).tolist()
-        self.n_in, self.n_out = np.diff(c.in_ptr).tolist(), np.diff(c.out_ptr).tolist()
-        self.cin = _stated(workload, "chain_in", np.diff(c.in_ptr))
-        self.cout = _stated(workload, "chain_out", np.diff(c.out_ptr))
+        n_in, n_out = np.diff(c.in_ptr), np.diff(c.out_ptr)
+        self.n_in, self.n_out = n_in.tolist(), n_out.tolist()
+        self.cin = _stated(workload, "chain_in", n_in)
+        self.cout = _stated(workload, "chain_out", n_out)
+        self.io = _stated_io(workload, n_in, n_out)
+        self.stated = self.cin.keys() | self.cout.keys() | self.io.keys()
 
     def ins(self, i: int) -> list[float]:
         return self.cin.get(i) or [self.steps[i]] * self.n_in[i]
@@ -77,37 +117,60 @@ class _Chains:
     def outs(self, i: int) -> list[float]:
         return self.cout.get(i) or [self.steps[i]] * self.n_out[i]
 
+    def through(self, i: int, carried: list[tuple[int, float]]) -> list[float]:
+        """Op ``i`` stating chains: each output's longest chain ending there, given the chains
+        ``(input position, steps)`` ending at its inputs: at least the op's own chain to the
+        output (a chain starting at the op), else the most of ``steps + chain(a -> b)`` over the
+        inputs ``a`` it depends on (``chain_io``, else ``min(chain_in, chain_out)``)."""
+        cout = self.outs(i)
+        got = [float(_step(x)) for x in cout]
+        io = self.io.get(i)
+        cin = None if io is not None else self.ins(i)
+        for a, d in carried:
+            for b in range(len(got)):
+                x = io[a][b] if io is not None else min(cin[a], cout[b])
+                if x is not None and d + _step(x) > got[b]:
+                    got[b] = d + _step(x)
+        return got
+
 
 def _step(x: float) -> int:
     return max(1, math.ceil(x))
 
 
 def path_serial_steps(workload, path) -> int:
-    """Serial steps along ``path`` (op indices, each op depending on the one before): each op
-    its steps from the input the path enters it by (an output of the op before it) to the output
-    it leaves by (an input of the op after it); the first op from any input, the last to any
-    output (or where two ops on the path share no tensor)."""
+    """Serial steps along ``path`` (op indices, each op depending on the one before): the
+    longest chain of dependent ops that follows it, tracked tensor by tensor: the tensors an op
+    hands the next carry the longest chain ending at each, and an op counts its steps from the
+    input the chain enters by to the output it leaves by (a fused op's ``chain_io``, where an
+    output that does not depend on the entering tensor starts a chain afresh). Never more than
+    :func:`graph_depth` (where consecutive ops share no tensor, the chain goes on from the
+    longest before)."""
     path = [int(i) for i in np.asarray(path).tolist()]
     if not path:
         return 0
     ch = _Chains(workload)
-    if not ch.cin and not ch.cout:
+    if not ch.stated:
         return int(sum(ch.steps[i] for i in path))
     c = ch.c
     ptr_in, ids_in = c.in_ptr.tolist(), c.in_ids.tolist()
     ptr_out, ids_out = c.out_ptr.tolist(), c.out_ids.tolist()
-    total = 0
+    carried: dict[int, float] = {}  # tensor -> the longest chain along the path ending at it
+    best = 0.0
     for k, i in enumerate(path):
-        if i not in ch.cin and i not in ch.cout:
-            total += int(ch.steps[i])
-            continue
-        entering = set(ids_out[ptr_out[path[k - 1]]:ptr_out[path[k - 1] + 1]]) if k else set()
-        leaving = set(ids_in[ptr_in[path[k + 1]]:ptr_in[path[k + 1] + 1]]) if k + 1 < len(path) else set()
-        a = [x for t, x in zip(ids_in[ptr_in[i]:ptr_in[i + 1]], ch.ins(i)) if t in entering]
-        b = [x for t, x in zip(ids_out[ptr_out[i]:ptr_out[i + 1]], ch.outs(i)) if t in leaving]
-        total += _step(min(max(a or ch.ins(i), default=ch.steps[i]),
-                           max(b or ch.outs(i), default=ch.steps[i])))
-    return total
+        ins = ids_in[ptr_in[i]:ptr_in[i + 1]]
+        outs = ids_out[ptr_out[i]:ptr_out[i + 1]]
+        enter = [(a, carried[t]) for a, t in enumerate(ins) if t in carried]
+        if not enter and k:  # no tensor shared with the op before: go on from the longest chain
+            enter = [(a, best) for a in range(len(ins))]
+        if i in ch.stated:
+            got = ch.through(i, enter)
+        else:
+            got = [ch.steps[i] + max((d for _, d in enter), default=0.0)] * len(outs)
+        best = max(best, max(got, default=ch.steps[i]))
+        nxt = set(ids_in[ptr_in[path[k + 1]]:ptr_in[path[k + 1] + 1]]) if k + 1 < len(path) else ()
+        carried = {t: d for t, d in zip(outs, got) if t in nxt}
+    return int(best)
 
 
 def graph_depth(workload) -> tuple[int, int]:
@@ -115,7 +178,7 @@ def graph_depth(workload) -> tuple[int, int]:
     GRAPH_DEPTH_OPS): over every path of dependent ops, the most summed steps (each op's steps
     from the input the path enters by to the output it leaves by) and, apart, the most ops. A
     property of the workload alone, whatever config runs it. Linear in the ops and their tensors
-    (an op stating per-input chains: n log n in its inputs)."""
+    (an op stating per-input chains: n log n in its inputs; per pair: inputs x outputs)."""
     ch = _Chains(workload)
     c = ch.c
     steps = ch.steps
@@ -123,13 +186,15 @@ def graph_depth(workload) -> tuple[int, int]:
     ptr_out, ids_out = c.out_ptr.tolist(), c.out_ids.tolist()
     depth = [0.0] * c.n_tensors  # the longest chain (steps) ending at each tensor
     nops = [0] * c.n_tensors  # the most ops on a chain ending at each tensor
-    stated = ch.cin.keys() | ch.cout.keys()
+    stated = ch.stated
     dget, nget = depth.__getitem__, nops.__getitem__
     for i in range(c.n_ops):
         ins = ids_in[ptr_in[i]:ptr_in[i + 1]]
         outs = ids_out[ptr_out[i]:ptr_out[i + 1]]
         n_i = 1 + max(map(nget, ins)) if ins else 1
-        if i in stated:
+        if i in ch.io:
+            got = ch.through(i, [(a, depth[t]) for a, t in enumerate(ins)])
+        elif i in stated:
             got = _depths_through(ins, ch.ins(i), ch.outs(i), depth)
         else:
             d = steps[i] + (max(map(dget, ins)) if ins else 0.0)

@@ -60,6 +60,7 @@ import time
 from dataclasses import dataclass, field
 
 from ..errors import WorkloadError
+from ..workload.depth import CHAIN_IO_MAX
 from ..workload.ir import Workload, WorkloadBuilder
 from ..workload.llm import check_positions, lengths_tag, one_micro_batch, serving_options
 from ..workload.llm_options import check_padded, context_note
@@ -403,7 +404,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
                         merged = tuple(sum(d[f] for d in dims) if f == diff[0] else dims[0][f]
                                        for f in range(4))
             if merged is not None:
-                inputs, chain_in = [], {}
+                inputs, chain_in, src_of = [], {}, {}
                 for a, i in enumerate(ins):
                     ids = tids(i)
                     if kind == "matmul" and len(ids) > 1:  # one operand over every request's rows
@@ -416,12 +417,19 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
                     for x in ids:  # a fused op's chain per input (trace/fuse.py: _sides), per tensor now
                         c_in = otags.get("chain_in") or [otags.get("chain_ops", 1)] * len(ins)
                         chain_in[x] = max(chain_in.get(x, 0), c_in[a])
+                        src_of.setdefault(x, []).append(a)
                 outputs = [x for i in outs for x in tids(i)]
                 if "chain_in" in otags or "chain_out" in otags:  # one entry per input / output
+                    io = otags.get("chain_io")  # per pair: each merged input's most, per merged output
                     otags = {**otags, "chain_in": [chain_in[x] for x in dict.fromkeys(inputs)],
                              "chain_out": [c for i, c in zip(outs, otags.get("chain_out") or
                                                              [otags.get("chain_ops", 1)] * len(outs))
                                            for _ in tids(i)]}
+                    otags.pop("chain_io", None)
+                    if io is not None and len(chain_in) * len(outputs) <= CHAIN_IO_MAX:
+                        ob = [b for b, i in enumerate(outs) for _ in tids(i)]
+                        otags["chain_io"] = [[max((io[a][b] for a in src_of[x] if io[a][b] is not None),
+                                                  default=None) for b in ob] for x in dict.fromkeys(inputs)]
                 w_ = tids(wt)[0] if wt is not None and tm0.shared[wt] else None
                 if "launch" in otags:  # the tracer's one-call group (a matmul and its bias), per step
                     otags = {**otags, "launch": launches.setdefault(

@@ -151,7 +151,7 @@ COPIES = {"cat", "stack", "constant_pad_nd", "reflection_pad1d", "reflection_pad
           "_upsample_nearest_exact2d", "_upsample_nearest_exact3d", "im2col", "narrow_copy",
           "_pack_padded_sequence", "_pad_packed_sequence",
           "repeat_interleave", "tile", "put", "unfold_copy", "pixel_shuffle",
-          "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle", "diag_embed", "polar",
+          "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle", "diag_embed",
           "complex", "view_as_real_copy",
           # nn.MaxUnpool (SegNet's decoder): its input scattered to the pool's int64 indices in a
           # zero-filled output, one kernel: reads input and indices, writes the whole output

@@ -78,13 +78,21 @@ def _merge(members: list[Op], tensors, consumers, kind, fn, name, tags, keep=fro
         tags["epilogue"] = "bias+relu"  # a matmul's bias add then its ReLU: still its epilogue
     tags["serial_ops"] = serial_ops(members, tensors)
     tags["chain_ops"] = chain_ops(members)
-    # the chain from each input to the outputs, from the inputs to each output, where they
-    # differ from chain_ops: a path entering a recurrence step through its state pays the
-    # state's mul + add, not the per-step coefficient chain (softplus -> exp) that runs ahead
+    # the chain from each input to the outputs, from the inputs to each output, and from each
+    # input to each output, where they differ from chain_ops: a path entering a recurrence step
+    # through its state pays the state's mul + add, not the per-step coefficient chain (softplus
+    # -> exp) that runs ahead; a stabiliser m kept beside a memory c reaches c, c never reaches m
     into, outof = chains_by_tensor(members)
-    if any(into[t] != tags["chain_ops"] for t in ins) or any(outof.get(t, 0) != tags["chain_ops"] for t in outs):
+    io = chain_io(members, ins, outs)
+    if io is not None and all(x == min(into[a], outof.get(b, 0)) for a, row in zip(ins, io)
+                              for b, x in zip(outs, row)):
+        io = None  # every output depends on every input by the bound chain_in / chain_out give
+    if io is not None or any(into[t] != tags["chain_ops"] for t in ins) or \
+            any(outof.get(t, 0) != tags["chain_ops"] for t in outs):
         tags["chain_in"] = [into[t] for t in ins]
         tags["chain_out"] = [outof.get(t, 0) for t in outs]
+    if io is not None:
+        tags["chain_io"] = io
     return Op(name, kind, ins, outs, fn=fn, ops_per_element=total / n_out if n_out else 0.0, tags=tags,
               generic_macs=sum(op.generic_macs for op in members))
 
@@ -99,7 +107,8 @@ def serial_ops(members: list[Op], tensors) -> float:
     deepest = 0.0
     for op in members:
         n = sum(tensors[t].numel for t in op.outputs)
-        d = (vector_ops(op, tensors) / n if n else 0.0) + max(
+        own = op.tags.get("serial_ops")  # a member stating its own (logaddexp: its chain, 11)
+        d = (float(own) if own is not None else vector_ops(op, tensors) / n if n else 0.0) + max(
             (depth[t] for t in op.inputs if t in depth), default=0.0)
         for t in op.outputs:
             depth[t] = d
@@ -119,21 +128,31 @@ def chain_ops(members: list[Op]) -> int:
 
 def member_chains(op: Op) -> tuple[list[int], list[int]]:
     """``(per input, per output)`` dependent ops of ``op`` (tags ``chain_in`` / ``chain_out``,
-    else its ``chain_ops``, else 1, for each); from input ``a`` to output ``b`` it counts
-    ``min(chain_in[a], chain_out[b])``."""
+    else its ``chain_ops``, else 1, for each)."""
     c = int(op.tags.get("chain_ops", 1))
     return (list(op.tags.get("chain_in") or [c] * len(op.inputs)),
             list(op.tags.get("chain_out") or [c] * len(op.outputs)))
+
+
+def member_pairs(op: Op):
+    """``chain(a, b)``: the dependent ops of ``op`` from its input ``a`` to its output ``b``
+    (positions), None where ``b`` does not depend on ``a``: tag ``chain_io``, else
+    ``min(chain_in[a], chain_out[b])`` (:func:`member_chains`)."""
+    io = op.tags.get("chain_io")
+    if io is not None:
+        return lambda a, b: io[a][b]
+    cin, cout = member_chains(op)
+    return lambda a, b: min(cin[a], cout[b])
 
 
 def _depths(members: list[Op]) -> dict[str, int]:
     """The longest chain from any input of the group to each tensor its members write."""
     depth: dict[str, int] = {}
     for op in members:
-        cin, cout = member_chains(op)
-        ins = [(depth.get(t, 0), ci) for t, ci in zip(op.inputs, cin)]
-        for t, co in zip(op.outputs, cout):
-            depth[t] = max(depth.get(t, 0), max((d + min(ci, co) for d, ci in ins), default=co))
+        pair, cout = member_pairs(op), member_chains(op)[1]
+        for b, (t, co) in enumerate(zip(op.outputs, cout)):
+            got = [depth.get(x, 0) + c for a, x in enumerate(op.inputs) if (c := pair(a, b)) is not None]
+            depth[t] = max(depth.get(t, 0), co, *got)
     return depth
 
 
@@ -144,11 +163,36 @@ def chains_by_tensor(members: list[Op]) -> tuple[dict[str, int], dict[str, int]]
     members: a T-step recurrence fused into one op stays O(T)."""
     tail: dict[str, int] = {}
     for op in reversed(members):
-        cin, cout = member_chains(op)
-        outs = [(tail.get(t, 0), co) for t, co in zip(op.outputs, cout)]
-        for t, ci in zip(op.inputs, cin):
-            tail[t] = max(tail.get(t, 0), max((d + min(ci, co) for d, co in outs), default=ci))
+        pair = member_pairs(op)
+        for a, t in enumerate(op.inputs):
+            got = [tail.get(y, 0) + c for b, y in enumerate(op.outputs) if (c := pair(a, b)) is not None]
+            tail[t] = max(tail.get(t, 0), *got) if got else tail.get(t, 0)
     return tail, _depths(members)
+
+
+def chain_io(members: list[Op], ins, outs) -> list[list] | None:
+    """Tag ``chain_io`` of the op fusing ``members`` (group inputs ``ins``, outputs ``outs``):
+    per input, per output, the longest chain of dependent ops from that input to that output
+    (each member its own pairs, :func:`member_pairs`), None where the output does not depend on
+    the input; None over :data:`cimsim.workload.depth.CHAIN_IO_MAX` pairs. A tensor carries the
+    longest chain from each group input that reaches it."""
+    from ..depth import CHAIN_IO_MAX
+
+    if len(ins) * len(outs) > CHAIN_IO_MAX:
+        return None
+    reach: dict[str, dict[str, int]] = {t: {t: 0} for t in ins}
+    for op in members:
+        pair = member_pairs(op)
+        for b, t in enumerate(op.outputs):
+            r = reach.setdefault(t, {})
+            for a, x in enumerate(op.inputs):
+                c = pair(a, b)
+                if c is None:
+                    continue
+                for src, d in reach.get(x, {}).items():
+                    if d + c > r.get(src, -1):
+                        r[src] = d + c
+    return [[reach.get(b, {}).get(a) for b in outs] for a in ins]
 
 
 def _consumers(ops):

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from ...dtypes import DTYPE_BYTES
 from ...errors import WorkloadError
 from ..kinds import ELEMENTWISE_OPS_PER_ELEMENT
-from . import aten as A, binary, complexes
+from . import aten as A, binary, complexes, scans
 from .assemble import byproducts, finish
 from .claims import MATMULS, dims, scale_ops, weight_side, weight_transposed
 from .registry import LOWERINGS, Call, aten, bound_args, lowers
@@ -396,11 +396,7 @@ class Lowerer:
 
     @lowers(*A.REDUCTIONS)
     def _reduction(self, c: Call, vec: float | None = None) -> None:  # vec: :mod:`.mathops`'s
-        tags = {}
-        if c.base in A.SCANS:  # an inclusive scan: a parallel scan's depth (:func:`.aten.scan_depth`)
-            x, dim = c.args[0], bound_args(self.ev, c.args, self.ev.kwargs)["dim"]
-            n = x.shape[dim] if x.dim() else 1
-            tags = {"scan_length": int(n), "serial_ops": A.scan_depth(n), "chain_ops": A.scan_depth(n)}
+        vec, tags = scans.reduction_cost(self, c, vec)  # a scan's depth, a broadcast's elements
         self.emit("reduction", c.base, c.reads, c.targets, vec=vec, tags=tags)
 
     @lowers(*A.SORTS)
