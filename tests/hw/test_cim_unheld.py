@@ -91,3 +91,18 @@ def test_note_said_when_the_arrays_take_no_op_at_all(cim_arch):
     assert "grouped/depthwise" not in note[0]
     assert "(W: " in note[0] and "192 MAC (100.0 % of the MACs)" in note[0]
     assert "stacked on a leading dimension" in note[0] and "nn.ModuleList" in note[0]
+
+
+def test_a_grouped_conv3d_is_said_to_be_kept_off_the_arrays_not_to_lack_a_weight(cim_arch):
+    """find-D 6: a Conv3d(16, 32, 3, groups 4) has a stationary 108 x 8 matrix per group
+    (16/4 · 27 rows, 32/4 columns); the note said it had "no stationary weight matrix". Per-group
+    mapping is not modelled: the host runs all 32·8·14·14 outputs x 4·27 = 5,419,008 MACs."""
+    wl = trace(nn.Conv3d(16, 32, 3, padding=1, groups=4, bias=False).eval(),
+               (torch.randn(1, 16, 8, 14, 14),), dtype="int8")
+    r = simulate(cim_arch, wl)
+    assert r.macs_per_unit == {"processor": 32 * 8 * 14 * 14 * 4 * 27, "cim": 0}
+    note = [n for n in r.notes if "grouped/depthwise" in n]
+    assert len(note) == 1 and "no stationary" not in note[0], r.notes
+    assert ("1 grouped/depthwise convolution(s) (weight), 5.419 MMAC (100.0 % of the MACs), are kept "
+            "off the arrays: each group's (C_in/groups x kernel) x (C_out/groups) weight matrix is "
+            "stationary, but mapping one matrix per group onto arrays is not modelled") in note[0]

@@ -131,6 +131,17 @@ def test_a_model_whose_main_input_is_pixels_gets_the_same_factory_form():
         zoo.build("hf:swin")
 
 
+@pytest.mark.parametrize("real", [False, True])
+def test_a_model_whose_constructor_fails_on_fake_tensors_gets_the_pixel_values_answer(real):
+    """find-D 4: TimeSformer's constructor calls .item() on a linspace, which fake tensors
+    cannot: hf:timesformer failed with DataDependentOutputException (also with --real-weights,
+    whose size estimate builds it fake) before its main input was asked for. The main input is
+    read from the model class, before the model is built."""
+    with pytest.raises(WorkloadError, match=r"^hf:timesformer takes pixel_values, and hf:TYPE feeds "
+                       r"token ids only; trace it from a factory .*\{'pixel_values': \.\.\.\}"):
+        zoo.build("hf:timesformer", real_weights=real)
+
+
 def test_a_model_that_runs_on_text_alone_still_traces():
     """VisualBERT's forward takes visual_embeds but runs without them: no refusal."""
     w = zoo.trace_zoo("hf:visual_bert", num_hidden_layers=1)

@@ -23,6 +23,7 @@ from ..report.devices import ALL_NOTE, all_mark, efficiency_text, energy_text, p
 from ..report.plausible import WARNING
 from ..report.provenance import placeholder_warning
 from ..report.result import json_number, one_device
+from ..report.samples import per_sample_text
 from ..report.columns import DEPENDENCY_PATH, REALIZED_PATH
 from ..report.format import NBSP, NO_ENERGY, area, keep_units, off_chip_traffic, pct, per_joule, rate, seconds_or_na, si
 from ..pipeline import ENGINES
@@ -331,6 +332,7 @@ def print_result(r, footprint=None, cache_apart: bool = False) -> None:
         ("footprint", _footprint_text(r, footprint, cache_apart)),
         ("efficiency", efficiency_text(r, _latency_label(r.facts) if C.PIPELINE_INTERVAL_S in r.facts else "")),
         ("power", power_text(r)),
+        ("per sample", per_sample_text(r)) if per_sample_text(r) else None,
         ("ops per unit", ", ".join(f"{k} {v}" for k, v in r.ops_per_unit.items())),
         ("MACs per unit", ", ".join(f"{k} {si(v, 'MAC')} ({100 * v / r.macs:.1f} %)" if r.macs else f"{k} 0 MAC"
                                     for k, v in r.macs_per_unit.items())),

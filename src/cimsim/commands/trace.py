@@ -3,6 +3,7 @@ or import an ONNX model (``--onnx``) into workload JSON."""
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
@@ -151,6 +152,14 @@ def _moved(ctx, param, value):
                    "counted (default 8; IN,W: inputs IN bits, weights W bits); a CIM uses an "
                    "op's figure only at its own input_bits / weight_bits, but an input of 0/1 "
                    "only (tag input_value_bits 1, a spike) at any input_bits.")
+@click.option("--items-per-sample", "items_per_sample", default=None, type=float, metavar="N",
+              help="The items one sample holds (a clip's frames, a sequence's tokens, a read's "
+                   "base pairs), recorded as metadata.items_per_sample: a run then reports "
+                   "items_per_s and energy_per_item_j (frames/s, J per frame) beside the "
+                   "per-sample figures.")
+@click.option("--item-name", "item_name", default=None, metavar="NAME",
+              help="--items-per-sample: what an item is (frame, token, bp; default item), "
+                   "recorded as metadata.item_name.")
 @click.option("--reference", hidden=True, callback=_moved, expose_value=False)
 @click.option("--hf", hidden=True, callback=_moved, expose_value=False)
 @click.option("--hf-config", hidden=True, multiple=True, callback=_moved, expose_value=False)
@@ -159,7 +168,7 @@ def _moved(ctx, param, value):
 @click.pass_context
 def trace_command(ctx, spec, output, name, allow_unknown, onnx_file, dims, zoo_name, params, args,
                   resident, launch_module,
-                  real_weights, serve, stats, stats_bits, **serving):
+                  real_weights, serve, stats, stats_bits, items_per_sample, item_name, **serving):
     """Trace a PyTorch model, or import an ONNX model, into a cimsim workload.
 
     SPEC names a function returning (model, example_inputs), (model, example_inputs,
@@ -185,6 +194,7 @@ def trace_command(ctx, spec, output, name, allow_unknown, onnx_file, dims, zoo_n
         raise click.UsageError("--arg goes with SPEC (a factory of yours); a --zoo model takes "
                                "--param KEY=VALUE")
     factory_args = _factory_args(args)
+    items = _items(items_per_sample, item_name, serve)
     if output is None and zoo_name != "list":
         raise click.UsageError("missing option '-o' / '--output'")
     given = [f"--{k.replace('_', '-')}" for k in serving
@@ -238,7 +248,7 @@ def trace_command(ctx, spec, output, name, allow_unknown, onnx_file, dims, zoo_n
             raise click.UsageError("--launch-module goes with SPEC (FILE.py:FACTORY) only: a --zoo, "
                                    "--onnx or --serve trace takes the launches it has")
         if onnx_file is not None:
-            _trace_onnx(onnx_file, Path(output), name, allow_unknown, dtype, dims, batch, resident)
+            _trace_onnx(onnx_file, Path(output), name, allow_unknown, dtype, dims, batch, resident, items)
             return
         require_torch()
         if spec is not None:
@@ -253,6 +263,7 @@ def trace_command(ctx, spec, output, name, allow_unknown, onnx_file, dims, zoo_n
                       launch_modules=list(launch_module) or None)
             if batch is not None:
                 w.metadata["batch"] = batch
+            w.metadata.update(items)
             if factory_args:  # the sweep's workload.KEY columns (sweep/shape.py)
                 w.metadata["params"] = factory_args
             if resident:
@@ -277,16 +288,35 @@ def trace_command(ctx, spec, output, name, allow_unknown, onnx_file, dims, zoo_n
             out.mkdir(parents=True, exist_ok=True)
             for i, n in enumerate(family):  # the folder made, on the first file's line
                 _trace_zoo(zoo, n, out / f"{n}.json", n, overrides, real_weights, allow_unknown,
-                           sbits, dtype, made if i == 0 else None, params)
+                           sbits, dtype, made if i == 0 else None, params, items=items)
             return
         path = Path(output)
         _trace_zoo(zoo, zoo_name, path, path.stem if name is None else name, overrides, real_weights, allow_unknown,
-                   sbits, dtype, params=params, resident=resident)
+                   sbits, dtype, params=params, resident=resident, items=items)
     except CimsimError as exc:
         raise click.ClickException(str(exc)) from None
 
 
-def _trace_onnx(onnx_file, path, name, allow_unknown, dtype, dims, batch, resident=()) -> None:
+def _items(count: float | None, name: str | None, serve: bool) -> dict:
+    """The metadata ``--items-per-sample`` and ``--item-name`` record (find-D 2), checked."""
+    if count is None:
+        if name is not None:
+            raise click.UsageError("--item-name goes with --items-per-sample N")
+        return {}
+    if serve:
+        raise click.UsageError("--items-per-sample goes without --serve (a serving run reports "
+                               "tokens/s of its own)")
+    if not math.isfinite(count) or count <= 0:
+        raise click.UsageError(f"--items-per-sample {count:g}: the items one sample holds must be a "
+                               "positive number")
+    if name is not None and (not name.strip() or any(ch.isspace() for ch in name)):
+        raise click.UsageError(f"--item-name '{name}': give one word (frame, token, bp)")
+    return {"items_per_sample": int(count) if count == int(count) else count,
+            "item_name": name or "item"}
+
+
+def _trace_onnx(onnx_file, path, name, allow_unknown, dtype, dims, batch, resident=(),
+                items=None) -> None:
     from ..inputs import file_record
     from ..workload.io import save_workload, stamp_writer
     from ..workload.onnx_import import trace_onnx
@@ -305,6 +335,7 @@ def _trace_onnx(onnx_file, path, name, allow_unknown, dtype, dims, batch, reside
                    dtype=dtype, dims=values, resident=resident)
     if batch is not None:
         w.metadata["batch"] = batch
+    w.metadata.update(items or {})
     if values:  # the sweep's workload.KEY columns (sweep/shape.py), as --arg's
         w.metadata["params"] = values
     w.metadata["traced_from"] = {"onnx": onnx_file, **file_record(onnx_file)}
@@ -319,7 +350,7 @@ def _trace_onnx(onnx_file, path, name, allow_unknown, dtype, dims, batch, reside
 
 
 def _trace_zoo(zoo, zoo_name, path, name, overrides, real_weights, allow_unknown,
-               stats_bits=None, dtype=None, made=None, params=(), resident=()) -> None:
+               stats_bits=None, dtype=None, made=None, params=(), resident=(), items=None) -> None:
     from ..workload.io import save_workload, stamp_writer
     from ..workload.resident import mark_resident
 
@@ -331,6 +362,7 @@ def _trace_zoo(zoo, zoo_name, path, name, overrides, real_weights, allow_unknown
     w = zoo.trace_zoo(zoo_name, real_weights=real_weights, allow_unknown=allow_unknown,
                       stats_bits=stats_bits, dtype=dtype, **overrides)
     w.name = name
+    w.metadata.update(items or {})
     if resident:
         mark_resident(w, resident)
     made = made or new_output(path)

@@ -67,9 +67,16 @@ def direct_depthwise(ops: OpArrays, idx) -> tuple[OpArrays, int, float]:
     conv, copy, cols = ops.direct_depthwise_pairs(idx)
     if not len(conv):
         return ops, 0, 0.0
+    return fold_copies(ops, conv, copy, cols), len(conv), float(ops.tensor_bytes[cols].sum())
+
+
+def fold_copies(ops: OpArrays, conv, copy, cols, **marks) -> OpArrays:
+    """``ops`` with each im2col copy ``copy`` (its output ``cols`` read by ``conv`` alone)
+    folded into its convolution ``conv``: the copy moves nothing and the convolution reads the
+    copy's inputs in place of the matrix (a model input's first read moves with them,
+    hierarchy rule 3); ``marks``, OpArrays columns to replace (``windows_built``)."""
     n = len(ops.kind)
     ain, aout = ops.act_in_bytes.copy(), ops.act_out_bytes.copy()
-    formed = float(ops.tensor_bytes[cols].sum())
     ain[conv] += ain[copy] - ops.tensor_bytes[cols]
     ain[copy] = aout[copy] = 0.0
     target = np.arange(n)
@@ -78,8 +85,40 @@ def direct_depthwise(ops: OpArrays, idx) -> tuple[OpArrays, int, float]:
     order = np.argsort(of_in, kind="stable")  # the copy's model inputs: the conv's, in op order
     ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(of_in, minlength=n), out=ptr[1:])
-    return (replace(ops, act_in_bytes=ain, act_out_bytes=aout, input_ptr=ptr,
-                    input_ids=ops.input_ids[order]), len(conv), formed)
+    return replace(ops, act_in_bytes=ain, act_out_bytes=aout, input_ptr=ptr,
+                   input_ids=ops.input_ids[order], **marks)
+
+
+def windows_built(ops: OpArrays, builds: np.ndarray) -> tuple[OpArrays, int, float]:
+    """``(ops, convolutions, bytes)``: the convolutions whose unit builds their sliding windows
+    from the raw input beside its arrays (``builds``, bool per op: its component's
+    ``builds_windows``, input reuse on a flat CIM pool or a systolic array) read that input
+    from memory, not an im2col matrix the host formed: each one's im2col copy (tag ``part:
+    im2col``, read by it alone) moves nothing and is marked :attr:`OpArrays.windows_built`
+    (no kernel, no time, no energy on the unit that holds it), and the convolution reads the
+    copy's input (its inputs over the link stay its ``window_elems``:
+    :func:`input_bytes`); with how many convolutions and the im2col bytes not formed."""
+    win = getattr(ops, "window_elems", None)
+    if win is None or not builds.any():
+        return ops, 0, 0.0
+    conv, copy, cols = ops.copy_pairs(builds & (win > 0))
+    if not len(conv):
+        return ops, 0, 0.0
+    mark = np.zeros(len(ops.kind), dtype=bool)
+    mark[copy] = True
+    return (fold_copies(ops, conv, copy, cols, windows_built=mark), len(conv),
+            float(ops.tensor_bytes[cols].sum()))
+
+
+def windows_note(names: list[str], convs: int, formed: float) -> list[str]:
+    """The note on the convolutions :func:`windows_built` folded (``names``: their units)."""
+    if not convs:
+        return []
+    who = ", ".join(names)
+    return [f"{who}: {convs:,} convolution(s) build their windows beside the arrays from the raw "
+            f"input (input_reuse): their im2col matrices ({si(formed, 'B')}) are never formed on "
+            "the host; each reads its input (and halo) from memory once and sends each input "
+            "once per kernel row over the link"]
 
 
 def direct_note(name: str, convs: int, formed: float) -> list[str]:

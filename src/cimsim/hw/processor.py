@@ -20,6 +20,9 @@ kernel); concurrency comes from the other components working beside it.
 - a depthwise convolution (groups = C_in > 1) runs as a direct kernel: its im2col copy moves
   nothing and the convolution reads its input, output and weights once
   (:func:`cimsim.hw.im2col.direct_depthwise`); any other convolution reads its im2col matrix;
+  an im2col copy whose convolution runs on a unit that builds the windows itself (input reuse:
+  ``OpArrays.windows_built``, placement rule 4a) moves nothing and costs no time, dispatch or
+  energy;
 - bytes: through its memory levels (``levels``, innermost first; default every
   level of the architecture) by the rules of :mod:`cimsim.hw.hierarchy`:
   reused weight matrices stay resident where they fit, everything else
@@ -519,13 +522,20 @@ class Processor(Component[ProcessorConfig]):
             nbytes[link] = nbytes.get(link, 0.0) + plan.state["remote"]
         if link in nbytes:  # what crosses the link pays its latency too
             latency = np.maximum(latency, np.where(nbytes[link] > 0, self.hw.latency_of(link), 0.0))
+        if ops.windows_built is not None and (wb := ops.windows_built[idx]).any():
+            # an im2col copy whose convolution's unit builds the windows: no kernel at all
+            compute, latency = np.where(wb, 0.0, compute), np.where(wb, 0.0, latency)
+            overhead, macs = np.where(wb, 0.0, overhead), np.where(wb, 0.0, macs)
+            vops = np.where(wb, 0.0, ops.vector_ops[idx])
+        else:
+            vops = ops.vector_ops[idx]
         return OpCost(
             compute_s=compute,
             latency_s=overhead + latency,
             dispatch_s=np.broadcast_to(np.asarray(overhead, dtype=float), (len(idx),)),
             bytes=nbytes,
             write_bytes=writes,
-            energy={"compute": macs * emac + ops.vector_ops[idx] * cfg.energy_per_vector_op},
+            energy={"compute": macs * emac + vops * cfg.energy_per_vector_op},
             # the n = 1 products ran on the vector lanes (the server's busy time), not the MAC unit
             busy={"mac": np.where(lanes, 0.0, t_mac)},
             compute_parts=parts,

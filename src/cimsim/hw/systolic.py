@@ -156,6 +156,12 @@ class SystolicArray(Component[SystolicConfig]):
     def peak_macs(self) -> float:
         return self.config.rows * self.config.cols * self.config.clock
 
+    @property
+    def builds_windows(self) -> bool:
+        """With ``input_reuse`` the feeder builds a convolution's windows from its raw input: no
+        host forms the im2col matrix (placement rule 4a)."""
+        return bool(self.config.input_reuse)
+
     def claim(self, ops: OpArrays, free):
         # matmuls only (their m, k, n are set); a generic op that carries MACs stays on the host
         return free & (ops.rows > 0) & (ops.k > 0) & (ops.n > 0) & ops.mac_dtype_ok()

@@ -20,6 +20,12 @@ Rules, in order:
    A component's note on the ops its limits kept from it (PIM's ``max_rows``) comes
    first among the run's notes.
 3. An op no component claims is an error naming the op and its kind.
+4a. A convolution that a component building its sliding windows from the raw input runs
+   (:attr:`builds_windows` true: ``cim.input_reuse`` on a flat CIM pool, ``tpu.input_reuse``)
+   reads that input from memory, not the im2col matrix: the copy forming the matrix (tag
+   ``part: im2col``) moves nothing and runs no kernel wherever it was claimed
+   (:func:`~cimsim.hw.im2col.windows_built`, ``OpArrays.windows_built``). Before 2026-12-07
+   the host formed the whole matrix and the device read it back (find-D 1).
 4. The tensors a component writes to the backing store, where they stay
    (:meth:`~cimsim.hw.base.Component.backing_outputs`: a host's outputs its levels cannot
    hold), are marked (``OpArrays.backed``): another component's op reading one has the host
@@ -53,6 +59,7 @@ import numpy as np
 from ..config import Architecture
 from ..errors import ComponentError, MappingError, RateFieldError
 from ..hw.base import Component, OpArrays, Plan
+from ..hw.im2col import windows_built, windows_note
 from ..units import si
 from ..workload.arrays import crossing_on_chip, with_bytes_of
 from ..workload.footprint import Footprint, attention_score_bytes, checked_footprint
@@ -275,6 +282,9 @@ def place(workload: Workload, arch: Architecture) -> Placement:
     ops, note = _on_chip_across_units(workload, ops, owner, comps)
     if note:
         notes.append(note)
+    ops, note = _windows(ops, owner, comps)
+    if note:
+        notes.append(note)
     ops = _backed(ops, owner, comps)
     server = np.zeros(n, dtype=np.int64)
     serial = np.zeros(n, dtype=bool)
@@ -377,6 +387,19 @@ def _on_chip_across_units(workload: Workload, ops, owner: np.ndarray, comps) -> 
             f"units, so they cannot stay on one unit's chip: they move their "
             f"{si(total, 'B', 4)} through the memory levels as any activation")
     return with_bytes_of(workload, ops, cross), note
+
+
+def _windows(ops: OpArrays, owner: np.ndarray, comps) -> tuple:
+    """``(ops, note)``: rule 4a: the op columns with the im2col copies of the convolutions a
+    component that builds the windows from the raw input runs (``builds_windows``: input reuse
+    on a flat CIM pool or a systolic array) never formed (:func:`.windows_built`), and the note
+    saying so (None when none is)."""
+    builds = np.array([bool(getattr(c, "builds_windows", False)) for c in comps])
+    if not builds.any():
+        return ops, None
+    ops, convs, formed = windows_built(ops, builds[owner])
+    names = [c.name for c, b in zip(comps, builds) if b and (owner == comps.index(c)).any()]
+    return ops, (windows_note(names, convs, formed) or [None])[0]
 
 
 def _backed(ops: OpArrays, owner: np.ndarray, comps: list[Component]) -> OpArrays:

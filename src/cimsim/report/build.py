@@ -23,7 +23,7 @@ from .overflow import check_energy, check_figures, check_latency
 from .plausible import area_notes, implausible, power_cap_notes, tdp_notes
 from .provenance import (free_dispatch_notes, latency_notes, latency_placeholders, placeholder_shares,
                          precision_notes)
-from .samples import recorded_batch, samples
+from .samples import per_sample_facts, recorded_batch, samples
 from .serving import tensor_parallel_of, verify_note
 from .stream import shared_level_notes
 from .utilization import run_utilization
@@ -237,6 +237,8 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         facts.update({C.PROGRAMMING_ENERGY_J: float(sum(p.energy_j for p in held)),
                       C.PROGRAMMING_TIME_S: float(sum(p.time_s(rates) for p in held)),
                       C.SAMPLES_PER_RUN: samples(wl, batch)})
+    facts.update(per_sample_facts(wl.metadata, samples(wl, batch), float(latency),
+                                  float(sum(energy.values()))))  # find-D 2
     rewrites = training_facts(arch, pl, wl.arrays, wl.metadata, facts, rates)  # find-O 1, 2, 4
     notes = list(pl.notes) + free_dispatch_notes(pl, run.path, float(latency)) + list(run.engine_notes) + util_notes + \
         (shared_level_notes(pl, costs, set(costs.resources) - set(hw.memory) - set(hw.links))

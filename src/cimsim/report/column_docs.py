@@ -53,6 +53,11 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.OPS, "count", ALL),
     (C.THROUGHPUT_MACS, "MAC/s", ALL),
     (C.SAMPLES_PER_S, "1/s", ALL),
+    (C.ENERGY_PER_SAMPLE_J, "J", ALL),
+    (C.ITEMS_PER_SAMPLE, "count", ALL + " (NaN where the workload states no items_per_sample)"),
+    (C.ITEM_NAME, "-", "as above (\"\" where none)"),
+    (C.ITEMS_PER_S, "1/s", "as above"),
+    (C.ENERGY_PER_ITEM_J, "J", "as above"),
     (C.WEIGHT_BYTES, "B", ALL),
     (C.ACTIVATION_BYTES, "B", ALL),
     (C.OPTIMIZER_STATE_BYTES, "B", ALL),
@@ -160,7 +165,7 @@ DOCS: tuple[tuple[str, str, str], ...] = (
 
 def documented_columns() -> set[str]:
     """Every column and pattern :mod:`.columns` names, as this table writes them."""
-    named = {*C.FIXED_COLUMNS, C.OPTIMIZER_STATE_BYTES, *C.PIPELINE_COLUMNS, *C.PROGRAMMING_COLUMNS, *C.SERVING_COLUMNS,
+    named = {*C.FIXED_COLUMNS, C.OPTIMIZER_STATE_BYTES, *C.SAMPLE_COLUMNS, *C.PIPELINE_COLUMNS, *C.PROGRAMMING_COLUMNS, *C.SERVING_COLUMNS,
              *C.ACCURACY_COLUMNS, *C.SWEEP_KEY_COLUMNS, C.ERROR, C.BASELINE, C.SPEEDUP, C.ENERGY_RATIO,
              C.ONE_DEVICE_SHARE, C.CIMSIM_VERSION, C.CIMSIM_REVISION, C.PARETO_OBJECTIVES,
              *C.INPUT_COLUMNS}

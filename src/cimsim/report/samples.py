@@ -28,3 +28,46 @@ def samples(wl, batch: int) -> int:
     if isinstance(req, int) and not isinstance(req, bool) and req >= 1:
         return req
     return batch
+
+
+def per_sample_facts(metadata: Mapping, samples_per_run: int, latency_s: float,
+                     energy_j: float) -> dict[str, object]:
+    """The per-sample and per-item columns (:data:`cimsim.report.columns.SAMPLE_COLUMNS`):
+    energy per sample (``energy_j / samples``), and, where the workload states how many items
+    a sample holds (``metadata.items_per_sample``: a clip's frames, a sequence's tokens, a
+    read's base pairs; ``metadata.item_name`` names them, default ``item``), items per second
+    and energy per item (NaN and ``""`` where it states none)."""
+    from . import columns as C
+
+    items = metadata.get("items_per_sample")
+    stated = isinstance(items, (int, float)) and not isinstance(items, bool) and items > 0
+    name = metadata.get("item_name") if stated else ""
+    n = float(items) if stated else float("nan")
+    per_s = samples_per_run * n / latency_s if latency_s > 0 else float("nan")
+    return {C.ENERGY_PER_SAMPLE_J: energy_j / samples_per_run,
+            C.ITEMS_PER_SAMPLE: n, C.ITEM_NAME: (name if isinstance(name, str) and name else "item") if stated else "",
+            C.ITEMS_PER_S: per_s, C.ENERGY_PER_ITEM_J: energy_j / (samples_per_run * n)}
+
+
+def per_sample_text(r) -> str | None:
+    """``run``'s per-sample line of the result ``r``: samples/s and J per sample where a run holds
+    more than one sample, and, where the workload states its items a sample, items/s, J per item
+    and items/J (= items/s per W); None for one sample of no stated items (the latency and
+    energy are that sample's)."""
+    from . import columns as C
+    from .format import per_joule, si
+
+    f = r.facts
+    items = f.get(C.ITEMS_PER_SAMPLE, float("nan"))
+    if r.samples <= 1 and items != items:
+        return None
+    e = f.get(C.ENERGY_PER_SAMPLE_J, float("nan"))
+    out = (f"{r.samples:,} sample{'s' if r.samples > 1 else ''}: {si(r.samples_per_s, 'samples/s')}, "
+           f"{si(e, 'J')} per sample")
+    if items == items:
+        name = f.get(C.ITEM_NAME) or "item"
+        per_j = 1.0 / f[C.ENERGY_PER_ITEM_J] if f[C.ENERGY_PER_ITEM_J] > 0 else float("nan")
+        out += (f"; {items:,.6g} {name}s a sample: {si(f[C.ITEMS_PER_S], f'{name}s/s')}, "
+                f"{si(f[C.ENERGY_PER_ITEM_J], 'J')} per {name}, "
+                f"{per_joule(per_j, f'{name}s/J')} (= {name}s/s per W)")
+    return out

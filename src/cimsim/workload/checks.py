@@ -24,7 +24,6 @@ of declared tensors, integers that fit the columns): every value rule is here.
 
 from __future__ import annotations
 
-import math
 import reprlib
 from dataclasses import dataclass
 from functools import cached_property
@@ -495,6 +494,9 @@ def check_metadata(name: str, metadata: Mapping[str, object]) -> None:
         if v is not None and (not is_int(v) or v < 1):
             raise WorkloadError(f"workload '{name}': {path} must be a positive integer "
                                 f"(samples per run), got {describe(v)}")
+    from .checks_meta import check_items  # (it imports this module)
+
+    check_items(name, metadata)
     check_json_value(metadata, f"workload '{name}'", "metadata")
 
 

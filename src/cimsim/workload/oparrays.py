@@ -233,6 +233,10 @@ class OpArrays:
     #: which a host processor runs as a direct kernel, its im2col copy never formed
     #: (:func:`cimsim.hw.im2col.direct_depthwise`). None when no op is one.
     depthwise: np.ndarray | None = None
+    #: bool per op: an im2col copy whose convolution's unit builds the windows from the raw
+    #: input beside its arrays (input reuse; set by the placement:
+    #: :func:`cimsim.hw.im2col.windows_built`): it moves nothing and runs no kernel. None: none
+    windows_built: np.ndarray | None = None
     #: str by tensor id: the dtype a tensor is stored in (an int4 weight of an int8 matmul:
     #: ``int4``; :attr:`dtype` is the op's arithmetic); None: not known (an OpArrays built by hand)
     tensor_dtype: np.ndarray | None = None
@@ -352,15 +356,23 @@ class OpArrays:
         that matrix (:func:`cimsim.hw.im2col.direct_depthwise`, the footprint's activations).
         Empty without the columns or such a pair."""
         none = np.zeros(0, dtype=np.int64)
-        dw = self.depthwise
-        if dw is None or self.im2col is None or self.producer is None or self.act_ptr is None:
+        if self.depthwise is None:
+            return none, none, none
+        return self.copy_pairs(self.depthwise, idx)
+
+    def copy_pairs(self, conv: np.ndarray, idx=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(conv, copy, cols)`` int64 arrays: each op of ``conv`` (bool per op) that reads the
+        output ``cols`` of an im2col copy (:attr:`im2col`) no other op reads, both among the
+        ops ``idx`` (all without it). Empty without the columns or such a pair."""
+        none = np.zeros(0, dtype=np.int64)
+        if self.im2col is None or self.producer is None or self.act_ptr is None:
             return none, none, none
         mine = np.zeros(len(self.kind), dtype=bool)
         mine[slice(None) if idx is None else idx] = True
         reader = self.act_readers()
         prod = self.producer[self.act_ids]
         readers = np.bincount(self.act_ids, minlength=len(self.tensor_bytes))
-        ok = dw[reader] & mine[reader] & (prod >= 0)
+        ok = conv[reader] & mine[reader] & (prod >= 0)
         ok[ok] = self.im2col[prod[ok]] & mine[prod[ok]] & (readers[self.act_ids[ok]] == 1)
         return reader[ok], prod[ok], self.act_ids[ok]
 

@@ -30,7 +30,7 @@ from ..workload.llm import head_dim_of
 from ..workload.llm_options import dense_only, latent_attention, latent_cache_elements
 from ..workload.trace import require_torch
 from ..workload.trace.unread import TOP_K as _TOP_K
-from .hf_multimodal import companion_inputs
+from .hf_multimodal import companion_inputs, refuse_other_main
 from .hf_positions import _check_positions
 from .hf_seq2seq import encoder_decoder, seq2seq
 from .registry import ZooEntry, check_switch, estimating, internal_parameters, register
@@ -568,6 +568,7 @@ def _any(model_type: str, config: dict, seq: int, cache: int, batch: int, given:
         return _causal(model_type, given, config, seq=seq, cache=cache, batch=batch, seed=seed)
     if cache:
         raise WorkloadError(f"hf:{model_type}: cache needs a causal language model")
+    refuse_other_main(tf.AutoModel._model_mapping.get(type(default), None), model_type)  # unbuilt
     model = hf_model(model_type, {**given, **config}, seed=seed)
     more = companion_inputs(model, model_type, batch, seq)  # CLIP's images; else refused by name
     _check_positions(model, model_type, seq, f"seq={seq}")  # an encoder's table (Longformer's)

@@ -11,7 +11,9 @@ pairs with every text (the model's ``logits_per_image`` is ``batch x batch``).
 Any other input its forward needs (required by the signature, or a contrastive model's
 non-image tower: SigLIP-2's ``pixel_attention_mask`` and ``spatial_shapes``, CLVP's
 ``input_features``) is refused in one line naming it and pointing to a factory, and so is a
-model whose main input is not token ids (``hf:swin``'s ``pixel_values``). An image-text model
+model whose main input is not token ids (``hf:swin``'s ``pixel_values``; told from the model
+class before it is built, so ``hf:timesformer``, whose constructor calls ``.item()``, gets the
+same answer: :func:`refuse_other_main`). An image-text model
 that is not contrastive (ViLT, BridgeTower, LXMERT, TVP) gets token ids only: when running it
 fails (no ``pixel_values`` / ``visual_feats``), the failure names the inputs of its other tower
 that hf:TYPE did not build and the factory form (:func:`unbuilt_hint`); one whose forward runs
@@ -95,6 +97,16 @@ def unbuilt_hint(model, name: str, given: dict) -> str:
             "does not build; " + _FACTORY.format(kw=_named(params, names)))
 
 
+def refuse_other_main(model, model_type: str) -> None:
+    """Refuse ``model`` (a model, or its class: checked before it is built, so a constructor
+    that fails on fake tensors, TimeSformer's ``.item()``, still gets this answer) whose main
+    input is not token ids, in one line naming it and the factory form."""
+    main = getattr(model, "main_input_name", "input_ids")
+    if main != "input_ids":  # pixels, audio features, waveforms: no token ids to feed
+        raise WorkloadError(f"hf:{model_type} takes {main}, and hf:TYPE feeds token ids only; "
+                            + _FACTORY.format(kw=_named(_params(model), [main])))
+
+
 def companion_inputs(model, model_type: str, batch: int, seq: int) -> dict:
     """The keyword inputs besides ``batch x seq`` token ids that ``model``'s forward needs
     (module docstring): ``{}`` for a text model, ``{"pixel_values": ...}`` for a contrastive
@@ -104,10 +116,7 @@ def companion_inputs(model, model_type: str, batch: int, seq: int) -> dict:
 
     params = _params(model)
     name = f"hf:{model_type}"
-    main = getattr(model, "main_input_name", "input_ids")
-    if main != "input_ids":  # pixels, audio features, waveforms: no token ids to feed
-        raise WorkloadError(f"{name} takes {main}, and hf:TYPE feeds token ids only; "
-                            + _FACTORY.format(kw=_named(params, [main])))
+    refuse_other_main(model, model_type)
     required = [k for k in _required(params) if k != "input_ids"]
     if required:  # a vision tower alone (its main_input_name left at input_ids) or a two-input model
         raise WorkloadError(f"{name} takes {_and(required)}, and hf:TYPE feeds token ids only; "

@@ -480,6 +480,8 @@ class CIM(Component[CIMConfig]):
     static_power_w = property(lambda self: self.static.power_w * self.config.chips,
                               doc="Every chip's (:mod:`.chips` rule 1).")
 
+    builds_windows = property(lambda s: s.config.chip is None and s.config.input_reuse)  # placement rule 4a
+
     def claim(self, ops: OpArrays, free):
         mine = (ops.stationary >= 0) & ops.mac_dtype_ok()  # no int64 / complex matmul
         left = exclude.matches(self.config, ops) >= 0  # left to the host by name (.exclude)

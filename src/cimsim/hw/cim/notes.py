@@ -179,8 +179,9 @@ def provenance(self, marks: AbstractSet[str] = frozenset()) -> dict:
 
 
 def unheld(name: str, ops) -> str:
-    """A note on the matmuls that read a weight no array can hold stationary (a grouped or
-    depthwise convolution's per-group weights, told by its window or depthwise tag; a bmm over a
+    """A note on the matmuls that read a weight no array holds stationary (a grouped or
+    depthwise convolution's per-group weights, told by its window or depthwise tag: stationary
+    per group, but a matrix per group on arrays is not modelled; a bmm over a
     3-D stacked or per-head weight: batch > 1, the vmap-ensemble advice) and on those
     that read a weight tensor as a plain operand (batch 1: an op that names no stationary
     ``weight``, as a hand-written one that leaves the field out): another component runs them,
@@ -205,8 +206,9 @@ def unheld(name: str, ops) -> str:
     parts = []
     if (grouped & conv).any():
         n, names, macs = which(grouped & conv)
-        parts.append(f"{n} grouped/depthwise convolution(s) ({names}), {macs}, have no stationary "
-                     "weight matrix for the arrays")
+        parts.append(f"{n} grouped/depthwise convolution(s) ({names}), {macs}, are kept off the "
+                     "arrays: each group's (C_in/groups x kernel) x (C_out/groups) weight matrix is "
+                     "stationary, but mapping one matrix per group onto arrays is not modelled")
     if (grouped & ~conv).any():
         n, names, macs = which(grouped & ~conv)
         parts.append(f"{n} batched product(s) over a weight stacked on a leading dimension ({names}: "
