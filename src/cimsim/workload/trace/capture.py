@@ -193,8 +193,7 @@ def make_recorder(torch):
             self.quiet = 0  # > 0: inside a composite recorded as one op (:func:`make_composites`)
             self.probes: dict[int, object] = {}  # shape probes' outputs by id, kept alive (:meth:`probe`)
             self._last_calls: tuple = (None, None)  # (parents, entries made) -> :meth:`_calls`
-            self.composite: list = []  # registered composites running (:func:`.custom.run_composite`)
-            self.composite_calls: dict[str, int] = {}
+            self.composite, self.composite_calls = [], {}  # :func:`.custom.run_composite`
 
         def _module(self) -> str:
             parents = frozenset(self.tracker.parents)
@@ -269,9 +268,6 @@ def make_recorder(torch):
                                      torch._C._current_graph_task_id() != -1,
                                      _read_site() if func._overloadpacket.__name__ in VALUE_READS
                                      else "", self._calls(), event_custom(self.composite)))
-
-        def where(self) -> str:
-            return f"module '{self._module()}', {_user_line()}"
 
         def _calls(self) -> dict | None:
             """The entry number of each module running now (the tracker's ``entries``; None

@@ -206,7 +206,10 @@ def _check(torch, rec, spec: CustomOp, out, ref) -> None:
 
     from ...errors import WorkloadError
 
-    where = f"custom op '{spec.name}' (registered as a composite, called from {rec.where()})"
+    from .capture import _user_line
+
+    where = (f"custom op '{spec.name}' (registered as a composite, called from module "
+             f"'{rec._module()}', {_user_line()})")
     got = [t for t in tree_leaves(out) if isinstance(t, torch.Tensor)]
     want = [t for t in tree_leaves(ref) if isinstance(t, torch.Tensor)]
     sig = [(tuple(t.shape), str(t.dtype).removeprefix("torch.")) for t in got]
