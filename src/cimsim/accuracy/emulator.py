@@ -39,6 +39,8 @@ from typing import Optional
 
 import torch
 
+from .chips import DeviceStreams
+
 from .arith import Arith
 from .nonideal import PCM_NU_MU, PCM_NU_SIGMA, NonIdeal
 
@@ -152,8 +154,10 @@ class Programmed:
 
 
 def program(w: torch.Tensor, a: Arith, ni: Optional[NonIdeal] = None,
-            gen: Optional[torch.Generator] = None) -> Programmed:
-    """Quantise and slice a K x N weight, place it on arrays of R rows, apply device effects."""
+            gen: Optional[torch.Generator | DeviceStreams] = None) -> Programmed:
+    """Quantise and slice a K x N weight, place it on arrays of R rows, apply device effects,
+    drawn from ``gen``: the weight's :class:`~.chips.DeviceStreams` (one stream per effect, as
+    :class:`Emulator` gives them) or one generator for every effect."""
     K, N = w.shape
     wi, s = quantize_weights(w, a)
     c = a.bits_per_cell
@@ -192,6 +196,7 @@ def _device_effects(p: Programmed, a: Arith, ni: NonIdeal, gen, K: int) -> None:
     ideal off cell (the reference) reads 0, so the reference subtraction is exact; ``g = 0`` is
     ``L = -o``, ``o = gmin Lmax / (1 - gmin)``. Drift scales the weight cells' conductances
     ``g = (L + o)(1 - gmin) / Lmax``, not the reference column's."""
+    draw = gen.get if isinstance(gen, DeviceStreams) else (lambda _effect: gen)
     Lmax = 2 ** a.bits_per_cell - 1
     G, R, C = p.cells.shape
     gmin = 0.0 if ni.on_off_ratio is None else 1.0 / ni.on_off_ratio
@@ -211,7 +216,7 @@ def _device_effects(p: Programmed, a: Arith, ni: NonIdeal, gen, K: int) -> None:
     programmable = torch.ones_like(g, dtype=torch.bool)
     st = ni.stuck_at
     if st is not None and (st.on > 0 or st.off > 0):
-        u = torch.rand(g.shape, generator=gen)
+        u = torch.rand(g.shape, generator=draw("stuck_at"))
         on, off = u < st.on, (u >= st.on) & (u < st.on + st.off)
         g = torch.where(on, torch.full_like(g, float(Lmax)), torch.where(off, torch.zeros_like(g), g))
         programmable = ~(on | off)
@@ -220,7 +225,7 @@ def _device_effects(p: Programmed, a: Arith, ni: NonIdeal, gen, K: int) -> None:
         # range (sigma Lmax levels) and never reads below the RESET state g_off (L >= 0); an
         # off-target cell (L = 0, the reference column's too) stays RESET: its spread is sigma
         # of g_off (sigma o levels; 0 at an infinite ratio), clipped at g >= 0 (L >= -o)
-        z = torch.randn(g.shape, generator=gen).double()
+        z = torch.randn(g.shape, generator=draw("programming")).double()
         s = ni.programming_sigma
         noisy = torch.where(target > 0, (g + z * (s * Lmax)).clamp(min=0.0),
                             (g + z * (s * o)).clamp(min=-o))
@@ -235,9 +240,9 @@ def _device_effects(p: Programmed, a: Arith, ni: NonIdeal, gen, K: int) -> None:
             a2, b2, lo2, hi2 = PCM_NU_SIGMA
             mu = (a1 * ln + b1).clamp(lo1, hi1)
             sd = (a2 * ln + b2).clamp(lo2, hi2)
-            nu = (mu + sd * torch.randn(g.shape, generator=gen).double()).abs()
+            nu = (mu + sd * torch.randn(g.shape, generator=draw("drift_nu")).double()).abs()
         elif d.nu_std > 0:
-            nu = (d.nu + d.nu_std * torch.randn(g.shape, generator=gen).double()).abs()
+            nu = (d.nu + d.nu_std * torch.randn(g.shape, generator=draw("drift_nu")).double()).abs()
         else:
             nu = torch.full_like(g, float(d.nu))
         factor = torch.pow(torch.tensor(d.time / d.t0, dtype=torch.float64), -nu)
@@ -274,16 +279,34 @@ class Emulator:
     ``calibrating = True`` makes :meth:`matmul_int` record the partial sums of each programmed
     weight (ADC ideal); :meth:`finish_calibration` then sets each weight's ADC step. A weight
     without a calibrated step (one programmed per call, ``claim="all"``) uses the ``max`` range.
+
+    Randomness (:mod:`.chips`): ``gen`` is the chip's per-read stream (read and ADC noise, in
+    the order of the reads); what is fixed at programming draws from :meth:`streams`, one
+    stream per weight and effect spawned from ``device_seed`` (default: ``gen``'s seed), so a
+    chip's fault map never depends on the reads before it.
     """
 
     def __init__(self, arith: Arith, nonideal: Optional[NonIdeal] = None,
-                 gen: Optional[torch.Generator] = None, shortcut: bool = True):
+                 gen: Optional[torch.Generator] = None, shortcut: bool = True,
+                 device_seed: Optional[int] = None):
         self.a = arith
         self.ni = nonideal
         self.gen = gen
+        self.device_seed = gen.initial_seed() if device_seed is None and gen is not None else device_seed
+        self.operands = 0  # activation operands programmed (claim "all"), each its own key
         self.shortcut = shortcut
         self.calibrating = False
         self.conversions = 0
+
+    def streams(self, key: Optional[str] = None) -> Optional[torch.Generator | DeviceStreams]:
+        """The programming-time streams of the weight named ``key`` (:func:`.chips.identity`);
+        None: an activation operand programmed afresh each call, keyed by its count. Without a
+        seed (no ``gen``), torch's global generator."""
+        if self.device_seed is None:
+            return None
+        if key is None:
+            key, self.operands = f"operand#{self.operands}", self.operands + 1
+        return DeviceStreams(self.device_seed, key)
 
     # ---- calibration ----------------------------------------------------------------------
     def finish_calibration(self, programmed: list[Programmed]) -> None:

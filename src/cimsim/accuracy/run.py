@@ -7,7 +7,8 @@ one-group convolutions of any dimension, plain or transposed), is computed by
 products (attention's ``bmm``) are emulated too, each call programming its right operand
 afresh. The fused kernels that hide matmuls from the dispatcher are off (as in the tracer):
 ``nn.LSTM`` / ``nn.GRU`` then run as per-step ``mm``/``addmm``, attention as ``bmm`` + softmax.
-A weight is programmed once per Monte-Carlo chip and reused by every call.
+A weight is programmed once per Monte-Carlo chip and reused by every call; its device state
+draws from its own streams (:mod:`.chips`), never from the per-read noise's.
 
 :func:`evaluate` runs the fp32 reference and the emulated model on the same inputs and reports
 top-1 (with labels), the reference's top-1, agreement of the arg-max with fp32, output SNR
@@ -32,6 +33,7 @@ from torch.utils._pytree import tree_leaves
 
 from . import classes
 from .arith import Arith, nonideal_of
+from .chips import chip_seeds, identity, weight_names  # noqa: F401 (chip_seeds: its old home)
 from .emulator import Emulator, Programmed, input_mode, program
 from .nonideal import NonIdeal
 from .sampling import (MODEL_SEED, eval_mode, fp32_repeatable, held_generators, mode_tops,  # noqa: F401
@@ -76,12 +78,14 @@ class CIMMode(TorchDispatchMode):
     without a stationary weight. Which values are computed from parameters alone follows the
     storages through every op (:meth:`_track`, the tracer's rule of :mod:`..trace.computed`)."""
 
-    def __init__(self, emulator: Emulator, weights: set[int], claim: str = "weights", hooked=frozenset()):
+    def __init__(self, emulator: Emulator, weights: set[int] | dict[int, str], claim: str = "weights",
+                 hooked=frozenset()):
         super().__init__()
         if claim not in ("weights", "all"):
             raise ValueError(f"claim must be 'weights' or 'all', not {claim!r}")
         self.emu = emulator
-        self.weights = weights
+        self.weights = weights  # storages; a dict names them (:func:`.chips.weight_names`)
+        self.first_use: dict[int, str] = {}  # weights not named: by order of first programming
         self.hooked = hooked
         self.claim = claim
         self.programmed: dict[tuple, Programmed] = {}
@@ -157,11 +161,14 @@ class CIMMode(TorchDispatchMode):
             return flags if conv_claimed(args[8], bool(flags)) else 0
         return self._computed(args[1]) if base == "_trilinear" and is_bilinear(args) else 0
 
-    def _prog(self, w: torch.Tensor, extra=()) -> Programmed:
-        k = _key(w, extra)
+    def _prog(self, w: torch.Tensor, op: str, whole: torch.Tensor) -> Programmed:
+        """``w`` (a view of the weight ``whole``) programmed once per chip, its device state
+        drawn from its own streams (:mod:`.chips`), keyed by the weight's name and view."""
+        k = _key(w, (op, _key(whole)))
         p = self.programmed.get(k)
         if p is None:
-            p = program(w, self.emu.a, self.emu.ni, self.emu.gen)
+            key = identity(self.weights, self.first_use, w, op, whole)
+            p = program(w, self.emu.a, self.emu.ni, self.emu.streams(key))
             self.programmed[k] = p
         return p
 
@@ -184,11 +191,11 @@ class CIMMode(TorchDispatchMode):
         ys = []
         for i in range(batch):
             if side == "b":
-                ys.append(self.emu.matmul(A[i], self._prog(B[i], (base, _key(w)))))
+                ys.append(self.emu.matmul(A[i], self._prog(B[i], base, w)))
             elif side == "a":
-                ys.append(self.emu.matmul(B[i].t(), self._prog(A[i].t(), (base, _key(w)))).t())
+                ys.append(self.emu.matmul(B[i].t(), self._prog(A[i].t(), base, w)).t())
             else:  # claim "all": an activation operand, programmed afresh each call
-                ys.append(self.emu.matmul(A[i], program(B[i], self.emu.a, self.emu.ni, self.emu.gen)))
+                ys.append(self.emu.matmul(A[i], program(B[i], self.emu.a, self.emu.ni, self.emu.streams())))
         y = torch.stack(ys).to(a.dtype)
         y = y if base in ("bmm", "baddbmm") else y[0].reshape(
             () if base in ("dot", "vdot") else (m,) if base in ("mv", "addmv") else (m, n))
@@ -218,11 +225,11 @@ class CIMMode(TorchDispatchMode):
         if not transposed:
             rows, out_sp = im2col(x, w.shape[2:], stride, padding, dilation)
             L = math.prod(out_sp)
-            p = self._prog(w.reshape(w.shape[0], -1).t(), ("conv", _key(w)))
+            p = self._prog(w.reshape(w.shape[0], -1).t(), "conv", w)
         else:
             L = math.prod(x.shape[2:])
             rows = x.movedim(1, -1).reshape(B * L, x.shape[1])
-            p = self._prog(w.reshape(w.shape[0], -1), ("conv_transpose", _key(w)))
+            p = self._prog(w.reshape(w.shape[0], -1), "conv_transpose", w)
         y = self.emu.matmul(rows, p, amax=amax.repeat_interleave(L, 0),
                             mode=None if rmode is None else rmode.repeat_interleave(L, 0))
         if not transposed:
@@ -240,7 +247,7 @@ class CIMMode(TorchDispatchMode):
         x1, w, x2 = args[:3]
         O, I, J = w.shape
         outer = (x1.unsqueeze(2) * x2.unsqueeze(1)).reshape(x1.shape[0], I * J)
-        return self.emu.matmul(outer, self._prog(w.reshape(O, I * J).t(), ("bilinear", _key(w)))
+        return self.emu.matmul(outer, self._prog(w.reshape(O, I * J).t(), "bilinear", w)
                                ).to(x1.dtype)
 
     def _claims(self, func, args) -> bool:
@@ -491,16 +498,6 @@ def wilson_interval(p: float, n: int, z: float = Z95) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def chip_seeds(seed: int, chips: int) -> list[int]:
-    """One independent 63-bit seed per Monte-Carlo chip of ``seed`` (numpy's
-    ``SeedSequence(seed).spawn``): no two seeds share a chip, and chip i of a seed is the same
-    whatever the number of chips."""
-    import numpy as np
-
-    return [int(c.generate_state(1, np.uint64)[0] >> 1)
-            for c in np.random.SeedSequence(seed).spawn(chips)]
-
-
 def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torch.Tensor] = None,
              arith: Optional[Arith] = None, *, cim=None, nonideal: Optional[NonIdeal] = None,
              calibration_inputs: Optional[torch.Tensor] = None, batch_size: Optional[int] = None,
@@ -531,10 +528,8 @@ def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torc
 def _evaluate(model, inputs, labels, arith, nonideal, calibration_inputs, batch_size, claim, reference,
               repeatable):
     params, buffers = list(model.named_parameters()), list(model.named_buffers())
-    # what the tracer takes for a weight: parameters and floating-point (or int8) buffers
-    weights = {t.untyped_storage().data_ptr() for _, t in params} | \
-        {b.untyped_storage().data_ptr() for _, b in buffers
-         if b.is_floating_point() or b.dtype == torch.int8}
+    # what the tracer takes for a weight: parameters and floating-point (or int8) buffers, by name
+    weights = weight_names(model)
     # a weight_norm / prune hook's tensors (weight_orig, weight_mask, ...) or parametrize's originals
     hooked = {t.untyped_storage().data_ptr() for n, t in (*params, *buffers) if _hooked(n)}
     with fused_kernels_off():
@@ -550,7 +545,7 @@ def _evaluate(model, inputs, labels, arith, nonideal, calibration_inputs, batch_
         computed, hooked_ops, sampled, drawn = Counter(), Counter(), Counter(), Counter()
         for r in range(n_rep):
             gen = torch.Generator().manual_seed(seeds[r])
-            emu = Emulator(arith, nonideal, gen)
+            emu = Emulator(arith, nonideal, gen, device_seed=seeds[r])  # reads: gen; faults: per weight
             mode = CIMMode(emu, weights, claim, hooked)
             if arith.adc_range_policy == "calibrated":
                 cal = inputs[:256] if calibration_inputs is None else calibration_inputs

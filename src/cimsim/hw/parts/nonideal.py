@@ -134,7 +134,9 @@ class NonIdeal(Strict):
     seed: NonNegativeInt = Field(default=0, le=2**62, description="Seed of the Monte-Carlo "
                                  "chips: chip i draws from numpy's SeedSequence(seed).spawn("
                                  "repeats)[i] (chip i is the same at any repeats; seeds 0 and 1 "
-                                 "share no chip; at most 2^62).")
+                                 "share no chip; at most 2^62); its stuck-at cells, programming "
+                                 "variation and drift nu from one stream per weight and effect, "
+                                 "so they do not depend on read noise or the test set.")
     repeats: PositiveInt = Field(default=1, le=10000, description="Monte-Carlo chips (repeats); "
                                  "metrics are reported as mean and standard deviation.")
 
