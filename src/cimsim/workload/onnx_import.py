@@ -98,6 +98,9 @@ def trace_onnx(path: str | Path, name: str | None = None, allow_unknown: bool = 
         model = onnx.shape_inference.infer_shapes(model, data_prop=True)
     except Exception as exc:
         raise WorkloadError(f"{path}: ONNX shape inference failed: {_first_line(exc)}") from None
+    from .onnx_fold import fill_shapes
+
+    model = fill_shapes(onnx, model)  # the shapes inference leaves unknown (an expanded CLS token)
     imp = Importer(path, model.graph, dtype, allow_unknown, values)
     for i, node in enumerate(model.graph.node):
         imp.node(i, node)
