@@ -233,3 +233,13 @@ def test_flat_pool_fields_are_refused_with_a_chip_block():
     assert r.exit_code != 0
     assert "Traceback" not in r.output
     assert "chip.input_reuse" in r.output and len(r.output.strip().splitlines()) == 1, r.output
+
+
+def test_fit_note_counts_the_arrays_the_copies_use():
+    """find-T 6: the fit note said "2 of 100 arrays hold all 2 weight matrices" where the copies
+    (A 50, B 10, as above) use 60 arrays; it now says both, the one-copy need and the 60."""
+    r = run(two_layers(), **{"cim.arrays": 100})
+    note = next(n for n in r.notes if "arrays hold all" in n)
+    assert "cim: 2 of 100 arrays hold all 2 weight matrices (60 with the copies);" in note, note
+    one = run(two_layers(1, 1), **{"cim.arrays": 100})  # 1 row each: one copy, nothing added
+    assert not any("with the copies" in n for n in one.notes), one.notes

@@ -129,12 +129,16 @@ def mean_iou(pred, labels, classes: int) -> float:
     return float((inter[seen] / union[seen]).mean())
 
 
-def axis_note(shape, dim: int = CLASS_DIM) -> str:
+def axis_note(shape, dim: int = CLASS_DIM, kind: str = "logits") -> str:
     """For ``accuracy_basis``: which axis of a dense or sequence output the scores took as the
-    classes (empty for a (N, C) output), and a single logit's binary rule."""
-    one = ("; one logit per position (a class axis of size 1): scored as a binary decision, "
+    classes (empty for a (N, C) output), and a single output's binary rule (``kind``: a logit's
+    or a probability's, :mod:`.scores`)."""
+    one = ("" if not binary(shape, dim) else
+           "; one logit per position (a class axis of size 1): scored as a binary decision, "
            "class 1 where the logit is > 0, KL of the Bernoulli(sigmoid(logit)) distributions"
-           if binary(shape, dim) else "")
+           if kind != "probabilities" else
+           "; one probability per position (a class axis of size 1): scored as a binary decision, "
+           "class 1 where p > 0.5, KL of the Bernoulli(p) distributions")
     if len(shape) <= 2:
         return one
     rest = [d for i, d in enumerate(shape[1:], 1) if i != dim]

@@ -12,10 +12,9 @@ draws from its own streams (:mod:`.chips`), never from the per-read noise's.
 
 :func:`evaluate` runs the fp32 reference and the emulated model on the same inputs and reports
 top-1 (with labels), the reference's top-1, agreement of the arg-max with fp32, output SNR
-``10 log10(sum y_ref^2 / sum (y - y_ref)^2)`` in dB and the mean KL divergence
-``KL(softmax(y_ref) || softmax(y))`` in nats over the classes (dim 1, per pixel of a dense
-(N, C, H, W) output; a sequence's (N, T, C) last axis: :mod:`.classes`), each as the mean and
-the standard deviation over chips.
+``10 log10(sum y_ref^2 / sum (y - y_ref)^2)`` in dB and the mean KL divergence ``KL(softmax(y_ref)
+|| softmax(y))`` in nats over the classes (dim 1, per pixel of a dense (N, C, H, W) output; a
+sequence's (N, T, C) last axis: :mod:`.classes`), each as the mean and the std over chips.
 """
 
 from __future__ import annotations
@@ -31,15 +30,16 @@ import torch.nn.functional as F
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 
-from . import classes
+from . import classes, scores
 from .arith import Arith, nonideal_of
 from .chips import chip_seeds, identity, weight_names  # noqa: F401 (chip_seeds: its old home)
+from .inputs import as_inputs, count, rows
 from .emulator import Emulator, Programmed, input_mode, program
 from .nonideal import NonIdeal
 from .sampling import (MODEL_SEED, eval_mode, fp32_repeatable, held_generators, mode_tops,  # noqa: F401
                        preserved, randomness_note, same_draws)
-from ..workload.trace.claims import (MATMULS, conv_claimed, dims, is_bilinear, shared_by_batch,
-                                     weight_side)
+from .scores import Z95, _mean_std, _snr_db, corrected_snr_db, top1_interval, wilson_interval  # noqa: F401
+from ..workload.trace.claims import MATMULS, conv_claimed, dims, is_bilinear, shared_by_batch, weight_side
 from ..workload.trace.aten import RANDOM_FACTORIES
 from ..workload.trace.custom import composites_as_traced
 from ..workload.trace.computed import CONST, FED, HOOKED, PARAM, RANDOM, hooked as _hooked
@@ -384,6 +384,30 @@ class AccuracyResult:
     #: the outputs' shape and the axis of their classes (:func:`.classes.class_dim`)
     output_shape: tuple = ()
     class_dim: int = 1
+    #: how the outputs were read (:mod:`.scores`): ``logits`` or ``probabilities``, and whether
+    #: ``output_kind='auto'`` decided it from the fp32 outputs
+    output_kind: str = "logits"
+    output_kind_detected: bool = False
+    #: a binary task's (:func:`.scores.binary_task`) precision, recall, F1 of class 1 and ROC
+    #: AUC: means, std over chips, the fp32 model's; None otherwise (or undefined: no positive)
+    precision: Optional[float] = None
+    precision_std: Optional[float] = None
+    precision_reference: Optional[float] = None
+    recall: Optional[float] = None
+    recall_std: Optional[float] = None
+    recall_reference: Optional[float] = None
+    f1: Optional[float] = None
+    f1_std: Optional[float] = None
+    f1_reference: Optional[float] = None
+    roc_auc: Optional[float] = None
+    roc_auc_std: Optional[float] = None
+    roc_auc_reference: Optional[float] = None
+    #: the emulated model predicts one class for every sample where fp32 does not (text, or "")
+    collapse: str = ""
+    #: ``return_outputs=True``: the model's outputs as it returns them (its class scores,
+    #: :func:`_logits`), fp32 and one tensor per chip, for metrics of one's own
+    reference_outputs: Optional[torch.Tensor] = None
+    outputs: Optional[list] = None
 
 
 def _logits(out) -> torch.Tensor:
@@ -410,43 +434,27 @@ def _logits(out) -> torch.Tensor:
     return out.detach().to(torch.float32)
 
 
-def _forward(model, inputs: torch.Tensor, batch_size: Optional[int]) -> torch.Tensor:
+def _forward(model, inputs, batch_size: Optional[int]) -> torch.Tensor:
     """The model's outputs, every pass from the same random state (:func:`.sampling.same_draws`):
     a model that draws random numbers (dropout masks, sampled weights) draws the same ones in
-    each, so fp32 and emulated outputs differ by the arithmetic alone."""
-    n = len(inputs)
+    each, so fp32 and emulated outputs differ by the arithmetic alone. ``inputs``: a tensor, or
+    a tuple of them spread over ``forward`` (:mod:`.inputs`)."""
+    n = count(inputs)
     bs = n if not batch_size else batch_size
     with same_draws(model), composites_as_traced(torch):  # registered composites as traced
-        return torch.cat([_logits(model(inputs[i:i + bs])) for i in range(0, n, bs)])
+        return torch.cat([_logits(model(*rows(inputs, i, i + bs))) for i in range(0, n, bs)])
 
 
-def _snr_db(sig: float, noise: float) -> float:
-    return math.inf if noise == 0 else (10 * math.log10(sig / noise) if sig > 0 else -math.inf)
-
-
-def corrected_snr_db(y: torch.Tensor, ref: torch.Tensor) -> float:
-    """Output SNR (dB) after a gain and offset correction, what ADC designers compare: the
-    least-squares fit ``y ~ a ref + b`` over every output, then ``10 log10(sum ref^2 / sum
-    ((y - b) / a - ref)^2)``, the residual referred back through the gain. A pure gain or
-    offset error is infinite; outputs that do not move with the reference (``a = 0``) are
-    ``-inf``. A constant reference has no gain to fit: the offset alone is removed."""
-    x, z = ref.reshape(-1).double(), y.reshape(-1).double()
-    dx = x - x.mean()
-    sxx = float((dx * dx).sum())
-    a = float((dx * (z - z.mean())).sum()) / sxx if sxx > 0 else 1.0
-    b = float(z.mean()) - a * float(x.mean())
-    if a == 0:
-        return -math.inf
-    return _snr_db(float((x * x).sum()), float(((z - a * x - b) ** 2).sum()) / (a * a))
-
-
-def metrics(y: torch.Tensor, ref: torch.Tensor, labels: Optional[torch.Tensor] = None) -> dict:
+def metrics(y: torch.Tensor, ref: torch.Tensor, labels: Optional[torch.Tensor] = None,
+            kind: str = "logits") -> dict:
     """top-1 (with labels), agreement, output SNR (dB; plain and gain/offset-corrected,
     :func:`corrected_snr_db`) and KL(softmax(ref) || softmax(y)), the classes along dim 1
     (:mod:`.classes`): for a dense (N, C, H, W) output agreement, KL and top-1 are per pixel,
     averaged over the N·H·W pixels, and per-pixel labels (N, H, W) add ``miou``. One logit per
     position (a class axis of size 1) is a binary decision, logit > 0 (:func:`.classes.binary`).
-    ``labels`` are checked as ``--accuracy`` checks them (:func:`.classes.check_labels`)."""
+    ``labels`` are checked as ``--accuracy`` checks them (:func:`.classes.check_labels`).
+    ``kind`` ``probabilities``: the scores are read as the logits they stand for, the SNR of
+    the outputs as given (:mod:`.scores`); a binary task adds precision, recall, F1, ROC AUC."""
     if ref.dim() < 2:
         raise ValueError(f"outputs of shape {list(ref.shape)} have no class axis: give (N, C) "
                          "class scores, or (N, C, H, W) for a dense prediction")
@@ -454,55 +462,28 @@ def metrics(y: torch.Tensor, ref: torch.Tensor, labels: Optional[torch.Tensor] =
         classes.check_labels(ref, labels, len(ref), "metrics(): labels")
     snr = _snr_db(float((ref ** 2).sum()), float(((y - ref) ** 2).sum()))
     dim = classes.class_dim(tuple(ref.shape), None if labels is None else tuple(labels.shape))
+    snr_c = corrected_snr_db(y, ref)
+    y, ref = scores.as_logits(y, dim, kind), scores.as_logits(ref, dim, kind)
     pred, pref = classes.predicted(y, dim), classes.predicted(ref, dim)
     out = {"agreement": classes.share(pred, pref), "output_snr_db": snr,
-           "output_snr_corrected_db": corrected_snr_db(y, ref),
+           "output_snr_corrected_db": snr_c,
            "output_kl": max(classes.kl(y, ref, dim), 0.0)}
     if labels is not None:
         out["accuracy_top1"] = classes.share(pred, labels)
         out.update(classes.calibration(y, labels, dim))  # nll, brier, ece
         if not classes.per_sample(labels):
             out["miou"] = classes.mean_iou(pred, labels, classes.n_classes(tuple(y.shape), dim))
+        if scores.binary_task(tuple(y.shape), labels, dim):
+            out.update(scores.binary_metrics(y, labels, dim))
     return out
 
 
-def top1_interval(top1: Optional[float], labels) -> tuple[Optional[float], Optional[float]]:
-    """The Wilson interval of ``top1`` over the test set's samples; none for per-pixel labels
-    (the pixels of an image are not independent samples) or no labels."""
-    if top1 is None or not classes.per_sample(labels):
-        return None, None
-    return wilson_interval(top1, len(labels))
-
-
-def _mean_std(v: list[float], random: bool = False) -> tuple[float, float]:
-    """Mean and standard deviation over chips: 0 for a deterministic design (every chip is
-    the same chip); NaN for one chip of a random one (the spread is not measured)."""
-    t = torch.tensor(v, dtype=torch.float64)
-    if len(v) == 1:
-        return float(t[0]), math.nan if random else 0.0
-    if torch.isinf(t).any():
-        return (float(t.mean()), 0.0) if bool((t == t[0]).all()) else (float(t.mean()), math.nan)
-    return float(t.mean()), float(t.std())
-
-
-#: the normal quantile of a two-sided 95 % interval
-Z95 = 1.959963984540054
-
-
-def wilson_interval(p: float, n: int, z: float = Z95) -> tuple[float, float]:
-    """The Wilson score interval (95 % by default) of a proportion ``p`` measured on ``n``
-    samples: the test set's sampling uncertainty of a top-1 accuracy."""
-    d = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / d
-    half = z / d * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
-def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torch.Tensor] = None,
+def evaluate(model: torch.nn.Module, inputs, labels: Optional[torch.Tensor] = None,
              arith: Optional[Arith] = None, *, cim=None, nonideal: Optional[NonIdeal] = None,
-             calibration_inputs: Optional[torch.Tensor] = None, batch_size: Optional[int] = None,
+             calibration_inputs=None, batch_size: Optional[int] = None,
              claim: str = "weights", reference: Optional[torch.Tensor] = None,
-             repeatable: Optional[dict] = None) -> AccuracyResult:
+             repeatable: Optional[dict] = None, output_kind: str = "auto",
+             return_outputs: bool = False) -> AccuracyResult:
     """Score ``model`` on ``inputs`` with the CIM arithmetic ``arith`` (or one built from the
     CIM config ``cim`` and its ``nonideal`` block) against its own fp32 outputs.
 
@@ -510,7 +491,17 @@ def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torc
     ``inputs``); ``reference`` reuses fp32 outputs computed before (they depend on nothing here);
     with ``reference``, ``repeatable`` (:func:`.sampling.fp32_repeatable` of two fp32 passes,
     computed before too) saves the second pass that checks the model draws the same each pass.
+
+    ``inputs`` (and ``calibration_inputs``): a tensor (first dimension: samples) or a tuple of
+    tensors, the model's forward inputs, each with one row per sample (:mod:`.inputs`).
+    ``output_kind``: ``logits``, ``probabilities`` (a model ending in sigmoid or softmax) or
+    ``auto`` (probabilities where the fp32 outputs are; warned as
+    :class:`~.scores.OutputKindNote`), :mod:`.scores`. ``return_outputs``: keep the fp32 and
+    each chip's outputs in the result (``reference_outputs``, ``outputs``).
     """
+    inputs = as_inputs(inputs, "evaluate(): inputs")
+    if calibration_inputs is not None:
+        calibration_inputs = as_inputs(calibration_inputs, "evaluate(): calibration_inputs")
     if arith is None:
         if cim is None:
             raise ValueError("give arith or cim")
@@ -521,12 +512,18 @@ def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: Optional[torc
         arith = arith.with_(encoding=nonideal.encoding)  # the config's home of the choice
     with preserved(model):  # the caller's modes back after
         eval_mode(model)
-        return _evaluate(model, inputs, labels, arith, nonideal, calibration_inputs, batch_size, claim,
-                         reference, repeatable)
+        res = _evaluate(model, inputs, labels, arith, nonideal, calibration_inputs, batch_size, claim,
+                        reference, repeatable, output_kind, return_outputs)
+    if res.output_kind_detected and res.output_kind == "probabilities":
+        import warnings
+
+        warnings.warn(scores.OutputKindNote("evaluate(): " + scores.kind_note(
+            res.output_kind, True, res.output_shape, res.class_dim)[2:]), stacklevel=2)
+    return res
 
 
 def _evaluate(model, inputs, labels, arith, nonideal, calibration_inputs, batch_size, claim, reference,
-              repeatable):
+              repeatable, output_kind="auto", return_outputs=False):
     params, buffers = list(model.named_parameters()), list(model.named_buffers())
     # what the tracer takes for a weight: parameters and floating-point (or int8) buffers, by name
     weights = weight_names(model)
@@ -538,17 +535,19 @@ def _evaluate(model, inputs, labels, arith, nonideal, calibration_inputs, batch_
             repeatable = fp32_repeatable(_forward(model, inputs, batch_size), ref)
         if labels is not None:  # before the emulated runs: one line, as --accuracy says it
             classes.check_labels(ref, labels, len(ref), "evaluate(): labels")
+        dim = classes.class_dim(tuple(ref.shape), None if labels is None else tuple(labels.shape))
+        kind, detected = scores.output_kind(output_kind, ref, dim, "output_kind (--output-kind)")
         random = nonideal is not None and nonideal.random
         n_rep = nonideal.repeats if random else 1
         seeds = chip_seeds(nonideal.seed if nonideal is not None else 0, n_rep)
-        runs, emulated, skipped, not_emulated, conversions = [], Counter(), Counter(), Counter(), 0
+        runs, emulated, skipped, not_emulated, conversions, ys = [], Counter(), Counter(), Counter(), 0, []
         computed, hooked_ops, sampled, drawn = Counter(), Counter(), Counter(), Counter()
         for r in range(n_rep):
             gen = torch.Generator().manual_seed(seeds[r])
             emu = Emulator(arith, nonideal, gen, device_seed=seeds[r])  # reads: gen; faults: per weight
             mode = CIMMode(emu, weights, claim, hooked)
             if arith.adc_range_policy == "calibrated":
-                cal = inputs[:256] if calibration_inputs is None else calibration_inputs
+                cal = rows(inputs, 0, 256) if calibration_inputs is None else calibration_inputs
                 emu.calibrating = True
                 with mode:
                     _forward(model, cal, batch_size)
@@ -559,11 +558,13 @@ def _evaluate(model, inputs, labels, arith, nonideal, calibration_inputs, batch_
                 emu.conversions = 0
             with mode:
                 y = _forward(model, inputs, batch_size)
-            runs.append(metrics(y, ref, labels))
+            runs.append(metrics(y, ref, labels, kind))
+            ys += [y] if return_outputs else []
             emulated, skipped, conversions = mode.emulated, mode.skipped, emu.conversions
             not_emulated, computed, hooked_ops = mode.not_emulated, mode.computed, mode.computed_hooked
             sampled, drawn = mode.computed_sampled, mode.random
-    ref_top1 = None if labels is None else classes.top1(ref, labels)
+    zref = scores.as_logits(ref, dim, kind)  # the scores the metrics read (:mod:`.scores`)
+    ref_top1 = None if labels is None else classes.top1(zref, labels)
     acc = (_mean_std([m["accuracy_top1"] for m in runs], random) if labels is not None
            else (None, None))
     ci = top1_interval(acc[0], labels)
@@ -571,10 +572,15 @@ def _evaluate(model, inputs, labels, arith, nonideal, calibration_inputs, batch_
     snr = _mean_std([m["output_snr_db"] for m in runs], random)
     snr_c = _mean_std([m["output_snr_corrected_db"] for m in runs], random)
     kl = _mean_std([m["output_kl"] for m in runs], random)
-    dim = classes.class_dim(tuple(ref.shape), None if labels is None else tuple(labels.shape))
     cal = {}
+    if scores.binary_task(tuple(ref.shape), labels, dim):
+        mine = scores.binary_metrics(zref, labels, dim)
+        for k in scores.BINARY:
+            cal[k], cal[f"{k}_std"] = _mean_std([m[k] for m in runs], random)
+            cal[f"{k}_reference"] = mine[k]
+        cal["collapse"] = scores.collapse_note(runs, mine)
     if labels is not None:
-        for k, v in classes.calibration(ref, labels, dim).items():
+        for k, v in classes.calibration(zref, labels, dim).items():
             cal[f"output_{k}"], cal[f"output_{k}_std"] = _mean_std([m[k] for m in runs], random)
             cal[f"output_{k}_reference"] = v
     return AccuracyResult(
@@ -589,4 +595,6 @@ def _evaluate(model, inputs, labels, arith, nonideal, calibration_inputs, batch_
         computed_sampled_ops=dict(sampled), random_ops=dict(drawn),
         held_generators=len(held_generators(model)), **repeatable,
         **dict(zip(("train_modules", "eval_modules"), mode_tops(model))),
-        conversions=conversions, output_shape=tuple(ref.shape), class_dim=dim, **cal)
+        conversions=conversions, output_shape=tuple(ref.shape), class_dim=dim, output_kind=kind,
+        output_kind_detected=detected, reference_outputs=ref if return_outputs else None,
+        outputs=ys if return_outputs else None, **cal)

@@ -29,6 +29,7 @@ from ..errors import CimsimError, where_raised
 from ..report import columns as C
 from . import classes
 from .arith import Arith, NotEmulated, nonideal_of
+from .nonideal import nonideal_text as _nonideal_text
 
 #: one-line install hint for the accuracy extra
 INSTALL = "pip install 'cimsim[accuracy]'"
@@ -46,11 +47,12 @@ class Target:
 
     name: str
     model: Any                     #: torch.nn.Module (eval mode)
-    inputs: Any                    #: test inputs (a tensor, first dimension = samples)
+    inputs: Any                    #: test inputs (a tensor or tuple of them, first dimension = samples)
     labels: Any                    #: test labels (int64 tensor) or None
     calibration: Any               #: inputs for the ``calibrated`` ADC range policy
     example: tuple                 #: one sample, traced for the cost
     key: str                       #: identity of the model and data (trace cache key)
+    output_kind: str = "auto"      #: logits, probabilities or auto (:mod:`.scores`)
 
 
 def require_torch(what: str = "--accuracy needs torch"):
@@ -91,9 +93,12 @@ def _call(spec: str, option: str):
                             f"{where_raised(exc)}") from exc
 
 
-def load_target(spec: str, dataset: Optional[str] = None) -> Target:
+def load_target(spec: str, dataset: Optional[str] = None, output_kind: str = "auto") -> Target:
     """The bundled model ``spec`` (trained and cached on first use), or ``FILE.py:FACTORY``
-    evaluated on ``dataset`` (``FILE.py:DATASET`` returning ``(inputs, labels)``)."""
+    evaluated on ``dataset`` (``FILE.py:DATASET`` returning ``(inputs, labels)``, the inputs a
+    tensor or a tuple of them: :mod:`.inputs`); ``output_kind`` as :mod:`.scores` reads it."""
+    from .inputs import check_data, count, rows
+
     torch = require_torch(f"'{spec}' is a PyTorch model cimsim traces (and --accuracy evaluates): "
                           "it needs torch")
     names = bundled_names_no_torch()
@@ -111,7 +116,7 @@ def load_target(spec: str, dataset: Optional[str] = None) -> Target:
         # statistics, so retrained or other weights (another CPU's rounding) trace again
         key = f"{spec}-v{models.MODELS_VERSION}-{_weights_hash(torch, hashlib.sha256(), model)[:12]}"
         return Target(spec, model, split.x_test, split.y_test,
-                      split.x_train[:CALIBRATION_SAMPLES], (split.x_test[:1],), key)
+                      split.x_train[:CALIBRATION_SAMPLES], (split.x_test[:1],), key, output_kind)
     if ":" not in spec:
         raise AccuracyError(f"unknown evaluation model '{spec}': give a bundled one "
                             f"({', '.join(names)}) or FILE.py:FACTORY with --dataset FILE.py:DATASET")
@@ -126,26 +131,7 @@ def load_target(spec: str, dataset: Optional[str] = None) -> Target:
     from .run import eval_mode  # modes with any module in eval stay so; a function as trace wraps it
     model = as_module(torch, result[0], f"model '{spec}'")
     model = eval_mode(model)  # all modules in train mode: eval (any in eval: kept)
-    data = _call(dataset, "--dataset")
-    if not (isinstance(data, tuple) and len(data) == 2 and isinstance(data[0], torch.Tensor)):
-        raise AccuracyError(f"--dataset '{dataset}': must return (inputs, labels): a tensor of "
-                            "inputs (first dimension: samples) and int labels or None")
-    x, y = data
-    if len(x) == 0:
-        raise AccuracyError(f"--dataset '{dataset}': has no samples (its inputs have shape "
-                            f"{list(x.shape)})")
-    if x.is_floating_point() and not bool(torch.isfinite(x).all()):
-        i = int((~torch.isfinite(x)).reshape(len(x), -1).any(dim=1).nonzero()[0])
-        raise AccuracyError(f"--dataset '{dataset}': input {i} holds a value that is not finite "
-                            "(NaN or inf), which no arithmetic scores")
-    if y is not None:
-        y = torch.as_tensor(y)
-        if y.is_floating_point() or y.is_complex():
-            if y.is_complex() or not bool(torch.all(y == y.round())):  # .long() would truncate 0.7 to class 0 in silence
-                raise AccuracyError(f"--dataset '{dataset}': labels must be class indices (whole "
-                                    f"numbers, an int tensor), got {str(y.dtype).replace('torch.', '')} "
-                                    f"values like {y.flatten()[0].item():g}")
-        y = y.long()
+    x, y = check_data(torch, _call(dataset, "--dataset"), dataset)
     out = _check_runs_on(torch, model, x, result[1], dataset)
     from .run import _logits
     try:  # the scorer's reading of the output: its .logits, a mapping's, a tuple's first
@@ -153,7 +139,7 @@ def load_target(spec: str, dataset: Optional[str] = None) -> Target:
     except Exception:  # noqa: BLE001 - an output it cannot read: the checks below name it
         pass
     # one class per sample of a (N, C) output, per position of a (N, C, H, W) one
-    classes.check_labels(out, y, len(x), f"--dataset '{dataset}'")
+    classes.check_labels(out, y, count(x), f"--dataset '{dataset}'")
     h = hashlib.sha256(f"{Path(spec.rpartition(':')[0]).resolve()}:{spec}:{dataset}".encode()
                        + _file_bytes(spec))
     # the data and the weights by their bytes: a changed data file (or one it reads) is new data
@@ -162,26 +148,31 @@ def load_target(spec: str, dataset: Optional[str] = None) -> Target:
         _hash_tensor(torch, h, t)
     key = _weights_hash(torch, h, model)[:16]
     name = re.sub(r"\W", "-", Path(spec.rpartition(":")[0]).stem + "-" + spec.rpartition(":")[2])
-    return Target(name, model, x, y, x[:CALIBRATION_SAMPLES], (x[:1],), f"{name}-{key}")
+    return Target(name, model, x, y, rows(x, 0, CALIBRATION_SAMPLES), rows(x, 0, 1), f"{name}-{key}",
+                  output_kind)
 
 
 def _check_runs_on(torch, model, x, example, dataset: str):
     """The model's output for the data set's first input (its trace is that sample's forward
     pass), or one line naming the data set, the shapes and what the model raised."""
+    from .inputs import rows
+
+    first = rows(x, 0, 1)  # spread over forward, as trace spreads the example inputs
     try:
         with torch.no_grad():
-            return model(x[:1])
+            return model(*first)
     except Exception as exc:  # noqa: BLE001 - the user's model on the user's data: one line
-        ex = [list(t.shape) for t in (example if isinstance(example, tuple) else (example,))
-              if isinstance(t, torch.Tensor)]
-        said = f"; the factory's example inputs have shape {', '.join(map(str, ex))}" if ex else ""
+        exs = [t for t in (example if isinstance(example, tuple) else (example,))
+               if isinstance(t, torch.Tensor)]
+        dt = lambda ts: ", ".join(str(t.dtype).removeprefix("torch.") for t in ts)  # noqa: E731
+        said = (f"; the factory's example inputs have shape {', '.join(str(list(t.shape)) for t in exs)}"
+                if exs else "")
+        said += f"; its dtype {dt(first)}, the example's {dt(exs)}" if exs and dt(exs) != dt(first) else ""
         msg = str(exc).splitlines()[0] if str(exc) else ""
-        ex_dt = [str(t.dtype).removeprefix("torch.") for t in (example if isinstance(example, tuple)
-                                                                 else (example,)) if isinstance(t, torch.Tensor)]
-        said += (f"; its dtype {str(x.dtype).removeprefix('torch.')}, the example's {ex_dt[0]}"
-                 if ex_dt and ex_dt[0] != str(x.dtype).removeprefix("torch.") else "")
         raise AccuracyError(f"--dataset '{dataset}': the model fails on its first input (shape "
-                            f"{list(x[:1].shape)}{said}): {type(exc).__name__}: {msg}") from exc
+                            f"{', '.join(str(list(t.shape)) for t in first)}{said}"
+                            + (f"; its {len(first)} input tensors are spread over forward" if len(first) > 1
+                               else "") + f"): {type(exc).__name__}: {msg}") from exc
 
 
 def _weights_hash(torch, h, model) -> str:
@@ -275,8 +266,12 @@ def trace_target(target: Target, bits: Optional[tuple[int, int]] = None):
     wl = trace(target.model, target.example, name=target.name)
     if bits is None:
         return wl
-    n = min(STATS_SAMPLES, len(target.inputs))
-    data = trace(target.model, (target.inputs[:n],), name=target.name, stats_bits=bits)
+    from ..workload.trace.common import quiet_batch
+    from .inputs import count, rows
+
+    n = min(STATS_SAMPLES, count(target.inputs))
+    with quiet_batch():  # the statistics' batch of n evaluation inputs: no samples-per-run note
+        data = trace(target.model, rows(target.inputs, 0, n), name=target.name, stats_bits=bits)
     mine, theirs = _weight_matmuls(wl), _weight_matmuls(data)
     stats = dict(data.metadata["activity_stats"])
     if [k for _, k in mine] != [k for _, k in theirs]:
@@ -451,7 +446,18 @@ def accuracy_record(arch, target: Target, reference=None, repeatable=None) -> di
     An exact output's SNR (+inf) and non-finite spreads are None; an SNR of -inf (no signal)
     or NaN (chips mixing both; ``accuracy_basis`` says so) stays a float (:func:`_snr`)."""
     require_torch()
+    import warnings
+
     from .run import evaluate
+    from .scores import OutputKindNote
+
+    with warnings.catch_warnings():  # the basis says how the outputs were read
+        warnings.simplefilter("ignore", OutputKindNote)
+        return _accuracy_record(arch, target, reference, repeatable, evaluate)
+
+
+def _accuracy_record(arch, target, reference, repeatable, evaluate) -> dict:
+    kind = target.output_kind
 
     cims = cim_configs(arch)
     digital = [(n, c) for n, c in arch.components.items()
@@ -465,14 +471,21 @@ def accuracy_record(arch, target: Target, reference=None, repeatable=None) -> di
             raise AccuracyError(f"{name}: cannot emulate its precision: {exc}") from None
         a = a.with_(adc_bits=a.lossless_adc_bits)
         res = evaluate(target.model, target.inputs, target.labels, a, reference=reference,
-                       claim="all", repeatable=repeatable)
+                       claim="all", repeatable=repeatable, output_kind=kind)
         return _record(res, f"{name}: digital {c.input_bits}b inputs x {c.weight_bits}b weights "
                             "(exact integer products; per-column weight, per-row input scales; "
                             "every matmul, as it claims them)", claim="all")
     if not cims:
-        ref = reference_outputs(target) if reference is None else reference
-        top1 = None if target.labels is None else classes.top1(ref, target.labels)
+        from . import scores
         from .run import top1_interval
+
+        ref = reference_outputs(target) if reference is None else reference
+        dim = classes.class_dim(tuple(ref.shape), None if target.labels is None else tuple(target.labels.shape))
+        kind, found = scores.output_kind(kind, ref, dim, "output_kind (--output-kind)")
+        ref = scores.as_logits(ref, dim, kind)
+        top1 = None if target.labels is None else classes.top1(ref, target.labels)
+        mine = (scores.binary_metrics(ref, target.labels, dim)
+                if scores.binary_task(tuple(ref.shape), target.labels, dim) else {})
 
         low, high = top1_interval(top1, target.labels)
         return {C.ACCURACY_TOP1: top1, C.ACCURACY_TOP1_STD: 0.0 if top1 is not None else None,
@@ -481,15 +494,16 @@ def accuracy_record(arch, target: Target, reference=None, repeatable=None) -> di
                 C.OUTPUT_SNR_DB: None, C.OUTPUT_SNR_DB_STD: None, C.OUTPUT_SNR_CORRECTED_DB: None,
                 C.OUTPUT_SNR_CORRECTED_DB_STD: None, C.OUTPUT_KL: 0.0, C.OUTPUT_KL_STD: 0.0,
                 **_fp32_calibration(ref, target.labels), C.ACCURACY_REPEATS: 1,
+                **{c: (0.0 if c.endswith("_std") else mine[c.removesuffix("_reference")]) if mine else None
+                   for c in C.BINARY_COLUMNS},
                 C.ACCURACY_BASIS: f"fp32 reference: {arch.name} has no CIM or fixed-precision "
                                   "component, its units compute at the workload's dtype (fp32)"
-                                  + classes.axis_note(tuple(ref.shape), classes.class_dim(
-                                      tuple(ref.shape), None if target.labels is None
-                                      else tuple(target.labels.shape)))}
+                                  + classes.axis_note(tuple(ref.shape), dim, kind)
+                                  + scores.kind_note(kind, found, tuple(ref.shape), dim)}
     name, cim = cims[0]
     res = evaluate(target.model, target.inputs, target.labels, cim_arith(name, cim),
                    nonideal=nonideal_of(cim), calibration_inputs=target.calibration,
-                   reference=reference, repeatable=repeatable)
+                   reference=reference, repeatable=repeatable, output_kind=kind)
     rng = cim.adc.range_policy + (f" at the {cim.adc.range_percentile:g}th percentile"
                                   if cim.adc.range_policy == "calibrated" else "")
     enc = "differential" if cim.differential else "offset"
@@ -515,36 +529,9 @@ def _fp32_calibration(ref, labels) -> dict:
     return {k: (0.0 if k.endswith("_std") else cal[k.split("_")[1]]) if cal else None for k in C.CALIBRATION}
 
 
-def _nonideal_text(cim) -> str:
-    """Every non-ideal setting the emulator used, for ``accuracy_basis``: the on/off ratio and
-    where it came from (not on a digital cell, which has none), then each effect that is set
-    (a tester found two very different devices with one basis)."""
-    from ..hw.cim.tiling import on_off_ratio
-
-    ni, parts = cim.nonideal, []
-    if not Arith._digital(cim):
-        ratio, src = on_off_ratio(cim)
-        parts.append(f"on/off ratio {ratio:g}, {src}" if ratio is not None
-                     else f"on/off ratio infinite, {src}")
-    if ni.programming_sigma:
-        parts.append(f"programming sigma {ni.programming_sigma:g} of the cell range")
-    if ni.read_sigma:
-        parts.append(f"read sigma {ni.read_sigma:g} of the cell range")
-    if ni.adc_noise:
-        parts.append(f"ADC noise {ni.adc_noise:g} LSB")
-    st = ni.stuck_at
-    if st is not None and (st.on or st.off):
-        parts.append(f"stuck-at on {st.on:g} / off {st.off:g} of cells")
-    d = ni.drift
-    if d is not None:
-        nu = "nu: aihwkit PCM model" if d.nu is None else f"nu {d.nu:g} +- {d.nu_std:g}"
-        parts.append(f"drift to {d.time:g} s from t0 {d.t0:g} s, {nu}, compensation "
-                     + ("on" if d.compensation else "off"))
-    return "; ".join(parts) if parts else "no effect set"
-
-
 def _record(res, basis: str, claim: str = "weights") -> dict:
     from .run import randomness_note
+    from .scores import kind_note
     return {C.ACCURACY_TOP1: res.accuracy_top1, C.ACCURACY_TOP1_STD: _finite(res.accuracy_top1_std),
             C.ACCURACY_TOP1_CI_LOW: res.accuracy_top1_ci_low,
             C.ACCURACY_TOP1_CI_HIGH: res.accuracy_top1_ci_high,
@@ -555,8 +542,10 @@ def _record(res, basis: str, claim: str = "weights") -> dict:
             C.OUTPUT_SNR_CORRECTED_DB_STD: _finite(res.output_snr_corrected_db_std),
             C.OUTPUT_KL: res.output_kl,
             C.OUTPUT_KL_STD: _finite(res.output_kl_std), C.ACCURACY_REPEATS: res.repeats,
-            C.ACCURACY_BASIS: basis + classes.axis_note(res.output_shape, res.class_dim) + _undefined_note(res)
-            + not_emulated_note(res, claim) + randomness_note(res),
+            C.ACCURACY_BASIS: basis + classes.axis_note(res.output_shape, res.class_dim, res.output_kind)
+            + kind_note(res.output_kind, res.output_kind_detected, res.output_shape, res.class_dim)
+            + _undefined_note(res) + not_emulated_note(res, claim) + randomness_note(res) + res.collapse,
+            **{k: _finite(getattr(res, k)) if k.endswith("_std") else getattr(res, k) for k in C.BINARY_COLUMNS},
             **{k: _finite(getattr(res, k)) if k.endswith("_std") else getattr(res, k) for k in C.CALIBRATION}}
 
 

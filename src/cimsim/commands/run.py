@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from . import OneLineErrors, OneLineUsageError, console, created, full_path, new_folder, unbroken
+from .accuracy_lines import print_accuracy  # noqa: F401 - cimsim.commands.run.print_accuracy
 from .cim_lines import floorplan_texts as _floorplan_texts, programming_text, unit_energy_text
 from .placement import print_placement
 from .. import bundled
@@ -73,9 +74,15 @@ def set_option(f):
                    "accuracy (top-1, agreement with fp32, output SNR, KL). Needs the accuracy extra.")
 @click.option("--dataset", default=None, metavar="FILE.py:DATASET",
               help="With --accuracy and a FILE.py:FACTORY model: a function returning "
-                   "(inputs, labels) to evaluate on (labels may be None).")
+                   "(inputs, labels) to evaluate on (labels may be None); inputs a tensor, or a "
+                   "tuple of tensors spread over the model's forward (several inputs).")
+@click.option("--output-kind", type=click.Choice(["auto", "logits", "probabilities"]), default="auto",
+              show_default=True, help="With --accuracy: the model's outputs are logits, or "
+              "probabilities (it ends in sigmoid or softmax); auto takes probabilities where every "
+              "fp32 output lies in [0, 1] (and sums to 1 over the classes), and the basis says so.")
 def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json: bool,
-        placement: bool, trace_file: Path | None, accuracy: bool, dataset: str | None) -> None:
+        placement: bool, trace_file: Path | None, accuracy: bool, dataset: str | None,
+        output_kind: str = "auto") -> None:
     """Simulate WORKLOAD (a file or bundled name) on CONFIG (a YAML file or bundled name).
 
     With --accuracy, WORKLOAD is an evaluation model (e.g. cimsim run rram-cim digits-cnn
@@ -88,6 +95,8 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
 
     if dataset is not None and not accuracy:
         raise OneLineUsageError("--dataset goes with --accuracy")
+    if output_kind != "auto" and not accuracy:
+        raise OneLineUsageError("--output-kind goes with --accuracy")
     if trace_file is not None and engine != "des":  # a timeline needs a schedule
         from ..report.trace_events import NOT_A_SCHEDULE
 
@@ -101,7 +110,7 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
 
         config_path = bundled.resolve_config(config)
         arch = load_architecture(config_path, overrides(sets), cli=True)
-        target = load_target(workload, dataset)
+        target = load_target(workload, dataset, output_kind)
         # traced with its data statistics at the CIM's precision: the cost uses the activity
         # of the evaluation data (the facts <cim>_input_ones_default_ops etc. say how many not)
         tr = traced(target, stats_bits(arch))
@@ -185,55 +194,6 @@ def _is_target(name: str) -> bool:
     from ..accuracy.target import bundled_names_no_torch
 
     return name in bundled_names_no_torch()
-
-
-def print_accuracy(acc: dict) -> None:
-    from ..report import columns as C
-
-    chips = acc[C.ACCURACY_REPEATS]
-
-    def frac(key):
-        v, sd = acc[key], acc.get(key + "_std")
-        if v is None:
-            return "n/a (no labels)"
-        return pct(v) + (f" ± {pct(sd)}" if sd else "")
-
-    def spread(key, fmt, unit):  # the std over Monte-Carlo chips (none from one chip)
-        sd = acc.get(key + "_std")
-        return f" ± {sd:{fmt}} {unit}" if sd else ""
-
-    # a deterministic design's spread is 0; one chip of a random design's is not measured
-    one_chip = (" (one chip of a random design: no spread measured)"
-                if chips == 1 and acc.get(C.AGREEMENT_STD) is None
-                else " (each ± above: the std over the chips)" if chips > 1 else "")
-
-    def top1():
-        lo, hi = acc.get(C.ACCURACY_TOP1_CI_LOW), acc.get(C.ACCURACY_TOP1_CI_HIGH)
-        ci = "" if lo is None else f"; 95 % CI {pct(lo)} to {pct(hi)} (Wilson, test-set size)"
-        return frac(C.ACCURACY_TOP1) + ci
-
-    from rich.text import Text
-
-    from ..accuracy.target import NO_SIGNAL, UNDEFINED_SNR
-
-    def db(key):  # an SNR; None: exact (+inf); -inf: no signal; NaN: chips mixing both
-        v = acc.get(key)
-        if v is None:
-            return "exact (infinite)"
-        if v != v:
-            return UNDEFINED_SNR
-        return NO_SIGNAL if v == -math.inf else f"{v:.1f} dB" + spread(key, ".1f", "dB")
-
-    out = console()
-    out.print(Text.assemble(("accuracy", "bold"), " (" + acc[C.ACCURACY_BASIS] + ")"))
-    for k, v in (("top-1", top1()),
-                 ("top-1 fp32", frac(C.ACCURACY_TOP1_REFERENCE)),
-                 ("agreement with fp32", frac(C.AGREEMENT)),
-                 ("output SNR", db(C.OUTPUT_SNR_DB)),
-                 ("corrected SNR", db(C.OUTPUT_SNR_CORRECTED_DB) + " (gain and offset removed)"),
-                 ("output KL", f"{acc[C.OUTPUT_KL]:.3g} nats" + spread(C.OUTPUT_KL, ".3g", "nats")),
-                 ("Monte-Carlo chips", str(chips) + one_chip)):
-        out.print(f"  {k:<20} {v}")
 
 
 def _serving_text(sv: dict) -> str:

@@ -11,6 +11,7 @@ import click
 
 from ..errors import CimsimError
 from ..workload.argnames import option_names
+from ..workload.trace.common import batch_note, quiet_batch
 from . import OneLineErrors, created, full_path, new_output
 from .workload import check_name, command_options, serving_params, trace_serving_options
 
@@ -258,11 +259,10 @@ def trace_command(ctx, spec, output, name, allow_unknown, onnx_file, dims, zoo_n
             made = new_output(path)  # refused before the factory runs, not after the trace
             t0 = time.perf_counter()
             model, inputs, kwargs = load_factory(spec, with_kwargs=True, args=factory_args)
-            w = trace(model, inputs, name=path.stem if name is None else name, allow_unknown=allow_unknown,
-                      example_kwargs=kwargs or None, stats_bits=sbits, dtype=dtype,
-                      launch_modules=list(launch_module) or None)
-            if batch is not None:
-                w.metadata["batch"] = batch
+            with quiet_batch():  # the CLI's own note, below
+                w = trace(model, inputs, name=path.stem if name is None else name, allow_unknown=allow_unknown,
+                          example_kwargs=kwargs or None, stats_bits=sbits, dtype=dtype,
+                          launch_modules=list(launch_module) or None, batch=batch)
             w.metadata.update(items)
             if factory_args:  # the sweep's workload.KEY columns (sweep/shape.py)
                 w.metadata["params"] = factory_args
@@ -331,10 +331,9 @@ def _trace_onnx(onnx_file, path, name, allow_unknown, dtype, dims, batch, reside
                                    "each symbolic dimension once")
         values[key] = int(value)
     t0 = time.perf_counter()
-    w = trace_onnx(onnx_file, name=path.stem if name is None else name, allow_unknown=allow_unknown,
-                   dtype=dtype, dims=values, resident=resident)
-    if batch is not None:
-        w.metadata["batch"] = batch
+    with quiet_batch():  # the CLI's own note, below
+        w = trace_onnx(onnx_file, name=path.stem if name is None else name, allow_unknown=allow_unknown,
+                       dtype=dtype, dims=values, resident=resident, batch=batch)
     w.metadata.update(items or {})
     if values:  # the sweep's workload.KEY columns (sweep/shape.py), as --arg's
         w.metadata["params"] = values
@@ -450,11 +449,8 @@ def _batch_note(inputs, batch: int | None = None, onnx: bool = False) -> None:
                        f"work by {batch}; make the inputs hold {batch} samples ({how}), or leave "
                        "--batch out if they hold one", err=True)
         return
-    if len(shape) > 1 and isinstance(shape[0], int) and shape[0] > 1:
-        click.echo(f"note: the first example input's leading dimension is {shape[0]}; the "
-                   "per-sample figures (samples_per_s, pipelined_samples_per_s, "
-                   "pipelined_j_per_sample) take 1 sample per run: give --batch N when the "
-                   "inputs hold N samples")
+    if (note := batch_note(first, "--batch N")) is not None:  # Python's trace() warns it
+        click.echo(f"note: {note}")
 
 
 def _list() -> None:

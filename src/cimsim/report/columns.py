@@ -612,6 +612,23 @@ OUTPUT_ECE_STD = "output_ece_std"  #: its standard deviation over chips
 OUTPUT_ECE_REFERENCE = "output_ece_reference"  #: the same of the fp32 model
 CALIBRATION = (OUTPUT_NLL, OUTPUT_NLL_STD, OUTPUT_NLL_REFERENCE, OUTPUT_BRIER, OUTPUT_BRIER_STD,
                OUTPUT_BRIER_REFERENCE, OUTPUT_ECE, OUTPUT_ECE_STD, OUTPUT_ECE_REFERENCE)
+# a binary task (labels one per sample, two classes: one output or two; class 1 the positive):
+# None otherwise, or where undefined (recall and F1 without a positive label, ROC AUC without
+# both classes; precision is 0 when nothing is predicted positive)
+PRECISION = "precision"  #: precision of class 1, TP / (TP + FP) (mean over chips)
+PRECISION_STD = "precision_std"  #: its standard deviation over chips
+PRECISION_REFERENCE = "precision_reference"  #: the same of the fp32 model
+RECALL = "recall"  #: recall of class 1, TP / (TP + FN) (mean over chips)
+RECALL_STD = "recall_std"  #: its standard deviation over chips
+RECALL_REFERENCE = "recall_reference"  #: the same of the fp32 model
+F1 = "f1"  #: F1 of class 1, 2 TP / (2 TP + FP + FN) (mean over chips)
+F1_STD = "f1_std"  #: its standard deviation over chips
+F1_REFERENCE = "f1_reference"  #: the same of the fp32 model
+ROC_AUC = "roc_auc"  #: area under the ROC curve of the score (logit) against the labels, ties half (mean over chips)
+ROC_AUC_STD = "roc_auc_std"  #: its standard deviation over chips
+ROC_AUC_REFERENCE = "roc_auc_reference"  #: the same of the fp32 model
+BINARY_COLUMNS = (PRECISION, PRECISION_STD, PRECISION_REFERENCE, RECALL, RECALL_STD, RECALL_REFERENCE,
+                  F1, F1_STD, F1_REFERENCE, ROC_AUC, ROC_AUC_STD, ROC_AUC_REFERENCE)
 #: Monte-Carlo chips behind the means (1 when nothing is random)
 ACCURACY_REPEATS = "accuracy_repeats"
 #: what the accuracy rests on (text: the CIM arithmetic emulated, or the fp32 reference)
@@ -620,7 +637,7 @@ ACCURACY_COLUMNS: tuple[str, ...] = (
     ACCURACY_TOP1, ACCURACY_TOP1_STD, ACCURACY_TOP1_CI_LOW, ACCURACY_TOP1_CI_HIGH,
     ACCURACY_TOP1_REFERENCE, AGREEMENT, AGREEMENT_STD,
     OUTPUT_SNR_DB, OUTPUT_SNR_DB_STD, OUTPUT_SNR_CORRECTED_DB, OUTPUT_SNR_CORRECTED_DB_STD,
-    OUTPUT_KL, OUTPUT_KL_STD, *CALIBRATION, ACCURACY_REPEATS, ACCURACY_BASIS)
+    OUTPUT_KL, OUTPUT_KL_STD, *CALIBRATION, *BINARY_COLUMNS, ACCURACY_REPEATS, ACCURACY_BASIS)
 
 
 # ---------------------------------------------------------------------------- sweeps

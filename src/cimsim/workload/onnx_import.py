@@ -60,7 +60,7 @@ def _require_onnx():
 
 def trace_onnx(path: str | Path, name: str | None = None, allow_unknown: bool = False,
                dtype: str | None = None, dims: dict[str, int] | None = None,
-               resident=()) -> Workload:
+               resident=(), batch: int | None = None) -> Workload:
     """The workload of the ONNX model in ``path``.
 
     name : the workload's name (default: the file name without ``.onnx``).
@@ -71,7 +71,13 @@ def trace_onnx(path: str | Path, name: str | None = None, allow_unknown: bool = 
         with ``dynamic_axes`` leaves named; every one must be given.
     resident : graph inputs that are resident state, in memory across runs (a retrieval
         database), as ``cimsim trace --resident``; every other input is sent each run.
+    batch : the samples the inputs hold, ``metadata['batch']``, as ``cimsim trace --batch``;
+        without it a first input whose leading dimension is over 1 warns ``BatchNote``
+        (:func:`cimsim.trace`'s ``batch``).
     """
+    from .trace.common import check_batch, record_batch
+
+    check_batch(batch, "trace_onnx()")
     onnx = _require_onnx()
     path = Path(path)
     if name is not None and (why := name_problem(name)) is not None:
@@ -92,6 +98,9 @@ def trace_onnx(path: str | Path, name: str | None = None, allow_unknown: bool = 
         model = onnx.shape_inference.infer_shapes(model, data_prop=True)
     except Exception as exc:
         raise WorkloadError(f"{path}: ONNX shape inference failed: {_first_line(exc)}") from None
+    from .onnx_fold import fill_shapes
+
+    model = fill_shapes(onnx, model)  # the shapes inference leaves unknown (an expanded CLS token)
     imp = Importer(path, model.graph, dtype, allow_unknown, values)
     for i, node in enumerate(model.graph.node):
         imp.node(i, node)
@@ -138,6 +147,8 @@ def trace_onnx(path: str | Path, name: str | None = None, allow_unknown: bool = 
         from .resident import mark_resident
 
         mark_resident(w, resident)
+    record_batch(w, next((t for t in w.tensors.values() if t.role == "input"), None), batch,
+                 "trace_onnx()")
     return w
 
 

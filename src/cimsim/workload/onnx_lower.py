@@ -82,8 +82,13 @@ class Importer:
             return tuple(int(d) for d in self.inits[value].dims) or (1,)
         got = self.info.get(value)
         if got is None:
-            raise WorkloadError(f"{self.path}: {_where(node)}: ONNX shape inference gave '{value}' "
-                                "no static shape")
+            raise WorkloadError(
+                f"{self.path}: {_where(node)}: '{value}' has no static shape: ONNX shape inference, "
+                "and cimsim's folding of the shape arithmetic before it (Shape, Gather, Concat, "
+                "ConstantOfShape, Equal, Where, Mod, Expand, Tile, Range), cannot compute it from the "
+                "graph's input shapes and constants, so it depends on the data; simplify the model (python -m onnxsim "
+                "in.onnx out.onnx), export it with that shape a constant, or trace the PyTorch model "
+                "instead (cimsim trace FILE.py:FACTORY)")
         return got[0] or (1,)
 
     def ir(self, value: str) -> str:

@@ -275,12 +275,14 @@ def trace_zoo(name: str, real_weights: bool = False, allow_unknown: bool = False
     the model's), ``resident``: forward arguments marked resident
     (:func:`cimsim.workload.trace.trace`)."""
     from ..workload.trace import trace
+    from ..workload.trace.common import quiet_batch
     from .hf_multimodal import unbuilt_hint
 
     zm = build(name, real_weights=real_weights, **overrides)
     try:
-        w = trace(zm.model, zm.args, name=name, example_kwargs=zm.kwargs, allow_unknown=allow_unknown,
-                  stats_bits=stats_bits, dtype=dtype, resident=resident)
+        with quiet_batch():  # the zoo records its batch (metadata zoo.overrides)
+            w = trace(zm.model, zm.args, name=name, example_kwargs=zm.kwargs, allow_unknown=allow_unknown,
+                      stats_bits=stats_bits, dtype=dtype, resident=resident)
     except WorkloadError as exc:  # hf:TYPE of an image-text model given token ids only (ViLT's)
         hint = str(exc).startswith("running ") and name.startswith("hf:") and unbuilt_hint(zm.model, name, zm.kwargs)
         if hint:

@@ -145,7 +145,10 @@ def _trace(entry: str, dtype: str, overrides: dict, **length):
             raise WorkloadError(f"{entry}: --serve needs a causal LM whose forward takes "
                                 "logits_to_keep (transformers 4.50 or later)")
         kwargs["logits_to_keep"] = 1
-    return trace(zm.model, zm.args, name=entry, dtype=dtype, example_kwargs=kwargs), zm
+    from ..workload.trace.common import quiet_batch
+
+    with quiet_batch():  # a serving step's batch is the serving run's
+        return trace(zm.model, zm.args, name=entry, dtype=dtype, example_kwargs=kwargs), zm
 
 
 def _template(wa: Workload, wb: Workload, what: str, decode: bool, base: int) -> _Template:

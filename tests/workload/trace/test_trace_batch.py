@@ -130,3 +130,46 @@ def test_batch_warning_over_a_sequence_first_input_says_both_readings(tmp_path):
     assert r.exit_code == 0, r.output
     assert "leading dimension is 1: --batch does not resize the inputs" in r.stderr
     assert "sequence-first" not in r.stderr
+
+
+def test_python_trace_batch_and_note():
+    """find-T 4: ``cimsim.trace`` of a batch-16 input counted 1 sample in silence (samples/s 16x
+    too low). Now it warns the CLI's note as a BatchNote (a CimsimWarning) naming ``batch=N``,
+    and ``batch=16`` records 16 samples per run: samples_per_s = 16 / latency."""
+    import warnings
+
+    import torch
+
+    import cimsim
+    from cimsim.workload.trace import BatchNote
+
+    m = torch.nn.Sequential(torch.nn.Linear(8, 4))
+    x = torch.randn(16, 8)
+    with pytest.warns(BatchNote, match=r"trace\(\): the first example input's leading dimension "
+                      r"is 16; .* give batch=N \(cimsim trace --batch N\)"):
+        w1 = cimsim.trace(m, (x,))
+    assert "batch" not in w1.metadata
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", BatchNote)
+        w16 = cimsim.trace(m, (x,), batch=16)  # no warning
+        cimsim.trace(m, (torch.randn(1, 8),))  # one sample: no warning
+    assert w16.metadata["batch"] == 16
+    r = cimsim.simulate(cimsim.load_architecture("rram-cim"), w16, engine="analytic")
+    assert r.samples_per_s == pytest.approx(16 / r.latency_s, rel=1e-12, abs=0)
+    with pytest.raises(cimsim.WorkloadError, match=r"trace\(\): batch must be a whole number >= 1"):
+        cimsim.trace(m, (x,), batch=0)
+
+
+def test_python_trace_onnx_batch(tmp_path):
+    """The same for ``trace_onnx``: ``batch=4`` is recorded; without it, BatchNote."""
+    pytest.importorskip("onnx")
+    import torch
+
+    from cimsim import trace_onnx
+    from cimsim.workload.trace import BatchNote
+
+    path = tmp_path / "m.onnx"
+    torch.onnx.export(torch.nn.Linear(8, 4), (torch.randn(4, 8),), str(path), dynamo=False)
+    with pytest.warns(BatchNote, match="leading dimension is 4"):
+        trace_onnx(path)
+    assert trace_onnx(path, batch=4).metadata["batch"] == 4

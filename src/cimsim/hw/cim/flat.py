@@ -140,9 +140,9 @@ def place(comp, ops, idx, makers=None) -> Plan:
             held_copies[mine] = copies
             kept = held is not None and needed > int(sizes.sum())  # held matrices: one copy
             balance = c.weight_replication and c.replication == "balance"  # 0: balance
-            fitting.append((s, needed, len(mine), 0 if balance else uniform,
-                            held[:2] if kept else None, copies))
             used.append(int((sizes * copies).sum()) + needed - int(sizes.sum()))
+            fitting.append((s, needed, len(mine), 0 if balance else uniform,
+                            held[:2] if kept else None, copies, used[-1]))
             cells[0] += float((group_cells[mine] * copies).sum()) + (held[2] if kept else 0.0)
             cells[1] += float(used[-1]) * c.rows * c.cols
             # the held matrices are written too, once
@@ -368,11 +368,13 @@ def _labels(ops, idx, first_op, stage, staged: bool, which) -> list[str]:
 def _fit_note(name: str, arrays: int, fitting: list, stages: int, deployed: str) -> str:
     """What rule 2 did on the devices where every matrix fits: ``fitting`` lists ``(stage,
     arrays needed, matrices, uniform copies (0 under the balance policy), (unread matrices, their arrays) or None, copies
-    per matrix)``; ``deployed`` says what programming them cost
-    (:func:`.programming.deployed_text`)."""
+    per matrix, arrays used with the copies)``; ``deployed`` says what programming them cost
+    (:func:`.programming.deployed_text`). With copies, the arrays they use are said beside the
+    one-copy need (a tester read "100 arrays" where 16 copies used 1,600)."""
     if stages == 1:
-        _, needed, count, _, held, _ = fitting[0]
+        _, needed, count, _, held, _, used = fitting[0]
         note = (f"{name}: {needed:,} of {arrays:,} arrays hold all {count:,} weight matrices"
+                + (f" ({used:,} with the copies)" if used > needed else "")
                 + (f" and the {held[0]:,} matrices of parameters this forward never reads ({held[1]:,} "
                    "arrays: held, never read, so no energy or time)" if held else "")
                 + "; " + deployed)
@@ -382,7 +384,9 @@ def _fit_note(name: str, arrays: int, fitting: list, stages: int, deployed: str)
              f"pipeline stage{'s' if len(fitting) > 1 else ''} "
              f"{', '.join(str(f[0]) for f in fitting)} of {stages}")
     return (f"{name}: the weight matrices of {which} fit its own device's {arrays:,} arrays (at "
-            f"most {most[1]:,}, stage {most[0]}); {deployed}") + _copies_text(fitting)
+            f"most {most[1]:,}, stage {most[0]}"
+            + (f"; {max(f[6] for f in fitting):,} with the copies" if any(f[6] > f[1] for f in fitting)
+               else "") + f"); {deployed}") + _copies_text(fitting)
 
 
 def _copies_text(fitting: list) -> str:

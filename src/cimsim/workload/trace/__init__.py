@@ -48,14 +48,15 @@ from typing import TYPE_CHECKING, Sequence
 
 from ...errors import WorkloadError
 from ..ir import Workload
-from .common import INSTALL_HINT, TorchMissingError, _as_tuple, load_factory, require_torch
+from .common import (INSTALL_HINT, BatchNote, TorchMissingError, _as_tuple, check_batch, load_factory,
+                     record_batch, require_torch)
 from .custom import register_op
 from ..randomtags import GATHER_RULE
 
 if TYPE_CHECKING:  # torch is an extra: imported for type checkers only
     import torch
 
-__all__ = ["INSTALL_HINT", "TorchMissingError", "load_factory", "register_op", "require_torch", "trace"]
+__all__ = ["INSTALL_HINT", "BatchNote", "TorchMissingError", "load_factory", "register_op", "require_torch", "trace"]
 
 _TORCH_DTYPES = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16", "int8": "int8", "qint8": "int8"}
 
@@ -215,7 +216,7 @@ def trace(model: torch.nn.Module, example_inputs: torch.Tensor | tuple | list, n
           allow_unknown: bool = False, dtype: str | None = None, example_kwargs: dict | None = None,
           stats_bits: int | tuple[int, int] | None = None,
           resident: Sequence[str] | None = None,
-          launch_modules: Sequence[str] | None = None) -> Workload:
+          launch_modules: Sequence[str] | None = None, batch: int | None = None) -> Workload:
     """Trace ``model`` on ``example_inputs`` into a :class:`~cimsim.workload.ir.Workload`.
 
     Parameters
@@ -250,8 +251,14 @@ def trace(model: torch.nn.Module, example_inputs: torch.Tensor | tuple | list, n
         gets tag ``launch`` ``module:<path>`` (``module:<path>#k``, the k-th call, for a module
         called more than once; one dispatch a group: :func:`.fuse.launch_modules`); a name
         matching no module, or only the model's own class, is a WorkloadError.
+    batch : the samples the example inputs hold, recorded as ``metadata['batch']`` (the
+        divisor of ``samples_per_s`` and the other per-sample figures), as ``cimsim trace
+        --batch N``. Without it, a first input of two or more dimensions whose leading one is
+        over 1 warns :class:`BatchNote` (a :class:`~cimsim.errors.CimsimWarning`): the run counts
+        1 sample, and the batch is not guessed from shapes (an LSTM's leading dimension is T).
     """
     torch = require_torch()
+    check_batch(batch, "trace()")
     from .functions import as_module
 
     # a function (vmap(jacrev(net))): wrapped, its modules and closed-over tensors registered
@@ -300,6 +307,7 @@ def trace(model: torch.nn.Module, example_inputs: torch.Tensor | tuple | list, n
         from ..resident import mark_resident
 
         mark_resident(w, resident)
+    record_batch(w, inputs, batch, "trace()")
     return w
 
 

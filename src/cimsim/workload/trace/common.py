@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import re
 import sys
 from pathlib import Path
 
-from ...errors import CimsimError, WorkloadError, where_raised
+from ...errors import CimsimError, CimsimWarning, WorkloadError, where_raised
 
 INSTALL_HINT = "pip install 'cimsim[torch]'"
 
@@ -178,3 +179,54 @@ def _as_tuple(inputs) -> tuple:
     if isinstance(inputs, (tuple, list)):
         return tuple(inputs)
     return (inputs,)
+
+
+class BatchNote(CimsimWarning):
+    """``trace()`` / ``trace_onnx()`` of a first input whose leading dimension is over 1 with no
+    ``batch=``: the run counts 1 sample (the warning of ``cimsim trace``'s note)."""
+
+
+def batch_note(first, how: str) -> str | None:
+    """The note when the first input (a tensor, or a tuple / list whose first item is one)
+    has two or more dimensions and a leading one over 1, and no batch was given: the per-sample
+    figures take 1 sample per run (a leading dimension is not always the batch: an LSTM's is T,
+    so it is not guessed). ``how`` names the option that records N (``--batch N``,
+    ``batch=N``). None otherwise (a 1-D input is one sample's features)."""
+    first = first[0] if isinstance(first, (tuple, list)) and first else first
+    shape = tuple(getattr(first, "shape", ()) or ())
+    if len(shape) > 1 and isinstance(shape[0], int) and shape[0] > 1:
+        return (f"the first example input's leading dimension is {shape[0]}; the per-sample "
+                "figures (samples_per_s, pipelined_samples_per_s, pipelined_j_per_sample) take 1 "
+                f"sample per run: give {how} when the inputs hold N samples")
+    return None
+
+
+def record_batch(w, first, batch, who: str) -> None:
+    """The Python API's ``batch=``: a whole number >= 1 recorded as ``metadata['batch']`` (the
+    samples per run), as ``cimsim trace --batch``; without it, :class:`BatchNote` is warned
+    where :func:`batch_note` has a note."""
+    import warnings
+
+    if batch is None:
+        if (note := batch_note(first, "batch=N (cimsim trace --batch N)")) is not None:
+            warnings.warn(BatchNote(f"{who}: {note}"), stacklevel=3)
+        return
+    w.metadata["batch"] = batch
+
+
+def check_batch(batch, who: str) -> None:
+    """``batch`` is None or a whole number >= 1, else one line naming ``who``."""
+    if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 1):
+        raise WorkloadError(f"{who}: batch must be a whole number >= 1 (the samples the example "
+                            f"inputs hold), not {batch!r}")
+
+
+@contextlib.contextmanager
+def quiet_batch():
+    """A context in which :class:`BatchNote` is not warned: for callers that record the batch
+    themselves or print their own note (the CLI, the zoo, ``--accuracy``'s statistics trace)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BatchNote)
+        yield
