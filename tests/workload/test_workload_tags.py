@@ -74,12 +74,12 @@ def test_a_user_note_under_x_is_kept(tmp_path):
 
 @pytest.mark.parametrize("tags, text", [
     ({"part": "im2cl"}, "tag part = 'im2cl' is not allowed; did you mean 'im2col'?"),
-    ({"depthwise": "x"}, "tag depthwise = 'x' is not allowed; it must be 0 or 1"),
+    ({"depthwise": "x"}, "tag depthwise = 'x' is not a number; it must be 0 or 1"),
     ({"window_elems": -4}, "tag window_elems = -4 is not allowed; it must be a whole number >= 0"),
     ({"chain_ops": -2.0}, "tag chain_ops = -2 is not allowed; it must be a finite number >= 0"),
     ({"access_bytes": 0.5}, "tag access_bytes = 0.5 is not allowed; it must be 0 (streaming) or a number >= 1"),
     ({"input_value_bits": 0}, "tag input_value_bits = 0 is not allowed; it must be a whole number of bits in 1..32"),
-    ({"weight_transposed": "yes"}, "tag weight_transposed = 'yes' is not allowed; it must be 0 or 1"),
+    ({"weight_transposed": "yes"}, "tag weight_transposed = 'yes' is not a number; it must be 0 or 1"),
     ({"epilogue": "relu"}, "tag epilogue stands on a matmul op; it applies to elementwise ops only"),
     # 256 fp32 outputs = 1,024 B; 1e9 B is more than the op writes
     ({"store_bytes": 1e9}, "tag store_bytes = 1000000000 is more than the op writes (1024 bytes"),

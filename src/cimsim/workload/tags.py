@@ -42,7 +42,7 @@ TYPES: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "access": ("0 (streaming) or a number >= 1 (bytes)", lambda v: _num(v) and (v == 0 or v >= 1)),
     "count": ("a whole number >= 0", lambda v: _num(v) and v >= 0 and v == int(v)),
     "number": ("a finite number >= 0", lambda v: _num(v) and v >= 0),
-    "fraction": ("a number in [0, 1]", lambda v: _num(v) and 0 <= v <= 1),
+    "fraction": ("a fraction in [0, 1]", lambda v: _num(v) and 0 <= v <= 1),
     "bits": ("a whole number of bits in 1..32", lambda v: _num(v) and 1 <= v <= 32 and v == int(v)),
     "flag": ("0 or 1", lambda v: _num(v) and v in (0, 1)),
     "counts": ("a list of numbers >= 0, one per input (output)",
@@ -52,6 +52,10 @@ TYPES: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "label": ("any JSON value (a label: shown, read by no cost model)", lambda v: True),
     "group": ("any JSON value (ops of one value are one group)", lambda v: True),
 }
+
+
+#: the types whose values are numbers (a string, a bool or null there "is not a number")
+NUMERIC = ("bytes", "access", "count", "number", "fraction", "bits", "flag")
 
 
 @dataclass(frozen=True)
@@ -187,7 +191,7 @@ def show(value: Any) -> str:
         return str(int(value))
     if isinstance(value, float):
         return f"{value:g}"
-    if isinstance(value, str):
+    if isinstance(value, (str, bool)) or value is None:
         return repr(value)
     import json
 
@@ -201,18 +205,20 @@ def value_problem(key: str, value: Any) -> str | None:
     """What is wrong with ``value`` of declared tag ``key`` (None: nothing)."""
     tag = TAGS[key]
     allowed, ok = TYPES[tag.type]
+    if tag.type in NUMERIC and not _num(value) and not (isinstance(value, float) and not math.isfinite(value)):
+        return f"is not a number; it must be {allowed}"
     if not ok(value):
         if tag.values and not tag.labels:
-            return f"it must be one of {', '.join(tag.values)}"
-        return f"it must be {allowed}"
+            return f"is not allowed; it must be one of {', '.join(tag.values)}"
+        return f"is not allowed; it must be {allowed}"
     if tag.type == "text" and tag.values and value not in tag.values:
         if not tag.labels:
             near = difflib.get_close_matches(value, tag.values, n=1)
             hint = f" (did you mean '{near[0]}'?)" if near else ""
-            return f"it must be one of {', '.join(tag.values)}{hint}"
+            return f"is not allowed; it must be one of {', '.join(tag.values)}{hint}"
         near = difflib.get_close_matches(value, tag.values, n=1, cutoff=0.75)
         if near and value not in KNOWN_LABELS.get(key, ()):
-            return (f"did you mean '{near[0]}'? cimsim reads {', '.join(tag.values)}; another "
+            return (f"is not allowed; did you mean '{near[0]}'? cimsim reads {', '.join(tag.values)}; another "
                     "string is a label, but this one looks like a misspelling of one it reads")
     return None
 
@@ -263,8 +269,7 @@ def first_tag_error(c) -> tuple[int, str] | None:
             bad = [v for v in uniq.tolist() if value_problem(key, v) is not None]
             if bad:
                 i = int(np.flatnonzero(has & np.isin(col[1], bad))[0])
-                found.append((i, f"tag {key} = {show(int(col[1][i]))} is not allowed; "
-                                 f"{value_problem(key, int(col[1][i]))}"))
+                found.append((i, f"tag {key} = {show(int(col[1][i]))} {value_problem(key, int(col[1][i]))}"))
             continue
         vocab = col[2]
         probs = [value_problem(key, v) for v in vocab]
@@ -273,7 +278,7 @@ def first_tag_error(c) -> tuple[int, str] | None:
         if hit.any():
             i = int(np.argmax(hit))
             j = int(col[1][i])
-            found.append((i, f"tag {key} = {show(vocab[j])} is not allowed; {probs[j]}"))
+            found.append((i, f"tag {key} = {show(vocab[j])} {probs[j]}"))
     return min(found) if found else None
 
 
