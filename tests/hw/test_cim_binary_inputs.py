@@ -93,7 +93,7 @@ def test_one_slice_already_costs_the_same_and_says_why():
 
 @pytest.mark.parametrize("bad", [0, 1.5, 33, "one"])
 def test_a_bad_tag_is_one_line_naming_the_op_and_what_is_allowed(bad):
-    with pytest.raises(WorkloadError, match=r"op 'a': tag input_value_bits = .* it must be a whole "
+    with pytest.raises(WorkloadError, match=r"op 'a' \(#\d+\): tag input_value_bits = .* it must be a whole "
                                             r"number of bits in 1\.\.32"):
         _run(_arch(), _workload({"input_value_bits": bad}))
 

@@ -155,7 +155,7 @@ def test_a_bad_epilogue_tag_is_one_line_naming_the_op(reference):
     w = _residual()
     ops = list(w.ops)
     ops[1] = Op("relu", "elementwise", ("y",), ("r",), fn="relu", tags={"epilogue": "gelu"})
-    with pytest.raises(WorkloadError, match=r"op 'relu': tag epilogue = 'gelu' is not allowed; "
+    with pytest.raises(WorkloadError, match=r"op 'relu' \(#1\): tag epilogue = 'gelu' is not allowed; "
                        r"it must be one of bias, relu, bias\+relu"):
         (op_arrays_reference if reference else op_arrays)(Workload("bad", list(w.tensors.values()), ops))
 

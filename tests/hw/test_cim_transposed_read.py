@@ -10,6 +10,7 @@ and the arrays carry row-side ADCs (area)."""
 
 from __future__ import annotations
 
+import json
 import copy
 
 import pytest
@@ -105,21 +106,21 @@ def test_a_square_weight_read_both_ways_is_two_matrices_by_its_tag():
     assert simulate_quietly(_arch(), _square(False)).record()["cim_arrays_needed"] == 2
 
 
-@pytest.mark.parametrize("value, said", [(2, "= 2 is not allowed"), ("yes", "= yes is not allowed")])
+@pytest.mark.parametrize("value, said", [(2, "= 2 is not allowed"), ("yes", "= 'yes' is not a number")])
 def test_a_weight_transposed_tag_other_than_0_or_1_is_refused_in_one_line(tmp_path, value, said):
     from cimsim.errors import WorkloadError
     from cimsim.workload import load_workload
     from cimsim.workload.io import save_workload
 
     w = _square(True)
-    bad = Workload("square", list(w.tensors.values()), [
-        w.ops[0], Op("dx", "matmul", ("h", "W"), ("y",), m=1, k=64, n=64, weight="W",
-                     tags={"weight_transposed": value})])
-    save_workload(bad, tmp_path / "w.json")
-    with pytest.raises(WorkloadError) as e:
+    save_workload(w, tmp_path / "w.json")
+    text = (tmp_path / "w.json").read_text()
+    assert text.count('"weight_transposed":0') == 1  # the dx op's tag, written compactly
+    (tmp_path / "w.json").write_text(text.replace('"weight_transposed":0', f'"weight_transposed":{json.dumps(value)}'))
+    with pytest.raises(WorkloadError) as e:  # refused when read, naming the file
         simulate_quietly(_arch(), load_workload(tmp_path / "w.json"))
     msg = str(e.value)
-    assert "\n" not in msg and "op 'dx': tag weight_transposed " + said in msg
+    assert "\n" not in msg and "op 'dx' (#1): tag weight_transposed " + said in msg
 
 
 def test_a_given_digital_area_gets_its_row_side_too():

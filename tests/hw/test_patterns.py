@@ -204,7 +204,7 @@ def test_pattern_columns_match_the_reference_loop():
                                       ({"access_bytes": 64, "random_read_bytes": -1},
                                        "random_read_bytes = -1")])
 def test_bad_pattern_tag_is_a_one_line_error(tags, msg):
-    with pytest.raises(WorkloadError, match=f"workload 'gather': op 'embed': tag {msg} is not allowed") as e:
+    with pytest.raises(WorkloadError, match=rf"workload 'gather': op 'embed' \(#\d+\): tag {msg} is not allowed") as e:
         _gather(tags).arrays
     assert "\n" not in str(e.value)
 
@@ -217,7 +217,7 @@ def test_a_pattern_tag_that_is_not_a_number_is_refused_not_read_as_streaming(tag
     """A string, a bool or null was read as the default (streaming, no store): a 64 B gather
     written as "64B" ran at the streaming rate with no word."""
     (key, value), = tags.items()
-    with pytest.raises(WorkloadError, match=f"op 'embed': tag {key} = {value!r} is not a number"):
+    with pytest.raises(WorkloadError, match=rf"op 'embed' \(#\d+\): tag {key} = {value!r} is not a number"):
         _gather(tags).arrays
 
 
@@ -274,7 +274,7 @@ def test_only_the_stated_random_bytes_pay_the_bursts_energy(gpu):
 
 
 def test_random_bytes_on_a_streaming_op_are_refused():
-    with pytest.raises(WorkloadError, match="op 'embed': tags random_read_bytes / random_write_bytes "
+    with pytest.raises(WorkloadError, match=r"op 'embed' \(#\d+\): tags random_read_bytes / random_write_bytes "
                                             "need access_bytes") as e:
         _gather({"random_read_bytes": 64}).arrays
     assert "\n" not in str(e.value)

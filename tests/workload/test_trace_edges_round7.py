@@ -122,7 +122,7 @@ def test_a_bad_pattern_tag_names_its_file(tmp_path, tag, value):
     d = json.loads(f.read_text())
     d["ops"][0].setdefault("tags", {})[tag] = value
     f.write_text(json.dumps(d))
-    with pytest.raises(WorkloadError, match=rf"^{f}: workload 'gemv': op 'mm': tag {tag} = "):
+    with pytest.raises(WorkloadError, match=rf"^{f}: workload 'gemv': op 'mm' \(#0\): tag {tag} = "):
         load_workload(f)
 
 

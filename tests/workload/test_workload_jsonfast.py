@@ -59,8 +59,8 @@ def mixed_tags():
     b.tensor("x", (1, 4), "fp32", "input")
     b.tensor("W", (4, 4), "bf16", "weight")
     prev = "x"
-    tags = [{"layer": 0, "part": "a"}, None, {"part": 7, "layer": 1}, {"layer": "L"},
-            {"x y": -3}, {"layer": 2, "part": "a"}, {"part": "b"}, {"layer": -12345678901234567}]
+    tags = [{"layer": 0, "x_part": "a"}, None, {"x_part": 7, "layer": 1}, {"layer": "L"},
+            {"x_ y": -3}, {"layer": 2, "x_part": "a"}, {"x_part": "b"}, {"layer": -12345678901234567}]
     for i in range(40):
         out = f"t{i},{{]}}"  # names with the separators a cut looks for
         b.tensor(out, (1, 4), "fp32", "activation")

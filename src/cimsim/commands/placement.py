@@ -154,3 +154,21 @@ def _fit_placement(cells: dict[str, list[str]], byte_headers: list[str], width: 
             shown.remove(col)
     return {c: (max(floor, min(full["op"], width - others(shown))) if c == "op" else full[c])
             for c in shown}
+
+
+def critical_path_rows(r) -> list[dict]:
+    """The dependency critical path's ops, first to last: name and time alone (what
+    ``critical_path_s`` sums), for ``run --critical-path`` (``--json``: the key
+    ``critical_path``)."""
+    return [{"op": name, "time_s": s} for name, s in zip(r.critical_path_op_names, r.critical_path_op_s)]
+
+
+def print_critical_path(r) -> None:
+    """One line per op of the dependency critical path (ops alone, no contention), then the sum."""
+    import click
+
+    click.echo(f"dependency critical path: {len(r.critical_path_op_names):,} ops, {si(r.critical_path_s, 's')} "
+               "(each op's time alone; not the realised path, whose time critical_path_time_s splits)")
+    width = max((len(n) for n in r.critical_path_op_names), default=2)
+    for i, (name, s) in enumerate(zip(r.critical_path_op_names, r.critical_path_op_s)):
+        click.echo(f"  {i:>4}  {name:<{width}}  {si(s, 's'):>10}")

@@ -13,7 +13,7 @@ import click
 from . import OneLineErrors, OneLineUsageError, console, created, full_path, new_folder, unbroken
 from .accuracy_lines import print_accuracy  # noqa: F401 - cimsim.commands.run.print_accuracy
 from .cim_lines import floorplan_texts as _floorplan_texts, programming_text, unit_energy_text
-from .placement import print_placement
+from .placement import critical_path_rows, print_critical_path, print_placement
 from .. import bundled
 from ..atomic import atomic_write, check_writable
 from ..errors import CimsimError, ConfigError, MappingError, OverflowInputError, one_name_each
@@ -65,6 +65,8 @@ def set_option(f):
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.option("--placement", is_flag=True, help="Also list where each op runs and its cost "
               "(with --json: a list `placement`, one object per op).")
+@click.option("--critical-path", "cpath", is_flag=True, help="Also list the dependency critical "
+              "path's ops and each one's time (with --json: a list `critical_path`).")
 @click.option("--trace", "trace_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the op timeline as a Chrome/Perfetto trace-event JSON file.")
 @click.option("--accuracy", is_flag=True,
@@ -81,7 +83,7 @@ def set_option(f):
               "probabilities (it ends in sigmoid or softmax); auto takes probabilities where every "
               "fp32 output lies in [0, 1] (and sums to 1 over the classes), and the basis says so.")
 def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json: bool,
-        placement: bool, trace_file: Path | None, accuracy: bool, dataset: str | None,
+        placement: bool, cpath: bool, trace_file: Path | None, accuracy: bool, dataset: str | None,
         output_kind: str = "auto") -> None:
     """Simulate WORKLOAD (a file or bundled name) on CONFIG (a YAML file or bundled name).
 
@@ -165,7 +167,7 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
             out["placement"] = [{k: json_number(v.item() if hasattr(v, "item") else v)
                                  for k, v in row.items()}
                                 for row in integer_counts(result.op_table).to_dict("records")]
-        out.update(tail)
+        out.update({"critical_path": critical_path_rows(result)} if cpath else {}, **tail)
         click.echo(json.dumps(out, indent=2, allow_nan=False))  # RFC 8259: no NaN, no Infinity
     else:
         from dataclasses import replace
@@ -184,6 +186,8 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
                 click.echo(warn, err=True)
         if placement:
             print_placement(result)
+        if cpath:
+            print_critical_path(result)
     if trace_file is not None:  # with --json, stdout carries the JSON alone
         click.echo(f"wrote {full_path(trace_file)}: {result.ops:,} ops over {si(result.latency_s, 's')} "
                    f"(open it in https://ui.perfetto.dev){created(made)}", err=as_json)

@@ -129,15 +129,15 @@ class Result:
     #: per request, its TTFT and TPOT (s; columns.REQUEST_TTFT_S / REQUEST_TPOT_S, a TPOT NaN
     #: for a one-token request): ``--json`` lists, not result columns; empty with ``serving``
     serving_requests: dict[str, list[float]] = field(default_factory=dict)
-    #: what it was computed from, as ``run --json`` gives it (columns.INPUT_COLUMNS:
-    #: ``overrides``, ``config_path``, ``config_sha256``, ``workload_path``,
-    #: ``workload_sha256``; :func:`cimsim.inputs.source_fields` of the architecture's and the
-    #: workload's ``source``); not part of its value (:meth:`__eq__`)
+    #: what it was computed from, as ``run --json`` gives it (columns.INPUT_COLUMNS; :func:`cimsim.inputs.source_fields`
+    #: of the architecture's and the workload's ``source``); not part of its value (:meth:`__eq__`)
     inputs: dict = field(default_factory=lambda: source_fields(None, None))
     op_table: pandas.DataFrame | None = None  # per-op placement, costs and times
-    #: pandas.DataFrame of the realised critical path's ops and the split of each op's time
-    #: (see :func:`attribute_ops`); set with ``op_table``
+    #: the realised critical path's ops and the split of each op's time (:func:`attribute_ops`); with ``op_table``
     path_table: pandas.DataFrame | None = None
+    #: the dependency critical path's ops: names in order, each op's time alone, s (sum: ``critical_path_s``)
+    critical_path_op_names: list[str] = field(default_factory=list)
+    critical_path_op_s: list[float] = field(default_factory=list)
 
     def __eq__(self, other: object) -> bool:
         """Field by field, a NaN equal to a NaN (an undefined OPS/W, TPOT, ...), the per-op and

@@ -82,7 +82,7 @@ NEED_BITS = {"input_ones": "input_stats_bits", "weight_ones": "weight_stats_bits
 def _error(workload: str, op: str, msg: str):
     from ..errors import WorkloadError
 
-    return WorkloadError(f"workload '{workload}': op '{op}': {msg}")
+    return WorkloadError(f"workload '{workload}': op {op}: {msg}")
 
 
 def _column(tags, key: str, n: int, names, workload: str) -> np.ndarray | None:
@@ -99,12 +99,12 @@ def _column(tags, key: str, n: int, names, workload: str) -> np.ndarray | None:
         bad = has & ~ok[col[1]]
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise _error(workload, names[i], f"tag {key} = {vocab[col[1][i]]!r} is not a number; "
+            raise _error(workload, f"'{names[i]}' (#{i})", f"tag {key} = {vocab[col[1][i]]!r} is not a number; "
                                              f"it must be {TAGS[key][0]}")
         vals = np.array([float(v) if ok[j] else np.nan for j, v in enumerate(vocab)] + [np.nan])[col[1]]
     if (has & ~np.isfinite(vals)).any():
         i = int(np.flatnonzero(has & ~np.isfinite(vals))[0])
-        raise _error(workload, names[i], f"tag {key} = {vals[i]:g} is not allowed; it must be "
+        raise _error(workload, f"'{names[i]}' (#{i})", f"tag {key} = {vals[i]:g} is not allowed; it must be "
                                          f"{TAGS[key][0]}")
     return np.where(has, vals, np.nan)
 
@@ -125,13 +125,13 @@ def activity_columns(tags, n: int, names, workload: str) -> OpActivity | None:
             bad = stated & ~ok(np.where(stated, v, 0.0))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise _error(workload, names[i], f"tag {key} = {v[i]:g} is not allowed; it must be {allowed}")
+            raise _error(workload, f"'{names[i]}' (#{i})", f"tag {key} = {v[i]:g} is not allowed; it must be {allowed}")
         cols[key] = v
     for key, bits in NEED_BITS.items():
         bad = ~np.isnan(cols[key]) & np.isnan(cols[bits])
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise _error(workload, names[i], f"tag {key} needs tag {bits} (the bits the "
+            raise _error(workload, f"'{names[i]}' (#{i})", f"tag {key} needs tag {bits} (the bits the "
                                              "bit-planes were counted at)")
     _signs_need_bits(cols, names, workload)
     return OpActivity(**cols, zero_at=_zero_at(tags, cols, names, workload))
@@ -193,7 +193,7 @@ def _zero_at(tags, cols, names, workload) -> dict | None:
             text = col[1][i] if col[0] == "int" else col[2][col[1][i]]
             at = parse_runs(str(text) if isinstance(text, (int, np.integer)) else text)
             if at is None or len(at) != cols[count][i]:
-                raise _error(workload, names[i], f"tag {key} = {str(text)[:40]!r} is not allowed; it "
+                raise _error(workload, f"'{names[i]}' (#{i})", f"tag {key} = {str(text)[:40]!r} is not allowed; it "
                                                  f"must be ascending index runs ('0-127,300') of as "
                                                  f"many indices as tag {count} states")
             rows_at, cols_at = out.get(i, (None, None))

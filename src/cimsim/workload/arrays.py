@@ -24,6 +24,7 @@ from .kinds import (  # noqa: F401  (KIND_CODES, dtype_bytes_of re-exported for 
 )
 from .llm_meta import op_iterations
 from . import orientation
+from .tags import show
 from .randomtags import RANDOM_TAGS, _random_columns, _random_reference  # noqa: F401
 from .oparrays import EPILOGUE_CODES, OpArrays, recasts, untagged_epilogue  # noqa: F401  (re-exported: defined here before)
 
@@ -85,7 +86,14 @@ def check_pattern_tags(workload) -> None:
     """The access-pattern tags' values (:func:`_pattern_columns`), checked when a file is read,
     so that its error names the file (the columns themselves are built on first use)."""
     c = workload.columns
-    size = _pattern_columns(c.tags, c.n_ops, c.op_names, workload.name)[0]
+    out = None
+    if c.n_ops and "store_bytes" in c.tags.columns:
+        nbytes = workload.tensor_nbytes.astype(np.float64)
+        kept = on_chip_tensors(workload)
+        if kept is not None:
+            nbytes[kept] = 0.0
+        out = _act_bytes(c, nbytes, c.tensor_role == ROLE_WEIGHT)[1]
+    size = _pattern_columns(c.tags, c.n_ops, c.op_names, workload.name, out)[0]
     _random_columns(c.tags, c.n_ops, c.op_names, workload.name, size)
 
 
@@ -102,7 +110,7 @@ def _pattern_columns(tags, n: int, names, workload: str, out_bytes=None) -> tupl
     for key in ("access_bytes", "read_fraction", "store_bytes", *RANDOM_TAGS, "table_bytes"):
         bad = _non_numeric(tags, key)
         if bad is not None:
-            raise WorkloadError(f"workload '{workload}': op '{names[bad[0]]}': tag {key} = {bad[1]!r} "
+            raise WorkloadError(f"workload '{workload}': op '{names[bad[0]]}' (#{bad[0]}): tag {key} = {show(bad[1])} "
                                 "is not a number; it must be a number (bytes, or a fraction for "
                                 "read_fraction)")
     size = _num_tag(tags, "access_bytes", n, 0.0)
@@ -115,12 +123,12 @@ def _pattern_columns(tags, n: int, names, workload: str, out_bytes=None) -> tupl
                                   (store, "store_bytes", lambda a: a >= 0, ">= 0 bytes")):
         if col is not None and not ok(col).all():
             i = int(np.flatnonzero(~ok(col))[0])
-            raise WorkloadError(f"workload '{workload}': op '{names[i]}': tag {key} = {col[i]:g} is not allowed; "
+            raise WorkloadError(f"workload '{workload}': op '{names[i]}' (#{i}): tag {key} = {show(col[i])} is not allowed; "
                                 f"it must be {allowed}")
     if store is not None and out_bytes is not None and (store > out_bytes).any():
         i = int(np.flatnonzero(store > out_bytes)[0])
-        raise WorkloadError(f"workload '{workload}': op '{names[i]}': tag store_bytes = {store[i]:g} is "
-                            f"more than the op writes ({out_bytes[i]:g} bytes of outputs); it must be at "
+        raise WorkloadError(f"workload '{workload}': op '{names[i]}' (#{i}): tag store_bytes = {show(store[i])} is "
+                            f"more than the op writes ({show(out_bytes[i])} bytes of outputs); it must be at "
                             "most its output bytes (the rows it appends to a cache)")
     return size, reads, store
 
@@ -315,7 +323,7 @@ def epilogue_column(values: np.ndarray, elementwise: np.ndarray, names, workload
     bad = np.flatnonzero(has & ((codes < 0) | ~elementwise))
     if len(bad):
         i = int(bad[0])
-        raise WorkloadError(f"workload '{workload}': op '{names[i]}': tag epilogue = {values[i]!r} is "
+        raise WorkloadError(f"workload '{workload}': op '{names[i]}' (#{i}): tag epilogue = {values[i]!r} is "
                             f"not allowed; it must be one of {', '.join(EPILOGUE_CODES)}, on an "
                             "elementwise op (what a near-memory datapath applies to a matmul's outputs)")
     return np.where(has, codes, 0)
@@ -382,7 +390,7 @@ def _serial_column(tags, n: int, names, workload: str, tag: str = "serial_ops") 
         i = int(np.flatnonzero(~(np.isfinite(col) & (col >= 0)))[0])
         bad = (i, col[i])
     if bad is not None:
-        raise WorkloadError(f"workload '{workload}': op '{names[bad[0]]}': tag {tag} = {bad[1]!r} "
+        raise WorkloadError(f"workload '{workload}': op '{names[bad[0]]}' (#{bad[0]}): tag {tag} = {show(bad[1])} "
                             "is not allowed; it must be a number >= 0 ("
                             + ("dependent ops on a path)" if tag == "chain_ops"
                                else "operations one after another per element)"))

@@ -63,13 +63,15 @@ class WorkloadBuilder:
     ``by_id=True``: ops name their tensors by the ids :meth:`tensor` returned (ints)
     instead of by name; no name index is kept (the cheapest way to write a large
     workload; a repeated tensor name is then found when :meth:`build` validates).
-    A builder builds once.
+    :meth:`build` may be called again (each call returns an equal workload), but a builder
+    takes no tensor or op after it: the built workload shares its columns (one line says so).
     """
 
     def __init__(self, name: str, by_id: bool = False):
         if type(name) is not str:
             raise WorkloadError(f"the workload 'name' must be a string, got {describe(name)}")
         self.name = name
+        self._built = False
         self._tnames: list[str] = []
         self._tid: dict[str, int] | None = None if by_id else {}
         self._shape_ptr = array("q", [0])
@@ -98,7 +100,10 @@ class WorkloadBuilder:
 
     # ------------------------------------------------------------------ tensors
     def tensor(self, name: str, shape: Sequence[int], dtype: str, role: str = "activation") -> int:
-        """Declare a tensor; returns its id."""
+        """Declare a tensor; returns its id. ``shape``: a list or tuple of positive integers
+        (NumPy integers too) or a 1-D NumPy integer array."""
+        if self._built:
+            self._after_build()
         # fast path: every field well typed (the checked path words the errors)
         if (type(name) is str and type(role) is str and type(dtype) is str
                 and type(shape) in (tuple, list) and all(type(d) is int for d in shape)
@@ -134,6 +139,11 @@ class WorkloadBuilder:
         dc = DTYPE_CODES.get(dtype)
         if dc is None:
             self._fail(where, f"dtype '{dtype}' is not one of {', '.join(DTYPE_BYTES)}")
+        if isinstance(shape, np.ndarray) and shape.ndim == 1 and shape.dtype.kind in "iu":
+            shape = shape.tolist()  # a NumPy shape (a 1-D integer array) reads as its list
+        elif isinstance(shape, np.ndarray):
+            self._fail(where, f"shape must be a list, a tuple or a 1-D integer array of positive "
+                              f"integers, got a {shape.ndim}-D {shape.dtype} array {shape.tolist()}")
         if not isinstance(shape, (list, tuple)) or not all(is_int(d) for d in shape):
             self._fail(where, shape_message(tuple(shape) if isinstance(shape, (list, tuple)) else shape))
         # int64 storage: a dimension beyond 2**62 is refused here, worded as the rule would
@@ -179,6 +189,8 @@ class WorkloadBuilder:
            ops_per_element: float | None = None, tags: Mapping[str, object] | None = None,
            generic_macs: int = 0) -> int:
         """Append an op (fields as :class:`Op`, tensors by name); returns its index."""
+        if self._built:
+            self._after_build()
         i = len(self._onames)
         # fast path: every field well typed (the checked path words the errors)
         kc = KIND_CODES.get(kind) if type(kind) is str else None
@@ -278,6 +290,8 @@ class WorkloadBuilder:
         role) at list-comprehension speed when every field is well typed; returns False,
         having declared nothing, otherwise (then declare them one by one: that words the
         error)."""
+        if self._built:
+            self._after_build()
         tid = self._tid
         if not items:
             return tid is not None
@@ -311,6 +325,8 @@ class WorkloadBuilder:
         """Append the ops of ``items`` (dicts with the keys of a workload file's ops) at
         list-comprehension speed when every field is well typed; returns False, having
         appended nothing, otherwise (then append them one by one: that words the error)."""
+        if self._built:
+            self._after_build()
         tid = self._tid
         if tid is None:
             return False
@@ -389,5 +405,12 @@ class WorkloadBuilder:
         )
 
     def build(self, metadata: Mapping[str, object] | None = None) -> "Workload":
-        return Workload.from_columns(self.name, self.columns(), metadata)
+        w = Workload.from_columns(self.name, self.columns(), metadata)
+        self._built = True
+        return w
+
+    def _after_build(self):
+        self._fail("builder", "build() was called: the workload built shares this builder's "
+                              "columns, so it takes no more tensors or ops (start a new "
+                              "WorkloadBuilder, or declare everything before build())")
 

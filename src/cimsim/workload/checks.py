@@ -271,9 +271,10 @@ def _has_outputs(g: Graph):
 
 
 def _unproduced_message(g: Graph, e: int) -> str:
+    from .graph import order_message
+
     i, t = int(g.w._op_of_in[e]), int(g.c.in_ids[e])
-    return (f"{g.op(i)}: input '{g.c.tensor_names[t]}' is an activation no earlier op produces "
-            "(ops must be listed in dependency order)")
+    return f"{g.op(i)}: {order_message(g.c, g.w._first_producer, i, t)}"
 
 
 @rule("inputs produced earlier", "op", _unproduced_message)

@@ -60,3 +60,21 @@ def _message(g: Graph, i: int) -> str:
 @rule("fields of the op's kind", "op", _message)
 def _fields_of_kind(g: Graph):
     return _item(_misplaced(g).any(axis=0))
+
+
+#: the elementwise functions that read nothing (a random draw generated in place)
+NO_INPUT_FNS: tuple[str, ...] = ("rng",)
+
+
+def _no_input_message(g: Graph, i: int) -> str:
+    fn = g.c.fn_vocab[int(g.c.fn[i])] if g.c.fn[i] >= 0 else "?"
+    return (f"{g.op(i)}: an elementwise '{fn}' op with no inputs (it would depend on nothing and "
+            f"start at t = 0); name what it reads in 'inputs' (only {', '.join(NO_INPUT_FNS)} "
+            "reads nothing)")
+
+
+@rule("elementwise ops read something", "op", _no_input_message)
+def _elementwise_inputs(g: Graph):
+    c = g.c
+    free = np.array([f in NO_INPUT_FNS for f in c.fn_vocab] + [False])
+    return _item((c.kind == OP_KINDS.index("elementwise")) & (g.n_in == 0) & ~free[c.fn])

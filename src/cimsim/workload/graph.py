@@ -143,3 +143,34 @@ def longest_path_reference(indptr, indices, weights):
     while pred[path[-1]] >= 0:
         path.append(int(pred[path[-1]]))
     return float(dist.max()), np.asarray(path[::-1], dtype=np.int64)
+
+
+def order_message(c, first_producer: np.ndarray, i: int, t: int) -> str:
+    """Why op ``i``'s input tensor ``t`` is not produced before it (the rule "inputs produced
+    earlier" of :mod:`.checks`): no op produces it; or op ``p`` does, listed after it, and
+    either ``p`` depends on ``i`` (a cycle, named op by op in data-flow order) or the file only
+    lists them out of order (the fix: move ``p`` and what it needs before ``i``)."""
+    names = c.op_names
+    p = int(first_producer[t])
+    if p >= c.n_ops:
+        return f"input '{c.tensor_names[t]}' is an activation no op produces"
+    # walk back from p through the producers of its inputs: does it reach i?
+    back = {p: -1}
+    todo = [p]
+    while todo:
+        q = todo.pop()
+        for u in c.in_ids[c.in_ptr[q]:c.in_ptr[q + 1]].tolist():
+            r = int(first_producer[u])
+            if r < c.n_ops and r not in back:
+                back[r] = q
+                todo.append(r)
+    what = f"input '{c.tensor_names[t]}' is produced by op '{names[p]}' (#{p}), listed after it"
+    if i not in back:
+        return (f"{what}; ops must be listed in dependency order (a producer before its readers): "
+                f"move op '{names[p]}' (and the ops it needs) before op '{names[i]}'")
+    cycle = [i]
+    while cycle[-1] != p:
+        cycle.append(back[cycle[-1]])
+    # cycle runs i -> ... -> p following readers; p produces i's input, closing it
+    path = " -> ".join(f"'{names[q]}'" for q in [*cycle, i])
+    return f"{what}, and it depends on this op: a cycle ({path}); a workload is acyclic"

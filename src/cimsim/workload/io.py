@@ -43,6 +43,7 @@ from .columns import StringTable, TagColumns
 from .builder import OP_KEYS as _OP_KEYS
 from .builder import WorkloadBuilder
 from .checks import COLUMN_DTYPES, describe
+from .checks_fields import COMMON_FIELDS, KIND_FIELDS
 from .ir import Workload, WorkloadColumns
 from .jsonstream import UTF8_BOM, RepeatedKey, stream_workload, unique_keys, write_json
 from .jsonstream import decode as _decode
@@ -159,8 +160,10 @@ class _Reader:
                 self.fail(f"ops[{i}]: expected an object, got {type(o).__name__}")
             if not o.keys() <= _OP_KEYS:
                 bad = set(o) - _OP_KEYS
-                self.fail(f"ops[{i}] ({_short(o.get('name'))}): unknown keys {sorted(map(str, bad))}; "
-                          f"allowed: {sorted(_OP_KEYS)}")
+                kind = o.get("kind")
+                own = (f"an op of kind '{kind}' takes {sorted((*COMMON_FIELDS, *KIND_FIELDS[kind]))}"
+                       if isinstance(kind, str) and kind in KIND_FIELDS else f"allowed: {sorted(_OP_KEYS)}")
+                self.fail(f"ops[{i}] ({_short(o.get('name'))}): unknown keys {sorted(map(str, bad))}; {own}")
             try:
                 name, kind, inputs, outputs = o["name"], o["kind"], o["inputs"], o["outputs"]
             except KeyError as exc:

@@ -43,6 +43,7 @@ from ..dtypes import TENSOR_DTYPES, tensor_bytes
 from ..errors import WorkloadError, name_problem
 from ..inputs import Source
 from . import checks
+from .tags import check_tags
 from .checks import COLUMN_DTYPES, MAX_COUNT, describe, is_int  # noqa: F401  (re-exported)
 from .columns import StringTable, TagColumns
 from .kinds import (  # noqa: F401  (re-exported: the names were defined here before)
@@ -290,6 +291,7 @@ class Workload:
                                 f"got {type(columns).__name__}")
         self._columns = WorkloadColumns(**_read_only(checks.canonical(columns, name)))
         checks.validate(self)
+        check_tags(self)
         check_llm_metadata(name, self.metadata, self.columns.n_ops)
 
     @property

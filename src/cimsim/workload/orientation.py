@@ -26,12 +26,12 @@ def column(values: np.ndarray | None, odd, stationary: np.ndarray, names, worklo
     bad = np.flatnonzero(stated & ~np.isin(values, (0.0, 1.0)))
     if odd is not None or len(bad):
         i, v = odd if odd is not None else (int(bad[0]), f"{values[bad[0]]:g}")
-        raise WorkloadError(f"workload '{workload}': op '{names[i]}': tag weight_transposed = {v} is "
+        raise WorkloadError(f"workload '{workload}': op '{names[i]}' (#{i}): tag weight_transposed = {v} is "
                             "not allowed; allowed: 0 (k runs down the weight's first dimension, "
                             "dY @ W) or 1 (along its trailing ones, x @ W.T)")
     loose = np.flatnonzero(stated & (stationary < 0))
     if len(loose):
-        raise WorkloadError(f"workload '{workload}': op '{names[loose[0]]}': tag weight_transposed on "
+        raise WorkloadError(f"workload '{workload}': op '{names[loose[0]]}' (#{loose[0]}): tag weight_transposed on "
                             "an op with no stationary weight (it says which way a matmul reads its "
                             "weight): drop the tag or name the op's weight")
     return values

@@ -50,13 +50,13 @@ def _random_columns(tags, n: int, names, workload: str, size) -> tuple[np.ndarra
     for key, col in zip((*RANDOM_TAGS, "table_bytes"), (rr, rw, tb)):
         neg = np.flatnonzero(col < 0)
         if len(neg):
-            raise WorkloadError(f"workload '{workload}': op '{names[neg[0]]}': tag {key} = {col[neg[0]]:g} "
+            raise WorkloadError(f"workload '{workload}': op '{names[neg[0]]}' (#{neg[0]}): tag {key} = {col[neg[0]]:g} "
                                 "is not allowed; it must be >= 0 bytes")
     size = size if size is not None else np.zeros(n)
     for key, on in ((" / ".join(RANDOM_TAGS), stated), ("table_bytes", ~np.isnan(tb))):
         loose = np.flatnonzero(on & (size == 0))
         if len(loose):
-            raise WorkloadError(f"workload '{workload}': op '{names[loose[0]]}': tags {key} need "
+            raise WorkloadError(f"workload '{workload}': op '{names[loose[0]]}' (#{loose[0]}): tags {key} need "
                                 "access_bytes (the size of its random accesses); a streaming op "
                                 "has no random bytes")
     some = cols[0] is not None or cols[1] is not None
