@@ -146,7 +146,8 @@ def _signs_need_bits(cols, names, workload) -> None:
                      ((bip == 1) & ((signed != 1) | (bits != 1)), "tag input_bipolar: 1 (values "
                       "-1 and +1 only) needs input_value_signed: 1 and input_value_bits: 1")):
         if bad.any():
-            raise _error(workload, names[int(np.flatnonzero(bad)[0])], msg)
+            i = int(np.flatnonzero(bad)[0])
+            raise _error(workload, f"'{names[i]}' (#{i})", msg)
 
 
 def index_runs(at) -> str:

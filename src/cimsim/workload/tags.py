@@ -49,6 +49,9 @@ TYPES: dict[str, tuple[str, Callable[[Any], bool]]] = {
                lambda v: isinstance(v, list) and all(_num(x) and x >= 0 for x in v)),
     "runs": ("index runs: a string such as '0-3,7' or a list of [start, stop] pairs", _runs),
     "text": ("a string", lambda v: isinstance(v, str)),
+    "pairs": ("a list per input of a list per output, each a number >= 0 or null",
+              lambda v: isinstance(v, list) and all(isinstance(r, list) and all(
+                  x is None or (_num(x) and x >= 0) for x in r) for r in v)),
     "label": ("any JSON value (a label: shown, read by no cost model)", lambda v: True),
     "group": ("any JSON value (ops of one value are one group)", lambda v: True),
 }
@@ -107,6 +110,8 @@ TAGS: dict[str, Tag] = {
                      "path's serial steps; default 1)"),
     "chain_in": Tag("counts", "ops", "chain_ops per input: the steps from each input to the op's end"),
     "chain_out": Tag("counts", "ops", "chain_ops per output: the steps from the op's start to each output"),
+    "chain_io": Tag("pairs", "ops", "chain_ops per input and output pair: the dependent ops from each "
+                    "input to each output, null where the output does not depend on it (a fused op)"),
     "serial_ops": Tag("number", "ops", "operations one after another per element (a recurrence): "
                       "the processor's cycle bound"),
     # ---- what kind of work
@@ -125,6 +130,10 @@ TAGS: dict[str, Tag] = {
     "weight_name": Tag("text", "-", "the parameter a matmul's weight is (stationary-weight sharing)"),
     "input_value_bits": Tag("bits", "bits", "on a weight matmul: its inputs are whole numbers below "
                             "2^b (a CIM feeds min(slices, ceil(b / dac_bits)) input slices)"),
+    "input_value_signed": Tag("flag", "-", "on a weight matmul with input_value_bits: 1, its inputs "
+                              "are -1, 0 or +1 (torch.sign); a CIM applies the sign by its signed-input rules"),
+    "input_bipolar": Tag("flag", "-", "with input_value_signed: 1, its inputs are -1 or +1 only (a "
+                         "binary network's signs): one input plane"),
     # ---- measured activity (CIM energy)
     "input_ones": Tag("fraction", "-", "share of input bit-planes' bits that are 1 (needs input_stats_bits)"),
     "input_zeros": Tag("fraction", "-", "share of input values that are 0"),
