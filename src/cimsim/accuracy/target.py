@@ -305,20 +305,22 @@ def traced(target: Target, bits: Optional[tuple[int, int]] = None) -> Traced:
     """The traced workload, from its JSON file in the accuracy cache (traced once per cimsim
     model revision, :func:`cimsim.model_revision`: a tracer changed within one ``__version__``
     traces again, the model's weights (:attr:`Target.key`), and statistics precision ``bits``,
-    see :func:`trace_target`, and the dtype they give (:func:`trace_dtype`); sweeps hand the bytes to their workers like any workload). A
-    damaged file is traced again and replaced; a cache that cannot be written keeps the trace
-    in memory (:mod:`cimsim.accuracy.cache`)."""
+    see :func:`trace_target`, the dtype they give (:func:`trace_dtype`) and the custom ops registered;
+    sweeps hand the bytes to their workers). A damaged file is traced again and replaced; a cache
+    that cannot be written keeps the trace in memory (:mod:`cimsim.accuracy.cache`)."""
     import io
 
     from ..revision import model_revision
     from ..workload.io import FORMAT, VERSION, read_workload_bytes
     from ..workload.jsonstream import write_json
+    from ..workload.trace.custom import registry_tag
     from ..workload.trace.stats import STATS_RULES
     from .cache import cache_dir, cached
 
     stats = "" if bits is None else f"-stats{bits[0]}x{bits[1]}n{STATS_SAMPLES}r{STATS_RULES}"
     dtype = f"-{trace_dtype(bits)}" if trace_dtype(bits) else ""
-    path = cache_dir() / "traces" / f"{target.key}-cimsim{model_revision()}{stats}{dtype}.json"
+    ops = registry_tag()  # the custom ops registered: a trace made under others is not reused
+    path = cache_dir() / "traces" / f"{target.key}-cimsim{model_revision()}{stats}{dtype}{ops}.json"
 
     def read(p: Path) -> tuple[bytes, Workload]:
         raw = p.read_bytes()

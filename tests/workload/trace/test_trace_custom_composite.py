@@ -60,8 +60,9 @@ def _ops():
 
 
 class KAN(torch.nn.Module):
-    def __init__(self, custom=True):
+    def __init__(self, custom=True, tanh=True):
         super().__init__()
+        self.tanh = tanh
         self.register_buffer("grid", torch.linspace(-1, 1, G + 4).expand(I, -1).contiguous())
         self.base_w = torch.nn.Parameter(torch.randn(O, I) / 8)
         self.spline_w = torch.nn.Parameter(torch.randn(O, I, G) / 8)  # 3-D: no kind "matmul" takes it
@@ -69,7 +70,8 @@ class KAN(torch.nn.Module):
 
     def forward(self, x):
         f = _ops()[0] if self.custom else kan_reference
-        return torch.tanh(f(x, self.grid, self.base_w, self.spline_w))
+        y = f(x, self.grid, self.base_w, self.spline_w)
+        return torch.tanh(y) if self.tanh else y
 
 
 def _signature(w):
@@ -93,8 +95,10 @@ def test_a_composite_is_traced_as_its_reference_with_each_weight_stationary():
     assert {op.tags.get("launch") for op in inside} == {"custom:cimsim_comp::kan#1"}  # one_kernel
     tanh = [op for op in w.ops if "custom_op" not in op.tags]
     assert tanh and all("launch" not in op.tags for op in tanh)  # the model's own op is not the kernel's
-    # the same as the reference traced in place, op for op
-    assert _signature(w) == _signature(trace(KAN(custom=False), (torch.randn(B, I),)))
+    # the same as the reference traced in place, op for op (without the model's tanh, which a
+    # one-kernel composite's last op does not fuse with)
+    assert _signature(trace(KAN(tanh=False), (torch.randn(B, I),))) == \
+        _signature(trace(KAN(custom=False, tanh=False), (torch.randn(B, I),)))
 
 
 def test_a_composite_puts_both_weights_on_the_cim_arrays():
@@ -233,3 +237,132 @@ def test_a_composite_may_call_another_composite():
     assert (mm.kind, mm.macs, mm.weight) == ("matmul", 4 * 8 * 8, "w")
     assert (mm.tags["custom_op"], relu.tags["custom_op"]) == ("cimsim_comp::inner", "cimsim_comp::outer")
     assert mm.tags["launch"] == relu.tags["launch"] == "custom:cimsim_comp::outer#1"
+
+
+def test_an_op_writing_an_argument_in_place_runs_once_and_its_write_is_checked():
+    """The op is run for the check on a copy of what it writes, so the model's values are eager's
+    (x + w once, not twice) and a correct fn is accepted; a fn that skips the write is refused."""
+    import cimsim
+    from cimsim.workload.trace import trace
+
+    @torch.library.custom_op("cimsim_comp::acc_", mutates_args=("state",))
+    def acc_(state: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        state.add_(x)
+        return state * 2
+
+    class M(torch.nn.Module):
+        def forward(self, x):
+            s = torch.zeros_like(x)
+            return acc_(s, x) + s  # eager: 2x + x = 3x
+
+    x = torch.ones(4, 8)
+    cimsim.trace.register_op("cimsim_comp::acc_", kind="composite", fn=lambda state, x: state.add_(x) * 2)
+    trace(M(), (x,))  # accepted: the op ran on a copy of state, fn on state itself
+    cimsim.trace.register_op("cimsim_comp::acc_", kind="composite", fn=lambda state, x: (state + x) * 2)
+    with pytest.raises(WorkloadError, match=r"output 1 differs"):  # state (output 1) never written
+        trace(M(), (x,))
+
+
+def test_an_op_called_through_torch_ops_is_its_composite():
+    """``torch.ops.ns.name(...)`` (an ``OpOverloadPacket``: how a C++ / CUDA extension's op is
+    called) is traced as its composite, as the op's own call is."""
+    from cimsim.workload.trace import trace
+
+    _ops()
+
+    class ByPacket(KAN):
+        def forward(self, x):
+            return torch.tanh(torch.ops.cimsim_comp.kan(x, self.grid, self.base_w, self.spline_w))
+
+    w = trace(ByPacket(), (torch.randn(B, I),))
+    assert _signature(w) == _signature(trace(KAN(), (torch.randn(B, I),)))
+    assert {op.tags.get("custom_op") for op in w.ops} == {"cimsim_comp::kan", None}
+
+
+def test_the_value_check_allows_bf16_rounding_and_checks_complex_outputs():
+    import cimsim
+    from cimsim.workload.trace import trace
+
+    @torch.library.custom_op("cimsim_comp::gelu_mm", mutates_args=())
+    def gelu_mm(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.gelu(x.float() @ w.float()).to(x.dtype)  # fp32 inside
+
+    @torch.library.custom_op("cimsim_comp::fft", mutates_args=())
+    def fft(x: torch.Tensor) -> torch.Tensor:
+        return torch.fft.fft(x)
+
+    class G(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.randn(64, 64, dtype=torch.bfloat16))
+
+        def forward(self, x):
+            return gelu_mm(x, self.w)
+
+    class F(torch.nn.Module):
+        def forward(self, x):
+            return fft(x)
+
+    # bf16 arithmetic in fn: differs from the fp32-inside op by bf16 rounding (eps 2^-7), within
+    # 8 eps = 1/16 of the largest magnitude
+    cimsim.trace.register_op("cimsim_comp::gelu_mm", kind="composite",
+                             fn=lambda x, w: torch.nn.functional.gelu(x @ w))
+    torch.manual_seed(0)
+    trace(G(), (torch.randn(16, 64, dtype=torch.bfloat16),))
+    cimsim.trace.register_op("cimsim_comp::fft", kind="composite", fn=torch.fft.ifft)
+    with pytest.raises(WorkloadError, match="output 0 differs"):  # complex values are checked
+        trace(F(), (torch.randn(4, 32),))
+
+
+def test_the_ops_own_error_on_real_tensors_is_the_models_and_fn_is_named_when_it_cannot_be_called():
+    import cimsim
+    from cimsim.workload.trace import trace
+
+    @torch.library.custom_op("cimsim_comp::picky", mutates_args=())
+    def picky(x: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
+        if x.shape[0] > 2:
+            raise ValueError("picky takes 2 rows at most")
+        return x * scale
+
+    class M(torch.nn.Module):
+        def forward(self, x):
+            return picky(x, scale=0.5)
+
+    cimsim.trace.register_op("cimsim_comp::picky", kind="composite", fn=lambda x, scale=1.0: x * scale)
+    with pytest.raises(Exception, match="picky takes 2 rows at most"):
+        trace(M(), (torch.randn(4, 8),))
+    cimsim.trace.register_op("cimsim_comp::picky", kind="composite", fn=lambda x, s=1.0: x * s)
+    with pytest.raises(WorkloadError, match=r"custom op 'cimsim_comp::picky' .*its fn could not be called "
+                                            r"with the op's arguments .*op's own argument names"):
+        trace(M(), (torch.randn(2, 8),))
+
+
+def test_a_one_kernel_composites_ops_do_not_fuse_with_the_models():
+    """The composite's last pointwise op stays apart from the model's next one, so every op of
+    the call keeps its tags (one launch) and the model's op is the model's."""
+    from cimsim.workload.trace import trace
+
+    class Then(KAN):
+        def forward(self, x):
+            return super().forward(x) * 2  # tanh (the model's), then * 2: fuse with each other
+
+    w = trace(Then(), (torch.randn(B, I),))
+    inside = [op for op in w.ops if op.tags.get("custom_op")]
+    assert {op.tags.get("launch") for op in inside} == {"custom:cimsim_comp::kan#1"}
+    # two matmuls, the basis (x - knot, relu: fused) and the final add; the model's tanh * 2 apart
+    assert sorted(op.kind for op in inside) == ["elementwise", "elementwise", "matmul", "matmul"]
+    (own,) = [op for op in w.ops if not op.tags.get("custom_op")]
+    assert own.tags.get("fused") == 2 and "launch" not in own.tags
+
+
+def test_the_accuracy_trace_cache_names_the_custom_ops_registered():
+    import cimsim
+    from cimsim.workload.trace.custom import registry_tag
+
+    _ops()
+    before = registry_tag()
+    assert before.startswith("-ops") and before == registry_tag()  # deterministic
+    cimsim.trace.register_op("cimsim_comp::tagged", kind="elementwise", ops_per_element=2)
+    after = registry_tag()
+    cimsim.trace.register_op("cimsim_comp::tagged", kind="elementwise", ops_per_element=3)
+    assert len({before, after, registry_tag()}) == 3

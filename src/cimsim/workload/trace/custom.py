@@ -164,23 +164,60 @@ CUSTOM_HINT = ("register its lowering with cimsim.trace.register_op('ns::name', 
 
 
 def composite_of(torch, func) -> CustomOp | None:
-    """The composite registered for ``func`` (an ``OpOverload``), or None."""
-    if not isinstance(func, torch._ops.OpOverload):
+    """The composite registered for ``func`` (an ``OpOverload``, or an ``OpOverloadPacket``:
+    ``torch.ops.ns.name(...)``, as a C++ / CUDA extension's op is called), or None."""
+    if isinstance(func, torch._ops.OpOverload):
+        name = func._schema.name
+    elif isinstance(func, torch._ops.OpOverloadPacket):
+        name = func._qualified_op_name
+    else:
         return None
-    spec = CUSTOM_OPS.get(func._schema.name)
+    spec = CUSTOM_OPS.get(name)
     return spec if spec is not None and spec.kind == "composite" else None
+
+
+def _mutated(torch, func, args, kwargs) -> list[int]:
+    """Positions of the positional tensor arguments op ``func`` writes in place (its schema's
+    ``Tensor(a!)``); kwargs written in place by name are returned as names."""
+    op = func if isinstance(func, torch._ops.OpOverload) else getattr(func, "default", None)
+    if op is None:
+        return []
+    out = []
+    for i, a in enumerate(op._schema.arguments):
+        if a.alias_info is not None and a.alias_info.is_write:
+            out.append(i if i < len(args) else a.name)
+    return [k for k in out if (k in kwargs if isinstance(k, str) else isinstance(args[k], torch.Tensor))]
+
+
+def _shape_only(torch, args, kwargs) -> bool:
+    """Whether any tensor argument holds no values (the meta device, a fake tensor)."""
+    from torch.utils._pytree import tree_leaves
+
+    return any(isinstance(t, torch.Tensor) and (t.device.type == "meta" or torch._subclasses.fake_tensor.is_fake(t))
+               for t in tree_leaves((args, kwargs)))
 
 
 def run_composite(torch, rec, mode, spec: CustomOp, func, args, kwargs):
     """Run registered composite ``spec`` in place of op ``func`` (from the recorder's torch-function
     mode ``mode``, :func:`.capture.make_composites`), its aten ops recorded by ``rec`` as the
     op's (tag ``custom_op``; ``one_kernel``: one ``launch``). The op itself runs first, unrecorded
-    and without autograd, where it can on these tensors, to check ``fn``'s outputs against it."""
+    and without autograd, on copies of the arguments it writes in place, to check ``fn``'s outputs
+    (and those arguments' final values) against it; on tensors without values (meta, fake) an op
+    that cannot run there (no fake kernel) is traced unchecked, while on real tensors the op's
+    own error is the model's."""
+    from ...errors import WorkloadError
+
+    mutated = _mutated(torch, func, args, kwargs)
+    shape_only = _shape_only(torch, args, kwargs)
+    r_args = [a.clone() if i in mutated else a for i, a in enumerate(args)]
+    r_kwargs = {k: (v.clone() if k in mutated else v) for k, v in kwargs.items()}
     rec.quiet += 1
     try:
         with torch.no_grad():
-            ref = func(*args, **kwargs)
-    except Exception:  # noqa: BLE001 - no kernel for these tensors (no fake kernel, on meta): unchecked
+            ref = func(*r_args, **r_kwargs)
+    except Exception:  # noqa: BLE001 - shape-only tensors: no kernel for them (no fake kernel), unchecked
+        if not shape_only:
+            raise
         ref = None
     finally:
         rec.quiet -= 1
@@ -189,19 +226,32 @@ def run_composite(torch, rec, mode, spec: CustomOp, func, args, kwargs):
     try:
         with mode:  # fn's own library calls (rms_norm, sdpa) as the recorder takes them elsewhere
             out = spec.fn(*args, **kwargs)
+    except TypeError as exc:  # fn's signature does not take the op's arguments
+        raise WorkloadError(f"custom op '{spec.name}' (registered as a composite): its fn could not be "
+                            f"called with the op's arguments ({exc}); fn takes the op's positional "
+                            "arguments and its keyword arguments by the op's own argument names") from None
     finally:
         rec.composite.pop()
     if ref is not None:
         rec.quiet += 1  # the check's own ops are not the model's
         try:
-            _check(torch, rec, spec, out, ref)
+            written = [(args[k] if isinstance(k, int) else kwargs[k],
+                        r_args[k] if isinstance(k, int) else r_kwargs[k]) for k in mutated]
+            _check(torch, rec, spec, (out, [w for w, _ in written]), (ref, [r for _, r in written]))
         finally:
             rec.quiet -= 1
     return out
 
 
+def _tolerance(torch, t) -> float:
+    """The relative difference allowed between ``fn``'s and the op's values of dtype ``t.dtype``:
+    1e-3, or 8 units in the last place of a coarser format (bfloat16's 2^-7: 0.0625)."""
+    return max(1e-3, 8 * torch.finfo(t.dtype).eps) if t.is_floating_point() or t.is_complex() else 0.0
+
+
 def _check(torch, rec, spec: CustomOp, out, ref) -> None:
-    """``fn``'s outputs ``out`` against the op's ``ref``: shapes and dtypes, and values."""
+    """``fn``'s outputs ``out`` against the op's ``ref`` (each: the outputs, then the arguments the
+    op writes in place): shapes and dtypes, and values (real and complex)."""
     from torch.utils._pytree import tree_leaves
 
     from ...errors import WorkloadError
@@ -216,19 +266,20 @@ def _check(torch, rec, spec: CustomOp, out, ref) -> None:
     ref_sig = [(tuple(t.shape), str(t.dtype).removeprefix("torch.")) for t in want]
     if sig != ref_sig:
         raise WorkloadError(f"{where}: its fn returned {_sigs(sig)} where the op returns {_sigs(ref_sig)}; "
-                            "fn must compute the op's outputs")
+                            "fn must compute the op's outputs (and write the arguments it writes in place)")
     for i, (a, b) in enumerate(zip(got, want)):
-        if not (spec.check_values and a.is_floating_point() and a.device.type != "meta"
+        if not (spec.check_values and (a.is_floating_point() or a.is_complex()) and a.device.type != "meta"
                 and not torch._subclasses.fake_tensor.is_fake(a)):
             continue
-        a, b = a.detach().double(), b.detach().double()
+        tol = _tolerance(torch, b)
+        a, b = a.detach().to(torch.complex128), b.detach().to(torch.complex128)
         scale = float(b.abs().max()) if b.numel() else 0.0
         diff = float((a - b).abs().max()) if b.numel() else 0.0
-        if not diff <= 1e-3 * scale + 1e-12:  # NaN-safe
+        if not diff <= tol * scale + 1e-12:  # NaN-safe
             raise WorkloadError(f"{where}: its fn's output {i} differs from the op's by up to {diff:.4g} "
-                                f"(the op's largest magnitude {scale:.4g}); fn must compute what the op "
-                                "computes (check_values=False for an op whose values fn cannot match, "
-                                "a random one)")
+                                f"(the op's largest magnitude {scale:.4g}, allowed {tol:.3g} of it); fn must "
+                                "compute what the op computes (check_values=False for an op whose values "
+                                "fn cannot match, a random one)")
 
 
 def composite_tags(ev, tags: dict) -> None:
@@ -275,3 +326,33 @@ def composites_as_traced(torch):
                 return spec.fn(*args, **(kwargs or {}))
 
     return Composites()
+
+
+def registry_tag() -> str:
+    """A digest of the registered custom ops ("" with none), part of a cached trace's file name
+    (``--accuracy``'s trace cache): a trace made under other registrations is not reused."""
+    if not CUSTOM_OPS:
+        return ""
+    import hashlib
+
+    h = hashlib.sha256()
+    for name in sorted(CUSTOM_OPS):
+        s = CUSTOM_OPS[name]
+        h.update(repr((s.name, s.kind, s.weight_arg, s.input_arg, s.ops_per_element, s.one_kernel,
+                       s.check_values)).encode())
+        if s.fn is not None:
+            h.update(f"{getattr(s.fn, '__module__', '')}.{getattr(s.fn, '__qualname__', '')}".encode())
+            _code_digest(h, getattr(s.fn, "__code__", None))
+    return "-ops" + h.hexdigest()[:12]
+
+
+def _code_digest(h, code) -> None:
+    """Feed function code ``code`` (its bytecode and constants, nested functions' too) to ``h``."""
+    if code is None:
+        return
+    h.update(code.co_code)
+    for c in code.co_consts:
+        if hasattr(c, "co_code"):
+            _code_digest(h, c)
+        else:
+            h.update(repr(c).encode())

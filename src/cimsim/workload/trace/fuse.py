@@ -207,9 +207,12 @@ def fuse_pointwise(ops: list[Op], tensors, module_types: dict[str, str], keep=fr
                    syncs=None) -> list[Op]:
     """``module_types``: torch's recurrent modules by path (:func:`recurrent_types`), whose
     gate arithmetic is named ``lstm_pointwise`` / ...; ``syncs``: tensor name -> the sync epoch
-    of the op writing it (absent: 0); ops of different epochs are never fused."""
+    of the op writing it (absent: 0); ops of different epochs are never fused, nor the ops of a
+    one-kernel composite's call with others."""
     syncs = syncs or {}
-    epoch = [syncs.get(op.outputs[0], 0) if op.outputs else 0 for op in ops]
+    # a one-kernel composite's ops (:mod:`.custom`, launch ``custom:...``) fuse among themselves only
+    epoch = [(syncs.get(op.outputs[0], 0) if op.outputs else 0,
+              op.tags["launch"] if str(op.tags.get("launch")).startswith("custom:") else None) for op in ops]
     producer: dict[str, int] = {}
     group = list(range(len(ops)))  # union-find parent, by op index
     open_ = [False] * len(ops)
