@@ -5,7 +5,9 @@ The placement stage refuses a workload whose footprint exceeds the backing store
 (:func:`cimsim.mapping.placement.place`). Its parts, each live over its own span:
 
 ``weights``
-    every stationary parameter (role ``weight``), resident for the whole run, and every
+    every stationary parameter (role ``weight``), resident for the whole run, each element
+    once (a weight matmuls read through overlapping views, a tensor per read, counts the union
+    of its reads: ``metadata["overlapping_weight_reads"]``, :func:`overlap_excess`), and every
     parameter a traced forward never read (``metadata["unread_parameters"]``: an expert no
     token chose, an untaken branch's layer): the model holds them all the same, so a mixture
     of experts whose unrouted experts do not fit is refused like any other (``unread``: their
@@ -161,6 +163,43 @@ def unread_weight_bytes(workload) -> int:
     return sum(e["bytes"] for e in part)
 
 
+def overlapping_weight_reads(workload) -> list[tuple[np.ndarray, int, int]]:
+    """Per ``metadata["overlapping_weight_reads"]`` entry (a weight a matmul reads through
+    overlapping views, one tensor per distinct read: :func:`cimsim.workload.trace.assemble.
+    overlapping_weights`): ``(its tensors' ids, bytes they count, union bytes)``; a malformed
+    entry, or one naming a tensor the workload lacks, is a one-line :class:`WorkloadError`."""
+    part = workload.metadata.get("overlapping_weight_reads")
+    if not part:
+        return []
+    names = workload.columns.tensor_names
+    ok = isinstance(part, list) and all(
+        isinstance(e, dict) and isinstance(e.get("tensors"), list) and e["tensors"]
+        and all(isinstance(n, str) and n in names for n in e["tensors"])
+        and type(e.get("bytes")) is int and type(e.get("union_bytes")) is int
+        and 0 <= e["union_bytes"] <= e["bytes"] for e in part)
+    if not ok:
+        raise WorkloadError(f"workload '{workload.name}': metadata overlapping_weight_reads must be a "
+                            "list of {name, tensors: [tensor names of this workload], bytes, "
+                            "union_bytes} (integers, 0 <= union_bytes <= bytes)")
+    return [(np.array([names.index(n) for n in e["tensors"]], dtype=np.int64), e["bytes"],
+             e["union_bytes"]) for e in part]
+
+
+def overlap_excess(workload, nbytes=None, among: np.ndarray | None = None) -> int:
+    """Bytes the weight tensors count more than once (:func:`overlapping_weight_reads`: the
+    tensors' bytes less their union's), at the bytes each tensor is held at (``nbytes``, default
+    its own); with ``among`` (bool per tensor: a pipeline stage's) only entries all of whose
+    tensors it holds (a stage holding some of them counts them whole, an upper bound)."""
+    nb = workload.tensor_nbytes if nbytes is None else nbytes
+    out = 0
+    for ids, counted, union in overlapping_weight_reads(workload):
+        if among is not None and not among[ids].all():
+            continue
+        held = int(np.asarray(nb)[ids].sum())
+        out += held - held * union // counted if counted else 0
+    return out
+
+
 def _resident(workload, nbytes=None) -> tuple[int, dict]:
     """``(weights, parts)``: the bytes of every stationary parameter (those the ops read and
     those a traced forward never read; ``nbytes``: per tensor, the bytes it is held at, default
@@ -168,7 +207,7 @@ def _resident(workload, nbytes=None) -> tuple[int, dict]:
     (optimizer state, master weights, ``unread``: the never-read share)."""
     unread = unread_weight_bytes(workload)
     weights = int(workload.weight_bytes) if nbytes is None else int(
-        nbytes[workload.columns.tensor_role == ROLE_WEIGHT].sum())
+        nbytes[workload.columns.tensor_role == ROLE_WEIGHT].sum()) - overlap_excess(workload, nbytes)
     return weights + unread, {
         "optimizer_state": optimizer_state_bytes(workload),
         "master_weights": master_weight_bytes(workload), "unread": unread}
@@ -486,7 +525,8 @@ def _stage_parts(workload, mask, p: int, m: int, nbytes=None):
             continue
         read = np.zeros(c.n_tensors, dtype=bool)
         read[c.in_ids[ops[workload._op_of_in]]] = True
-        yield (s, ops, int(nb[read & (c.tensor_role == ROLE_WEIGHT)].sum()),
+        yield (s, ops, int(nb[read & (c.tensor_role == ROLE_WEIGHT)].sum())
+               - overlap_excess(workload, nb, read),
                m * kv_cache_profile(workload, mask & read, ops, nbytes))
 
 

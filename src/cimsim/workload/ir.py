@@ -436,8 +436,11 @@ class Workload:
 
     @cached_property
     def weight_bytes(self) -> int:
-        """Bytes of all stationary parameters (role ``weight``)."""
-        return _exact_sum(self.tensor_nbytes[self.columns.tensor_role == ROLE_WEIGHT])
+        """Bytes of all stationary parameters (role ``weight``), each element once: the weight
+        tensors' bytes less what overlapping reads of one weight count twice
+        (``metadata['overlapping_weight_reads']``: :func:`.footprint.overlap_excess`)."""
+        from .footprint import overlap_excess
+        return _exact_sum(self.tensor_nbytes[self.columns.tensor_role == ROLE_WEIGHT]) - overlap_excess(self)
 
     @cached_property
     def activation_bytes(self) -> int:

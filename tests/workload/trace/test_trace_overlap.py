@@ -1,5 +1,5 @@
 """A parameter or buffer read through overlapping views (shifted windows, a KAN's knot slices)
-holds its bytes once (find-K 1), a spectral window built in forward is a constant (find-K 3),
+holds its bytes once, a matmul's windows included (find-K 1), a spectral window built in forward is a constant (find-K 3),
 and a buffer that is a view of a larger storage is its own elements (find-K 4).
 
 Goldens are hand arithmetic written beside each assertion, never the tracer's output."""
@@ -134,8 +134,8 @@ def test_disjoint_chunks_stay_one_tensor_each():
 
 def test_a_matmul_weight_read_in_part_elsewhere_stays_stationary():
     """A matmul's operand must be one tensor: W (32 x 16) read whole by a Linear and its first
-    8 rows by an add keeps W stationary (and, as the README's Left says, both counted:
-    32 x 16 x 4 + 8 x 16 x 4 = 2,560 B)."""
+    8 rows by a sum keeps W stationary, two tensors of 32 x 16 x 4 + 8 x 16 x 4 = 2,560 B; the
+    weights count their union once, W's 32 x 16 x 4 = 2,048 B (they counted 2,560 B)."""
     class M(torch.nn.Module):
         def __init__(self):
             super().__init__()
@@ -147,7 +147,75 @@ def test_a_matmul_weight_read_in_part_elsewhere_stays_stationary():
     w = _trace(M(), torch.randn(4, 16))
     (mm,) = [op for op in w.ops if op.kind == "matmul"]
     assert mm.weight == "W"
-    assert w.weight_bytes == 32 * 16 * 4 + 8 * 16 * 4
+    (entry,) = w.metadata["overlapping_weight_reads"]
+    assert (entry["name"], entry["bytes"], entry["union_bytes"]) == ("W", 32 * 16 * 4 + 8 * 16 * 4, 32 * 16 * 4)
+    assert w.weight_bytes == 32 * 16 * 4
+    assert w.footprint.weights == 32 * 16 * 4
+
+
+class MatmulWindows(torch.nn.Module):
+    """``sum(x @ w[i:i+n] for i in range(k))``: shifted row windows, each a matmul's weight."""
+
+    def __init__(self, rows=64, cols=16, k=4):
+        super().__init__()
+        self.k = k
+        self.w = torch.nn.Parameter(torch.randn(rows, cols))
+
+    def forward(self, x):
+        n = self.w.shape[0] - self.k
+        return sum(x @ self.w[i:i + n] for i in range(self.k))
+
+
+def test_matmul_windows_of_a_weight_count_its_bytes_once():
+    """4 windows of 60 rows of a 64 x 16 fp32 weight, each a matmul's stationary operand: 4
+    tensors of 60 x 16 x 4 = 3,840 B, 15,360 B (counted so before); they cover rows 0..62,
+    63 x 16 x 4 = 4,032 B, the weights; row 63, 64 B, is never read, and weights plus it are
+    the whole 64 x 16 x 4 = 4,096 B, as the footprint holds it."""
+    w = _trace(MatmulWindows(), torch.randn(2, 60))
+    mms = [op for op in w.ops if op.kind == "matmul"]
+    assert [op.weight for op in mms] == [f"w[{i}]" for i in range(4)]
+    assert [w.tensors[op.weight].nbytes for op in mms] == [60 * 16 * 4] * 4
+    (entry,) = w.metadata["overlapping_weight_reads"]
+    assert (entry["bytes"], entry["union_bytes"]) == (4 * 60 * 16 * 4, 63 * 16 * 4)
+    assert w.weight_bytes == 63 * 16 * 4
+    (part,) = w.metadata["unread_parameters"]
+    assert part["bytes"] == 16 * 4
+    assert w.weight_bytes + part["bytes"] == w.footprint.weights == 64 * 16 * 4
+    from cimsim.workload.trace.unread import notes
+
+    assert any("overlapping views (w: 4 tensors of 15.36 kB, 4.032 kB distinct)" in n
+               for n in notes(w.metadata))
+
+
+def test_conv_windows_of_a_filter_bank_count_its_bytes_once():
+    """8 ``conv1d`` s on shifted windows ``h[..., i:i+9]`` of an 8 x 1 x 16 fp32 filter bank:
+    8 tensors of 8 x 9 x 4 = 288 B, 2,304 B before; the windows cover all 16 taps, so the
+    weights are the bank's 8 x 16 x 4 = 512 B."""
+    class Bank(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.h = torch.nn.Parameter(torch.randn(8, 1, 16))
+
+        def forward(self, x):
+            return sum(torch.nn.functional.conv1d(x, self.h[..., i:i + 9]) for i in range(8))
+
+    w = _trace(Bank(), torch.randn(1, 1, 32))
+    assert sum(op.kind == "matmul" and op.weight is not None for op in w.ops) == 8
+    assert w.weight_bytes == 8 * 16 * 4
+    assert "unread_parameters" not in w.metadata
+
+
+def test_a_hand_edited_overlap_entry_naming_no_tensor_is_refused():
+    """metadata overlapping_weight_reads naming a tensor the workload lacks: a one-line error."""
+    from cimsim.errors import WorkloadError
+    from cimsim.workload.ir import Workload
+
+    w = _trace(MatmulWindows(), torch.randn(2, 60))
+    meta = {**w.metadata, "overlapping_weight_reads": [{"name": "w", "tensors": ["nope"], "bytes": 8,
+                                                        "union_bytes": 4}]}
+    bad = Workload(w.name, list(w.tensors.values()), w.ops, meta)
+    with pytest.raises(WorkloadError, match="overlapping_weight_reads must be"):
+        bad.weight_bytes
 
 
 @pytest.mark.parametrize("make", [
@@ -200,6 +268,56 @@ def test_a_buffer_viewing_part_of_a_storage_is_its_own_elements():
     w = _trace(M(), torch.randn(60))
     (part,) = w.metadata["unread_parameters"]
     assert (part["bytes"], part["read_bytes"], part["parameter_bytes"]) == (160, 240, 400)
+
+
+def test_two_buffers_viewing_one_storage_are_each_checked():
+    """Buffers ``base[:100]`` and ``base[100:200]`` of one 400-element fp32 storage, the first
+    read whole and the second as ``b2[:10]``: b2's 90 elements, 360 B, are never read (the
+    check keyed by storage saw only b1 and said nothing), and weights 100 x 4 + 10 x 4 = 440 B
+    plus 360 B are the 800 B the two buffers hold."""
+    class M(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            base = torch.randn(400)
+            self.register_buffer("b1", base[:100])
+            self.register_buffer("b2", base[100:200])
+
+        def forward(self, x):
+            return x * self.b1 + self.b2[:10].sum()
+
+    w = _trace(M(), torch.randn(100))
+    assert w.weight_bytes == 440
+    (part,) = w.metadata["unread_parameters"]
+    assert (part["name"], part["bytes"], part["read_bytes"], part["parameter_bytes"]) == ("b2", 360, 40, 400)
+
+
+# torch's Math.h (Cephes): |x| and the branch test 2, the argument 2, chbevl over n
+# coefficients 3 (n - 1) + 2, then each function's tail (exp 4, log 4)
+@pytest.mark.parametrize("fn, dtype, per", [
+    ("special.i0e", torch.float32, 2 + 2 + (3 * 29 + 2)),                                # 93
+    ("special.i1", torch.float32, 2 + 2 + (3 * 16 + 2) + 4 + 2 + 2),                     # 62: float table, 17
+    ("special.i1", torch.float64, 2 + 2 + (3 * 28 + 2) + 4 + 2 + 2),                     # 98: double, 29
+    ("special.i1e", torch.float32, 2 + 2 + (3 * 16 + 2) + 1 + 2),                        # 57
+    ("special.i1e", torch.float64, 2 + 2 + (3 * 28 + 2) + 1 + 2),                       # 93
+    ("special.modified_bessel_i0", torch.float32, 2 + 2 + (3 * 29 + 2) + 4 + 1),         # 98
+    ("special.modified_bessel_i1", torch.float32, 2 + 2 + (3 * 28 + 2) + 1 + 4 + 1 + 2),  # 98
+    # x <= 2: 3 tests, x^2 - 2 2, 10 / 11 coefficients, log(x/2) 5, i0 / i1 98, the combine
+    ("special.modified_bessel_k0", torch.float32, 3 + 2 + (3 * 9 + 2) + 5 + 98 + 2),     # 139
+    ("special.modified_bessel_k1", torch.float32, 3 + 2 + (3 * 10 + 2) + 5 + 98 + 3),    # 143
+])
+def test_i0s_siblings_cost_torchs_chebyshev_series(fn, dtype, per):
+    """The scaled and first-order modified Bessel functions (numerically careful Kaiser and
+    von Mises code) were refused as unmapped; each costs its series' arithmetic an element."""
+    f = torch
+    for part in fn.split("."):
+        f = getattr(f, part)
+
+    class M(torch.nn.Module):
+        def forward(self, x):
+            return f(x)
+
+    (op,) = _trace(M(), torch.rand(100, dtype=dtype) + 0.5).ops
+    assert op.ops_per_element == pytest.approx(per, abs=0)
 
 
 def test_i0_costs_torchs_chebyshev_series():

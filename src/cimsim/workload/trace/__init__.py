@@ -426,6 +426,8 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
         # counter has no formula for, or a model without MACs) is no 100 %
         "mapped_mac_share": ((total - unknown_macs) / total) if total else None,
     }
+    if low.overlapping:  # a matmul's weight read through overlapping views: bytes held once
+        metadata["overlapping_weight_reads"] = low.overlapping
     if low.unwritten[0]:  # unread by-products left out (:func:`.assemble.byproducts`)
         metadata["unwritten_byproducts"] = {"tensors": low.unwritten[0], "bytes": int(low.unwritten[1])}
     if getattr(low, "dilated_convs", None):  # receptive field, MACs on padding (:mod:`..windows`)

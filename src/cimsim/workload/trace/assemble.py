@@ -5,11 +5,11 @@ tensor gets an explicit ``copy`` op that materialises it (:func:`_operand`)."""
 
 from __future__ import annotations
 
-from ...dtypes import DTYPE_BYTES
+from ...dtypes import DTYPE_BYTES, tensor_bytes
 from ..ir import Op, Tensor
 from . import complexes
 from .atoms import atomize, overlapping_reads
-from .storage import source_tensors
+from .storage import distinct_size, source_tensors
 
 
 def byproducts(low, outs, first: int) -> None:
@@ -39,7 +39,10 @@ def finish(low):
     # reads keeps a tensor per distinct read, even where the reads overlap (README: Tracing)
     by_matmul = {vid for p in low.protos if p.kind == "matmul" for operand in p.operands[:2]
                  for vid, _ in operand}
+    kept = []  # weights a matmul reads through overlapping views: :func:`overlapping_weights`
     for v in low.st.versions:
+        if v.role == "weight" and v.id in by_matmul and overlapping_reads(v):
+            kept.append(v)
         # a weight read through overlapping views (shifted windows, knot slices) is cut into
         # atoms as an activation is: each element is one tensor's, counted once (a model
         # input keeps its name: a tensor per distinct read)
@@ -122,7 +125,28 @@ def finish(low):
                       generic_macs=int(p.macs)))
     # the atoms of versions that outlive the step (:mod:`.persist`): outputs fusion keeps
     low.kept = frozenset(name for (vid, _), name in declared.items() if vid in lasting)
+    low.overlapping = overlapping_weights(kept, declared, tensors)
     return tensors, ops
+
+
+def overlapping_weights(kept, declared, tensors) -> list[dict]:
+    """``metadata['overlapping_weight_reads']``: per weight version in ``kept`` (a matmul reads
+    it, and its distinct reads overlap: shifted windows each a matmul's weight, a Linear's W
+    beside ``W[:8].sum(0)``, a tied embedding's gathered rows beside the LM head), its tensors
+    (one per distinct read: each matmul's stationary operand stays one tensor), the ``bytes``
+    they count and the ``union_bytes`` of the elements they hold; the weights and the footprint
+    count the union (:func:`cimsim.workload.footprint.overlap_excess`)."""
+    out = []
+    for v in kept:
+        names = [declared[(v.id, j)] for j in range(len(v.tensors)) if (v.id, j) in declared]
+        if len(names) < 2:
+            continue
+        union = v.size if any(r is None for r in v.reads) else distinct_size(v.reads)
+        counted = sum(tensors[n].nbytes for n in names)
+        held = tensor_bytes(union, tensors[names[0]].dtype)
+        if counted > held:
+            out.append({"name": v.name, "tensors": names, "bytes": int(counted), "union_bytes": int(held)})
+    return out
 
 
 def _operand(ops, tensors, p, names, numel, which, weight):

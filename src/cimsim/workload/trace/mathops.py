@@ -38,7 +38,13 @@ Pointwise (kind ``elementwise``, per output element):
   compare (2), the argument x/2 - 2 (2), a Chebyshev series of 30 coefficients by Clenshaw's
   ``b0 = y b1 - b2 + a`` (a multiply, a subtract, an add: 3 x 29) and ``0.5 (b0 - b2)`` (2),
   ``exp`` (4) and a multiply: 98 (the |x| > 8 branch: 25 coefficients, 32/x - 2, ``exp``,
-  ``sqrt`` and a divide, 88).
+  ``sqrt`` and a divide, 88). Its siblings, from the same source (torch's Math.h) and counted
+  the same way: ``special_i0e`` the series alone, 93; ``special_i1`` (x times the series times
+  ``exp``, the sign restored) 62 at fp32 (torch's float table, 17 coefficients; half and bf16 are
+  computed in float) and 98 at fp64 (29); ``special_i1e`` 57 and 93; ``special_modified_bessel_i0``
+  98 and ``_i1`` 98 (double tables at any dtype); ``_k0`` 139 and ``_k1`` 143 (their x <= 2
+  branch, the costlier: three tests, x² - 2, a series of 10 / 11 coefficients, ``log(x/2)`` (5)
+  times i0 / i1 (98), a subtract, or a divide and an add).
 * **orthogonal polynomials of degree n** (``special_legendre_polynomial_p``,
   ``special_chebyshev_polynomial_t``, ``special_hermite_polynomial_h`` / ``_he``,
   ``special_laguerre_polynomial_l``): torch's three-term recurrence, n − 1 steps of
@@ -93,9 +99,29 @@ LOG_ADD_EXP_OPS = OPS["max"] + OPS["min"] + OPS["sub"] + OPS["exp"] + OPS["log"]
 CROSS_OPS = 3.0  # (6 multiplies + 3 subtracts) / 3 output elements
 SINC_OPS = OPS["where"] + OPS["mul"] + OPS["tanh"] + OPS["div"]  # sin counted as tanh's 4
 SPHERICAL_J0_OPS = 3 * OPS["where"] + OPS["tanh"] + OPS["div"]
+#: Cephes' Chebyshev series of n coefficients by Clenshaw (torch's ``chbevl``): a multiply, a
+#: subtract and an add a term past the first, then ``0.5 (b0 - b2)``
+def chbevl_ops(n: int) -> int:
+    return 3 * (n - 1) + 2
+
+
+#: torch's modified Bessel functions (Math.h, Cephes), the costlier branch each (module
+#: docstring): |x| and the branch test 2, the argument x/2 - 2 2, the series, then the tail
+I0_OPS = 2 + 2 + chbevl_ops(30) + OPS["exp"] + 1  # exp(x) times the series: 98
+I0E_OPS = 2 + 2 + chbevl_ops(30)  # the series alone: 93
+#: i1 / i1e: x times the series (and exp(x) for i1), the sign of x restored (a test, a negate);
+#: torch's float tables (fp32, half and bf16 computed in float) hold 17 coefficients, double's 29
+I1_OPS = {n: 2 + 2 + chbevl_ops(n) + OPS["exp"] + 2 + 2 for n in (17, 29)}  # 62, 98
+I1E_OPS = {n: 2 + 2 + chbevl_ops(n) + 1 + 2 for n in (17, 29)}  # 57, 93
+#: special_modified_bessel_*: double tables at any dtype; i1 the series times |x| and exp(|x|)
+#: and a sign (98); k0 / k1 (x <= 2, the costlier): tests x == 0, x < 0, x <= 2 (3), x² - 2 (2),
+#: a series of 10 / 11, log(x / 2) (5), times i0 / i1 (98), then a subtract (k0) or a divide
+#: by x and an add (k1)
+MOD_I1_OPS = 2 + 2 + chbevl_ops(29) + 1 + OPS["exp"] + 1 + 2
+MOD_K0_OPS = 3 + 2 + chbevl_ops(10) + 1 + OPS["log"] + I0_OPS + 1 + 1  # 139
+MOD_K1_OPS = 3 + 2 + chbevl_ops(11) + 1 + OPS["log"] + MOD_I1_OPS + 1 + 1 + 1  # 143
 #: branch 2, argument 2, Horner 2 x (7 + 7 + 8 + 7), tail: 2 ratios, phase, sin, cos, 5/x,
 #: 4 multiplies, a subtract, sqrt, a divide
-I0_OPS = 2 + 2 + 3 * (30 - 1) + 2 + OPS["exp"] + 1
 BESSEL_J_OPS = 2 + 2 + 2 * (7 + 7 + 8 + 7) + (2 + 1 + 2 * OPS["tanh"] + 1 + 4 + 1 + OPS["sqrt"] + 1)
 #: vector ops of one recurrence step, by polynomial family
 POLY_STEP_OPS = {"special_legendre_polynomial_p": 5, "special_chebyshev_polynomial_t": 3,
@@ -192,9 +218,15 @@ def bessel_j(low, c: Call) -> None:
     _pointwise(low, c, BESSEL_J_OPS)
 
 
-@lowers("i0")
-def i0(low, c: Call) -> None:
-    _pointwise(low, c, I0_OPS)
+@lowers("i0", "special_i0e", "special_i1", "special_i1e", "special_modified_bessel_i0",
+        "special_modified_bessel_i1", "special_modified_bessel_k0", "special_modified_bessel_k1")
+def modified_bessel(low, c: Call) -> None:
+    terms = 29 if c.targets[0].dtype == low.torch.float64 else 17  # torch's i1 / i1e tables
+    _pointwise(low, c, {"i0": I0_OPS, "special_i0e": I0E_OPS, "special_i1": I1_OPS[terms],
+                        "special_i1e": I1E_OPS[terms], "special_modified_bessel_i0": I0_OPS,
+                        "special_modified_bessel_i1": MOD_I1_OPS,
+                        "special_modified_bessel_k0": MOD_K0_OPS,
+                        "special_modified_bessel_k1": MOD_K1_OPS}[c.base])
 
 
 def _degree(low, c: Call) -> int:

@@ -117,6 +117,13 @@ def _read_in_part(low, v, name: str, t) -> dict | None:
     return out
 
 
+def _view(t, key) -> tuple:
+    """A parameter's or buffer's identity: its view of its storage (``key``), not the storage,
+    so two buffers viewing different parts of one storage are each checked (a tied parameter,
+    the same view under two names, once)."""
+    return key, int(t.storage_offset()), tuple(t.shape), tuple(t.stride())
+
+
 def collect(low, model) -> dict:
     """The metadata entries (only those not empty) of what the trace by ``low`` of ``model``
     did not see: ``unread_parameters``, ``unrouted_experts``, ``untraced_tensors``."""
@@ -127,9 +134,9 @@ def collect(low, model) -> dict:
     modules = dict(model.named_modules(remove_duplicate=False))
     for name, p in model.named_parameters(remove_duplicate=False):
         key = storage_key(p) if p.numel() else None
-        if key is None or key in seen:
+        if key is None or _view(p, key) in seen:  # a tied parameter: checked once
             continue
-        seen.add(key)
+        seen.add(_view(p, key))
         if key not in read_keys:  # a tied parameter read under another name is read
             unread.append(_entry(name, tuple(p.shape), low.dt(p), _matrix(low.torch, modules, name, p)))
             by_name[name] = unread[-1]["bytes"]
@@ -139,9 +146,10 @@ def collect(low, model) -> dict:
                 unread.append(part)
     for name, b in model.named_buffers(remove_duplicate=False):  # a table held as a buffer
         key = storage_key(b) if b.numel() else None
-        if key in seen or key not in read_keys or low.names.get(key, (None, None))[0] != "weight":
+        if key is None or _view(b, key) in seen or key not in read_keys \
+                or low.names.get(key, (None, None))[0] != "weight":
             continue
-        seen.add(key)
+        seen.add(_view(b, key))
         part = _read_in_part(low, low.st.versions[low.source_vid[key]], name, b)
         if part is not None:
             unread.append(part)
@@ -251,6 +259,11 @@ def _names(entries) -> str:
     return ", ".join(names[:SHOWN]) + (", ..." if len(names) > SHOWN else "")
 
 
+def _shown(entries, say) -> str:
+    """``say`` of the first :data:`SHOWN` entries, then ``...`` where there are more."""
+    return ", ".join(say(e) for e in entries[:SHOWN]) + (", ..." if len(entries) > SHOWN else "")
+
+
 def notes(meta) -> list[str]:
     """The notes ``cimsim trace`` and a run print for :func:`collect`'s entries."""
     out = [n for n in [routing_note(meta)] if n]
@@ -277,10 +290,18 @@ def notes(meta) -> list[str]:
                    "chip must hold them too: the footprint (the capacity check) counts them, a flat "
                    "CIM pool gives their matrices arrays it never reads, a PIM or a CIM chip block "
                    "leaves them out (metadata['unread_parameters'])")
+    over = meta.get("overlapping_weight_reads") or []
+    if over:
+        what = _shown(over, lambda e: f"{e['name']}: {len(e['tensors'])} tensors of "
+                      f"{si(e['bytes'], 'B')}, {si(e['union_bytes'], 'B')} distinct")
+        out.append(f"{len(over)} weight(s) read by matmuls through overlapping views ({what}"
+                   "): each matmul keeps its window as its "
+                   "own stationary tensor (a CIM maps each to its own arrays; each kernel streams "
+                   "its own window), while the weights, the footprint and its capacity check count "
+                   "each element once (metadata['overlapping_weight_reads'])")
     lost = meta.get("untraced_tensors") or []
     if lost:
-        what = ", ".join(f"{e['name']}, {'x'.join(str(s) for s in e['shape'])} {e['dtype']}"
-                         for e in lost[:SHOWN]) + (", ..." if len(lost) > SHOWN else "")
+        what = _shown(lost, lambda e: f"{e['name']}, {'x'.join(str(s) for s in e['shape'])} {e['dtype']}")
         out.append(f"{len(lost)} tensor(s) ({what}) appeared without an aten op producing "
                    f"{'it' if len(lost) == 1 else 'them'} (torch.from_numpy? a tensor attribute that "
                    "is no buffer?): work done outside torch is not counted "
