@@ -10,8 +10,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from cimsim.accuracy import Arith, NonIdeal  # noqa: E402
-from cimsim.accuracy.chips import DeviceStreams, chip_seeds, weight_names  # noqa: E402
-from cimsim.accuracy.emulator import Emulator  # noqa: E402
+from cimsim.accuracy.chips import DeviceStreams, chip_seeds, identity, weight_names  # noqa: E402
+from cimsim.accuracy.emulator import Emulator, program  # noqa: E402
 from cimsim.accuracy.nonideal import StuckAt  # noqa: E402
 from cimsim.accuracy.run import CIMMode, _forward, evaluate, fused_kernels_off  # noqa: E402
 
@@ -53,8 +53,8 @@ def _chip(model, x, ni: NonIdeal, arith: Arith = LOSSLESS, seed: int = 0):
     mode = CIMMode(Emulator(arith, ni, gen), names)
     with fused_kernels_off(), mode:
         y = _forward(model, x, None)
-    # a programmed view's key: (its storage, offset, shape, stride, op, the weight's own key)
-    return y, {names[k[5][0]]: p.cells for k, p in mode.programmed.items()}
+    # a programmed view's key (chips.identity): "name:offset(shape)(stride)"
+    return y, {k.split(":")[0]: p.cells for k, p in mode.programmed.items()}
 
 
 def test_read_noise_leaves_the_fault_map_alone():
@@ -116,16 +116,91 @@ def test_each_effect_draws_its_own_stream():
         assert bool((hi_stuck | ~lo_stuck).all())             # stuck at 1 % => stuck at 2 %
 
 
+def _stuck(on: float, off: float, w: torch.Tensor):
+    """Which cells of ``w`` (2-bit cells, Lmax = 3) read stuck-on and stuck-off on chip 5, as
+    level Lmax or 0 where the target is another level, and the ideal (target) levels."""
+    ideal = program(w, Arith(), NonIdeal(read_sigma=1e-12), DeviceStreams(5, "w")).cells
+    c = program(w, Arith(), NonIdeal(stuck_at=StuckAt(on=on, off=off)), DeviceStreams(5, "w")).cells
+    return (c != ideal) & (c == 3), (c != ideal) & (c == 0), ideal
+
+
+def test_stuck_rates_stay_nested_each_way():
+    """One uniform per cell: stuck-on u < on, stuck-off u >= 1 - off. Raising one rate adds
+    cells of its kind and keeps every cell of the other (review D 3: stuck-off was on <= u <
+    on + off, so on 1 % -> 2 % at off 1 % moved all 461 stuck-off cells of a 128 x 128 weight)."""
+    w = torch.randn(128, 128, generator=torch.Generator().manual_seed(0))
+    on1, off1, ideal = _stuck(0.01, 0.01, w)
+    on2, off_same, _ = _stuck(0.02, 0.01, w)
+    on_same, off2, _ = _stuck(0.01, 0.02, w)
+    assert torch.equal(off_same, off1) and torch.equal(on_same, on1)   # the other kind kept
+    assert bool((on2 | ~on1).all()) and bool((off2 | ~off1).all())     # nested in its own rate
+    # a stuck cell shows where its target differs: E[stuck-on seen] = p_on x #(target != 3),
+    # E[stuck-off seen] = p_off x #(target != 0); each within 4 binomial sigma
+    for seen, p, n in ((on1, 0.01, int((ideal != 3).sum())), (on2, 0.02, int((ideal != 3).sum())),
+                       (off1, 0.01, int((ideal != 0).sum())), (off2, 0.02, int((ideal != 0).sum()))):
+        assert abs(int(seen.sum()) - p * n) < 4 * (n * p * (1 - p)) ** 0.5
+    # on + off = 1 (0.1 + 0.9): every cell is stuck, at 3 or at 0, about 10 % of them at 3
+    c = program(w, Arith(), NonIdeal(stuck_at=StuckAt(on=0.1, off=0.9)), DeviceStreams(5, "w")).cells
+    assert bool(((c == 3) | (c == 0)).all())
+    n = c.numel()
+    assert abs(int((c == 3).sum()) - 0.1 * n) < 4 * (n * 0.1 * 0.9) ** 0.5
+
+
+class OneLinear(torch.nn.Module):
+    """One Linear read by three aten ops: ``addmm`` (a batch), ``mm`` (``x @ W.t()``) and
+    ``mv`` (``W @ v``), each reading the same transposed view of the weight."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.l = torch.nn.Linear(16, 16)
+
+    def forward(self, x):
+        w = self.l.weight
+        return torch.cat([self.l(x), x @ w.t(), (w @ x[0]).unsqueeze(0)])
+
+
+def test_one_weight_is_one_chip_whatever_op_reads_it():
+    """A weight is one set of arrays: addmm, mm and mv over one view of it program it once and
+    read the same cells (review D 7: the key held the aten op, three fault maps for one Linear)."""
+    model, x = OneLinear().eval(), torch.rand(8, 16, generator=torch.Generator().manual_seed(1))
+    names = weight_names(model)
+    gen = torch.Generator().manual_seed(chip_seeds(0, 1)[0])
+    mode = CIMMode(Emulator(Arith(), NonIdeal(stuck_at=StuckAt(on=0.05)), gen), names)
+    with fused_kernels_off(), mode:
+        y = _forward(model, x, None)
+    assert mode.emulated == {"addmm": 1, "mm": 1, "mv": 1}
+    assert list(mode.programmed) == ["l.weight:0(16, 16)(1, 16)"]
+    # one chip, inputs scaled per row: mm and mv give addmm's rows less the bias
+    b = model.l.bias.detach()
+    assert torch.allclose(y[8:16], y[:8] - b, rtol=0, atol=1e-5)
+    assert torch.allclose(y[16], y[0] - b, rtol=0, atol=1e-5)
+
+
+def test_the_key_holds_the_op_only_for_a_copy():
+    """The key is the weight's name and the view programmed; an op that must copy the weight to
+    lay it out (a channels-last conv weight reshaped to O x CK) adds its name and the weight's view."""
+    w = torch.zeros(16, 16)
+    names = {w.untyped_storage().data_ptr(): "w"}
+    assert identity(names, {}, w.t(), w, "addmm") == identity(names, {}, w.t(), w.t(), "mm") \
+        == "w:0(16, 16)(1, 16)"
+    cw = torch.zeros(4, 2, 3, 3).to(memory_format=torch.channels_last)   # strides (18, 1, 6, 2)
+    names = {cw.untyped_storage().data_ptr(): "c"}
+    assert identity(names, {}, cw.reshape(4, -1).t(), cw, "conv") == \
+        "c:0(4, 2, 3, 3)(18, 1, 6, 2):conv:0(18, 4)(1, 18)"
+
+
 def test_device_streams_are_seedsequence_children():
     """The stream of (chip seed, key, effect): numpy's SeedSequence(chip seed, spawn_key = the
     first four little-endian 32-bit words of SHA-256(key NUL effect)), the same in any process."""
     import hashlib
 
-    h = hashlib.sha256(b"mm:0.weight\0stuck_at").digest()
+    key = "0.weight:0(64, 48)(1, 64)"
+    h = hashlib.sha256(key.encode() + b"\0stuck_at").digest()
     words = tuple(int.from_bytes(h[i:i + 4], "little") for i in range(0, 16, 4))
     seed = int(np.random.SeedSequence(entropy=7, spawn_key=words).generate_state(1, np.uint64)[0] >> 1)
-    assert DeviceStreams(7, "mm:0.weight").get("stuck_at").initial_seed() == seed
-    assert DeviceStreams(7, "mm:0.weight").get("programming").initial_seed() != seed
+    assert DeviceStreams(7, key).get("stuck_at").initial_seed() == seed
+    assert DeviceStreams(7, key).get("programming").initial_seed() != seed
 
 
 def test_evaluate_tiny_read_noise_is_the_same_chip():

@@ -6,12 +6,15 @@ Chip i of ``seed`` has the 63-bit seed :func:`chip_seeds` gives (numpy's
 ``torch.Generator`` seeded with it, in the order the reads happen. Everything fixed at
 programming time (stuck-at cells, programming variation, drift's per-cell ν) draws from
 :class:`DeviceStreams`: one stream per (chip, weight, effect), spawned from the chip's seed and
-a stable key naming the weight (its parameter's name and the view programmed, :func:`identity`)
-and the effect. So a chip's fault map depends on the seed and the weight alone: not on whether
-read or ADC noise is on (which advances the read stream), nor on the test set's size or batch,
-nor on the order the layers are first used, nor on which other device effects are on (turning
-stuck-at on leaves the programming variation's draws where they were). Stuck-at rates stay
-nested (``u < p`` over the same uniforms: a cell stuck at 1 % is stuck at 2 %).
+a stable key naming the weight (its parameter's name and the view programmed, :func:`identity`;
+not the op that reads it: one weight is one set of arrays, so a Linear reached through ``addmm``,
+``mm`` and ``mv`` reads one chip) and the effect. So a chip's fault map depends on the seed and
+the weight alone: not on whether read or ADC noise is on (which advances the read stream), nor
+on the test set's size or batch, nor on the order the layers are first used, nor on which other
+device effects are on (turning stuck-at on leaves the programming variation's draws where they
+were). Stuck-at rates stay nested: one uniform u per cell, stuck-on where ``u < on`` and
+stuck-off where ``u >= 1 - off``, so a cell stuck at 1 % is stuck at 2 %, and raising one rate
+keeps every cell of the other kind.
 """
 
 from __future__ import annotations
@@ -66,13 +69,19 @@ def _view(t: torch.Tensor) -> str:
     return f"{t.storage_offset()}{tuple(t.shape)}{tuple(t.stride())}"
 
 
-def identity(names, seen: dict, t: torch.Tensor, op: str, whole: torch.Tensor) -> str:
-    """A stable key of the matrix ``t`` programmed for ``op`` from the weight ``whole``: the
-    weight's name (from ``names``, a :func:`weight_names` dict; a weight it does not name, or a
-    plain set of pointers, is named by the order it was first programmed, ``seen``), the view of
-    the weight and the view programmed (a batched weight's slice, an LSTM's gate block)."""
+def identity(names, seen: dict, t: torch.Tensor, whole: torch.Tensor, op: str) -> str:
+    """A stable key of the matrix ``t`` programmed from the weight ``whole``: the weight's name
+    (from ``names``, a :func:`weight_names` dict; a weight it does not name, or a plain set of
+    pointers, is named by the order it was first programmed, ``seen``) and the view programmed
+    (storage offset, shape, stride: a transposed weight, a batched weight's slice, an LSTM's
+    gate block). Not the aten op: every op that reads the same view of a weight (``addmm``,
+    ``mm``, ``mv`` of one Linear) reads the same cells. Only where ``op`` had to copy the weight
+    to lay it out (a channels-last convolution's weight, ``addbmm``'s left operand) is the
+    copy's layout the op's, so the key is then the weight's view, the op and the copy's view."""
     ptr = whole.untyped_storage().data_ptr()
     name = names.get(ptr) if isinstance(names, dict) else None
     if name is None:
         name = seen.setdefault(ptr, f"#{len(seen)}")
-    return f"{op}:{name}:{_view(whole)}:{_view(t)}"
+    if t.untyped_storage().data_ptr() == ptr:
+        return f"{name}:{_view(t)}"
+    return f"{name}:{_view(whole)}:{op}:{_view(t)}"

@@ -216,8 +216,11 @@ def _device_effects(p: Programmed, a: Arith, ni: NonIdeal, gen, K: int) -> None:
     programmable = torch.ones_like(g, dtype=torch.bool)
     st = ni.stuck_at
     if st is not None and (st.on > 0 or st.off > 0):
+        # one uniform per cell, stuck-on at the bottom of [0, 1) and stuck-off at the top
+        # (on + off <= 1 is checked): each map is nested in its own rate, whatever the other's
         u = torch.rand(g.shape, generator=draw("stuck_at"))
-        on, off = u < st.on, (u >= st.on) & (u < st.on + st.off)
+        on = u < st.on
+        off = (u >= 1.0 - st.off) & ~on                     # ~on: float rounding at on + off = 1
         g = torch.where(on, torch.full_like(g, float(Lmax)), torch.where(off, torch.zeros_like(g), g))
         programmable = ~(on | off)
     if ni.programming_sigma > 0:

@@ -59,11 +59,6 @@ def fused_kernels_off():
     return capture_context(torch)
 
 
-def _key(t: torch.Tensor, extra=()) -> tuple:
-    return (t.untyped_storage().data_ptr(), t.storage_offset(), tuple(t.shape), tuple(t.stride())) \
-        + tuple(extra)
-
-
 class CIMMode(TorchDispatchMode):
     """Replaces the claimed matmuls by the emulator (see the module docstring). Which op has a
     stationary weight is the tracer's rule (:mod:`cimsim.workload.trace.claims`), so the ops
@@ -88,7 +83,7 @@ class CIMMode(TorchDispatchMode):
         self.first_use: dict[int, str] = {}  # weights not named: by order of first programming
         self.hooked = hooked
         self.claim = claim
-        self.programmed: dict[tuple, Programmed] = {}
+        self.programmed: dict[str, Programmed] = {}  # by :func:`.chips.identity`
         self.emulated: Counter = Counter()
         self.skipped: Counter = Counter()
         self.not_emulated: Counter = Counter()
@@ -162,14 +157,13 @@ class CIMMode(TorchDispatchMode):
         return self._computed(args[1]) if base == "_trilinear" and is_bilinear(args) else 0
 
     def _prog(self, w: torch.Tensor, op: str, whole: torch.Tensor) -> Programmed:
-        """``w`` (a view of the weight ``whole``) programmed once per chip, its device state
-        drawn from its own streams (:mod:`.chips`), keyed by the weight's name and view."""
-        k = _key(w, (op, _key(whole)))
+        """``w`` (a view of the weight ``whole``, or ``op``'s copy of it) programmed once per
+        chip, whatever op reads the view, its device state drawn from its own streams and keyed
+        by the weight's name and the view (:func:`.chips.identity`)."""
+        k = identity(self.weights, self.first_use, w, whole, op)
         p = self.programmed.get(k)
         if p is None:
-            key = identity(self.weights, self.first_use, w, op, whole)
-            p = program(w, self.emu.a, self.emu.ni, self.emu.streams(key))
-            self.programmed[k] = p
+            self.programmed[k] = p = program(w, self.emu.a, self.emu.ni, self.emu.streams(k))
         return p
 
     def _matmul(self, base: str, args, kwargs) -> Optional[torch.Tensor]:
