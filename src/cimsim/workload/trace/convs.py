@@ -15,6 +15,7 @@ import math
 from ..windows import conv_entry, per_dim
 from .claims import conv_claimed, is_bilinear
 from .computed import note as note_computed
+from .binary import unpadded
 from .lower import Proto
 from .registry import Call, aten, lowers
 from .stats import add as add_stats
@@ -39,6 +40,8 @@ def conv(low, c: Call) -> None:
         batch = g
         if x.numel() != batch * m * k:  # im2col: each output position reads its window
             im2col = pid = low._proto(Proto("copy", low._name("im2col"), [px], [], tags={"part": "im2col"}))
+            if not any(int(p) for p in (_pad if isinstance(_pad, (list, tuple)) else [_pad or 0])):
+                unpadded(low).add(pid)  # its windows hold only input values (:mod:`.binary`)
             px = [(low._virtual(pid, (batch * m * k,), dtype=low.dt(x)), None)]
             # inputs read once per kernel row (hardware that reuses them across the window)
             tags["window_elems"] = int(N * cin * math.prod(out.shape[2:-1])
