@@ -185,6 +185,8 @@ def after(low, call, put=None) -> None:
     say so (an index or a max pool's indices, integer, are not values that land in the
     output); ``put``: :func:`before`'s answer."""
     torch, base = low.torch, call.base
+    if base == "constant_pad_nd":
+        _zero_pad(low, call)
     if base in CONSTS:
         value = CONSTS[base]
         if isinstance(value, str):
@@ -225,6 +227,23 @@ def after(low, call, put=None) -> None:
     for t in call.targets:
         if t.numel() and low.st.known(t) and (ints or t.is_floating_point() or t.dtype == torch.bool):
             _marks(low).update((vid, s) for vid, _ in low.st.pieces(t))
+
+
+def zero_pads(low) -> dict:
+    """Version id -> (the padded tensor's shape, the pad list) of each ``F.pad`` with zeros
+    (``constant_pad_nd``, value 0: also torch's extra right element of an even kernel's
+    ``padding='same'``), for a dilated convolution's padding share (:mod:`.convs`)."""
+    return low.__dict__.setdefault("_zero_pads", {})
+
+
+def _zero_pad(low, call) -> None:
+    named = bound_args(low.ev, call.args, low.ev.kwargs)
+    pad, x = named.get("pad"), named.get("self")
+    if not named.get("value") and pad is not None and x is not None:
+        for t in call.targets:
+            if t.numel() and low.st.known(t):
+                zero_pads(low).update((vid, (tuple(x.shape), [int(p) for p in pad]))
+                                      for vid, _ in low.st.pieces(t))
 
 
 def _pads(low, call) -> bool:
