@@ -8,7 +8,8 @@ inputs and writes, on every matmul with a stationary weight (linear, convolution
 ``input_ones``
     mean, over the input's ``input_stats_bits`` bit-planes, of the fraction of ones, the input
     quantised as the accuracy emulator quantises it (per activation row, max |x| to the top code;
-    offset-binary when any input is negative);
+    offset-binary when any input is negative); for an input of only -1/+1 or -1/0/+1, the
+    density of the planes a CIM applies offset-binary, at any bits (:func:`.trace.stats.signed_ones`);
 ``input_zeros``
     fraction of the input's elements that are exactly zero (activation sparsity, before
     quantising);

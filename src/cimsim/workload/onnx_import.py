@@ -42,6 +42,7 @@ from ..errors import WorkloadError, name_problem
 from .io import looks_like_onnx
 from .ir import Workload
 from .onnx_lower import Importer
+from .onnx_values import binary_inits
 from .onnx_tables import RECURRENT, SMALL, SUPPORTED, small_value
 from .randomtags import GATHER_RULE
 
@@ -93,6 +94,7 @@ def trace_onnx(path: str | Path, name: str | None = None, allow_unknown: bool = 
                 "FILE.py:FACTORY), which lowers each step's gate matmuls and cell op")
     _set_dims(model, path, dims or {})
     values = _small_values(model)
+    bits = binary_inits(model)  # 0/1 tables, one-hot zeros (:mod:`.onnx_values`)
     _drop_weight_bytes(model)
     try:
         model = onnx.shape_inference.infer_shapes(model, data_prop=True)
@@ -102,6 +104,7 @@ def trace_onnx(path: str | Path, name: str | None = None, allow_unknown: bool = 
 
     model = fill_shapes(onnx, model)  # the shapes inference leaves unknown (an expanded CLS token)
     imp = Importer(path, model.graph, dtype, allow_unknown, values)
+    imp.bits = bits
     for i, node in enumerate(model.graph.node):
         imp.node(i, node)
     n_lowered = len(imp.ops)

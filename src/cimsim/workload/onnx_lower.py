@@ -27,6 +27,7 @@ from .randomtags import LINE
 from .trace.binary import keeps_values
 from .trace.resample import INTERPOLATIONS, _weighted_sum
 from .windows import window_taps
+from .onnx_values import constant_of_shape, init_bit, lower as lower_values
 from .onnx_tables import (ATEN_OF, COPIES, DTYPES, ELEMENTWISE, FLOATS, MAC_TYPES, NAMED, NO_DATA, NORMS,
                           PARTS, POOLS, REDUCTIONS, RESIZES, SOFTMAXES, SUPPORTED, VIEWS, module,
                           small_value, weight_names)
@@ -156,7 +157,11 @@ class Importer:
             return self._unknown(i, node, f"op type '{node.domain}.{t}'")
         if t == "Constant":
             return self._constant(node)
+        if t == "ConstantOfShape":
+            constant_of_shape(self, node)  # its fill, for a one-hot's zeros (:mod:`.onnx_values`)
         if t in NO_DATA or (ins and all(v in self.const for v in ins)):
+            if t in VIEWS and self._bit(ins[0]):  # Expand(1.0, shape): a one-hot's updates
+                self.bits = {*getattr(self, "bits", ()), node.output[0]}
             self.const.update(v for v in node.output if v)
             return
         attrs = {a.name: _attr(a) for a in node.attribute}
@@ -177,6 +182,8 @@ class Importer:
             return self._einsum(i, node, name, attrs, tags)
         if t in PARTS:
             return self._part(node, name, attrs, tags)
+        if t in ("OneHot", "ScatterElements"):
+            return lower_values(self, node, name, attrs, tags)
         outs = [self.tensor(v, node) for v in node.output[:1]]
         data = [self.tensor(v, node) for v in self.data(node)]
         if t in ELEMENTWISE:
@@ -276,7 +283,8 @@ class Importer:
             vals = list(node.input[1:3])
             ok = len(vals) == 2 and all(self._bit(v) for v in vals)
         elif base is not None and keeps_values(base):
-            vals = [d for d in data if self.tensors[d].dtype not in ("int64", "int32")]  # no index
+            vals = [d for d in data if base == "_to_copy"  # a cast's integer input is its value
+                    or self.tensors[d].dtype not in ("int64", "int32")]  # another op's: an index
             ok = bool(vals) and all(d in self.binary for d in vals)
         else:
             return
@@ -287,7 +295,7 @@ class Importer:
         """Whether ONNX value ``v`` holds only 0 and 1: a binary tensor or constant 0s and 1s."""
         if v in self.values:
             return all(float(x) in (0.0, 1.0) for x in self.values[v].reshape(-1).tolist())  # rule 3
-        return v not in self.const and self.ir(v) in self.binary
+        return init_bit(self, v) or (v not in self.const and self.ir(v) in self.binary)
 
     def _unknown(self, i, node, what, name=None, data=None) -> None:
         if not self.allow_unknown:
@@ -389,6 +397,8 @@ class Importer:
             self.unread.append({"name": full, "shape": list(dims), "dtype": dt,
                                 "bytes": whole - fetched, "read_bytes": fetched,
                                 "parameter_bytes": whole})
+        if init_bit(self, tab_v):  # rows of a 0/1 table (torch.eye(C)[tok]): 0/1 (rule 9)
+            self.binary.add(out)
         self.add(Op(name, "copy", (table, *idx), (out,), tags={
             **tags, "part": "gather", "access_bytes": fetched / accesses, "lookups": int(ids),
             "rows_read": rows, "table_rows": dims[0], "random_read_bytes": fetched,

@@ -53,10 +53,12 @@ MAC_TYPES = {"MatMulInteger", "QLinearMatMul", "QLinearConv", "ConvInteger", "De
 ATEN_OF = {"Cast": "_to_copy", "Concat": "cat", "Tile": "tile", "Gather": "index", "Slice": "narrow_copy",
            "Split": "narrow_copy", "MaxPool": "max_pool2d", "Where": "where"}
 SUPPORTED = sorted({"Gemm", "MatMul", "Conv", "ConvTranspose", "Einsum", "Cast", *ELEMENTWISE, *VIEWS,
-                    *SOFTMAXES, *NORMS, *REDUCTIONS, *POOLS, *COPIES, *PARTS, *RESIZES})
+                    *SOFTMAXES, *NORMS, *REDUCTIONS, *POOLS, *COPIES, *PARTS, *RESIZES, "OneHot",
+                    "ScatterElements"})
 #: the mapped types an error names (the pointwise ops, views and reductions as such)
 NAMED = ("MatMul, Gemm, Conv, ConvTranspose, Einsum (two operands), Gather, Slice, Split, Cast, "
-         "Resize, Concat, Pad, Tile, Softmax, the norms, pools, reductions, views and pointwise ops")
+         "Resize, Concat, Pad, Tile, OneHot, ScatterElements, Softmax, the norms, pools, reductions, "
+         "views and pointwise ops")
 #: a constant this small keeps its values (an index, a 0 or 1 of ``Where``)
 SMALL = 64
 

@@ -76,8 +76,17 @@ def conv_entry(module: str, sizes, outs, kernel, stride, pad, dilation, macs: in
                                 if a[1] > 1) and any(k > 1 for k in kernel)}
 
 
+#: a dilated convolution's padding share the note starts at (``padding_only`` ones always)
+NOTE_SHARE = 0.01
+
+
 def dilated_note(entries) -> list[str]:
-    """The note ``cimsim trace`` prints for ``metadata['dilated_convs']``."""
+    """The note ``cimsim trace`` prints for ``metadata['dilated_convs']``: the convolutions with
+    a tap only on padding or at least :data:`NOTE_SHARE` of their MACs on it (a WaveNet / TCN
+    stack over a long sequence, at 0.0 %, says nothing); the metadata lists them all."""
+    total = len(entries or ())
+    # the convolutions worth a line: any tap only on padding, or 1 % of the MACs (metadata: all)
+    entries = [e for e in entries or () if e["padding_only"] or e["padding_share"] >= NOTE_SHARE]
     if not entries:
         return []
     macs = sum(e["macs"] for e in entries)
@@ -96,6 +105,7 @@ def dilated_note(entries) -> list[str]:
         names = ", ".join(e["module"] or "conv" for e in only[:3]) + (", ..." if len(only) > 3 else "")
         taps = max(math.prod(e["kernel"]) - 1 for e in only)
         tail = f"; {only_padding_note(f'{len(only)} of them ({names})', taps, 'off-centre')}"
-    return [f"{len(entries)} dilated convolution(s): {each}{more}; {pad / macs if macs else 0:.1%} of "
+    quiet = f" ({total - len(entries)} more under {NOTE_SHARE:.0%})" if total > len(entries) else ""
+    return [f"{len(entries)} dilated convolution(s){quiet}: {each}{more}; {pad / macs if macs else 0:.1%} of "
             f"their {macs:,} MACs multiply zero padding, charged as any MAC (zero-skipping is not "
             f"modelled){tail} (metadata['dilated_convs'])"]

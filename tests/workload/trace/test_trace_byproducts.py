@@ -103,11 +103,16 @@ def test_a_training_steps_backward_reads_the_indices():
                 loss.backward()
             return loss
 
-    # the pool's backward is unmapped (kept as a generic op): it reads the indices
-    w = trace(Step().train(), (torch.randn(2, 1, 16, requires_grad=True),), allow_unknown=True)
+    # the pool's backward (mapped, no --allow-unknown: review 20 B 7) reads the indices: a
+    # scatter of the 2 x 8 gradient into the 2 x 16 input-shaped one, 1 add a gradient element
+    w = trace(Step().train(), (torch.randn(2, 1, 16, requires_grad=True),))
     pool = next(o for o in w.ops if "max_pool" in o.name and "backward" not in o.name)
     back = next(o for o in w.ops if "max_pool2d_with_indices_backward" in o.name)
     assert len(pool.outputs) == 2 and pool.outputs[1] in back.inputs
+    assert not w.metadata["unknown_ops"] and back.kind == "reduction"
+    assert [w.tensors[t].numel for t in back.inputs] == [16, 16]  # gradient, indices: not x
+    assert [w.tensors[t].numel for t in back.outputs] == [32]
+    assert _vec(back, w) == 16
 
 
 def _vec(op, w):

@@ -41,6 +41,12 @@ class OneHot(nn.Module):
             x = F.embedding(tok, torch.eye(4))
         elif f == "buffer":
             x = self.eye[tok]
+        elif f == "masked_fill":
+            x = torch.zeros(1, L, 4).masked_fill(tok[..., None] == torch.arange(4), 1.0)
+        elif f == "where_int":  # an integer 0/1, then its float cast
+            x = torch.where(tok[..., None] == torch.arange(4), 1, 0).float()
+        elif f == "scatter_add":  # accumulates: not 0/1
+            x = torch.zeros(1, L, 4).scatter_add(2, tok[..., None], torch.ones(1, L, 1))
         else:  # "twos": a scatter of 2.0, not 0/1
             x = torch.zeros(1, L, 4).scatter_(2, tok[..., None], 2.0)
         return self.conv(x.transpose(1, 2))
@@ -72,3 +78,24 @@ def test_a_one_hot_built_in_the_model_runs_at_one_input_slice(form):
     assert adc == pytest.approx(slices * L * 128 * 2e-12, rel=1e-12, abs=0)
     assert dac == pytest.approx(slices * L * 60 * 0.5e-12, rel=1e-12, abs=0)
     assert note(w.metadata) == []  # one_hot's min / max check decides nothing
+
+
+@pytest.mark.parametrize("form", ["one_hot", "scatter", "eye", "buffer", "masked_fill", "where_int",
+                                  "scatter_add", "twos"])
+def test_the_onnx_import_tags_the_one_hots_the_trace_tags(form, tmp_path):
+    """Exported with torch.onnx.export: ``OneHot`` and ``ScatterElements`` are mapped (the first
+    two were refused: no cimsim mapping), a ``Gather`` of the 0/1 eye, a ``Where`` into a zeros
+    constant and an integer ``Where`` then ``Cast`` are tagged (they were not): the import tags
+    exactly what the trace does (review 20 B 2)."""
+    from cimsim import trace, trace_onnx
+
+    torch.manual_seed(0)
+    m, tok = OneHot(form).eval(), torch.randint(0, 4, (1, L))
+    path = tmp_path / "oh.onnx"
+    torch.onnx.export(m, (tok,), str(path), dynamo=False)
+
+    def tags(w):
+        return [op.tags.get("input_value_bits") for op in w.ops if op.kind == "matmul"]
+
+    got = tags(trace_onnx(str(path)))
+    assert got == tags(trace(m, (tok,))) == [None if form in ("scatter_add", "twos") else 1]

@@ -8,7 +8,9 @@ An op's measured figure is used where it describes what the arrays hold:
   ``signed_inputs`` (sign as pulse polarity: ``input_bits - 1`` magnitude planes, which the
   tracer does not count); or, whatever the bits, when the op's input is binary (tag
   ``input_value_bits: 1``, 0/1 only: every bit-plane at any precision, sign bit or not, is the
-  input itself, so its fraction of ones is the figure);
+  input itself, so its fraction of ones is the figure), or -1/+1 or -1/0/+1 (tag
+  ``input_value_signed: 1``: the tracer measured the planes applied offset-binary; with
+  ``signed_inputs`` the one magnitude plane ``|x|``, whose density is ``1 - input_zeros``);
 - ``weight_ones`` when it was counted at the config's ``weight_bits``, the weights are stored
   offset-binary (not ``nonideal.encoding: differential``) and a cell holds one bit (the
   fraction of ones of a bit-plane is then the fraction of cells on; a multi-bit cell's mean
@@ -46,9 +48,12 @@ def select(c, ops, idx) -> dict:
         own_x = own_w = np.zeros(n, dtype=bool)
         return {"x": np.full(n, x0), "w": np.full(n, w0), "own_x": own_x, "own_w": own_w, "mm": mm}
     xi, wi = act.input_ones[idx], act.weight_ones[idx]
-    binary = (act.input_value_bits[idx] == 1) & (act.input_value_signed[idx] != 1)  # 0/1 only: the same at any bits
+    signed = (act.input_value_bits[idx] == 1) & (act.input_value_signed[idx] == 1)
+    binary = (act.input_value_bits[idx] == 1) & ~signed  # 0/1 only: the same at any bits
+    if c.signed_inputs:  # ±1, -1/0/+1 as pulse polarity: one plane |x|, its density 1 - zeros
+        xi = np.where(signed, 1.0 - act.input_zeros[idx], xi)
     own_x = ~np.isnan(xi) & (((act.input_stats_bits[idx] == c.input_bits) & (not c.signed_inputs))
-                             | binary)
+                             | binary | signed)
     own_w = (~np.isnan(wi) & (act.weight_stats_bits[idx] == c.weight_bits) & (not c.differential)
              & (c.bits_per_cell == 1))
     return {"x": np.where(own_x, xi, x0), "w": np.where(own_w, wi, w0), "own_x": own_x,

@@ -19,9 +19,9 @@ network's signs) follow the config's own signed-input rules, at the tagged width
   ``b`` magnitude bits take ``ceil(b / dac_bits)`` slices: one for -1/0/+1 and for ±1 (a zero
   drives no pulse);
 - otherwise a row with a negative is sent offset-binary, as the accuracy emulator sends it
-  (:mod:`cimsim.accuracy.emulator`), with the tagged width's offset ``2^b`` in place of
-  ``2^(input_bits - 1)``: ``x + 2^b`` in ``[1, 2^(b+1) - 1]``, ``b + 1`` planes, the offset's
-  ``2^b sum_k W[k, n]`` subtracted digitally like the config's; -1/0/+1 is ``x + 1`` in
+  (:mod:`cimsim.accuracy.emulator`), with the tagged width's offset ``2^b - 1`` in place of
+  ``2^(input_bits - 1)``: ``x + 2^b - 1`` in ``[0, 2^(b+1) - 2]``, ``b + 1`` planes, the offset's
+  ``(2^b - 1) sum_k W[k, n]`` subtracted digitally like the config's; -1/0/+1 is ``x + 1`` in
   {0, 1, 2}, 2 planes. A bipolar input's ``x + 1`` is 0 or 2: its bit-0 plane is all zero and
   is not applied, so ±1 takes 1 plane, the XNOR-popcount identity
   ``x . w = 2 ((x + 1) / 2) . w - sum w`` (on ``sram_digital`` / ``sram_dcim`` too, which take

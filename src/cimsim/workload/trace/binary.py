@@ -33,7 +33,10 @@ Each marked version carries its value set, a subset of {-1, 0, 1}. A tensor's se
    ``F.embedding(tok, eye)``: value-keeping copies, rule 2) is a one-hot too;
 
 and a weight matmul's input set is the union over every piece it reads (a convolution's im2col
-windows read their input's pieces, and its padding zeros add 0). A float model input or
+windows read their input's pieces, and its padding zeros, where it pads, add 0: a ±1 conv with
+``padding=1`` reads -1/0/+1, one without ±1; ``F.unfold(x, k, padding=p)`` likewise, rule 2 with
+0 added for ``p > 0``). With ``--stats`` the set measured on the operand as the matmul read it
+replaces these (:func:`tag`). A float model input or
 anything else computed (a sum, ``2 * b - 1``) is not marked, nor a constant read other than by
 rules 3, 4, 7, 8 and 9 (an RNN's zero state read by its first step's matmul stays untagged): only
 ``cimsim trace --stats`` can say its values are 0/1 or ±1 (:func:`.stats.add`). Nothing else
@@ -131,10 +134,15 @@ def _buffer_values(low, t):
     return held or None
 
 
+def unpadded(low) -> set:
+    """The im2col window copies (proto indices) of convolutions without padding."""
+    return low.__dict__.setdefault("_unpadded_im2col", set())
+
+
 def pieces_values(low, pieces):
     """The union of the value sets of ``pieces`` (of a matmul operand), each of a marked
-    version or of an im2col window copy of marked pieces (with 0: its padding); None when any
-    is unknown."""
+    version or of an im2col window copy of marked pieces (with 0 where the convolution pads:
+    not one of :func:`unpadded`); None when any is unknown."""
     marks, out = _marks(low), set()
     if not pieces:
         return None
@@ -149,7 +157,7 @@ def pieces_values(low, pieces):
         inner = _union(pieces_values(low, o) for o in p.operands)
         if inner is None:
             return None
-        out |= inner | {0}  # padding zeros (none without padding: a bound, said in the README)
+        out |= inner if pid in unpadded(low) else inner | {0}  # with its padding zeros
     return frozenset(out)
 
 
@@ -177,6 +185,8 @@ def after(low, call, put=None) -> None:
     say so (an index or a max pool's indices, integer, are not values that land in the
     output); ``put``: :func:`before`'s answer."""
     torch, base = low.torch, call.base
+    if base == "constant_pad_nd":
+        _zero_pad(low, call)
     if base in CONSTS:
         value = CONSTS[base]
         if isinstance(value, str):
@@ -207,6 +217,8 @@ def after(low, call, put=None) -> None:
         vals = [t for t in call.reads if t.is_floating_point() or t.dtype == torch.bool
                 or (base in A.REORDER and not t.is_complex())]
         s = _union(values(low, t) for t in vals)
+        if s and base == "im2col" and _pads(low, call):  # F.unfold's padding zeros
+            s = s | {0}
     else:
         return
     if not s:
@@ -215,6 +227,29 @@ def after(low, call, put=None) -> None:
     for t in call.targets:
         if t.numel() and low.st.known(t) and (ints or t.is_floating_point() or t.dtype == torch.bool):
             _marks(low).update((vid, s) for vid, _ in low.st.pieces(t))
+
+
+def zero_pads(low) -> dict:
+    """Version id -> (the padded tensor's shape, the pad list) of each ``F.pad`` with zeros
+    (``constant_pad_nd``, value 0: also torch's extra right element of an even kernel's
+    ``padding='same'``), for a dilated convolution's padding share (:mod:`.convs`)."""
+    return low.__dict__.setdefault("_zero_pads", {})
+
+
+def _zero_pad(low, call) -> None:
+    named = bound_args(low.ev, call.args, low.ev.kwargs)
+    pad, x = named.get("pad"), named.get("self")
+    if not named.get("value") and pad is not None and x is not None:
+        for t in call.targets:
+            if t.numel() and low.st.known(t):
+                zero_pads(low).update((vid, (tuple(x.shape), [int(p) for p in pad]))
+                                      for vid, _ in low.st.pieces(t))
+
+
+def _pads(low, call) -> bool:
+    """Whether ``im2col`` event ``call`` pads (its ``padding`` argument non-zero)."""
+    pad = bound_args(low.ev, call.args, low.ev.kwargs).get("padding", 0)
+    return any(int(p) for p in (pad if isinstance(pad, (list, tuple)) else [pad or 0]))
 
 
 def tags_of(s) -> dict:
@@ -228,10 +263,16 @@ def tags_of(s) -> dict:
     return {"input_value_bits": 1, "input_value_signed": 1}
 
 
+VALUE_TAGS = ("input_value_bits", "input_value_signed", "input_bipolar")
+
+
 def tag(low, tags, pieces) -> None:
     """The value tags (:func:`tags_of`) on a weight matmul's ``tags`` whose input ``pieces``
-    are marked."""
-    tags.update(tags_of(pieces_values(low, pieces)))
+    are marked; where ``--stats`` measured the input (``input_ones``), the measured set's tags
+    (:func:`.stats.input_stats`) stand instead (a set the trace proves may be narrower than
+    what the data holds, never wider: the measurement is of the operand as read)."""
+    if "input_ones" not in tags:
+        tags.update(tags_of(pieces_values(low, pieces)))
 
 
 def keeps_values(base: str) -> bool:

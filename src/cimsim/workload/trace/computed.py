@@ -19,7 +19,10 @@ a KV cache) is never listed, nor one computed from float buffers and constants a
 tables). One read from a bool or integer buffer (a stored binary memory cast to float, an
 associative memory's ``am.float()``) is listed (``from``: :data:`INT_BUFFERS`, ``buffers``: their
 names): such a buffer is an input, never a weight, so the matrix is not stationary, and the
-note says to register the matrix as a float buffer or parameter.
+note says to register the matrix as a float buffer or parameter. That holds for every integer
+dtype (``bool``, ``uint8``, ``int8``, ``int16``, ``int32``, ``int64``) whose matrix is made by
+copies alone (:func:`copied_only`: casts and reorderings, no arithmetic); a packed buffer with
+arithmetic on the way (a scale, an unpacking shift) is weight-only quantization, below.
 
 **Weight-only quantization.** A matrix dequantized each forward from the model's packed
 integer or float8 tensors (:data:`PACKED_DTYPES`: int4 nibbles in a ``uint8`` or ``int32``
@@ -77,8 +80,8 @@ def source_flags(low, t, v) -> None:
         CONST if v.role == "input" else 0
     if flag != FED and key in low.names and str(t.dtype).removeprefix("torch.") in PACKED_DTYPES:
         flag |= PACKED
-    elif flag == CONST and key in low.names and not (t.is_floating_point() or t.is_complex()):
-        flag |= INT_BUFFER  # a bool / int64 buffer: an input, so what is cast from it too
+    if not flag & (FED | PARAM) and key in low.names and not (t.is_floating_point() or t.is_complex()):
+        flag |= INT_BUFFER  # a bool / integer buffer: an input, so what is cast from it too
     low.src_flags[v.id] = flag
 
 
@@ -126,6 +129,24 @@ def sources(low, vids) -> set[int]:
     return out
 
 
+def copied_only(low, vids) -> bool:
+    """Whether versions ``vids`` were made from their sources by copies alone (casts,
+    reorderings: ``am.float()``), no arithmetic: an integer buffer so read is a stored integer
+    memory, not weights dequantized (which a scale multiply or an unpacking shift would show)."""
+    seen, stack = set(), list(vids)
+    while stack:
+        u = stack.pop()
+        if u in seen:
+            continue
+        seen.add(u)
+        pid = low.st.versions[u].producer
+        if pid >= 0:
+            if low.protos[pid].kind != "copy":
+                return False
+            stack.extend(w for operand in low.protos[pid].operands for w, _ in operand)
+    return True
+
+
 def note(low, pid: int, operands) -> None:
     """List matmul proto ``pid`` (which has no stationary weight) when one of its ``operands``
     (piece lists, the B side first) is computed from parameters alone, or is a constant
@@ -146,7 +167,10 @@ def note(low, pid: int, operands) -> None:
         if flags & RESEEDED and not flags & (PARAM | PACKED):  # torch.manual_seed(s); randn(...)
             low.computed_weights.append({"op": low.protos[pid].name, "operand": v.name, "from": RESEEDED_DRAW})
             return
-        if flags & PACKED:  # weight-only quantization: the packed tensors are its weights
+        if flags & PACKED and not (flags & INT_BUFFER and not flags & PARAM
+                                   and copied_only(low, [vid for vid, _ in pieces])):
+            # weight-only quantization (arithmetic between the packed tensors and the matrix:
+            # a scale, an unpacking shift): the packed tensors are its weights
             for u in sources(low, [vid for vid, _ in pieces]):
                 src = low.st.versions[u]
                 if low.src_flags.get(u, 0) & PACKED and src.role == "input":
@@ -282,5 +306,5 @@ def summary(entries) -> str:
 
 
 __all__ = ["COMPLEX_ADVICE", "CONST", "DEQUANTIZED", "FED", "HOOKED", "INT_BUFFER", "INT_BUFFERS", "IN_PLACE", "LONG", "PACKED",
-           "PACKED_DTYPES", "PARAM", "RANDOM", "REPARAM", "RESEEDED", "RESEEDED_DRAW", "SHORT", "counts", "hooked", "kind", "note", "origin",
+           "PACKED_DTYPES", "PARAM", "RANDOM", "REPARAM", "RESEEDED", "RESEEDED_DRAW", "SHORT", "copied_only", "counts", "hooked", "kind", "note", "origin",
            "source_flags", "sources", "summary", "why"]

@@ -15,6 +15,7 @@ import math
 from ..windows import conv_entry, per_dim
 from .claims import conv_claimed, is_bilinear
 from .computed import note as note_computed
+from .binary import unpadded, zero_pads
 from .lower import Proto
 from .registry import Call, aten, lowers
 from .stats import add as add_stats
@@ -39,6 +40,8 @@ def conv(low, c: Call) -> None:
         batch = g
         if x.numel() != batch * m * k:  # im2col: each output position reads its window
             im2col = pid = low._proto(Proto("copy", low._name("im2col"), [px], [], tags={"part": "im2col"}))
+            if not any(int(p) for p in (_pad if isinstance(_pad, (list, tuple)) else [_pad or 0])):
+                unpadded(low).add(pid)  # its windows hold only input values (:mod:`.binary`)
             px = [(low._virtual(pid, (batch * m * k,), dtype=low.dt(x)), None)]
             # inputs read once per kernel row (hardware that reuses them across the window)
             tags["window_elems"] = int(N * cin * math.prod(out.shape[2:-1])
@@ -96,9 +99,17 @@ def _dilated(low, x, w, out, stride, pad, dil, macs: int) -> None:
     d = per_dim(dil, 1, nd)
     if nd < 1 or max(d) <= 1:
         return
+    sizes, pads = list(x.shape[-nd:]), per_dim(pad, 0, nd)
+    pieces = low.st.pieces(x) if x.numel() and low.st.known(x) else []
+    padded = zero_pads(low).get(pieces[0][0]) if len(pieces) == 1 else None
+    if padded is not None and len(padded[1]) <= 2 * nd and min(padded[1]) >= 0:
+        # x is a zero F.pad of a smaller tensor (an even kernel's padding='same' pads its extra
+        # element so): its padding zeros count as the conv's own (pad list: last dim first)
+        for i in range(len(padded[1]) // 2):
+            sizes[nd - 1 - i] = padded[0][-1 - i]
+            pads[nd - 1 - i] += padded[1][2 * i]
     low.__dict__.setdefault("dilated_convs", []).append(conv_entry(
-        low.ev.module, x.shape[-nd:], out.shape[-nd:], w.shape[2:], per_dim(stride, 1, nd),
-        per_dim(pad, 0, nd), d, macs))
+        low.ev.module, sizes, out.shape[-nd:], w.shape[2:], per_dim(stride, 1, nd), pads, d, macs))
 
 
 def _windows_tile(w, stride, pad, dil, opad, out, products: int) -> bool:

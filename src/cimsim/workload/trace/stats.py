@@ -20,7 +20,10 @@ precision. An input whose every value is 0 or 1 (a spike train) is quantised ali
 holds at any precision: such an op is tagged ``input_value_bits: 1`` too, and a CIM uses its
 ``input_ones`` whatever its ``input_bits`` (:mod:`cimsim.hw.cim.activity`). One whose every
 value is -1 or +1 (or -1, 0, +1) is tagged ``input_value_signed: 1`` (and ``input_bipolar: 1``)
-besides (:func:`.binary.tags_of`), and costed as :mod:`cimsim.hw.cim.inbits` says.
+besides (:func:`.binary.tags_of`), and costed as :mod:`cimsim.hw.cim.inbits` says; its
+``input_ones`` is then the density of the planes the CIM applies offset-binary
+(:func:`signed_ones`: the fraction of +1 for ±1), not of a ``b``-bit code, and holds at any
+precision too.
 
 Counting: ones over all elements and planes, one integer, divided once (exact up to the one
 rounding of the division). A convolution's input is its im2col matrix (each output position's
@@ -59,8 +62,9 @@ def _ones(torch, codes, bits: int) -> float:
 #: the statistics rules' version: a change to what they count names new cached traces
 #: (2: 2026-12-05, a convolution's windows take their sample's encoding and scale; 3: the weight's
 #: exact zeros, all-zero rows and columns: :func:`zero_stats`; 4: ``input_value_bits`` 1 on an
-#: input of 0/1 only)
-STATS_RULES = 4
+#: input of 0/1 only; 5: an input of -1/0/+1 only: ``input_ones`` of its applied planes,
+#: :func:`signed_ones`)
+STATS_RULES = 5
 
 
 def input_stats(torch, x2d, bits: int, off=None, amax=None) -> dict:
@@ -82,8 +86,20 @@ def input_stats(torch, x2d, bits: int, off=None, amax=None) -> dict:
     if bool(((x == 0) | (x == 1) | (x == -1)).all()):  # 0/1 (a spike train), ±1 or -1/0/+1
         from .binary import tags_of
 
-        out.update(tags_of(frozenset(int(v) for v in torch.unique(x).tolist())))
+        held = frozenset(int(v) for v in torch.unique(x).tolist())
+        out.update(tags_of(held))
+        if -1 in held:  # the planes a CIM applies (hw.cim.inbits), whatever its input_bits
+            out["input_ones"] = signed_ones(torch, x, 0 not in held)
     return out
+
+
+def signed_ones(torch, x, bipolar: bool) -> float:
+    """The fraction of ones of the planes a CIM applies for an input of only -1, 0 and +1
+    sent offset-binary (:mod:`cimsim.hw.cim.inbits`): ±1 (``bipolar``) as the one plane
+    ``(x + 1) / 2`` (the fraction of +1); -1/0/+1 as the 2 planes of ``x + 1`` in {0, 1, 2}
+    (0 -> 01 and +1 -> 10 one 1 each, -1 -> 00 none: the fraction not -1, halved)."""
+    plus = int((x == 1).sum()) / x.numel()
+    return plus if bipolar else (1 - int((x == -1).sum()) / x.numel()) / 2
 
 
 def weight_stats(torch, w2d, bits: int) -> dict:
@@ -320,5 +336,5 @@ def zero_summary(ops) -> str:
 
 
 __all__ = ["DEFAULT_BITS", "MATMUL_OPS", "add", "before_write", "check_bits", "conv_stats", "has_data", "input_stats",
-           "matmul_stats", "snapshot", "summary", "unmeasured", "weight_stats", "zero_stats",
+           "matmul_stats", "signed_ones", "snapshot", "summary", "unmeasured", "weight_stats", "zero_stats",
            "zero_summary"]

@@ -25,6 +25,10 @@ Counts (vector ops per element, as :data:`.aten.NORM_OPS_PER_ELEMENT` and the IR
   zero-filled input-shaped gradient and the view's gradient into it: a copy reading the
   gradient (its numel) and writing the input's numel, no arithmetic; ``unfold_backward`` the
   same, summing overlapping windows: 1 add per gradient element read (as ``col2im``).
+* ``max_pool2d_with_indices_backward`` / ``max_pool3d_with_indices_backward``: a scatter of the
+  gradient to the pool's indices in the zero-filled input-shaped gradient, reading the gradient
+  and the int64 indices (not the forward's input, passed for its shape) and writing the input's
+  numel: 1 add per gradient element read (windows that overlap may pick the same maximum).
 * ``_foreach_<op>`` (a list of tensors): one op per tensor, lowered as ``<op>`` on that
   tensor's arguments (``Adam(foreach=True)``, the default on CUDA, ``clip_grad_norm_``).
 * ``_fused_adam_`` / ``_fused_adamw_``: one op per parameter tensor, reading p, g, m, v (and
@@ -120,6 +124,13 @@ def view_backward(low, c: Call) -> None:
 @lowers("unfold_backward")
 def unfold_backward(low, c: Call) -> None:
     low.emit("reduction", c.base, c.reads, c.targets, vec=float(c.reads[0].numel()))
+
+
+@lowers("max_pool2d_with_indices_backward", "max_pool3d_with_indices_backward")
+def max_pool_backward(low, c: Call) -> None:
+    x = c.args[1] if len(c.args) > 1 else None
+    reads = [t for t in c.reads if t is not x]
+    low.emit("reduction", c.base, reads, c.targets, vec=float(c.args[0].numel()))
 
 
 # ------------------------------------------------------------------ convolution backward
