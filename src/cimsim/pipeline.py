@@ -562,7 +562,7 @@ def simulate_quietly(arch: Architecture, workload: Workload, engine: str = "des"
     while True:
         indptr, indices = pl.predecessors(workload, ordered)
         if engine == "des":
-            rec = simulate_dag(indptr, indices, pl.server, table.compute_s, table.latency_s, moved,
+            rec = simulate_dag(indptr, indices, pl.run_server, table.compute_s, table.latency_s, moved,
                                rates, pl.serial, exclusive=exclusive, link_latency=curves,
                                pieces=table.pieces, ahead=table.ahead)
             start = rec.start
@@ -577,7 +577,7 @@ def simulate_quietly(arch: Architecture, workload: Workload, engine: str = "des"
     if engine == "des":
         latency = rec.makespan
         start, end = rec.start, rec.end
-        path = realized_critical_path(indptr, indices, pl.server, start, end)
+        path = realized_critical_path(indptr, indices, pl.run_server, start, end)
         notes = _des_busiest_note(pl, duration, table.latency_s, float(latency), cp_s)
     else:
         eng_cp = float(eng_dist.max()) if len(eng_dist) else 0.0

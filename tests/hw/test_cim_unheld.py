@@ -106,3 +106,25 @@ def test_a_grouped_conv3d_is_said_to_be_kept_off_the_arrays_not_to_lack_a_weight
     assert ("1 grouped/depthwise convolution(s) (weight), 5.419 MMAC (100.0 % of the MACs), are kept "
             "off the arrays: each group's (C_in/groups x kernel) x (C_out/groups) weight matrix is "
             "stationary, but mapping one matrix per group onto arrays is not modelled") in note[0]
+    assert note[0].endswith("is not modelled; they ran on another component (macs_<unit> says which)")
+
+
+def test_under_input_reuse_the_grouped_note_says_the_host_still_forms_their_im2col():
+    """Review of find-D 6: the shared ending read "... is not modelled and ran on another
+    component", and under cim.input_reuse the note did not say that rule 4a does not reach the
+    convs it keeps off the arrays. Conv2d(8, 8, 3, padding 1, groups 2) over 1 x 8 x 8 x 8 int8:
+    the host writes its 9 x 512 B = 4,608 B im2col matrix (no input-reuse note names it)."""
+    from cimsim.config import load_architecture
+
+    wl = trace(nn.Conv2d(8, 8, 3, padding=1, groups=2, bias=False).eval(), (torch.randn(1, 8, 8, 8),),
+               dtype="int8")
+    r = simulate(load_architecture("sram-cim", {"cim.input_reuse": True}), wl, keep_ops=True,
+                 engine="analytic")
+    note = [n for n in r.notes if "grouped/depthwise" in n]
+    assert len(note) == 1, r.notes
+    assert ("is not modelled (input_reuse does not apply to them: the host forms their im2col "
+            "matrices, a depthwise one's excepted, which it runs as a direct kernel); they ran on "
+            "another component (macs_<unit> says which)") in note[0]
+    assert not any("build their windows" in n for n in r.notes)
+    copy = r.op_table[r.op_table["kind"] == "copy"].iloc[0]
+    assert copy["unit"] == "processor" and copy["sram_bytes"] >= 9 * 8 * 8 * 8  # writes the matrix

@@ -57,7 +57,8 @@ def test_a_run_without_items_has_energy_per_sample_and_blank_item_columns(tmp_pa
     assert r.exit_code == 0, r.output
     d = json.loads(CliRunner().invoke(main, ["run", "cpu-ddr5", str(wl), "--json"]).output)
     assert d["energy_per_sample_j"] == pytest.approx(d["energy_j"] / 4, rel=1e-12, abs=0)
-    assert d["items_per_sample"] is None and d["items_per_s"] is None and d["item_name"] == ""
+    # unset: null, as its siblings (it was "" beside NaN, so item_name.isna() missed every row)
+    assert d["items_per_sample"] is None and d["items_per_s"] is None and d["item_name"] is None
 
 
 @pytest.mark.parametrize("args, msg", [
@@ -86,3 +87,30 @@ def test_a_workload_file_with_bad_item_metadata_is_refused_in_one_line(tmp_path,
     run = CliRunner().invoke(main, ["run", "cpu-ddr5", str(wl)])
     assert run.exit_code != 0 and "Traceback" not in run.output
     assert msg in run.output and len(run.output.strip().splitlines()) == 1, run.output
+
+
+@pytest.mark.slow  # a trace, a compare and a sweep: about 20 s
+def test_item_name_is_null_beside_its_siblings_in_compare_csv_and_sweep_parquet(tmp_path):
+    """Review of find-D 2 (D 5): item_name was "" where no items are stated while its siblings
+    were NaN, so a filter on ``item_name.isna()`` missed every such row. In a compare CSV and a
+    sweep's parquet it is now missing exactly where items_per_sample is."""
+    import pandas as pd
+
+    r, framed = _trace(tmp_path, "--batch", "4", "--items-per-sample", "16", "--item-name", "frame")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(framed.read_text())
+    del doc["metadata"]["items_per_sample"], doc["metadata"]["item_name"]
+    doc["name"] = "plain"  # the same model stating no items (results are keyed by name)
+    plain = tmp_path / "plain.json"
+    plain.write_text(json.dumps(doc))
+    csv = tmp_path / "c.csv"
+    res = CliRunner().invoke(main, ["compare", "cpu-ddr5", "-w", str(framed), "-w", str(plain), "-o", str(csv)])
+    assert res.exit_code == 0, res.output
+    pq = tmp_path / "s.parquet"
+    res = CliRunner().invoke(main, ["sweep", "cpu-ddr5", "-w", str(framed), "-w", str(plain), "--param",
+                                    "processor.cores=4", "--workers", "1", "-o", str(pq)])
+    assert res.exit_code == 0, res.output
+    for df in (pd.read_csv(csv), pd.read_parquet(pq)):
+        assert len(df) == 2
+        assert (df["item_name"].isna() == df["items_per_sample"].isna()).all()
+        assert df["item_name"].isna().sum() == 1 and set(df["item_name"].dropna()) == {"frame"}

@@ -176,8 +176,10 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
 
         apart = arch.cache_memory is not None  # each side at its own peak, as the placement checks
         fp, held = checked_footprint(wl, apart), result.footprint
-        if held:  # as the placement held it: a PIM unit's own format widens what it holds
-            fp = replace(fp, weights=held[C.FOOTPRINT_WEIGHT_BYTES], kv_cache=held[C.FOOTPRINT_KV_CACHE_BYTES])
+        if held:  # as the placement held it: a PIM unit's own format widens what it holds, and
+            # input reuse forms no im2col matrix (placement rule 4a)
+            fp = replace(fp, weights=held[C.FOOTPRINT_WEIGHT_BYTES], kv_cache=held[C.FOOTPRINT_KV_CACHE_BYTES],
+                         activations=held[C.FOOTPRINT_ACTIVATION_BYTES])
         print_result(result, footprint=fp, cache_apart=apart)
         if acc is not None:
             print_accuracy(acc)

@@ -89,25 +89,25 @@ def fold_copies(ops: OpArrays, conv, copy, cols, **marks) -> OpArrays:
                    input_ids=ops.input_ids[order], **marks)
 
 
-def windows_built(ops: OpArrays, builds: np.ndarray) -> tuple[OpArrays, int, float]:
-    """``(ops, convolutions, bytes)``: the convolutions whose unit builds their sliding windows
-    from the raw input beside its arrays (``builds``, bool per op: its component's
+def windows_built(ops: OpArrays, builds: np.ndarray) -> tuple[OpArrays, tuple]:
+    """``(ops, (conv, copy, cols))``: the convolutions ``conv`` whose unit builds their sliding
+    windows from the raw input beside its arrays (``builds``, bool per op: its component's
     ``builds_windows``, input reuse on a flat CIM pool or a systolic array) read that input
-    from memory, not an im2col matrix the host formed: each one's im2col copy (tag ``part:
-    im2col``, read by it alone) moves nothing and is marked :attr:`OpArrays.windows_built`
+    from memory, not an im2col matrix the host formed: each one's im2col copy ``copy`` (tag
+    ``part: im2col``, read by it alone) moves nothing and is marked :attr:`OpArrays.windows_built`
     (no kernel, no time, no energy on the unit that holds it), and the convolution reads the
-    copy's input (its inputs over the link stay its ``window_elems``:
-    :func:`input_bytes`); with how many convolutions and the im2col bytes not formed."""
+    copy's input (its inputs over the link stay its ``window_elems``: :func:`input_bytes`);
+    ``cols``, the matrices never formed (int64 arrays, empty where none is)."""
+    none = np.zeros(0, dtype=np.int64)
     win = getattr(ops, "window_elems", None)
     if win is None or not builds.any():
-        return ops, 0, 0.0
+        return ops, (none, none, none)
     conv, copy, cols = ops.copy_pairs(builds & (win > 0))
     if not len(conv):
-        return ops, 0, 0.0
+        return ops, (none, none, none)
     mark = np.zeros(len(ops.kind), dtype=bool)
     mark[copy] = True
-    return (fold_copies(ops, conv, copy, cols, windows_built=mark), len(conv),
-            float(ops.tensor_bytes[cols].sum()))
+    return fold_copies(ops, conv, copy, cols, windows_built=mark), (conv, copy, cols)
 
 
 def windows_note(names: list[str], convs: int, formed: float) -> list[str]:

@@ -25,7 +25,11 @@ Rules, in order:
    reads that input from memory, not the im2col matrix: the copy forming the matrix (tag
    ``part: im2col``) moves nothing and runs no kernel wherever it was claimed
    (:func:`~cimsim.hw.im2col.windows_built`, ``OpArrays.windows_built``). Before 2026-12-07
-   the host formed the whole matrix and the device read it back (find-D 1).
+   the host formed the whole matrix and the device read it back (find-D 1). The engines run
+   such a copy on its convolution's server (:attr:`Placement.run_server`), in no time, so the
+   convolution waits for the copy's inputs only, not behind its unit's earlier ops; and rule 1
+   holds the footprint with the matrix left out (the copy's input live through the
+   convolution), checked once the claims are known.
 4. The tensors a component writes to the backing store, where they stay
    (:meth:`~cimsim.hw.base.Component.backing_outputs`: a host's outputs its levels cannot
    hold), are marked (``OpArrays.backed``): another component's op reading one has the host
@@ -113,6 +117,8 @@ class Placement:
     #: per in-order global server, its plan's check (:attr:`Plan.in_order_check`) and the
     #: component's index
     order_checks: dict = field(default_factory=dict)
+    #: ``(conv, copy, cols)`` int64: the convolutions whose im2col copies rule 4a folded
+    folded: tuple = ()
     _ordered: dict = field(default_factory=dict, repr=False, compare=False)
 
     def predecessors(self, workload: Workload,
@@ -162,6 +168,17 @@ class Placement:
         return out
 
     @property
+    def run_server(self) -> np.ndarray:
+        """The server each op runs on in the engines: :attr:`server`, but a copy folded by rule
+        4a on its convolution's, where it takes no time: it waits on none of its own unit's
+        work, so the convolution waits only for the copy's inputs (find-D 1 review)."""
+        if not self.folded or not len(self.folded[0]):
+            return self.server
+        run = self.server.copy()
+        run[self.folded[1]] = self.server[self.folded[0]]
+        return run
+
+    @property
     def n_ops(self) -> int:
         return int(self.component.shape[0])
 
@@ -206,21 +223,11 @@ def _scores_hint(workload: Workload, fp, host: int, capacity: int) -> str:
             "--attention-kernel fused keeps them on chip, but the rest does not fit either")
 
 
-def place(workload: Workload, arch: Architecture) -> Placement:
-    """Place every op of ``workload`` on a component of ``arch`` (rules above)."""
-    n = len(workload.ops)
-    if n == 0:
-        raise MappingError(f"workload '{workload.name}' has no ops: nothing to simulate")
-    back = arch.hardware.backing_store
-    tiers = arch.rate_free_hardware.home_tiers  # the backing store, or a near and a far tier
-    capacity = arch.rate_free_hardware.home_capacity  # their capacities add (hierarchy rule 9)
-    held_by = " + ".join(f"memory.{t}.capacity" for t in tiers)
-    # a PIM device of its own (sharing: separate) holds the KV cache: the host's backing store
-    # holds the rest, and the device, organised like that level, the cache
-    device = arch.cache_memory
+def _check_capacity(workload: Workload, arch: Architecture, fp: Footprint, capacity: int,
+                    held_by: str, device) -> None:
+    """Rule 1: refuse ``fp`` (the bytes live at once) over the backing store's ``capacity``
+    (or, KV caches in a PIM ``device`` of their own, over that device's)."""
     apart = device is not None
-    # each side at its own peak when apart: the caches' alone, the host's weights + activations
-    fp = checked_footprint(workload, apart)
     if apart and fp.kv_cache > device[1]:
         raise MappingError(
             f"workload '{workload.name}' needs {si(fp.kv_cache, 'B', 6)} of KV cache at "
@@ -241,8 +248,29 @@ def place(workload: Workload, arch: Architecture) -> Placement:
             f" ({parts}) but architecture '{arch.name}' has {held_by} "
             f"{si(capacity, 'B', 6)}{_scores_hint(workload, fp, host, capacity)}"
         )
-    ops = workload.arrays
+
+
+def place(workload: Workload, arch: Architecture) -> Placement:
+    """Place every op of ``workload`` on a component of ``arch`` (rules above)."""
+    n = len(workload.ops)
+    if n == 0:
+        raise MappingError(f"workload '{workload.name}' has no ops: nothing to simulate")
+    back = arch.hardware.backing_store
+    tiers = arch.rate_free_hardware.home_tiers  # the backing store, or a near and a far tier
+    capacity = arch.rate_free_hardware.home_capacity  # their capacities add (hierarchy rule 9)
+    held_by = " + ".join(f"memory.{t}.capacity" for t in tiers)
+    # a PIM device of its own (sharing: separate) holds the KV cache: the host's backing store
+    # holds the rest, and the device, organised like that level, the cache
+    device = arch.cache_memory
+    apart = device is not None
+    # each side at its own peak when apart: the caches' alone, the host's weights + activations
+    fp = checked_footprint(workload, apart)
     comps = arch.instances
+    # with input reuse (rule 4a) the check waits for the im2col matrices no one forms
+    reuse = any(getattr(c, "builds_windows", False) for c in comps)
+    if not reuse:
+        _check_capacity(workload, arch, fp, capacity, held_by, device)
+    ops = workload.arrays
     if len(tiers) > 1:  # hierarchy rule 9 is a processor's: others read the backing store
         direct = [c.name for c in comps if not c.reads_far_tier]
         if direct:
@@ -282,9 +310,13 @@ def place(workload: Workload, arch: Architecture) -> Placement:
     ops, note = _on_chip_across_units(workload, ops, owner, comps)
     if note:
         notes.append(note)
-    ops, note = _windows(ops, owner, comps)
+    ops, folded, note = _windows(ops, owner, comps)
     if note:
         notes.append(note)
+    if len(folded[0]):  # their im2col matrices are never formed, nor live (rule 4a)
+        fp = checked_footprint(workload, apart, folded=folded)
+    if reuse:
+        _check_capacity(workload, arch, fp, capacity, held_by, device)
     ops = _backed(ops, owner, comps)
     server = np.zeros(n, dtype=np.int64)
     serial = np.zeros(n, dtype=bool)
@@ -310,7 +342,8 @@ def place(workload: Workload, arch: Architecture) -> Placement:
         checks.update({offset + int(k): (ci, f) for k, f in (plan.in_order_check or {}).items()})
         offset += plan.n_servers
         notes.extend(plan.notes)
-    fp, note = _held_at_own_format(workload, arch, fp, comps, idx, ops, capacity, held_by, device)
+    fp, note = _held_at_own_format(workload, arch, fp, comps, idx, ops, capacity, held_by, device,
+                                   folded)
     if note:
         notes.append(note)
     if apart:  # the device holds its units' resident weights beside the caches
@@ -322,10 +355,11 @@ def place(workload: Workload, arch: Architecture) -> Placement:
                 f"its units compute on {si(resident, 'B', 6)}, but it holds {si(device[1], 'B', 6)}, "
                 f"in architecture '{arch.name}'")
     return Placement(comps, owner, idx, plans, server, serial, offset, notes,
-                     np.concatenate(in_order), claim_notes, ops, fp, int(capacity), apart, checks)
+                     np.concatenate(in_order), claim_notes, ops, fp, int(capacity), apart, checks,
+                     folded=folded)
 
 
-def _held_at_own_format(workload, arch, fp, comps, idx, ops, capacity, held_by, device):
+def _held_at_own_format(workload, arch, fp, comps, idx, ops, capacity, held_by, device, folded):
     """``(fp, note)``: the footprint counted again with the weights and KV caches the
     components hold in their own number format where that is wider than the tensors' dtype
     (:meth:`Component.held_bytes`: PIM units of fp16 holding an int8 cache at 2 B an element),
@@ -341,7 +375,7 @@ def _held_at_own_format(workload, arch, fp, comps, idx, ops, capacity, held_by, 
     if wide is nb or (wide == nb).all():
         return fp, None
     apart = device is not None
-    new = checked_footprint(workload, apart, wide)
+    new = checked_footprint(workload, apart, wide, folded if len(folded[0]) else None)
     at = "" if new.stage is None else f" on pipeline stage {new.stage} of {new.stages}"
     if apart:
         if new.kv_cache > device[1]:
@@ -390,16 +424,19 @@ def _on_chip_across_units(workload: Workload, ops, owner: np.ndarray, comps) -> 
 
 
 def _windows(ops: OpArrays, owner: np.ndarray, comps) -> tuple:
-    """``(ops, note)``: rule 4a: the op columns with the im2col copies of the convolutions a
-    component that builds the windows from the raw input runs (``builds_windows``: input reuse
-    on a flat CIM pool or a systolic array) never formed (:func:`.windows_built`), and the note
-    saying so (None when none is)."""
+    """``(ops, (conv, copy, cols), note)``: rule 4a: the op columns with the im2col copies
+    ``copy`` of the convolutions ``conv`` a component that builds the windows from the raw input
+    runs (``builds_windows``: input reuse on a flat CIM pool or a systolic array) never formed
+    (:func:`.windows_built`; ``cols``, their matrices), and the note saying so (None when none
+    is)."""
     builds = np.array([bool(getattr(c, "builds_windows", False)) for c in comps])
+    none = np.zeros(0, dtype=np.int64)
     if not builds.any():
-        return ops, None
-    ops, convs, formed = windows_built(ops, builds[owner])
+        return ops, (none, none, none), None
+    ops, folded = windows_built(ops, builds[owner])
     names = [c.name for c, b in zip(comps, builds) if b and (owner == comps.index(c)).any()]
-    return ops, (windows_note(names, convs, formed) or [None])[0]
+    formed = float(ops.tensor_bytes[folded[2]].sum())
+    return ops, folded, (windows_note(names, len(folded[0]), formed) or [None])[0]
 
 
 def _backed(ops: OpArrays, owner: np.ndarray, comps: list[Component]) -> OpArrays:

@@ -238,7 +238,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
                       C.PROGRAMMING_TIME_S: float(sum(p.time_s(rates) for p in held)),
                       C.SAMPLES_PER_RUN: samples(wl, batch)})
     facts.update(per_sample_facts(wl.metadata, samples(wl, batch), float(latency),
-                                  float(sum(energy.values()))))  # find-D 2
+                                  float(sum(energy.values()))))  # find-D 2; all devices: below
     rewrites = training_facts(arch, pl, wl.arrays, wl.metadata, facts, rates)  # find-O 1, 2, 4
     notes = list(pl.notes) + free_dispatch_notes(pl, run.path, float(latency)) + list(run.engine_notes) + util_notes + \
         (shared_level_notes(pl, costs, set(costs.resources) - set(hw.memory) - set(hw.links))
@@ -365,6 +365,8 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
                             "micro-batch(es) (GPipe, closed form): the serving figures are the "
                             "pipeline's; latency and energy are one micro-batch through the stages "
                             "in turn on one device")
+    if result.one_device_share:  # a sample costs all the devices' energy, as tokens/J counts it
+        result.facts.update(per_sample_facts(wl.metadata, samples(wl, batch), float(latency), result.system_energy_j))
     result.serving_requests = take_requests(result.serving)
     if result.serving:  # the batch it served, for plots against batch size
         params = wl.metadata.get("params")

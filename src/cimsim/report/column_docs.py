@@ -55,7 +55,7 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.SAMPLES_PER_S, "1/s", ALL),
     (C.ENERGY_PER_SAMPLE_J, "J", ALL),
     (C.ITEMS_PER_SAMPLE, "count", ALL + " (NaN where the workload states no items_per_sample)"),
-    (C.ITEM_NAME, "-", "as above (\"\" where none)"),
+    (C.ITEM_NAME, "-", "as above (null, an empty CSV cell, where none)"),
     (C.ITEMS_PER_S, "1/s", "as above"),
     (C.ENERGY_PER_ITEM_J, "J", "as above"),
     (C.WEIGHT_BYTES, "B", ALL),

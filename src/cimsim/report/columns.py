@@ -78,18 +78,19 @@ OPS = "ops"
 THROUGHPUT_MACS = "throughput_macs_per_s"
 #: the batch (a serving run's requests) / latency
 SAMPLES_PER_S = "samples_per_s"
-#: energy_j / samples_per_run: the energy of one sample (an image, a clip, a request)
+#: energy_j / samples_per_run: the energy of one sample (an image, a clip, a request); of all
+#: the devices (``system_energy_j``) under tensor or pipeline parallelism
 ENERGY_PER_SAMPLE_J = "energy_per_sample_j"
 #: the items one sample holds, as the workload states them (``metadata.items_per_sample``, set by
 #: ``cimsim trace --items-per-sample N``: a clip's frames, a sequence's tokens, a read's base
 #: pairs); NaN where it states none
 ITEMS_PER_SAMPLE = "items_per_sample"
 #: what an item is (``metadata.item_name``, ``--item-name``: frame, token, bp; default item);
-#: "" where no items_per_sample is stated
+#: None (null in JSON, empty in CSV) where no items_per_sample is stated
 ITEM_NAME = "item_name"
 #: samples_per_s x items_per_sample (frames/s, tokens/s, bp/s); NaN without items_per_sample
 ITEMS_PER_S = "items_per_s"
-#: energy_j / (samples x items_per_sample): J per frame, the inverse of frames/s per watt
+#: energy_per_sample_j / items_per_sample: J per frame, the inverse of frames/s per watt
 #: (items_per_s / average_power_w); NaN without items_per_sample
 ENERGY_PER_ITEM_J = "energy_per_item_j"
 #: the per-sample and per-item columns, every result (:func:`cimsim.report.samples.per_sample_facts`)

@@ -36,16 +36,18 @@ def per_sample_facts(metadata: Mapping, samples_per_run: int, latency_s: float,
     energy per sample (``energy_j / samples``), and, where the workload states how many items
     a sample holds (``metadata.items_per_sample``: a clip's frames, a sequence's tokens, a
     read's base pairs; ``metadata.item_name`` names them, default ``item``), items per second
-    and energy per item (NaN and ``""`` where it states none)."""
+    and energy per item (NaN, and None for the name, where it states none, as its siblings).
+    ``energy_j``: the energy of all the devices a run stands for (a tensor- or
+    pipeline-parallel run's ``system_energy_j``, what tokens/J divides by)."""
     from . import columns as C
 
     items = metadata.get("items_per_sample")
     stated = isinstance(items, (int, float)) and not isinstance(items, bool) and items > 0
-    name = metadata.get("item_name") if stated else ""
+    name = metadata.get("item_name") if stated else None
     n = float(items) if stated else float("nan")
     per_s = samples_per_run * n / latency_s if latency_s > 0 else float("nan")
     return {C.ENERGY_PER_SAMPLE_J: energy_j / samples_per_run,
-            C.ITEMS_PER_SAMPLE: n, C.ITEM_NAME: (name if isinstance(name, str) and name else "item") if stated else "",
+            C.ITEMS_PER_SAMPLE: n, C.ITEM_NAME: (name if isinstance(name, str) and name else "item") if stated else None,
             C.ITEMS_PER_S: per_s, C.ENERGY_PER_ITEM_J: energy_j / (samples_per_run * n)}
 
 
@@ -62,8 +64,9 @@ def per_sample_text(r) -> str | None:
     if r.samples <= 1 and items != items:
         return None
     e = f.get(C.ENERGY_PER_SAMPLE_J, float("nan"))
+    n = int(getattr(r, "system_devices", 1))
     out = (f"{r.samples:,} sample{'s' if r.samples > 1 else ''}: {si(r.samples_per_s, 'samples/s')}, "
-           f"{si(e, 'J')} per sample")
+           f"{si(e, 'J')} per sample{f' (all {n} devices)' if n > 1 else ''}")
     if items == items:
         name = f.get(C.ITEM_NAME) or "item"
         per_j = 1.0 / f[C.ENERGY_PER_ITEM_J] if f[C.ENERGY_PER_ITEM_J] > 0 else float("nan")

@@ -45,7 +45,9 @@ The placement stage refuses a workload whose footprint exceeds the backing store
     is not counted, as a processor's direct kernel never forms it (the footprint is the
     workload's, whatever runs the convolution: a TPU whose host writes the matrix for it, as
     tpu-like does, has it in its traffic, not here); the copy's input is live through the
-    convolution, which reads it. The outputs
+    convolution, which reads it. Nor, in the placement's count, is the matrix of a
+    convolution whose unit builds the windows from the raw input (input reuse on a flat CIM
+    pool or a systolic array: placement rule 4a), which no one forms. The outputs
     of ops tagged ``on_chip`` (a fused kernel's intermediates: FlashAttention's scores) take
     no memory level and are not counted. Where KV
     caches are found, an output no op reads of an op that stores bytes in the backing store
@@ -312,9 +314,12 @@ def cache_appends(workload) -> np.ndarray:
     return out & ~read
 
 
-def live_activation_profile(workload, skip: np.ndarray, appends: np.ndarray | None = None) -> np.ndarray:
+def live_activation_profile(workload, skip: np.ndarray, appends: np.ndarray | None = None,
+                            folded: tuple | None = None) -> np.ndarray:
     """Per op: bytes of non-weight tensors (``skip`` left out) live while it runs;
-    ``appends``: unread outputs live only while their op runs."""
+    ``appends``: unread outputs live only while their op runs; ``folded``: ``(conv, copy,
+    cols)``, further im2col matrices never formed, as a depthwise conv's (placement rule 4a:
+    a unit that builds the windows from the raw input)."""
     c = workload.columns
     n_ops = c.n_ops
     nb = workload.tensor_nbytes.astype(np.int64)
@@ -347,6 +352,9 @@ def live_activation_profile(workload, skip: np.ndarray, appends: np.ndarray | No
         end = np.where(appends, start, end)
     keep = (c.tensor_role != ROLE_WEIGHT) & (end >= 0) & ~skip
     conv, copy, cols = workload.arrays.direct_depthwise_pairs()
+    if folded is not None:
+        conv, copy, cols = (np.concatenate([a, np.asarray(b, dtype=np.int64)])
+                            for a, b in zip((conv, copy, cols), folded))
     if len(conv):  # a depthwise conv's im2col matrix is never formed: the conv reads the copy's input
         keep[cols] = False
         reader = np.full(n_ops, -1, dtype=np.int64)
@@ -440,14 +448,16 @@ def pipeline_stage_of_ops(workload, stages: int) -> np.ndarray:
     return np.minimum(before - before[first][it], stages - 1)
 
 
-def footprint(workload, nbytes: np.ndarray | None = None) -> Footprint:
+def footprint(workload, nbytes: np.ndarray | None = None, folded: tuple | None = None) -> Footprint:
     """The workload's :class:`Footprint` (module docstring); ``nbytes``: per tensor, the bytes
     its weights and KV caches are held at where that is not their dtype's (PIM units holding
-    an int8 cache as fp16: :meth:`~cimsim.hw.base.Component.held_bytes`), default their own."""
+    an int8 cache as fp16: :meth:`~cimsim.hw.base.Component.held_bytes`), default their own;
+    ``folded``: ``(conv, copy, cols)``, the im2col matrices a unit building the windows from
+    the raw input never forms (:func:`live_activation_profile`)."""
     mask = kv_cache_mask(workload)
     kv = kv_cache_profile(workload, mask, nbytes=nbytes)
     act = live_activation_profile(workload, mask | optimizer_state_mask(workload),
-                                  cache_appends(workload) if mask.any() else None)
+                                  cache_appends(workload) if mask.any() else None, folded)
     weights, train = _resident(workload, nbytes)
     if len(act) == 0:
         return Footprint(weights, 0, 0, **train)
@@ -530,14 +540,15 @@ def _stage_parts(workload, mask, p: int, m: int, nbytes=None):
                m * kv_cache_profile(workload, mask & read, ops, nbytes))
 
 
-def footprint_apart(workload, nbytes: np.ndarray | None = None) -> tuple[Footprint, Footprint]:
+def footprint_apart(workload, nbytes: np.ndarray | None = None,
+                    folded: tuple | None = None) -> tuple[Footprint, Footprint]:
     """``(device, host)`` when the KV caches lie apart from the rest (a PIM device of its own,
     ``sharing: separate``): the device holds the caches at their own peak, the host the weights
     and the activations at theirs (each pipeline stage's, the largest), not both at the op where
-    their sum peaks; ``nbytes`` as :func:`footprint`'s."""
+    their sum peaks; ``nbytes`` and ``folded`` as :func:`footprint`'s."""
     mask = kv_cache_mask(workload)
     act = live_activation_profile(workload, mask | optimizer_state_mask(workload),
-                                  cache_appends(workload) if mask.any() else None)
+                                  cache_appends(workload) if mask.any() else None, folded)
     weights, train = _resident(workload, nbytes)
     if len(act) == 0:
         return Footprint(0, 0, 0), Footprint(weights, 0, 0, **train)
@@ -555,11 +566,12 @@ def footprint_apart(workload, nbytes: np.ndarray | None = None) -> tuple[Footpri
     return device, replace(host, weights=host.weights + rest, unread=host.unread + rest)
 
 
-def checked_footprint(workload, cache_apart: bool, nbytes: np.ndarray | None = None) -> Footprint:
+def checked_footprint(workload, cache_apart: bool, nbytes: np.ndarray | None = None,
+                      folded: tuple | None = None) -> Footprint:
     """The footprint as the placement checks it (and results report it): :func:`footprint`, or,
     with ``cache_apart`` (the KV caches in a device of their own), :func:`footprint_apart`'s host
-    side with the caches at their own peak; ``nbytes`` as :func:`footprint`'s."""
+    side with the caches at their own peak; ``nbytes`` and ``folded`` as :func:`footprint`'s."""
     if not cache_apart:
-        return workload.footprint if nbytes is None else footprint(workload, nbytes)
-    device, host = footprint_apart(workload, nbytes)
+        return workload.footprint if nbytes is None and folded is None else footprint(workload, nbytes, folded)
+    device, host = footprint_apart(workload, nbytes, folded)
     return replace(host, kv_cache=device.kv_cache, kv_cache_peak=device.kv_cache)

@@ -464,7 +464,7 @@ class CIM(Component[CIMConfig]):
         # taking no op at all (a vmap ensemble's bmm over stacked weights) still say it
         said = [n for n in (exclude.note(self.name, self.config, ops, free & ~took),
                             epilogue.host_note(self, ops, free, took),
-                            notes.unheld(self.name, ops)) if n]
+                            notes.unheld(self.name, ops, self.builds_windows)) if n]
         return "; ".join(said) if said else None
     stated_dependents = sizing.stated_dependents
 

@@ -178,14 +178,16 @@ def provenance(self, marks: AbstractSet[str] = frozenset()) -> dict:
     return {"energy": energy, "area": area, "static": static}
 
 
-def unheld(name: str, ops) -> str:
+def unheld(name: str, ops, reuse: bool = False) -> str:
     """A note on the matmuls that read a weight no array holds stationary (a grouped or
     depthwise convolution's per-group weights, told by its window or depthwise tag: stationary
     per group, but a matrix per group on arrays is not modelled; a bmm over a
     3-D stacked or per-head weight: batch > 1, the vmap-ensemble advice) and on those
     that read a weight tensor as a plain operand (batch 1: an op that names no stationary
     ``weight``, as a hand-written one that leaves the field out): another component runs them,
-    and the run says which MACs the arrays did not take; empty when there are none."""
+    and the run says which MACs the arrays did not take; empty when there are none. ``reuse``
+    (the pool builds the windows from the raw input, ``cim.input_reuse``): the note says that
+    does not apply to the convolutions it keeps off the arrays."""
     sel = (ops.macs > 0) & (ops.stationary < 0) & (ops.weight_bytes > 0) & ops.mac_dtype_ok()
     if not sel.any():
         return ""
@@ -208,7 +210,9 @@ def unheld(name: str, ops) -> str:
         n, names, macs = which(grouped & conv)
         parts.append(f"{n} grouped/depthwise convolution(s) ({names}), {macs}, are kept off the "
                      "arrays: each group's (C_in/groups x kernel) x (C_out/groups) weight matrix is "
-                     "stationary, but mapping one matrix per group onto arrays is not modelled")
+                     "stationary, but mapping one matrix per group onto arrays is not modelled"
+                     + (" (input_reuse does not apply to them: the host forms their im2col matrices, "
+                        "a depthwise one's excepted, which it runs as a direct kernel)" if reuse else ""))
     if (grouped & ~conv).any():
         n, names, macs = which(grouped & ~conv)
         parts.append(f"{n} batched product(s) over a weight stacked on a leading dimension ({names}: "
@@ -222,4 +226,4 @@ def unheld(name: str, ops) -> str:
         parts.append(f"{n} matmul(s) read a weight tensor ({names}) as a plain operand, not as their "
                      f"stationary 'weight', {macs}, so the arrays do not hold it (a workload file's "
                      f"op names it: \"weight\": \"{first}\")")
-    return (f"{name}: " + "; ".join(parts) + " and ran on another component (macs_<unit> says which)")
+    return f"{name}: " + "; ".join(parts) + "; they ran on another component (macs_<unit> says which)"
