@@ -8,9 +8,10 @@ that input to that output, ``null`` where the output does not depend on it) besi
 input and per output (tags ``chain_in`` / ``chain_out``: from each input to any output, to each
 output from anything), all written by :func:`cimsim.workload.trace.fuse.chain_io`. A path that
 enters it through input ``a`` and leaves by output ``b`` counts ``chain_io[a][b]``; where only
-``chain_in`` / ``chain_out`` are stated (an op over :data:`CHAIN_IO_MAX` pairs, an older file), it
-counts ``min(chain_in[a], chain_out[b])``, an upper bound that assumes every output depends on
-every input. A recurrence step ``h = exp(-softplus(dt[t])) * h + x[t]`` is 5 ops deep from
+``chain_in`` / ``chain_out`` are stated, it counts ``min(chain_in[a], chain_out[b])``: exact for
+an op with one output; an upper bound, assuming every output depends on every input, for an op
+over :data:`CHAIN_IO_MAX` pairs or :data:`CHAIN_IO_WORK` (tag ``chain_io_omitted``) or from a
+trace before ``chain_io`` (no metadata :data:`CHAIN_RULE_KEY`), which :func:`bound_notes` name. A recurrence step ``h = exp(-softplus(dt[t])) * h + x[t]`` is 5 ops deep from
 ``dt[t]`` but 2 from ``h``; an xLSTM-like step keeping a stabiliser ``m`` beside the memory ``c``
 is 2 deep from ``m`` to ``m``, 6 from ``m`` to ``c``, 2 from ``c`` to ``c`` and not at all from ``c``
 to ``m``, so a chain over T steps pays 2 a step.
@@ -146,9 +147,11 @@ def _step(x: float) -> int:
 def path_serial_steps(workload, path) -> int:
     """Serial steps along ``path`` (op indices, each op depending on the one before): the
     longest chain of dependent ops that follows it, tracked tensor by tensor: the tensors an op
-    hands the next carry the longest chain ending at each, and an op counts its steps from the
-    input the chain enters by to the output it leaves by (a fused op's ``chain_io``, where an
-    output that does not depend on the entering tensor starts a chain afresh). Never more than
+    hands the next carry the longest chain ending at each (only those the next op reads: a chain
+    leaving by an output the path does not follow is not the path's; at the last op, every
+    output's), and an op counts its steps from the input the chain enters by to the output it
+    leaves by (a fused op's ``chain_io``, where an output that does not depend on the entering
+    tensor starts a chain afresh). Never more than
     :func:`graph_depth` (where consecutive ops share no tensor, the chain goes on from the
     longest before)."""
     path = [int(i) for i in np.asarray(path).tolist()]
