@@ -155,3 +155,205 @@ def test_a_bad_chain_io_is_one_line_naming_the_op_and_the_tag(tmp_path):
     assert res.exit_code != 0 and "Traceback" not in res.output
     line = res.output.strip().splitlines()[-1]
     assert f"op '{op['name']}'" in line and "chain_io = [[1, -2]]" in line and "null" in line
+
+
+class Side(torch.nn.Module):
+    """review20-C 1: a loop h = a[t] * h + x[t] fused whole, writing z = 2 h_1 (3 ops deep:
+    mul, add, mul) beside the final h (2T deep); only z feeds three matmuls."""
+
+    def __init__(self, H=16):
+        super().__init__()
+        self.W = torch.nn.Sequential(*[torch.nn.Linear(H, H, bias=False) for _ in range(3)])
+
+    def forward(self, x, a):
+        h, z = x.new_zeros(x.shape[1]), None
+        for t in range(x.shape[0]):
+            h = a[t] * h + x[t]
+            if t == 0:
+                z = h * 2.0
+        return self.W(z), h
+
+
+def test_a_chain_leaving_the_path_is_not_the_path_s():
+    """The path fused -> W.0 -> W.1 -> W.2 leaves the loop by z: 3 + 3 = 6 steps (128 before this
+    fix, the dead-end h chain); the graph depth is that h chain, 2 T = 32."""
+    T = 16
+    paths, depth = _steps(Side(), (torch.randn(T, 16), torch.randn(T, 16)))
+    assert paths == [3 + 3] * 2 and depth == 2 * T
+
+
+def _two_state_group(T):
+    """A two-state loop's members by hand, per step: m = max(m + a[t], b[t]) (add, max), c = c *
+    exp(m - 1) + x[t] (sub, exp, mul, add); each step's m and c an output."""
+    from cimsim.workload.ir import Op
+
+    ops, m, c = [], "m0", "c0"
+    for t in range(1, T + 1):
+        ops += [Op(f"s{t}", "elementwise", (m, f"a{t}"), (f"s{t}",), fn="add"),
+                Op(f"m{t}", "elementwise", (f"s{t}", f"b{t}"), (f"m{t}",), fn="maximum"),
+                Op(f"d{t}", "elementwise", (f"m{t}",), (f"d{t}",), fn="sub"),
+                Op(f"e{t}", "elementwise", (f"d{t}",), (f"e{t}",), fn="exp"),
+                Op(f"p{t}", "elementwise", (c, f"e{t}"), (f"p{t}",), fn="mul"),
+                Op(f"c{t}", "elementwise", (f"p{t}", f"x{t}"), (f"c{t}",), fn="add")]
+        m, c = f"m{t}", f"c{t}"
+    return ops, ["m0", "c0"], [f"{s}{t}" for t in range(1, T + 1) for s in "mc"]
+
+
+@pytest.mark.parametrize("backward", [False, True])
+def test_chain_io_forward_and_backward_give_the_closed_form(backward):
+    """m0 -> m_t 2 t, m0 -> c_t 2 (t - 1) + 6, c0 -> c_t 2 t, c0 -> m_t none; the pass run from
+    the inputs or from the outputs (the smaller side) gives the same."""
+    from cimsim.workload.trace.fuse import chain_io
+
+    T = 4
+    members, ins, outs = _two_state_group(T)
+    io = chain_io(members, ins, outs, backward=backward)
+    want_m = [x for t in range(1, T + 1) for x in (2 * t, 2 * (t - 1) + 6)]
+    want_c = [x for t in range(1, T + 1) for x in (None, 2 * t)]
+    assert io == [want_m, want_c]
+
+
+def test_chain_io_is_skipped_for_one_output_and_bounded_before_the_pass():
+    """One output: chain_in is each pair, no pass. 128 steps each 128 adds deep, reading a[t] and
+    writing y[t]: 16,512 pairs, over 16,384; 127 x 127: 16,256 pairs, but 16,129 member pairs x
+    127 = 2,048,383 of work, under 2 ** 21 = 2,097,152, so computed (shown at 12 x 12: h0 reaches
+    the last output through all 144 adds, a[11] through its step's 12)."""
+    from cimsim.workload.ir import Op
+    from cimsim.workload.trace.fuse import chain_io, chain_io_over
+
+    members, ins, outs = _two_state_group(3)
+    assert chain_io(members, ins, outs[-1:]) is None
+
+    def deep(n):
+        ops, h = [], "h0"
+        for t in range(n):
+            for j in range(n):
+                ops.append(Op(f"h{t}_{j}", "elementwise", (h, f"a{t}") if j == 0 else (h,), (f"h{t}_{j}",), fn="add"))
+                h = f"h{t}_{j}"
+        return ops, ["h0", *(f"a{t}" for t in range(n))], [f"h{t}_{n - 1}" for t in range(n)]
+
+    assert chain_io_over(*deep(128))
+    assert not chain_io_over(*deep(127))
+    io = chain_io(*deep(12))
+    assert io[0][11] == 12 * 12 and io[12][11] == 12  # h0 through every op; a[11] its step
+
+
+class TwoPerStep(torch.nn.Module):
+    """m = 0.9 m + a[t] (mul, add), c = c * exp(m) + x[t], y[t] = c: fused whole, 2 T + 1 inputs
+    (a[t], x[t], the constant m0 / c0 once: T + T + 1) and T outputs."""
+
+    def forward(self, x, a):
+        m, c, ys = x.new_zeros(x.shape[1]), x.new_zeros(x.shape[1]), []
+        for t in range(x.shape[0]):
+            m = m * 0.9 + a[t]
+            c = c * torch.exp(m) + x[t]
+            ys.append(c)
+        return torch.stack(ys)
+
+
+@pytest.mark.parametrize("T,pairs", [(90, None), (91, (2 * 91 + 2) * 91)])
+def test_a_run_says_when_a_fused_op_counts_the_bound(T, pairs):
+    """T = 90: 182 x 90 = 16,380 pairs, chain_io stated, no note; T = 91: 184 x 91 = 16,744 pairs
+    (one more input: the loop's two constants), over 16,384: tag chain_io_omitted and a run
+    note naming the op."""
+    from cimsim.config import load_architecture
+    from cimsim.workload.trace import trace
+
+    w = trace(TwoPerStep(), (torch.randn(T, 4), torch.randn(T, 4)))
+    op = next(o for o in w.ops if o.kind == "elementwise")
+    r = simulate(load_architecture("cpu-ddr5"), w, engine="analytic")
+    notes = [n for n in r.notes if "chain_io" in n]
+    assert op.tags.get("chain_io_omitted") == pairs and ("chain_io" in op.tags) == (pairs is None)
+    assert notes == [] if pairs is None else (len(notes) == 1 and f"1 fused op with several inputs and outputs "
+                                             f"({op.name}) states no chain_io (over 16,384" in notes[0])
+
+
+def test_a_file_traced_before_chain_io_says_it_counts_the_bound(tmp_path):
+    """A two-state T = 4 trace written as before 2026-12-07 (no chain_io, no metadata
+    chain_rule): its 3 fused steps with several inputs and outputs are named in a note, and
+    count min(chain_in, chain_out); traced now, no note."""
+    from cimsim.config import load_architecture
+    from cimsim.workload.io import load_workload
+    from cimsim.workload.trace import trace
+
+    w = trace(TwoState(), _args(4))
+    path = tmp_path / "w.json"
+    save_workload(w, path)
+    raw = json.loads(path.read_text())
+    old = [o["name"] for o in raw["ops"] if o["tags"].pop("chain_io", None) is not None]
+    del raw["metadata"]["chain_rule"]
+    path.write_text(json.dumps(raw))
+    arch = load_architecture("cpu-ddr5")
+    notes = [n for n in simulate(arch, load_workload(path), engine="analytic").notes if "chain_io" in n]
+    assert len(old) == 3 and len(notes) == 1
+    assert notes[0].startswith(f"3 fused ops with several inputs and outputs ({', '.join(old)}) state no "
+                               "chain_io (traced before 2026-12-07")
+    assert not [n for n in simulate(arch, w, engine="analytic").notes if "chain_io" in n]
+
+
+def test_a_batched_serving_op_merges_the_requests_chains_pair_by_pair():
+    """zoo/serve.py's merge of a template op over two requests (m and c one tensor per request,
+    a[t], b[t], x[t] and the outputs' c * c one for both), from the traced two-state step's pairs
+    (m -> m 2, m -> c 6, m -> c * c 7, b -> m 1, c -> c 2, c -> c * c 3, x -> c 1, c -> m none):
+    a request's own m or c reaches its own outputs only."""
+    from cimsim.workload.trace import trace
+    from cimsim.zoo.serve import merged_chains
+
+    op = next(o for o in trace(TwoState(), _args(2)).ops if "chain_io" in o.tags)
+    assert op.inputs[0] == "const0" and op.inputs[3] == "const1"  # m0, c0
+    got = merged_chains(dict(op.tags), [[10, 11], [30], [31], [20, 21], [32]], [[40, 41], [50, 51], [60]])
+    n = None
+    assert got["chain_io"] == [[2, n, 6, n, 7], [n, 2, n, 6, 7], [2, 2, 6, 6, 7], [1, 1, 5, 5, 6],
+                               [n, n, 2, n, 3], [n, n, n, 2, 3], [n, n, 1, 1, 2]]
+    assert got["chain_in"] == [7, 7, 7, 6, 3, 3, 2] and got["chain_out"] == [2, 2, 6, 6, 7]
+    many = merged_chains(dict(op.tags), [list(range(100, 230)), [30], [31], [20], [32]],
+                         [list(range(300, 430)), [50], [60]])  # 134 x 132 = 17,688 pairs
+    assert "chain_io" not in many and many["chain_io_omitted"] == 134 * 132
+
+
+# ---- invariants over traced recurrences whose fused ops state chain tags (review20-C 3)
+
+def _traced(name):
+    from cimsim.workload.trace import trace
+    from cimsim.zoo.registry import trace_zoo
+
+    torch.manual_seed(0)
+    return {
+        "two-state": lambda: trace(TwoState(), _args(8)),
+        "two-state-whole": lambda: trace(TwoState(readout=False), _args(8)),
+        "mlstm": lambda: trace(MLSTMLike(), (torch.randn(6, 1), torch.randn(6, 1), *(torch.randn(6, 8) for _ in range(3)))),
+        "side": lambda: trace(Side(), (torch.randn(8, 16), torch.randn(8, 16))),
+        "bound": lambda: trace(TwoPerStep(), (torch.randn(91, 2), torch.randn(91, 2))),
+        "nn-lstm": lambda: trace(torch.nn.LSTM(8, 8, num_layers=2), (torch.randn(4, 1, 8),)),
+        "zoo-lstm": lambda: trace_zoo("lstm", input_size=16, hidden=16, steps=4),
+        "zoo-gru": lambda: trace_zoo("gru", input_size=16, hidden=16, steps=4),
+    }[name]()
+
+
+_TRACED: dict = {}
+
+
+@pytest.mark.parametrize("engine", ["analytic", "des"])
+@pytest.mark.parametrize("config", ["cpu-ddr5", "sram-cim"])
+@pytest.mark.parametrize("name", ["two-state", "two-state-whole", "mlstm", "side", "bound", "nn-lstm",
+                                  "zoo-lstm", "zoo-gru"])
+def test_the_dependency_path_stays_within_its_ops_and_the_graph_depth(name, config, engine):
+    """critical_path_ops <= critical_path_serial_steps <= the path ops' largest chains summed,
+    and <= graph_depth_serial_steps, on workloads whose fused ops state chain tags."""
+    from cimsim.config import load_architecture
+
+    w = _TRACED.get(name) or _TRACED.setdefault(name, _traced(name))
+    tagged = [o for o in w.ops if "chain_in" in o.tags or "chain_out" in o.tags]
+    assert tagged  # the invariant runs on fused ops stating chains
+    r = simulate(load_architecture(config), w, engine=engine)
+    index = {n: i for i, n in enumerate(w.columns.op_names)}
+
+    def largest(op):
+        stated = [op.tags.get("chain_ops", 1), *op.tags.get("chain_in", ()), *op.tags.get("chain_out", ()),
+                  *(x for row in op.tags.get("chain_io", ()) for x in row if x is not None)]
+        return max(1, -(-max(stated) // 1))
+
+    most = sum(largest(w.ops[index[n]]) for n in r.critical_path_op_names)
+    assert r.critical_path_ops <= r.critical_path_serial_steps <= most
+    assert r.critical_path_serial_steps <= r.graph_depth_serial_steps
+    assert r.critical_path_ops <= r.graph_depth_ops

@@ -29,7 +29,7 @@ from .stream import shared_level_notes
 from .utilization import run_utilization
 from .result import Result, attribute_ops, attribute_path, bound_of, measured_share
 from .ridge import backing_ridge, home_rates
-from ..workload.depth import path_serial_steps
+from ..workload.depth import bound_notes, path_serial_steps
 
 if TYPE_CHECKING:  # annotations only: report reads these, it never runs a stage
     from ..config import Architecture
@@ -257,7 +257,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
                      "tables (timed kernels), which already include the weight streaming of the "
                      "kernel; the memory traffic behind it is not split out")
     notes += _unknown_op_notes(wl.metadata) + _computed_weight_notes(wl.metadata) + \
-        _unread_notes(wl.metadata) + _latent_notes(pl.components, wl.metadata) + \
+        _unread_notes(wl.metadata) + _latent_notes(pl.components, wl.metadata) + bound_notes(wl) + \
         training_notes(arch, wl.metadata, facts, rewrites)
     t_prov, t_fractions, t_share, t_fields = latency_placeholders(arch, path_time, run, pl, costs)
     prov, e_share, a_share, e_fractions = placeholder_shares(arch, energy, areas, t_share)

@@ -54,7 +54,8 @@ CRITICAL_PATH_OPS = "critical_path_ops"
 #: pointwise ops the members on its longest chain (tag ``chain_ops``: a bias add + GELU 2, an
 #: LSTM step's gate arithmetic 6, T steps of an RWKV loop fused into one op T x a step's) from
 #: the input the path enters by to the output it leaves by (tag ``chain_io``, per input and output
-#: pair; never more than ``graph_depth_serial_steps``), a scan its ceil(log2 n) levels; equals
+#: pair; a chain leaving by an output the next op on the path does not read is not the path's;
+#: never more than ``graph_depth_serial_steps``), a scan its ceil(log2 n) levels; equals
 #: ``critical_path_ops`` where no op states a depth
 CRITICAL_PATH_SERIAL_STEPS = "critical_path_serial_steps"
 #: serial steps on the graph's longest chain, whatever config runs it: the most, over every path

@@ -8,9 +8,10 @@ that input to that output, ``null`` where the output does not depend on it) besi
 input and per output (tags ``chain_in`` / ``chain_out``: from each input to any output, to each
 output from anything), all written by :func:`cimsim.workload.trace.fuse.chain_io`. A path that
 enters it through input ``a`` and leaves by output ``b`` counts ``chain_io[a][b]``; where only
-``chain_in`` / ``chain_out`` are stated (an op over :data:`CHAIN_IO_MAX` pairs, an older file), it
-counts ``min(chain_in[a], chain_out[b])``, an upper bound that assumes every output depends on
-every input. A recurrence step ``h = exp(-softplus(dt[t])) * h + x[t]`` is 5 ops deep from
+``chain_in`` / ``chain_out`` are stated, it counts ``min(chain_in[a], chain_out[b])``: exact for
+an op with one output; an upper bound, assuming every output depends on every input, for an op
+over :data:`CHAIN_IO_MAX` pairs or :data:`CHAIN_IO_WORK` (tag ``chain_io_omitted``) or from a
+trace before ``chain_io`` (no metadata :data:`CHAIN_RULE_KEY`), which :func:`bound_notes` name. A recurrence step ``h = exp(-softplus(dt[t])) * h + x[t]`` is 5 ops deep from
 ``dt[t]`` but 2 from ``h``; an xLSTM-like step keeping a stabiliser ``m`` beside the memory ``c``
 is 2 deep from ``m`` to ``m``, 6 from ``m`` to ``c``, 2 from ``c`` to ``c`` and not at all from ``c``
 to ``m``, so a chain over T steps pays 2 a step.
@@ -69,8 +70,13 @@ def _stated(workload, tag: str, counts: np.ndarray) -> dict[int, list[float]]:
 
 
 #: the most input x output pairs a fused op states its ``chain_io`` for (a longer list would
-#: outgrow the op: a T = 128 loop fused whole, reading a[t] and x[t] and writing y[t] each step)
+#: outgrow the op): inputs x outputs > 16,384 falls back to the bound, e.g. a loop fused whole
+#: reading a[t] and x[t] and writing y[t] each step, (2T + 1) x T pairs, from T = 91
 CHAIN_IO_MAX = 16384
+#: the most work the tracer's pass for ``chain_io`` may do (:func:`cimsim.workload.trace.fuse.
+#: chain_io_over`): the members' input x output pairs times the fewer of the group's inputs and
+#: outputs (the side the pass runs from), about a second of Python at the bound
+CHAIN_IO_WORK = 1 << 21
 
 
 def _stated_io(workload, ops_in: np.ndarray, ops_out: np.ndarray) -> dict[int, list]:
@@ -141,9 +147,11 @@ def _step(x: float) -> int:
 def path_serial_steps(workload, path) -> int:
     """Serial steps along ``path`` (op indices, each op depending on the one before): the
     longest chain of dependent ops that follows it, tracked tensor by tensor: the tensors an op
-    hands the next carry the longest chain ending at each, and an op counts its steps from the
-    input the chain enters by to the output it leaves by (a fused op's ``chain_io``, where an
-    output that does not depend on the entering tensor starts a chain afresh). Never more than
+    hands the next carry the longest chain ending at each (only those the next op reads: a chain
+    leaving by an output the path does not follow is not the path's; at the last op, every
+    output's), and an op counts its steps from the input the chain enters by to the output it
+    leaves by (a fused op's ``chain_io``, where an output that does not depend on the entering
+    tensor starts a chain afresh). Never more than
     :func:`graph_depth` (where consecutive ops share no tensor, the chain goes on from the
     longest before)."""
     path = [int(i) for i in np.asarray(path).tolist()]
@@ -156,21 +164,27 @@ def path_serial_steps(workload, path) -> int:
     ptr_in, ids_in = c.in_ptr.tolist(), c.in_ids.tolist()
     ptr_out, ids_out = c.out_ptr.tolist(), c.out_ids.tolist()
     carried: dict[int, float] = {}  # tensor -> the longest chain along the path ending at it
-    best = 0.0
+    before = 0.0  # the longest chain ending at the op before (where the next shares no tensor)
     for k, i in enumerate(path):
         ins = ids_in[ptr_in[i]:ptr_in[i + 1]]
         outs = ids_out[ptr_out[i]:ptr_out[i + 1]]
         enter = [(a, carried[t]) for a, t in enumerate(ins) if t in carried]
-        if not enter and k:  # no tensor shared with the op before: go on from the longest chain
-            enter = [(a, best) for a in range(len(ins))]
+        lift = 0.0
+        if not enter and k:  # no tensor shared with the op before: go on from its longest chain
+            enter = [(a, before) for a in range(len(ins))]
+            lift = 0.0 if ins else before
         if i in ch.stated:
-            got = ch.through(i, enter)
+            got = [lift + d for d in ch.through(i, enter)]
         else:
-            got = [ch.steps[i] + max((d for _, d in enter), default=0.0)] * len(outs)
-        best = max(best, max(got, default=ch.steps[i]))
-        nxt = set(ids_in[ptr_in[path[k + 1]]:ptr_in[path[k + 1] + 1]]) if k + 1 < len(path) else ()
+            got = [lift + ch.steps[i] + max((d for _, d in enter), default=0.0)] * len(outs)
+        before = max(got, default=lift + ch.steps[i])
+        if k + 1 == len(path):  # the last op: the longest chain it ends
+            return int(before)
+        # only what the next op reads goes on: an output the path does not follow (a side
+        # chain leaving a fused op) is no step of the path
+        nxt = set(ids_in[ptr_in[path[k + 1]]:ptr_in[path[k + 1] + 1]])
         carried = {t: d for t, d in zip(outs, got) if t in nxt}
-    return int(best)
+    return 0
 
 
 def graph_depth(workload) -> tuple[int, int]:
@@ -230,3 +244,47 @@ def _depths_through(ins, cin, cout, depth) -> list[float]:
         j = bisect_right(keys, b)  # inputs [0, j) have chain <= b
         out.append(max(pre[j - 1] if j else -math.inf, suf[j] + b if j < len(pairs) else -math.inf))
     return out
+
+
+#: a trace's metadata key naming the rule its fused ops' chains follow (traces before 2026-12-07,
+#: when fused ops began to state ``chain_io``, have none)
+CHAIN_RULE_KEY = "chain_rule"
+CHAIN_RULE = "per input and output pair (2026-12-07)"
+
+
+def bound_notes(workload) -> list[str]:
+    """A run's notes where fused ops count the upper bound ``min(chain_in[a], chain_out[b])``
+    per pair (several inputs and several outputs, no ``chain_io``): those the tracer left it
+    off (tag ``chain_io_omitted``), and those of a trace made before ``chain_io`` (no metadata
+    :data:`CHAIN_RULE_KEY`). The serial steps (``critical_path_serial_steps``,
+    ``graph_depth_serial_steps``) may then be over."""
+    c = workload.columns
+    orders, code = c.tags.orders, np.asarray(c.tags.order_code)
+    if not len(code):
+        return []
+    many = (np.diff(c.in_ptr) > 1) & (np.diff(c.out_ptr) > 1)
+
+    def having(test) -> np.ndarray:
+        return np.array([test(o) for o in orders], dtype=bool)[code] & many
+
+    meta = workload.metadata if isinstance(workload.metadata, dict) else {}
+    notes = []
+    over = np.flatnonzero(having(lambda o: "chain_io_omitted" in o))
+    if len(over):
+        notes.append(_named(c, over, "over 16,384 input x output pairs, or over the tracer's work "
+                            "bound for them: tag chain_io_omitted"))
+    if CHAIN_RULE_KEY not in meta and str(meta.get("source", "")).startswith("cimsim.trace"):
+        old = np.flatnonzero(having(lambda o: ("chain_in" in o or "chain_out" in o) and "chain_io" not in o))
+        if len(old):
+            notes.append(_named(c, old, "traced before 2026-12-07, no metadata chain_rule: re-trace "
+                                "the model for its per-pair chains"))
+    return notes
+
+
+def _named(c, ops, why: str) -> str:
+    shown = ", ".join(c.op_names[int(i)] for i in ops[:3]) + (", ..." if len(ops) > 3 else "")
+    one = len(ops) == 1
+    return (f"{len(ops):,} fused op{'' if one else 's'} with several inputs and outputs ({shown}) "
+            f"state{'s' if one else ''} no chain_io ({why}): a path through {'it' if one else 'one'} "
+            "counts min(chain_in, chain_out) per pair, an upper bound that takes every output to "
+            "depend on every input, so critical_path_serial_steps and graph_depth_serial_steps may be over")

@@ -44,6 +44,7 @@ from .ir import Workload
 from .onnx_lower import Importer
 from .onnx_values import binary_inits
 from .onnx_tables import RECURRENT, SMALL, SUPPORTED, small_value
+from .depth import CHAIN_RULE, CHAIN_RULE_KEY
 from .randomtags import GATHER_RULE
 
 __all__ = ["ONNX_INSTALL_HINT", "SUPPORTED", "looks_like_onnx", "trace_onnx"]
@@ -124,6 +125,7 @@ def trace_onnx(path: str | Path, name: str | None = None, allow_unknown: bool = 
     metadata = {
         "source": "cimsim.trace_onnx",
         "gather_rule": GATHER_RULE,
+        CHAIN_RULE_KEY: CHAIN_RULE,  # fused ops state chain_io (workload/depth.py)
         "capture": "onnx",  # traced: model inputs are activations unless resident (workload.resident)
         "onnx_file": path.name,
         "onnx_producer": f"{model.producer_name} {model.producer_version}".strip(),

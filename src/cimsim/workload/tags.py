@@ -112,6 +112,9 @@ TAGS: dict[str, Tag] = {
     "chain_out": Tag("counts", "ops", "chain_ops per output: the steps from the op's start to each output"),
     "chain_io": Tag("pairs", "ops", "chain_ops per input and output pair: the dependent ops from each "
                     "input to each output, null where the output does not depend on it (a fused op)"),
+    "chain_io_omitted": Tag("count", "pairs", "input x output pairs of a fused op whose chain_io the tracer "
+                            "did not work out (over 16,384 pairs, or over its pass's work bound): its "
+                            "pairs count min(chain_in, chain_out), an upper bound; a run note names it"),
     "serial_ops": Tag("number", "ops", "operations one after another per element (a recurrence): "
                       "the processor's cycle bound"),
     # ---- what kind of work

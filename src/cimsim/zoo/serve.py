@@ -225,6 +225,36 @@ def _at(samples: list[_Template], own: list[bool], p: int) -> _Template:
     return t._split()
 
 
+def merged_chains(tags: dict, ins: list[list[int]], outs: list[list[int]]) -> dict:
+    """The chain tags of a batched op standing for the requests' copies of one template op
+    with ``tags``: ``ins[a]`` / ``outs[b]`` the tensors standing for its input ``a`` / output
+    ``b``, one per request (in the order of the parts) or one for all. ``chain_in`` per
+    distinct input the most over the template inputs it stands for, ``chain_out`` per output;
+    ``chain_io`` (where the template states it) per pair the most over those inputs, ``None``
+    between two requests' own tensors (the op works row by row: one request's rows never reach
+    another's), dropped over :data:`CHAIN_IO_MAX` pairs (then tag ``chain_io_omitted``)."""
+    if "chain_in" not in tags and "chain_out" not in tags:
+        return tags
+    c = tags.get("chain_ops", 1)
+    c_in, c_out = tags.get("chain_in") or [c] * len(ins), tags.get("chain_out") or [c] * len(outs)
+    chain_in: dict[int, float] = {}
+    src: dict[int, list[tuple[int, int | None]]] = {}  # input -> (template input, its request)
+    for a, ids in enumerate(ins):
+        for j, x in enumerate(ids):
+            chain_in[x] = max(chain_in.get(x, 0), c_in[a])
+            src.setdefault(x, []).append((a, j if len(ids) > 1 else None))
+    ob = [(b, j if len(ids) > 1 else None) for b, ids in enumerate(outs) for j, _ in enumerate(ids)]
+    out = {**tags, "chain_in": list(chain_in.values()), "chain_out": [c_out[b] for b, _ in ob]}
+    io = out.pop("chain_io", None)
+    if io is not None and len(chain_in) * len(ob) > CHAIN_IO_MAX:
+        out["chain_io_omitted"] = len(chain_in) * len(ob)
+    elif io is not None:
+        out["chain_io"] = [[max((io[a][b] for a, j in src[x] if io[a][b] is not None and
+                                 (j is None or r is None or j == r)), default=None) for b, r in ob]
+                           for x in chain_in]
+    return out
+
+
 def _merge_shape(shapes: list[list[int]]) -> list[int]:
     """The shape of the requests' parts side by side: the first dimension times the parts when
     they are equal, else the one dimension that differs summed, else flat."""
@@ -407,7 +437,7 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
                         merged = tuple(sum(d[f] for d in dims) if f == diff[0] else dims[0][f]
                                        for f in range(4))
             if merged is not None:
-                inputs, chain_in, src_of = [], {}, {}
+                inputs, by_input = [], []
                 for a, i in enumerate(ins):
                     ids = tids(i)
                     if kind == "matmul" and len(ids) > 1:  # one operand over every request's rows
@@ -417,22 +447,9 @@ def trace_serving(zoo_name: str, *, prompt, decode, batch: int = 1, requests: in
                              tags={**tags, "part": "gather"})
                         ids = [g_]
                     inputs += ids
-                    for x in ids:  # a fused op's chain per input (trace/fuse.py: _sides), per tensor now
-                        c_in = otags.get("chain_in") or [otags.get("chain_ops", 1)] * len(ins)
-                        chain_in[x] = max(chain_in.get(x, 0), c_in[a])
-                        src_of.setdefault(x, []).append(a)
+                    by_input.append(ids)
                 outputs = [x for i in outs for x in tids(i)]
-                if "chain_in" in otags or "chain_out" in otags:  # one entry per input / output
-                    io = otags.get("chain_io")  # per pair: each merged input's most, per merged output
-                    otags = {**otags, "chain_in": [chain_in[x] for x in dict.fromkeys(inputs)],
-                             "chain_out": [c for i, c in zip(outs, otags.get("chain_out") or
-                                                             [otags.get("chain_ops", 1)] * len(outs))
-                                           for _ in tids(i)]}
-                    otags.pop("chain_io", None)
-                    if io is not None and len(chain_in) * len(outputs) <= CHAIN_IO_MAX:
-                        ob = [b for b, i in enumerate(outs) for _ in tids(i)]
-                        otags["chain_io"] = [[max((io[a][b] for a in src_of[x] if io[a][b] is not None),
-                                                  default=None) for b in ob] for x in dict.fromkeys(inputs)]
+                otags = merged_chains(otags, by_input, [tids(i) for i in outs])
                 w_ = tids(wt)[0] if wt is not None and tm0.shared[wt] else None
                 if "launch" in otags:  # the tracer's one-call group (a matmul and its bias), per step
                     otags = {**otags, "launch": launches.setdefault(

@@ -51,6 +51,7 @@ from ..ir import Workload
 from .common import (INSTALL_HINT, BatchNote, TorchMissingError, _as_tuple, check_batch, load_factory,
                      record_batch, require_torch)
 from .custom import register_op
+from ..depth import CHAIN_RULE, CHAIN_RULE_KEY
 from ..randomtags import GATHER_RULE
 
 if TYPE_CHECKING:  # torch is an extra: imported for type checkers only
@@ -415,6 +416,7 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
         "model": f"{type(model).__module__}.{type(model).__qualname__}",
         "torch_version": torch.__version__.split("+")[0],
         "gather_rule": GATHER_RULE,
+        CHAIN_RULE_KEY: CHAIN_RULE,  # fused ops state chain_io (workload/depth.py)
         "training": bool(model.training),
         "capture": "aten",
         "aten_ops": n_events,

@@ -83,7 +83,10 @@ def _merge(members: list[Op], tensors, consumers, kind, fn, name, tags, keep=fro
     # through its state pays the state's mul + add, not the per-step coefficient chain (softplus
     # -> exp) that runs ahead; a stabiliser m kept beside a memory c reaches c, c never reaches m
     into, outof = chains_by_tensor(members)
-    io = chain_io(members, ins, outs)
+    over = len(outs) > 1 and chain_io_over(members, ins, outs)
+    io = None if over else chain_io(members, ins, outs)
+    if over and len(ins) > 1:  # its pairs count the bound; a run note says so
+        tags["chain_io_omitted"] = len(ins) * len(outs)
     if io is not None and all(x == min(into[a], outof.get(b, 0)) for a, row in zip(ins, io)
                               for b, x in zip(outs, row)):
         io = None  # every output depends on every input by the bound chain_in / chain_out give
@@ -170,29 +173,55 @@ def chains_by_tensor(members: list[Op]) -> tuple[dict[str, int], dict[str, int]]
     return tail, _depths(members)
 
 
-def chain_io(members: list[Op], ins, outs) -> list[list] | None:
+def chain_io_over(members: list[Op], ins, outs) -> bool:
+    """Whether the pass of :func:`chain_io` would outgrow its bounds: over
+    :data:`cimsim.workload.depth.CHAIN_IO_MAX` pairs (the tag's size), or over
+    :data:`cimsim.workload.depth.CHAIN_IO_WORK` for the pass (each member's input x output
+    pairs, times the fewer of the group's inputs and outputs, the side it runs from: what a
+    tensor can carry). Checked before any of it is worked out."""
+    from ..depth import CHAIN_IO_MAX, CHAIN_IO_WORK
+
+    if len(ins) * len(outs) > CHAIN_IO_MAX:
+        return True
+    edges = sum(len(op.inputs) * len(op.outputs) for op in members)
+    return edges * min(len(ins), len(outs)) > CHAIN_IO_WORK
+
+
+def chain_io(members: list[Op], ins, outs, backward: bool | None = None) -> list[list] | None:
     """Tag ``chain_io`` of the op fusing ``members`` (group inputs ``ins``, outputs ``outs``):
     per input, per output, the longest chain of dependent ops from that input to that output
     (each member its own pairs, :func:`member_pairs`), None where the output does not depend on
-    the input; None over :data:`cimsim.workload.depth.CHAIN_IO_MAX` pairs. A tensor carries the
-    longest chain from each group input that reaches it."""
-    from ..depth import CHAIN_IO_MAX
-
-    if len(ins) * len(outs) > CHAIN_IO_MAX:
+    the input. None where it says nothing the tags ``chain_in`` / ``chain_out`` do not (one
+    output: each pair is the input's ``chain_in``) and where :func:`chain_io_over`. One pass
+    from the smaller side (``backward``: None picks it): forward, a tensor carries the longest
+    chain from each group input that reaches it; backward, to each group output it reaches."""
+    if len(outs) < 2 or chain_io_over(members, ins, outs):
         return None
-    reach: dict[str, dict[str, int]] = {t: {t: 0} for t in ins}
-    for op in members:
+    if backward is None:
+        backward = len(outs) < len(ins)
+    if not backward:
+        reach: dict[str, dict[str, int]] = {t: {t: 0} for t in ins}
+        for op in members:
+            pair = member_pairs(op)
+            for b, t in enumerate(op.outputs):
+                _carry(reach.setdefault(t, {}), ((pair(a, b), reach.get(x)) for a, x in enumerate(op.inputs)))
+        return [[reach.get(b, {}).get(a) for b in outs] for a in ins]
+    tail: dict[str, dict[str, int]] = {t: {t: 0} for t in outs}
+    for op in reversed(members):
         pair = member_pairs(op)
-        for b, t in enumerate(op.outputs):
-            r = reach.setdefault(t, {})
-            for a, x in enumerate(op.inputs):
-                c = pair(a, b)
-                if c is None:
-                    continue
-                for src, d in reach.get(x, {}).items():
-                    if d + c > r.get(src, -1):
-                        r[src] = d + c
-    return [[reach.get(b, {}).get(a) for b in outs] for a in ins]
+        for a, x in enumerate(op.inputs):
+            _carry(tail.setdefault(x, {}), ((pair(a, b), tail.get(y)) for b, y in enumerate(op.outputs)))
+    return [[tail.get(a, {}).get(b) for b in outs] for a in ins]
+
+
+def _carry(into: dict[str, int], steps) -> None:
+    """``into[end] = max(into[end], d + c)`` over each ``(c, {end: d})`` (c None: no edge)."""
+    for c, ends in steps:
+        if c is None or not ends:
+            continue
+        for end, d in ends.items():
+            if d + c > into.get(end, -1):
+                into[end] = d + c
 
 
 def _consumers(ops):
