@@ -95,14 +95,14 @@ def test_tensor_parallel_lines_are_the_share_times_the_devices(tmp_path):
 
 
 def test_tensor_parallel_energy_per_sample_is_the_systems(tmp_path):
-    """Review of find-D 2 (D 2): energy_per_sample_j was one device's energy over the requests,
+    """Review of find-D 2 (D 2): j_per_sample was one device's energy over the requests,
     half what the same run's tokens/J implies at tp = 2. A request now costs the energy of all
-    the devices: 2 x E / 2 requests, so energy_per_sample_j x requests = tokens / tokens_per_j
+    the devices: 2 x E / 2 requests, so j_per_sample x requests = tokens / tokens_per_j
     (2 requests of 1 prefill + 2 decoded tokens)."""
     text, d = _runs(tmp_path, ["--tensor-parallel", "2"])
     E = d["energy_j"]
-    assert d["energy_per_sample_j"] == pytest.approx(2 * E / 2, rel=1e-12, abs=0)
-    assert d["energy_per_sample_j"] * 2 == pytest.approx(6 / d["tokens_per_j"], rel=1e-12, abs=0)
+    assert d["j_per_sample"] == pytest.approx(2 * E / 2, rel=1e-12, abs=0)
+    assert d["j_per_sample"] * 2 == pytest.approx(6 / d["tokens_per_j"], rel=1e-12, abs=0)
     assert f"{si(2 * E / 2, 'J')} per sample (all 2 devices)" in _line(text, "per sample")
 
 
@@ -114,7 +114,7 @@ def test_pipeline_parallel_energy_per_sample_is_the_systems(tmp_path):
     energy = d["energy_j"] - STATIC_W * L + 2 * STATIC_W * L
     n = d["samples_per_s"] * L  # the micro-batch's requests
     assert n == pytest.approx(round(n), rel=1e-12, abs=0) and round(n) >= 1
-    assert d["energy_per_sample_j"] == pytest.approx(energy / round(n), rel=1e-12, abs=0)
+    assert d["j_per_sample"] == pytest.approx(energy / round(n), rel=1e-12, abs=0)
     assert "per sample (all 2 devices)" in _line(text, "per sample")
 
 

@@ -28,8 +28,8 @@ def _trace(tmp_path, *extra):
 
 
 def test_items_per_sample_gives_frames_per_second_and_joules_per_frame(tmp_path):
-    """4 clips of 16 frames: items_per_s = 4 x 16 / latency, energy_per_item_j = energy / 64,
-    energy_per_sample_j = energy / 4; the text prints the same figures with their units."""
+    """4 clips of 16 frames: items_per_s = 4 x 16 / latency, j_per_item = energy / 64,
+    j_per_sample = energy / 4; the text prints the same figures with their units."""
     r, wl = _trace(tmp_path, "--batch", "4", "--items-per-sample", "16", "--item-name", "frame")
     assert r.exit_code == 0, r.output
     meta = json.loads(wl.read_text())["metadata"]
@@ -39,10 +39,10 @@ def test_items_per_sample_gives_frames_per_second_and_joules_per_frame(tmp_path)
     d = json.loads(run.output)
     lat, e = d["latency_s"], d["energy_j"]
     assert d["samples_per_s"] == pytest.approx(4 / lat, rel=1e-12, abs=0)
-    assert d["energy_per_sample_j"] == pytest.approx(e / 4, rel=1e-12, abs=0)
+    assert d["j_per_sample"] == pytest.approx(e / 4, rel=1e-12, abs=0)
     assert (d["items_per_sample"], d["item_name"]) == (16, "frame")
     assert d["items_per_s"] == pytest.approx(4 * 16 / lat, rel=1e-12, abs=0)
-    assert d["energy_per_item_j"] == pytest.approx(e / 64, rel=1e-12, abs=0)
+    assert d["j_per_item"] == pytest.approx(e / 64, rel=1e-12, abs=0)
     text = CliRunner(env={"COLUMNS": "400"}).invoke(main, ["run", "cpu-ddr5", str(wl)]).output
     from cimsim.report.format import si
 
@@ -56,7 +56,7 @@ def test_a_run_without_items_has_energy_per_sample_and_blank_item_columns(tmp_pa
     r, wl = _trace(tmp_path, "--batch", "4")
     assert r.exit_code == 0, r.output
     d = json.loads(CliRunner().invoke(main, ["run", "cpu-ddr5", str(wl), "--json"]).output)
-    assert d["energy_per_sample_j"] == pytest.approx(d["energy_j"] / 4, rel=1e-12, abs=0)
+    assert d["j_per_sample"] == pytest.approx(d["energy_j"] / 4, rel=1e-12, abs=0)
     # unset: null, as its siblings (it was "" beside NaN, so item_name.isna() missed every row)
     assert d["items_per_sample"] is None and d["items_per_s"] is None and d["item_name"] is None
 

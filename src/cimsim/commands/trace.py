@@ -156,7 +156,7 @@ def _moved(ctx, param, value):
 @click.option("--items-per-sample", "items_per_sample", default=None, type=float, metavar="N",
               help="The items one sample holds (a clip's frames, a sequence's tokens, a read's "
                    "base pairs), recorded as metadata.items_per_sample: a run then reports "
-                   "items_per_s and energy_per_item_j (frames/s, J per frame) beside the "
+                   "items_per_s and j_per_item (frames/s, J per frame) beside the "
                    "per-sample figures.")
 @click.option("--item-name", "item_name", default=None, metavar="NAME",
               help="--items-per-sample: what an item is (frame, token, bp; default item), "

@@ -53,11 +53,11 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.OPS, "count", ALL),
     (C.THROUGHPUT_MACS, "MAC/s", ALL),
     (C.SAMPLES_PER_S, "1/s", ALL),
-    (C.ENERGY_PER_SAMPLE_J, "J", ALL),
+    (C.J_PER_SAMPLE, "J", ALL),
     (C.ITEMS_PER_SAMPLE, "count", ALL + " (NaN where the workload states no items_per_sample)"),
     (C.ITEM_NAME, "-", "as above (null, an empty CSV cell, where none)"),
     (C.ITEMS_PER_S, "1/s", "as above"),
-    (C.ENERGY_PER_ITEM_J, "J", "as above"),
+    (C.J_PER_ITEM, "J", "as above"),
     (C.WEIGHT_BYTES, "B", ALL),
     (C.ACTIVATION_BYTES, "B", ALL),
     (C.OPTIMIZER_STATE_BYTES, "B", ALL),
@@ -199,7 +199,7 @@ _ASSIGN = re.compile(r'^[A-Z][A-Z0-9_]*(?:: [^=]+)? = "([^"]*)"\s*(?:#:\s*(.*))?
 #: ``_std`` is stripped: a standard deviation has its column's unit). Each row of :data:`DOCS`
 #: must agree with it (tests/report/test_column_docs.py), and :func:`column_unit` falls back to it
 #: for a fact column (``cim_area_needed_m2``), whose unit only its name carries
-SUFFIX_UNITS = (("_per_s_per_m2", "op/(s·m²)"), ("_w_per_m2", "W/m²"), ("_j_per_sample", "J"),
+SUFFIX_UNITS = (("_per_s_per_m2", "op/(s·m²)"), ("_w_per_m2", "W/m²"), ("_j_per_sample", "J"), ("_j_per_item", "J"),
                 ("_macs_per_s", "MAC/s"), ("_tokens_per_s", "token/s"), ("_tokens_per_j", "token/J"),
                 ("_ops_per_s", "op/s"), ("_ops_per_j", "op/J"), ("_per_s", "1/s"),
                 ("_bytes", "B"), ("_m2", "m²"), ("_db", "dB"), ("_s", "s"), ("_j", "J"),

@@ -81,7 +81,7 @@ THROUGHPUT_MACS = "throughput_macs_per_s"
 SAMPLES_PER_S = "samples_per_s"
 #: energy_j / samples_per_run: the energy of one sample (an image, a clip, a request); of all
 #: the devices (``system_energy_j``) under tensor or pipeline parallelism
-ENERGY_PER_SAMPLE_J = "energy_per_sample_j"
+J_PER_SAMPLE = "j_per_sample"
 #: the items one sample holds, as the workload states them (``metadata.items_per_sample``, set by
 #: ``cimsim trace --items-per-sample N``: a clip's frames, a sequence's tokens, a read's base
 #: pairs); NaN where it states none
@@ -91,12 +91,12 @@ ITEMS_PER_SAMPLE = "items_per_sample"
 ITEM_NAME = "item_name"
 #: samples_per_s x items_per_sample (frames/s, tokens/s, bp/s); NaN without items_per_sample
 ITEMS_PER_S = "items_per_s"
-#: energy_per_sample_j / items_per_sample: J per frame, the inverse of frames/s per watt
+#: j_per_sample / items_per_sample: J per frame, the inverse of frames/s per watt
 #: (items_per_s / average_power_w); NaN without items_per_sample
-ENERGY_PER_ITEM_J = "energy_per_item_j"
+J_PER_ITEM = "j_per_item"
 #: the per-sample and per-item columns, every result (:func:`cimsim.report.samples.per_sample_facts`)
-SAMPLE_COLUMNS: tuple[str, ...] = (ENERGY_PER_SAMPLE_J, ITEMS_PER_SAMPLE, ITEM_NAME, ITEMS_PER_S,
-                                   ENERGY_PER_ITEM_J)
+SAMPLE_COLUMNS: tuple[str, ...] = (J_PER_SAMPLE, ITEMS_PER_SAMPLE, ITEM_NAME, ITEMS_PER_S,
+                                   J_PER_ITEM)
 #: bytes of weights
 WEIGHT_BYTES = "weight_bytes"
 #: bytes of activations (a traced training step's optimizer state not among them)

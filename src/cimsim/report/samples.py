@@ -46,9 +46,9 @@ def per_sample_facts(metadata: Mapping, samples_per_run: int, latency_s: float,
     name = metadata.get("item_name") if stated else None
     n = float(items) if stated else float("nan")
     per_s = samples_per_run * n / latency_s if latency_s > 0 else float("nan")
-    return {C.ENERGY_PER_SAMPLE_J: energy_j / samples_per_run,
+    return {C.J_PER_SAMPLE: energy_j / samples_per_run,
             C.ITEMS_PER_SAMPLE: n, C.ITEM_NAME: (name if isinstance(name, str) and name else "item") if stated else None,
-            C.ITEMS_PER_S: per_s, C.ENERGY_PER_ITEM_J: energy_j / (samples_per_run * n)}
+            C.ITEMS_PER_S: per_s, C.J_PER_ITEM: energy_j / (samples_per_run * n)}
 
 
 def per_sample_text(r) -> str | None:
@@ -63,14 +63,14 @@ def per_sample_text(r) -> str | None:
     items = f.get(C.ITEMS_PER_SAMPLE, float("nan"))
     if r.samples <= 1 and items != items:
         return None
-    e = f.get(C.ENERGY_PER_SAMPLE_J, float("nan"))
+    e = f.get(C.J_PER_SAMPLE, float("nan"))
     n = int(getattr(r, "system_devices", 1))
     out = (f"{r.samples:,} sample{'s' if r.samples > 1 else ''}: {si(r.samples_per_s, 'samples/s')}, "
            f"{si(e, 'J')} per sample{f' (all {n} devices)' if n > 1 else ''}")
     if items == items:
         name = f.get(C.ITEM_NAME) or "item"
-        per_j = 1.0 / f[C.ENERGY_PER_ITEM_J] if f[C.ENERGY_PER_ITEM_J] > 0 else float("nan")
+        per_j = 1.0 / f[C.J_PER_ITEM] if f[C.J_PER_ITEM] > 0 else float("nan")
         out += (f"; {items:,.6g} {name}s a sample: {si(f[C.ITEMS_PER_S], f'{name}s/s')}, "
-                f"{si(f[C.ENERGY_PER_ITEM_J], 'J')} per {name}, "
+                f"{si(f[C.J_PER_ITEM], 'J')} per {name}, "
                 f"{per_joule(per_j, f'{name}s/J')} (= {name}s/s per W)")
     return out

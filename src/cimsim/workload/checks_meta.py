@@ -1,7 +1,7 @@
 """The workload metadata that states what a sample holds: ``items_per_sample`` (a clip's
 frames, a sequence's tokens, a read's base pairs: ``cimsim trace --items-per-sample N``) and
 ``item_name`` (``--item-name``: frame, token, bp), which the per-item result columns
-(``items_per_s``, ``energy_per_item_j``: :func:`cimsim.report.samples.per_sample_facts`) read."""
+(``items_per_s``, ``j_per_item``: :func:`cimsim.report.samples.per_sample_facts`) read."""
 
 from __future__ import annotations
 

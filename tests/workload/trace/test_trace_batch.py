@@ -59,7 +59,7 @@ def test_trace_spec_batch_option_and_note(tmp_path):
     # no --batch and a leading dimension of 3: a note, 1 sample per run, no guess
     assert "leading dimension is 3" in r.output and "--batch N" in r.output
     # it names every per-sample column the wrong count skews (review of find-D 2, D 5)
-    assert ("figures (samples_per_s, energy_per_sample_j, items_per_s, energy_per_item_j, "
+    assert ("figures (samples_per_s, j_per_sample, items_per_s, j_per_item, "
             "pipelined_samples_per_s, pipelined_j_per_sample) take 1") in " ".join(r.output.split())
     assert "batch" not in json.loads(plain.read_text())["metadata"]
     d = _run(plain)

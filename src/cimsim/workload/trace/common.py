@@ -196,7 +196,7 @@ def batch_note(first, how: str) -> str | None:
     shape = tuple(getattr(first, "shape", ()) or ())
     if len(shape) > 1 and isinstance(shape[0], int) and shape[0] > 1:
         return (f"the first example input's leading dimension is {shape[0]}; the per-sample "
-                "figures (samples_per_s, energy_per_sample_j, items_per_s, energy_per_item_j, "
+                "figures (samples_per_s, j_per_sample, items_per_s, j_per_item, "
                 "pipelined_samples_per_s, pipelined_j_per_sample) take 1 "
                 f"sample per run: give {how} when the inputs hold N samples")
     return None
