@@ -237,9 +237,9 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         facts.update({C.PROGRAMMING_ENERGY_J: float(sum(p.energy_j for p in held)),
                       C.PROGRAMMING_TIME_S: float(sum(p.time_s(rates) for p in held)),
                       C.SAMPLES_PER_RUN: samples(wl, batch)})
+    rewrites = training_facts(arch, pl, wl.arrays, wl.metadata, facts, rates)  # find-O 1, 2, 4
     facts.update(per_sample_facts(wl.metadata, samples(wl, batch), float(latency),
                                   float(sum(energy.values()))))  # find-D 2; all devices: below
-    rewrites = training_facts(arch, pl, wl.arrays, wl.metadata, facts, rates)  # find-O 1, 2, 4
     notes = list(pl.notes) + free_dispatch_notes(pl, run.path, float(latency)) + list(run.engine_notes) + util_notes + \
         (shared_level_notes(pl, costs, set(costs.resources) - set(hw.memory) - set(hw.links))
          if C.pipelined(arch) else [])

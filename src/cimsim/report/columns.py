@@ -537,10 +537,10 @@ def _column_groups(arch) -> list[list[tuple[str, str, str]]]:
         ((write_bytes_column(r), f"the bytes written to '{r}'", r) for r in resources),
         ((fact_column(c.name, f), f"fact '{f}' of component '{c.name}'", c.name)
          for c in comps for f in getattr(c, "facts", ())),
-        ((c, "a per-sample column", "") for c in SAMPLE_COLUMNS),
         ((c, "a pipeline column", "") for c in (PIPELINE_COLUMNS if pipelined(arch) else ())),
         ((c, "a programming column", "") for c in
          (PROGRAMMING_COLUMNS if programs_weights(arch) else ())),
+        ((c, "a per-sample column", "") for c in SAMPLE_COLUMNS),
         ((energy_column(f"{c.name}_{p}"), f"energy part '{p}' of component '{c.name}'", c.name)
          for c in comps for p in c.energy_parts),
         ((energy_column(r), f"the energy of '{r}'", r) for r in resources),
