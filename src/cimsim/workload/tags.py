@@ -7,9 +7,11 @@ generators, the ONNX import and the file reader all go through :func:`check_tags
 here is refused in one line naming the op, the key, the nearest declared key and the allowed
 keys: a misspelt ``lauch`` no longer runs as an op without its launch group. A key starting
 :data:`USER_PREFIX` is the user's own note, kept and read by nothing. Each tag's value is checked
-by its type (:data:`TYPES`); the checks of one tag against another or against the op (``store_bytes``
-at most the op's outputs, ``epilogue`` only on an elementwise op, ...) stay with the code that
-reads the tag. ``python -m cimsim.workload.tag_docs --write README.md`` writes the README's table
+by its type (:data:`TYPES`), a cost tag by the op kinds that read it (``Tag.kinds``,
+``Tag.value_kinds``: ``window_elems`` on a copy would change nothing, so it is refused) and the
+``chain_in`` / ``chain_out`` / ``chain_io`` lists by the op's input and output counts; the other
+checks of one tag against another or against the op (``store_bytes`` at most the op's outputs,
+...) stay with the code that reads the tag. ``python -m cimsim.workload.tag_docs --write README.md`` writes the README's table
 from this one.
 """
 
