@@ -80,7 +80,17 @@ def test_a_user_note_under_x_is_kept(tmp_path):
     ({"access_bytes": 0.5}, "tag access_bytes = 0.5 is not allowed; it must be 0 (streaming) or a number >= 1"),
     ({"input_value_bits": 0}, "tag input_value_bits = 0 is not allowed; it must be a whole number of bits in 1..32"),
     ({"weight_transposed": "yes"}, "tag weight_transposed = 'yes' is not a number; it must be 0 or 1"),
-    ({"epilogue": "relu"}, "tag epilogue stands on a matmul op; it applies to elementwise ops only"),
+    ({"epilogue": "relu"}, "tag epilogue stands on a matmul op; cimsim reads it on elementwise ops only"),
+    # find-E 3: a chain list one entry per input (2) / output (1), refused when the file is read
+    ({"chain_in": [1, 2, 3]}, "tag chain_in = [1, 2, 3] is not allowed; the op has 2 input(s) and 1 "
+                              "output(s), so it must be a list of 2 numbers >= 0"),
+    ({"chain_out": [1, 2]}, "tag chain_out = [1, 2] is not allowed; the op has 2 input(s) and 1 output(s)"),
+    ({"chain_io": [[1]]}, "tag chain_io = [[1]] is not allowed; the op has 2 input(s) and 1 output(s), so "
+                          "it must be a list of 2 lists"),
+    ({"chain_io": [[1, 2], [1, 2]]}, "tag chain_io = [[1, 2], [1, 2]] is not allowed"),
+    # find-E 5: index runs are a string, the only form the activity reader parses
+    ({"weight_zero_rows": 4, "weight_zero_rows_at": [[0, 4]]},
+     "tag weight_zero_rows_at = [[0, 4]] is not allowed; it must be index runs: a string"),
     # 256 fp32 outputs = 1,024 B; 1e9 B is more than the op writes
     ({"store_bytes": 1e9}, "tag store_bytes = 1000000000 is more than the op writes (1024 bytes"),
 ])
@@ -247,3 +257,48 @@ def test_an_unknown_op_key_lists_the_kinds_own_fields(tmp_path):
         load_workload(p)
     assert "unknown keys ['bytes']; an op of kind 'elementwise' takes" in str(e.value)
     assert "'m'" not in str(e.value)
+
+
+# find-E 2: a cost tag on an op kind that never reads it is refused, naming the allowed kinds
+@pytest.mark.parametrize("tags0, tags1, index, text", [
+    (None, {"window_elems": 9}, 1, "tag window_elems stands on an elementwise op; cimsim reads it on matmul ops only"),
+    (None, {"input_value_bits": 1}, 1, "tag input_value_bits stands on an elementwise op; cimsim reads it on matmul"),
+    (None, {"depthwise": 1}, 1, "tag depthwise stands on an elementwise op; cimsim reads it on matmul ops only"),
+    (None, {"input_zeros": 0.5}, 1, "tag input_zeros stands on an elementwise op; cimsim reads it on matmul"),
+    (None, {"weight_name": "W"}, 1, "tag weight_name stands on an elementwise op; cimsim reads it on matmul"),
+    (None, {"part": "conv"}, 1, "tag part = 'conv' stands on an elementwise op; cimsim reads it on matmul ops only"),
+    ({"part": "im2col"}, None, 0, "tag part = 'im2col' stands on a matmul op; cimsim reads it on copy ops only"),
+    ({"lookups": 5}, None, 0, "tag lookups stands on a matmul op; cimsim reads it on copy, reduction, elementwise"),
+    ({"pool": "sum"}, None, 0, "tag pool stands on a matmul op; cimsim reads it on copy, reduction, elementwise"),
+])
+def test_a_cost_tag_on_an_op_kind_that_never_reads_it_is_refused(tmp_path, tags0, tags1, index, text):
+    p = _file(tmp_path, tags0, tags1)
+    with pytest.raises(WorkloadError) as e:
+        load_workload(p)
+    name = ("mm", "bias")[index]
+    assert str(e.value).startswith(f"{p}: workload 'fused': op '{name}' (#{index}): {text}"), str(e.value)
+
+
+def test_a_label_part_and_backward_stand_on_any_kind(tmp_path):
+    w = load_workload(_file(tmp_path, {"part": "qkv_proj"}, {"part": "backward"}))
+    assert [op.tags["part"] for op in w.ops] == ["qkv_proj", "backward"]
+
+
+def test_launch_1_and_1_point_0_are_one_group(tmp_path):
+    # find-E 7: numbers compare by value; one launch saves gpu-hbm3's 5 us op_overhead + 0.5 us
+    # HBM access latency against the untagged pair, as launch 1 / 1 does
+    arch = cimsim.load_architecture("gpu-hbm3")
+    mixed = cimsim.simulate(arch, load_workload(_file(tmp_path, {"launch": 1}, {"launch": 1.0}, "a.json")))
+    plain = cimsim.simulate(arch, load_workload(_file(tmp_path, name="b.json")))
+    assert plain.latency_s - mixed.latency_s == pytest.approx(5e-6 + 0.5e-6, rel=1e-6, abs=0)
+
+
+def test_an_op_reading_its_own_output_is_a_self_dependency():
+    b = WorkloadBuilder("w")
+    b.tensor("x", (1, 4), "fp32", "input")
+    b.tensor("a", (1, 4), "fp32")
+    b.op("A", "elementwise", ["x", "a"], ["a"], fn="add")
+    with pytest.raises(WorkloadError) as e:
+        b.build()
+    msg = str(e.value)
+    assert "op 'A' reads its own output 'a' (a self-dependency)" in msg and "listed after" not in msg, msg

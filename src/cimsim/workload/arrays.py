@@ -399,12 +399,32 @@ def _serial_column(tags, n: int, names, workload: str, tag: str = "serial_ops") 
 
 def _launch_column(tags, n: int) -> np.ndarray | None:
     """The ``launch`` tag per op as group numbers in order of first appearance (-1 where
-    absent; None when no op states one); any JSON value names a group."""
+    absent; None when no op states one); any JSON value names a group, numbers by value (a
+    whole float is its integer: ``1`` and ``1.0`` are one group)."""
     col = tags.columns.get("launch")
     if col is None or n == 0:
         return None
     has = np.array(["launch" in o for o in tags.orders], dtype=bool)[np.asarray(tags.order_code)]
-    return first_appearance(np.asarray(col[1], dtype=np.int64), has)
+    codes = np.asarray(col[1], dtype=np.int64)
+    if col[0] == "json":
+        import json
+
+        keys = [json.dumps(_whole(v), sort_keys=True) for v in col[2]]
+        canon = {k: j for j, k in reversed(list(enumerate(keys)))}
+        remap = np.array([canon[k] for k in keys] + [len(keys)], dtype=np.int64)
+        codes = remap[codes]
+    return first_appearance(codes, has)
+
+
+def _whole(v):
+    """A launch value with each whole float as its integer (``1.0`` -> ``1``), in lists too."""
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if isinstance(v, list):
+        return [_whole(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _whole(x) for k, x in v.items()}
+    return v
 
 
 def first_appearance(codes: np.ndarray, has: np.ndarray) -> np.ndarray:

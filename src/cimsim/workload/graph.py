@@ -154,6 +154,9 @@ def order_message(c, first_producer: np.ndarray, i: int, t: int) -> str:
     p = int(first_producer[t])
     if p >= c.n_ops:
         return f"input '{c.tensor_names[t]}' is an activation no op produces"
+    if p == i:  # a self-dependency: it reads what it writes
+        return (f"op '{names[i]}' reads its own output '{c.tensor_names[t]}' (a self-dependency); an op's "
+                "inputs come from earlier ops or the workload's inputs and weights")
     # walk back from p through the producers of its inputs: does it reach i?
     back = {p: -1}
     todo = [p]

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from .kinds import ELEMENTWISE_OPS_PER_ELEMENT, KIND_OPS_PER_ELEMENT
-from .tags import TAGS, TYPES, USER_PREFIX
+from .tags import NOTE, TAGS, TYPES, USER_PREFIX
 
 TAGS_BEGIN = "<!-- op-tags: begin (python -m cimsim.workload.tag_docs --write README.md) -->"
 TAGS_END = "<!-- op-tags: end -->"
@@ -24,14 +24,16 @@ COSTS_END = "<!-- op-costs: end -->"
 def tags_table() -> str:
     """Every declared tag, cost-reading ones first: key, value, unit, what it changes."""
     rows = ["| tag | value | unit | changes a result | what it is |", "| --- | --- | --- | --- | --- |"]
-    for key, tag in sorted(TAGS.items(), key=lambda kv: (not kv[1].costs, kv[0])):
+    for key, tag in sorted(TAGS.items(), key=lambda kv: (kv[1].costs is not True, not kv[1].costs, kv[0])):
         value = TYPES[tag.type][0]
         if tag.values:
             value = ("one of " if not tag.labels else "a string; read: ") + ", ".join(f"`{v}`" for v in tag.values)
         if tag.kinds:
             value += f"; on {', '.join(tag.kinds)} ops only"
-        rows.append(f"| `{key}` | {value} | {tag.unit} | {'yes' if tag.costs else 'no (a label)'} "
-                    f"| {tag.what} |")
+        for v, kinds in tag.value_kinds:
+            value += f"; `{v}` on {', '.join(kinds)} ops only"
+        costs = "no (a label)" if not tag.costs else "no (a run note only)" if tag.costs == NOTE else "yes"
+        rows.append(f"| `{key}` | {value} | {tag.unit} | {costs} | {tag.what} |")
     rows.append(f"| `{USER_PREFIX}...` | any JSON value | - | no | your own note: kept, written back, "
                 "read by nothing |")
     return "\n".join(rows)

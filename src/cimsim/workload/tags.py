@@ -7,9 +7,11 @@ generators, the ONNX import and the file reader all go through :func:`check_tags
 here is refused in one line naming the op, the key, the nearest declared key and the allowed
 keys: a misspelt ``lauch`` no longer runs as an op without its launch group. A key starting
 :data:`USER_PREFIX` is the user's own note, kept and read by nothing. Each tag's value is checked
-by its type (:data:`TYPES`); the checks of one tag against another or against the op (``store_bytes``
-at most the op's outputs, ``epilogue`` only on an elementwise op, ...) stay with the code that
-reads the tag. ``python -m cimsim.workload.tag_docs --write README.md`` writes the README's table
+by its type (:data:`TYPES`), a cost tag by the op kinds that read it (``Tag.kinds``,
+``Tag.value_kinds``: ``window_elems`` on a copy would change nothing, so it is refused) and the
+``chain_in`` / ``chain_out`` / ``chain_io`` lists by the op's input and output counts; the other
+checks of one tag against another or against the op (``store_bytes`` at most the op's outputs,
+...) stay with the code that reads the tag. ``python -m cimsim.workload.tag_docs --write README.md`` writes the README's table
 from this one.
 """
 
@@ -30,12 +32,6 @@ def _num(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def _runs(v: Any) -> bool:
-    return isinstance(v, str) or (isinstance(v, list) and all(
-        isinstance(r, list) and len(r) == 2 and all(_num(x) and x >= 0 and x == int(x) for x in r)
-        for r in v))
-
-
 #: type name -> (what a value must be, in words; the test of one value)
 TYPES: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "bytes": ("a number >= 0 (bytes)", lambda v: _num(v) and v >= 0),
@@ -47,13 +43,15 @@ TYPES: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "flag": ("0 or 1", lambda v: _num(v) and v in (0, 1)),
     "counts": ("a list of numbers >= 0, one per input (output)",
                lambda v: isinstance(v, list) and all(_num(x) and x >= 0 for x in v)),
-    "runs": ("index runs: a string such as '0-3,7' or a list of [start, stop] pairs", _runs),
+    "runs": ("index runs: a string of ascending indices and ranges, such as '0-3,7'",
+             lambda v: isinstance(v, str)),
     "text": ("a string", lambda v: isinstance(v, str)),
     "pairs": ("a list per input of a list per output, each a number >= 0 or null",
               lambda v: isinstance(v, list) and all(isinstance(r, list) and all(
                   x is None or (_num(x) and x >= 0) for x in r) for r in v)),
     "label": ("any JSON value (a label: shown, read by no cost model)", lambda v: True),
-    "group": ("any JSON value (ops of one value are one group)", lambda v: True),
+    "group": ("any JSON value (ops of one value are one group; numbers compare by value: 1 and 1.0 "
+              "are one group)", lambda v: True),
 }
 
 
@@ -71,16 +69,29 @@ class Tag:
     unit: str
     what: str
     values: tuple[str, ...] = ()
-    #: whether the value changes a cost or a reported number (False: a label, for reading)
-    costs: bool = True
+    #: whether the value changes a cost or a reported number (False: a label, for reading;
+    #: "note": it only feeds a run's notes, no number)
+    costs: bool | str = True
     #: of a ``text`` tag with ``values``: whether another string is a label (True) or refused
     labels: bool = False
     #: the op kinds the tag may stand on (empty: any)
     kinds: tuple[str, ...] = ()
+    #: of a ``text`` tag: the op kinds each value cimsim reads may stand on (value, kinds) pairs
+    value_kinds: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 #: what ``part`` values cimsim reads (the others are labels: ``qkv_proj``, ``ffn1``, ...)
 PARTS: tuple[str, ...] = ("im2col", "col2im", "gather", "backward", "conv", "conv_dw")
+#: the op kinds a ``part`` value cimsim reads may stand on (gather and backward: any kind)
+PART_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("im2col", ("copy",)), ("col2im", ("reduction", "elementwise")),
+    ("conv", ("matmul",)), ("conv_dw", ("matmul",)))
+#: a weight matmul's tags (the CIM's input reuse, its weight sharing, its measured activity)
+MATMUL: tuple[str, ...] = ("matmul",)
+#: a traced gather's tags: the kinds a gather / scatter / bag is lowered to
+GATHER: tuple[str, ...] = ("copy", "reduction", "elementwise")
+#: ``Tag.costs`` of a tag that only feeds a run's notes (no number changes)
+NOTE = "note"
 #: values of ``epilogue``
 EPILOGUES: tuple[str, ...] = ("bias", "relu", "bias+relu")
 
@@ -94,9 +105,9 @@ TAGS: dict[str, Tag] = {
     "table_bytes": Tag("bytes", "B", "of an op with access_bytes, the table its random accesses read "
                        "(a level where streaming it is cheaper charges the stream)"),
     "table_rows": Tag("count", "rows", "rows of the table a traced gather reads (its notes on "
-                      "repeated ids past the cache)"),
-    "lookups": Tag("count", "rows", "ids a traced gather looks up (its notes on repeated ids)"),
-    "rows_read": Tag("count", "rows", "distinct rows a traced gather reads (its notes on repeated ids)"),
+                      "repeated ids past the cache)", costs=NOTE, kinds=GATHER),
+    "lookups": Tag("count", "rows", "ids a traced gather looks up (its notes on repeated ids)", costs=NOTE, kinds=GATHER),
+    "rows_read": Tag("count", "rows", "distinct rows a traced gather reads (its notes on repeated ids)", costs=NOTE, kinds=GATHER),
     "read_fraction": Tag("fraction", "-", "share of the op's bytes that are reads on every resource "
                          "(default: from the cost model, per resource)"),
     "store_bytes": Tag("bytes", "B", "bytes of the op's outputs also stored to the backing store "
@@ -120,35 +131,35 @@ TAGS: dict[str, Tag] = {
     # ---- what kind of work
     "part": Tag("text", "-", "what the op is part of; cimsim reads im2col (a convolution's window "
                 "copy), col2im, gather, backward (a training step's backward op), conv and conv_dw "
-                "(a convolution's matmul, depthwise); any other string is a label", PARTS, labels=True),
-    "pool": Tag("text", "-", "a traced gather / scatter's reduction (sum, mean, max, scatter): its notes"),
+                "(a convolution's matmul, depthwise); any other string is a label", PARTS, labels=True, value_kinds=PART_KINDS),
+    "pool": Tag("text", "-", "a traced gather / scatter's reduction (sum, mean, max, scatter): its notes", costs=NOTE, kinds=GATHER),
     "epilogue": Tag("text", "-", "on an elementwise op: bias, relu or bias+relu, what a CIM's "
                     "cim.nmc datapath absorbs into the matmul before it", EPILOGUES,
                     kinds=("elementwise",)),
     "window_elems": Tag("count", "elements", "a convolution's input elements per output window "
-                        "(a CIM's input reuse)"),
-    "depthwise": Tag("flag", "-", "1: a depthwise convolution's matmul (one channel per group)"),
+                        "(a CIM's input reuse)", kinds=MATMUL),
+    "depthwise": Tag("flag", "-", "1: a depthwise convolution's matmul (one channel per group)", kinds=MATMUL),
     "weight_transposed": Tag("flag", "-", "how a matmul reads its weight: 0 k down its first "
                              "dimension (dY @ W), 1 along its trailing ones (x @ W.T)"),
-    "weight_name": Tag("text", "-", "the parameter a matmul's weight is (stationary-weight sharing)"),
+    "weight_name": Tag("text", "-", "the parameter a matmul's weight is (stationary-weight sharing)", kinds=MATMUL),
     "input_value_bits": Tag("bits", "bits", "on a weight matmul: its inputs are whole numbers below "
-                            "2^b (a CIM feeds min(slices, ceil(b / dac_bits)) input slices)"),
+                            "2^b (a CIM feeds min(slices, ceil(b / dac_bits)) input slices)", kinds=MATMUL),
     "input_value_signed": Tag("flag", "-", "on a weight matmul with input_value_bits: 1, its inputs "
-                              "are -1, 0 or +1 (torch.sign); a CIM applies the sign by its signed-input rules"),
+                              "are -1, 0 or +1 (torch.sign); a CIM applies the sign by its signed-input rules", kinds=MATMUL),
     "input_bipolar": Tag("flag", "-", "with input_value_signed: 1, its inputs are -1 or +1 only (a "
-                         "binary network's signs): one input plane"),
+                         "binary network's signs): one input plane", kinds=MATMUL),
     # ---- measured activity (CIM energy)
-    "input_ones": Tag("fraction", "-", "share of input bit-planes' bits that are 1 (needs input_stats_bits)"),
-    "input_zeros": Tag("fraction", "-", "share of input values that are 0"),
-    "input_stats_bits": Tag("bits", "bits", "the bits input_ones was counted at"),
-    "weight_ones": Tag("fraction", "-", "share of weight bit-planes' bits that are 1 (needs weight_stats_bits)"),
-    "weight_zeros": Tag("fraction", "-", "share of weight values that are 0"),
-    "weight_abs_mean": Tag("number", "-", "mean |weight| (a weight's scale)"),
-    "weight_stats_bits": Tag("bits", "bits", "the bits weight_ones was counted at"),
-    "weight_zero_rows": Tag("count", "rows", "all-zero rows of the weight"),
-    "weight_zero_cols": Tag("count", "columns", "all-zero columns of the weight"),
-    "weight_zero_rows_at": Tag("runs", "-", "where the all-zero rows are (as many as weight_zero_rows)"),
-    "weight_zero_cols_at": Tag("runs", "-", "where the all-zero columns are (as many as weight_zero_cols)"),
+    "input_ones": Tag("fraction", "-", "share of input bit-planes' bits that are 1 (needs input_stats_bits)", kinds=MATMUL),
+    "input_zeros": Tag("fraction", "-", "share of input values that are 0", kinds=MATMUL),
+    "input_stats_bits": Tag("bits", "bits", "the bits input_ones was counted at", kinds=MATMUL),
+    "weight_ones": Tag("fraction", "-", "share of weight bit-planes' bits that are 1 (needs weight_stats_bits)", kinds=MATMUL),
+    "weight_zeros": Tag("fraction", "-", "share of weight values that are 0", kinds=MATMUL),
+    "weight_abs_mean": Tag("number", "-", "mean |weight| (a weight's scale)", kinds=MATMUL),
+    "weight_stats_bits": Tag("bits", "bits", "the bits weight_ones was counted at", kinds=MATMUL),
+    "weight_zero_rows": Tag("count", "rows", "all-zero rows of the weight", costs=NOTE, kinds=MATMUL),
+    "weight_zero_cols": Tag("count", "columns", "all-zero columns of the weight", costs=NOTE, kinds=MATMUL),
+    "weight_zero_rows_at": Tag("runs", "-", "where the all-zero rows are (as many as weight_zero_rows)", costs=NOTE, kinds=MATMUL),
+    "weight_zero_cols_at": Tag("runs", "-", "where the all-zero columns are (as many as weight_zero_cols)", costs=NOTE, kinds=MATMUL),
 }
 
 #: labels: written by the tracer, the generators and the ONNX import for a reader (op tables,
@@ -268,13 +279,19 @@ def first_tag_error(c) -> tuple[int, str] | None:
             if not (isinstance(key, str) and key.startswith(USER_PREFIX)):
                 found.append((int(np.argmax(has)), unknown_key_message(key)))
             continue
-        if TAGS[key].kinds:
-            off = has & ~np.isin(c.kind, [OP_KINDS.index(k) for k in TAGS[key].kinds])
+        col = tags.columns[key]
+        for value, kinds in ((None, TAGS[key].kinds), *TAGS[key].value_kinds):
+            off = has if value is None or col[0] != "json" else has & (
+                np.asarray(col[1]) == (col[2].index(value) if value in col[2] else -1))
+            off = off & ~np.isin(c.kind, [OP_KINDS.index(k) for k in kinds]) if kinds else off & False
             if off.any():
                 i = int(np.argmax(off))
-                found.append((i, f"tag {key} stands on a {OP_KINDS[int(c.kind[i])]} op; it applies "
-                                 f"to {', '.join(TAGS[key].kinds)} ops only ({TAGS[key].what})"))
-        col = tags.columns[key]
+                what = key if value is None else f"{key} = {show(value)}"
+                kind = OP_KINDS[int(c.kind[i])]
+                found.append((i, f"tag {what} stands on {'an' if kind[0] in 'aeiou' else 'a'} {kind} op; "
+                                 f"cimsim reads it on {', '.join(kinds)} ops only, so here it would change "
+                                 "nothing; move it to the op that does the work"
+                                 + (f" ({TAGS[key].what})" if value is None else "")))
         if col[0] == "int":
             values = col[1][has]
             uniq = np.unique(values)
@@ -291,7 +308,37 @@ def first_tag_error(c) -> tuple[int, str] | None:
             i = int(np.argmax(hit))
             j = int(col[1][i])
             found.append((i, f"tag {key} = {show(vocab[j])} {probs[j]}"))
+    found.extend(_chain_lengths(c))
     return min(found) if found else None
+
+
+def _chain_lengths(c) -> list[tuple[int, str]]:
+    """``(op, text)`` of the first op whose ``chain_in`` / ``chain_out`` is not one number per
+    input / output, or whose ``chain_io`` is not one list per input of one entry per output."""
+    n_in, n_out = np.diff(c.in_ptr), np.diff(c.out_ptr)
+    found = []
+    for key, what in (("chain_in", "input"), ("chain_out", "output"), ("chain_io", "input")):
+        col = c.tags.columns.get(key)
+        if col is None or col[0] != "json":  # a whole number is no list: its type check refuses it
+            continue
+        has = np.array([key in o for o in c.tags.orders], dtype=bool)[np.asarray(c.tags.order_code)]
+        vocab = col[2]
+        lengths = np.array([len(v) if isinstance(v, list) else -1 for v in vocab] + [-1])
+        inner = np.array([len(v[0]) if isinstance(v, list) and v and all(
+            isinstance(r, list) and len(r) == len(v[0]) for r in v) else -1 for v in vocab] + [-1])
+        code = np.asarray(col[1])
+        need_out = n_out if key == "chain_out" else n_in
+        bad = has & (lengths[code] != need_out)
+        if key == "chain_io":
+            bad |= has & (n_in > 0) & (inner[code] != n_out)
+        if bad.any():
+            i = int(np.argmax(bad))
+            form = (f"a list of {n_in[i]} lists (one per input) of {n_out[i]} numbers >= 0 or null (one "
+                    "per output)" if key == "chain_io" else f"a list of {need_out[i]} numbers >= 0, one per "
+                    f"{what} of the op, in the order of its {what}s")
+            found.append((i, f"tag {key} = {show(vocab[int(code[i])])} is not allowed; the op has {n_in[i]} "
+                             f"input(s) and {n_out[i]} output(s), so it must be {form}"))
+    return found
 
 
 def check_tags(workload) -> None:
