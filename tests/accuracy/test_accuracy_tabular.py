@@ -261,3 +261,66 @@ def test_cli_dataset_of_several_inputs(files):
     assert r.exit_code != 0
     assert "the model fails on its first input (shape [1, 1]" in r.output
     assert "Traceback" not in r.output
+
+
+# ---- review E 1: ROC AUC ranks probabilities without the EPS clamp --------------------------
+
+def test_roc_auc_of_saturated_probabilities_matches_sklearn():
+    """review E 1: as_logits held every p < 2^-24 at one logit, so ROC AUC tied them (0.667 on
+    this case, a fraud scorer's fp32 AUC 0.5). Logits -30 -25 -20 -18 -17 3 -40, labels
+    0 1 0 1 0 1 0: positives -25, -18, 3 beat 2, 3 and 4 of the 4 negatives: 9 / 12 = 0.75."""
+    sk = pytest.importorskip("sklearn.metrics")
+    z = torch.tensor([[-30.0], [-25.0], [-20.0], [-18.0], [-17.0], [3.0], [-40.0]])
+    y = torch.tensor([0, 1, 0, 1, 0, 1, 0])
+    p = torch.sigmoid(z)
+    m = scores.binary_metrics(p, y, 1, "probabilities")
+    assert m["roc_auc"] == pytest.approx(9 / 12, rel=1e-12, abs=0)
+    assert m["roc_auc"] == pytest.approx(sk.roc_auc_score(y.numpy(), p[:, 0].numpy()), rel=1e-12, abs=0)
+    two = torch.softmax(torch.cat([torch.zeros_like(z), z], 1), 1)  # p1 = sigmoid(z) again
+    assert scores.binary_metrics(two, y, 1, "probabilities")["roc_auc"] == pytest.approx(0.75, rel=1e-12, abs=0)
+    # true ties still count half: scores 1 1 2 2, labels 0 1 0 1: (0.5 + 0 + 1 + 0.5) / 4
+    t, yt = torch.tensor([[0.1], [0.1], [0.2], [0.2]]), torch.tensor([0, 1, 0, 1])
+    assert scores.binary_metrics(t, yt, 1, "probabilities")["roc_auc"] == pytest.approx(0.5, rel=1e-12, abs=0)
+    assert sk.roc_auc_score(yt.numpy(), t[:, 0].numpy()) == pytest.approx(0.5, rel=1e-12, abs=0)
+
+
+def test_confident_sigmoid_scorer_keeps_its_fp32_auc():
+    """review E 1, end to end: sigmoid(3 x0 - 30) on x0 = 0.05 k, label x0 > 1: the negatives'
+    p are all < 2^-24 (logit <= -27), the ranking is perfect: fp32 ROC AUC 1.0 (was 0.5)."""
+    lin = torch.nn.Linear(1, 1)
+    with torch.no_grad():
+        lin.weight.fill_(3.0); lin.bias.fill_(-30.0)
+    x = torch.arange(1, 41, dtype=torch.float32)[:, None] * 0.05 + torch.tensor([[8.0]]) * (
+        torch.arange(40)[:, None] >= 30)  # 30 negatives (x0 <= 1.5), 10 positives (x0 >= 9.55)
+    y = (x[:, 0] > 5).long()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", scores.OutputKindNote)
+        r = evaluate(torch.nn.Sequential(lin, torch.nn.Sigmoid()), x, y, cim=_cim())
+    assert r.output_kind == "probabilities"
+    assert r.roc_auc_reference == 1.0
+
+
+# ---- review E 4: the reading in a column, a CLI note line, sweeps' --output-kind ------------
+
+@pytest.mark.slow
+def test_auto_reading_is_a_column_and_a_note_line(files):
+    """review E 4: which reading auto chose was a clause mid-basis only: now the column
+    accuracy_output_kind, and a `note:` line of its own in the text output."""
+    d = _json(f"{files}/m.py:prob", "--dataset", f"{files}/m.py:data")
+    assert d[C.ACCURACY_OUTPUT_KIND] == "probabilities"
+    old = _json(f"{files}/m.py:prob", "--dataset", f"{files}/m.py:data", "--output-kind", "logits")
+    assert old[C.ACCURACY_OUTPUT_KIND] == "logits"
+    r = CliRunner().invoke(main, ["run", "rram-cim", f"{files}/m.py:prob", "--accuracy",
+                                  "--dataset", f"{files}/m.py:data"])
+    assert r.exit_code == 0, r.output
+    assert "\nnote: --output-kind auto read the outputs as probabilities, not logits" in r.output
+    r = CliRunner().invoke(main, ["run", "rram-cim", f"{files}/m.py:prob", "--accuracy", "--dataset",
+                                  f"{files}/m.py:data", "--output-kind", "probabilities"])
+    assert r.exit_code == 0 and "note: --output-kind auto" not in r.output
+
+
+def test_sweep_output_kind_goes_with_accuracy(tmp_path):
+    """review E 4: `cimsim sweep` takes --output-kind (auto had no way out there)."""
+    r = CliRunner().invoke(main, ["sweep", "rram-cim", "-w", "mlp", "-o", str(tmp_path / "s.parquet"),
+                                  "--output-kind", "logits"])
+    assert r.exit_code != 0 and "--output-kind goes with --accuracy" in r.output

@@ -457,6 +457,7 @@ def metrics(y: torch.Tensor, ref: torch.Tensor, labels: Optional[torch.Tensor] =
     snr = _snr_db(float((ref ** 2).sum()), float(((y - ref) ** 2).sum()))
     dim = classes.class_dim(tuple(ref.shape), None if labels is None else tuple(labels.shape))
     snr_c = corrected_snr_db(y, ref)
+    raw = y
     y, ref = scores.as_logits(y, dim, kind), scores.as_logits(ref, dim, kind)
     pred, pref = classes.predicted(y, dim), classes.predicted(ref, dim)
     out = {"agreement": classes.share(pred, pref), "output_snr_db": snr,
@@ -468,7 +469,7 @@ def metrics(y: torch.Tensor, ref: torch.Tensor, labels: Optional[torch.Tensor] =
         if not classes.per_sample(labels):
             out["miou"] = classes.mean_iou(pred, labels, classes.n_classes(tuple(y.shape), dim))
         if scores.binary_task(tuple(y.shape), labels, dim):
-            out.update(scores.binary_metrics(y, labels, dim))
+            out.update(scores.binary_metrics(raw, labels, dim, kind))
     return out
 
 
@@ -568,7 +569,7 @@ def _evaluate(model, inputs, labels, arith, nonideal, calibration_inputs, batch_
     kl = _mean_std([m["output_kl"] for m in runs], random)
     cal = {}
     if scores.binary_task(tuple(ref.shape), labels, dim):
-        mine = scores.binary_metrics(zref, labels, dim)
+        mine = scores.binary_metrics(ref, labels, dim, kind)
         for k in scores.BINARY:
             cal[k], cal[f"{k}_std"] = _mean_std([m[k] for m in runs], random)
             cal[f"{k}_reference"] = mine[k]

@@ -16,8 +16,9 @@ fp32 past a logit of ~16.6). The output SNR stays that of the outputs as the mod
 
 **A binary task** (labels one per sample, two classes: one output or two) also gets
 ``precision``, ``recall`` and ``f1`` of class 1 (the positive class) and ``roc_auc``, the area
-under the ROC curve of the score (the logit; for two outputs logit 1 - logit 0) against the
-labels, by the Mann-Whitney rank sum with ties counted half: a design that predicts "not
+under the ROC curve of the score (the logit; for two outputs logit 1 - logit 0; of
+probabilities p, or log p1 - log p0, in float64 without the EPS clamp) against the labels, by
+the Mann-Whitney rank sum with ties counted half: a design that predicts "not
 fraud" for every input scores top-1 = 1 - the positive share, and recall 0 says so.
 Precision is 0 when nothing is predicted positive (scikit-learn's ``zero_division=0``);
 recall and F1 are None without a positive label, ROC AUC without both classes.
@@ -102,17 +103,31 @@ def binary_task(shape, labels, dim: int) -> bool:
         and classes.n_classes(tuple(shape), dim) == 2
 
 
-def binary_metrics(t: torch.Tensor, labels: torch.Tensor, dim: int = 1) -> dict:
-    """Precision, recall, F1 of class 1, ROC AUC of the score, and the share predicted class 1
-    (``positive``), of the logits ``t`` of a :func:`binary_task`."""
+def binary_metrics(out: torch.Tensor, labels: torch.Tensor, dim: int = 1, kind: str = "logits") -> dict:
+    """Precision, recall, F1 of class 1, ROC AUC of the score (:func:`binary_score`), and the
+    share predicted class 1 (``positive``), of the outputs ``out`` (of ``kind``) of a
+    :func:`binary_task`."""
+    t = as_logits(out, dim, kind)
     pred, y = classes.predicted(t, dim).reshape(-1), labels.reshape(-1).long()
     tp, fp = int(((pred == 1) & (y == 1)).sum()), int(((pred == 1) & (y == 0)).sum())
     fn = int(((pred == 0) & (y == 1)).sum())
-    score = t[:, 0] if t.shape[dim] == 1 else t[:, 1] - t[:, 0]
     return {"precision": tp / (tp + fp) if tp + fp else 0.0,
             "recall": tp / (tp + fn) if tp + fn else None,
             "f1": 2 * tp / (2 * tp + fp + fn) if tp + fn else None,
-            "roc_auc": roc_auc(score, y), "positive": (tp + fp) / len(y)}
+            "roc_auc": roc_auc(binary_score(out, dim, kind), y), "positive": (tp + fp) / len(y)}
+
+
+def binary_score(out: torch.Tensor, dim: int, kind: str) -> torch.Tensor:
+    """The score ROC AUC ranks, in float64 and unclamped, so that two outputs tie only where the
+    model's own outputs do: the logit (two outputs: logit 1 - logit 0); for probabilities p
+    itself (monotone in its logit: the :data:`EPS` clamp of :func:`as_logits` tied every
+    p < 2^-24 until 2026-12-07), for two log p1 - log p0 (only an exact 0 floored at :data:`TINY`)."""
+    o = out.double()
+    if o.shape[dim] == 1:
+        return o[:, 0]
+    if kind == "probabilities":
+        o = o.clamp_min(TINY).log()
+    return o[:, 1] - o[:, 0]
 
 
 def roc_auc(score: torch.Tensor, y: torch.Tensor):

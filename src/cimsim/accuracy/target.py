@@ -484,10 +484,10 @@ def _accuracy_record(arch, target, reference, repeatable, evaluate) -> dict:
         ref = reference_outputs(target) if reference is None else reference
         dim = classes.class_dim(tuple(ref.shape), None if target.labels is None else tuple(target.labels.shape))
         kind, found = scores.output_kind(kind, ref, dim, "output_kind (--output-kind)")
+        mine = (scores.binary_metrics(ref, target.labels, dim, kind)
+                if scores.binary_task(tuple(ref.shape), target.labels, dim) else {})
         ref = scores.as_logits(ref, dim, kind)
         top1 = None if target.labels is None else classes.top1(ref, target.labels)
-        mine = (scores.binary_metrics(ref, target.labels, dim)
-                if scores.binary_task(tuple(ref.shape), target.labels, dim) else {})
 
         low, high = top1_interval(top1, target.labels)
         return {C.ACCURACY_TOP1: top1, C.ACCURACY_TOP1_STD: 0.0 if top1 is not None else None,
@@ -498,6 +498,7 @@ def _accuracy_record(arch, target, reference, repeatable, evaluate) -> dict:
                 **_fp32_calibration(ref, target.labels), C.ACCURACY_REPEATS: 1,
                 **{c: (0.0 if c.endswith("_std") else mine[c.removesuffix("_reference")]) if mine else None
                    for c in C.BINARY_COLUMNS},
+                C.ACCURACY_OUTPUT_KIND: kind,
                 C.ACCURACY_BASIS: f"fp32 reference: {arch.name} has no CIM or fixed-precision "
                                   "component, its units compute at the workload's dtype (fp32)"
                                   + classes.axis_note(tuple(ref.shape), dim, kind)
@@ -544,6 +545,7 @@ def _record(res, basis: str, claim: str = "weights") -> dict:
             C.OUTPUT_SNR_CORRECTED_DB_STD: _finite(res.output_snr_corrected_db_std),
             C.OUTPUT_KL: res.output_kl,
             C.OUTPUT_KL_STD: _finite(res.output_kl_std), C.ACCURACY_REPEATS: res.repeats,
+            C.ACCURACY_OUTPUT_KIND: res.output_kind,
             C.ACCURACY_BASIS: basis + classes.axis_note(res.output_shape, res.class_dim, res.output_kind)
             + kind_note(res.output_kind, res.output_kind_detected, res.output_shape, res.class_dim)
             + _undefined_note(res) + not_emulated_note(res, claim) + randomness_note(res) + res.collapse,

@@ -8,7 +8,10 @@ from . import console
 from ..report.format import pct
 
 
-def print_accuracy(acc: dict) -> None:
+def print_accuracy(acc: dict, auto: bool = False) -> None:
+    """The accuracy block; ``auto``: ``--output-kind auto`` (the default), whose choice of
+    probabilities gets a ``note:`` line of its own (a logit model whose fp32 outputs all lie in
+    [0, 1] is misread so, and the basis paragraph's clause was easy to miss)."""
     from ..report import columns as C
 
     chips = acc[C.ACCURACY_REPEATS]
@@ -70,3 +73,7 @@ def print_accuracy(acc: dict) -> None:
                  ("output KL", f"{acc[C.OUTPUT_KL]:.3g} nats" + spread(C.OUTPUT_KL, ".3g", "nats")),
                  ("Monte-Carlo chips", str(chips) + one_chip)):
         out.print(f"  {k:<20} {v}")
+    if auto and acc.get(C.ACCURACY_OUTPUT_KIND) == "probabilities":
+        out.print(Text("note: --output-kind auto read the outputs as probabilities, not logits "
+                       "(every fp32 output lies in [0, 1], and for several classes sums to 1); "
+                       "give --output-kind logits if they are logits"))

@@ -182,7 +182,7 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
                          activations=held[C.FOOTPRINT_ACTIVATION_BYTES])
         print_result(result, footprint=fp, cache_apart=apart)
         if acc is not None:
-            print_accuracy(acc)
+            print_accuracy(acc, auto=target.output_kind == "auto")
         for warn in [n for n in result.notes if n.startswith(WARNING)] + [placeholder_warning(result)]:
             if warn:  # a warning note (past a wafer) on its own line, not one note among others
                 click.echo(warn, err=True)

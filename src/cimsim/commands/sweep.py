@@ -86,9 +86,13 @@ ERROR_ROWS_STATUS = 3
 @click.option("--dataset", default=None, metavar="FILE.py:DATASET",
               help="With --accuracy and FILE.py:FACTORY workloads: a function returning "
                    "(inputs, labels).")
+@click.option("--output-kind", type=click.Choice(["auto", "logits", "probabilities"]), default="auto",
+              show_default=True, help="With --accuracy: the models' outputs are logits or "
+              "probabilities, as `cimsim run --output-kind`; the column accuracy_output_kind "
+              "records the reading each row used.")
 def sweep_command(configs, workloads, params, points, sample, samples, seed, engine, scheduler, tls_ca_file,
                   tls_cert, tls_key, workers, output, csv_path, retry_errors, flush_every, max_points,
-                  dry_run, quiet, strict, accuracy, dataset):
+                  dry_run, quiet, strict, accuracy, dataset, output_kind):
     """Sweep config fields over CONFIGS x WORKLOADS; one row per point in a Parquet file.
 
     Everything is checked first (specs, scheduler, output paths, configs, workloads); then the
@@ -130,6 +134,7 @@ def sweep_command(configs, workloads, params, points, sample, samples, seed, eng
                     workers=workers, output=output, csv=csv_path, quiet=quiet,
                     retry_errors=retry_errors, flush_rows=flush_every, max_points=max_points,
                     announce=announce, security=security, accuracy=accuracy, dataset=dataset,
+                    output_kind=output_kind,
                     dry_run=dry_run, points=points,
                 )
             if dry_run:

@@ -11,7 +11,7 @@ import click
 
 from ..errors import CimsimError
 from ..workload.argnames import option_names
-from ..workload.trace.common import batch_note, quiet_batch
+from ..workload.trace.common import batch_mismatch, batch_note, quiet_batch
 from . import OneLineErrors, created, full_path, new_output
 from .workload import check_name, command_options, serving_params, trace_serving_options
 
@@ -270,7 +270,7 @@ def trace_command(ctx, spec, output, name, allow_unknown, onnx_file, dims, zoo_n
                 mark_resident(w, resident)
             save_workload(stamp_writer(_stamp_source(w, spec)), path)
             _report(w, path, time.perf_counter() - t0, made)
-            _batch_note(inputs, batch)
+            _batch_note(inputs, batch, model=model, kwargs=kwargs)
             return
         from .. import zoo
 
@@ -425,31 +425,20 @@ def _stamp_source(w, spec: str, params=(), zoo: bool = False):
     return w
 
 
-def _batch_note(inputs, batch: int | None = None, onnx: bool = False) -> None:
+def _batch_note(inputs, batch: int | None = None, onnx: bool = False, model=None, kwargs=None) -> None:
     """Says so when the first example input's leading dimension is > 1 and no --batch was given:
-    the run counts 1 sample (a leading dimension is not always the batch: an LSTM's is T). A 1-D
-    input's only dimension is one sample's features (or tokens), no batch: no note. The other
-    way, ``--batch N > 1`` over a leading dimension of 1: --batch records N, it does not resize
-    the inputs, so the per-sample figures count N samples of one sample's work (a warning on
-    stderr, not a refusal; how to resize them: a factory's ``--arg``, an ONNX model's ``--dim``
-    of ``onnx``). A 3-D input of shape (1, N, F) may be sequence-first (T, N, F: its N samples in
-    dimension 1, counted right) or batch-first with N time steps: the warning says both."""
-    first = inputs[0] if isinstance(inputs, (tuple, list)) and inputs else inputs
-    shape = tuple(getattr(first, "shape", ()) or ())
+    the run counts 1 sample; not where it cannot be the batch (:func:`batch_note`: a 1-D input,
+    a time-major first module, an unbatched convolution input). The other way, ``--batch N > 1``
+    over a leading dimension of 1 (:func:`batch_mismatch`): --batch records N, it does not resize
+    the inputs (a warning on stderr, not a refusal; how to resize them: a factory's ``--arg``, an
+    ONNX model's ``--dim`` of ``onnx``). Python's ``trace(batch=)`` warns the same texts."""
     if batch is not None:
-        if batch > 1 and len(shape) > 1 and shape[0] == 1:
-            how = (f"--dim NAME={batch} for a symbolic batch dimension NAME, or export the model at "
-                   f"batch {batch}" if onnx else f"--arg batch={batch} where the factory takes it")
-            what = (f"the first example input's shape is {tuple(shape)}: right if it is "
-                    f"sequence-first (T, N, features), its {batch} samples in dimension 1; if "
-                    "dimension 0 is the batch," if len(shape) == 3 and shape[1] == batch else
-                    "the first example input's leading dimension is 1:")
-            click.echo(f"warning: --batch {batch} records {batch} samples per run, but {what} --batch "
-                       f"does not resize the inputs, so the per-sample figures divide one sample's "
-                       f"work by {batch}; make the inputs hold {batch} samples ({how}), or leave "
-                       "--batch out if they hold one", err=True)
+        how = (f"--dim NAME={batch} for a symbolic batch dimension NAME, or export the model at "
+               f"batch {batch}" if onnx else f"--arg batch={batch} where the factory takes it")
+        if (note := batch_mismatch(inputs, batch, how, kwargs, "--batch")) is not None:
+            click.echo(f"warning: {note}", err=True)
         return
-    if (note := batch_note(first, "--batch N")) is not None:  # Python's trace() warns it
+    if (note := batch_note(inputs, "--batch N", model, kwargs)) is not None:  # Python's trace() warns it
         click.echo(f"note: {note}")
 
 

@@ -164,6 +164,7 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.ROC_AUC_STD, "fraction", "as above"),
     (C.ROC_AUC_REFERENCE, "fraction", "as above"),
     (C.ACCURACY_REPEATS, "count", "as above"),
+    (C.ACCURACY_OUTPUT_KIND, "-", "as above"),
     (C.ACCURACY_BASIS, "-", "as above"),
     (C.POINT_ID, "-", "sweep"),
     (C.SAMPLE, "count", "sweep"),

@@ -633,13 +633,16 @@ BINARY_COLUMNS = (PRECISION, PRECISION_STD, PRECISION_REFERENCE, RECALL, RECALL_
                   F1, F1_STD, F1_REFERENCE, ROC_AUC, ROC_AUC_STD, ROC_AUC_REFERENCE)
 #: Monte-Carlo chips behind the means (1 when nothing is random)
 ACCURACY_REPEATS = "accuracy_repeats"
+#: how the outputs were read: logits or probabilities (text; --output-kind auto decides from the fp32 outputs, and accuracy_basis says so)
+ACCURACY_OUTPUT_KIND = "accuracy_output_kind"
 #: what the accuracy rests on (text: the CIM arithmetic emulated, or the fp32 reference)
 ACCURACY_BASIS = "accuracy_basis"
 ACCURACY_COLUMNS: tuple[str, ...] = (
     ACCURACY_TOP1, ACCURACY_TOP1_STD, ACCURACY_TOP1_CI_LOW, ACCURACY_TOP1_CI_HIGH,
     ACCURACY_TOP1_REFERENCE, AGREEMENT, AGREEMENT_STD,
     OUTPUT_SNR_DB, OUTPUT_SNR_DB_STD, OUTPUT_SNR_CORRECTED_DB, OUTPUT_SNR_CORRECTED_DB_STD,
-    OUTPUT_KL, OUTPUT_KL_STD, *CALIBRATION, *BINARY_COLUMNS, ACCURACY_REPEATS, ACCURACY_BASIS)
+    OUTPUT_KL, OUTPUT_KL_STD, *CALIBRATION, *BINARY_COLUMNS, ACCURACY_REPEATS, ACCURACY_OUTPUT_KIND,
+    ACCURACY_BASIS)
 
 
 # ---------------------------------------------------------------------------- sweeps

@@ -202,12 +202,12 @@ def _result_columns(context) -> tuple[tuple[str, ...], dict[str, str]]:
     return ((*cols, *SERVING_COLUMNS) if context.get("serving") else cols), component_kinds(archs)
 
 
-def _accuracy_targets(workloads, dataset, configs=()) -> dict:
+def _accuracy_targets(workloads, dataset, configs=(), output_kind="auto") -> dict:
     """``--accuracy``: each workload an evaluation model, loaded (trained and cached on first
     use) and traced here, with its data statistics at the precision of each base config's CIM
     (:func:`cimsim.accuracy.target.stats_bits`), so workers only read the cache (a point that
     sweeps a CIM's bits traces its own there). {name: (traced file at the first config's
-    precision, key, (model spec, dataset spec), that file's bytes)}."""
+    precision, key, (model spec, dataset spec, output kind), that file's bytes)}."""
     from ..accuracy.target import AccuracyError, is_target_spec, load_target, stats_bits, traced
     from ..bundled import resolve_config
     from ..config import load_architecture
@@ -226,9 +226,9 @@ def _accuracy_targets(workloads, dataset, configs=()) -> dict:
         if not is_target_spec(name):
             raise AccuracyError(f"--accuracy: workload '{name}' is not an evaluation model; give a "
                                 "bundled one (e.g. digits-cnn) or FILE.py:FACTORY with --dataset")
-        target = load_target(name, dataset)
+        target = load_target(name, dataset, output_kind)
         files = [traced(target, b) for b in bits or [None]]  # in memory where the cache is read-only
-        out[name] = (files[0].path, target.key, (name, dataset), files[0].raw)
+        out[name] = (files[0].path, target.key, (name, dataset, output_kind), files[0].raw)
     return out
 
 
@@ -361,6 +361,7 @@ def sweep(
     security: distributed.Security | None = None,
     accuracy: bool = False,
     dataset: str | None = None,
+    output_kind: str = "auto",
     dry_run: bool = False,
     points: str | Path | None = None,
 ) -> pd.DataFrame | SweepPlan:
@@ -394,7 +395,8 @@ def sweep(
         starts (default: printed to stderr unless ``quiet``).
     accuracy : each workload is an evaluation model (:mod:`cimsim.accuracy.target`: a bundled
         name or ``FILE.py:FACTORY`` with ``dataset``); every point also runs it with the
-        point's CIM arithmetic and adds :data:`cimsim.report.columns.ACCURACY_COLUMNS`.
+        point's CIM arithmetic and adds :data:`cimsim.report.columns.ACCURACY_COLUMNS`;
+        ``output_kind`` reads its outputs (``--output-kind``, :mod:`cimsim.accuracy.scores`).
     points : a CSV file of explicit design points (``--points``): a header of config paths,
         a row of values (with units) per point, each crossed with the grid of ``params``.
     dry_run : make every check the run makes before any point runs (specs and count,
@@ -438,7 +440,9 @@ def sweep(
     configs, workloads, specs = _as_list(configs), _as_list(workloads), plan.specs
     if dataset is not None and not accuracy:
         raise CimsimError("--dataset goes with --accuracy")
-    targets = _accuracy_targets(workloads, dataset, configs) if accuracy else None
+    if output_kind != "auto" and not accuracy:
+        raise CimsimError("--output-kind goes with --accuracy")
+    targets = _accuracy_targets(workloads, dataset, configs, output_kind) if accuracy else None
     plan_points = points  # the --points file, if any
     points = plan.sampled if plan.sampled is not None else sample_points(specs, sample, samples, seed)
     context, tasks = _build(configs, workloads, specs, points, engine, targets)

@@ -79,7 +79,7 @@ def trace_onnx(path: str | Path, name: str | None = None, allow_unknown: bool = 
     """
     from .trace.common import check_batch, record_batch
 
-    check_batch(batch, "trace_onnx()")
+    batch = check_batch(batch, "trace_onnx()")
     onnx = _require_onnx()
     path = Path(path)
     if name is not None and (why := name_problem(name)) is not None:

@@ -176,3 +176,48 @@ def test_python_trace_onnx_batch(tmp_path):
     with pytest.warns(BatchNote, match="leading dimension is 4"):
         trace_onnx(path)
     assert trace_onnx(path, batch=4).metadata["batch"] == 4
+
+
+def test_batch_note_only_where_the_leading_dimension_can_be_the_batch():
+    """review E 6: BatchNote warned for a time-major LSTM's T (50), a TransformerEncoderLayer's S
+    (20) and an unbatched Conv1d input's channels (4); silent for a keyword input of 16 rows."""
+    import warnings
+
+    import numpy as np
+    import torch
+
+    import cimsim
+    from cimsim.workload.trace import BatchNote
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", BatchNote)
+        cimsim.trace(torch.nn.LSTM(4, 8), (torch.randn(50, 1, 4),))
+        cimsim.trace(torch.nn.Sequential(torch.nn.GRU(4, 8)), (torch.randn(50, 1, 4),))
+        cimsim.trace(torch.nn.TransformerEncoderLayer(8, 2, 16), (torch.randn(20, 1, 8),))
+        cimsim.trace(torch.nn.Conv1d(4, 8, 3), (torch.randn(4, 100),))
+        w = cimsim.trace(torch.nn.Linear(4, 4), (torch.randn(2, 4),), batch=np.int64(2))
+    assert w.metadata["batch"] == 2 and type(w.metadata["batch"]) is int
+    with pytest.warns(BatchNote, match=r"leading dimension is 50; .* or batch=1 if it is not the batch"):
+        cimsim.trace(torch.nn.LSTM(4, 8, batch_first=True), (torch.randn(50, 1, 4),))
+    with pytest.warns(BatchNote, match="leading dimension is 3"):
+        cimsim.trace(torch.nn.Conv1d(4, 8, 3), (torch.randn(3, 4, 100),))
+
+    class K(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(4, 4)
+
+        def forward(self, x=None):
+            return self.lin(x)
+
+    with pytest.warns(BatchNote, match="leading dimension is 16"):
+        cimsim.trace(K(), (), example_kwargs={"x": torch.randn(16, 4)})
+    # as `cimsim trace --batch`: batch 8 over a leading 1 warns, it is not refused
+    with pytest.warns(BatchNote, match=r"batch=8 records 8 samples per run, but the first example "
+                      r"input's leading dimension is 1: batch= does not resize the inputs"):
+        cimsim.trace(torch.nn.Linear(4, 4), (torch.randn(1, 4),), batch=8)
+    with pytest.raises(cimsim.WorkloadError, match=r"batch must be a whole number >= 1 \(the "
+                       r"samples the example inputs hold\), not 0$"):
+        cimsim.trace(torch.nn.Linear(4, 4), (torch.randn(2, 4),), batch=np.int64(0))
+    with pytest.raises(cimsim.WorkloadError, match=r"not 2\.5$"):
+        cimsim.trace(torch.nn.Linear(4, 4), (torch.randn(2, 4),), batch=np.float64(2.5))

@@ -259,7 +259,7 @@ def trace(model: torch.nn.Module, example_inputs: torch.Tensor | tuple | list, n
         1 sample, and the batch is not guessed from shapes (an LSTM's leading dimension is T).
     """
     torch = require_torch()
-    check_batch(batch, "trace()")
+    batch = check_batch(batch, "trace()")
     from .functions import as_module
 
     # a function (vmap(jacrev(net))): wrapped, its modules and closed-over tensors registered
@@ -308,7 +308,7 @@ def trace(model: torch.nn.Module, example_inputs: torch.Tensor | tuple | list, n
         from ..resident import mark_resident
 
         mark_resident(w, resident)
-    record_batch(w, inputs, batch, "trace()")
+    record_batch(w, inputs, batch, "trace()", model, example_kwargs)
     return w
 
 

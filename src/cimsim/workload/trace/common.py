@@ -183,43 +183,103 @@ def _as_tuple(inputs) -> tuple:
 
 class BatchNote(CimsimWarning):
     """``trace()`` / ``trace_onnx()`` of a first input whose leading dimension is over 1 with no
-    ``batch=``: the run counts 1 sample (the warning of ``cimsim trace``'s note)."""
+    ``batch=`` (the run counts 1 sample), or ``batch=N > 1`` over a leading dimension of 1: the
+    warnings of ``cimsim trace``'s note and ``--batch`` warning."""
 
 
-def batch_note(first, how: str) -> str | None:
-    """The note when the first input (a tensor, or a tuple / list whose first item is one)
-    has two or more dimensions and a leading one over 1, and no batch was given: the per-sample
-    figures take 1 sample per run (a leading dimension is not always the batch: an LSTM's is T,
-    so it is not guessed). ``how`` names the option that records N (``--batch N``,
-    ``batch=N``). None otherwise (a 1-D input is one sample's features)."""
-    first = first[0] if isinstance(first, (tuple, list)) and first else first
-    shape = tuple(getattr(first, "shape", ()) or ())
-    if len(shape) > 1 and isinstance(shape[0], int) and shape[0] > 1:
-        return (f"the first example input's leading dimension is {shape[0]}; the per-sample "
-                "figures (samples_per_s, j_per_sample, items_per_s, j_per_item, "
-                "pipelined_samples_per_s, pipelined_j_per_sample) take 1 "
-                f"sample per run: give {how} when the inputs hold N samples")
-    return None
+def _first_input(first, kwargs=None):
+    """The first tensor-like input: among the positional inputs, then the keyword ones."""
+    items = list(first) if isinstance(first, (tuple, list)) else [first]
+    items += list((kwargs or {}).values())
+    return next((t for t in items if getattr(t, "shape", None) is not None), None)
 
 
-def record_batch(w, first, batch, who: str) -> None:
+def _not_batch(model, shape) -> bool:
+    """Whether what cimsim knows of ``model`` says the leading dimension is not the batch: the
+    model or its first child (down the chain of first children) is time-major (an ``nn.RNNBase``,
+    ``nn.MultiheadAttention`` or ``nn.Transformer*`` with ``batch_first=False``: the leading
+    dimension is T), or a convolution given an unbatched input (C, L...: the channels)."""
+    import torch
+
+    m = model
+    while isinstance(m, torch.nn.Module):
+        if getattr(m, "batch_first", None) is False:
+            return True
+        if isinstance(m, torch.nn.modules.conv._ConvNd):
+            return len(shape) == len(m.kernel_size) + 1
+        m = next(iter(m.children()), None)
+    return False
+
+
+def batch_note(first, how: str, model=None, kwargs=None) -> str | None:
+    """The note when the first input (a tensor, or the first of a tuple / list, else of the
+    keyword inputs ``kwargs``) has two or more dimensions and a leading one over 1, and no batch
+    was given: the per-sample figures take 1 sample per run. ``how`` names the option that
+    records N (``--batch N``, ``batch=N``). None where the leading dimension cannot be the batch
+    by what cimsim knows: a 1-D input (one sample's features), a time-major first module of
+    ``model`` (LSTM / GRU / RNN, attention, transformer layers with ``batch_first=False``: its
+    leading dimension is T) or a convolution's unbatched input (:func:`_not_batch`)."""
+    shape = tuple(getattr(_first_input(first, kwargs), "shape", ()) or ())
+    if len(shape) < 2 or not isinstance(shape[0], int) or shape[0] <= 1:
+        return None
+    if model is not None and _not_batch(model, shape):
+        return None
+    one = how.split(" (")[0].replace("N", "1")
+    return (f"the first example input's leading dimension is {shape[0]}; the per-sample "
+            "figures (samples_per_s, j_per_sample, items_per_s, j_per_item, "
+            "pipelined_samples_per_s, pipelined_j_per_sample) take 1 "
+            f"sample per run: give {how} when the inputs hold N samples, or {one} if it is not "
+            "the batch (a time-major sequence's T, an unbatched input's channels)")
+
+
+def batch_mismatch(first, batch: int, how: str, kwargs=None, opt: str = "batch=") -> str | None:
+    """The warning when ``batch`` > 1 is given over a first input whose leading dimension is 1:
+    the batch is recorded, the inputs are not resized, so the per-sample figures divide one
+    sample's work by N (not a refusal: ``cimsim trace --batch`` warns the same). ``how``: the way
+    to resize the inputs, ``opt`` the option's name. A 3-D (1, N, F) input may be sequence-first: the text says both."""
+    shape = tuple(getattr(_first_input(first, kwargs), "shape", ()) or ())
+    if not (batch > 1 and len(shape) > 1 and shape[0] == 1):
+        return None
+    what = (f"the first example input's shape is {tuple(shape)}: right if it is "
+            f"sequence-first (T, N, features), its {batch} samples in dimension 1; if "
+            "dimension 0 is the batch," if len(shape) == 3 and shape[1] == batch else
+            "the first example input's leading dimension is 1:")
+    sep = "" if opt.endswith("=") else " "
+    return (f"{opt}{sep}{batch} records {batch} samples per run, but {what} {opt} does not "
+            f"resize the inputs, so the per-sample figures divide one sample's work by {batch}; "
+            f"make the inputs hold {batch} samples ({how}), or leave {opt} out if they hold one")
+
+
+def record_batch(w, first, batch, who: str, model=None, kwargs=None) -> None:
     """The Python API's ``batch=``: a whole number >= 1 recorded as ``metadata['batch']`` (the
-    samples per run), as ``cimsim trace --batch``; without it, :class:`BatchNote` is warned
-    where :func:`batch_note` has a note."""
+    samples per run), as ``cimsim trace --batch``; :class:`BatchNote` is warned where
+    :func:`batch_note` (no batch) or :func:`batch_mismatch` (a batch) has a note."""
     import warnings
 
     if batch is None:
-        if (note := batch_note(first, "batch=N (cimsim trace --batch N)")) is not None:
-            warnings.warn(BatchNote(f"{who}: {note}"), stacklevel=3)
-        return
-    w.metadata["batch"] = batch
+        note = batch_note(first, "batch=N (cimsim trace --batch N)", model, kwargs)
+    else:
+        w.metadata["batch"] = batch
+        note = batch_mismatch(first, batch, f"dims={{NAME: {batch}}} for a symbolic batch "
+                              f"dimension NAME, or export the model at batch {batch}" if model is None
+                              else f"example inputs of leading dimension {batch}", kwargs)
+    if note is not None:
+        warnings.warn(BatchNote(f"{who}: {note}"), stacklevel=3)
 
 
-def check_batch(batch, who: str) -> None:
-    """``batch`` is None or a whole number >= 1, else one line naming ``who``."""
-    if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 1):
+def check_batch(batch, who: str):
+    """``batch`` is None or a whole number >= 1 (a NumPy integer too), returned as an ``int``;
+    else one line naming ``who``."""
+    import numbers
+
+    if batch is None:
+        return None
+    if isinstance(batch, bool) or not isinstance(batch, numbers.Integral) or batch < 1:
+        # a NumPy scalar as the plain number it holds (np.float64(2.5) -> 2.5), not its repr
+        shown = batch.item() if getattr(batch, "ndim", None) == 0 and hasattr(batch, "item") else batch
         raise WorkloadError(f"{who}: batch must be a whole number >= 1 (the samples the example "
-                            f"inputs hold), not {batch!r}")
+                            f"inputs hold), not {shown!r}")
+    return int(batch)
 
 
 @contextlib.contextmanager
