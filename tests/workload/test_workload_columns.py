@@ -194,6 +194,9 @@ def _order_text(ops, i, t) -> str:
     p = first.get(t)
     if p is None:
         return f"input '{t}' is an activation no op produces"
+    if p == i:  # an op reading what it writes
+        return (f"op '{ops[i].name}' reads its own output '{t}' (a self-dependency); an op's inputs "
+                "come from earlier ops or the workload's inputs and weights")
     text = f"input '{t}' is produced by op '{ops[p].name}' (#{p}), listed after it"
     seen, todo = {p}, [p]
     while todo:
