@@ -217,6 +217,10 @@ MODELS = textwrap.dedent("""
     def pairs():
         x, y = data()
         return (x / 2, x / 2), y
+
+    def negatives():
+        x, _ = data()
+        return x, torch.zeros(4, dtype=torch.long)
 """)
 
 
@@ -324,3 +328,15 @@ def test_sweep_output_kind_goes_with_accuracy(tmp_path):
     r = CliRunner().invoke(main, ["sweep", "rram-cim", "-w", "mlp", "-o", str(tmp_path / "s.parquet"),
                                   "--output-kind", "logits"])
     assert r.exit_code != 0 and "--output-kind goes with --accuracy" in r.output
+
+
+def test_an_undefined_binary_metric_has_no_spread_on_an_fp32_design(files):
+    """cpu-ddr5 computes in fp32 (no CIM): the accuracy is the fp32 reference's; with no positive
+    label, recall and F1 (and ROC AUC) are undefined, and so is their spread (null, not 0)."""
+    r = CliRunner().invoke(main, ["run", "cpu-ddr5", f"{files}/m.py:prob", "--accuracy", "--json",
+                                  "--dataset", f"{files}/m.py:negatives"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.output)
+    for c in (C.RECALL, C.F1, C.ROC_AUC):
+        assert d[c] is None and d[c + "_std"] is None and d[c + "_reference"] is None
+    assert d[C.PRECISION] == 0.0 and d[C.PRECISION_STD] == 0.0  # 2 predicted positives (x = 1, 2), none right

@@ -496,8 +496,8 @@ def _accuracy_record(arch, target, reference, repeatable, evaluate) -> dict:
                 C.OUTPUT_SNR_DB: None, C.OUTPUT_SNR_DB_STD: None, C.OUTPUT_SNR_CORRECTED_DB: None,
                 C.OUTPUT_SNR_CORRECTED_DB_STD: None, C.OUTPUT_KL: 0.0, C.OUTPUT_KL_STD: 0.0,
                 **_fp32_calibration(ref, target.labels), C.ACCURACY_REPEATS: 1,
-                **{c: (0.0 if c.endswith("_std") else mine[c.removesuffix("_reference")]) if mine else None
-                   for c in C.BINARY_COLUMNS},
+                **{c: None if (m := mine.get(c.removesuffix("_reference").removesuffix("_std"))) is None
+                   else 0.0 if c.endswith("_std") else m for c in C.BINARY_COLUMNS},  # undefined: no spread
                 C.ACCURACY_OUTPUT_KIND: kind,
                 C.ACCURACY_BASIS: f"fp32 reference: {arch.name} has no CIM or fixed-precision "
                                   "component, its units compute at the workload's dtype (fp32)"

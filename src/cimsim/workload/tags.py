@@ -144,8 +144,9 @@ TAGS: dict[str, Tag] = {
     "weight_name": Tag("text", "-", "the parameter a matmul's weight is (stationary-weight sharing)", kinds=MATMUL),
     "input_value_bits": Tag("bits", "bits", "on a weight matmul: its inputs are whole numbers below "
                             "2^b (a CIM feeds min(slices, ceil(b / dac_bits)) input slices)", kinds=MATMUL),
-    "input_value_signed": Tag("flag", "-", "on a weight matmul with input_value_bits: 1, its inputs "
-                              "are -1, 0 or +1 (torch.sign); a CIM applies the sign by its signed-input rules", kinds=MATMUL),
+    "input_value_signed": Tag("flag", "-", "on a weight matmul with input_value_bits: b, its inputs are "
+                              "whole numbers of either sign, |x| < 2^b (-1, 0 or +1 at b = 1: torch.sign); a "
+                              "CIM applies the sign by its signed-input rules", kinds=MATMUL),
     "input_bipolar": Tag("flag", "-", "with input_value_signed: 1, its inputs are -1 or +1 only (a "
                          "binary network's signs): one input plane", kinds=MATMUL),
     # ---- measured activity (CIM energy)

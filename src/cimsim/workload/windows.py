@@ -49,8 +49,11 @@ def receptive_field(kernel: int, dilations) -> int:
 
 def padding_only(size: int, kernel: int, stride: int, pad: int, dilation: int, out: int) -> bool:
     """Whether each output reads at most one input position along this dimension: every other
-    tap multiplies padding (the receptive field past the sequence). Never for ``kernel`` 1."""
-    return kernel > 1 and inside_taps(size, out, kernel, stride, pad, dilation) <= out
+    tap multiplies padding (the receptive field past the sequence). Never for ``kernel`` 1. So
+    when no two adjacent taps of any window both fall inside the input: the pairs (tap j, tap
+    j + 1) inside are the windows of ``kernel - 1`` taps over ``size - dilation`` positions."""
+    return kernel > 1 and (size <= dilation or inside_taps(size - dilation, out, kernel - 1, stride, pad,
+                                                            dilation) == 0)
 
 
 def only_padding_note(which: str, taps: int, side: str = "earlier") -> str:

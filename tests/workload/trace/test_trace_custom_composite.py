@@ -332,7 +332,7 @@ def test_the_ops_own_error_on_real_tensors_is_the_models_and_fn_is_named_when_it
     with pytest.raises(Exception, match="picky takes 2 rows at most"):
         trace(M(), (torch.randn(4, 8),))
     cimsim.trace.register_op("cimsim_comp::picky", kind="composite", fn=lambda x, s=1.0: x * s)
-    with pytest.raises(WorkloadError, match=r"custom op 'cimsim_comp::picky' .*its fn could not be called "
+    with pytest.raises(WorkloadError, match=r"custom op 'cimsim_comp::picky' .*its fn cannot be called "
                                             r"with the op's arguments .*op's own argument names"):
         trace(M(), (torch.randn(2, 8),))
 
@@ -366,3 +366,34 @@ def test_the_accuracy_trace_cache_names_the_custom_ops_registered():
     after = registry_tag()
     cimsim.trace.register_op("cimsim_comp::tagged", kind="elementwise", ops_per_element=3)
     assert len({before, after, registry_tag()}) == 3
+
+
+def test_non_finite_outputs_in_the_same_places_pass_and_fns_own_errors_are_its_own():
+    """log(0) = -inf in the op and in fn: the same values, accepted (-inf - -inf is NaN, not a
+    difference); inf where the op has a finite value is refused; a TypeError raised inside fn is
+    fn's, not a signature mismatch."""
+    import cimsim
+    from cimsim.workload.trace import trace
+
+    @torch.library.custom_op("cimsim_comp::logx", mutates_args=())
+    def logx(x: torch.Tensor) -> torch.Tensor:
+        return x.log()
+
+    class M(torch.nn.Module):
+        def forward(self, x):
+            return logx(x)
+
+    x = torch.tensor([[0.0, 1.0, 2.0, float("nan")]])
+    cimsim.trace.register_op("cimsim_comp::logx", kind="composite", fn=lambda x: torch.log(x))
+    trace(M(), (x,))
+    cimsim.trace.register_op("cimsim_comp::logx", kind="composite", fn=lambda x: torch.log(x + 1e-30) / x * x)
+    with pytest.raises(WorkloadError, match="NaN or infinite values where the op's has others"):
+        trace(M(), (x,))
+
+    def broken(x):
+        return torch.log(x, "not a tensor op argument")  # a TypeError inside fn
+
+    cimsim.trace.register_op("cimsim_comp::logx", kind="composite", fn=broken)
+    with pytest.raises(Exception) as exc:
+        trace(M(), (x,))
+    assert "cannot be called with the op's arguments" not in str(exc.value)

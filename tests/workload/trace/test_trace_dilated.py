@@ -68,3 +68,22 @@ def test_an_even_kernels_same_padding_counts_its_extra_zero():
     (e,) = w.metadata["dilated_convs"]
     assert e["padding_share"] == pytest.approx(12 / 80, rel=1e-12, abs=0)
     assert e["input"] == [20]
+
+
+def test_padding_only_means_every_output_reads_at_most_one_input_position():
+    """Brute force over small sizes: ``padding_only`` is True exactly when no output window holds
+    two taps inside the input (an over-padded conv whose middle outputs read two is not)."""
+    from cimsim.workload.windows import padding_only
+
+    for size in range(1, 7):
+        for kernel in range(1, 4):
+            for stride in (1, 2):
+                for pad in range(0, 5):
+                    for dil in (1, 2, 3):
+                        out = (size + 2 * pad - dil * (kernel - 1) - 1) // stride + 1
+                        if out < 1:
+                            continue
+                        most = max(sum(0 <= o * stride - pad + j * dil < size for j in range(kernel))
+                                   for o in range(out))
+                        assert padding_only(size, kernel, stride, pad, dil, out) == (kernel > 1 and most <= 1), \
+                            (size, kernel, stride, pad, dil)

@@ -224,12 +224,9 @@ def run_composite(torch, rec, mode, spec: CustomOp, func, args, kwargs):
     rec.composite_calls[spec.name] = n = rec.composite_calls.get(spec.name, 0) + 1
     rec.composite.append((spec, n))
     try:
+        _bindable(spec, args, kwargs)
         with mode:  # fn's own library calls (rms_norm, sdpa) as the recorder takes them elsewhere
             out = spec.fn(*args, **kwargs)
-    except TypeError as exc:  # fn's signature does not take the op's arguments
-        raise WorkloadError(f"custom op '{spec.name}' (registered as a composite): its fn could not be "
-                            f"called with the op's arguments ({exc}); fn takes the op's positional "
-                            "arguments and its keyword arguments by the op's own argument names") from None
     finally:
         rec.composite.pop()
     if ref is not None:
@@ -241,6 +238,25 @@ def run_composite(torch, rec, mode, spec: CustomOp, func, args, kwargs):
         finally:
             rec.quiet -= 1
     return out
+
+
+def _bindable(spec: CustomOp, args, kwargs) -> None:
+    """Refuse, naming the composite, a ``fn`` whose signature cannot take the op's arguments
+    (an error inside ``fn`` is ``fn``'s own, raised as it is)."""
+    import inspect
+
+    from ...errors import WorkloadError
+
+    try:
+        sig = inspect.signature(spec.fn)
+    except (TypeError, ValueError):  # a builtin without a signature: called as it is
+        return
+    try:
+        sig.bind(*args, **kwargs)
+    except TypeError as exc:
+        raise WorkloadError(f"custom op '{spec.name}' (registered as a composite): its fn cannot be "
+                            f"called with the op's arguments ({exc}); fn takes the op's positional "
+                            "arguments and its keyword arguments by the op's own argument names") from None
 
 
 def _tolerance(torch, t) -> float:
@@ -273,6 +289,12 @@ def _check(torch, rec, spec: CustomOp, out, ref) -> None:
             continue
         tol = _tolerance(torch, b)
         a, b = a.detach().to(torch.complex128), b.detach().to(torch.complex128)
+        finite = torch.isfinite(b)
+        if not (torch.equal(finite, torch.isfinite(a)) and torch.equal(a[~finite].isnan(), b[~finite].isnan())
+                and torch.equal(a[~finite & ~b.isnan()], b[~finite & ~b.isnan()])):
+            raise WorkloadError(f"{where}: its fn's output {i} has NaN or infinite values where the op's "
+                                "has others (or finite ones); fn must compute what the op computes")
+        a, b = a[finite], b[finite]  # the same non-finite values in the same places: compare the rest
         scale = float(b.abs().max()) if b.numel() else 0.0
         diff = float((a - b).abs().max()) if b.numel() else 0.0
         if not diff <= tol * scale + 1e-12:  # NaN-safe
