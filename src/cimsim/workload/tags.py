@@ -147,15 +147,15 @@ TAGS: dict[str, Tag] = {
     "input_value_signed": Tag("flag", "-", "on a weight matmul with input_value_bits: b, its inputs are "
                               "whole numbers of either sign, |x| < 2^b (-1, 0 or +1 at b = 1: torch.sign); a "
                               "CIM applies the sign by its signed-input rules", kinds=MATMUL),
-    "input_bipolar": Tag("flag", "-", "with input_value_signed: 1, its inputs are -1 or +1 only (a "
-                         "binary network's signs): one input plane", kinds=MATMUL),
+    "input_bipolar": Tag("flag", "-", "with input_value_signed: 1 and input_value_bits: 1, its inputs "
+                         "are -1 or +1 only (a binary network's signs): one input plane", kinds=MATMUL),
     # ---- measured activity (CIM energy)
     "input_ones": Tag("fraction", "-", "share of input bit-planes' bits that are 1 (needs input_stats_bits)", kinds=MATMUL),
     "input_zeros": Tag("fraction", "-", "share of input values that are 0", kinds=MATMUL),
     "input_stats_bits": Tag("bits", "bits", "the bits input_ones was counted at", kinds=MATMUL),
     "weight_ones": Tag("fraction", "-", "share of weight bit-planes' bits that are 1 (needs weight_stats_bits)", kinds=MATMUL),
     "weight_zeros": Tag("fraction", "-", "share of weight values that are 0", kinds=MATMUL),
-    "weight_abs_mean": Tag("number", "-", "mean |weight| (a weight's scale)", kinds=MATMUL),
+    "weight_abs_mean": Tag("number", "-", "mean absolute weight (a weight's scale)", kinds=MATMUL),
     "weight_stats_bits": Tag("bits", "bits", "the bits weight_ones was counted at", kinds=MATMUL),
     "weight_zero_rows": Tag("count", "rows", "all-zero rows of the weight", costs=NOTE, kinds=MATMUL),
     "weight_zero_cols": Tag("count", "columns", "all-zero columns of the weight", costs=NOTE, kinds=MATMUL),
