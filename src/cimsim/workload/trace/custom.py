@@ -205,8 +205,6 @@ def run_composite(torch, rec, mode, spec: CustomOp, func, args, kwargs):
     (and those arguments' final values) against it; on tensors without values (meta, fake) an op
     that cannot run there (no fake kernel) is traced unchecked, while on real tensors the op's
     own error is the model's."""
-    from ...errors import WorkloadError
-
     mutated = _mutated(torch, func, args, kwargs)
     shape_only = _shape_only(torch, args, kwargs)
     r_args = [a.clone() if i in mutated else a for i, a in enumerate(args)]
