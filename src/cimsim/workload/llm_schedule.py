@@ -138,6 +138,28 @@ class AdmissionGate:
     def __call__(self, name: str, kind: str, inputs: Sequence, outputs: Sequence, **fields) -> int:
         if self._after:
             if not any(t in self._made for t in inputs):
-                inputs = [*inputs, *(t for t in self._after if t not in inputs)]
+                added = [t for t in self._after if t not in inputs]
+                inputs = [*inputs, *added]
+                fields = _gated_chains(fields, len(added))
             self._made.update(outputs)
         return self._op(name, kind, inputs, outputs, **fields)
+
+
+def _gated_chains(fields: dict, n: int) -> dict:
+    """``fields`` of an op given ``n`` gate inputs after its own: its per-input chain tags
+    (``chain_in``, ``chain_io``) gain an entry each, the op's whole chain (it starts after them:
+    to each output its ``chain_out``, else the most any input reaches it), so they still hold
+    one entry per input."""
+    tags = fields.get("tags")
+    if not n or not tags or not any(k in tags for k in ("chain_in", "chain_io")):
+        return fields
+    tags, c = dict(tags), tags.get("chain_ops", 1)
+    if "chain_in" in tags:
+        tags["chain_in"] = [*tags["chain_in"], *[max(tags["chain_in"], default=c)] * n]
+    if "chain_io" in tags:
+        io = tags["chain_io"]
+        cols = len(io[0]) if io else len(tags.get("chain_out") or [])
+        row = list(tags.get("chain_out") or [max((r[b] for r in io if r[b] is not None), default=c)
+                                              for b in range(cols)])
+        tags["chain_io"] = [*io, *[list(row) for _ in range(n)]]
+    return {**fields, "tags": tags}
