@@ -302,3 +302,20 @@ def test_an_op_reading_its_own_output_is_a_self_dependency():
         b.build()
     msg = str(e.value)
     assert "op 'A' reads its own output 'a' (a self-dependency)" in msg and "listed after" not in msg, msg
+
+
+def test_activity_rules_are_the_registrys():
+    """The activity columns' range check reads the registry: its words are the registry's type
+    text, and its vector test agrees with the registry's scalar test on values inside, on and
+    past each type's edges (a rule typed twice could drift; one read from the registry cannot)."""
+    from cimsim.workload import activity
+    from cimsim.workload.tags import TAGS, TYPES
+
+    probes = [-1.0, -0.0, 0.0, 0.5, 1.0, 1.5, 2.0, 7.0, 32.0, 32.5, 33.0, 1e9, np.inf, np.nan]
+    for key in activity.KEYS:
+        allowed, vector = activity.TAGS[key]
+        assert TAGS[key].kinds == ("matmul",), key
+        assert allowed == TYPES[TAGS[key].type][0], key
+        with np.errstate(invalid="ignore"):
+            got = vector(np.array(probes)).tolist()
+        assert got == [bool(TYPES[TAGS[key].type][1](v)) for v in probes], key

@@ -59,21 +59,30 @@ import numpy as np
 
 from .oparrays import OpActivity
 
-#: tag -> (what the value must be, the test)
-TAGS = {
-    "input_ones": ("a fraction in [0, 1]", lambda a: (a >= 0) & (a <= 1)),
-    "input_zeros": ("a fraction in [0, 1]", lambda a: (a >= 0) & (a <= 1)),
-    "weight_ones": ("a fraction in [0, 1]", lambda a: (a >= 0) & (a <= 1)),
-    "weight_abs_mean": ("a finite number >= 0", lambda a: (a >= 0) & np.isfinite(a)),
-    "input_stats_bits": ("a whole number of bits in 1..32", lambda a: (a >= 1) & (a <= 32) & (a == np.round(a))),
-    "weight_stats_bits": ("a whole number of bits in 1..32", lambda a: (a >= 1) & (a <= 32) & (a == np.round(a))),
-    "weight_zeros": ("a fraction in [0, 1]", lambda a: (a >= 0) & (a <= 1)),
-    "weight_zero_rows": ("a whole number >= 0", lambda a: (a >= 0) & (a == np.round(a))),
-    "weight_zero_cols": ("a whole number >= 0", lambda a: (a >= 0) & (a == np.round(a))),
-    "input_value_bits": ("a whole number of bits in 1..32", lambda a: (a >= 1) & (a <= 32) & (a == np.round(a))),
-    "input_value_signed": ("0 or 1", lambda a: (a == 0) | (a == 1)),
-    "input_bipolar": ("0 or 1", lambda a: (a == 0) | (a == 1)),
+#: the activity tags' keys (their type, unit and meaning are in :data:`cimsim.workload.tags.TAGS`)
+KEYS = ("input_ones", "input_zeros", "weight_ones", "weight_abs_mean", "input_stats_bits",
+        "weight_stats_bits", "weight_zeros", "weight_zero_rows", "weight_zero_cols",
+        "input_value_bits", "input_value_signed", "input_bipolar")
+#: a tag type -> its test over a float64 column (the vector form of ``tags.TYPES``' test)
+_VECTOR_TESTS = {
+    "fraction": lambda a: (a >= 0) & (a <= 1),
+    "number": lambda a: (a >= 0) & np.isfinite(a),
+    "bits": lambda a: (a >= 1) & (a <= 32) & (a == np.round(a)),
+    "count": lambda a: (a >= 0) & np.isfinite(a) & (a == np.round(a)),
+    "flag": lambda a: (a == 0) | (a == 1),
 }
+
+
+def _rule(key: str):
+    """(what the value must be, in the registry's words; the vector test) of activity tag ``key``."""
+    from .tags import TAGS as REGISTRY, TYPES
+
+    kind = REGISTRY[key].type
+    return TYPES[kind][0], _VECTOR_TESTS[kind]
+
+
+#: tag -> (what the value must be, the test): the registry's rule for each of :data:`KEYS`
+TAGS = {key: _rule(key) for key in KEYS}
 #: the index-run tags (where the all-zero rows / columns are) and the count each must match
 RUNS = {"weight_zero_rows_at": "weight_zero_rows", "weight_zero_cols_at": "weight_zero_cols"}
 #: the tags that are a bit-plane figure, and the tag saying at how many bits
