@@ -1,38 +1,34 @@
 """The hardware-component protocol: what a device type must say about itself.
 
-A *component* is one device of an architecture (a host processor, near-bank
-PIM units, CIM crossbars, a systolic array, ...). Its type is one class, found
-through :mod:`cimsim.hw.registry`, that owns
+A *component* is one device of an architecture (a host processor, near-bank PIM units, CIM
+crossbars, a systolic array, ...). Its type is one class, found through :mod:`cimsim.hw.registry`,
+that owns
 
-- its configuration model (:attr:`Component.Config`, a pydantic model parsed
-  from the component's YAML section, quantities with units);
-- which ops it claims (:meth:`Component.claim`) and in what priority
-  (:attr:`Component.priority`: higher claims first; the processor, priority 0,
-  takes what is left), and a note on those its limits keep from it (``claim_note``);
-- its placement data (:meth:`Component.place` -> :class:`Plan`): the engine
-  servers its ops run on, which ops are serial, notes, per-op columns;
-- its per-op cost (:meth:`Component.cost` -> :class:`OpCost`): time on its
-  server, fixed latency, bytes over each memory level or link by name, energy
-  per part by name;
-- its static power, its energy parts and its utilizations.
+- its configuration model (:attr:`Component.Config`, a pydantic model parsed from the
+  component's YAML section, quantities with units);
+- which ops it claims (:meth:`Component.claim`) and in what priority (:attr:`Component.priority`:
+  higher claims first; the processor, priority 0, takes what is left), and a note on those its
+  limits keep from it (``claim_note``);
+- its placement data (:meth:`Component.place` -> :class:`Plan`): the engine servers its ops run
+  on, which ops are serial, notes, per-op columns;
+- its per-op cost (:meth:`Component.cost` -> :class:`OpCost`): time on its server, fixed
+  latency, bytes over each memory level or link by name, energy per part by name;
+- its static power (in parts if it likes), its energy parts and its utilizations.
 
 Contract (enforced by :mod:`cimsim.mapping` and :mod:`cimsim.cost`):
 
-1. ``claim`` sees every op (:class:`cimsim.workload.oparrays.OpArrays`) and a
-   mask of the ops not yet claimed; it returns a mask of ops it takes (a
-   subset of the free ones).
-2. ``place`` and ``cost`` see only the indices of the ops the component runs,
-   in program order, and return arrays aligned with those indices.
-3. Times are seconds, bytes are bytes, energies joules, SI floats; every
-   value is finite and non-negative (the stages check it and name the
-   component that broke it).
-4. Bytes are charged to *resources* by name: the architecture's memory levels
-   and links (:class:`Hardware`), themselves registered types
-   (:class:`Resource`: ``hw/memory/``, ``hw/links/``). The stages turn bytes into
-   transfer time (the resource's rate, shared in the engine) and energy (its
-   energy per byte); a component never computes those itself, and it sees the
-   hardware without rate fields (:meth:`Hardware.rate_free`). It says which of
-   those bytes are writes (:attr:`OpCost.write_bytes`; the rest are reads).
+1. ``claim`` sees every op (:class:`cimsim.workload.oparrays.OpArrays`) and a mask of the ops
+   not yet claimed; it returns a mask of ops it takes (a subset of the free ones).
+2. ``place`` and ``cost`` see only the indices of the ops the component runs, in program
+   order, and return arrays aligned with those indices.
+3. Times are seconds, bytes are bytes, energies joules, SI floats; every value is finite and
+   non-negative (the stages check it and name the component that broke it).
+4. Bytes are charged to *resources* by name: the architecture's memory levels and links
+   (:class:`Hardware`), themselves registered types (:class:`Resource`: ``hw/memory/``,
+   ``hw/links/``). The stages turn bytes into transfer time (the resource's rate, shared in the
+   engine) and energy (its energy per byte); a component never computes those itself, and it
+   sees the hardware without rate fields (:meth:`Hardware.rate_free`). It says which of those
+   bytes are writes (:attr:`OpCost.write_bytes`; the rest are reads).
 5. A component imports only ``cimsim.hw``, ``quantity``, ``units``, ``dtypes``, ``errors``
    and ``workload.oparrays``, never a stage (``tests/test_layering.py``).
 """
@@ -471,6 +467,12 @@ class Component(Generic[ConfigT]):
         """Static (leakage) power in W, charged over the whole run. Default: the config's
         ``static_power`` field, 0 without one."""
         return float(getattr(self.config, "static_power", 0.0))
+
+    @property
+    def static_power_parts_w(self) -> dict[str, float]:
+        """Optional: :attr:`static_power_w` in named parts, W, summing to it (a laser, its heaters),
+        each a column ``static_power_<component>_<part>_w``. Default: none (one column)."""
+        return {}
 
     @property
     def tdp_w(self) -> float | None:

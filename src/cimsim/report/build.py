@@ -235,11 +235,11 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
     if C.programs_weights(arch):  # deployment: reported, in neither the energy nor the latency
         held = [p.programming for p in pl.plans if p is not None and p.programming is not None]
         facts.update({C.PROGRAMMING_ENERGY_J: float(sum(p.energy_j for p in held)),
-                      C.PROGRAMMING_TIME_S: float(sum(p.time_s(rates) for p in held)),
-                      C.SAMPLES_PER_RUN: samples(wl, batch)})
+                      C.PROGRAMMING_TIME_S: float(sum(p.time_s(rates) for p in held))})
     rewrites = training_facts(arch, pl, wl.arrays, wl.metadata, facts, rates)  # find-O 1, 2, 4
     facts.update(per_sample_facts(wl.metadata, samples(wl, batch), float(latency),
                                   float(sum(energy.values()))))  # find-D 2; all devices: below
+    facts.update({C.static_power_column(p): w for p, w in _static_parts(arch).items()})  # find-C 3
     notes = list(pl.notes) + free_dispatch_notes(pl, run.path, float(latency)) + list(run.engine_notes) + util_notes + \
         (shared_level_notes(pl, costs, set(costs.resources) - set(hw.memory) - set(hw.links))
          if C.pipelined(arch) else [])
@@ -353,19 +353,9 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
             "can be much longer (a new user's sram-cim serving run: time to first token 1.215 s "
             "analytic, 2.894 s DES); use --engine des for serving figures")
     if isinstance(llm, dict) and "pipeline" in llm:  # p devices, m micro-batches (GPipe)
-        from .pipeline import pipelined_serving
-        result.serving = pipelined_serving(llm, wl.columns.kind, run.end, tp * result.energy_j,
-                                           tp * result.energy_breakdown_j.get("static", 0.0),
-                                           float(latency))
-        pipe = llm["pipeline"]
-        result.one_device_share, result.pipeline_stages = True, int(pipe["stages"])
-        devices = (f"{pipe['stages']} stages of {tp} devices each ({pipe['stages'] * tp} devices)"
-                   if tp > 1 else f"{pipe['stages']} devices")
-        result.notes.append(f"pipeline parallel: {devices}, {pipe['micro_batches']} "
-                            "micro-batch(es) (GPipe, closed form): the serving figures are the "
-                            "pipeline's; latency and energy are one micro-batch through the stages "
-                            "in turn on one device")
-    if result.one_device_share:  # a sample costs all the devices' energy, as tokens/J counts it
+        from .pipeline import apply_pipeline
+        apply_pipeline(result, llm, wl, run.end, tp, float(latency), samples(wl, batch))
+    if result.one_device_share and result.pipeline_span_s is None:  # all the devices' energy, as tokens/J
         result.facts.update(per_sample_facts(wl.metadata, samples(wl, batch), float(latency), result.system_energy_j))
     result.serving_requests = take_requests(result.serving)
     if result.serving:  # the batch it served, for plots against batch size
@@ -389,6 +379,17 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         if run.engine != "des" and run.path is not run.critical_path:  # set by a unit or link
             _analytic_path_table(result.path_table, run, costs)
     return result
+
+
+def _static_parts(arch) -> dict[str, float]:
+    """:func:`~cimsim.report.columns.static_power_parts`; a bad split of a component's is refused."""
+    for c in arch.instances:
+        split, whole = {str(k): float(v) for k, v in dict(c.static_power_parts_w or {}).items()}, float(c.static_power_w)
+        if split and not (all(math.isfinite(v) and v >= 0 for v in split.values())
+                          and math.isclose(sum(split.values()), whole, rel_tol=1e-9, abs_tol=1e-15)):
+            raise ComponentError(f"component '{c.name}' ({c.type_name}): static_power_parts_w gives {split}; its "
+                                 f"parts must be finite, >= 0 (W) and sum to its static_power_w ({whole!r} W)")
+    return C.static_power_parts(arch)
 
 
 def _analytic_path_table(pt, run: RunData, costs) -> None:

@@ -53,6 +53,7 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.OPS, "count", ALL),
     (C.THROUGHPUT_MACS, "MAC/s", ALL),
     (C.SAMPLES_PER_S, "1/s", ALL),
+    (C.SAMPLES_PER_RUN, "count", ALL),
     (C.J_PER_SAMPLE, "J", ALL),
     (C.ITEMS_PER_SAMPLE, "count", ALL + " (NaN where the workload states no items_per_sample)"),
     (C.ITEM_NAME, "-", "as above (null, an empty CSV cell, where none)"),
@@ -97,6 +98,7 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.util_column("<name>"), "fraction", CSV + "; `run --json`: `utilization`"),
     (C.path_column(_PART), "s", CSV + "; `run --json`: `critical_path_time_s`"),
     (C.area_column(_PART), "m²", CSV + "; `run --json`: `area_breakdown_m2`"),
+    (C.static_power_column(_PART), "W", ALL),
     (C.PIPELINE_INTERVAL_S, "s", ALL + " (a layer-pipelining component only)"),
     (C.PIPELINED_SAMPLES_PER_S, "1/s", "as above"),
     (C.PIPELINED_OPS_PER_S, "op/s", "as above"),
@@ -106,7 +108,6 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.PIPELINED_OPS_PER_S_PER_M2, "op/(s·m²)", "as above"),
     (C.PROGRAMMING_ENERGY_J, "J", ALL + " (a component that programs weights: CIM)"),
     (C.PROGRAMMING_TIME_S, "s", "as above"),
-    (C.SAMPLES_PER_RUN, "count", "as above"),
     (C.STEP_WRITE_ENERGY_J, "J", "as above (a traced training step, else NaN)"),
     (C.STEP_WRITE_TIME_S, "s", "as above"),
     (C.STEPS_TO_WEAROUT, "count", "as above"),
@@ -192,7 +193,7 @@ _PATTERNS = {C.ops_column(_COMP): C.ops_column, C.macs_column(_COMP): C.macs_col
              C.write_bytes_column(_RES): C.write_bytes_column,
              C.fact_column(_COMP, "<fact>"): C.fact_column, C.energy_column(_PART): C.energy_column,
              C.util_column("<name>"): C.util_column, C.path_column(_PART): C.path_column,
-             C.area_column(_PART): C.area_column}
+             C.area_column(_PART): C.area_column, C.static_power_column(_PART): C.static_power_column}
 _ASSIGN = re.compile(r'^[A-Z][A-Z0-9_]*(?:: [^=]+)? = "([^"]*)"\s*(?:#:\s*(.*))?$')
 
 

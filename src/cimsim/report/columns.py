@@ -79,6 +79,10 @@ OPS = "ops"
 THROUGHPUT_MACS = "throughput_macs_per_s"
 #: the batch (a serving run's requests) / latency
 SAMPLES_PER_S = "samples_per_s"
+#: samples (inferences) one run serves, every result: the batch, a serving run's requests (every
+#: micro-batch's under pipeline parallelism); the divisor of the per-sample figures, and of
+#: programming_energy_j / runs for the programming energy per inference
+SAMPLES_PER_RUN = "samples_per_run"
 #: energy_j / samples_per_run: the energy of one sample (an image, a clip, a request); of all
 #: the devices (``system_energy_j``) under tensor or pipeline parallelism
 J_PER_SAMPLE = "j_per_sample"
@@ -95,7 +99,7 @@ ITEMS_PER_S = "items_per_s"
 #: (items_per_s / average_power_w); NaN without items_per_sample
 J_PER_ITEM = "j_per_item"
 #: the per-sample and per-item columns, every result (:func:`cimsim.report.samples.per_sample_facts`)
-SAMPLE_COLUMNS: tuple[str, ...] = (J_PER_SAMPLE, ITEMS_PER_SAMPLE, ITEM_NAME, ITEMS_PER_S,
+SAMPLE_COLUMNS: tuple[str, ...] = (SAMPLES_PER_RUN, J_PER_SAMPLE, ITEMS_PER_SAMPLE, ITEM_NAME, ITEMS_PER_S,
                                    J_PER_ITEM)
 #: bytes of weights
 WEIGHT_BYTES = "weight_bytes"
@@ -329,9 +333,6 @@ PROGRAMMING_ENERGY_J = "programming_energy_j"
 #: written at once (a write driver per array, no power limit): a lower bound. Deployment: not in
 #: ``latency_s``
 PROGRAMMING_TIME_S = "programming_time_s"
-#: samples (inferences) one run serves: the batch, a serving run's requests; programming_energy_j
-#: / (runs x samples_per_run) is the programming energy per inference
-SAMPLES_PER_RUN = "samples_per_run"
 #: a traced training step (``metadata['updated_parameters']``): energy to rewrite once the
 #: matrices on the arrays that hold the parameters the step updates (cells of every copy x
 #: write_energy x write_verify_pulses + their bytes, as programming_energy_j counts them; a weight
@@ -349,8 +350,7 @@ STEPS_TO_WEAROUT = "steps_to_wearout"
 STEPS_TO_WEAROUT_LEVELLED = "steps_to_wearout_levelled"
 TRAINING_COLUMNS: tuple[str, ...] = (STEP_WRITE_ENERGY_J, STEP_WRITE_TIME_S, STEPS_TO_WEAROUT,
                                      STEPS_TO_WEAROUT_LEVELLED)
-PROGRAMMING_COLUMNS: tuple[str, ...] = (PROGRAMMING_ENERGY_J, PROGRAMMING_TIME_S, SAMPLES_PER_RUN,
-                                        *TRAINING_COLUMNS)
+PROGRAMMING_COLUMNS: tuple[str, ...] = (PROGRAMMING_ENERGY_J, PROGRAMMING_TIME_S, *TRAINING_COLUMNS)
 
 
 def programs_weights(arch) -> bool:
@@ -497,6 +497,25 @@ def area_parts(arch) -> dict[str, float]:
     return out
 
 
+def static_power_column(part: str) -> str:
+    """static power by part, W (one device's): ``<component>`` for each component, or
+    ``<component>_<part>`` where a component splits its own (a plug-in's
+    ``static_power_parts_w``: a laser, its heaters), then each memory level and link that states
+    a ``static_power``; they sum to ``energy_static_j / latency_s``"""
+    return f"static_power_{part}_w"
+
+
+def static_power_parts(arch) -> dict[str, float]:
+    """Static power by part (W, :func:`static_power_column`'s parts), summing to
+    ``arch.static_power_w`` (the stages check a component's split sums to its whole)."""
+    out: dict[str, float] = {}
+    for c in arch.instances:
+        parts = getattr(c, "static_power_parts_w", None) or {c.name: float(c.static_power_w)}
+        out.update({k if k == c.name else f"{c.name}_{k}": float(v) for k, v in dict(parts).items()})
+    out.update({r: w for r, w in arch.resource_static_w.items() if w > 0})
+    return out
+
+
 def fact_column(component: str, fact: str) -> str:
     """a component's scalar fact (``cim_arrays_needed``; ``cim_area_needed_m2``: those arrays'
     area, m², beside ``area_m2``'s every provisioned array; ``cim_reprograms``;
@@ -541,6 +560,7 @@ def _column_groups(arch) -> list[list[tuple[str, str, str]]]:
         ((c, "a programming column", "") for c in
          (PROGRAMMING_COLUMNS if programs_weights(arch) else ())),
         ((c, "a per-sample column", "") for c in SAMPLE_COLUMNS),
+        ((static_power_column(p), f"static power part '{p}'", "") for p in static_power_parts(arch)),
         ((energy_column(f"{c.name}_{p}"), f"energy part '{p}' of component '{c.name}'", c.name)
          for c in comps for p in c.energy_parts),
         ((energy_column(r), f"the energy of '{r}'", r) for r in resources),

@@ -1,10 +1,7 @@
 """Metrics of one run: the :class:`Result` of one (workload, architecture) simulation, and the
-critical-path attribution it reports.
-
-:func:`cimsim.report.build.build_result` turns a :class:`~cimsim.report.build.RunData`
-(what the stages produced) into a Result; nothing here names a device: components,
-memory levels and links are looped over by name.
-"""
+critical-path attribution it reports. :func:`cimsim.report.build.build_result` turns a
+:class:`~cimsim.report.build.RunData` (what the stages produced) into a Result; nothing here
+names a device: components, memory levels and links are looped over by name."""
 
 from __future__ import annotations
 
@@ -99,6 +96,8 @@ class Result:
     #: (:mod:`cimsim.report.devices`). Not columns: ``run --json`` gives ``one_device_share``
     tensor_parallel: int = 1
     pipeline_stages: int = 1
+    #: a pipeline-parallel run's time over all its micro-batches (s, what samples_per_s divides)
+    pipeline_span_s: float | None = None
     #: the notes (also in ``notes``) of units on ops their config's limits kept from them, e.g.
     #: PIM's max_rows: ``cimsim compare`` shows these under its table
     claim_notes: list[str] = field(default_factory=list)
@@ -188,9 +187,10 @@ class Result:
 
     @property
     def samples_per_s(self) -> float:
-        """Samples (the workload's batch; a serving run's requests) over the latency, 1/s (NaN
-        for zero latency)."""
-        return self.samples / self.latency_s if self.latency_s > 0 else float("nan")
+        """Samples (the batch; a serving run's requests, a pipeline's every micro-batch's) over the
+        latency (a pipeline's time, :attr:`pipeline_span_s`, as tokens/s), 1/s; NaN at zero."""
+        t = self.latency_s if self.pipeline_span_s is None else self.pipeline_span_s
+        return self.samples / t if t > 0 else float("nan")
 
     @property
     def area_m2(self) -> float:

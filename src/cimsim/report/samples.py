@@ -32,8 +32,8 @@ def samples(wl, batch: int) -> int:
 
 def per_sample_facts(metadata: Mapping, samples_per_run: int, latency_s: float,
                      energy_j: float) -> dict[str, object]:
-    """The per-sample and per-item columns (:data:`cimsim.report.columns.SAMPLE_COLUMNS`):
-    energy per sample (``energy_j / samples``), and, where the workload states how many items
+    """The per-sample and per-item columns (:data:`cimsim.report.columns.SAMPLE_COLUMNS`): the
+    samples, energy per sample (``energy_j / samples``), and, where the workload states how many items
     a sample holds (``metadata.items_per_sample``: a clip's frames, a sequence's tokens, a
     read's base pairs; ``metadata.item_name`` names them, default ``item``), items per second
     and energy per item (NaN, and None for the name, where it states none, as its siblings).
@@ -46,7 +46,7 @@ def per_sample_facts(metadata: Mapping, samples_per_run: int, latency_s: float,
     name = metadata.get("item_name") if stated else None
     n = float(items) if stated else float("nan")
     per_s = samples_per_run * n / latency_s if latency_s > 0 else float("nan")
-    return {C.J_PER_SAMPLE: energy_j / samples_per_run,
+    return {C.SAMPLES_PER_RUN: samples_per_run, C.J_PER_SAMPLE: energy_j / samples_per_run,
             C.ITEMS_PER_SAMPLE: n, C.ITEM_NAME: (name if isinstance(name, str) and name else "item") if stated else None,
             C.ITEMS_PER_S: per_s, C.J_PER_ITEM: energy_j / (samples_per_run * n)}
 
