@@ -129,11 +129,11 @@ def test_register_refuses_an_unknown_accuracy_arithmetic():
 
     class Analog(Npu):
         type_name = "plug-analog"
-        accuracy_arithmetic = "analog"
+        accuracy_arithmetic = "optical"
 
         class Config(Npu.Config):
             type: Literal["plug-analog"] = Field(default="plug-analog", description="Component type.")
 
     with pytest.raises(ComponentError, match="accuracy_arithmetic must be one of None, 'cim', "
-                                             "'fixed', 'exact', not 'analog'"):
+                                             "'fixed', 'analog', 'exact', not 'optical'"):
         register(Analog)

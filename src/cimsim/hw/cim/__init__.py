@@ -364,6 +364,9 @@ class CIM(Component[CIMConfig]):
     Config = CIMConfig
     priority = 30
     programs_weights = True  # results carry the programming columns (report.columns)
+    reprogram_fact, reprogram_parts = "reprograms", ("write",)  # in-run, in the energy
+    programming_includes = ("reading them from the backing store and carrying them over the link "
+                            "as re-programming does")
     accuracy_arithmetic = "cim"
     label = "CIM"
 
