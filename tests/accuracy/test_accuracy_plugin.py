@@ -124,16 +124,86 @@ def test_a_type_that_does_not_say_how_it_computes_is_refused(files):
     assert res.exit_code == 0, res.output   # its cost still runs
 
 
-def test_register_refuses_an_unknown_accuracy_arithmetic():
+@pytest.mark.parametrize("kind, message", [
+    ("optical", "accuracy_arithmetic must be one of None, 'cim', 'fixed', 'analog', 'exact', not 'optical'"),
+    ("analog", r"accuracy_arithmetic 'analog' needs an accuracy_arith\(config\) classmethod")])
+def test_register_refuses_an_unknown_accuracy_arithmetic(kind, message):
     from cimsim.errors import ComponentError
 
     class Analog(Npu):
         type_name = "plug-analog"
-        accuracy_arithmetic = "analog"
+        accuracy_arithmetic = kind
 
         class Config(Npu.Config):
             type: Literal["plug-analog"] = Field(default="plug-analog", description="Component type.")
 
-    with pytest.raises(ComponentError, match="accuracy_arithmetic must be one of None, 'cim', "
-                                             "'fixed', 'exact', not 'analog'"):
+    with pytest.raises(ComponentError, match=message):
         register(Analog)
+
+
+class Mesh(Component):
+    """An ADC-limited analog matrix-vector unit written from scratch (find-P 5): dot products of
+    ``size`` terms, one analog weight and one analog input pulse each, read by ``adc_bits``."""
+    type_name = "plug-mesh"
+    priority = 30
+    accuracy_arithmetic = "analog"
+
+    class Config(ComponentConfig):
+        type: Literal["plug-mesh"] = Field(default="plug-mesh", description="Component type.")
+        size: PositiveInt = Field(default=16, description="Terms per analog dot product.")
+        weight_bits: PositiveInt = Field(default=6, le=16, description="Weight bits.")
+        input_bits: PositiveInt = Field(default=6, le=16, description="Input bits.")
+        adc_bits: PositiveInt = Field(default=6, le=16, description="Output ADC bits.")
+
+    @classmethod
+    def accuracy_arith(cls, config):
+        return {"rows": config.size, "weight_bits": config.weight_bits,
+                "input_bits": config.input_bits, "adc_bits": config.adc_bits}
+
+    def claim(self, ops, free):
+        return free & (ops.stationary >= 0) & (ops.macs > 0)
+
+    def place(self, ops, idx):
+        return Plan.one_server(len(idx))
+
+    def cost(self, ops, idx, plan):
+        z = torch.zeros(len(idx), dtype=torch.float64).numpy()
+        return OpCost(compute_s=z + 1e-9, latency_s=z, bytes={}, energy={})
+
+
+@pytest.mark.slow
+def test_an_analog_plugin_is_scored_with_its_own_adc(files, tmp_path):
+    """The mesh at 2 and 8 ADC bits: each scores what the emulator gives for the arithmetic its
+    accuracy_arith names (16-term dot products, 6b x 6b in one analog cell and pulse), and 2 bits
+    loses signal that 8 keep; before, only 'fixed' (exact products, the ADC dropped) fitted it."""
+    from cimsim.accuracy.arith import Arith
+    from cimsim.accuracy.run import evaluate
+    from cimsim.accuracy.target import arithmetic_key
+    from cimsim.config import architecture_from_dict
+
+    register(Mesh)
+    try:
+        base = yaml.safe_load(bundled.resolve_config("rram-cim").read_text())
+        base.pop("cim")
+        cfg = tmp_path / "mesh.yaml"
+        cfg.write_text(yaml.safe_dump({**base, "mesh": {"type": "plug-mesh"}}, sort_keys=False))
+        got = {}
+        for bits in (2, 8):
+            code, out = _run(cfg, files, "--set", f"mesh.adc_bits={bits}")
+            assert code == 0, out
+            got[bits] = json.loads(out)
+            assert got[bits][C.ACCURACY_BASIS].startswith(
+                f"mesh emulated (its accuracy_arith): 6b inputs in 6-bit slices x 6b weights in "
+                f"6-bit cells, {bits}-bit ADC (max range), 16 rows per read"), got[bits][C.ACCURACY_BASIS]
+        assert got[2][C.OUTPUT_SNR_DB] < got[8][C.OUTPUT_SNR_DB]
+        arch = architecture_from_dict({**base, "mesh": {"type": "plug-mesh", "adc_bits": 2}})
+        hand = Arith(rows=16, cols=16, bits_per_cell=6, weight_bits=6, input_bits=6, dac_bits=6, adc_bits=2)
+        assert arithmetic_key(arch)[1] == (("mesh", hand),)
+        ns: dict = {}
+        exec((files / "m.py").read_text(), ns)
+        x, y = ns["dataset"]()
+        ref = evaluate(ns["_model"]().eval(), x, y, hand)
+        assert got[2][C.OUTPUT_SNR_DB] == pytest.approx(ref.output_snr_db, rel=1e-9, abs=0)
+    finally:
+        unregister("plug-mesh")
+

@@ -244,7 +244,8 @@ def test_programming_line_of_a_pool_that_programs_during_the_run(tmp_path):
     from cimsim.commands.cim_lines import programming_text
 
     some_pinned = {C.PROGRAMMING_ENERGY_J: 1e-6, C.PROGRAMMING_TIME_S: 2e-6, "cim_reprograms": 1}
-    assert programming_text(some_pinned) == (
+    arch = load_architecture(bundled.resolve_config("sram-cim"), {}, cli=True)
+    assert programming_text(some_pinned, arch.instances) == (
         "1 µJ, 2 µs to write the weights once before the run, reading them from the backing "
         "store and carrying them over the link as re-programming does (programming_energy_j, "
         "programming_time_s): not in the energy or latency above; the others are programmed "

@@ -171,6 +171,25 @@ class Arith:
         )
         return out.with_(adc_bits=out.lossless_adc_bits) if exact else out
 
+    @classmethod
+    def from_declared(cls, fields) -> "Arith":
+        """From a plug-in's ``accuracy_arith(config)`` (``accuracy_arithmetic = "analog"``,
+        :mod:`cimsim.hw.declared`): an analog dot product of ``rows`` terms, one cell per weight
+        (``bits_per_cell`` = ``weight_bits``) and one input pulse (``dac_bits`` = ``input_bits``)
+        unless it says otherwise, read by its ``adc_bits`` ADC. A field it gives that is not one
+        of :class:`Arith`'s, or a missing one of the four, is a ValueError."""
+        if not isinstance(fields, dict):
+            raise ValueError(f"accuracy_arith() returned {type(fields).__name__}, not a dict")
+        need = {"rows", "weight_bits", "input_bits", "adc_bits"} - set(fields)
+        known = set(cls.__dataclass_fields__)
+        if need or set(fields) - known:
+            raise ValueError(f"accuracy_arith() must give rows, weight_bits, input_bits and adc_bits"
+                             f" and only fields of {', '.join(sorted(known))}: "
+                             + (f"missing {', '.join(sorted(need))}" if need else
+                                f"unknown {', '.join(sorted(set(fields) - known))}"))
+        return cls(**{"cols": fields["rows"], "bits_per_cell": fields["weight_bits"],
+                      "dac_bits": fields["input_bits"], **fields})
+
     @staticmethod
     def _digital(cim) -> bool:
         """A digital bit-serial cell (``sram_digital``): its column sums leave the array as

@@ -10,10 +10,10 @@ sample of the data, as ``cimsim trace`` would) and run for accuracy: one forward
 :func:`accuracy_record` scores a target on an architecture: its (first) CIM component's
 arithmetic (:meth:`Arith.from_cim`) and ``nonideal`` block; without a CIM, a digital array of
 fixed precision (a systolic array's ``weight_bits`` x ``input_bits``) computes exact integer
-products of the quantised operands; otherwise the accuracy is the fp32 reference's. Each says
-which in ``accuracy_basis``. Which component is which is its class's
-``accuracy_arithmetic`` (:func:`arithmetic_of`; a plug-in subclass inherits it); a type without
-one is refused.
+products of the quantised operands, a plug-in's analog device its own ADC-limited arithmetic
+(:mod:`.analog`); otherwise the accuracy is the fp32 reference's. Each says which in
+``accuracy_basis``. Which is which is its class's ``accuracy_arithmetic`` (:func:`arithmetic_of`;
+a plug-in subclass inherits it); a type without one is refused.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from ..errors import CimsimError, where_raised
 from ..report import columns as C
 from . import classes
 from .arith import Arith, NotEmulated, nonideal_of
+from .analog import analog_arith, analog_basis
 from .nonideal import nonideal_text as _nonideal_text
 
 #: one-line install hint for the accuracy extra
@@ -372,8 +373,8 @@ def arithmetic_of(name: str, config) -> str:
     if kind is None:
         raise AccuracyError(f"{where} does not say how it computes, so its accuracy cannot be "
                             "scored: give its class accuracy_arithmetic = 'cim' (a subclass of "
-                            "cimsim.hw.cim.CIM), 'fixed' (weight_bits x input_bits) or 'exact' "
-                            "(the ops' own dtype), or run without --accuracy")
+                            "cimsim.hw.cim.CIM), 'fixed' (weight_bits x input_bits), 'analog' "
+                            "(accuracy_arith()) or 'exact' (the ops' dtype), or run without --accuracy")
     if kind == "cim" and not isinstance(config, CIMConfig):
         raise AccuracyError(f"{where}: accuracy_arithmetic 'cim' reads a cimsim.hw.cim.CIMConfig, "
                             f"and its Config {type(config).__qualname__} is not one (derive it from "
@@ -381,6 +382,7 @@ def arithmetic_of(name: str, config) -> str:
     if kind == "fixed" and not (hasattr(config, "weight_bits") and hasattr(config, "input_bits")):
         raise AccuracyError(f"{where}: accuracy_arithmetic 'fixed' reads the config's weight_bits "
                             "and input_bits, and it has not both")
+    analog_arith(config, where) if kind == "analog" else None  # what its accuracy_arith gives
     return kind
 
 
@@ -436,8 +438,9 @@ def arithmetic_key(arch) -> tuple:
         kind = arithmetic_of(name, c)
         if kind == "cim":
             out.append((name, cim_arith(name, c), nonideal_of(c)))
-        elif kind == "fixed":
-            out.append((name, int(c.weight_bits), int(c.input_bits)))
+        elif kind in ("fixed", "analog"):  # an analog one: its Arith
+            out.append((name, int(c.weight_bits), int(c.input_bits)) if kind == "fixed"
+                       else (name, analog_arith(c, name)))
     return (arch.name, tuple(out))
 
 
@@ -460,10 +463,14 @@ def accuracy_record(arch, target: Target, reference=None, repeatable=None) -> di
 
 def _accuracy_record(arch, target, reference, repeatable, evaluate) -> dict:
     kind = target.output_kind
-
     cims = cim_configs(arch)
     digital = [(n, c) for n, c in arch.components.items()
-               if not cims and arithmetic_of(n, c) == "fixed"]
+               if not cims and arithmetic_of(n, c) in ("fixed", "analog")]
+    if digital and arithmetic_of(*digital[0]) == "analog":  # a plug-in's analog dot products
+        a = analog_arith(digital[0][1], digital[0][0])
+        res = evaluate(target.model, target.inputs, target.labels, a, calibration_inputs=target.calibration,
+                       reference=reference, repeatable=repeatable, output_kind=kind)
+        return _record(res, analog_basis(digital[0][0], a, bool(res.emulated_ops)))
     if digital:  # a digital array of fixed precision (systolic): exact products of the quantised
         name, c = digital[0]  # operands, as a lossless ADC gives them, of every matmul (its claim)
         try:

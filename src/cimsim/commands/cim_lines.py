@@ -27,24 +27,31 @@ def floorplan_texts(facts: dict) -> list[str]:
     return out
 
 
-def programming_text(facts: dict) -> str:
+def programming_text(facts: dict, instances) -> str:
     """The ``programming`` line: what writing the weights once before the run costs (not charged;
-    the weights brought in from the backing store over the link included: :mod:`cimsim.hw.cim.programming`),
-    and how often a pool too small for them re-programs them during the run (charged, in its
-    ``<unit>_write`` energy and the latency). A pool that re-programs everything read "0 J, 0 s to
-    write the weights once before the run", as if programming were free where it costs most."""
-    during = [(k[: -len("_reprograms")], v) for k, v in facts.items() if k.endswith("_reprograms")
-              and isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0]
-    charged = "; ".join(f"{unit}: {v:,} re-programming{'s' if v != 1 else ''}, in {unit}_write "
-                        "energy and the latency above" for unit, v in during)
+    what it includes as each programming component's ``programming_includes`` says, e.g. the
+    CIM's weights brought in from the backing store over the link: :mod:`cimsim.hw.cim.programming`),
+    and how often a component re-programs during the run (charged: its ``reprogram_fact``, in its
+    ``reprogram_parts`` energy and the latency; :mod:`cimsim.hw.declared`). Nothing written before
+    the run read "0 J, 0 s to write the weights once before the run", as if programming were free
+    where it costs most; a plug-in read the CIM's link and ``write`` part."""
+    def parts(c):
+        return " and ".join(f"{c.name}_{p}" for p in c.reprogram_parts) + " energy" \
+            if c.reprogram_parts else "the energy"
+    charged = "; ".join(f"{c.name}: {v:,} re-programming{'s' if v != 1 else ''}, in {parts(c)} "
+                        "and the latency above" for c, v in C.reprogrammed(instances, facts))
     energy, time = facts[C.PROGRAMMING_ENERGY_J], facts[C.PROGRAMMING_TIME_S]
-    if during and not energy and not time:
-        return f"nothing is written before the run: the weights are programmed during it ({charged})"
-    return (f"{si(energy, 'J')}, {si(time, 's')} to write the weights once before the run, "
-            "reading them from the backing store and carrying them over the link as "
-            f"re-programming does ({C.PROGRAMMING_ENERGY_J}, {C.PROGRAMMING_TIME_S}): not in the "
+    if not energy and not time:
+        return "nothing is written before the run" + (
+            f": the weights are programmed during it ({charged})" if charged else "")
+    says = {c.name: c.programming_includes for c in instances
+            if c.programs_weights and c.programming_includes}
+    includes = ("" if not says else f", {next(iter(says.values()))}" if len(set(says.values())) == 1
+                else ", " + "; ".join(f"{n}: {t}" for n, t in says.items()))
+    return (f"{si(energy, 'J')}, {si(time, 's')} to write the weights once before the run"
+            f"{includes} ({C.PROGRAMMING_ENERGY_J}, {C.PROGRAMMING_TIME_S}): not in the "
             "energy or latency above"
-            + (f"; the others are programmed during the run ({charged})" if during else ""))
+            + (f"; the others are programmed during the run ({charged})" if charged else ""))
 
 
 def unit_energy_text(r) -> str:

@@ -180,7 +180,7 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
             # input reuse forms no im2col matrix (placement rule 4a)
             fp = replace(fp, weights=held[C.FOOTPRINT_WEIGHT_BYTES], kv_cache=held[C.FOOTPRINT_KV_CACHE_BYTES],
                          activations=held[C.FOOTPRINT_ACTIVATION_BYTES])
-        print_result(result, footprint=fp, cache_apart=apart)
+        print_result(result, footprint=fp, cache_apart=apart, arch=arch)
         if acc is not None:
             print_accuracy(acc, auto=target.output_kind == "auto")
         for warn in [n for n in result.notes if n.startswith(WARNING)] + [placeholder_warning(result)]:
@@ -260,7 +260,7 @@ def _footprint_text(r, fp, cache_apart: bool = False) -> str:
             f"{si(r.activation_bytes, 'B')} in all")
 
 
-def print_result(r, footprint=None, cache_apart: bool = False) -> None:
+def print_result(r, footprint=None, cache_apart: bool = False, arch=None) -> None:
     from rich.cells import cell_len
     from rich.padding import Padding
     from rich.table import Table
@@ -307,7 +307,7 @@ def print_result(r, footprint=None, cache_apart: bool = False) -> None:
     f = r.facts
     if C.PIPELINE_INTERVAL_S in f:  # a layer-pipelined chip: the steady state of a stream
         # weights that do not fit are re-programmed in turn: the chip is one stage, no layers overlap
-        one = any(k.endswith("_reprograms") and isinstance(v, (int, float)) and v > 0 for k, v in f.items())
+        one = bool(C.reprogrammed(arch.instances if arch is not None else (), f))
         rows.append(("pipeline", f"{si(f[C.PIPELINE_INTERVAL_S], 's')} per sample at steady state "
                                  + ("(one stage: the arrays are re-programmed, no layer pipeline; "
                                     if one else "(")
@@ -323,7 +323,7 @@ def print_result(r, footprint=None, cache_apart: bool = False) -> None:
         rows += _spread_rows(r)
     rows.extend(("floorplan", text) for text in _floorplan_texts(f))
     if C.PROGRAMMING_ENERGY_J in f:  # deployment: reported beside the run, not in its totals
-        rows.append(("programming", programming_text(f)))
+        rows.append(("programming", programming_text(f, arch.instances if arch is not None else ())))
     rows = list(filter(None, rows))  # wrapped at spaces, never between a number and its unit:
     # the value column as wide as its longest number and unit, at least, as far as the labels (wrapped
     # at their words) leave room; the labels no wider than the rest (wider, rich cropped every value)

@@ -45,6 +45,7 @@ from ..quantity import (Bytes, Flag, JoulesPerBit, JoulesPerByte, PositiveInt, S
                         SquareMeters, Volts, BytesPerSecond, Fraction, NonNegativeInt,  # noqa: F401
                         Meters, NonNegativeFloat, Watts)  # noqa: F401  (re-exported, as before 0.5's move)
 from ..workload.oparrays import OpArrays  # noqa: F401  (re-exported for components)
+from .declared import Declared
 from .homes import home_names, off_chip_names
 from .pattern import STREAM, Pattern  # noqa: F401  (re-exported: plug-ins import them here)
 from .plan import (MEASURED_BOUND_DETAIL, MEASURED_COMPUTE, OpCost, Plan,  # noqa: F401
@@ -323,7 +324,7 @@ class Hardware:
 ConfigT = TypeVar("ConfigT", bound=ComponentConfig)
 
 
-class Component(Generic[ConfigT]):
+class Component(Declared, Generic[ConfigT]):
     """Base class of a hardware component type (see the module docstring). Generic over its
     config model, so that a type checker sees the type's own fields on ``self.config``:
     ``class MyAccelerator(Component[MyConfig])`` with ``Config = MyConfig``."""
@@ -355,8 +356,9 @@ class Component(Generic[ConfigT]):
     #: how ``--accuracy`` scores it (:mod:`cimsim.accuracy.target`): ``"cim"`` (the built-in
     #: CIM's sliced arithmetic, read from its ``CIMConfig``, on the matmuls with a stationary
     #: weight), ``"fixed"`` (exact integer products at its config's ``weight_bits`` x
-    #: ``input_bits``, on every matmul) or ``"exact"`` (the ops' own dtype); None (default):
-    #: unknown, and ``--accuracy`` refuses an architecture with it rather than guess
+    #: ``input_bits``, on every matmul), ``"analog"`` (an ADC-limited analog dot product:
+    #: :meth:`accuracy_arith` gives its arithmetic) or ``"exact"`` (the ops' own dtype); None
+    #: (default): unknown, and ``--accuracy`` refuses an architecture with it rather than guess
     accuracy_arithmetic: ClassVar[Optional[str]] = None
 
     def __init__(self, name: str, config: ConfigT, hw: Hardware):

@@ -75,7 +75,7 @@ LINK_BUILTINS: tuple[EntryPoint, ...] = tuple(
 
 _BOUNDS = ("ge", "gt", "le", "lt")
 #: the values of Component.accuracy_arithmetic (None: --accuracy cannot score the type)
-ACCURACY_ARITHMETICS = (None, "cim", "fixed", "exact")
+ACCURACY_ARITHMETICS = (None, "cim", "fixed", "analog", "exact")
 
 
 def _has_bounds(metadata) -> bool:
@@ -318,6 +318,19 @@ def _class_attribute_gaps(cls: type) -> list[str]:
     if cls.accuracy_arithmetic not in ACCURACY_ARITHMETICS:
         out.append(f"accuracy_arithmetic must be one of {', '.join(map(repr, ACCURACY_ARITHMETICS))}, "
                    f"not {cls.accuracy_arithmetic!r}")
+    if cls.accuracy_arithmetic == "analog" and "accuracy_arith" not in \
+            {k for c in cls.__mro__ if c.__module__ != "cimsim.hw.declared" for k in vars(c)}:
+        out.append("accuracy_arithmetic 'analog' needs an accuracy_arith(config) classmethod "
+                   "giving its arithmetic (rows, weight_bits, input_bits, adc_bits)")
+    if not isinstance(cls.programs_weights, bool):
+        out.append(f"programs_weights must be True or False, not {cls.programs_weights!r}")
+    rf, rp = cls.reprogram_fact, cls.reprogram_parts
+    if rf is not None and isinstance(cls.facts, typing.Mapping) and rf not in cls.facts:
+        out.append(f"reprogram_fact {rf!r} must be one of its facts "
+                   f"({', '.join(cls.facts) or 'none'})")
+    if isinstance(rp, str) or not isinstance(rp, (tuple, list)) or (
+            isinstance(cls.energy_parts, (tuple, list)) and set(rp) - set(cls.energy_parts)):
+        out.append(f"reprogram_parts must be a tuple of its energy_parts, not {rp!r}")
     if not isinstance(cls.label, (str, property)):
         out.append(f"label must be a string, not {cls.label!r}")
     return out

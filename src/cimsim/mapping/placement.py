@@ -157,14 +157,26 @@ class Placement:
 
     def order_note(self, ordered: np.ndarray) -> list[str]:
         """The note of a run whose in-order servers (``ordered``, bool per server) ran in
-        program order (rule 6), one per component."""
+        program order (rule 6), one per component: where its plan's ``in_order_check`` found
+        that the order they ran in as ready leaves the state other than decided, and where the
+        plan gives no check (the order is imposed, whether or not another would differ)."""
         out = []
-        for ci in np.unique(self.component[ordered[self.server]]).tolist():
-            n = int((ordered[self.server] & (self.component == ci)).sum())
-            out.append(f"{self.components[ci].name}: its re-programmed arrays ran their {n:,} ops "
-                       "in program order, the order the re-programming was charged in (as they "
-                       "became ready they swapped matrices other than charged); the dependency "
-                       "critical path leaves that wait out")
+        on = ordered[self.server]
+        for ci in np.unique(self.component[on]).tolist():
+            mine = on & (self.component == ci)
+            checked = np.array([int(s) in self.order_checks for s in self.server[mine].tolist()])
+            name = self.components[ci].name
+            if checked.any():
+                out.append(f"{name}: its order-dependent servers ran their {int(checked.sum()):,} ops "
+                           "in program order, the order its plan decided their state in (as they "
+                           "became ready they ran in an order its in_order_check found leaves that "
+                           "state other than charged, e.g. re-programs other weights); the "
+                           "dependency critical path leaves that wait out")
+            if not checked.all():
+                out.append(f"{name}: ran its {int((~checked).sum()):,} ops on order-dependent servers "
+                           "in program order (its plan marks the servers order-dependent, "
+                           "Plan.in_order, and gives no in_order_check, so the order is always "
+                           "imposed); the dependency critical path leaves that wait out")
         return out
 
     @property
@@ -542,6 +554,11 @@ def _checked_plan(comp: Component, plan, m: int) -> Plan:
         raise ComponentError(f"{who} returned a plan whose in_order_check has the key(s) "
                              f"{[int(k) if isinstance(k, (int, np.integer)) else k for k in bad[:3]]}: one callable "
                              "per in-order server")
+    if plan.programming is not None and not getattr(comp, "programs_weights", False):
+        raise ComponentError(f"{who} returned a plan with programming (the one-time programming "
+                             "before the run), but its class does not set programs_weights = True: "
+                             "set it, so results carry programming_energy_j and programming_time_s "
+                             "(else they would be dropped)")
     extra = [k for k in plan.summary if k not in comp.facts]
     if extra:
         raise ComponentError(f"{who} reported the fact(s) {', '.join(extra)} in its plan's "

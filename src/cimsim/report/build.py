@@ -229,8 +229,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         facts.update(_stream_facts(pl, per_server, occupied, run.rates, costs.resources, batch,
                                    wl.macs, sum(energy.values()) - energy[C.STATIC], arch.static_power_w,
                                    # a chip that re-programs runs its samples one after another
-                                   float(latency) if any(k.endswith("_reprograms") and v
-                                                         for k, v in facts.items()) else 0.0))
+                                   float(latency) if C.reprogrammed(arch.instances, facts) else 0.0))
     rates = dict(zip(costs.resources, run.rates.tolist()))  # programming time, the ridge
     if C.programs_weights(arch):  # deployment: reported, in neither the energy nor the latency
         held = [p.programming for p in pl.plans if p is not None and p.programming is not None]

@@ -358,6 +358,17 @@ def programs_weights(arch) -> bool:
     return any(getattr(c, "programs_weights", False) for c in arch.instances)
 
 
+def reprogrammed(instances, facts: dict) -> list[tuple[object, float]]:
+    """``(component, count)`` of each of ``instances`` that re-programmed during the run: its
+    class's ``reprogram_fact`` (:mod:`cimsim.hw.declared`) above 0 in ``facts``."""
+    out = []
+    for c in instances:
+        v = facts.get(fact_column(c.name, c.reprogram_fact)) if c.reprogram_fact else None
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0:
+            out.append((c, v))
+    return out
+
+
 # LLM serving metrics, present when the workload's metadata has an ``llm`` section (``cimsim
 # workload llm``: which ops are the prefill, where each decode step ends, tokens per step).
 #: LLM serving: time to first token: when the op giving a request's first token ends, mean over requests

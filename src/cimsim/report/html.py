@@ -242,13 +242,13 @@ def _pipeline_rows(rep: Report) -> list[list[str]]:
     """A layer-pipelined CIM chip's steady state of a stream (its headline numbers, as `cimsim
     run` prints them; a re-programming chip's interval is one sample's latency)."""
     rows = []
-    for _, _, r in rep.results:
+    for arch, _, r in rep.results:
         f = r.facts
         if C.PIPELINE_INTERVAL_S not in f:
             continue
         per_m2 = f[C.PIPELINED_OPS_PER_S_PER_M2]
         # weights that do not fit are re-programmed in turn: one stage, as `cimsim run` says
-        one = any(k.endswith("_reprograms") and isinstance(v, (int, float)) and v > 0 for k, v in f.items())
+        one = bool(C.reprogrammed(arch.instances, f))
         rows.append([r.workload, r.architecture + (" (!p)" if r.precision_mismatch else ""),
                      si(f[C.PIPELINE_INTERVAL_S], "s"),
                      str(f[C.PIPELINE_LIMIT]) + (" (one stage: the arrays are re-programmed, no "

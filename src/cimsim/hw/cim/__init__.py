@@ -101,11 +101,7 @@ from . import static as static_model
 from .blocks import CIMArea, CIMBuffer
 from .chip import Chip, effective_rate
 from .reprogram import NO_WEAR
-from .derive import (
-    DeriveError,
-    Design,
-    design,
-)
+from .derive import DeriveError, Design, design
 from .tiling import columns_per_weight, on_off_ratio, one_on_off
 
 
@@ -363,7 +359,8 @@ class CIM(Component[CIMConfig]):
     type_name = "cim"
     Config = CIMConfig
     priority = 30
-    programs_weights = True  # results carry the programming columns (report.columns)
+    programs_weights, reprogram_fact, reprogram_parts = True, "reprograms", ("write",)  # hw.declared
+    programming_includes = "reading them from the backing store and carrying them over the link as re-programming does"
     accuracy_arithmetic = "cim"
     label = "CIM"
 
