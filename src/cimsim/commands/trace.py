@@ -480,8 +480,12 @@ def _report(w, path, seconds: float, made=None) -> None:
         extra += f"; {summary(w.metadata['computed_weights'])}"
     from ..report.format import si
 
+    bufs = w.metadata.get("buffer_weights")
+    held = "" if not bufs else (f" ({si(bufs['bytes'], 'B')} of it buffers, constant data "
+                                f"stored with the model: {', '.join(bufs['names'][:3])}"
+                                f"{', ...' if len(bufs['names']) > 3 else ''})")
     click.echo(f"wrote {full_path(path)}: {len(w.ops):,} ops, {w.macs:,} MACs ({si(w.macs, 'MAC')}), "
-               f"weights {si(w.weight_bytes, 'B')}{mapped}{extra} ({si(seconds, 's')}){created(made)}")
+               f"weights {si(w.weight_bytes, 'B')}{held}{mapped}{extra} ({si(seconds, 's')}){created(made)}")
     st = w.metadata.get("activity_stats")
     if st is not None:
         from ..workload.trace.stats import zero_summary

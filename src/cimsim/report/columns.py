@@ -101,7 +101,8 @@ J_PER_ITEM = "j_per_item"
 #: the per-sample and per-item columns, every result (:func:`cimsim.report.samples.per_sample_facts`)
 SAMPLE_COLUMNS: tuple[str, ...] = (SAMPLES_PER_RUN, J_PER_SAMPLE, ITEMS_PER_SAMPLE, ITEM_NAME, ITEMS_PER_S,
                                    J_PER_ITEM)
-#: bytes of weights
+#: bytes of weights (a traced model: its parameters and the float / int8 buffers it reads,
+#: such as masks; metadata buffer_weights gives the buffers' share)
 WEIGHT_BYTES = "weight_bytes"
 #: bytes of activations (a traced training step's optimizer state not among them)
 ACTIVATION_BYTES = "activation_bytes"

@@ -86,3 +86,30 @@ def test_a_complex_view_of_a_real_parameter_is_named_as_complex_not_rewritten_in
     res = cimsim.simulate(cimsim.load_architecture("sram-cim"), w, engine="analytic")
     (note,) = [n for n in res.notes if "read as their matrix" in n]
     assert "view_as_complex" in note and "rewrote in place" not in note
+
+
+class Makani(nn.Module):  # makani / Modulus AFNO: a complex activation times view_as_complex(w)
+    def __init__(self, k=32, n=16):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(k, n, 2))
+
+    def forward(self, x):
+        return torch.fft.fft(x, dim=-1) @ torch.view_as_complex(self.w)
+
+
+def test_a_complex_view_of_a_real_parameter_is_read_at_its_real_bytes_with_no_extra_copy():
+    """find-A 1: the real matmul of ``z @ view_as_complex(w)`` read its split planes through
+    ``.A.gather`` / ``.B.gather`` copies that wrote them as complex64 at the planes' element
+    count (2x their bytes): the matmul read 32,768 + 8,192 B, not 16,384 + 4,096."""
+    m, k, n = 64, 32, 16
+    w = trace(Makani(k, n), (torch.randn(m, k),))
+    assert [op.name for op in w.ops if op.name.endswith(".gather")] == []
+    (mm,) = [op for op in w.ops if op.kind == "matmul"]
+    a, b = (w.tensors[t] for t in mm.inputs)
+    assert a.nbytes == 2 * m * k * 4  # [Ar; Ai]: 4,096 fp32 = 16,384 B
+    assert b.nbytes == 2 * k * n * 4 == w.tensors["w"].nbytes  # [Br Bi]: 1,024 fp32 = the weight's 4,096 B
+    assert sum(w.tensors[t].nbytes for t in mm.outputs) == 2 * m * 2 * n * 4  # 128 x 32 fp32 = 16,384 B
+    assert mm.macs == 4 * m * k * n  # 4 real MACs per complex MAC: 131,072
+    # each split copy reads what it packs: z's 2,048 complex64 and the weight's 4,096 B
+    split_b = next(op for op in w.ops if op.name.endswith(".B.split"))
+    assert [w.tensors[t].nbytes for t in split_b.inputs] == [k * n * 2 * 4]

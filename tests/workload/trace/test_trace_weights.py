@@ -253,3 +253,45 @@ def test_hf_rwkv_is_traced_as_deployed():
                 or op.name.startswith("rwkv.div")]
     mm = [op for op in w.ops if op.name.endswith(("attention.output.mm", "feed_forward.value.mm"))]
     assert len(mm) == 4 and all(op.weight for op in mm)
+
+
+class MaskedAttention(torch.nn.Module):  # a Swin / Pangu shifted-window mask, register_buffer
+    def __init__(self, windows=4, t=16, d=8):
+        super().__init__()
+        self.qkv = torch.nn.Linear(d, 3 * d, bias=False)  # 8 x 24 fp32 = 768 B
+        mask = torch.zeros(windows, t, t)
+        mask[:, : t // 2, t // 2:] = -100.0
+        self.register_buffer("attn_mask", mask)  # 4 x 16 x 16 fp32 = 4,096 B
+
+    def forward(self, x):  # x: (windows, t, d)
+        q, k, v = self.qkv(x).chunk(3, -1)
+        return ((q @ k.transpose(-1, -2) + self.attn_mask).softmax(-1)) @ v
+
+
+def test_a_constant_buffer_is_named_as_such_within_the_weights(tmp_path):
+    """find-A 5: a shifted-window mask (register_buffer, -100 / 0) counted as 'weights' with the
+    parameters, nothing saying so. It stays in weight_bytes (it is stored with the model and read
+    each forward) and is said apart: metadata['buffer_weights'] and the trace line."""
+    w = _trace(MaskedAttention(), torch.randn(4, 16, 8), batch=1)
+    assert w.weight_bytes == 8 * 24 * 4 + 4 * 16 * 16 * 4  # 768 + 4,096 = 4,864 B
+    assert w.metadata["buffer_weights"] == {"bytes": 4 * 16 * 16 * 4, "names": ["attn_mask"]}
+    # a model of parameters only says nothing
+    assert "buffer_weights" not in _trace(torch.nn.Linear(8, 8), torch.randn(2, 8), batch=1).metadata
+
+    from click.testing import CliRunner
+
+    from cimsim.cli import main
+    src = tmp_path / "m.py"
+    src.write_text(  # the same model: a Linear(8, 24) and a 4 x 16 x 16 mask buffer
+        "import torch\n"
+        "class M(torch.nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__(); self.qkv = torch.nn.Linear(8, 24, bias=False)\n"
+        "        self.register_buffer('attn_mask', torch.zeros(4, 16, 16))\n"
+        "    def forward(self, x):\n"
+        "        q, k, v = self.qkv(x).chunk(3, -1)\n"
+        "        return ((q @ k.transpose(-1, -2) + self.attn_mask).softmax(-1)) @ v\n"
+        "def factory():\n    return M().eval(), (torch.randn(4, 16, 8),)\n")
+    r = CliRunner().invoke(main, ["trace", f"{src}:factory", "--batch", "1", "-o", str(tmp_path / "m.json")])
+    assert r.exit_code == 0, r.output
+    assert "weights 4.864 kB (4.096 kB of it buffers, constant data stored with the model: attn_mask)" in r.output

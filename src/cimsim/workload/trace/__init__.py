@@ -141,6 +141,22 @@ def _input_names(torch, model, inputs, kwargs) -> dict[int, tuple[str, str]]:
     return names
 
 
+def _buffer_weights(model, low, tensors) -> dict | None:
+    """``metadata['buffer_weights']``: of the weights, the bytes and names of the buffers
+    (``register_buffer``: a shifted-window attention mask, a DFT table, running statistics;
+    constant data, not trained), largest first; None where no buffer is a weight."""
+    bufs = {n for n, _ in model.named_buffers(remove_duplicate=False)}
+    by_name: dict[str, int] = {}
+    for (vid, _), name in low.declared.items():
+        v = low.st.versions[vid]
+        if v.role == "weight" and v.name in bufs and name in tensors:
+            by_name[v.name] = by_name.get(v.name, 0) + tensors[name].nbytes
+    if not by_name:
+        return None
+    names = sorted(by_name, key=lambda n: (-by_name[n], n))
+    return {"bytes": int(sum(by_name.values())), "names": names}
+
+
 def _input_leaves(torch, model, inputs, kwargs):
     """(name, tensor) of every tensor of the example inputs, named by ``forward``'s parameters."""
     try:
@@ -324,7 +340,7 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
                        recurrent_types, tag_recurrent)
     # register the gathers', convolutions', _grouped_mm's, quantized (and packed quantized) ops',
     # FFTs' and dense linear algebra's lowerings
-    from . import bags, convs, distances, fft, grouped, linalg, mathops, packed, quant, randoms, scatter, training  # noqa: F401
+    from . import activations, bags, convs, distances, fft, grouped, linalg, mathops, packed, quant, randoms, scatter, training  # noqa: F401
     from .lower import Lowerer
 
     from . import padding, persist
@@ -430,6 +446,8 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     }
     if low.overlapping:  # a matmul's weight read through overlapping views: bytes held once
         metadata["overlapping_weight_reads"] = low.overlapping
+    if buffers := _buffer_weights(model, low, tensors):  # constants stored with the model
+        metadata["buffer_weights"] = buffers
     if low.unwritten[0]:  # unread by-products left out (:func:`.assemble.byproducts`)
         metadata["unwritten_byproducts"] = {"tensors": low.unwritten[0], "bytes": int(low.unwritten[1])}
     if getattr(low, "dilated_convs", None):  # receptive field, MACs on padding (:mod:`..windows`)

@@ -479,7 +479,11 @@ class Lowerer:
             shapes.reverse()
         pid = self._matmul(c.base, pa, pb, batch, m, k, n, weight, self.ev.out, bias, tags, post, shapes,
                            scales)
-        if pid is not None and not (self.st.same_unit(a) and self.st.same_unit(b)):
+        # a view of another element size read by a real matmul: its operands in the dtype it
+        # reads. A complex product's real matmul reads its own split planes (:mod:`.complexes`),
+        # whose copies read the views' bytes (view_as_complex of a real parameter: its bytes)
+        if pid is not None and not self.ev.out.is_complex() and \
+                not (self.st.same_unit(a) and self.st.same_unit(b)):
             self.protos[pid].read_as = (self.dt(b), self.dt(a)) if swapped else (self.dt(a), self.dt(b))
         if not weight and pa and pb:  # a matrix computed from parameters: said, not stationary
             note_computed(self, pid, (pb, pa))
