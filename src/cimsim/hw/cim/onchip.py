@@ -337,6 +337,9 @@ def place(comp, ops, idx, ride=None) -> Plan:
         in_scale[im] = (c.input_bits / 8) / _elem_bytes(ops.dtype[idx][im])
     in_scale = np.where(mm, np.divide(a_in, own_in, out=np.ones(len(idx)), where=own_in > 0), in_scale)
     out_scale = np.where(mm, np.divide(a_out, own_out, out=np.ones(len(idx)), where=own_out > 0), 1.0)
+    pv = ~mm & ~im & ~rides  # a periphery op's tensors: periphery.bits an element (rule 2)
+    in_scale, out_scale = (np.where(pv, offchip.periphery_scale(ch, _elem_bytes(ops.dtype[idx])), x)
+                           for x in (in_scale, out_scale))
     out_scale = out_scale[at]  # a riding op's output: its matmul's chip size (output_bits)
     crossing = offchip.link_bytes(c, ops, idx, in_scale, out_scale, own_in * in_scale,
                                   np.where(mm, a_out, own_out), epilogue.kept(ops, ride))
