@@ -441,7 +441,8 @@ def place(comp, ops, idx, ride=None) -> Plan:
     if bare := [n for n, lv in ch.levels.items()
                 if lv.interconnect is not None and lv.interconnect.area is None]:
         notes.append(f"{comp.name}: the interconnect of chip level(s) {', '.join(bare)} declares no "
-                     "area (interconnect.area), so the chip's area leaves its buses out")
+                     "area (interconnect.area), so the chip's area leaves its buses out (give it, or 0 mm^2 "
+                     "where cim.area.other already books them)")
     periph_s, periph_j = _periphery(ch, node, periphery_ops(ops, idx), ~mm & ~rides,
                                     mapping.aligned(need * copies, align)[group_of]
                                     if fits else np.full(len(idx), float(c.arrays)),

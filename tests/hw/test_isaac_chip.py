@@ -1,0 +1,43 @@
+"""The bundled ISAAC-CE chip config (``data/validation/isaac-chip.yaml``, find-I 5): isaac.yaml's
+Table I parameters with ISAAC's hierarchy as a ``chip:`` block, loadable by name. Golden values
+from ISAAC's Table I arithmetic (Shafiee et al., ISCA 2016)."""
+
+from __future__ import annotations
+
+import pytest
+
+from cimsim import simulate
+from cimsim.config import load_architecture
+from cimsim.validate.cim import _load
+from cimsim.validate.cimchip import peak_chip_figures
+from cimsim.workload import Op, Tensor, Workload
+
+
+def one_layer() -> Workload:
+    """x (1 x 1024) @ w (1024 x 1024), fp32: 8 row tiles x (1024 x 8 cells / 128) = 512 crossbars."""
+    t = [Tensor("x", (1, 1024), "fp32", "input"), Tensor("w", (1024, 1024), "fp32", "weight"),
+         Tensor("y", (1, 1024), "fp32", "activation")]
+    return Workload("one-layer", t, [Op("l", "matmul", ("x", "w"), ("y",), m=1, k=1024, n=1024,
+                                        weight="w")])
+
+
+def test_isaac_chip_loads_by_name_and_keeps_the_flat_configs_peak():
+    arch = load_architecture("isaac-chip")
+    assert arch.component("cim").config.chip is not None
+    chip, flat = peak_chip_figures(arch), peak_chip_figures(_load("isaac.yaml"))
+    # 85.42 mm^2: the bus, routers, sigmoid and max-pool are in area.other, the eDRAM moved to
+    # the tile buffer (168 x 0.083 mm^2 = 13.944 mm^2, the flat config's area.buffer)
+    for key in ("tops", "power", "area"):
+        assert chip[key] == pytest.approx(flat[key], rel=1e-12, abs=0), key
+
+
+def test_isaac_chip_runs_a_layer_by_table_i_and_says_nothing_of_missing_bus_area():
+    r = simulate(load_architecture("isaac-chip"), one_layer(), keep_ops=True)
+    # 16 one-bit input slices x 100 ns (the 1.28 GS/s ADC reads 128 columns in 100 ns)
+    assert r.op_table.set_index("op").loc["l", "compute_s"] == pytest.approx(1.6e-6, rel=1e-9, abs=0)
+    # 512 crossbars x 128 columns x 16 slices x 1.5625 pJ = 1638.4 nJ
+    assert r.energy_breakdown_j["cim_adc"] == pytest.approx(1638.4e-9, rel=1e-9, abs=0)
+    # find-I 5: the bus's and routers' area is booked in area.other (interconnect area 0 mm^2):
+    # no note that the chip's area leaves its buses out
+    assert not [n for n in r.notes if "declares no area" in n]
+    assert r.area_breakdown_m2.get("cim_chip_interconnect", 0.0) == 0.0
