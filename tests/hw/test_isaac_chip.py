@@ -41,3 +41,25 @@ def test_isaac_chip_runs_a_layer_by_table_i_and_says_nothing_of_missing_bus_area
     # no note that the chip's area leaves its buses out
     assert not [n for n in r.notes if "declares no area" in n]
     assert r.area_breakdown_m2.get("cim_chip_interconnect", 0.0) == 0.0
+
+
+def test_an_adc_shared_by_two_crossbars_as_the_readme_writes_it():
+    # find-I 4: one 1.28 GS/s ADC per 2 crossbars = per_array 1 at 0.64 GS/s and half its area:
+    # a slice max(100 ns, 2 x 128 / 1.28 GS/s) = 200 ns, 16 slices = 3.2 us; the ADC area
+    # 16,128 x 0.0012 / 2 mm^2; the conversions (and their energy) as many as unshared
+    arch = load_architecture("isaac-chip", {"cim.adc.sample_rate": "0.64 GHz",
+                                            "cim.area.adc": "0.0006 mm^2"})
+    r = simulate(arch, one_layer(), keep_ops=True)
+    assert r.op_table.set_index("op").loc["l", "compute_s"] == pytest.approx(3.2e-6, rel=1e-9, abs=0)
+    assert r.area_breakdown_m2["cim_adc"] == pytest.approx(16128 * 0.0006e-6, rel=1e-9, abs=0)
+    assert r.energy_breakdown_j["cim_adc"] == pytest.approx(1638.4e-9, rel=1e-9, abs=0)
+
+
+def test_adc_sharing_past_the_array_points_at_the_workaround():
+    from cimsim.errors import ConfigError
+
+    with pytest.raises(ConfigError) as e:
+        load_architecture("isaac-chip", {"cim.adc.columns_per_adc": 256, "cim.adc.per_array": None})
+    msg = str(e.value)
+    assert "adc.columns_per_adc (256) cannot exceed cols (128)" in msg
+    assert "README 'An ADC shared by several arrays'" in msg
