@@ -63,3 +63,20 @@ def test_adc_sharing_past_the_array_points_at_the_workaround():
     msg = str(e.value)
     assert "adc.columns_per_adc (256) cannot exceed cols (128)" in msg
     assert "README 'An ADC shared by several arrays'" in msg
+
+
+def test_the_steady_state_energy_by_part_charges_static_power_over_the_interval():
+    # find-I 2: the one-sample breakdown charges static power over the latency; the steady-state
+    # one over the interval: static 20.22632 W (Table I's uncounted parts) x interval, the
+    # dynamic parts per sample (ADC 512 x 128 x 16 x 1.5625 pJ = 1638.4 nJ), summing to
+    # pipelined_j_per_sample
+    from cimsim.report.samples import steady_energy_by_part
+
+    r = simulate(load_architecture("isaac-chip"), one_layer(), keep_ops=False)
+    steady = steady_energy_by_part(r)
+    interval = r.facts["pipeline_interval_s"]
+    assert steady["static"] == pytest.approx(20.22632 * interval, rel=1e-9, abs=0)
+    assert steady["cim_adc"] == pytest.approx(1638.4e-9, rel=1e-9, abs=0)
+    assert sum(steady.values()) == pytest.approx(r.facts["pipelined_j_per_sample"], rel=1e-12, abs=0)
+    # a flat pool (no pipeline columns) has none
+    assert steady_energy_by_part(simulate(_load("isaac.yaml"), one_layer(), keep_ops=False)) == {}
