@@ -209,6 +209,33 @@ def test_on_a_chip_with_periphery_the_relu_costs_no_periphery_work():
     assert r.energy_breakdown_j.get("cim_periphery", 0.0) == 0
 
 
+def test_on_a_chip_with_periphery_an_untagged_relu_is_told_to_re_trace():
+    # find-I 3: the same ReLU without its epilogue tag (a file written before the tag, as the
+    # bundled vgg8-cifar10) runs on the periphery, 1024 ops / (2 units x 1 GHz) = 512 ns; the
+    # note counted only ops left to another unit, so a chip said nothing and nmc silently did
+    # nothing. It now names the op, where it runs, and the re-trace.
+    import dataclasses
+
+    w = _with_epilogue_relu()
+    old = Workload("old", list(w.tensors.values()),
+                   [dataclasses.replace(op, tags={}) for op in w.ops])
+    d = copy.deepcopy(off.ARCH)
+    d["cim"]["chip"]["periphery"] = PERIPHERY
+    d["cim"]["nmc"] = {"bias": False, "activation": "relu"}
+    r = simulate(architecture_from_dict(d), old, keep_ops=True)
+    assert r.op_table.set_index("op").loc["r", "cim_periphery_s"] == pytest.approx(
+        512e-9, rel=1e-12, abs=0)
+    said = [n for n in r.claim_notes if "cim.nmc" in n]
+    assert len(said) == 1 and "the 1 elementwise op(s)" in said[0]
+    assert "1 of them are bias adds / ReLUs it would absorb but carry no epilogue tag" in said[0]
+    assert "re-trace / regenerate it" in said[0]
+    assert "1 run on cim.chip.periphery, on their layer's stage" in said[0]
+    assert "another unit" not in said[0]
+    # tagged, it rides and the note is gone
+    r = simulate(architecture_from_dict(d), w, keep_ops=False)
+    assert not [n for n in r.claim_notes if "cim.nmc" in n]
+
+
 @pytest.mark.torch
 def test_the_tracer_tags_bias_adds_and_relus_and_their_fusion():
     w = _mlp()

@@ -298,3 +298,31 @@ def test_a_chip_output_the_host_reads_from_the_backing_store_is_written_there(l3
     assert ops.loc["r", "dram_bytes"] == 2 * back
     assert r.energy_breakdown_j["dram"] == pytest.approx((2048 + 3 * back) * 20e-12, rel=1e-12,
                                                          abs=0)  # x, z written and read, z2
+
+
+def relu_layers(dtype: str) -> Workload:
+    """find-I 1: relu(x) (16 x 128) -> xr @ wa -> y (16 x 64); relu(y) -> y2; y2 @ wb -> z, all
+    in ``dtype`` (the trace's dtype)."""
+    t = [Tensor("x", (16, 128), dtype, "input"), Tensor("xr", (16, 128), dtype, "activation"),
+         Tensor("wa", (128, 64), dtype, "weight"), Tensor("y", (16, 64), dtype, "activation"),
+         Tensor("y2", (16, 64), dtype, "activation"), Tensor("wb", (64, 64), dtype, "weight"),
+         Tensor("z", (16, 64), dtype, "activation")]
+    ops = [Op("r0", "elementwise", ("x",), ("xr",), fn="relu"),
+           Op("a", "matmul", ("xr", "wa"), ("y",), m=16, k=128, n=64, weight="wa"),
+           Op("r", "elementwise", ("y",), ("y2",), fn="relu"),
+           Op("b", "matmul", ("y2", "wb"), ("z",), m=16, k=64, n=64, weight="wb")]
+    return Workload(f"relu-layers-{dtype}", t, ops)
+
+
+@pytest.mark.parametrize("dtype", ["fp32", "fp16"])
+def test_a_periphery_ops_tensors_take_its_bits_whatever_the_traces_dtype(dtype):
+    # find-I 1: a 16-bit periphery behind 16-bit outputs writes 16-bit values: r's y2 is
+    # 16 x 64 x 2 B = 2048 B and r0's xr 16 x 128 x 2 B = 4096 B, which fit the 4 KiB buffer
+    # (at fp32's 4 B xr was 8192 B, spilled out by r0 and read back by a, so an fp32 trace ran
+    # slower than an fp16 one); r0 takes the model input x at the periphery's 16 bits:
+    # 16 x 128 x 2 B = 4096 B (fp32's 8192 B before); z leaves at output_bits:
+    # 16 x 64 x 2 B = 2048 B. Both traces move the same bytes.
+    r = simulate(arch(buffer="4 KiB", periphery=dict(PERIPHERY, bits=16), output_bits=16),
+                 relu_layers(dtype), keep_ops=True)
+    assert link_bytes(r) == {"r0": 4096, "a": 0, "r": 0, "b": 2048}
+    assert not any("do not fit its buffers" in n for n in r.notes)

@@ -24,7 +24,7 @@ from ..report.devices import ALL_NOTE, all_mark, efficiency_text, energy_text, p
 from ..report.plausible import WARNING
 from ..report.provenance import placeholder_warning
 from ..report.result import json_number, one_device
-from ..report.samples import per_sample_text
+from ..report.samples import per_sample_text, steady_energy_by_part
 from ..report.columns import DEPENDENCY_PATH, REALIZED_PATH
 from ..report.format import NBSP, NO_ENERGY, area, keep_units, off_chip_traffic, pct, per_joule, rate, seconds_or_na, si
 from ..pipeline import ENGINES
@@ -339,6 +339,10 @@ def print_result(r, footprint=None, cache_apart: bool = False, arch=None) -> Non
     # every energy field 0: a latency-only study
     out.print(folded_table("energy by part", ["part", "energy", "share"],
                            energy or [("(none)", si(0.0, "J"), NO_ENERGY)]))
+    if steady := steady_energy_by_part(r):  # a layer pipeline: per sample, static over the interval
+        total = sum(steady.values())
+        out.print(folded_table("energy by part (steady state, per sample)", ["part", "energy", "share"],
+                               [(k, si(v, "J"), pct(v / total)) for k, v in steady.items() if v]))
     out.print(folded_table("utilization (fraction of peak over the run)", ["resource", "utilization"],
                            [(res, pct(val)) for res, val in r.utilization.items()]))
     for note in r.notes:  # the warnings are printed apart (`run`), after the table

@@ -341,7 +341,11 @@ def _precision_fix(bits: tuple[int, int]) -> str:
                 "at fewer bits than an int8 trace's 8 (--dtype int8, the closest trace); its "
                 f"bits at 8 match that trace{llm}")
     return (f"no compute dtype ({', '.join(DTYPES)}) holds {max(bits)}-bit integers, "
-            f"so every trace does; its bits at 8 match a --dtype int8 trace")
+            "so every trace mixes precisions; its bits at 8 match a --dtype int8 trace. The "
+            "component computes at its bits whatever the trace (a chip block's tensors too: "
+            "matmul outputs at chip.output_bits, periphery ops' at chip.periphery.bits), but the "
+            "trace's dtype sizes what other units run and store, so a trace nearest its bits "
+            "keeps those bytes closest")
 
 
 def latency_notes(arch) -> list[str]:

@@ -74,3 +74,21 @@ def per_sample_text(r) -> str | None:
                 f"{si(f[C.J_PER_ITEM], 'J')} per {name}, "
                 f"{per_joule(per_j, f'{name}s/J')} (= {name}s/s per W)")
     return out
+
+
+def steady_energy_by_part(r) -> dict[str, float]:
+    """A layer-pipelined run's energy per sample at steady state, by part (find-I 2): each
+    dynamic part of ``energy_breakdown_j`` per sample, and ``static`` = static power x
+    ``pipeline_interval_s`` (the one-sample breakdown charges static power over the latency,
+    samples not overlapping). They sum to ``pipelined_j_per_sample``. Empty for a run with no
+    pipeline columns."""
+    from . import columns as C
+
+    f = r.facts
+    if C.PIPELINE_INTERVAL_S not in f or not r.latency_s > 0:
+        return {}
+    parts = {k: v for k, v in r.energy_breakdown_j.items() if k != C.STATIC}
+    static = r.energy_breakdown_j.get(C.STATIC, 0.0) / r.latency_s * f[C.PIPELINE_INTERVAL_S]
+    dynamic = sum(parts.values())
+    per = (f[C.PIPELINED_J_PER_SAMPLE] - static) / dynamic if dynamic > 0 else 0.0  # 1 / samples
+    return {**{k: v * per for k, v in parts.items()}, C.STATIC: static}

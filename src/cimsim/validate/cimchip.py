@@ -137,33 +137,6 @@ PUMA = {
     "tops_mm2": ("PUMA node peak area efficiency", "TOPS/mm^2", 0.577, PUMA_SRC),
 }
 
-#: ISAAC-CE (isaac.yaml) expressed as a chip: IMAs of 8 crossbars, tiles of 12 IMAs with the
-#: 64 KB eDRAM (256 bits per 1.2 GHz cycle) on the 384-wire tile bus, 168 tiles on a
-#: concentrated mesh (4 tiles per router: 42 routers x 32-bit flits), all from ISAAC's Table I
-#: as in isaac.yaml. The eDRAM, bus and router power stay in isaac.yaml's static power (Table I
-#: charges them as power, not per access), so their energies here are 0; the eDRAM's area moves
-#: from ``area.buffer`` to the tile buffer. Transfers overlap the crossbars (ISAAC's pipeline).
-ISAAC_CHIP = {
-    "node_nm": 32,
-    "transfers": "overlapped",
-    "output_bits": 16,
-    "levels": {
-        "ima": {"fanout": 8},
-        "tile": {
-            "fanout": 12,
-            "buffer": {"type": "edram", "capacity": "64 KiB", "width_bits": 256,
-                       "clock": "1.2 GHz", "access_latency": "0.8333 ns",
-                       "energy_per_access": "0 pJ", "area": "0.083 mm^2"},
-            "interconnect": {"type": "bus", "width_bits": 384, "clock": "1.2 GHz",
-                             "energy_per_bit_per_hop": "0 pJ/bit"},
-        },
-        "chip": {
-            "fanout": 168,
-            "interconnect": {"type": "mesh", "width_bits": 1344, "clock": "1.2 GHz",
-                             "energy_per_bit_per_hop": "0 pJ/bit"},
-        },
-    },
-}
 #: ISAAC's peak throughput, not a published figure: derived from two published ones, Table IV's
 #: power efficiency x Table I's chip power (41.29 TOPS)
 ISAAC_TOPS = 627.5 * 65.8 / 1000
@@ -172,17 +145,12 @@ ISAAC_SRC = ("derived, not published: ISAAC, ISCA 2016 (corrected Oct 2016), Tab
 
 
 def isaac_chip():
-    """ISAAC-CE's architecture with its on-chip hierarchy (:data:`ISAAC_CHIP`)."""
-    import copy
+    """ISAAC-CE's architecture with its on-chip hierarchy: ``data/validation/isaac-chip.yaml``
+    (``isaac.yaml`` with a ``chip:`` block; until 2026-12-07 the dict ``ISAAC_CHIP`` here,
+    applied in Python, so no YAML of it existed for a user to run)."""
+    from .cim import _load
 
-    from ..config.loader import architecture_from_dict, read_yaml
-
-    path = VALIDATION / "isaac.yaml"
-    data = read_yaml(path)
-    data["cim"]["chip"] = copy.deepcopy(ISAAC_CHIP)
-    data["cim"]["area"]["buffer"] = "0 mm^2"
-    del data["cim"]["buffer"]  # the tile buffers are the eDRAMs (its flat term is theirs)
-    return architecture_from_dict(data, source=f"{path} with cimsim.validate.cimchip.ISAAC_CHIP")
+    return _load("isaac-chip.yaml")
 
 
 def peak_chip_figures(arch) -> dict[str, float]:

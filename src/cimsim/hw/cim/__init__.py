@@ -280,8 +280,8 @@ class CIMConfig(ComponentConfig):
             v = getattr(self.adc, f)
             if v is not None and v > self.cols:
                 raise ValueError(f"adc.{f} ({v}) cannot exceed cols ({self.cols}): "
-                                 + ("one ADC serves at most all columns of its array"
-                                    if f == "columns_per_adc" else "at most one ADC per column"))
+                                 + ("one ADC serves at most its array's columns (one shared by k arrays: README "
+                                    "'An ADC shared by several arrays')" if f == "columns_per_adc" else "at most one ADC per column"))
         bad = [p for p in self.exclude if not p.strip()]
         if bad or len(set(self.exclude)) < len(self.exclude):
             raise ValueError("exclude: each pattern must be a non-empty glob, listed once (got "

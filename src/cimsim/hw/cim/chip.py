@@ -63,6 +63,7 @@ from ...quantity import (
     PositiveInt,
     Seconds,
     PositiveSquareMeters,
+    SquareMeters,
 )
 from ..base import Strict
 from ..technology import Register
@@ -110,9 +111,10 @@ class Interconnect(Strict):
                                                  "when it toggles.")
     activity: Fraction = Field(default=1.0, description="Fraction of the bits moved that toggle "
                                "(NeuroSim's inputtoggle: 0.18 for VGG-8 activations).")
-    area: Optional[PositiveSquareMeters] = Field(
+    area: Optional[SquareMeters] = Field(
         default=None, description="Area of one unit's interconnect (its wires and routers; "
-        "area part chip_interconnect). Default: not counted.")
+        "area part chip_interconnect); 0 where cim.area.other already books it. Default: not "
+        "counted, and the run says so.")
 
 
 class ChipLevel(Strict):
@@ -141,8 +143,9 @@ class Periphery(Strict):
     energy_per_op: Optional[Joules] = Field(
         default=None, description="Energy of one vector op (default: one add and one register "
         "write of `bits` from cimsim.hw.circuits.digital.shift_add at chip.node_nm).")
-    area_per_unit: Optional[PositiveSquareMeters] = Field(
-        default=None, description="Area of one unit (default: the same circuit model's area).")
+    area_per_unit: Optional[SquareMeters] = Field(
+        default=None, description="Area of one unit; 0 where cim.area.other already books it "
+        "(default: the same circuit model's area).")
 
     def energy_area(self, node_nm: float, register_design=None) -> tuple[float, float]:
         """``(J per vector op, m^2 per unit)``: given values, else the circuit model (its

@@ -161,7 +161,9 @@ def rode_note(name: str, idx, ride: np.ndarray) -> str | None:
 def host_note(comp, ops, free, took) -> str | None:
     """With ``nmc``, the elementwise ops reading one of the taken matmuls' outputs directly
     that do not ride on it (rule 3: not a bias add / ReLU the datapath does, or not that
-    output's only reader): another unit runs them, their dispatch and energy charged there."""
+    output's only reader): another unit runs them, their dispatch and energy charged there, or
+    the chip's periphery does (a ``chip.periphery`` takes them: find-I 3, the note was missing
+    there, so an untagged file's ReLUs stayed on the periphery without the re-trace advice)."""
     name, c = comp.name, comp.config
     if not capability(c) or ops.producer is None:
         return None
@@ -169,15 +171,19 @@ def host_note(comp, ops, free, took) -> str | None:
     made = ops.producer[ops.act_ids]
     mm = took & (ops.stationary >= 0)
     hit = (made >= 0) & mm[np.maximum(made, 0)]
-    ew = free & ~took & (ops.kind == ops.kind_codes["elementwise"])
+    ew = free & ~riding(c, ops, free) & (ops.kind == ops.kind_codes["elementwise"])
     left = np.unique(reader[hit & ew[reader]])
     if not len(left):
         return None
     m = c.nmc
     what = " and ".join(p for p, on in (("bias adder", m.bias), ("ReLU", m.activation == "relu")) if on)
     head = f"{name}: cim.nmc has a {what} per output, charged per conversion in cim_digital; "
-    tail = ("run on another unit, their dispatch, link crossing and energy charged there (see "
-            "README 'cim.nmc')")
+    here = int(took[left].sum())  # on the chip's periphery
+    where = [f"{here} run on {name}.chip.periphery, on their layer's stage"] if here else []
+    if here < len(left):
+        where.append(f"{'the other ' if here else ''}{len(left) - here} run on another unit, their "
+                     "dispatch, link crossing and energy charged there")
+    tail = "; ".join(where) + " (see README 'cim.nmc')"
     # a file written before the tag: those that would ride if tagged (review 16-6 #3)
     untagged = getattr(ops, "untagged_epilogue", None)
     k = (0 if untagged is None
@@ -185,5 +191,5 @@ def host_note(comp, ops, free, took) -> str | None:
     old = (f"; {k} of them are bias adds / ReLUs it would absorb but carry no epilogue tag (a "
            "file traced or generated before cimsim wrote them: re-trace / regenerate it)" if k else "")
     return (head + f"the {len(left)} elementwise op(s) reading its matmuls' outputs directly that "
-            f"it cannot absorb (not a bias add / ReLU it performs, or not the output's only reader{old}) "
+            f"it cannot absorb (not a bias add / ReLU it performs, or not the output's only reader{old}): "
             + tail)

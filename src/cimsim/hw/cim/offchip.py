@@ -8,9 +8,12 @@ Rules, in order, for a component with a ``chip:`` block:
    own (the activations of a layer pipeline in flight together are not summed).
 2. A tensor's *chip size* is the bytes it takes on the chip and over the link, one size both
    ways: made by the chip, its producer's (a matmul's outputs at ``output_bits``, a periphery
-   op's at the workload's bytes); made off the chip, the bytes its first reader on the chip
-   takes (a matmul's inputs at ``input_bits`` with the chip's input reuse, an im2col copy's at
-   ``input_bits``: the host quantises what it sends; a periphery op's at the workload's bytes).
+   op's at ``periphery.bits`` an element, the width its datapath writes); made off the chip,
+   the bytes its first reader on the chip takes (a matmul's inputs at ``input_bits`` with the
+   chip's input reuse, an im2col copy's at ``input_bits``, a periphery op's at
+   ``periphery.bits``: the host quantises what it sends). So the trace's dtype sizes none of
+   the chip's tensors. (Before 2026-12-07 a periphery op's were at the workload's bytes: an
+   fp32 trace's ReLU outputs took twice the buffer space and link bytes of an fp16 trace's.)
 3. A tensor made on the chip and read on it stays there when it fits; one that does not fit
    goes out and every reader on the chip reads it back.
 4. A tensor made on the chip leaves it once when an op of another component reads it, or when
@@ -76,6 +79,14 @@ def capacity(c) -> float:
     """Rule 1: bytes of every level's buffers, every unit, and the flat ``cim.buffer``."""
     held = sum(buf.capacity * units for buf, units in chipmod.level_buffers(c.chip))
     return float(held + (c.buffer.capacity if c.buffer is not None else 0.0))
+
+
+def periphery_scale(ch, elem_bytes: np.ndarray) -> np.ndarray:
+    """Rule 2 for periphery ops whose workload elements take ``elem_bytes``: chip bytes per
+    workload byte, ``chip.periphery.bits`` an element (1 without a periphery)."""
+    if ch.periphery is None:
+        return np.ones(len(elem_bytes))
+    return (ch.periphery.bits / 8) / elem_bytes
 
 
 def link_bytes(c, ops, idx: np.ndarray, in_scale: np.ndarray, out_scale: np.ndarray,

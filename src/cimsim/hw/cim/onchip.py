@@ -337,6 +337,9 @@ def place(comp, ops, idx, ride=None) -> Plan:
         in_scale[im] = (c.input_bits / 8) / _elem_bytes(ops.dtype[idx][im])
     in_scale = np.where(mm, np.divide(a_in, own_in, out=np.ones(len(idx)), where=own_in > 0), in_scale)
     out_scale = np.where(mm, np.divide(a_out, own_out, out=np.ones(len(idx)), where=own_out > 0), 1.0)
+    pv = ~mm & ~im & ~rides  # a periphery op's tensors: periphery.bits an element (rule 2)
+    in_scale, out_scale = (np.where(pv, offchip.periphery_scale(ch, _elem_bytes(ops.dtype[idx])), x)
+                           for x in (in_scale, out_scale))
     out_scale = out_scale[at]  # a riding op's output: its matmul's chip size (output_bits)
     crossing = offchip.link_bytes(c, ops, idx, in_scale, out_scale, own_in * in_scale,
                                   np.where(mm, a_out, own_out), epilogue.kept(ops, ride))
@@ -438,7 +441,8 @@ def place(comp, ops, idx, ride=None) -> Plan:
     if bare := [n for n, lv in ch.levels.items()
                 if lv.interconnect is not None and lv.interconnect.area is None]:
         notes.append(f"{comp.name}: the interconnect of chip level(s) {', '.join(bare)} declares no "
-                     "area (interconnect.area), so the chip's area leaves its buses out")
+                     "area (interconnect.area), so the chip's area leaves its buses out (give it, or 0 mm^2 "
+                     "where cim.area.other already books them)")
     periph_s, periph_j = _periphery(ch, node, periphery_ops(ops, idx), ~mm & ~rides,
                                     mapping.aligned(need * copies, align)[group_of]
                                     if fits else np.full(len(idx), float(c.arrays)),
