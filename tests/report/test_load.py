@@ -40,10 +40,10 @@ def runs():
 
 def test_static_power_and_dynamic_energy_per_sample(runs):
     r = runs["rram"]
-    assert r.static_power_w == pytest.approx(P_STATIC, rel=1e-12)
-    assert r.record()[C.STATIC_POWER_W] == pytest.approx(P_STATIC, rel=1e-12)
+    assert r.static_power_w == pytest.approx(P_STATIC, rel=1e-12, abs=0)
+    assert r.record()[C.STATIC_POWER_W] == pytest.approx(P_STATIC, rel=1e-12, abs=0)
     # one sample: the run's energy less 1 W x its latency
-    assert r.dynamic_j_per_sample == pytest.approx(r.energy_j - P_STATIC * r.latency_s, rel=1e-12)
+    assert r.dynamic_j_per_sample == pytest.approx(r.energy_j - P_STATIC * r.latency_s, rel=1e-12, abs=0)
     assert 0 < r.dynamic_j_per_sample < r.j_per_sample
 
 
@@ -53,14 +53,14 @@ def test_period_energy_and_power_follow_the_closed_form(runs):
     at = r.at_load(period_s=1e-3)
     f = at.record()
     # E(T) = E_dyn + P_static x T; P = E(T) / T = 1 W + 1 kHz x E_dyn
-    assert f[C.PERIOD_ENERGY_J] == pytest.approx(e_dyn + 1e-3, rel=1e-12)
-    assert f[C.PERIOD_AVERAGE_POWER_W] == pytest.approx(1.0 + 1e3 * e_dyn, rel=1e-12)
-    assert f[C.PERIOD_J_PER_SAMPLE] == pytest.approx(e_dyn + 1e-3, rel=1e-12)
-    assert f[C.PERIOD_UTILIZATION] == pytest.approx(r.latency_s / 1e-3, rel=1e-12)
+    assert f[C.PERIOD_ENERGY_J] == pytest.approx(e_dyn + 1e-3, rel=1e-12, abs=0)
+    assert f[C.PERIOD_AVERAGE_POWER_W] == pytest.approx(1.0 + 1e3 * e_dyn, rel=1e-12, abs=0)
+    assert f[C.PERIOD_J_PER_SAMPLE] == pytest.approx(e_dyn + 1e-3, rel=1e-12, abs=0)
+    assert f[C.PERIOD_UTILIZATION] == pytest.approx(r.latency_s / 1e-3, rel=1e-12, abs=0)
     # at T = latency the full-load figures come back
     full = r.at_load(period_s=r.latency_s)
-    assert full.period_j_per_sample == pytest.approx(r.j_per_sample, rel=1e-12)
-    assert full.period_average_power_w == pytest.approx(r.average_power_w, rel=1e-12)
+    assert full.period_j_per_sample == pytest.approx(r.j_per_sample, rel=1e-12, abs=0)
+    assert full.period_average_power_w == pytest.approx(r.average_power_w, rel=1e-12, abs=0)
     assert C.PERIOD_S not in r.facts  # at_load leaves the run as it was
 
 
@@ -75,9 +75,9 @@ def test_period_shorter_than_the_latency_is_refused(runs):
 def test_deadline_slack_and_verdict(runs):
     r = runs["rram"]
     met, missed = r.at_load(deadline_s=1e-6), r.at_load(deadline_s=0.5e-6)
-    assert met.deadline_slack_s == pytest.approx(1e-6 - r.latency_s, rel=1e-12)
+    assert met.deadline_slack_s == pytest.approx(1e-6 - r.latency_s, rel=1e-12, abs=0)
     assert met.meets_deadline is True and missed.meets_deadline is False
-    assert missed.deadline_slack_s == pytest.approx(0.5e-6 - r.latency_s, rel=1e-12)
+    assert missed.deadline_slack_s == pytest.approx(0.5e-6 - r.latency_s, rel=1e-12, abs=0)
 
 
 def test_power_up_latency_pays_programming_for_volatile_cells_only(runs):
@@ -85,8 +85,8 @@ def test_power_up_latency_pays_programming_for_volatile_cells_only(runs):
     # DRAM (1.6384 us), 128 rows x 1 us of writes, 10 ns + 100 ns latency: 129.7484 us
     prog = 128 * 1e-6 + 16384 / 10e9 + 110e-9
     for t in ("rram", "sram"):
-        assert runs[t].programming_time_s == pytest.approx(prog, rel=1e-9)
-    assert runs["sram"].power_up_latency_s == pytest.approx(runs["sram"].latency_s + prog, rel=1e-9)
+        assert runs[t].programming_time_s == pytest.approx(prog, rel=1e-9, abs=0)
+    assert runs["sram"].power_up_latency_s == pytest.approx(runs["sram"].latency_s + prog, rel=1e-9, abs=0)
     assert runs["rram"].power_up_latency_s == runs["rram"].latency_s  # non-volatile: kept
 
 
@@ -102,8 +102,8 @@ def test_columns_as_attributes_nan_where_absent(runs, round_arch):
 
 
 def test_period_parses_a_time_or_a_rate():
-    assert period_of("1ms") == pytest.approx(1e-3, rel=1e-12)
-    assert period_of("1kHz") == pytest.approx(1e-3, rel=1e-12)
+    assert period_of("1ms") == pytest.approx(1e-3, rel=1e-12, abs=0)
+    assert period_of("1kHz") == pytest.approx(1e-3, rel=1e-12, abs=0)
     with pytest.raises(CimsimError, match="--deadline '1kHz'"):
         period_of("1kHz", "--deadline", rate_ok=False)
     with pytest.raises(CimsimError, match="give a period"):
@@ -119,7 +119,7 @@ def test_cli_run_and_compare(tmp_path):
     out = cli.invoke(main, ["run", a, w, "--period", "1kHz", "--deadline", "500ns", "--json"])
     assert out.exit_code == 0, out.output
     d = json.loads(out.output)
-    assert d[C.PERIOD_S] == pytest.approx(1e-3, rel=1e-12) and d[C.MEETS_DEADLINE] is False
+    assert d[C.PERIOD_S] == pytest.approx(1e-3, rel=1e-12, abs=0) and d[C.MEETS_DEADLINE] is False
     text = cli.invoke(main, ["run", a, w, "--period", "1ms", "--deadline", "1us"]).output
     assert "first call" in text and "at the period" in text and "deadline" in text and "met" in text
     bad = cli.invoke(main, ["run", a, w, "--period", "100ns"])
@@ -132,4 +132,4 @@ def test_cli_run_and_compare(tmp_path):
 
     df = pd.read_csv(csv)
     assert df[C.PERIOD_AVERAGE_POWER_W].iloc[0] == pytest.approx(
-        P_STATIC + 1e3 * df[C.DYNAMIC_J_PER_SAMPLE].iloc[0], rel=1e-9)
+        P_STATIC + 1e3 * df[C.DYNAMIC_J_PER_SAMPLE].iloc[0], rel=1e-9, abs=0)
