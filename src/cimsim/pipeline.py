@@ -31,7 +31,8 @@ from .mapping.placement import Placement, place
 from .report import columns as C
 from .report.build import RunData, build_result
 from .report.plausible import WARNING
-from .report.result import Result, realized_critical_path
+from .report.realised import realized_critical_path
+from .report.result import Result
 from .workload.graph import longest_paths
 from .workload.checks import check_metadata
 from .workload.kinds import MATMUL

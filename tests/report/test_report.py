@@ -7,7 +7,8 @@ import pytest
 
 from cimsim import simulate
 from cimsim.report import columns as C
-from cimsim.report.result import attribute_path, bound_of, realized_critical_path
+from cimsim.report.realised import realized_critical_path
+from cimsim.report.result import attribute_path, bound_of
 from cimsim.workload.generators import lstm
 
 

@@ -12,6 +12,7 @@ import click
 
 from . import OneLineErrors, OneLineUsageError, console, created, full_path, new_folder, unbroken
 from .accuracy_lines import print_accuracy  # noqa: F401 - cimsim.commands.run.print_accuracy
+from .load import at_load, load_options, stated_load
 from .cim_lines import floorplan_texts as _floorplan_texts, programming_text, unit_energy_text
 from .placement import critical_path_rows, print_critical_path, print_placement
 from .. import bundled
@@ -20,6 +21,7 @@ from ..errors import CimsimError, ConfigError, MappingError, OverflowInputError,
 from ..inputs import file_record, recorded, with_inputs
 from ..report import columns as C
 from ..report.baseline import RATIO_HEADERS, baseline_ratios, ratio
+from ..report.load import load_rows
 from ..report.devices import ALL_NOTE, all_mark, efficiency_text, energy_text, power_text, work_text
 from ..report.plausible import WARNING
 from ..report.provenance import placeholder_warning
@@ -62,6 +64,7 @@ def set_option(f):
 @click.argument("workload")
 @engine_option
 @set_option
+@load_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.option("--placement", is_flag=True, help="Also list where each op runs and its cost "
               "(with --json: a list `placement`, one object per op).")
@@ -84,7 +87,7 @@ def set_option(f):
               "fp32 output lies in [0, 1] (and sums to 1 over the classes), and the basis says so.")
 def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json: bool,
         placement: bool, cpath: bool, trace_file: Path | None, accuracy: bool, dataset: str | None,
-        output_kind: str = "auto") -> None:
+        output_kind: str = "auto", period: str | None = None, deadline: str | None = None) -> None:
     """Simulate WORKLOAD (a file or bundled name) on CONFIG (a YAML file or bundled name).
 
     With --accuracy, WORKLOAD is an evaluation model (e.g. cimsim run rram-cim digits-cnn
@@ -95,6 +98,7 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
     from ..studies import run_one
     from ..workload import load_workload
 
+    period_s, deadline_s = stated_load(period, deadline)  # before the run, not after it
     if dataset is not None and not accuracy:
         raise OneLineUsageError("--dataset goes with --accuracy")
     if output_kind != "auto" and not accuracy:
@@ -129,6 +133,7 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
     except OverflowInputError as exc:  # an extreme value overflowed: the --set or file that gave it
         raise OverflowInputError(f"{origin(config_path, overrides(sets), exc.field)}{exc}",
                                  exc.field) from None
+    result = at_load(result, period_s, deadline_s)
     acc = None
     if accuracy:
         from ..accuracy.models import threads
@@ -324,6 +329,7 @@ def print_result(r, footprint=None, cache_apart: bool = False, arch=None) -> Non
     rows.extend(("floorplan", text) for text in _floorplan_texts(f))
     if C.PROGRAMMING_ENERGY_J in f:  # deployment: reported beside the run, not in its totals
         rows.append(("programming", programming_text(f, arch.instances if arch is not None else ())))
+    rows += load_rows(r, C.PROGRAMMING_ENERGY_J in f)  # first call, --period, --deadline
     rows = list(filter(None, rows))  # wrapped at spaces, never between a number and its unit:
     # the value column as wide as its longest number and unit, at least, as far as the labels (wrapped
     # at their words) leave room; the labels no wider than the rest (wider, rich cropped every value)
@@ -430,12 +436,14 @@ def _csv_name(value: Path | None) -> Path | None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               callback=lambda ctx, param, v: _csv_name(v),
               help="Write every metric to this CSV file.")
+@load_options
 @click.option("--baseline", metavar="ARCHITECTURE", default=None,
               help="Add speed-up (baseline latency / latency) and energy ratio (energy / baseline "
                    "energy) columns against this architecture's run of the same workload, "
                    "e.g. --baseline gpu-hbm3.")
 def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
-            sets: tuple[str, ...], output: Path | None, baseline: str | None) -> None:
+            sets: tuple[str, ...], output: Path | None, baseline: str | None,
+            period: str | None = None, deadline: str | None = None) -> None:
     """Simulate every workload on every config and print a comparison table.
 
     CONFIGS are YAML files or bundled names (default: all bundled configs).
@@ -448,9 +456,13 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     if output is not None:  # before the runs, not after them
         check_writable(output, "-o")
         made = new_folder(output)
+    period_s, deadline_s = stated_load(period, deadline)
     archs, wls, inputs = load_many(configs, workloads, sets)
     try:
         runs, df = studies.compare(archs, wls, engine=engine)
+        if period_s is not None or deadline_s is not None:  # each run at the stated load
+            runs = [run._replace(result=at_load(run.result, period_s, deadline_s)) for run in runs]
+            df = studies.results_table(runs, archs)
     except OverflowInputError as exc:  # as run says it, and which config ran which workload
         arch, wl = exc.run
         path = inputs["configs"].get(arch.name, {}).get("path") or arch.name
@@ -461,6 +473,9 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     title = f"cimsim compare ({engine} engine)"
     headers = ["workload", "architecture", "latency", "energy", "power", "area", "bound", "busiest units",
                "off-chip traffic", "dependency path", "dep. path ops"]
+    load_headers = (["power at period"] if period_s is not None else []) + \
+        (["deadline slack"] if deadline_s is not None else [])
+    headers[5:5] = load_headers  # after power
     if ratios is not None:  # beside latency and energy, and the last columns left out
         headers[4:4] = RATIO_HEADERS
         title += f", speed-up and energy ratio against {baseline}"
@@ -476,6 +491,9 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
         top = sorted(r.utilization.items(), key=lambda kv: -kv[1])[:2]
         cells = [r.workload, r.architecture + (" (!p)" if r.precision_mismatch else "") + (" (1d)" if share else ""),
                  si(r.latency_s, "s"), si(r.energy_j, "J"), si(r.system_average_power_w, "W") + all_mark(r),
+                 *([si(r.facts[C.PERIOD_AVERAGE_POWER_W], "W") + all_mark(r)] if period_s is not None else []),
+                 *([("" if r.facts[C.MEETS_DEADLINE] else "MISSED ") + si(r.facts[C.DEADLINE_SLACK_S], "s")]
+                   if deadline_s is not None else []),
                  _area_cell(arch, r, bare_area),
                  r.bound_label, unbroken(", ".join(f"{k} {pct(v)}" for k, v in top)),
                  off_chip_traffic(arch.hardware, r.traffic_bytes), si(r.critical_path_s, "s"),

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
-from . import columns as C
+from . import columns as C, load
 from .training import training_facts, training_notes
 from .format import si
 from ..errors import ComponentError
@@ -290,7 +290,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         bound_compute_s=float(compute_bound.max()),
         macs=int(wl.macs),
         ops=len(wl.ops),
-        samples=samples(wl, batch),
+        samples=samples(wl, batch), power_up_programming_s=load.power_up_s(pl.plans, rates),
         traffic_bytes=traffic,
         weight_bytes=int(wl.weight_bytes),
         activation_bytes=int(wl.activation_bytes),

@@ -82,6 +82,17 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.SYSTEM_OPS_PER_J, "op/J", ALL),
     (C.SYSTEM_OPS_PER_S_PER_M2, "op/(s·m²)", ALL),
     (C.SYSTEM_AVERAGE_POWER_W, "W", ALL),
+    (C.STATIC_POWER_W, "W", ALL),
+    (C.DYNAMIC_J_PER_SAMPLE, "J", ALL),
+    (C.POWER_UP_LATENCY_S, "s", ALL),
+    (C.PERIOD_S, "s", "`run --json`, `compare -o` with `--period`; `Result.at_load(period_s=)`"),
+    (C.PERIOD_ENERGY_J, "J", "as above"),
+    (C.PERIOD_J_PER_SAMPLE, "J", "as above"),
+    (C.PERIOD_AVERAGE_POWER_W, "W", "as above"),
+    (C.PERIOD_UTILIZATION, "fraction", "as above"),
+    (C.DEADLINE_S, "s", "`run --json`, `compare -o` with `--deadline`; `Result.at_load(deadline_s=)`"),
+    (C.DEADLINE_SLACK_S, "s", "as above"),
+    (C.MEETS_DEADLINE, "flag", "as above"),
     (C.ENERGY_PLACEHOLDER_SHARE, "fraction", ALL),
     (C.AREA_PLACEHOLDER_SHARE, "fraction", ALL),
     (C.LATENCY_PLACEHOLDER_SHARE, "fraction", ALL),
@@ -182,7 +193,7 @@ def documented_columns() -> set[str]:
     named = {*C.FIXED_COLUMNS, C.OPTIMIZER_STATE_BYTES, *C.SAMPLE_COLUMNS, *C.PIPELINE_COLUMNS, *C.PROGRAMMING_COLUMNS, *C.SERVING_COLUMNS,
              *C.ACCURACY_COLUMNS, *C.SWEEP_KEY_COLUMNS, C.ERROR, C.BASELINE, C.SPEEDUP, C.ENERGY_RATIO,
              C.ONE_DEVICE_SHARE, C.CIMSIM_VERSION, C.CIMSIM_REVISION, C.PARETO_OBJECTIVES,
-             *C.INPUT_COLUMNS}
+             *C.INPUT_COLUMNS, *C.PERIOD_COLUMNS, *C.DEADLINE_COLUMNS}
     return named | set(_PATTERNS) | set(_SWEPT)
 
 

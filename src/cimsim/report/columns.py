@@ -211,6 +211,46 @@ SYSTEM_OPS_PER_S_PER_M2 = "system_ops_per_s_per_m2"
 SYSTEM_AVERAGE_POWER_W = "system_average_power_w"
 SYSTEM_COLUMNS: tuple[str, ...] = (SYSTEM_DEVICES, SYSTEM_ENERGY_J, SYSTEM_AREA_M2, SYSTEM_OPS_PER_J,
                                    SYSTEM_OPS_PER_S_PER_M2, SYSTEM_AVERAGE_POWER_W)
+# A run at a stated load (:mod:`cimsim.report.load`): ``energy_j``, ``j_per_sample``,
+# ``ops_per_j`` and ``average_power_w`` are full-load figures (runs back to back, no idle time);
+# at q samples/s below saturation the power is P(q) = static_power_w + q x dynamic_j_per_sample.
+#: the static power behind ``energy_static_j``: energy_static_j / latency_s, W (every
+#: component's and level's static power, of the simulated device; a tensor- or
+#: pipeline-parallel system draws system_devices x it); NaN for zero latency
+STATIC_POWER_W = "static_power_w"
+#: energy of one sample without the static energy: (energy_j - energy_static_j) / samples, J,
+#: over the devices and samples ``j_per_sample`` uses (all the devices of a parallel run)
+DYNAMIC_J_PER_SAMPLE = "dynamic_j_per_sample"
+#: the first run after power-up: latency_s + the programming time of the weights held in
+#: volatile (SRAM) cells, which power-off or power gating loses; non-volatile (resistive) cells
+#: keep theirs (``programming_time_s`` once, at deployment); equals latency_s where nothing is
+#: programmed. The host side is cold in both (``latency_s`` is one cold call)
+POWER_UP_LATENCY_S = "power_up_latency_s"
+LOAD_COLUMNS: tuple[str, ...] = (STATIC_POWER_W, DYNAMIC_J_PER_SAMPLE, POWER_UP_LATENCY_S)
+# Only with a stated period (``run`` / ``compare --period``, ``Result.at_load(period_s=)``): one
+# run (samples_per_run samples) every period, the system idle at its static power in between
+#: the stated period: one run every period_s, s
+PERIOD_S = "period_s"
+#: energy of one period: the run's dynamic energy + the static power of all its devices x
+#: period_s, J
+PERIOD_ENERGY_J = "period_energy_j"
+#: period_energy_j / samples: the energy of one sample at that load, J
+PERIOD_J_PER_SAMPLE = "period_j_per_sample"
+#: period_energy_j / period_s: the average power at that load, W
+PERIOD_AVERAGE_POWER_W = "period_average_power_w"
+#: latency_s / period_s: the share of each period the run is busy (at most 1)
+PERIOD_UTILIZATION = "period_utilization"
+PERIOD_COLUMNS: tuple[str, ...] = (PERIOD_S, PERIOD_ENERGY_J, PERIOD_J_PER_SAMPLE,
+                                   PERIOD_AVERAGE_POWER_W, PERIOD_UTILIZATION)
+# Only with a stated deadline (``--deadline``, ``Result.at_load(deadline_s=)``), against the
+# DES's point estimate ``latency_s`` (deterministic, no spread: not a worst-case bound)
+#: the stated deadline, s
+DEADLINE_S = "deadline_s"
+#: deadline_s - latency_s, s (negative: missed)
+DEADLINE_SLACK_S = "deadline_slack_s"
+#: latency_s <= deadline_s
+MEETS_DEADLINE = "meets_deadline"
+DEADLINE_COLUMNS: tuple[str, ...] = (DEADLINE_S, DEADLINE_SLACK_S, MEETS_DEADLINE)
 #: fraction of the total energy resting on placeholders: values the config marks (U) or
 #: leaves at an unsourced default (see :mod:`cimsim.report.provenance`)
 ENERGY_PLACEHOLDER_SHARE = "energy_placeholder_share"
@@ -446,6 +486,7 @@ FIXED_COLUMNS: tuple[str, ...] = (
     # appended, after the columns of earlier releases, so that a positional reader of a CSV
     # (cut -f, usecols) still finds those where they were
     GRAPH_DEPTH_SERIAL_STEPS, GRAPH_DEPTH_OPS, *FOOTPRINT_COLUMNS,
+    *LOAD_COLUMNS,
 )
 
 

@@ -108,7 +108,9 @@ def power_text(r) -> str:
     text = f"{si(s.power_w, 'W')} average (energy / latency)"
     if r.area_m2 > 0:
         text += f", {si(s.power_w / s.area_m2 / 1e6, 'W/mm²')} over {area(s.area_m2)}"
-    return text + _which(r)
+    static = s.devices * r.energy_breakdown_j.get(C.STATIC, 0.0) / r.latency_s if r.latency_s > 0 else 0.0
+    return (text + _which(r) + f"; runs back to back, {si(static, 'W')} of it static "
+            "(--period: the power at a load)")
 
 
 def all_mark(r) -> str:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
-from . import columns as C
+from . import columns as C, load
 from .devices import system
 from ..inputs import source_fields
 
@@ -137,6 +137,9 @@ class Result:
     #: the dependency critical path's ops: names in order, each op's time alone, s (sum: ``critical_path_s``)
     critical_path_op_names: list[str] = field(default_factory=list)
     critical_path_op_s: list[float] = field(default_factory=list)
+    #: the programming time of the weights power-off loses (volatile cells: SRAM), s; 0 where
+    #: nothing is programmed or every cell keeps its weights (``columns.POWER_UP_LATENCY_S``)
+    power_up_programming_s: float = 0.0
 
     def __eq__(self, other: object) -> bool:
         """Field by field, a NaN equal to a NaN (an undefined OPS/W, TPOT, ...), the per-op and
@@ -245,6 +248,21 @@ class Result:
     backing_capacity_bytes = property(lambda self: self.footprint.get(C.BACKING_CAPACITY_BYTES))
     backing_headroom_bytes = property(lambda self: self.footprint.get(C.BACKING_HEADROOM_BYTES))
     kv_cache_peak_bytes = property(lambda self: self.footprint.get(C.KV_CACHE_PEAK_BYTES))
+
+    # a run without idle time, and at a stated load (columns.LOAD_COLUMNS: :mod:`cimsim.report.load`)
+    static_power_w = property(lambda self: load.static_power_w(self))
+    dynamic_j_per_sample = property(lambda self: load.dynamic_j_per_sample(self))
+    power_up_latency_s = property(lambda self: load.power_up_latency_s(self))
+
+    def at_load(self, period_s: float | None = None, deadline_s: float | None = None) -> Result:
+        """A copy with the columns of one run every ``period_s`` (energy, power and utilization at
+        that load) and against ``deadline_s`` (slack, met): :func:`cimsim.report.load.load_facts`."""
+        return load.at_load(self, period_s, deadline_s)
+
+    def __getattr__(self, name: str):
+        """A column kept in :attr:`facts` or :attr:`serving` (``r.j_per_sample``,
+        ``r.programming_time_s``); NaN for an optional column this run lacks."""
+        return load.column_attribute(self, name)
 
     @property
     def physically_plausible(self) -> bool:
@@ -547,54 +565,3 @@ def bound_of(path_time: dict[str, float], memory_levels, latency_s: float,
     if classes and part in classes:
         return classes[part], part
     return ("memory" if part in memory_levels else "interconnect"), part
-
-
-def realized_critical_path(indptr, indices, server, start, end) -> np.ndarray:
-    """Walk back from the last op to finish through whatever it waited for last.
-
-    An op waited for its latest-finishing predecessor or for the op that ran
-    before it on its server, whichever ended later (ties: the higher index).
-    """
-    n = len(start)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    order = np.lexsort((np.arange(n), start))
-    prev_on_server = _prev_on_server(order, np.asarray(server, np.int64), int(np.max(server)) + 1)
-    rev = _walk_back(np.asarray(indptr, np.int64), np.asarray(indices, np.int64), prev_on_server,
-                     np.asarray(start, np.float64), np.asarray(end, np.float64))
-    return rev[::-1].copy()
-
-
-@njit(cache=True)
-def _prev_on_server(order, server, n_servers):
-    prev = np.full(order.shape[0], -1, np.int64)
-    last = np.full(n_servers, -1, np.int64)
-    for i in order:
-        s = server[i]
-        prev[i] = last[s]
-        last[s] = i
-    return prev
-
-
-@njit(cache=True)
-def _walk_back(indptr, indices, prev_on_server, start, end):
-    n = start.shape[0]
-    path = np.empty(n, np.int64)
-    i = np.argmax(end)
-    path[0] = i
-    length = 1
-    while True:
-        limit = start[i] + 1e-15 * max(1.0, start[i])
-        best = -1
-        for e in range(indptr[i], indptr[i + 1] + 1):
-            c = indices[e] if e < indptr[i + 1] else prev_on_server[i]
-            if c < 0 or end[c] > limit:
-                continue
-            if best < 0 or end[c] > end[best] or (end[c] == end[best] and c > best):
-                best = c
-        if best < 0:
-            break
-        i = best
-        path[length] = i
-        length += 1
-    return path[:length]

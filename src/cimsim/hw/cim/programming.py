@@ -86,6 +86,10 @@ class Deployment:
     link: str
     store: str
     latency_s: float
+    #: the cells lose the weights at power-off or power gating (``technology: sram``): every
+    #: power-up pays this programming again; resistive cells (rram: RRAM, FeFET, PCM, STT-MRAM)
+    #: keep them, programmed once at deployment
+    volatile: bool = True
 
     @property
     def energy_j(self) -> float:
@@ -115,7 +119,7 @@ def deployment(comp, k, n, phys_cols, first_ops, copies, more=None) -> Deploymen
     link, store = comp.link, hw.backing_store
     per_byte = move_j_per_byte(comp)
     return Deployment(write_j, float(b.sum()), float(b.sum()) * per_byte, ((w, b),), link, store,
-                      hw.latency_of(link) + hw.latency_of(store))
+                      hw.latency_of(link) + hw.latency_of(store), c.technology == "sram")
 
 
 def move_j_per_byte(comp) -> float:
@@ -164,7 +168,7 @@ def devices(each: list) -> Deployment | None:
     d = each[0]
     return Deployment(sum(e.write_j for e in each), sum(e.bytes for e in each),
                       sum(e.move_j for e in each), tuple(x for e in each for x in e.devices),
-                      d.link, d.store, d.latency_s)
+                      d.link, d.store, d.latency_s, any(e.volatile for e in each))
 
 
 def deployed_text(d: Deployment) -> str:

@@ -1,0 +1,161 @@
+"""A run at a stated load, and the figures that need no load: what a control loop or a service
+below saturation costs, and whether a run meets a deadline.
+
+A run's ``energy_j``, ``j_per_sample``, ``ops_per_j`` and ``average_power_w`` are full-load
+figures: runs back to back, never idle. At a load of one run (``samples`` samples) every period
+``T`` (q = samples / T samples/s), the system does the run and then idles at its static power
+(nothing is power-gated), so with ``P_static`` the static power of all the devices the run
+stands for and ``E_dyn`` the run's energy without static energy:
+
+    E(T) = E_dyn + P_static x T            (one period)
+    P(q) = P_static + q x E_dyn / samples  (average power; E_dyn / samples = dynamic_j_per_sample)
+    E(T) / samples = P(q) / q              (energy of one sample at that load)
+
+which is the full-load figure at ``T = latency_s``. A period shorter than the run's latency is
+refused: the runs would overlap, which the simulation of one run does not model.
+
+The deadline check compares ``latency_s``, the DES's point estimate of one cold call
+(deterministic: no spread, not a worst-case bound), with the stated deadline.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+from . import columns as C
+from .devices import system
+from .format import pct, si
+from ..errors import CimsimError
+from ..units import UnitError, parse_quantity
+
+
+def static_power_w(r) -> float:
+    """``energy_static_j / latency_s`` of the simulated device, W; NaN for zero latency."""
+    return r.energy_breakdown_j.get(C.STATIC, 0.0) / r.latency_s if r.latency_s > 0 else math.nan
+
+
+def dynamic_j_per_sample(r) -> float:
+    """The energy of one sample without static energy, J, over the devices and samples
+    ``j_per_sample`` divides (all the devices of a tensor- or pipeline-parallel run)."""
+    s = system(r)
+    return (s.energy_j - s.devices * r.energy_breakdown_j.get(C.STATIC, 0.0)) / max(r.samples, 1)
+
+
+def power_up_latency_s(r) -> float:
+    """``latency_s`` + the programming time of the weights power-off loses (volatile cells)."""
+    return r.latency_s + r.power_up_programming_s
+
+
+def power_up_s(plans, rates) -> float:
+    """The programming time (s) of the weights held in cells that lose them at power-off: the
+    plans' deployments (``Plan.programming``) whose ``volatile`` is not false, added as
+    ``programming_time_s`` adds them; ``rates`` the sustained B/s by resource name."""
+    held = [p.programming for p in plans if p is not None and p.programming is not None]
+    return float(sum(d.time_s(rates) for d in held if getattr(d, "volatile", True)))
+
+
+def period_of(text: str, option: str = "--period", rate_ok: bool = True) -> float:
+    """A period in seconds from a time (``1ms``) or, ``rate_ok``, a rate (``1kHz``: its
+    inverse); one-line :class:`CimsimError` naming ``option`` otherwise."""
+    try:
+        value = parse_quantity(text, "s")
+    except UnitError as exc:
+        if not rate_ok:
+            raise CimsimError(f"{option} {text!r}: {exc}") from None
+        try:
+            rate = parse_quantity(text, "Hz")
+        except UnitError:
+            raise CimsimError(f"{option} {text!r}: {exc}; give a period (1ms) or a rate "
+                              "(1kHz, one run per period)") from None
+        value = 1.0 / rate if rate > 0 else math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise CimsimError(f"{option} {text!r}: must be a positive, finite time (1ms)"
+                          + (" or rate (1kHz)" if rate_ok else ""))
+    return value
+
+
+def load_facts(r, period_s: float | None = None, deadline_s: float | None = None) -> dict:
+    """The :data:`~cimsim.report.columns.PERIOD_COLUMNS` of one run every ``period_s`` and the
+    :data:`~cimsim.report.columns.DEADLINE_COLUMNS` against ``deadline_s`` (module docstring);
+    each group only where its value is given. A period shorter than the latency, or a value
+    not positive and finite, is a one-line :class:`CimsimError`."""
+    out: dict[str, object] = {}
+    for name, v in (("period", period_s), ("deadline", deadline_s)):
+        if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+            raise CimsimError(f"{name} {v!r}: must be a positive, finite time in seconds")
+    if period_s is not None:
+        if r.latency_s > period_s:
+            raise CimsimError(
+                f"period {si(period_s, 's')} ({si(1.0 / period_s, 'Hz')}) is shorter than one run of "
+                f"{r.workload} on {r.architecture}: {si(r.latency_s, 's')} ({r.samples:,} "
+                f"sample{'s' if r.samples != 1 else ''}), so back to back it runs at most "
+                f"{si(1.0 / r.latency_s, 'Hz')} ({si(r.samples_per_s, 'samples/s')}); give a "
+                f"period of at least {si(r.latency_s, 's')}")
+        n = system(r).devices
+        energy = dynamic_j_per_sample(r) * max(r.samples, 1) + n * static_power_w(r) * period_s
+        out.update({C.PERIOD_S: float(period_s), C.PERIOD_ENERGY_J: energy,
+                    C.PERIOD_J_PER_SAMPLE: energy / max(r.samples, 1),
+                    C.PERIOD_AVERAGE_POWER_W: energy / period_s,
+                    C.PERIOD_UTILIZATION: r.latency_s / period_s})
+    if deadline_s is not None:
+        out.update({C.DEADLINE_S: float(deadline_s), C.DEADLINE_SLACK_S: deadline_s - r.latency_s,
+                    C.MEETS_DEADLINE: bool(r.latency_s <= deadline_s)})
+    return out
+
+
+def at_load(r, period_s: float | None = None, deadline_s: float | None = None):
+    """A copy of the Result ``r`` whose facts (so ``record()``, ``to_json()`` and attributes)
+    add :func:`load_facts`; ``r`` itself is left as it was."""
+    out = copy.copy(r)
+    out.facts = {**{k: v for k, v in r.facts.items()
+                    if k not in (*C.PERIOD_COLUMNS, *C.DEADLINE_COLUMNS)},
+                 **load_facts(r, period_s, deadline_s)}
+    return out
+
+
+#: columns a Result may lack on some architecture or workload: as attributes they read NaN there
+_OPTIONAL = frozenset((*C.SAMPLE_COLUMNS, *C.PIPELINE_COLUMNS, *C.PROGRAMMING_COLUMNS,
+                       *C.SERVING_COLUMNS, *C.PERIOD_COLUMNS, *C.DEADLINE_COLUMNS))
+
+
+def column_attribute(r, name: str):
+    """``r.<name>`` for a column kept in ``facts`` or ``serving`` (``r.j_per_sample``,
+    ``r.programming_time_s``, ``r.period_average_power_w``); NaN for such a column this run
+    does not carry (``programming_time_s`` on a config that programs no weights)."""
+    d = r.__dict__  # never getattr here: unpickling asks before the fields exist
+    for where in ("facts", "serving"):
+        if name in d.get(where, {}):
+            return d[where][name]
+    if name in _OPTIONAL:
+        return math.nan
+    raise AttributeError(f"'Result' object has no attribute {name!r}")
+
+
+def load_rows(r, programs: bool) -> list[tuple[str, str]]:
+    """``run``'s summary rows: the first call after power-up where weights are programmed before
+    the run (``programs``: the config programs weights), the load and the deadline where
+    stated."""
+    f = r.facts
+    rows = []
+    if programs and f.get(C.PROGRAMMING_TIME_S, 0.0) > 0:  # weights written before the run
+        extra = r.power_up_programming_s
+        rows.append(("first call", f"{si(r.power_up_latency_s, 's')} after power-up ("
+                     + (f"latency + {si(extra, 's')} re-programming the weights volatile cells lost"
+                        if extra > 0 else "non-volatile cells keep their weights: the latency")
+                     + f"; {C.POWER_UP_LATENCY_S}); the latency above has the weights in place"))
+    if C.PERIOD_S in f:
+        T = f[C.PERIOD_S]
+        rows.append(("at the period", f"one run every {si(T, 's')} ({si(1.0 / T, 'Hz')}): "
+                     f"{si(f[C.PERIOD_ENERGY_J], 'J')} a period, {si(f[C.PERIOD_J_PER_SAMPLE], 'J')} "
+                     f"per sample, average power {si(f[C.PERIOD_AVERAGE_POWER_W], 'W')} (static "
+                     f"{si(system(r).devices * r.static_power_w, 'W')} + dynamic "
+                     f"{si(f[C.PERIOD_AVERAGE_POWER_W] - system(r).devices * r.static_power_w, 'W')}), "
+                     f"busy {pct(f[C.PERIOD_UTILIZATION])} of it"))
+    if C.DEADLINE_S in f:
+        slack = f[C.DEADLINE_SLACK_S]
+        rows.append(("deadline", f"{si(f[C.DEADLINE_S], 's')}: "
+                     + ("met" if f[C.MEETS_DEADLINE] else "MISSED")
+                     + f", slack {si(slack, 's')} ({pct(slack / f[C.DEADLINE_S])} of it) against the "
+                     "latency, a point estimate (not a worst-case bound)"))
+    return rows
