@@ -98,6 +98,9 @@ def test_pipelined_serving_from_the_stage_times(m):
     assert r.facts[C.J_PER_SAMPLE] == pytest.approx(energy / B, rel=1e-12, abs=0)
     assert r.samples_per_s == pytest.approx(B / latency, rel=1e-12, abs=0)
     assert r.record()[C.SAMPLES_PER_S] == pytest.approx(B / latency, rel=1e-12, abs=0)
+    # without static energy: every micro-batch's dynamic energy, m x (E - E_static), over B
+    dyn = m * (r.energy_j - r.energy_breakdown_j["static"]) / B
+    assert r.record()["dynamic_j_per_sample"] == pytest.approx(dyn, rel=1e-12, abs=0)
     if m == 1:  # one micro-batch: the sequential run's latency, two devices' static power
         assert latency == pytest.approx(r.latency_s, rel=1e-12, abs=0)
 

@@ -35,11 +35,21 @@ def static_power_w(r) -> float:
     return r.energy_breakdown_j.get(C.STATIC, 0.0) / r.latency_s if r.latency_s > 0 else math.nan
 
 
+def run_s(r) -> float:
+    """The time of one run, s: the latency, or a micro-batched pipeline's time over all its
+    micro-batches (``pipeline_span_s``, what its per-sample figures divide)."""
+    span = getattr(r, "pipeline_span_s", None)
+    return r.latency_s if span is None else float(span)
+
+
 def dynamic_j_per_sample(r) -> float:
     """The energy of one sample without static energy, J, over the devices and samples
-    ``j_per_sample`` divides (all the devices of a tensor- or pipeline-parallel run)."""
-    s = system(r)
-    return (s.energy_j - s.devices * r.energy_breakdown_j.get(C.STATIC, 0.0)) / max(r.samples, 1)
+    ``j_per_sample`` divides (all the devices of a tensor- or pipeline-parallel run; a
+    micro-batched pipeline's every micro-batch): ``j_per_sample`` less all the devices' static
+    power over :func:`run_s`, a share of each sample."""
+    n, j = max(r.samples, 1), r.facts.get(C.J_PER_SAMPLE)
+    j = system(r).energy_j / n if j is None else float(j)
+    return j - system(r).devices * static_power_w(r) * run_s(r) / n
 
 
 def power_up_latency_s(r) -> float:
@@ -85,19 +95,20 @@ def load_facts(r, period_s: float | None = None, deadline_s: float | None = None
         if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
             raise CimsimError(f"{name} {v!r}: must be a positive, finite time in seconds")
     if period_s is not None:
-        if r.latency_s > period_s:
+        t = run_s(r)
+        if t > period_s:
             raise CimsimError(
                 f"period {si(period_s, 's')} ({si(1.0 / period_s, 'Hz')}) is shorter than one run of "
-                f"{r.workload} on {r.architecture}: {si(r.latency_s, 's')} ({r.samples:,} "
+                f"{r.workload} on {r.architecture}: {si(t, 's')} ({r.samples:,} "
                 f"sample{'s' if r.samples != 1 else ''}), so back to back it runs at most "
-                f"{si(1.0 / r.latency_s, 'Hz')} ({si(r.samples_per_s, 'samples/s')}); give a "
-                f"period of at least {si(r.latency_s, 's')}")
+                f"{si(1.0 / t, 'Hz')} ({si(r.samples_per_s, 'samples/s')}); give a "
+                f"period of at least {si(t, 's')}")
         n = system(r).devices
         energy = dynamic_j_per_sample(r) * max(r.samples, 1) + n * static_power_w(r) * period_s
         out.update({C.PERIOD_S: float(period_s), C.PERIOD_ENERGY_J: energy,
                     C.PERIOD_J_PER_SAMPLE: energy / max(r.samples, 1),
                     C.PERIOD_AVERAGE_POWER_W: energy / period_s,
-                    C.PERIOD_UTILIZATION: r.latency_s / period_s})
+                    C.PERIOD_UTILIZATION: t / period_s})
     if deadline_s is not None:
         out.update({C.DEADLINE_S: float(deadline_s), C.DEADLINE_SLACK_S: deadline_s - r.latency_s,
                     C.MEETS_DEADLINE: bool(r.latency_s <= deadline_s)})
