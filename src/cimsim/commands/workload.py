@@ -362,7 +362,8 @@ def serving_options(f, trace: bool = False):
         dtype,
         click.option("--kv-dtype", default=None, help=(
             f"The KV cache's number format: {'|'.join(KV_DTYPES)} (fp8: vLLM's --kv-cache-dtype "
-            "fp8). Default: --dtype. Scales the cache's bytes only (footprint, the rows appended, "
+            "fp8; int4: 0.5 B an element, lmdeploy quant_policy=4; int2: 0.25 B, KIVI's 2-bit "
+            "cache; scales and zero points not counted). Default: --dtype. Scales the cache's bytes only (footprint, the rows appended, "
             "the K and V attention reads); the arithmetic stays at --dtype (dequantised on read)."
             + (" Not with --serve: a traced run's cache is the model's own tensors, at --dtype; "
                "use `cimsim workload llm --kv-dtype`." if trace else ""))),

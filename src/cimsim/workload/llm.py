@@ -84,7 +84,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Mapping, Sequence
 
-from ..dtypes import DTYPE_BYTES, DTYPES  # noqa: F401  (DTYPES re-exported)
+from ..dtypes import DTYPES, tensor_bytes  # noqa: F401  (DTYPES re-exported)
 from ..errors import WorkloadError
 from .argnames import arg, arg_is, integer
 from .ir import Workload, WorkloadBuilder
@@ -347,7 +347,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         """Bytes of the K and V rows of ``rows`` tokens the qkv projection appends to the KV
         cache in the backing store (tag ``store_bytes``: writes there, besides the activations
         the attention reads at once)."""
-        return rows * m.kv_elements(1) * DTYPE_BYTES[kv]
+        return tensor_bytes(rows * m.kv_elements(1), kv)
     W = []
     for l in range(m.layers):
         W.append((T(f"l{l}.W_qkv", (d, (H + 2 * Hkv) * dh), wdt, "weight"),
