@@ -11,9 +11,10 @@ not move), then the storage-only dtypes a traced model produces besides its own 
 counts ``int64`` / ``int32``, masks ``bool``, FFT outputs ``complex64``, a float64 constant).
 Storage-only dtypes carry their real element size (torch's ``element_size()``) into every byte
 count; no component claims a MAC op in one (:meth:`~cimsim.workload.oparrays.OpArrays.mac_dtype_ok`).
-``int4`` (a weight-only format, ``cimsim workload llm --weight-dtype int4``) is half a byte an
-element: two to a byte, a tensor's bytes rounded up to a whole byte (:func:`tensor_bytes`); its
-group scales are not counted.
+``int4`` (a weight-only format, ``cimsim workload llm --weight-dtype int4``, and a KV cache's,
+``--kv-dtype int4``) is half a byte an element: two to a byte, a tensor's bytes rounded up to a
+whole byte (:func:`tensor_bytes`); ``int2`` (a KV cache's, ``--kv-dtype int2``: KIVI's 2-bit
+cache) a quarter, four to a byte. Their group scales and zero points are not counted.
 """
 
 from typing import Literal
@@ -23,7 +24,8 @@ DTYPE_BYTES: dict[str, float] = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1,
                                "fp64": 8, "int64": 8, "int32": 4, "int16": 2, "uint8": 1,
                                "bool": 1, "complex32": 4, "complex64": 8, "complex128": 16,
                                "fp8": 1,  # a KV cache's format (``--kv-dtype``), storage only
-                               "int4": 0.5}  # weights' format (``--weight-dtype``): 2 a byte
+                               "int4": 0.5,  # weights' and KV cache's format: 2 a byte
+                               "int2": 0.25}  # a KV cache's format (``--kv-dtype``, KIVI): 4 a byte
 #: compute dtypes: the workload dtypes of generators and traces, the keys of per-dtype rates
 DTYPES: tuple[str, ...] = ("fp32", "fp16", "bf16", "int8")
 #: every tensor dtype; a dtype's code in the workload columns is its index here

@@ -125,3 +125,30 @@ def test_past_a_rotary_models_max_position_embeddings_is_a_note(tmp_path):
             "n_positions": 64}
     r = _cli(tmp_path, gpt2, 60, 8)
     assert r.exit_code == 1 and "learned position embeddings" in r.output and "note:" not in r.output
+
+
+def test_the_window_refusal_names_a_run_whose_last_step_reads_the_window():
+    """Past an all-sliding window of 16 (Mistral's rule), a request of prompt 20 and decode 4
+    reaches 24 tokens; a step there reads min(L, 16) = 16 keys. The message names --prompt
+    20 - (24 - 16) = 12: that run's last step (t = 3) reads 12 + 3 + 1 = 16 keys, K and V of
+    2 layers x 2 KV heads x 16 dims in fp16: 2 x 2 x 2 x 16 x 16 x 2 B = 4,096 B, the same as
+    each step past the window would (find-S 5)."""
+    m = model_from_hf({"model_type": "mistral", "hidden_act": "silu", "hidden_size": 64,
+                       "intermediate_size": 160, "num_hidden_layers": 2, "num_attention_heads": 4,
+                       "num_key_value_heads": 2, "vocab_size": 300, "max_position_embeddings": 256,
+                       "sliding_window": 16})
+    with pytest.raises(WorkloadError, match=r"shorten it \(for the cost of steps past the window: "
+                                            r"--prompt 12 ends at the window, and every step past it "
+                                            r"reads the cache of 16 tokens its last step reads"):
+        llm_serving(m, prompt=20, decode=4)
+    w = llm_serving(m, prompt=12, decode=4)
+    nbytes = dict(zip(w.tensors, w.tensor_nbytes))
+    last = sum(nbytes[t] for o in w.ops if o.tags.get("phase") == "decode" and o.tags["step"] == 3
+               for t in o.inputs if t.endswith("_cache"))
+    assert last == 2 * 2 * 2 * 16 * 16 * 2 == 4096
+    # a mix of sliding and full layers: the full ones read everything, so no such run is named
+    mixed = model_from_hf({**QWEN2, "model_type": "gemma2", "head_dim": 16,
+                           "layer_types": ["sliding_attention", "full_attention"] * 2})
+    with pytest.raises(WorkloadError) as e:
+        llm_serving(mixed, prompt=12, decode=5)
+    assert "--prompt" not in str(e.value)

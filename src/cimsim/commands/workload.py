@@ -362,7 +362,8 @@ def serving_options(f, trace: bool = False):
         dtype,
         click.option("--kv-dtype", default=None, help=(
             f"The KV cache's number format: {'|'.join(KV_DTYPES)} (fp8: vLLM's --kv-cache-dtype "
-            "fp8). Default: --dtype. Scales the cache's bytes only (footprint, the rows appended, "
+            "fp8; int4: 0.5 B an element, lmdeploy quant_policy=4; int2: 0.25 B, KIVI's 2-bit "
+            "cache; scales and zero points not counted). Default: --dtype. Scales the cache's bytes only (footprint, the rows appended, "
             "the K and V attention reads); the arithmetic stays at --dtype (dequantised on read)."
             + (" Not with --serve: a traced run's cache is the model's own tensors, at --dtype; "
                "use `cimsim workload llm --kv-dtype`." if trace else ""))),
@@ -427,16 +428,22 @@ def _hf_base(make, given: dict) -> dict:
       "the cache once, the LM head over all K+1. Default 0: one token a step. The draft model's "
       "steps are not in the run.")
 @_opt("--accepted", type=int, default=None, help="With --verify K: tokens each verify step keeps "
-      "(1 to K+1; default K+1, every draft accepted): the tokens it yields and adds to the cache.")
+      "(1 to K+1; default K+1, every draft accepted): the tokens it yields and adds to the cache. "
+      "A whole number: for an expected accepted length E[A] that is not whole, TPOT ~ the "
+      "verify step time (TPOT x A of a run at a whole A) / E[A].")
 @_opt("--prefix", type=int, default=0, help="Tokens at the start of every prompt already in the KV "
       "cache (a prefix-cache hit, a shared system prompt): the prefill runs the rest against the "
       "whole prompt. Default 0.")
+@_opt("--cuda-graph", is_flag=True, default=False, help="Replay each decode step as one CUDA "
+      "graph (vLLM, TensorRT-LLM): the step's kernels are one launch (tag launch), paying "
+      "processor.op_overhead and one access latency once a step instead of once a kernel; the "
+      "prefill stays eager. Default: every kernel launched eagerly.")
 @_output
 @_name
 def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, head_dim, gated, prompt, decode,
             batch, requests, batching, attention, attention_kernel, sub_batches, tensor_parallel,
-            pipeline_parallel, micro_batches, dtype, kv_dtype, weight_dtype, verify, accepted, prefix, output,
-            name):
+            pipeline_parallel, micro_batches, dtype, kv_dtype, weight_dtype, verify, accepted, prefix, cuda_graph,
+            output, name):
     """A decoder-only LLM serving run: prefill, then decode steps over a growing KV cache."""
     import json
 
@@ -483,7 +490,8 @@ def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, he
             prompt, decode, batch=batch, requests=requests, batching=batching, attention=attention,
             attention_kernel=attention_kernel, sub_batches=sub_batches, tensor_parallel=tensor_parallel,
             pipeline_parallel=pipeline_parallel, micro_batches=micro_batches, dtype=dtype,
-            kv_dtype=kv_dtype, weight_dtype=weight_dtype), verify=verify, accepted=accepted, prefix=prefix)
+            kv_dtype=kv_dtype, weight_dtype=weight_dtype), verify=verify, accepted=accepted, prefix=prefix,
+            cuda_graph=cuda_graph)
         steps = max(params["decode"]) if isinstance(params["decode"], list) else params["decode"]
         _check_ops(max(steps, 1) * model.layers, f"--decode {steps:,} x --layers {model.layers:,}")
         with Feedback(f"llm workload -> {output}") as fb:

@@ -92,7 +92,8 @@ from ..errors import MappingError
 from ..units import si
 from .base import Component, ComponentConfig, OpArrays, OpCost, Plan, add_stored, row_pieces
 from .hierarchy import add_landed, backed_reads
-from .pim_notes import as_stored, as_stored_note, format_scale, held_format_note, held_tensor_bytes, plain_input_note
+from .pim_notes import (as_stored, as_stored_note, format_scale, held_format_note, held_tensor_bytes, max_rows_note,
+                        plain_input_note)
 
 #: what the units may claim (see the module docstring)
 CLAIMS = ("weights", "kv_cache", "embedding")
@@ -403,10 +404,16 @@ class PIM(Component[PIMConfig]):
         past = kind & (rows > c.max_rows)
         if not past.any():
             return bags
-        path = f"{self.name}.max_rows"
-        return (f"{self.name} took {int((took & kind).sum())} of {int(kind.sum())} matmuls it could run: "
-                f"{int(past.sum())} {'has' if past.sum() == 1 else 'have'} more activation rows (up to {rows[past].max():g}) than "
-                f"{path} ({c.max_rows}); raise {path} to let it take them" + (f"; {bags}" if bags else ""))
+        # taking an op helps where the units read it at their bank bandwidth; where their MACs
+        # outlast those reads it runs MAC-bound, far below a host's rate (a prefill's or a
+        # verify step's attention, a batch's weight matmuls), so the note does not advise it
+        idx = np.flatnonzero(past)
+        bank_bound = np.zeros_like(past)
+        bank_bound[idx] = (ops.macs[idx] / self.peak_macs
+                           <= self._resident_bytes(ops, idx) / self.internal_bandwidth)
+        return max_rows_note(self.name, c.max_rows, int((took & kind).sum()), int(kind.sum()), rows,
+                             past & bank_bound, past & ~bank_bound,
+                             (self.peak_macs, self.internal_bandwidth), bags)
 
     def place(self, ops: OpArrays, idx):
         # a single GEMV (one activation row) needs its input before the banks compute and

@@ -138,3 +138,33 @@ def held_tensor_bytes(ops: OpArrays, idx: np.ndarray, scale, weighted: np.ndarra
     ks, first = np.unique(root[keep], return_index=True)
     held[ks] = tb[ks] * scale[pos[reader[sel][keep]][first]]
     return held
+
+
+def max_rows_note(name: str, max_rows: int, took: int, could: int, rows: np.ndarray, bank_bound: np.ndarray,
+                  mac_bound: np.ndarray, rates: tuple[float, float], bags: Optional[str]) -> str:
+    """The matmuls of the kinds it claims that it left for having more ``rows`` than
+    ``max_rows`` (``took`` of ``could`` taken). Raising ``max_rows`` is suggested for the
+    ``bank_bound`` ones only (bool per op): their bank reads at the units' internal bandwidth
+    outlast their MACs, the case near-bank units are for; a necessary condition, not a
+    sufficient one (the results crossing the bus, the op latency and a blocked host are rates
+    a component does not see), so the note asks to compare both runs. The ``mac_bound`` ones' MACs (at
+    ``rates``: peak MAC/s, internal B/s) outlast their reads: on the units they would run at
+    the units' MAC rate, a small fraction of a host's (Aquabolt-XL's 6.1 TMAC/s against an
+    H100's 495), so the note says they stay on the host and advises nothing (a prefill's
+    attention over a prefix cache: 9.8x the TTFT with ``max_rows`` raised; a verify step's
+    or a batch's rows)."""
+    path = f"{name}.max_rows"
+    parts = []
+    for sel, why in ((bank_bound, lambda r: f"raising {path} lets it take them at its bank bandwidth (their "
+                      "results still cross the bus and each op waits its latency: compare both runs)"),
+                     (mac_bound, lambda r: f"at that many rows its MACs ({si(rates[0], 'MAC/s')}) would "
+                      f"outlast its bank reads ({si(rates[1], 'B/s')}), so they stay on the host: "
+                      f"raising {path} would run them MAC-bound on the units")):
+        n = int(sel.sum())
+        if n:
+            r = float(rows[sel].max())
+            parts.append(f"{n} {'has' if n == 1 else 'have'} more activation rows (up to {r:g}) than "
+                         f"{path} ({max_rows}); {why(r)}" if not parts else
+                         f"{n} more (up to {r:g} rows): {why(r)}")
+    return (f"{name} took {took} of {could} matmuls it could run: " + "; ".join(parts)
+            + (f"; {bags}" if bags else ""))

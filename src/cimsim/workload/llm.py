@@ -84,7 +84,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Mapping, Sequence
 
-from ..dtypes import DTYPE_BYTES, DTYPES  # noqa: F401  (DTYPES re-exported)
+from ..dtypes import DTYPES, tensor_bytes  # noqa: F401  (DTYPES re-exported)
 from ..errors import WorkloadError
 from .argnames import arg, arg_is, integer
 from .ir import Workload, WorkloadBuilder
@@ -96,7 +96,7 @@ from .llm_options import (ATTENTION, BATCHING, GEN, HF_KEYS, LIMITS, _per_reques
                           head_dim_of, hf_overridden, key_of, language_model, layer_kinds,
                           lengths_tag, one_micro_batch, position_table, refuse_unmodelled, serving_options)
 from .llm_dtypes import kv_dtype_of, weight_dtype_of
-from .llm_replicate import Stretch, insert_replicas, third_step_repeats
+from .llm_replicate import Stretch, graph_decode, insert_replicas, third_step_repeats
 from .llm_schedule import (AdmissionGate, computed_decode, counted, schedule,  # noqa: F401  (schedule re-exported)
                            step_options)
 
@@ -236,7 +236,8 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                 pipeline_parallel: int = 1, micro_batches: int = 1, dtype: str = "fp16",
                 name: str | None = None, replicate: bool = True,
                 attention_kernel: str = "unfused", kv_dtype: str | None = None, verify: int = 0,
-                accepted: int | None = None, prefix: int = 0, weight_dtype: str | None = None) -> Workload:
+                accepted: int | None = None, prefix: int = 0, weight_dtype: str | None = None,
+                cuda_graph: bool = False) -> Workload:
     """Serve ``batch`` requests of ``model``: prefill, then decode steps (module docstring).
 
     Parameters
@@ -285,6 +286,8 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
     replicate : write the 4th and later steps of a stretch of identical decode steps from the
         3rd with NumPy (:mod:`cimsim.workload.llm_replicate`) instead of op by op; the same
         workload, much faster (False: op by op, the reference the tests compare with).
+    cuda_graph : each decode step one kernel launch, a CUDA graph replay (vLLM, TensorRT-LLM):
+        one dispatch a step, not one a kernel (:func:`.llm_replicate.graph_decode`).
     """
     batch, requests, sub_batches, tensor_parallel, pipeline_parallel, micro_batches = map(
         integer, (batch, requests, sub_batches, tensor_parallel, pipeline_parallel, micro_batches))
@@ -347,7 +350,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         """Bytes of the K and V rows of ``rows`` tokens the qkv projection appends to the KV
         cache in the backing store (tag ``store_bytes``: writes there, besides the activations
         the attention reads at once)."""
-        return rows * m.kv_elements(1) * DTYPE_BYTES[kv]
+        return tensor_bytes(rows * m.kv_elements(1), kv)
     W = []
     for l in range(m.layers):
         W.append((T(f"l{l}.W_qkv", (d, (H + 2 * Hkv) * dh), wdt, "weight"),
@@ -560,6 +563,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                    **({"kv_dtype": kv} if kv != dtype else {}),
                    **({"weight_dtype": wdt} if wdt != dtype else {}),
                    **({"verify": K, "accepted": acc} if K else {}), **({"prefix": N} if N else {}),
+                   **({"cuda_graph": True} if cuda_graph else {}),
                    **({"micro_batches": mb, "full_batch": full_batch} if mb > 1 else {})},
         "macs": total,
         "llm": {
@@ -581,6 +585,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
     if sum(step_macs) != total:
         raise AssertionError(f"{wname}: steps' MACs {sum(step_macs)} != closed form {total}")
     cols = insert_replicas(b.columns(), stretches) if stretches else b.columns()
+    cols = graph_decode(cols, step_kind, step_end) if cuda_graph else cols
     w = Workload.from_columns(wname, cols, meta)
     if w.macs != meta["macs"]:  # a generator bug, not user input
         raise AssertionError(f"{wname}: op MACs {w.macs} != closed form {meta['macs']}")

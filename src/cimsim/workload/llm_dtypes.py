@@ -9,9 +9,10 @@ from ..errors import WorkloadError
 from .argnames import arg, arg_is
 
 GEN = "llm"
-#: the KV cache's number formats (``kv_dtype``): the compute dtypes and fp8 (FP8 E4M3 / E5M2,
-#: vLLM's ``--kv-cache-dtype fp8``), a storage-only format
-KV_DTYPES: tuple[str, ...] = (*DTYPES, "fp8")
+#: the KV cache's number formats (``kv_dtype``): the compute dtypes and the storage-only fp8
+#: (FP8 E4M3 / E5M2, vLLM's ``--kv-cache-dtype fp8``), int4 (0.5 B an element: lmdeploy's
+#: ``quant_policy=4``, QServe's KV4) and int2 (0.25 B: KIVI's 2-bit cache)
+KV_DTYPES: tuple[str, ...] = (*DTYPES, "fp8", "int4", "int2")
 
 
 def kv_dtype_of(dtype: str, kv_dtype: str | None) -> str:
@@ -19,8 +20,11 @@ def kv_dtype_of(dtype: str, kv_dtype: str | None) -> str:
     takes it: its bytes (the footprint's KV cache, the rows a step appends, tag ``store_bytes``,
     and the K and V each decode step's attention reads); the qkv projection's fresh K and V (a
     prefill's attention reads them as they are) and every op's arithmetic stay at ``dtype``
-    (the cache dequantised as it is read, as vLLM's fp8 KV cache and KIVI run). Its scale
-    factors (one per tensor, or per group of elements) are not counted."""
+    (the cache dequantised as it is read, as vLLM's fp8 KV cache and KIVI run). int4 and int2
+    pack two and four elements to a byte (:func:`cimsim.dtypes.tensor_bytes`). Its scale
+    factors and zero points (one per tensor, or per group of elements: KIVI's fp16 scale and
+    zero point per 32 elements add 1/8 B an element, 50 % of the int2 bytes) and KIVI's
+    full-precision residual of the newest tokens are not counted."""
     if kv_dtype is None:
         return dtype
     if kv_dtype not in KV_DTYPES:

@@ -351,10 +351,17 @@ def check_positions(model, prompts, decodes, who: str = GEN, runs=None,
     if model.window is not None and need > model.window:
         fix = ("layer_types all full_attention" if model.window_layers is not None
                else "sliding_window null")
+        # every layer slides: a step past the window reads W keys, as the last step of the
+        # request shifted to end at the window does (its estimate); a mix has full layers too
+        est = p - (need - model.window)
+        cap = (f" (for the cost of steps past the window: --prompt {est} ends at the window, "
+               f"and every step past it reads the cache of {model.window} tokens its last step "
+               "reads; its prefill is the shorter prompt's)"
+               if model.window_layers is None and est >= 1 else "")
         raise WorkloadError(f"{who}: a request of prompt {p} and {decode_said(d, step)} reaches {need} tokens, "
                             f"past {window_named(model)}, which cimsim does not model (each step "
-                            f"would read its whole cache): shorten it, or give a config with {fix} "
-                            "for full attention")
+                            f"would read its whole cache): shorten it{cap}, or give a config with "
+                            f"{fix} for full attention, whose every step reads its whole cache")
     if runs is not None:
         check_padded(prompts, decodes, runs, model.positions, model.window, who,
                      model.window_layers, step)

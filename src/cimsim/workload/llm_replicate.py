@@ -22,7 +22,7 @@ its MACs to the closed form; the tests hold it to the op-by-op build, column by 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -187,3 +187,36 @@ def insert_replicas(c: WorkloadColumns, stretches: list[Stretch]) -> WorkloadCol
         fn_vocab=c.fn_vocab, ops_per_element=op_col(c.ops_per_element, False), tags=tags,
         generic_macs=op_col(gm, False) if gm is not None else None,
     )
+
+
+def graph_decode(c: WorkloadColumns, step_kind: list[str], step_end: list[int]) -> WorkloadColumns:
+    """Each decode step's ops (iteration ``i`` ends at op ``step_end[i]``, program order) made
+    one kernel launch (tag ``launch``, a new integer per step, replacing the step's own
+    launches): a CUDA graph replayed per step, as vLLM and TensorRT-LLM run decode, pays one
+    dispatch and one access latency a step (split at unit boundaries as any launch group);
+    prefills keep their launches (eager)."""
+    n = len(c.kind)
+    step_of = np.full(n, -1, dtype=np.int64)
+    start = 0
+    for i, (kind, end) in enumerate(zip(step_kind, step_end)):
+        if kind == "decode":
+            step_of[start:end + 1] = i
+        start = end + 1
+    dec = step_of >= 0
+    if not dec.any():
+        return c
+    t = c.tags
+    cols = dict(t.columns)
+    old = cols.get("launch")
+    if old is not None and old[0] == "json":  # never from the generator: launches are integers
+        raise AssertionError("graph_decode: a 'launch' tag column of JSON values")
+    values = old[1].copy() if old is not None else np.zeros(n, dtype=np.int64)
+    base = int(values.max()) + 1 if old is not None else 0
+    values[dec] = base + step_of[dec]
+    cols["launch"] = ("int", values)
+    orders, codes = list(t.orders), t.order_code.copy()
+    for code in np.unique(codes[dec]).tolist():
+        if "launch" not in orders[code]:
+            orders.append((*orders[code], "launch"))
+            codes[dec & (t.order_code == code)] = len(orders) - 1
+    return replace(c, tags=TagColumns(codes, orders, cols))
