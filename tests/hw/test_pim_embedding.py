@@ -133,3 +133,22 @@ def test_the_cli_takes_the_claim(tmp_path):
                                     "--placement"])
     assert out.exit_code == 0, out.output
     assert "pim" in out.output.split("_embedding_bag")[1].splitlines()[0]
+
+
+def _repeated_bag(ids):
+    """An fp32 EmbeddingBag(1000, 32) of B bags of L ids ``ids`` (B x L of them)."""
+    bag = torch.nn.EmbeddingBag(ROWS, DIM, mode="sum").eval()
+    return cimsim.trace(bag, (ids, torch.arange(0, B * L, L)), name="bag-repeats")
+
+
+def test_the_units_read_a_row_for_every_lookup_repeats_included():
+    # find-N 2: the units have no cache: 32 lookups of one row (id 0) are 32 row reads, 32 x 128 B
+    # in the banks, as 32 distinct rows are (was 128 B: the distinct row once, the host's cache
+    # rule). Bank energy 4,096 B x 8 x 0.5 pJ; the adds as in the distinct case
+    arch = _round_pim(["embedding"])
+    for ids in (torch.zeros(B * L, dtype=torch.long), torch.arange(0, 10 * B * L, 10)):
+        r = simulate(arch, _repeated_bag(ids))
+        assert list(r.op_table["unit"]) == ["pim"]
+        assert r.facts["pim_bank_bytes"] == B * L * DIM * 4
+        assert r.energy_breakdown_j["pim_compute"] == pytest.approx(
+            B * (L - 1) * DIM * pJ + B * L * DIM * 4 * 8 * 0.5 * pJ, rel=1e-12, abs=0)

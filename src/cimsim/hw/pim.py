@@ -485,10 +485,19 @@ class PIM(Component[PIMConfig]):
 
     def _resident_bytes(self, ops: OpArrays, idx) -> np.ndarray:
         """Bytes each op reads in the banks, in the units' format: the resident operand, the
-        weight, else the model inputs (KV cache)."""
+        weight, else the model inputs (KV cache); a bag's row for every lookup, repeats
+        included (:attr:`OpArrays.lookup_bytes`: the units have no cache; a bag that states no
+        lookups, its distinct rows)."""
         weighted = self._weighted(ops, idx)  # a bag: its gathered rows
         kv = self._input_bytes(ops)[idx]
-        return np.where(weighted, ops.weight_bytes[idx], kv) * self._format_scale(ops, idx, True)
+        held = ops.weight_bytes[idx]
+        if ops.lookup_bytes is not None and ops.random_read_bytes is not None:
+            # as the workload stores the rows (a trace --dtype: the lines' bytes over the tags')
+            rr = ops.random_read_bytes[idx]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                looked = ops.lookup_bytes[idx] * held / rr
+            held = np.where(self._bags(ops)[idx] & np.isfinite(looked) & (rr > 0), looked, held)
+        return np.where(weighted, held, kv) * self._format_scale(ops, idx, True)
 
     def _out_bytes(self, ops: OpArrays, idx) -> np.ndarray:
         """Bytes each op of ``idx`` sends out: its outputs; an embedding bag's pooled rows only
