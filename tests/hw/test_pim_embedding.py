@@ -152,3 +152,19 @@ def test_the_units_read_a_row_for_every_lookup_repeats_included():
         assert r.facts["pim_bank_bytes"] == B * L * DIM * 4
         assert r.energy_breakdown_j["pim_compute"] == pytest.approx(
             B * (L - 1) * DIM * pJ + B * L * DIM * 4 * 8 * 0.5 * pJ, rel=1e-12, abs=0)
+
+
+def test_a_streaming_kernel_the_units_cannot_claim_says_why_it_stays_on_the_host():
+    # find-N 4: PrIM's VA (c = a + b) is no matmul and no bag: the host runs it and, the units
+    # having taken nothing, the run says why; a GEMV they take gets no such note
+    class VA(torch.nn.Module):
+        def forward(self, a, b):
+            return a + b
+
+    r = simulate(load_architecture("hbm-pim"), cimsim.trace(VA().eval(), (torch.randn(1024), torch.randn(1024))))
+    assert list(r.op_table["unit"]) != ["pim"]
+    assert any(n.startswith("pim took 0 of 1 elementwise / reduction / copy op(s): no pim.claims entry "
+                            "names them") for n in r.notes)
+    gemv = simulate(load_architecture("hbm-pim"), cimsim.trace(torch.nn.Linear(256, 256, bias=False).eval(),
+                                                               (torch.randn(1, 256),)))
+    assert not any("elementwise / reduction / copy" in n for n in gemv.notes)

@@ -92,6 +92,7 @@ from ..errors import MappingError
 from ..units import si
 from .base import Component, ComponentConfig, OpArrays, OpCost, Plan, add_stored, row_pieces
 from .hierarchy import add_landed, backed_reads
+from .pim_notes import streaming_note  # noqa: E402 (PrIM-style kernels left on the host)
 from .pim_notes import as_stored, as_stored_note, format_scale, held_format_note, held_tensor_bytes, plain_input_note
 
 #: what the units may claim (see the module docstring)
@@ -387,7 +388,8 @@ class PIM(Component[PIMConfig]):
         rows among them and the field to raise; None when it left none."""
         c = self.config
         bags = self._join(self._bag_note(ops, free, took), self._host_attention_note(ops, free, took),
-                          plain_input_note(self.name, c.claims, ops, free & ~took))
+                          plain_input_note(self.name, c.claims, ops, free & ~took),
+                          streaming_note(self.name, ops, free, took))
         kind = np.zeros_like(free)
         rows = np.zeros(kind.shape[0])
         if "kv_cache" in c.claims:
@@ -492,8 +494,7 @@ class PIM(Component[PIMConfig]):
         kv = self._input_bytes(ops)[idx]
         held = ops.weight_bytes[idx]
         if ops.lookup_bytes is not None and ops.random_read_bytes is not None:
-            # as the workload stores the rows (a trace --dtype: the lines' bytes over the tags')
-            rr = ops.random_read_bytes[idx]
+            rr = ops.random_read_bytes[idx]  # as the workload stores them (--dtype): held / rr
             with np.errstate(divide="ignore", invalid="ignore"):
                 looked = ops.lookup_bytes[idx] * held / rr
             held = np.where(self._bags(ops)[idx] & np.isfinite(looked) & (rr > 0), looked, held)

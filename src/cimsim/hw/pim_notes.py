@@ -138,3 +138,25 @@ def held_tensor_bytes(ops: OpArrays, idx: np.ndarray, scale, weighted: np.ndarra
     ks, first = np.unique(root[keep], return_index=True)
     held[ks] = tb[ks] * scale[pos[reader[sel][keep]][first]]
     return held
+
+
+#: op kinds no ``pim.claims`` entry names: PrIM's streaming kernels (VA, RED, SEL, HST, SCAN)
+STREAMING_KINDS = ("elementwise", "reduction", "copy")
+
+
+def streaming_note(name: str, ops: OpArrays, free: np.ndarray, took: np.ndarray) -> Optional[str]:
+    """When the units took no op and the workload has nothing of a kind they claim (no
+    matmul, no bag or scatter, which their own notes count: a PrIM-style streaming kernel),
+    why its free ops of :data:`STREAMING_KINDS` stay on the host (find-N 4). None else."""
+    from ..workload.kinds import KIND_CODES
+
+    if took.any() or (ops.macs > 0).any() or (ops.gather_pool is not None and ops.gather_pool.astype(bool).any()):
+        return None
+    left = free & np.isin(ops.kind, [KIND_CODES[k] for k in STREAMING_KINDS])
+    if not left.any():
+        return None
+    return (f"{name} took 0 of {int(left.sum()):,} elementwise / reduction / copy op(s): no "
+            f"{name}.claims entry names them (weights, kv_cache and embedding are matmuls and "
+            "embedding bags), so streaming kernels (vector add, sum, select, histogram, scan) "
+            "run on the host; a sum over resident data can be written as a GEMV over a weight "
+            "(see the README, PIM on the KV cache: PrIM-style kernels)")
