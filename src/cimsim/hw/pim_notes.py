@@ -148,11 +148,9 @@ def streaming_note(name: str, ops: OpArrays, free: np.ndarray, took: np.ndarray)
     """When the units took no op and the workload has nothing of a kind they claim (no
     matmul, no bag or scatter, which their own notes count: a PrIM-style streaming kernel),
     why its free ops of :data:`STREAMING_KINDS` stay on the host (find-N 4). None else."""
-    from ..workload.kinds import KIND_CODES
-
     if took.any() or (ops.macs > 0).any() or (ops.gather_pool is not None and ops.gather_pool.astype(bool).any()):
         return None
-    left = free & np.isin(ops.kind, [KIND_CODES[k] for k in STREAMING_KINDS])
+    left = free & np.isin(ops.kind, [ops.kind_codes[k] for k in STREAMING_KINDS])
     if not left.any():
         return None
     return (f"{name} took 0 of {int(left.sum()):,} elementwise / reduction / copy op(s): no "
