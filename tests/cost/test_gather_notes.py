@@ -38,7 +38,8 @@ def test_random_rows_on_a_fixed_dram_get_a_note_and_not_on_a_dram_level():
             "of adjacent lines); memory.dram is type: fixed and "
             "streams them at its one rate; as type: dram random accesses under 256 B get less than "
             "the streaming rate (each opens a DRAM row; how much less depends on the standard): "
-            "use type: dram for the access pattern") in r.notes
+            "use type: dram for the access pattern (set standard: to a preset and channels: to "
+            "its data buses)") in r.notes
     assert not _gather_notes(simulate(make_arch(), _bag(1000, SPREAD, dim=64)))  # 256 B
     dram = {k: v for k, v in ROUND_ARCH["memory"]["dram"].items() if k not in ("bandwidth", "latency", "technology")}
     modelled = make_arch(memory={"sram": ROUND_ARCH["memory"]["sram"], "dram": {
@@ -74,7 +75,38 @@ def _ddr5_note(size, share):
             f"runs of adjacent lines); memory.dram is type: fixed and streams them at its one "
             f"rate; as type: dram (preset DDR5) random accesses of {size} B get {share:.0%} of "
             f"the streaming rate, accesses of 128 B or more all of it: use type: dram for the "
-            f"access pattern")
+            f"access pattern{DDR5_FIELDS}")
+
+
+#: the fields the note names (find-N 3): under type: dram, channels counts 32-bit DDR5
+#: sub-channels of 4,800 MT/s x 4 B = 19.2 GB/s; the fixture's 10 GB/s is round(10 / 19.2) = 1
+#: of them, and its channels: 2 would give 38.4 GB/s
+DDR5_FIELDS = (" (--set memory.dram.type=dram --set memory.dram.bandwidth=null --set "
+               "memory.dram.standard=DDR5 --set memory.dram.channels=1: there channels counts "
+               "32-bit DDR5 data buses at 4800 MT/s, 19.2 GB/s each, and 1 give 19.2 GB/s, this "
+               "level's bandwidth 10 GB/s; its channels: 2 would give 38.4 GB/s)")
+
+
+def test_the_advice_on_cpu_ddr5_names_sixteen_sub_channels_not_its_eight_dimm_channels():
+    # find-N 3: cpu-ddr5's channels: 8 are 64-bit DIMM channels, 307.2 GB/s; kept under type:
+    # dram they are 8 DDR5 sub-channels, 8 x 19.2 = 153.6 GB/s, half. The note names 16, and
+    # following it gives the level its 307.2 GB/s peak back
+    from cimsim import load_architecture
+    from cimsim.config import apply_overrides, architecture_from_dict, read_yaml
+    from cimsim import bundled
+
+    arch = load_architecture("cpu-ddr5")
+    (note,) = _gather_notes(simulate(arch, _bag(100_000, SPREAD * 100, dim=16)))
+    assert note.endswith("use type: dram for the access pattern (--set memory.dram.type=dram --set "
+                         "memory.dram.bandwidth=null --set memory.dram.standard=DDR5 --set "
+                         "memory.dram.channels=16: there channels counts 32-bit DDR5 data buses at "
+                         "4800 MT/s, 19.2 GB/s each, and 16 give 307.2 GB/s, this level's bandwidth "
+                         "307.2 GB/s; its channels: 8 would give 153.6 GB/s)")
+    d = apply_overrides(read_yaml(bundled.resolve_config("cpu-ddr5")), {
+        "memory.dram.type": "dram", "memory.dram.bandwidth": None, "memory.dram.standard": "DDR5",
+        "memory.dram.channels": 16})
+    peak = architecture_from_dict(d).hardware.resource("dram").peak_bytes_per_s()
+    assert peak == pytest.approx(16 * 4800e6 * 4, rel=1e-12, abs=0)
 
 
 def test_the_note_gives_a_mean_access_not_a_row_and_the_share_of_its_own_lines():

@@ -136,3 +136,38 @@ def test_the_cli_takes_the_claim(tmp_path):
                                     "--placement"])
     assert out.exit_code == 0, out.output
     assert "pim" in out.output.split("_embedding_bag")[1].splitlines()[0]
+
+
+def _repeated_bag(ids):
+    """An fp32 EmbeddingBag(1000, 32) of B bags of L ids ``ids`` (B x L of them)."""
+    bag = torch.nn.EmbeddingBag(ROWS, DIM, mode="sum").eval()
+    return cimsim.trace(bag, (ids, torch.arange(0, B * L, L)), name="bag-repeats")
+
+
+def test_the_units_read_a_row_for_every_lookup_repeats_included():
+    # find-N 2: the units have no cache: 32 lookups of one row (id 0) are 32 row reads, 32 x 128 B
+    # in the banks, as 32 distinct rows are (was 128 B: the distinct row once, the host's cache
+    # rule). Bank energy 4,096 B x 8 x 0.5 pJ; the adds as in the distinct case
+    arch = _round_pim(["embedding"])
+    for ids in (torch.zeros(B * L, dtype=torch.long), torch.arange(0, 10 * B * L, 10)):
+        r = simulate(arch, _repeated_bag(ids))
+        assert list(r.op_table["unit"]) == ["pim"]
+        assert r.facts["pim_bank_bytes"] == B * L * DIM * 4
+        assert r.energy_breakdown_j["pim_compute"] == pytest.approx(
+            B * (L - 1) * DIM * pJ + B * L * DIM * 4 * 8 * 0.5 * pJ, rel=1e-12, abs=0)
+
+
+def test_a_streaming_kernel_the_units_cannot_claim_says_why_it_stays_on_the_host():
+    # find-N 4: PrIM's VA (c = a + b) is no matmul and no bag: the host runs it and, the units
+    # having taken nothing, the run says why; a GEMV they take gets no such note
+    class VA(torch.nn.Module):
+        def forward(self, a, b):
+            return a + b
+
+    r = simulate(load_architecture("hbm-pim"), cimsim.trace(VA().eval(), (torch.randn(1024), torch.randn(1024))))
+    assert list(r.op_table["unit"]) != ["pim"]
+    assert any(n.startswith("pim took 0 of 1 elementwise / reduction / copy op(s): no pim.claims entry "
+                            "names them") for n in r.notes)
+    gemv = simulate(load_architecture("hbm-pim"), cimsim.trace(torch.nn.Linear(256, 256, bias=False).eval(),
+                                                               (torch.randn(1, 256),)))
+    assert not any("elementwise / reduction / copy" in n for n in gemv.notes)

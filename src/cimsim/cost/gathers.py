@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..hw.memory.dram import full_rate_bytes, preset_of, random_share
+from ..hw.memory.dram import TIMINGS, full_rate_bytes, preset_of, random_share
 from ..units import si
 from ..workload.randomtags import LINE, line_mix
 
@@ -78,8 +78,31 @@ def fixed_level_note(arch, arrays, table, placement=None) -> list[str]:
                     "rate (each opens a DRAM row; how much less depends on the standard)")
             out.append(f"{k:,} {'op reads' if k == 1 else 'ops read'} {_what_read(arrays, size, on)}; "
                        f"memory.{name} is type: {kind} and streams them at its one rate; {rate}: "
-                       "use type: dram for the access pattern")
+                       f"use type: dram for the access pattern{_as_dram(name, res.config, preset)}")
     return out
+
+
+def _as_dram(name: str, cfg, preset) -> str:
+    """The fields that make level ``name`` (config ``cfg``) a ``type: dram`` level of preset
+    ``preset`` with the same peak: under ``type: dram``, ``channels`` counts the preset's data
+    buses (a DDR5 32-bit sub-channel, an HBM pseudo-channel), not DIMM channels, so keeping a
+    level's ``channels`` can halve its bandwidth (find-N 3)."""
+    if not preset:
+        return " (set standard: to a preset and channels: to its data buses)"
+    t = TIMINGS[preset]
+    per = t.rate_mtps * 1e6 * t.bus_bits / 8  # B/s of one data bus
+    bw = getattr(cfg, "bandwidth", None)
+    n = round(float(bw) / per) if bw else 0
+    if n < 1:
+        return (f" (--set memory.{name}.type=dram --set memory.{name}.bandwidth=null --set "
+                f"memory.{name}.standard={preset} --set memory.{name}.channels=N, N its {t.bus_bits}-bit "
+                f"{preset} data buses at {t.rate_mtps} MT/s, {si(per, 'B/s')} each)")
+    return (f" (--set memory.{name}.type=dram --set memory.{name}.bandwidth=null --set "
+            f"memory.{name}.standard={preset} --set memory.{name}.channels={n}: there channels counts "
+            f"{t.bus_bits}-bit {preset} data buses at {t.rate_mtps} MT/s, {si(per, 'B/s')} each, and "
+            f"{n} give {si(n * per, 'B/s')}, this level's bandwidth {si(float(bw), 'B/s')}"
+            + (f"; its channels: {cfg.channels} would give {si(cfg.channels * per, 'B/s')}"
+               if getattr(cfg, "channels", n) != n else "") + ")")
 
 
 def _what_read(arrays, size, on) -> str:

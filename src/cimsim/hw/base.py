@@ -471,12 +471,6 @@ class Component(Declared, Generic[ConfigT]):
         return float(getattr(self.config, "static_power", 0.0))
 
     @property
-    def static_power_parts_w(self) -> dict[str, float]:
-        """Optional: :attr:`static_power_w` in named parts, W, summing to it (a laser, its heaters),
-        each a column ``static_power_<component>_<part>_w``. Default: none (one column)."""
-        return {}
-
-    @property
     def tdp_w(self) -> float | None:
         """The thermal design power its config states (a ``tdp`` field), W; None without one."""
         tdp = getattr(self.config, "tdp", None)

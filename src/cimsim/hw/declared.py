@@ -14,6 +14,8 @@ so a plug-in sets them as class attributes and hooks, never by a naming conventi
 - ``accuracy_arith(config)``: with ``accuracy_arithmetic = "analog"``, the fields of the
   emulator's :class:`cimsim.accuracy.arith.Arith` its matmuls compute with (a dict of plain
   numbers: ``rows``, ``weight_bits``, ``input_bits``, ``adc_bits``, ...).
+- ``static_power_parts_w``: its static power in the parts a user budgets apart (a laser, its
+  heaters), each a result column (the report checks they sum to ``static_power_w``).
 """
 
 from __future__ import annotations
@@ -32,6 +34,12 @@ class Declared:
     reprogram_parts: ClassVar[tuple[str, ...]] = ()
     #: what its before-run programming energy and time include beyond writing the weights
     programming_includes: ClassVar[str] = ""
+
+    @property
+    def static_power_parts_w(self) -> dict[str, float]:
+        """Optional: ``static_power_w`` in named parts, W, summing to it (a laser, its heaters),
+        each a column ``static_power_<component>_<part>_w``. Default: none (one column)."""
+        return {}
 
     @classmethod
     def accuracy_arith(cls, config) -> dict:

@@ -1,12 +1,10 @@
 """Near-bank processing units inside a DRAM/HBM level (HBM-PIM / AiM / AttAcc class).
 
-What the units claim (``claims``), each a GEMV-shaped matmul that no
-higher-priority component took:
+What the units claim (``claims``), each a GEMV-shaped matmul that no higher-priority component took:
 
 ``weights``
-    a matmul with a stationary weight whose activation rows ``batch * m`` are at
-    most ``max_rows`` (today's behaviour, the default): the weight is read in the
-    banks;
+    a matmul with a stationary weight whose activation rows ``batch * m`` are at most
+    ``max_rows`` (today's behaviour, the default): the weight is read in the banks;
 ``kv_cache``
     a matmul without a stationary weight that reads a model input (role
     ``input``: a tensor given before the run, so it already lies in the memory,
@@ -93,7 +91,7 @@ from ..units import si
 from .base import Component, ComponentConfig, OpArrays, OpCost, Plan, add_stored, row_pieces
 from .hierarchy import add_landed, backed_reads
 from .pim_notes import (as_stored, as_stored_note, format_scale, held_format_note, held_tensor_bytes, max_rows_note,
-                        plain_input_note)
+                        plain_input_note, streaming_note)
 
 #: what the units may claim (see the module docstring)
 CLAIMS = ("weights", "kv_cache", "embedding")
@@ -388,7 +386,8 @@ class PIM(Component[PIMConfig]):
         rows among them and the field to raise; None when it left none."""
         c = self.config
         bags = self._join(self._bag_note(ops, free, took), self._host_attention_note(ops, free, took),
-                          plain_input_note(self.name, c.claims, ops, free & ~took))
+                          plain_input_note(self.name, c.claims, ops, free & ~took),
+                          streaming_note(self.name, ops, free, took))
         kind = np.zeros_like(free)
         rows = np.zeros(kind.shape[0])
         if "kv_cache" in c.claims:
@@ -404,13 +403,9 @@ class PIM(Component[PIMConfig]):
         past = kind & (rows > c.max_rows)
         if not past.any():
             return bags
-        # taking an op helps where the units read it at their bank bandwidth; where their MACs
-        # outlast those reads it runs MAC-bound, far below a host's rate (a prefill's or a
-        # verify step's attention, a batch's weight matmuls), so the note does not advise it
-        idx = np.flatnonzero(past)
-        bank_bound = np.zeros_like(past)
-        bank_bound[idx] = (ops.macs[idx] / self.peak_macs
-                           <= self._resident_bytes(ops, idx) / self.internal_bandwidth)
+        # advised only where the units read it at bank bandwidth, not MAC-bound (find-S 1)
+        idx, bank_bound = np.flatnonzero(past), np.zeros_like(past)
+        bank_bound[idx] = ops.macs[idx] / self.peak_macs <= self._resident_bytes(ops, idx) / self.internal_bandwidth
         return max_rows_note(self.name, c.max_rows, int((took & kind).sum()), int(kind.sum()), rows,
                              past & bank_bound, past & ~bank_bound,
                              (self.peak_macs, self.internal_bandwidth), bags)
@@ -491,11 +486,18 @@ class PIM(Component[PIMConfig]):
         return format_scale(self.config.precision, ops, idx, self._weighted(ops, idx) if held else None)
 
     def _resident_bytes(self, ops: OpArrays, idx) -> np.ndarray:
-        """Bytes each op reads in the banks, in the units' format: the resident operand, the
-        weight, else the model inputs (KV cache)."""
+        """Bytes each op reads in the banks, in the units' format: the resident operand, the weight,
+        else the model inputs (KV cache); a bag's row for every lookup, repeats included
+        (:attr:`OpArrays.lookup_bytes`: no cache; a bag stating no lookups, its distinct rows)."""
         weighted = self._weighted(ops, idx)  # a bag: its gathered rows
         kv = self._input_bytes(ops)[idx]
-        return np.where(weighted, ops.weight_bytes[idx], kv) * self._format_scale(ops, idx, True)
+        held = ops.weight_bytes[idx]
+        if ops.lookup_bytes is not None and ops.random_read_bytes is not None:
+            rr = ops.random_read_bytes[idx]  # as the workload stores them (--dtype): held / rr
+            with np.errstate(divide="ignore", invalid="ignore"):
+                looked = ops.lookup_bytes[idx] * held / rr
+            held = np.where(self._bags(ops)[idx] & np.isfinite(looked) & (rr > 0), looked, held)
+        return np.where(weighted, held, kv) * self._format_scale(ops, idx, True)
 
     def _out_bytes(self, ops: OpArrays, idx) -> np.ndarray:
         """Bytes each op of ``idx`` sends out: its outputs; an embedding bag's pooled rows only

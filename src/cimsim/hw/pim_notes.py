@@ -168,3 +168,23 @@ def max_rows_note(name: str, max_rows: int, took: int, could: int, rows: np.ndar
                          f"{n} more (up to {r:g} rows): {why(r)}")
     return (f"{name} took {took} of {could} matmuls it could run: " + "; ".join(parts)
             + (f"; {bags}" if bags else ""))
+
+
+#: op kinds no ``pim.claims`` entry names: PrIM's streaming kernels (VA, RED, SEL, HST, SCAN)
+STREAMING_KINDS = ("elementwise", "reduction", "copy")
+
+
+def streaming_note(name: str, ops: OpArrays, free: np.ndarray, took: np.ndarray) -> Optional[str]:
+    """When the units took no op and the workload has nothing of a kind they claim (no
+    matmul, no bag or scatter, which their own notes count: a PrIM-style streaming kernel),
+    why its free ops of :data:`STREAMING_KINDS` stay on the host (find-N 4). None else."""
+    if took.any() or (ops.macs > 0).any() or (ops.gather_pool is not None and ops.gather_pool.astype(bool).any()):
+        return None
+    left = free & np.isin(ops.kind, [ops.kind_codes[k] for k in STREAMING_KINDS])
+    if not left.any():
+        return None
+    return (f"{name} took 0 of {int(left.sum()):,} elementwise / reduction / copy op(s): no "
+            f"{name}.claims entry names them (weights, kv_cache and embedding are matmuls and "
+            "embedding bags), so streaming kernels (vector add, sum, select, histogram, scan) "
+            "run on the host; a sum over resident data can be written as a GEMV over a weight "
+            "(see the README, PIM on the KV cache: PrIM-style kernels)")

@@ -25,7 +25,7 @@ from .kinds import (  # noqa: F401  (KIND_CODES, dtype_bytes_of re-exported for 
 from .llm_meta import op_iterations
 from . import orientation
 from .tags import show
-from .randomtags import RANDOM_TAGS, _random_columns, _random_reference  # noqa: F401
+from .randomtags import RANDOM_TAGS, _random_columns, _random_reference, lookup_column, lookup_reference  # noqa: F401
 from .oparrays import EPILOGUE_CODES, OpArrays, recasts, untagged_epilogue  # noqa: F401  (re-exported: defined here before)
 
 OpArrays.kind_codes = KIND_CODES  # the kind table, for components (oparrays imports none)
@@ -295,7 +295,8 @@ def op_arrays(workload) -> OpArrays:
                                                          _non_numeric(c.tags, "weight_transposed"), stationary,
                                                          c.op_names, workload.name),
                     **dict(zip(("random_read_bytes", "random_write_bytes", "table_bytes"),
-                               _random_columns(c.tags, no, c.op_names, workload.name, size)))
+                               _random_columns(c.tags, no, c.op_names, workload.name, size)),
+                    lookup_bytes=lookup_column(c.tags, no))
                     ).derive_depthwise(_parts(c.tags, no, "conv", "conv_dw"), dim1)
 
 
@@ -556,7 +557,8 @@ def op_arrays_reference(workload) -> OpArrays:
                                                      dtype=bool)).any() else None),
                     weight_transposed=orientation.reference(workload.ops, stationary, workload.name),
                     **dict(zip(("random_read_bytes", "random_write_bytes", "table_bytes"),
-                               _random_reference(workload.ops)))
+                               _random_reference(workload.ops)),
+                    lookup_bytes=lookup_reference(workload.ops))
                     ).derive_depthwise(np.array([op.tags.get("part") in ("conv", "conv_dw") for op in workload.ops],
                                                 dtype=bool),
                                        np.array([t.shape[1] if len(t.shape) >= 3 else 0 for t in tensors]))

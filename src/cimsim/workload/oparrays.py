@@ -209,6 +209,10 @@ class OpArrays:
     #: streaming the table is cheaper charges it streamed (:func:`cimsim.pipeline.pattern_scale`).
     #: NaN where an op states none; None when no op states one.
     table_bytes: np.ndarray | None = None
+    #: float64: the bytes of every row a traced gather looks up, repeats included (tags
+    #: ``lookups`` x ``table_bytes`` / ``table_rows``): what near-bank PIM units, which have no
+    #: cache, read in the banks for an embedding bag. NaN where an op states none; None when none does.
+    lookup_bytes: np.ndarray | None = None
     #: the workload is one decoder step of an encoder-decoder (``metadata['zoo']['built']``:
     #: ``hf:`` whisper / t5 / bart with ``--param cache``), which ``trace --serve`` refuses
     encoder_decoder: bool = False

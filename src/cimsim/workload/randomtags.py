@@ -73,3 +73,27 @@ def _random_reference(ops) -> tuple[np.ndarray | None, ...]:
     out[:, :2][stated[:, None] & np.isnan(out[:, :2])] = 0.0
     rr_rw = (out[:, 0], out[:, 1]) if stated.any() else (None, None)
     return (*rr_rw, out[:, 2] if not np.isnan(out[:, 2]).all() else None)
+
+
+def lookup_column(tags, n: int) -> np.ndarray | None:
+    """Per op, the bytes of every row a traced gather looks up, repeats included (tags
+    ``lookups`` x ``table_bytes`` / ``table_rows``): what near-bank units without a cache read
+    in the banks; NaN where an op states them not; None when no op does."""
+    from .arrays import _num_tag
+
+    cols = [_num_tag(tags, k, n, np.nan) if n else None for k in ("lookups", "table_bytes", "table_rows")]
+    if any(c is None for c in cols):
+        return None
+    looked, tb, rows = cols
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(rows > 0, looked * tb / rows, np.nan)
+    return out if not np.isnan(out).all() else None
+
+
+def lookup_reference(ops) -> np.ndarray | None:
+    """:func:`lookup_column` op by op."""
+    keys = ("lookups", "table_bytes", "table_rows")
+    out = np.array([float(op.tags["lookups"]) * float(op.tags["table_bytes"]) / float(op.tags["table_rows"])
+                    if all(k in op.tags for k in keys) and float(op.tags["table_rows"]) > 0 else np.nan
+                    for op in ops])
+    return out if len(out) and not np.isnan(out).all() else None

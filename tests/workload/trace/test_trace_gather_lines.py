@@ -84,3 +84,32 @@ def test_adjacent_rows_of_a_line_or_more_are_one_access(how):
     tags, table = _gather(how, 1000, 16, idx)
     assert tags["access_bytes"] == 128 and tags["random_read_bytes"] == 6 * 64
     assert table == 6 * 64
+
+
+@pytest.mark.parametrize("how", SPELLINGS)
+@pytest.mark.parametrize("ids, accesses", [([0, 1, 2, 3], 1), ([3, 2, 1, 0], 1), ([2, 0, 3, 1], 4),
+                                           ([0, 1, 3, 2, 0, 1], 2), ([0, 2, 1, 3], 3)])
+def test_adjacent_lines_are_one_access_only_where_the_ids_read_them_in_turn(how, ids, accesses):
+    # find-N 1: 64 B rows (16 fp32), one line each. Rows 0-3 read in turn, up or down: one
+    # access of the 4 lines, 256 B. The same rows read 2, 0, 3, 1: no line comes next to the one
+    # read before it, so four 64 B accesses (the runs of the set of lines gave one 256 B access
+    # whatever the order). 0, 1 | 3, 2 and repeats: two accesses (3 -> 2 is the line next to the
+    # one before; a repeat fetches nothing). 0 | 2, 1 | 3: three accesses of 256 B in all
+    tags, _ = _gather(how, 4096, 16, torch.tensor(ids))
+    assert tags["random_read_bytes"] == 4 * 64
+    assert tags["access_bytes"] == 4 * 64 / accesses
+
+
+def test_a_dense_random_gather_is_a_line_an_access_and_its_sorted_ids_one_per_run():
+    # 4,096 ids, a random permutation of rows 0-4,095 of 64 B: every line once. Sorted: one run
+    # of 262,144 B; in random order a line joins the access before only where it is the line
+    # next to the one read just before it, so accesses = 1 + the steps whose rows differ by
+    # more than 1 (counted here from the ids)
+    g = torch.Generator().manual_seed(0)
+    perm = torch.randperm(4096, generator=g)
+    steps = int(((perm[1:] - perm[:-1]).abs() != 1).sum())
+    tags, _ = _gather("index_select", 4096, 16, perm)
+    assert tags["access_bytes"] == 4096 * 64 / (1 + steps)
+    assert 1 + steps > 4000  # nearly a line an access
+    tags, _ = _gather("index_select", 4096, 16, perm.sort().values)
+    assert tags["access_bytes"] == 4096 * 64

@@ -9,6 +9,8 @@ meta-device trace. Timings: ``benchmarks/trace_gnn_ids.py`` (not a test)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import importlib.util
 from pathlib import Path
 
@@ -100,7 +102,8 @@ def test_an_accumulation_writes_the_elements_its_ids_touch(case, touched):
 @pytest.mark.parametrize("how", ["index_add", "scatter_add", "index_put"])
 def test_the_touched_rows_come_from_the_distinct_ids(how, monkeypatch):
     # E = 1,000 edges into N = 50 nodes of d = 8 features: nothing of E x d = 8,000 offsets
-    # is deduplicated, only the distinct rows' N x d = 400 at most
+    # is deduplicated, only the E ids (their order of first touch: the accesses' runs) and the
+    # distinct rows' N x d = 400 at most
     N, E, d = 50, 1000, 8
     x, src, dst = _random_graph(N, E, d, 0)
     sizes = []
@@ -117,7 +120,7 @@ def test_the_touched_rows_come_from_the_distinct_ids(how, monkeypatch):
     monkeypatch.setattr(np, "unique", rec_unique)
     monkeypatch.setattr(SC, "_sorted_distinct", rec_distinct, raising=False)
     _trace(_Agg(how, d), x, src, dst)
-    assert sizes and max(sizes) <= N * d
+    assert sizes and max(sizes) <= max(E, N * d) < E * d
 
 
 def test_an_element_wise_scatter_marks_its_offsets_without_sorting(monkeypatch):
@@ -157,7 +160,17 @@ def test_a_real_id_gcn_traces_as_its_meta_trace(how):
     a = _trace(_Agg(how, d), *_gcn_inputs(N, deg, d, 2))
     b = _trace(_Agg(how, d).to("meta"), torch.empty(N, d, device="meta"),
                *(torch.empty(N * deg, dtype=torch.long, device="meta") for _ in range(2)))
-    assert list(a.ops) == list(b.ops)
+    # the same ops, but for their accesses: the meta trace takes the gather's 40 rows (2,560 B,
+    # 40 lines) as one run and the accumulation's as one 64 B access each; the real ids touch
+    # them in random order, each run of lines read in turn one access (find-N 1, N 6; rows
+    # adjacent by chance join one), so between 64 B and the whole 2,560 B
+    gather = next(op for op in b.ops if op.tags.get("part") == "gather")
+    assert gather.tags["access_bytes"] == 2560
+    assert next(op for op in b.ops if op.kind == "reduction").tags["access_bytes"] == 64
+    assert all(64 <= op.tags["access_bytes"] < 2560 for op in a.ops if "access_bytes" in op.tags)
+    strip = [[dataclasses.replace(op, tags={k: v for k, v in op.tags.items() if k != "access_bytes"})
+              for op in w.ops] for w in (a, b)]
+    assert strip[0] == strip[1]
     # the same tensors, element for element (a part written in place is flat: (640,), where
     # the meta trace keeps the (40, 16) it takes as written whole)
     assert {n: (t.numel, t.nbytes, t.dtype, t.role) for n, t in a.tensors.items()} == \
@@ -196,3 +209,25 @@ def test_a_gcn_whose_ids_miss_nodes_traces_as_before(how, monkeypatch):
     assert dict(new.tensors) == dict(old.tensors)
     agg = next(op for op in new.ops if op.kind == "reduction")
     assert _written(new, agg.name) == len(set(dst.tolist())) * d * 4  # the distinct nodes' rows
+
+
+@pytest.mark.parametrize("ids, accesses", [
+    # CSR SpMV's y.index_add_(0, row, p): 4,096 fp32 rows (16,384 B, 256 lines), each row id 8
+    # times in order: one run of every line, 16,384 B (was 4,096 random 4 B accesses)
+    (torch.arange(4096).repeat_interleave(8), 1),
+    # rows 0, 32, 16, 48 of 4 B: lines 0 | 2, 1 | 3, three accesses of the 16 B touched
+    (torch.tensor([0, 32, 16, 48]), 3),
+    # rows 0, 64, 128 of 4 B, lines 0, 4, 8: a line an access, as before
+    (torch.tensor([128, 0, 64]), 3),
+])
+def test_an_accumulation_takes_its_runs_of_lines_in_the_order_its_ids_touch_them(ids, accesses):
+    # find-N 6: the read-modify-write of the destination rows is random only where the ids
+    # jump; rows read in turn are one access (the gather's rule, find-N 1)
+    def f(y, i, p):
+        return y.index_add_(0, i, p)
+
+    w = _trace(_Fn(f), torch.zeros(4096), ids, torch.randn(ids.numel()))
+    (op,) = [op for op in w.ops if op.kind == "reduction"]
+    touched = 4 * len(torch.unique(ids))
+    assert op.tags["random_read_bytes"] == op.tags["random_write_bytes"] == touched
+    assert op.tags["access_bytes"] == pytest.approx(touched / accesses, rel=1e-12, abs=0)

@@ -94,29 +94,78 @@ def gather_rows(low, base, args, targets, kind="copy", vec=None, extra=(), tags=
     if not low.st.known(table):
         low._source(table)
     ids = idx if ids is None else ids
+    order = None
     if _no_values(low, ids):  # shapes only (no values): assume distinct ids
         rows = np.arange(min(ids.numel(), table.shape[0]), dtype=np.int64)
     else:
-        rows = np.asarray(low.torch.unique(ids.reshape(-1)).tolist(), dtype=np.int64)
+        rows, order = first_touch(ids.reshape(-1).cpu().numpy().astype(np.int64))
     inner = offsets(0, tuple(table.shape[1:]), tuple(table.stride()[1:]))
     offs = RowRead(table.storage_offset(), rows, table.stride(0), inner)  # its rows, not elements
+    if order is not None:
+        order = touched_lines(table.storage_offset() + order * table.stride(0), inner, table.element_size())
     _emit_rows(low, kind, base, table, offs, [idx, *extra], targets, _no_values(low, ids),
-               int(ids.numel()), int(table.shape[0]), vec=vec, tags=tags)
+               int(ids.numel()), int(table.shape[0]), vec=vec, tags=tags, order=order)
+
+
+def first_touch(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(distinct, in_order)``: the distinct values of ``ids``, ascending, and the same in the
+    order the ids first name them (the order a gather reads them in)."""
+    distinct, first = np.unique(ids, return_index=True)
+    return distinct, distinct[np.argsort(first, kind="stable")]
+
+
+def touched_lines(starts: np.ndarray, inner: np.ndarray, unit: int):
+    """``(first, last)``: the :data:`LINE` s that the pieces at storage offsets ``starts`` (in
+    elements of ``unit`` bytes, each the elements ``inner`` after its start) begin and end in,
+    in the order they are read (:func:`ordered_accesses`); None for empty pieces, and for
+    pieces whose elements are not one run (a strided view's rows, ``W.t()[i]``: their set of
+    lines keeps its runs, the order not taken into account)."""
+    if not len(inner) or not _contiguous(np.sort(inner)):
+        return None
+    lo, hi = int(inner.min()), int(inner.max())
+    return (starts + lo) * unit // LINE, ((starts + hi + 1) * unit - 1) // LINE
+
+
+def ordered_accesses(order, runs_sorted: int, lines: int, pieces: int | None = None) -> int:
+    """The random accesses of reading pieces whose first and last :data:`LINE` s are ``order``
+    (:func:`touched_lines`), in the order they are read: each line is fetched once, at its
+    first touch, and a fetch continues the access before it only where it is the line next to
+    the one fetched just before (either way) or the rest of the same piece. Adjacent lines read
+    far apart in time (unsorted ids) are two row activations, not one access of both. At least
+    ``runs_sorted`` (the runs of the set of lines: sorted ids), at most ``lines`` (and
+    ``pieces``)."""
+    first, last = order
+    n = len(first)
+    if not n:
+        return runs_sorted
+    seq = np.empty(2 * n, dtype=np.int64)
+    seq[0::2], seq[1::2] = first, last
+    keep = np.ones(2 * n, dtype=bool)
+    keep[1::2] = last != first  # a piece inside one line: that line once
+    pos = np.flatnonzero(keep)
+    _, at = np.unique(seq[pos], return_index=True)
+    at = np.sort(at)  # each line at its first touch, in the order read
+    s, p = seq[pos][at], pos[at]
+    rest = (p[1:] % 2 == 1) & (p[1:] - p[:-1] == 1)  # a piece's last line after its own first
+    count = 1 + int(np.count_nonzero(~((np.abs(np.diff(s)) == 1) | rest)))
+    top = lines if pieces is None else min(lines, max(pieces, runs_sorted))
+    return int(min(max(count, runs_sorted), top))
 
 
 def _emit_rows(low, kind, base, table, offs: RowRead, others, targets, fake: bool,
-               lookups: int, table_rows: int, vec=None, tags=None) -> None:
+               lookups: int, table_rows: int, vec=None, tags=None, order=None) -> None:
     """Emit a gather of ``lookups`` row ids reading rows ``offs`` of ``table`` (of
     ``table_rows``) and the tensors ``others`` (its ids): the whole lines its rows touch
     (:func:`emit_lines`; ``fake``: without index values, the rows taken as distinct and spread,
     each its own lines). Every row gather follows this one rule, whatever op wrote it and however
     long its rows (``nn.Embedding``, ``W[idx]``, ``index_select``, ``x[src]``, a pick,
-    ``torch.gather`` of whole rows)."""
+    ``torch.gather`` of whole rows); ``order``: the lines each row begins and ends in, in the
+    order the ids read them (:func:`ordered_accesses`)."""
     nrows, one = len(offs.rows), offs.base + offs.inner
     if not low.st.same_unit(table):  # a view of another element size: its storage's units
         one, offs = low.st.units_at(table, one), low.st.units_at(table, offs.offsets())
     emit_lines(low, kind, base, table, offs, others, targets, spread=nrows if fake else None,
-               one=one, vec=vec, tags={"lookups": lookups, "rows_read": nrows,
+               one=one, vec=vec, order=order, tags={"lookups": lookups, "rows_read": nrows,
                                        "table_rows": table_rows, **(tags or {})})
 
 
@@ -133,12 +182,14 @@ def line_spans(starts: np.ndarray, lengths: np.ndarray, unit: int) -> tuple[int,
             1 + int(np.count_nonzero(first[1:] > last[:-1] + 1)))
 
 
-def line_read(low, table, offs, spread=None, one=None):
+def line_read(low, table, offs, spread=None, one=None, order=None):
     """``(read, fetched, accesses)`` of a gather of ``table`` reading its storage offsets
     ``offs`` (an array or a :class:`RowRead`, in its storage's units): the distinct lines of
     :data:`LINE` bytes they touch, read whole (a line's other bytes come with it): ``read``
     their offsets (``offs`` itself where its runs are whole lines), ``fetched`` their bytes,
-    ``accesses`` the runs of consecutive lines (each one random access). ``spread`` = n (ids
+    ``accesses`` the runs of consecutive lines (each one random access; with ``order``, the
+    lines its pieces begin and end in as its ids read them, the runs read in that order:
+    :func:`ordered_accesses`). ``spread`` = n (ids
     without values): n distinct pieces laid out as ``one``, spread over the table, each its own
     lines and accesses (all the table's lines at most: then one run)."""
     unit, vid = low.st.unit_of(table), low.st.storages[storage_key(table)].cur
@@ -149,6 +200,8 @@ def line_read(low, table, offs, spread=None, one=None):
     if not len(starts):
         return offs, 0, 0
     lines, accesses = line_spans(starts, lengths, unit)
+    if order is not None and spread is None:
+        accesses = ordered_accesses(order, accesses, lines, len(order[0]))
     ends = starts + lengths
     whole = not per or (not (starts % per).any() and not ((ends % per != 0) & (ends != size)).any())
     if spread is not None:
@@ -172,14 +225,14 @@ def line_read(low, table, offs, spread=None, one=None):
 
 
 def emit_lines(low, kind, base, table, offs, others, targets, spread=None, one=None, vec=None,
-               tags=None) -> None:
+               tags=None, order=None) -> None:
     """Emit a gather of ``table`` reading storage offsets ``offs`` (:func:`line_read`: the whole
     lines they touch) and the tensors ``others`` (its ids): tags ``access_bytes`` (the mean
     bytes of its accesses, runs of whole lines), ``random_read_bytes`` (the lines' bytes: the
     ids and the output stream) and ``table_bytes`` (the table's storage: a level where
     streaming it is cheaper than those accesses charges it streamed instead,
     :func:`cimsim.pipeline.pattern_scale`)."""
-    read, fetched, accesses = line_read(low, table, offs, spread, one)
+    read, fetched, accesses = line_read(low, table, offs, spread, one, order)
     vid = low.st.storages[storage_key(table)].cur
     pieces = [(vid, read if len(read) < low.st.versions[vid].size else None)]
     low.emit(kind, base, [pieces, *others], targets, vec=vec,
@@ -311,14 +364,16 @@ def pick_rows(low, c: Call, table) -> bool:
         starts = _sorted_distinct(starts)  # rows that overlap in storage (a strided view's): once
     elif c.base == "gather":
         sel = index[(slice(None),) * lead + (0,) * (index.dim() - lead)]
-        starts = _sorted_distinct(_gather_offsets(torch, stride, off, sel, dim).reshape(-1).numpy())
+        starts, order = first_touch(_gather_offsets(torch, stride, off, sel, dim).reshape(-1).numpy())
     else:
-        starts = _sorted_distinct(_advanced_offsets(torch, shape[:lead], stride[:lead], off,
-                                                    idx[:lead]).reshape(-1).numpy())
+        starts, order = first_touch(_advanced_offsets(torch, shape[:lead], stride[:lead], off,
+                                                      idx[:lead]).reshape(-1).numpy())
+    inner = offsets(0, shape[lead:], stride[lead:])
+    order = None if fake else touched_lines(order, inner, table.element_size())
     step = math.gcd(*(st for st, n in zip(stride[:lead], shape[:lead]) if n > 1)) or 1
-    rows = RowRead(off, (starts - off) // step, step,
-                   offsets(0, shape[lead:], stride[lead:]))  # row starts, in steps of ``step``
-    _emit_rows(low, "copy", c.base, table, rows, tensors, c.targets, fake, lookups, table_rows)
+    rows = RowRead(off, (starts - off) // step, step, inner)  # row starts, in steps of ``step``
+    _emit_rows(low, "copy", c.base, table, rows, tensors, c.targets, fake, lookups, table_rows,
+               order=order)
     return True
 
 
@@ -360,15 +415,16 @@ def gather_elements(low, c: Call, table, idx, tensors, fake: bool) -> None:
     torch = low.torch
     if not low.st.known(table):
         low._source(table)
-    out = c.targets[0]
+    out, order = c.targets[0], None
     if fake:
         offs = table.storage_offset() + np.arange(min(out.numel(), table.numel()), dtype=np.int64)
     else:
         dim = c.args[1] % table.dim() if c.base == "gather" else None
-        offs = _sorted_distinct(_element_offsets(torch, c.base, table, idx, dim).reshape(-1).numpy())
+        offs, order = first_touch(_element_offsets(torch, c.base, table, idx, dim).reshape(-1).numpy())
+        order = touched_lines(order, np.zeros(1, dtype=np.int64), table.element_size())
     # fake ids: each element its own access (one element, its line), as many as the output's
     emit_lines(low, "copy", c.base, table, low.st.units_at(table, offs), tensors, c.targets,
-               spread=len(offs) if fake else None, one=low.st.units_at(table, offs[:1]))
+               spread=len(offs) if fake else None, one=low.st.units_at(table, offs[:1]), order=order)
 
 
 def _element_offsets(torch, base: str, table, idx, dim=None):

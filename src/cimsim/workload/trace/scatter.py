@@ -34,7 +34,7 @@ import math
 import numpy as np
 
 from ...dtypes import DTYPE_BYTES
-from .bags import INDEX_DTYPES, _contiguous
+from .bags import INDEX_DTYPES, _contiguous, first_touch, line_spans, ordered_accesses, touched_lines
 from .registry import Call, bound_args, lowers
 from .stats import has_data
 from .storage import _sorted_distinct, offsets, tensor_offsets
@@ -178,11 +178,21 @@ def _row_tags(low, c: Call, dest, dim: int, index) -> dict:
     if not _contiguous(offsets(0, tuple(dest.shape[1:]), tuple(dest.stride()[1:]))):
         return {}
     n = int(dest.shape[0])
-    rows = len(torch.unique(ids % n)) if has_data(torch, ids) else min(ids.numel(), n)
     row = int(math.prod(dest.shape[1:])) * DTYPE_BYTES[low.dt(dest)]
-    # the read-modify-write of the rows touched is random, the source and the ids stream
-    return {"access_bytes": row, "lookups": int(ids.numel()), "rows_read": int(rows), "table_rows": n,
-            "random_read_bytes": int(rows) * row, "random_write_bytes": int(rows) * row}
+    access, rows = row, min(ids.numel(), n)
+    if has_data(torch, ids) and row:  # the rows' runs of lines in the order the ids touch them
+        distinct, order = first_touch((ids.reshape(-1) % n).cpu().numpy().astype(np.int64))
+        rows, unit, inner = len(distinct), dest.element_size(), offsets(0, tuple(dest.shape[1:]),
+                                                                         tuple(dest.stride()[1:]))
+        at = dest.storage_offset() + int(inner.min())
+        lines, runs_sorted = line_spans(at + distinct * dest.stride(0), np.full(rows, len(inner)), unit)
+        accesses = ordered_accesses(touched_lines(dest.storage_offset() + order * dest.stride(0), inner, unit),
+                                    runs_sorted, lines, rows)
+        access = rows * row / accesses
+    # the read-modify-write of the rows touched is random, each run of lines the ids touch in
+    # order one access (sorted ids, CSR's y: one stream); the source and the ids stream
+    return {"access_bytes": max(access, 1.0), "lookups": int(ids.numel()), "rows_read": int(rows),
+            "table_rows": n, "random_read_bytes": int(rows) * row, "random_write_bytes": int(rows) * row}
 
 
 def _write_at(low, dest, offs, pid: int) -> None:
