@@ -428,6 +428,10 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
         # counter has no formula for, or a model without MACs) is no 100 %
         "mapped_mac_share": ((total - unknown_macs) / total) if total else None,
     }
+    from ..returned import traced_outputs
+
+    if returned := traced_outputs(low, torch, out, _leaves, tensors):  # held to the run's end
+        metadata["outputs"] = returned
     if low.overlapping:  # a matmul's weight read through overlapping views: bytes held once
         metadata["overlapping_weight_reads"] = low.overlapping
     if low.unwritten[0]:  # unread by-products left out (:func:`.assemble.byproducts`)
