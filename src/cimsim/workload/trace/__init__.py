@@ -433,6 +433,9 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     if returned := traced_outputs(low, torch, out, _leaves, tensors):  # held to the run's end
         metadata["outputs"] = returned
     if low.overlapping:  # a matmul's weight read through overlapping views: bytes held once
+        from .assemble import overlap_readers
+
+        overlap_readers(low.overlapping, ops)  # what reads each view (a gather, a matmul)
         metadata["overlapping_weight_reads"] = low.overlapping
     if low.unwritten[0]:  # unread by-products left out (:func:`.assemble.byproducts`)
         metadata["unwritten_byproducts"] = {"tensors": low.unwritten[0], "bytes": int(low.unwritten[1])}
