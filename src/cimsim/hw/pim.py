@@ -92,7 +92,8 @@ from ..errors import MappingError
 from ..units import si
 from .base import Component, ComponentConfig, OpArrays, OpCost, Plan, add_stored, row_pieces
 from .hierarchy import add_landed, backed_reads
-from .pim_notes import as_stored, as_stored_note, format_scale, held_format_note, held_tensor_bytes, plain_input_note
+from .pim_notes import (as_stored, as_stored_note, claims_words, format_scale, held_format_note, held_tensor_bytes,
+                        no_cache_note, plain_input_note)
 
 #: what the units may claim (see the module docstring)
 CLAIMS = ("weights", "kv_cache", "embedding")
@@ -387,7 +388,8 @@ class PIM(Component[PIMConfig]):
         rows among them and the field to raise; None when it left none."""
         c = self.config
         bags = self._join(self._bag_note(ops, free, took), self._host_attention_note(ops, free, took),
-                          plain_input_note(self.name, c.claims, ops, free & ~took))
+                          plain_input_note(self.name, c.claims, ops, free & ~took),
+                          no_cache_note(self.name, c.claims, ops, free, took, self._input_bytes(ops)))
         kind = np.zeros_like(free)
         rows = np.zeros(kind.shape[0])
         if "kv_cache" in c.claims:
@@ -407,6 +409,9 @@ class PIM(Component[PIMConfig]):
         return (f"{self.name} took {int((took & kind).sum())} of {int(kind.sum())} matmuls it could run: "
                 f"{int(past.sum())} {'has' if past.sum() == 1 else 'have'} more activation rows (up to {rows[past].max():g}) than "
                 f"{path} ({c.max_rows}); raise {path} to let it take them" + (f"; {bags}" if bags else ""))
+
+    def claims_words(self) -> str:
+        return claims_words(self.config.claims)
 
     def place(self, ops: OpArrays, idx):
         # a single GEMV (one activation row) needs its input before the banks compute and
