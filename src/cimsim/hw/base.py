@@ -184,10 +184,8 @@ class Resource:
         call per distinct pattern; a type may override it with a vectorised closed form."""
         keys, inverse = np.unique(np.stack([access_bytes, read_fraction], axis=1), axis=0,
                                   return_inverse=True)
-        out = np.array([self.bytes_per_s(
-            STREAM if (s == 0 and r == 1) else
-            Pattern.random_access(float(s), float(r)) if s > 0 else Pattern.stream(float(r)))
-            for s, r in keys], dtype=np.float64)
+        out = np.array([self.bytes_per_s(STREAM if (s == 0 and r == 1) else Pattern.random_access(
+            float(s), float(r)) if s > 0 else Pattern.stream(float(r))) for s, r in keys], dtype=np.float64)
         return out[inverse.reshape(-1)]
 
     def joules_per_byte(self, pattern: Pattern = STREAM) -> float:
@@ -391,6 +389,10 @@ class Component(Declared, Generic[ConfigT]):
     def claim_note(self, ops: OpArrays, free: np.ndarray, took: np.ndarray) -> Optional[str]:
         """A note on the ``free`` ops (unclaimed when it claimed) it could run but a limit of its
         config kept it from taking (``took``: those it took), naming the field; or None."""
+        return None
+
+    def claims_words(self) -> Optional[str]:
+        """What it claims, in words, noted where it took no op and :meth:`claim_note` said nothing."""
         return None
 
     def unclaimed_hint(self, ops: OpArrays, unclaimed: np.ndarray) -> Optional[str]:

@@ -6,24 +6,22 @@ What the units claim (``claims``), each a GEMV-shaped matmul that no higher-prio
     a matmul with a stationary weight whose activation rows ``batch * m`` are at most
     ``max_rows`` (today's behaviour, the default): the weight is read in the banks;
 ``kv_cache``
-    a matmul without a stationary weight that reads a model input (role
-    ``input``: a tensor given before the run, so it already lies in the memory,
-    e.g. the KV cache of attention's ``Q.K^T`` and ``P.V``; in a traced workload an
-    input given as a cache or marked resident (:mod:`cimsim.workload.resident`: a retrieval
-    database), read as it is or through a copy that scales or reshapes it:
-    :func:`cimsim.workload.footprint.cache_roots`, the copy made on the host), with at most
-    ``max_rows`` rows per product (``m``; GQA puts ``g`` query heads on one
+    a matmul without a stationary weight that reads a model input (role ``input``: a tensor
+    given before the run, so it already lies in the memory, e.g. the KV cache of attention's
+    ``Q.K^T`` and ``P.V``; in a traced workload an input given as a cache or marked resident
+    (:mod:`cimsim.workload.resident`: a retrieval database), read as it is or through a copy that
+    scales or reshapes it: :func:`cimsim.workload.footprint.cache_roots`, the copy made on the
+    host), with at most ``max_rows`` rows per product (``m``; GQA puts ``g`` query heads on one
     product): that input is read in the banks;
 ``embedding``
     a row gather that pools (an embedding bag, ``nn.EmbeddingBag``: kind
-    ``reduction``, tag ``part: gather``) by ``sum`` or ``mean`` (tag ``pool``;
-    RecNMP, Ke et al. ISCA 2020; TensorDIMM, Kwon et al. MICRO 2019) from a
-    table that is a weight: the units read the gathered rows in the banks and
-    pool them; a ``max`` pooling (or none stated) stays on the host (the claim
-    note says so). Its work is one add per gathered element but the first of
-    each bag (L - 1 per pooled element; a mean's divide, a per-sample weight's
-    multiply: one more each, the op's vector work less one per pooled element of a sum),
-    at one per MAC lane and cycle, energy per MAC each.
+    ``reduction``, tag ``part: gather``) by ``sum`` or ``mean`` (tag ``pool``; RecNMP, Ke et al.
+    ISCA 2020; TensorDIMM, Kwon et al. MICRO 2019) from a table that is a weight: the units read
+    the gathered rows in the banks and pool them; a ``max`` pooling (or none stated) stays on the
+    host (the claim note says so). Its work is one add per gathered element but the first of each
+    bag (L - 1 per pooled element; a mean's divide, a per-sample weight's multiply: one more
+    each, the op's vector work less one per pooled element of a sum), at one per MAC lane and
+    cycle, energy per MAC each.
 
 Model of one op: the *resident* operand (the weight, or the model inputs) is
 read over the units' internal bandwidth and never crosses the level's external
@@ -45,10 +43,10 @@ Energy ``compute`` = MACs x energy per MAC + resident bits x internal energy per
 
 Sharing of the memory between the host and the units (``sharing``):
 
-``concurrent`` (default; NeuPIMs, Heo et al., ASPLOS 2024: dual row buffers let
-    host accesses and PIM work proceed together)
-    the units' bank reads do not occupy the level's external bandwidth; only the
-    op's inputs and outputs cross it;
+``concurrent`` (default; NeuPIMs, Heo et al., ASPLOS 2024: dual row buffers let host accesses
+    and PIM work proceed together)
+    the units' bank reads do not occupy the level's external bandwidth; only the op's inputs and
+    outputs cross it;
 ``blocked`` (Samsung HBM-PIM all-bank mode, Kwon et al. ISSCC 2021 / Lee et al.
     ISCA 2021: while the banks compute, the host cannot access that memory)
     a PIM op also *holds* the level for its compute time (``OpCost.hold_s``): the
@@ -90,8 +88,8 @@ from ..errors import MappingError
 from ..units import si
 from .base import Component, ComponentConfig, OpArrays, OpCost, Plan, add_stored, row_pieces
 from .hierarchy import add_landed, backed_reads
-from .pim_notes import (as_stored, as_stored_note, format_scale, held_format_note, held_tensor_bytes, max_rows_note,
-                        plain_input_note, streaming_note)
+from .pim_notes import (as_stored, as_stored_note, claims_words, format_scale, held_format_note, held_tensor_bytes,
+                        max_rows_note, no_cache_note, plain_input_note, streaming_note)
 
 #: what the units may claim (see the module docstring)
 CLAIMS = ("weights", "kv_cache", "embedding")
@@ -387,7 +385,8 @@ class PIM(Component[PIMConfig]):
         c = self.config
         bags = self._join(self._bag_note(ops, free, took), self._host_attention_note(ops, free, took),
                           plain_input_note(self.name, c.claims, ops, free & ~took),
-                          streaming_note(self.name, ops, free, took))
+                          streaming_note(self.name, ops, free, took),
+                          no_cache_note(self.name, c.claims, ops, free, took, self._input_bytes(ops)))
         kind = np.zeros_like(free)
         rows = np.zeros(kind.shape[0])
         if "kv_cache" in c.claims:
@@ -409,6 +408,9 @@ class PIM(Component[PIMConfig]):
         return max_rows_note(self.name, c.max_rows, int((took & kind).sum()), int(kind.sum()), rows,
                              past & bank_bound, past & ~bank_bound,
                              (self.peak_macs, self.internal_bandwidth), bags)
+
+    def claims_words(self) -> str:
+        return claims_words(self.config.claims)
 
     def place(self, ops: OpArrays, idx):
         # a single GEMV (one activation row) needs its input before the banks compute and

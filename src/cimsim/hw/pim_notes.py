@@ -188,3 +188,40 @@ def streaming_note(name: str, ops: OpArrays, free: np.ndarray, took: np.ndarray)
             "embedding bags), so streaming kernels (vector add, sum, select, histogram, scan) "
             "run on the host; a sum over resident data can be written as a GEMV over a weight "
             "(see the README, PIM on the KV cache: PrIM-style kernels)")
+
+
+def claims_words(claims) -> str:
+    """What near-bank units with these ``claims`` take, in words
+    (:meth:`cimsim.hw.base.Component.claims_words`)."""
+    words = {"weights": "GEMV-shaped matmuls with a stationary weight (at most max_rows activation rows)",
+             "kv_cache": "matmuls without a weight whose second operand is a KV cache (a model input; "
+                         "in a trace, one given as a cache or marked --resident)",
+             "embedding": "embedding bags (row gathers pooled by sum or mean from a weight table)"}
+    return "; ".join(words[c] for c in claims)
+
+
+def no_cache_note(name: str, claims, ops: OpArrays, free: np.ndarray, took: np.ndarray,
+                  kv: np.ndarray) -> Optional[str]:
+    """With ``kv_cache`` claimed in a run that reads no KV cache (``kv``: bytes per op read in
+    the banks, all 0) and takes none: the weightless matmuls (attention's Q·Kᵀ and P·V, not a
+    backward's) left on the host, whose second operands the run computes itself (an encoder's
+    or a prefill's own K and V), and what the claim is for; None if there are none."""
+    if "kv_cache" not in claims or (kv > 0).any() or took.any():
+        return None
+    left = free & (ops.rows > 0) & (ops.stationary < 0)
+    if ops.backward is not None:
+        left &= ~ops.backward
+    plain = ops.plain_input_operands()  # a traced model input that is no cache: plain_input_note's
+    if plain is not None:
+        left[plain[0]] = False
+    if not left.any():
+        return None
+    origin = ops.second_operand_origin()
+    fresh = int((left & origin[0]).sum()) if origin is not None else 0
+    made = f" ({fresh} of them read a K or V projected in this run)" if fresh else ""
+    return (f"{name} took 0 of {int(left.sum())} matmul(s) without a weight: it claims kv_cache "
+            "(matmuls whose second operand is a KV cache: a model input; in a trace, one given as "
+            "a cache or marked --resident), and this run reads no cache: their second operands are activations "
+            f"the run computes{made}, as an encoder's or a prefill's attention over its own K and V "
+            "is, so they stay on the host; kv_cache helps decode steps that read a cache "
+            "(cimsim workload llm, cimsim trace --serve)")

@@ -166,6 +166,9 @@ class SystolicArray(Component[SystolicConfig]):
         # matmuls only (their m, k, n are set); a generic op that carries MACs stays on the host
         return free & (ops.rows > 0) & (ops.k > 0) & (ops.n > 0) & ops.mac_dtype_ok()
 
+    def claims_words(self) -> str:
+        return "matmuls (m, k, n given; a generic op carrying MACs stays on the host)"
+
     def place(self, ops: OpArrays, idx):
         """Refuses weights a ``weight_memory`` other than the backing store cannot hold (they
         stream from it at every use); notes ops whose inputs the unified buffer cannot hold,

@@ -304,6 +304,8 @@ def place(workload: Workload, arch: Architecture) -> Placement:
             _no_tied_overlap(arch, workload, [comps[c] for c in [ci, *tied]], ops, free)
         took = _claimed(comps[ci], comps[ci].claim(ops, free.copy()), n) & free
         note = comps[ci].claim_note(ops, free.copy(), took)
+        if not note and not took.any():  # what it claims, and why it ran none
+            note = _took_none(comps, ci, ops, owner)
         if note:
             claim_notes.append(note)
         owner[took] = ci
@@ -512,6 +514,22 @@ def _split_hint(a: Component, b: Component) -> str:
     return (f"; {' and '.join(lacking)} components have no claims field to split ops by, so two "
             "cannot share one workload (two processors on one memory, a CPU beside a GPU, are "
             "not modelled)")
+
+
+def _took_none(comps: list[Component], ci: int, ops, owner: np.ndarray) -> str | None:
+    """The note on a component that took no op and said nothing of it (:meth:`Component.
+    claim_note`): what it claims (:meth:`Component.claims_words`; None: no note) and why it ran
+    none: no op of the workload is one, or those that are went to components claiming first."""
+    comp, n = comps[ci], len(owner)
+    words = comp.claims_words()
+    if not words:
+        return None
+    could = _claimed(comp, comp.claim(ops, np.ones(n, dtype=bool)), n) & (owner >= 0)
+    if not could.any():
+        return f"{comp.name} runs no op: it claims {words}, and none of this workload's {n:,} ops is one"
+    by = [f"{int((owner[could] == j).sum()):,} to {comps[j].name}" for j in np.unique(owner[could]).tolist()]
+    return (f"{comp.name} runs no op: it claims {words}; the {int(could.sum()):,} such op(s) went to "
+            f"components that claim first ({', '.join(by)})")
 
 
 def _claimed(comp: Component, mask, n: int) -> np.ndarray:

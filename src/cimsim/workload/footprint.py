@@ -39,8 +39,9 @@ The placement stage refuses a workload whose footprint exceeds the backing store
     from the first op of its iteration, as it is in memory before the iteration starts, on its
     first reader's pipeline stage under pipeline parallelism; a
     traced decode step's caches, read by a concatenation rather than a matmul, are all live at
-    its first op) through the last that reads it (a model output to the end), the ops running one after another in
-    program order; each op's inputs and outputs are live together while it runs. A depthwise
+    its first op) through the last that reads it (a model output to the end: one no op reads,
+    or one the model returns, ``metadata["outputs"]``, :mod:`.returned`, as a later op may read
+    it too), the ops running one after another in program order; each op's inputs and outputs are live together while it runs. A depthwise
     convolution's im2col matrix (:meth:`~cimsim.workload.oparrays.OpArrays.direct_depthwise_pairs`)
     is not counted, as a processor's direct kernel never forms it (the footprint is the
     workload's, whatever runs the convolution: a TPU whose host writes the matrix for it, as
@@ -90,6 +91,7 @@ import numpy as np
 from ..errors import WorkloadError
 from .kinds import COPY, ELEMENTWISE, MATMUL, ROLE_INPUT, ROLE_WEIGHT, SENDRECV
 from .resident import SCALES, is_resident_name, resident_arguments
+from .returned import returned_mask
 
 
 #: a served weight tensor's name: an iteration's prefix (``it3.decode.sb1.r0.``, none for a
@@ -335,7 +337,8 @@ def live_activation_profile(workload, skip: np.ndarray, appends: np.ndarray | No
     np.maximum.at(end, c.out_ids, op_out)
     read = np.zeros(n_t, dtype=bool)
     read[c.in_ids] = True
-    end = np.where(read | (end < 0), end, n_ops - 1)
+    # a model output (no op reads it, or the model returns it: its caller holds it) to the end
+    end = np.where((end >= 0) & (~read | returned_mask(workload)), n_ops - 1, end)
     # a model input is in memory before its iteration starts (the whole run, or its serving
     # step), not from the op that first reads it: a traced decode step's caches, read one
     # layer at a time, are all there at the first op

@@ -460,8 +460,9 @@ class Workload:
     def peak_live_activation_bytes(self) -> int:
         """Most bytes of inputs and activations live at once when the ops run one after another
         in program order. A tensor is live from the first op that touches it (writes or reads
-        it: a model input from its first reader) through the last op that reads it; one that no
-        op reads (a model output) stays live to the end. Each op's inputs and outputs are live
+        it: a model input from its first reader) through the last op that reads it; a model
+        output (one no op reads, or one the model returns, ``metadata["outputs"]``, though a
+        later op reads it too) stays live to the end. Each op's inputs and outputs are live
         together while it runs. KV caches count here only while read; :attr:`footprint` holds
         them resident across their iteration."""
         from .footprint import live_activation_profile

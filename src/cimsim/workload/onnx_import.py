@@ -138,6 +138,9 @@ def trace_onnx(path: str | Path, name: str | None = None, allow_unknown: bool = 
         # None (JSON null): no MAC counted, or an unmapped op that multiplies (its MACs unknown)
         "mapped_mac_share": (1.0 if macs and not multiplies else None),
     }
+    # the graph outputs, held by the caller to the run's end (:mod:`.returned`)
+    if outs := list(dict.fromkeys(n for n in (imp.ir(v.name) for v in model.graph.output) if n in imp.tensors)):
+        metadata["outputs"] = outs
     if multiplies:
         metadata["unmapped_multiplying_ops"] = multiplies
     if external:

@@ -330,3 +330,28 @@ def test_i0_costs_torchs_chebyshev_series():
 
     (op,) = _trace(M(), torch.randn(100)).ops
     assert op.ops_per_element == pytest.approx(98, abs=0)
+
+
+class TiedHead(torch.nn.Module):
+    """An embedding table (33 x 8) read by its gather and, tied, by the LM head's matmul."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb = torch.nn.Embedding(33, 8)
+
+    def forward(self, ids):
+        return self.emb(ids) @ self.emb.weight.T
+
+
+def test_a_tied_embedding_note_names_a_gather_and_one_matmul():
+    """find-E 3: the table's 33 x 8 x 4 = 1,056 B are read by the gather (its rows) and by one
+    matmul (whole): the note says so and, one matmul holding it, no CIM clause on two windows."""
+    w = _trace(TiedHead(), torch.tensor([[1, 2, 3, 4, 5]]), batch=1)
+    (entry,) = w.metadata["overlapping_weight_reads"]
+    assert sorted(entry["readers"]) == ["gather", "matmul"] and entry["union_bytes"] == 33 * 8 * 4
+    from cimsim.workload.trace.unread import notes
+
+    (note,) = [n for n in notes(w.metadata) if "overlapping views" in n]
+    assert "emb.weight: 2 tensors of " in note and "1.056 kB distinct, read by a gather and a matmul)" in note
+    assert "each matmul keeps its window" not in note
+    assert note.endswith("at most one matmul holds each as its stationary weight, so no array holds an element twice")

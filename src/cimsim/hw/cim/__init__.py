@@ -463,7 +463,7 @@ class CIM(Component[CIMConfig]):
                             epilogue.host_note(self, ops, free, took),
                             notes.unheld(self.name, ops, self.builds_windows)) if n]
         return "; ".join(said) if said else None
-    stated_dependents = sizing.stated_dependents
+    stated_dependents, claims_words = sizing.stated_dependents, notes.claims_words
 
     def provenance(self, marks: AbstractSet[str] = frozenset()) -> dict:
         """Each energy and area part's provenance and the static power's: :func:`.notes.provenance`."""

@@ -227,3 +227,9 @@ def unheld(name: str, ops, reuse: bool = False) -> str:
                      f"stationary 'weight', {macs}, so the arrays do not hold it (a workload file's "
                      f"op names it: \"weight\": \"{first}\")")
     return f"{name}: " + "; ".join(parts) + "; they ran on another component (macs_<unit> says which)"
+
+
+def claims_words(cim) -> str:
+    """What a CIM claims, in words (:meth:`cimsim.hw.base.Component.claims_words`)."""
+    return ("matmuls with a stationary weight (a weight tensor the op names as its weight)"
+            + ("" if cim.config.chip is None else ", and the im2col copies and vector ops its chip block runs"))

@@ -444,7 +444,14 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
         # counter has no formula for, or a model without MACs) is no 100 %
         "mapped_mac_share": ((total - unknown_macs) / total) if total else None,
     }
+    from ..returned import traced_outputs
+
+    if returned := traced_outputs(low, torch, out, _leaves, tensors):  # held to the run's end
+        metadata["outputs"] = returned
     if low.overlapping:  # a matmul's weight read through overlapping views: bytes held once
+        from .assemble import overlap_readers
+
+        overlap_readers(low.overlapping, ops)  # what reads each view (a gather, a matmul)
         metadata["overlapping_weight_reads"] = low.overlapping
     if buffers := _buffer_weights(model, low, tensors):  # constants stored with the model
         metadata["buffer_weights"] = buffers

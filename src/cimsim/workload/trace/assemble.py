@@ -149,6 +149,21 @@ def overlapping_weights(kept, declared, tensors) -> list[dict]:
     return out
 
 
+def overlap_readers(entries: list[dict], ops) -> None:
+    """Add to each :func:`overlapping_weights` entry its ``readers``: per tensor, what reads it
+    (``matmul``, ``gather`` for an embedding's row gather, else the op's kind), so that the
+    note says which reads overlap (a tied embedding: a gather and one matmul, nothing held twice)."""
+    where = {e_t: (i, j) for i, e in enumerate(entries) for j, e_t in enumerate(e["tensors"])}
+    seen: list[list[str | None]] = [[None] * len(e["tensors"]) for e in entries]
+    for op in ops:
+        for t in op.inputs:
+            if t in where and seen[where[t][0]][where[t][1]] is None:
+                seen[where[t][0]][where[t][1]] = ("gather" if op.kind == "copy" and op.tags.get("part") == "gather"
+                                                  else op.kind)
+    for e, r in zip(entries, seen):
+        e["readers"] = [k or "none" for k in r]
+
+
 def _operand(ops, tensors, p, names, numel, which, weight):
     # read through a view of another element size: the operand in the dtype the matmul reads
     dtype = p.read_as["AB".index(which)] if p.read_as else tensors[names[0]].dtype

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 
 from ...dtypes import DTYPE_BYTES
 from ...units import si
@@ -292,13 +293,7 @@ def notes(meta) -> list[str]:
                    "leaves them out (metadata['unread_parameters'])")
     over = meta.get("overlapping_weight_reads") or []
     if over:
-        what = _shown(over, lambda e: f"{e['name']}: {len(e['tensors'])} tensors of "
-                      f"{si(e['bytes'], 'B')}, {si(e['union_bytes'], 'B')} distinct")
-        out.append(f"{len(over)} weight(s) read by matmuls through overlapping views ({what}"
-                   "): each matmul keeps its window as its "
-                   "own stationary tensor (a CIM maps each to its own arrays; each kernel streams "
-                   "its own window), while the weights, the footprint and its capacity check count "
-                   "each element once (metadata['overlapping_weight_reads'])")
+        out.append(_overlap_note(over))
     lost = meta.get("untraced_tensors") or []
     if lost:
         what = _shown(lost, lambda e: f"{e['name']}, {'x'.join(str(s) for s in e['shape'])} {e['dtype']}")
@@ -309,3 +304,30 @@ def notes(meta) -> list[str]:
     from .control import note
 
     return out + note(meta)  # the path the example inputs took (:mod:`.control`)
+
+
+def _readers(e) -> str:
+    """What reads an overlapping weight's views, in words: ``a gather and a matmul``."""
+    said = []
+    for r, k in sorted(Counter(e.get("readers") or []).items(), key=lambda rk: (rk[0] != "gather", rk[0])):
+        noun = r if r in ("gather", "matmul") else f"{r} op"
+        said.append(f"{('an' if noun[0] in 'aeiou' else 'a') if k == 1 else k} {noun}{'' if k == 1 else 's'}")
+    return said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]
+
+
+def _overlap_note(over) -> str:
+    """The note on weights read through overlapping views: each entry's tensors and bytes, and
+    where a reader is no matmul (a tied embedding's gather; a trace since 2026-12-07 records
+    ``readers``) what reads them; the CIM clause only where two or more matmuls read one."""
+    several = [e for e in over if (e.get("readers") or ["matmul"] * 2).count("matmul") >= 2]
+    what = _shown(over, lambda e: f"{e['name']}: {len(e['tensors'])} tensors of {si(e['bytes'], 'B')}, "
+                  f"{si(e['union_bytes'], 'B')} distinct" + ("" if e in several else f", read by {_readers(e)}"))
+    tail = "the weights, the footprint and its capacity check count each element once (metadata['overlapping_weight_reads'])"
+    if len(several) == len(over):
+        return (f"{len(over)} weight(s) read by matmuls through overlapping views ({what}): each matmul "
+                "keeps its window as its own stationary tensor (a CIM maps each to its own arrays; each "
+                f"kernel streams its own window), while {tail}")
+    held = (f"; where two or more matmuls read one ({_names(several)}), each keeps its window as its own "
+            "stationary tensor (a CIM maps each to its own arrays)" if several else
+            "; at most one matmul holds each as its stationary weight, so no array holds an element twice")
+    return f"{len(over)} weight(s) read through overlapping views ({what}): {tail}{held}"
