@@ -23,17 +23,15 @@ What the units claim (``claims``), each a GEMV-shaped matmul that no higher-prio
     each, the op's vector work less one per pooled element of a sum), at one per MAC lane and
     cycle, energy per MAC each.
 
-Model of one op: the *resident* operand (the weight, or the model inputs) is
-read over the units' internal bandwidth and never crosses the level's external
-bus; the other inputs and the outputs do (over ``link`` in ``separate`` mode).
-``compute = max(macs / PIM peak, resident bytes / internal bandwidth,
-dynamic energy / power_cap)`` on one server (the units work on one op at a
-time, together). Internal bandwidth is ``units x internal_bandwidth``, or from
-bank-level parallelism ``units x banks_per_unit x bank_bandwidth``; peak rates
-scale with the level's ``channels``. ``power_cap`` bounds the units' average
-dynamic power over an op (MAC energy plus internal read energy over its time),
-the all-bank activation limit of a real part. Latency = ``op_overhead`` (host
-dispatch of the PIM command) + the access latency of what the op's I/O crosses.
+Model of one op: the *resident* operand (the weight, or the model inputs) is read over the units'
+internal bandwidth and never crosses the level's external bus; the other inputs and the outputs do
+(over ``link`` in ``separate`` mode). ``compute = max(macs / PIM peak, resident bytes / internal
+bandwidth, dynamic energy / power_cap)`` on one server (the units work on one op at a time,
+together). Internal bandwidth is ``units x internal_bandwidth``, or from bank-level parallelism
+``units x banks_per_unit x bank_bandwidth``; peak rates scale with the level's ``channels``.
+``power_cap`` bounds the units' average dynamic power over an op (MAC energy plus internal read
+energy over its time), the all-bank activation limit of a real part. Latency = ``op_overhead``
+(host dispatch of the PIM command) + the access latency of what the op's I/O crosses.
 An input the host made and stored in the backing store (its op's activations fit none of
 its levels: hierarchy rule 7) the host reads back from there before sending it: a read of
 its bytes (the workload's dtype) on the backing store, and its access latency; a result a
