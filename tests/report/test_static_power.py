@@ -85,14 +85,15 @@ def _arch(**extra):
 def test_each_part_stated_is_a_column_and_they_sum_to_the_static_energy():
     r = simulate(_arch(), _relu(batch=3))
     rec = r.record()
-    parts = {k: v for k, v in rec.items() if k.startswith("static_power_") and k != C.STATIC_POWER_W}
+    parts = {k: v for k, v in rec.items() if k.startswith("static_part_")}
     assert rec[C.STATIC_POWER_W] == pytest.approx(sum(parts.values()), rel=1e-12, abs=0)
     # the processor's 1 W, the DRAM's 0.5 W, the link's 0.25 W; the SRAM states none: no column
-    assert parts == {"static_power_processor_w": 1.0, "static_power_dram_w": 0.5,
-                     "static_power_pcie_w": 0.25}
+    assert parts == {"static_part_processor_w": 1.0, "static_part_dram_w": 0.5,
+                     "static_part_pcie_w": 0.25}
     assert r.energy_breakdown_j[C.STATIC] == pytest.approx(1.75 * r.latency_s, rel=1e-12, abs=0)
-    assert [c for c in C.result_columns(_arch()) if c.startswith("static_power_")
-            and c != C.STATIC_POWER_W] == list(parts)
+    assert [c for c in C.result_columns(_arch()) if c.startswith("static_part_")] == list(parts)
+    # the total is no part: a sum over the prefix (or over "static_..._w") does not count it twice
+    assert not C.STATIC_POWER_W.startswith("static_part_")
     assert rec[C.SAMPLES_PER_RUN] == 3  # every result, not only a CIM's (find-C 4)
     assert rec[C.J_PER_SAMPLE] == pytest.approx(r.energy_j / 3, rel=1e-12, abs=0)
 
@@ -100,9 +101,9 @@ def test_each_part_stated_is_a_column_and_they_sum_to_the_static_energy():
 def test_a_component_may_split_its_static_power(laser):
     r = simulate(_arch(opt={"type": "test-laser-unit", "ops_per_s": 1e9}), _relu())
     rec = r.record()
-    assert rec["static_power_opt_laser_w"] == pytest.approx(0.8, rel=1e-12, abs=0)
-    assert rec["static_power_opt_heaters_w"] == pytest.approx(0.2, rel=1e-12, abs=0)
-    assert "static_power_opt_w" not in rec
+    assert rec["static_part_opt_laser_w"] == pytest.approx(0.8, rel=1e-12, abs=0)
+    assert rec["static_part_opt_heaters_w"] == pytest.approx(0.2, rel=1e-12, abs=0)
+    assert "static_part_opt_w" not in rec
     # 1 W processor + 1 W optical unit + 0.5 W DRAM + 0.25 W link
     assert r.energy_breakdown_j[C.STATIC] == pytest.approx(2.75 * r.latency_s, rel=1e-12, abs=0)
 
@@ -118,3 +119,16 @@ def test_a_split_that_does_not_sum_to_the_whole_is_refused(laser):
     with pytest.raises(ComponentError, match=r"component 'opt' \(test-laser-unit\): static_power_parts_w "
                                              r"gives .*sum to its static_power_w \(1.0 W\)"):
         simulate(arch, _relu())
+
+
+def test_a_stated_zero_watt_level_is_a_zero_column_and_an_unstated_one_none():
+    """find-R A 8: ``static_power: 0 W`` stated on a level is a 0 W column; a level that states
+    nothing (ROUND_ARCH's SRAM) has none: "not stated" is not 0 W."""
+    d = copy.deepcopy(ROUND_ARCH)
+    d["memory"]["dram"]["static_power"] = "0 W"
+    arch = architecture_from_dict(d)
+    rec = simulate(arch, _relu()).record()
+    assert rec["static_part_dram_w"] == 0.0
+    assert "static_part_sram_w" not in rec
+    assert [c for c in C.result_columns(arch) if c.startswith("static_part_")] == [
+        "static_part_processor_w", "static_part_dram_w"]

@@ -28,11 +28,12 @@ def stated_load(period: str | None, deadline: str | None) -> tuple[float | None,
             None if deadline is None else period_of(deadline, "--deadline", rate_ok=False))
 
 
-def at_load(r, period_s, deadline_s):
-    """``r`` at the stated load; its error as the option's (``--period 1 µs is shorter ...``)."""
+def at_load(r, period_s, deadline_s, strict: bool = True):
+    """``r`` at the stated load; its error as the option's (``--period 1 µs is shorter ...``).
+    Not ``strict`` (``compare``), a period too short for ``r`` gives NaN period columns."""
     if period_s is None and deadline_s is None:
         return r
     try:
-        return r.at_load(period_s, deadline_s)
+        return r.at_load(period_s, deadline_s, strict)
     except CimsimError as exc:
         raise CimsimError(f"--{exc}") from None

@@ -20,7 +20,7 @@ from ..atomic import atomic_write, check_writable
 from ..errors import CimsimError, ConfigError, MappingError, OverflowInputError, one_name_each
 from ..inputs import file_record, recorded, with_inputs
 from ..report import columns as C
-from ..report.baseline import RATIO_HEADERS, baseline_ratios, ratio
+from ..report.baseline import RATIO_HEADERS, baseline_ratios, period_energy_ratios, ratio
 from ..report.load import load_rows
 from ..report.devices import ALL_NOTE, all_mark, efficiency_text, energy_text, power_text, work_text
 from ..report.plausible import WARNING
@@ -420,6 +420,15 @@ def _area_cell(arch, r, bare_area: dict[str, dict[str, None]]) -> str:
     return area(r.system_area_m2) + all_mark(r) + (" (part)" if bare else "")
 
 
+def _period_cell(r) -> str:
+    """``compare``'s ``power at period`` cell: the power, or ``too slow (65.9 ms)`` (the shortest
+    period the run keeps) where the run cannot keep the period (its note says why)."""
+    from ..report.load import min_period_s
+
+    w = r.facts[C.PERIOD_AVERAGE_POWER_W]
+    return si(w, "W") + all_mark(r) if w == w else f"too slow ({si(min_period_s(r), 's')})"
+
+
 def _csv_name(value: Path | None) -> Path | None:
     """compare -o writes CSV: a name that says otherwise (out.xlsx, out.parquet) is refused."""
     if value is not None and value.suffix.lower() != ".csv":
@@ -459,10 +468,8 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     period_s, deadline_s = stated_load(period, deadline)
     archs, wls, inputs = load_many(configs, workloads, sets)
     try:
-        runs, df = studies.compare(archs, wls, engine=engine)
-        if period_s is not None or deadline_s is not None:  # each run at the stated load
-            runs = [run._replace(result=at_load(run.result, period_s, deadline_s)) for run in runs]
-            df = studies.results_table(runs, archs)
+        # each run at the stated load; one too slow for the period: NaN there, not an error
+        runs, df = studies.compare(archs, wls, engine=engine, period_s=period_s, deadline_s=deadline_s)
     except OverflowInputError as exc:  # as run says it, and which config ran which workload
         arch, wl = exc.run
         path = inputs["configs"].get(arch.name, {}).get("path") or arch.name
@@ -470,6 +477,8 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
                                  f"{wl.name}: {exc}", exc.field) from None
     results = [(run.arch, run.result) for run in runs]
     ratios = baseline_ratios([r for _, r in results], baseline) if baseline is not None else None
+    at_period = period_energy_ratios([r for _, r in results], baseline) if ratios and period_s else None
+    ratio_headers = [RATIO_HEADERS[0], "energy ratio at period"] if at_period is not None else RATIO_HEADERS
     title = f"cimsim compare ({engine} engine)"
     headers = ["workload", "architecture", "latency", "energy", "power", "area", "bound", "busiest units",
                "off-chip traffic", "dependency path", "dep. path ops"]
@@ -477,8 +486,8 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
         (["deadline slack"] if deadline_s is not None else [])
     headers[5:5] = load_headers  # after power
     if ratios is not None:  # beside latency and energy, and the last columns left out
-        headers[4:4] = RATIO_HEADERS
-        title += f", speed-up and energy ratio against {baseline}"
+        headers[4:4] = ratio_headers
+        title += f", speed-up and energy ratio{' at the period' if at_period else ''} against {baseline}"
     rows = []
     mixed = False
     any_share = False
@@ -491,7 +500,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
         top = sorted(r.utilization.items(), key=lambda kv: -kv[1])[:2]
         cells = [r.workload, r.architecture + (" (!p)" if r.precision_mismatch else "") + (" (1d)" if share else ""),
                  si(r.latency_s, "s"), si(r.energy_j, "J"), si(r.system_average_power_w, "W") + all_mark(r),
-                 *([si(r.facts[C.PERIOD_AVERAGE_POWER_W], "W") + all_mark(r)] if period_s is not None else []),
+                 *([_period_cell(r)] if period_s is not None else []),
                  *([("" if r.facts[C.MEETS_DEADLINE] else "MISSED ") + si(r.facts[C.DEADLINE_SLACK_S], "s")]
                    if deadline_s is not None else []),
                  _area_cell(arch, r, bare_area),
@@ -500,7 +509,8 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
                  str(r.critical_path_ops)]
         if ratios is not None:
             pair = ratios.get((r.workload, r.architecture))
-            cells[4:4] = ([ratio(pair[0]), ratio(pair[1], "n/a (no baseline energy)")] if pair
+            e = at_period.get((r.workload, r.architecture)) if at_period is not None else pair and pair[1]
+            cells[4:4] = ([ratio(pair[0]), ratio(e, "n/a (too slow or no baseline energy)")] if pair
                           else ["no baseline run"] * 2)
         rows.append(cells)
     out = console(min_width=180)
@@ -508,13 +518,13 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     t, left_out = fitted_table(title, headers, rows, out.width,
                                {"bound": 12, "busiest units": 16, "off-chip traffic": 10},
                                ["dep. path ops", "dependency path", "off-chip traffic",
-                                "busiest units", "area", "power", "bound", *RATIO_HEADERS[::-1]],
+                                "busiest units", "area", "power", "bound", *ratio_headers[::-1]],
                                {"workload", "architecture", "bound", "busiest units"})
     out.print(t)
     if left_out:
         out.print(left_out_line(left_out, out.width))
     for _, r in results:  # why a unit's row may equal a run without it (compare shows no notes)
-        for note in r.claim_notes:
+        for note in r.claim_notes + ([n for n in r.notes if n.startswith("period ")] if period_s else []):
             click.echo(f"note ({r.architecture} on {r.workload}): {note}")
     physical: dict[tuple[str, str], list[str]] = {}  # (architecture, note) -> workloads
     for _, r in results:  # silicon past a reticle or wafer, power past a TDP: once per design
@@ -570,7 +580,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
         if ratios is not None:
             from ..report.baseline import with_ratios
 
-            df = with_ratios(df, ratios, baseline)
+            df = with_ratios(df, ratios, baseline, at_period)
         from ..revision import with_provenance
 
         from ..sweep.store import integer_counts

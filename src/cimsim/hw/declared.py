@@ -38,7 +38,7 @@ class Declared:
     @property
     def static_power_parts_w(self) -> dict[str, float]:
         """Optional: ``static_power_w`` in named parts, W, summing to it (a laser, its heaters),
-        each a column ``static_power_<component>_<part>_w``. Default: none (one column)."""
+        each a column ``static_part_<component>_<part>_w``. Default: none (one column)."""
         return {}
 
     @classmethod

@@ -47,11 +47,30 @@ def baseline_ratios(results: Iterable, baseline: str) -> dict[tuple[str, str], t
     return out
 
 
-def with_ratios(df, ratios: dict, baseline: str):
+def period_energy_ratios(results: Iterable, baseline: str) -> dict[tuple[str, str], float]:
+    """``{(workload, architecture): period_j_per_sample / the baseline's}``: the energy ratio at a
+    stated period (``Result.at_load``), where the full-load ratio leaves out the idle static
+    power between runs; NaN where either run cannot keep the period (or has none)."""
+    from . import columns as C
+
+    results = list(results)
+    base = {r.workload: r.facts.get(C.PERIOD_J_PER_SAMPLE, float("nan"))
+            for r in results if r.architecture == baseline}
+    out = {}
+    for r in results:
+        b = base.get(r.workload)
+        if b is not None:
+            e = r.facts.get(C.PERIOD_J_PER_SAMPLE, float("nan"))
+            out[(r.workload, r.architecture)] = e / b if b > 0 else float("nan")
+    return out
+
+
+def with_ratios(df, ratios: dict, baseline: str, period: dict | None = None):
     """``df`` (one row per run, ``workload`` and ``architecture`` columns) with the columns
     ``baseline``, ``speedup_vs_baseline`` and ``energy_ratio_vs_baseline`` (empty where the
     baseline did not run that workload), after ``architecture``: the table's CSV copy says what
-    the printed table's ratio columns say."""
+    the printed table's ratio columns say; with ``period`` (:func:`period_energy_ratios`) also
+    ``period_energy_ratio_vs_baseline``."""
     from . import columns as C
 
     keys = list(zip(df[C.WORKLOAD], df[C.ARCHITECTURE]))
@@ -62,6 +81,8 @@ def with_ratios(df, ratios: dict, baseline: str):
                                         (C.ENERGY_RATIO, [ratios.get(k, (None, None))[1] for k in keys]))):
         out.insert(at + j, name, values)
     out[[C.SPEEDUP, C.ENERGY_RATIO]] = out[[C.SPEEDUP, C.ENERGY_RATIO]].astype(float)
+    if period is not None:
+        out.insert(at + 3, C.PERIOD_ENERGY_RATIO, [float(period.get(k, float("nan"))) for k in keys])
     return out
 
 

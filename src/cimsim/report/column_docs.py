@@ -133,6 +133,7 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.BASELINE, "-", "`compare --baseline -o`, report"),
     (C.SPEEDUP, "ratio", "as above"),
     (C.ENERGY_RATIO, "ratio", "as above"),
+    (C.PERIOD_ENERGY_RATIO, "ratio", "`compare --baseline --period -o`"),
     (C.ONE_DEVICE_SHARE, "flag", "`compare -o`, report, `run --json` (parallel runs only)"),
     (C.OVERRIDES, "-", "`run --json`, `compare -o`, report"),
     (C.CONFIG_PATH, "-", "`run --json`, `compare -o`, report, sweep CSV"),
@@ -191,7 +192,7 @@ DOCS: tuple[tuple[str, str, str], ...] = (
 def documented_columns() -> set[str]:
     """Every column and pattern :mod:`.columns` names, as this table writes them."""
     named = {*C.FIXED_COLUMNS, C.OPTIMIZER_STATE_BYTES, *C.SAMPLE_COLUMNS, *C.PIPELINE_COLUMNS, *C.PROGRAMMING_COLUMNS, *C.SERVING_COLUMNS,
-             *C.ACCURACY_COLUMNS, *C.SWEEP_KEY_COLUMNS, C.ERROR, C.BASELINE, C.SPEEDUP, C.ENERGY_RATIO,
+             *C.ACCURACY_COLUMNS, *C.SWEEP_KEY_COLUMNS, C.ERROR, C.BASELINE, C.SPEEDUP, C.ENERGY_RATIO, C.PERIOD_ENERGY_RATIO,
              C.ONE_DEVICE_SHARE, C.CIMSIM_VERSION, C.CIMSIM_REVISION, C.PARETO_OBJECTIVES,
              *C.INPUT_COLUMNS, *C.PERIOD_COLUMNS, *C.DEADLINE_COLUMNS}
     return named | set(_PATTERNS) | set(_SWEPT)

@@ -75,16 +75,19 @@ MACS = "macs"
 #: ops in the workload: a count of its graph's nodes (op records), not of arithmetic operations;
 #: the ``ops_per_*`` columns count 2 x MACs (``2 * macs``), so ``ops / energy_j`` is no OPS/W
 OPS = "ops"
-#: MACs / latency
+#: MACs / latency (a micro-batched pipeline: every micro-batch's MACs / pipeline_span_s; one
+#: device's share under tensor parallelism, as macs is)
 THROUGHPUT_MACS = "throughput_macs_per_s"
-#: the batch (a serving run's requests) / latency
+#: samples_per_run / latency: the batch (a serving run's requests); a micro-batched pipeline's
+#: every micro-batch's requests / pipeline_span_s
 SAMPLES_PER_S = "samples_per_s"
 #: samples (inferences) one run serves, every result: the batch, a serving run's requests (every
 #: micro-batch's under pipeline parallelism); the divisor of the per-sample figures, and of
 #: programming_energy_j / runs for the programming energy per inference
 SAMPLES_PER_RUN = "samples_per_run"
-#: energy_j / samples_per_run: the energy of one sample (an image, a clip, a request); of all
-#: the devices (``system_energy_j``) under tensor or pipeline parallelism
+#: energy_j / samples_per_run: the energy of one sample (an image, a clip, a request); under
+#: tensor or pipeline parallelism system_energy_j / samples_per_run (all the devices; a
+#: micro-batched pipeline's every micro-batch over pipeline_span_s)
 J_PER_SAMPLE = "j_per_sample"
 #: the items one sample holds, as the workload states them (``metadata.items_per_sample``, set by
 #: ``cimsim trace --items-per-sample N``: a clip's frames, a sequence's tokens, a read's base
@@ -197,17 +200,20 @@ POWER_DENSITY_W_PER_M2 = "power_density_w_per_m2"
 # all its devices; on one device each equals its plain column.
 #: devices the run stands for: tensor-parallel group x pipeline stages (1 on one device)
 SYSTEM_DEVICES = "system_devices"
-#: energy of all those devices over the latency: tp x (E_dynamic + stages x E_static), what
-#: ``tokens_per_j`` divides by (``energy_j`` on one device)
+#: energy of all those devices over the latency: tp x (E_dynamic + stages x E_static) (``energy_j``
+#: on one device); a micro-batched pipeline's over all m micro-batches and pipeline_span_s,
+#: m x tp x E_dynamic + tp x stages x P_static x pipeline_span_s; what ``tokens_per_j`` divides by
 SYSTEM_ENERGY_J = "system_energy_j"
 #: their declared area: devices x ``area_m2``; NaN/null when no part declares one
 SYSTEM_AREA_M2 = "system_area_m2"
-#: 2 x the MACs of all the devices / ``system_energy_j`` (OPS/W of the whole system)
+#: 2 x the MACs of all the devices (every micro-batch's) / ``system_energy_j`` (OPS/W of the
+#: whole system)
 SYSTEM_OPS_PER_J = "system_ops_per_j"
-#: 2 x the MACs of all the devices / latency / ``system_area_m2``; NaN when no part declares its
-#: area
+#: 2 x the MACs of all the devices / latency (pipeline_span_s) / ``system_area_m2``; NaN when no
+#: part declares its area
 SYSTEM_OPS_PER_S_PER_M2 = "system_ops_per_s_per_m2"
-#: ``system_energy_j`` / latency, W; NaN for zero latency
+#: ``system_energy_j`` / latency (a micro-batched pipeline's pipeline_span_s), W: the power at
+#: q = samples_per_s; NaN for zero latency
 SYSTEM_AVERAGE_POWER_W = "system_average_power_w"
 SYSTEM_COLUMNS: tuple[str, ...] = (SYSTEM_DEVICES, SYSTEM_ENERGY_J, SYSTEM_AREA_M2, SYSTEM_OPS_PER_J,
                                    SYSTEM_OPS_PER_S_PER_M2, SYSTEM_AVERAGE_POWER_W)
@@ -218,8 +224,10 @@ SYSTEM_COLUMNS: tuple[str, ...] = (SYSTEM_DEVICES, SYSTEM_ENERGY_J, SYSTEM_AREA_
 #: component's and level's static power, of the simulated device; a tensor- or
 #: pipeline-parallel system draws system_devices x it); NaN for zero latency
 STATIC_POWER_W = "static_power_w"
-#: energy of one sample without the static energy: (energy_j - energy_static_j) / samples, J,
-#: over the devices and samples ``j_per_sample`` uses (all the devices of a parallel run)
+#: energy of one sample without the static energy, J: j_per_sample - system_devices x
+#: static_power_w x the run's time (latency_s; pipeline_span_s under micro-batches) /
+#: samples_per_run; on one device (energy_j - energy_static_j) / samples_per_run, under tensor
+#: parallelism tp x that, under m micro-batches m x tp x the simulated one's dynamic energy / samples
 DYNAMIC_J_PER_SAMPLE = "dynamic_j_per_sample"
 #: the first run after power-up: latency_s + the programming time of the weights held in
 #: volatile (SRAM) cells, which power-off or power gating loses; non-volatile (resistive) cells
@@ -232,13 +240,16 @@ LOAD_COLUMNS: tuple[str, ...] = (STATIC_POWER_W, DYNAMIC_J_PER_SAMPLE, POWER_UP_
 #: the stated period: one run every period_s, s
 PERIOD_S = "period_s"
 #: energy of one period: the run's dynamic energy + the static power of all its devices x
-#: period_s, J
+#: period_s, J (NaN, with a note, where a compare's run cannot keep the period; a layer-pipelined
+#: chip keeps one down to samples x pipeline_interval_s, its runs overlapping)
 PERIOD_ENERGY_J = "period_energy_j"
 #: period_energy_j / samples: the energy of one sample at that load, J
 PERIOD_J_PER_SAMPLE = "period_j_per_sample"
 #: period_energy_j / period_s: the average power at that load, W
 PERIOD_AVERAGE_POWER_W = "period_average_power_w"
-#: latency_s / period_s: the share of each period the run is busy (at most 1)
+#: the shortest period / period_s (at most 1): latency_s / period_s, a micro-batched pipeline's
+#: pipeline_span_s / period_s, a layer-pipelined chip's samples x pipeline_interval_s / period_s
+#: (the load as a share of the most it sustains); NaN where the run cannot keep the period
 PERIOD_UTILIZATION = "period_utilization"
 PERIOD_COLUMNS: tuple[str, ...] = (PERIOD_S, PERIOD_ENERGY_J, PERIOD_J_PER_SAMPLE,
                                    PERIOD_AVERAGE_POWER_W, PERIOD_UTILIZATION)
@@ -246,9 +257,10 @@ PERIOD_COLUMNS: tuple[str, ...] = (PERIOD_S, PERIOD_ENERGY_J, PERIOD_J_PER_SAMPL
 # DES's point estimate ``latency_s`` (deterministic, no spread: not a worst-case bound)
 #: the stated deadline, s
 DEADLINE_S = "deadline_s"
-#: deadline_s - latency_s, s (negative: missed)
+#: deadline_s - latency_s, s (negative: missed); under micro-batches deadline_s -
+#: pipeline_span_s, when the run's last request is served
 DEADLINE_SLACK_S = "deadline_slack_s"
-#: latency_s <= deadline_s
+#: deadline_slack_s >= 0
 MEETS_DEADLINE = "meets_deadline"
 DEADLINE_COLUMNS: tuple[str, ...] = (DEADLINE_S, DEADLINE_SLACK_S, MEETS_DEADLINE)
 #: fraction of the total energy resting on placeholders: values the config marks (U) or
@@ -325,6 +337,10 @@ WORKLOAD_SHA256 = "workload_sha256"
 INPUT_COLUMNS = (OVERRIDES, CONFIG_PATH, CONFIG_SHA256, WORKLOAD_PATH, WORKLOAD_SHA256)
 #: energy / baseline energy (below 1: less energy; NaN when the baseline counted none)
 ENERGY_RATIO = "energy_ratio_vs_baseline"
+#: with ``--period``: period_j_per_sample / the baseline's, the energy ratio at the stated load
+#: (a sample's energy with the idle static power between runs; NaN where either run cannot
+#: keep the period)
+PERIOD_ENERGY_RATIO = "period_energy_ratio_vs_baseline"
 #: op-table columns (``<cim>_input_ones``, ``<cim>_weight_ones``) of a CIM's ops on a workload
 #: that states data statistics (``cimsim trace --stats``): the activity each op's energy used
 #: (its own traced value, or the config's); absent for a workload that states none
@@ -553,19 +569,25 @@ def area_parts(arch) -> dict[str, float]:
 def static_power_column(part: str) -> str:
     """static power by part, W (one device's): ``<component>`` for each component, or
     ``<component>_<part>`` where a component splits its own (a plug-in's
-    ``static_power_parts_w``: a laser, its heaters), then each memory level and link that states
-    a ``static_power``; they sum to ``energy_static_j / latency_s``"""
-    return f"static_power_{part}_w"
+    ``static_power_parts_w``: a laser, its heaters), then each memory level and link whose
+    config states a ``static_power`` (a stated 0 W included; one not stated has no column);
+    they sum to ``static_power_w`` = ``energy_static_j / latency_s``, which the prefix
+    ``static_part_`` leaves out (``df.filter(regex="^static_part_")`` sums the parts alone)"""
+    return f"static_part_{part}_w"
 
 
 def static_power_parts(arch) -> dict[str, float]:
     """Static power by part (W, :func:`static_power_column`'s parts), summing to
-    ``arch.static_power_w`` (the stages check a component's split sums to its whole)."""
+    ``arch.static_power_w`` (the stages check a component's split sums to its whole). A memory
+    level or link has a part where its config states ``static_power``, 0 W too (its
+    ``model_fields_set``): a stated 0 is not an unknown."""
     out: dict[str, float] = {}
     for c in arch.instances:
         parts = getattr(c, "static_power_parts_w", None) or {c.name: float(c.static_power_w)}
         out.update({k if k == c.name else f"{c.name}_{k}": float(v) for k, v in dict(parts).items()})
-    out.update({r: w for r, w in arch.resource_static_w.items() if w > 0})
+    stated = {n for n, c in (*arch.memory.items(), *arch.links.items())
+              if "static_power" in getattr(c, "model_fields_set", ())}
+    out.update({r: w for r, w in arch.resource_static_w.items() if w > 0 or r in stated})
     return out
 
 

@@ -15,7 +15,10 @@ two chips). The lines therefore count all ``tp x p`` devices over the run's late
     power  = energy / latency
 
 Under tensor parallelism alone the ratios are one device's (tp cancels); power and area are
-tp times one device's.
+tp times one device's. A micro-batched pipeline (``m`` micro-batches, GPipe) is counted over
+its whole time, ``pipeline_span_s``, as its per-sample figures and tokens/s and tokens/J are:
+ops = m x tp x 2 x MACs, energy = the pipeline's (``pipeline_span_j``: m x tp x E_dynamic +
+tp x p x P_static x span), power = energy / span.
 """
 
 from __future__ import annotations
@@ -55,8 +58,18 @@ def system(r) -> System:
     tp, p = int(getattr(r, "tensor_parallel", 1)), int(getattr(r, "pipeline_stages", 1))
     static = r.energy_breakdown_j.get(C.STATIC, 0.0)
     energy = r.energy_j if tp * p == 1 else tp * (r.energy_j - static + p * static)
+    span_s, span_j = getattr(r, "pipeline_span_s", None), getattr(r, "pipeline_span_j", None)
+    if span_s is not None and span_j is not None:  # a micro-batched pipeline: all of it
+        m = int(getattr(r, "pipeline_micro_batches", 1))
+        return System(devices=tp * p, ops=m * tp * 2.0 * r.macs, energy_j=float(span_j),
+                      area_m2=tp * p * r.area_m2, latency_s=float(span_s))
     return System(devices=tp * p, ops=tp * 2.0 * r.macs, energy_j=energy,
                   area_m2=tp * p * r.area_m2, latency_s=r.latency_s)
+
+
+def micro_batches(r) -> int:
+    """A micro-batched pipeline's micro-batches (its figures over ``pipeline_span_s``); 1 else."""
+    return int(getattr(r, "pipeline_micro_batches", 1)) if getattr(r, "pipeline_span_j", None) is not None else 1
 
 
 def _which(r) -> str:
@@ -77,7 +90,9 @@ def work_text(r) -> str:
         return ""
     share = f"one device's share of {tp} tensor-parallel devices" if tp > 1 else ""
     stages = f"all {p} pipeline stages, simulated in turn on one device" if p > 1 else ""
-    return f" ({', '.join(x for x in (share, stages) if x)})"
+    m = micro_batches(r)
+    every = f"the throughput {m} micro-batches' over the pipeline's time" if m > 1 else ""
+    return f" ({', '.join(x for x in (share, stages, every) if x)})"
 
 
 def energy_text(r) -> str:
@@ -87,7 +102,9 @@ def energy_text(r) -> str:
         return si(r.energy_j, "J")
     p = int(getattr(r, "pipeline_stages", 1))
     how = f"one device running the {p} stages in turn" if p > 1 else "one device's share"
-    return (f"{si(r.energy_j, 'J')} ({how}; all {s.devices} devices: {si(s.energy_j, 'J')}, "
+    m = micro_batches(r)
+    every = f" over all {m} micro-batches" if m > 1 else ""
+    return (f"{si(r.energy_j, 'J')} ({how}; all {s.devices} devices{every}: {si(s.energy_j, 'J')}, "
             "each with its static energy)")
 
 
@@ -105,7 +122,7 @@ def efficiency_text(r, latency_label: str = "") -> str:
 def power_text(r) -> str:
     """The ``power`` line: average power (energy / latency) and its density over the area."""
     s = system(r)
-    text = f"{si(s.power_w, 'W')} average (energy / latency)"
+    text = f"{si(s.power_w, 'W')} average (energy / {'the pipeline time' if micro_batches(r) > 1 else 'latency'})"
     if r.area_m2 > 0:
         text += f", {si(s.power_w / s.area_m2 / 1e6, 'W/mm²')} over {area(s.area_m2)}"
     static = s.devices * r.energy_breakdown_j.get(C.STATIC, 0.0) / r.latency_s if r.latency_s > 0 else 0.0

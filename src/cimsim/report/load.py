@@ -11,10 +11,15 @@ stands for and ``E_dyn`` the run's energy without static energy:
     P(q) = P_static + q x E_dyn / samples  (average power; E_dyn / samples = dynamic_j_per_sample)
     E(T) / samples = P(q) / q              (energy of one sample at that load)
 
-which is the full-load figure at ``T = latency_s``. A period shorter than the run's latency is
-refused: the runs would overlap, which the simulation of one run does not model.
+which is the full-load figure at ``T = run_s`` (the latency; a micro-batched pipeline's time
+over all its micro-batches, ``pipeline_span_s``). The shortest period is :func:`min_period_s`:
+``run_s``, or on a layer-pipelined chip (``pipeline_interval_s``) ``samples x interval``, the
+steady state's, where consecutive runs overlap in the chip's layer pipeline and E(T) at
+``T = interval`` is ``pipelined_j_per_sample``. A shorter period is refused (``strict``) or gives
+NaN period columns and a note (``compare``: one config too slow does not stop the others).
 
-The deadline check compares ``latency_s``, the DES's point estimate of one cold call
+The deadline check compares :func:`response_s` (the latency; under micro-batches the time the
+last request of the run is served, ``pipeline_span_s``), the DES's point estimate
 (deterministic: no spread, not a worst-case bound), with the stated deadline.
 """
 
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import math
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from . import columns as C
 from .devices import system
@@ -40,6 +46,23 @@ def run_s(r) -> float:
     micro-batches (``pipeline_span_s``, what its per-sample figures divide)."""
     span = getattr(r, "pipeline_span_s", None)
     return r.latency_s if span is None else float(span)
+
+
+def min_period_s(r) -> float:
+    """The shortest period at which one run can repeat, s: :func:`run_s`, or on a layer-pipelined
+    chip the steady state's ``samples x pipeline_interval_s`` (consecutive runs overlap in the
+    chip's layer pipeline; each sample still takes the latency)."""
+    interval = r.facts.get(C.PIPELINE_INTERVAL_S)
+    t = run_s(r)
+    if isinstance(interval, float) and math.isfinite(interval) and interval > 0:
+        return min(t, max(r.samples, 1) * interval)
+    return t
+
+
+def response_s(r) -> float:
+    """The time a deadline is checked against, s: the latency, or under micro-batches the time
+    the run's last request is served (``pipeline_span_s``: the last micro-batch's last token)."""
+    return run_s(r)
 
 
 def dynamic_j_per_sample(r) -> float:
@@ -85,44 +108,85 @@ def period_of(text: str, option: str = "--period", rate_ok: bool = True) -> floa
     return value
 
 
-def load_facts(r, period_s: float | None = None, deadline_s: float | None = None) -> dict:
+def load_facts(r, period_s: float | None = None, deadline_s: float | None = None,
+               strict: bool = True) -> dict:
     """The :data:`~cimsim.report.columns.PERIOD_COLUMNS` of one run every ``period_s`` and the
     :data:`~cimsim.report.columns.DEADLINE_COLUMNS` against ``deadline_s`` (module docstring);
-    each group only where its value is given. A period shorter than the latency, or a value
-    not positive and finite, is a one-line :class:`CimsimError`."""
+    each group only where its value is given. A value not positive and finite is a one-line
+    :class:`CimsimError`, and so is a period shorter than :func:`min_period_s` where ``strict``;
+    not ``strict``, that period's other columns are NaN (:func:`too_short_text` says why)."""
     out: dict[str, object] = {}
     for name, v in (("period", period_s), ("deadline", deadline_s)):
         if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
             raise CimsimError(f"{name} {v!r}: must be a positive, finite time in seconds")
     if period_s is not None:
-        t = run_s(r)
-        if t > period_s:
-            raise CimsimError(
-                f"period {si(period_s, 's')} ({si(1.0 / period_s, 'Hz')}) is shorter than one run of "
-                f"{r.workload} on {r.architecture}: {si(t, 's')} ({r.samples:,} "
-                f"sample{'s' if r.samples != 1 else ''}), so back to back it runs at most "
-                f"{si(1.0 / t, 'Hz')} ({si(r.samples_per_s, 'samples/s')}); give a "
-                f"period of at least {si(t, 's')}")
+        t = min_period_s(r)
+        if t > period_s and strict:
+            raise CimsimError(too_short_text(r, period_s))
         n = system(r).devices
         energy = dynamic_j_per_sample(r) * max(r.samples, 1) + n * static_power_w(r) * period_s
         out.update({C.PERIOD_S: float(period_s), C.PERIOD_ENERGY_J: energy,
                     C.PERIOD_J_PER_SAMPLE: energy / max(r.samples, 1),
                     C.PERIOD_AVERAGE_POWER_W: energy / period_s,
                     C.PERIOD_UTILIZATION: t / period_s})
+        if t > period_s:  # too slow for it: NaN, not a figure of overlapping runs
+            out.update({k: math.nan for k in C.PERIOD_COLUMNS[1:]})
     if deadline_s is not None:
-        out.update({C.DEADLINE_S: float(deadline_s), C.DEADLINE_SLACK_S: deadline_s - r.latency_s,
-                    C.MEETS_DEADLINE: bool(r.latency_s <= deadline_s)})
+        resp = response_s(r)
+        out.update({C.DEADLINE_S: float(deadline_s), C.DEADLINE_SLACK_S: deadline_s - resp,
+                    C.MEETS_DEADLINE: bool(resp <= deadline_s)})
     return out
 
 
-def at_load(r, period_s: float | None = None, deadline_s: float | None = None):
+def at_load(r, period_s: float | None = None, deadline_s: float | None = None,
+            strict: bool = True):
     """A copy of the Result ``r`` whose facts (so ``record()``, ``to_json()`` and attributes)
-    add :func:`load_facts`; ``r`` itself is left as it was."""
+    add :func:`load_facts`; ``r`` itself is left as it was. Not ``strict``, a period the run
+    cannot keep gives NaN period columns and a note (:func:`too_short_text`)."""
     out = copy.copy(r)
     out.facts = {**{k: v for k, v in r.facts.items()
                     if k not in (*C.PERIOD_COLUMNS, *C.DEADLINE_COLUMNS)},
-                 **load_facts(r, period_s, deadline_s)}
+                 **load_facts(r, period_s, deadline_s, strict)}
+    if period_s is not None and min_period_s(r) > period_s:
+        out.notes = [*r.notes, f"{too_short_text(r, period_s)}: its period columns are NaN"]
     return out
+
+
+def _outward(x: float, unit: str, digits: int, ok) -> str:
+    """``x`` in ``unit`` at ``digits`` significant digits (more where needed), rounded up or down
+    as ``ok`` (the parsed text -> accepted) wants: a suggestion fed back is accepted."""
+    for d in range(digits, 18):
+        num, unit_text = si(x, unit, 17).split(" ", 1)
+        m = Decimal(num)
+        step = Decimal(1).scaleb(m.adjusted() - d + 1)
+        for rounding in (ROUND_CEILING, ROUND_FLOOR):
+            text = f"{format(m.quantize(step, rounding=rounding).normalize(), 'f')} {unit_text}"
+            if ok(parse_quantity(text, unit)):
+                return text
+    return si(x, unit, 17)
+
+
+def too_short_text(r, period_s: float) -> str:
+    """Why a period is refused: shorter than :func:`min_period_s`, with the shortest period and
+    the highest rate it accepts, each rounded outward so that it is accepted fed back (find-R
+    A 3); on a layer-pipelined chip, the latency beside the interval (find-R A 4)."""
+    t, n = min_period_s(r), max(r.samples, 1)
+    d = 4
+    while d < 17 and si(t, "s", d) == si(period_s, "s", d):
+        d += 1  # never "1.036 ms is shorter than 1.036 ms"
+    shortest = _outward(t, "s", d, lambda v: v >= t)
+    rate = _outward(1.0 / t, "Hz", d, lambda v: 1.0 / v >= t)
+    per_s = _outward(n / t, "Hz", d, lambda v: n / v >= t).replace("Hz", "samples/s")
+    head = (f"period {si(period_s, 's', d)} ({si(1.0 / period_s, 'Hz', d)}) is shorter than ")
+    if t < run_s(r):  # a layer-pipelined chip
+        what = (f"the layer pipeline's steady state of {r.workload} on {r.architecture}: "
+                f"{si(t, 's', d)} a run ({n:,} x pipeline_interval_s: the chip takes a sample every "
+                f"{si(t / n, 's', d)}, each for its latency, {si(r.latency_s, 's')}, runs overlapping)")
+    else:
+        what = (f"one run of {r.workload} on {r.architecture}: {si(t, 's', d)} ({n:,} "
+                f"sample{'s' if n != 1 else ''})")
+    return (f"{head}{what}, so it runs at most {rate} ({per_s}); give a "
+            f"period of at least {shortest}")
 
 
 #: columns a Result may lack on some architecture or workload: as attributes they read NaN there
@@ -155,18 +219,24 @@ def load_rows(r, programs: bool) -> list[tuple[str, str]]:
                      + (f"latency + {si(extra, 's')} re-programming the weights volatile cells lost"
                         if extra > 0 else "non-volatile cells keep their weights: the latency")
                      + f"; {C.POWER_UP_LATENCY_S}); the latency above has the weights in place"))
-    if C.PERIOD_S in f:
-        T = f[C.PERIOD_S]
+    if C.PERIOD_S in f and f[C.PERIOD_ENERGY_J] == f[C.PERIOD_ENERGY_J]:
+        T, static = f[C.PERIOD_S], system(r).devices * r.static_power_w
+        overlap = r.latency_s > T  # a layer-pipelined chip's steady state
         rows.append(("at the period", f"one run every {si(T, 's')} ({si(1.0 / T, 'Hz')}): "
                      f"{si(f[C.PERIOD_ENERGY_J], 'J')} a period, {si(f[C.PERIOD_J_PER_SAMPLE], 'J')} "
                      f"per sample, average power {si(f[C.PERIOD_AVERAGE_POWER_W], 'W')} (static "
-                     f"{si(system(r).devices * r.static_power_w, 'W')} + dynamic "
-                     f"{si(f[C.PERIOD_AVERAGE_POWER_W] - system(r).devices * r.static_power_w, 'W')}), "
-                     f"busy {pct(f[C.PERIOD_UTILIZATION])} of it"))
+                     f"{si(static, 'W')} + dynamic {si(f[C.PERIOD_AVERAGE_POWER_W] - static, 'W')}), "
+                     f"busy {pct(f[C.PERIOD_UTILIZATION])} of it"
+                     + (f" (runs overlap in the layer pipeline, one sample every "
+                        f"{si(f[C.PIPELINE_INTERVAL_S], 's')} at most; each still takes the latency, "
+                        f"{si(r.latency_s, 's')})" if overlap else "")))
     if C.DEADLINE_S in f:
         slack = f[C.DEADLINE_SLACK_S]
+        span = getattr(r, "pipeline_span_s", None) is not None
         rows.append(("deadline", f"{si(f[C.DEADLINE_S], 's')}: "
                      + ("met" if f[C.MEETS_DEADLINE] else "MISSED")
-                     + f", slack {si(slack, 's')} ({pct(slack / f[C.DEADLINE_S])} of it) against the "
-                     "latency, a point estimate (not a worst-case bound)"))
+                     + f", slack {si(slack, 's')} ({pct(slack / f[C.DEADLINE_S])} of it) against "
+                     + (f"the pipeline's last request, served at {si(response_s(r), 's')} "
+                        "(pipeline_span_s)" if span else "the latency")
+                     + ", a point estimate (not a worst-case bound)"))
     return rows

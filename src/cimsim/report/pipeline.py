@@ -112,12 +112,15 @@ def apply_pipeline(result, llm: dict, wl, end: np.ndarray, tp: int, latency_s: f
         llm, wl.columns.kind, end, tp * result.energy_j,
         tp * result.energy_breakdown_j.get("static", 0.0), latency_s)
     result.samples = micro_samples * int(pipe["micro_batches"])
-    result.pipeline_span_s = span_s
+    result.pipeline_span_s, result.pipeline_span_j = span_s, span_j
+    result.pipeline_micro_batches = int(pipe["micro_batches"])
     result.facts.update(per_sample_facts(wl.metadata, result.samples, span_s, span_j))
     result.one_device_share, result.pipeline_stages = True, int(pipe["stages"])
     devices = (f"{pipe['stages']} stages of {tp} devices each ({pipe['stages'] * tp} devices)"
                if tp > 1 else f"{pipe['stages']} devices")
     result.notes.append(f"pipeline parallel: {devices}, {pipe['micro_batches']} "
                         "micro-batch(es) (GPipe, closed form): the serving and per-sample figures "
-                        "are the pipeline's; latency and energy are one micro-batch through the "
+                        "are the pipeline's, as are throughput_macs_per_s and the system_* columns "
+                        "(power, OPS/W, energy: every micro-batch over pipeline_span_s); latency_s, "
+                        "energy_j, average_power_w and ops_per_j are one micro-batch through the "
                         "stages in turn on one device")

@@ -98,6 +98,9 @@ class Result:
     pipeline_stages: int = 1
     #: a pipeline-parallel run's time over all its micro-batches (s, what samples_per_s divides)
     pipeline_span_s: float | None = None
+    #: its energy over all the micro-batches (J, what tokens/J divides) and how many there are
+    pipeline_span_j: float | None = None
+    pipeline_micro_batches: int = 1
     #: the notes (also in ``notes``) of units on ops their config's limits kept from them, e.g.
     #: PIM's max_rows: ``cimsim compare`` shows these under its table
     claim_notes: list[str] = field(default_factory=list)
@@ -185,14 +188,16 @@ class Result:
 
     @property
     def throughput_macs_per_s(self) -> float:
-        """MACs over the latency, MAC/s (NaN for a run of zero latency)."""
-        return self.macs / self.latency_s if self.latency_s > 0 else float("nan")
+        """MACs over the latency, MAC/s (a micro-batched pipeline's every micro-batch's over its
+        time, :attr:`pipeline_span_s`); NaN for a run of zero latency."""
+        t = load.run_s(self)
+        return self.macs * self.pipeline_micro_batches / t if t > 0 else float("nan")
 
     @property
     def samples_per_s(self) -> float:
         """Samples (the batch; a serving run's requests, a pipeline's every micro-batch's) over the
         latency (a pipeline's time, :attr:`pipeline_span_s`, as tokens/s), 1/s; NaN at zero."""
-        t = self.latency_s if self.pipeline_span_s is None else self.pipeline_span_s
+        t = load.run_s(self)
         return self.samples / t if t > 0 else float("nan")
 
     @property
@@ -254,10 +259,12 @@ class Result:
     dynamic_j_per_sample = property(lambda self: load.dynamic_j_per_sample(self))
     power_up_latency_s = property(lambda self: load.power_up_latency_s(self))
 
-    def at_load(self, period_s: float | None = None, deadline_s: float | None = None) -> Result:
+    def at_load(self, period_s: float | None = None, deadline_s: float | None = None,
+                strict: bool = True) -> Result:
         """A copy with the columns of one run every ``period_s`` (energy, power and utilization at
-        that load) and against ``deadline_s`` (slack, met): :func:`cimsim.report.load.load_facts`."""
-        return load.at_load(self, period_s, deadline_s)
+        that load) and against ``deadline_s`` (slack, met): :func:`cimsim.report.load.load_facts`;
+        a period too short for the run is refused, or, not ``strict``, gives NaN and a note."""
+        return load.at_load(self, period_s, deadline_s, strict)
 
     def __getattr__(self, name: str):
         """A column kept in :attr:`facts` or :attr:`serving` (``r.j_per_sample``,
