@@ -7,6 +7,7 @@ import copy
 import json
 import math
 import pickle
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -16,9 +17,12 @@ from cimsim.cli import main
 from cimsim.config import save_architecture
 from cimsim.errors import CimsimError
 from cimsim.report import columns as C
+from cimsim.report.format import si
 from cimsim.report.load import period_of
 from cimsim.workload.io import save_workload
-from conftest import ROUND_CIM, ROUND_LINK, gemv_workload, make_arch
+from cimsim.config import architecture_from_dict
+from cimsim.workload import Op, Tensor, Workload
+from conftest import ROUND_CIM, ROUND_LINK, gemv_workload, make_arch, tiny_chip
 
 #: ROUND_ARCH's processor states 1 W of static power; ROUND_CIM 0 W
 P_STATIC = 1.0
@@ -66,7 +70,8 @@ def test_period_energy_and_power_follow_the_closed_form(runs):
 
 def test_period_shorter_than_the_latency_is_refused(runs):
     r = runs["rram"]
-    with pytest.raises(CimsimError, match="is shorter than one run of gemv on round-rram: 922.8 ns"):
+    with pytest.raises(CimsimError, match=re.escape(
+            f"is shorter than one run of gemv on round-rram: {si(r.latency_s, 's')} (1 sample)")):
         r.at_load(period_s=0.5 * r.latency_s)
     with pytest.raises(CimsimError, match="positive, finite"):
         r.at_load(deadline_s=-1.0)
@@ -133,3 +138,104 @@ def test_cli_run_and_compare(tmp_path):
     df = pd.read_csv(csv)
     assert df[C.PERIOD_AVERAGE_POWER_W].iloc[0] == pytest.approx(
         P_STATIC + 1e3 * df[C.DYNAMIC_J_PER_SAMPLE].iloc[0], rel=1e-9, abs=0)
+
+
+def _suggested(text: str) -> tuple[str, str, str, str]:
+    """The refused period, the latency, the highest rate and the shortest period an error
+    names (``--period 1.036 ms (965.25 Hz) is shorter ...: 1.0363 ms (...) ... at most 964.96
+    Hz (...); give a period of at least 1.0364 ms``)."""
+    m = re.search(r"period (\S+ \S+) \(.*?: (\S+ \S+) .*at most (\S+ \S*Hz) \(.*at least (\S+ \S+)$", text)
+    assert m, text
+    return m.groups()
+
+
+@pytest.mark.parametrize("under", [1e-5, 1e-7, 0.3])
+def test_the_suggested_period_and_rate_are_accepted_fed_back(runs, under):
+    """find-R A 3: a period just under the latency was refused with a minimum, and a maximum
+    rate, each rounded to the nearest 4 digits: both refused again, and "1.036 ms is shorter
+    than 1.036 ms". Now they are rounded outward, with the digits that tell them apart."""
+    r = runs["rram"]
+    with pytest.raises(CimsimError) as e:
+        r.at_load(period_s=r.latency_s * (1 - under))
+    period, latency, rate, shortest = _suggested(str(e.value))
+    assert period != latency  # never "x is shorter than x"
+    for given in (shortest, rate):  # each accepted as --period would read it
+        at = r.at_load(period_s=period_of(given))
+        assert at.period_utilization <= 1.0
+    assert period_of(shortest) >= r.latency_s and 1.0 / period_of(rate) <= 1.0 / r.latency_s
+
+
+def _chip_dict() -> dict:
+    """conftest.tiny_chip with one 8-bit chip bus at 100 MHz shared by every layer."""
+    bus = {"type": "bus", "width_bits": 8, "clock": "100 MHz", "energy_per_bit_per_hop": "0 pJ/bit"}
+    return tiny_chip("serial", {"interconnect": bus}, "stream-chip")
+
+
+def test_a_layer_pipelined_chip_keeps_a_period_down_to_its_interval():
+    """find-R A 4: one sample through two 64 x 64 layers of a layer-pipelined chip. Its bus
+    carries 2 x (64 B in + 64 B out) = 256 cycles of 10 ns a sample: the interval, 2.56 us,
+    shorter than the sample's latency (each layer waits for its transfers). A period between
+    the two was refused, with a maximum rate of 1 / latency; one run every T >= interval is the
+    steady state: E(T) = E_dyn + P_static x T, utilization interval / T."""
+    x = [Tensor("x0", (1, 64), "int8", "input"), Tensor("x1", (1, 64), "int8", "activation"),
+         Tensor("x2", (1, 64), "int8", "activation")]
+    w = [Tensor(f"w{j}", (64, 64), "int8", "weight") for j in range(2)]
+    ops = [Op(f"l{j}", "matmul", (f"x{j}", f"w{j}"), (f"x{j + 1}",), m=1, k=64, n=64, weight=f"w{j}")
+           for j in range(2)]
+    r = simulate(architecture_from_dict(_chip_dict()), Workload("two", x + w, ops))
+    interval = 256 * 10e-9
+    assert r.facts[C.PIPELINE_INTERVAL_S] == pytest.approx(interval, rel=1e-6, abs=0)
+    assert r.latency_s > 3e-6  # the period below is inside the latency
+    at = r.at_load(period_s=3e-6)
+    dyn = r.energy_j - r.energy_breakdown_j.get(C.STATIC, 0.0)
+    assert at.period_energy_j == pytest.approx(dyn + r.static_power_w * 3e-6, rel=1e-9, abs=1e-18)
+    assert at.period_utilization == pytest.approx(interval / 3e-6, rel=1e-6, abs=0)
+    with pytest.raises(CimsimError, match="layer pipeline's steady state") as e:
+        r.at_load(period_s=2e-6)
+    _, _, rate, shortest = _suggested(str(e.value))
+    assert period_of(shortest) == pytest.approx(interval, rel=1e-3, abs=0)
+    r.at_load(period_s=period_of(shortest))  # accepted fed back
+    r.at_load(period_s=period_of(rate))
+
+
+def test_compare_keeps_a_config_too_slow_for_the_period_as_nan(tmp_path, round_arch):
+    """find-R A 7: one config slower than the period aborted the whole compare; now its period
+    columns are NaN with a note and a ``too slow`` cell, the other's are computed. With
+    ``--baseline`` the energy ratio at the period is (E_dyn + P T) over the baseline's
+    (find-R A 2), beside the full-load ratio energy_j / baseline energy_j."""
+    import pandas as pd
+
+    from cimsim import studies
+
+    slow, fast = round_arch, _cim("rram")
+    wl = gemv_workload(128, 128, dtype="int8")
+    rs, rf = simulate(slow, wl), simulate(fast, wl)
+    assert rf.latency_s < rs.latency_s
+    T = (rf.latency_s + rs.latency_s) / 2
+    runs_, df = studies.compare([slow, fast], [wl], period_s=T)
+    by = dict(zip(df[C.ARCHITECTURE], df[C.PERIOD_AVERAGE_POWER_W]))
+    assert math.isnan(by[slow.name])
+    dyn = rf.energy_j - rf.energy_breakdown_j[C.STATIC]
+    assert by[fast.name] == pytest.approx((dyn + P_STATIC * T) / T, rel=1e-9, abs=0)
+    assert any("is shorter than one run" in n for n in runs_[0].result.notes)
+    for a in (slow, fast):
+        save_architecture(a, tmp_path / f"{a.name}.yaml")
+    save_workload(wl, tmp_path / "w.json")
+    csv = tmp_path / "c.csv"
+    out = CliRunner(env={"COLUMNS": "250"}).invoke(main, [
+        "compare", str(tmp_path / f"{slow.name}.yaml"), str(tmp_path / f"{fast.name}.yaml"),
+        "-w", str(tmp_path / "w.json"), "--period", f"{T * 1e9:.6f}ns", "--baseline", fast.name,
+        "-o", str(csv)])
+    assert out.exit_code == 0, out.output
+    assert f"too slow ({si(rs.latency_s, 's')})" in out.output and "energy ratio at period" in out.output
+    d = pd.read_csv(csv).set_index(C.ARCHITECTURE)
+    assert math.isnan(d.loc[slow.name, C.PERIOD_ENERGY_RATIO])
+    assert d.loc[fast.name, C.PERIOD_ENERGY_RATIO] == pytest.approx(1.0, rel=1e-12, abs=0)
+    assert d.loc[slow.name, C.ENERGY_RATIO] == pytest.approx(rs.energy_j / rf.energy_j, rel=1e-9, abs=0)
+    # rram against sram at 1 ms: (E_dyn + 1 W x 1 ms) / (E_dyn' + 1 W x 1 ms)
+    from cimsim.report.baseline import period_energy_ratios
+
+    both = [simulate(_cim(t), wl).at_load(period_s=1e-3) for t in ("rram", "sram")]
+    e = [b.energy_j - b.energy_breakdown_j[C.STATIC] + P_STATIC * 1e-3 for b in both]
+    got = period_energy_ratios(both, "round-sram")
+    assert got[("gemv", "round-rram")] == pytest.approx(e[0] / e[1], rel=1e-9, abs=0)

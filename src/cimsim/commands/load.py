@@ -17,7 +17,7 @@ def load_options(f):
                         help="One run every period, idle at static power in between, e.g. 1ms or "
                              "1kHz: energy per period and per sample, average power, "
                              "utilization at that load (energy_j, j_per_sample and power are "
-                             "back to back).")(f)
+                             "back to back); compare gives a config too slow for it NaN.")(f)
 
 
 def stated_load(period: str | None, deadline: str | None) -> tuple[float | None, float | None]:

@@ -449,7 +449,7 @@ def _csv_name(value: Path | None) -> Path | None:
 @click.option("--baseline", metavar="ARCHITECTURE", default=None,
               help="Add speed-up (baseline latency / latency) and energy ratio (energy / baseline "
                    "energy) columns against this architecture's run of the same workload, "
-                   "e.g. --baseline gpu-hbm3.")
+                   "with --period, the energy ratio at the period; e.g. --baseline gpu-hbm3.")
 def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
             sets: tuple[str, ...], output: Path | None, baseline: str | None,
             period: str | None = None, deadline: str | None = None) -> None:
