@@ -16,7 +16,7 @@ from pydantic import Field
 
 from cimsim.cli import main
 from cimsim.config import architecture_from_dict
-from cimsim.errors import ComponentError
+from cimsim.errors import ComponentError, ConfigError
 from cimsim.hw import register
 from cimsim.hw.base import Component, ComponentConfig, OpArrays, OpCost, Plan
 from cimsim.hw.registry import unregister
@@ -174,7 +174,8 @@ def test_the_in_order_note_of_a_server_without_a_check_claims_no_swap(files):
 
 @pytest.mark.parametrize("attrs, message", [
     ({"reprogram_fact": "reprograms"}, "reprogram_fact 'reprograms' must be one of its facts (reloads)"),
-    ({"reprogram_parts": ("write",)}, "reprogram_parts must be a tuple of its energy_parts, not ('write',)"),
+    ({"reprogram_parts": ("write",)}, "reprogram_parts must be a tuple of its energy_parts (mac, program), not ('write',)"),
+    ({"programming_includes": ["heater", "laser"]}, "programming_includes must be a string"),
     ({"programs_weights": 1}, "programs_weights must be True or False, not 1"),
 ])
 def test_register_refuses_a_wrong_programming_declaration(attrs, message):
@@ -183,3 +184,43 @@ def test_register_refuses_a_wrong_programming_declaration(attrs, message):
     bad = type("Bad", (SlotBank,), {"type_name": "slot-bank-bad", "Config": cfg, **attrs})
     with pytest.raises(ComponentError, match=message.replace("(", r"\(").replace(")", r"\)")):
         register(bad)
+
+
+def _variant(name: str, **attrs):
+    cfg = type(f"{name}Config", (BankConfig,), {"__annotations__": {"type": Literal[name]},
+                                                "type": Field(default=name, description="Component type.")})
+    return register(type(name, (SlotBank,), {"type_name": name, "Config": cfg, **attrs}))
+
+
+def test_a_reprogram_fact_beside_facts_as_a_property_is_checked_when_the_config_loads(files):
+    """Review 21 C 3 b: register cannot read facts that are a property (as the CIM's are), so a
+    typo "relaods" passed and a run of 4 reloads read "nothing is written before the run"."""
+    _variant("slot-bank-prop", facts=property(lambda self: {"reloads": 0}), reprogram_fact="relaods")
+    try:
+        cfg = yaml.safe_load((files / "slot-bank-2.yaml").read_text())
+        cfg["bank"]["type"] = "slot-bank-prop"
+        with pytest.raises(ConfigError, match=r"bank: its type slot-bank-prop's reprogram_fact 'relaods' "
+                                              r"must be one of its facts \(reloads\)"):
+            architecture_from_dict(cfg)
+    finally:
+        unregister("slot-bank-prop")
+
+
+def test_a_device_that_only_reloads_during_the_run_has_a_programming_line(files):
+    """Review 21 C 3 a: a device programming nothing before the run (programs_weights False) and
+    reloading every weight during it (2 slots, 4 matrices: 4 reloads) printed no programming line."""
+    def place(self, ops, idx):
+        plan = SlotBank.place(self, ops, idx)
+        plan.programming = None
+        return plan
+    _variant("slot-bank-nobefore", programs_weights=False, place=place)
+    try:
+        cfg = yaml.safe_load((files / "slot-bank-2.yaml").read_text())
+        cfg["bank"]["type"] = "slot-bank-nobefore"
+        (files / "nobefore.yaml").write_text(yaml.safe_dump(cfg))
+        code, out = _run(files / "nobefore.yaml")
+    finally:
+        unregister("slot-bank-nobefore")
+    assert code == 0, out
+    assert ("programming nothing is written before the run: the weights are programmed during it "
+            "(bank: 4 re-programmings, in bank_program energy and the latency above)") in out, out

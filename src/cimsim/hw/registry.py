@@ -328,9 +328,15 @@ def _class_attribute_gaps(cls: type) -> list[str]:
     if rf is not None and isinstance(cls.facts, typing.Mapping) and rf not in cls.facts:
         out.append(f"reprogram_fact {rf!r} must be one of its facts "
                    f"({', '.join(cls.facts) or 'none'})")
+    if rf is not None and not (isinstance(rf, str) and rf):
+        out.append(f"reprogram_fact must be the name of one of its facts, or None, not {rf!r}")
     if isinstance(rp, str) or not isinstance(rp, (tuple, list)) or (
             isinstance(cls.energy_parts, (tuple, list)) and set(rp) - set(cls.energy_parts)):
-        out.append(f"reprogram_parts must be a tuple of its energy_parts, not {rp!r}")
+        known = f" ({', '.join(cls.energy_parts) or 'none'})" if isinstance(cls.energy_parts, (tuple, list)) else ""
+        out.append(f"reprogram_parts must be a tuple of its energy_parts{known}, not {rp!r}")
+    if not isinstance(cls.programming_includes, str):
+        out.append("programming_includes must be a string (what its programming includes beyond "
+                   f"writing the weights, or \"\"), not {cls.programming_includes!r}")
     if not isinstance(cls.label, (str, property)):
         out.append(f"label must be a string, not {cls.label!r}")
     return out
