@@ -14,6 +14,7 @@ import yaml
 from click.testing import CliRunner
 from pydantic import Field
 
+from cimsim import bundled
 from cimsim.cli import main
 from cimsim.config import architecture_from_dict
 from cimsim.errors import ComponentError, ConfigError
@@ -224,3 +225,45 @@ def test_a_device_that_only_reloads_during_the_run_has_a_programming_line(files)
     assert code == 0, out
     assert ("programming nothing is written before the run: the weights are programmed during it "
             "(bank: 4 re-programmings, in bank_program energy and the latency above)") in out, out
+
+
+def test_cimsim_words_for_a_plugin_name_no_arrays_or_cells(files):
+    """Review 21 C 4: a pipelined bank re-programming during the run read "one stage: the arrays
+    are re-programmed"; a volatile programming's first call read "the weights volatile cells lost"."""
+    _variant("slot-bank-pipe", pipelined=True)
+    try:
+        cfg = yaml.safe_load((files / "slot-bank-2.yaml").read_text())
+        cfg["bank"]["type"] = "slot-bank-pipe"
+        (files / "pipe.yaml").write_text(yaml.safe_dump(cfg))
+        code, out = _run(files / "pipe.yaml")
+    finally:
+        unregister("slot-bank-pipe")
+    assert code == 0, out
+    assert "(one stage: bank re-programs during the run, no layer pipeline;" in out, out
+    assert "arrays" not in out.split("pipeline")[1].split("programming")[0], out
+    code, out = _run(files / "slot-bank-4.yaml")
+    assert code == 0, out
+    # 4 slots: programmed before the run (10 us, volatile by default), so the first call adds it
+    assert "(latency + 10 µs re-programming the weights lost at power-off;" in out, out
+
+
+def test_only_a_component_that_programmed_before_the_run_is_quoted(files, tmp_path):
+    """Review 21 C 4: beside a CIM that programs a matrix before the run, a bank that programmed
+    nothing (2 slots, 3 matrices: reloaded during the run) had its "heater transients only" quoted."""
+    def claim(self, ops, free):
+        took = SlotBank.claim(self, ops, free)
+        took[np.flatnonzero(took)[3:]] = False  # the first 3 weight matmuls; the CIM runs the 4th
+        return took
+    _variant("slot-bank-three", priority=31, claim=claim)
+    try:
+        base = yaml.safe_load(bundled.resolve_config("rram-cim").read_text())
+        (tmp_path / "g.json").write_bytes((files / "g.json").read_bytes())
+        (tmp_path / "mix.yaml").write_text(yaml.safe_dump(
+            {**base, "bank": {"type": "slot-bank-three", "slots": 2, "rate": 1e12}}, sort_keys=False))
+        code, out = _run(tmp_path / "mix.yaml")
+    finally:
+        unregister("slot-bank-three")
+    assert code == 0, out
+    line = out[out.index("to write the weights once before the run"):].split("first call")[0]
+    assert line.startswith("to write the weights once before the run, reading them from the backing store"), out
+    assert "bank: 3 re-programmings" in line and "heater" not in line, out

@@ -10,7 +10,13 @@ so a plug-in sets them as class attributes and hooks, never by a naming conventi
   re-programmings it charges *during* the run, and the energy parts (of its ``energy_parts``)
   they are charged in; the ``programming`` line of ``cimsim run`` names them.
 - ``programming_includes``: what its ``Plan.programming`` energy and time include beyond
-  writing the weights, as that line says it ("": nothing more is claimed).
+  writing the weights, as that line says it ("": nothing more is claimed). The programming
+  object may say ``volatile = False`` (default True): its weights survive power-off, so the
+  first call after power-up does not program them again (``power_up_latency_s``).
+- ``reprogram_stage``, ``in_order_words``, ``power_up_words``: ``cimsim run``'s words for its
+  in-run re-programming where it makes a stream one stage, for the note of its order-checked
+  servers run in program order, and for the weights it programs again after power-up; the
+  defaults name no device (the built-in CIM's speak of its arrays and cells).
 - ``accuracy_arith(config)``: with ``accuracy_arithmetic = "analog"``, the fields of the
   emulator's :class:`cimsim.accuracy.arith.Arith` its matmuls compute with (a dict of plain
   numbers: ``rows``, ``weight_bits``, ``input_bits``, ``adc_bits``, ...).
@@ -38,6 +44,14 @@ class Declared:
     reprogram_parts: ClassVar[tuple[str, ...]] = ()
     #: what its before-run programming energy and time include beyond writing the weights
     programming_includes: ClassVar[str] = ""
+    #: why a stream on it is one stage when it re-programs during the run ("": "<name>
+    #: re-programs during the run")
+    reprogram_stage: ClassVar[str] = ""
+    #: the note of its order-checked servers run in program order, after "<name>: " (``{n}``:
+    #: their ops; "": cimsim's words, which name its plan's ``in_order_check``)
+    in_order_words: ClassVar[str] = ""
+    #: what the first call after power-up programs again (of a volatile programming)
+    power_up_words: ClassVar[str] = "the weights lost at power-off"
 
     @property
     def static_power_parts_w(self) -> dict[str, float]:

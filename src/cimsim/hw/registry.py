@@ -334,9 +334,10 @@ def _class_attribute_gaps(cls: type) -> list[str]:
             isinstance(cls.energy_parts, (tuple, list)) and set(rp) - set(cls.energy_parts)):
         known = f" ({', '.join(cls.energy_parts) or 'none'})" if isinstance(cls.energy_parts, (tuple, list)) else ""
         out.append(f"reprogram_parts must be a tuple of its energy_parts{known}, not {rp!r}")
-    if not isinstance(cls.programming_includes, str):
-        out.append("programming_includes must be a string (what its programming includes beyond "
-                   f"writing the weights, or \"\"), not {cls.programming_includes!r}")
+    for words in ("programming_includes", "reprogram_stage", "in_order_words", "power_up_words"):
+        if not isinstance(getattr(cls, words), str):
+            out.append(f"{words} must be a string (cimsim.hw.declared; \"\": cimsim's own words), "
+                       f"not {getattr(cls, words)!r}")
     if not isinstance(cls.label, (str, property)):
         out.append(f"label must be a string, not {cls.label!r}")
     return out

@@ -413,6 +413,14 @@ def reprogrammed(instances, facts: dict) -> list[tuple[object, float]]:
     return out
 
 
+def one_stage(instances, facts: dict) -> str:
+    """Why a stream is one stage (no layer pipeline), or "": each component that re-programmed
+    during the run, in its ``reprogram_stage`` words (the CIM's "the arrays are re-programmed";
+    a plug-in's read that, too, and a chip holding its layers beside one took the blame)."""
+    return "; ".join(getattr(c, "reprogram_stage", "") or f"{c.name} re-programs during the run"
+                     for c, _ in reprogrammed(instances, facts))
+
+
 # LLM serving metrics, present when the workload's metadata has an ``llm`` section (``cimsim
 # workload llm``: which ops are the prefill, where each decode step ends, tokens per step).
 #: LLM serving: time to first token: when the op giving a request's first token ends, mean over requests
