@@ -207,3 +207,79 @@ def test_an_analog_plugin_is_scored_with_its_own_adc(files, tmp_path):
     finally:
         unregister("plug-mesh")
 
+
+
+def test_accuracy_arith_errors_name_the_field_given():
+    """Review 21 C 5: a typo "adc_bit" read only "missing adc_bits"; weight_bits 6.0 was blamed on
+    bits_per_cell (a default copied from it); a NumPy integer, what a plug-in computes, was refused."""
+    import numpy as np
+
+    from cimsim.accuracy.arith import Arith
+
+    with pytest.raises(ValueError, match="missing adc_bits; unknown adc_bit$"):
+        Arith.from_declared({"rows": 16, "weight_bits": 6, "input_bits": 6, "adc_bit": 4})
+    with pytest.raises(ValueError, match=r"gives weight_bits 6\.0: it must be a positive integer"):
+        Arith.from_declared({"rows": 16, "weight_bits": 6.0, "input_bits": 6, "adc_bits": 4})
+    a = Arith.from_declared({"rows": np.int64(16), "weight_bits": np.int32(6), "input_bits": 6, "adc_bits": 4})
+    assert (a.rows, a.cols, a.weight_bits, a.bits_per_cell, a.dac_bits) == (16, 16, 6, 6, 6)
+    assert type(a.rows) is int
+
+
+class Mesh31(Mesh):
+    """The mesh ahead of the CIM (priority 31): it claims the weight matmuls, the CIM none."""
+    type_name = "plug-mesh31"
+    priority = 31
+
+    class Config(Mesh.Config):
+        type: Literal["plug-mesh31"] = Field(default="plug-mesh31", description="Component type.")
+
+
+class MeshFirst(Mesh31):
+    """Claims the first weight matmul only: the CIM runs the other."""
+    type_name = "plug-mesh-first"
+
+    class Config(Mesh.Config):
+        type: Literal["plug-mesh-first"] = Field(default="plug-mesh-first", description="Component type.")
+
+    def claim(self, ops, free):
+        took = super().claim(ops, free)
+        took[took.argmax() + 1:] = False
+        return took
+
+
+@pytest.mark.slow
+def test_the_arithmetic_scored_is_that_of_the_component_that_ran_the_matmuls(files, tmp_path):
+    """Review 21 C 1: an analog unit claiming both weight matmuls beside a CIM that ran none was
+    scored with the CIM's 8-bit ADC (a tester's 95.3 % against the unit's own 15.8 %), the basis
+    saying the CIM emulated both. Now its own 2-bit arithmetic: the SNR the emulator gives for
+    it by hand; a split of the matmuls across the two arithmetics is refused in one line."""
+    from cimsim.accuracy.arith import Arith
+    from cimsim.accuracy.run import evaluate
+
+    register(Mesh31)
+    register(MeshFirst)
+    try:
+        base = yaml.safe_load(bundled.resolve_config("rram-cim").read_text())
+        cfg = tmp_path / "mix.yaml"
+        cfg.write_text(yaml.safe_dump({**base, "mesh": {"type": "plug-mesh31", "adc_bits": 2}}, sort_keys=False))
+        code, out = _run(cfg, files)
+        assert code == 0, out
+        got = json.loads(out)
+        assert got[C.ACCURACY_BASIS].startswith("mesh emulated (its accuracy_arith): 6b inputs in 6-bit "
+                                                "slices x 6b weights in 6-bit cells, 2-bit ADC"), got[C.ACCURACY_BASIS]
+        assert ("(cim ran no weight matmul in the placement: not scored with its arithmetic); "
+                "2 of 2 weight matmuls emulated") in got[C.ACCURACY_BASIS]
+        ns: dict = {}
+        exec((files / "m.py").read_text(), ns)
+        x, y = ns["dataset"]()
+        hand = Arith(rows=16, cols=16, bits_per_cell=6, weight_bits=6, input_bits=6, dac_bits=6, adc_bits=2)
+        ref = evaluate(ns["_model"]().eval(), x, y, hand)
+        assert got[C.OUTPUT_SNR_DB] == pytest.approx(ref.output_snr_db, rel=1e-9, abs=0)
+        cfg.write_text(yaml.safe_dump({**base, "mesh": {"type": "plug-mesh-first"}}, sort_keys=False))
+        code, out = _run(cfg, files)
+        assert code != 0 and len(out.strip().splitlines()) == 1 and "Traceback" not in out, out
+        assert ("runs the weight matmuls on cim (cim arithmetic) and mesh (analog arithmetic), which "
+                "compute differently") in out, out
+    finally:
+        unregister("plug-mesh31")
+        unregister("plug-mesh-first")

@@ -83,7 +83,11 @@ def test_bidirectional_lstm_runs_each_direction_through_its_load():
     assert changes == des.record()["cim_reprograms"] == 2
     charged = des.op_table.loc[des.op_table.cim_reprogram, "op"].tolist()
     assert charged == ["l0.t0.hproj", "l0.rev.t7.hproj"]
-    assert any("ran their 16 ops in program order" in n for n in des.notes)
+    # the CIM's own words (review 21 C 6: it read a plug-in's "order-dependent servers" and
+    # "in_order_check" API name)
+    assert ("cim: its re-programmed arrays ran their 16 ops in program order, the order the "
+            "re-programming was charged in") in des.notes[[i for i, n in enumerate(des.notes)
+                                                           if "program order" in n][0]]
     assert des.latency_s == pytest.approx(SERIAL + 64 / 10e9, rel=1e-12, abs=0)
     ana = simulate(_arch(), w, engine="analytic")
     assert ana.latency_s == pytest.approx(SERIAL, rel=1e-12, abs=0)

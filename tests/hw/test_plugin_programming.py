@@ -14,9 +14,10 @@ import yaml
 from click.testing import CliRunner
 from pydantic import Field
 
+from cimsim import bundled
 from cimsim.cli import main
 from cimsim.config import architecture_from_dict
-from cimsim.errors import ComponentError
+from cimsim.errors import ComponentError, ConfigError
 from cimsim.hw import register
 from cimsim.hw.base import Component, ComponentConfig, OpArrays, OpCost, Plan
 from cimsim.hw.registry import unregister
@@ -174,7 +175,8 @@ def test_the_in_order_note_of_a_server_without_a_check_claims_no_swap(files):
 
 @pytest.mark.parametrize("attrs, message", [
     ({"reprogram_fact": "reprograms"}, "reprogram_fact 'reprograms' must be one of its facts (reloads)"),
-    ({"reprogram_parts": ("write",)}, "reprogram_parts must be a tuple of its energy_parts, not ('write',)"),
+    ({"reprogram_parts": ("write",)}, "reprogram_parts must be a tuple of its energy_parts (mac, program), not ('write',)"),
+    ({"programming_includes": ["heater", "laser"]}, "programming_includes must be a string"),
     ({"programs_weights": 1}, "programs_weights must be True or False, not 1"),
 ])
 def test_register_refuses_a_wrong_programming_declaration(attrs, message):
@@ -183,3 +185,85 @@ def test_register_refuses_a_wrong_programming_declaration(attrs, message):
     bad = type("Bad", (SlotBank,), {"type_name": "slot-bank-bad", "Config": cfg, **attrs})
     with pytest.raises(ComponentError, match=message.replace("(", r"\(").replace(")", r"\)")):
         register(bad)
+
+
+def _variant(name: str, **attrs):
+    cfg = type(f"{name}Config", (BankConfig,), {"__annotations__": {"type": Literal[name]},
+                                                "type": Field(default=name, description="Component type.")})
+    return register(type(name, (SlotBank,), {"type_name": name, "Config": cfg, **attrs}))
+
+
+def test_a_reprogram_fact_beside_facts_as_a_property_is_checked_when_the_config_loads(files):
+    """Review 21 C 3 b: register cannot read facts that are a property (as the CIM's are), so a
+    typo "relaods" passed and a run of 4 reloads read "nothing is written before the run"."""
+    _variant("slot-bank-prop", facts=property(lambda self: {"reloads": 0}), reprogram_fact="relaods")
+    try:
+        cfg = yaml.safe_load((files / "slot-bank-2.yaml").read_text())
+        cfg["bank"]["type"] = "slot-bank-prop"
+        with pytest.raises(ConfigError, match=r"bank: its type slot-bank-prop's reprogram_fact 'relaods' "
+                                              r"must be one of its facts \(reloads\)"):
+            architecture_from_dict(cfg)
+    finally:
+        unregister("slot-bank-prop")
+
+
+def test_a_device_that_only_reloads_during_the_run_has_a_programming_line(files):
+    """Review 21 C 3 a: a device programming nothing before the run (programs_weights False) and
+    reloading every weight during it (2 slots, 4 matrices: 4 reloads) printed no programming line."""
+    def place(self, ops, idx):
+        plan = SlotBank.place(self, ops, idx)
+        plan.programming = None
+        return plan
+    _variant("slot-bank-nobefore", programs_weights=False, place=place)
+    try:
+        cfg = yaml.safe_load((files / "slot-bank-2.yaml").read_text())
+        cfg["bank"]["type"] = "slot-bank-nobefore"
+        (files / "nobefore.yaml").write_text(yaml.safe_dump(cfg))
+        code, out = _run(files / "nobefore.yaml")
+    finally:
+        unregister("slot-bank-nobefore")
+    assert code == 0, out
+    assert ("programming nothing is written before the run: the weights are programmed during it "
+            "(bank: 4 re-programmings, in bank_program energy and the latency above)") in out, out
+
+
+def test_cimsim_words_for_a_plugin_name_no_arrays_or_cells(files):
+    """Review 21 C 4: a pipelined bank re-programming during the run read "one stage: the arrays
+    are re-programmed"; a volatile programming's first call read "the weights volatile cells lost"."""
+    _variant("slot-bank-pipe", pipelined=True)
+    try:
+        cfg = yaml.safe_load((files / "slot-bank-2.yaml").read_text())
+        cfg["bank"]["type"] = "slot-bank-pipe"
+        (files / "pipe.yaml").write_text(yaml.safe_dump(cfg))
+        code, out = _run(files / "pipe.yaml")
+    finally:
+        unregister("slot-bank-pipe")
+    assert code == 0, out
+    assert "(one stage: bank re-programs during the run, no layer pipeline;" in out, out
+    assert "arrays" not in out.split("pipeline")[1].split("programming")[0], out
+    code, out = _run(files / "slot-bank-4.yaml")
+    assert code == 0, out
+    # 4 slots: programmed before the run (10 us, volatile by default), so the first call adds it
+    assert "(latency + 10 µs re-programming the weights lost at power-off;" in out, out
+
+
+def test_only_a_component_that_programmed_before_the_run_is_quoted(files, tmp_path):
+    """Review 21 C 4: beside a CIM that programs a matrix before the run, a bank that programmed
+    nothing (2 slots, 3 matrices: reloaded during the run) had its "heater transients only" quoted."""
+    def claim(self, ops, free):
+        took = SlotBank.claim(self, ops, free)
+        took[np.flatnonzero(took)[3:]] = False  # the first 3 weight matmuls; the CIM runs the 4th
+        return took
+    _variant("slot-bank-three", priority=31, claim=claim)
+    try:
+        base = yaml.safe_load(bundled.resolve_config("rram-cim").read_text())
+        (tmp_path / "g.json").write_bytes((files / "g.json").read_bytes())
+        (tmp_path / "mix.yaml").write_text(yaml.safe_dump(
+            {**base, "bank": {"type": "slot-bank-three", "slots": 2, "rate": 1e12}}, sort_keys=False))
+        code, out = _run(tmp_path / "mix.yaml")
+    finally:
+        unregister("slot-bank-three")
+    assert code == 0, out
+    line = out[out.index("to write the weights once before the run"):].split("first call")[0]
+    assert line.startswith("to write the weights once before the run, reading them from the backing store"), out
+    assert "bank: 3 re-programmings" in line and "heater" not in line, out

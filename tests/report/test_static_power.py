@@ -17,7 +17,7 @@ from pydantic import Field
 
 from cimsim import simulate
 from cimsim.config import architecture_from_dict
-from cimsim.errors import ComponentError
+from cimsim.errors import ComponentError, ConfigError
 from cimsim.hw import Component, ComponentConfig, OpCost, Plan, register
 from cimsim.hw.registry import unregister
 from cimsim.quantity import PositiveFloat, Watts
@@ -132,3 +132,49 @@ def test_a_stated_zero_watt_level_is_a_zero_column_and_an_unstated_one_none():
     assert "static_part_sram_w" not in rec
     assert [c for c in C.result_columns(arch) if c.startswith("static_part_")] == [
         "static_part_processor_w", "static_part_dram_w"]
+
+
+def _split_type(name: str, parts):
+    """LaserUnit under its own type name, whose split is ``parts`` (a function of the unit)."""
+    cfg = type(f"{name}Config", (LaserConfig,), {"__annotations__": {"type": Literal[name]},
+                                                 "type": Field(default=name, description="Component type.")})
+    return register(type(name, (LaserUnit,), {"type_name": name, "Config": cfg,
+                                              "static_power_parts_w": property(parts)}))
+
+
+@pytest.mark.parametrize("parts, message", [
+    (lambda s: {"laser": "0.8 W", "heaters": 0.2}, "static_power_parts_w gives '0.8 W': each part must be a real number of W"),
+    (lambda s: 1.0, "static_power_parts_w must be a mapping of part name ([a-z0-9_]+) -> W"),
+    (lambda s: {"opt": 0.8, "heaters": 0.2}, "static_power_parts_w names a part 'opt': a part's name must match [a-z0-9_]+ and not be the component's own name 'opt'"),
+    (lambda s: {"the laser": 0.8, "heaters": 0.2}, "static_power_parts_w names a part 'the laser'"),
+    (lambda s: {"": 0.8, "heaters": 0.2}, "static_power_parts_w names a part ''"),
+])
+def test_a_split_of_the_wrong_form_is_one_line_naming_the_component(parts, message):
+    """Review 21 C 2: a string value and a float were tracebacks; a part named like the component
+    took its unsplit column's name; "the laser" made a CSV column with a space."""
+    _split_type("test-split-bad", parts)
+    try:
+        with pytest.raises(ConfigError) as err:
+            _arch(opt={"type": "test-split-bad", "ops_per_s": 1e9})
+    finally:
+        unregister("test-split-bad")
+    assert "opt: its type test-split-bad's " + message in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("other", [{"opt_laser": {"type": "test-split-none", "ops_per_s": 1e9}},
+                                   {"links": {"opt_laser": {"bandwidth": "10 GB/s", "latency": "1 us",
+                                                            "energy_per_bit": "1 pJ/bit",
+                                                            "static_power": "5 W"}}}])
+def test_two_owners_of_one_static_power_column_are_refused(laser, other):
+    """Review 21 C 2: opt's laser part (0.8 W) and a component or link named opt_laser (1 W, 5 W)
+    both fill static_part_opt_laser_w; one overwrote the other, so the parts summed to less
+    than static_power_w."""
+    _split_type("test-split-none", lambda s: {})  # unsplit: one column, by its name
+    with pytest.raises(ConfigError, match=r"result column 'static_part_opt_laser_w' would be both "
+                                          r"static power part 'laser' of component 'opt' and the "
+                                          r"static power of (component )?'opt_laser'"):
+        try:
+            _arch(opt={"type": "test-laser-unit", "ops_per_s": 1e9}, **other)
+        finally:
+            unregister("test-split-none")

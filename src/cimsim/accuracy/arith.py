@@ -21,6 +21,8 @@ resolution and how its range is set (the *range policy*):
 from __future__ import annotations
 
 import math
+import operator
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -34,6 +36,10 @@ WEIGHT_QUANTS = ("per_column", "per_tensor")
 
 class NotEmulated(ValueError):
     """A CIM config field the emulator does not model (scoring it would describe another design)."""
+
+
+#: the fields of :class:`Arith` that are positive integers
+_INTS = ("rows", "cols", "bits_per_cell", "weight_bits", "input_bits", "dac_bits", "adc_bits")
 
 
 @dataclass(frozen=True)
@@ -55,8 +61,7 @@ class Arith:
     weight_quant: str = "per_column"  #: weight scale: per output column or one per matrix
 
     def __post_init__(self):
-        for name in ("rows", "cols", "bits_per_cell", "weight_bits", "input_bits", "dac_bits",
-                     "adc_bits"):
+        for name in _INTS:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name} must be a positive integer, not {v!r}")
@@ -178,17 +183,27 @@ class Arith:
         (``bits_per_cell`` = ``weight_bits``) and one input pulse (``dac_bits`` = ``input_bits``)
         unless it says otherwise, read by its ``adc_bits`` ADC. A field it gives that is not one
         of :class:`Arith`'s, or a missing one of the four, is a ValueError."""
-        if not isinstance(fields, dict):
+        if not isinstance(fields, Mapping):
             raise ValueError(f"accuracy_arith() returned {type(fields).__name__}, not a dict")
         need = {"rows", "weight_bits", "input_bits", "adc_bits"} - set(fields)
         known = set(cls.__dataclass_fields__)
-        if need or set(fields) - known:
+        unknown = sorted(map(str, set(fields) - known))  # a typo "adc_bit" is named, beside the
+        if need or unknown:  # "adc_bits" it leaves missing
             raise ValueError(f"accuracy_arith() must give rows, weight_bits, input_bits and adc_bits"
                              f" and only fields of {', '.join(sorted(known))}: "
-                             + (f"missing {', '.join(sorted(need))}" if need else
-                                f"unknown {', '.join(sorted(set(fields) - known))}"))
-        return cls(**{"cols": fields["rows"], "bits_per_cell": fields["weight_bits"],
-                      "dac_bits": fields["input_bits"], **fields})
+                             + "; ".join(([f"missing {', '.join(sorted(need))}"] if need else [])
+                                         + ([f"unknown {', '.join(unknown)}"] if unknown else [])))
+        given = dict(fields)
+        for name in [n for n in _INTS if n in given]:  # the fields it gave, before the defaults copy them;
+            v = given[name]  # a NumPy integer is one (operator.index)
+            try:
+                given[name] = operator.index(v) if not isinstance(v, bool) else None
+            except TypeError:
+                given[name] = None
+            if given[name] is None or given[name] < 1:
+                raise ValueError(f"accuracy_arith() gives {name} {v!r}: it must be a positive integer")
+        return cls(**{"cols": given["rows"], "bits_per_cell": given["weight_bits"],
+                      "dac_bits": given["input_bits"], **given})
 
     @staticmethod
     def _digital(cim) -> bool:

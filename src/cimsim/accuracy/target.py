@@ -30,6 +30,7 @@ from ..report import columns as C
 from . import classes
 from .arith import Arith, NotEmulated, nonideal_of
 from .analog import analog_arith, analog_basis
+from .choose import choose, placement_key
 from .nonideal import nonideal_text as _nonideal_text
 
 #: one-line install hint for the accuracy extra
@@ -441,7 +442,7 @@ def arithmetic_key(arch) -> tuple:
         elif kind in ("fixed", "analog"):  # an analog one: its Arith
             out.append((name, int(c.weight_bits), int(c.input_bits)) if kind == "fixed"
                        else (name, analog_arith(c, name)))
-    return (arch.name, tuple(out))
+    return (arch.name, tuple(out), placement_key(arch))  # several: which one ran them
 
 
 def accuracy_record(arch, target: Target, reference=None, repeatable=None) -> dict:
@@ -463,14 +464,14 @@ def accuracy_record(arch, target: Target, reference=None, repeatable=None) -> di
 
 def _accuracy_record(arch, target, reference, repeatable, evaluate) -> dict:
     kind = target.output_kind
-    cims = cim_configs(arch)
-    digital = [(n, c) for n, c in arch.components.items()
-               if not cims and arithmetic_of(n, c) in ("fixed", "analog")]
-    if digital and arithmetic_of(*digital[0]) == "analog":  # a plug-in's analog dot products
+    chosen, note = choose(arch, lambda: traced(target, stats_bits(arch)).workload)  # review 21 C 1
+    cims = [(n, c) for n, c, k in chosen if k == "cim"]
+    digital = [(n, c) for n, c, k in chosen if k != "cim"]
+    if digital and chosen[0][2] == "analog":  # a plug-in's analog dot products
         a = analog_arith(digital[0][1], digital[0][0])
         res = evaluate(target.model, target.inputs, target.labels, a, calibration_inputs=target.calibration,
                        reference=reference, repeatable=repeatable, output_kind=kind)
-        return _record(res, analog_basis(digital[0][0], a, bool(res.emulated_ops)))
+        return _record(res, analog_basis(digital[0][0], a, bool(res.emulated_ops)) + note)
     if digital:  # a digital array of fixed precision (systolic): exact products of the quantised
         name, c = digital[0]  # operands, as a lossless ADC gives them, of every matmul (its claim)
         try:
@@ -483,7 +484,7 @@ def _accuracy_record(arch, target, reference, repeatable, evaluate) -> dict:
                        claim="all", repeatable=repeatable, output_kind=kind)
         return _record(res, f"{name}: digital {c.input_bits}b inputs x {c.weight_bits}b weights "
                             "(exact integer products; per-column weight, per-row input scales; "
-                            "every matmul, as it claims them)", claim="all")
+                            "every matmul, as it claims them)" + note, claim="all")
     if not cims:
         from . import scores
         from .run import top1_interval
@@ -528,9 +529,8 @@ def _accuracy_record(arch, target, reference, repeatable, evaluate) -> dict:
              f"cells ({enc} encoding), {readout}, {cim.rows_per_read or cim.rows} rows per read, "
              + ("ideal devices" if cim.nonideal is None else
                 f"non-ideal ({_nonideal_text(cim)}), {res.repeats} chip(s)"))
-    if len(cims) > 1:
-        basis += f" (of {len(cims)} CIM components, the first)"
-    return _record(res, basis)
+    basis += f" (of {len(cims)} CIM components, the first)" if len(cims) > 1 else ""
+    return _record(res, basis + note)
 
 
 def _fp32_calibration(ref, labels) -> dict:

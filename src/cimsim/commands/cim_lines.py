@@ -27,14 +27,16 @@ def floorplan_texts(facts: dict) -> list[str]:
     return out
 
 
-def programming_text(facts: dict, instances) -> str:
+def programming_text(facts: dict, instances, programmed=None) -> str:
     """The ``programming`` line: what writing the weights once before the run costs (not charged;
     what it includes as each programming component's ``programming_includes`` says, e.g. the
     CIM's weights brought in from the backing store over the link: :mod:`cimsim.hw.cim.programming`),
     and how often a component re-programs during the run (charged: its ``reprogram_fact``, in its
     ``reprogram_parts`` energy and the latency; :mod:`cimsim.hw.declared`). Nothing written before
     the run read "0 J, 0 s to write the weights once before the run", as if programming were free
-    where it costs most; a plug-in read the CIM's link and ``write`` part."""
+    where it costs most; a plug-in read the CIM's link and ``write`` part. ``programmed``: the
+    components whose plans stated a programming (None: every one that may): only their
+    ``programming_includes`` is quoted."""
     def parts(c):
         return " and ".join(f"{c.name}_{p}" for p in c.reprogram_parts) + " energy" \
             if c.reprogram_parts else "the energy"
@@ -44,8 +46,8 @@ def programming_text(facts: dict, instances) -> str:
     if not energy and not time:
         return "nothing is written before the run" + (
             f": the weights are programmed during it ({charged})" if charged else "")
-    says = {c.name: c.programming_includes for c in instances
-            if c.programs_weights and c.programming_includes}
+    says = {c.name: c.programming_includes for c in instances if c.programs_weights and c.programming_includes
+            and (programmed is None or c.name in programmed)}
     includes = ("" if not says else f", {next(iter(says.values()))}" if len(set(says.values())) == 1
                 else ", " + "; ".join(f"{n}: {t}" for n, t in says.items()))
     return (f"{si(energy, 'J')}, {si(time, 's')} to write the weights once before the run"

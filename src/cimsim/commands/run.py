@@ -312,10 +312,9 @@ def print_result(r, footprint=None, cache_apart: bool = False, arch=None) -> Non
     f = r.facts
     if C.PIPELINE_INTERVAL_S in f:  # a layer-pipelined chip: the steady state of a stream
         # weights that do not fit are re-programmed in turn: the chip is one stage, no layers overlap
-        one = bool(C.reprogrammed(arch.instances if arch is not None else (), f))
+        one = C.one_stage(arch.instances if arch is not None else (), f)
         rows.append(("pipeline", f"{si(f[C.PIPELINE_INTERVAL_S], 's')} per sample at steady state "
-                                 + ("(one stage: the arrays are re-programmed, no layer pipeline; "
-                                    if one else "(")
+                                 + (f"(one stage: {one}, no layer pipeline; " if one else "(")
                                  + f"limited by {f[C.PIPELINE_LIMIT]}): "
                                  f"{si(f[C.PIPELINED_SAMPLES_PER_S], 'samples/s')}, "
                                  f"{si(f[C.PIPELINED_OPS_PER_S], 'OPS')}, "
@@ -328,8 +327,8 @@ def print_result(r, footprint=None, cache_apart: bool = False, arch=None) -> Non
         rows += _spread_rows(r)
     rows.extend(("floorplan", text) for text in _floorplan_texts(f))
     if C.PROGRAMMING_ENERGY_J in f:  # deployment: reported beside the run, not in its totals
-        rows.append(("programming", programming_text(f, arch.instances if arch is not None else ())))
-    rows += load_rows(r, C.PROGRAMMING_ENERGY_J in f)  # first call, --period, --deadline
+        rows.append(("programming", programming_text(f, arch.instances if arch is not None else (), r.programmed)))
+    rows += load_rows(r, C.PROGRAMMING_ENERGY_J in f, arch.instances if arch is not None else ())  # first call, ...
     rows = list(filter(None, rows))  # wrapped at spaces, never between a number and its unit:
     # the value column as wide as its longest number and unit, at least, as far as the labels (wrapped
     # at their words) leave room; the labels no wider than the rest (wider, rich cropped every value)

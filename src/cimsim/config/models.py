@@ -182,12 +182,15 @@ class Architecture:
         part ``<component>_<part>`` like a memory level that declares its area (a level
         ``cim_arrays`` took the arrays' 1,707 mm² place), a utilization ``<component>_<name>``
         like a resource's ``<resource>_bw`` (a CIM chip's top level named ``buffer`` dropped the
-        buffers' energy, 30 % of a run's, silently)."""
+        buffers' energy, 30 % of a run's, silently); first, its declarations as the instance
+        gives them (:func:`~cimsim.hw.declared.declared_errors`: its static-power split, its
+        ``reprogram_fact`` among its facts)."""
+        from ..hw.declared import declared_errors
         from ..report.columns import resource_util
 
         hw = self.hardware
         parts = dict.fromkeys(f"{comp.name}_{p}" for p in (*comp.energy_parts, *comp.compute_parts))
-        out = [(p, f"the name is used by a report part too: {comp.name}'s energy or compute part; "
+        out = declared_errors(comp) + [(p, f"the name is used by a report part too: {comp.name}'s energy or compute part; "
                    "levels, links and components need distinct names")
                for p in parts if p in self.memory or p in self.links]
         if not onchip:

@@ -40,7 +40,9 @@ class Plan:
     #: what programming what the component holds before the run takes (stationary weights:
     #: deployment, in neither the run's energy nor its latency): an object with ``energy_j`` (J)
     #: and ``time_s(rates)`` (s; ``rates``: sustained B/s by resource name), e.g.
-    #: :class:`cimsim.hw.cim.programming.Deployment`; None: nothing to program. Only a class
+    #: :class:`cimsim.hw.cim.programming.Deployment`; optionally ``volatile`` (default True: the
+    #: weights are lost at power-off and the first call programs them again, ``power_up_latency_s``;
+    #: False: cells that keep them); None: nothing to program. Only a class
     #: with ``programs_weights = True`` may set it (the results then carry the programming
     #: columns); from any other the plan is refused
     programming: object | None = None

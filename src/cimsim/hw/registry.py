@@ -328,9 +328,16 @@ def _class_attribute_gaps(cls: type) -> list[str]:
     if rf is not None and isinstance(cls.facts, typing.Mapping) and rf not in cls.facts:
         out.append(f"reprogram_fact {rf!r} must be one of its facts "
                    f"({', '.join(cls.facts) or 'none'})")
+    if rf is not None and not (isinstance(rf, str) and rf):
+        out.append(f"reprogram_fact must be the name of one of its facts, or None, not {rf!r}")
     if isinstance(rp, str) or not isinstance(rp, (tuple, list)) or (
             isinstance(cls.energy_parts, (tuple, list)) and set(rp) - set(cls.energy_parts)):
-        out.append(f"reprogram_parts must be a tuple of its energy_parts, not {rp!r}")
+        known = f" ({', '.join(cls.energy_parts) or 'none'})" if isinstance(cls.energy_parts, (tuple, list)) else ""
+        out.append(f"reprogram_parts must be a tuple of its energy_parts{known}, not {rp!r}")
+    for words in ("programming_includes", "reprogram_stage", "in_order_words", "power_up_words"):
+        if not isinstance(getattr(cls, words), str):
+            out.append(f"{words} must be a string (cimsim.hw.declared; \"\": cimsim's own words), "
+                       f"not {getattr(cls, words)!r}")
     if not isinstance(cls.label, (str, property)):
         out.append(f"label must be a string, not {cls.label!r}")
     return out

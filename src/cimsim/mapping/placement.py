@@ -166,7 +166,10 @@ class Placement:
             mine = on & (self.component == ci)
             checked = np.array([int(s) in self.order_checks for s in self.server[mine].tolist()])
             name = self.components[ci].name
-            if checked.any():
+            words = getattr(self.components[ci], "in_order_words", "")
+            if checked.any() and words:  # its own (the CIM's arrays), as hw.declared says
+                out.append(f"{name}: " + words.format(n=int(checked.sum())))
+            elif checked.any():
                 out.append(f"{name}: its order-dependent servers ran their {int(checked.sum()):,} ops "
                            "in program order, the order its plan decided their state in (as they "
                            "became ready they ran in an order its in_order_check found leaves that "

@@ -19,6 +19,7 @@ from .training import training_facts, training_notes
 from .format import si
 from ..errors import ComponentError
 from ..hw.base import MEASURED_BOUND_DETAIL, MEASURED_COMPUTE
+from ..hw.declared import static_split
 from .overflow import check_energy, check_figures, check_latency
 from .plausible import area_notes, implausible, power_cap_notes, tdp_notes
 from .provenance import (free_dispatch_notes, latency_notes, latency_placeholders, placeholder_shares,
@@ -285,15 +286,13 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         critical_path_op_names=[wl.columns.op_names[int(i)] for i in run.critical_path],
         critical_path_op_s=run.duration[run.critical_path].tolist(),
         parallelism=total_dur / cp_s if cp_s > 0 else 1.0,
-        bound_memory_s=float(max(mem_s)) if mem_s else 0.0,
-        bound_link_s=float(max(link_s)) if link_s else 0.0,
+        bound_memory_s=float(max(mem_s)) if mem_s else 0.0, bound_link_s=float(max(link_s)) if link_s else 0.0,
         bound_compute_s=float(compute_bound.max()),
-        macs=int(wl.macs),
-        ops=len(wl.ops),
+        macs=int(wl.macs), ops=len(wl.ops),
         samples=samples(wl, batch), power_up_programming_s=load.power_up_s(pl.plans, rates),
+        programmed=tuple(c.name for c, p in zip(pl.components, pl.plans) if p is not None and p.programming is not None),
         traffic_bytes=traffic,
-        weight_bytes=int(wl.weight_bytes),
-        activation_bytes=int(wl.activation_bytes),
+        weight_bytes=int(wl.weight_bytes), activation_bytes=int(wl.activation_bytes),
         optimizer_state_bytes=int(wl.optimizer_state_bytes) or None,
         ops_per_unit={c.name: int(len(ids)) for c, ids in zip(pl.components, pl.idx)},
         macs_per_unit={c.name: int(ops.macs[ids].sum()) for c, ids in zip(pl.components, pl.idx)},
@@ -381,13 +380,15 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
 
 
 def _static_parts(arch) -> dict[str, float]:
-    """:func:`~cimsim.report.columns.static_power_parts`; a bad split of a component's is refused."""
+    """:func:`~cimsim.report.columns.static_power_parts`; a bad split of a component's
+    (:func:`~cimsim.hw.declared.static_split`), or two parts of one column, is refused."""
     for c in arch.instances:
-        split, whole = {str(k): float(v) for k, v in dict(c.static_power_parts_w or {}).items()}, float(c.static_power_w)
-        if split and not (all(math.isfinite(v) and v >= 0 for v in split.values())
-                          and math.isclose(sum(split.values()), whole, rel_tol=1e-9, abs_tol=1e-15)):
-            raise ComponentError(f"component '{c.name}' ({c.type_name}): static_power_parts_w gives {split}; its "
-                                 f"parts must be finite, >= 0 (W) and sum to its static_power_w ({whole!r} W)")
+        try:
+            static_split(c)
+        except ValueError as exc:
+            raise ComponentError(f"component '{c.name}' ({c.type_name}): {exc}") from None
+    if clash := [w for f, w in C.column_clashes(arch) if "static power" in w]:
+        raise ComponentError(clash[0])
     return C.static_power_parts(arch)
 
 

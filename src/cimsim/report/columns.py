@@ -411,8 +411,11 @@ PROGRAMMING_COLUMNS: tuple[str, ...] = (PROGRAMMING_ENERGY_J, PROGRAMMING_TIME_S
 
 
 def programs_weights(arch) -> bool:
-    """Whether results on ``arch`` carry the :data:`PROGRAMMING_COLUMNS`."""
-    return any(getattr(c, "programs_weights", False) for c in arch.instances)
+    """Whether results on ``arch`` carry the :data:`PROGRAMMING_COLUMNS`: a component programs
+    its weights before the run (``programs_weights``) or during it (``reprogram_fact``: a device
+    that reloads every weight, with no programming before the run, read no programming line)."""
+    return any(getattr(c, "programs_weights", False) or getattr(c, "reprogram_fact", None)
+               for c in arch.instances)
 
 
 def reprogrammed(instances, facts: dict) -> list[tuple[object, float]]:
@@ -424,6 +427,14 @@ def reprogrammed(instances, facts: dict) -> list[tuple[object, float]]:
         if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0:
             out.append((c, v))
     return out
+
+
+def one_stage(instances, facts: dict) -> str:
+    """Why a stream is one stage (no layer pipeline), or "": each component that re-programmed
+    during the run, in its ``reprogram_stage`` words (the CIM's "the arrays are re-programmed";
+    a plug-in's read that, too, and a chip holding its layers beside one took the blame)."""
+    return "; ".join(getattr(c, "reprogram_stage", "") or f"{c.name} re-programs during the run"
+                     for c, _ in reprogrammed(instances, facts))
 
 
 # LLM serving metrics, present when the workload's metadata has an ``llm`` section (``cimsim
@@ -576,19 +587,30 @@ def static_power_column(part: str) -> str:
     return f"static_part_{part}_w"
 
 
-def static_power_parts(arch) -> dict[str, float]:
-    """Static power by part (W, :func:`static_power_column`'s parts), summing to
-    ``arch.static_power_w`` (the stages check a component's split sums to its whole). A memory
-    level or link has a part where its config states ``static_power``, 0 W too (its
-    ``model_fields_set``): a stated 0 is not an unknown."""
-    out: dict[str, float] = {}
+def static_power_sources(arch) -> list[tuple[str, str, float]]:
+    """``(part, whose, W)`` of each static-power part (:func:`static_power_column`), unmerged, so
+    that :func:`column_clashes` sees two owners of one column (a laser part of ``optics`` beside
+    a component or level named ``optics_laser`` overwrote one before). The split is the one
+    :func:`cimsim.hw.declared.static_split` checked."""
+    out = []
     for c in arch.instances:
-        parts = getattr(c, "static_power_parts_w", None) or {c.name: float(c.static_power_w)}
-        out.update({k if k == c.name else f"{c.name}_{k}": float(v) for k, v in dict(parts).items()})
+        parts = getattr(c, "static_power_parts_w", None)
+        out += ([(f"{c.name}_{k}", f"static power part '{k}' of component '{c.name}'", float(v))
+                 for k, v in dict(parts).items()] if parts else
+                [(c.name, f"the static power of component '{c.name}'", float(c.static_power_w))])
     stated = {n for n, c in (*arch.memory.items(), *arch.links.items())
               if "static_power" in getattr(c, "model_fields_set", ())}
-    out.update({r: w for r, w in arch.resource_static_w.items() if w > 0 or r in stated})
-    return out
+    return out + [(r, f"the static power of '{r}'", w) for r, w in arch.resource_static_w.items()
+                  if w > 0 or r in stated]
+
+
+def static_power_parts(arch) -> dict[str, float]:
+    """Static power by part (W, :func:`static_power_column`'s parts), summing to
+    ``arch.static_power_w`` (the stages check a component's split sums to its whole, and
+    :func:`column_clashes` that no two parts share a column). A memory level or link has a part
+    where its config states ``static_power``, 0 W too (its ``model_fields_set``): a stated 0 is
+    not an unknown."""
+    return {p: w for p, _, w in static_power_sources(arch)}
 
 
 def fact_column(component: str, fact: str) -> str:
@@ -635,7 +657,7 @@ def _column_groups(arch) -> list[list[tuple[str, str, str]]]:
         ((c, "a programming column", "") for c in
          (PROGRAMMING_COLUMNS if programs_weights(arch) else ())),
         ((c, "a per-sample column", "") for c in SAMPLE_COLUMNS),
-        ((static_power_column(p), f"static power part '{p}'", "") for p in static_power_parts(arch)),
+        ((static_power_column(p), what, "") for p, what, _ in static_power_sources(arch)),
         ((energy_column(f"{c.name}_{p}"), f"energy part '{p}' of component '{c.name}'", c.name)
          for c in comps for p in c.energy_parts),
         ((energy_column(r), f"the energy of '{r}'", r) for r in resources),

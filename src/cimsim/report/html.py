@@ -248,11 +248,10 @@ def _pipeline_rows(rep: Report) -> list[list[str]]:
             continue
         per_m2 = f[C.PIPELINED_OPS_PER_S_PER_M2]
         # weights that do not fit are re-programmed in turn: one stage, as `cimsim run` says
-        one = bool(C.reprogrammed(arch.instances, f))
+        one = C.one_stage(arch.instances, f)
         rows.append([r.workload, r.architecture + (" (!p)" if r.precision_mismatch else ""),
                      si(f[C.PIPELINE_INTERVAL_S], "s"),
-                     str(f[C.PIPELINE_LIMIT]) + (" (one stage: the arrays are re-programmed, no "
-                                                 "layer pipeline)" if one else ""),
+                     str(f[C.PIPELINE_LIMIT]) + (f" (one stage: {one}, no layer pipeline)" if one else ""),
                      si(f[C.PIPELINED_SAMPLES_PER_S], "samples/s"), si(f[C.PIPELINED_OPS_PER_S], "OPS"),
                      si(f[C.PIPELINED_J_PER_SAMPLE], "J"), per_joule(f[C.PIPELINED_OPS_PER_J], "OPS/W"),
                      si(per_m2 / 1e6, "OPS/mm²") if per_m2 == per_m2 and r.area_m2 > 0

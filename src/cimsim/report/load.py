@@ -207,16 +207,19 @@ def column_attribute(r, name: str):
     raise AttributeError(f"'Result' object has no attribute {name!r}")
 
 
-def load_rows(r, programs: bool) -> list[tuple[str, str]]:
+def load_rows(r, programs: bool, instances=()) -> list[tuple[str, str]]:
     """``run``'s summary rows: the first call after power-up where weights are programmed before
-    the run (``programs``: the config programs weights), the load and the deadline where
+    the run (``programs``: the config programs weights; in the ``power_up_words`` of the
+    ``instances`` that programmed, :mod:`cimsim.hw.declared`), the load and the deadline where
     stated."""
     f = r.facts
     rows = []
     if programs and f.get(C.PROGRAMMING_TIME_S, 0.0) > 0:  # weights written before the run
         extra = r.power_up_programming_s
+        lost = "; ".join(dict.fromkeys(getattr(c, "power_up_words", "") for c in instances
+                                       if c.name in r.programmed)) or "the weights lost at power-off"
         rows.append(("first call", f"{si(r.power_up_latency_s, 's')} after power-up ("
-                     + (f"latency + {si(extra, 's')} re-programming the weights volatile cells lost"
+                     + (f"latency + {si(extra, 's')} re-programming {lost}"
                         if extra > 0 else "non-volatile cells keep their weights: the latency")
                      + f"; {C.POWER_UP_LATENCY_S}); the latency above has the weights in place"))
     if C.PERIOD_S in f and f[C.PERIOD_ENERGY_J] == f[C.PERIOD_ENERGY_J]:

@@ -143,6 +143,8 @@ class Result:
     #: the programming time of the weights power-off loses (volatile cells: SRAM), s; 0 where
     #: nothing is programmed or every cell keeps its weights (``columns.POWER_UP_LATENCY_S``)
     power_up_programming_s: float = 0.0
+    #: the components whose plans stated a programming before the run (``Plan.programming``)
+    programmed: tuple[str, ...] = ()
 
     def __eq__(self, other: object) -> bool:
         """Field by field, a NaN equal to a NaN (an undefined OPS/W, TPOT, ...), the per-op and

@@ -106,7 +106,7 @@ def _updated_names(metadata: Mapping) -> tuple[set | None, bool]:
 def training_facts(arch, pl, ops, metadata, facts, rates) -> list[Rewrite]:
     """Fill the results' :data:`~cimsim.report.columns.TRAINING_COLUMNS` (NaN off a training
     step) and return each weight-holding unit's :class:`Rewrite`."""
-    if not C.programs_weights(arch):
+    if not any(getattr(c, "programs_weights", False) for c in arch.instances):
         return []
     facts.update(dict.fromkeys(C.TRAINING_COLUMNS, math.nan))
     if not isinstance(metadata, Mapping) or not metadata.get("backward_ops") \

@@ -361,6 +361,9 @@ class CIM(Component[CIMConfig]):
     priority = 30
     programs_weights, reprogram_fact, reprogram_parts = True, "reprograms", ("write",)  # hw.declared
     programming_includes = "reading them from the backing store and carrying them over the link as re-programming does"
+    reprogram_stage, power_up_words = "the arrays are re-programmed", "the weights volatile cells lost"
+    in_order_words = ("its re-programmed arrays ran their {n:,} ops in program order, the order the re-programming was "
+                      "charged in (as they became ready they swapped matrices other than charged); the dependency critical path leaves that wait out")
     accuracy_arithmetic = "cim"
     label = "CIM"
 
