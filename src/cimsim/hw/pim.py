@@ -86,8 +86,9 @@ from ..errors import MappingError
 from ..units import si
 from .base import Component, ComponentConfig, OpArrays, OpCost, Plan, add_stored, row_pieces
 from .hierarchy import add_landed, backed_reads
-from .pim_notes import (POOLS, as_stored, bag_note, as_stored_note, claims_words, format_scale, held_format_note, held_tensor_bytes,
-                        max_rows_note, max_rows_verdict, no_cache_note, plain_input_note, streaming_note)
+from .pim_notes import (POOLS, as_stored, as_stored_note, bag_note, claims_words, format_scale, held_format_note,
+                        held_tensor_bytes, kv_stored_note, max_rows_note, max_rows_verdict, no_cache_note,
+                        plain_input_note, streaming_note)
 
 #: what the units may claim (see the module docstring)
 CLAIMS = ("weights", "kv_cache", "embedding")
@@ -420,8 +421,9 @@ class PIM(Component[PIMConfig]):
             out = self._out_bytes(ops, idx)
             note = held_format_note(self.name, c.precision, ops, wide, widened, float(out.sum()),
                                     float((out * scale).sum()), c.sharing == "separate")
-            stored = as_stored_note(self.name, c.precision, ops, idx, as_stored(ops, idx, self._weighted(ops, idx)))
-            plan.notes.extend(n for n in (note, stored) if n)
+            weighted = self._weighted(ops, idx)
+            stored = as_stored_note(self.name, c.precision, ops, idx, as_stored(ops, idx, weighted))
+            plan.notes.extend(n for n in (note, stored, kv_stored_note(self.name, c.precision, ops, idx, weighted)) if n)
         return plan
 
     def _held_tensors(self, ops: OpArrays, idx, sel) -> np.ndarray:

@@ -123,7 +123,9 @@ def format_scale(own: Optional[str], ops: OpArrays, idx: np.ndarray, weighted=No
     without a precision of its own. With ``weighted`` (bool per op of ``idx``: it reads a
     weight), per byte of what each op holds: a weight stored in a dtype other than its op's
     arithmetic (int4 weights of an int8 or fp16 matmul, a weight-only format dequantised as
-    read, :func:`as_stored`) is held and read as stored, 1."""
+    read, :func:`as_stored`) is held and read as stored, 1; so is a KV cache stored in a dtype
+    other than its op's (an int4 ``--kv-dtype`` under fp16, int8 or fp32 arithmetic:
+    :meth:`OpArrays.kv_stored_apart`; find-E 4)."""
     if own is None:
         return 1.0
     scale = np.ones(len(idx))
@@ -131,7 +133,9 @@ def format_scale(own: Optional[str], ops: OpArrays, idx: np.ndarray, weighted=No
     for dt, nbytes in DTYPE_BYTES.items():
         if dt in ops.compute_dtypes and dt != own:
             scale[names == dt] = DTYPE_BYTES[own] / nbytes
-    return scale if weighted is None else np.where(as_stored(ops, idx, weighted), 1.0, scale)
+    if weighted is None:
+        return scale
+    return np.where(as_stored(ops, idx, weighted) | (ops.kv_stored_apart()[idx] & ~weighted), 1.0, scale)
 
 
 def as_stored(ops: OpArrays, idx: np.ndarray, weighted: np.ndarray) -> np.ndarray:
@@ -157,6 +161,25 @@ def as_stored_note(name: str, own: str, ops: OpArrays, idx: np.ndarray, stored: 
             f"dequantised as read, so the banks, the footprint and the capacity check count "
             f"{si(float(ops.tensor_bytes[ws].sum()), 'B')}, not {own}'s {DTYPE_BYTES[own]:g} B an "
             f"element (an operand stored in its op's dtype it holds as {own})")
+
+
+def kv_stored_note(name: str, own: str, ops: OpArrays, idx: np.ndarray, weighted: np.ndarray) -> Optional[str]:
+    """The ops of ``idx`` (not ``weighted``) that read a KV cache stored in a dtype other than
+    their own (:meth:`OpArrays.kv_stored_apart`): the units read those caches as stored, not
+    widened to ``own`` (find-E 4: an int4 cache under int8 arithmetic was held at 1 B an
+    element and named fp16's 2 B); None if none."""
+    sel = ops.kv_stored_apart()[idx] & ~weighted
+    if not sel.any():
+        return None
+    kv = ops.kv_tensors()
+    roots = np.flatnonzero(kv) if kv is not None else np.zeros(0, dtype=np.int64)
+    ops_dt = sorted({str(d) for d in ops.dtype[idx][sel]})
+    stored = sorted({str(d) for d in ops.tensor_dtype[roots]} - set(ops_dt))
+    what = ", ".join(f"{d} ({DTYPE_BYTES[d]:g} B an element)" for d in stored)
+    return (f"{name} reads the KV caches of {int(sel.sum())} op(s) as stored, {what} under "
+            f"{', '.join(ops_dt)} arithmetic: a cache format dequantised as read, so the banks, the "
+            f"footprint and the capacity check count their stored bytes, not {own}'s "
+            f"{DTYPE_BYTES[own]:g} B an element")
 
 
 def held_tensor_bytes(ops: OpArrays, idx: np.ndarray, scale, weighted: np.ndarray,
