@@ -127,25 +127,53 @@ def test_past_a_rotary_models_max_position_embeddings_is_a_note(tmp_path):
     assert r.exit_code == 1 and "learned position embeddings" in r.output and "note:" not in r.output
 
 
-def test_the_window_refusal_names_a_run_whose_last_step_reads_the_window():
-    """Past an all-sliding window of 16 (Mistral's rule), a request of prompt 20 and decode 4
-    reaches 24 tokens; a step there reads min(L, 16) = 16 keys. The message names --prompt
-    20 - (24 - 16) = 12: that run's last step (t = 3) reads 12 + 3 + 1 = 16 keys, K and V of
-    2 layers x 2 KV heads x 16 dims in fp16: 2 x 2 x 2 x 16 x 16 x 2 B = 4,096 B, the same as
-    each step past the window would (find-S 5)."""
-    m = model_from_hf({"model_type": "mistral", "hidden_act": "silu", "hidden_size": 64,
-                       "intermediate_size": 160, "num_hidden_layers": 2, "num_attention_heads": 4,
-                       "num_key_value_heads": 2, "vocab_size": 300, "max_position_embeddings": 256,
-                       "sliding_window": 16})
-    with pytest.raises(WorkloadError, match=r"shorten it \(for the cost of steps past the window: "
-                                            r"--prompt 12 ends at the window, and every step past it "
-                                            r"reads the cache of 16 tokens its last step reads"):
-        llm_serving(m, prompt=20, decode=4)
-    w = llm_serving(m, prompt=12, decode=4)
+MISTRAL16 = {"model_type": "mistral", "hidden_act": "silu", "hidden_size": 64, "intermediate_size": 160,
+             "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 300,
+             "max_position_embeddings": 256, "sliding_window": 16}
+#: K and V of 2 layers x 2 KV heads x 16 dims in fp16, per key: 2 x 2 x 2 x 16 x 2 B = 256 B
+PER_KEY = 2 * 2 * 2 * 16 * 2
+
+
+def _step_cache_bytes(w, step: int) -> int:
     nbytes = dict(zip(w.tensors, w.tensor_nbytes))
-    last = sum(nbytes[t] for o in w.ops if o.tags.get("phase") == "decode" and o.tags["step"] == 3
+    return sum(nbytes[t] for o in w.ops if o.tags.get("phase") == "decode" and o.tags["step"] == step
                for t in o.inputs if t.endswith("_cache"))
-    assert last == 2 * 2 * 2 * 16 * 16 * 2 == 4096
+
+
+def test_the_window_refusal_names_the_step_past_the_window_and_the_steps_before():
+    """Past an all-sliding window of 16 (Mistral's rule), a request of prompt 12 and decode 8
+    reaches 20 tokens; step i reads 12 + i + 1 keys, min(., 16) with the window. The message
+    names --prompt 15 --decode 1, whose one step reads 16 keys as each step past the window
+    does (steps 3..7), and --decode 4 for steps 0..3 (13..16 keys), weighted 4 : 4 (find-E 5:
+    the shifted run --prompt 8 it named before read 9..16 keys, 21 % low at Mistral's scale)."""
+    m = model_from_hf(MISTRAL16)
+    with pytest.raises(WorkloadError, match=r"shorten it \(the cost of a step past the window: "
+                                            r"--prompt 15 --decode 1 reads the window's 16 keys, as every step "
+                                            r"past it does, so its TPOT is theirs and the same run with --decode 4 "
+                                            r"costs its 4 step\(s\) before the window \(TPOT ~ \(4 x that TPOT \+ "
+                                            r"4 x the one-step TPOT\) / 8, exact\)\)"):
+        llm_serving(m, prompt=12, decode=8)
+    assert _step_cache_bytes(llm_serving(m, prompt=15, decode=1), 0) == 16 * PER_KEY
+    before = llm_serving(m, prompt=12, decode=4)
+    assert [_step_cache_bytes(before, i) for i in range(4)] == [k * PER_KEY for k in (13, 14, 15, 16)]
+
+
+def test_the_window_refusal_keeps_the_prefix_and_the_other_prompts(tmp_path):
+    # --prefix 18 of prompt 20 (decode 4): the named run must run (a prefix shorter than every
+    # prompt), so it carries --prefix 14 for --prompt 15; a second request of prompt 5 stays
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(MISTRAL16))
+    base = ["workload", "llm", "--hf-config", str(path), "-o", str(tmp_path / "w.json")]
+    r = CliRunner().invoke(main, [*base, "--prompt", "20,5", "--batch", "2", "--decode", "4", "--prefix", "4"])
+    assert r.exit_code == 1 and "--prompt 15,5 --decode 1 --prefix 4 reads" in r.output, r.output
+    assert "its prefill reads past the window too, so TTFT is not estimated" in r.output
+    r = CliRunner().invoke(main, [*base, "--prompt", "20", "--decode", "4", "--prefix", "18"])
+    assert r.exit_code == 1 and "--prompt 15 --decode 1 --prefix 14 reads" in r.output, r.output
+    ok = CliRunner().invoke(main, [*base, "--prompt", "15", "--decode", "1", "--prefix", "14"])
+    assert ok.exit_code == 0, ok.output
+
+
+def test_a_mix_of_sliding_and_full_layers_names_no_run():
     # a mix of sliding and full layers: the full ones read everything, so no such run is named
     mixed = model_from_hf({**QWEN2, "model_type": "gemma2", "head_dim": 16,
                            "layer_types": ["sliding_attention", "full_attention"] * 2})

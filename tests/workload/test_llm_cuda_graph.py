@@ -41,3 +41,58 @@ def test_graph_tags_are_the_same_built_op_by_op_or_replicated():
         prefill = {o.tags.get("launch") for o in w.ops if o.tags["phase"] == "prefill"}
         assert not prefill & set().union(*steps.values())
     assert [o.tags for o in fast.ops] == [o.tags for o in slow.ops]
+
+
+ZERO = {"processor.op_overhead": "0 s", "memory.dram.latency": "0 s", "pim.op_overhead": "0 s"}
+
+
+def _two_gpus(tmp_path, link_latency: str = "4 us"):
+    """gpu-hbm3 and a second one over NVLink (450 GB/s, ``link_latency``): a collective of 2."""
+    import yaml
+
+    from cimsim.bundled import resolve_config
+
+    d = yaml.safe_load(resolve_config("gpu-hbm3").read_text())
+    d["links"] = {"nvlink": {"bandwidth": "450 GB/s", "latency": link_latency, "energy_per_bit": "1.3 pJ/bit"}}
+    d["collective"] = {"devices": 2, "link": "nvlink"}
+    p = tmp_path / f"two-{link_latency.replace(' ', '')}.yaml"
+    p.write_text(yaml.safe_dump(d, sort_keys=False))
+    return str(p)
+
+
+def _tpot(cfg, over, **kw) -> tuple[float, float]:
+    """(eager, graph) TPOT of SMALL, prompt 16, 3 decode steps, on ``cfg`` with ``over``."""
+    arch = load_architecture(cfg, {k: v for k, v in over.items() if not k.startswith("pim.") or "pim-" in cfg})
+    return tuple(simulate(arch, llm_serving(SMALL, prompt=16, decode=3, attention_kernel="fused",
+                                            cuda_graph=g, **kw)).serving["tpot_s"] for g in (False, True))
+
+
+@pytest.mark.parametrize("cfg, kw", [
+    ("two", dict(tensor_parallel=2)), ("two", dict(pipeline_parallel=2)),
+    ("two", dict(pipeline_parallel=2, micro_batches=2, batch=4)), ("two", dict(tensor_parallel=2, pipeline_parallel=2)),
+    ("gpu-hbm-pim-attn", {}), ("gpu-hbm-pim-attn", dict(batch=4, sub_batches=2)), ("gpu-hbm3", dict(batch=4, sub_batches=2)),
+])
+def test_with_no_dispatch_cost_a_graph_changes_nothing(tmp_path, cfg, kw):
+    # find-E 2: a graph replay removes launches, nothing else; with every op_overhead and the
+    # DRAM latency at 0 the graph's TPOT is eager's (the link latency of a pipeline's send/recv
+    # and of an all-reduce stays: 4 us a hop here)
+    eager, graph = _tpot(_two_gpus(tmp_path) if cfg == "two" else cfg, ZERO, **kw)
+    assert graph == pytest.approx(eager, rel=1e-12, abs=0)
+
+
+def test_a_pipeline_hop_keeps_its_link_latency_in_a_graph(tmp_path):
+    # pp = 2: a decode step sends the hidden state to stage 2 and the sampled token back, 2 hops;
+    # raising the link latency 0 -> 40 us adds 2 x 40 us to eager's step and to the graph's
+    (e0, g0), (e40, g40) = (_tpot(_two_gpus(tmp_path, lat), ZERO, pipeline_parallel=2) for lat in ("0 s", "40 us"))
+    assert e40 - e0 == pytest.approx(2 * 40e-6, rel=1e-9, abs=0)
+    assert g40 - g0 == pytest.approx(2 * 40e-6, rel=1e-9, abs=0)
+
+
+def test_a_tensor_parallel_graph_step_is_one_launch(tmp_path):
+    # find-E 3: the all-reduces are captured in the graph (vLLM's custom all-reduce, NCCL under
+    # graph capture), not split at: the step pays processor.op_overhead (5 us) and the DRAM
+    # latency (500 ns) once over its zero-cost time, as one GPU's graph step does
+    cfg = _two_gpus(tmp_path)
+    _, free = _tpot(cfg, ZERO, tensor_parallel=2)
+    _, real = _tpot(cfg, {}, tensor_parallel=2)
+    assert real - free == pytest.approx(5e-6 + 500e-9, rel=1e-9, abs=0)

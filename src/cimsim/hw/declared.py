@@ -20,6 +20,8 @@ so a plug-in sets them as class attributes and hooks, never by a naming conventi
 - ``accuracy_arith(config)``: with ``accuracy_arithmetic = "analog"``, the fields of the
   emulator's :class:`cimsim.accuracy.arith.Arith` its matmuls compute with (a dict of plain
   numbers: ``rows``, ``weight_bits``, ``input_bits``, ``adc_bits``, ...).
+- ``rate_notes(run)``: notes that need the run's rates (a placement and its notes see none):
+  PIM's ``max_rows`` verdict, its units' time against the host's for the ops it left.
 - ``static_power_parts_w``: its static power in the parts a user budgets apart (a laser, its
   heaters), each a result column (the report checks they sum to ``static_power_w``).
 """
@@ -58,6 +60,11 @@ class Declared:
         """Optional: ``static_power_w`` in named parts, W, summing to it (a laser, its heaters),
         each a column ``static_part_<component>_<part>_w``. Default: none (one column)."""
         return {}
+
+    def rate_notes(self, run) -> list[str]:
+        """Optional: notes on this run at its rates (``run``: :class:`cimsim.report.build.RunData`,
+        with the placement, the costs, ``rates`` and ``resource_s``). Default: none."""
+        return []
 
     @classmethod
     def accuracy_arith(cls, config) -> dict:

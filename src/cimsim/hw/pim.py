@@ -86,13 +86,12 @@ from ..errors import MappingError
 from ..units import si
 from .base import Component, ComponentConfig, OpArrays, OpCost, Plan, add_stored, row_pieces
 from .hierarchy import add_landed, backed_reads
-from .pim_notes import (as_stored, as_stored_note, claims_words, format_scale, held_format_note, held_tensor_bytes,
-                        max_rows_note, no_cache_note, plain_input_note, streaming_note)
+from .pim_notes import (POOLS, as_stored, as_stored_note, bag_note, claims_words, format_scale, held_format_note,
+                        held_tensor_bytes, kv_stored_note, max_rows_note, max_rows_verdict, no_cache_note,
+                        plain_input_note, streaming_note)
 
 #: what the units may claim (see the module docstring)
 CLAIMS = ("weights", "kv_cache", "embedding")
-#: the poolings of a gather (tag ``pool``) the ``embedding`` claim runs
-POOLS = ("sum", "mean")
 #: how host and units share the memory (see the module docstring)
 SHARING = ("concurrent", "blocked", "separate")
 
@@ -302,47 +301,6 @@ class PIM(Component[PIMConfig]):
             return np.zeros(ops.kind.shape[0], dtype=bool)
         return np.isin(ops.gather_pool.astype(str), POOLS) & (ops.weight_bytes > 0)
 
-    def _bag_note(self, ops: OpArrays, free, took) -> Optional[str]:
-        """What became of the free embedding bags (row gathers that pool): left on the host
-        without the ``embedding`` claim, or with it, those it cannot run and why."""
-        if ops.gather_pool is None:
-            return None
-        pools = ops.gather_pool.astype(str)
-        return self._join(self._bags_left_note(ops, free, took, pools),
-                          self._scatter_note(free & ~took & (pools == "scatter")))
-
-    def _scatter_note(self, left) -> Optional[str]:
-        """The index accumulations (``pool: scatter``) left on the host, None if none."""
-        if not left.any():
-            return None
-        return (f"{self.name} took 0 of {int(left.sum())} gather-reduction(s) by index "
-                "(index_add / scatter_add, a GNN's aggregation): they stay on the host, as the "
-                "row gather before them: the table is an activation and the reduce a scatter "
-                f"into rows, not a bag; {self.name} pools only embedding bags of a weight table "
-                "(claim embedding)")
-
-    def _bags_left_note(self, ops: OpArrays, free, took, pools) -> Optional[str]:
-        bags = free & (pools != "") & (pools != "scatter")
-        left = bags & ~took
-        if not left.any():
-            return None
-        n = int(left.sum())
-        if "embedding" not in self.config.claims:
-            return (f"{n} gather-reduction(s) (embedding bags) stay on the host: add embedding "
-                    f"to {self.name}.claims to pool them in the banks")
-        why = [f"{int(k.sum())} pool by {p}" for p in sorted(set(pools[left]) - set(POOLS) - {"?"})
-               if (k := left & (pools == p)).any()]
-        for k, what in ((left & (pools == "?"), "state no pooling (tag pool; retrace)"),
-                        (left & np.isin(pools, POOLS) & (ops.weight_bytes <= 0), "gather from a "
-                         "table that is not a weight"),
-                        (left & np.isin(pools, POOLS) & (ops.weight_bytes > 0), "have a dtype its "
-                         "units do not compute in")):
-            if k.any():
-                why.append(f"{int(k.sum())} {what}")
-        return (f"{self.name} took {int((bags & took).sum())} of {int(bags.sum())} gather-reductions "
-                f"(embedding bags); {n} stay on the host: {', '.join(why)} (it pools by "
-                f"{' or '.join(POOLS)})")
-
     @staticmethod
     def _join(*notes) -> Optional[str]:
         return "; ".join(n for n in notes if n) or None
@@ -381,10 +339,20 @@ class PIM(Component[PIMConfig]):
         than ``max_rows`` (batch x m for a weight, m per product for a KV cache), the most
         rows among them and the field to raise; None when it left none."""
         c = self.config
-        bags = self._join(self._bag_note(ops, free, took), self._host_attention_note(ops, free, took),
+        bags = self._join(bag_note(self.name, c.claims, ops, free, took), self._host_attention_note(ops, free, took),
                           plain_input_note(self.name, c.claims, ops, free & ~took),
                           streaming_note(self.name, ops, free, took),
                           no_cache_note(self.name, c.claims, ops, free, took, self._input_bytes(ops)))
+        kind, rows = self._row_kinds(ops, free)
+        past = kind & (rows > c.max_rows)
+        if not past.any():
+            return bags
+        return max_rows_note(self.name, c.max_rows, int((took & kind).sum()), int(kind.sum()), rows, past, bags)
+
+    def _row_kinds(self, ops: OpArrays, free):
+        """``(kind, rows)``: the ``free`` matmuls of the kinds it claims whatever their rows
+        (a dtype it computes in) and their rows (batch x m for a weight, m per product for a KV cache)."""
+        c = self.config
         kind = np.zeros_like(free)
         rows = np.zeros(kind.shape[0])
         if "kv_cache" in c.claims:
@@ -396,16 +364,26 @@ class PIM(Component[PIMConfig]):
             w = ops.stationary >= 0
             rows = np.where(w, ops.rows, rows)
             kind |= w
-        kind &= free & ops.mac_dtype_ok()  # an int64 / complex matmul it could not run anyway
-        past = kind & (rows > c.max_rows)
-        if not past.any():
-            return bags
-        # advised only where the units read it at bank bandwidth, not MAC-bound (find-S 1)
-        idx, bank_bound = np.flatnonzero(past), np.zeros_like(past)
-        bank_bound[idx] = ops.macs[idx] / self.peak_macs <= self._resident_bytes(ops, idx) / self.internal_bandwidth
-        return max_rows_note(self.name, c.max_rows, int((took & kind).sum()), int(kind.sum()), rows,
-                             past & bank_bound, past & ~bank_bound,
-                             (self.peak_macs, self.internal_bandwidth), bags)
+        return kind & free & ops.mac_dtype_ok(), rows  # not an int64 / complex matmul
+
+    def rate_notes(self, run) -> list[str]:
+        """The matmuls it left on a lower-priority component for their rows: their time alone on
+        its units (its cost model at the run's rates) against the host's in this run, and the
+        ``max_rows`` that gains most (:func:`max_rows_verdict`; find-E 1)."""
+        pl, c = run.placement, self.config
+        ops, me = pl.arrays, next(i for i, k in enumerate(pl.components) if k is self)
+        below = [i for i, k in enumerate(pl.components) if i != me and k.priority <= self.priority]
+        kind, rows = self._row_kinds(ops, np.isin(pl.component, below))
+        idx = np.flatnonzero(kind & (rows > c.max_rows))
+        if not len(idx):
+            return []
+        oc, rate = self.cost(ops, idx, None), dict(zip(run.costs.resources, run.rates.tolist()))
+        moved = np.zeros(len(idx))
+        for r, b in oc.bytes.items():
+            np.maximum(moved, np.asarray(b, dtype=np.float64) / rate[r], out=moved)
+        units = np.maximum(oc.compute_s, moved) + oc.latency_s
+        host = np.maximum(run.costs.compute_s[idx], run.costs.transfer_s(run.resource_s[idx])) + run.costs.latency_s[idx]
+        return [max_rows_verdict(self.name, c.max_rows, rows[idx], units, host)]
 
     def claims_words(self) -> str:
         return claims_words(self.config.claims)
@@ -443,8 +421,9 @@ class PIM(Component[PIMConfig]):
             out = self._out_bytes(ops, idx)
             note = held_format_note(self.name, c.precision, ops, wide, widened, float(out.sum()),
                                     float((out * scale).sum()), c.sharing == "separate")
-            stored = as_stored_note(self.name, c.precision, ops, idx, as_stored(ops, idx, self._weighted(ops, idx)))
-            plan.notes.extend(n for n in (note, stored) if n)
+            weighted = self._weighted(ops, idx)
+            stored = as_stored_note(self.name, c.precision, ops, idx, as_stored(ops, idx, weighted))
+            plan.notes.extend(n for n in (note, stored, kv_stored_note(self.name, c.precision, ops, idx, weighted)) if n)
         return plan
 
     def _held_tensors(self, ops: OpArrays, idx, sel) -> np.ndarray:

@@ -14,6 +14,53 @@ from .base import OpArrays
 
 #: inputs named in a note, the rest counted
 NAMED = 3
+#: the poolings of a gather (tag ``pool``) the ``embedding`` claim runs
+POOLS = ("sum", "mean")
+
+
+def bag_note(name: str, claims, ops: OpArrays, free: np.ndarray, took: np.ndarray) -> Optional[str]:
+    """What became of the free embedding bags (row gathers that pool): left on the host
+    without the ``embedding`` claim, or with it, those it cannot run and why; and the index
+    accumulations (``pool: scatter``) left on the host. None if nothing."""
+    if ops.gather_pool is None:
+        return None
+    pools = ops.gather_pool.astype(str)
+    notes = (_bags_left_note(name, claims, ops, free, took, pools),
+             _scatter_note(name, free & ~took & (pools == "scatter")))
+    return "; ".join(n for n in notes if n) or None
+
+
+def _scatter_note(name: str, left) -> Optional[str]:
+    if not left.any():
+        return None
+    return (f"{name} took 0 of {int(left.sum())} gather-reduction(s) by index "
+            "(index_add / scatter_add, a GNN's aggregation): they stay on the host, as the "
+            "row gather before them: the table is an activation and the reduce a scatter "
+            f"into rows, not a bag; {name} pools only embedding bags of a weight table "
+            "(claim embedding)")
+
+
+def _bags_left_note(name: str, claims, ops: OpArrays, free, took, pools) -> Optional[str]:
+    bags = free & (pools != "") & (pools != "scatter")
+    left = bags & ~took
+    if not left.any():
+        return None
+    n = int(left.sum())
+    if "embedding" not in claims:
+        return (f"{n} gather-reduction(s) (embedding bags) stay on the host: add embedding "
+                f"to {name}.claims to pool them in the banks")
+    why = [f"{int(k.sum())} pool by {p}" for p in sorted(set(pools[left]) - set(POOLS) - {"?"})
+           if (k := left & (pools == p)).any()]
+    for k, what in ((left & (pools == "?"), "state no pooling (tag pool; retrace)"),
+                    (left & np.isin(pools, POOLS) & (ops.weight_bytes <= 0), "gather from a "
+                     "table that is not a weight"),
+                    (left & np.isin(pools, POOLS) & (ops.weight_bytes > 0), "have a dtype its "
+                     "units do not compute in")):
+        if k.any():
+            why.append(f"{int(k.sum())} {what}")
+    return (f"{name} took {int((bags & took).sum())} of {int(bags.sum())} gather-reductions "
+            f"(embedding bags); {n} stay on the host: {', '.join(why)} (it pools by "
+            f"{' or '.join(POOLS)})")
 
 
 def plain_input_note(name: str, claims, ops: OpArrays, left: np.ndarray) -> Optional[str]:
@@ -76,7 +123,9 @@ def format_scale(own: Optional[str], ops: OpArrays, idx: np.ndarray, weighted=No
     without a precision of its own. With ``weighted`` (bool per op of ``idx``: it reads a
     weight), per byte of what each op holds: a weight stored in a dtype other than its op's
     arithmetic (int4 weights of an int8 or fp16 matmul, a weight-only format dequantised as
-    read, :func:`as_stored`) is held and read as stored, 1."""
+    read, :func:`as_stored`) is held and read as stored, 1; so is a KV cache stored in a dtype
+    other than its op's (an int4 ``--kv-dtype`` under fp16, int8 or fp32 arithmetic:
+    :meth:`OpArrays.kv_stored_apart`; find-E 4)."""
     if own is None:
         return 1.0
     scale = np.ones(len(idx))
@@ -84,7 +133,9 @@ def format_scale(own: Optional[str], ops: OpArrays, idx: np.ndarray, weighted=No
     for dt, nbytes in DTYPE_BYTES.items():
         if dt in ops.compute_dtypes and dt != own:
             scale[names == dt] = DTYPE_BYTES[own] / nbytes
-    return scale if weighted is None else np.where(as_stored(ops, idx, weighted), 1.0, scale)
+    if weighted is None:
+        return scale
+    return np.where(as_stored(ops, idx, weighted) | (ops.kv_stored_apart()[idx] & ~weighted), 1.0, scale)
 
 
 def as_stored(ops: OpArrays, idx: np.ndarray, weighted: np.ndarray) -> np.ndarray:
@@ -110,6 +161,25 @@ def as_stored_note(name: str, own: str, ops: OpArrays, idx: np.ndarray, stored: 
             f"dequantised as read, so the banks, the footprint and the capacity check count "
             f"{si(float(ops.tensor_bytes[ws].sum()), 'B')}, not {own}'s {DTYPE_BYTES[own]:g} B an "
             f"element (an operand stored in its op's dtype it holds as {own})")
+
+
+def kv_stored_note(name: str, own: str, ops: OpArrays, idx: np.ndarray, weighted: np.ndarray) -> Optional[str]:
+    """The ops of ``idx`` (not ``weighted``) that read a KV cache stored in a dtype other than
+    their own (:meth:`OpArrays.kv_stored_apart`): the units read those caches as stored, not
+    widened to ``own`` (find-E 4: an int4 cache under int8 arithmetic was held at 1 B an
+    element and named fp16's 2 B); None if none."""
+    sel = ops.kv_stored_apart()[idx] & ~weighted
+    if not sel.any():
+        return None
+    kv = ops.kv_tensors()
+    roots = np.flatnonzero(kv) if kv is not None else np.zeros(0, dtype=np.int64)
+    ops_dt = sorted({str(d) for d in ops.dtype[idx][sel]})
+    stored = sorted({str(d) for d in ops.tensor_dtype[roots]} - set(ops_dt))
+    what = ", ".join(f"{d} ({DTYPE_BYTES[d]:g} B an element)" for d in stored)
+    return (f"{name} reads the KV caches of {int(sel.sum())} op(s) as stored, {what} under "
+            f"{', '.join(ops_dt)} arithmetic: a cache format dequantised as read, so the banks, the "
+            f"footprint and the capacity check count their stored bytes, not {own}'s "
+            f"{DTYPE_BYTES[own]:g} B an element")
 
 
 def held_tensor_bytes(ops: OpArrays, idx: np.ndarray, scale, weighted: np.ndarray,
@@ -140,34 +210,49 @@ def held_tensor_bytes(ops: OpArrays, idx: np.ndarray, scale, weighted: np.ndarra
     return held
 
 
-def max_rows_note(name: str, max_rows: int, took: int, could: int, rows: np.ndarray, bank_bound: np.ndarray,
-                  mac_bound: np.ndarray, rates: tuple[float, float], bags: Optional[str]) -> str:
+def max_rows_note(name: str, max_rows: int, took: int, could: int, rows: np.ndarray, past: np.ndarray,
+                  bags: Optional[str]) -> str:
     """The matmuls of the kinds it claims that it left for having more ``rows`` than
-    ``max_rows`` (``took`` of ``could`` taken). Raising ``max_rows`` is suggested for the
-    ``bank_bound`` ones only (bool per op): their bank reads at the units' internal bandwidth
-    outlast their MACs, the case near-bank units are for; a necessary condition, not a
-    sufficient one (the results crossing the bus, the op latency and a blocked host are rates
-    a component does not see), so the note asks to compare both runs. The ``mac_bound`` ones' MACs (at
-    ``rates``: peak MAC/s, internal B/s) outlast their reads: on the units they would run at
-    the units' MAC rate, a small fraction of a host's (Aquabolt-XL's 6.1 TMAC/s against an
-    H100's 495), so the note says they stay on the host and advises nothing (a prefill's
-    attention over a prefix cache: 9.8x the TTFT with ``max_rows`` raised; a verify step's
-    or a batch's rows)."""
+    ``max_rows`` (``past``: bool per op; ``took`` of ``could`` taken). Whether raising
+    ``max_rows`` would speed them up depends on the host's rates, which a placement does not
+    see: the run's :func:`max_rows_verdict` note weighs it (find-E 1)."""
+    path, n = f"{name}.max_rows", int(past.sum())
+    text = (f"{n} {'has' if n == 1 else 'have'} more activation rows (up to {float(rows[past].max()):g}) "
+            f"than {path} ({max_rows}) (the {path} note weighs raising it)") if n else ""
+    return (f"{name} took {took} of {could} matmuls it could run: " + "; ".join(t for t in (text, bags) if t))
+
+
+def max_rows_verdict(name: str, max_rows: int, rows: np.ndarray, units_s: np.ndarray, host_s: np.ndarray) -> str:
+    """Whether raising ``max_rows`` speeds up the matmuls it left for their ``rows`` (find-E 1):
+    ``units_s`` is each op's time alone on the units (their cost model: max(MAC time, bank
+    reads) and the inputs and results over the bus, plus the op's latency), ``host_s`` its time
+    alone where it ran in this run. Being MAC-bound on the units is no reason to stay on the
+    host: a host that is itself bound by reading the weight over the bus is slower while the
+    units' MACs per element (``m`` at the units' peak) take less than that read. The note
+    names the largest row count to raise it to that gains most over the ops it would take
+    (their sums: ops alone, serial, so an estimate; compare both runs), and what the rest would
+    cost on the units against the host. Where no row count gains, it says raising it would not
+    speed these ops up, not that the run would be slower: on a server of their own the units
+    may run them beside independent host work (a k-NN's cross term beside its norms)."""
     path = f"{name}.max_rows"
-    parts = []
-    for sel, why in ((bank_bound, lambda r: f"raising {path} lets it take them at its bank bandwidth (their "
-                      "results still cross the bus and each op waits its latency: compare both runs)"),
-                     (mac_bound, lambda r: f"at that many rows its MACs ({si(rates[0], 'MAC/s')}) would "
-                      f"outlast its bank reads ({si(rates[1], 'B/s')}), so they stay on the host: "
-                      f"raising {path} would run them MAC-bound on the units")):
+    order = np.argsort(rows, kind="stable")
+    r, gain = rows[order], np.cumsum((host_s - units_s)[order])
+    last = np.r_[r[1:] != r[:-1], True]  # the end of each row count's run
+    best = int(np.argmax(np.where(last, gain, -np.inf)))
+
+    def line(sel) -> str:
         n = int(sel.sum())
-        if n:
-            r = float(rows[sel].max())
-            parts.append(f"{n} {'has' if n == 1 else 'have'} more activation rows (up to {r:g}) than "
-                         f"{path} ({max_rows}); {why(r)}" if not parts else
-                         f"{n} more (up to {r:g} rows): {why(r)}")
-    return (f"{name} took {took} of {could} matmuls it could run: " + "; ".join(parts)
-            + (f"; {bags}" if bags else ""))
+        return (f"{n} matmul(s) of up to {float(rows[sel].max()):g} rows would take {si(float(units_s[sel].sum()), 's')} "
+                f"on its units against {si(float(host_s[sel].sum()), 's')} on the host in this run")
+    if gain[best] <= 0:
+        return (f"{path} ({max_rows}): raising it would not speed up the matmuls it leaves for their "
+                f"rows: {line(rows > 0)} (each op alone); a run gains from it only where the units "
+                "run them beside the host's other work (compare both runs)")
+    up = float(r[best])
+    rest = rows > up
+    return (f"{path} ({max_rows}): raising it to {up:g} speeds up the matmuls it then takes: "
+            f"{line(rows <= up)} (each op alone: an estimate, compare both runs)"
+            + (f"; raising it further gains less in all: the other {line(rest)}" if rest.any() else ""))
 
 
 #: op kinds no ``pim.claims`` entry names: PrIM's streaming kernels (VA, RED, SEL, HST, SCAN)

@@ -240,7 +240,8 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
     facts.update(per_sample_facts(wl.metadata, samples(wl, batch), float(latency),
                                   float(sum(energy.values()))))  # find-D 2; all devices: below
     facts.update({C.static_power_column(p): w for p, w in _static_parts(arch).items()})  # find-C 3
-    notes = list(pl.notes) + free_dispatch_notes(pl, run.path, float(latency)) + list(run.engine_notes) + util_notes + \
+    rated = [n for c in pl.components for n in c.rate_notes(run)]  # find-E 1: PIM's max_rows verdict
+    notes = list(pl.notes) + rated + free_dispatch_notes(pl, run.path, float(latency)) + list(run.engine_notes) + util_notes + \
         (shared_level_notes(pl, costs, set(costs.resources) - set(hw.memory) - set(hw.links))
          if C.pipelined(arch) else [])
     areas = C.area_parts(arch)
@@ -311,7 +312,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         latency_placeholder_fraction=t_fractions, latency_placeholder_fields=t_fields,
         precision_mismatch=bool(mixed),
         extrapolated=any(c.extrapolated() for c, p in zip(pl.components, pl.plans) if p is not None),
-        claim_notes=list(pl.claim_notes),
+        claim_notes=list(pl.claim_notes) + rated,
         physical_notes=physical,
         implausible_notes=implausible(area, tdp),
         write_bytes=writes,
@@ -380,8 +381,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
 
 
 def _static_parts(arch) -> dict[str, float]:
-    """:func:`~cimsim.report.columns.static_power_parts`; a bad split of a component's
-    (:func:`~cimsim.hw.declared.static_split`), or two parts of one column, is refused."""
+    """:func:`~cimsim.report.columns.static_power_parts`; a bad split, or two parts of one column, refused."""
     for c in arch.instances:
         try:
             static_split(c)

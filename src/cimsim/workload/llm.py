@@ -304,7 +304,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
     batch, requests, P, D = one_micro_batch(batch, requests, P, D, mb)
     Dc = computed_decode(D, batch, batching)  # the steps each row runs (static: its batch's longest)
     # the requested lengths, then the padded rows; a verify step feeds t positions, keeps acc
-    check_positions(model, P, D, runs=Dc, step=(t, acc))
+    check_positions(model, P, D, runs=Dc, step=(t, acc), prefix=N)
     if model.layers % pp:
         raise WorkloadError(f"{GEN}: {arg_is('pipeline_parallel', pp)} must divide "
                             f"{arg_is('layers', model.layers)}")

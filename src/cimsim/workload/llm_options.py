@@ -334,14 +334,15 @@ def context_of(typed: Mapping[str, object]) -> int | None:
 
 
 def check_positions(model, prompts, decodes, who: str = GEN, runs=None,
-                    step: tuple[int, int] = (1, 1)) -> None:
+                    step: tuple[int, int] = (1, 1), prefix: int = 0) -> None:
     """Refuse a request whose prompt and decode steps need more positions than the model's
     learned table (a decode step's token sits at position P + i, the last at P + D - 1), or
     reach past its sliding attention window (not modelled: every step would read the whole
     cache). ``who``: the error's prefix (``--serve`` for a traced serving run); ``runs``: the
     steps each row is computed for (:func:`~.llm_schedule.computed_decode`), checked after the
     requested lengths by :func:`check_padded`; ``step``: a decode step's query rows and kept
-    tokens (:func:`reach`)."""
+    tokens (:func:`reach`); ``prefix``: the shared prefix (``--prefix``), carried into the
+    runs the window refusal names (:func:`window_runs`)."""
     need, p, d = max((p + reach(d, step), p, d) for p, d in zip(prompts, decodes))
     if model.positions is not None and need > model.positions:
         raise WorkloadError(f"{who}: a request of prompt {p} and {decode_said(d, step)} needs {need} positions, "
@@ -351,13 +352,7 @@ def check_positions(model, prompts, decodes, who: str = GEN, runs=None,
     if model.window is not None and need > model.window:
         fix = ("layer_types all full_attention" if model.window_layers is not None
                else "sliding_window null")
-        # every layer slides: a step past the window reads W keys, as the last step of the
-        # request shifted to end at the window does (its estimate); a mix has full layers too
-        est = p - (need - model.window)
-        cap = (f" (for the cost of steps past the window: --prompt {est} ends at the window, "
-               f"and every step past it reads the cache of {model.window} tokens its last step "
-               "reads; its prefill is the shorter prompt's)"
-               if model.window_layers is None and est >= 1 else "")
+        cap = window_runs(model.window, prompts, decodes, p, d, prefix, step) if model.window_layers is None else ""
         raise WorkloadError(f"{who}: a request of prompt {p} and {decode_said(d, step)} reaches {need} tokens, "
                             f"past {window_named(model)}, which cimsim does not model (each step "
                             f"would read its whole cache): shorten it{cap}, or give a config with "
@@ -365,6 +360,27 @@ def check_positions(model, prompts, decodes, who: str = GEN, runs=None,
     if runs is not None:
         check_padded(prompts, decodes, runs, model.positions, model.window, who,
                      model.window_layers, step)
+
+
+def window_runs(window: int, prompts, decodes, p: int, d: int, prefix: int, step: tuple[int, int]) -> str:
+    """The runs that cost a request past an all-sliding ``window`` (find-E 5): a step past it
+    reads ``window`` keys, so one step with the prompts that pass it at ``window - t`` (the
+    others and ``--prefix`` kept) costs every such step; the request's ``k`` steps before it
+    are the same run with ``--decode k``. Weighted, they give its TPOT exactly where every
+    request is alike; else an estimate (the others cross at other steps or read less)."""
+    t = step[0]
+    at = [window - t if q + reach(e, step) > window else q for q, e in zip(prompts, decodes)]
+    if min(at) < 1:
+        return ""
+    pre = f" --prefix {min(prefix, min(at) - 1)}" if prefix and min(at) >= 2 else ""
+    k = 0 if window - p < t else (window - p - t) // step[1] + 1
+    alike = "exact" if len(set(zip(prompts, decodes))) == 1 else "an estimate: the other requests cross it at other steps or read less"
+    first = (f" and the same run with --decode {k} costs its {k} step(s) before the window (TPOT ~ "
+             f"({k} x that TPOT + {d - k} x the one-step TPOT) / {d}, {alike})"
+             if k else "; its prefill reads past the window too, so TTFT is not estimated")
+    said = str(at[0]) if len(set(at)) == 1 else ','.join(map(str, at))
+    return (f" (the cost of a step past the window: --prompt {said} --decode 1{pre} "
+            f"reads the window's {window} keys, as every step past it does, so its TPOT is theirs{first})")
 
 
 def check_padded(prompts, decodes, runs, positions: int | None, window: int | None,

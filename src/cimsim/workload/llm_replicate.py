@@ -28,6 +28,7 @@ import numpy as np
 
 from .columns import StringTable, TagColumns
 from .ir import WorkloadColumns
+from .kinds import KIND_CODES
 
 
 @dataclass
@@ -189,12 +190,20 @@ def insert_replicas(c: WorkloadColumns, stretches: list[Stretch]) -> WorkloadCol
     )
 
 
+#: op kinds that cross a link: a CUDA graph keeps their latency (:func:`graph_decode`)
+COLLECTIVES = ("allreduce", "allgather", "sendrecv")
+
+
 def graph_decode(c: WorkloadColumns, step_kind: list[str], step_end: list[int]) -> WorkloadColumns:
     """Each decode step's ops (iteration ``i`` ends at op ``step_end[i]``, program order) made
     one kernel launch (tag ``launch``, a new integer per step, replacing the step's own
     launches): a CUDA graph replayed per step, as vLLM and TensorRT-LLM run decode, pays one
     dispatch and one access latency a step (split at unit boundaries as any launch group);
-    prefills keep their launches (eager)."""
+    prefills keep their launches (eager). The collectives (all-reduce, all-gather, a pipeline's
+    send/recv) stay out of the step's group (find-E 2, 3): each keeps its own latency (its
+    steps x the link's latency, its ``op_overhead``), which a graph replay does not remove, and
+    the group is not split at them (vLLM and TensorRT-LLM capture the all-reduce in the graph):
+    a tensor-parallel step is one launch on the GPU, as a single device's."""
     n = len(c.kind)
     step_of = np.full(n, -1, dtype=np.int64)
     start = 0
@@ -202,7 +211,7 @@ def graph_decode(c: WorkloadColumns, step_kind: list[str], step_end: list[int]) 
         if kind == "decode":
             step_of[start:end + 1] = i
         start = end + 1
-    dec = step_of >= 0
+    dec = (step_of >= 0) & ~np.isin(c.kind, [KIND_CODES[k] for k in COLLECTIVES])
     if not dec.any():
         return c
     t = c.tags

@@ -442,6 +442,20 @@ class OpArrays:
         return np.bincount(reader[sel], weights=self.tensor_bytes[self.act_ids[sel]],
                            minlength=self.kind.shape[0])
 
+    def kv_stored_apart(self) -> np.ndarray:
+        """bool per op: a matmul without a weight whose KV cache (:meth:`kv_operand_bytes`; its
+        :attr:`cache_root`, as stored) is stored in a dtype other than the op's arithmetic (an
+        int4 cache of an fp16 or int8 attention: ``--kv-dtype``). All False where not known."""
+        out = np.zeros(self.kind.shape[0], dtype=bool)
+        e = self._kv_entries() if self.tensor_dtype is not None else None
+        if e is None:
+            return out
+        reader, sel = e[0][e[1]], e[1]
+        read = self.act_ids[sel]
+        root = read if self.cache_root is None else np.where(self.cache_root[read] >= 0, self.cache_root[read], read)
+        out[reader[self.tensor_dtype[root] != self.dtype[reader]]] = True
+        return out
+
     def kv_tensors(self) -> np.ndarray | None:
         """bool by tensor id: the KV caches (model inputs) some op reads as
         :meth:`kv_operand_bytes`, itself or through a copy."""

@@ -118,7 +118,7 @@ def test_a_knn_of_unmarked_points_runs_on_the_host_not_on_cim_or_pim_arrays():
 @pytest.mark.parametrize("queries, resident, unit", [
     (4, None, "processor"),  # x unmarked: an activation sent every run, no KV cache
     (4, ["x"], "pim"),  # x resident, 4 queries <= max_rows 8: read in the banks as a KV cache
-    (9, ["x"], "processor"),  # 9 queries > max_rows 8: the host (the run says raise max_rows)
+    (9, ["x"], "processor"),  # 9 queries > max_rows 8: the host (the run notes and weighs max_rows)
 ])
 def test_a_knn_against_resident_points_runs_in_pim_banks_claiming_kv_cache(queries, resident, unit):
     # review18-2 item 2: gpu-hbm-pim-attn (pim.claims [kv_cache], max_rows 8) takes the cross
@@ -132,8 +132,8 @@ def test_a_knn_against_resident_points_runs_in_pim_banks_claiming_kv_cache(queri
     row = r.op_table.set_index("op").loc[cross.name]
     assert row["unit"] == unit
     assert row["macs"] == queries * 4096 * D
-    raise_rows = [n for n in r.notes if "raise pim.max_rows" in n]
-    assert bool(raise_rows) == (queries > 8 and resident is not None)
+    weighed = [n for n in r.notes if n.startswith("pim.max_rows (8): ")]
+    assert bool(weighed) == (queries > 8 and resident is not None)
 
 
 @pytest.mark.parametrize("fn, per_element", [
