@@ -62,7 +62,6 @@ from ...quantity import (
     PositiveFloat,
     PositiveInt,
     Seconds,
-    PositiveSquareMeters,
     SquareMeters,
 )
 from ..base import Strict
@@ -86,8 +85,9 @@ class ChipBuffer(Strict):
         "model of cimsim.hw.circuits.buffer at chip.node).")
     access_latency: Optional[Seconds] = Field(
         default=None, description="Latency of one access (default: the circuit model).")
-    area: Optional[PositiveSquareMeters] = Field(
-        default=None, description="Area of one unit's buffer (default: the circuit model of "
+    area: Optional[SquareMeters] = Field(
+        default=None, description="Area of one unit's buffer; 0 where cim.area.buffer or "
+        "cim.area.other already books it (default: the circuit model of "
         "cimsim.hw.circuits.buffer at chip.node).")
 
     @model_validator(mode="after")
