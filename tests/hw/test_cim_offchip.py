@@ -330,16 +330,18 @@ def test_a_periphery_ops_tensors_take_its_bits_whatever_the_traces_dtype(dtype):
 
 def mixed_dtypes(dtype: str) -> Workload:
     """Review B 1: xm = x * mask (x 16 x 128 in ``dtype``, mask 16 x 1 int64, a model input);
-    y = xm @ wa (16 x 64); idx = argmax(y) (16 int64) and pos = y > 0 (16 x 64 bool: a compare, fn max), both
-    model outputs."""
+    y = xm @ wa (16 x 64); idx = argmax(y) (16 int64) and pos = y > 0 (16 x 64 bool: a compare,
+    fn max), both model outputs; idx2 = argmax(s), s (16 x 64 in ``dtype``) a model input."""
     t = [Tensor("x", (16, 128), dtype, "input"), Tensor("mask", (16, 1), "int64", "input"),
          Tensor("xm", (16, 128), dtype, "activation"), Tensor("wa", (128, 64), dtype, "weight"),
          Tensor("y", (16, 64), dtype, "activation"), Tensor("idx", (16,), "int64", "activation"),
-         Tensor("pos", (16, 64), "bool", "activation")]
+         Tensor("pos", (16, 64), "bool", "activation"), Tensor("s", (16, 64), dtype, "input"),
+         Tensor("idx2", (16,), "int64", "activation")]
     ops = [Op("m", "elementwise", ("x", "mask"), ("xm",), fn="mul"),
            Op("a", "matmul", ("xm", "wa"), ("y",), m=16, k=128, n=64, weight="wa"),
            Op("am", "reduction", ("y",), ("idx",)),
-           Op("g", "elementwise", ("y",), ("pos",), fn="max")]
+           Op("g", "elementwise", ("y",), ("pos",), fn="max"),
+           Op("am2", "reduction", ("s",), ("idx2",))]
     return Workload(f"mixed-{dtype}", t, ops)
 
 
@@ -350,10 +352,12 @@ def test_a_periphery_op_sizes_each_tensor_by_its_own_dtype(dtype):
     # indices at 2 B (0.25 x 8 B) and the bool at 2 B. Now each tensor by its own dtype: x at
     # the periphery's 16 bits, 16 x 128 x 2 B = 4096 B, the int64 mask at its 8 B, 16 x 8 =
     # 128 B (an index or mask keeps its width); idx leaves at 16 x 8 = 128 B, pos at
-    # 16 x 64 x 1 B = 1024 B. The same bytes for both traces.
+    # 16 x 64 x 1 B = 1024 B. am2's fp32 / fp16 input s enters at 16 bits, 16 x 64 x 2 B =
+    # 2048 B (at the int64 op's 0.25 factor it entered at 1024 B / 512 B), idx2 leaves at 128 B.
+    # The same bytes for both traces.
     r = simulate(arch(buffer="64 KiB", periphery=dict(PERIPHERY, bits=16)), mixed_dtypes(dtype),
                  keep_ops=True, engine="analytic")
-    assert link_bytes(r) == {"m": 4096 + 128, "a": 0, "am": 128, "g": 1024}
+    assert link_bytes(r) == {"m": 4096 + 128, "a": 0, "am": 128, "g": 1024, "am2": 2048 + 128}
 
 
 def test_output_bits_default_to_the_peripherys_bits():
