@@ -326,3 +326,73 @@ def test_a_periphery_ops_tensors_take_its_bits_whatever_the_traces_dtype(dtype):
                  relu_layers(dtype), keep_ops=True)
     assert link_bytes(r) == {"r0": 4096, "a": 0, "r": 0, "b": 2048}
     assert not any("do not fit its buffers" in n for n in r.notes)
+
+
+def mixed_dtypes(dtype: str) -> Workload:
+    """Review B 1: xm = x * mask (x 16 x 128 in ``dtype``, mask 16 x 1 int64, a model input);
+    y = xm @ wa (16 x 64); idx = argmax(y) (16 int64) and pos = y > 0 (16 x 64 bool: a compare,
+    fn max), both model outputs; idx2 = argmax(s), s (16 x 64 in ``dtype``) a model input."""
+    t = [Tensor("x", (16, 128), dtype, "input"), Tensor("mask", (16, 1), "int64", "input"),
+         Tensor("xm", (16, 128), dtype, "activation"), Tensor("wa", (128, 64), dtype, "weight"),
+         Tensor("y", (16, 64), dtype, "activation"), Tensor("idx", (16,), "int64", "activation"),
+         Tensor("pos", (16, 64), "bool", "activation"), Tensor("s", (16, 64), dtype, "input"),
+         Tensor("idx2", (16,), "int64", "activation")]
+    ops = [Op("m", "elementwise", ("x", "mask"), ("xm",), fn="mul"),
+           Op("a", "matmul", ("xm", "wa"), ("y",), m=16, k=128, n=64, weight="wa"),
+           Op("am", "reduction", ("y",), ("idx",)),
+           Op("g", "elementwise", ("y",), ("pos",), fn="max"),
+           Op("am2", "reduction", ("s",), ("idx2",))]
+    return Workload(f"mixed-{dtype}", t, ops)
+
+
+@pytest.mark.parametrize("dtype", ["fp32", "fp16"])
+def test_a_periphery_op_sizes_each_tensor_by_its_own_dtype(dtype):
+    # review B 1: one factor per op (its first output's dtype) sized the int64 mask at 4 B an
+    # element in an fp32 trace ((16 / 8) / 4 = 0.5 x 8 B) and 8 B in an fp16 one, the argmax's
+    # indices at 2 B (0.25 x 8 B) and the bool at 2 B. Now each tensor by its own dtype: x at
+    # the periphery's 16 bits, 16 x 128 x 2 B = 4096 B, the int64 mask at its 8 B, 16 x 8 =
+    # 128 B (an index or mask keeps its width); idx leaves at 16 x 8 = 128 B, pos at
+    # 16 x 64 x 1 B = 1024 B. am2's fp32 / fp16 input s enters at 16 bits, 16 x 64 x 2 B =
+    # 2048 B (at the int64 op's 0.25 factor it entered at 1024 B / 512 B), idx2 leaves at 128 B.
+    # The same bytes for both traces.
+    r = simulate(arch(buffer="64 KiB", periphery=dict(PERIPHERY, bits=16)), mixed_dtypes(dtype),
+                 keep_ops=True, engine="analytic")
+    assert link_bytes(r) == {"m": 4096 + 128, "a": 0, "am": 128, "g": 1024, "am2": 2048 + 128}
+
+
+def test_output_bits_default_to_the_peripherys_bits():
+    # review B 2: without chip.output_bits a matmul's outputs were at the trace's bytes (fp32:
+    # z 16 x 64 x 4 B = 4096 B) while the periphery's ReLU of y was at its 16 bits. Now the
+    # default is periphery.bits: z leaves at 16 x 64 x 2 B = 2048 B, as with output_bits 16
+    r = simulate(arch(buffer="4 KiB", periphery=dict(PERIPHERY, bits=16)), relu_layers("fp32"),
+                 keep_ops=True)
+    assert link_bytes(r) == {"r0": 4096, "a": 0, "r": 0, "b": 2048}
+    # given, output_bits still decides: 8 bits, z at 16 x 64 x 1 B
+    r = simulate(arch(buffer="4 KiB", periphery=dict(PERIPHERY, bits=16), output_bits=8),
+                 relu_layers("fp32"), keep_ops=True)
+    assert link_bytes(r)["b"] == 1024
+
+
+def test_a_spill_of_trace_sized_matmul_outputs_says_to_set_output_bits():
+    # review B 2: no periphery, no output_bits: y and z (int8, 1024 B each) spill from a 512 B
+    # buffer at the trace's bytes; the note says how many of them and what to set
+    r = simulate(arch(buffer="512 B"), three_layers(), keep_ops=False)
+    assert any("2 of them are matmul outputs at the trace's dtype (cim.chip.output_bits unset, "
+               "no periphery): set it" in n for n in r.notes), r.notes
+    r = simulate(arch(buffer="512 B", output_bits=8), three_layers(), keep_ops=False)
+    assert not any("matmul outputs at the trace's dtype" in n for n in r.notes)
+
+
+def test_without_producer_columns_a_periphery_ops_outputs_take_its_bits_too():
+    # review B 4: without the producer columns every tensor crosses, at the same rule 2 as with
+    # them: relu r0 of the fp32 trace reads x and writes xr at 16 bits, 16 x 128 x 2 B = 4096 B
+    # each way (its output was at the trace's 8192 B while its input was at 4096 B); relu r
+    # 16 x 64 x 2 B = 2048 B each way
+    from dataclasses import replace
+
+    a = arch(buffer="64 KiB", periphery=dict(PERIPHERY, bits=16), output_bits=16)
+    ops = relu_layers("fp32").arrays
+    bare = replace(ops, producer=None, act_ptr=None, act_ids=None)
+    plan = a.component("cim").place(bare, np.arange(4))
+    assert plan.state["link_in"][[0, 2]].tolist() == [4096, 2048]
+    assert plan.state["link_out"][[0, 2]].tolist() == [4096, 2048]

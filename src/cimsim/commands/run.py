@@ -346,7 +346,7 @@ def print_result(r, footprint=None, cache_apart: bool = False, arch=None) -> Non
                            energy or [("(none)", si(0.0, "J"), NO_ENERGY)]))
     if steady := steady_energy_by_part(r):  # a layer pipeline: per sample, static over the interval
         total = sum(steady.values())
-        out.print(folded_table("energy by part (steady state, per sample)", ["part", "energy", "share"],
+        out.print(folded_table("energy per sample, steady state", ["part", "energy", "share"],
                                [(k, si(v, "J"), pct(v / total)) for k, v in steady.items() if v]))
     out.print(folded_table("utilization (fraction of peak over the run)", ["resource", "utilization"],
                            [(res, pct(val)) for res, val in r.utilization.items()]))

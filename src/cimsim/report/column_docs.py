@@ -114,7 +114,7 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.PIPELINED_SAMPLES_PER_S, "1/s", "as above"),
     (C.PIPELINED_OPS_PER_S, "op/s", "as above"),
     (C.PIPELINE_LIMIT, "-", "as above"),
-    (C.PIPELINED_J_PER_SAMPLE, "J", "as above"),
+    (C.PIPELINED_J_PER_SAMPLE, "J", "as above; by part: `run --json`: `steady_energy_by_part_j`"),
     (C.PIPELINED_OPS_PER_J, "op/J", "as above"),
     (C.PIPELINED_OPS_PER_S_PER_M2, "op/(s·m²)", "as above"),
     (C.PROGRAMMING_ENERGY_J, "J", ALL + " (a component that programs weights: CIM)"),

@@ -259,6 +259,19 @@ def _pipeline_rows(rep: Report) -> list[list[str]]:
     return rows
 
 
+def _steady_rows(rep: Report) -> list[list[str]]:
+    """A layer pipeline's energy per sample at steady state, by part (``steady_energy_by_part_j``:
+    each dynamic part over the run's samples, static power over the interval), one row a part
+    that spends any, as `cimsim run` prints it."""
+    rows = []
+    for _, _, r in rep.results:
+        steady = r.steady_energy_by_part_j
+        total = sum(steady.values())
+        rows += [[r.workload, r.architecture, part, si(j, "J"), pct(j / total)]
+                 for part, j in steady.items() if j and total > 0]
+    return rows
+
+
 def _section(title: str, table_id: str, heads, rows: list[list[str]], left: set[int]) -> list[str]:
     """A titled table of ``rows`` (none: nothing), the ``left`` columns' text left-aligned; a
     no-break space keeps each number with its unit."""
@@ -306,6 +319,9 @@ def render_html(rep: Report, links: Sequence[tuple[str, str]] = ()) -> str:
                    f"LLM serving table gives the group's figures. {ALL_NOTE}.</p>")
     out += _section("Pipelined stream (steady state)", "pipeline", _PIPELINE_HEADS,
                     _pipeline_rows(rep), {0, 1, 3})
+    out += _section("Energy per sample, steady state", "steady-energy",
+                    ("workload", "architecture", "part", "energy", "share"), _steady_rows(rep),
+                    {0, 1, 2})
     out += _section("LLM serving", "serving", _SERVING_HEADS, _serving_rows(rep), {0, 1})
     if links:
         out.append("<h3>Files</h3><ul>" + "".join(

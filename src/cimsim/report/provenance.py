@@ -311,7 +311,7 @@ def precision_notes(components, idx, ops) -> list[str]:
             out.append(f"precision mismatch: {comp.name} computes {bits[0]}-bit weights x "
                        f"{bits[1]}-bit inputs, but its ops are {', '.join(bad)} in the workload; "
                        "another unit running the same trace computes at the trace's dtype, so "
-                       f"a comparison mixes precisions ({_precision_fix(bits)})")
+                       f"a comparison mixes precisions ({_precision_fix(bits, comp)})")
     return out
 
 
@@ -325,9 +325,27 @@ def _weight_dtypes(ops) -> np.ndarray:
     return out
 
 
-def _precision_fix(bits: tuple[int, int]) -> str:
-    """The advice of a fixed-precision mismatch note for a component of ``bits`` = (weight,
-    input) bits: the integer dtype that holds both operands, or why none does."""
+def _chip_sizes(comp) -> str:
+    """What sizes the tensors of ``comp``'s chip block (review B 2): the widths it writes, or
+    that its matmul outputs take the trace's dtype; '' for a component without one."""
+    config = getattr(comp, "config", None)
+    chip = getattr(config, "chip", None)
+    if chip is None:  # a flat pool of arrays moves what the trace holds
+        return " (it moves its tensors at the trace's bytes: it has no chip block)" if (
+            hasattr(config, "chip")) else ""
+    bits = chip.matmul_output_bits()
+    if bits is None:
+        return (f" (except its chip's matmul outputs, at the trace's dtype: {comp.name}.chip."
+                "output_bits is unset and it has no periphery; set it)")
+    given = "chip.output_bits" if chip.output_bits is not None else "chip.periphery.bits"
+    return (f" (its chip's activations too: matmul outputs at {bits} bits ({given})"
+            + (", periphery ops' at chip.periphery.bits" if chip.periphery is not None else "")
+            + "; an index or mask keeps its width)")
+
+
+def _precision_fix(bits: tuple[int, int], comp=None) -> str:
+    """The advice of a fixed-precision mismatch note for a component ``comp`` of ``bits`` =
+    (weight, input) bits: the integer dtype that holds both operands, or why none does."""
     from ..dtypes import DTYPE_BYTES, DTYPES
 
     ints = [d for d in INTEGER_DTYPES if all(DTYPE_BYTES[d] * 8 == b for b in bits)]
@@ -342,8 +360,7 @@ def _precision_fix(bits: tuple[int, int]) -> str:
                 f"bits at 8 match that trace{llm}")
     return (f"no compute dtype ({', '.join(DTYPES)}) holds {max(bits)}-bit integers, "
             "so every trace mixes precisions; its bits at 8 match a --dtype int8 trace. The "
-            "component computes at its bits whatever the trace (a chip block's tensors too: "
-            "matmul outputs at chip.output_bits, periphery ops' at chip.periphery.bits), but the "
+            f"component computes at its bits whatever the trace{_chip_sizes(comp)}, but the "
             "trace's dtype sizes what other units run and store, so a trace nearest its bits "
             "keeps those bytes closest")
 

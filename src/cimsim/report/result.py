@@ -14,6 +14,7 @@ from numba import njit
 
 from . import columns as C, load
 from .devices import system
+from .samples import steady_energy_by_part
 from ..inputs import source_fields
 
 if TYPE_CHECKING:  # pandas loads with the first table built, not with cimsim
@@ -260,6 +261,8 @@ class Result:
     static_power_w = property(lambda self: load.static_power_w(self))
     dynamic_j_per_sample = property(lambda self: load.dynamic_j_per_sample(self))
     power_up_latency_s = property(lambda self: load.power_up_latency_s(self))
+    #: a layer pipeline's energy per sample at steady state by part ({} without one)
+    steady_energy_by_part_j = property(lambda self: steady_energy_by_part(self))
 
     def at_load(self, period_s: float | None = None, deadline_s: float | None = None,
                 strict: bool = True) -> Result:
@@ -334,6 +337,7 @@ class Result:
                    **{k: out[k] for k in keys[at:]}}
         out.update({
             "energy_breakdown_j": dict(self.energy_breakdown_j),
+            "steady_energy_by_part_j": self.steady_energy_by_part_j,
             "utilization": dict(self.utilization),
             "critical_path_time_s": dict(self.path_time_s),
             "traffic_bytes": dict(self.traffic_bytes),

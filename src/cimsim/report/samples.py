@@ -78,17 +78,16 @@ def per_sample_text(r) -> str | None:
 
 def steady_energy_by_part(r) -> dict[str, float]:
     """A layer-pipelined run's energy per sample at steady state, by part (find-I 2): each
-    dynamic part of ``energy_breakdown_j`` per sample, and ``static`` = static power x
-    ``pipeline_interval_s`` (the one-sample breakdown charges static power over the latency,
-    samples not overlapping). They sum to ``pipelined_j_per_sample``. Empty for a run with no
-    pipeline columns."""
+    dynamic part of ``energy_breakdown_j`` over the run's samples (``samples_per_run``), and
+    ``static`` = the static power (:attr:`static_power_w`) x ``pipeline_interval_s`` (the
+    one-sample breakdown charges static power over the latency, samples not overlapping).
+    Each part is computed on its own, not from ``pipelined_j_per_sample``, so their sum
+    equalling it is a check of both. Empty for a run with no pipeline columns."""
     from . import columns as C
 
     f = r.facts
     if C.PIPELINE_INTERVAL_S not in f or not r.latency_s > 0:
         return {}
-    parts = {k: v for k, v in r.energy_breakdown_j.items() if k != C.STATIC}
-    static = r.energy_breakdown_j.get(C.STATIC, 0.0) / r.latency_s * f[C.PIPELINE_INTERVAL_S]
-    dynamic = sum(parts.values())
-    per = (f[C.PIPELINED_J_PER_SAMPLE] - static) / dynamic if dynamic > 0 else 0.0  # 1 / samples
-    return {**{k: v * per for k, v in parts.items()}, C.STATIC: static}
+    per = 1.0 / max(int(f.get(C.SAMPLES_PER_RUN, 1)), 1)
+    parts = {k: v * per for k, v in r.energy_breakdown_j.items() if k != C.STATIC}
+    return {**parts, C.STATIC: r.static_power_w * f[C.PIPELINE_INTERVAL_S]}

@@ -62,7 +62,6 @@ from ...quantity import (
     PositiveFloat,
     PositiveInt,
     Seconds,
-    PositiveSquareMeters,
     SquareMeters,
 )
 from ..base import Strict
@@ -86,8 +85,9 @@ class ChipBuffer(Strict):
         "model of cimsim.hw.circuits.buffer at chip.node).")
     access_latency: Optional[Seconds] = Field(
         default=None, description="Latency of one access (default: the circuit model).")
-    area: Optional[PositiveSquareMeters] = Field(
-        default=None, description="Area of one unit's buffer (default: the circuit model of "
+    area: Optional[SquareMeters] = Field(
+        default=None, description="Area of one unit's buffer; 0 where cim.area.buffer or "
+        "cim.area.other already books it (default: the circuit model of "
         "cimsim.hw.circuits.buffer at chip.node).")
 
     @model_validator(mode="after")
@@ -138,7 +138,10 @@ class Periphery(Strict):
                        "(e.g. tile).")
     units: PositiveInt = Field(description="Periphery units per unit of `level`; each does one "
                                "vector op (an add or compare of `bits`) per cycle.")
-    bits: PositiveInt = Field(le=64, description="Datapath width of one unit, in bits.")
+    bits: PositiveInt = Field(le=64, description="Datapath width of one unit, in bits: the "
+                              "width of the values it reads and writes, so it also sizes the "
+                              "periphery's activation tensors (and chip.output_bits' default); "
+                              "a bit-serial unit: its values' width, its clock divided by it.")
     clock: Hertz = Field(description="Clock of the periphery units.")
     energy_per_op: Optional[Joules] = Field(
         default=None, description="Energy of one vector op (default: one add and one register "
@@ -197,7 +200,8 @@ class Chip(Strict):
         "inputs and outputs crosses each level once.")
     output_bits: Optional[PositiveInt] = Field(
         default=None, le=32, description="Bits per output element moved through the hierarchy "
-        "(outputs re-quantised beside the arrays, e.g. 8); default: the workload's output bytes.")
+        "(outputs re-quantised beside the arrays, e.g. 8); default: periphery.bits with a "
+        "periphery (the digital datapath that reads them), else the workload's output bytes.")
     periphery: Optional[Periphery] = Field(
         default=None, description="Digital periphery that runs the workload's vector ops "
         "(default: none, a processor runs them).")
@@ -228,6 +232,14 @@ class Chip(Strict):
             raise ValueError(f"chip.periphery.level '{self.periphery.level}' is not a level; "
                              f"levels: {', '.join(names)}")
         return self
+
+    def matmul_output_bits(self) -> int | None:
+        """Bits of a matmul's output element on the chip: ``output_bits``, else the
+        periphery's ``bits`` (its datapath reads and writes them at that width), else None
+        (the workload's bytes)."""
+        if self.output_bits is not None:
+            return self.output_bits
+        return self.periphery.bits if self.periphery is not None else None
 
     def level_arrays(self, name: str) -> int:
         """Arrays in one unit of the level ``name``."""

@@ -87,8 +87,10 @@ def makers(ops, ride: np.ndarray) -> np.ndarray:
 
 def kept(ops, ride: np.ndarray) -> np.ndarray:
     """bool by tensor id: the activations riding ops read (a matmul's output inside the
-    datapath, never materialised: rule 2)."""
+    datapath, never materialised: rule 2); none without the activation columns."""
     out = np.zeros(len(ops.tensor_bytes), dtype=bool)
+    if ops.act_ptr is None or ops.act_ids is None:
+        return out
     out[ops.act_ids[ops.act_ptr[:-1][ride]]] = True
     return out
 

@@ -7,13 +7,24 @@ Rules, in order, for a component with a ``chip:`` block:
    level) and ``cim.buffer`` if one is given. A tensor fits when its chip size does, on its
    own (the activations of a layer pipeline in flight together are not summed).
 2. A tensor's *chip size* is the bytes it takes on the chip and over the link, one size both
-   ways: made by the chip, its producer's (a matmul's outputs at ``output_bits``, a periphery
-   op's at ``periphery.bits`` an element, the width its datapath writes); made off the chip,
-   the bytes its first reader on the chip takes (a matmul's inputs at ``input_bits`` with the
-   chip's input reuse, an im2col copy's at ``input_bits``, a periphery op's at
-   ``periphery.bits``: the host quantises what it sends). So the trace's dtype sizes none of
-   the chip's tensors. (Before 2026-12-07 a periphery op's were at the workload's bytes: an
-   fp32 trace's ReLU outputs took twice the buffer space and link bytes of an fp16 trace's.)
+   ways: made by the chip, its producer's (a matmul's outputs at ``output_bits``, whose default
+   is ``periphery.bits`` on a chip with a periphery; a periphery op's at ``periphery.bits`` an
+   element, the width its datapath writes); made off the chip, the bytes its first reader on
+   the chip takes (a matmul's inputs at ``input_bits`` with the chip's input reuse, an im2col
+   copy's at ``input_bits``, a periphery op's at ``periphery.bits``: the host quantises what it
+   sends). A periphery op sizes each of its tensors from that tensor's own elements and dtype:
+   a compute dtype's (:data:`~cimsim.dtypes.DTYPES`, the activations' values) at
+   ``periphery.bits``, any other at the trace's width (int64 indices, an argmax's output, an
+   int64 or bool mask, a compare's bool: their width states a range, an index past 65,535 that
+   16 bits cannot hold, not a precision the datapath re-quantises). So the trace's dtype sizes
+   none of the chip's activations when ``output_bits`` or a periphery is given; with neither,
+   a matmul's outputs are at the trace's bytes (the spill note says how many spilled so).
+   Without the producer columns an op's tensors take its own dtype's factor (the first
+   output's). (Before 2026-12-07 a periphery op's were at the workload's bytes: an fp32 trace's
+   ReLU outputs took twice the buffer space and link bytes of an fp16 trace's; and, in the
+   first fix the same day, one factor per op from its first output's dtype sized all its
+   tensors: an fp32 trace's int64 mask read by ``x * mask`` went in at 4 B an element, an
+   fp16 trace's at 8 B.)
 3. A tensor made on the chip and read on it stays there when it fits; one that does not fit
    goes out and every reader on the chip reads it back.
 4. A tensor made on the chip leaves it once when an op of another component reads it, or when
@@ -56,6 +67,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...dtypes import DTYPE_BYTES, DTYPES
 from . import chip as chipmod
 
 
@@ -81,21 +93,28 @@ def capacity(c) -> float:
     return float(held + (c.buffer.capacity if c.buffer is not None else 0.0))
 
 
-def periphery_scale(ch, elem_bytes: np.ndarray) -> np.ndarray:
-    """Rule 2 for periphery ops whose workload elements take ``elem_bytes``: chip bytes per
-    workload byte, ``chip.periphery.bits`` an element (1 without a periphery)."""
-    if ch.periphery is None:
-        return np.ones(len(elem_bytes))
-    return (ch.periphery.bits / 8) / elem_bytes
+def periphery_scale(ch, dtypes) -> np.ndarray:
+    """Rule 2 for a periphery's tensors (or ops) of ``dtypes`` (names): chip bytes per workload
+    byte, ``chip.periphery.bits`` an element for a compute dtype, 1 for any other (an index or
+    mask keeps its width) and for every one without a periphery."""
+    dtypes = np.asarray(dtypes, dtype=str)
+    f = np.ones(len(dtypes))
+    if ch.periphery is not None:
+        for d in DTYPES:  # a pass per compute dtype (no sort of a million tensors' names)
+            f[dtypes == d] = ch.periphery.bits / 8 / DTYPE_BYTES[d]
+    return f
 
 
 def link_bytes(c, ops, idx: np.ndarray, in_scale: np.ndarray, out_scale: np.ndarray,
-               own_in: np.ndarray, own_out: np.ndarray, kept: np.ndarray | None = None) -> LinkBytes:
+               own_in: np.ndarray, own_out: np.ndarray, kept: np.ndarray | None = None,
+               periph: np.ndarray | None = None) -> LinkBytes:
     """Rules 2-6 for the ops ``idx`` a chip runs. Per op of ``idx``: ``in_scale`` /
     ``out_scale``, its inputs' / outputs' chip bytes per workload byte (rule 2); ``own_in`` /
-    ``own_out``, what it moves without the producer columns (everything); ``kept`` (bool by
-    tensor id): a matmul's output inside the near-memory datapath, read by the op riding on
-    it (:mod:`.epilogue`), never materialised (rule 6)."""
+    ``own_out``, what it moves without the producer columns (everything, at those scales);
+    ``kept`` (bool by tensor id): a matmul's output inside the near-memory datapath, read by
+    the op riding on it (:mod:`.epilogue`), never materialised (rule 6); ``periph`` (bool per
+    op of ``idx``): periphery ops, whose tensors each take their own dtype's factor
+    (:func:`periphery_scale`) where the tensors' dtypes are known."""
     cap = capacity(c)
     if ops.producer is None or ops.act_ptr is None:
         return LinkBytes(own_in, own_out, cap, 0, 0.0, backed_in=np.zeros(len(idx)))
@@ -108,6 +127,11 @@ def link_bytes(c, ops, idx: np.ndarray, in_scale: np.ndarray, out_scale: np.ndar
     made_here = (prod >= 0) & mine[np.maximum(prod, 0)]
     s_in, s_out = np.ones(n_ops), np.ones(n_ops)
     s_in[idx], s_out[idx] = in_scale, out_scale
+    pv = np.zeros(n_ops, dtype=bool)  # rule 2: a periphery op's tensors, each at its own dtype
+    t_scale = np.ones(n_t)
+    if periph is not None and periph.any() and ops.tensor_dtype is not None:
+        pv[idx] = periph
+        t_scale = periphery_scale(c.chip, ops.tensor_dtype)
     read_off = np.zeros(n_t, dtype=bool)  # some reader on another component
     np.logical_or.at(read_off, p_t, ~mine[p_op])
     read = np.zeros(n_t, dtype=bool)
@@ -117,8 +141,9 @@ def link_bytes(c, ops, idx: np.ndarray, in_scale: np.ndarray, out_scale: np.ndar
     read_on[p_t[on]] = True
     first_reader = np.full(n_t, n_ops, dtype=np.int64)  # in program order, on the chip
     np.minimum.at(first_reader, p_t[on], p_op[on])
-    size = np.where(made_here, nbytes * s_out[np.maximum(prod, 0)],  # rule 2
-                    nbytes * s_in[np.minimum(first_reader, n_ops - 1)])
+    maker, taker = np.maximum(prod, 0), np.minimum(first_reader, n_ops - 1)
+    size = nbytes * np.where(made_here, np.where(pv[maker], t_scale, s_out[maker]),  # rule 2
+                             np.where(pv[taker], t_scale, s_in[taker]))
     virtual = np.zeros(n_t, dtype=bool)  # rule 6: an im2col copy's output no other unit reads
     if ops.im2col is not None and ops.im2col.any():
         virtual = made_here & ops.im2col[np.maximum(prod, 0)] & ~read_off
@@ -138,7 +163,8 @@ def link_bytes(c, ops, idx: np.ndarray, in_scale: np.ndarray, out_scale: np.ndar
     t = p_t[on]
     brings = np.where(made_here[t], ~fits[t],  # a spilled chip-made tensor, every reader
                       ~fits[t] | (p_op[on] == first_reader[t]))  # off-chip: once if it fits
-    bring_size = np.where(made_here[t], size[t], nbytes[t] * s_in[p_op[on]])
+    bring_size = np.where(made_here[t], size[t],
+                          nbytes[t] * np.where(pv[p_op[on]], t_scale[t], s_in[p_op[on]]))
     inputs = np.bincount(p_op[on], weights=bring_size * brings, minlength=n_ops)[idx]
     spill = made_here & ~fits & read_on & ~virtual
     sp_t = np.flatnonzero(spill)  # rule 8: stored in the backing store, read back from it

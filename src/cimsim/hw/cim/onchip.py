@@ -326,7 +326,8 @@ def place(comp, ops, idx, ride=None) -> Plan:
                      "this workload reads (ignored)")
     fixed = {by_name[nm]: d for nm, d in ch.layers.items() if nm in by_name}
     a_in = np.where(mm, input_bytes(ops, idx, c.input_bits, ch.input_reuse), 0.0)
-    out_b = ops.act_out_bytes[idx] if ch.output_bits is None else rows * n * ch.output_bits / 8
+    out_bits = ch.matmul_output_bits()  # output_bits, else periphery.bits, else the trace's
+    out_b = ops.act_out_bytes[idx] if out_bits is None else rows * n * out_bits / 8
     a_out = np.where(mm, out_b, 0.0)
     lbytes = chipmod.level_bytes(ch, a_in, a_out, rt, ct)  # per level (chip rules 1 and 7)
     # what enters and leaves the chip (:mod:`.offchip`): each op's chip bytes per workload byte
@@ -337,18 +338,24 @@ def place(comp, ops, idx, ride=None) -> Plan:
         in_scale[im] = (c.input_bits / 8) / _elem_bytes(ops.dtype[idx][im])
     in_scale = np.where(mm, np.divide(a_in, own_in, out=np.ones(len(idx)), where=own_in > 0), in_scale)
     out_scale = np.where(mm, np.divide(a_out, own_out, out=np.ones(len(idx)), where=own_out > 0), 1.0)
-    pv = ~mm & ~im & ~rides  # a periphery op's tensors: periphery.bits an element (rule 2)
-    in_scale, out_scale = (np.where(pv, offchip.periphery_scale(ch, _elem_bytes(ops.dtype[idx])), x)
+    pv = ~mm & ~im & ~rides  # a periphery op's tensors: periphery.bits an element (rule 2),
+    # each at its own dtype in link_bytes; the op's dtype where the producer columns are missing
+    in_scale, out_scale = (np.where(pv, offchip.periphery_scale(ch, ops.dtype[idx]), x)
                            for x in (in_scale, out_scale))
     out_scale = out_scale[at]  # a riding op's output: its matmul's chip size (output_bits)
     crossing = offchip.link_bytes(c, ops, idx, in_scale, out_scale, own_in * in_scale,
-                                  np.where(mm, a_out, own_out), epilogue.kept(ops, ride))
+                                  np.where(mm, a_out, own_out * out_scale), epilogue.kept(ops, ride),
+                                  periph=pv)
     link_in, link_out = crossing.inputs, crossing.outputs
     if crossing.spilled:
+        wide = int(((crossing.spill_out > 0) & mm).sum()) if out_bits is None else 0
         notes.append(f"{comp.name}: {crossing.spilled} activation tensor(s) of the chip's ops "
                      f"({si(crossing.spilled_bytes, 'B')}) do not fit its buffers "
                      f"({si(crossing.capacity, 'B')}): written out over {comp.link} to "
-                     f"{comp.hw.backing_store} and read back")
+                     f"{comp.hw.backing_store} and read back" + (
+                         f"; {wide} of them are matmul outputs at the trace's dtype "
+                         f"({comp.name}.chip.output_bits unset, no periphery): set it to the "
+                         "bits the chip writes" if wide else ""))
     n_rounds, space = np.ones(len(idx)), np.full(len(idx), float(c.arrays))  # rule 3 (reprogram)
     if fits:
         reprogram = np.zeros(len(idx), dtype=bool)

@@ -115,6 +115,20 @@ class ADC(Strict):
                              "are refused")
         return v
 
+    @field_validator("per_array", mode="before")
+    @classmethod
+    def _whole_adcs(cls, v):
+        # half an ADC per array is one ADC shared by two arrays: name the workaround (review B 6)
+        try:
+            x = float(v) if isinstance(v, (int, float, str)) and not isinstance(v, bool) else None
+        except ValueError:
+            x = None
+        if x is not None and (not math.isfinite(x) or x < 1 or x != int(x)):
+            raise ValueError(f"ADCs per array must be a whole number >= 1 (got {v}); one ADC "
+                             "shared by k arrays: per_array 1, sample_rate / k and area.adc / k "
+                             "(README 'An ADC shared by several arrays')")
+        return v
+
     @field_validator("type")
     @classmethod
     def _registered(cls, v):
