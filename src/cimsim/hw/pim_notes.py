@@ -174,20 +174,36 @@ def max_rows_note(name: str, max_rows: int, took: int, could: int, rows: np.ndar
 STREAMING_KINDS = ("elementwise", "reduction", "copy")
 
 
+#: the share of the bytes a workload's ops move (weights, inputs, outputs) above which streaming
+#: ops left on the host get :func:`streaming_note` in a run where the units took other ops
+STREAMING_SHARE = 0.10
+
+
 def streaming_note(name: str, ops: OpArrays, free: np.ndarray, took: np.ndarray) -> Optional[str]:
-    """When the units took no op and the workload has nothing of a kind they claim (no
-    matmul, no bag or scatter, which their own notes count: a PrIM-style streaming kernel),
-    why its free ops of :data:`STREAMING_KINDS` stay on the host (find-N 4). None else."""
-    if took.any() or (ops.macs > 0).any() or (ops.gather_pool is not None and ops.gather_pool.astype(bool).any()):
-        return None
-    left = free & np.isin(ops.kind, [ops.kind_codes[k] for k in STREAMING_KINDS])
+    """Why the free ops of :data:`STREAMING_KINDS` the units did not take, bags and
+    scatter-adds aside (their own notes count them), stay on the host
+    (a PrIM-style streaming kernel: vector add, sum, select, histogram, scan), with their
+    count, bytes and share of the bytes the workload's ops move: always when the units took
+    no op and the workload has nothing of a kind they claim (no matmul, no bag; find-N 4),
+    else when that share is at least :data:`STREAMING_SHARE` (a 48 MB vector add beside a GEMV
+    the units took: the host's part of the run). None else."""
+    left = free & ~took & np.isin(ops.kind, [ops.kind_codes[k] for k in STREAMING_KINDS])
+    pooled = ops.gather_pool is not None and ops.gather_pool.astype(bool)
+    if pooled is not False:  # bags and scatter-adds: the units' own notes count them
+        left &= ~pooled
     if not left.any():
+        return None
+    moved = ops.weight_bytes + ops.act_in_bytes + ops.act_out_bytes
+    share = float(moved[left].sum()) / max(float(moved.sum()), 1.0)
+    claimable = (ops.macs > 0).any() or (pooled is not False and pooled.any())
+    if (took.any() or claimable) and share < STREAMING_SHARE:
         return None
     return (f"{name} took 0 of {int(left.sum()):,} elementwise / reduction / copy op(s): no "
             f"{name}.claims entry names them (weights, kv_cache and embedding are matmuls and "
             "embedding bags), so streaming kernels (vector add, sum, select, histogram, scan) "
-            "run on the host; a sum over resident data can be written as a GEMV over a weight "
-            "(see the README, PIM on the KV cache: PrIM-style kernels)")
+            f"run on the host, moving {si(float(moved[left].sum()), 'B')} ({100 * share:.3g} % of the "
+            "bytes the workload's ops move); a sum over resident data can be written as a GEMV "
+            "over a weight (see the README, PIM on the KV cache: PrIM-style kernels)")
 
 
 def claims_words(claims) -> str:
