@@ -174,29 +174,36 @@ def max_rows_note(name: str, max_rows: int, took: int, could: int, rows: np.ndar
 STREAMING_KINDS = ("elementwise", "reduction", "copy")
 
 
-#: the share of the bytes a workload's ops move (weights, inputs, outputs) above which streaming
-#: ops left on the host get :func:`streaming_note` in a run where the units took other ops
+#: the least share of the bytes the workload's ops move that streaming ops left on the host
+#: carry for :func:`streaming_note` in a run where the units took ops
 STREAMING_SHARE = 0.10
 
 
 def streaming_note(name: str, ops: OpArrays, free: np.ndarray, took: np.ndarray) -> Optional[str]:
     """Why the free ops of :data:`STREAMING_KINDS` the units did not take, bags and
-    scatter-adds aside (their own notes count them), stay on the host
-    (a PrIM-style streaming kernel: vector add, sum, select, histogram, scan), with their
-    count, bytes and share of the bytes the workload's ops move: always when the units took
-    no op and the workload has nothing of a kind they claim (no matmul, no bag; find-N 4),
-    else when that share is at least :data:`STREAMING_SHARE` (a 48 MB vector add beside a GEMV
-    the units took: the host's part of the run). None else."""
+    scatter-adds (their own notes count them) and matmul epilogues aside, stay on the host
+    (PrIM-style streaming kernels: vector add, sum, select, histogram, scan), with their count,
+    bytes and share of the bytes the workload's ops move: when the units took no op and the
+    workload has nothing they could claim (no matmul, no bag; find-N 4), and when they took
+    ops but the streaming ops left on the host move more bytes than those, and at least
+    :data:`STREAMING_SHARE` of all (a 48 MB vector add
+    beside a 16 kB GEMV the units took: most of the run's traffic stays on the host). None else
+    (a run whose matmuls the units refused says why in its own note)."""
     left = free & ~took & np.isin(ops.kind, [ops.kind_codes[k] for k in STREAMING_KINDS])
-    pooled = ops.gather_pool is not None and ops.gather_pool.astype(bool)
-    if pooled is not False:  # bags and scatter-adds: the units' own notes count them
-        left &= ~pooled
+    pools = ops.gather_pool.astype(str) if ops.gather_pool is not None else np.full(len(left), "")
+    left &= pools == ""  # bags and scatter-adds: the units' own notes count them
+    for epi in (ops.epilogue, ops.untagged_epilogue):  # a matmul's bias / ReLU: the matmul's part
+        if epi is not None:
+            left &= epi == 0
     if not left.any():
         return None
     moved = ops.weight_bytes + ops.act_in_bytes + ops.act_out_bytes
     share = float(moved[left].sum()) / max(float(moved.sum()), 1.0)
-    claimable = (ops.macs > 0).any() or (pooled is not False and pooled.any())
-    if (took.any() or claimable) and share < STREAMING_SHARE:
+    claimable = (ops.macs > 0).any() or ((pools != "") & (pools != "scatter")).any()
+    if took.any():
+        if moved[left].sum() <= moved[took].sum() or share < STREAMING_SHARE:
+            return None
+    elif claimable:
         return None
     return (f"{name} took 0 of {int(left.sum()):,} elementwise / reduction / copy op(s): no "
             f"{name}.claims entry names them (weights, kv_cache and embedding are matmuls and "

@@ -120,5 +120,4 @@ def test_pim_says_it_leaves_the_aggregation_on_the_host(claims):
             "aggregation): they stay on the host, as the row gather before them: the table is an "
             "activation and the reduce a scatter into rows, not a bag; pim pools only embedding "
             "bags of a weight table (claim embedding)")
-    # the GCN's gathers and adds left on the host follow it (pim_notes.streaming_note)
-    assert any(note + "; pim took 0 of" in n for n in r.claim_notes), r.claim_notes
+    assert any(n.endswith(note) for n in r.claim_notes), r.claim_notes
