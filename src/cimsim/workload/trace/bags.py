@@ -125,6 +125,18 @@ def touched_lines(starts: np.ndarray, inner: np.ndarray, unit: int):
     return (starts + lo) * unit // LINE, ((starts + hi + 1) * unit - 1) // LINE
 
 
+def run_lines(order: np.ndarray, unit: int):
+    """:func:`touched_lines` of elements read one by one at storage offsets ``order`` (in
+    elements of ``unit`` bytes, in the order read): each run of consecutive offsets read in
+    turn is one piece (``torch.gather`` / ``torch.take`` of whole rows reads a row's elements
+    in turn: the row is the piece, as a row gather's is)."""
+    if not len(order):
+        return order, order
+    cut = np.flatnonzero(np.diff(order) != 1) + 1
+    starts, ends = order[np.r_[0, cut]], order[np.r_[cut - 1, len(order) - 1]]
+    return starts * unit // LINE, ((ends + 1) * unit - 1) // LINE
+
+
 def ordered_accesses(order, runs_sorted: int, lines: int, pieces: int | None = None) -> int:
     """The random accesses of reading pieces whose first and last :data:`LINE` s are ``order``
     (:func:`touched_lines`), in the order they are read: each line is fetched once, at its
@@ -433,7 +445,7 @@ def gather_elements(low, c: Call, table, idx, tensors, fake: bool) -> None:
     else:
         dim = c.args[1] % table.dim() if c.base == "gather" else None
         offs, order = first_touch(_element_offsets(torch, c.base, table, idx, dim).reshape(-1).numpy())
-        order = touched_lines(order, np.zeros(1, dtype=np.int64), table.element_size())
+        order = run_lines(order, table.element_size())
     # fake ids: each element its own access (one element, its line), as many as the output's
     emit_lines(low, "copy", c.base, table, low.st.units_at(table, offs), tensors, c.targets,
                spread=len(offs) if fake else None, one=low.st.units_at(table, offs[:1]), order=order)
