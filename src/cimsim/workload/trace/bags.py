@@ -353,7 +353,8 @@ def pick_rows(low, c: Call, table) -> bool:
     The rows read are a :class:`.storage.RowRead`, whose runs of rows cut the activation into
     atoms without listing its elements (:mod:`.atoms`: a pick of 2**34 elements traces in
     well under a second). False (nothing emitted) for any other gather: integer index tensors
-    only (a mask, ``take`` and ``_unsafe_index``, an upsampling's, stay whole-input copies)."""
+    only (a mask and ``_unsafe_index``, an upsampling's, stay whole-input copies; ``take`` reads
+    elements, :func:`gather_elements`)."""
     torch, out = low.torch, c.targets[0]
     shape, stride, off = tuple(table.shape), tuple(table.stride()), table.storage_offset()
     if c.base == "gather":
