@@ -169,3 +169,76 @@ def test_a_streaming_kernel_the_units_cannot_claim_says_why_it_stays_on_the_host
     gemv = simulate(load_architecture("hbm-pim"), cimsim.trace(torch.nn.Linear(256, 256, bias=False).eval(),
                                                                (torch.randn(1, 256),)))
     assert not any("elementwise / reduction / copy" in n for n in gemv.notes)
+
+
+class _SlicedBag(torch.nn.Module):
+    """A sum bag of a view of a (rows, 32) fp32 parameter: ``sl`` its row or column slice (a
+    TorchRec-style fused table holds several tables in one storage), ``pad`` a padding_idx."""
+
+    def __init__(self, rows, sl, pad=None):
+        super().__init__()
+        self.W, self.sl, self.pad = torch.nn.Parameter(torch.randn(rows, DIM)), sl, pad
+
+    def forward(self, idx, offs):
+        return torch.nn.functional.embedding_bag(idx, self.W[self.sl], offs, mode="sum",
+                                                 padding_idx=self.pad)
+
+
+@pytest.mark.parametrize("ids", [torch.arange(0, 10 * B * L, 10), torch.zeros(B * L, dtype=torch.long)])
+@pytest.mark.parametrize("rows, sl, row_bytes", [
+    (10_000, slice(9000, None), DIM * 4),  # rows 9,000-9,999 of a 1.28 MB storage: 128 B rows
+    (ROWS, (slice(None), slice(0, 8)), 8 * 4)])  # W[:, :8]: 32 B of each 128 B row
+def test_a_bag_of_a_sliced_table_reads_the_views_rows_in_the_banks(ids, rows, sl, row_bytes):
+    # review 21 D 1: the units read the row of the view for every lookup, 32 x row_bytes: 4,096 B
+    # (row slice) and 1,024 B (column slice), repeats included; they were charged the storage
+    # over the view's rows, 1,280,000 / 1,000 = 1,280 B and 128,000 / 1,000 = 128 B a lookup
+    w = cimsim.trace(_SlicedBag(rows, sl).eval(), (ids, torch.arange(0, B * L, L)), name="sliced")
+    r = simulate(_round_pim(["embedding"]), w)
+    assert list(r.op_table["unit"]) == ["pim"]
+    assert r.facts["pim_bank_bytes"] == B * L * row_bytes
+
+
+def test_padding_idx_lookups_read_no_row():
+    # review 21 D 5: torch leaves a padding_idx entry out of its bag and reads no row. Half the
+    # 32 ids are the padding id 0: 16 lookups of 128 B, 2,048 B in the banks (was 32, 4,096 B);
+    # all 32 padding: no row read, no table, no lookup (was 4,096 B)
+    ids = torch.where(torch.arange(B * L) % 2 == 0, 0, torch.arange(B * L) * 10)
+    offs = torch.arange(0, B * L, L)
+    w = cimsim.trace(_SlicedBag(ROWS, slice(None), pad=0).eval(), (ids, offs), name="pad")
+    (op,) = w.ops
+    assert (op.tags["lookups"], op.tags["rows_read"]) == (B * L // 2, B * L // 2)
+    r = simulate(_round_pim(["embedding"]), w)
+    assert r.facts["pim_bank_bytes"] == B * L // 2 * DIM * 4
+    none = cimsim.trace(_SlicedBag(ROWS, slice(None), pad=0).eval(),
+                        (torch.zeros(B * L, dtype=torch.long), offs), name="pad-all")
+    (op,) = none.ops
+    assert op.tags["lookups"] == 0 and "random_read_bytes" not in op.tags
+    assert sum(none.tensors[t].nbytes for t in op.inputs) == IDS + OFFS  # the ids and offsets only
+
+
+def test_a_large_streaming_kernel_beside_a_gemv_the_units_took_is_noted():
+    # review 21 D 4: a + b over 2**18 fp32 (12 x 2**18 = 3,145,728 B read and written) next to a
+    # 64 x 64 fp32 GEMV the units take (16,384 + 256 + 256 = 16,896 B): the add stays on the host
+    # and moves 99.5 % of the bytes, more than the units' op: the note says so (it said nothing
+    # once the units took an op). A GEMV alone, or with a small add, gets no such note
+    from cimsim.units import si
+
+    class Mixed(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.W = torch.nn.Parameter(torch.randn(64, 64))
+
+        def forward(self, a, b, x):
+            return a + b, self.W @ x
+
+    def notes(n):
+        w = cimsim.trace(Mixed().eval(), (torch.randn(n), torch.randn(n), torch.randn(64)), batch=1)
+        r = simulate(load_architecture("hbm-pim"), w)
+        assert sorted(r.op_table["unit"]) == ["pim", "processor"]
+        return [x for x in r.notes if "elementwise / reduction / copy" in x]
+
+    n, gemv = 2 ** 18, 64 * 64 * 4 + 2 * 64 * 4
+    (note,) = notes(n)
+    assert note.startswith("pim took 0 of 1 elementwise / reduction / copy op(s): no pim.claims entry")
+    assert f"moving {si(12 * n, 'B')} ({100 * 12 * n / (12 * n + gemv):.3g} % of the bytes" in note
+    assert notes(1024) == []  # 12,288 B of add: less than the GEMV's 16,896 B

@@ -481,9 +481,13 @@ def _report(w, path, seconds: float, made=None) -> None:
     from ..report.format import si
 
     bufs = w.metadata.get("buffer_weights")
+    rebuilt = (bufs or {}).get("non_persistent") or []
     held = "" if not bufs else (f" ({si(bufs['bytes'], 'B')} of it buffers, constant data "
-                                f"stored with the model: {', '.join(bufs['names'][:3])}"
-                                f"{', ...' if len(bufs['names']) > 3 else ''})")
+                                f"held in memory with the model: {', '.join(bufs['names'][:3])}"
+                                f"{', ...' if len(bufs['names']) > 3 else ''}"
+                                + (f"; {len(rebuilt)} rebuilt at construction, not in the state_dict "
+                                   f"(persistent=False): {', '.join(rebuilt[:3])}"
+                                   f"{', ...' if len(rebuilt) > 3 else ''}" if rebuilt else "") + ")")
     click.echo(f"wrote {full_path(path)}: {len(w.ops):,} ops, {w.macs:,} MACs ({si(w.macs, 'MAC')}), "
                f"weights {si(w.weight_bytes, 'B')}{held}{mapped}{extra} ({si(seconds, 's')}){created(made)}")
     st = w.metadata.get("activity_stats")
@@ -507,11 +511,12 @@ def _report(w, path, seconds: float, made=None) -> None:
                    f"matmuls{more}{zero_summary(w.ops)}")
     from ..workload.trace.padding import notes as padding_notes
     from ..workload.trace.unread import notes as unread_notes
+    from ..workload.trace.complexes import kept_note
 
     built = (w.metadata.get("zoo") or {}).get("built")
     mla = (w.metadata.get("latent_attention") or {}).get("note")
     for line in ([built] if built else []) + ([mla] if mla else []) + training_notes(w.metadata) \
-            + unread_notes(w.metadata) + padding_notes(w.metadata):
+            + unread_notes(w.metadata) + padding_notes(w.metadata) + kept_note(w.metadata):
         click.echo(f"note: {line}")
 
 

@@ -130,11 +130,13 @@ def _share(preset: str, size: float, arrays, on) -> float:
 
 def _row_bytes(tags, rows_read: int, access: float) -> tuple[float, float]:
     """A gather's ``(row bytes, bytes a missed row fetches)``: a traced gather's table over its
-    rows (tags ``table_bytes`` / ``table_rows``; a miss fetches the row's whole 64 B lines);
+    rows (tag ``row_bytes``, the view's row; traced before 2026-12-07, ``table_bytes`` /
+    ``table_rows``; a miss fetches the row's whole 64 B lines);
     without them (a gather traced before 2026-12-06: its random bytes over its distinct rows; a
     hand-written one: its ``access_bytes``) the row's bytes both."""
     try:
-        row = float(tags["table_bytes"]) / int(tags["table_rows"])
+        row = (float(tags["row_bytes"]) if "row_bytes" in tags
+               else float(tags["table_bytes"]) / int(tags["table_rows"]))
         return row, -(-row // LINE) * LINE
     except (KeyError, TypeError, ValueError, ZeroDivisionError):
         pass

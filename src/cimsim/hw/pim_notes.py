@@ -259,20 +259,43 @@ def max_rows_verdict(name: str, max_rows: int, rows: np.ndarray, units_s: np.nda
 STREAMING_KINDS = ("elementwise", "reduction", "copy")
 
 
+#: the least share of the bytes the workload's ops move that streaming ops left on the host
+#: carry for :func:`streaming_note` in a run where the units took ops
+STREAMING_SHARE = 0.10
+
+
 def streaming_note(name: str, ops: OpArrays, free: np.ndarray, took: np.ndarray) -> Optional[str]:
-    """When the units took no op and the workload has nothing of a kind they claim (no
-    matmul, no bag or scatter, which their own notes count: a PrIM-style streaming kernel),
-    why its free ops of :data:`STREAMING_KINDS` stay on the host (find-N 4). None else."""
-    if took.any() or (ops.macs > 0).any() or (ops.gather_pool is not None and ops.gather_pool.astype(bool).any()):
-        return None
-    left = free & np.isin(ops.kind, [ops.kind_codes[k] for k in STREAMING_KINDS])
+    """Why the free ops of :data:`STREAMING_KINDS` the units did not take, bags and
+    scatter-adds (their own notes count them) and matmul epilogues aside, stay on the host
+    (PrIM-style streaming kernels: vector add, sum, select, histogram, scan), with their count,
+    bytes and share of the bytes the workload's ops move: when the units took no op and the
+    workload has nothing they could claim (no matmul, no bag; find-N 4), and when they took
+    ops but the streaming ops left on the host move more bytes than those, and at least
+    :data:`STREAMING_SHARE` of all (a 48 MB vector add
+    beside a 16 kB GEMV the units took: most of the run's traffic stays on the host). None else
+    (a run whose matmuls the units refused says why in its own note)."""
+    left = free & ~took & np.isin(ops.kind, [ops.kind_codes[k] for k in STREAMING_KINDS])
+    pools = ops.gather_pool.astype(str) if ops.gather_pool is not None else np.full(len(left), "")
+    left &= pools == ""  # bags and scatter-adds: the units' own notes count them
+    for epi in (ops.epilogue, ops.untagged_epilogue):  # a matmul's bias / ReLU: the matmul's part
+        if epi is not None:
+            left &= epi == 0
     if not left.any():
+        return None
+    moved = ops.weight_bytes + ops.act_in_bytes + ops.act_out_bytes
+    share = float(moved[left].sum()) / max(float(moved.sum()), 1.0)
+    claimable = (ops.macs > 0).any() or ((pools != "") & (pools != "scatter")).any()
+    if took.any():
+        if moved[left].sum() <= moved[took].sum() or share < STREAMING_SHARE:
+            return None
+    elif claimable:
         return None
     return (f"{name} took 0 of {int(left.sum()):,} elementwise / reduction / copy op(s): no "
             f"{name}.claims entry names them (weights, kv_cache and embedding are matmuls and "
             "embedding bags), so streaming kernels (vector add, sum, select, histogram, scan) "
-            "run on the host; a sum over resident data can be written as a GEMV over a weight "
-            "(see the README, PIM on the KV cache: PrIM-style kernels)")
+            f"run on the host, moving {si(float(moved[left].sum()), 'B')} ({100 * share:.3g} % of the "
+            "bytes the workload's ops move); a sum over resident data can be written as a GEMV "
+            "over a weight (see the README, PIM on the KV cache: PrIM-style kernels)")
 
 
 def claims_words(claims) -> str:

@@ -77,23 +77,33 @@ def _random_reference(ops) -> tuple[np.ndarray | None, ...]:
 
 def lookup_column(tags, n: int) -> np.ndarray | None:
     """Per op, the bytes of every row a traced gather looks up, repeats included (tags
-    ``lookups`` x ``table_bytes`` / ``table_rows``): what near-bank units without a cache read
-    in the banks; NaN where an op states them not; None when no op does."""
+    ``lookups`` x ``row_bytes``, the row of the view read: a slice's, not its storage's; a
+    trace from before 2026-12-07 without ``row_bytes``: ``table_bytes`` / ``table_rows``):
+    what near-bank units without a cache read in the banks; NaN where an op states them not;
+    None when no op does."""
     from .arrays import _num_tag
 
-    cols = [_num_tag(tags, k, n, np.nan) if n else None for k in ("lookups", "table_bytes", "table_rows")]
-    if any(c is None for c in cols):
+    cols = [_num_tag(tags, k, n, np.nan) if n else None
+            for k in ("lookups", "table_bytes", "table_rows", "row_bytes")]
+    if any(c is None for c in cols[:3]):
         return None
-    looked, tb, rows = cols
+    looked, tb, rows, row = cols
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(rows > 0, looked * tb / rows, np.nan)
+        old = np.where(rows > 0, tb / rows, np.nan)
+    out = looked * (old if row is None else np.where(np.isnan(row), old, row))
     return out if not np.isnan(out).all() else None
 
 
 def lookup_reference(ops) -> np.ndarray | None:
     """:func:`lookup_column` op by op."""
-    keys = ("lookups", "table_bytes", "table_rows")
-    out = np.array([float(op.tags["lookups"]) * float(op.tags["table_bytes"]) / float(op.tags["table_rows"])
-                    if all(k in op.tags for k in keys) and float(op.tags["table_rows"]) > 0 else np.nan
-                    for op in ops])
+    def one(t) -> float:
+        if "lookups" not in t:
+            return np.nan
+        if "row_bytes" in t:
+            return float(t["lookups"]) * float(t["row_bytes"])
+        if "table_bytes" in t and float(t.get("table_rows", 0)) > 0:
+            return float(t["lookups"]) * float(t["table_bytes"]) / float(t["table_rows"])
+        return np.nan
+
+    out = np.array([one(op.tags) for op in ops])
     return out if len(out) and not np.isnan(out).all() else None

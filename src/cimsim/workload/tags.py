@@ -106,7 +106,11 @@ TAGS: dict[str, Tag] = {
                        "(a level where streaming it is cheaper charges the stream)"),
     "table_rows": Tag("count", "rows", "rows of the table a traced gather reads (its notes on "
                       "repeated ids past the cache)", costs=NOTE, kinds=GATHER),
-    "lookups": Tag("count", "rows", "ids a traced gather looks up (its notes on repeated ids)", costs=NOTE, kinds=GATHER),
+    "row_bytes": Tag("bytes", "B", "bytes of one row a traced gather looks up, as its view holds it (a "
+                     "slice's, not its storage's): near-bank PIM units read lookups x row_bytes in the banks "
+                     "for an embedding bag", kinds=GATHER),
+    "lookups": Tag("count", "rows", "ids a traced gather looks up (its notes on repeated ids; a bag's "
+                   "bank reads on near-bank PIM units, lookups x row_bytes)", kinds=GATHER),
     "rows_read": Tag("count", "rows", "distinct rows a traced gather reads (its notes on repeated ids)", costs=NOTE, kinds=GATHER),
     "read_fraction": Tag("fraction", "-", "share of the op's bytes that are reads on every resource "
                          "(default: from the cost model, per resource)"),

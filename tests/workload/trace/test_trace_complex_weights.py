@@ -113,3 +113,41 @@ def test_a_complex_view_of_a_real_parameter_is_read_at_its_real_bytes_with_no_ex
     # each split copy reads what it packs: z's 2,048 complex64 and the weight's 4,096 B
     split_b = next(op for op in w.ops if op.name.endswith(".B.split"))
     assert [w.tensors[t].nbytes for t in split_b.inputs] == [k * n * 2 * 4]
+
+
+class Spectral(nn.Module):  # makani-style: an FFT of a real input times a complex-view weight
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(32, 16, 2))
+
+    def forward(self, x):
+        return torch.fft.fft(x, dim=-1) @ torch.view_as_complex(self.w)
+
+
+def test_complex_tensors_kept_under_a_narrow_dtype_are_said(tmp_path):
+    # review 21 D 6: torch.fft refuses bf16 on the CPU; --dtype bf16 counts the real tensors at
+    # 2 B but the FFT's (64, 32) and the product's (64, 16) stay complex64: 64 x 32 x 8 + 64 x 16
+    # x 8 = 24,576 B, and the trace says so (it said nothing); fp32 has nothing to say
+    with pytest.raises(RuntimeError):
+        torch.fft.fft(torch.randn(64, 32).to(torch.bfloat16), dim=-1)
+    w = trace(Spectral().eval(), (torch.randn(64, 32),), batch=1, dtype="bf16")
+    assert w.metadata["complex_kept"] == {"dtype": "bf16", "tensors": 2, "bytes": 64 * 32 * 8 + 64 * 16 * 8,
+                                          "complex_dtypes": ["complex64"]}
+    assert "complex_kept" not in trace(Spectral().eval(), (torch.randn(64, 32),), batch=1).metadata
+
+    from click.testing import CliRunner
+
+    from cimsim.cli import main
+    src = tmp_path / "m.py"
+    src.write_text("import torch\n"
+                   "class M(torch.nn.Module):\n"
+                   "    def __init__(self):\n"
+                   "        super().__init__(); self.w = torch.nn.Parameter(torch.randn(32, 16, 2))\n"
+                   "    def forward(self, x):\n"
+                   "        return torch.fft.fft(x, dim=-1) @ torch.view_as_complex(self.w)\n"
+                   "def f():\n    return M().eval(), (torch.randn(64, 32),)\n")
+    r = CliRunner().invoke(main, ["trace", f"{src}:f", "--batch", "1", "--dtype", "bf16",
+                                  "-o", str(tmp_path / "m.json")])
+    assert r.exit_code == 0, r.output
+    assert ("note: 2 complex tensor(s) (complex64, 24.58 kB) keep their dtype under --dtype bf16: "
+            "a complex tensor has no bf16 form") in r.output

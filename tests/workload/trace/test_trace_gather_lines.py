@@ -17,7 +17,11 @@ from torch import nn  # noqa: E402
 
 from cimsim.workload.trace import trace  # noqa: E402
 
-SPELLINGS = ("embedding", "index", "index_select", "input", "gather", "take")
+SPELLINGS = ("embedding", "index", "index_select", "input", "gather", "take",
+             "index_select1", "take_input")
+#: the spellings that gather elements, not rows: they state no lookups / rows (review 21 D 3:
+#: ``index_select`` along dim 1 and ``torch.take`` of a model input read whole tables before)
+ELEMENTS = ("gather", "take", "index_select1", "take_input")
 
 
 class Rows(nn.Module):
@@ -39,6 +43,10 @@ class Rows(nn.Module):
             return pos[idx]
         if self.how == "gather":
             return torch.gather(W, 0, idx[:, None].expand(-1, w))
+        if self.how == "index_select1":  # W's rows are the columns of W.t(): the same lines
+            return W.t().index_select(1, idx)
+        if self.how == "take_input":  # torch.take of a model input
+            return torch.take(pos, idx[:, None] * w + torch.arange(w))
         return torch.take(W, idx[:, None] * w + torch.arange(w))
 
 
@@ -72,7 +80,7 @@ def test_rows_under_a_line_touching_every_line_are_one_run_and_keep_their_tags(h
     tags, table = _gather(how, 1000, 3, idx)
     assert tags["access_bytes"] == 12000 and tags["random_read_bytes"] == 12000
     assert tags["table_bytes"] == 12000 and table == 1000 * 3 * 4
-    if how not in ("gather", "take"):  # the element gathers state no rows
+    if how not in ELEMENTS:  # the element gathers state no rows
         assert (tags["lookups"], tags["rows_read"], tags["table_rows"]) == (1000, 1000, 1000)
 
 
@@ -113,3 +121,50 @@ def test_a_dense_random_gather_is_a_line_an_access_and_its_sorted_ids_one_per_ru
     assert 1 + steps > 4000  # nearly a line an access
     tags, _ = _gather("index_select", 4096, 16, perm.sort().values)
     assert tags["access_bytes"] == 4096 * 64
+
+
+#: the spellings that read a row's elements in turn (``W.t().index_select(1, ids)`` reads the
+#: rows' first elements first, a column of the view at a time: see the test of it below)
+IN_TURN = tuple(h for h in SPELLINGS if h != "index_select1")
+
+
+@pytest.mark.parametrize("how", IN_TURN)
+@pytest.mark.parametrize("width, ids", [(32, range(1000, 1064)), (32, range(1063, 999, -1)),
+                                        (24, range(1000, 1064)), (24, range(1063, 999, -1))])
+def test_a_run_of_rows_of_several_lines_is_one_access_up_or_down(how, width, ids):
+    # review 21 D 2: rows 1,000-1,063 of 128 B (32 fp32, 2 lines) start at byte 128,000 (line
+    # 2,000) and end at byte 136,191: 128 whole lines, 8,192 B; of 96 B (24 fp32) bytes
+    # 96,000-102,143, lines 1,500-1,595: 6,144 B. Read in either order the rows' lines are one
+    # run of adjacent lines: one access of all of them (descending was one access a row, 128 B
+    # and 96 B, as a one-line row's descending run was one)
+    tags, table = _gather(how, 4096, width, torch.tensor(list(ids)))
+    fetched = 64 * width * 4
+    assert tags["random_read_bytes"] == fetched and table == fetched
+    assert tags["access_bytes"] == fetched
+
+
+@pytest.mark.parametrize("how", IN_TURN)
+def test_rows_of_several_lines_read_out_of_turn_are_an_access_each(how):
+    # 128 B rows 0, 2, 4, 6 read 6, 0, 4, 2: no row's lines touch the lines read just before
+    # (rows apart by 2 leave 2 lines between), so 4 accesses of 128 B, 512 B
+    tags, _ = _gather(how, 4096, 32, torch.tensor([6, 0, 4, 2]))
+    assert tags["random_read_bytes"] == 4 * 128 and tags["access_bytes"] == 128
+
+
+class _Cols(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.W = nn.Parameter(torch.randn(16, 4096))
+
+    def forward(self, idx):
+        return self.W.index_select(1, idx)
+
+
+def test_index_select_along_dim_1_reads_the_lines_of_the_elements_it_names():
+    # review 21 D 3: W (16, 4,096) fp32, columns 1,000-1,063: each row's bytes 4,000-4,255 of its
+    # 16,384, lines 62-66 of it (4,000 // 64, 4,255 // 64): 5 lines, 320 B, a run; 16 rows, 16
+    # runs, 5,120 B (was a copy of all 262,144 B, no tags)
+    w = trace(_Cols(), (torch.arange(1000, 1064),))
+    (op,) = [op for op in w.ops if op.tags.get("part") == "gather"]
+    assert op.tags["random_read_bytes"] == 16 * 5 * 64 and op.tags["access_bytes"] == 5 * 64
+    assert op.tags["table_bytes"] == 16 * 4096 * 4

@@ -231,3 +231,20 @@ def test_an_accumulation_takes_its_runs_of_lines_in_the_order_its_ids_touch_them
     touched = 4 * len(torch.unique(ids))
     assert op.tags["random_read_bytes"] == op.tags["random_write_bytes"] == touched
     assert op.tags["access_bytes"] == pytest.approx(touched / accesses, rel=1e-12, abs=0)
+
+
+@pytest.mark.parametrize("width", [8, 32])
+@pytest.mark.parametrize("flip", [False, True])
+def test_a_scatter_add_into_rows_of_one_line_or_more_is_one_run_up_or_down(width, flip):
+    # review 21 D 2: index_add into 1,024 rows of 32 B (8 fp32; two rows a line) or 128 B (32
+    # fp32, two lines a row), each id 4 times, sorted up or down: every row once, all of the
+    # destination's 32,768 B or 131,072 B as one run of adjacent lines, read and written back
+    # (descending 128 B rows were an access a row, 128 B, where 32 B rows were one run)
+    ids = torch.arange(1024).repeat_interleave(4)
+    ids = ids.flip(0) if flip else ids
+    w = _trace(_Fn(lambda y, i, s: y.index_add(0, i, s)), torch.zeros(1024, width), ids,
+               torch.randn(len(ids), width), batch=1)
+    (op,) = [op for op in w.ops if "lookups" in op.tags]
+    dest = 1024 * width * 4
+    assert op.tags["random_read_bytes"] == op.tags["random_write_bytes"] == dest
+    assert op.tags["access_bytes"] == dest

@@ -270,7 +270,7 @@ class MaskedAttention(torch.nn.Module):  # a Swin / Pangu shifted-window mask, r
 
 def test_a_constant_buffer_is_named_as_such_within_the_weights(tmp_path):
     """find-A 5: a shifted-window mask (register_buffer, -100 / 0) counted as 'weights' with the
-    parameters, nothing saying so. It stays in weight_bytes (it is stored with the model and read
+    parameters, nothing saying so. It stays in weight_bytes (it is held with the model and read
     each forward) and is said apart: metadata['buffer_weights'] and the trace line."""
     w = _trace(MaskedAttention(), torch.randn(4, 16, 8), batch=1)
     assert w.weight_bytes == 8 * 24 * 4 + 4 * 16 * 16 * 4  # 768 + 4,096 = 4,864 B
@@ -287,11 +287,17 @@ def test_a_constant_buffer_is_named_as_such_within_the_weights(tmp_path):
         "class M(torch.nn.Module):\n"
         "    def __init__(self):\n"
         "        super().__init__(); self.qkv = torch.nn.Linear(8, 24, bias=False)\n"
-        "        self.register_buffer('attn_mask', torch.zeros(4, 16, 16))\n"
+        "        self.register_buffer('attn_mask', torch.zeros(4, 16, 16), persistent=False)\n"
         "    def forward(self, x):\n"
         "        q, k, v = self.qkv(x).chunk(3, -1)\n"
         "        return ((q @ k.transpose(-1, -2) + self.attn_mask).softmax(-1)) @ v\n"
         "def factory():\n    return M().eval(), (torch.randn(4, 16, 8),)\n")
     r = CliRunner().invoke(main, ["trace", f"{src}:factory", "--batch", "1", "-o", str(tmp_path / "m.json")])
     assert r.exit_code == 0, r.output
-    assert "weights 4.864 kB (4.096 kB of it buffers, constant data stored with the model: attn_mask)" in r.output
+    # review 21 D 7: timm Swin registers attn_mask persistent=False: held in memory with the
+    # model, not stored with it (not in the state_dict), and the line says so
+    assert ("weights 4.864 kB (4.096 kB of it buffers, constant data held in memory with the model: "
+            "attn_mask; 1 rebuilt at construction, not in the state_dict (persistent=False): attn_mask)") in r.output
+    import json
+    meta = json.loads((tmp_path / "m.json").read_text())["metadata"]
+    assert meta["buffer_weights"] == {"bytes": 4096, "names": ["attn_mask"], "non_persistent": ["attn_mask"]}

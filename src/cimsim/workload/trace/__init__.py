@@ -118,7 +118,7 @@ def _refuse_complex(params) -> None:
 
 def _input_names(torch, model, inputs, kwargs) -> dict[int, tuple[str, str]]:
     """Storage key -> (role, name) of example inputs, parameters and buffers: parameters and
-    floating-point buffers (BatchNorm's running statistics: constants stored with the model,
+    floating-point buffers (BatchNorm's running statistics: constants held with the model,
     read each forward) and int8 buffers (quantized weights) are weights, also where an example
     input shares their storage, other integer and bool buffers (position ids, masks, counters)
     inputs, as the model's inputs are."""
@@ -144,7 +144,9 @@ def _input_names(torch, model, inputs, kwargs) -> dict[int, tuple[str, str]]:
 def _buffer_weights(model, low, tensors) -> dict | None:
     """``metadata['buffer_weights']``: of the weights, the bytes and names of the buffers
     (``register_buffer``: a shifted-window attention mask, a DFT table, running statistics;
-    constant data, not trained), largest first; None where no buffer is a weight."""
+    constant data held in memory with the model, not trained), largest first, and
+    ``non_persistent`` those registered ``persistent=False`` (not in the ``state_dict``: the
+    model rebuilds them at construction); None where no buffer is a weight."""
     bufs = {n for n, _ in model.named_buffers(remove_duplicate=False)}
     by_name: dict[str, int] = {}
     for (vid, _), name in low.declared.items():
@@ -154,7 +156,13 @@ def _buffer_weights(model, low, tensors) -> dict | None:
     if not by_name:
         return None
     names = sorted(by_name, key=lambda n: (-by_name[n], n))
-    return {"bytes": int(sum(by_name.values())), "names": names}
+    # persistent=False (timm Swin's attn_mask): rebuilt at construction, not in the state_dict
+    gone = {f"{m}.{b}" if m else b for m, mod in model.named_modules(remove_duplicate=False)
+            for b in getattr(mod, "_non_persistent_buffers_set", ())}
+    out = {"bytes": int(sum(by_name.values())), "names": names}
+    if np_names := [n for n in names if n in gone]:
+        out["non_persistent"] = np_names
+    return out
 
 
 def _input_leaves(torch, model, inputs, kwargs):
@@ -474,6 +482,10 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
         metadata["updated_weight_reads"] = low.updated_reads
     if optimizer_state:  # an optimizer stepped: its state, by parameter and key (:mod:`.persist`)
         metadata["optimizer_state"] = optimizer_state
+    from .complexes import KEPT_KEY, kept_complex
+
+    if kept := kept_complex(dtype, keep_floats, tensors):  # complex tensors kept under --dtype bf16
+        metadata[KEPT_KEY] = kept
     if low.untyped:  # torch dtypes with no IR dtype: counted at the workload dtype
         metadata["dtypes_counted_as_workload_dtype"] = sorted(low.untyped)
     if low.computed_weights:  # matrices computed from parameters each forward: not stationary

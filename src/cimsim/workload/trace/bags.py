@@ -55,11 +55,16 @@ def embedding(low, c: Call) -> None:
 @lowers(aten.index_select)
 def index_select(low, c: Call) -> None:
     """Rows of a parameter (an embedding table) or of an activation (:func:`row_table`: a GNN's
-    node features) are a gather; of anything else, a copy."""
-    if low._is_param(c.args[0]) or row_table(low, c.args[0]):
-        gather_rows(low, c.base, c.args, c.targets)
-    else:
+    node features) are a gather; along another dimension (``W.index_select(1, ids)``), the
+    elements it names (:func:`gather_elements`); of anything else, a copy."""
+    table, ids = c.args[0], c.args[2]
+    if not (low._is_param(table) or row_table(low, table)):
         low.emit("copy", c.base, c.reads, c.targets)
+    elif table.dim() > 1 and c.args[1] % table.dim():  # W.index_select(1, ids): strided elements
+        gather_elements(low, c, table, [None] * (c.args[1] % table.dim()) + [ids], [ids],
+                        _no_values(low, ids))
+    else:
+        gather_rows(low, c.base, c.args, c.targets)
 
 
 def row_table(low, t) -> bool:
@@ -84,13 +89,7 @@ def gather_rows(low, base, args, targets, kind="copy", vec=None, extra=(), tags=
     ``lookups`` (ids looked up), ``rows_read`` (the distinct rows read) and ``table_rows``
     (the table's rows) let a run say when repeated ids of a table larger than a cache are
     taken as hits (:mod:`cimsim.cost.gathers`)."""
-    if base != "index_select":
-        table, idx = args[0], args[1]
-    else:
-        table, dim, idx = args[0], args[1], args[2]
-        if dim != 0:
-            low.emit("copy", base, [table, idx], targets)
-            return
+    table, idx = (args[0], args[1]) if base != "index_select" else (args[0], args[2])
     if not low.st.known(table):
         low._source(table)
     ids = idx if ids is None else ids
@@ -126,28 +125,44 @@ def touched_lines(starts: np.ndarray, inner: np.ndarray, unit: int):
     return (starts + lo) * unit // LINE, ((starts + hi + 1) * unit - 1) // LINE
 
 
+def run_lines(order: np.ndarray, unit: int):
+    """:func:`touched_lines` of elements read one by one at storage offsets ``order`` (in
+    elements of ``unit`` bytes, in the order read): each run of consecutive offsets read in
+    turn is one piece (``torch.gather`` / ``torch.take`` of whole rows reads a row's elements
+    in turn: the row is the piece, as a row gather's is)."""
+    if not len(order):
+        return order, order
+    cut = np.flatnonzero(np.diff(order) != 1) + 1
+    starts, ends = order[np.r_[0, cut]], order[np.r_[cut - 1, len(order) - 1]]
+    return starts * unit // LINE, ((ends + 1) * unit - 1) // LINE
+
+
 def ordered_accesses(order, runs_sorted: int, lines: int, pieces: int | None = None) -> int:
     """The random accesses of reading pieces whose first and last :data:`LINE` s are ``order``
     (:func:`touched_lines`), in the order they are read: each line is fetched once, at its
-    first touch, and a fetch continues the access before it only where it is the line next to
-    the one fetched just before (either way) or the rest of the same piece. Adjacent lines read
-    far apart in time (unsorted ids) are two row activations, not one access of both. At least
+    first touch, so a piece fetches the lines of its span no piece before it touched (pieces
+    that do not overlap share at most their end lines), and its fetch continues the access
+    before it where its span of new lines touches the span fetched just before, on either
+    side: the line after its last (ascending) or before its first (descending: rows of one
+    line or of many, a reverse sweep is one run as a forward one is). Adjacent lines read far
+    apart in time (unsorted ids) are two row activations, not one access of both. At least
     ``runs_sorted`` (the runs of the set of lines: sorted ids), at most ``lines`` (and
     ``pieces``)."""
-    first, last = order
+    first, last = (np.asarray(x, dtype=np.int64) for x in order)
     n = len(first)
     if not n:
         return runs_sorted
     seq = np.empty(2 * n, dtype=np.int64)
     seq[0::2], seq[1::2] = first, last
-    keep = np.ones(2 * n, dtype=bool)
-    keep[1::2] = last != first  # a piece inside one line: that line once
-    pos = np.flatnonzero(keep)
-    _, at = np.unique(seq[pos], return_index=True)
-    at = np.sort(at)  # each line at its first touch, in the order read
-    s, p = seq[pos][at], pos[at]
-    rest = (p[1:] % 2 == 1) & (p[1:] - p[:-1] == 1)  # a piece's last line after its own first
-    count = 1 + int(np.count_nonzero(~((np.abs(np.diff(s)) == 1) | rest)))
+    _, at, inv = np.unique(seq, return_index=True, return_inverse=True)
+    piece = np.arange(n)
+    earlier = at[inv.reshape(-1)] // 2  # the piece that first touched each end line
+    lo = first + (earlier[0::2] < piece)  # an end line fetched before: not fetched again
+    hi = last - (earlier[1::2] < piece)
+    new = lo <= hi
+    lo, hi = lo[new], hi[new]
+    joined = (lo[1:] == hi[:-1] + 1) | (hi[1:] + 1 == lo[:-1])
+    count = 1 + int(np.count_nonzero(~joined))
     top = lines if pieces is None else min(lines, max(pieces, runs_sorted))
     return int(min(max(count, runs_sorted), top))
 
@@ -160,13 +175,16 @@ def _emit_rows(low, kind, base, table, offs: RowRead, others, targets, fake: boo
     each its own lines). Every row gather follows this one rule, whatever op wrote it and however
     long its rows (``nn.Embedding``, ``W[idx]``, ``index_select``, ``x[src]``, a pick,
     ``torch.gather`` of whole rows); ``order``: the lines each row begins and ends in, in the
-    order the ids read them (:func:`ordered_accesses`)."""
+    order the ids read them (:func:`ordered_accesses`). Tag ``row_bytes``: the bytes of one
+    looked-up row of the view (a row or column slice of a larger storage reads only these;
+    near-bank PIM units read them at every lookup)."""
     nrows, one = len(offs.rows), offs.base + offs.inner
+    row_bytes = len(offs.inner) * table.element_size()
     if not low.st.same_unit(table):  # a view of another element size: its storage's units
         one, offs = low.st.units_at(table, one), low.st.units_at(table, offs.offsets())
     emit_lines(low, kind, base, table, offs, others, targets, spread=nrows if fake else None,
                one=one, vec=vec, order=order, tags={"lookups": lookups, "rows_read": nrows,
-                                       "table_rows": table_rows, **(tags or {})})
+                                       "table_rows": table_rows, "row_bytes": row_bytes, **(tags or {})})
 
 
 def line_spans(starts: np.ndarray, lengths: np.ndarray, unit: int) -> tuple[int, int]:
@@ -234,10 +252,10 @@ def emit_lines(low, kind, base, table, offs, others, targets, spread=None, one=N
     :func:`cimsim.pipeline.pattern_scale`)."""
     read, fetched, accesses = line_read(low, table, offs, spread, one, order)
     vid = low.st.storages[storage_key(table)].cur
-    pieces = [(vid, read if len(read) < low.st.versions[vid].size else None)]
-    low.emit(kind, base, [pieces, *others], targets, vec=vec,
-             tags={"part": "gather", "access_bytes": fetched / max(1, accesses),
-                   "random_read_bytes": fetched, "table_bytes": _storage_bytes(low, table),
+    pieces = [[(vid, read if len(read) < low.st.versions[vid].size else None)]] if len(read) else []
+    low.emit(kind, base, [*pieces, *others], targets, vec=vec,  # no row (all padding_idx): no table
+             tags={"part": "gather", **({"access_bytes": fetched / max(1, accesses),
+                   "random_read_bytes": fetched, "table_bytes": _storage_bytes(low, table)} if pieces else {}),
                    **(tags or {})})
 
 
@@ -254,8 +272,12 @@ def _contiguous(inner: np.ndarray) -> bool:
 def embedding_bag(low, c: Call) -> None:
     table, idx = c.args[0], c.args[1]
     per_sample = c.args[6] if len(c.args) > 6 else low.ev.kwargs.get("per_sample_weights")
+    pad = c.args[8] if len(c.args) > 8 else low.ev.kwargs.get("padding_idx", -1)
+    ids = idx
+    if isinstance(pad, int) and pad >= 0 and not _no_values(low, idx):
+        ids = idx.reshape(-1)[idx.reshape(-1) != pad]  # torch reads no row for a padding_idx
     dim = int(table.numel() // max(1, table.shape[0]))
-    elems = float(idx.numel() * dim)
+    elems = float(ids.numel() * dim)
     offsets = c.args[2] if len(c.args) > 2 else low.ev.kwargs.get("offsets")
     # the bags' offsets and per-sample weights are read too (a weight computed in the model is
     # a dependency: the bag runs after it)
@@ -265,7 +287,7 @@ def embedding_bag(low, c: Call) -> None:
     pool = POOLS.get(mode if isinstance(mode, int) else str(mode), str(mode))
     gather_rows(low, c.base, (table, idx), c.targets, kind="reduction",
                 vec=elems * (2.0 if per_sample is not None else 1.0), extra=extra,
-                tags={"pool": pool})
+                tags={"pool": pool}, ids=ids)
 
 
 #: ``aten._embedding_bag``'s ``mode`` (0, 1, 2; ``F.embedding_bag`` names them)
@@ -281,7 +303,8 @@ def param_gather(low, c: Call) -> None:
     ``torch.gather`` the rows they pick (:func:`pick_rows`); of anything else, a copy."""
     table = c.args[0]
     param = isinstance(table, low.torch.Tensor) and table.numel() and table.dim() and low._is_param(table)
-    if not (param or _activation_rows(low, c, table)):
+    take = c.base == "take" and row_table(low, table)  # torch.take of an activation: its elements
+    if not (param or take or _activation_rows(low, c, table)):
         if not (row_table(low, table) and pick_rows(low, c, table)):
             low.emit("copy", c.base, c.reads, c.targets)
         return
@@ -330,7 +353,8 @@ def pick_rows(low, c: Call, table) -> bool:
     The rows read are a :class:`.storage.RowRead`, whose runs of rows cut the activation into
     atoms without listing its elements (:mod:`.atoms`: a pick of 2**34 elements traces in
     well under a second). False (nothing emitted) for any other gather: integer index tensors
-    only (a mask, ``take`` and ``_unsafe_index``, an upsampling's, stay whole-input copies)."""
+    only (a mask and ``_unsafe_index``, an upsampling's, stay whole-input copies; ``take`` reads
+    elements, :func:`gather_elements`)."""
     torch, out = low.torch, c.targets[0]
     shape, stride, off = tuple(table.shape), tuple(table.stride()), table.storage_offset()
     if c.base == "gather":
@@ -407,7 +431,8 @@ def _no_values(low, t) -> bool:
 
 
 def gather_elements(low, c: Call, table, idx, tensors, fake: bool) -> None:
-    """Gather ``c`` of parameter ``table`` by the index ``idx`` (``tensors``: its index tensors)
+    """Gather ``c`` of parameter ``table`` (or of an activation, :func:`row_table`: its
+    ``torch.take``, ``index_select`` along dim 1 or later) by the index ``idx`` (``tensors``: its index tensors)
     reads the whole lines of the distinct elements it names, each run of adjacent lines one
     random access (:func:`emit_lines`). Without index
     values (fake ids) the output's elements are taken to be distinct elements of the table, as
@@ -421,7 +446,7 @@ def gather_elements(low, c: Call, table, idx, tensors, fake: bool) -> None:
     else:
         dim = c.args[1] % table.dim() if c.base == "gather" else None
         offs, order = first_touch(_element_offsets(torch, c.base, table, idx, dim).reshape(-1).numpy())
-        order = touched_lines(order, np.zeros(1, dtype=np.int64), table.element_size())
+        order = run_lines(order, table.element_size())
     # fake ids: each element its own access (one element, its line), as many as the output's
     emit_lines(low, "copy", c.base, table, low.st.units_at(table, offs), tensors, c.targets,
                spread=len(offs) if fake else None, one=low.st.units_at(table, offs[:1]), order=order)

@@ -85,3 +85,36 @@ def refuse_complex_macs(p, dtype: str, macs: int) -> None:
         f"{dtype} tensors ({macs:,} complex MACs), which cimsim lowers to real arithmetic for the "
         "matmul family only; write it with real tensors (the real and imaginary parts as two "
         "real tensors: 4 real MACs per complex MAC)")
+
+
+#: metadata key of :func:`kept_complex`
+KEPT_KEY = "complex_kept"
+
+
+def kept_complex(dtype: str, keep_floats: bool, tensors) -> dict | None:
+    """``metadata['complex_kept']`` of a trace given a ``dtype`` narrower than fp32 (fp16, bf16,
+    int8) whose tensors include complex ones: their count, bytes and dtypes. A complex tensor
+    has no bf16 form (torch.fft refuses bf16 and, but for power-of-two sizes on CUDA, fp16), so
+    the FFT and complex products keep complex64 (8 B an element) and the lowering's split and
+    combine are casts between it and the real dtype (as makani casts to fp32 around its FFT)."""
+    if keep_floats or dtype not in ("fp16", "bf16", "int8"):
+        return None
+    cx = [t for t in tensors.values() if str(t.dtype).startswith("complex")]
+    if not cx:
+        return None
+    return {"dtype": dtype, "tensors": len(cx), "bytes": int(sum(t.nbytes for t in cx)),
+            "complex_dtypes": sorted({str(t.dtype) for t in cx})}
+
+
+def kept_note(meta) -> list[str]:
+    """The trace's line on :func:`kept_complex` (none without it)."""
+    k = meta.get(KEPT_KEY)
+    if not k:
+        return []
+    from ...units import si
+
+    return [f"{k['tensors']:,} complex tensor(s) ({', '.join(k['complex_dtypes'])}, {si(k['bytes'], 'B')}) "
+            f"keep their dtype under --dtype {k['dtype']}: a complex tensor has no {k['dtype']} form "
+            f"(torch.fft refuses bf16, and fp16 but for power-of-two sizes on CUDA), so the FFT and "
+            f"complex products are counted at {' / '.join(k['complex_dtypes'])}, and a complex matmul's split into real parts "
+            f"is a cast to {k['dtype']} (as makani casts to fp32 around its FFT; metadata['{KEPT_KEY}'])"]
