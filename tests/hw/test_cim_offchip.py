@@ -206,6 +206,39 @@ def test_a_multi_output_ops_unread_by_products_go_nowhere():
     assert link_bytes(r) == {"ln": 1024, "b": 1024}
 
 
+def test_a_returned_tensor_leaves_the_chip_once_even_where_the_chip_reads_it():
+    # find-F 1: the model returns y, z and o (metadata.outputs, output_hidden_states): the host
+    # holds them, so y leaves at a (2,048 B of x in + 1,024 B out), z at b (1,024 B out, and b
+    # pays the link latency), o at c (1,024 B out), though b and c read y and z on the chip
+    w = three_layers()
+    r = simulate(arch(), Workload(w.name, list(w.tensors.values()), list(w.ops),
+                                  {"outputs": ["y", "z", "o"]}), keep_ops=True)
+    assert link_bytes(r) == {"a": 2048 + 1024, "b": 1024, "c": 1024}
+    assert (r.op_table["fixed_latency_s"] == LINK_LATENCY).all()
+    # only o returned: as without the list
+    r = simulate(arch(), Workload(w.name, list(w.tensors.values()), list(w.ops), {"outputs": ["o"]}),
+                 keep_ops=True)
+    assert link_bytes(r) == {"a": 2048, "b": 0, "c": 1024}
+
+
+def test_a_returned_by_product_leaves_and_a_dropped_first_output_does_not():
+    # the norm of the case above, its rstd (16 x 4 B = 64 B) returned: it leaves at ln (a
+    # returned second output, topk's indices); listed outputs without y2 (an unread first
+    # output the model drops): y2 goes nowhere
+    t = [Tensor("x", (16, 64), "int8", "input"), Tensor("y", (16, 64), "int8", "activation"),
+         Tensor("mean", (16,), "fp32", "activation"), Tensor("rstd", (16,), "fp32", "activation"),
+         Tensor("wb", (64, 64), "int8", "weight"), Tensor("z", (16, 64), "int8", "activation"),
+         Tensor("y2", (16, 64), "int8", "activation")]
+    ops = [Op("ln", "layernorm", ("x",), ("y", "mean", "rstd")),
+           Op("b", "matmul", ("y", "wb"), ("z",), m=16, k=64, n=64, weight="wb"),
+           Op("d", "matmul", ("y", "wb"), ("y2",), m=16, k=64, n=64, weight="wb")]
+    r = simulate(arch(periphery=PERIPHERY), Workload("norm", t, ops, {"outputs": ["rstd", "z"]}), keep_ops=True)
+    assert link_bytes(r) == {"ln": 1024 + 64, "b": 1024, "d": 0}
+    # without the list, y2 is taken for a model output and rstd for a by-product
+    r = simulate(arch(periphery=PERIPHERY), Workload("norm", t, ops), keep_ops=True)
+    assert link_bytes(r) == {"ln": 1024, "b": 1024, "d": 1024}
+
+
 def test_a_tensor_made_off_the_chip_enters_once_for_all_its_readers():
     # x (a model input, 1024 B) read by q, k and v on the chip: in once, at q; each output leaves
     t = [Tensor("x", (16, 64), "int8", "input")]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -65,20 +66,70 @@ def test_capacity_check_counts_returned_tensors():
 
 
 def test_outputs_naming_no_tensor_is_one_line(tmp_path):
-    with pytest.raises(WorkloadError, match=r"metadata\.outputs names 1 tensor\(s\) the workload does not declare \('h9'\)"):
-        four_layers(["h1", "h9"]).footprint
-    with pytest.raises(WorkloadError, match=r"metadata\.outputs must be a list of tensor names"):
-        four_layers("h1").footprint  # type: ignore[arg-type]
+    # find-F 3: refused when the workload is built or loaded, with a close name, and the CLI
+    # names the file
+    with pytest.raises(WorkloadError, match=r"metadata\.outputs names 1 tensor\(s\) the workload does not "
+                                            r"declare \('h3x'\); did you mean 'h3'\?$"):
+        four_layers(["h1", "h3x"])
+    with pytest.raises(WorkloadError, match=r"declare \('zzz'\); it must name declared tensors, e\.g\. 'h1', 'h2', 'h3'$"):
+        four_layers(["zzz"])
+    with pytest.raises(WorkloadError, match=r"metadata\.outputs must be a list of tensor names .*got str 'h1'"):
+        four_layers("h1")  # type: ignore[arg-type]
+    from cimsim import load_workload
     from cimsim.workload import save_workload
 
-    path = tmp_path / "bad.json"
-    save_workload(four_layers(["h9"]), path)
-    res = CliRunner().invoke(main, ["run", "cpu-ddr5", str(path)])
-    assert res.exit_code != 0 and "Traceback" not in res.output
-    assert "metadata.outputs names 1 tensor(s)" in res.output
     good = tmp_path / "good.json"
     save_workload(four_layers(["h1", "h2", "h3", "h4"]), good)
     assert json.loads(good.read_text())["metadata"]["outputs"] == ["h1", "h2", "h3", "h4"]
+    data = json.loads(good.read_text())
+    for bad, outputs in (("bad.json", ["h1", "h9"]), ("str.json", "h1")):
+        data["metadata"]["outputs"] = outputs
+        (tmp_path / bad).write_text(json.dumps(data))
+        with pytest.raises(WorkloadError, match=rf"^{re.escape(str(tmp_path / bad))}: workload 'four': metadata\.outputs "):
+            load_workload(tmp_path / bad)
+        res = CliRunner().invoke(main, ["run", "cpu-ddr5", str(tmp_path / bad)])
+        assert res.exit_code != 0 and "Traceback" not in res.output
+        assert f"{bad}: workload 'four': metadata.outputs " in res.output and len(res.output.strip().splitlines()) == 1
+
+
+def test_a_returned_tensor_cannot_be_tagged_on_chip():
+    # find-F 4: its caller holds it in memory, so it cannot stay in a kernel's registers;
+    def att(outputs, tag=True):
+        ts = [Tensor(n, (64, 64), "fp32", "input" if n in "qkv" else "activation") for n in "qkspvo"]
+        t = {"on_chip": 1} if tag else {}
+        return Workload("att", ts, [Op("qk", "matmul", ("q", "k"), ("s",), m=64, k=64, n=64, tags=t),
+                                    Op("sm", "softmax", ("s",), ("p",), tags=t),
+                                    Op("pv", "matmul", ("p", "v"), ("o",), m=64, k=64, n=64)],
+                        {"outputs": outputs})
+
+    with pytest.raises(WorkloadError, match=r"^workload 'att': op 'sm': tag on_chip = 1 but its output 'p' "
+                                            r"is listed in metadata\.outputs \(a model output\)"):
+        att(["p", "o"]).footprint
+    # 64 x 64 x 4 B = 16 KiB each: untagged, pv holds p (returned) and o: 32 KiB; tagged with
+    # only o returned, s and p stay in registers: o alone, 16 KiB
+    assert att(["p", "o"], tag=False).footprint.activations == 2 * 16384
+    assert att(["o"]).footprint.activations == 16384
+
+
+def topk_chain(outputs=None) -> Workload:
+    """x (1 KiB) -> tk -> v (1 KiB) and its indices i (16 x 16 int64: 2 KiB, read by no op);
+    v -> l1 -> h1 (1 KiB); h1 -> l2 -> h2 (16 x 64 fp32: 4 KiB)."""
+    ts = [Tensor("x", (16, 16), "fp32", "input"), Tensor("v", (16, 16), "fp32", "activation"),
+          Tensor("i", (16, 16), "int64", "activation"), Tensor("h1", (16, 16), "fp32", "activation"),
+          Tensor("h2", (16, 64), "fp32", "activation")]
+    ops = [Op("tk", "reduction", ("x",), ("v", "i")), Op("l1", "elementwise", ("v",), ("h1",), fn="relu"),
+           Op("l2", "copy", ("h1",), ("h2",))]
+    return Workload("topk", ts, ops, {} if outputs is None else {"outputs": outputs})
+
+
+def test_an_output_neither_read_nor_returned_is_freed_at_its_op():
+    # find-F 7. Without metadata.outputs i is taken for a model output, live to the end:
+    # tk x + v + i = 4 T, l1 i + v + h1 = 4 T, l2 i + h1 + h2 = 2 T + T + 4 T = 7 T
+    assert topk_chain().peak_live_activation_bytes == 7 * T
+    # the model returns h2 only: i is freed at tk (4 T there), l1 v + h1 = 2 T, l2 h1 + h2 = 5 T
+    assert topk_chain(["h2"]).peak_live_activation_bytes == 5 * T
+    # returned, i is held to the end again
+    assert topk_chain(["i", "h2"]).peak_live_activation_bytes == 7 * T
 
 
 def _hidden(torch):

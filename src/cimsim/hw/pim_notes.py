@@ -326,10 +326,10 @@ def no_cache_note(name: str, claims, ops: OpArrays, free: np.ndarray, took: np.n
         return None
     origin = ops.second_operand_origin()
     fresh = int((left & origin[0]).sum()) if origin is not None else 0
-    made = f" ({fresh} of them read a K or V projected in this run)" if fresh else ""
-    return (f"{name} took 0 of {int(left.sum())} matmul(s) without a weight: it claims kv_cache "
-            "(matmuls whose second operand is a KV cache: a model input; in a trace, one given as "
-            "a cache or marked --resident), and this run reads no cache: their second operands are activations "
-            f"the run computes{made}, as an encoder's or a prefill's attention over its own K and V "
-            "is, so they stay on the host; kv_cache helps decode steps that read a cache "
+    made = (f" ({fresh} of them {'reads' if fresh == 1 else 'read'} what a matmul with a weight made "
+            "in this run: a K or V projection, or an attention output's W_o projection)" if fresh else "")
+    return (f"{name} took 0 of {int(left.sum())} matmul(s) without a weight: it claims kv_cache, "
+            f"{claims_words(['kv_cache'])}, and this run reads no cache: their second operands are "
+            f"activations the run computes{made}, as an encoder's or a prefill's attention over its own "
+            "K and V is, so they stay on the host; kv_cache helps decode steps that read a cache "
             "(cimsim workload llm, cimsim trace --serve)")

@@ -529,7 +529,8 @@ def _took_none(comps: list[Component], ci: int, ops, owner: np.ndarray) -> str |
         return None
     could = _claimed(comp, comp.claim(ops, np.ones(n, dtype=bool)), n) & (owner >= 0)
     if not could.any():
-        return f"{comp.name} runs no op: it claims {words}, and none of this workload's {n:,} ops is one"
+        return (f"{comp.name} runs no op: it claims {words}, and "
+                + ("this workload's one op is not one" if n == 1 else f"none of this workload's {n:,} ops is one"))
     by = [f"{int((owner[could] == j).sum()):,} to {comps[j].name}" for j in np.unique(owner[could]).tolist()]
     return (f"{comp.name} runs no op: it claims {words}; the {int(could.sum()):,} such op(s) went to "
             f"components that claim first ({', '.join(by)})")

@@ -23,6 +23,7 @@ from .kinds import (  # noqa: F401  (KIND_CODES, dtype_bytes_of re-exported for 
     dtype_bytes_of,
 )
 from .llm_meta import op_iterations
+from .returned import returned_column, returned_mask
 from . import orientation
 from .tags import show
 from .randomtags import RANDOM_TAGS, _random_columns, _random_reference, lookup_column, lookup_reference  # noqa: F401
@@ -139,7 +140,8 @@ def on_chip_tensors(workload) -> np.ndarray | None:
     registers and shared memory, never written to a memory level), which the op and its
     readers move at 0 bytes (placement gives back the bytes of those that pass between
     components: :func:`crossing_on_chip`); None when no op states the tag. A value other than
-    0 or 1 is refused, and so is the tag on an op with an output no op reads (a model output)."""
+    0 or 1 is refused, and so is the tag on an op with a model output: one no op reads, or one
+    the model returns (``metadata['outputs']``, which its caller holds in memory)."""
     c = workload.columns
     col = _num_tag(c.tags, "on_chip", c.n_ops, 0.0) if c.n_ops else None
     if col is None:
@@ -158,14 +160,16 @@ def on_chip_tensors(workload) -> np.ndarray | None:
     kept[c.out_ids[np.repeat(col > 0, np.diff(c.out_ptr))]] = True
     read = np.zeros(c.n_tensors, dtype=bool)
     read[c.in_ids] = True
-    if (kept & ~read).any():  # a model output: its write and its footprint would vanish
+    ret = returned_mask(workload)
+    if (kept & (~read | ret)).any():  # a model output: its write and its footprint would vanish
         from ..errors import WorkloadError
 
-        t = int(np.flatnonzero(kept & ~read)[0])
+        t = int(np.flatnonzero(kept & (~read | ret))[0])
         op = int(np.repeat(np.arange(c.n_ops), np.diff(c.out_ptr))[np.flatnonzero(c.out_ids == t)[0]])
+        why = "is listed in metadata.outputs" if ret[t] else "is read by no op"
         raise WorkloadError(f"workload '{workload.name}': op '{c.op_names[op]}': tag on_chip = 1 but "
-                            f"its output '{c.tensor_names[t]}' is read by no op (a model output); "
-                            "on_chip is for a fused kernel's intermediates, which a later op reads: "
+                            f"its output '{c.tensor_names[t]}' {why} (a model output), which its "
+                            "caller holds in memory; on_chip is for a fused kernel's intermediates: "
                             "drop the tag")
     return kept
 
@@ -276,7 +280,7 @@ def op_arrays(workload) -> OpArrays:
                     weight_row_bytes=wrow, serial_ops=_serial_column(c.tags, no, c.op_names, workload.name),
                     chain_ops=_serial_column(c.tags, no, c.op_names, workload.name, "chain_ops"),
                     stage=_stages(workload), launch=_launch_column(c.tags, no),
-                    unread_matrices=unread_matrices(workload.metadata),
+                    unread_matrices=unread_matrices(workload.metadata), returned=returned_column(workload),
                     producer=np.where(workload._first_producer < no, workload._first_producer, -1),
                     act_ptr=aptr, act_ids=c.in_ids[~w_entry].astype(np.int64),
                     first_out=c.out_ids[c.out_ptr[:-1]].astype(np.int64) if no else np.zeros(0, np.int64),
@@ -529,7 +533,7 @@ def op_arrays_reference(workload) -> OpArrays:
                     chain_ops=(np.array([float(op.tags.get("chain_ops", 0.0)) for op in workload.ops])
                                if any("chain_ops" in op.tags for op in workload.ops) else None),
                     stage=_stages(workload), launch=_launch_reference(workload.ops),
-                    unread_matrices=unread_matrices(workload.metadata),
+                    unread_matrices=unread_matrices(workload.metadata), returned=returned_column(workload),
                     producer=producer, act_ptr=aptr, act_ids=np.asarray(aids, dtype=np.int64),
                     first_out=np.array([tid[op.outputs[0]] for op in workload.ops], dtype=np.int64),
                     backward=(back if (back := np.array([op.tags.get("part") == "backward"

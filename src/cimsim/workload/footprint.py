@@ -91,7 +91,7 @@ import numpy as np
 from ..errors import WorkloadError
 from .kinds import COPY, ELEMENTWISE, MATMUL, ROLE_INPUT, ROLE_WEIGHT, SENDRECV
 from .resident import SCALES, is_resident_name, resident_arguments
-from .returned import returned_mask
+from .returned import listed, returned_mask
 
 
 #: a served weight tensor's name: an iteration's prefix (``it3.decode.sb1.r0.``, none for a
@@ -337,8 +337,10 @@ def live_activation_profile(workload, skip: np.ndarray, appends: np.ndarray | No
     np.maximum.at(end, c.out_ids, op_out)
     read = np.zeros(n_t, dtype=bool)
     read[c.in_ids] = True
-    # a model output (no op reads it, or the model returns it: its caller holds it) to the end
-    end = np.where((end >= 0) & (~read | returned_mask(workload)), n_ops - 1, end)
+    # a model output (the model returns it: its caller holds it) to the end; without the list
+    # of what it returns, every tensor no op reads is taken for one (:mod:`.returned`)
+    held = returned_mask(workload) if listed(workload) else ~read | returned_mask(workload)
+    end = np.where((end >= 0) & held, n_ops - 1, end)
     # a model input is in memory before its iteration starts (the whole run, or its serving
     # step), not from the op that first reads it: a traced decode step's caches, read one
     # layer at a time, are all there at the first op

@@ -293,6 +293,9 @@ class Workload:
         checks.validate(self)
         check_tags(self)
         check_llm_metadata(name, self.metadata, self.columns.n_ops)
+        from .returned import returned_mask
+
+        returned_mask(self)  # metadata.outputs names declared tensors (checked at load)
 
     @property
     def columns(self) -> WorkloadColumns:

@@ -249,6 +249,10 @@ class OpArrays:
     #: ``dY @ W``; NaN not stated: told by k, :func:`cimsim.hw.cim.tiling.matrix_keys`); None
     #: when no op states it (:func:`cimsim.workload.orientation.column`)
     weight_transposed: np.ndarray | None = None
+    #: bool by tensor id: a tensor the model returns (``metadata['outputs']``: its caller holds
+    #: it, so a CIM chip sends it out once, :mod:`cimsim.hw.cim.offchip` rule 4); None where
+    #: the workload lists none (every unread first output is taken for a model output)
+    returned: np.ndarray | None = None
 
     def mac_dtype_ok(self) -> np.ndarray:
         """bool per op: its dtype is a compute dtype (:attr:`compute_dtypes`). A MAC op in

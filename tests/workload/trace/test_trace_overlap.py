@@ -183,7 +183,7 @@ def test_matmul_windows_of_a_weight_count_its_bytes_once():
     assert w.weight_bytes + part["bytes"] == w.footprint.weights == 64 * 16 * 4
     from cimsim.workload.trace.unread import notes
 
-    assert any("overlapping views (w: 4 tensors of 15.36 kB, 4.032 kB distinct)" in n
+    assert any("overlapping views (w: 4 tensors of 15.36 kB, 4.032 kB distinct, read by 4 matmuls)" in n
                for n in notes(w.metadata))
 
 
@@ -355,3 +355,43 @@ def test_a_tied_embedding_note_names_a_gather_and_one_matmul():
     assert "emb.weight: 2 tensors of " in note and "1.056 kB distinct, read by a gather and a matmul)" in note
     assert "each matmul keeps its window" not in note
     assert note.endswith("at most one matmul holds each as its stationary weight, so no array holds an element twice")
+
+
+class TiedTwice(torch.nn.Module):
+    """An embedding table E (64 x 32) read by its gather, by h @ E.T and by a @ E: two matmuls
+    on one tensor (find-F 2)."""
+
+    def __init__(self):
+        super().__init__()
+        self.E = torch.nn.Parameter(torch.randn(64, 32))
+
+    def forward(self, ids):
+        h = torch.nn.functional.embedding(ids, self.E)
+        return (h @ self.E.t()) @ self.E
+
+
+class TiedWindows(torch.nn.Module):
+    """E (64 x 32) read by its gather and two overlapping row windows, E[:48] and E[16:]."""
+
+    def __init__(self):
+        super().__init__()
+        self.E = torch.nn.Parameter(torch.randn(64, 32))
+
+    def forward(self, ids):
+        h = torch.nn.functional.embedding(ids, self.E)
+        return h @ self.E[:48].t(), h @ self.E[16:].t()
+
+
+@pytest.mark.parametrize("model", [TiedTwice, TiedWindows])
+def test_every_reader_of_an_overlapping_weight_is_counted(model):
+    """find-F 2: one reader per op, not per tensor: the gather and both matmuls, so the note
+    names them and says each matmul keeps what it reads (no "no array holds an element twice")."""
+    from cimsim.workload.trace.unread import notes
+
+    w = _trace(model(), torch.tensor([[1, 2, 3, 4, 5]]), batch=1)
+    (entry,) = w.metadata["overlapping_weight_reads"]
+    assert entry["readers"] == ["gather", "matmul", "matmul"] and entry["union_bytes"] == 64 * 32 * 4
+    (note,) = [n for n in notes(w.metadata) if "overlapping views" in n]
+    assert note.startswith("1 weight(s) read through overlapping views (E: ")
+    assert "8.192 kB distinct, read by a gather and 2 matmuls): each matmul keeps what it reads" in note
+    assert "no array holds an element twice" not in note

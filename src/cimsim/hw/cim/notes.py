@@ -231,5 +231,6 @@ def unheld(name: str, ops, reuse: bool = False) -> str:
 
 def claims_words(cim) -> str:
     """What a CIM claims, in words (:meth:`cimsim.hw.base.Component.claims_words`)."""
-    return ("matmuls with a stationary weight (a weight tensor the op names as its weight)"
-            + ("" if cim.config.chip is None else ", and the im2col copies and vector ops its chip block runs"))
+    return ("matmuls with a stationary weight (a weight tensor the op names as its weight"
+            + (")" if cim.config.chip is None else "; its chip block also runs the im2col copies and vector "
+               "ops beside them)"))

@@ -27,11 +27,14 @@ Rules, in order, for a component with a ``chip:`` block:
    fp16 trace's at 8 B.)
 3. A tensor made on the chip and read on it stays there when it fits; one that does not fit
    goes out and every reader on the chip reads it back.
-4. A tensor made on the chip leaves it once when an op of another component reads it, or when
-   no op reads it and it is its op's first output (a model output; a multi-output op's other
-   outputs no op reads, a max-pool's indices or a norm's saved statistics, are by-products that
-   go nowhere; the workload does not mark what a model returns, so a returned second output,
-   ``topk``'s indices, is taken for one too).
+4. A tensor made on the chip leaves it once, at its producer, when an op of another component
+   reads it, or when it is a model output: the model returns it (``metadata.outputs``,
+   :mod:`cimsim.workload.returned`: the host holds it, even where a later op on the chip reads
+   it too, every hidden state of ``output_hidden_states``; a returned second output, ``topk``'s
+   indices, too). A workload that lists no outputs has every tensor no op reads that is its
+   op's first output taken for one (a multi-output op's other outputs no op reads, a
+   max-pool's indices or a norm's saved statistics, are by-products that go nowhere). (Before
+   2026-12-07 the list was not read: a returned tensor read on the chip never left it.)
 5. A tensor made off the chip (a model input, another component's output) enters it once, at
    its first reader on the chip, when it fits; else every reader on the chip brings it in.
    An op reading a tensor twice (``x * x``) brings it in once.
@@ -150,13 +153,14 @@ def link_bytes(c, ops, idx: np.ndarray, in_scale: np.ndarray, out_scale: np.ndar
     if kept is not None:
         virtual = virtual | (made_here & kept & ~read_off)
     fits = (size <= cap) | virtual
-    first = np.zeros(n_t, dtype=bool)
-    if ops.first_out is not None:
-        first[ops.first_out] = True
-    else:  # every unread output is a model output
-        first[:] = True
+    if ops.returned is not None:  # rule 4: the model outputs the workload lists
+        model_out = ops.returned
+    else:  # not listed: every unread first output (every unread output without the column)
+        model_out = ~read
+        if ops.first_out is not None:
+            model_out = model_out & np.isin(np.arange(n_t), ops.first_out)
     # rule 4 (and 3: a chip-made tensor that does not fit goes out for its readers here)
-    leaves = made_here & ~virtual & (read_off | (~read & first) | (read_on & ~fits))
+    leaves = made_here & ~virtual & (read_off | model_out | (read_on & ~fits))
     out_t = np.flatnonzero(leaves)
     outputs = np.bincount(prod[out_t], weights=size[out_t], minlength=n_ops)[idx]
     # rules 3 and 5: what the chip's readers bring in

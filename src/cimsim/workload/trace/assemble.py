@@ -150,18 +150,18 @@ def overlapping_weights(kept, declared, tensors) -> list[dict]:
 
 
 def overlap_readers(entries: list[dict], ops) -> None:
-    """Add to each :func:`overlapping_weights` entry its ``readers``: per tensor, what reads it
-    (``matmul``, ``gather`` for an embedding's row gather, else the op's kind), so that the
-    note says which reads overlap (a tied embedding: a gather and one matmul, nothing held twice)."""
-    where = {e_t: (i, j) for i, e in enumerate(entries) for j, e_t in enumerate(e["tensors"])}
-    seen: list[list[str | None]] = [[None] * len(e["tensors"]) for e in entries]
+    """Add to each :func:`overlapping_weights` entry its ``readers``: one per op that reads any
+    of its tensors, in program order (``matmul``, ``gather`` for an embedding's row gather, else
+    the op's kind), so that the note says which reads overlap (a tied embedding: a gather and
+    one matmul, nothing held twice; a second matmul on the table: two hold it). (Before
+    2026-12-07 one per tensor, its first reader: a tensor two matmuls read counted one.)"""
+    where = {e_t: i for i, e in enumerate(entries) for e_t in e["tensors"]}
+    seen: list[list[str]] = [[] for _ in entries]
     for op in ops:
-        for t in op.inputs:
-            if t in where and seen[where[t][0]][where[t][1]] is None:
-                seen[where[t][0]][where[t][1]] = ("gather" if op.kind == "copy" and op.tags.get("part") == "gather"
-                                                  else op.kind)
+        for i in dict.fromkeys(where[t] for t in op.inputs if t in where):  # once an op
+            seen[i].append("gather" if op.kind == "copy" and op.tags.get("part") == "gather" else op.kind)
     for e, r in zip(entries, seen):
-        e["readers"] = [k or "none" for k in r]
+        e["readers"] = r or ["none"]
 
 
 def _operand(ops, tensors, p, names, numel, which, weight):

@@ -317,17 +317,16 @@ def _readers(e) -> str:
 
 def _overlap_note(over) -> str:
     """The note on weights read through overlapping views: each entry's tensors and bytes, and
-    where a reader is no matmul (a tied embedding's gather; a trace since 2026-12-07 records
-    ``readers``) what reads them; the CIM clause only where two or more matmuls read one."""
+    what reads them (``readers``: a trace since 2026-12-07 records one per reading op; a file
+    without them, two matmuls); the CIM clause only where two or more matmuls read one."""
     several = [e for e in over if (e.get("readers") or ["matmul"] * 2).count("matmul") >= 2]
     what = _shown(over, lambda e: f"{e['name']}: {len(e['tensors'])} tensors of {si(e['bytes'], 'B')}, "
-                  f"{si(e['union_bytes'], 'B')} distinct" + ("" if e in several else f", read by {_readers(e)}"))
+                  f"{si(e['union_bytes'], 'B')} distinct" + (f", read by {_readers(e)}" if e.get("readers") else ""))
     tail = "the weights, the footprint and its capacity check count each element once (metadata['overlapping_weight_reads'])"
+    held = ("each matmul keeps what it reads as its own stationary tensor (a CIM maps each window, and "
+            "each orientation of one, to arrays of its own; each kernel streams its own window)")
     if len(several) == len(over):
-        return (f"{len(over)} weight(s) read by matmuls through overlapping views ({what}): each matmul "
-                "keeps its window as its own stationary tensor (a CIM maps each to its own arrays; each "
-                f"kernel streams its own window), while {tail}")
-    held = (f"; where two or more matmuls read one ({_names(several)}), each keeps its window as its own "
-            "stationary tensor (a CIM maps each to its own arrays)" if several else
+        return f"{len(over)} weight(s) read through overlapping views ({what}): {held}, while {tail}"
+    held = (f"; where two or more matmuls read one ({_names(several)}), {held}" if several else
             "; at most one matmul holds each as its stationary weight, so no array holds an element twice")
     return f"{len(over)} weight(s) read through overlapping views ({what}): {tail}{held}"
