@@ -509,7 +509,8 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
         if ratios is not None:
             pair = ratios.get((r.workload, r.architecture))
             e = at_period.get((r.workload, r.architecture)) if at_period is not None else pair and pair[1]
-            cells[4:4] = ([ratio(pair[0]), ratio(e, "n/a (too slow or no baseline energy)")] if pair
+            cells[4:4] = ([ratio(pair[0]), ratio(e, "n/a (too slow or no baseline energy)" if at_period is not None
+                                                    else "n/a (no baseline energy)")] if pair
                           else ["no baseline run"] * 2)
         rows.append(cells)
     out = console(min_width=180)
