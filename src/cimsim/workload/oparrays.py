@@ -210,7 +210,8 @@ class OpArrays:
     #: NaN where an op states none; None when no op states one.
     table_bytes: np.ndarray | None = None
     #: float64: the bytes of every row a traced gather looks up, repeats included (tags
-    #: ``lookups`` x ``table_bytes`` / ``table_rows``): what near-bank PIM units, which have no
+    #: ``lookups`` x ``row_bytes``, the row of the view read; without it ``table_bytes`` /
+    #: ``table_rows``): what near-bank PIM units, which have no
     #: cache, read in the banks for an embedding bag. NaN where an op states none; None when none does.
     lookup_bytes: np.ndarray | None = None
     #: the workload is one decoder step of an encoder-decoder (``metadata['zoo']['built']``:
