@@ -66,6 +66,7 @@ ARCH_STYLES: dict[str, Style] = {
     "jia-jssc2020": Style("#332288", "o"),  # indigo (Tol muted)
     "sinangil-jssc2021": Style("#ff9896", "s"),  # salmon (tab20)
     "isaac-ce": Style("#225555", "^"),  # dark teal (Tol dark)
+    "isaac-chip": Style("#fdbf6f", "s"),  # light orange (ColorBrewer Paired)
     "neurosim-vgg8": Style("#7f7f7f", "D"),  # grey (tab10)
     "neurram": Style("#c5b0d5", "v"),  # lavender (tab20)
     "puma": Style("#222255", "P"),  # navy (Tol dark)
