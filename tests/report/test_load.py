@@ -239,3 +239,18 @@ def test_compare_keeps_a_config_too_slow_for_the_period_as_nan(tmp_path, round_a
     e = [b.energy_j - b.energy_breakdown_j[C.STATIC] + P_STATIC * 1e-3 for b in both]
     got = period_energy_ratios(both, "round-sram")
     assert got[("gemv", "round-rram")] == pytest.approx(e[0] / e[1], rel=1e-9, abs=0)
+
+
+def test_a_second_at_load_replaces_the_first(runs):
+    """Final read 21-2: a too-short period's note stayed after a second call with a valid period,
+    and each call replaces the load (a period-only call has no deadline columns)."""
+    r = runs["rram"]
+    short = r.at_load(period_s=r.latency_s / 2, strict=False)
+    assert any(n.endswith(": its period columns are NaN") for n in short.notes)
+    assert math.isnan(short.record()[C.PERIOD_ENERGY_J])
+    ok = short.at_load(period_s=1e-3)
+    assert not any(n.endswith(": its period columns are NaN") for n in ok.notes)
+    assert ok.record()[C.PERIOD_ENERGY_J] == pytest.approx(r.energy_j - P_STATIC * r.latency_s + 1e-3,
+                                                           rel=1e-12, abs=0)
+    both = r.at_load(period_s=1e-3, deadline_s=1e-3)
+    assert C.DEADLINE_S in both.record() and C.DEADLINE_S not in both.at_load(period_s=1e-3).record()

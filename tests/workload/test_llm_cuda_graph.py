@@ -96,3 +96,15 @@ def test_a_tensor_parallel_graph_step_is_one_launch(tmp_path):
     _, free = _tpot(cfg, ZERO, tensor_parallel=2)
     _, real = _tpot(cfg, {}, tensor_parallel=2)
     assert real - free == pytest.approx(5e-6 + 500e-9, rel=1e-9, abs=0)
+
+
+def test_a_graph_workload_is_named_and_noted_as_one():
+    """Final read 21-2: an eager and a graph workload had one default name (compare refused them
+    together), and a CPU host got the graph's one launch a step with no word."""
+    kw = dict(prompt=4, decode=2, batch=1)
+    eager, graph = llm_serving(SMALL, **kw), llm_serving(SMALL, cuda_graph=True, **kw)
+    assert graph.name == eager.name + "-graph"
+    cpu = load_architecture("cpu-ddr5")
+    notes = [n for n in simulate(cpu, graph).notes if n.startswith("cuda graph:")]
+    assert len(notes) == 1 and "a host without graphs (a CPU" in notes[0]
+    assert not [n for n in simulate(cpu, eager).notes if n.startswith("cuda graph:")]

@@ -142,14 +142,21 @@ def at_load(r, period_s: float | None = None, deadline_s: float | None = None,
             strict: bool = True):
     """A copy of the Result ``r`` whose facts (so ``record()``, ``to_json()`` and attributes)
     add :func:`load_facts`; ``r`` itself is left as it was. Not ``strict``, a period the run
-    cannot keep gives NaN period columns and a note (:func:`too_short_text`)."""
+    cannot keep gives NaN period columns and a note (:func:`too_short_text`). Each call states
+    the whole load: the period and deadline columns (and that note) of an earlier ``at_load``
+    are replaced, not added to (a period-only call has no deadline columns)."""
     out = copy.copy(r)
     out.facts = {**{k: v for k, v in r.facts.items()
                     if k not in (*C.PERIOD_COLUMNS, *C.DEADLINE_COLUMNS)},
                  **load_facts(r, period_s, deadline_s, strict)}
+    out.notes = [n for n in r.notes if not n.endswith(_NAN_NOTE)]
     if period_s is not None and min_period_s(r) > period_s:
-        out.notes = [*r.notes, f"{too_short_text(r, period_s)}: its period columns are NaN"]
+        out.notes.append(f"{too_short_text(r, period_s)}{_NAN_NOTE}")
     return out
+
+
+#: the end of the note of a period a run cannot keep (so that a later ``at_load`` drops it)
+_NAN_NOTE = ": its period columns are NaN"
 
 
 def _outward(x: float, unit: str, digits: int, ok) -> str:

@@ -34,3 +34,15 @@ def verify_note(metadata) -> str | None:
             "energy, time per output token, tokens/s or tokens/J; add them: run the draft "
             f"(cimsim workload llm of its shape, the same --prompt, --decode {k} x this run's "
             "--decode) and add its latency and energy")
+
+
+def graph_note(metadata) -> str | None:
+    """The run note of a workload whose decode steps are CUDA-graph replays (``params.cuda_graph``:
+    ``cimsim workload llm --cuda-graph``): one launch a step, whatever the host, so a CPU or a
+    CIM host that dispatches op by op is credited with a graph it has not; None otherwise."""
+    params = metadata.get("params") if isinstance(metadata, dict) else None
+    if not (isinstance(params, dict) and params.get("cuda_graph") is True):
+        return None
+    return ("cuda graph: each decode or verify step is one launch (--cuda-graph: a GPU's CUDA-graph "
+            "replay, op_overhead and one access latency once a step); a host without graphs (a CPU, "
+            "a CIM's host) dispatches op by op, so compare such a host on the eager workload")

@@ -333,7 +333,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                      + (f"-pp{pp}" if pp > 1 else "") + (f"-mb{mb}" if mb > 1 else "")
                      + (f"-v{K}a{acc}" if K else "") + (f"-pre{N}" if N else "")
                      + f"-{lengths_tag(P, D)}-{dtype}" + (f"-kv{kv}" if kv != dtype else "")
-                     + (f"-w{wdt}" if wdt != dtype else ""))
+                     + (f"-w{wdt}" if wdt != dtype else "") + ("-graph" if cuda_graph else ""))
     b = WorkloadBuilder(wname, by_id=True)
     n_tensors = [0]
     n_launch = [0]  # kernel launches numbered so far (tag ``launch``)
