@@ -222,8 +222,9 @@ def test_a_returned_tensor_leaves_the_chip_once_even_where_the_chip_reads_it():
 
 
 def test_a_returned_by_product_leaves_and_a_dropped_first_output_does_not():
-    # the norm of the case above, its rstd (16 x 4 B = 64 B) returned: it leaves at ln (a
-    # returned second output, topk's indices); listed outputs without y2 (an unread first
+    # the norm of the case above, its rstd returned: it leaves at ln (a returned second output,
+    # topk's indices), at the periphery's 8 bits, 16 x 1 B (an fp32 activation the periphery
+    # writes is stored at its bits: review 21 B1); listed outputs without y2 (an unread first
     # output the model drops): y2 goes nowhere
     t = [Tensor("x", (16, 64), "int8", "input"), Tensor("y", (16, 64), "int8", "activation"),
          Tensor("mean", (16,), "fp32", "activation"), Tensor("rstd", (16,), "fp32", "activation"),
@@ -233,7 +234,7 @@ def test_a_returned_by_product_leaves_and_a_dropped_first_output_does_not():
            Op("b", "matmul", ("y", "wb"), ("z",), m=16, k=64, n=64, weight="wb"),
            Op("d", "matmul", ("y", "wb"), ("y2",), m=16, k=64, n=64, weight="wb")]
     r = simulate(arch(periphery=PERIPHERY), Workload("norm", t, ops, {"outputs": ["rstd", "z"]}), keep_ops=True)
-    assert link_bytes(r) == {"ln": 1024 + 64, "b": 1024, "d": 0}
+    assert link_bytes(r) == {"ln": 1024 + 16, "b": 1024, "d": 0}
     # without the list, y2 is taken for a model output and rstd for a by-product
     r = simulate(arch(periphery=PERIPHERY), Workload("norm", t, ops), keep_ops=True)
     assert link_bytes(r) == {"ln": 1024, "b": 1024, "d": 1024}
