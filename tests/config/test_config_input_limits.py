@@ -190,8 +190,8 @@ def test_a_set_of_one_of_two_exclusive_fields_names_the_files_other_one():
     line = _one_line_error(["run", "rram-cim", "lstm", "--set", "cim.adc.columns_per_adc=1000",
                             "--set", "cim.adc.per_array=null"])
     assert line.endswith("cim: adc.columns_per_adc (1000) cannot exceed cols (128): one ADC "
-                         "serves at most its array's columns (one shared by k arrays: README "
-                         "'An ADC shared by several arrays')")
+                         "serves at most its array's columns (one ADC shared by k arrays: "
+                         "adc.arrays_per_adc k, README 'An ADC shared by several arrays')")
     r = CliRunner().invoke(main, ["run", "rram-cim", "lstm", "--set", "cim.adc.columns_per_adc=8",
                                   "--set", "cim.adc.per_array=null"])
     assert r.exit_code == 0, r.output

@@ -134,7 +134,7 @@ def test_a_fractional_adc_per_array_points_at_the_workaround(per_array):
         load_architecture("isaac-chip", {"cim.adc.per_array": per_array})
     msg = str(e.value)
     assert f"cim.adc.per_array: ADCs per array must be a whole number >= 1 (got {per_array})" in msg
-    assert "per_array 1, sample_rate / k and area.adc / k (README 'An ADC shared by several arrays')" in msg
+    assert "per_array 1 and arrays_per_adc k (README 'An ADC shared by several arrays')" in msg
     assert "\n" not in msg
 
 

@@ -19,7 +19,8 @@ Cost of one op
 Inputs stream bit-serially in ``slices = ceil(input_bits / dac_bits)`` (with
 ``signed_inputs``, the sign is the pulse polarity and costs no slice:
 ``max(1, ceil((input_bits - 1) / dac_bits))``); one slice takes ``t_slice = reads x
-max(read_latency, ceil(cols / adcs per array) / ADC rate)`` with ``reads`` = 1 when all
+max(read_latency, s x ceil(cols / adcs per array) / ADC rate)`` (``s``: the arrays of one
+shared ADC the op converts on at once, :mod:`.adcshare`) with ``reads`` = 1 when all
 rows are read at once, else (a partial parallel read of ``rows_per_read`` = R rows)
 ``ceil(min(k, rows) / R)``: the fullest array tile's groups, counted from the weight rows the
 tile holds, not the array's (a layer with fewer inputs than rows reads fewer groups); so one
@@ -95,7 +96,7 @@ from ..parts import ADC, NMC, Cell, Counting, NonIdeal  # noqa: F401  (Counting 
 from ..circuits.array import preset as cell_preset
 from ..parts.cell import DEFAULT_CELL
 from ..parts.registry import technology_cells, technology_of
-from . import activity, cellcheck, chips, counting, digital_cell, epilogue, exclude, flat, notes
+from . import activity, adcshare, cellcheck, chips, counting, digital_cell, epilogue, exclude, flat, notes
 from . import inbits, onchip, opcost, sizing, zeros
 from . import static as static_model
 from .blocks import CIMArea, CIMBuffer
@@ -276,12 +277,7 @@ class CIMConfig(ComponentConfig):
             self.nonideal.check_cell(cell, cell_preset(cell).kind, on_off_ratio(self)[0])
             if self.nonideal.on_off_ratio is not None:
                 one_on_off(self)
-        for f in ("columns_per_adc", "per_array"):
-            v = getattr(self.adc, f)
-            if v is not None and v > self.cols:
-                raise ValueError(f"adc.{f} ({v}) cannot exceed cols ({self.cols}): "
-                                 + ("one ADC serves at most its array's columns (one shared by k arrays: README "
-                                    "'An ADC shared by several arrays')" if f == "columns_per_adc" else "at most one ADC per column"))
+        adcshare.check(self)  # ADCs per array, arrays per ADC (module adcshare)
         bad = [p for p in self.exclude if not p.strip()]
         if bad or len(set(self.exclude)) < len(self.exclude):
             raise ValueError("exclude: each pattern must be a non-empty glob, listed once (got "
@@ -329,11 +325,13 @@ class CIMConfig(ComponentConfig):
             return float(max(1, int(np.ceil((self.input_bits - 1) / self.dac_bits))))
         return float(np.ceil(self.input_bits / self.dac_bits))
 
-    def t_slice(self, d: Design, reads=None):
+    def t_slice(self, d: Design, reads=None, active=None):
         """Time of one input slice on an array: ``reads`` x (the read or the shared ADCs,
         whichever is slower); ``reads`` per op (:func:`.tiling.read_groups`), default a full
-        array's ``d.reads``."""
-        t = max(d.read_latency, float(np.ceil(self.cols / d.adcs_per_array)) / d.sample_rate)
+        array's ``d.reads``; ``active`` the arrays converting at once (:func:`.adcshare.share`;
+        default every array of an ADC's group)."""
+        share = adcshare.share(self, self.adc.arrays_per_adc if active is None else active)
+        t = np.maximum(d.read_latency, share * float(np.ceil(self.cols / d.adcs_per_array)) / d.sample_rate)
         reads = d.reads if reads is None else reads
         return t * reads if np.any(np.asarray(reads) != 1) else t
 
@@ -342,17 +340,18 @@ class CIMConfig(ComponentConfig):
         """Input bits per integrate-and-count phase (only with ``adc.counting``)."""
         return counting.phases(int(self.slices), self.adc.counting.max_bits_per_phase)
 
-    def t_vector(self, d: Design, reads=None, slices=None):
-        """Time of one matrix-vector product on an array (``reads`` as :meth:`t_slice`;
+    def t_vector(self, d: Design, reads=None, slices=None, active=None):
+        """Time of one matrix-vector product on an array (``reads``, ``active`` as :meth:`t_slice`;
         ``slices`` per op, :mod:`.inbits`, default :attr:`slices`)."""
         cnt = self.adc.counting
         if cnt is None:
-            return (self.slices if slices is None else slices) * self.t_slice(d, reads)
+            return (self.slices if slices is None else slices) * self.t_slice(d, reads, active)
         ph = self.phases
         neuron = (counting.integration_steps(ph) * d.read_latency
                   + counting.counting_steps(self.adc.bits, ph) / d.sample_rate
                   + len(ph) * cnt.phase_latency)
-        return float(np.ceil(self.cols / d.adcs_per_array)) * neuron
+        share = adcshare.share(self, self.adc.arrays_per_adc if active is None else active)
+        return share * float(np.ceil(self.cols / d.adcs_per_array)) * neuron
 
 
 class CIM(Component[CIMConfig]):

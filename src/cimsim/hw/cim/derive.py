@@ -157,6 +157,8 @@ class Design:
     #: a reference column's off cell over a mean cell's read where cell_read_energy is a derived
     #: current-sense column read (:mod:`.sensing`); None: G_off / G_mean (energy.off_cell_share)
     reference_share: Optional[float] = None
+    #: ADCs of one chip, column and row side (:mod:`.adcshare` rule 1): ``area.adc`` is one's
+    adc_count: int = 0
 
 
 def _cell(c, tech):
@@ -320,6 +322,10 @@ def _design(c, tech) -> Design:
     reg = register_design(getattr(tech, "registers", None))
     a = c.adc
     adcs = a.adcs_per_array(c.cols)
+    # a transposed read (cim.transposed_read) senses the rows too: row-side ADCs and their
+    # shift-adds, as many per row as the columns have; k arrays share each (adcshare rule 1)
+    sides = adcs + (math.ceil(adcs * c.rows / c.cols) if c.transposed_read else 0)
+    n_adc = math.ceil(c.arrays / a.arrays_per_adc) * sides
     rpr = c.rows_per_read or c.rows
     reads = math.ceil(c.rows / rpr)
     slices = c.slices
@@ -452,7 +458,7 @@ def _design(c, tech) -> Design:
         prov["counter_energy"] = _prov(ct.field_provenance["energy_j"])
         present.append("counter")
         sources.append(f"row pulse counter: {ct.source}")
-    per_adc = math.ceil(c.cols / adcs)
+    per_adc = math.ceil(c.cols / adcs) * a.arrays_per_adc  # columns a mux selects (adcshare 3)
     if c.mux_energy is not None:
         e_mux, prov["mux_energy"] = c.mux_energy, "given"
         present.append("mux")
@@ -520,9 +526,6 @@ def _design(c, tech) -> Design:
     if c.area is not None or (tech is not None and (a.type is not None or digital_cell)):
         g = c.area
         area = {}
-        # a transposed read (cim.transposed_read) senses the rows too: row-side ADCs and their
-        # shift-adds, as many per row as the columns have
-        sides = adcs + (math.ceil(adcs * c.rows / c.cols) if c.transposed_read else 0)
         if g is not None and g.array is not None:
             area["arrays"], prov["area.array"] = c.arrays * g.array, "given"
         else:
@@ -530,13 +533,13 @@ def _design(c, tech) -> Design:
             area["arrays"] = c.arrays * (float(read.area_m2) + (tree.area_m2 if tree else 0.0))
             prov["area.array"] = "placeholder" if tree else _prov(read.field_provenance["area_m2"])
         if g is not None and g.adc is not None:
-            area["adc"], prov["area.adc"] = c.arrays * sides * g.adc, "given"
+            area["adc"], prov["area.adc"] = n_adc * g.adc, "given"
         else:
             _need_tech(tech, "area.adc")
             if est is None and not digital_cell:
                 raise DeriveError("adc.type", "needed to derive the ADC area (or give area.adc)")
             # a digital array has no converter (its adder chain is in the cells)
-            area["adc"] = 0.0 if est is None else c.arrays * sides * float(est.area_m2)
+            area["adc"] = 0.0 if est is None else n_adc * float(est.area_m2)
             prov["area.adc"] = "derived" if est is None else _prov(est.field_provenance["area_m2"])
         # dac and other have no circuit model: given, else a 0 m^2 placeholder; the shift-add
         # and the buffer are derived when left out of `area` and a technology block is given
@@ -555,7 +558,7 @@ def _design(c, tech) -> Design:
                 sa_area = datapath_model.near_memory_datapath(
                     a.bits, slices, node, vdd, m.scale_bits, m.accumulator_bits, m.bias,
                     m.activation, m.output_bits)
-            area["digital"] = c.arrays * sides * float(sa_area.area_m2)
+            area["digital"] = n_adc * float(sa_area.area_m2)  # a shift-add per ADC
             prov["area.digital"] = _prov(sa_area.field_provenance["area_m2"])
         if "buffer" in given:
             area["buffer"], prov["area.buffer"] = g.buffer, "given"
@@ -579,4 +582,5 @@ def _design(c, tech) -> Design:
         switch_energy=e_switch, mux_energy=e_mux, counter_energy=e_counter,
         periphery_parts=tuple(present), fill_stages=dcell.fill_stages(c, cell or _cell(c, tech)),
         adder_tree_energy=tree.energy_j if tree else 0.0,
+        adc_count=n_adc,
         reference_share=float(cs["ref_share"]) if cs is not None and c.cell_read_energy is None else None)

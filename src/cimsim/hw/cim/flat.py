@@ -59,7 +59,7 @@ import numpy as np
 from ..base import Plan
 from ..hierarchy import backed_reads
 from ...units import si
-from . import chips, inbits, mapping, onchip, programming
+from . import adcshare, chips, inbits, mapping, onchip, programming
 from ..im2col import im2col_note, input_bytes
 from .reprogram import NO_WEAR, Replay, chips_text, lifetime, lru_reprograms, rounds, wear_text
 from .tiling import columns_per_weight, fill_note, matrix_keys, read_groups, tiles
@@ -223,9 +223,12 @@ def _op_times(comp, ops, idx, on, d) -> np.ndarray:
     longer (:func:`.onchip.flat_time`), as the op's compute without re-programming."""
     c, o = comp.config, idx[on]
     rows = np.maximum(ops.rows[o], 1.0)[:, None]
-    t_vector = c.t_vector(comp.design, read_groups(ops.k[o], c.rows, c.rows_per_read)[1],
-                          inbits.op_slices(c, ops, o))
-    mvm = np.ceil(rows / np.minimum(np.atleast_2d(d), rows)) * np.reshape(t_vector, (-1, 1))
+    copies = np.minimum(np.atleast_2d(d), rows)
+    rt, ct, _ = tiles(ops.k[o], ops.n[o], c.rows, c.cols, c.weight_bits, c.bits_per_cell,
+                      differential=c.differential)  # arrays converting at once (.adcshare)
+    t_vector = adcshare.t_vector(c, comp.design, read_groups(ops.k[o], c.rows, c.rows_per_read)[1],
+                                 inbits.op_slices(c, ops, o), (rt * ct)[:, None] * copies)
+    mvm = np.ceil(rows / copies) * t_vector
     io = input_bytes(ops, o, c.input_bits, c.input_reuse) + ops.act_out_bytes[o]
     return onchip.flat_time(c, mvm, io[:, None])[0]
 

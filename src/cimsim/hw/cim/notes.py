@@ -82,7 +82,7 @@ def derived_values(self) -> dict[str, tuple[float, str]]:
     out = {f: (float(v), d.provenance[f]) for f, (_, v, _) in _shown(self).items()
            if d.provenance.get(f, "given") != "given"}
     if d.area is not None and self.hw.technology is not None:  # else 0 m^2 placeholders
-        per = {"area.array": ("arrays", c.arrays), "area.adc": ("adc", c.arrays * d.adcs_per_array),
+        per = {"area.array": ("arrays", c.arrays), "area.adc": ("adc", d.adc_count),
                "area.digital": ("digital", c.arrays), "area.buffer": ("buffer", 1)}
         out.update((f, (d.area[part] / n, d.provenance[f])) for f, (part, n) in per.items()
                    if d.provenance.get(f, "given") != "given" and n > 0)

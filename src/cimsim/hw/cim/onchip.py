@@ -55,7 +55,7 @@ from ...units import si
 from ..base import Plan
 from ..im2col import input_bytes
 from . import chip as chipmod
-from . import epilogue, inbits, mapping, offchip, programming
+from . import adcshare, epilogue, inbits, mapping, offchip, programming
 from .reprogram import NO_WEAR, Replay, chips_text, lifetime, lru_reprograms, rounds, wear_text
 from .shared import (chip_node, one_unit_levels, per_op_levels, resource_name,  # noqa: F401
                      shared_bandwidths, shared_classes, shared_costs, shared_levels, shared_time)
@@ -283,8 +283,7 @@ def place(comp, ops, idx, ride=None) -> Plan:
     rows, k, n = ops.rows[idx], ops.k[idx], ops.n[idx]
     mm = ops.stationary[idx] >= 0
     reads = read_groups(k, c.rows, c.rows_per_read)[1]  # per op (:mod:`.tiling`)
-    t_vector = c.t_vector(comp.design, np.where(mm, reads, 1.0) if np.ndim(reads) else reads,
-                          inbits.op_slices(c, ops, idx))
+    reads, slices = np.where(mm, reads, 1.0) if np.ndim(reads) else reads, inbits.op_slices(c, ops, idx)
     rt, ct, pc = tiles(k, n, c.rows, c.cols, c.weight_bits, c.bits_per_cell,
                        differential=c.differential)
     rt, ct, pc = (np.where(mm, x, 0.0) for x in (rt, ct, pc))
@@ -368,8 +367,8 @@ def place(comp, ops, idx, ride=None) -> Plan:
             for lo in range(0, len(sel), 4096):  # bounded memory: ops x grid per chunk
                 o = sel[lo:lo + 4096]
                 d = np.minimum(grid[None, :], np.maximum(rows[o], 1.0)[:, None])
-                core = np.ceil(rows[o][:, None] / d) * (t_vector[o][:, None]
-                                                         if np.ndim(t_vector) else t_vector)
+                core = np.ceil(rows[o][:, None] / d) * adcshare.t_vector(  # module adcshare
+                    c, comp.design, reads, slices, need_op[o][:, None] * d, o)
                 nbytes = {name: np.repeat(b[o][:, None], len(grid), axis=1)
                           for name, b in lbytes.items()}
                 lv = chipmod.transfers(ch, nbytes, np.minimum(need_op[o][:, None] * d, c.arrays),
@@ -454,6 +453,7 @@ def place(comp, ops, idx, ride=None) -> Plan:
                                     mapping.aligned(need * copies, align)[group_of]
                                     if fits else np.full(len(idx), float(c.arrays)),
                                     None if ops.serial_ops is None else ops.serial_ops[idx])
+    t_vector = adcshare.t_vector(c, comp.design, reads, slices, need_op * replicas)
     t_array = np.where(mm, n_rounds * np.ceil(rows / replicas) * t_vector, 0.0)
     times = dict(zip(TIME_PARTS, (float(x.sum()) for x in (t_array, buf_s, ic_s, periph_s))))
     summary.update({f"time_{p}_s": v for p, v in times.items()})

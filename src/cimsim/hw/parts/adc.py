@@ -61,6 +61,14 @@ class ADC(Strict):
     columns_per_adc: Optional[PositiveInt] = Field(
         default=None, description="Columns multiplexed onto one ADC (column muxing): ADCs per "
         "array = ceil(cols / columns_per_adc); give this or `per_array`.")
+    arrays_per_adc: PositiveInt = Field(
+        default=1, description="Arrays sharing one ADC through a multiplexer (PUMA, PRIME-style "
+        "sharing): the ADCs of the block are ceil(arrays / arrays_per_adc) x the ADCs per array "
+        "(area, leakage); an MVM whose matrix converts on m arrays at once serialises "
+        "min(m, arrays_per_adc) arrays' conversions per slice, one on a single array is not "
+        "slowed; the energy per conversion is unchanged. Needs one ADC per array (per_array 1 "
+        "or columns_per_adc = cols), at most `arrays` (with a chip block a divisor of its first "
+        "level's fanout). Default: 1, an ADC of each array's own.")
     type: Optional[Annotated[str, Choices(lambda: tuple(_adcs().types()))]] = Field(
         default=None, description="Converter architecture, a registered ADC model: sar (bits+1 "
         "cycles), flash (2^bits-1 comparators, one cycle), ramp (2^bits counting steps), "
@@ -125,7 +133,7 @@ class ADC(Strict):
             x = None
         if x is not None and (not math.isfinite(x) or x < 1 or x != int(x)):
             raise ValueError(f"ADCs per array must be a whole number >= 1 (got {v}); one ADC "
-                             "shared by k arrays: per_array 1, sample_rate / k and area.adc / k "
+                             "shared by k arrays: per_array 1 and arrays_per_adc k "
                              "(README 'An ADC shared by several arrays')")
         return v
 
@@ -157,6 +165,10 @@ class ADC(Strict):
             raise ValueError("an integrate-and-count readout (counting) needs sample_rate and "
                              "energy_per_conversion given: the circuit models derive ADCs only")
         return self
+
+    def adcs(self, arrays: int, cols: int) -> int:
+        """ADCs of ``arrays`` arrays: ``ceil(arrays / arrays_per_adc)`` x :meth:`adcs_per_array`."""
+        return math.ceil(arrays / self.arrays_per_adc) * self.adcs_per_array(cols)
 
     def adcs_per_array(self, cols: int) -> int:
         """ADCs per array: ``per_array``, or ``ceil(cols / columns_per_adc)``."""
