@@ -127,3 +127,31 @@ def test_a_digital_cell_has_no_adc_to_share():
                                           r"converter to share"):
         load_architecture("sram-cim-derived", {"cim.adc.arrays_per_adc": 2, "cim.adc.columns_per_adc": 256,
                                                "cim.cell.type": "sram_digital"})
+
+
+@pytest.mark.parametrize("k, share", [(1, 1), (2, 2), (4, 2)])
+def test_an_integrate_and_count_readout_shared_by_arrays_counts_them_in_turn(k, share):
+    # ROUND_CIM's arrays read out by one counting neuron each (128 columns), signed 8-bit inputs
+    # in one 7-bit phase: 127 unit pulses x 100 ns + 6 counting steps x 100 ns + 50 ns a column,
+    # 128 columns; a 128 x 64 matrix is 2 column tiles (256 cells), so with k >= 2 the two
+    # arrays' neurons count one after another: share x 128 x 13.35 us
+    adc = {"bits": 6, "sample_rate": "10 MHz", "energy_per_conversion": "2 pJ", "per_array": 1,
+           "arrays_per_adc": k,
+           "counting": {"max_bits_per_phase": 8, "phase_latency": "50 ns",
+                        "integrate_energy": "0.25 pJ", "sample_energy": "1 pJ"}}
+    arch = make_arch(cim={**ROUND_CIM, "signed_inputs": True, "adc": adc},
+                     interconnect=dict(ROUND_LINK))
+    r = simulate(arch, gemv_workload(128, 64), keep_ops=True)
+    neuron = 127 * 100e-9 + 6 * 100e-9 + 50e-9
+    assert _compute(r) == pytest.approx(share * 128 * neuron, rel=1e-9, abs=0)
+
+
+def test_a_transposed_read_shares_its_row_side_adcs_too():
+    # 64 arrays of 128 x 128, one column-side and ceil(128 / 128) = 1 row-side ADC each: 128
+    # ADCs unshared, 32 groups x 2 = 64 on one ADC per 2 arrays, each 0.001 mm^2
+    area = {"array": "0.01 mm^2", "adc": "0.001 mm^2"}
+    for k, adcs in ((1, 128), (2, 64)):
+        arch = _round(k, transposed_read=True, area=area)
+        d = arch.component("cim").design
+        assert d.adc_count == adcs
+        assert d.area["adc"] == pytest.approx(adcs * 0.001e-6, rel=1e-12, abs=0)
