@@ -78,13 +78,14 @@ def results_table(done: Sequence[Run], archs: Sequence) -> pd.DataFrame:
 
 
 def compare(archs: Sequence, workloads: Sequence, engine: str = "des", period_s: float | None = None,
-            deadline_s: float | None = None) -> tuple[list[Run], pd.DataFrame]:
+            deadline_s: float | None = None, idle: str = "on") -> tuple[list[Run], pd.DataFrame]:
     """Every workload on every architecture without per-op tables, and their results table;
     with ``period_s`` / ``deadline_s`` each result at that load (:meth:`Result.at_load`; a run
-    too slow for the period has NaN period columns and a note, not an error)."""
+    too slow for the period has NaN period columns and a note, not an error); ``idle``: what the
+    parts do between runs, on, sleep or gate (:mod:`cimsim.report.idle`)."""
     done = runs(archs, workloads, engine=engine, keep_ops=False)
     if period_s is not None or deadline_s is not None:
-        done = [r._replace(result=r.result.at_load(period_s, deadline_s, strict=False)) for r in done]
+        done = [r._replace(result=r.result.at_load(period_s, deadline_s, False, idle)) for r in done]
     return done, results_table(done, archs)
 
 

@@ -87,7 +87,8 @@ def set_option(f):
               "fp32 output lies in [0, 1] (and sums to 1 over the classes), and the basis says so.")
 def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json: bool,
         placement: bool, cpath: bool, trace_file: Path | None, accuracy: bool, dataset: str | None,
-        output_kind: str = "auto", period: str | None = None, deadline: str | None = None) -> None:
+        output_kind: str = "auto", period: str | None = None, deadline: str | None = None,
+        idle: str = "on") -> None:
     """Simulate WORKLOAD (a file or bundled name) on CONFIG (a YAML file or bundled name).
 
     With --accuracy, WORKLOAD is an evaluation model (e.g. cimsim run rram-cim digits-cnn
@@ -98,7 +99,7 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
     from ..studies import run_one
     from ..workload import load_workload
 
-    period_s, deadline_s = stated_load(period, deadline)  # before the run, not after it
+    period_s, deadline_s, idle = stated_load(period, deadline, idle)  # before the run, not after it
     if dataset is not None and not accuracy:
         raise OneLineUsageError("--dataset goes with --accuracy")
     if output_kind != "auto" and not accuracy:
@@ -133,7 +134,7 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
     except OverflowInputError as exc:  # an extreme value overflowed: the --set or file that gave it
         raise OverflowInputError(f"{origin(config_path, overrides(sets), exc.field)}{exc}",
                                  exc.field) from None
-    result = at_load(result, period_s, deadline_s)
+    result = at_load(result, period_s, deadline_s, idle=idle)
     acc = None
     if accuracy:
         from ..accuracy.models import threads
@@ -451,7 +452,7 @@ def _csv_name(value: Path | None) -> Path | None:
                    "with --period, the energy ratio at the period; e.g. --baseline gpu-hbm3.")
 def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
             sets: tuple[str, ...], output: Path | None, baseline: str | None,
-            period: str | None = None, deadline: str | None = None) -> None:
+            period: str | None = None, deadline: str | None = None, idle: str = "on") -> None:
     """Simulate every workload on every config and print a comparison table.
 
     CONFIGS are YAML files or bundled names (default: all bundled configs).
@@ -464,11 +465,11 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     if output is not None:  # before the runs, not after them
         check_writable(output, "-o")
         made = new_folder(output)
-    period_s, deadline_s = stated_load(period, deadline)
+    period_s, deadline_s, idle = stated_load(period, deadline, idle)
     archs, wls, inputs = load_many(configs, workloads, sets)
     try:
         # each run at the stated load; one too slow for the period: NaN there, not an error
-        runs, df = studies.compare(archs, wls, engine=engine, period_s=period_s, deadline_s=deadline_s)
+        runs, df = studies.compare(archs, wls, engine, period_s, deadline_s, idle)
     except OverflowInputError as exc:  # as run says it, and which config ran which workload
         arch, wl = exc.run
         path = inputs["configs"].get(arch.name, {}).get("path") or arch.name
@@ -524,7 +525,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     if left_out:
         out.print(left_out_line(left_out, out.width))
     for _, r in results:  # why a unit's row may equal a run without it (compare shows no notes)
-        for note in r.claim_notes + ([n for n in r.notes if n.startswith("period ")] if period_s else []):
+        for note in r.claim_notes + ([n for n in r.notes if n.startswith(("period ", "idle "))] if period_s else []):
             click.echo(f"note ({r.architecture} on {r.workload}): {note}")
     physical: dict[tuple[str, str], list[str]] = {}  # (architecture, note) -> workloads
     for _, r in results:  # silicon past a reticle or wafer, power past a TDP: once per design

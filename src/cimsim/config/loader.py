@@ -395,7 +395,7 @@ def _optional_section(dotted: str, data: Mapping) -> bool:
         return False
     if ref.kind.name == "table" and ref.kind.keys is None:  # a free-key table left out
         return True
-    return ref.kind.name == "section" and ref.default is None
+    return ref.kind.name == "section" and (ref.default is None or not (ref.required or ref.in_table))  # or idle:
 
 
 def _check_exclusive(out: dict, overrides: Mapping[str, Any], source: str, cli: bool) -> None:

@@ -47,6 +47,7 @@ from ..quantity import (Bytes, Flag, JoulesPerBit, JoulesPerByte, PositiveInt, S
 from ..workload.oparrays import OpArrays  # noqa: F401  (re-exported for components)
 from .declared import Declared
 from .homes import home_names, off_chip_names
+from .idle import Idle, idle_field
 from .pattern import STREAM, Pattern  # noqa: F401  (re-exported: plug-ins import them here)
 from .plan import (MEASURED_BOUND_DETAIL, MEASURED_COMPUTE, OpCost, Plan,  # noqa: F401
                    add_stored, row_pieces)  # (re-exported: plug-ins import them here)
@@ -67,12 +68,11 @@ class ComponentConfig(Strict):
     (it defaults to the section's key when that key is a type name, e.g. ``cim:``)."""
 
     type: str = Field(description="Component type (see `cimsim fields`): processor, pim, cim, systolic, ...")
+    idle: Idle = idle_field()
 
 
 # ====================================================================== resources
 # Memory levels and links: registered :class:`Resource` types (``hw/memory/``, ``hw/links/``).
-
-
 
 
 class ResourceConfig(Strict):
@@ -115,6 +115,7 @@ class MemoryLevel(ResourceConfig):
         "run (DRAM background: standby, refresh, the DIMM's register and PMIC, the PHY's idle "
         "power), counted in the static energy. Default: 0 W, not stated (no bundled config has "
         "a cited figure).")
+    idle: Idle = idle_field()
 
     @model_validator(mode="after")
     def _one_energy(self) -> "MemoryLevel":
@@ -137,6 +138,7 @@ class Link(ResourceConfig):
     static_power: Watts = Field(
         default="0 W", description="Power the link draws whatever its traffic, over the whole "
         "run (its PHYs' idle power), counted in the static energy. Default: 0 W, not stated.")
+    idle: Idle = idle_field()
 
     @property
     def joules_per_byte(self) -> float:

@@ -290,7 +290,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         bound_memory_s=float(max(mem_s)) if mem_s else 0.0, bound_link_s=float(max(link_s)) if link_s else 0.0,
         bound_compute_s=float(compute_bound.max()),
         macs=int(wl.macs), ops=len(wl.ops),
-        samples=samples(wl, batch), power_up_programming_s=load.power_up_s(pl.plans, rates),
+        samples=samples(wl, batch), **load.power_up(arch, pl.plans, rates),
         programmed=tuple(c.name for c, p in zip(pl.components, pl.plans) if p is not None and p.programming is not None),
         traffic_bytes=traffic,
         weight_bytes=int(wl.weight_bytes), activation_bytes=int(wl.activation_bytes),

@@ -240,29 +240,51 @@ LOAD_COLUMNS: tuple[str, ...] = (STATIC_POWER_W, DYNAMIC_J_PER_SAMPLE, POWER_UP_
 #: the stated period: one run every period_s, s
 PERIOD_S = "period_s"
 #: energy of one period: the run's dynamic energy + the static power of all its devices x
-#: period_s, J (NaN, with a note, where a compare's run cannot keep the period; a layer-pipelined
+#: period_s, J (under --idle sleep|gate: the run's dynamic energy + that static power over
+#: period_wake_s + the run + period_idle_power_w over the rest + period_wake_energy_j) (NaN, with a note, where a compare's run cannot keep the period; a layer-pipelined
 #: chip keeps one down to samples x pipeline_interval_s, its runs overlapping)
 PERIOD_ENERGY_J = "period_energy_j"
 #: period_energy_j / samples: the energy of one sample at that load, J
 PERIOD_J_PER_SAMPLE = "period_j_per_sample"
 #: period_energy_j / period_s: the average power at that load, W
 PERIOD_AVERAGE_POWER_W = "period_average_power_w"
-#: the shortest period / period_s (at most 1): latency_s / period_s, a micro-batched pipeline's
+#: the shortest period / period_s (at most 1; under --idle sleep|gate (period_wake_s + the
+#: run's time) / period_s, runs never overlapping): latency_s / period_s, a micro-batched pipeline's
 #: pipeline_span_s / period_s, a layer-pipelined chip's samples x pipeline_interval_s / period_s
 #: (the load as a share of the most it sustains); NaN where the run cannot keep the period
 PERIOD_UTILIZATION = "period_utilization"
+#: what the parts do between runs (``--idle``): on (at their static power, the default), sleep
+#: (each part with an ``idle.sleep_power`` in its retention state) or gate (power-gated at
+#: ``idle.gated_power``, the backing store asleep: :mod:`cimsim.report.idle`)
+PERIOD_IDLE = "period_idle"
+#: the power between runs, W, all devices: system_devices x static_power_w under on, else each
+#: part's sleep, gated or static power as period_idle puts it
+PERIOD_IDLE_POWER_W = "period_idle_power_w"
+#: the energy of waking once a period, J, all devices: the woken parts' idle.wake_energy, and
+#: under gate the re-programming energy of the weights volatile (SRAM) CIM cells lost; 0 under on
+PERIOD_WAKE_ENERGY_J = "period_wake_energy_j"
+#: the time from the period's start to the run's start, s: the longest woken part's
+#: idle.wake_latency, and under gate the volatile weights' re-programming time; 0 under on
+PERIOD_WAKE_S = "period_wake_s"
 PERIOD_COLUMNS: tuple[str, ...] = (PERIOD_S, PERIOD_ENERGY_J, PERIOD_J_PER_SAMPLE,
-                                   PERIOD_AVERAGE_POWER_W, PERIOD_UTILIZATION)
+                                   PERIOD_AVERAGE_POWER_W, PERIOD_UTILIZATION, PERIOD_IDLE,
+                                   PERIOD_IDLE_POWER_W, PERIOD_WAKE_ENERGY_J, PERIOD_WAKE_S)
+#: the period columns a period the run cannot keep makes NaN
+PERIOD_NAN_COLUMNS: tuple[str, ...] = PERIOD_COLUMNS[1:5]
 # Only with a stated deadline (``--deadline``, ``Result.at_load(deadline_s=)``), against the
 # DES's point estimate ``latency_s`` (deterministic, no spread: not a worst-case bound)
 #: the stated deadline, s
 DEADLINE_S = "deadline_s"
 #: deadline_s - latency_s, s (negative: missed); under micro-batches deadline_s -
-#: pipeline_span_s, when the run's last request is served
+#: pipeline_span_s, when the run's last request is served; under --idle sleep|gate less
+#: period_wake_s too (the request wakes the system)
 DEADLINE_SLACK_S = "deadline_slack_s"
 #: deadline_slack_s >= 0
 MEETS_DEADLINE = "meets_deadline"
-DEADLINE_COLUMNS: tuple[str, ...] = (DEADLINE_S, DEADLINE_SLACK_S, MEETS_DEADLINE)
+#: the time the deadline is held to, s: latency_s (pipeline_span_s under micro-batches), and
+#: under --idle sleep|gate period_wake_s before it
+DEADLINE_RESPONSE_S = "deadline_response_s"
+DEADLINE_COLUMNS: tuple[str, ...] = (DEADLINE_S, DEADLINE_SLACK_S, MEETS_DEADLINE, DEADLINE_RESPONSE_S)
 #: fraction of the total energy resting on placeholders: values the config marks (U) or
 #: leaves at an unsourced default (see :mod:`cimsim.report.provenance`)
 ENERGY_PLACEHOLDER_SHARE = "energy_placeholder_share"

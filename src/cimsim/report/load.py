@@ -29,7 +29,7 @@ import copy
 import math
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from . import columns as C
+from . import columns as C, idle
 from .devices import system
 from .format import pct, si
 from ..errors import CimsimError
@@ -51,7 +51,17 @@ def run_s(r) -> float:
 def min_period_s(r) -> float:
     """The shortest period at which one run can repeat, s: :func:`run_s`, or on a layer-pipelined
     chip the steady state's ``samples x pipeline_interval_s`` (consecutive runs overlap in the
-    chip's layer pipeline; each sample still takes the latency)."""
+    chip's layer pipeline; each sample still takes the latency); at a load stated with
+    ``--idle sleep|gate`` (its ``period_idle``), ``period_wake_s`` + :func:`run_s`."""
+    f = r.facts
+    return _min_period(r, f[C.PERIOD_WAKE_S] if f.get(C.PERIOD_IDLE, "on") != "on" else None)
+
+
+def _min_period(r, wake_s: float | None) -> float:
+    """:func:`min_period_s` with the wake-up time ``wake_s`` of ``--idle sleep|gate`` (None: on):
+    then the parts idle between runs, so runs never overlap: ``wake_s`` + :func:`run_s`."""
+    if wake_s is not None:
+        return wake_s + run_s(r)
     interval = r.facts.get(C.PIPELINE_INTERVAL_S)
     t = run_s(r)
     if isinstance(interval, float) and math.isfinite(interval) and interval > 0:
@@ -78,6 +88,16 @@ def dynamic_j_per_sample(r) -> float:
 def power_up_latency_s(r) -> float:
     """``latency_s`` + the programming time of the weights power-off loses (volatile cells)."""
     return r.latency_s + r.power_up_programming_s
+
+
+def power_up(arch, plans, rates) -> dict:
+    """The Result fields of power-up and idle: :func:`power_up_s`, that programming's energy
+    (J) and each part's idle figures (:func:`cimsim.report.idle.parts`)."""
+    lost = [p.programming for p in plans if p is not None and p.programming is not None
+            and getattr(p.programming, "volatile", True)]
+    return {"power_up_programming_s": power_up_s(plans, rates),
+            "power_up_programming_j": float(sum(d.energy_j for d in lost)),
+            "idle_parts": idle.parts(arch)}
 
 
 def power_up_s(plans, rates) -> float:
@@ -109,50 +129,74 @@ def period_of(text: str, option: str = "--period", rate_ok: bool = True) -> floa
 
 
 def load_facts(r, period_s: float | None = None, deadline_s: float | None = None,
-               strict: bool = True) -> dict:
+               strict: bool = True, idle_mode: str = "on") -> dict:
     """The :data:`~cimsim.report.columns.PERIOD_COLUMNS` of one run every ``period_s`` and the
     :data:`~cimsim.report.columns.DEADLINE_COLUMNS` against ``deadline_s`` (module docstring);
     each group only where its value is given. A value not positive and finite is a one-line
     :class:`CimsimError`, and so is a period shorter than :func:`min_period_s` where ``strict``;
-    not ``strict``, that period's other columns are NaN (:func:`too_short_text` says why)."""
+    not ``strict``, that period's other columns are NaN (:func:`too_short_text` says why).
+    ``idle_mode``: what the parts do between runs (:mod:`cimsim.report.idle`): under sleep or
+    gate a period charges the run's static power over the wake-up and the run only, the idle
+    power over the rest and the wake-up energy, and a deadline counts the wake-up time."""
     out: dict[str, object] = {}
     for name, v in (("period", period_s), ("deadline", deadline_s)):
         if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
             raise CimsimError(f"{name} {v!r}: must be a positive, finite time in seconds")
+    f = idle.figures(r, idle.check_mode(idle_mode))
+    wake = None if idle_mode == "on" else f["wake_s"]
     if period_s is not None:
-        t = min_period_s(r)
+        t = _min_period(r, wake)
         if t > period_s and strict:
-            raise CimsimError(too_short_text(r, period_s))
-        n = system(r).devices
-        energy = dynamic_j_per_sample(r) * max(r.samples, 1) + n * static_power_w(r) * period_s
+            raise CimsimError(too_short_text(r, period_s, wake))
+        n, p_static = system(r).devices, static_power_w(r)
+        p_idle = n * (p_static - f["saved_w"])
+        if wake is None:
+            energy = dynamic_j_per_sample(r) * max(r.samples, 1) + n * p_static * period_s
+        else:  # static power over the wake-up and the run, the idle power over the rest
+            energy = (dynamic_j_per_sample(r) * max(r.samples, 1) + n * p_static * t
+                      + p_idle * (period_s - t) + n * f["wake_j"])
         out.update({C.PERIOD_S: float(period_s), C.PERIOD_ENERGY_J: energy,
                     C.PERIOD_J_PER_SAMPLE: energy / max(r.samples, 1),
                     C.PERIOD_AVERAGE_POWER_W: energy / period_s,
-                    C.PERIOD_UTILIZATION: t / period_s})
+                    C.PERIOD_UTILIZATION: t / period_s, C.PERIOD_IDLE: idle_mode,
+                    C.PERIOD_IDLE_POWER_W: p_idle, C.PERIOD_WAKE_ENERGY_J: n * f["wake_j"],
+                    C.PERIOD_WAKE_S: f["wake_s"]})
         if t > period_s:  # too slow for it: NaN, not a figure of overlapping runs
-            out.update({k: math.nan for k in C.PERIOD_COLUMNS[1:]})
+            out.update({k: math.nan for k in C.PERIOD_NAN_COLUMNS})
     if deadline_s is not None:
-        resp = response_s(r)
+        resp = response_s(r) + (wake or 0.0)
         out.update({C.DEADLINE_S: float(deadline_s), C.DEADLINE_SLACK_S: deadline_s - resp,
-                    C.MEETS_DEADLINE: bool(resp <= deadline_s)})
+                    C.MEETS_DEADLINE: bool(resp <= deadline_s), C.DEADLINE_RESPONSE_S: resp})
     return out
 
 
 def at_load(r, period_s: float | None = None, deadline_s: float | None = None,
-            strict: bool = True):
+            strict: bool = True, idle_mode: str = "on"):
     """A copy of the Result ``r`` whose facts (so ``record()``, ``to_json()`` and attributes)
     add :func:`load_facts`; ``r`` itself is left as it was. Not ``strict``, a period the run
     cannot keep gives NaN period columns and a note (:func:`too_short_text`). Each call states
     the whole load: the period and deadline columns (and that note) of an earlier ``at_load``
-    are replaced, not added to (a period-only call has no deadline columns)."""
+    are replaced, not added to (a period-only call has no deadline columns). ``idle_mode``
+    (:mod:`cimsim.report.idle`) other than on needs a period or a deadline; its notes on the
+    defaults it used are added."""
+    if idle_mode != "on" and period_s is None and deadline_s is None:
+        raise CimsimError(f"idle {idle_mode!r} says what the parts do between runs: give a period "
+                          "(or a deadline, which then counts the wake-up)")
     out = copy.copy(r)
     out.facts = {**{k: v for k, v in r.facts.items()
                     if k not in (*C.PERIOD_COLUMNS, *C.DEADLINE_COLUMNS)},
-                 **load_facts(r, period_s, deadline_s, strict)}
-    out.notes = [n for n in r.notes if not n.endswith(_NAN_NOTE)]
-    if period_s is not None and min_period_s(r) > period_s:
-        out.notes.append(f"{too_short_text(r, period_s)}{_NAN_NOTE}")
+                 **load_facts(r, period_s, deadline_s, strict, idle_mode)}
+    out.notes = [n for n in r.notes if not n.endswith(_NAN_NOTE) and not n.startswith(_IDLE_NOTES)]
+    f = idle.figures(r, idle_mode)
+    wake = None if idle_mode == "on" else f["wake_s"]
+    out.notes += f["notes"]
+    if period_s is not None and _min_period(r, wake) > period_s:
+        out.notes.append(f"{too_short_text(r, period_s, wake)}{_NAN_NOTE}")
     return out
+
+
+#: the starts of :func:`cimsim.report.idle.figures`' notes (so that a later ``at_load`` drops them)
+_IDLE_NOTES = ("idle sleep: ", "idle gate: ")
 
 
 #: the end of the note of a period a run cannot keep (so that a later ``at_load`` drops it)
@@ -173,11 +217,12 @@ def _outward(x: float, unit: str, digits: int, ok) -> str:
     return si(x, unit, 17)
 
 
-def too_short_text(r, period_s: float) -> str:
+def too_short_text(r, period_s: float, wake_s: float | None = None) -> str:
     """Why a period is refused: shorter than :func:`min_period_s`, with the shortest period and
     the highest rate it accepts, each rounded outward so that it is accepted fed back (find-R
-    A 3); on a layer-pipelined chip, the latency beside the interval (find-R A 4)."""
-    t, n = min_period_s(r), max(r.samples, 1)
+    A 3); on a layer-pipelined chip, the latency beside the interval (find-R A 4); under
+    ``--idle sleep|gate`` the wake-up ``wake_s`` before the run."""
+    t, n = _min_period(r, wake_s), max(r.samples, 1)
     d = 4
     while d < 17 and si(t, "s", d) == si(period_s, "s", d):
         d += 1  # never "1.036 ms is shorter than 1.036 ms"
@@ -185,7 +230,10 @@ def too_short_text(r, period_s: float) -> str:
     rate = _outward(1.0 / t, "Hz", d, lambda v: 1.0 / v >= t)
     per_s = _outward(n / t, "Hz", d, lambda v: n / v >= t).replace("Hz", "samples/s")
     head = (f"period {si(period_s, 's', d)} ({si(1.0 / period_s, 'Hz', d)}) is shorter than ")
-    if t < run_s(r):  # a layer-pipelined chip
+    if wake_s is not None:
+        what = (f"waking ({si(wake_s, 's', d)}: period_wake_s) and one run of {r.workload} on "
+                f"{r.architecture} ({si(run_s(r), 's', d)}): {si(t, 's', d)}")
+    elif t < run_s(r):  # a layer-pipelined chip
         what = (f"the layer pipeline's steady state of {r.workload} on {r.architecture}: "
                 f"{si(t, 's', d)} a run ({n:,} x pipeline_interval_s: the chip takes a sample every "
                 f"{si(t / n, 's', d)}, each for its latency, {si(r.latency_s, 's')}, runs overlapping)")
@@ -232,20 +280,27 @@ def load_rows(r, programs: bool, instances=()) -> list[tuple[str, str]]:
     if C.PERIOD_S in f and f[C.PERIOD_ENERGY_J] == f[C.PERIOD_ENERGY_J]:
         T, static = f[C.PERIOD_S], system(r).devices * r.static_power_w
         overlap = r.latency_s > T  # a layer-pipelined chip's steady state
+        mode = f.get(C.PERIOD_IDLE, "on")
+        split = (f"static {si(static, 'W')} + dynamic {si(f[C.PERIOD_AVERAGE_POWER_W] - static, 'W')}"
+                 if mode == "on" else f"idle {si(f[C.PERIOD_IDLE_POWER_W], 'W')} between runs")
         rows.append(("at the period", f"one run every {si(T, 's')} ({si(1.0 / T, 'Hz')}): "
                      f"{si(f[C.PERIOD_ENERGY_J], 'J')} a period, {si(f[C.PERIOD_J_PER_SAMPLE], 'J')} "
-                     f"per sample, average power {si(f[C.PERIOD_AVERAGE_POWER_W], 'W')} (static "
-                     f"{si(static, 'W')} + dynamic {si(f[C.PERIOD_AVERAGE_POWER_W] - static, 'W')}), "
+                     f"per sample, average power {si(f[C.PERIOD_AVERAGE_POWER_W], 'W')} ({split}), "
                      f"busy {pct(f[C.PERIOD_UTILIZATION])} of it"
                      + (f" (runs overlap in the layer pipeline, one sample every "
                         f"{si(f[C.PIPELINE_INTERVAL_S], 's')} at most; each still takes the latency, "
                         f"{si(r.latency_s, 's')})" if overlap else "")))
+        if mode != "on":
+            rows.append(("between runs", idle.between_runs_row(r, idle.figures(r, mode), mode,
+                                                               system(r).devices)))
     if C.DEADLINE_S in f:
         slack = f[C.DEADLINE_SLACK_S]
         span = getattr(r, "pipeline_span_s", None) is not None
         rows.append(("deadline", f"{si(f[C.DEADLINE_S], 's')}: "
                      + ("met" if f[C.MEETS_DEADLINE] else "MISSED")
                      + f", slack {si(slack, 's')} ({pct(slack / f[C.DEADLINE_S])} of it) against "
+                     + (f"waking ({si(f[C.DEADLINE_RESPONSE_S] - response_s(r), 's')}: "
+                        "period_wake_s) then " if f[C.DEADLINE_RESPONSE_S] > response_s(r) else "")
                      + (f"the pipeline's last request, served at {si(response_s(r), 's')} "
                         "(pipeline_span_s)" if span else "the latency")
                      + ", a point estimate (not a worst-case bound)"))

@@ -146,6 +146,10 @@ class Result:
     power_up_programming_s: float = 0.0
     #: the components whose plans stated a programming before the run (``Plan.programming``)
     programmed: tuple[str, ...] = ()
+    #: the energy of that programming, J (what ``--idle gate`` pays each period)
+    power_up_programming_j: float = 0.0
+    #: each part's static power and ``idle:`` figures (:func:`cimsim.report.idle.parts`)
+    idle_parts: dict[str, dict] = field(default_factory=dict)
 
     def __eq__(self, other: object) -> bool:
         """Field by field, a NaN equal to a NaN (an undefined OPS/W, TPOT, ...), the per-op and
@@ -265,11 +269,12 @@ class Result:
     steady_energy_by_part_j = property(lambda self: steady_energy_by_part(self))
 
     def at_load(self, period_s: float | None = None, deadline_s: float | None = None,
-                strict: bool = True) -> Result:
+                strict: bool = True, idle: str = "on") -> Result:
         """A copy with the columns of one run every ``period_s`` (energy, power and utilization at
         that load) and against ``deadline_s`` (slack, met): :func:`cimsim.report.load.load_facts`;
-        a period too short for the run is refused, or, not ``strict``, gives NaN and a note."""
-        return load.at_load(self, period_s, deadline_s, strict)
+        a period too short for the run is refused, or, not ``strict``, gives NaN and a note.
+        ``idle``: what the parts do between runs, on, sleep or gate (:mod:`cimsim.report.idle`)."""
+        return load.at_load(self, period_s, deadline_s, strict, idle)
 
     def __getattr__(self, name: str):
         """A column kept in :attr:`facts` or :attr:`serving` (``r.j_per_sample``,

@@ -1,0 +1,50 @@
+"""A part's idle states between runs at a load (``--idle sleep|gate``, :mod:`cimsim.report.idle`):
+the ``idle:`` block every component, memory level and link may give.
+
+- ``sleep_power``: the power of its retention / sleep state, which keeps what it holds (an SRAM
+  array at its retention voltage, DRAM in self-refresh, a host's deep C-state with its context
+  kept). Not given: no sleep state is claimed, so ``--idle sleep`` leaves it on at its
+  ``static_power`` (a note names it).
+- ``gated_power``: what it still draws power-gated (the header switch's leakage). Default 0 W,
+  ideal gating: a note says so where it is used. Gating loses what volatile cells hold: a CIM's
+  volatile weights are programmed again each period (``power_up_latency_s``'s programming).
+- ``wake_energy``, ``wake_latency``: what leaving either state costs once a period (the supply's
+  ramp, a PLL's lock, DRAM's self-refresh exit). Default 0 J and 0 s (a note says so).
+
+No bundled config states any of these: every figure is the user's (datasheets state them per
+part: a DDR5 device's IDD6 self-refresh current, an MCU's deep-sleep current and wake time).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..quantity import Joules, Seconds, Watts
+
+
+class Idle(BaseModel):
+    """The ``idle:`` block of a component, memory level or link (module docstring)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    sleep_power: Optional[Watts] = Field(
+        default=None, description="Power in its retention/sleep state, which keeps what it holds "
+        "(SRAM retention, DRAM self-refresh), for --idle sleep (and a backing store's under --idle "
+        "gate). Default: none claimed: it stays on at static_power.")
+    gated_power: Watts = Field(
+        default="0 W", description="Power still drawn power-gated (--idle gate): the switch's "
+        "leakage. Default 0 W, ideal gating (noted). Gated volatile CIM cells lose their weights.")
+    wake_energy: Joules = Field(
+        default="0 J", description="Energy to leave its sleep or gated state, once a period. "
+        "Default 0 J (noted).")
+    wake_latency: Seconds = Field(
+        default="0 s", description="Time to leave its sleep or gated state, before the run "
+        "(parts wake together: the longest counts). Default 0 s (noted).")
+
+
+def idle_field():
+    """The ``idle`` field of a component's, memory level's and link's config."""
+    return Field(default_factory=Idle, description="Its idle states between runs at a load "
+                 "(--idle sleep|gate): sleep_power, gated_power, wake_energy, wake_latency.")

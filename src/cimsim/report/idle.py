@@ -1,0 +1,113 @@
+"""What the parts do between runs at a load (``run``/``compare --idle on|sleep|gate``,
+``Result.at_load(idle=)``), from each part's ``idle:`` block (:mod:`cimsim.hw.idle`).
+
+- ``on`` (the default): every part at its static power between runs (:mod:`cimsim.report.load`'s
+  E(T) = E_dyn + P_static x T, unchanged).
+- ``sleep``: each part that states an ``idle.sleep_power`` sits in its retention state, which
+  keeps what it holds (SRAM retention, DRAM self-refresh); a part that states none stays on.
+- ``gate``: every component, link and memory level inside the backing store is power-gated at
+  ``idle.gated_power`` (default 0 W, ideal: noted); the backing store (and a far tier's near
+  tier: the home tiers, which hold the model) sleeps as under ``sleep``, never off. A gated CIM
+  whose cells are volatile (SRAM) loses its weights: each period programs them again
+  (``power_up_latency_s``'s programming, its energy and time); resistive cells keep theirs.
+  Levels inside the backing store lose their contents, which no run counts on (``latency_s``
+  starts with them cold).
+
+Each part that leaves ``on`` pays its ``idle.wake_energy`` once a period; the parts wake
+together, so the longest ``idle.wake_latency`` (then, under gate, the re-programming) comes
+before the run. With W that wake-up time, t the run's time, P_s the static power and P_i the
+idle power (all devices)::
+
+    E(T) = E_dyn + P_s x (W + t) + P_i x (T - W - t) + E_wake       (T >= W + t: runs never overlap)
+
+and a request waits W + t (the deadline's). The figures are one device's as the config states
+them (a section's whole: every chip of a CIM, every port of a link).
+"""
+
+from __future__ import annotations
+
+from ..errors import CimsimError
+from .format import si
+
+#: the ``--idle`` states, the default first
+MODES = ("on", "sleep", "gate")
+
+
+def parts(arch) -> dict[str, dict]:
+    """Each component's, memory level's and link's static power (W, as ``static_power_w``
+    counts it) and ``idle:`` figures, by name, and whether it is a home tier (holds the model:
+    never gated). What :func:`figures` reads from a Result (``Result.idle_parts``)."""
+    homes, res = set(arch.hardware.home_tiers), arch.resource_static_w
+    sections = [(c.name, c.config.idle, float(c.static_power_w), False) for c in arch.instances]
+    sections += [(n, cfg.idle, float(res[n]), n in homes)
+                 for n, cfg in (*arch.memory.items(), *arch.links.items())]
+    return {n: {"static_w": w, "sleep_w": None if i.sleep_power is None else float(i.sleep_power),
+                "gated_w": float(i.gated_power), "wake_j": float(i.wake_energy),
+                "wake_s": float(i.wake_latency), "home": home}
+            for n, i, w, home in sections}
+
+
+def state(p: dict, mode: str) -> tuple[str, float]:
+    """``(state, W)`` of the part ``p`` (:func:`parts`) between runs under ``mode``."""
+    if mode == "gate" and not p["home"]:
+        return "gated", p["gated_w"]
+    if mode != "on" and p["sleep_w"] is not None:
+        return "sleep", p["sleep_w"]
+    return "on", p["static_w"]
+
+
+def check_mode(mode: str) -> str:
+    """``mode`` if it is one of :data:`MODES`; a one-line :class:`CimsimError` otherwise."""
+    if mode not in MODES:
+        raise CimsimError(f"idle {mode!r}: must be one of {', '.join(MODES)} (what the parts do "
+                          "between runs at a load)")
+    return mode
+
+
+def figures(r, mode: str) -> dict:
+    """One device's idle power (W), wake energy (J) and wake time (s) between runs of ``r`` under
+    ``mode`` (module docstring), each part's state, and the notes on the defaults it used. A
+    sleep or gated power above the part's static power is a one-line :class:`CimsimError`."""
+    ps = getattr(r, "idle_parts", None) or {}
+    states = {n: state(p, mode) for n, p in ps.items()}
+    for n, (st, w) in states.items():
+        if st != "on" and w > ps[n]["static_w"]:
+            field = "sleep_power" if st == "sleep" else "gated_power"
+            raise CimsimError(f"'{n}': idle.{field} {si(w, 'W')} is above its static power "
+                              f"{si(ps[n]['static_w'], 'W')}: a {st} state draws less than the part on")
+    woken = [n for n, (st, _) in states.items() if st != "on"]
+    program = mode == "gate" and r.power_up_programming_s > 0
+    out = {"idle_w": sum(w for _, w in states.values()),
+           "saved_w": sum(ps[n]["static_w"] - w for n, (st, w) in states.items() if st != "on"),
+           "wake_j": sum(ps[n]["wake_j"] for n in woken)
+           + (getattr(r, "power_up_programming_j", 0.0) if program else 0.0),
+           "wake_s": max((ps[n]["wake_s"] for n in woken), default=0.0)
+           + (r.power_up_programming_s if program else 0.0),
+           "states": states, "program": program, "notes": []}
+    if mode == "on" or not ps:
+        return out
+    if stay := [n for n, (st, _) in states.items() if st == "on" and ps[n]["static_w"] > 0]:
+        out["notes"].append(f"idle {mode}: {', '.join(stay)} state{'s' if len(stay) == 1 else ''} no "
+                            f"idle.sleep_power, so it stays on at its static power between runs")
+    if ideal := [n for n in woken if states[n][0] == "gated" and ps[n]["static_w"] > 0
+                 and ps[n]["gated_w"] == 0]:
+        out["notes"].append(f"idle gate: {', '.join(ideal)} gated at 0 W (idle.gated_power not "
+                            "stated: ideal gating, no switch leakage)")
+    if free := [n for n in woken if ps[n]["static_w"] > 0 and ps[n]["wake_j"] == 0
+                and ps[n]["wake_s"] == 0]:
+        out["notes"].append(f"idle {mode}: {', '.join(free)} wake{'s' if len(free) == 1 else ''} in "
+                            "0 s for 0 J (idle.wake_energy and idle.wake_latency not stated)")
+    return out
+
+
+def between_runs_row(r, f: dict, mode: str, devices: int) -> str:
+    """``run``'s ``between runs`` line under ``--idle sleep|gate``."""
+    by = {}
+    for n, (st, _) in f["states"].items():
+        by.setdefault(st, []).append(n)
+    where = "; ".join(f"{st} {', '.join(ns)}" for st, ns in by.items())
+    prog = (f", of which {si(r.power_up_programming_s, 's')} and "
+            f"{si(getattr(r, 'power_up_programming_j', 0.0) * devices, 'J')} re-programming the "
+            "weights gating lost (volatile cells)" if f["program"] else "")
+    return (f"{mode}: idle power {si(f['idle_w'] * devices, 'W')} ({where}); waking costs "
+            f"{si(f['wake_j'] * devices, 'J')} and {si(f['wake_s'], 's')} a period{prog}")

@@ -1,0 +1,155 @@
+"""Idle states between runs at a load (left 21 2): ``--idle on|sleep|gate``,
+``Result.at_load(idle=)``, each part's ``idle:`` block (:mod:`cimsim.report.idle`).
+
+The architecture: ROUND_ARCH's processor (1 W static) with ``idle`` sleep 0.1 W, gated 0.01 W,
+wake 1 uJ / 2 us; a CIM of 0.5 W static, no sleep state, gated at the default 0 W, wake
+4 uJ / 3 us; DRAM (the backing store) 0.2 W static, self-refresh 0.05 W, wake 1 us; the SRAM
+level and the link 0 W. So P_static = 1.7 W and between runs
+
+- sleep: 0.1 (processor) + 0.5 (CIM stays on) + 0.05 (DRAM) = 0.65 W; wake 1 uJ, max(2, 1) us
+- gate:  0.01 + 0 + 0.05 (DRAM sleeps: it holds the model) = 0.06 W; wake 1 + 4 uJ,
+  max(2, 3, 1) us, and an SRAM CIM its weights' programming energy and time on top.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+
+import pytest
+from click.testing import CliRunner
+
+from cimsim import simulate
+from cimsim.cli import main
+from cimsim.config import load_architecture, save_architecture
+from cimsim.errors import CimsimError
+from cimsim.report import columns as C
+from cimsim.workload.io import save_workload
+from conftest import ROUND_CIM, ROUND_LINK, gemv_workload, make_arch
+
+P_STATIC = 1.0 + 0.5 + 0.2
+P_SLEEP = 0.1 + 0.5 + 0.05
+P_GATE = 0.01 + 0.0 + 0.05
+T = 1e-3
+
+
+def _arch(tech: str, **cim_idle):
+    from conftest import ROUND_ARCH
+
+    c = copy.deepcopy(ROUND_CIM)
+    c.update(technology=tech, static_power="0.5 W",
+             idle={"wake_energy": "4 uJ", "wake_latency": "3 us", **cim_idle})
+    if tech == "sram":
+        c["bits_per_cell"] = 1
+    proc = copy.deepcopy(ROUND_ARCH["processor"])
+    proc["idle"] = {"sleep_power": "0.1 W", "gated_power": "0.01 W", "wake_energy": "1 uJ",
+                    "wake_latency": "2 us"}
+    mem = copy.deepcopy(ROUND_ARCH["memory"])
+    mem["dram"].update(static_power="0.2 W", idle={"sleep_power": "0.05 W", "wake_latency": "1 us"})
+    return make_arch(name=f"idle-{tech}", cim=c, processor=proc, memory=mem,
+                     interconnect=dict(ROUND_LINK))
+
+
+@pytest.fixture(scope="module")
+def runs():
+    wl = gemv_workload(128, 128, dtype="int8")
+    return {t: simulate(_arch(t), wl) for t in ("rram", "sram")}
+
+
+def _e_dyn(r):
+    return r.energy_j - P_STATIC * r.latency_s
+
+
+def test_on_is_the_default_and_unchanged(runs):
+    r = runs["rram"]
+    assert r.static_power_w == pytest.approx(P_STATIC, rel=1e-12, abs=0)
+    on, default = r.at_load(T, idle="on").record(), r.at_load(T).record()
+    assert on[C.PERIOD_ENERGY_J] == default[C.PERIOD_ENERGY_J]
+    assert on[C.PERIOD_ENERGY_J] == pytest.approx(_e_dyn(r) + P_STATIC * T, rel=1e-12, abs=0)
+    assert (on[C.PERIOD_IDLE], on[C.PERIOD_WAKE_ENERGY_J], on[C.PERIOD_WAKE_S]) == ("on", 0.0, 0.0)
+    assert on[C.PERIOD_IDLE_POWER_W] == pytest.approx(P_STATIC, rel=1e-12, abs=0)
+
+
+def test_sleep_follows_the_closed_form(runs):
+    r = runs["rram"]
+    f = r.at_load(T, idle="sleep").record()
+    busy = 2e-6 + r.latency_s  # the longest wake-up (the processor's), then the run
+    assert f[C.PERIOD_IDLE_POWER_W] == pytest.approx(P_SLEEP, rel=1e-12, abs=0)
+    assert f[C.PERIOD_WAKE_ENERGY_J] == pytest.approx(1e-6, rel=1e-12, abs=0)
+    assert f[C.PERIOD_WAKE_S] == pytest.approx(2e-6, rel=1e-12, abs=0)
+    # period energy = busy-window energy + idle power x (period - busy) + wake energy
+    e = _e_dyn(r) + P_STATIC * busy + P_SLEEP * (T - busy) + 1e-6
+    assert f[C.PERIOD_ENERGY_J] == pytest.approx(e, rel=1e-12, abs=0)
+    assert f[C.PERIOD_AVERAGE_POWER_W] == pytest.approx(e / T, rel=1e-12, abs=0)
+    assert f[C.PERIOD_UTILIZATION] == pytest.approx(busy / T, rel=1e-12, abs=0)
+    notes = r.at_load(T, idle="sleep").notes
+    assert any(n.startswith("idle sleep: cim states no idle.sleep_power") for n in notes)
+
+
+def test_gate_pays_programming_for_sram_cim_each_period_not_rram(runs):
+    rram, sram = (runs[t].at_load(T, idle="gate") for t in ("rram", "sram"))
+    assert sram.programming_time_s > 0 and sram.programming_energy_j > 0
+    # resistive cells keep their weights: only the parts' wake-ups (1 + 4 uJ; max 3 us)
+    assert rram.period_wake_energy_j == pytest.approx(5e-6, rel=1e-12, abs=0)
+    assert rram.period_wake_s == pytest.approx(3e-6, rel=1e-12, abs=0)
+    # SRAM cells lost theirs: the whole programming again, each period
+    assert sram.period_wake_energy_j == pytest.approx(5e-6 + sram.programming_energy_j, rel=1e-12, abs=0)
+    assert sram.period_wake_s == pytest.approx(3e-6 + sram.programming_time_s, rel=1e-12, abs=0)
+    for r in (rram, sram):
+        busy = r.period_wake_s + r.latency_s
+        assert r.period_idle_power_w == pytest.approx(P_GATE, rel=1e-12, abs=0)
+        e = _e_dyn(r) + P_STATIC * busy + P_GATE * (T - busy) + r.period_wake_energy_j
+        assert r.period_energy_j == pytest.approx(e, rel=1e-12, abs=0)
+
+
+def test_gated_programming_must_fit_the_period_and_counts_in_the_deadline(runs):
+    r = runs["sram"]
+    wake = 3e-6 + r.programming_time_s
+    short = r.latency_s + 0.5 * wake  # keeps the run, not the wake-up and the run
+    r.at_load(short)  # on: accepted
+    with pytest.raises(CimsimError, match=r"is shorter than waking .* and one run of gemv"):
+        r.at_load(short, idle="gate")
+    loose = r.at_load(short, idle="gate", strict=False)
+    assert math.isnan(loose.period_energy_j) and loose.period_idle == "gate"
+    assert any("period_wake_s" in n for n in loose.notes)
+    d = r.latency_s + 0.5 * wake
+    on, gated = r.at_load(deadline_s=d), r.at_load(deadline_s=d, idle="gate")
+    assert on.meets_deadline and not gated.meets_deadline
+    assert gated.deadline_slack_s == pytest.approx(d - wake - r.latency_s, rel=1e-9, abs=0)
+    assert gated.deadline_response_s == pytest.approx(wake + r.latency_s, rel=1e-12, abs=0)
+    with pytest.raises(CimsimError, match="give a period"):
+        r.at_load(idle="gate")
+    with pytest.raises(CimsimError, match="must be one of on, sleep, gate"):
+        r.at_load(T, idle="off")
+
+
+def test_a_sleep_power_above_static_is_refused():
+    r = simulate(_arch("rram", sleep_power="1 W"), gemv_workload(64, 64, dtype="int8"))
+    r.at_load(T, idle="gate")  # gated, its sleep power is not used
+    with pytest.raises(CimsimError, match=r"'cim': idle.sleep_power 1 W is above its static power 500 mW"):
+        r.at_load(T, idle="sleep")
+
+
+def test_set_starts_an_idle_block_on_a_bundled_config():
+    a = load_architecture("sram-cim", overrides={"cim.idle.sleep_power": "1 mW",
+                                                 "memory.dram.idle.wake_latency": "1 us"})
+    assert a.components["cim"].idle.sleep_power == pytest.approx(1e-3, rel=1e-12, abs=0)
+    assert a.memory["dram"].idle.wake_latency == pytest.approx(1e-6, rel=1e-12, abs=0)
+
+
+def test_cli_idle(tmp_path):
+    save_architecture(_arch("sram"), tmp_path / "a.yaml")
+    save_workload(gemv_workload(64, 64, dtype="int8"), tmp_path / "w.json")
+    cli = CliRunner()
+    args = ["run", str(tmp_path / "a.yaml"), str(tmp_path / "w.json")]
+    bad = cli.invoke(main, [*args, "--idle", "gate"])
+    assert bad.exit_code != 0 and "give --period" in bad.output and "Traceback" not in bad.output
+    out = cli.invoke(main, [*args, "--period", "1ms", "--idle", "gate"])
+    assert out.exit_code == 0, out.output
+    text = " ".join(out.output.split())  # lines wrap at the terminal's width
+    assert "between runs gate: idle power 60 mW" in text
+    assert "re-programming the weights gating lost" in text
+    js = json.loads(cli.invoke(main, [*args, "--period", "1ms", "--idle", "sleep", "--json"]).output)
+    assert js[C.PERIOD_IDLE] == "sleep"
+    assert js[C.PERIOD_IDLE_POWER_W] == pytest.approx(P_SLEEP, rel=1e-12, abs=0)
