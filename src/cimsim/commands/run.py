@@ -22,6 +22,7 @@ from ..inputs import file_record, recorded, with_inputs
 from ..report import columns as C
 from ..report.baseline import RATIO_HEADERS, baseline_ratios, period_energy_ratios, ratio
 from ..report.load import load_rows
+from ..report.phases import phase_rows
 from ..report.devices import ALL_NOTE, all_mark, efficiency_text, energy_text, power_text, work_text
 from ..report.plausible import WARNING
 from ..report.provenance import placeholder_warning
@@ -325,7 +326,7 @@ def print_result(r, footprint=None, cache_apart: bool = False, arch=None) -> Non
                                     if r.area_m2 > 0 else "") + ")"))
     if r.serving:
         rows.append(("LLM serving", _serving_text(r.serving)))
-        rows += _spread_rows(r)
+        rows += _spread_rows(r) + phase_rows(r.serving)
     rows.extend(("floorplan", text) for text in _floorplan_texts(f))
     if C.PROGRAMMING_ENERGY_J in f:  # deployment: reported beside the run, not in its totals
         rows.append(("programming", programming_text(f, arch.instances if arch is not None else (), r.programmed)))

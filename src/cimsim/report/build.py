@@ -26,6 +26,7 @@ from .provenance import (free_dispatch_notes, latency_notes, latency_placeholder
                          precision_notes)
 from .samples import per_sample_facts, recorded_batch, samples
 from .serving import graph_note, tensor_parallel_of, verify_note
+from .phases import phase_figures
 from .stream import shared_level_notes
 from .utilization import run_utilization
 from .result import Result, attribute_ops, attribute_path, bound_of, measured_share
@@ -356,6 +357,8 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         apply_pipeline(result, llm, wl, run.end, tp, float(latency), samples(wl, batch))
     if result.one_device_share and result.pipeline_span_s is None:  # all the devices' energy, as tokens/J
         result.facts.update(per_sample_facts(wl.metadata, samples(wl, batch), float(latency), result.system_energy_j))
+    if result.serving:  # per phase (prefill, decode), from the ops' phase tags: one device's, as latency_s
+        result.serving.update(phase_figures(run, classes, arch.static_power_w))
     result.serving_requests = take_requests(result.serving)
     if result.serving:  # the batch it served, for plots against batch size
         params = wl.metadata.get("params")
@@ -410,11 +413,9 @@ def _analytic_path_table(pt, run: RunData, costs) -> None:
 
 
 def _split_compute(path_time: dict[str, float], run: RunData, pl, costs):
-    """Move the critical path's compute time that components report as named parts
-    (:attr:`~cimsim.hw.base.OpCost.compute_parts`, e.g. a CIM chip's buffers) out of
-    ``compute`` into ``<component>_<part>``, op by op in proportion to the op's compute time.
-    Returns each new part's bound class and, per part, each path op's share of its compute
-    time (nothing changes when no component reports parts)."""
+    """Move ``run.path``'s compute time that components report as named parts (``OpCost.compute_parts``:
+    a CIM chip's buffers) into ``<component>_<part>``, op by op by compute time; each new part's
+    bound class and per part each path op's share of its compute time (no parts: no change)."""
     classes: dict[str, str] = {}
     sub: dict[str, np.ndarray] = {}
     for comp in pl.components:  # every declared part has its column, 0 where no op reports it
@@ -487,8 +488,7 @@ def _stream_facts(pl, per_server, traffic, rates, resources, samples: int, macs,
             C.PIPELINED_OPS_PER_J: 2.0 * float(macs) / n / j if j > 0 else float("nan")}
 
 
-#: the start of the note a serving run under the analytic engine carries when its serving times
-#: are lower bounds (``cimsim compare`` repeats it under its serving table)
+#: the start of an analytic serving run's note on its lower bounds (``compare`` repeats it)
 ANALYTIC_SERVING_NOTE = "analytic engine: time to first token, time per output token and decode tokens/s"
 
 

@@ -501,8 +501,51 @@ TPOT_P99_S = "tpot_p99_s"
 TPOT_MAX_S = "tpot_max_s"
 TTFT_SPREAD: tuple[str, ...] = (TTFT_P50_S, TTFT_P90_S, TTFT_P99_S, TTFT_MAX_S)
 TPOT_SPREAD: tuple[str, ...] = (TPOT_P50_S, TPOT_P90_S, TPOT_P99_S, TPOT_MAX_S)
+# Per phase of a serving run (:mod:`cimsim.report.phases`): each op's ``phase`` tag (``prefill``
+# or ``decode``, as ``workload llm`` and ``trace --serve`` write it) says which phase it is.
+# Phases of different requests may overlap in time (continuous batching, sub-batches), so time
+# is counted two ways: ``<phase>_latency_s`` splits the latency along the realised critical path
+# (each instant of the run counted once, in the phase of the op the path is in: prefill + decode
+# = latency_s where every path op is tagged), ``<phase>_active_s`` is the wall time in which any
+# op of the phase runs (the union of its ops' [start, end] intervals: prefill + decode may pass
+# latency_s where they overlap). Static energy is apportioned by ``<phase>_latency_s``, so
+# prefill + decode energy = energy_j where every path op is tagged. One device's share under
+# tensor or pipeline parallelism, as latency_s and energy_j are (not pipeline_span_s). NaN (null,
+# empty) on a run with no op of that phase; the bound empty where the phase has no time on the path.
+#: prefill: the realised critical path's time in ops tagged ``phase: prefill`` (s)
+PREFILL_LATENCY_S = "prefill_latency_s"
+#: decode: the realised critical path's time in ops tagged ``phase: decode`` (s)
+DECODE_LATENCY_S = "decode_latency_s"
+#: prefill: wall time in which some prefill op runs, the union of their [start, end] intervals (s)
+PREFILL_ACTIVE_S = "prefill_active_s"
+#: decode: the union of the decode ops' [start, end] intervals (s)
+DECODE_ACTIVE_S = "decode_active_s"
+#: prefill: the prefill ops' dynamic energy + static power x prefill_latency_s (J)
+PREFILL_ENERGY_J = "prefill_energy_j"
+#: decode: the decode ops' dynamic energy + static power x decode_latency_s (J)
+DECODE_ENERGY_J = "decode_energy_j"
+#: prefill: the sum of the prefill ops' dynamic energy (every part but static) (J)
+PREFILL_DYNAMIC_ENERGY_J = "prefill_dynamic_energy_j"
+#: decode: the sum of the decode ops' dynamic energy (J)
+DECODE_DYNAMIC_ENERGY_J = "decode_dynamic_energy_j"
+#: prefill: what bounds it, by the rule of ``bound`` applied to the prefill ops on the realised
+#: critical path (their time split into parts; overhead is dependency-bound where
+#: prefill_latency_s is within 10 % of the prefill ops' time on the dependency critical path)
+PREFILL_BOUND = "prefill_bound"
+#: decode: its bound, the same rule over the decode ops on the realised critical path
+DECODE_BOUND = "decode_bound"
+#: prefill: the path part that names prefill_bound (a memory level or link, compute, overhead)
+PREFILL_BOUND_PART = "prefill_bound_part"
+#: decode: the path part that names decode_bound
+DECODE_BOUND_PART = "decode_bound_part"
+#: the serving phases that have columns, in order
+PHASES: tuple[str, ...] = ("prefill", "decode")
+PHASE_COLUMNS: tuple[str, ...] = (PREFILL_LATENCY_S, DECODE_LATENCY_S, PREFILL_ACTIVE_S, DECODE_ACTIVE_S,
+                                  PREFILL_ENERGY_J, DECODE_ENERGY_J, PREFILL_DYNAMIC_ENERGY_J,
+                                  DECODE_DYNAMIC_ENERGY_J, PREFILL_BOUND, DECODE_BOUND,
+                                  PREFILL_BOUND_PART, DECODE_BOUND_PART)
 SERVING_COLUMNS: tuple[str, ...] = (TTFT_S, TPOT_S, TOKENS_PER_S, TOKENS_PER_J, DECODE_TOKENS_PER_S,
-                                    LLM_BATCH, *TTFT_SPREAD, *TPOT_SPREAD)
+                                    LLM_BATCH, *TTFT_SPREAD, *TPOT_SPREAD, *PHASE_COLUMNS)
 #: ``--json`` only (lists, one value per request in request order; not result columns): each
 #: request's time to first token, s, and time per output token, s (null for a request of one
 #: token). Under pipeline micro-batches, micro-batch 0's requests, then micro-batch 1's, ...
