@@ -24,7 +24,6 @@ from cimsim.workload import save_workload
 from conftest import ROUND_ARCH, gemv_workload
 
 
-@pytest.mark.slow  # the report draws its figures: ~15 s on a shared 2-core machine
 def test_report_at_a_period_and_deadline(tmp_path):
     d = copy.deepcopy(ROUND_ARCH)
     d["memory"]["sram"]["energy_per_byte"] = "0 pJ/B"

@@ -117,31 +117,35 @@ def test_plot_draws_the_load_figure(swept, tmp_path):
     assert front[C.PERIOD_AVERAGE_POWER_W].tolist() == pytest.approx([1.0 + DYN_J / 500e-6], rel=1e-9)
 
 
-@pytest.mark.slow  # four sweeps
-def test_a_resume_at_another_load_never_mixes_rows(files, tmp_path):
+def test_a_resume_at_another_period_never_mixes_rows(files, tmp_path):
     cfg, wl = files
     out = tmp_path / "r.parquet"
-    args = (str(cfg), str(wl), GRID[:1])
-    kw = dict(output=out, workers=1, quiet=True)
-    plain = sweep(*args, **kw)
-    assert C.PERIOD_S not in plain.columns
-    with pytest.warns(Warning, match=r"4 of its 4 stored rows|2 of its 2 stored rows") as said:
-        at_1ms = sweep(*args, period_s="1ms", **kw)
-    assert "--period then none, now 1 ms" in str(said[0].message) or \
-        "period_s then none, now 1 ms" in str(said[0].message)
-    assert (at_1ms.attrs["computed"], at_1ms.attrs["reused"]) == (2, 0)
-    with pytest.warns(Warning, match=r"then 1 ms, now 10 ms"):
+    args, kw = (str(cfg), str(wl), GRID[:1]), dict(output=out, workers=1, quiet=True)
+    sweep(*args, period_s="1ms", **kw)
+    with pytest.warns(Warning, match=r"2 of its 2 stored rows are points of another sweep "
+                                     r"\(--period then 1 ms, now 10 ms\)"):
         at_10ms = sweep(*args, period_s=10e-3, **kw)
     assert (at_10ms.attrs["computed"], at_10ms.attrs["reused"]) == (2, 0)
-    stored = pd.read_parquet(out)  # only rows at 10 ms: none at 1 ms or at no period
+    stored = pd.read_parquet(out)  # only rows at 10 ms, none at 1 ms
     assert stored[C.PERIOD_S].tolist() == pytest.approx([10e-3] * 2, rel=1e-12)
     assert sorted(stored[C.PERIOD_ENERGY_J]) == pytest.approx([1.0 * 10e-3 + DYN_J, 2.0 * 10e-3 + DYN_J],
                                                               rel=1e-9)
+    assert len(list(tmp_path.glob("r.replaced-*.parquet"))) == 1  # the 1 ms rows kept aside
+
+
+def test_a_resume_with_a_period_where_the_file_has_none(files, tmp_path):
+    cfg, wl = files
+    out = tmp_path / "r.parquet"
+    args, kw = (str(cfg), str(wl), GRID[:1]), dict(output=out, workers=1, quiet=True)
+    assert C.PERIOD_S not in sweep(*args, **kw).columns
+    with pytest.warns(Warning, match=r"--period then none, now 10 ms"):
+        at_10ms = sweep(*args, period_s=10e-3, **kw)
+    assert (at_10ms.attrs["computed"], at_10ms.attrs["reused"]) == (2, 0)
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # the same load: every row reused, nothing said
+        warnings.simplefilter("error")  # the same load (10 ms as a rate): every row reused, nothing said
         again = sweep(*args, period_s="100Hz", **kw)
     assert (again.attrs["computed"], again.attrs["reused"]) == (0, 2)
-    assert len(list(tmp_path.glob("r.replaced-*.parquet"))) == 2  # the old rows kept aside
+    assert again[C.PERIOD_S].tolist() == pytest.approx([10e-3] * 2, rel=1e-12)
 
 
 @pytest.mark.parametrize("args, message", [

@@ -124,7 +124,8 @@ ATTR_CONFIGS = "cimsim_configs"
 ATTR_WORKLOADS = "cimsim_workloads"
 #: how the points were chosen: ``{"method": grid|random|lhs|points, "seed", "samples"`` (both
 #: None but for random / lhs), ``"params"``: the ``--param`` specs as typed (``PATH=SPEC``),
-#: ``"points"``: the ``--points`` file's ``{"path", "sha256"}`` or None``}``
+#: ``"points"``: the ``--points`` file's ``{"path", "sha256"}`` or None, ``"period_s"``,
+#: ``"deadline_s"``: the load the rows are at (``--period``, ``--deadline``; only where given)``}``
 ATTR_SAMPLING = "cimsim_sampling"
 #: the cimsim that computed the rows: ``__version__`` and :func:`cimsim.model_revision` (also
 #: stamped on every part file, so a resumed sweep recomputes the rows of another revision)

@@ -136,8 +136,9 @@ def _sampling_changes(then: dict | None, now: dict | None) -> list[str]:
                         for x in (old, new))
         elif key == "params":
             old, new = (" ".join(x) if x else "none" for x in (old, new))
-        elif key in ("period_s", "deadline_s"):  # the load (sweep.load): none before it was stated
-            old, new = ("none" if x is None else si(x, "s") for x in (old, new))
+        elif key in ("period_s", "deadline_s") and old != new:  # the load (sweep.load)
+            d = next((d for d in range(4, 17) if None in (old, new) or si(old, "s", d) != si(new, "s", d)), 17)
+            old, new = ("none" if x is None else si(x, "s", d) for x in (old, new))
         if old != new:
             out.append(f"{what} then {old}, now {new}")
     return out

@@ -459,7 +459,7 @@ def sweep(
     points = plan.sampled if plan.sampled is not None else sample_points(specs, sample, samples, seed)
     context, tasks = _build(configs, workloads, specs, points, engine, targets, load)
     context["sampling"] = {**sampling_record(sample, samples, seed, specs[plan.points_columns:],
-                                             plan_points), **load}  # the load its rows are at
+                                             plan_points), **(given(load) or {})}  # its rows' load
     if dry_run:
         return plan
     results, kinds = _result_columns(context)
