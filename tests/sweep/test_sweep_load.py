@@ -64,22 +64,22 @@ def test_every_row_at_the_period_in_closed_form(swept):
     df = pd.read_parquet(out)
     fast = df[df["processor.op_overhead"] == 0].sort_values("processor.static_power")
     assert fast["processor.static_power"].tolist() == [1.0, 2.0]
-    assert fast[C.PERIOD_S].tolist() == pytest.approx([500e-6] * 2, rel=1e-12)
+    assert fast[C.PERIOD_S].tolist() == pytest.approx([500e-6] * 2, rel=1e-12, abs=0)
     assert fast[C.PERIOD_ENERGY_J].tolist() == pytest.approx([1.0 * 500e-6 + DYN_J, 2.0 * 500e-6 + DYN_J],
-                                                             rel=1e-9)
-    assert fast[C.PERIOD_J_PER_SAMPLE].tolist() == pytest.approx(fast[C.PERIOD_ENERGY_J].tolist(), rel=1e-12)
+                                                             rel=1e-9, abs=0)
+    assert fast[C.PERIOD_J_PER_SAMPLE].tolist() == pytest.approx(fast[C.PERIOD_ENERGY_J].tolist(), rel=1e-12, abs=0)
     assert fast[C.PERIOD_AVERAGE_POWER_W].tolist() == pytest.approx([1.0 + DYN_J / 500e-6, 2.0 + DYN_J / 500e-6],
-                                                                    rel=1e-9)
+                                                                    rel=1e-9, abs=0)
     # the same closed form from the row's own load-free columns (any row, any config)
     assert (fast[C.STATIC_POWER_W] * 500e-6 + fast[C.DYNAMIC_J_PER_SAMPLE]).tolist() == pytest.approx(
-        fast[C.PERIOD_ENERGY_J].tolist(), rel=1e-9)
-    assert (fast[C.PERIOD_UTILIZATION] * 500e-6).tolist() == pytest.approx(fast[C.LATENCY].tolist(), rel=1e-9)
+        fast[C.PERIOD_ENERGY_J].tolist(), rel=1e-9, abs=0)
+    assert (fast[C.PERIOD_UTILIZATION] * 500e-6).tolist() == pytest.approx(fast[C.LATENCY].tolist(), rel=1e-9, abs=0)
     assert fast[C.MEETS_DEADLINE].tolist() == [True, True]
-    assert (1e-3 - fast[C.LATENCY]).tolist() == pytest.approx(fast[C.DEADLINE_SLACK_S].tolist(), rel=1e-9)
+    assert (1e-3 - fast[C.LATENCY]).tolist() == pytest.approx(fast[C.DEADLINE_SLACK_S].tolist(), rel=1e-9, abs=0)
     # the CSV copy has the columns too
     csv = pd.read_csv(out.with_suffix(".csv"))
     assert csv[C.PERIOD_AVERAGE_POWER_W].notna().sum() == 2
-    assert df.attrs["cimsim_sampling"]["period_s"] == pytest.approx(500e-6, rel=1e-12)
+    assert df.attrs["cimsim_sampling"]["period_s"] == pytest.approx(500e-6, rel=1e-12, abs=0)
 
 
 def test_a_point_too_slow_for_the_period_keeps_its_row_with_nan_and_a_note(swept):
@@ -88,12 +88,12 @@ def test_a_point_too_slow_for_the_period_keeps_its_row_with_nan_and_a_note(swept
     slow = df[df["processor.op_overhead"] > 0]  # 1 ms
     fast_latency = df.loc[df["processor.op_overhead"] == 0, C.LATENCY].iloc[0]
     assert len(slow) == 2 and slow[C.ERROR].isna().all()
-    assert slow[C.PERIOD_S].tolist() == pytest.approx([500e-6] * 2, rel=1e-12)  # the period stated
+    assert slow[C.PERIOD_S].tolist() == pytest.approx([500e-6] * 2, rel=1e-12, abs=0)  # the period stated
     for col in C.PERIOD_COLUMNS[1:]:
         assert slow[col].isna().all(), col
-    assert slow[C.LATENCY].tolist() == pytest.approx([1e-3 + fast_latency] * 2, rel=1e-9)
+    assert slow[C.LATENCY].tolist() == pytest.approx([1e-3 + fast_latency] * 2, rel=1e-9, abs=0)
     assert slow[C.MEETS_DEADLINE].tolist() == [False, False]
-    assert slow[C.DEADLINE_SLACK_S].tolist() == pytest.approx([-fast_latency] * 2, rel=1e-6)
+    assert slow[C.DEADLINE_SLACK_S].tolist() == pytest.approx([-fast_latency] * 2, rel=1e-6, abs=0)
     for note in slow[C.NOTES]:
         assert "period 500 µs (2 kHz) is shorter than one run of gemv on round: " in note
         assert "its period columns are NaN" in note
@@ -114,7 +114,7 @@ def test_plot_draws_the_load_figure(swept, tmp_path):
                                     "--minimise", "period_average_power_w", "--minimise", "latency_s"])
     assert res.exit_code == 0, res.output
     front = pd.read_csv(tmp_path / "f.csv")
-    assert front[C.PERIOD_AVERAGE_POWER_W].tolist() == pytest.approx([1.0 + DYN_J / 500e-6], rel=1e-9)
+    assert front[C.PERIOD_AVERAGE_POWER_W].tolist() == pytest.approx([1.0 + DYN_J / 500e-6], rel=1e-9, abs=0)
 
 
 def test_a_resume_at_another_period_never_mixes_rows(files, tmp_path):
@@ -127,9 +127,9 @@ def test_a_resume_at_another_period_never_mixes_rows(files, tmp_path):
         at_10ms = sweep(*args, period_s=10e-3, **kw)
     assert (at_10ms.attrs["computed"], at_10ms.attrs["reused"]) == (2, 0)
     stored = pd.read_parquet(out)  # only rows at 10 ms, none at 1 ms
-    assert stored[C.PERIOD_S].tolist() == pytest.approx([10e-3] * 2, rel=1e-12)
+    assert stored[C.PERIOD_S].tolist() == pytest.approx([10e-3] * 2, rel=1e-12, abs=0)
     assert sorted(stored[C.PERIOD_ENERGY_J]) == pytest.approx([1.0 * 10e-3 + DYN_J, 2.0 * 10e-3 + DYN_J],
-                                                              rel=1e-9)
+                                                              rel=1e-9, abs=0)
     assert len(list(tmp_path.glob("r.replaced-*.parquet"))) == 1  # the 1 ms rows kept aside
 
 
@@ -145,7 +145,7 @@ def test_a_resume_with_a_period_where_the_file_has_none(files, tmp_path):
         warnings.simplefilter("error")  # the same load (10 ms as a rate): every row reused, nothing said
         again = sweep(*args, period_s="100Hz", **kw)
     assert (again.attrs["computed"], again.attrs["reused"]) == (0, 2)
-    assert again[C.PERIOD_S].tolist() == pytest.approx([10e-3] * 2, rel=1e-12)
+    assert again[C.PERIOD_S].tolist() == pytest.approx([10e-3] * 2, rel=1e-12, abs=0)
 
 
 @pytest.mark.parametrize("args, message", [
