@@ -83,10 +83,17 @@ def compare(archs: Sequence, workloads: Sequence, engine: str = "des", period_s:
     with ``period_s`` / ``deadline_s`` each result at that load (:meth:`Result.at_load`; a run
     too slow for the period has NaN period columns and a note, not an error); ``idle``: what the
     parts do between runs, on, sleep or gate (:mod:`cimsim.report.idle`)."""
-    done = runs(archs, workloads, engine=engine, keep_ops=False)
-    if period_s is not None or deadline_s is not None:
-        done = [r._replace(result=r.result.at_load(period_s, deadline_s, False, idle)) for r in done]
+    done = _at_load(runs(archs, workloads, engine=engine, keep_ops=False), period_s, deadline_s, idle)
     return done, results_table(done, archs)
+
+
+def _at_load(done: list[Run], period_s: float | None, deadline_s: float | None,
+             idle: str = "on") -> list[Run]:
+    """Each run's result at the stated load (none stated: as it is); a run too slow for the
+    period has NaN period columns and a note, not an error (:meth:`Result.at_load`)."""
+    if period_s is None and deadline_s is None:
+        return done
+    return [r._replace(result=r.result.at_load(period_s, deadline_s, strict=False, idle=idle)) for r in done]
 
 
 def op_tables(archs: Sequence[Architecture], workload: Workload,
@@ -217,13 +224,15 @@ def critical_path_table(archs: Sequence, lengths: Sequence[int], width: int = 64
 
 
 def report_runs(archs: Sequence, workloads: Sequence, engine: str = "des",
-                seq_lengths: Sequence[int] = SEQ_LENGTHS, window: int = SEQ_WINDOW) -> Report:
+                seq_lengths: Sequence[int] = SEQ_LENGTHS, window: int = SEQ_WINDOW,
+                period_s: float | None = None, deadline_s: float | None = None) -> Report:
     """Everything ``cimsim report`` shows: every workload on every architecture (with per-op
     tables), their results table and, when a workload is recurrent or hierarchical, critical
-    path against sequence length. Returns a :class:`cimsim.report.html.Report` without figures
+    path against sequence length; with ``period_s`` / ``deadline_s`` each result at that load,
+    as :func:`compare`. Returns a :class:`cimsim.report.html.Report` without figures
     (:func:`cimsim.report.html.build_report` draws them)."""
     archs, workloads = list(archs), list(workloads)
-    done = runs(archs, workloads, engine=engine, keep_ops=True)
+    done = _at_load(runs(archs, workloads, engine=engine, keep_ops=True), period_s, deadline_s)
     seq = (critical_path_table(archs, seq_lengths, window=window)
            if any(is_sequence_workload(wl) for wl in workloads) else None)
     return Report(archs, workloads, done, table=results_table(done, archs), seq_table=seq,

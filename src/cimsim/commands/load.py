@@ -1,4 +1,4 @@
-"""``run`` and ``compare``'s ``--period`` and ``--deadline``: a run at a stated load, and its
+"""``run``, ``compare``, ``sweep`` and ``report``'s ``--period`` and ``--deadline``: a run at a stated load, and its
 deadline check (:mod:`cimsim.report.load`)."""
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ def load_options(f):
                         help="One run every period, idle in between (--idle), e.g. 1ms or "
                              "1kHz: energy per period and per sample, average power, "
                              "utilization at that load (energy_j, j_per_sample and power are "
-                             "back to back); compare gives a config too slow for it NaN.")(f)
+                             "back to back); compare, sweep and report give a config or point "
+                             "too slow for it NaN and a note.")(f)
 
 
 def stated_load(period: str | None, deadline: str | None,

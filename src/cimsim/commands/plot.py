@@ -65,6 +65,7 @@ def plot_command(sweep_file, output_dir, formats, param, no_roofline, where_expr
                  minimise, maximise):
     """Plot a sweep: latency and energy vs the swept parameter, breakdown, utilization, efficiency
     (TOPS/W, TOPS/mm^2, area), average power (W, W/mm^2, each TDP a config states as a line),
+    for a sweep with --period the power, energy per sample and busy share at the period (load),
     roofline; for LLM serving runs decode tokens/s, time per output
     token and tokens/J vs the parameter (serving), or vs the batch when the sweep's workloads are
     serving runs that differ in batch (serving-batch); the workloads' own parameters that differ
@@ -73,8 +74,9 @@ def plot_command(sweep_file, output_dir, formats, param, no_roofline, where_expr
     from .. import plot as P
     from ..plot.select import numeric_column, several_devices
     from ..plot.family import is_workload_param
+    from ..plot.power import load_vs_param
     from ..plot.serving import batch_varies, has_serving
-    from ..report.columns import ENERGY, SYSTEM_ENERGY_J, WORKLOAD
+    from ..report.columns import ENERGY, PERIOD_S, SYSTEM_ENERGY_J, WORKLOAD
     from ..sweep.columns import ERROR, param_columns
 
     formats = formats or FORMATS
@@ -136,6 +138,8 @@ def plot_command(sweep_file, output_dir, formats, param, no_roofline, where_expr
             figures["utilization"] = P.utilization_vs_param(df, param)
             figures["efficiency"] = P.efficiency_vs_param(df, param)
             figures["power"] = P.power_vs_param(df, param, _tdps(ok, params))
+            if PERIOD_S in ok.columns and ok[PERIOD_S].notna().any():  # a sweep with --period
+                figures["load"] = load_vs_param(df, param)
             if has_serving(ok) and not (shape and batch):  # tokens/s, time per token, tokens/J
                 figures["serving"] = P.serving_vs_param(df, param)
         if batch and (param is None or param in pinned or shape):

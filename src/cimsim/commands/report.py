@@ -11,6 +11,7 @@ from ..atomic import check_writable
 from . import OneLineErrors, created, full_path, new_folder
 from ..errors import CimsimError
 from ..report.format import si
+from .load import load_options, stated_load
 from .run import engine_option, load_many, overrides, set_option
 
 
@@ -27,10 +28,13 @@ from .run import engine_option, load_many, overrides, set_option
                    "(default: the first config).")
 @click.option("--no-timelines", is_flag=True,
               help="Write no per-run timeline JSON (a 7B-model serving run writes ~150 MB each).")
+@load_options
 def report(configs: tuple[str, ...], workloads: tuple[str, ...], output_dir: Path, engine: str,
-           sets: tuple[str, ...], baseline: str | None, no_timelines: bool) -> None:
+           sets: tuple[str, ...], baseline: str | None, no_timelines: bool,
+           period: str | None = None, deadline: str | None = None) -> None:
     """Simulate every workload on every config and write an HTML report: comparison table,
-    energy breakdown, utilization, rooflines, critical paths, timelines.
+    energy breakdown, utilization, rooflines, critical paths, timelines; with --period /
+    --deadline each run at that load (a table of its power, energy and slack there).
 
     CONFIGS are YAML files or bundled names (default: all bundled configs).
     """
@@ -39,6 +43,7 @@ def report(configs: tuple[str, ...], workloads: tuple[str, ...], output_dir: Pat
 
     if output_dir.exists() and not output_dir.is_dir():
         raise CimsimError(f"-o {output_dir}: is a file; give a folder for report.html")
+    period_s, deadline_s = stated_load(period, deadline)
     check_writable(output_dir / "report.html", "-o")  # before the runs, not after them
     made = new_folder(output_dir / "report.html")
     analytic = engine != "des" and not no_timelines  # bounds, not a schedule: no timelines
@@ -47,7 +52,7 @@ def report(configs: tuple[str, ...], workloads: tuple[str, ...], output_dir: Pat
     if baseline is not None and baseline not in [a.name for a in archs]:
         raise CimsimError(f"--baseline {baseline}: no such architecture among the configs "
                           f"({', '.join(a.name for a in archs)})")
-    rep = report_runs(archs, wls, engine=engine)
+    rep = report_runs(archs, wls, engine=engine, period_s=period_s, deadline_s=deadline_s)
     rep.baseline = baseline or archs[0].name
     rep.overrides = [f"{k}={v}" for k, v in overrides(sets).items()]  # shown under the title
     rep.inputs = inputs  # results.csv's columns and the page's footer

@@ -21,7 +21,7 @@ from ..errors import CimsimError, ConfigError, MappingError, OverflowInputError,
 from ..inputs import file_record, recorded, with_inputs
 from ..report import columns as C
 from ..report.baseline import RATIO_HEADERS, baseline_ratios, period_energy_ratios, ratio
-from ..report.load import load_rows
+from ..report.load import load_rows, period_power_cell, slack_cell
 from ..report.phases import phase_rows
 from ..report.devices import ALL_NOTE, all_mark, efficiency_text, energy_text, power_text, work_text
 from ..report.plausible import WARNING
@@ -421,15 +421,6 @@ def _area_cell(arch, r, bare_area: dict[str, dict[str, None]]) -> str:
     return area(r.system_area_m2) + all_mark(r) + (" (part)" if bare else "")
 
 
-def _period_cell(r) -> str:
-    """``compare``'s ``power at period`` cell: the power, or ``too slow (65.9 ms)`` (the shortest
-    period the run keeps) where the run cannot keep the period (its note says why)."""
-    from ..report.load import min_period_s
-
-    w = r.facts[C.PERIOD_AVERAGE_POWER_W]
-    return si(w, "W") + all_mark(r) if w == w else f"too slow ({si(min_period_s(r), 's')})"
-
-
 def _csv_name(value: Path | None) -> Path | None:
     """compare -o writes CSV: a name that says otherwise (out.xlsx, out.parquet) is refused."""
     if value is not None and value.suffix.lower() != ".csv":
@@ -501,9 +492,8 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
         top = sorted(r.utilization.items(), key=lambda kv: -kv[1])[:2]
         cells = [r.workload, r.architecture + (" (!p)" if r.precision_mismatch else "") + (" (1d)" if share else ""),
                  si(r.latency_s, "s"), si(r.energy_j, "J"), si(r.system_average_power_w, "W") + all_mark(r),
-                 *([_period_cell(r)] if period_s is not None else []),
-                 *([("" if r.facts[C.MEETS_DEADLINE] else "MISSED ") + si(r.facts[C.DEADLINE_SLACK_S], "s")]
-                   if deadline_s is not None else []),
+                 *([period_power_cell(r)] if period_s is not None else []),
+                 *([slack_cell(r)] if deadline_s is not None else []),
                  _area_cell(arch, r, bare_area),
                  r.bound_label, unbroken(", ".join(f"{k} {pct(v)}" for k, v in top)),
                  off_chip_traffic(arch.hardware, r.traffic_bytes), si(r.critical_path_s, "s"),

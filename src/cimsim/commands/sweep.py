@@ -19,6 +19,7 @@ from . import OneLineErrors, OneLineUsageError, cannot_write, created, full_path
 
 from ..errors import CimsimError
 from ..sweep.params import DEFAULT_MAX_POINTS, one_line
+from .load import load_options
 from .run import ENGINES
 from ..sweep.sampling import SAMPLERS
 
@@ -86,13 +87,14 @@ ERROR_ROWS_STATUS = 3
 @click.option("--dataset", default=None, metavar="FILE.py:DATASET",
               help="With --accuracy and FILE.py:FACTORY workloads: a function returning "
                    "(inputs, labels).")
+@load_options
 @click.option("--output-kind", type=click.Choice(["auto", "logits", "probabilities"]), default="auto",
               show_default=True, help="With --accuracy: the models' outputs are logits or "
               "probabilities, as `cimsim run --output-kind`; the column accuracy_output_kind "
               "records the reading each row used.")
 def sweep_command(configs, workloads, params, points, sample, samples, seed, engine, scheduler, tls_ca_file,
                   tls_cert, tls_key, workers, output, csv_path, retry_errors, flush_every, max_points,
-                  dry_run, quiet, strict, accuracy, dataset, output_kind):
+                  dry_run, quiet, strict, accuracy, dataset, output_kind, period=None, deadline=None):
     """Sweep config fields over CONFIGS x WORKLOADS; one row per point in a Parquet file.
 
     Everything is checked first (specs, scheduler, output paths, configs, workloads); then the
@@ -109,6 +111,7 @@ def sweep_command(configs, workloads, params, points, sample, samples, seed, eng
       cimsim sweep rram-cim-derived -w digits-cnn --accuracy --param cim.adc.bits=3,4,5,6,7,8
           --param cim.rows_per_read=16,32,64,128
       cimsim sweep rram-cim -w lstm --points designs.csv --param cim.adc.bits=4,6
+      cimsim sweep sram-cim rram-cim -w lstm --param cim.arrays=64,128 --period 100ms
     """
     def announce(line: str) -> None:
         click.echo(line, err=True)
@@ -135,7 +138,7 @@ def sweep_command(configs, workloads, params, points, sample, samples, seed, eng
                     retry_errors=retry_errors, flush_rows=flush_every, max_points=max_points,
                     announce=announce, security=security, accuracy=accuracy, dataset=dataset,
                     output_kind=output_kind,
-                    dry_run=dry_run, points=points,
+                    dry_run=dry_run, points=points, period_s=period, deadline_s=deadline,
                 )
             if dry_run:
                 announce(df.describe() + df.rounding())

@@ -16,7 +16,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..report.columns import ARCHITECTURE, AVERAGE_POWER_W, POWER_DENSITY_W_PER_M2
+from ..report.columns import (ARCHITECTURE, AVERAGE_POWER_W, PERIOD_AVERAGE_POWER_W,
+                              PERIOD_J_PER_SAMPLE, PERIOD_S, PERIOD_UTILIZATION,
+                              POWER_DENSITY_W_PER_M2)
 from ..report.format import si
 from .figures import _ok, _pick_param, metric_grid
 from .flags import MISMATCH_MARK
@@ -82,6 +84,29 @@ def power_vs_param(df: pd.DataFrame, param: str | None = None, tdps: Tdps | None
         if above:
             _note_above(ax, above)
     return fig
+
+
+#: the load figure's panels (a sweep with ``--period``): power and energy per sample at the period
+LOAD_PANELS = (
+    (PERIOD_AVERAGE_POWER_W, "average power at the period [W]", 1.0),
+    (PERIOD_J_PER_SAMPLE, "energy per sample at the period [J]", 1.0),
+    (PERIOD_UTILIZATION, "busy share of the period [fraction]", 1.0),
+)
+
+
+def load_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
+    """A sweep at a stated period (``--period``): the average power, energy per sample and busy
+    share at one run every period against the swept parameter (``cimsim plot``'s ``load``
+    figure); a point too slow for the period (NaN) is not drawn, and the title counts them."""
+    param = _pick_param(df, param)
+    data = _ok(df)
+    periods = sorted(set(data[PERIOD_S].dropna())) if PERIOD_S in data.columns else []
+    slow = int((data[PERIOD_S].notna() & data[PERIOD_UTILIZATION].isna()).sum()) if periods else 0
+    title = (f"at one run every {', '.join(si(t, 's') for t in periods) or 'period'}"
+             + (f" ({slow:,} point{'s' if slow != 1 else ''} too slow for it, not drawn)"
+                if slow else ""))
+    return metric_grid(df, param, data, LOAD_PANELS, title,
+                       lambda col: "every point is too slow for the period")
 
 
 def _note_above(ax, above: list[tuple[str, str]]) -> None:

@@ -85,7 +85,8 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.STATIC_POWER_W, "W", ALL),
     (C.DYNAMIC_J_PER_SAMPLE, "J", ALL),
     (C.POWER_UP_LATENCY_S, "s", ALL),
-    (C.PERIOD_S, "s", "`run --json`, `compare -o` with `--period`; `Result.at_load(period_s=)`"),
+    (C.PERIOD_S, "s", "`run --json`, `compare -o`, `sweep`, `report`'s results.csv with `--period`; "
+     "`Result.at_load(period_s=)`"),
     (C.PERIOD_ENERGY_J, "J", "as above"),
     (C.PERIOD_J_PER_SAMPLE, "J", "as above"),
     (C.PERIOD_AVERAGE_POWER_W, "W", "as above"),
@@ -94,7 +95,8 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.PERIOD_IDLE_POWER_W, "W", "as above"),
     (C.PERIOD_WAKE_ENERGY_J, "J", "as above"),
     (C.PERIOD_WAKE_S, "s", "as above"),
-    (C.DEADLINE_S, "s", "`run --json`, `compare -o` with `--deadline`; `Result.at_load(deadline_s=)`"),
+    (C.DEADLINE_S, "s", "`run --json`, `compare -o`, `sweep`, `report`'s results.csv with `--deadline`; "
+     "`Result.at_load(deadline_s=)`"),
     (C.DEADLINE_SLACK_S, "s", "as above"),
     (C.MEETS_DEADLINE, "flag", "as above"),
     (C.DEADLINE_RESPONSE_S, "s", "as above"),

@@ -235,7 +235,7 @@ DYNAMIC_J_PER_SAMPLE = "dynamic_j_per_sample"
 #: programmed. The host side is cold in both (``latency_s`` is one cold call)
 POWER_UP_LATENCY_S = "power_up_latency_s"
 LOAD_COLUMNS: tuple[str, ...] = (STATIC_POWER_W, DYNAMIC_J_PER_SAMPLE, POWER_UP_LATENCY_S)
-# Only with a stated period (``run`` / ``compare --period``, ``Result.at_load(period_s=)``): one
+# Only with a stated period (``run`` / ``compare`` / ``sweep`` / ``report --period``, ``Result.at_load``): one
 # run (samples_per_run samples) every period, the system idle at its static power in between
 #: the stated period: one run every period_s, s
 PERIOD_S = "period_s"

@@ -272,6 +272,41 @@ def _steady_rows(rep: Report) -> list[list[str]]:
     return rows
 
 
+def _load_table(rep: Report) -> tuple[list[str], list[list[str]]]:
+    """``--period`` / ``--deadline``: each run at the stated load, as ``run``'s ``at the period``
+    and ``deadline`` lines give it (a run too slow for the period: ``too slow (65.9 ms)``, the
+    shortest period it keeps; its note says why); no load stated: no rows."""
+    from .load import period_power_cell, slack_cell
+
+    runs = [r for _, _, r in rep.results]
+    period = any(C.PERIOD_S in r.facts for r in runs)
+    deadline = any(C.DEADLINE_S in r.facts for r in runs)
+    heads = ["workload", "architecture",
+             *(["period", "energy per period", "energy per sample", "average power", "busy"]
+               if period else []), *(["deadline", "slack"] if deadline else [])]
+    rows = []
+    for r in runs if period or deadline else []:
+        f, row = r.facts, [r.workload, r.architecture]
+        if period:
+            t, e = f[C.PERIOD_S], f[C.PERIOD_ENERGY_J]
+            ok = e == e  # NaN: too slow for the period
+            row += [f"{si(t, 's')} ({si(1.0 / t, 'Hz')})",
+                    si(e, "J") if ok else "n/a (too slow)",
+                    si(f[C.PERIOD_J_PER_SAMPLE], "J") if ok else "n/a (too slow)",
+                    period_power_cell(r), pct(f[C.PERIOD_UTILIZATION]) if ok else "n/a (too slow)"]
+        if deadline:
+            row += [si(f[C.DEADLINE_S], "s"), slack_cell(r)]
+        rows.append(row)
+    return heads, rows
+
+
+#: under the load table: what its figures assume
+LOAD_NOTE = ("One run every period, idle at static power in between (nothing power-gated): "
+             "energy per period = dynamic energy of the run + static power x period (the "
+             "comparison table's figures are at full load, runs back to back). A deadline's slack is "
+             "against the DES's point estimate of the latency, not a worst-case bound.")
+
+
 def _section(title: str, table_id: str, heads, rows: list[list[str]], left: set[int]) -> list[str]:
     """A titled table of ``rows`` (none: nothing), the ``left`` columns' text left-aligned; a
     no-break space keeps each number with its unit."""
@@ -317,6 +352,9 @@ def render_html(rep: Report, links: Sequence[tuple[str, str]] = ()) -> str:
         out.append("<p>(1d) tensor- or pipeline-parallel run: latency and energy are one device's "
                    "share (pipeline: one micro-batch through the stages in turn on one device); the "
                    f"LLM serving table gives the group's figures. {ALL_NOTE}.</p>")
+    load_heads, load_rows = _load_table(rep)
+    out += _section("At the stated load", "load", load_heads, load_rows, {0, 1})
+    out += [f'<p id="load-note">{esc(LOAD_NOTE)}</p>'] if load_rows else []
     out += _section("Pipelined stream (steady state)", "pipeline", _PIPELINE_HEADS,
                     _pipeline_rows(rep), {0, 1, 3})
     out += _section("Energy per sample, steady state", "steady-energy",

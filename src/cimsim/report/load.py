@@ -30,7 +30,7 @@ import math
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from . import columns as C, idle
-from .devices import system
+from .devices import all_mark, system
 from .format import pct, si
 from ..errors import CimsimError
 from ..units import UnitError, parse_quantity
@@ -242,6 +242,19 @@ def too_short_text(r, period_s: float, wake_s: float | None = None) -> str:
                 f"sample{'s' if n != 1 else ''})")
     return (f"{head}{what}, so it runs at most {rate} ({per_s}); give a "
             f"period of at least {shortest}")
+
+
+def period_power_cell(r) -> str:
+    """A table's ``power at period`` cell (``compare``, the report's load table): the average
+    power at the stated period, or ``too slow (65.9 ms)`` (the shortest period the run keeps)
+    where the run cannot keep it (its note says why)."""
+    w = r.facts[C.PERIOD_AVERAGE_POWER_W]
+    return si(w, "W") + all_mark(r) if w == w else f"too slow ({si(min_period_s(r), 's')})"
+
+
+def slack_cell(r) -> str:
+    """A table's ``deadline slack`` cell: the slack, ``MISSED`` before it where it is."""
+    return ("" if r.facts[C.MEETS_DEADLINE] else "MISSED ") + si(r.facts[C.DEADLINE_SLACK_S], "s")
 
 
 #: columns a Result may lack on some architecture or workload: as attributes they read NaN there

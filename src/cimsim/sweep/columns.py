@@ -40,6 +40,9 @@ from ..report.columns import (  # noqa: F401  (the names live in report.columns)
     NOTES,
     OPS,
     OPTIMIZER_STATE_BYTES,
+    MEETS_DEADLINE,
+    PERIOD_S,
+    PERIOD_UTILIZATION,
     PRECISION_MISMATCH,
     SAMPLE,
     SAMPLES_PER_RUN,
@@ -64,7 +67,8 @@ COUNT_COLUMNS: frozenset[str] = frozenset(
      OPTIMIZER_STATE_BYTES, LLM_BATCH, SYSTEM_DEVICES,
      ACCURACY_REPEATS, SAMPLES_PER_RUN})
 #: true/false columns (stored boolean even when every row is an error row)
-FLAG_COLUMNS: frozenset[str] = frozenset({PRECISION_MISMATCH, EXTRAPOLATED, PHYSICALLY_PLAUSIBLE})
+FLAG_COLUMNS: frozenset[str] = frozenset({PRECISION_MISMATCH, EXTRAPOLATED, PHYSICALLY_PLAUSIBLE,
+                                          MEETS_DEADLINE})
 
 
 def column_kind(name: str) -> str | None:
@@ -120,7 +124,8 @@ ATTR_CONFIGS = "cimsim_configs"
 ATTR_WORKLOADS = "cimsim_workloads"
 #: how the points were chosen: ``{"method": grid|random|lhs|points, "seed", "samples"`` (both
 #: None but for random / lhs), ``"params"``: the ``--param`` specs as typed (``PATH=SPEC``),
-#: ``"points"``: the ``--points`` file's ``{"path", "sha256"}`` or None``}``
+#: ``"points"``: the ``--points`` file's ``{"path", "sha256"}`` or None, ``"period_s"``,
+#: ``"deadline_s"``: the load the rows are at (``--period``, ``--deadline``; only where given)``}``
 ATTR_SAMPLING = "cimsim_sampling"
 #: the cimsim that computed the rows: ``__version__`` and :func:`cimsim.model_revision` (also
 #: stamped on every part file, so a resumed sweep recomputes the rows of another revision)
@@ -176,3 +181,27 @@ def implausible_rows(df) -> int:
 def error_rows(df) -> int:
     """How many of a sweep table's rows (a DataFrame) carry an error."""
     return int(df[ERROR].notna().sum()) if ERROR in df.columns else 0
+
+
+def too_slow_rows(df) -> int:
+    """How many of a sweep table's rows were too slow for its period (a period, NaN figures;
+    an error row has no period and is not counted)."""
+    if PERIOD_S not in df.columns or PERIOD_UTILIZATION not in df.columns:
+        return 0
+    return int((df[PERIOD_S].notna() & df[PERIOD_UTILIZATION].isna()).sum())
+
+
+def describe_run(df: pd.DataFrame) -> str:
+    """One line on what a sweep run did (for the CLI), and how many rows are extrapolated or
+    not physically plausible."""
+    errors, outside, implausible = error_rows(df), extrapolated_rows(df), implausible_rows(df)
+    slow = too_slow_rows(df)
+    return (
+        f"{len(df):,} rows: {df.attrs.get('computed', 0):,} computed, "
+        f"{df.attrs.get('reused', 0):,} already done, {errors:,} with errors"
+        + (f", {outside:,} extrapolated (a circuit model outside its fitted range: see the "
+           "rows' notes)" if outside else "")
+        + (f", {implausible:,} not physically plausible (above a wafer or a TDP: see "
+           "the rows' notes)" if implausible else "")
+        + (f", {slow:,} too slow for the period (NaN period columns: see the rows' notes)"
+           if slow else ""))

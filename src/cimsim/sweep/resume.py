@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..errors import CimsimWarning
 from ..revision import current, describe, model_revision
+from ..units import si
 from .columns import (ATTR_CONFIGS, ATTR_PARAMS, ATTR_REVISION, ATTR_SAMPLING, ATTR_VERSION,
                       ATTR_WORKLOADS, CIMSIM_REVISION, CIMSIM_VERSION, CONFIG_FILE, ENGINE, ERROR,
                       POINT_ID, WORKLOAD_FILE)
@@ -127,13 +128,17 @@ def _sampling_changes(then: dict | None, now: dict | None) -> list[str]:
         return []
     out = []
     for key, what in (("method", "sampling"), ("seed", "seed"), ("samples", "samples"),
-                      ("params", "--param specs"), ("points", "--points file")):
+                      ("params", "--param specs"), ("points", "--points file"),
+                      ("period_s", "--period"), ("deadline_s", "--deadline")):
         old, new = then.get(key), now.get(key)
         if key == "points":  # the same path with other contents changes the points too
             old, new = (None if x is None else f"{x.get('path')} (sha256 {str(x.get('sha256'))[:12]})"
                         for x in (old, new))
         elif key == "params":
             old, new = (" ".join(x) if x else "none" for x in (old, new))
+        elif key in ("period_s", "deadline_s") and old != new:  # the load (sweep.load)
+            d = next((d for d in range(4, 17) if None in (old, new) or si(old, "s", d) != si(new, "s", d)), 17)
+            old, new = ("none" if x is None else si(x, "s", d) for x in (old, new))
         if old != new:
             out.append(f"{what} then {old}, now {new}")
     return out

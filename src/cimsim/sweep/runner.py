@@ -19,9 +19,10 @@ from ..errors import CimsimError, WorkloadError, one_name_each
 from ..inputs import file_record, read_input, sha256_hex
 from ..pipeline import ENGINES
 from .checks import check_run_settings, check_swept_fields
-from .columns import (CONFIG_FILE, POINT_ID, SAMPLE, WORKLOAD_FILE, error_rows, extrapolated_rows,
-                      component_kinds, implausible_rows, sweep_columns)
+from .columns import (CONFIG_FILE, POINT_ID, SAMPLE, WORKLOAD_FILE, component_kinds,
+                      describe_run, sweep_columns)  # noqa: F401 - cimsim.sweep.runner.describe_run
 from .executors import SchedulerError, check_scheduler, make_executor
+from .load import given, load_columns, stated
 from .params import DEFAULT_MAX_POINTS, ParamSpec, SweepSpecError, option, under_cli
 from .points import parse_params as _params, points_wording, read_points
 from .sampling import count_points, grid_points, sample_points, sampling_record
@@ -166,9 +167,10 @@ def _as_list(x) -> list:
 
 
 def point_id(config_sha: str, workload_sha: str, overrides: Mapping, engine: str,
-             accuracy: str | None = None) -> str:
+             accuracy: str | None = None, load: Mapping | None = None) -> str:
     """Stable identity of one row: same files, same overrides, same engine (and, with
-    ``--accuracy``, the same evaluation model) -> same id."""
+    ``--accuracy``, the same evaluation model; with ``--period`` / ``--deadline``, the same
+    load, :mod:`cimsim.sweep.load`) -> same id."""
     ident = {
         "v": POINT_ID_VERSION,
         "config": config_sha,
@@ -178,6 +180,8 @@ def point_id(config_sha: str, workload_sha: str, overrides: Mapping, engine: str
     }
     if accuracy is not None:  # absent otherwise: ids of sweeps without accuracy are unchanged
         ident["accuracy"] = accuracy
+    if given(load):  # likewise: a sweep at no load keeps its ids
+        ident["load"] = given(load)
     key = json.dumps(
         ident,
         sort_keys=True,
@@ -198,7 +202,7 @@ def _result_columns(context) -> tuple[tuple[str, ...], dict[str, str]]:
             archs.append(architecture_from_dict(data, source=context["config_sources"][sha]))
         except CimsimError:
             continue  # an invalid base config: its points become error rows
-    cols = union_columns(archs) if archs else FIXED_COLUMNS
+    cols = (*(union_columns(archs) if archs else FIXED_COLUMNS), *load_columns(context.get("load")))
     return ((*cols, *SERVING_COLUMNS) if context.get("serving") else cols), component_kinds(archs)
 
 
@@ -240,7 +244,7 @@ def _once(kind: str, name, sha: str, seen: Mapping) -> None:
                           f"(one would give the other's rows); give each {kind} once")
 
 
-def _build(configs, workloads, specs, points, engine, targets=None):
+def _build(configs, workloads, specs, points, engine, targets=None, load=None):
     from ..bundled import resolve_config, resolve_workload
     from ..config import read_yaml
     from ..config.loader import config_bytes
@@ -295,6 +299,7 @@ def _build(configs, workloads, specs, points, engine, targets=None):
     one_name_each("config", [c[0] for c in cfgs], [c[2] for c in cfgs], "name:")
     one_name_each("workload", [w[0] for w in wls], [w[2] for w in wls], '"name"')
     context["engine"] = engine  # a resume's warning names it when only the engine changed
+    context["load"] = load  # each worker's run at it (sweep.load)
     # the workload.<key> columns: the params that differ between the files, each row's from its file
     context["shape"] = shape = varying_columns(shapes)
     context["workload_params"] = {c: "" for c in next(iter(shape.values()), {})}  # counts: bare
@@ -307,7 +312,7 @@ def _build(configs, workloads, specs, points, engine, targets=None):
             for wl_name, wl_sha, wl_title in wls:
                 acc = context.get("accuracy", {}).get(wl_sha)
                 pid = point_id(cfg_sha, wl_sha, overrides, engine,
-                               None if acc is None else targets[acc[0]][1])
+                               None if acc is None else targets[acc[0]][1], load)
                 if pid in seen:  # the sampler drew the same point twice
                     continue
                 seen.add(pid)
@@ -364,6 +369,8 @@ def sweep(
     output_kind: str = "auto",
     dry_run: bool = False,
     points: str | Path | None = None,
+    period_s: float | str | None = None,
+    deadline_s: float | str | None = None,
 ) -> pd.DataFrame | SweepPlan:
     """Run every design point on every config and workload; return one row per point.
 
@@ -399,6 +406,10 @@ def sweep(
         ``output_kind`` reads its outputs (``--output-kind``, :mod:`cimsim.accuracy.scores`).
     points : a CSV file of explicit design points (``--points``): a header of config paths,
         a row of values (with units) per point, each crossed with the grid of ``params``.
+    period_s, deadline_s : every row at one run every ``period_s`` and against ``deadline_s``
+        (``--period`` / ``--deadline``: seconds, or text such as ``"1ms"``, ``"1kHz"``), as
+        :meth:`Result.at_load <cimsim.report.result.Result.at_load>`; a point too slow for the
+        period has NaN period columns and a note (:mod:`cimsim.sweep.load`).
     dry_run : make every check the run makes before any point runs (specs and count,
         scheduler, output paths, configs and workloads, each given once), then return the
         :class:`SweepPlan` instead of running; nothing is written.
@@ -423,6 +434,7 @@ def sweep(
     if engine not in ENGINES:
         raise CimsimError(f"engine {engine!r}: allowed are {', '.join(ENGINES)}")
     check_run_settings(workers, chunk_size, flush_rows, flush_seconds)
+    load = stated(period_s, deadline_s)
     # everything a user can get wrong is checked before the run count is announced, so a bad
     # sweep is one error line: specs and count, scheduler, output paths, configs and workloads
     plan = plan_sweep(configs, workloads, params, sample=sample, samples=samples, max_points=max_points,
@@ -445,8 +457,9 @@ def sweep(
     targets = _accuracy_targets(workloads, dataset, configs, output_kind) if accuracy else None
     plan_points = points  # the --points file, if any
     points = plan.sampled if plan.sampled is not None else sample_points(specs, sample, samples, seed)
-    context, tasks = _build(configs, workloads, specs, points, engine, targets)
-    context["sampling"] = sampling_record(sample, samples, seed, specs[plan.points_columns:], plan_points)
+    context, tasks = _build(configs, workloads, specs, points, engine, targets, load)
+    context["sampling"] = {**sampling_record(sample, samples, seed, specs[plan.points_columns:],
+                                             plan_points), **(given(load) or {})}  # its rows' load
     if dry_run:
         return plan
     results, kinds = _result_columns(context)
@@ -580,16 +593,3 @@ def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry
 
         write_csv(df, csv)
     return df, computed, reused
-
-
-def describe_run(df: pd.DataFrame) -> str:
-    """One line on what a sweep run did (for the CLI), and how many rows are extrapolated or
-    not physically plausible."""
-    errors, outside, implausible = error_rows(df), extrapolated_rows(df), implausible_rows(df)
-    return (
-        f"{len(df):,} rows: {df.attrs.get('computed', 0):,} computed, "
-        f"{df.attrs.get('reused', 0):,} already done, {errors:,} with errors"
-        + (f", {outside:,} extrapolated (a circuit model outside its fitted range: see the "
-           "rows' notes)" if outside else "")
-        + (f", {implausible:,} not physically plausible (above a wafer or a TDP: see "
-           "the rows' notes)" if implausible else ""))

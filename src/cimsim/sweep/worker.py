@@ -184,6 +184,7 @@ def run_task(task: Task, context: dict) -> dict:
     from ..config import apply_overrides, architecture_from_dict
     from ..hw.totals import with_override_notes
     from ..pipeline import simulate_quietly  # the row keeps the physical notes and flag
+    from .load import at_load
 
     row: dict = {
         POINT_ID: task.point_id,
@@ -207,9 +208,9 @@ def run_task(task: Task, context: dict) -> dict:
 
             warned(context.get(WARNED, ()))
         wl = _workload(task.workload_key, context) if acc is None else _accuracy_workload(arch, acc)
-        record = simulate_quietly(
+        record = at_load(simulate_quietly(  # at the sweep's period and deadline, if stated
             arch, wl, engine=task.engine, keep_ops=False, costs=cost_cache()
-        ).record()
+        ), context.get("load")).record()
         if acc is not None:
             record.update(_accuracy(arch, acc))
     except Exception as exc:  # noqa: BLE001 - a failing point is a result, not a crash

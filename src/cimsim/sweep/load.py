@@ -1,0 +1,65 @@
+"""A sweep at a stated load: ``cimsim sweep --period T --deadline D`` and ``sweep(period_s=,
+deadline_s=)``. Every row is its point's run at that load, as ``cimsim run --period`` gives it
+(:meth:`cimsim.report.result.Result.at_load`): the ``period_*`` and ``deadline_*`` columns. A
+point too slow for the period keeps its row, with NaN period columns and a note saying why
+(its shortest period and highest rate), as ``compare`` does; a missed deadline is
+``meets_deadline`` false. The load is part of each row's point id, so a resumed sweep never
+mixes rows at another load (or at none) with this one's: those are replaced and said
+(:mod:`cimsim.sweep.resume`, ``--period then 1 ms, now 10 ms``).
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..errors import CimsimError
+from ..report import columns as C
+from .params import under_cli
+
+#: the keys of the load in a sweep's ``cimsim_sampling`` attr and in a point's identity
+PERIOD, DEADLINE = "period_s", "deadline_s"
+
+
+def _seconds(value, keyword: str, rate_ok: bool) -> float | None:
+    """``value`` in seconds: None, a number of seconds, or text as the command line takes it
+    (``1ms``, and for a period a rate, ``1kHz``); a one-line error naming the argument."""
+    from ..report.load import period_of
+
+    flag = f"--{keyword[:-2]}" if under_cli() else keyword
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return period_of(value, flag, rate_ok)
+    flag += "" if under_cli() else "="
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+            math.isfinite(value) and value > 0):
+        raise CimsimError(f"{flag}{value!r}: must be a positive, finite time in seconds (1e-3) or "
+                          "text with a unit ('1ms'" + (", or a rate: '1kHz')" if rate_ok else ")"))
+    return float(value)
+
+
+def stated(period_s, deadline_s) -> dict:
+    """The load ``{"period_s": s or None, "deadline_s": s or None}`` of ``sweep()``'s arguments."""
+    return {PERIOD: _seconds(period_s, PERIOD, True), DEADLINE: _seconds(deadline_s, DEADLINE, False)}
+
+
+def given(load: dict | None) -> dict | None:
+    """The stated parts of ``load`` (None when neither is): a point's identity holds them only
+    then, so the ids of a sweep without a load are those of earlier cimsim versions."""
+    out = {k: v for k, v in (load or {}).items() if v is not None}
+    return out or None
+
+
+def load_columns(load: dict | None) -> tuple[str, ...]:
+    """The result columns the load adds to every row."""
+    load = load or {}
+    return ((*C.PERIOD_COLUMNS,) if load.get(PERIOD) is not None else ()) + \
+        ((*C.DEADLINE_COLUMNS,) if load.get(DEADLINE) is not None else ())
+
+
+def at_load(result, load: dict | None):
+    """``result`` at ``load`` (a worker's run; too slow for the period: NaN and a note)."""
+    load = load or {}
+    if load.get(PERIOD) is None and load.get(DEADLINE) is None:
+        return result
+    return result.at_load(load.get(PERIOD), load.get(DEADLINE), strict=False)

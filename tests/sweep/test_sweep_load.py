@@ -1,0 +1,169 @@
+"""A sweep at a stated load (left 21 1): ``cimsim sweep --period T --deadline D`` and
+``sweep(period_s=, deadline_s=)`` give every row ``run --period``'s columns; a point too slow
+for the period keeps its row with NaN period figures and a note; a resume at another period
+never mixes its rows with the stored ones; ``cimsim plot`` draws the load figure.
+
+Closed forms, on the round config with every memory energy 0: one 1 x 16 x 16 fp32 GEMV is
+256 MACs x 4 pJ = 1.024 nJ of dynamic energy; the only static power is the processor's
+``static_power`` (1 W or 2 W, swept). At one run every T = 500 µs the energy of a period is
+P x T + 1.024 nJ (500.001024 µJ at 1 W, 1000.001024 µJ at 2 W), its average power
+P + 1.024 nJ / 500 µs = P + 2.048 µW. ``processor.op_overhead`` 1 ms adds 1 ms to the latency
+of the run's one op: longer than 500 µs, so those points are too slow for the period, and
+their latency misses a 1 ms deadline by the 0-overhead latency.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import warnings
+
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from cimsim.cli import main
+from cimsim.errors import CimsimError
+from cimsim.report import columns as C
+from cimsim.sweep import sweep
+from cimsim.workload import save_workload
+from conftest import ROUND_ARCH, gemv_workload
+
+GRID = ["processor.static_power=1W,2W", "processor.op_overhead=0s,1ms"]
+DYN_J = 256 * 4e-12  # 256 MACs x 4 pJ
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("load")
+    d = copy.deepcopy(ROUND_ARCH)
+    d["memory"]["sram"]["energy_per_byte"] = "0 pJ/B"
+    d["memory"]["dram"]["energy_per_bit"] = "0 pJ/bit"
+    cfg = folder / "round.yaml"
+    cfg.write_text(yaml.safe_dump(d, sort_keys=False))  # levels in order
+    wl = folder / "gemv.json"
+    save_workload(gemv_workload(16, 16), wl)
+    return cfg, wl
+
+
+@pytest.fixture(scope="module")
+def swept(files, tmp_path_factory):
+    """The CLI sweep at 2 kHz (500 µs) against a 1 ms deadline: its output line and table."""
+    cfg, wl = files
+    out = tmp_path_factory.mktemp("s") / "s.parquet"
+    res = CliRunner().invoke(main, ["sweep", str(cfg), "-w", str(wl), *sum((["--param", p] for p in GRID), []),
+                                    "--period", "2kHz", "--deadline", "1ms", "--workers", "1", "-q",
+                                    "-o", str(out), "--csv", str(out.with_suffix(".csv"))])
+    assert res.exit_code == 0, res.output
+    return res.output, out
+
+
+def test_every_row_at_the_period_in_closed_form(swept):
+    output, out = swept
+    df = pd.read_parquet(out)
+    fast = df[df["processor.op_overhead"] == 0].sort_values("processor.static_power")
+    assert fast["processor.static_power"].tolist() == [1.0, 2.0]
+    assert fast[C.PERIOD_S].tolist() == pytest.approx([500e-6] * 2, rel=1e-12, abs=0)
+    assert fast[C.PERIOD_ENERGY_J].tolist() == pytest.approx([1.0 * 500e-6 + DYN_J, 2.0 * 500e-6 + DYN_J],
+                                                             rel=1e-9, abs=0)
+    assert fast[C.PERIOD_J_PER_SAMPLE].tolist() == pytest.approx(fast[C.PERIOD_ENERGY_J].tolist(), rel=1e-12, abs=0)
+    assert fast[C.PERIOD_AVERAGE_POWER_W].tolist() == pytest.approx([1.0 + DYN_J / 500e-6, 2.0 + DYN_J / 500e-6],
+                                                                    rel=1e-9, abs=0)
+    # the same closed form from the row's own load-free columns (any row, any config)
+    assert (fast[C.STATIC_POWER_W] * 500e-6 + fast[C.DYNAMIC_J_PER_SAMPLE]).tolist() == pytest.approx(
+        fast[C.PERIOD_ENERGY_J].tolist(), rel=1e-9, abs=0)
+    assert (fast[C.PERIOD_UTILIZATION] * 500e-6).tolist() == pytest.approx(fast[C.LATENCY].tolist(), rel=1e-9, abs=0)
+    assert fast[C.MEETS_DEADLINE].tolist() == [True, True]
+    assert (1e-3 - fast[C.LATENCY]).tolist() == pytest.approx(fast[C.DEADLINE_SLACK_S].tolist(), rel=1e-9, abs=0)
+    # the CSV copy has the columns too
+    csv = pd.read_csv(out.with_suffix(".csv"))
+    assert csv[C.PERIOD_AVERAGE_POWER_W].notna().sum() == 2
+    assert df.attrs["cimsim_sampling"]["period_s"] == pytest.approx(500e-6, rel=1e-12, abs=0)
+
+
+def test_a_point_too_slow_for_the_period_keeps_its_row_with_nan_and_a_note(swept):
+    output, out = swept
+    df = pd.read_parquet(out)
+    slow = df[df["processor.op_overhead"] > 0]  # 1 ms
+    fast_latency = df.loc[df["processor.op_overhead"] == 0, C.LATENCY].iloc[0]
+    assert len(slow) == 2 and slow[C.ERROR].isna().all()
+    assert slow[C.PERIOD_S].tolist() == pytest.approx([500e-6] * 2, rel=1e-12, abs=0)  # the period stated
+    for col in C.PERIOD_COLUMNS[1:]:
+        assert slow[col].isna().all(), col
+    assert slow[C.LATENCY].tolist() == pytest.approx([1e-3 + fast_latency] * 2, rel=1e-9, abs=0)
+    assert slow[C.MEETS_DEADLINE].tolist() == [False, False]
+    assert slow[C.DEADLINE_SLACK_S].tolist() == pytest.approx([-fast_latency] * 2, rel=1e-6, abs=0)
+    for note in slow[C.NOTES]:
+        assert "period 500 µs (2 kHz) is shorter than one run of gemv on round: " in note
+        assert "its period columns are NaN" in note
+    assert "4 rows: 4 computed, 0 already done, 0 with errors, 2 too slow for the period (NaN " \
+           "period columns: see the rows' notes)" in output
+
+
+@pytest.mark.slow  # two plots: ~8 s each on a shared 2-core machine
+def test_plot_draws_the_load_figure(swept, tmp_path):
+    _, out = swept
+    res = CliRunner().invoke(main, ["plot", str(out), "--no-roofline", "--format", "png",
+                                    "--param", "processor.static_power", "-o", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "s-load.png").is_file()
+    # any period column is a column like the others: --where and --pareto take them
+    res = CliRunner().invoke(main, ["plot", str(out), "--no-roofline", "--format", "png", "-o", str(tmp_path),
+                                    "--where", "meets_deadline==true", "--pareto", str(tmp_path / "f.csv"),
+                                    "--minimise", "period_average_power_w", "--minimise", "latency_s"])
+    assert res.exit_code == 0, res.output
+    front = pd.read_csv(tmp_path / "f.csv")
+    assert front[C.PERIOD_AVERAGE_POWER_W].tolist() == pytest.approx([1.0 + DYN_J / 500e-6], rel=1e-9, abs=0)
+
+
+def test_a_resume_at_another_period_never_mixes_rows(files, tmp_path):
+    cfg, wl = files
+    out = tmp_path / "r.parquet"
+    args, kw = (str(cfg), str(wl), GRID[:1]), dict(output=out, workers=1, quiet=True)
+    sweep(*args, period_s="1ms", **kw)
+    with pytest.warns(Warning, match=r"2 of its 2 stored rows are points of another sweep "
+                                     r"\(--period then 1 ms, now 10 ms\)"):
+        at_10ms = sweep(*args, period_s=10e-3, **kw)
+    assert (at_10ms.attrs["computed"], at_10ms.attrs["reused"]) == (2, 0)
+    stored = pd.read_parquet(out)  # only rows at 10 ms, none at 1 ms
+    assert stored[C.PERIOD_S].tolist() == pytest.approx([10e-3] * 2, rel=1e-12, abs=0)
+    assert sorted(stored[C.PERIOD_ENERGY_J]) == pytest.approx([1.0 * 10e-3 + DYN_J, 2.0 * 10e-3 + DYN_J],
+                                                              rel=1e-9, abs=0)
+    assert len(list(tmp_path.glob("r.replaced-*.parquet"))) == 1  # the 1 ms rows kept aside
+
+
+def test_a_resume_with_a_period_where_the_file_has_none(files, tmp_path):
+    cfg, wl = files
+    out = tmp_path / "r.parquet"
+    args, kw = (str(cfg), str(wl), GRID[:1]), dict(output=out, workers=1, quiet=True)
+    assert C.PERIOD_S not in sweep(*args, **kw).columns
+    with pytest.warns(Warning, match=r"--period then none, now 10 ms"):
+        at_10ms = sweep(*args, period_s=10e-3, **kw)
+    assert (at_10ms.attrs["computed"], at_10ms.attrs["reused"]) == (2, 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the same load (10 ms as a rate): every row reused, nothing said
+        again = sweep(*args, period_s="100Hz", **kw)
+    assert (again.attrs["computed"], again.attrs["reused"]) == (0, 2)
+    assert again[C.PERIOD_S].tolist() == pytest.approx([10e-3] * 2, rel=1e-12, abs=0)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--period", "1 zz"], "Error: --period '1 zz': "),
+    (["--period", "-1ms"], "Error: --period '-1ms': must be a positive, finite time (1ms) or rate (1kHz)"),
+    (["--deadline", "1kHz"], "Error: --deadline '1kHz': "),
+])
+def test_a_bad_load_is_one_line(files, tmp_path, args, message):
+    cfg, wl = files
+    res = CliRunner().invoke(main, ["sweep", str(cfg), "-w", str(wl), "--param", GRID[0], *args,
+                                    "-o", str(tmp_path / "x.parquet"), "-q"])
+    assert res.exit_code == 1
+    assert res.output.startswith(message) and res.output.count("\n") == 1, res.output
+    assert not (tmp_path / "x.parquet").exists()
+
+
+def test_python_load_arguments_are_checked(files):
+    cfg, wl = files
+    for bad in (-1.0, math.inf, True, "fast"):
+        with pytest.raises(CimsimError, match=r"^period_s"):
+            sweep(str(cfg), str(wl), GRID[:1], period_s=bad, dry_run=True)
