@@ -225,14 +225,15 @@ def critical_path_table(archs: Sequence, lengths: Sequence[int], width: int = 64
 
 def report_runs(archs: Sequence, workloads: Sequence, engine: str = "des",
                 seq_lengths: Sequence[int] = SEQ_LENGTHS, window: int = SEQ_WINDOW,
-                period_s: float | None = None, deadline_s: float | None = None) -> Report:
+                period_s: float | None = None, deadline_s: float | None = None,
+                idle: str = "on") -> Report:
     """Everything ``cimsim report`` shows: every workload on every architecture (with per-op
     tables), their results table and, when a workload is recurrent or hierarchical, critical
     path against sequence length; with ``period_s`` / ``deadline_s`` each result at that load,
-    as :func:`compare`. Returns a :class:`cimsim.report.html.Report` without figures
+    as :func:`compare` (``idle`` likewise). Returns a :class:`cimsim.report.html.Report` without figures
     (:func:`cimsim.report.html.build_report` draws them)."""
     archs, workloads = list(archs), list(workloads)
-    done = _at_load(runs(archs, workloads, engine=engine, keep_ops=True), period_s, deadline_s)
+    done = _at_load(runs(archs, workloads, engine=engine, keep_ops=True), period_s, deadline_s, idle)
     seq = (critical_path_table(archs, seq_lengths, window=window)
            if any(is_sequence_workload(wl) for wl in workloads) else None)
     return Report(archs, workloads, done, table=results_table(done, archs), seq_table=seq,

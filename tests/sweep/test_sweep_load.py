@@ -89,8 +89,9 @@ def test_a_point_too_slow_for_the_period_keeps_its_row_with_nan_and_a_note(swept
     fast_latency = df.loc[df["processor.op_overhead"] == 0, C.LATENCY].iloc[0]
     assert len(slow) == 2 and slow[C.ERROR].isna().all()
     assert slow[C.PERIOD_S].tolist() == pytest.approx([500e-6] * 2, rel=1e-12, abs=0)  # the period stated
-    for col in C.PERIOD_COLUMNS[1:]:
+    for col in C.PERIOD_NAN_COLUMNS:
         assert slow[col].isna().all(), col
+    assert slow[C.PERIOD_IDLE].tolist() == ["on", "on"]  # what the parts do: stated, not a figure
     assert slow[C.LATENCY].tolist() == pytest.approx([1e-3 + fast_latency] * 2, rel=1e-9, abs=0)
     assert slow[C.MEETS_DEADLINE].tolist() == [False, False]
     assert slow[C.DEADLINE_SLACK_S].tolist() == pytest.approx([-fast_latency] * 2, rel=1e-6, abs=0)
@@ -167,3 +168,33 @@ def test_python_load_arguments_are_checked(files):
     for bad in (-1.0, math.inf, True, "fast"):
         with pytest.raises(CimsimError, match=r"^period_s"):
             sweep(str(cfg), str(wl), GRID[:1], period_s=bad, dry_run=True)
+
+
+def test_a_gated_sweep_pays_static_power_only_while_it_runs(files, tmp_path):
+    """``sweep(idle="gate")``: the processor is gated between runs at 0 W (no ``idle`` block: the
+    default gated power), so a period costs P x latency + 1.024 nJ, not P x T; the idle mode is
+    part of each point's id, so the same sweep on at the same period is not reused."""
+    cfg, wl = files
+    out = tmp_path / "g.parquet"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gated = sweep([str(cfg)], [str(wl)], ["processor.static_power=1W,2W"], period_s="2kHz",
+                      idle="gate", workers=1, quiet=True, output=out)
+    gated = gated.sort_values("processor.static_power")
+    assert gated[C.PERIOD_IDLE].tolist() == ["gate", "gate"]
+    assert gated[C.PERIOD_IDLE_POWER_W].tolist() == [0.0, 0.0]
+    expect = [p * t + DYN_J for p, t in zip((1.0, 2.0), gated[C.LATENCY])]
+    assert gated[C.PERIOD_ENERGY_J].tolist() == pytest.approx(expect, rel=1e-9, abs=0)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        on = sweep([str(cfg)], [str(wl)], ["processor.static_power=1W,2W"], period_s="2kHz",
+                   workers=1, quiet=True, output=out)
+    assert any("--idle then gate, now none" in str(w.message) or "idle" in str(w.message) for w in seen)
+    assert on.sort_values("processor.static_power")[C.PERIOD_ENERGY_J].tolist() == pytest.approx(
+        [1.0 * 500e-6 + DYN_J, 2.0 * 500e-6 + DYN_J], rel=1e-9, abs=0)
+
+
+def test_idle_without_a_load_is_one_line(files, tmp_path):
+    cfg, wl = files
+    with pytest.raises(CimsimError, match="idle=gate: says what the parts do between runs"):
+        sweep([str(cfg)], [str(wl)], [], idle="gate", workers=1, quiet=True, output=tmp_path / "x.parquet")

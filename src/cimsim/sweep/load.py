@@ -17,7 +17,7 @@ from ..report import columns as C
 from .params import under_cli
 
 #: the keys of the load in a sweep's ``cimsim_sampling`` attr and in a point's identity
-PERIOD, DEADLINE = "period_s", "deadline_s"
+PERIOD, DEADLINE, IDLE = "period_s", "deadline_s", "idle"
 
 
 def _seconds(value, keyword: str, rate_ok: bool) -> float | None:
@@ -38,9 +38,16 @@ def _seconds(value, keyword: str, rate_ok: bool) -> float | None:
     return float(value)
 
 
-def stated(period_s, deadline_s) -> dict:
-    """The load ``{"period_s": s or None, "deadline_s": s or None}`` of ``sweep()``'s arguments."""
-    return {PERIOD: _seconds(period_s, PERIOD, True), DEADLINE: _seconds(deadline_s, DEADLINE, False)}
+def stated(period_s, deadline_s, idle: str = "on") -> dict:
+    """The load ``{"period_s": s or None, "deadline_s": s or None, "idle": None or "sleep" /
+    "gate"}`` of ``sweep()``'s arguments (``idle`` "on", the default, is None: ids as before)."""
+    load = {PERIOD: _seconds(period_s, PERIOD, True), DEADLINE: _seconds(deadline_s, DEADLINE, False)}
+    if idle not in ("on", "sleep", "gate"):
+        raise CimsimError(f"{'--idle ' if under_cli() else 'idle='}{idle!r}: allowed are on, sleep, gate")
+    if idle != "on" and load[PERIOD] is None and load[DEADLINE] is None:
+        raise CimsimError(f"{'--idle ' if under_cli() else 'idle='}{idle}: says what the parts do "
+                          "between runs: give a period (or a deadline, which then counts the wake-up)")
+    return {**load, IDLE: None if idle == "on" else idle}
 
 
 def given(load: dict | None) -> dict | None:
@@ -62,4 +69,4 @@ def at_load(result, load: dict | None):
     load = load or {}
     if load.get(PERIOD) is None and load.get(DEADLINE) is None:
         return result
-    return result.at_load(load.get(PERIOD), load.get(DEADLINE), strict=False)
+    return result.at_load(load.get(PERIOD), load.get(DEADLINE), strict=False, idle=load.get(IDLE) or "on")
