@@ -68,7 +68,24 @@ class Technology(Strict):
     voltage: Optional[Volts] = Field(default=None, description="Supply voltage of the periphery "
                                      "(default: the node's nominal supply, 1.8 V at 180 nm to "
                                      "0.7 V at 7 nm); energy scales as V^2, delay by the "
-                                     "alpha-power law.")
+                                     "alpha-power law with one threshold V_th per node fitted "
+                                     "(alpha 1.3) to Stillmaker & Baas's HP delay between 0.8 and "
+                                     "1.1 x nominal; that fitted V_th jumps between nodes (65 nm "
+                                     "0.470 V, 45 nm 0.230, 32 nm 0.327, 20 nm 0.190), so the "
+                                     "lower bound (a supply must exceed V_th) is a fit's, not a "
+                                     "device's: 45 nm takes 0.25 V, 65 nm refuses 0.47 V. Below "
+                                     "0.8 x nominal no model was fitted (runs say extrapolated); "
+                                     "there is no subthreshold tail and no minimum-energy point. "
+                                     "Below the cell's minimum operating voltage (per cell "
+                                     "type, e.g. sram_6t 0.75 x nominal (U)) a run is flagged "
+                                     "physically_plausible: false.")
+    flavour: Optional[Literal["hp", "lp"]] = Field(
+        default=None, description="Device flavour of the derived numbers: hp or lp picks "
+        "Stillmaker & Baas's HP or LP delay and energy polynomials (one flavour above 45 nm; "
+        "an anchored figure is read as HP and moved to the flavour) and the off current "
+        "cim.leakage_devices defaults to (hp: PTM HP cards, none below 22 nm; lp: lstp). "
+        "Default (left out): HP delay and energy with lstp leakage, cimsim's numbers before "
+        "this field. The alpha-power V_th stays the HP fit's.")
     registers: Optional[Register] = Field(default=None, description="Register (flip-flop) "
                                           "design of every register the circuit models derive "
                                           "(default: standard_cell, Aladdin's).")

@@ -41,7 +41,9 @@ def area_notes(arch) -> list[str]:
     pieces = {(f"component '{c.name}'" if c.dies == 1 else f"each of component '{c.name}''s "
                f"{c.dies:,} chips"): sum(c.area_m2().values()) / c.dies for c in arch.instances}
     pieces.update({f"memory level '{lv}'": m.area for lv, m in arch.memory.items() if m.area is not None})
-    out = []
+    # a component's warnings on its process (a CIM cell below its supply's minimum voltage, or
+    # smaller than the node's published 6T cell: find-T 1, 4)
+    out = [n for c in arch.instances for n in getattr(c, "technology_notes", lambda: [])()]
     for what, a in pieces.items():
         if a > WAFER_300MM_M2 * (1 + 1e-9):
             out.append(f"{WARNING}{what} counts {area(a)} of silicon, more than a whole 300 mm wafer "

@@ -26,6 +26,7 @@ from typing import Sequence
 import pandas as pd
 
 from ..errors import CimsimError
+from ..hw.circuits.scaling import nonmonotonic_node_note
 
 #: the table's columns, one row per field, ranked by the larger of the two elasticities
 FIELD = "field"
@@ -175,6 +176,9 @@ def sensitivity(config: str | Path, workload, fields: Sequence[str] | None = Non
             if (lo.bound, lo.bound_part) != (hi.bound, hi.bound_part):
                 row[NOTE] = (f"the bound changes: {lo.bound}/{lo.bound_part} at x{1 - rel:g}, "
                              f"{hi.bound}/{hi.bound_part} at x{1 + rel:g}")
+            if p == "technology.node":  # find-T 5: a node elasticity across S&B's 16-32 nm
+                span_note = nonmonotonic_node_note(value * (1 - rel) * 1e9, value * (1 + rel) * 1e9)
+                row[NOTE] = "; ".join(n for n in (row[NOTE], span_note) if n)
         rows.append(row)
     df = pd.DataFrame(rows, columns=list(COLUMNS))
     size = df[[LATENCY_ELASTICITY, ENERGY_ELASTICITY]].abs().max(axis=1, skipna=True)

@@ -219,10 +219,10 @@ class CIMConfig(ComponentConfig):
         "and buffer. Default: derived with a technology block (cimsim.hw.circuits.leakage: SRAM "
         "cells' off transistors, resistive cells 0, periphery by area, the SRAM buffer's bits; "
         "PTM off currents, no power gating).")
-    leakage_devices: Literal["lstp", "hp"] = Field(
-        default="lstp", description="Transistor flavour of a derived static_power: lstp (low "
-        "standby power, 100 pA/um off, NeuroSim's default) or hp (high performance, 100 nA/um; "
-        "22 nm and above).")
+    leakage_devices: Optional[Literal["lstp", "hp"]] = Field(
+        default=None, description="Off current of a derived static_power: lstp (100 pA/um, "
+        "NeuroSim's default) or hp (100 nA/um; 22 nm and above). Default: technology.flavour's "
+        "(lp: lstp, hp: hp; none: lstp). Static power only: delay and energy follow the flavour.")
     area: Optional[CIMArea] = Field(default=None, description="Silicon area by part.")
     weight_replication: Flag = Field(
         default=False,
@@ -454,7 +454,7 @@ class CIM(Component[CIMConfig]):
         its provenance (:func:`.notes.derived_values`)."""
         return notes.derived_values(self)
 
-    extrapolated, fixed_totals = notes.extrapolated, sizing.fixed_totals
+    extrapolated, fixed_totals, technology_notes = notes.extrapolated, sizing.fixed_totals, notes.technology
 
     def claim_note(self, ops: OpArrays, free, took):
         """The matmuls ``exclude`` kept off the arrays (:func:`.exclude.note`) and the epilogues

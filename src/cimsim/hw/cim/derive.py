@@ -95,7 +95,7 @@ from ..circuits import array as array_model
 from ..circuits import buffer as buffer_model
 from ..circuits import charge as charge_model
 from ..circuits import datapath as datapath_model
-from ..circuits import digital, periphery, resolution
+from ..circuits import digital, periphery, resolution, scaling
 from ..circuits import sar as sar_model
 from ..parts.cell import DEFAULT_CELL
 from ..parts import registry as parts_registry
@@ -186,10 +186,13 @@ def _cell(c, tech):
             over["placeholder"] = False
         if u.area_placeholder and spec.height_f is not None and spec.width_f is not None:
             over["area_placeholder"] = False
+    if "height_f" in over or "width_f" in over:  # a size given in F: the cell at the run's node
+        over["area_node_nm"] = None
     try:
-        return preset(name, **over)
+        cell = preset(name, **over)
     except ValueError as exc:
         raise DeriveError("cell", str(exc)) from None
+    return cell if tech is None else array_model.at_node(cell, tech.node_nm)
 
 
 def _charge_kw(c) -> dict:
@@ -300,7 +303,8 @@ parts_registry.on_change(_design_cached.cache_clear)  # a re-registered ADC law 
 def design(c, tech) -> Design:
     """The :class:`Design` of CIM config ``c`` on technology ``tech`` (None: no block).
     Raises :class:`DeriveError` naming the field when a number cannot be had."""
-    with np.errstate(all="ignore"):  # an absurd input's overflow: refused below, in one line
+    # an absurd input's overflow: refused below, in one line; the technology's device flavour
+    with np.errstate(all="ignore"), scaling.device_flavour(getattr(tech, "flavour", None)):
         try:
             d = _design_cached(c, tech)
         except TypeError:  # an unhashable config (never the validated models): no cache

@@ -12,6 +12,7 @@ from ..circuits import scaling, sense
 from .derive import AREA_FIELDS, ENERGY_FIELDS, PERIPHERY_PARTS, _cell
 from . import onchip
 from .energy import _digital
+from .static import devices
 
 
 def adc_waste(self) -> str:
@@ -113,7 +114,7 @@ def _derived_parts(self) -> list[str]:
         parts.append(f"pipeline fill {d.fill_stages} cycles an op")
     if self.config.static_power is None:
         st = self.static
-        parts.append(f"static {si(st.power_w, 'W', 3)} ({self.config.leakage_devices} leakage: "
+        parts.append(f"static {si(st.power_w, 'W', 3)} ({devices(self.config, self.hw.technology)} leakage: "
                      + ", ".join(f"{k} {si(v, 'W', 3)}" for k, v in st.parts.items()) + ")"
                      + (" (placeholder)" if st.provenance == "placeholder" else ""))
     return parts
@@ -136,13 +137,39 @@ def derived(self) -> str:
     if not parts:
         return ""
     t = self.hw.technology
-    volts = f"{t.voltage:g} V" if t.voltage is not None else "nominal supply"
-    outside = scaling.supply_outside_fit(t.node_nm, t.voltage)
+    volts = (f"{t.voltage:g} V" if t.voltage is not None else "nominal supply") + (
+        f", {t.flavour.upper()} devices" if t.flavour is not None else "")
+    outside = "; ".join(w for w in (scaling.nonmonotonic_node_note(t.node_nm),
+                                    scaling.supply_outside_fit(t.node_nm, t.voltage)) if w)
     return (f"{self.name}: derived by the circuit models at {t.node_nm:g} nm, {volts}: "
             + ", ".join(parts)
             + (f"; {d.lossless_bits} lossless partial-sum bits, {d.bits_lost} lost per "
                "conversion" if converter else "; no converter (digital column outputs)")
             + (f"; {outside}" if outside else ""))
+
+
+#: how a note that is a warning starts (:data:`cimsim.report.plausible.WARNING`)
+_WARNING = "warning: "
+
+
+def technology(self) -> list[str]:
+    """Warnings (``physically_plausible`` false) on the cell the technology block puts the
+    arrays in: a supply below the cell's minimum operating voltage
+    (:func:`~cimsim.hw.circuits.array.below_vmin`) and a 6T-based cell smaller than the node's
+    published high-density 6T cell (:func:`~cimsim.hw.circuits.array.below_published_cell`)."""
+    from ..circuits import array as array_model
+    from .finite import DeriveError
+
+    t = self.hw.technology
+    if t is None:
+        return []
+    try:
+        cell = _cell(self.config, t)
+    except DeriveError:  # the config's own error says it
+        return []
+    return [f"{_WARNING}{self.name}: {w}" for w in (
+        array_model.below_vmin(cell, t.node_nm, t.voltage),
+        array_model.below_published_cell(cell, t.node_nm)) if w]
 
 
 def provenance(self, marks: AbstractSet[str] = frozenset()) -> dict:

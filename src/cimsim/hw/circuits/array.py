@@ -77,12 +77,13 @@ tables). The SRAM presets state none (a config gives its own).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Optional
 
 import numpy as np
 
-from . import adder_tree, digital, scaling
+from . import adder_tree, buffer, digital, scaling
 from .record import PartEstimate, provenance
 
 #: wire capacitance per metre (0.2 fF/um; Weste & Harris) (T)
@@ -94,6 +95,17 @@ SENSE_SWING_V = 0.1
 ACCESS_WIDTH_F = 1.0
 
 CELL_KINDS = ("sram", "resistive", "capacitive", "digital")
+#: cell kinds built on a 6T SRAM storage cell: never smaller than the node's published
+#: high-density 6T cell (:func:`below_published_cell`)
+SRAM_BASED_KINDS = ("sram", "capacitive", "digital")
+#: minimum operating supply, x the node's nominal, of a 6T-based cell (hold, read and write
+#: without assist circuits; HD 6T cells at 22-14 nm need roughly 0.6-0.8 V) and of an 8T cell
+#: (its read port decoupled from the storage node: no read-disturb limit) (U)
+VMIN_6T, VMIN_8T = 0.75, 0.6
+#: Colonnade's bitcell (65 nm, 2754 F^2: a large cell, far less mismatch than an HD one) is
+#: measured working at 0.6 V (JSSC 2021, the lowest of its published points) (T): 0.6 / 1.1
+#: x nominal is where it is known to work, not a measured Vmin
+VMIN_COLONNADE = 0.6 / 1.1
 
 
 @dataclass(frozen=True)
@@ -141,6 +153,14 @@ class Cell:
     #: the write figures are (U) placeholders
     write_placeholder: bool = False
     write_source: str = ""
+    #: the node (nm) at which ``height_f x width_f`` is the cell's stated size; at another node
+    #: the cell keeps its ratio to the published high-density 6T cell of the node
+    #: (:func:`at_node`); None: the size in F holds at every node (a size a config gives)
+    area_node_nm: Optional[float] = None
+    #: the lowest supply (x the node's nominal) the cell holds and reads its data at without
+    #: assist circuits (:func:`below_vmin`); None: not stated (resistive cells: their own read
+    #: voltage, the supply drives CMOS periphery only)
+    vmin_factor: Optional[float] = None
 
     def __post_init__(self):
         if self.kind not in CELL_KINDS:
@@ -193,7 +213,7 @@ def _write(energy_j, pulse_s, endurance, placeholder, source) -> dict:
 CELLS = {
     "rram_1t1r": Cell("rram_1t1r", "resistive", 4, 12, r_on_ohm=100e3, on_off=17,
                       read_voltage_v=0.5, read_pulse_s=10e-9,
-                      source="NeuroSim V1.4 Param.cpp defaults (P)", **_write(
+                      source="NeuroSim V1.4 Param.cpp defaults (P)", area_node_nm=22, **_write(
                           3e-12, 10e-9, 1e12, False, "3 pJ/bit (top of the RRAM 0.1-3 pJ/bit "
                           "range), 10 ns, 1e12 cycles (lab best): ITRS 2011 / Yang et al. 2013 "
                           "(T)")),
@@ -204,19 +224,20 @@ CELLS = {
                     row_gate_units=2 * ACCESS_WIDTH_F / digital.UNIT_INVERTER_WIDTH_F,
                     placeholder=True, placeholder_fields=("read_current",),
                     source="NeuroSim V1.4 Param.cpp cell size and 1 F access width (P); read "
-                           "current 20 uA (U)"),
+                           "current 20 uA (U)", area_node_nm=22, vmin_factor=VMIN_6T),
     "sram_8t": Cell("sram_8t", "sram", 10, 36.4, read_current_a=20e-6,
                     row_gate_units=ACCESS_WIDTH_F / digital.UNIT_INVERTER_WIDTH_F,
                     placeholder=True, area_placeholder=True, placeholder_fields=("read_current",),
                     source="6T cell x 1.3 (U); read-access gate 1 F (NeuroSim V1.4 access width) "
-                           "(P) on the read wordline; read current 20 uA (U)"),
+                           "(P) on the read wordline; read current 20 uA (U)", area_node_nm=22,
+                    vmin_factor=VMIN_8T),
     # Jia et al. JSSC 2020 bitcell: 426 F^2 and a 2 fF unit capacitor, as CiMLoop's model of
     # that macro states them (mit-emze/cimloop memory_cells/sram_jia_jssc_2020.cell.yaml and
     # 1_macro/jia_jssc_2020/arch.yaml) (T); the compute cycle has no default (give read_pulse)
     "sram_charge": Cell("sram_charge", "capacitive", 20.64, 20.64, unit_capacitance_f=2e-15,
                         read_pulse_s=1e-9, placeholder=True, placeholder_fields=("read_pulse",),
                         source="426 F^2, C_u 2 fF: CiMLoop's Jia et al. JSSC 2020 model (T); "
-                               "read pulse 1 ns (U)"),
+                               "read pulse 1 ns (U)", area_node_nm=65, vmin_factor=VMIN_6T),
     # Colonnade (JSSC 2021) bitcell with its full adder: 83.9 % of 0.2272 mm^2 over 128 x 128
     # cells = 11.63 um^2 = 2754 F^2 at 65 nm (Fig. 17 area split via CiMLoop's _tests.py) (T),
     # drawn square (D); its input line sees one XNOR2 input per cell (g = 4) (T)
@@ -224,7 +245,8 @@ CELLS = {
                          row_gate_units=4.0,
                          source="Colonnade bitcell + adder 2754 F^2 (Fig. 17 area via CiMLoop) "
                                 "(T); XNOR2 input load and adder-chain cycle (logical effort) "
-                                "(T); Horowitz adder and Aladdin register bit (T)"),
+                                "(T); Horowitz adder and Aladdin register bit (T)",
+                         area_node_nm=65, vmin_factor=VMIN_COLONNADE),
     # TSMC-style DCIM (Chih et al., ISSCC 2021 16.4): a 6T bitcell (NeuroSim's 10 x 28 F^2) and
     # its NOR2 multiplier (4 transistors, + 10 x 12 F^2 (U)); the input line sees one NOR2
     # input per cell (g = 5/3) (T); the column's adder tree is module adder_tree's
@@ -232,16 +254,16 @@ CELLS = {
                       adder_tree=True, area_placeholder=True,
                       source="6T bitcell (NeuroSim V1.4) + NOR2 multiplier 10 x 12 F^2 (U); NOR2 "
                              "product and input load by logical effort (T); adder tree: "
-                             + adder_tree.SOURCE),
+                             + adder_tree.SOURCE, area_node_nm=22, vmin_factor=VMIN_6T),
     "fefet": Cell("fefet", "resistive", 4, 12, r_on_ohm=240e3, on_off=100, read_voltage_v=0.1,
                   read_pulse_s=10e-9, placeholder=True, area_placeholder=True,
-                  placeholder_fields=_RESISTIVE_U, source="all values (U)", **_write(
-                      1e-15, 100e-9, 1e5, True, "1 fJ/bit (a gate's C V^2), 100 ns, 1e5 cycles (the "
+                  placeholder_fields=_RESISTIVE_U, source="all values (U)", area_node_nm=22,
+                  **_write(1e-15, 100e-9, 1e5, True, "1 fJ/bit (a gate's C V^2), 100 ns, 1e5 cycles (the "
                       "low end of HfO2 FeFETs' 1e5-1e10) (U)")),
     "pcm": Cell("pcm", "resistive", 4, 12, r_on_ohm=10e3, on_off=100, read_voltage_v=0.2,
                 read_pulse_s=10e-9, placeholder=True, area_placeholder=True,
-                placeholder_fields=_RESISTIVE_U, source="all values (U)", **_write(
-                    10e-12, 100e-9, 1e8, True, "10 pJ/bit, 100 ns (the SET pulse), 1e8 cycles (in "
+                placeholder_fields=_RESISTIVE_U, source="all values (U)", area_node_nm=22,
+                **_write(10e-12, 100e-9, 1e8, True, "10 pJ/bit, 100 ns (the SET pulse), 1e8 cycles (in "
                     "the 1e6-1e9 reported) (U)")),
     # a binary MTJ cell: two magnetisation states of the free layer, parallel = R_on and
     # antiparallel = R_off (T). Jung et al., Nature 601, 211 (2022) show a 64 x 64 MRAM
@@ -254,6 +276,7 @@ CELLS = {
     "stt_mram": Cell("stt_mram", "resistive", 4, 12, r_on_ohm=5e3, on_off=2.5,
                      read_voltage_v=0.1, read_pulse_s=10e-9, placeholder=True,
                      area_placeholder=True, placeholder_fields=_RESISTIVE_U, max_bits_per_cell=1,
+                     area_node_nm=22,
                      source="binary MTJ cell (T), read by current summation (Jung et al., Nature "
                             "2022 read their MRAM crossbar by resistance summation, not "
                             "modelled); R_P 5 kOhm, TMR 150 %, 0.1 V, 10 ns, 4 x 12 F^2 (U)",
@@ -280,21 +303,80 @@ def cell(name: str, **overrides) -> Cell:
     return replace(base, **overrides) if overrides else base
 
 
+def published_cell_shrink(from_nm: float, to_nm: float) -> float:
+    """A cell's area in F^2 at ``to_nm`` over that at ``from_nm`` when it keeps its ratio to
+    the node's published high-density 6T cell (:func:`.buffer.sram_cell_area_m2`): 1 at the
+    same node, above 1 where the published cells shrink slower than F^2 (22 -> 7 nm:
+    (0.027 / 0.092) x (22 / 7)^2 = 2.90)."""
+    return (buffer.sram_cell_area_m2(to_nm) / buffer.sram_cell_area_m2(from_nm)
+            * (from_nm / to_nm) ** 2)
+
+
+def at_node(c: Cell, node_nm: float) -> Cell:
+    """The cell at ``node_nm``: its ``height_f`` and ``width_f`` (in that node's F) scaled
+    alike by ``sqrt(published_cell_shrink(area_node_nm, node_nm))``, so its area and the
+    bitline and wordline lengths on its pitch follow the published cells; a cell without an
+    ``area_node_nm`` unchanged. The returned cell is fixed at the node (``area_node_nm`` None)."""
+    if c.area_node_nm is None:
+        return c
+    s = math.sqrt(published_cell_shrink(c.area_node_nm, node_nm))
+    return replace(c, height_f=c.height_f * s, width_f=c.width_f * s, area_node_nm=None)
+
+
+def cell_overhead(c: Cell) -> Optional[float]:
+    """The cell over the published high-density 6T cell at its ``area_node_nm`` (the factor it
+    keeps at every node): 280 F^2 at 22 nm / 0.092 um^2 = 1.47 for the 6T preset; None for a
+    cell without one."""
+    if c.area_node_nm is None:
+        return None
+    n = c.area_node_nm
+    return c.area_f2 * (n * 1e-9) ** 2 / buffer.sram_cell_area_m2(n)
+
+
+def below_published_cell(c: Cell, node_nm: float) -> str:
+    """Words when a 6T-based cell (:data:`SRAM_BASED_KINDS`) at ``node_nm`` is smaller than the
+    node's published high-density 6T cell (no such CIM cell has been built), else ''."""
+    c = at_node(c, node_nm)
+    a, hd = c.area_f2 * (node_nm * 1e-9) ** 2, buffer.sram_cell_area_m2(node_nm)
+    if c.kind not in SRAM_BASED_KINDS or a >= hd * (1 - 1e-9):
+        return ""
+    return (f"the {c.name} cell, {c.height_f:.4g} x {c.width_f:.4g} F at {node_nm:g} nm, is "
+            f"{a * 1e12:.4g} um², {a / hd:.2f} x the published high-density 6T cell of the node "
+            f"({hd * 1e12:.4g} um²): no 6T-based CIM cell is smaller than the foundry's densest")
+
+
+def below_vmin(c: Cell, node_nm: float, vdd) -> str:
+    """Words when the supply ``vdd`` (V; None: nominal) is below the cell's minimum operating
+    voltage, ``vmin_factor`` x the node's nominal, else ''."""
+    if vdd is None or c.vmin_factor is None:
+        return ""
+    vmin = c.vmin_factor * scaling.nominal_vdd(node_nm)
+    if vdd >= vmin * (1 - 1e-9):
+        return ""
+    return (f"the supply {vdd:g} V is below the {c.name} cell's minimum operating voltage "
+            f"{vmin:.3g} V ({c.vmin_factor:g} x the {node_nm:g} nm nominal, a (U) placeholder): "
+            "it would not hold or read its data without assist circuits, so this is no "
+            "functional point")
+
+
 def _feature_m(node_nm: float) -> float:
     scaling._check_node(node_nm)
     return node_nm * 1e-9
 
 
 def row_capacitance(c: Cell, cols: int, node_nm: float) -> float:
-    """Wordline capacitance (F): ``cols`` cell widths of wire, plus each cell's
-    ``row_gate_units`` minimum-inverter gate loads (SRAM access transistors, digital cells'
-    multipliers)."""
+    """Wordline capacitance (F): ``cols`` cell widths of wire (the cell at the node,
+    :func:`at_node`), plus each cell's ``row_gate_units`` minimum-inverter gate loads (SRAM
+    access transistors, digital cells' multipliers)."""
+    c = at_node(c, node_nm)
     return cols * (c.width_f * _feature_m(node_nm) * WIRE_CAP_F_PER_M
                    + c.row_gate_units * digital.unit_inverter_capacitance(node_nm))
 
 
 def column_capacitance(c: Cell, rows: int, node_nm: float) -> float:
-    """Bitline capacitance (F): ``rows`` cell heights of wire."""
+    """Bitline capacitance (F): ``rows`` cell heights of wire (the cell at the node,
+    :func:`at_node`)."""
+    c = at_node(c, node_nm)
     return rows * c.height_f * _feature_m(node_nm) * WIRE_CAP_F_PER_M
 
 
@@ -312,6 +394,7 @@ def _read(c: Cell, rows, cols, node_nm, rows_active, vdd, input_ones, weight_one
     ra = np.asarray(rows if rows_active is None else rows_active, dtype=float)
     if np.any(ra < 1) or np.any(ra > rows) or np.any(np.mod(ra, 1) != 0):
         raise ValueError(f"rows_active {rows_active} must be a whole number within 1..{rows}")
+    c = at_node(c, node_nm)
     x1 = _fraction("input_ones", input_ones)
     w1 = _fraction("weight_ones", weight_ones)
     c_row = row_capacitance(c, cols, node_nm)
@@ -383,6 +466,7 @@ def array_read(c: Cell, rows: int, cols: int, node_nm: float, rows_active=None, 
     or in the cell) is clocked at its adder chain's cycle,
     :func:`.digital.bit_serial_cycle` over a weight's ``weight_columns`` columns. A digital
     cell's pipeline register is of ``register_design`` (None: the standard cell)."""
+    c = at_node(c, node_nm)
     parts, t = _read(c, rows, cols, node_nm, rows_active, vdd, input_ones, weight_ones,
                      read_pulse_s, weight_columns, register_design)
     energy = parts["cells"] + parts["rows"] + parts["columns"]

@@ -31,7 +31,10 @@ Parts:
 - periphery (:func:`periphery_w`, ADCs, shift-and-add and registers, a non-SRAM buffer): laid
   out at the 6T cell's transistor density, 8 F of gate width per 10 x 28 F^2 (NeuroSim's cell),
   half of it off (a static CMOS gate holds one of its two networks off; the 6T cell's 4 of 8 F)
-  (stated rule), each metre off drawing the mean of the nMOS and pMOS off currents.
+  (stated rule), each metre off drawing the mean of the nMOS and pMOS off currents. A derived
+  area is counted in devices at :data:`COUNT_NODE_NM` (the same design derived there), each
+  device then F wide at the run's node: the same circuit's off width goes as F, its leakage
+  falls with the node (22 -> 7 nm x 7/22 x I_off x V); a given area is counted at the run's node.
 
 Power gating is not modelled: every array, its periphery and the buffer leak for the whole run
 (an SRAM array holding stationary weights cannot be gated without losing them).
@@ -72,6 +75,11 @@ OFF_WIDTH_F = {
 #: and the share of it off (4 of 8 F) (stated rule)
 PERIPHERY_WIDTH_F_PER_F2 = 2 * (PULL_DOWN_F + PULL_UP_F + ACCESS_F) / (10 * 28)
 PERIPHERY_OFF_SHARE = 0.5
+#: where a derived periphery area is counted in devices (:func:`periphery_w`'s ``area_node_nm``):
+#: the node of the density rule's cell, NeuroSim's 10 x 28 F^2 6T (its default 22 nm) (D). An
+#: area fit that does not scale as F^2 (the ADC regression ~ node^0.8) counted at the run's node
+#: would give the same converter more devices at each shrink, and more leakage
+COUNT_NODE_NM = 22
 
 
 def off_current(node_nm: float, devices: str = "lstp") -> tuple[float, float]:
@@ -128,12 +136,16 @@ def array_w(cell: str, rows: int, cols: int, node_nm: float, vdd=None,
     return rows * cols * sram_bit_w(node_nm, vdd, devices, cell)
 
 
-def periphery_w(area_m2: float, node_nm: float, vdd=None, devices: str = "lstp") -> float:
-    """Leakage power (W) of ``area_m2`` of CMOS periphery (ADCs, adders, registers) at the
-    6T cell's gate-width density, half of it off."""
+def periphery_w(area_m2: float, node_nm: float, vdd=None, devices: str = "lstp",
+                area_node_nm: float | None = None) -> float:
+    """Leakage power (W) at ``node_nm`` of CMOS periphery (ADCs, adders, registers) whose
+    area is ``area_m2`` at ``area_node_nm`` (default ``node_nm``): its gate width counted there
+    at the 6T cell's density (in that node's F), half of it off, each device ``F`` wide at
+    ``node_nm``: ``area / F_a^2 x 8/280 x 1/2 x F``."""
     if area_m2 < 0:
         raise ValueError(f"periphery area {area_m2} must be >= 0")
     f = node_nm * 1e-9
-    width_off = area_m2 / (f * f) * PERIPHERY_WIDTH_F_PER_F2 * PERIPHERY_OFF_SHARE * f
+    fa = f if area_node_nm is None else scaling._check_node(area_node_nm) * 1e-9
+    width_off = area_m2 / (fa * fa) * PERIPHERY_WIDTH_F_PER_F2 * PERIPHERY_OFF_SHARE * f
     i_n, i_p = off_current(node_nm, devices)
     return width_off * 0.5 * (i_n + i_p) * scaling.supply(node_nm, vdd)

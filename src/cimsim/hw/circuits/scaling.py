@@ -38,6 +38,8 @@ log-linearly in the node; a node outside 7-180 nm is an error.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 
 import numpy as np
@@ -217,7 +219,31 @@ def _bracket(node_nm: float):
     return len(NODES_NM) - 1, len(NODES_NM) - 1, 0.0
 
 
-def _key(node: int, flavour: str):
+#: the device flavour a ``None`` flavour means: ``HP`` unless :func:`device_flavour` set another
+_FLAVOUR: contextvars.ContextVar[str] = contextvars.ContextVar("cimsim_device_flavour", default="HP")
+
+
+@contextlib.contextmanager
+def device_flavour(flavour: str | None):
+    """Within the block, a ``None`` flavour (every default) is ``flavour`` (``HP`` / ``LP``,
+    any case; None leaves it as it is): ``technology.flavour`` of the design being derived."""
+    if flavour is None:
+        yield
+        return
+    token = _FLAVOUR.set(flavour.upper())
+    try:
+        yield
+    finally:
+        _FLAVOUR.reset(token)
+
+
+def flavour_of(flavour: str | None) -> str:
+    """The flavour a ``None`` stands for here (:func:`device_flavour`), else ``flavour``."""
+    return _FLAVOUR.get() if flavour is None else flavour
+
+
+def _key(node: int, flavour: str | None):
+    flavour = flavour_of(flavour)
     if flavour not in FLAVOURS:
         raise ValueError(f"device flavour {flavour!r} is not allowed; allowed: "
                          f"{', '.join(FLAVOURS)}")
@@ -242,7 +268,7 @@ def vth(node_nm: float) -> float:
     return _log_interp(node_nm, lambda n: VTH[n])
 
 
-def sb_energy_factor(node_nm: int, vdd, flavour: str = "HP"):
+def sb_energy_factor(node_nm: int, vdd, flavour: str | None = None):
     """Stillmaker & Baas's energy polynomial of a *tabulated* node at supply ``vdd`` (V)."""
     if node_nm not in NOMINAL_VDD:
         raise ValueError(f"node {node_nm} nm is not tabulated; tabulated: {NODES_NM}")
@@ -251,7 +277,7 @@ def sb_energy_factor(node_nm: int, vdd, flavour: str = "HP"):
     return a2 * v * v + a1 * v + a0
 
 
-def sb_delay_factor(node_nm: int, vdd, flavour: str = "HP"):
+def sb_delay_factor(node_nm: int, vdd, flavour: str | None = None):
     """Stillmaker & Baas's delay polynomial of a *tabulated* node at supply ``vdd`` (V)."""
     if node_nm not in NOMINAL_VDD:
         raise ValueError(f"node {node_nm} nm is not tabulated; tabulated: {NODES_NM}")
@@ -279,14 +305,17 @@ def area_factor(from_nm: float, to_nm: float) -> float:
     return math.exp(v)
 
 
-def node_energy_factor(from_nm: float, to_nm: float, flavour: str = "HP") -> float:
-    """Energy ratio between two nodes, each at its nominal supply (Stillmaker & Baas)."""
-    return _nominal_energy(to_nm, flavour) / _nominal_energy(from_nm, flavour)
+def node_energy_factor(from_nm: float, to_nm: float, flavour: str | None = None) -> float:
+    """Energy ratio between two nodes, each at its nominal supply (Stillmaker & Baas): the
+    target at ``flavour`` (None: :func:`device_flavour`'s, HP by default), the source value
+    read as HP (every anchored figure is a general-purpose design's; one flavour above 45 nm)."""
+    return _nominal_energy(to_nm, flavour) / _nominal_energy(from_nm, "HP")
 
 
-def node_delay_factor(from_nm: float, to_nm: float, flavour: str = "HP") -> float:
-    """Delay ratio between two nodes, each at its nominal supply (Stillmaker & Baas)."""
-    return _nominal_delay(to_nm, flavour) / _nominal_delay(from_nm, flavour)
+def node_delay_factor(from_nm: float, to_nm: float, flavour: str | None = None) -> float:
+    """Delay ratio between two nodes, each at its nominal supply (Stillmaker & Baas): the
+    target at ``flavour``, the source read as HP (:func:`node_energy_factor`)."""
+    return _nominal_delay(to_nm, flavour) / _nominal_delay(from_nm, "HP")
 
 
 def voltage_energy_factor(vdd, vdd_ref):
@@ -324,7 +353,7 @@ def drive_current_factor(node_nm: float, vdd, vdd_ref=None):
 
 
 def energy_factor(from_nm: float, to_nm: float, vdd_from=None, vdd_to=None,
-                  flavour: str = "HP"):
+                  flavour: str | None = None):
     """Energy at (``to_nm``, ``vdd_to``) over energy at (``from_nm``, ``vdd_from``).
 
     Node by Stillmaker & Baas at nominal supplies, voltage by ``C V^2`` (voltages default to
@@ -337,7 +366,7 @@ def energy_factor(from_nm: float, to_nm: float, vdd_from=None, vdd_to=None,
 
 
 def delay_factor(from_nm: float, to_nm: float, vdd_from=None, vdd_to=None,
-                 flavour: str = "HP"):
+                 flavour: str | None = None):
     """Delay at (``to_nm``, ``vdd_to``) over delay at (``from_nm``, ``vdd_from``).
 
     Node by Stillmaker & Baas at nominal supplies, voltage by the alpha-power law."""
@@ -346,20 +375,40 @@ def delay_factor(from_nm: float, to_nm: float, vdd_from=None, vdd_to=None,
             / voltage_delay_factor(from_nm, nominal_vdd(from_nm) if vdd_from is None else vdd_from))
 
 
-def fo4_delay(node_nm: float, vdd=None, flavour: str = "HP"):
+def fo4_delay(node_nm: float, vdd=None, flavour: str | None = None):
     """FO4 inverter delay (s) at a node and supply (default nominal)."""
     return FO4_180NM_S * delay_factor(180, node_nm, None, vdd, flavour)
 
 
 def frequency_factor(from_nm: float, to_nm: float, vdd_from=None, vdd_to=None,
-                     flavour: str = "HP"):
+                     flavour: str | None = None):
     """Clock-frequency ratio (the inverse of ``delay_factor``): a logic path of fixed depth."""
     return 1.0 / delay_factor(from_nm, to_nm, vdd_from, vdd_to, flavour)
 
 
 def clock_frequency(f_ref_hz: float, node_ref_nm: float, node_nm: float, vdd_ref=None, vdd=None,
-                    flavour: str = "HP"):
+                    flavour: str | None = None):
     """A clock known at (``node_ref_nm``, ``vdd_ref``) moved to (``node_nm``, ``vdd``) (Hz)."""
     if f_ref_hz <= 0:
         raise ValueError(f"reference clock {f_ref_hz} Hz must be > 0")
     return f_ref_hz * frequency_factor(node_ref_nm, node_nm, vdd_ref, vdd, flavour)
+
+
+#: the nodes (nm) between which Stillmaker & Baas's delay is not monotonic in the node: their
+#: 20 nm (PTM 20 nm bulk) is slower than their 32 nm, 16 nm (PTM-MG) faster again (D)
+NONMONOTONIC_FO4_NM = (16, 32)
+
+
+def nonmonotonic_node_note(lo_nm: float, hi_nm: float | None = None) -> str:
+    """Words when a node (or the span ``lo_nm``-``hi_nm``) lies in :data:`NONMONOTONIC_FO4_NM`,
+    strictly between its ends: a smaller node there is slower (FO4 by node, HP), so a node
+    elasticity or a port within it has the sign of that fit; else an empty string."""
+    a, b = NONMONOTONIC_FO4_NM
+    hi = lo_nm if hi_nm is None else hi_nm
+    if not (hi > a and lo_nm < b):
+        return ""
+    fo4 = ", ".join(f"{n} nm {fo4_delay(n, None, 'HP') * 1e12:.2f} ps" for n in (32, 20, 16))
+    return (f"the node lies in {a}-{b} nm, where Stillmaker & Baas's delay is not monotonic in "
+            f"the node (HP FO4 {fo4}: their 20 nm PTM bulk fit is slower than 32 nm): a "
+            "smaller node there is slower, so node elasticities and ports within it carry the "
+            "sign of that fit, not of a process trend")
