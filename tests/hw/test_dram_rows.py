@@ -17,7 +17,7 @@ from cimsim.hw.memory.dram import efficiency, refresh_efficiency
 from cimsim.hw.memory.dramwindow import GRANULE_BYTES, simulate_uncached, spread, traffic
 from cimsim.hw.memory.jedec import TIMINGS
 from cimsim.hw.pattern import Pattern
-from cimsim.workload.builder import WorkloadBuilder
+from test_patterns import NBYTES, _gather  # 4096 rows of 64 B copied from DRAM
 
 
 def test_every_preset_states_its_jedec_row_size():
@@ -90,18 +90,6 @@ def _arch(data, **level):
 def test_n_wtr_s_over_n_wtr_l_is_refused(gpu):
     with pytest.raises(Exception, match="n_wtr_l 10 is under n_wtr_s 30"):
         _arch(gpu, timings={"n_wtr_s": 30, "n_wtr_l": 10})
-
-
-ROWS, WIDTH = 4096, 32  # 4096 rows of 32 fp16 = 64 B each
-NBYTES = ROWS * WIDTH * 2
-
-
-def _gather(tags):
-    b = WorkloadBuilder("gather")
-    b.tensor("rows", (ROWS, WIDTH), "fp16", "input")
-    b.tensor("x", (ROWS, WIDTH), "fp16")
-    b.op("embed", "copy", ["rows"], ["x"], tags=tags)
-    return b.build()
 
 
 def test_activation_energy_is_charged_per_random_access_beyond_the_streams_share(gpu):
