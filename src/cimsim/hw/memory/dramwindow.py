@@ -20,7 +20,9 @@ read from CMU-SAFARI/ramulator2 @c5b1c3a ``src/ramulator/controller/controller_b
 - traffic: ``n`` accesses, each ``b = ceil(S / burst_bytes)`` requests (bursts) to one random
   row of one random bank of one random data bus served by the controller
   (``buses_per_cmd_bus``: HBM's two pseudo-channels), all reads or all writes (a write with
-  probability ``1 - read_fraction``), in trace order; a frontend that always has the next
+  probability ``1 - read_fraction``), in trace order (an access past :data:`GRANULE_BYTES`,
+  512 B, is split into granules rotating over the data buses and bank groups, each bank's
+  along its row of ``row_bytes``: :func:`spread`); a frontend that always has the next
   request and puts it into the read or write buffer (``read_buffer`` / ``write_buffer``
   requests) as soon as that buffer has room, stalling while it has none (in order);
 - per request the command it needs next: its row open -> RD / WR, another row open -> PRE,
