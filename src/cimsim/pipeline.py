@@ -20,7 +20,7 @@ import numpy as np
 from .config import Architecture
 from .cost import CostTable, compute_costs
 from .cost.cache import CostCache
-from .cost.gathers import fixed_level_note, repeat_hit_note
+from .cost.gathers import activation_note, fixed_level_note, repeat_hit_note
 from .cost.col2im import col2im_note
 from .engine.analytic import analytic_latency, op_work
 from .engine.des import simulate_dag
@@ -593,8 +593,8 @@ def simulate_quietly(arch: Architecture, workload: Workload, engine: str = "des"
     run = RunData(arch, workload, engine, pl, table, rates, resource_s, duration, float(latency),
                   start, end, path, float(cp_s), cp_path, slow,
                   notes + stated_read_note(arch, pl.arrays, table) + fixed_level_note(arch, pl.arrays, table, pl)
-                  + repeat_hit_note(arch, workload, pl.arrays) + col2im_note(workload, pl) + list(arch.notes),
-                  path_time if engine != "des" and latency > eng_cp else None)
+                  + activation_note(arch, pl.arrays, table) + repeat_hit_note(arch, workload, pl.arrays)
+                  + col2im_note(workload, pl) + list(arch.notes), path_time if engine != "des" and latency > eng_cp else None)
     result = build_result(run, keep_ops)
     result.inputs = source_fields(arch.source, workload.source)  # what it was computed from
     return result

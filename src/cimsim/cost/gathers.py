@@ -12,7 +12,8 @@ random reads of one row each), for the result's notes.
   ``table_rows`` x the row's bytes) is larger than the outermost level in front of the
   backing store, the note says so, with the approximate bytes the repeats would add under
   uniform ids (each repeat misses with probability ``1 - C/T`` for a cache of ``C`` bytes
-  and a table of ``T``), which the run does not charge.
+  and a table of ``T``), which the run does not charge.- :func:`activation_note`: a ``type: dram`` level without ``energy_per_activation`` charges no
+  energy for the rows random accesses open; the note says so.
 """
 
 from __future__ import annotations
@@ -79,6 +80,29 @@ def fixed_level_note(arch, arrays, table, placement=None) -> list[str]:
             out.append(f"{k:,} {'op reads' if k == 1 else 'ops read'} {_what_read(arrays, size, on)}; "
                        f"memory.{name} is type: {kind} and streams them at its one rate; {rate}: "
                        f"use type: dram for the access pattern{_as_dram(name, res.config, preset)}")
+    return out
+
+
+def activation_note(arch, arrays, table) -> list[str]:
+    """One note per ``type: dram`` level without ``energy_per_activation`` that carries ops
+    tagged random-access (``access_bytes`` > 0): each such access opens a DRAM row, whose
+    activation energy the level's energy_per_bit (a streaming figure) does not charge."""
+    size = arrays.access_bytes
+    if size is None or not (size > 0).any():
+        return []
+    hw, out = arch.hardware, []
+    for j, name in enumerate(table.resources):
+        res = hw.resource(name)
+        if getattr(res, "type_name", "") != "dram" or res.config.energy_per_activation is not None:
+            continue
+        on = (size > 0) & (table.bytes[:, j] > 0)
+        if on.any():
+            k = int(on.sum())
+            out.append(f"{k:,} {'op reads' if k == 1 else 'ops read'} memory.{name} in random "
+                       f"accesses of {_sizes(size[on])}, each opening a DRAM row whose activation "
+                       "energy is not charged (energy_per_bit is a streaming figure); set "
+                       f"memory.{name}.energy_per_activation (J per ACT/PRE pair, e.g. 1 nJ) to "
+                       "charge it")
     return out
 
 

@@ -95,7 +95,7 @@ from typing import TYPE_CHECKING, Literal, Optional
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from ...quantity import NonNegativeFloat
+from ...quantity import Joules, NonNegativeFloat
 
 from ..base import RATE, STREAM, Fraction, MemoryLevel, MemoryResource, Pattern, PositiveInt
 from .dramtimings import (MAX_ORGANISATION, MAX_TIMING, ORGANISATION, POSITIVE_TIMINGS,  # noqa: F401
@@ -167,13 +167,17 @@ class DramLevel(MemoryLevel):
         "0, or as a datasheet's time (n_faw: 20 ns, tck_ps: 312.5 ps), converted to ceil(t / tCK) "
         "cycles at the level's tck_ps; rate_mtps, tck_ps, bus_bits, burst_length, n_bl, banks, bank_groups, "
         "buses_per_cmd_bus > 0; command CK (cmd_*) > 0; n_rcd, n_rcd_wr, n_cl, n_ras, n_rp, n_rc > "
-        "0, n_ras >= n_rcd, n_rc >= n_ras + n_rp - 1, n_rrd_l >= n_rrd_s, n_ccd_l >= n_ccd_s. The row "
-        "timings (n_rcd, n_ras, n_rc, n_rrd_*, n_faw) bound random accesses only (a stream is bound "
-        "by bursts, its column commands, turnarounds and refresh); n_rcd_wr and n_wr bound random "
-        "writes (a written bank is held n_rcd_wr + n_cwl + b x n_bl + n_wr + n_rp); the write and "
-        "PRE timings n_ccd_s_wr, n_ccd_l_wr, n_ppd and LPDDR5's n_aad (> 0) are read by the "
-        "controller-window model (read_buffer) only, default the preset's; density_mbit, stated "
-        "for reference, is refused.",
+        "0, n_ras >= n_rcd, n_rc >= n_ras + n_rp - 1, n_rrd_l >= n_rrd_s, n_ccd_l >= n_ccd_s, "
+        "n_wtr_l >= n_wtr_s. In the closed form random reads are bound by n_rc, n_rrd_*, n_faw "
+        "(a stream by bursts, its column commands, turnarounds and refresh); n_ras enters only "
+        "through the rule n_rc >= n_ras + n_rp - 1 (and the window model's PRE), n_rcd only through "
+        "refresh's cost (and the window model's ACT to read); n_rcd_wr and n_wr bound random "
+        "writes (a written bank is held n_rcd_wr + n_cwl + b x n_bl + n_wr + n_rp); n_wtr_l and the "
+        "write and PRE timings n_ccd_s_wr, n_ccd_l_wr, n_ppd and LPDDR5's n_aad (> 0) are read by "
+        "the controller-window model (read_buffer) only, default the preset's. n_rfc: 0 turns "
+        "refresh off (E_ref = 1). row_bytes (> 0, whole bursts) is the row (page) behind one data "
+        "bus, bytes: a random access's activations (energy_per_activation) and the window model's "
+        "layout of an access past 512 B read it. density_mbit, stated for reference, is refused.",
         json_schema_extra=RATE)
     sustained_fraction: Fraction = Field(
         default=1.0, description="Per-platform cap, fitted once to a measured maximum: the fraction "
@@ -203,6 +207,13 @@ class DramLevel(MemoryLevel):
         "Ramulator 2's 32, controller_base.cpp write_buffer_size, wr_high/low_watermark; at most "
         "4096).",
         json_schema_extra=RATE)
+    energy_per_activation: Optional[Joules] = Field(
+        default=None, description="Energy of one row activation and its precharge (an ACT/PRE "
+        "pair), J, e.g. '1 nJ' (IDD0 method, Micron TN-40-07); charged per activation a random "
+        "access opens beyond a stream's (energy_per_bit is a streaming figure with one activation "
+        "per row_bytes amortised in it): ceil(S / row_bytes) - S / row_bytes per access of S "
+        "bytes (64 B on a 1 KB row: 0.9375); streams as given. null (default): none, and runs "
+        "with random accesses on the level say so in a note.")
     loaded_latency: Literal["none", "queue", "measured"] = Field(
         default="none", description="Latency that grows with load, in the DES: none (the latency "
         "field whatever the load), queue (M/D/1 on one row cycle tRC, capacity queue_headroom x "
@@ -286,7 +297,10 @@ class DramLevel(MemoryLevel):
 
 # ------------------------------------------------------------------ closed forms (per data bus)
 def refresh_efficiency(t: Jedec) -> float:
-    """``1 - (tRTP + tRP + tRFC + tRCD) / tREFI``: the share of time not lost to refresh."""
+    """``1 - (tRTP + tRP + tRFC + tRCD) / tREFI``: the share of time not lost to refresh; 1
+    where ``n_rfc`` is 0 (a level that turns refresh off: no refresh, so no row closed for it)."""
+    if t.n_rfc == 0:
+        return 1.0
     return 1.0 - (t.n_rtp + t.n_rp + t.n_rfc + t.n_rcd) / t.n_refi
 
 
@@ -397,12 +411,17 @@ class Dram(MemoryResource):
         """The level's energy per byte moved on the bus, per useful byte of ``pattern``: a random
         access of S bytes moves ``ceil(S / burst) x burst`` bytes (the over-fetch the time model
         charges too); a stream moves what it uses. Row activations are in the figure as given
-        (no per-activation energy: IDD currents are not modelled)."""
+        (no per-activation energy: IDD currents are not modelled), plus, where the level states
+        ``energy_per_activation``, the activations a random access of S bytes opens beyond a
+        stream's: ``ceil(S / row_bytes) - S / row_bytes`` (energy_per_bit is a streaming figure,
+        one activation per row already in it; a stream is charged as given)."""
         base = super().joules_per_byte()
         if not pattern.random:
             return base
-        burst = self.timing.burst_bytes
-        return base * math.ceil(pattern.access_bytes / burst) * burst / pattern.access_bytes
+        burst, row, size = self.timing.burst_bytes, self.timing.row_bytes, pattern.access_bytes
+        extra = math.ceil(size / row) - size / row  # activations past the stream's share
+        act = (self.config.energy_per_activation or 0.0) * extra
+        return (base * math.ceil(size / burst) * burst + act) / size
 
     def queue_service_s(self) -> float:
         """The queue model's service time: one row cycle, ``tRC x tCK``."""

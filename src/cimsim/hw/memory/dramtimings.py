@@ -56,7 +56,7 @@ def _consistent(t: Jedec) -> None:
     is whole bytes, a row stays open until it is read (tRAS >= tRCD), a row cycle holds the
     row open and its precharge (tRC >= tRAS + tRP - 1: each rounded up to whole CK from ns, as
     the derived HBM2E presets' 76 >= 54 + 23 - 1), and the same bank group waits at least as
-    long as another (tRRD_L >= tRRD_S, tCCD_L >= tCCD_S)."""
+    long as another (tRRD_L >= tRRD_S, tCCD_L >= tCCD_S, tWTR_L >= tWTR_S)."""
     cost = t.n_rtp + t.n_rp + t.n_rfc + t.n_rcd
     if cost >= t.n_refi:
         raise ValueError(f"timings: a refresh costs n_rtp + n_rp + n_rfc + n_rcd = {cost} CK, at "
@@ -76,6 +76,10 @@ def _consistent(t: Jedec) -> None:
     if t.bus_bits * t.burst_length % 8:
         raise ValueError(f"timings: a burst of bus_bits {t.bus_bits} x burst_length "
                          f"{t.burst_length} is not whole bytes")
+    if t.row_bytes % t.burst_bytes:
+        raise ValueError(f"timings: row_bytes {t.row_bytes} is not a whole number of bursts "
+                         f"({t.burst_bytes} B: bus_bits x burst_length / 8); give a multiple of "
+                         f"{t.burst_bytes}")
     if t.n_ras < t.n_rcd:
         raise ValueError(f"timings: n_ras {t.n_ras} is under n_rcd {t.n_rcd}: a row stays open at "
                          f"least until it can be read (tRAS >= tRCD); n_ras must be at least {t.n_rcd}")
@@ -84,7 +88,8 @@ def _consistent(t: Jedec) -> None:
                          "cycle holds the row open and its precharge (tRC >= tRAS + tRP, less 1 CK "
                          f"for rounding each up); n_rc must be at least {t.n_ras + t.n_rp - 1}")
     for short, long_, what in (("n_rrd_s", "n_rrd_l", "activations"),
-                               ("n_ccd_s", "n_ccd_l", "column commands")):
+                               ("n_ccd_s", "n_ccd_l", "column commands"),
+                               ("n_wtr_s", "n_wtr_l", "reads after a write")):
         lo, hi = getattr(t, short), getattr(t, long_)
         if hi < lo:
             raise ValueError(f"timings: {long_} {hi} is under {short} {lo}: {what} in one bank "

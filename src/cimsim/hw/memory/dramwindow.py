@@ -20,7 +20,9 @@ read from CMU-SAFARI/ramulator2 @c5b1c3a ``src/ramulator/controller/controller_b
 - traffic: ``n`` accesses, each ``b = ceil(S / burst_bytes)`` requests (bursts) to one random
   row of one random bank of one random data bus served by the controller
   (``buses_per_cmd_bus``: HBM's two pseudo-channels), all reads or all writes (a write with
-  probability ``1 - read_fraction``), in trace order; a frontend that always has the next
+  probability ``1 - read_fraction``), in trace order (an access past :data:`GRANULE_BYTES`,
+  512 B, is split into granules rotating over the data buses and bank groups, each bank's
+  along its row of ``row_bytes``: :func:`spread`); a frontend that always has the next
   request and puts it into the read or write buffer (``read_buffer`` / ``write_buffer``
   requests) as soon as that buffer has room, stalling while it has none (in order);
 - per request the command it needs next: its row open -> RD / WR, another row open -> PRE,
@@ -77,6 +79,11 @@ ACCESSES = 20_000
 #: at most this many requests per pattern (large accesses simulate fewer accesses)
 MAX_REQUESTS = 160_000
 SEED = 12345
+#: bytes of one access kept in one row of one bank before the next bank group / data bus
+#: (the controller's interleave granule, bounded by the row); accesses up to it are laid out
+#: as Ramulator 2's RoBaRaCoCh runs lay them (one row of one bank: the validated range, up to
+#: 512 B), a larger one spreads its granules as a stream's bursts rotate
+GRANULE_BYTES = 512
 #: requests the frontend may put into the buffers per cycle (Ramulator's test cases run the
 #: frontend at 8 or 16 times the memory clock, so the buffers refill within a cycle)
 FRONTEND_PER_CYCLE = 8
@@ -129,6 +136,38 @@ def traffic(t: Jedec, n: int, read_fraction: float, seed: int = SEED) -> tuple[n
     row = rng.integers(0, 1 << 30, n)
     wr = (rng.random(n) >= read_fraction).astype(np.int64) if read_fraction < 1.0 else np.zeros(n, np.int64)
     return bus.astype(np.int64), bank.astype(np.int64), row.astype(np.int64), wr
+
+
+def granule_bursts(t: Jedec) -> int:
+    """Bursts of one access kept in one row of one bank (the interleave granule,
+    :data:`GRANULE_BYTES` or the row if smaller); an access's further granules go to the next
+    bank group and data bus (:func:`spread`)."""
+    return max(1, min(GRANULE_BYTES, t.row_bytes) // t.burst_bytes)
+
+
+def spread(t: Jedec, bursts: int, bus: np.ndarray, bank: np.ndarray, row: np.ndarray,
+           wr: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per request (burst), the data bus, bank, row and is-write of accesses of ``bursts``
+    bursts each starting at (``bus``, ``bank``, ``row``): granules of :func:`granule_bursts`
+    consecutive bursts in one row of one bank, and consecutive granules rotating over the
+    data buses of the command bus, then the bank groups (as a stream's bursts rotate, the
+    bank within the group kept), a bank's later granules further along its row and on into
+    the next row past ``row_bytes``. An access of one granule or less is one row of one bank,
+    as before (the Ramulator-validated range)."""
+    g = granule_bursts(t)
+    nbus, ngrp, per = t.buses_per_cmd_bus, t.bank_groups, t.banks // t.bank_groups
+    units = nbus * ngrp
+    i = np.arange(bursts)
+    j = i // g  # the request's granule within its access
+    u0 = bus[:, None] + nbus * (bank[:, None] // per)  # the first granule's unit
+    u = (u0 + j[None, :]) % units
+    lap = (j // units)[None, :]  # granules already in this bank from the same access
+    r_bus = u % nbus
+    r_bank = (u // nbus) * per + bank[:, None] % per
+    r_row = row[:, None] + (lap * g * t.burst_bytes) // t.row_bytes
+    shape = (bus.shape[0] * bursts,)
+    return (r_bus.reshape(shape), r_bank.reshape(shape), r_row.reshape(shape),
+            np.repeat(wr, bursts))
 
 
 def _kernel(p, a_bus, a_bank, a_row, a_wr, skip):
@@ -399,8 +438,8 @@ _kernel_jit = njit(cache=True)(_make_kernel(_ready_jit, _act2_jit))
 def _run(kernel, t: Jedec, bursts: int, read_fraction: float, read_buffer: int,
          write_buffer: int, accesses: int, skip: bool = True, seed: int = SEED) -> tuple[float, float]:
     n = max(1, min(accesses, MAX_REQUESTS // bursts))
-    p = params(t, bursts, read_buffer, write_buffer)
-    ticks, served, hits = kernel(p, *traffic(t, n, read_fraction, seed), skip)
+    p = params(t, 1, read_buffer, write_buffer)  # the kernel reads one request per entry
+    ticks, served, hits = kernel(p, *spread(t, bursts, *traffic(t, n, read_fraction, seed)), skip)
     util = served * p[P_BL] / (ticks * t.buses_per_cmd_bus)
     return float(util), hits / served
 

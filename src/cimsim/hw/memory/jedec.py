@@ -46,6 +46,16 @@ sub-channel, an LPDDR5 or GDDR6 channel has its own. Per standard:
   clock edge, column commands on the rising edge only; its row-command pairing rules between
   the edges are not modelled).
 
+**Row size** (``row_bytes``: the bytes one activation opens behind one data bus, the page size
+of each device times the devices on the bus; JEDEC page sizes): DDR4 x8, 1 KB a device
+(JESD79-4 "page size" table) x 8 devices on a 64-bit channel = 8 KB; DDR5 x8, 1 KB a device
+(JESD79-5) x 4 devices on a 32-bit sub-channel = 4 KB (Ramulator 2's DDR5_16Gb_x8: 1024
+columns of 8 bits); LPDDR5 x16 channel 2 KB (JESD209-5); HBM2 / HBM2E 1 KB per pseudo-channel
+(JESD235 pseudo-channel mode); HBM3 1 KB per pseudo-channel (JESD238); GDDR6 x16 channel 2 KB
+(JESD250). It decides which lines of a sorted gather share a row (one activation per row,
+:mod:`cimsim.workload.randomtags`), how the window model lays out an access longer than its
+interleave granule (:mod:`.dramwindow`), and the activations a stream opens (bytes / row).
+
 :data:`PRESETS` are the standards (``cimsim validate -s dram`` checks each against Ramulator 2's
 closed forms); :data:`PARTS` are shipped memories at their own data rate and organisation, with
 their timings re-expressed from a standard's preset (``HBM2E-A100``: the NVIDIA A100-80GB's HBM2e,
@@ -106,6 +116,8 @@ class Jedec:
     cmd_wr: float  # one write (column) command
     split_cmd_bus: bool  # separate row (ACT, PRE, REF) and column (RD, WR) command buses
     buses_per_cmd_bus: int  # data buses one command bus serves (HBM: 2 pseudo-channels)
+    # bytes of one row (page) behind one data bus (see the module docstring, "Row size")
+    row_bytes: int
     ticks_per_ck: int = 1  # the window model's ticks per CK (HBM3 2: row commands on either edge)
 
     def cmd_cycles(self, bursts: int, read_fraction: float = 1.0) -> float:
@@ -143,7 +155,7 @@ PRESETS: dict[str, Jedec] = {p.name: p for p in (
           n_rfc=433, bank_groups=4, banks=16, density_mbit=8192,
           # ddr4.py DDR4_2400R: nWR 18; no nPPD; reads and writes share nRCD and nCCD_S / nCCD_L
           n_rcd_wr=16, n_wr=18, n_ccd_s_wr=4, n_ccd_l_wr=6, n_ppd=0, n_aad=0,
-          cmd_act=1, cmd_pre=1, cmd_rd=1, cmd_wr=1, split_cmd_bus=False, buses_per_cmd_bus=1),
+          cmd_act=1, cmd_pre=1, cmd_rd=1, cmd_wr=1, row_bytes=8192, split_cmd_bus=False, buses_per_cmd_bus=1),
     # DDR4_8Gb_x8 + DDR4_2933Y (the RDIMM bin); x8 at 2933 -> nRRD_L 8, nFAW 31;
     # tRFC (ddr4.py's 360 ns, as DDR4) ceil(360000/682) = 528; tREFI ceil(7800000/682) = 11437
     Jedec("DDR4-2933", _R2 + "ddr4.py DDR4_8Gb_x8 + DDR4_2933Y", 2933, 682, 64, 8, 4,
@@ -152,7 +164,7 @@ PRESETS: dict[str, Jedec] = {p.name: p for p in (
           n_rfc=528, bank_groups=4, banks=16, density_mbit=8192,
           # ddr4.py DDR4_2933Y: nWR 22
           n_rcd_wr=21, n_wr=22, n_ccd_s_wr=4, n_ccd_l_wr=8, n_ppd=0, n_aad=0,
-          cmd_act=1, cmd_pre=1, cmd_rd=1, cmd_wr=1, split_cmd_bus=False, buses_per_cmd_bus=1),
+          cmd_act=1, cmd_pre=1, cmd_rd=1, cmd_wr=1, row_bytes=8192, split_cmd_bus=False, buses_per_cmd_bus=1),
     # DDR4_8Gb_x8 + DDR4_3200AA (the RDIMM bin); x8 at 3200 -> nRRD_L 8, nFAW 34;
     # tRFC (ddr4.py's 360 ns, as DDR4) ceil(360000/625) = 576; tREFI ceil(7800000/625) = 12480
     Jedec("DDR4-3200", _R2 + "ddr4.py DDR4_8Gb_x8 + DDR4_3200AA", 3200, 625, 64, 8, 4,
@@ -161,7 +173,7 @@ PRESETS: dict[str, Jedec] = {p.name: p for p in (
           n_rfc=576, bank_groups=4, banks=16, density_mbit=8192,
           # ddr4.py DDR4_3200AA: nWR 24
           n_rcd_wr=22, n_wr=24, n_ccd_s_wr=4, n_ccd_l_wr=8, n_ppd=0, n_aad=0,
-          cmd_act=1, cmd_pre=1, cmd_rd=1, cmd_wr=1, split_cmd_bus=False, buses_per_cmd_bus=1),
+          cmd_act=1, cmd_pre=1, cmd_rd=1, cmd_wr=1, row_bytes=8192, split_cmd_bus=False, buses_per_cmd_bus=1),
     # DDR5_16Gb_x8 + DDR5_4800AN; x8 at 4800 -> nRRD_S 8, nRRD_L 12, tFAW 20 ns -> 48;
     # 16 Gb -> tRFC1 295 ns = ceil(295000/416) = 710; tREFI 3.9 us = 9375
     Jedec("DDR5", _R2 + "ddr5.py DDR5_16Gb_x8 + DDR5_4800AN", 4800, 416, 32, 16, 8,
@@ -170,7 +182,7 @@ PRESETS: dict[str, Jedec] = {p.name: p for p in (
           n_rfc=710, bank_groups=8, banks=32, density_mbit=16384,
           # ddr5.py DDR5_4800AN: nWR 72, nCCDS_WR 8, nCCDL_WR 48, nPPD 2
           n_rcd_wr=34, n_wr=72, n_ccd_s_wr=8, n_ccd_l_wr=48, n_ppd=2, n_aad=0,
-          cmd_act=2, cmd_pre=1, cmd_rd=2, cmd_wr=2, split_cmd_bus=False, buses_per_cmd_bus=1),
+          cmd_act=2, cmd_pre=1, cmd_rd=2, cmd_wr=2, row_bytes=4096, split_cmd_bus=False, buses_per_cmd_bus=1),
     # LPDDR5_8Gb_x16 + LPDDR5_6400 (CK 800 MHz, BL16 in nBL_min = 2 CK); tRRD 5 ns -> 4,
     # tFAW 20 ns -> 16; 8 Gb -> tRFCab 210 ns = 168; tREFI 3.906 us = 3125
     Jedec("LPDDR5", _R2 + "lpddr5.py LPDDR5_8Gb_x16 + LPDDR5_6400", 6400, 1250, 16, 16, 2,
@@ -179,7 +191,7 @@ PRESETS: dict[str, Jedec] = {p.name: p for p in (
           n_rfc=168, bank_groups=4, banks=16, density_mbit=8192,
           # lpddr5.py LPDDR5_6400: nWR 28, nCCDS_WR 2, nCCDL_WR 4, nPPD 2, nAAD 8
           n_rcd_wr=15, n_wr=28, n_ccd_s_wr=2, n_ccd_l_wr=4, n_ppd=2, n_aad=8,
-          cmd_act=2, cmd_pre=1, cmd_rd=1, cmd_wr=1, split_cmd_bus=False, buses_per_cmd_bus=1),
+          cmd_act=2, cmd_pre=1, cmd_rd=1, cmd_wr=1, row_bytes=2048, split_cmd_bus=False, buses_per_cmd_bus=1),
     # HBM2_2Gb + HBM2_2000Mbps (pseudo-channel: 64 bits, BL4); tRRD 4 ns -> 4, tFAW 15 ns -> 15;
     # 2 Gb -> tRFC 160 ns = 160; tREFI 3.9 us = 3900
     Jedec("HBM2", _R2 + "hbm2.py HBM2_2Gb + HBM2_2000Mbps", 2000, 1000, 64, 4, 2,
@@ -188,7 +200,7 @@ PRESETS: dict[str, Jedec] = {p.name: p for p in (
           n_rfc=160, bank_groups=4, banks=16, density_mbit=2048,
           # hbm2.py HBM2_2000Mbps: nRCDWR 12, nWR 16; no nPPD
           n_rcd_wr=12, n_wr=16, n_ccd_s_wr=2, n_ccd_l_wr=4, n_ppd=0, n_aad=0,
-          cmd_act=2, cmd_pre=1, cmd_rd=1, cmd_wr=1, split_cmd_bus=True, buses_per_cmd_bus=2),
+          cmd_act=2, cmd_pre=1, cmd_rd=1, cmd_wr=1, row_bytes=1024, split_cmd_bus=True, buses_per_cmd_bus=2),
     # HBM2E: Ramulator 2 has no HBM2E preset. Derived: the HBM2_2400Mbps timings in ns
     # (cycles x 0.833 ns) re-expressed at 3.2 Gb/s (JESD235D's HBM2E top bin, tCK 625 ps,
     # rounded up), HBM2_8Gb organisation, and the hbm2.py rules for the secondary timings
@@ -200,7 +212,7 @@ PRESETS: dict[str, Jedec] = {p.name: p for p in (
           n_rfc=560, bank_groups=4, banks=16, density_mbit=8192,
           # HBM2_2400Mbps nRCDWR 14, nWR 19 (x 0.833 ns) at tCK 625 ps -> 19, 26
           n_rcd_wr=19, n_wr=26, n_ccd_s_wr=2, n_ccd_l_wr=4, n_ppd=0, n_aad=0,
-          cmd_act=2, cmd_pre=1, cmd_rd=1, cmd_wr=1, split_cmd_bus=True, buses_per_cmd_bus=2),
+          cmd_act=2, cmd_pre=1, cmd_rd=1, cmd_wr=1, row_bytes=1024, split_cmd_bus=True, buses_per_cmd_bus=2),
     # HBM3_8Gb_8hi + HBM3_6400Mbps (pseudo-channel: 32 bits, BL8; 2 stack IDs x 4 groups x 4
     # banks: 8 bank groups of 4 banks behind the bus, as tCCD_L / tRRD_L see them); channel
     # density 8 Gb / 2 SIDs = 4 Gb -> tRFCab 260 ns = ceil(260000/625) = 416
@@ -210,7 +222,7 @@ PRESETS: dict[str, Jedec] = {p.name: p for p in (
           n_rfc=416, bank_groups=8, banks=32, density_mbit=8192,
           # hbm3.py HBM3_6400Mbps: nRCDWR 15, nWR 33, nPPD 2; half-CK ticks (tick_multiplier)
           n_rcd_wr=15, n_wr=33, n_ccd_s_wr=2, n_ccd_l_wr=4, n_ppd=2, n_aad=0,
-          cmd_act=1.5, cmd_pre=0.5, cmd_rd=1, cmd_wr=1, split_cmd_bus=True, buses_per_cmd_bus=2,
+          cmd_act=1.5, cmd_pre=0.5, cmd_rd=1, cmd_wr=1, row_bytes=1024, split_cmd_bus=True, buses_per_cmd_bus=2,
           ticks_per_ck=2),
     # GDDR6_8Gb_x16 + GDDR6_14000_1250mV_double (16-bit channel, BL16 in 2 CK; the preset
     # gives every timing, nRFCab 211)
@@ -220,7 +232,7 @@ PRESETS: dict[str, Jedec] = {p.name: p for p in (
           n_rfc=211, bank_groups=4, banks=16, density_mbit=8192,
           # gddr6.py GDDR6_14000_1250mV_double: nRCDWR 20, nWR 30, nPPD 2
           n_rcd_wr=20, n_wr=30, n_ccd_s_wr=2, n_ccd_l_wr=4, n_ppd=2, n_aad=0,
-          cmd_act=1, cmd_pre=1, cmd_rd=1, cmd_wr=1, split_cmd_bus=False, buses_per_cmd_bus=1),
+          cmd_act=1, cmd_pre=1, cmd_rd=1, cmd_wr=1, row_bytes=2048, split_cmd_bus=False, buses_per_cmd_bus=1),
 )}
 
 PARTS: dict[str, Jedec] = {p.name: p for p in (
@@ -242,7 +254,7 @@ PARTS: dict[str, Jedec] = {p.name: p for p in (
           n_rfc=558, bank_groups=4, banks=16, density_mbit=8192,
           # HBM2_2400Mbps nRCDWR 14, nWR 19 (x 0.833 ns) at tCK 627.75 ps -> 19, 26
           n_rcd_wr=19, n_wr=26, n_ccd_s_wr=2, n_ccd_l_wr=4, n_ppd=0, n_aad=0,
-          cmd_act=2, cmd_pre=1, cmd_rd=1, cmd_wr=1, split_cmd_bus=True, buses_per_cmd_bus=2),
+          cmd_act=2, cmd_pre=1, cmd_rd=1, cmd_wr=1, row_bytes=1024, split_cmd_bus=True, buses_per_cmd_bus=2),
     # LPDDR5X-8533: JESD209-5B's LPDDR5X top data rate, 8533 Mb/s per pin on a x16 channel
     # (8533 x 16 / 8 = 17.066 GB/s a channel); CK = 8533 / 8 = 1066.7 MHz (BL16 in 2 CK, 4:1
     # WCK:CK as LPDDR5-6400), tCK 937.5 ps. Ramulator 2 has no LPDDR5X preset. Derived: the
@@ -257,7 +269,7 @@ PARTS: dict[str, Jedec] = {p.name: p for p in (
           n_faw=22, n_ccd_s=2, n_ccd_l=4, n_wtr_s=7, n_wtr_l=14, n_rtw=23 + 2 + 2 - 12, n_refi=4167,
           n_rfc=224, bank_groups=4, banks=16, density_mbit=8192,
           n_rcd_wr=20, n_wr=38, n_ccd_s_wr=2, n_ccd_l_wr=4, n_ppd=2, n_aad=11,
-          cmd_act=2, cmd_pre=1, cmd_rd=1, cmd_wr=1, split_cmd_bus=False, buses_per_cmd_bus=1),
+          cmd_act=2, cmd_pre=1, cmd_rd=1, cmd_wr=1, row_bytes=2048, split_cmd_bus=False, buses_per_cmd_bus=1),
 )}
 
 #: every timing set a ``type: dram`` level may name: the standards, then the parts
