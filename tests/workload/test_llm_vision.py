@@ -52,6 +52,7 @@ def test_mllama_cross_layers_project_the_image_once_and_read_its_cache_each_step
     assert len(self_cache) == 32  # the text cache in the 32 self-attention layers alone
 
 
+@pytest.mark.slow  # imports transformers (its mllama_text_model defaults)
 def test_mllama_config_gives_its_cross_layers_and_image_tokens():
     m = model_from_hf(MLLAMA)
     assert (m.layers, m.kv_heads, m.cross_layers, m.cross_insert) == (40, 8, (3, 8, 13, 18, 23, 28, 33, 38), False)
