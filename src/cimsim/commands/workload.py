@@ -438,12 +438,20 @@ def _hf_base(make, given: dict) -> dict:
       "graph (vLLM, TensorRT-LLM): the step's kernels are one launch (tag launch), paying "
       "processor.op_overhead and one access latency once a step instead of once a kernel; the "
       "prefill stays eager. Default: every kernel launched eagerly.")
+@_opt("--image-tokens", type=int, default=None, help="Image tokens in each request: rows of its "
+      "prompt after its text that come from image embeddings, not token ids (the prefill and KV cache "
+      "hold them; --prompt counts the text), or, for a model with cross-attention layers (mllama, "
+      "IDEFICS), the keys those attend to (default: the config's). Default 0.")
+@_opt("--vision-workload", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+      help="A traced vision encoder (and projector) run before each request's prefill: its output "
+      "is the request's image states (N x the text width); TTFT includes it. --image-tokens "
+      "defaults to its N.")
 @_output
 @_name
 def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, head_dim, gated, prompt, decode,
             batch, requests, batching, attention, attention_kernel, sub_batches, tensor_parallel,
             pipeline_parallel, micro_batches, dtype, kv_dtype, weight_dtype, verify, accepted, prefix, cuda_graph,
-            output, name):
+            image_tokens, vision_workload, output, name):
     """A decoder-only LLM serving run: prefill, then decode steps over a growing KV cache."""
     import json
 
@@ -491,7 +499,11 @@ def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, he
             attention_kernel=attention_kernel, sub_batches=sub_batches, tensor_parallel=tensor_parallel,
             pipeline_parallel=pipeline_parallel, micro_batches=micro_batches, dtype=dtype,
             kv_dtype=kv_dtype, weight_dtype=weight_dtype), verify=verify, accepted=accepted, prefix=prefix,
-            cuda_graph=cuda_graph)
+            cuda_graph=cuda_graph, image_tokens=image_tokens)
+        if vision_workload is not None:
+            from ..workload.io import load_workload
+
+            params["vision"] = load_workload(vision_workload)
         steps = max(params["decode"]) if isinstance(params["decode"], list) else params["decode"]
         _check_ops(max(steps, 1) * model.layers, f"--decode {steps:,} x --layers {model.layers:,}")
         with Feedback(f"llm workload -> {output}") as fb:
@@ -511,4 +523,9 @@ def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, he
     step = (wp.get("verify", 0) + 1, wp.get("accepted", 1))  # a verify step feeds K + 1 positions
     note = context_note(model, wp["prompt"], wp["decode"], step=step)
     if note:  # past a rotary model's max_position_embeddings: computed, but said
+        click.echo(note, err=True)
+    from ..workload.llm_cross import vision_note
+
+    note = vision_note(cfg if hf_config is not None else {}, model, image_tokens, vision_workload is not None)
+    if note:  # a VLM's config: what of the image the run holds
         click.echo(note, err=True)

@@ -88,13 +88,16 @@ from ..dtypes import DTYPES, tensor_bytes  # noqa: F401  (DTYPES re-exported)
 from ..errors import WorkloadError
 from .argnames import arg, arg_is, integer
 from .ir import Workload, WorkloadBuilder
-from .llm_hf import model_from_hf_type  # noqa: F401  (re-exported)
+from .llm_hf import model_from_hf, model_from_hf_type  # noqa: F401  (re-exported)
 from .llm_attention import (decode_step_macs, kernel_tags, launches, prefill_macs,  # noqa: F401
                             serving_macs)  # (the closed forms re-exported)
 from .llm_options import (ATTENTION, BATCHING, GEN, HF_KEYS, LIMITS, _per_request, _shape,  # noqa: F401
                           _splits, attention_window, check_positions, context_of, encoder_only, ffn_of, gated_mlp,
                           head_dim_of, hf_overridden, key_of, language_model, layer_kinds,
                           lengths_tag, one_micro_batch, position_table, refuse_unmodelled, serving_options)
+from .llm_cross import (CrossAttention, blocks, check_cross, cross_row_macs, run_image_tokens,  # noqa: F401
+                        self_layers, width)
+from .llm_vision import VisionChain, image_states, vision_tokens
 from .llm_dtypes import kv_dtype_of, weight_dtype_of
 from .llm_replicate import Stretch, graph_decode, insert_replicas, third_step_repeats
 from .llm_schedule import (AdmissionGate, computed_decode, counted, schedule,  # noqa: F401  (schedule re-exported)
@@ -118,6 +121,13 @@ class LLMModel:
     window: int | None = None  # sliding-window attention's span (Mistral's sliding_window)
     window_layers: int | None = None  # the layers using it where the rest are full (Gemma-2/3)
     context: int | None = None  # max_position_embeddings without a learned table: a note past it
+    #: cross-attention over image tokens (:mod:`.llm_cross`): the layers that are (mllama) or have
+    #: before them (IDEFICS: cross_insert) a cross block, the image states' width (None: hidden),
+    #: and the image tokens per request the config gives (the default of a cross-attention run)
+    cross_layers: tuple = ()
+    cross_insert: bool = False
+    cross_width: int | None = None
+    image_tokens: int | None = None
 
     def __post_init__(self) -> None:
         for f in ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "head_dim", *LIMITS):
@@ -132,6 +142,8 @@ class LLMModel:
             v = getattr(self, f)
             if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):
                 raise WorkloadError(f"{GEN}: {f} must be an integer >= 1 or None, got {v!r}")
+        object.__setattr__(self, "cross_layers", tuple(integer(i) for i in self.cross_layers))
+        check_cross(self)
 
     @property
     def groups(self) -> int:
@@ -148,65 +160,6 @@ class LLMModel:
     def kv_elements(self, tokens: int) -> int:
         """Elements of one layer's K and V caches for ``tokens`` tokens of one request."""
         return 2 * self.kv_heads * self.head_dim * tokens
-
-
-def model_from_hf(config: Mapping[str, object]) -> LLMModel:
-    """The shape of a Hugging Face ``config.json`` (Llama/Mistral/Qwen names, GPT-2's, Falcon's
-    ``multi_query`` / ``num_kv_heads`` and ``ffn_hidden_size``, OPT's ``ffn_dim``); a mixture of
-    experts is refused (one line) rather than read as one dense FFN."""
-    def get(*keys, default=None):
-        for k in keys:
-            if config.get(k) is not None:
-                return config[k]
-        if default is None:
-            raise WorkloadError(f"{GEN}: the HF config has none of {', '.join(keys)}")
-        return default
-
-    config = language_model(config)
-    if config.get("is_encoder_decoder") is True:
-        raise WorkloadError(f"{GEN}: the HF config is an encoder-decoder model"
-                            f"{' (' + str(config['model_type']) + ')' if config.get('model_type') else ''}; "
-                            "the generator builds decoder-only LLMs")
-    why = encoder_only(config)
-    if why:
-        raise WorkloadError(why)
-    # what the file leaves out, transformers fills in from the model type's defaults (as the
-    # traced model has them): a Mixtral file without num_local_experts still has 8 experts
-    typed = refuse_unmodelled(config)
-    hidden = get("hidden_size", "n_embd", "d_model")
-    heads = get("num_attention_heads", "n_head", "n_heads")
-    if not isinstance(hidden, int) or not isinstance(heads, int) or heads < 1:
-        raise WorkloadError(f"{GEN}: the HF config's {key_of(config, 'hidden_size', 'n_embd', 'd_model')} "
-                            f"({hidden!r}) and {key_of(config, 'num_attention_heads', 'n_head', 'n_heads')} "
-                            f"({heads!r}) must be integers >= 1")
-    head_dim = head_dim_of(config, hidden, heads)
-    if head_dim is None:  # the head width would be rounded down
-        raise WorkloadError(f"{GEN}: hidden {hidden} is not a multiple of heads {heads}, and no "
-                            "head_dim is given (a head would be hidden // heads wide, the attention "
-                            f"narrower than the model): give a hidden size divisible by {heads}")
-    if config.get("new_decoder_architecture"):  # Falcon-40B/180B: num_kv_heads key/value heads
-        kv = get("num_key_value_heads", "num_kv_heads", "n_head_kv", default=heads)
-    elif config.get("multi_query") is True:  # Falcon-7B, GPT-BigCode: multi-query, one K/V head
-        kv = 1
-    else:
-        kv = get("num_key_value_heads", "n_head_kv", default=heads)
-    if isinstance(kv, int) and kv >= 1 and heads % kv:  # named as the config names them
-        raise WorkloadError(f"{GEN}: kv_heads={kv} (the HF config's "
-                            f"{key_of(config, 'num_key_value_heads', 'num_kv_heads', 'n_head_kv')}) "
-                            f"must divide heads={heads} ({key_of(config, 'num_attention_heads', 'n_head', 'n_heads')})")
-    window, window_layers = attention_window(typed, layer_kinds(config, typed))
-    return LLMModel(
-        layers=get("num_hidden_layers", "n_layer", "n_layers"),
-        hidden=hidden,
-        heads=heads,
-        kv_heads=kv,
-        ffn=ffn_of(config, hidden),  # MPT's expansion_ratio x d_model; 4 x hidden (GPT-2)
-        vocab=get("vocab_size"),
-        head_dim=head_dim,
-        gated=gated_mlp(typed),  # by the model type: SwiGLU (Llama, Mistral, Qwen), GeGLU (Gemma)
-        positions=position_table(typed), context=context_of(typed),
-        window=window, window_layers=window_layers,
-    )
 
 
 def shard(model: LLMModel, n: int, names: dict | None = None, who: str = GEN) -> LLMModel:
@@ -227,7 +180,8 @@ def shard(model: LLMModel, n: int, names: dict | None = None, who: str = GEN) ->
         return m
     return LLMModel(layers=m.layers, hidden=m.hidden, heads=m.heads // n,
                     kv_heads=max(m.kv_heads // n, 1), ffn=m.ffn // n, vocab=-(-m.vocab // n),
-                    head_dim=m.head_dim, gated=m.gated)
+                    head_dim=m.head_dim, gated=m.gated, cross_layers=m.cross_layers,
+                    cross_insert=m.cross_insert, cross_width=m.cross_width)
 
 
 def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | Sequence[int],
@@ -237,7 +191,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                 name: str | None = None, replicate: bool = True,
                 attention_kernel: str = "unfused", kv_dtype: str | None = None, verify: int = 0,
                 accepted: int | None = None, prefix: int = 0, weight_dtype: str | None = None,
-                cuda_graph: bool = False) -> Workload:
+                cuda_graph: bool = False, image_tokens: int | None = None, vision=None) -> Workload:
     """Serve ``batch`` requests of ``model``: prefill, then decode steps (module docstring).
 
     Parameters
@@ -286,6 +240,11 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
     replicate : write the 4th and later steps of a stretch of identical decode steps from the
         3rd with NumPy (:mod:`cimsim.workload.llm_replicate`) instead of op by op; the same
         workload, much faster (False: op by op, the reference the tests compare with).
+    image_tokens : image tokens each request holds (:mod:`.llm_cross`): prompt rows after its text
+        that come from image embeddings, not token ids (the prefill and KV cache hold them), or,
+        for a model with cross-attention layers, the keys they attend to (default: the config's).
+    vision : a traced vision encoder (a Workload) run before each request's prefill, its output
+        the request's image states (:mod:`.llm_vision`); ``image_tokens`` defaults to its tokens.
     cuda_graph : each decode step one kernel launch, a CUDA graph replay (vLLM, TensorRT-LLM):
         one dispatch a step, not one a kernel (:func:`.llm_replicate.graph_decode`).
     """
@@ -296,6 +255,10 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                                      micro_batches, attention_kernel)
     kv = kv_dtype_of(dtype, kv_dtype)
     wdt = weight_dtype_of(dtype, weight_dtype)
+    if vision is not None:
+        image_tokens = vision_tokens(vision, image_tokens if image_tokens is not None else (
+            model.image_tokens if model.cross_layers else None), width(model) if model.cross_layers else model.hidden)
+    n_img, P, Nx = run_image_tokens(model, image_tokens, P, prefix)  # Nx: cross keys
     K, acc, N = step_options(verify, accepted, prefix, P, attention, D)
     t = K + 1  # query rows per request in a decode step
     kernel = attention_kernel
@@ -325,6 +288,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         out = T(f"{name}.sum", shape, dtype)
         op(f"{name}.allreduce", "allreduce", [part], [out], tags={**tags, "part": "allreduce"})
         return out
+    text = [p - (0 if Nx else n_img) for p in P]  # the text tokens of each prompt
     wname = name if name is not None else (f"llm-L{m.layers}-d{d}-h{H}-kv{Hkv}-B{full_batch}"
                      + (f"-R{requests * mb}-{batching}" if requests != batch or batching != "static" else "")
                      + ("-padded" if attention == "padded" else "") + ("-fused" if kernel == "fused" else "")
@@ -332,7 +296,8 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                      + (f"-tp{tensor_parallel}" if tensor_parallel > 1 else "")
                      + (f"-pp{pp}" if pp > 1 else "") + (f"-mb{mb}" if mb > 1 else "")
                      + (f"-v{K}a{acc}" if K else "") + (f"-pre{N}" if N else "")
-                     + f"-{lengths_tag(P, D)}-{dtype}" + (f"-kv{kv}" if kv != dtype else "")
+                     + f"-{lengths_tag(text, D)}" + (f"-img{n_img}" if n_img else "") + f"-{dtype}"
+                     + (f"-kv{kv}" if kv != dtype else "")
                      + (f"-w{wdt}" if wdt != dtype else "") + ("-graph" if cuda_graph else ""))
     b = WorkloadBuilder(wname, by_id=True)
     n_tensors = [0]
@@ -343,7 +308,9 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         n_tensors[0] = i + 1
         return i
 
-    op = gate = AdmissionGate(b.op)  # a prefill waits for the iteration before it
+    op = gate = AdmissionGate(b.op)
+    vis_macs = vision.macs if vision is not None else 0  # per request
+    xin = {l for l, kind in blocks(m) if kind == "xin"}  # a prefill waits for the iteration before it
     up = (2 if m.gated else 1) * m.ffn
 
     def kv_bytes(rows: int) -> int:
@@ -351,12 +318,15 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         cache in the backing store (tag ``store_bytes``: writes there, besides the activations
         the attention reads at once)."""
         return tensor_bytes(rows * m.kv_elements(1), kv)
-    W = []
-    for l in range(m.layers):
-        W.append((T(f"l{l}.W_qkv", (d, (H + 2 * Hkv) * dh), wdt, "weight"),
-                  T(f"l{l}.W_o", (H * dh, d), wdt, "weight"),
-                  T(f"l{l}.W_up", (d, up), wdt, "weight"),
-                  T(f"l{l}.W_down", (m.ffn, d), wdt, "weight")))
+    xattn = CrossAttention(T, op, n_launch, m, kernel, dtype, kv, Nx)
+    chain = VisionChain(vision, T, op, n_launch, {"stage": 0} if pp > 1 else {}) if vision is not None else None
+    stack, W = blocks(m), []  # (layer, kind) of each block: self-attention or cross (.llm_cross)
+    for l, kind in stack:
+        w = f"l{l}" + ("x" if kind == "xin" else "")
+        W.append((T(f"{w}.W_qkv", (d, (H + 2 * Hkv) * dh), wdt, "weight") if kind == "self" else xattn.weights(w, wdt),
+                  T(f"{w}.W_o", (H * dh, d), wdt, "weight"),
+                  T(f"{w}.W_up", (d, up), wdt, "weight"),
+                  T(f"{w}.W_down", (m.ffn, d), wdt, "weight")))
     W_lm = T("W_lm", (d, m.vocab), wdt, "weight")
     act_fn, act_ope = ("silu", 6.0) if m.gated else ("gelu", None)  # gated: silu(gate) * up
 
@@ -402,20 +372,23 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         return c
 
     def forward(p: str, x: int, reqs: list[int], tokens: list[int], keys: list[int],
-                tags: dict) -> int:
-        """One pass of the stack over ``x`` (rows: ``sum tokens``); returns the sampled ids."""
+                tags: dict, img: int | None = None) -> int:
+        """One pass of the stack over ``x`` (rows: ``sum tokens``; ``img``: a prefill's image
+        states, for cross blocks); returns the sampled ids."""
         rows = sum(tokens)
         pad = attention == "padded" and tags["phase"] == "decode" and len(reqs) > 1  # 2+ requests
-        for l, (w_qkv, w_o, w_up, w_down) in enumerate(W):
-            q_ = f"{p}.l{l}"
+        for (l, kind), (w_qkv, w_o, w_up, w_down) in zip(stack, W):
+            q_ = f"{p}.l{l}" + ("x" if kind == "xin" else "")
             tg = {**tags, "layer": l}
             if pp > 1:
                 tg["stage"] = l // per_stage
-                if l and l % per_stage == 0:  # the hidden state to the next stage's device
+                if l and l % per_stage == 0 and (kind == "xin" or l not in xin):  # to the next stage
                     x = sendrecv(f"{q_}.x", x, (rows, d), tg)
             h = T(f"{q_}.norm1", (rows, d), dtype)
             op(f"{q_}.norm1", "layernorm", [x], [h], tags={**tg, "part": "norm"})
-            if pad:  # one batched attention over the padded caches (static batching, as HF pads)
+            if kind != "self":  # attention over the image tokens' cross cache (.llm_cross)
+                c = xattn.attend(q_, tg, h, w_qkv, reqs, tokens, rows, img)
+            elif pad:  # one batched attention over the padded caches (static batching, as HF pads)
                 L = max(keys)
                 nb = len(reqs)
                 one = n_launch[0] if kernel == "fused" else None  # a fused kernel: one launch
@@ -492,18 +465,23 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
             p = f"it{it}.prefill"
             tags = {"phase": "prefill", "step": it}
             toks = [P[r] - N for r in new]  # the rows past a cached prefix
-            pid = T(f"{p}.prompt_ids", (sum(toks), 1), dtype, "input")
+            pid = T(f"{p}.prompt_ids", (sum(toks) - (0 if Nx else n_img * len(new)), 1), dtype, "input")
             x = T(f"{p}.embed", (sum(toks), d), dtype)
-            with gate.after(before):
-                op(f"{p}.embed", "copy", [pid], [x], tags={**tags, "part": "embed"})
-                ids = forward(p, x, new, toks, [P[r] for r in new], tags)
+            with gate.after(before):  # the images (their encoders) first: the prompt's rows or cross K/V
+                img = image_states(T, op, chain, n_img, width(m) if Nx else d, dtype, p, new, tags)
+                ins, outs = [pid] + ([img] if img is not None and (not Nx or chain is None) else []), [x]
+                if Nx and chain is None:  # the image states, a model input, handed to the cross blocks
+                    img = T(f"{p}.image_embeds", (n_img * len(new), width(m)), dtype)
+                    outs.append(img)
+                op(f"{p}.embed", "copy", ins, outs, tags={**tags, "part": "embed"})
+                ids = forward(p, x, new, toks, [P[r] for r in new], tags, img)
             before = [ids]
             for r in new:
                 holder[r] = ids
                 first_op[r] = last_op[r] = len(b) - 1 + extra
             step_end.append(len(b) - 1 + extra)
             step_tokens.append(len(new))
-            step_macs.append(prefill_macs(m, [P[r] for r in new], N))
+            step_macs.append(prefill_macs(m, [P[r] for r in new], N, Nx) + vis_macs * len(new))
             step_kind.append("prefill")
             continue
         running = reqs  # a decode step of every running request
@@ -549,14 +527,15 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         before = [holder[r] for r in running]  # a replica's: the template's, moved past it
         step_end.append(len(b) - 1 + extra)
         step_tokens.append(acc * sum(live.values()))  # the tokens counted: finished rows give none
-        step_macs.append(m.layers * t * (len(running) * m.weight_macs_per_token
-                                         + sum(2 * H * dh * n for n in step_keys))
-                         + t * len(running) * d * m.vocab)
+        step_macs.append(self_layers(m) * t * (len(running) * m.weight_macs_per_token
+                                               + sum(2 * H * dh * n for n in step_keys))
+                         + t * len(running) * (d * m.vocab + cross_row_macs(m, Nx)))
         step_kind.append("decode")
-    total = serving_macs(m, P, Dc, K, acc, N) if attention == "per-request" else sum(step_macs)
+    total = (serving_macs(m, P, Dc, K, acc, N, Nx) + vis_macs * n_req if attention == "per-request"
+             else sum(step_macs))
     meta = {
         "generator": GEN,
-        "params": {**asdict(model, dict_factory=_shape), "prompt": P, "decode": D, "batch": batch, "requests": requests,
+        "params": {**asdict(model, dict_factory=_shape), "prompt": text, "decode": D, "batch": batch, "requests": requests,
                    "batching": batching, "attention": attention, "sub_batches": sub_batches,
                    "tensor_parallel": tensor_parallel, "pipeline_parallel": pp, "dtype": dtype,
                    **({"attention_kernel": kernel} if kernel != "unfused" else {}),
@@ -564,6 +543,8 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                    **({"weight_dtype": wdt} if wdt != dtype else {}),
                    **({"verify": K, "accepted": acc} if K else {}), **({"prefix": N} if N else {}),
                    **({"cuda_graph": True} if cuda_graph else {}),
+                   **({"image_tokens": n_img} if n_img else {}),
+                   **({"vision_workload": vision.name, "vision_macs": vis_macs} if vision is not None else {}),
                    **({"micro_batches": mb, "full_batch": full_batch} if mb > 1 else {})},
         "macs": total,
         "llm": {

@@ -58,36 +58,65 @@ def kernel_tags(kernel: str, part: str, launch: int | None) -> dict:
     return {"launch": launch, **({"on_chip": 1} if part in PARTS[:2] else {})}
 
 
-def prefill_macs(model: "LLMModel", prompt: Sequence[int], prefix: int = 0) -> int:
+def self_layers(model) -> int:
+    """The blocks that attend over the text KV cache."""
+    return model.layers - (0 if model.cross_insert else len(model.cross_layers))
+
+
+def width(model) -> int:
+    """The width of the image states the cross K/V projections read."""
+    return model.cross_width or model.hidden
+
+
+def cross_kv_macs(model, image_tokens: int) -> int:
+    """MACs of one request's cross K/V projections (every cross block, once, in the prefill)."""
+    return len(model.cross_layers) * image_tokens * width(model) * 2 * model.kv_heads * model.head_dim
+
+
+def cross_row_macs(model, image_tokens: int) -> int:
+    """MACs of one query row through every cross block: q and o projections, the FFN, and its
+    attention over the ``image_tokens`` cached keys."""
+    d, hd = model.hidden, model.heads * model.head_dim
+    return len(model.cross_layers) * (2 * d * hd + (3 if model.gated else 2) * d * model.ffn
+                                      + 2 * hd * image_tokens)
+
+
+def prefill_macs(model: "LLMModel", prompt: Sequence[int], prefix: int = 0, cross: int = 0) -> int:
     """MACs of the prefill of ``prompt`` (one length per request), closed form; ``prefix``: the
     first tokens of each prompt already cached (prefix caching: ``P - prefix`` query rows
-    against ``P`` keys)."""
+    against ``P`` keys); ``cross``: the image tokens each request's cross-attention blocks
+    attend to (:mod:`.llm_cross`: their K/V projected here, once)."""
     m = model
-    return (m.layers * sum((p - prefix) * m.weight_macs_per_token
-                           + 2 * m.heads * m.head_dim * (p - prefix) * p for p in prompt)
+    return (self_layers(m) * sum((p - prefix) * m.weight_macs_per_token
+                                 + 2 * m.heads * m.head_dim * (p - prefix) * p for p in prompt)
+            + sum((p - prefix) * cross_row_macs(m, cross) + cross_kv_macs(m, cross) for p in prompt)
             + len(prompt) * m.hidden * m.vocab)
 
 
-def decode_step_macs(model: "LLMModel", prompt: Sequence[int], decode: Sequence[int], t: int) -> int:
+def decode_step_macs(model: "LLMModel", prompt: Sequence[int], decode: Sequence[int], t: int,
+                     cross: int = 0) -> int:
     """MACs of decode step ``t`` (0-based), closed form."""
     m = model
     active = [p for p, d in zip(prompt, decode) if t < d]
-    return (m.layers * (len(active) * m.weight_macs_per_token
-                        + sum(2 * m.heads * m.head_dim * (p + t + 1) for p in active))
-            + len(active) * m.hidden * m.vocab)
+    return (self_layers(m) * (len(active) * m.weight_macs_per_token
+                              + sum(2 * m.heads * m.head_dim * (p + t + 1) for p in active))
+            + len(active) * (m.hidden * m.vocab + cross_row_macs(m, cross)))
 
 
 def serving_macs(model: "LLMModel", prompt: Sequence[int], decode: Sequence[int], verify: int = 0,
-                 accepted: int = 1, prefix: int = 0) -> int:
+                 accepted: int = 1, prefix: int = 0, cross: int = 0) -> int:
     """MACs of serving every request, closed form: the same whatever the batching (each
     request's prefill of ``P_r - prefix`` rows against ``P_r`` keys, then its decode steps: step
     k feeds ``t = verify + 1`` rows against a cache of ``P_r + k accepted + t`` keys, its LM
-    head over all ``t``; plain decoding is ``t = accepted = 1``)."""
+    head over all ``t``; plain decoding is ``t = accepted = 1``; ``cross``: as
+    :func:`prefill_macs`)."""
     m = model
     att = 2 * m.heads * m.head_dim
     t, a = verify + 1, accepted
+    L, row = self_layers(m), cross_row_macs(m, cross)
     return sum(
-        m.layers * ((p - prefix) * m.weight_macs_per_token + att * (p - prefix) * p) + m.hidden * m.vocab
-        + d * t * (m.layers * m.weight_macs_per_token + m.hidden * m.vocab)
-        + m.layers * att * t * (d * (p + t) + a * d * (d - 1) // 2)
+        L * ((p - prefix) * m.weight_macs_per_token + att * (p - prefix) * p) + m.hidden * m.vocab
+        + (p - prefix) * row + cross_kv_macs(m, cross)
+        + d * t * (L * m.weight_macs_per_token + m.hidden * m.vocab + row)
+        + L * att * t * (d * (p + t) + a * d * (d - 1) // 2)
         for p, d in zip(prompt, decode))

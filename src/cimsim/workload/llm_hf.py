@@ -1,12 +1,16 @@
-"""A transformers model type's default config as an LLM serving shape, offline
-(:func:`model_from_hf_type`, for ``cimsim workload llm --hf-model``)."""
+"""An LLM serving shape from a Hugging Face config: a ``config.json`` (:func:`model_from_hf`, for
+``cimsim workload llm --hf-config``) or a transformers model type's default config, offline
+(:func:`model_from_hf_type`, for ``--hf-model``)."""
 
 from __future__ import annotations
 
 from typing import Mapping, TYPE_CHECKING
 
 from ..errors import WorkloadError
-from .llm_options import GEN, HF_KEYS, encoder_only, hf_overridden
+from .llm_cross import cross_fields
+from .llm_options import (GEN, HF_KEYS, attention_window, context_of, encoder_only, ffn_of, gated_mlp,
+                          head_dim_of, hf_overridden, key_of, language_model, layer_kinds, position_table,
+                          refuse_unmodelled)
 
 if TYPE_CHECKING:
     from .llm import LLMModel
@@ -46,6 +50,67 @@ def model_from_hf_type(model_type: str, shape: Mapping[str, object] | None = Non
     why = encoder_only(cfg, more=mlms)  # BERT has a "causal LM": its encoder, causally masked
     if why:
         raise WorkloadError(why)
-    from .llm import model_from_hf
-
     return model_from_hf(hf_overridden(cfg, shape or {}))
+
+
+def model_from_hf(config: Mapping[str, object]) -> LLMModel:
+    """The shape of a Hugging Face ``config.json`` (Llama/Mistral/Qwen names, GPT-2's, Falcon's
+    ``multi_query`` / ``num_kv_heads`` and ``ffn_hidden_size``, OPT's ``ffn_dim``); a mixture of
+    experts is refused (one line) rather than read as one dense FFN."""
+    def get(*keys, default=None):
+        for k in keys:
+            if config.get(k) is not None:
+                return config[k]
+        if default is None:
+            raise WorkloadError(f"{GEN}: the HF config has none of {', '.join(keys)}")
+        return default
+
+    from .llm import LLMModel
+
+    full, config = config, language_model(config)
+    if config.get("is_encoder_decoder") is True:
+        raise WorkloadError(f"{GEN}: the HF config is an encoder-decoder model"
+                            f"{' (' + str(config['model_type']) + ')' if config.get('model_type') else ''}; "
+                            "the generator builds decoder-only LLMs")
+    why = encoder_only(config)
+    if why:
+        raise WorkloadError(why)
+    # what the file leaves out, transformers fills in from the model type's defaults (as the
+    # traced model has them): a Mixtral file without num_local_experts still has 8 experts
+    typed = refuse_unmodelled(config)
+    hidden = get("hidden_size", "n_embd", "d_model")
+    heads = get("num_attention_heads", "n_head", "n_heads")
+    if not isinstance(hidden, int) or not isinstance(heads, int) or heads < 1:
+        raise WorkloadError(f"{GEN}: the HF config's {key_of(config, 'hidden_size', 'n_embd', 'd_model')} "
+                            f"({hidden!r}) and {key_of(config, 'num_attention_heads', 'n_head', 'n_heads')} "
+                            f"({heads!r}) must be integers >= 1")
+    head_dim = head_dim_of(config, hidden, heads)
+    if head_dim is None:  # the head width would be rounded down
+        raise WorkloadError(f"{GEN}: hidden {hidden} is not a multiple of heads {heads}, and no "
+                            "head_dim is given (a head would be hidden // heads wide, the attention "
+                            f"narrower than the model): give a hidden size divisible by {heads}")
+    if config.get("new_decoder_architecture"):  # Falcon-40B/180B: num_kv_heads key/value heads
+        kv = get("num_key_value_heads", "num_kv_heads", "n_head_kv", default=heads)
+    elif config.get("multi_query") is True:  # Falcon-7B, GPT-BigCode: multi-query, one K/V head
+        kv = 1
+    else:
+        kv = get("num_key_value_heads", "n_head_kv", default=heads)
+    if isinstance(kv, int) and kv >= 1 and heads % kv:  # named as the config names them
+        raise WorkloadError(f"{GEN}: kv_heads={kv} (the HF config's "
+                            f"{key_of(config, 'num_key_value_heads', 'num_kv_heads', 'n_head_kv')}) "
+                            f"must divide heads={heads} ({key_of(config, 'num_attention_heads', 'n_head', 'n_heads')})")
+    window, window_layers = attention_window(typed, layer_kinds(config, typed))
+    layers = get("num_hidden_layers", "n_layer", "n_layers")
+    return LLMModel(
+        layers=layers,
+        hidden=hidden,
+        heads=heads,
+        kv_heads=kv,
+        ffn=ffn_of(config, hidden),  # MPT's expansion_ratio x d_model; 4 x hidden (GPT-2)
+        vocab=get("vocab_size"),
+        head_dim=head_dim,
+        gated=gated_mlp(typed),  # by the model type: SwiGLU (Llama, Mistral, Qwen), GeGLU (Gemma)
+        positions=position_table(typed), context=context_of(typed),
+        window=window, window_layers=window_layers, **cross_fields(config, typed, full, layers),
+    )
+

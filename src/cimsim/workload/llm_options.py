@@ -455,7 +455,7 @@ def language_model(config: Mapping[str, object]) -> Mapping[str, object]:
     if not isinstance(text, Mapping) or any(config.get(k) is not None
                                             for k in ("hidden_size", "n_embd", "d_model")):
         return config
-    return {**{k: v for k, v in config.items() if not k.endswith("_config")}, **text}
+    return {**{k: v for k, v in config.items() if not k.endswith("_config") or k == "vision_config"}, **text}
 
 
 def refuse_unmodelled(config: Mapping[str, object]) -> dict:
@@ -530,7 +530,7 @@ LIMITS = ("positions", "window", "window_layers", "context")
 def _shape(items) -> dict:
     """The model's fields as the workload's params state them: its shape (positions is a
     limit checked before, not part of the shape)."""
-    return {k: v for k, v in items if k not in LIMITS}
+    return {k: v for k, v in items if k not in LIMITS and k != "image_tokens" and (v or not k.startswith("cross"))}
 
 
 def key_of(config: Mapping[str, object], *keys: str) -> str:

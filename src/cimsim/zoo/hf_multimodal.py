@@ -122,6 +122,13 @@ def companion_inputs(model, model_type: str, batch: int, seq: int) -> dict:
         raise WorkloadError(f"{name} takes {_and(required)}, and hf:TYPE feeds token ids only; "
                             + _FACTORY.format(kw=_named(params, required)))
     if not ("return_loss" in params and "input_ids" in params):  # not a contrastive model
+        if "pixel_values" in params and getattr(model.config, "vision_config", None) is not None:
+            from .registry import say  # a VLM (LLaVA): its text path alone (find-M 3)
+
+            say(f"{type(model).__name__} on token ids alone: its image path (vision tower, projector "
+                "and the image tokens they put in the prompt) is not traced; trace the encoder from a "
+                "factory and chain it before the prefill with `cimsim workload llm --image-tokens N "
+                "--vision-workload ENC.json`")
         return {}
     towers = [k for k in _TOWERS if k in params]
     vision = getattr(model.config, "vision_config", None)
@@ -145,3 +152,24 @@ def companion_inputs(model, model_type: str, batch: int, seq: int) -> dict:
     shape = (batch,) + ((frames,) if isinstance(frames, int) and frames >= 1 else ()) + (channels, *side)
     g = torch.Generator().manual_seed(1)
     return {"pixel_values": torch.randn(shape, generator=g)}
+
+
+def no_serving_head(entry: str, model) -> str:
+    """Why ``model`` (what ``entry`` builds) cannot serve: it has no LM head (the base model,
+    as ``hf:llava`` builds ``LlavaModel``), or its forward does not take ``logits_to_keep``
+    (transformers before 4.50, or a class that never took it)."""
+    cls = type(model).__name__
+    head = getattr(model, "get_output_embeddings", lambda: None)
+    if head() is None:
+        return (f"{entry}: --serve needs a causal LM with an LM head; {entry} builds {cls}, which has "
+                "none (its forward gives hidden states, not logits); serve its language model "
+                "(hf:TYPE of its text_config, or `cimsim workload llm --hf-config` with --image-tokens)")
+    import transformers
+
+    major, minor = (int(x) for x in transformers.__version__.split(".")[:2])
+    if (major, minor) < (4, 50):
+        return (f"{entry}: --serve needs a forward that takes logits_to_keep, which transformers "
+                f"{transformers.__version__}'s {cls} does not (4.50 or later has it)")
+    return (f"{entry}: {cls}.forward does not take logits_to_keep (transformers "
+            f"{transformers.__version__}), so its prefill would run the LM head on every prompt "
+            "token; --serve needs a causal LM whose forward takes it")

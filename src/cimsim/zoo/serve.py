@@ -68,6 +68,7 @@ from ..workload.llm_replicate import Stretch, insert_replicas, third_step_repeat
 from ..workload.llm_schedule import AdmissionGate, computed_decode, counted, schedule
 from .hf import serving_entries
 from .hf_positions import _check_positions, position_limit
+from .hf_multimodal import no_serving_head
 from .latent import latent_metadata, serving_shape
 from .serve_attention import _fold_cache, fuse_attention
 from .serve_kv import check_serve_options, checked_kv_rows, kv_row_bytes
@@ -141,9 +142,8 @@ def _trace(entry: str, dtype: str, overrides: dict, **length):
             params = inspect.signature(zm.model.forward).parameters
         except (TypeError, ValueError):
             params = {}
-        if "logits_to_keep" not in params:
-            raise WorkloadError(f"{entry}: --serve needs a causal LM whose forward takes "
-                                "logits_to_keep (transformers 4.50 or later)")
+        if "logits_to_keep" not in params:  # no LM head, or an old transformers: said which
+            raise WorkloadError(no_serving_head(entry, zm.model))
         kwargs["logits_to_keep"] = 1
     from ..workload.trace.common import quiet_batch
 
