@@ -71,21 +71,24 @@ def results_table(done: Sequence[Run], archs: Sequence) -> pd.DataFrame:
     cols = list(C.union_columns(archs))
     if any(r.result.serving for r in done):  # LLM serving runs: their metrics too
         cols += list(C.SERVING_COLUMNS)
-    for group in (C.PERIOD_COLUMNS, C.DEADLINE_COLUMNS):  # a stated load (Result.at_load)
+    for group in C.STATED_LOAD_GROUPS:  # a stated load (Result.at_load)
         if any(group[0] in r.result.facts for r in done):
             cols += list(group)
     return pd.DataFrame([r.result.record() for r in done], columns=cols)
 
 
 def compare(archs: Sequence, workloads: Sequence, engine: str = "des", period_s: float | None = None,
-            deadline_s: float | None = None, idle: str = "on") -> tuple[list[Run], pd.DataFrame]:
+            deadline_s: float | None = None, idle: str = "on", harvest_w: float | None = None,
+            storage_j: float | None = None) -> tuple[list[Run], pd.DataFrame]:
     """Every workload on every architecture without per-op tables, and their results table;
     with ``period_s`` / ``deadline_s`` each result at that load (:meth:`Result.at_load`; a run
     too slow for the period has NaN period columns and a note, not an error); ``idle``: what the
-    parts do between runs, on, sleep or gate (:mod:`cimsim.report.idle`)."""
+    parts do between runs, on, sleep or gate (:mod:`cimsim.report.idle`); ``harvest_w``,
+    ``storage_j``: a harvested power and an energy store (:mod:`cimsim.report.intermittent`)."""
     done = runs(archs, workloads, engine=engine, keep_ops=False)
-    if period_s is not None or deadline_s is not None:
-        done = [r._replace(result=r.result.at_load(period_s, deadline_s, False, idle)) for r in done]
+    if any(v is not None for v in (period_s, deadline_s, harvest_w, storage_j)):
+        done = [r._replace(result=r.result.at_load(period_s, deadline_s, False, idle, harvest_w,
+                                                   storage_j)) for r in done]
     return done, results_table(done, archs)
 
 
