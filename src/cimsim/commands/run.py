@@ -512,7 +512,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     # numbers are never cut: text wraps, then whole columns are left out (and named)
     t, left_out = fitted_table(title, headers, rows, out.width,
                                {"bound": 12, "busiest units": 16, "off-chip traffic": 10},
-                               ["first call", "dep. path ops", "dependency path", "off-chip traffic",
+                               ["dep. path ops", "first call", "dependency path", "off-chip traffic",
                                 "busiest units", "area", "power", "bound", *ratio_headers[::-1]],
                                {"workload", "architecture", "bound", "busiest units"})
     out.print(t)

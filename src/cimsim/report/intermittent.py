@@ -107,9 +107,11 @@ def wearout_facts(r, period_s: float) -> dict:
 
 
 def duration(s: float) -> str:
-    """A long time in years, days, h or min (``25.25 h``), a short one in SI seconds."""
-    for unit, k in (("years", 365.25 * 86400), ("days", 86400.0), ("h", 3600.0), ("min", 60.0)):
-        if s >= k:
+    """A long time in years (from one), days (from two), h or min (``25.25 h``), a short one in
+    SI seconds."""
+    for unit, k, least in (("years", 365.25 * 86400, 1), ("days", 86400.0, 2), ("h", 3600.0, 1),
+                           ("min", 60.0, 1)):
+        if s >= least * k:
             return f"{s / k:.4g} {unit}"
     return si(s, "s")
 
