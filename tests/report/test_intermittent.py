@@ -26,19 +26,9 @@ from cimsim.report.load import period_of
 from cimsim.units import UnitError, parse_quantity
 from cimsim.workload.io import save_workload
 from conftest import ROUND_CIM, ROUND_LINK, gemv_workload, make_arch
-from report.test_idle import P_GATE, P_STATIC, _arch
+from report.test_idle import P_GATE, P_STATIC, _arch, _e_dyn, runs  # noqa: F401 - runs: the fixture
 
 WAKE_J, WAKE_S = 5e-6, 3e-6
-
-
-@pytest.fixture(scope="module")
-def runs():
-    wl = gemv_workload(128, 128, dtype="int8")
-    return {t: simulate(_arch(t), wl) for t in ("rram", "sram")}
-
-
-def _e_dyn(r):
-    return r.energy_j - P_STATIC * r.latency_s
 
 
 def test_power_up_energy_is_dynamic_plus_volatile_programming_plus_static_over_power_up(runs):

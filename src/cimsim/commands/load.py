@@ -37,7 +37,8 @@ def load_options(f):
                      help="What the parts do between runs at --period (and before a --deadline's "
                           "request): on at static power; sleep: each part with an idle.sleep_power "
                           "in its retention state (DRAM self-refresh); gate: power-gated at "
-                          "idle.gated_power (default 0 W), the backing store asleep, volatile (SRAM) "
+                          "idle.gated_power (default 0 W), the backing store asleep (gated where it "
+                          "states volatile: false), volatile (SRAM) "
                           "CIM weights re-programmed each period. Wake-up: idle.wake_energy, "
                           "idle.wake_latency.")(f)
     f = click.option("--deadline", metavar="TIME", default=None,
