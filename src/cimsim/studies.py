@@ -71,29 +71,34 @@ def results_table(done: Sequence[Run], archs: Sequence) -> pd.DataFrame:
     cols = list(C.union_columns(archs))
     if any(r.result.serving for r in done):  # LLM serving runs: their metrics too
         cols += list(C.SERVING_COLUMNS)
-    for group in (C.PERIOD_COLUMNS, C.DEADLINE_COLUMNS):  # a stated load (Result.at_load)
+    for group in C.STATED_LOAD_GROUPS:  # a stated load (Result.at_load)
         if any(group[0] in r.result.facts for r in done):
             cols += list(group)
     return pd.DataFrame([r.result.record() for r in done], columns=cols)
 
 
 def compare(archs: Sequence, workloads: Sequence, engine: str = "des", period_s: float | None = None,
-            deadline_s: float | None = None, idle: str = "on") -> tuple[list[Run], pd.DataFrame]:
+            deadline_s: float | None = None, idle: str = "on", harvest_w: float | None = None,
+            storage_j: float | None = None) -> tuple[list[Run], pd.DataFrame]:
     """Every workload on every architecture without per-op tables, and their results table;
     with ``period_s`` / ``deadline_s`` each result at that load (:meth:`Result.at_load`; a run
     too slow for the period has NaN period columns and a note, not an error); ``idle``: what the
-    parts do between runs, on, sleep or gate (:mod:`cimsim.report.idle`)."""
-    done = _at_load(runs(archs, workloads, engine=engine, keep_ops=False), period_s, deadline_s, idle)
+    parts do between runs, on, sleep or gate (:mod:`cimsim.report.idle`); ``harvest_w``,
+    ``storage_j``: a harvested power and an energy store (:mod:`cimsim.report.intermittent`)."""
+    done = _at_load(runs(archs, workloads, engine=engine, keep_ops=False), period_s, deadline_s, idle,
+                    harvest_w, storage_j)
     return done, results_table(done, archs)
 
 
 def _at_load(done: list[Run], period_s: float | None, deadline_s: float | None,
-             idle: str = "on") -> list[Run]:
+             idle: str = "on", harvest_w: float | None = None,
+             storage_j: float | None = None) -> list[Run]:
     """Each run's result at the stated load (none stated: as it is); a run too slow for the
     period has NaN period columns and a note, not an error (:meth:`Result.at_load`)."""
-    if period_s is None and deadline_s is None:
+    if all(v is None for v in (period_s, deadline_s, harvest_w, storage_j)):
         return done
-    return [r._replace(result=r.result.at_load(period_s, deadline_s, strict=False, idle=idle)) for r in done]
+    return [r._replace(result=r.result.at_load(period_s, deadline_s, False, idle, harvest_w, storage_j))
+            for r in done]
 
 
 def op_tables(archs: Sequence[Architecture], workload: Workload,
@@ -226,14 +231,16 @@ def critical_path_table(archs: Sequence, lengths: Sequence[int], width: int = 64
 def report_runs(archs: Sequence, workloads: Sequence, engine: str = "des",
                 seq_lengths: Sequence[int] = SEQ_LENGTHS, window: int = SEQ_WINDOW,
                 period_s: float | None = None, deadline_s: float | None = None,
-                idle: str = "on") -> Report:
+                idle: str = "on", harvest_w: float | None = None,
+                storage_j: float | None = None) -> Report:
     """Everything ``cimsim report`` shows: every workload on every architecture (with per-op
     tables), their results table and, when a workload is recurrent or hierarchical, critical
     path against sequence length; with ``period_s`` / ``deadline_s`` each result at that load,
     as :func:`compare` (``idle`` likewise). Returns a :class:`cimsim.report.html.Report` without figures
     (:func:`cimsim.report.html.build_report` draws them)."""
     archs, workloads = list(archs), list(workloads)
-    done = _at_load(runs(archs, workloads, engine=engine, keep_ops=True), period_s, deadline_s, idle)
+    done = _at_load(runs(archs, workloads, engine=engine, keep_ops=True), period_s, deadline_s, idle,
+                    harvest_w, storage_j)
     seq = (critical_path_table(archs, seq_lengths, window=window)
            if any(is_sequence_workload(wl) for wl in workloads) else None)
     return Report(archs, workloads, done, table=results_table(done, archs), seq_table=seq,

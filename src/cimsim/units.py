@@ -105,6 +105,9 @@ _DIM_WORDS = {
     (-1, 0, 0, 0, 1): "current",
     (1, 0, 1, 0, -2): "resistance",
 }
+#: clock units, read only where a time is expected (``--period 10min``, a config's latency):
+#: never prefixed, and nowhere inside a compound unit (``J/h`` is refused)
+CLOCK_UNITS = {"min": 60.0, "h": 3600.0, "d": 86400.0}
 _BINARY = {"Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30, "Ti": 2.0**40, "Pi": 2.0**50}
 
 #: look-alike code points read as the symbol: U+2126 OHM SIGN as U+03A9 (datasheets and word
@@ -259,6 +262,8 @@ def parse_quantity(text: object, unit: str) -> float:
     value = float(m.group(1))
     if not math.isfinite(value):
         raise UnitError(f"{text!r} is not a finite number")
+    if target.dims == _BASE["s"][1] and m.group(2) in CLOCK_UNITS:  # a time: 10 min, 1 h, 1 d
+        return value * CLOCK_UNITS[m.group(2)] / target.factor
     given = parse_unit(m.group(2))
     if m.group(2) == "" and target.dims != _NONE:
         raise UnitError(

@@ -244,7 +244,7 @@ def test_cimsim_words_for_a_plugin_name_no_arrays_or_cells(files):
     code, out = _run(files / "slot-bank-4.yaml")
     assert code == 0, out
     # 4 slots: programmed before the run (10 us, volatile by default), so the first call adds it
-    assert "(latency + 10 µs re-programming the weights lost at power-off;" in out, out
+    assert "(latency + 10 µs re-programming the weights lost at power-off, 163.8 nJ + static power over it;" in out, out
 
 
 def test_only_a_component_that_programmed_before_the_run_is_quoted(files, tmp_path):

@@ -119,9 +119,10 @@ def test_the_new_columns_are_appended_after_the_older_fixed_columns():
     # review 15-2 item 9: inserted after activation_bytes they moved every later CSV column (from
     # ops_per_backing_byte on) by six places; appended, the older ones keep their positions:
     # ops_per_backing_byte right after activation_bytes, notes before the new ones
-    # (find-R 1 / find-C 1 appended static_power_w, dynamic_j_per_sample, power_up_latency_s)
+    # (find-R 1 / find-C 1 appended static_power_w, dynamic_j_per_sample, power_up_latency_s;
+    # find-H 1 power_up_energy_j, last)
     new = (C.GRAPH_DEPTH_SERIAL_STEPS, C.GRAPH_DEPTH_OPS, *C.FOOTPRINT_COLUMNS, *C.LOAD_COLUMNS)
-    assert len(new) == 12 and C.FIXED_COLUMNS[-12:] == new
+    assert len(new) == 13 and C.FIXED_COLUMNS[-13:] == new and new[-1] == C.POWER_UP_ENERGY_J
     i = C.FIXED_COLUMNS.index(C.ACTIVATION_BYTES)
     assert C.FIXED_COLUMNS[i + 1] == C.OPS_PER_BACKING_BYTE
-    assert C.FIXED_COLUMNS[-13] == C.NOTES
+    assert C.FIXED_COLUMNS[-14] == C.NOTES

@@ -198,3 +198,19 @@ def test_idle_without_a_load_is_one_line(files, tmp_path):
     cfg, wl = files
     with pytest.raises(CimsimError, match="idle=gate: says what the parts do between runs"):
         sweep([str(cfg)], [str(wl)], [], idle="gate", workers=1, quiet=True, output=tmp_path / "x.parquet")
+
+
+def test_a_sweep_with_a_harvested_power_and_a_store(files, tmp_path):
+    """``sweep(harvest_w=, storage_j=)``: each row's sustainable rate under ``on``, (P - P_static)
+    / E_dyn, never above one run every latency, and the runs one store powers (under ``on`` the
+    first call after power-up: the round config programs nothing, so E_dyn + P_static x latency)."""
+    cfg, wl = files
+    df = sweep([str(cfg)], [str(wl)], ["processor.static_power=1W"], harvest_w="1.5W", storage_j=1e-3,
+               workers=1, quiet=True, output=tmp_path / "h.parquet")
+    row = df.iloc[0]
+    assert row[C.HARVEST_POWER_W] == 1.5
+    assert row[C.HARVEST_RUNS_PER_S] == pytest.approx(min(0.5 / DYN_J, 1 / row[C.LATENCY]), rel=1e-9, abs=0)
+    e_run = DYN_J + 1.0 * row[C.LATENCY]
+    assert row[C.STORAGE_RUN_ENERGY_J] == pytest.approx(e_run, rel=1e-9, abs=0)
+    assert row[C.STORAGE_RUNS] == math.floor(1e-3 / e_run)
+    assert C.PERIOD_S not in df.columns  # only the stated groups

@@ -3,51 +3,96 @@ deadline check (:mod:`cimsim.report.load`)."""
 
 from __future__ import annotations
 
+import math
+from typing import NamedTuple
+
 import click
 
 from ..errors import CimsimError
+from ..report import columns as C
+
+
+class Load(NamedTuple):
+    """The stated load of ``run`` / ``compare``: seconds, W and J (None where not given)."""
+    period_s: float | None
+    deadline_s: float | None
+    idle: str
+    harvest_w: float | None = None
+    storage_j: float | None = None
 
 
 def load_options(f):
-    """``--period``, ``--deadline`` and ``--idle`` (:mod:`cimsim.report.load`, :mod:`cimsim.report.idle`)."""
+    """``--period``, ``--deadline``, ``--idle``, ``--harvest`` and ``--storage``
+    (:mod:`cimsim.report.load`, :mod:`cimsim.report.idle`, :mod:`cimsim.report.intermittent`)."""
+    f = click.option("--storage", metavar="ENERGY", default=None,
+                     help="Usable stored energy, e.g. 382.5uJ (a capacitor's 0.5 C (Vmax^2 - "
+                          "Vmin^2)): whether one wake-up and run fits (under --idle on the first "
+                          "call after power-up), how many runs a charge powers, else how many "
+                          "charges a run needs.")(f)
+    f = click.option("--harvest", metavar="POWER", default=None,
+                     help="A harvested power, e.g. 100uW: the highest rate of runs it sustains "
+                          "under --idle (also printed for on and gate).")(f)
     f = click.option("--idle", type=click.Choice(["on", "sleep", "gate"]), default="on",
                      show_default=True,
                      help="What the parts do between runs at --period (and before a --deadline's "
                           "request): on at static power; sleep: each part with an idle.sleep_power "
                           "in its retention state (DRAM self-refresh); gate: power-gated at "
-                          "idle.gated_power (default 0 W), the backing store asleep, volatile (SRAM) "
+                          "idle.gated_power (default 0 W), the backing store asleep (gated where it "
+                          "states volatile: false), volatile (SRAM) "
                           "CIM weights re-programmed each period. Wake-up: idle.wake_energy, "
                           "idle.wake_latency.")(f)
     f = click.option("--deadline", metavar="TIME", default=None,
                      help="Check the latency against a deadline, e.g. 500us: slack and met/missed "
                           "(the latency is the DES's point estimate, not a worst-case bound).")(f)
     return click.option("--period", metavar="TIME|RATE", default=None,
-                        help="One run every period, idle in between (--idle), e.g. 1ms or "
-                             "1kHz: energy per period and per sample, average power, "
+                        help="One run every period, idle in between (--idle), e.g. 1ms, 10min, "
+                             "1h, 1d or 1kHz: energy per period and per sample, average power, "
                              "utilization at that load (energy_j, j_per_sample and power are "
                              "back to back); compare, sweep and report give a config or point "
                              "too slow for it NaN and a note.")(f)
 
 
-def stated_load(period: str | None, deadline: str | None,
-                idle: str = "on") -> tuple[float | None, float | None, str]:
-    """``--period`` and ``--deadline`` in seconds (None where not given), and ``--idle``, which
-    needs one of them."""
+def stated_load(period: str | None, deadline: str | None, idle: str = "on",
+                harvest: str | None = None, storage: str | None = None) -> Load:
+    """``--period`` and ``--deadline`` in seconds, ``--harvest`` in W, ``--storage`` in J (None
+    where not given), and ``--idle``, which needs one of them."""
     from ..report.load import period_of
+    from ..units import UnitError, parse_quantity
 
-    if idle != "on" and period is None and deadline is None:
+    if idle != "on" and period is None and deadline is None and harvest is None and storage is None:
         raise CimsimError(f"--idle {idle} says what the parts do between runs: give --period "
-                          "(or --deadline, which then counts the wake-up)")
-    return (None if period is None else period_of(period),
-            None if deadline is None else period_of(deadline, "--deadline", rate_ok=False), idle)
+                          "(or --deadline, which then counts the wake-up, --harvest or --storage)")
+
+    def quantity(text, option, unit):
+        if text is None:
+            return None
+        try:
+            v = parse_quantity(text, unit)
+        except UnitError as exc:
+            raise CimsimError(f"{option} {text!r}: {exc}") from None
+        if not (math.isfinite(v) and v > 0):
+            raise CimsimError(f"{option} {text!r}: must be a positive, finite {unit} figure")
+        return v
+
+    return Load(None if period is None else period_of(period),
+                None if deadline is None else period_of(deadline, "--deadline", rate_ok=False),
+                idle, quantity(harvest, "--harvest", "W"), quantity(storage, "--storage", "J"))
 
 
-def at_load(r, period_s, deadline_s, strict: bool = True, idle: str = "on"):
+def at_load(r, load: Load, strict: bool = True):
     """``r`` at the stated load; its error as the option's (``--period 1 µs is shorter ...``).
     Not ``strict`` (``compare``), a period too short for ``r`` gives NaN period columns."""
-    if period_s is None and deadline_s is None:
+    if load[:2] == (None, None) and load[3:] == (None, None):
         return r
     try:
-        return r.at_load(period_s, deadline_s, strict, idle)
+        return r.at_load(load.period_s, load.deadline_s, strict, load.idle, load.harvest_w,
+                         load.storage_j)
     except CimsimError as exc:
         raise CimsimError(f"--{exc}") from None
+
+
+def power_up_cell(r) -> str:
+    """``compare``'s ``first call`` cell: the first call after power-up's time and energy."""
+    from ..report.format import si
+
+    return f"{si(r.power_up_latency_s, 's')}, {si(r.power_up_energy_j, 'J')}"

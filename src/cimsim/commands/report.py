@@ -31,7 +31,8 @@ from .run import engine_option, load_many, overrides, set_option
 @load_options
 def report(configs: tuple[str, ...], workloads: tuple[str, ...], output_dir: Path, engine: str,
            sets: tuple[str, ...], baseline: str | None, no_timelines: bool,
-           period: str | None = None, deadline: str | None = None, idle: str = "on") -> None:
+           period: str | None = None, deadline: str | None = None, idle: str = "on",
+           harvest: str | None = None, storage: str | None = None) -> None:
     """Simulate every workload on every config and write an HTML report: comparison table,
     energy breakdown, utilization, rooflines, critical paths, timelines; with --period /
     --deadline each run at that load (a table of its power, energy and slack there).
@@ -43,7 +44,7 @@ def report(configs: tuple[str, ...], workloads: tuple[str, ...], output_dir: Pat
 
     if output_dir.exists() and not output_dir.is_dir():
         raise CimsimError(f"-o {output_dir}: is a file; give a folder for report.html")
-    period_s, deadline_s, idle = stated_load(period, deadline, idle)
+    load = stated_load(period, deadline, idle, harvest, storage)
     check_writable(output_dir / "report.html", "-o")  # before the runs, not after them
     made = new_folder(output_dir / "report.html")
     analytic = engine != "des" and not no_timelines  # bounds, not a schedule: no timelines
@@ -52,8 +53,8 @@ def report(configs: tuple[str, ...], workloads: tuple[str, ...], output_dir: Pat
     if baseline is not None and baseline not in [a.name for a in archs]:
         raise CimsimError(f"--baseline {baseline}: no such architecture among the configs "
                           f"({', '.join(a.name for a in archs)})")
-    rep = report_runs(archs, wls, engine=engine, period_s=period_s, deadline_s=deadline_s,
-                      idle=idle)
+    rep = report_runs(archs, wls, engine=engine, period_s=load.period_s, deadline_s=load.deadline_s,
+                      idle=load.idle, harvest_w=load.harvest_w, storage_j=load.storage_j)
     rep.baseline = baseline or archs[0].name
     rep.overrides = [f"{k}={v}" for k, v in overrides(sets).items()]  # shown under the title
     rep.inputs = inputs  # results.csv's columns and the page's footer

@@ -12,7 +12,7 @@ import click
 
 from . import OneLineErrors, OneLineUsageError, console, created, full_path, new_folder, unbroken
 from .accuracy_lines import print_accuracy  # noqa: F401 - cimsim.commands.run.print_accuracy
-from .load import at_load, load_options, stated_load
+from .load import at_load, load_options, power_up_cell, stated_load
 from .cim_lines import floorplan_texts as _floorplan_texts, programming_text, unit_energy_text
 from .placement import critical_path_rows, print_critical_path, print_placement
 from .. import bundled
@@ -89,7 +89,7 @@ def set_option(f):
 def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json: bool,
         placement: bool, cpath: bool, trace_file: Path | None, accuracy: bool, dataset: str | None,
         output_kind: str = "auto", period: str | None = None, deadline: str | None = None,
-        idle: str = "on") -> None:
+        idle: str = "on", harvest: str | None = None, storage: str | None = None) -> None:
     """Simulate WORKLOAD (a file or bundled name) on CONFIG (a YAML file or bundled name).
 
     With --accuracy, WORKLOAD is an evaluation model (e.g. cimsim run rram-cim digits-cnn
@@ -100,7 +100,7 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
     from ..studies import run_one
     from ..workload import load_workload
 
-    period_s, deadline_s, idle = stated_load(period, deadline, idle)  # before the run, not after it
+    load = stated_load(period, deadline, idle, harvest, storage)  # before the run, not after it
     if dataset is not None and not accuracy:
         raise OneLineUsageError("--dataset goes with --accuracy")
     if output_kind != "auto" and not accuracy:
@@ -135,7 +135,7 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
     except OverflowInputError as exc:  # an extreme value overflowed: the --set or file that gave it
         raise OverflowInputError(f"{origin(config_path, overrides(sets), exc.field)}{exc}",
                                  exc.field) from None
-    result = at_load(result, period_s, deadline_s, idle=idle)
+    result = at_load(result, load)
     acc = None
     if accuracy:
         from ..accuracy.models import threads
@@ -444,7 +444,8 @@ def _csv_name(value: Path | None) -> Path | None:
                    "with --period, the energy ratio at the period; e.g. --baseline gpu-hbm3.")
 def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
             sets: tuple[str, ...], output: Path | None, baseline: str | None,
-            period: str | None = None, deadline: str | None = None, idle: str = "on") -> None:
+            period: str | None = None, deadline: str | None = None, idle: str = "on",
+            harvest: str | None = None, storage: str | None = None) -> None:
     """Simulate every workload on every config and print a comparison table.
 
     CONFIGS are YAML files or bundled names (default: all bundled configs).
@@ -457,11 +458,12 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     if output is not None:  # before the runs, not after them
         check_writable(output, "-o")
         made = new_folder(output)
-    period_s, deadline_s, idle = stated_load(period, deadline, idle)
+    load = stated_load(period, deadline, idle, harvest, storage)
+    period_s, deadline_s = load.period_s, load.deadline_s
     archs, wls, inputs = load_many(configs, workloads, sets)
     try:
         # each run at the stated load; one too slow for the period: NaN there, not an error
-        runs, df = studies.compare(archs, wls, engine, period_s, deadline_s, idle)
+        runs, df = studies.compare(archs, wls, engine, *load)
     except OverflowInputError as exc:  # as run says it, and which config ran which workload
         arch, wl = exc.run
         path = inputs["configs"].get(arch.name, {}).get("path") or arch.name
@@ -474,8 +476,9 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     title = f"cimsim compare ({engine} engine)"
     headers = ["workload", "architecture", "latency", "energy", "power", "area", "bound", "busiest units",
                "off-chip traffic", "dependency path", "dep. path ops"]
+    power_up = any(r.power_up_latency_s > r.latency_s for _, r in results)  # volatile weights
     load_headers = (["power at period"] if period_s is not None else []) + \
-        (["deadline slack"] if deadline_s is not None else [])
+        (["deadline slack"] if deadline_s is not None else []) + (["first call"] if power_up else [])
     headers[5:5] = load_headers  # after power
     if ratios is not None:  # beside latency and energy, and the last columns left out
         headers[4:4] = ratio_headers
@@ -494,6 +497,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
                  si(r.latency_s, "s"), si(r.energy_j, "J"), si(r.system_average_power_w, "W") + all_mark(r),
                  *([period_power_cell(r)] if period_s is not None else []),
                  *([slack_cell(r)] if deadline_s is not None else []),
+                 *([power_up_cell(r)] if power_up else []),
                  _area_cell(arch, r, bare_area),
                  r.bound_label, unbroken(", ".join(f"{k} {pct(v)}" for k, v in top)),
                  off_chip_traffic(arch.hardware, r.traffic_bytes), si(r.critical_path_s, "s"),
@@ -509,7 +513,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     # numbers are never cut: text wraps, then whole columns are left out (and named)
     t, left_out = fitted_table(title, headers, rows, out.width,
                                {"bound": 12, "busiest units": 16, "off-chip traffic": 10},
-                               ["dep. path ops", "dependency path", "off-chip traffic",
+                               ["dep. path ops", "first call", "dependency path", "off-chip traffic",
                                 "busiest units", "area", "power", "bound", *ratio_headers[::-1]],
                                {"workload", "architecture", "bound", "busiest units"})
     out.print(t)

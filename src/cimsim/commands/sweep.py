@@ -95,7 +95,7 @@ ERROR_ROWS_STATUS = 3
 def sweep_command(configs, workloads, params, points, sample, samples, seed, engine, scheduler, tls_ca_file,
                   tls_cert, tls_key, workers, output, csv_path, retry_errors, flush_every, max_points,
                   dry_run, quiet, strict, accuracy, dataset, output_kind, period=None, deadline=None,
-                  idle="on"):
+                  idle="on", harvest=None, storage=None):
     """Sweep config fields over CONFIGS x WORKLOADS; one row per point in a Parquet file.
 
     Everything is checked first (specs, scheduler, output paths, configs, workloads); then the
@@ -140,6 +140,7 @@ def sweep_command(configs, workloads, params, points, sample, samples, seed, eng
                     announce=announce, security=security, accuracy=accuracy, dataset=dataset,
                     output_kind=output_kind,
                     dry_run=dry_run, points=points, period_s=period, deadline_s=deadline, idle=idle,
+                    harvest_w=harvest, storage_j=storage,
                 )
             if dry_run:
                 announce(df.describe() + df.rounding())

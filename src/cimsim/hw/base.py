@@ -47,7 +47,7 @@ from ..quantity import (Bytes, Flag, JoulesPerBit, JoulesPerByte, PositiveInt, S
 from ..workload.oparrays import OpArrays  # noqa: F401  (re-exported for components)
 from .declared import Declared
 from .homes import home_names, off_chip_names
-from .idle import Idle, idle_field
+from .idle import Idle, idle_field, volatile_field
 from .pattern import STREAM, Pattern  # noqa: F401  (re-exported: plug-ins import them here)
 from .plan import (MEASURED_BOUND_DETAIL, MEASURED_COMPUTE, OpCost, Plan,  # noqa: F401
                    add_stored, row_pieces)  # (re-exported: plug-ins import them here)
@@ -83,9 +83,8 @@ class ResourceConfig(Strict):
 
 
 class MemoryLevel(ResourceConfig):
-    """What every memory level has, whatever its type: an SRAM buffer, a last-level cache,
-    DRAM or HBM. Levels are listed innermost first; the last level of the architecture is
-    the backing store that holds every tensor. A type adds how fast it moves bytes."""
+    """What every memory level has, whatever its type (SRAM, a cache, DRAM, HBM, flash), innermost
+    first; the last is the backing store that holds every tensor. A type adds how fast it moves bytes."""
 
     technology: str = Field(default="", description="Label, e.g. 'L3 SRAM', 'DDR5-4800', 'HBM3'.")
     capacity: Bytes = Field(description="Usable capacity.")
@@ -116,6 +115,7 @@ class MemoryLevel(ResourceConfig):
         "power), counted in the static energy. Default: 0 W, not stated (no bundled config has "
         "a cited figure).")
     idle: Idle = idle_field()
+    volatile: Optional[Flag] = volatile_field()
 
     @model_validator(mode="after")
     def _one_energy(self) -> "MemoryLevel":

@@ -11,6 +11,10 @@ the ``idle:`` block every component, memory level and link may give.
 - ``wake_energy``, ``wake_latency``: what leaving either state costs once a period (the supply's
   ramp, a PLL's lock, DRAM's self-refresh exit). Default 0 J and 0 s (a note says so).
 
+A memory level's ``volatile`` flag (beside ``idle:``) says whether gating loses its contents:
+the backing store holds the model, so under ``--idle gate`` it is gated only where it states
+``volatile: false`` (flash); otherwise it sleeps (or stays on), and a note says why.
+
 No bundled config states any of these: every figure is the user's (datasheets state them per
 part: a DDR5 device's IDD6 self-refresh current, an MCU's deep-sleep current and wake time).
 """
@@ -42,6 +46,14 @@ class Idle(BaseModel):
     wake_latency: Seconds = Field(
         default="0 s", description="Time to leave its sleep or gated state, before the run "
         "(parts wake together: the longest counts). Default 0 s (noted).")
+
+
+def volatile_field():
+    """The ``volatile`` flag of a memory level's config (:mod:`cimsim.report.idle`)."""
+    return Field(default=None, description="The level loses its contents without power (SRAM, "
+                 "DRAM, PSRAM: true) or keeps them (flash, MRAM, FRAM: false). Default: not "
+                 "stated, taken as volatile. Under --idle gate a non-volatile backing store is "
+                 "gated with the rest (it keeps the model); a volatile one sleeps (or stays on).")
 
 
 def idle_field():

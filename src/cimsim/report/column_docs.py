@@ -85,6 +85,7 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.STATIC_POWER_W, "W", ALL),
     (C.DYNAMIC_J_PER_SAMPLE, "J", ALL),
     (C.POWER_UP_LATENCY_S, "s", ALL),
+    (C.POWER_UP_ENERGY_J, "J", ALL),
     (C.PERIOD_S, "s", "`run --json`, `compare -o`, `sweep`, `report`'s results.csv with `--period`; "
      "`Result.at_load(period_s=)`"),
     (C.PERIOD_ENERGY_J, "J", "as above"),
@@ -95,11 +96,21 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.PERIOD_IDLE_POWER_W, "W", "as above"),
     (C.PERIOD_WAKE_ENERGY_J, "J", "as above"),
     (C.PERIOD_WAKE_S, "s", "as above"),
+    (C.PERIOD_WEAROUT_S, "s", "as above, where a run writes CIM cells (`<cim>_runs_to_wearout`)"),
+    (C.PERIOD_WEAROUT_LEVELLED_S, "s", "as above"),
     (C.DEADLINE_S, "s", "`run --json`, `compare -o`, `sweep`, `report`'s results.csv with `--deadline`; "
      "`Result.at_load(deadline_s=)`"),
     (C.DEADLINE_SLACK_S, "s", "as above"),
     (C.MEETS_DEADLINE, "flag", "as above"),
     (C.DEADLINE_RESPONSE_S, "s", "as above"),
+    (C.POWER_UP_DEADLINE_SLACK_S, "s", "as above"),
+    (C.HARVEST_POWER_W, "W", "`run --json`, `compare -o` with `--harvest`; `Result.at_load(harvest_w=)`"),
+    (C.HARVEST_RUNS_PER_S, "1/s", "as above"),
+    (C.HARVEST_PERIOD_S, "s", "as above"),
+    (C.STORAGE_J, "J", "`run --json`, `compare -o` with `--storage`; `Result.at_load(storage_j=)`"),
+    (C.STORAGE_RUN_ENERGY_J, "J", "as above"),
+    (C.STORAGE_RUNS, "count", "as above"),
+    (C.STORAGE_CHARGES_PER_RUN, "count", "as above"),
     (C.ENERGY_PLACEHOLDER_SHARE, "fraction", ALL),
     (C.AREA_PLACEHOLDER_SHARE, "fraction", ALL),
     (C.LATENCY_PLACEHOLDER_SHARE, "fraction", ALL),
@@ -202,7 +213,7 @@ def documented_columns() -> set[str]:
     named = {*C.FIXED_COLUMNS, C.OPTIMIZER_STATE_BYTES, *C.SAMPLE_COLUMNS, *C.PIPELINE_COLUMNS, *C.PROGRAMMING_COLUMNS, *C.SERVING_COLUMNS,
              *C.ACCURACY_COLUMNS, *C.SWEEP_KEY_COLUMNS, C.ERROR, C.BASELINE, C.SPEEDUP, C.ENERGY_RATIO, C.PERIOD_ENERGY_RATIO,
              C.ONE_DEVICE_SHARE, C.CIMSIM_VERSION, C.CIMSIM_REVISION, C.PARETO_OBJECTIVES,
-             *C.INPUT_COLUMNS, *C.PERIOD_COLUMNS, *C.DEADLINE_COLUMNS}
+             *C.INPUT_COLUMNS, *C.STATED_LOAD_COLUMNS}
     return named | set(_PATTERNS) | set(_SWEPT)
 
 

@@ -234,7 +234,14 @@ DYNAMIC_J_PER_SAMPLE = "dynamic_j_per_sample"
 #: keep theirs (``programming_time_s`` once, at deployment); equals latency_s where nothing is
 #: programmed. The host side is cold in both (``latency_s`` is one cold call)
 POWER_UP_LATENCY_S = "power_up_latency_s"
-LOAD_COLUMNS: tuple[str, ...] = (STATIC_POWER_W, DYNAMIC_J_PER_SAMPLE, POWER_UP_LATENCY_S)
+#: the energy of that first run after power-up, J, one device: energy_j + the programming energy
+#: of the weights held in volatile cells (what power_up_latency_s re-programs) + static_power_w x
+#: that programming time; = dynamic energy + that programming energy + static_power_w x
+#: power_up_latency_s. Equals energy_j where nothing volatile is programmed. No idle.wake_energy
+#: (``--idle gate``'s period_wake_energy_j adds the parts' wake-ups)
+POWER_UP_ENERGY_J = "power_up_energy_j"
+LOAD_COLUMNS: tuple[str, ...] = (STATIC_POWER_W, DYNAMIC_J_PER_SAMPLE, POWER_UP_LATENCY_S,
+                                 POWER_UP_ENERGY_J)
 # Only with a stated period (``run`` / ``compare`` / ``sweep`` / ``report --period``, ``Result.at_load``): one
 # run (samples_per_run samples) every period, the system idle at its static power in between
 #: the stated period: one run every period_s, s
@@ -266,9 +273,15 @@ PERIOD_WAKE_ENERGY_J = "period_wake_energy_j"
 #: the time from the period's start to the run's start, s: the longest woken part's
 #: idle.wake_latency, and under gate the volatile weights' re-programming time; 0 under on
 PERIOD_WAKE_S = "period_wake_s"
+#: the time a CIM's cells last at one run every period_s, s: the fewest <cim>_runs_to_wearout of
+#: the run's CIM units x period_s; absent (NaN) where no run writes a cell (nothing re-programmed)
+PERIOD_WEAROUT_S = "period_wearout_s"
+#: the same with perfect wear-levelling: the fewest <cim>_runs_to_wearout_levelled x period_s
+PERIOD_WEAROUT_LEVELLED_S = "period_wearout_levelled_s"
 PERIOD_COLUMNS: tuple[str, ...] = (PERIOD_S, PERIOD_ENERGY_J, PERIOD_J_PER_SAMPLE,
                                    PERIOD_AVERAGE_POWER_W, PERIOD_UTILIZATION, PERIOD_IDLE,
-                                   PERIOD_IDLE_POWER_W, PERIOD_WAKE_ENERGY_J, PERIOD_WAKE_S)
+                                   PERIOD_IDLE_POWER_W, PERIOD_WAKE_ENERGY_J, PERIOD_WAKE_S,
+                                   PERIOD_WEAROUT_S, PERIOD_WEAROUT_LEVELLED_S)
 #: the period columns a period the run cannot keep makes NaN
 PERIOD_NAN_COLUMNS: tuple[str, ...] = PERIOD_COLUMNS[1:5]
 # Only with a stated deadline (``--deadline``, ``Result.at_load(deadline_s=)``), against the
@@ -284,7 +297,41 @@ MEETS_DEADLINE = "meets_deadline"
 #: the time the deadline is held to, s: latency_s (pipeline_span_s under micro-batches), and
 #: under --idle sleep|gate period_wake_s before it
 DEADLINE_RESPONSE_S = "deadline_response_s"
-DEADLINE_COLUMNS: tuple[str, ...] = (DEADLINE_S, DEADLINE_SLACK_S, MEETS_DEADLINE, DEADLINE_RESPONSE_S)
+#: deadline_s - the first call after power-up's time, s: latency_s (pipeline_span_s under
+#: micro-batches) + the volatile weights' re-programming time (power_up_latency_s); negative:
+#: the first call after power-up misses. Under --idle gate every call is one: deadline_slack_s
+POWER_UP_DEADLINE_SLACK_S = "power_up_deadline_slack_s"
+DEADLINE_COLUMNS: tuple[str, ...] = (DEADLINE_S, DEADLINE_SLACK_S, MEETS_DEADLINE, DEADLINE_RESPONSE_S,
+                                     POWER_UP_DEADLINE_SLACK_S)
+# Only with a stated harvested power (``--harvest``, ``Result.at_load(harvest_w=)``), under the
+# stated ``--idle`` (:mod:`cimsim.report.intermittent`)
+#: the stated harvested power, W
+HARVEST_POWER_W = "harvest_power_w"
+#: the highest rate of runs that power sustains, runs/s: (harvest_power_w - P_i) / (E_b - P_i x
+#: B), with P_i the power between runs (period_idle_power_w), B the wake-up and the run (s) and E_b
+#: their energy (storage_run_energy_j under sleep|gate; energy_j x system_devices under on, so
+#: on it is (P - P_static) / E_dyn, gated with ideal gating P / E_b); at most one run every
+#: shortest period (then the power is more than it draws at full rate); 0 where P <= P_i
+HARVEST_RUNS_PER_S = "harvest_runs_per_s"
+#: 1 / harvest_runs_per_s, s: the shortest period that power sustains; NaN where it sustains none
+HARVEST_PERIOD_S = "harvest_period_s"
+HARVEST_COLUMNS: tuple[str, ...] = (HARVEST_POWER_W, HARVEST_RUNS_PER_S, HARVEST_PERIOD_S)
+# Only with a stated energy store (``--storage``, ``Result.at_load(storage_j=)``)
+#: the stated usable stored energy (a capacitor's 0.5 C (V_max^2 - V_min^2)), J
+STORAGE_J = "storage_j"
+#: the energy one run draws from its wake-up to its end, J, all devices: under --idle on the
+#: first call after power-up (power_up_energy_j x system_devices); under sleep|gate the run's
+#: dynamic energy + static power over period_wake_s and the run + period_wake_energy_j
+STORAGE_RUN_ENERGY_J = "storage_run_energy_j"
+#: whole runs one full store powers, floor(storage_j / storage_run_energy_j); 0: one does not fit
+STORAGE_RUNS = "storage_runs"
+#: full charges one run needs, ceil(storage_run_energy_j / storage_j): 1 where it fits; more
+#: needs its running state checkpointed across power failures (not modelled)
+STORAGE_CHARGES_PER_RUN = "storage_charges_per_run"
+STORAGE_COLUMNS: tuple[str, ...] = (STORAGE_J, STORAGE_RUN_ENERGY_J, STORAGE_RUNS, STORAGE_CHARGES_PER_RUN)
+#: the column groups of a stated load (``Result.at_load``), each only where its value is stated
+STATED_LOAD_GROUPS = (PERIOD_COLUMNS, DEADLINE_COLUMNS, HARVEST_COLUMNS, STORAGE_COLUMNS)
+STATED_LOAD_COLUMNS: tuple[str, ...] = tuple(c for g in STATED_LOAD_GROUPS for c in g)
 #: fraction of the total energy resting on placeholders: values the config marks (U) or
 #: leaves at an unsourced default (see :mod:`cimsim.report.provenance`)
 ENERGY_PLACEHOLDER_SHARE = "energy_placeholder_share"

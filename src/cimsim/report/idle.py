@@ -7,7 +7,8 @@
   keeps what it holds (SRAM retention, DRAM self-refresh); a part that states none stays on.
 - ``gate``: every component, link and memory level inside the backing store is power-gated at
   ``idle.gated_power`` (default 0 W, ideal: noted); the backing store (and a far tier's near
-  tier: the home tiers, which hold the model) sleeps as under ``sleep``, never off. A gated CIM
+  tier: the home tiers, which hold the model) sleeps as under ``sleep``, never off, unless it
+  states ``volatile: false`` (flash keeps the model unpowered): then it is gated too. A gated CIM
   whose cells are volatile (SRAM) loses its weights: each period programs them again
   (``power_up_latency_s``'s programming, its energy and time); resistive cells keep theirs.
   Levels inside the backing store lose their contents, which no run counts on (``latency_s``
@@ -38,18 +39,24 @@ def parts(arch) -> dict[str, dict]:
     counts it) and ``idle:`` figures, by name, and whether it is a home tier (holds the model:
     never gated). What :func:`figures` reads from a Result (``Result.idle_parts``)."""
     homes, res = set(arch.hardware.home_tiers), arch.resource_static_w
-    sections = [(c.name, c.config.idle, float(c.static_power_w), False) for c in arch.instances]
-    sections += [(n, cfg.idle, float(res[n]), n in homes)
+    sections = [(c.name, c.config.idle, float(c.static_power_w), False, False) for c in arch.instances]
+    sections += [(n, cfg.idle, float(res[n]), n in homes, getattr(cfg, "volatile", None) is False)
                  for n, cfg in (*arch.memory.items(), *arch.links.items())]
     return {n: {"static_w": w, "sleep_w": None if i.sleep_power is None else float(i.sleep_power),
                 "gated_w": float(i.gated_power), "wake_j": float(i.wake_energy),
-                "wake_s": float(i.wake_latency), "home": home}
-            for n, i, w, home in sections}
+                "wake_s": float(i.wake_latency), "home": home, "keeps": keeps}
+            for n, i, w, home, keeps in sections}
+
+
+def home_gated(p: dict) -> bool:
+    """Whether the part ``p`` (:func:`parts`) can be gated under ``--idle gate``: anything but a
+    home tier, and a home tier that keeps its contents unpowered (``volatile: false``: flash)."""
+    return not p["home"] or p.get("keeps", False)
 
 
 def state(p: dict, mode: str) -> tuple[str, float]:
     """``(state, W)`` of the part ``p`` (:func:`parts`) between runs under ``mode``."""
-    if mode == "gate" and not p["home"]:
+    if mode == "gate" and home_gated(p):
         return "gated", p["gated_w"]
     if mode != "on" and p["sleep_w"] is not None:
         return "sleep", p["sleep_w"]
@@ -89,6 +96,11 @@ def figures(r, mode: str) -> dict:
     if stay := [n for n, (st, _) in states.items() if st == "on" and ps[n]["static_w"] > 0]:
         out["notes"].append(f"idle {mode}: {', '.join(stay)} state{'s' if len(stay) == 1 else ''} no "
                             f"idle.sleep_power, so it stays on at its static power between runs")
+    if mode == "gate" and (held := [n for n, p in ps.items() if not home_gated(p)]):
+        out["notes"].append(f"idle gate: {', '.join(held)} hold{'s' if len(held) == 1 else ''} the "
+                            "model and may lose it unpowered (memory.<level>.volatile not false), so "
+                            "not gated: asleep at idle.sleep_power or on; a non-volatile backing "
+                            "store (flash: volatile: false) is gated with the rest")
     if ideal := [n for n in woken if states[n][0] == "gated" and ps[n]["static_w"] > 0
                  and ps[n]["gated_w"] == 0]:
         out["notes"].append(f"idle gate: {', '.join(ideal)} gated at 0 W (idle.gated_power not "

@@ -129,7 +129,8 @@ def period_of(text: str, option: str = "--period", rate_ok: bool = True) -> floa
 
 
 def load_facts(r, period_s: float | None = None, deadline_s: float | None = None,
-               strict: bool = True, idle_mode: str = "on") -> dict:
+               strict: bool = True, idle_mode: str = "on", harvest_w: float | None = None,
+               storage_j: float | None = None) -> dict:
     """The :data:`~cimsim.report.columns.PERIOD_COLUMNS` of one run every ``period_s`` and the
     :data:`~cimsim.report.columns.DEADLINE_COLUMNS` against ``deadline_s`` (module docstring);
     each group only where its value is given. A value not positive and finite is a one-line
@@ -137,9 +138,13 @@ def load_facts(r, period_s: float | None = None, deadline_s: float | None = None
     not ``strict``, that period's other columns are NaN (:func:`too_short_text` says why).
     ``idle_mode``: what the parts do between runs (:mod:`cimsim.report.idle`): under sleep or
     gate a period charges the run's static power over the wake-up and the run only, the idle
-    power over the rest and the wake-up energy, and a deadline counts the wake-up time."""
+    power over the rest and the wake-up energy, and a deadline counts the wake-up time.
+    ``harvest_w``, ``storage_j``: :func:`cimsim.report.intermittent.stated_facts`."""
+    from . import intermittent
+
     out: dict[str, object] = {}
-    for name, v in (("period", period_s), ("deadline", deadline_s)):
+    for name, v in (("period", period_s), ("deadline", deadline_s), ("harvest", harvest_w),
+                    ("storage", storage_j)):
         if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
             raise CimsimError(f"{name} {v!r}: must be a positive, finite time in seconds")
     f = idle.figures(r, idle.check_mode(idle_mode))
@@ -163,29 +168,35 @@ def load_facts(r, period_s: float | None = None, deadline_s: float | None = None
                     C.PERIOD_WAKE_S: f["wake_s"]})
         if t > period_s:  # too slow for it: NaN, not a figure of overlapping runs
             out.update({k: math.nan for k in C.PERIOD_NAN_COLUMNS})
+        out.update(intermittent.wearout_facts(r, period_s))
     if deadline_s is not None:
         resp = response_s(r) + (wake or 0.0)
         out.update({C.DEADLINE_S: float(deadline_s), C.DEADLINE_SLACK_S: deadline_s - resp,
-                    C.MEETS_DEADLINE: bool(resp <= deadline_s), C.DEADLINE_RESPONSE_S: resp})
-    return out
+                    C.MEETS_DEADLINE: bool(resp <= deadline_s), C.DEADLINE_RESPONSE_S: resp,
+                    C.POWER_UP_DEADLINE_SLACK_S: deadline_s - response_s(r) - r.power_up_programming_s})
+    if harvest_w is not None or storage_j is not None:  # the --idle they were taken under
+        out.setdefault(C.PERIOD_IDLE, idle_mode)
+    return {**out, **intermittent.stated_facts(r, harvest_w, storage_j, idle_mode)}
 
 
 def at_load(r, period_s: float | None = None, deadline_s: float | None = None,
-            strict: bool = True, idle_mode: str = "on"):
+            strict: bool = True, idle_mode: str = "on", harvest_w: float | None = None,
+            storage_j: float | None = None):
     """A copy of the Result ``r`` whose facts (so ``record()``, ``to_json()`` and attributes)
     add :func:`load_facts`; ``r`` itself is left as it was. Not ``strict``, a period the run
     cannot keep gives NaN period columns and a note (:func:`too_short_text`). Each call states
     the whole load: the period and deadline columns (and that note) of an earlier ``at_load``
     are replaced, not added to (a period-only call has no deadline columns). ``idle_mode``
     (:mod:`cimsim.report.idle`) other than on needs a period or a deadline; its notes on the
-    defaults it used are added."""
-    if idle_mode != "on" and period_s is None and deadline_s is None:
+    defaults it used are added. ``harvest_w`` (W) and ``storage_j`` (J) add the
+    :data:`~cimsim.report.columns.HARVEST_COLUMNS` and ``STORAGE_COLUMNS``."""
+    if idle_mode != "on" and period_s is None and deadline_s is None and harvest_w is None \
+            and storage_j is None:
         raise CimsimError(f"idle {idle_mode!r} says what the parts do between runs: give a period "
-                          "(or a deadline, which then counts the wake-up)")
+                          "(or a deadline, which then counts the wake-up, a harvest or a storage)")
     out = copy.copy(r)
-    out.facts = {**{k: v for k, v in r.facts.items()
-                    if k not in (*C.PERIOD_COLUMNS, *C.DEADLINE_COLUMNS)},
-                 **load_facts(r, period_s, deadline_s, strict, idle_mode)}
+    out.facts = {**{k: v for k, v in r.facts.items() if k not in C.STATED_LOAD_COLUMNS},
+                 **load_facts(r, period_s, deadline_s, strict, idle_mode, harvest_w, storage_j)}
     out.notes = [n for n in r.notes if not n.endswith(_NAN_NOTE) and not n.startswith(_IDLE_NOTES)]
     f = idle.figures(r, idle_mode)
     wake = None if idle_mode == "on" else f["wake_s"]
@@ -253,13 +264,20 @@ def period_power_cell(r) -> str:
 
 
 def slack_cell(r) -> str:
-    """A table's ``deadline slack`` cell: the slack, ``MISSED`` before it where it is."""
-    return ("" if r.facts[C.MEETS_DEADLINE] else "MISSED ") + si(r.facts[C.DEADLINE_SLACK_S], "s")
+    """A table's ``deadline slack`` cell: the slack, ``MISSED`` before it where it is, and
+    ``first call MISSED`` after it where the run meets the deadline but the first call after
+    power-up (re-programming volatile weights) does not."""
+    f = r.facts
+    cell = ("" if f[C.MEETS_DEADLINE] else "MISSED ") + si(f[C.DEADLINE_SLACK_S], "s")
+    if f[C.MEETS_DEADLINE] and f.get(C.POWER_UP_DEADLINE_SLACK_S, 0.0) < 0 \
+            and f.get(C.PERIOD_IDLE, "on") != "gate":
+        cell += ", first call MISSED"
+    return cell
 
 
 #: columns a Result may lack on some architecture or workload: as attributes they read NaN there
 _OPTIONAL = frozenset((*C.SAMPLE_COLUMNS, *C.PIPELINE_COLUMNS, *C.PROGRAMMING_COLUMNS,
-                       *C.SERVING_COLUMNS, *C.PERIOD_COLUMNS, *C.DEADLINE_COLUMNS))
+                       *C.SERVING_COLUMNS, *C.STATED_LOAD_COLUMNS))
 
 
 def column_attribute(r, name: str):
@@ -280,26 +298,32 @@ def load_rows(r, programs: bool, instances=()) -> list[tuple[str, str]]:
     the run (``programs``: the config programs weights; in the ``power_up_words`` of the
     ``instances`` that programmed, :mod:`cimsim.hw.declared`), the load and the deadline where
     stated."""
+    from . import intermittent
+
     f = r.facts
     rows = []
     if programs and f.get(C.PROGRAMMING_TIME_S, 0.0) > 0:  # weights written before the run
         extra = r.power_up_programming_s
         lost = "; ".join(dict.fromkeys(getattr(c, "power_up_words", "") for c in instances
                                        if c.name in r.programmed)) or "the weights lost at power-off"
-        rows.append(("first call", f"{si(r.power_up_latency_s, 's')} after power-up ("
-                     + (f"latency + {si(extra, 's')} re-programming {lost}"
-                        if extra > 0 else "non-volatile cells keep their weights: the latency")
-                     + f"; {C.POWER_UP_LATENCY_S}); the latency above has the weights in place"))
+        rows.append(("first call", f"{si(r.power_up_latency_s, 's')} and "
+                     f"{si(r.power_up_energy_j, 'J')} after power-up ("
+                     + (f"latency + {si(extra, 's')} re-programming {lost}, "
+                        f"{si(r.power_up_programming_j, 'J')} + static power over it"
+                        if extra > 0 else "non-volatile cells keep their weights: the latency and energy")
+                     + f"; {C.POWER_UP_LATENCY_S}, {C.POWER_UP_ENERGY_J}); the figures above have "
+                     "the weights in place"))
     if C.PERIOD_S in f and f[C.PERIOD_ENERGY_J] == f[C.PERIOD_ENERGY_J]:
         T, static = f[C.PERIOD_S], system(r).devices * r.static_power_w
         overlap = r.latency_s > T  # a layer-pipelined chip's steady state
         mode = f.get(C.PERIOD_IDLE, "on")
         split = (f"static {si(static, 'W')} + dynamic {si(f[C.PERIOD_AVERAGE_POWER_W] - static, 'W')}"
                  if mode == "on" else f"idle {si(f[C.PERIOD_IDLE_POWER_W], 'W')} between runs")
-        rows.append(("at the period", f"one run every {si(T, 's')} ({si(1.0 / T, 'Hz')}): "
+        long = f"{intermittent.duration(T)}, " if T >= 60 else ""
+        rows.append(("at the period", f"one run every {si(T, 's')} ({long}{si(1.0 / T, 'Hz')}): "
                      f"{si(f[C.PERIOD_ENERGY_J], 'J')} a period, {si(f[C.PERIOD_J_PER_SAMPLE], 'J')} "
                      f"per sample, average power {si(f[C.PERIOD_AVERAGE_POWER_W], 'W')} ({split}), "
-                     f"busy {pct(f[C.PERIOD_UTILIZATION])} of it"
+                     f"busy {intermittent.duty(f[C.PERIOD_UTILIZATION])} of it"
                      + (f" (runs overlap in the layer pipeline, one sample every "
                         f"{si(f[C.PIPELINE_INTERVAL_S], 's')} at most; each still takes the latency, "
                         f"{si(r.latency_s, 's')})" if overlap else "")))
@@ -317,4 +341,11 @@ def load_rows(r, programs: bool, instances=()) -> list[tuple[str, str]]:
                      + (f"the pipeline's last request, served at {si(response_s(r), 's')} "
                         "(pipeline_span_s)" if span else "the latency")
                      + ", a point estimate (not a worst-case bound)"))
-    return rows
+        pu = f.get(C.POWER_UP_DEADLINE_SLACK_S, slack)
+        if f.get(C.PERIOD_IDLE, "on") != "gate" and r.power_up_programming_s > 0:
+            rows.append(("after power-up", f"the first call ({si(f[C.DEADLINE_S] - pu, 's')}: "
+                         f"{C.POWER_UP_LATENCY_S}, re-programming the volatile weights) "
+                         + (f"meets it, slack {si(pu, 's')}" if pu >= 0 else
+                            f"MISSES it by {si(-pu, 's')}: on a node powered off between calls "
+                            "every call does (--idle gate checks that)")))
+    return rows + intermittent.rows(r, f.get(C.PERIOD_IDLE, "on"))

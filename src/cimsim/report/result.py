@@ -14,6 +14,7 @@ from numba import njit
 
 from . import columns as C, load
 from .devices import system
+from .intermittent import power_up_energy_j
 from .samples import steady_energy_by_part
 from ..inputs import source_fields
 
@@ -265,16 +266,20 @@ class Result:
     static_power_w = property(lambda self: load.static_power_w(self))
     dynamic_j_per_sample = property(lambda self: load.dynamic_j_per_sample(self))
     power_up_latency_s = property(lambda self: load.power_up_latency_s(self))
+    power_up_energy_j = property(lambda self: power_up_energy_j(self))
     #: a layer pipeline's energy per sample at steady state by part ({} without one)
     steady_energy_by_part_j = property(lambda self: steady_energy_by_part(self))
 
     def at_load(self, period_s: float | None = None, deadline_s: float | None = None,
-                strict: bool = True, idle: str = "on") -> Result:
+                strict: bool = True, idle: str = "on", harvest_w: float | None = None,
+                storage_j: float | None = None) -> Result:
         """A copy with the columns of one run every ``period_s`` (energy, power and utilization at
         that load) and against ``deadline_s`` (slack, met): :func:`cimsim.report.load.load_facts`;
         a period too short for the run is refused, or, not ``strict``, gives NaN and a note.
-        ``idle``: what the parts do between runs, on, sleep or gate (:mod:`cimsim.report.idle`)."""
-        return load.at_load(self, period_s, deadline_s, strict, idle)
+        ``idle``: what the parts do between runs, on, sleep or gate (:mod:`cimsim.report.idle`);
+        ``harvest_w``, ``storage_j``: a harvested power and an energy store
+        (:mod:`cimsim.report.intermittent`)."""
+        return load.at_load(self, period_s, deadline_s, strict, idle, harvest_w, storage_j)
 
     def __getattr__(self, name: str):
         """A column kept in :attr:`facts` or :attr:`serving` (``r.j_per_sample``,

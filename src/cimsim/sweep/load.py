@@ -17,7 +17,7 @@ from ..report import columns as C
 from .params import under_cli
 
 #: the keys of the load in a sweep's ``cimsim_sampling`` attr and in a point's identity
-PERIOD, DEADLINE, IDLE = "period_s", "deadline_s", "idle"
+PERIOD, DEADLINE, IDLE, HARVEST, STORAGE = "period_s", "deadline_s", "idle", "harvest_w", "storage_j"
 
 
 def _seconds(value, keyword: str, rate_ok: bool) -> float | None:
@@ -38,13 +38,32 @@ def _seconds(value, keyword: str, rate_ok: bool) -> float | None:
     return float(value)
 
 
-def stated(period_s, deadline_s, idle: str = "on") -> dict:
+def _amount(value, keyword: str, unit: str) -> float | None:
+    """``--harvest`` (W) or ``--storage`` (J): None, a positive finite number, or text with the unit."""
+    from ..units import UnitError, parse_quantity
+
+    flag = f"--{keyword[:-2]} " if under_cli() else f"{keyword}="
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = parse_quantity(value, unit)
+        except UnitError as exc:
+            raise CimsimError(f"{flag}{value!r}: {exc}") from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+            math.isfinite(value) and value > 0):
+        raise CimsimError(f"{flag}{value!r}: must be a positive, finite figure in {unit}")
+    return float(value)
+
+
+def stated(period_s, deadline_s, idle: str = "on", harvest_w=None, storage_j=None) -> dict:
     """The load ``{"period_s": s or None, "deadline_s": s or None, "idle": None or "sleep" /
     "gate"}`` of ``sweep()``'s arguments (``idle`` "on", the default, is None: ids as before)."""
     load = {PERIOD: _seconds(period_s, PERIOD, True), DEADLINE: _seconds(deadline_s, DEADLINE, False)}
     if idle not in ("on", "sleep", "gate"):
         raise CimsimError(f"{'--idle ' if under_cli() else 'idle='}{idle!r}: allowed are on, sleep, gate")
-    if idle != "on" and load[PERIOD] is None and load[DEADLINE] is None:
+    load.update({HARVEST: _amount(harvest_w, HARVEST, "W"), STORAGE: _amount(storage_j, STORAGE, "J")})
+    if idle != "on" and all(load[k] is None for k in (PERIOD, DEADLINE, HARVEST, STORAGE)):
         raise CimsimError(f"{'--idle ' if under_cli() else 'idle='}{idle}: says what the parts do "
                           "between runs: give a period (or a deadline, which then counts the wake-up)")
     return {**load, IDLE: None if idle == "on" else idle}
@@ -60,13 +79,14 @@ def given(load: dict | None) -> dict | None:
 def load_columns(load: dict | None) -> tuple[str, ...]:
     """The result columns the load adds to every row."""
     load = load or {}
-    return ((*C.PERIOD_COLUMNS,) if load.get(PERIOD) is not None else ()) + \
-        ((*C.DEADLINE_COLUMNS,) if load.get(DEADLINE) is not None else ())
+    return tuple(c for key, group in zip((PERIOD, DEADLINE, HARVEST, STORAGE), C.STATED_LOAD_GROUPS)
+                 if load.get(key) is not None for c in group)
 
 
 def at_load(result, load: dict | None):
     """``result`` at ``load`` (a worker's run; too slow for the period: NaN and a note)."""
     load = load or {}
-    if load.get(PERIOD) is None and load.get(DEADLINE) is None:
+    if all(load.get(k) is None for k in (PERIOD, DEADLINE, HARVEST, STORAGE)):
         return result
-    return result.at_load(load.get(PERIOD), load.get(DEADLINE), strict=False, idle=load.get(IDLE) or "on")
+    return result.at_load(load.get(PERIOD), load.get(DEADLINE), strict=False, idle=load.get(IDLE) or "on",
+                          harvest_w=load.get(HARVEST), storage_j=load.get(STORAGE))

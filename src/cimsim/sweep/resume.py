@@ -130,7 +130,7 @@ def _sampling_changes(then: dict | None, now: dict | None) -> list[str]:
     for key, what in (("method", "sampling"), ("seed", "seed"), ("samples", "samples"),
                       ("params", "--param specs"), ("points", "--points file"),
                       ("period_s", "--period"), ("deadline_s", "--deadline"),
-                      ("idle", "--idle")):
+                      ("idle", "--idle"), ("harvest_w", "--harvest"), ("storage_j", "--storage")):
         old, new = then.get(key), now.get(key)
         if key == "points":  # the same path with other contents changes the points too
             old, new = (None if x is None else f"{x.get('path')} (sha256 {str(x.get('sha256'))[:12]})"

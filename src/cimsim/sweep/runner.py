@@ -372,6 +372,8 @@ def sweep(
     period_s: float | str | None = None,
     deadline_s: float | str | None = None,
     idle: str = "on",
+    harvest_w: float | str | None = None,
+    storage_j: float | str | None = None,
 ) -> pd.DataFrame | SweepPlan:
     """Run every design point on every config and workload; return one row per point.
 
@@ -411,8 +413,8 @@ def sweep(
         (``--period`` / ``--deadline``: seconds, or text such as ``"1ms"``, ``"1kHz"``), as
         :meth:`Result.at_load <cimsim.report.result.Result.at_load>`; a point too slow for the
         period has NaN period columns and a note (:mod:`cimsim.sweep.load`).
-    idle : what the parts do between runs at the period (``--idle``): "on", "sleep" or "gate"
-        (:mod:`cimsim.report.idle`); needs ``period_s`` or ``deadline_s``.
+    idle, harvest_w, storage_j : ``--idle`` ("on", "sleep", "gate": :mod:`cimsim.report.idle`),
+        ``--harvest`` (W, or ``"100uW"``), ``--storage`` (J): :mod:`cimsim.report.intermittent`.
     dry_run : make every check the run makes before any point runs (specs and count,
         scheduler, output paths, configs and workloads, each given once), then return the
         :class:`SweepPlan` instead of running; nothing is written.
@@ -437,7 +439,7 @@ def sweep(
     if engine not in ENGINES:
         raise CimsimError(f"engine {engine!r}: allowed are {', '.join(ENGINES)}")
     check_run_settings(workers, chunk_size, flush_rows, flush_seconds)
-    load = stated(period_s, deadline_s, idle)
+    load = stated(period_s, deadline_s, idle, harvest_w, storage_j)
     # everything a user can get wrong is checked before the run count is announced, so a bad
     # sweep is one error line: specs and count, scheduler, output paths, configs and workloads
     plan = plan_sweep(configs, workloads, params, sample=sample, samples=samples, max_points=max_points,
