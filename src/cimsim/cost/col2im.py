@@ -5,8 +5,9 @@ The tracer lowers a transposed convolution to a matmul of ``C_out/groups x kerne
 sums per input position and a ``col2im`` op (tag ``part: col2im``) that adds the overlapping
 windows into the output (``trace/convs.py``). When the matmul runs on a component behind a link
 (a CIM chip, a TPU) and the col2im on another one (the host), every partial sum crosses the
-link: kernel elements / stride elements times the output (k²/s² = 4 for a 4 x 4, stride-2
-``ConvTranspose2d``). :func:`col2im_note` says how many such convolutions, their bytes and the
+link: kernel elements / stride elements times the output, k/s per dimension (k/s = 2 for a
+kernel-16, stride-8 ``ConvTranspose1d``; (k/s)² = 4 for a 4 x 4, stride-2 ``ConvTranspose2d``;
+(k/s)³ for a cubic 3-D one). :func:`col2im_note` says how many such convolutions, their bytes and the
 output's.
 """
 
@@ -47,6 +48,7 @@ def col2im_note(workload, pl) -> list[str]:
         return []
     return [f"{n:,} transposed convolution(s) send their partial sums from {', '.join(sorted(links))} "
             f"to a col2im sum on another unit: {si(sums, 'B')}, {sums / outs:.1f}x the "
-            f"{si(outs, 'B')} of their outputs (kernel / stride elements, k²/s²: the tracer "
-            f"lowers a transposed convolution to a matmul per input position, then col2im)"]
+            f"{si(outs, 'B')} of their outputs (kernel / stride elements per output element: k/s per "
+            f"dimension, so k/s for a 1-D conv, k²/s² for a square 2-D one, k³/s³ for a cubic "
+            f"3-D one; the tracer lowers a transposed convolution to a matmul per input position, then col2im)"]
 

@@ -29,7 +29,7 @@ import copy
 import math
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from . import columns as C, idle
+from . import columns as C, idle, period_words as words
 from .devices import all_mark, system
 from .format import pct, si
 from ..errors import CimsimError
@@ -197,12 +197,15 @@ def at_load(r, period_s: float | None = None, deadline_s: float | None = None,
     out = copy.copy(r)
     out.facts = {**{k: v for k, v in r.facts.items() if k not in C.STATED_LOAD_COLUMNS},
                  **load_facts(r, period_s, deadline_s, strict, idle_mode, harvest_w, storage_j)}
-    out.notes = [n for n in r.notes if not n.endswith(_NAN_NOTE) and not n.startswith(_IDLE_NOTES)]
+    out.notes = [n for n in r.notes if not n.endswith((_NAN_NOTE, words.COLD_END))
+                 and not n.startswith(_IDLE_NOTES)]
     f = idle.figures(r, idle_mode)
     wake = None if idle_mode == "on" else f["wake_s"]
     out.notes += f["notes"]
     if period_s is not None and _min_period(r, wake) > period_s:
         out.notes.append(f"{too_short_text(r, period_s, wake)}{_NAN_NOTE}")
+    elif period_s is not None:  # a cold call each period, a loop's weights in cache (find-V 3)
+        out.notes += words.cold_note(r, period_s, idle_mode)
     return out
 
 
@@ -239,7 +242,7 @@ def too_short_text(r, period_s: float, wake_s: float | None = None) -> str:
         d += 1  # never "1.036 ms is shorter than 1.036 ms"
     shortest = _outward(t, "s", d, lambda v: v >= t)
     rate = _outward(1.0 / t, "Hz", d, lambda v: 1.0 / v >= t)
-    per_s = _outward(n / t, "Hz", d, lambda v: n / v >= t).replace("Hz", "samples/s")
+    per_s = words.refusal_rate(r, t, d, _outward)  # samples/s, items/s where stated
     head = (f"period {si(period_s, 's', d)} ({si(1.0 / period_s, 'Hz', d)}) is shorter than ")
     if wake_s is not None:
         what = (f"waking ({si(wake_s, 's', d)}: period_wake_s) and one run of {r.workload} on "
@@ -249,8 +252,7 @@ def too_short_text(r, period_s: float, wake_s: float | None = None) -> str:
                 f"{si(t, 's', d)} a run ({n:,} x pipeline_interval_s: the chip takes a sample every "
                 f"{si(t / n, 's', d)}, each for its latency, {si(r.latency_s, 's')}, runs overlapping)")
     else:
-        what = (f"one run of {r.workload} on {r.architecture}: {si(t, 's', d)} ({n:,} "
-                f"sample{'s' if n != 1 else ''})")
+        what = f"one run of {r.workload} on {r.architecture}: {si(t, 's', d)} ({words.run_holds(r)})"
     return (f"{head}{what}, so it runs at most {rate} ({per_s}); give a "
             f"period of at least {shortest}")
 
@@ -320,13 +322,14 @@ def load_rows(r, programs: bool, instances=()) -> list[tuple[str, str]]:
         split = (f"static {si(static, 'W')} + dynamic {si(f[C.PERIOD_AVERAGE_POWER_W] - static, 'W')}"
                  if mode == "on" else f"idle {si(f[C.PERIOD_IDLE_POWER_W], 'W')} between runs")
         long = f"{intermittent.duration(T)}, " if T >= 60 else ""
-        rows.append(("at the period", f"one run every {si(T, 's')} ({long}{si(1.0 / T, 'Hz')}): "
-                     f"{si(f[C.PERIOD_ENERGY_J], 'J')} a period, {si(f[C.PERIOD_J_PER_SAMPLE], 'J')} "
-                     f"per sample, average power {si(f[C.PERIOD_AVERAGE_POWER_W], 'W')} ({split}), "
+        rows.append(("at the period", f"one run every {si(T, 's')} ({long}{words.period_rate(r, T)}): "
+                     f"{si(f[C.PERIOD_ENERGY_J], 'J')} a period, {words.period_per(r, f[C.PERIOD_J_PER_SAMPLE])}"
+                     f", average power {si(f[C.PERIOD_AVERAGE_POWER_W], 'W')} ({split}), "
                      f"busy {intermittent.duty(f[C.PERIOD_UTILIZATION])} of it"
                      + (f" (runs overlap in the layer pipeline, one sample every "
                         f"{si(f[C.PIPELINE_INTERVAL_S], 's')} at most; each still takes the latency, "
-                        f"{si(r.latency_s, 's')})" if overlap else "")))
+                        f"{si(r.latency_s, 's')})" if overlap else "")
+                     + words.cold_mark(r, T, mode)))
         if mode != "on":
             rows.append(("between runs", idle.between_runs_row(r, idle.figures(r, mode), mode,
                                                                system(r).devices)))

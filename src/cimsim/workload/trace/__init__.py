@@ -50,6 +50,7 @@ from ...errors import WorkloadError
 from ..ir import Workload
 from .common import (INSTALL_HINT, BatchNote, TorchMissingError, _as_tuple, check_batch, load_factory,
                      record_batch, require_torch)
+from .computed import sweep as computed_sweep
 from .custom import register_op
 from ..depth import CHAIN_RULE, CHAIN_RULE_KEY
 from ..randomtags import GATHER_RULE
@@ -406,6 +407,7 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     low.buffer_keys = frozenset(storage_key(b) for b in model.buffers() if b.numel())  # :mod:`.binary`
     for ev in events:
         low.event(ev)
+    computed_sweep(low)  # every matmul reading a hook's / parametrization's weight is said
     _name_views(low, _input_leaves(torch, model, inputs, kwargs))
     # the KV cache the model returns (Hugging Face's ``cache`` / ``past_key_values``) outlives
     # the step: the ops that wrote it store those bytes in the backing store (a DynamicCache's

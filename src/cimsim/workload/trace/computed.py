@@ -61,6 +61,12 @@ DEQUANTIZED = "packed quantized weights"
 #: the tensors weight_norm (``weight_g``, ``weight_v``) and torch.nn.utils.prune (``weight_orig``,
 #: ``weight_mask``) compute a weight from each forward
 REPARAM = frozenset({"weight_g", "weight_v", "weight_orig", "weight_mask"})
+#: the old ``torch.nn.utils.weight_norm`` hook's tensors (``torch.nn.utils.remove_weight_norm``)
+WEIGHT_NORM = frozenset({"weight_g", "weight_v"})
+#: the calls that make a hook's or parametrization's weight a parameter again, before tracing
+REMOVE_WEIGHT_NORM = "torch.nn.utils.remove_weight_norm(module)"
+REMOVE_PARAMETRIZATIONS = "torch.nn.utils.parametrize.remove_parametrizations(module, 'weight')"
+REMOVE_PRUNE = "torch.nn.utils.prune.remove(module, 'weight')"
 #: ``from`` of a matrix the forward wrote into a parameter's own storage (``weight.div_(k)``)
 IN_PLACE = "a parameter rewritten in place"
 
@@ -196,29 +202,57 @@ def note(low, pid: int, operands) -> None:
         if cx:
             entry["complex"] = True  # real parameters packed into a complex matrix (torch.complex)
         elif flags & PARAM:  # said either way: a file without the key predates it (:func:`kind`)
-            entry["reparametrized"] = any(hooked(low.st.versions[u].name)
-                                          for u in sources(low, [vid for vid, _ in pieces]))
+            names = [low.st.versions[u].name for u in sources(low, [vid for vid, _ in pieces])]
+            entry["reparametrized"] = any(hooked(n) for n in names)
+            ends = {n.rsplit(".", 1)[-1] for n in names}
+            if ends & WEIGHT_NORM:  # the old torch.nn.utils.weight_norm hook: its own undo call
+                entry["hook"] = "weight_norm"
+            elif ends & (REPARAM - WEIGHT_NORM):
+                entry["hook"] = "prune"
         low.computed_weights.append(entry)
         return
+
+
+def sweep(low) -> None:
+    """After lowering: list every matmul with no stationary weight that reads a matrix a hook or
+    parametrization computes (:func:`hooked` sources, no example input) and that no lowering
+    listed (a lowering written without :func:`note`: each traced op reading such a matrix is
+    said, whatever op reads it), then keep the entries in op order."""
+    listed = {e["op"] for e in low.computed_weights}
+    for pid, p in enumerate(low.protos):
+        if p.kind != "matmul" or p.weight or p.name in listed or not all(p.operands[:2]):
+            continue
+        for pieces in p.operands[1::-1]:  # the B side first, as :func:`note` takes them
+            vids = [vid for vid, _ in pieces]
+            if not any(origin(low, u) & FED for u in vids) and \
+                    any(hooked(low.st.versions[u].name) for u in sources(low, vids)):
+                note(low, pid, (pieces,))
+                break
+    order = {p.name: i for i, p in enumerate(low.protos)}
+    low.computed_weights.sort(key=lambda e: order.get(e["op"], -1))
 
 
 #: what each :func:`kind` of listed matmul reads as its matrix (:func:`summary`)
 LONG = {
     "parametrize": "a weight computed from parameters each forward by torch.nn.utils.parametrize "
                    "(torch.ao.pruning's sparsifiers, parametrized weight_norm): "
-                   "torch.nn.utils.parametrize.remove_parametrizations(module, 'weight'), or the "
+                   f"{REMOVE_PARAMETRIZATIONS}, or the "
                    "sparsifier's squash_mask(), before tracing makes it a parameter",
+    "weight_norm": "a weight computed from weight_g and weight_v each forward by the old "
+                   f"torch.nn.utils.weight_norm hook: {REMOVE_WEIGHT_NORM} before tracing makes it "
+                   f"a parameter ({REMOVE_PRUNE} raises on it)",
     "complex": "a complex weight built from real parameters each forward "
                f"(torch.complex(wr, wi) / view_as_complex: {COMPLEX_ADVICE})",
-    "hooks": "a weight computed from parameters each forward (weight_norm / torch.nn.utils.prune, "
-             "whose weight is weight_orig x weight_mask: prune.remove(module, 'weight') before "
-             "tracing makes it a parameter)",
+    "hooks": "a weight computed from parameters each forward by a hook (torch.nn.utils.prune, "
+             f"whose weight is weight_orig x weight_mask: {REMOVE_PRUNE} before tracing makes it a "
+             f"parameter; the old weight_norm's, from weight_g and weight_v: {REMOVE_WEIGHT_NORM})",
     "parameters": "an operand computed from parameters alone, the same every forward (learned "
                   "queries or embeddings passed through layers, a weight transform in forward): "
                   "a deployment can compute it once (constant-fold it) and store it as a weight",
-    "unknown": "an operand computed from parameters each forward, either a weight_norm / "
-               "torch.nn.utils.prune hook's weight (weight_orig x weight_mask: prune.remove(module, "
-               "'weight') before tracing makes it a parameter) or learned queries or embeddings "
+    "unknown": "an operand computed from parameters each forward, either a hook's weight "
+               f"(torch.nn.utils.prune's weight_orig x weight_mask: {REMOVE_PRUNE}; the old "
+               f"weight_norm's weight_g and weight_v: {REMOVE_WEIGHT_NORM}; before tracing, either "
+               "makes it a parameter) or learned queries or embeddings "
                "passed through layers (constant-fold it): this file was traced before cimsim told "
                "the two apart (no 'reparametrized' in its entries), re-trace it to know which",
     "in_place": "a parameter its forward rewrote in place (a load-time step such as "
@@ -250,7 +284,7 @@ LONG = {
 #: the same, in a few words, for a matrix computed from parameters (:func:`why`); ``hooked``: a
 #: hook's or parametrize's weight, as the accuracy run tells them (:mod:`cimsim.accuracy.run`)
 SHORT = {"parametrize": "torch.nn.utils.parametrize", "complex": "a complex weight built from real parameters",
-         "hooks": "weight_norm / prune hooks", "hooked": "weight_norm / prune hooks or parametrize",
+         "hooks": "weight_norm / prune hooks", "weight_norm": "weight_norm hooks", "hooked": "weight_norm / prune hooks or parametrize",
          "parameters": "learned queries or embeddings passed through layers, a weight transform in forward",
          "unknown": "weight_norm / prune hooks or learned queries, a file traced before cimsim told them apart",
          "sampled": "sampled each forward from a random draw, not stationary"}
@@ -273,7 +307,9 @@ def kind(e) -> str:
         return "complex"
     if "reparametrized" not in e:
         return "unknown"
-    return "hooks" if e["reparametrized"] else "parameters"
+    if not e["reparametrized"]:
+        return "parameters"
+    return "weight_norm" if e.get("hook") == "weight_norm" else "hooks"
 
 
 def why(counts) -> str:
@@ -306,5 +342,5 @@ def summary(entries) -> str:
 
 
 __all__ = ["COMPLEX_ADVICE", "CONST", "DEQUANTIZED", "FED", "HOOKED", "INT_BUFFER", "INT_BUFFERS", "IN_PLACE", "LONG", "PACKED",
-           "PACKED_DTYPES", "PARAM", "RANDOM", "REPARAM", "RESEEDED", "RESEEDED_DRAW", "SHORT", "copied_only", "counts", "hooked", "kind", "note", "origin",
-           "source_flags", "sources", "summary", "why"]
+           "PACKED_DTYPES", "PARAM", "RANDOM", "REMOVE_PARAMETRIZATIONS", "REMOVE_PRUNE", "REMOVE_WEIGHT_NORM", "REPARAM", "RESEEDED", "RESEEDED_DRAW", "SHORT", "copied_only", "counts", "hooked", "kind", "note", "origin",
+           "source_flags", "sources", "summary", "sweep", "WEIGHT_NORM", "why"]

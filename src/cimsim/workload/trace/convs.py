@@ -67,14 +67,14 @@ def conv(low, c: Call) -> None:
         if im2col is not None and mm is not None and mm.kind == "matmul":
             # one convolution call, one dispatch: oneDNN / cuDNN form the windows inside it
             low.protos[im2col].tags["launch"] = mm.tags.setdefault("launch", mm.name)
-        if not weight and g == 1 and px and pw:  # a weight-normed conv's: said, not stationary
-            note_computed(low, pid, (pw,))
+        _computed(low, pid, weight, g, px, pw)
         return
     direct = _windows_tile(w, _stride, _pad, _dil, _opad, out, batch * m * n)
     if direct and bias is None:  # the matmul writes the output (a partial write: a copy first)
         low._prepare_write(out)
     pid = low._proto(Proto("matmul", low._name("conv_transpose"), [px, pw], [], m=m, k=k, n=n,
                             batch=batch, weight=weight, tags=tags))
+    _computed(low, pid, weight, g, px, pw)  # a weight-normed upsampler's (HiFi-GAN, MelGAN) too
     if direct:  # no window overlaps another: nothing to sum, the products are the output
         if bias is None:
             low.protos[pid].outputs.append(low._write(out, pid, name=low.protos[pid].name))
@@ -91,6 +91,13 @@ def conv(low, c: Call) -> None:
         last = low.emit("reduction", "col2im", [[(vid, None)]], [], tags={"part": "col2im"})
         v2 = low._virtual(last, tuple(out.shape), dtype=low.dt(out))
         low.emit("elementwise", "add_bias", [[(v2, None)], bias], [out], fn="add")
+
+def _computed(low, pid, weight: bool, groups: int, px, pw) -> None:
+    """List convolution matmul ``pid`` (plain or transposed, any dimension) whose weight is
+    computed each forward (weight_norm, parametrize): said, not stationary (:mod:`.computed`)."""
+    if not weight and groups == 1 and px and pw and pid is not None:
+        note_computed(low, pid, (pw,))
+
 
 def _dilated(low, x, w, out, stride, pad, dil, macs: int) -> None:
     """A dilated convolution's receptive field and MACs on padding, in
@@ -145,5 +152,7 @@ def bilinear(low, args, out) -> bool:
     tags = {"aten": "_trilinear", **({"weight_name": low.st.versions[pw[0][0]].name} if weight else {})}
     if weight:  # --stats: its input is the outer product, not measured (counted as such)
         unmeasured(low)
-    low._matmul("bilinear", [(outer, None)], pw, 1, B, I * J, O, weight, out, None, tags)
+    pid = low._matmul("bilinear", [(outer, None)], pw, 1, B, I * J, O, weight, out, None, tags)
+    if not weight and pw and pid is not None:  # a weight-normed / parametrized W: said
+        note_computed(low, pid, (pw,))
     return True

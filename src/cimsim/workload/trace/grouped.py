@@ -20,6 +20,7 @@ name rather than guessed.
 from __future__ import annotations
 
 from ...errors import WorkloadError
+from .computed import note as note_computed
 from .registry import Call, lowers
 from .stats import add as add_stats
 from .storage import read_key
@@ -71,7 +72,9 @@ def grouped_mm(low, c: Call) -> None:
                 v.labels[read_key(pb[0][1])] = g
             tags["weight_name"] = f"{v.name}[{g}]" if pb[0][1] is not None else v.name
             add_stats(low, tags, "matmul_stats", x, w, K, False)
-        low._matmul(c.base, pa, pb, 1, end - start, K, N, weight, y, None, tags,
-                    shapes=[tuple(x.shape), tuple(w.shape)])
+        pid = low._matmul(c.base, pa, pb, 1, end - start, K, N, weight, y, None, tags,
+                          shapes=[tuple(x.shape), tuple(w.shape)])
+        if not weight and pa and pb and pid is not None:  # an expert computed each forward: said
+            note_computed(low, pid, (pb,))
         start = end
     unrouted(low, b, used, ends[-1] if ends else 0)

@@ -48,6 +48,7 @@ import math
 
 from . import aten as A
 from .claims import conv_claimed
+from .computed import note as note_computed
 from .lower import Proto
 from .registry import LOWERINGS, Call, aten, bound_args, lowers
 from .stats import unmeasured
@@ -171,7 +172,7 @@ def conv_backward(low, c: Call) -> None:
         if not transposed:
             pa = low.read(gy)
             if g * m * nx == gx.numel():  # a 1x1 stride-1 conv: the columns are dX
-                low._matmul("conv_dx", pa, pw, g, m, kx, nx, weight, gx, None, t)
+                pid = low._matmul("conv_dx", pa, pw, g, m, kx, nx, weight, gx, None, t)
             else:
                 pid = low._proto(Proto("matmul", low._name("conv_dx"), [pa, pw], [], m=m, k=kx, n=nx,
                                        batch=g, weight=weight, tags=t))
@@ -179,7 +180,9 @@ def conv_backward(low, c: Call) -> None:
                 low.emit("reduction", "col2im", [[(vid, None)]], [gx])  # overlapping windows summed
         else:
             dy_cols = _cols(low, gy, g * m * kx, "im2col")
-            low._matmul("conv_dx", dy_cols, pw, g, m, kx, nx, weight, gx, None, t)
+            pid = low._matmul("conv_dx", dy_cols, pw, g, m, kx, nx, weight, gx, None, t)
+        if not weight and g == 1 and pw and pid is not None:  # a weight-normed conv's dX: said
+            note_computed(low, pid, (pw,))
     if _live(gw):
         t = {**tags, "part": "conv_dw"}
         if not transposed and g > 1 and cin == g:  # depthwise: a host's direct kernel (as the forward)
