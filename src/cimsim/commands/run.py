@@ -326,7 +326,7 @@ def print_result(r, footprint=None, cache_apart: bool = False, arch=None) -> Non
                                     if r.area_m2 > 0 else "") + ")"))
     if r.serving:
         rows.append(("LLM serving", _serving_text(r.serving)))
-        rows += _spread_rows(r) + phase_rows(r.serving)
+        rows += _spread_rows(r) + phase_rows(r.serving, r.latency_s, r.energy_j)
     rows.extend(("floorplan", text) for text in _floorplan_texts(f))
     if C.PROGRAMMING_ENERGY_J in f:  # deployment: reported beside the run, not in its totals
         rows.append(("programming", programming_text(f, arch.instances if arch is not None else (), r.programmed)))

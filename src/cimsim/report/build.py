@@ -358,7 +358,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
     if result.one_device_share and result.pipeline_span_s is None:  # all the devices' energy, as tokens/J
         result.facts.update(per_sample_facts(wl.metadata, samples(wl, batch), float(latency), result.system_energy_j))
     if result.serving:  # per phase (prefill, decode), from the ops' phase tags: one device's, as latency_s
-        result.serving.update(phase_figures(run, classes, arch.static_power_w))
+        result.serving.update(phase_figures(run, classes, arch.static_power_w, result.notes))
     result.serving_requests = take_requests(result.serving)
     if result.serving:  # the batch it served, for plots against batch size
         params = wl.metadata.get("params")

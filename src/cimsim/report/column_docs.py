@@ -148,7 +148,7 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.DECODE_TOKENS_PER_S, "token/s", "as above"),
     (C.LLM_BATCH, "count", "as above"),
     *((col, "s", "as above") for col in (*C.TTFT_SPREAD, *C.TPOT_SPREAD)),
-    *((col, {"_s": "s", "_j": "J"}.get(col[-2:], "-"), "as above (with phase tags)") for col in C.PHASE_COLUMNS),
+    *((col, {"_s": "s", "_j": "J", "ps": "count"}.get(col[-2:], "-"), "as above (with phase tags)") for col in C.PHASE_COLUMNS),
     (C.BASELINE, "-", "`compare --baseline -o`, report"),
     (C.SPEEDUP, "ratio", "as above"),
     (C.ENERGY_RATIO, "ratio", "as above"),

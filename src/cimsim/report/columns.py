@@ -559,6 +559,11 @@ TPOT_SPREAD: tuple[str, ...] = (TPOT_P50_S, TPOT_P90_S, TPOT_P99_S, TPOT_MAX_S)
 # prefill + decode energy = energy_j where every path op is tagged. One device's share under
 # tensor or pipeline parallelism, as latency_s and energy_j are (not pipeline_span_s). NaN (null,
 # empty) on a run with no op of that phase; the bound empty where the phase has no time on the path.
+# Ops with no phase tag (a hand-composed vision encoder ahead of the prefill) have the unphased_*
+# columns, so prefill + decode + unphased = latency_s and energy_j. Under --engine analytic (no
+# schedule) the active times are NaN; the latency split is along the dependency path where that
+# path is the latency, and NaN (only the dynamic energy split) where the busiest unit's or a
+# link's work sets it.
 #: prefill: the realised critical path's time in ops tagged ``phase: prefill`` (s)
 PREFILL_LATENCY_S = "prefill_latency_s"
 #: decode: the realised critical path's time in ops tagged ``phase: decode`` (s)
@@ -567,6 +572,15 @@ DECODE_LATENCY_S = "decode_latency_s"
 PREFILL_ACTIVE_S = "prefill_active_s"
 #: decode: the union of the decode ops' [start, end] intervals (s)
 DECODE_ACTIVE_S = "decode_active_s"
+#: ops with no ``phase`` tag: the realised critical path's time in them (s); 0 where every op is
+#: tagged, NaN where none is
+UNPHASED_LATENCY_S = "unphased_latency_s"
+#: ops with no phase tag: their dynamic energy + static power x unphased_latency_s (J)
+UNPHASED_ENERGY_J = "unphased_energy_j"
+#: ops with no phase tag: the sum of their dynamic energy (J)
+UNPHASED_DYNAMIC_ENERGY_J = "unphased_dynamic_energy_j"
+#: ops with no phase tag, counted (graph nodes, as ``ops``)
+UNPHASED_OPS = "unphased_ops"
 #: prefill: the prefill ops' dynamic energy + static power x prefill_latency_s (J)
 PREFILL_ENERGY_J = "prefill_energy_j"
 #: decode: the decode ops' dynamic energy + static power x decode_latency_s (J)
@@ -590,7 +604,8 @@ PHASES: tuple[str, ...] = ("prefill", "decode")
 PHASE_COLUMNS: tuple[str, ...] = (PREFILL_LATENCY_S, DECODE_LATENCY_S, PREFILL_ACTIVE_S, DECODE_ACTIVE_S,
                                   PREFILL_ENERGY_J, DECODE_ENERGY_J, PREFILL_DYNAMIC_ENERGY_J,
                                   DECODE_DYNAMIC_ENERGY_J, PREFILL_BOUND, DECODE_BOUND,
-                                  PREFILL_BOUND_PART, DECODE_BOUND_PART)
+                                  PREFILL_BOUND_PART, DECODE_BOUND_PART, UNPHASED_LATENCY_S,
+                                  UNPHASED_ENERGY_J, UNPHASED_DYNAMIC_ENERGY_J, UNPHASED_OPS)
 SERVING_COLUMNS: tuple[str, ...] = (TTFT_S, TPOT_S, TOKENS_PER_S, TOKENS_PER_J, DECODE_TOKENS_PER_S,
                                     LLM_BATCH, *TTFT_SPREAD, *TPOT_SPREAD, *PHASE_COLUMNS)
 #: ``--json`` only (lists, one value per request in request order; not result columns): each

@@ -21,9 +21,16 @@ realised critical path (the chain the engine ran, contiguous from 0 to the laten
   component moved out as for the run), its latency ``<phase>_latency_s`` and, for the
   dependency test, the time of ``P``'s ops on the dependency critical path. None where
   ``R ∩ P`` is empty (the phase hidden under the other).
+- ``unphased_*``: the same for the ops with no phase tag (a hand-composed vision encoder ahead
+  of the prefill, say), so that prefill + decode + unphased = ``latency_s`` and ``energy_j``;
+  ``unphased_ops`` counts them (0 where every op is tagged).
 
-An analytic run whose latency a link's bytes set (no op path) splits that link's time by the
-phase's ops on it, as its path table does.
+Under ``--engine analytic`` no op runs beside another (each op alone, as early as its
+dependencies allow: no schedule), so ``<phase>_active_s`` is NaN. Where the latency is the
+dependency path (the ops' end times reach it) that path is ``R`` and the split is along it, as
+a lower bound. Where the busiest unit's or a link's work sets the latency, past every op's end,
+no timeline holds it: the phases' latency, energy and bound are NaN / None and only the dynamic
+energy (each op's own) is split. :func:`phase_figures` adds a note saying which.
 """
 
 from __future__ import annotations
@@ -65,55 +72,102 @@ def union_s(start: np.ndarray, end: np.ndarray) -> float:
     return float((reach[last] - s[first]).sum())
 
 
-def phase_figures(run, classes: dict[str, str], static_w: float) -> dict[str, object]:
+def _nan_phase(ph: str) -> dict[str, object]:
+    return {f"{ph}_latency_s": np.nan, f"{ph}_active_s": np.nan, f"{ph}_energy_j": np.nan,
+            f"{ph}_dynamic_energy_j": np.nan, f"{ph}_bound": None, f"{ph}_bound_part": None}
+
+
+NO_PHASE = {C.UNPHASED_LATENCY_S: np.nan, C.UNPHASED_ENERGY_J: np.nan,
+            C.UNPHASED_DYNAMIC_ENERGY_J: np.nan, C.UNPHASED_OPS: np.nan}
+
+
+def phase_figures(run, classes: dict[str, str], static_w: float, notes: list[str]) -> dict[str, object]:
     """The :data:`~cimsim.report.columns.PHASE_COLUMNS` of ``run`` (a
     :class:`~cimsim.report.build.RunData`; module docstring); ``classes``: the bound classes of
     the components' compute parts and shared bandwidths, as the run's bound takes them;
-    ``static_w``: the run's static power, W."""
+    ``static_w``: the run's static power, W. Appends to ``notes`` what an analytic run's
+    figures are (or why it has no phase time)."""
     from .build import _split_compute  # the run's own split of compute parts (build imports us)
 
     code = phase_codes(run.workload)
+    out: dict[str, object] = {}
+    if not (code >= 0).any():  # no op has a phase: no phase figures at all
+        for ph in C.PHASES:
+            out.update(_nan_phase(ph))
+        return {**out, **NO_PHASE}
     costs, pl = run.costs, run.placement
     path = np.asarray(run.path, dtype=np.int64)
     cp = np.asarray(run.critical_path, dtype=np.int64)
     memory = run.arch.hardware.memory
     dyn = costs.energy.sum(axis=1) if costs.energy.size else np.zeros(len(code))
-    out: dict[str, object] = {}
+    des = run.engine == "des"
+    # the ops' times are a timeline of the latency (the DES's, or an analytic run's dependency
+    # path): else the busiest unit's or a link's work sets it, past every op's end
+    timed = des or bool(len(run.end) and float(run.end.max()) >= run.latency_s * (1 - 1e-9))
     for k, ph in enumerate(C.PHASES):
         mine = code == k
         if not mine.any():
-            out.update({f"{ph}_latency_s": np.nan, f"{ph}_active_s": np.nan, f"{ph}_energy_j": np.nan,
-                        f"{ph}_dynamic_energy_j": np.nan, f"{ph}_bound": None, f"{ph}_bound_part": None})
+            out.update(_nan_phase(ph))
             continue
-        on = path[mine[path]]
-        if run.path_time is not None:  # an analytic run a link's bytes set: that link's time
-            r = max(run.path_time, key=lambda p: run.path_time[p])
-            parts = dict.fromkeys(run.path_time, 0.0)
-            parts[r] = float(run.resource_s[on, list(costs.resources).index(r)].sum())
-            latency = parts[r]
-        else:
-            parts = attribute_path(on, run.start, run.end, costs.latency_s, costs.compute_s,
-                                   run.resource_s, costs.resources, pl.serial, costs.pieces, costs.ahead)
-            _split_compute(parts, dataclasses.replace(run, path=on), pl, costs)
-            latency = float((run.end[on] - run.start[on]).sum())
-        bound, part = (bound_of(parts, memory, latency, float(run.duration[cp[mine[cp]]].sum()), classes)
-                       if len(on) and latency > 0 else (None, None))
         ids = np.flatnonzero(mine)
         d = float(dyn[ids].sum())
-        out.update({f"{ph}_latency_s": latency, f"{ph}_active_s": union_s(run.start[ids], run.end[ids]),
+        if not timed:
+            out.update({**_nan_phase(ph), f"{ph}_dynamic_energy_j": d})
+            continue
+        on = path[mine[path]]
+        parts = attribute_path(on, run.start, run.end, costs.latency_s, costs.compute_s,
+                               run.resource_s, costs.resources, pl.serial, costs.pieces, costs.ahead)
+        _split_compute(parts, dataclasses.replace(run, path=on), pl, costs)
+        latency = float((run.end[on] - run.start[on]).sum())
+        bound, part = (bound_of(parts, memory, latency, float(run.duration[cp[mine[cp]]].sum()), classes)
+                       if len(on) and latency > 0 else (None, None))
+        out.update({f"{ph}_latency_s": latency,
+                    f"{ph}_active_s": union_s(run.start[ids], run.end[ids]) if des else np.nan,
                     f"{ph}_energy_j": d + static_w * latency, f"{ph}_dynamic_energy_j": d,
                     f"{ph}_bound": bound, f"{ph}_bound_part": part})
+    none = code < 0
+    d = float(dyn[none].sum())
+    off = path[none[path]]  # the path's ops with no phase
+    t = float((run.end[off] - run.start[off]).sum()) if timed else np.nan
+    out.update({C.UNPHASED_LATENCY_S: t, C.UNPHASED_ENERGY_J: d + static_w * t,
+                C.UNPHASED_DYNAMIC_ENERGY_J: d, C.UNPHASED_OPS: int(none.sum())})
+    if not des:
+        notes.append(ANALYTIC_PHASE_NOTE + (
+            "prefill_/decode_latency_s split the dependency path, which is the latency (each op "
+            "alone, as early as its dependencies allow): lower bounds, as the latency is; no active "
+            "times (_active_s NaN: no op runs beside another, no schedule)"
+            if timed else
+            f"no phase time (prefill_/decode_latency_s, _active_s and _energy_j NaN, no phase "
+            f"bound): the latency ({si(run.latency_s, 's')}) is the busiest unit's or a link's work, "
+            f"past every op's end (at most {si(float(run.end.max()), 's')}), and no schedule splits "
+            "it; only the dynamic energy is split by phase") + "; use --engine des for the phases' time")
     return out
 
 
-def phase_rows(sv: dict) -> list[tuple[str, str]]:
+#: how an analytic run's note on its phase figures opens
+ANALYTIC_PHASE_NOTE = "analytic engine, LLM phases: "
+
+
+def _nan(x) -> bool:
+    return not isinstance(x, (int, float)) or x != x
+
+
+def _pct(x: float, whole: float) -> str:
+    return f" ({100 * x / whole:.1f} %)" if whole > 0 else ""  # NaN whole: False
+
+
+def phase_rows(sv: dict, latency_s: float = np.nan, energy_j: float = np.nan) -> list[tuple[str, str]]:
     """``cimsim run``'s ``LLM phases`` row under its ``LLM serving`` line: each phase's share of
-    the latency, its active time where phases overlap, its energy (dynamic) and its bound; none
-    without phase figures."""
+    the latency, its active time where phases overlap, its energy (dynamic) and its bound, then
+    the share of the ops with no phase tag where there are any (in % of the run's ``latency_s``
+    and ``energy_j`` where given); only the dynamic energy where
+    the engine gives no phase time (analytic, busiest unit); none without phase figures."""
     texts = []
     for ph in C.PHASES:
-        t = sv.get(f"{ph}_latency_s")
-        if not isinstance(t, float) or t != t:
+        t, dyn = sv.get(f"{ph}_latency_s"), sv.get(f"{ph}_dynamic_energy_j")
+        if _nan(t):
+            if not _nan(dyn):  # an analytic run with no phase time: its note says why
+                texts.append(f"{ph} dynamic {si(dyn, 'J')}")
             continue
         act, bound, part = sv[f"{ph}_active_s"], sv[f"{ph}_bound"], sv[f"{ph}_bound_part"]
         label = "no time on the critical path" if bound is None else \
@@ -121,4 +175,14 @@ def phase_rows(sv: dict) -> list[tuple[str, str]]:
         texts.append(f"{ph} {si(t, 's')} of the latency"
                      + (f" (active {si(act, 's')}: beside other ops)" if act > t * (1 + 1e-6) else "")
                      + f", {si(sv[f'{ph}_energy_j'], 'J')} (dynamic {si(sv[f'{ph}_dynamic_energy_j'], 'J')}), {label}")
-    return [("LLM phases", "; ".join(texts))] if texts else []
+    n = sv.get(C.UNPHASED_OPS)
+    if texts and not _nan(n) and n > 0:  # ops with no phase tag: their share, not dropped
+        t, e, dyn = sv[C.UNPHASED_LATENCY_S], sv[C.UNPHASED_ENERGY_J], sv[C.UNPHASED_DYNAMIC_ENERGY_J]
+        texts.append(f"in no phase ({n:,} op{'s' if n != 1 else ''} without a phase tag) "
+                     + (f"dynamic {si(dyn, 'J')}" if _nan(t) else
+                        f"{si(t, 's')}{_pct(t, latency_s)} of the latency, {si(e, 'J')}{_pct(e, energy_j)} "
+                        f"of the energy (dynamic {si(dyn, 'J')})"))
+    untimed = any(_nan(sv.get(f"{ph}_latency_s")) and not _nan(sv.get(f"{ph}_dynamic_energy_j"))
+                  for ph in C.PHASES)
+    return [("LLM phases", "; ".join(texts) + (" (no phase time under the analytic engine: see its note)"
+                                               if untimed else ""))] if texts else []

@@ -48,6 +48,7 @@ from ..report.columns import (  # noqa: F401  (the names live in report.columns)
     SAMPLES_PER_RUN,
     SWEEP_KEY_COLUMNS,
     SYSTEM_DEVICES,
+    UNPHASED_OPS,
     WEIGHT_BYTES,
     WORKLOAD,
     WORKLOAD_FILE,
@@ -65,7 +66,7 @@ TEXT_COLUMNS: frozenset[str] = frozenset(
 COUNT_COLUMNS: frozenset[str] = frozenset(
     {SAMPLE, CRITICAL_PATH_OPS, CRITICAL_PATH_SERIAL_STEPS, GRAPH_DEPTH_SERIAL_STEPS, GRAPH_DEPTH_OPS, MACS, OPS, WEIGHT_BYTES, ACTIVATION_BYTES,
      OPTIMIZER_STATE_BYTES, LLM_BATCH, SYSTEM_DEVICES,
-     ACCURACY_REPEATS, SAMPLES_PER_RUN})
+     ACCURACY_REPEATS, SAMPLES_PER_RUN, UNPHASED_OPS})
 #: true/false columns (stored boolean even when every row is an error row)
 FLAG_COLUMNS: frozenset[str] = frozenset({PRECISION_MISMATCH, EXTRAPOLATED, PHYSICALLY_PLAUSIBLE,
                                           MEETS_DEADLINE})
