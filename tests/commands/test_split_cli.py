@@ -30,10 +30,10 @@ def test_table_csv_parquet_and_figure(tmp_path):
     assert "lte@8 kb/s" in res.output and "lte@80 kb/s" in res.output
     assert "best for latency: cut" in res.output and "400 B" in res.output
     df = pd.read_csv(tmp_path / "s.csv")
-    assert list(df.columns) == list(C.SPLIT_COLUMNS)
+    assert list(df.columns) == [*C.SPLIT_COLUMNS, C.ERROR]
     assert len(df) == 2 * 5  # two rates x the cuts 0..4
     slow = df[(df[C.SPLIT_LINK] == "lte@8 kb/s") & (df[C.SPLIT_CUT] == 2)].iloc[0]
-    assert slow[C.UPLINK_S] == pytest.approx(400 / 1000 + 0.1, rel=1e-12)  # 400 B at 1000 B/s + 100 ms
+    assert slow[C.UPLINK_S] == pytest.approx(400 / 1000 + 0.1, rel=1e-12, abs=0)  # 400 B at 1000 B/s + 100 ms
     assert column_unit(C.UPLINK_BANDWIDTH) == "B/s" and column_unit(C.EDGE_RADIO_J) == "J"
     assert (tmp_path / "s.png").stat().st_size > 0
     res = invoke("split", "cpu-ddr5", "gpu-hbm3", "-w", wl, "--link", "uplink=1Mb/s",

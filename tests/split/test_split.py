@@ -2,6 +2,7 @@
 hand, each half a real run, and the study's rows as their sums."""
 
 import copy
+import math
 
 import pytest
 from conftest import ROUND_ARCH, make_arch
@@ -52,32 +53,32 @@ def test_link_terms_by_hand_and_halves_from_real_runs():
     rows = {r["cut"]: r for r in study.rows}
     r = rows[2]
     assert r["uplink_bytes"] == 400 and r["downlink_bytes"] == 40
-    assert r["uplink_s"] == pytest.approx(400 / 1000 + 0.1, rel=1e-12)   # 0.5 s
-    assert r["downlink_s"] == pytest.approx(40 / 2000 + 0.1, rel=1e-12)  # 0.12 s
-    assert r["edge_radio_j"] == pytest.approx(400 * 8 * 1e-9 + 40 * 8 * 0.5e-9, rel=1e-12)  # 3.36 uJ
-    assert r["server_radio_j"] == pytest.approx(400 * 8 * 0.5e-9 + 40 * 8 * 1e-9, rel=1e-12)  # 1.92 uJ
+    assert r["uplink_s"] == pytest.approx(400 / 1000 + 0.1, rel=1e-12, abs=0)   # 0.5 s
+    assert r["downlink_s"] == pytest.approx(40 / 2000 + 0.1, rel=1e-12, abs=0)  # 0.12 s
+    assert r["edge_radio_j"] == pytest.approx(400 * 8 * 1e-9 + 40 * 8 * 0.5e-9, rel=1e-12, abs=0)  # 3.36 uJ
+    assert r["server_radio_j"] == pytest.approx(400 * 8 * 0.5e-9 + 40 * 8 * 1e-9, rel=1e-12, abs=0)  # 1.92 uJ
     prefix, suffix = cut_workload(w, 2)
     e, s = simulate(edge, prefix), simulate(server, suffix)
     assert r["edge_latency_s"] == e.latency_s and r["server_energy_j"] == s.energy_j
-    assert r["total_latency_s"] == pytest.approx(e.latency_s + 0.5 + s.latency_s + 0.12, rel=1e-12)
-    assert r["edge_total_energy_j"] == pytest.approx(e.energy_j + 3.36e-6, rel=1e-12)
-    assert r["total_energy_j"] == pytest.approx(e.energy_j + 3.36e-6 + s.energy_j + 1.92e-6, rel=1e-12)
+    assert r["total_latency_s"] == pytest.approx(e.latency_s + 0.5 + s.latency_s + 0.12, rel=1e-12, abs=0)
+    assert r["edge_total_energy_j"] == pytest.approx(e.energy_j + 3.36e-6, rel=1e-12, abs=0)
+    assert r["total_energy_j"] == pytest.approx(e.energy_j + 3.36e-6 + s.energy_j + 1.92e-6, rel=1e-12, abs=0)
     # the trivial cuts: the whole model on one side; server only sends x (400 B), edge only nothing
     whole_edge, whole_server = simulate(edge, w), simulate(server, w)
-    assert rows[0]["server_latency_s"] == pytest.approx(whole_server.latency_s, rel=1e-12)
-    assert rows[0]["edge_energy_j"] == 0 and rows[0]["uplink_s"] == pytest.approx(0.5, rel=1e-12)
-    assert rows[4]["edge_energy_j"] == pytest.approx(whole_edge.energy_j, rel=1e-12)
-    assert rows[4]["link_s"] == 0 and rows[4]["total_latency_s"] == pytest.approx(whole_edge.latency_s, rel=1e-12)
+    assert rows[0]["server_latency_s"] == pytest.approx(whole_server.latency_s, rel=1e-12, abs=0)
+    assert rows[0]["edge_energy_j"] == 0 and rows[0]["uplink_s"] == pytest.approx(0.5, rel=1e-12, abs=0)
+    assert rows[4]["edge_energy_j"] == pytest.approx(whole_edge.energy_j, rel=1e-12, abs=0)
+    assert rows[4]["link_s"] == 0 and rows[4]["total_latency_s"] == pytest.approx(whole_edge.latency_s, rel=1e-12, abs=0)
     # at 0.6 s of link or more for every other cut, edge only is fastest
     assert study.best("radio", "latency")["cut"] == 4
     quantized = split_study(edge, server, w, [LINK], cut_dtype="int8")
-    assert quantized.rows[2]["uplink_s"] == pytest.approx(100 / 1000 + 0.1, rel=1e-12)
+    assert quantized.rows[2]["uplink_s"] == pytest.approx(100 / 1000 + 0.1, rel=1e-12, abs=0)
 
 
 def test_no_downlink_means_nothing_comes_back():
     up_only = parse_link("uplink=8kb/s,rtt=200ms,energy_per_bit=1nJ/bit")
-    assert up_only.latency_s == pytest.approx(0.1, rel=1e-12)  # half the RTT a message
-    assert up_only.tx_j_per_byte == pytest.approx(8e-9, rel=1e-12)
+    assert up_only.latency_s == pytest.approx(0.1, rel=1e-12, abs=0)  # half the RTT a message
+    assert up_only.tx_j_per_byte == pytest.approx(8e-9, rel=1e-12, abs=0)
     study = split_study(make_arch(name="edge"), make_arch(name="server"), tiny(), [up_only],
                         cuts=cut_points(tiny(), after=["c"]))
     assert [r["downlink_bytes"] for r in study.rows] == [0, 0, 0]
@@ -101,5 +102,16 @@ def test_link_yaml_file(tmp_path):
     f = tmp_path / "lte.yaml"
     f.write_text("uplink: 20 Mb/s\ndownlink: 100 Mb/s\nlatency: 40 ms\ntx_energy: 50 nJ/bit\n")
     link = parse_link(str(f))
-    assert link.name == "lte" and link.uplink_bytes_per_s == pytest.approx(2.5e6, rel=1e-12)
-    assert link.down_s(1000) == pytest.approx(1000 / 12.5e6 + 0.04, rel=1e-12)
+    assert link.name == "lte" and link.uplink_bytes_per_s == pytest.approx(2.5e6, rel=1e-12, abs=0)
+    assert link.down_s(1000) == pytest.approx(1000 / 12.5e6 + 0.04, rel=1e-12, abs=0)
+
+
+def test_a_half_the_edge_cannot_hold_is_reported_not_fatal():
+    small = copy.deepcopy(ROUND_ARCH["memory"])
+    small["dram"]["capacity"] = "1 KiB"  # W1 alone is 100 x 50 x 4 B = 20 kB
+    small["sram"]["capacity"] = "512 B"
+    study = split_study(make_arch(name="edge", memory=small), make_arch(name="server"), tiny(), [LINK])
+    errors = [r["error"] for r in study.rows]
+    assert errors[0] is None and all(e and e.startswith("edge: ") for e in errors[1:])
+    assert all(math.isnan(r["edge_latency_s"]) for r in study.rows[1:])
+    assert study.best("radio", "latency")["cut"] == 0  # server only, the one cut that ran

@@ -56,14 +56,14 @@ def test_trivial_cuts_are_the_whole_model_on_each_config(traced):
     first, last = study.rows[0], study.rows[-1]
     whole_edge, whole_server = simulate(edge, traced), simulate(server, traced)
     assert first["cut"] == 0 and last["cut"] == len(traced.ops)
-    assert first["server_latency_s"] == pytest.approx(whole_server.latency_s, rel=1e-9)
-    assert first["server_energy_j"] == pytest.approx(whole_server.energy_j, rel=1e-9)
-    assert last["edge_latency_s"] == pytest.approx(whole_edge.latency_s, rel=1e-9)
-    assert last["edge_energy_j"] == pytest.approx(whole_edge.energy_j, rel=1e-9)
+    assert first["server_latency_s"] == pytest.approx(whole_server.latency_s, rel=1e-9, abs=0)
+    assert first["server_energy_j"] == pytest.approx(whole_server.energy_j, rel=1e-9, abs=0)
+    assert last["edge_latency_s"] == pytest.approx(whole_edge.latency_s, rel=1e-9, abs=0)
+    assert last["edge_energy_j"] == pytest.approx(whole_edge.energy_j, rel=1e-9, abs=0)
     # server only sends the raw int8 input, 3 x 16 x 16 = 768 B: 768 x 8 / 1 Mb/s + 10 ms
     assert first["uplink_bytes"] == 768
-    assert first["uplink_s"] == pytest.approx(768 * 8 / 1e6 + 0.01, rel=1e-12)
-    assert first["edge_radio_j"] == pytest.approx(768 * 8 * 100e-9, rel=1e-12)
+    assert first["uplink_s"] == pytest.approx(768 * 8 / 1e6 + 0.01, rel=1e-12, abs=0)
+    assert first["edge_radio_j"] == pytest.approx(768 * 8 * 100e-9, rel=1e-12, abs=0)
     assert last["uplink_bytes"] == 0 and last["link_s"] == 0
 
 

@@ -14,7 +14,7 @@ from ..atomic import atomic_write, check_writable
 from ..errors import CimsimError
 from ..report import columns as C
 from ..report.format import si
-from .run import engine_option, overrides, set_option
+from .run import engine_option, overrides
 
 _TABLES = (".csv", ".parquet")
 _FIGURES = (".png", ".svg", ".pdf")
@@ -79,8 +79,15 @@ def _print(study, width: int | None = None) -> None:
             t.add_column(head, justify="left" if text else "right", no_wrap=not text,
                          overflow="fold", min_width=14 if text else None)
         for r in (r for r in rows if r[C.SPLIT_LINK] == link.name):
-            t.add_row(*(cell(r) for cell in cells.values()))
+            t.add_row(*(cell(r) if not r[C.ERROR] or head in ("cut", "after op", "sent") else "n/a"
+                        for head, cell in cells.items()))
         out.print(t)
+        refused = [r for r in rows if r[C.SPLIT_LINK] == link.name and r[C.ERROR]]
+        if refused:
+            out.print(f"{len(refused)} cut(s) not run (n/a), e.g. cut {refused[0][C.SPLIT_CUT]}: "
+                      f"{refused[0][C.ERROR]}")
+        if len(refused) == len([r for r in rows if r[C.SPLIT_LINK] == link.name]):
+            continue
         fast, frugal = study.best(link.name, "latency"), study.best(link.name, "edge_energy")
         out.print(f"sent: bytes uplink (tensors crossing, where more than one); link: uplink + "
                   f"downlink time; E: energy, static over the half's own run; * the best; "
@@ -116,17 +123,19 @@ def _print(study, width: int | None = None) -> None:
               help="Draw total latency and the edge's energy against the cut, a line per link "
                    "(.png, .svg or .pdf).")
 @engine_option
-@set_option
+@click.option("--edge-set", "edge_sets", multiple=True, metavar="PATH=VALUE",
+              help="Override a field of the EDGE config (repeatable), e.g. --edge-set cim.arrays=2048.")
+@click.option("--server-set", "server_sets", multiple=True, metavar="PATH=VALUE",
+              help="Override a field of the SERVER config (repeatable).")
 def split(edge: str, server: str, workload: str, links: tuple[str, ...], bandwidths: tuple[str, ...],
           cut_dtype: str | None, after: tuple[str, ...], module_depth: int | None,
           single_tensor: bool, output: Path | None, figure: Path | None, engine: str,
-          sets: tuple[str, ...]) -> None:
+          edge_sets: tuple[str, ...], server_sets: tuple[str, ...]) -> None:
     """Split WORKLOAD between EDGE and SERVER (configs: YAML files or bundled names): at every
     cut of its op order (or those --after / --module-depth / --single-tensor keep; always cut 0,
     server only, and the last, edge only), run the ops before the cut on EDGE and the rest on
     SERVER, send the tensors crossing the cut over each --link, and print per cut the edge's,
-    the link's and the server's time and energy, the totals and the best cut. --set applies to
-    both configs."""
+    the link's and the server's time and energy, the totals and the best cut."""
     from ..config import load_architecture
     from ..split import cut_points, parse_link, split_study
     from ..workload import load_workload
@@ -137,9 +146,8 @@ def split(edge: str, server: str, workload: str, links: tuple[str, ...], bandwid
     for path, option in ((output, "-o"), (figure, "--figure")):
         if path is not None:
             check_writable(path, option)
-    ov = overrides(sets)
-    edge_arch = load_architecture(bundled.resolve_config(edge), ov, cli=True)
-    server_arch = load_architecture(bundled.resolve_config(server), ov, cli=True)
+    edge_arch = load_architecture(bundled.resolve_config(edge), overrides(edge_sets), cli=True)
+    server_arch = load_architecture(bundled.resolve_config(server), overrides(server_sets), cli=True)
     wl = load_workload(bundled.resolve_workload(workload), progress=True)
     cuts = cut_points(wl, after=after, module_depth=module_depth, single_tensor=single_tensor)
 

@@ -203,7 +203,7 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.CONFIG_FILE, "-", "sweep"),
     (C.WORKLOAD_FILE, "-", "sweep"),
     ("<dotted.config.path>", "the field's SI unit", "sweep"),
-    (C.ERROR, "-", "sweep"),
+    (C.ERROR, "-", "sweep, `cimsim split`"),
     (C.PARETO_OBJECTIVES, "-", "`plot --pareto` CSV"),
     (C.SPLIT_LINK, "-", "`cimsim split` (table, `-o` CSV / Parquet), `SplitStudy.table()`"),
     (C.UPLINK_BANDWIDTH, "B/s", "as above"),

@@ -933,7 +933,7 @@ POINT_ID = "point_id"  #: sweep: stable hash of config, workload content, overri
 SAMPLE = "sample"  #: index of the design-space point (the same for every config x workload)
 CONFIG_FILE = "config_file"  #: the config as named on the command line
 WORKLOAD_FILE = "workload_file"  #: the workload as named on the command line
-ERROR = "error"  #: the point's error message, or empty (None)
+ERROR = "error"  #: the point's (a split study: the cut's half's) error message, or empty (None)
 SWEEP_KEY_COLUMNS: tuple[str, ...] = (POINT_ID, SAMPLE, CONFIG_FILE, WORKLOAD_FILE)
 
 

@@ -8,11 +8,14 @@ own run; nothing while it waits for the link or the server), the uplink's time (
 the radios' energy (uplink: TX on the edge, RX on the server; downlink the other way), the
 server's latency and energy, and the totals: ``total_latency_s`` = edge + uplink + server +
 downlink (the halves run one after the other), ``edge_total_energy_j`` = the edge's run + its
-radio (the battery's figure), ``total_energy_j`` = both runs + both radios.
+radio (the battery's figure), ``total_energy_j`` = both runs + both radios. A half its config
+refuses (one that does not fit its memory) leaves NaN in its row and the reason in ``error``; the
+best cuts are those that ran.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -25,16 +28,18 @@ COLUMNS = (C.SPLIT_LINK, C.UPLINK_BANDWIDTH, C.SPLIT_CUT, C.SPLIT_AFTER_OP, C.SP
            C.UPLINK_BYTES, C.DOWNLINK_BYTES, C.EDGE_LATENCY_S, C.EDGE_ENERGY_J, C.UPLINK_S,
            C.DOWNLINK_S, C.LINK_S, C.EDGE_RADIO_J, C.SERVER_RADIO_J, C.SERVER_LATENCY_S,
            C.SERVER_ENERGY_J, C.TOTAL_LATENCY_S, C.EDGE_TOTAL_ENERGY_J, C.TOTAL_ENERGY_J,
-           C.BEST_LATENCY, C.BEST_EDGE_ENERGY)
+           C.BEST_LATENCY, C.BEST_EDGE_ENERGY, C.ERROR)
 
 
 @dataclass
 class Half:
-    """One half's run: its latency and energy (0 for a half with no op)."""
+    """One half's run: its latency and energy (0 for a half with no op; NaN, with ``error``, for
+    a half its config refuses: one that does not fit its memory)."""
 
     latency_s: float = 0.0
     energy_j: float = 0.0
     result: object = None
+    error: str | None = None
 
 
 @dataclass
@@ -55,11 +60,12 @@ class SplitStudy:
         self.rows = [self._row(link, cut, e, s) for link in self.links
                      for cut, e, s in zip(self.cuts, self.edge, self.server)]
         for link in self.links:
-            mine = [r for r in self.rows if r[C.SPLIT_LINK] == link.name]
+            mine = [r for r in self.rows if r[C.SPLIT_LINK] == link.name and r[C.ERROR] is None]
             for flag, key in ((C.BEST_LATENCY, C.TOTAL_LATENCY_S), (C.BEST_EDGE_ENERGY, C.EDGE_TOTAL_ENERGY_J)):
-                best = min(mine, key=lambda r: r[key])
-                for r in mine:
-                    r[flag] = r is best
+                best = min(mine, key=lambda r: r[key]) if mine else None
+                for r in self.rows:
+                    if r[C.SPLIT_LINK] == link.name:
+                        r[flag] = r is best
 
     def _row(self, link: SplitLink, cut: Cut, e: Half, s: Half) -> dict:
         up = cut.uplink_bytes(self.cut_dtype)
@@ -76,7 +82,9 @@ class SplitStudy:
                 C.SERVER_ENERGY_J: s.energy_j,
                 C.TOTAL_LATENCY_S: e.latency_s + up_s + s.latency_s + down_s,
                 C.EDGE_TOTAL_ENERGY_J: e.energy_j + edge_radio,
-                C.TOTAL_ENERGY_J: e.energy_j + edge_radio + s.energy_j + server_radio}
+                C.TOTAL_ENERGY_J: e.energy_j + edge_radio + s.energy_j + server_radio,
+                C.ERROR: "; ".join(f"{side}: {h.error}" for side, h in (("edge", e), ("server", s)) if h.error)
+                or None}
 
     def table(self):
         """One row per link and cut (:data:`COLUMNS`), a pandas DataFrame."""
@@ -91,9 +99,11 @@ class SplitStudy:
         if by not in flags:
             raise ValueError(f"by={by!r}: give one of {', '.join(flags)}")
         name = self.links[0].name if link is None else link
+        if name not in {k.name for k in self.links}:
+            raise ValueError(f"link {name!r}: not one of {', '.join(k.name for k in self.links)}")
         rows = [r for r in self.rows if r[C.SPLIT_LINK] == name and r[flags[by]]]
         if not rows:
-            raise ValueError(f"link {name!r}: not one of {', '.join(k.name for k in self.links)}")
+            raise ValueError(f"link {name!r}: no cut ran on both configs (each row's error says why)")
         return rows[0]
 
 
@@ -106,7 +116,7 @@ def split_study(edge, server, workload, links: Sequence[SplitLink | str | dict],
     crossing tensors as this dtype (``int8``: 1 B an element); ``progress(done, total)`` is
     called after each cut."""
     from ..dtypes import TENSOR_DTYPES
-    from ..errors import ConfigError
+    from ..errors import CimsimError, ConfigError
     from ..pipeline import simulate_quietly
 
     if cut_dtype is not None and cut_dtype not in TENSOR_DTYPES:
@@ -123,7 +133,10 @@ def split_study(edge, server, workload, links: Sequence[SplitLink | str | dict],
     def run(arch, wl) -> Half:
         if wl is None:
             return Half()
-        r = simulate_quietly(arch, wl, engine=engine, keep_ops=False)
+        try:
+            r = simulate_quietly(arch, wl, engine=engine, keep_ops=False)
+        except CimsimError as exc:  # a half its config refuses (too large): that cut's row says so
+            return Half(math.nan, math.nan, None, str(exc).splitlines()[0])
         return Half(r.latency_s, r.energy_j, r)
 
     edge_runs, server_runs = [], []
