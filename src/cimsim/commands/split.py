@@ -124,7 +124,7 @@ def _print(study, width: int | None = None) -> None:
                    "(.png, .svg or .pdf).")
 @engine_option
 @click.option("--edge-set", "edge_sets", multiple=True, metavar="PATH=VALUE",
-              help="Override a field of the EDGE config (repeatable), e.g. --edge-set cim.arrays=2048.")
+              help="Override a field of the EDGE config (repeatable), e.g. --edge-set cim.static_power=10uW.")
 @click.option("--server-set", "server_sets", multiple=True, metavar="PATH=VALUE",
               help="Override a field of the SERVER config (repeatable).")
 def split(edge: str, server: str, workload: str, links: tuple[str, ...], bandwidths: tuple[str, ...],
