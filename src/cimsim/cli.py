@@ -25,6 +25,7 @@ from .commands.plot import plot
 from .commands.report import report
 from .commands.run import compare, run
 from .commands.sensitivity import sensitivity
+from .commands.split import split
 from .commands.sweep import sweep
 from .commands.trace import trace
 from .commands.validate import validate
@@ -126,7 +127,7 @@ def main() -> None:
 
 #: every subcommand, in the order `cimsim --help` lists them; each module imports its
 #: heavy or optional dependencies (torch, dask) only when it runs
-COMMANDS = (run, compare, fields, workload, trace, sweep, sensitivity, plot, report, validate, calibrate)
+COMMANDS = (run, compare, fields, workload, trace, sweep, sensitivity, split, plot, report, validate, calibrate)
 for _command in COMMANDS:
     main.add_command(_command)
 

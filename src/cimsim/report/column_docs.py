@@ -203,8 +203,29 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.CONFIG_FILE, "-", "sweep"),
     (C.WORKLOAD_FILE, "-", "sweep"),
     ("<dotted.config.path>", "the field's SI unit", "sweep"),
-    (C.ERROR, "-", "sweep"),
+    (C.ERROR, "-", "sweep, `cimsim split`"),
     (C.PARETO_OBJECTIVES, "-", "`plot --pareto` CSV"),
+    (C.SPLIT_LINK, "-", "`cimsim split` (table, `-o` CSV / Parquet), `SplitStudy.table()`"),
+    (C.UPLINK_BANDWIDTH, "B/s", "as above"),
+    (C.SPLIT_CUT, "count", "as above"),
+    (C.SPLIT_AFTER_OP, "-", "as above"),
+    (C.SPLIT_TENSORS, "count", "as above"),
+    (C.UPLINK_BYTES, "B", "as above"),
+    (C.DOWNLINK_BYTES, "B", "as above"),
+    (C.EDGE_LATENCY_S, "s", "as above"),
+    (C.EDGE_ENERGY_J, "J", "as above"),
+    (C.UPLINK_S, "s", "as above"),
+    (C.DOWNLINK_S, "s", "as above"),
+    (C.LINK_S, "s", "as above"),
+    (C.EDGE_RADIO_J, "J", "as above"),
+    (C.SERVER_RADIO_J, "J", "as above"),
+    (C.SERVER_LATENCY_S, "s", "as above"),
+    (C.SERVER_ENERGY_J, "J", "as above"),
+    (C.TOTAL_LATENCY_S, "s", "as above"),
+    (C.EDGE_TOTAL_ENERGY_J, "J", "as above"),
+    (C.TOTAL_ENERGY_J, "J", "as above"),
+    (C.BEST_LATENCY, "flag", "as above"),
+    (C.BEST_EDGE_ENERGY, "flag", "as above"),
 )
 
 
@@ -212,7 +233,7 @@ def documented_columns() -> set[str]:
     """Every column and pattern :mod:`.columns` names, as this table writes them."""
     named = {*C.FIXED_COLUMNS, C.OPTIMIZER_STATE_BYTES, *C.SAMPLE_COLUMNS, *C.PIPELINE_COLUMNS, *C.PROGRAMMING_COLUMNS, *C.SERVING_COLUMNS,
              *C.ACCURACY_COLUMNS, *C.SWEEP_KEY_COLUMNS, C.ERROR, C.BASELINE, C.SPEEDUP, C.ENERGY_RATIO, C.PERIOD_ENERGY_RATIO,
-             C.ONE_DEVICE_SHARE, C.CIMSIM_VERSION, C.CIMSIM_REVISION, C.PARETO_OBJECTIVES,
+             C.ONE_DEVICE_SHARE, C.CIMSIM_VERSION, C.CIMSIM_REVISION, C.PARETO_OBJECTIVES, *C.SPLIT_COLUMNS,
              *C.INPUT_COLUMNS, *C.STATED_LOAD_COLUMNS}
     return named | set(_PATTERNS) | set(_SWEPT)
 
@@ -234,7 +255,7 @@ _ASSIGN = re.compile(r'^[A-Z][A-Z0-9_]*(?:: [^=]+)? = "([^"]*)"\s*(?:#:\s*(.*))?
 #: for a fact column (``cim_area_needed_m2``), whose unit only its name carries
 SUFFIX_UNITS = (("_per_s_per_m2", "op/(s·m²)"), ("_w_per_m2", "W/m²"), ("_j_per_sample", "J"), ("_j_per_item", "J"),
                 ("_macs_per_s", "MAC/s"), ("_tokens_per_s", "token/s"), ("_tokens_per_j", "token/J"),
-                ("_ops_per_s", "op/s"), ("_ops_per_j", "op/J"), ("_per_s", "1/s"),
+                ("_ops_per_s", "op/s"), ("_ops_per_j", "op/J"), ("_bytes_per_s", "B/s"), ("_per_s", "1/s"),
                 ("_bytes", "B"), ("_m2", "m²"), ("_db", "dB"), ("_s", "s"), ("_j", "J"),
                 ("_w", "W"), ("_placeholder_share", "fraction"), ("_kl", "nat"))
 #: units of :data:`DOCS` that are no unit to print after a number or in an axis label

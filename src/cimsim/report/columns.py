@@ -614,6 +614,58 @@ SERVING_COLUMNS: tuple[str, ...] = (TTFT_S, TPOT_S, TOKENS_PER_S, TOKENS_PER_J, 
 REQUEST_TTFT_S = "request_ttft_s"
 REQUEST_TPOT_S = "request_tpot_s"
 
+# A split-point study (`cimsim split`, :func:`cimsim.split.split_study`): one row per link
+# and cut, the workload's prefix run on the edge config, its suffix on the server config.
+#: split study: the link's name (`--link`'s `name=`, its file's stem, or the spec as typed)
+SPLIT_LINK = "link"
+#: split study: the link's uplink rate (edge to server)
+UPLINK_BANDWIDTH = "uplink_bytes_per_s"
+#: split study: the cut, as the ops run on the edge (0: server only, the raw inputs sent; the
+#: op count: edge only, nothing sent)
+SPLIT_CUT = "cut"
+#: split study: the last op on the edge (`(input)` at cut 0)
+SPLIT_AFTER_OP = "after_op"
+#: split study: the tensors crossing the cut (activations made on the edge and read on the
+#: server, model inputs a server op reads)
+SPLIT_TENSORS = "cut_tensors"
+#: split study: bytes sent uplink, the crossing tensors' (at `--cut-dtype` where given)
+UPLINK_BYTES = "uplink_bytes"
+#: split study: bytes sent back downlink, the model outputs the server makes (0 without a
+#: downlink in the link)
+DOWNLINK_BYTES = "downlink_bytes"
+#: split study: the edge's run of the prefix (0 at cut 0)
+EDGE_LATENCY_S = "edge_latency_s"
+#: split study: the edge's energy over its run, static included (not while it waits)
+EDGE_ENERGY_J = "edge_energy_j"
+#: split study: uplink time, uplink_bytes x 8 / rate + the link's latency (0 when nothing is sent)
+UPLINK_S = "uplink_s"
+#: split study: downlink time, downlink_bytes x 8 / rate + the link's latency
+DOWNLINK_S = "downlink_s"
+#: split study: uplink_s + downlink_s
+LINK_S = "link_s"
+#: split study: the edge's radio energy: uplink bytes x TX energy + downlink bytes x RX energy
+EDGE_RADIO_J = "edge_radio_j"
+#: split study: the server's radio energy: uplink bytes x RX energy + downlink bytes x TX energy
+SERVER_RADIO_J = "server_radio_j"
+#: split study: the server's run of the suffix (0 at the last cut)
+SERVER_LATENCY_S = "server_latency_s"
+#: split study: the server's energy over its run, static included
+SERVER_ENERGY_J = "server_energy_j"
+#: split study: edge_latency_s + uplink_s + server_latency_s + downlink_s
+TOTAL_LATENCY_S = "total_latency_s"
+#: split study: edge_energy_j + edge_radio_j (the edge's battery per inference)
+EDGE_TOTAL_ENERGY_J = "edge_total_energy_j"
+#: split study: edge_total_energy_j + server_energy_j + server_radio_j
+TOTAL_ENERGY_J = "total_energy_j"
+#: split study: this cut has the least total_latency_s on its link (the first such cut)
+BEST_LATENCY = "best_latency"
+#: split study: this cut has the least edge_total_energy_j on its link (the first such cut)
+BEST_EDGE_ENERGY = "best_edge_energy"
+SPLIT_COLUMNS = (SPLIT_LINK, UPLINK_BANDWIDTH, SPLIT_CUT, SPLIT_AFTER_OP, SPLIT_TENSORS, UPLINK_BYTES,
+                 DOWNLINK_BYTES, EDGE_LATENCY_S, EDGE_ENERGY_J, UPLINK_S, DOWNLINK_S, LINK_S,
+                 EDGE_RADIO_J, SERVER_RADIO_J, SERVER_LATENCY_S, SERVER_ENERGY_J, TOTAL_LATENCY_S,
+                 EDGE_TOTAL_ENERGY_J, TOTAL_ENERGY_J, BEST_LATENCY, BEST_EDGE_ENERGY)
+
 #: Parts of a critical path's time besides one per memory level and link.
 PATH_FIXED: tuple[str, ...] = ("compute", "overhead")
 
@@ -896,7 +948,7 @@ POINT_ID = "point_id"  #: sweep: stable hash of config, workload content, overri
 SAMPLE = "sample"  #: index of the design-space point (the same for every config x workload)
 CONFIG_FILE = "config_file"  #: the config as named on the command line
 WORKLOAD_FILE = "workload_file"  #: the workload as named on the command line
-ERROR = "error"  #: the point's error message, or empty (None)
+ERROR = "error"  #: the point's (a split study: the cut's half's) error message, or empty (None)
 SWEEP_KEY_COLUMNS: tuple[str, ...] = (POINT_ID, SAMPLE, CONFIG_FILE, WORKLOAD_FILE)
 
 

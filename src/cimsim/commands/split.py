@@ -1,0 +1,177 @@
+"""``cimsim split EDGE SERVER -w WORKLOAD --link LINK``: a split-point study (:mod:`cimsim.split`),
+printed as one table per link, written with ``-o`` (CSV or Parquet) and ``--figure`` (PNG/SVG/PDF)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import OneLineErrors, OneLineUsageError, console, created, new_folder
+from .. import bundled
+from ..atomic import atomic_write, check_writable
+from ..errors import CimsimError
+from ..report import columns as C
+from ..report.format import si
+from .run import engine_option, overrides
+
+_TABLES = (".csv", ".parquet")
+_FIGURES = (".png", ".svg", ".pdf")
+
+
+def _suffix(path: Path | None, option: str, allowed: tuple[str, ...]) -> None:
+    if path is not None and path.suffix.lower() not in allowed:
+        raise OneLineUsageError(f"{option} {path}: the name must end in {' or '.join(allowed)}")
+
+
+def _bandwidth_links(links, bandwidths: tuple[str, ...]):
+    """Each link at each ``--bandwidth`` uplink rate (the links as given without any)."""
+    from ..units import UnitError, parse_quantity
+
+    rates = []
+    for text in (b for spec in bandwidths for b in spec.split(",") if b.strip()):
+        try:
+            rate = parse_quantity(text.strip(), "B/s")
+        except UnitError as exc:
+            raise OneLineUsageError(f"--bandwidth {text.strip()}: {exc}") from None
+        if rate <= 0:
+            raise OneLineUsageError(f"--bandwidth {text.strip()}: a rate above 0, e.g. '10 Mb/s'")
+        rates.append(rate)
+    return [link.at_uplink(r) for link in links for r in rates] if rates else list(links)
+
+
+def _ms(x: float) -> str:
+    return si(x, "s", 3)
+
+
+def _j(x: float) -> str:
+    return si(x, "J", 3)
+
+
+def _print(study, width: int | None = None) -> None:
+    from rich import box
+    from rich.table import Table
+
+    out = console()
+    rows = study.rows
+    for link in study.links:
+        t = Table(title=f"{study.workload}: edge {study.edge_config}, server {study.server_config}, "
+                        f"link {link.name} ({si(link.uplink_bytes_per_s * 8, 'b/s')} up"
+                        f"{', ' + si(link.downlink_bytes_per_s * 8, 'b/s') + ' down' if link.downlink_bytes_per_s else ''}"
+                        f", {si(link.latency_s, 's')} latency)", title_justify="left",
+                  box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), collapse_padding=True)
+        cells = {"cut": lambda r: str(r[C.SPLIT_CUT]), "after op": lambda r: r[C.SPLIT_AFTER_OP],
+                 "sent": lambda r: si(r[C.UPLINK_BYTES], "B", 3)
+                 + (f" ({r[C.SPLIT_TENSORS]})" if r[C.SPLIT_TENSORS] > 1 else ""),
+                 "edge": lambda r: _ms(r[C.EDGE_LATENCY_S]), "edge E": lambda r: _j(r[C.EDGE_ENERGY_J]),
+                 "link": lambda r: _ms(r[C.LINK_S]), "edge radio": lambda r: _j(r[C.EDGE_RADIO_J]),
+                 "server": lambda r: _ms(r[C.SERVER_LATENCY_S]),
+                 "server E": lambda r: _j(r[C.SERVER_ENERGY_J]),
+                 "total": lambda r: _ms(r[C.TOTAL_LATENCY_S]) + (" *" if r[C.BEST_LATENCY] else "  "),
+                 "edge+radio E": lambda r: _j(r[C.EDGE_TOTAL_ENERGY_J])
+                 + (" *" if r[C.BEST_EDGE_ENERGY] else "  ")}
+        if out.width < 118:  # a narrow terminal: the parts the totals add up, left to -o
+            for head in ("edge E", "edge radio", "server E"):
+                del cells[head]
+        for head in cells:
+            text = head == "after op"
+            t.add_column(head, justify="left" if text else "right", no_wrap=not text,
+                         overflow="fold", min_width=14 if text else None)
+        for r in (r for r in rows if r[C.SPLIT_LINK] == link.name):
+            t.add_row(*(cell(r) if not r[C.ERROR] or head in ("cut", "after op", "sent") else "n/a"
+                        for head, cell in cells.items()))
+        out.print(t)
+        refused = [r for r in rows if r[C.SPLIT_LINK] == link.name and r[C.ERROR]]
+        if refused:
+            out.print(f"{len(refused)} cut(s) not run (n/a), e.g. cut {refused[0][C.SPLIT_CUT]}: "
+                      f"{refused[0][C.ERROR]}")
+        if len(refused) == len([r for r in rows if r[C.SPLIT_LINK] == link.name]):
+            continue
+        fast, frugal = study.best(link.name, "latency"), study.best(link.name, "edge_energy")
+        out.print(f"sent: bytes uplink (tensors crossing, where more than one); link: uplink + "
+                  f"downlink time; E: energy, static over the half's own run; * the best; "
+                  f"best for latency: cut {fast[C.SPLIT_CUT]} (after {fast[C.SPLIT_AFTER_OP]}), "
+                  f"{_ms(fast[C.TOTAL_LATENCY_S])}; best for edge energy: cut "
+                  f"{frugal[C.SPLIT_CUT]} (after {frugal[C.SPLIT_AFTER_OP]}), "
+                  f"{si(frugal[C.EDGE_TOTAL_ENERGY_J], 'J')}")
+
+
+@click.command("split", cls=OneLineErrors)
+@click.argument("edge")
+@click.argument("server")
+@click.option("-w", "--workload", required=True, help="Workload file or bundled name to cut.")
+@click.option("--link", "links", multiple=True, required=True, metavar="LINK",
+              help="The edge-server link: a YAML file or KEY=VALUE,... with uplink= (or bandwidth=), "
+                   "downlink=, latency= (or rtt=), tx_energy= (or energy_per_bit=), rx_energy=, "
+                   "name= (repeatable: one table per link).")
+@click.option("--bandwidth", "bandwidths", multiple=True, metavar="RATE[,RATE...]",
+              help="Sweep the uplink rate: each --link at each of these rates (e.g. "
+                   "'1Mb/s,10Mb/s,100Mb/s').")
+@click.option("--cut-dtype", default=None, metavar="DTYPE",
+              help="Send the crossing tensors as this dtype (int8: 1 B an element); the halves "
+                   "still run at their own dtypes.")
+@click.option("--after", "after", multiple=True, metavar="PATTERN",
+              help="Only cuts right after an op whose name matches this glob (repeatable).")
+@click.option("--module-depth", type=click.IntRange(min=1), default=None,
+              help="Only cuts at module boundaries: where the first N dotted parts of the op's "
+                   "module tag change (2: between blocks.0 and blocks.1).")
+@click.option("--single-tensor", is_flag=True, help="Only cuts with exactly one tensor crossing.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the rows, one per link and cut (.csv or .parquet).")
+@click.option("--figure", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Draw total latency and the edge's energy against the cut, a line per link "
+                   "(.png, .svg or .pdf).")
+@engine_option
+@click.option("--edge-set", "edge_sets", multiple=True, metavar="PATH=VALUE",
+              help="Override a field of the EDGE config (repeatable), e.g. --edge-set cim.static_power=10uW.")
+@click.option("--server-set", "server_sets", multiple=True, metavar="PATH=VALUE",
+              help="Override a field of the SERVER config (repeatable).")
+def split(edge: str, server: str, workload: str, links: tuple[str, ...], bandwidths: tuple[str, ...],
+          cut_dtype: str | None, after: tuple[str, ...], module_depth: int | None,
+          single_tensor: bool, output: Path | None, figure: Path | None, engine: str,
+          edge_sets: tuple[str, ...], server_sets: tuple[str, ...]) -> None:
+    """Split WORKLOAD between EDGE and SERVER (configs: YAML files or bundled names): at every
+    cut of its op order (or those --after / --module-depth / --single-tensor keep; always cut 0,
+    server only, and the last, edge only), run the ops before the cut on EDGE and the rest on
+    SERVER, send the tensors crossing the cut over each --link, and print per cut the edge's,
+    the link's and the server's time and energy, the totals and the best cut."""
+    from ..config import load_architecture
+    from ..split import cut_points, parse_link, split_study
+    from ..workload import load_workload
+
+    _suffix(output, "-o", _TABLES)
+    _suffix(figure, "--figure", _FIGURES)
+    parsed = _bandwidth_links([parse_link(text) for text in links], bandwidths)
+    for path, option in ((output, "-o"), (figure, "--figure")):
+        if path is not None:
+            check_writable(path, option)
+    edge_arch = load_architecture(bundled.resolve_config(edge), overrides(edge_sets), cli=True)
+    server_arch = load_architecture(bundled.resolve_config(server), overrides(server_sets), cli=True)
+    wl = load_workload(bundled.resolve_workload(workload), progress=True)
+    cuts = cut_points(wl, after=after, module_depth=module_depth, single_tensor=single_tensor)
+
+    def progress(done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            click.echo(f"\rcut {done}/{total} run on both configs", err=True, nl=done == total)
+
+    study = split_study(edge_arch, server_arch, wl, parsed, cuts=cuts, cut_dtype=cut_dtype,
+                        engine=engine, progress=progress)
+    _print(study)
+    if output is not None:
+        made = new_folder(output)
+        df = study.table()
+        if output.suffix.lower() == ".csv":
+            atomic_write(output, lambda tmp: df.to_csv(tmp, index=False))
+        else:
+            atomic_write(output, lambda tmp: df.to_parquet(tmp, index=False))
+        click.echo(f"wrote {output}{created(made)}")
+    if figure is not None:
+        from ..plot.split import split_figure
+
+        made = new_folder(figure)
+        fig = split_figure(study)
+        atomic_write(figure, lambda tmp: fig.savefig(tmp, format=figure.suffix[1:].lower()))
+        click.echo(f"wrote {figure}{created(made)}")
+    if not study.rows:  # pragma: no cover - cut_points always keeps the two ends
+        raise CimsimError("no cut to report")
