@@ -172,8 +172,7 @@ def _static(c, tech, d) -> Static:
             if ap.get(f"area.{k}") == "placeholder":
                 prov = "placeholder"
         counted, note = _at_count_node(c, tech, d)
-        parts["periphery"] = sum(_periphery(k, area, counted, ap, node, vdd, dev)
-                                 for k in ("adc", "digital"))
+        parts["periphery"] = _periphery(("adc", "digital"), area, counted, ap, node, vdd, dev)
     if c.chip is not None:
         parts["chip_buffers"] = _chip_buffers_w(c.chip, node, vdd, dev)
     b = c.buffer  # None: a chip block's levels hold the buffers
@@ -182,20 +181,23 @@ def _static(c, tech, d) -> Static:
     elif b.kind == "sram":
         parts["buffer"] = b.capacity * 8 * leakage.sram_bit_w(node, vdd, dev, "sram_6t")
     elif "buffer" in area:  # (area is not empty: `counted` is set above)
-        parts["buffer"] = _periphery("buffer", area, counted, ap, node, vdd, dev)
+        parts["buffer"] = _periphery(("buffer",), area, counted, ap, node, vdd, dev)
         fields.append("area.buffer")
         if ap.get("area.buffer") == "placeholder":
             prov = "placeholder"
     return Static(float(sum(parts.values())), prov, parts, tuple(fields), note)
 
 
-def _periphery(k: str, area: dict, counted: dict, ap: dict, node, vdd, dev) -> float:
-    """Leakage of area part ``k``: a given area at the run's node; a derived one counted at
-    :data:`~cimsim.hw.circuits.leakage.COUNT_NODE_NM` (``counted``), capped at the run's area."""
-    a = area.get(k, 0.0)
-    if ap.get(f"area.{k}") == "given" or node == leakage.COUNT_NODE_NM:
-        return leakage.periphery_w(a, node, vdd, dev)
-    return leakage.periphery_w(a, node, vdd, dev, (counted.get(k, a), leakage.COUNT_NODE_NM))
+def _periphery(keys: tuple, area: dict, counted: dict, ap: dict, node, vdd, dev) -> float:
+    """Leakage of the area parts ``keys``: given areas (and every area at
+    :data:`~cimsim.hw.circuits.leakage.COUNT_NODE_NM`) at the run's node, summed first; each
+    derived one counted there (``counted``), capped at its own area at the run's node."""
+    ref = leakage.COUNT_NODE_NM
+    own = [k for k in keys if ap.get(f"area.{k}") == "given" or node == ref]
+    w = leakage.periphery_w(sum(area.get(k, 0.0) for k in own), node, vdd, dev) if own else 0.0
+    return w + sum(leakage.periphery_w(area.get(k, 0.0), node, vdd, dev,
+                                       (counted.get(k, area.get(k, 0.0)), ref))
+                   for k in keys if k not in own)
 
 
 def _chip_buffers_w(chip, node, vdd, dev) -> float:
