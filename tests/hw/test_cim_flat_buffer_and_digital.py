@@ -91,8 +91,11 @@ def test_a_digital_array_without_a_converter_has_its_cells_area_and_says_no_conv
     comp = next(c for c in a.instances if c.name == "cim")
     area = comp.design.area
     # 8452 arrays x 256 x 256 cells x (52.5 F)^2 (the sram_digital preset, Colonnade's 2754 F^2
-    # bitcell drawn square) x (22 nm)^2
-    assert area["arrays"] == pytest.approx(8452 * 256 * 256 * 52.5 ** 2 * 22e-9 ** 2, rel=1e-12, abs=0)
+    # bitcell drawn square, at its 65 nm) x (22 nm)^2, moved from 65 to 22 nm with the published
+    # HD 6T cells (0.092 / 0.57 um^2) x (65 / 22)^2 = 1.409 (find-T 1)
+    shrink = 0.092 / 0.57 * (65 / 22) ** 2
+    assert area["arrays"] == pytest.approx(8452 * 256 * 256 * 52.5 ** 2 * shrink * 22e-9 ** 2,
+                                           rel=1e-12, abs=0)
     assert area["adc"] == 0.0
     note = comp.derived_note()
     assert "column output rate" in note and "no converter (digital column outputs)" in note

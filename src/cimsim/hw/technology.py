@@ -77,13 +77,16 @@ class Technology(Strict):
                                      "0.8 x nominal no model was fitted (runs say extrapolated); "
                                      "there is no subthreshold tail and no minimum-energy point. "
                                      "Below the cell's minimum operating voltage (per cell "
-                                     "type, e.g. sram_6t 0.75 x nominal (U)) a run is flagged "
-                                     "physically_plausible: false.")
+                                     "type, e.g. sram_6t 0.75 x nominal (U), placed by hand "
+                                     "next to the validated supplies, from 22-14 nm HD cells) "
+                                     "a run is flagged physically_plausible: false.")
     flavour: Optional[Literal["hp", "lp"]] = Field(
         default=None, description="Device flavour of the derived numbers: hp or lp picks "
         "Stillmaker & Baas's HP or LP delay and energy polynomials (one flavour above 45 nm; "
         "an anchored figure is read as HP and moved to the flavour) and the off current "
-        "cim.leakage_devices defaults to (hp: PTM HP cards, none below 22 nm; lp: lstp). "
+        "cim.leakage_devices defaults to (hp: PTM HP cards, none below 22 nm, where hp is "
+        "refused unless leakage_devices is given; lp: lstp; at 65 nm and above lp is HP speed "
+        "with lstp leakage). "
         "Default (left out): HP delay and energy with lstp leakage, cimsim's numbers before "
         "this field. The alpha-power V_th stays the HP fit's.")
     registers: Optional[Register] = Field(default=None, description="Register (flip-flop) "

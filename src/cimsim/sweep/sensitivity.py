@@ -176,8 +176,10 @@ def sensitivity(config: str | Path, workload, fields: Sequence[str] | None = Non
             if (lo.bound, lo.bound_part) != (hi.bound, hi.bound_part):
                 row[NOTE] = (f"the bound changes: {lo.bound}/{lo.bound_part} at x{1 - rel:g}, "
                              f"{hi.bound}/{hi.bound_part} at x{1 + rel:g}")
-            if p == "technology.node":  # find-T 5: a node elasticity across S&B's 16-32 nm
-                span_note = nonmonotonic_node_note(value * (1 - rel) * 1e9, value * (1 + rel) * 1e9)
+            if p == "technology.node":  # find-T 5: a node elasticity across the flavour's
+                # non-monotonic FO4 span (HP 20-32 nm, LP 32-65 nm)
+                span_note = nonmonotonic_node_note(value * (1 - rel) * 1e9, value * (1 + rel) * 1e9,
+                                                   getattr(arch.technology, "flavour", None))
                 row[NOTE] = "; ".join(n for n in (row[NOTE], span_note) if n)
         rows.append(row)
     df = pd.DataFrame(rows, columns=list(COLUMNS))

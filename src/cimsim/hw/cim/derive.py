@@ -187,6 +187,12 @@ def _cell(c, tech):
         if u.area_placeholder and spec.height_f is not None and spec.width_f is not None:
             over["area_placeholder"] = False
     if "height_f" in over or "width_f" in over:  # a size given in F: the cell at the run's node
+        # (review 22 C 3) a dimension left out keeps the preset's node scaling (array.at_node)
+        base = array_model.preset(name)
+        if tech is not None and base.area_node_nm is not None:
+            s = math.sqrt(array_model.published_cell_shrink(base.area_node_nm, tech.node_nm))
+            for f in ("height_f", "width_f"):
+                over.setdefault(f, getattr(base, f) * s)
         over["area_node_nm"] = None
     try:
         cell = preset(name, **over)

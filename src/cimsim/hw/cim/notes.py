@@ -116,7 +116,8 @@ def _derived_parts(self) -> list[str]:
         st = self.static
         parts.append(f"static {si(st.power_w, 'W', 3)} ({devices(self.config, self.hw.technology)} leakage: "
                      + ", ".join(f"{k} {si(v, 'W', 3)}" for k, v in st.parts.items()) + ")"
-                     + (" (placeholder)" if st.provenance == "placeholder" else ""))
+                     + (" (placeholder)" if st.provenance == "placeholder" else "")
+                     + (f" ({st.note})" if st.note else ""))
     return parts
 
 
@@ -139,7 +140,7 @@ def derived(self) -> str:
     t = self.hw.technology
     volts = (f"{t.voltage:g} V" if t.voltage is not None else "nominal supply") + (
         f", {t.flavour.upper()} devices" if t.flavour is not None else "")
-    outside = "; ".join(w for w in (scaling.nonmonotonic_node_note(t.node_nm),
+    outside = "; ".join(w for w in (scaling.nonmonotonic_node_note(t.node_nm, None, t.flavour),
                                     scaling.supply_outside_fit(t.node_nm, t.voltage)) if w)
     return (f"{self.name}: derived by the circuit models at {t.node_nm:g} nm, {volts}: "
             + ", ".join(parts)
@@ -167,9 +168,14 @@ def technology(self) -> list[str]:
         cell = _cell(self.config, t)
     except DeriveError:  # the config's own error says it
         return []
+    small = array_model.below_published_cell(cell, t.node_nm)
+    spec = self.config.cell
+    if small and spec is not None and (spec.height_f is not None or spec.width_f is not None):
+        p = array_model.at_node(array_model.preset(spec.type), t.node_nm)  # review 22 C 3
+        small += (f" (cell.height_f and width_f given are in the {t.node_nm:g} nm F; the "
+                  f"{spec.type} preset there is {p.height_f:.4g} x {p.width_f:.4g} F)")
     return [f"{_WARNING}{self.name}: {w}" for w in (
-        array_model.below_vmin(cell, t.node_nm, t.voltage),
-        array_model.below_published_cell(cell, t.node_nm)) if w]
+        array_model.below_vmin(cell, t.node_nm, t.voltage), small) if w]
 
 
 def provenance(self, marks: AbstractSet[str] = frozenset()) -> dict:

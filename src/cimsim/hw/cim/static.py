@@ -8,9 +8,14 @@ node and supply (``derived``; ``placeholder`` when a periphery area it rests on 
   whole block at the periphery's off-width density; a derived area is counted in transistors
   where the rule's density is calibrated, the same design derived at
   :data:`~cimsim.hw.circuits.leakage.COUNT_NODE_NM` (22 nm), their width then ~ F at the run's
-  node (the same circuit leaks less at a smaller node); a given area is the run node's silicon;
+  node (the same circuit leaks less at a smaller node), never more transistors than the run
+  node's own area holds at the density (the cap binds above 22 nm); a design that cannot be
+  derived at 22 nm (a rate or pulse only its own node reaches) has each derived area moved
+  there by its own area law instead (:func:`_moved`: the ADC model's area at the same rate, the
+  Stillmaker & Baas area table for digital parts, the buffer model), and the static note says
+  so; a given area is the run node's silicon;
 - buffer: ``kind: sram``, its capacity in bits x the 6T bit's leakage; other kinds, its area
-  at the periphery density.
+  at the periphery density, counted as the periphery.
 
 - chip buffers (a ``chip`` block): each level's buffer once per unit of the level, by the
   same rule as the buffer (SRAM by its bits, other kinds by their given or modelled area), at
@@ -18,7 +23,8 @@ node and supply (``derived``; ``placeholder`` when a periphery area it rests on 
 
 Row drivers, ``area.other`` (not modelled, area 0) and a ``chip`` block's interconnect and
 periphery units leak nothing here. Nothing is power-gated. Devices: ``leakage_devices`` (lstp or
-hp; default :func:`devices`, technology.flavour's).
+hp; default :func:`devices`, technology.flavour's; ``flavour: hp`` below 22 nm, where the PTM HP
+cards stop, is refused naming the flavour and the way out).
 """
 
 from __future__ import annotations
@@ -43,6 +49,9 @@ class Static:
     #: the design's area fields it rests on (a given one the config marks (U) makes it a
     #: placeholder: :meth:`cimsim.hw.cim.CIM.provenance`)
     fields: tuple = ()
+    #: how the periphery was counted when not by the rule's first way (the design re-derived at
+    #: 22 nm): words for the derived note, else ''
+    note: str = ""
 
 
 def devices(c, tech) -> str:
@@ -53,23 +62,58 @@ def devices(c, tech) -> str:
     return "hp" if tech is not None and tech.flavour == "hp" else "lstp"
 
 
-def _at_count_node(c, tech, d) -> tuple[dict, float]:
-    """The derived periphery areas at :data:`~cimsim.hw.circuits.leakage.COUNT_NODE_NM` (the
-    same design derived there) and that node, or the run's areas and node when the technology
-    is already there or the design cannot be derived there; given areas stay the run's (they
-    are the silicon at the run's node)."""
+def _at_count_node(c, tech, d) -> tuple[dict, str]:
+    """The areas at :data:`~cimsim.hw.circuits.leakage.COUNT_NODE_NM` of the design's derived
+    periphery: the same design derived there, or, when it cannot be (a given rate or pulse only
+    the run's node reaches), each area moved there by its own law (:func:`_moved`); with words
+    saying so in that case, else ''. Given areas are not counted there (the caller skips them)."""
     from .derive import design
 
     node, area = tech.node_nm, dict(d.area or {})
     ref = leakage.COUNT_NODE_NM
     if node == ref:
-        return area, node
+        return area, ""
     try:
         d_ref = design(c, tech.model_copy(update={"node": ref * 1e-9, "voltage": None}))
-    except (DeriveError, ValueError):
-        return area, node
-    return {k: (v if d.provenance.get(f"area.{k}") == "given" else (d_ref.area or {}).get(k, v))
-            for k, v in area.items()}, ref
+    except (DeriveError, ValueError) as exc:
+        return _moved(c, tech, area, ref, d.provenance), (
+            f"periphery devices counted at {ref} nm by each derived area's own node law (the "
+            f"design cannot be derived at {ref} nm: {str(exc).split(';')[0].rstrip('.')})")
+    return {k: (d_ref.area or {}).get(k, v) for k, v in area.items()}, ""
+
+
+def _moved(c, tech, area: dict, ref: float, ap: dict) -> dict:
+    """The derived areas moved from the run's node to ``ref`` by the law each is derived by
+    (at the run's rate and design, so nothing here can fail where the run derived): the ADC
+    model's own area at the same rate (SAR, ramp, flash, a registered type; a structural SAR
+    the survey regression's node^0.797 at the same energy; a current-sense converter its
+    register bits' table), the digital part's Stillmaker & Baas area table, and a non-SRAM
+    buffer by the buffer model."""
+    from ..circuits import adc as adc_model
+    from ..circuits import buffer as buffer_model
+    from ..circuits import scaling
+
+    node, a = tech.node_nm, c.adc
+    out = dict(area)
+    derived = lambda k: out.get(k) and ap.get(f"area.{k}") != "given"  # noqa: E731
+    if derived("adc"):
+        if a.type == "current_sense":
+            k = scaling.area_factor(node, ref)
+        elif a.model == "structural":
+            k = (ref / node) ** adc_model.AREA_LN_NODE
+        else:
+            m = adc_model.model(a.type)
+            fs = a.sample_rate if a.sample_rate is not None else 1.0 / float(np.max(
+                adc_model.timing(a.type, a.bits, node, None, None, a.conversion_time)[0]))
+            k = float(np.max(m.area(a.bits, ref, fs))) / float(np.max(m.area(a.bits, node, fs)))
+        out["adc"] = area["adc"] * k
+    if derived("digital"):
+        out["digital"] = area["digital"] * scaling.area_factor(node, ref)
+    b = c.buffer
+    if derived("buffer") and b is not None and b.kind != "sram":
+        out["buffer"] = float(buffer_model.buffer(b.kind, b.capacity / b.banks, b.width, ref)
+                              .area_m2) * b.banks
+    return out
 
 
 def static(c, tech, d) -> Static:
@@ -79,6 +123,7 @@ def static(c, tech, d) -> Static:
     current at the node)."""
     from ..circuits.scaling import device_flavour
 
+    _flavour_has_off_current(c, tech)
     try:
         with np.errstate(all="ignore"), device_flavour(getattr(tech, "flavour", None)):
             s = _static(c, tech, d)  # an absurd input's overflow: refused below
@@ -91,6 +136,23 @@ def static(c, tech, d) -> Static:
     return s
 
 
+def _flavour_has_off_current(c, tech) -> None:
+    """``technology.flavour: hp`` picks the PTM HP off current, which stops at 22 nm: below it
+    (the run's node or a chip block's own) a derived static power is refused naming the flavour
+    and the way out (``leakage_devices: lstp``), not the field the user never set."""
+    if (c.static_power is not None or tech is None or c.leakage_devices is not None
+            or tech.flavour != "hp"):
+        return
+    chip_node = getattr(c.chip, "node_nm", None) if c.chip is not None else None
+    low = min(n for n in (tech.node_nm, chip_node) if n is not None)
+    if low < leakage.lowest_node("hp"):
+        raise DeriveError("/technology.flavour", (
+            f"hp takes the PTM HP off current for the derived static power, and those cards "
+            f"stop at {leakage.lowest_node('hp'):g} nm ({low:g} nm asked); keep flavour hp for "
+            "HP delay and energy and give the CIM component's leakage_devices: lstp (LSTP "
+            "leakage, stated in the run note), or give its static_power, or use flavour lp"))
+
+
 def _static(c, tech, d) -> Static:
     if c.static_power is not None:
         return Static(float(c.static_power), "given", {})
@@ -100,7 +162,7 @@ def _static(c, tech, d) -> Static:
     node, vdd, dev = tech.node_nm, tech.voltage, devices(c, tech)
     cell = c.cell.type if c.cell is not None else DEFAULT_CELL[c.technology]
     parts = {"arrays": c.arrays * leakage.array_w(cell, c.rows, c.cols, node, vdd, dev)}
-    prov, fields = "derived", []
+    prov, fields, note = "derived", [], ""
     area, ap = d.area or {}, d.provenance
     if not area:
         prov = "placeholder"  # no periphery area to rest on: periphery counted as 0
@@ -109,13 +171,8 @@ def _static(c, tech, d) -> Static:
             fields.append(f"area.{k}")
             if ap.get(f"area.{k}") == "placeholder":
                 prov = "placeholder"
-        counted, at = _at_count_node(c, tech, d)
-        by_node: dict = {}  # area by the node it is counted at (derived: `at`; given: the run's)
-        for k in ("adc", "digital"):
-            n = at if ap.get(f"area.{k}") != "given" else node
-            by_node[n] = by_node.get(n, 0.0) + counted.get(k, 0.0)
-        parts["periphery"] = sum(leakage.periphery_w(a, node, vdd, dev, None if n == node else n)
-                                 for n, a in by_node.items())
+        counted, note = _at_count_node(c, tech, d)
+        parts["periphery"] = _periphery(("adc", "digital"), area, counted, ap, node, vdd, dev)
     if c.chip is not None:
         parts["chip_buffers"] = _chip_buffers_w(c.chip, node, vdd, dev)
     b = c.buffer  # None: a chip block's levels hold the buffers
@@ -123,14 +180,24 @@ def _static(c, tech, d) -> Static:
         pass
     elif b.kind == "sram":
         parts["buffer"] = b.capacity * 8 * leakage.sram_bit_w(node, vdd, dev, "sram_6t")
-    elif "buffer" in area:
-        counted, at = _at_count_node(c, tech, d)
-        parts["buffer"] = leakage.periphery_w(
-            counted["buffer"], node, vdd, dev, at if ap.get("area.buffer") != "given" else node)
+    elif "buffer" in area:  # (area is not empty: `counted` is set above)
+        parts["buffer"] = _periphery(("buffer",), area, counted, ap, node, vdd, dev)
         fields.append("area.buffer")
         if ap.get("area.buffer") == "placeholder":
             prov = "placeholder"
-    return Static(float(sum(parts.values())), prov, parts, tuple(fields))
+    return Static(float(sum(parts.values())), prov, parts, tuple(fields), note)
+
+
+def _periphery(keys: tuple, area: dict, counted: dict, ap: dict, node, vdd, dev) -> float:
+    """Leakage of the area parts ``keys``: given areas (and every area at
+    :data:`~cimsim.hw.circuits.leakage.COUNT_NODE_NM`) at the run's node, summed first; each
+    derived one counted there (``counted``), capped at its own area at the run's node."""
+    ref = leakage.COUNT_NODE_NM
+    own = [k for k in keys if ap.get(f"area.{k}") == "given" or node == ref]
+    w = leakage.periphery_w(sum(area.get(k, 0.0) for k in own), node, vdd, dev) if own else 0.0
+    return w + sum(leakage.periphery_w(area.get(k, 0.0), node, vdd, dev,
+                                       (counted.get(k, area.get(k, 0.0)), ref))
+                   for k in keys if k not in own)
 
 
 def _chip_buffers_w(chip, node, vdd, dev) -> float:
@@ -144,7 +211,7 @@ def _chip_buffers_w(chip, node, vdd, dev) -> float:
         one = (buf.capacity * 8 * leakage.sram_bit_w(node, vdd, dev, "sram_6t") if buf.type == "sram"
                else leakage.periphery_w(chipmod.one_buffer_area_m2(buf, node), node, vdd, dev)
                if buf.area is not None  # given: the run node's silicon; derived: counted at 22 nm
-               else leakage.periphery_w(chipmod.one_buffer_area_m2(buf, leakage.COUNT_NODE_NM),
-                                        node, vdd, dev, leakage.COUNT_NODE_NM))
+               else leakage.periphery_w(chipmod.one_buffer_area_m2(buf, node), node, vdd, dev, (
+                   chipmod.one_buffer_area_m2(buf, leakage.COUNT_NODE_NM), leakage.COUNT_NODE_NM)))
         total += float(one) * units
     return total

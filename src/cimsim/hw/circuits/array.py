@@ -100,12 +100,22 @@ CELL_KINDS = ("sram", "resistive", "capacitive", "digital")
 SRAM_BASED_KINDS = ("sram", "capacitive", "digital")
 #: minimum operating supply, x the node's nominal, of a 6T-based cell (hold, read and write
 #: without assist circuits; HD 6T cells at 22-14 nm need roughly 0.6-0.8 V) and of an 8T cell
-#: (its read port decoupled from the storage node: no read-disturb limit) (U)
+#: (its read port decoupled from the storage node: no read-disturb limit) (U). Not fitted to
+#: any prediction, but placed by hand next to the validated supplies: Jia et al.'s sram_charge
+#: macro runs at 0.85 V, 1.03 x its 0.825 V (65 nm, 1.1 V nominal); a factor of 0.8 would
+#: flag it. One factor of nominal at every node, from 22-14 nm HD cells only: at 180 nm it
+#: asks 1.35 V, at 65 nm an 8T cell 0.66 V (assisted 8T designs are reported far lower)
 VMIN_6T, VMIN_8T = 0.75, 0.6
 #: Colonnade's bitcell (65 nm, 2754 F^2: a large cell, far less mismatch than an HD one) is
 #: measured working at 0.6 V (JSSC 2021, the lowest of its published points) (T): 0.6 / 1.1
-#: x nominal is where it is known to work, not a measured Vmin
+#: x nominal is where it is known to work, not a measured Vmin; the cim-macros cases at 0.6 V
+#: sit exactly on it (a supply equal to the threshold is not flagged)
 VMIN_COLONNADE = 0.6 / 1.1
+#: where each threshold comes from, as the warning states it
+VMIN_SOURCE = {VMIN_6T: "a (U) placeholder for HD 6T cells at 22-14 nm without assist circuits",
+               VMIN_8T: "a (U) placeholder for 8T cells without assist circuits",
+               VMIN_COLONNADE: "Colonnade's lowest measured supply, 0.6 V (T), not a measured "
+                               "Vmin: below it the cell is unmeasured"}
 
 
 @dataclass(frozen=True)
@@ -353,8 +363,9 @@ def below_vmin(c: Cell, node_nm: float, vdd) -> str:
     vmin = c.vmin_factor * scaling.nominal_vdd(node_nm)
     if vdd >= vmin * (1 - 1e-9):
         return ""
+    why = VMIN_SOURCE.get(c.vmin_factor, "the cell preset's")
     return (f"the supply {vdd:g} V is below the {c.name} cell's minimum operating voltage "
-            f"{vmin:.3g} V ({c.vmin_factor:g} x the {node_nm:g} nm nominal, a (U) placeholder): "
+            f"{vmin:.3g} V ({c.vmin_factor:.3g} x the {node_nm:g} nm nominal, {why}): "
             "it would not hold or read its data without assist circuits, so this is no "
             "functional point")
 

@@ -32,9 +32,13 @@ Parts:
   out at the 6T cell's transistor density, 8 F of gate width per 10 x 28 F^2 (NeuroSim's cell),
   half of it off (a static CMOS gate holds one of its two networks off; the 6T cell's 4 of 8 F)
   (stated rule), each metre off drawing the mean of the nMOS and pMOS off currents. A derived
-  area is counted in devices at :data:`COUNT_NODE_NM` (the same design derived there), each
-  device then F wide at the run's node: the same circuit's off width goes as F, its leakage
-  falls with the node (22 -> 7 nm x 7/22 x I_off x V); a given area is counted at the run's node.
+  area is counted in devices at :data:`COUNT_NODE_NM` (the same design there), each device then
+  F wide at the run's node: the same circuit's off width goes as F, its leakage falls with the
+  node (22 -> 7 nm x 7/22 x I_off x V); capped at the devices the run node's own area holds at
+  the density (an area law that shrinks slower than F^2, the ADC fit ~ node^0.8, would
+  otherwise give a large node more devices than its silicon holds: the cap binds above 22 nm,
+  where the count is the run node's area, as before the count rule); a given area is counted
+  at the run's node.
 
 Power gating is not modelled: every array, its periphery and the buffer leak for the whole run
 (an SRAM array holding stationary weights cannot be gated without losing them).
@@ -136,16 +140,29 @@ def array_w(cell: str, rows: int, cols: int, node_nm: float, vdd=None,
     return rows * cols * sram_bit_w(node_nm, vdd, devices, cell)
 
 
+def lowest_node(devices: str) -> float:
+    """The smallest node (nm) with an off current of ``devices`` (hp: 22 nm, lstp: 7 nm)."""
+    return float(min(OFF_CURRENT_A_PER_M[devices]))
+
+
 def periphery_w(area_m2: float, node_nm: float, vdd=None, devices: str = "lstp",
-                area_node_nm: float | None = None) -> float:
-    """Leakage power (W) at ``node_nm`` of CMOS periphery (ADCs, adders, registers) whose
-    area is ``area_m2`` at ``area_node_nm`` (default ``node_nm``): its gate width counted there
-    at the 6T cell's density (in that node's F), half of it off, each device ``F`` wide at
-    ``node_nm``: ``area / F_a^2 x 8/280 x 1/2 x F``."""
+                counted: tuple[float, float] | None = None) -> float:
+    """Leakage power (W) at ``node_nm`` of CMOS periphery (ADCs, adders, registers) of area
+    ``area_m2`` there: its gate width at the 6T cell's density (``area / F^2 x 8/280``), half of
+    it off, each device ``F`` wide. ``counted``: ``(area m^2, node nm)`` of the same circuit where
+    its devices are counted (:data:`COUNT_NODE_NM`); the device count is then the smaller of
+    that node's (``area_c / F_c^2 x 8/280``) and the run node's own, so no circuit holds more
+    devices than its silicon at the density rule."""
     if area_m2 < 0:
         raise ValueError(f"periphery area {area_m2} must be >= 0")
     f = node_nm * 1e-9
-    fa = f if area_node_nm is None else scaling._check_node(area_node_nm) * 1e-9
-    width_off = area_m2 / (fa * fa) * PERIPHERY_WIDTH_F_PER_F2 * PERIPHERY_OFF_SHARE * f
+    squares = area_m2 / (f * f)  # F^2 squares the run node's area holds
+    if counted is not None:
+        a_c, n_c = counted
+        if a_c < 0:
+            raise ValueError(f"periphery area {a_c} at {n_c:g} nm must be >= 0")
+        fc = scaling._check_node(n_c) * 1e-9
+        squares = min(squares, a_c / (fc * fc))
+    width_off = squares * PERIPHERY_WIDTH_F_PER_F2 * PERIPHERY_OFF_SHARE * f
     i_n, i_p = off_current(node_nm, devices)
     return width_off * 0.5 * (i_n + i_p) * scaling.supply(node_nm, vdd)

@@ -394,21 +394,42 @@ def clock_frequency(f_ref_hz: float, node_ref_nm: float, node_nm: float, vdd_ref
     return f_ref_hz * frequency_factor(node_ref_nm, node_nm, vdd_ref, vdd, flavour)
 
 
-#: the nodes (nm) between which Stillmaker & Baas's delay is not monotonic in the node: their
-#: 20 nm (PTM 20 nm bulk) is slower than their 32 nm, 16 nm (PTM-MG) faster again (D)
-NONMONOTONIC_FO4_NM = (16, 32)
+def nonmonotonic_spans(flavour: str | None = None) -> list[tuple[float, float]]:
+    """``(small, large)`` node spans (nm) where Stillmaker & Baas's nominal-supply FO4 of
+    ``flavour`` (None: HP, the delays' default) rises as the node shrinks, from its tabulated
+    nodes, adjacent spans merged: HP 20-32 nm (their 20 nm PTM bulk fit is slower than 32 nm),
+    LP 32-65 nm (one flavour, HP, at 65 nm and above; LP from 45 nm on, slower again at 32 nm)."""
+    f = (flavour or "HP").upper()
+    spans: list[tuple[float, float]] = []
+    for big, small in zip(NODES_NM, NODES_NM[1:]):
+        if fo4_delay(small, None, f) > fo4_delay(big, None, f):
+            if spans and spans[-1][0] == big:
+                spans[-1] = (small, spans[-1][1])
+            else:
+                spans.append((small, big))
+    return spans
 
 
-def nonmonotonic_node_note(lo_nm: float, hi_nm: float | None = None) -> str:
-    """Words when a node (or the span ``lo_nm``-``hi_nm``) lies in :data:`NONMONOTONIC_FO4_NM`,
-    strictly between its ends: a smaller node there is slower (FO4 by node, HP), so a node
-    elasticity or a port within it has the sign of that fit; else an empty string."""
-    a, b = NONMONOTONIC_FO4_NM
+def nonmonotonic_node_note(lo_nm: float, hi_nm: float | None = None,
+                           flavour: str | None = None) -> str:
+    """Words when a node (or the span ``lo_nm``-``hi_nm``) reaches into one of
+    :func:`nonmonotonic_spans` of ``flavour`` (the run's delays: None is HP), strictly within
+    its ends: a smaller node there is slower (that flavour's FO4 by node), so a node elasticity
+    or a port within it has the sign of that fit; else an empty string."""
+    f = (flavour or "HP").upper()
     hi = lo_nm if hi_nm is None else hi_nm
-    if not (hi > a and lo_nm < b):
-        return ""
-    fo4 = ", ".join(f"{n} nm {fo4_delay(n, None, 'HP') * 1e12:.2f} ps" for n in (32, 20, 16))
-    return (f"the node lies in {a}-{b} nm, where Stillmaker & Baas's delay is not monotonic in "
-            f"the node (HP FO4 {fo4}: their 20 nm PTM bulk fit is slower than 32 nm): a "
-            "smaller node there is slower, so node elasticities and ports within it carry the "
-            "sign of that fit, not of a process trend")
+    out = []
+    for a, b in nonmonotonic_spans(f):
+        if not (hi > a and lo_nm < b):
+            continue
+        shown = [n for n in NODES_NM if a <= n <= b]
+        shown += [n for n in NODES_NM if n < a][:1]  # the next node down, fast again
+        fo4 = ", ".join(f"{n} nm {fo4_delay(n, None, f) * 1e12:.2f} ps" for n in shown)
+        why = ("their 20 nm PTM bulk fit is slower than 32 nm" if f == "HP" else
+               "they tabulate one flavour, HP, at 65 nm and above, LP from 45 nm on, and their "
+               "32 nm LP is slower than 45 nm")
+        out.append(f"the node lies in {a:g}-{b:g} nm, where Stillmaker & Baas's {f} delay is not "
+                   f"monotonic in the node ({f} FO4 {fo4}: {why}): a smaller node there is "
+                   "slower, so node elasticities and ports within it carry the sign of that "
+                   "fit, not of a process trend")
+    return "; ".join(out)
