@@ -109,7 +109,9 @@ def figures(r, mode: str) -> dict:
         return out
     if stay := [n for n, (st, _) in states.items() if st == "on" and ps[n]["static_w"] > 0]:
         out["notes"].append(f"idle {mode}: {', '.join(stay)} state{'s' if len(stay) == 1 else ''} no "
-                            f"idle.sleep_power, so it stays on at its static power between runs")
+                            "idle.sleep_power, so " + ("it stays on at its" if len(stay) == 1 else
+                                                       "they stay on at their")
+                            + " static power between runs")
     if mode == "gate" and (held := [n for n, p in ps.items() if not home_gated(p)]):
         out["notes"].append(f"idle gate: {', '.join(held)} hold{'s' if len(held) == 1 else ''} the "
                             "model and may lose it unpowered (memory.<level>.volatile not false), so "
