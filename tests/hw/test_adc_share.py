@@ -155,3 +155,23 @@ def test_a_transposed_read_shares_its_row_side_adcs_too():
         d = arch.component("cim").design
         assert d.adc_count == adcs
         assert d.area["adc"] == pytest.approx(adcs * 0.001e-6, rel=1e-12, abs=0)
+
+
+def test_a_transposed_read_converts_on_the_arrays_its_matrix_is_held_on():
+    """Review 22 A 5. W 1024 x 64 at 4 cells a weight on ROUND_CIM's 128 x 128 arrays is held
+    as its first read (k = 1024): ceil(1024 / 128) x ceil(64 x 4 / 128) = 8 x 2 = 16 arrays.
+    Its transposed read (k = 64, n = 1024) would tile as 1 x 32 = 32, but converts on those
+    16 arrays: on one ADC per 32 arrays each slice is max(100 ns, 16 x 128 / 1.28 GS/s) =
+    1.6 us, 8 slices 12.8 us, as the first read (it took 8 x 32 x 100 ns = 25.6 us)."""
+    from cimsim.workload import Op, Tensor, Workload
+
+    t = [Tensor("x", (1, 1024), "int8", "input"), Tensor("W", (1024, 64), "int8", "weight"),
+         Tensor("h", (1, 64), "int8", "activation"), Tensor("y", (1, 1024), "int8", "activation")]
+    w = Workload("tied", t, [
+        Op("fwd", "matmul", ("x", "W"), ("h",), m=1, k=1024, n=64, weight="W"),
+        Op("back", "matmul", ("h", "W"), ("y",), m=1, k=64, n=1024, weight="W")])
+    for k in (16, 32):
+        r = simulate(_round(k, transposed_read=True), w, keep_ops=True)
+        t_op = r.op_table.set_index("op")["compute_s"]
+        assert t_op["fwd"] == pytest.approx(12.8e-6, rel=1e-9, abs=0), k
+        assert t_op["back"] == pytest.approx(12.8e-6, rel=1e-9, abs=0), k

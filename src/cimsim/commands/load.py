@@ -87,8 +87,13 @@ def at_load(r, load: Load, strict: bool = True):
     try:
         return r.at_load(load.period_s, load.deadline_s, strict, load.idle, load.harvest_w,
                          load.storage_j)
-    except CimsimError as exc:
-        raise CimsimError(f"--{exc}") from None
+    except CimsimError as exc:  # the option's own (period, deadline, ...): as the option
+        raise CimsimError(f"--{exc}" if str(exc).startswith(_OPTION_ERRORS) else str(exc)) from None
+
+
+#: how :func:`cimsim.report.load.load_facts`' errors about a stated value start (review 22 A 1:
+#: no other error, a config's, is the option's)
+_OPTION_ERRORS = ("period ", "deadline ", "harvest ", "storage ", "idle ")
 
 
 def power_up_cell(r) -> str:

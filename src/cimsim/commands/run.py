@@ -519,8 +519,9 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     out.print(t)
     if left_out:
         out.print(left_out_line(left_out, out.width))
+    stated = any(v is not None for v in (period_s, deadline_s, load.harvest_w, load.storage_j))
     for _, r in results:  # why a unit's row may equal a run without it (compare shows no notes)
-        for note in r.claim_notes + ([n for n in r.notes if n.startswith(("period ", "idle "))] if period_s else []):
+        for note in r.claim_notes + ([n for n in r.notes if n.startswith(("period ", "idle "))] if stated else []):
             click.echo(f"note ({r.architecture} on {r.workload}): {note}")
     physical: dict[tuple[str, str], list[str]] = {}  # (architecture, note) -> workloads
     for _, r in results:  # silicon past a reticle or wafer, power past a TDP: once per design

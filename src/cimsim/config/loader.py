@@ -18,6 +18,7 @@ from ..units import si
 from ..hw.base import Link, MemoryLevel
 from ..hw.technology import Technology
 from ..hw.homes import far_errors, off_chip_names
+from ..hw.idle import errors as idle_errors  # an idle power above static (review 22 A 1)
 from ..hw.totals import with_override_notes
 from ..inputs import Source, file_record, read_input
 from . import legacy, marks
@@ -165,9 +166,8 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
     desc = data.get("description", "")
     if not isinstance(desc, str):
         errors.append(("description", f"must be a string, got {type(desc).__name__}"))
-    technology = None
-    if data.get("technology") is not None:
-        technology = _validate(Technology, data["technology"], ("technology",), errors)
+    technology = (None if data.get("technology") is None else
+                  _validate(Technology, data["technology"], ("technology",), errors))
     placeholders = _placeholders(data, errors)
     sections: dict[str, dict] = {}
     from ..hw import registry
@@ -300,7 +300,7 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
             # its parts and utilizations beside the levels', links' and buses' (its buses come
             # from a config its check refused, an error that says it already)
             errors.extend(own + arch.part_clashes(comp, onchip=not own))
-        if not errors and not (errors := column_clashes(arch)):  # a column two things fill
+        if not errors and not (errors := column_clashes(arch) + idle_errors(arch)):  # a column two fill
             return arch
     # unknown keys first (a typo explains the missing field it leaves), then in config order;
     # one error per line; what the user wrote is escaped to stay on it (and in "(and 1 more: ...)")

@@ -26,6 +26,7 @@ from typing import Optional
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..quantity import Joules, Seconds, Watts
+from ..units import si
 
 
 class Idle(BaseModel):
@@ -60,3 +61,37 @@ def idle_field():
     """The ``idle`` field of a component's, memory level's and link's config."""
     return Field(default_factory=Idle, description="Its idle states between runs at a load "
                  "(--idle sleep|gate): sleep_power, gated_power, wake_energy, wake_latency.")
+
+
+def above_static(path: str, field: str, w: float, static_w: float, stated: bool = True) -> str:
+    """Why ``<path>.idle.<field>`` (``w`` W) cannot be above the part's static power
+    ``static_w`` (W), and what to change; ``stated``: the part gives that static power (a
+    ``static_power`` of 0 W is "not stated": then say to state it, its on power, too)."""
+    state = "sleep state" if field == "sleep_power" else "gated part"
+    if static_w == 0 and stated:
+        return (f"{si(w, 'W')} is above {path}'s static power, which is not stated (0 W): a "
+                f"{state} draws less than the part on; state {path}.static_power (its on power) "
+                f"too, at least {si(w, 'W')}")
+    return (f"{si(w, 'W')} is above {path}'s static power {si(static_w, 'W')}: a {state} draws "
+            f"less than the part on; lower idle.{field}"
+            + (f" or raise {path}.static_power" if stated else ""))
+
+
+def errors(arch) -> list[tuple[str, str]]:
+    """``(field, message)`` for each idle power (``idle.sleep_power``, ``idle.gated_power``)
+    above its part's static power, as :func:`cimsim.report.idle.parts` counts it (a
+    component's ``static_power_w``; a memory level's or link's ``static_power``, a link once
+    per chip port): the loader's check, so that it is refused where the config loads, whatever
+    ``--idle`` (review 22 A 1)."""
+    res = arch.resource_static_w
+    sections = [(c.name, c.config, float(c.static_power_w)) for c in arch.instances]
+    sections += [(f"{kind}.{n}", cfg, res[n]) for kind, group in
+                 (("memory", arch.memory), ("links", arch.links)) for n, cfg in group.items()]
+    out = []
+    for path, cfg, static_w in sections:
+        for field in ("sleep_power", "gated_power"):
+            w = getattr(cfg.idle, field)
+            if w is not None and float(w) > static_w:
+                out.append((f"{path}.idle.{field}", above_static(
+                    path, field, float(w), static_w, "static_power" in type(cfg).model_fields)))
+    return out

@@ -262,7 +262,8 @@ PERIOD_AVERAGE_POWER_W = "period_average_power_w"
 PERIOD_UTILIZATION = "period_utilization"
 #: what the parts do between runs (``--idle``): on (at their static power, the default), sleep
 #: (each part with an ``idle.sleep_power`` in its retention state) or gate (power-gated at
-#: ``idle.gated_power``, the backing store asleep: :mod:`cimsim.report.idle`)
+#: ``idle.gated_power``, the backing store asleep: :mod:`cimsim.report.idle`); also with a
+#: deadline, harvest or storage stated without a period (under on with harvest or storage only)
 PERIOD_IDLE = "period_idle"
 #: the power between runs, W, all devices: system_devices x static_power_w under on, else each
 #: part's sleep, gated or static power as period_idle puts it
@@ -271,7 +272,8 @@ PERIOD_IDLE_POWER_W = "period_idle_power_w"
 #: under gate the re-programming energy of the weights volatile (SRAM) CIM cells lost; 0 under on
 PERIOD_WAKE_ENERGY_J = "period_wake_energy_j"
 #: the time from the period's start to the run's start, s: the longest woken part's
-#: idle.wake_latency, and under gate the volatile weights' re-programming time; 0 under on
+#: idle.wake_latency, and under gate the volatile weights' re-programming time; 0 under on;
+#: under sleep|gate also without a period (what deadline_response_s adds to the latency)
 PERIOD_WAKE_S = "period_wake_s"
 #: the time a CIM's cells last at one run every period_s, s: the fewest <cim>_runs_to_wearout of
 #: the run's CIM units x period_s; absent (NaN) where no run writes a cell (nothing re-programmed)

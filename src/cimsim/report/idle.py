@@ -28,6 +28,7 @@ them (a section's whole: every chip of a CIM, every port of a link).
 from __future__ import annotations
 
 from ..errors import CimsimError
+from ..hw.idle import above_static
 from .format import si
 
 #: the ``--idle`` states, the default first
@@ -39,13 +40,16 @@ def parts(arch) -> dict[str, dict]:
     counts it) and ``idle:`` figures, by name, and whether it is a home tier (holds the model:
     never gated). What :func:`figures` reads from a Result (``Result.idle_parts``)."""
     homes, res = set(arch.hardware.home_tiers), arch.resource_static_w
-    sections = [(c.name, c.config.idle, float(c.static_power_w), False, False) for c in arch.instances]
-    sections += [(n, cfg.idle, float(res[n]), n in homes, getattr(cfg, "volatile", None) is False)
-                 for n, cfg in (*arch.memory.items(), *arch.links.items())]
+    sections = [(c.name, c.name, c.config.idle, float(c.static_power_w), False, False)
+                for c in arch.instances]
+    sections += [(n, f"{kind}.{n}", cfg.idle, float(res[n]), n in homes,
+                  getattr(cfg, "volatile", None) is False)
+                 for kind, group in (("memory", arch.memory), ("links", arch.links))
+                 for n, cfg in group.items()]
     return {n: {"static_w": w, "sleep_w": None if i.sleep_power is None else float(i.sleep_power),
                 "gated_w": float(i.gated_power), "wake_j": float(i.wake_energy),
-                "wake_s": float(i.wake_latency), "home": home, "keeps": keeps}
-            for n, i, w, home, keeps in sections}
+                "wake_s": float(i.wake_latency), "home": home, "keeps": keeps, "path": path}
+            for n, path, i, w, home, keeps in sections}
 
 
 def home_gated(p: dict) -> bool:
@@ -73,15 +77,18 @@ def check_mode(mode: str) -> str:
 
 def figures(r, mode: str) -> dict:
     """One device's idle power (W), wake energy (J) and wake time (s) between runs of ``r`` under
-    ``mode`` (module docstring), each part's state, and the notes on the defaults it used. A
-    sleep or gated power above the part's static power is a one-line :class:`CimsimError`."""
+    ``mode`` (module docstring), each part's state, the notes on the defaults it used, and
+    ``acts``: the mode whose figures hold, ``mode``, or ``on`` where no part leaves on under it
+    (none states that idle state, nothing re-programmed): then runs may overlap as under on (a
+    layer-pipelined chip's steady state), and a note says so. A sleep or gated power above the
+    part's static power is a one-line :class:`CimsimError` (the loader refuses it first)."""
     ps = getattr(r, "idle_parts", None) or {}
     states = {n: state(p, mode) for n, p in ps.items()}
-    for n, (st, w) in states.items():
-        if st != "on" and w > ps[n]["static_w"]:
-            field = "sleep_power" if st == "sleep" else "gated_power"
-            raise CimsimError(f"'{n}': idle.{field} {si(w, 'W')} is above its static power "
-                              f"{si(ps[n]['static_w'], 'W')}: a {st} state draws less than the part on")
+    for n, (st, w) in states.items():  # the loader refuses it (hw.idle.errors): an Architecture
+        if st != "on" and w > ps[n]["static_w"]:  # built around it, or an older pickled Result
+            field, path = ("sleep_power" if st == "sleep" else "gated_power"), ps[n].get("path", n)
+            raise CimsimError(f"{r.architecture}: {path}.idle.{field}: "
+                              + above_static(path, field, w, ps[n]["static_w"], False))
     woken = [n for n, (st, _) in states.items() if st != "on"]
     program = mode == "gate" and r.power_up_programming_s > 0
     out = {"idle_w": sum(w for _, w in states.values()),
@@ -90,12 +97,21 @@ def figures(r, mode: str) -> dict:
            + (getattr(r, "power_up_programming_j", 0.0) if program else 0.0),
            "wake_s": max((ps[n]["wake_s"] for n in woken), default=0.0)
            + (r.power_up_programming_s if program else 0.0),
-           "states": states, "program": program, "notes": []}
+           "states": states, "program": program, "notes": [],
+           "acts": mode if woken or program else "on"}
     if mode == "on" or not ps:
+        return out
+    if out["acts"] == "on":  # nothing leaves on: the on figures (review 22 A 2)
+        out["notes"].append(f"idle {mode}: no part leaves on between runs (none states an "
+                            "idle.sleep_power" + (" and every part holds the model" if mode == "gate"
+                                                 else "") + "): every part stays on at its static "
+                            "power, so the figures are --idle on's")
         return out
     if stay := [n for n, (st, _) in states.items() if st == "on" and ps[n]["static_w"] > 0]:
         out["notes"].append(f"idle {mode}: {', '.join(stay)} state{'s' if len(stay) == 1 else ''} no "
-                            f"idle.sleep_power, so it stays on at its static power between runs")
+                            "idle.sleep_power, so " + ("it stays on at its" if len(stay) == 1 else
+                                                       "they stay on at their")
+                            + " static power between runs")
     if mode == "gate" and (held := [n for n, p in ps.items() if not home_gated(p)]):
         out["notes"].append(f"idle gate: {', '.join(held)} hold{'s' if len(held) == 1 else ''} the "
                             "model and may lose it unpowered (memory.<level>.volatile not false), so "
@@ -105,11 +121,23 @@ def figures(r, mode: str) -> dict:
                  and ps[n]["gated_w"] == 0]:
         out["notes"].append(f"idle gate: {', '.join(ideal)} gated at 0 W (idle.gated_power not "
                             "stated: ideal gating, no switch leakage)")
-    if free := [n for n in woken if ps[n]["static_w"] > 0 and ps[n]["wake_j"] == 0
-                and ps[n]["wake_s"] == 0]:
-        out["notes"].append(f"idle {mode}: {', '.join(free)} wake{'s' if len(free) == 1 else ''} in "
-                            "0 s for 0 J (idle.wake_energy and idle.wake_latency not stated)")
+    free = [n for n in woken if ps[n]["static_w"] > 0 and ps[n]["wake_j"] == 0 and ps[n]["wake_s"] == 0]
+    # a gated part that re-programs its weights does not wake for free (review 22 A 4)
+    for names, beyond in (([n for n in free if not (program and ps[n].get("reprograms"))], ""),
+                          ([n for n in free if program and ps[n].get("reprograms")],
+                           f" beyond re-programming the weights gating lost: {si(r.power_up_programming_s, 's')}"
+                           f" and {si(getattr(r, 'power_up_programming_j', 0.0), 'J')} a period (in "
+                           "period_wake_s and period_wake_energy_j)")):
+        if names:
+            out["notes"].append(f"idle {mode}: {', '.join(names)} wake{'s' if len(names) == 1 else ''} "
+                                "in 0 s for 0 J (idle.wake_energy and idle.wake_latency not stated)"
+                                + beyond)
     return out
+
+
+def acts(r, mode: str) -> str:
+    """The mode whose figures hold for ``r`` under ``mode``: :func:`figures`' ``acts``."""
+    return figures(r, mode)["acts"]
 
 
 def between_runs_row(r, f: dict, mode: str, devices: int) -> str:

@@ -48,7 +48,7 @@ def wake_cycle(r, mode: str) -> tuple[float, float, float]:
     f = idle.figures(r, mode)
     n, p_s, t = system(r).devices, static_power_w(r), run_s(r)
     e_dyn = dynamic_j_per_sample(r) * max(r.samples, 1)
-    if mode == "on":
+    if f["acts"] == "on":  # every part stays on (review 22 A 2)
         return t, e_dyn + n * p_s * t, n * p_s
     b = f["wake_s"] + t
     return b, e_dyn + n * p_s * b + n * f["wake_j"], n * (p_s - f["saved_w"])
@@ -57,7 +57,7 @@ def wake_cycle(r, mode: str) -> tuple[float, float, float]:
 def run_energy_j(r, mode: str) -> float:
     """``storage_run_energy_j``: the energy from a wake-up (under ``on``: power-up) to the run's
     end, J, all devices (module docstring)."""
-    if mode != "on":
+    if idle.acts(r, mode) != "on":
         return wake_cycle(r, mode)[1]
     from .load import static_power_w
 
@@ -71,7 +71,7 @@ def harvest_runs_per_s(r, power_w: float, mode: str) -> float:
     from .load import _min_period, run_s
 
     b, e_b, p_i = wake_cycle(r, mode)
-    fastest = 1.0 / _min_period(r, None if mode == "on" else b - run_s(r))
+    fastest = 1.0 / _min_period(r, None if idle.acts(r, mode) == "on" else b - run_s(r))
     if power_w <= p_i:
         return 0.0
     need = e_b - p_i * b  # the energy a run costs above the idle power
@@ -148,7 +148,7 @@ def rows(r, mode: str) -> list[tuple[str, str]]:
         out.append(("harvest", text + f" ({C.HARVEST_RUNS_PER_S})"))
     if C.STORAGE_J in f:
         e, store = f[C.STORAGE_RUN_ENERGY_J], f[C.STORAGE_J]
-        what = "the first call after power-up" if mode == "on" else f"a wake-up ({mode}) and a run"
+        what = "the first call after power-up" if idle.acts(r, mode) == "on" else f"a wake-up ({mode}) and a run"
         text = f"{si(store, 'J')} stored; {what} draws {si(e, 'J')}: "
         if f[C.STORAGE_RUNS] >= 1:
             text += f"{f[C.STORAGE_RUNS]:,} run{'s' if f[C.STORAGE_RUNS] != 1 else ''} a full charge"

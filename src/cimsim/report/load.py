@@ -53,8 +53,13 @@ def min_period_s(r) -> float:
     chip the steady state's ``samples x pipeline_interval_s`` (consecutive runs overlap in the
     chip's layer pipeline; each sample still takes the latency); at a load stated with
     ``--idle sleep|gate`` (its ``period_idle``), ``period_wake_s`` + :func:`run_s`."""
-    f = r.facts
-    return _min_period(r, f[C.PERIOD_WAKE_S] if f.get(C.PERIOD_IDLE, "on") != "on" else None)
+    return _min_period(r, _wake_s(idle.figures(r, r.facts.get(C.PERIOD_IDLE, "on"))))
+
+
+def _wake_s(f: dict) -> float | None:
+    """The wake-up time of :func:`cimsim.report.idle.figures` ``f``, s; None where its figures
+    are on's (every part stays on: runs may overlap, review 22 A 2)."""
+    return None if f["acts"] == "on" else f["wake_s"]
 
 
 def _min_period(r, wake_s: float | None) -> float:
@@ -93,11 +98,14 @@ def power_up_latency_s(r) -> float:
 def power_up(arch, plans, rates) -> dict:
     """The Result fields of power-up and idle: :func:`power_up_s`, that programming's energy
     (J) and each part's idle figures (:func:`cimsim.report.idle.parts`)."""
-    lost = [p.programming for p in plans if p is not None and p.programming is not None
-            and getattr(p.programming, "volatile", True)]
+    lost = {c.name: p.programming for c, p in zip(arch.instances, plans) if p is not None
+            and p.programming is not None and getattr(p.programming, "volatile", True)}
+    parts = idle.parts(arch)
+    for n in lost:  # gating loses its weights: it wakes re-programming them (review 22 A 4)
+        parts[n]["reprograms"] = True
     return {"power_up_programming_s": power_up_s(plans, rates),
-            "power_up_programming_j": float(sum(d.energy_j for d in lost)),
-            "idle_parts": idle.parts(arch)}
+            "power_up_programming_j": float(sum(d.energy_j for d in lost.values())),
+            "idle_parts": parts}
 
 
 def power_up_s(plans, rates) -> float:
@@ -148,7 +156,7 @@ def load_facts(r, period_s: float | None = None, deadline_s: float | None = None
         if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
             raise CimsimError(f"{name} {v!r}: must be a positive, finite time in seconds")
     f = idle.figures(r, idle.check_mode(idle_mode))
-    wake = None if idle_mode == "on" else f["wake_s"]
+    wake = _wake_s(f)
     if period_s is not None:
         t = _min_period(r, wake)
         if t > period_s and strict:
@@ -174,8 +182,10 @@ def load_facts(r, period_s: float | None = None, deadline_s: float | None = None
         out.update({C.DEADLINE_S: float(deadline_s), C.DEADLINE_SLACK_S: deadline_s - resp,
                     C.MEETS_DEADLINE: bool(resp <= deadline_s), C.DEADLINE_RESPONSE_S: resp,
                     C.POWER_UP_DEADLINE_SLACK_S: deadline_s - response_s(r) - r.power_up_programming_s})
-    if harvest_w is not None or storage_j is not None:  # the --idle they were taken under
-        out.setdefault(C.PERIOD_IDLE, idle_mode)
+    if harvest_w is not None or storage_j is not None or idle_mode != "on":
+        out.setdefault(C.PERIOD_IDLE, idle_mode)  # the --idle they were taken under, and
+    if idle_mode != "on":  # the wake-up a deadline alone counts (review 22 A 3)
+        out.setdefault(C.PERIOD_WAKE_S, f["wake_s"])
     return {**out, **intermittent.stated_facts(r, harvest_w, storage_j, idle_mode)}
 
 
@@ -200,7 +210,7 @@ def at_load(r, period_s: float | None = None, deadline_s: float | None = None,
     out.notes = [n for n in r.notes if not n.endswith((_NAN_NOTE, words.COLD_END))
                  and not n.startswith(_IDLE_NOTES)]
     f = idle.figures(r, idle_mode)
-    wake = None if idle_mode == "on" else f["wake_s"]
+    wake = _wake_s(f)
     out.notes += f["notes"]
     if period_s is not None and _min_period(r, wake) > period_s:
         out.notes.append(f"{too_short_text(r, period_s, wake)}{_NAN_NOTE}")
@@ -244,7 +254,7 @@ def too_short_text(r, period_s: float, wake_s: float | None = None) -> str:
     rate = _outward(1.0 / t, "Hz", d, lambda v: 1.0 / v >= t)
     per_s = words.refusal_rate(r, t, d, _outward)  # samples/s, items/s where stated
     head = (f"period {si(period_s, 's', d)} ({si(1.0 / period_s, 'Hz', d)}) is shorter than ")
-    if wake_s is not None:
+    if wake_s:  # (0 s, parts that wake at once: no such clause, review 22 A 2)
         what = (f"waking ({si(wake_s, 's', d)}: period_wake_s) and one run of {r.workload} on "
                 f"{r.architecture} ({si(run_s(r), 's', d)}): {si(t, 's', d)}")
     elif t < run_s(r):  # a layer-pipelined chip
@@ -253,6 +263,8 @@ def too_short_text(r, period_s: float, wake_s: float | None = None) -> str:
                 f"{si(t / n, 's', d)}, each for its latency, {si(r.latency_s, 's')}, runs overlapping)")
     else:
         what = f"one run of {r.workload} on {r.architecture}: {si(t, 's', d)} ({words.run_holds(r)})"
+        if wake_s is not None and _min_period(r, None) < t:  # parts idle: no pipelined overlap
+            what += "; its parts idle between runs (--idle), so runs do not overlap in its layer pipeline"
     return (f"{head}{what}, so it runs at most {rate} ({per_s}); give a "
             f"period of at least {shortest}")
 

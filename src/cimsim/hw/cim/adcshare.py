@@ -7,8 +7,10 @@ what a group of k arrays behind one ADC multiplexer costs, and the configs it ma
    puts on that area are per ADC (:mod:`.derive`). The energy per conversion is unchanged: the
    conversions are as many, and a derived ADC is derived at its own rate.
 2. One slice of an MVM whose matrix converts on ``m`` arrays at once (its row x column tiles
-   times the copies running rows together) takes ``max(read_latency, s x ceil(cols / ADCs per
-   array) / rate)``, ``s = min(k, m)`` (:func:`share`): the arrays of a group hold their sampled
+   times the copies running rows together; the tiles of the matrix as its arrays hold it, so a
+   transposed read (``transposed_read``) of a 1024 x 64 matrix held on 8 x 2 arrays converts on
+   those 16, not on the 1 x 32 its own 64 x 1024 would tile as) takes ``max(read_latency, s x
+   ceil(cols / ADCs per array) / rate)``, ``s = min(k, m)`` (:func:`share`): the arrays of a group hold their sampled
    columns and the ADC converts them one array after another. A matrix on one array is not
    slowed. The groups are taken as aligned with a matrix's first array (a matrix of m >= k
    arrays fills whole groups); two matrices that run at once on one group are not serialised

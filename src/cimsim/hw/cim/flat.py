@@ -211,23 +211,26 @@ def place(comp, ops, idx, makers=None) -> Plan:
                     **programming.per_matrix(comp, k, n, pc, first_op, n_rounds, held_copies)},
         state=dict(row_tiles=rt, col_tiles=ct, phys_cols=pc,
                    arrays=np.minimum(group_arrays[group_of], space),
+                   # the arrays of the matrix as held (a transposed read's too: review 22 A 5)
+                   held_tiles=group_arrays[group_of].astype(np.float64),
                    rounds=n_rounds, replicas=replicas, reprogram=reprogram,
                    # inputs at input_bits over the link, once per kernel row with input_reuse
                    a_in=a_in, backed_in=backed_reads(ops, idx), **state),
     )
 
 
-def _op_times(comp, ops, idx, on, d) -> np.ndarray:
+def _op_times(comp, ops, idx, on, d, held) -> np.ndarray:
     """Array time of each op ``idx[on]`` with its rows shared by ``d`` copies of its matrix (ops
     x copy counts): ``ceil(rows / min(d, rows)) x t_vector``, or the flat buffer's time when
-    longer (:func:`.onchip.flat_time`), as the op's compute without re-programming."""
+    longer (:func:`.onchip.flat_time`), as the op's compute without re-programming. ``held``:
+    the arrays of each op's matrix as held (its first read's tiles: a transposed read converts
+    on those, not on its own k x n's, review 22 A 5), one copy, converting at once (.adcshare)."""
     c, o = comp.config, idx[on]
     rows = np.maximum(ops.rows[o], 1.0)[:, None]
     copies = np.minimum(np.atleast_2d(d), rows)
-    rt, ct, _ = tiles(ops.k[o], ops.n[o], c.rows, c.cols, c.weight_bits, c.bits_per_cell,
-                      differential=c.differential)  # arrays converting at once (.adcshare)
+    held = np.broadcast_to(np.asarray(held, dtype=np.float64), (len(o),))
     t_vector = adcshare.t_vector(c, comp.design, read_groups(ops.k[o], c.rows, c.rows_per_read)[1],
-                                 inbits.op_slices(c, ops, o), (rt * ct)[:, None] * copies)
+                                 inbits.op_slices(c, ops, o), held[:, None] * copies)
     mvm = np.ceil(rows / copies) * t_vector
     io = input_bytes(ops, o, c.input_bits, c.input_reuse) + ops.act_out_bytes[o]
     return onchip.flat_time(c, mvm, io[:, None])[0]
@@ -249,7 +252,8 @@ def _copies(comp, ops, idx, on, local, sizes, most, uniform, budget) -> np.ndarr
     def stage(grid):  # each matrix's summed array time with each count of copies of grid
         out = np.zeros((len(sizes), len(grid)))
         for lo in range(0, len(on), 4096):  # bounded memory: ops x grid per chunk
-            np.add.at(out, local[lo:lo + 4096], _op_times(comp, ops, idx, on[lo:lo + 4096], grid))
+            np.add.at(out, local[lo:lo + 4096], _op_times(comp, ops, idx, on[lo:lo + 4096], grid,
+                                                          sizes[local[lo:lo + 4096]]))
         return out
     need = sizes.astype(np.float64)
     minimax = mapping.duplication("balance", {}, need, np.zeros(len(sizes)), most, budget, 1,
@@ -278,11 +282,11 @@ def _uniform_note(comp, ops, idx, on, local, copies, most, sizes, room, idle) ->
     idle, and what the fewest copies reaching its shortest there would save, when that is at
     least :data:`IDLE_SHARE_SAVES` of the arrays' summed time."""
     c = comp.config
-    t = _op_times(comp, ops, idx, on, copies[local][:, None])[:, 0]
+    t = _op_times(comp, ops, idx, on, copies[local][:, None], sizes[local])[:, 0]
     per = np.bincount(local, weights=t, minlength=len(copies))
     g = int(per.argmax())
     if per[g] and most[g] > copies[g] and per[g] >= 2 * per.mean():
-        note = _more_copies(comp, ops, idx, on, local, g, copies, most, per,
+        note = _more_copies(comp, ops, idx, on, local, g, sizes[g], copies, most, per,
                             min(most[g], (room + sizes[g]) // sizes[g]))
         return [] if note is None else [
             f"{comp.name}: uniform replication leaves the layer of weight {note[0]} (up to "
@@ -295,7 +299,7 @@ def _uniform_note(comp, ops, idx, on, local, copies, most, sizes, room, idle) ->
     if idle < IDLE_SHARE * c.arrays or not open_.any():
         return []
     g = int(np.flatnonzero(open_)[per[open_].argmax()])
-    note = _more_copies(comp, ops, idx, on, local, g, copies, most, per,
+    note = _more_copies(comp, ops, idx, on, local, g, sizes[g], copies, most, per,
                         min(most[g], copies[g] + idle // sizes[g]))
     if note is None or per[g] - note[2] < IDLE_SHARE_SAVES * per.sum():
         return []
@@ -321,7 +325,7 @@ IDLE_SHARE = 0.25
 IDLE_SHARE_SAVES = 0.1
 
 
-def _more_copies(comp, ops, idx, on, local, g, copies, most, per, top):
+def _more_copies(comp, ops, idx, on, local, g, size, copies, most, per, top):
     """``(weight name, copies, time)``: the fewest copies of matrix ``g`` (of
     :func:`.mapping.copy_grid`'s counts up to ``top``) reaching its shortest summed array time,
     and that time; None when no count above its ``copies`` cuts its time ``per[g]``."""
@@ -330,7 +334,7 @@ def _more_copies(comp, ops, idx, on, local, g, copies, most, per, top):
     mine = on[local == g]
     if not len(grid):
         return None
-    times = _op_times(comp, ops, idx, mine, grid).sum(axis=0)
+    times = _op_times(comp, ops, idx, mine, grid, size).sum(axis=0)
     if not times.min() < per[g]:  # more copies cannot cut it
         return None
     d = int(grid[int(np.argmax(times <= times.min()))])

@@ -24,9 +24,10 @@ def cost(comp, ops, idx, plan) -> OpCost:
     a_out = np.where(ride, 0.0, ops.act_out_bytes[idx]) if c.chip is None else s["a_out"]
     d = comp.design
     # an op of narrower inputs (spikes) in fewer input slices (:mod:`.inbits`)
-    # the arrays converting at once, each copy's tiles: an ADC shared by k serialises them (.adcshare)
+    # the arrays converting at once, each copy's as its matrix is held (a transposed read's
+    # too, review 22 A 5): an ADC shared by k serialises them (.adcshare)
     t_vector = c.t_vector(d, read_groups(k, c.rows, c.rows_per_read)[1], s.get("slices"),
-                          s["row_tiles"] * s["col_tiles"] * s["replicas"])
+                          s.get("held_tiles", s["row_tiles"] * s["col_tiles"]) * s["replicas"])
     t_write = np.where(reprog, programming.write_time(c, k, rounds), 0.0)
     # a digital column's pipeline fills once a round (module digital_cell)
     t_mvm = rounds * (np.ceil(rows / s["replicas"]) * t_vector + d.fill_stages * c.t_slice(d))
