@@ -540,7 +540,7 @@ def simulate_quietly(arch: Architecture, workload: Workload, engine: str = "des"
     _check_options(keep_ops, costs)
     check_resources(arch, mac_dtypes(workload))
     pl, table = place_and_cost(arch, workload, costs)
-    table = pattern_energy(arch, pl.arrays, table)
+    raw, table = table, pattern_energy(arch, pl.arrays, table)
     rates = resource_rates(arch)
     moved = table.engine_bytes(rates)
     scale = pattern_scale(arch, pl.arrays, rates, table)
@@ -593,7 +593,7 @@ def simulate_quietly(arch: Architecture, workload: Workload, engine: str = "des"
     run = RunData(arch, workload, engine, pl, table, rates, resource_s, duration, float(latency),
                   start, end, path, float(cp_s), cp_path, slow,
                   notes + stated_read_note(arch, pl.arrays, table) + fixed_level_note(arch, pl.arrays, table, pl)
-                  + activation_note(arch, pl.arrays, table) + repeat_hit_note(arch, workload, pl.arrays)
+                  + activation_note(arch, pl.arrays, raw, table, pattern_energy) + repeat_hit_note(arch, workload, pl.arrays)
                   + col2im_note(workload, pl) + list(arch.notes), path_time if engine != "des" and latency > eng_cp else None)
     result = build_result(run, keep_ops)
     result.inputs = source_fields(arch.source, workload.source)  # what it was computed from

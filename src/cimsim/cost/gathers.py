@@ -12,11 +12,15 @@ random reads of one row each), for the result's notes.
   ``table_rows`` x the row's bytes) is larger than the outermost level in front of the
   backing store, the note says so, with the approximate bytes the repeats would add under
   uniform ids (each repeat misses with probability ``1 - C/T`` for a cache of ``C`` bytes
-  and a table of ``T``), which the run does not charge.- :func:`activation_note`: a ``type: dram`` level without ``energy_per_activation`` charges no
-  energy for the rows random accesses open; the note says so.
+  and a table of ``T``), which the run does not charge.
+- :func:`activation_note`: a level that states no ``energy_per_activation`` (a ``type: dram``
+  level's field) charges no energy for the rows random accesses open; where stating it would
+  change the run's energy, the note says so, with the energy at 1 nJ per activation.
 """
 
 from __future__ import annotations
+
+import types
 
 import numpy as np
 
@@ -25,9 +29,14 @@ from ..units import si
 from ..workload.randomtags import LINE, line_mix
 
 
+def _bytes(v: float) -> str:
+    """A size in bytes with its unit: ``64 B``, ``96.5 B``, ``4.194 MB`` (never ``4.1943e+06 B``)."""
+    return si(v, "B") if v >= 1000 else f"{v:g} B"
+
+
 def _sizes(size: np.ndarray) -> str:
     lo, hi = float(size.min()), float(size.max())
-    return f"{lo:g} B" if lo == hi else f"{lo:g}-{hi:g} B"
+    return _bytes(lo) if lo == hi else f"{_bytes(lo)} to {_bytes(hi)}"
 
 
 #: the full-rate grain of a level whose technology names no DRAM preset: random rows of this
@@ -83,26 +92,54 @@ def fixed_level_note(arch, arrays, table, placement=None) -> list[str]:
     return out
 
 
-def activation_note(arch, arrays, table) -> list[str]:
-    """One note per ``type: dram`` level without ``energy_per_activation`` that carries ops
-    tagged random-access (``access_bytes`` > 0): each such access opens a DRAM row, whose
-    activation energy the level's energy_per_bit (a streaming figure) does not charge."""
+#: the activation energy a note prices the uncharged activations at, J per ACT/PRE pair
+NOTE_ACTIVATION_J = 1e-9
+
+
+class _OneLevel:
+    """``hw`` with level ``name`` answered by ``res`` (a what-if of one field), all else as is."""
+
+    def __init__(self, hw, name: str, res):
+        self._hw, self._name, self._res = hw, name, res
+
+    def resource(self, name: str):
+        return self._res if name == self._name else self._hw.resource(name)
+
+    def __getattr__(self, attr):
+        return getattr(self._hw, attr)
+
+
+def activation_note(arch, arrays, raw, table, energy_of) -> list[str]:
+    """One note per level that could state ``energy_per_activation`` and does not, where
+    stating it would change the run's energy: ``energy_of`` (the pipeline's pattern energy)
+    of the cost table ``raw`` with the level at :data:`NOTE_ACTIVATION_J` against ``table``
+    (the run's). So no note where none of the random accesses would be charged: a far tier
+    whose gather bytes are streamed, a gather that streams its table, an access of whole rows
+    (4 MB on a 4 KB row) or ops whose bytes there are not random."""
     size = arrays.access_bytes
     if size is None or not (size > 0).any():
         return []
     hw, out = arch.hardware, []
+    first = len(table.parts) - len(table.resources)
     for j, name in enumerate(table.resources):
         res = hw.resource(name)
-        if getattr(res, "type_name", "") != "dram" or res.config.energy_per_activation is not None:
+        cfg = res.config
+        if "energy_per_activation" not in type(cfg).model_fields or cfg.energy_per_activation is not None:
             continue
-        on = (size > 0) & (table.bytes[:, j] > 0)
+        if not ((size > 0) & (table.bytes[:, j] > 0)).any():
+            continue
+        what_if = type(res)(res.name, cfg.model_copy(update={"energy_per_activation": NOTE_ACTIVATION_J}))
+        alt = energy_of(types.SimpleNamespace(hardware=_OneLevel(hw, name, what_if)), arrays, raw)
+        extra = alt.energy[:, first + j] - table.energy[:, first + j]
+        on = extra > 0
         if on.any():
-            k = int(on.sum())
+            k, more = int(on.sum()), float(extra[on].sum())
+            total = float(table.energy[:, first + j].sum())
             out.append(f"{k:,} {'op reads' if k == 1 else 'ops read'} memory.{name} in random "
-                       f"accesses of {_sizes(size[on])}, each opening a DRAM row whose activation "
-                       "energy is not charged (energy_per_bit is a streaming figure); set "
-                       f"memory.{name}.energy_per_activation (J per ACT/PRE pair, e.g. 1 nJ) to "
-                       "charge it")
+                       f"accesses of {_sizes(size[on])} whose DRAM row activations are not charged "
+                       f"(energy_per_bit is a streaming figure): at 1 nJ per activation they add "
+                       f"{si(more, 'J')} to its {si(total, 'J')}; set memory.{name}."
+                       "energy_per_activation (J per ACT/PRE pair) to charge them")
     return out
 
 

@@ -103,6 +103,10 @@ from .dramtimings import (MAX_ORGANISATION, MAX_TIMING, ORGANISATION, POSITIVE_T
                           timing_numbers)
 from .jedec import TIMINGS, Jedec
 
+#: the largest energy_per_activation a level may state, J (published ACT/PRE energies are 1 to
+#: 20 nJ a row: a DDR4 x8 die about 1 nJ by Micron TN-40-07's IDD0 method)
+MAX_ACTIVATION_J = 1e-6
+
 if TYPE_CHECKING:  # a preset's name: the names are the table's keys, known at run time
     Standard = str
 else:
@@ -175,7 +179,8 @@ class DramLevel(MemoryLevel):
         "writes (a written bank is held n_rcd_wr + n_cwl + b x n_bl + n_wr + n_rp); n_wtr_l and the "
         "write and PRE timings n_ccd_s_wr, n_ccd_l_wr, n_ppd and LPDDR5's n_aad (> 0) are read by "
         "the controller-window model (read_buffer) only, default the preset's. n_rfc: 0 turns "
-        "refresh off (E_ref = 1). row_bytes (> 0, whole bursts) is the row (page) behind one data "
+        "refresh off (E_ref = 1). row_bytes (> 0, whole bursts, at most one bank of a die: "
+        "density_mbit / banks) is the row (page) behind one data "
         "bus, bytes: a random access's activations (energy_per_activation) and the window model's "
         "layout of an access past 512 B read it. density_mbit, stated for reference, is refused.",
         json_schema_extra=RATE)
@@ -208,12 +213,15 @@ class DramLevel(MemoryLevel):
         "4096).",
         json_schema_extra=RATE)
     energy_per_activation: Optional[Joules] = Field(
-        default=None, description="Energy of one row activation and its precharge (an ACT/PRE "
-        "pair), J, e.g. '1 nJ' (IDD0 method, Micron TN-40-07); charged per activation a random "
-        "access opens beyond a stream's (energy_per_bit is a streaming figure with one activation "
-        "per row_bytes amortised in it): ceil(S / row_bytes) - S / row_bytes per access of S "
-        "bytes (64 B on a 1 KB row: 0.9375); streams as given. null (default): none, and runs "
-        "with random accesses on the level say so in a note.")
+        default=None, description="Energy of one row activation and its "
+        "precharge (an ACT/PRE pair), J, e.g. '1 nJ' (IDD0 method, Micron TN-40-07; at most 1 uJ); "
+        "charged per activation a random access opens beyond a stream's (energy_per_bit is a "
+        "streaming figure with one activation per row_bytes amortised in it): the rows the time "
+        "model's layout opens (1 up to 512 B, then per bank group its bytes over row_bytes, "
+        "rounded up; with read_buffer the controller window's own activations) less S / "
+        "row_bytes per access of S bytes (64 B on a 1 KB row: 0.9375; 768 B: 2 - 0.75 = 1.25); "
+        "streams as given. null (default): none, and runs whose random accesses it would charge "
+        "say so in a note.")
     loaded_latency: Literal["none", "queue", "measured"] = Field(
         default="none", description="Latency that grows with load, in the DES: none (the latency "
         "field whatever the load), queue (M/D/1 on one row cycle tRC, capacity queue_headroom x "
@@ -231,6 +239,15 @@ class DramLevel(MemoryLevel):
     def _standard(cls, v):
         """A name no preset has: the closest, or how to state a newer part (:mod:`.dramtimings`)."""
         return check_standard(v)
+
+    @field_validator("energy_per_activation")
+    @classmethod
+    def _activation_energy(cls, v):
+        """At most :data:`MAX_ACTIVATION_J` (a joule per activation is a unit slip, not a DRAM)."""
+        if v is not None and float(v) > MAX_ACTIVATION_J:
+            raise ValueError(f"{float(v):.3g} J per ACT/PRE pair is over the 1 uJ allowed: published "
+                             "activation energies are 1 to 20 nJ a row (e.g. 1 nJ)")
+        return v
 
     @field_validator("timings", mode="before")
     @classmethod
@@ -363,6 +380,46 @@ def access_cycles(t: Jedec, pattern: Pattern, write_batch: int) -> float:
                command_cycles(t, bursts, pattern.read_fraction))
 
 
+#: bytes of one access kept in one row of one bank before the next bank group / data bus
+#: (the controller's interleave granule, bounded by the row); accesses up to it are laid out
+#: as Ramulator 2's RoBaRaCoCh runs lay them (one row of one bank: the validated range, up to
+#: 512 B), a larger one spreads its granules as a stream's bursts rotate (:func:`granules`)
+GRANULE_BYTES = 512
+
+
+def granule_bursts(t: Jedec) -> int:
+    """Bursts of the interleave granule: :data:`GRANULE_BYTES`, or the row if smaller."""
+    return max(1, min(GRANULE_BYTES, t.row_bytes) // t.burst_bytes)
+
+
+def granules(t: Jedec, bursts: int) -> list[int]:
+    """The bursts of each granule of an access of ``bursts`` bursts: ``k = ceil(bursts / g)``
+    granules of ``g`` = :func:`granule_bursts` at most, as equal as whole bursts allow (the
+    first ``bursts mod k`` one burst longer), so that no granule is a lone burst (review 22
+    D 2). Granule ``j`` goes to unit ``j mod units`` after the first (units: the command bus's
+    data buses x bank groups), on along that unit's rows (:func:`unit_bursts`)."""
+    g = granule_bursts(t)
+    k = -(-bursts // g)
+    q, rem = divmod(bursts, k)
+    return [q + 1] * rem + [q] * (k - rem)
+
+
+def unit_bursts(t: Jedec, bursts: int) -> list[int]:
+    """Bursts of an access of ``bursts`` bursts on each unit (a bank group of one data bus) it
+    reaches, laid out by :func:`granules`: contiguous on the unit, from the start of a row."""
+    units = t.buses_per_cmd_bus * t.bank_groups
+    out = [0] * min(units, len(gs := granules(t, bursts)))
+    for j, b in enumerate(gs):
+        out[j % units] += b
+    return out
+
+
+def rows_opened(t: Jedec, bursts: int) -> int:
+    """Rows an access of ``bursts`` bursts opens in that layout: on each unit ceil(its bytes /
+    ``row_bytes``), a full row moving on to the next bank of the group (1 up to a granule)."""
+    return sum(-(-b * t.burst_bytes // t.row_bytes) for b in unit_bursts(t, bursts))
+
+
 def efficiency(t: Jedec, pattern: Pattern, write_batch: int, read_buffer: Optional[int] = None,
                write_buffer: int = 32) -> float:
     """Sustained useful bytes per second of one data bus over its peak, for ``pattern``
@@ -413,15 +470,37 @@ class Dram(MemoryResource):
         charges too); a stream moves what it uses. Row activations are in the figure as given
         (no per-activation energy: IDD currents are not modelled), plus, where the level states
         ``energy_per_activation``, the activations a random access of S bytes opens beyond a
-        stream's: ``ceil(S / row_bytes) - S / row_bytes`` (energy_per_bit is a streaming figure,
-        one activation per row already in it; a stream is charged as given)."""
+        stream's share ``S / row_bytes`` (:meth:`activations`; energy_per_bit is a streaming
+        figure, one activation per row already in it; a stream is charged as given)."""
         base = super().joules_per_byte()
         if not pattern.random:
             return base
-        burst, row, size = self.timing.burst_bytes, self.timing.row_bytes, pattern.access_bytes
-        extra = math.ceil(size / row) - size / row  # activations past the stream's share
-        act = (self.config.energy_per_activation or 0.0) * extra
+        burst, size = self.timing.burst_bytes, pattern.access_bytes
+        act = (self.config.energy_per_activation or 0.0) * self.extra_activations(pattern)
         return (base * math.ceil(size / burst) * burst + act) / size
+
+    def activations(self, pattern: Pattern) -> float:
+        """Rows a random access of ``pattern`` opens, as the time model opens them: with
+        ``read_buffer``, the controller window's own activations per access (rows its layout
+        opens plus those another access's precharge closed under it, :mod:`.dramwindow`);
+        without, the rows of the layout (:func:`rows_opened`: 1 up to a 512 B granule, else
+        per unit its bytes over ``row_bytes``, rounded up; 768 B on HBM2: 2 granules, 2 rows)."""
+        t, c = self.timing, self.config
+        bursts = math.ceil(pattern.access_bytes / t.burst_bytes)
+        if c.read_buffer is None:
+            return float(rows_opened(t, bursts))
+        from .dramwindow import simulate as simulate_window  # numba: compiled on first use
+
+        _, hits = simulate_window(t if t != TIMINGS.get(t.name) else t.name, bursts,
+                                  pattern.read_fraction, c.read_buffer, c.write_buffer)
+        return (1.0 - hits) * bursts
+
+    def extra_activations(self, pattern: Pattern) -> float:
+        """:meth:`activations` beyond a stream's share of S bytes, ``S / row_bytes`` (0 for a
+        stream)."""
+        if not pattern.random:
+            return 0.0
+        return max(0.0, self.activations(pattern) - pattern.access_bytes / self.timing.row_bytes)
 
     def queue_service_s(self) -> float:
         """The queue model's service time: one row cycle, ``tRC x tCK``."""

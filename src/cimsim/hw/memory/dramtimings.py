@@ -80,6 +80,11 @@ def _consistent(t: Jedec) -> None:
         raise ValueError(f"timings: row_bytes {t.row_bytes} is not a whole number of bursts "
                          f"({t.burst_bytes} B: bus_bits x burst_length / 8); give a multiple of "
                          f"{t.burst_bytes}")
+    bank = t.density_mbit * 2**20 // 8 // t.banks  # bytes of one bank of one die
+    if t.row_bytes > bank:
+        raise ValueError(f"timings: row_bytes {t.row_bytes:,} is more than one bank holds "
+                         f"(density_mbit {t.density_mbit} Mb over {t.banks} banks = {bank:,} B); a "
+                         f"row (page) is a few KB (the preset's: {getattr(TIMINGS.get(t.name), 'row_bytes', 0):,} B)")
     if t.n_ras < t.n_rcd:
         raise ValueError(f"timings: n_ras {t.n_ras} is under n_rcd {t.n_rcd}: a row stays open at "
                          f"least until it can be read (tRAS >= tRCD); n_ras must be at least {t.n_rcd}")

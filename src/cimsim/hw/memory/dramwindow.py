@@ -21,8 +21,9 @@ read from CMU-SAFARI/ramulator2 @c5b1c3a ``src/ramulator/controller/controller_b
   row of one random bank of one random data bus served by the controller
   (``buses_per_cmd_bus``: HBM's two pseudo-channels), all reads or all writes (a write with
   probability ``1 - read_fraction``), in trace order (an access past :data:`GRANULE_BYTES`,
-  512 B, is split into granules rotating over the data buses and bank groups, each bank's
-  along its row of ``row_bytes``: :func:`spread`); a frontend that always has the next
+  512 B, is split into near-equal granules rotating over the data buses and bank groups,
+  each unit's on along its row of ``row_bytes`` and then into the group's next bank:
+  :func:`spread`); a frontend that always has the next
   request and puts it into the read or write buffer (``read_buffer`` / ``write_buffer``
   requests) as soon as that buffer has room, stalling while it has none (in order);
 - per request the command it needs next: its row open -> RD / WR, another row open -> PRE,
@@ -72,6 +73,7 @@ from functools import lru_cache
 import numpy as np
 from numba import njit
 
+from .dram import GRANULE_BYTES, granule_bursts, granules  # noqa: F401 (the layout)
 from .jedec import TIMINGS, Jedec
 
 #: accesses simulated per pattern (fixed, with a fixed seed: the answer is deterministic)
@@ -79,11 +81,6 @@ ACCESSES = 20_000
 #: at most this many requests per pattern (large accesses simulate fewer accesses)
 MAX_REQUESTS = 160_000
 SEED = 12345
-#: bytes of one access kept in one row of one bank before the next bank group / data bus
-#: (the controller's interleave granule, bounded by the row); accesses up to it are laid out
-#: as Ramulator 2's RoBaRaCoCh runs lay them (one row of one bank: the validated range, up to
-#: 512 B), a larger one spreads its granules as a stream's bursts rotate
-GRANULE_BYTES = 512
 #: requests the frontend may put into the buffers per cycle (Ramulator's test cases run the
 #: frontend at 8 or 16 times the memory clock, so the buffers refill within a cycle)
 FRONTEND_PER_CYCLE = 8
@@ -138,33 +135,34 @@ def traffic(t: Jedec, n: int, read_fraction: float, seed: int = SEED) -> tuple[n
     return bus.astype(np.int64), bank.astype(np.int64), row.astype(np.int64), wr
 
 
-def granule_bursts(t: Jedec) -> int:
-    """Bursts of one access kept in one row of one bank (the interleave granule,
-    :data:`GRANULE_BYTES` or the row if smaller); an access's further granules go to the next
-    bank group and data bus (:func:`spread`)."""
-    return max(1, min(GRANULE_BYTES, t.row_bytes) // t.burst_bytes)
-
-
 def spread(t: Jedec, bursts: int, bus: np.ndarray, bank: np.ndarray, row: np.ndarray,
            wr: np.ndarray) -> tuple[np.ndarray, ...]:
     """Per request (burst), the data bus, bank, row and is-write of accesses of ``bursts``
-    bursts each starting at (``bus``, ``bank``, ``row``): granules of :func:`granule_bursts`
-    consecutive bursts in one row of one bank, and consecutive granules rotating over the
-    data buses of the command bus, then the bank groups (as a stream's bursts rotate, the
-    bank within the group kept), a bank's later granules further along its row and on into
-    the next row past ``row_bytes``. An access of one granule or less is one row of one bank,
-    as before (the Ramulator-validated range)."""
-    g = granule_bursts(t)
+    bursts each starting at (``bus``, ``bank``, ``row``): the granules of :func:`.dram.granules`
+    (at most 512 B each, as equal as whole bursts allow), consecutive granules rotating over
+    the data buses of the command bus, then the bank groups (as a stream's bursts rotate); on
+    each unit (a bank group of a bus) an access's bytes run on from the start of a row, and
+    past ``row_bytes`` into a row of the group's next bank (bank bits above the column bits,
+    as RoBaRaCoCh: a large access no longer opens the next row of the same bank, which the
+    controller then closed and reopened, review 22 D 1). An access of one granule or less is
+    one row of one bank, as before (the Ramulator-validated range)."""
+    sizes = np.asarray(granules(t, bursts), dtype=np.int64)
     nbus, ngrp, per = t.buses_per_cmd_bus, t.bank_groups, t.banks // t.bank_groups
     units = nbus * ngrp
-    i = np.arange(bursts)
-    j = i // g  # the request's granule within its access
+    k = len(sizes)
+    laps = -(-k // units)
+    padded = np.zeros(laps * units, np.int64)
+    padded[:k] = sizes
+    # bursts the same unit took from the access's earlier granules (exclusive, per lap)
+    before = (np.cumsum(padded.reshape(laps, units), axis=0) - padded.reshape(laps, units)).reshape(-1)[:k]
+    j = np.repeat(np.arange(k), sizes)  # the request's granule within its access
+    within = np.arange(bursts) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    rows_in = ((before[j] + within) * t.burst_bytes // t.row_bytes)[None, :]  # rows the unit filled
     u0 = bus[:, None] + nbus * (bank[:, None] // per)  # the first granule's unit
     u = (u0 + j[None, :]) % units
-    lap = (j // units)[None, :]  # granules already in this bank from the same access
     r_bus = u % nbus
-    r_bank = (u // nbus) * per + bank[:, None] % per
-    r_row = row[:, None] + (lap * g * t.burst_bytes) // t.row_bytes
+    r_bank = (u // nbus) * per + (bank[:, None] % per + rows_in) % per
+    r_row = row[:, None] + rows_in // per
     shape = (bus.shape[0] * bursts,)
     return (r_bus.reshape(shape), r_bank.reshape(shape), r_row.reshape(shape),
             np.repeat(wr, bursts))

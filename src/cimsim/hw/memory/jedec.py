@@ -52,9 +52,13 @@ of each device times the devices on the bus; JEDEC page sizes): DDR4 x8, 1 KB a 
 (JESD79-5) x 4 devices on a 32-bit sub-channel = 4 KB (Ramulator 2's DDR5_16Gb_x8: 1024
 columns of 8 bits); LPDDR5 x16 channel 2 KB (JESD209-5); HBM2 / HBM2E 1 KB per pseudo-channel
 (JESD235 pseudo-channel mode); HBM3 1 KB per pseudo-channel (JESD238); GDDR6 x16 channel 2 KB
-(JESD250). It decides which lines of a sorted gather share a row (one activation per row,
-:mod:`cimsim.workload.randomtags`), how the window model lays out an access longer than its
-interleave granule (:mod:`.dramwindow`), and the activations a stream opens (bytes / row).
+(JESD250). It lays out an access longer than the 512 B interleave granule (each bank group's
+part of it runs along a row, then into the group's next bank: :func:`.dram.granules`, used by
+the window model, :mod:`.dramwindow`) and counts the activations a random access opens beyond a
+stream's ``S / row_bytes`` (``energy_per_activation``: :meth:`.dram.Dram.activations`). A
+stream's own activations are not computed (its energy_per_bit has them), and the traced gather
+rule (:mod:`cimsim.workload.randomtags`) does not read it yet: a line joins the access before
+only where it is the adjacent line.
 
 :data:`PRESETS` are the standards (``cimsim validate -s dram`` checks each against Ramulator 2's
 closed forms); :data:`PARTS` are shipped memories at their own data rate and organisation, with
