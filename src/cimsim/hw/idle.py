@@ -89,6 +89,8 @@ def errors(arch) -> list[tuple[str, str]]:
                  (("memory", arch.memory), ("links", arch.links)) for n, cfg in group.items()]
     out = []
     for path, cfg, static_w in sections:
+        if not (static_w >= 0 and static_w != float("inf")):  # NaN, negative, inf: the component
+            continue  # contract names that static power itself (hw.base), not its idle powers
         for field in ("sleep_power", "gated_power"):
             w = getattr(cfg.idle, field)
             if w is not None and float(w) > static_w:
