@@ -1,0 +1,124 @@
+"""A learned image codec's masked context conv (find-G 1, 3): CompressAI's MaskedConv2d rewrites
+its weight in place every forward (``self.weight.data *= self.mask``), codec code more often
+reads ``weight * mask``; both are named for what they are, with the fix that works (fold the
+mask at load), and a one-time rescale (RWKV) keeps its own advice.
+
+Goldens are hand arithmetic written beside each assertion, never the tracer's output."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.torch
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+
+class MaskedConv2d(torch.nn.Conv2d):
+    """CompressAI's MaskedConv2d (compressai/layers/layers.py), its forward verbatim: mask 'A'."""
+
+    def __init__(self, *a, **k):
+        super().__init__(*a, **k)
+        self.register_buffer("mask", torch.ones_like(self.weight.data))
+        _, _, h, w = self.mask.size()
+        self.mask[:, :, h // 2, w // 2:] = 0
+        self.mask[:, :, h // 2 + 1:] = 0
+
+    def forward(self, x):
+        self.weight.data *= self.mask
+        return super().forward(x)
+
+
+class MulMask(MaskedConv2d):
+    def forward(self, x):
+        return F.conv2d(x, self.weight * self.mask, self.bias, self.stride, self.padding)
+
+
+def _trace(model, *inputs, **kw):
+    from cimsim.workload.trace import trace
+
+    return trace(model.eval(), inputs, **kw)
+
+
+def _note(w):
+    import cimsim
+
+    res = cimsim.simulate(cimsim.load_architecture("sram-cim"), w, engine="analytic")
+    (note,) = [n for n in res.notes if "read as their matrix" in n]
+    return note
+
+
+def test_compressai_masked_conv_rewrites_its_weight_every_forward():
+    """The old advice ('run the model once before tracing') did nothing for it: warmed up
+    first, the trace still had the in-place multiply. Now a second forward is watched: it
+    rewrites the weight again, so the note says to fold the mask at load, naming the buffer."""
+    torch.manual_seed(0)
+    m = MaskedConv2d(8, 16, 5, 1, 2)
+    x = torch.randn(1, 8, 6, 6)
+    with torch.no_grad():
+        m(x)  # run once first, as the old note advised: changes nothing
+    w = _trace(m, x)
+    (entry,) = w.metadata["computed_weights"]
+    assert entry["from"] == "a parameter rewritten in place"
+    assert entry["each_forward"] is True and entry["buffers"] == ["mask"]
+    note = _note(w)
+    assert "rewrites in place on every call" in note and "does not help" in note
+    assert "conv.weight.mul_(conv.mask)" in note and "(buffer(s) mask)" in note
+    assert "run the model once before tracing" not in note
+
+
+def test_weight_times_mask_is_named_a_masked_weight_not_learned_queries():
+    """``F.conv2d(x, weight * mask)`` was described as 'learned queries or embeddings passed
+    through layers'; it is a weight multiplied by a buffer, to fold at load."""
+    torch.manual_seed(0)
+    w = _trace(MulMask(8, 16, 5, 1, 2), torch.randn(1, 8, 6, 6))
+    (entry,) = w.metadata["computed_weights"]
+    assert entry["from"] == "parameters" and entry["buffers"] == ["mask"]
+    note = _note(w)
+    assert "a weight multiplied by a buffer (a mask) each forward" in note
+    assert "conv.weight.mul_(conv.mask)" in note and "learned queries" not in note
+    from cimsim.workload.trace.computed import counts, why
+
+    assert why(counts(w.metadata["computed_weights"])) == \
+        "a weight multiplied by a buffer (a mask): fold it in at load"
+
+
+def test_the_mask_folded_at_load_is_a_stationary_weight_on_the_cim():
+    """The advice works: masked once at load, forward a plain conv, the conv's 200 x 16
+    weight is stationary and its 6 x 6 x 16 x 200 = 115,200 MACs run on the CIM."""
+    torch.manual_seed(0)
+    m = MaskedConv2d(8, 16, 5, 1, 2)
+    with torch.no_grad():
+        m.weight.mul_(m.mask)
+    m.forward = lambda x: F.conv2d(x, m.weight, m.bias, m.stride, m.padding)
+    w = _trace(m, torch.randn(1, 8, 6, 6))
+    assert "computed_weights" not in w.metadata
+    import cimsim
+
+    res = cimsim.simulate(cimsim.load_architecture("sram-cim"), w, engine="analytic")
+    assert res.macs_per_unit["cim"] == 6 * 6 * 16 * (8 * 25)
+
+
+def test_a_one_time_rescale_keeps_the_run_it_once_advice():
+    """RWKV-style: rescaled on the first forward only; the second forward writes nothing, so
+    the note still says to run the model once before tracing (and that a second forward did
+    not rewrite it)."""
+    class Rescale(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(8, 16, bias=False)
+            self.done = False
+
+        def forward(self, x):
+            if not self.done:
+                with torch.no_grad():
+                    self.lin.weight.div_(2)
+                self.done = True
+            return self.lin(x)
+
+    w = _trace(Rescale(), torch.randn(1, 8))
+    (entry,) = w.metadata["computed_weights"]
+    assert entry["each_forward"] is False and "buffers" not in entry
+    note = _note(w)
+    assert "run the model once before tracing" in note and "a second forward did not rewrite it" in note
