@@ -122,3 +122,56 @@ def test_a_one_time_rescale_keeps_the_run_it_once_advice():
     assert entry["each_forward"] is False and "buffers" not in entry
     note = _note(w)
     assert "run the model once before tracing" in note and "a second forward did not rewrite it" in note
+
+
+def _masked_at_load():
+    """Minnen's context conv, 128 -> 256 channels, 5 x 5 'A' mask folded at load, on 16 x 16."""
+    torch.manual_seed(0)
+    m = MaskedConv2d(128, 256, 5, 1, 2)
+    with torch.no_grad():
+        m.weight.mul_(m.mask)
+    m.forward = lambda x: F.conv2d(x, m.weight, m.bias, m.stride, m.padding)
+    return _trace(m, torch.randn(1, 128, 16, 16), stats_bits=8)
+
+
+def _run(w, **overrides):
+    import cimsim
+
+    arch = cimsim.load_architecture("rram-cim", overrides or None)
+    return cimsim.simulate(arch, w, engine="analytic")
+
+
+def test_a_masked_conv_zero_rows_are_counted_and_dropped_on_request():
+    """find-G 3: the 'A' mask zeroes 13 of 25 taps, 128 x 13 = 1,664 of the 3,200 K rows,
+    interleaved in (c, kh, kw) order, so no array is all zero and the note said nothing of them.
+    rram-cim: 128 x 128 arrays, 8-bit weights on 2-bit cells (4 columns a weight): the 256
+    outputs take ceil(256 x 4 / 128) = 8 column tiles; dense, ceil(3,200 / 128) = 25 row tiles:
+    200 arrays; the 1,536 live rows, ceil(1,536 / 128) = 12: 96 arrays."""
+    w = _masked_at_load()
+    dense = _run(w)
+    assert dense.facts["cim_arrays_needed"] == 25 * 8
+    (note,) = [n for n in dense.notes if "hold only zero weights" in n]
+    assert "0 of 200 arrays" in note
+    assert "1,664 of their 3,200 rows (K) are all zero (52.0 %" in note
+    assert "the live rows alone would take 96 arrays (cim.drop_zero_rows: true maps them so)" in note
+    live = _run(w, **{"cim.drop_zero_rows": True})
+    assert live.facts["cim_arrays_needed"] == 12 * 8
+    assert live.macs == dense.macs == 16 * 16 * 256 * 3200  # the model's dense MACs, unchanged
+    (said,) = [n for n in live.notes if n.startswith("cim.drop_zero_rows:")]
+    # 16 x 16 x 256 x 1,536 = 100,663,296 MACs on the arrays of 209,715,200
+    assert "100.7 MMAC of their 209.7 MMAC run on the arrays" in said
+    assert live.energy_j < dense.energy_j and live.latency_s < dense.latency_s
+
+
+def test_drop_zero_rows_without_measured_zeros_changes_nothing_and_says_so():
+    """Off by default (numbers unchanged); on, a trace without --stats has no measured zero
+    rows: the same numbers, and a note saying to trace with --stats."""
+    import cimsim
+
+    torch.manual_seed(0)
+    w = cimsim.trace(torch.nn.Conv2d(8, 16, 3, padding=1).eval(), (torch.randn(1, 8, 6, 6),))
+    a, b = _run(w), _run(w, **{"cim.drop_zero_rows": True})
+    assert (a.energy_j, a.latency_s, a.facts["cim_arrays_needed"]) == \
+        (b.energy_j, b.latency_s, b.facts["cim_arrays_needed"])
+    assert any("no matmul it runs has all-zero weight rows measured" in n and "--stats" in n
+               for n in b.notes)
