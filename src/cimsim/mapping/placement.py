@@ -64,7 +64,6 @@ from ..config import Architecture
 from ..errors import ComponentError, MappingError, RateFieldError
 from ..hw.base import Component, OpArrays, Plan
 from ..hw.im2col import windows_built, windows_note
-from ..hw.cim.zeros import drop_zero_rows
 from ..workload.livespans import peak_holders
 from ..units import si
 from ..workload.arrays import crossing_on_chip, with_bytes_of
@@ -336,8 +335,10 @@ def place(workload: Workload, arch: Architecture) -> Placement:
         fp = checked_footprint(workload, apart, folded=folded)
     if reuse:
         _check_capacity(workload, arch, fp, capacity, held_by, device)
-    ops, dropped = drop_zero_rows(ops, owner, comps)  # cim.drop_zero_rows: live rows only
-    notes.extend(dropped)
+    for ci, comp in enumerate(comps):  # a unit's own narrowing of its ops (live rows only)
+        if (narrow := getattr(comp, "narrowed_ops", None)) is not None:
+            ops, said = narrow(ops, owner == ci)
+            notes.extend(said)
     ops = _backed(ops, owner, comps)
     server = np.zeros(n, dtype=np.int64)
     serial = np.zeros(n, dtype=bool)

@@ -175,3 +175,24 @@ def test_drop_zero_rows_without_measured_zeros_changes_nothing_and_says_so():
         (b.energy_j, b.latency_s, b.facts["cim_arrays_needed"])
     assert any("no matmul it runs has all-zero weight rows measured" in n and "--stats" in n
                for n in b.notes)
+
+
+def test_a_codec_quantiser_round_is_named_and_costed_as_round():
+    """find-G 5: ``torch.round`` (a learned codec's quantiser) was ``fn: abs``; it is ``round``,
+    one vector op an element (as floor / ceil / trunc), and the README's cost table lists the
+    torch ops costed as each function (round, floor, clamp, erfc among them)."""
+    from cimsim.workload.kinds import ELEMENTWISE_OPS_PER_ELEMENT
+    from cimsim.workload.tag_docs import costs_table
+
+    class Q(torch.nn.Module):
+        def forward(self, y):
+            return torch.round(y), torch.floor(y)
+
+    w = _trace(Q(), torch.randn(1, 4, 8, 8))
+    assert [(op.name, op.fn) for op in w.ops] == [("round", "round"), ("floor", "round")]
+    assert ELEMENTWISE_OPS_PER_ELEMENT["round"] == 1  # 256 elements: 256 vector ops each
+    assert [float(v) for v in w.arrays.vector_ops] == [4 * 8 * 8, 4 * 8 * 8]
+    table = costs_table()
+    assert "| elementwise `round` | 1 per output element | `floor`, `ceil`, `round`, `trunc`, `frac` |" in table
+    assert "`clamp`" in table.split("elementwise `max`")[1].split("\n")[0]
+    assert "`erfc`" in table.split("elementwise `erf`")[1].split("\n")[0]

@@ -495,6 +495,10 @@ class CIM(Component[CIMConfig]):
         # a bias add / ReLU its cim.nmc datapath applies to a matmul it takes (.epilogue)
         return free & (mine | epilogue.riding(self.config, ops, free))
 
+    def narrowed_ops(self, ops: OpArrays, mine):
+        """``(ops, notes)``: its matmuls on their live rows with ``drop_zero_rows`` (:mod:`.zeros`)."""
+        return zeros.drop_zero_rows(self, ops, mine)
+
     def unclaimed_hint(self, ops: OpArrays, unclaimed):
         return notes.unclaimed_hint(self, ops, unclaimed)  # (:mod:`.notes`)
 

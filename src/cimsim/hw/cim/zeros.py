@@ -130,22 +130,19 @@ def live_rows(ops, mine: np.ndarray) -> tuple[object, int, float, float]:
     return (replace(ops, k=k) if n else ops), n, ran, dense
 
 
-def drop_zero_rows(ops, owner: np.ndarray, comps) -> tuple[object, list[str]]:
-    """``(ops, notes)``: the matmuls each component with ``drop_zero_rows: true`` (a CIM's
-    ``cim.drop_zero_rows``) runs, mapped on their live rows (:func:`live_rows`), and a note per
-    such component: how many matmuls and MACs, or that none had measured zero rows."""
-    notes = []
-    for ci, comp in enumerate(comps):
-        if not getattr(getattr(comp, "config", None), "drop_zero_rows", False):
-            continue
-        ops, n, ran, dense = live_rows(ops, owner == ci)
-        notes.append(
-            f"{comp.name}.drop_zero_rows: {n:,} matmul(s) mapped on their live rows only: "
-            f"{si(ran, 'MAC')} of their {si(dense, 'MAC')} run on the arrays (the rest multiply "
-            "all-zero rows; macs still counts the dense model's)" if n else
-            f"{comp.name}.drop_zero_rows: no matmul it runs has all-zero weight rows measured "
-            "(they are measured at trace time: cimsim trace --stats), so nothing is dropped")
-    return ops, notes
+def drop_zero_rows(comp, ops, mine: np.ndarray) -> tuple[object, list[str]]:
+    """``(ops, notes)``: with ``comp``'s ``drop_zero_rows: true``, the matmuls of ``mine`` (bool
+    per op: the ops ``comp`` runs) mapped on their live rows (:func:`live_rows`), and a note:
+    how many matmuls and MACs, or that none had measured zero rows; ``(ops, [])`` without it."""
+    if not getattr(comp.config, "drop_zero_rows", False):
+        return ops, []
+    ops, n, ran, dense = live_rows(ops, mine)
+    return ops, [
+        f"{comp.name}.drop_zero_rows: {n:,} matmul(s) mapped on their live rows only: "
+        f"{si(ran, 'MAC')} of their {si(dense, 'MAC')} run on the arrays (the rest multiply "
+        "all-zero rows; macs still counts the dense model's)" if n else
+        f"{comp.name}.drop_zero_rows: no matmul it runs has all-zero weight rows measured "
+        "(they are measured at trace time: cimsim trace --stats), so nothing is dropped"]
 
 
 __all__ = ["drop_zero_rows", "live_rows", "note", "zero_arrays"]
