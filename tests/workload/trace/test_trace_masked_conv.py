@@ -1,7 +1,7 @@
 """A learned image codec's masked context conv (find-G 1, 3): CompressAI's MaskedConv2d rewrites
 its weight in place every forward (``self.weight.data *= self.mask``), codec code more often
 reads ``weight * mask``; both are named for what they are, with the fix that works (fold the
-mask at load), and a one-time rescale (RWKV) keeps its own advice.
+mask at load); a one-time rescale (RWKV) keeps its own advice (test_trace_weights).
 
 Goldens are hand arithmetic written beside each assertion, never the tracer's output."""
 
@@ -98,30 +98,6 @@ def test_the_mask_folded_at_load_is_a_stationary_weight_on_the_cim():
 
     res = cimsim.simulate(cimsim.load_architecture("sram-cim"), w, engine="analytic")
     assert res.macs_per_unit["cim"] == 6 * 6 * 16 * (8 * 25)
-
-
-def test_a_one_time_rescale_keeps_the_run_it_once_advice():
-    """RWKV-style: rescaled on the first forward only; the second forward writes nothing, so
-    the note still says to run the model once before tracing (and that a second forward did
-    not rewrite it)."""
-    class Rescale(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.lin = torch.nn.Linear(8, 16, bias=False)
-            self.done = False
-
-        def forward(self, x):
-            if not self.done:
-                with torch.no_grad():
-                    self.lin.weight.div_(2)
-                self.done = True
-            return self.lin(x)
-
-    w = _trace(Rescale(), torch.randn(1, 8))
-    (entry,) = w.metadata["computed_weights"]
-    assert entry["each_forward"] is False and "buffers" not in entry
-    note = _note(w)
-    assert "run the model once before tracing" in note and "a second forward did not rewrite it" in note
 
 
 def _masked_at_load():

@@ -119,26 +119,9 @@ def origin(low, vid: int) -> int:
     return memo[vid]
 
 
-def sources(low, vids) -> set[int]:
-    """The source versions (inputs, weights, constants) versions ``vids`` were computed from."""
-    seen, out, stack = set(), set(), list(vids)
-    while stack:
-        u = stack.pop()
-        if u in seen:
-            continue
-        seen.add(u)
-        v = low.st.versions[u]
-        if v.producer < 0:
-            out.add(u)
-        else:
-            stack.extend(w for operand in low.protos[v.producer].operands for w, _ in operand)
-    return out
-
-
-def copied_only(low, vids) -> bool:
-    """Whether versions ``vids`` were made from their sources by copies alone (casts,
-    reorderings: ``am.float()``), no arithmetic: an integer buffer so read is a stored integer
-    memory, not weights dequantized (which a scale multiply or an unpacking shift would show)."""
+def _walk(low, vids):
+    """Each version reachable back from versions ``vids`` (themselves included), once, with the
+    proto that produced it (None for a source: an input, a weight, a constant)."""
     seen, stack = set(), list(vids)
     while stack:
         u = stack.pop()
@@ -146,11 +129,22 @@ def copied_only(low, vids) -> bool:
             continue
         seen.add(u)
         pid = low.st.versions[u].producer
-        if pid >= 0:
-            if low.protos[pid].kind != "copy":
-                return False
-            stack.extend(w for operand in low.protos[pid].operands for w, _ in operand)
-    return True
+        p = low.protos[pid] if pid >= 0 else None
+        yield u, p
+        if p is not None:
+            stack.extend(w for operand in p.operands for w, _ in operand)
+
+
+def sources(low, vids) -> set[int]:
+    """The source versions (inputs, weights, constants) versions ``vids`` were computed from."""
+    return {u for u, p in _walk(low, vids) if p is None}
+
+
+def copied_only(low, vids) -> bool:
+    """Whether versions ``vids`` were made from their sources by copies alone (casts,
+    reorderings: ``am.float()``), no arithmetic: an integer buffer so read is a stored integer
+    memory, not weights dequantized (which a scale multiply or an unpacking shift would show)."""
+    return all(p is None or p.kind == "copy" for _, p in _walk(low, vids))
 
 
 def masks(low, vids) -> list[str]:
@@ -158,23 +152,12 @@ def masks(low, vids) -> list[str]:
     ``vids`` reads (``F.conv2d(x, weight * mask)``, CompressAI's ``weight.data *= mask``): a
     weight masked each forward, by a buffer read as is or through copies."""
     bufs = {u for key in getattr(low, "buffer_keys", ()) for u in low.st.history.get(key, ())}
-    if not bufs:
-        return []
-    names, seen, stack = [], set(), list(vids)
-    while stack:
-        u = stack.pop()
-        if u in seen:
-            continue
-        seen.add(u)
-        pid = low.st.versions[u].producer
-        if pid < 0:
-            continue
-        p = low.protos[pid]
-        ins = [w for operand in p.operands for w, _ in operand]
-        if p.kind == "elementwise" and p.fn == "mul":
+    names = []
+    for _, p in (_walk(low, vids) if bufs else ()):
+        if p is not None and p.kind == "elementwise" and p.fn == "mul":
+            ins = [w for operand in p.operands for w, _ in operand]
             names += [low.st.versions[b].name for w in ins for b in sources(low, [w])
                       if b in bufs and copied_only(low, [w])]
-        stack.extend(ins)
     return list(dict.fromkeys(names))
 
 
