@@ -48,7 +48,9 @@ The placement stage refuses a workload whose footprint exceeds the backing store
     tpu-like does, has it in its traffic, not here); the copy's input is live through the
     convolution, which reads it. Nor, in the placement's count, is the matrix of a
     convolution whose unit builds the windows from the raw input (input reuse on a flat CIM
-    pool or a systolic array: placement rule 4a), which no one forms. The outputs
+    pool or a systolic array: placement rule 4a), which no one forms; nor a transposed
+    convolution's partial sums, the col2im's input, which a real kernel accumulates into the
+    output (:mod:`.livespans`: the input stays live through the col2im). The outputs
     of ops tagged ``on_chip`` (a fused kernel's intermediates: FlashAttention's scores) take
     no memory level and are not counted. Where KV
     caches are found, an output no op reads of an op that stores bytes in the backing store
