@@ -8,7 +8,8 @@ windows into the output (``trace/convs.py``). When the matmul runs on a componen
 link: kernel elements / stride elements times the output, k/s per dimension (k/s = 2 for a
 kernel-16, stride-8 ``ConvTranspose1d``; (k/s)² = 4 for a 4 x 4, stride-2 ``ConvTranspose2d``;
 (k/s)³ for a cubic 3-D one). :func:`col2im_note` says how many such convolutions, their bytes and the
-output's.
+output's (an int8 workload's at a 32-bit accumulator's width too), and that the footprint holds
+none of them (:mod:`cimsim.workload.livespans`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def col2im_note(workload, pl) -> list[str]:
         return []
     indptr, indices = workload.predecessors
     ops, tensors = workload.ops, workload.tensors
-    n, sums, outs, links = 0, 0.0, 0.0, set()
+    n, sums, outs, links, narrow = 0, 0.0, 0.0, set(), 0.0
     for i in cand:
         op = ops[i]
         if op.tags.get("part") != "col2im":
@@ -41,6 +42,9 @@ def col2im_note(workload, pl) -> list[str]:
                 continue
             n += 1
             sums += sum(tensors[t].nbytes for t in op.inputs if t in made)
+            # int8 products sum to a 32-bit accumulator: 4 B a partial sum where 1 B is counted
+            narrow += sum(tensors[t].numel * 4 for t in op.inputs if t in made
+                          and tensors[t].dtype == "int8")
             outs += sum(tensors[t].nbytes for t in op.outputs)
             links.add(f"{comp.name} over link '{link}'")
             break
@@ -50,5 +54,8 @@ def col2im_note(workload, pl) -> list[str]:
             f"to a col2im sum on another unit: {si(sums, 'B')}, {sums / outs:.1f}x the "
             f"{si(outs, 'B')} of their outputs (kernel / stride elements per output element: k/s per "
             f"dimension, so k/s for a 1-D conv, k²/s² for a square 2-D one, k³/s³ for a cubic "
-            f"3-D one; the tracer lowers a transposed convolution to a matmul per input position, then col2im)"]
+            f"3-D one; the tracer lowers a transposed convolution to a matmul per input position, then col2im)"
+            + (f"; int8 partial sums are counted at 1 B each, where a kernel's 32-bit accumulators "
+               f"would send {si(narrow, 'B')} (4x; the link traffic counts 1 B)" if narrow else "")
+            + "; they are summed as they arrive, so the footprint holds none of them"]
 

@@ -64,6 +64,7 @@ from ..config import Architecture
 from ..errors import ComponentError, MappingError, RateFieldError
 from ..hw.base import Component, OpArrays, Plan
 from ..hw.im2col import windows_built, windows_note
+from ..workload.livespans import peak_holders
 from ..units import si
 from ..workload.arrays import crossing_on_chip, with_bytes_of
 from ..workload.footprint import Footprint, attention_score_bytes, checked_footprint
@@ -261,7 +262,7 @@ def _check_capacity(workload: Workload, arch: Architecture, fp: Footprint, capac
             f"workload '{workload.name}' needs {si(host, 'B', 6)} live at once"
             f"{'' if fp.stage is None else f' on pipeline stage {fp.stage} of {fp.stages} (one device each)'}"
             f" ({parts}) but architecture '{arch.name}' has {held_by} "
-            f"{si(capacity, 'B', 6)}{_scores_hint(workload, fp, host, capacity)}"
+            f"{si(capacity, 'B', 6)}{peak_holders(workload, fp.op)}{_scores_hint(workload, fp, host, capacity)}"
         )
 
 
@@ -334,6 +335,10 @@ def place(workload: Workload, arch: Architecture) -> Placement:
         fp = checked_footprint(workload, apart, folded=folded)
     if reuse:
         _check_capacity(workload, arch, fp, capacity, held_by, device)
+    for ci, comp in enumerate(comps):  # a unit's own narrowing of its ops (live rows only)
+        if (narrow := getattr(comp, "narrowed_ops", None)) is not None:
+            ops, said = narrow(ops, owner == ci)
+            notes.extend(said)
     ops = _backed(ops, owner, comps)
     server = np.zeros(n, dtype=np.int64)
     serial = np.zeros(n, dtype=bool)

@@ -48,7 +48,9 @@ The placement stage refuses a workload whose footprint exceeds the backing store
     tpu-like does, has it in its traffic, not here); the copy's input is live through the
     convolution, which reads it. Nor, in the placement's count, is the matrix of a
     convolution whose unit builds the windows from the raw input (input reuse on a flat CIM
-    pool or a systolic array: placement rule 4a), which no one forms. The outputs
+    pool or a systolic array: placement rule 4a), which no one forms; nor a transposed
+    convolution's partial sums, the col2im's input, which a real kernel accumulates into the
+    output (:mod:`.livespans`: the input stays live through the col2im). The outputs
     of ops tagged ``on_chip`` (a fused kernel's intermediates: FlashAttention's scores) take
     no memory level and are not counted. Where KV
     caches are found, an output no op reads of an op that stores bytes in the backing store
@@ -321,55 +323,15 @@ def live_activation_profile(workload, skip: np.ndarray, appends: np.ndarray | No
     """Per op: bytes of non-weight tensors (``skip`` left out) live while it runs;
     ``appends``: unread outputs live only while their op runs; ``folded``: ``(conv, copy,
     cols)``, further im2col matrices never formed, as a depthwise conv's (placement rule 4a:
-    a unit that builds the windows from the raw input)."""
-    c = workload.columns
-    n_ops = c.n_ops
-    nb = workload.tensor_nbytes.astype(np.int64)
-    n_t = len(nb)
-    if n_ops == 0 or n_t == 0:
-        return np.zeros(n_ops, dtype=np.int64)
-    op_out, op_in = workload._op_of_out, workload._op_of_in
-    start = np.full(n_t, n_ops, dtype=np.int64)
-    np.minimum.at(start, c.out_ids, op_out)
-    np.minimum.at(start, c.in_ids, op_in)
-    end = np.full(n_t, -1, dtype=np.int64)
-    np.maximum.at(end, c.in_ids, op_in)
-    np.maximum.at(end, c.out_ids, op_out)
-    read = np.zeros(n_t, dtype=bool)
-    read[c.in_ids] = True
-    # a model output (the model returns it: its caller holds it) to the end; without the list
-    # of what it returns, every tensor no op reads is taken for one (:mod:`.returned`)
-    held = returned_mask(workload) if listed(workload) else ~read | returned_mask(workload)
-    end = np.where((end >= 0) & held, n_ops - 1, end)
-    # a model input is in memory before its iteration starts (the whole run, or its serving
-    # step), not from the op that first reads it: a traced decode step's caches, read one
-    # layer at a time, are all there at the first op
-    given = (c.tensor_role == ROLE_INPUT) & (start < n_ops)
-    if given.any():  # from the first op of its iteration (of its first reader's pipeline stage)
-        group = _iterations(workload)[0]
-        pipe = pipeline_of(workload)
-        if pipe is not None:
-            group = group * pipe[0] + pipeline_stage_of_ops(workload, pipe[0])
-        first = np.full(int(group.max()) + 1, n_ops, dtype=np.int64)
-        np.minimum.at(first, group, np.arange(n_ops, dtype=np.int64))
-        start[given] = first[group[start[given]]]
-    if appends is not None:
-        end = np.where(appends, start, end)
-    keep = (c.tensor_role != ROLE_WEIGHT) & (end >= 0) & ~skip
-    conv, copy, cols = workload.arrays.direct_depthwise_pairs()
-    if folded is not None:
-        conv, copy, cols = (np.concatenate([a, np.asarray(b, dtype=np.int64)])
-                            for a, b in zip((conv, copy, cols), folded))
-    if len(conv):  # a depthwise conv's im2col matrix is never formed: the conv reads the copy's input
-        keep[cols] = False
-        reader = np.full(n_ops, -1, dtype=np.int64)
-        reader[copy] = conv
-        np.maximum.at(end, c.in_ids, reader[op_in])
-    from .arrays import on_chip_tensors
+    a unit that builds the windows from the raw input). Each tensor's span:
+    :func:`.livespans.spans` (a transposed convolution's partial sums are not held)."""
+    from .livespans import spans
 
-    kept = on_chip_tensors(workload)  # a fused kernel's intermediates take no memory level
-    if kept is not None:
-        keep &= ~kept
+    n_ops = workload.columns.n_ops
+    start, end, keep = spans(workload, skip, appends, folded)
+    if start is None:
+        return np.zeros(n_ops, dtype=np.int64)
+    nb = workload.tensor_nbytes.astype(np.int64)
     delta = np.zeros(n_ops + 1, dtype=np.int64)
     np.add.at(delta, start[keep], nb[keep])
     np.add.at(delta, end[keep] + 1, -nb[keep])

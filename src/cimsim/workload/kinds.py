@@ -49,7 +49,7 @@ DTYPE_DEN: np.ndarray = np.array([DTYPE_FRACTION[d][1] for d in TENSOR_DTYPES], 
 #: unit), not a measured number; ``Op.ops_per_element`` overrides it per op.
 ELEMENTWISE_OPS_PER_ELEMENT: dict[str, float] = {
     "add": 1, "sub": 1, "mul": 1, "div": 1, "neg": 1, "max": 1, "min": 1,
-    "relu": 1, "abs": 1, "sign": 1, "where": 1, "bitwise": 1, "scale": 1, "copy": 1, "pow": 4,
+    "relu": 1, "abs": 1, "round": 1, "sign": 1, "where": 1, "bitwise": 1, "scale": 1, "copy": 1, "pow": 4,
     "exp": 4, "log": 4, "sqrt": 4, "rsqrt": 4, "sigmoid": 4, "tanh": 4,
     "gelu": 8, "silu": 5, "erf": 8, "softplus": 5, "dropout": 1, "generic": 1,
     # a random draw generated in place (torch's Philox4x32-10: 10 rounds of 2 multiplies, 4 xors

@@ -18,7 +18,7 @@ ELEMENTWISE = {
     **dict.fromkeys(("Div", "Reciprocal", "Mod"), "div"), "Neg": "neg",
     **dict.fromkeys(("Max", "Clip"), "max"), "Min": "min",
     **dict.fromkeys(("Relu", "LeakyRelu", "PRelu"), "relu"),
-    **dict.fromkeys(("Abs", "Floor", "Ceil", "Round"), "abs"), "Sign": "sign",
+    "Abs": "abs", **dict.fromkeys(("Floor", "Ceil", "Round"), "round"), "Sign": "sign",
     **dict.fromkeys(("Where", "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual",
                      "IsNaN", "IsInf"), "where"),
     **dict.fromkeys(("Not", "And", "Or", "Xor"), "bitwise"),

@@ -369,12 +369,15 @@ class OpArrays:
             return none, none, none
         return self.copy_pairs(self.depthwise, idx)
 
-    def copy_pairs(self, conv: np.ndarray, idx=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def copy_pairs(self, conv: np.ndarray, idx=None, made_by: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(conv, copy, cols)`` int64 arrays: each op of ``conv`` (bool per op) that reads the
-        output ``cols`` of an im2col copy (:attr:`im2col`) no other op reads, both among the
-        ops ``idx`` (all without it). Empty without the columns or such a pair."""
+        output ``cols`` of an im2col copy (:attr:`im2col`; ``made_by``, bool per op: of such an
+        op instead) no other op reads, both among the ops ``idx`` (all without it). Empty
+        without the columns or such a pair."""
         none = np.zeros(0, dtype=np.int64)
-        if self.im2col is None or self.producer is None or self.act_ptr is None:
+        made_by = self.im2col if made_by is None else made_by
+        if made_by is None or self.producer is None or self.act_ptr is None:
             return none, none, none
         mine = np.zeros(len(self.kind), dtype=bool)
         mine[slice(None) if idx is None else idx] = True
@@ -382,7 +385,7 @@ class OpArrays:
         prod = self.producer[self.act_ids]
         readers = np.bincount(self.act_ids, minlength=len(self.tensor_bytes))
         ok = conv[reader] & mine[reader] & (prod >= 0)
-        ok[ok] = self.im2col[prod[ok]] & mine[prod[ok]] & (readers[self.act_ids[ok]] == 1)
+        ok[ok] = made_by[prod[ok]] & mine[prod[ok]] & (readers[self.act_ids[ok]] == 1)
         return reader[ok], prod[ok], self.act_ids[ok]
 
     def read_pairs(self, sel: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

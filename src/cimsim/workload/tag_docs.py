@@ -40,13 +40,17 @@ def tags_table() -> str:
 
 
 def costs_table() -> str:
-    """Vector operations per element: each elementwise ``fn``, then each other non-matmul kind."""
-    rows = ["| op | vector ops per element |", "| --- | --- |"]
+    """Vector operations per element: each elementwise ``fn`` with the torch (aten) pointwise ops
+    the tracer costs as it (:data:`.trace.aten.POINTWISE`), then each other non-matmul kind."""
+    from .trace.aten import POINTWISE
+
+    rows = ["| op | vector ops per element | traced torch ops costed so (aten names) |", "| --- | --- | --- |"]
     for fn, v in ELEMENTWISE_OPS_PER_ELEMENT.items():
-        rows.append(f"| elementwise `{fn}` | {v:g} per output element |")
+        traced = ", ".join(f"`{a}`" for a, f in POINTWISE.items() if f == fn)
+        rows.append(f"| elementwise `{fn}` | {v:g} per output element | {traced or '-'} |")
     for kind, v in KIND_OPS_PER_ELEMENT.items():
         per = "input" if kind == "reduction" else "output"
-        rows.append(f"| `{kind}` | {v:g} per {per} element |")
+        rows.append(f"| `{kind}` | {v:g} per {per} element | - |")
     return "\n".join(rows)
 
 

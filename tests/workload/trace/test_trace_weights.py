@@ -235,6 +235,8 @@ def test_a_parameter_rewritten_in_place_is_named_as_such():
     assert note.startswith("1 matmul(s) (lin.mm) read as their matrix a parameter its forward "
                            "rewrote in place (a load-time step such as transformers' RWKV")
     assert "run the model once before tracing" in note
+    # find-G 1: a second forward (run after the trace) writes nothing: a one-time step, said so
+    assert entry["each_forward"] is False and "a second forward did not rewrite it" in note
     w2 = _trace(m, torch.randn(2, 8))  # rescaled already: a plain 16 x 8 weight
     assert "computed_weights" not in w2.metadata and w2.weight_bytes == 16 * 8 * 4
 

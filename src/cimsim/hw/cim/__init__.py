@@ -250,6 +250,11 @@ class CIMConfig(ComponentConfig):
     input_reuse: Flag = Field(
         default=False, description="A convolution sends each input once per kernel row (the "
         "tracer's window_elems) over the link, as chip.input_reuse; off: its im2col matrix.")
+    drop_zero_rows: Flag = Field(
+        default=False, description="Map each weight matrix on its live rows only, leaving out "
+        "the K rows measured all zero at trace time (cimsim trace --stats: a masked conv's zero "
+        "taps): fewer arrays, row reads, ADC conversions and energy (cimsim.hw.cim.zeros). Off: "
+        "dense, the fit note counts those rows.")
     nonideal: Optional[NonIdeal] = Field(
         default=None, description="Device and converter non-idealities for the accuracy "
         "emulator (`--accuracy`): ADC noise, programming variation, read noise, stuck-at "
@@ -490,27 +495,12 @@ class CIM(Component[CIMConfig]):
         # a bias add / ReLU its cim.nmc datapath applies to a matmul it takes (.epilogue)
         return free & (mine | epilogue.riding(self.config, ops, free))
 
+    def narrowed_ops(self, ops: OpArrays, mine):
+        """``(ops, notes)``: its matmuls on their live rows with ``drop_zero_rows`` (:mod:`.zeros`)."""
+        return zeros.drop_zero_rows(self, ops, mine)
+
     def unclaimed_hint(self, ops: OpArrays, unclaimed):
-        c = self.config
-        if c.exclude and (left := int((unclaimed & (exclude.matches(c, ops) >= 0)).sum())):
-            return (f"{self.name}.exclude keeps {left:,} of them off the arrays, and nothing else "
-                    "runs a matmul: add a processor to run them, or leave them out of exclude")
-        if c.chip is not None and c.chip.periphery is not None:  # what stays is no vector op
-            copy = unclaimed & (ops.kind == ops.kind_codes["copy"])
-            named = np.flatnonzero(unclaimed)[:1]  # the op the error names
-            if not copy[named].any():  # not a copy: the generic advice
-                return None
-            return (f"{self.name}.chip.periphery runs vector ops and the dtype casts of what the "
-                    f"chip makes, not the {int(copy.sum())} copy op(s) left (cat, pad, a cast of a "
-                    "model input): add a processor to run them")
-        if c.chip is None:
-            return None
-        vec = int((unclaimed & (ops.stationary < 0) & (ops.macs == 0) & (ops.vector_ops > 0)).sum())
-        if not vec:
-            return None
-        return (f"add a processor to run what the accelerators do not, or give {self.name}.chip."
-                f"periphery (level, units, bits, clock) to run the {vec} vector op(s) "
-                "(activations, pooling, adds) on the chip")
+        return notes.unclaimed_hint(self, ops, unclaimed)  # (:mod:`.notes`)
 
     def place(self, ops: OpArrays, idx):
         """The placement, and the data activity each op's energy uses (:mod:`.activity`)."""

@@ -267,3 +267,29 @@ def claims_words(cim) -> str:
     return ("matmuls with a stationary weight (a weight tensor the op names as its weight"
             + (")" if cim.config.chip is None else "; its chip block also runs the im2col copies and vector "
                "ops beside them)"))
+
+
+def unclaimed_hint(self, ops, unclaimed):
+    """A CIM's hint when ops are left unclaimed (:meth:`CIM.unclaimed_hint`)."""
+    from . import exclude
+
+    c = self.config
+    if c.exclude and (left := int((unclaimed & (exclude.matches(c, ops) >= 0)).sum())):
+        return (f"{self.name}.exclude keeps {left:,} of them off the arrays, and nothing else "
+                "runs a matmul: add a processor to run them, or leave them out of exclude")
+    if c.chip is not None and c.chip.periphery is not None:  # what stays is no vector op
+        copy = unclaimed & (ops.kind == ops.kind_codes["copy"])
+        named = np.flatnonzero(unclaimed)[:1]  # the op the error names
+        if not copy[named].any():  # not a copy: the generic advice
+            return None
+        return (f"{self.name}.chip.periphery runs vector ops and the dtype casts of what the "
+                f"chip makes, not the {int(copy.sum())} copy op(s) left (cat, pad, a cast of a "
+                "model input): add a processor to run them")
+    if c.chip is None:
+        return None
+    vec = int((unclaimed & (ops.stationary < 0) & (ops.macs == 0) & (ops.vector_ops > 0)).sum())
+    if not vec:
+        return None
+    return (f"add a processor to run what the accelerators do not, or give {self.name}.chip."
+            f"periphery (level, units, bits, clock) to run the {vec} vector op(s) "
+            "(activations, pooling, adds) on the chip")

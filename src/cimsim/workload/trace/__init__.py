@@ -50,7 +50,7 @@ from ...errors import WorkloadError
 from ..ir import Workload
 from .common import (INSTALL_HINT, BatchNote, TorchMissingError, _as_tuple, check_batch, load_factory,
                      record_batch, require_torch)
-from .computed import sweep as computed_sweep
+from .computed import IN_PLACE, rewrites_each_forward, sweep as computed_sweep
 from .custom import register_op
 from ..depth import CHAIN_RULE, CHAIN_RULE_KEY
 from ..randomtags import GATHER_RULE
@@ -491,6 +491,8 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     if low.untyped:  # torch dtypes with no IR dtype: counted at the workload dtype
         metadata["dtypes_counted_as_workload_dtype"] = sorted(low.untyped)
     if low.computed_weights:  # matrices computed from parameters each forward: not stationary
+        if any(e["from"] == IN_PLACE for e in low.computed_weights):  # once, or every forward?
+            rewrites_each_forward(torch, model, inputs, kwargs, low.computed_weights)
         metadata["computed_weights"] = low.computed_weights
     if low.cast_weights:  # weights read at another dtype (autocast): counted at that dtype
         metadata["weights_cast"] = dict(sorted(low.cast_weights.items()))

@@ -51,7 +51,9 @@ POINTWISE: dict[str, str] = {
     **dict.fromkeys(("maximum", "clamp", "clamp_min", "hardtanh", "fmax", "threshold"), "max"),
     **dict.fromkeys(("minimum", "clamp_max", "fmin"), "min"),
     **dict.fromkeys(("relu", "leaky_relu", "relu6", "prelu", "_prelu_kernel"), "relu"),
-    **dict.fromkeys(("abs", "floor", "ceil", "round", "trunc", "frac"), "abs"),
+    **dict.fromkeys(("abs",), "abs"),
+    # rounding to an integer (a learned codec's quantiser, torch.round): one op an element
+    **dict.fromkeys(("floor", "ceil", "round", "trunc", "frac"), "round"),
     **dict.fromkeys(("sign", "sgn"), "sign"),
     **dict.fromkeys(("where", "masked_fill", "tril", "triu", "eq", "ne", "lt", "le", "gt", "ge",
                      "isnan", "isinf", "isfinite", "nan_to_num", "heaviside"), "where"),

@@ -119,26 +119,9 @@ def origin(low, vid: int) -> int:
     return memo[vid]
 
 
-def sources(low, vids) -> set[int]:
-    """The source versions (inputs, weights, constants) versions ``vids`` were computed from."""
-    seen, out, stack = set(), set(), list(vids)
-    while stack:
-        u = stack.pop()
-        if u in seen:
-            continue
-        seen.add(u)
-        v = low.st.versions[u]
-        if v.producer < 0:
-            out.add(u)
-        else:
-            stack.extend(w for operand in low.protos[v.producer].operands for w, _ in operand)
-    return out
-
-
-def copied_only(low, vids) -> bool:
-    """Whether versions ``vids`` were made from their sources by copies alone (casts,
-    reorderings: ``am.float()``), no arithmetic: an integer buffer so read is a stored integer
-    memory, not weights dequantized (which a scale multiply or an unpacking shift would show)."""
+def _walk(low, vids):
+    """Each version reachable back from versions ``vids`` (themselves included), once, with the
+    proto that produced it (None for a source: an input, a weight, a constant)."""
     seen, stack = set(), list(vids)
     while stack:
         u = stack.pop()
@@ -146,11 +129,72 @@ def copied_only(low, vids) -> bool:
             continue
         seen.add(u)
         pid = low.st.versions[u].producer
-        if pid >= 0:
-            if low.protos[pid].kind != "copy":
-                return False
-            stack.extend(w for operand in low.protos[pid].operands for w, _ in operand)
-    return True
+        p = low.protos[pid] if pid >= 0 else None
+        yield u, p
+        if p is not None:
+            stack.extend(w for operand in p.operands for w, _ in operand)
+
+
+def sources(low, vids) -> set[int]:
+    """The source versions (inputs, weights, constants) versions ``vids`` were computed from."""
+    return {u for u, p in _walk(low, vids) if p is None}
+
+
+def copied_only(low, vids) -> bool:
+    """Whether versions ``vids`` were made from their sources by copies alone (casts,
+    reorderings: ``am.float()``), no arithmetic: an integer buffer so read is a stored integer
+    memory, not weights dequantized (which a scale multiply or an unpacking shift would show)."""
+    return all(p is None or p.kind == "copy" for _, p in _walk(low, vids))
+
+
+def masks(low, vids) -> list[str]:
+    """Names of the model's buffers that an elementwise multiply on the way to versions
+    ``vids`` reads (``F.conv2d(x, weight * mask)``, CompressAI's ``weight.data *= mask``): a
+    weight masked each forward, by a buffer read as is or through copies."""
+    bufs = {u for key in getattr(low, "buffer_keys", ()) for u in low.st.history.get(key, ())}
+    names = []
+    for _, p in (_walk(low, vids) if bufs else ()):
+        if p is not None and p.kind == "elementwise" and p.fn == "mul":
+            ins = [w for operand in p.operands for w, _ in operand]
+            names += [low.st.versions[b].name for w in ins for b in sources(low, [w])
+                      if b in bufs and copied_only(low, [w])]
+    return list(dict.fromkeys(names))
+
+
+def rewrites_each_forward(torch, model, inputs, kwargs, entries) -> None:
+    """Run ``model`` once more (after the trace) and mark each entry of a parameter rewritten in
+    place (:data:`IN_PLACE`) ``each_forward``: whether this second forward wrote a parameter's
+    storage in place again (CompressAI's ``weight.data *= mask``, every call) or not (RWKV's
+    one-time rescale, done on the first forward). A model of fake tensors, or one whose second
+    forward fails, is left without the key (told both)."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    from .stats import has_data
+    from .storage import storage_key
+
+    params = [p for p in model.parameters() if p.numel()]
+    if not params or not has_data(torch, *params):
+        return
+    keys, written = {storage_key(p) for p in params}, []
+
+    class Writes(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            for i, a in enumerate(func._schema.arguments):
+                if a.alias_info is not None and a.alias_info.is_write:
+                    t = args[i] if i < len(args) else kwargs.get(a.name)
+                    if isinstance(t, torch.Tensor) and storage_key(t) in keys:
+                        written.append(func)
+            return func(*args, **kwargs)
+
+    try:
+        with torch.no_grad(), Writes():
+            model(*inputs, **kwargs)
+    except Exception:  # noqa: BLE001 - a model that runs once only: said both ways
+        return
+    for e in entries:
+        if e["from"] == IN_PLACE:
+            e["each_forward"] = bool(written)
 
 
 def note(low, pid: int, operands) -> None:
@@ -195,6 +239,8 @@ def note(low, pid: int, operands) -> None:
         in_place = not cx and any(v.id in low.st.history.get(k, ()) for k in low.param_keys)
         entry = {"op": low.protos[pid].name, "operand": v.name,
                  "from": IN_PLACE if in_place else "parameters" if flags & PARAM else "a constant tensor"}
+        if flags & PARAM and (bufs := masks(low, [vid for vid, _ in pieces])):
+            entry["buffers"] = bufs  # a weight multiplied by a mask buffer (weight * mask)
         batch = low.protos[pid].batch
         if entry["from"] == "a constant tensor" and batch > 1 and len(v.shape) >= 3 \
                 and v.shape[0] == batch:  # one matrix per batch index, stacked on the leading dim
@@ -232,6 +278,9 @@ def sweep(low) -> None:
     low.computed_weights.sort(key=lambda e: order.get(e["op"], -1))
 
 
+#: the fix for a weight masked or rewritten each forward (:data:`LONG`)
+FOLD_AT_LOAD = ("fold it in at load, once (with torch.no_grad(): conv.weight.mul_(conv.mask)), and "
+                "make forward a plain conv reading the parameter, which is then a stationary weight")
 #: what each :func:`kind` of listed matmul reads as its matrix (:func:`summary`)
 LONG = {
     "parametrize": "a weight computed from parameters each forward by torch.nn.utils.parametrize "
@@ -257,7 +306,18 @@ LONG = {
                "the two apart (no 'reparametrized' in its entries), re-trace it to know which",
     "in_place": "a parameter its forward rewrote in place (a load-time step such as "
                 "transformers' RWKV rescaling two matrices per block on its first eval "
-                "forward: run the model once before tracing, as a deployed model has)",
+                "forward: run the model once before tracing, as a deployed model has; a second "
+                "forward did not rewrite it)",
+    "in_place_each": "a parameter its forward rewrites in place on every call (a second forward "
+                     "rewrote it again, e.g. CompressAI's MaskedConv2d, self.weight.data *= "
+                     f"self.mask): running the model before tracing does not help; {FOLD_AT_LOAD}",
+    "in_place_unknown": "a parameter its forward rewrote in place: if that is a one-time load step "
+                        "(transformers' RWKV rescale on its first eval forward), run the model once "
+                        "before tracing; if it repeats every call (CompressAI's MaskedConv2d, "
+                        f"self.weight.data *= self.mask), {FOLD_AT_LOAD} (this trace could not tell "
+                        "which: a model of fake tensors, an older file, or a second forward that failed)",
+    "masked": "a weight multiplied by a buffer (a mask) each forward, as a masked or checkerboard "
+              f"context conv's weight * mask: {FOLD_AT_LOAD}",
     "dequantized": "a weight dequantized each forward from the model's packed integer or float8 "
                    "tensors (weight-only quantization: int4 nibbles in uint8 / int32, int8, fp8), "
                    "counted as weights at their stored bytes with their scales; cimsim has no "
@@ -286,6 +346,7 @@ LONG = {
 SHORT = {"parametrize": "torch.nn.utils.parametrize", "complex": "a complex weight built from real parameters",
          "hooks": "weight_norm / prune hooks", "weight_norm": "weight_norm hooks", "hooked": "weight_norm / prune hooks or parametrize",
          "parameters": "learned queries or embeddings passed through layers, a weight transform in forward",
+         "masked": "a weight multiplied by a buffer (a mask): fold it in at load",
          "unknown": "weight_norm / prune hooks or learned queries, a file traced before cimsim told them apart",
          "sampled": "sampled each forward from a random draw, not stationary"}
 
@@ -296,10 +357,12 @@ def kind(e) -> str:
     key was written) is ``unknown``: a pruned model's or learned queries'."""
     if e.get("sampled"):
         return "sampled"
+    if e["from"] == IN_PLACE:
+        return {True: "in_place_each", False: "in_place"}.get(e.get("each_forward"), "in_place_unknown")
     if e["from"] != "parameters":
         if e.get("stacked"):
             return "stacked"
-        return {DEQUANTIZED: "dequantized", IN_PLACE: "in_place", RESEEDED_DRAW: "reseeded",
+        return {DEQUANTIZED: "dequantized", RESEEDED_DRAW: "reseeded",
                 INT_BUFFERS: "buffer"}.get(e["from"], "constant")
     if ".parametrizations." in f".{e['operand']}":  # torch.nn.utils.parametrize names its ops so
         return "parametrize"
@@ -308,7 +371,7 @@ def kind(e) -> str:
     if "reparametrized" not in e:
         return "unknown"
     if not e["reparametrized"]:
-        return "parameters"
+        return "masked" if e.get("buffers") else "parameters"
     return "weight_norm" if e.get("hook") == "weight_norm" else "hooks"
 
 
@@ -342,5 +405,5 @@ def summary(entries) -> str:
 
 
 __all__ = ["COMPLEX_ADVICE", "CONST", "DEQUANTIZED", "FED", "HOOKED", "INT_BUFFER", "INT_BUFFERS", "IN_PLACE", "LONG", "PACKED",
-           "PACKED_DTYPES", "PARAM", "RANDOM", "REMOVE_PARAMETRIZATIONS", "REMOVE_PRUNE", "REMOVE_WEIGHT_NORM", "REPARAM", "RESEEDED", "RESEEDED_DRAW", "SHORT", "copied_only", "counts", "hooked", "kind", "note", "origin",
+           "PACKED_DTYPES", "PARAM", "FOLD_AT_LOAD", "masks", "rewrites_each_forward", "RANDOM", "REMOVE_PARAMETRIZATIONS", "REMOVE_PRUNE", "REMOVE_WEIGHT_NORM", "REPARAM", "RESEEDED", "RESEEDED_DRAW", "SHORT", "copied_only", "counts", "hooked", "kind", "note", "origin",
            "source_flags", "sources", "summary", "sweep", "WEIGHT_NORM", "why"]
