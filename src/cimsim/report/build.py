@@ -25,7 +25,7 @@ from .plausible import area_notes, implausible, power_cap_notes, tdp_notes
 from .provenance import (free_dispatch_notes, latency_notes, latency_placeholders, placeholder_shares,
                          precision_notes)
 from .samples import per_sample_facts, recorded_batch, samples
-from .serving import graph_note, tensor_parallel_of, verify_note
+from .serving import encoder_tp_note, graph_note, tensor_parallel_of, verify_note
 from .phases import phase_figures
 from .stream import shared_level_notes
 from .utilization import run_utilization
@@ -338,7 +338,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         result.notes.append(f"tensor parallel: the workload is one of {tp} devices' shares{each}; "
                             f"latency and energy are one device's, tokens/J counts the energy of all "
                             f"{tp * stages} devices")
-    for note in (verify_note(wl.metadata), graph_note(wl.metadata)) if result.serving else ():
+    for note in (verify_note(wl.metadata), graph_note(wl.metadata), encoder_tp_note(wl.metadata)) if result.serving else ():
         result.notes += [note] if note else []  # the draft model is not in it; a CUDA graph
     if result.serving and run.engine == "analytic" and latency > cp_s * (1 + 1e-9):
         result.notes.append(
