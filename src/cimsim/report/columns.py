@@ -559,7 +559,10 @@ TPOT_SPREAD: tuple[str, ...] = (TPOT_P50_S, TPOT_P90_S, TPOT_P99_S, TPOT_MAX_S)
 # prefill + decode energy = energy_j where every path op is tagged. One device's share under
 # tensor or pipeline parallelism, as latency_s and energy_j are (not pipeline_span_s). NaN (null,
 # empty) on a run with no op of that phase; the bound empty where the phase has no time on the path.
-#: prefill: the realised critical path's time in ops tagged ``phase: prefill`` (s)
+# A chained vision encoder's ops (``workload llm --vision-workload``) carry the prefill's tag, so
+# the prefill columns include it (its ops: ``part: vision`` / ``vision_input``; review 22 E 6).
+#: prefill: the realised critical path's time in ops tagged ``phase: prefill``, a
+#: ``--vision-workload`` encoder's included (its ops tagged ``part: vision`` / ``vision_input``) (s)
 PREFILL_LATENCY_S = "prefill_latency_s"
 #: decode: the realised critical path's time in ops tagged ``phase: decode`` (s)
 DECODE_LATENCY_S = "decode_latency_s"
@@ -571,7 +574,8 @@ DECODE_ACTIVE_S = "decode_active_s"
 PREFILL_ENERGY_J = "prefill_energy_j"
 #: decode: the decode ops' dynamic energy + static power x decode_latency_s (J)
 DECODE_ENERGY_J = "decode_energy_j"
-#: prefill: the sum of the prefill ops' dynamic energy (every part but static) (J)
+#: prefill: the sum of the prefill ops' dynamic energy (every part but static), a
+#: ``--vision-workload`` encoder's included (J)
 PREFILL_DYNAMIC_ENERGY_J = "prefill_dynamic_energy_j"
 #: decode: the sum of the decode ops' dynamic energy (J)
 DECODE_DYNAMIC_ENERGY_J = "decode_dynamic_energy_j"
