@@ -72,6 +72,15 @@ def test_spill_past_the_near_tier_is_charged_to_the_far_tier_alone_at_its_own_ra
     assert t.loc["mm2", "duration_s"] == pytest.approx(near2 / 10e9 + 300e-9, rel=1e-9, abs=0)
 
 
+def test_the_hosts_weight_reads_are_split_between_the_tiers_without_the_input():
+    """review 22 E 1: the weight bytes the host reads from each home tier (what the cold-call note
+    weighs) are the spill test's DDR bytes less the model input x, and all of CXL's."""
+    r = simulate(arch("600 MB"), chain())
+    got = r.home_weight_bytes["processor"]
+    assert got["dram"] == pytest.approx(600e6, rel=1e-12, abs=0)  # 600e6 + X less X
+    assert got["cxl"] == pytest.approx(4 * W - 600e6, rel=1e-12, abs=0)
+
+
 def test_capacities_add_in_any_size_order():
     """Finding 3: a far tier smaller than the near one is allowed; the footprint is held to
     their sum (4 W + x = 1.0737 GB: 600 MB + 500 MB hold it, 600 MB + 400 MB do not)."""

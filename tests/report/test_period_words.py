@@ -62,10 +62,15 @@ def test_a_short_period_on_a_cached_host_says_it_repeats_a_cold_call(gemv):
     T = 10 * r.latency_s
     at = r.at_load(T)
     (note,) = [n for n in at.notes if "repeats one cold call" in n]
-    dram_j = r.energy_breakdown_j["dram"]
+    # review 22 E 1: the host's own weights from DRAM, not the tier's whole traffic (which has the
+    # 2 kB input and output too): 512 x 512 x 4 B = 1,048,576 B at cpu-ddr5's 20 pJ/bit = 160 pJ/B
+    assert r.home_weight_bytes == {"processor": {"dram": 512 * 512 * 4}}
+    weights_j = 512 * 512 * 4 * 160e-12  # 167.8 µJ
     dyn = sum(v for k, v in r.energy_breakdown_j.items() if k != "static")
-    assert dram_j >= 0.5 * dyn  # a GEMV: 4 B of DRAM a MAC
-    assert f"({si(dram_j, 'J')}, " in note and f"{si(dram_j / T, 'W')} of the power at the period" in note
+    assert weights_j >= 0.5 * dyn  # a GEMV: 4 B of DRAM a MAC
+    assert f"the {si(512 * 512 * 4, 'B')} of weights processor reads from dram " \
+           f"({si(weights_j, 'J')} at the run's 160 pJ/B on dram, " in note
+    assert f"{si(weights_j / T, 'W')} of the power at the period" in note
     assert note.endswith("(README 'A control loop's steady step')")
     assert "each period a cold call" in _row(at, "at the period")
     # the numbers stay the cold call's: E(T) = E_dyn + P_static x T
@@ -82,3 +87,66 @@ def test_no_cold_note_for_a_long_period_gated_parts_or_a_cim_host(gemv):
     assert not [n for n in gated.notes if "cold call" in n]
     c = gemv["sram-cim"]  # the matrix on the CIM's arrays: its host reads no weight from DRAM
     assert not [n for n in c.at_load(10 * c.latency_s).notes if "cold call" in n]
+
+
+class _CrossStep(torch.nn.Module):
+    """One decode token of a gated cross-attention layer (Llama-3.2-Vision's, small): q / o /
+    up / down projections on the CIM's arrays, attention over N cached image keys on the host,
+    whose only weights are the two tanh gates (2 x 4 B)."""
+
+    def __init__(self, d=256, h=4, hkv=2, ffn=512):
+        super().__init__()
+        nn = torch.nn
+        self.h, self.hkv, self.dh = h, hkv, d // h
+        self.q, self.o = nn.Linear(d, d, bias=False), nn.Linear(d, d, bias=False)
+        self.up, self.down = nn.Linear(d, 2 * ffn, bias=False), nn.Linear(ffn, d, bias=False)
+        self.g1, self.g2 = nn.Parameter(torch.zeros(1)), nn.Parameter(torch.zeros(1))
+
+    def forward(self, x, k, v):
+        q = self.q(x).view(1, 1, self.h, self.dh).transpose(1, 2)
+        k, v = (t.repeat_interleave(self.h // self.hkv, 1) for t in (k, v))
+        a = torch.softmax(q @ k.transpose(-1, -2) / self.dh ** 0.5, -1) @ v
+        x = x + torch.tanh(self.g1) * self.o(a.transpose(1, 2).reshape(1, 1, -1))
+        u, g = self.up(x).chunk(2, -1)
+        return x + torch.tanh(self.g2) * self.down(torch.nn.functional.silu(g) * u)
+
+
+def _dram_share(r) -> float:
+    return r.energy_breakdown_j["dram"] / sum(v for k, v in r.energy_breakdown_j.items() if k != "static")
+
+
+def test_no_cold_note_for_activation_traffic_on_a_cached_host():
+    """review 22 E 1: three small convs at 768 x 768 on cpu-ddr5. Their 12,812 B of weights
+    ((3x16 + 16x16 + 16x3) x 9 x 4 B + (16 + 16 + 3) x 4 B of biases) stay in cache, but the
+    16-channel activations (16 x 768^2 x 4 B = 37.7 MB each, past the 37.5 MB L3) spill to DRAM,
+    which a loop pays every step too: over half the dynamic energy on DRAM, and no cold-call note."""
+    torch.manual_seed(0)
+    nn = torch.nn
+    m = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.Conv2d(16, 16, 3, padding=1),
+                      nn.ReLU(), nn.Conv2d(16, 3, 3, padding=1)).eval()
+    r = cimsim.simulate(cimsim.load_architecture("cpu-ddr5"),
+                        cimsim.trace(m, (torch.randn(1, 3, 768, 768),), name="bigact"))
+    assert r.facts["processor_weights_on_chip"] is True
+    assert r.home_weight_bytes["processor"]["dram"] == (48 + 256 + 48) * 9 * 4 + 35 * 4  # 12,812 B
+    assert _dram_share(r) >= 0.5  # the old test: the tier's whole energy
+    assert r.traffic_bytes["dram"] > 1000 * 12_812  # activations, not weights
+    at = r.at_load(10 * r.latency_s)
+    assert not [n for n in at.notes if "cold call" in n]
+    assert "cold call" not in _row(at, "at the period")
+
+
+@pytest.mark.parametrize("cfg", ["sram-cim", "rram-cim"])
+def test_no_cold_note_for_a_cim_run_whose_host_reads_cached_image_keys(cfg):
+    """review 22 E 1: a cross-attention step over 8,192 image keys on a CIM config: the host runs
+    the attention (MACs > 0) and holds only the two gates, 8 B; DRAM carries the image K/V
+    (2 x 2 x 8,192 x 64 x 4 B = 8.39 MB), over half the dynamic energy, which a loop reads every
+    step too: no cold-call note."""
+    torch.manual_seed(0)
+    n = 8192
+    w = cimsim.trace(_CrossStep().eval(), (torch.randn(1, 1, 256), torch.randn(1, 2, n, 64),
+                                           torch.randn(1, 2, n, 64)), name="xattn")
+    r = cimsim.simulate(cimsim.load_architecture(cfg), w)
+    assert r.macs_per_unit["processor"] == 2 * 4 * n * 64  # q @ k^T and a @ v: 4 heads x N x 64
+    assert r.home_weight_bytes["processor"] == {"dram": 2 * 4}
+    assert r.traffic_bytes["dram"] >= 2 * 2 * n * 64 * 4 and _dram_share(r) >= 0.5
+    assert not [n for n in r.at_load(10 * r.latency_s).notes if "cold call" in n]

@@ -517,11 +517,13 @@ def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, he
     except (WorkloadError, TypeError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(_summary(w, output, made))
+    from ..workload.llm_cross import crossed
     from ..workload.llm_options import context_note
 
     wp = w.metadata["params"]
     step = (wp.get("verify", 0) + 1, wp.get("accepted", 1))  # a verify step feeds K + 1 positions
-    note = context_note(model, wp["prompt"], wp["decode"], step=step)
+    img = 0 if crossed(model) else wp.get("image_tokens", 0)  # prompt rows (review 22 E 4); cross keys: none
+    note = context_note(model, [p + img for p in wp["prompt"]], wp["decode"], step=step, image=img)
     if note:  # past a rotary model's max_position_embeddings: computed, but said
         click.echo(note, err=True)
     from ..workload.llm_cross import vision_note
@@ -529,3 +531,8 @@ def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, he
     note = vision_note(cfg if hf_config is not None else {}, model, image_tokens, vision_workload is not None)
     if note:  # a VLM's config: what of the image the run holds
         click.echo(note, err=True)
+    from ..report.serving import encoder_tp_note
+
+    note = encoder_tp_note(w.metadata)
+    if note:  # the chained encoder, whole on each tensor-parallel device (review 22 E 3)
+        click.echo(f"note: {note}", err=True)

@@ -104,7 +104,7 @@ DRAM; with more (L2, LLC, DRAM) the same rules apply level by level.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -130,6 +130,10 @@ class HierarchyTraffic:
     #: bytes of room that resident matrices gave back after their last use and later ones
     #: needed (beyond the room left free; rule 1): the part of ``resident`` there in turn
     returned_bytes: float = 0.0
+    #: home level -> the weight bytes the ops read from it in one run (the backing store; with a
+    #: far tier, the near and the far one): every first use and every use no level holds, the
+    #: weight part of ``bytes`` there (a cold call's weight reads, review 22 E 1)
+    home_weight_bytes: dict[str, float] = field(default_factory=dict)
 
 
 def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacity: list[float],
@@ -239,8 +243,13 @@ def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacit
                     lat = np.maximum(lat, np.where(out[levels[k]] > 0, latency[k], 0.0))
         elif latency[j] > 0:
             lat = np.maximum(lat, np.where(b > 0, latency[j], 0.0))
+    cold = pair_bytes[src >= back]  # the weight bytes read from the home, per pair
+    homes = ({levels[back]: float(cold.sum())} if home is None else  # rule 9: the far share apart
+             {levels[back + 1]: float((cold * home.tensor[pair_w[src >= back]]).sum())})
+    if home is not None:
+        homes = {levels[back]: float(cold.sum()) - homes[levels[back + 1]], **homes}
     return HierarchyTraffic(out, lat, resident, streamed, reused_total, all_resident, all_fit,
-                            writes, returned)
+                            writes, returned, homes)
 
 
 def _tier_part(ops, idx, pos, home, near, m, pair_op, pair_bytes, pair_w, a, act_rest, again,
@@ -369,5 +378,7 @@ def staged_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacity: 
         merged.all_reused_resident &= t.all_reused_resident
         merged.all_fit &= t.all_fit
         merged.returned_bytes += t.returned_bytes
+        for lv, b in t.home_weight_bytes.items():
+            merged.home_weight_bytes[lv] = merged.home_weight_bytes.get(lv, 0.0) + b
     return merged
 

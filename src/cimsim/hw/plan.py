@@ -65,6 +65,11 @@ class Plan:
     #: the order is then not imposed (it would only delay ops). A server without one is
     #: always in order.
     in_order_check: dict | None = None
+    #: home level -> the weight bytes its ops read from it in one run, for a component that
+    #: reads its weights through cache levels it may keep them in (a processor:
+    #: :attr:`cimsim.hw.hierarchy.HierarchyTraffic.home_weight_bytes`); empty: none said. What
+    #: a run at a short period (``--period``) weighs as a cold call's weight reads
+    home_weight_bytes: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def one_server(cls, n_ops: int, **kw) -> "Plan":

@@ -439,7 +439,7 @@ class Processor(Component[ProcessorConfig]):
         measured = ({MEASURED_COMPUTE: ops.macs[idx] > 0} if self.config.mac_efficiency is not None
                     else {})
         return Plan.one_server(len(idx), notes=notes, summary={"weights_on_chip": traffic.all_fit},
-                               op_columns=measured,
+                               op_columns=measured, home_weight_bytes=dict(traffic.home_weight_bytes),
                                state={"traffic": traffic, "peak": peak, "emac": emac,
                                       "remote": None if remote is None else remote[idx]})
 

@@ -25,7 +25,7 @@ from .plausible import area_notes, implausible, power_cap_notes, tdp_notes
 from .provenance import (free_dispatch_notes, latency_notes, latency_placeholders, placeholder_shares,
                          precision_notes)
 from .samples import per_sample_facts, recorded_batch, samples
-from .serving import graph_note, tensor_parallel_of, verify_note
+from .serving import encoder_tp_note, graph_note, tensor_parallel_of, verify_note
 from .phases import phase_figures
 from .stream import shared_level_notes
 from .utilization import run_utilization
@@ -290,15 +290,15 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         parallelism=total_dur / cp_s if cp_s > 0 else 1.0,
         bound_memory_s=float(max(mem_s)) if mem_s else 0.0, bound_link_s=float(max(link_s)) if link_s else 0.0,
         bound_compute_s=float(compute_bound.max()),
-        macs=int(wl.macs), ops=len(wl.ops),
-        samples=samples(wl, batch), **load.power_up(arch, pl.plans, rates),
+        macs=int(wl.macs), ops=len(wl.ops), samples=samples(wl, batch), **load.power_up(arch, pl.plans, rates),
         programmed=tuple(c.name for c, p in zip(pl.components, pl.plans) if p is not None and p.programming is not None),
         traffic_bytes=traffic,
         weight_bytes=int(wl.weight_bytes), activation_bytes=int(wl.activation_bytes),
         optimizer_state_bytes=int(wl.optimizer_state_bytes) or None,
         ops_per_unit={c.name: int(len(ids)) for c, ids in zip(pl.components, pl.idx)},
         macs_per_unit={c.name: int(ops.macs[ids].sum()) for c, ids in zip(pl.components, pl.idx)},
-        facts=facts,
+        facts=facts, home_weight_bytes={c.name: dict(p.home_weight_bytes) for c, p in zip(pl.components, pl.plans)
+                                        if p is not None and p.home_weight_bytes},
         area_breakdown_m2=areas,
         notes=notes,
         bound_detail=detail,
@@ -338,7 +338,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         result.notes.append(f"tensor parallel: the workload is one of {tp} devices' shares{each}; "
                             f"latency and energy are one device's, tokens/J counts the energy of all "
                             f"{tp * stages} devices")
-    for note in (verify_note(wl.metadata), graph_note(wl.metadata)) if result.serving else ():
+    for note in (verify_note(wl.metadata), graph_note(wl.metadata), encoder_tp_note(wl.metadata)) if result.serving else ():
         result.notes += [note] if note else []  # the draft model is not in it; a CUDA graph
     if result.serving and run.engine == "analytic" and latency > cp_s * (1 + 1e-9):
         result.notes.append(

@@ -566,7 +566,10 @@ TPOT_SPREAD: tuple[str, ...] = (TPOT_P50_S, TPOT_P90_S, TPOT_P99_S, TPOT_MAX_S)
 # schedule) the active times are NaN; the latency split is along the dependency path where that
 # path is the latency, and NaN (only the dynamic energy split) where the busiest unit's or a
 # link's work sets it.
-#: prefill: the realised critical path's time in ops tagged ``phase: prefill`` (s)
+# A chained vision encoder's ops (``workload llm --vision-workload``) carry the prefill's tag, so
+# the prefill columns include it (its ops: ``part: vision`` / ``vision_input``; review 22 E 6).
+#: prefill: the realised critical path's time in ops tagged ``phase: prefill``, a
+#: ``--vision-workload`` encoder's included (its ops tagged ``part: vision`` / ``vision_input``) (s)
 PREFILL_LATENCY_S = "prefill_latency_s"
 #: decode: the realised critical path's time in ops tagged ``phase: decode`` (s)
 DECODE_LATENCY_S = "decode_latency_s"
@@ -587,7 +590,8 @@ UNPHASED_OPS = "unphased_ops"
 PREFILL_ENERGY_J = "prefill_energy_j"
 #: decode: the decode ops' dynamic energy + static power x decode_latency_s (J)
 DECODE_ENERGY_J = "decode_energy_j"
-#: prefill: the sum of the prefill ops' dynamic energy (every part but static) (J)
+#: prefill: the sum of the prefill ops' dynamic energy (every part but static), a
+#: ``--vision-workload`` encoder's included (J)
 PREFILL_DYNAMIC_ENERGY_J = "prefill_dynamic_energy_j"
 #: decode: the sum of the decode ops' dynamic energy (J)
 DECODE_DYNAMIC_ENERGY_J = "decode_dynamic_energy_j"

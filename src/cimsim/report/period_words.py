@@ -16,7 +16,10 @@ backing-store energy, a share of the dynamic power, is one a loop does not spend
 :func:`cold_note` says so where it is at least :data:`COLD_SHARE` of the run's dynamic energy
 (a WaveNet step at 16 kHz on cpu-ddr5: 203.4 µJ, 88.7 % of it, 3.25 W of the 3.67 W dynamic
 power at the period; the steady step of the README's loop recipe spends 26.5 µJ; on sram-cim,
-whose host holds only biases, 12.4 %: nothing said). Numbers are not changed: the note
+whose host holds only biases, 12.4 %: nothing said). What it weighs is the hosts' own weight
+bytes from the backing store (:func:`cold_reads`), never the tier's whole traffic (review 22
+E 1): activations spilled to DRAM, a CIM's re-programming and a resident KV cache are paid by a
+loop's every step too. Numbers are not changed: the note
 points at the loop recipe. Under ``--idle gate`` the caches lose their contents between runs,
 so each period is a cold call and nothing is said.
 """
@@ -87,45 +90,62 @@ def period_per(r, j_per_sample: float) -> str:
     return per_item if max(r.samples, 1) == 1 else f"{per_sample}, {per_item}"
 
 
+def cold_reads(r) -> dict[str, tuple[dict[str, float], float]]:
+    """Per host unit running MACs whose weights fit its caches (``<unit>_weights_on_chip``): the
+    weight bytes it reads from each home tier in one run (``Result.home_weight_bytes``: every
+    first use, the bytes a loop would find cached) and their energy, J, each tier's bytes at
+    its energy per byte in the run (review 22 E 1: the host's own weights, not the tier's
+    whole traffic: activations spilled there, a CIM's re-programming and a resident KV cache
+    are paid by a loop too)."""
+    out = {}
+    for k, v in r.facts.items():
+        h = k.removesuffix("_weights_on_chip")
+        if h == k or v is not True or not r.macs_per_unit.get(h, 0) > 0:
+            continue  # a CIM's host: bias adds only
+        tiers = {t: b for t, b in (getattr(r, "home_weight_bytes", None) or {}).get(h, {}).items() if b > 0}
+        j = sum(b * r.energy_breakdown_j.get(t, 0.0) / r.traffic_bytes[t] for t, b in tiers.items()
+                if r.traffic_bytes.get(t, 0.0) > 0)
+        if j > 0:
+            out[h] = (tiers, float(j))
+    return out
+
+
 def cold_hosts(r, period_s: float, idle_mode: str = "on") -> list[str]:
-    """The host units running MACs whose weights fit their caches (``<unit>_weights_on_chip``) where one run
-    a period of ``period_s`` repeats a cold call a loop would not make (module docstring):
-    empty where the period is over :data:`COLD_RATIO` runs, the parts are gated between runs,
-    or the backing store's energy is under :data:`COLD_SHARE` of the run's dynamic energy."""
+    """The host units of :func:`cold_reads` where one run a period of ``period_s`` repeats a
+    cold call a loop would not make (module docstring): empty where the period is over
+    :data:`COLD_RATIO` runs, the parts are gated between runs, or the hosts' weight reads from
+    the backing store take under :data:`COLD_SHARE` of the run's dynamic energy."""
     from .load import run_s
 
     t = run_s(r)
     if idle_mode == "gate" or not (t > 0 and period_s <= COLD_RATIO * t):
         return []
-    hosts = [h for h in (k.removesuffix("_weights_on_chip") for k, v in r.facts.items()
-                         if k.endswith("_weights_on_chip") and v is True)
-             if r.macs_per_unit.get(h, 0) > 0]  # a host running matmuls (a CIM's: bias adds only)
-    back, dyn = _backing_j(r), sum(v for k, v in r.energy_breakdown_j.items() if k != C.STATIC)
-    return hosts if hosts and dyn > 0 and back >= COLD_SHARE * dyn else []
-
-
-def _backing_j(r) -> float:
-    """One device's energy on the backing store (both home tiers beside a far tier), J."""
-    tiers = tuple(r.home_tiers) or (r.backing_store,)
-    return float(sum(r.energy_breakdown_j.get(t, 0.0) for t in tiers))
+    cold = cold_reads(r)
+    dyn = sum(v for k, v in r.energy_breakdown_j.items() if k != C.STATIC)
+    return list(cold) if cold and dyn > 0 and sum(j for _, j in cold.values()) >= COLD_SHARE * dyn else []
 
 
 def cold_note(r, period_s: float, idle_mode: str = "on") -> list[str]:
-    """The note (none or one) that each period repeats a cold call (:func:`cold_hosts`)."""
+    """The note (none or one) that each period repeats a cold call (:func:`cold_hosts`): the
+    hosts' weight bytes from the backing store, their energy and its power at the period."""
     hosts = cold_hosts(r, period_s, idle_mode)
     if not hosts:
         return []
     from .devices import system
 
-    tiers = tuple(r.home_tiers) or (r.backing_store,)
+    cold = cold_reads(r)
     n = system(r).devices
-    back = _backing_j(r)
+    tiers = list(dict.fromkeys(t for h in hosts for t in cold[h][0]))
+    moved = sum(b for h in hosts for b in cold[h][0].values())
+    back = sum(cold[h][1] for h in hosts)
     dyn = sum(v for k, v in r.energy_breakdown_j.items() if k != C.STATIC)
-    moved = sum(r.traffic_bytes.get(t, 0.0) for t in tiers)
     where = " + ".join(tiers)
+    price = ", ".join(f"{si(r.energy_breakdown_j.get(t, 0.0) / r.traffic_bytes[t], 'J/B')} on {t}"
+                      for t in tiers)
     return [f"period {si(period_s, 's')} repeats one cold call each period (latency_s and the "
-            f"energies are one call's, the host cold): its {si(moved, 'B')} over {where} "
-            f"({si(back, 'J')}, {pct(back / dyn)} of the run's dynamic energy: "
+            f"energies are one call's, the host cold): the {si(moved, 'B')} of weights "
+            f"{', '.join(hosts)} reads from {where} ({si(back, 'J')} at the run's {price}, "
+            f"{pct(back / dyn)} of the run's dynamic energy: "
             f"{si(n * back / period_s, 'W')} of the power at the period) are a cold call's: every "
             f"weight {', '.join(hosts)} reads comes from {where} each period, though its caches hold "
             f"them ({', '.join(h + '_weights_on_chip' for h in hosts)}) and a loop at this rate would "

@@ -151,6 +151,10 @@ class Result:
     power_up_programming_j: float = 0.0
     #: each part's static power and ``idle:`` figures (:func:`cimsim.report.idle.parts`)
     idle_parts: dict[str, dict] = field(default_factory=dict)
+    #: component -> {home level: weight bytes it read there in one run}, from the plans'
+    #: :attr:`~cimsim.hw.plan.Plan.home_weight_bytes` (no column: what the cold-call note of a
+    #: run at a period weighs, :mod:`cimsim.report.period_words`)
+    home_weight_bytes: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def __eq__(self, other: object) -> bool:
         """Field by field, a NaN equal to a NaN (an undefined OPS/W, TPOT, ...), the per-op and

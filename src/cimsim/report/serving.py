@@ -1,6 +1,7 @@
 """What a serving workload's parameters (``metadata.params``, as ``cimsim workload llm`` and
 ``trace --serve`` write them) tell the report: the tensor-parallel devices it is one share of,
-and the verify steps whose draft model it does not hold."""
+the verify steps whose draft model it does not hold, and the chained vision encoder each
+tensor-parallel share holds whole."""
 
 from __future__ import annotations
 
@@ -46,3 +47,23 @@ def graph_note(metadata) -> str | None:
     return ("cuda graph: each decode or verify step is one launch (--cuda-graph: a GPU's CUDA-graph "
             "replay, op_overhead and one access latency once a step); a host without graphs (a CPU, "
             "a CIM's host) dispatches op by op, so compare such a host on the eager workload")
+
+
+def encoder_tp_note(metadata) -> str | None:
+    """The run note of a tensor-parallel share that chains a vision encoder (``params.
+    vision_workload`` with ``tensor_parallel`` N > 1, review 22 E 3): the encoder is copied
+    whole into each device's share, not sharded as vLLM shards it (a traced encoder's matmuls
+    are not split), so TTFT holds the whole encoder's time and tokens/J its energy N times;
+    None for any other workload."""
+    params = metadata.get("params") if isinstance(metadata, dict) else None
+    if not (isinstance(params, dict) and params.get("vision_workload") is not None):
+        return None
+    n = tensor_parallel_of(metadata)
+    if n < 2:
+        return None
+    macs = params.get("vision_macs")
+    each = f" ({macs:,} MACs a request)" if isinstance(macs, int) and not isinstance(macs, bool) else ""
+    return (f"tensor parallel: the chained vision encoder {params['vision_workload']!r}{each} runs "
+            f"whole on each of the {n} devices (replicated, not sharded: cimsim does not split a traced "
+            f"encoder's matmuls), so TTFT holds the whole encoder's time, where a sharded one would take "
+            f"about 1/{n} of it plus its all-reduces, and tokens/J counts its energy {n} times")

@@ -95,7 +95,7 @@ from .llm_options import (ATTENTION, BATCHING, GEN, HF_KEYS, LIMITS, _per_reques
                           _splits, attention_window, check_positions, context_of, encoder_only, ffn_of, gated_mlp,
                           head_dim_of, hf_overridden, key_of, language_model, layer_kinds,
                           lengths_tag, one_micro_batch, position_table, refuse_unmodelled, serving_options)
-from .llm_cross import (CrossAttention, blocks, check_cross, cross_row_macs, run_image_tokens,  # noqa: F401
+from .llm_cross import (CrossAttention, blocks, check_cross, cross_row_macs, crossed, run_image_tokens,  # noqa: F401
                         self_layers, width)
 from .llm_vision import VisionChain, image_states, vision_tokens
 from .llm_dtypes import kv_dtype_of, weight_dtype_of
@@ -128,6 +128,9 @@ class LLMModel:
     cross_insert: bool = False
     cross_width: int | None = None
     image_tokens: int | None = None
+    #: the config reads its image through cross layers, whether or not this stack keeps any
+    #: (``--layers`` below the first: its image tokens are cross keys, never prompt rows)
+    cross_vlm: bool = False
 
     def __post_init__(self) -> None:
         for f in ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "head_dim", *LIMITS):
@@ -181,7 +184,7 @@ def shard(model: LLMModel, n: int, names: dict | None = None, who: str = GEN) ->
     return LLMModel(layers=m.layers, hidden=m.hidden, heads=m.heads // n,
                     kv_heads=max(m.kv_heads // n, 1), ffn=m.ffn // n, vocab=-(-m.vocab // n),
                     head_dim=m.head_dim, gated=m.gated, cross_layers=m.cross_layers,
-                    cross_insert=m.cross_insert, cross_width=m.cross_width)
+                    cross_insert=m.cross_insert, cross_width=m.cross_width, cross_vlm=m.cross_vlm)
 
 
 def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | Sequence[int],
@@ -257,7 +260,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
     wdt = weight_dtype_of(dtype, weight_dtype)
     if vision is not None:
         image_tokens = vision_tokens(vision, image_tokens if image_tokens is not None else (
-            model.image_tokens if model.cross_layers else None), width(model) if model.cross_layers else model.hidden)
+            model.image_tokens if crossed(model) else None), width(model) if crossed(model) else model.hidden)
     n_img, P, Nx = run_image_tokens(model, image_tokens, P, prefix)  # Nx: cross keys
     K, acc, N = step_options(verify, accepted, prefix, P, attention, D)
     t = K + 1  # query rows per request in a decode step
@@ -267,17 +270,22 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
     batch, requests, P, D = one_micro_batch(batch, requests, P, D, mb)
     Dc = computed_decode(D, batch, batching)  # the steps each row runs (static: its batch's longest)
     # the requested lengths, then the padded rows; a verify step feeds t positions, keeps acc
-    check_positions(model, P, D, runs=Dc, step=(t, acc), prefix=N)
+    check_positions(model, P, D, runs=Dc, step=(t, acc), prefix=N, image=0 if Nx else n_img)
     if model.layers % pp:
         raise WorkloadError(f"{GEN}: {arg_is('pipeline_parallel', pp)} must divide "
                             f"{arg_is('layers', model.layers)}")
     per_stage = model.layers // pp
 
-    def sendrecv(name: str, x: int, shape: tuple, tags: dict) -> int:
-        """``x`` sent to the next stage's device (its received copy)."""
+    def sendrecv(name: str, x: int, shape: tuple, tags: dict, img: tuple | None = None):
+        """``x`` sent to the next stage's device (its received copy); with ``img`` (the image
+        states, their shape and dtype) those too, in the same send: ``(x's copy, img's copy)``."""
         out = T(f"{name}.recv", shape, dtype)
-        op(f"{name}.sendrecv", "sendrecv", [x], [out], tags={**tags, "part": "sendrecv"})
-        return out
+        ins, outs = [x], [out]
+        if img is not None:
+            ins.append(img[0])
+            outs.append(T(f"{name}.image_states.recv", img[1], img[2]))
+        op(f"{name}.sendrecv", "sendrecv", ins, outs, tags={**tags, "part": "sendrecv"})
+        return out if img is None else (out, outs[1])
     m = shard(model, tp)  # this device's share of every layer
     d, dh, H, Hkv, g = m.hidden, m.head_dim, m.heads, m.kv_heads, m.groups
 
@@ -321,6 +329,10 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
     xattn = CrossAttention(T, op, n_launch, m, kernel, dtype, kv, Nx)
     chain = VisionChain(vision, T, op, n_launch, {"stage": 0} if pp > 1 else {}) if vision is not None else None
     stack, W = blocks(m), []  # (layer, kind) of each block: self-attention or cross (.llm_cross)
+    # the last stage with a cross block: the prefill's image states (made on stage 0) travel with
+    # the hidden state up to it (review 22 E 3)
+    x_stage = max((l // per_stage for l, kind in stack if kind != "self"), default=0)
+    img_dt = vision.tensors[chain.out].dtype if chain is not None else dtype
     for l, kind in stack:
         w = f"l{l}" + ("x" if kind == "xin" else "")
         W.append((T(f"{w}.W_qkv", (d, (H + 2 * Hkv) * dh), wdt, "weight") if kind == "self" else xattn.weights(w, wdt),
@@ -383,7 +395,11 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
             if pp > 1:
                 tg["stage"] = l // per_stage
                 if l and l % per_stage == 0 and (kind == "xin" or l not in xin):  # to the next stage
-                    x = sendrecv(f"{q_}.x", x, (rows, d), tg)
+                    if img is not None and l // per_stage <= x_stage:  # a cross block on it or after
+                        x, img = sendrecv(f"{q_}.x", x, (rows, d), tg,
+                                          (img, (n_img * len(reqs), width(m)), img_dt))
+                    else:
+                        x = sendrecv(f"{q_}.x", x, (rows, d), tg)
             h = T(f"{q_}.norm1", (rows, d), dtype)
             op(f"{q_}.norm1", "layernorm", [x], [h], tags={**tg, "part": "norm"})
             if kind != "self":  # attention over the image tokens' cross cache (.llm_cross)

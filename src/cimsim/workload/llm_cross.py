@@ -38,6 +38,19 @@ from .llm_dtypes import GEN
 CROSS_FIELDS = ("cross_layers", "cross_insert", "cross_width")
 
 
+def crossed(model) -> bool:
+    """Whether ``model`` reads its image through cross-attention (its config lists cross layers,
+    ``cross_vlm``), whether or not its stack keeps any (``--layers`` cut below the first: review
+    22 E 5): its image tokens are then cross keys, never prompt rows."""
+    return bool(model.cross_layers) or getattr(model, "cross_vlm", False)
+
+
+def prompt_said(p: int, image: int = 0) -> str:
+    """``prompt P`` of a position check or note as the user gave it: ``prompt 100 + 1000 image
+    tokens`` where ``image`` of the prompt's ``p`` rows are image tokens (review 22 E 4)."""
+    return f"prompt {p - image} + {image:,} image tokens" if image else f"prompt {p}"
+
+
 def _int(v) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
@@ -56,9 +69,10 @@ def _patches(vis: Mapping) -> int | None:
 def cross_fields(config: Mapping, typed: Mapping, full: Mapping, layers) -> dict:
     """The cross-attention fields of an HF config (``config``: its language model, ``typed``:
     with the type's defaults, ``full``: the file as given, vision config included) for a stack of
-    ``layers``: ``cross_layers``, ``cross_insert``, ``cross_width`` and the config's image tokens
-    per request (``image_tokens``, None where its vision config does not give them); {} for a
-    decoder without cross-attention. A decoder whose every layer cross-attends to an encoder
+    ``layers``: ``cross_layers``, ``cross_insert``, ``cross_width``, ``cross_vlm`` (true: the
+    config has cross layers, in this stack or not) and the config's image tokens per request
+    (``image_tokens``, None where its vision config does not give them); {} for a decoder
+    without cross-attention. A decoder whose every layer cross-attends to an encoder
     (``add_cross_attention``) is refused in one line."""
     mt = str(config.get("model_type") or "no model_type")
     if typed.get("add_cross_attention") is True:
@@ -76,7 +90,8 @@ def cross_fields(config: Mapping, typed: Mapping, full: Mapping, layers) -> dict
                                 f"layer indices >= 0, got {xs!r}")
         tiles, per = vis.get("max_num_tiles"), _patches(vis)
         n = tiles * per if _int(tiles) and tiles >= 1 and per else None
-        return {"cross_layers": tuple(sorted({i for i in xs if i < layers})), "image_tokens": n}
+        return {"cross_layers": tuple(sorted({i for i in xs if i < layers})), "image_tokens": n,
+                "cross_vlm": bool(xs)}
     if k is not None:  # IDEFICS: a gated cross-attention block before every k-th layer
         if not _int(k) or k < 1:
             raise WorkloadError(f"{GEN}: the HF config's cross_layer_interval ({mt}) must be an "
@@ -91,7 +106,7 @@ def cross_fields(config: Mapping, typed: Mapping, full: Mapping, layers) -> dict
         if typed.get("use_resampler") is True:
             per = p.get("resampler_n_latents") if _int(p.get("resampler_n_latents")) else None
         return {"cross_layers": tuple(range(0, layers, k)), "cross_insert": True, "cross_width": width,
-                "image_tokens": per}
+                "image_tokens": per, "cross_vlm": True}
     return {}
 
 
@@ -126,7 +141,11 @@ def run_image_tokens(model, image_tokens, prompt: list[int], prefix: int) -> tup
     are not cached)."""
     if image_tokens is not None and (not _int(image_tokens) or image_tokens < 0):
         raise WorkloadError(f"{GEN}: image_tokens must be an integer >= 0, got {image_tokens!r}")
-    if model.cross_layers:
+    if crossed(model):  # a cross-attention VLM, its stack cut below every cross layer too (E 5)
+        if image_tokens == 0:
+            raise WorkloadError(f"{GEN}: {arg_is('image_tokens', 0)} must be >= 1 for a model with "
+                                "cross-attention layers (the image tokens are the keys they attend to; "
+                                "leave it out for the config's count)")
         n = image_tokens if image_tokens is not None else model.image_tokens
         if not n:
             raise WorkloadError(f"{GEN}: the model has {len(model.cross_layers)} cross-attention layer(s) "
@@ -196,9 +215,17 @@ class CrossAttention:
 def vision_note(config: Mapping, model, image_tokens, vision: bool) -> str | None:
     """A run note for an HF ``config`` with a vision tower (``vision_config``) when the run
     chains no encoder (``vision``): what of the image the run holds and what it leaves out."""
+    mt = config.get("model_type") or "no model_type"
+    if crossed(model) and not model.cross_layers:  # review 22 E 5: --layers below every cross layer
+        n = image_tokens or model.image_tokens
+        return (f"note: the config ({mt}) reads its image through cross-attention layers, and none is "
+                f"among this stack's {model.layers} layer(s): the {f'{n:,} ' if n else ''}image tokens per request"
+                f"{'' if image_tokens else ' (from its vision_config)'} are cross keys no layer here "
+                "reads (never prompt rows: the text model never holds them), so the run is the text "
+                f"alone{' and the chained encoder, whose output nothing reads' if vision else ''}; give "
+                "--layers past the first cross layer to cost them")
     if vision or not isinstance(config.get("vision_config"), Mapping):
         return None
-    mt = config.get("model_type") or "no model_type"
     if model.cross_layers:
         n = image_tokens or model.image_tokens
         return (f"note: the config ({mt}) has a vision_config: the {len(model.cross_layers)} cross-attention "

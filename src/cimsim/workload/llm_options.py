@@ -10,6 +10,7 @@ from typing import Mapping, Sequence
 from ..dtypes import DTYPES
 from ..errors import WorkloadError
 from .argnames import arg, arg_is, integer
+from .llm_cross import prompt_said
 from .llm_dtypes import GEN
 
 BATCHING: tuple[str, ...] = ("static", "continuous")
@@ -308,16 +309,16 @@ def decode_said(decode: int, step: tuple[int, int] = (1, 1)) -> str:
     return f"decode {decode} (verify {t - 1}, accepted {a}: {reach(decode, step)} positions past the prompt)"
 
 
-def context_note(model, prompts, decodes, who: str = GEN, step: tuple[int, int] = (1, 1)) -> str | None:
+def context_note(model, prompts, decodes, who: str = GEN, step: tuple[int, int] = (1, 1), image: int = 0) -> str | None:
     """A note where a request reaches past ``model.context``, the ``max_position_embeddings`` of
     a model with no learned position table (rotary, ALiBi): nothing to overflow, so the costs
     are computed, but the model was not configured for that context and ``rope_scaling`` is
     not read; None when every request fits or the limit is unknown. ``decodes``: the requests'
-    decode steps as given, of ``step`` (:func:`reach`)."""
+    decode steps as given, of ``step`` (:func:`reach`); ``image``: the image tokens of each prompt."""
     need, p, d = max((p + reach(d, step), p, d) for p, d in zip(prompts, decodes))
     if model.context is None or need <= model.context:
         return None
-    return (f"note: {who}: a request of prompt {p} and {decode_said(d, step)} reaches {need} positions, past "
+    return (f"note: {who}: a request of {prompt_said(p, image)} and {decode_said(d, step)} reaches {need} positions, past "
             f"the config's max_position_embeddings of {model.context} (no learned table, so the "
             "costs are computed; rope_scaling is not read: what the model would produce past its "
             "context is not modelled)")
@@ -334,7 +335,7 @@ def context_of(typed: Mapping[str, object]) -> int | None:
 
 
 def check_positions(model, prompts, decodes, who: str = GEN, runs=None,
-                    step: tuple[int, int] = (1, 1), prefix: int = 0) -> None:
+                    step: tuple[int, int] = (1, 1), prefix: int = 0, image: int = 0) -> None:
     """Refuse a request whose prompt and decode steps need more positions than the model's
     learned table (a decode step's token sits at position P + i, the last at P + D - 1), or
     reach past its sliding attention window (not modelled: every step would read the whole
@@ -342,10 +343,10 @@ def check_positions(model, prompts, decodes, who: str = GEN, runs=None,
     steps each row is computed for (:func:`~.llm_schedule.computed_decode`), checked after the
     requested lengths by :func:`check_padded`; ``step``: a decode step's query rows and kept
     tokens (:func:`reach`); ``prefix``: the shared prefix (``--prefix``), carried into the
-    runs the window refusal names (:func:`window_runs`)."""
+    runs the window refusal names (:func:`window_runs`); ``image``: each prompt's image tokens."""
     need, p, d = max((p + reach(d, step), p, d) for p, d in zip(prompts, decodes))
     if model.positions is not None and need > model.positions:
-        raise WorkloadError(f"{who}: a request of prompt {p} and {decode_said(d, step)} needs {need} positions, "
+        raise WorkloadError(f"{who}: a request of {prompt_said(p, image)} and {decode_said(d, step)} needs {need} positions, "
                             f"past the model's table of {model.positions} learned position "
                             "embeddings (n_positions / max_position_embeddings): shorten it, or give "
                             "a config with a larger table")
@@ -353,13 +354,13 @@ def check_positions(model, prompts, decodes, who: str = GEN, runs=None,
         fix = ("layer_types all full_attention" if model.window_layers is not None
                else "sliding_window null")
         cap = window_runs(model.window, prompts, decodes, p, d, prefix, step) if model.window_layers is None else ""
-        raise WorkloadError(f"{who}: a request of prompt {p} and {decode_said(d, step)} reaches {need} tokens, "
+        raise WorkloadError(f"{who}: a request of {prompt_said(p, image)} and {decode_said(d, step)} reaches {need} tokens, "
                             f"past {window_named(model)}, which cimsim does not model (each step "
                             f"would read its whole cache): shorten it{cap}, or give a config with "
                             f"{fix} for full attention, whose every step reads its whole cache")
     if runs is not None:
         check_padded(prompts, decodes, runs, model.positions, model.window, who,
-                     model.window_layers, step)
+                     model.window_layers, step, image)
 
 
 def window_runs(window: int, prompts, decodes, p: int, d: int, prefix: int, step: tuple[int, int]) -> str:
@@ -384,7 +385,7 @@ def window_runs(window: int, prompts, decodes, p: int, d: int, prefix: int, step
 
 
 def check_padded(prompts, decodes, runs, positions: int | None, window: int | None,
-                 who: str = GEN, window_layers: int | None = None, step: tuple[int, int] = (1, 1)) -> None:
+                 who: str = GEN, window_layers: int | None = None, step: tuple[int, int] = (1, 1), image: int = 0) -> None:
     """Refuse a static batch whose padded row (a request's row run on to its batch's longest
     decode, ``runs``: :func:`~.llm_schedule.computed_decode`) needs more positions than the
     learned table ``positions`` or reaches past the sliding ``window``, where the request's own
@@ -398,7 +399,7 @@ def check_padded(prompts, decodes, runs, positions: int | None, window: int | No
                                      f"(sliding_window{some}; not modelled)")):
             if r != d and limit is not None and p + reach(r, step) > limit:
                 raise WorkloadError(
-                    f"{who}: {arg_is('batching', 'static')} runs request {i}'s row (prompt {p}, "
+                    f"{who}: {arg_is('batching', 'static')} runs request {i}'s row ({prompt_said(p, image)}, "
                     f"{decode_said(d, step)}) for its batch's longest decode {r}: "
                     f"{p + reach(r, step)} positions, past "
                     f"{what}; use {arg_is('batching', 'continuous')}, or batch requests of "
@@ -530,7 +531,7 @@ LIMITS = ("positions", "window", "window_layers", "context")
 def _shape(items) -> dict:
     """The model's fields as the workload's params state them: its shape (positions is a
     limit checked before, not part of the shape)."""
-    return {k: v for k, v in items if k not in LIMITS and k != "image_tokens" and (v or not k.startswith("cross"))}
+    return {k: v for k, v in items if k not in LIMITS and k not in ("image_tokens", "cross_vlm") and (v or not k.startswith("cross"))}
 
 
 def key_of(config: Mapping[str, object], *keys: str) -> str:

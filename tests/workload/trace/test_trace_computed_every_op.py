@@ -121,3 +121,34 @@ def test_old_weight_norm_advice_works_and_prune_advice_stays_for_pruning():
     from cimsim.workload.trace.computed import summary
 
     assert "torch.nn.utils.prune.remove(module, 'weight') before tracing" in summary([e])
+
+
+def test_old_spectral_norm_is_told_remove_spectral_norm_not_weight_norm():
+    """review 22 E 2: the old spectral_norm (weight_orig, buffers weight_u and weight_v) was
+    classed as weight_norm by its weight_v, and remove_weight_norm raises on it. Both of its
+    matmuls are listed as spectral_norm; the advised call makes their weights parameters."""
+    from torch.nn.utils import prune, remove_spectral_norm, remove_weight_norm, spectral_norm
+
+    from cimsim.workload.trace.computed import counts, summary, which_hook
+
+    torch.manual_seed(0)
+    m = nn.Sequential(spectral_norm(nn.Conv1d(8, 16, 3)), nn.ReLU(), spectral_norm(nn.Linear(14, 4)))
+    entries = _trace(m, torch.randn(1, 8, 16)).metadata["computed_weights"]
+    assert [e["hook"] for e in entries] == ["spectral_norm", "spectral_norm"]  # the conv and the linear
+    assert counts(entries)["spectral_norm"] == 2 and counts(entries)["weight_norm"] == 0
+    line = summary(entries)
+    assert "torch.nn.utils.remove_spectral_norm(module) before tracing" in line
+    assert "remove_weight_norm(module) before" not in line and "weight_g" not in line
+    with pytest.raises(ValueError, match="weight_norm of 'weight' not found"):
+        remove_weight_norm(m[0])  # the call the note used to give
+    with pytest.raises(ValueError, match="has to be pruned"):
+        prune.remove(m[0], "weight")
+    for i in (0, 2):
+        remove_spectral_norm(m[i])
+    assert "computed_weights" not in _trace(m, torch.randn(1, 8, 16)).metadata
+    # the names only each hook has: weight_g, weight_orig with weight_u, weight_mask
+    assert which_hook({"weight_g", "weight_v"}) == "weight_norm"
+    assert which_hook({"weight_orig", "weight_mask"}) == "prune"
+    assert which_hook({"weight_orig"}) is None  # unknown: the note names all three calls
+    assert "torch.nn.utils.remove_spectral_norm(module)" in summary(
+        [{"op": "a", "operand": "w", "from": "parameters", "reparametrized": True}])

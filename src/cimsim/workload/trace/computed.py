@@ -58,13 +58,15 @@ PACKED_DTYPES = ("uint8", "int8", "int16", "int32", "float8_e4m3fn", "float8_e4m
                  "float8_e5m2fnuz", "float8_e8m0fnu")
 #: ``from`` of a matrix dequantized from packed tensors each forward (weight-only quantization)
 DEQUANTIZED = "packed quantized weights"
-#: the tensors weight_norm (``weight_g``, ``weight_v``) and torch.nn.utils.prune (``weight_orig``,
-#: ``weight_mask``) compute a weight from each forward
-REPARAM = frozenset({"weight_g", "weight_v", "weight_orig", "weight_mask"})
+#: the tensors the old hooks compute a weight from each forward: weight_norm (``weight_g``,
+#: ``weight_v``), torch.nn.utils.prune (``weight_orig``, ``weight_mask``) and the old
+#: spectral_norm (``weight_orig``, buffers ``weight_u``, ``weight_v``)
+REPARAM = frozenset({"weight_g", "weight_v", "weight_orig", "weight_mask", "weight_u"})
 #: the old ``torch.nn.utils.weight_norm`` hook's tensors (``torch.nn.utils.remove_weight_norm``)
 WEIGHT_NORM = frozenset({"weight_g", "weight_v"})
 #: the calls that make a hook's or parametrization's weight a parameter again, before tracing
 REMOVE_WEIGHT_NORM = "torch.nn.utils.remove_weight_norm(module)"
+REMOVE_SPECTRAL_NORM = "torch.nn.utils.remove_spectral_norm(module)"
 REMOVE_PARAMETRIZATIONS = "torch.nn.utils.parametrize.remove_parametrizations(module, 'weight')"
 REMOVE_PRUNE = "torch.nn.utils.prune.remove(module, 'weight')"
 #: ``from`` of a matrix the forward wrote into a parameter's own storage (``weight.div_(k)``)
@@ -250,13 +252,23 @@ def note(low, pid: int, operands) -> None:
         elif flags & PARAM:  # said either way: a file without the key predates it (:func:`kind`)
             names = [low.st.versions[u].name for u in sources(low, [vid for vid, _ in pieces])]
             entry["reparametrized"] = any(hooked(n) for n in names)
-            ends = {n.rsplit(".", 1)[-1] for n in names}
-            if ends & WEIGHT_NORM:  # the old torch.nn.utils.weight_norm hook: its own undo call
-                entry["hook"] = "weight_norm"
-            elif ends & (REPARAM - WEIGHT_NORM):
-                entry["hook"] = "prune"
+            hook = which_hook({n.rsplit(".", 1)[-1] for n in names})
+            if hook:  # each old hook has its own undo call (the others raise on it)
+                entry["hook"] = hook
         low.computed_weights.append(entry)
         return
+
+
+def which_hook(ends) -> str | None:
+    """The old hook whose tensors ``ends`` (source names' last parts) are, by the name only it
+    has (review 22 E 2): ``weight_norm`` by ``weight_g``, ``spectral_norm`` by ``weight_orig``
+    with ``weight_u`` (its ``weight_v`` is a buffer, not weight_norm's), ``prune`` by
+    ``weight_mask``; None (the note names every call) otherwise."""
+    if "weight_g" in ends:
+        return "weight_norm"
+    if {"weight_orig", "weight_u"} <= ends:
+        return "spectral_norm"
+    return "prune" if "weight_mask" in ends else None
 
 
 def sweep(low) -> None:
@@ -290,17 +302,22 @@ LONG = {
     "weight_norm": "a weight computed from weight_g and weight_v each forward by the old "
                    f"torch.nn.utils.weight_norm hook: {REMOVE_WEIGHT_NORM} before tracing makes it "
                    f"a parameter ({REMOVE_PRUNE} raises on it)",
+    "spectral_norm": "a weight computed from weight_orig, weight_u and weight_v each forward by "
+                     f"the old torch.nn.utils.spectral_norm hook: {REMOVE_SPECTRAL_NORM} before "
+                     f"tracing makes it a parameter ({REMOVE_WEIGHT_NORM} and {REMOVE_PRUNE} raise on it)",
     "complex": "a complex weight built from real parameters each forward "
                f"(torch.complex(wr, wi) / view_as_complex: {COMPLEX_ADVICE})",
     "hooks": "a weight computed from parameters each forward by a hook (torch.nn.utils.prune, "
              f"whose weight is weight_orig x weight_mask: {REMOVE_PRUNE} before tracing makes it a "
-             f"parameter; the old weight_norm's, from weight_g and weight_v: {REMOVE_WEIGHT_NORM})",
+             f"parameter; the old weight_norm's, from weight_g and weight_v: {REMOVE_WEIGHT_NORM}; "
+             f"the old spectral_norm's, from weight_orig, weight_u and weight_v: {REMOVE_SPECTRAL_NORM})",
     "parameters": "an operand computed from parameters alone, the same every forward (learned "
                   "queries or embeddings passed through layers, a weight transform in forward): "
                   "a deployment can compute it once (constant-fold it) and store it as a weight",
     "unknown": "an operand computed from parameters each forward, either a hook's weight "
                f"(torch.nn.utils.prune's weight_orig x weight_mask: {REMOVE_PRUNE}; the old "
-               f"weight_norm's weight_g and weight_v: {REMOVE_WEIGHT_NORM}; before tracing, either "
+               f"weight_norm's weight_g and weight_v: {REMOVE_WEIGHT_NORM}; the old spectral_norm's "
+               f"weight_orig, weight_u and weight_v: {REMOVE_SPECTRAL_NORM}; before tracing, each "
                "makes it a parameter) or learned queries or embeddings "
                "passed through layers (constant-fold it): this file was traced before cimsim told "
                "the two apart (no 'reparametrized' in its entries), re-trace it to know which",
@@ -344,7 +361,8 @@ LONG = {
 #: the same, in a few words, for a matrix computed from parameters (:func:`why`); ``hooked``: a
 #: hook's or parametrize's weight, as the accuracy run tells them (:mod:`cimsim.accuracy.run`)
 SHORT = {"parametrize": "torch.nn.utils.parametrize", "complex": "a complex weight built from real parameters",
-         "hooks": "weight_norm / prune hooks", "weight_norm": "weight_norm hooks", "hooked": "weight_norm / prune hooks or parametrize",
+         "hooks": "weight_norm / prune hooks", "weight_norm": "weight_norm hooks",
+         "spectral_norm": "spectral_norm hooks", "hooked": "weight_norm / prune hooks or parametrize",
          "parameters": "learned queries or embeddings passed through layers, a weight transform in forward",
          "masked": "a weight multiplied by a buffer (a mask): fold it in at load",
          "unknown": "weight_norm / prune hooks or learned queries, a file traced before cimsim told them apart",
@@ -372,7 +390,7 @@ def kind(e) -> str:
         return "unknown"
     if not e["reparametrized"]:
         return "masked" if e.get("buffers") else "parameters"
-    return "weight_norm" if e.get("hook") == "weight_norm" else "hooks"
+    return e["hook"] if e.get("hook") in ("weight_norm", "spectral_norm") else "hooks"
 
 
 def why(counts) -> str:
@@ -405,5 +423,5 @@ def summary(entries) -> str:
 
 
 __all__ = ["COMPLEX_ADVICE", "CONST", "DEQUANTIZED", "FED", "HOOKED", "INT_BUFFER", "INT_BUFFERS", "IN_PLACE", "LONG", "PACKED",
-           "PACKED_DTYPES", "PARAM", "FOLD_AT_LOAD", "masks", "rewrites_each_forward", "RANDOM", "REMOVE_PARAMETRIZATIONS", "REMOVE_PRUNE", "REMOVE_WEIGHT_NORM", "REPARAM", "RESEEDED", "RESEEDED_DRAW", "SHORT", "copied_only", "counts", "hooked", "kind", "note", "origin",
-           "source_flags", "sources", "summary", "sweep", "WEIGHT_NORM", "why"]
+           "PACKED_DTYPES", "PARAM", "FOLD_AT_LOAD", "masks", "rewrites_each_forward", "RANDOM", "REMOVE_PARAMETRIZATIONS", "REMOVE_PRUNE", "REMOVE_SPECTRAL_NORM", "REMOVE_WEIGHT_NORM", "REPARAM", "RESEEDED", "RESEEDED_DRAW", "SHORT", "copied_only", "counts", "hooked", "kind", "note", "origin",
+           "source_flags", "sources", "summary", "sweep", "WEIGHT_NORM", "which_hook", "why"]
