@@ -48,7 +48,7 @@ def test_narrow_terminal_keeps_the_totals(tmp_path):
     res = invoke("split", "cpu-ddr5", "gpu-hbm3", "-w", wl, "--link", "uplink=1Mb/s", width="90")
     assert res.exit_code == 0, res.output
     assert all(len(line) <= 90 for line in res.output.splitlines())
-    assert "edge+radio E" in res.output and "edge radio" not in res.output
+    assert "edge+radio+wait E" in res.output and "edge radio" not in res.output
 
 
 def test_bad_input_is_one_line(tmp_path):

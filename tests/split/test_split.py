@@ -61,8 +61,14 @@ def test_link_terms_by_hand_and_halves_from_real_runs():
     e, s = simulate(edge, prefix), simulate(server, suffix)
     assert r["edge_latency_s"] == e.latency_s and r["server_energy_j"] == s.energy_j
     assert r["total_latency_s"] == pytest.approx(e.latency_s + 0.5 + s.latency_s + 0.12, rel=1e-12, abs=0)
-    assert r["edge_total_energy_j"] == pytest.approx(e.energy_j + 3.36e-6, rel=1e-12, abs=0)
-    assert r["total_energy_j"] == pytest.approx(e.energy_j + 3.36e-6 + s.energy_j + 1.92e-6, rel=1e-12, abs=0)
+    # the edge (round's processor: static_power 1 W, its memories 0 W) waits for its uplink
+    # (0.5 s), the server's run and the downlink (0.12 s) at 1 W (review 22 G 2)
+    wait = 1.0 * (0.5 + s.latency_s + 0.12)
+    assert r["edge_static_power_w"] == pytest.approx(1.0, rel=1e-12, abs=0)
+    assert r["edge_wait_j"] == pytest.approx(wait, rel=1e-12, abs=0)
+    assert r["edge_busy_energy_j"] == pytest.approx(e.energy_j + 3.36e-6, rel=1e-12, abs=0)
+    assert r["edge_total_energy_j"] == pytest.approx(e.energy_j + 3.36e-6 + wait, rel=1e-12, abs=0)
+    assert r["total_energy_j"] == pytest.approx(e.energy_j + 3.36e-6 + wait + s.energy_j + 1.92e-6, rel=1e-12, abs=0)
     # the trivial cuts: the whole model on one side; server only sends x (400 B), edge only nothing
     whole_edge, whole_server = simulate(edge, w), simulate(server, w)
     assert rows[0]["server_latency_s"] == pytest.approx(whole_server.latency_s, rel=1e-12, abs=0)
