@@ -121,3 +121,113 @@ def test_a_half_the_edge_cannot_hold_is_reported_not_fatal():
     assert errors[0] is None and all(e and e.startswith("edge: ") for e in errors[1:])
     assert all(math.isnan(r["edge_latency_s"]) for r in study.rows[1:])
     assert study.best("radio", "latency")["cut"] == 0  # server only, the one cut that ran
+
+
+# --- review 22 G: resident state, training steps, cut dtype, lowering cuts, table, link spec ---
+
+def test_a_resident_cache_stays_where_it_is_read_and_is_never_sent():
+    from split_cases import cached
+
+    # traced: cut 0 sends x (64 x 4 B), never the 32,768 B cache; the grown cache Kc stays on the
+    # server, only s (129 x 4 B = 516 B) comes back
+    cuts = {c.index: c for c in cut_points(cached(traced=True))}
+    assert cuts[0].tensors == ("x",) and cuts[0].uplink_bytes() == 256
+    assert cuts[0].returned == ("s",) and cuts[0].returned_bytes == 516
+    assert cuts[2].tensors == ("q", "k")
+    # built by hand: the matmul reads K in place, a KV cache on the side that reads it; cut 2
+    # sends q and k (2 x 256 B), not K; the server holds it, 32,768 B of KV cache
+    w = cached(traced=False)
+    cuts = {c.index: c for c in cut_points(w)}
+    assert cuts[0].tensors == ("x",) and cuts[2].tensors == ("q", "k") and cuts[2].uplink_bytes() == 512
+    prefix, suffix = cut_workload(w, 2)
+    assert w.footprint.kv_cache == suffix.footprint.kv_cache == 32768
+    assert suffix.tensors["K"].role == "input" and suffix.metadata["split"]["crossing"] == ["k", "q"]
+    # cut 3 (after scores): k arrives over the link and is read by an add, no cache
+    assert cut_workload(w, 3)[1].footprint.kv_cache == 0
+
+
+def test_a_suffix_input_sent_over_the_link_is_no_kv_cache():
+    # tiny's cut 3 suffix reads h3 (sent) as a matmul's first operand; cut the generator's
+    # transformer at 1: l0.k and l0.v arrive over the link and are activations, not a cache
+    from cimsim.bundled import resolve_workload
+    from cimsim.workload import load_workload
+
+    w = load_workload(resolve_workload("transformer"))
+    assert w.footprint.kv_cache == 0
+    suffix = cut_workload(w, 1)[1]
+    assert suffix.footprint.kv_cache == 0
+
+
+def test_a_training_step_is_refused_in_one_line():
+    w = tiny()
+    step = type(w)("step", list(w.tensors.values()), list(w.ops), metadata={"backward_ops": 3})
+    with pytest.raises(WorkloadError, match="is a training step .* trace the model's forward"):
+        cut_points(step)
+    with pytest.raises(WorkloadError, match="is a training step"):
+        split_study(make_arch(name="e"), make_arch(name="s"), step, ["uplink=1Mb/s"], cuts=[])
+
+
+def test_cut_dtype_retypes_floating_tensors_only_and_never_widens():
+    from cimsim.split import Cut
+    from cimsim.split.cuts import cut_dtype_notes
+
+    # 100 int64 token ids (800 B), 50 fp32 (200 B), 40 fp16 (80 B), 10 bool (10 B)
+    cut = Cut(0, None, "a", ("ids", "h", "g", "mask"), (100, 50, 40, 10), (800, 200, 80, 10), (), 0,
+              ("int64", "fp32", "fp16", "bool"))
+    assert cut.sent_bytes("int8") == (800, 50, 40, 10)   # ids and mask keep their own
+    assert cut.sent_bytes("fp16") == (800, 100, 80, 10)  # fp16 already: as it is
+    assert cut.sent_bytes("fp32") == (800, 200, 80, 10)  # never widened (g stays 80 B)
+    notes = cut_dtype_notes([cut], "fp32")
+    assert "2 crossing tensor(s) not floating point" in notes[0] and "ids (int64)" in notes[0]
+    assert "1 crossing tensor(s) narrower than fp32" in notes[1] and "g (fp16)" in notes[1]
+    with pytest.raises(ConfigError, match="cut dtype 'bool': not one of fp32, fp16"):
+        split_study(make_arch(name="e"), make_arch(name="s"), tiny(), ["uplink=1Mb/s"], cut_dtype="bool")
+
+
+def test_capacity_refusals_are_told_from_other_errors():
+    small = copy.deepcopy(ROUND_ARCH["memory"])
+    small["dram"]["capacity"] = "1 KiB"
+    small["sram"]["capacity"] = "512 B"
+    study = split_study(make_arch(name="edge", memory=small), make_arch(name="server"), tiny(), [LINK])
+    assert all(r["error"].startswith("edge: does not fit: workload 'tiny-edge") for r in study.rows[1:])
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("uplink=1Mb/s,latency=20ms,latency=30ms", "'latency' is given twice"),
+    ("name=,uplink=1Mb/s", "name: '' is no label"),
+])
+def test_link_spec_strictness(spec, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_link(spec)
+
+
+def test_link_yaml_duplicate_key(tmp_path):
+    f = tmp_path / "dup.yaml"
+    f.write_text("uplink: 1 Mb/s\nlatency: 20 ms\nlatency: 30 ms\n")
+    with pytest.raises(ConfigError, match="dup.yaml: not a link YAML file .*duplicate key 'latency'"):
+        parse_link(str(f))
+
+
+def test_bandwidth_variants_get_names_that_tell_them_apart():
+    link = parse_link("name=w,uplink=1Mb/s")
+    names = [v.name for v in link.at_uplinks([125000.0, 125050.0])]  # 1 Mb/s and 1.0004 Mb/s
+    assert names == ["w@1 Mb/s", "w@1.0004 Mb/s"]
+    with pytest.raises(ConfigError, match="1 Mb/s is given twice"):
+        link.at_uplinks([125000.0, 125000.0])
+
+
+def test_figure_marks_the_cuts_that_did_not_run_on_an_integer_axis():
+    from cimsim.plot.split import split_figure
+
+    small = copy.deepcopy(ROUND_ARCH["memory"])
+    small["dram"]["capacity"] = "1 KiB"
+    small["sram"]["capacity"] = "512 B"
+    study = split_study(make_arch(name="edge", memory=small), make_arch(name="server"), tiny(), [LINK])
+    top, bottom = split_figure(study).axes
+    assert bottom.get_xlim() == (-0.5, 4.5)  # cuts 0..4
+    assert all(float(t).is_integer() for t in bottom.get_xticks())
+    assert "n/a (x): 4 of 5 cut(s) did not run on both configs" in bottom.get_xlabel()
+    assert "1-4" in bottom.get_xlabel() and top.get_yscale() == "log"
+    everything = split_study(make_arch(name="edge", memory=small), make_arch(name="server", memory=small),
+                             tiny(), [LINK])
+    assert "5 of 5" in split_figure(everything).axes[1].get_xlabel()  # no best to ring: no error

@@ -58,11 +58,10 @@ def split_figure(study):
     bottom.xaxis.set_major_locator(MaxNLocator(integer=True))
     top.set_ylabel("total latency (s)")
     bottom.set_ylabel("edge energy, run + radio + wait (J)")
-    bottom.set_xlabel(f"cut: ops on the edge ({study.edge_config}); the rest on {study.server_config}")
+    na = (f"\nn/a (x): {len(failed)} of {len(cuts)} cut(s) did not run on both configs (the error "
+          f"column says why): {_spans(failed)}") if failed else ""
+    bottom.set_xlabel(f"cut: ops on the edge; the rest on the server{na}")
     if any(line.get_label() and not line.get_label().startswith("_") for line in top.get_lines()):
         top.legend(title="link", fontsize="small")
-    top.set_title(f"{study.workload}: split between {study.edge_config} and {study.server_config}")
-    if failed:
-        fig.text(0.01, 0.005, f"n/a (x): {len(failed)} of {len(cuts)} cut(s) did not run on both "
-                 f"configs (the error column says why): cut(s) {_spans(failed)}", fontsize="small")
+    top.set_title(f"{study.workload}: edge {study.edge_config},\nserver {study.server_config}")
     return fig

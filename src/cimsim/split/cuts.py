@@ -8,7 +8,7 @@ a cut: ops ``0..k-1`` run on the edge (the *prefix*), ops ``k..n-1`` on the serv
 reads: an activation made by a prefix op and read at or after ``k``, or a model input
 (``role: input``) read at or after ``k`` (the edge holds the inputs). Weights never cross (each
 side holds its own), nor do resident inputs (:func:`resident_state`: a KV cache, a database the
-model keeps in memory across runs; each side that reads one holds it). What comes back
+model keeps in memory across runs) or a trace's constants: each side that reads one holds it. What comes back
 downlink is every tensor the model returns (``metadata.outputs``, or the activations no op
 reads) that a suffix op makes, less the state it keeps (a KV cache grown by this step).
 
@@ -22,6 +22,7 @@ Serving runs (``metadata.llm``) and training steps are refused: neither is one i
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +36,9 @@ LOWERING_PARTS = ("im2col", "operand")
 #: the dtypes ``--cut-dtype`` re-types: floating-point activations (indices, masks, integer
 #: activations and complex tensors are sent at their own dtype)
 FLOATING = ("fp64", "fp32", "fp16", "bf16", "fp8")
+#: a traced model input that is a constant the forward made (``torch.arange``, a literal
+#: tensor), no forward argument: the tracer names it ``const<N>``
+CONSTANT = re.compile(r"^const\d+$")
 #: the dtypes a cut may be sent as (``--cut-dtype``)
 CUT_DTYPES = ("fp32", "fp16", "bf16", "fp8", "int8", "int4")
 
@@ -92,11 +96,13 @@ def refuse(workload) -> None:
 
 
 def resident_state(workload) -> tuple[frozenset[str], frozenset[str]]:
-    """``(inputs, outputs)``: the model inputs the workload holds in memory across runs (a KV
-    cache, a database: :func:`cimsim.workload.footprint.cache_roots`, and, built by hand or by
-    a generator, one a matmul reads as its second operand: :func:`~cimsim.workload.footprint.
-    kv_cache_mask`), and the model outputs that are that state grown (a concatenation reading
-    one, an op storing its rows: tag ``store_bytes``), kept where the cache is."""
+    """``(inputs, outputs)``: the model inputs each side that reads them holds rather than
+    receives: those the workload holds in memory across runs (a KV cache, a database:
+    :func:`cimsim.workload.footprint.cache_roots`, and, built by hand or by a generator, one a
+    matmul reads as its second operand: :func:`~cimsim.workload.footprint.kv_cache_mask`) and
+    a trace's constants (:data:`CONSTANT`: a tensor the forward made, no argument); and the
+    model outputs that are that state grown (a concatenation reading a cache, an op storing its
+    rows: tag ``store_bytes``), kept where the cache is."""
     from ..workload.footprint import cache_roots, kv_cache_mask
     from ..workload.kinds import ROLE_INPUT
 
@@ -112,6 +118,8 @@ def resident_state(workload) -> tuple[frozenset[str], frozenset[str]]:
         held = held[kv_cache_mask(workload)[held]]
     held_set = set(held.tolist())
     inputs = frozenset(names[t] for t in held_set)
+    if traced:  # a tensor the forward made itself (torch.arange, a literal): no argument sent
+        inputs |= {names[t] for t in ids.tolist() if CONSTANT.match(names[t])}
     grown: set[str] = set()
     ix = {name: i for i, name in enumerate(names.tolist())} if held_set else {}
     for op in workload.ops:
