@@ -39,6 +39,12 @@ class MappingError(CimsimError):
     """A workload cannot be placed on an architecture (e.g. a dtype it has no rate for)."""
 
 
+class CapacityError(MappingError):
+    """A workload does not fit an architecture's memory (its footprint over the backing store's
+    capacity, a PIM device's or a weight memory's): the config refuses it for its size, not for
+    what it is (:func:`cimsim.split.split_study` reports such a half as ``n/a``)."""
+
+
 class ComponentError(CimsimError, AssertionError):
     """A component broke the protocol of :mod:`cimsim.hw.base` (a claim mask, plan or cost of
     the wrong shape or type, an impossible cost, an undeclared part): the message names the

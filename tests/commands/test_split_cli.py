@@ -48,7 +48,7 @@ def test_narrow_terminal_keeps_the_totals(tmp_path):
     res = invoke("split", "cpu-ddr5", "gpu-hbm3", "-w", wl, "--link", "uplink=1Mb/s", width="90")
     assert res.exit_code == 0, res.output
     assert all(len(line) <= 90 for line in res.output.splitlines())
-    assert "edge+radio E" in res.output and "edge radio" not in res.output
+    assert "edge+radio+wait E" in res.output and "edge radio" not in res.output
 
 
 def test_bad_input_is_one_line(tmp_path):
@@ -65,3 +65,49 @@ def test_bad_input_is_one_line(tmp_path):
         assert res.exit_code != 0
         assert message in res.output and "Traceback" not in res.output
         assert len(res.output.strip().splitlines()) == 1, res.output
+
+
+def test_every_cut_refused_with_a_figure_is_not_a_traceback(tmp_path):
+    wl = tmp_path / "tiny.json"
+    save_workload(tiny(), wl)
+    small = ["memory.dram.capacity=1KiB", "memory.sram.capacity=512B"]
+    res = invoke("split", "cpu-ddr5", "cpu-ddr5", "-w", wl, "--link", "uplink=1Mb/s",
+                 *[a for s in small for a in ("--edge-set", s)], *[a for s in small for a in ("--server-set", s)],
+                 "--figure", tmp_path / "bad.png", "-o", tmp_path / "bad.csv")
+    assert res.exit_code == 0 and "Traceback" not in res.output, res.output
+    assert "5 cut(s) not run (n/a: 5 do not fit)" in res.output
+    assert (tmp_path / "bad.png").stat().st_size > 0
+    df = pd.read_csv(tmp_path / "bad.csv")
+    assert df[C.ERROR].str.contains(": does not fit: ").all()
+
+
+def test_the_table_names_what_it_was_run_on(tmp_path):
+    wl = tmp_path / "tiny.json"
+    save_workload(tiny(), wl)
+    res = invoke("split", "cpu-ddr5", "gpu-hbm3", "-w", wl, "--edge-set", "processor.cores=2", "--link",
+                 "name=r,uplink=8kb/s,downlink=16kb/s,latency=100ms,tx_energy=1nJ/bit,rx_energy=0.5nJ/bit",
+                 "--cut-dtype", "fp16", "-o", tmp_path / "t.csv")
+    assert res.exit_code == 0, res.output
+    row = pd.read_csv(tmp_path / "t.csv").set_index(C.SPLIT_CUT).loc[2]
+    assert row[C.WORKLOAD] == "tiny" and row[C.SPLIT_SERVER_CONFIG] == "gpu-hbm3"
+    assert row[C.SPLIT_EDGE_CONFIG] == "cpu-ddr5 [processor.cores=2]"
+    assert row[C.UPLINK_BANDWIDTH] == pytest.approx(1000, rel=1e-12, abs=0)    # 8 kb/s = 1000 B/s
+    assert row[C.DOWNLINK_BANDWIDTH] == pytest.approx(2000, rel=1e-12, abs=0)
+    assert row[C.LINK_LATENCY_S] == pytest.approx(0.1, rel=1e-12, abs=0)
+    assert row[C.TX_ENERGY_J_PER_BIT] == pytest.approx(1e-9, rel=1e-12, abs=0)
+    assert row[C.RX_ENERGY_J_PER_BIT] == pytest.approx(0.5e-9, rel=1e-12, abs=0)
+    assert row[C.CUT_DTYPE] == "fp16" and row[C.SPLIT_TENSOR_NAMES] == "h1; h2"
+    # h1 and h2 at fp16: 2 x 50 x 2 B; recomputed from the row alone: bytes / rate + latency
+    assert row[C.UPLINK_BYTES] == 200
+    assert row[C.UPLINK_S] == pytest.approx(row[C.UPLINK_BYTES] / row[C.UPLINK_BANDWIDTH]
+                                            + row[C.LINK_LATENCY_S], rel=1e-12, abs=0)
+    assert column_unit(C.TX_ENERGY_J_PER_BIT) == "J/bit" and column_unit(C.EDGE_WAIT_J) == "J"
+
+
+def test_bandwidth_rates_that_round_alike_get_names_of_their_own(tmp_path):
+    wl = tmp_path / "tiny.json"
+    save_workload(tiny(), wl)
+    res = invoke("split", "cpu-ddr5", "gpu-hbm3", "-w", wl, "--link", "name=w,uplink=1Mb/s",
+                 "--bandwidth", "1Mb/s,1.0004Mb/s")
+    assert res.exit_code == 0, res.output
+    assert "link w@1 Mb/s" in res.output and "link w@1.0004 Mb/s" in res.output

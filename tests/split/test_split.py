@@ -61,8 +61,14 @@ def test_link_terms_by_hand_and_halves_from_real_runs():
     e, s = simulate(edge, prefix), simulate(server, suffix)
     assert r["edge_latency_s"] == e.latency_s and r["server_energy_j"] == s.energy_j
     assert r["total_latency_s"] == pytest.approx(e.latency_s + 0.5 + s.latency_s + 0.12, rel=1e-12, abs=0)
-    assert r["edge_total_energy_j"] == pytest.approx(e.energy_j + 3.36e-6, rel=1e-12, abs=0)
-    assert r["total_energy_j"] == pytest.approx(e.energy_j + 3.36e-6 + s.energy_j + 1.92e-6, rel=1e-12, abs=0)
+    # the edge (round's processor: static_power 1 W, its memories 0 W) waits for its uplink
+    # (0.5 s), the server's run and the downlink (0.12 s) at 1 W (review 22 G 2)
+    wait = 1.0 * (0.5 + s.latency_s + 0.12)
+    assert r["edge_static_power_w"] == pytest.approx(1.0, rel=1e-12, abs=0)
+    assert r["edge_wait_j"] == pytest.approx(wait, rel=1e-12, abs=0)
+    assert r["edge_busy_energy_j"] == pytest.approx(e.energy_j + 3.36e-6, rel=1e-12, abs=0)
+    assert r["edge_total_energy_j"] == pytest.approx(e.energy_j + 3.36e-6 + wait, rel=1e-12, abs=0)
+    assert r["total_energy_j"] == pytest.approx(e.energy_j + 3.36e-6 + wait + s.energy_j + 1.92e-6, rel=1e-12, abs=0)
     # the trivial cuts: the whole model on one side; server only sends x (400 B), edge only nothing
     whole_edge, whole_server = simulate(edge, w), simulate(server, w)
     assert rows[0]["server_latency_s"] == pytest.approx(whole_server.latency_s, rel=1e-12, abs=0)
@@ -92,6 +98,8 @@ def test_no_downlink_means_nothing_comes_back():
     ("uplink=1Mb/s,rtt=1ms,latency=1ms", "give latency or rtt, not both"),
     ("uplink=1Mb/s,power=1W", "unknown field 'power'"),
     ("uplink", "'uplink' is not KEY=VALUE"),
+    ("uplink=1Mb/s,latency=20ms,latency=30ms", "'latency' is given twice"),  # review 22 G 8
+    ("name=,uplink=1Mb/s", "name: '' is no label"),
 ])
 def test_bad_links_are_one_line_errors(spec, message):
     with pytest.raises(ConfigError, match=message):
@@ -106,12 +114,115 @@ def test_link_yaml_file(tmp_path):
     assert link.down_s(1000) == pytest.approx(1000 / 12.5e6 + 0.04, rel=1e-12, abs=0)
 
 
-def test_a_half_the_edge_cannot_hold_is_reported_not_fatal():
+def _small_memory() -> dict:
+    """round's memories cut to 1 KiB of DRAM and 512 B of SRAM: W1 alone is 100 x 50 x 4 B = 20 kB."""
     small = copy.deepcopy(ROUND_ARCH["memory"])
-    small["dram"]["capacity"] = "1 KiB"  # W1 alone is 100 x 50 x 4 B = 20 kB
+    small["dram"]["capacity"] = "1 KiB"
     small["sram"]["capacity"] = "512 B"
+    return small
+
+
+def test_a_half_the_edge_cannot_hold_is_reported_not_fatal():
+    small = _small_memory()
     study = split_study(make_arch(name="edge", memory=small), make_arch(name="server"), tiny(), [LINK])
     errors = [r["error"] for r in study.rows]
     assert errors[0] is None and all(e and e.startswith("edge: ") for e in errors[1:])
     assert all(math.isnan(r["edge_latency_s"]) for r in study.rows[1:])
     assert study.best("radio", "latency")["cut"] == 0  # server only, the one cut that ran
+
+
+# --- review 22 G: resident state, training steps, cut dtype, lowering cuts, table, link spec ---
+
+def test_a_resident_cache_stays_where_it_is_read_and_is_never_sent():
+    from split_cases import cached
+
+    # traced: cut 0 sends x (64 x 4 B), never the 32,768 B cache; the grown cache Kc stays on the
+    # server, only s (129 x 4 B = 516 B) comes back
+    cuts = {c.index: c for c in cut_points(cached(traced=True))}
+    assert cuts[0].tensors == ("x",) and cuts[0].uplink_bytes() == 256
+    assert cuts[0].returned == ("s",) and cuts[0].returned_bytes == 516
+    assert cuts[2].tensors == ("q", "k")
+    # built by hand: the matmul reads K in place, a KV cache on the side that reads it; cut 2
+    # sends q and k (2 x 256 B), not K; the server holds it, 32,768 B of KV cache
+    w = cached(traced=False)
+    cuts = {c.index: c for c in cut_points(w)}
+    assert cuts[0].tensors == ("x",) and cuts[2].tensors == ("q", "k") and cuts[2].uplink_bytes() == 512
+    prefix, suffix = cut_workload(w, 2)
+    assert w.footprint.kv_cache == suffix.footprint.kv_cache == 32768
+    assert suffix.tensors["K"].role == "input" and suffix.metadata["split"]["crossing"] == ["k", "q"]
+    # cut 3 (after scores): k arrives over the link and is read by an add, no cache
+    assert cut_workload(w, 3)[1].footprint.kv_cache == 0
+
+
+def test_a_suffix_input_sent_over_the_link_is_no_kv_cache():
+    # tiny's cut 3 suffix reads h3 (sent) as a matmul's first operand; cut the generator's
+    # transformer at 1: l0.k and l0.v arrive over the link and are activations, not a cache
+    from cimsim.bundled import resolve_workload
+    from cimsim.workload import load_workload
+
+    w = load_workload(resolve_workload("transformer"))
+    assert w.footprint.kv_cache == 0
+    suffix = cut_workload(w, 1)[1]
+    assert suffix.footprint.kv_cache == 0
+
+
+def test_a_training_step_is_refused_in_one_line():
+    w = tiny()
+    step = type(w)("step", list(w.tensors.values()), list(w.ops), metadata={"backward_ops": 3})
+    with pytest.raises(WorkloadError, match="is a training step .* trace the model's forward"):
+        cut_points(step)
+    with pytest.raises(WorkloadError, match="is a training step"):
+        split_study(make_arch(name="e"), make_arch(name="s"), step, ["uplink=1Mb/s"], cuts=[])
+
+
+def test_cut_dtype_retypes_floating_tensors_only_and_never_widens():
+    from cimsim.split import Cut
+    from cimsim.split.cuts import cut_dtype_notes
+
+    # 100 int64 token ids (800 B), 50 fp32 (200 B), 40 fp16 (80 B), 10 bool (10 B)
+    cut = Cut(0, None, "a", ("ids", "h", "g", "mask"), (100, 50, 40, 10), (800, 200, 80, 10), (), 0,
+              ("int64", "fp32", "fp16", "bool"))
+    assert cut.sent_bytes("int8") == (800, 50, 40, 10)   # ids and mask keep their own
+    assert cut.sent_bytes("fp16") == (800, 100, 80, 10)  # fp16 already: as it is
+    assert cut.sent_bytes("fp32") == (800, 200, 80, 10)  # never widened (g stays 80 B)
+    notes = cut_dtype_notes([cut], "fp32")
+    assert "2 crossing tensor(s) not floating point" in notes[0] and "ids (int64)" in notes[0]
+    assert "1 crossing tensor(s) narrower than fp32" in notes[1] and "g (fp16)" in notes[1]
+    with pytest.raises(ConfigError, match="cut dtype 'bool': not one of fp32, fp16"):
+        split_study(make_arch(name="e"), make_arch(name="s"), tiny(), ["uplink=1Mb/s"], cut_dtype="bool")
+
+
+def test_capacity_refusals_are_told_from_other_errors():
+    small = _small_memory()
+    study = split_study(make_arch(name="edge", memory=small), make_arch(name="server"), tiny(), [LINK])
+    assert all(r["error"].startswith("edge: does not fit: workload 'tiny-edge") for r in study.rows[1:])
+
+
+def test_link_yaml_duplicate_key(tmp_path):
+    f = tmp_path / "dup.yaml"
+    f.write_text("uplink: 1 Mb/s\nlatency: 20 ms\nlatency: 30 ms\n")
+    with pytest.raises(ConfigError, match="dup.yaml: not a link YAML file .*duplicate key 'latency'"):
+        parse_link(str(f))
+
+
+def test_bandwidth_variants_get_names_that_tell_them_apart():
+    link = parse_link("name=w,uplink=1Mb/s")
+    names = [v.name for v in link.at_uplinks([125000.0, 125050.0])]  # 1 Mb/s and 1.0004 Mb/s
+    assert names == ["w@1 Mb/s", "w@1.0004 Mb/s"]
+    with pytest.raises(ConfigError, match="1 Mb/s is given twice"):
+        link.at_uplinks([125000.0, 125000.0])
+
+
+def test_figure_marks_the_cuts_that_did_not_run_on_an_integer_axis():
+    from cimsim.plot.split import split_figure
+
+    small = _small_memory()
+    study = split_study(make_arch(name="edge", memory=small), make_arch(name="server"), tiny(), [LINK])
+    top, bottom = split_figure(study).axes
+    assert bottom.get_xlim() == (-0.5, 4.5)  # cuts 0..4
+    assert all(float(t).is_integer() for t in bottom.get_xticks())
+    assert "n/a (x): 4 of 5 cut(s) did not run on both configs" in bottom.get_xlabel()
+    assert "1-4" in bottom.get_xlabel() and top.get_yscale() == "log"
+    everything = split_study(make_arch(name="edge", memory=small), make_arch(name="server", memory=small),
+                             tiny(), [LINK])
+    assert "5 of 5" in split_figure(everything).axes[1].get_xlabel()  # no best to ring: no error

@@ -38,7 +38,13 @@ def _bandwidth_links(links, bandwidths: tuple[str, ...]):
         if rate <= 0:
             raise OneLineUsageError(f"--bandwidth {text.strip()}: a rate above 0, e.g. '10 Mb/s'")
         rates.append(rate)
-    return [link.at_uplink(r) for link in links for r in rates] if rates else list(links)
+    return [v for link in links for v in link.at_uplinks(rates)] if rates else list(links)
+
+
+def _label(arch, sets: tuple[str, ...]) -> str:
+    """A config's name with its ``--edge-set`` / ``--server-set`` overrides (``edge-cim
+    [cim.arrays=2048]``)."""
+    return f"{arch.name} [{', '.join(sets)}]" if sets else arch.name
 
 
 def _ms(x: float) -> str:
@@ -69,7 +75,7 @@ def _print(study, width: int | None = None) -> None:
                  "server": lambda r: _ms(r[C.SERVER_LATENCY_S]),
                  "server E": lambda r: _j(r[C.SERVER_ENERGY_J]),
                  "total": lambda r: _ms(r[C.TOTAL_LATENCY_S]) + (" *" if r[C.BEST_LATENCY] else "  "),
-                 "edge+radio E": lambda r: _j(r[C.EDGE_TOTAL_ENERGY_J])
+                 "edge+radio+wait E": lambda r: _j(r[C.EDGE_TOTAL_ENERGY_J])
                  + (" *" if r[C.BEST_EDGE_ENERGY] else "  ")}
         if out.width < 118:  # a narrow terminal: the parts the totals add up, left to -o
             for head in ("edge E", "edge radio", "server E"):
@@ -84,17 +90,30 @@ def _print(study, width: int | None = None) -> None:
         out.print(t)
         refused = [r for r in rows if r[C.SPLIT_LINK] == link.name and r[C.ERROR]]
         if refused:
-            out.print(f"{len(refused)} cut(s) not run (n/a), e.g. cut {refused[0][C.SPLIT_CUT]}: "
-                      f"{refused[0][C.ERROR]}")
+            out.print(f"{len(refused)} cut(s) not run (n/a: {_refusals(refused)}), e.g. cut "
+                      f"{refused[0][C.SPLIT_CUT]}: {refused[0][C.ERROR]}", markup=False)
         if len(refused) == len([r for r in rows if r[C.SPLIT_LINK] == link.name]):
             continue
         fast, frugal = study.best(link.name, "latency"), study.best(link.name, "edge_energy")
         out.print(f"sent: bytes uplink (tensors crossing, where more than one); link: uplink + "
-                  f"downlink time; E: energy, static over the half's own run; * the best; "
+                  f"downlink time; E: energy, static over the half's own run; edge+radio+wait E: "
+                  f"the edge's run, its radio and its static power "
+                  f"({si(study.edge_static_w, 'W')}) while it waits; * the best; "
                   f"best for latency: cut {fast[C.SPLIT_CUT]} (after {fast[C.SPLIT_AFTER_OP]}), "
                   f"{_ms(fast[C.TOTAL_LATENCY_S])}; best for edge energy: cut "
                   f"{frugal[C.SPLIT_CUT]} (after {frugal[C.SPLIT_AFTER_OP]}), "
-                  f"{si(frugal[C.EDGE_TOTAL_ENERGY_J], 'J')}")
+                  f"{si(frugal[C.EDGE_TOTAL_ENERGY_J], 'J')}", markup=False)
+    for note in study.notes:
+        out.print(f"note: {note}", markup=False)
+
+
+def _refusals(rows) -> str:
+    """``12 do not fit, 1 cimsim error``: the refused rows counted by what refused them."""
+    from ..split.study import REFUSALS
+
+    counts = {kind: sum(f": {kind}: " in f": {r[C.ERROR]}" for r in rows) for kind in REFUSALS}
+    return ", ".join(f"{n} {kind.replace('does not', 'do not') if n > 1 else kind}"
+                     for kind, n in counts.items() if n)
 
 
 @click.command("split", cls=OneLineErrors)
@@ -109,7 +128,9 @@ def _print(study, width: int | None = None) -> None:
               help="Sweep the uplink rate: each --link at each of these rates (e.g. "
                    "'1Mb/s,10Mb/s,100Mb/s').")
 @click.option("--cut-dtype", default=None, metavar="DTYPE",
-              help="Send the crossing tensors as this dtype (int8: 1 B an element); the halves "
+              help="Send the floating-point crossing tensors as this dtype where it is narrower "
+                   "(int8: 1 B an element; one of fp32, fp16, bf16, fp8, int8, int4); indices, "
+                   "masks and integer tensors keep their own, and none is widened; the halves "
                    "still run at their own dtypes.")
 @click.option("--after", "after", multiple=True, metavar="PATTERN",
               help="Only cuts right after an op whose name matches this glob (repeatable).")
@@ -117,6 +138,9 @@ def _print(study, width: int | None = None) -> None:
               help="Only cuts at module boundaries: where the first N dotted parts of the op's "
                    "module tag change (2: between blocks.0 and blocks.1).")
 @click.option("--single-tensor", is_flag=True, help="Only cuts with exactly one tensor crossing.")
+@click.option("--lowered-cuts", is_flag=True,
+              help="Keep the cuts right after a lowering copy (a convolution's im2col matrix, a "
+                   "matmul's gathered operand), which would send that copy: left out by default.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the rows, one per link and cut (.csv or .parquet).")
 @click.option("--figure", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -129,7 +153,7 @@ def _print(study, width: int | None = None) -> None:
               help="Override a field of the SERVER config (repeatable).")
 def split(edge: str, server: str, workload: str, links: tuple[str, ...], bandwidths: tuple[str, ...],
           cut_dtype: str | None, after: tuple[str, ...], module_depth: int | None,
-          single_tensor: bool, output: Path | None, figure: Path | None, engine: str,
+          single_tensor: bool, lowered_cuts: bool, output: Path | None, figure: Path | None, engine: str,
           edge_sets: tuple[str, ...], server_sets: tuple[str, ...]) -> None:
     """Split WORKLOAD between EDGE and SERVER (configs: YAML files or bundled names): at every
     cut of its op order (or those --after / --module-depth / --single-tensor keep; always cut 0,
@@ -149,14 +173,16 @@ def split(edge: str, server: str, workload: str, links: tuple[str, ...], bandwid
     edge_arch = load_architecture(bundled.resolve_config(edge), overrides(edge_sets), cli=True)
     server_arch = load_architecture(bundled.resolve_config(server), overrides(server_sets), cli=True)
     wl = load_workload(bundled.resolve_workload(workload), progress=True)
-    cuts = cut_points(wl, after=after, module_depth=module_depth, single_tensor=single_tensor)
+    cuts = cut_points(wl, after=after, module_depth=module_depth, single_tensor=single_tensor,
+                      lowered=lowered_cuts)
 
     def progress(done: int, total: int) -> None:
         if sys.stderr.isatty():
             click.echo(f"\rcut {done}/{total} run on both configs", err=True, nl=done == total)
 
     study = split_study(edge_arch, server_arch, wl, parsed, cuts=cuts, cut_dtype=cut_dtype,
-                        engine=engine, progress=progress)
+                        engine=engine, progress=progress, edge_name=_label(edge_arch, edge_sets),
+                        server_name=_label(server_arch, server_sets))
     _print(study)
     if output is not None:
         made = new_folder(output)

@@ -82,7 +82,7 @@ from ..quantity import (
     Watts,
 )
 from ..dtypes import DTYPE_BYTES
-from ..errors import MappingError
+from ..errors import CapacityError
 from ..units import si
 from .base import Component, ComponentConfig, OpArrays, OpCost, Plan, add_stored, row_pieces
 from .hierarchy import add_landed, backed_reads
@@ -399,7 +399,7 @@ class PIM(Component[PIMConfig]):
         if need and "kv_cache" not in c.claims:
             have, channels = self._device_memory()
             if need > have:
-                raise MappingError(
+                raise CapacityError(
                     f"{self.name}: the weights its units compute on ({si(need, 'B')} in their "
                     f"format) lie in the PIM device's memory over '{self.link}', which holds "
                     f"{si(have, 'B')} ({self.name}.memory {self.level}'s capacity per channel x "

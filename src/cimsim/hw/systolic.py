@@ -37,7 +37,7 @@ from typing import Literal, Optional
 import numpy as np
 from pydantic import Field
 
-from ..errors import MappingError
+from ..errors import CapacityError
 from ..quantity import Flag, Hertz, Joules, PositiveInt, PositiveSquareMeters, PositiveWatts, Seconds, Watts
 from ..units import si
 from .base import Component, ComponentConfig, OpArrays, OpCost, Plan, add_stored
@@ -180,7 +180,7 @@ class SystolicArray(Component[SystolicConfig]):
         w_bytes = float((ops.k[idx][held] * ops.n[idx][held])[first].sum()) * c.weight_bits / 8.0
         cap = self.hw.resource(wl).config.capacity
         if wl != self.hw.backing_store and w_bytes > cap:
-            raise MappingError(
+            raise CapacityError(
                 f"{self.name}: its weights ({si(w_bytes, 'B')} at {c.weight_bits} bits, "
                 f"{len(ids)} matri{'x' if len(ids) == 1 else 'ces'}) stream from {self.name}.weight_memory '{wl}' at every use, "
                 f"but it holds {si(cap, 'B')}: name a level that holds them (the backing store "

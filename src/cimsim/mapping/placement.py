@@ -61,7 +61,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..config import Architecture
-from ..errors import ComponentError, MappingError, RateFieldError
+from ..errors import CapacityError, ComponentError, MappingError, RateFieldError
 from ..hw.base import Component, OpArrays, Plan
 from ..hw.im2col import windows_built, windows_note
 from ..workload.livespans import peak_holders
@@ -245,7 +245,7 @@ def _check_capacity(workload: Workload, arch: Architecture, fp: Footprint, capac
     (or, KV caches in a PIM ``device`` of their own, over that device's)."""
     apart = device is not None
     if apart and fp.kv_cache > device[1]:
-        raise MappingError(
+        raise CapacityError(
             f"workload '{workload.name}' needs {si(fp.kv_cache, 'B', 6)} of KV cache at "
             f"its peak in {device[0]}: {si(device[1], 'B', 6)}, in architecture '{arch.name}'")
     host = fp.total - (fp.kv_cache if apart else 0)
@@ -258,7 +258,7 @@ def _check_capacity(workload: Workload, arch: Architecture, fp: Footprint, capac
                  "PIM device" if apart else
                  f"weights {si(fp.weights, 'B', 6)}{unread}{train}, KV cache {si(fp.kv_cache, 'B', 6)}, "
                  f"activations {si(fp.activations, 'B', 6)}")
-        raise MappingError(
+        raise CapacityError(
             f"workload '{workload.name}' needs {si(host, 'B', 6)} live at once"
             f"{'' if fp.stage is None else f' on pipeline stage {fp.stage} of {fp.stages} (one device each)'}"
             f" ({parts}) but architecture '{arch.name}' has {held_by} "
@@ -371,7 +371,7 @@ def place(workload: Workload, arch: Architecture) -> Placement:
     if apart:  # the device holds its units' resident weights beside the caches
         resident = sum(c.device_bytes(ops, ids) for c, ids in zip(comps, idx) if len(ids))
         if resident and fp.kv_cache + resident > device[1]:
-            raise MappingError(
+            raise CapacityError(
                 f"workload '{workload.name}' needs {si(fp.kv_cache + resident, 'B', 6)} in "
                 f"{device[0]}: KV cache {si(fp.kv_cache, 'B', 6)} at its peak and the weights "
                 f"its units compute on {si(resident, 'B', 6)}, but it holds {si(device[1], 'B', 6)}, "
@@ -401,7 +401,7 @@ def _held_at_own_format(workload, arch, fp, comps, idx, ops, capacity, held_by, 
     at = "" if new.stage is None else f" on pipeline stage {new.stage} of {new.stages}"
     if apart:
         if new.kv_cache > device[1]:
-            raise MappingError(
+            raise CapacityError(
                 f"workload '{workload.name}' needs {si(new.kv_cache, 'B', 6)} of KV cache at its "
                 f"peak{at} in {device[0]} with the caches its PIM units hold in their own number "
                 f"format ({si(fp.kv_cache, 'B', 6)} at the workload's dtypes): "
@@ -411,7 +411,7 @@ def _held_at_own_format(workload, arch, fp, comps, idx, ops, capacity, held_by, 
                      "the workload's dtypes (its capacity check counts the former)")
     host = new.total
     if host > capacity:
-        raise MappingError(
+        raise CapacityError(
             f"workload '{workload.name}' needs {si(host, 'B', 6)} live at once{at} with the weights "
             f"and KV caches its PIM units hold in their own number format (weights "
             f"{si(new.weights, 'B', 6)}, KV cache {si(new.kv_cache, 'B', 6)}, activations "

@@ -622,30 +622,51 @@ REQUEST_TPOT_S = "request_tpot_s"
 
 # A split-point study (`cimsim split`, :func:`cimsim.split.split_study`): one row per link
 # and cut, the workload's prefix run on the edge config, its suffix on the server config.
+#: split study: the edge config's name, with the `--edge-set` overrides where given
+SPLIT_EDGE_CONFIG = "edge_config"
+#: split study: the server config's name, with the `--server-set` overrides where given
+SPLIT_SERVER_CONFIG = "server_config"
 #: split study: the link's name (`--link`'s `name=`, its file's stem, or the spec as typed)
 SPLIT_LINK = "link"
 #: split study: the link's uplink rate (edge to server)
 UPLINK_BANDWIDTH = "uplink_bytes_per_s"
+#: split study: the link's downlink rate (server to edge); NaN (an empty CSV cell) without a
+#: downlink (nothing comes back)
+DOWNLINK_BANDWIDTH = "downlink_bytes_per_s"
+#: split study: the link's latency, paid once per message sent
+LINK_LATENCY_S = "link_latency_s"
+#: split study: the sending radio's energy per bit (`tx_energy`)
+TX_ENERGY_J_PER_BIT = "tx_energy_j_per_bit"
+#: split study: the receiving radio's energy per bit (`rx_energy`)
+RX_ENERGY_J_PER_BIT = "rx_energy_j_per_bit"
+#: split study: the dtype floating-point crossing tensors are sent as (`--cut-dtype`), `own`
+#: where not given (each tensor at its own dtype)
+CUT_DTYPE = "cut_dtype"
 #: split study: the cut, as the ops run on the edge (0: server only, the raw inputs sent; the
 #: op count: edge only, nothing sent)
 SPLIT_CUT = "cut"
 #: split study: the last op on the edge (`(input)` at cut 0)
 SPLIT_AFTER_OP = "after_op"
 #: split study: the tensors crossing the cut (activations made on the edge and read on the
-#: server, model inputs a server op reads)
+#: server, model inputs a server op reads; resident inputs, a KV cache or a database, never)
 SPLIT_TENSORS = "cut_tensors"
-#: split study: bytes sent uplink, the crossing tensors' (at `--cut-dtype` where given)
+#: split study: the crossing tensors' names, `; `-separated (empty at the last cut)
+SPLIT_TENSOR_NAMES = "cut_tensor_names"
+#: split study: bytes sent uplink, the crossing tensors' (floating-point ones at `--cut-dtype`
+#: where given and narrower)
 UPLINK_BYTES = "uplink_bytes"
 #: split study: bytes sent back downlink, the model outputs the server makes (0 without a
-#: downlink in the link)
+#: downlink in the link; a KV cache the step grows stays on the server)
 DOWNLINK_BYTES = "downlink_bytes"
 #: split study: the edge's run of the prefix (0 at cut 0)
 EDGE_LATENCY_S = "edge_latency_s"
 #: split study: the edge's energy over its run, static included (not while it waits)
 EDGE_ENERGY_J = "edge_energy_j"
-#: split study: uplink time, uplink_bytes x 8 / rate + the link's latency (0 when nothing is sent)
+#: split study: uplink time, uplink_bytes / uplink_bytes_per_s + link_latency_s (0 when nothing
+#: is sent)
 UPLINK_S = "uplink_s"
-#: split study: downlink time, downlink_bytes x 8 / rate + the link's latency
+#: split study: downlink time, downlink_bytes / downlink_bytes_per_s + link_latency_s (0 when
+#: nothing comes back)
 DOWNLINK_S = "downlink_s"
 #: split study: uplink_s + downlink_s
 LINK_S = "link_s"
@@ -659,18 +680,32 @@ SERVER_LATENCY_S = "server_latency_s"
 SERVER_ENERGY_J = "server_energy_j"
 #: split study: edge_latency_s + uplink_s + server_latency_s + downlink_s
 TOTAL_LATENCY_S = "total_latency_s"
-#: split study: edge_energy_j + edge_radio_j (the edge's battery per inference)
+#: split study: the edge config's static power (every component, memory level and link), which
+#: it draws while it waits
+EDGE_STATIC_POWER_W = "edge_static_power_w"
+#: split study: the edge's static energy while it waits for its radio, the server and the
+#: answer: edge_static_power_w x (uplink_s + server_latency_s + downlink_s)
+EDGE_WAIT_J = "edge_wait_j"
+#: split study: edge_energy_j + edge_radio_j: the edge's energy while busy, its wait left out
+EDGE_BUSY_ENERGY_J = "edge_busy_energy_j"
+#: split study: edge_energy_j + edge_radio_j + edge_wait_j: the edge's battery per inference,
+#: from its first op to the answer (static power over the whole request)
 EDGE_TOTAL_ENERGY_J = "edge_total_energy_j"
-#: split study: edge_total_energy_j + server_energy_j + server_radio_j
+#: split study: edge_total_energy_j + server_energy_j + server_radio_j (the server's static
+#: power over its own run only)
 TOTAL_ENERGY_J = "total_energy_j"
 #: split study: this cut has the least total_latency_s on its link (the first such cut)
 BEST_LATENCY = "best_latency"
-#: split study: this cut has the least edge_total_energy_j on its link (the first such cut)
+#: split study: this cut has the least edge_total_energy_j (its wait included) on its link (the
+#: first such cut)
 BEST_EDGE_ENERGY = "best_edge_energy"
-SPLIT_COLUMNS = (SPLIT_LINK, UPLINK_BANDWIDTH, SPLIT_CUT, SPLIT_AFTER_OP, SPLIT_TENSORS, UPLINK_BYTES,
+SPLIT_COLUMNS = (WORKLOAD, SPLIT_EDGE_CONFIG, SPLIT_SERVER_CONFIG, SPLIT_LINK, UPLINK_BANDWIDTH,
+                 DOWNLINK_BANDWIDTH, LINK_LATENCY_S, TX_ENERGY_J_PER_BIT, RX_ENERGY_J_PER_BIT,
+                 CUT_DTYPE, SPLIT_CUT, SPLIT_AFTER_OP, SPLIT_TENSORS, SPLIT_TENSOR_NAMES, UPLINK_BYTES,
                  DOWNLINK_BYTES, EDGE_LATENCY_S, EDGE_ENERGY_J, UPLINK_S, DOWNLINK_S, LINK_S,
                  EDGE_RADIO_J, SERVER_RADIO_J, SERVER_LATENCY_S, SERVER_ENERGY_J, TOTAL_LATENCY_S,
-                 EDGE_TOTAL_ENERGY_J, TOTAL_ENERGY_J, BEST_LATENCY, BEST_EDGE_ENERGY)
+                 EDGE_STATIC_POWER_W, EDGE_WAIT_J, EDGE_BUSY_ENERGY_J, EDGE_TOTAL_ENERGY_J,
+                 TOTAL_ENERGY_J, BEST_LATENCY, BEST_EDGE_ENERGY)
 
 #: Parts of a critical path's time besides one per memory level and link.
 PATH_FIXED: tuple[str, ...] = ("compute", "overhead")

@@ -1,4 +1,5 @@
-"""Where a workload can be cut in two, and the two workloads a cut makes (no simulation here).
+"""Where a workload can be cut in two (no simulation here; :mod:`.halves` makes the two
+workloads of a cut).
 
 A workload's ops are in topological order, so every position ``k`` in ``0..n`` of that order is
 a cut: ops ``0..k-1`` run on the edge (the *prefix*), ops ``k..n-1`` on the server (the
@@ -6,21 +7,40 @@ a cut: ops ``0..k-1`` run on the edge (the *prefix*), ops ``k..n-1`` on the serv
 (nothing is sent). What crosses cut ``k`` uplink is every tensor the edge holds that a suffix op
 reads: an activation made by a prefix op and read at or after ``k``, or a model input
 (``role: input``) read at or after ``k`` (the edge holds the inputs). Weights never cross (each
-side holds its own). What comes back downlink is every tensor the model returns
-(``metadata.outputs``, or the activations no op reads) that a suffix op makes.
+side holds its own), nor do resident inputs (:func:`resident_state`: a KV cache, a database the
+model keeps in memory across runs) or a trace's constants: each side that reads one holds it. What comes back
+downlink is every tensor the model returns (``metadata.outputs``, or the activations no op
+reads) that a suffix op makes, less the state it keeps (a KV cache grown by this step).
 
-The prefix's crossing tensors become its outputs (``metadata.outputs``, with any model output the
-prefix makes); in the suffix they become inputs (``role: input``). Every other op, tensor, tag
-and metadata key is kept as it is, so a layer costs the same in a half as in the whole model.
+A cut right after a lowering copy (:data:`LOWERING_PARTS`: a convolution's im2col matrix, a
+matmul's operand gathered from several tensors) would send that copy, which no deployment
+does: such cuts are left out unless asked for (``lowered=True``).
+
+Serving runs (``metadata.llm``) and training steps are refused: neither is one inference.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass
+
+import numpy as np
 
 from ..dtypes import tensor_bytes
 from ..errors import WorkloadError
+
+#: the ``part`` tags of a lowering copy: the im2col matrix a convolution is lowered to, a
+#: matmul's operand gathered from several tensors (cut right after one, it would cross)
+LOWERING_PARTS = ("im2col", "operand")
+#: the dtypes ``--cut-dtype`` re-types: floating-point activations (indices, masks, integer
+#: activations and complex tensors are sent at their own dtype)
+FLOATING = ("fp64", "fp32", "fp16", "bf16", "fp8")
+#: a traced model input that is a constant the forward made (``torch.arange``, a literal
+#: tensor), no forward argument: the tracer names it ``const<N>``
+CONSTANT = re.compile(r"^const\d+$")
+#: the dtypes a cut may be sent as (``--cut-dtype``)
+CUT_DTYPES = ("fp32", "fp16", "bf16", "fp8", "int8", "int4")
 
 
 @dataclass(frozen=True)
@@ -29,9 +49,9 @@ class Cut:
 
     ``index``: the ops run on the edge (0 = server only, n = edge only); ``after``: the last op on
     the edge (None at cut 0); ``before``: the first op on the server (None at cut n);
-    ``tensors``: the tensors sent uplink, with ``numel`` elements and ``nbytes`` bytes each (their
-    own dtypes); ``returned``: the model outputs the server makes (sent back downlink when the
-    link has a downlink), ``returned_bytes`` their bytes."""
+    ``tensors``: the tensors sent uplink, with ``numel`` elements, ``nbytes`` bytes and
+    ``dtypes`` each; ``returned``: the model outputs the server makes (sent back downlink when
+    the link has a downlink), ``returned_bytes`` their bytes."""
 
     index: int
     after: str | None
@@ -41,16 +61,77 @@ class Cut:
     nbytes: tuple[int, ...]
     returned: tuple[str, ...]
     returned_bytes: int
+    dtypes: tuple[str, ...] = ()
+
+    def sent_bytes(self, dtype: str | None = None) -> tuple[int, ...]:
+        """Bytes of each crossing tensor as sent: its own, or with ``dtype`` (``int8``: 1 B an
+        element) for a floating-point tensor (:data:`FLOATING`) it makes narrower; an index,
+        mask or integer tensor, and one already as narrow, keep their own."""
+        if dtype is None:
+            return self.nbytes
+        dtypes = self.dtypes or ("fp32",) * len(self.nbytes)
+        return tuple(min(b, tensor_bytes(n, dtype)) if d in FLOATING else b
+                     for n, b, d in zip(self.numel, self.nbytes, dtypes))
 
     def uplink_bytes(self, dtype: str | None = None) -> int:
-        """Bytes sent uplink: the tensors at their own dtypes, or each element in ``dtype``
-        (``int8``: a quantized cut, 1 B an element)."""
-        if dtype is None:
-            return sum(self.nbytes)
-        return sum(tensor_bytes(n, dtype) for n in self.numel)
+        """Bytes sent uplink (:meth:`sent_bytes` summed)."""
+        return sum(self.sent_bytes(dtype))
 
 
-def _returned_names(workload) -> set[str]:
+def refuse(workload) -> None:
+    """A one-line WorkloadError for a workload that is not one inference: an LLM serving run
+    (prefill and decode steps over a KV cache) or a training step (forward, backward and
+    parameter update: its outputs are the updated parameters, its labels inputs)."""
+    meta = workload.metadata if hasattr(workload.metadata, "get") else {}
+    if meta.get("llm") is not None:
+        raise WorkloadError(f"workload '{workload.name}' is an LLM serving run (prefill and decode "
+                            "steps over a KV cache): it is not cut by op order; trace or generate "
+                            "one forward pass to study a split")
+    backward = sum(1 for op in workload.ops if hasattr(op.tags, "get") and op.tags.get("part") == "backward")
+    if meta.get("backward_ops") or meta.get("updated_parameters") or meta.get("optimizer_state") or backward:
+        raise WorkloadError(f"workload '{workload.name}' is a training step (forward, backward and "
+                            "parameter update): its outputs are updated parameters and its labels "
+                            "inputs, not one inference to split; trace the model's forward in "
+                            "eval mode to study a split")
+
+
+def resident_state(workload) -> tuple[frozenset[str], frozenset[str]]:
+    """``(inputs, outputs)``: the model inputs each side that reads them holds rather than
+    receives: those the workload holds in memory across runs (a KV cache, a database:
+    :func:`cimsim.workload.footprint.cache_roots`, and, built by hand or by a generator, one a
+    matmul reads as its second operand: :func:`~cimsim.workload.footprint.kv_cache_mask`) and
+    a trace's constants (:data:`CONSTANT`: a tensor the forward made, no argument); and the
+    model outputs that are that state grown (a concatenation reading a cache, an op storing its
+    rows: tag ``store_bytes``), kept where the cache is."""
+    from ..workload.footprint import cache_roots, kv_cache_mask
+    from ..workload.kinds import ROLE_INPUT
+
+    c = workload.columns
+    if c.n_ops == 0:
+        return frozenset(), frozenset()
+    names = c.tensor_names
+    root = cache_roots(workload)
+    traced = workload.metadata.get("capture") is not None
+    ids = np.flatnonzero(c.tensor_role == ROLE_INPUT)
+    held = ids[root[ids] == ids]
+    if not traced and len(held):
+        held = held[kv_cache_mask(workload)[held]]
+    held_set = set(held.tolist())
+    inputs = frozenset(names[t] for t in held_set)
+    if traced:  # a tensor the forward made itself (torch.arange, a literal): no argument sent
+        inputs |= {names[t] for t in ids.tolist() if CONSTANT.match(names[t])}
+    grown: set[str] = set()
+    ix = {name: i for i, name in enumerate(names.tolist())} if held_set else {}
+    for op in workload.ops:
+        store = bool(held_set) and hasattr(op.tags, "get") and op.tags.get("store_bytes") is not None
+        cat = bool(held_set) and op.kind == "copy" and len(op.inputs) >= 2 and any(
+            int(root[ix[t]]) in held_set for t in op.inputs)
+        if store or cat:
+            grown.update(op.outputs)
+    return inputs, frozenset(grown)
+
+
+def returned_names(workload) -> set[str]:
     from ..workload.returned import listed
 
     if listed(workload):
@@ -59,25 +140,28 @@ def _returned_names(workload) -> set[str]:
     return {name for name, t in workload.tensors.items() if t.role == "activation" and name not in read}
 
 
+def _lowering(op) -> bool:
+    """``op`` is a lowering copy (:data:`LOWERING_PARTS`)."""
+    return op.kind == "copy" and hasattr(op.tags, "get") and op.tags.get("part") in LOWERING_PARTS
+
+
 def cut_points(workload, after: tuple[str, ...] | list[str] = (), module_depth: int | None = None,
-               single_tensor: bool = False, ends: bool = True) -> list[Cut]:
+               single_tensor: bool = False, ends: bool = True, lowered: bool = False) -> list[Cut]:
     """Every cut of ``workload``'s op order (see the module's docstring), in order.
 
     ``after``: keep only cuts right after an op whose name matches one of these glob patterns
     (``blocks.*.relu*``, ``mean``); ``module_depth``: keep only cuts where the first
     ``module_depth`` dotted parts of the op tag ``module`` (or of the op name, where no tag) change
     (2: between ``blocks.0`` and ``blocks.1``); ``single_tensor``: keep only cuts with exactly one
-    tensor crossing; ``ends``: keep cut 0 (server only) and cut n (edge only) whatever the
+    tensor crossing; ``lowered``: keep the cuts right after a lowering copy (an im2col matrix),
+    left out by default; ``ends``: keep cut 0 (server only) and cut n (edge only) whatever the
     filters say."""
     if isinstance(after, str):
         after = (after,)
     if module_depth is not None and module_depth < 1:
         raise WorkloadError(f"module depth {module_depth}: give 1 or more (the dotted parts of an "
                             "op's module that name a boundary)")
-    if hasattr(workload.metadata, "get") and workload.metadata.get("llm") is not None:
-        raise WorkloadError(f"workload '{workload.name}' is an LLM serving run (prefill and decode "
-                            "steps over a KV cache): it is not cut by op order; trace or generate "
-                            "one forward pass to study a split")
+    refuse(workload)
     ops = list(workload.ops)
     n = len(ops)
     tensors = workload.tensors
@@ -88,7 +172,8 @@ def cut_points(workload, after: tuple[str, ...] | list[str] = (), module_depth: 
             last_read[t] = i
         for t in op.outputs:
             producer.setdefault(t, i)
-    returned = _returned_names(workload)
+    resident, grown = resident_state(workload)
+    returned = returned_names(workload) - grown
     unmatched = [p for p in after if not any(fnmatch.fnmatchcase(op.name, p) for op in ops)]
     if unmatched:
         raise WorkloadError(f"--after {unmatched[0]!r}: no op of workload '{workload.name}' has a "
@@ -101,13 +186,15 @@ def cut_points(workload, after: tuple[str, ...] | list[str] = (), module_depth: 
         parts = str(name if name is not None else op.name).split(".")
         return tuple(parts[:module_depth])
 
-    # what crosses cut k: held by the edge (made before k, or a model input) and read at k or after
-    # (one sweep over the order: a tensor joins at the cut after its producer, leaves after its
-    # last reader)
+    # what crosses cut k: held by the edge (made before k, or a model input not resident) and
+    # read at k or after (one sweep over the order: a tensor joins at the cut after its
+    # producer, leaves after its last reader)
     joins: dict[int, list[str]] = {}
     for t, last in last_read.items():
         made = producer.get(t, -1)
-        if tensors[t].role != "weight" and (made >= 0 or tensors[t].role == "input") and made < last:
+        role = tensors[t].role
+        sent = made >= 0 or (role == "input" and t not in resident)
+        if role != "weight" and sent and made < last:
             joins.setdefault(made + 1, []).append(t)
     live: dict[str, int] = {}
     cuts = []
@@ -120,6 +207,8 @@ def cut_points(workload, after: tuple[str, ...] | list[str] = (), module_depth: 
         keep = True
         if 0 < k and after and not any(fnmatch.fnmatchcase(ops[k - 1].name, p) for p in after):
             keep = False
+        if keep and not lowered and 0 < k < n and _lowering(ops[k - 1]):
+            keep = False
         if keep and module_depth is not None and 0 < k < n and module(k - 1) == module(k):
             keep = False
         crossing = list(live)
@@ -131,38 +220,31 @@ def cut_points(workload, after: tuple[str, ...] | list[str] = (), module_depth: 
         cuts.append(Cut(k, ops[k - 1].name if k else None, ops[k].name if k < n else None,
                         tuple(crossing), tuple(tensors[t].numel for t in crossing),
                         tuple(tensors[t].nbytes for t in crossing), back,
-                        sum(tensors[t].nbytes for t in back)))
+                        sum(tensors[t].nbytes for t in back),
+                        tuple(tensors[t].dtype for t in crossing)))
     return cuts
 
 
-def cut_workload(workload, cut: Cut | int):
-    """The two workloads of a cut: ``(prefix, suffix)``, each None where it has no op (cut 0 has
-    no prefix, cut n no suffix). The prefix returns the crossing tensors (and any model output it
-    makes); the suffix reads them as inputs."""
-    from ..workload.io import workload_from_dict, workload_to_dict
-
-    if isinstance(cut, int):
-        n = len(workload.ops)
-        if not 0 <= cut <= n:
-            raise WorkloadError(f"cut {cut}: workload '{workload.name}' has {n} ops, so a cut is "
-                                f"0 (server only) to {n} (edge only)")
-        cut = next(c for c in cut_points(workload, ends=True) if c.index == cut)
-    d = workload_to_dict(workload)
-    ops, k = d["ops"], cut.index
-    returned = _returned_names(workload)
-    metadata = dict(d["metadata"]) if isinstance(d["metadata"], dict) else {}
-
-    def half(part: list[dict], tag: str, inputs: set[str], outputs: list[str]):
-        if not part:
-            return None
-        used = {t for op in part for t in op["inputs"] + op["outputs"]}
-        tensors = [dict(t, role="input") if t["name"] in inputs else t
-                   for t in d["tensors"] if t["name"] in used]
-        meta = dict(metadata, outputs=[t for t in outputs if t in used], split={"cut": k, "part": tag, "of": workload.name})
-        return workload_from_dict(dict(d, name=f"{workload.name}-{tag}{k}", metadata=meta,
-                                       tensors=tensors, ops=part), source=f"{workload.name} cut {k}")
-
-    made_before = {t for op in ops[:k] for t in op["outputs"]}
-    prefix = half(ops[:k], "edge", set(), sorted(set(cut.tensors) | (returned & made_before)))
-    suffix = half(ops[k:], "server", set(cut.tensors), sorted(returned - made_before))
-    return prefix, suffix
+def cut_dtype_notes(cuts, dtype: str | None) -> list[str]:
+    """What ``--cut-dtype`` did not re-type: the crossing tensors that are no floating-point
+    activation (indices, masks: sent at their own dtype) and those already as narrow as
+    ``dtype`` or narrower (never widened); one line each, naming a few."""
+    if dtype is None:
+        return []
+    kept, narrow = {}, {}
+    for cut in cuts:
+        for name, n, b, d in zip(cut.tensors, cut.numel, cut.nbytes, cut.dtypes):
+            if d not in FLOATING:
+                kept.setdefault(name, d)
+            elif tensor_bytes(n, dtype) > b:
+                narrow.setdefault(name, d)
+    notes = []
+    for found, why in ((kept, f"not floating point, sent at their own dtype (--cut-dtype {dtype} "
+                               "re-types floating-point activations only)"),
+                       (narrow, f"narrower than {dtype}, sent at their own dtype (--cut-dtype "
+                                "never widens a tensor)")):
+        if found:
+            shown = ", ".join(f"{t} ({d})" for t, d in list(found.items())[:3])
+            more = f" and {len(found) - 3} more" if len(found) > 3 else ""
+            notes.append(f"{len(found)} crossing tensor(s) {why}: {shown}{more}")
+    return notes

@@ -5,7 +5,8 @@ A link is a YAML file or an inline spec (``uplink=10Mb/s,downlink=50Mb/s,rtt=40m
 tx_energy=50nJ/bit,rx_energy=20nJ/bit``). Fields:
 
 ``name``
-    the label in tables, columns and figures (default: the file's stem, or the spec itself);
+    the label in tables, columns and figures (default: the file's stem, or the spec itself; not
+    empty);
 ``uplink`` (or ``bandwidth``)
     edge to server rate, a bit or byte rate (``100 Mb/s`` = 12.5 MB/s);
 ``downlink``
@@ -18,7 +19,8 @@ tx_energy=50nJ/bit,rx_energy=20nJ/bit``). Fields:
     pays TX and the server RX; downlink, the server pays TX and the edge RX.
 
 A transfer of ``B`` bytes takes ``B x 8 / rate + latency`` and costs ``B x 8 x energy per bit``
-at each end; 0 bytes is no message (no latency).
+at each end; 0 bytes is no message (no latency). A field given twice (inline or in the file) is
+refused.
 """
 
 from __future__ import annotations
@@ -55,11 +57,26 @@ class SplitLink:
             return 0.0
         return nbytes / self.downlink_bytes_per_s + self.latency_s
 
-    def at_uplink(self, bytes_per_s: float) -> "SplitLink":
-        """This link at another uplink rate, named ``name@rate``."""
+    def at_uplink(self, bytes_per_s: float, digits: int = 4) -> "SplitLink":
+        """This link at another uplink rate, named ``name@rate`` (the rate to ``digits``)."""
         from ..units import si
 
-        return replace(self, name=f"{self.name}@{si(bytes_per_s * 8, 'b/s')}", uplink_bytes_per_s=bytes_per_s)
+        return replace(self, name=f"{self.name}@{si(bytes_per_s * 8, 'b/s', digits)}",
+                       uplink_bytes_per_s=bytes_per_s)
+
+    def at_uplinks(self, rates: list[float]) -> list["SplitLink"]:
+        """This link at each of ``rates`` (B/s), named ``name@rate`` with as many digits as
+        tell them apart (4 at least); the same rate twice is a one-line ConfigError."""
+        same = [r for i, r in enumerate(rates) if r in rates[:i]]
+        if same:
+            from ..units import si
+
+            raise ConfigError(f"--bandwidth: {si(same[0] * 8, 'b/s')} is given twice; give each "
+                              "rate once")
+        digits = 4
+        while len({self.at_uplink(r, digits).name for r in rates}) < len(rates) and digits < 17:
+            digits += 1
+        return [self.at_uplink(r, digits) for r in rates]
 
 
 def _fields(text: str) -> tuple[dict, str]:
@@ -68,12 +85,15 @@ def _fields(text: str) -> tuple[dict, str]:
     if text.endswith((".yaml", ".yml")) or path.is_file():
         import yaml
 
+        from ..config.yamlread import load_text, syntax_error
+
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            raw = path.read_text(encoding="utf-8")
+            data = load_text(raw)  # a key given twice is refused
         except OSError as exc:
             raise ConfigError(f"--link {text}: {exc.strerror or exc}") from None
         except yaml.YAMLError as exc:
-            raise ConfigError(f"--link {text}: not YAML ({str(exc).splitlines()[0]})") from None
+            raise ConfigError(f"--link {text}: not a link YAML file ({syntax_error(exc, raw)})") from None
         if not isinstance(data, dict):
             raise ConfigError(f"--link {text}: expected a mapping of link fields "
                               f"({', '.join(_FIELDS)}), got {type(data).__name__}")
@@ -84,6 +104,8 @@ def _fields(text: str) -> tuple[dict, str]:
         if not eq:
             raise ConfigError(f"--link {text!r}: {item!r} is not KEY=VALUE (e.g. 'uplink=10Mb/s,"
                               "latency=20ms,tx_energy=10nJ/bit'), nor a link YAML file")
+        if key.strip() in data:
+            raise ConfigError(f"--link {text!r}: {key.strip()!r} is given twice; give each field once")
         data[key.strip()] = value.strip()
     data.setdefault("name", text)
     return data, f"--link {text!r}"
@@ -118,6 +140,10 @@ def parse_link(text: str | dict) -> SplitLink:
         raise ConfigError(f"{where}: no uplink rate; give uplink= (or bandwidth=), e.g. "
                           "'uplink=10Mb/s'")
     latency = values.get("latency", values.get("rtt", 0.0) / 2)
-    return SplitLink(str(data["name"]), up, values.get("downlink"), latency,
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"{where}: name: {name!r} is no label; give a non-empty name (the "
+                          "tables', columns' and figure's label), or leave name out")
+    return SplitLink(name.strip(), up, values.get("downlink"), latency,
                      values.get("tx_energy", values.get("energy_per_bit", 0.0)),
                      values.get("rx_energy", 0.0))

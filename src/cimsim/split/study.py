@@ -3,14 +3,17 @@
 added in closed form, one row per link and cut.
 
 Per row: the edge's latency and energy (its run's dynamic energy plus its static power over its
-own run; nothing while it waits for the link or the server), the uplink's time (crossing bytes x 8
-/ rate + latency) and the downlink's (the server's model outputs, when the link has a downlink),
-the radios' energy (uplink: TX on the edge, RX on the server; downlink the other way), the
-server's latency and energy, and the totals: ``total_latency_s`` = edge + uplink + server +
-downlink (the halves run one after the other), ``edge_total_energy_j`` = the edge's run + its
-radio (the battery's figure), ``total_energy_j`` = both runs + both radios. A half its config
-refuses (one that does not fit its memory) leaves NaN in its row and the reason in ``error``; the
-best cuts are those that ran.
+own run), the uplink's time (crossing bytes / rate + latency) and the downlink's (the server's
+model outputs, when the link has a downlink), the radios' energy (uplink: TX on the edge, RX on
+the server; downlink the other way), the server's latency and energy, the edge's wait (its
+static power while its radio sends, the server runs and the answer comes back), and the totals:
+``total_latency_s`` = edge + uplink + server + downlink (the halves run one after the other),
+``edge_total_energy_j`` = the edge's run + its radio + its wait (the battery's figure, which
+picks ``best_edge_energy``; ``edge_busy_energy_j`` leaves the wait out), ``total_energy_j`` =
+that + the server's run + its radio. A half its config refuses leaves NaN in its row and the
+reason in ``error``: ``does not fit`` (its memory), ``cannot run it`` (no component runs an op, a
+dtype), or ``cimsim error`` (a fault of the half itself, not the config's); the best cuts are
+those that ran.
 """
 
 from __future__ import annotations
@@ -20,21 +23,21 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from ..report import columns as C
-from .cuts import Cut, cut_points, cut_workload
+from .cuts import CUT_DTYPES, Cut, cut_dtype_notes, cut_points, refuse
+from .halves import cut_workload
 from .link import SplitLink, parse_link
 
 #: the columns of :meth:`SplitStudy.table`, in order
-COLUMNS = (C.SPLIT_LINK, C.UPLINK_BANDWIDTH, C.SPLIT_CUT, C.SPLIT_AFTER_OP, C.SPLIT_TENSORS,
-           C.UPLINK_BYTES, C.DOWNLINK_BYTES, C.EDGE_LATENCY_S, C.EDGE_ENERGY_J, C.UPLINK_S,
-           C.DOWNLINK_S, C.LINK_S, C.EDGE_RADIO_J, C.SERVER_RADIO_J, C.SERVER_LATENCY_S,
-           C.SERVER_ENERGY_J, C.TOTAL_LATENCY_S, C.EDGE_TOTAL_ENERGY_J, C.TOTAL_ENERGY_J,
-           C.BEST_LATENCY, C.BEST_EDGE_ENERGY, C.ERROR)
+COLUMNS = (*C.SPLIT_COLUMNS, C.ERROR)
+#: how a refused half's ``error`` begins, by what refused it
+REFUSALS = ("does not fit", "cannot run it", "cimsim error")
 
 
 @dataclass
 class Half:
     """One half's run: its latency and energy (0 for a half with no op; NaN, with ``error``, for
-    a half its config refuses: one that does not fit its memory)."""
+    a half that did not run: ``does not fit: ...``, ``cannot run it: ...`` or ``cimsim error:
+    ...``, :data:`REFUSALS`)."""
 
     latency_s: float = 0.0
     energy_j: float = 0.0
@@ -54,6 +57,8 @@ class SplitStudy:
     edge: list[Half]
     server: list[Half]
     cut_dtype: str | None = None
+    edge_static_w: float = 0.0
+    notes: list[str] = field(default_factory=list)
     rows: list[dict] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -73,16 +78,26 @@ class SplitStudy:
         up_s, down_s = link.up_s(up), link.down_s(down)
         edge_radio = up * link.tx_j_per_byte + down * link.rx_j_per_byte
         server_radio = up * link.rx_j_per_byte + down * link.tx_j_per_byte
-        return {C.SPLIT_LINK: link.name, C.UPLINK_BANDWIDTH: link.uplink_bytes_per_s,
+        wait = self.edge_static_w * (up_s + s.latency_s + down_s) if cut.before is not None else 0.0
+        busy = e.energy_j + edge_radio
+        down_rate = link.downlink_bytes_per_s
+        return {C.WORKLOAD: self.workload, C.SPLIT_EDGE_CONFIG: self.edge_config,
+                C.SPLIT_SERVER_CONFIG: self.server_config, C.SPLIT_LINK: link.name,
+                C.UPLINK_BANDWIDTH: link.uplink_bytes_per_s,
+                C.DOWNLINK_BANDWIDTH: math.nan if down_rate is None else down_rate,
+                C.LINK_LATENCY_S: link.latency_s, C.TX_ENERGY_J_PER_BIT: link.tx_j_per_byte / 8,
+                C.RX_ENERGY_J_PER_BIT: link.rx_j_per_byte / 8, C.CUT_DTYPE: self.cut_dtype or "own",
                 C.SPLIT_CUT: cut.index, C.SPLIT_AFTER_OP: cut.after or "(input)",
-                C.SPLIT_TENSORS: len(cut.tensors), C.UPLINK_BYTES: up, C.DOWNLINK_BYTES: down,
+                C.SPLIT_TENSORS: len(cut.tensors), C.SPLIT_TENSOR_NAMES: "; ".join(cut.tensors),
+                C.UPLINK_BYTES: up, C.DOWNLINK_BYTES: down,
                 C.EDGE_LATENCY_S: e.latency_s, C.EDGE_ENERGY_J: e.energy_j, C.UPLINK_S: up_s,
                 C.DOWNLINK_S: down_s, C.LINK_S: up_s + down_s, C.EDGE_RADIO_J: edge_radio,
                 C.SERVER_RADIO_J: server_radio, C.SERVER_LATENCY_S: s.latency_s,
                 C.SERVER_ENERGY_J: s.energy_j,
                 C.TOTAL_LATENCY_S: e.latency_s + up_s + s.latency_s + down_s,
-                C.EDGE_TOTAL_ENERGY_J: e.energy_j + edge_radio,
-                C.TOTAL_ENERGY_J: e.energy_j + edge_radio + s.energy_j + server_radio,
+                C.EDGE_STATIC_POWER_W: self.edge_static_w, C.EDGE_WAIT_J: wait,
+                C.EDGE_BUSY_ENERGY_J: busy, C.EDGE_TOTAL_ENERGY_J: busy + wait,
+                C.TOTAL_ENERGY_J: busy + wait + s.energy_j + server_radio,
                 C.ERROR: "; ".join(f"{side}: {h.error}" for side, h in (("edge", e), ("server", s)) if h.error)
                 or None}
 
@@ -109,18 +124,20 @@ class SplitStudy:
 
 def split_study(edge, server, workload, links: Sequence[SplitLink | str | dict],
                 cuts: Sequence[Cut] | None = None, cut_dtype: str | None = None,
-                engine: str = "des", progress: Callable[[int, int], None] | None = None) -> SplitStudy:
+                engine: str = "des", progress: Callable[[int, int], None] | None = None,
+                edge_name: str | None = None, server_name: str | None = None) -> SplitStudy:
     """Run every cut of ``workload`` (or the ``cuts`` given, from :func:`cut_points`) with its
     prefix on ``edge`` and its suffix on ``server`` (architectures), and add each link's transfer.
     ``links``: :class:`SplitLink` or what :func:`parse_link` reads; ``cut_dtype``: send the
-    crossing tensors as this dtype (``int8``: 1 B an element); ``progress(done, total)`` is
-    called after each cut."""
-    from ..dtypes import TENSOR_DTYPES
-    from ..errors import CimsimError, ConfigError
+    floating-point crossing tensors as this dtype where it is narrower (``int8``: 1 B an
+    element; :data:`~cimsim.split.cuts.CUT_DTYPES`); ``edge_name`` / ``server_name``: the
+    configs' labels (default their names); ``progress(done, total)`` is called after each cut."""
+    from ..errors import CapacityError, CimsimError, ConfigError, MappingError
     from ..pipeline import simulate_quietly
 
-    if cut_dtype is not None and cut_dtype not in TENSOR_DTYPES:
-        raise ConfigError(f"cut dtype {cut_dtype!r}: not one of {', '.join(sorted(TENSOR_DTYPES))}")
+    if cut_dtype is not None and cut_dtype not in CUT_DTYPES:
+        raise ConfigError(f"cut dtype {cut_dtype!r}: not one of {', '.join(CUT_DTYPES)} (the "
+                          "formats floating-point activations are sent in)")
     links = [k if isinstance(k, SplitLink) else parse_link(k) for k in links]
     if not links:
         raise ConfigError("a split study needs at least one link (--link)")
@@ -128,6 +145,7 @@ def split_study(edge, server, workload, links: Sequence[SplitLink | str | dict],
     if len(set(names)) != len(names):
         raise ConfigError(f"two links are named {next(n for n in names if names.count(n) > 1)!r}; "
                           "give each a name= of its own")
+    refuse(workload)
     cuts = list(cut_points(workload) if cuts is None else cuts)
 
     def run(arch, wl) -> Half:
@@ -135,8 +153,10 @@ def split_study(edge, server, workload, links: Sequence[SplitLink | str | dict],
             return Half()
         try:
             r = simulate_quietly(arch, wl, engine=engine, keep_ops=False)
-        except CimsimError as exc:  # a half its config refuses (too large): that cut's row says so
-            return Half(math.nan, math.nan, None, str(exc).splitlines()[0])
+        except CimsimError as exc:  # that cut's row says which refused it, and why
+            kind = REFUSALS[0 if isinstance(exc, CapacityError) else
+                            1 if isinstance(exc, (MappingError, ConfigError)) else 2]
+            return Half(math.nan, math.nan, None, f"{kind}: {str(exc).splitlines()[0]}")
         return Half(r.latency_s, r.energy_j, r)
 
     edge_runs, server_runs = [], []
@@ -146,5 +166,6 @@ def split_study(edge, server, workload, links: Sequence[SplitLink | str | dict],
         server_runs.append(run(server, suffix))
         if progress is not None:
             progress(i + 1, len(cuts))
-    return SplitStudy(workload.name, edge.name, server.name, cuts, links, edge_runs, server_runs,
-                      cut_dtype)
+    return SplitStudy(workload.name, edge_name or edge.name, server_name or server.name, cuts,
+                      links, edge_runs, server_runs, cut_dtype, float(edge.static_power_w),
+                      cut_dtype_notes(cuts, cut_dtype))

@@ -92,7 +92,7 @@ import numpy as np
 
 from ..errors import WorkloadError
 from .kinds import COPY, ELEMENTWISE, MATMUL, ROLE_INPUT, ROLE_WEIGHT, SENDRECV
-from .resident import SCALES, is_resident_name, resident_arguments
+from .resident import SCALES, is_resident_name, resident_arguments, sent_inputs
 from .returned import listed, returned_mask
 
 
@@ -231,16 +231,19 @@ def cache_roots(workload, roots: np.ndarray | None = None) -> np.ndarray:
     """int64 per tensor: the KV cache it is, or is a copy of that only scales or reshapes it,
     as a tensor id; -1 for any other tensor. The caches are the model inputs (role ``input``)
     and, in a traced workload (``metadata["capture"]``), only the resident ones
-    (:func:`cimsim.workload.resident.is_resident_name`: a cache's name, or marked resident);
+    (:func:`cimsim.workload.resident.is_resident_name`: a cache's name, or marked resident),
+    never a split half's input sent over the link (:func:`~cimsim.workload.resident.sent_inputs`);
     the copies are :func:`input_roots`' (``roots``, computed when None)."""
     marked = resident_arguments(workload)  # checked even where every input is resident
     root = input_roots(workload) if roots is None else roots
-    if workload.metadata.get("capture") is None:
+    traced, sent = workload.metadata.get("capture") is not None, sent_inputs(workload)
+    if not traced and not sent:
         return root
     names = workload.columns.tensor_names
     given = np.unique(root[root >= 0])
     keep = np.zeros(len(root), dtype=bool)
-    keep[given] = [is_resident_name(names[t], marked) for t in given.tolist()]
+    keep[given] = [names[t] not in sent and (not traced or is_resident_name(names[t], marked))
+                   for t in given.tolist()]
     return np.where((root >= 0) & keep[np.maximum(root, 0)], root, -1)
 
 

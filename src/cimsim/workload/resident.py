@@ -12,7 +12,9 @@ first ``.`` or ``[``) says so, by either rule:
 - it is listed in ``metadata["resident_inputs"]`` (``cimsim trace --resident NAME``): a
   database passed to ``forward`` (``search(q, xb)``) under any name.
 
-Any other traced input is an activation: the host sends it every run.
+Any other traced input is an activation: the host sends it every run. So is, whatever the
+rules say, a split half's input the other side sends (``metadata["split"]["crossing"]``:
+:func:`sent_inputs`).
 """
 
 from __future__ import annotations
@@ -75,6 +77,15 @@ def _marked(workload, have) -> frozenset[str]:
 def is_resident_name(name: str, marked: frozenset[str]) -> bool:
     """A traced input named ``name`` is resident: a cache's name, or its argument marked."""
     return bool(CACHE_INPUT.match(name)) or argument(name) in marked
+
+
+def sent_inputs(workload) -> frozenset[str]:
+    """The model inputs of a split's half that the other side sends over the link
+    (``metadata["split"]["crossing"]``: :func:`cimsim.split.cut_workload`): activations of the
+    whole model, never resident, whatever their name or reader."""
+    split = workload.metadata.get("split")
+    crossing = split.get("crossing") if isinstance(split, dict) else None
+    return frozenset(crossing) if isinstance(crossing, list) else frozenset()
 
 
 #: the workload's cached properties that follow from which inputs are resident
