@@ -118,22 +118,52 @@ def power_up_s(plans, rates) -> float:
 
 def period_of(text: str, option: str = "--period", rate_ok: bool = True) -> float:
     """A period in seconds from a time (``1ms``) or, ``rate_ok``, a rate (``1kHz``: its
-    inverse); one-line :class:`CimsimError` naming ``option`` otherwise."""
+    inverse); one-line :class:`CimsimError` naming ``option`` (``--period``, or ``period_s=``:
+    no space after an ``=``) otherwise."""
+    head = f"{option}{'' if option.endswith('=') else ' '}{text!r}"
     try:
         value = parse_quantity(text, "s")
     except UnitError as exc:
         if not rate_ok:
-            raise CimsimError(f"{option} {text!r}: {exc}") from None
+            raise CimsimError(f"{head}: {exc}") from None
         try:
             rate = parse_quantity(text, "Hz")
         except UnitError:
-            raise CimsimError(f"{option} {text!r}: {exc}; give a period (1ms) or a rate "
+            raise CimsimError(f"{head}: {exc}; give a period (1ms) or a rate "
                               "(1kHz, one run per period)") from None
         value = 1.0 / rate if rate > 0 else math.nan
     if not (math.isfinite(value) and value > 0):
-        raise CimsimError(f"{option} {text!r}: must be a positive, finite time (1ms)"
+        raise CimsimError(f"{head}: must be a positive, finite time (1ms)"
                           + (" or rate (1kHz)" if rate_ok else ""))
     return value
+
+
+#: each stated load argument's unit, what it is, and an example with its unit
+STATED = {"period_s": ("s", "time", "1ms"), "deadline_s": ("s", "time", "500us"),
+          "harvest_w": ("W", "power", "100uW"), "storage_j": ("J", "energy", "382.5uJ")}
+
+
+def stated_value(value, name: str, flag: str | None = None):
+    """The load argument ``name`` (a key of :data:`STATED`) in its unit: None, a positive finite
+    number, or text with a unit (``100uW``; a period also a rate, ``1kHz``); a one-line
+    :class:`CimsimError` naming ``flag`` (default ``name=``, the Python argument; ``--harvest``
+    on the command line) and the unit. What ``run``/``compare``/``report``, ``sweep()`` and
+    ``Result.at_load`` all read the load with (review 22 F 6)."""
+    unit, what, example = STATED[name]
+    flag = flag or f"{name}="
+    head = f"{flag}{'' if flag.endswith('=') else ' '}{value!r}"
+    if isinstance(value, str):
+        if unit == "s":
+            return period_of(value, flag, name == "period_s")
+        try:
+            value = parse_quantity(value, unit)
+        except UnitError as exc:
+            raise CimsimError(f"{head}: {exc}") from None
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                              or not (math.isfinite(value) and value > 0)):
+        raise CimsimError(f"{head}: must be a positive, finite {what} in {unit} (a number) or "
+                          f"text with a unit ({example!r}" + (", or a rate: '1kHz')" if name == "period_s" else ")"))
+    return None if value is None else float(value)
 
 
 def load_facts(r, period_s: float | None = None, deadline_s: float | None = None,
@@ -151,10 +181,8 @@ def load_facts(r, period_s: float | None = None, deadline_s: float | None = None
     from . import intermittent
 
     out: dict[str, object] = {}
-    for name, v in (("period", period_s), ("deadline", deadline_s), ("harvest", harvest_w),
-                    ("storage", storage_j)):
-        if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-            raise CimsimError(f"{name} {v!r}: must be a positive, finite time in seconds")
+    period_s, deadline_s, harvest_w, storage_j = (
+        stated_value(v, k) for k, v in zip(STATED, (period_s, deadline_s, harvest_w, storage_j)))
     f = idle.figures(r, idle.check_mode(idle_mode))
     wake = _wake_s(f)
     if period_s is not None:
