@@ -51,7 +51,7 @@ def wake_cycle(r, mode: str) -> tuple[float, float, float]:
     if f["acts"] == "on":  # every part stays on (review 22 A 2)
         return t, e_dyn + n * p_s * t, n * p_s
     b = f["wake_s"] + t
-    return b, e_dyn + n * p_s * b + n * f["wake_j"], n * (p_s - f["saved_w"])
+    return b, e_dyn + n * p_s * b + n * f["wake_j"], n * idle.idle_power_w(f, p_s)
 
 
 def run_energy_j(r, mode: str) -> float:

@@ -190,7 +190,7 @@ def load_facts(r, period_s: float | None = None, deadline_s: float | None = None
         if t > period_s and strict:
             raise CimsimError(too_short_text(r, period_s, wake))
         n, p_static = system(r).devices, static_power_w(r)
-        p_idle = n * (p_static - f["saved_w"])
+        p_idle = n * idle.idle_power_w(f, p_static)
         if wake is None:
             energy = dynamic_j_per_sample(r) * max(r.samples, 1) + n * p_static * period_s
         else:  # static power over the wake-up and the run, the idle power over the rest
