@@ -88,3 +88,10 @@ def power_up_cell(r) -> str:
     from ..report.format import si
 
     return f"{si(r.power_up_latency_s, 's')}, {si(r.power_up_energy_j, 'J')}"
+
+
+def load_cells(r, load: Load) -> list[str]:
+    """``compare``'s ``harvest rate`` and ``runs a charge`` cells where stated (review 22 F 5)."""
+    from ..report.load_table import harvest_cell, storage_cell
+
+    return ([harvest_cell(r)] if load.harvest_w else []) + ([storage_cell(r)] if load.storage_j else [])

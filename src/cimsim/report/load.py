@@ -30,7 +30,7 @@ import math
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from . import columns as C, idle, period_words as words
-from .devices import all_mark, system
+from .devices import all_mark, micro_batches, system
 from .format import pct, si
 from ..errors import CimsimError
 from ..units import UnitError, parse_quantity
@@ -80,6 +80,14 @@ def response_s(r) -> float:
     return run_s(r)
 
 
+def power_up_response_s(r) -> float:
+    """The time the first call after power-up answers in, s: the longest part's wake-up
+    (:func:`cimsim.report.idle.power_up_wake_s`), the volatile weights' re-programming, then
+    :func:`response_s` (review 22 F 2, F 3); what ``power_up_deadline_slack_s`` holds to the
+    deadline (under ``--idle gate``, where every call is one, the gated call's)."""
+    return idle.power_up_wake_s(r) + r.power_up_programming_s + response_s(r)
+
+
 def dynamic_j_per_sample(r) -> float:
     """The energy of one sample without static energy, J, over the devices and samples
     ``j_per_sample`` divides (all the devices of a tensor- or pipeline-parallel run; a
@@ -103,6 +111,9 @@ def power_up(arch, plans, rates) -> dict:
     parts = idle.parts(arch)
     for n in lost:  # gating loses its weights: it wakes re-programming them (review 22 A 4)
         parts[n]["reprograms"] = True
+    for d in lost.values():  # the level power-up programming reads from (review 22 F 4)
+        if d.store in parts:
+            parts[d.store]["feeds_power_up"] = True
     return {"power_up_programming_s": power_up_s(plans, rates),
             "power_up_programming_j": float(sum(d.energy_j for d in lost.values())),
             "idle_parts": parts}
@@ -195,12 +206,12 @@ def load_facts(r, period_s: float | None = None, deadline_s: float | None = None
             energy = dynamic_j_per_sample(r) * max(r.samples, 1) + n * p_static * period_s
         else:  # static power over the wake-up and the run, the idle power over the rest
             energy = (dynamic_j_per_sample(r) * max(r.samples, 1) + n * p_static * t
-                      + p_idle * (period_s - t) + n * f["wake_j"])
+                      + p_idle * (period_s - t) + idle.wake_energy_j(r, f, n))
         out.update({C.PERIOD_S: float(period_s), C.PERIOD_ENERGY_J: energy,
                     C.PERIOD_J_PER_SAMPLE: energy / max(r.samples, 1),
                     C.PERIOD_AVERAGE_POWER_W: energy / period_s,
                     C.PERIOD_UTILIZATION: t / period_s, C.PERIOD_IDLE: idle_mode,
-                    C.PERIOD_IDLE_POWER_W: p_idle, C.PERIOD_WAKE_ENERGY_J: n * f["wake_j"],
+                    C.PERIOD_IDLE_POWER_W: p_idle, C.PERIOD_WAKE_ENERGY_J: idle.wake_energy_j(r, f, n),
                     C.PERIOD_WAKE_S: f["wake_s"]})
         if t > period_s:  # too slow for it: NaN, not a figure of overlapping runs
             out.update({k: math.nan for k in C.PERIOD_NAN_COLUMNS})
@@ -209,8 +220,9 @@ def load_facts(r, period_s: float | None = None, deadline_s: float | None = None
         resp = response_s(r) + (wake or 0.0)
         out.update({C.DEADLINE_S: float(deadline_s), C.DEADLINE_SLACK_S: deadline_s - resp,
                     C.MEETS_DEADLINE: bool(resp <= deadline_s), C.DEADLINE_RESPONSE_S: resp,
-                    C.POWER_UP_DEADLINE_SLACK_S: deadline_s - response_s(r) - r.power_up_programming_s})
-    if harvest_w is not None or storage_j is not None or idle_mode != "on":
+                    C.POWER_UP_DEADLINE_SLACK_S: deadline_s - (
+                        resp if f["acts"] == "gate" else power_up_response_s(r))})
+    if any(v is not None for v in (period_s, deadline_s, harvest_w, storage_j)) or idle_mode != "on":
         out.setdefault(C.PERIOD_IDLE, idle_mode)  # the --idle they were taken under, and
     if idle_mode != "on":  # the wake-up a deadline alone counts (review 22 A 3)
         out.setdefault(C.PERIOD_WAKE_S, f["wake_s"])
@@ -245,6 +257,27 @@ def at_load(r, period_s: float | None = None, deadline_s: float | None = None,
     elif period_s is not None:  # a cold call each period, a loop's weights in cache (find-V 3)
         out.notes += words.cold_note(r, period_s, idle_mode)
     return out
+
+
+def _volatile_store(r) -> str:
+    """The ``first call`` line's caveat where the level power-up programming reads the weights
+    from is volatile (``memory.<level>.volatile`` not false: DRAM, PSRAM): at a real power-up it
+    lost them too (review 22 F 4)."""
+    lost = volatile_stores(r)
+    return (f". {volatile_store_text(lost)}" if lost else "")
+
+
+def volatile_store_text(lost) -> str:
+    """:func:`_volatile_store`'s words for the levels ``lost``."""
+    return (f"{', '.join(lost)}, where the weights are programmed from, is volatile (memory.<level>."
+            "volatile not false): a real power-off loses them there too, and reloading it from "
+            "non-volatile storage is not modelled (the first call assumes it kept them)")
+
+
+def volatile_stores(r) -> list[str]:
+    """The volatile levels power-up programming reads the weights from (:func:`_volatile_store`)."""
+    return [n for n, p in (getattr(r, "idle_parts", None) or {}).items()
+            if p.get("feeds_power_up") and not p.get("keeps")]
 
 
 #: the starts of :func:`cimsim.report.idle.figures`' notes (so that a later ``at_load`` drops them)
@@ -308,9 +341,12 @@ def period_power_cell(r) -> str:
 def slack_cell(r) -> str:
     """A table's ``deadline slack`` cell: the slack, ``MISSED`` before it where it is, and
     ``first call MISSED`` after it where the run meets the deadline but the first call after
-    power-up (re-programming volatile weights) does not."""
+    power-up (re-programming volatile weights) does not; under ``--idle sleep|gate`` the
+    wake-up the request waits for first."""
     f = r.facts
     cell = ("" if f[C.MEETS_DEADLINE] else "MISSED ") + si(f[C.DEADLINE_SLACK_S], "s")
+    if (wake := f[C.DEADLINE_RESPONSE_S] - response_s(r)) > 0:  # why (review 22 B 1)
+        cell += f" (waking {si(wake, 's')} first, --idle {f.get(C.PERIOD_IDLE, 'on')})"
     if f[C.MEETS_DEADLINE] and f.get(C.POWER_UP_DEADLINE_SLACK_S, 0.0) < 0 \
             and f.get(C.PERIOD_IDLE, "on") != "gate":
         cell += ", first call MISSED"
@@ -353,8 +389,11 @@ def load_rows(r, programs: bool, instances=()) -> list[tuple[str, str]]:
                      + (f"latency + {si(extra, 's')} re-programming {lost}, "
                         f"{si(r.power_up_programming_j, 'J')} + static power over it"
                         if extra > 0 else "non-volatile cells keep their weights: the latency and energy")
-                     + f"; {C.POWER_UP_LATENCY_S}, {C.POWER_UP_ENERGY_J}); the figures above have "
-                     "the weights in place"))
+                     + f"; {C.POWER_UP_LATENCY_S}, {C.POWER_UP_ENERGY_J}"
+                     + ("; one micro-batch on one device, as latency_s and energy_j"
+                        if micro_batches(r) > 1 else "")
+                     + "); the figures above have the weights in place"
+                     + _volatile_store(r)))
     if C.PERIOD_S in f and f[C.PERIOD_ENERGY_J] == f[C.PERIOD_ENERGY_J]:
         T, static = f[C.PERIOD_S], system(r).devices * r.static_power_w
         overlap = r.latency_s > T  # a layer-pipelined chip's steady state
@@ -386,8 +425,12 @@ def load_rows(r, programs: bool, instances=()) -> list[tuple[str, str]]:
                      + ", a point estimate (not a worst-case bound)"))
         pu = f.get(C.POWER_UP_DEADLINE_SLACK_S, slack)
         if f.get(C.PERIOD_IDLE, "on") != "gate" and r.power_up_programming_s > 0:
-            rows.append(("after power-up", f"the first call ({si(f[C.DEADLINE_S] - pu, 's')}: "
-                         f"{C.POWER_UP_LATENCY_S}, re-programming the volatile weights) "
+            wake = idle.power_up_wake_s(r)
+            what = (f"waking {si(wake, 's')}, then " if wake > 0 else "") + (
+                f"{si(r.power_up_programming_s, 's')} re-programming the volatile weights, then the "
+                f"pipeline's last request at {si(response_s(r), 's')} (pipeline_span_s)" if span else
+                f"{C.POWER_UP_LATENCY_S}, re-programming the volatile weights")
+            rows.append(("after power-up", f"the first call ({si(f[C.DEADLINE_S] - pu, 's')}: {what}) "
                          + (f"meets it, slack {si(pu, 's')}" if pu >= 0 else
                             f"MISSES it by {si(-pu, 's')}: on a node powered off between calls "
                             "every call does (--idle gate checks that)")))

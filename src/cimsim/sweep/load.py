@@ -52,8 +52,11 @@ def given(load: dict | None) -> dict | None:
 def load_columns(load: dict | None) -> tuple[str, ...]:
     """The result columns the load adds to every row."""
     load = load or {}
-    return tuple(c for key, group in zip((PERIOD, DEADLINE, HARVEST, STORAGE), C.STATED_LOAD_GROUPS)
+    cols = tuple(c for key, group in zip((PERIOD, DEADLINE, HARVEST, STORAGE), C.STATED_LOAD_GROUPS)
                  if load.get(key) is not None for c in group)
+    if cols and load.get(PERIOD) is None:  # the --idle it was taken under (review 22 F 5)
+        cols += (C.PERIOD_IDLE, *((C.PERIOD_WAKE_S,) if load.get(IDLE) else ()))
+    return cols
 
 
 def at_load(result, load: dict | None):
