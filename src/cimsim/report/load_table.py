@@ -33,7 +33,8 @@ def storage_cell(r) -> str:
     """Runs a full charge of the stated store powers, or the charges one run needs."""
     f = r.facts
     if f[C.STORAGE_RUNS] >= 1:
-        return f"{f[C.STORAGE_RUNS]:,} of {si(f[C.STORAGE_RUN_ENERGY_J], 'J')}"
+        n = f[C.STORAGE_RUNS]
+        return f"{n:,} run{'s' if n != 1 else ''} of {si(f[C.STORAGE_RUN_ENERGY_J], 'J')}"
     return f"does NOT fit: {si(f[C.STORAGE_RUN_ENERGY_J], 'J')}, {f[C.STORAGE_CHARGES_PER_RUN]:,} charges"
 
 
