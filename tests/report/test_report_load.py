@@ -92,7 +92,7 @@ def test_report_under_idle_gate_with_harvest_and_storage(tmp_path):
     for head in ("between runs", "harvest rate", "runs a charge"):
         assert f">{head}<" in table, head
     assert "gate: idle 0\u00a0W, wake 0\u00a0s, 0\u00a0J" in table
-    assert "10\u00a0Hz (every 100\u00a0ms)" in table and f">2\u00a0runs of {si(e_b, 'J')}<".replace(" ", "\u00a0") in table
+    assert "10\u00a0Hz (every 100\u00a0ms)" in table and f">2\u00a0runs of {si(e_b, 'J').replace(' ', chr(0xa0))}<" in table
     note = page[page.index('id="load-note"'):]
     assert "--idle gate: the parts wake" in note and "nothing power-gated" not in note[:note.index("</p>")]
     assert "against period_wake_s + the DES" in note
