@@ -74,6 +74,9 @@ def results_table(done: Sequence[Run], archs: Sequence) -> pd.DataFrame:
     for group in C.STATED_LOAD_GROUPS:  # a stated load (Result.at_load)
         if any(group[0] in r.result.facts for r in done):
             cols += list(group)
+    # the --idle a deadline, harvest or store alone was taken under, and its wake-up (review 22 F 5)
+    cols += [c for c in (C.PERIOD_IDLE, C.PERIOD_WAKE_S)
+             if c not in cols and any(c in r.result.facts for r in done)]
     return pd.DataFrame([r.result.record() for r in done], columns=cols)
 
 

@@ -262,9 +262,18 @@ def parse_quantity(text: object, unit: str) -> float:
     value = float(m.group(1))
     if not math.isfinite(value):
         raise UnitError(f"{text!r} is not a finite number")
-    if target.dims == _BASE["s"][1] and m.group(2) in CLOCK_UNITS:  # a time: 10 min, 1 h, 1 d
-        return value * CLOCK_UNITS[m.group(2)] / target.factor
-    given = parse_unit(m.group(2))
+    time = _BASE["s"][1]
+    if m.group(2) in CLOCK_UNITS:  # a time: 10 min, 1 h, 1 d; elsewhere said as a time
+        if target.dims == time:
+            return value * CLOCK_UNITS[m.group(2)] / target.factor
+        raise UnitError(f"{text!r} is {_a(Unit(1.0, time).describe_dims())} quantity, but this "
+                        f"field needs {target.describe_dims()} (like '{_example(unit)}')")
+    try:
+        given = parse_unit(m.group(2))
+    except UnitError as exc:  # a time also takes the clock units (review 22 F 7: 1hour, 1 day)
+        if target.dims != time:
+            raise
+        raise UnitError(f"{exc}; a time also takes min, h and d, unprefixed (10min, 1h, 1d)") from None
     if m.group(2) == "" and target.dims != _NONE:
         raise UnitError(
             f"{text!r} has no unit; expected a quantity like '{_example(unit)}'"

@@ -126,6 +126,10 @@ def test_the_readme_quotes_the_runs_totals(result):
     prog_j = cells * E_CELL_WRITE + weights_b * (E_FLASH_B + E_BUS_B)   # 220.8 nJ
     assert result.programming_energy_j == pytest.approx(prog_j, rel=1e-9, abs=0)
     prog_s = result.power_up_latency_s - result.latency_s
+    # the weights stream from the flash at its 160 MB/s (the bus moves 480 MB/s) after the flash's
+    # 50 ns and the bus's 8.333 ns latency; the last matrix's row writes (at most 256 rows x
+    # 2.4881 ns = 637 ns) end after its bytes arrive (review 22 F 8: 123.4 µs, no longer the code's)
+    assert prog_s == pytest.approx(weights_b / 160e6 + 50e-9 + 8.333e-9, rel=0, abs=0.64e-6)
     assert result.power_up_energy_j == pytest.approx(total + prog_j + STATIC_W * prog_s, rel=1e-9, abs=0)
     text = " ".join(README.read_text(encoding="utf-8").split())
     assert f"takes {si(result.latency_s, 's')} and {si(total, 'J')} there" in text
@@ -150,3 +154,60 @@ def test_cimsim_run_prints_the_cim_energy_per_unit(dscnn, tmp_path):
     assert out.exit_code == 0, out.output
     line = next(x for x in out.output.splitlines() if "dynamic energy per unit" in x)
     assert "processor 22 µJ" in line and "cim 952.7 nJ" in line   # 921.9 nJ trees + 30.83 nJ buffer
+
+
+class LSTMNet(nn.Module):
+    """The README's edge LSTM (find-H): nn.LSTM(16, 32) over 8 steps, then a 32 x 4 head."""
+
+    def __init__(self):
+        super().__init__()
+        self.l, self.fc = nn.LSTM(16, 32, batch_first=True), nn.Linear(32, 4)
+
+    def forward(self, x):
+        y, _ = self.l(x)
+        return self.fc(y[:, -1])
+
+
+class DSCNNBN(DSCNN):
+    """The DS-CNN with its BatchNorms traced as ops (unfolded), as the README's harvest example."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Sequential(nn.Conv2d(1, C, (10, 4), (2, 2), (5, 1)), nn.BatchNorm2d(C), nn.ReLU())
+        b: list[nn.Module] = []
+        for _ in range(BLOCKS):
+            b += [nn.Conv2d(C, C, 3, 1, 1, groups=C), nn.BatchNorm2d(C), nn.ReLU(),
+                  nn.Conv2d(C, C, 1), nn.BatchNorm2d(C), nn.ReLU()]
+        self.ds = nn.Sequential(*b)
+
+
+def test_the_readme_quotes_the_lstm_deadline_and_the_harvest():
+    """README "A deadline" and "Intermittent computing" (review 22 F 8): the LSTM's slack at
+    80 µs is D - latency, the first call's D - (latency + programming); gated (every part at 0 W
+    between runs: the flash states volatile: false) 100 µW sustains P / E_b runs/s and a
+    382.5 µJ store floor(382.5 µJ / E_b) runs, E_b the first call's energy (no wake-up energies)."""
+    from cimsim.report.format import si
+    from cimsim.report.intermittent import duration
+
+    arch = cimsim.load_architecture(CONFIG)
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    torch.manual_seed(0)
+    lstm = cimsim.simulate(arch, trace(LSTMNet().eval(), (torch.randn(1, 8, 16),), dtype="int8"))
+    d = 80e-6
+    a = lstm.at_load(deadline_s=d)
+    assert a.deadline_slack_s == pytest.approx(d - lstm.latency_s, rel=1e-12, abs=0)
+    assert a.power_up_deadline_slack_s == pytest.approx(d - lstm.power_up_latency_s, rel=1e-12, abs=0)
+    assert (f"`met, slack {si(d - lstm.latency_s, 's')}` against the {si(lstm.latency_s, 's')} latency"
+            in text)
+    assert (f"(`{si(lstm.power_up_latency_s, 's')}: power_up_latency_s, re-programming the volatile "
+            f"weights) MISSES it by {si(lstm.power_up_latency_s - d, 's')}`").replace("(`", "(") in text
+    ds = cimsim.simulate(arch, trace(DSCNNBN().eval(), (torch.randn(1, 1, 49, 10),), dtype="int8"))
+    g = ds.at_load(1.0, idle="gate", harvest_w=100e-6, storage_j=382.5e-6)
+    e_b = ds.power_up_energy_j
+    assert g.period_idle_power_w == 0.0
+    assert g.storage_run_energy_j == pytest.approx(e_b, rel=1e-12, abs=0)
+    assert g.harvest_runs_per_s == pytest.approx(100e-6 / e_b, rel=1e-12, abs=0)
+    assert (f"`100 µW sustains at most {si(100e-6 / e_b, 'Hz')} (one run every "
+            f"{duration(e_b / 100e-6)}) with --idle gate; --idle on: no runs`") in text
+    assert f"{si(e_b, 'J')} a wake-up ({si(ds.energy_j, 'J')} of run" in text
+    assert f"`{int(382.5e-6 // e_b)} runs a full charge`" in text

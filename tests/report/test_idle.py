@@ -152,3 +152,21 @@ def test_cli_idle(tmp_path):
     js = json.loads(cli.invoke(main, [*args, "--period", "1ms", "--idle", "sleep", "--json"]).output)
     assert js[C.PERIOD_IDLE] == "sleep"
     assert js[C.PERIOD_IDLE_POWER_W] == pytest.approx(P_SLEEP, rel=1e-12, abs=0)
+
+
+@pytest.mark.parametrize("config, sets", [("rram-cim", {"cim.arrays": 8452}), ("hbm-pim", {})])
+def test_a_gated_idle_power_of_0_w_is_0_w_not_a_rounding_residue(config, sets):
+    """Every part of rram-cim and hbm-pim is gated at the default 0 W or at 0 W static (DRAM), so
+    the power between runs is 0 W exactly; their static powers (46.68883 W, 105 W) are sums of
+    non-dyadic parts whose difference from the saved power left -7.105 fW and 14.21 fW
+    (review 22 B 6). The ``at the period`` and ``between runs`` lines agree."""
+    from cimsim.bundled import resolve_workload
+    from cimsim.report.load import load_rows
+    from cimsim.workload.io import load_workload
+
+    r = simulate(load_architecture(config, sets), load_workload(resolve_workload("lstm")))
+    a = r.at_load(period_s=1.0, idle="gate")
+    assert a.period_idle_power_w == 0.0
+    rows = dict(load_rows(a, False))
+    assert "(idle 0 W between runs)" in rows["at the period"], rows
+    assert rows["between runs"].startswith("gate: idle power 0 W ("), rows

@@ -189,7 +189,8 @@ def test_a_gated_sweep_pays_static_power_only_while_it_runs(files, tmp_path):
         warnings.simplefilter("always")
         on = sweep([str(cfg)], [str(wl)], ["processor.static_power=1W,2W"], period_s="2kHz",
                    workers=1, quiet=True, output=out)
-    assert any("--idle then gate, now none" in str(w.message) or "idle" in str(w.message) for w in seen)
+    msg = " ".join(str(w.message) for w in seen)  # the mode not stated is on (review 22 B 3)
+    assert "(--idle then gate, now on)" in msg and "None" not in msg, msg
     assert on.sort_values("processor.static_power")[C.PERIOD_ENERGY_J].tolist() == pytest.approx(
         [1.0 * 500e-6 + DYN_J, 2.0 * 500e-6 + DYN_J], rel=1e-9, abs=0)
 
@@ -214,3 +215,40 @@ def test_a_sweep_with_a_harvested_power_and_a_store(files, tmp_path):
     assert row[C.STORAGE_RUN_ENERGY_J] == pytest.approx(e_run, rel=1e-9, abs=0)
     assert row[C.STORAGE_RUNS] == math.floor(1e-3 / e_run)
     assert C.PERIOD_S not in df.columns  # only the stated groups
+
+
+def test_one_period_written_two_ways_reuses_every_row(files, tmp_path):
+    """``100us`` parses to 9.999999999999999e-05 s and ``10kHz`` to 1e-4 s: one period, so the
+    second sweep reuses both rows and moves nothing aside (review 22 B 2)."""
+    cfg, wl = files
+    out = tmp_path / "p.parquet"
+    args, kw = (str(cfg), str(wl), GRID[:1]), dict(output=out, workers=1, quiet=True)
+    assert 100 * 1e-6 != 1 / 10e3  # 100 x micro: the two spellings differ in the last bit
+    sweep(*args, period_s="100us", deadline_s="0.1ms", **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        again = sweep(*args, period_s="10kHz", deadline_s=1e-4, **kw)
+    assert (again.attrs["computed"], again.attrs["reused"]) == (0, 2)
+    assert not list(tmp_path.glob("p.replaced-*.parquet"))
+
+
+def test_resume_warnings_name_the_idle_mode_and_units(files, tmp_path):
+    """A resume warning says ``on`` for the mode not stated, no idle clause where no load is left
+    (only the period was dropped), and a harvest or store with its unit (review 22 B 3, F 6)."""
+    cfg, wl = files
+    out = tmp_path / "w.parquet"
+    args, kw = (str(cfg), str(wl), ["processor.static_power=1W"]), dict(output=out, workers=1, quiet=True)
+
+    def said(**load):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            sweep(*args, **load, **kw)
+        return " ".join(str(w.message) for w in seen)
+
+    said(period_s="10ms")
+    assert "(--idle then on, now gate)" in said(period_s="10ms", idle="gate")
+    assert "(--idle then gate, now sleep)" in said(period_s="10ms", idle="sleep")
+    msg = said()
+    assert "(--period then 10 ms, now none)" in msg and "--idle" not in msg, msg
+    said(harvest_w="1.5W")
+    assert "(--harvest then 1.5 W, now 2 W)" in said(harvest_w=2.0)

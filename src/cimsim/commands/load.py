@@ -3,7 +3,6 @@ deadline check (:mod:`cimsim.report.load`)."""
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import click
@@ -56,27 +55,15 @@ def stated_load(period: str | None, deadline: str | None, idle: str = "on",
                 harvest: str | None = None, storage: str | None = None) -> Load:
     """``--period`` and ``--deadline`` in seconds, ``--harvest`` in W, ``--storage`` in J (None
     where not given), and ``--idle``, which needs one of them."""
-    from ..report.load import period_of
-    from ..units import UnitError, parse_quantity
+    from ..report.load import stated_value
 
     if idle != "on" and period is None and deadline is None and harvest is None and storage is None:
         raise CimsimError(f"--idle {idle} says what the parts do between runs: give --period "
                           "(or --deadline, which then counts the wake-up, --harvest or --storage)")
-
-    def quantity(text, option, unit):
-        if text is None:
-            return None
-        try:
-            v = parse_quantity(text, unit)
-        except UnitError as exc:
-            raise CimsimError(f"{option} {text!r}: {exc}") from None
-        if not (math.isfinite(v) and v > 0):
-            raise CimsimError(f"{option} {text!r}: must be a positive, finite {unit} figure")
-        return v
-
-    return Load(None if period is None else period_of(period),
-                None if deadline is None else period_of(deadline, "--deadline", rate_ok=False),
-                idle, quantity(harvest, "--harvest", "W"), quantity(storage, "--storage", "J"))
+    return Load(stated_value(period, "period_s", "--period"),
+                stated_value(deadline, "deadline_s", "--deadline"), idle,
+                stated_value(harvest, "harvest_w", "--harvest"),
+                stated_value(storage, "storage_j", "--storage"))
 
 
 def at_load(r, load: Load, strict: bool = True):
@@ -101,3 +88,10 @@ def power_up_cell(r) -> str:
     from ..report.format import si
 
     return f"{si(r.power_up_latency_s, 's')}, {si(r.power_up_energy_j, 'J')}"
+
+
+def load_cells(r, load: Load) -> list[str]:
+    """``compare``'s ``harvest rate`` and ``runs a charge`` cells where stated (review 22 F 5)."""
+    from ..report.load_table import harvest_cell, storage_cell
+
+    return ([harvest_cell(r)] if load.harvest_w else []) + ([storage_cell(r)] if load.storage_j else [])

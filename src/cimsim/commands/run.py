@@ -12,7 +12,7 @@ import click
 
 from . import OneLineErrors, OneLineUsageError, console, created, full_path, new_folder, unbroken
 from .accuracy_lines import print_accuracy  # noqa: F401 - cimsim.commands.run.print_accuracy
-from .load import at_load, load_options, power_up_cell, stated_load
+from .load import at_load, load_cells, load_options, power_up_cell, stated_load
 from .cim_lines import floorplan_texts as _floorplan_texts, programming_text, unit_energy_text
 from .placement import critical_path_rows, print_critical_path, print_placement
 from .. import bundled
@@ -478,7 +478,8 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
                "off-chip traffic", "dependency path", "dep. path ops"]
     power_up = any(r.power_up_latency_s > r.latency_s for _, r in results)  # volatile weights
     load_headers = (["power at period"] if period_s is not None else []) + \
-        (["deadline slack"] if deadline_s is not None else []) + (["first call"] if power_up else [])
+        (["deadline slack"] if deadline_s is not None else []) + (["first call"] if power_up else []) + \
+        (["harvest rate"] if load.harvest_w else []) + (["runs a charge"] if load.storage_j else [])
     headers[5:5] = load_headers  # after power
     if ratios is not None:  # beside latency and energy, and the last columns left out
         headers[4:4] = ratio_headers
@@ -497,7 +498,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
                  si(r.latency_s, "s"), si(r.energy_j, "J"), si(r.system_average_power_w, "W") + all_mark(r),
                  *([period_power_cell(r)] if period_s is not None else []),
                  *([slack_cell(r)] if deadline_s is not None else []),
-                 *([power_up_cell(r)] if power_up else []),
+                 *([power_up_cell(r)] if power_up else []), *load_cells(r, load),
                  _area_cell(arch, r, bare_area),
                  r.bound_label, unbroken(", ".join(f"{k} {pct(v)}" for k, v in top)),
                  off_chip_traffic(arch.hardware, r.traffic_bytes), si(r.critical_path_s, "s"),
@@ -513,12 +514,18 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     # numbers are never cut: text wraps, then whole columns are left out (and named)
     t, left_out = fitted_table(title, headers, rows, out.width,
                                {"bound": 12, "busiest units": 16, "off-chip traffic": 10},
-                               ["dep. path ops", "first call", "dependency path", "off-chip traffic",
+                               ["dep. path ops", "runs a charge", "harvest rate", "first call",
+                                "dependency path", "off-chip traffic",
                                 "busiest units", "area", "power", "bound", *ratio_headers[::-1]],
                                {"workload", "architecture", "bound", "busiest units"})
     out.print(t)
     if left_out:
         out.print(left_out_line(left_out, out.width))
+    if power_up and "first call" not in left_out:  # (review 22 F 4)
+        from ..report.load import volatile_store_text, volatile_stores
+
+        if lost := sorted({n for _, r in results for n in volatile_stores(r)}):
+            click.echo(f"first call after power-up: {volatile_store_text(lost)}")
     stated = any(v is not None for v in (period_s, deadline_s, load.harvest_w, load.storage_j))
     for _, r in results:  # why a unit's row may equal a run without it (compare shows no notes)
         for note in r.claim_notes + ([n for n in r.notes if n.startswith(("period ", "idle "))] if stated else []):

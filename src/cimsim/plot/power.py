@@ -102,7 +102,9 @@ def load_vs_param(df: pd.DataFrame, param: str | None = None) -> Figure:
     data = _ok(df)
     periods = sorted(set(data[PERIOD_S].dropna())) if PERIOD_S in data.columns else []
     slow = int((data[PERIOD_S].notna() & data[PERIOD_UTILIZATION].isna()).sum()) if periods else 0
+    modes = sorted(set(data["period_idle"].dropna())) if "period_idle" in data.columns else []
     title = (f"at one run every {', '.join(si(t, 's') for t in periods) or 'period'}"
+             + (f", --idle {', '.join(modes)} between runs" if modes else "")  # (review 22 B 1)
              + (f" ({slow:,} point{'s' if slow != 1 else ''} too slow for it, not drawn)"
                 if slow else ""))
     return metric_grid(df, param, data, LOAD_PANELS, title,

@@ -262,21 +262,23 @@ PERIOD_AVERAGE_POWER_W = "period_average_power_w"
 PERIOD_UTILIZATION = "period_utilization"
 #: what the parts do between runs (``--idle``): on (at their static power, the default), sleep
 #: (each part with an ``idle.sleep_power`` in its retention state) or gate (power-gated at
-#: ``idle.gated_power``, the backing store asleep: :mod:`cimsim.report.idle`); also with a
-#: deadline, harvest or storage stated without a period (under on with harvest or storage only)
+#: ``idle.gated_power``, the backing store asleep: :mod:`cimsim.report.idle`); with any stated
+#: load (period, deadline, harvest or storage), so every figure says its --idle
 PERIOD_IDLE = "period_idle"
 #: the power between runs, W, all devices: system_devices x static_power_w under on, else each
 #: part's sleep, gated or static power as period_idle puts it
 PERIOD_IDLE_POWER_W = "period_idle_power_w"
 #: the energy of waking once a period, J, all devices: the woken parts' idle.wake_energy, and
-#: under gate the re-programming energy of the weights volatile (SRAM) CIM cells lost; 0 under on
+#: under gate the re-programming energy of the weights volatile (SRAM) CIM cells lost, once per
+#: tensor-parallel device (a pipeline's simulated device programs every stage already); 0 under on
 PERIOD_WAKE_ENERGY_J = "period_wake_energy_j"
 #: the time from the period's start to the run's start, s: the longest woken part's
 #: idle.wake_latency, and under gate the volatile weights' re-programming time; 0 under on;
 #: under sleep|gate also without a period (what deadline_response_s adds to the latency)
 PERIOD_WAKE_S = "period_wake_s"
 #: the time a CIM's cells last at one run every period_s, s: the fewest <cim>_runs_to_wearout of
-#: the run's CIM units x period_s; absent (NaN) where no run writes a cell (nothing re-programmed)
+#: the run's non-volatile CIM units x period_s; absent (NaN) where no run writes a cell (nothing
+#: re-programmed) or the cells are SRAM (volatile: they wear nothing)
 PERIOD_WEAROUT_S = "period_wearout_s"
 #: the same with perfect wear-levelling: the fewest <cim>_runs_to_wearout_levelled x period_s
 PERIOD_WEAROUT_LEVELLED_S = "period_wearout_levelled_s"
@@ -299,9 +301,10 @@ MEETS_DEADLINE = "meets_deadline"
 #: the time the deadline is held to, s: latency_s (pipeline_span_s under micro-batches), and
 #: under --idle sleep|gate period_wake_s before it
 DEADLINE_RESPONSE_S = "deadline_response_s"
-#: deadline_s - the first call after power-up's time, s: latency_s (pipeline_span_s under
-#: micro-batches) + the volatile weights' re-programming time (power_up_latency_s); negative:
-#: the first call after power-up misses. Under --idle gate every call is one: deadline_slack_s
+#: deadline_s - the first call after power-up's time, s: the slowest part's idle.wake_latency +
+#: the volatile weights' re-programming time + latency_s (pipeline_span_s under micro-batches);
+#: negative: the first call after power-up misses. Under --idle gate every call is one: it is
+#: deadline_slack_s
 POWER_UP_DEADLINE_SLACK_S = "power_up_deadline_slack_s"
 DEADLINE_COLUMNS: tuple[str, ...] = (DEADLINE_S, DEADLINE_SLACK_S, MEETS_DEADLINE, DEADLINE_RESPONSE_S,
                                      POWER_UP_DEADLINE_SLACK_S)
@@ -311,7 +314,7 @@ DEADLINE_COLUMNS: tuple[str, ...] = (DEADLINE_S, DEADLINE_SLACK_S, MEETS_DEADLIN
 HARVEST_POWER_W = "harvest_power_w"
 #: the highest rate of runs that power sustains, runs/s: (harvest_power_w - P_i) / (E_b - P_i x
 #: B), with P_i the power between runs (period_idle_power_w), B the wake-up and the run (s) and E_b
-#: their energy (storage_run_energy_j under sleep|gate; energy_j x system_devices under on, so
+#: their energy (storage_run_energy_j under sleep|gate; the system's energy of the run under on, so
 #: on it is (P - P_static) / E_dyn, gated with ideal gating P / E_b); at most one run every
 #: shortest period (then the power is more than it draws at full rate); 0 where P <= P_i
 HARVEST_RUNS_PER_S = "harvest_runs_per_s"
@@ -322,8 +325,12 @@ HARVEST_COLUMNS: tuple[str, ...] = (HARVEST_POWER_W, HARVEST_RUNS_PER_S, HARVEST
 #: the stated usable stored energy (a capacitor's 0.5 C (V_max^2 - V_min^2)), J
 STORAGE_J = "storage_j"
 #: the energy one run draws from its wake-up to its end, J, all devices: under --idle on the
-#: first call after power-up (power_up_energy_j x system_devices); under sleep|gate the run's
-#: dynamic energy + static power over period_wake_s and the run + period_wake_energy_j
+#: first call after power-up: the run's energy over all devices (a micro-batched pipeline's
+#: whole span) + the volatile weights' programming energy once per tensor-parallel device (a
+#: pipeline's simulated device programs every stage) + every device's static power over the
+#: programming time (power_up_energy_j x system_devices on one device, without parallelism);
+#: under sleep|gate the run's dynamic energy + static power over period_wake_s and the run +
+#: period_wake_energy_j
 STORAGE_RUN_ENERGY_J = "storage_run_energy_j"
 #: whole runs one full store powers, floor(storage_j / storage_run_energy_j); 0: one does not fit
 STORAGE_RUNS = "storage_runs"

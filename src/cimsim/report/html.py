@@ -273,19 +273,27 @@ def _steady_rows(rep: Report) -> list[list[str]]:
 
 
 def _load_table(rep: Report) -> tuple[list[str], list[list[str]]]:
-    """``--period`` / ``--deadline``: each run at the stated load, as ``run``'s ``at the period``
-    and ``deadline`` lines give it (a run too slow for the period: ``too slow (65.9 ms)``, the
-    shortest period it keeps; its note says why); no load stated: no rows."""
+    """``--period`` / ``--deadline`` / ``--idle`` / ``--harvest`` / ``--storage``: each run at the
+    stated load, as ``run``'s lines give it (a run too slow for the period: ``too slow (65.9 ms)``,
+    the shortest period it keeps; its note says why); no load stated: no rows."""
+    from .intermittent import duty
     from .load import period_power_cell, slack_cell
+    from .load_table import between_cell, harvest_cell, storage_cell
 
     runs = [r for _, _, r in rep.results]
-    period = any(C.PERIOD_S in r.facts for r in runs)
-    deadline = any(C.DEADLINE_S in r.facts for r in runs)
+    period, deadline, harvest, storage = (any(k in r.facts for r in runs) for k in (
+        C.PERIOD_S, C.DEADLINE_S, C.HARVEST_POWER_W, C.STORAGE_J))
+    idle = any(r.facts.get(C.PERIOD_IDLE, "on") != "on" for r in runs)
+    first = any(r.power_up_latency_s > r.latency_s for r in runs)
+    if not (period or deadline or harvest or storage):
+        return [], []
     heads = ["workload", "architecture",
              *(["period", "energy per period", "energy per sample", "average power", "busy"]
-               if period else []), *(["deadline", "slack"] if deadline else [])]
+               if period else []), *(["between runs"] if idle else []),
+             *(["deadline", "slack"] if deadline else []), *(["first call"] if first else []),
+             *(["harvest rate"] if harvest else []), *(["runs a charge"] if storage else [])]
     rows = []
-    for r in runs if period or deadline else []:
+    for r in runs:
         f, row = r.facts, [r.workload, r.architecture]
         if period:
             t, e = f[C.PERIOD_S], f[C.PERIOD_ENERGY_J]
@@ -293,18 +301,14 @@ def _load_table(rep: Report) -> tuple[list[str], list[list[str]]]:
             row += [f"{si(t, 's')} ({si(1.0 / t, 'Hz')})",
                     si(e, "J") if ok else "n/a (too slow)",
                     si(f[C.PERIOD_J_PER_SAMPLE], "J") if ok else "n/a (too slow)",
-                    period_power_cell(r), pct(f[C.PERIOD_UTILIZATION]) if ok else "n/a (too slow)"]
-        if deadline:
-            row += [si(f[C.DEADLINE_S], "s"), slack_cell(r)]
+                    period_power_cell(r), duty(f[C.PERIOD_UTILIZATION]) if ok else "n/a (too slow)"]
+        row += [between_cell(r)] if idle else []
+        row += [si(f[C.DEADLINE_S], "s"), slack_cell(r)] if deadline else []
+        row += [f"{si(r.power_up_latency_s, 's')}, {si(r.power_up_energy_j, 'J')}"] if first else []
+        row += [harvest_cell(r)] if harvest else []
+        row += [storage_cell(r)] if storage else []
         rows.append(row)
     return heads, rows
-
-
-#: under the load table: what its figures assume
-LOAD_NOTE = ("One run every period, idle at static power in between (nothing power-gated): "
-             "energy per period = dynamic energy of the run + static power x period (the "
-             "comparison table's figures are at full load, runs back to back). A deadline's slack is "
-             "against the DES's point estimate of the latency, not a worst-case bound.")
 
 
 def _section(title: str, table_id: str, heads, rows: list[list[str]], left: set[int]) -> list[str]:
@@ -354,7 +358,10 @@ def render_html(rep: Report, links: Sequence[tuple[str, str]] = ()) -> str:
                    f"LLM serving table gives the group's figures. {ALL_NOTE}.</p>")
     load_heads, load_rows = _load_table(rep)
     out += _section("At the stated load", "load", load_heads, load_rows, {0, 1})
-    out += [f'<p id="load-note">{esc(LOAD_NOTE)}</p>'] if load_rows else []
+    if load_rows:  # worded from the runs' --idle (review 22 B 1, F 5)
+        from .load_table import load_note
+
+        out.append(f'<p id="load-note">{esc(load_note([r for _, _, r in rep.results]))}</p>')
     out += _section("Pipelined stream (steady state)", "pipeline", _PIPELINE_HEADS,
                     _pipeline_rows(rep), {0, 1, 3})
     out += _section("Energy per sample, steady state", "steady-energy",

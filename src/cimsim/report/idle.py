@@ -97,6 +97,7 @@ def figures(r, mode: str) -> dict:
            + (getattr(r, "power_up_programming_j", 0.0) if program else 0.0),
            "wake_s": max((ps[n]["wake_s"] for n in woken), default=0.0)
            + (r.power_up_programming_s if program else 0.0),
+           "program_j": getattr(r, "power_up_programming_j", 0.0) if program else 0.0,
            "states": states, "program": program, "notes": [],
            "acts": mode if woken or program else "on"}
     if mode == "on" or not ps:
@@ -135,6 +136,35 @@ def figures(r, mode: str) -> dict:
     return out
 
 
+def idle_power_w(f: dict, static_w: float) -> float:
+    """One device's power between runs, W, of :func:`figures` ``f``: its static power
+    ``static_w`` less what the parts that leave on save, or where the two agree to 1e-9 of the
+    static power the sum of the parts' idle-state powers itself (``idle_w``): so the rounding
+    residue of a difference, ``-7.105 fW`` for 0 W, never shows (review 22 B 6)."""
+    p = static_w - f["saved_w"]
+    return f["idle_w"] if abs(p - f["idle_w"]) <= 1e-9 * abs(static_w) else p
+
+
+def wake_energy_j(r, f: dict, devices: int) -> float:
+    """The energy of waking once, J, all ``devices``: each device's parts' wake-ups, and the
+    re-programming of :func:`figures` ``f`` once per tensor-parallel share: a pipeline-parallel
+    run's simulated device programs every stage's weights already (review 22 F 2)."""
+    return devices * (f["wake_j"] - f["program_j"]) + programmed_devices(r) * f["program_j"]
+
+
+def programmed_devices(r) -> int:
+    """How many times a parallel run's programming (``power_up_programming_j``, the simulated
+    device's) is paid: ``tensor_parallel`` (each device holds a share); a pipeline's stages are
+    in the simulated device's programming already (:mod:`cimsim.report.devices`)."""
+    return int(getattr(r, "tensor_parallel", 1))
+
+
+def power_up_wake_s(r) -> float:
+    """The longest ``idle.wake_latency`` of any part: what a start from power-off waits before
+    the run (everything is off; no part wakes faster than from its own gated state) (review 22 F 3)."""
+    return max((p["wake_s"] for p in (getattr(r, "idle_parts", None) or {}).values()), default=0.0)
+
+
 def acts(r, mode: str) -> str:
     """The mode whose figures hold for ``r`` under ``mode``: :func:`figures`' ``acts``."""
     return figures(r, mode)["acts"]
@@ -147,7 +177,7 @@ def between_runs_row(r, f: dict, mode: str, devices: int) -> str:
         by.setdefault(st, []).append(n)
     where = "; ".join(f"{st} {', '.join(ns)}" for st, ns in by.items())
     prog = (f", of which {si(r.power_up_programming_s, 's')} and "
-            f"{si(getattr(r, 'power_up_programming_j', 0.0) * devices, 'J')} re-programming the "
+            f"{si(f['program_j'] * programmed_devices(r), 'J')} re-programming the "
             "weights gating lost (volatile cells)" if f["program"] else "")
     return (f"{mode}: idle power {si(f['idle_w'] * devices, 'W')} ({where}); waking costs "
-            f"{si(f['wake_j'] * devices, 'J')} and {si(f['wake_s'], 's')} a period{prog}")
+            f"{si(wake_energy_j(r, f, devices), 'J')} and {si(f['wake_s'], 's')} a period{prog}")

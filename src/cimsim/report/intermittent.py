@@ -51,7 +51,7 @@ def wake_cycle(r, mode: str) -> tuple[float, float, float]:
     if f["acts"] == "on":  # every part stays on (review 22 A 2)
         return t, e_dyn + n * p_s * t, n * p_s
     b = f["wake_s"] + t
-    return b, e_dyn + n * p_s * b + n * f["wake_j"], n * (p_s - f["saved_w"])
+    return b, e_dyn + n * p_s * b + idle.wake_energy_j(r, f, n), n * idle.idle_power_w(f, p_s)
 
 
 def run_energy_j(r, mode: str) -> float:
@@ -61,8 +61,8 @@ def run_energy_j(r, mode: str) -> float:
         return wake_cycle(r, mode)[1]
     from .load import static_power_w
 
-    n = system(r).devices
-    return (wake_cycle(r, "on")[1] + n * getattr(r, "power_up_programming_j", 0.0)
+    n = system(r).devices  # the programming once per tensor-parallel share (review 22 F 2)
+    return (wake_cycle(r, "on")[1] + idle.programmed_devices(r) * getattr(r, "power_up_programming_j", 0.0)
             + n * static_power_w(r) * r.power_up_programming_s)
 
 
@@ -95,11 +95,14 @@ def stated_facts(r, harvest_w: float | None, storage_j: float | None, mode: str)
 
 def wearout_facts(r, period_s: float) -> dict:
     """``period_wearout_s`` (and levelled) at one run every ``period_s``: the fewest runs any CIM
-    unit's cells last (``<cim>_runs_to_wearout``) x the period; {} where no run writes a cell."""
-    out = {}
+    unit's cells last (``<cim>_runs_to_wearout``) x the period; {} where no run writes a cell of
+    a unit with non-volatile cells (SRAM wears nothing)."""
+    out = {}  # volatile (SRAM) cells wear nothing: their endurance is a placeholder (review 22 F 7)
+    volatile = tuple(f"{n}_" for n, p in (getattr(r, "idle_parts", None) or {}).items()
+                     if p.get("reprograms"))
     for col, suffix in ((C.PERIOD_WEAROUT_S, "_runs_to_wearout"),
                         (C.PERIOD_WEAROUT_LEVELLED_S, "_runs_to_wearout_levelled")):
-        runs = [float(v) for k, v in r.facts.items() if k.endswith(suffix)
+        runs = [float(v) for k, v in r.facts.items() if k.endswith(suffix) and not k.startswith(volatile)
                 and isinstance(v, (int, float)) and math.isfinite(v)]
         if runs:
             out[col] = min(runs) * period_s
@@ -117,8 +120,12 @@ def duration(s: float) -> str:
 
 
 def duty(fraction: float) -> str:
-    """A duty cycle to 3 significant digits (``0.00222 %``), never ``<0.1 %``."""
-    return f"{100.0 * fraction:.3g} %" if 0 < fraction < 0.1 else f"{100.0 * fraction:.1f} %"
+    """A duty cycle to 3 significant digits in fixed point (``0.00222 %``, at one run a day
+    ``0.00000465 %``, review 22 F 7), never ``<0.1 %`` or e-notation; from 10 % one decimal."""
+    p = 100.0 * fraction
+    if not (0 < p < 10):
+        return f"{p:.1f} %"
+    return f"{p:.{2 - math.floor(math.log10(p))}f} %"
 
 
 def _rate(q: float) -> str:

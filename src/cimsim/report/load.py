@@ -30,7 +30,7 @@ import math
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from . import columns as C, idle, period_words as words
-from .devices import all_mark, system
+from .devices import all_mark, micro_batches, system
 from .format import pct, si
 from ..errors import CimsimError
 from ..units import UnitError, parse_quantity
@@ -80,6 +80,14 @@ def response_s(r) -> float:
     return run_s(r)
 
 
+def power_up_response_s(r) -> float:
+    """The time the first call after power-up answers in, s: the longest part's wake-up
+    (:func:`cimsim.report.idle.power_up_wake_s`), the volatile weights' re-programming, then
+    :func:`response_s` (review 22 F 2, F 3); what ``power_up_deadline_slack_s`` holds to the
+    deadline (under ``--idle gate``, where every call is one, the gated call's)."""
+    return idle.power_up_wake_s(r) + r.power_up_programming_s + response_s(r)
+
+
 def dynamic_j_per_sample(r) -> float:
     """The energy of one sample without static energy, J, over the devices and samples
     ``j_per_sample`` divides (all the devices of a tensor- or pipeline-parallel run; a
@@ -103,6 +111,9 @@ def power_up(arch, plans, rates) -> dict:
     parts = idle.parts(arch)
     for n in lost:  # gating loses its weights: it wakes re-programming them (review 22 A 4)
         parts[n]["reprograms"] = True
+    for d in lost.values():  # the level power-up programming reads from (review 22 F 4)
+        if d.store in parts:
+            parts[d.store]["feeds_power_up"] = True
     return {"power_up_programming_s": power_up_s(plans, rates),
             "power_up_programming_j": float(sum(d.energy_j for d in lost.values())),
             "idle_parts": parts}
@@ -118,22 +129,52 @@ def power_up_s(plans, rates) -> float:
 
 def period_of(text: str, option: str = "--period", rate_ok: bool = True) -> float:
     """A period in seconds from a time (``1ms``) or, ``rate_ok``, a rate (``1kHz``: its
-    inverse); one-line :class:`CimsimError` naming ``option`` otherwise."""
+    inverse); one-line :class:`CimsimError` naming ``option`` (``--period``, or ``period_s=``:
+    no space after an ``=``) otherwise."""
+    head = f"{option}{'' if option.endswith('=') else ' '}{text!r}"
     try:
         value = parse_quantity(text, "s")
     except UnitError as exc:
         if not rate_ok:
-            raise CimsimError(f"{option} {text!r}: {exc}") from None
+            raise CimsimError(f"{head}: {exc}") from None
         try:
             rate = parse_quantity(text, "Hz")
         except UnitError:
-            raise CimsimError(f"{option} {text!r}: {exc}; give a period (1ms) or a rate "
+            raise CimsimError(f"{head}: {exc}; give a period (1ms) or a rate "
                               "(1kHz, one run per period)") from None
         value = 1.0 / rate if rate > 0 else math.nan
     if not (math.isfinite(value) and value > 0):
-        raise CimsimError(f"{option} {text!r}: must be a positive, finite time (1ms)"
+        raise CimsimError(f"{head}: must be a positive, finite time (1ms)"
                           + (" or rate (1kHz)" if rate_ok else ""))
     return value
+
+
+#: each stated load argument's unit, what it is, and an example with its unit
+STATED = {"period_s": ("s", "time", "1ms"), "deadline_s": ("s", "time", "500us"),
+          "harvest_w": ("W", "power", "100uW"), "storage_j": ("J", "energy", "382.5uJ")}
+
+
+def stated_value(value, name: str, flag: str | None = None):
+    """The load argument ``name`` (a key of :data:`STATED`) in its unit: None, a positive finite
+    number, or text with a unit (``100uW``; a period also a rate, ``1kHz``); a one-line
+    :class:`CimsimError` naming ``flag`` (default ``name=``, the Python argument; ``--harvest``
+    on the command line) and the unit. What ``run``/``compare``/``report``, ``sweep()`` and
+    ``Result.at_load`` all read the load with (review 22 F 6)."""
+    unit, what, example = STATED[name]
+    flag = flag or f"{name}="
+    head = f"{flag}{'' if flag.endswith('=') else ' '}{value!r}"
+    if isinstance(value, str):
+        if unit == "s":
+            return period_of(value, flag, name == "period_s")
+        try:
+            value = parse_quantity(value, unit)
+        except UnitError as exc:
+            raise CimsimError(f"{head}: {exc}") from None
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                              or not (math.isfinite(value) and value > 0)):
+        raise CimsimError(f"{head}: must be a positive, finite {what} in {unit} (a number) or "
+                          f"text with a unit ({example!r}" + (", or a rate: '1kHz')" if name == "period_s" else ")"))
+    return None if value is None else float(value)
 
 
 def load_facts(r, period_s: float | None = None, deadline_s: float | None = None,
@@ -151,10 +192,8 @@ def load_facts(r, period_s: float | None = None, deadline_s: float | None = None
     from . import intermittent
 
     out: dict[str, object] = {}
-    for name, v in (("period", period_s), ("deadline", deadline_s), ("harvest", harvest_w),
-                    ("storage", storage_j)):
-        if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-            raise CimsimError(f"{name} {v!r}: must be a positive, finite time in seconds")
+    period_s, deadline_s, harvest_w, storage_j = (
+        stated_value(v, k) for k, v in zip(STATED, (period_s, deadline_s, harvest_w, storage_j)))
     f = idle.figures(r, idle.check_mode(idle_mode))
     wake = _wake_s(f)
     if period_s is not None:
@@ -162,17 +201,17 @@ def load_facts(r, period_s: float | None = None, deadline_s: float | None = None
         if t > period_s and strict:
             raise CimsimError(too_short_text(r, period_s, wake))
         n, p_static = system(r).devices, static_power_w(r)
-        p_idle = n * (p_static - f["saved_w"])
+        p_idle = n * idle.idle_power_w(f, p_static)
         if wake is None:
             energy = dynamic_j_per_sample(r) * max(r.samples, 1) + n * p_static * period_s
         else:  # static power over the wake-up and the run, the idle power over the rest
             energy = (dynamic_j_per_sample(r) * max(r.samples, 1) + n * p_static * t
-                      + p_idle * (period_s - t) + n * f["wake_j"])
+                      + p_idle * (period_s - t) + idle.wake_energy_j(r, f, n))
         out.update({C.PERIOD_S: float(period_s), C.PERIOD_ENERGY_J: energy,
                     C.PERIOD_J_PER_SAMPLE: energy / max(r.samples, 1),
                     C.PERIOD_AVERAGE_POWER_W: energy / period_s,
                     C.PERIOD_UTILIZATION: t / period_s, C.PERIOD_IDLE: idle_mode,
-                    C.PERIOD_IDLE_POWER_W: p_idle, C.PERIOD_WAKE_ENERGY_J: n * f["wake_j"],
+                    C.PERIOD_IDLE_POWER_W: p_idle, C.PERIOD_WAKE_ENERGY_J: idle.wake_energy_j(r, f, n),
                     C.PERIOD_WAKE_S: f["wake_s"]})
         if t > period_s:  # too slow for it: NaN, not a figure of overlapping runs
             out.update({k: math.nan for k in C.PERIOD_NAN_COLUMNS})
@@ -181,8 +220,9 @@ def load_facts(r, period_s: float | None = None, deadline_s: float | None = None
         resp = response_s(r) + (wake or 0.0)
         out.update({C.DEADLINE_S: float(deadline_s), C.DEADLINE_SLACK_S: deadline_s - resp,
                     C.MEETS_DEADLINE: bool(resp <= deadline_s), C.DEADLINE_RESPONSE_S: resp,
-                    C.POWER_UP_DEADLINE_SLACK_S: deadline_s - response_s(r) - r.power_up_programming_s})
-    if harvest_w is not None or storage_j is not None or idle_mode != "on":
+                    C.POWER_UP_DEADLINE_SLACK_S: deadline_s - (
+                        resp if f["acts"] == "gate" else power_up_response_s(r))})
+    if any(v is not None for v in (period_s, deadline_s, harvest_w, storage_j)) or idle_mode != "on":
         out.setdefault(C.PERIOD_IDLE, idle_mode)  # the --idle they were taken under, and
     if idle_mode != "on":  # the wake-up a deadline alone counts (review 22 A 3)
         out.setdefault(C.PERIOD_WAKE_S, f["wake_s"])
@@ -217,6 +257,27 @@ def at_load(r, period_s: float | None = None, deadline_s: float | None = None,
     elif period_s is not None:  # a cold call each period, a loop's weights in cache (find-V 3)
         out.notes += words.cold_note(r, period_s, idle_mode)
     return out
+
+
+def _volatile_store(r) -> str:
+    """The ``first call`` line's caveat where the level power-up programming reads the weights
+    from is volatile (``memory.<level>.volatile`` not false: DRAM, PSRAM): at a real power-up it
+    lost them too (review 22 F 4)."""
+    lost = volatile_stores(r)
+    return (f". {volatile_store_text(lost)}" if lost else "")
+
+
+def volatile_store_text(lost) -> str:
+    """:func:`_volatile_store`'s words for the levels ``lost``."""
+    return (f"{', '.join(lost)}, where the weights are programmed from, is volatile (memory.<level>."
+            "volatile not false): a real power-off loses them there too, and reloading it from "
+            "non-volatile storage is not modelled (the first call assumes it kept them)")
+
+
+def volatile_stores(r) -> list[str]:
+    """The volatile levels power-up programming reads the weights from (:func:`_volatile_store`)."""
+    return [n for n, p in (getattr(r, "idle_parts", None) or {}).items()
+            if p.get("feeds_power_up") and not p.get("keeps")]
 
 
 #: the starts of :func:`cimsim.report.idle.figures`' notes (so that a later ``at_load`` drops them)
@@ -280,9 +341,12 @@ def period_power_cell(r) -> str:
 def slack_cell(r) -> str:
     """A table's ``deadline slack`` cell: the slack, ``MISSED`` before it where it is, and
     ``first call MISSED`` after it where the run meets the deadline but the first call after
-    power-up (re-programming volatile weights) does not."""
+    power-up (re-programming volatile weights) does not; under ``--idle sleep|gate`` the
+    wake-up the request waits for first."""
     f = r.facts
     cell = ("" if f[C.MEETS_DEADLINE] else "MISSED ") + si(f[C.DEADLINE_SLACK_S], "s")
+    if (wake := f[C.DEADLINE_RESPONSE_S] - response_s(r)) > 0:  # why (review 22 B 1)
+        cell += f" (waking {si(wake, 's')} first, --idle {f.get(C.PERIOD_IDLE, 'on')})"
     if f[C.MEETS_DEADLINE] and f.get(C.POWER_UP_DEADLINE_SLACK_S, 0.0) < 0 \
             and f.get(C.PERIOD_IDLE, "on") != "gate":
         cell += ", first call MISSED"
@@ -325,8 +389,11 @@ def load_rows(r, programs: bool, instances=()) -> list[tuple[str, str]]:
                      + (f"latency + {si(extra, 's')} re-programming {lost}, "
                         f"{si(r.power_up_programming_j, 'J')} + static power over it"
                         if extra > 0 else "non-volatile cells keep their weights: the latency and energy")
-                     + f"; {C.POWER_UP_LATENCY_S}, {C.POWER_UP_ENERGY_J}); the figures above have "
-                     "the weights in place"))
+                     + f"; {C.POWER_UP_LATENCY_S}, {C.POWER_UP_ENERGY_J}"
+                     + ("; one micro-batch on one device, as latency_s and energy_j"
+                        if micro_batches(r) > 1 else "")
+                     + "); the figures above have the weights in place"
+                     + _volatile_store(r)))
     if C.PERIOD_S in f and f[C.PERIOD_ENERGY_J] == f[C.PERIOD_ENERGY_J]:
         T, static = f[C.PERIOD_S], system(r).devices * r.static_power_w
         overlap = r.latency_s > T  # a layer-pipelined chip's steady state
@@ -358,8 +425,12 @@ def load_rows(r, programs: bool, instances=()) -> list[tuple[str, str]]:
                      + ", a point estimate (not a worst-case bound)"))
         pu = f.get(C.POWER_UP_DEADLINE_SLACK_S, slack)
         if f.get(C.PERIOD_IDLE, "on") != "gate" and r.power_up_programming_s > 0:
-            rows.append(("after power-up", f"the first call ({si(f[C.DEADLINE_S] - pu, 's')}: "
-                         f"{C.POWER_UP_LATENCY_S}, re-programming the volatile weights) "
+            wake = idle.power_up_wake_s(r)
+            what = (f"waking {si(wake, 's')}, then " if wake > 0 else "") + (
+                f"{si(r.power_up_programming_s, 's')} re-programming the volatile weights, then the "
+                f"pipeline's last request at {si(response_s(r), 's')} (pipeline_span_s)" if span else
+                f"{C.POWER_UP_LATENCY_S}, re-programming the volatile weights")
+            rows.append(("after power-up", f"the first call ({si(f[C.DEADLINE_S] - pu, 's')}: {what}) "
                          + (f"meets it, slack {si(pu, 's')}" if pu >= 0 else
                             f"MISSES it by {si(-pu, 's')}: on a node powered off between calls "
                             "every call does (--idle gate checks that)")))

@@ -19,6 +19,11 @@ from ..report.columns import (  # noqa: F401  (the names live in report.columns)
     ARCHITECTURE,
     BOUND,
     BOUND_PART,
+    DECODE_BOUND,
+    DECODE_BOUND_PART,
+    PERIOD_IDLE,
+    PREFILL_BOUND,
+    PREFILL_BOUND_PART,
     CIMSIM_REVISION,
     CIMSIM_VERSION,
     CONFIG_FILE,
@@ -59,7 +64,8 @@ if TYPE_CHECKING:
 
 TEXT_COLUMNS: frozenset[str] = frozenset(
     {POINT_ID, CONFIG_FILE, WORKLOAD_FILE, ERROR, WORKLOAD, ARCHITECTURE, ENGINE, BOUND, BOUND_PART,
-     ACCURACY_BASIS, CIMSIM_VERSION, CIMSIM_REVISION, NOTES}
+     ACCURACY_BASIS, CIMSIM_VERSION, CIMSIM_REVISION, NOTES, PERIOD_IDLE, PREFILL_BOUND, DECODE_BOUND,
+     PREFILL_BOUND_PART, DECODE_BOUND_PART}  # (review 22 B 7: an all-error part file types them too)
 )
 #: counts (stored Int64 even when every row is an error row, so two sweep files share a schema);
 #: besides these, every ``ops_<component>`` and ``<resource>_bytes`` / ``<resource>_write_bytes``
@@ -126,7 +132,9 @@ ATTR_WORKLOADS = "cimsim_workloads"
 #: how the points were chosen: ``{"method": grid|random|lhs|points, "seed", "samples"`` (both
 #: None but for random / lhs), ``"params"``: the ``--param`` specs as typed (``PATH=SPEC``),
 #: ``"points"``: the ``--points`` file's ``{"path", "sha256"}`` or None, ``"period_s"``,
-#: ``"deadline_s"``: the load the rows are at (``--period``, ``--deadline``; only where given)``}``
+#: ``"deadline_s"`` (s), ``"harvest_w"`` (W), ``"storage_j"`` (J): the load the rows are at
+#: (``--period``, ``--deadline``, ``--harvest``, ``--storage``; each only where given, at 12
+#: significant digits), and ``"idle"``: ``--idle`` sleep or gate (only where not on)``}``
 ATTR_SAMPLING = "cimsim_sampling"
 #: the cimsim that computed the rows: ``__version__`` and :func:`cimsim.model_revision` (also
 #: stamped on every part file, so a resumed sweep recomputes the rows of another revision)

@@ -10,8 +10,6 @@ mixes rows at another load (or at none) with this one's: those are replaced and 
 
 from __future__ import annotations
 
-import math
-
 from ..errors import CimsimError
 from ..report import columns as C
 from .params import under_cli
@@ -20,49 +18,24 @@ from .params import under_cli
 PERIOD, DEADLINE, IDLE, HARVEST, STORAGE = "period_s", "deadline_s", "idle", "harvest_w", "storage_j"
 
 
-def _seconds(value, keyword: str, rate_ok: bool) -> float | None:
-    """``value`` in seconds: None, a number of seconds, or text as the command line takes it
-    (``1ms``, and for a period a rate, ``1kHz``); a one-line error naming the argument."""
-    from ..report.load import period_of
-
-    flag = f"--{keyword[:-2]}" if under_cli() else keyword
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return period_of(value, flag, rate_ok)
-    flag += "" if under_cli() else "="
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-            math.isfinite(value) and value > 0):
-        raise CimsimError(f"{flag}{value!r}: must be a positive, finite time in seconds (1e-3) or "
-                          "text with a unit ('1ms'" + (", or a rate: '1kHz')" if rate_ok else ")"))
-    return float(value)
-
-
-def _amount(value, keyword: str, unit: str) -> float | None:
-    """``--harvest`` (W) or ``--storage`` (J): None, a positive finite number, or text with the unit."""
-    from ..units import UnitError, parse_quantity
-
-    flag = f"--{keyword[:-2]} " if under_cli() else f"{keyword}="
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            value = parse_quantity(value, unit)
-        except UnitError as exc:
-            raise CimsimError(f"{flag}{value!r}: {exc}") from None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-            math.isfinite(value) and value > 0):
-        raise CimsimError(f"{flag}{value!r}: must be a positive, finite figure in {unit}")
-    return float(value)
+def canonical(x: float | None) -> float | None:
+    """``x`` at 12 significant digits: the same load written two ways (``100us``, 9.999999999999999e-05
+    s, and ``10kHz``, 1e-4 s) is one value in a point's id and the sweep's attrs (review 22 B 2)."""
+    return None if x is None else float(f"{x:.12g}")
 
 
 def stated(period_s, deadline_s, idle: str = "on", harvest_w=None, storage_j=None) -> dict:
-    """The load ``{"period_s": s or None, "deadline_s": s or None, "idle": None or "sleep" /
-    "gate"}`` of ``sweep()``'s arguments (``idle`` "on", the default, is None: ids as before)."""
-    load = {PERIOD: _seconds(period_s, PERIOD, True), DEADLINE: _seconds(deadline_s, DEADLINE, False)}
+    """The load ``{"period_s": s or None, "deadline_s": s or None, "harvest_w": W or None,
+    "storage_j": J or None, "idle": None or "sleep" / "gate"}`` of ``sweep()``'s arguments
+    (numbers, or text as the command line takes it: :func:`cimsim.report.load.stated_value`),
+    each :func:`canonical`; ``idle`` "on", the default, is None: ids as before."""
+    from ..report.load import stated_value
+
+    load = {k: canonical(stated_value(v, k, f"--{k.rsplit('_', 1)[0]}" if under_cli() else None))
+            for k, v in ((PERIOD, period_s), (DEADLINE, deadline_s), (HARVEST, harvest_w),
+                         (STORAGE, storage_j))}
     if idle not in ("on", "sleep", "gate"):
         raise CimsimError(f"{'--idle ' if under_cli() else 'idle='}{idle!r}: allowed are on, sleep, gate")
-    load.update({HARVEST: _amount(harvest_w, HARVEST, "W"), STORAGE: _amount(storage_j, STORAGE, "J")})
     if idle != "on" and all(load[k] is None for k in (PERIOD, DEADLINE, HARVEST, STORAGE)):
         raise CimsimError(f"{'--idle ' if under_cli() else 'idle='}{idle}: says what the parts do "
                           "between runs: give a period (or a deadline, which then counts the wake-up)")
@@ -79,8 +52,11 @@ def given(load: dict | None) -> dict | None:
 def load_columns(load: dict | None) -> tuple[str, ...]:
     """The result columns the load adds to every row."""
     load = load or {}
-    return tuple(c for key, group in zip((PERIOD, DEADLINE, HARVEST, STORAGE), C.STATED_LOAD_GROUPS)
+    cols = tuple(c for key, group in zip((PERIOD, DEADLINE, HARVEST, STORAGE), C.STATED_LOAD_GROUPS)
                  if load.get(key) is not None for c in group)
+    if cols and load.get(PERIOD) is None:  # the --idle it was taken under (review 22 F 5)
+        cols += (C.PERIOD_IDLE, *((C.PERIOD_WAKE_S,) if load.get(IDLE) else ()))
+    return cols
 
 
 def at_load(result, load: dict | None):

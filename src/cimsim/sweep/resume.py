@@ -15,6 +15,7 @@ revisions), and where they went.
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from pathlib import Path
@@ -137,12 +138,30 @@ def _sampling_changes(then: dict | None, now: dict | None) -> list[str]:
                         for x in (old, new))
         elif key == "params":
             old, new = (" ".join(x) if x else "none" for x in (old, new))
-        elif key in ("period_s", "deadline_s") and old != new:  # the load (sweep.load)
-            d = next((d for d in range(4, 17) if None in (old, new) or si(old, "s", d) != si(new, "s", d)), 17)
-            old, new = ("none" if x is None else si(x, "s", d) for x in (old, new))
+        elif key in _LOAD_UNITS:  # the load (sweep.load), alike to 12 digits (review 22 B 2)
+            old, new = _load_texts(old, new, _LOAD_UNITS[key])
+        elif key == "idle":  # not stated: on (review 22 B 3); said only where a load still is
+            old, new = old or "on", new or "on"
+            if not any(now.get(k) is not None for k in _LOAD_UNITS):
+                continue
         if old != new:
             out.append(f"{what} then {old}, now {new}")
     return out
+
+
+#: the stated load's keys in ``cimsim_sampling`` and their units (:mod:`cimsim.sweep.load`)
+_LOAD_UNITS = {"period_s": "s", "deadline_s": "s", "harvest_w": "W", "storage_j": "J"}
+
+
+def _load_texts(old, new, unit: str) -> tuple[str, str]:
+    """Two values of a stated load as the resume warning prints them, with the unit, at the
+    fewest digits that tell them apart (``none`` for not stated); the same text where they agree
+    to 12 significant digits (a file from before :func:`cimsim.sweep.load.canonical`)."""
+    if None not in (old, new) and math.isclose(old, new, rel_tol=1e-12):
+        return "same", "same"
+    d = next((d for d in range(4, 17) if None in (old, new) or si(old, unit, d) != si(new, unit, d)), 17)
+    old_text, new_text = ("none" if x is None else si(x, unit, d) for x in (old, new))
+    return old_text, new_text
 
 
 def _as_table(rows: pd.DataFrame, sources: list[dict]) -> pd.DataFrame:
