@@ -19,6 +19,8 @@ class Load(NamedTuple):
     idle: str
     harvest_w: float | None = None
     storage_j: float | None = None
+    #: ``--deadline MODEL=TIME``: (model, seconds) per model of a merged workload
+    model_deadlines: tuple = ()
 
 
 def load_options(f):
@@ -43,7 +45,9 @@ def load_options(f):
                           "idle.wake_latency.")(f)
     f = click.option("--deadline", metavar="TIME", default=None,
                      help="Check the latency against a deadline, e.g. 500us: slack and met/missed "
-                          "(the latency is the DES's point estimate, not a worst-case bound).")(f)
+                          "(the latency is the DES's point estimate, not a worst-case bound); of a "
+                          "merged workload also per model, MODEL=TIME, comma-separated (e.g. "
+                          "100ms,planner=20ms): that model's completion time.")(f)
     return click.option("--period", metavar="TIME|RATE", default=None,
                         help="One run every period, idle in between (--idle), e.g. 1ms, 10min, "
                              "1h, 1d or 1kHz: energy per period and per sample, average power, "
@@ -74,19 +78,44 @@ def stated_load(period: str | None, deadline: str | None, idle: str = "on",
             raise CimsimError(f"{option} {text!r}: must be a positive, finite {unit} figure")
         return v
 
-    return Load(None if period is None else period_of(period),
-                None if deadline is None else period_of(deadline, "--deadline", rate_ok=False),
-                idle, quantity(harvest, "--harvest", "W"), quantity(storage, "--storage", "J"))
+    whole, per_model = _deadlines(deadline)
+    return Load(None if period is None else period_of(period), whole,
+                idle, quantity(harvest, "--harvest", "W"), quantity(storage, "--storage", "J"), per_model)
+
+
+def _deadlines(text: str | None) -> tuple[float | None, tuple]:
+    """``--deadline``: the run's deadline (s, None where not given) and the per-model ones,
+    ``((model, s), ...)``, from ``TIME`` and ``MODEL=TIME`` items separated by commas."""
+    from ..report.load import period_of
+
+    if text is None:
+        return None, ()
+    whole, per_model = None, []
+    for item in text.split(","):
+        model, eq, t = item.strip().rpartition("=")
+        if eq and not model.strip():
+            raise CimsimError(f"--deadline {text!r}: '{item.strip()}' names no model (MODEL=TIME)")
+        if not eq and whole is not None:
+            raise CimsimError(f"--deadline {text!r}: two deadlines for the whole run; a model's is MODEL=TIME")
+        v = period_of(t.strip(), "--deadline", rate_ok=False)
+        if eq:
+            per_model.append((model.strip(), v))
+        else:
+            whole = v
+    return whole, tuple(per_model)
 
 
 def at_load(r, load: Load, strict: bool = True):
     """``r`` at the stated load; its error as the option's (``--period 1 µs is shorter ...``).
     Not ``strict`` (``compare``), a period too short for ``r`` gives NaN period columns."""
-    if load[:2] == (None, None) and load[3:] == (None, None):
+    from ..report.models import with_deadlines
+
+    if load[:2] == (None, None) and load[3:5] == (None, None) and not load.model_deadlines:
         return r
     try:
-        return r.at_load(load.period_s, load.deadline_s, strict, load.idle, load.harvest_w,
-                         load.storage_j)
+        out = r.at_load(load.period_s, load.deadline_s, strict, load.idle, load.harvest_w,
+                        load.storage_j)
+        return with_deadlines(out, load.model_deadlines, load.period_s)
     except CimsimError as exc:  # the option's own (period, deadline, ...): as the option
         raise CimsimError(f"--{exc}" if str(exc).startswith(_OPTION_ERRORS) else str(exc)) from None
 

@@ -22,6 +22,7 @@ from ..inputs import file_record, recorded, with_inputs
 from ..report import columns as C
 from ..report.baseline import RATIO_HEADERS, baseline_ratios, period_energy_ratios, ratio
 from ..report.load import load_rows, period_power_cell, slack_cell
+from ..report.models import model_rows
 from ..report.phases import phase_rows
 from ..report.devices import ALL_NOTE, all_mark, efficiency_text, energy_text, power_text, work_text
 from ..report.plausible import WARNING
@@ -331,6 +332,7 @@ def print_result(r, footprint=None, cache_apart: bool = False, arch=None) -> Non
     if C.PROGRAMMING_ENERGY_J in f:  # deployment: reported beside the run, not in its totals
         rows.append(("programming", programming_text(f, arch.instances if arch is not None else (), r.programmed)))
     rows += load_rows(r, C.PROGRAMMING_ENERGY_J in f, arch.instances if arch is not None else ())  # first call, ...
+    rows += model_rows(r)  # a merged workload's models (cimsim workload merge)
     rows = list(filter(None, rows))  # wrapped at spaces, never between a number and its unit:
     # the value column as wide as its longest number and unit, at least, as far as the labels (wrapped
     # at their words) leave room; the labels no wider than the rest (wider, rich cropped every value)

@@ -151,6 +151,8 @@ class Result:
     power_up_programming_j: float = 0.0
     #: each part's static power and ``idle:`` figures (:func:`cimsim.report.idle.parts`)
     idle_parts: dict[str, dict] = field(default_factory=dict)
+    #: a merged workload's per-model figures (:func:`cimsim.report.models.model_figures`)
+    models: dict[str, dict] = field(default_factory=dict)
 
     def __eq__(self, other: object) -> bool:
         """Field by field, a NaN equal to a NaN (an undefined OPS/W, TPOT, ...), the per-op and
@@ -359,6 +361,7 @@ class Result:
             C.PROVENANCE: {k: dict(v) for k, v in self.provenance.items()},
             **{k: json_number(v) for k, v in self.serving.items()},
             **{k: [json_number(x) for x in v] for k, v in self.serving_requests.items()},
+            **({"models": copy.deepcopy(self.models)} if self.models else {}),
             "notes": list(self.notes),
             **{k: copy.deepcopy(self.inputs.get(k)) for k in C.INPUT_COLUMNS},
             **provenance(),
