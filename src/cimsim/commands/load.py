@@ -57,9 +57,10 @@ def load_options(f):
 
 
 def stated_load(period: str | None, deadline: str | None, idle: str = "on",
-                harvest: str | None = None, storage: str | None = None) -> Load:
+                harvest: str | None = None, storage: str | None = None, per_model: bool = False) -> Load:
     """``--period`` and ``--deadline`` in seconds, ``--harvest`` in W, ``--storage`` in J (None
-    where not given), and ``--idle``, which needs one of them."""
+    where not given), and ``--idle``, which needs one of them; ``per_model``: deadlines per
+    model (``MODEL=TIME``, ``run``'s) are taken, else refused."""
     from ..report.load import period_of
     from ..units import UnitError, parse_quantity
 
@@ -78,9 +79,12 @@ def stated_load(period: str | None, deadline: str | None, idle: str = "on",
             raise CimsimError(f"{option} {text!r}: must be a positive, finite {unit} figure")
         return v
 
-    whole, per_model = _deadlines(deadline)
+    whole, models = _deadlines(deadline)
+    if models and not per_model:
+        raise CimsimError(f"--deadline {deadline!r}: a deadline per model (MODEL=TIME) goes with "
+                          "cimsim run of a merged workload; here give one TIME for the run")
     return Load(None if period is None else period_of(period), whole,
-                idle, quantity(harvest, "--harvest", "W"), quantity(storage, "--storage", "J"), per_model)
+                idle, quantity(harvest, "--harvest", "W"), quantity(storage, "--storage", "J"), models)
 
 
 def _deadlines(text: str | None) -> tuple[float | None, tuple]:

@@ -101,7 +101,7 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
     from ..studies import run_one
     from ..workload import load_workload
 
-    load = stated_load(period, deadline, idle, harvest, storage)  # before the run, not after it
+    load = stated_load(period, deadline, idle, harvest, storage, per_model=True)  # before the run
     if dataset is not None and not accuracy:
         raise OneLineUsageError("--dataset goes with --accuracy")
     if output_kind != "auto" and not accuracy:
@@ -465,7 +465,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     archs, wls, inputs = load_many(configs, workloads, sets)
     try:
         # each run at the stated load; one too slow for the period: NaN there, not an error
-        runs, df = studies.compare(archs, wls, engine, *load)
+        runs, df = studies.compare(archs, wls, engine, *load[:5])
     except OverflowInputError as exc:  # as run says it, and which config ran which workload
         arch, wl = exc.run
         path = inputs["configs"].get(arch.name, {}).get("path") or arch.name
