@@ -38,17 +38,17 @@ def test_an_edge_makes_the_model_wait_for_the_one_it_reads(arch):
     assert "plan.x" not in w.tensors
     r = simulate(arch, w)
     perc, plan = r.models["perc"], r.models["plan"]
-    assert perc["start_s"] == 0.0 and perc["latency_s"] == pytest.approx(alone["perc"], rel=1e-12)
+    assert perc["start_s"] == 0.0 and perc["latency_s"] == pytest.approx(alone["perc"], rel=1e-12, abs=0)
     # plan starts when perc's output is written and is done one run of its own later, less its
     # input's read from dram: x is perc's output, written to sram, not a model input in dram
     # (4,096 B at the round dram's 10 GB/s: 409.6 ns)
-    assert plan["start_s"] == pytest.approx(alone["perc"], rel=1e-12)
-    assert plan["latency_s"] == pytest.approx(alone["perc"] + alone["plan"] - 4096 / 10e9, rel=1e-12)
-    assert r.latency_s == pytest.approx(plan["latency_s"], rel=1e-12)
+    assert plan["start_s"] == pytest.approx(alone["perc"], rel=1e-12, abs=0)
+    assert plan["latency_s"] == pytest.approx(alone["perc"] + alone["plan"] - 4096 / 10e9, rel=1e-12, abs=0)
+    assert r.latency_s == pytest.approx(plan["latency_s"], rel=1e-12, abs=0)
     assert plan["after"] == ["perc"] and perc["after"] == []
     # dynamic energy: the models' ops' energy sums to the run's, static apart
     dyn = r.energy_j - r.energy_breakdown_j["static"]
-    assert perc["dynamic_energy_j"] + plan["dynamic_energy_j"] == pytest.approx(dyn, rel=1e-12)
+    assert perc["dynamic_energy_j"] + plan["dynamic_energy_j"] == pytest.approx(dyn, rel=1e-12, abs=0)
     assert r.to_json()["models"]["plan"]["latency_s"] == plan["latency_s"]
 
 
@@ -91,7 +91,7 @@ def test_deadline_per_model_and_past_the_period(arch):
     r = simulate(arch, merge_workloads(_models(), after=["plan.x=perc.y"]))
     plan = r.models["plan"]["latency_s"]
     d = with_deadlines(r, [("plan", 2 * plan), ("perc", plan / 4)])
-    assert d.models["plan"]["meets_deadline"] and d.models["plan"]["deadline_slack_s"] == pytest.approx(plan, rel=1e-12)
+    assert d.models["plan"]["meets_deadline"] and d.models["plan"]["deadline_slack_s"] == pytest.approx(plan, rel=1e-12, abs=0)
     assert not d.models["perc"]["meets_deadline"]
     with pytest.raises(CimsimError, match="no model 'x'"):
         with_deadlines(r, [("x", 1.0)])
