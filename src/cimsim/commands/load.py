@@ -18,6 +18,8 @@ class Load(NamedTuple):
     idle: str
     harvest_w: float | None = None
     storage_j: float | None = None
+    #: ``--deadline MODEL=TIME``: (model, seconds) per model of a merged workload
+    model_deadlines: tuple = ()
 
 
 def load_options(f):
@@ -42,7 +44,9 @@ def load_options(f):
                           "idle.wake_latency.")(f)
     f = click.option("--deadline", metavar="TIME", default=None,
                      help="Check the latency against a deadline, e.g. 500us: slack and met/missed "
-                          "(the latency is the DES's point estimate, not a worst-case bound).")(f)
+                          "(the latency is the DES's point estimate, not a worst-case bound); of a "
+                          "merged workload also per model, MODEL=TIME, comma-separated (e.g. "
+                          "100ms,planner=20ms): that model's completion time.")(f)
     return click.option("--period", metavar="TIME|RATE", default=None,
                         help="One run every period, idle in between (--idle), e.g. 1ms, 10min, "
                              "1h, 1d or 1kHz: energy per period and per sample, average power, "
@@ -52,28 +56,58 @@ def load_options(f):
 
 
 def stated_load(period: str | None, deadline: str | None, idle: str = "on",
-                harvest: str | None = None, storage: str | None = None) -> Load:
+                harvest: str | None = None, storage: str | None = None, per_model: bool = False) -> Load:
     """``--period`` and ``--deadline`` in seconds, ``--harvest`` in W, ``--storage`` in J (None
-    where not given), and ``--idle``, which needs one of them."""
+    where not given), and ``--idle``, which needs one of them; ``per_model``: deadlines per
+    model (``MODEL=TIME``, ``run``'s) are taken, else refused."""
     from ..report.load import stated_value
 
     if idle != "on" and period is None and deadline is None and harvest is None and storage is None:
         raise CimsimError(f"--idle {idle} says what the parts do between runs: give --period "
                           "(or --deadline, which then counts the wake-up, --harvest or --storage)")
-    return Load(stated_value(period, "period_s", "--period"),
-                stated_value(deadline, "deadline_s", "--deadline"), idle,
+
+    whole, models = _deadlines(deadline)
+    if models and not per_model:
+        raise CimsimError(f"--deadline {deadline!r}: a deadline per model (MODEL=TIME) goes with "
+                          "cimsim run of a merged workload; here give one TIME for the run")
+    return Load(stated_value(period, "period_s", "--period"), whole, idle,
                 stated_value(harvest, "harvest_w", "--harvest"),
-                stated_value(storage, "storage_j", "--storage"))
+                stated_value(storage, "storage_j", "--storage"), models)
+
+
+def _deadlines(text: str | None) -> tuple[float | None, tuple]:
+    """``--deadline``: the run's deadline (s, None where not given) and the per-model ones,
+    ``((model, s), ...)``, from ``TIME`` and ``MODEL=TIME`` items separated by commas."""
+    from ..report.load import stated_value
+
+    if text is None:
+        return None, ()
+    whole, per_model = None, []
+    for item in text.split(","):
+        model, eq, t = item.strip().rpartition("=")
+        if eq and not model.strip():
+            raise CimsimError(f"--deadline {text!r}: '{item.strip()}' names no model (MODEL=TIME)")
+        if not eq and whole is not None:
+            raise CimsimError(f"--deadline {text!r}: two deadlines for the whole run; a model's is MODEL=TIME")
+        v = stated_value(t.strip(), "deadline_s", "--deadline")
+        if eq:
+            per_model.append((model.strip(), v))
+        else:
+            whole = v
+    return whole, tuple(per_model)
 
 
 def at_load(r, load: Load, strict: bool = True):
     """``r`` at the stated load; its error as the option's (``--period 1 µs is shorter ...``).
     Not ``strict`` (``compare``), a period too short for ``r`` gives NaN period columns."""
-    if load[:2] == (None, None) and load[3:] == (None, None):
+    from ..report.models import with_deadlines
+
+    if load[:2] == (None, None) and load[3:5] == (None, None) and not load.model_deadlines:
         return r
     try:
-        return r.at_load(load.period_s, load.deadline_s, strict, load.idle, load.harvest_w,
-                         load.storage_j)
+        out = r.at_load(load.period_s, load.deadline_s, strict, load.idle, load.harvest_w,
+                        load.storage_j)
+        return with_deadlines(out, load.model_deadlines, load.period_s)
     except CimsimError as exc:  # the option's own (period, deadline, ...): as the option
         raise CimsimError(f"--{exc}" if str(exc).startswith(_OPTION_ERRORS) else str(exc)) from None
 

@@ -1,5 +1,4 @@
-"""``cimsim run`` and ``cimsim compare``: run a study (:mod:`cimsim.studies`) and print it
-(glue only); the options the other run-and-show commands share."""
+"""``cimsim run``, ``compare``: a study (:mod:`cimsim.studies`) printed; options other commands share."""
 
 from __future__ import annotations
 
@@ -22,6 +21,7 @@ from ..inputs import file_record, recorded, with_inputs
 from ..report import columns as C
 from ..report.baseline import RATIO_HEADERS, baseline_ratios, period_energy_ratios, ratio
 from ..report.load import load_rows, period_power_cell, slack_cell
+from ..report.models import model_rows
 from ..report.phases import phase_rows
 from ..report.devices import ALL_NOTE, all_mark, efficiency_text, energy_text, power_text, work_text
 from ..report.plausible import WARNING
@@ -100,7 +100,7 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
     from ..studies import run_one
     from ..workload import load_workload
 
-    load = stated_load(period, deadline, idle, harvest, storage)  # before the run, not after it
+    load = stated_load(period, deadline, idle, harvest, storage, per_model=True)  # before the run
     if dataset is not None and not accuracy:
         raise OneLineUsageError("--dataset goes with --accuracy")
     if output_kind != "auto" and not accuracy:
@@ -330,7 +330,7 @@ def print_result(r, footprint=None, cache_apart: bool = False, arch=None) -> Non
     rows.extend(("floorplan", text) for text in _floorplan_texts(f))
     if C.PROGRAMMING_ENERGY_J in f:  # deployment: reported beside the run, not in its totals
         rows.append(("programming", programming_text(f, arch.instances if arch is not None else (), r.programmed)))
-    rows += load_rows(r, C.PROGRAMMING_ENERGY_J in f, arch.instances if arch is not None else ())  # first call, ...
+    rows += load_rows(r, C.PROGRAMMING_ENERGY_J in f, arch.instances if arch is not None else ()) + model_rows(r)
     rows = list(filter(None, rows))  # wrapped at spaces, never between a number and its unit:
     # the value column as wide as its longest number and unit, at least, as far as the labels (wrapped
     # at their words) leave room; the labels no wider than the rest (wider, rich cropped every value)
@@ -463,7 +463,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     archs, wls, inputs = load_many(configs, workloads, sets)
     try:
         # each run at the stated load; one too slow for the period: NaN there, not an error
-        runs, df = studies.compare(archs, wls, engine, *load)
+        runs, df = studies.compare(archs, wls, engine, *load[:5])
     except OverflowInputError as exc:  # as run says it, and which config ran which workload
         arch, wl = exc.run
         path = inputs["configs"].get(arch.name, {}).get("path") or arch.name

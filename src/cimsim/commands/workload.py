@@ -536,3 +536,38 @@ def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, he
     note = encoder_tp_note(w.metadata)
     if note:  # the chained encoder, whole on each tensor-parallel device (review 22 E 3)
         click.echo(f"note: {note}", err=True)
+
+
+@workload.command("merge", cls=OneLineErrors)
+@click.argument("models", nargs=-1, required=True, metavar="[NAME=]FILE...")
+@click.option("--after", "edges", multiple=True, metavar="B.INPUT=A.OUTPUT",
+              help="Model B's input INPUT is model A's tensor OUTPUT (same dtype and elements): B's "
+                   "ops that read it wait for A's op that writes it. Repeatable.")
+@click.option("--chain", is_flag=True, help="Each model feeds the next: its one output into the "
+                                            "next model's one input of the same dtype and size.")
+@_opt("--batch", type=int, default=1, help="Samples the merged run stands for (metadata.batch).")
+@_output
+@_name
+def merge_cmd(models, edges, chain, batch, output, name):
+    """Several models on one system as one workload: each model's names prefixed with its NAME
+    (default: the file's stem), all starting together unless --after / --chain make one wait for
+    another's output; the run reports each model's completion time and dynamic energy."""
+    from ..workload.io import load_workload
+    from ..workload.merge import merge_workloads
+
+    if batch < 1:
+        raise click.BadParameter(f"{batch}: a count of samples, at least 1", param_hint="--batch")
+    pairs = []
+    for item in models:
+        label, eq, path = item.rpartition("=") if "=" in item and not Path(item).exists() else ("", "", item)
+        pairs.append((label if eq else Path(path).stem, load_workload(path)))
+    try:
+        w = merge_workloads(pairs, after=edges, chain=chain, name=name, batch=batch)
+    except WorkloadError as exc:
+        raise click.ClickException(str(exc)) from None
+    made = new_output(output)
+    try:
+        save_workload(stamp_writer(w), output)
+    except OSError as exc:
+        raise cannot_write(output, exc) from None
+    click.echo(_summary(w, output, made))

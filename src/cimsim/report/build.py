@@ -27,6 +27,7 @@ from .provenance import (free_dispatch_notes, latency_notes, latency_placeholder
 from .samples import per_sample_facts, recorded_batch, samples
 from .serving import encoder_tp_note, graph_note, tensor_parallel_of, verify_note
 from .phases import phase_figures
+from .models import model_figures
 from .stream import shared_level_notes
 from .utilization import run_utilization
 from .result import Result, attribute_ops, attribute_path, bound_of, measured_share
@@ -360,11 +361,10 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
     if result.serving:  # per phase (prefill, decode), from the ops' phase tags: one device's, as latency_s
         result.serving.update(phase_figures(run, classes, arch.static_power_w, result.notes))
     result.serving_requests = take_requests(result.serving)
+    result.models = model_figures(wl.metadata, run.start, run.end, costs.energy.sum(axis=1))
     if result.serving:  # the batch it served, for plots against batch size
-        params = wl.metadata.get("params")
-        b = (params.get("full_batch", params.get("batch")) if isinstance(params, dict) else None)
-        result.serving[C.LLM_BATCH] = (int(b) if isinstance(b, int) and not isinstance(b, bool)
-                                       else float("nan"))  # a count: 4, not 4.0
+        b = (ps.get("full_batch", ps.get("batch")) if isinstance(ps := wl.metadata.get("params"), dict) else None)
+        result.serving[C.LLM_BATCH] = int(b) if isinstance(b, int) and not isinstance(b, bool) else math.nan  # 4, not 4.0
     check_figures(arch, result)  # OPS/W over a subnormal energy, ...: no inf in --json
     if keep_ops:
         result.op_table = _op_table(run)

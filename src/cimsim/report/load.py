@@ -256,6 +256,8 @@ def at_load(r, period_s: float | None = None, deadline_s: float | None = None,
         out.notes.append(f"{too_short_text(r, period_s, wake)}{_NAN_NOTE}")
     elif period_s is not None:  # a cold call each period, a loop's weights in cache (find-V 3)
         out.notes += words.cold_note(r, period_s, idle_mode)
+    if period_s is not None and deadline_s is not None and deadline_s > period_s:
+        out.notes.append(past_period_note(deadline_s, period_s))
     return out
 
 
@@ -278,6 +280,19 @@ def volatile_stores(r) -> list[str]:
     """The volatile levels power-up programming reads the weights from (:func:`_volatile_store`)."""
     return [n for n, p in (getattr(r, "idle_parts", None) or {}).items()
             if p.get("feeds_power_up") and not p.get("keeps")]
+
+
+def past_period_note(deadline_s: float, period_s: float, whose: str = "") -> str:
+    """The note on a deadline longer than the period (find-B 3): frames would overlap, which is
+    not modelled; the check is against one run alone."""
+    return (f"{whose}deadline {si(deadline_s, 's')} is longer than the period {si(period_s, 's')}: a "
+            "run may then still be going when the next one starts, and overlapping runs are not "
+            "modelled (a period shorter than one run is refused); the deadline is checked against "
+            f"one run alone{_PAST_PERIOD}")
+
+
+#: the end of :func:`past_period_note` (so that a later ``at_load`` drops it)
+_PAST_PERIOD = ", with nothing else running"
 
 
 #: the starts of :func:`cimsim.report.idle.figures`' notes (so that a later ``at_load`` drops them)

@@ -155,6 +155,8 @@ class Result:
     #: :attr:`~cimsim.hw.plan.Plan.home_weight_bytes` (no column: what the cold-call note of a
     #: run at a period weighs, :mod:`cimsim.report.period_words`)
     home_weight_bytes: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: a merged workload's per-model figures (:func:`cimsim.report.models.model_figures`)
+    models: dict[str, dict] = field(default_factory=dict)
 
     def __eq__(self, other: object) -> bool:
         """Field by field, a NaN equal to a NaN (an undefined OPS/W, TPOT, ...), the per-op and
@@ -363,6 +365,7 @@ class Result:
             C.PROVENANCE: {k: dict(v) for k, v in self.provenance.items()},
             **{k: json_number(v) for k, v in self.serving.items()},
             **{k: [json_number(x) for x in v] for k, v in self.serving_requests.items()},
+            **({"models": copy.deepcopy(self.models)} if self.models else {}),
             "notes": list(self.notes),
             **{k: copy.deepcopy(self.inputs.get(k)) for k in C.INPUT_COLUMNS},
             **provenance(),

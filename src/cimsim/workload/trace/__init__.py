@@ -349,7 +349,7 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
                        recurrent_types, tag_recurrent)
     # register the gathers', convolutions', _grouped_mm's, quantized (and packed quantized) ops',
     # FFTs' and dense linear algebra's lowerings
-    from . import activations, bags, convs, distances, fft, grouped, linalg, mathops, packed, quant, randoms, scatter, training  # noqa: F401
+    from . import activations, bags, convs, distances, fft, gridsample, grouped, linalg, mathops, packed, quant, randoms, scatter, training  # noqa: F401
     from .lower import Lowerer
 
     from . import padding, persist

@@ -138,12 +138,12 @@ BYPRODUCTS = frozenset(("max_pool1d_with_indices", "max_pool2d_with_indices", "m
 #: window pools: one vector op per element of each window inside the input (:mod:`..windows`)
 POOLS = {"max_pool1d", "max_pool2d_with_indices", "max_pool3d_with_indices", "avg_pool1d",
          "avg_pool2d", "avg_pool3d", "max_pool2d"}
-#: adaptive pools, interpolation, grid sampling: per output element by its taps; col2im: one
-#: add per element read (:mod:`.resample`)
+#: adaptive pools, interpolation: per output element by its taps; col2im: one add per element
+#: read (:mod:`.resample`; grid sampling is a gather of its taps' lines, :mod:`.gridsample`)
 RESAMPLES = {"_adaptive_avg_pool2d", "_adaptive_avg_pool3d", "adaptive_avg_pool1d", "adaptive_max_pool1d",
              "adaptive_max_pool2d", "adaptive_max_pool3d", "_upsample_bilinear2d_aa", "_upsample_bicubic2d_aa",
              "upsample_bilinear2d", "upsample_linear1d", "upsample_bicubic2d", "upsample_trilinear3d",
-             "grid_sampler_2d", "grid_sampler_3d", "col2im"}
+             "col2im"}
 COPIES = {"cat", "stack", "constant_pad_nd", "reflection_pad1d", "reflection_pad2d",
           "reflection_pad3d", "replication_pad1d", "replication_pad2d", "replication_pad3d",
           "index_copy", "index_fill",

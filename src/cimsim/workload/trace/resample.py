@@ -11,7 +11,7 @@ input element.
   filter's support widens with the down-scaling factor; the taps of each output are the ones
   torch's kernel sums (``_compute_index_ranges_weights``: support = interp_size/2 · scale when
   scale ≥ 1), per dimension, multiplied over the dimensions;
-- ``grid_sampler_2d`` / ``_3d``: the same taps per output element (bilinear 4 / trilinear 8,
+- ``grid_sampler_2d`` / ``_3d`` (its bytes: the lines its taps read, :mod:`.gridsample`): the same taps per output element (bilinear 4 / trilinear 8,
   bicubic 16); nearest is one tap, a gather (0 operations); the coordinate arithmetic per
   output location is not counted;
 - adaptive pools: each output element reduces its window, ``[floor(i·L/O), ceil((i+1)·L/O))``

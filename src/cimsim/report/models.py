@@ -1,0 +1,79 @@
+"""Per-model figures of a merged workload (:mod:`cimsim.workload.merge`: ``metadata["models"]``):
+each model's start, completion time (its latency: the end of its last op, from the run's
+start), dynamic energy (its ops' energy) and ops, ``run``'s lines and ``--json``'s ``models``
+table; and a deadline per model (``--deadline planner=20ms``). Static energy is the system's,
+over the whole run, and not split between the models."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from ..errors import CimsimError, WorkloadError
+from ..units import si
+
+
+def model_figures(metadata: dict, start: np.ndarray, end: np.ndarray, energy: np.ndarray) -> dict:
+    """``{model: {start_s, latency_s, dynamic_energy_j, ops, after}}`` from the ops' start and
+    end times (s) and energies (J), each model's ops the range ``metadata["models"]`` states;
+    ``{}`` for a workload that is not a merge. A range outside the ops is a one-line error."""
+    models = metadata.get("models")
+    if not models:
+        return {}
+    out = {}
+    for i, m in enumerate(models):
+        try:
+            first, n, name = int(m["first_op"]), int(m["ops"]), str(m["name"])
+        except (KeyError, TypeError, ValueError):
+            raise WorkloadError(f"metadata.models[{i}]: needs name, first_op and ops (what cimsim "
+                                "workload merge writes)") from None
+        if not (0 <= first and 0 < n and first + n <= len(end)):
+            raise WorkloadError(f"metadata.models[{i}] ({name}): ops {first} to {first + n - 1} are not "
+                                f"among the workload's {len(end):,} ops")
+        sl = slice(first, first + n)
+        out[name] = {"start_s": float(np.min(start[sl])), "latency_s": float(np.max(end[sl])),
+                     "dynamic_energy_j": float(np.sum(energy[sl])), "ops": n,
+                     "after": list(m.get("after") or [])}
+    return out
+
+
+def with_deadlines(r, deadlines, period_s: float | None = None) -> object:
+    """A copy of Result ``r`` whose per-model figures add ``deadline_s``, ``deadline_slack_s``
+    and ``meets_deadline`` for each ``(model, seconds)`` of ``deadlines``; a model the run does
+    not have is a one-line error. One longer than ``period_s`` gets the note
+    :func:`cimsim.report.load.past_period_note` says."""
+    from .load import past_period_note
+
+    if not deadlines:
+        return r
+    if not r.models:
+        raise CimsimError(f"deadline {deadlines[0][0]}=...: a per-model deadline needs a merged workload "
+                          "(cimsim workload merge); this one has no models")
+    out = copy.copy(r)
+    out.models = {k: dict(v) for k, v in r.models.items()}
+    for name, t in deadlines:
+        if name not in out.models:
+            raise CimsimError(f"deadline {name}={si(t, 's')}: no model '{name}' (the models: "
+                              f"{', '.join(out.models)})")
+        m = out.models[name]
+        m.update(deadline_s=t, deadline_slack_s=t - m["latency_s"], meets_deadline=m["latency_s"] <= t)
+        if period_s is not None and t > period_s:
+            out.notes = [*out.notes, past_period_note(t, period_s, f"model {name}'s ")]
+    return out
+
+
+def model_rows(r) -> list[tuple[str, str]]:
+    """``run``'s line per model: its completion time, start, dynamic energy, what it waits on and
+    its deadline."""
+    rows = []
+    for name, m in (r.models or {}).items():
+        text = (f"done at {si(m['latency_s'], 's')} (first op at {si(m['start_s'], 's')}), "
+                f"{si(m['dynamic_energy_j'], 'J')} dynamic, {m['ops']:,} op{'s' if m['ops'] != 1 else ''}"
+                + (f", after {', '.join(m['after'])}" if m["after"] else ""))
+        if "deadline_s" in m:
+            text += (f"; deadline {si(m['deadline_s'], 's')}: "
+                     + ("met" if m["meets_deadline"] else "MISSED")
+                     + f", slack {si(m['deadline_slack_s'], 's')}")
+        rows.append((f"model {name}", text))
+    return rows
