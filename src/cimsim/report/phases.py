@@ -135,9 +135,9 @@ def phase_figures(run, classes: dict[str, str], static_w: float, notes: list[str
         notes.append(ANALYTIC_PHASE_NOTE + (
             "prefill_/decode_latency_s split the dependency path, which is the latency (each op "
             "alone, as early as its dependencies allow): lower bounds, as the latency is; no active "
-            "times (_active_s NaN: no op runs beside another, no schedule)"
+            "times (the _active_s columns are empty: no op runs beside another, no schedule)"
             if timed else
-            f"no phase time (prefill_/decode_latency_s, _active_s and _energy_j NaN, no phase "
+            f"no phase time (prefill_/decode_latency_s, _active_s and _energy_j empty, no phase "
             f"bound): the latency ({si(run.latency_s, 's')}) is the busiest unit's or a link's work, "
             f"past every op's end (at most {si(float(run.end.max()), 's')}), and no schedule splits "
             "it; only the dynamic energy is split by phase") + "; use --engine des for the phases' time")
