@@ -1,5 +1,6 @@
-"""The README's co-location ``merge()`` ("Several models on one system"), run as printed on two
-copies of a traced model (review 16-2 #4): each copy keeps its own kernel launches.
+"""The README's co-location ``merge_workloads`` ("Several models on one system"; it replaced the
+README's hand-written ``merge()``) on two copies of a traced model (review 16-2 #4): each copy keeps
+its own kernel launches.
 
 A traced Linear's bias add and a traced convolution's im2col copy share their matmul's ``launch``
 value (one torch call). Merged with the values unchanged, the two copies share each group and
@@ -29,9 +30,15 @@ def _merged(tmp_path, model, x):
         p = tmp_path / f"model{i}.json"
         save_workload(trace(model.eval(), (x,)), p)
         paths.append(str(p))
-    merge = run_readme_block("### Several models on one system (co-location)")["merge"]
+    from cimsim.workload.merge import merge_workloads  # the README's co-location API
+
+    merged = merge_workloads([(f"m{i}", load_workload(p)) for i, p in enumerate(paths)], name="two")
+    # the README's hand-written merge(), kept for what the command does not cover, run as printed
+    merge = run_readme_block("The function below is what the merge did before the command")["merge"]
     merge(paths, str(tmp_path / "merged.json"), "two")
-    return load_workload(tmp_path / "merged.json")
+    by_hand = load_workload(tmp_path / "merged.json")
+    assert len(by_hand.ops) == len(merged.ops)
+    return merged, by_hand
 
 
 def _slow_dispatch():
@@ -42,15 +49,16 @@ def test_two_traced_cnns_merged_by_the_readme_keep_their_dispatches(tmp_path):
     torch.manual_seed(0)
     m = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 4, 3, padding=1, bias=False),
                       nn.Flatten(), nn.Linear(4 * 4 * 4, 2, bias=False))
-    w = _merged(tmp_path, m, torch.randn(1, 2, 4, 4))
-    r = simulate(_slow_dispatch(), w)
-    assert r.latency_s == pytest.approx(2 * 4 * 1.0, rel=1e-5, abs=0)  # 2 x 4 torch calls
-    launches = {op.tags["launch"] for op in w.ops if "launch" in op.tags}
-    assert len(launches) == 2 * 2 and all(v.startswith(("m0.", "m1.")) for v in launches)
+    for w in _merged(tmp_path, m, torch.randn(1, 2, 4, 4)):  # the command's API, then merge() by hand
+        r = simulate(_slow_dispatch(), w)
+        assert r.latency_s == pytest.approx(2 * 4 * 1.0, rel=1e-5, abs=0)  # 2 x 4 torch calls
+        launches = {op.tags["launch"] for op in w.ops if "launch" in op.tags}
+        assert len(launches) == 2 * 2 and all(v.startswith(("m0.", "m1.")) for v in launches)
 
 
 def test_two_traced_mlps_merged_by_the_readme_keep_their_dispatches(tmp_path):
     torch.manual_seed(0)
     m = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 4))
-    r = simulate(_slow_dispatch(), _merged(tmp_path, m, torch.randn(1, 8)))
-    assert r.latency_s == pytest.approx(2 * 5 * 1.0, rel=1e-5, abs=0)  # 2 x (3 linear + 2 relu)
+    for w in _merged(tmp_path, m, torch.randn(1, 8)):
+        r = simulate(_slow_dispatch(), w)
+        assert r.latency_s == pytest.approx(2 * 5 * 1.0, rel=1e-5, abs=0)  # 2 x (3 linear + 2 relu)
