@@ -59,6 +59,9 @@ class Arith:
     rows_per_read: int | None = None  #: R: rows summed on a bit line per conversion (None: rows)
     encoding: Encoding = "offset"   #: signed weights: two columns (pos/neg) or one offset column
     weight_quant: str = "per_column"  #: weight scale: per output column or one per matrix
+    #: a stationary weight's all-zero K rows left off the arrays (``cim.drop_zero_rows``): its
+    #: live rows programmed and read alone (:func:`.emulator.program`), as the cost run maps them
+    drop_zero_rows: bool = False
 
     def __post_init__(self):
         for name in _INTS:
@@ -173,6 +176,7 @@ class Arith:
             adc_percentile=float(adc.range_percentile),
             rows_per_read=None if rpr is None else int(rpr),
             encoding=enc, weight_quant=str(getattr(cim, "weight_quant", "per_column")),
+            drop_zero_rows=bool(getattr(cim, "drop_zero_rows", False)),
         )
         return out.with_(adc_bits=out.lossless_adc_bits) if exact else out
 

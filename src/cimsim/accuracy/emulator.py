@@ -133,6 +133,7 @@ class Programmed:
     colsum_w: torch.Tensor = field(default=None)  # N float64: sum_k W_int
     seen: list = field(default_factory=list)       # |partial sums| recorded while calibrating
     pos: Optional[torch.Tensor] = None  # K-long row slot in the G x R layout (None: row k at k)
+    live: Optional[torch.Tensor] = None  # the input rows it holds (drop_zero_rows; None: all)
 
     def effective_weight(self, a: Arith) -> torch.Tensor:
         """The K x N signed integer-domain weight the analog part realises (after compensation),
@@ -154,10 +155,19 @@ class Programmed:
 
 
 def program(w: torch.Tensor, a: Arith, ni: Optional[NonIdeal] = None,
-            gen: Optional[torch.Generator | DeviceStreams] = None) -> Programmed:
+            gen: Optional[torch.Generator | DeviceStreams] = None, stationary: bool = False) -> Programmed:
     """Quantise and slice a K x N weight, place it on arrays of R rows, apply device effects,
     drawn from ``gen``: the weight's :class:`~.chips.DeviceStreams` (one stream per effect, as
-    :class:`Emulator` gives them) or one generator for every effect."""
+    :class:`Emulator` gives them) or one generator for every effect. A ``stationary`` weight
+    with ``a.drop_zero_rows`` holds its live rows alone (its exactly-zero K rows left off, as
+    the cost run maps it; an all-zero weight kept whole, as there): the reads take those rows'
+    inputs only (:attr:`Programmed.live`)."""
+    live = None
+    if stationary and a.drop_zero_rows:
+        rows = (w != 0).any(dim=1)
+        if 0 < int(rows.sum()) < w.shape[0]:
+            live = torch.nonzero(rows).squeeze(1)
+            w = w[live]
     K, N = w.shape
     wi, s = quantize_weights(w, a)
     c = a.bits_per_cell
@@ -184,7 +194,7 @@ def program(w: torch.Tensor, a: Arith, ni: Optional[NonIdeal] = None,
             lv = torch.cat([lv, lv.new_zeros(G * R - K, lv.shape[1])])
     cells = lv.reshape(G, R, -1)
     prog = Programmed(K=K, N=N, w_int=wi, scale=s, cells=cells,
-                      colsum_w=wi.sum(0).to(torch.float64), pos=pos)
+                      colsum_w=wi.sum(0).to(torch.float64), pos=pos, live=live)
     if ni is not None and ni.device_effects:
         _device_effects(prog, a, ni, gen, K)
     return prog
@@ -370,6 +380,8 @@ class Emulator:
     def matmul_int(self, xi: torch.Tensor, mode: str, p: Programmed) -> torch.Tensor:
         """Integer-domain result (float64, M x N) of ``x_int @ W_int`` through the arrays."""
         a = self.a
+        if p.live is not None:  # the live rows' inputs alone (drop_zero_rows)
+            xi = xi[:, p.live]
         M, K = xi.shape
         assert K == p.K, (K, p.K)
         G, R, C = p.cells.shape

@@ -163,7 +163,7 @@ class CIMMode(TorchDispatchMode):
         k = identity(self.weights, self.first_use, w, whole, op)
         p = self.programmed.get(k)
         if p is None:
-            self.programmed[k] = p = program(w, self.emu.a, self.emu.ni, self.emu.streams(k))
+            self.programmed[k] = p = program(w, self.emu.a, self.emu.ni, self.emu.streams(k), stationary=True)
         return p
 
     def _matmul(self, base: str, args, kwargs) -> Optional[torch.Tensor]:

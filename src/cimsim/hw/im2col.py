@@ -27,17 +27,22 @@ from ..units import si
 from .base import OpArrays
 
 
-def input_bytes(ops, idx, input_bits: int, reuse: bool) -> np.ndarray:
+def input_bytes(ops, idx, input_bits: int, reuse: bool, live: bool = False) -> np.ndarray:
     """Bytes of each op's inputs at ``input_bits`` (the host quantises them): every activation
-    row's ``k`` inputs (a convolution's im2col matrix), or, with ``reuse`` (input reuse across
-    the sliding window: ``chip.input_reuse``, ``cim.input_reuse`` of a flat pool,
-    ``tpu.input_reuse`` of a systolic array), ``window_elems`` (the tracer's tag) for an op that
-    carries it."""
+    row's ``k`` inputs (a convolution's im2col matrix; a CIM's live rows where
+    ``cim.drop_zero_rows`` narrowed ``k``), or, with ``reuse`` (input reuse across the sliding
+    window: ``chip.input_reuse``, ``cim.input_reuse`` of a flat pool, ``tpu.input_reuse`` of a
+    systolic array), ``window_elems`` (the tracer's tag) for an op that carries it: whole (each
+    input feeds some live tap), or with ``live`` (what the arrays inside a chip read) the live
+    rows' share of it, ``k / dense_k``."""
     a_in = ops.rows[idx] * ops.k[idx] * input_bits / 8
     win = getattr(ops, "window_elems", None)
     if reuse and win is not None:
-        w = win[idx]
-        a_in = np.where(w > 0, w * input_bits / 8, a_in)
+        w = win[idx] * input_bits / 8
+        dense = getattr(ops, "dense_k", None)
+        if live and dense is not None:
+            w = w * np.divide(ops.k[idx], dense[idx], out=np.ones(len(w)), where=dense[idx] > 0)
+        a_in = np.where(win[idx] > 0, w, a_in)
     return a_in
 
 

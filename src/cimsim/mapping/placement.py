@@ -262,7 +262,7 @@ def _check_capacity(workload: Workload, arch: Architecture, fp: Footprint, capac
             f"workload '{workload.name}' needs {si(host, 'B', 6)} live at once"
             f"{'' if fp.stage is None else f' on pipeline stage {fp.stage} of {fp.stages} (one device each)'}"
             f" ({parts}) but architecture '{arch.name}' has {held_by} "
-            f"{si(capacity, 'B', 6)}{peak_holders(workload, fp.op)}{_scores_hint(workload, fp, host, capacity)}"
+            f"{si(capacity, 'B', 6)}{peak_holders(workload, fp)}{_scores_hint(workload, fp, host, capacity)}"
         )
 
 

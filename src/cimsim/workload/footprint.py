@@ -119,6 +119,9 @@ class Footprint:
     #: stage's, the largest), wherever the peak is: the prefill peak holds the prompt's rows
     #: only, the cache grows to P + D tokens by the last step
     kv_cache_peak: int = field(default=0, compare=False)
+    #: ``(conv, copy, cols)``: the im2col matrices it counts as never formed (rule 4a), for
+    #: :func:`~cimsim.workload.livespans.peak_holders` to name what it counts; None: none
+    folded: tuple | None = field(default=None, compare=False, repr=False)
 
     @property
     def total(self) -> int:
@@ -418,6 +421,14 @@ def pipeline_stage_of_ops(workload, stages: int) -> np.ndarray:
     return np.minimum(before - before[first][it], stages - 1)
 
 
+def activation_rules(workload, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(skip, appends)`` as the footprint counts activations: the KV caches (``mask``, default
+    :func:`kv_cache_mask`) and optimizer state left out, a decode step's appended rows live
+    only while their op runs (:func:`live_activation_profile`)."""
+    mask = kv_cache_mask(workload) if mask is None else mask
+    return mask | optimizer_state_mask(workload), cache_appends(workload) if mask.any() else None
+
+
 def footprint(workload, nbytes: np.ndarray | None = None, folded: tuple | None = None) -> Footprint:
     """The workload's :class:`Footprint` (module docstring); ``nbytes``: per tensor, the bytes
     its weights and KV caches are held at where that is not their dtype's (PIM units holding
@@ -426,11 +437,11 @@ def footprint(workload, nbytes: np.ndarray | None = None, folded: tuple | None =
     the raw input never forms (:func:`live_activation_profile`)."""
     mask = kv_cache_mask(workload)
     kv = kv_cache_profile(workload, mask, nbytes=nbytes)
-    act = live_activation_profile(workload, mask | optimizer_state_mask(workload),
-                                  cache_appends(workload) if mask.any() else None, folded)
+    act = live_activation_profile(workload, *activation_rules(workload, mask), folded)
     weights, train = _resident(workload, nbytes)
     if len(act) == 0:
         return Footprint(weights, 0, 0, **train)
+    train["folded"] = folded
     pipe = pipeline_of(workload)
     if pipe is None:
         peak = int(np.argmax(kv + act))
@@ -440,7 +451,8 @@ def footprint(workload, nbytes: np.ndarray | None = None, folded: tuple | None =
     held, rest = _unread_by_stage(workload, pipe[0])
     for s, ops, w_s, kv_s in _stage_parts(workload, mask, *pipe, nbytes=nbytes):
         i = int(np.flatnonzero(ops)[np.argmax((kv_s + act)[ops])])
-        f = Footprint(w_s + held[s], int(kv_s[i]), int(act[i]), s, pipe[0], unread=held[s], op=i)
+        f = Footprint(w_s + held[s], int(kv_s[i]), int(act[i]), s, pipe[0], unread=held[s], op=i,
+                      folded=folded)
         most = max(most, int(kv_s[ops].max()))
         if best is None or f.total > best.total:
             best = f
@@ -517,11 +529,11 @@ def footprint_apart(workload, nbytes: np.ndarray | None = None,
     and the activations at theirs (each pipeline stage's, the largest), not both at the op where
     their sum peaks; ``nbytes`` and ``folded`` as :func:`footprint`'s."""
     mask = kv_cache_mask(workload)
-    act = live_activation_profile(workload, mask | optimizer_state_mask(workload),
-                                  cache_appends(workload) if mask.any() else None, folded)
+    act = live_activation_profile(workload, *activation_rules(workload, mask), folded)
     weights, train = _resident(workload, nbytes)
     if len(act) == 0:
         return Footprint(0, 0, 0), Footprint(weights, 0, 0, **train)
+    train["folded"] = folded
     pipe = pipeline_of(workload)
     if pipe is None:
         kv, peak = kv_cache_profile(workload, mask, nbytes=nbytes), int(act.argmax())
@@ -531,7 +543,8 @@ def footprint_apart(workload, nbytes: np.ndarray | None = None,
     for s, ops, w_s, kv_s in _stage_parts(workload, mask, *pipe, nbytes=nbytes):
         device = max(device, Footprint(0, int(kv_s[ops].max()), 0, s, pipe[0]), key=lambda f: f.total)
         i = int(np.flatnonzero(ops)[np.argmax(act[ops])])
-        host = max(host, Footprint(w_s + held[s], 0, int(act[i]), s, pipe[0], unread=held[s], op=i),
+        host = max(host, Footprint(w_s + held[s], 0, int(act[i]), s, pipe[0], unread=held[s], op=i,
+                                   folded=folded),
                    key=lambda f: f.total)
     return device, replace(host, weights=host.weights + rest, unread=host.unread + rest)
 

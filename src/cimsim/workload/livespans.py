@@ -99,12 +99,17 @@ def spans(workload, skip: np.ndarray, appends: np.ndarray | None = None,
     return start, end, keep
 
 
-def peak_holders(workload, op: int | None, show: int = 3) -> str:
-    """The op at the footprint's peak and the largest activations live there, for a capacity
-    refusal (``"; at its peak, op 'g_s.2.col2im', the largest live: ..."``); empty for None."""
+def peak_holders(workload, fp, show: int = 3) -> str:
+    """The op at footprint ``fp``'s peak and the largest activations live there, for a capacity
+    refusal (``"; at its peak, op 'g_s.2.col2im', the largest live: ..."``), counted as ``fp``
+    counts them (KV caches and optimizer state apart, a decode step's appended rows, the im2col
+    matrices it takes as never formed: ``fp.folded``); empty where it has no peak op."""
+    from .footprint import activation_rules
+
+    op = fp.op
     if op is None:
         return ""
-    start, end, keep = spans(workload, np.zeros(workload.columns.n_tensors, dtype=bool))
+    start, end, keep = spans(workload, *activation_rules(workload), fp.folded)
     if start is None:
         return ""
     live = np.flatnonzero(keep & (start <= op) & (end >= op))

@@ -254,6 +254,9 @@ class OpArrays:
     #: it, so a CIM chip sends it out once, :mod:`cimsim.hw.cim.offchip` rule 4); None where
     #: the workload lists none (every unread first output is taken for a model output)
     returned: np.ndarray | None = None
+    #: per op, its K before a CIM mapped it on its live rows (``cim.drop_zero_rows``,
+    #: :func:`cimsim.hw.cim.zeros.live_rows`: ``k`` is then the live rows); None where no op was
+    dense_k: np.ndarray | None = None
 
     def mac_dtype_ok(self) -> np.ndarray:
         """bool per op: its dtype is a compute dtype (:attr:`compute_dtypes`). A MAC op in

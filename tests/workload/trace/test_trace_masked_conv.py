@@ -64,24 +64,24 @@ def test_compressai_masked_conv_rewrites_its_weight_every_forward():
     assert entry["each_forward"] is True and entry["buffers"] == ["mask"]
     note = _note(w)
     assert "rewrites in place on every call" in note and "does not help" in note
-    assert "conv.weight.mul_(conv.mask)" in note and "(buffer(s) mask)" in note
+    assert "conv.weight.mul_(conv.mask)" in note and "(mask(s) mask)" in note
     assert "run the model once before tracing" not in note
 
 
 def test_weight_times_mask_is_named_a_masked_weight_not_learned_queries():
     """``F.conv2d(x, weight * mask)`` was described as 'learned queries or embeddings passed
-    through layers'; it is a weight multiplied by a buffer, to fold at load."""
+    through layers'; it is a weight multiplied by a fixed tensor (a mask), to fold at load."""
     torch.manual_seed(0)
     w = _trace(MulMask(8, 16, 5, 1, 2), torch.randn(1, 8, 6, 6))
     (entry,) = w.metadata["computed_weights"]
     assert entry["from"] == "parameters" and entry["buffers"] == ["mask"]
     note = _note(w)
-    assert "a weight multiplied by a buffer (a mask) each forward" in note
+    assert "a weight multiplied by a fixed tensor (a mask: a buffer" in note
     assert "conv.weight.mul_(conv.mask)" in note and "learned queries" not in note
     from cimsim.workload.trace.computed import counts, why
 
     assert why(counts(w.metadata["computed_weights"])) == \
-        "a weight multiplied by a buffer (a mask): fold it in at load"
+        "a weight multiplied by a fixed tensor (a mask): fold it in at load"
 
 
 def test_the_mask_folded_at_load_is_a_stationary_weight_on_the_cim():

@@ -253,8 +253,9 @@ class CIMConfig(ComponentConfig):
     drop_zero_rows: Flag = Field(
         default=False, description="Map each weight matrix on its live rows only, leaving out "
         "the K rows measured all zero at trace time (cimsim trace --stats: a masked conv's zero "
-        "taps): fewer arrays, row reads, ADC conversions and energy (cimsim.hw.cim.zeros). Off: "
-        "dense, the fit note counts those rows.")
+        "taps): fewer arrays, row reads, ADC conversions and energy (cimsim.hw.cim.zeros); a "
+        "matrix with no live row is kept whole; --accuracy emulates the same rows. Off: dense, "
+        "the fit note counts those rows.")
     nonideal: Optional[NonIdeal] = Field(
         default=None, description="Device and converter non-idealities for the accuracy "
         "emulator (`--accuracy`): ADC noise, programming variation, read noise, stuck-at "

@@ -324,7 +324,10 @@ def place(comp, ops, idx, ride=None) -> Plan:
         notes.append(f"{comp.name}: chip.layers names {', '.join(unknown)}, which no CIM op of "
                      "this workload reads (ignored)")
     fixed = {by_name[nm]: d for nm, d in ch.layers.items() if nm in by_name}
-    a_in = np.where(mm, input_bytes(ops, idx, c.input_bits, ch.input_reuse), 0.0)
+    # inside the chip the arrays read the live rows' inputs only (drop_zero_rows, :mod:`.zeros`);
+    # what enters it (in_scale) is the host's, a window's inputs whole
+    a_host = np.where(mm, input_bytes(ops, idx, c.input_bits, ch.input_reuse), 0.0)
+    a_in = np.where(mm, input_bytes(ops, idx, c.input_bits, ch.input_reuse, live=True), 0.0)
     out_bits = ch.matmul_output_bits()  # output_bits, else periphery.bits, else the trace's
     out_b = ops.act_out_bytes[idx] if out_bits is None else rows * n * out_bits / 8
     a_out = np.where(mm, out_b, 0.0)
@@ -335,7 +338,7 @@ def place(comp, ops, idx, ride=None) -> Plan:
     in_scale = np.ones(len(idx))
     if im.any():  # an im2col copy's inputs: input_bits (a loop over the copies alone)
         in_scale[im] = (c.input_bits / 8) / _elem_bytes(ops.dtype[idx][im])
-    in_scale = np.where(mm, np.divide(a_in, own_in, out=np.ones(len(idx)), where=own_in > 0), in_scale)
+    in_scale = np.where(mm, np.divide(a_host, own_in, out=np.ones(len(idx)), where=own_in > 0), in_scale)
     out_scale = np.where(mm, np.divide(a_out, own_out, out=np.ones(len(idx)), where=own_out > 0), 1.0)
     pv = ~mm & ~im & ~rides  # a periphery op's tensors: periphery.bits an element (rule 2),
     # each at its own dtype in link_bytes; the op's dtype where the producer columns are missing

@@ -282,6 +282,13 @@ def trace(model: torch.nn.Module, example_inputs: torch.Tensor | tuple | list, n
         --batch N``. Without it, a first input of two or more dimensions whose leading one is
         over 1 warns :class:`BatchNote` (a :class:`~cimsim.errors.CimsimWarning`): the run counts
         1 sample, and the batch is not guessed from shapes (an LSTM's leading dimension is T).
+
+    ``model`` runs once, traced; where a matmul reads a parameter the forward rewrote in place,
+    it runs once more, untraced, to tell a rewrite on every call from a one-time one
+    (:func:`.computed.rewrites_each_forward`), after which the tensors it wrote (BatchNorm's
+    running statistics, parameters), the parameters and buffers it rebound and the global
+    random states are put back as the traced forward left them; Python attributes it changes and
+    what it prints are not undone.
     """
     torch = require_torch()
     batch = check_batch(batch, "trace()")
@@ -492,7 +499,9 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
         metadata["dtypes_counted_as_workload_dtype"] = sorted(low.untyped)
     if low.computed_weights:  # matrices computed from parameters each forward: not stationary
         if any(e["from"] == IN_PLACE for e in low.computed_weights):  # once, or every forward?
-            rewrites_each_forward(torch, model, inputs, kwargs, low.computed_weights)
+            rewrites_each_forward(torch, model, inputs, kwargs, low.computed_weights,
+                                  [*model.parameters(), *(p for _, p in held)],
+                                  getattr(low, "in_place_keys", {}), [*model.modules(), *modules.values()])
         metadata["computed_weights"] = low.computed_weights
     if low.cast_weights:  # weights read at another dtype (autocast): counted at that dtype
         metadata["weights_cast"] = dict(sorted(low.cast_weights.items()))

@@ -91,6 +91,9 @@ def source_flags(low, t, v) -> None:
     if not flag & (FED | PARAM) and key in low.names and not (t.is_floating_point() or t.is_complex()):
         flag |= INT_BUFFER  # a bool / integer buffer: an input, so what is cast from it too
     low.src_flags[v.id] = flag
+    buffer = key in getattr(low, "buffer_keys", ())
+    if not flag & FED and (buffer or flag & CONST or (flag & PARAM and not t.requires_grad)):
+        low.__dict__.setdefault("mask_sources", {})[v.id] = (t, buffer)  # a mask? (:func:`masks`)
 
 
 def origin(low, vid: int) -> int:
@@ -149,54 +152,148 @@ def copied_only(low, vids) -> bool:
     return all(p is None or p.kind == "copy" for _, p in _walk(low, vids))
 
 
+def _zero_one(low, u: int) -> bool:
+    """Whether source version ``u`` (a fixed tensor: :func:`source_flags`) is a mask: a registered
+    buffer (any values, as CompressAI's), or a frozen parameter or constant that is bool or
+    holds 0 and 1 only (not knowable for a fake tensor: bool only)."""
+    t, buffer = low.__dict__.get("mask_sources", {}).get(u, (None, False))
+    if t is None or buffer:
+        return buffer
+    from .stats import has_data
+
+    torch = low.torch
+    return t.dtype == torch.bool or (has_data(torch, t) and t.numel() > 0
+                                     and bool(((t == 0) | (t == 1)).all()))
+
+
 def masks(low, vids) -> list[str]:
-    """Names of the model's buffers that an elementwise multiply on the way to versions
-    ``vids`` reads (``F.conv2d(x, weight * mask)``, CompressAI's ``weight.data *= mask``): a
-    weight masked each forward, by a buffer read as is or through copies."""
-    bufs = {u for key in getattr(low, "buffer_keys", ()) for u in low.st.history.get(key, ())}
+    """Names of the fixed tensors (masks: :func:`_zero_one`) that a weight is masked with on the
+    way to versions ``vids``: the multiplier of an elementwise multiply, read as is or through
+    copies (``F.conv2d(x, weight * mask)``, CompressAI's ``weight.data *= mask``), or what a
+    ``where`` / ``masked_fill`` reads besides the weight (``weight.masked_fill(mask == 0, 0)``)."""
+    fixed = low.__dict__.get("mask_sources")
     names = []
-    for _, p in (_walk(low, vids) if bufs else ()):
-        if p is not None and p.kind == "elementwise" and p.fn == "mul":
+    for _, p in (_walk(low, vids) if fixed else ()):
+        if p is not None and p.kind == "elementwise" and p.fn in ("mul", "where"):
             ins = [w for operand in p.operands for w, _ in operand]
             names += [low.st.versions[b].name for w in ins for b in sources(low, [w])
-                      if b in bufs and copied_only(low, [w])]
+                      if b in fixed and (p.fn == "where" or copied_only(low, [w])) and _zero_one(low, b)]
     return list(dict.fromkeys(names))
 
 
-def rewrites_each_forward(torch, model, inputs, kwargs, entries) -> None:
+#: arguments a batch norm kernel writes in place though its schema does not say so
+RUNNING_STATS = frozenset({"running_mean", "running_var"})
+
+
+def rewrites_each_forward(torch, model, inputs, kwargs, entries, params, keys_of,
+                          modules=()) -> None:
     """Run ``model`` once more (after the trace) and mark each entry of a parameter rewritten in
-    place (:data:`IN_PLACE`) ``each_forward``: whether this second forward wrote a parameter's
-    storage in place again (CompressAI's ``weight.data *= mask``, every call) or not (RWKV's
-    one-time rescale, done on the first forward). A model of fake tensors, or one whose second
-    forward fails, is left without the key (told both)."""
+    place (:data:`IN_PLACE`) ``each_forward``: whether this second forward wrote that entry's own
+    parameter(s) in place again (``keys_of[id(entry)]``: the storages of the parameters it was
+    computed from, :func:`note`; CompressAI's ``weight.data *= mask``, every call) or not (RWKV's
+    one-time rescale, done on the first forward), each entry on its own. ``params``: every
+    parameter the tracer counts as a weight (those of a network held in a plain list too). A
+    model of fake tensors, or one whose second forward fails, is left without the key (told both).
+
+    The caller's model is left as the trace left it (:func:`_restoring`): each storage that
+    existed before this forward and that it writes (parameters, buffers such as BatchNorm's
+    running statistics and ``num_batches_tracked``, an optimizer's state, the inputs) is copied
+    before its first write and copied back after, a parameter's or buffer of ``modules`` rebound
+    (``.data =``, ``self.buf = ...``) is bound back, and torch's, Python's and NumPy's global
+    random states are restored. What it cannot undo: Python attributes it changes (a counter,
+    a flag) and what it prints."""
     from torch.utils._python_dispatch import TorchDispatchMode
 
     from .stats import has_data
     from .storage import storage_key
 
-    params = [p for p in model.parameters() if p.numel()]
+    params = [p for p in params if p.numel()]
     if not params or not has_data(torch, *params):
         return
-    keys, written = {storage_key(p) for p in params}, []
+    keys, written = {storage_key(p) for p in params}, set()
+    made, saved = set(), {}  # storages this forward allocated; pre-existing ones it wrote, copied
+
+    def tensors(v):
+        return [t for t in (v if isinstance(v, (list, tuple)) else [v]) if isinstance(t, torch.Tensor)]
+
+    def key(t):
+        try:
+            return storage_key(t)
+        except Exception:  # noqa: BLE001 - a sparse / nested tensor: no one storage to watch
+            return None
 
     class Writes(TorchDispatchMode):
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             kwargs = kwargs or {}
             for i, a in enumerate(func._schema.arguments):
-                if a.alias_info is not None and a.alias_info.is_write:
-                    t = args[i] if i < len(args) else kwargs.get(a.name)
-                    if isinstance(t, torch.Tensor) and storage_key(t) in keys:
-                        written.append(func)
-            return func(*args, **kwargs)
+                # native_batch_norm (and cudnn's) update running statistics unannotated
+                if (a.alias_info is not None and a.alias_info.is_write) or a.name in RUNNING_STATS:
+                    for t in tensors(args[i] if i < len(args) else kwargs.get(a.name)):
+                        k = key(t)
+                        if k in keys:
+                            written.add(k)
+                        if k is not None and k not in made and k not in saved:
+                            saved[k] = (t.untyped_storage(), t.untyped_storage().clone())
+            out = func(*args, **kwargs)
+            seen = {key(t) for v in (*args, *kwargs.values()) for t in tensors(v)}
+            made.update(k for t in tensors(out) if (k := key(t)) not in seen)
+            return out
 
     try:
-        with torch.no_grad(), Writes():
+        with _restoring(torch, params, modules, saved), torch.no_grad(), Writes():
             model(*inputs, **kwargs)
     except Exception:  # noqa: BLE001 - a model that runs once only: said both ways
         return
     for e in entries:
         if e["from"] == IN_PLACE:
-            e["each_forward"] = bool(written)
+            e["each_forward"] = bool(keys_of.get(id(e), set()) & written)
+
+
+class _restoring:
+    """A context putting back what a forward changes (:func:`rewrites_each_forward`): the
+    storages in ``saved`` (filled while it runs: storage -> its copy before the first write),
+    the ``.data`` of ``params``, the buffers of ``modules``, and the global random states."""
+
+    def __init__(self, torch, params, modules, saved):
+        self.torch, self.params, self.modules, self.saved = torch, params, list(modules), saved
+
+    def __enter__(self):
+        import random
+
+        torch = self.torch
+        devices = sorted({p.device.index or 0 for p in self.params if p.device.type == "cuda"})
+        self.rng = torch.random.fork_rng(devices=devices)
+        self.rng.__enter__()
+        self.py = random.getstate()
+        try:
+            import numpy as np
+
+            self.np = np.random.get_state()
+        except ImportError:  # pragma: no cover - numpy is a dependency
+            self.np = None
+        self.data = [(p, p.data) for p in self.params]
+        self.bufs = [(m, dict(m._buffers)) for m in self.modules]
+        return self
+
+    def __exit__(self, *exc):
+        import random
+
+        with self.torch.no_grad():
+            for store, copy in self.saved.values():
+                store.copy_(copy)
+            for p, d in self.data:
+                if p.data.untyped_storage()._cdata != d.untyped_storage()._cdata:
+                    p.data = d
+        for m, bufs in self.bufs:
+            m._buffers.clear()
+            m._buffers.update(bufs)
+        random.setstate(self.py)
+        if self.np is not None:
+            import numpy as np
+
+            np.random.set_state(self.np)
+        self.rng.__exit__(*exc)
+        return False
 
 
 def note(low, pid: int, operands) -> None:
@@ -239,10 +336,13 @@ def note(low, pid: int, operands) -> None:
         # parameter rewritten in place
         cx = bool(flags & PARAM) and "complex" in low.protos[pid].tags
         in_place = not cx and any(v.id in low.st.history.get(k, ()) for k in low.param_keys)
+        if in_place:  # the parameters rewritten: each in the walk back (:func:`rewrites_each_forward`)
+            seen = {u for u, _ in _walk(low, [vid for vid, _ in pieces])}
+            keys = {k for k in low.param_keys if not seen.isdisjoint(low.st.history.get(k, ()))}
         entry = {"op": low.protos[pid].name, "operand": v.name,
                  "from": IN_PLACE if in_place else "parameters" if flags & PARAM else "a constant tensor"}
         if flags & PARAM and (bufs := masks(low, [vid for vid, _ in pieces])):
-            entry["buffers"] = bufs  # a weight multiplied by a mask buffer (weight * mask)
+            entry["buffers"] = bufs  # a weight masked by fixed tensors (weight * mask, masked_fill)
         batch = low.protos[pid].batch
         if entry["from"] == "a constant tensor" and batch > 1 and len(v.shape) >= 3 \
                 and v.shape[0] == batch:  # one matrix per batch index, stacked on the leading dim
@@ -256,6 +356,8 @@ def note(low, pid: int, operands) -> None:
             if hook:  # each old hook has its own undo call (the others raise on it)
                 entry["hook"] = hook
         low.computed_weights.append(entry)
+        if in_place:
+            low.__dict__.setdefault("in_place_keys", {})[id(entry)] = keys
         return
 
 
@@ -333,8 +435,9 @@ LONG = {
                         "before tracing; if it repeats every call (CompressAI's MaskedConv2d, "
                         f"self.weight.data *= self.mask), {FOLD_AT_LOAD} (this trace could not tell "
                         "which: a model of fake tensors, an older file, or a second forward that failed)",
-    "masked": "a weight multiplied by a buffer (a mask) each forward, as a masked or checkerboard "
-              f"context conv's weight * mask: {FOLD_AT_LOAD}",
+    "masked": "a weight multiplied by a fixed tensor (a mask: a buffer, a frozen parameter or a "
+              "constant, by weight * mask, masked_fill or where) each forward, as a masked or "
+              f"checkerboard context conv's weight * mask: {FOLD_AT_LOAD}",
     "dequantized": "a weight dequantized each forward from the model's packed integer or float8 "
                    "tensors (weight-only quantization: int4 nibbles in uint8 / int32, int8, fp8), "
                    "counted as weights at their stored bytes with their scales; cimsim has no "
@@ -364,7 +467,7 @@ SHORT = {"parametrize": "torch.nn.utils.parametrize", "complex": "a complex weig
          "hooks": "weight_norm / prune hooks", "weight_norm": "weight_norm hooks",
          "spectral_norm": "spectral_norm hooks", "hooked": "weight_norm / prune hooks or parametrize",
          "parameters": "learned queries or embeddings passed through layers, a weight transform in forward",
-         "masked": "a weight multiplied by a buffer (a mask): fold it in at load",
+         "masked": "a weight multiplied by a fixed tensor (a mask): fold it in at load",
          "unknown": "weight_norm / prune hooks or learned queries, a file traced before cimsim told them apart",
          "sampled": "sampled each forward from a random draw, not stationary"}
 
@@ -414,9 +517,11 @@ def summary(entries) -> str:
     ops = list(dict.fromkeys(e["op"] for e in entries))
     kinds = [(n, LONG[k]) for k, n in counts(entries).items() if n]
     what = " or ".join(f"{k}{f': {n:,}' if len(kinds) > 1 else ''}" for n, k in kinds)
-    bufs = list(dict.fromkeys(b for e in entries for b in e.get("buffers", ())))
-    if bufs:
-        what += f" (buffer(s) {', '.join(bufs[:3])}{', ...' if len(bufs) > 3 else ''})"
+    for label, mine in (("buffer(s)", True), ("mask(s)", False)):  # a stored memory's; masks
+        bufs = list(dict.fromkeys(b for e in entries if (e["from"] == INT_BUFFERS) == mine
+                                  for b in e.get("buffers", ())))
+        if bufs:
+            what += f" ({label} {', '.join(bufs[:3])}{', ...' if len(bufs) > 3 else ''})"
     return (f"{len(entries):,} matmul(s) ({', '.join(ops[:3])}{', ...' if len(ops) > 3 else ''}) "
             f"read as their matrix {what}: not stationary, so they run with it as an activation "
             "operand (no CIM array or PIM unit takes them)")

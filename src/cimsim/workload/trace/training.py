@@ -177,7 +177,9 @@ def conv_backward(low, c: Call) -> None:
                 pid = low._proto(Proto("matmul", low._name("conv_dx"), [pa, pw], [], m=m, k=kx, n=nx,
                                        batch=g, weight=weight, tags=t))
                 vid = low._virtual(pid, (g * m * nx,), dtype=low.dt(gx))
-                low.emit("reduction", "col2im", [[(vid, None)]], [gx])  # overlapping windows summed
+                # overlapping windows summed (tag part: col2im, as the forward's: the footprint
+                # holds no partial-sum matrix, the link note gives its bytes)
+                low.emit("reduction", "col2im", [[(vid, None)]], [gx], tags={"part": "col2im"})
         else:
             dy_cols = _cols(low, gy, g * m * kx, "im2col")
             pid = low._matmul("conv_dx", dy_cols, pw, g, m, kx, nx, weight, gx, None, t)
