@@ -113,13 +113,13 @@ def _computed_weight_notes(metadata) -> list[str]:
 def _unread_notes(metadata) -> list[str]:
     """What a trace did not see (:mod:`cimsim.workload.trace.unread`): parameters its forward
     never read (not placed: a weight-stationary chip must still hold them), experts no token
-    chose, work outside torch."""
+    chose, work outside torch, samplers' grid values (the closed-form estimate stood in)."""
     if not isinstance(metadata, Mapping):
         return []
+    from ..workload.trace.gridsample import estimate_notes
     from ..workload.trace.unread import notes
-
     try:
-        return notes(metadata)
+        return notes(metadata) + estimate_notes(dict(metadata))
     except (TypeError, KeyError, AttributeError, ValueError):  # a hand-edited entry: not said
         return []
 
