@@ -29,7 +29,7 @@ def _merged(tmp_path, model, x):
         p = tmp_path / f"model{i}.json"
         save_workload(trace(model.eval(), (x,)), p)
         paths.append(str(p))
-    merge = run_readme_block("### Several models on one system (co-location)")["merge"]
+    merge = run_readme_block("The function below is what the merge did before the command")["merge"]
     merge(paths, str(tmp_path / "merged.json"), "two")
     return load_workload(tmp_path / "merged.json")
 
