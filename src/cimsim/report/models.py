@@ -43,7 +43,7 @@ def with_deadlines(r, deadlines, period_s: float | None = None) -> object:
     and ``meets_deadline`` for each ``(model, seconds)`` of ``deadlines``; a model the run does
     not have is a one-line error. One longer than ``period_s`` gets the note
     :func:`cimsim.report.load.past_period_note` says."""
-    from .load import past_period_note
+    from .load import _PAST_PERIOD, past_period_note
 
     if not deadlines:
         return r
@@ -52,6 +52,12 @@ def with_deadlines(r, deadlines, period_s: float | None = None) -> object:
                           "(cimsim workload merge); this one has no models")
     out = copy.copy(r)
     out.models = {k: dict(v) for k, v in r.models.items()}
+    named = [n for n, _ in deadlines]
+    if len(set(named)) != len(named):
+        twice = next(n for n in named if named.count(n) > 1)
+        raise CimsimError(f"deadline {twice}=...: two deadlines for model '{twice}'; give one")
+    mine = tuple(f"model {n}'s deadline " for n in named)  # restated: their old notes go
+    out.notes = [n for n in out.notes if not (n.startswith(mine) and n.endswith(_PAST_PERIOD))]
     for name, t in deadlines:
         if name not in out.models:
             raise CimsimError(f"deadline {name}={si(t, 's')}: no model '{name}' (the models: "
