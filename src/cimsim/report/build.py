@@ -361,7 +361,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
     if result.serving:  # per phase (prefill, decode), from the ops' phase tags: one device's, as latency_s
         result.serving.update(phase_figures(run, classes, arch.static_power_w, result.notes))
     result.serving_requests = take_requests(result.serving)
-    result.models = model_figures(wl.metadata, run.start, run.end, costs.energy.sum(axis=1))
+    result.models = model_figures(wl.metadata, run, costs.energy.sum(axis=1), result.notes)
     if result.serving:  # the batch it served, for plots against batch size
         b = (ps.get("full_batch", ps.get("batch")) if isinstance(ps := wl.metadata.get("params"), dict) else None)
         result.serving[C.LLM_BATCH] = int(b) if isinstance(b, int) and not isinstance(b, bool) else math.nan  # 4, not 4.0
