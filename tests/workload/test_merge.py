@@ -121,3 +121,62 @@ def test_cli_merge_run_and_errors(tmp_path):
     res = cli.invoke(main, ["workload", "merge", str(tmp_path / "perc.json"), str(tmp_path / "plan.json"),
                             "--after", "plan.x=perc.W", "-o", str(out)])
     assert res.exit_code != 0 and res.output.count("\n") == 1
+
+
+def test_a_later_at_load_restates_the_past_period_notes(arch):
+    # review 22 I 5: the note of a deadline past the period was kept by a later at_load (stale
+    # at a 5 ms deadline) and repeated (20 ms and 30 ms both noted)
+    r = simulate(arch, merge_workloads(_models(), after=["plan.x=perc.y"]))
+    a = r.at_load(period_s=1e-2, deadline_s=2e-2)
+    assert not any("longer than the period" in n for n in a.at_load(1e-2, 5e-3).notes)
+    again = [n for n in a.at_load(1e-2, 3e-2).notes if "longer than the period" in n]
+    assert len(again) == 1 and again[0].startswith("deadline 30 ms")
+    d = with_deadlines(a, [("plan", 2e-2)], 1e-2)
+    d = with_deadlines(d, [("plan", 3e-2)], 1e-2)  # restated: one note, the new deadline's
+    mine = [n for n in d.notes if n.startswith("model plan's deadline")]
+    assert len(mine) == 1 and "30 ms" in mine[0]
+    # a later at_load keeps the model's deadline noted against its own period, once
+    kept = [n for n in d.at_load(1e-2, 5e-3).notes if "longer than the period" in n]
+    assert len(kept) == 1 and kept[0].startswith("model plan's deadline 30 ms")
+    assert not any("longer than the period" in n for n in d.at_load(1.0, 5e-3).notes)
+    with pytest.raises(CimsimError, match="two deadlines for model 'plan'"):
+        with_deadlines(r, [("plan", 1.0), ("plan", 2.0)])
+
+
+def test_deadline_per_model_is_parsed_alike_by_every_command(tmp_path):
+    # review 22 I 6: sweep said "cannot read 'planner=20ms' as a number with a unit", and run
+    # kept the last of two deadlines for one model without a word
+    for n, w in _models().items():
+        save_workload(w, tmp_path / f"{n}.json")
+    out = tmp_path / "frame.json"
+    cli = CliRunner()
+    assert cli.invoke(main, ["workload", "merge", str(tmp_path / "perc.json"), str(tmp_path / "plan.json"),
+                             "--chain", "-o", str(out)]).exit_code == 0
+    res = cli.invoke(main, ["sweep", "cpu-ddr5", "-w", str(out), "--deadline", "plan=20ms",
+                            "--param", "processor.cores=4,8", "-o", str(tmp_path / "sw")])
+    assert res.exit_code != 0 and res.output.count("\n") == 1
+    assert "a deadline per model (MODEL=TIME) goes with cimsim run of a merged workload" in res.output
+    res = cli.invoke(main, ["run", "cpu-ddr5", str(out), "--deadline", "plan=1us,plan=1s"])
+    assert res.exit_code != 0 and res.output.count("\n") == 1
+    assert "two deadlines for model 'plan'" in res.output
+    from cimsim.sweep import sweep
+
+    with pytest.raises(CimsimError, match="a deadline per model"):
+        sweep(["cpu-ddr5"], [str(out)], ["processor.cores=4"], deadline_s="plan=20ms",
+              output=str(tmp_path / "api"), quiet=True)
+
+
+def test_analytic_per_model_times_are_said_to_be_lower_bounds(arch, tmp_path):
+    # review 22 I 8: under --engine analytic a model's completion time takes each op alone (a
+    # lower bound: the DES can be later), and only the general note on op times said so
+    w = merge_workloads(_models())  # two independent models: the DES shares the dram between them
+    des, ana = simulate(arch, w), simulate(arch, w, engine="analytic")
+    assert "bound" not in des.models["plan"]
+    assert ana.models["plan"]["bound"] == "lower (analytic: each op alone)"
+    assert ana.models["plan"]["latency_s"] <= des.models["plan"]["latency_s"]
+    assert any(n.startswith("analytic engine: each model's completion time") for n in ana.notes)
+    save_workload(w, tmp_path / "w.json")
+    res = CliRunner().invoke(main, ["run", "cpu-ddr5", str(tmp_path / "w.json"), "--engine", "analytic",
+                                    "--deadline", "plan=1s"])
+    assert res.exit_code == 0, res.output
+    assert "done at ≥ " in res.output and "met by the lower bound, slack ≤ " in res.output

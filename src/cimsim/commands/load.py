@@ -90,6 +90,8 @@ def _deadlines(text: str | None) -> tuple[float | None, tuple]:
         if not eq and whole is not None:
             raise CimsimError(f"--deadline {text!r}: two deadlines for the whole run; a model's is MODEL=TIME")
         v = stated_value(t.strip(), "deadline_s", "--deadline")
+        if eq and any(m == model.strip() for m, _ in per_model):
+            raise CimsimError(f"--deadline {text!r}: two deadlines for model '{model.strip()}'; give one")
         if eq:
             per_model.append((model.strip(), v))
         else:

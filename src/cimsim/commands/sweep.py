@@ -19,7 +19,7 @@ from . import OneLineErrors, OneLineUsageError, cannot_write, created, full_path
 
 from ..errors import CimsimError
 from ..sweep.params import DEFAULT_MAX_POINTS, one_line
-from .load import load_options
+from .load import load_options, stated_load
 from .run import ENGINES
 from ..sweep.sampling import SAMPLERS
 
@@ -132,6 +132,7 @@ def sweep_command(configs, workloads, params, points, sample, samples, seed, eng
             made = {output: None if dry_run else new_folder(output)}  # -o has a default: never None
             made[csv_path] = new_folder(csv_path, made_by=output) if csv_path and not dry_run else None
             with one_line_warnings(), cli_wording():  # one line each; errors name the options
+                stated_load(period, deadline, idle, harvest, storage)  # as run / compare read them
                 df = sweep(  # --dry-run: the run's own checks, every one, then the plan
                     list(configs), list(workloads), list(params),
                     sample=sample, samples=samples, seed=seed, engine=engine, scheduler=scheduler,

@@ -512,11 +512,12 @@ def _report(w, path, seconds: float, made=None) -> None:
     from ..workload.trace.padding import notes as padding_notes
     from ..workload.trace.unread import notes as unread_notes
     from ..workload.trace.complexes import kept_note
+    from ..workload.trace.gridsample import estimate_notes
 
     built = (w.metadata.get("zoo") or {}).get("built")
     mla = (w.metadata.get("latent_attention") or {}).get("note")
     for line in ([built] if built else []) + ([mla] if mla else []) + training_notes(w.metadata) \
-            + unread_notes(w.metadata) + padding_notes(w.metadata) + kept_note(w.metadata):
+            + unread_notes(w.metadata) + padding_notes(w.metadata) + kept_note(w.metadata) + estimate_notes(w.metadata):
         click.echo(f"note: {line}")
 
 

@@ -571,3 +571,5 @@ def merge_cmd(models, edges, chain, batch, output, name):
     except OSError as exc:
         raise cannot_write(output, exc) from None
     click.echo(_summary(w, output, made))
+    if w.metadata.get("edges"):  # the edges it chose (--chain's too), so a wrong one shows
+        click.echo(f"edges: {', '.join(w.metadata['edges'])}")

@@ -113,13 +113,13 @@ def _computed_weight_notes(metadata) -> list[str]:
 def _unread_notes(metadata) -> list[str]:
     """What a trace did not see (:mod:`cimsim.workload.trace.unread`): parameters its forward
     never read (not placed: a weight-stationary chip must still hold them), experts no token
-    chose, work outside torch."""
+    chose, work outside torch, samplers' grid values (the closed-form estimate stood in)."""
     if not isinstance(metadata, Mapping):
         return []
+    from ..workload.trace.gridsample import estimate_notes
     from ..workload.trace.unread import notes
-
     try:
-        return notes(metadata)
+        return notes(metadata) + estimate_notes(dict(metadata))
     except (TypeError, KeyError, AttributeError, ValueError):  # a hand-edited entry: not said
         return []
 
@@ -361,7 +361,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
     if result.serving:  # per phase (prefill, decode), from the ops' phase tags: one device's, as latency_s
         result.serving.update(phase_figures(run, classes, arch.static_power_w, result.notes))
     result.serving_requests = take_requests(result.serving)
-    result.models = model_figures(wl.metadata, run.start, run.end, costs.energy.sum(axis=1))
+    result.models = model_figures(wl.metadata, run, costs.energy.sum(axis=1), result.notes)
     if result.serving:  # the batch it served, for plots against batch size
         b = (ps.get("full_batch", ps.get("batch")) if isinstance(ps := wl.metadata.get("params"), dict) else None)
         result.serving[C.LLM_BATCH] = int(b) if isinstance(b, int) and not isinstance(b, bool) else math.nan  # 4, not 4.0

@@ -247,7 +247,7 @@ def at_load(r, period_s: float | None = None, deadline_s: float | None = None,
     out = copy.copy(r)
     out.facts = {**{k: v for k, v in r.facts.items() if k not in C.STATED_LOAD_COLUMNS},
                  **load_facts(r, period_s, deadline_s, strict, idle_mode, harvest_w, storage_j)}
-    out.notes = [n for n in r.notes if not n.endswith((_NAN_NOTE, words.COLD_END))
+    out.notes = [n for n in r.notes if not n.endswith((_NAN_NOTE, words.COLD_END, _PAST_PERIOD))
                  and not n.startswith(_IDLE_NOTES)]
     f = idle.figures(r, idle_mode)
     wake = _wake_s(f)
@@ -258,6 +258,9 @@ def at_load(r, period_s: float | None = None, deadline_s: float | None = None,
         out.notes += words.cold_note(r, period_s, idle_mode)
     if period_s is not None and deadline_s is not None and deadline_s > period_s:
         out.notes.append(past_period_note(deadline_s, period_s))
+    for name, m in (getattr(r, "models", None) or {}).items():  # per-model deadlines, this period
+        if period_s is not None and m.get("deadline_s") is not None and m["deadline_s"] > period_s:
+            out.notes.append(past_period_note(m["deadline_s"], period_s, f"model {name}'s "))
     return out
 
 

@@ -14,13 +14,28 @@ from ..errors import CimsimError, WorkloadError
 from ..units import si
 
 
-def model_figures(metadata: dict, start: np.ndarray, end: np.ndarray, energy: np.ndarray) -> dict:
-    """``{model: {start_s, latency_s, dynamic_energy_j, ops, after}}`` from the ops' start and
-    end times (s) and energies (J), each model's ops the range ``metadata["models"]`` states;
-    ``{}`` for a workload that is not a merge. A range outside the ops is a one-line error."""
+#: the ``bound`` of a model's figures under the analytic engine (review 22 I 8)
+LOWER = "lower (analytic: each op alone)"
+#: the run's note on them
+ANALYTIC_MODELS_NOTE = ("analytic engine: each model's completion time (and its deadline's met and "
+                        "slack) takes each op alone, as early as its inputs allow: lower bounds (the "
+                        "DES, where ops share units and links, can be much later, and the run's latency "
+                        "may exceed every model's); use --engine des for per-model times")
+
+
+def model_figures(metadata: dict, run, energy: np.ndarray, notes: list | None = None) -> dict:
+    """``{model: {start_s, latency_s, dynamic_energy_j, ops, after}}`` from the engine's run
+    (its ops' ``start`` and ``end`` times, s) and the ops' energies (J), each model's ops the
+    range ``metadata["models"]`` states; ``{}`` for a workload that is not a merge. A range
+    outside the ops is a one-line error. Under the analytic engine each model also has
+    ``bound`` (:data:`LOWER`) and ``notes`` gets :data:`ANALYTIC_MODELS_NOTE`."""
     models = metadata.get("models")
     if not models:
         return {}
+    start, end = run.start, run.end
+    lower = getattr(run, "engine", "des") == "analytic"
+    if lower and notes is not None:
+        notes.append(ANALYTIC_MODELS_NOTE)
     out = {}
     for i, m in enumerate(models):
         try:
@@ -34,7 +49,7 @@ def model_figures(metadata: dict, start: np.ndarray, end: np.ndarray, energy: np
         sl = slice(first, first + n)
         out[name] = {"start_s": float(np.min(start[sl])), "latency_s": float(np.max(end[sl])),
                      "dynamic_energy_j": float(np.sum(energy[sl])), "ops": n,
-                     "after": list(m.get("after") or [])}
+                     "after": list(m.get("after") or []), **({"bound": LOWER} if lower else {})}
     return out
 
 
@@ -43,7 +58,7 @@ def with_deadlines(r, deadlines, period_s: float | None = None) -> object:
     and ``meets_deadline`` for each ``(model, seconds)`` of ``deadlines``; a model the run does
     not have is a one-line error. One longer than ``period_s`` gets the note
     :func:`cimsim.report.load.past_period_note` says."""
-    from .load import past_period_note
+    from .load import _PAST_PERIOD, past_period_note
 
     if not deadlines:
         return r
@@ -52,6 +67,12 @@ def with_deadlines(r, deadlines, period_s: float | None = None) -> object:
                           "(cimsim workload merge); this one has no models")
     out = copy.copy(r)
     out.models = {k: dict(v) for k, v in r.models.items()}
+    named = [n for n, _ in deadlines]
+    if len(set(named)) != len(named):
+        twice = next(n for n in named if named.count(n) > 1)
+        raise CimsimError(f"deadline {twice}=...: two deadlines for model '{twice}'; give one")
+    mine = tuple(f"model {n}'s deadline " for n in named)  # restated: their old notes go
+    out.notes = [n for n in out.notes if not (n.startswith(mine) and n.endswith(_PAST_PERIOD))]
     for name, t in deadlines:
         if name not in out.models:
             raise CimsimError(f"deadline {name}={si(t, 's')}: no model '{name}' (the models: "
@@ -68,12 +89,14 @@ def model_rows(r) -> list[tuple[str, str]]:
     its deadline."""
     rows = []
     for name, m in (r.models or {}).items():
-        text = (f"done at {si(m['latency_s'], 's')} (first op at {si(m['start_s'], 's')}), "
+        low = "bound" in m  # the analytic engine's: lower bounds
+        text = (f"done at {'≥ ' if low else ''}{si(m['latency_s'], 's')} (first op at {si(m['start_s'], 's')}"
+                f"{'; lower bounds, each op alone: --engine des' if low else ''}), "
                 f"{si(m['dynamic_energy_j'], 'J')} dynamic, {m['ops']:,} op{'s' if m['ops'] != 1 else ''}"
                 + (f", after {', '.join(m['after'])}" if m["after"] else ""))
         if "deadline_s" in m:
             text += (f"; deadline {si(m['deadline_s'], 's')}: "
-                     + ("met" if m["meets_deadline"] else "MISSED")
-                     + f", slack {si(m['deadline_slack_s'], 's')}")
+                     + ("MISSED" if not m["meets_deadline"] else "met by the lower bound" if low else "met")
+                     + f", slack {'≤ ' if low else ''}{si(m['deadline_slack_s'], 's')}")
         rows.append((f"model {name}", text))
     return rows

@@ -31,6 +31,10 @@ def stated(period_s, deadline_s, idle: str = "on", harvest_w=None, storage_j=Non
     each :func:`canonical`; ``idle`` "on", the default, is None: ids as before."""
     from ..report.load import stated_value
 
+    if isinstance(deadline_s, str) and "=" in deadline_s:  # review 22 I 6: as run / compare say it
+        raise CimsimError(f"{'--deadline' if under_cli() else 'deadline_s='} {deadline_s!r}: a deadline "
+                          "per model (MODEL=TIME) goes with cimsim run of a merged workload; here give "
+                          "one TIME for the run")
     load = {k: canonical(stated_value(v, k, f"--{k.rsplit('_', 1)[0]}" if under_cli() else None))
             for k, v in ((PERIOD, period_s), (DEADLINE, deadline_s), (HARVEST, harvest_w),
                          (STORAGE, storage_j))}

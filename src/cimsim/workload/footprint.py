@@ -92,7 +92,7 @@ import numpy as np
 
 from ..errors import WorkloadError
 from .kinds import COPY, ELEMENTWISE, MATMUL, ROLE_INPUT, ROLE_WEIGHT, SENDRECV
-from .resident import SCALES, is_resident_name, resident_arguments, sent_inputs
+from .resident import SCALES, is_resident_name, merged_models, resident_arguments, sent_inputs
 from .returned import listed, returned_mask
 
 
@@ -240,12 +240,18 @@ def cache_roots(workload, roots: np.ndarray | None = None) -> np.ndarray:
     marked = resident_arguments(workload)  # checked even where every input is resident
     root = input_roots(workload) if roots is None else roots
     traced, sent = workload.metadata.get("capture") is not None, sent_inputs(workload)
-    if not traced and not sent:
+    models = merged_models(workload)  # a merge: each model's own rule (its capture)
+    if not traced and not sent and not any(models.values()):
         return root
     names = workload.columns.tensor_names
+
+    def by_trace(name: str) -> bool:
+        head = name.partition(".")[0]
+        return traced if models.get(head) is None else bool(models[head])
+
     given = np.unique(root[root >= 0])
     keep = np.zeros(len(root), dtype=bool)
-    keep[given] = [names[t] not in sent and (not traced or is_resident_name(names[t], marked))
+    keep[given] = [names[t] not in sent and (not by_trace(names[t]) or is_resident_name(names[t], marked, models))
                    for t in given.tolist()]
     return np.where((root >= 0) & keep[np.maximum(root, 0)], root, -1)
 

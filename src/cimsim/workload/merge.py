@@ -59,12 +59,29 @@ def _describe(t) -> str:
     return f"{list(t.shape)} {t.dtype} ({t.nbytes:,} B)"
 
 
+#: a traced constant the tracer declared as an input (``torch.zeros`` made in ``forward``: a
+#: GRU's h0), not an argument of the model's forward: no edge may feed it
+CONSTANT = re.compile(r"const\d+(?:[.\[].*)?")
+
+
+def declared_inputs(w: Workload) -> list:
+    """The model inputs an edge may feed: role ``input``, less a trace's constants
+    (:data:`CONSTANT`, data the forward made itself, not one of its arguments)."""
+    traced = w.metadata.get("capture") is not None
+    return [t for t in w.tensors.values()
+            if t.role == "input" and not (traced and CONSTANT.fullmatch(t.name))]
+
+
 def _check_edge(edge, ws: Mapping[str, Workload]) -> None:
     b, inp, a, out = edge
     head = f"--after {b}.{inp}={a}.{out}"
     tb, ta = ws[b].tensors.get(inp), ws[a].tensors.get(out)
-    inputs = [t.name for t in ws[b].tensors.values() if t.role == "input"]
-    if tb is None or tb.role != "input":
+    inputs = [t.name for t in declared_inputs(ws[b])]
+    if tb is None or tb.name not in inputs:
+        if tb is not None and tb.role == "input":
+            raise WorkloadError(f"{head}: '{inp}' is a constant model {b}'s forward made itself "
+                                f"(torch.zeros, ...), not an input it is given (its inputs: "
+                                f"{', '.join(inputs) or 'none'})")
         raise WorkloadError(f"{head}: '{inp}' is not an input of model {b} (its inputs: "
                             f"{', '.join(inputs) or 'none'})")
     written = {o for op in ws[a].ops for o in op.outputs}
@@ -93,16 +110,23 @@ def chain_edges(names: Sequence[str], ws: Mapping[str, Workload]) -> list[tuple[
             raise WorkloadError(f"--chain: model {a} has {len(outs)} outputs ({', '.join(outs[:6]) or 'none'}); "
                                 f"name the edge with --after {b}.INPUT={a}.OUTPUT")
         src = ws[a].tensors[outs[0]]
-        fits = [t.name for t in ws[b].tensors.values()
-                if t.role == "input" and (t.dtype, t.numel) == (src.dtype, src.numel)]
+        fits = [t.name for t in declared_inputs(ws[b]) if (t.dtype, t.numel) == (src.dtype, src.numel)]
         if len(fits) != 1:
-            inputs = ", ".join(f"{t.name} {_describe(t)}" for t in ws[b].tensors.values() if t.role == "input")
+            inputs = ", ".join(f"{t.name} {_describe(t)}" for t in declared_inputs(ws[b]))
             raise WorkloadError(
                 f"--chain: {a}'s output {outs[0]} is {_describe(src)}; model {b} has "
                 f"{'no input' if not fits else 'several inputs'} of that dtype and size (its inputs: "
                 f"{inputs or 'none'}); name the edge with --after {b}.INPUT={a}.OUTPUT")
         edges.append((b, fits[0], a, outs[0]))
     return edges
+
+
+def _edge_text(e) -> str:
+    """A tuple edge ``(B, input, A, output)`` as :func:`parse_edge` reads it (checked alike)."""
+    if not (isinstance(e, tuple) and len(e) == 4 and all(isinstance(x, str) for x in e)):
+        raise WorkloadError(f"merge: edge {e!r} is neither 'B.input=A.output' nor a tuple "
+                            "(B, input, A, output) of four strings")
+    return f"{e[0]}.{e[1]}={e[2]}.{e[3]}"
 
 
 def _order(names: Sequence[str], edges) -> list[str]:
@@ -138,6 +162,38 @@ def _prefixed(d: dict, pre: str, feeds: Mapping[str, str]) -> tuple[list, list]:
     return tensors, ops
 
 
+#: per-model metadata that names the model's tensors or ops, carried with its names prefixed:
+#: key -> the fields of each list entry that hold a name
+PER_MODEL_LISTS = {"unread_parameters": ("name",), "computed_weights": ("op", "operand"),
+                   "overlapping_weight_reads": (), "grid_sample_estimates": ()}
+
+
+def _carry(meta: dict, own: Mapping, pre: str, fed: set[str]) -> None:
+    """Add model metadata ``own`` (names prefixed ``pre``) to the merged ``meta``: its resident
+    inputs (``search.xb``, still resident: :func:`cimsim.workload.resident.merged_argument`;
+    one an edge feeds is no longer an input), its buffers (bytes summed), and the lists of
+    :data:`PER_MODEL_LISTS`."""
+    for a in own.get("resident_inputs") or []:
+        if pre + a not in fed and not any(f.startswith(pre + a + ".") or f.startswith(pre + a + "[")
+                                          for f in fed):
+            meta.setdefault("resident_inputs", []).append(pre + a)
+    bufs = own.get("buffer_weights")
+    if isinstance(bufs, Mapping) and bufs.get("names"):
+        mine = meta.setdefault("buffer_weights", {"bytes": 0, "names": []})
+        mine["bytes"] += int(bufs.get("bytes") or 0)
+        mine["names"] += [pre + b for b in bufs["names"]]
+        if bufs.get("non_persistent"):
+            mine.setdefault("non_persistent", []).extend(pre + b for b in bufs["non_persistent"])
+    for key, fields in PER_MODEL_LISTS.items():
+        for e in own.get(key) or []:
+            if not isinstance(e, Mapping):
+                continue
+            e = {**e, **{f: pre + str(e[f]) for f in fields if f in e}}
+            if key == "overlapping_weight_reads" and e.get("tensors"):
+                e["tensors"] = [pre + str(x) for x in e["tensors"]]
+            meta.setdefault(key, []).append({**e, "model": pre[:-1]})
+
+
 def merge_workloads(models: Mapping[str, Workload] | Iterable[tuple[str, Workload]],
                     after: Iterable[str | tuple[str, str, str, str]] = (), chain: bool = False,
                     name: str | None = None, batch: int = 1) -> Workload:
@@ -157,7 +213,12 @@ def merge_workloads(models: Mapping[str, Workload] | Iterable[tuple[str, Workloa
         dup = next(n for n in names if names.count(n) > 1)
         raise WorkloadError(f"merge: two models are named '{dup}'; name them apart (NAME=FILE)")
     ws = dict(pairs)
-    edges = [e if isinstance(e, tuple) else parse_edge(e, names) for e in after]
+    for n in names:
+        if ws[n].metadata.get("llm"):
+            raise WorkloadError(f"merge: model {n} is an LLM serving run (metadata.llm: its prefill and "
+                                "decode steps, TTFT, tokens/s), which a merge cannot keep; run it on "
+                                "its own, or trace one step of it as a model and merge that")
+    edges = [parse_edge(e if isinstance(e, str) else _edge_text(e), names) for e in after]
     edges += chain_edges(names, ws) if chain else []
     fed: dict[tuple[str, str], str] = {}
     for e in edges:
@@ -165,19 +226,29 @@ def merge_workloads(models: Mapping[str, Workload] | Iterable[tuple[str, Workloa
         if (e[0], e[1]) in fed:
             raise WorkloadError(f"--after: {e[0]}.{e[1]} is fed twice ({fed[e[0], e[1]]} and {e[2]}.{e[3]})")
         fed[e[0], e[1]] = f"{e[2]}.{e[3]}"
+    for (b, inp), src in list(fed.items()):  # A's input fed by another edge: the tensor feeding it
+        seen = {f"{b}.{inp}"}
+        while tuple(src.split(".", 1)) in fed:
+            if src in seen:
+                raise WorkloadError(f"--after: the inputs {', '.join(sorted(seen))} feed each other in a cycle")
+            seen.add(src)
+            src = fed[tuple(src.split(".", 1))]
+        fed[b, inp] = src
     order = _order(names, edges)
     tensors, ops, info, outputs = [], [], [], []
     consumed = {(a, out) for _, _, a, out in edges}
+    meta: dict = {"batch": batch, "models": info,
+                  "edges": [f"{b}.{i}={a}.{o}" for b, i, a, o in edges]}
     for n in order:
         d = workload_to_dict(ws[n])
         t, o = _prefixed(d, n + ".", {inp: src for (b, inp), src in fed.items() if b == n})
         info.append({"name": n, "first_op": len(ops), "ops": len(o),
-                     "after": sorted({a for b, _, a, _ in edges if b == n})})
+                     "after": sorted({a for b, _, a, _ in edges if b == n}),
+                     **({"capture": ws[n].metadata["capture"]} if ws[n].metadata.get("capture") else {})})
         tensors += t
         ops += o
         outputs += [f"{n}.{x}" for x in ws[n].metadata.get("outputs") or [] if (n, x) not in consumed]
-    meta: dict = {"batch": batch, "models": info,
-                  "edges": [f"{b}.{i}={a}.{o}" for b, i, a, o in edges]}
+        _carry(meta, ws[n].metadata, n + ".", {f"{n}.{inp}" for (b, inp) in fed if b == n})
     for key in SHARED_METADATA:
         values = {str(ws[n].metadata.get(key)) for n in names}
         if len(values) == 1 and ws[names[0]].metadata.get(key) is not None:

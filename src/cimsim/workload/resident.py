@@ -35,14 +35,39 @@ SCALES = ("mul", "div")
 RESIDENT_KEY = "resident_inputs"
 
 
+def merged_models(workload) -> dict[str, bool | None]:
+    """Of a merged workload (``metadata["models"]``, :mod:`cimsim.workload.merge`): each model's
+    name -> whether it was traced (its ``capture``; None where the merge did not record it: the
+    workload's ``capture`` decides); ``{}`` for any other workload."""
+    models = workload.metadata.get("models") if isinstance(workload.metadata, dict) else None
+    if not isinstance(models, list):
+        return {}
+    return {str(m["name"]): (bool(m["capture"]) if "capture" in m else None)
+            for m in models if isinstance(m, dict) and "name" in m}
+
+
+def _bare(name: str, models) -> tuple[str, str]:
+    """``(prefix, name in its model)``: ``('dec.', 'past_kv')`` for ``dec.past_kv`` of a merge
+    with a model ``dec``; ``('', name)`` otherwise."""
+    head, dot, rest = name.partition(".")
+    return (head + ".", rest) if dot and head in models else ("", name)
+
+
+def merged_argument(name: str, models=()) -> str:
+    """The forward argument of input ``name``: :func:`argument`, in a merge of ``models`` that of
+    the model's own name, prefixed (``search.xb``, ``dec.past_kv``)."""
+    pre, bare = _bare(name, models)
+    return pre + argument(bare)
+
+
 def input_arguments(workload) -> list[str]:
     """The forward arguments of the workload's model inputs (role ``input``), in tensor order,
-    each once."""
+    each once (of a merged workload, prefixed with the model's name: :func:`merged_argument`)."""
     c = workload.columns
-    names = c.tensor_names
+    names, models = c.tensor_names, merged_models(workload)
     seen: dict[str, None] = {}
     for t in (c.tensor_role == ROLE_INPUT).nonzero()[0].tolist():
-        seen.setdefault(argument(names[t]), None)
+        seen.setdefault(merged_argument(names[t], models), None)
     return list(seen)
 
 
@@ -74,9 +99,10 @@ def _marked(workload, have) -> frozenset[str]:
     return frozenset(given)
 
 
-def is_resident_name(name: str, marked: frozenset[str]) -> bool:
-    """A traced input named ``name`` is resident: a cache's name, or its argument marked."""
-    return bool(CACHE_INPUT.match(name)) or argument(name) in marked
+def is_resident_name(name: str, marked: frozenset[str], models=()) -> bool:
+    """A traced input named ``name`` is resident: a cache's name, or its argument marked (in a
+    merge of ``models``, the name within its model: ``dec.past_kv`` is ``past_kv``'s)."""
+    return bool(CACHE_INPUT.match(_bare(name, models)[1])) or merged_argument(name, models) in marked
 
 
 def sent_inputs(workload) -> frozenset[str]:
@@ -128,9 +154,9 @@ def _check_held(workload, names) -> None:
     kv = ops.kv_tensors()
     if kv is None:
         return
-    names_t = workload.columns.tensor_names
-    held = {argument(names_t[t]) for t in ops.input_root[kv].tolist() if t >= 0} if (
-        ops.input_root is not None) else {argument(names_t[t]) for t in kv.nonzero()[0].tolist()}
+    names_t, models = workload.columns.tensor_names, merged_models(workload)
+    held = {merged_argument(names_t[t], models) for t in ops.input_root[kv].tolist() if t >= 0} if (
+        ops.input_root is not None) else {merged_argument(names_t[t], models) for t in kv.nonzero()[0].tolist()}
     for n in names:
         if n not in held:
             raise WorkloadError(f"--resident {n}: {_why_not_held(workload, n)}")
@@ -141,9 +167,9 @@ def _why_not_held(workload, n: str) -> str:
     that a weightless matmul reads as its second operand (a cache appended with ``torch.cat``,
     Hugging Face's legacy ``DynamicCache.update``), as a weightless matmul's first operand
     (``mv(db, q)``), or otherwise (a recurrent state, an activation)."""
-    c = workload.columns
+    c, models = workload.columns, merged_models(workload)
     same = {c.tensor_names[t] for t in (c.tensor_role == ROLE_INPUT).nonzero()[0].tolist()
-            if argument(c.tensor_names[t]) == n}
+            if merged_argument(c.tensor_names[t], models) == n}
     grown: dict[str, str] = {}  # a concatenation reading one of ``same`` (and its copies) -> the cat
     for op in workload.ops:
         one = len(op.inputs) == 1 and len(op.outputs) == 1 and (
@@ -173,7 +199,7 @@ def _why_not_held(workload, n: str) -> str:
                     "weight reads as its second operand (a KV cache, a database), so the mark "
                     f"would change nothing: write it q @ {n}.T (the same MACs) "
                     "(README 'Resident inputs')")
-    readers = [op.name for op in workload.ops if any(argument(t) == n for t in op.inputs)]
+    readers = [op.name for op in workload.ops if any(merged_argument(t, models) == n for t in op.inputs)]
     shown = ", ".join(readers[:3]) + (f" (+{len(readers) - 3} more)" if len(readers) > 3 else "")
     return (f"no matmul without a weight reads '{n}' as its second operand (a KV cache, a "
             f"database), the only reads cimsim keeps in memory across runs; {shown or 'no op'} "

@@ -114,7 +114,7 @@ def test_dense_sampling_costs_the_map():
     assert op.tags["random_read_bytes"] == op.tags["table_bytes"] == 8 * 32 * 32 * 4
 
 
-def test_meta_grid_takes_the_closed_form_bound():
+def test_meta_grid_takes_the_closed_form_estimate():
     # no grid values: per point, its 2 rows of taps over 16 channels, each channel's pair one
     # line: 2 x 10 points x 2 x 16 lines; a dense meta grid: capped at the map's lines
     f = torch.empty(2, C, H, W, device="meta")
@@ -127,6 +127,8 @@ def test_meta_grid_takes_the_closed_form_bound():
     assert sparse.tags["random_read_bytes"] == 2 * 10 * 2 * C * LINE == 40_960
     dense = _op(trace(M().eval(), (f, torch.empty(2, H, W, 2, device="meta")), batch=1))
     assert dense.tags["random_read_bytes"] == 2 * C * H * W * 4 == 524_288
+    w = trace(M().eval(), (f, torch.empty(2, 10, 1, 2, device="meta")), batch=1)
+    assert w.metadata["grid_sample_estimates"][0]["why"].startswith("no grid values")
 
 
 def test_the_run_charges_the_lines():
@@ -134,3 +136,49 @@ def test_the_run_charges_the_lines():
     w = trace(Sample(POINTS).eval(), (torch.randn(1, C, H, W),))
     row = simulate(load_architecture("cpu-ddr5"), w).op_table.iloc[0]
     assert row["sram_bytes"] == 8_192 + 32 + len(POINTS) * C * 4  # lines + grid + output
+
+
+def test_many_channels_past_the_old_tap_cap_still_use_the_grid(monkeypatch):
+    # review 22 I 1: 256 channels x 4,200 points x 4 taps = 4,300,800 reads, past the old cap of
+    # 4,194,304 output elements x taps, which took the closed form (here the whole map, 524,288 B).
+    # The taps are worked out per point (4,200 x 4 = 16,800), the channels after: every point at
+    # (16.25, 3.25) reads, per channel, rows 3 and 4 at x = 16, 17 (one line each): 256 x 2 lines
+    from cimsim.workload.trace import gridsample
+
+    monkeypatch.setattr(gridsample, "CHUNK", 1 << 16)  # walked in 66 chunks of points
+    c, h, wd = 256, 8, 64
+    g = torch.tensor([_g(16.25, wd), _g(3.25, h)], dtype=torch.float32).expand(1, 4200, 1, 2)
+
+    class Same(nn.Module):
+        def forward(self, f):
+            return F.grid_sample(f, g, align_corners=False)
+
+    w = trace(Same().eval(), (torch.randn(1, c, h, wd),))
+    assert _op(w).tags["random_read_bytes"] == c * 2 * LINE == 32_768
+    assert "grid_sample_estimates" not in w.metadata
+
+
+def test_chunked_first_reads_equal_the_whole_listing(monkeypatch):
+    # the chunked walk keeps each element at its first read, as one listing of every read does
+    from cimsim.workload.trace import gridsample
+    from cimsim.workload.trace.bags import first_touch
+
+    gen = torch.Generator().manual_seed(3)
+    x = torch.randn(2, 5, 9, 11).to(memory_format=torch.channels_last)
+    grid = (torch.rand(2, 7, 3, 2, generator=gen) * 3 - 1.5).double().numpy()
+    whole = first_touch(gridsample.tap_offsets(x, grid, 0, 0, False))[1]
+    monkeypatch.setattr(gridsample, "CHUNK", 8)
+    assert (gridsample.first_reads(x, grid, 0, 0, False) == whole).all()
+
+
+def test_past_the_caps_the_estimate_is_noted(monkeypatch):
+    # over MAX_TAPS spatial taps the closed-form estimate stands in, and the run says so
+    from cimsim.workload.trace import gridsample
+
+    monkeypatch.setattr(gridsample, "MAX_TAPS", 8)  # 4 points x 4 taps = 16 > 8
+    w = trace(Sample(POINTS).eval(), (torch.randn(1, C, H, W),))
+    assert w.metadata["grid_sample_estimates"][0]["why"] == "16 taps over 8"
+    # the estimate: 4 points x 2 rows x 16 channels, a line each (here also the real count)
+    assert _op(w).tags["random_read_bytes"] == len(POINTS) * 2 * C * LINE
+    notes = simulate(load_architecture("cpu-ddr5"), w).notes
+    assert any("closed-form estimate" in n and "16 taps over 8" in n for n in notes)

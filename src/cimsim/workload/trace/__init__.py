@@ -474,6 +474,8 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
         metadata["buffer_weights"] = buffers
     if low.unwritten[0]:  # unread by-products left out (:func:`.assemble.byproducts`)
         metadata["unwritten_byproducts"] = {"tensors": low.unwritten[0], "bytes": int(low.unwritten[1])}
+    if getattr(low, "grid_sample_estimates", None):  # samplers costed without their grid's values
+        metadata["grid_sample_estimates"] = low.grid_sample_estimates
     if getattr(low, "dilated_convs", None):  # receptive field, MACs on padding (:mod:`..windows`)
         metadata["dilated_convs"] = low.dilated_convs
     if n_train:  # dropout and batch statistics a model in train mode runs

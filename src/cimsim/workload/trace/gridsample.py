@@ -18,11 +18,16 @@ arithmetic). Which elements the taps are follows torch's kernels
 
 Torch reads point by point, each point's channels in turn, each channel's taps row by row: that
 is the order the accesses are counted in (:func:`.bags.ordered_accesses`). With the grid's
-values (a trace with real inputs) the lines are those its taps touch; without them (a meta
-trace, or more than :data:`MAX_TAPS` taps to list) a closed-form bound: every point's rows of
-taps, each over all channels, its own lines (one ``[C, taps along x]`` block a piece, spread
-over the input), at most the input's lines, which are then one stream. Dense sampling of a
-whole map costs about the map either way.
+values (a trace with real inputs) the lines are those its taps touch: the taps are worked out
+per point (points x taps, no channel factor, at most :data:`MAX_TAPS`), the channels added a
+chunk of points at a time, each element kept at its first read (so the listing is at most the
+input's elements, whatever the channels; at most :data:`MAX_READS` reads are walked). Without
+values (a meta trace, an ONNX import) or past those caps, a closed-form estimate (neither an
+upper nor a lower bound): every point's rows of taps, each over all channels, one aligned piece
+(one ``[C, taps along x]`` block, spread over the input; pieces that straddle a line boundary
+or share lines are not counted as such), at most the input's lines, which are then one stream;
+the op is listed in ``metadata['grid_sample_estimates']`` and the run says so
+(:func:`estimate_notes`). Dense sampling of a whole map costs about the map either way.
 """
 
 from __future__ import annotations
@@ -34,9 +39,16 @@ from .registry import Call, lowers
 from .resample import GRID_TAPS, resample_vec
 from .storage import RowRead, offsets
 
-#: at most this many taps (output elements x taps each) are listed one by one; above it the
-#: closed-form bound stands for them (a dense sampler of a large map: about the map)
+#: at most this many spatial taps (points x taps each, channels not counted) are worked out
+#: from the grid's values; above it the closed-form estimate stands for them, with a note
 MAX_TAPS = 1 << 22
+#: at most this many reads (points x channels x taps) are walked, a chunk of :data:`CHUNK` at a
+#: time; above it the closed-form estimate, with a note
+MAX_READS = 1 << 26
+#: reads listed at once while walking them (memory: a few times this many int64)
+CHUNK = 1 << 21
+#: the metadata key listing the samplers costed by the closed-form estimate
+ESTIMATES = "grid_sample_estimates"
 #: grid_sample's padding_mode argument (0 zeros, 1 border, 2 reflection)
 ZEROS, BORDER, REFLECTION = 0, 1, 2
 
@@ -59,9 +71,14 @@ def grid_sampler(low, c: Call) -> None:
     per_x = GRID_TAPS[mode]
     taps = per_x ** nd
     stride = tuple(x.stride())
-    listed = c.targets[0].numel() * taps
-    if _no_values(low, grid) or listed > MAX_TAPS:
-        # the bound: a piece per point and row of taps, its channels' taps along x
+    points = c.targets[0].numel() // max(1, x.shape[1])
+    why = "no grid values (a meta trace or an ONNX import)" if _no_values(low, grid) else \
+        f"{points * taps:,} taps over {MAX_TAPS:,}" if points * taps > MAX_TAPS else \
+        f"{points * taps * x.shape[1]:,} reads over {MAX_READS:,}" \
+        if points * taps * x.shape[1] > MAX_READS else None
+    if why:
+        # the estimate: a piece per point and row of taps, its channels' taps along x
+        low.__dict__.setdefault(ESTIMATES, []).append({"op": c.base, "points": points, "why": why})
         one = offsets(0, (x.shape[1], per_x), (stride[1], stride[-1]))
         pieces = c.targets[0].numel() // max(1, x.shape[1]) * (taps // per_x)
         span = int(one.max()) + 1  # all pieces, laid side by side (what a read of whole lines is)
@@ -70,8 +87,8 @@ def grid_sampler(low, c: Call) -> None:
         emit_lines(low, "reduction", c.base, x, _units(low, x, every), [grid], c.targets,
                    spread=pieces, one=low.st.units_at(x, one + x.storage_offset()), vec=vec)
         return
-    order = tap_offsets(x, grid.detach().cpu().double().numpy(), mode, pad, align)
-    offs, order = first_touch(order)
+    order = first_reads(x, grid.detach().cpu().double().numpy(), mode, pad, align)
+    offs = np.sort(order)
     emit_lines(low, "reduction", c.base, x, low.st.units_at(x, offs), [grid], c.targets, vec=vec,
                order=run_lines(order, x.element_size()))
 
@@ -119,10 +136,10 @@ def _taps_along(g: np.ndarray, size: int, mode: int, pad: int, align: bool) -> n
     return np.where(ok, np.nan_to_num(idx), -1).astype(np.int64)
 
 
-def tap_offsets(x, grid: np.ndarray, mode: int, pad: int, align: bool) -> np.ndarray:
-    """Storage offsets (in ``x``'s elements) of the taps ``grid_sample(x, grid)`` reads, in the
-    order torch reads them: point by point, each point's channels, each channel's taps (the
-    last dimension innermost); taps outside the input left out."""
+def spatial_taps(x, grid: np.ndarray, mode: int, pad: int, align: bool):
+    """``(offsets, outside)``, each ``[points, taps]``: the storage offsets (in ``x``'s elements)
+    of each point's taps in channel 0 (the last dimension innermost; batch and storage offset
+    added) and whether each tap lies outside the input (not read)."""
     shape, stride = tuple(x.shape), tuple(x.stride())
     n, nd = shape[0], x.dim() - 2
     pts = grid.reshape(n, -1, nd)  # [N, points, (x, y[, z])]
@@ -137,9 +154,50 @@ def tap_offsets(x, grid: np.ndarray, mode: int, pad: int, align: bool) -> np.nda
         sp = sp + (idx * stride[2 + d]).reshape(view)
         bad = bad | (idx < 0).reshape(view)
     sp = sp + (np.repeat(np.arange(n, dtype=np.int64), pts.shape[1]) * stride[0]).reshape([-1] + [1] * nd)
-    sp, bad = sp.reshape(len(sp), 1, -1), bad.reshape(len(bad), 1, -1)
-    chans = (np.arange(shape[1], dtype=np.int64) * stride[1])[None, :, None]
-    full = sp + chans + x.storage_offset()  # [points, channels, taps]
-    keep = np.broadcast_to(~bad, full.shape)
+    return sp.reshape(len(sp), -1) + x.storage_offset(), bad.reshape(len(bad), -1)
+
+
+def _with_channels(x, sp: np.ndarray, bad: np.ndarray) -> np.ndarray:
+    """The reads of points ``sp`` / ``bad`` (:func:`spatial_taps`) over every channel, in
+    torch's order: point by point, each point's channels, each channel's taps."""
+    chans = (np.arange(x.shape[1], dtype=np.int64) * x.stride()[1])[None, :, None]
+    full = sp[:, None, :] + chans  # [points, channels, taps]
+    keep = np.broadcast_to(~bad[:, None, :], full.shape)
     return full[keep].reshape(-1) if not keep.all() else full.reshape(-1)
 
+
+def tap_offsets(x, grid: np.ndarray, mode: int, pad: int, align: bool) -> np.ndarray:
+    """Storage offsets (in ``x``'s elements) of the taps ``grid_sample(x, grid)`` reads, in the
+    order torch reads them: point by point, each point's channels, each channel's taps (the
+    last dimension innermost); taps outside the input left out."""
+    return _with_channels(x, *spatial_taps(x, grid, mode, pad, align))
+
+
+def first_reads(x, grid: np.ndarray, mode: int, pad: int, align: bool) -> np.ndarray:
+    """The distinct storage offsets :func:`tap_offsets` reads, in the order of their first read
+    (``first_touch(tap_offsets(...))[1]``), the channels added a chunk of points at a time so
+    that no more than :data:`CHUNK` reads are listed at once."""
+    sp, bad = spatial_taps(x, grid, mode, pad, align)
+    if not sp.size:
+        return np.zeros(0, dtype=np.int64)
+    seen = np.zeros(int(sp.max()) + (x.shape[1] - 1) * x.stride()[1] + 1, dtype=bool)
+    step = max(1, CHUNK // max(1, x.shape[1] * sp.shape[1]))
+    out = []
+    for at in range(0, len(sp), step):
+        _, order = first_touch(_with_channels(x, sp[at:at + step], bad[at:at + step]))
+        order = order[~seen[order]]
+        seen[order] = True
+        out.append(order)
+    return np.concatenate(out)
+
+
+def estimate_notes(meta) -> list[str]:
+    """A run's note where samplers were costed by the closed-form estimate, not their grid's
+    values (``metadata['grid_sample_estimates']``)."""
+    entries = meta.get(ESTIMATES) if isinstance(meta, dict) else None
+    if not entries or not isinstance(entries, list):
+        return []
+    whys = sorted({str(e.get("why")) for e in entries if isinstance(e, dict)})
+    return [f"{len(entries)} grid_sample op(s) costed by the closed-form estimate (a piece of lines "
+            "per point, row of taps and channel, at most the input; neither an upper nor a lower "
+            f"bound), not by their grid's values: {'; '.join(whys)} (metadata['{ESTIMATES}'])"]
