@@ -142,8 +142,11 @@ def sweep_command(configs, workloads, params, points, sample, samples, seed, eng
                     dry_run=dry_run, points=points, period_s=period, deadline_s=deadline, idle=idle,
                     harvest_w=harvest, storage_j=storage,
                 )
-            if dry_run:
-                announce(df.describe() + df.rounding())
+            if dry_run:  # (sweep announced the count, then warned of rows it would move)
+                if df.stored is not None:
+                    from ..sweep.preflight import stored_line
+
+                    announce(stored_line(df.output, df.stored, df.runs))
                 return
         except CimsimError as exc:
             raise click.ClickException(one_line(" ".join(str(exc).split("\n")))) from None
