@@ -16,9 +16,10 @@ point until it runs alone:
 A point whose worker dies every time it runs alone becomes an error row
 (:func:`~cimsim.sweep.worker.died_row`: ``the worker process died (SIGKILL) running this
 point ...``), which ``--retry-errors`` runs again; every other point lost on the way is run
-again without a mark, so the sweep finishes and writes its file. Before each retry the
-executor recovers (:meth:`DaskExecutor.recover <cimsim.sweep.executors.DaskExecutor.recover>`
-waits for a worker and scatters the sweep context again). :class:`Losses` counts what was
+again without a mark, so the sweep finishes and writes its file. On Dask the sweep context is
+a task's result, computed again when the workers holding it are gone, and a cluster left
+without workers is waited for (:meth:`DaskExecutor.recover
+<cimsim.sweep.executors.DaskExecutor.recover>`). :class:`Losses` counts what was
 lost, for the progress notes and the ``wrote`` line.
 """
 
