@@ -171,7 +171,16 @@ def test_cli_states_the_count_first_and_refuses_in_one_line(tmp_path, chain_file
     assert big.exit_code == 1 and big.stdout == ""
     assert big.stderr.count("\n") == 1 and "exceed --max-points 2" in big.stderr
     dry = CliRunner().invoke(sweep_command, [*base, "--dry-run", "--param", "processor.cores=1..64:lin:64"])
-    assert dry.exit_code == 0 and dry.stderr == "sweep: 64 points x 1 config x 1 workload = 64 runs\n"
+    assert dry.exit_code == 0, dry.output
+    # find-O 3: into the existing file of the 3-point sweep, it says what the run would do to it
+    assert dry.stderr.splitlines() == [
+        "sweep: 64 points x 1 config x 1 workload = 64 runs",
+        f"warning: {out}: 3 of its 3 stored rows are points of another sweep (swept params then "
+        "memory.dram.bandwidth, now processor.cores); they are to be moved to "
+        "cli.replaced-<UTC time>.parquet by the run, and the file is rewritten without them",
+        f"dry run: {out}: 0 of the 64 runs already done, 64 to compute; 3 stored rows are to be "
+        "moved to cli.replaced-<UTC time>.parquet (why: the warning lines above)"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cli.parquet"]  # nothing moved, no lock
     # a field cpu-ddr5 lacks is refused by the dry run too (its 64 points would be error rows)
     lacks = CliRunner().invoke(sweep_command, [*base, "--dry-run", "--param", "cim.arrays=1..64:lin:64"])
     assert lacks.exit_code == 1 and "not a field of config cpu-ddr5" in lacks.stderr, lacks.stderr

@@ -26,6 +26,9 @@ from ..sweep.sampling import SAMPLERS
 #: exit status of a sweep that finished and wrote its file, with error rows (every row, or any
 #: with --strict): not 1, which says the sweep was refused and nothing ran
 ERROR_ROWS_STATUS = 3
+#: exit status of a sweep its workers or cluster could not finish (none came back, or they fail
+#: outside any point): the finished rows kept in OUT.parts/, no file written; rerun to finish
+INCOMPLETE_STATUS = 4
 
 
 @click.command("sweep", cls=OneLineErrors)
@@ -73,8 +76,11 @@ ERROR_ROWS_STATUS = 3
               help="Refuse a sweep of more runs (points x configs x workloads) than this; "
                    "counted before anything is built.")
 @click.option("--dry-run", is_flag=True, help="Make every check the sweep makes before it runs (specs, scheduler, output "
-                   "paths, configs, workloads), state the run count and stop; nothing is written.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+                   "paths, configs, workloads), state the run count and, for an existing -o, how many "
+                   "runs are done, how many to compute and which stored rows the run would move "
+                   "(and why); then stop; nothing is written.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar (or plain progress lines, "
+              "off a terminal) and no notes of lost workers.")
 @click.option("--strict", is_flag=True,
               help=f"Exit with status {ERROR_ROWS_STATUS} when any row has an error (without it: only "
                    "when every row has one); the file is written either way.")
@@ -100,8 +106,11 @@ def sweep_command(configs, workloads, params, points, sample, samples, seed, eng
 
     Everything is checked first (specs, scheduler, output paths, configs, workloads); then the
     run count (points x configs x workloads) is printed to stderr and the sweep starts.
-    Exit status: 0; 3 when every row has an error (any row, with --strict), the file written;
-    1 for bad input (nothing run); 130 / 143 when interrupted.
+    Exit status: 0; 3 when every row has an error (any row, with --strict), the file written
+    (a point whose worker process dies each time it runs alone is such a row); 1 for bad input
+    (nothing run); 4 when the workers or the Dask cluster failed outside any point (none came
+    back): the finished rows kept, rerun to finish; 130 / 143 when interrupted. Off a terminal,
+    progress is a plain line every 10 % and at least every minute.
 
     \b
     Examples:
@@ -120,7 +129,7 @@ def sweep_command(configs, workloads, params, points, sample, samples, seed, eng
     # SIGTERM as Ctrl-C from the first line: an interrupt while the sweep still imports or
     # checks ends the same way (one line, status 130 / 143)
     with _interrupts_said(output):
-        from ..sweep import sweep
+        from ..sweep import SweepIncomplete, sweep
         from ..sweep.executors import SchedulerError, security_from_files
         from ..sweep.params import cli_wording
 
@@ -143,9 +152,15 @@ def sweep_command(configs, workloads, params, points, sample, samples, seed, eng
                     dry_run=dry_run, points=points, period_s=period, deadline_s=deadline, idle=idle,
                     harvest_w=harvest, storage_j=storage,
                 )
-            if dry_run:
-                announce(df.describe() + df.rounding())
+            if dry_run:  # (sweep announced the count, then warned of rows it would move)
+                if df.stored is not None:
+                    from ..sweep.preflight import stored_line
+
+                    announce(stored_line(df.output, df.stored, df.runs))
                 return
+        except SweepIncomplete as exc:  # not bad input: the workers failed; rerun to finish
+            click.echo(f"Error: {one_line(' '.join(str(exc).split()))}", err=True)
+            raise SystemExit(INCOMPLETE_STATUS) from None
         except CimsimError as exc:
             raise click.ClickException(one_line(" ".join(str(exc).split("\n")))) from None
         except OSError as exc:

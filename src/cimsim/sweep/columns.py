@@ -10,7 +10,7 @@ swept config fields come the workload's own parameters that differ between the `
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 from ..report.columns import (  # noqa: F401  (the names live in report.columns)
     ACCURACY_BASIS,
@@ -213,4 +213,18 @@ def describe_run(df: pd.DataFrame) -> str:
         + (f", {implausible:,} not physically plausible (above a wafer or a TDP: see "
            "the rows' notes)" if implausible else "")
         + (f", {slow:,} too slow for the period (NaN period columns: see the rows' notes)"
-           if slow else ""))
+           if slow else "") + _losses(df.attrs))
+
+
+def _losses(attrs: Mapping) -> str:
+    """`` (2 workers lost; 37 points run again; 1 point killed its worker each time it ran
+    alone: an error row)`` when this run lost workers (:mod:`cimsim.sweep.drive`), else ``""``."""
+    lost, again, died = (int(attrs.get(k) or 0) for k in ("workers_lost", "retried", "worker_died"))
+    if not lost:
+        return ""
+    said = [f"{lost:,} worker{'s' if lost != 1 else ''} lost", f"{again:,} point{'s' if again != 1 else ''} "
+            "run again"]
+    if died:
+        said.append(f"{died:,} point{'s' if died != 1 else ''} killed {'their' if died != 1 else 'its'} "
+                    "worker each time alone: error rows, --retry-errors runs them again")
+    return f" ({'; '.join(said)})"

@@ -1,9 +1,11 @@
 """Where chunks of points run: local worker processes or a Dask distributed cluster.
 
 Both executors take the sweep context once and then yield ``(chunk, rows,
-failure)`` as chunks finish, in completion order. ``failure`` is set only when
-the *machinery* lost a chunk (a worker process died); errors of a point are
-already inside its row.
+failure)`` as chunks finish, in completion order, with at most ``window`` chunks in
+flight (so a worker's death takes only those with it). ``failure`` is set only when
+the *machinery* lost a chunk (a worker process died): a :class:`WorkerLost`, one object
+per death shared by every chunk lost with it; errors of a point are already inside its
+row. What becomes of lost chunks is :mod:`cimsim.sweep.drive`'s.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import signal
 import tempfile
 import threading
 import time
+from collections import deque
 from typing import Iterator
 
 from ..errors import CimsimError
@@ -30,6 +33,40 @@ UNGUARDED_MARKER = "CIMSIM_SWEEP_UNGUARDED"
 
 class SchedulerError(CimsimError):
     """The ``--scheduler`` value is invalid or the cluster cannot be reached."""
+
+
+class ClusterLost(CimsimError):
+    """The workers are gone and none comes back, or fail outside any point: the sweep cannot
+    go on (its finished rows are kept); :class:`cimsim.sweep.SweepIncomplete` says so."""
+
+
+class WorkerLost(Exception):
+    """One loss of worker processes: ``how`` they died (``SIGKILL``, ``exit status 3``,
+    ``KilledWorker``), ``workers`` how many."""
+
+    def __init__(self, how: str, workers: int = 1):
+        super().__init__(how)
+        self.how, self.workers = how, workers
+
+
+def death(exit_codes) -> tuple[str, int]:
+    """How the processes of a broken pool died, from their exit codes, and how many died of
+    it: the pool itself ends the others with SIGTERM, so a code that is not SIGTERM's is the
+    death (``SIGKILL``: -9, the OOM killer's; ``SIGSEGV``; ``exit status 3``)."""
+    term = -signal.SIGTERM
+    dead = [c for c in exit_codes if c not in (None, 0, term)] or \
+        [c for c in exit_codes if c == term][:1]
+    if not dead:
+        return "", 1
+    c = dead[0]
+    if c < 0:
+        try:
+            how = signal.Signals(-c).name
+        except ValueError:
+            how = f"signal {-c}"
+    else:
+        how = f"exit status {c}"
+    return how, len(dead)
 
 
 class LocalExecutor:
@@ -48,6 +85,7 @@ class LocalExecutor:
             # import numpy, numba, simpy and the model once in the server, not in every worker
             self._mp.set_forkserver_preload(["cimsim.sweep.worker", "cimsim.pipeline"])
         self._pool: cf.ProcessPoolExecutor | None = None
+        self._started = False  # a chunk has come back: the workers can start
         # a worker that finds itself importing the user's script (an unguarded module-level
         # sweep() call) touches this file before it exits (runner.sweep), so the failure is
         # named here instead of being retried as a lost worker
@@ -74,33 +112,65 @@ class LocalExecutor:
             )
         return self._pool
 
-    def run(self, chunks: list) -> Iterator[tuple[list, list | None, BaseException | None]]:
-        try:
-            # the pool starts its processes in the first submit: an interrupt in the middle
-            # left one started but unlisted, never joined; the sweep then exited under it and
-            # it printed a traceback of the semaphores gone (interrupts wait until it is listed)
-            with _interrupts_deferred(), _sigint_blocked(), _main_without_file():
-                pool = self._ensure_pool()
-                futures = {pool.submit(run_chunk, chunk): chunk for chunk in chunks}
-        except (BrokenPipeError, EOFError, ConnectionError, cf.process.BrokenProcessPool) as exc:
-            # the worker server died while starting: the usual cause is a script that calls
-            # cimsim.sweep() at module level, which multiprocessing re-runs while it imports
-            # the script in the server (see runner.sweep)
-            self._discard_pool()
-            raise (self._unguarded_main() or CimsimError(
-                "the sweep's worker processes could not start; if cimsim.sweep() is called from a "
-                "script, put the call under `if __name__ == \"__main__\":` (each worker process "
-                f"imports the script again) ({type(exc).__name__})")) from None
-        for fut in cf.as_completed(futures):
-            try:
-                yield futures[fut], fut.result(), None
-            except cf.process.BrokenProcessPool as exc:
-                # A worker died (killed, out of memory): the pool is unusable; start afresh.
-                self._discard_pool()
-                unguarded = self._unguarded_main()
-                if unguarded is not None:
-                    raise unguarded from None
-                yield futures[fut], None, exc
+    def _submit(self, chunk: list):
+        # the pool starts its processes in a submit: an interrupt in the middle left one
+        # started but unlisted, never joined; the sweep then exited under it and it printed a
+        # traceback of the semaphores gone (interrupts wait until it is listed)
+        with _interrupts_deferred(), _sigint_blocked(), _main_without_file():
+            pool = self._ensure_pool()
+            return pool, pool.submit(run_chunk, chunk)
+
+    def run(self, chunks: list, window: int | None = None
+            ) -> Iterator[tuple[list, list | None, BaseException | None]]:
+        queue, futures = deque(chunks), {}
+        lost: dict[int, WorkerLost] = {}  # id(pool) -> its death, shared by its chunks
+        window = max(1, window or len(chunks) or 1)
+        while queue or futures:
+            while queue and len(futures) < window:
+                try:
+                    pool, fut = self._submit(queue[0])
+                except (BrokenPipeError, EOFError, ConnectionError, cf.process.BrokenProcessPool) as exc:
+                    if self._started or futures:  # broken meanwhile: its futures say so; resubmit
+                        self._death(lost)
+                        if futures:
+                            break
+                        continue
+                    # the worker server died while starting: the usual cause is a script that
+                    # calls cimsim.sweep() at module level, which multiprocessing re-runs while
+                    # it imports the script in the server (see runner.sweep)
+                    self._discard_pool()
+                    raise (self._unguarded_main() or CimsimError(
+                        "the sweep's worker processes could not start; if cimsim.sweep() is called "
+                        "from a script, put the call under `if __name__ == \"__main__\":` (each "
+                        f"worker process imports the script again) ({type(exc).__name__})")) from None
+                futures[fut] = (queue.popleft(), pool)
+            done, _ = cf.wait(list(futures), return_when=cf.FIRST_COMPLETED)
+            for fut in done:
+                chunk, pool = futures.pop(fut)
+                try:
+                    rows = fut.result()
+                except cf.process.BrokenProcessPool:
+                    # A worker died (killed, out of memory): the pool is unusable; start afresh.
+                    event = lost.get(id(pool)) or self._death(lost, pool)
+                    unguarded = self._unguarded_main()
+                    if unguarded is not None:
+                        raise unguarded from None
+                    yield chunk, None, event
+                else:
+                    self._started = True
+                    yield chunk, rows, None
+
+    def _death(self, lost: dict, pool=None) -> WorkerLost:
+        """Discard the broken pool (``pool`` or the current one) and say how its worker died."""
+        pool = pool or self._pool
+        codes = _stop_pool(pool) if pool is not None else []
+        if pool is self._pool:
+            self._pool = None
+        event = lost[id(pool)] = WorkerLost(*death(codes))
+        return event
+
+    def recover(self) -> None:
+        """Nothing to do: a broken pool is replaced by the next submit."""
 
     def _discard_pool(self) -> None:
         if self._pool is not None:
@@ -192,8 +262,9 @@ def _sigint_blocked():
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
-def _stop_pool(pool: cf.ProcessPoolExecutor, grace_s: float = 5.0) -> None:
-    """Shut ``pool`` down without waiting on stuck workers: join briefly, then kill."""
+def _stop_pool(pool: cf.ProcessPoolExecutor, grace_s: float = 5.0) -> list:
+    """Shut ``pool`` down without waiting on stuck workers: join briefly, then kill; the exit
+    codes of its processes."""
     procs = list((getattr(pool, "_processes", None) or {}).values())
     manager = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
@@ -209,6 +280,7 @@ def _stop_pool(pool: cf.ProcessPoolExecutor, grace_s: float = 5.0) -> None:
         # ran while the thread closed it printed "Exception ignored ... OSError: [Errno 9] Bad
         # file descriptor" after an early Ctrl-C's one line: the thread ends here first
         manager.join(max(1.0, deadline - time.monotonic()))
+    return [p.exitcode for p in procs]
 
 
 class DaskExecutor:
@@ -233,17 +305,9 @@ class DaskExecutor:
                                  f"({exc})") from None
         self._distributed = distributed
         self.cluster = None
+        self._local = (n, security)
         if n is not None:
-            tls = {} if security is None else {"security": security, "protocol": "tls://"}
-            self.cluster = distributed.LocalCluster(
-                n_workers=n,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-                **tls,
-            )
-            self.client = distributed.Client(self.cluster, **({} if security is None else {"security": security}))
+            self._start_local()
         else:
             kwargs = {} if security is None else {"security": security}
             try:
@@ -256,22 +320,108 @@ class DaskExecutor:
         if self.cluster is not None:
             # the cluster's workers are this process's children: they end with it
             context = {**context, LIFELINE: lifeline.identity()}
-        # One copy of the context on every worker, not one per task.
-        [self._context] = self.client.scatter([context], broadcast=True, hash=False)
+        self._full = context
+        self._gone: set[str] = set()  # worker addresses lost during the sweep
+        self._known = self._workers()
+        self.workers = max(1, n or len(self._known))
+        self._scatter()
 
-    def run(self, chunks: list) -> Iterator[tuple[list, list | None, BaseException | None]]:
-        futures = {}
-        for chunk in chunks:
-            fut = self.client.submit(run_chunk, chunk, self._context, pure=False)
-            futures[fut.key] = (fut, chunk)
-        for fut in self._distributed.as_completed([f for f, _ in futures.values()]):
-            chunk = futures[fut.key][1]
+    def _start_local(self) -> None:
+        """A LocalCluster of ``local:N``'s N worker processes, and its client."""
+        n, security = self._local
+        tls = {} if security is None else {"security": security, "protocol": "tls://"}
+        self.cluster = self._distributed.LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.CRITICAL,  # a lost worker is said once, in cimsim's words
+            # a task whose worker dies fails at once (KilledWorker), not after 3 more workers:
+            # the sweep runs it again itself, alone if need be (cimsim.sweep.drive)
+            scheduler_kwargs={"allowed_failures": 0},
+            **tls,
+        )
+        self.client = self._distributed.Client(
+            self.cluster, **({} if security is None else {"security": security}))
+
+    def _workers(self) -> set[str]:
+        return set(self.client.scheduler_info(n_workers=-1).get("workers", {}))
+
+    def _scatter(self) -> None:
+        # One copy of the context per worker, not one per task: a task whose result it is, so
+        # the scheduler computes it again when every worker holding it is gone (a restart,
+        # preemption, local:1's only worker). Scattered data cannot be recomputed: once lost,
+        # every chunk still to run failed with it.
+        import warnings
+
+        with warnings.catch_warnings():  # "Sending large graph": once, the workloads' bytes
+            warnings.simplefilter("ignore")
+            self._context = self.client.submit(_context_of, self._full, pure=False)
+
+    def _lost_workers(self) -> int:
+        """How many workers left the cluster since the last call."""
+        now = self._workers()
+        gone = (self._known - now) - self._gone
+        self._gone |= gone
+        self._known |= now
+        return len(gone)
+
+    def recover(self) -> bool:
+        """No worker: wait for one (:data:`RECOVER_S`); our ``local:N`` whose nannies gave up
+        is started again (whether it was: the chunks in flight are then lost). A cluster that
+        stays without a worker is :class:`ClusterLost`."""
+        try:
+            self.client.wait_for_workers(1, timeout=RECOVER_S if self.cluster is None else 20)
+            return False
+        except Exception as exc:  # noqa: BLE001 - TimeoutError, a closed connection
+            if self.cluster is None:
+                raise ClusterLost(f"the Dask cluster has had no worker for {RECOVER_S:.0f} s "
+                                  f"after losing its workers ({type(exc).__name__})") from None
+        self.close()
+        self._start_local()
+        self._known |= self._workers()
+        self._scatter()
+        return True
+
+    def run(self, chunks: list, window: int | None = None
+            ) -> Iterator[tuple[list, list | None, BaseException | None]]:
+        wait = self._distributed.wait
+        queue, futures = deque(chunks), {}
+        window = max(1, window or len(chunks) or 1)
+        event = None  # the last loss: chunks lost with no other worker gone share it
+        while queue or futures:
+            while queue and len(futures) < window:
+                chunk = queue.popleft()
+                futures[self.client.submit(run_chunk, chunk, self._context, pure=False)] = chunk
             try:
-                yield chunk, fut.result(), None
-            except Exception as exc:  # noqa: BLE001 - KilledWorker, lost connection: redo the chunk
-                yield chunk, None, exc
-            finally:
-                fut.release()
+                done = wait(list(futures), timeout=STALL_S, return_when="FIRST_COMPLETED").done
+            except TimeoutError:
+                done = set()
+            if not done:  # nothing finished for a while: is there a worker at all?
+                if not self._workers() and self.recover():  # a new cluster: all in flight lost
+                    event = WorkerLost("worker lost", max(1, self._lost_workers()))
+                    for fut, chunk in list(futures.items()):
+                        yield chunk, None, event
+                    futures.clear()
+                continue
+            for fut in done:
+                chunk = futures.pop(fut)
+                try:
+                    rows = fut.result()
+                except Exception as exc:  # noqa: BLE001 - KilledWorker, lost data or connection
+                    if not _worker_death(exc):  # raised by run_chunk itself, not by a point
+                        raise ClusterLost(f"the Dask workers fail outside any point: "
+                                          f"{type(exc).__name__}: {' '.join(str(exc).split())}") from None
+                    gone = self._lost_workers()
+                    if gone or event is None:
+                        how = "KilledWorker" if type(exc).__name__ == "KilledWorker" else "worker lost"
+                        event = WorkerLost(how, max(1, gone))
+                    yield chunk, None, event
+                else:
+                    yield chunk, rows, None
+                finally:
+                    with contextlib.suppress(Exception):
+                        fut.release()
 
     def close(self, cancel: bool = False) -> None:
         try:
@@ -279,6 +429,27 @@ class DaskExecutor:
         finally:
             if self.cluster is not None:
                 self.cluster.close()
+
+
+#: seconds a Dask sweep waits for a worker after losing them all, before it stops (rerun)
+RECOVER_S = 120.0
+#: seconds without a finished chunk after which a Dask sweep checks that it has a worker
+STALL_S = 10.0
+
+
+def _context_of(context: dict) -> dict:
+    """The sweep context, as a task's result (:meth:`DaskExecutor._scatter`)."""
+    return context
+
+
+def _worker_death(exc: BaseException) -> bool:
+    """Whether a Dask task failed with its worker (died, killed, its data lost, the connection
+    gone), not with an exception its function raised."""
+    import asyncio
+
+    names = {t.__name__ for t in type(exc).__mro__}
+    return bool(names & {"KilledWorker", "CancelledError", "FutureCancelledError", "CommClosedError"}) \
+        or isinstance(exc, (asyncio.CancelledError, cf.CancelledError, OSError, TimeoutError))
 
 
 def security_from_files(ca_file=None, cert_file=None, key_file=None):

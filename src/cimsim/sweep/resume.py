@@ -52,7 +52,8 @@ def reusable_rows(store: SweepStore, wanted: set[str], context: dict, specs: Seq
     if len(other_sweep) or len(stale):
         store.replaced_path = _replaced_path(store.output)
         store.replaced = _as_table(pd.concat([other_sweep, stale]), store.sources)
-        moved = f"moved to {store.replaced_path} when this sweep finishes"
+        moved = (f"to be moved to {store.output.stem}.replaced-<UTC time>{store.output.suffix} by the "
+                 "run" if store.dry_run else f"moved to {store.replaced_path} when this sweep finishes")
         if len(other_sweep):
             warnings.warn(
                 f"{store.shown}: {len(other_sweep):,} of its {len(prior):,} stored rows are points of "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
 import os
@@ -21,9 +22,11 @@ from ..pipeline import ENGINES
 from .checks import check_run_settings, check_swept_fields
 from .columns import (CONFIG_FILE, POINT_ID, SAMPLE, WORKLOAD_FILE, component_kinds,
                       describe_run, sweep_columns)  # noqa: F401 - cimsim.sweep.runner.describe_run
-from .executors import SchedulerError, check_scheduler, make_executor
+from .drive import Losses, drive
+from .executors import ClusterLost, SchedulerError, check_scheduler, make_executor
 from .load import given, load_columns, stated
 from .params import DEFAULT_MAX_POINTS, ParamSpec, SweepSpecError, option, under_cli
+from .preflight import stored_check
 from .points import parse_params as _params, points_wording, read_points
 from .sampling import count_points, grid_points, sample_points, sampling_record
 from .shape import shape_of, varying_columns, workload_groups
@@ -41,7 +44,9 @@ POINT_ID_VERSION = 1
 
 
 class SweepIncomplete(CimsimError):
-    """Some points could not be run (their workers kept dying); rerun to finish them."""
+    """The workers or the cluster failed outside any point (none came back, or they fail
+    whatever they run): the finished rows are kept in the parts; rerun to finish. (A point
+    that kills its worker is an error row, :mod:`cimsim.sweep.drive`.)"""
 
 
 class SweepTooLarge(CimsimError):
@@ -61,6 +66,9 @@ class SweepPlan:
     drawn: int | None = None
     #: how many of ``specs`` (the first ones) are the columns of a ``--points`` file
     points_columns: int = 0
+    #: a dry run into ``output``: (done, to compute, to be moved) (:mod:`.preflight`), or None
+    stored: tuple | None = None
+    output: str | None = None
 
     @property
     def runs(self) -> int:
@@ -422,8 +430,9 @@ def sweep(
     Returns
     -------
     DataFrame with columns :func:`cimsim.sweep.columns.sweep_columns`; its
-    ``attrs`` hold the swept paths and their units, and ``computed`` /
-    ``reused`` counts of this run.
+    ``attrs`` hold the swept paths and their units, and this run's counts: ``computed`` /
+    ``reused`` rows, ``workers_lost``, points ``retried`` after a loss and points whose worker
+    died running them alone (``worker_died``: error rows, :mod:`cimsim.sweep.drive`).
     """
     if _importing_main_in_a_worker():
         # multiprocessing is importing the user's script in a worker process (a module-level
@@ -453,7 +462,7 @@ def sweep(
     check_is_sweep_file(output)
     for path, option in ((output, "-o"), (csv, "--csv")):
         if path is not None:
-            _check_writable(Path(path), option)
+            check_writable(Path(path), option)  # its nearest existing folder: writable
     configs, workloads, specs = _as_list(configs), _as_list(workloads), plan.specs
     if dataset is not None and not accuracy:
         raise CimsimError("--dataset goes with --accuracy")
@@ -465,8 +474,11 @@ def sweep(
     context, tasks = _build(configs, workloads, specs, points, engine, targets, load)
     context["sampling"] = {**sampling_record(sample, samples, seed, specs[plan.points_columns:],
                                              plan_points), **(given(load) or {})}  # its rows' load
-    if dry_run:
-        return plan
+    if dry_run:  # the count, then what the run would keep of -o and move (preflight)
+        if announce is not None:
+            announce(plan.describe() + plan.rounding())
+        return plan if output is None else dataclasses.replace(
+            plan, stored=stored_check(output, tasks, context, specs, retry_errors), output=str(output))
     results, kinds = _result_columns(context)
     if accuracy:
         from ..report.columns import ACCURACY_COLUMNS
@@ -487,17 +499,12 @@ def sweep(
                 stack.enter_context(store)  # takes the lock: a busy or unwritable output stops here
             except OSError as exc:
                 raise CimsimError(f"-o {output}: cannot write there ({exc.strerror or exc})") from None
-        df, computed, reused = _run(store, tasks, context, columns, specs, scheduler, workers, quiet,
+        df, computed, reused, losses = _run(store, tasks, context, columns, specs, scheduler, workers, quiet,
                                     retry_errors, chunk_size, flush_rows, flush_seconds, on_rows, csv,
                                     security, say, kinds)
-    df.attrs["computed"] = computed
-    df.attrs["reused"] = reused
+    df.attrs.update(computed=computed, reused=reused, workers_lost=losses.workers,
+                    retried=len(losses.retried), worker_died=losses.died)  # this run's, not the file's
     return df
-
-
-def _check_writable(path: Path, option: str) -> None:
-    """Refuse an output path whose nearest existing folder is not a writable folder (nothing is created)."""
-    check_writable(path, option)
 
 
 def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry_errors, chunk_size,
@@ -541,45 +548,36 @@ def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry
     # the executor starts (and a scheduler is reached) before the count is announced
     executor = make_executor(context, scheduler, workers, security) if todo else None
     announce()
+    losses = Losses()
     if executor is not None:
         progress = _Progress(len(tasks), reused, enabled=not quiet)
         n_workers = getattr(executor, "workers", None) or 4
         size = chunk_size or max(1, min(16, math.ceil(len(todo) / (n_workers * 8))))
-        pending = [todo[i : i + size] for i in range(0, len(todo), size)]
         cancel = True
         try:
-            for _attempt in range(3):
-                lost: list = []
-                for chunk, rows, failure in executor.run(pending):
-                    if failure is not None:
-                        lost.append(chunk)
-                        continue
-                    for row in rows:
-                        done[row[POINT_ID]] = row
-                        widen(row)
-                        buffer.append(row)
-                    computed += len(rows)
-                    progress.advance(len(rows))
-                    if on_rows is not None:
-                        on_rows(len(rows))
-                    if store is not None and (
-                        len(buffer) >= flush_rows or time.monotonic() - last_flush >= flush_seconds
-                    ):
-                        flush()
-                if not lost:
-                    break
-                pending = [[t] for chunk in lost for t in chunk]  # redo one point per task
+            for rows in drive(executor, todo, size, losses, progress.note):
+                for row in rows:
+                    done[row[POINT_ID]] = row
+                    widen(row)
+                    buffer.append(row)
+                computed += len(rows)
+                progress.advance(len(rows))
+                if on_rows is not None:
+                    on_rows(len(rows))
+                if store is not None and (
+                    len(buffer) >= flush_rows or time.monotonic() - last_flush >= flush_seconds
+                ):
+                    flush()
             cancel = False
+        except ClusterLost as exc:
+            kept = "" if store is None else f" (the finished rows are saved in {store.parts_dir}/)"
+            raise SweepIncomplete(f"{exc}; {sum(t.point_id not in done for t in todo):,} of "
+                                  f"{len(tasks):,} points are not computed{kept}; rerun the same "
+                                  "command when the workers are back to compute only those") from None
         finally:
             flush()  # Ctrl-C or a crash keeps everything that finished
             progress.close()
             executor.close(cancel=cancel)
-        missing = [t for t in todo if t.point_id not in done]
-        if missing:
-            raise SweepIncomplete(
-                f"{len(missing):,} of {len(tasks):,} points were lost with their workers three times; "
-                "rerun the same command to compute only those"
-            )
 
     # a stored row keeps its point's results but takes this run's names (the same file named
     # otherwise, e.g. by path, is the same point), its sample index (a grown grid numbers its
@@ -597,4 +595,4 @@ def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry
         from .store import write_csv
 
         write_csv(df, csv)
-    return df, computed, reused
+    return df, computed, reused, losses

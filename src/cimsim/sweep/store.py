@@ -229,6 +229,8 @@ class SweepStore:
         #: file :meth:`finish` moves them to
         self.replaced: pd.DataFrame | None = None
         self.replaced_path: Path | None = None
+        #: a --dry-run's look (:mod:`cimsim.sweep.preflight`): the warnings say "to be moved"
+        self.dry_run = False
 
     def __enter__(self) -> "SweepStore":
         try:

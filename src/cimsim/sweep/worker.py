@@ -162,9 +162,13 @@ def error_text(exc: BaseException, overrides: dict, prefix: str = "") -> str:
     if not isinstance(exc, CimsimError):
         msg = f"internal error {type(exc).__name__}: {msg}{_where(exc)}"
     if overrides:
-        point = ", ".join(f"{path}={_shown(value)}" for path, value in overrides.items())
-        msg = f"at {point}: {msg}"
+        msg = f"at {point_text(overrides)}: {msg}"
     return msg
+
+
+def point_text(overrides: dict) -> str:
+    """``cim.adc.bits=7, memory.dram.bandwidth=25.6 GB/s``: a point's swept values as said."""
+    return ", ".join(f"{path}={_shown(value)}" for path, value in overrides.items())
 
 
 def _shown(value) -> str:
@@ -179,14 +183,9 @@ def _shown(value) -> str:
     return si(float(m.group(1)), m.group(2)) if m else str(value)
 
 
-def run_task(task: Task, context: dict) -> dict:
-    """Simulate one point; never raises for a bad point (the row carries the error)."""
-    from ..config import apply_overrides, architecture_from_dict
-    from ..hw.totals import with_override_notes
-    from ..pipeline import simulate_quietly  # the row keeps the physical notes and flag
-    from .load import at_load
-
-    row: dict = {
+def _row(task: Task, error: str | None = None) -> dict:
+    """A row's identity and swept values (its results are added to it)."""
+    return {
         POINT_ID: task.point_id,
         SAMPLE: task.sample,
         CONFIG_FILE: task.config_file,
@@ -195,8 +194,36 @@ def run_task(task: Task, context: dict) -> dict:
         "workload": task.workload,
         "architecture": task.architecture,
         "engine": task.engine,
-        ERROR: None,
+        ERROR: error,
     }
+
+
+def died_row(task: Task, how: str) -> dict:
+    """The error row of a point whose worker process died running it alone (``how``: the
+    signal or exit status, e.g. ``SIGKILL``), made by the main process: there is no worker row."""
+    from ..errors import CimsimError
+
+    what = f"the worker process died ({how}) running this point" if how else \
+        "the worker process died running this point"
+    return _row(task, error_text(CimsimError(
+        f"{what}, each of the {DIED_ALONE} times it ran alone (out of memory, or a crash in "
+        "native code); "
+        "--retry-errors runs it again"), task.overrides))
+
+
+#: how many times a point kills its worker while running alone before it becomes an error row
+#: (:func:`died_row`, :mod:`cimsim.sweep.drive`): once could be a worker killed from outside
+DIED_ALONE = 2
+
+
+def run_task(task: Task, context: dict) -> dict:
+    """Simulate one point; never raises for a bad point (the row carries the error)."""
+    from ..config import apply_overrides, architecture_from_dict
+    from ..hw.totals import with_override_notes
+    from ..pipeline import simulate_quietly  # the row keeps the physical notes and flag
+    from .load import at_load
+
+    row = _row(task)
     try:
         source = context["config_sources"][task.config_key]
         data = apply_overrides(context["configs"][task.config_key], task.overrides, source=source)
