@@ -359,6 +359,24 @@ def test_off_chip_traffic_where_no_level_is_off_chip(tmp_path):
     assert "()" not in res.output and "none (no" in res.output  # the cell wraps
 
 
+def test_compare_and_report_name_the_pair_that_refused(tmp_path):
+    """final read 22-2 3: `compare examples/edge-cim.yaml rram-cim -w g.json -w vlm.json` said only
+    `processor 'processor' has no processor.macs_per_cycle_per_core.fp16`: which config, which
+    workload? Now as `run` says it, with the pair: FILE: ARCH running WORKLOAD: ..."""
+    from cimsim.workload.io import save_workload
+    from conftest import gemv_workload
+
+    ok, fp16 = tmp_path / "ok.json", tmp_path / "h.json"
+    save_workload(gemv_workload(64, 64, dtype="int8", name="ok"), ok)
+    save_workload(gemv_workload(64, 64, dtype="fp64", name="half"), fp16)  # no component models fp64
+    cfg = Path(__file__).resolve().parents[2] / "examples" / "edge-cim.yaml"
+    for cmd in (["compare"], ["report", "-o", str(tmp_path / "rep")]):
+        res = invoke(*cmd, cfg, "-w", ok, "-w", fp16, "--engine", "analytic")
+        assert res.exit_code == 1 and len(res.output.strip().splitlines()) == 1, res.output
+        assert res.output.startswith(f"Error: {cfg}: edge-cim running half: "), res.output
+        assert "fp64" in res.output
+
+
 @pytest.mark.slow
 def test_the_report_says_no_level_is_off_chip(tmp_path):
     """final read 22-2 4, the HTML report's table (`3.232 mm² 0 B () flash_bw`)."""
