@@ -51,16 +51,17 @@ def run_one(arch: Architecture, workload: Workload, engine: str = "des", keep_op
 
 def runs(archs: Sequence, workloads: Sequence, engine: str = "des", keep_ops: bool = True) -> list[Run]:
     """Every workload on every architecture, workload-major. An
-    :class:`~cimsim.errors.OverflowInputError` carries the pair that raised it (``exc.run``:
-    ``(arch, workload)``), so a caller can name the config and workload."""
-    from .errors import OverflowInputError
+    :class:`~cimsim.errors.OverflowInputError` or :class:`~cimsim.errors.MappingError` (a dtype a
+    config has no rate for) carries the pair that raised it (``exc.run``: ``(arch, workload)``),
+    so a caller can name the config and workload (final read 22-2 3)."""
+    from .errors import MappingError, OverflowInputError
 
     done = []
     for wl in workloads:
         for arch in archs:
             try:
                 done.append(Run(arch, wl, simulate(arch, wl, engine=engine, keep_ops=keep_ops)))
-            except OverflowInputError as exc:
+            except (OverflowInputError, MappingError) as exc:
                 exc.run = (arch, wl)
                 raise
     return done

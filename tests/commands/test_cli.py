@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+from pathlib import Path
 import json
 
 import pytest
@@ -336,6 +337,59 @@ def test_a_workload_given_where_a_config_goes_says_so(tmp_path):
     res = invoke("compare", "gpu-hbm3", "-w", a, b)
     assert res.exit_code == 1 and len(res.output.strip().splitlines()) == 1, res.output
     assert f"{b} is a workload, given where a config goes: name each workload with its own -w" in res.output
+
+
+def test_off_chip_traffic_where_no_level_is_off_chip(tmp_path):
+    """final read 22-2 4: examples/edge-cim.yaml's backing store, the MCU flash, is `off_chip:
+    false`, so no level is off the chip, and the cell read `0 B ()`."""
+    from cimsim import simulate
+    from cimsim.report.format import off_chip_traffic
+    from cimsim.workload.io import save_workload
+    from conftest import gemv_workload
+
+    wl, w = gemv_workload(256, 256, dtype="int8"), tmp_path / "g.json"
+    save_workload(wl, w)
+    cfg = str(Path(__file__).resolve().parents[2] / "examples" / "edge-cim.yaml")
+    a = load_architecture(cfg)
+    assert a.hardware.off_chip == ()
+    r = simulate(a, wl, engine="analytic", keep_ops=False)
+    assert off_chip_traffic(a.hardware, r.traffic_bytes) == "none (no off-chip level)"
+    res = invoke("compare", cfg, "-w", w, "--engine", "analytic")
+    assert res.exit_code == 0, res.output
+    assert "()" not in res.output and "none (no" in res.output  # the cell wraps
+
+
+def test_compare_and_report_name_the_pair_that_refused(tmp_path):
+    """final read 22-2 3: `compare examples/edge-cim.yaml rram-cim -w g.json -w vlm.json` said only
+    `processor 'processor' has no processor.macs_per_cycle_per_core.fp16`: which config, which
+    workload? Now as `run` says it, with the pair: FILE: ARCH running WORKLOAD: ..."""
+    from cimsim.workload.io import save_workload
+    from conftest import gemv_workload
+
+    ok, fp16 = tmp_path / "ok.json", tmp_path / "h.json"
+    save_workload(gemv_workload(64, 64, dtype="int8", name="ok"), ok)
+    save_workload(gemv_workload(64, 64, dtype="fp64", name="half"), fp16)  # no component models fp64
+    cfg = Path(__file__).resolve().parents[2] / "examples" / "edge-cim.yaml"
+    for cmd in (["compare"], ["report", "-o", str(tmp_path / "rep")]):
+        res = invoke(*cmd, cfg, "-w", ok, "-w", fp16, "--engine", "analytic")
+        assert res.exit_code == 1 and len(res.output.strip().splitlines()) == 1, res.output
+        assert res.output.startswith(f"Error: {cfg}: edge-cim running half: "), res.output
+        assert "fp64" in res.output
+
+
+@pytest.mark.slow
+def test_the_report_says_no_level_is_off_chip(tmp_path):
+    """final read 22-2 4, the HTML report's table (`3.232 mm² 0 B () flash_bw`)."""
+    from cimsim.workload.io import save_workload
+    from conftest import gemv_workload
+
+    w = tmp_path / "g.json"
+    save_workload(gemv_workload(256, 256, dtype="int8"), w)
+    cfg = str(Path(__file__).resolve().parents[2] / "examples" / "edge-cim.yaml")
+    res = invoke("report", cfg, "-w", w, "--engine", "analytic", "-o", str(tmp_path / "rep"))
+    assert res.exit_code == 0, res.output
+    html = "".join(p.read_text() for p in (tmp_path / "rep").rglob("*.html"))
+    assert "none (no off-chip level)" in html.replace("\u00a0", " ").replace("&nbsp;", " ")
 
 
 def test_compare_counts_every_off_chip_level_as_off_chip_traffic():

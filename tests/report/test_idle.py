@@ -170,3 +170,37 @@ def test_a_gated_idle_power_of_0_w_is_0_w_not_a_rounding_residue(config, sets):
     rows = dict(load_rows(a, False))
     assert "(idle 0 W between runs)" in rows["at the period"], rows
     assert rows["between runs"].startswith("gate: idle power 0 W ("), rows
+
+
+def test_a_models_deadline_counts_the_wake_up_the_runs_does():
+    # final read 22-2 2: `--deadline 100ms,kws=1.5ms --idle gate` met kws by 241.5 us against its
+    # completion alone, while the run's deadline counted the 410.3 us wake-up first. A model answers
+    # after the same wake-up: slack = deadline - (wake + its completion time)
+    from cimsim.report.models import model_rows, with_deadlines
+    from cimsim.workload.merge import merge_workloads
+
+    wl = merge_workloads({"a": gemv_workload(128, 128, dtype="int8", name="a"),
+                          "b": gemv_workload(64, 64, dtype="int8", name="b")})
+    rram, sram = (simulate(_arch(t), wl) for t in ("rram", "sram"))
+    a = rram.models["a"]["latency_s"]
+    t = a + 1e-6  # 1 us after model a's completion time
+    on = with_deadlines(rram.at_load(deadline_s=1.0), [("a", t)]).models["a"]
+    assert on["meets_deadline"] and on["deadline_slack_s"] == pytest.approx(1e-6, rel=1e-9, abs=0)
+    for mode, wake in (("sleep", 2e-6), ("gate", 3e-6)):  # the processor's 2 us; gated, the CIM's 3 us
+        r = with_deadlines(rram.at_load(deadline_s=1.0, idle=mode), [("a", t)])
+        m = r.models["a"]
+        assert not m["meets_deadline"]
+        assert m["deadline_slack_s"] == pytest.approx(1e-6 - wake, rel=1e-9, abs=0)
+        assert m["deadline_response_s"] == pytest.approx(wake + a, rel=1e-12, abs=0)
+        assert f"MISSED, slack -{round((wake - 1e-6) * 1e6)} µs (waking {round(wake * 1e6)} µs first, " \
+               f"--idle {mode})" in dict(model_rows(r))["model a"]
+    # the first call after power-up: the longest wake-up (the CIM's 3 us), the SRAM weights'
+    # re-programming, then the model, as power_up_deadline_slack_s does for the run
+    s = sram.models["a"]["latency_s"]
+    prog = sram.power_up_programming_s
+    assert prog > 0
+    r = with_deadlines(sram.at_load(deadline_s=1.0), [("a", s + 1e-6)])
+    m = r.models["a"]
+    assert m["meets_deadline"]
+    assert m["power_up_deadline_slack_s"] == pytest.approx(1e-6 - 3e-6 - prog, rel=1e-9, abs=0)
+    assert "the first call after power-up" in dict(model_rows(r))["model a"]

@@ -226,3 +226,35 @@ def test_figure_marks_the_cuts_that_did_not_run_on_an_integer_axis():
     everything = split_study(make_arch(name="edge", memory=small), make_arch(name="server", memory=small),
                              tiny(), [LINK])
     assert "5 of 5" in split_figure(everything).axes[1].get_xlabel()  # no best to ring: no error
+
+
+def test_the_halves_of_a_merge_keep_each_models_own_ops():
+    # final read 22-2 1: each half kept the whole merge's metadata.models (kws: ops 0 to 3 of a half
+    # of 1 op), so every interior cut of a merged workload failed. Merge p = tiny() (ops 0-3, its
+    # y [1,10]) feeding q = one 10 x 8 GEMV (op 4): each half keeps its models' ops re-based to its
+    # own, a model cut in two on both sides, and the edge q.x=p.y only where p.y is made and read
+    from cimsim.workload.merge import merge_workloads
+    from conftest import gemv_workload
+
+    w = merge_workloads({"p": tiny(), "q": gemv_workload(10, 8, name="q")}, after=["q.x=p.y"])
+    arch = make_arch()
+
+    def models(h):
+        return None if h is None else [(m["name"], m["first_op"], m["ops"], m["after"])
+                                       for m in h.metadata.get("models", [])]
+    want = {  # cut k: (edge's, server's) models as (name, first_op, ops, after)
+        0: (None, [("p", 0, 4, []), ("q", 4, 1, ["p"])]),
+        2: ([("p", 0, 2, [])], [("p", 0, 2, []), ("q", 2, 1, ["p"])]),
+        4: ([("p", 0, 4, [])], [("q", 0, 1, [])]),
+        5: ([("p", 0, 4, []), ("q", 4, 1, ["p"])], None),
+    }
+    for k, (edge, server) in want.items():
+        halves = cut_workload(w, k)
+        assert (models(halves[0]), models(halves[1])) == (edge, server)
+    prefix, suffix = cut_workload(w, 2)
+    assert prefix.metadata["edges"] == [] and suffix.metadata["edges"] == ["q.x=p.y"]
+    for k in range(6):  # every cut runs, each model's op count its part
+        for h in cut_workload(w, k):
+            if h is not None:
+                r = simulate(arch, h)
+                assert sum(m["ops"] for m in r.models.values()) == len(h.ops)

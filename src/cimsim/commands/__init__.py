@@ -292,3 +292,17 @@ def ascii_fallback() -> None:
             stream.reconfigure(errors="cimsim-ascii")
         except (AttributeError, ValueError, OSError):  # not a TextIOWrapper (a test's capture)
             pass
+
+
+def pair_error(exc, inputs: dict, set_by: dict):
+    """``compare``'s and ``report``'s error of one config x workload pair (``exc.run``,
+    :func:`cimsim.studies.runs`), as ``run`` says it and naming which config ran which workload:
+    ``examples/edge-cim.yaml: edge-cim running llm-...: processor ...`` (final read 22-2 3); ``set_by``: the ``--set`` overrides."""
+    from ..config.origin import origin
+    from ..errors import OverflowInputError
+
+    arch, wl = exc.run
+    path = inputs["configs"].get(arch.name, {}).get("path") or arch.name
+    field = getattr(exc, "field", None)
+    text = f"{origin(path, set_by, field)}{arch.name} running {wl.name}: {exc}"
+    return OverflowInputError(text, field) if isinstance(exc, OverflowInputError) else type(exc)(text)

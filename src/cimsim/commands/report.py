@@ -8,8 +8,8 @@ import click
 
 from ..atomic import check_writable
 
-from . import OneLineErrors, created, full_path, new_folder
-from ..errors import CimsimError
+from . import OneLineErrors, created, full_path, new_folder, pair_error
+from ..errors import CimsimError, MappingError, OverflowInputError
 from ..report.format import si
 from .load import load_options, stated_load
 from .run import engine_option, load_many, overrides, set_option
@@ -53,8 +53,11 @@ def report(configs: tuple[str, ...], workloads: tuple[str, ...], output_dir: Pat
     if baseline is not None and baseline not in [a.name for a in archs]:
         raise CimsimError(f"--baseline {baseline}: no such architecture among the configs "
                           f"({', '.join(a.name for a in archs)})")
-    rep = report_runs(archs, wls, engine=engine, period_s=load.period_s, deadline_s=load.deadline_s,
-                      idle=load.idle, harvest_w=load.harvest_w, storage_j=load.storage_j)
+    try:
+        rep = report_runs(archs, wls, engine=engine, period_s=load.period_s, deadline_s=load.deadline_s,
+                          idle=load.idle, harvest_w=load.harvest_w, storage_j=load.storage_j)
+    except (OverflowInputError, MappingError) as exc:  # which config ran which workload
+        raise pair_error(exc, inputs, overrides(sets)) from None
     rep.baseline = baseline or archs[0].name
     rep.overrides = [f"{k}={v}" for k, v in overrides(sets).items()]  # shown under the title
     rep.inputs = inputs  # results.csv's columns and the page's footer

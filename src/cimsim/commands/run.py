@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from . import OneLineErrors, OneLineUsageError, console, created, full_path, new_folder, unbroken
+from . import OneLineErrors, OneLineUsageError, console, created, full_path, new_folder, pair_error, unbroken
 from .accuracy_lines import print_accuracy  # noqa: F401 - cimsim.commands.run.print_accuracy
 from .load import at_load, load_cells, load_options, power_up_cell, stated_load
 from .cim_lines import floorplan_texts as _floorplan_texts, programming_text, unit_energy_text
@@ -453,7 +453,6 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     from .tables import fitted_table, left_out_line
 
     from .. import studies
-    from ..config.origin import origin
 
     if output is not None:  # before the runs, not after them
         check_writable(output, "-o")
@@ -464,11 +463,8 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     try:
         # each run at the stated load; one too slow for the period: NaN there, not an error
         runs, df = studies.compare(archs, wls, engine, *load[:5])
-    except OverflowInputError as exc:  # as run says it, and which config ran which workload
-        arch, wl = exc.run
-        path = inputs["configs"].get(arch.name, {}).get("path") or arch.name
-        raise OverflowInputError(f"{origin(path, overrides(sets), exc.field)}{arch.name} running "
-                                 f"{wl.name}: {exc}", exc.field) from None
+    except (OverflowInputError, MappingError) as exc:
+        raise pair_error(exc, inputs, overrides(sets)) from None
     results = [(run.arch, run.result) for run in runs]
     ratios = baseline_ratios([r for _, r in results], baseline) if baseline is not None else None
     at_period = period_energy_ratios([r for _, r in results], baseline) if ratios and period_s else None

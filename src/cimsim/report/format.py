@@ -70,9 +70,16 @@ def rate(value: float, digits: int = 4) -> str:
     return text if abs(value) < 10 ** digits and "e" not in text else f"{value:,.0f}"
 
 
+#: :func:`off_chip_traffic` where no level is off the chip
+NO_OFF_CHIP = "none (no off-chip level)"
+
+
 def off_chip_traffic(hardware, traffic_bytes: dict[str, float]) -> str:
     """The bytes over the levels off the compute chip (:attr:`Hardware.off_chip`: the backing
     store, and any level a config marks ``off_chip``), with their names: ``3.389 GB (weights +
-    dram)``."""
+    dram)``; ``none (no off-chip level)`` where every level is on the chip (a microcontroller's
+    flash marked ``off_chip: false``: final read 22-2 4)."""
     levels = hardware.off_chip
+    if not levels:
+        return NO_OFF_CHIP
     return f"{si(sum(traffic_bytes.get(n, 0.0) for n in levels), 'B')} ({' + '.join(levels)})"

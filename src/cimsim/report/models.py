@@ -54,11 +54,17 @@ def model_figures(metadata: dict, run, energy: np.ndarray, notes: list | None = 
 
 
 def with_deadlines(r, deadlines, period_s: float | None = None) -> object:
-    """A copy of Result ``r`` whose per-model figures add ``deadline_s``, ``deadline_slack_s``
-    and ``meets_deadline`` for each ``(model, seconds)`` of ``deadlines``; a model the run does
-    not have is a one-line error. One longer than ``period_s`` gets the note
+    """A copy of Result ``r`` whose per-model figures add ``deadline_s``, ``deadline_slack_s``,
+    ``meets_deadline``, ``deadline_response_s`` and ``power_up_deadline_slack_s`` for each
+    ``(model, seconds)`` of ``deadlines``; a model the run does not have is a one-line error.
+    A model answers as the run does (final read 22-2 2): after the wake-up of the ``--idle`` the
+    run was put at load under (``r.facts``' ``period_idle``, :func:`cimsim.report.idle.figures`)
+    then its completion time; the first call after power-up after the longest wake-up and the
+    re-programming of volatile weights (:func:`cimsim.report.load.power_up_response_s`) then its
+    completion time. One longer than ``period_s`` gets the note
     :func:`cimsim.report.load.past_period_note` says."""
-    from .load import _PAST_PERIOD, past_period_note
+    from . import columns as C, idle
+    from .load import _PAST_PERIOD, _wake_s, past_period_note
 
     if not deadlines:
         return r
@@ -71,6 +77,9 @@ def with_deadlines(r, deadlines, period_s: float | None = None) -> object:
     if len(set(named)) != len(named):
         twice = next(n for n in named if named.count(n) > 1)
         raise CimsimError(f"deadline {twice}=...: two deadlines for model '{twice}'; give one")
+    f = idle.figures(r, r.facts.get(C.PERIOD_IDLE, "on"))
+    wake = _wake_s(f) or 0.0
+    power_up = idle.power_up_wake_s(r) + r.power_up_programming_s  # before the first call's ops
     mine = tuple(f"model {n}'s deadline " for n in named)  # restated: their old notes go
     out.notes = [n for n in out.notes if not (n.startswith(mine) and n.endswith(_PAST_PERIOD))]
     for name, t in deadlines:
@@ -78,7 +87,9 @@ def with_deadlines(r, deadlines, period_s: float | None = None) -> object:
             raise CimsimError(f"deadline {name}={si(t, 's')}: no model '{name}' (the models: "
                               f"{', '.join(out.models)})")
         m = out.models[name]
-        m.update(deadline_s=t, deadline_slack_s=t - m["latency_s"], meets_deadline=m["latency_s"] <= t)
+        resp = wake + m["latency_s"]
+        m.update(deadline_s=t, deadline_slack_s=t - resp, meets_deadline=resp <= t, deadline_response_s=resp,
+                 power_up_deadline_slack_s=t - (resp if f["acts"] == "gate" else power_up + m["latency_s"]))
         if period_s is not None and t > period_s:
             out.notes = [*out.notes, past_period_note(t, period_s, f"model {name}'s ")]
     return out
@@ -86,7 +97,11 @@ def with_deadlines(r, deadlines, period_s: float | None = None) -> object:
 
 def model_rows(r) -> list[tuple[str, str]]:
     """``run``'s line per model: its completion time, start, dynamic energy, what it waits on and
-    its deadline."""
+    its deadline (with the wake-up it waits for first, and the first call after power-up where
+    that misses it, as the run's ``deadline`` line)."""
+    from . import columns as C
+
+    mode = r.facts.get(C.PERIOD_IDLE, "on")
     rows = []
     for name, m in (r.models or {}).items():
         low = "bound" in m  # the analytic engine's: lower bounds
@@ -98,5 +113,11 @@ def model_rows(r) -> list[tuple[str, str]]:
             text += (f"; deadline {si(m['deadline_s'], 's')}: "
                      + ("MISSED" if not m["meets_deadline"] else "met by the lower bound" if low else "met")
                      + f", slack {'≤ ' if low else ''}{si(m['deadline_slack_s'], 's')}")
+            if (wake := m.get("deadline_response_s", m["latency_s"]) - m["latency_s"]) > 0:
+                text += f" (waking {si(wake, 's')} first, --idle {mode})"
+            pu = m.get("power_up_deadline_slack_s", 0.0)
+            if m["meets_deadline"] and pu < 0 and mode != "gate":
+                text += (f"; the first call after power-up ({si(m['deadline_s'] - pu, 's')}) MISSES it "
+                         f"by {si(-pu, 's')}")
         rows.append((f"model {name}", text))
     return rows

@@ -13,7 +13,11 @@ half's own:
   side that reads it: on both, where both read it);
 - ``unread_parameters``: an entry read in part goes to the side of its first reader, one no op
   reads to the server (to the edge at the last cut): never both;
-- ``buffer_weights`` and ``computed_weights``: those of the half's weights and ops.
+- ``buffer_weights`` and ``computed_weights``: those of the half's weights and ops;
+- ``models`` (a merge, :mod:`cimsim.workload.merge`): each model's op range re-based and clipped
+  to the half's ops (a model cut in two is kept on both sides with its part, one wholly on the
+  other side is dropped), and ``edges`` and each model's ``after`` those whose tensor is made and
+  read in the half (final read 22-2 1).
 """
 
 from __future__ import annotations
@@ -43,9 +47,30 @@ def _unread_sides(metadata, ops: list[dict], k: int, has_suffix: bool) -> tuple[
     return sides
 
 
-def _meta(metadata: dict, part: list[dict], tensors: list[dict], unread: list, extra: dict) -> dict:
+def _models(metadata: dict, lo: int, part: list[dict]) -> tuple[list, list]:
+    """The half's ``(models, edges)`` of a merge (the module's docstring): the half holds the ops
+    ``lo`` to ``lo + len(part) - 1`` of the whole."""
+    made = {t for op in part for t in op["outputs"]}
+    read = {t for op in part for t in op["inputs"]}
+    edges = [e for e in metadata.get("edges") or []
+             if isinstance(e, str) and "=" in e and e.partition("=")[2] in made & read]
+    feeds = {(e.partition(".")[0], e.partition("=")[2].partition(".")[0]) for e in edges}
+    models = []
+    for m in metadata.get("models") or []:
+        if not isinstance(m, dict) or not {"first_op", "ops"} <= m.keys():
+            models.append(m)  # as it was: the run's one-line error names it
+            continue
+        first, last = max(int(m["first_op"]), lo), min(int(m["first_op"]) + int(m["ops"]), lo + len(part))
+        if first < last:
+            models.append(dict(m, first_op=first - lo, ops=last - first,
+                               after=sorted(a for a in m.get("after") or [] if (m.get("name"), a) in feeds)))
+    return models, edges
+
+
+def _meta(metadata: dict, part: list[dict], tensors: list[dict], unread: list, extra: dict,
+          lo: int = 0) -> dict:
     """The half's metadata (the module's docstring): ``metadata`` with its tensor-naming keys
-    cut to the half's ``part`` (ops) and ``tensors``, and ``extra`` set."""
+    cut to the half's ``part`` (ops ``lo`` on of the whole) and ``tensors``, and ``extra`` set."""
     from ..workload.oparrays import argument
 
     names = {t["name"] for t in tensors}
@@ -69,6 +94,10 @@ def _meta(metadata: dict, part: list[dict], tensors: list[dict], unread: list, e
             meta[key] = value
         else:
             meta.pop(key, None)
+    if isinstance(metadata.get("models"), list):
+        meta["models"], meta["edges"] = _models(metadata, lo, part)
+        if not meta["models"]:
+            meta.pop("models")
     if held:
         non = [b for b in bufs.get("non_persistent") or [] if b in held]
         meta["buffer_weights"] = {"bytes": sum(held.values()), "names": list(held),
@@ -97,7 +126,7 @@ def cut_workload(workload, cut: Cut | int):
     unread = _unread_sides(metadata, ops, k, k < len(ops))
     nbytes = {name: t.nbytes for name, t in workload.tensors.items()}
 
-    def half(part: list[dict], tag: str, inputs: set[str], outputs: list[str], mine: list):
+    def half(part: list[dict], tag: str, inputs: set[str], outputs: list[str], mine: list, lo: int):
         if not part:
             return None
         used = {t for op in part for t in op["inputs"] + op["outputs"]}
@@ -106,11 +135,11 @@ def cut_workload(workload, cut: Cut | int):
         split = {"cut": k, "part": tag, "of": workload.name,
                  **({"crossing": sorted(inputs)} if inputs else {})}
         meta = _meta(metadata, part, [dict(t, nbytes=nbytes[t["name"]]) for t in tensors], mine,
-                     {"outputs": [t for t in outputs if t in used], "split": split})
+                     {"outputs": [t for t in outputs if t in used], "split": split}, lo)
         return workload_from_dict(dict(d, name=f"{workload.name}-{tag}{k}", metadata=meta,
                                        tensors=tensors, ops=part), source=f"{workload.name} cut {k}")
 
     made_before = {t for op in ops[:k] for t in op["outputs"]}
-    prefix = half(ops[:k], "edge", set(), sorted(set(cut.tensors) | (returned & made_before)), unread[0])
-    suffix = half(ops[k:], "server", set(cut.tensors), sorted(returned - made_before), unread[1])
+    prefix = half(ops[:k], "edge", set(), sorted(set(cut.tensors) | (returned & made_before)), unread[0], 0)
+    suffix = half(ops[k:], "server", set(cut.tensors), sorted(returned - made_before), unread[1], k)
     return prefix, suffix
