@@ -111,9 +111,10 @@ def power_up(arch, plans, rates) -> dict:
     parts = idle.parts(arch)
     for n in lost:  # gating loses its weights: it wakes re-programming them (review 22 A 4)
         parts[n]["reprograms"] = True
-    for d in lost.values():  # the level power-up programming reads from (review 22 F 4)
-        if d.store in parts:
-            parts[d.store]["feeds_power_up"] = True
+    for d in lost.values():  # the level power-up programming reads from (review 22 F 4); a
+        store = getattr(d, "store", None)  # plug-in's own programming may name none
+        if store in parts:
+            parts[store]["feeds_power_up"] = True
     return {"power_up_programming_s": power_up_s(plans, rates),
             "power_up_programming_j": float(sum(d.energy_j for d in lost.values())),
             "idle_parts": parts}
