@@ -49,3 +49,25 @@ def test_a_bundled_evaluation_model_without_torch_says_what_needs_it(monkeypatch
     assert str(exc.value) == ("'digits-cnn' is a PyTorch model cimsim traces (and --accuracy "
                               "evaluates): it needs torch, which is not installed: pip install "
                               "'cimsim[accuracy]'")
+
+
+def test_the_quickstart_runs_without_torch(tmp_path):
+    """README Quickstart command 1 installs cimsim without torch and runs ``cimsim compare``; a
+    run's notes once imported the grid_sample lowering (which imports torch) for one sentence,
+    so every run without torch ended in ``ModuleNotFoundError: No module named 'torch'``. A
+    fresh interpreter with torch made unimportable runs one bundled config x workload and a
+    compare of two configs to the end."""
+    import subprocess
+
+    script = ("import sys; sys.modules['torch'] = None\n"
+              "from cimsim.cli import main\n"
+              "for args in (['run', 'sram-cim', 'lstm'], ['compare', 'cpu-ddr5', 'rram-cim', '-w', 'gru']):\n"
+              "    try:\n"
+              "        main(args, standalone_mode=False)\n"
+              "    except SystemExit as exc:\n"
+              "        assert not exc.code, exc.code\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "No module named 'torch'" not in done.stderr
+    assert "sram-cim" in done.stdout and "rram-cim" in done.stdout

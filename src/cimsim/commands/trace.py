@@ -512,7 +512,7 @@ def _report(w, path, seconds: float, made=None) -> None:
     from ..workload.trace.padding import notes as padding_notes
     from ..workload.trace.unread import notes as unread_notes
     from ..workload.trace.complexes import kept_note
-    from ..workload.trace.gridsample import estimate_notes
+    from ..workload.trace.unread import estimate_notes
 
     built = (w.metadata.get("zoo") or {}).get("built")
     mla = (w.metadata.get("latent_attention") or {}).get("note")

@@ -116,8 +116,7 @@ def _unread_notes(metadata) -> list[str]:
     chose, work outside torch, samplers' grid values (the closed-form estimate stood in)."""
     if not isinstance(metadata, Mapping):
         return []
-    from ..workload.trace.gridsample import estimate_notes
-    from ..workload.trace.unread import notes
+    from ..workload.trace.unread import estimate_notes, notes  # torch-free (a run needs no torch)
     try:
         return notes(metadata) + estimate_notes(dict(metadata))
     except (TypeError, KeyError, AttributeError, ValueError):  # a hand-edited entry: not said

@@ -35,6 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from .bags import _no_values, emit_lines, first_touch, row_table, run_lines
+from .unread import ESTIMATES, estimate_notes  # noqa: F401 - the key and its note, torch-free there
 from .registry import Call, lowers
 from .resample import GRID_TAPS, resample_vec
 from .storage import RowRead, offsets
@@ -47,8 +48,6 @@ MAX_TAPS = 1 << 22
 MAX_READS = 1 << 26
 #: reads listed at once while walking them (memory: a few times this many int64)
 CHUNK = 1 << 21
-#: the metadata key listing the samplers costed by the closed-form estimate
-ESTIMATES = "grid_sample_estimates"
 #: grid_sample's padding_mode argument (0 zeros, 1 border, 2 reflection)
 ZEROS, BORDER, REFLECTION = 0, 1, 2
 
@@ -191,13 +190,4 @@ def first_reads(x, grid: np.ndarray, mode: int, pad: int, align: bool) -> np.nda
     return np.concatenate(out)
 
 
-def estimate_notes(meta) -> list[str]:
-    """A run's note where samplers were costed by the closed-form estimate, not their grid's
-    values (``metadata['grid_sample_estimates']``)."""
-    entries = meta.get(ESTIMATES) if isinstance(meta, dict) else None
-    if not entries or not isinstance(entries, list):
-        return []
-    whys = sorted({str(e.get("why")) for e in entries if isinstance(e, dict)})
-    return [f"{len(entries)} grid_sample op(s) costed by the closed-form estimate (a piece of lines "
-            "per point, row of taps and channel, at most the input; neither an upper nor a lower "
-            f"bound), not by their grid's values: {'; '.join(whys)} (metadata['{ESTIMATES}'])"]
+

@@ -330,3 +330,20 @@ def _overlap_note(over) -> str:
     held = (f"; where two or more matmuls read one ({_names(several)}), {held}" if several else
             "; at most one matmul holds each as its stationary weight, so no array holds an element twice")
     return f"{len(over)} weight(s) read through overlapping views ({what}): {tail}{held}"
+
+
+#: ``metadata`` key of the grid_sample ops costed by the closed-form estimate
+#: (:mod:`cimsim.workload.trace.gridsample`; here, without torch, for a run's notes)
+ESTIMATES = "grid_sample_estimates"
+
+
+def estimate_notes(meta) -> list[str]:
+    """A run's note where samplers were costed by the closed-form estimate, not their grid's
+    values (``metadata['grid_sample_estimates']``)."""
+    entries = meta.get(ESTIMATES) if isinstance(meta, dict) else None
+    if not entries or not isinstance(entries, list):
+        return []
+    whys = sorted({str(e.get("why")) for e in entries if isinstance(e, dict)})
+    return [f"{len(entries)} grid_sample op(s) costed by the closed-form estimate (a piece of lines "
+            "per point, row of taps and channel, at most the input; neither an upper nor a lower "
+            f"bound), not by their grid's values: {'; '.join(whys)} (metadata['{ESTIMATES}'])"]
