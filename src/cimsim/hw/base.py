@@ -46,7 +46,7 @@ from ..quantity import (Bytes, Flag, JoulesPerBit, JoulesPerByte, PositiveInt, S
                         Meters, NonNegativeFloat, Watts)  # noqa: F401  (re-exported, as before 0.5's move)
 from ..workload.oparrays import OpArrays  # noqa: F401  (re-exported for components)
 from .declared import Declared
-from .homes import home_names, off_chip_names
+from .homes import FarPlace, home_names, off_chip_names
 from .idle import Idle, idle_field, volatile_field
 from .pattern import STREAM, Pattern  # noqa: F401  (re-exported: plug-ins import them here)
 from .plan import (MEASURED_BOUND_DETAIL, MEASURED_COMPUTE, OpCost, Plan,  # noqa: F401
@@ -102,13 +102,13 @@ class MemoryLevel(ResourceConfig):
         default=None, description="The level lies off the compute chip (DRAM, HBM, an "
         "accelerator's own weight DRAM): its bytes count as off-chip traffic in tables. "
         "Default: the backing store (the last level) only; with a far tier, it and the near tier.")
-    far: Flag = Field(
-        default=False, description="The backing store is a far memory tier (a CXL expander, a "
-        "second NUMA node): a flat tier beside the level before it (the near tier), not a cache "
-        "behind it. Their capacities add; tensors fill the near tier first (first touch) and "
-        "spill to this one; its bytes pass the levels inside the near tier, not the near tier. "
-        "The last level only.")
-
+    far: Flag = Field(default=False, description="The backing store is a far memory tier (a CXL "
+        "expander, a second NUMA node, host memory over PCIe): a flat tier beside the level before "
+        "it (the near tier), not a cache behind it. Their capacities add; tensors fill the near "
+        "tier first (first touch, unless `place` says) and spill to this one; its bytes pass the "
+        "levels inside the near tier, not the near tier. The last level only.")
+    place: Optional[FarPlace] = Field(default=None, description="A far tier's offload policy: "
+        "the share (0 to 1) of weights, kv_cache, activations homed here; others: first touch.")
     static_power: Watts = Field(
         default="0 W", description="Power the level draws whatever its traffic, over the whole "
         "run (DRAM background: standby, refresh, the DIMM's register and PMIC, the PHY's idle "

@@ -24,6 +24,12 @@ what it caches.
   cache at each decode step) is read from its own home.
 - Bytes from the far tier pass the levels inside the near tier (caches), not the near tier: its
   bandwidth, energy and latency are its own, not capped by the near tier's.
+- An offload policy (``memory.LEVEL.place``, :class:`~.homes.FarPlace`) overrides first touch
+  for the classes it names: a share ``s`` of each such tensor's bytes (every weight, every KV
+  cache and its appended rows, each op's activations) is homed in the far tier and ``1 - s``
+  in the near tier, which that near part holds over the tensor's life as above, ahead of the
+  first-touch tensors (they get the room left at the peak of the pinned bytes over their own
+  life). Pinned near bytes past the near tier's capacity are an error, never spilled.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import MappingError
+from ..units import si
 from .base import OpArrays
 
 
@@ -78,11 +86,33 @@ def _input_ends(ops: OpArrays, idx: np.ndarray, t: np.ndarray, last: np.ndarray)
     return np.where(kv[t], it_end[last], end)
 
 
+def _range_max(a: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Per pair, ``a[lo:hi].max()`` (0 where the range is empty): a sparse table."""
+    out = np.zeros(len(lo))
+    ok = hi > lo
+    if not len(a) or not ok.any():
+        return out
+    table = [a]
+    while (1 << len(table)) <= len(a):
+        k = 1 << (len(table) - 1)
+        table.append(np.maximum(table[-1][:-k], table[-1][k:]))
+    lo, hi = lo[ok], np.minimum(hi[ok], len(a))
+    j = np.floor(np.log2(hi - lo)).astype(np.int64)
+    got = np.empty(len(lo))
+    for lv in np.unique(j):
+        m = j == lv
+        got[m] = np.maximum(table[lv][lo[m]], table[lv][hi[m] - (1 << lv)])
+    out[ok] = got
+    return out
+
+
 def far_home(ops: OpArrays, idx: np.ndarray, pos: np.ndarray, near_cap: float,
-             pair_op: np.ndarray, pair_w: np.ndarray, act: np.ndarray) -> FarHome:
+             pair_op: np.ndarray, pair_w: np.ndarray, act: np.ndarray, place=None,
+             names: tuple[str, str] = ("near", "far")) -> FarHome:
     """The homes of rule 9 for the ops ``idx`` (``pos``: each op's place in ``idx``, -1 outside;
     ``pair_op`` / ``pair_w``: their (op, weight) pairs in program order; ``act``: each op's
-    activation bytes)."""
+    activation bytes; ``place``: the far tier's :class:`~.homes.FarPlace` or None; ``names``:
+    the near and the far tier, for its errors)."""
     n_all = ops.kind.shape[0]
     n = len(idx)
     items_t, items_op, items_end, items_kind = [], [], [], []
@@ -103,15 +133,24 @@ def far_home(ops: OpArrays, idx: np.ndarray, pos: np.ndarray, near_cap: float,
                   (items_t, items_op, items_end, items_kind))
     t, o, e = t.astype(np.int64), o.astype(np.int64), e.astype(np.int64)
     sizes = ops.tensor_bytes[t].astype(float)
-    order = np.lexsort((k, o))
-    share = np.zeros(len(t))
-    near = np.zeros(len(t))  # bytes each holds in the near tier
-    live: list[tuple[int, int]] = []  # (end, item) of items holding near room
+    kv = ops.kv_tensors()
+    pin = _pinned(place, k, kv[t] if kv is not None else np.zeros(len(t), dtype=bool))
+    pinned = ~np.isnan(pin)
+    share = np.where(pinned, pin, 0.0)
+    near = np.where(pinned, sizes * (1.0 - share), 0.0)  # bytes each holds in the near tier
+    held = np.zeros(n + 1)  # per op: the pinned near bytes held while it runs
+    np.add.at(held, o[pinned], near[pinned])
+    np.add.at(held, np.minimum(e[pinned], n), -near[pinned])
+    held = np.cumsum(held)[:n]
+    if pinned.any() and n and held.max() > near_cap * (1 + 1e-12):
+        _too_much(place, held.max(), near_cap, names)
+    peak = _range_max(held, o, e)  # per item: the pinned bytes' peak over its life
+    live: list[tuple[int, int]] = []  # (end, item) of first-touch items holding near room
     used = 0.0
-    for i in order.tolist():
+    for i in np.lexsort((k, o))[~pinned[np.lexsort((k, o))]].tolist():
         while live and live[0][0] <= o[i]:  # their last reader is done: room given back
             used -= near[heapq.heappop(live)[1]]
-        near[i] = min(sizes[i], max(0.0, near_cap - used))
+        near[i] = min(sizes[i], max(0.0, near_cap - used - peak[i]))
         share[i] = 1.0 - near[i] / sizes[i] if sizes[i] > 0 else 0.0
         if near[i] > 0:
             used += near[i]
@@ -124,9 +163,10 @@ def far_home(ops: OpArrays, idx: np.ndarray, pos: np.ndarray, near_cap: float,
     # rows appended to a KV cache (store_bytes) land in the cache, a model input whose room
     # is counted above: its far share (bytes-weighted), else, with no such cache, past the room
     store = ops.stored(idx)
-    kv = ops.kv_tensors()
     st = np.zeros(n)
-    if kv is not None and kv.any() and ops.tensor_bytes[kv].sum() > 0:
+    if place is not None and place.kv_cache is not None:  # pinned: the caches' own share
+        st[:] = place.kv_cache
+    elif kv is not None and kv.any() and ops.tensor_bytes[kv].sum() > 0:
         st[:] = float((ops.tensor_bytes[kv] * tensor[kv]).sum() / ops.tensor_bytes[kv].sum())
     elif store is not None:
         st = _spill(store, float(np.maximum(0.0, near_cap - np.cumsum(occ)[:n]).min()))
@@ -136,11 +176,42 @@ def far_home(ops: OpArrays, idx: np.ndarray, pos: np.ndarray, near_cap: float,
         np.add.at(occ, np.arange(n), held)
         np.add.at(occ, np.full(n, n) if it_end is None else it_end, -held)
     room = np.maximum(0.0, near_cap - np.cumsum(occ)[:n])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        act_far = np.where(act > room, (act - room) / act, 0.0)
+    if place is not None and place.activations is not None:
+        act_far = np.full(n, float(place.activations))
+        over = act * (1.0 - act_far) > room * (1 + 1e-12)
+        if over.any():
+            i = int(np.argmax(over))
+            raise MappingError(
+                f"memory.{names[1]}.place.activations {place.activations:g} keeps "
+                f"{si(float(act[i] * (1 - act_far[i])), 'B')} of the activations of op {i} (in "
+                f"program order) in {names[0]}, which has {si(float(room[i]), 'B')} free while it "
+                f"runs; raise the share (up to 1) or leave activations out (first touch)")
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            act_far = np.where(act > room, (act - room) / act, 0.0)
     wt = k == 0
     far_w = float((sizes[wt] * share[wt]).sum())
     return FarHome(tensor, st, act_far, float(sizes[wt].sum()) - far_w, far_w)
+
+
+def _pinned(place, kind: np.ndarray, kv: np.ndarray) -> np.ndarray:
+    """Per item (``kind`` 0: a weight, 1: a model input; ``kv``: a KV cache): the far share
+    ``place`` pins it to, NaN where first touch places it."""
+    out = np.full(len(kind), np.nan)
+    if place is not None:
+        for cls, m in (("weights", kind == 0), ("kv_cache", (kind == 1) & kv)):
+            if getattr(place, cls) is not None:
+                out[m] = getattr(place, cls)
+    return out
+
+
+def _too_much(place, held: float, cap: float, names: tuple[str, str]) -> None:
+    near, far = names
+    given = ", ".join(f"{c} {getattr(place, c):g}" for c in ("weights", "kv_cache")
+                      if getattr(place, c) is not None)
+    raise MappingError(f"memory.{far}.place ({given}) keeps {si(held, 'B')} in {near} at its "
+                       f"peak, over memory.{near}.capacity {si(cap, 'B')}; raise the far shares "
+                       f"or the capacity")
 
 
 def input_reads(ops: OpArrays, idx: np.ndarray, pos: np.ndarray,

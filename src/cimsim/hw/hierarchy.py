@@ -137,9 +137,10 @@ class HierarchyTraffic:
 
 
 def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacity: list[float],
-                      latency: list[float], far: bool = False) -> HierarchyTraffic:
+                      latency: list[float], far: bool = False, place=None) -> HierarchyTraffic:
     """Bytes per level for the ops ``idx`` reading through ``levels`` (rules above; ``far``:
-    the last two levels are a near and a far tier, rule 9)."""
+    the last two levels are a near and a far tier, rule 9; ``place``: the far tier's offload
+    policy, :class:`~.homes.FarPlace`, or None: first touch)."""
     n_all = ops.kind.shape[0]
     n, n_lv = len(idx), len(levels)
     back = n_lv - 2 if far else n_lv - 1  # the home (with a far tier: near and far, rule 9)
@@ -211,7 +212,8 @@ def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacit
     home = None
     if far:  # rule 9: activations other than model inputs read again take the near tier's room
         again = input_reads(ops, idx, pos) - first_in
-        home = far_home(ops, idx, pos, float(capacity[back]), pair_op, pair_w, act_rest - again)
+        home = far_home(ops, idx, pos, float(capacity[back]), pair_op, pair_w, act_rest - again,
+                        place, (levels[back], levels[back + 1]))
         resident.update({levels[back]: home.near_bytes, levels[back + 1]: home.far_bytes})
         streamed = 0.0  # every weight has a home tier now (reported there), none streams past it
     for j, lv in enumerate(levels[:back + 1]):
@@ -349,7 +351,7 @@ def add_landed(ops: OpArrays, idx: np.ndarray, back: str, nbytes: dict, writes: 
 
 
 def staged_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacity: list[float],
-                   latency: list[float], far: bool = False) -> HierarchyTraffic:
+                   latency: list[float], far: bool = False, place=None) -> HierarchyTraffic:
     """:func:`hierarchy_traffic` of each pipeline stage's ops apart (``OpArrays.stage``: a
     pipeline-parallel run puts each stage on a device of its own, with its own levels), merged:
     per-op arrays in ``idx`` order, resident and streamed bytes summed over the devices, the
@@ -358,7 +360,7 @@ def staged_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacity: 
     workload (an op that descends from a barrier starts after every op listed before it, on
     any device)."""
     if ops.stage is None or len(idx) == 0:
-        return hierarchy_traffic(ops, idx, levels, capacity, latency, far)
+        return hierarchy_traffic(ops, idx, levels, capacity, latency, far, place)
     st = ops.stage[idx]
     n = len(idx)
     merged = HierarchyTraffic({lv: np.zeros(n) for lv in levels}, np.zeros(n),
@@ -366,7 +368,7 @@ def staged_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacity: 
                               {lv: np.zeros(n) for lv in levels})
     for s in np.unique(st):
         at = np.flatnonzero(st == s)
-        t = hierarchy_traffic(ops, idx[at], levels, capacity, latency, far)
+        t = hierarchy_traffic(ops, idx[at], levels, capacity, latency, far, place)
         for lv in levels:
             merged.bytes[lv][at] = t.bytes[lv]
             merged.write_bytes[lv][at] = t.write_bytes[lv]

@@ -5,9 +5,28 @@ loader (its ``area`` check, :func:`far_errors`) and :class:`~cimsim.hw.base.Hard
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from typing import Annotated, Iterable, Optional
 
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..quantity import NonNegativeFloat
 from ..units import si
+
+#: the share of a class's bytes homed in the far tier: 0 (all near) to 1 (all far)
+Share = Optional[Annotated[NonNegativeFloat, Field(le=1)]]
+
+
+class FarPlace(BaseModel):
+    """``memory.LEVEL.place`` of a far tier: an offload policy, the share (0 to 1) of each
+    class's bytes homed in this far tier; a class left out fills the near tier by first touch."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    weights: Share = Field(default=None, description="Share of every weight tensor's bytes homed "
+                           "in the far tier (FlexGen's w_cpu: 1 - w_gpu; 1: ZeRO-Inference).")
+    kv_cache: Share = Field(default=None, description="Share of every KV cache's bytes (and the "
+                            "rows appended to it) homed in the far tier (FlexGen's cache_cpu).")
+    activations: Share = Field(default=None, description="Share of each op's activations "
+                               "through the home that go to the far tier (FlexGen's act_cpu).")
 
 
 def home_names(levels: Iterable) -> tuple[str, ...]:
@@ -30,7 +49,10 @@ def far_errors(levels: list) -> list[tuple[str, str]]:
     """``(field, message)`` errors: a far tier (``memory.LEVEL.far``) is the last level, beside a
     near tier before it, which is a memory off the chip (no ``area``, no ``off_chip: false``)
     and DRAM-like (:func:`dram_like`) unless it is marked ``off_chip: true``."""
-    out = [(f"memory.{n}.far", "only the last level (the backing store) may be a far tier; list "
+    out = [(f"memory.{n}.place", "sets the offload policy of a far tier; mark the last level "
+            "far: true and give place there, or leave place out")
+           for n, c in levels if c.place is not None and not (c.far and (n, c) == levels[-1])]
+    out += [(f"memory.{n}.far", "only the last level (the backing store) may be a far tier; list "
             "it last, or leave far out") for n, c in levels[:-1] if c.far]
     if len(levels) == 1 and levels[0][1].far:
         n = levels[0][0]

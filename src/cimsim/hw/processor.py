@@ -402,8 +402,9 @@ class Processor(Component[ProcessorConfig]):
         mem = [self.hw.resource(lv) for lv in levels]
         remote, local, convs, formed = self._moved(ops, idx)
         far = self.hw.home_tiers[0] != self.hw.backing_store  # hierarchy rule 9
+        place = mem[-1].config.place if far else None  # its offload policy (None: first touch)
         traffic = staged_traffic(local, idx, levels, [m.config.capacity for m in mem],
-                                 [m.latency_s() for m in mem], far)
+                                 [m.latency_s() for m in mem], far, place)
         peak, emac = self._rates(ops, idx)  # refuses a dtype without rates before simulating
         unknown = sorted(set(self.config.op_overhead_by_kind) - set(ops.kind_codes))
         if unknown:  # the kind table is the workload's (components do not import it)
@@ -421,8 +422,10 @@ class Processor(Component[ProcessorConfig]):
             if far:  # rule 9: every weight's home is a tier, read there at each uncached use
                 near, far_t = tiers
                 parts.append(f"home {si(traffic.resident[near], 'B')} in {near}, "
-                             f"{si(traffic.resident[far_t], 'B')} in the far tier {far_t} (filled "
-                             f"past {near}'s capacity), read there at every use no cache level serves")
+                             f"{si(traffic.resident[far_t], 'B')} in the far tier {far_t} ("
+                             + (f"by memory.{far_t}.place" if place is not None else
+                                f"filled past {near}'s capacity")
+                             + "), read there at every use no cache level serves")
             else:
                 parts.append(f"{si(traffic.streamed_weight_bytes, 'B')} read from "
                              f"{self.hw.backing_store} at every use")
