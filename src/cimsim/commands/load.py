@@ -20,6 +20,17 @@ class Load(NamedTuple):
     storage_j: float | None = None
     #: ``--deadline MODEL=TIME``: (model, seconds) per model of a merged workload
     model_deadlines: tuple = ()
+    #: ``--arrivals``: periodic or poisson requests at mean gap ``period_s`` (None: not stated)
+    arrivals: str | None = None
+
+
+def arrivals_option(f):
+    """``--arrivals periodic|poisson`` (``run``, ``compare``: :mod:`cimsim.report.queueing`)."""
+    return click.option("--arrivals", type=click.Choice(["periodic", "poisson"]), default=None,
+                        help="Requests arrive at mean gap --period, strictly periodic or Poisson, to one "
+                             "FIFO server running one at a time (no batching, no overlap): mean, p50, p95 "
+                             "and p99 response time (queueing + the run) and, with --deadline, the share "
+                             "of requests within it (Lindley recursion, 10^6 arrivals, fixed seed).")(f)
 
 
 def load_options(f):
@@ -56,7 +67,8 @@ def load_options(f):
 
 
 def stated_load(period: str | None, deadline: str | None, idle: str = "on",
-                harvest: str | None = None, storage: str | None = None, per_model: bool = False) -> Load:
+                harvest: str | None = None, storage: str | None = None, per_model: bool = False,
+                arrivals: str | None = None) -> Load:
     """``--period`` and ``--deadline`` in seconds, ``--harvest`` in W, ``--storage`` in J (None
     where not given), and ``--idle``, which needs one of them; ``per_model``: deadlines per
     model (``MODEL=TIME``, ``run``'s) are taken, else refused."""
@@ -65,6 +77,8 @@ def stated_load(period: str | None, deadline: str | None, idle: str = "on",
     if idle != "on" and period is None and deadline is None and harvest is None and storage is None:
         raise CimsimError(f"--idle {idle} says what the parts do between runs: give --period "
                           "(or --deadline, which then counts the wake-up, --harvest or --storage)")
+    if arrivals is not None and period is None:
+        raise CimsimError(f"--arrivals {arrivals}: give --period, the mean gap between requests (1ms, or a rate: 1kHz)")
 
     whole, models = _deadlines(deadline)
     if models and not per_model:
@@ -72,7 +86,7 @@ def stated_load(period: str | None, deadline: str | None, idle: str = "on",
                           "cimsim run of a merged workload; here give one TIME for the run")
     return Load(stated_value(period, "period_s", "--period"), whole, idle,
                 stated_value(harvest, "harvest_w", "--harvest"),
-                stated_value(storage, "storage_j", "--storage"), models)
+                stated_value(storage, "storage_j", "--storage"), models, arrivals)
 
 
 def _deadlines(text: str | None) -> tuple[float | None, tuple]:
@@ -108,7 +122,7 @@ def at_load(r, load: Load, strict: bool = True):
         return r
     try:
         out = r.at_load(load.period_s, load.deadline_s, strict, load.idle, load.harvest_w,
-                        load.storage_j)
+                        load.storage_j, load.arrivals)
         return with_deadlines(out, load.model_deadlines, load.period_s)
     except CimsimError as exc:  # the option's own (period, deadline, ...): as the option
         raise CimsimError(f"--{exc}" if str(exc).startswith(_OPTION_ERRORS) else str(exc)) from None
@@ -126,8 +140,19 @@ def power_up_cell(r) -> str:
     return f"{si(r.power_up_latency_s, 's')}, {si(r.power_up_energy_j, 'J')}"
 
 
+def stated_headers(load: Load) -> list[str]:
+    """The headers of :func:`load_cells`."""
+    return ((["harvest rate"] if load.harvest_w else []) + (["runs a charge"] if load.storage_j else [])
+            + ([f"{load.arrivals} p99 response"] if load.arrivals else []))
+
+
 def load_cells(r, load: Load) -> list[str]:
-    """``compare``'s ``harvest rate`` and ``runs a charge`` cells where stated (review 22 F 5)."""
+    """``compare``'s ``harvest rate``, ``runs a charge`` and ``--arrivals`` p99 response cells
+    where stated (review 22 F 5; find-Q 2: with a deadline, the share of requests within it)."""
+    from ..report.format import pct, si
     from ..report.load_table import harvest_cell, storage_cell
 
-    return ([harvest_cell(r)] if load.harvest_w else []) + ([storage_cell(r)] if load.storage_j else [])
+    f = r.facts
+    queue = [si(f[C.QUEUE_P99_RESPONSE_S], "s") + (f" ({pct(f[C.QUEUE_WITHIN_DEADLINE])} in deadline)"
+                                                   if C.QUEUE_WITHIN_DEADLINE in f else "")] if load.arrivals else []
+    return ([harvest_cell(r)] if load.harvest_w else []) + ([storage_cell(r)] if load.storage_j else []) + queue
