@@ -22,6 +22,18 @@ class Load(NamedTuple):
     model_deadlines: tuple = ()
     #: ``--arrivals``: periodic or poisson requests at mean gap ``period_s`` (None: not stated)
     arrivals: str | None = None
+    #: ``--ttft-slo``, ``--tpot-slo``: per-request SLOs of a serving run, s (None: not stated)
+    slo: tuple = (None, None)
+
+
+def slo_options(f):
+    """``run``'s ``--ttft-slo`` and ``--tpot-slo`` (:mod:`cimsim.report.slo`)."""
+    f = click.option("--tpot-slo", metavar="TIME", default=None,
+                     help="An LLM serving run's time-per-output-token SLO per request, e.g. 1.2ms: "
+                          "the share of its requests within it.")(f)
+    return click.option("--ttft-slo", metavar="TIME", default=None,
+                        help="An LLM serving run's time-to-first-token SLO per request, e.g. 50ms: "
+                             "the share of its requests within it (and, with --tpot-slo, meeting both).")(f)
 
 
 def arrivals_option(f):
@@ -68,7 +80,7 @@ def load_options(f):
 
 def stated_load(period: str | None, deadline: str | None, idle: str = "on",
                 harvest: str | None = None, storage: str | None = None, per_model: bool = False,
-                arrivals: str | None = None) -> Load:
+                arrivals: str | None = None, slo: tuple = (None, None)) -> Load:
     """``--period`` and ``--deadline`` in seconds, ``--harvest`` in W, ``--storage`` in J (None
     where not given), and ``--idle``, which needs one of them; ``per_model``: deadlines per
     model (``MODEL=TIME``, ``run``'s) are taken, else refused."""
@@ -86,7 +98,8 @@ def stated_load(period: str | None, deadline: str | None, idle: str = "on",
                           "cimsim run of a merged workload; here give one TIME for the run")
     return Load(stated_value(period, "period_s", "--period"), whole, idle,
                 stated_value(harvest, "harvest_w", "--harvest"),
-                stated_value(storage, "storage_j", "--storage"), models, arrivals)
+                stated_value(storage, "storage_j", "--storage"), models, arrivals,
+                tuple(stated_value(v, "deadline_s", f"--{k}-slo") for k, v in zip(("ttft", "tpot"), slo)))
 
 
 def _deadlines(text: str | None) -> tuple[float | None, tuple]:
@@ -117,13 +130,14 @@ def at_load(r, load: Load, strict: bool = True):
     """``r`` at the stated load; its error as the option's (``--period 1 µs is shorter ...``).
     Not ``strict`` (``compare``), a period too short for ``r`` gives NaN period columns."""
     from ..report.models import with_deadlines
+    from ..report.slo import with_slo
 
     if load[:2] == (None, None) and load[3:5] == (None, None) and not load.model_deadlines:
-        return r
+        return with_slo(r, *load.slo)
     try:
         out = r.at_load(load.period_s, load.deadline_s, strict, load.idle, load.harvest_w,
                         load.storage_j, load.arrivals)
-        return with_deadlines(out, load.model_deadlines, load.period_s)
+        return with_slo(with_deadlines(out, load.model_deadlines, load.period_s), *load.slo)
     except CimsimError as exc:  # the option's own (period, deadline, ...): as the option
         raise CimsimError(f"--{exc}" if str(exc).startswith(_OPTION_ERRORS) else str(exc)) from None
 

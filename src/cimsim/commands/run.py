@@ -11,7 +11,7 @@ import click
 
 from . import OneLineErrors, OneLineUsageError, console, created, full_path, new_folder, pair_error, unbroken
 from .accuracy_lines import print_accuracy  # noqa: F401 - cimsim.commands.run.print_accuracy
-from .load import arrivals_option, at_load, load_cells, load_options, power_up_cell, stated_headers, stated_load
+from .load import arrivals_option, at_load, load_cells, load_options, power_up_cell, slo_options, stated_headers, stated_load
 from .cim_lines import floorplan_texts as _floorplan_texts, programming_text, unit_energy_text
 from .placement import critical_path_rows, print_critical_path, print_placement
 from .. import bundled
@@ -67,6 +67,7 @@ def set_option(f):
 @set_option
 @load_options
 @arrivals_option
+@slo_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.option("--placement", is_flag=True, help="Also list where each op runs and its cost "
               "(with --json: a list `placement`, one object per op).")
@@ -89,9 +90,8 @@ def set_option(f):
               "fp32 output lies in [0, 1] (and sums to 1 over the classes), and the basis says so.")
 def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json: bool,
         placement: bool, cpath: bool, trace_file: Path | None, accuracy: bool, dataset: str | None,
-        output_kind: str = "auto", period: str | None = None, deadline: str | None = None,
-        idle: str = "on", harvest: str | None = None, storage: str | None = None,
-        arrivals: str | None = None) -> None:
+        output_kind: str = "auto", period: str | None = None, deadline: str | None = None, idle: str = "on",
+        harvest=None, storage=None, arrivals=None, ttft_slo=None, tpot_slo=None) -> None:
     """Simulate WORKLOAD (a file or bundled name) on CONFIG (a YAML file or bundled name).
 
     With --accuracy, WORKLOAD is an evaluation model (e.g. cimsim run rram-cim digits-cnn
@@ -102,7 +102,7 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
     from ..studies import run_one
     from ..workload import load_workload
 
-    load = stated_load(period, deadline, idle, harvest, storage, True, arrivals)  # before the run
+    load = stated_load(period, deadline, idle, harvest, storage, True, arrivals, (ttft_slo, tpot_slo))  # before the run
     if dataset is not None and not accuracy:
         raise OneLineUsageError("--dataset goes with --accuracy")
     if output_kind != "auto" and not accuracy:
@@ -215,7 +215,7 @@ def _serving_text(sv: dict) -> str:
     from ..report import columns as C
 
     tpot, dec, tpj = sv[C.TPOT_S], sv[C.DECODE_TOKENS_PER_S], sv[C.TOKENS_PER_J]
-    return (f"time to first token {si(sv[C.TTFT_S], 's')}, per output token "
+    return (f"time to first token {si(sv[C.TTFT_S], 's')} (mean over requests), per output token "
             f"{si(tpot, 's') if tpot == tpot else 'n/a (no decode step)'}, "
             f"{rate(sv[C.TOKENS_PER_S])} tokens/s"
             + (f" ({rate(dec)} in decode)" if dec == dec else "")

@@ -362,8 +362,24 @@ QUEUE_WITHIN_DEADLINE = "queue_within_deadline"
 QUEUE_TIME_COLUMNS: tuple[str, ...] = (QUEUE_MEAN_RESPONSE_S, QUEUE_P50_RESPONSE_S, QUEUE_P95_RESPONSE_S,
                                        QUEUE_P99_RESPONSE_S, QUEUE_MD1_MEAN_RESPONSE_S)
 QUEUE_COLUMNS: tuple[str, ...] = (QUEUE_ARRIVALS, *QUEUE_TIME_COLUMNS, QUEUE_WITHIN_DEADLINE)
+# Only on an LLM serving run with a stated per-request SLO (``run --ttft-slo``, ``--tpot-slo``;
+# :mod:`cimsim.report.slo`), over the run's requests (request_ttft_s, request_tpot_s)
+#: the stated time-to-first-token SLO, s
+SLO_TTFT_S = "slo_ttft_s"
+#: the stated time-per-output-token SLO, s
+SLO_TPOT_S = "slo_tpot_s"
+#: the share of requests whose time to first token is within slo_ttft_s (0 to 1)
+SLO_TTFT_ATTAINMENT = "slo_ttft_attainment"
+#: the share of requests whose time per output token is within slo_tpot_s (0 to 1; a request of
+#: one token has none and meets it)
+SLO_TPOT_ATTAINMENT = "slo_tpot_attainment"
+#: the share of requests meeting every stated SLO (goodput's share: x tokens_per_s is not the
+#: goodput in tokens, the requests differ in tokens)
+SLO_ATTAINMENT = "slo_attainment"
+SLO_COLUMNS: tuple[str, ...] = (SLO_TTFT_S, SLO_TPOT_S, SLO_TTFT_ATTAINMENT, SLO_TPOT_ATTAINMENT, SLO_ATTAINMENT)
 #: the column groups of a stated load (``Result.at_load``), each only where its value is stated
-STATED_LOAD_GROUPS = (PERIOD_COLUMNS, DEADLINE_COLUMNS, HARVEST_COLUMNS, STORAGE_COLUMNS, QUEUE_COLUMNS)
+STATED_LOAD_GROUPS = (PERIOD_COLUMNS, DEADLINE_COLUMNS, HARVEST_COLUMNS, STORAGE_COLUMNS, QUEUE_COLUMNS,
+                      SLO_COLUMNS)
 STATED_LOAD_COLUMNS: tuple[str, ...] = tuple(c for g in STATED_LOAD_GROUPS for c in g)
 #: fraction of the total energy resting on placeholders: values the config marks (U) or
 #: leaves at an unsourced default (see :mod:`cimsim.report.provenance`)

@@ -29,7 +29,7 @@ import copy
 import math
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from . import columns as C, idle, period_words as words, queueing
+from . import columns as C, idle, period_words as words, queueing, slo
 from .devices import all_mark, micro_batches, system
 from .format import pct, si
 from ..errors import CimsimError
@@ -380,6 +380,14 @@ def too_short_text(r, period_s: float, wake_s: float | None = None) -> str:
             f"period of at least {shortest}")
 
 
+def served(r) -> str:
+    """A serving run's ``deadline`` line's words for the latency (find-Q 4): the last of its
+    requests' completion; "" for any other run."""
+    n = len(getattr(r, "serving_requests", {}).get(C.REQUEST_TTFT_S, []))
+    return (f"the last of its {n:,} requests' completion (the makespan, the latency; per request: "
+            "--ttft-slo, --tpot-slo)" if n > 1 else "")
+
+
 def period_power_cell(r) -> str:
     """A table's ``power at period`` cell (``compare``, the report's load table): the average
     power at the stated period, or ``too slow (65.9 ms)`` (the shortest period the run keeps)
@@ -473,7 +481,7 @@ def load_rows(r, programs: bool, instances=()) -> list[tuple[str, str]]:
                      + (f"waking ({si(f[C.DEADLINE_RESPONSE_S] - response_s(r), 's')}: "
                         "period_wake_s) then " if f[C.DEADLINE_RESPONSE_S] > response_s(r) else "")
                      + (f"the pipeline's last request, served at {si(response_s(r), 's')} "
-                        "(pipeline_span_s)" if span else "the latency")
+                        "(pipeline_span_s)" if span else served(r) or "the latency")
                      + ", a point estimate at strictly periodic arrivals (not a worst-case bound)"))
         pu = f.get(C.POWER_UP_DEADLINE_SLACK_S, slack)
         if f.get(C.PERIOD_IDLE, "on") != "gate" and r.power_up_programming_s > 0:
@@ -488,4 +496,5 @@ def load_rows(r, programs: bool, instances=()) -> list[tuple[str, str]]:
                             "every call does (--idle gate checks that)")))
     if C.QUEUE_ARRIVALS in f:  # find-Q 2
         rows.append(queueing.row(f))
+    rows += slo.rows(r)  # find-Q 4
     return rows + intermittent.rows(r, f.get(C.PERIOD_IDLE, "on"))
