@@ -118,13 +118,15 @@ def test_cli_arrivals_and_too_slow_compare(tmp_path, run):
     assert "one FIFO server, no batching or overlap" in text and "p99" in text
     bad = cli.invoke(main, ["run", a, w, "--arrivals", "poisson"])
     assert bad.exit_code != 0 and "Traceback" not in bad.output and "give --period" in bad.output
+    full = cli.invoke(main, ["run", a, w, "--period", f"{s}s", "--arrivals", "poisson"]).output
+    assert "response unbounded" in " ".join(full.split())  # rho = 1: no steady state, not "inf s"
     refused = cli.invoke(main, ["run", a, w, "--period", f"{s / 2}s"])
     assert "one run at a time" in refused.output  # find-Q 3: not a capacity
     csv = tmp_path / "c.csv"
     out = cli.invoke(main, ["compare", a, "-w", w, "--period", f"{s / 2}s", "--deadline", f"{100 * s}s",
                             "--arrivals", "poisson", "-o", str(csv)])
     assert out.exit_code == 0, out.output
-    assert "MISSED (too slow for the period)" in out.output and "inf" in out.output
+    assert "MISSED (too slow for the period)" in out.output and "unbounded" in out.output
     import pandas as pd
 
     df = pd.read_csv(csv)

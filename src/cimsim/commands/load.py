@@ -163,10 +163,11 @@ def stated_headers(load: Load) -> list[str]:
 def load_cells(r, load: Load) -> list[str]:
     """``compare``'s ``harvest rate``, ``runs a charge`` and ``--arrivals`` p99 response cells
     where stated (review 22 F 5; find-Q 2: with a deadline, the share of requests within it)."""
-    from ..report.format import pct, si
+    from ..report.format import pct
     from ..report.load_table import harvest_cell, storage_cell
+    from ..report.queueing import time_text
 
     f = r.facts
-    queue = [si(f[C.QUEUE_P99_RESPONSE_S], "s") + (f" ({pct(f[C.QUEUE_WITHIN_DEADLINE])} in deadline)"
+    queue = [time_text(f[C.QUEUE_P99_RESPONSE_S]) + (f" ({pct(f[C.QUEUE_WITHIN_DEADLINE])} in deadline)"
                                                    if C.QUEUE_WITHIN_DEADLINE in f else "")] if load.arrivals else []
     return ([harvest_cell(r)] if load.harvest_w else []) + ([storage_cell(r)] if load.storage_j else []) + queue

@@ -84,11 +84,21 @@ def facts(occupancy_s: float, response_s: float, gap_s: float, kind: str,
     return out
 
 
+def time_text(x: float) -> str:
+    """A response time, or ``unbounded`` where the queue has no steady state (inf)."""
+    return "unbounded (busy ≥ 100 %)" if x == math.inf else si(x, "s")
+
+
 def row(f: dict) -> tuple[str, str]:
     """``run``'s ``arrivals`` line from a result's facts ``f``."""
     kind = f[C.QUEUE_ARRIVALS]
-    text = (f"{kind} at one request every {si(f[C.PERIOD_S], 's')} on average, one FIFO server, "
-            f"no batching or overlap: response mean {si(f[C.QUEUE_MEAN_RESPONSE_S], 's')}, p50 "
+    head = (f"{kind} at one request every {si(f[C.PERIOD_S], 's')} on average, one FIFO server, "
+            "no batching or overlap: response ")
+    if f[C.QUEUE_MEAN_RESPONSE_S] == math.inf:
+        return ("arrivals", head + "unbounded: the period is not longer than one run, so the queue grows"
+                + (f"; {pct(f[C.QUEUE_WITHIN_DEADLINE])} of requests within the deadline"
+                   if C.QUEUE_WITHIN_DEADLINE in f else ""))
+    text = (f"{head}mean {si(f[C.QUEUE_MEAN_RESPONSE_S], 's')}, p50 "
             f"{si(f[C.QUEUE_P50_RESPONSE_S], 's')}, p95 {si(f[C.QUEUE_P95_RESPONSE_S], 's')}, p99 "
             f"{si(f[C.QUEUE_P99_RESPONSE_S], 's')}")
     if kind == "poisson":
