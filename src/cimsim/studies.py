@@ -83,25 +83,26 @@ def results_table(done: Sequence[Run], archs: Sequence) -> pd.DataFrame:
 
 def compare(archs: Sequence, workloads: Sequence, engine: str = "des", period_s: float | None = None,
             deadline_s: float | None = None, idle: str = "on", harvest_w: float | None = None,
-            storage_j: float | None = None) -> tuple[list[Run], pd.DataFrame]:
+            storage_j: float | None = None, arrivals: str | None = None) -> tuple[list[Run], pd.DataFrame]:
     """Every workload on every architecture without per-op tables, and their results table;
     with ``period_s`` / ``deadline_s`` each result at that load (:meth:`Result.at_load`; a run
     too slow for the period has NaN period columns and a note, not an error); ``idle``: what the
     parts do between runs, on, sleep or gate (:mod:`cimsim.report.idle`); ``harvest_w``,
-    ``storage_j``: a harvested power and an energy store (:mod:`cimsim.report.intermittent`)."""
+    ``storage_j``: a harvested power and an energy store (:mod:`cimsim.report.intermittent`);
+    ``arrivals``: periodic or poisson requests at mean gap ``period_s`` (:mod:`cimsim.report.queueing`)."""
     done = _at_load(runs(archs, workloads, engine=engine, keep_ops=False), period_s, deadline_s, idle,
-                    harvest_w, storage_j)
+                    harvest_w, storage_j, arrivals)
     return done, results_table(done, archs)
 
 
 def _at_load(done: list[Run], period_s: float | None, deadline_s: float | None,
              idle: str = "on", harvest_w: float | None = None,
-             storage_j: float | None = None) -> list[Run]:
+             storage_j: float | None = None, arrivals: str | None = None) -> list[Run]:
     """Each run's result at the stated load (none stated: as it is); a run too slow for the
     period has NaN period columns and a note, not an error (:meth:`Result.at_load`)."""
     if all(v is None for v in (period_s, deadline_s, harvest_w, storage_j)):
         return done
-    return [r._replace(result=r.result.at_load(period_s, deadline_s, False, idle, harvest_w, storage_j))
+    return [r._replace(result=r.result.at_load(period_s, deadline_s, False, idle, harvest_w, storage_j, arrivals))
             for r in done]
 
 

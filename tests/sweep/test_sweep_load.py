@@ -94,7 +94,8 @@ def test_a_point_too_slow_for_the_period_keeps_its_row_with_nan_and_a_note(swept
     assert slow[C.PERIOD_IDLE].tolist() == ["on", "on"]  # what the parts do: stated, not a figure
     assert slow[C.LATENCY].tolist() == pytest.approx([1e-3 + fast_latency] * 2, rel=1e-9, abs=0)
     assert slow[C.MEETS_DEADLINE].tolist() == [False, False]
-    assert slow[C.DEADLINE_SLACK_S].tolist() == pytest.approx([-fast_latency] * 2, rel=1e-6, abs=0)
+    # find-Q 1: a 1 ms run every 500 µs queues without bound: no slack (was one run's, -fast_latency)
+    assert slow[C.DEADLINE_SLACK_S].isna().all()
     for note in slow[C.NOTES]:
         assert "period 500 µs (2 kHz) is shorter than one run of gemv on round: " in note
         assert "its period columns are NaN" in note

@@ -20,6 +20,29 @@ class Load(NamedTuple):
     storage_j: float | None = None
     #: ``--deadline MODEL=TIME``: (model, seconds) per model of a merged workload
     model_deadlines: tuple = ()
+    #: ``--arrivals``: periodic or poisson requests at mean gap ``period_s`` (None: not stated)
+    arrivals: str | None = None
+    #: ``--ttft-slo``, ``--tpot-slo``: per-request SLOs of a serving run, s (None: not stated)
+    slo: tuple = (None, None)
+
+
+def slo_options(f):
+    """``run``'s ``--ttft-slo`` and ``--tpot-slo`` (:mod:`cimsim.report.slo`)."""
+    f = click.option("--tpot-slo", metavar="TIME", default=None,
+                     help="An LLM serving run's time-per-output-token SLO per request, e.g. 1.2ms: "
+                          "the share of its requests within it.")(f)
+    return click.option("--ttft-slo", metavar="TIME", default=None,
+                        help="An LLM serving run's time-to-first-token SLO per request, e.g. 50ms: "
+                             "the share of its requests within it (and, with --tpot-slo, meeting both).")(f)
+
+
+def arrivals_option(f):
+    """``--arrivals periodic|poisson`` (``run``, ``compare``: :mod:`cimsim.report.queueing`)."""
+    return click.option("--arrivals", type=click.Choice(["periodic", "poisson"]), default=None,
+                        help="Requests arrive at mean gap --period, strictly periodic or Poisson, to one "
+                             "FIFO server running one at a time (no batching, no overlap): mean, p50, p95 "
+                             "and p99 response time (queueing + the run) and, with --deadline, the share "
+                             "of requests within it (Lindley recursion, 10^6 arrivals, fixed seed).")(f)
 
 
 def load_options(f):
@@ -56,7 +79,8 @@ def load_options(f):
 
 
 def stated_load(period: str | None, deadline: str | None, idle: str = "on",
-                harvest: str | None = None, storage: str | None = None, per_model: bool = False) -> Load:
+                harvest: str | None = None, storage: str | None = None, per_model: bool = False,
+                arrivals: str | None = None, slo: tuple = (None, None)) -> Load:
     """``--period`` and ``--deadline`` in seconds, ``--harvest`` in W, ``--storage`` in J (None
     where not given), and ``--idle``, which needs one of them; ``per_model``: deadlines per
     model (``MODEL=TIME``, ``run``'s) are taken, else refused."""
@@ -65,6 +89,8 @@ def stated_load(period: str | None, deadline: str | None, idle: str = "on",
     if idle != "on" and period is None and deadline is None and harvest is None and storage is None:
         raise CimsimError(f"--idle {idle} says what the parts do between runs: give --period "
                           "(or --deadline, which then counts the wake-up, --harvest or --storage)")
+    if arrivals is not None and period is None:
+        raise CimsimError(f"--arrivals {arrivals}: give --period, the mean gap between requests (1ms, or a rate: 1kHz)")
 
     whole, models = _deadlines(deadline)
     if models and not per_model:
@@ -72,7 +98,8 @@ def stated_load(period: str | None, deadline: str | None, idle: str = "on",
                           "cimsim run of a merged workload; here give one TIME for the run")
     return Load(stated_value(period, "period_s", "--period"), whole, idle,
                 stated_value(harvest, "harvest_w", "--harvest"),
-                stated_value(storage, "storage_j", "--storage"), models)
+                stated_value(storage, "storage_j", "--storage"), models, arrivals,
+                tuple(stated_value(v, "deadline_s", f"--{k}-slo") for k, v in zip(("ttft", "tpot"), slo)))
 
 
 def _deadlines(text: str | None) -> tuple[float | None, tuple]:
@@ -103,13 +130,14 @@ def at_load(r, load: Load, strict: bool = True):
     """``r`` at the stated load; its error as the option's (``--period 1 µs is shorter ...``).
     Not ``strict`` (``compare``), a period too short for ``r`` gives NaN period columns."""
     from ..report.models import with_deadlines
+    from ..report.slo import with_slo
 
     if load[:2] == (None, None) and load[3:5] == (None, None) and not load.model_deadlines:
-        return r
+        return with_slo(r, *load.slo)
     try:
         out = r.at_load(load.period_s, load.deadline_s, strict, load.idle, load.harvest_w,
-                        load.storage_j)
-        return with_deadlines(out, load.model_deadlines, load.period_s)
+                        load.storage_j, load.arrivals)
+        return with_slo(with_deadlines(out, load.model_deadlines, load.period_s), *load.slo)
     except CimsimError as exc:  # the option's own (period, deadline, ...): as the option
         raise CimsimError(f"--{exc}" if str(exc).startswith(_OPTION_ERRORS) else str(exc)) from None
 
@@ -126,8 +154,20 @@ def power_up_cell(r) -> str:
     return f"{si(r.power_up_latency_s, 's')}, {si(r.power_up_energy_j, 'J')}"
 
 
-def load_cells(r, load: Load) -> list[str]:
-    """``compare``'s ``harvest rate`` and ``runs a charge`` cells where stated (review 22 F 5)."""
-    from ..report.load_table import harvest_cell, storage_cell
+def stated_headers(load: Load) -> list[str]:
+    """The headers of :func:`load_cells`."""
+    return ((["harvest rate"] if load.harvest_w else []) + (["runs a charge"] if load.storage_j else [])
+            + ([f"{load.arrivals} p99 response"] if load.arrivals else []))
 
-    return ([harvest_cell(r)] if load.harvest_w else []) + ([storage_cell(r)] if load.storage_j else [])
+
+def load_cells(r, load: Load) -> list[str]:
+    """``compare``'s ``harvest rate``, ``runs a charge`` and ``--arrivals`` p99 response cells
+    where stated (review 22 F 5; find-Q 2: with a deadline, the share of requests within it)."""
+    from ..report.format import pct
+    from ..report.load_table import harvest_cell, storage_cell
+    from ..report.queueing import time_text
+
+    f = r.facts
+    queue = [time_text(f[C.QUEUE_P99_RESPONSE_S]) + (f" ({pct(f[C.QUEUE_WITHIN_DEADLINE])} in deadline)"
+                                                   if C.QUEUE_WITHIN_DEADLINE in f else "")] if load.arrivals else []
+    return ([harvest_cell(r)] if load.harvest_w else []) + ([storage_cell(r)] if load.storage_j else []) + queue

@@ -11,7 +11,7 @@ import click
 
 from . import OneLineErrors, OneLineUsageError, console, created, full_path, new_folder, pair_error, unbroken
 from .accuracy_lines import print_accuracy  # noqa: F401 - cimsim.commands.run.print_accuracy
-from .load import at_load, load_cells, load_options, power_up_cell, stated_load
+from .load import arrivals_option, at_load, load_cells, load_options, power_up_cell, slo_options, stated_headers, stated_load
 from .cim_lines import floorplan_texts as _floorplan_texts, programming_text, unit_energy_text
 from .placement import critical_path_rows, print_critical_path, print_placement
 from .. import bundled
@@ -66,6 +66,8 @@ def set_option(f):
 @engine_option
 @set_option
 @load_options
+@arrivals_option
+@slo_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.option("--placement", is_flag=True, help="Also list where each op runs and its cost "
               "(with --json: a list `placement`, one object per op).")
@@ -88,8 +90,8 @@ def set_option(f):
               "fp32 output lies in [0, 1] (and sums to 1 over the classes), and the basis says so.")
 def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json: bool,
         placement: bool, cpath: bool, trace_file: Path | None, accuracy: bool, dataset: str | None,
-        output_kind: str = "auto", period: str | None = None, deadline: str | None = None,
-        idle: str = "on", harvest: str | None = None, storage: str | None = None) -> None:
+        output_kind: str = "auto", period: str | None = None, deadline: str | None = None, idle: str = "on",
+        harvest=None, storage=None, arrivals=None, ttft_slo=None, tpot_slo=None) -> None:
     """Simulate WORKLOAD (a file or bundled name) on CONFIG (a YAML file or bundled name).
 
     With --accuracy, WORKLOAD is an evaluation model (e.g. cimsim run rram-cim digits-cnn
@@ -100,7 +102,7 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
     from ..studies import run_one
     from ..workload import load_workload
 
-    load = stated_load(period, deadline, idle, harvest, storage, per_model=True)  # before the run
+    load = stated_load(period, deadline, idle, harvest, storage, True, arrivals, (ttft_slo, tpot_slo))  # before the run
     if dataset is not None and not accuracy:
         raise OneLineUsageError("--dataset goes with --accuracy")
     if output_kind != "auto" and not accuracy:
@@ -213,7 +215,7 @@ def _serving_text(sv: dict) -> str:
     from ..report import columns as C
 
     tpot, dec, tpj = sv[C.TPOT_S], sv[C.DECODE_TOKENS_PER_S], sv[C.TOKENS_PER_J]
-    return (f"time to first token {si(sv[C.TTFT_S], 's')}, per output token "
+    return (f"time to first token {si(sv[C.TTFT_S], 's')} (mean over requests), per output token "
             f"{si(tpot, 's') if tpot == tpot else 'n/a (no decode step)'}, "
             f"{rate(sv[C.TOKENS_PER_S])} tokens/s"
             + (f" ({rate(dec)} in decode)" if dec == dec else "")
@@ -438,6 +440,7 @@ def _csv_name(value: Path | None) -> Path | None:
               callback=lambda ctx, param, v: _csv_name(v),
               help="Write every metric to this CSV file.")
 @load_options
+@arrivals_option
 @click.option("--baseline", metavar="ARCHITECTURE", default=None,
               help="Add speed-up (baseline latency / latency) and energy ratio (energy / baseline "
                    "energy) columns against this architecture's run of the same workload, "
@@ -445,7 +448,7 @@ def _csv_name(value: Path | None) -> Path | None:
 def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
             sets: tuple[str, ...], output: Path | None, baseline: str | None,
             period: str | None = None, deadline: str | None = None, idle: str = "on",
-            harvest: str | None = None, storage: str | None = None) -> None:
+            harvest: str | None = None, storage: str | None = None, arrivals: str | None = None) -> None:
     """Simulate every workload on every config and print a comparison table.
 
     CONFIGS are YAML files or bundled names (default: all bundled configs).
@@ -457,12 +460,12 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     if output is not None:  # before the runs, not after them
         check_writable(output, "-o")
         made = new_folder(output)
-    load = stated_load(period, deadline, idle, harvest, storage)
+    load = stated_load(period, deadline, idle, harvest, storage, arrivals=arrivals)
     period_s, deadline_s = load.period_s, load.deadline_s
     archs, wls, inputs = load_many(configs, workloads, sets)
     try:
         # each run at the stated load; one too slow for the period: NaN there, not an error
-        runs, df = studies.compare(archs, wls, engine, *load[:5])
+        runs, df = studies.compare(archs, wls, engine, *load[:5], arrivals=load.arrivals)
     except (OverflowInputError, MappingError) as exc:
         raise pair_error(exc, inputs, overrides(sets)) from None
     results = [(run.arch, run.result) for run in runs]
@@ -475,7 +478,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     power_up = any(r.power_up_latency_s > r.latency_s for _, r in results)  # volatile weights
     load_headers = (["power at period"] if period_s is not None else []) + \
         (["deadline slack"] if deadline_s is not None else []) + (["first call"] if power_up else []) + \
-        (["harvest rate"] if load.harvest_w else []) + (["runs a charge"] if load.storage_j else [])
+        stated_headers(load)
     headers[5:5] = load_headers  # after power
     if ratios is not None:  # beside latency and energy, and the last columns left out
         headers[4:4] = ratio_headers

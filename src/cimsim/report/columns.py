@@ -294,9 +294,10 @@ PERIOD_NAN_COLUMNS: tuple[str, ...] = PERIOD_COLUMNS[1:5]
 DEADLINE_S = "deadline_s"
 #: deadline_s - latency_s, s (negative: missed); under micro-batches deadline_s -
 #: pipeline_span_s, when the run's last request is served; under --idle sleep|gate less
-#: period_wake_s too (the request wakes the system)
+#: period_wake_s too (the request wakes the system); NaN where a stated period is shorter than
+#: one run (the backlog grows each period: no response is bounded)
 DEADLINE_SLACK_S = "deadline_slack_s"
-#: deadline_slack_s >= 0
+#: deadline_slack_s >= 0 (false where the stated period is shorter than one run)
 MEETS_DEADLINE = "meets_deadline"
 #: the time the deadline is held to, s: latency_s (pipeline_span_s under micro-batches), and
 #: under --idle sleep|gate period_wake_s before it
@@ -338,8 +339,47 @@ STORAGE_RUNS = "storage_runs"
 #: needs its running state checkpointed across power failures (not modelled)
 STORAGE_CHARGES_PER_RUN = "storage_charges_per_run"
 STORAGE_COLUMNS: tuple[str, ...] = (STORAGE_J, STORAGE_RUN_ENERGY_J, STORAGE_RUNS, STORAGE_CHARGES_PER_RUN)
+# Only with a stated arrival process (``--arrivals``, ``Result.at_load(arrivals=)``) and period:
+# requests at mean gap period_s to one FIFO server, one run at a time, no batching, no overlap
+# (:mod:`cimsim.report.queueing`; Lindley's recursion over 1,000,000 arrivals, the first 100,000 warm-up, fixed seed); inf
+# where the period is not longer than one run (no steady state)
+#: the stated arrival process: periodic (D/D/1) or poisson (M/D/1)
+QUEUE_ARRIVALS = "queue_arrivals"
+#: the mean response time (queueing wait + deadline_response_s's run), s
+QUEUE_MEAN_RESPONSE_S = "queue_mean_response_s"
+#: the median response time, s
+QUEUE_P50_RESPONSE_S = "queue_p50_response_s"
+#: the 95th-percentile response time, s
+QUEUE_P95_RESPONSE_S = "queue_p95_response_s"
+#: the 99th-percentile response time, s
+QUEUE_P99_RESPONSE_S = "queue_p99_response_s"
+#: M/D/1's mean response in closed form, rho S / (2 (1 - rho)) + the run, rho = S / period_s, S
+#: the shortest period (the latency; a layer pipeline's interval x samples), s (for periodic
+#: arrivals too: the Poisson figure at that mean rate)
+QUEUE_MD1_MEAN_RESPONSE_S = "queue_md1_mean_response_s"
+#: the share of requests whose response is within deadline_s (0 to 1; with a deadline only)
+QUEUE_WITHIN_DEADLINE = "queue_within_deadline"
+QUEUE_TIME_COLUMNS: tuple[str, ...] = (QUEUE_MEAN_RESPONSE_S, QUEUE_P50_RESPONSE_S, QUEUE_P95_RESPONSE_S,
+                                       QUEUE_P99_RESPONSE_S, QUEUE_MD1_MEAN_RESPONSE_S)
+QUEUE_COLUMNS: tuple[str, ...] = (QUEUE_ARRIVALS, *QUEUE_TIME_COLUMNS, QUEUE_WITHIN_DEADLINE)
+# Only on an LLM serving run with a stated per-request SLO (``run --ttft-slo``, ``--tpot-slo``;
+# :mod:`cimsim.report.slo`), over the run's requests (request_ttft_s, request_tpot_s)
+#: the stated time-to-first-token SLO, s
+SLO_TTFT_S = "slo_ttft_s"
+#: the stated time-per-output-token SLO, s
+SLO_TPOT_S = "slo_tpot_s"
+#: the share of requests whose time to first token is within slo_ttft_s (0 to 1)
+SLO_TTFT_ATTAINMENT = "slo_ttft_attainment"
+#: the share of requests whose time per output token is within slo_tpot_s (0 to 1; a request of
+#: one token has none and meets it)
+SLO_TPOT_ATTAINMENT = "slo_tpot_attainment"
+#: the share of requests meeting every stated SLO (goodput's share: x tokens_per_s is not the
+#: goodput in tokens, the requests differ in tokens)
+SLO_ATTAINMENT = "slo_attainment"
+SLO_COLUMNS: tuple[str, ...] = (SLO_TTFT_S, SLO_TPOT_S, SLO_TTFT_ATTAINMENT, SLO_TPOT_ATTAINMENT, SLO_ATTAINMENT)
 #: the column groups of a stated load (``Result.at_load``), each only where its value is stated
-STATED_LOAD_GROUPS = (PERIOD_COLUMNS, DEADLINE_COLUMNS, HARVEST_COLUMNS, STORAGE_COLUMNS)
+STATED_LOAD_GROUPS = (PERIOD_COLUMNS, DEADLINE_COLUMNS, HARVEST_COLUMNS, STORAGE_COLUMNS, QUEUE_COLUMNS,
+                      SLO_COLUMNS)
 STATED_LOAD_COLUMNS: tuple[str, ...] = tuple(c for g in STATED_LOAD_GROUPS for c in g)
 #: fraction of the total energy resting on placeholders: values the config marks (U) or
 #: leaves at an unsourced default (see :mod:`cimsim.report.provenance`)

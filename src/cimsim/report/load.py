@@ -29,7 +29,7 @@ import copy
 import math
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from . import columns as C, idle, period_words as words
+from . import columns as C, idle, period_words as words, queueing, slo
 from .devices import all_mark, micro_batches, system
 from .format import pct, si
 from ..errors import CimsimError
@@ -180,7 +180,7 @@ def stated_value(value, name: str, flag: str | None = None):
 
 def load_facts(r, period_s: float | None = None, deadline_s: float | None = None,
                strict: bool = True, idle_mode: str = "on", harvest_w: float | None = None,
-               storage_j: float | None = None) -> dict:
+               storage_j: float | None = None, arrivals: str | None = None) -> dict:
     """The :data:`~cimsim.report.columns.PERIOD_COLUMNS` of one run every ``period_s`` and the
     :data:`~cimsim.report.columns.DEADLINE_COLUMNS` against ``deadline_s`` (module docstring);
     each group only where its value is given. A value not positive and finite is a one-line
@@ -189,14 +189,22 @@ def load_facts(r, period_s: float | None = None, deadline_s: float | None = None
     ``idle_mode``: what the parts do between runs (:mod:`cimsim.report.idle`): under sleep or
     gate a period charges the run's static power over the wake-up and the run only, the idle
     power over the rest and the wake-up energy, and a deadline counts the wake-up time.
-    ``harvest_w``, ``storage_j``: :func:`cimsim.report.intermittent.stated_facts`."""
+    ``harvest_w``, ``storage_j``: :func:`cimsim.report.intermittent.stated_facts`.
+    ``arrivals`` (periodic, poisson; needs a period): the
+    :data:`~cimsim.report.columns.QUEUE_COLUMNS` of requests at mean gap ``period_s``
+    (:mod:`cimsim.report.queueing`)."""
     from . import intermittent
 
     out: dict[str, object] = {}
     period_s, deadline_s, harvest_w, storage_j = (
         stated_value(v, k) for k, v in zip(STATED, (period_s, deadline_s, harvest_w, storage_j)))
+    if queueing.check_kind(arrivals) is not None and period_s is None:
+        raise CimsimError(f"arrivals {arrivals!r}: give a period, the mean gap between requests (1ms, or a rate: 1kHz)")
     f = idle.figures(r, idle.check_mode(idle_mode))
     wake = _wake_s(f)
+    if arrivals is not None:
+        out.update(queueing.facts(_min_period(r, wake), response_s(r) + (wake or 0.0), period_s, arrivals,
+                                  deadline_s))
     if period_s is not None:
         t = _min_period(r, wake)
         if t > period_s and strict:
@@ -219,9 +227,12 @@ def load_facts(r, period_s: float | None = None, deadline_s: float | None = None
         out.update(intermittent.wearout_facts(r, period_s))
     if deadline_s is not None:
         resp = response_s(r) + (wake or 0.0)
-        out.update({C.DEADLINE_S: float(deadline_s), C.DEADLINE_SLACK_S: deadline_s - resp,
-                    C.MEETS_DEADLINE: bool(resp <= deadline_s), C.DEADLINE_RESPONSE_S: resp,
-                    C.POWER_UP_DEADLINE_SLACK_S: deadline_s - (
+        # a period shorter than a run: the backlog grows each period, so no response is bounded
+        # and no deadline is met (find-Q 1); slack NaN, not one run's slack on an idle system
+        slow = math.nan if period_s is not None and _min_period(r, wake) > period_s else 0.0
+        out.update({C.DEADLINE_S: float(deadline_s), C.DEADLINE_SLACK_S: deadline_s - resp + slow,
+                    C.MEETS_DEADLINE: bool(resp + slow <= deadline_s), C.DEADLINE_RESPONSE_S: resp,
+                    C.POWER_UP_DEADLINE_SLACK_S: deadline_s + slow - (
                         resp if f["acts"] == "gate" else power_up_response_s(r))})
     if any(v is not None for v in (period_s, deadline_s, harvest_w, storage_j)) or idle_mode != "on":
         out.setdefault(C.PERIOD_IDLE, idle_mode)  # the --idle they were taken under, and
@@ -232,7 +243,7 @@ def load_facts(r, period_s: float | None = None, deadline_s: float | None = None
 
 def at_load(r, period_s: float | None = None, deadline_s: float | None = None,
             strict: bool = True, idle_mode: str = "on", harvest_w: float | None = None,
-            storage_j: float | None = None):
+            storage_j: float | None = None, arrivals: str | None = None):
     """A copy of the Result ``r`` whose facts (so ``record()``, ``to_json()`` and attributes)
     add :func:`load_facts`; ``r`` itself is left as it was. Not ``strict``, a period the run
     cannot keep gives NaN period columns and a note (:func:`too_short_text`). Each call states
@@ -240,15 +251,16 @@ def at_load(r, period_s: float | None = None, deadline_s: float | None = None,
     are replaced, not added to (a period-only call has no deadline columns). ``idle_mode``
     (:mod:`cimsim.report.idle`) other than on needs a period or a deadline; its notes on the
     defaults it used are added. ``harvest_w`` (W) and ``storage_j`` (J) add the
-    :data:`~cimsim.report.columns.HARVEST_COLUMNS` and ``STORAGE_COLUMNS``."""
+    :data:`~cimsim.report.columns.HARVEST_COLUMNS` and ``STORAGE_COLUMNS``; ``arrivals`` the
+    ``QUEUE_COLUMNS`` (:mod:`cimsim.report.queueing`)."""
     if idle_mode != "on" and period_s is None and deadline_s is None and harvest_w is None \
             and storage_j is None:
         raise CimsimError(f"idle {idle_mode!r} says what the parts do between runs: give a period "
                           "(or a deadline, which then counts the wake-up, a harvest or a storage)")
     out = copy.copy(r)
     out.facts = {**{k: v for k, v in r.facts.items() if k not in C.STATED_LOAD_COLUMNS},
-                 **load_facts(r, period_s, deadline_s, strict, idle_mode, harvest_w, storage_j)}
-    out.notes = [n for n in r.notes if not n.endswith((_NAN_NOTE, words.COLD_END, _PAST_PERIOD))
+                 **load_facts(r, period_s, deadline_s, strict, idle_mode, harvest_w, storage_j, arrivals)}
+    out.notes = [n for n in r.notes if not n.endswith((_NAN_NOTE, words.COLD_END, *_PAST_PERIOD))
                  and not n.startswith(_IDLE_NOTES)]
     f = idle.figures(r, idle_mode)
     wake = _wake_s(f)
@@ -257,8 +269,13 @@ def at_load(r, period_s: float | None = None, deadline_s: float | None = None,
         out.notes.append(f"{too_short_text(r, period_s, wake)}{_NAN_NOTE}")
     elif period_s is not None:  # a cold call each period, a loop's weights in cache (find-V 3)
         out.notes += words.cold_note(r, period_s, idle_mode)
-    if period_s is not None and deadline_s is not None and deadline_s > period_s:
-        out.notes.append(past_period_note(deadline_s, period_s))
+    busy = out.facts.get(C.PERIOD_UTILIZATION, math.nan)
+    if deadline_s is not None and deadline_s > period_s_or_inf(period_s) and busy == busy \
+            and (arrivals is None or run_s(r) > period_s):  # stated arrivals: their line says it
+        out.notes.append(past_period_note(deadline_s, period_s, pipelined=run_s(r) > period_s))
+    if deadline_s is not None and arrivals is None and busy > queueing.BUSY:  # find-Q 2
+        out.notes.append(queueing.busy_note(busy, _min_period(r, wake), period_s,
+                                            out.facts[C.DEADLINE_RESPONSE_S]))
     for name, m in (getattr(r, "models", None) or {}).items():  # per-model deadlines, this period
         if period_s is not None and m.get("deadline_s") is not None and m["deadline_s"] > period_s:
             out.notes.append(past_period_note(m["deadline_s"], period_s, f"model {name}'s "))
@@ -286,17 +303,28 @@ def volatile_stores(r) -> list[str]:
             if p.get("feeds_power_up") and not p.get("keeps")]
 
 
-def past_period_note(deadline_s: float, period_s: float, whose: str = "") -> str:
-    """The note on a deadline longer than the period (find-B 3): frames would overlap, which is
-    not modelled; the check is against one run alone."""
-    return (f"{whose}deadline {si(deadline_s, 's')} is longer than the period {si(period_s, 's')}: a "
-            "run may then still be going when the next one starts, and overlapping runs are not "
-            "modelled (a period shorter than one run is refused); the deadline is checked against "
-            f"one run alone{_PAST_PERIOD}")
+def period_s_or_inf(period_s: float | None) -> float:
+    """``period_s``, or inf where none is stated."""
+    return math.inf if period_s is None else period_s
 
 
-#: the end of :func:`past_period_note` (so that a later ``at_load`` drops it)
-_PAST_PERIOD = ", with nothing else running"
+def past_period_note(deadline_s: float, period_s: float, whose: str = "", pipelined: bool = False) -> str:
+    """The note on a deadline longer than a period the run keeps (find-B 3, find-Q 5): on a
+    layer-pipelined chip (``pipelined``: the period shorter than the latency) the check is one
+    sample's latency through the pipeline at its steady interval; elsewhere strictly periodic
+    runs never overlap, and what a deadline past the period can mean is queueing under arrivals
+    that are not periodic (:mod:`cimsim.report.queueing`)."""
+    head = f"{whose}deadline {si(deadline_s, 's')} is longer than the period {si(period_s, 's')}: "
+    if pipelined:
+        return (head + "runs overlap in the layer pipeline, and the deadline is checked against one "
+                f"sample's latency through the pipeline at its steady interval")
+    return (head + "at strictly periodic arrivals each run ends before the next starts, so the deadline "
+            "is checked against one run alone; arrivals that are not periodic queue (--arrivals "
+            "poisson gives the response times)")
+
+
+#: the ends of :func:`past_period_note` and of the busy note (so that a later ``at_load`` drops them)
+_PAST_PERIOD = ("at its steady interval", "gives the response times)", "and the share within it")
 
 
 #: the starts of :func:`cimsim.report.idle.figures`' notes (so that a later ``at_load`` drops them)
@@ -345,8 +373,19 @@ def too_short_text(r, period_s: float, wake_s: float | None = None) -> str:
         what = f"one run of {r.workload} on {r.architecture}: {si(t, 's', d)} ({words.run_holds(r)})"
         if wake_s is not None and _min_period(r, None) < t:  # parts idle: no pipelined overlap
             what += "; its parts idle between runs (--idle), so runs do not overlap in its layer pipeline"
-    return (f"{head}{what}, so it runs at most {rate} ({per_s}); give a "
+    alone = "" if t < run_s(r) else (  # the most one run at a time keeps, not a capacity (find-Q 3)
+        " one run at a time (runs never overlap under --period; independent requests the engine "
+        "could overlap may sustain more: not modelled)")
+    return (f"{head}{what}, so it runs at most {rate} ({per_s}){alone}; give a "
             f"period of at least {shortest}")
+
+
+def served(r) -> str:
+    """A serving run's ``deadline`` line's words for the latency (find-Q 4): the last of its
+    requests' completion; "" for any other run."""
+    n = len(getattr(r, "serving_requests", {}).get(C.REQUEST_TTFT_S, []))
+    return (f"the last of its {n:,} requests' completion (the makespan, the latency; per request: "
+            "--ttft-slo, --tpot-slo)" if n > 1 else "")
 
 
 def period_power_cell(r) -> str:
@@ -363,6 +402,8 @@ def slack_cell(r) -> str:
     power-up (re-programming volatile weights) does not; under ``--idle sleep|gate`` the
     wake-up the request waits for first."""
     f = r.facts
+    if f[C.DEADLINE_SLACK_S] != f[C.DEADLINE_SLACK_S]:  # too slow for the period (find-Q 1)
+        return "MISSED (too slow for the period)"
     cell = ("" if f[C.MEETS_DEADLINE] else "MISSED ") + si(f[C.DEADLINE_SLACK_S], "s")
     if (wake := f[C.DEADLINE_RESPONSE_S] - response_s(r)) > 0:  # why (review 22 B 1)
         cell += f" (waking {si(wake, 's')} first, --idle {f.get(C.PERIOD_IDLE, 'on')})"
@@ -440,8 +481,8 @@ def load_rows(r, programs: bool, instances=()) -> list[tuple[str, str]]:
                      + (f"waking ({si(f[C.DEADLINE_RESPONSE_S] - response_s(r), 's')}: "
                         "period_wake_s) then " if f[C.DEADLINE_RESPONSE_S] > response_s(r) else "")
                      + (f"the pipeline's last request, served at {si(response_s(r), 's')} "
-                        "(pipeline_span_s)" if span else "the latency")
-                     + ", a point estimate (not a worst-case bound)"))
+                        "(pipeline_span_s)" if span else served(r) or "the latency")
+                     + ", a point estimate at strictly periodic arrivals (not a worst-case bound)"))
         pu = f.get(C.POWER_UP_DEADLINE_SLACK_S, slack)
         if f.get(C.PERIOD_IDLE, "on") != "gate" and r.power_up_programming_s > 0:
             wake = idle.power_up_wake_s(r)
@@ -453,4 +494,7 @@ def load_rows(r, programs: bool, instances=()) -> list[tuple[str, str]]:
                          + (f"meets it, slack {si(pu, 's')}" if pu >= 0 else
                             f"MISSES it by {si(-pu, 's')}: on a node powered off between calls "
                             "every call does (--idle gate checks that)")))
+    if C.QUEUE_ARRIVALS in f:  # find-Q 2
+        rows.append(queueing.row(f))
+    rows += slo.rows(r)  # find-Q 4
     return rows + intermittent.rows(r, f.get(C.PERIOD_IDLE, "on"))

@@ -7,6 +7,7 @@ over the whole run, and not split between the models."""
 from __future__ import annotations
 
 import copy
+import math
 
 import numpy as np
 
@@ -64,7 +65,7 @@ def with_deadlines(r, deadlines, period_s: float | None = None) -> object:
     completion time. One longer than ``period_s`` gets the note
     :func:`cimsim.report.load.past_period_note` says."""
     from . import columns as C, idle
-    from .load import _PAST_PERIOD, _wake_s, past_period_note
+    from .load import _PAST_PERIOD, _wake_s, min_period_s, past_period_note
 
     if not deadlines:
         return r
@@ -88,8 +89,10 @@ def with_deadlines(r, deadlines, period_s: float | None = None) -> object:
                               f"{', '.join(out.models)})")
         m = out.models[name]
         resp = wake + m["latency_s"]
-        m.update(deadline_s=t, deadline_slack_s=t - resp, meets_deadline=resp <= t, deadline_response_s=resp,
-                 power_up_deadline_slack_s=t - (resp if f["acts"] == "gate" else power_up + m["latency_s"]))
+        slow = math.nan if period_s is not None and min_period_s(r) > period_s else 0.0  # find-Q 1
+        m.update(deadline_s=t, deadline_slack_s=t - resp + slow, meets_deadline=resp + slow <= t,
+                 deadline_response_s=resp,
+                 power_up_deadline_slack_s=t + slow - (resp if f["acts"] == "gate" else power_up + m["latency_s"]))
         if period_s is not None and t > period_s:
             out.notes = [*out.notes, past_period_note(t, period_s, f"model {name}'s ")]
     return out

@@ -278,14 +278,15 @@ class Result:
 
     def at_load(self, period_s: float | None = None, deadline_s: float | None = None,
                 strict: bool = True, idle: str = "on", harvest_w: float | None = None,
-                storage_j: float | None = None) -> Result:
+                storage_j: float | None = None, arrivals: str | None = None) -> Result:
         """A copy with the columns of one run every ``period_s`` (energy, power and utilization at
         that load) and against ``deadline_s`` (slack, met): :func:`cimsim.report.load.load_facts`;
         a period too short for the run is refused, or, not ``strict``, gives NaN and a note.
         ``idle``: what the parts do between runs, on, sleep or gate (:mod:`cimsim.report.idle`);
         ``harvest_w``, ``storage_j``: a harvested power and an energy store
-        (:mod:`cimsim.report.intermittent`)."""
-        return load.at_load(self, period_s, deadline_s, strict, idle, harvest_w, storage_j)
+        (:mod:`cimsim.report.intermittent`); ``arrivals``: periodic or poisson requests at mean
+        gap ``period_s``, their response times (:mod:`cimsim.report.queueing`)."""
+        return load.at_load(self, period_s, deadline_s, strict, idle, harvest_w, storage_j, arrivals)
 
     def __getattr__(self, name: str):
         """A column kept in :attr:`facts` or :attr:`serving` (``r.j_per_sample``,
