@@ -23,19 +23,10 @@ pytestmark = pytest.mark.torch
 DW, PW = 4 * 9 * 64, 64 * 4 * 8
 
 
-class DSBlock(nn.Module):
-    def __init__(s):
-        super().__init__()
-        s.dw = nn.Conv2d(4, 4, 3, padding=1, groups=4, bias=False)
-        s.pw = nn.Conv2d(4, 8, 1, bias=False)
-
-    def forward(s, x):
-        return s.pw(s.dw(x))
-
-
 @pytest.fixture(scope="module")
 def wl():
-    return trace(DSBlock().eval(), (torch.randn(1, 4, 8, 8),), dtype="int8")
+    block = nn.Sequential(nn.Conv2d(4, 4, 3, padding=1, groups=4, bias=False), nn.Conv2d(4, 8, 1, bias=False))
+    return trace(block.eval(), (torch.randn(1, 4, 8, 8),), dtype="int8")
 
 
 def test_array_runs_depthwise_one_channel_per_fold_and_a_note_says_so(wl):
