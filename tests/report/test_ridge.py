@@ -169,3 +169,25 @@ def test_a_ridge_label_with_no_room_goes_into_the_caption_not_over_another():
     assert sorted([t for t, _, _ in shown] + said) == [f"ridge {r} op/B" for r in range(1, 7)]
     assert said and len(shown) >= 2  # the crafted case drops some, and keeps some by their corner
     _assert_legible(shown + [(caption.get_text(), caption.get_window_extent(renderer), ax.bbox)])
+
+
+def test_peak_column_and_run_line_give_each_components_datasheet_peak(tmp_path):
+    """find-K 3: a design's peak op/s per component, 2 x MAC/s. tpu-like: 2 x 256 x 256 x 700 MHz
+    = 91.75 TOPS (TPU v1's 92 TOPS, Jouppi et al. ISCA 2017); its host: 16 cores x 2.5 GHz x
+    32 fp32 MAC x 2 = 2.56 TOPS at the workload's fp32. A unit without MACs: NaN."""
+    from click.testing import CliRunner
+    from cimsim.cli import main
+    from cimsim.workload.io import save_workload
+    arch = load_architecture("tpu-like")
+    rec = simulate(arch, gemv_workload(1024, 1024), keep_ops=False).record()
+    assert rec[C.peak_column("tpu")] == pytest.approx(2 * 256 * 256 * 700e6, rel=1e-12, abs=0)
+    assert rec[C.peak_column("processor")] == pytest.approx(2 * 16 * 2.5e9 * 32, rel=1e-12, abs=0)
+    assert C.peak_column("tpu") in C.result_columns(arch)
+    path = tmp_path / "w.json"
+    save_workload(gemv_workload(1024, 1024), path)
+    out = CliRunner().invoke(main, ["run", "tpu-like", str(path)], terminal_width=200).output
+    line = next(ln for ln in out.splitlines() if ln.strip().startswith("peak "))
+    assert "tpu 91.75 TOPS" in line and "processor 2.56 TOPS" in line
+    wl = Workload("add", [Tensor("a", (1024,), "fp32", "input"), Tensor("b", (1024,), "fp32", "activation")],
+                  [Op("relu", "elementwise", ("a",), ("b",), fn="relu")])
+    assert math.isnan(simulate(arch, wl, keep_ops=False).record()[C.peak_column("tpu")])

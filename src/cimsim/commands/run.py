@@ -27,6 +27,7 @@ from ..report.devices import ALL_NOTE, all_mark, efficiency_text, energy_text, p
 from ..report.plausible import WARNING
 from ..report.provenance import placeholder_warning
 from ..report.result import json_number, one_device
+from ..report.ridge import peak_text
 from ..report.samples import per_sample_text, steady_energy_by_part
 from ..report.columns import DEPENDENCY_PATH, REALIZED_PATH
 from ..report.format import NBSP, NO_ENERGY, area, keep_units, off_chip_traffic, pct, per_joule, rate, seconds_or_na, si
@@ -312,6 +313,7 @@ def print_result(r, footprint=None, cache_apart: bool = False, arch=None) -> Non
         ("MACs per unit", ", ".join(f"{k} {si(v, 'MAC')} ({100 * v / r.macs:.1f} %)" if r.macs else f"{k} 0 MAC"
                                     for k, v in r.macs_per_unit.items())),
         ("dynamic energy per unit", unit_energy_text(r) or "none (no unit ran MACs)"),
+        ("peak", peak_text(r.facts, r.ops_per_unit)) if peak_text(r.facts, r.ops_per_unit) else None,  # find-K 3
     ]
     f = r.facts
     if C.PIPELINE_INTERVAL_S in f:  # a layer-pipelined chip: the steady state of a stream

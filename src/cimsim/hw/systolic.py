@@ -1,6 +1,7 @@
 """A systolic array (TPU-like, weight-stationary by default) with its own buffer, fed from a memory level.
 
-Claims every matmul that no higher-priority component took.
+Claims every matmul that no higher-priority component took (a depthwise convolution's too,
+unless ``depthwise: host``; ``packed`` folds several of its channels block-diagonally: find-K 1).
 Weights stream from ``weight_memory`` into the array at every use (through a
 weight FIFO, as TPU v1 does from its DDR3); activations come from the host over
 ``link`` into the unified ``buffer`` and results go back.
@@ -97,6 +98,14 @@ class SystolicConfig(ComponentConfig):
         default=False, description="A convolution sends each input once per kernel row (the "
         "tracer's window_elems) over the link into the buffer, as cim.input_reuse; off: its "
         "im2col matrix.")
+    depthwise: Literal["array", "packed", "host"] = Field(
+        default="array", description="Where and how a depthwise convolution (tag depthwise: one "
+        "input channel a group) runs. array: on the array, one channel per fold (k = kernel taps, "
+        "n = 1: a 3 x 3 one uses 9 of rows x cols PEs; a note gives its time and PE use); packed: "
+        "on the array, g = min(floor(rows / k), cols) channels a fold, block-diagonally (a "
+        "g·k x g weight tile, zeros off its diagonal blocks); host: left to the host processor's "
+        "direct kernel, as a CIM leaves it. None is an on-chip vector unit, which real NPUs run "
+        "it on (not modelled).")
     op_overhead: Seconds = Field(default="0 s", description="Fixed dispatch cost per op.")
     static_power: Watts = Field(default="0 W", description="Idle power of the accelerator.")
     area: Optional[PositiveSquareMeters] = Field(default=None, description="Die area of the accelerator.")
@@ -163,8 +172,10 @@ class SystolicArray(Component[SystolicConfig]):
         return bool(self.config.input_reuse)
 
     def claim(self, ops: OpArrays, free):
-        # matmuls only (their m, k, n are set); a generic op that carries MACs stays on the host
-        return free & (ops.rows > 0) & (ops.k > 0) & (ops.n > 0) & ops.mac_dtype_ok()
+        # matmuls only (their m, k, n are set); a generic op that carries MACs stays on the host;
+        # with depthwise: host, a depthwise convolution too (find-K 1)
+        out = free & (ops.rows > 0) & (ops.k > 0) & (ops.n > 0) & ops.mac_dtype_ok()
+        return out & ~ops.depthwise if self.config.depthwise == "host" and ops.depthwise is not None else out
 
     def claims_words(self) -> str:
         return "matmuls (m, k, n given; a generic op carrying MACs stays on the host)"
@@ -196,18 +207,48 @@ class SystolicArray(Component[SystolicConfig]):
                          f"{si(float(a_in[refetch].max()), 'B')}) exceed the {si(c.buffer.capacity, 'B')} "
                          f"unified buffer: their inputs cross {self.link} again for every fold of "
                          f"{c.cols} output columns")
-        return Plan.one_server(len(idx), notes=notes)
+        return Plan.one_server(len(idx), notes=notes + self._depthwise_note(ops, idx))
+
+    def _cycles(self, ops: OpArrays, idx):
+        """Each op's array cycles: a shared (stationary) weight is one GEMM of all ``rows``;
+        otherwise ``batch`` independent products, each m x k by its own k x n. ``(cycles, m)``."""
+        c = self.config
+        batch = np.where(ops.stationary[idx] >= 0, 1.0, ops.batch[idx])
+        m, k, n = ops.rows[idx] / batch, ops.k[idx], ops.n[idx]
+        if c.depthwise == "packed" and ops.depthwise is not None:
+            # block-diagonal: g channels' k x 1 weights in one g·k x g tile (find-K 1)
+            g = np.where(ops.depthwise[idx], np.clip(np.minimum(c.rows // np.maximum(k, 1), c.cols), 1, None), 1.0)
+            g = np.minimum(g, batch)
+            batch, k, n = np.ceil(batch / g), k * g, n * g
+        return batch * array_cycles(c.dataflow, m.astype(np.int64), k.astype(np.int64),
+                                    n.astype(np.int64), c.rows, c.cols), m
+
+    def _depthwise_note(self, ops: OpArrays, idx) -> list[str]:
+        """find-K 1: the depthwise convolutions the array runs one channel per fold (or, packed,
+        several), with their MACs, their array time and share of it, and the PEs they use (MACs /
+        (rows x cols x cycles))."""
+        dw = ops.depthwise[idx] if ops.depthwise is not None else None
+        if dw is None or not dw.any():
+            return []
+        c = self.config
+        cyc = self._cycles(ops, idx)[0]
+        macs = ops.macs[idx]
+        t_dw, t_all = float(cyc[dw].sum()) / c.clock, float(cyc.sum()) / c.clock
+        pes = float(macs[dw].sum()) / (c.rows * c.cols * float(cyc[dw].sum()))
+        return [f"{self.name}: {int(dw.sum())} depthwise convolution(s), {si(float(macs[dw].sum()), 'MAC')} "
+                f"({100 * float(macs[dw].sum()) / max(float(macs.sum()), 1.0):.1f} % of its MACs), run "
+                + ("block-diagonally, floor(rows / k) channels a fold (depthwise: packed): " if c.depthwise == "packed"
+                   else "one channel per fold (n = 1): ") + f"{si(t_dw, 's')} of array compute, {100 * t_dw / t_all:.1f} % "
+                f"of its {si(t_all, 's')}, at {100 * pes:.2g} % of its {c.rows} x {c.cols} PEs. A real "
+                f"NPU runs them on a vector unit (not modelled); {self.name}.depthwise: packed packs "
+                "several channels a fold, host leaves them to the host processor (see README \"Depthwise convolutions on a systolic array\")"]
 
     def cost(self, ops: OpArrays, idx, plan):
         c = self.config
         rows, k, n, macs = ops.rows[idx], ops.k[idx], ops.n[idx], ops.macs[idx]
         stationary = ops.stationary[idx] >= 0
-        # a shared (stationary) weight is one GEMM of all `rows`; otherwise `batch`
-        # independent products, each m x k by its own k x n
         batch = np.where(stationary, 1.0, ops.batch[idx])
-        m = rows / batch
-        cycles = batch * array_cycles(c.dataflow, m.astype(np.int64), k.astype(np.int64),
-                                      n.astype(np.int64), c.rows, c.cols)
+        cycles, m = self._cycles(ops, idx)
         a_in = rows * k * c.input_bits / 8.0  # what the array reads: the im2col rows
         # what crosses the link into the buffer: with input_reuse a convolution's inputs once
         # per kernel row (the feeder builds the windows)

@@ -31,7 +31,7 @@ from .models import model_figures
 from .stream import shared_level_notes
 from .utilization import run_utilization
 from .result import Result, attribute_ops, attribute_path, bound_of, measured_share
-from .ridge import backing_ridge, home_rates
+from .ridge import backing_ridge, home_rates, peak_facts
 from ..workload.depth import bound_notes, path_serial_steps
 
 if TYPE_CHECKING:  # annotations only: report reads these, it never runs a stage
@@ -216,7 +216,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         mem_s.append(float(np.bincount(pl.server, weights=mem_part, minlength=pl.n_servers).max()))
     if ic_part.any():
         link_s.append(float(np.bincount(pl.server, weights=ic_part, minlength=pl.n_servers).max()))
-    facts: dict[str, object] = {}
+    facts: dict[str, object] = dict(peak_facts(pl.components, ops))  # find-K 3: the peak op/s
     for comp in pl.components:
         for f, default in comp.facts.items():
             facts[C.fact_column(comp.name, f)] = default

@@ -136,6 +136,7 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.bytes_column(_RES), "B", CSV + "; `run --json`: `traffic_bytes`"),
     (C.write_bytes_column(_RES), "B", CSV + "; `run --json`: `write_bytes`"),
     (C.fact_column(_COMP, "<fact>"), "count, flag or its unit", ALL),
+    (C.peak_column(_COMP), "op/s", ALL + "; `run`'s `peak` line"),
     (C.energy_column(_PART), "J", CSV + "; `run --json`: `energy_breakdown_j`"),
     (C.util_column("<name>"), "fraction", CSV + "; `run --json`: `utilization`"),
     (C.path_column(_PART), "s", CSV + "; `run --json`: `critical_path_time_s`"),
@@ -267,7 +268,7 @@ _SWEPT = {"<dotted.config.path>": "one column per swept parameter, SI values"}
 _PATTERNS = {C.ops_column(_COMP): C.ops_column, C.macs_column(_COMP): C.macs_column,
              C.bytes_column(_RES): C.bytes_column,
              C.write_bytes_column(_RES): C.write_bytes_column,
-             C.fact_column(_COMP, "<fact>"): C.fact_column, C.energy_column(_PART): C.energy_column,
+             C.fact_column(_COMP, "<fact>"): C.fact_column, C.peak_column(_COMP): C.peak_column, C.energy_column(_PART): C.energy_column,
              C.util_column("<name>"): C.util_column, C.path_column(_PART): C.path_column,
              C.area_column(_PART): C.area_column, C.static_power_column(_PART): C.static_power_column}
 _ASSIGN = re.compile(r'^[A-Z][A-Z0-9_]*(?:: [^=]+)? = "([^"]*)"\s*(?:#:\s*(.*))?$')

@@ -880,6 +880,14 @@ def static_power_parts(arch) -> dict[str, float]:
     return {p: w for p, _, w in static_power_sources(arch)}
 
 
+def peak_column(component: str) -> str:
+    """a component's peak, op/s: 2 x its peak MAC/s at the dtype of most of the workload's MACs
+    (a CIM or systolic array: its own precision), the headline "TOPS" of a datasheet (tpu-like:
+    2 x 256 x 256 x 700 MHz = 91.75 TOPS; :func:`cimsim.report.ridge.peak_facts`, find-K 3);
+    NaN for a component without a MAC rate"""
+    return f"{component}_peak_ops_per_s"
+
+
 def fact_column(component: str, fact: str) -> str:
     """a component's scalar fact (``cim_arrays_needed``; ``cim_area_needed_m2``: those arrays'
     area, m², beside ``area_m2``'s every provisioned array; ``cim_reprograms``;
@@ -920,6 +928,7 @@ def _column_groups(arch) -> list[list[tuple[str, str, str]]]:
         ((write_bytes_column(r), f"the bytes written to '{r}'", r) for r in resources),
         ((fact_column(c.name, f), f"fact '{f}' of component '{c.name}'", c.name)
          for c in comps for f in getattr(c, "facts", ())),
+        ((peak_column(c.name), f"the peak op/s of component '{c.name}'", c.name) for c in comps),
         ((c, "a pipeline column", "") for c in (PIPELINE_COLUMNS if pipelined(arch) else ())),
         ((c, "a programming column", "") for c in
          (PROGRAMMING_COLUMNS if programs_weights(arch) else ())),

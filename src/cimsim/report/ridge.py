@@ -7,6 +7,9 @@ import math
 
 import numpy as np
 
+from . import columns as C
+from .format import si
+
 
 def backing_path(comp, store: str) -> list[str]:
     """The resources on ``comp``'s path to the backing store ``store``: the store, then the link
@@ -29,7 +32,7 @@ def backing_ridge(components, idx, ops, rates, store: str) -> float:
     (:class:`~cimsim.workload.oparrays.OpArrays`: ``macs``, ``dtype``). NaN when no component
     with a MAC peak ran MACs, or when the ridge passes a float (a bandwidth of 1e-296 B/s: no
     op reaches that peak, and JSON holds no Infinity)."""
-    macs, dtypes = np.asarray(ops.macs, dtype=float), ops.dtype
+    macs = np.asarray(ops.macs, dtype=float)
     ran = [float(macs[ids].sum()) for ids in idx]
     if not ran or max(ran) <= 0:
         return float("nan")
@@ -37,12 +40,43 @@ def backing_ridge(components, idx, ops, rates, store: str) -> float:
     bandwidth = min(float(rates.get(r, 0.0)) for r in backing_path(components[best], store))
     if not bandwidth > 0:
         return float("nan")
-    ids = idx[best][macs[idx[best]] > 0]
-    names, which = np.unique(dtypes[ids].astype(str), return_inverse=True)
-    dtype = str(names[int(np.argmax(np.bincount(which, weights=macs[ids])))])
-    peak = components[best].peak_macs_per_s(dtype)
+    peak = components[best].peak_macs_per_s(majority_dtype(ops, idx[best]))
     ridge = 2.0 * float(peak) / bandwidth if peak else float("nan")
     return ridge if math.isfinite(ridge) else float("nan")
+
+
+def majority_dtype(ops, ids) -> str | None:
+    """The dtype of most of the MACs of ops ``ids`` (all ops where ``ids`` is None); None when
+    they run no MAC."""
+    macs = np.asarray(ops.macs, dtype=float)
+    ids = np.arange(len(macs)) if ids is None else np.asarray(ids)
+    ids = ids[macs[ids] > 0]
+    if not len(ids):
+        return None
+    names, which = np.unique(ops.dtype[ids].astype(str), return_inverse=True)
+    return str(names[int(np.argmax(np.bincount(which, weights=macs[ids])))])
+
+
+def peak_facts(components, ops) -> dict[str, float]:
+    """Each component's peak, op/s (columns.peak_column, find-K 3): 2 x its peak MAC/s at the
+    dtype of most of the workload's MACs (a processor's rate depends on it; a CIM's or systolic
+    array's is its own precision's), the number a datasheet's headline "TOPS" states; NaN for a
+    component without a MAC rate (or a workload without MACs)."""
+    dtype = majority_dtype(ops, None)
+    out = {}
+    for c in components:
+        peak = c.peak_macs_per_s(dtype) if dtype is not None else None
+        out[C.peak_column(c.name)] = 2.0 * float(peak) if peak else float("nan")
+    return out
+
+
+def peak_text(facts: dict, names) -> str:
+    """The ``run`` summary's ``peak`` line: the peak (:func:`peak_facts`) of each of the
+    components ``names`` that has one, in OPS (2 x MAC/s)."""
+    peaks = [f"{n} {si(facts[C.peak_column(n)], 'OPS')}" for n in names
+             if facts.get(C.peak_column(n), 0.0) > 0]
+    return (", ".join(peaks) + " (2 x MAC/s at the workload's dtype; a CIM or systolic array at "
+            "its own precision)") if peaks else ""
 
 
 def home_rates(rates: dict, tiers: tuple, traffic: dict) -> dict:

@@ -1,0 +1,68 @@
+"""find-K 1: a systolic array runs a depthwise convolution one channel per fold (k = 9, n = 1),
+and says so with its time and PE use; ``depthwise: host`` leaves it to the host processor.
+
+Closed form, a depthwise-separable block on a 1 x 4 x 8 x 8 input (padding 1, 8 x 8 out) on
+tpu-like's 256 x 256 ws array at 700 MHz: the depthwise conv is 4 channels of m = 64, k = 9,
+n = 1, each one fold of 2 x 256 + 256 + 64 - 2 cycles, less 1 (SCALE-Sim's ws count):
+4 x 829 = 3,316 cycles = 4.737 µs, for 4 x 9 x 64 = 2,304 MACs, 2,304 / (65,536 x 3,316) =
+0.0011 % of the PEs. The pointwise 4 -> 8 conv is 64 x 4 x 8 = 2,048 MACs.
+
+``depthwise: packed`` puts g = min(floor(rows / 9), cols) channels block-diagonally in one fold
+(a 9g x g tile): on a 32 x 32 array at 700 MHz g = 3, so ceil(4 / 3) = 2 folds of
+2 x 32 + 32 + 64 - 2 = 158 cycles, less 1 each: 314 cycles = 448.6 ns, where one channel per
+fold takes 4 x 157 = 628 cycles.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+
+from cimsim import load_architecture, simulate  # noqa: E402
+from cimsim.errors import CimsimError  # noqa: E402
+from cimsim.workload.trace import trace  # noqa: E402
+
+pytestmark = pytest.mark.torch
+DW, PW = 4 * 9 * 64, 64 * 4 * 8
+
+
+@pytest.fixture(scope="module")
+def wl():
+    block = nn.Sequential(nn.Conv2d(4, 4, 3, padding=1, groups=4, bias=False), nn.Conv2d(4, 8, 1, bias=False))
+    return trace(block.eval(), (torch.randn(1, 4, 8, 8),), dtype="int8")
+
+
+def test_array_runs_depthwise_one_channel_per_fold_and_a_note_says_so(wl):
+    r = simulate(load_architecture("tpu-like"), wl)
+    assert r.macs_per_unit == {"processor": 0, "tpu": DW + PW}
+    note = [n for n in r.notes if "depthwise convolution(s)" in n and n.startswith("tpu:")]
+    assert len(note) == 1, r.notes
+    assert "1 depthwise convolution(s), 2.304 kMAC (52.9 % of its MACs)" in note[0]
+    assert f"{4 * 829 / 700e6 * 1e6:.4g} µs of array compute" in note[0]  # 4.737 µs
+    assert "at 0.0011 % of its 256 x 256 PEs" in note[0]
+    assert "tpu.depthwise: packed" in note[0] and "host leaves them to the host" in note[0]
+
+
+def test_depthwise_host_leaves_them_to_the_host(wl):
+    r = simulate(load_architecture("tpu-like", {"tpu.depthwise": "host"}), wl)
+    assert r.macs_per_unit == {"processor": DW, "tpu": PW}
+    assert not [n for n in r.notes if n.startswith("tpu:") and "depthwise" in n]
+
+
+def test_depthwise_field_refuses_other_values():
+    with pytest.raises(CimsimError, match="depthwise"):
+        load_architecture("tpu-like", {"tpu.depthwise": "vector"})
+
+
+def test_packed_puts_floor_rows_over_k_channels_in_a_fold(wl):
+    small = {"tpu.rows": 32, "tpu.cols": 32}
+    one = simulate(load_architecture("tpu-like", small), wl)
+    packed = simulate(load_architecture("tpu-like", {**small, "tpu.depthwise": "packed"}), wl)
+    assert packed.macs_per_unit == {"processor": 0, "tpu": DW + PW}  # still on the array
+    note = [n for n in packed.notes if n.startswith("tpu: 1 depthwise")]
+    assert len(note) == 1 and "block-diagonally" in note[0], packed.notes
+    assert f"{314 / 700e6 * 1e9:.4g} ns of array compute" in note[0]  # 448.6 ns
+    note = [n for n in one.notes if n.startswith("tpu: 1 depthwise")]
+    assert f"{628 / 700e6 * 1e9:.4g} ns of array compute" in note[0]  # 897.1 ns
