@@ -31,6 +31,7 @@ from ..report.samples import per_sample_text, steady_energy_by_part
 from ..report.columns import DEPENDENCY_PATH, REALIZED_PATH
 from ..report.format import NBSP, NO_ENERGY, area, keep_units, off_chip_traffic, pct, per_joule, rate, seconds_or_na, si
 from ..pipeline import ENGINES
+from ..timing import timing_option
 
 
 def engine_option(f):
@@ -86,6 +87,7 @@ def set_option(f):
               show_default=True, help="With --accuracy: the model's outputs are logits, or "
               "probabilities (it ends in sigmoid or softmax); auto takes probabilities where every "
               "fp32 output lies in [0, 1] (and sums to 1 over the classes), and the basis says so.")
+@timing_option
 def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json: bool,
         placement: bool, cpath: bool, trace_file: Path | None, accuracy: bool, dataset: str | None,
         output_kind: str = "auto", period: str | None = None, deadline: str | None = None,
@@ -442,6 +444,7 @@ def _csv_name(value: Path | None) -> Path | None:
               help="Add speed-up (baseline latency / latency) and energy ratio (energy / baseline "
                    "energy) columns against this architecture's run of the same workload, "
                    "with --period, the energy ratio at the period; e.g. --baseline gpu-hbm3.")
+@timing_option
 def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
             sets: tuple[str, ...], output: Path | None, baseline: str | None,
             period: str | None = None, deadline: str | None = None, idle: str = "on",
