@@ -60,3 +60,24 @@ def test_phases_are_marked_only_inside_a_timed_command():
     assert set(t.wall) == {"placing and costing", "simulating (des)", "simulating (analytic)",
                            "building the report", "output"}
     assert all(s >= 0 for s in t.wall.values()) and all(s >= 0 for s in t.cpu.values())
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_simulation_shows_a_status_line_on_a_terminal_without_timing():
+    """The status line opens with each simulation where stderr is a terminal (off one, only with
+    --timing) and closes at its output phase."""
+    quiet = timing.Timing(status=False, stream=io.StringIO())
+    quiet.mark("placing and costing", "gru on cpu-ddr5")
+    assert quiet._feedback._thread is None  # a log: no status line without --timing
+    tty = timing.Timing(status=False, stream=_Terminal())
+    tty.mark("placing and costing", "gru on cpu-ddr5")
+    fb = tty._feedback
+    assert fb._thread is not None and fb.status().startswith("cimsim: simulating gru on cpu-ddr5: placing and costing, ")
+    tty.mark(timing.OUTPUT)
+    assert tty._feedback is None and fb._thread is None  # closed with the run
+    quiet.stop()
+    tty.stop()
