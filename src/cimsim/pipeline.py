@@ -28,11 +28,11 @@ from .errors import CimsimError, ComponentError, PhysicalPlausibilityWarning, gi
 from .hw.base import STREAM, Pattern
 from .inputs import source_fields
 from .mapping.placement import Placement, place
-from .report import columns as C
 from .report.build import RunData, build_result
 from .report.plausible import WARNING
-from .report.realised import realized_critical_path
+from .report.realised import analytic_bound, des_busiest_note, realized_critical_path
 from .report.result import Result
+from .timing import OUTPUT, mark
 from .workload.graph import longest_paths
 from .workload.checks import check_metadata
 from .workload.kinds import MATMUL
@@ -437,55 +437,6 @@ def place_and_cost(arch: Architecture, workload: Workload,
     return pl, table
 
 
-def _analytic_bound(pl, duration, moved, rates, table, bounds, cp_s):
-    """(path, path parts, note) of an analytic run whose latency the busiest unit or link sets,
-    past the dependency path: the unit's ops back to back (their durations sum to the latency)
-    or the link's bytes at its rate (all of it that link's)."""
-    from .report.format import si
-
-    if bounds["server_s"] >= bounds["link_s"]:
-        busy = np.bincount(pl.server, weights=duration, minlength=pl.n_servers)
-        s = int(np.argmax(busy))
-        path = np.flatnonzero(pl.server == s)
-        unit = pl.components[int(pl.component[path[0]])].name
-        what, parts = f"the busiest unit's ({unit}: its {len(path):,} ops back to back)", None
-    else:
-        j = int(np.argmax(moved.sum(axis=0) / rates))
-        r = table.resources[j]
-        path = np.flatnonzero(moved[:, j] > 0)
-        what = f"{r}'s bytes at its rate"
-        parts = {res: 0.0 for res in table.resources}
-        parts.update({p: 0.0 for p in C.PATH_FIXED})
-        parts[r] = float(moved[:, j].sum() / rates[j])
-    latency = max(bounds.values())
-    note = (f"analytic: the latency ({si(latency, 's')}) is {what}, past the dependency critical "
-            f"path ({si(cp_s, 's')}): the bound and the path_*_s parts describe it; op start and end "
-            "times are each op alone as early as its dependencies allow, not a schedule (use the "
-            "DES for a timeline)")
-    return path, parts, note
-
-
-def _des_busiest_note(pl, duration, fixed_s, latency: float, cp_s: float) -> list[str]:
-    """Why a DES latency is well past the dependency path (over 1.5 x) when one unit's ops, one
-    after another, fill it (>= 90 %): the analytic run's busiest-unit note, for the DES. The
-    lower bounds leave out the ops' fixed latency (dispatch, op_overhead) that sets it."""
-    from .report.format import si
-
-    if not len(duration) or latency <= 1.5 * cp_s:
-        return []
-    busy = np.bincount(pl.server, weights=duration, minlength=pl.n_servers)
-    s = int(np.argmax(busy))
-    if busy[s] < 0.9 * latency:
-        return []
-    ops = np.flatnonzero(pl.server == s)
-    unit = pl.components[int(pl.component[ops[0]])].name
-    return [f"des: the latency ({si(latency, 's')}) is {latency / cp_s:.3g}x the dependency critical path "
-            f"({si(cp_s, 's')}): the busiest unit ({unit}) runs its {len(ops):,} ops one after another "
-            f"({si(float(busy[s]), 's')} busy, {si(float(fixed_s[ops].sum()), 's')} of it the ops' fixed "
-            "latency, e.g. op_overhead, which the lower bounds leave out), so independent branches "
-            "(a bidirectional RNN's two directions) queue on it instead of overlapping"]
-
-
 def _check_args(arch, workload) -> None:
     """An Architecture and a Workload, or one line saying what was given and how to load it."""
     for value, cls, load, what in ((arch, Architecture, "load_architecture", "arch"),
@@ -538,6 +489,7 @@ def simulate_quietly(arch: Architecture, workload: Workload, engine: str = "des"
         raise CimsimError(f"engine '{engine}' is not one of {', '.join(ENGINES)}")
     _check_args(arch, workload)
     _check_options(keep_ops, costs)
+    mark("placing and costing", f"{workload.name} on {arch.name}")
     check_resources(arch, mac_dtypes(workload))
     pl, table = place_and_cost(arch, workload, costs)
     raw, table = table, pattern_energy(arch, pl.arrays, table)
@@ -560,6 +512,7 @@ def simulate_quietly(arch: Architecture, workload: Workload, engine: str = "des"
     exclusive, curves = engine_rules(arch, table)
     notes: list[str] = []
     ordered = np.zeros(pl.n_servers, dtype=bool)  # in-order servers run in order (placement 6)
+    mark(f"simulating ({engine})")
     while True:
         indptr, indices = pl.predecessors(workload, ordered)
         if engine == "des":
@@ -579,7 +532,7 @@ def simulate_quietly(arch: Architecture, workload: Workload, engine: str = "des"
         latency = rec.makespan
         start, end = rec.start, rec.end
         path = realized_critical_path(indptr, indices, pl.run_server, start, end)
-        notes = _des_busiest_note(pl, duration, table.latency_s, float(latency), cp_s)
+        notes = des_busiest_note(pl, duration, table.latency_s, float(latency), cp_s)
     else:
         eng_cp = float(eng_dist.max()) if len(eng_dist) else 0.0
         latency, bounds = analytic_latency(indptr, indices, pl.server, duration, moved, rates, eng_cp)
@@ -587,9 +540,10 @@ def simulate_quietly(arch: Architecture, workload: Workload, engine: str = "des"
         end = eng_dist
         path = eng_path
         if latency > eng_cp:  # the busiest unit or link sets it: the bound and path parts say which
-            path, path_time, note = _analytic_bound(pl, duration, moved, rates, table, bounds, eng_cp)
+            path, path_time, note = analytic_bound(pl, duration, moved, rates, table, bounds, eng_cp)
             notes.append(note)
     notes += pl.order_note(ordered)
+    mark("building the report", path=rec.path if engine == "des" else "analytic")
     run = RunData(arch, workload, engine, pl, table, rates, resource_s, duration, float(latency),
                   start, end, path, float(cp_s), cp_path, slow,
                   notes + stated_read_note(arch, pl.arrays, table) + fixed_level_note(arch, pl.arrays, table, pl)
@@ -597,4 +551,5 @@ def simulate_quietly(arch: Architecture, workload: Workload, engine: str = "des"
                   + col2im_note(workload, pl) + list(arch.notes), path_time if engine != "des" and latency > eng_cp else None)
     result = build_result(run, keep_ops)
     result.inputs = source_fields(arch.source, workload.source)  # what it was computed from
+    mark(OUTPUT)
     return result

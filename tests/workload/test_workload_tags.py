@@ -202,6 +202,40 @@ def test_the_dependency_critical_path_names_its_ops():
     assert r.critical_path_ops == 3
 
 
+def test_the_critical_path_names_are_decoded_only_when_read():
+    """find-S 1: naming every critical-path op cost O(path) Python on every simulate(), sweeps
+    included; the Result now keeps the op indices and decodes the names at the first read."""
+    import copy
+    import pickle
+
+    from cimsim.report.result import Result
+    from cimsim.workload.columns import Taken
+
+    r = cimsim.simulate(cimsim.load_architecture("cpu-ddr5"), _diamond(), keep_ops=False)
+    held = vars(r)["critical_path_op_names"]
+    assert isinstance(held, Taken) and len(held) == 3  # not yet names
+    twin = copy.copy(r)  # a copy made before the read reads the same names
+    back = pickle.loads(pickle.dumps(r))  # a pickle carries the names, not the workload
+    assert isinstance(vars(back)["critical_path_op_names"], list)
+    assert r.critical_path_op_names == ["A", "B2", "D"]
+    assert type(r.critical_path_op_names) is list and vars(r)["critical_path_op_names"] is r.critical_path_op_names
+    assert twin.critical_path_op_names == back.critical_path_op_names == ["A", "B2", "D"]
+    assert r == back
+    assert Result.__dataclass_fields__["critical_path_op_names"].default == ()  # a new Result: []
+    r.critical_path_op_names = ("D",)
+    assert r.critical_path_op_names == ["D"]
+
+
+def test_string_table_take_decodes_by_index():
+    from cimsim.workload.columns import StringTable
+
+    t = StringTable.from_list(["a", "bé", "", "ccc"])
+    assert t.take([3, 1, 1, 2]) == ["ccc", "bé", "bé", ""]
+    assert t.take(np.array([], dtype=np.int64)) == []
+    with pytest.raises(IndexError, match="out of range 0..3"):
+        t.take([4])
+
+
 def test_run_critical_path_lists_them(tmp_path):
     from cimsim.workload import save_workload
 

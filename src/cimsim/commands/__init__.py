@@ -306,3 +306,22 @@ def pair_error(exc, inputs: dict, set_by: dict):
     field = getattr(exc, "field", None)
     text = f"{origin(path, set_by, field)}{arch.name} running {wl.name}: {exc}"
     return OverflowInputError(text, field) if isinstance(exc, OverflowInputError) else type(exc)(text)
+
+
+def is_workload_file(path) -> bool:
+    """A ``.npz`` file, or a JSON object with an ``ops`` list: a workload, not a config."""
+    if str(path).endswith(".npz"):
+        return True
+    try:
+        with open(path, "rb") as f:
+            head = f.read(1 << 16)
+    except OSError:
+        return False
+    return b'cimsim-workload' in head or (b'"ops"' in head and b'"tensors"' in head)
+
+
+def csv_name(value: Path | None) -> Path | None:
+    """compare -o writes CSV: a name that says otherwise (out.xlsx, out.parquet) is refused."""
+    if value is not None and value.suffix.lower() != ".csv":
+        raise click.BadParameter(f"'{value}': compare writes CSV; name the file .csv")
+    return value

@@ -13,6 +13,7 @@ from ..errors import CimsimError, MappingError, OverflowInputError
 from ..report.format import si
 from .load import load_options, stated_load
 from .run import engine_option, load_many, overrides, set_option
+from ..timing import timing_option
 
 
 @click.command("report", cls=OneLineErrors)
@@ -29,6 +30,7 @@ from .run import engine_option, load_many, overrides, set_option
 @click.option("--no-timelines", is_flag=True,
               help="Write no per-run timeline JSON (a 7B-model serving run writes ~150 MB each).")
 @load_options
+@timing_option
 def report(configs: tuple[str, ...], workloads: tuple[str, ...], output_dir: Path, engine: str,
            sets: tuple[str, ...], baseline: str | None, no_timelines: bool,
            period: str | None = None, deadline: str | None = None, idle: str = "on",

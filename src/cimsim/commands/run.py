@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from . import OneLineErrors, OneLineUsageError, console, created, full_path, new_folder, pair_error, unbroken
+from . import (OneLineErrors, OneLineUsageError, console, created, csv_name, full_path, is_workload_file, new_folder,
+               pair_error, unbroken)
 from .accuracy_lines import print_accuracy  # noqa: F401 - cimsim.commands.run.print_accuracy
 from .load import arrivals_option, at_load, load_cells, load_options, power_up_cell, slo_options, stated_headers, stated_load
 from .cim_lines import floorplan_texts as _floorplan_texts, programming_text, unit_energy_text
@@ -32,6 +33,7 @@ from ..report.samples import per_sample_text, steady_energy_by_part
 from ..report.columns import DEPENDENCY_PATH, REALIZED_PATH
 from ..report.format import NBSP, NO_ENERGY, area, keep_units, off_chip_traffic, pct, per_joule, rate, seconds_or_na, si
 from ..pipeline import ENGINES
+from ..timing import timing_option
 
 
 def engine_option(f):
@@ -89,6 +91,7 @@ def set_option(f):
               show_default=True, help="With --accuracy: the model's outputs are logits, or "
               "probabilities (it ends in sigmoid or softmax); auto takes probabilities where every "
               "fp32 output lies in [0, 1] (and sums to 1 over the classes), and the basis says so.")
+@timing_option
 def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json: bool,
         placement: bool, cpath: bool, trace_file: Path | None, accuracy: bool, dataset: str | None,
         output_kind: str = "auto", period: str | None = None, deadline: str | None = None, idle: str = "on",
@@ -373,7 +376,7 @@ def load_many(configs: tuple[str, ...], workloads: tuple[str, ...], sets: tuple[
     ov = overrides(sets)
     archs = []
     for p in config_paths:
-        if str(p).endswith((".json", ".npz")) and _is_workload_file(p):  # -w takes one file each
+        if str(p).endswith((".json", ".npz")) and is_workload_file(p):  # -w takes one file each
             raise CimsimError(f"{p} is a workload, given where a config goes: name each workload "
                               f"with its own -w (-w a.json -w b.json)")
         try:
@@ -387,18 +390,6 @@ def load_many(configs: tuple[str, ...], workloads: tuple[str, ...], sets: tuple[
     one_name_each("workload", workload_paths, [w.name for w in wls], '"name"')
     return archs, wls, recorded(config_paths, [a.name for a in archs], workload_paths,
                                 [w.name for w in wls], ov)
-
-
-def _is_workload_file(path) -> bool:
-    """A ``.npz`` file, or a JSON object with an ``ops`` list: a workload, not a config."""
-    if str(path).endswith(".npz"):
-        return True
-    try:
-        with open(path, "rb") as f:
-            head = f.read(1 << 16)
-    except OSError:
-        return False
-    return b'cimsim-workload' in head or (b'"ops"' in head and b'"tensors"' in head)
 
 
 def _with_share_column(df, results):
@@ -425,13 +416,6 @@ def _area_cell(arch, r, bare_area: dict[str, dict[str, None]]) -> str:
     return area(r.system_area_m2) + all_mark(r) + (" (part)" if bare else "")
 
 
-def _csv_name(value: Path | None) -> Path | None:
-    """compare -o writes CSV: a name that says otherwise (out.xlsx, out.parquet) is refused."""
-    if value is not None and value.suffix.lower() != ".csv":
-        raise click.BadParameter(f"'{value}': compare writes CSV; name the file .csv")
-    return value
-
-
 @click.command("compare", cls=OneLineErrors)
 @click.argument("configs", nargs=-1)
 @click.option("-w", "--workload", "workloads", multiple=True,
@@ -439,7 +423,7 @@ def _csv_name(value: Path | None) -> Path | None:
 @engine_option
 @set_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              callback=lambda ctx, param, v: _csv_name(v),
+              callback=lambda ctx, param, v: csv_name(v),
               help="Write every metric to this CSV file.")
 @load_options
 @arrivals_option
@@ -447,6 +431,7 @@ def _csv_name(value: Path | None) -> Path | None:
               help="Add speed-up (baseline latency / latency) and energy ratio (energy / baseline "
                    "energy) columns against this architecture's run of the same workload, "
                    "with --period, the energy ratio at the period; e.g. --baseline gpu-hbm3.")
+@timing_option
 def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
             sets: tuple[str, ...], output: Path | None, baseline: str | None,
             period: str | None = None, deadline: str | None = None, idle: str = "on",

@@ -32,6 +32,7 @@ from .stream import shared_level_notes
 from .utilization import run_utilization
 from .result import Result, attribute_ops, attribute_path, bound_of, measured_share
 from .ridge import backing_ridge, home_rates, peak_facts
+from ..workload.columns import Taken
 from ..workload.depth import bound_notes, path_serial_steps
 
 if TYPE_CHECKING:  # annotations only: report reads these, it never runs a stage
@@ -285,7 +286,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         path_time_s=path_time,
         critical_path_s=cp_s,
         critical_path_ops=int(len(run.critical_path)),
-        critical_path_op_names=[wl.columns.op_names[int(i)] for i in run.critical_path],
+        critical_path_op_names=Taken(wl.columns.op_names, run.critical_path),  # named when read
         critical_path_op_s=run.duration[run.critical_path].tolist(),
         parallelism=total_dur / cp_s if cp_s > 0 else 1.0,
         bound_memory_s=float(max(mem_s)) if mem_s else 0.0, bound_link_s=float(max(link_s)) if link_s else 0.0,

@@ -17,6 +17,7 @@ from .devices import system
 from .intermittent import power_up_energy_j
 from .samples import steady_energy_by_part
 from ..inputs import source_fields
+from ..workload.columns import Materialised
 
 if TYPE_CHECKING:  # pandas loads with the first table built, not with cimsim
     import pandas
@@ -140,7 +141,7 @@ class Result:
     #: the realised critical path's ops and the split of each op's time (:func:`attribute_ops`); with ``op_table``
     path_table: pandas.DataFrame | None = None
     #: the dependency critical path's ops: names in order, each op's time alone, s (sum: ``critical_path_s``)
-    critical_path_op_names: list[str] = field(default_factory=list)
+    critical_path_op_names: list[str] = Materialised()  # decoded when first read
     critical_path_op_s: list[float] = field(default_factory=list)
     #: the programming time of the weights power-off loses (volatile cells: SRAM), s; 0 where
     #: nothing is programmed or every cell keeps its weights (``columns.POWER_UP_LATENCY_S``)

@@ -80,6 +80,19 @@ class StringTable(Sequence):
             return [text[a:b] for a, b in zip(off[:-1], off[1:])]
         return [raw[a:b].decode("utf-8") for a, b in zip(off[:-1], off[1:])]
 
+    def take(self, indices) -> list[str]:
+        """The strings at ``indices`` (any int array-like), in order: one decode of the blob,
+        not one per string (what :class:`Taken` materialises)."""
+        idx = np.asarray(indices, dtype=np.int64).ravel()
+        if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= len(self)):
+            raise IndexError(f"string index out of range 0..{len(self) - 1}")
+        starts, ends = self.offsets[idx].tolist(), self.offsets[idx + 1].tolist()
+        raw = self.blob.tobytes()
+        if self.is_ascii:
+            text = raw.decode("ascii")
+            return [text[a:b] for a, b in zip(starts, ends)]
+        return [raw[a:b].decode("utf-8") for a, b in zip(starts, ends)]
+
     @property
     def is_ascii(self) -> bool:
         if self._ascii is None:
@@ -244,6 +257,45 @@ def check_json_value(value: Any, where: str, field: str) -> None:
             continue
         raise WorkloadError(f"{where}: '{path}' holds a {t.__name__}; only JSON data "
                             "(strings, numbers, booleans, null, lists, objects) is allowed")
+
+
+class Taken:
+    """Some strings of a :class:`StringTable` by index, not yet decoded: what a
+    :class:`Materialised` field holds until it is first read (a pickle holds the list)."""
+
+    __slots__ = ("table", "indices")
+
+    def __init__(self, table: StringTable, indices):
+        self.table, self.indices = table, np.array(indices, dtype=np.int64)  # a copy
+
+    def tolist(self) -> list[str]:
+        return self.table.take(self.indices)
+
+    def __len__(self) -> int:
+        return int(self.indices.size)
+
+    def __reduce__(self):
+        return list, (self.tolist(),)
+
+
+class Materialised:
+    """A dataclass field (list-valued, default empty) that may be given a :class:`Taken`: it
+    decodes it into a ``list`` the first time the field is read and keeps that list, so a run
+    pays for naming its ops only where someone asks (``Result.critical_path_op_names``)."""
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return ()  # the dataclass default (hashable); __set__ stores a fresh list
+        v = obj.__dict__.get(self.name, [])
+        if not isinstance(v, list):
+            v = obj.__dict__[self.name] = v.tolist() if isinstance(v, Taken) else list(v)
+        return v
+
+    def __set__(self, obj, value) -> None:
+        obj.__dict__[self.name] = value if isinstance(value, (list, Taken)) else list(value)
 
 
 # --------------------------------------------------------------------------- tags

@@ -109,7 +109,8 @@ class _Chains:
 
     def __init__(self, workload):
         c = self.c = workload.columns
-        self.steps = _per_op_steps(workload).tolist()
+        self.step_array = _per_op_steps(workload)
+        self.steps = self.step_array.tolist()
         n_in, n_out = np.diff(c.in_ptr), np.diff(c.out_ptr)
         self.n_in, self.n_out = n_in.tolist(), n_out.tolist()
         self.cin = _stated(workload, "chain_in", n_in)
@@ -154,12 +155,13 @@ def path_serial_steps(workload, path) -> int:
     tensor starts a chain afresh). Never more than
     :func:`graph_depth` (where consecutive ops share no tensor, the chain goes on from the
     longest before)."""
-    path = [int(i) for i in np.asarray(path).tolist()]
-    if not path:
+    path = np.asarray(path, dtype=np.int64).ravel()
+    if not path.size:
         return 0
     ch = _Chains(workload)
-    if not ch.stated:
-        return int(sum(ch.steps[i] for i in path))
+    if not ch.stated:  # whole numbers >= 1 as float64: the sum is exact in any order
+        return int(ch.step_array[path].sum())
+    path = path.tolist()
     c = ch.c
     ptr_in, ids_in = c.in_ptr.tolist(), c.in_ids.tolist()
     ptr_out, ids_out = c.out_ptr.tolist(), c.out_ids.tolist()
