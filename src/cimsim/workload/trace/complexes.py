@@ -81,8 +81,8 @@ def matmul(low, Proto, base, pa, pb, batch, m, k, n, out, tags, shapes) -> tuple
 
 #: the extra advice on a complex stationary matrix: which real forms hold it once
 BLOCK_NOTE = ("the 2x2 real block [[wr, wi], [-wi, wr]] as one fixed nn.Linear is exact too, but "
-              "holds wr and wi twice (2k x 2n cells against k x 2n), so it needs about twice the "
-              "CIM arrays")
+              "holds wr and wi twice (2k x 2n cells against k x 2n): twice the CIM arrays where "
+              "k rows fill an array")
 
 
 def refuse_complex_buffer(low, c, a, b) -> None:
