@@ -31,3 +31,15 @@ def test_every_metric_shows_its_spread_over_chips(capsys):
     print_accuracy(one)  # one chip of a random design: not measured, and said so
     assert "Monte-Carlo chips    1 (one chip of a random design: no spread measured)" in \
         capsys.readouterr().out
+
+
+def test_without_labels_the_class_metrics_are_said_not_to_apply_to_a_map_output(capsys):
+    # find-R 6: a range-Doppler map (no labels) read "agreement 100 %, KL 0 nats" with no caveat
+    nolabels = {**_acc(1, 0.0, 0.0), C.ACCURACY_TOP1: None, C.ACCURACY_TOP1_REFERENCE: None,
+                C.ACCURACY_TOP1 + "_std": None, C.ACCURACY_TOP1_CI_LOW: None}
+    print_accuracy(nolabels)
+    out = " ".join(capsys.readouterr().out.split())
+    assert "note: no labels: agreement (the arg-max of each output row) and output KL" in out, out
+    assert "they do not apply: read the SNRs" in out, out
+    print_accuracy(_acc(1, 0.0, 0.0))  # labelled: no such note
+    assert "no labels" not in capsys.readouterr().out

@@ -73,6 +73,10 @@ def print_accuracy(acc: dict, auto: bool = False) -> None:
                  ("output KL", f"{acc[C.OUTPUT_KL]:.3g} nats" + spread(C.OUTPUT_KL, ".3g", "nats")),
                  ("Monte-Carlo chips", str(chips) + one_chip)):
         out.print(f"  {k:<20} {v}")
+    if acc.get(C.ACCURACY_TOP1) is None and acc.get(C.ACCURACY_TOP1_REFERENCE) is None:  # find-R 6
+        out.print(Text("note: no labels: agreement (the arg-max of each output row) and output KL (over "
+                       "its softmax) read the output as class scores; for a regression or map output "
+                       "(a spectrum, a range-Doppler map, an image) they do not apply: read the SNRs"))
     if auto and acc.get(C.ACCURACY_OUTPUT_KIND) == "probabilities":
         out.print(Text("note: --output-kind auto read the outputs as probabilities, not logits "
                        "(every fp32 output lies in [0, 1], and for several classes sums to 1); "

@@ -24,7 +24,7 @@ from ..report.baseline import RATIO_HEADERS, baseline_ratios, period_energy_rati
 from ..report.load import load_rows, period_power_cell, slack_cell
 from ..report.models import model_rows
 from ..report.phases import phase_rows
-from ..report.devices import ALL_NOTE, all_mark, efficiency_text, energy_text, power_text, work_text
+from ..report.devices import ALL_NOTE, all_mark, efficiency_text, energy_text, power_text, vector_text, work_text
 from ..report.plausible import WARNING
 from ..report.provenance import placeholder_warning
 from ..report.result import json_number, one_device
@@ -306,7 +306,7 @@ def print_result(r, footprint=None, cache_apart: bool = False, arch=None) -> Non
                          + (f"links {si(r.bound_link_s, 's')}, " if r.bound_link_s else "")
                          + f"compute {si(r.bound_compute_s, 's')}"),
         ("work", f"{si(r.macs, 'MAC')}, {r.ops:,} ops, throughput {si(r.throughput_macs_per_s, 'MAC/s')}"
-                 + work_text(r)),
+                 + work_text(r) + vector_text(r)),
         ("traffic", ", ".join(f"{k} {si(v, 'B')}" for k, v in r.traffic_bytes.items())),
         ("footprint", _footprint_text(r, footprint, cache_apart)),
         ("efficiency", efficiency_text(r, _latency_label(r.facts) if C.PIPELINE_INTERVAL_S in r.facts else "")),

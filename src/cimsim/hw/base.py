@@ -45,9 +45,8 @@ from ..quantity import (Bytes, Flag, JoulesPerBit, JoulesPerByte, PositiveInt, S
                         SquareMeters, Volts, BytesPerSecond, Fraction, NonNegativeInt,  # noqa: F401
                         Meters, NonNegativeFloat, Watts)  # noqa: F401  (re-exported, as before 0.5's move)
 from ..workload.oparrays import OpArrays  # noqa: F401  (re-exported for components)
-from .declared import Declared
-from .homes import FarPlace, home_names, off_chip_names
-from .idle import Idle, idle_field, volatile_field
+from .declared import Declared; from .homes import FarPlace, home_names, off_chip_names  # noqa: E702
+from .idle import Idle, idle_field, read_only_field, volatile_field
 from .pattern import STREAM, Pattern  # noqa: F401  (re-exported: plug-ins import them here)
 from .plan import (MEASURED_BOUND_DETAIL, MEASURED_COMPUTE, OpCost, Plan,  # noqa: F401
                    add_stored, row_pieces)  # (re-exported: plug-ins import them here)
@@ -116,6 +115,7 @@ class MemoryLevel(ResourceConfig):
         "a cited figure).")
     idle: Idle = idle_field()
     volatile: Optional[Flag] = volatile_field()
+    read_only: Flag = read_only_field()
 
     @model_validator(mode="after")
     def _one_energy(self) -> "MemoryLevel":

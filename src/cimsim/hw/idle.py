@@ -57,6 +57,36 @@ def volatile_field():
                  "gated with the rest (it keeps the model); a volatile one sleeps (or stays on).")
 
 
+def read_only_field():
+    """The ``read_only`` flag of a memory level's config (:func:`check_read_only`)."""
+    return Field(default=False, description="The level is read in a run, never written (an MCU's "
+                 "NOR flash, a boot ROM: programmed offline, page by page, with a wear limit): "
+                 "a run that writes it (activations spilled past the levels inside it, a training "
+                 "step's updates) is refused, naming the bytes. cimsim has no write rate or write "
+                 "energy for a level (a write is costed as a read): without this flag such writes "
+                 "are costed at the read bandwidth and energy_per_byte. Default: false.")
+
+
+def check_read_only(arch, writes: dict[str, float]) -> None:
+    """Refuse a run writing a ``read_only: true`` memory level (:func:`read_only_field`), naming
+    the level, the bytes and the levels inside it that did not hold them."""
+    from ..errors import CapacityError
+    from ..units import si
+
+    levels = arch.hardware.memory
+    for name, cfg in levels.items():
+        if getattr(cfg, "read_only", False) and writes.get(name, 0.0) > 0:
+            inner = list(levels)[:list(levels).index(name)]
+            held = ", ".join(f"{n} {si(levels[n].capacity, 'B')}" for n in inner) or "none"
+            raise CapacityError(
+                f"architecture '{arch.name}': memory.{name} is read_only, but the run writes "
+                f"{si(writes[name], 'B')} to it (tensors the levels inside it, {held}, do not "
+                f"hold: activations spilled, or a training step's updates); add a writable "
+                f"level before it (volatile: true, e.g. a PSRAM), enlarge the inner ones, or "
+                f"shrink the batch; memory.{name}.read_only: false costs the writes as reads "
+                f"(no write rate or write energy is modelled)")
+
+
 def idle_field():
     """The ``idle`` field of a component's, memory level's and link's config."""
     return Field(default_factory=Idle, description="Its idle states between runs at a load "

@@ -19,12 +19,12 @@ from .training import training_facts, training_notes
 from .format import si
 from ..errors import ComponentError
 from ..hw.base import MEASURED_BOUND_DETAIL, MEASURED_COMPUTE
-from ..hw.declared import static_split
+from ..hw.declared import static_split; from ..hw.idle import check_read_only  # noqa: E702
 from .overflow import check_energy, check_figures, check_latency
 from .plausible import area_notes, implausible, power_cap_notes, tdp_notes
 from .provenance import (free_dispatch_notes, latency_notes, latency_placeholders, placeholder_shares,
                          precision_notes)
-from .samples import per_sample_facts, recorded_batch, samples
+from .samples import per_sample_facts, recorded_batch, samples, vector_facts
 from .serving import encoder_tp_note, graph_note, tensor_parallel_of, verify_note
 from .phases import phase_figures
 from .models import model_figures
@@ -172,6 +172,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
     traffic = {r: float(costs.bytes[:, j].sum()) for j, r in enumerate(costs.resources)}
     writes = {r: float(costs.write_bytes[:, j].sum()) if costs.write_bytes is not None else 0.0
               for j, r in enumerate(costs.resources)}
+    check_read_only(arch, writes)
     _distinct(arch, "utilization", [*(f"{c.name}_{u}" for c in pl.components for u in c.utilizations),
                                     *(C.resource_util(r) for r in costs.resources)])
     util, util_notes = run_utilization(arch, run, traffic)
@@ -239,8 +240,8 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         facts.update({C.PROGRAMMING_ENERGY_J: float(sum(p.energy_j for p in held)),
                       C.PROGRAMMING_TIME_S: float(sum(p.time_s(rates) for p in held))})
     rewrites = training_facts(arch, pl, wl.arrays, wl.metadata, facts, rates)  # find-O 1, 2, 4
-    facts.update(per_sample_facts(wl.metadata, samples(wl, batch), float(latency),
-                                  float(sum(energy.values()))))  # find-D 2; all devices: below
+    facts.update(per_sample_facts(wl.metadata, samples(wl, batch), float(latency), float(sum(energy.values()))),
+                 **vector_facts(float(wl.arrays.vector_ops.sum()), float(latency)))  # find-D 2, find-R 5
     facts.update({C.static_power_column(p): w for p, w in _static_parts(arch).items()})  # find-C 3
     rated = [n for c in pl.components for n in c.rate_notes(run)]  # find-E 1: PIM's max_rows verdict
     notes = list(pl.notes) + rated + free_dispatch_notes(pl, run.path, float(latency)) + list(run.engine_notes) + util_notes + \

@@ -59,6 +59,8 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.ITEM_NAME, "-", "as above (null, an empty CSV cell, where none)"),
     (C.ITEMS_PER_S, "1/s", "as above"),
     (C.J_PER_ITEM, "J", "as above"),
+    (C.VECTOR_OPS, "op", ALL),
+    (C.VECTOR_OPS_PER_S, "op/s", ALL),
     (C.WEIGHT_BYTES, "B", ALL),
     (C.ACTIVATION_BYTES, "B", ALL),
     (C.OPTIMIZER_STATE_BYTES, "B", ALL),

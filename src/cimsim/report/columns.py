@@ -101,9 +101,17 @@ ITEMS_PER_S = "items_per_s"
 #: j_per_sample / items_per_sample: J per frame, the inverse of frames/s per watt
 #: (items_per_s / average_power_w); NaN without items_per_sample
 J_PER_ITEM = "j_per_item"
-#: the per-sample and per-item columns, every result (:func:`cimsim.report.samples.per_sample_facts`)
+#: the run's vector (non-MAC) operations: the sum of the op table's ``vector_ops`` (element-wise
+#: ops, reductions, softmax, norms, FFTs at 5 N log2 N, complex arithmetic in real operations;
+#: the README's per-element table), whichever unit runs them; 0 for a pure matmul chain. Neither
+#: ``macs`` nor ``ops`` (graph nodes) nor the ``ops_per_*`` columns (2 x MACs) count them
+VECTOR_OPS = "vector_ops"
+#: vector_ops / latency_s: a DSP front-end's (an FFT chain's) op/s, where throughput_macs_per_s is 0
+VECTOR_OPS_PER_S = "vector_ops_per_s"
+#: the per-sample and per-item columns and the vector-op totals, every result
+#: (:func:`cimsim.report.samples.per_sample_facts`, :func:`~cimsim.report.samples.vector_facts`)
 SAMPLE_COLUMNS: tuple[str, ...] = (SAMPLES_PER_RUN, J_PER_SAMPLE, ITEMS_PER_SAMPLE, ITEM_NAME, ITEMS_PER_S,
-                                   J_PER_ITEM)
+                                   J_PER_ITEM, VECTOR_OPS, VECTOR_OPS_PER_S)
 #: bytes of weights (a traced model: its parameters and the float / int8 buffers it reads,
 #: such as masks; metadata buffer_weights gives the buffers' share)
 WEIGHT_BYTES = "weight_bytes"

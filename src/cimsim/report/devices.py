@@ -95,6 +95,17 @@ def work_text(r) -> str:
     return f" ({', '.join(x for x in (share, stages, every) if x)})"
 
 
+def vector_text(r) -> str:
+    """The ``work`` line's vector (non-MAC) operations (``vector_ops``, find-R 5): ``; vector
+    ops 7.049 Mop (252.7 Gop/s)``; nothing where the result has none (an older stored one)."""
+    from .format import si
+
+    v = getattr(r, "vector_ops", float("nan"))
+    if not v == v:  # NaN: a result stored before the column
+        return ""
+    return f"; vector ops {si(v, 'op')} ({si(r.vector_ops_per_s, 'op/s')})"
+
+
 def energy_text(r) -> str:
     """The ``energy`` line: the run's, and all the devices' where it is one device's share."""
     s = system(r)

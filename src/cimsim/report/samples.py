@@ -51,6 +51,15 @@ def per_sample_facts(metadata: Mapping, samples_per_run: int, latency_s: float,
             C.ITEMS_PER_S: per_s, C.J_PER_ITEM: energy_j / (samples_per_run * n)}
 
 
+def vector_facts(vector_ops: float, latency_s: float) -> dict[str, float]:
+    """:data:`cimsim.report.columns.VECTOR_OPS` (the op table's ``vector_ops`` summed) and
+    ``VECTOR_OPS_PER_S`` (over ``latency_s``; NaN at 0 s)."""
+    from . import columns as C
+
+    return {C.VECTOR_OPS: vector_ops,
+            C.VECTOR_OPS_PER_S: vector_ops / latency_s if latency_s > 0 else float("nan")}
+
+
 def per_sample_text(r) -> str | None:
     """``run``'s per-sample line of the result ``r``: samples/s and J per sample where a run holds
     more than one sample, and, where the workload states its items a sample, items/s, J per item

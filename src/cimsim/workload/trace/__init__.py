@@ -412,6 +412,7 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
                                 *(storage_key(p) for _, p in held)])
     low.stats_bits = stats_bits
     low.buffer_keys = frozenset(storage_key(b) for b in model.buffers() if b.numel())  # :mod:`.binary`
+    low.buffer_names = {n: storage_key(b) for n, b in model.named_buffers() if b.is_complex()}
     for ev in events:
         low.event(ev)
     computed_sweep(low)  # every matmul reading a hook's / parametrization's weight is said

@@ -57,6 +57,9 @@ POINTWISE: dict[str, str] = {
     **dict.fromkeys(("sign", "sgn"), "sign"),
     **dict.fromkeys(("where", "masked_fill", "tril", "triu", "eq", "ne", "lt", "le", "gt", "ge",
                      "isnan", "isinf", "isfinite", "nan_to_num", "heaviside"), "where"),
+    # torch.angle: of a real tensor a compare (0 or pi); of a complex one atan2(imag, real)
+    # (:data:`.complexes.COMPLEX_OPS_PER_ELEMENT`)
+    **dict.fromkeys(("angle",), "where"),
     # bitwise and logical operations (one op an element, as where's; their own label)
     **dict.fromkeys(("logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and",
                      "bitwise_or", "bitwise_xor", "bitwise_not", "__and__", "__or__", "__xor__",

@@ -18,6 +18,8 @@ a complex multiply is 4 real multiplies and 2 adds (6), a division 11 (the numer
 |d|^2's 3, 2 divides), ``abs`` 2 multiplies, an add and a square root (3 + 4 = 7); a product or
 quotient by a *real* operand scales each part (2). Any other function is counted once per part,
 twice its real count (an add 2, a negation 2): a lower bound for the transcendental ones.
+``torch.angle`` of a complex tensor is ``atan2(imag, real)``: 4 per element, reading 8 B
+(complex64) and writing 4 B an element; of a real tensor a compare (0 or pi), 1.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ COMPLEX_OPS_PER_ELEMENT = {
     "sgn": 9.0,  # z / |z|: abs (7) + two divides
     "exp": 14.0,  # e^a (cos b + i sin b): exp, cos, sin (4 each) + 2 multiplies
     "log": 15.0,  # log|z| + i atan2(b, a): abs (7) + log (4) + atan2 (4)
+    "angle": 4.0,  # torch.angle: atan2(b, a), one atan2 (4, the real table's) per element
 }
 #: ops that scale each part once when an operand is real (``X * w``, ``X / n``)
 _BY_REAL = {"mul", "div"}
@@ -74,6 +77,35 @@ def matmul(low, Proto, base, pa, pb, batch, m, k, n, out, tags, shapes) -> tuple
     comb = low._proto(Proto("elementwise", f"{name}.combine", [[(prod, None)]], [], fn="add",
                             vec=2.0 * batch * m * n))
     return mm, comb
+
+
+#: the extra advice on a complex stationary matrix: which real forms hold it once
+BLOCK_NOTE = ("the 2x2 real block [[wr, wi], [-wi, wr]] as one fixed nn.Linear is exact too, but "
+              "holds wr and wi twice (2k x 2n cells against k x 2n): twice the CIM arrays where "
+              "k rows fill an array")
+
+
+def refuse_complex_buffer(low, c, a, b) -> None:
+    """A matmul reading a complex buffer (``register_buffer('F', dft.to(torch.complex64))``,
+    ``x @ self.F``) is refused with the four-real-matmuls advice: like a complex parameter, it
+    would be a stationary complex weight, which no component holds (a complex buffer is no
+    weight: the tracer's weights are real or int8), so the matmul would run on the processor
+    as a constant read each forward, the advice "register it as a buffer" already followed."""
+    from .computed import COMPLEX_ADVICE
+    from .storage import storage_key
+
+    keys = getattr(low, "buffer_keys", ())
+    hit = next((t for t in (b, a) if t.is_complex() and t.numel() and storage_key(t) in keys), None)
+    if hit is None:
+        return
+    name = next((n for n, x in getattr(low, "buffer_names", {}).items() if x == storage_key(hit)), None)
+    what = f"the model's buffer '{name}'" if name else "a buffer of the model"
+    raise WorkloadError(
+        f"aten op '{c.base}' (called from {low.ev.where}) multiplies by {what}, which is "
+        f"{str(hit.dtype).removeprefix('torch.')}: a complex matrix is not held as a stationary "
+        f"weight (no component has complex MAC rates); register its real and imaginary parts as "
+        f"two real buffers and {COMPLEX_ADVICE.replace('two real parameters', 'the two real buffers')}; "
+        f"{BLOCK_NOTE}")
 
 
 def refuse_complex_macs(p, dtype: str, macs: int) -> None:

@@ -458,6 +458,8 @@ class Lowerer:
         The stationary weight is ``b`` if it is one, else ``a`` (``W @ x``: the product is
         transposed); of two weights (``W @ v``, both parameters) the larger, the matrix."""
         pa, pb = self.read(a), self.read(b)
+        if a.is_complex() or b.is_complex():
+            complexes.refuse_complex_buffer(self, c, a, b)
         side = None if a.is_complex() else \
             weight_side(batch, self._is_weight(pa), self._is_weight(pb), a.numel(), b.numel())
         weight, swapped = side is not None, side == "a"

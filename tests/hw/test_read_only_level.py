@@ -1,0 +1,45 @@
+"""A ``read_only: true`` memory level (tester R's report, find-R #3): examples/edge-cim.yaml's
+NOR flash took spilled activations as if it were RAM, its writes costed at the read rate and
+energy. A run that writes a read-only level is now refused, naming the bytes; one that fits the
+SRAM runs as before.
+
+Goldens are hand arithmetic written beside each assertion, never the tool's output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import cimsim
+from cimsim.errors import CapacityError
+from cimsim.workload.trace import trace
+
+pytestmark = pytest.mark.torch
+
+torch = pytest.importorskip("torch")
+EDGE = str(Path(__file__).resolve().parents[2] / "examples" / "edge-cim.yaml")
+
+
+class Scale(torch.nn.Module):
+    def forward(self, x):
+        return torch.relu(x) * 2  # fused into one op: x in, one fp32 tensor of x's size out
+
+
+def _run(n, read_only):
+    w = trace(Scale(), (torch.randn(1, n),), batch=1)
+    arch = cimsim.load_architecture(EDGE, overrides={"memory.flash.read_only": read_only})
+    return cimsim.simulate(arch, w, engine="analytic")
+
+
+def test_a_spill_into_a_read_only_flash_is_refused_naming_the_bytes():
+    # 200,000 fp32 = 800,000 B out, more than the 640 KiB (655,360 B) SRAM: written to the flash
+    with pytest.raises(CapacityError, match=r"memory\.flash is read_only, but the run writes 800 kB to it"):
+        _run(200_000, True)
+    # read_only: false: the old behaviour, the 800,000 B costed as flash writes at the read rate
+    assert _run(200_000, False).write_bytes["flash"] == 800_000
+
+
+def test_a_run_that_fits_the_sram_writes_no_flash_and_runs():
+    r = _run(1000, True)  # 1,000 x 4 B = 4 kB out, in the SRAM
+    assert r.write_bytes["flash"] == 0 and r.write_bytes["sram"] == 4000
