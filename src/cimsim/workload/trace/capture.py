@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .control import VALUE_READS, range_checked
-from .custom import composite_of, event_custom, run_composite
+from .custom import composite_of, event_custom, run_composite, unwrap_functionalized
 
 _CIMSIM_DIR = str(Path(__file__).resolve().parents[2])
 _TRACE_DIR = str(Path(__file__).resolve().parent)
@@ -161,8 +161,7 @@ def values_error(what: str, scalar: bool = False):
 
 
 def higher_order_error(name: str, where: str):
-    """The one-line refusal of a higher-order op (``torch.cond``, ``torch.while_loop``) called
-    from ``where``: its branches and body are functions, which the recorder cannot run op by op."""
+    """The one-line refusal of higher-order op ``name`` (``torch.cond``) called from ``where``."""
     from ...errors import WorkloadError
 
     how = {"cond": "write the branch as a Python if / else (the branch the example input takes "
@@ -365,6 +364,8 @@ def make_composites(torch, rec):
     class Composites(TorchFunctionMode):
         def __torch_function__(self, func, types, args=(), kwargs=None):
             kwargs = kwargs or {}
+            if isinstance(func, torch._ops.HigherOrderOperator):  # a functionalized op: unwrapped
+                return unwrap_functionalized(torch, self, func, args, kwargs)
             if not rec.quiet and (spec := composite_of(torch, func)) is not None:  # :mod:`.custom`
                 return run_composite(torch, rec, self, spec, func, args, kwargs)
             if func is sdpa and not rec.quiet:
