@@ -141,3 +141,24 @@ def test_an_eval_mode_instance_norm_is_no_train_mode_op(norm):
     # running statistics kept and the module training: a train-mode op, as before
     assert trace(norm(4, track_running_stats=True).train(), (x,)).metadata["train_mode_ops"] == 1
     assert "train_mode_ops" not in trace(norm(4, track_running_stats=True).eval(), (x,)).metadata
+
+
+def test_the_map_higher_order_op_is_refused_with_a_loop_to_write():
+    from torch._higher_order_ops.map import map as hmap
+
+    from cimsim.workload.trace import trace
+
+    lin = torch.nn.Linear(K, K)
+
+    class Map(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = lin
+
+        def forward(self, xs):
+            return hmap(lambda x: self.lin(x).relu(), xs)
+
+    with pytest.raises(WorkloadError) as exc:
+        trace(Map(), (torch.randn(3, M, K),))
+    msg = str(exc.value)  # before: "torch.map_impl ...: write it as plain torch code"
+    assert msg.startswith("torch._higher_order_ops.map (module 'Map'") and "a Python loop over the leading dimension" in msg

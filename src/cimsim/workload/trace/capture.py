@@ -24,8 +24,9 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from .control import VALUE_READS, range_checked
-from .custom import composite_of, event_custom, run_composite, unwrap_functionalized
+from .control import VALUE_READS, higher_order_error, range_checked
+from .custom import (FUNCTIONALIZED, composite_of, event_custom, run_composite,
+                     unwrap_functionalized)
 
 _CIMSIM_DIR = str(Path(__file__).resolve().parents[2])
 _TRACE_DIR = str(Path(__file__).resolve().parent)
@@ -158,24 +159,6 @@ def values_error(what: str, scalar: bool = False):
         "small --param sizes, or a factory of real tensors), not torch's "
         "meta_nonzero_assume_all_nonzero, which would select every element (every box kept, every "
         "token sent to every expert)")
-
-
-def higher_order_error(name: str, where: str):
-    """The one-line refusal of higher-order op ``name`` (``torch.cond``) called from ``where``."""
-    from ...errors import WorkloadError
-
-    how = {"cond": "write the branch as a Python if / else (the branch the example input takes "
-                   "is traced) or trace each branch (a factory argument: --arg)",
-           "while_loop": "write the loop as a Python while / for loop (the iterations the example "
-                         "input runs are traced) or a fixed number of iterations (a factory "
-                         "argument: --arg)",
-           "flex_attention": "write the attention with torch.nn.functional.scaled_dot_product_attention "
-                             "(a Hugging Face model: attn_implementation=\"sdpa\"), traced as "
-                             "matmul + softmax + matmul, with its mask as an attn_mask tensor"
-           }.get(name, "write it as plain torch code")
-    called = {"flex_attention": "torch.nn.attention.flex_attention.flex_attention"}.get(name, f"torch.{name}")
-    return WorkloadError(f"{called} ({where}) is not supported by the tracer (a higher-order "
-                         f"op: torch runs its functions outside the recorder): {how}")
 
 
 def make_recorder(torch):
@@ -364,8 +347,8 @@ def make_composites(torch, rec):
     class Composites(TorchFunctionMode):
         def __torch_function__(self, func, types, args=(), kwargs=None):
             kwargs = kwargs or {}
-            if isinstance(func, torch._ops.HigherOrderOperator):  # a functionalized op: unwrapped
-                return unwrap_functionalized(torch, self, func, args, kwargs)
+            if isinstance(func, torch._ops.HigherOrderOperator) and func.name() in FUNCTIONALIZED:
+                return unwrap_functionalized(torch, self, func, args, kwargs)  # the op it carries
             if not rec.quiet and (spec := composite_of(torch, func)) is not None:  # :mod:`.custom`
                 return run_composite(torch, rec, self, spec, func, args, kwargs)
             if func is sdpa and not rec.quiet:

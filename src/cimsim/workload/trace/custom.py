@@ -395,16 +395,13 @@ FUNCTIONALIZED = ("auto_functionalized", "auto_functionalized_v2")
 
 
 def unwrap_functionalized(torch, mode, hop, args, kwargs):
-    """A higher-order op met by the recorder's torch-function ``mode``: a functionalized graph's
+    """Higher-order op ``hop`` met by the recorder's torch-function ``mode``, a functionalized graph's
     ``auto_functionalized`` / ``auto_functionalized_v2`` (``run_decompositions()`` wraps a custom
     op writing an argument in place in one) runs the op it carries (its first argument) as the
     eager model calls it: in place, nothing cloned (the clones are functionalization's
     bookkeeping, which an eager run and a compiler's re-inplacing do not have), inside ``mode``,
     so the op meets the tracer as itself (``register_op``, its FLOP formula, ``--allow-unknown``
-    or the custom-op error naming it). Any other runs as torch runs it (the recorder refuses
-    ``torch.cond`` and the like)."""
-    if hop.name() not in FUNCTIONALIZED:
-        return hop(*args, **kwargs)
+    or the custom-op error naming it)."""
     from torch._higher_order_ops import auto_functionalize as af
 
     op, *rest = args
