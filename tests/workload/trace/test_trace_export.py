@@ -162,3 +162,38 @@ def test_the_map_higher_order_op_is_refused_with_a_loop_to_write():
         trace(Map(), (torch.randn(3, M, K),))
     msg = str(exc.value)  # before: "torch.map_impl ...: write it as plain torch code"
     assert msg.startswith("torch._higher_order_ops.map (module 'Map'") and "a Python loop over the leading dimension" in msg
+
+
+class _Two(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = torch.nn.Linear(K, K), torch.nn.Linear(K, K)
+
+    def forward(self, x):
+        return self.b(torch.relu(self.a(x)))
+
+
+def test_an_exported_programs_ops_keep_their_module_names_and_source_lines():
+    from cimsim.workload.trace import trace
+
+    m, x = _Two().eval(), torch.randn(M, K)
+    eager = trace(m, (x,), batch=M)
+    gm = torch.export.export(m, (x,)).module()
+    w = trace(gm, (x,), batch=M)
+    # before: every op's module '' and names addmm, addmm#1 (eager: a.addmm, b.addmm)
+    assert [o.name for o in w.ops] == [o.name for o in eager.ops]
+    assert [o.tags.get("module") for o in w.ops if o.kind == "matmul"] == ["a", "b"]
+    assert w.macs == 2 * M * K * K
+    fmm = _ops()[2]
+
+    class Own(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.randn(K, K))
+
+        def forward(self, x):
+            return fmm(x, self.w)
+
+    with pytest.raises(WorkloadError) as exc:  # before: "called from <unknown>"
+        trace(torch.export.export(Own(), (x,)).module(), (x,))
+    assert f"called from {__file__}:" in str(exc.value)

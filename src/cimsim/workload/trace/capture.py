@@ -27,6 +27,7 @@ from pathlib import Path
 from .control import VALUE_READS, higher_order_error, range_checked
 from .custom import (FUNCTIONALIZED, composite_of, event_custom, run_composite,
                      unwrap_functionalized)
+from .fxnodes import frame_node, fx_node, node_line, node_module
 
 _CIMSIM_DIR = str(Path(__file__).resolve().parents[2])
 _TRACE_DIR = str(Path(__file__).resolve().parent)
@@ -97,6 +98,8 @@ def _user_line(depth: int = 2) -> str:
         if not any(m in fn for m in _LIBRARY_MARKERS) and not fn.startswith(_CIMSIM_DIR) \
                 and not fn.startswith("<"):
             return f"{fn}:{f.f_lineno}"
+        if fn.startswith("<eval_with_key>") and (line := node_line(frame_node(f), _LIBRARY_MARKERS)):
+            return line  # an FX graph's op: its node's stack trace (torch.export keeps it)
         if not fallback and "/transformers/" in fn:
             fallback = f"{fn}:{f.f_lineno}"
         f = f.f_back
@@ -185,7 +188,8 @@ def make_recorder(torch):
                 # the innermost module has the longest dotted name
                 path = max(names, key=lambda n: (n.count("."), len(n))) if names else ""
                 self._paths[parents] = path
-            return path
+            inner = node_module(fx_node(1))  # an FX graph's op: its node's module (:mod:`.fxnodes`)
+            return f"{path}.{inner}" if inner and path else inner or path
 
         #: torch.cond / torch.while_loop reach __torch_dispatch__, to be refused in one line
         supports_higher_order_operators = True
