@@ -42,10 +42,7 @@ def _ops():
     def fmm(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         return x @ w
 
-    @fmm.register_fake
-    def _(x, w):
-        return x.new_empty(x.shape[0], w.shape[1])
-
+    fmm.register_fake(lambda x, w: x.new_empty(x.shape[0], w.shape[1]))
     register_flop_formula(torch.ops.cimsim_exp.fmm)(lambda xs, ws, *a, **k: 2 * xs[0] * xs[1] * ws[1])
     cimsim.trace.register_op("cimsim_exp::scale_", kind="composite", fn=lambda y, s: y.mul_(s))
     return scale_, opaque_, fmm
