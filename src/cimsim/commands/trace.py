@@ -11,6 +11,7 @@ import click
 
 from ..errors import CimsimError
 from ..workload.argnames import option_names
+from ..workload.torchfiles import torch_file, torch_file_error
 from ..workload.trace.common import batch_mismatch, batch_note, quiet_batch
 from . import OneLineErrors, created, full_path, new_output
 from .workload import check_name, command_options, serving_params, trace_serving_options
@@ -184,6 +185,8 @@ def trace_command(ctx, spec, output, name, allow_unknown, onnx_file, dims, zoo_n
     if spec is not None and spec.lower().endswith(".onnx"):
         raise click.UsageError(f"'{spec}' is an ONNX model: use cimsim trace --onnx {spec} -o "
                                "WORKLOAD.json")
+    if spec is not None and ":" not in spec and (kind := torch_file(spec)):
+        raise click.UsageError(f"'{spec}' is {torch_file_error(kind, 'a model spec')}")
     if dims and onnx_file is None:
         raise click.UsageError("--dim goes with --onnx")
     if onnx_file is not None and (params or real_weights or args or serve or stats):

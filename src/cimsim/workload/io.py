@@ -47,6 +47,7 @@ from .checks_fields import COMMON_FIELDS, KIND_FIELDS
 from .ir import Workload, WorkloadColumns
 from .jsonstream import UTF8_BOM, RepeatedKey, stream_workload, unique_keys, write_json
 from .jsonstream import decode as _decode
+from .torchfiles import torch_file, torch_file_error
 from .jsonstream import utf16_or_32
 from .kinds import OP_KINDS, ROLES
 
@@ -511,6 +512,8 @@ def _read_bytes(raw: bytes, source: str, progress: Feedback | None = None) -> Wo
     if raw[:3] == UTF8_BOM:  # Notepad's "UTF-8 with BOM", PowerShell 5's -Encoding utf8: JSON
         raw = raw[3:]  # allows a parser to ignore it (RFC 8259 8.1), as the config reader does
     if raw[:4] == ZIP_MAGIC:
+        if kind := torch_file(source, raw):  # a zip too, which cimsim does not unpickle
+            raise WorkloadError(f"{source}: {torch_file_error(kind, 'a workload file')}")
         return _read_npz(raw, source, fb)
     if looks_like_onnx(raw, source):
         raise WorkloadError(f"{source}: an ONNX model, not a workload file: use cimsim trace --onnx "

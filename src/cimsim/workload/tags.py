@@ -170,7 +170,8 @@ TAGS: dict[str, Tag] = {
 #: labels: written by the tracer, the generators and the ONNX import for a reader (op tables,
 #: --group-by, notes), read by no cost model; each any JSON value
 LABELS: dict[str, str] = {
-    "module": "the PyTorch module an op came from (run --group-by module)",
+    "module": ("the PyTorch module an op came from (per-module sums: group Result.op_table by "
+               "it, README 'Tracing PyTorch models')"),
     "modules": "the modules a fused op's members came from",
     "module_calls": "the calls of each module so far (--launch-module)",
     "layer": "the layer index of a generated model",

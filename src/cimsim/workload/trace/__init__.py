@@ -228,14 +228,19 @@ _DROPOUTS = frozenset({"native_dropout", "dropout", "_fused_dropout", "feature_d
 
 
 def _train_mode_op(ev) -> bool:
-    """Whether event ``ev`` is dropout, or a batch norm on the batch's statistics (training)."""
+    """Whether event ``ev`` is dropout, or a batch norm on the batch's statistics updating its
+    running ones (training). One with no running statistics (an ``InstanceNorm`` or a
+    ``BatchNorm`` with ``track_running_stats=False``) normalises by its input's in eval mode too:
+    that is the layer, which ``model.eval()`` does not change."""
     from .aten import base_name, batch_norm_mode
+    from .registry import bound_args
     from .randoms import fixed_probability
 
     name = base_name(ev.func)
     if name == "bernoulli":  # dropout's mask, not an encoder's draws from a tensor of probabilities
         return fixed_probability(ev.func)
-    return name in _DROPOUTS or batch_norm_mode(ev) == "train"
+    return name in _DROPOUTS or (batch_norm_mode(ev) == "train"
+                                 and bound_args(ev, ev.args, ev.kwargs).get("running_mean") is not None)
 
 
 def trace(model: torch.nn.Module, example_inputs: torch.Tensor | tuple | list, name: str | None = None,

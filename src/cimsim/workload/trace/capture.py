@@ -24,8 +24,10 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from .control import VALUE_READS, range_checked
-from .custom import composite_of, event_custom, run_composite
+from .control import VALUE_READS, higher_order_error, range_checked
+from .custom import (FUNCTIONALIZED, composite_of, event_custom, run_composite,
+                     unwrap_functionalized)
+from .fxnodes import frame_node, fx_node, node_line, node_module
 
 _CIMSIM_DIR = str(Path(__file__).resolve().parents[2])
 _TRACE_DIR = str(Path(__file__).resolve().parent)
@@ -96,6 +98,8 @@ def _user_line(depth: int = 2) -> str:
         if not any(m in fn for m in _LIBRARY_MARKERS) and not fn.startswith(_CIMSIM_DIR) \
                 and not fn.startswith("<"):
             return f"{fn}:{f.f_lineno}"
+        if fn.startswith("<eval_with_key>") and (line := node_line(frame_node(f), _LIBRARY_MARKERS)):
+            return line  # an FX graph's op: its node's stack trace (torch.export keeps it)
         if not fallback and "/transformers/" in fn:
             fallback = f"{fn}:{f.f_lineno}"
         f = f.f_back
@@ -160,25 +164,6 @@ def values_error(what: str, scalar: bool = False):
         "token sent to every expert)")
 
 
-def higher_order_error(name: str, where: str):
-    """The one-line refusal of a higher-order op (``torch.cond``, ``torch.while_loop``) called
-    from ``where``: its branches and body are functions, which the recorder cannot run op by op."""
-    from ...errors import WorkloadError
-
-    how = {"cond": "write the branch as a Python if / else (the branch the example input takes "
-                   "is traced) or trace each branch (a factory argument: --arg)",
-           "while_loop": "write the loop as a Python while / for loop (the iterations the example "
-                         "input runs are traced) or a fixed number of iterations (a factory "
-                         "argument: --arg)",
-           "flex_attention": "write the attention with torch.nn.functional.scaled_dot_product_attention "
-                             "(a Hugging Face model: attn_implementation=\"sdpa\"), traced as "
-                             "matmul + softmax + matmul, with its mask as an attn_mask tensor"
-           }.get(name, "write it as plain torch code")
-    called = {"flex_attention": "torch.nn.attention.flex_attention.flex_attention"}.get(name, f"torch.{name}")
-    return WorkloadError(f"{called} ({where}) is not supported by the tracer (a higher-order "
-                         f"op: torch runs its functions outside the recorder): {how}")
-
-
 def make_recorder(torch):
     """A ``TorchDispatchMode`` subclass recording :class:`Event` s (built lazily: torch is optional)."""
     from torch.utils._python_dispatch import TorchDispatchMode
@@ -203,7 +188,8 @@ def make_recorder(torch):
                 # the innermost module has the longest dotted name
                 path = max(names, key=lambda n: (n.count("."), len(n))) if names else ""
                 self._paths[parents] = path
-            return path
+            inner = node_module(fx_node(1))  # an FX graph's op: its node's module (:mod:`.fxnodes`)
+            return f"{path}.{inner}" if inner and path else inner or path
 
         #: torch.cond / torch.while_loop reach __torch_dispatch__, to be refused in one line
         supports_higher_order_operators = True
@@ -365,6 +351,8 @@ def make_composites(torch, rec):
     class Composites(TorchFunctionMode):
         def __torch_function__(self, func, types, args=(), kwargs=None):
             kwargs = kwargs or {}
+            if isinstance(func, torch._ops.HigherOrderOperator) and func.name() in FUNCTIONALIZED:
+                return unwrap_functionalized(torch, self, func, args, kwargs)  # the op it carries
             if not rec.quiet and (spec := composite_of(torch, func)) is not None:  # :mod:`.custom`
                 return run_composite(torch, rec, self, spec, func, args, kwargs)
             if func is sdpa and not rec.quiet:

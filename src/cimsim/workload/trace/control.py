@@ -215,3 +215,26 @@ def note(meta) -> list[str]:
         f"this file was traced before cimsim stopped fusion at value reads (it has no metadata['fusion']): "
         f"its fused ops may span these {n} read(s), which no runtime fuses across (a loop of n reads "
         "is about n launches, not 1 fused op): re-trace it"])
+
+
+def higher_order_error(name: str, where: str):
+    """The one-line refusal of a higher-order op (``torch.cond``, ``torch.while_loop``, ``map``)
+    called from ``where``: its branches and body are functions, which the recorder cannot run op
+    by op (a functionalized custom op is unwrapped before: :func:`.custom.unwrap_functionalized`)."""
+    from ...errors import WorkloadError
+
+    how = {"cond": "write the branch as a Python if / else (the branch the example input takes "
+                   "is traced) or trace each branch (a factory argument: --arg)",
+           "while_loop": "write the loop as a Python while / for loop (the iterations the example "
+                         "input runs are traced) or a fixed number of iterations (a factory "
+                         "argument: --arg)",
+           "flex_attention": "write the attention with torch.nn.functional.scaled_dot_product_attention "
+                             "(a Hugging Face model: attn_implementation=\"sdpa\"), traced as "
+                             "matmul + softmax + matmul, with its mask as an attn_mask tensor",
+           "map_impl": "write it as a Python loop over the leading dimension (torch.stack of "
+                       "each slice's result: every slice the example input has is traced)",
+           }.get(name, "write it as plain torch code")
+    called = {"flex_attention": "torch.nn.attention.flex_attention.flex_attention",
+              "map_impl": "torch._higher_order_ops.map"}.get(name, f"torch.{name}")
+    return WorkloadError(f"{called} ({where}) is not supported by the tracer (a higher-order "
+                         f"op: torch runs its functions outside the recorder): {how}")

@@ -163,6 +163,18 @@ CUSTOM_HINT = ("register its lowering with cimsim.trace.register_op('ns::name', 
                "torch.autograd.Function or a composite of aten ops, whose matmuls are traced as matmuls")
 
 
+def custom_hint(macs) -> str:
+    """What to do about an unregistered custom op: with a FLOP formula (``macs`` not None, the
+    MACs it counts) keep it (``--allow-unknown``) or register it; without one, every route."""
+    if macs is None:
+        return CUSTOM_HINT
+    return (f"it has a FLOP formula ({macs:,} MACs): add --allow-unknown (allow_unknown=True) to "
+            "keep it as a generic op carrying those MACs (on the processor), or register its "
+            "lowering with cimsim.trace.register_op('ns::name', kind='matmul', weight_arg=1) to "
+            "put it on a CIM array, or kind='elementwise' / kind='composite', fn=<the op in torch "
+            "ops> (README 'Custom ops')")
+
+
 def composite_of(torch, func) -> CustomOp | None:
     """The composite registered for ``func`` (an ``OpOverload``, or an ``OpOverloadPacket``:
     ``torch.ops.ns.name(...)``, as a C++ / CUDA extension's op is called), or None."""
@@ -376,3 +388,24 @@ def _code_digest(h, code) -> None:
             _code_digest(h, c)
         else:
             h.update(repr(c).encode())
+
+
+#: torch's wrappers of a mutating op in a functionalized graph (``run_decompositions()``)
+FUNCTIONALIZED = ("auto_functionalized", "auto_functionalized_v2")
+
+
+def unwrap_functionalized(torch, mode, hop, args, kwargs):
+    """Higher-order op ``hop`` met by the recorder's torch-function ``mode``, a functionalized graph's
+    ``auto_functionalized`` / ``auto_functionalized_v2`` (``run_decompositions()`` wraps a custom
+    op writing an argument in place in one) runs the op it carries (its first argument) as the
+    eager model calls it: in place, nothing cloned (the clones are functionalization's
+    bookkeeping, which an eager run and a compiler's re-inplacing do not have), inside ``mode``,
+    so the op meets the tracer as itself (``register_op``, its FLOP formula, ``--allow-unknown``
+    or the custom-op error naming it)."""
+    from torch._higher_order_ops import auto_functionalize as af
+
+    op, *rest = args
+    with mode:
+        if hop.name() == "auto_functionalized":
+            return af.auto_functionalized_dense(op, *rest, _only_clone_these_tensors=(), **kwargs)
+        return af.auto_functionalized_v2_dense(op, *rest, _only_clone_these_bases=(), **kwargs)

@@ -35,6 +35,10 @@ def as_module(torch, fn, what: str = "trace()", inputs=()):
 
     if isinstance(fn, torch.nn.Module):
         return fn
+    if type(fn).__name__ == "ExportedProgram":  # callable, but torch refuses the call
+        raise WorkloadError(f"{what} got a torch.export ExportedProgram, which torch does not run "
+                            "directly: trace ep.module(), the program as a module, with "
+                            "ep.example_inputs[0] (README 'Tracing PyTorch models')")
     if not callable(fn) or isinstance(fn, type):
         raise WorkloadError(f"{what} needs a torch.nn.Module or a function of the example inputs "
                             f"(a torch.func transform such as vmap(jacrev(net))), got "

@@ -33,7 +33,7 @@ from .claims import MATMULS, dims, scale_ops, weight_side, weight_transposed
 from .registry import LOWERINGS, Call, aten, bound_args, lowers
 from .computed import note as note_computed, source_flags
 from .control import SIZED_BY_VALUES, VALUE_READS, read_value, sized_by_values
-from .custom import CUSTOM_HINT, CUSTOM_OPS, TORCH_NAMESPACES, composite_tags, lower_custom
+from .custom import CUSTOM_OPS, TORCH_NAMESPACES, composite_tags, custom_hint, lower_custom
 from .resample import pool_vec, resample_vec
 from .stats import add as add_stats
 from .flops import flop_macs
@@ -560,7 +560,7 @@ class Lowerer:
                 raise WorkloadError(
                     f"custom op '{ev.func}' ({mod}, called from {ev.where}) is not a PyTorch "
                     f"(aten) op but one of namespace '{ns}' (torch.library), which cimsim cannot "
-                    f"see into{counted}; {CUSTOM_HINT}")
+                    f"see into{counted}; {custom_hint(macs)}")
             raise WorkloadError(
                 f"aten op '{ev.func}' ({mod}, called from {ev.where}) has no cimsim mapping"
                 f"{counted}; {UNKNOWN_HINT}")
