@@ -26,8 +26,7 @@ from .provenance import (free_dispatch_notes, latency_notes, latency_placeholder
                          precision_notes)
 from .samples import per_sample_facts, recorded_batch, samples, vector_facts
 from .serving import encoder_tp_note, graph_note, tensor_parallel_of, verify_note
-from .phases import phase_figures
-from .models import model_figures
+from .phases import phase_figures; from .models import model_figures  # noqa: E702
 from .stream import shared_level_notes
 from .utilization import run_utilization
 from .result import Result, attribute_ops, attribute_path, bound_of, measured_share
