@@ -69,8 +69,8 @@ def test_period_j_per_token_is_the_period_energy_over_the_runs_tokens():
     assert rec[C.TOKENS_PER_RUN] == 16
     dynamic = r.energy_j - r.energy_breakdown_j[C.STATIC]
     expected = (dynamic + r.static_power_w * 0.01) / 16
-    assert rec[C.PERIOD_J_PER_TOKEN] == pytest.approx(expected, rel=1e-12)
-    assert rec[C.TOKENS_PER_J] == pytest.approx(16 / r.energy_j, rel=1e-12)  # the full-load figure, unchanged
+    assert rec[C.PERIOD_J_PER_TOKEN] == pytest.approx(expected, rel=1e-12, abs=0)
+    assert rec[C.TOKENS_PER_J] == pytest.approx(16 / r.energy_j, rel=1e-12, abs=0)  # the full-load figure, unchanged
     assert rec[C.PERIOD_J_PER_TOKEN] > 1 / rec[C.TOKENS_PER_J]  # idle static power between runs
 
 
@@ -89,7 +89,7 @@ def test_technology_node_column_where_the_config_states_one():
 def test_mm2_names_the_caret_form():
     with pytest.raises(UnitError, match=r"write the power with \^: mm\^2"):
         parse_quantity("300mm2", "m^2")
-    assert parse_quantity("300 mm^2", "m^2") == pytest.approx(300e-6, rel=1e-12)
+    assert parse_quantity("300 mm^2", "m^2") == pytest.approx(300e-6, rel=1e-12, abs=0)
 
 
 def test_sweep_parquet_carries_result_column_units(tmp_path):
