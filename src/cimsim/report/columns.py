@@ -907,6 +907,7 @@ def _column_groups(arch) -> list[list[tuple[str, str, str]]]:
          (PROGRAMMING_COLUMNS if programs_weights(arch) else ())),
         ((c, "a per-sample column", "") for c in SAMPLE_COLUMNS),
         ((static_power_column(p), what, "") for p, what, _ in static_power_sources(arch)),
+        ((c, "the process node the config states", "") for c in node_facts(arch)),
         ((energy_column(f"{c.name}_{p}"), f"energy part '{p}' of component '{c.name}'", c.name)
          for c in comps for p in c.energy_parts),
         ((energy_column(r), f"the energy of '{r}'", r) for r in resources),
