@@ -138,6 +138,19 @@ class Unit:
         return f"{name} ({formula})" if name and name != formula else (name or formula)
 
 
+def _power_hint(atom: str) -> str:
+    """``'; write the power with ^: mm^2'`` for ``mm2`` (a known unit and a trailing power,
+    find-C 23 C 5), else ``''``."""
+    base, power = atom[:-1], atom[-1:]
+    if not base or power not in "23":
+        return ""
+    try:
+        _parse_atom(base)
+    except UnitError:
+        return ""
+    return f"; write the power with ^: {base}^{power} (e.g. 300 {base}^{power})"
+
+
 def _parse_atom(atom: str) -> Unit:
     if atom in _BASE:
         f, d = _BASE[atom]
@@ -158,7 +171,7 @@ def _parse_atom(atom: str) -> Unit:
     if atom.startswith("K") and atom[1:] in _BASE:  # 1 KB: a kilobyte or a kibibyte?
         raise UnitError(f"unit {atom!r}: K is not a prefix; write k{atom[1:]} (1000) "
                         f"{f'or Ki{atom[1:]} (1024)' if atom[1:] in _INFO else ''}".rstrip())
-    hint = _case_hint(atom) or _rate_hint(atom)
+    hint = _case_hint(atom) or _rate_hint(atom) or _power_hint(atom)
     if hint:  # the spelling meant: the list of every unit would only bury it
         raise UnitError(f"unknown unit {atom!r}{hint}")
     raise UnitError(

@@ -33,8 +33,8 @@ def test_a_rule_between_fields_is_named_by_its_field(tmp_path):
     columns: the second error is the cim section's rule ``cim: adc.per_array (512) cannot
     exceed cols (256)``; the one line names its field, cim.adc.per_array, not the section."""
     text = resolve_config("sram-cim").read_text()
-    assert "capacity: 256 GB" in text and "per_array: 256" in text
-    bad = text.replace("capacity: 256 GB", "capacity: 20 MB").replace("per_array: 256",
+    assert "capacity: 256 GiB" in text and "per_array: 256" in text
+    bad = text.replace("capacity: 256 GiB", "capacity: 20 MB").replace("per_array: 256",
                                                                       "per_array: 512")
     path = tmp_path / "two.yaml"
     path.write_text(bad)
@@ -42,7 +42,7 @@ def test_a_rule_between_fields_is_named_by_its_field(tmp_path):
     assert r.exit_code == 1
     lines = [ln for ln in r.output.splitlines() if ln.strip()]
     assert len(lines) == 1, r.output
-    assert "memory.sram.capacity: 37.5 MB is more than the backing store's" in lines[0]
+    assert "memory.sram.capacity: 39.32 MB is more than the backing store's" in lines[0]
     assert lines[0].endswith("(and 1 more: cim.adc.per_array)"), lines[0]
 
 
@@ -54,7 +54,7 @@ def test_the_python_api_raises_one_error_with_a_line_per_error(tmp_path):
 
     text = resolve_config("sram-cim").read_text()
     path = tmp_path / "two.yaml"
-    path.write_text(text.replace("capacity: 256 GB", "capacity: 20 MB")
+    path.write_text(text.replace("capacity: 256 GiB", "capacity: 20 MB")
                     .replace("per_array: 256", "per_array: 512"))
     with pytest.raises(ConfigError) as e:
         load_architecture(path)

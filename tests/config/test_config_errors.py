@@ -281,8 +281,9 @@ def test_a_level_larger_than_the_backing_store_is_refused(tiny, tmp_path):
     path = tmp_path / "order.yaml"
     path.write_text(yaml.safe_dump(d, sort_keys=False))
     line = _first_error("run", path, tiny)
-    assert line == (f"Error: {path}: memory.dram.capacity: 256 GB is more than the backing store's: "
-                    "levels run innermost first and the last, 'sram' (37.5 MB), holds every tensor; "
+    # 256 GiB = 274.9e9 B and 37.5 MiB = 39.32e6 B, shown in decimal units
+    assert line == (f"Error: {path}: memory.dram.capacity: 274.9 GB is more than the backing store's: "
+                    "levels run innermost first and the last, 'sram' (39.32 MB), holds every tensor; "
                     "raise memory.sram.capacity, lower this one, or "
                     "list the levels innermost first (the largest last)"), line
 

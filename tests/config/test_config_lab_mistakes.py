@@ -50,7 +50,7 @@ def test_the_dram_block_is_where_the_docstring_says():
     lines = bundled.resolve_config("cpu-ddr5").read_text().splitlines()
     assert lines[16] == "    technology: DDR5-4800"
     assert lines[20].startswith("    latency: 110 ns")
-    assert lines[22].startswith("    capacity: 256 GB")
+    assert lines[22].startswith("    capacity: 256 GiB")
 
 
 @pytest.mark.parametrize("written, meant", [("10GBps", "GB/s"), ("10 Gbps", "Gb/s"),
@@ -74,7 +74,7 @@ def test_a_bare_number_is_said_once_as_written(tmp_path, tiny):
 
 
 def test_a_key_indented_too_deep_names_line_column_and_key(tmp_path, tiny):
-    m = _edited(tmp_path, "    capacity: 256 GB", "      capacity: 256 GB")
+    m = _edited(tmp_path, "    capacity: 256 GiB", "      capacity: 256 GB")
     assert _one_line("run", m, tiny) == (
         f"Error: {m}: not valid YAML: line 23, column 7: 'capacity' is indented deeper than the "
         "keys above it (the block at line 17, column 5), or a key above it too little; keys of "

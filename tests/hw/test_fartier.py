@@ -261,7 +261,7 @@ def test_a_second_main_memory_without_far_gets_a_note():
 
 
 def test_a_near_tier_that_is_no_main_memory_is_refused():
-    """Review16-7 #3: far on cpu-ddr5's DDR made its L3 (technology 'on-chip SRAM', 37.5 MB, no
+    """Review16-7 #3: far on cpu-ddr5's DDR made its L3 (technology 'on-chip SRAM', 37.5 MiB = 39.32 MB, no
     area) the near tier: a weight home counted as off-chip traffic. A near tier that is not
     DRAM-like is refused in one line naming its technology; one marked off_chip: true is a
     memory off the chip the user vouches for."""
@@ -271,7 +271,7 @@ def test_a_near_tier_that_is_no_main_memory_is_refused():
     msg = str(e.value)
     assert msg.count("\n") == 0 and "cpu-ddr5.yaml" in msg
     assert ("memory.sram.technology: memory.dram.far makes 'sram' the near tier, a main memory "
-            "beside 'dram' (DDR, HBM), but 'sram' (technology 'on-chip SRAM', 37.5 MB) is not "
+            "beside 'dram' (DDR, HBM), but 'sram' (technology 'on-chip SRAM', 39.32 MB) is not "
             "DRAM-like") in msg
     d = copy.deepcopy(ROUND_ARCH)  # its SRAM: 1 MiB, no technology
     d["memory"]["dram"]["far"] = True

@@ -215,7 +215,7 @@ def _is_target(name: str) -> bool:
     return name in bundled_names_no_torch()
 
 
-def _serving_text(sv: dict) -> str:
+def _serving_text(sv: dict, full_load: bool = False) -> str:
     from ..report import columns as C
 
     tpot, dec, tpj = sv[C.TPOT_S], sv[C.DECODE_TOKENS_PER_S], sv[C.TOKENS_PER_J]
@@ -223,7 +223,8 @@ def _serving_text(sv: dict) -> str:
             f"{si(tpot, 's') if tpot == tpot else 'n/a (no decode step)'}, "
             f"{rate(sv[C.TOKENS_PER_S])} tokens/s"
             + (f" ({rate(dec)} in decode)" if dec == dec else "")
-            + f", {rate(tpj) + ' tokens/J' if tpj == tpj else per_joule(tpj, 'tokens/J')}")
+            + f", {rate(tpj) + ' tokens/J' if tpj == tpj else per_joule(tpj, 'tokens/J')}"
+            + (" at full load (per token at the period: the 'at the period' row)" if full_load else ""))
 
 
 def _spread_rows(r) -> list[tuple[str, str]]:
@@ -332,7 +333,7 @@ def print_result(r, footprint=None, cache_apart: bool = False, arch=None) -> Non
                                  + (f", {si(f[C.PIPELINED_OPS_PER_S_PER_M2] / 1e6, 'OPS/mm²')}"
                                     if r.area_m2 > 0 else "") + ")"))
     if r.serving:
-        rows.append(("LLM serving", _serving_text(r.serving)))
+        rows.append(("LLM serving", _serving_text(r.serving, C.PERIOD_S in f)))
         rows += _spread_rows(r) + phase_rows(r.serving, r.latency_s, r.energy_j)
     rows.extend(("floorplan", text) for text in _floorplan_texts(f))
     if C.PROGRAMMING_ENERGY_J in f:  # deployment: reported beside the run, not in its totals
@@ -526,7 +527,8 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     serving = [(a, r) for a, r in results if r.serving]
     if serving:
         sh = ["workload", "architecture", "time to first token", "TTFT p99",
-              "time per output token", "TPOT p99", "tokens/s", "decode tokens/s", "tokens/J"]
+              "time per output token", "TPOT p99", "tokens/s", "decode tokens/s",
+              *(["tokens/J (full load)", "J/token at period"] if period_s is not None else ["tokens/J"])]
         srows = []
         for _, r in serving:
             sv = r.serving
@@ -534,7 +536,8 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
                           seconds_or_na(sv[C.TTFT_S]), seconds_or_na(sv.get(C.TTFT_P99_S)),
                           seconds_or_na(sv[C.TPOT_S]), seconds_or_na(sv.get(C.TPOT_P99_S)),
                           rate(sv[C.TOKENS_PER_S]), rate(sv[C.DECODE_TOKENS_PER_S]),
-                          rate(sv[C.TOKENS_PER_J])])
+                          rate(sv[C.TOKENS_PER_J]), *([si(r.facts.get(C.PERIOD_J_PER_TOKEN, float("nan")), "J")]
+                                                      if period_s is not None else [])])
         st, s_left = fitted_table("LLM serving", sh, srows, out.width, {},
                                   ["TPOT p99", "TTFT p99", "decode tokens/s", "tokens/s",
                                    "time to first token"],

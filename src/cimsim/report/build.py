@@ -241,7 +241,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
     rewrites = training_facts(arch, pl, wl.arrays, wl.metadata, facts, rates)  # find-O 1, 2, 4
     facts.update(per_sample_facts(wl.metadata, samples(wl, batch), float(latency), float(sum(energy.values()))),
                  **vector_facts(float(wl.arrays.vector_ops.sum()), float(latency)))  # find-D 2, find-R 5
-    facts.update({C.static_power_column(p): w for p, w in _static_parts(arch).items()})  # find-C 3
+    facts.update({**{C.static_power_column(p): w for p, w in _static_parts(arch).items()}, **C.node_facts(arch)})  # find-C 3
     rated = [n for c in pl.components for n in c.rate_notes(run)]  # find-E 1: PIM's max_rows verdict
     notes = list(pl.notes) + rated + free_dispatch_notes(pl, run.path, float(latency)) + list(run.engine_notes) + util_notes + \
         (shared_level_notes(pl, costs, set(costs.resources) - set(hw.memory) - set(hw.links))
@@ -537,6 +537,7 @@ def serving_columns(first: np.ndarray, last: np.ndarray, tokens: np.ndarray, tot
         C.TPOT_S: float(tpot[more].mean()) if more.any() else nan,
         C.TOKENS_PER_S: total / latency if latency > 0 else nan,
         C.TOKENS_PER_J: total / energy if energy > 0 else nan,
+        C.TOKENS_PER_RUN: total,
         C.DECODE_TOKENS_PER_S: dec_tok / dec_s if dec_s > 0 else nan,
         **spread(first, C.TTFT_SPREAD), **spread(tpot[more], C.TPOT_SPREAD),
         C.REQUEST_TTFT_S: [float(v) for v in first],

@@ -92,6 +92,7 @@ DOCS: tuple[tuple[str, str, str], ...] = (
      "`Result.at_load(period_s=)`"),
     (C.PERIOD_ENERGY_J, "J", "as above"),
     (C.PERIOD_J_PER_SAMPLE, "J", "as above"),
+    (C.PERIOD_J_PER_TOKEN, "J", "as above (serving workloads only)"),
     (C.PERIOD_AVERAGE_POWER_W, "W", "as above"),
     (C.PERIOD_UTILIZATION, "fraction", "as above"),
     (C.PERIOD_IDLE, "on, sleep or gate", "as above; `--idle`, `Result.at_load(idle=)`"),
@@ -144,6 +145,7 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.path_column(_PART), "s", CSV + "; `run --json`: `critical_path_time_s`"),
     (C.area_column(_PART), "m²", CSV + "; `run --json`: `area_breakdown_m2`"),
     (C.static_power_column(_PART), "W", ALL),
+    (C.TECHNOLOGY_NODE_M, "m", ALL + " (where the config states technology.node)"),
     (C.PIPELINE_INTERVAL_S, "s", ALL + " (a layer-pipelining component only)"),
     (C.PIPELINED_SAMPLES_PER_S, "1/s", "as above"),
     (C.PIPELINED_OPS_PER_S, "op/s", "as above"),
@@ -161,6 +163,7 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.TPOT_S, "s", "as above"),
     (C.TOKENS_PER_S, "token/s", "as above"),
     (C.TOKENS_PER_J, "token/J", "as above"),
+    (C.TOKENS_PER_RUN, "count", "as above"),
     (C.DECODE_TOKENS_PER_S, "token/s", "as above"),
     (C.LLM_BATCH, "count", "as above"),
     *((col, "s", "as above") for col in (*C.TTFT_SPREAD, *C.TPOT_SPREAD)),
@@ -261,7 +264,7 @@ def documented_columns() -> set[str]:
     named = {*C.FIXED_COLUMNS, C.OPTIMIZER_STATE_BYTES, *C.SAMPLE_COLUMNS, *C.PIPELINE_COLUMNS, *C.PROGRAMMING_COLUMNS, *C.SERVING_COLUMNS,
              *C.ACCURACY_COLUMNS, *C.SWEEP_KEY_COLUMNS, C.ERROR, C.BASELINE, C.SPEEDUP, C.ENERGY_RATIO, C.PERIOD_ENERGY_RATIO,
              C.ONE_DEVICE_SHARE, C.CIMSIM_VERSION, C.CIMSIM_REVISION, C.PARETO_OBJECTIVES, *C.SPLIT_COLUMNS,
-             *C.INPUT_COLUMNS, *C.STATED_LOAD_COLUMNS}
+             *C.INPUT_COLUMNS, *C.STATED_LOAD_COLUMNS, C.TECHNOLOGY_NODE_M}
     return named | set(_PATTERNS) | set(_SWEPT)
 
 
@@ -281,6 +284,7 @@ _ASSIGN = re.compile(r'^[A-Z][A-Z0-9_]*(?:: [^=]+)? = "([^"]*)"\s*(?:#:\s*(.*))?
 #: must agree with it (tests/report/test_column_docs.py), and :func:`column_unit` falls back to it
 #: for a fact column (``cim_area_needed_m2``), whose unit only its name carries
 SUFFIX_UNITS = (("_per_s_per_m2", "op/(s·m²)"), ("_w_per_m2", "W/m²"), ("_j_per_sample", "J"), ("_j_per_item", "J"),
+                ("_j_per_token", "J"), ("_node_m", "m"),
                 ("_macs_per_s", "MAC/s"), ("_tokens_per_s", "token/s"), ("_tokens_per_j", "token/J"),
                 ("_ops_per_s", "op/s"), ("_ops_per_j", "op/J"), ("_bytes_per_s", "B/s"), ("_per_s", "1/s"),
                 ("_bytes", "B"), ("_m2", "m²"), ("_db", "dB"), ("_s", "s"), ("_j", "J"),

@@ -290,12 +290,34 @@ PERIOD_WAKE_S = "period_wake_s"
 PERIOD_WEAROUT_S = "period_wearout_s"
 #: the same with perfect wear-levelling: the fewest <cim>_runs_to_wearout_levelled x period_s
 PERIOD_WEAROUT_LEVELLED_S = "period_wearout_levelled_s"
-PERIOD_COLUMNS: tuple[str, ...] = (PERIOD_S, PERIOD_ENERGY_J, PERIOD_J_PER_SAMPLE,
+# Per-token and process figures for a footprint (find-C 23: energy per token at a load, the
+# node a config states)
+#: LLM serving: generated tokens of all requests in one run (what tokens_per_s and
+#: tokens_per_j divide), count
+TOKENS_PER_RUN = "tokens_per_run"
+#: LLM serving with a stated period: period_energy_j / tokens_per_run, the energy of one
+#: generated token at that load (the idle static power between runs included), J; tokens_per_j
+#: is the full-load figure (energy_j of back-to-back runs). NaN where the run cannot keep the period
+PERIOD_J_PER_TOKEN = "period_j_per_token"
+#: the process node the config's ``technology.node`` states (the one the circuit models derive
+#: from), m; absent where the config states none (a node in a YAML comment is no input). It
+#: covers the parts the circuit models derive, not a host or off-chip memory stated by figures
+TECHNOLOGY_NODE_M = "technology_node_m"
+
+
+def node_facts(arch) -> dict[str, float]:
+    """``{TECHNOLOGY_NODE_M: node}`` where ``arch`` states ``technology.node``, else ``{}``
+    (nm / 1e9, so that ``22 nm`` is 2.2e-08 m, not 2.2000000000000004e-08)."""
+    tech = getattr(arch, "technology", None)
+    return {} if tech is None else {TECHNOLOGY_NODE_M: tech.node_nm / 1e9}
+
+
+PERIOD_COLUMNS: tuple[str, ...] = (PERIOD_S, PERIOD_ENERGY_J, PERIOD_J_PER_SAMPLE, PERIOD_J_PER_TOKEN,
                                    PERIOD_AVERAGE_POWER_W, PERIOD_UTILIZATION, PERIOD_IDLE,
                                    PERIOD_IDLE_POWER_W, PERIOD_WAKE_ENERGY_J, PERIOD_WAKE_S,
                                    PERIOD_WEAROUT_S, PERIOD_WEAROUT_LEVELLED_S)
 #: the period columns a period the run cannot keep makes NaN
-PERIOD_NAN_COLUMNS: tuple[str, ...] = PERIOD_COLUMNS[1:5]
+PERIOD_NAN_COLUMNS: tuple[str, ...] = PERIOD_COLUMNS[1:6]
 # Only with a stated deadline (``--deadline``, ``Result.at_load(deadline_s=)``), against the
 # DES's point estimate ``latency_s`` (deterministic, no spread: not a worst-case bound)
 #: the stated deadline, s
@@ -667,7 +689,7 @@ PHASE_COLUMNS: tuple[str, ...] = (PREFILL_LATENCY_S, DECODE_LATENCY_S, PREFILL_A
                                   DECODE_DYNAMIC_ENERGY_J, PREFILL_BOUND, DECODE_BOUND,
                                   PREFILL_BOUND_PART, DECODE_BOUND_PART, UNPHASED_LATENCY_S,
                                   UNPHASED_ENERGY_J, UNPHASED_DYNAMIC_ENERGY_J, UNPHASED_OPS)
-SERVING_COLUMNS: tuple[str, ...] = (TTFT_S, TPOT_S, TOKENS_PER_S, TOKENS_PER_J, DECODE_TOKENS_PER_S,
+SERVING_COLUMNS: tuple[str, ...] = (TTFT_S, TPOT_S, TOKENS_PER_S, TOKENS_PER_J, TOKENS_PER_RUN, DECODE_TOKENS_PER_S,
                                     LLM_BATCH, *TTFT_SPREAD, *TPOT_SPREAD, *PHASE_COLUMNS)
 #: ``--json`` only (lists, one value per request in request order; not result columns): each
 #: request's time to first token, s, and time per output token, s (null for a request of one
@@ -942,6 +964,7 @@ def _column_groups(arch) -> list[list[tuple[str, str, str]]]:
          (PROGRAMMING_COLUMNS if programs_weights(arch) else ())),
         ((c, "a per-sample column", "") for c in SAMPLE_COLUMNS),
         ((static_power_column(p), what, "") for p, what, _ in static_power_sources(arch)),
+        ((c, "the process node the config states", "") for c in node_facts(arch)),
         ((energy_column(f"{c.name}_{p}"), f"energy part '{p}' of component '{c.name}'", c.name)
          for c in comps for p in c.energy_parts),
         ((energy_column(r), f"the energy of '{r}'", r) for r in resources),

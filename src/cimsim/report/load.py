@@ -222,6 +222,8 @@ def load_facts(r, period_s: float | None = None, deadline_s: float | None = None
                     C.PERIOD_UTILIZATION: t / period_s, C.PERIOD_IDLE: idle_mode,
                     C.PERIOD_IDLE_POWER_W: p_idle, C.PERIOD_WAKE_ENERGY_J: idle.wake_energy_j(r, f, n),
                     C.PERIOD_WAKE_S: f["wake_s"]})
+        if (tokens := r.serving.get(C.TOKENS_PER_RUN, 0.0)) > 0:  # find-C 23 C 2
+            out[C.PERIOD_J_PER_TOKEN] = energy / tokens
         if t > period_s:  # too slow for it: NaN, not a figure of overlapping runs
             out.update({k: math.nan for k in C.PERIOD_NAN_COLUMNS})
         out.update(intermittent.wearout_facts(r, period_s))

@@ -82,8 +82,11 @@ def period_rate(r, period_s: float) -> str:
 def period_per(r, j_per_sample: float) -> str:
     """The energy per sample at the period, and per item where stated (one sample a run: per
     item alone, the period's energy being the sample's)."""
-    it = items(r)
+    it, tokens = items(r), getattr(r, "serving", {}).get(C.TOKENS_PER_RUN, 0.0)
     per_sample = f"{si(j_per_sample, 'J')} per sample"
+    if tokens > 0:  # find-C 23 C 2: a serving run's energy per generated token at the load
+        per_sample += (f", {si(j_per_sample * max(r.samples, 1) / tokens, 'J')} per generated token "
+                       f"({tokens:g} a run; {C.PERIOD_J_PER_TOKEN})")
     if it is None:
         return per_sample
     per_item = f"{si(j_per_sample / it[0], 'J')} per {it[1]} ({run_holds(r)} a run)"

@@ -116,6 +116,10 @@ def component_kinds(archs) -> dict[str, str]:
 #: ``DataFrame.attrs`` keys (kept in the Parquet file's pandas metadata).
 ATTR_PARAMS = "cimsim_params"  # list of swept dotted paths, in order
 ATTR_UNITS = "cimsim_units"  # {path: SI unit or ""}
+#: ``{column: unit}`` of every result column of the table that has a unit (``energy_j``: J,
+#: ``tokens_per_j``: token/J; :func:`cimsim.report.column_docs.column_unit`), so that
+#: post-processing need not read units from the name's suffix (find-C 23 C 5)
+ATTR_COLUMN_UNITS = "cimsim_column_units"
 #: the ``workload.<key>`` columns, in order: the workload files' ``metadata.params`` keys whose
 #: values differ between them (:mod:`cimsim.sweep.shape`); their units are in ``cimsim_units``.
 #: A sweep file written before 2026-12-06 has neither the attr nor the columns

@@ -32,7 +32,7 @@ import pandas as pd
 from ..atomic import atomic_write, is_special
 from ..errors import CimsimError, CimsimWarning
 from ..inputs import utf8_text
-from .columns import (ATTR_CONFIGS, ATTR_PARAMS, ATTR_REVISION, ATTR_SAMPLING, ATTR_UNITS,
+from .columns import (ATTR_COLUMN_UNITS, ATTR_CONFIGS, ATTR_PARAMS, ATTR_REVISION, ATTR_SAMPLING, ATTR_UNITS,
                       ATTR_VERSION, ATTR_WORKLOAD_GROUPS, ATTR_WORKLOAD_PARAMS, ATTR_WORKLOADS, POINT_ID, column_kind,
                       component_kinds)
 
@@ -128,7 +128,14 @@ def check_output_names(output: str | Path | None, csv: str | Path | None) -> Non
 
 
 def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
-    """Write ``df`` to ``path`` atomically (temp file, fsync, rename)."""
+    """Write ``df`` to ``path`` atomically (temp file, fsync, rename); a sweep table (one with
+    ``cimsim_params`` attrs) gets its result columns' units as ``cimsim_column_units``."""
+    if ATTR_PARAMS in df.attrs:
+        from ..report.column_docs import column_unit
+
+        df = df.copy(deep=False)
+        df.attrs[ATTR_COLUMN_UNITS] = {c: u for c in map(str, df.columns) if (u := column_unit(c))}
+
     def write(tmp: str) -> None:
         with open(tmp, "wb") as f:  # Python opens a non-UTF-8 name that pyarrow would refuse
             df.to_parquet(f, index=False, schema=_schema(df))

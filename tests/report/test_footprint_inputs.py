@@ -1,0 +1,101 @@
+"""Inputs an embodied/operational carbon estimate reads from cimsim (find-C 23): the bundled
+memory capacities in the binary units their parts hold, energy per generated token at a stated
+period, the process node a config states, the unit hint for ``mm2`` and the sweep Parquet's
+column units.
+
+Golden values are datasheet arithmetic: an H100 SXM5's 80 GB is 5 HBM3 stacks x 16 GiB
+(8-high x 16 Gb dies); a DDR5 "32 GB" RDIMM is 32 GiB; CUDA reports the H100's L2 as
+52,428,800 B = 50 MiB; Aquabolt-XL is 6 GiB where Aquabolt is 8 GiB.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from cimsim import simulate
+from cimsim.bundled import resolve_config
+from cimsim.config import load_architecture
+from cimsim.report import columns as C
+from cimsim.sweep.columns import ATTR_COLUMN_UNITS, ATTR_PARAMS
+from cimsim.sweep.store import write_parquet
+from cimsim.units import UnitError, parse_quantity
+from cimsim.workload.llm import LLMModel, llm_serving
+
+from conftest import gemv_workload
+
+GiB, MiB = 2 ** 30, 2 ** 20
+
+
+def _levels(name: str) -> dict[str, float]:
+    arch = load_architecture(resolve_config(name))
+    return {n: lvl.capacity for n, lvl in arch.memory.items()}
+
+
+@pytest.mark.parametrize("name, dram", [
+    ("gpu-hbm3", 5 * 16 * GiB),  # 85,899,345,920 B, not 80e9
+    ("hbm-pim", 5 * 16 * GiB * 6 // 8),  # the same 5 stacks of 6 GiB Aquabolt-XL-class dies: 60 GiB
+    ("gpu-hbm-pim-attn", 60 * GiB),
+    ("cpu-ddr5", 8 * 32 * GiB),  # 274,877,906,944 B, not 256e9
+    ("rram-cim", 8 * 32 * GiB), ("sram-cim", 8 * 32 * GiB), ("tpu-like", 8 * 32 * GiB),
+    ("rram-cim-derived", 8 * 32 * GiB), ("sram-cim-derived", 8 * 32 * GiB),
+])
+def test_bundled_backing_capacity_is_the_parts_binary_capacity(name, dram):
+    levels = _levels(name)
+    assert levels["dram"] == dram
+
+
+@pytest.mark.parametrize("name", ["gpu-hbm3", "hbm-pim", "gpu-hbm-pim-attn"])
+def test_h100_l2_is_50_mib(name):
+    assert _levels(name)["sram"] == 50 * MiB  # 52,428,800 B as CUDA's l2CacheSize
+
+
+def test_backing_headroom_uses_80_gib():
+    """A run's backing_capacity_bytes on gpu-hbm3 is the 80 GiB an H100 holds."""
+    r = simulate(load_architecture(resolve_config("gpu-hbm3")), gemv_workload(64, 64))
+    assert r.record()[C.BACKING_CAPACITY_BYTES] == 85_899_345_920
+
+
+TINY = LLMModel(layers=2, hidden=32, heads=8, kv_heads=2, ffn=48, vocab=20, head_dim=4, gated=True)
+
+
+def test_period_j_per_token_is_the_period_energy_over_the_runs_tokens():
+    """4 requests x (1 prefill token + 3 decode tokens) = 16 tokens a run; at a 10 ms period a
+    token costs (dynamic energy + static power x 10 ms) / 16, not 1 / tokens_per_j."""
+    r = simulate(load_architecture(resolve_config("gpu-hbm3")),
+                 llm_serving(TINY, prompt=8, decode=3, batch=4))
+    loaded = r.at_load(period_s=0.01)
+    rec = loaded.record()
+    assert rec[C.TOKENS_PER_RUN] == 16
+    dynamic = r.energy_j - r.energy_breakdown_j[C.STATIC]
+    expected = (dynamic + r.static_power_w * 0.01) / 16
+    assert rec[C.PERIOD_J_PER_TOKEN] == pytest.approx(expected, rel=1e-12, abs=0)
+    assert rec[C.TOKENS_PER_J] == pytest.approx(16 / r.energy_j, rel=1e-12, abs=0)  # the full-load figure, unchanged
+    assert rec[C.PERIOD_J_PER_TOKEN] > 1 / rec[C.TOKENS_PER_J]  # idle static power between runs
+
+
+def test_period_j_per_token_absent_without_tokens():
+    r = simulate(load_architecture(resolve_config("gpu-hbm3")), gemv_workload(64, 64))
+    assert C.PERIOD_J_PER_TOKEN not in r.at_load(period_s=0.01).record()
+
+
+def test_technology_node_column_where_the_config_states_one():
+    derived = simulate(load_architecture(resolve_config("sram-cim-derived")), gemv_workload(64, 64))
+    assert derived.record()[C.TECHNOLOGY_NODE_M] == 22e-9  # technology: {node: 22 nm}
+    plain = simulate(load_architecture(resolve_config("rram-cim")), gemv_workload(64, 64))
+    assert C.TECHNOLOGY_NODE_M not in plain.record()  # its 32 nm is a YAML comment only
+
+
+def test_mm2_names_the_caret_form():
+    with pytest.raises(UnitError, match=r"write the power with \^: mm\^2"):
+        parse_quantity("300mm2", "m^2")
+    assert parse_quantity("300 mm^2", "m^2") == pytest.approx(300e-6, rel=1e-12, abs=0)
+
+
+def test_sweep_parquet_carries_result_column_units(tmp_path):
+    df = pd.DataFrame({"cim.arrays": [1.0], C.ENERGY: [2.0], C.TOKENS_PER_J: [3.0],
+                       C.J_PER_SAMPLE: [4.0], C.WORKLOAD: ["w"]})
+    df.attrs[ATTR_PARAMS] = ["cim.arrays"]
+    write_parquet(df, tmp_path / "s.parquet")
+    units = pd.read_parquet(tmp_path / "s.parquet").attrs[ATTR_COLUMN_UNITS]
+    assert units == {C.ENERGY: "J", C.TOKENS_PER_J: "token/J", C.J_PER_SAMPLE: "J"}
