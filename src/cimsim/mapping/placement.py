@@ -24,7 +24,8 @@ Rules, in order:
    (:attr:`builds_windows` true: ``cim.input_reuse`` on a flat CIM pool, ``tpu.input_reuse``)
    reads that input from memory, not the im2col matrix: the copy forming the matrix (tag
    ``part: im2col``) moves nothing and runs no kernel wherever it was claimed
-   (:func:`~cimsim.hw.im2col.windows_built`, ``OpArrays.windows_built``). Before 2026-12-07
+   (:func:`~cimsim.hw.im2col.windows_built`, ``OpArrays.windows_built``), and the convolution's
+   activation reads (``act_ids``) are the copy's inputs, so rule 4 reads a spilled one back. Before 2026-12-07
    the host formed the whole matrix and the device read it back (find-D 1). The engines run
    such a copy on its convolution's server (:attr:`Placement.run_server`), in no time, so the
    convolution waits for the copy's inputs only, not behind its unit's earlier ops; and rule 1
