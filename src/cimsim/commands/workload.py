@@ -41,9 +41,9 @@ LARGE_OPS = 100_000
 def _summary(w: Workload, path: Path, made: Path | None = None) -> str:
     from ..report.format import si
 
-    from ..workload.footprint import unread_weight_bytes
+    from ..workload.footprint import untied_table_bytes
 
-    table = unread_weight_bytes(w) if w.metadata.get("llm") else 0  # an untied LLM's input table
+    table = untied_table_bytes(w)  # an untied LLM's input embedding table
     held = (f" ({si(w.weight_bytes + table, 'B')} held with the {si(table, 'B')} untied input "
             "embedding table)") if table else ""
     return (f"wrote {full_path(path)}: {w.name}: {len(w):,} ops, {w.macs:,} MACs "

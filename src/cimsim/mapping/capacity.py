@@ -21,7 +21,7 @@ from ..config import Architecture
 from ..dtypes import DTYPE_BYTES
 from ..errors import CapacityError
 from ..units import si
-from ..workload.footprint import Footprint, attention_score_bytes, checked_footprint
+from ..workload.footprint import Footprint, attention_score_bytes, checked_footprint, untied_table_bytes
 from ..workload.ir import Workload
 from ..workload.livespans import peak_holders
 
@@ -125,9 +125,9 @@ def check_capacity(workload: Workload, arch: Architecture, fp: Footprint, capaci
         return
     train = (f", optimizer state {si(fp.optimizer_state, 'B', 6)}" if fp.optimizer_state else "") + \
         (f", master weights {si(fp.master_weights, 'B', 6)}" if fp.master_weights else "")
-    llm = isinstance(workload.metadata.get("llm"), dict)  # its unread part: an untied input table
+    table = untied_table_bytes(workload)  # a generated LLM's: its unread part
     unread = (f" ({si(fp.unread, 'B', 6)} of them "
-              f"{'the untied input embedding table' if llm else 'never read by the trace'})"
+              f"{'the untied input embedding table' if table == fp.unread else 'never read by the trace'})"
               if fp.unread else "")
     parts = (f"weights {si(fp.weights, 'B', 6)}{unread}{train}, activations "
              f"{si(fp.activations, 'B', 6)}; its KV cache, {si(fp.kv_cache, 'B', 6)}, lies in the "

@@ -131,7 +131,8 @@ def untied_table(model: LLMModel, weight_dtype: str) -> dict:
     embedding table, ``vocab x hidden`` at ``weight_dtype`` (``model.vocab``: one device's
     vocabulary shard under tensor parallelism, Megatron's vocabulary-parallel embedding), which
     the footprint and the capacity check hold beside the LM head; the embedding's gather does
-    not read it (its rows are not modelled), so it is listed as read in part, 0 B read. ``{}``
+    not read it (its rows are not modelled), so it is listed as read in part, 0 B read, marked
+    ``untied_table`` (what a refusal and the generator's summary name it by). ``{}``
     for a tied model (the LM head's matrix is the table)."""
     if model.tied:
         return {}
@@ -140,5 +141,5 @@ def untied_table(model: LLMModel, weight_dtype: str) -> dict:
     size = tensor_bytes(model.vocab * model.hidden, weight_dtype)
     return {"unread_parameters": [{
         "name": "embed_tokens", "shape": [model.vocab, model.hidden], "dtype": weight_dtype,
-        "bytes": size, "read_bytes": 0, "parameter_bytes": size}]}
+        "bytes": size, "read_bytes": 0, "parameter_bytes": size, "untied_table": True}]}
 
