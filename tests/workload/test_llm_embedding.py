@@ -72,3 +72,5 @@ def test_the_cli_reads_the_config_and_takes_untied_for_hand_given_shapes(tmp_pat
     assert "128 kB untied input embedding table" in r.output  # 1000 x 64 x 2 B
     r = CliRunner().invoke(main, ["workload", "llm", *shape, "-o", str(tmp_path / "c.json")])
     assert "untied" not in r.output  # hand-given shapes: tied unless said (as before)
+    r = CliRunner().invoke(main, ["run", "gpu-hbm3", str(tmp_path / "b.json")])
+    assert "note: the untied input embedding table (128 kB) is held beside the LM head" in r.output
