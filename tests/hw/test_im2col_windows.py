@@ -150,3 +150,32 @@ def test_the_footprint_leaves_out_the_im2col_matrix_a_folded_copy_never_forms():
     assert r.footprint["backing_headroom_bytes"] == 16000 - (3456 + 4096 + 8192)
     with pytest.raises(MappingError, match=r"needs 122\.24 kB live at once .*activations 118\.784 kB"):
         simulate(load_architecture("sram-cim", small), wl, engine="analytic")
+
+
+@pytest.mark.parametrize("config,field", [("sram-cim", "cim.input_reuse"),
+                                          ("tpu-like", "tpu.input_reuse")])
+def test_a_conv_with_input_reuse_reads_back_an_input_the_host_spilled_to_dram(config, field):
+    """relu(x) then Conv3d(4, 8, 3, padding 1, no bias) over 1 x 4 x 4 x 8 x 8 fp32, with the
+    host's last level cut to 6 kB: the relu's input + output (4,096 + 4,096 B) do not fit it, so
+    it reads x from dram and writes y = 4·4·8·8 x 4 B = 4,096 B there (hierarchy rule 2). With
+    input reuse the im2col copy is folded and the convolution reads y itself: the host reads it
+    back from dram once, 4,096 B (rule 7). Before the fix the folded convolution still read the
+    matrix the copy never formed, so its dram read-back was 0 B (find-U 1)."""
+    import torch
+    from torch import nn
+
+    class ReluConv(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c = nn.Conv3d(4, 8, 3, padding=1, bias=False)
+
+        def forward(self, x):
+            return self.c(torch.relu(x))
+
+    y = 4 * 4 * 8 * 8 * 4
+    traffic, t, _ = _run(config, {field: True, "memory.sram.capacity": "6 kB"}, ReluConv(),
+                         torch.randn(1, 4, 4, 8, 8), "fp32")
+    by = dict(zip(t["op"], t["dram_bytes"]))
+    assert by["relu"] == 2 * y  # read x, write y
+    assert by["c.im2col"] == 0  # folded: no matrix formed
+    assert by["c.conv"] == y  # y read back once

@@ -41,8 +41,13 @@ LARGE_OPS = 100_000
 def _summary(w: Workload, path: Path, made: Path | None = None) -> str:
     from ..report.format import si
 
+    from ..workload.footprint import untied_table_bytes
+
+    table = untied_table_bytes(w)  # an untied LLM's input embedding table
+    held = (f" ({si(w.weight_bytes + table, 'B')} held with the {si(table, 'B')} untied input "
+            "embedding table)") if table else ""
     return (f"wrote {full_path(path)}: {w.name}: {len(w):,} ops, {w.macs:,} MACs "
-            f"({si(w.macs, 'MAC')}), weights {si(w.weight_bytes, 'B')}{created(made)}")
+            f"({si(w.macs, 'MAC')}), weights {si(w.weight_bytes, 'B')}{held}{created(made)}")
 
 
 def _check_ops(at_least: int, options: str) -> None:
@@ -422,6 +427,10 @@ def _hf_base(make, given: dict) -> dict:
 @click.option("--gated/--no-gated", default=None,
               help="Gated FFN (SwiGLU, Llama) or two matrices (GPT-2). Default: from the HF "
                    "config, else gated.")
+@click.option("--tied-embeddings/--untied-embeddings", "tied", default=None,
+              help="The LM head's matrix is the input embedding table (GPT-2, Gemma), or the "
+                   "model has a table of its own, vocab x hidden more weight bytes held (Llama, "
+                   "Mistral, Qwen2). Default: the HF config's tie_word_embeddings, else tied.")
 @serving_options
 @_opt("--verify", type=int, default=0, help="Speculative decoding's verify step: each decode step "
       "feeds K+1 tokens per request (K draft tokens) against its cache, reading the weights and "
@@ -448,7 +457,7 @@ def _hf_base(make, given: dict) -> dict:
       "defaults to its N.")
 @_output
 @_name
-def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, head_dim, gated, prompt, decode,
+def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, head_dim, gated, tied, prompt, decode,
             batch, requests, batching, attention, attention_kernel, sub_batches, tensor_parallel,
             pipeline_parallel, micro_batches, dtype, kv_dtype, weight_dtype, verify, accepted, prefix, cuda_graph,
             image_tokens, vision_workload, output, name):
@@ -458,7 +467,7 @@ def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, he
     from ..workload.llm import LLMModel, hf_overridden, llm_serving, model_from_hf, model_from_hf_type
 
     shape = {"layers": layers, "hidden": hidden, "heads": heads, "kv_heads": kv_heads, "ffn": ffn,
-             "vocab": vocab, "head_dim": head_dim, "gated": gated}
+             "vocab": vocab, "head_dim": head_dim, "gated": gated, "tied": tied}
     given = {k: v for k, v in shape.items() if v is not None}
     # the errors name the options (--kv-heads 3), not the parameters (kv_heads=3)
     click.get_current_context().with_resource(option_names(command_options()))

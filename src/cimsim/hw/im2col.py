@@ -79,19 +79,37 @@ def fold_copies(ops: OpArrays, conv, copy, cols, **marks) -> OpArrays:
     """``ops`` with each im2col copy ``copy`` (its output ``cols`` read by ``conv`` alone)
     folded into its convolution ``conv``: the copy moves nothing and the convolution reads the
     copy's inputs in place of the matrix (a model input's first read moves with them,
-    hierarchy rule 3); ``marks``, OpArrays columns to replace (``windows_built``)."""
+    hierarchy rule 3), its activation reads (``act_ids``) too, so a spilled one is read back
+    (hierarchy rule 7; before 2026-12-07 they still named the matrix: find-U 1); ``marks``,
+    OpArrays columns to replace (``windows_built``)."""
     n = len(ops.kind)
     ain, aout = ops.act_in_bytes.copy(), ops.act_out_bytes.copy()
     ain[conv] += ain[copy] - ops.tensor_bytes[cols]
     ain[copy] = aout[copy] = 0.0
     target = np.arange(n)
     target[copy] = conv
-    of_in = target[np.repeat(np.arange(n), np.diff(ops.input_ptr))]
-    order = np.argsort(of_in, kind="stable")  # the copy's model inputs: the conv's, in op order
-    ptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(of_in, minlength=n), out=ptr[1:])
+    ptr, order = _regrouped(target, ops.input_ptr, np.ones(len(ops.input_ids), dtype=bool))
+    acts = {}
+    if ops.act_ptr is not None:  # its activations too: the copy's inputs, not the matrix
+        gone = np.zeros(len(ops.tensor_bytes), dtype=bool)
+        gone[cols] = True
+        a_ptr, a_order = _regrouped(target, ops.act_ptr, ~gone[ops.act_ids])
+        acts = {"act_ptr": a_ptr, "act_ids": ops.act_ids[a_order]}
     return replace(ops, act_in_bytes=ain, act_out_bytes=aout, input_ptr=ptr,
-                   input_ids=ops.input_ids[order], **marks)
+                   input_ids=ops.input_ids[order], **acts, **marks)
+
+
+def _regrouped(target: np.ndarray, ptr: np.ndarray, keep: np.ndarray) -> tuple:
+    """``(ptr, order)``: the CSR ``ptr`` over ops with each entry moved to op ``target[op]``
+    (a folded copy's: its convolution's, in op order) and the entries ``keep`` false dropped;
+    ``order`` indexes the old entries."""
+    n = len(target)
+    of = target[np.repeat(np.arange(n), np.diff(ptr))]
+    kept = np.flatnonzero(keep)
+    order = kept[np.argsort(of[kept], kind="stable")]
+    out = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(of[kept], minlength=n), out=out[1:])
+    return out, order
 
 
 def windows_built(ops: OpArrays, builds: np.ndarray) -> tuple[OpArrays, tuple]:

@@ -24,7 +24,8 @@ Rules, in order:
    (:attr:`builds_windows` true: ``cim.input_reuse`` on a flat CIM pool, ``tpu.input_reuse``)
    reads that input from memory, not the im2col matrix: the copy forming the matrix (tag
    ``part: im2col``) moves nothing and runs no kernel wherever it was claimed
-   (:func:`~cimsim.hw.im2col.windows_built`, ``OpArrays.windows_built``). Before 2026-12-07
+   (:func:`~cimsim.hw.im2col.windows_built`, ``OpArrays.windows_built``), and the convolution's
+   activation reads (``act_ids``) are the copy's inputs, so rule 4 reads a spilled one back. Before 2026-12-07
    the host formed the whole matrix and the device read it back (find-D 1). The engines run
    such a copy on its convolution's server (:attr:`Placement.run_server`), in no time, so the
    convolution waits for the copy's inputs only, not behind its unit's earlier ops; and rule 1
@@ -64,10 +65,10 @@ from ..config import Architecture
 from ..errors import CapacityError, ComponentError, MappingError, RateFieldError
 from ..hw.base import Component, OpArrays, Plan
 from ..hw.im2col import windows_built, windows_note
-from ..workload.livespans import peak_holders
+from .capacity import check_capacity
 from ..units import si
 from ..workload.arrays import crossing_on_chip, with_bytes_of
-from ..workload.footprint import Footprint, attention_score_bytes, checked_footprint
+from ..workload.footprint import checked_footprint
 from ..workload.graph import with_server_order
 from ..workload.ir import Workload
 
@@ -223,49 +224,6 @@ class Placement:
         return out
 
 
-def _scores_hint(workload: Workload, fp, host: int, capacity: int) -> str:
-    """Where unfused attention's score and probability tensors are most of the activations at
-    the peak (:func:`~cimsim.workload.footprint.attention_score_bytes`): their bytes, and that a
-    fused kernel keeps them on chip where that alone brings the ``host`` bytes within
-    ``capacity``, else which share of the bytes over they are; '' where they are not most."""
-    scores = attention_score_bytes(workload, fp.op)
-    if scores * 2 <= fp.activations:
-        return ""
-    what = "the attention's score and probability tensors (H x tokens x keys each, unfused attention)"
-    if host - scores <= capacity:
-        return (f"; {si(scores, 'B', 6)} of the activations are {what}: generated with "
-                "--attention-kernel fused (FlashAttention) they stay on chip")
-    return (f"; {si(scores, 'B', 6)} of the {si(host - capacity, 'B', 6)} over are {what}: "
-            "--attention-kernel fused keeps them on chip, but the rest does not fit either")
-
-
-def _check_capacity(workload: Workload, arch: Architecture, fp: Footprint, capacity: int,
-                    held_by: str, device) -> None:
-    """Rule 1: refuse ``fp`` (the bytes live at once) over the backing store's ``capacity``
-    (or, KV caches in a PIM ``device`` of their own, over that device's)."""
-    apart = device is not None
-    if apart and fp.kv_cache > device[1]:
-        raise CapacityError(
-            f"workload '{workload.name}' needs {si(fp.kv_cache, 'B', 6)} of KV cache at "
-            f"its peak in {device[0]}: {si(device[1], 'B', 6)}, in architecture '{arch.name}'")
-    host = fp.total - (fp.kv_cache if apart else 0)
-    if host > capacity:
-        train = (f", optimizer state {si(fp.optimizer_state, 'B', 6)}" if fp.optimizer_state else "") + \
-            (f", master weights {si(fp.master_weights, 'B', 6)}" if fp.master_weights else "")
-        unread = f" ({si(fp.unread, 'B', 6)} of them never read by the trace)" if fp.unread else ""
-        parts = (f"weights {si(fp.weights, 'B', 6)}{unread}{train}, activations "
-                 f"{si(fp.activations, 'B', 6)}; its KV cache, {si(fp.kv_cache, 'B', 6)}, lies in the "
-                 "PIM device" if apart else
-                 f"weights {si(fp.weights, 'B', 6)}{unread}{train}, KV cache {si(fp.kv_cache, 'B', 6)}, "
-                 f"activations {si(fp.activations, 'B', 6)}")
-        raise CapacityError(
-            f"workload '{workload.name}' needs {si(host, 'B', 6)} live at once"
-            f"{'' if fp.stage is None else f' on pipeline stage {fp.stage} of {fp.stages} (one device each)'}"
-            f" ({parts}) but architecture '{arch.name}' has {held_by} "
-            f"{si(capacity, 'B', 6)}{peak_holders(workload, fp)}{_scores_hint(workload, fp, host, capacity)}"
-        )
-
-
 def place(workload: Workload, arch: Architecture) -> Placement:
     """Place every op of ``workload`` on a component of ``arch`` (rules above)."""
     n = len(workload.ops)
@@ -285,7 +243,7 @@ def place(workload: Workload, arch: Architecture) -> Placement:
     # with input reuse (rule 4a) the check waits for the im2col matrices no one forms
     reuse = any(getattr(c, "builds_windows", False) for c in comps)
     if not reuse:
-        _check_capacity(workload, arch, fp, capacity, held_by, device)
+        check_capacity(workload, arch, fp, capacity, held_by, device)
     ops = workload.arrays
     if len(tiers) > 1:  # hierarchy rule 9 is a processor's: others read the backing store
         direct = [c.name for c in comps if not c.reads_far_tier]
@@ -334,7 +292,7 @@ def place(workload: Workload, arch: Architecture) -> Placement:
     if len(folded[0]):  # their im2col matrices are never formed, nor live (rule 4a)
         fp = checked_footprint(workload, apart, folded=folded)
     if reuse:
-        _check_capacity(workload, arch, fp, capacity, held_by, device)
+        check_capacity(workload, arch, fp, capacity, held_by, device)
     for ci, comp in enumerate(comps):  # a unit's own narrowing of its ops (live rows only)
         if (narrow := getattr(comp, "narrowed_ops", None)) is not None:
             ops, said = narrow(ops, owner == ci)

@@ -172,6 +172,14 @@ def unread_weight_bytes(workload) -> int:
     return sum(e["bytes"] for e in part)
 
 
+def untied_table_bytes(workload) -> int:
+    """Bytes of the ``unread_parameters`` entries that are a generated LLM's untied input
+    embedding table (``untied_table``: :func:`cimsim.workload.llm_hf.untied_table`), 0 if none."""
+    unread_weight_bytes(workload)  # the entries checked
+    return sum(e["bytes"] for e in workload.metadata.get("unread_parameters") or []
+               if e.get("untied_table") is True)
+
+
 def overlapping_weight_reads(workload) -> list[tuple[np.ndarray, int, int]]:
     """Per ``metadata["overlapping_weight_reads"]`` entry (a weight a matmul reads through
     overlapping views, one tensor per distinct read: :func:`cimsim.workload.trace.assemble.

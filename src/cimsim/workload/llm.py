@@ -88,7 +88,7 @@ from ..dtypes import DTYPES, tensor_bytes  # noqa: F401  (DTYPES re-exported)
 from ..errors import WorkloadError
 from .argnames import arg, arg_is, integer
 from .ir import Workload, WorkloadBuilder
-from .llm_hf import model_from_hf, model_from_hf_type  # noqa: F401  (re-exported)
+from .llm_hf import model_from_hf, model_from_hf_type, untied_table  # noqa: F401  (re-exported)
 from .llm_attention import (decode_step_macs, kernel_tags, launches, prefill_macs,  # noqa: F401
                             serving_macs)  # (the closed forms re-exported)
 from .llm_options import (ATTENTION, BATCHING, GEN, HF_KEYS, LIMITS, _per_request, _shape,  # noqa: F401
@@ -131,6 +131,9 @@ class LLMModel:
     #: the config reads its image through cross layers, whether or not this stack keeps any
     #: (``--layers`` below the first: its image tokens are cross keys, never prompt rows)
     cross_vlm: bool = False
+    #: tie_word_embeddings: the LM head's matrix is the input embedding table; False: a table of
+    #: its own (vocab x hidden at the weight dtype), held but not read (:func:`.llm_hf.untied_table`)
+    tied: bool = True
 
     def __post_init__(self) -> None:
         for f in ("layers", "hidden", "heads", "kv_heads", "ffn", "vocab", "head_dim", *LIMITS):
@@ -146,6 +149,8 @@ class LLMModel:
             if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):
                 raise WorkloadError(f"{GEN}: {f} must be an integer >= 1 or None, got {v!r}")
         object.__setattr__(self, "cross_layers", tuple(integer(i) for i in self.cross_layers))
+        if not isinstance(self.tied, bool):
+            raise WorkloadError(f"{GEN}: tied (tie_word_embeddings) must be true or false, got {self.tied!r}")
         check_cross(self)
 
     @property
@@ -184,7 +189,7 @@ def shard(model: LLMModel, n: int, names: dict | None = None, who: str = GEN) ->
     return LLMModel(layers=m.layers, hidden=m.hidden, heads=m.heads // n,
                     kv_heads=max(m.kv_heads // n, 1), ffn=m.ffn // n, vocab=-(-m.vocab // n),
                     head_dim=m.head_dim, gated=m.gated, cross_layers=m.cross_layers,
-                    cross_insert=m.cross_insert, cross_width=m.cross_width, cross_vlm=m.cross_vlm)
+                    cross_insert=m.cross_insert, cross_width=m.cross_width, cross_vlm=m.cross_vlm, tied=m.tied)
 
 
 def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | Sequence[int],
@@ -562,7 +567,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                    **({"image_tokens": n_img} if n_img else {}),
                    **({"vision_workload": vision.name, "vision_macs": vis_macs} if vision is not None else {}),
                    **({"micro_batches": mb, "full_batch": full_batch} if mb > 1 else {})},
-        "macs": total,
+        "macs": total, **untied_table(m, wdt),
         "llm": {
             # per request: the op whose end gives its first token (its prefill's sampling)
             # and its last token; its tokens (1 from the prefill, then acc per decode step)

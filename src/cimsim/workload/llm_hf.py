@@ -112,5 +112,34 @@ def model_from_hf(config: Mapping[str, object]) -> LLMModel:
         gated=gated_mlp(typed),  # by the model type: SwiGLU (Llama, Mistral, Qwen), GeGLU (Gemma)
         positions=position_table(typed), context=context_of(typed),
         window=window, window_layers=window_layers, **cross_fields(config, typed, full, layers),
+        tied=tied_of(config, typed),
     )
+
+
+def tied_of(config: Mapping[str, object], typed: Mapping[str, object]) -> bool:
+    """The config's ``tie_word_embeddings`` (its model type's default where it states none:
+    false for Llama, Mistral and Qwen2, true for GPT-2 and Gemma; true, transformers' base
+    default, without transformers or a known type); a value that is no boolean is refused."""
+    v = config.get("tie_word_embeddings", typed.get("tie_word_embeddings", True))
+    if not isinstance(v, bool):
+        raise WorkloadError(f"{GEN}: the HF config's tie_word_embeddings must be true or false, got {v!r}")
+    return v
+
+
+def untied_table(model: LLMModel, weight_dtype: str) -> dict:
+    """``{"unread_parameters": [entry]}`` for an untied model (``model.tied`` false): its input
+    embedding table, ``vocab x hidden`` at ``weight_dtype`` (``model.vocab``: one device's
+    vocabulary shard under tensor parallelism, Megatron's vocabulary-parallel embedding), which
+    the footprint and the capacity check hold beside the LM head; the embedding's gather does
+    not read it (its rows are not modelled), so it is listed as read in part, 0 B read, marked
+    ``untied_table`` (what a refusal and the generator's summary name it by). ``{}``
+    for a tied model (the LM head's matrix is the table)."""
+    if model.tied:
+        return {}
+    from ..dtypes import tensor_bytes
+
+    size = tensor_bytes(model.vocab * model.hidden, weight_dtype)
+    return {"unread_parameters": [{
+        "name": "embed_tokens", "shape": [model.vocab, model.hidden], "dtype": weight_dtype,
+        "bytes": size, "read_bytes": 0, "parameter_bytes": size, "untied_table": True}]}
 

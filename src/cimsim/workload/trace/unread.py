@@ -273,6 +273,12 @@ def notes(meta) -> list[str]:
         out.append(f"mixture of experts '{m['module']}': {len(m['experts'])} of {m['of']} experts "
                    f"({si(m['bytes'], 'B')}) received no token (expert(s) {ids})")
     every = meta.get("unread_parameters") or []
+    table = [e for e in every if e.get("untied_table") is True]  # a generated LLM's (llm_hf)
+    if table:
+        out.append(f"the untied input embedding table ({si(sum(int(e['bytes']) for e in table), 'B')}) "
+                   "is held beside the LM head, counted in the footprint and the capacity check; "
+                   "the generator models no gather's read of it")
+    every = [e for e in every if e.get("untied_table") is not True]
     unread = [e for e in every if "read_bytes" not in e]
     part = [e for e in every if "read_bytes" in e]
     if part:

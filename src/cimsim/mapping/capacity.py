@@ -1,0 +1,147 @@
+"""Placement rule 1's refusal: the bytes live at once over the backing store's capacity, split
+into weights, KV cache and activations, the op at the peak and its largest live tensors, and
+what would bring them within it:
+
+- unfused attention's score tensors most of the activations: ``--attention-kernel fused``;
+- a host's im2col matrices (an ungrouped convolution's copy, tag ``part: im2col``): this model
+  forms them on a CPU or GPU, where cuDNN's and oneDNN's implicit-GEMM kernels form none; the
+  refusal says their bytes at the peak and the bytes live without them (find-U 3);
+- an LLM serving run (``metadata["llm"]``): ``--weight-dtype int8 / int4`` and ``--kv-dtype
+  int8 / int4`` with the bytes each would hold, ``--tensor-parallel N`` (the smallest power of
+  two whose shares would fit by the estimate), and, with ``--prefix``, the shared prefix counted
+  once per request (find-P 4);
+- a far host tier (``memory.LEVEL.far``, hierarchy rule 9) where the architecture has none.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..config import Architecture
+from ..dtypes import DTYPE_BYTES
+from ..errors import CapacityError
+from ..units import si
+from ..workload.footprint import Footprint, attention_score_bytes, checked_footprint, untied_table_bytes
+from ..workload.ir import Workload
+from ..workload.livespans import peak_holders
+
+
+def _scores_hint(workload: Workload, fp, host: int, capacity: int) -> str:
+    """Where unfused attention's score and probability tensors are most of the activations at
+    the peak (:func:`~cimsim.workload.footprint.attention_score_bytes`): their bytes, and that a
+    fused kernel keeps them on chip where that alone brings the ``host`` bytes within
+    ``capacity``, else which share of the bytes over they are; '' where they are not most."""
+    scores = attention_score_bytes(workload, fp.op)
+    if scores * 2 <= fp.activations:
+        return ""
+    what = "the attention's score and probability tensors (H x tokens x keys each, unfused attention)"
+    if host - scores <= capacity:
+        return (f"; {si(scores, 'B', 6)} of the activations are {what}: generated with "
+                "--attention-kernel fused (FlashAttention) they stay on chip")
+    return (f"; {si(scores, 'B', 6)} of the {si(host - capacity, 'B', 6)} over are {what}: "
+            "--attention-kernel fused keeps them on chip, but the rest does not fit either")
+
+
+def _im2col_hint(workload: Workload, fp: Footprint, host: int, apart: bool) -> str:
+    """Where im2col matrices the model forms (an ungrouped convolution's copy, not folded by
+    input reuse nor a depthwise direct kernel) are live at the peak: their bytes there and the
+    bytes live without any of them, which a GPU's or CPU's implicit-GEMM convolution (cuDNN,
+    oneDNN) never forms; '' where none is live at the peak."""
+    ops = workload.arrays
+    win = getattr(ops, "window_elems", None)
+    if win is None or ops.im2col is None or not ops.im2col.any() or fp.op is None:
+        return ""
+    conv = win > 0
+    if ops.depthwise is not None:
+        conv = conv & ~ops.depthwise
+    pairs = ops.copy_pairs(conv)
+    done = fp.folded if fp.folded is not None else (np.zeros(0, dtype=np.int64),) * 3
+    new = ~np.isin(pairs[2], done[2])
+    if not new.any():
+        return ""
+    folded = tuple(np.concatenate([d, p[new]]) for d, p in zip(done, pairs))
+    without = checked_footprint(workload, apart, folded=folded)
+    less = host - (without.total - (without.kv_cache if apart else 0))
+    if less <= 0:
+        return ""
+    return (f"; these bytes include im2col matrices (ops tagged part: im2col) that this model forms "
+            "on the host and cuDNN's and oneDNN's implicit-GEMM convolutions never form: without "
+            f"them (each convolution reading its input) the peak is {si(host - less, 'B', 6)}, "
+            f"{si(less, 'B', 6)} less (README, Memory capacity)")
+
+
+def _llm_hints(workload: Workload, fp: Footprint, host: int, capacity: int) -> list[str]:
+    """What an LLM serving run could change to fit (module docstring); [] for other workloads."""
+    p = workload.metadata.get("params") if isinstance(workload.metadata.get("llm"), dict) else None
+    if not isinstance(p, dict) or "dtype" not in p:
+        return []
+    out = []
+    for opt, part, dt in (("--weight-dtype", fp.weights, p.get("weight_dtype", p["dtype"])),
+                          ("--kv-dtype", fp.kv_cache, p.get("kv_dtype", p["dtype"]))):
+        now = DTYPE_BYTES.get(dt, 0)
+        shown = [f"{to} {si(part * DTYPE_BYTES[to] / now, 'B', 4)}" for to in ("int8", "int4")
+                 if part and now > DTYPE_BYTES[to]]
+        if shown:
+            out.append(f"{opt} int8 / int4 ({'weights' if opt == '--weight-dtype' else 'KV cache'} "
+                       f"{si(part, 'B', 4)} -> {', '.join(shown)})")
+    tp, share = int(p.get("tensor_parallel", 1) or 1), fp.weights + fp.kv_cache
+    n = 2 * tp
+    while n <= 1024 and share * tp / n + fp.activations > capacity:
+        n *= 2
+    if n <= 1024:
+        out.append(f"--tensor-parallel {n} (each device about 1/{n} of the weights and KV cache; "
+                   "a collective: section joins them)")
+    return out
+
+
+def _prefix_note(workload: Workload, fp: Footprint) -> str:
+    """With ``--prefix N`` and several requests live: the bytes of the prefix's K/V rows counted
+    once per request beyond the first (the generator gives each its own copy), '' otherwise."""
+    p = workload.metadata.get("params") if isinstance(workload.metadata.get("llm"), dict) else None
+    if not isinstance(p, dict) or not p.get("prefix") or not fp.kv_cache:
+        return ""
+    live = min(int(p.get("batch", 1)), int(p.get("requests") or p.get("batch", 1)))
+    if live < 2:
+        return ""
+    kv = max(int(p["kv_heads"]) // int(p.get("tensor_parallel", 1) or 1), 1)
+    per_token = 2 * int(p["layers"]) * kv * int(p["head_dim"]) * DTYPE_BYTES[p.get("kv_dtype", p["dtype"])]
+    extra = (live - 1) * int(p["prefix"]) * per_token
+    return (f"; of the KV cache, {si(extra, 'B', 6)} is the {int(p['prefix']):,}-token prefix "
+            f"counted once per request ({live} requests, each its own copy, as the generator "
+            "builds it; a server sharing the prefix's blocks, vLLM's prefix caching, holds it once)")
+
+
+def check_capacity(workload: Workload, arch: Architecture, fp: Footprint, capacity: int,
+                   held_by: str, device) -> None:
+    """Rule 1: refuse ``fp`` (the bytes live at once) over the backing store's ``capacity``
+    (or, KV caches in a PIM ``device`` of their own, over that device's)."""
+    apart = device is not None
+    if apart and fp.kv_cache > device[1]:
+        raise CapacityError(
+            f"workload '{workload.name}' needs {si(fp.kv_cache, 'B', 6)} of KV cache at "
+            f"its peak in {device[0]}: {si(device[1], 'B', 6)}, in architecture '{arch.name}'")
+    host = fp.total - (fp.kv_cache if apart else 0)
+    if host <= capacity:
+        return
+    train = (f", optimizer state {si(fp.optimizer_state, 'B', 6)}" if fp.optimizer_state else "") + \
+        (f", master weights {si(fp.master_weights, 'B', 6)}" if fp.master_weights else "")
+    table = untied_table_bytes(workload)  # a generated LLM's: its unread part
+    unread = (f" ({si(fp.unread, 'B', 6)} of them "
+              f"{'the untied input embedding table' if table == fp.unread else 'never read by the trace'})"
+              if fp.unread else "")
+    parts = (f"weights {si(fp.weights, 'B', 6)}{unread}{train}, activations "
+             f"{si(fp.activations, 'B', 6)}; its KV cache, {si(fp.kv_cache, 'B', 6)}, lies in the "
+             "PIM device" if apart else
+             f"weights {si(fp.weights, 'B', 6)}{unread}{train}, KV cache {si(fp.kv_cache, 'B', 6)}, "
+             f"activations {si(fp.activations, 'B', 6)}")
+    fixes = _llm_hints(workload, fp, host, capacity)
+    if " + " not in held_by and not apart and all(c.reads_far_tier for c in arch.instances):
+        fixes.append(f"a far host tier holding the {si(host - capacity, 'B', 4)} over "
+                     "(memory.LEVEL with far: true after the backing store, hierarchy rule 9)")
+    raise CapacityError(
+        f"workload '{workload.name}' needs {si(host, 'B', 6)} live at once"
+        f"{'' if fp.stage is None else f' on pipeline stage {fp.stage} of {fp.stages} (one device each)'}"
+        f" ({parts}) but architecture '{arch.name}' has {held_by} "
+        f"{si(capacity, 'B', 6)}{_prefix_note(workload, fp)}{peak_holders(workload, fp)}"
+        f"{_scores_hint(workload, fp, host, capacity)}{_im2col_hint(workload, fp, host, apart)}"
+        + (f"; to fit: {'; '.join(fixes)}" if fixes else ""))
