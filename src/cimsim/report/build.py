@@ -25,7 +25,7 @@ from .plausible import area_notes, implausible, power_cap_notes, tdp_notes
 from .provenance import (free_dispatch_notes, latency_notes, latency_placeholders, placeholder_shares,
                          precision_notes)
 from .samples import per_sample_facts, recorded_batch, samples, vector_facts
-from .serving import encoder_tp_note, graph_note, tensor_parallel_of, verify_note
+from .serving import encoder_tp_note, graph_note, serving_metrics, take_requests, tensor_parallel_of, verify_note
 from .phases import phase_figures; from .models import model_figures  # noqa: E702
 from .stream import shared_level_notes
 from .utilization import run_utilization
@@ -490,65 +490,6 @@ def _stream_facts(pl, per_server, traffic, rates, resources, samples: int, macs,
 
 #: the start of an analytic serving run's note on its lower bounds (``compare`` repeats it)
 ANALYTIC_SERVING_NOTE = "analytic engine: time to first token, time per output token and decode tokens/s"
-
-
-def serving_metrics(llm, end: np.ndarray, latency: float, energy: float) -> dict[str, float]:
-    """Time to first token, time per output token, tokens/s and tokens/J of an LLM serving
-    run (``llm``: the workload's ``metadata["llm"]``; nothing when it is absent). Per request
-    ``r``: TTFT_r = end of the op giving its first token; TPOT_r = (end of its last token's op -
-    TTFT_r) / (tokens_r - 1); both averaged over requests (TPOT over those with 2+ tokens).
-    The section was checked where the workload was built or loaded (op indices in range, lengths,
-    tokens >= 1: :mod:`cimsim.workload.llm_meta`)."""
-    if not isinstance(llm, dict) or "first_token_ops" not in llm:
-        return {}
-    first = end[np.asarray(llm["first_token_ops"], dtype=np.int64)]
-    last = end[np.asarray(llm["last_token_ops"], dtype=np.int64)]
-    tokens = np.asarray(llm["output_tokens"], dtype=np.float64)
-    total = float(tokens.sum())
-    ends = end[np.asarray(llm.get("step_end_ops", []), dtype=np.int64)]
-    span = np.diff(np.concatenate([[0.0], ends]))  # each iteration from the one before it
-    dec = np.asarray(llm.get("step_kind", []), dtype=object) == "decode"
-    dec_s = float(span[dec].sum()) if dec.any() else 0.0
-    dec_tok = float(np.asarray(llm.get("step_tokens", []), dtype=np.float64)[dec].sum()) if dec.any() else 0.0
-    return serving_columns(first, last, tokens, total, latency, energy, dec_tok, dec_s)
-
-
-def serving_columns(first: np.ndarray, last: np.ndarray, tokens: np.ndarray, total: float,
-                    latency: float, energy: float, dec_tok: float, dec_s: float) -> dict[str, object]:
-    """The serving columns from per-request first/last token times and output ``tokens``, the
-    run's ``total`` tokens, ``latency`` and ``energy``, and the decode iterations' tokens and
-    seconds (NaN where a quantity has no denominator): the means, the percentiles and maxima
-    over requests (:data:`~cimsim.report.columns.PERCENTILES`, NumPy's linear interpolation),
-    and under :data:`~cimsim.report.columns.REQUEST_TTFT_S` / ``REQUEST_TPOT_S`` the
-    per-request lists (TPOT NaN for a request of one token), which :func:`take_requests` moves
-    out of the columns."""
-    nan = float("nan")
-    more = tokens > 1
-    tpot = np.full(first.shape, nan)
-    tpot[more] = (last - first)[more] / (tokens[more] - 1)
-
-    def spread(x: np.ndarray, names: tuple[str, ...]) -> dict[str, float]:
-        if not x.size:
-            return dict.fromkeys(names, nan)
-        q = np.percentile(x, C.PERCENTILES)  # method="linear", numpy's default (type 7)
-        return {**{n: float(v) for n, v in zip(names, q)}, names[-1]: float(x.max())}
-    return {
-        C.TTFT_S: float(first.mean()) if first.size else nan,
-        C.TPOT_S: float(tpot[more].mean()) if more.any() else nan,
-        C.TOKENS_PER_S: total / latency if latency > 0 else nan,
-        C.TOKENS_PER_J: total / energy if energy > 0 else nan,
-        C.TOKENS_PER_RUN: total,
-        C.DECODE_TOKENS_PER_S: dec_tok / dec_s if dec_s > 0 else nan,
-        **spread(first, C.TTFT_SPREAD), **spread(tpot[more], C.TPOT_SPREAD),
-        C.REQUEST_TTFT_S: [float(v) for v in first],
-        C.REQUEST_TPOT_S: [float(v) for v in tpot],
-    }
-
-
-def take_requests(serving: dict) -> dict[str, list[float]]:
-    """Pop the per-request lists out of :func:`serving_columns`' dict (they are ``--json``
-    lists, :attr:`Result.serving_requests`, not result columns) and return them."""
-    return {k: serving.pop(k) for k in (C.REQUEST_TTFT_S, C.REQUEST_TPOT_S) if k in serving}
 
 
 def _class_parts(pl, costs, cls: str) -> np.ndarray:

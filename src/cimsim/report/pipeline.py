@@ -36,7 +36,7 @@ from numpy.typing import ArrayLike
 
 from ..errors import WorkloadError
 from ..workload.kinds import SENDRECV
-from .build import serving_columns
+from .serving import serving_columns
 
 
 def gpipe_iteration_s(stage_s: ArrayLike, micro_batches: int) -> float | np.ndarray:

@@ -74,7 +74,7 @@ are written with NumPy (:mod:`cimsim.workload.llm_replicate`).
 The workload's ``metadata["llm"]`` names, per request, the op that yields its
 first token and its last one and its output tokens, and per iteration its kind,
 last op, tokens and MACs, for the serving report (time to first token, time
-per output token, tokens/s, tokens/J; :func:`cimsim.report.build.serving_metrics`).
+per output token, tokens/s, tokens/J; :func:`cimsim.report.serving.serving_metrics`).
 The total MACs are :func:`serving_macs` of the steps the rows run: each request's own
 under continuous batching, its static batch's longest under static batching.
 """
