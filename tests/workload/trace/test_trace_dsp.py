@@ -83,3 +83,42 @@ def test_angle_costs_atan2_for_complex_a_compare_for_real(dtype, per):
     # complex64 in (8 B an element), fp32 out (4 B)
     assert [w.tensors[t].nbytes for t in (*op.inputs, *op.outputs)] == \
         ([64 * 8, 64 * 4] if dtype.is_complex else [64 * 4, 64 * 4])
+
+
+def test_a_complex_conv1d_kernel_buffer_is_refused_with_two_real_buffers_advice():
+    class Pulse(nn.Module):  # radar pulse compression: a complex chirp replica as a buffer
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("k", torch.exp(1j * _dft(5)[1:2]).reshape(1, 1, 5).to(torch.complex64))
+
+        def forward(self, x):
+            return torch.nn.functional.conv1d(x, self.k).abs()
+
+    with pytest.raises(WorkloadError) as e:  # (review 23 E 1)
+        trace(Pulse(), (torch.randn(1, 1, 32, dtype=torch.complex64),), batch=1)
+    msg = str(e.value)
+    assert "complex buffer(s) 'k'" in msg and "two real buffers" in msg
+    assert "register it as one" not in msg
+
+
+def test_a_real_view_of_a_complex_buffer_is_listed_as_a_complex_buffer_not_register_it():
+    class RealPart(ComplexBuffer):
+        def forward(self, x):
+            return x @ self.Fm.real
+
+    w = trace(RealPart(), (torch.randn(4, N),), batch=1)  # (review 23 E 1)
+    (e,) = w.metadata["computed_weights"]
+    assert e["from"] == "a complex buffer" and e["buffers"] == ["Fm"]
+    assert w.macs == 4 * N * N  # one real 4 x 8 by 8 x 8 matmul: 256
+
+
+def test_complex128_is_narrowed_to_complex64_as_float64_to_fp32():
+    class Abs(nn.Module):
+        def forward(self, z):
+            return z.abs()
+
+    w = trace(Abs(), (torch.randn(4, 16, dtype=torch.complex128),), batch=1)  # (review 23 E 6)
+    (op,) = w.ops
+    # 64 elements: complex64 in (8 B each: 512 B), fp32 out (4 B each: 256 B), consistent widths
+    assert [w.tensors[t].nbytes for t in (*op.inputs, *op.outputs)] == [64 * 8, 64 * 4]
+    assert "complex128" in w.metadata["dtypes_counted_as_workload_dtype"]

@@ -51,6 +51,8 @@ RESEEDED = 64  # bit: a draw after the forward's torch.manual_seed (the same eve
 INT_BUFFER = 128  # bit: a bool or integer buffer of the model (role input: never a weight)
 #: ``from`` of a matrix computed from bool or integer buffers alone (a stored binary memory)
 INT_BUFFERS = "a bool or integer buffer"
+#: ``from`` of a matrix read as a real view (``.real``, ``.imag``) of a complex buffer
+COMPLEX_BUFFER = "a complex buffer"
 #: ``from`` of a matrix drawn after the forward reseeded torch (a fixed random projection)
 RESEEDED_DRAW = "a random draw reseeded each forward"
 #: torch dtypes (without ``torch.``) a weight-only quantized model stores its weights in
@@ -296,6 +298,33 @@ class _restoring:
         return False
 
 
+def complex_buffer(low, pid: int, pieces, direct: bool) -> bool:
+    """A MAC op's matrix from a complex buffer (``register_buffer('k', chirp.to(complex64))``;
+    the tracer's weights are real or int8, so it is an input): a real view of it (``x @
+    F.real``) is listed with the two-real-buffers advice (:data:`LONG`'s ``complex_buffer``);
+    one computed from its parts (a complex conv1d, which torch runs as Gauss's three real convs
+    on ``k.real``, ``k.imag`` and their sum) is refused, as a complex matmul's buffer is
+    (:func:`.complexes.refuse_complex_buffer`). True where listed."""
+    cx = getattr(low, "buffer_names", {})
+    names = sorted({low.st.versions[u].name for u in sources(low, [vid for vid, _ in pieces])} & set(cx))
+    if not names:
+        return False
+    op = low.protos[pid]
+    if not direct:
+        from ...errors import WorkloadError
+
+        raise WorkloadError(
+            f"aten op '{op.tags.get('aten', op.name)}' ({op.name}) multiplies by a matrix computed from "
+            f"the model's complex buffer(s) {', '.join(repr(n) for n in names)} (a complex conv or "
+            f"product, which torch runs on their real and imaginary parts): a complex matrix is not "
+            f"held as a stationary weight (no component has complex MAC rates); register its real "
+            f"and imaginary parts as two real buffers and "
+            f"{COMPLEX_ADVICE.replace('two real parameters', 'the two real buffers')}")
+    low.computed_weights.append({"op": op.name, "operand": low.st.versions[pieces[0][0]].name,
+                                 "from": COMPLEX_BUFFER, "buffers": names})
+    return True
+
+
 def note(low, pid: int, operands) -> None:
     """List matmul proto ``pid`` (which has no stationary weight) when one of its ``operands``
     (piece lists, the B side first) is computed from parameters alone, or is a constant
@@ -306,6 +335,8 @@ def note(low, pid: int, operands) -> None:
             flags |= origin(low, vid)
         v = low.st.versions[pieces[0][0]]
         direct = len(pieces) == 1 and v.producer < 0
+        if not flags & FED and complex_buffer(low, pid, pieces, direct):
+            return
         if flags & FED or not (flags & (PARAM | PACKED | RANDOM | RESEEDED | INT_BUFFER)
                                or (direct and flags & CONST)):
             continue
@@ -451,6 +482,11 @@ LONG = {
     "reseeded": "a matrix drawn after the forward's torch.manual_seed (a fixed random projection): "
                 "the same every forward, so a deployment can draw it once (constant-fold it); drawn "
                 "in __init__ and registered as a buffer, it is a weight a CIM's arrays hold",
+    "complex_buffer": "the real or imaginary part of a complex buffer (x @ F.real): a complex "
+                      "buffer is no weight (the tracer's weights are real or int8), so its parts "
+                      "are not stationary; register them as two real buffers "
+                      "(register_buffer('Fr', F.real.clone()), likewise F.imag) and each is a "
+                      "weight a CIM's arrays hold",
     "constant": "a constant tensor that is no parameter or buffer (register it as one to make it a weight)",
     "buffer": "a matrix read from a bool or integer buffer (a stored binary memory, e.g. am.float()): "
               "such a buffer is an input of the model, never a weight, so nothing made from it "
@@ -484,7 +520,7 @@ def kind(e) -> str:
         if e.get("stacked"):
             return "stacked"
         return {DEQUANTIZED: "dequantized", RESEEDED_DRAW: "reseeded",
-                INT_BUFFERS: "buffer"}.get(e["from"], "constant")
+                INT_BUFFERS: "buffer", COMPLEX_BUFFER: "complex_buffer"}.get(e["from"], "constant")
     if ".parametrizations." in f".{e['operand']}":  # torch.nn.utils.parametrize names its ops so
         return "parametrize"
     if e.get("complex"):
@@ -518,7 +554,8 @@ def summary(entries) -> str:
     kinds = [(n, LONG[k]) for k, n in counts(entries).items() if n]
     what = " or ".join(f"{k}{f': {n:,}' if len(kinds) > 1 else ''}" for n, k in kinds)
     for label, mine in (("buffer(s)", True), ("mask(s)", False)):  # a stored memory's; masks
-        bufs = list(dict.fromkeys(b for e in entries if (e["from"] == INT_BUFFERS) == mine
+        bufs = list(dict.fromkeys(b for e in entries if e["from"] != COMPLEX_BUFFER
+                                  and (e["from"] == INT_BUFFERS) == mine
                                   for b in e.get("buffers", ())))
         if bufs:
             what += f" ({label} {', '.join(bufs[:3])}{', ...' if len(bufs) > 3 else ''})"
@@ -527,6 +564,6 @@ def summary(entries) -> str:
             "operand (no CIM array or PIM unit takes them)")
 
 
-__all__ = ["COMPLEX_ADVICE", "CONST", "DEQUANTIZED", "FED", "HOOKED", "INT_BUFFER", "INT_BUFFERS", "IN_PLACE", "LONG", "PACKED",
+__all__ = ["COMPLEX_ADVICE", "COMPLEX_BUFFER", "CONST", "DEQUANTIZED", "FED", "HOOKED", "INT_BUFFER", "INT_BUFFERS", "IN_PLACE", "LONG", "PACKED",
            "PACKED_DTYPES", "PARAM", "FOLD_AT_LOAD", "masks", "rewrites_each_forward", "RANDOM", "REMOVE_PARAMETRIZATIONS", "REMOVE_PRUNE", "REMOVE_SPECTRAL_NORM", "REMOVE_WEIGHT_NORM", "REPARAM", "RESEEDED", "RESEEDED_DRAW", "SHORT", "copied_only", "counts", "hooked", "kind", "note", "origin",
            "source_flags", "sources", "summary", "sweep", "WEIGHT_NORM", "which_hook", "why"]

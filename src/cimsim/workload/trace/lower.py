@@ -128,6 +128,9 @@ class Lowerer:
             if own is None and self.keep_floats:
                 self.untyped.add(name)  # float64: counted at the workload dtype
             return own or self.dtype
+        if name == "complex128":  # narrowed as float64 is: its real form fp64 -> fp32 (find-R, E 6)
+            self.untyped.add(name)
+            return "complex64"
         ir = A.TORCH_STORAGE_DTYPES.get(name)
         if ir is None:
             self.untyped.add(name)
