@@ -91,6 +91,8 @@ def test_tensor_parallel_lines_are_the_share_times_the_devices(tmp_path):
         "2-way tensor parallel; one device's ratios the same)").split()
     assert _line(text, "power").split()[1:3] == si(2 * E / L, "W").split()
     assert "one device's share of 2 tensor-parallel devices" in _line(text, "work")
+    # the vector ops are that device's too (review 23 E 4)
+    assert "one device's of 2 tensor-parallel devices (" in _line(text, "work").split("vector ops")[1]
     assert d["one_device_share"] is True
 
 

@@ -103,8 +103,11 @@ ITEMS_PER_S = "items_per_s"
 J_PER_ITEM = "j_per_item"
 #: the run's vector (non-MAC) operations: the sum of the op table's ``vector_ops`` (element-wise
 #: ops, reductions, softmax, norms, FFTs at 5 N log2 N, complex arithmetic in real operations;
-#: the README's per-element table), whichever unit runs them; 0 for a pure matmul chain. Neither
-#: ``macs`` nor ``ops`` (graph nodes) nor the ``ops_per_*`` columns (2 x MACs) count them
+#: the README's per-element table), whichever unit runs them; 0 for bias-free matmuls alone
+#: (fused epilogues, bias and activation, count: a Linear(64, 64)'s bias at batch 8 is 512).
+#: Neither ``macs`` nor ``ops`` (graph nodes) nor the ``ops_per_*`` columns (2 x MACs) count
+#: them. Under tensor parallelism one device's share, as ``macs`` is (norms and softmax run
+#: replicated on each device and its all-reduce sums are added, so not 1/tp of one device's run)
 VECTOR_OPS = "vector_ops"
 #: vector_ops / latency_s: a DSP front-end's (an FFT chain's) op/s, where throughput_macs_per_s is 0
 VECTOR_OPS_PER_S = "vector_ops_per_s"

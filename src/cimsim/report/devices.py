@@ -97,13 +97,16 @@ def work_text(r) -> str:
 
 def vector_text(r) -> str:
     """The ``work`` line's vector (non-MAC) operations (``vector_ops``, find-R 5): ``; vector
-    ops 7.049 Mop (252.7 Gop/s)``; nothing where the result has none (an older stored one)."""
+    ops 7.049 Mop (252.3 Gop/s)``, under tensor parallelism ``vector ops 5.521 Mop, one
+    device's (...)``; nothing where the result has none (an older stored one)."""
     from .format import si
 
     v = getattr(r, "vector_ops", float("nan"))
     if not v == v:  # NaN: a result stored before the column
         return ""
-    return f"; vector ops {si(v, 'op')} ({si(r.vector_ops_per_s, 'op/s')})"
+    tp = int(getattr(r, "tensor_parallel", 1))
+    own = f", one device's of {tp} tensor-parallel devices" if tp > 1 else ""
+    return f"; vector ops {si(v, 'op')}{own} ({si(r.vector_ops_per_s, 'op/s')})"
 
 
 def energy_text(r) -> str:
