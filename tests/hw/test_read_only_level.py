@@ -43,3 +43,18 @@ def test_a_spill_into_a_read_only_flash_is_refused_naming_the_bytes():
 def test_a_run_that_fits_the_sram_writes_no_flash_and_runs():
     r = _run(1000, True)  # 1,000 x 4 B = 4 kB out, in the SRAM
     assert r.write_bytes["flash"] == 0 and r.write_bytes["sram"] == 4000
+
+
+def test_read_only_innermost_level_says_the_activations_home():
+    w = trace(Scale(), (torch.randn(1, 1000),), batch=1)  # 1,000 fp32 out: 4,000 B written
+    arch = cimsim.load_architecture(EDGE, overrides={"memory.sram.volatile": False,
+                                                     "memory.sram.read_only": True})
+    with pytest.raises(CapacityError, match="innermost level: every run writes its activations there") as e:
+        cimsim.simulate(arch, w, engine="analytic")  # (review 23 E 2)
+    assert "spilled" not in str(e.value) and "enlarge the inner" not in str(e.value)
+
+
+def test_read_only_with_volatile_is_refused_at_validation():
+    with pytest.raises(Exception, match="read_only: true with volatile: true"):  # (review 23 E 2)
+        cimsim.load_architecture(EDGE, overrides={"memory.flash.volatile": True,
+                                                  "memory.flash.read_only": True})

@@ -46,7 +46,7 @@ from ..quantity import (Bytes, Flag, JoulesPerBit, JoulesPerByte, PositiveInt, S
                         Meters, NonNegativeFloat, Watts)  # noqa: F401  (re-exported, as before 0.5's move)
 from ..workload.oparrays import OpArrays  # noqa: F401  (re-exported for components)
 from .declared import Declared; from .homes import FarPlace, home_names, off_chip_names  # noqa: E702
-from .idle import Idle, idle_field, read_only_field, volatile_field
+from .idle import Idle, idle_field, read_only_field, refuse_volatile_read_only, volatile_field
 from .pattern import STREAM, Pattern  # noqa: F401  (re-exported: plug-ins import them here)
 from .plan import (MEASURED_BOUND_DETAIL, MEASURED_COMPUTE, OpCost, Plan,  # noqa: F401
                    add_stored, row_pieces)  # (re-exported: plug-ins import them here)
@@ -121,7 +121,7 @@ class MemoryLevel(ResourceConfig):
     def _one_energy(self) -> "MemoryLevel":
         if (self.energy_per_byte is None) == (self.energy_per_bit is None):
             raise ValueError("give exactly one of energy_per_byte and energy_per_bit")
-        return self
+        return refuse_volatile_read_only(self)
 
     @property
     def joules_per_byte(self) -> float:

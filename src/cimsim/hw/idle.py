@@ -67,6 +67,17 @@ def read_only_field():
                  "are costed at the read bandwidth and energy_per_byte. Default: false.")
 
 
+def refuse_volatile_read_only(level):
+    """A memory level ``read_only`` and ``volatile`` (gated, it would lose what it can never
+    rewrite) is refused at validation; else ``level``."""
+    if level.read_only and level.volatile:
+        raise ValueError("read_only: true with volatile: true: a read-only level is never "
+                         "written, so a volatile one would lose its contents when gated and "
+                         "never get them back; give read_only: true to a non-volatile level "
+                         "(flash, ROM) only")
+    return level
+
+
 def check_read_only(arch, writes: dict[str, float]) -> None:
     """Refuse a run writing a ``read_only: true`` memory level (:func:`read_only_field`), naming
     the level, the bytes and the levels inside it that did not hold them."""
@@ -77,7 +88,13 @@ def check_read_only(arch, writes: dict[str, float]) -> None:
     for name, cfg in levels.items():
         if getattr(cfg, "read_only", False) and writes.get(name, 0.0) > 0:
             inner = list(levels)[:list(levels).index(name)]
-            held = ", ".join(f"{n} {si(levels[n].capacity, 'B')}" for n in inner) or "none"
+            if not inner:  # the activations' home: every run writes it (review 23 E 2)
+                raise CapacityError(
+                    f"architecture '{arch.name}': memory.{name} is read_only, but it is the "
+                    f"innermost level: every run writes its activations there "
+                    f"({si(writes[name], 'B')}); read_only fits only a level past the "
+                    f"activations' home (a weight flash behind an SRAM)")
+            held = ", ".join(f"{n} {levels[n].capacity / 1024:,.4g} KiB" for n in inner)
             raise CapacityError(
                 f"architecture '{arch.name}': memory.{name} is read_only, but the run writes "
                 f"{si(writes[name], 'B')} to it (tensors the levels inside it, {held}, do not "

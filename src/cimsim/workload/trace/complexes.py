@@ -2,8 +2,8 @@
 as the real arithmetic that runs it: no component has complex MAC rates.
 
 **A matmul of complex activations** (``X @ X.conj().T``, a complex ``einsum``) is lowered to one
-real matmul in the real dtype of its complex type (complex64: fp32, complex32: fp16; complex128:
-fp64, counted at the workload dtype as any float64): ``[Ar; Ai]`` (2m x k) times ``[Br Bi]``
+real matmul in the real dtype of its complex type (complex64: fp32, complex32: fp16; complex128 is
+narrowed to complex64, as float64 is to fp32): ``[Ar; Ai]`` (2m x k) times ``[Br Bi]``
 (k x 2n) gives the four real products ``ArBr, ArBi, AiBr, AiBi``, 4 m k n real MACs (4 real MACs
 per complex MAC), then an elementwise op of 2 m n real operations forms ``Re = ArBr - AiBi``
 and ``Im = ArBi + AiBr``. Each operand's split into its real and imaginary planes is a copy
