@@ -69,6 +69,9 @@ def test_a_policy_that_keeps_more_than_the_near_tier_holds_is_one_line_error():
     assert "\n" not in str(e.value)
     with pytest.raises(MappingError, match=r"place\.activations 0 keeps .* in dram"):
         simulate(arch(3e6, {"weights": 1, "kv_cache": 1, "activations": 0}), w)
+    # every share given is named, the activations' too (review 23 C 7)
+    with pytest.raises(MappingError, match=r"memory\.cxl\.place \(weights 0, activations 0\) keeps 4\.981 MB"):
+        simulate(arch(3e6, {"weights": 0, "activations": 0}), w)
 
 
 @pytest.mark.parametrize("place, far, msg", [

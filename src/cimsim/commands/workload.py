@@ -430,7 +430,9 @@ def _hf_base(make, given: dict) -> dict:
 @click.option("--tied-embeddings/--untied-embeddings", "tied", default=None,
               help="The LM head's matrix is the input embedding table (GPT-2, Gemma), or the "
                    "model has a table of its own, vocab x hidden more weight bytes held (Llama, "
-                   "Mistral, Qwen2). Default: the HF config's tie_word_embeddings, else tied.")
+                   "Mistral, Qwen2). Default: the HF config's tie_word_embeddings, else tied. An untied "
+                   "table is stored at --weight-dtype (as llama.cpp's Q4_K does; GPTQ/AWQ keep it "
+                   "fp16: add vocab x hidden x (2 - b) bytes by hand).")
 @serving_options
 @_opt("--verify", type=int, default=0, help="Speculative decoding's verify step: each decode step "
       "feeds K+1 tokens per request (K draft tokens) against its cache, reading the weights and "

@@ -207,8 +207,8 @@ def _pinned(place, kind: np.ndarray, kv: np.ndarray) -> np.ndarray:
 
 def _too_much(place, held: float, cap: float, names: tuple[str, str]) -> None:
     near, far = names
-    given = ", ".join(f"{c} {getattr(place, c):g}" for c in ("weights", "kv_cache")
-                      if getattr(place, c) is not None)
+    given = ", ".join(f"{c} {getattr(place, c):g}" for c in ("weights", "kv_cache", "activations")
+                      if getattr(place, c) is not None)  # every share given (review 23 C 7)
     raise MappingError(f"memory.{far}.place ({given}) keeps {si(held, 'B')} in {near} at its "
                        f"peak, over memory.{near}.capacity {si(cap, 'B')}; raise the far shares "
                        f"or the capacity")

@@ -7,13 +7,17 @@ what would bring them within it:
   forms them on a CPU or GPU, where cuDNN's and oneDNN's implicit-GEMM kernels form none; the
   refusal says their bytes at the peak and the bytes live without them (find-U 3);
 - an LLM serving run (``metadata["llm"]``): ``--weight-dtype int8 / int4`` and ``--kv-dtype
-  int8 / int4`` with the bytes each would hold, ``--tensor-parallel N`` (the smallest power of
-  two whose shares would fit by the estimate), and, with ``--prefix``, the shared prefix counted
-  once per request (find-P 4);
+  int8 / int4``, only the formats that alone fit (else the mildest pair that does), with the
+  bytes each would hold, ``--tensor-parallel N`` (the smallest N the generator accepts whose
+  share would fit by the estimate, key/value heads replicated past kv_heads), and, with
+  ``--prefix``, the shared prefix counted once per request, a pipeline stage's layers only
+  (find-P 4; review 23 C 2-C 4);
 - a far host tier (``memory.LEVEL.far``, hierarchy rule 9) where the architecture has none.
 """
 
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -24,6 +28,7 @@ from ..units import si
 from ..workload.footprint import Footprint, attention_score_bytes, checked_footprint, untied_table_bytes
 from ..workload.ir import Workload
 from ..workload.livespans import peak_holders
+from ..workload.llm_options import _splits
 
 
 def _scores_hint(workload: Workload, fp, host: int, capacity: int) -> str:
@@ -70,28 +75,66 @@ def _im2col_hint(workload: Workload, fp: Footprint, host: int, apart: bool) -> s
             f"{si(less, 'B', 6)} less (README, Memory capacity)")
 
 
+def _dtype_hints(p: dict, fp: Footprint, host: int, capacity: int) -> list[str]:
+    """``--weight-dtype`` / ``--kv-dtype`` int8 / int4: each format that alone brings ``host``
+    within ``capacity`` (``host - part + part x new / old``), with the bytes it would hold; where
+    none does alone, the mildest pair of both that does; [] where nothing does (review 23 C 3)."""
+    saved: dict[tuple[str, str], float] = {}
+    out = []
+    for opt, what, part, dt in (("--weight-dtype", "weights", fp.weights, p.get("weight_dtype", p["dtype"])),
+                                ("--kv-dtype", "KV cache", fp.kv_cache, p.get("kv_dtype", p["dtype"]))):
+        now = DTYPE_BYTES.get(dt, 0)
+        for to in ("int8", "int4"):
+            if part and now > DTYPE_BYTES[to]:
+                saved[opt, to] = part * (1 - DTYPE_BYTES[to] / now)
+        fits = [to for to in ("int8", "int4") if (opt, to) in saved and host - saved[opt, to] <= capacity]
+        if fits:
+            shown = ", ".join(f"{to} {si(part - saved[opt, to], 'B', 4)} (peak "
+                              f"{si(host - saved[opt, to], 'B', 4)})" for to in fits)
+            out.append(f"{opt} {' / '.join(fits)} ({what} {si(part, 'B', 4)} -> {shown}; fits on its own)")
+    if out:
+        return out
+    for w, k in (("int8", "int8"), ("int8", "int4"), ("int4", "int8"), ("int4", "int4")):
+        if ("--weight-dtype", w) in saved and ("--kv-dtype", k) in saved:
+            left = host - saved["--weight-dtype", w] - saved["--kv-dtype", k]
+            if left <= capacity:
+                return [f"--weight-dtype {w} with --kv-dtype {k} (together; neither alone fits: "
+                        f"peak {si(left, 'B', 4)})"]
+    return []
+
+
+def _tp_hint(p: dict, fp: Footprint, capacity: int) -> list[str]:
+    """``--tensor-parallel N``: the smallest N above the run's that the generator accepts (N
+    divides the query heads and FFN width, and the key/value heads or is a multiple of them,
+    :func:`~cimsim.workload.llm_options._splits`) whose device share fits by the estimate
+    weights x tp / N + KV cache x kv_now / max(kv_heads // N, 1) (past kv_heads each device
+    keeps one key/value head, replicated, as :func:`~cimsim.workload.llm.shard` builds it) +
+    the activations counted whole (an upper bound); [] where none does (review 23 C 4)."""
+    if not all(k in p for k in ("heads", "kv_heads", "ffn")):
+        return []
+    tp = int(p.get("tensor_parallel", 1) or 1)
+    full = SimpleNamespace(heads=int(p["heads"]), kv_heads=int(p["kv_heads"]), ffn=int(p["ffn"]))
+    kv_now = max(full.kv_heads // tp, 1)
+    for n in range(tp + 1, full.heads + 1):
+        if not _splits(full, n):
+            continue
+        kv_n = max(full.kv_heads // n, 1)
+        w, kv = fp.weights * tp / n, fp.kv_cache * kv_n / kv_now
+        if w + kv + fp.activations <= capacity:
+            return [f"--tensor-parallel {n} (each device about {si(w, 'B', 4)} of weights and "
+                    f"{si(kv, 'B', 4)} of KV cache, {kv_n} of the {full.kv_heads} key/value heads"
+                    f"{' (replicated past kv_heads)' if n > full.kv_heads else ''}, with the "
+                    f"activations counted whole {si(w + kv + fp.activations, 'B', 4)}; the smallest "
+                    f"N dividing the {full.heads} heads that fits; a collective: section joins them)"]
+    return []
+
+
 def _llm_hints(workload: Workload, fp: Footprint, host: int, capacity: int) -> list[str]:
     """What an LLM serving run could change to fit (module docstring); [] for other workloads."""
     p = workload.metadata.get("params") if isinstance(workload.metadata.get("llm"), dict) else None
     if not isinstance(p, dict) or "dtype" not in p:
         return []
-    out = []
-    for opt, part, dt in (("--weight-dtype", fp.weights, p.get("weight_dtype", p["dtype"])),
-                          ("--kv-dtype", fp.kv_cache, p.get("kv_dtype", p["dtype"]))):
-        now = DTYPE_BYTES.get(dt, 0)
-        shown = [f"{to} {si(part * DTYPE_BYTES[to] / now, 'B', 4)}" for to in ("int8", "int4")
-                 if part and now > DTYPE_BYTES[to]]
-        if shown:
-            out.append(f"{opt} int8 / int4 ({'weights' if opt == '--weight-dtype' else 'KV cache'} "
-                       f"{si(part, 'B', 4)} -> {', '.join(shown)})")
-    tp, share = int(p.get("tensor_parallel", 1) or 1), fp.weights + fp.kv_cache
-    n = 2 * tp
-    while n <= 1024 and share * tp / n + fp.activations > capacity:
-        n *= 2
-    if n <= 1024:
-        out.append(f"--tensor-parallel {n} (each device about 1/{n} of the weights and KV cache; "
-                   "a collective: section joins them)")
-    return out
+    return _dtype_hints(p, fp, host, capacity) + _tp_hint(p, fp, capacity)
 
 
 def _prefix_note(workload: Workload, fp: Footprint) -> str:
@@ -104,7 +147,8 @@ def _prefix_note(workload: Workload, fp: Footprint) -> str:
     if live < 2:
         return ""
     kv = max(int(p["kv_heads"]) // int(p.get("tensor_parallel", 1) or 1), 1)
-    per_token = 2 * int(p["layers"]) * kv * int(p["head_dim"]) * DTYPE_BYTES[p.get("kv_dtype", p["dtype"])]
+    layers = int(p["layers"]) // (fp.stages if fp.stage is not None else 1)  # a stage's own (review 23 C 2)
+    per_token = 2 * layers * kv * int(p["head_dim"]) * DTYPE_BYTES[p.get("kv_dtype", p["dtype"])]
     extra = (live - 1) * int(p["prefix"]) * per_token
     return (f"; of the KV cache, {si(extra, 'B', 6)} is the {int(p['prefix']):,}-token prefix "
             f"counted once per request ({live} requests, each its own copy, as the generator "
