@@ -39,10 +39,11 @@ def slo_options(f):
 def arrivals_option(f):
     """``--arrivals periodic|poisson`` (``run``, ``compare``: :mod:`cimsim.report.queueing`)."""
     return click.option("--arrivals", type=click.Choice(["periodic", "poisson"]), default=None,
-                        help="Requests arrive at mean gap --period, strictly periodic or Poisson, to one "
-                             "FIFO server running one at a time (no batching, no overlap): mean, p50, p95 "
-                             "and p99 response time (queueing + the run) and, with --deadline, the share "
-                             "of requests within it (Lindley recursion, 10^6 arrivals, fixed seed).")(f)
+                        help="Runs (one arrival: a whole run, a serving run's burst) arrive at mean gap "
+                             "--period, strictly periodic or Poisson, to one FIFO server running one at a "
+                             "time (no batching): mean, p50, p95 and p99 response time (queueing + the run) "
+                             "and, with --deadline, the share within it (exact M/D/1; under --idle sleep|gate "
+                             "only an arrival finding the server idle waits for the wake-up).")(f)
 
 
 def load_options(f):

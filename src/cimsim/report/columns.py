@@ -373,12 +373,13 @@ STORAGE_RUNS = "storage_runs"
 STORAGE_CHARGES_PER_RUN = "storage_charges_per_run"
 STORAGE_COLUMNS: tuple[str, ...] = (STORAGE_J, STORAGE_RUN_ENERGY_J, STORAGE_RUNS, STORAGE_CHARGES_PER_RUN)
 # Only with a stated arrival process (``--arrivals``, ``Result.at_load(arrivals=)``) and period:
-# requests at mean gap period_s to one FIFO server, one run at a time, no batching, no overlap
-# (:mod:`cimsim.report.queueing`; Lindley's recursion over 1,000,000 arrivals, the first 100,000 warm-up, fixed seed); inf
-# where the period is not longer than one run (no steady state)
+# runs at mean gap period_s to one FIFO server, one run at a time (a layer pipeline: one every S), no batching
+# (:mod:`cimsim.report.queueing`; exact M/D/1, not sampled: review 23 B 1; one arrival is one run); inf where there is no
+# steady state (poisson at a period not longer than one run, periodic at one shorter); NaN where the exact distribution
+# needs more than 100,000 queue-length states
 #: the stated arrival process: periodic (D/D/1) or poisson (M/D/1)
 QUEUE_ARRIVALS = "queue_arrivals"
-#: the mean response time (queueing wait + deadline_response_s's run), s
+#: the mean response time (queueing wait, any --idle wake-up for an arrival finding the server idle, + the run), s
 QUEUE_MEAN_RESPONSE_S = "queue_mean_response_s"
 #: the median response time, s
 QUEUE_P50_RESPONSE_S = "queue_p50_response_s"
@@ -390,7 +391,7 @@ QUEUE_P99_RESPONSE_S = "queue_p99_response_s"
 #: the shortest period (the latency; a layer pipeline's interval x samples), s (for periodic
 #: arrivals too: the Poisson figure at that mean rate)
 QUEUE_MD1_MEAN_RESPONSE_S = "queue_md1_mean_response_s"
-#: the share of requests whose response is within deadline_s (0 to 1; with a deadline only)
+#: the share of arrivals (runs) whose response is within deadline_s (0 to 1; with a deadline only)
 QUEUE_WITHIN_DEADLINE = "queue_within_deadline"
 QUEUE_TIME_COLUMNS: tuple[str, ...] = (QUEUE_MEAN_RESPONSE_S, QUEUE_P50_RESPONSE_S, QUEUE_P95_RESPONSE_S,
                                        QUEUE_P99_RESPONSE_S, QUEUE_MD1_MEAN_RESPONSE_S)

@@ -203,8 +203,9 @@ def load_facts(r, period_s: float | None = None, deadline_s: float | None = None
     f = idle.figures(r, idle.check_mode(idle_mode))
     wake = _wake_s(f)
     if arrivals is not None:
-        out.update(queueing.facts(_min_period(r, wake), response_s(r) + (wake or 0.0), period_s, arrivals,
-                                  deadline_s))
+        # the wake-up only for a request that finds the server idle (review 23 B 2)
+        out.update(queueing.facts(_min_period(r, wake) - (wake or 0.0), response_s(r), period_s, arrivals,
+                                  deadline_s, wake or 0.0))
     if period_s is not None:
         t = _min_period(r, wake)
         if t > period_s and strict:
@@ -497,6 +498,11 @@ def load_rows(r, programs: bool, instances=()) -> list[tuple[str, str]]:
                             f"MISSES it by {si(-pu, 's')}: on a node powered off between calls "
                             "every call does (--idle gate checks that)")))
     if C.QUEUE_ARRIVALS in f:  # find-Q 2
-        rows.append(queueing.row(f))
+        wake = _wake_s(idle.figures(r, f.get(C.PERIOD_IDLE, "on"))) or 0.0
+        occupancy = _min_period(r, wake or None) - wake
+        n = len(getattr(r, "serving_requests", {}).get(C.REQUEST_TTFT_S, []))
+        rows.append(queueing.row(f, f"{n:,} requests" if r.serving and n > 1 else
+                                 f"{r.samples:,} samples" if r.samples > 1 else "",
+                                 (occupancy, response_s(r)) if occupancy < response_s(r) else None, wake))
     rows += slo.rows(r)  # find-Q 4
     return rows + intermittent.rows(r, f.get(C.PERIOD_IDLE, "on"))
