@@ -117,3 +117,13 @@ def test_packed_channels_follow_the_dataflow(dataflow, g, cycles):
     note = _note(r)
     assert f"g = {g} channels a fold" in note
     assert f"{cycles / 700e6 * 1e6:.4g} µs of array compute" in note
+
+
+def test_host_without_the_rate_says_depthwise_host_sent_them(wl):
+    """review 23 F 7: depthwise: host on a host with no int8 MAC rate is refused, and the error
+    says why the depthwise convolutions are there."""
+    arch = load_architecture("tpu-like", {"tpu.depthwise": "host",
+                                          "processor.macs_per_cycle_per_core": {"fp32": 32}})
+    with pytest.raises(CimsimError, match=r"macs_per_cycle_per_core\.int8; it lists \['fp32'\]; 1 of its "
+                                          r"int8 ops are depthwise convolutions, .*depthwise: host"):
+        simulate(arch, wl)
