@@ -7,7 +7,7 @@ n = 1, each one fold of 2 x 256 + 256 + 64 - 2 cycles, less 1 (SCALE-Sim's ws co
 4 x 829 = 3,316 cycles = 4.737 µs, for 4 x 9 x 64 = 2,304 MACs, 2,304 / (65,536 x 3,316) =
 0.0011 % of the PEs. The pointwise 4 -> 8 conv is 64 x 4 x 8 = 2,048 MACs.
 
-``depthwise: packed`` puts g = min(floor(rows / 9), cols) channels block-diagonally in one fold
+``depthwise: packed`` puts g = min(floor(rows / 9), floor(cols / n)) channels block-diagonally in one fold (ws)
 (a 9g x g tile): on a 32 x 32 array at 700 MHz g = 3, so ceil(4 / 3) = 2 folds of
 2 x 32 + 32 + 64 - 2 = 158 cycles, less 1 each: 314 cycles = 448.6 ns, where one channel per
 fold takes 4 x 157 = 628 cycles.
@@ -66,3 +66,64 @@ def test_packed_puts_floor_rows_over_k_channels_in_a_fold(wl):
     assert f"{314 / 700e6 * 1e9:.4g} ns of array compute" in note[0]  # 448.6 ns
     note = [n for n in one.notes if n.startswith("tpu: 1 depthwise")]
     assert f"{628 / 700e6 * 1e9:.4g} ns of array compute" in note[0]  # 897.1 ns
+
+
+def _dw(cin: int, cout: int, hw: int):
+    """A 3 x 3 depthwise (groups = cin) convolution, padding 1, on a 1 x cin x hw x hw input."""
+    conv = nn.Conv2d(cin, cout, 3, padding=1, groups=cin, bias=False)
+    return trace(nn.Sequential(conv).eval(), (torch.randn(1, cin, hw, hw),), dtype="int8")
+
+
+def _note(r) -> str:
+    note = [n for n in r.notes if n.startswith("tpu: 1 depthwise")]
+    assert len(note) == 1, r.notes
+    return note[0]
+
+
+SMALL = {"tpu.rows": 32, "tpu.cols": 32}
+
+
+def test_packed_fits_the_output_channels_of_a_channel_multiplier():
+    """review 23 F 1: Conv2d(4, 64, 3, groups=4) on 16 x 16 is 4 channels of m = 256, k = 9,
+    n = 16. ws packs g = min(floor(32 / 9), floor(32 / 16)) = 2 channels (an 18 x 32 tile):
+    2 folds of 2 x 32 + 32 + 256 - 2 = 350 cycles, less 1 each: 698 cycles = 997.1 ns, half of
+    one channel per fold's 4 x 349 = 1,396 cycles = 1.994 µs (g = 3 would need 48 columns: two
+    column folds per group, 4 folds, slower than array)."""
+    wl = _dw(4, 64, 16)
+    one = _note(simulate(load_architecture("tpu-like", SMALL), wl))
+    assert f"{1396 / 700e6 * 1e6:.4g} µs of array compute" in one  # 1.994 µs
+    assert "one channel per fold (k = 9 taps, n = 16 outputs a channel)" in one
+    packed = _note(simulate(load_architecture("tpu-like", {**SMALL, "tpu.depthwise": "packed"}), wl))
+    assert f"{698 / 700e6 * 1e9:.4g} ns of array compute" in packed  # 997.1 ns
+    assert "g = 2 channels a fold (k = 9 taps, n = 16 outputs a channel" in packed
+    assert "min(floor(rows / k), floor(cols / n)) on ws" in packed
+    # set to packed already: the note does not suggest it again, only host
+    assert "depthwise: packed packs" not in packed and "tpu.depthwise: host leaves" in packed
+
+
+@pytest.mark.parametrize("dataflow, g, cycles", [
+    # os pins the outputs (m along rows, N along cols) and streams K: g = floor(32 / 1) = 32
+    # channels, one group: ceil(256 / 32) x ceil(32 / 32) folds of 32 + 32 + 288 - 2, less 1
+    ("os", 32, 8 * 350 - 1),
+    # is pins the inputs (K along rows, m along cols) and streams N: g = floor(32 / 9) = 3,
+    # ceil(32 / 3) = 11 groups of ceil(27 / 32) x ceil(256 / 32) folds of 2 x 32 + 32 + 3 - 2
+    ("is", 3, 11 * (8 * 97 - 1)),
+])
+def test_packed_channels_follow_the_dataflow(dataflow, g, cycles):
+    """review 23 F 3: 32 channels of a 3 x 3 depthwise conv on 16 x 16 (m = 256, k = 9, n = 1)
+    on a 32 x 32 array; os 2,799 cycles = 3.999 µs, is 8,525 cycles = 12.18 µs."""
+    r = simulate(load_architecture("tpu-like", {**SMALL, "tpu.dataflow": dataflow, "tpu.depthwise": "packed"}),
+                 _dw(32, 32, 16))
+    note = _note(r)
+    assert f"g = {g} channels a fold" in note
+    assert f"{cycles / 700e6 * 1e6:.4g} µs of array compute" in note
+
+
+def test_host_without_the_rate_says_depthwise_host_sent_them(wl):
+    """review 23 F 7: depthwise: host on a host with no int8 MAC rate is refused, and the error
+    says why the depthwise convolutions are there."""
+    arch = load_architecture("tpu-like", {"tpu.depthwise": "host",
+                                          "processor.macs_per_cycle_per_core": {"fp32": 32}})
+    with pytest.raises(CimsimError, match=r"macs_per_cycle_per_core\.int8; it lists \['fp32'\]; 1 of its "
+                                          r"int8 ops are depthwise convolutions, .*depthwise: host"):
+        simulate(arch, wl)

@@ -94,6 +94,8 @@ def test_tensor_parallel_lines_are_the_share_times_the_devices(tmp_path):
     # the vector ops are that device's too (review 23 E 4)
     assert "one device's of 2 tensor-parallel devices (" in _line(text, "work").split("vector ops")[1]
     assert d["one_device_share"] is True
+    # review 23 F 6: the peak is one device's (4 cores x 1 GHz x 8 fp32 MAC x 2 = 64 GOPS), said so
+    assert _line(text, "peak").split()[1:8] == "processor 64 GOPS (one device's, of 2;".split()
 
 
 def test_tensor_parallel_energy_per_sample_is_the_systems(tmp_path):
@@ -130,6 +132,7 @@ def test_one_device_run_keeps_its_lines_and_json(tmp_path):
     text = CliRunner(env={"COLUMNS": "400"}).invoke(main, ["run", str(cfg), str(wl)]).output
     js = json.loads(CliRunner().invoke(main, ["run", str(cfg), str(wl), "--json"]).stdout)
     assert "one_device_share" not in js and "devices" not in text
+    assert "one device" not in _line(text, "peak")  # review 23 F 6: no scope mark on one device
     assert _line(text, "efficiency").split()[1:3] == f"{si(js['ops_per_j'], 'OPS/W')},".split()
     assert _line(text, "energy").split()[1:] == si(js["energy_j"], "J").split()
     assert js["system_devices"] == 1  # the system columns: the plain ones, bit for bit

@@ -191,3 +191,17 @@ def test_peak_column_and_run_line_give_each_components_datasheet_peak(tmp_path):
     wl = Workload("add", [Tensor("a", (1024,), "fp32", "input"), Tensor("b", (1024,), "fp32", "activation")],
                   [Op("relu", "elementwise", ("a",), ("b",), fn="relu")])
     assert math.isnan(simulate(arch, wl, keep_ops=False).record()[C.peak_column("tpu")])
+
+
+def test_run_line_names_a_processor_without_the_workloads_dtype_rate(tmp_path):
+    """review 23 F 6: a processor with no int8 rate (fp32 only) has a NaN peak on an int8 run;
+    the ``peak`` line names it rather than dropping it. The array: 2 x 256 x 256 x 700 MHz."""
+    from click.testing import CliRunner
+    from cimsim.cli import main
+    from cimsim.workload.io import save_workload
+    path = tmp_path / "w.json"
+    save_workload(gemv_workload(1024, 1024, dtype="int8"), path)
+    out = CliRunner().invoke(main, ["run", "tpu-like", str(path), "--set",
+                                    "processor.macs_per_cycle_per_core={fp32: 32}"], terminal_width=200).output
+    line = next(ln for ln in out.splitlines() if ln.strip().startswith("peak "))
+    assert "processor no MAC rate at the workload's dtype, tpu 91.75 TOPS" in line, out

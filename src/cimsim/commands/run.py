@@ -24,11 +24,11 @@ from ..report.baseline import RATIO_HEADERS, baseline_ratios, period_energy_rati
 from ..report.load import load_rows, period_power_cell, slack_cell
 from ..report.models import model_rows
 from ..report.phases import phase_rows
-from ..report.devices import ALL_NOTE, all_mark, efficiency_text, energy_text, power_text, vector_text, work_text
+from ..report.devices import ALL_NOTE, all_mark, efficiency_text, system, energy_text, power_text, vector_text, work_text
 from ..report.plausible import WARNING
 from ..report.provenance import placeholder_warning
 from ..report.result import json_number, one_device
-from ..report.ridge import peak_text
+from ..report.ridge import dtype_rated, peak_text
 from ..report.samples import per_sample_text, steady_energy_by_part
 from ..report.columns import DEPENDENCY_PATH, REALIZED_PATH
 from ..report.format import NBSP, NO_ENERGY, area, keep_units, off_chip_traffic, pct, per_joule, rate, seconds_or_na, si
@@ -289,6 +289,8 @@ def print_result(r, footprint=None, cache_apart: bool = False, arch=None) -> Non
     head = Table(show_header=False, box=None, pad_edge=False)
     pt = r.path_time_s
     total = sum(pt.values()) or 1.0
+    peak = peak_text(r.facts, r.ops_per_unit, system(r).devices,  # review 23 F 6, F 7
+                     dtype_rated(arch.instances) if arch is not None else frozenset())
     rows = [
         ("latency", si(r.latency_s, "s")),
         ("energy", energy_text(r)),
@@ -317,7 +319,7 @@ def print_result(r, footprint=None, cache_apart: bool = False, arch=None) -> Non
         ("MACs per unit", ", ".join(f"{k} {si(v, 'MAC')} ({100 * v / r.macs:.1f} %)" if r.macs else f"{k} 0 MAC"
                                     for k, v in r.macs_per_unit.items())),
         ("dynamic energy per unit", unit_energy_text(r) or "none (no unit ran MACs)"),
-        ("peak", peak_text(r.facts, r.ops_per_unit)) if peak_text(r.facts, r.ops_per_unit) else None,  # find-K 3
+        ("peak", peak) if peak else None,  # find-K 3
     ]
     f = r.facts
     if C.PIPELINE_INTERVAL_S in f:  # a layer-pipelined chip: the steady state of a stream

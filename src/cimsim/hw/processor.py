@@ -382,8 +382,12 @@ class Processor(Component[ProcessorConfig]):
             for fld, table in (("macs_per_cycle_per_core", cfg.macs_per_cycle_per_core),
                                ("energy_per_mac", cfg.energy_per_mac)):
                 if dt not in table:
+                    dw = int(ops.depthwise[idx][sel].sum()) if ops.depthwise is not None else 0
+                    why = (f"; {dw} of its {dt} ops are depthwise convolutions, which a CIM, or a systolic "
+                           "array with depthwise: host, leaves to the host (array or packed keeps them on "
+                           "a systolic array)" if dw else "")  # review 23 F 7
                     raise MappingError(f"processor '{self.name}' has no {self.name}.{fld}.{dt}; "
-                                       f"it lists {sorted(table)}")
+                                       f"it lists {sorted(table)}{why}")
             peak[sel] = cfg.peak_macs_per_s(dt)
             emac[sel] = cfg.energy_per_mac[dt]
             covered |= sel

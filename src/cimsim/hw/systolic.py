@@ -1,7 +1,8 @@
 """A systolic array (TPU-like, weight-stationary by default) with its own buffer, fed from a memory level.
 
 Claims every matmul that no higher-priority component took (a depthwise convolution's too,
-unless ``depthwise: host``; ``packed`` folds several of its channels block-diagonally: find-K 1).
+unless ``depthwise: host``; ``packed`` folds several of its channels block-diagonally, as many
+as the dataflow's pinned tile holds (:func:`packed_channels`): find-K 1, review 23 F 1 and F 3).
 Weights stream from ``weight_memory`` into the array at every use (through a
 weight FIFO, as TPU v1 does from its DDR3); activations come from the host over
 ``link`` into the unified ``buffer`` and results go back.
@@ -48,6 +49,35 @@ from .power import tdp_problems
 from .parts import Buffer
 from .systolic_timing import cycles as array_cycles
 from .weightbuf import WeightBuffer, weight_buffer_note, weight_reads
+
+
+def packed_channels(dataflow: str, k, n, rows: int, cols: int):
+    """How many channels ``g`` of a depthwise convolution (each an ``m x k @ k x n`` product: k
+    kernel taps, n output channels a group) ``depthwise: packed`` puts in one block-diagonal
+    ``g·k x g·n`` weight tile, as the dataflow maps it (:mod:`cimsim.hw.systolic_timing`), at
+    least 1 (review 23 F 1, F 3):
+
+    - ws: the tile is pinned, K along the rows and N along the columns: both fit,
+      ``min(⌊rows/k⌋, ⌊cols/n⌋)``;
+    - os: the outputs are pinned (m along the rows, N along the columns) and K streams:
+      ``⌊cols/n⌋``;
+    - is: the inputs are pinned (K along the rows, m along the columns) and N streams:
+      ``⌊rows/k⌋``.
+    """
+    k, n = np.maximum(np.asarray(k, dtype=np.int64), 1), np.maximum(np.asarray(n, dtype=np.int64), 1)
+    by_rows, by_cols = rows // k, cols // n
+    g = np.minimum(by_rows, by_cols) if dataflow == "ws" else by_cols if dataflow == "os" else by_rows
+    return np.maximum(g, 1)
+
+
+#: each dataflow's packing rule, as the note and README state it
+PACKED_RULE = {"ws": "min(floor(rows / k), floor(cols / n))", "os": "floor(cols / n)", "is": "floor(rows / k)"}
+
+
+def _span(values) -> str:
+    """``9`` or ``9 to 25``: the least and greatest of some ops' integer values."""
+    lo, hi = int(np.min(values)), int(np.max(values))
+    return f"{lo:,}" if lo == hi else f"{lo:,} to {hi:,}"
 
 
 def operand_passes(dataflow: str, m, n, rows: int, cols: int):
@@ -100,12 +130,15 @@ class SystolicConfig(ComponentConfig):
         "im2col matrix.")
     depthwise: Literal["array", "packed", "host"] = Field(
         default="array", description="Where and how a depthwise convolution (tag depthwise: one "
-        "input channel a group) runs. array: on the array, one channel per fold (k = kernel taps, "
-        "n = 1: a 3 x 3 one uses 9 of rows x cols PEs; a note gives its time and PE use); packed: "
-        "on the array, g = min(floor(rows / k), cols) channels a fold, block-diagonally (a "
-        "g·k x g weight tile, zeros off its diagonal blocks); host: left to the host processor's "
-        "direct kernel, as a CIM leaves it. None is an on-chip vector unit, which real NPUs run "
-        "it on (not modelled).")
+        "input channel a group) runs. array: on the array, one channel per fold (a k x n weight "
+        "tile: k = kernel taps, n = output channels a group, 1 unless a channel multiplier; a 3 x 3 "
+        "one with n = 1 uses 9 of rows x cols PEs; a note gives its k, n, time and PE use); packed: "
+        "on the array, g channels a fold, block-diagonally (a g·k x g·n weight tile, zeros off its "
+        "diagonal blocks), g as the dataflow maps the tile: ws min(floor(rows / k), floor(cols / n)), "
+        "os floor(cols / n), is floor(rows / k), at least 1 and at most the channels (the real "
+        "weights and MACs are charged: the zeros are not read from weight_memory); host: left to "
+        "the host processor's direct kernel, as a CIM leaves it. None is an on-chip vector unit, "
+        "which real NPUs run it on (not modelled).")
     op_overhead: Seconds = Field(default="0 s", description="Fixed dispatch cost per op.")
     static_power: Watts = Field(default="0 W", description="Idle power of the accelerator.")
     area: Optional[PositiveSquareMeters] = Field(default=None, description="Die area of the accelerator.")
@@ -215,13 +248,20 @@ class SystolicArray(Component[SystolicConfig]):
         c = self.config
         batch = np.where(ops.stationary[idx] >= 0, 1.0, ops.batch[idx])
         m, k, n = ops.rows[idx] / batch, ops.k[idx], ops.n[idx]
-        if c.depthwise == "packed" and ops.depthwise is not None:
-            # block-diagonal: g channels' k x 1 weights in one g·k x g tile (find-K 1)
-            g = np.where(ops.depthwise[idx], np.clip(np.minimum(c.rows // np.maximum(k, 1), c.cols), 1, None), 1.0)
-            g = np.minimum(g, batch)
-            batch, k, n = np.ceil(batch / g), k * g, n * g
+        # packed: g channels' k x n weights in one block-diagonal g·k x g·n tile (find-K 1)
+        g = self._packed(ops, idx)
+        batch, k, n = np.ceil(batch / g), k * g, n * g
         return batch * array_cycles(c.dataflow, m.astype(np.int64), k.astype(np.int64),
                                     n.astype(np.int64), c.rows, c.cols), m
+
+    def _packed(self, ops: OpArrays, idx) -> np.ndarray:
+        """Each op's channels a fold (1 where not packed: :func:`packed_channels`)."""
+        c = self.config
+        if c.depthwise != "packed" or ops.depthwise is None:
+            return np.ones(len(idx))
+        batch = np.where(ops.stationary[idx] >= 0, 1.0, ops.batch[idx])
+        g = packed_channels(c.dataflow, ops.k[idx].astype(np.int64), ops.n[idx].astype(np.int64), c.rows, c.cols)
+        return np.where(ops.depthwise[idx], np.minimum(g, batch), 1.0)
 
     def _depthwise_note(self, ops: OpArrays, idx) -> list[str]:
         """find-K 1: the depthwise convolutions the array runs one channel per fold (or, packed,
@@ -235,13 +275,19 @@ class SystolicArray(Component[SystolicConfig]):
         macs = ops.macs[idx]
         t_dw, t_all = float(cyc[dw].sum()) / c.clock, float(cyc.sum()) / c.clock
         pes = float(macs[dw].sum()) / (c.rows * c.cols * float(cyc[dw].sum()))
+        shape = f"k = {_span(ops.k[idx][dw])} taps, n = {_span(ops.n[idx][dw])} outputs a channel"
+        packed = c.depthwise == "packed"
+        how = (f"block-diagonally, g = {_span(self._packed(ops, idx)[dw])} channels a fold ({shape}; "
+               f"g = {PACKED_RULE[c.dataflow]} on {c.dataflow}, at most the channels; depthwise: packed)"
+               if packed else f"one channel per fold ({shape})")
         return [f"{self.name}: {int(dw.sum())} depthwise convolution(s), {si(float(macs[dw].sum()), 'MAC')} "
-                f"({100 * float(macs[dw].sum()) / max(float(macs.sum()), 1.0):.1f} % of its MACs), run "
-                + ("block-diagonally, floor(rows / k) channels a fold (depthwise: packed): " if c.depthwise == "packed"
-                   else "one channel per fold (n = 1): ") + f"{si(t_dw, 's')} of array compute, {100 * t_dw / t_all:.1f} % "
+                f"({100 * float(macs[dw].sum()) / max(float(macs.sum()), 1.0):.1f} % of its MACs), run {how}: "
+                f"{si(t_dw, 's')} of array compute, {100 * t_dw / t_all:.1f} % "
                 f"of its {si(t_all, 's')}, at {100 * pes:.2g} % of its {c.rows} x {c.cols} PEs. A real "
-                f"NPU runs them on a vector unit (not modelled); {self.name}.depthwise: packed packs "
-                "several channels a fold, host leaves them to the host processor (see README \"Depthwise convolutions on a systolic array\")"]
+                "NPU runs them on a vector unit (not modelled); "
+                + ("" if packed else f"{self.name}.depthwise: packed packs several channels a fold, ")
+                + f"{self.name}.depthwise: host leaves them to the host processor (see README "
+                "\"Depthwise convolutions on a systolic array\")"]
 
     def cost(self, ops: OpArrays, idx, plan):
         c = self.config

@@ -918,7 +918,9 @@ def peak_column(component: str) -> str:
     """a component's peak, op/s: 2 x its peak MAC/s at the dtype of most of the workload's MACs
     (a CIM or systolic array: its own precision), the headline "TOPS" of a datasheet (tpu-like:
     2 x 256 x 256 x 700 MHz = 91.75 TOPS; :func:`cimsim.report.ridge.peak_facts`, find-K 3);
-    NaN for a component without a MAC rate"""
+    NaN for a component without a MAC rate (a processor without one at that dtype: the ``run``
+    summary's ``peak`` line names it, ``no MAC rate``); one device's, under tensor or pipeline
+    parallelism (the line says ``one device's, of N``)"""
     return f"{component}_peak_ops_per_s"
 
 

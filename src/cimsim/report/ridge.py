@@ -70,13 +70,26 @@ def peak_facts(components, ops) -> dict[str, float]:
     return out
 
 
-def peak_text(facts: dict, names) -> str:
+def dtype_rated(components) -> set[str]:
+    """The components whose MAC rate depends on the dtype (a processor's
+    ``macs_per_cycle_per_core``): a NaN peak of one is a dtype it lacks, not a unit without MACs."""
+    return {c.name for c in components if getattr(c.config, "macs_per_cycle_per_core", None)}
+
+
+def peak_text(facts: dict, names, devices: int = 1, rated=frozenset()) -> str:
     """The ``run`` summary's ``peak`` line: the peak (:func:`peak_facts`) of each of the
-    components ``names`` that has one, in OPS (2 x MAC/s)."""
-    peaks = [f"{n} {si(facts[C.peak_column(n)], 'OPS')}" for n in names
-             if facts.get(C.peak_column(n), 0.0) > 0]
-    return (", ".join(peaks) + " (2 x MAC/s at the workload's dtype; a CIM or systolic array at "
-            "its own precision)") if peaks else ""
+    components ``names`` that has one, in OPS (2 x MAC/s); one of ``rated``
+    (:func:`dtype_rated`) with none at the workload's dtype is named with ``no MAC rate``
+    rather than left out, and a run standing for ``devices`` > 1 (tensor or pipeline parallel)
+    is marked as one device's (review 23 F 6)."""
+    rates = {n: facts.get(C.peak_column(n), float("nan")) for n in names}
+    if not any(v > 0 for v in rates.values()):
+        return ""
+    peaks = [f"{n} {si(v, 'OPS')}" if v > 0 else f"{n} no MAC rate at the workload's dtype"
+             for n, v in rates.items() if v > 0 or n in rated]
+    scope = f"one device's, of {devices}; " if devices > 1 else ""
+    return ", ".join(peaks) + (f" ({scope}2 x MAC/s at the workload's dtype; a CIM or systolic array at "
+                               "its own precision)")
 
 
 def home_rates(rates: dict, tiers: tuple, traffic: dict) -> dict:
