@@ -515,6 +515,8 @@ def _read_bytes(raw: bytes, source: str, progress: Feedback | None = None) -> Wo
         if kind := torch_file(source, raw):  # a zip too, which cimsim does not unpickle
             raise WorkloadError(f"{source}: {torch_file_error(kind, 'a workload file')}")
         return _read_npz(raw, source, fb)
+    if torch_file("", raw) == "pickle":  # torch.save's legacy format: unpickled by no one here
+        raise WorkloadError(f"{source}: {torch_file_error('pickle', 'a workload file')}")
     if looks_like_onnx(raw, source):
         raise WorkloadError(f"{source}: an ONNX model, not a workload file: use cimsim trace --onnx "
                             f"{source} -o WORKLOAD.json (trace_onnx in Python) and run that")

@@ -15,12 +15,19 @@ PT2_HINT = ("a PyTorch ExportedProgram (torch.export.save), not {what}: trace it
             "models', 'Exported programs')")
 SAVE_HINT = ("a PyTorch file (torch.save), not {what}: trace the model with a factory that "
              "builds it (loading the checkpoint itself) and returns (model, example_inputs)")
+PICKLE_HINT = SAVE_HINT.replace("a PyTorch file (torch.save)",
+                                "a Python pickle (torch.save's legacy, non-zip format)")
+#: a pickle's first bytes: the PROTO opcode and protocol 2 to 5 (torch.save's legacy format: 2)
+PICKLE_STARTS = tuple(bytes([0x80, p]) for p in range(2, 6))
 
 
 def torch_file(source: str, raw: bytes | None = None) -> str | None:
-    """``"pt2"`` for a torch.export archive, ``"save"`` for a torch.save file, else None: from
-    the zip members of ``raw`` where given (a ``.pt2`` holds ``archive_format`` and
-    ``models/``, a torch.save zip ``data.pkl``), else from the name."""
+    """``"pt2"`` for a torch.export archive, ``"save"`` for a torch.save file, ``"pickle"`` for a
+    pickle (a legacy torch.save), else None: from the bytes ``raw`` where given (a pickle's first
+    two; a ``.pt2`` zip holds ``archive_format`` and ``models/``, a torch.save zip ``data.pkl``),
+    else from the name."""
+    if raw is not None and raw[:2] in PICKLE_STARTS:
+        return "pickle"
     if raw is not None:
         try:
             names = zipfile.ZipFile(io.BytesIO(raw)).namelist()
@@ -38,4 +45,4 @@ def torch_file(source: str, raw: bytes | None = None) -> str | None:
 
 def torch_file_error(kind: str, what: str) -> str:
     """The refusal's text for a file of ``kind`` (:func:`torch_file`) taken for ``what``."""
-    return (PT2_HINT if kind == "pt2" else SAVE_HINT).format(what=what)
+    return {"pt2": PT2_HINT, "pickle": PICKLE_HINT}.get(kind, SAVE_HINT).format(what=what)

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .control import VALUE_READS, higher_order_error, range_checked
-from .custom import (FUNCTIONALIZED, composite_of, event_custom, run_composite,
-                     unwrap_functionalized)
+from .custom import (FUNCTIONAL_ATEN, FUNCTIONALIZED, composite_of, event_custom, in_place_of,
+                     run_composite, unwrap_functionalized)
 from .fxnodes import frame_node, fx_node, node_line, node_module
 
 _CIMSIM_DIR = str(Path(__file__).resolve().parents[2])
@@ -86,14 +86,19 @@ def capture_context(torch):
         torch.backends.mha.set_fastpath_enabled(mha)
 
 
+#: the tracer's frames that run inside the model's call (its torch-function mode, a composite, a
+#: functionalized op unwrapped): the walk to the user's line goes on past them
+_INSIDE_MODEL = ("__torch_function__", "run_composite", "unwrap_functionalized")
+
+
 def _user_line(depth: int = 2) -> str:
     f = sys._getframe(depth)
     fallback = ""
     while f is not None:
         fn = f.f_code.co_filename
         # the tracer's own call of the model: nothing outward of it (the CLI, click, a test
-        # runner) is the model's code; :func:`make_composites`' mode sits inside the model's call
-        if fn.startswith(_TRACE_DIR) and f.f_code.co_name not in ("__torch_function__", "run_composite"):
+        # runner) is the model's code; :data:`_INSIDE_MODEL` sits inside the model's call
+        if fn.startswith(_TRACE_DIR) and f.f_code.co_name not in _INSIDE_MODEL:
             break
         if not any(m in fn for m in _LIBRARY_MARKERS) and not fn.startswith(_CIMSIM_DIR) \
                 and not fn.startswith("<"):
@@ -198,6 +203,8 @@ def make_recorder(torch):
             kwargs = kwargs or {}
             if isinstance(func, torch._ops.HigherOrderOperator):
                 raise higher_order_error(func.name(), f"module '{self._module()}', {_user_line()}")
+            if func._overloadpacket.__name__ in FUNCTIONAL_ATEN:  # in place, as eager: :mod:`.custom`
+                return in_place_of(torch, lambda f, a, k: self.__torch_dispatch__(f, types, a, k), func, args, kwargs)
             if self.keep_data:  # a parameter about to be written in place (an optimizer step)
                 from .stats import before_write
 

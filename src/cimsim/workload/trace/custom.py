@@ -155,22 +155,26 @@ def _what(torch, v) -> str:
     return f"a {v.dim()}-D tensor" if isinstance(v, torch.Tensor) else type(v).__name__
 
 
-CUSTOM_HINT = ("register its lowering with cimsim.trace.register_op('ns::name', kind='matmul', "
-               "weight_arg=1), kind='elementwise' or kind='composite', fn=<the op in torch ops> "
+#: how to register op {name}: a matmul's weight is the argument its user names (not always 1)
+REGISTER = ("cimsim.trace.register_op('{name}', kind='matmul', weight_arg=<the index of its "
+            "weight argument>)")
+CUSTOM_HINT = ("register its lowering with " + REGISTER + ", kind='elementwise' or "
+               "kind='composite', fn=<the op in torch ops> "
                "(README 'Custom ops'), give it a FLOP formula with "
                "torch.utils.flop_counter.register_flop_formula (the tracer reads it; --allow-unknown "
                "then keeps the op as a generic op carrying those MACs), or write it as a "
                "torch.autograd.Function or a composite of aten ops, whose matmuls are traced as matmuls")
 
 
-def custom_hint(macs) -> str:
-    """What to do about an unregistered custom op: with a FLOP formula (``macs`` not None, the
-    MACs it counts) keep it (``--allow-unknown``) or register it; without one, every route."""
+def custom_hint(macs, name: str = "ns::name") -> str:
+    """What to do about unregistered custom op ``name`` (``'ns::op'``): with a FLOP formula
+    (``macs`` not None, the MACs it counts) keep it (``--allow-unknown``) or register it;
+    without one, every route."""
     if macs is None:
-        return CUSTOM_HINT
+        return CUSTOM_HINT.format(name=name)
     return (f"it has a FLOP formula ({macs:,} MACs): add --allow-unknown (allow_unknown=True) to "
             "keep it as a generic op carrying those MACs (on the processor), or register its "
-            "lowering with cimsim.trace.register_op('ns::name', kind='matmul', weight_arg=1) to "
+            f"lowering with {REGISTER.format(name=name)} to "
             "put it on a CIM array, or kind='elementwise' / kind='composite', fn=<the op in torch "
             "ops> (README 'Custom ops')")
 
@@ -409,3 +413,22 @@ def unwrap_functionalized(torch, mode, hop, args, kwargs):
         if hop.name() == "auto_functionalized":
             return af.auto_functionalized_dense(op, *rest, _only_clone_these_tensors=(), **kwargs)
         return af.auto_functionalized_v2_dense(op, *rest, _only_clone_these_bases=(), **kwargs)
+
+
+#: torch's functional forms of aten ops that write arguments in place (a training-IR export
+#: functionalizes them): name -> (the op eager runs, writing them in place, the positions of the
+#: arguments it writes, whose new values the functional form returns after that op's outputs).
+#: A train-mode batch norm: ``native_batch_norm``, the one eager ``nn.BatchNorm`` runs
+FUNCTIONAL_ATEN = {"_native_batch_norm_legit_functional": ("native_batch_norm", (3, 4))}
+
+
+def in_place_of(torch, dispatch, func, args, kwargs):
+    """Run functional op ``func`` (:data:`FUNCTIONAL_ATEN`: a train-mode batch norm's
+    ``_native_batch_norm_legit_functional``) as the eager model runs it, through ``dispatch(op,
+    args, kwargs)``: its in-place op, writing the arguments (the running statistics) where they
+    are, which it returns as the new values; the graph's write-back ``copy_`` of them is then a
+    copy onto itself, which moves nothing."""
+    name, written = FUNCTIONAL_ATEN[func._overloadpacket.__name__]
+    names = [a.name for a in func._schema.arguments]
+    out = dispatch(getattr(torch.ops.aten, name).default, args, kwargs)
+    return (*out, *(args[i] if i < len(args) else kwargs[names[i]] for i in written))

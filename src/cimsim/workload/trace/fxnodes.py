@@ -19,10 +19,21 @@ def frame_node(f):
     if not lines or not f.f_code.co_filename.startswith("<eval_with_key>"):
         return None
     idx = lines.get(f.f_lineno - (owner._prologue_start or 0))
-    nodes = owner.__dict__.get("_cimsim_nodes")
-    if nodes is None or len(nodes) != len(owner.graph.nodes):
-        nodes = owner.__dict__["_cimsim_nodes"] = list(owner.graph.nodes)
-    return nodes[idx] if idx is not None and idx < len(nodes) else None
+    if idx is None:
+        return None
+    # the node list of the graph as compiled (a graph edited and recompile()d is another), cached
+    # here, not on the user's module
+    key = (id(owner), id(owner.graph), owner.code)
+    nodes = _NODES.get(key)
+    if nodes is None:
+        if len(_NODES) >= 64:
+            _NODES.clear()
+        nodes = _NODES[key] = list(owner.graph.nodes)
+    return nodes[idx] if idx < len(nodes) else None
+
+
+#: (module, graph, code) -> the graph's nodes in order (:func:`frame_node`)
+_NODES: dict[tuple, list] = {}
 
 
 def fx_node(depth: int):

@@ -38,7 +38,7 @@ from .resample import pool_vec, resample_vec
 from .stats import add as add_stats
 from .flops import flop_macs
 from .unread import untraced
-from .storage import Storages, repeats, storage_key
+from .storage import Storages, repeats, same_data, storage_key
 
 UNKNOWN_HINT = ("run with --allow-unknown (trace(..., allow_unknown=True)) to keep it as a generic "
                 "op carrying its FLOP-counter MACs, or report the op so it can be mapped")
@@ -256,6 +256,8 @@ class Lowerer:
         self.ev = ev
         torch = self.torch
         rule = LOWERINGS.get(ev.func._overloadpacket)
+        if ev.func is aten.copy_.default and same_data(*ev.args[:2]):
+            return  # x.copy_(x) moves nothing (a functionalized write-back of an op run in place)
         if rule is not None and not rule.moves_data:
             if (name := ev.func._overloadpacket.__name__) in VALUE_READS:  # an if / while on a value
                 read_value(self, ev, name)
@@ -563,7 +565,7 @@ class Lowerer:
                 raise WorkloadError(
                     f"custom op '{ev.func}' ({mod}, called from {ev.where}) is not a PyTorch "
                     f"(aten) op but one of namespace '{ns}' (torch.library), which cimsim cannot "
-                    f"see into{counted}; {custom_hint(macs)}")
+                    f"see into{counted}; {custom_hint(macs, ev.func._schema.name)}")
             raise WorkloadError(
                 f"aten op '{ev.func}' ({mod}, called from {ev.where}) has no cimsim mapping"
                 f"{counted}; {UNKNOWN_HINT}")

@@ -116,6 +116,13 @@ def storage_key(t) -> int:
     return t.untyped_storage()._cdata
 
 
+def same_data(a, b) -> bool:
+    """Whether tensors ``a`` and ``b`` are the same elements (one storage, offset, shape, strides
+    and dtype): ``a.copy_(b)`` then moves nothing, and torch returns at once (``at::copy_``)."""
+    return a is b or (storage_key(a) == storage_key(b) and a.storage_offset() == b.storage_offset()
+                      and a.shape == b.shape and a.stride() == b.stride() and a.dtype == b.dtype)
+
+
 def repeats(t) -> bool:
     """Whether view ``t`` holds some storage element more than once (an ``expand``'s stride 0, an
     overlapping ``unfold`` window): a copy of it writes more elements than it reads. From the
