@@ -17,6 +17,17 @@ import time
 from typing import IO
 
 
+BAR = 20  #: the terminal line's bar, in columns (rich's default of 40 leaves 30 of 80 for the text)
+
+
+def columns() -> tuple:
+    """The terminal line's columns: spinner, text, a bar of :data:`BAR`, count, elapsed time."""
+    from rich.progress import BarColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    return (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(BAR),
+            TextColumn("{task.fields[count]}"), TimeElapsedColumn())
+
+
 class Feedback:
     """``with Feedback("loading x.npz") as fb: fb.update("validating", done, total)``."""
 
@@ -85,19 +96,33 @@ class Feedback:
 
     def _render_bar(self) -> None:
         from rich.console import Console
-        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import Progress
 
-        if self._bar is None:
-            self._bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                                 TextColumn("{task.fields[count]}"), TimeElapsedColumn(),
-                                 console=Console(file=self._stream), transient=True)
-            self._bar.start()
-            self._task = self._bar.add_task(self.what, total=None, count="")
         unit = self.unit or "ops"
         count = "" if self.done is None else (f"{self.done:,}/{self.total:,} {unit}" if self.total
                                               else f"{self.done:,}")
-        self._bar.update(self._task, description=f"{self.what}: {self.phase}", total=self.total,
-                         completed=self.done or 0, count=count)
+        if self._bar is None:
+            console = Console(file=self._stream)
+            self._bar = Progress(*columns(), console=console, transient=True)
+            # the first frame already has its phase (added whole, then started)
+            self._task = self._bar.add_task(self.line(console.width, count), total=self.total,
+                                            completed=self.done or 0, count=count)
+            self._bar.start()
+        self._bar.update(self._task, description=self.line(self._bar.console.width, count),
+                         total=self.total, completed=self.done or 0, count=count)
+
+    def line(self, width: int, count: str = "") -> str:
+        """The terminal line's text, ``what: phase``, to fit ``width`` columns beside the spinner,
+        the bar, ``count`` and the elapsed time: the phase (what changes) is kept whole and
+        ``what`` (a generated workload's name can be 50 characters) shortened with an ellipsis."""
+        room = width - (1 + BAR + len(count) + len("0:00:00") + 4)  # 4 gaps between 5 columns
+        text = f"{self.what}: {self.phase}" if self.phase else self.what
+        if len(text) <= room:
+            return text
+        keep = room - (len(text) - len(self.what)) - 1  # what's characters left, then "…"
+        if keep < 8:  # too narrow for both: the phase alone
+            return self.phase[:max(room, 1)] if self.phase else self.what[:max(room - 1, 0)] + "…"
+        return self.what[:keep] + "…" + text[len(self.what):]
 
     def close(self) -> None:
         if self._thread is None:

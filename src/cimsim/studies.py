@@ -20,6 +20,7 @@ from typing import NamedTuple, Sequence
 
 import pandas as pd
 
+from . import timing
 from .config import Architecture
 from .pipeline import simulate
 from .report import columns as C
@@ -246,7 +247,9 @@ def report_runs(archs: Sequence, workloads: Sequence, engine: str = "des",
     archs, workloads = list(archs), list(workloads)
     done = _at_load(runs(archs, workloads, engine=engine, keep_ops=True), period_s, deadline_s, idle,
                     harvest_w, storage_j)
-    seq = (critical_path_table(archs, seq_lengths, window=window)
-           if any(is_sequence_workload(wl) for wl in workloads) else None)
+    seq = None
+    if any(is_sequence_workload(wl) for wl in workloads):  # analytic runs of its own, timed apart
+        with timing.extra("the report's critical path against sequence length"):
+            seq = critical_path_table(archs, seq_lengths, window=window)
     return Report(archs, workloads, done, table=results_table(done, archs), seq_table=seq,
                   seq_window=window)

@@ -113,3 +113,29 @@ def test_a_fused_pointwise_recurrence_counts_each_steps_ops(T):
     assert fused.tags["chain_ops"] == 3 * (T - 1) < fused.tags["serial_ops"]
     r = simulate(make_arch(), w, engine="analytic")
     assert (r.critical_path_ops, r.critical_path_serial_steps) == (2, 3 * (T - 1) + 1)
+
+
+def test_a_path_without_stated_chains_builds_no_per_op_list():
+    """review 23 A 4: where no op states ``chain_in`` / ``chain_out`` / ``chain_io`` the steps
+    are one NumPy sum: peak memory 8 B an op for the per-op steps (float64) plus 8 B a path op
+    for their gather, where the per-op Python lists it also built took 72 B an op (a float
+    object and a pointer per op, two lists of small ints)."""
+    import tracemalloc
+
+    import numpy as np
+
+    from cimsim.workload.depth import path_serial_steps
+    from cimsim.workload.generators import lstm
+
+    wl = lstm(64, 64, 1, steps=10000)  # 20,002 ops, 7 steps a time step (chain_ops)
+    n = wl.columns.n_ops
+    path = np.arange(n)  # the sum takes any indices: every op once
+    path_serial_steps(wl, path)  # the workload's own columns, built once on first use
+    tracemalloc.start()
+    try:
+        steps = path_serial_steps(wl, path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert steps == int(np.maximum(1.0, np.ceil(wl.arrays.chain_ops)).sum())
+    assert peak <= 24 * n  # 16 B an op, and room; the lists: 72 B an op

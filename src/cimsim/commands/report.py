@@ -13,7 +13,10 @@ from ..errors import CimsimError, MappingError, OverflowInputError
 from ..report.format import si
 from .load import load_options, stated_load
 from .run import engine_option, load_many, overrides, set_option
-from ..timing import timing_option
+from ..timing import OUTPUT, mark, step, timing_option
+
+
+RENDERING = "rendering the figures, writing the files"  # report.html's PNGs (most of it), CSV, timelines
 
 
 @click.command("report", cls=OneLineErrors)
@@ -63,12 +66,15 @@ def report(configs: tuple[str, ...], workloads: tuple[str, ...], output_dir: Pat
     rep.baseline = baseline or archs[0].name
     rep.overrides = [f"{k}={v}" for k, v in overrides(sets).items()]  # shown under the title
     rep.inputs = inputs  # results.csv's columns and the page's footer
+    step("drawing the figures", f"drawing the figures of {len(rep.results):,} runs")
     rep = build_report(rep)
+    step(RENDERING, f"writing {full_path(output_dir / 'report.html')}")
     try:
         page = write_report(rep, output_dir, timelines=not no_timelines)
     except OSError as exc:
         raise CimsimError(f"-o {output_dir}: cannot write {exc.filename or 'there'} "
                           f"({exc.strerror or exc})") from None
+    mark(OUTPUT)
     click.echo(f"wrote {full_path(page)} ({len(rep.results):,} runs, {len(rep.figures):,} figures"
                + ("" if no_timelines else f"; {len(rep.results):,} timelines beside it, "
                                           f"{si(rep.timeline_bytes, 'B')}") + f"){created(made)}")

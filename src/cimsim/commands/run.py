@@ -33,7 +33,7 @@ from ..report.samples import per_sample_text, steady_energy_by_part
 from ..report.columns import DEPENDENCY_PATH, REALIZED_PATH
 from ..report.format import NBSP, NO_ENERGY, area, keep_units, off_chip_traffic, pct, per_joule, rate, seconds_or_na, si
 from ..pipeline import ENGINES
-from ..timing import timing_option
+from ..timing import OUTPUT, mark, step, timing_option
 
 
 def engine_option(f):
@@ -147,8 +147,10 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
         from ..accuracy.models import threads
         from ..accuracy.target import accuracy_record
 
+        step("evaluating accuracy", f"evaluating accuracy of {wl.name} on {arch.name}")
         with threads(1):  # small tensors: one thread beats busy cores
             acc = accuracy_record(arch, target)
+        mark(OUTPUT)
     if trace_file is not None:
         from ..report.trace_events import write_trace
 

@@ -50,7 +50,7 @@ INCOMPLETE_STATUS = 4
               help="Number of points for --sample random|lhs.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of random / LHS sampling.")
 @click.option("--engine", type=click.Choice(ENGINES), default="des", show_default=True,
-              help="des: full event simulation; analytic: lower bounds only, 1.1-1.4x faster.")
+              help="des: full event simulation; analytic: lower bounds only, 1.1-1.5x faster.")
 @click.option("--scheduler", default=None, metavar="local:N|tls://HOST:PORT|tcp://HOST:PORT",
               help="Run on Dask: a LocalCluster of N processes, or a running scheduler "
                    "(tcp:// is unauthenticated and results are unpickled: prefer tls://).")
