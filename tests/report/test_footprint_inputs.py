@@ -99,3 +99,59 @@ def test_sweep_parquet_carries_result_column_units(tmp_path):
     write_parquet(df, tmp_path / "s.parquet")
     units = pd.read_parquet(tmp_path / "s.parquet").attrs[ATTR_COLUMN_UNITS]
     assert units == {C.ENERGY: "J", C.TOKENS_PER_J: "token/J", C.J_PER_SAMPLE: "J"}
+
+
+def _tp2_arch():
+    """gpu-hbm3 as 2 tensor-parallel devices over an NVLink (the README's gpu-tp2)."""
+    from cimsim.config import architecture_from_dict, read_yaml
+
+    d = read_yaml(resolve_config("gpu-hbm3"))
+    d["links"] = {"nvlink": {"bandwidth": "450 GB/s", "latency": "4 us", "energy_per_bit": "1.3 pJ/bit"}}
+    d["collective"] = {"devices": 2, "link": "nvlink"}
+    return architecture_from_dict(d)
+
+
+def test_period_j_per_token_counts_every_tensor_parallel_device():
+    """(review 23 G 6) energy_j is one device's share: at 10 ms a token costs
+    (n x dynamic + n x P_static x T) / tokens with n = 2 devices, 100 W each."""
+    r = simulate(_tp2_arch(), llm_serving(TINY, prompt=8, decode=3, batch=4, tensor_parallel=2))
+    rec = r.at_load(period_s=0.01).record()
+    dynamic = r.energy_j - r.energy_breakdown_j[C.STATIC]  # one device's
+    assert rec[C.PERIOD_J_PER_TOKEN] == pytest.approx((2 * dynamic + 2 * 100 * 0.01) / 16, rel=1e-9, abs=0)
+
+
+def test_period_j_per_token_under_idle_sleep():
+    """(review 23 G 6) --idle sleep: 100 W over the run, the processor's 10 W sleep power over the
+    rest of the 10 ms (no wake-up energy or time stated)."""
+    arch = load_architecture(resolve_config("gpu-hbm3"), overrides={"processor.idle.sleep_power": "10 W"})
+    r = simulate(arch, llm_serving(TINY, prompt=8, decode=3, batch=4))
+    rec = r.at_load(period_s=0.01, idle="sleep").record()
+    dynamic, t = r.energy_j - r.energy_breakdown_j[C.STATIC], r.latency_s
+    assert rec[C.PERIOD_J_PER_TOKEN] == pytest.approx((dynamic + 100 * t + 10 * (0.01 - t)) / 16, rel=1e-9, abs=0)
+
+
+def test_period_j_per_token_nan_and_too_slow_in_compare(tmp_path):
+    """(review 23 G 6) a period shorter than the run: NaN in the record, and compare's serving
+    table says ``too slow (<shortest period>)`` as its main table does, never ``nan J``."""
+    from click.testing import CliRunner
+
+    from cimsim.cli import main
+    from cimsim.workload.io import save_workload
+
+    w = llm_serving(TINY, prompt=8, decode=3, batch=4)
+    r = simulate(load_architecture(resolve_config("gpu-hbm3")), w)
+    half = r.latency_s / 2
+    assert r.at_load(period_s=half, strict=False).record()[C.PERIOD_J_PER_TOKEN] != \
+        r.at_load(period_s=half, strict=False).record()[C.PERIOD_J_PER_TOKEN]  # NaN
+    save_workload(w, tmp_path / "w.json")
+    cli = CliRunner()
+    out = cli.invoke(main, ["compare", "gpu-hbm3", "-w", str(tmp_path / "w.json"), "--period", f"{half}s"],
+                     env={"COLUMNS": "250"})
+    assert out.exit_code == 0, out.output
+    assert "nan J" not in out.output and "J/token at period" in out.output
+    serving = out.output[out.output.index("LLM serving"):]
+    assert "too slow (" in serving
+    ok = cli.invoke(main, ["run", "gpu-hbm3", str(tmp_path / "w.json"), "--period", "10ms"])
+    assert ok.exit_code == 0, ok.output
+    text = " ".join(ok.output.split())  # the terminal's wrapping
+    assert "per generated token (16 a run; period_j_per_token)" in text and "at full load" in text
