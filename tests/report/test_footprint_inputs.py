@@ -87,9 +87,29 @@ def test_technology_node_column_where_the_config_states_one():
 
 
 def test_mm2_names_the_caret_form():
-    with pytest.raises(UnitError, match=r"write the power with \^: mm\^2"):
+    with pytest.raises(UnitError, match=r"write the power with \^: 'mm\^2'"):
         parse_quantity("300mm2", "m^2")
     assert parse_quantity("300 mm^2", "m^2") == pytest.approx(300e-6, rel=1e-12, abs=0)
+
+
+@pytest.mark.parametrize("text, unit, hint", [
+    ("0.5 W/mm2", "W/m^2", r"write the power with \^: 'W/mm\^2'$"),  # the whole compound unit
+    ("300 mm**2", "m^2", r"write a power with \^, not \*\*: 'mm\^2'$"),  # not "unknown unit '2'"
+    ("1 cm2", "m^2", r"c \(centi\) is not a prefix.*1 cm\^2 = 100 mm\^2"),
+    ("1 cm^2", "m^2", r"c \(centi\) is not a prefix"),
+    ("1 W/cm2", "W/m^2", r"1 W/cm\^2 = 0.01 W/mm\^2"),
+])
+def test_area_spellings_name_what_to_write(text, unit, hint):
+    """(review 23 G 8) the neighbours of mm2: a compound unit, Python's ** and centimetres."""
+    with pytest.raises(UnitError, match=hint):
+        parse_quantity(text, unit)
+
+
+def test_no_area_hint_for_a_non_length():
+    """(review 23 G 8) ``ms2`` is no area: no ``ms^2`` suggestion, the list of units instead."""
+    with pytest.raises(UnitError, match=r"unknown unit 'ms2'; known units are") as e:
+        parse_quantity("5 ms2", "s^2")
+    assert "^" not in str(e.value).split(";")[0]
 
 
 def test_sweep_parquet_carries_result_column_units(tmp_path):
