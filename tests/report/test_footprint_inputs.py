@@ -17,6 +17,7 @@ from cimsim import simulate
 from cimsim.bundled import resolve_config
 from cimsim.config import load_architecture
 from cimsim.report import columns as C
+from cimsim.report.column_docs import column_units
 from cimsim.sweep.columns import ATTR_COLUMN_UNITS, ATTR_PARAMS
 from cimsim.sweep.store import write_parquet
 from cimsim.units import UnitError, parse_quantity
@@ -118,7 +119,26 @@ def test_sweep_parquet_carries_result_column_units(tmp_path):
     df.attrs[ATTR_PARAMS] = ["cim.arrays"]
     write_parquet(df, tmp_path / "s.parquet")
     units = pd.read_parquet(tmp_path / "s.parquet").attrs[ATTR_COLUMN_UNITS]
-    assert units == {C.ENERGY: "J", C.TOKENS_PER_J: "token/J", C.J_PER_SAMPLE: "J"}
+    assert column_units([C.OPS, C.TOKENS_PER_RUN, C.PERIOD_UTILIZATION, C.LLM_BATCH, "cim.arrays"]) == {
+        C.OPS: "op", C.TOKENS_PER_RUN: "count", C.PERIOD_UTILIZATION: "1", C.LLM_BATCH: "count"}  # (review 23 G 7)
+    # the workload's name is a label (""); the swept path's unit is in cimsim_units, not here
+    assert units == {C.ENERGY: "J", C.TOKENS_PER_J: "token/J", C.J_PER_SAMPLE: "J", C.WORKLOAD: ""}
+
+
+@pytest.mark.slow  # a real sweep (its worker start): about 8 s
+def test_sweep_frame_in_python_carries_units_counts_and_fractions():
+    """(review 23 G 7) the DataFrame cimsim.sweep returns has the units, not only its Parquet;
+    counts say ``count``, fractions ``1``, and ``ops`` is ``op`` as ``vector_ops``."""
+    import cimsim
+
+    df = cimsim.sweep("sram-cim-derived", "lstm", {"cim.adc.bits": [4]}, engine="analytic", workers=1,
+                      quiet=True)
+    units = df.attrs[ATTR_COLUMN_UNITS]
+    assert units[C.OPS] == "op" and units[C.VECTOR_OPS] == "op" and units[C.MACS] == "MAC"
+    assert units[C.SAMPLES_PER_RUN] == "count" and units[C.ENERGY] == "J"
+    assert units[C.util_column("cim_arrays")] == "1" and units[C.WORKLOAD] == ""
+    assert "cim.adc.bits" not in units  # a swept path: df.attrs["cimsim_units"]
+    assert set(units) <= set(map(str, df.columns))
 
 
 def _tp2_arch():
