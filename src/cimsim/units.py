@@ -407,6 +407,19 @@ def si(value: float, unit: str, digits: int = 4) -> str:
     return f"{text} {prefix}{unit}".strip()
 
 
+def capacity_text(value: float, digits: int = 4) -> str:
+    """A byte count as :func:`si` prints it, led by its binary form where it is a whole number of
+    the largest of MiB to PiB it is a whole or two-decimal number of (``80 GiB (85.9 GB)``,
+    ``37.5 MiB (39.32 MB)``): a capacity a config states in GiB is shown back as written (review
+    23 G 4); ``2.024 GB`` (no such number) as :func:`si` alone."""
+    b = float(value) if value is not None else math.nan
+    if math.isfinite(b) and b >= 2 ** 20:
+        for pfx, m in reversed([*_BINARY.items()][1:]):  # PiB to MiB
+            if b >= m and (b * 100 / m).is_integer():
+                return f"{b / m:,.2f}".rstrip("0").rstrip(".") + f" {pfx}B ({si(b, 'B', digits)})"
+    return si(value, "B", digits)
+
+
 def _pick(value: float, digits: int, prefixes) -> tuple[str, float, str]:
     """The mantissa (``:g``), scale and prefix of the first of ``prefixes`` whose rounded
     mantissa is >= 1: 999.99999e6 Hz at 3 digits is '1 GHz', not '1e+03 MHz'."""

@@ -195,3 +195,30 @@ def test_period_j_per_token_nan_and_too_slow_in_compare(tmp_path):
     assert ok.exit_code == 0, ok.output
     text = " ".join(ok.output.split())  # the terminal's wrapping
     assert "per generated token (16 a run; period_j_per_token)" in text and "at full load" in text
+
+
+@pytest.mark.parametrize("b, text", [
+    (80 * GiB, "80 GiB (85.9 GB)"),  # as the config writes it, then 85,899,345,920 B in decimal
+    (37.5 * MiB, "37.5 MiB (39.32 MB)"),  # cpu-ddr5's L3: 39,321,600 B
+    (256 * GiB, "256 GiB (274.9 GB)"),
+    (80e9, "80 GB"),  # decimal: no binary form
+    (2_024_275_968.3, "2.024 GB"),
+])
+def test_capacity_text_leads_with_the_binary_form(b, text):
+    """(review 23 G 4) a capacity written in GiB is shown back in GiB."""
+    from cimsim.units import capacity_text
+
+    assert capacity_text(b) == text
+
+
+def test_fields_and_placement_note_show_gib():
+    """(review 23 G 4) ``fields`` and the weights note name 256 GiB and 50 MiB, not 274.878 GB."""
+    from click.testing import CliRunner
+
+    from cimsim.cli import main
+
+    out = CliRunner().invoke(main, ["fields", "-c", "rram-cim", "memory.dram.capacity"], env={"COLUMNS": "200"})
+    assert out.exit_code == 0 and "256 GiB (274.878 GB)" in out.output, out.output
+    r = simulate(load_architecture(resolve_config("gpu-hbm3")), gemv_workload(64, 64))
+    [note] = [n for n in r.notes if " weights (matrices read" in n]
+    assert "sram 50 MiB (52.43 MB)" in note, note

@@ -26,7 +26,7 @@ from typing import Optional
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..quantity import Joules, Seconds, Watts
-from ..units import si
+from ..units import capacity_text, si
 
 
 class Idle(BaseModel):
@@ -77,7 +77,7 @@ def check_read_only(arch, writes: dict[str, float]) -> None:
     for name, cfg in levels.items():
         if getattr(cfg, "read_only", False) and writes.get(name, 0.0) > 0:
             inner = list(levels)[:list(levels).index(name)]
-            held = ", ".join(f"{n} {si(levels[n].capacity, 'B')}" for n in inner) or "none"
+            held = ", ".join(f"{n} {capacity_text(levels[n].capacity)}" for n in inner) or "none"
             raise CapacityError(
                 f"architecture '{arch.name}': memory.{name} is read_only, but the run writes "
                 f"{si(writes[name], 'B')} to it (tensors the levels inside it, {held}, do not "
