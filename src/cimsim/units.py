@@ -138,17 +138,29 @@ class Unit:
         return f"{name} ({formula})" if name and name != formula else (name or formula)
 
 
-def _power_hint(atom: str) -> str:
-    """``'; write the power with ^: mm^2'`` for ``mm2`` (a known unit and a trailing power,
-    find-C 23 C 5), else ``''``."""
+def _power_hint(atom: str, expr: str) -> str:
+    """``"; write the power with ^: 'W/mm^2'"`` for the ``mm2`` of ``W/mm2`` (a length unit and a
+    trailing 2 or 3, find-C 23 C 5; the whole unit, review 23 G 8), else ``''`` (``ms2`` is no
+    area: no hint)."""
     base, power = atom[:-1], atom[-1:]
     if not base or power not in "23":
         return ""
     try:
-        _parse_atom(base)
+        if _parse_atom(base).dims != _BASE["m"][1]:
+            return ""
     except UnitError:
         return ""
-    return f"; write the power with ^: {base}^{power} (e.g. 300 {base}^{power})"
+    fixed = re.sub(rf"(?<![\w^]){re.escape(atom)}(?!\w)", f"{base}^{power}", expr)
+    return f"; write the power with ^: {fixed!r}"
+
+
+def _centi_hint(atom: str) -> str:
+    """For ``cm`` (``cm2``, ``cm^2``): centi is no prefix here, with the conversion to mm (review
+    23 G 8: W/cm² is the usual power density)."""
+    if atom.rstrip("23") != "cm":
+        return ""
+    return ("; c (centi) is not a prefix: write mm or m (1 cm = 10 mm, 1 cm^2 = 100 mm^2, "
+            "1 W/cm^2 = 0.01 W/mm^2)")
 
 
 def _parse_atom(atom: str) -> Unit:
@@ -171,7 +183,7 @@ def _parse_atom(atom: str) -> Unit:
     if atom.startswith("K") and atom[1:] in _BASE:  # 1 KB: a kilobyte or a kibibyte?
         raise UnitError(f"unit {atom!r}: K is not a prefix; write k{atom[1:]} (1000) "
                         f"{f'or Ki{atom[1:]} (1024)' if atom[1:] in _INFO else ''}".rstrip())
-    hint = _case_hint(atom) or _rate_hint(atom) or _power_hint(atom)
+    hint = _case_hint(atom) or _rate_hint(atom) or _centi_hint(atom)
     if hint:  # the spelling meant: the list of every unit would only bury it
         raise UnitError(f"unknown unit {atom!r}{hint}")
     raise UnitError(
@@ -215,6 +227,8 @@ def parse_unit(expr: str) -> Unit:
         return Unit(1.0, _NONE)
     if expr.count("/") > 1:
         raise UnitError(f"unit {expr!r} has more than one '/'")
+    if "**" in expr:  # Python's power (review 23 G 8): 'mm**2' would read '2' as a unit
+        raise UnitError(f"unit {expr!r}: write a power with ^, not **: {expr.replace('**', '^')!r}")
     num, _, den = expr.partition("/")
     factor = 1.0
     dims = list(_NONE)
@@ -224,12 +238,22 @@ def parse_unit(expr: str) -> Unit:
             exp = 1
             if power:
                 atom, exp = power.group(1), 2 if power.group(3) else int(power.group(2))
+            elif (hint := _power_hint(atom, expr)) and not _known_atom(atom):
+                raise UnitError(f"unknown unit {atom!r}{hint}")
             u = _parse_atom(atom)
             f = u.factor ** exp
             factor = factor * f if sign > 0 else factor / f
             for i in range(len(_NONE)):
                 dims[i] += sign * exp * u.dims[i]
     return Unit(factor, tuple(dims))  # type: ignore[arg-type]
+
+
+def _known_atom(atom: str) -> bool:
+    try:
+        _parse_atom(atom)
+    except UnitError:
+        return False
+    return True
 
 
 def _a(noun: str) -> str:
@@ -381,6 +405,19 @@ def si(value: float, unit: str, digits: int = 4) -> str:
         if "e" in text:
             text, prefix = f"{value:.{digits}g}", ""
     return f"{text} {prefix}{unit}".strip()
+
+
+def capacity_text(value: float, digits: int = 4) -> str:
+    """A byte count as :func:`si` prints it, led by its binary form where it is a whole number of
+    the largest of MiB to PiB it is a whole or two-decimal number of (``80 GiB (85.9 GB)``,
+    ``37.5 MiB (39.32 MB)``): a capacity a config states in GiB is shown back as written (review
+    23 G 4); ``2.024 GB`` (no such number) as :func:`si` alone."""
+    b = float(value) if value is not None else math.nan
+    if math.isfinite(b) and b >= 2 ** 20:
+        for pfx, m in reversed([*_BINARY.items()][1:]):  # PiB to MiB
+            if b >= m and (b * 100 / m).is_integer():
+                return f"{b / m:,.2f}".rstrip("0").rstrip(".") + f" {pfx}B ({si(b, 'B', digits)})"
+    return si(value, "B", digits)
 
 
 def _pick(value: float, digits: int, prefixes) -> tuple[str, float, str]:

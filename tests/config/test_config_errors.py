@@ -281,9 +281,10 @@ def test_a_level_larger_than_the_backing_store_is_refused(tiny, tmp_path):
     path = tmp_path / "order.yaml"
     path.write_text(yaml.safe_dump(d, sort_keys=False))
     line = _first_error("run", path, tiny)
-    # 256 GiB = 274.9e9 B and 37.5 MiB = 39.32e6 B, shown in decimal units
-    assert line == (f"Error: {path}: memory.dram.capacity: 274.9 GB is more than the backing store's: "
-                    "levels run innermost first and the last, 'sram' (39.32 MB), holds every tensor; "
+    # 256 GiB = 274.9e9 B and 37.5 MiB = 39.32e6 B: shown as the config writes them, then in
+    # decimal units (review 23 G 4)
+    assert line == (f"Error: {path}: memory.dram.capacity: 256 GiB (274.9 GB) is more than the backing store's: "
+                    "levels run innermost first and the last, 'sram' of 37.5 MiB (39.32 MB), holds every tensor; "
                     "raise memory.sram.capacity, lower this one, or "
                     "list the levels innermost first (the largest last)"), line
 
@@ -298,8 +299,8 @@ def test_an_inner_level_larger_than_the_one_outside_it_is_refused(tiny, tmp_path
     path = tmp_path / "inner.yaml"
     path.write_text(yaml.safe_dump(d, sort_keys=False))
     line = _first_error("run", path, tiny)
-    assert line == (f"Error: {path}: memory.l2.capacity: 67.11 MB is more than 'llc' outside it "
-                    "(16.78 MB): the hierarchy is inclusive (what a level holds passes every level "
+    assert line == (f"Error: {path}: memory.l2.capacity: 64 MiB (67.11 MB) is more than 'llc' outside it, "
+                    "16 MiB (16.78 MB): the hierarchy is inclusive (what a level holds passes every level "
                     "inside it), so each level is at least as large as the one inside it; list the "
                     "levels innermost first"), line
 

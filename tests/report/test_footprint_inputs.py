@@ -17,6 +17,7 @@ from cimsim import simulate
 from cimsim.bundled import resolve_config
 from cimsim.config import load_architecture
 from cimsim.report import columns as C
+from cimsim.report.column_docs import column_units
 from cimsim.sweep.columns import ATTR_COLUMN_UNITS, ATTR_PARAMS
 from cimsim.sweep.store import write_parquet
 from cimsim.units import UnitError, parse_quantity
@@ -87,9 +88,29 @@ def test_technology_node_column_where_the_config_states_one():
 
 
 def test_mm2_names_the_caret_form():
-    with pytest.raises(UnitError, match=r"write the power with \^: mm\^2"):
+    with pytest.raises(UnitError, match=r"write the power with \^: 'mm\^2'"):
         parse_quantity("300mm2", "m^2")
     assert parse_quantity("300 mm^2", "m^2") == pytest.approx(300e-6, rel=1e-12, abs=0)
+
+
+@pytest.mark.parametrize("text, unit, hint", [
+    ("0.5 W/mm2", "W/m^2", r"write the power with \^: 'W/mm\^2'$"),  # the whole compound unit
+    ("300 mm**2", "m^2", r"write a power with \^, not \*\*: 'mm\^2'$"),  # not "unknown unit '2'"
+    ("1 cm2", "m^2", r"c \(centi\) is not a prefix.*1 cm\^2 = 100 mm\^2"),
+    ("1 cm^2", "m^2", r"c \(centi\) is not a prefix"),
+    ("1 W/cm2", "W/m^2", r"1 W/cm\^2 = 0.01 W/mm\^2"),
+])
+def test_area_spellings_name_what_to_write(text, unit, hint):
+    """(review 23 G 8) the neighbours of mm2: a compound unit, Python's ** and centimetres."""
+    with pytest.raises(UnitError, match=hint):
+        parse_quantity(text, unit)
+
+
+def test_no_area_hint_for_a_non_length():
+    """(review 23 G 8) ``ms2`` is no area: no ``ms^2`` suggestion, the list of units instead."""
+    with pytest.raises(UnitError, match=r"unknown unit 'ms2'; known units are") as e:
+        parse_quantity("5 ms2", "s^2")
+    assert "^" not in str(e.value).split(";")[0]
 
 
 def test_sweep_parquet_carries_result_column_units(tmp_path):
@@ -98,4 +119,106 @@ def test_sweep_parquet_carries_result_column_units(tmp_path):
     df.attrs[ATTR_PARAMS] = ["cim.arrays"]
     write_parquet(df, tmp_path / "s.parquet")
     units = pd.read_parquet(tmp_path / "s.parquet").attrs[ATTR_COLUMN_UNITS]
-    assert units == {C.ENERGY: "J", C.TOKENS_PER_J: "token/J", C.J_PER_SAMPLE: "J"}
+    assert column_units([C.OPS, C.TOKENS_PER_RUN, C.PERIOD_UTILIZATION, C.LLM_BATCH, "cim.arrays"]) == {
+        C.OPS: "op", C.TOKENS_PER_RUN: "count", C.PERIOD_UTILIZATION: "1", C.LLM_BATCH: "count"}  # (review 23 G 7)
+    # the workload's name is a label (""); the swept path's unit is in cimsim_units, not here
+    assert units == {C.ENERGY: "J", C.TOKENS_PER_J: "token/J", C.J_PER_SAMPLE: "J", C.WORKLOAD: ""}
+
+
+@pytest.mark.slow  # a real sweep (its worker start): about 8 s
+def test_sweep_frame_in_python_carries_units_counts_and_fractions():
+    """(review 23 G 7) the DataFrame cimsim.sweep returns has the units, not only its Parquet;
+    counts say ``count``, fractions ``1``, and ``ops`` is ``op`` as ``vector_ops``."""
+    import cimsim
+
+    df = cimsim.sweep("sram-cim-derived", "lstm", {"cim.adc.bits": [4]}, engine="analytic", workers=1,
+                      quiet=True)
+    units = df.attrs[ATTR_COLUMN_UNITS]
+    assert units[C.OPS] == "op" and units[C.VECTOR_OPS] == "op" and units[C.MACS] == "MAC"
+    assert units[C.SAMPLES_PER_RUN] == "count" and units[C.ENERGY] == "J"
+    assert units[C.util_column("cim_arrays")] == "1" and units[C.WORKLOAD] == ""
+    assert "cim.adc.bits" not in units  # a swept path: df.attrs["cimsim_units"]
+    assert set(units) <= set(map(str, df.columns))
+
+
+def _tp2_arch():
+    """gpu-hbm3 as 2 tensor-parallel devices over an NVLink (the README's gpu-tp2)."""
+    from cimsim.config import architecture_from_dict, read_yaml
+
+    d = read_yaml(resolve_config("gpu-hbm3"))
+    d["links"] = {"nvlink": {"bandwidth": "450 GB/s", "latency": "4 us", "energy_per_bit": "1.3 pJ/bit"}}
+    d["collective"] = {"devices": 2, "link": "nvlink"}
+    return architecture_from_dict(d)
+
+
+def test_period_j_per_token_counts_every_tensor_parallel_device():
+    """(review 23 G 6) energy_j is one device's share: at 10 ms a token costs
+    (n x dynamic + n x P_static x T) / tokens with n = 2 devices, 100 W each."""
+    r = simulate(_tp2_arch(), llm_serving(TINY, prompt=8, decode=3, batch=4, tensor_parallel=2))
+    rec = r.at_load(period_s=0.01).record()
+    dynamic = r.energy_j - r.energy_breakdown_j[C.STATIC]  # one device's
+    assert rec[C.PERIOD_J_PER_TOKEN] == pytest.approx((2 * dynamic + 2 * 100 * 0.01) / 16, rel=1e-9, abs=0)
+
+
+def test_period_j_per_token_under_idle_sleep():
+    """(review 23 G 6) --idle sleep: 100 W over the run, the processor's 10 W sleep power over the
+    rest of the 10 ms (no wake-up energy or time stated)."""
+    arch = load_architecture(resolve_config("gpu-hbm3"), overrides={"processor.idle.sleep_power": "10 W"})
+    r = simulate(arch, llm_serving(TINY, prompt=8, decode=3, batch=4))
+    rec = r.at_load(period_s=0.01, idle="sleep").record()
+    dynamic, t = r.energy_j - r.energy_breakdown_j[C.STATIC], r.latency_s
+    assert rec[C.PERIOD_J_PER_TOKEN] == pytest.approx((dynamic + 100 * t + 10 * (0.01 - t)) / 16, rel=1e-9, abs=0)
+
+
+def test_period_j_per_token_nan_and_too_slow_in_compare(tmp_path):
+    """(review 23 G 6) a period shorter than the run: NaN in the record, and compare's serving
+    table says ``too slow (<shortest period>)`` as its main table does, never ``nan J``."""
+    from click.testing import CliRunner
+
+    from cimsim.cli import main
+    from cimsim.workload.io import save_workload
+
+    w = llm_serving(TINY, prompt=8, decode=3, batch=4)
+    r = simulate(load_architecture(resolve_config("gpu-hbm3")), w)
+    half = r.latency_s / 2
+    assert r.at_load(period_s=half, strict=False).record()[C.PERIOD_J_PER_TOKEN] != \
+        r.at_load(period_s=half, strict=False).record()[C.PERIOD_J_PER_TOKEN]  # NaN
+    save_workload(w, tmp_path / "w.json")
+    cli = CliRunner()
+    out = cli.invoke(main, ["compare", "gpu-hbm3", "-w", str(tmp_path / "w.json"), "--period", f"{half}s"],
+                     env={"COLUMNS": "250"})
+    assert out.exit_code == 0, out.output
+    assert "nan J" not in out.output and "J/token at period" in out.output
+    serving = out.output[out.output.index("LLM serving"):]
+    assert "too slow (" in serving
+    ok = cli.invoke(main, ["run", "gpu-hbm3", str(tmp_path / "w.json"), "--period", "10ms"])
+    assert ok.exit_code == 0, ok.output
+    text = " ".join(ok.output.split())  # the terminal's wrapping
+    assert "per generated token (16 a run; period_j_per_token)" in text and "at full load" in text
+
+
+@pytest.mark.parametrize("b, text", [
+    (80 * GiB, "80 GiB (85.9 GB)"),  # as the config writes it, then 85,899,345,920 B in decimal
+    (37.5 * MiB, "37.5 MiB (39.32 MB)"),  # cpu-ddr5's L3: 39,321,600 B
+    (256 * GiB, "256 GiB (274.9 GB)"),
+    (80e9, "80 GB"),  # decimal: no binary form
+    (2_024_275_968.3, "2.024 GB"),
+])
+def test_capacity_text_leads_with_the_binary_form(b, text):
+    """(review 23 G 4) a capacity written in GiB is shown back in GiB."""
+    from cimsim.units import capacity_text
+
+    assert capacity_text(b) == text
+
+
+def test_fields_and_placement_note_show_gib():
+    """(review 23 G 4) ``fields`` and the weights note name 256 GiB and 50 MiB, not 274.878 GB."""
+    from click.testing import CliRunner
+
+    from cimsim.cli import main
+
+    out = CliRunner().invoke(main, ["fields", "-c", "rram-cim", "memory.dram.capacity"], env={"COLUMNS": "200"})
+    assert out.exit_code == 0 and "256 GiB (274.878 GB)" in out.output, out.output
+    r = simulate(load_architecture(resolve_config("gpu-hbm3")), gemv_workload(64, 64))
+    [note] = [n for n in r.notes if " weights (matrices read" in n]
+    assert "sram 50 MiB (52.43 MB)" in note, note

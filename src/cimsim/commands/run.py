@@ -21,7 +21,7 @@ from ..errors import CimsimError, ConfigError, MappingError, OverflowInputError,
 from ..inputs import file_record, recorded, with_inputs
 from ..report import columns as C
 from ..report.baseline import RATIO_HEADERS, baseline_ratios, period_energy_ratios, ratio
-from ..report.load import load_rows, period_power_cell, slack_cell
+from ..report.load import load_rows, period_power_cell, period_token_cell, slack_cell
 from ..report.models import model_rows
 from ..report.phases import phase_rows
 from ..report.devices import ALL_NOTE, all_mark, efficiency_text, system, energy_text, power_text, vector_text, work_text
@@ -540,8 +540,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
                           seconds_or_na(sv[C.TTFT_S]), seconds_or_na(sv.get(C.TTFT_P99_S)),
                           seconds_or_na(sv[C.TPOT_S]), seconds_or_na(sv.get(C.TPOT_P99_S)),
                           rate(sv[C.TOKENS_PER_S]), rate(sv[C.DECODE_TOKENS_PER_S]),
-                          rate(sv[C.TOKENS_PER_J]), *([si(r.facts.get(C.PERIOD_J_PER_TOKEN, float("nan")), "J")]
-                                                      if period_s is not None else [])])
+                          rate(sv[C.TOKENS_PER_J]), *([period_token_cell(r)] if period_s is not None else [])])
         st, s_left = fitted_table("LLM serving", sh, srows, out.width, {},
                                   ["TPOT p99", "TTFT p99", "decode tokens/s", "tokens/s",
                                    "time to first token"],

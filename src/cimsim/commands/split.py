@@ -190,6 +190,9 @@ def split(edge: str, server: str, workload: str, links: tuple[str, ...], bandwid
         if output.suffix.lower() == ".csv":
             atomic_write(output, lambda tmp: df.to_csv(tmp, index=False))
         else:
+            from ..sweep.store import with_column_units
+
+            with_column_units(df)  # {column: unit} in the Parquet's attrs (review 23 G 7)
             atomic_write(output, lambda tmp: df.to_parquet(tmp, index=False))
         click.echo(f"wrote {output}{created(made)}")
     if figure is not None:

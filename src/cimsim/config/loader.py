@@ -14,7 +14,7 @@ from ..bundled import resolve_config
 from ..errors import (CimsimError, ConfigError, check_path_argument, given, name_problem,
                       one_error, one_line)
 from ..report.columns import column_clashes
-from ..units import si
+from ..units import capacity_text, si
 from ..hw.base import Link, MemoryLevel
 from ..hw.technology import Technology
 from ..hw.homes import far_errors, off_chip_names
@@ -229,8 +229,8 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
         if larger:
             n, c = larger[0]
             errors.append((f"memory.{n}.capacity",
-                           f"{si(float(c.capacity), 'B')} is more than the backing store's: levels "
-                           f"run innermost first and the last, '{back}' ({si(float(bcfg.capacity), 'B')}), "
+                           f"{capacity_text(float(c.capacity))} is more than the backing store's: levels "
+                           f"run innermost first and the last, '{back}' of {capacity_text(float(bcfg.capacity))}, "
                            f"holds every tensor; raise memory.{back}.capacity, lower this one, or "
                            "list the levels innermost first (the largest last)"))
         else:  # the hierarchy is inclusive (bytes from a level pass every level inside it)
@@ -239,8 +239,8 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
             if inner is not None:
                 (n, c), (m, d) = inner
                 errors.append((f"memory.{n}.capacity",
-                               f"{si(float(c.capacity), 'B')} is more than '{m}' outside it "
-                               f"({si(float(d.capacity), 'B')}): the hierarchy is inclusive (what a "
+                               f"{capacity_text(float(c.capacity))} is more than '{m}' outside it, "
+                               f"{capacity_text(float(d.capacity))}: the hierarchy is inclusive (what a "
                                "level holds passes every level inside it), so each level is at least "
                                "as large as the one inside it; list the levels innermost first"))
     reg, broken_components = types(), registry.components.broken()

@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..errors import ConfigError
-from ..units import si
+from ..units import capacity_text, si
 from .walk import Leaf
 
 SOURCES = ("file", "--set", "derived", "default")
@@ -87,7 +87,7 @@ def show(value: Any, leaf: Leaf | None) -> str:
         return "true" if value else "false"
     unit = leaf.kind.unit if leaf is not None and leaf.kind.name == "quantity" else None
     if unit and isinstance(value, (int, float)):
-        return si(float(value), unit, 6)
+        return capacity_text(float(value), 6) if unit == "B" else si(float(value), unit, 6)
     if isinstance(value, float):  # a whole number .6g would round (a timing's CK count) in full
         short = f"{value:.6g}"
         exact = value.is_integer() and abs(value) < 2.0**53 and float(short) != value

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import MappingError
-from ..units import si
+from ..units import capacity_text, si
 from .base import OpArrays
 
 
@@ -210,7 +210,7 @@ def _too_much(place, held: float, cap: float, names: tuple[str, str]) -> None:
     given = ", ".join(f"{c} {getattr(place, c):g}" for c in ("weights", "kv_cache", "activations")
                       if getattr(place, c) is not None)  # every share given (review 23 C 7)
     raise MappingError(f"memory.{far}.place ({given}) keeps {si(held, 'B')} in {near} at its "
-                       f"peak, over memory.{near}.capacity {si(cap, 'B')}; raise the far shares "
+                       f"peak, over memory.{near}.capacity {capacity_text(cap)}; raise the far shares "
                        f"or the capacity")
 
 

@@ -26,7 +26,7 @@ from typing import Optional
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..quantity import Joules, Seconds, Watts
-from ..units import si
+from ..units import capacity_text, si
 
 
 class Idle(BaseModel):
@@ -94,7 +94,7 @@ def check_read_only(arch, writes: dict[str, float]) -> None:
                     f"innermost level: every run writes its activations there "
                     f"({si(writes[name], 'B')}); read_only fits only a level past the "
                     f"activations' home (a weight flash behind an SRAM)")
-            held = ", ".join(f"{n} {levels[n].capacity / 1024:,.4g} KiB" for n in inner)
+            held = ", ".join(f"{n} {capacity_text(levels[n].capacity)}" for n in inner)
             raise CapacityError(
                 f"architecture '{arch.name}': memory.{name} is read_only, but the run writes "
                 f"{si(writes[name], 'B')} to it (tensors the levels inside it, {held}, do not "

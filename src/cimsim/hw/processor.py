@@ -60,7 +60,7 @@ from ..dtypes import DTYPES, DType
 from ..errors import MappingError
 from ..quantity import (Bytes, BytesPerSecond, Fraction, Hertz, Joules, PositiveFloat, PositiveInt, Seconds,
                         PositiveSquareMeters, PositiveWatts, Watts)
-from ..units import si
+from ..units import capacity_text, si
 from .base import MEASURED_COMPUTE, Component, ComponentConfig, OpArrays, OpCost, Plan, Strict
 from .parts.communication import COMMUNICATION_KINDS
 from .hierarchy import staged_traffic, through_backing
@@ -425,15 +425,15 @@ class Processor(Component[ProcessorConfig]):
                               "given back after matrices' last uses)")
             if far:  # rule 9: every weight's home is a tier, read there at each uncached use
                 near, far_t = tiers
-                parts.append(f"home {si(traffic.resident[near], 'B')} in {near}, "
-                             f"{si(traffic.resident[far_t], 'B')} in the far tier {far_t} ("
+                parts.append(f"home {capacity_text(traffic.resident[near])} in {near}, "
+                             f"{capacity_text(traffic.resident[far_t])} in the far tier {far_t} ("
                              + (f"by memory.{far_t}.place" if place is not None else
                                 f"filled past {near}'s capacity")
                              + "), read there at every use no cache level serves")
             else:
                 parts.append(f"{si(traffic.streamed_weight_bytes, 'B')} read from "
                              f"{self.hw.backing_store} at every use")
-            caps = ", ".join(f"{lv} {si(self.hw.resource(lv).config.capacity, 'B')}"
+            caps = ", ".join(f"{lv} {capacity_text(self.hw.resource(lv).config.capacity)}"
                              for lv in levels[:-2 if far else -1])
             per = (f", on each of {int(ops.stage.max()) + 1} pipeline stages' devices; in all"
                    if ops.stage is not None else "")

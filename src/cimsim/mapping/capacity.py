@@ -24,7 +24,7 @@ import numpy as np
 from ..config import Architecture
 from ..dtypes import DTYPE_BYTES
 from ..errors import CapacityError
-from ..units import si
+from ..units import capacity_text, si
 from ..workload.footprint import Footprint, attention_score_bytes, checked_footprint, untied_table_bytes
 from ..workload.ir import Workload
 from ..workload.livespans import peak_holders
@@ -186,6 +186,6 @@ def check_capacity(workload: Workload, arch: Architecture, fp: Footprint, capaci
         f"workload '{workload.name}' needs {si(host, 'B', 6)} live at once"
         f"{'' if fp.stage is None else f' on pipeline stage {fp.stage} of {fp.stages} (one device each)'}"
         f" ({parts}) but architecture '{arch.name}' has {held_by} "
-        f"{si(capacity, 'B', 6)}{_prefix_note(workload, fp)}{peak_holders(workload, fp)}"
+        f"{capacity_text(capacity, 6)}{_prefix_note(workload, fp)}{peak_holders(workload, fp)}"
         f"{_scores_hint(workload, fp, host, capacity)}{_im2col_hint(workload, fp, host, apart)}"
         + (f"; to fit: {'; '.join(fixes)}" if fixes else ""))

@@ -66,7 +66,7 @@ from ..errors import CapacityError, ComponentError, MappingError, RateFieldError
 from ..hw.base import Component, OpArrays, Plan
 from ..hw.im2col import windows_built, windows_note
 from .capacity import check_capacity
-from ..units import si
+from ..units import capacity_text, si
 from ..workload.arrays import crossing_on_chip, with_bytes_of
 from ..workload.footprint import checked_footprint
 from ..workload.graph import with_server_order
@@ -374,7 +374,7 @@ def _held_at_own_format(workload, arch, fp, comps, idx, ops, capacity, held_by, 
             f"and KV caches its PIM units hold in their own number format (weights "
             f"{si(new.weights, 'B', 6)}, KV cache {si(new.kv_cache, 'B', 6)}, activations "
             f"{si(new.activations, 'B', 6)}; {si(fp.total, 'B', 6)} at the workload's dtypes) but "
-            f"architecture '{arch.name}' has {held_by} {si(capacity, 'B', 6)}")
+            f"architecture '{arch.name}' has {held_by} {capacity_text(capacity, 6)}")
     return new, (f"the footprint counts the weights and KV caches PIM units hold in their own "
                  f"number format: {si(host, 'B')} live at once at its peak{at} (weights "
                  f"{si(new.weights, 'B')}, KV cache {si(new.kv_cache, 'B')}, activations "

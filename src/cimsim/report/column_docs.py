@@ -50,7 +50,7 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.BOUND_LINK_S, "s", ALL),
     (C.BOUND_COMPUTE_S, "s", ALL),
     (C.MACS, "MAC", ALL),
-    (C.OPS, "count", ALL),
+    (C.OPS, "op", ALL),  # as vector_ops (review 23 G 7)
     (C.THROUGHPUT_MACS, "MAC/s", ALL),
     (C.SAMPLES_PER_S, "1/s", ALL),
     (C.SAMPLES_PER_RUN, "count", ALL),
@@ -319,6 +319,30 @@ def column_unit(column: str) -> str:
         if unit is None and _pattern(fact).match(column):
             unit = suffix_unit(column) or ""
     return "" if unit is None or unit in NO_UNIT or " " in unit else unit
+
+
+_FACT = C.fact_column(_COMP, "<fact>")
+#: a table's unit for a count, ratio or fraction (review 23 G 7: stated, so that a missing key
+#: means a column the table does not know)
+DIMENSIONLESS = {"count": "count", "ratio": "1", "fraction": "1"}
+
+
+def column_units(columns) -> dict[str, str]:
+    """``{column: unit}`` for the ``cimsim_column_units`` attrs of a table: :func:`column_unit`'s
+    unit, ``count`` for a count (``tokens_per_run``, ``llm_batch``), ``1`` for a ratio or
+    fraction (``utilization``), ``""`` for a label (``workload``); a column no :data:`DOCS` row
+    or pattern knows (a swept path: its unit is in ``cimsim_units``) is left out."""
+    units = {name: unit for name, unit, _ in DOCS}
+    out = {}
+    for column in map(str, columns):
+        if (unit := column_unit(column)) or column in units:
+            out[column] = unit or DIMENSIONLESS.get(units[column], "")
+        elif (doc := next((u for name, u, _ in DOCS if name in _PATTERNS and name != _FACT
+                           and _pattern(name).match(column)), None)) is not None:
+            out[column] = DIMENSIONLESS.get(doc, "")
+        elif _pattern(_FACT).match(column):  # a fact without a unit suffix: a count or flag
+            out[column] = ""
+    return out
 
 
 def _markdown(text: str) -> str:

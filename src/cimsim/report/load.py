@@ -399,6 +399,13 @@ def period_power_cell(r) -> str:
     return si(w, "W") + all_mark(r) if w == w else f"too slow ({si(min_period_s(r), 's')})"
 
 
+def period_token_cell(r) -> str:
+    """A serving table's ``J/token at period`` cell: ``period_j_per_token``, or the main table's
+    ``too slow (65.9 ms)`` where the run cannot keep the period (review 23 G 6)."""
+    j = r.facts.get(C.PERIOD_J_PER_TOKEN, math.nan)
+    return si(j, "J") if j == j else f"too slow ({si(min_period_s(r), 's')})"
+
+
 def slack_cell(r) -> str:
     """A table's ``deadline slack`` cell: the slack, ``MISSED`` before it where it is, and
     ``first call MISSED`` after it where the run meets the deadline but the first call after

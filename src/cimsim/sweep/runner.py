@@ -31,7 +31,7 @@ from .points import parse_params as _params, points_wording, read_points
 from .sampling import count_points, grid_points, sample_points, sampling_record
 from .shape import shape_of, varying_columns, workload_groups
 from .store import (SweepStore, attach_attrs, check_is_sweep_file, check_output_names,
-                    rows_to_frame, sweep_attrs)
+                    rows_to_frame, sweep_attrs, with_column_units)
 from . import plugins
 from .progress import Progress as _Progress
 from .worker import Task
@@ -504,7 +504,7 @@ def sweep(
                                     security, say, kinds)
     df.attrs.update(computed=computed, reused=reused, workers_lost=losses.workers,
                     retried=len(losses.retried), worker_died=losses.died)  # this run's, not the file's
-    return df
+    return with_column_units(df)  # the frame Python gets, as the Parquet (review 23 G 7)
 
 
 def _run(store, tasks, context, columns, specs, scheduler, workers, quiet, retry_errors, chunk_size,

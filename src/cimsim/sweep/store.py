@@ -127,14 +127,20 @@ def check_output_names(output: str | Path | None, csv: str | Path | None) -> Non
         raise CimsimError(f"--csv {csv}: is the -o file; give the CSV copy its own name")
 
 
+def with_column_units(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with ``attrs["cimsim_column_units"]`` (:func:`cimsim.report.column_docs.column_units`:
+    counts ``count``, fractions ``1``, labels ``""``); returns ``df``."""
+    from ..report.column_docs import column_units
+
+    df.attrs[ATTR_COLUMN_UNITS] = column_units(df.columns)
+    return df
+
+
 def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
     """Write ``df`` to ``path`` atomically (temp file, fsync, rename); a sweep table (one with
     ``cimsim_params`` attrs) gets its result columns' units as ``cimsim_column_units``."""
     if ATTR_PARAMS in df.attrs:
-        from ..report.column_docs import column_unit
-
-        df = df.copy(deep=False)
-        df.attrs[ATTR_COLUMN_UNITS] = {c: u for c in map(str, df.columns) if (u := column_unit(c))}
+        df = with_column_units(df.copy(deep=False))
 
     def write(tmp: str) -> None:
         with open(tmp, "wb") as f:  # Python opens a non-UTF-8 name that pyarrow would refuse
