@@ -29,7 +29,7 @@ def test_the_missing_write_fields_are_named_at_once(tmp_path):
 
 
 def test_a_rule_between_fields_is_named_by_its_field(tmp_path):
-    """sram-cim with the SRAM larger than the DRAM (37.5 MB > 20 MB) and 512 ADCs on 256
+    """sram-cim with the SRAM larger than the DRAM (37.5 MiB > 20 MB) and 512 ADCs on 256
     columns: the second error is the cim section's rule ``cim: adc.per_array (512) cannot
     exceed cols (256)``; the one line names its field, cim.adc.per_array, not the section."""
     text = resolve_config("sram-cim").read_text()
@@ -42,7 +42,7 @@ def test_a_rule_between_fields_is_named_by_its_field(tmp_path):
     assert r.exit_code == 1
     lines = [ln for ln in r.output.splitlines() if ln.strip()]
     assert len(lines) == 1, r.output
-    assert "memory.sram.capacity: 39.32 MB is more than the backing store's" in lines[0]
+    assert "memory.sram.capacity: 37.5 MiB (39.32 MB) is more than the backing store's" in lines[0]
     assert lines[0].endswith("(and 1 more: cim.adc.per_array)"), lines[0]
 
 
