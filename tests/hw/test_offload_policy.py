@@ -27,12 +27,12 @@ def kv(step: int) -> int:
     return (512 + step) * ROWS
 
 
-def arch(near: float, place: dict | None, far: bool = True, far_cap: str = "64 GiB"):
+def arch(near: float, place: dict | None, far: bool = True, far_cap: str = "64 GiB", **cxl):
     d = copy.deepcopy(ROUND_ARCH)
     d["memory"]["sram"]["capacity"] = "64 KiB"
     d["memory"]["dram"]["capacity"] = f"{near} B"
     d["memory"]["cxl"] = {"capacity": far_cap, "bandwidth": "80 GB/s", "latency": "300 ns",
-                          "energy_per_bit": "30 pJ/bit", "far": far}
+                          "energy_per_bit": "30 pJ/bit", "far": far, **cxl}
     if place is not None:
         d["memory"]["cxl"]["place"] = place
     return architecture_from_dict(d)
@@ -96,3 +96,17 @@ def test_a_policy_that_puts_more_on_the_far_tier_than_it_holds_is_one_line_error
 def test_bad_policies_are_refused_naming_the_field(place, far, msg):
     with pytest.raises(ConfigError, match=msg):
         arch(16e9, place, far)
+
+
+def test_a_read_only_far_tier_written_by_place_names_the_share_not_the_inner_levels():
+    """F2 5: kv_cache 1 on a read_only far tier writes every cache row there: the prompt's 512
+    and the 2 decode steps' (514 x 4,096 B = 2.105 MB); the error names the share that put them
+    there, not 'levels inside it' (the far tier is the DDR's peer) nor 'shrink the batch'.
+    Weights alone (never written) run."""
+    w = llm_serving(M, prompt=512, decode=2, batch=2, dtype="fp32")
+    ro = {"read_only": True}
+    with pytest.raises(MappingError, match=r"memory\.cxl is read_only, but the run writes 2\.105 MB to "
+                       r"it, where memory\.cxl\.place \(kv_cache 1\) homes .* set those shares to 0") as e:
+        simulate(arch(16e9, {"kv_cache": 1}, **ro), w)
+    assert "inside it" not in str(e.value) and "\n" not in str(e.value)
+    assert simulate(arch(16e9, {"weights": 1}, **ro), w).latency_s > 0
