@@ -27,12 +27,12 @@ def kv(step: int) -> int:
     return (512 + step) * ROWS
 
 
-def arch(near: float, place: dict | None, far: bool = True):
+def arch(near: float, place: dict | None, far: bool = True, far_cap: str = "64 GiB", **cxl):
     d = copy.deepcopy(ROUND_ARCH)
     d["memory"]["sram"]["capacity"] = "64 KiB"
     d["memory"]["dram"]["capacity"] = f"{near} B"
-    d["memory"]["cxl"] = {"capacity": "64 GiB", "bandwidth": "80 GB/s", "latency": "300 ns",
-                          "energy_per_bit": "30 pJ/bit", "far": far}
+    d["memory"]["cxl"] = {"capacity": far_cap, "bandwidth": "80 GB/s", "latency": "300 ns",
+                          "energy_per_bit": "30 pJ/bit", "far": far, **cxl}
     if place is not None:
         d["memory"]["cxl"]["place"] = place
     return architecture_from_dict(d)
@@ -64,7 +64,7 @@ def test_a_policy_that_keeps_more_than_the_near_tier_holds_is_one_line_error():
     """Pinned near bytes are never spilled silently: weights 0 on a 3 MB DDR (weights 4.98 MB)."""
     w = llm_serving(M, prompt=512, decode=2, batch=2, dtype="fp32")
     with pytest.raises(MappingError, match=r"memory\.cxl\.place \(weights 0\) keeps 4\.981 MB in dram .*"
-                       r"memory\.dram\.capacity 3 MB") as e:
+                       r"memory\.dram\.capacity 3 MB; raise the far shares or raise memory\.dram\.capacity") as e:
         simulate(arch(3e6, {"weights": 0}), w)
     assert "\n" not in str(e.value)
     with pytest.raises(MappingError, match=r"place\.activations 0 keeps .* in dram"):
@@ -72,6 +72,20 @@ def test_a_policy_that_keeps_more_than_the_near_tier_holds_is_one_line_error():
     # every share given is named, the activations' too (review 23 C 7)
     with pytest.raises(MappingError, match=r"memory\.cxl\.place \(weights 0, activations 0\) keeps 4\.981 MB"):
         simulate(arch(3e6, {"weights": 0, "activations": 0}), w)
+
+
+def test_a_policy_that_puts_more_on_the_far_tier_than_it_holds_is_one_line_error():
+    """F2 1: weights 1 homes all 4,980,736 B of weights on the far tier; a 4 MB one does not hold
+    them (the near tier's 16 GB took the sum check), a 5 MB one does. Half of them (2.49 MB) fit
+    the 4 MB one."""
+    w = llm_serving(M, prompt=512, decode=2, batch=2, dtype="fp32")
+    with pytest.raises(MappingError, match=r"memory\.cxl\.place \(weights 1\) keeps 4\.981 MB in cxl at its "
+                       r"peak, over memory\.cxl\.capacity 4 MB; lower the far shares or raise "
+                       r"memory\.cxl\.capacity") as e:
+        simulate(arch(16e9, {"weights": 1}, far_cap="4 MB"), w)
+    assert "\n" not in str(e.value)
+    simulate(arch(16e9, {"weights": 1}, far_cap="5 MB"), w)
+    simulate(arch(16e9, {"weights": 0.5}, far_cap="4 MB"), w)
 
 
 @pytest.mark.parametrize("place, far, msg", [
@@ -82,3 +96,17 @@ def test_a_policy_that_keeps_more_than_the_near_tier_holds_is_one_line_error():
 def test_bad_policies_are_refused_naming_the_field(place, far, msg):
     with pytest.raises(ConfigError, match=msg):
         arch(16e9, place, far)
+
+
+def test_a_read_only_far_tier_written_by_place_names_the_share_not_the_inner_levels():
+    """F2 5: kv_cache 1 on a read_only far tier writes every cache row there: the prompt's 512
+    and the 2 decode steps' (514 x 4,096 B = 2.105 MB); the error names the share that put them
+    there, not 'levels inside it' (the far tier is the DDR's peer) nor 'shrink the batch'.
+    Weights alone (never written) run."""
+    w = llm_serving(M, prompt=512, decode=2, batch=2, dtype="fp32")
+    ro = {"read_only": True}
+    with pytest.raises(MappingError, match=r"memory\.cxl is read_only, but the run writes 2\.105 MB to "
+                       r"it, where memory\.cxl\.place \(kv_cache 1\) homes .* set those shares to 0") as e:
+        simulate(arch(16e9, {"kv_cache": 1}, **ro), w)
+    assert "inside it" not in str(e.value) and "\n" not in str(e.value)
+    assert simulate(arch(16e9, {"weights": 1}, **ro), w).latency_s > 0

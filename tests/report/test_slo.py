@@ -58,3 +58,20 @@ def test_cli_slo_line_and_the_makespan_deadline(tmp_path, round_arch):
     assert "the last of its 4 requests' completion (the makespan" in " ".join(text.split())
     bad = cli.invoke(main, ["run", a, w, "--ttft-slo", "-1ms"])
     assert bad.exit_code != 0 and "--ttft-slo" in bad.output and "Traceback" not in bad.output
+
+
+def test_under_arrivals_the_slo_line_says_it_leaves_out_the_queueing_wait(tmp_path, round_arch):
+    """F2 4: the SLO line is over one run's burst; under --arrivals it says the queueing wait is
+    not added and gives the arrivals line's mean response: M/D/1 at rho 1/2 (period 2 S) waits
+    rho S / (2 (1 - rho)) = S / 2, a mean response of 1.5 S."""
+    save_architecture(round_arch, tmp_path / "a.yaml")
+    save_workload(_workload(), tmp_path / "w.npz")
+    a, w = str(tmp_path / "a.yaml"), str(tmp_path / "w.npz")
+    cli = CliRunner()
+    s = json.loads(cli.invoke(main, ["run", a, w, "--json"]).output)["latency_s"]
+    args = ["run", a, w, "--ttft-slo", "1s", "--period", f"{2 * s!r}s", "--arrivals", "poisson"]
+    d = json.loads(cli.invoke(main, [*args, "--json"]).output)
+    assert d[C.QUEUE_MEAN_RESPONSE_S] == pytest.approx(1.5 * s, rel=1e-6, abs=0)
+    text = " ".join(cli.invoke(main, args).output.split())
+    assert "without the queueing wait of --arrivals poisson: the arrivals line's mean response is" in text
+    assert "queueing wait" not in " ".join(cli.invoke(main, args[:4]).output.split())

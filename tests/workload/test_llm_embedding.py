@@ -73,4 +73,13 @@ def test_the_cli_reads_the_config_and_takes_untied_for_hand_given_shapes(tmp_pat
     r = CliRunner().invoke(main, ["workload", "llm", *shape, "-o", str(tmp_path / "c.json")])
     assert "untied" not in r.output  # hand-given shapes: tied unless said (as before)
     r = CliRunner().invoke(main, ["run", "gpu-hbm3", str(tmp_path / "b.json")])
-    assert "note: the untied input embedding table (128 kB) is held beside the LM head" in r.output
+    assert "note: the untied input embedding table (128 kB) is held on the first pipeline stage" in r.output
+
+
+def test_pipeline_parallel_holds_the_table_on_the_first_stage_not_beside_the_head():
+    """F2 7: at 2 stages, stage 0 holds 16 layers and the input table, stage 1 16 layers and the
+    LM head: 2 x (LAYERS / 2 + TABLE) = 8.030 GB each; the last stage was charged both tables
+    (2 x (LAYERS / 2 + 2 TABLE) = 9.081 GB) and stage 0 none."""
+    fp = llm_serving(model_from_hf(LLAMA3_8B), prompt=4, decode=1, pipeline_parallel=2).footprint
+    assert fp.weights == 2 * (LAYERS // 2 + TABLE) == 8_029_995_008
+    assert (fp.stage, fp.unread) == (0, 2 * TABLE)

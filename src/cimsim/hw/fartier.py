@@ -29,7 +29,8 @@ what it caches.
   cache and its appended rows, each op's activations) is homed in the far tier and ``1 - s``
   in the near tier, which that near part holds over the tensor's life as above, ahead of the
   first-touch tensors (they get the room left at the peak of the pinned bytes over their own
-  life). Pinned near bytes past the near tier's capacity are an error, never spilled.
+  life). Pinned near bytes past the near tier's capacity are an error, never spilled; so are
+  far bytes (pinned, spilled and far activations) past the far tier's at their peak.
 """
 
 from __future__ import annotations
@@ -108,11 +109,12 @@ def _range_max(a: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 
 def far_home(ops: OpArrays, idx: np.ndarray, pos: np.ndarray, near_cap: float,
              pair_op: np.ndarray, pair_w: np.ndarray, act: np.ndarray, place=None,
-             names: tuple[str, str] = ("near", "far")) -> FarHome:
+             names: tuple[str, str] = ("near", "far"), far_cap: float = float("inf")) -> FarHome:
     """The homes of rule 9 for the ops ``idx`` (``pos``: each op's place in ``idx``, -1 outside;
     ``pair_op`` / ``pair_w``: their (op, weight) pairs in program order; ``act``: each op's
     activation bytes; ``place``: the far tier's :class:`~.homes.FarPlace` or None; ``names``:
-    the near and the far tier, for its errors)."""
+    the near and the far tier, for its errors; ``far_cap``: the far tier's capacity, which the
+    bytes a policy puts there may not pass at their peak)."""
     n_all = ops.kind.shape[0]
     n = len(idx)
     items_t, items_op, items_end, items_kind = [], [], [], []
@@ -189,6 +191,17 @@ def far_home(ops: OpArrays, idx: np.ndarray, pos: np.ndarray, near_cap: float,
     else:
         with np.errstate(divide="ignore", invalid="ignore"):
             act_far = np.where(act > room, (act - room) / act, 0.0)
+    if place is not None and n:  # the far side of a policy is held to its capacity too (F2 1)
+        far = np.zeros(n + 1)  # per op: the far bytes held while it runs
+        np.add.at(far, o, sizes * share)
+        np.add.at(far, np.minimum(e, n), -sizes * share)
+        if store is not None:
+            it_end = _iteration_ends(ops, idx)
+            np.add.at(far, np.arange(n), store * st)
+            np.add.at(far, np.full(n, n) if it_end is None else it_end, -store * st)
+        far = np.cumsum(far)[:n] + act * act_far
+        if far.max() > far_cap * (1 + 1e-12):
+            _too_much(place, float(far.max()), far_cap, names, side="far")
     wt = k == 0
     far_w = float((sizes[wt] * share[wt]).sum())
     return FarHome(tensor, st, act_far, float(sizes[wt].sum()) - far_w, far_w)
@@ -205,13 +218,17 @@ def _pinned(place, kind: np.ndarray, kv: np.ndarray) -> np.ndarray:
     return out
 
 
-def _too_much(place, held: float, cap: float, names: tuple[str, str]) -> None:
+def _too_much(place, held: float, cap: float, names: tuple[str, str], side: str = "near") -> None:
+    """The one-line refusal of a policy whose pinned bytes pass the ``side`` tier's capacity:
+    near ones, raise the far shares; far ones (F2 1), lower them; or raise that capacity."""
     near, far = names
+    tier = near if side == "near" else far
     given = ", ".join(f"{c} {getattr(place, c):g}" for c in ("weights", "kv_cache", "activations")
                       if getattr(place, c) is not None)  # every share given (review 23 C 7)
-    raise MappingError(f"memory.{far}.place ({given}) keeps {si(held, 'B')} in {near} at its "
-                       f"peak, over memory.{near}.capacity {capacity_text(cap)}; raise the far shares "
-                       f"or the capacity")
+    raise MappingError(f"memory.{far}.place ({given}) keeps {si(held, 'B')} in {tier} at its "
+                       f"peak, over memory.{tier}.capacity {capacity_text(cap)}; "
+                       f"{'raise' if side == 'near' else 'lower'} the far shares or raise "
+                       f"memory.{tier}.capacity")
 
 
 def input_reads(ops: OpArrays, idx: np.ndarray, pos: np.ndarray,

@@ -213,7 +213,7 @@ def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacit
     if far:  # rule 9: activations other than model inputs read again take the near tier's room
         again = input_reads(ops, idx, pos) - first_in
         home = far_home(ops, idx, pos, float(capacity[back]), pair_op, pair_w, act_rest - again,
-                        place, (levels[back], levels[back + 1]))
+                        place, (levels[back], levels[back + 1]), float(capacity[back + 1]))
         resident.update({levels[back]: home.near_bytes, levels[back + 1]: home.far_bytes})
         streamed = 0.0  # every weight has a home tier now (reported there), none streams past it
     for j, lv in enumerate(levels[:back + 1]):

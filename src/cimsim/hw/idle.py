@@ -94,6 +94,9 @@ def check_read_only(arch, writes: dict[str, float]) -> None:
                     f"innermost level: every run writes its activations there "
                     f"({si(writes[name], 'B')}); read_only fits only a level past the "
                     f"activations' home (a weight flash behind an SRAM)")
+            if getattr(cfg, "far", False):  # a peer of the near tier, not behind it (F2 5)
+                raise CapacityError(_far_read_only(arch.name, name, cfg, inner[-1],
+                                                   levels[inner[-1]], si(writes[name], 'B')))
             held = ", ".join(f"{n} {capacity_text(levels[n].capacity)}" for n in inner)
             raise CapacityError(
                 f"architecture '{arch.name}': memory.{name} is read_only, but the run writes "
@@ -102,6 +105,25 @@ def check_read_only(arch, writes: dict[str, float]) -> None:
                 f"level before it (volatile: true, e.g. a PSRAM), enlarge the inner ones, or "
                 f"shrink the batch; memory.{name}.read_only: false costs the writes as reads "
                 f"(no write rate or write energy is modelled)")
+
+
+def _far_read_only(arch: str, name: str, cfg, near: str, near_cfg, written: str) -> str:
+    """Why a read_only far tier ``name`` (beside the near tier ``near``) is written: the KV
+    cache or activations shares its ``place:`` homes there first, else the first-touch spill
+    past the near tier; and what changes it."""
+    place = getattr(cfg, "place", None)
+    shares = [f"{c} {getattr(place, c):g}" for c in ("kv_cache", "activations")
+              if place is not None and getattr(place, c)]
+    head = f"architecture '{arch}': memory.{name} is read_only, but the run writes {written} to it"
+    if shares:
+        return (f"{head}, where memory.{name}.place ({', '.join(shares)}) homes that share of each "
+                f"KV cache (and its appended rows) / op's activations; set those shares to 0 or leave "
+                f"them out (first touch fills {near} first), or memory.{name}.read_only: false (the "
+                f"writes costed as reads)")
+    return (f"{head}: the KV caches and activations that the near tier {near} "
+            f"({capacity_text(near_cfg.capacity)}) does not hold spill to it by first touch; raise "
+            f"memory.{near}.capacity or shrink the batch, or memory.{name}.read_only: false (the "
+            f"writes costed as reads)")
 
 
 def idle_field():

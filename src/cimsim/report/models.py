@@ -104,6 +104,8 @@ def model_rows(r) -> list[tuple[str, str]]:
     that misses it, as the run's ``deadline`` line)."""
     from . import columns as C
 
+    from .slo import queue_clause
+
     mode = r.facts.get(C.PERIOD_IDLE, "on")
     rows = []
     for name, m in (r.models or {}).items():
@@ -122,5 +124,6 @@ def model_rows(r) -> list[tuple[str, str]]:
             if m["meets_deadline"] and pu < 0 and mode != "gate":
                 text += (f"; the first call after power-up ({si(m['deadline_s'] - pu, 's')}) MISSES it "
                          f"by {si(-pu, 's')}")
+            text += queue_clause(r.facts)  # the deadline of one run, not queued (F2 4)
         rows.append((f"model {name}", text))
     return rows

@@ -51,4 +51,15 @@ def rows(r) -> list[tuple[str, str]]:
     parts = [f"{what} ≤ {si(f[t], 's')}: {pct(f[a])}" for what, t, a in (
         ("TTFT", C.SLO_TTFT_S, C.SLO_TTFT_ATTAINMENT), ("TPOT", C.SLO_TPOT_S, C.SLO_TPOT_ATTAINMENT)) if t in f]
     return [("SLO", f"{', '.join(parts)}; all stated: {pct(f[C.SLO_ATTAINMENT])} of the {n:,} requests "
-             "(this run's burst, every request arriving at t = 0)")]
+             f"(this run's burst, every request arriving at t = 0{queue_clause(f)})")]
+
+
+def queue_clause(f: dict) -> str:
+    """``, without ...``: under ``--arrivals`` (facts ``f``), that a figure of one run leaves out
+    the queueing wait the ``arrivals`` line computes (F2 4); else ''."""
+    from . import columns as C
+
+    if not f.get(C.QUEUE_ARRIVALS) or f.get(C.QUEUE_MEAN_RESPONSE_S) is None:
+        return ""
+    return (f"; without the queueing wait of --arrivals {f[C.QUEUE_ARRIVALS]}: the arrivals "
+            f"line's mean response is {si(f[C.QUEUE_MEAN_RESPONSE_S], 's')}")

@@ -494,12 +494,16 @@ def _unread_by_stage(workload, p: int) -> tuple[list[int], int]:
     """``(per stage, rest)``: the bytes of the ``unread_parameters`` entries read in part that
     each of the ``p`` pipeline stages holds (an entry's stage: that of the first op reading one
     of its parts, the weight tensors :data:`PART_READ` names after it), and the bytes of the
-    other entries (no op reads them: counted on the largest stage)."""
+    other entries (no op reads them: counted on the largest stage). A generated LLM's untied
+    input embedding table (``untied_table``, read by no modelled op) is held by the stage of the
+    first op, where the embedding is looked up (F2 7)."""
     held, rest = [0] * p, unread_weight_bytes(workload)
     entries = {e["name"]: e["bytes"] for e in workload.metadata.get("unread_parameters") or []
                if "read_bytes" in e and isinstance(e.get("name"), str)}
     if not entries:
         return held, rest
+    tables = {e["name"]: True for e in workload.metadata.get("unread_parameters") or []
+              if e.get("untied_table") is True and isinstance(e.get("name"), str)}
     c = workload.columns
     of = np.full(c.n_tensors, -1, dtype=np.int64)  # per tensor: the entry whose part it is
     names = list(entries)
@@ -515,6 +519,9 @@ def _unread_by_stage(workload, p: int) -> tuple[list[int], int]:
     for k, name in enumerate(names):
         if first[k] < c.n_ops:
             held[int(stage[first[k]])] += entries[name]
+            rest -= entries[name]
+        elif tables.get(name) and c.n_ops:  # an untied input table: the first op's stage (F2 7)
+            held[int(stage[0])] += entries[name]
             rest -= entries[name]
     return held, rest
 

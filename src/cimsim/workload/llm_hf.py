@@ -130,7 +130,7 @@ def untied_table(model: LLMModel, weight_dtype: str) -> dict:
     """``{"unread_parameters": [entry]}`` for an untied model (``model.tied`` false): its input
     embedding table, ``vocab x hidden`` at ``weight_dtype`` (``model.vocab``: one device's
     vocabulary shard under tensor parallelism, Megatron's vocabulary-parallel embedding), which
-    the footprint and the capacity check hold beside the LM head; the embedding's gather does
+    the footprint and the capacity check hold on the first pipeline stage; the embedding's gather does
     not read it (its rows are not modelled), so it is listed as read in part, 0 B read, marked
     ``untied_table`` (what a refusal and the generator's summary name it by). ``{}``
     for a tied model (the LM head's matrix is the table)."""

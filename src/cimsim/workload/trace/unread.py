@@ -276,7 +276,8 @@ def notes(meta) -> list[str]:
     table = [e for e in every if e.get("untied_table") is True]  # a generated LLM's (llm_hf)
     if table:
         out.append(f"the untied input embedding table ({si(sum(int(e['bytes']) for e in table), 'B')}) "
-                   "is held beside the LM head, counted in the footprint and the capacity check; "
+                   "is held on the first pipeline stage (the embedding's; the only one without "
+                   "pipeline parallelism), counted in the footprint and the capacity check; "
                    "the generator models no gather's read of it")
     every = [e for e in every if e.get("untied_table") is not True]
     unread = [e for e in every if "read_bytes" not in e]
