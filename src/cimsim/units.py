@@ -413,13 +413,17 @@ def capacity_text(value: float, digits: int = 4) -> str:
     ``37.5 MiB (39.32 MB)``, ``640 KiB (655.4 kB)``): a capacity a config states in KiB..PiB is
     shown back as written (review 23 G 4, final read 23 F1 1); ``2.024 GB`` (no such number), and
     a round decimal one (three significant digits or fewer: ``80 GB``, ``16 MB``, though 16e6 B
-    is 15,625 KiB), as :func:`si` alone. For a capacity the user wrote only: a computed byte count (a share, a
-    footprint) is printed by :func:`si`, or by :func:`bytes_of` beside the capacity it may equal."""
+    is 15,625 KiB), or one that would need more than five significant digits (a footprint
+    given as a capacity: ``12,937,488 KiB``), as :func:`si` alone. For a capacity the user
+    wrote only: a computed byte count (a share, a footprint) is printed by :func:`si`, or by
+    :func:`bytes_of` beside the capacity it may equal."""
     b = float(value) if value is not None else math.nan
     if math.isfinite(b) and b >= 2 ** 10 and float(f"{b:.3g}") != b:  # not a round decimal
         for pfx, m in reversed([*_BINARY.items()]):  # PiB to KiB
-            if b >= m and (b * 100 / m).is_integer():
-                return f"{b / m:,.2f}".rstrip("0").rstrip(".") + f" {pfx}B ({si(b, 'B', digits)})"
+            n = f"{b / m:,.2f}".rstrip("0").rstrip(".")
+            if b >= m and (b * 100 / m).is_integer() and len(n.replace(",", "").replace(".", "")
+                                                            .strip("0")) <= 5:
+                return f"{n} {pfx}B ({si(b, 'B', digits)})"
     return si(value, "B", digits)
 
 

@@ -205,6 +205,8 @@ def test_period_j_per_token_nan_and_too_slow_in_compare(tmp_path):
     (1.5 * 2 ** 10, "1.5 KiB (1.536 kB)"),  # 1,536 B
     (1000, "1 kB"), (512, "512 B"),  # not a whole KiB, and below one: si() alone
     (80e9, "80 GB"),  # decimal: no binary form (though 78,125,000 KiB)
+    (11328 * 2 ** 10, "11,328 KiB (11.6 MB)"),  # rram-cim's eDRAM, 177 tiles x 64 KiB
+    (13_247_987_712, "13.25 GB"),  # 12,937,488 KiB: a byte count, not a capacity anyone writes
     (16e6, "16 MB"), (4e6, "4 MB"),  # 15,625 KiB and 3,906.25 KiB: round decimals stay decimal
     (2_024_275_968.3, "2.024 GB"),
 ])
