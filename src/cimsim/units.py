@@ -408,15 +408,31 @@ def si(value: float, unit: str, digits: int = 4) -> str:
 
 
 def capacity_text(value: float, digits: int = 4) -> str:
-    """A byte count as :func:`si` prints it, led by its binary form where it is a whole number of
-    the largest of MiB to PiB it is a whole or two-decimal number of (``80 GiB (85.9 GB)``,
-    ``37.5 MiB (39.32 MB)``): a capacity a config states in GiB is shown back as written (review
-    23 G 4); ``2.024 GB`` (no such number) as :func:`si` alone."""
+    """A configured capacity as :func:`si` prints it, led by its binary form where it is a whole
+    or two-decimal number of the largest of KiB to PiB it is one of (``80 GiB (85.9 GB)``,
+    ``37.5 MiB (39.32 MB)``, ``640 KiB (655.4 kB)``): a capacity a config states in KiB..PiB is
+    shown back as written (review 23 G 4, final read 23 F1 1); ``2.024 GB`` (no such number), and
+    a round decimal one (three significant digits or fewer: ``80 GB``, ``16 MB``, though 16e6 B
+    is 15,625 KiB), or one that would need more than five significant digits (a footprint
+    given as a capacity: ``12,937,488 KiB``), as :func:`si` alone. For a capacity the user
+    wrote only: a computed byte count (a share, a footprint) is printed by :func:`si`, or by
+    :func:`bytes_of` beside the capacity it may equal."""
     b = float(value) if value is not None else math.nan
-    if math.isfinite(b) and b >= 2 ** 20:
-        for pfx, m in reversed([*_BINARY.items()][1:]):  # PiB to MiB
-            if b >= m and (b * 100 / m).is_integer():
-                return f"{b / m:,.2f}".rstrip("0").rstrip(".") + f" {pfx}B ({si(b, 'B', digits)})"
+    if math.isfinite(b) and b >= 2 ** 10 and float(f"{b:.3g}") != b:  # not a round decimal
+        for pfx, m in reversed([*_BINARY.items()]):  # PiB to KiB
+            n = f"{b / m:,.2f}".rstrip("0").rstrip(".")
+            if b >= m and (b * 100 / m).is_integer() and len(n.replace(",", "").replace(".", "")
+                                                            .strip("0")) <= 5:
+                return f"{n} {pfx}B ({si(b, 'B', digits)})"
+    return si(value, "B", digits)
+
+
+def bytes_of(value: float, capacity: float | None, digits: int = 4) -> str:
+    """A computed byte count: :func:`capacity_text` where it is exactly ``capacity`` (a tier
+    filled to what its config states: ``80 GiB (85.9 GB)``), :func:`si` otherwise (``51.53
+    GB``, never ``49,140 MiB (51.53 GB)``: final read 23 F1 3)."""
+    if capacity is not None and float(value) == float(capacity):
+        return capacity_text(value, digits)
     return si(value, "B", digits)
 
 

@@ -60,6 +60,16 @@ def test_flexgen_shares_split_each_class_by_its_percentage():
         pytest.approx(kv(1) + ROWS, rel=1e-12, abs=0), pytest.approx(kv(2) + ROWS, rel=1e-12, abs=0)]
 
 
+def test_the_far_tier_note_prints_computed_shares_in_decimal_units():
+    """(final read 23 F1 3) the homes are computed byte counts: all 4,980,736 B of weights (4.75
+    MiB) on the CXL tier read ``4.981 MB``, not ``4.75 MiB (4.981 MB)``; the binary form is kept
+    for a configured capacity (the 64 KiB SRAM in the same note)."""
+    w = llm_serving(M, prompt=512, decode=2, batch=2, dtype="fp32")
+    note = next(n for n in simulate(arch(16e9, {"weights": 1}), w).notes if "far tier" in n)
+    assert "home 0 B in dram, 4.981 MB in the far tier cxl (by memory.cxl.place)" in note
+    assert "sram 64 KiB (65.54 kB)" in note and "MiB" not in note
+
+
 def test_a_policy_that_keeps_more_than_the_near_tier_holds_is_one_line_error():
     """Pinned near bytes are never spilled silently: weights 0 on a 3 MB DDR (weights 4.98 MB)."""
     w = llm_serving(M, prompt=512, decode=2, batch=2, dtype="fp32")

@@ -201,7 +201,13 @@ def test_period_j_per_token_nan_and_too_slow_in_compare(tmp_path):
     (80 * GiB, "80 GiB (85.9 GB)"),  # as the config writes it, then 85,899,345,920 B in decimal
     (37.5 * MiB, "37.5 MiB (39.32 MB)"),  # cpu-ddr5's L3: 39,321,600 B
     (256 * GiB, "256 GiB (274.9 GB)"),
-    (80e9, "80 GB"),  # decimal: no binary form
+    (640 * 2 ** 10, "640 KiB (655.4 kB)"),  # edge-cim's SRAM: 655,360 B (final read 23 F1 1)
+    (1.5 * 2 ** 10, "1.5 KiB (1.536 kB)"),  # 1,536 B
+    (1000, "1 kB"), (512, "512 B"),  # not a whole KiB, and below one: si() alone
+    (80e9, "80 GB"),  # decimal: no binary form (though 78,125,000 KiB)
+    (11328 * 2 ** 10, "11,328 KiB (11.6 MB)"),  # rram-cim's eDRAM, 177 tiles x 64 KiB
+    (13_247_987_712, "13.25 GB"),  # 12,937,488 KiB: a byte count, not a capacity anyone writes
+    (16e6, "16 MB"), (4e6, "4 MB"),  # 15,625 KiB and 3,906.25 KiB: round decimals stay decimal
     (2_024_275_968.3, "2.024 GB"),
 ])
 def test_capacity_text_leads_with_the_binary_form(b, text):

@@ -60,7 +60,7 @@ from ..dtypes import DTYPES, DType
 from ..errors import MappingError
 from ..quantity import (Bytes, BytesPerSecond, Fraction, Hertz, Joules, PositiveFloat, PositiveInt, Seconds,
                         PositiveSquareMeters, PositiveWatts, Watts)
-from ..units import capacity_text, si
+from ..units import bytes_of, capacity_text, si
 from .base import MEASURED_COMPUTE, Component, ComponentConfig, OpArrays, OpCost, Plan, Strict
 from .parts.communication import COMMUNICATION_KINDS
 from .hierarchy import staged_traffic, through_backing
@@ -425,8 +425,11 @@ class Processor(Component[ProcessorConfig]):
                               "given back after matrices' last uses)")
             if far:  # rule 9: every weight's home is a tier, read there at each uncached use
                 near, far_t = tiers
-                parts.append(f"home {capacity_text(traffic.resident[near])} in {near}, "
-                             f"{capacity_text(traffic.resident[far_t])} in the far tier {far_t} ("
+                # a share reads in GiB only where it fills its tier's configured capacity
+                cap = {t: self.hw.resource(t).config.capacity for t in tiers}
+                parts.append(f"home {bytes_of(traffic.resident[near], cap[near])} in {near}, "
+                             f"{bytes_of(traffic.resident[far_t], cap[far_t])} in the far tier "
+                             f"{far_t} ("
                              + (f"by memory.{far_t}.place" if place is not None else
                                 f"filled past {near}'s capacity")
                              + "), read there at every use no cache level serves")
