@@ -517,7 +517,9 @@ def load_rows(r, programs: bool, instances=()) -> list[tuple[str, str]]:
                  if mode == "on" else f"idle {si(f[C.PERIOD_IDLE_POWER_W], 'W')} between runs")
         long = f"{intermittent.duration(T)}, " if T >= 60 else ""
         rows.append(("at the period", f"one run every {si(T, 's')} ({long}{words.period_rate(r, T)}): "
-                     f"{si(f[C.PERIOD_ENERGY_J], 'J')} a period, {words.period_per(r, f[C.PERIOD_J_PER_SAMPLE])}"
+                     f"{si(f[C.PERIOD_ENERGY_J], 'J')} a period"
+                     + (f" (all {system(r).devices} devices)" if system(r).devices > 1 else "")  # F2 8
+                     + f", {words.period_per(r, f[C.PERIOD_J_PER_SAMPLE])}"
                      f", average power {si(f[C.PERIOD_AVERAGE_POWER_W], 'W')} ({split}), "
                      f"busy {intermittent.duty(f[C.PERIOD_UTILIZATION])} of it"
                      + _woken(r, f, mode)
