@@ -142,3 +142,11 @@ def test_a_time_error_names_the_clock_units(text):
 def test_a_clock_unit_where_another_quantity_goes_is_said_to_be_a_time():
     with pytest.raises(UnitError, match=r"'1h' is a time quantity, but this field needs power"):
         parse_quantity("1h", "W")
+
+
+def test_the_pipeline_span_the_queue_serves_at_is_in_the_json(two_devices):
+    """final read 23-2 F2 8: the `served at ... (pipeline_span_s)` figure was named in the output
+    but absent from `run --json`; a run without micro-batches has no such key."""
+    r = _run(two_devices, pipeline_parallel=2, micro_batches=2)
+    assert r.to_json()["pipeline_span_s"] == r.pipeline_span_s > r.latency_s
+    assert "pipeline_span_s" not in _run(two_devices).to_json()

@@ -388,7 +388,8 @@ QUEUE_P95_RESPONSE_S = "queue_p95_response_s"
 #: the 99th-percentile response time, s
 QUEUE_P99_RESPONSE_S = "queue_p99_response_s"
 #: M/D/1's mean response in closed form, rho S / (2 (1 - rho)) + the run, rho = S / period_s, S
-#: the shortest period (the latency; a layer pipeline's interval x samples), s (for periodic
+#: the run's occupancy (the latency; a layer pipeline's interval x samples; an LLM pipeline's
+#: micro-batches, pipeline_span_s, in run --json), s (for periodic
 #: arrivals too: the Poisson figure at that mean rate)
 QUEUE_MD1_MEAN_RESPONSE_S = "queue_md1_mean_response_s"
 #: the share of arrivals (runs) whose response is within deadline_s (0 to 1; with a deadline only)

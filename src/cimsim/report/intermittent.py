@@ -66,23 +66,53 @@ def run_energy_j(r, mode: str) -> float:
             + n * static_power_w(r) * r.power_up_programming_s)
 
 
-def harvest_runs_per_s(r, power_w: float, mode: str) -> float:
-    """The highest rate of runs ``power_w`` sustains under ``mode``, runs/s (module docstring)."""
+def harvest_runs_per_s(r, power_w: float, mode: str, arrivals: str | None = None) -> float:
+    """The highest rate of runs ``power_w`` sustains under ``mode``, runs/s (module docstring);
+    ``arrivals`` poisson: :func:`_poisson_rate`."""
     from .load import _min_period, run_s
 
     b, e_b, p_i = wake_cycle(r, mode)
-    fastest = 1.0 / _min_period(r, None if idle.acts(r, mode) == "on" else b - run_s(r))
+    wake = None if idle.acts(r, mode) == "on" else b - run_s(r)
     if power_w <= p_i:
         return 0.0
     need = e_b - p_i * b  # the energy a run costs above the idle power
+    if arrivals == "poisson" and wake:
+        return _poisson_rate(r, power_w - p_i, mode, p_i)
+    fastest = 1.0 / _min_period(r, wake)
     return fastest if need <= 0 else min((power_w - p_i) / need, fastest)
 
 
-def stated_facts(r, harvest_w: float | None, storage_j: float | None, mode: str) -> dict:
-    """:data:`~cimsim.report.columns.HARVEST_COLUMNS` and ``STORAGE_COLUMNS`` where stated."""
+def _poisson_rate(r, h: float, mode: str, p_i: float) -> float:
+    """The highest Poisson rate q (runs/s) whose average power above the idle power ``p_i`` is
+    ``h`` (W) when only the share P0 = (1 - q s) / (1 + q w) of requests that find the server
+    idle wake it (:func:`cimsim.report.load.wake_share`; final read 23-2 F2 3): with a = the
+    run's energy above the idle power (dynamic + (P_s - P_i) s) and c = a wake-up's (its energy
+    + (P_s - P_i) w), q a + c q P0 = h, i.e. q^2 (a w - c s) + q (a + c - h w) - h = 0: its
+    largest root below 1 / s (the queue's stability bound), or 1 / s where that needs no more."""
+    from .load import dynamic_j_per_sample, run_s, static_power_w
+
+    f = idle.figures(r, mode)
+    n, s, w = system(r).devices, run_s(r), f["wake_s"]
+    extra = n * static_power_w(r) - p_i
+    a = dynamic_j_per_sample(r) * max(r.samples, 1) + extra * s
+    c = idle.wake_energy_j(r, f, n) + extra * w
+    if a <= h * s:  # back to back (rho -> 1: no wake-ups) within the power
+        return 1.0 / s
+    qa, qb = a * w - c * s, a + c - h * w
+    if qa == 0:
+        return h / qb
+    disc = math.sqrt(qb * qb + 4 * qa * h)
+    roots = [x for x in ((-qb + disc) / (2 * qa), (-qb - disc) / (2 * qa)) if 0 < x < 1.0 / s]
+    return max(roots)
+
+
+def stated_facts(r, harvest_w: float | None, storage_j: float | None, mode: str,
+                 arrivals: str | None = None) -> dict:
+    """:data:`~cimsim.report.columns.HARVEST_COLUMNS` and ``STORAGE_COLUMNS`` where stated
+    (``arrivals``: :func:`harvest_runs_per_s`)."""
     out: dict[str, object] = {}
     if harvest_w is not None:
-        q = harvest_runs_per_s(r, harvest_w, mode)
+        q = harvest_runs_per_s(r, harvest_w, mode, arrivals)
         out.update({C.HARVEST_POWER_W: float(harvest_w), C.HARVEST_RUNS_PER_S: q,
                     C.HARVEST_PERIOD_S: 1.0 / q if q > 0 else math.nan})
     if storage_j is not None:
@@ -144,14 +174,15 @@ def rows(r, mode: str) -> list[tuple[str, str]]:
                      f"{duration(f[C.PERIOD_WEAROUT_LEVELLED_S])}")
         out.append(("wear-out", f"{text} ({C.PERIOD_WEAROUT_S})"))
     if C.HARVEST_POWER_W in f:
-        p = f[C.HARVEST_POWER_W]
-        q = f[C.HARVEST_RUNS_PER_S]
-        text = (f"{si(p, 'W')} sustains at most {_rate(q)} with --idle {mode}" if q > 0 else
+        p, q, arrivals = f[C.HARVEST_POWER_W], f[C.HARVEST_RUNS_PER_S], f.get(C.QUEUE_ARRIVALS)
+        text = (f"{si(p, 'W')} sustains at most {_rate(q)} with --idle {mode}"
+                + (" (arrivals poisson: a wake-up only for a run that finds it idle)"
+                   if arrivals == "poisson" and idle.acts(r, mode) != "on" else "") if q > 0 else
                 f"{si(p, 'W')} sustains no runs with --idle {mode} (the power between runs, "
                 f"{si(wake_cycle(r, mode)[2], 'W')}, is more)")
         for other in ("on", "gate"):
             if other != mode:
-                text += f"; --idle {other}: {_rate(harvest_runs_per_s(r, p, other))}"
+                text += f"; --idle {other}: {_rate(harvest_runs_per_s(r, p, other, arrivals))}"
         out.append(("harvest", text + f" ({C.HARVEST_RUNS_PER_S})"))
     if C.STORAGE_J in f:
         e, store = f[C.STORAGE_RUN_ENERGY_J], f[C.STORAGE_J]

@@ -52,8 +52,32 @@ def min_period_s(r) -> float:
     """The shortest period at which one run can repeat, s: :func:`run_s`, or on a layer-pipelined
     chip the steady state's ``samples x pipeline_interval_s`` (consecutive runs overlap in the
     chip's layer pipeline; each sample still takes the latency); at a load stated with
-    ``--idle sleep|gate`` (its ``period_idle``), ``period_wake_s`` + :func:`run_s`."""
-    return _min_period(r, _wake_s(idle.figures(r, r.facts.get(C.PERIOD_IDLE, "on"))))
+    ``--idle sleep|gate`` (its ``period_idle``), ``period_wake_s`` + :func:`run_s`, but with
+    ``--arrivals poisson`` :func:`run_s` (:func:`_bound`)."""
+    return _bound(r, _wake_s(idle.figures(r, r.facts.get(C.PERIOD_IDLE, "on"))),
+                  r.facts.get(C.QUEUE_ARRIVALS))
+
+
+def _bound(r, wake_s: float | None, arrivals: str | None) -> float:
+    """The time a period must not be shorter than, s: :func:`_min_period`; under ``--arrivals
+    poisson`` with a wake-up only a request that finds the server idle waits for it, so the
+    queue is stable while one run, :func:`run_s`, is shorter than the mean gap (final read 23-2
+    F2 2; :mod:`cimsim.report.queueing`). Periodic arrivals each find it idle: wake + run."""
+    if arrivals == "poisson" and wake_s is not None:
+        return run_s(r)
+    return _min_period(r, wake_s)
+
+
+def wake_share(r, wake_s: float | None, period_s: float, arrivals: str | None) -> float:
+    """The share of runs that wake the parts first: under ``--arrivals poisson`` and ``--idle
+    sleep|gate`` the share of requests finding the server idle, ``P0 = (1 - rho) / (1 + w / T)``
+    (``rho = S / T``, M/G/1 with a setup time: a cycle is an idle gap of mean ``T`` and a busy
+    period started by ``w + S`` of work, of mean ``(w + S) / (1 - rho)``, so the server is idle
+    ``T / (T + (w + S) / (1 - rho))`` of the time, and by PASTA that share of requests find it
+    so); 1 otherwise (and where the queue is unstable, rho >= 1; final read 23-2 F2 3)."""
+    if arrivals != "poisson" or not wake_s or run_s(r) >= period_s:
+        return 1.0
+    return (1 - run_s(r) / period_s) / (1 + wake_s / period_s)
 
 
 def _wake_s(f: dict) -> float | None:
@@ -207,16 +231,18 @@ def load_facts(r, period_s: float | None = None, deadline_s: float | None = None
         out.update(queueing.facts(_min_period(r, wake) - (wake or 0.0), response_s(r), period_s, arrivals,
                                   deadline_s, wake or 0.0))
     if period_s is not None:
-        t = _min_period(r, wake)
-        if t > period_s and strict:
-            raise CimsimError(too_short_text(r, period_s, wake))
+        t, slow_at = _min_period(r, wake), _bound(r, wake, arrivals)
+        if slow_at > period_s and strict:
+            raise CimsimError(too_short_text(r, period_s, wake, arrivals))
         n, p_static = system(r).devices, static_power_w(r)
         p_idle = n * idle.idle_power_w(f, p_static)
+        share = wake_share(r, wake, period_s, arrivals)  # of the runs that wake first (F2 3)
         if wake is None:
             energy = dynamic_j_per_sample(r) * max(r.samples, 1) + n * p_static * period_s
-        else:  # static power over the wake-up and the run, the idle power over the rest
+        else:  # static power over the wake-ups and the run, the idle power over the rest
+            t = run_s(r) + share * wake
             energy = (dynamic_j_per_sample(r) * max(r.samples, 1) + n * p_static * t
-                      + p_idle * (period_s - t) + idle.wake_energy_j(r, f, n))
+                      + p_idle * (period_s - t) + share * idle.wake_energy_j(r, f, n))
         out.update({C.PERIOD_S: float(period_s), C.PERIOD_ENERGY_J: energy,
                     C.PERIOD_J_PER_SAMPLE: energy / max(r.samples, 1),
                     C.PERIOD_AVERAGE_POWER_W: energy / period_s,
@@ -225,14 +251,14 @@ def load_facts(r, period_s: float | None = None, deadline_s: float | None = None
                     C.PERIOD_WAKE_S: f["wake_s"]})
         if (tokens := r.serving.get(C.TOKENS_PER_RUN, 0.0)) > 0:  # find-C 23 C 2
             out[C.PERIOD_J_PER_TOKEN] = energy / tokens
-        if t > period_s:  # too slow for it: NaN, not a figure of overlapping runs
+        if slow_at > period_s:  # too slow for it: NaN, not a figure of overlapping runs
             out.update({k: math.nan for k in C.PERIOD_NAN_COLUMNS})
         out.update(intermittent.wearout_facts(r, period_s))
     if deadline_s is not None:
         resp = response_s(r) + (wake or 0.0)
         # a period shorter than a run: the backlog grows each period, so no response is bounded
         # and no deadline is met (find-Q 1); slack NaN, not one run's slack on an idle system
-        slow = math.nan if period_s is not None and _min_period(r, wake) > period_s else 0.0
+        slow = math.nan if period_s is not None and _bound(r, wake, arrivals) > period_s else 0.0
         out.update({C.DEADLINE_S: float(deadline_s), C.DEADLINE_SLACK_S: deadline_s - resp + slow,
                     C.MEETS_DEADLINE: bool(resp + slow <= deadline_s), C.DEADLINE_RESPONSE_S: resp,
                     C.POWER_UP_DEADLINE_SLACK_S: deadline_s + slow - (
@@ -241,7 +267,7 @@ def load_facts(r, period_s: float | None = None, deadline_s: float | None = None
         out.setdefault(C.PERIOD_IDLE, idle_mode)  # the --idle they were taken under, and
     if idle_mode != "on":  # the wake-up a deadline alone counts (review 22 A 3)
         out.setdefault(C.PERIOD_WAKE_S, f["wake_s"])
-    return {**out, **intermittent.stated_facts(r, harvest_w, storage_j, idle_mode)}
+    return {**out, **intermittent.stated_facts(r, harvest_w, storage_j, idle_mode, arrivals)}
 
 
 def at_load(r, period_s: float | None = None, deadline_s: float | None = None,
@@ -268,8 +294,8 @@ def at_load(r, period_s: float | None = None, deadline_s: float | None = None,
     f = idle.figures(r, idle_mode)
     wake = _wake_s(f)
     out.notes += f["notes"]
-    if period_s is not None and _min_period(r, wake) > period_s:
-        out.notes.append(f"{too_short_text(r, period_s, wake)}{_NAN_NOTE}")
+    if period_s is not None and _bound(r, wake, arrivals) > period_s:
+        out.notes.append(f"{too_short_text(r, period_s, wake, arrivals)}{_NAN_NOTE}")
     elif period_s is not None:  # a cold call each period, a loop's weights in cache (find-V 3)
         out.notes += words.cold_note(r, period_s, idle_mode)
     busy = out.facts.get(C.PERIOD_UTILIZATION, math.nan)
@@ -283,6 +309,17 @@ def at_load(r, period_s: float | None = None, deadline_s: float | None = None,
         if period_s is not None and m.get("deadline_s") is not None and m["deadline_s"] > period_s:
             out.notes.append(past_period_note(m["deadline_s"], period_s, f"model {name}'s "))
     return out
+
+
+def _woken(r, f: dict, mode: str) -> str:
+    """The ``at the period`` line's words on the wake-ups it charges under ``--arrivals poisson``
+    (:func:`wake_share`; final read 23-2 F2 3); "" elsewhere (a wake-up every run)."""
+    wake = _wake_s(idle.figures(r, mode))
+    if f.get(C.QUEUE_ARRIVALS) != "poisson" or not wake:
+        return ""
+    share = wake_share(r, wake, f[C.PERIOD_S], "poisson")
+    return (f" (a {si(wake, 's')} wake-up for {pct(share)} of the requests, those that find it idle: "
+            "(1 - rho) / (1 + wake / period))")
 
 
 def _volatile_store(r) -> str:
@@ -352,12 +389,16 @@ def _outward(x: float, unit: str, digits: int, ok) -> str:
     return si(x, unit, 17)
 
 
-def too_short_text(r, period_s: float, wake_s: float | None = None) -> str:
+def too_short_text(r, period_s: float, wake_s: float | None = None, arrivals: str | None = None) -> str:
     """Why a period is refused: shorter than :func:`min_period_s`, with the shortest period and
     the highest rate it accepts, each rounded outward so that it is accepted fed back (find-R
     A 3); on a layer-pipelined chip, the latency beside the interval (find-R A 4); under
-    ``--idle sleep|gate`` the wake-up ``wake_s`` before the run."""
-    t, n = _min_period(r, wake_s), max(r.samples, 1)
+    ``--idle sleep|gate`` the wake-up ``wake_s`` before the run (not with ``arrivals``
+    poisson, :func:`_bound`)."""
+    t, n = _bound(r, wake_s, arrivals), max(r.samples, 1)
+    queued = wake_s if t < _min_period(r, wake_s) else None  # poisson: only an idle server's
+    if queued is not None:  # request waits the wake-up (final read 23-2 F2 2)
+        wake_s = None
     d = 4
     while d < 17 and si(t, "s", d) == si(period_s, "s", d):
         d += 1  # never "1.036 ms is shorter than 1.036 ms"
@@ -374,8 +415,12 @@ def too_short_text(r, period_s: float, wake_s: float | None = None) -> str:
                 f"{si(t / n, 's', d)}, each for its latency, {si(r.latency_s, 's')}, runs overlapping)")
     else:
         what = f"one run of {r.workload} on {r.architecture}: {si(t, 's', d)} ({words.run_holds(r)})"
-        if wake_s is not None and _min_period(r, None) < t:  # parts idle: no pipelined overlap
+        if (wake_s is not None or queued is not None) and _min_period(r, None) < t:  # parts idle:
             what += "; its parts idle between runs (--idle), so runs do not overlap in its layer pipeline"
+        if queued is not None:
+            what += (f" (under --arrivals poisson only a request that finds it idle waits the "
+                     f"{si(queued, 's', d)} wake-up: the queue keeps up while one run is shorter "
+                     "than the mean gap)")
     alone = "" if t < run_s(r) else (  # the most one run at a time keeps, not a capacity (find-Q 3)
         " one run at a time (runs never overlap under --period; independent requests the engine "
         "could overlap may sustain more: not modelled)")
@@ -472,9 +517,12 @@ def load_rows(r, programs: bool, instances=()) -> list[tuple[str, str]]:
                  if mode == "on" else f"idle {si(f[C.PERIOD_IDLE_POWER_W], 'W')} between runs")
         long = f"{intermittent.duration(T)}, " if T >= 60 else ""
         rows.append(("at the period", f"one run every {si(T, 's')} ({long}{words.period_rate(r, T)}): "
-                     f"{si(f[C.PERIOD_ENERGY_J], 'J')} a period, {words.period_per(r, f[C.PERIOD_J_PER_SAMPLE])}"
+                     f"{si(f[C.PERIOD_ENERGY_J], 'J')} a period"
+                     + (f" (all {system(r).devices} devices)" if system(r).devices > 1 else "")  # F2 8
+                     + f", {words.period_per(r, f[C.PERIOD_J_PER_SAMPLE])}"
                      f", average power {si(f[C.PERIOD_AVERAGE_POWER_W], 'W')} ({split}), "
                      f"busy {intermittent.duty(f[C.PERIOD_UTILIZATION])} of it"
+                     + _woken(r, f, mode)
                      + (f" (runs overlap in the layer pipeline, one sample every "
                         f"{si(f[C.PIPELINE_INTERVAL_S], 's')} at most; each still takes the latency, "
                         f"{si(r.latency_s, 's')})" if overlap else "")

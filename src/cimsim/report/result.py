@@ -366,6 +366,7 @@ class Result:
             **{k: json_number(v) for k, v in self.facts.items()},
             C.PROVENANCE: {k: dict(v) for k, v in self.provenance.items()},
             **{k: json_number(v) for k, v in self.serving.items()},
+            **({} if self.pipeline_span_s is None else {"pipeline_span_s": json_number(self.pipeline_span_s)}),
             **{k: [json_number(x) for x in v] for k, v in self.serving_requests.items()},
             **({"models": copy.deepcopy(self.models)} if self.models else {}),
             "notes": list(self.notes),
