@@ -252,3 +252,22 @@ def test_fuzz_cli_run_exits_cleanly(tmp_path, data):
     else:
         out = json.loads(r.output)
         assert out["latency_s"] >= 0
+
+
+def test_a_zip_of_a_version_zipfile_cannot_read_is_no_torch_file(tmp_path):
+    """The CI run's fuzz case, made deterministic: a central directory asking for zip version
+    6.4 makes ``zipfile`` raise NotImplementedError; the torch-file sniff says "not a torch
+    file" and the workload loader answers in one line naming the file (no traceback)."""
+    import io
+    import zipfile
+    from cimsim.workload.torchfiles import torch_file
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("a.npy", b"x" * 10)
+    raw = bytearray(buf.getvalue())
+    raw[raw.find(b"PK\x01\x02") + 6] = 64  # "version needed to extract": 6.4
+    assert torch_file("w.npz", bytes(raw)) is None
+    p = tmp_path / "w.npz"
+    p.write_bytes(bytes(raw))
+    msg = _outcome(lambda: load_workload(p))
+    assert msg is not None and str(p) in msg

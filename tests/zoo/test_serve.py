@@ -517,16 +517,16 @@ def test_pipeline_parallel_sends_what_the_generator_sends():
     assert traced.macs == gen.macs
     # the residual stream is what crosses (not the next norm's square, made by the same fused op)
     assert next(op for op in traced.ops if op.kind == "sendrecv").inputs == ("it0.prefill.model.layers.0.add#1",)
-    # the capacity check: the generator's peak is the last stage's prefill (its activations
-    # outweigh the cache's growth in this tiny model), late in it, where layer 1's caches hold
-    # the prompts' rows the prefill wrote (no request ran before it): 2 x 16 x (5 + 7) x 4 B
-    # (not the first decode step's 6 + 8, whose own rows are not written yet). The traced run also holds the untied embedding
-    # table's rows no iteration gathered (the generator counts no table): 17 tokens (5 + 7
-    # prompt, 3 + 2 decoded; ids without values are distinct rows) of the 128 x 32 fp32 table
-    # read, (128 - 17) x 32 x 4 = 14,208 B held on stage 0, which gathers it: its peak there,
-    # with layer 0's caches, of the same size
+    # the capacity check: each stage's caches hold the prompts' rows the prefill wrote (no
+    # request ran before it): 2 x 16 x (5 + 7) x 4 B (not the first decode step's 6 + 8, whose
+    # own rows are not written yet). Llama's input embedding table is untied (transformers'
+    # default): the generator holds the whole 128 x 32 fp32 table, 16,384 B, read by no op
+    # (it models no gather), on stage 0 (final read 23-2 F2 7), which makes stage 0 the peak.
+    # The traced run holds the table's rows no iteration gathered: 17 tokens (5 + 7 prompt,
+    # 3 + 2 decoded; ids without values are distinct rows) of the table read, (128 - 17) x 32
+    # x 4 = 14,208 B held on stage 0, which gathers it: its peak there too
     fp, fg = traced.footprint, gen.footprint
-    assert (fg.stage, fg.kv_cache, fg.unread) == (1, 2 * 16 * 12 * 4, 0)
+    assert (fg.stage, fg.kv_cache, fg.unread) == (0, 2 * 16 * 12 * 4, 128 * 32 * 4)
     assert (fp.stage, fp.kv_cache, fp.unread) == (0, 2 * 16 * 12 * 4, (128 - 17) * 32 * 4)
     # and the pipelined report runs on it: 4 iterations of 2 stages
     from cimsim.report.pipeline import stage_times

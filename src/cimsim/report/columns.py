@@ -963,9 +963,9 @@ def _column_groups(arch) -> list[list[tuple[str, str, str]]]:
         ((macs_column(c.name), f"the MACs of component '{c.name}'", c.name) for c in comps),
         ((bytes_column(r), f"the bytes over '{r}'", r) for r in resources),
         ((write_bytes_column(r), f"the bytes written to '{r}'", r) for r in resources),
+        ((peak_column(c.name), f"the peak op/s of component '{c.name}'", c.name) for c in comps),
         ((fact_column(c.name, f), f"fact '{f}' of component '{c.name}'", c.name)
          for c in comps for f in getattr(c, "facts", ())),
-        ((peak_column(c.name), f"the peak op/s of component '{c.name}'", c.name) for c in comps),
         ((c, "a pipeline column", "") for c in (PIPELINE_COLUMNS if pipelined(arch) else ())),
         ((c, "a programming column", "") for c in
          (PROGRAMMING_COLUMNS if programs_weights(arch) else ())),

@@ -31,8 +31,8 @@ def torch_file(source: str, raw: bytes | None = None) -> str | None:
     if raw is not None:
         try:
             names = zipfile.ZipFile(io.BytesIO(raw)).namelist()
-        except (zipfile.BadZipFile, ValueError, OSError):
-            names = []
+        except Exception:  # noqa: BLE001 - a sniff: any failure (a corrupt or unsupported zip:
+            names = []     # NotImplementedError for a zip version, EOFError, ...) is "not a torch zip"
         if any(n.rsplit("/", 1)[-1] == "archive_format" or "/models/" in f"/{n}" for n in names):
             return "pt2"
         if any(n.rsplit("/", 1)[-1] == "data.pkl" for n in names):
