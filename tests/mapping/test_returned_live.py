@@ -58,7 +58,7 @@ def test_capacity_check_counts_returned_tensors():
     arch = architecture_from_dict(ARCH)
     assert simulate(arch, four_layers()).latency_s > 0
     with pytest.raises(MappingError, match=r"needs 8\.192 kB live at once \(weights 4\.096 kB, KV cache 0 B, "
-                                           r"activations 4\.096 kB\) but .* memory\.dram\.capacity 7\.168 kB"):
+                                           r"activations 4\.096 kB\) but .* memory\.dram\.capacity 7 KiB \(7\.168 kB\)"):
         simulate(arch, four_layers(["h1", "h2", "h3", "h4"]))
     d = copy.deepcopy(ARCH)
     d["memory"]["dram"]["capacity"] = f"{4 * W + 4 * T} B"
