@@ -314,7 +314,8 @@ class SystolicArray(Component[SystolicConfig]):
         compute = np.maximum(cycles / c.clock, buf / c.buffer.bandwidth)
         # stationary weights from weight_memory at every pass, or once where the weight buffer
         # holds them (the further passes read it: :mod:`cimsim.hw.weightbuf`)
-        from_wl, w_buf = weight_reads(c.weight_buffer, np.where(stationary, w, 0.0), w_passes)
+        from_wl, w_buf = weight_reads(c.weight_buffer, np.where(stationary, w, 0.0), w_passes,
+                                      ops.stationary[idx])
         energy = {"mac": macs * c.energy_per_mac, "buffer": buf * c.buffer.energy_per_byte}
         busy, parts = {"mac": macs / self.peak_macs}, {}
         if c.weight_buffer is not None:

@@ -12,16 +12,25 @@ not charged apart, as the unified buffer's fill is not), and every further pass 
 ``(passes - 1) x weight bytes`` at its ``energy_per_byte``, no faster than its ``bandwidth``. An op
 whose weights do not fit streams them from ``weight_memory`` at every pass, as without one (a
 note counts those that pass more than once). Under ``ws`` each weight passes once, so the buffer
-carries nothing. It holds one op's weights at a time: an op does not find an earlier op's
-weights in it (a recurrence's weight matrix is read from ``weight_memory`` once per step).
+carries nothing. By default it holds one op's weights at a time: an op does not find an earlier
+op's weights in it (a recurrence's weight matrix is read from ``weight_memory`` once per step).
+
+With ``persist: true`` (find-A 1) weights stay in it across ops, as an FPGA / ASIC RNN engine
+keeps W_hh in BRAM / URAM for all time steps (ESE, Brainwave): walking the ops in the workload's
+order, a weight matrix (its tensor id) already held is read from the buffer at every pass
+(nothing from ``weight_memory``); one not held and fitting is read from ``weight_memory`` once,
+on its first pass, and enters the buffer, evicting the least recently used matrices until it
+fits; one larger than ``capacity`` streams at every pass and does not enter it.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import numpy as np
 from pydantic import Field
 
-from ..quantity import Bytes, BytesPerSecond, JoulesPerByte
+from ..quantity import Bytes, BytesPerSecond, Flag, JoulesPerByte
 from ..units import si
 from .base import Strict
 
@@ -36,19 +45,47 @@ class WeightBuffer(Strict):
                                       "weight_bits / 8 B x clock).")
     energy_per_byte: JoulesPerByte = Field(description="Energy per byte read from it (each pass "
                                            "after the first).")
+    persist: Flag = Field(default=False, description="Weights stay in the buffer across ops "
+                          "(least recently used evicted first): a weight matrix already held is "
+                          "read from it at every pass, nothing from weight_memory (a recurrence's "
+                          "W_hh loaded once for all time steps). Off: it holds one op's weights at "
+                          "a time.")
 
 
-def weight_reads(buf: WeightBuffer | None, w, w_passes) -> tuple[np.ndarray, np.ndarray]:
+def weight_reads(buf: WeightBuffer | None, w, w_passes, ids=None) -> tuple[np.ndarray, np.ndarray]:
     """``(bytes from weight_memory, bytes re-read from the weight buffer)`` of ops whose
     stationary weights are ``w`` bytes (0 for an op without) passing ``w_passes`` times: without
     a buffer, or where they do not fit, ``w x passes`` and 0; where they fit, ``w`` and
-    ``w x (passes - 1)``."""
+    ``w x (passes - 1)``. With ``persist`` and ``ids`` (each op's weight tensor id, -1 for none,
+    in op order), a matrix still held from an earlier op reads 0 and ``w x passes``."""
     w = np.asarray(w, dtype=float)
-    streamed = w * w_passes
+    streamed = w * np.broadcast_to(np.asarray(w_passes, dtype=float), w.shape)
     if buf is None:
         return streamed, np.zeros_like(streamed)
     held = w <= buf.capacity
-    return np.where(held, w, streamed), np.where(held, w * (w_passes - 1), 0.0)
+    from_wl, again = np.where(held, w, streamed), np.where(held, w * (w_passes - 1), 0.0)
+    if buf.persist and ids is not None:
+        resident = _resident(np.asarray(ids), w, held, buf.capacity)
+        from_wl, again = np.where(resident, 0.0, from_wl), np.where(resident, streamed, again)
+    return from_wl, again
+
+
+def _resident(ids, w, fits, capacity: float) -> np.ndarray:
+    """Which ops find their weight matrix already in a persistent buffer of ``capacity`` bytes:
+    the ops in order, each fitting matrix entering it (least recently used evicted first)."""
+    held: OrderedDict[int, float] = OrderedDict()
+    used, out = 0.0, np.zeros(len(w), dtype=bool)
+    for i in np.flatnonzero(fits & (ids >= 0) & (w > 0)):
+        key, size = int(ids[i]), float(w[i])
+        if key in held:
+            out[i] = True
+            held.move_to_end(key)
+            continue
+        while held and used + size > capacity:
+            used -= held.popitem(last=False)[1]
+        held[key] = size
+        used += size
+    return out
 
 
 def weight_buffer_note(name: str, level: str, buf: WeightBuffer | None, w, w_passes) -> list[str]:
