@@ -47,7 +47,7 @@ from .hierarchy import add_landed, backed_reads, first_input_reads
 from .im2col import im2col_note, input_bytes
 from .power import tdp_problems
 from .parts import Buffer
-from .systolic_timing import cycles as array_cycles
+from .systolic_timing import cycles as array_cycles, ws_cycles_double_buffered
 from .weightbuf import WeightBuffer, weight_buffer_note, weight_reads
 
 
@@ -115,6 +115,11 @@ class SystolicConfig(ComponentConfig):
     input_bits: PositiveInt = Field(le=32, description="Input activation precision in the array.")
     energy_per_mac: Joules = Field(description="Energy of one MAC in a processing element.")
     buffer: Buffer = Field(description="Unified buffer holding activations beside the array.")
+    double_buffer_weights: Flag = Field(
+        default=False, description="Under ws, shift the next fold's weight tile in while the "
+        "current fold computes (TPU v1's second weight tile; ping-pong PE registers on FPGA): "
+        "each fold after the first costs rows + cols + m - 2 cycles instead of SCALE-Sim's "
+        "2 rows + cols + m - 2, a deviation from SCALE-Sim. Off: SCALE-Sim's count. Only ws.")
     weight_memory: Optional[str] = Field(default=None, description="Memory level the weights stream "
                                          "from (default: the backing store).")
     weight_buffer: Optional[WeightBuffer] = Field(
@@ -191,6 +196,10 @@ class SystolicArray(Component[SystolicConfig]):
         if self.weight_level not in self.hw.memory:
             out.append(("weight_memory", f"'{self.weight_level}' is not a memory level; the "
                                          f"architecture has {list(self.hw.memory)}"))
+        if self.config.double_buffer_weights and self.config.dataflow != "ws":
+            out.append(("double_buffer_weights", f"double-buffers the pinned weight tile of the "
+                        f"ws dataflow; dataflow is '{self.config.dataflow}' (use ws, or leave it "
+                        "false)"))
         return (out + self.hw.link_errors("link", self.link, "the host and the array")
                 + tdp_problems(self.config, self.hw))
 
@@ -251,8 +260,10 @@ class SystolicArray(Component[SystolicConfig]):
         # packed: g channels' k x n weights in one block-diagonal g·k x g·n tile (find-K 1)
         g = self._packed(ops, idx)
         batch, k, n = np.ceil(batch / g), k * g, n * g
-        return batch * array_cycles(c.dataflow, m.astype(np.int64), k.astype(np.int64),
-                                    n.astype(np.int64), c.rows, c.cols), m
+        count = ws_cycles_double_buffered if c.double_buffer_weights else (
+            lambda *a: array_cycles(c.dataflow, *a))
+        return batch * count(m.astype(np.int64), k.astype(np.int64), n.astype(np.int64),
+                             c.rows, c.cols), m
 
     def _packed(self, ops: OpArrays, idx) -> np.ndarray:
         """Each op's channels a fold (1 where not packed: :func:`packed_channels`)."""

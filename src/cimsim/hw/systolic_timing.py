@@ -113,6 +113,21 @@ def ws_cycles(m, k, n, rows, cols):
     return ws_folds(k, n, rows, cols) * (2 * rows + cols + m - 2) - 1
 
 
+def ws_cycles_double_buffered(m, k, n, rows, cols):
+    """Weight-stationary cycles with the weight tile double-buffered (find-A 2), a deviation
+    from SCALE-Sim: F·(rows + cols + M − 2) + rows − 1.
+
+    TPU v1 holds one weight tile in the matrix unit "plus one for double-buffering (to hide the
+    256 cycles it takes to shift a tile in)" (Jouppi et al., ISCA 2017); FPGA systolic GEMM cores
+    use ping-pong PE weight registers. The first fold loads its tile as SCALE-Sim counts
+    (2·rows + cols + M − 2); each later fold's ``rows``-cycle load is shifted in while the fold
+    before it computes, so it costs rows + cols + M − 2 (>= rows: the load always hides). One
+    fold gives SCALE-Sim's count.
+    """
+    m, k, n, rows, cols = _dims(m=m, k=k, n=n, rows=rows, cols=cols)
+    return ws_folds(k, n, rows, cols) * (rows + cols + m - 2) + rows - 1
+
+
 def os_cycles(m, k, n, rows, cols):
     """Output-stationary compute cycles: ⌈M/rows⌉·⌈N/cols⌉·(rows + cols + K − 2) − 1.
 
