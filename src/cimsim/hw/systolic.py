@@ -37,7 +37,7 @@ from __future__ import annotations
 from typing import Literal, Optional
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ..errors import CapacityError
 from ..quantity import Flag, Hertz, Joules, PositiveInt, PositiveSquareMeters, PositiveWatts, Seconds, Watts
@@ -120,6 +120,11 @@ class SystolicConfig(ComponentConfig):
         "current fold computes (TPU v1's second weight tile; ping-pong PE registers on FPGA): "
         "each fold after the first costs rows + cols + m - 2 cycles instead of SCALE-Sim's "
         "2 rows + cols + m - 2, a deviation from SCALE-Sim. Off: SCALE-Sim's count. Only ws.")
+    macs_per_pe: Optional[dict[PositiveInt, PositiveInt]] = Field(
+        default=None, description="MACs one PE does per cycle at each weight_bits (the key), as "
+        "an FPGA DSP packs them (DSP48E2: {8: 2, 4: 4}): the PE multiplies one input by that many "
+        "weights of adjacent output columns, so the n dimension folds over cols x lanes and the "
+        "peak is rows x cols x lanes x clock. Must name weight_bits. Default: 1 MAC per PE.")
     weight_memory: Optional[str] = Field(default=None, description="Memory level the weights stream "
                                          "from (default: the backing store).")
     weight_buffer: Optional[WeightBuffer] = Field(
@@ -159,6 +164,15 @@ class SystolicConfig(ComponentConfig):
         "DDR3 or PCIe). Default: none (its own energy and static power only).")
 
 
+    @field_validator("macs_per_pe", mode="before")
+    @classmethod
+    def _bits_keys(cls, v):
+        """``--set tpu.macs_per_pe.4=4`` names the bits as text: read a digit key as its number."""
+        if isinstance(v, dict):
+            return {int(b) if isinstance(b, str) and b.isdigit() else b: x for b, x in v.items()}
+        return v
+
+
 class SystolicArray(Component[SystolicConfig]):
     type_name = "systolic"
     Config = SystolicConfig
@@ -196,6 +210,11 @@ class SystolicArray(Component[SystolicConfig]):
         if self.weight_level not in self.hw.memory:
             out.append(("weight_memory", f"'{self.weight_level}' is not a memory level; the "
                                          f"architecture has {list(self.hw.memory)}"))
+        per = self.config.macs_per_pe
+        if per is not None and self.config.weight_bits not in per:
+            out.append(("macs_per_pe", f"has no entry for weight_bits {self.config.weight_bits} "
+                        f"(it has {', '.join(str(b) for b in sorted(per))}); add "
+                        f"{self.config.weight_bits}: <MACs per PE per cycle>"))
         if self.config.double_buffer_weights and self.config.dataflow != "ws":
             out.append(("double_buffer_weights", f"double-buffers the pinned weight tile of the "
                         f"ws dataflow; dataflow is '{self.config.dataflow}' (use ws, or leave it "
@@ -205,7 +224,17 @@ class SystolicArray(Component[SystolicConfig]):
 
     @property
     def peak_macs(self) -> float:
-        return self.config.rows * self.config.cols * self.config.clock
+        return self.config.rows * self.config.cols * self.lanes * self.config.clock
+
+    @property
+    def lanes(self) -> int:
+        """MACs per PE per cycle at its weight_bits (``macs_per_pe``; 1 without it)."""
+        per = self.config.macs_per_pe
+        return 1 if per is None else per.get(self.config.weight_bits, 1)
+
+    def _lane_n(self, n):
+        """The n dimension as the array folds it: ``lanes`` output columns a PE, ⌈n / lanes⌉."""
+        return np.ceil(np.asarray(n, dtype=float) / self.lanes)
 
     @property
     def builds_windows(self) -> bool:
@@ -241,14 +270,14 @@ class SystolicArray(Component[SystolicConfig]):
         notes = im2col_note(self.name, self.link, ops, idx, c.input_bits, c.input_reuse)
         w_op = np.where(st >= 0, ops.k[idx] * ops.n[idx] * c.weight_bits / 8.0, 0.0)
         notes += weight_buffer_note(self.name, wl, c.weight_buffer, w_op, operand_passes(
-            c.dataflow, ops.rows[idx], ops.n[idx], c.rows, c.cols)[1])
+            c.dataflow, ops.rows[idx], self._lane_n(ops.n[idx]), c.rows, c.cols)[1])
         a_in = input_bytes(ops, idx, c.input_bits, c.input_reuse)
-        refetch = (a_in > c.buffer.capacity) & (c.dataflow != "is") & (ops.n[idx] > c.cols)
+        refetch = (a_in > c.buffer.capacity) & (c.dataflow != "is") & (self._lane_n(ops.n[idx]) > c.cols)
         if refetch.any():
             notes.append(f"{self.name}: {int(refetch.sum())} op(s) whose inputs (up to "
                          f"{si(float(a_in[refetch].max()), 'B')}) exceed the {si(c.buffer.capacity, 'B')} "
                          f"unified buffer: their inputs cross {self.link} again for every fold of "
-                         f"{c.cols} output columns")
+                         f"{c.cols * self.lanes} output columns")
         return Plan.one_server(len(idx), notes=notes + self._depthwise_note(ops, idx))
 
     def _cycles(self, ops: OpArrays, idx):
@@ -259,7 +288,9 @@ class SystolicArray(Component[SystolicConfig]):
         m, k, n = ops.rows[idx] / batch, ops.k[idx], ops.n[idx]
         # packed: g channels' k x n weights in one block-diagonal g·k x g·n tile (find-K 1)
         g = self._packed(ops, idx)
-        batch, k, n = np.ceil(batch / g), k * g, n * g
+        # macs_per_pe: each PE multiplies one input by `lanes` weights of adjacent output
+        # columns, so the array folds ⌈n / lanes⌉ columns (find-A 3)
+        batch, k, n = np.ceil(batch / g), k * g, self._lane_n(n * g)
         count = ws_cycles_double_buffered if c.double_buffer_weights else (
             lambda *a: array_cycles(c.dataflow, *a))
         return batch * count(m.astype(np.int64), k.astype(np.int64), n.astype(np.int64),
@@ -312,7 +343,7 @@ class SystolicArray(Component[SystolicConfig]):
         sent = input_bytes(ops, idx, c.input_bits, c.input_reuse)
         w = np.where(stationary, k * n * c.weight_bits / 8.0, batch * k * n * c.input_bits / 8.0)
         a_out = ops.act_out_bytes[idx]
-        in_passes, w_passes = operand_passes(c.dataflow, m, n, c.rows, c.cols)
+        in_passes, w_passes = operand_passes(c.dataflow, m, self._lane_n(n), c.rows, c.cols)
         # the array reads its inputs from the unified buffer once per pass; inputs the buffer
         # cannot hold cross the link again for every pass
         link_in = np.where(sent > c.buffer.capacity, sent * in_passes, sent)
