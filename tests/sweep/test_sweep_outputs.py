@@ -36,11 +36,26 @@ def _refused(res, needle: str) -> None:
 
 
 def test_o_must_name_a_parquet_file(tmp_path, chain_json):
-    out = tmp_path / "out.csv"
+    out = tmp_path / "out.txt"
     res = _cli("cpu-ddr5", "-w", chain_json, "--param", BW, "--engine", "analytic", "--workers", "1", "-q",
                "-o", out)
     _refused(res, f"-o {out}: sweep writes Parquet; name the file .parquet")
     assert not out.exists() and not SweepStore(out).parts_dir.exists() and not SweepStore(out).lock_path.exists()
+
+
+def test_o_csv_writes_the_parquet_table_beside_its_csv_copy(tmp_path, chain_json):
+    # find-A 4: compare -o x.csv writes CSV; sweep -o x.csv keeps x.parquet (what a rerun
+    # resumes from) and writes the CSV copy x.csv, as --csv x.csv would
+    out = tmp_path / "out.csv"
+    base = ["cpu-ddr5", "-w", chain_json, "--param", BW, "--engine", "analytic", "--workers", "1", "-q"]
+    res = _cli(*base, "-o", out)
+    assert res.exit_code == 0, res.output
+    assert f"sweep keeps its table as Parquet (a rerun resumes from it): {tmp_path / 'out.parquet'}" in res.stderr
+    table, copy = pd.read_parquet(tmp_path / "out.parquet"), pd.read_csv(out)
+    assert len(table) == len(copy) == 2
+    # with --csv as well, -o must be the Parquet table
+    other = tmp_path / "other.csv"
+    _refused(_cli(*base, "-o", out, "--csv", other), f"-o {out}: sweep writes Parquet; name the file .parquet")
 
 
 def test_csv_must_name_a_csv_file_other_than_the_output(tmp_path, chain_json):

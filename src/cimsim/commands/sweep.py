@@ -64,7 +64,8 @@ INCOMPLETE_STATUS = 4
               help="Local worker processes (default: all cores).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("sweep.parquet"), show_default=True,
-              help="Parquet output; rerun the same command to finish an interrupted sweep.")
+              help="Parquet output; rerun the same command to finish an interrupted sweep. A "
+                   "NAME.csv writes NAME.parquet and its CSV copy NAME.csv (as --csv).")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the table as CSV.")
 @click.option("--retry-errors", is_flag=True, help="Recompute points whose stored row has an error.")
@@ -125,6 +126,13 @@ def sweep_command(configs, workloads, params, points, sample, samples, seed, eng
     """
     def announce(line: str) -> None:
         click.echo(line, err=True)
+
+    # find-A 4: -o NAME.csv, as compare takes it: the table is still Parquet (what a rerun
+    # resumes from), NAME.parquet beside it, and the CSV copy is NAME.csv
+    if output.suffix.lower() == ".csv" and csv_path is None:
+        output, csv_path = output.with_suffix(".parquet"), output
+        announce(f"-o {csv_path}: sweep keeps its table as Parquet (a rerun resumes from it): "
+                 f"{output}, with the CSV copy {csv_path}")
 
     # SIGTERM as Ctrl-C from the first line: an interrupt while the sweep still imports or
     # checks ends the same way (one line, status 130 / 143)
