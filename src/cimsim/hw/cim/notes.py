@@ -8,7 +8,7 @@ from typing import AbstractSet
 import numpy as np
 
 from ...units import si
-from ..circuits import scaling, sense
+from ..circuits import adc as adc_model, scaling, sense
 from .derive import AREA_FIELDS, ENERGY_FIELDS, PERIPHERY_PARTS, _cell
 from . import onchip
 from .energy import _digital
@@ -92,11 +92,32 @@ def derived_values(self) -> dict[str, tuple[float, str]]:
     return out
 
 
+def _sar_rate(self) -> str:
+    """A clause when an envelope SAR runs at its derived default rate (the fastest the node
+    allows) and the survey envelope charges noticeably for that speed (find-G 4: porting a
+    12-bit SAR 22 -> 7 nm raised its rate 76.9 -> 219 MHz and its energy 4.81 -> 11.7 pJ)."""
+    a, d = self.config.adc, self.design
+    if (a.type != "sar" or a.model == "structural" or a.sample_rate is not None
+            or a.energy_per_conversion is not None or a.counting is not None):
+        return ""
+    k = adc_model.rate_rolloff(a.bits, d.sample_rate)
+    if k < adc_model.RATE_ROLLOFF_NOTED:
+        return ""
+    low = d.energy_per_conversion / k
+    return (f"; at its default rate {si(d.sample_rate, 'Hz', 3)}, the fastest this node allows, "
+            f"the envelope is {k:.3g}x its low-rate {si(low, 'J', 3)}: a faster node buys a "
+            "costlier SAR; give adc.sample_rate, what the arrays need, for the same design")
+
+
 def _derived_parts(self) -> list[str]:
     """The note's parts: each number the circuit models (or the leakage model) derived."""
     d = self.design
     converter = self.config.adc.type is not None or not _digital(self.config)
+    a = self.config.adc
+    basis = (adc_model.energy_basis(a.type, a.model == "structural")
+             if a.type is not None and a.counting is None else "")
     parts = [f"{label} {si(v, unit, 3)}" + (" (placeholder)" if d.provenance[f] == "placeholder" else "")
+             + (f" ({basis}{_sar_rate(self)})" if label == "ADC" and basis else "")  # find-G 1
              for f, (label, v, unit) in _shown(self).items()  # a digital array converts nothing
              if d.provenance.get(f, "given") != "given" and (converter or label != "ADC")]
     tree = "adder_tree" in d.periphery_parts  # an adder-tree column (sram_dcim)
@@ -121,13 +142,31 @@ def _derived_parts(self) -> list[str]:
     return parts
 
 
+def adc_area_outside_fit(self) -> str:
+    """Words when the ADC area is derived from the survey regression at fewer bits than it was
+    fitted for (:func:`~cimsim.hw.circuits.adc.area_outside_fit`, find-E 4), else empty."""
+    c, d = self.config, self.design
+    if (c.adc.type is None or d.area is None or self.hw.technology is None
+            or d.provenance.get("area.adc", "given") == "given" or d.adc_count == 0
+            or not adc_model.area_outside_fit(c.adc.type, c.adc.bits)):
+        return ""
+    b = c.adc.bits
+    return (f"ADC area {si(d.area['adc'] / d.adc_count, 'm²', 3)} each: the survey area "
+            f"regression at {b} bit{'s' if b != 1 else ''}, below the "
+            f"{adc_model.AREA_FIT_MIN_BITS} bits it is fitted for (few-bit converters are "
+            "mostly their comparators): extrapolated; give area.adc for a real figure")
+
+
 def extrapolated(self) -> bool:
-    """Whether the circuit models derived numbers at a supply outside the range their voltage
-    laws were fitted on (:func:`~cimsim.hw.circuits.scaling.supply_in_fit`): exactly when
-    :func:`derived`'s note ends in the supply's 'extrapolated' clause."""
+    """Whether the circuit models derived numbers outside the range they were fitted on: at a
+    supply outside their voltage laws' range (:func:`~cimsim.hw.circuits.scaling.supply_in_fit`)
+    or an ADC area from the survey regression below its fitted bits
+    (:func:`adc_area_outside_fit`): exactly when :func:`derived`'s note ends in an
+    'extrapolated' clause."""
     t = self.hw.technology
-    return t is not None and not scaling.supply_in_fit(t.node_nm, t.voltage) \
-        and bool(_derived_parts(self))
+    if t is None or not _derived_parts(self):
+        return False
+    return not scaling.supply_in_fit(t.node_nm, t.voltage) or bool(adc_area_outside_fit(self))
 
 
 def derived(self) -> str:
@@ -141,7 +180,8 @@ def derived(self) -> str:
     volts = (f"{t.voltage:g} V" if t.voltage is not None else "nominal supply") + (
         f", {t.flavour.upper()} devices" if t.flavour is not None else "")
     outside = "; ".join(w for w in (scaling.nonmonotonic_node_note(t.node_nm, None, t.flavour),
-                                    scaling.supply_outside_fit(t.node_nm, t.voltage)) if w)
+                                    scaling.supply_outside_fit(t.node_nm, t.voltage),
+                                    adc_area_outside_fit(self)) if w)
     return (f"{self.name}: derived by the circuit models at {t.node_nm:g} nm, {volts}: "
             + ", ".join(parts)
             + (f"; {d.lossless_bits} lossless partial-sum bits, {d.bits_lost} lost per "

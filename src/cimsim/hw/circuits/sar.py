@@ -48,9 +48,12 @@ def energy_parts(bits, node_nm: float, vdd, dac_unit_capacitance_f,
     of ``register_design``; None: the standard cell)."""
     b = scaling.whole_bits(bits, 16)
     v = scaling.supply(node_nm, vdd)
+    if dac_unit_capacitance_f is None:  # find-G 6: np.asarray(None, float) is NaN, not an error
+        raise ValueError("dac_unit_capacitance_f (the C-DAC's unit capacitor, F) is required "
+                         "for a structural SAR; got None")
     cu = np.asarray(dac_unit_capacitance_f, dtype=float)
-    if np.any(cu <= 0):
-        raise ValueError(f"DAC unit capacitance {dac_unit_capacitance_f} F must be > 0")
+    if not np.all(np.isfinite(cu)) or np.any(cu <= 0):
+        raise ValueError(f"dac_unit_capacitance_f {dac_unit_capacitance_f} F must be finite and > 0")
     reg = digital.register(1, node_nm, v, register_design).energy_j
     return {"dac": dac_switching_factor(b) * cu * v * v,
             "comparator": b * reg,

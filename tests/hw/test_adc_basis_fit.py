@@ -1,0 +1,75 @@
+"""ADC periphery: the derived note says which basis an ADC's energy rests on (find-G 1) and when
+a default SAR rate was raised with the node (find-G 4); the survey area regression below the
+4 bits it is fitted for marks the run ``extrapolated`` (find-E 4); the structural SAR refuses a
+missing unit capacitor (find-G 6).
+
+Closed forms: the Murmann survey envelope (Walden 0.66936 fJ/step, corner 1.2211 GHz; Schreier
+186.723 dB, corner 51.441 MHz; ideal SNDR = 6.0206 b + 1.7609 dB) and the Accelergy ADC
+plug-in's own lower bound ("Resolution must be >= 4 bits", optimizer.py ``ADCRequest``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from cimsim import load_architecture, simulate
+from cimsim.hw.circuits import adc, sar
+from conftest import gemv_workload
+
+
+def test_structural_sar_refuses_missing_unit_capacitor():
+    # before: np.asarray(None, float) is NaN, and energy and area came back NaN
+    with pytest.raises(ValueError, match="dac_unit_capacitance_f"):
+        sar.sar_adc(8, 22, None)
+    with pytest.raises(ValueError, match="dac_unit_capacitance_f"):
+        sar.sar_adc(8, 22, float("nan"))
+
+
+def test_rate_rolloff_closed_form():
+    # 12 bits: Walden 0.66936e-15 * 4096 = 2.7417 pJ; Schreier at low rate
+    # 0.5 * 10^((6.0206*12 + 1.7609 - 186.7233)/10) = 2.68 pJ: Walden sets the low-rate floor
+    sndr = 20 * math.log10(2) * 12 + 10 * math.log10(1.5)
+    e_w = 0.66936434251522825e-15 * 4096
+    for fs in (50e6, 219e6):
+        foms = 186.72331722916886 - 10 * math.log10(math.sqrt(1 + (fs / 51440927.0) ** 2))
+        e_s = 0.5 * 10 ** ((sndr - foms) / 10)
+        assert adc.rate_rolloff(12, fs) == pytest.approx(max(e_s, e_w) / e_w, rel=1e-9)
+    assert adc.rate_rolloff(4, 1e6) == pytest.approx(1.0, abs=1e-6)  # Walden, far below corner
+
+
+def test_area_fit_range():
+    assert adc.area_outside_fit("sar", 3) and adc.area_outside_fit("ramp", 1)
+    assert not adc.area_outside_fit("sar", 4)
+    assert not adc.area_outside_fit("flash", 1)  # anchored at 4 bits x comparators
+
+
+def _run(config, **over):
+    return simulate(load_architecture(config, overrides=over), gemv_workload(64, 64),
+                    engine="analytic")
+
+
+def _derived(r):
+    return next(n for n in r.notes if "derived by the circuit models" in n)
+
+
+def test_low_bit_sar_area_is_extrapolated():
+    r2, r4 = _run("sram-cim-derived", **{"cim.adc.bits": 2}), _run("sram-cim-derived",
+                                                                   **{"cim.adc.bits": 4})
+    assert r2.extrapolated and not r4.extrapolated
+    assert "below the 4 bits it is fitted for" in _derived(r2)
+    assert "fitted for" not in _derived(r4)
+
+
+def test_note_names_energy_basis_and_raised_rate():
+    sram = _derived(_run("sram-cim-derived"))
+    assert "survey envelope, its best designs" in sram
+    flash = _derived(_run("rram-cim-derived"))
+    assert "survey's typical flash comparator" in flash
+    # 12-bit SAR at 7 nm: default rate 1 / (13 cycles) is above the Schreier corner
+    over = {"cim.adc.type": "sar", "cim.adc.bits": 12, "technology.node": "7nm"}
+    fast = _derived(_run("rram-cim-derived", **over))
+    assert "the fastest this node allows" in fast
+    slow = _derived(_run("rram-cim-derived", **over, **{"cim.adc.sample_rate": "1MHz"}))
+    assert "the fastest this node allows" not in slow
