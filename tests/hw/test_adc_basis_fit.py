@@ -73,3 +73,21 @@ def test_note_names_energy_basis_and_raised_rate():
     assert "the fastest this node allows" in fast
     slow = _derived(_run("rram-cim-derived", **over, **{"cim.adc.sample_rate": "1MHz"}))
     assert "the fastest this node allows" not in slow
+
+
+def test_structural_sar_kt_c_noise_is_noted():
+    # 12 bits, 1 aF units: C = 4096 aF; sqrt(kT/C) = sqrt(1.380649e-23 * 300 / 4.096e-15)
+    # = 1.0056 mV rms; LSB 0.9 V / 4096 = 0.21973 mV: 4.577 LSB; ENOB 12 - 0.5 log2(1 + 12 s^2)
+    s = math.sqrt(1.380649e-23 * 300 / 4.096e-15) / (0.9 / 4096)
+    assert float(sar.kt_c_noise_lsb(12, 22, 0.9, 1e-18)) == pytest.approx(s, rel=1e-12)
+    assert s == pytest.approx(4.577, rel=1e-3)
+    enob = 12 - 0.5 * math.log2(1 + 12 * s * s)
+    assert float(sar.kt_c_effective_bits(12, s)) == pytest.approx(enob, rel=1e-12)
+    over = {"cim.adc.type": "sar", "cim.adc.bits": 12, "cim.adc.model": "structural",
+            "technology.voltage": "0.9V"}
+    tiny = _derived(_run("rram-cim-derived", **over, **{"cim.adc.dac_unit_capacitance": "0.001fF"}))
+    assert f"{s:.3g} LSB rms: about {enob:.3g} effective bits, not 12" in tiny
+    assert f"cim.nonideal.adc_noise={s:.3g}" in tiny
+    # 12 s^2 x 1 aF = 0.2514 fF keeps the noise within 1/sqrt(12) LSB: 1 fF is not noted
+    big = _derived(_run("rram-cim-derived", **over, **{"cim.adc.dac_unit_capacitance": "1fF"}))
+    assert "kT/C" not in big

@@ -8,7 +8,7 @@ from typing import AbstractSet
 import numpy as np
 
 from ...units import si
-from ..circuits import adc as adc_model, scaling, sense
+from ..circuits import adc as adc_model, sar as sar_model, scaling, sense
 from .derive import AREA_FIELDS, ENERGY_FIELDS, PERIPHERY_PARTS, _cell
 from . import onchip
 from .energy import _digital
@@ -109,6 +109,25 @@ def _sar_rate(self) -> str:
             "costlier SAR; give adc.sample_rate, what the arrays need, for the same design")
 
 
+def _sar_noise(self) -> str:
+    """A clause when a structural SAR's C-DAC (``2^b C_u``) is below the kT/C size of its bits
+    (:func:`~cimsim.hw.circuits.sar.kt_c_noise_lsb` above ``1/sqrt(12)`` LSB, find-G 5): its
+    noise, effective bits and the ``nonideal.adc_noise`` that puts it into an accuracy run
+    (which adds only the noise given there)."""
+    a, t = self.config.adc, self.hw.technology
+    if a.model != "structural" or a.dac_unit_capacitance is None or t is None \
+            or a.energy_per_conversion is not None:
+        return ""
+    sigma = float(sar_model.kt_c_noise_lsb(a.bits, t.node_nm, t.voltage, a.dac_unit_capacitance))
+    if sigma <= sar_model.KT_C_NOTED_LSB:
+        return ""
+    enob = float(sar_model.kt_c_effective_bits(a.bits, sigma))
+    return (f"; its C-DAC 2^{a.bits} x {si(a.dac_unit_capacitance, 'F', 3)} holds kT/C noise "
+            f"{sigma:.3g} LSB rms: about {enob:.3g} effective bits, not {a.bits} (a unit of "
+            f"{si(a.dac_unit_capacitance * 12 * sigma ** 2, 'F', 3)} keeps it within the "
+            f"quantization noise); --accuracy adds it only as cim.nonideal.adc_noise={sigma:.3g}")
+
+
 def _derived_parts(self) -> list[str]:
     """The note's parts: each number the circuit models (or the leakage model) derived."""
     d = self.design
@@ -117,7 +136,8 @@ def _derived_parts(self) -> list[str]:
     basis = (adc_model.energy_basis(a.type, a.model == "structural")
              if a.type is not None and a.counting is None else "")
     parts = [f"{label} {si(v, unit, 3)}" + (" (placeholder)" if d.provenance[f] == "placeholder" else "")
-             + (f" ({basis}{_sar_rate(self)})" if label == "ADC" and basis else "")  # find-G 1
+             + (f" ({basis}{_sar_rate(self)}{_sar_noise(self)})" if label == "ADC" and basis
+                else "")  # find-G 1, 4, 5
              for f, (label, v, unit) in _shown(self).items()  # a digital array converts nothing
              if d.provenance.get(f, "given") != "given" and (converter or label != "ADC")]
     tree = "adder_tree" in d.periphery_parts  # an adder-tree column (sram_dcim)
