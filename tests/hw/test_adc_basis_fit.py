@@ -91,3 +91,18 @@ def test_structural_sar_kt_c_noise_is_noted():
     # 12 s^2 x 1 aF = 0.2514 fF keeps the noise within 1/sqrt(12) LSB: 1 fF is not noted
     big = _derived(_run("rram-cim-derived", **over, **{"cim.adc.dac_unit_capacitance": "1fF"}))
     assert "kT/C" not in big
+
+
+def _range_notes(r):
+    return [n for n in r.notes if "range_policy max puts" in n]
+
+
+def test_range_policy_max_non_integer_lsb_is_noted():
+    # rram-cim-derived: 16 rows per read x (2^1 - 1) x (2^1 - 1) = 16, a 4-bit ADC's top code
+    # 15: LSB = 16/15 = 1.067 steps under 'max'
+    notes = _range_notes(_run("rram-cim-derived"))
+    assert len(notes) == 1 and "16/15 = 1.067 unit steps" in notes[0]
+    assert not _range_notes(_run("rram-cim-derived", **{"cim.adc.range_policy": "unit"}))
+    assert not _range_notes(_run("rram-cim-derived", **{"cim.adc.bits": 5}))  # lossless
+    # 15 rows per read: largest sum 15 fits the 4-bit top code, no bit lost: nothing to say
+    assert not _range_notes(_run("rram-cim-derived", **{"cim.rows_per_read": 15}))

@@ -444,7 +444,7 @@ class CIM(Component[CIMConfig]):
     def adc_waste_note(self) -> str:
         """A note when the ADC has more bits than a conversion's lossless partial-sum bits
         (legal, and always waste: said, never silent); empty otherwise."""
-        return notes.adc_waste(self)
+        return "; ".join(n for n in (notes.adc_waste(self), notes.range_lsb(self)) if n)
 
     def sense_margin_note(self) -> str:
         """A note when a current-sense readout's off-cell pedestal leaves one LSB a small share

@@ -8,7 +8,7 @@ from typing import AbstractSet
 import numpy as np
 
 from ...units import si
-from ..circuits import adc as adc_model, sar as sar_model, scaling, sense
+from ..circuits import adc as adc_model, resolution, sar as sar_model, scaling, sense
 from .derive import AREA_FIELDS, ENERGY_FIELDS, PERIPHERY_PARTS, _cell
 from . import onchip
 from .energy import _digital
@@ -25,6 +25,27 @@ def adc_waste(self) -> str:
             f"the {d.lossless_bits} lossless partial-sum bits a conversion can carry (from "
             "rows_per_read, dac_bits and bits_per_cell): those bits never hold information"
             + ("; the derived ADC's energy, area and time grow with them" if c.adc.type else ""))
+
+
+def range_lsb(self) -> str:
+    """A note when ``adc.range_policy: max`` on an ADC one bit short of lossless puts its LSB at
+    a non-whole number of unit steps (largest partial sum / top code, find-G 3: 16 / 15 on
+    rram-cim-derived gave top-1 0.639 against 0.981, where ``unit`` on the same converter gave
+    0.981): the codes then merge neighbouring partial sums unevenly; ``unit`` (one step per
+    code, only sums above the top code clip) costs the same. Empty otherwise."""
+    c, d = self.config, self.design
+    if (c.adc.range_policy != "max" or c.adc.counting is not None or d.bits_lost != 1
+            or c.signed_inputs or (c.adc.type is None and _digital(c))):
+        return ""  # signed inputs: the emulator's bipolar top code spends a bit on the sign
+    n = int(resolution.partial_sum_max(d.rows_per_read, c.dac_bits, c.bits_per_cell))
+    top = 2 ** c.adc.bits - 1
+    if n % top == 0:
+        return ""
+    return (f"{self.name}: adc.range_policy max puts the ADC's LSB at {n}/{top} = {n / top:.4g} "
+            f"unit steps (the largest partial sum over the top code), not a whole number: codes "
+            f"merge neighbouring partial sums unevenly, which an accuracy run scores as far more "
+            f"than one bit lost; range_policy unit (one step per code, only sums above {top} "
+            "clip: ISAAC's saving of one bit) costs the same")
 
 
 #: a current-sense readout's dynamic range over the 2^adc.bits of ideal-off cells from which the
