@@ -106,3 +106,17 @@ def test_range_policy_max_non_integer_lsb_is_noted():
     assert not _range_notes(_run("rram-cim-derived", **{"cim.adc.bits": 5}))  # lossless
     # 15 rows per read: largest sum 15 fits the 4-bit top code, no bit lost: nothing to say
     assert not _range_notes(_run("rram-cim-derived", **{"cim.rows_per_read": 15}))
+
+
+def test_level_dac_draws_c_v_vk_from_its_rail():
+    # a D-bit level DAC charges C to V_k = k V / (2^D - 1) from the V rail: C V V_k, mean over
+    # uniform codes C V^2 / 2 at any D (the mean squared level gave 7/18 at 2 bits, 0.335 at 8)
+    from cimsim.hw.circuits import digital
+
+    c, v = 10e-15, 0.5
+    for d in (1, 2, 8):
+        e = float(digital.input_driver(c, v, input_bits=d).energy_j)
+        assert e == pytest.approx(c * (1 + 2 / 3) * v * v * 0.5, rel=1e-12)
+    note = _derived(_run("rram-cim-derived", **{"cim.dac_bits": 4}))
+    assert "a 4-bit level DAC's C·V·V_k charge only" in note
+    assert "level DAC" not in _derived(_run("rram-cim-derived"))

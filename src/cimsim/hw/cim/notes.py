@@ -149,6 +149,16 @@ def _sar_noise(self) -> str:
             f"quantization noise); --accuracy adds it only as cim.nonideal.adc_noise={sigma:.3g}")
 
 
+def _level_dac(self) -> str:
+    """A clause after a multi-bit level DAC's derived row drive: only its ``C V V_k`` charge is
+    counted (find-G 2: no DAC core, area or settling; the read time stays the cell's pulse)."""
+    c = self.config
+    if c.dac_bits == 1 or c.input_drive != "level":
+        return ""
+    return (f" (a {c.dac_bits}-bit level DAC's C·V·V_k charge only: its core, area and settling "
+            "time are not modelled; give dac_energy and area.dac for a real DAC)")
+
+
 def _derived_parts(self) -> list[str]:
     """The note's parts: each number the circuit models (or the leakage model) derived."""
     d = self.design
@@ -159,6 +169,7 @@ def _derived_parts(self) -> list[str]:
     parts = [f"{label} {si(v, unit, 3)}" + (" (placeholder)" if d.provenance[f] == "placeholder" else "")
              + (f" ({basis}{_sar_rate(self)}{_sar_noise(self)})" if label == "ADC" and basis
                 else "")  # find-G 1, 4, 5
+             + (_level_dac(self) if label == "row drive" else "")  # find-G 2
              for f, (label, v, unit) in _shown(self).items()  # a digital array converts nothing
              if d.provenance.get(f, "given") != "given" and (converter or label != "ADC")]
     tree = "adder_tree" in d.periphery_parts  # an adder-tree column (sram_dcim)
