@@ -155,8 +155,9 @@ def _level_dac(self) -> str:
     c = self.config
     if c.dac_bits == 1 or c.input_drive != "level":
         return ""
-    return (f" (a {c.dac_bits}-bit level DAC's C·V·V_k charge only: its core, area and settling "
-            "time are not modelled; give dac_energy and area.dac for a real DAC)")
+    article = "an" if c.dac_bits == 8 else "a"
+    return (f" ({article} {c.dac_bits}-bit level DAC's C·V·V_k charge only: its core, area "
+            "and settling time are not modelled; give dac_energy and area.dac for a real DAC)")
 
 
 def _derived_parts(self) -> list[str]:
