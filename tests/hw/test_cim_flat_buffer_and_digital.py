@@ -124,12 +124,13 @@ def _design(over):
     return next(c for c in a.instances if c.name == "cim").design
 
 
-def test_a_level_dac_reads_resistive_cells_at_its_mean_squared_level():
-    """A 2-bit voltage DAC drives a row at 0, 1/3, 2/3 or 1 of the read voltage: V^2 G t per
-    cell at the mean squared level, (2 x 3 + 1) / (6 x 3) = 7/18 of the full one, as its
-    dac_energy; the cell read stayed at the 1-bit figure (a tester: 6.625 fJ either way)."""
-    two = _design({"cim.dac_bits": "2"})
-    same = _design({"cim.cell.input_ones": str(7 / 18)})
+def test_a_level_dac_reads_resistive_cells_at_its_mean_level():
+    """A 2-bit voltage DAC drives a row at 0, 1/3, 2/3 or 1 of the read voltage V, and the
+    cell current V_k G is drawn at the rail V: V V_k G t per cell, at the mean level
+    (0 + 1/3 + 2/3 + 1) / 4 = 1/2 of the full one, as its dac_energy (find-G 2: it was the mean
+    squared level, 7/18, which counts V_k^2 G t and leaves out the drop from V to V_k)."""
+    two = _design({"cim.dac_bits": "2", "cim.cell.input_ones": "0.9"})  # not read: uniform codes
+    same = _design({"cim.cell.input_ones": "0.5"})
     assert two.cell_read_energy == pytest.approx(same.cell_read_energy, rel=1e-12, abs=0)
     assert two.read_latency == _design({}).read_latency  # one read pulse a slice
 

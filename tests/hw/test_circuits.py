@@ -420,9 +420,9 @@ def test_temporal_input_drives_count_row_swings():
     # pulse_width: one swing unless all 4 bits are 0: 1 - 0.5^4 = 15/16 at activity 0.5
     assert float(digital.input_drive("pulse_width", 8e-15, v, 4).energy_j) == pytest.approx(
         c * v * v * 15 / 16, rel=1e-12, abs=0)
-    # level: the voltage DAC's mean squared level (4 bits: 31 / 90)
+    # level: the voltage DAC's mean level, C V V_k drawn at the rail (4 bits: 1/2; find-G 2)
     assert float(digital.input_drive("level", 8e-15, v, 4).energy_j) == pytest.approx(
-        c * v * v * 31 / 90, rel=1e-12, abs=0)
+        c * v * v * 0.5, rel=1e-12, abs=0)
     # V^2
     e = digital.input_drive("pulse_count", 8e-15, np.array([0.4, 0.8]), 4, 0.5).energy_j
     assert e[1] / e[0] == pytest.approx(4.0, rel=1e-12, abs=0)

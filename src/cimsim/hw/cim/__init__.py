@@ -139,7 +139,8 @@ class CIMConfig(ComponentConfig):
     dac_bits: PositiveInt = Field(le=8, description="Input bits applied per array read (slice).")
     input_drive: Literal["level", "pulse_width", "pulse_count"] = Field(
         default="level", description="How a slice's value drives its row (derived dac_energy): "
-        "level (a voltage DAC: C V^2 x the mean squared level), pulse_width (one pulse as long "
+        "level (a voltage DAC: C V V_k, C V^2 x the mean level; its core, area and settling not "
+        "modelled), pulse_width (one pulse as long "
         "as the value: one C V^2 swing per non-zero value), pulse_count (as many unit pulses "
         "as the value, each a C V^2 swing: energy grows with the inputs, cell.input_ones).")
     signed_inputs: Flag = Field(default=False, description="Inputs are signed and their sign is "
@@ -159,7 +160,7 @@ class CIMConfig(ComponentConfig):
         default=None, description="Energy to drive one row of one array for one slice: "
         "charged per physical row (an input row drives its row in every column tile's array: "
         "rows x k x column tiles x slices). Default: derived, the wordline's C V^2 x the "
-        "slice's mean squared level.")
+        "slice's mean level (C V V_k).")
     cell_read_energy: Optional[Joules] = Field(
         default=None, description="Energy of one cell read for one slice. Default: derived, a "
         "cell's share of one read's cell and bitline energy.")
@@ -444,7 +445,7 @@ class CIM(Component[CIMConfig]):
     def adc_waste_note(self) -> str:
         """A note when the ADC has more bits than a conversion's lossless partial-sum bits
         (legal, and always waste: said, never silent); empty otherwise."""
-        return notes.adc_waste(self)
+        return "; ".join(n for n in (notes.adc_waste(self), notes.range_lsb(self)) if n)
 
     def sense_margin_note(self) -> str:
         """A note when a current-sense readout's off-cell pedestal leaves one LSB a small share

@@ -19,7 +19,7 @@ Mapping from the models to the energy terms of :mod:`.energy` (one event each):
   :func:`~cimsim.hw.circuits.digital.bit_serial_cycle`);
 - ``dac_energy`` = :func:`~cimsim.hw.circuits.digital.input_drive` of kind ``input_drive`` on
   one wordline (its wire capacitance, the read voltage -- SRAM: the supply -- and the slice's
-  mean squared level, or ``cell.input_ones`` for 1-bit slices; temporal drives, pulse_width
+  mean level (``C V V_k``), or ``cell.input_ones`` for 1-bit slices; temporal drives, pulse_width
   and pulse_count, count row swings from ``cell.input_ones``); the array model's wordline term
   is this one, not counted twice;
 - charge-domain cells (``sram_charge``): ``cell_read_energy`` = the column's capacitor energy
@@ -237,8 +237,9 @@ def _cell_energy(c, tech, cell, cs, input_ones, weight_ones, parts=None):
     node, vdd = tech.node_nm, tech.voltage
     levels = 2 ** c.dac_bits - 1 if cs is None else 1  # current-sense: its own pulse-limited read
     if cell.kind == "resistive" and levels > 1 and c.input_drive == "level":
-        # a voltage DAC's rows at their levels: V^2 G t at the mean squared level, as dac_energy
-        input_ones, parts = np.full_like(np.asarray(input_ones, float), (2 * levels + 1) / (6 * levels)), None
+        # a voltage DAC's rows at their levels: the cell current V_k G drawn at the rail V,
+        # V V_k G t at the mean level 0.5, as dac_energy (find-G 2: was V_k^2 G t, 7/18 at 2 bits)
+        input_ones, parts = np.full_like(np.asarray(input_ones, float), float(digital.dac_mean_level(c.dac_bits))), None
     elif cell.kind == "resistive" and levels > 1:
         # a value of v unit read pulses (pulse_width: one of v units): a (2^D - 1) of them on average
         e, src = _cell_energy(c.model_copy(update={"dac_bits": 1}), tech, cell, cs, input_ones,

@@ -8,7 +8,7 @@ from typing import AbstractSet
 import numpy as np
 
 from ...units import si
-from ..circuits import scaling, sense
+from ..circuits import adc as adc_model, resolution, sar as sar_model, scaling, sense
 from .derive import AREA_FIELDS, ENERGY_FIELDS, PERIPHERY_PARTS, _cell
 from . import onchip
 from .energy import _digital
@@ -25,6 +25,28 @@ def adc_waste(self) -> str:
             f"the {d.lossless_bits} lossless partial-sum bits a conversion can carry (from "
             "rows_per_read, dac_bits and bits_per_cell): those bits never hold information"
             + ("; the derived ADC's energy, area and time grow with them" if c.adc.type else ""))
+
+
+def range_lsb(self) -> str:
+    """A note when ``adc.range_policy: max`` on an ADC one bit short of lossless puts its LSB at
+    a non-whole number of unit steps (largest partial sum / top code, find-G 3: 16 / 15 on
+    rram-cim-derived gave top-1 0.639 against 0.981, where ``unit`` on the same converter gave
+    0.981): the codes then merge neighbouring partial sums unevenly; ``unit`` (one step per
+    code, only sums above the top code clip) costs the same. Empty otherwise."""
+    c, d = self.config, self.design
+    if (c.adc.range_policy != "max" or c.adc.counting is not None or d.bits_lost != 1
+            or c.signed_inputs or (c.adc.type is None and _digital(c))):
+        return ""  # signed inputs: the emulator's bipolar top code spends a bit on the sign
+    n = int(resolution.partial_sum_max(d.rows_per_read, c.dac_bits, c.bits_per_cell))
+    top = 2 ** c.adc.bits - 1
+    if n % top == 0:
+        return ""
+    return (f"{self.name}: adc.range_policy max puts the ADC's LSB at {n}/{top} = {n / top:.4g} "
+            f"unit steps (the largest partial sum over the top code), not a whole number: codes "
+            f"merge neighbouring partial sums unevenly, which can cost far more accuracy than "
+            f"one bit (rram-cim-derived, digits-cnn: top-1 0.639, 0.981 with unit); "
+            f"range_policy unit (one step per code, only sums above {top} clip: ISAAC's saving "
+            "of one bit) costs the same")
 
 
 #: a current-sense readout's dynamic range over the 2^adc.bits of ideal-off cells from which the
@@ -92,11 +114,64 @@ def derived_values(self) -> dict[str, tuple[float, str]]:
     return out
 
 
+def _sar_rate(self) -> str:
+    """A clause when an envelope SAR runs at its derived default rate (the fastest the node
+    allows) and the survey envelope charges noticeably for that speed (find-G 4: porting a
+    12-bit SAR 22 -> 7 nm raised its rate 76.9 -> 219 MHz and its energy 4.81 -> 11.7 pJ)."""
+    a, d = self.config.adc, self.design
+    if (a.type != "sar" or a.model == "structural" or a.sample_rate is not None
+            or a.energy_per_conversion is not None or a.counting is not None):
+        return ""
+    k = adc_model.rate_rolloff(a.bits, d.sample_rate)
+    if k < adc_model.RATE_ROLLOFF_NOTED:
+        return ""
+    low = d.energy_per_conversion / k
+    return (f"; at its default rate {si(d.sample_rate, 'Hz', 3)}, the fastest this node allows, "
+            f"the envelope is {k:.3g}x its low-rate {si(low, 'J', 3)}: a faster node buys a "
+            "costlier SAR; give adc.sample_rate, what the arrays need, for the same design")
+
+
+def _sar_noise(self) -> str:
+    """A clause when a structural SAR's C-DAC (``2^b C_u``) is below the kT/C size of its bits
+    (:func:`~cimsim.hw.circuits.sar.kt_c_noise_lsb` above ``1/sqrt(12)`` LSB, find-G 5): its
+    noise, effective bits and the ``nonideal.adc_noise`` that puts it into an accuracy run
+    (which adds only the noise given there)."""
+    a, t = self.config.adc, self.hw.technology
+    if a.model != "structural" or a.dac_unit_capacitance is None or t is None \
+            or a.energy_per_conversion is not None:
+        return ""
+    sigma = float(sar_model.kt_c_noise_lsb(a.bits, t.node_nm, t.voltage, a.dac_unit_capacitance))
+    if sigma <= sar_model.KT_C_NOTED_LSB:
+        return ""
+    enob = float(sar_model.kt_c_effective_bits(a.bits, sigma))
+    return (f"; its C-DAC 2^{a.bits} x {si(a.dac_unit_capacitance, 'F', 3)} holds kT/C noise "
+            f"{sigma:.3g} LSB rms: about {enob:.3g} effective bits, not {a.bits} (a unit of "
+            f"{si(a.dac_unit_capacitance * 12 * sigma ** 2, 'F', 3)} keeps it within the "
+            f"quantization noise); --accuracy adds it only as cim.nonideal.adc_noise={sigma:.3g}")
+
+
+def _level_dac(self) -> str:
+    """A clause after a multi-bit level DAC's derived row drive: only its ``C V V_k`` charge is
+    counted (find-G 2: no DAC core, area or settling; the read time stays the cell's pulse)."""
+    c = self.config
+    if c.dac_bits == 1 or c.input_drive != "level":
+        return ""
+    article = "an" if c.dac_bits == 8 else "a"
+    return (f" ({article} {c.dac_bits}-bit level DAC's C·V·V_k charge only: its core, area "
+            "and settling time are not modelled; give dac_energy and area.dac for a real DAC)")
+
+
 def _derived_parts(self) -> list[str]:
     """The note's parts: each number the circuit models (or the leakage model) derived."""
     d = self.design
     converter = self.config.adc.type is not None or not _digital(self.config)
+    a = self.config.adc
+    basis = (adc_model.energy_basis(a.type, a.model == "structural")
+             if a.type is not None and a.counting is None else "")
     parts = [f"{label} {si(v, unit, 3)}" + (" (placeholder)" if d.provenance[f] == "placeholder" else "")
+             + (f" ({basis}{_sar_rate(self)}{_sar_noise(self)})" if label == "ADC" and basis
+                else "")  # find-G 1, 4, 5
+             + (_level_dac(self) if label == "row drive" else "")  # find-G 2
              for f, (label, v, unit) in _shown(self).items()  # a digital array converts nothing
              if d.provenance.get(f, "given") != "given" and (converter or label != "ADC")]
     tree = "adder_tree" in d.periphery_parts  # an adder-tree column (sram_dcim)
@@ -121,13 +196,31 @@ def _derived_parts(self) -> list[str]:
     return parts
 
 
+def adc_area_outside_fit(self) -> str:
+    """Words when the ADC area is derived from the survey regression at fewer bits than it was
+    fitted for (:func:`~cimsim.hw.circuits.adc.area_outside_fit`, find-E 4), else empty."""
+    c, d = self.config, self.design
+    if (c.adc.type is None or d.area is None or self.hw.technology is None
+            or d.provenance.get("area.adc", "given") == "given" or d.adc_count == 0
+            or not adc_model.area_outside_fit(c.adc.type, c.adc.bits)):
+        return ""
+    b = c.adc.bits
+    return (f"ADC area {si(d.area['adc'] / d.adc_count, 'm²', 3)} each: the survey area "
+            f"regression at {b} bit{'s' if b != 1 else ''}, below the "
+            f"{adc_model.AREA_FIT_MIN_BITS} bits it is fitted for (few-bit converters are "
+            "mostly their comparators): extrapolated; give area.adc for a real figure")
+
+
 def extrapolated(self) -> bool:
-    """Whether the circuit models derived numbers at a supply outside the range their voltage
-    laws were fitted on (:func:`~cimsim.hw.circuits.scaling.supply_in_fit`): exactly when
-    :func:`derived`'s note ends in the supply's 'extrapolated' clause."""
+    """Whether the circuit models derived numbers outside the range they were fitted on: at a
+    supply outside their voltage laws' range (:func:`~cimsim.hw.circuits.scaling.supply_in_fit`)
+    or an ADC area from the survey regression below its fitted bits
+    (:func:`adc_area_outside_fit`): exactly when :func:`derived`'s note ends in an
+    'extrapolated' clause."""
     t = self.hw.technology
-    return t is not None and not scaling.supply_in_fit(t.node_nm, t.voltage) \
-        and bool(_derived_parts(self))
+    if t is None or not _derived_parts(self):
+        return False
+    return not scaling.supply_in_fit(t.node_nm, t.voltage) or bool(adc_area_outside_fit(self))
 
 
 def derived(self) -> str:
@@ -141,7 +234,8 @@ def derived(self) -> str:
     volts = (f"{t.voltage:g} V" if t.voltage is not None else "nominal supply") + (
         f", {t.flavour.upper()} devices" if t.flavour is not None else "")
     outside = "; ".join(w for w in (scaling.nonmonotonic_node_note(t.node_nm, None, t.flavour),
-                                    scaling.supply_outside_fit(t.node_nm, t.voltage)) if w)
+                                    scaling.supply_outside_fit(t.node_nm, t.voltage),
+                                    adc_area_outside_fit(self)) if w)
     return (f"{self.name}: derived by the circuit models at {t.node_nm:g} nm, {volts}: "
             + ", ".join(parts)
             + (f"; {d.lossless_bits} lossless partial-sum bits, {d.bits_lost} lost per "

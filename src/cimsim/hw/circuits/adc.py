@@ -149,6 +149,9 @@ AREA_BITS = -0.13437278622014803
 AREA_LN_ENERGY_PJ = 0.4236571760437834
 #: flash/current-sense area anchor: the regression at this many bits, per comparator
 FLASH_AREA_ANCHOR_BITS = 4
+#: the fewest bits the area regression is fitted for: the plug-in itself refuses fewer
+#: (accelergy-adc-plug-in ``optimizer.py``, ``ADCRequest``: "Resolution must be >= 4 bits"), (P)
+AREA_FIT_MIN_BITS = 4
 
 
 def _bits(bits):
@@ -211,6 +214,45 @@ def regression_area(bits, sample_rate, node_nm: float, energy_j):
     ln_a = (AREA_INTERCEPT + AREA_LN_FS * np.log(_rate(sample_rate)) + AREA_LN_NODE
             * math.log(node_nm) + AREA_BITS * _effective_bits(bits) + AREA_LN_ENERGY_PJ * np.log(e * 1e12))
     return np.exp(ln_a) * 1e-12
+
+
+#: what each built-in type's energy per conversion rests on, for the derived note (find-G 1:
+#: the SAR is the survey's best designs, the flash its typical ones, so a 4-bit flash reads
+#: 33x a 4-bit SAR where a same-basis comparison gives about 3-5x)
+ENERGY_BASIS = {
+    "sar": "the survey envelope, its best designs; a typical in-array SAR sits above it: adc.envelope_factor",
+    "flash": "the survey's typical flash comparator; its best 5 are 2.4x lower",
+    "ramp": "mean of 5 survey single-slope designs",
+}
+
+
+def energy_basis(adc_type: str, structural: bool = False) -> str:
+    """Words for what a type's energy per conversion rests on (empty for a plug-in)."""
+    if structural:
+        return "structural C-DAC + comparator + logic"
+    return ENERGY_BASIS.get(adc_type, "")
+
+
+#: the rate roll-off (energy at the default rate over the low-rate envelope) above which the
+#: derived note says the default rate, the fastest the node allows, raised the SAR's energy
+RATE_ROLLOFF_NOTED = 1.05
+
+
+def rate_rolloff(bits, sample_rate) -> float:
+    """The survey envelope's energy at ``sample_rate`` over its low-rate value (>= 1): what
+    running a SAR that fast costs (find-G 4: a 12-bit SAR at 7 nm's default 219 MHz is 3.1x
+    its 50 MHz energy)."""
+    return float(envelope_energy(bits, sample_rate) / envelope_energy(bits, 1.0))
+
+
+def area_outside_fit(adc_type: str, bits) -> bool:
+    """Whether ``adc_type``'s area at ``bits`` comes from :func:`regression_area` below
+    :data:`AREA_FIT_MIN_BITS`, outside the range it was fitted on (find-E 4: a 1-bit SAR's
+    313 um^2 at 22 nm is the regression extrapolated, not a comparator's ~10 um^2). ``sar``,
+    ``ramp``, the structural SAR (``"sar"``) and a plug-in that keeps the default
+    :meth:`ADCModel.area` use it; ``flash`` and ``current_sense`` anchor it at 4 bits."""
+    b = np.asarray(bits, dtype=float)
+    return bool(type(model(adc_type)).area is ADCModel.area and np.any(b < AREA_FIT_MIN_BITS))
 
 
 def flash_survey_energies(node_nm: float = FLASH_REF_NODE_NM, vdd=None):

@@ -6,10 +6,13 @@ Energies (derived):
 - full adder: 3.75 fJ per bit at 45 nm, 0.9 V -- Horowitz, "Computing's energy problem",
   ISSCC 2014 (8-bit integer add 0.03 pJ) (T) -- moved to the node and supply by
   :func:`.scaling.energy_factor`;
-- input driver / DAC: charging the row's capacitance to the input level, ``C V^2`` times the
-  mean squared level of a ``D``-bit voltage DAC over uniformly distributed codes,
-  ``(2^(D+1) - 1) / (6 (2^D - 1))`` (0.5 for 1 bit: half the inputs are ones), or a given
-  activity;
+- input driver / DAC: charging the row's capacitance to the input level ``V_k = k V / (2^D - 1)``
+  from the ``V`` rail draws ``C V_k`` of charge at ``V``: ``C V V_k``, so ``C V^2`` times the
+  mean level of a ``D``-bit voltage DAC over uniformly distributed codes, 0.5 at every ``D``
+  (0.5 for 1 bit: half the inputs are ones), or a given activity (find-G 2: the mean *squared*
+  level, ``(2^(D+1) - 1) / (6 (2^D - 1))``, counted only the ``C V_k^2`` a capacitor at ``V_k``
+  holds, not what its output stage burns between the rail and ``V_k``; the DAC's core, area
+  and settling are not modelled);
 - register (flip-flop) bit: 9 fJ per access and 5.98 um^2 at 40 nm -- the register of
   Aladdin's 40 nm standard-cell characterisation (Shao, Reagen, Wei & Brooks, ISCA 2014), as
   Accelergy-Project/hwcomponents-library ``library/aladdin.py`` @ 27728db transcribes it
@@ -22,10 +25,13 @@ Energies (derived):
   (:class:`.flipflop.RegisterDesign`; None: this standard cell); a ``structural`` one is the
   flip-flop's own switched capacitance, :func:`.flipflop.bit_energy` (energy only: area and
   delay stay the standard cell's);
-- input driver / DAC: charging the row's capacitance to the input level, ``C V^2`` times the
-  mean squared level of a ``D``-bit voltage DAC over uniformly distributed codes,
-  ``(2^(D+1) - 1) / (6 (2^D - 1))`` (0.5 for 1 bit: half the inputs are ones), or a given
-  activity -- the row's capacitance counted with the driver chain's own: a buffer chain
+- input driver / DAC: charging the row's capacitance to the input level ``V_k = k V / (2^D - 1)``
+  from the ``V`` rail draws ``C V_k`` of charge at ``V``: ``C V V_k``, so ``C V^2`` times the
+  mean level of a ``D``-bit voltage DAC over uniformly distributed codes, 0.5 at every ``D``
+  (0.5 for 1 bit: half the inputs are ones), or a given activity (find-G 2: the mean *squared*
+  level, ``(2^(D+1) - 1) / (6 (2^D - 1))``, counted only the ``C V_k^2`` a capacitor at ``V_k``
+  holds, not what its output stage burns between the rail and ``V_k``; the DAC's core, area
+  and settling are not modelled) -- the row's capacitance counted with the driver chain's own: a buffer chain
   tapered at fanout ``f = 4`` switches ``(1 + p_inv) / (f - 1) = 2/3`` of its load besides it
   (gate capacitance ``C_L / (f - 1)`` and as much drain capacitance, ``p_inv = 1``;
   Sutherland, Sproull & Harris, Logical Effort, 1999; Weste & Harris 4th ed. sec. 4.5) (T),
@@ -270,6 +276,13 @@ def accumulation_bits(partial_sum_bits, slices, input_slice_bits, weight_slices=
             + (np.asarray(weight_slices) - 1) * np.asarray(cell_bits))
 
 
+def dac_mean_level(input_bits):
+    """Mean of ``k / (2^D - 1)`` over codes ``k = 0..2^D-1``: 0.5 at every ``D`` (the row's and
+    the cells' charge is drawn from the ``V`` rail at the level, ``V V_k``)."""
+    d = _width("DAC bits", input_bits)
+    return np.full(np.shape(d), 0.5) if np.ndim(d) else 0.5
+
+
 def dac_mean_square_level(input_bits):
     """Mean of ``(k / (2^D - 1))^2`` over codes ``k = 0..2^D-1``: ``(2^(D+1)-1) / (6 (2^D-1))``."""
     d = _width("DAC bits", input_bits)
@@ -288,15 +301,17 @@ def driven_capacitance(load_capacitance_f):
 def input_driver(load_capacitance_f, v_full_scale, input_bits=1, activity=None) -> PartEstimate:
     """One drive of one row by a ``input_bits``-bit voltage DAC (1 bit: a plain driver).
 
-    Energy ``C (1 + 2/3) V^2 x`` the mean squared level (uniform codes) or ``activity`` (the
-    mean squared level of the actual data, e.g. the fraction of ones for 1-bit slices): the
-    row's load ``C`` and the FO4 driver chain's own capacitance, :func:`driven_capacitance`."""
+    Energy ``C (1 + 2/3) V^2 x`` the mean level (uniform codes: 0.5, the charge ``C V_k`` drawn
+    at the rail ``V``) or ``activity`` (the mean level of the actual data over full scale, e.g.
+    the fraction of ones for 1-bit slices): the row's load ``C`` and the FO4 driver chain's own
+    capacitance, :func:`driven_capacitance`. The DAC's core, area and settling are not
+    modelled."""
     c = np.asarray(load_capacitance_f, dtype=float)
     v = np.asarray(v_full_scale, dtype=float)
     if np.any(c < 0) or np.any(v <= 0):
         raise ValueError("load capacitance must be >= 0 F and the full-scale voltage > 0 V")
     if activity is None:
-        level = dac_mean_square_level(input_bits)
+        level = dac_mean_level(input_bits)
     else:
         level = np.asarray(activity, dtype=float)
         if np.any(level < 0) or np.any(level > 1):
@@ -306,8 +321,8 @@ def input_driver(load_capacitance_f, v_full_scale, input_bits=1, activity=None) 
         energy_j=driven_capacitance(c) * v * v * level,
         delay_s=2.2 * DRIVER_RESISTANCE_OHM * c * np.ones_like(d),
         area_m2=np.zeros_like(c * d),
-        source="C V^2 x mean squared DAC level, C with its FO4 driver chain (Logical Effort) (T); "
-               "driver resistance (U); area not modelled (U)",
+        source="C V V_k at the mean DAC level, C with its FO4 driver chain (Logical Effort) (T); "
+               "driver resistance (U); DAC core, area and settling not modelled (U)",
         field_provenance=provenance(delay_s=True, area_m2=True),
     )
 
@@ -338,7 +353,7 @@ def input_drive(kind: str, load_capacitance_f, v_full_scale, input_bits=1,
                 activity=None) -> PartEstimate:
     """One drive of one row by a ``input_bits``-bit input slice, by how the slice is applied:
 
-    - ``level``: a voltage DAC, :func:`input_driver` (``C V^2`` x the mean squared level);
+    - ``level``: a voltage DAC, :func:`input_driver` (``C V^2`` x the mean level);
 
     ``C`` is the row's load with its driver chain, :func:`driven_capacitance` (every kind);
     - ``pulse_width`` (temporal DAC, one pulse whose width is the value): the row swings once

@@ -22,6 +22,8 @@ area: as :func:`.adc.adc`'s SAR (``(b + 1)`` cycles; survey-regression area at t
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import adc as adc_model
@@ -48,9 +50,12 @@ def energy_parts(bits, node_nm: float, vdd, dac_unit_capacitance_f,
     of ``register_design``; None: the standard cell)."""
     b = scaling.whole_bits(bits, 16)
     v = scaling.supply(node_nm, vdd)
+    if dac_unit_capacitance_f is None:  # find-G 6: np.asarray(None, float) is NaN, not an error
+        raise ValueError("dac_unit_capacitance_f (the C-DAC's unit capacitor, F) is required "
+                         "for a structural SAR; got None")
     cu = np.asarray(dac_unit_capacitance_f, dtype=float)
-    if np.any(cu <= 0):
-        raise ValueError(f"DAC unit capacitance {dac_unit_capacitance_f} F must be > 0")
+    if not np.all(np.isfinite(cu)) or np.any(cu <= 0):
+        raise ValueError(f"dac_unit_capacitance_f {dac_unit_capacitance_f} F must be finite and > 0")
     reg = digital.register(1, node_nm, v, register_design).energy_j
     return {"dac": dac_switching_factor(b) * cu * v * v,
             "comparator": b * reg,
@@ -81,3 +86,25 @@ def sar_adc(bits, node_nm: float, dac_unit_capacitance_f, sample_rate=None, vdd=
         field_provenance={**provenance(energy_j=True),
                           **({"delay_s": "given"} if given_time is not None else {})},
     )
+
+
+def kt_c_noise_lsb(bits, node_nm: float, vdd, dac_unit_capacitance_f,
+                   temperature_k: float = 300.0):
+    """The C-DAC's sampled thermal noise in LSB rms: ``sqrt(kT / (2^b C_u)) / (V_ref / 2^b)``,
+    ``V_ref`` the supply (find-G 5: a 12-bit C-DAC of 1 aF units, 4.1 fF, holds 1.0 mV rms
+    against a 0.22 mV LSB at 0.9 V: 4.6 LSB)."""
+    b = scaling.whole_bits(bits, 16)
+    v = scaling.supply(node_nm, vdd)
+    c_total = 2.0 ** b * np.asarray(dac_unit_capacitance_f, dtype=float)
+    return np.sqrt(digital.BOLTZMANN_J_PER_K * temperature_k / c_total) / (v / 2.0 ** b)
+
+
+def kt_c_effective_bits(bits, noise_lsb):
+    """Effective bits of a ``bits``-bit quantizer with ``noise_lsb`` rms thermal noise added to
+    its quantization noise (``1/12 LSB^2``): ``b - 0.5 log2(1 + 12 noise^2)``."""
+    return scaling.whole_bits(bits, 16) - 0.5 * np.log2(1 + 12 * np.asarray(noise_lsb) ** 2)
+
+
+#: thermal noise (LSB rms) above which the derived note says the C-DAC is kT/C-limited: the
+#: sample-and-hold rule of :mod:`.digital` (``kT/C <= LSB^2 / 12``)
+KT_C_NOTED_LSB = 1 / math.sqrt(12)
