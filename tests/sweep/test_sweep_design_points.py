@@ -8,6 +8,8 @@ file is one line naming the file, the row and the column.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from click.testing import CliRunner
 
@@ -78,7 +80,6 @@ def test_units_in_cells_are_read_as_param_values(tmp_path):
      "technology.voltage is a quantity in V"),
     ("cim.rows,cim.rows_per_read\n64,16\n6x4,16\n", "row 2 (line 3), column cim.rows: '6x4' is not a whole number"),
     ("cim.rows,cim.rows_per_read\n64,16\n128\n", "row 2 (line 3) has 1 cells; the header has 2"),
-    ("cim.rows\n64\n64\n", "row 2 (line 3) repeats row 1"),
     ("cim.rows,cim.rows\n64,64\n", "column cim.rows appears twice"),
     ("cim.rows\n", "a header and no rows"),
 ])
@@ -87,7 +88,7 @@ def test_a_bad_file_is_one_line_naming_file_row_and_column(tmp_path, chain_json,
     path.write_text(text)
     with pytest.raises(PointsError) as info:
         read_points(path)
-    assert said in str(info.value) and str(info.value).startswith(f"--points {path}")
+    assert said in str(info.value) and str(info.value).startswith(f"points={str(path)!r}")  # Python's name
     res = _sweep(path, tmp_path / "x.parquet", chain_json)
     assert res.exit_code == 1
     assert res.output.count("\n") == 1 and said in res.output, res.output
@@ -105,12 +106,12 @@ def test_points_and_a_sampler_or_the_same_column_twice_are_refused(points_csv, c
     with pytest.raises(SweepSpecError, match="^points= is a list of design points; sample='lhs' draws points"):
         plan_sweep("rram-cim", str(chain_json), ["cim.adc.bits=4..8:lin"], sample="lhs", samples=4,
                    points=points_csv)
-    with pytest.raises(SweepSpecError, match="cim.rows is both a column of --points"):
+    with pytest.raises(SweepSpecError, match="cim.rows is both a column of points="):
         plan_sweep("rram-cim", str(chain_json), ["cim.rows=64,128"], points=points_csv)
 
 
 def test_a_column_no_config_has_is_worded_for_the_file(tmp_path, chain_json):
     path = tmp_path / "p.csv"
     path.write_text("cim.rows\n64\n")
-    with pytest.raises(SweepSpecError, match=f"--points {path}: column cim.rows: not a field of config cpu-ddr5"):
+    with pytest.raises(SweepSpecError, match=re.escape(f"points={str(path)!r}: column cim.rows: not a field of config cpu-ddr5")):
         plan_sweep("cpu-ddr5", str(chain_json), points=path)

@@ -102,7 +102,9 @@ def test_cli_spec_exits_cleanly_with_one_line(text):
     assert res.exit_code in (0, 1, 2), (res.exit_code, res.output)
     assert res.exception is None or isinstance(res.exception, SystemExit), repr(res.exception)
     assert "Traceback" not in res.output and res.stdout == ""
-    lines = res.stderr.splitlines()
+    # a list repeating a value runs it once, said in one warning line first (find-E 2)
+    lines = [ln for ln in res.stderr.splitlines() if " the list repeats " not in ln
+             or not ln.startswith("warning: --param ")]
     assert len(lines) == 1, res.stderr
     if res.exit_code == 0:
         assert lines[0].startswith("sweep: ") and lines[0].endswith(" runs") or lines[0].endswith(" run")

@@ -25,6 +25,7 @@ from . import legacy, marks
 from .models import RESERVED, Architecture
 from .origin import _where, origin  # noqa: F401  (origin re-exported)
 from .paths import field_of, resolve
+from .python_values import python_value
 from .walk import did_you_mean, field_at, model_at, not_a_key, parse_flag
 from .yamlread import KeyNotAName, UniqueKeyLoader, core_number, graph_error, load_text, syntax_error
 
@@ -522,9 +523,8 @@ def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "
             if isinstance(out.get(marks.KEY), list):
                 out[marks.KEY] = marks.cleared(out[marks.KEY], dotted)
             continue
-        if ref.kind.name == "bool" and getattr(getattr(value, "dtype", None), "kind", "") == "b" \
-                and getattr(value, "ndim", None) == 0:
-            value = bool(value)  # a NumPy bool (a mask's entry, rng.random() < p) is one
+        if not cli:  # a NumPy bool; a (3.072e11, "B/s") pair on a quantity (find-E 3)
+            value = python_value(value, ref.kind, where)
         if cli and ref.kind.name == "bool" and isinstance(value, str):
             try:
                 value = parse_flag(value)

@@ -28,11 +28,19 @@ def _where(path: str, set_by: Mapping[str, Any], source: str, written: bool = Fa
     for key, value in set_by.items():
         if path == key or path.startswith(key + "."):
             return f"{_set_text(key, value, set_with)}: "
-    sets = {str(k): _set_text(k, v, set_with) for k, v in set_by.items()}
-    inside = [text for k, text in sets.items() if k.startswith(path + ".")]
-    if inside or (sets and not written):
-        return f"{source} with {', '.join(inside or sets.values())}: "
+    inside = [k for k in set_by if str(k).startswith(path + ".")]
+    if inside or (set_by and not written):
+        return f"{source} with {_sets_text({k: set_by[k] for k in inside or set_by}, set_with)}: "
     return f"{source}: "
+
+
+def _sets_text(set_by: Mapping[str, Any], set_with: str) -> str:
+    """Several overrides as their user wrote them: ``--set A=1, --set B=2`` (several options),
+    or in Python the one mapping ``overrides={'A': 1, 'B': 2}`` (one argument, not two calls)."""
+    if set_with == "--set":
+        return ", ".join(_set_text(k, v, set_with) for k, v in set_by.items())
+    return f"{set_with}={{" + ", ".join(f"{one_line(repr(k))}: {one_line(repr(v))}"
+                                        for k, v in set_by.items()) + "}"
 
 
 def origin(source: str | Path, set_by: Mapping[str, Any] | None, path: str | None = None) -> str:

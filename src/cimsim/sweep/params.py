@@ -355,8 +355,16 @@ def parse_spec(path: str, spec: str, data: Optional[Mapping[str, Any]] = None,
     items = spec.split(",")
     _check_count(path, spec, len(items), max_points)
     values = tuple(_parse_scalar(path, spec, s, fk) for s in items)
-    if len(set(values)) != len(values):
-        raise _fail(path, spec, "the list repeats a value")
+    if len(set(values)) != len(values):  # an optimizer's batch proposing a value again: one point
+        import warnings
+
+        from ..errors import CimsimWarning
+
+        again = [s.strip() for s, v in zip(items, values) if values.count(v) > 1]
+        warnings.warn(f"{spec_named(path, spec)}: the list repeats {', '.join(dict.fromkeys(again))}"
+                      f" (the same value however written): each runs once, {len(set(values))} "
+                      f"distinct of {len(values)}", CimsimWarning, stacklevel=6)
+        values = tuple(dict.fromkeys(values))
     return ParamSpec(path, fk, spec, values=values)
 
 

@@ -24,6 +24,7 @@ a points file make a grid that every row is crossed with.
 from __future__ import annotations
 
 import csv
+import os
 import warnings
 from dataclasses import replace
 from pathlib import Path
@@ -31,7 +32,7 @@ from typing import Any, Mapping
 
 from ..errors import CimsimError, CimsimWarning, one_line
 from .columns import POINT_ID, WORKLOAD_PARAM_PREFIX
-from .params import (DEFAULT_MAX_POINTS, FieldKind, ParamSpec, SweepSpecError, field_kind,
+from .params import (DEFAULT_MAX_POINTS, under_cli, FieldKind, ParamSpec, SweepSpecError, field_kind,
                      parse_param, parse_spec, parse_value, python_spec)
 
 
@@ -126,17 +127,94 @@ class PointsError(SweepSpecError):
     """A ``--points`` file that cannot be read as design points (one line: file, row, column)."""
 
 
-def read_points(path: str | Path, configs=()) -> tuple[list[ParamSpec], list[dict[str, Any]]]:
+def points_where(points) -> str:
+    """The points argument as its caller gave it, for an error: ``--points FILE`` from the command
+    line, ``points=FILE`` / ``points=<DataFrame of 3 rows>`` / ``points=<list of 3 dicts>`` in
+    Python."""
+    if isinstance(points, (str, os.PathLike)):
+        return f"--points {points}" if under_cli() else f"points={str(points)!r}"
+    kind = "DataFrame" if _is_frame(points) else type(points).__name__
+    n = len(points) if hasattr(points, "__len__") else None
+    what = "dict" if kind == "list" else "row"
+    return f"points=<{kind}" + ("" if n is None else f" of {n} {what}{'' if n == 1 else 's'}") + ">"
+
+
+def _is_frame(points) -> bool:
+    return type(points).__name__ == "DataFrame" and hasattr(points, "columns")
+
+
+def _cell_text(value: Any) -> str | None:
+    """One in-memory cell as a points file's cell text: a number in full precision, a boolean as
+    ``true``/``false``, a string as it is; None for a missing value (None, NaN, a sweep's result
+    column of an error row)."""
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return value
+    raise TypeError(type(value).__name__)
+
+
+def _memory_table(points, where: str) -> list:
+    """The in-memory ``points`` (a DataFrame, or a list of dicts) as a points file's lines:
+    ``[(None, header), (None, cells), ...]``. A sweep's own DataFrame gets its columns' SI units
+    from its attrs (``memory.dram.bandwidth`` -> ``memory.dram.bandwidth [B/s]``), as its CSV."""
+    if _is_frame(points):
+        from .columns import csv_header
+
+        frame = points.rename(columns=csv_header(points)) if points.attrs else points
+        header = [str(c) for c in frame.columns]
+        rows = [list(r) for r in frame.itertuples(index=False, name=None)]
+    elif isinstance(points, (list, tuple)) and all(isinstance(r, Mapping) for r in points):
+        header = list(dict.fromkeys(str(k) for r in points for k in r))
+        missing = next(((i, k) for i, r in enumerate(points, start=1) for k in header
+                        if k not in {str(x) for x in r}), None)
+        if missing:
+            raise PointsError(f"{where}: row {missing[0]} has no {missing[1]!r}; every dict sets "
+                              f"the same fields ({', '.join(header)})")
+        rows = [[{str(k): v for k, v in r.items()}[k] for k in header] for r in points]
+    else:
+        raise PointsError(f"{where}: points takes a CSV file's path, a pandas DataFrame or a list of "
+                          "dicts ({config path: value}), one row per design point")
+    table = [(None, header)]
+    for row_no, row in enumerate(rows, start=1):
+        cells = []
+        for name, value in zip(header, rows[row_no - 1]):
+            try:
+                text = _cell_text(value)
+            except TypeError as exc:
+                raise PointsError(f"{where}: row {row_no}, column {name}: a value of type {exc} is not a cell; "
+                                  "give a number, a boolean or a string such as '300GB/s'") from None
+            cells.append("" if text is None else text)  # a kept column refuses it: empty value
+        table.append((None, cells))
+    return table
+
+
+def read_points(path, configs=()) -> tuple[list[ParamSpec], list[dict[str, Any]]]:
     """The specs (one per column: its values in order of first appearance) and the points
-    (``{path: value}``, values in SI units as a grid's) of the points file at ``path``."""
-    where = f"--points {path}"
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            table = [(n, row) for n, row in enumerate(csv.reader(f), start=1)
-                     if any(cell.strip() for cell in row)]
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        why = getattr(exc, "strerror", None) or str(exc)
-        raise PointsError(f"{where}: cannot read as CSV ({why})") from None
+    (``{path: value}``, values in SI units as a grid's) of the points file at ``path``, or of an
+    in-memory table: a pandas DataFrame or a list of dicts, whose cells are what a file's are
+    (``300GB/s``, or a bare number under a ``memory.dram.bandwidth [B/s]`` header). A row that
+    repeats an earlier one (the same values, however their units are written) is that point:
+    run once, with a warning."""
+    where = points_where(path)
+    if isinstance(path, (str, os.PathLike)):
+        try:
+            with open(path, newline="", encoding="utf-8-sig") as f:
+                table = [(n, row) for n, row in enumerate(csv.reader(f), start=1)
+                         if any(cell.strip() for cell in row)]
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            why = getattr(exc, "strerror", None) or str(exc)
+            raise PointsError(f"{where}: cannot read as CSV ({why})") from None
+    else:
+        table = _memory_table(path, where)
     if not table:
         raise PointsError(f"{where}: empty; the first line names the config paths (cim.rows,"
                           "cim.rows_per_read), each line below is one design point")
@@ -166,9 +244,9 @@ def read_points(path: str | Path, configs=()) -> tuple[list[ParamSpec], list[dic
             why = str(exc).removeprefix(f"--param {name}: ")
             raise PointsError(f"{where}: column {name}: {why}") from None
         units.append(_check_unit(unit, kinds[-1], where))
-    points, first_line = [], {}
+    points, first_line, repeats = [], {}, []
     for row_no, (line, row) in enumerate(body, start=1):
-        at = f"{where}: row {row_no} (line {line})"
+        at = f"{where}: row {row_no}" + ("" if line is None else f" (line {line})")
         if len(row) != len(header):
             raise PointsError(f"{at} has {len(row)} cells; the header has {len(header)} "
                               f"({', '.join(header)})")
@@ -182,11 +260,17 @@ def read_points(path: str | Path, configs=()) -> tuple[list[ParamSpec], list[dic
         key = tuple(repr(v) for v in point.values())
         if key in first_line and sweep_csv:  # the same point, run on another config or workload
             continue
-        if key in first_line:
-            raise PointsError(f"{at} repeats row {first_line[key]}: give each point once")
+        if key in first_line:  # an optimizer proposing a point again: the same point, run once
+            repeats.append(f"{row_no} repeats row {first_line[key]}")
+            continue
         first_line[key] = row_no
         points.append(point)
-    specs = [ParamSpec(name, fk, f"column of {path}",
+    if repeats:
+        warnings.warn(f"{where}: row {'; row '.join(repeats[:3])}"
+                      + (f" (and {len(repeats) - 3} more)" if len(repeats) > 3 else "")
+                      + f": the same point, run once; {len(points)} distinct of {len(body)} rows",
+                      CimsimWarning, stacklevel=4)
+    specs = [ParamSpec(name, fk, f"column of {where}",
                        values=tuple(dict.fromkeys(p[name] for p in points)))
              for name, fk in zip(header, kinds)]
     return specs, points
@@ -213,7 +297,8 @@ def _sweep_csv_points(header: list[str], body: list, where: str) -> tuple[list[s
                   CimsimWarning, stacklevel=4)
     for row_no, (line, row) in enumerate(body, start=1):
         if len(row) != len(header):
-            raise PointsError(f"{where}: row {row_no} (line {line}) has {len(row)} cells; the "
+            raise PointsError(f"{where}: row {row_no}" + ("" if line is None else f" (line {line})")
+                              + f" has {len(row)} cells; the "
                               f"header has {len(header)}")
     return [header[i] for i in keep], [(n, [row[i] for i in keep]) for n, row in body]
 
@@ -258,10 +343,10 @@ def _with_unit(cell: str, unit: str | None) -> str:
 
 
 def points_wording(msg: str, specs, path) -> str:
-    """``msg``, an error about ``--param PATH`` of a column of the points file at ``path``,
-    worded for that file's column."""
+    """``msg``, an error about ``--param PATH`` of a column of the points file at ``path`` (or
+    in-memory table), worded for that file's column."""
     for p in specs:
         for prefix in (f"--param {p.path}={p.spec}", f"--param {p.path}"):
             if msg.startswith(prefix):
-                return f"--points {path}: column {p.path}" + msg[len(prefix):]
+                return f"{points_where(path)}: column {p.path}" + msg[len(prefix):]
     return msg

@@ -27,7 +27,7 @@ from .executors import ClusterLost, SchedulerError, check_scheduler, make_execut
 from .load import given, load_columns, stated
 from .params import DEFAULT_MAX_POINTS, ParamSpec, SweepSpecError, option, under_cli
 from .preflight import stored_check
-from .points import parse_params as _params, points_wording, read_points
+from .points import parse_params as _params, points_where, points_wording, read_points
 from .sampling import count_points, grid_points, sample_points, sampling_record
 from .shape import shape_of, varying_columns, workload_groups
 from .store import (SweepStore, attach_attrs, check_is_sweep_file, check_output_names,
@@ -103,15 +103,14 @@ def plan_sweep(configs: str | Path | Sequence[str | Path], workloads: str | Path
                params: Sequence[str | ParamSpec] | Mapping[str, object] | None = None, *,
                sample: str = "grid", samples: int | None = None,
                max_points: int = DEFAULT_MAX_POINTS, seed: int = 0,
-               points: str | Path | None = None) -> SweepPlan:
+               points=None) -> SweepPlan:
     """Parse the specs and count the runs (points x configs x workloads) arithmetically.
 
     Raises :class:`SweepTooLarge` when the runs exceed ``max_points``; no grid
     or sample is built, so a 10^9-point request costs nothing. Then every swept
     field must be one of every config's (:func:`check_swept_fields`). Random and LHS samples
     (``seed``) are then drawn, at most ``max_points`` of them, and counted once merged.
-    ``points``: a CSV file of design points (:func:`cimsim.sweep.points.read_points`), each
-    crossed with the grid of ``params``.
+    ``points``: design points (:func:`read_points`), each crossed with the grid of ``params``.
     """
     if isinstance(max_points, bool) or not isinstance(max_points, int) or max_points < 1:
         raise CimsimError(f"--max-points {max_points!r}: expected a whole number >= 1")
@@ -139,7 +138,7 @@ def plan_sweep(configs: str | Path | Sequence[str | Path], workloads: str | Path
         pspecs, rows = read_points(points, configs)
         both = [p.path for p in pspecs if p.path in {q.path for q in specs}]
         if both:
-            raise SweepSpecError(f"{both[0]} is both a column of --points {points} and a --param")
+            raise SweepSpecError(f"{both[0]} is both a column of {points_where(points)} and a param")
         specs, grid_specs = [*pspecs, *specs], specs
     plan = SweepPlan(specs, count_points(specs if rows is None else grid_specs, sample, samples)
                      * (1 if rows is None else len(rows)), len(configs), len(workloads))
@@ -376,7 +375,7 @@ def sweep(
     dataset: str | None = None,
     output_kind: str = "auto",
     dry_run: bool = False,
-    points: str | Path | None = None,
+    points=None,
     period_s: float | str | None = None,
     deadline_s: float | str | None = None,
     idle: str = "on",
@@ -415,8 +414,9 @@ def sweep(
         name or ``FILE.py:FACTORY`` with ``dataset``); every point also runs it with the
         point's CIM arithmetic and adds :data:`cimsim.report.columns.ACCURACY_COLUMNS`;
         ``output_kind`` reads its outputs (``--output-kind``, :mod:`cimsim.accuracy.scores`).
-    points : a CSV file of explicit design points (``--points``): a header of config paths,
-        a row of values (with units) per point, each crossed with the grid of ``params``.
+    points : explicit design points (``--points``): a CSV file (a header of config paths, a
+        row of values with units per point), a DataFrame or a list of dicts of the same, each
+        crossed with the grid of ``params``; a repeated point runs once (a warning says so).
     period_s, deadline_s : every row at one run every ``period_s`` and against ``deadline_s``
         (``--period`` / ``--deadline``: seconds, or text such as ``"1ms"``, ``"1kHz"``), as
         :meth:`Result.at_load <cimsim.report.result.Result.at_load>`; a point too slow for the

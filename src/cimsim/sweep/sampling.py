@@ -110,8 +110,10 @@ def sampling_record(method: str, samples: int | None, seed: int, params: Sequenc
               "samples": int(samples) if drawn and samples is not None else None,
               "params": [f"{p.path}={p.spec}" for p in params],
               "points": None}
-    if points is not None:
+    if isinstance(points, (str, os.PathLike)):
         with open(points, "rb") as f:  # read before: read_points refused an unreadable file
             sha = hashlib.sha256(f.read()).hexdigest()
         record["points"] = {"path": os.path.abspath(points), "sha256": sha}
+    elif points is not None:  # a DataFrame or list of dicts: no file, its points are the rows
+        record["points"] = {"path": None, "sha256": None}
     return record
