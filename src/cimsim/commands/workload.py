@@ -370,8 +370,9 @@ def serving_options(f, trace: bool = False):
             "fp8; int4: 0.5 B an element, lmdeploy quant_policy=4; int2: 0.25 B, KIVI's 2-bit "
             "cache; scales and zero points not counted). Default: --dtype. Scales the cache's bytes only (footprint, the rows appended, "
             "the K and V attention reads); the arithmetic stays at --dtype (dequantised on read)."
-            + (" Not with --serve: a traced run's cache is the model's own tensors, at --dtype; "
-               "use `cimsim workload llm --kv-dtype`." if trace else ""))),
+            + (" Not taken by cimsim trace, with or without --serve (refused): a traced run's "
+               "cache is the model's own tensors, at --dtype; use `cimsim workload llm --kv-dtype`."
+               if trace else ""))),
         click.option("--weight-dtype", default=None, help=(
             f"The weight matrices' number format: {'|'.join(WEIGHT_DTYPES)} (int4: weight-only "
             "W4A16 / W4A8, 0.5 B an element, as llama.cpp Q4, AWQ, GPTQ store them; int2: 0.25 B, "
@@ -379,8 +380,9 @@ def serving_options(f, trace: bool = False):
             "not counted: one fp16 per 128 weights adds 1/64 B a weight). Default: --dtype; no "
             "wider than --dtype. Scales the weights' bytes only (footprint, what each matmul "
             "reads); the arithmetic stays at --dtype (dequantised on read)."
-            + (" Not with --serve: a traced run's weights are the model's own tensors; use "
-               "`cimsim workload llm --weight-dtype`." if trace else ""))),
+            + (" Not taken by cimsim trace, with or without --serve (refused): a traced model's "
+               "weights are its own tensors, at --dtype or their own dtype; use `cimsim workload "
+               "llm --weight-dtype` (int4, int2) for a low-bit LLM." if trace else ""))),
     ]):
         f = deco(f)
     return f
