@@ -74,5 +74,5 @@ def test_kv_dtype_errors_are_one_line(tmp_path):
                                   "-o", str(tmp_path / "t.json")])
     assert r.exit_code != 0 and "Traceback" not in r.output
     assert r.output.strip().splitlines()[-1].endswith(
-        " trace: --kv-dtype goes with `cimsim workload llm`, not `cimsim trace`: a "
-        "traced serving run's KV cache is the model's own tensors, at --dtype")
+        " trace: --kv-dtype goes with `cimsim workload llm`, not `cimsim trace` (with or without "
+        "--serve): a traced run's KV cache is the model's own tensors, at --dtype")

@@ -64,15 +64,21 @@ def test_weight_dtype_errors_are_one_line(tmp_path):
             "--prompt", "8", "--decode", "2", "-o", str(tmp_path / "w.npz")]
     r = CliRunner().invoke(main, [*base, "--weight-dtype", "int3"])
     assert r.exit_code != 0
-    assert r.output.strip() == "Error: llm: --weight-dtype 'int3' is not one of fp32, fp16, bf16, int8, int4"
+    assert r.output.strip() == "Error: llm: --weight-dtype 'int3' is not one of fp32, fp16, bf16, int8, int4, int2"
     r = CliRunner().invoke(main, [*base, "--dtype", "int8", "--weight-dtype", "fp16"])
     assert r.exit_code != 0
     assert r.output.strip() == ("Error: llm: --weight-dtype 'fp16' is wider than --dtype int8; weights "
-                                "are stored at --dtype or narrower (int8, int4), the arithmetic runs at --dtype")
-    r = CliRunner().invoke(main, ["trace", "--zoo", "hf:llama", "--serve", "--weight-dtype", "int4",
-                                  "-o", str(tmp_path / "t.json")])
-    assert r.exit_code != 0 and "Traceback" not in r.output
-    assert r.output.strip().splitlines()[-1].endswith(
-        " trace: --weight-dtype goes with `cimsim workload llm`, not `cimsim trace`: a traced serving "
-        "run's weights are the model's own tensors, at --dtype (a packed-int4 model's matmuls read "
-        "its dequantized matrix)")
+                                "are stored at --dtype or narrower (int8, int4, int2), the arithmetic runs at --dtype")
+    # refused with or without --serve, in words that fit both (find-H 5: a plain trace was told
+    # about "a traced serving run", and the help said "Not with --serve")
+    for serve in (["--serve"], []):
+        r = CliRunner().invoke(main, ["trace", "--zoo", "hf:llama", *serve, "--weight-dtype", "int4",
+                                      "-o", str(tmp_path / "t.json")])
+        assert r.exit_code != 0 and "Traceback" not in r.output
+        assert r.output.strip().splitlines()[-1].endswith(
+            " trace: --weight-dtype goes with `cimsim workload llm`, not `cimsim trace` (with or "
+            "without --serve): a traced run's weights are the model's own tensors, at --dtype or "
+            "their own dtype (a packed-int4 model's matmuls read its dequantized matrix); for int4 / "
+            "int2 weights generate the LLM with `cimsim workload llm --weight-dtype`")
+    r = CliRunner().invoke(main, ["trace", "--help"])
+    assert "Not with --serve" not in r.output and "with or without --serve" in " ".join(r.output.split())

@@ -204,11 +204,13 @@ def trace_command(ctx, spec, output, name, allow_unknown, onnx_file, dims, zoo_n
     given = [f"--{k.replace('_', '-')}" for k in serving
              if ctx.get_parameter_source(k) is not click.core.ParameterSource.DEFAULT]
     for opt, what in (("--kv-dtype", "KV cache is the model's own tensors, at --dtype"),
-                      ("--weight-dtype", "weights are the model's own tensors, at --dtype (a "
-                       "packed-int4 model's matmuls read its dequantized matrix)")):
-        if opt in given:  # the traced tensors are the model's own
-            raise click.UsageError(f"{opt} goes with `cimsim workload llm`, not `cimsim trace`: "
-                                   f"a traced serving run's {what}")
+                      ("--weight-dtype", "weights are the model's own tensors, at --dtype or "
+                       "their own dtype (a packed-int4 model's matmuls read its dequantized "
+                       "matrix); for int4 / int2 weights generate the LLM with `cimsim workload "
+                       "llm --weight-dtype`")):
+        if opt in given:  # the traced tensors are the model's own (find-H 5: plain traces too)
+            raise click.UsageError(f"{opt} goes with `cimsim workload llm`, not `cimsim trace` "
+                                   f"(with or without --serve): a traced run's {what}")
     del serving["kv_dtype"], serving["weight_dtype"]
     # --dtype also sets a plain trace's dtype (default there: each tensor's own); --serve's is fp16
     dtype = serving["dtype"]

@@ -370,16 +370,19 @@ def serving_options(f, trace: bool = False):
             "fp8; int4: 0.5 B an element, lmdeploy quant_policy=4; int2: 0.25 B, KIVI's 2-bit "
             "cache; scales and zero points not counted). Default: --dtype. Scales the cache's bytes only (footprint, the rows appended, "
             "the K and V attention reads); the arithmetic stays at --dtype (dequantised on read)."
-            + (" Not with --serve: a traced run's cache is the model's own tensors, at --dtype; "
-               "use `cimsim workload llm --kv-dtype`." if trace else ""))),
+            + (" Not taken by cimsim trace, with or without --serve (refused): a traced run's "
+               "cache is the model's own tensors, at --dtype; use `cimsim workload llm --kv-dtype`."
+               if trace else ""))),
         click.option("--weight-dtype", default=None, help=(
             f"The weight matrices' number format: {'|'.join(WEIGHT_DTYPES)} (int4: weight-only "
-            "W4A16 / W4A8, 0.5 B an element, as llama.cpp Q4, AWQ, GPTQ store them; group scales "
+            "W4A16 / W4A8, 0.5 B an element, as llama.cpp Q4, AWQ, GPTQ store them; int2: 0.25 B, "
+            "2-bit or ternary weights four to a byte, BitNet b1.58's I2_S; group scales "
             "not counted: one fp16 per 128 weights adds 1/64 B a weight). Default: --dtype; no "
             "wider than --dtype. Scales the weights' bytes only (footprint, what each matmul "
             "reads); the arithmetic stays at --dtype (dequantised on read)."
-            + (" Not with --serve: a traced run's weights are the model's own tensors; use "
-               "`cimsim workload llm --weight-dtype`." if trace else ""))),
+            + (" Not taken by cimsim trace, with or without --serve (refused): a traced model's "
+               "weights are its own tensors, at --dtype or their own dtype; use `cimsim workload "
+               "llm --weight-dtype` (int4, int2) for a low-bit LLM." if trace else ""))),
     ]):
         f = deco(f)
     return f
@@ -431,8 +434,12 @@ def _hf_base(make, given: dict) -> dict:
               help="The LM head's matrix is the input embedding table (GPT-2, Gemma), or the "
                    "model has a table of its own, vocab x hidden more weight bytes held (Llama, "
                    "Mistral, Qwen2). Default: the HF config's tie_word_embeddings, else tied. An untied "
-                   "table is stored at --weight-dtype (as llama.cpp's Q4_K does; GPTQ/AWQ keep it "
-                   "fp16: add vocab x hidden x (2 - b) bytes by hand).")
+                   "table is stored at --head-dtype (default --weight-dtype).")
+@_opt("--head-dtype", default=None, help="The LM head's matrix's and the embedding table's number "
+      f"format: {'|'.join(WEIGHT_DTYPES)}. Default: --weight-dtype. BitNet b1.58 keeps them bf16 beside "
+      "its ternary body (--weight-dtype int2 --head-dtype bf16), GPTQ/AWQ and 2-bit QuIP#/AQLM "
+      "fp16; each decode step reads the whole head at this format. Wider than --dtype, the LM "
+      "head's matmul computes at it (bf16 head, --dtype int8: a bf16 GEMM).")
 @serving_options
 @_opt("--verify", type=int, default=0, help="Speculative decoding's verify step: each decode step "
       "feeds K+1 tokens per request (K draft tokens) against its cache, reading the weights and "
@@ -462,7 +469,7 @@ def _hf_base(make, given: dict) -> dict:
 def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, head_dim, gated, tied, prompt, decode,
             batch, requests, batching, attention, attention_kernel, sub_batches, tensor_parallel,
             pipeline_parallel, micro_batches, dtype, kv_dtype, weight_dtype, verify, accepted, prefix, cuda_graph,
-            image_tokens, vision_workload, output, name):
+            image_tokens, vision_workload, output, name, head_dtype):
     """A decoder-only LLM serving run: prefill, then decode steps over a growing KV cache."""
     import json
 
@@ -510,7 +517,7 @@ def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, he
             attention_kernel=attention_kernel, sub_batches=sub_batches, tensor_parallel=tensor_parallel,
             pipeline_parallel=pipeline_parallel, micro_batches=micro_batches, dtype=dtype,
             kv_dtype=kv_dtype, weight_dtype=weight_dtype), verify=verify, accepted=accepted, prefix=prefix,
-            cuda_graph=cuda_graph, image_tokens=image_tokens)
+            cuda_graph=cuda_graph, image_tokens=image_tokens, head_dtype=head_dtype)
         if vision_workload is not None:
             from ..workload.io import load_workload
 

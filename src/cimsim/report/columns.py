@@ -530,7 +530,8 @@ def pipelined(arch) -> bool:
 # component programs weights (a CIM block: :mod:`cimsim.hw.cim.programming`)
 #: energy to program the weights a run finds in place, once before the run: the cells of every
 #: matrix held (every copy; the pinned ones where the weights do not all fit) x write_energy x
-#: write_verify_pulses, plus its k x n x weight_bits / 8 bytes (once, copies too) read from the
+#: write_verify_pulses, plus its k x n x b / 8 bytes (b: weight_bits, or the weight's stored
+#: bits where the workload stores it narrower, int4 4, int2 2; once, copies too) read from the
 #: backing store and carried over the component's link at their energy per byte, as
 #: re-programming charges them; summed over the components. Deployment: not in ``energy_j``
 #: (re-programming during the run is, as energy part ``write`` and the bytes); amortise it over

@@ -98,7 +98,7 @@ from .llm_options import (ATTENTION, BATCHING, GEN, HF_KEYS, LIMITS, _per_reques
 from .llm_cross import (CrossAttention, blocks, check_cross, cross_row_macs, crossed, run_image_tokens,  # noqa: F401
                         self_layers, width)
 from .llm_vision import VisionChain, image_states, vision_tokens
-from .llm_dtypes import kv_dtype_of, weight_dtype_of
+from .llm_dtypes import head_dtype_of, kv_dtype_of, weight_dtype_of
 from .llm_replicate import Stretch, graph_decode, insert_replicas, third_step_repeats
 from .llm_schedule import (AdmissionGate, computed_decode, counted, schedule,  # noqa: F401  (schedule re-exported)
                            step_options)
@@ -199,7 +199,8 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                 name: str | None = None, replicate: bool = True,
                 attention_kernel: str = "unfused", kv_dtype: str | None = None, verify: int = 0,
                 accepted: int | None = None, prefix: int = 0, weight_dtype: str | None = None,
-                cuda_graph: bool = False, image_tokens: int | None = None, vision=None) -> Workload:
+                cuda_graph: bool = False, image_tokens: int | None = None, vision=None,
+                head_dtype: str | None = None) -> Workload:
     """Serve ``batch`` requests of ``model``: prefill, then decode steps (module docstring).
 
     Parameters
@@ -237,7 +238,8 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
         cache's bytes only, the arithmetic at ``dtype`` (:func:`.llm_dtypes.kv_dtype_of`).
     weight_dtype : the weight matrices' number format, default ``dtype`` (int4: W4A16 / W4A8
         weight-only quantization, 0.5 B an element, group scales not counted): their bytes
-        only, the arithmetic at ``dtype`` (:func:`.llm_dtypes.weight_dtype_of`).
+        only, the arithmetic at ``dtype`` (:func:`.llm_dtypes.weight_dtype_of`). ``head_dtype``:
+        the LM head's and an untied embedding table's, default ``weight_dtype`` (:func:`.llm_dtypes.head_dtype_of`).
     verify, accepted : each decode step feeds ``verify + 1`` query rows per request against
         its cache (speculative decoding's verify step of ``verify`` draft tokens: the weights
         read once, the cache once, the LM head over every row) and keeps ``accepted`` of them
@@ -263,6 +265,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                                      micro_batches, attention_kernel)
     kv = kv_dtype_of(dtype, kv_dtype)
     wdt = weight_dtype_of(dtype, weight_dtype)
+    hdt = head_dtype_of(dtype, wdt, head_dtype)
     if vision is not None:
         image_tokens = vision_tokens(vision, image_tokens if image_tokens is not None else (
             model.image_tokens if crossed(model) else None), width(model) if crossed(model) else model.hidden)
@@ -311,7 +314,8 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                      + (f"-v{K}a{acc}" if K else "") + (f"-pre{N}" if N else "")
                      + f"-{lengths_tag(text, D)}" + (f"-img{n_img}" if n_img else "") + f"-{dtype}"
                      + (f"-kv{kv}" if kv != dtype else "")
-                     + (f"-w{wdt}" if wdt != dtype else "") + ("-graph" if cuda_graph else ""))
+                     + (f"-w{wdt}" if wdt != dtype else "") + (f"-head{hdt}" if hdt != wdt else "")
+                     + ("-graph" if cuda_graph else ""))
     b = WorkloadBuilder(wname, by_id=True)
     n_tensors = [0]
     n_launch = [0]  # kernel launches numbered so far (tag ``launch``)
@@ -344,7 +348,7 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                   T(f"{w}.W_o", (H * dh, d), wdt, "weight"),
                   T(f"{w}.W_up", (d, up), wdt, "weight"),
                   T(f"{w}.W_down", (m.ffn, d), wdt, "weight")))
-    W_lm = T("W_lm", (d, m.vocab), wdt, "weight")
+    W_lm = T("W_lm", (d, m.vocab), hdt, "weight")
     act_fn, act_ope = ("silu", 6.0) if m.gated else ("gelu", None)  # gated: silu(gate) * up
 
     def attend(q_: str, tg: dict, h: int, w_qkv: int, reqs: list[int], tokens: list[int],
@@ -561,13 +565,13 @@ def llm_serving(model: LLMModel, *, prompt: int | Sequence[int], decode: int | S
                    "tensor_parallel": tensor_parallel, "pipeline_parallel": pp, "dtype": dtype,
                    **({"attention_kernel": kernel} if kernel != "unfused" else {}),
                    **({"kv_dtype": kv} if kv != dtype else {}),
-                   **({"weight_dtype": wdt} if wdt != dtype else {}),
+                   **({"weight_dtype": wdt} if wdt != dtype else {}), **({"head_dtype": hdt} if hdt != wdt else {}),
                    **({"verify": K, "accepted": acc} if K else {}), **({"prefix": N} if N else {}),
                    **({"cuda_graph": True} if cuda_graph else {}),
                    **({"image_tokens": n_img} if n_img else {}),
                    **({"vision_workload": vision.name, "vision_macs": vis_macs} if vision is not None else {}),
                    **({"micro_batches": mb, "full_batch": full_batch} if mb > 1 else {})},
-        "macs": total, **untied_table(m, wdt),
+        "macs": total, **untied_table(m, hdt),
         "llm": {
             # per request: the op whose end gives its first token (its prefill's sampling)
             # and its last token; its tokens (1 from the prefill, then acc per decode step)

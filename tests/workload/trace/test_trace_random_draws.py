@@ -120,3 +120,20 @@ def test_a_draw_after_the_forwards_reseed_is_the_same_every_forward():
     plain.forward = lambda x: plain.fc(x @ torch.randn(D, H))
     (entry,) = trace(plain.eval(), (torch.randn(1, D),)).metadata["computed_weights"]
     assert kind(entry) == "sampled"
+
+
+def test_a_weight_quantised_in_forward_is_told_how_to_fold_it():
+    """BitNet's reference BitLinear quantises its weight each forward (absmean ternary): the
+    matmul has no stationary weight, and the note says cimsim trace does not fold it and how a
+    deployment's stored ternary matrix is stated (find-H 6)."""
+
+    class BitLinear(nn.Linear):
+        def forward(self, x):
+            s = self.weight.abs().mean().clamp(min=1e-5)
+            return nn.functional.linear(x, (self.weight / s).round().clamp(-1, 1) * s)
+
+    torch.manual_seed(0)
+    (entry,) = trace(BitLinear(D, D, bias=False).eval(), (torch.randn(1, D),)).metadata["computed_weights"]
+    text = summary([entry])
+    assert kind(entry) == "parameters" and "cimsim trace does not fold it" in text
+    assert "BitLinear" in text and "--weight-dtype int2" in text

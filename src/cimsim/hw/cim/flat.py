@@ -74,6 +74,7 @@ def place(comp, ops, idx, makers=None) -> Plan:
     (:func:`.epilogue.makers`)."""
     c = comp.config
     k, n, rows = ops.k[idx], ops.n[idx], ops.rows[idx]
+    wb = programming.stored_bits(c, ops, idx)  # the bits a weight is read at (find-H 3)
     rt, ct, pc = tiles(k, n, c.rows, c.cols, c.weight_bits, c.bits_per_cell,
                        differential=c.differential)
     need = rt * ct
@@ -147,7 +148,7 @@ def place(comp, ops, idx, makers=None) -> Plan:
             cells[1] += float(used[-1]) * c.rows * c.cols
             # the held matrices are written too, once
             deploy.append(programming.deployment(comp, k, n, pc, first_op[mine], copies,
-                                                 held[2:] if kept else None))
+                                                 held[2:] if kept else None, bits=wb))
             if c.weight_replication and c.replication == "uniform" and len(mine) > 1:
                 room = c.arrays - (needed - int(sizes.sum())) - int(sizes.sum())  # beside 1 copy
                 notes.extend(_uniform_note(comp, ops, idx, on, local, copies, most, sizes, room,
@@ -158,7 +159,7 @@ def place(comp, ops, idx, makers=None) -> Plan:
         cells[1] += float(needed) * c.rows * c.cols
         mask, free, keep = lru_reprograms(local, sizes, cap)  # rule 3
         deploy.append(programming.deployment(comp, k, n, pc,
-                                             first_op[mine[sorted(keep)]], 1))
+                                             first_op[mine[sorted(keep)]], 1, bits=wb))
         reprogram[on] = mask
         n_rounds[on] = rounds(local, sizes, free, keep)
         space[on] = np.where(n_rounds[on] > 1, free, cap)
@@ -208,7 +209,7 @@ def place(comp, ops, idx, makers=None) -> Plan:
         # the devices of pipeline stages program at once (:mod:`.programming`)
         programming=programming.devices(deploy),
         op_columns={"reprogram": reprogram,  # and each matrix's one programming (find-L 4)
-                    **programming.per_matrix(comp, k, n, pc, first_op, n_rounds, held_copies)},
+                    **programming.per_matrix(comp, k, n, pc, first_op, n_rounds, held_copies, wb)},
         state=dict(row_tiles=rt, col_tiles=ct, phys_cols=pc,
                    arrays=np.minimum(group_arrays[group_of], space),
                    # the arrays of the matrix as held (a transposed read's too: review 22 A 5)

@@ -420,7 +420,8 @@ def place(comp, ops, idx, ride=None) -> Plan:
     first = np.full(G, -1, dtype=np.int64)  # each layer's first matmul (:mod:`.programming`)
     first[group_of[mm][::-1]] = np.flatnonzero(mm)[::-1]
     held = np.flatnonzero(first >= 0) if fits else np.array(sorted(pinned), dtype=np.int64)
-    deployed = programming.deployment(comp, k, n, pc, first[held], copies[held])
+    wb = programming.stored_bits(c, ops, idx)  # the bits a weight is read at (find-H 3)
+    deployed = programming.deployment(comp, k, n, pc, first[held], copies[held], bits=wb)
     if fits:
         notes.append(fit_text + programming.deployed_text(deployed))
         summary.update(mapping.floorplan(ch, need, copies, float((wc * copies).sum()), c.rows,
@@ -463,7 +464,7 @@ def place(comp, ops, idx, ride=None) -> Plan:
     summary["time_bound"] = max(times, key=times.get) if any(times.values()) else ""
     cols = {"reprogram": reprogram, "buffer_s": buf_s, "interconnect_s": ic_s, "copies": replicas,
             **programming.per_matrix(comp, k, n, pc, first[first >= 0], n_rounds,
-                                     copies[first >= 0])}
+                                     copies[first >= 0], wb)}
     if shared:  # of buffer_s + interconnect_s, the time on the shared levels (alone, hops included)
         cols["shared_s"] = sum(sh["time_s"] + sh["hop_s"] for sh in shared.values())
     for lv, sh in per_op.items():  # a per-op one-unit level: its bytes (its roof's intensity)

@@ -37,7 +37,7 @@ def cost(comp, ops, idx, plan) -> OpCost:
         compute, parts = onchip.op_time(c.chip, compute, s["local_levels"], parts)
         compute = compute + s["periphery_s"]
     compute = np.where(ride, 0.0, compute + t_write)
-    w_bytes = np.where(reprog, programming.weight_bytes(c, k, n), 0.0)
+    w_bytes = np.where(reprog, programming.weight_bytes(c, k, n, programming.stored_bits(c, ops, idx)), 0.0)
     back = comp.hw.backing_store
     link = comp.link
     # a chip moves only what enters or leaves it (:mod:`.offchip`); a flat pool everything

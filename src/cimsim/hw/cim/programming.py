@@ -18,9 +18,14 @@ device holds before the run -- all of them, every copy, when they fit; the pinne
 not here) -- each once, one matrix after another as re-programming writes them, with
 re-programming's arithmetic for bringing the weights in (the CIM's ``cost``):
 
-- bytes of a matrix: ``k x n x weight_bits / 8`` (:func:`weight_bytes`), read from the backing
-  store and carried over the CIM's ``link``; copies of a matrix are written from the same
-  bytes (they cross once);
+- bytes of a matrix: ``k x n x b / 8`` (:func:`weight_bytes`), ``b`` the CIM's ``weight_bits``,
+  or fewer where the workload stores the weight narrower (int4: 4, int2: 2: the backing store
+  holds what the footprint holds, the host widening it to the cells' bits after the read; a
+  wider stored weight, fp16 on 8-bit cells, is read at ``weight_bits``, quantised once into a
+  copy at the cells' bits: :func:`stored_bits`; before 2026-12-07 always ``weight_bits``, so
+  BitNet-2B's int4 weights on sram-cim read 2.41 GB a pass where the store holds 1.206 GB,
+  find-H 3), read from the backing store and carried over the CIM's ``link``; copies of a
+  matrix are written from the same bytes (they cross once);
 - energy: the cells' writes + those bytes x (the backing store's + the link's energy per byte,
   as a run charges them);
 - time: the bytes stream at the slower of the link's and the backing store's rate; a matrix is
@@ -41,6 +46,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...dtypes import DTYPE_BYTES
 from ...units import si
 
 
@@ -54,10 +60,31 @@ def write_time(c, k, rounds=1.0):
     return rounds * np.minimum(k, c.rows) * c.write_latency * c.write_verify_pulses
 
 
-def weight_bytes(c, k, n):
-    """Bytes of a k x n weight matrix brought in to program it: ``weight_bits`` per weight,
-    whatever the workload's dtype (re-programming's and deployment's)."""
-    return k * n * c.weight_bits / 8.0
+def weight_bytes(c, k, n, bits=None):
+    """Bytes of a k x n weight matrix brought in to program it (re-programming's and
+    deployment's): ``bits`` per weight (:func:`stored_bits`, aligned with ``k``), ``weight_bits``
+    where None."""
+    return k * n * (c.weight_bits if bits is None else bits) / 8.0
+
+
+def stored_bits(c, ops, idx) -> np.ndarray:
+    """Per op of ``idx``: the bits each weight of its matrix is read from the backing store at,
+    ``min(weight_bits, the stationary weight's stored bits)`` (a weight stored at int4 is read
+    as 0.5 B, as the footprint holds it, and widened by the host; one stored wider than the
+    cells is read from a copy quantised to ``weight_bits`` once); ``weight_bits`` where the op
+    has no stationary weight or the tensors' dtypes are not known."""
+    bits = np.full(len(idx), float(c.weight_bits))
+    dt = getattr(ops, "tensor_dtype", None)
+    if dt is None or not len(idx):
+        return bits
+    st = np.asarray(ops.stationary)[idx]
+    has = st >= 0
+    names = np.asarray(dt)[st[has]]
+    elem = np.full(len(names), np.inf)
+    for d in np.unique(names):  # a handful of dtypes
+        elem[names == d] = 8.0 * DTYPE_BYTES.get(str(d), np.inf)
+    bits[has] = np.minimum(bits[has], elem)
+    return bits
 
 
 def stream_time(xfer_s, write_s) -> float:
@@ -103,16 +130,17 @@ class Deployment:
                     if len(w)), default=0.0)
 
 
-def deployment(comp, k, n, phys_cols, first_ops, copies, more=None) -> Deployment:
+def deployment(comp, k, n, phys_cols, first_ops, copies, more=None, bits=None) -> Deployment:
     """:class:`Deployment` of one device of ``comp`` programming, before the run, the matrices
-    whose first ops are ``first_ops`` (indices into ``k``, ``n`` and ``phys_cols``), ``copies``
-    of each (an array or a scalar), then ``more`` = ``(cells, write times, bytes)`` of other
-    matrices (or None)."""
+    whose first ops are ``first_ops`` (indices into ``k``, ``n``, ``phys_cols`` and ``bits``,
+    :func:`stored_bits`), ``copies`` of each (an array or a scalar), then ``more`` = ``(cells,
+    write times, bytes)`` of other matrices (or None)."""
     c, hw = comp.config, comp.hw
     first_ops = np.asarray(first_ops, dtype=np.int64)
     kk, pc = np.asarray(k, dtype=np.float64)[first_ops], np.asarray(phys_cols)[first_ops]
     write_j = float((write_energy(c, kk, pc) * copies).sum())
-    w, b = write_time(c, kk), weight_bytes(c, kk, np.asarray(n, dtype=np.float64)[first_ops])
+    w, b = write_time(c, kk), weight_bytes(c, kk, np.asarray(n, dtype=np.float64)[first_ops],
+                                           None if bits is None else np.asarray(bits)[first_ops])
     if more is not None:
         write_j += float(write_energy(c, more[0], 1.0))
         w, b = np.concatenate([w, more[1]]), np.concatenate([b, more[2]])
@@ -133,7 +161,7 @@ def move_j_per_byte(comp) -> float:
 PER_MATRIX = ("program_energy_j", "program_write_s", "program_weight_bits")
 
 
-def per_matrix(comp, k, n, phys_cols, first_ops, n_rounds, copies=1.0) -> dict[str, np.ndarray]:
+def per_matrix(comp, k, n, phys_cols, first_ops, n_rounds, copies=1.0, bits=None) -> dict[str, np.ndarray]:
     """Op columns of one programming of each matrix (an adapter switch's cost, find-L 4), on
     the matrix's first op (``first_ops``: positions into the component's ops), 0 on its other
     ops, so that summing a column over the ops of a set of matrices gives the cost of writing
@@ -151,7 +179,7 @@ def per_matrix(comp, k, n, phys_cols, first_ops, n_rounds, copies=1.0) -> dict[s
     c = comp.config
     at = np.asarray(first_ops, dtype=np.int64)
     kk, nn = np.asarray(k, dtype=np.float64)[at], np.asarray(n, dtype=np.float64)[at]
-    b = weight_bytes(c, kk, nn)
+    b = weight_bytes(c, kk, nn, None if bits is None else np.asarray(bits)[at])
     vals = (write_energy(c, kk, np.asarray(phys_cols)[at]) * copies + b * move_j_per_byte(comp),
             write_time(c, kk, np.asarray(n_rounds, dtype=np.float64)[at]), 8.0 * b)
     out = {}
