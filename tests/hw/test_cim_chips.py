@@ -341,3 +341,28 @@ def test_the_reticle_note_weighs_one_chip_not_the_sum():
     got = notes(900, 2)
     assert len(got) == 1 and got[0].startswith(
         "each of component 'cim''s 2 chips counts 900 mm² of silicon, more than one reticle")
+
+
+def test_sweep_set_fixes_a_field_for_every_point(files, tmp_path):
+    """``cimsim sweep --set`` (find-B 5) overrides a field as ``run --set`` does: chips 2 of
+    32 arrays hold the chain with one activation of 4 x 256 elements over c2c (as
+    test_sweep_over_chips) at the swept input width: 4 x 256 x 4 / 8 = 512 B at 4 bits, 1,024 B
+    at 8; a --set value of several values or a
+    path also swept is refused in one line."""
+    import pandas as pd
+    cfg, wl = files
+    out, csv = tmp_path / "s.parquet", tmp_path / "s.csv"
+    cli = CliRunner()
+    ok = cli.invoke(main, ["sweep", str(cfg), "-w", str(wl), "--set", "cim.chips=2",
+                           "--param", "cim.input_bits=4,8", "--workers", "1", "-q",
+                           "-o", str(out), "--csv", str(csv)])
+    assert ok.exit_code == 0, ok.output
+    df = pd.read_csv(csv)
+    assert df["cim.chips"].tolist() == [2, 2]
+    assert df.sort_values("cim.input_bits")["c2c_bytes"].tolist() == [4 * 256 * 4 / 8, IO]
+    for args, says in ((["--set", "cim.chips=1,2"], "a --set value is one value"),
+                       (["--set", "cim.chips=2", "--param", "cim.chips=1,2"],
+                        "cim.chips is also swept by --param")):
+        bad = cli.invoke(main, ["sweep", str(cfg), "-w", str(wl), *args, "-o", str(out)])
+        assert bad.exit_code != 0 and "Traceback" not in bad.output
+        assert says in bad.output.strip().splitlines()[-1]
