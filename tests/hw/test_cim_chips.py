@@ -394,3 +394,14 @@ def test_the_chip_note_counts_the_shares_of_spanning_matrices():
     note = next(n for n in r.notes if n.startswith("cim: 4 chips"))
     assert ("the matrices use 4 of them (arrays per chip, the shares of matrices that span "
             "chips included: 18, 18, 18, 18 arrays)") in note, note
+
+
+def test_the_chip_note_says_layer_cuts_through_the_host_skip_the_chip_link():
+    """find-B 1: where the matrices use several chips, the note says an activation joined to the
+    next chip's layer by a host op goes over the host link, not the chip link; on one chip used
+    (4 x 16 arrays on chips of 64) it says nothing of cuts."""
+    for arrays, used in ((32, True), (64, False)):
+        r = run(arrays=arrays, chips=2)
+        note = next(n for n in r.notes if n.startswith("cim: 2 chips"))
+        assert ("a layer cut through a host op (LayerNorm, add) goes chip-host-chip over "
+                "interconnect, none of it over c2c" in note) is used

@@ -222,6 +222,8 @@ def note(name: str, c, link: str, first: np.ndarray, last: np.ndarray, sizes: np
                f"inputs and every output over {link} as on one chip" if moved else
                f"nothing crosses {c.chip_link} (no op reads an output made on another chip: "
                f"its inputs come over {link} from the host, which runs the ops between layers)")
+            + (f"; a layer cut through a host op (LayerNorm, add) goes chip-host-chip over "
+               f"{link}, none of it over {c.chip_link}" if used > 1 else "")
             + f"; static power and area count all {c.chips:,} chips")
 
 
