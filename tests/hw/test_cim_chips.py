@@ -73,8 +73,8 @@ def test_two_small_chips_hold_what_one_re_programs():
     assert r2["c2c_bytes"] == IO
     assert r2["energy_c2c_j"] == pytest.approx(IO * 8 * 2e-12, rel=1e-12, abs=0)
     assert r2["interconnect_bytes"] == 4 * (IO + IO) - IO
-    assert ("cim: 2 chips of 32 arrays (64 in all): the matrices in first-use order fill 2 of "
-            "them (whole matrices per chip: 32, 32 arrays); 1.024 kB of activations cross c2c"
+    assert ("cim: 2 chips of 32 arrays (64 in all): the matrices use 2 of "
+            "them (arrays per chip, whole matrices: 32, 32 arrays); 1.024 kB of activations cross c2c"
             in " ".join(two.notes))
     # op 2 (the third matmul) alone pays c2c's 50 ns latency beside the host link's 10 ns
     ops = two.op_table
@@ -190,7 +190,7 @@ def test_the_placement_note_summarises_many_chips():
     hold none, not one number a chip (find-H #3: 300 kB of zeros)."""
     r = run(arrays=32, chips=100_000)
     note = next(n for n in r.notes if n.startswith("cim: 100,000 chips"))
-    assert ("(whole matrices per chip: 32, 32, 0, 0, 0, 0, ... 99,992 more ..., 0, 0 arrays; "
+    assert ("(arrays per chip, whole matrices: 32, 32, 0, 0, 0, 0, ... 99,992 more ..., 0, 0 arrays; "
             "99,998 of the 100,000 chips hold none)") in note
     assert len(note) < 500
 
@@ -243,6 +243,9 @@ def test_weights_past_every_chip_are_re_programmed_over_all_of_them():
     ([10, 10, 5, 5], 15, 2, [0, 1, 0, 1], [0, 1, 0, 1]),
     ([10, 20, 5], 15, 3, [0, 1, 2], [0, 2, 2]),  # next fit: 20 spans chips 1-2, 5 in chip 2's rest
     ([15, 15], 15, 2, [0, 1], [0, 1]),  # exactly full
+    # next fit (5, 5 | 10 | 10) and first fit need 3 chips; largest first keeps each whole
+    # (find-B 4): 10 | 10, then 5 beside each
+    ([5, 5, 10, 10], 15, 2, [0, 1, 0, 1], [0, 1, 0, 1]),
 ])
 def test_assignment_is_next_fit_then_first_fit_in_first_use_order(sizes, arrays, chips, first, last):
     lo, hi = assign(np.array(sizes), arrays, chips)
@@ -341,3 +344,64 @@ def test_the_reticle_note_weighs_one_chip_not_the_sum():
     got = notes(900, 2)
     assert len(got) == 1 and got[0].startswith(
         "each of component 'cim''s 2 chips counts 900 mm² of silicon, more than one reticle")
+
+
+def test_sweep_set_fixes_a_field_for_every_point(files, tmp_path):
+    """``cimsim sweep --set`` (find-B 5) overrides a field as ``run --set`` does: chips 2 of
+    32 arrays hold the chain with one activation of 4 x 256 elements over c2c (as
+    test_sweep_over_chips) at the swept input width: 4 x 256 x 4 / 8 = 512 B at 4 bits, 1,024 B
+    at 8; a --set value of several values or a
+    path also swept is refused in one line."""
+    import pandas as pd
+    cfg, wl = files
+    out, csv = tmp_path / "s.parquet", tmp_path / "s.csv"
+    cli = CliRunner()
+    ok = cli.invoke(main, ["sweep", str(cfg), "-w", str(wl), "--set", "cim.chips=2",
+                           "--param", "cim.input_bits=4,8", "--workers", "1", "-q",
+                           "-o", str(out), "--csv", str(csv)])
+    assert ok.exit_code == 0, ok.output
+    df = pd.read_csv(csv)
+    assert df["cim.chips"].tolist() == [2, 2]
+    assert df.sort_values("cim.input_bits")["c2c_bytes"].tolist() == [4 * 256 * 4 / 8, IO]
+    for args, says in ((["--set", "cim.chips=1,2"], "a --set value is one value"),
+                       (["--set", "cim.chips=2", "--param", "cim.chips=1,2"],
+                        "cim.chips is also swept by --param")):
+        bad = cli.invoke(main, ["sweep", str(cfg), "-w", str(wl), *args, "-o", str(out)])
+        assert bad.exit_code != 0 and "Traceback" not in bad.output
+        assert says in bad.output.strip().splitlines()[-1]
+
+
+def test_bert_base_packs_8_chips_exactly_without_splitting_a_matrix():
+    """BERT-base int8 on rram-cim (find-B 4): per layer 4 matrices of 144 arrays then 2 of 576,
+    12 layers, 20,736 arrays, on 8 chips of 2,592. Next fit and first fit in first-use order
+    split 4 FFN matrices; first fit decreasing places 3 x 576 + 6 x 144 = 2,592 on every chip,
+    nothing spanning."""
+    from cimsim.hw.cim.chips import occupancy
+    sizes = [144] * 4 + [576] * 2
+    sizes = sizes * 12
+    lo, hi = assign(np.array(sizes), 2592, 8)
+    assert (lo == hi).all()
+    assert occupancy(lo, hi, np.array(sizes), 2592, 8).tolist() == [3 * 576 + 6 * 144] * 8
+
+
+def test_the_chip_note_counts_the_shares_of_spanning_matrices():
+    """find-H 7: 3 matrices of 384 x 256 int8 (3 x 8 = 24 arrays of 128 x 128, 2-bit cells) on
+    4 chips of 18 (72 of 72): each spans 2 chips; next fit and first fit (either order) find no
+    2 empty chips for the third, so they are packed contiguously: 18 | 6 + 12 | 12 + 6 | 18,
+    18 arrays on every chip. The note said "whole matrices per chip: 0, 0, 0, 0"."""
+    r = simulate(architecture_from_dict(arch_dict(arrays=18, chips=4)),
+                 matmul(m=4, k=384, n=256, count=3, chain=False, dtype="int8"))
+    note = next(n for n in r.notes if n.startswith("cim: 4 chips"))
+    assert ("the matrices use 4 of them (arrays per chip, the shares of matrices that span "
+            "chips included: 18, 18, 18, 18 arrays)") in note, note
+
+
+def test_the_chip_note_says_layer_cuts_through_the_host_skip_the_chip_link():
+    """find-B 1: where the matrices use several chips, the note says an activation joined to the
+    next chip's layer by a host op goes over the host link, not the chip link; on one chip used
+    (4 x 16 arrays on chips of 64) it says nothing of cuts."""
+    for arrays, used in ((32, True), (64, False)):
+        r = run(arrays=arrays, chips=2)
+        note = next(n for n in r.notes if n.startswith("cim: 2 chips"))
+        assert ("a layer cut through a host op (LayerNorm, add) goes chip-host-chip over "
+                "interconnect, none of it over c2c" in note) is used

@@ -336,3 +336,26 @@ def test_collective_sizes_must_agree_with_their_kind_and_group():
     with pytest.raises(MappingError, match=rf"an all-gather of 'x' outputs {S} B from a {S} B "
                                            r"shard, not collective.devices = 4 shards"):
         simulate(_arch(4, "ring"), one("allgather", n, n))
+
+
+def _int8_allreduce() -> Workload:
+    n = 2 ** 20  # int8 partial sums: 1 MiB at 1 B an element
+    return Workload("ar8", [Tensor("x", (n,), "int8", "input"), Tensor("y", (n,), "int8", "activation")],
+                    [Op("allreduce", "allreduce", ("x",), ("y",))])
+
+
+@pytest.mark.parametrize("bits, moved", [
+    # find-B 3: ring of 4 moves 2 (3/4) x S; S = 2^20 elements x (bits / 8) B
+    (None, 1.5 * 2 ** 20),  # the tensor's own int8: a lower bound, and the run says so
+    (16, 1.5 * 2 ** 20 * 2),  # dequantised to fp16 / bf16 first (SmoothQuant, TensorRT-LLM)
+    (32, 1.5 * 2 ** 20 * 4),  # raw int32 accumulators
+])
+def test_integer_all_reduces_move_at_partial_sum_bits(bits, moved):
+    extra = {} if bits is None else {"partial_sum_bits": bits}
+    r = simulate(_arch(4, "ring", **extra), _int8_allreduce())
+    assert r.traffic_bytes["nvlink"] == moved
+    assert r.latency_s == pytest.approx(moved / B + 6 * ALPHA, rel=1e-12, abs=0)
+    said = [n for n in r.notes if "set collective.partial_sum_bits" in n]
+    assert len(said) == (1 if bits is None else 0)
+    # a float all-reduce keeps its dtype whatever partial_sum_bits says
+    assert simulate(_arch(4, "ring", **extra), _one("allreduce")).traffic_bytes["nvlink"] == 1.5 * S

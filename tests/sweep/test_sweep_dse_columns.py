@@ -94,7 +94,23 @@ def test_cim_arrays_under_a_given_static_power_is_noted_not_a_derived_one():
     assert _total_notes(r) == [
         "cim.static_power (6.689 W) is a total given for 16,992 arrays; with 33,984 arrays it is "
         "not scaled (scaled with the arrays it would be 13.38 W: set cim.static_power with the "
-        "count to compare designs)"]
+        "count to compare designs)",
+        # find-B 2: the buffer (177 tiles x 0.083 mm^2 eDRAM) and other (177 x 0.13185 mm^2)
+        # areas are totals for the same 16,992 arrays: 2 x 14.691 = 29.38, 2 x 23.337 = 46.67
+        "cim.area.buffer (14.69 mm²) is a total given for 16,992 arrays; with 33,984 arrays it "
+        "is not scaled (scaled with the arrays it would be 29.38 mm²: set cim.area.buffer with "
+        "the count to compare designs)",
+        "cim.area.other (23.34 mm²) is a total given for 16,992 arrays; with 33,984 arrays it "
+        "is not scaled (scaled with the arrays it would be 46.67 mm²: set cim.area.other with "
+        "the count to compare designs)"]
+    # split over 4 chips of 4,248 (16,992 / 4): each chip counts the totals whole, and the note
+    # says so: 14.691 / 4 = 3.673 mm^2 scaled
+    four = simulate(load_architecture("rram-cim", {
+        "cim.arrays": 4248, "cim.chips": 4, "cim.weight_replication": False,
+        "cim.chip_link": "interconnect"}), wl, engine="analytic")
+    assert ("cim.area.buffer (14.69 mm²) is a total given for 16,992 arrays; with 4,248 arrays "
+            "it is not scaled, and each of the 4 chips counts it whole (scaled with the arrays it "
+            "would be 3.673 mm²") in _total_notes(four)[1]
     # rram-cim-derived leaves static_power out: the leakage model scales it with the arrays
     d = simulate(load_architecture("rram-cim-derived", {"cim.arrays": 1000}), wl, engine="analytic")
     assert _total_notes(d) == []

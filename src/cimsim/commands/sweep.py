@@ -39,6 +39,10 @@ INCOMPLETE_STATUS = 4
               help="Swept config field: PATH=A..B:log:N, PATH=A..B:lin:N or PATH=A,B,C "
                    "(units per field, e.g. --param memory.dram.bandwidth=1TB/s,2TB/s); "
                    "`cimsim fields -c CONFIG` lists the paths. Repeatable.")
+@click.option("--set", "sets", multiple=True, metavar="PATH=VALUE",
+              help="Override a config field at one value for every point, as `cimsim run --set` "
+                   "(repeatable), e.g. --set cim.chip_link=ucie; the same as a --param of one "
+                   "value, so the field is also a column of the output.")
 @click.option("--points", "points", type=click.Path(dir_okay=False, path_type=Path), default=None,
               metavar="FILE.csv",
               help="Explicit design points: a CSV whose header names config paths as --param "
@@ -99,7 +103,7 @@ INCOMPLETE_STATUS = 4
               show_default=True, help="With --accuracy: the models' outputs are logits or "
               "probabilities, as `cimsim run --output-kind`; the column accuracy_output_kind "
               "records the reading each row used.")
-def sweep_command(configs, workloads, params, points, sample, samples, seed, engine, scheduler, tls_ca_file,
+def sweep_command(configs, workloads, params, sets, points, sample, samples, seed, engine, scheduler, tls_ca_file,
                   tls_cert, tls_key, workers, output, csv_path, retry_errors, flush_every, max_points,
                   dry_run, quiet, strict, accuracy, dataset, output_kind, period=None, deadline=None,
                   idle="on", harvest=None, storage=None):
@@ -133,6 +137,7 @@ def sweep_command(configs, workloads, params, points, sample, samples, seed, eng
         output, csv_path = output.with_suffix(".parquet"), output
         announce(f"-o {csv_path}: sweep keeps its table as Parquet (a rerun resumes from it): "
                  f"{output}, with the CSV copy {csv_path}")
+    params = tuple(params) + _fixed(sets, params)
 
     # SIGTERM as Ctrl-C from the first line: an interrupt while the sweep still imports or
     # checks ends the same way (one line, status 130 / 143)
@@ -188,6 +193,23 @@ def sweep_command(configs, workloads, params, points, sample, samples, seed, eng
                  f"{errors:,} of {len(df):,} rows of {full_path(output)} have an error (--strict)")
         click.echo(f"Error: {which}, e.g. {first}", err=True)
         raise SystemExit(ERROR_ROWS_STATUS)
+
+
+def _fixed(sets: tuple[str, ...], params: tuple[str, ...]) -> tuple[str, ...]:
+    """``--set PATH=VALUE`` as ``--param PATH=VALUE`` of one value (as ``cimsim run --set``)."""
+    from .run import overrides
+
+    swept = {p.partition("=")[0].strip() for p in params}
+    out = []
+    for path, value in overrides(sets).items():
+        if path in swept:
+            raise OneLineUsageError(f"--set {path}={value}: {path} is also swept by --param; "
+                                    "give it once (--set for one value, --param for several)")
+        if "," in value or ".." in value:
+            raise OneLineUsageError(f"--set {path}={value}: a --set value is one value (no ',' "
+                                    f"or '..'); sweep several with --param {path}=A,B,C")
+        out.append(f"{path}={value}")
+    return tuple(out)
 
 
 @contextlib.contextmanager

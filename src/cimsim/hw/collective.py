@@ -58,6 +58,7 @@ from typing import Literal, Optional
 import numpy as np
 from pydantic import Field, model_validator
 
+from ..dtypes import DTYPE_BYTES
 from ..errors import MappingError
 from ..quantity import Bytes, Fraction, PositiveInt, Seconds
 from .base import Component, ComponentConfig, OpCost, Plan, Strict
@@ -96,6 +97,11 @@ class CollectiveConfig(ComponentConfig):
     mesh: Optional[list[PositiveInt]] = Field(
         default=None, description="topology: mesh: its rows and columns [a, b], a x b = devices.")
     op_overhead: Seconds = Field(default="0 s", description="Launch cost of one collective.")
+    partial_sum_bits: Optional[PositiveInt] = Field(
+        default=None, description="Bits per element [bit] an all-reduce of an integer tensor "
+        "(int8 row-parallel partial sums) sends: 16 where they are dequantised to fp16 / bf16 "
+        "first (SmoothQuant, TensorRT-LLM), 32 for raw int32 accumulators; default none: the "
+        "tensor's own dtype (1 B an int8 element, a lower bound). Float all-reduces keep theirs.")
     protocols: Optional[list[CollectiveProtocol]] = Field(
         default=None, description="Protocol regimes by message size, smallest first, each {name, "
         "up_to [B] (all but the last), base_latency [s], hop_latency [s], wire_efficiency "
@@ -181,9 +187,18 @@ class Collective(Component[CollectiveConfig]):
 
     def claim_note(self, ops, free, took):
         """A group of devices whose workload has no collective op runs one device's work: said,
-        so a run of a one-device workload on a multi-device config is not read as the group's."""
+        so a run of a one-device workload on a multi-device config is not read as the group's.
+        All-reduces of an integer tensor without ``partial_sum_bits``: said (find-B 3)."""
         if took.any():
-            return None
+            mine = np.flatnonzero(took)
+            ints = self._int_allreduce(ops, mine, ops.kind[mine])
+            if self.config.partial_sum_bits is not None or not ints.any():
+                return None
+            dt = sorted(set(np.asarray(ops.dtype[mine][ints]).astype(str).tolist()))
+            return (f"{self.name}: {int(ints.sum()):,} all-reduce(s) of {', '.join(dt)} partial "
+                    f"sums move at {', '.join(dt)}'s width, a lower bound (int8 tensor parallelism "
+                    "dequantises them to fp16 / bf16 first, or sums int32): set "
+                    f"{self.name}.partial_sum_bits (16 or 32)")
         return (f"{self.name} ({self.config.devices} devices) runs no op: the workload has no "
                 "all-reduce, all-gather or send/recv, so it is one device's run (generate it with "
                 "--tensor-parallel / --pipeline-parallel for the group's)")
@@ -235,6 +250,7 @@ class Collective(Component[CollectiveConfig]):
                 f"{ops.act_in_bytes[i]:.0f} B shard, not {self.name}.devices = {p} shards; set "
                 f"{self.name}.devices to the group the workload was written for")
         size = np.where(gather, ops.act_out_bytes[idx], ops.act_in_bytes[idx])
+        size = self._partial_sums(ops, idx, kind, size)
         moved = size * factor
         latency = self.config.op_overhead + steps * self.hw.latency_of(self.link)
         if self.config.protocols is not None:
@@ -247,6 +263,24 @@ class Collective(Component[CollectiveConfig]):
             bytes={self.link: moved},
             energy={},
         )
+
+    def _int_allreduce(self, ops, idx, kind) -> np.ndarray:
+        """Which ops of ``idx`` are all-reduces of an integer tensor (their partial sums)."""
+        dt = np.asarray(ops.dtype[idx]).astype(str)
+        return (kind == ops.kind_codes["allreduce"]) & np.char.startswith(dt, "int")
+
+    def _partial_sums(self, ops, idx, kind, size):
+        """``size`` with each integer all-reduce's bytes at ``partial_sum_bits`` an element."""
+        bits = self.config.partial_sum_bits
+        if bits is None:
+            return size
+        size = np.asarray(size, dtype=np.float64).copy()
+        on = self._int_allreduce(ops, idx, kind)
+        dt = np.asarray(ops.dtype[idx]).astype(str)
+        for name in set(dt[on].tolist()):
+            sel = on & (dt == name)
+            size[sel] *= (bits / 8) / DTYPE_BYTES[name]
+        return size
 
     def _by_protocol(self, size, moved, steps):
         """(latency, bytes on the link) of each all-reduce under its size's protocol."""

@@ -31,8 +31,10 @@ def unscaled_notes(base, now) -> list[str]:
             if field not in was or was[field][1] == n or was[field][2] != value:
                 continue
             n0 = was[field][1]
+            dies = comp.dies
+            each = f", and each of the {dies:,} chips counts it whole" if dies > 1 else ""
             out.append(f"{comp.name}.{field} ({si(value, unit)}) is a total given for {n0:,} "
-                       f"{what}; with {n:,} {what} it is not scaled (scaled with the {what} it would "
+                       f"{what}; with {n:,} {what} it is not scaled{each} (scaled with the {what} it would "
                        f"be {si(value * n / n0, unit)}: set {comp.name}.{field} with the count "
                        "to compare designs)")
     return out

@@ -14,8 +14,10 @@ Rules, in order (a flat pool: no ``chip:`` block):
    next chip (consecutive layers share a chip); one larger than a chip starts on a fresh chip
    and spans ``ceil(its arrays / arrays)`` chips. Where next fit needs more chips than exist,
    first fit (each on the lowest chip with room for it whole, a larger one on the first run of
-   empty chips), which keeps every matrix whole where it can; where that fails too, the
-   matrices are packed contiguously (chip 0's arrays, then chip 1's, ...), and a matrix crossing
+   empty chips), which keeps every matrix whole where it can; where that fails too, first fit
+   decreasing (the same, largest matrix first: 24 FFN matrices of 576 arrays and 48 of 144 fill
+   8 chips of 2,592 exactly, 3 x 576 + 6 x 144 each, which first fit in first-use order
+   cannot); where that fails too, the matrices are packed contiguously (chip 0's arrays, then chip 1's, ...), and a matrix crossing
    a chip's end spans both.
 3. An activation an op of this component makes on chip i and an op of it on chip j != i reads
    crosses ``chip_link`` from chip i to chip j: the reader's input bytes of that tensor (at
@@ -73,8 +75,9 @@ def refuse_stages(name: str, c, stages: int) -> None:
 
 def assign(sizes: np.ndarray, arrays: int, chips: int) -> tuple[np.ndarray, np.ndarray]:
     """Rule 2: each matrix's first and last chip, ``sizes`` its arrays in first-use order (their
-    sum at most ``chips x arrays``): next fit, else first fit, else contiguous."""
-    for fit in (_next_fit, _first_fit):
+    sum at most ``chips x arrays``): next fit, else first fit, else first fit decreasing, else
+    contiguous."""
+    for fit in (_next_fit, _first_fit, _decreasing):
         first, last = fit(sizes.tolist(), arrays, chips)
         if not len(sizes) or last.max() < chips:
             return first, last
@@ -121,6 +124,32 @@ def _first_fit(sizes: list, arrays: int, chips: int):
         for c in range(at, min(at + span, chips)):
             free[c] -= min(free[c], size - (c - at) * arrays)
     return first, last
+
+
+def _decreasing(sizes: list, arrays: int, chips: int):
+    """First fit, the largest matrix first (equal sizes in first-use order)."""
+    order = sorted(range(len(sizes)), key=lambda i: -sizes[i])
+    lo, hi = _first_fit([sizes[i] for i in order], arrays, chips)
+    first, last = np.zeros(len(sizes), np.int64), np.zeros(len(sizes), np.int64)
+    first[order], last[order] = lo, hi
+    return first, last
+
+
+def occupancy(first: np.ndarray, last: np.ndarray, sizes: np.ndarray, arrays: int,
+              chips: int) -> np.ndarray:
+    """Arrays used on each chip, ``first`` / ``last`` / ``sizes`` in first-use order: each whole
+    matrix on its chip; a spanning one fills what is left on each of its chips but the last,
+    which holds the rest (as :func:`assign` places it: from a fresh chip, or contiguously)."""
+    per = np.zeros(chips, dtype=np.int64)
+    whole = first == last
+    np.add.at(per, first[whole], sizes[whole])
+    for f, l, size in zip(first[~whole].tolist(), last[~whole].tolist(), sizes[~whole].tolist()):
+        for c in range(f, l):
+            take = min(arrays - per[c], size)
+            per[c] += take
+            size -= take
+        per[l] += size
+    return per
 
 
 def ports(c, link: str) -> dict[str, int]:
@@ -180,19 +209,21 @@ def charge(hw, link: str, chip_link: str, state: dict, nbytes: dict, rows):
 def note(name: str, c, link: str, first: np.ndarray, last: np.ndarray, sizes: np.ndarray,
          moved: float, spanning: int) -> str:
     """What rules 1-4 did: the chips the matrices use, the bytes over ``chip_link``."""
-    used = int(last.max()) + 1 if len(last) else 0
-    per = np.zeros(c.chips, dtype=np.int64)
-    np.add.at(per, first[first == last], sizes[first == last])
+    per = occupancy(first, last, sizes, c.arrays, c.chips)
+    used = int((per > 0).sum())
     span = (f"; {spanning:,} matri{'x spans' if spanning == 1 else 'ces span'} chips "
             f"(rule 4: its input and an output-sized result cross {c.chip_link} per further "
             "chip)" if spanning else "")
     return (f"{name}: {c.chips:,} chips of {c.arrays:,} arrays ({c.chips * c.arrays:,} in all): "
-            f"the matrices in first-use order fill {used:,} of them (whole matrices per chip: "
+            f"the matrices use {used:,} of them (arrays per chip, "
+            f"{'the shares of matrices that span chips included' if spanning else 'whole matrices'}: "
             f"{_per_chip(per)}){span}; "
             + (f"{si(moved, 'B')} of activations cross {c.chip_link} between chips, the other "
                f"inputs and every output over {link} as on one chip" if moved else
                f"nothing crosses {c.chip_link} (no op reads an output made on another chip: "
                f"its inputs come over {link} from the host, which runs the ops between layers)")
+            + (f"; a layer cut through a host op (LayerNorm, add) goes chip-host-chip over "
+               f"{link}, none of it over {c.chip_link}" if used > 1 else "")
             + f"; static power and area count all {c.chips:,} chips")
 
 
@@ -203,8 +234,9 @@ def _per_chip(per: np.ndarray, shown: int = 8) -> str:
     words = [f"{int(a):,}" for a in (per if len(per) <= shown else per[:shown - 2])]
     if len(per) > shown:
         words += [f"... {len(per) - shown:,} more ...", *(f"{int(a):,}" for a in per[-2:])]
-        return (", ".join(words) + f" arrays; {int((per == 0).sum()):,} of the {len(per):,} chips "
-                "hold none")
+        none = int((per == 0).sum())
+        return ", ".join(words) + " arrays" + (f"; {none:,} of the {len(per):,} chips hold none"
+                                               if none else "")
     return ", ".join(words) + " arrays"
 
 

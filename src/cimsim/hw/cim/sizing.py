@@ -26,10 +26,17 @@ def area_needed_m2(comp, needed: int) -> float:
 
 def fixed_totals(comp) -> dict[str, tuple[str, int, float, str]]:
     """A given ``static_power`` is one total for all ``arrays`` (left out, with a technology
-    block, the leakage model derives it per array and it scales)."""
+    block, the leakage model derives it per array and it scales); so are a given
+    ``area.buffer`` and ``area.other`` (ISAAC's per-tile eDRAM and bus / router share, stated
+    for 177 tiles: find-B 2), which each chip of ``chips`` counts whole."""
     c = comp.config
-    return ({"static_power": ("arrays", c.arrays, float(c.static_power), "W")}
-            if c.static_power is not None and c.static_power > 0 else {})
+    out = ({"static_power": ("arrays", c.arrays, float(c.static_power), "W")}
+           if c.static_power is not None and c.static_power > 0 else {})
+    for part in ("buffer", "other"):
+        value = getattr(c.area, part, None) if c.area is not None else None
+        if value is not None and value > 0:
+            out[f"area.{part}"] = ("arrays", c.arrays, float(value), "m^2")
+    return out
 
 
 #: the ADC numbers the circuit models derive from ``adc.bits`` when left out (with ``adc.type``):
