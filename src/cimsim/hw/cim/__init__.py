@@ -97,7 +97,7 @@ from ..circuits.array import preset as cell_preset
 from ..parts.cell import DEFAULT_CELL
 from ..parts.registry import technology_cells, technology_of
 from . import activity, adcshare, cellcheck, chips, counting, digital_cell, epilogue, exclude, flat, notes
-from . import inbits, onchip, opcost, sizing, zeros
+from . import inbits, onchip, opcost, sizing, wbits, zeros
 from . import static as static_model
 from .blocks import CIMArea, CIMBuffer
 from .chip import Chip, effective_rate
@@ -516,6 +516,7 @@ class CIM(Component[CIMConfig]):
             self, plan.summary["arrays_needed"]))
         plan.op_columns.update(activity.op_columns(ops, sel))
         plan.notes.extend(n for n in [inbits.note(self.name, self.config, ops, idx),
+                                      wbits.note(self.name, self.config, ops, idx),
                                       activity.note(self.name, self.config, self.hw.technology, sel),
                                       epilogue.rode_note(self.name, idx, ride),
                                       zeros.note(self.name, self.config, ops, idx),

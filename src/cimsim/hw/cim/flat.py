@@ -59,7 +59,7 @@ import numpy as np
 from ..base import Plan
 from ..hierarchy import backed_reads
 from ...units import si
-from . import adcshare, chips, inbits, mapping, onchip, programming
+from . import adcshare, chips, inbits, mapping, onchip, programming, wbits
 from ..im2col import im2col_note, input_bytes
 from .reprogram import NO_WEAR, Replay, chips_text, lifetime, lru_reprograms, rounds, wear_text
 from .tiling import columns_per_weight, fill_note, matrix_keys, read_groups, tiles
@@ -74,8 +74,8 @@ def place(comp, ops, idx, makers=None) -> Plan:
     (:func:`.epilogue.makers`)."""
     c = comp.config
     k, n, rows = ops.k[idx], ops.n[idx], ops.rows[idx]
-    rt, ct, pc = tiles(k, n, c.rows, c.cols, c.weight_bits, c.bits_per_cell,
-                       differential=c.differential)
+    rt, ct, pc = tiles(k, n, c.rows, c.cols, wbits.op_weight_bits(c, ops, idx),
+                       c.bits_per_cell, differential=c.differential)  # per op (:mod:`.wbits`)
     need = rt * ct
     stage = ops.stage[idx] if ops.stage is not None else np.zeros(len(idx), dtype=np.int64)
     # a matrix per (device, weight, orientation): rule 1 (:func:`.tiling.matrix_keys`)
