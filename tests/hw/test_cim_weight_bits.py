@@ -76,3 +76,15 @@ def test_a_tag_wider_than_the_block_is_held_at_its_bits_and_said(tmp_path):
 def test_a_bad_weight_value_bits_is_one_line_naming_the_op(tmp_path):
     with pytest.raises(cimsim.errors.WorkloadError, match="op '2.mm'.*weight_value_bits = 0"):
         _run(_mlp(tmp_path, {"weight_value_bits": 0}))
+
+
+def test_weight_bits_under_bits_per_cell_says_how_to_sweep_there(tmp_path):
+    """find-D 5: `--set cim.weight_bits=1` on rram-cim's 2-bit cells is refused with how to get
+    there (bits_per_cell with it, and a --points CSV for a sweep); with bits_per_cell 1 it runs:
+    1-bit weights in one cell, 256 + 128 + 10 columns -> 2 x 2 + 2 x 1 + 1 = 7 arrays."""
+    with pytest.raises(cimsim.errors.ConfigError, match=r"bits_per_cell \(2\) cannot exceed "
+                       r"weight_bits \(1\): set bits_per_cell <= weight_bits too \(--set "
+                       r"cim.bits_per_cell=1; in a sweep, pair them in a --points CSV"):
+        cimsim.load_architecture("rram-cim", {"cim.weight_bits": 1})
+    arch = cimsim.load_architecture("rram-cim", {"cim.weight_bits": 1, "cim.bits_per_cell": 1})
+    assert cimsim.simulate(arch, _mlp(tmp_path), engine="analytic").cim_arrays_used == 7

@@ -271,8 +271,11 @@ class CIMConfig(ComponentConfig):
         if self.dac_bits > self.input_bits:
             raise ValueError(f"dac_bits ({self.dac_bits}) cannot exceed input_bits ({self.input_bits})")
         if self.bits_per_cell > self.weight_bits:
-            raise ValueError(
-                f"bits_per_cell ({self.bits_per_cell}) cannot exceed weight_bits ({self.weight_bits})")
+            raise ValueError(  # find-D 5: say how a bit-width sweep gets there
+                f"bits_per_cell ({self.bits_per_cell}) cannot exceed weight_bits "
+                f"({self.weight_bits}): set bits_per_cell <= weight_bits too (--set "
+                f"cim.bits_per_cell={self.weight_bits}; in a sweep, pair them in a --points CSV "
+                "with columns cim.weight_bits,cim.bits_per_cell)")
         if self.adc.counting is not None and self.dac_bits != 1:
             raise ValueError(f"adc.counting applies inputs as unit pulses: dac_bits must be 1, "
                              f"not {self.dac_bits}")
