@@ -365,6 +365,10 @@ class CIMConfig(ComponentConfig):
 
 class CIM(Component[CIMConfig]):
     type_name = "cim"
+    #: what the refusal of two tied cim blocks adds (find-D 1: per-layer precision)
+    share_hint = ("; for layers at different CIM precisions keep one cim block at the widest bits "
+                  "and tag the narrower layers' matmuls weight_value_bits / input_value_bits "
+                  "(README: op tags)")
     Config = CIMConfig
     priority = 30
     programs_weights, reprogram_fact, reprogram_parts = True, "reprograms", ("write",)  # hw.declared
