@@ -88,3 +88,23 @@ def test_weight_bits_under_bits_per_cell_says_how_to_sweep_there(tmp_path):
         cimsim.load_architecture("rram-cim", {"cim.weight_bits": 1})
     arch = cimsim.load_architecture("rram-cim", {"cim.weight_bits": 1, "cim.bits_per_cell": 1})
     assert cimsim.simulate(arch, _mlp(tmp_path), engine="analytic").cim_arrays_used == 7
+
+
+def test_a_tagged_int4_weight_is_no_precision_mismatch(tmp_path):
+    """An int8 layer whose weight is stored int4 and tagged weight_value_bits: 4 is held at 4
+    bits on the 8-bit block: 4-bit weights x 8-bit inputs, as stored, so no mismatch note (it
+    was told to tag the layer it had tagged); untagged, it is one."""
+    _mlp(tmp_path, {"weight_value_bits": 4})
+    data = json.loads((tmp_path / "mlp.json").read_text())
+    for t in data["tensors"]:
+        if t["name"] == "2.weight":
+            t["dtype"] = "int4"
+    path = tmp_path / "mlp4.json"
+    path.write_text(json.dumps(data))
+    r = _run(cimsim.load_workload(path))[0]
+    assert not r.precision_mismatch, [n for n in r.notes if "precision" in n]
+    for op in data["ops"]:
+        op["tags"].pop("weight_value_bits", None)
+    path.write_text(json.dumps(data))
+    r = _run(cimsim.load_workload(path))[0]
+    assert r.precision_mismatch

@@ -306,10 +306,12 @@ def precision_notes(components, idx, ops) -> list[str]:
         # each operand: an int8 trace on a CIM of 4-bit weights (or inputs) is as much a
         # mismatch as on a 16-bit one (a GPU running the trace computes int8 x int8); the
         # weights at the dtype they are stored in
-        pairs = sorted({(str(d), str(w)) for d, w in zip(dtypes[ids], weights[ids]) if d in DTYPES})
-        bad = [(d, w) for d, w in pairs
-               if d not in INTEGER_DTYPES or w not in (*INTEGER_DTYPES, *WEIGHT_INTS)
-               or DTYPE_BYTES[w] * 8 != bits[0] or DTYPE_BYTES[d] * 8 != bits[1]]
+        held = _held_bits(comp, ops, ids, bits[0])  # a CIM's weight_value_bits (.hw.cim.wbits)
+        trios = sorted({(str(d), str(w), float(b)) for d, w, b in zip(dtypes[ids], weights[ids], held)
+                        if d in DTYPES})
+        bad = sorted({(d, w) for d, w, b in trios
+                      if d not in INTEGER_DTYPES or w not in (*INTEGER_DTYPES, *WEIGHT_INTS)
+                      or DTYPE_BYTES[w] * 8 != b or DTYPE_BYTES[d] * 8 != bits[1]})
         if bad:
             said = ", ".join(d if w == d else f"{d} with {w} weights" for d, w in bad)
             out.append(f"precision mismatch: {comp.name} computes {bits[0]}-bit weights x "
@@ -317,6 +319,18 @@ def precision_notes(components, idx, ops) -> list[str]:
                        "another unit running the same trace computes at the trace's dtype, so "
                        f"a comparison mixes precisions ({_weight_fix(bits, comp, bad) or _precision_fix(bits, comp)})")
     return out
+
+
+def _held_bits(comp, ops, ids, bits: int) -> np.ndarray:
+    """The weight bits each op of ``ids`` is held at: ``bits``, or on a CIM (a config with
+    ``bits_per_cell``) ``min(bits, weight_value_bits)`` where the op is tagged (find-D 2)."""
+    out = np.full(len(ids), float(bits))
+    act = ops.activity
+    if act is None or act.weight_value_bits is None or not hasattr(
+            getattr(comp, "config", None), "bits_per_cell"):
+        return out
+    tag = act.weight_value_bits[ids]
+    return np.where(np.isnan(tag), out, np.minimum(tag, out))
 
 
 def _weight_dtypes(ops) -> np.ndarray:
