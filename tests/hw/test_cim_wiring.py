@@ -327,8 +327,8 @@ def test_an_int8_trace_on_a_cim_of_fewer_bits_is_a_mismatch_per_operand():
         llm = ("; an LLM generated with cimsim workload llm --dtype int8 --weight-dtype int4 has "
                "4-bit weights" if wb == 4 else "")  # review 18-5 #2: where int4 weights exist
         assert note.endswith(dtypes + odd + ": the component computes at fewer bits than an int8 "
-                             "trace's 8 (--dtype int8, the closest trace); its bits at 8 match "
-                             f"that trace{llm})"), note
+                             "trace's 8 (--dtype int8, the closest trace); set its bits to 8 to "
+                             f"match that trace{llm})"), note  # find-H 4: was "its bits at 8 match"
     # 8 x 8 on int8: no note
     assert not simulate(arch(), gemv_workload(128, 16, dtype="int8"), engine="analytic").precision_mismatch
 

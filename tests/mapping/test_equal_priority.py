@@ -16,7 +16,7 @@ from cimsim.config import architecture_from_dict
 from cimsim.errors import MappingError
 from cimsim.mapping.placement import place
 
-from conftest import ROUND_ARCH, gemv_workload
+from conftest import ROUND_ARCH, ROUND_CIM, ROUND_LINK, gemv_workload
 
 PIM = {"type": "pim", "units_per_channel": 1, "clock": "1 GHz", "macs_per_cycle": 1,
        "internal_bandwidth": "1 GB/s", "energy_per_mac": "1 pJ", "energy_per_bit": "1 pJ/bit"}
@@ -49,3 +49,16 @@ def test_tied_components_with_disjoint_claims_run():
     names = [c.name for c in p.components]
     assert [names[i] for i in p.component] == ["pim"]
     assert p.idx[names.index("kv")].size == 0 and np.all(p.server >= 0)
+
+
+def test_two_cim_blocks_are_refused_pointing_to_per_layer_tags():
+    """find-D 1: a second cim block for a lower-precision layer set is refused (no claims); the
+    message says how per-layer precision is stated instead."""
+    d = copy.deepcopy(ROUND_ARCH)
+    d["links"] = {"interconnect": dict(ROUND_LINK)}
+    d["cim"] = copy.deepcopy(ROUND_CIM)
+    d["cim_lo"] = {**copy.deepcopy(ROUND_CIM), "type": "cim", "weight_bits": 4, "input_bits": 4}
+    with pytest.raises(MappingError, match=r"cim components have no claims field.*keep one cim "
+                                           r"block at the widest bits and tag the narrower "
+                                           r"layers' matmuls weight_value_bits / input_value_bits"):
+        place(gemv_workload(64, 64, dtype="int8"), architecture_from_dict(d))

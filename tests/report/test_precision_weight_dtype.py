@@ -37,3 +37,27 @@ def test_int4_weights_on_8_bit_weights_are_a_mismatch_saying_so():
     mixed, notes = _notes(8, "int4")
     assert mixed and len(notes) == 1
     assert "cim computes 8-bit weights x 8-bit inputs, but its ops are int8 with int4 weights" in notes[0]
+    # find-H 4: the remedy is the stored weights' bits, not "--dtype int8" to an int8 trace
+    assert notes[0].endswith("(--set cim.weight_bits=4 matches the stored 4-bit weights; or tag "
+                             "each narrower layer's matmul weight_value_bits)"), notes[0]
+
+
+def _gemv(weight_dtype: str):
+    from cimsim.workload.ir import Op, Tensor, Workload
+
+    return Workload("gemv", [Tensor("x", (1, 256), "int8", "input"),
+                             Tensor("W", (256, 256), weight_dtype, "weight"),
+                             Tensor("y", (1, 256), "int8", "activation")],
+                    [Op("mm", "matmul", ("x", "W"), ("y",), m=1, k=256, n=256, weight="W")])
+
+
+def test_int2_weights_on_2_bit_weights_match():
+    """find-H 4: int2-stored weights (BitNet's packed ternary) on a CIM of 2-bit weights x 8-bit
+    inputs are 2-bit x 8-bit on both sides: no mismatch (was one, with a remedy saying its bits
+    at 8 match an int8 trace)."""
+    arch = cimsim.load_architecture("sram-cim", {"cim.weight_bits": 2})
+    r = cimsim.simulate(arch, _gemv("int2"), engine="analytic")
+    assert not r.precision_mismatch, r.notes
+    r8 = cimsim.simulate(arch, _gemv("int8"), engine="analytic")  # still one at int8 weights
+    note = next(n for n in r8.notes if n.startswith("precision mismatch"))
+    assert "set its bits to 8 to match that trace" in note, note

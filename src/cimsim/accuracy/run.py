@@ -480,7 +480,9 @@ def evaluate(model: torch.nn.Module, inputs, labels: Optional[torch.Tensor] = No
              repeatable: Optional[dict] = None, output_kind: str = "auto",
              return_outputs: bool = False) -> AccuracyResult:
     """Score ``model`` on ``inputs`` with the CIM arithmetic ``arith`` (or one built from the
-    CIM config ``cim`` and its ``nonideal`` block) against its own fp32 outputs.
+    CIM config ``cim`` and its ``nonideal`` block) against its own fp32 outputs. One ``arith``
+    for every weight matmul: per-layer bits (ops tagged ``weight_value_bits`` /
+    ``input_value_bits``, which the cost model follows) are not emulated (find-D 4, a known limit).
 
     ``calibration_inputs`` feed the ``calibrated`` ADC range policy (default: the first 256
     ``inputs``); ``reference`` reuses fp32 outputs computed before (they depend on nothing here);

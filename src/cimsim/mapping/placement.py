@@ -479,7 +479,7 @@ def _split_hint(a: Component, b: Component) -> str:
         return " or give them claims that do not overlap"
     return (f"; {' and '.join(lacking)} components have no claims field to split ops by, so two "
             "cannot share one workload (two processors on one memory, a CPU beside a GPU, are "
-            "not modelled)")
+            "not modelled)" + "".join(sorted({getattr(c, "share_hint", "") for c in (a, b)})))
 
 
 def _took_none(comps: list[Component], ci: int, ops, owner: np.ndarray) -> str | None:

@@ -274,6 +274,9 @@ def _named(parts: dict, fractions: dict, fields: dict | None = None) -> str:
 
 #: dtypes whose values are integers of their byte width (the rest are floating point)
 INTEGER_DTYPES = ("int8",)
+#: weight-only integer formats (int4, int2: an LLM's --weight-dtype, a hand-edited trace):
+#: b-bit weights x the op dtype's inputs, no mismatch on a component of those bits
+WEIGHT_INTS = ("int4", "int2")
 
 
 def precision_notes(components, idx, ops) -> list[str]:
@@ -303,16 +306,31 @@ def precision_notes(components, idx, ops) -> list[str]:
         # each operand: an int8 trace on a CIM of 4-bit weights (or inputs) is as much a
         # mismatch as on a 16-bit one (a GPU running the trace computes int8 x int8); the
         # weights at the dtype they are stored in
-        pairs = sorted({(str(d), str(w)) for d, w in zip(dtypes[ids], weights[ids]) if d in DTYPES})
-        bad = [d if w == d else f"{d} with {w} weights" for d, w in pairs
-               if d not in INTEGER_DTYPES or w not in (*INTEGER_DTYPES, "int4")
-               or DTYPE_BYTES[w] * 8 != bits[0] or DTYPE_BYTES[d] * 8 != bits[1]]
+        held = _held_bits(comp, ops, ids, bits[0])  # a CIM's weight_value_bits (.hw.cim.wbits)
+        trios = sorted({(str(d), str(w), float(b)) for d, w, b in zip(dtypes[ids], weights[ids], held)
+                        if d in DTYPES})
+        bad = sorted({(d, w) for d, w, b in trios
+                      if d not in INTEGER_DTYPES or w not in (*INTEGER_DTYPES, *WEIGHT_INTS)
+                      or DTYPE_BYTES[w] * 8 != b or DTYPE_BYTES[d] * 8 != bits[1]})
         if bad:
+            said = ", ".join(d if w == d else f"{d} with {w} weights" for d, w in bad)
             out.append(f"precision mismatch: {comp.name} computes {bits[0]}-bit weights x "
-                       f"{bits[1]}-bit inputs, but its ops are {', '.join(bad)} in the workload; "
+                       f"{bits[1]}-bit inputs, but its ops are {said} in the workload; "
                        "another unit running the same trace computes at the trace's dtype, so "
-                       f"a comparison mixes precisions ({_precision_fix(bits, comp)})")
+                       f"a comparison mixes precisions ({_weight_fix(bits, comp, bad) or _precision_fix(bits, comp)})")
     return out
+
+
+def _held_bits(comp, ops, ids, bits: int) -> np.ndarray:
+    """The weight bits each op of ``ids`` is held at: ``bits``, or on a CIM (a config with
+    ``bits_per_cell``) ``min(bits, weight_value_bits)`` where the op is tagged (find-D 2)."""
+    out = np.full(len(ids), float(bits))
+    act = ops.activity
+    if act is None or act.weight_value_bits is None or not hasattr(
+            getattr(comp, "config", None), "bits_per_cell"):
+        return out
+    tag = act.weight_value_bits[ids]
+    return np.where(np.isnan(tag), out, np.minimum(tag, out))
 
 
 def _weight_dtypes(ops) -> np.ndarray:
@@ -343,6 +361,27 @@ def _chip_sizes(comp) -> str:
             + "; an index or mask keeps its width)")
 
 
+def _weight_fix(bits: tuple[int, int], comp, bad) -> str:
+    """The advice where every mismatching op is an int8 matmul of weights stored narrower
+    (int4, int2) at other bits than the component's, its inputs at the component's: set the weight bits to the
+    stored ones (find-H 4: an int4-weight int8 trace was told to trace with --dtype int8);
+    '' otherwise."""
+    from ..dtypes import DTYPE_BYTES
+
+    stored = {int(DTYPE_BYTES[w] * 8) for d, w in bad}
+    if (any(d not in INTEGER_DTYPES or w not in WEIGHT_INTS for d, w in bad)
+            or DTYPE_BYTES[bad[0][0]] * 8 != bits[1] or comp is None):
+        return ""
+    if len(stored) == 1:
+        b = stored.pop()
+        return (f"--set {comp.name}.weight_bits={b} matches the stored {b}-bit weights"
+                + ("; or tag each narrower layer's matmul weight_value_bits" if hasattr(
+                    getattr(comp, "config", None), "bits_per_cell") else ""))
+    return (f"the weights are stored at {', '.join(map(str, sorted(stored)))} bits: set "
+            f"{comp.name}.weight_bits to the widest and tag the narrower layers' matmuls "
+            "weight_value_bits")
+
+
 def _precision_fix(bits: tuple[int, int], comp=None) -> str:
     """The advice of a fixed-precision mismatch note for a component ``comp`` of ``bits`` =
     (weight, input) bits: the integer dtype that holds both operands, or why none does."""
@@ -356,8 +395,8 @@ def _precision_fix(bits: tuple[int, int], comp=None) -> str:
         llm = ("; an LLM generated with cimsim workload llm --dtype int8 --weight-dtype int4 has "
                "4-bit weights" if bits[0] == 4 else "")
         return (f"no compute dtype ({', '.join(DTYPES)}) holds {odd}: the component computes "
-                "at fewer bits than an int8 trace's 8 (--dtype int8, the closest trace); its "
-                f"bits at 8 match that trace{llm}")
+                "at fewer bits than an int8 trace's 8 (--dtype int8, the closest trace); set "
+                f"its bits to 8 to match that trace{llm}")
     return (f"no compute dtype ({', '.join(DTYPES)}) holds {max(bits)}-bit integers, "
             "so every trace mixes precisions; its bits at 8 match a --dtype int8 trace. The "
             f"component computes at its bits whatever the trace{_chip_sizes(comp)}, but the "

@@ -48,6 +48,13 @@ input whose every measured value is 0 or 1), or only -1 and +1, or -1, 0 and +1 
     hypervector: ``torch.where(x >= 0, 1., -1.)``); needs ``input_value_signed: 1`` and
     ``input_value_bits: 1``. How a CIM applies a signed narrow input: :mod:`cimsim.hw.cim.inbits`.
 
+and, written by hand (or by a quantisation flow) on a weight matmul of a mixed-precision model,
+
+``weight_value_bits``
+    the weight's values are ``b``-bit integers: a CIM stores that matrix at
+    ``min(weight_bits, b)`` bits, ``ceil(b / bits_per_cell)`` cells a weight
+    (:mod:`cimsim.hw.cim.wbits`).
+
 A workload without these tags reads, runs and writes exactly as before (they are ordinary tags:
 the readers and writers see nothing new). A tag out of range is a one-line
 :class:`~cimsim.errors.WorkloadError` naming the op when the workload's columns are built.
@@ -62,7 +69,7 @@ from .oparrays import OpActivity
 #: the activity tags' keys (their type, unit and meaning are in :data:`cimsim.workload.tags.TAGS`)
 KEYS = ("input_ones", "input_zeros", "weight_ones", "weight_abs_mean", "input_stats_bits",
         "weight_stats_bits", "weight_zeros", "weight_zero_rows", "weight_zero_cols",
-        "input_value_bits", "input_value_signed", "input_bipolar")
+        "input_value_bits", "input_value_signed", "input_bipolar", "weight_value_bits")
 #: a tag type -> its test over a float64 column (the vector form of ``tags.TYPES``' test)
 _VECTOR_TESTS = {
     "fraction": lambda a: (a >= 0) & (a <= 1),

@@ -44,11 +44,14 @@ class OpActivity:
     #: (:mod:`cimsim.hw.cim.inbits`); None: NaN for every op
     input_value_signed: np.ndarray | None = None
     input_bipolar: np.ndarray | None = None
+    #: the weight's values are b-bit integers (a layer quantised below the CIM's weight_bits:
+    #: :mod:`cimsim.hw.cim.wbits`); None: NaN for every op
+    weight_value_bits: np.ndarray | None = None
     #: {op index: (all-zero row indices, all-zero column indices)} (either None), or None
     zero_at: dict | None = None
 
     def __post_init__(self):
-        for f in ("input_value_bits", "input_value_signed", "input_bipolar"):
+        for f in ("input_value_bits", "input_value_signed", "input_bipolar", "weight_value_bits"):
             if getattr(self, f) is None:
                 object.__setattr__(self, f, np.full(np.shape(self.input_ones), np.nan))
 

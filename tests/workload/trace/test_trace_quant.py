@@ -245,3 +245,37 @@ def test_a_dynamically_quantized_rnn_is_the_float_layers_matmuls_in_int8(rnn, ga
     assert not w.metadata["unknown_ops"] and w.metadata["schedule"] == "layer"
     units = _units(w)
     assert {units[op.name] for op in mms} == {"cim"}
+
+
+class _FQ(nn.Module):
+    """find-D 3's model: 4-bit activations (0..15) and 2-bit weights (-2..1) into l1, 8-bit
+    activations (0..255) into l2, whose weight is not fake-quantized."""
+
+    def __init__(self):
+        super().__init__()
+        self.l1, self.l2 = nn.Linear(64, 64), nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = torch.fake_quantize_per_tensor_affine(x, 0.05, 0, 0, 15)
+        w = torch.fake_quantize_per_channel_affine(self.l1.weight, torch.full((64,), 0.01),
+                                                   torch.zeros(64, dtype=torch.int32), 0, -2, 1)
+        x = torch.relu(nn.functional.linear(x, w, self.l1.bias))
+        x = torch.fake_quantize_per_tensor_affine(x, 0.05, 0, -8, 7)
+        return self.l2(x)
+
+
+def test_fake_quant_bit_widths_tag_the_matmuls_reading_them():
+    """find-D 3: the grids' bits were thrown away (the matmuls carried none). Now 0..15 -> 4
+    bits (ceil(log2(16))), unsigned; -2..1 -> 4 levels, 2-bit weights; -8..7 -> |x| <= 8 < 2^4,
+    4 magnitude bits, signed. On rram-cim (2-bit cells, 8-bit weights: 4 cells a weight) l1's
+    64 x 64 matrix takes ceil(64 x 1 / 128) = 1 array at 2 bits, and l1 reads 4 input slices."""
+    w = _trace(_FQ(), torch.randn(1, 64))
+    mm = {op.weight: op.tags for op in w.ops if op.kind == "matmul"}
+    assert mm["l1.weight"]["weight_value_bits"] == 2
+    assert mm["l1.weight"]["input_value_bits"] == 4 and "input_value_signed" not in mm["l1.weight"]
+    assert "weight_value_bits" not in mm["l2.weight"]
+    assert (mm["l2.weight"]["input_value_bits"], mm["l2.weight"]["input_value_signed"]) == (4, 1)
+    r = cimsim.simulate(cimsim.load_architecture(str(CONFIGS / "rram-cim.yaml")), w,
+                        engine="analytic")
+    # l1: 1 array (1 column a weight: 64 columns); l2 (64 x 10 at 4 columns): 1 array
+    assert r.cim_arrays_used == 2

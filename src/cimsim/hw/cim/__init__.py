@@ -97,7 +97,7 @@ from ..circuits.array import preset as cell_preset
 from ..parts.cell import DEFAULT_CELL
 from ..parts.registry import technology_cells, technology_of
 from . import activity, adcshare, cellcheck, chips, counting, digital_cell, epilogue, exclude, flat, notes
-from . import inbits, onchip, opcost, sizing, zeros
+from . import inbits, onchip, opcost, sizing, wbits, zeros
 from . import static as static_model
 from .blocks import CIMArea, CIMBuffer
 from .chip import Chip, effective_rate
@@ -272,8 +272,11 @@ class CIMConfig(ComponentConfig):
         if self.dac_bits > self.input_bits:
             raise ValueError(f"dac_bits ({self.dac_bits}) cannot exceed input_bits ({self.input_bits})")
         if self.bits_per_cell > self.weight_bits:
-            raise ValueError(
-                f"bits_per_cell ({self.bits_per_cell}) cannot exceed weight_bits ({self.weight_bits})")
+            raise ValueError(  # find-D 5: say how a bit-width sweep gets there
+                f"bits_per_cell ({self.bits_per_cell}) cannot exceed weight_bits "
+                f"({self.weight_bits}): set bits_per_cell <= weight_bits too (--set "
+                f"cim.bits_per_cell={self.weight_bits}; in a sweep, pair them in a --points CSV "
+                "with columns cim.weight_bits,cim.bits_per_cell)")
         if self.adc.counting is not None and self.dac_bits != 1:
             raise ValueError(f"adc.counting applies inputs as unit pulses: dac_bits must be 1, "
                              f"not {self.dac_bits}")
@@ -363,6 +366,10 @@ class CIMConfig(ComponentConfig):
 
 class CIM(Component[CIMConfig]):
     type_name = "cim"
+    #: what the refusal of two tied cim blocks adds (find-D 1: per-layer precision)
+    share_hint = ("; for layers at different CIM precisions keep one cim block at the widest bits "
+                  "and tag the narrower layers' matmuls weight_value_bits / input_value_bits "
+                  "(README: op tags)")
     Config = CIMConfig
     priority = 30
     programs_weights, reprogram_fact, reprogram_parts = True, "reprograms", ("write",)  # hw.declared
@@ -517,6 +524,7 @@ class CIM(Component[CIMConfig]):
             self, plan.summary["arrays_needed"]))
         plan.op_columns.update(activity.op_columns(ops, sel))
         plan.notes.extend(n for n in [inbits.note(self.name, self.config, ops, idx),
+                                      wbits.note(self.name, self.config, ops, idx),
                                       activity.note(self.name, self.config, self.hw.technology, sel),
                                       epilogue.rode_note(self.name, idx, ride),
                                       zeros.note(self.name, self.config, ops, idx),

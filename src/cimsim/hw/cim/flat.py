@@ -59,7 +59,7 @@ import numpy as np
 from ..base import Plan
 from ..hierarchy import backed_reads
 from ...units import si
-from . import adcshare, chips, inbits, mapping, onchip, programming
+from . import adcshare, chips, inbits, mapping, onchip, programming, wbits
 from ..im2col import im2col_note, input_bytes
 from .reprogram import NO_WEAR, Replay, chips_text, lifetime, lru_reprograms, rounds, wear_text
 from .tiling import columns_per_weight, fill_note, matrix_keys, read_groups, tiles
@@ -74,8 +74,11 @@ def place(comp, ops, idx, makers=None) -> Plan:
     (:func:`.epilogue.makers`)."""
     c = comp.config
     k, n, rows = ops.k[idx], ops.n[idx], ops.rows[idx]
-    wb = programming.stored_bits(c, ops, idx)  # the bits a weight is read at (find-H 3)
-    rt, ct, pc = tiles(k, n, c.rows, c.cols, c.weight_bits, c.bits_per_cell,
+    per_op = wbits.op_weight_bits(c, ops, idx)  # the bits a matrix is stored at (:mod:`.wbits`)
+    # the bits a weight is read at: those it is stored at, or fewer where the workload stores it
+    # narrower (find-H 3)
+    wb = np.minimum(programming.stored_bits(c, ops, idx), per_op)
+    rt, ct, pc = tiles(k, n, c.rows, c.cols, per_op, c.bits_per_cell,
                        differential=c.differential)
     need = rt * ct
     stage = ops.stage[idx] if ops.stage is not None else np.zeros(len(idx), dtype=np.int64)

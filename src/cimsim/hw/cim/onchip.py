@@ -55,7 +55,7 @@ from ...units import si
 from ..base import Plan
 from ..im2col import input_bytes
 from . import chip as chipmod
-from . import adcshare, epilogue, inbits, mapping, offchip, programming
+from . import adcshare, epilogue, inbits, mapping, offchip, programming, wbits
 from .reprogram import NO_WEAR, Replay, chips_text, lifetime, lru_reprograms, rounds, wear_text
 from .shared import (chip_node, one_unit_levels, per_op_levels, resource_name,  # noqa: F401
                      shared_bandwidths, shared_classes, shared_costs, shared_levels, shared_time)
@@ -284,8 +284,8 @@ def place(comp, ops, idx, ride=None) -> Plan:
     mm = ops.stationary[idx] >= 0
     reads = read_groups(k, c.rows, c.rows_per_read)[1]  # per op (:mod:`.tiling`)
     reads, slices = np.where(mm, reads, 1.0) if np.ndim(reads) else reads, inbits.op_slices(c, ops, idx)
-    rt, ct, pc = tiles(k, n, c.rows, c.cols, c.weight_bits, c.bits_per_cell,
-                       differential=c.differential)
+    rt, ct, pc = tiles(k, n, c.rows, c.cols, wbits.op_weight_bits(c, ops, idx),
+                       c.bits_per_cell, differential=c.differential)  # per op (:mod:`.wbits`)
     rt, ct, pc = (np.where(mm, x, 0.0) for x in (rt, ct, pc))
     need_op = rt * ct
     notes = [n for n in [comp.derived_note(), comp.adc_waste_note(), comp.sense_margin_note()] if n]

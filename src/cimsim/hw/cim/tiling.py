@@ -20,17 +20,25 @@ from __future__ import annotations
 import numpy as np
 
 
-def columns_per_weight(weight_bits: int, bits_per_cell: int, differential: bool = False) -> int:
+def columns_per_weight(weight_bits, bits_per_cell: int, differential: bool = False):
     """Physical columns one weight takes: ``ceil(weight_bits / bits_per_cell)`` cells, or twice
-    its magnitude bits' cells when stored differentially (a cell never holds two weights' bits)."""
+    its magnitude bits' cells when stored differentially (a cell never holds two weights' bits;
+    a 1-bit weight's magnitude takes one cell). ``weight_bits`` an int (an int back) or a
+    float64 array per op (:mod:`.wbits`: an array back)."""
+    if np.ndim(weight_bits):
+        w = np.asarray(weight_bits, dtype=np.float64)
+        if differential:
+            return 2 * np.ceil(np.maximum(w - 1, 1) / bits_per_cell)
+        return np.ceil(w / bits_per_cell)
     if differential:
-        return 2 * -(-(weight_bits - 1) // bits_per_cell)
+        return 2 * -(-max(weight_bits - 1, 1) // bits_per_cell)
     return -(-weight_bits // bits_per_cell)
 
 
-def tiles(k, n, rows: int, cols: int, weight_bits: int, bits_per_cell: int,
+def tiles(k, n, rows: int, cols: int, weight_bits, bits_per_cell: int,
           differential: bool = False):
-    """``(row_tiles, col_tiles, phys_cols)`` of k x n matrices (NumPy arrays or scalars)."""
+    """``(row_tiles, col_tiles, phys_cols)`` of k x n matrices (NumPy arrays or scalars);
+    ``weight_bits`` the config's or per op (:func:`.wbits.op_weight_bits`)."""
     phys_cols = np.asarray(n, dtype=np.float64) * columns_per_weight(weight_bits, bits_per_cell,
                                                                       differential)
     return np.ceil(np.asarray(k, dtype=np.float64) / rows), np.ceil(phys_cols / cols), phys_cols

@@ -43,6 +43,7 @@ import numpy as np
 
 from ...units import si
 from .tiling import columns_per_weight, matrix_keys, tiles
+from .wbits import op_weight_bits
 
 
 def _zero_tiles(mask, size: int, n_tiles: int) -> int:
@@ -71,7 +72,7 @@ def zero_arrays(c, ops, idx) -> tuple[int, int, int, int, int, int, int]:
         return 0, 0, 0, 0, 0, 0, 0
     idx = np.asarray(idx)
     keys, _ = matrix_keys(ops, idx)
-    cpw = columns_per_weight(c.weight_bits, c.bits_per_cell, c.differential)
+    wb = np.broadcast_to(op_weight_bits(c, ops, idx), idx.shape)  # per op (:mod:`.wbits`)
     seen, zero, total, rows0, rows, live, whole = set(), 0, 0, 0, 0, 0, 0
     dense_k = ops.k if ops.dense_k is None else ops.dense_k
     for j, i in enumerate(idx.tolist()):
@@ -79,14 +80,16 @@ def zero_arrays(c, ops, idx) -> tuple[int, int, int, int, int, int, int]:
             continue
         seen.add(int(keys[j]))
         k, n = int(dense_k[i]), int(ops.n[i])
-        rt, ct, _ = (int(v) for v in tiles(k, n, c.rows, c.cols, c.weight_bits, c.bits_per_cell,
+        bits = int(wb[j])
+        cpw = int(columns_per_weight(bits, c.bits_per_cell, c.differential))
+        rt, ct, _ = (int(v) for v in tiles(k, n, c.rows, c.cols, bits, c.bits_per_cell,
                                            c.differential))
         total += rt * ct
         rows_at, cols_at = _zero_rows(ops, i, k), (act.zero_at or {}).get(i, (None, None))[1]
         zr = zc = 0
         nz = 0 if rows_at is None else len(rows_at)
         rows0, rows, whole = rows0 + nz, rows + k, whole + (nz >= k)
-        live += int(tiles(k - nz, n, c.rows, c.cols, c.weight_bits, c.bits_per_cell,
+        live += int(tiles(k - nz, n, c.rows, c.cols, bits, c.bits_per_cell,
                           c.differential)[0]) * ct if nz < k else rt * ct
         if rows_at is not None:
             mask = np.zeros(k, dtype=bool)

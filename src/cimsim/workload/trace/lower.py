@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from ...dtypes import DTYPE_BYTES
 from ...errors import WorkloadError
 from ..kinds import ELEMENTWISE_OPS_PER_ELEMENT
-from . import aten as A, binary, complexes, scans
+from . import aten as A, binary, complexes, quant, scans
 from .assemble import byproducts, finish
 from .claims import MATMULS, dims, scale_ops, weight_side, weight_transposed
 from .registry import LOWERINGS, Call, aten, bound_args, lowers
@@ -505,6 +505,7 @@ class Lowerer:
         launch = {}
         if weight:  # an input of 0/1 only: tag input_value_bits (:mod:`.binary`)
             binary.tag(self, tags, pa)
+            quant.tag(self, tags, pa, pb)  # fake-quantized operands' bits (:mod:`.quant`)
         if out.is_complex():
             mm, pid = complexes.matmul(self, Proto, base, pa, pb, batch, m, k, n, out, tags, shapes)
         else:
