@@ -516,6 +516,7 @@ class CIM(Component[CIMConfig]):
             self, plan.summary["arrays_needed"]))
         plan.op_columns.update(activity.op_columns(ops, sel))
         plan.notes.extend(n for n in [inbits.note(self.name, self.config, ops, idx),
+                                      inbits.wide_note(self.name, self.config, ops, idx),
                                       activity.note(self.name, self.config, self.hw.technology, sel),
                                       epilogue.rode_note(self.name, idx, ride),
                                       zeros.note(self.name, self.config, ops, idx),
