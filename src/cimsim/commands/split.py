@@ -41,6 +41,25 @@ def _bandwidth_links(links, bandwidths: tuple[str, ...]):
     return [v for link in links for v in link.at_uplinks(rates)] if rates else list(links)
 
 
+def _load(config: str, sets: tuple[str, ...], option: str):
+    """The config with its ``--edge-set`` / ``--server-set`` overrides; a refusal names that
+    option, not ``--set`` (which split has not: find-C 6)."""
+    from ..config import load_architecture
+
+    try:
+        return load_architecture(bundled.resolve_config(config), overrides(sets, option), cli=True)
+    except CimsimError as exc:
+        text = str(exc)
+        if "--set " not in text:
+            raise
+        try:
+            new = type(exc)(text.replace("--set ", f"{option} "))
+            new.__dict__.update(exc.__dict__)
+        except Exception:  # pragma: no cover - an error type of another signature
+            raise exc from None
+        raise new from None
+
+
 def _label(arch, sets: tuple[str, ...]) -> str:
     """A config's name with its ``--edge-set`` / ``--server-set`` overrides (``edge-cim
     [cim.arrays=2048]``)."""
@@ -126,7 +145,7 @@ def _refusals(rows) -> str:
                    "name= (repeatable: one table per link).")
 @click.option("--bandwidth", "bandwidths", multiple=True, metavar="RATE[,RATE...]",
               help="Sweep the uplink rate: each --link at each of these rates (e.g. "
-                   "'1Mb/s,10Mb/s,100Mb/s').")
+                   "'1Mb/s,10Mb/s,100Mb/s'); the links' uplink= may then be left out.")
 @click.option("--cut-dtype", default=None, metavar="DTYPE",
               help="Send the floating-point crossing tensors as this dtype where it is narrower "
                    "(int8: 1 B an element; one of fp32, fp16, bf16, fp8, int8, int4); indices, "
@@ -166,12 +185,13 @@ def split(edge: str, server: str, workload: str, links: tuple[str, ...], bandwid
 
     _suffix(output, "-o", _TABLES)
     _suffix(figure, "--figure", _FIGURES)
-    parsed = _bandwidth_links([parse_link(text) for text in links], bandwidths)
+    parsed = _bandwidth_links([parse_link(text, uplink_given=any(b.strip(",") for b in bandwidths))
+                               for text in links], bandwidths)
     for path, option in ((output, "-o"), (figure, "--figure")):
         if path is not None:
             check_writable(path, option)
-    edge_arch = load_architecture(bundled.resolve_config(edge), overrides(edge_sets), cli=True)
-    server_arch = load_architecture(bundled.resolve_config(server), overrides(server_sets), cli=True)
+    edge_arch = _load(edge, edge_sets, "--edge-set")
+    server_arch = _load(server, server_sets, "--server-set")
     wl = load_workload(bundled.resolve_workload(workload), progress=True)
     cuts = cut_points(wl, after=after, module_depth=module_depth, single_tensor=single_tensor,
                       lowered=lowered_cuts)
