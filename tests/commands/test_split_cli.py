@@ -132,3 +132,17 @@ def test_a_refused_edge_override_names_edge_set_and_bandwidth_stands_for_uplink(
     assert set(df[C.SPLIT_LINK]) == {"mipi@8 kb/s"} and (df[C.UPLINK_BANDWIDTH] == 1000).all()
     res = invoke("split", "cpu-ddr5", "gpu-hbm3", "-w", wl, "--link", "name=mipi,latency=1ms")
     assert res.exit_code != 0 and "no uplink rate" in res.output  # without --bandwidth: still needed
+
+
+def test_period_adds_a_frames_energy_and_says_which_cuts_are_too_slow(tmp_path):
+    # (find-C 1) cut 0 sends x (400 B) at 1000 B/s + 100 ms: 0.5 s, longer than a 4 Hz frame
+    wl = tmp_path / "tiny.json"
+    save_workload(tiny(), wl)
+    res = invoke("split", "cpu-ddr5", "gpu-hbm3", "-w", wl, "--link", "name=lte,uplink=8kb/s,latency=100ms",
+                 "--period", "4Hz", "-o", tmp_path / "p.csv", width="250")
+    assert res.exit_code == 0, res.output
+    assert "edge E/period" in res.output and "too slow" in res.output and "(4 Hz)" in res.output
+    df = pd.read_csv(tmp_path / "p.csv")
+    assert not df[df[C.SPLIT_CUT] == 0].iloc[0][C.SUSTAINS_PERIOD] and (df[C.PERIOD_S] == 0.25).all()
+    res = invoke("split", "cpu-ddr5", "gpu-hbm3", "-w", wl, "--link", "uplink=8kb/s", "--period", "fast")
+    assert res.exit_code != 0 and "--period 'fast'" in res.output and "Traceback" not in res.output, res.output

@@ -258,3 +258,32 @@ def test_the_halves_of_a_merge_keep_each_models_own_ops():
             if h is not None:
                 r = simulate(arch, h)
                 assert sum(m["ops"] for m in r.models.values()) == len(h.ops)
+
+
+def test_a_period_charges_the_edge_static_power_over_the_whole_frame_and_flags_slow_cuts():
+    # (find-C 1) one frame every 2 s: the edge (1 W static) is on all the period
+    edge = make_arch(name="edge")
+    w = tiny()
+    link = "name=radio,uplink=8kb/s,latency=100ms,tx_energy=8nJ/bit"  # 1000 B/s, 8 nJ a bit
+    study = split_study(edge, edge, w, [link], period="0.5Hz")
+    rows = {r["cut"]: r for r in study.rows}
+    assert list(study.table().columns)[-5:] == ["period_s", "edge_period_energy_j", "edge_average_power_w",
+                                                "sustains_period", "error"]
+    # cut 0: x (400 B) at 1000 B/s + 100 ms = 0.5 s, TX 400 x 8 x 8 nJ = 25.6 uJ; the edge idles
+    # at 1 W over the 2 s: 2 J + 25.6 uJ a frame, 1.0000128 W
+    assert rows[0]["period_s"] == 2.0 and rows[0]["sustains_period"]
+    assert rows[0]["edge_period_energy_j"] == pytest.approx(2.0 + 25.6e-6, rel=1e-12, abs=0)
+    assert rows[0]["edge_average_power_w"] == pytest.approx((2.0 + 25.6e-6) / 2, rel=1e-12, abs=0)
+    # edge only: its run's dynamic energy + 1 W x 2 s (its energy_j has 1 W x its latency)
+    whole = simulate(edge, w)
+    assert rows[4]["edge_period_energy_j"] == pytest.approx(whole.energy_j - 1.0 * whole.latency_s + 2.0,
+                                                            rel=1e-12, abs=0)
+    # without a period no period column, and the best for edge energy is the per-request one
+    assert "period_s" not in split_study(edge, edge, w, [link]).table().columns
+    # at 4 Hz (0.25 s) the 0.5 s uplink of cut 0 cannot keep up: too slow, NaN energy, and
+    # the best for edge energy is among the cuts that do (the edge-only cut, nothing sent)
+    fast = {r["cut"]: r for r in split_study(edge, edge, w, [link], period="4Hz").rows}
+    assert not fast[0]["sustains_period"] and math.isnan(fast[0]["edge_period_energy_j"])
+    assert fast[4]["sustains_period"] and fast[4]["best_edge_energy"]
+    with pytest.raises(Exception, match="period"):
+        split_study(edge, edge, w, [link], period="-1s")

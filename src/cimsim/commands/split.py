@@ -95,9 +95,13 @@ def _print(study, width: int | None = None) -> None:
                  "server E": lambda r: _j(r[C.SERVER_ENERGY_J]),
                  "total": lambda r: _ms(r[C.TOTAL_LATENCY_S]) + (" *" if r[C.BEST_LATENCY] else "  "),
                  "edge+radio+wait E": lambda r: _j(r[C.EDGE_TOTAL_ENERGY_J])
-                 + (" *" if r[C.BEST_EDGE_ENERGY] else "  ")}
+                 + (" *" if r[C.BEST_EDGE_ENERGY] and study.period_s is None else "  ")}
+        if study.period_s is not None:  # a frame's energy and the average power at the period
+            cells["edge E/period"] = lambda r: (_j(r[C.SPLIT_PERIOD_ENERGY_J]) if r[C.SUSTAINS_PERIOD]
+                                                else "too slow") + (" *" if r[C.BEST_EDGE_ENERGY] else "  ")
+            cells["edge power"] = lambda r: si(r[C.SPLIT_AVERAGE_POWER_W], "W", 3) if r[C.SUSTAINS_PERIOD] else "-"
         if out.width < 118:  # a narrow terminal: the parts the totals add up, left to -o
-            for head in ("edge E", "edge radio", "server E"):
+            for head in ("edge E", "edge radio", "server E", *(("edge+radio+wait E",) if study.period_s else ())):
                 del cells[head]
         for head in cells:
             text = head == "after op"
@@ -113,17 +117,42 @@ def _print(study, width: int | None = None) -> None:
                       f"{refused[0][C.SPLIT_CUT]}: {refused[0][C.ERROR]}", markup=False)
         if len(refused) == len([r for r in rows if r[C.SPLIT_LINK] == link.name]):
             continue
-        fast, frugal = study.best(link.name, "latency"), study.best(link.name, "edge_energy")
+        fast = study.best(link.name, "latency")
         out.print(f"sent: bytes uplink (tensors crossing, where more than one); link: uplink + "
                   f"downlink time; E: energy, static over the half's own run; edge+radio+wait E: "
                   f"the edge's run, its radio and its static power "
                   f"({si(study.edge_static_w, 'W')}) while it waits; * the best; "
+                  + _period_legend(study, link.name) +
                   f"best for latency: cut {fast[C.SPLIT_CUT]} (after {fast[C.SPLIT_AFTER_OP]}), "
-                  f"{_ms(fast[C.TOTAL_LATENCY_S])}; best for edge energy: cut "
-                  f"{frugal[C.SPLIT_CUT]} (after {frugal[C.SPLIT_AFTER_OP]}), "
-                  f"{si(frugal[C.EDGE_TOTAL_ENERGY_J], 'J')}", markup=False)
+                  f"{_ms(fast[C.TOTAL_LATENCY_S])}; " + _frugal(study, link.name), markup=False)
     for note in study.notes:
         out.print(f"note: {note}", markup=False)
+
+
+def _period_legend(study, link: str) -> str:
+    """The legend's ``--period`` part: what the period columns are, and the cuts too slow."""
+    if study.period_s is None:
+        return ""
+    slow = [r for r in study.rows if r[C.SPLIT_LINK] == link and not r[C.ERROR] and not r[C.SUSTAINS_PERIOD]]
+    return (f"edge E/period: one frame every {_ms(study.period_s)} "
+            f"({si(1 / study.period_s, 'Hz', 4)}), the edge's run and radio + its static power over "
+            f"the whole period (on between frames), edge power that / the period; "
+            + (f"too slow: {len(slow)} cut(s) whose edge half, uplink, server or downlink takes "
+               f"longer than the period (e.g. cut {slow[0][C.SPLIT_CUT]}: edge "
+               f"{_ms(slow[0][C.EDGE_LATENCY_S])}, link {_ms(slow[0][C.UPLINK_S])}, server "
+               f"{_ms(slow[0][C.SERVER_LATENCY_S])}); " if slow else ""))
+
+
+def _frugal(study, link: str) -> str:
+    """``best for edge energy: cut N (after OP), X J`` (a frame's at the period), or why none."""
+    try:
+        r = study.best(link, "edge_energy")
+    except ValueError:
+        return "no cut sustains the period"
+    what = "per frame" if study.period_s is not None else ""
+    return (f"best for edge energy{' ' + what if what else ''}: cut {r[C.SPLIT_CUT]} (after "
+            f"{r[C.SPLIT_AFTER_OP]}), {si(r[study.edge_energy_key], 'J')}"
+            + (f" ({si(r[C.SPLIT_AVERAGE_POWER_W], 'W')})" if study.period_s is not None else ""))
 
 
 def _refusals(rows) -> str:
@@ -165,6 +194,11 @@ def _refusals(rows) -> str:
 @click.option("--figure", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Draw total latency and the edge's energy against the cut, a line per link "
                    "(.png, .svg or .pdf).")
+@click.option("--period", metavar="TIME|RATE", default=None,
+              help="One frame every period (e.g. 30Hz, 33.3ms), the halves and the link "
+                   "pipelined: adds each cut's edge energy per frame (its run and radio + its "
+                   "static power over the whole period), average power, and whether every stage "
+                   "keeps up (sustains_period; 'too slow' where not).")
 @engine_option
 @click.option("--edge-set", "edge_sets", multiple=True, metavar="PATH=VALUE",
               help="Override a field of the EDGE config (repeatable), e.g. --edge-set cim.static_power=10uW.")
@@ -172,7 +206,8 @@ def _refusals(rows) -> str:
               help="Override a field of the SERVER config (repeatable).")
 def split(edge: str, server: str, workload: str, links: tuple[str, ...], bandwidths: tuple[str, ...],
           cut_dtype: str | None, after: tuple[str, ...], module_depth: int | None,
-          single_tensor: bool, lowered_cuts: bool, output: Path | None, figure: Path | None, engine: str,
+          single_tensor: bool, lowered_cuts: bool, output: Path | None, figure: Path | None,
+          period: str | None, engine: str,
           edge_sets: tuple[str, ...], server_sets: tuple[str, ...]) -> None:
     """Split WORKLOAD between EDGE and SERVER (configs: YAML files or bundled names): at every
     cut of its op order (or those --after / --module-depth / --single-tensor keep; always cut 0,
@@ -202,7 +237,7 @@ def split(edge: str, server: str, workload: str, links: tuple[str, ...], bandwid
 
     study = split_study(edge_arch, server_arch, wl, parsed, cuts=cuts, cut_dtype=cut_dtype,
                         engine=engine, progress=progress, edge_name=_label(edge_arch, edge_sets),
-                        server_name=_label(server_arch, server_sets))
+                        server_name=_label(server_arch, server_sets), period=period)
     _print(study)
     if output is not None:
         made = new_folder(output)

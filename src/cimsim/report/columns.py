@@ -779,8 +779,22 @@ TOTAL_ENERGY_J = "total_energy_j"
 #: split study: this cut has the least total_latency_s on its link (the first such cut)
 BEST_LATENCY = "best_latency"
 #: split study: this cut has the least edge_total_energy_j (its wait included) on its link (the
-#: first such cut)
+#: first such cut); with --period the least edge_period_energy_j of the cuts that sustain it
 BEST_EDGE_ENERGY = "best_edge_energy"
+#: split study with --period (one frame every period_s, the halves pipelined): the edge's energy
+#: of one period: edge_busy_energy_j (its run, its radio) + edge_static_power_w x (period_s -
+#: edge_latency_s), the static power over the whole period, its wait included (the edge is on
+#: between frames); NaN where the cut does not sustain the period, J
+SPLIT_PERIOD_ENERGY_J = "edge_period_energy_j"
+#: split study with --period: edge_period_energy_j / period_s, the edge's average power at that
+#: frame rate, W (NaN where the cut does not sustain the period)
+SPLIT_AVERAGE_POWER_W = "edge_average_power_w"
+#: split study with --period: every stage of the cut keeps up with one frame a period, the
+#: halves and the link pipelined: the edge half's shortest period, uplink_s, server_latency_s
+#: and downlink_s each at most period_s
+SUSTAINS_PERIOD = "sustains_period"
+#: the columns a split study adds with --period
+SPLIT_PERIOD_COLUMNS = (PERIOD_S, SPLIT_PERIOD_ENERGY_J, SPLIT_AVERAGE_POWER_W, SUSTAINS_PERIOD)
 SPLIT_COLUMNS = (WORKLOAD, SPLIT_EDGE_CONFIG, SPLIT_SERVER_CONFIG, SPLIT_LINK, UPLINK_BANDWIDTH,
                  DOWNLINK_BANDWIDTH, LINK_LATENCY_S, TX_ENERGY_J_PER_BIT, RX_ENERGY_J_PER_BIT,
                  CUT_DTYPE, SPLIT_CUT, SPLIT_AFTER_OP, SPLIT_TENSORS, SPLIT_TENSOR_NAMES, UPLINK_BYTES,

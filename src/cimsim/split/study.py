@@ -10,7 +10,12 @@ static power while its radio sends, the server runs and the answer comes back), 
 ``total_latency_s`` = edge + uplink + server + downlink (the halves run one after the other),
 ``edge_total_energy_j`` = the edge's run + its radio + its wait (the battery's figure, which
 picks ``best_edge_energy``; ``edge_busy_energy_j`` leaves the wait out), ``total_energy_j`` =
-that + the server's run + its radio. A half its config refuses leaves NaN in its row and the
+that + the server's run + its radio. With a ``period`` (``--period``: one frame every period,
+the halves and the link pipelined, the edge on at its static power between frames):
+``edge_period_energy_j`` = the edge's run and radio + its static power over the rest of the
+period, ``edge_average_power_w`` that / the period, and ``sustains_period`` whether the edge
+half's shortest period, the uplink, the server and the downlink each fit in it (the energy and
+power NaN where not). A half its config refuses leaves NaN in its row and the
 reason in ``error``: ``does not fit`` (its memory), ``cannot run it`` (no component runs an op, a
 dtype), or ``cimsim error`` (a fault of the half itself, not the config's); the best cuts are
 those that ran.
@@ -58,6 +63,7 @@ class SplitStudy:
     server: list[Half]
     cut_dtype: str | None = None
     edge_static_w: float = 0.0
+    period_s: float | None = None
     notes: list[str] = field(default_factory=list)
     rows: list[dict] = field(default_factory=list)
 
@@ -66,8 +72,10 @@ class SplitStudy:
                      for cut, e, s in zip(self.cuts, self.edge, self.server)]
         for link in self.links:
             mine = [r for r in self.rows if r[C.SPLIT_LINK] == link.name and r[C.ERROR] is None]
-            for flag, key in ((C.BEST_LATENCY, C.TOTAL_LATENCY_S), (C.BEST_EDGE_ENERGY, C.EDGE_TOTAL_ENERGY_J)):
-                best = min(mine, key=lambda r: r[key]) if mine else None
+            for flag, key in ((C.BEST_LATENCY, C.TOTAL_LATENCY_S), (C.BEST_EDGE_ENERGY, self.edge_energy_key)):
+                # with a period, the cuts that sustain it (NaN energy) are the only candidates
+                ran = [r for r in mine if r[key] == r[key]]
+                best = min(ran, key=lambda r: r[key]) if ran else None
                 for r in self.rows:
                     if r[C.SPLIT_LINK] == link.name:
                         r[flag] = r is best
@@ -81,7 +89,8 @@ class SplitStudy:
         wait = self.edge_static_w * (up_s + s.latency_s + down_s) if cut.before is not None else 0.0
         busy = e.energy_j + edge_radio
         down_rate = link.downlink_bytes_per_s
-        return {C.WORKLOAD: self.workload, C.SPLIT_EDGE_CONFIG: self.edge_config,
+        period = self._period(e, s, up_s, down_s, busy) if self.period_s is not None else {}
+        return period | {C.WORKLOAD: self.workload, C.SPLIT_EDGE_CONFIG: self.edge_config,
                 C.SPLIT_SERVER_CONFIG: self.server_config, C.SPLIT_LINK: link.name,
                 C.UPLINK_BANDWIDTH: link.uplink_bytes_per_s,
                 C.DOWNLINK_BANDWIDTH: math.nan if down_rate is None else down_rate,
@@ -101,15 +110,39 @@ class SplitStudy:
                 C.ERROR: "; ".join(f"{side}: {h.error}" for side, h in (("edge", e), ("server", s)) if h.error)
                 or None}
 
+    @property
+    def edge_energy_key(self) -> str:
+        """The column ``best_edge_energy`` picks by: ``edge_period_energy_j`` with a period
+        (the energy of a frame at that rate), else ``edge_total_energy_j``."""
+        return C.EDGE_TOTAL_ENERGY_J if self.period_s is None else C.SPLIT_PERIOD_ENERGY_J
+
+    def _period(self, e: Half, s: Half, up_s: float, down_s: float, busy: float) -> dict:
+        """The ``--period`` columns of one row (the module's docstring)."""
+        from ..report.load import min_period_s
+
+        t = self.period_s
+        edge_s = min_period_s(e.result) if e.result is not None else e.latency_s
+        keeps = all(x <= t for x in (edge_s, up_s, s.latency_s, down_s))
+        energy = busy + self.edge_static_w * (t - e.latency_s) if keeps else math.nan
+        return {C.PERIOD_S: t, C.SPLIT_PERIOD_ENERGY_J: energy, C.SPLIT_AVERAGE_POWER_W: energy / t,
+                C.SUSTAINS_PERIOD: keeps}
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The table's columns: :data:`COLUMNS`, with the period's before ``error`` where a
+        period is given."""
+        return COLUMNS if self.period_s is None else (*C.SPLIT_COLUMNS, *C.SPLIT_PERIOD_COLUMNS, C.ERROR)
+
     def table(self):
-        """One row per link and cut (:data:`COLUMNS`), a pandas DataFrame."""
+        """One row per link and cut (:attr:`columns`), a pandas DataFrame."""
         import pandas as pd
 
-        return pd.DataFrame(self.rows, columns=list(COLUMNS))
+        return pd.DataFrame(self.rows, columns=list(self.columns))
 
     def best(self, link: str | None = None, by: str = "latency") -> dict:
         """The row of the best cut on ``link`` (the first link by default), ``by`` ``latency``
-        (``total_latency_s``) or ``edge_energy`` (``edge_total_energy_j``)."""
+        (``total_latency_s``) or ``edge_energy`` (``edge_total_energy_j``; with a period
+        ``edge_period_energy_j``, of the cuts that sustain it)."""
         flags = {"latency": C.BEST_LATENCY, "edge_energy": C.BEST_EDGE_ENERGY}
         if by not in flags:
             raise ValueError(f"by={by!r}: give one of {', '.join(flags)}")
@@ -125,13 +158,16 @@ class SplitStudy:
 def split_study(edge, server, workload, links: Sequence[SplitLink | str | dict],
                 cuts: Sequence[Cut] | None = None, cut_dtype: str | None = None,
                 engine: str = "des", progress: Callable[[int, int], None] | None = None,
-                edge_name: str | None = None, server_name: str | None = None) -> SplitStudy:
+                edge_name: str | None = None, server_name: str | None = None,
+                period: float | str | None = None) -> SplitStudy:
     """Run every cut of ``workload`` (or the ``cuts`` given, from :func:`cut_points`) with its
     prefix on ``edge`` and its suffix on ``server`` (architectures), and add each link's transfer.
     ``links``: :class:`SplitLink` or what :func:`parse_link` reads; ``cut_dtype``: send the
     floating-point crossing tensors as this dtype where it is narrower (``int8``: 1 B an
     element; :data:`~cimsim.split.cuts.CUT_DTYPES`); ``edge_name`` / ``server_name``: the
-    configs' labels (default their names); ``progress(done, total)`` is called after each cut."""
+    configs' labels (default their names); ``progress(done, total)`` is called after each cut;
+    ``period``: one frame every period (s, or text: ``33.3ms``, ``30Hz``), adding the
+    ``--period`` columns (the module's docstring)."""
     from ..errors import CapacityError, CimsimError, ConfigError, MappingError
     from ..pipeline import simulate_quietly
 
@@ -145,6 +181,9 @@ def split_study(edge, server, workload, links: Sequence[SplitLink | str | dict],
     if len(set(names)) != len(names):
         raise ConfigError(f"two links are named {next(n for n in names if names.count(n) > 1)!r}; "
                           "give each a name= of its own")
+    from ..report.load import stated_value
+
+    period_s = stated_value(period, "period_s", "period=" if not isinstance(period, str) else "--period")
     refuse(workload)
     cuts = list(cut_points(workload) if cuts is None else cuts)
 
@@ -168,4 +207,4 @@ def split_study(edge, server, workload, links: Sequence[SplitLink | str | dict],
             progress(i + 1, len(cuts))
     return SplitStudy(workload.name, edge_name or edge.name, server_name or server.name, cuts,
                       links, edge_runs, server_runs, cut_dtype, float(edge.static_power_w),
-                      cut_dtype_notes(cuts, cut_dtype))
+                      period_s, cut_dtype_notes(cuts, cut_dtype))
