@@ -180,6 +180,17 @@ def _refusals(rows) -> str:
                    "(int8: 1 B an element; one of fp32, fp16, bf16, fp8, int8, int4); indices, "
                    "masks and integer tensors keep their own, and none is widened; the halves "
                    "still run at their own dtypes.")
+@click.option("--cut-bits", "cut_bits", multiple=True, metavar="NAME=BITS",
+              help="Send crossing tensor NAME at BITS an element (repeatable), before "
+                   "--cut-dtype: a RAW10 frame x=10 (307,200 pixels: 384,000 B), an event bitmap 1.")
+@click.option("--cut-density", "cut_density", multiple=True, metavar="NAME=FRACTION,BYTES",
+              help="Send crossing tensor NAME as its nonzeros (repeatable): FRACTION of its "
+                   "elements, BYTES each (an event camera's AER events: x=0.01,4B).")
+@click.option("--output-to", type=click.Choice(["edge", "server"]), default="edge", show_default=True,
+              help="Which side consumes the model's outputs: edge (those the server makes come "
+                   "back where the link has a downlink; the edge-only cut sends nothing) or server "
+                   "(a sensor's host: every cut sends the outputs the edge makes uplink, the "
+                   "edge-only cut too, nothing comes back, the edge waits for its radio only).")
 @click.option("--after", "after", multiple=True, metavar="PATTERN",
               help="Only cuts right after an op whose name matches this glob (repeatable).")
 @click.option("--module-depth", type=click.IntRange(min=1), default=None,
@@ -207,7 +218,8 @@ def _refusals(rows) -> str:
 def split(edge: str, server: str, workload: str, links: tuple[str, ...], bandwidths: tuple[str, ...],
           cut_dtype: str | None, after: tuple[str, ...], module_depth: int | None,
           single_tensor: bool, lowered_cuts: bool, output: Path | None, figure: Path | None,
-          period: str | None, engine: str,
+          period: str | None, cut_bits: tuple[str, ...], cut_density: tuple[str, ...],
+          output_to: str, engine: str,
           edge_sets: tuple[str, ...], server_sets: tuple[str, ...]) -> None:
     """Split WORKLOAD between EDGE and SERVER (configs: YAML files or bundled names): at every
     cut of its op order (or those --after / --module-depth / --single-tensor keep; always cut 0,
@@ -237,7 +249,8 @@ def split(edge: str, server: str, workload: str, links: tuple[str, ...], bandwid
 
     study = split_study(edge_arch, server_arch, wl, parsed, cuts=cuts, cut_dtype=cut_dtype,
                         engine=engine, progress=progress, edge_name=_label(edge_arch, edge_sets),
-                        server_name=_label(server_arch, server_sets), period=period)
+                        server_name=_label(server_arch, server_sets), period=period,
+                        cut_bits=cut_bits, cut_density=cut_density, output_to=output_to)
     _print(study)
     if output is not None:
         made = new_folder(output)

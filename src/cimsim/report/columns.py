@@ -722,7 +722,8 @@ TX_ENERGY_J_PER_BIT = "tx_energy_j_per_bit"
 #: split study: the receiving radio's energy per bit (`rx_energy`)
 RX_ENERGY_J_PER_BIT = "rx_energy_j_per_bit"
 #: split study: the dtype floating-point crossing tensors are sent as (`--cut-dtype`), `own`
-#: where not given (each tensor at its own dtype)
+#: where not given (each tensor at its own dtype), then `; NAME: B bits` / `; NAME: F dense x
+#: B B a nonzero` for each crossing tensor sent in a format of its own (`--cut-bits`, `--cut-density`)
 CUT_DTYPE = "cut_dtype"
 #: split study: the cut, as the ops run on the edge (0: server only, the raw inputs sent; the
 #: op count: edge only, nothing sent)
@@ -735,10 +736,11 @@ SPLIT_TENSORS = "cut_tensors"
 #: split study: the crossing tensors' names, `; `-separated (empty at the last cut)
 SPLIT_TENSOR_NAMES = "cut_tensor_names"
 #: split study: bytes sent uplink, the crossing tensors' (floating-point ones at `--cut-dtype`
-#: where given and narrower)
+#: where given and narrower; `--cut-bits` / `--cut-density` ones in that format), with
+#: `--output-to server` the model outputs the edge makes too
 UPLINK_BYTES = "uplink_bytes"
 #: split study: bytes sent back downlink, the model outputs the server makes (0 without a
-#: downlink in the link; a KV cache the step grows stays on the server)
+#: downlink in the link, or with `--output-to server`; a KV cache the step grows stays on the server)
 DOWNLINK_BYTES = "downlink_bytes"
 #: split study: the edge's run of the prefix (0 at cut 0)
 EDGE_LATENCY_S = "edge_latency_s"
@@ -766,7 +768,8 @@ TOTAL_LATENCY_S = "total_latency_s"
 #: it draws while it waits
 EDGE_STATIC_POWER_W = "edge_static_power_w"
 #: split study: the edge's static energy while it waits for its radio, the server and the
-#: answer: edge_static_power_w x (uplink_s + server_latency_s + downlink_s)
+#: answer: edge_static_power_w x (uplink_s + server_latency_s + downlink_s); with `--output-to
+#: server` (it needs no answer) edge_static_power_w x uplink_s
 EDGE_WAIT_J = "edge_wait_j"
 #: split study: edge_energy_j + edge_radio_j: the edge's energy while busy, its wait left out
 EDGE_BUSY_ENERGY_J = "edge_busy_energy_j"

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from ..report import columns as C
-from .cuts import CUT_DTYPES, Cut, cut_dtype_notes, cut_points, refuse
+from .cuts import CUT_DTYPES, Cut, cut_dtype_notes, cut_points, parse_formats, refuse
 from .halves import cut_workload
 from .link import SplitLink, parse_link
 
@@ -64,6 +64,8 @@ class SplitStudy:
     cut_dtype: str | None = None
     edge_static_w: float = 0.0
     period_s: float | None = None
+    formats: dict = field(default_factory=dict)
+    output_to: str = "edge"
     notes: list[str] = field(default_factory=list)
     rows: list[dict] = field(default_factory=list)
 
@@ -81,12 +83,18 @@ class SplitStudy:
                         r[flag] = r is best
 
     def _row(self, link: SplitLink, cut: Cut, e: Half, s: Half) -> dict:
-        up = cut.uplink_bytes(self.cut_dtype)
-        down = cut.returned_bytes if link.downlink_bytes_per_s is not None else 0
+        up = cut.uplink_bytes(self.cut_dtype, self.formats)
+        if self.output_to == "server":  # the edge's model outputs go uplink too; none come back
+            up += cut.edge_returned_bytes
+            down = 0
+        else:
+            down = cut.returned_bytes if link.downlink_bytes_per_s is not None else 0
         up_s, down_s = link.up_s(up), link.down_s(down)
         edge_radio = up * link.tx_j_per_byte + down * link.rx_j_per_byte
         server_radio = up * link.rx_j_per_byte + down * link.tx_j_per_byte
-        wait = self.edge_static_w * (up_s + s.latency_s + down_s) if cut.before is not None else 0.0
+        # the edge waits for its radio, and for the answer where it consumes it (output_to edge)
+        answer = s.latency_s + down_s if self.output_to == "edge" and cut.before is not None else 0.0
+        wait = self.edge_static_w * (up_s + answer)
         busy = e.energy_j + edge_radio
         down_rate = link.downlink_bytes_per_s
         period = self._period(e, s, up_s, down_s, busy) if self.period_s is not None else {}
@@ -95,7 +103,8 @@ class SplitStudy:
                 C.UPLINK_BANDWIDTH: link.uplink_bytes_per_s,
                 C.DOWNLINK_BANDWIDTH: math.nan if down_rate is None else down_rate,
                 C.LINK_LATENCY_S: link.latency_s, C.TX_ENERGY_J_PER_BIT: link.tx_j_per_byte / 8,
-                C.RX_ENERGY_J_PER_BIT: link.rx_j_per_byte / 8, C.CUT_DTYPE: self.cut_dtype or "own",
+                C.RX_ENERGY_J_PER_BIT: link.rx_j_per_byte / 8, C.CUT_DTYPE: "; ".join([self.cut_dtype or "own", *(
+                    f.label(t) for t, f in self.formats.items() if t in cut.tensors)]),
                 C.SPLIT_CUT: cut.index, C.SPLIT_AFTER_OP: cut.after or "(input)",
                 C.SPLIT_TENSORS: len(cut.tensors), C.SPLIT_TENSOR_NAMES: "; ".join(cut.tensors),
                 C.UPLINK_BYTES: up, C.DOWNLINK_BYTES: down,
@@ -159,7 +168,8 @@ def split_study(edge, server, workload, links: Sequence[SplitLink | str | dict],
                 cuts: Sequence[Cut] | None = None, cut_dtype: str | None = None,
                 engine: str = "des", progress: Callable[[int, int], None] | None = None,
                 edge_name: str | None = None, server_name: str | None = None,
-                period: float | str | None = None) -> SplitStudy:
+                period: float | str | None = None, cut_bits=(), cut_density=(),
+                output_to: str = "edge") -> SplitStudy:
     """Run every cut of ``workload`` (or the ``cuts`` given, from :func:`cut_points`) with its
     prefix on ``edge`` and its suffix on ``server`` (architectures), and add each link's transfer.
     ``links``: :class:`SplitLink` or what :func:`parse_link` reads; ``cut_dtype``: send the
@@ -167,7 +177,13 @@ def split_study(edge, server, workload, links: Sequence[SplitLink | str | dict],
     element; :data:`~cimsim.split.cuts.CUT_DTYPES`); ``edge_name`` / ``server_name``: the
     configs' labels (default their names); ``progress(done, total)`` is called after each cut;
     ``period``: one frame every period (s, or text: ``33.3ms``, ``30Hz``), adding the
-    ``--period`` columns (the module's docstring)."""
+    ``--period`` columns (the module's docstring); ``cut_bits`` (``{name: bits}`` or
+    ``NAME=BITS`` items) and ``cut_density`` (``{name: (fraction, bytes)}`` or
+    ``NAME=FRACTION,BYTES`` items): a crossing tensor's bits an element on the link, or its
+    nonzeros' bytes (:class:`~cimsim.split.cuts.SentFormat`), before ``cut_dtype``;
+    ``output_to``: ``edge`` (the default: model outputs the server makes come back where the
+    link has a downlink, the edge-only cut sends nothing) or ``server`` (the server consumes
+    the answer: every cut sends the model outputs the edge makes uplink, nothing comes back)."""
     from ..errors import CapacityError, CimsimError, ConfigError, MappingError
     from ..pipeline import simulate_quietly
 
@@ -184,7 +200,11 @@ def split_study(edge, server, workload, links: Sequence[SplitLink | str | dict],
     from ..report.load import stated_value
 
     period_s = stated_value(period, "period_s", "period=" if not isinstance(period, str) else "--period")
+    if output_to not in ("edge", "server"):
+        raise ConfigError(f"output to {output_to!r}: give edge or server (which side consumes the "
+                          "model's outputs)")
     refuse(workload)
+    formats = parse_formats(workload, cut_bits, cut_density)
     cuts = list(cut_points(workload) if cuts is None else cuts)
 
     def run(arch, wl) -> Half:
@@ -207,4 +227,13 @@ def split_study(edge, server, workload, links: Sequence[SplitLink | str | dict],
             progress(i + 1, len(cuts))
     return SplitStudy(workload.name, edge_name or edge.name, server_name or server.name, cuts,
                       links, edge_runs, server_runs, cut_dtype, float(edge.static_power_w),
-                      period_s, cut_dtype_notes(cuts, cut_dtype))
+                      period_s, formats, output_to,
+                      cut_dtype_notes(cuts, cut_dtype) + _format_notes(cuts, formats))
+
+
+def _format_notes(cuts, formats) -> list[str]:
+    """A note per ``--cut-bits`` / ``--cut-density`` tensor that crosses none of the cuts."""
+    crossing = {t for c in cuts for t in c.tensors}
+    idle = [t for t in formats if t not in crossing]
+    return [f"--cut-bits/--cut-density {', '.join(idle)}: cross(es) none of the cuts studied, so "
+            "no row uses it"] if idle else []
