@@ -326,3 +326,13 @@ def test_output_to_server_sends_the_edges_outputs_uplink_in_every_cut():
     assert rows[2]["edge_wait_j"] == pytest.approx(1.0 * (400 / 1000 + 0.1), rel=1e-12, abs=0)
     default = {r["cut"]: r for r in split_study(edge, edge, w, [LINK]).rows}
     assert default[4]["uplink_bytes"] == 0 and default[2]["downlink_bytes"] == 40  # as before
+
+
+def test_a_note_says_cut_0_sends_the_inputs_without_the_backing_store_read():
+    # (find-C 4) x (100 fp32 = 400 B) is read from the edge's backing store by every edge half
+    edge = make_arch(name="edge")
+    study = split_study(edge, edge, tiny(), [LINK])
+    level = edge.hardware.backing_store
+    assert any(n.startswith(f"every cut with an edge half reads the model inputs (400 B: x) from the edge's "
+                            f"backing store memory.{level}") and "cut 0 sends them without that read" in n
+               for n in study.notes), study.notes

@@ -228,7 +228,8 @@ def split_study(edge, server, workload, links: Sequence[SplitLink | str | dict],
     return SplitStudy(workload.name, edge_name or edge.name, server_name or server.name, cuts,
                       links, edge_runs, server_runs, cut_dtype, float(edge.static_power_w),
                       period_s, formats, output_to,
-                      cut_dtype_notes(cuts, cut_dtype) + _format_notes(cuts, formats))
+                      cut_dtype_notes(cuts, cut_dtype) + _format_notes(cuts, formats)
+                      + _input_read_note(edge, workload, cuts))
 
 
 def _format_notes(cuts, formats) -> list[str]:
@@ -237,3 +238,23 @@ def _format_notes(cuts, formats) -> list[str]:
     idle = [t for t in formats if t not in crossing]
     return [f"--cut-bits/--cut-density {', '.join(idle)}: cross(es) none of the cuts studied, so "
             "no row uses it"] if idle else []
+
+
+def _input_read_note(edge, workload, cuts) -> list[str]:
+    """Where the model inputs come from on the edge (find-C 4): a cut with an edge half reads
+    them from the edge's backing store (model inputs start there), cut 0 sends them unread; on
+    a read-only level no new input could arrive there each run."""
+    from ..units import si
+
+    names = {t for c in cuts if c.index == 0 for t in c.tensors}
+    if not names or not any(c.index > 0 for c in cuts):
+        return []
+    level = edge.hardware.backing_store
+    nbytes = sum(workload.tensors[t].nbytes for t in names)
+    ro = getattr(edge.memory[level], "read_only", False)
+    return [f"every cut with an edge half reads the model inputs ({si(nbytes, 'B')}: "
+            f"{', '.join(sorted(names)[:3])}) from the edge's backing store memory.{level}, where "
+            "model inputs start; cut 0 sends them without that read"
+            + (f" (and memory.{level} is read_only: no new input could be written there each run)"
+               if ro else "") + ". cimsim has no sensor port writing inputs into an inner level: "
+            "compare cuts with that read in mind (the edge's energy_<level>_j in a half's run)"]
