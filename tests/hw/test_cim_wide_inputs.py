@@ -53,3 +53,9 @@ def test_two_bit_dacs_take_a_wide_input_in_half_the_slices():
     e, _, _ = _run(_arch(dac_bits=2), _workload("int16"))
     assert e["cim_adc"][0] == pytest.approx(ROWS * 256 * 8 * 2e-12, rel=1e-12, abs=0)  # ceil(16/2)
     assert e["cim_adc"][1] == pytest.approx(ROWS * 256 * 4 * 2e-12, rel=1e-12, abs=0)  # ceil(8/2)
+
+
+def test_a_tagged_wide_input_is_told_by_the_wide_note_alone():
+    _, _, pl = _run(_arch(), _workload("int16", {"input_value_bits": 10}))
+    assert any("applied bit-serially in 10 slices instead of 8" in n for n in pl.notes), pl.notes
+    assert not any("costed at the config's 8 input slice(s)" in n for n in pl.notes)

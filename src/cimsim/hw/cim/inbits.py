@@ -140,7 +140,8 @@ def note(name: str, c, ops, idx) -> str:
     if bits is None:
         return ""
     mm = ops.stationary[idx] >= 0
-    tagged = mm & ~np.isnan(bits)
+    wide = wide_bits(c, ops, idx)  # those wider than input_bits: wide_note's
+    tagged = mm & ~np.isnan(bits) & (True if wide is None else wide == 0)
     if not tagged.any():
         return ""
     low = np.where(tagged, bits, np.inf)
