@@ -111,3 +111,38 @@ def test_bandwidth_rates_that_round_alike_get_names_of_their_own(tmp_path):
                  "--bandwidth", "1Mb/s,1.0004Mb/s")
     assert res.exit_code == 0, res.output
     assert "link w@1 Mb/s" in res.output and "link w@1.0004 Mb/s" in res.output
+
+
+def test_a_refused_edge_override_names_edge_set_and_bandwidth_stands_for_uplink(tmp_path):
+    # (find-C 6) split has --edge-set / --server-set, no --set: the refusal names the option typed
+    wl = tmp_path / "tiny.json"
+    save_workload(tiny(), wl)
+    res = invoke("split", "cpu-ddr5", "gpu-hbm3", "-w", wl, "--link", "uplink=1Mb/s",
+                 "--edge-set", "memory.nosuch.capacity=1MiB")
+    assert res.exit_code != 0 and "--edge-set memory.nosuch" in res.output, res.output
+    assert "--set memory" not in res.output.replace("--edge-set", "").replace("--server-set", "")
+    res = invoke("split", "cpu-ddr5", "gpu-hbm3", "-w", wl, "--link", "uplink=1Mb/s",
+                 "--server-set", "bogus")
+    assert res.exit_code != 0 and "--server-set 'bogus': expected PATH=VALUE" in res.output, res.output
+    # --bandwidth gives the uplink rate: a link without uplink= runs at each
+    res = invoke("split", "cpu-ddr5", "gpu-hbm3", "-w", wl, "--link", "name=mipi,latency=1ms",
+                 "--bandwidth", "8kb/s", "-o", tmp_path / "b.csv")
+    assert res.exit_code == 0, res.output
+    df = pd.read_csv(tmp_path / "b.csv")
+    assert set(df[C.SPLIT_LINK]) == {"mipi@8 kb/s"} and (df[C.UPLINK_BANDWIDTH] == 1000).all()
+    res = invoke("split", "cpu-ddr5", "gpu-hbm3", "-w", wl, "--link", "name=mipi,latency=1ms")
+    assert res.exit_code != 0 and "no uplink rate" in res.output  # without --bandwidth: still needed
+
+
+def test_period_adds_a_frames_energy_and_says_which_cuts_are_too_slow(tmp_path):
+    # (find-C 1) cut 0 sends x (400 B) at 1000 B/s + 100 ms: 0.5 s, longer than a 4 Hz frame
+    wl = tmp_path / "tiny.json"
+    save_workload(tiny(), wl)
+    res = invoke("split", "cpu-ddr5", "gpu-hbm3", "-w", wl, "--link", "name=lte,uplink=8kb/s,latency=100ms",
+                 "--period", "4Hz", "-o", tmp_path / "p.csv", width="250")
+    assert res.exit_code == 0, res.output
+    assert "edge E/period" in res.output and "too slow" in res.output and "(4 Hz)" in res.output
+    df = pd.read_csv(tmp_path / "p.csv")
+    assert not df[df[C.SPLIT_CUT] == 0].iloc[0][C.SUSTAINS_PERIOD] and (df[C.PERIOD_S] == 0.25).all()
+    res = invoke("split", "cpu-ddr5", "gpu-hbm3", "-w", wl, "--link", "uplink=8kb/s", "--period", "fast")
+    assert res.exit_code != 0 and "--period 'fast'" in res.output and "Traceback" not in res.output, res.output

@@ -59,3 +59,18 @@ def test_read_only_with_volatile_is_refused_at_validation():
     with pytest.raises(Exception, match="read_only: true with volatile: true"):  # (review 23 E 2)
         cimsim.load_architecture(EDGE, overrides={"memory.flash.volatile": True,
                                                   "memory.flash.read_only": True})
+
+
+def test_a_spilled_im2col_matrix_names_cim_input_reuse():
+    # (find-C 7) a 1->8 3x3 conv on a 1 x 1 x 300 x 300 int8 image: its im2col matrix is
+    # 90,000 rows x 9 B = 810 kB, more than the 640 KiB SRAM; input reuse never forms it
+    conv = torch.nn.Conv2d(1, 8, 3, padding=1, bias=False)
+    w = trace(conv, (torch.randn(1, 1, 300, 300),), dtype="int8", batch=1)
+    arch = cimsim.load_architecture(EDGE)
+    with pytest.raises(CapacityError, match=r"or set cim\.input_reuse: true \(the unit then builds each "
+                       r"convolution's windows from the raw input, as a line buffer, and the 810 kB of "
+                       r"im2col matrices are never formed\)"):
+        cimsim.simulate(arch, w, engine="analytic")
+    r = cimsim.simulate(cimsim.load_architecture(EDGE, overrides={"cim.input_reuse": True}), w,
+                        engine="analytic")
+    assert r.write_bytes["flash"] == 0

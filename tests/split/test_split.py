@@ -258,3 +258,81 @@ def test_the_halves_of_a_merge_keep_each_models_own_ops():
             if h is not None:
                 r = simulate(arch, h)
                 assert sum(m["ops"] for m in r.models.values()) == len(h.ops)
+
+
+def test_a_period_charges_the_edge_static_power_over_the_whole_frame_and_flags_slow_cuts():
+    # (find-C 1) one frame every 2 s: the edge (1 W static) is on all the period
+    edge = make_arch(name="edge")
+    w = tiny()
+    link = "name=radio,uplink=8kb/s,latency=100ms,tx_energy=8nJ/bit"  # 1000 B/s, 8 nJ a bit
+    study = split_study(edge, edge, w, [link], period="0.5Hz")
+    rows = {r["cut"]: r for r in study.rows}
+    assert list(study.table().columns)[-5:] == ["period_s", "edge_period_energy_j", "edge_average_power_w",
+                                                "sustains_period", "error"]
+    # cut 0: x (400 B) at 1000 B/s + 100 ms = 0.5 s, TX 400 x 8 x 8 nJ = 25.6 uJ; the edge idles
+    # at 1 W over the 2 s: 2 J + 25.6 uJ a frame, 1.0000128 W
+    assert rows[0]["period_s"] == 2.0 and rows[0]["sustains_period"]
+    assert rows[0]["edge_period_energy_j"] == pytest.approx(2.0 + 25.6e-6, rel=1e-12, abs=0)
+    assert rows[0]["edge_average_power_w"] == pytest.approx((2.0 + 25.6e-6) / 2, rel=1e-12, abs=0)
+    # edge only: its run's dynamic energy + 1 W x 2 s (its energy_j has 1 W x its latency)
+    whole = simulate(edge, w)
+    assert rows[4]["edge_period_energy_j"] == pytest.approx(whole.energy_j - 1.0 * whole.latency_s + 2.0,
+                                                            rel=1e-12, abs=0)
+    # without a period no period column, and the best for edge energy is the per-request one
+    assert "period_s" not in split_study(edge, edge, w, [link]).table().columns
+    # at 4 Hz (0.25 s) the 0.5 s uplink of cut 0 cannot keep up: too slow, NaN energy, and
+    # the best for edge energy is among the cuts that do (the edge-only cut, nothing sent)
+    fast = {r["cut"]: r for r in split_study(edge, edge, w, [link], period="4Hz").rows}
+    assert not fast[0]["sustains_period"] and math.isnan(fast[0]["edge_period_energy_j"])
+    assert fast[4]["sustains_period"] and fast[4]["best_edge_energy"]
+    with pytest.raises(Exception, match="period"):
+        split_study(edge, edge, w, [link], period="-1s")
+
+
+def test_cut_bits_and_density_set_a_crossing_tensors_bytes_on_the_link():
+    # (find-C 2) x is 100 fp32 elements (400 B); at 10 bits an element 1,000 bits = 125 B; as
+    # 10 % nonzeros of 4 B each (AER events) 10 x 4 = 40 B; the other tensors as they were
+    edge = make_arch(name="edge")
+    w = tiny()
+    raw10 = {r["cut"]: r for r in split_study(edge, edge, w, [LINK], cut_bits=["x=10"]).rows}
+    assert raw10[0]["uplink_bytes"] == 125 and raw10[0]["cut_dtype"] == "own; x: 10 bits"
+    assert raw10[0]["uplink_s"] == pytest.approx(125 / 1000 + 0.1, rel=1e-12, abs=0)
+    assert raw10[0]["edge_radio_j"] == pytest.approx(1000 * 1e-9 + 40 * 8 * 0.5e-9, rel=1e-12, abs=0)
+    assert raw10[2]["uplink_bytes"] == 400 and raw10[2]["cut_dtype"] == "own"  # h1 + h2, 2 x 50 fp32, as own
+    events = split_study(edge, edge, w, [LINK], cut_density={"x": (0.1, "4B")}, cut_dtype="int8")
+    assert events.rows[0]["uplink_bytes"] == 40  # before --cut-dtype (which would give 100 B)
+    for bad, match in ((dict(cut_bits=["nosuch=8"]), "no tensor 'nosuch'"),
+                       (dict(cut_bits=["x=0"]), "--cut-bits x=0: expected NAME=BITS"),
+                       (dict(cut_density=["x=0.01"]), "give the bytes of one nonzero"),
+                       (dict(cut_density=["x=2,4B"]), "a fraction of nonzeros in \\(0, 1\\]")):
+        with pytest.raises(WorkloadError, match=match):
+            split_study(edge, edge, w, [LINK], **bad)
+
+
+def test_output_to_server_sends_the_edges_outputs_uplink_in_every_cut():
+    # (find-C 5) the server consumes y (10 fp32 = 40 B): the edge-only cut sends it uplink,
+    # 40 B / 1000 B/s + 100 ms = 0.14 s, and nothing comes back in any cut
+    edge = make_arch(name="edge")
+    w = tiny()
+    rows = {r["cut"]: r for r in split_study(edge, edge, w, [LINK], output_to="server").rows}
+    assert rows[4]["uplink_bytes"] == 40 and rows[4]["downlink_bytes"] == 0
+    assert rows[4]["uplink_s"] == pytest.approx(0.14, rel=1e-12, abs=0)
+    assert rows[4]["edge_radio_j"] == pytest.approx(40 * 8 * 1e-9, rel=1e-12, abs=0)
+    whole = simulate(edge, w)
+    assert rows[4]["total_latency_s"] == pytest.approx(whole.latency_s + 0.14, rel=1e-12, abs=0)
+    # the edge waits for its radio only (1 W x 0.14 s), not for an answer it does not consume
+    assert rows[4]["edge_wait_j"] == pytest.approx(0.14, rel=1e-12, abs=0)
+    assert rows[2]["uplink_bytes"] == 400 and rows[2]["downlink_bytes"] == 0 and rows[2]["downlink_s"] == 0
+    assert rows[2]["edge_wait_j"] == pytest.approx(1.0 * (400 / 1000 + 0.1), rel=1e-12, abs=0)
+    default = {r["cut"]: r for r in split_study(edge, edge, w, [LINK]).rows}
+    assert default[4]["uplink_bytes"] == 0 and default[2]["downlink_bytes"] == 40  # as before
+
+
+def test_a_note_says_cut_0_sends_the_inputs_without_the_backing_store_read():
+    # (find-C 4) x (100 fp32 = 400 B) is read from the edge's backing store by every edge half
+    edge = make_arch(name="edge")
+    study = split_study(edge, edge, tiny(), [LINK])
+    level = edge.hardware.backing_store
+    assert any(n.startswith(f"every cut with an edge half reads the model inputs (400 B: x) from the edge's "
+                            f"backing store memory.{level}") and "cut 0 sends them without that read" in n
+               for n in study.notes), study.notes

@@ -41,17 +41,19 @@ def engine_option(f):
                         help="des: discrete-event simulation; analytic: bounds only")(f)
 
 
-def overrides(sets: tuple[str, ...]) -> dict[str, str]:
+def overrides(sets: tuple[str, ...], option: str = "--set") -> dict[str, str]:
+    """``{path: value}`` of ``--set PATH=VALUE`` items (``option``: the option's name in the
+    one-line refusals, e.g. ``--edge-set``)."""
     out: dict[str, str] = {}
     for item in sets:
         path, eq, value = item.partition("=")
         if eq and path.strip() and not value.strip():
-            raise OneLineUsageError(f"--set {item!r}: the value is empty; give one, e.g. "
+            raise OneLineUsageError(f"{option} {item!r}: the value is empty; give one, e.g. "
                                     f"{path.strip()}=VALUE ({path.strip()}=null leaves the field out)")
         if not eq or not path.strip() or not value.strip():
-            raise OneLineUsageError(f"--set {item!r}: expected PATH=VALUE, e.g. memory.dram.bandwidth=1TB/s")
+            raise OneLineUsageError(f"{option} {item!r}: expected PATH=VALUE, e.g. memory.dram.bandwidth=1TB/s")
         if path.strip() in out:  # as a YAML file's duplicate key and sweep's repeated --param
-            raise OneLineUsageError(f"--set {path.strip()} is given more than once "
+            raise OneLineUsageError(f"{option} {path.strip()} is given more than once "
                                     f"({out[path.strip()]!r}, then {value.strip()!r}); give it once")
         out[path.strip()] = value.strip()
     return out

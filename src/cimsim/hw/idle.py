@@ -78,7 +78,7 @@ def refuse_volatile_read_only(level):
     return level
 
 
-def check_read_only(arch, writes: dict[str, float]) -> None:
+def check_read_only(arch, writes: dict[str, float], hint: str = "") -> None:
     """Refuse a run writing a ``read_only: true`` memory level (:func:`read_only_field`), naming
     the level, the bytes and the levels inside it that did not hold them."""
     from ..errors import CapacityError
@@ -103,8 +103,8 @@ def check_read_only(arch, writes: dict[str, float]) -> None:
                 f"{si(writes[name], 'B')} to it (tensors the levels inside it, {held}, do not "
                 f"hold: activations spilled, or a training step's updates); add a writable "
                 f"level before it (volatile: true, e.g. a PSRAM), enlarge the inner ones, or "
-                f"shrink the batch; memory.{name}.read_only: false costs the writes as reads "
-                f"(no write rate or write energy is modelled)")
+                f"shrink the batch{hint}; memory.{name}.read_only: false costs the writes as "
+                f"reads (no write rate or write energy is modelled)")
 
 
 def _far_read_only(arch: str, name: str, cfg, near: str, near_cfg, written: str) -> str:

@@ -132,6 +132,22 @@ def _latent_notes(components, metadata) -> list[str]:
     return [mla["note"]] if claims and isinstance(mla, Mapping) and mla.get("note") else []
 
 
+def _reuse_hint(pl, ops) -> str:
+    """``, or cim.input_reuse: true (...)`` where a unit that could build its convolutions'
+    windows from the raw input (a line buffer) forms their im2col matrices instead (find-C 7)."""
+    if ops.im2col is None or not ops.im2col.any():
+        return ""
+    names = [c.name for c in pl.components
+             if getattr(getattr(c, "config", None), "input_reuse", None) is False
+             and getattr(getattr(c, "config", None), "chip", "x") is None]
+    if not names:
+        return ""
+    formed = float(ops.act_out_bytes[ops.im2col].sum())
+    return (f", or set {' / '.join(f'{n}.input_reuse' for n in names)}: true (the unit then builds "
+            f"each convolution's windows from the raw input, as a line buffer, and the "
+            f"{si(formed, 'B')} of im2col matrices are never formed)")
+
+
 def _distinct(arch, what: str, names: list[str]) -> None:
     """Refuse two result entries of one name (one would overwrite the other in its dict: a
     CIM chip level named ``buffer`` took the buffers' energy part's place, silently)."""
@@ -171,7 +187,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
     traffic = {r: float(costs.bytes[:, j].sum()) for j, r in enumerate(costs.resources)}
     writes = {r: float(costs.write_bytes[:, j].sum()) if costs.write_bytes is not None else 0.0
               for j, r in enumerate(costs.resources)}
-    check_read_only(arch, writes)
+    check_read_only(arch, writes, _reuse_hint(pl, ops))
     _distinct(arch, "utilization", [*(f"{c.name}_{u}" for c in pl.components for u in c.utilizations),
                                     *(C.resource_util(r) for r in costs.resources)])
     util, util_notes = run_utilization(arch, run, traffic)

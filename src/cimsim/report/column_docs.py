@@ -256,6 +256,9 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.TOTAL_ENERGY_J, "J", "as above"),
     (C.BEST_LATENCY, "flag", "as above"),
     (C.BEST_EDGE_ENERGY, "flag", "as above"),
+    (C.SPLIT_PERIOD_ENERGY_J, "J", "`cimsim split --period`, `split_study(period=)`"),
+    (C.SPLIT_AVERAGE_POWER_W, "W", "as above"),
+    (C.SUSTAINS_PERIOD, "flag", "as above"),
 )
 
 
@@ -263,7 +266,7 @@ def documented_columns() -> set[str]:
     """Every column and pattern :mod:`.columns` names, as this table writes them."""
     named = {*C.FIXED_COLUMNS, C.OPTIMIZER_STATE_BYTES, *C.SAMPLE_COLUMNS, *C.PIPELINE_COLUMNS, *C.PROGRAMMING_COLUMNS, *C.SERVING_COLUMNS,
              *C.ACCURACY_COLUMNS, *C.SWEEP_KEY_COLUMNS, C.ERROR, C.BASELINE, C.SPEEDUP, C.ENERGY_RATIO, C.PERIOD_ENERGY_RATIO,
-             C.ONE_DEVICE_SHARE, C.CIMSIM_VERSION, C.CIMSIM_REVISION, C.PARETO_OBJECTIVES, *C.SPLIT_COLUMNS,
+             C.ONE_DEVICE_SHARE, C.CIMSIM_VERSION, C.CIMSIM_REVISION, C.PARETO_OBJECTIVES, *C.SPLIT_COLUMNS, *C.SPLIT_PERIOD_COLUMNS,
              *C.INPUT_COLUMNS, *C.STATED_LOAD_COLUMNS, C.TECHNOLOGY_NODE_M}
     return named | set(_PATTERNS) | set(_SWEPT)
 

@@ -723,7 +723,8 @@ TX_ENERGY_J_PER_BIT = "tx_energy_j_per_bit"
 #: split study: the receiving radio's energy per bit (`rx_energy`)
 RX_ENERGY_J_PER_BIT = "rx_energy_j_per_bit"
 #: split study: the dtype floating-point crossing tensors are sent as (`--cut-dtype`), `own`
-#: where not given (each tensor at its own dtype)
+#: where not given (each tensor at its own dtype), then `; NAME: B bits` / `; NAME: F dense x
+#: B B a nonzero` for each crossing tensor sent in a format of its own (`--cut-bits`, `--cut-density`)
 CUT_DTYPE = "cut_dtype"
 #: split study: the cut, as the ops run on the edge (0: server only, the raw inputs sent; the
 #: op count: edge only, nothing sent)
@@ -736,10 +737,11 @@ SPLIT_TENSORS = "cut_tensors"
 #: split study: the crossing tensors' names, `; `-separated (empty at the last cut)
 SPLIT_TENSOR_NAMES = "cut_tensor_names"
 #: split study: bytes sent uplink, the crossing tensors' (floating-point ones at `--cut-dtype`
-#: where given and narrower)
+#: where given and narrower; `--cut-bits` / `--cut-density` ones in that format), with
+#: `--output-to server` the model outputs the edge makes too
 UPLINK_BYTES = "uplink_bytes"
 #: split study: bytes sent back downlink, the model outputs the server makes (0 without a
-#: downlink in the link; a KV cache the step grows stays on the server)
+#: downlink in the link, or with `--output-to server`; a KV cache the step grows stays on the server)
 DOWNLINK_BYTES = "downlink_bytes"
 #: split study: the edge's run of the prefix (0 at cut 0)
 EDGE_LATENCY_S = "edge_latency_s"
@@ -767,7 +769,8 @@ TOTAL_LATENCY_S = "total_latency_s"
 #: it draws while it waits
 EDGE_STATIC_POWER_W = "edge_static_power_w"
 #: split study: the edge's static energy while it waits for its radio, the server and the
-#: answer: edge_static_power_w x (uplink_s + server_latency_s + downlink_s)
+#: answer: edge_static_power_w x (uplink_s + server_latency_s + downlink_s); with `--output-to
+#: server` (it needs no answer) edge_static_power_w x uplink_s
 EDGE_WAIT_J = "edge_wait_j"
 #: split study: edge_energy_j + edge_radio_j: the edge's energy while busy, its wait left out
 EDGE_BUSY_ENERGY_J = "edge_busy_energy_j"
@@ -780,8 +783,22 @@ TOTAL_ENERGY_J = "total_energy_j"
 #: split study: this cut has the least total_latency_s on its link (the first such cut)
 BEST_LATENCY = "best_latency"
 #: split study: this cut has the least edge_total_energy_j (its wait included) on its link (the
-#: first such cut)
+#: first such cut); with --period the least edge_period_energy_j of the cuts that sustain it
 BEST_EDGE_ENERGY = "best_edge_energy"
+#: split study with --period (one frame every period_s, the halves pipelined): the edge's energy
+#: of one period: edge_busy_energy_j (its run, its radio) + edge_static_power_w x (period_s -
+#: edge_latency_s), the static power over the whole period, its wait included (the edge is on
+#: between frames); NaN where the cut does not sustain the period, J
+SPLIT_PERIOD_ENERGY_J = "edge_period_energy_j"
+#: split study with --period: edge_period_energy_j / period_s, the edge's average power at that
+#: frame rate, W (NaN where the cut does not sustain the period)
+SPLIT_AVERAGE_POWER_W = "edge_average_power_w"
+#: split study with --period: every stage of the cut keeps up with one frame a period, the
+#: halves and the link pipelined: the edge half's shortest period, uplink_s, server_latency_s
+#: and downlink_s each at most period_s
+SUSTAINS_PERIOD = "sustains_period"
+#: the columns a split study adds with --period
+SPLIT_PERIOD_COLUMNS = (PERIOD_S, SPLIT_PERIOD_ENERGY_J, SPLIT_AVERAGE_POWER_W, SUSTAINS_PERIOD)
 SPLIT_COLUMNS = (WORKLOAD, SPLIT_EDGE_CONFIG, SPLIT_SERVER_CONFIG, SPLIT_LINK, UPLINK_BANDWIDTH,
                  DOWNLINK_BANDWIDTH, LINK_LATENCY_S, TX_ENERGY_J_PER_BIT, RX_ENERGY_J_PER_BIT,
                  CUT_DTYPE, SPLIT_CUT, SPLIT_AFTER_OP, SPLIT_TENSORS, SPLIT_TENSOR_NAMES, UPLINK_BYTES,

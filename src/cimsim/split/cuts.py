@@ -22,6 +22,7 @@ Serving runs (``metadata.llm``) and training steps are refused: neither is one i
 from __future__ import annotations
 
 import fnmatch
+import math
 import re
 from dataclasses import dataclass
 
@@ -62,20 +63,49 @@ class Cut:
     returned: tuple[str, ...]
     returned_bytes: int
     dtypes: tuple[str, ...] = ()
+    #: the model outputs the edge makes and no server op reads (all of them at the last cut),
+    #: and their bytes: sent uplink where the server consumes the output (``--output-to server``)
+    edge_returned: tuple[str, ...] = ()
+    edge_returned_bytes: int = 0
 
-    def sent_bytes(self, dtype: str | None = None) -> tuple[int, ...]:
+    def sent_bytes(self, dtype: str | None = None, formats: dict | None = None) -> tuple[int, ...]:
         """Bytes of each crossing tensor as sent: its own, or with ``dtype`` (``int8``: 1 B an
         element) for a floating-point tensor (:data:`FLOATING`) it makes narrower; an index,
-        mask or integer tensor, and one already as narrow, keep their own."""
-        if dtype is None:
-            return self.nbytes
+        mask or integer tensor, and one already as narrow, keep their own. ``formats``: the
+        :class:`SentFormat` of a tensor by name (``--cut-bits``, ``--cut-density``), which
+        decides its bytes before ``dtype``."""
         dtypes = self.dtypes or ("fp32",) * len(self.nbytes)
-        return tuple(min(b, tensor_bytes(n, dtype)) if d in FLOATING else b
-                     for n, b, d in zip(self.numel, self.nbytes, dtypes))
+        formats = formats or {}
+        return tuple(formats[t].nbytes(n) if t in formats
+                     else min(b, tensor_bytes(n, dtype)) if dtype is not None and d in FLOATING else b
+                     for t, n, b, d in zip(self.tensors, self.numel, self.nbytes, dtypes))
 
-    def uplink_bytes(self, dtype: str | None = None) -> int:
+    def uplink_bytes(self, dtype: str | None = None, formats: dict | None = None) -> int:
         """Bytes sent uplink (:meth:`sent_bytes` summed)."""
-        return sum(self.sent_bytes(dtype))
+        return sum(self.sent_bytes(dtype, formats))
+
+
+@dataclass(frozen=True)
+class SentFormat:
+    """How one tensor crosses the link (``--cut-bits NAME=BITS``, ``--cut-density
+    NAME=FRACTION,BYTES``): ``bits`` an element (a RAW10 pixel: 10; a 1-bit event bitmap: 1),
+    or as its nonzeros (``density`` of its elements, ``nonzero_bytes`` each: an AER event's
+    coordinates, polarity and time stamp), whichever is given (``density`` wins)."""
+
+    bits: float | None = None
+    density: float | None = None
+    nonzero_bytes: float | None = None
+
+    def nbytes(self, numel: int) -> int:
+        """Bytes of ``numel`` elements as sent (whole bytes, rounded up; nonzeros rounded up)."""
+        if self.density is not None:
+            return int(math.ceil(math.ceil(numel * self.density) * self.nonzero_bytes))
+        return int(math.ceil(numel * self.bits / 8))
+
+    def label(self, name: str) -> str:
+        if self.density is not None:
+            return f"{name}: {self.density:g} dense x {self.nonzero_bytes:g} B a nonzero"
+        return f"{name}: {self.bits:g} bits"
 
 
 def refuse(workload) -> None:
@@ -217,11 +247,13 @@ def cut_points(workload, after: tuple[str, ...] | list[str] = (), module_depth: 
         if not keep and not (ends and end):
             continue
         back = tuple(sorted(t for t in returned if producer.get(t, -1) >= k))
+        mine = tuple(sorted(t for t in returned if 0 <= producer.get(t, -1) < k and t not in live))
         cuts.append(Cut(k, ops[k - 1].name if k else None, ops[k].name if k < n else None,
                         tuple(crossing), tuple(tensors[t].numel for t in crossing),
                         tuple(tensors[t].nbytes for t in crossing), back,
                         sum(tensors[t].nbytes for t in back),
-                        tuple(tensors[t].dtype for t in crossing)))
+                        tuple(tensors[t].dtype for t in crossing), mine,
+                        sum(tensors[t].nbytes for t in mine)))
     return cuts
 
 
@@ -248,3 +280,47 @@ def cut_dtype_notes(cuts, dtype: str | None) -> list[str]:
             more = f" and {len(found) - 3} more" if len(found) > 3 else ""
             notes.append(f"{len(found)} crossing tensor(s) {why}: {shown}{more}")
     return notes
+
+
+def parse_formats(workload, bits=(), densities=()) -> dict[str, SentFormat]:
+    """``{tensor: SentFormat}`` from ``--cut-bits NAME=BITS`` and ``--cut-density
+    NAME=FRACTION,BYTES`` items (or a dict ``{name: bits}`` / ``{name: (fraction, bytes)}``); a
+    one-line WorkloadError naming the option for an unknown tensor, a bad number, a name given
+    twice."""
+    from ..units import UnitError, parse_quantity
+
+    out: dict[str, SentFormat] = {}
+    items = [("--cut-bits", *kv) for kv in (bits.items() if isinstance(bits, dict) else
+                                            (i.partition("=")[::2] for i in bits))]
+    items += [("--cut-density", *kv) for kv in (densities.items() if isinstance(densities, dict) else
+                                                (i.partition("=")[::2] for i in densities))]
+    for option, name, value in items:
+        name = str(name).strip()
+        head = f"{option} {name}={value}"
+        if name not in workload.tensors:
+            raise WorkloadError(f"{head}: workload '{workload.name}' has no tensor {name!r} (give a "
+                                "crossing tensor's name: the split table's -o column cut_tensor_names)")
+        if name in out:
+            raise WorkloadError(f"{head}: tensor {name!r} is given a format twice; give it once")
+        try:
+            if option == "--cut-bits":
+                b = float(value)
+                if not (math.isfinite(b) and b > 0):
+                    raise ValueError
+                out[name] = SentFormat(bits=b)
+            else:
+                frac, _, per = (value if isinstance(value, str) else ",".join(map(str, value))).partition(",")
+                f = float(frac)
+                if not per.strip():
+                    raise WorkloadError(f"{head}: give the bytes of one nonzero after the fraction, "
+                                        "e.g. 0.01,4B (an AER event: x, y, polarity, time in 4 B)")
+                nb = parse_quantity(per.strip(), "B")
+                if not (0 < f <= 1 and math.isfinite(nb) and nb > 0):
+                    raise ValueError
+                out[name] = SentFormat(density=f, nonzero_bytes=nb)
+        except (ValueError, UnitError):
+            raise WorkloadError(f"{head}: expected " + (
+                "NAME=BITS, bits an element above 0 (a RAW10 pixel: 10)" if option == "--cut-bits" else
+                "NAME=FRACTION,BYTES: a fraction of nonzeros in (0, 1] and the bytes of one "
+                "(e.g. 0.01,4B)")) from None
+    return out

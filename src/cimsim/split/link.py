@@ -111,9 +111,11 @@ def _fields(text: str) -> tuple[dict, str]:
     return data, f"--link {text!r}"
 
 
-def parse_link(text: str | dict) -> SplitLink:
+def parse_link(text: str | dict, uplink_given: bool = False) -> SplitLink:
     """A :class:`SplitLink` from a YAML file, an inline ``KEY=VALUE,...`` spec or a dict of the
-    same fields (see the module's docstring); a bad field is a one-line :class:`ConfigError`."""
+    same fields (see the module's docstring); a bad field is a one-line :class:`ConfigError`.
+    ``uplink_given``: the rate comes from elsewhere (``--bandwidth``), so ``uplink`` may be left
+    out (the link then holds NaN until :meth:`SplitLink.at_uplinks` sets it)."""
     data, where = (dict(text), "link") if isinstance(text, dict) else _fields(text)
     unknown = [k for k in data if k not in _FIELDS]
     if unknown:
@@ -136,7 +138,9 @@ def parse_link(text: str | dict) -> SplitLink:
                               f"{'above 0' if positive else '0 or more'}")
         values[key] = v
     up = values.get("uplink", values.get("bandwidth"))
-    if up is None:
+    if up is None and uplink_given:
+        up = math.nan
+    elif up is None:
         raise ConfigError(f"{where}: no uplink rate; give uplink= (or bandwidth=), e.g. "
                           "'uplink=10Mb/s'")
     latency = values.get("latency", values.get("rtt", 0.0) / 2)

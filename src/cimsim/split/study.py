@@ -10,7 +10,12 @@ static power while its radio sends, the server runs and the answer comes back), 
 ``total_latency_s`` = edge + uplink + server + downlink (the halves run one after the other),
 ``edge_total_energy_j`` = the edge's run + its radio + its wait (the battery's figure, which
 picks ``best_edge_energy``; ``edge_busy_energy_j`` leaves the wait out), ``total_energy_j`` =
-that + the server's run + its radio. A half its config refuses leaves NaN in its row and the
+that + the server's run + its radio. With a ``period`` (``--period``: one frame every period,
+the halves and the link pipelined, the edge on at its static power between frames):
+``edge_period_energy_j`` = the edge's run and radio + its static power over the rest of the
+period, ``edge_average_power_w`` that / the period, and ``sustains_period`` whether the edge
+half's shortest period, the uplink, the server and the downlink each fit in it (the energy and
+power NaN where not). A half its config refuses leaves NaN in its row and the
 reason in ``error``: ``does not fit`` (its memory), ``cannot run it`` (no component runs an op, a
 dtype), or ``cimsim error`` (a fault of the half itself, not the config's); the best cuts are
 those that ran.
@@ -23,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from ..report import columns as C
-from .cuts import CUT_DTYPES, Cut, cut_dtype_notes, cut_points, refuse
+from .cuts import CUT_DTYPES, Cut, cut_dtype_notes, cut_points, parse_formats, refuse
 from .halves import cut_workload
 from .link import SplitLink, parse_link
 
@@ -58,6 +63,9 @@ class SplitStudy:
     server: list[Half]
     cut_dtype: str | None = None
     edge_static_w: float = 0.0
+    period_s: float | None = None
+    formats: dict = field(default_factory=dict)
+    output_to: str = "edge"
     notes: list[str] = field(default_factory=list)
     rows: list[dict] = field(default_factory=list)
 
@@ -66,27 +74,37 @@ class SplitStudy:
                      for cut, e, s in zip(self.cuts, self.edge, self.server)]
         for link in self.links:
             mine = [r for r in self.rows if r[C.SPLIT_LINK] == link.name and r[C.ERROR] is None]
-            for flag, key in ((C.BEST_LATENCY, C.TOTAL_LATENCY_S), (C.BEST_EDGE_ENERGY, C.EDGE_TOTAL_ENERGY_J)):
-                best = min(mine, key=lambda r: r[key]) if mine else None
+            for flag, key in ((C.BEST_LATENCY, C.TOTAL_LATENCY_S), (C.BEST_EDGE_ENERGY, self.edge_energy_key)):
+                # with a period, the cuts that sustain it (NaN energy) are the only candidates
+                ran = [r for r in mine if r[key] == r[key]]
+                best = min(ran, key=lambda r: r[key]) if ran else None
                 for r in self.rows:
                     if r[C.SPLIT_LINK] == link.name:
                         r[flag] = r is best
 
     def _row(self, link: SplitLink, cut: Cut, e: Half, s: Half) -> dict:
-        up = cut.uplink_bytes(self.cut_dtype)
-        down = cut.returned_bytes if link.downlink_bytes_per_s is not None else 0
+        up = cut.uplink_bytes(self.cut_dtype, self.formats)
+        if self.output_to == "server":  # the edge's model outputs go uplink too; none come back
+            up += cut.edge_returned_bytes
+            down = 0
+        else:
+            down = cut.returned_bytes if link.downlink_bytes_per_s is not None else 0
         up_s, down_s = link.up_s(up), link.down_s(down)
         edge_radio = up * link.tx_j_per_byte + down * link.rx_j_per_byte
         server_radio = up * link.rx_j_per_byte + down * link.tx_j_per_byte
-        wait = self.edge_static_w * (up_s + s.latency_s + down_s) if cut.before is not None else 0.0
+        # the edge waits for its radio, and for the answer where it consumes it (output_to edge)
+        answer = s.latency_s + down_s if self.output_to == "edge" and cut.before is not None else 0.0
+        wait = self.edge_static_w * (up_s + answer)
         busy = e.energy_j + edge_radio
         down_rate = link.downlink_bytes_per_s
-        return {C.WORKLOAD: self.workload, C.SPLIT_EDGE_CONFIG: self.edge_config,
+        period = self._period(e, s, up_s, down_s, busy) if self.period_s is not None else {}
+        return period | {C.WORKLOAD: self.workload, C.SPLIT_EDGE_CONFIG: self.edge_config,
                 C.SPLIT_SERVER_CONFIG: self.server_config, C.SPLIT_LINK: link.name,
                 C.UPLINK_BANDWIDTH: link.uplink_bytes_per_s,
                 C.DOWNLINK_BANDWIDTH: math.nan if down_rate is None else down_rate,
                 C.LINK_LATENCY_S: link.latency_s, C.TX_ENERGY_J_PER_BIT: link.tx_j_per_byte / 8,
-                C.RX_ENERGY_J_PER_BIT: link.rx_j_per_byte / 8, C.CUT_DTYPE: self.cut_dtype or "own",
+                C.RX_ENERGY_J_PER_BIT: link.rx_j_per_byte / 8, C.CUT_DTYPE: "; ".join([self.cut_dtype or "own", *(
+                    f.label(t) for t, f in self.formats.items() if t in cut.tensors)]),
                 C.SPLIT_CUT: cut.index, C.SPLIT_AFTER_OP: cut.after or "(input)",
                 C.SPLIT_TENSORS: len(cut.tensors), C.SPLIT_TENSOR_NAMES: "; ".join(cut.tensors),
                 C.UPLINK_BYTES: up, C.DOWNLINK_BYTES: down,
@@ -101,15 +119,39 @@ class SplitStudy:
                 C.ERROR: "; ".join(f"{side}: {h.error}" for side, h in (("edge", e), ("server", s)) if h.error)
                 or None}
 
+    @property
+    def edge_energy_key(self) -> str:
+        """The column ``best_edge_energy`` picks by: ``edge_period_energy_j`` with a period
+        (the energy of a frame at that rate), else ``edge_total_energy_j``."""
+        return C.EDGE_TOTAL_ENERGY_J if self.period_s is None else C.SPLIT_PERIOD_ENERGY_J
+
+    def _period(self, e: Half, s: Half, up_s: float, down_s: float, busy: float) -> dict:
+        """The ``--period`` columns of one row (the module's docstring)."""
+        from ..report.load import min_period_s
+
+        t = self.period_s
+        edge_s = min_period_s(e.result) if e.result is not None else e.latency_s
+        keeps = all(x <= t for x in (edge_s, up_s, s.latency_s, down_s))
+        energy = busy + self.edge_static_w * (t - e.latency_s) if keeps else math.nan
+        return {C.PERIOD_S: t, C.SPLIT_PERIOD_ENERGY_J: energy, C.SPLIT_AVERAGE_POWER_W: energy / t,
+                C.SUSTAINS_PERIOD: keeps}
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The table's columns: :data:`COLUMNS`, with the period's before ``error`` where a
+        period is given."""
+        return COLUMNS if self.period_s is None else (*C.SPLIT_COLUMNS, *C.SPLIT_PERIOD_COLUMNS, C.ERROR)
+
     def table(self):
-        """One row per link and cut (:data:`COLUMNS`), a pandas DataFrame."""
+        """One row per link and cut (:attr:`columns`), a pandas DataFrame."""
         import pandas as pd
 
-        return pd.DataFrame(self.rows, columns=list(COLUMNS))
+        return pd.DataFrame(self.rows, columns=list(self.columns))
 
     def best(self, link: str | None = None, by: str = "latency") -> dict:
         """The row of the best cut on ``link`` (the first link by default), ``by`` ``latency``
-        (``total_latency_s``) or ``edge_energy`` (``edge_total_energy_j``)."""
+        (``total_latency_s``) or ``edge_energy`` (``edge_total_energy_j``; with a period
+        ``edge_period_energy_j``, of the cuts that sustain it)."""
         flags = {"latency": C.BEST_LATENCY, "edge_energy": C.BEST_EDGE_ENERGY}
         if by not in flags:
             raise ValueError(f"by={by!r}: give one of {', '.join(flags)}")
@@ -125,13 +167,23 @@ class SplitStudy:
 def split_study(edge, server, workload, links: Sequence[SplitLink | str | dict],
                 cuts: Sequence[Cut] | None = None, cut_dtype: str | None = None,
                 engine: str = "des", progress: Callable[[int, int], None] | None = None,
-                edge_name: str | None = None, server_name: str | None = None) -> SplitStudy:
+                edge_name: str | None = None, server_name: str | None = None,
+                period: float | str | None = None, cut_bits=(), cut_density=(),
+                output_to: str = "edge") -> SplitStudy:
     """Run every cut of ``workload`` (or the ``cuts`` given, from :func:`cut_points`) with its
     prefix on ``edge`` and its suffix on ``server`` (architectures), and add each link's transfer.
     ``links``: :class:`SplitLink` or what :func:`parse_link` reads; ``cut_dtype``: send the
     floating-point crossing tensors as this dtype where it is narrower (``int8``: 1 B an
     element; :data:`~cimsim.split.cuts.CUT_DTYPES`); ``edge_name`` / ``server_name``: the
-    configs' labels (default their names); ``progress(done, total)`` is called after each cut."""
+    configs' labels (default their names); ``progress(done, total)`` is called after each cut;
+    ``period``: one frame every period (s, or text: ``33.3ms``, ``30Hz``), adding the
+    ``--period`` columns (the module's docstring); ``cut_bits`` (``{name: bits}`` or
+    ``NAME=BITS`` items) and ``cut_density`` (``{name: (fraction, bytes)}`` or
+    ``NAME=FRACTION,BYTES`` items): a crossing tensor's bits an element on the link, or its
+    nonzeros' bytes (:class:`~cimsim.split.cuts.SentFormat`), before ``cut_dtype``;
+    ``output_to``: ``edge`` (the default: model outputs the server makes come back where the
+    link has a downlink, the edge-only cut sends nothing) or ``server`` (the server consumes
+    the answer: every cut sends the model outputs the edge makes uplink, nothing comes back)."""
     from ..errors import CapacityError, CimsimError, ConfigError, MappingError
     from ..pipeline import simulate_quietly
 
@@ -145,7 +197,14 @@ def split_study(edge, server, workload, links: Sequence[SplitLink | str | dict],
     if len(set(names)) != len(names):
         raise ConfigError(f"two links are named {next(n for n in names if names.count(n) > 1)!r}; "
                           "give each a name= of its own")
+    from ..report.load import stated_value
+
+    period_s = stated_value(period, "period_s", "period=" if not isinstance(period, str) else "--period")
+    if output_to not in ("edge", "server"):
+        raise ConfigError(f"output to {output_to!r}: give edge or server (which side consumes the "
+                          "model's outputs)")
     refuse(workload)
+    formats = parse_formats(workload, cut_bits, cut_density)
     cuts = list(cut_points(workload) if cuts is None else cuts)
 
     def run(arch, wl) -> Half:
@@ -168,4 +227,34 @@ def split_study(edge, server, workload, links: Sequence[SplitLink | str | dict],
             progress(i + 1, len(cuts))
     return SplitStudy(workload.name, edge_name or edge.name, server_name or server.name, cuts,
                       links, edge_runs, server_runs, cut_dtype, float(edge.static_power_w),
-                      cut_dtype_notes(cuts, cut_dtype))
+                      period_s, formats, output_to,
+                      cut_dtype_notes(cuts, cut_dtype) + _format_notes(cuts, formats)
+                      + _input_read_note(edge, workload, cuts))
+
+
+def _format_notes(cuts, formats) -> list[str]:
+    """A note per ``--cut-bits`` / ``--cut-density`` tensor that crosses none of the cuts."""
+    crossing = {t for c in cuts for t in c.tensors}
+    idle = [t for t in formats if t not in crossing]
+    return [f"--cut-bits/--cut-density {', '.join(idle)}: cross(es) none of the cuts studied, so "
+            "no row uses it"] if idle else []
+
+
+def _input_read_note(edge, workload, cuts) -> list[str]:
+    """Where the model inputs come from on the edge (find-C 4): a cut with an edge half reads
+    them from the edge's backing store (model inputs start there), cut 0 sends them unread; on
+    a read-only level no new input could arrive there each run."""
+    from ..units import si
+
+    names = {t for c in cuts if c.index == 0 for t in c.tensors}
+    if not names or not any(c.index > 0 for c in cuts):
+        return []
+    level = edge.hardware.backing_store
+    nbytes = sum(workload.tensors[t].nbytes for t in names)
+    ro = getattr(edge.memory[level], "read_only", False)
+    return [f"every cut with an edge half reads the model inputs ({si(nbytes, 'B')}: "
+            f"{', '.join(sorted(names)[:3])}) from the edge's backing store memory.{level}, where "
+            "model inputs start; cut 0 sends them without that read"
+            + (f" (and memory.{level} is read_only: no new input could be written there each run)"
+               if ro else "") + ". cimsim has no sensor port writing inputs into an inner level: "
+            "compare cuts with that read in mind (the edge's energy_<level>_j in a half's run)"]

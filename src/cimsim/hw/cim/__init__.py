@@ -525,6 +525,7 @@ class CIM(Component[CIMConfig]):
         plan.op_columns.update(activity.op_columns(ops, sel))
         plan.notes.extend(n for n in [inbits.note(self.name, self.config, ops, idx),
                                       wbits.note(self.name, self.config, ops, idx),
+                                      inbits.wide_note(self.name, self.config, ops, idx),
                                       activity.note(self.name, self.config, self.hw.technology, sel),
                                       epilogue.rode_note(self.name, idx, ride),
                                       zeros.note(self.name, self.config, ops, idx),

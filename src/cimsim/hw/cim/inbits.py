@@ -27,6 +27,14 @@ network's signs) follow the config's own signed-input rules, at the tagged width
   ``x . w = 2 ((x + 1) / 2) . w - sum w`` (on ``sram_digital`` / ``sram_dcim`` too, which take
   no ``signed_inputs``).
 
+Wide inputs. An op whose input tensor is stored in an integer dtype wider than ``input_bits``
+(a 10-bit pixel held in ``int16`` into the first convolution; tensor dtypes, :func:`wide_bits`)
+is applied bit-serially in ``ceil(width / dac_bits)`` slices (with ``signed_inputs`` the
+magnitude bits', ``width - 1``), more than the config's: the same DAC, ADC and shift-add, fed
+more slices, as a bit-serial CIM takes a wider input; a tag ``input_value_bits`` below the
+width narrows it again. The placement note says which ops and how many slices (never costed at
+``input_bits`` silently).
+
 Not with an integrate-and-count readout (``adc.counting``: its phases are the design's), and
 no saving where the config's slices are already 1 (a ``dac_bits = input_bits`` DAC applies
 every bit at once): the run's note says which and why.
@@ -35,6 +43,32 @@ every bit at once): the run's note says which and why.
 from __future__ import annotations
 
 import numpy as np
+
+
+#: integer tensor dtypes and their bits (a wider one than ``input_bits`` takes more slices)
+_INT_BITS = {"int8": 8, "uint8": 8, "int16": 16, "int32": 32, "int64": 64}
+
+
+def wide_bits(c, ops, idx):
+    """Per op of ``idx``: the bits of its widest integer activation input where wider than
+    the config's ``input_bits`` (0 elsewhere, and on ops that are no weight matmul), or None
+    when none is (or the tensor dtypes are not known)."""
+    if ops.tensor_dtype is None or ops.act_ptr is None:
+        return None
+    out = np.zeros(len(idx))
+    for j, i in enumerate(idx):
+        if ops.stationary[i] < 0:
+            continue
+        ids = ops.act_ids[ops.act_ptr[i]:ops.act_ptr[i + 1]]
+        w = max((_INT_BITS.get(str(ops.tensor_dtype[t]), 0) for t in ids), default=0)
+        out[j] = w if w > c.input_bits else 0
+    return out if out.any() else None
+
+
+def _wide_slices(c, wide):
+    """Slices of a ``wide``-bit input (0: the config's)."""
+    mag = np.maximum(wide - 1, 1) if c.signed_inputs else wide
+    return np.where(wide > 0, np.ceil(mag / c.dac_bits), c.slices)
 
 
 def _bits(ops, idx):
@@ -69,11 +103,34 @@ def op_slices(c, ops, idx):
     """Input slices of each op of ``idx`` (the module rules): the config's ``slices`` (a
     float) when no op is narrower, else an array per op."""
     bits = _bits(ops, idx)
-    if bits is None or reason(c):
+    wide = wide_bits(c, ops, idx) if c.adc.counting is None else None
+    if (bits is None or reason(c)) and wide is None:
         return c.slices
-    own = np.ceil(np.where(np.isnan(bits), np.inf, _planes(c, ops, idx, bits)) / c.dac_bits)
-    per_op = np.minimum(c.slices, own) * (ops.stationary[idx] >= 0) + c.slices * (ops.stationary[idx] < 0)
+    limit = c.slices if wide is None else _wide_slices(c, wide)
+    own = np.inf if bits is None or reason(c) else np.ceil(
+        np.where(np.isnan(bits), np.inf, _planes(c, ops, idx, bits)) / c.dac_bits)
+    per_op = np.minimum(limit, own) * (ops.stationary[idx] >= 0) + c.slices * (ops.stationary[idx] < 0)
     return c.slices if (per_op == c.slices).all() else per_op
+
+
+def wide_note(name: str, c, ops, idx) -> str:
+    """One placement note: the weight matmuls whose integer inputs are wider than
+    ``input_bits``, and the slices they take (or why not); empty when none."""
+    wide = wide_bits(c, ops, idx)
+    if wide is None:
+        return ""
+    what = (f"{name}: {int((wide > 0).sum())} weight matmul(s) read integer inputs of "
+            f"{_range(wide[wide > 0])} (their tensors' dtype), wider than input_bits "
+            f"{c.input_bits}")
+    if c.adc.counting is not None:
+        return (f"{what}; costed at {c.slices:g} input slice(s) as any other: its "
+                "integrate-and-count readout (adc.counting) has the design's phases")
+    s = op_slices(c, ops, idx)
+    s = np.full(len(idx), s) if np.ndim(s) == 0 else s
+    return (f"{what}: applied bit-serially in {_range(s[wide > 0], 'slice')} instead of "
+            f"{c.slices:g} (dac_bits {c.dac_bits}): their array time, conversions, row drives "
+            "and cell reads scale with it (tag input_value_bits on the op if its values are "
+            "narrower, e.g. 10 for a RAW10 pixel)")
 
 
 def note(name: str, c, ops, idx) -> str:
@@ -83,7 +140,8 @@ def note(name: str, c, ops, idx) -> str:
     if bits is None:
         return ""
     mm = ops.stationary[idx] >= 0
-    tagged = mm & ~np.isnan(bits)
+    wide = wide_bits(c, ops, idx)  # those wider than input_bits: wide_note's
+    tagged = mm & ~np.isnan(bits) & (True if wide is None else wide == 0)
     if not tagged.any():
         return ""
     low = np.where(tagged, bits, np.inf)
