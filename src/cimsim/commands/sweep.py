@@ -103,10 +103,17 @@ INCOMPLETE_STATUS = 4
               show_default=True, help="With --accuracy: the models' outputs are logits or "
               "probabilities, as `cimsim run --output-kind`; the column accuracy_output_kind "
               "records the reading each row used.")
+@click.option("--weights", "weights_spec", default=None, metavar="COLUMN=VALUE:P,...",
+              help="Probabilities of the values of one swept column (the path taken: "
+                   "'workload.exit_at=1:0.6,2:0.3,3:0.1'); after the sweep, print per config the "
+                   "expected row (sum of p x latency_s, energy_j, macs, ops) and the worst row. "
+                   "Right at batch 1 (one path a run).")
+@click.option("--expected-csv", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              metavar="FILE.csv", help="With --weights: also write the expected and worst rows here.")
 def sweep_command(configs, workloads, params, sets, points, sample, samples, seed, engine, scheduler, tls_ca_file,
                   tls_cert, tls_key, workers, output, csv_path, retry_errors, flush_every, max_points,
                   dry_run, quiet, strict, accuracy, dataset, output_kind, period=None, deadline=None,
-                  idle="on", harvest=None, storage=None):
+                  idle="on", harvest=None, storage=None, weights_spec=None, expected_csv=None):
     """Sweep config fields over CONFIGS x WORKLOADS; one row per point in a Parquet file.
 
     Everything is checked first (specs, scheduler, output paths, configs, workloads); then the
@@ -138,6 +145,7 @@ def sweep_command(configs, workloads, params, sets, points, sample, samples, see
         announce(f"-o {csv_path}: sweep keeps its table as Parquet (a rerun resumes from it): "
                  f"{output}, with the CSV copy {csv_path}")
     params = tuple(params) + _fixed(sets, params)
+    weighted = _weights(weights_spec, expected_csv)
 
     # SIGTERM as Ctrl-C from the first line: an interrupt while the sweep still imports or
     # checks ends the same way (one line, status 130 / 143)
@@ -185,6 +193,8 @@ def sweep_command(configs, workloads, params, sets, points, sample, samples, see
     if csv_path is not None:
         click.echo(f"wrote {full_path(csv_path)}{created(made[csv_path])}")
     errors = error_rows(df)
+    if weighted is not None:
+        _expected(df, *weighted, expected_csv)
     if errors and (strict or errors == len(df)):  # a CI job must be able to fail on them
         from ..report.columns import ERROR
 
@@ -210,6 +220,44 @@ def _fixed(sets: tuple[str, ...], params: tuple[str, ...]) -> tuple[str, ...]:
                                     f"or '..'); sweep several with --param {path}=A,B,C")
         out.append(f"{path}={value}")
     return tuple(out)
+
+
+def _weights(spec, expected_csv):
+    """The parsed ``--weights`` (checked before the sweep runs), or None."""
+    from ..sweep.expected import WeightsError, parse_weights
+
+    if spec is None:
+        if expected_csv is not None:
+            raise OneLineUsageError("--expected-csv needs --weights (the probabilities of the paths)")
+        return None
+    try:
+        return parse_weights(spec)
+    except WeightsError as exc:
+        raise OneLineUsageError(one_line(str(exc))) from None
+
+
+def _expected(df, column, weights, expected_csv) -> None:
+    """Print (and with --expected-csv write) the expected and worst rows (find-F 2)."""
+    from ..sweep.expected import COLUMNS, WeightsError, batch_note, expected_table
+
+    try:
+        table = expected_table(df, column, weights)
+    except WeightsError as exc:
+        raise click.ClickException(one_line(str(exc))) from None
+    keys = [c for c in table.columns if c not in COLUMNS and c != "architecture"]
+    for _, r in table.iterrows():
+        where = " ".join(f"{k}={r[k]}" for k in keys)
+        click.echo(f"{r['case']:<8} {where}: latency_s {r['latency_s']:.6g}, energy_j "
+                   f"{r['energy_j']:.6g}, macs {r['macs']:.6g}, samples_per_s {r['samples_per_s']:.6g}"
+                   f" ({r['of']})")
+    if (note := batch_note(df)) is not None:
+        click.echo(note)
+    if expected_csv is not None:
+        try:
+            table.to_csv(expected_csv, index=False)
+        except OSError as exc:
+            raise cannot_write(expected_csv, exc) from None
+        click.echo(f"wrote {full_path(expected_csv)}")
 
 
 @contextlib.contextmanager

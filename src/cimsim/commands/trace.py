@@ -443,7 +443,8 @@ def _batch_note(inputs, batch: int | None = None, onnx: bool = False, model=None
         if (note := batch_mismatch(inputs, batch, how, kwargs, "--batch")) is not None:
             click.echo(f"warning: {note}", err=True)
         return
-    if (note := batch_note(inputs, "--batch N", model, kwargs)) is not None:  # Python's trace() warns it
+    if (note := batch_note(inputs, "cimsim trace ... --batch N (a trace option: re-trace; "
+                                          "cimsim run has no --batch)", model, kwargs)) is not None:  # Python's trace() warns it
         click.echo(f"note: {note}")
 
 

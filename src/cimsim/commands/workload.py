@@ -558,9 +558,11 @@ def llm_cmd(hf_config, hf_model, layers, hidden, heads, kv_heads, ffn, vocab, he
 
 @workload.command("merge", cls=OneLineErrors)
 @click.argument("models", nargs=-1, required=True, metavar="[NAME=]FILE...")
-@click.option("--after", "edges", multiple=True, metavar="B.INPUT=A.OUTPUT",
+@click.option("--after", "edges", multiple=True, metavar="B.INPUT=A.OUTPUT|B=A",
               help="Model B's input INPUT is model A's tensor OUTPUT (same dtype and elements): B's "
-                   "ops that read it wait for A's op that writes it. Repeatable.")
+                   "ops that read it wait for A's op that writes it. B=A (no tensor): B's ops that "
+                   "read its own inputs wait for A's returned outputs (a cascade: the big model "
+                   "after the small one's test). Repeatable.")
 @click.option("--chain", is_flag=True, help="Each model feeds the next: its one output into the "
                                             "next model's one input of the same dtype and size.")
 @_opt("--batch", type=int, default=1, help="Samples the merged run stands for (metadata.batch).")

@@ -260,6 +260,10 @@ class ProcessorConfig(ComponentConfig):
     static_power: Watts = Field(description="Leakage and uncore power while the run lasts.")
     op_overhead: Seconds = Field(default="0 s", description="Fixed dispatch cost per op "
                                  "(kernel launch, thread fork/join).")
+    sync_overhead: Seconds = Field(default="0 s", description="Host-device sync per host read of a "
+                                   "tensor's value (a traced if / .item() / nonzero count: tag "
+                                   "host_syncs), paid before the op after it (a GPU: the copy back and "
+                                   "the stream drain, ~10-30 us at batch 1; default 0: not charged).")
     op_overhead_by_kind: dict[str, Seconds] = Field(
         default_factory=dict, description="Dispatch cost per op of the op kinds named here, in place "
         "of op_overhead (kinds launched by another software path: eager, compiled, library call); "
@@ -520,6 +524,8 @@ class Processor(Component[ProcessorConfig]):
         nbytes, writes = dict(traffic.bytes), dict(traffic.write_bytes)
         store = ops.stored(idx)
         latency = traffic.latency_s
+        if ops.host_syncs is not None and cfg.sync_overhead:  # the host waits on a value read (find-F 4)
+            latency = latency + ops.host_syncs[idx] * float(cfg.sync_overhead)
         link = self.hw.cache_link
         if link is not None and store is not None:
             # the KV cache is in another component's memory: an append passes the inner levels

@@ -33,7 +33,7 @@ from ..errors import WorkloadError
 
 #: the ``part`` tags of a lowering copy: the im2col matrix a convolution is lowered to, a
 #: matmul's operand gathered from several tensors (cut right after one, it would cross)
-LOWERING_PARTS = ("im2col", "operand")
+LOWERING_PARTS = ("im2col", "operand", "view")
 #: the dtypes ``--cut-dtype`` re-types: floating-point activations (indices, masks, integer
 #: activations and complex tensors are sent at their own dtype)
 FLOATING = ("fp64", "fp32", "fp16", "bf16", "fp8")

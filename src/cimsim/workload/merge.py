@@ -55,6 +55,64 @@ def parse_edge(text: str, models: Sequence[str]) -> tuple[str, str, str, str]:
     return b, inp, a, out
 
 
+def _is_wait(text: str) -> bool:
+    """``'big=small'``: a control edge (no tensor named on either side)."""
+    return text.count("=") == 1 and "." not in text
+
+
+def parse_wait(text: str, models: Sequence[str]) -> tuple[str, str]:
+    """``'B=A'`` (model B starts after model A ends: a cascade's big model after the small one's
+    confidence test) as ``(B, A)``; a one-line error naming what is wrong."""
+    b, a = (x.strip() for x in text.split("="))
+    for m in (b, a):
+        if m not in models:
+            raise WorkloadError(f"--after {text!r}: no model '{m}' (the models: {', '.join(models)})")
+    if a == b:
+        raise WorkloadError(f"--after {text!r}: a model cannot wait for itself")
+    return b, a
+
+
+def _returned(w: Workload) -> list[str]:
+    """A model's returned outputs (``metadata.outputs``, else the tensors its ops write that none reads)."""
+    outs = list(w.metadata.get("outputs") or [])
+    if not outs:
+        read = {i for op in w.ops for i in op.inputs}
+        outs = [o for op in w.ops for o in op.outputs if o not in read]
+    return outs
+
+
+def wait_ops(n: str, ws: Mapping[str, Workload], waits: list[str], tensors: list, ops: list) -> list:
+    """Model ``n``'s ops (merged dicts) with each op that reads a model input first wait for the
+    returned outputs of every model in ``waits`` (control edges, find-F 3): an op ``<op>.wait``,
+    one launch with that op (tag ``launch``), that reads the input and those outputs (the host's
+    test of them) and passes the input on chip (no work, no write); the op reads it from there.
+    The IR has no edge without a tensor, so the wait is this op."""
+    if not waits:
+        return ops
+    done = [f"{a}.{x}" for a in waits for x in _returned(ws[a])]
+    inputs = {t["name"] for t in tensors if t.get("role") == "input"}
+    by_name = {t["name"]: t for t in tensors}
+    out = []
+    for op in ops:
+        read = [x for x in op["inputs"] if x in inputs and x != op.get("weight")]
+        if not read:
+            out.append(op)
+            continue
+        tags = dict(op.get("tags") or {})
+        tags.setdefault("launch", op["name"])
+        subst = {}
+        for x in read:
+            y = f"{op['name']}.{x.split('.', 1)[1]}.after"
+            tensors.append({**by_name[x], "name": y, "role": "activation"})
+            out.append({"name": f"{op['name']}.{x.split('.', 1)[1]}.wait", "kind": "copy",
+                        "inputs": [x, *done], "outputs": [y], "ops_per_element": 0.0,
+                        "tags": {"launch": tags["launch"], "on_chip": 1, "part": "wait",
+                                 **({"module": tags["module"]} if "module" in tags else {})}})
+            subst[x] = y
+        out.append({**op, "inputs": [subst.get(x, x) for x in op["inputs"]], "tags": tags})
+    return out
+
+
 def _describe(t) -> str:
     return f"{list(t.shape)} {t.dtype} ({t.nbytes:,} B)"
 
@@ -218,7 +276,10 @@ def merge_workloads(models: Mapping[str, Workload] | Iterable[tuple[str, Workloa
             raise WorkloadError(f"merge: model {n} is an LLM serving run (metadata.llm: its prefill and "
                                 "decode steps, TTFT, tokens/s), which a merge cannot keep; run it on "
                                 "its own, or trace one step of it as a model and merge that")
-    edges = [parse_edge(e if isinstance(e, str) else _edge_text(e), names) for e in after]
+    after = list(after)
+    waits = [parse_wait(e, names) for e in after if isinstance(e, str) and _is_wait(e)]
+    edges = [parse_edge(e if isinstance(e, str) else _edge_text(e), names) for e in after
+             if not (isinstance(e, str) and _is_wait(e))]
     edges += chain_edges(names, ws) if chain else []
     fed: dict[tuple[str, str], str] = {}
     for e in edges:
@@ -234,16 +295,17 @@ def merge_workloads(models: Mapping[str, Workload] | Iterable[tuple[str, Workloa
             seen.add(src)
             src = fed[tuple(src.split(".", 1))]
         fed[b, inp] = src
-    order = _order(names, edges)
+    order = _order(names, edges + [(b, "", a, "") for b, a in waits])
     tensors, ops, info, outputs = [], [], [], []
     consumed = {(a, out) for _, _, a, out in edges}
     meta: dict = {"batch": batch, "models": info,
-                  "edges": [f"{b}.{i}={a}.{o}" for b, i, a, o in edges]}
+                  "edges": [f"{b}.{i}={a}.{o}" for b, i, a, o in edges] + [f"{b}={a}" for b, a in waits]}
     for n in order:
         d = workload_to_dict(ws[n])
         t, o = _prefixed(d, n + ".", {inp: src for (b, inp), src in fed.items() if b == n})
+        o = wait_ops(n, ws, [a for b, a in waits if b == n], t, o)
         info.append({"name": n, "first_op": len(ops), "ops": len(o),
-                     "after": sorted({a for b, _, a, _ in edges if b == n}),
+                     "after": sorted({a for b, _, a, _ in edges if b == n} | {a for b, a in waits if b == n}),
                      **({"capture": ws[n].metadata["capture"]} if ws[n].metadata.get("capture") else {})})
         tensors += t
         ops += o

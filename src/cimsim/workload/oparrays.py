@@ -138,6 +138,9 @@ class OpArrays:
     #: written by the tracer on a fused chain of pointwise ops: its longest chain, e.g. a
     #: recurrence over T steps); 0 where an op states none. None when no op states one.
     serial_ops: np.ndarray | None = None
+    #: float64: host reads of a value just before the op (tag ``host_syncs``: the tracer's
+    #: value reads, find-F 4); 0 where none. None when no op states one.
+    host_syncs: np.ndarray | None = None
     #: int64: the pipeline stage (device) of each op of a pipeline-parallel serving run
     #: (:func:`cimsim.workload.footprint.pipeline_stage_of_ops`); None for one device
     stage: np.ndarray | None = None

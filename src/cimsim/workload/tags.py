@@ -132,6 +132,8 @@ TAGS: dict[str, Tag] = {
                             "pairs count min(chain_in, chain_out), an upper bound; a run note names it"),
     "serial_ops": Tag("number", "ops", "operations one after another per element (a recurrence): "
                       "the processor's cycle bound"),
+    "host_syncs": Tag("count", "reads", "host reads of a tensor's value (a traced if / .item() / "
+                      "nonzero count) just before the op: a processor charges each its sync_overhead"),
     # ---- what kind of work
     "part": Tag("text", "-", "what the op is part of; cimsim reads im2col (a convolution's window "
                 "copy), col2im, gather, backward (a training step's backward op), conv and conv_dw "

@@ -58,6 +58,9 @@ def test_trace_spec_batch_option_and_note(tmp_path):
     assert r.exit_code == 0, r.output
     # no --batch and a leading dimension of 3: a note, 1 sample per run, no guess
     assert "leading dimension is 3" in r.output and "--batch N" in r.output
+    # it names the command that takes --batch: cimsim run has none (find-F 5)
+    assert "give cimsim trace ... --batch N (a trace option: re-trace; cimsim run has no --batch)" \
+        in " ".join(r.output.split())
     # it names every per-sample column the wrong count skews (review of find-D 2, D 5)
     assert ("figures (samples_per_s, j_per_sample, items_per_s, j_per_item, "
             "pipelined_samples_per_s, pipelined_j_per_sample) take 1") in " ".join(r.output.split())

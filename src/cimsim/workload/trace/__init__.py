@@ -357,6 +357,7 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
                 keep_floats=False, launch_groups=None):
     from ..ir import Workload
     from .capture import record
+    from .control import tag_host_syncs
     from .fuse import (absorb_into_softmax, drop_lone_launches, fuse_pointwise, launch_modules,
                        recurrent_types, tag_recurrent)
     # register the gathers', convolutions', _grouped_mm's, quantized (and packed quantized) ops',
@@ -440,6 +441,7 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     rnn_types = recurrent_types(modules)  # torch's nn.LSTM / GRU / RNN (cells), by isinstance
     ops = fuse_pointwise(ops, tensors, rnn_types, low.kept, low.sync_of)
     ops = drop_lone_launches(absorb_into_softmax(ops, tensors, low.kept, low.sync_of))
+    tag_host_syncs(ops, low.sync_of)  # the op after each value read waits for it (find-F 4)
     persist.name_state_tensors(low, optimizer_state, tensors)
     master = persist.master_weights(low, model) if n_backward else None
     recurrent = tag_recurrent(ops, rnn_types)

@@ -80,7 +80,10 @@ def finish(low):
     ops: list[Op] = []
     for p in low.protos:
         operands = []
+        whole = []  # per operand: one whole read of a full version cut into atoms (find-F 1)
         for idxs in p._read_idx:
+            whole.append(len(idxs) == 1 and low.st.versions[idxs[0][0]].reads[idxs[0][1]] is None
+                         and low.st.versions[idxs[0][0]].domain is None)
             names = []
             for vid, ri in idxs:
                 v = low.st.versions[vid]
@@ -105,13 +108,14 @@ def finish(low):
         if (p.kind == "matmul" or p.macs) and tensors[outs[0]].dtype.startswith("complex"):
             complexes.refuse_complex_macs(p, tensors[outs[0]].dtype, p.macs or p.batch * p.m * p.k * p.n)
         if p.kind == "matmul":
-            a = _operand(ops, tensors, p, operands[0], p.batch * p.m * p.k, "A", False)
+            a = _operand(ops, tensors, p, operands[0], p.batch * p.m * p.k, "A", False, whole[0])
             # one k x n weight shared by the batch is stationary; a batch x k x n one (a bmm
             # over a 3-D parameter) is read as an operand, as a grouped convolution's is
             # (on live tensors: :func:`.claims.shared_by_batch`)
             one = p.weight and [tensors[t].numel for t in operands[1]] == [p.k * p.n] and \
                 tensors[operands[1][0]].role == "weight"
-            b = _operand(ops, tensors, p, operands[1], (p.k * p.n) if one else p.batch * p.k * p.n, "B", one)
+            b = _operand(ops, tensors, p, operands[1], (p.k * p.n) if one else p.batch * p.k * p.n, "B", one,
+                         whole[1])
             weight = b if one else None
             ops.append(Op(p.name, "matmul", (a, b), tuple(outs), m=p.m, k=p.k, n=p.n, batch=p.batch,
                           weight=weight, tags=p.tags))
@@ -164,14 +168,26 @@ def overlap_readers(entries: list[dict], ops) -> None:
         e["readers"] = r or ["none"]
 
 
-def _operand(ops, tensors, p, names, numel, which, weight):
+def _operand(ops, tensors, p, names, numel, which, weight, whole=False):
     # read through a view of another element size: the operand in the dtype the matmul reads
     dtype = p.read_as["AB".index(which)] if p.read_as else tensors[names[0]].dtype
     if len(names) == 1 and tensors[names[0]].numel == numel and tensors[names[0]].dtype == dtype:
         return names[0]
     out = f"{p.name}.{which}"
     tensors[out] = Tensor(out, (int(numel),), dtype, "activation")
+    tags = {"module": p.tags.get("module", ""), "part": "operand"}
+    if whole and sum(tensors[n].numel for n in names) == numel and \
+            all(tensors[n].dtype == dtype for n in names):
+        # the whole of one tensor that other reads cut into atoms (``h`` read whole by one
+        # head, ``h[:26]`` by the next stage): its atoms in storage order are the tensor as
+        # torch holds it, so the matmul reads them in place, no copy kernel (find-F 1). The
+        # operand is a view: one launch with its matmul, its bytes read once (here), passed
+        # on chip, no vector work
+        tags.update(part="view", on_chip=1, launch=p.tags.get("launch", p.name))
+        p.tags.setdefault("launch", p.name)
+        ops.append(Op(f"{p.name}.{which}.view", "copy", tuple(names), (out,), ops_per_element=0.0,
+                      tags=tags))
+        return out
     # materialise the operand (a broadcast, or a window over several parts) as torch does
-    ops.append(Op(f"{p.name}.{which}.gather", "copy", tuple(names), (out,),
-                  tags={"module": p.tags.get("module", ""), "part": "operand"}))
+    ops.append(Op(f"{p.name}.{which}.gather", "copy", tuple(names), (out,), tags=tags))
     return out

@@ -238,3 +238,16 @@ def higher_order_error(name: str, where: str):
               "map_impl": "torch._higher_order_ops.map"}.get(name, f"torch.{name}")
     return WorkloadError(f"{called} ({where}) is not supported by the tracer (a higher-order "
                          f"op: torch runs its functions outside the recorder): {how}")
+
+
+def tag_host_syncs(ops, sync_of: dict) -> None:
+    """Tag ``host_syncs`` (the value reads, and count reads of ``nonzero`` & co., before it) on
+    the first op after each sync epoch starts, in program order: on a GPU the host copies the
+    value back and waits for the stream there before it launches that op, which
+    ``processor.sync_overhead`` charges (find-F 4; 0 s unless a config sets it)."""
+    last = 0
+    for op in ops:
+        epoch = max((sync_of.get(t, 0) for t in op.outputs), default=0)
+        if epoch > last:
+            op.tags["host_syncs"] = epoch - last
+            last = epoch

@@ -1,0 +1,76 @@
+"""``cimsim sweep --weights``: the expected and worst rows of a sweep over alternative paths
+(find-F 2: an early exit's expected cost was weighted by hand)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from cimsim.cli import main
+from cimsim.sweep.expected import WeightsError, expected_table, parse_weights
+
+
+def _rows(n=1):
+    # an early exit whose path k costs k x (10 us, 2 mJ, 1,000 MACs) on one config, 3 x that on another
+    return pd.DataFrame({
+        "config_file": ["a"] * 3 + ["b"] * 3, "architecture": ["a"] * 3 + ["b"] * 3,
+        "workload.exit_at": [1, 2, 3] * 2,
+        "latency_s": [10e-6, 20e-6, 30e-6, 30e-6, 60e-6, 90e-6],
+        "energy_j": [2e-3, 4e-3, 6e-3, 6e-3, 12e-3, 18e-3],
+        "macs": [1000, 2000, 3000] * 2, "ops": [3, 6, 9] * 2, "samples_per_run": [n] * 6})
+
+
+def test_expected_and_worst_rows_are_the_weighted_sums():
+    col, w = parse_weights("workload.exit_at=1:0.6,2:0.3,3:0.1")
+    t = expected_table(_rows(), col, w).set_index(["config_file", "case"])
+    # E[k] = 0.6 + 0.6 + 0.3 = 1.5 paths' worth
+    e = t.loc[("a", "expected")]
+    assert e["latency_s"] == pytest.approx(15e-6) and e["energy_j"] == pytest.approx(3e-3)
+    assert e["macs"] == pytest.approx(1500) and e["ops"] == pytest.approx(4.5)
+    assert e["samples_per_s"] == pytest.approx(1 / 15e-6)  # the rate of the mean latency
+    assert t.loc[("b", "expected")]["latency_s"] == pytest.approx(45e-6)
+    worst = t.loc[("a", "worst")]
+    assert worst["latency_s"] == pytest.approx(30e-6) and worst["of"] == "workload.exit_at=3"
+
+
+@pytest.mark.parametrize("spec,words", [
+    ("workload.exit_at", "COLUMN=VALUE:P"),
+    ("workload.exit_at=1:0.6,2:0.3", "sum to 0.9"),
+    ("workload.exit_at=1:0.6,1:0.4", "given twice"),
+    ("workload.exit_at=1:1.5,2:-0.5", "within 0..1"),
+    ("workload.exit_at=1:x", "not a number"),
+])
+def test_bad_specs_are_refused_in_one_line(spec, words):
+    with pytest.raises(WeightsError, match=words):
+        parse_weights(spec)
+
+
+def test_a_path_without_probability_or_a_column_the_rows_lack_is_refused():
+    with pytest.raises(WeightsError, match="values 3 have no probability"):
+        expected_table(_rows(), "workload.exit_at", {"1": 0.5, "2": 0.5})
+    with pytest.raises(WeightsError, match="have a probability but no row"):
+        expected_table(_rows(), "workload.exit_at", {"1": 0.5, "2": 0.25, "3": 0.125, "4": 0.125})
+    with pytest.raises(WeightsError, match="no column 'workload.k'"):
+        expected_table(_rows(), "workload.k", {"1": 1.0})
+
+
+def test_cli_bad_spec_is_refused_before_the_sweep(tmp_path):
+    r = CliRunner().invoke(main, ["sweep", "sram-cim", "-w", "lstm", "-o", str(tmp_path / "s.parquet"),
+                                  "--weights", "workload=lstm:0.5"])
+    assert r.exit_code == 2 and "sum to 0.5" in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "s.parquet").exists()
+
+
+@pytest.mark.slow
+def test_cli_prints_and_writes_the_expected_rows(tmp_path):
+    out, csv = tmp_path / "s.parquet", tmp_path / "e.csv"
+    r = CliRunner().invoke(main, ["sweep", "sram-cim", "-w", "lstm", "-w", "gru", "-o", str(out), "-q",
+                                  "--weights", "workload=lstm:0.25,gru:0.75", "--expected-csv", str(csv)])
+    assert r.exit_code == 0, r.output
+    rows = pd.read_parquet(out).set_index("workload")
+    t = pd.read_csv(csv).set_index("case")
+    want = 0.25 * rows.loc["lstm", "latency_s"] + 0.75 * rows.loc["gru", "latency_s"]
+    assert t.loc["expected", "latency_s"] == pytest.approx(want, rel=1e-12)
+    assert t.loc["worst", "latency_s"] == pytest.approx(rows["latency_s"].max(), rel=1e-12)
+    assert "expected config_file=sram-cim" in r.output
