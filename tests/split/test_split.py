@@ -336,3 +336,43 @@ def test_a_note_says_cut_0_sends_the_inputs_without_the_backing_store_read():
     assert any(n.startswith(f"every cut with an edge half reads the model inputs (400 B: x) from the edge's "
                             f"backing store memory.{level}") and "cut 0 sends them without that read" in n
                for n in study.notes), study.notes
+
+
+def test_output_to_server_sends_the_edges_outputs_by_the_cut_dtype_and_format_rules():
+    # (review C 1) y is 10 fp32 (40 B): with --cut-dtype int8 the edge-only cut sends it at
+    # 1 B an element, 10 B, 10 / 1000 B/s + 100 ms = 0.11 s, 10 x 8 x 1 nJ = 80 nJ TX; with
+    # --cut-bits y=4, 10 x 4 bits = 5 B; cut_tensor_names names y, and no note says y crosses none
+    edge = make_arch(name="edge")
+    w = tiny()
+    rows = {r["cut"]: r for r in split_study(edge, edge, w, [LINK], output_to="server", cut_dtype="int8").rows}
+    assert rows[4]["uplink_bytes"] == 10 and rows[4]["cut_tensor_names"] == "y" and rows[4]["cut_tensors"] == 1
+    assert rows[4]["uplink_s"] == pytest.approx(0.11, rel=1e-12, abs=0)
+    assert rows[4]["edge_radio_j"] == pytest.approx(80e-9, rel=1e-12, abs=0)
+    assert rows[2]["uplink_bytes"] == 100  # h1 + h2, 2 x 50 fp32 at int8, as before
+    bits = split_study(edge, edge, w, [LINK], output_to="server", cut_bits=["y=4"])
+    row = {r["cut"]: r for r in bits.rows}[4]
+    assert row["uplink_bytes"] == 5 and row["cut_dtype"] == "own; y: 4 bits"
+    assert not any("cross(es) none of the cuts" in n for n in bits.notes), bits.notes
+    # where the edge consumes the output, y never crosses: the note stays
+    assert any("y: cross(es) none of the cuts" in n
+               for n in split_study(edge, edge, w, [LINK], cut_bits=["y=4"]).notes)
+
+
+def test_a_refused_cut_has_no_sustains_period_and_best_says_no_cut_sustains_it():
+    # (review C 3) a cut a half refused was never timed: sustains_period NaN, not False
+    import dataclasses
+
+    from cimsim.split.study import Half
+
+    edge = make_arch(name="edge")
+    study = split_study(edge, edge, tiny(), [LINK], period="0.5Hz")
+    edges = list(study.edge)
+    edges[2] = Half(math.nan, math.nan, None, "does not fit: test")
+    rows = {r["cut"]: r for r in dataclasses.replace(study, edge=edges).rows}
+    assert math.isnan(rows[2]["sustains_period"]) and rows[2]["error"] == "edge: does not fit: test"
+    assert rows[0]["sustains_period"] is True
+    # (review C 5) at 1 GHz every cut runs, none keeps up: best() says so, not "no cut ran"
+    fast = split_study(edge, edge, tiny(), ["name=r,uplink=8kb/s,latency=100ms"], period="1GHz")
+    assert all(r["error"] is None and r["sustains_period"] is False for r in fast.rows)
+    with pytest.raises(ValueError, match=r"link 'r': no cut sustains the period \(1e-09 s: 5 cut\(s\) ran"):
+        fast.best(by="edge_energy")

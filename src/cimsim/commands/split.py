@@ -97,9 +97,9 @@ def _print(study, width: int | None = None) -> None:
                  "edge+radio+wait E": lambda r: _j(r[C.EDGE_TOTAL_ENERGY_J])
                  + (" *" if r[C.BEST_EDGE_ENERGY] and study.period_s is None else "  ")}
         if study.period_s is not None:  # a frame's energy and the average power at the period
-            cells["edge E/period"] = lambda r: (_j(r[C.SPLIT_PERIOD_ENERGY_J]) if r[C.SUSTAINS_PERIOD]
+            cells["edge E/period"] = lambda r: (_j(r[C.SPLIT_PERIOD_ENERGY_J]) if r[C.SUSTAINS_PERIOD] is True
                                                 else "too slow") + (" *" if r[C.BEST_EDGE_ENERGY] else "  ")
-            cells["edge power"] = lambda r: si(r[C.SPLIT_AVERAGE_POWER_W], "W", 3) if r[C.SUSTAINS_PERIOD] else "-"
+            cells["edge power"] = lambda r: si(r[C.SPLIT_AVERAGE_POWER_W], "W", 3) if r[C.SUSTAINS_PERIOD] is True else "-"
         if out.width < 118:  # a narrow terminal: the parts the totals add up, left to -o
             for head in ("edge E", "edge radio", "server E", *(("edge+radio+wait E",) if study.period_s else ())):
                 del cells[head]

@@ -738,7 +738,7 @@ SPLIT_TENSORS = "cut_tensors"
 SPLIT_TENSOR_NAMES = "cut_tensor_names"
 #: split study: bytes sent uplink, the crossing tensors' (floating-point ones at `--cut-dtype`
 #: where given and narrower; `--cut-bits` / `--cut-density` ones in that format), with
-#: `--output-to server` the model outputs the edge makes too
+#: `--output-to server` the model outputs the edge makes too, sent by the same rules
 UPLINK_BYTES = "uplink_bytes"
 #: split study: bytes sent back downlink, the model outputs the server makes (0 without a
 #: downlink in the link, or with `--output-to server`; a KV cache the step grows stays on the server)
@@ -795,7 +795,8 @@ SPLIT_PERIOD_ENERGY_J = "edge_period_energy_j"
 SPLIT_AVERAGE_POWER_W = "edge_average_power_w"
 #: split study with --period: every stage of the cut keeps up with one frame a period, the
 #: halves and the link pipelined: the edge half's shortest period, uplink_s, server_latency_s
-#: and downlink_s each at most period_s
+#: and downlink_s each at most period_s; NaN (empty) where a half refused the cut (see error:
+#: never timed, so neither kept up nor too slow)
 SUSTAINS_PERIOD = "sustains_period"
 #: the columns a split study adds with --period
 SPLIT_PERIOD_COLUMNS = (PERIOD_S, SPLIT_PERIOD_ENERGY_J, SPLIT_AVERAGE_POWER_W, SUSTAINS_PERIOD)

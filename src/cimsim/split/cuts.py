@@ -24,7 +24,7 @@ from __future__ import annotations
 import fnmatch
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -67,6 +67,24 @@ class Cut:
     #: and their bytes: sent uplink where the server consumes the output (``--output-to server``)
     edge_returned: tuple[str, ...] = ()
     edge_returned_bytes: int = 0
+    #: those outputs' elements and dtypes (so they are sent like any crossing tensor)
+    edge_returned_numel: tuple[int, ...] = ()
+    edge_returned_dtypes: tuple[str, ...] = ()
+
+    def as_sent(self, output_to: str = "edge") -> "Cut":
+        """The cut with what goes uplink as its ``tensors``: with ``output_to`` ``server`` the
+        model outputs the edge makes (:attr:`edge_returned`) join the crossing tensors, sent by
+        the same ``--cut-dtype`` / ``--cut-bits`` / ``--cut-density`` rule (review C 1)."""
+        if output_to != "server" or not self.edge_returned:
+            return self
+        n = len(self.edge_returned)
+        numel = self.edge_returned_numel if len(self.edge_returned_numel) == n else (0,) * n
+        dtypes = self.edge_returned_dtypes if len(self.edge_returned_dtypes) == n else ("",) * n
+        nbytes = ((self.edge_returned_bytes,) + (0,) * (n - 1) if len(self.edge_returned_numel) != n
+                  else tuple(tensor_bytes(k, d) for k, d in zip(numel, dtypes)))
+        own = self.dtypes or ("fp32",) * len(self.nbytes)
+        return replace(self, tensors=self.tensors + self.edge_returned, numel=self.numel + numel,
+                       nbytes=self.nbytes + nbytes, dtypes=own + dtypes)
 
     def sent_bytes(self, dtype: str | None = None, formats: dict | None = None) -> tuple[int, ...]:
         """Bytes of each crossing tensor as sent: its own, or with ``dtype`` (``int8``: 1 B an
@@ -90,7 +108,8 @@ class SentFormat:
     """How one tensor crosses the link (``--cut-bits NAME=BITS``, ``--cut-density
     NAME=FRACTION,BYTES``): ``bits`` an element (a RAW10 pixel: 10; a 1-bit event bitmap: 1),
     or as its nonzeros (``density`` of its elements, ``nonzero_bytes`` each: an AER event's
-    coordinates, polarity and time stamp), whichever is given (``density`` wins)."""
+    coordinates, polarity and time stamp): one of the two per tensor (:func:`parse_formats`
+    refuses a tensor given both)."""
 
     bits: float | None = None
     density: float | None = None
@@ -253,7 +272,8 @@ def cut_points(workload, after: tuple[str, ...] | list[str] = (), module_depth: 
                         tuple(tensors[t].nbytes for t in crossing), back,
                         sum(tensors[t].nbytes for t in back),
                         tuple(tensors[t].dtype for t in crossing), mine,
-                        sum(tensors[t].nbytes for t in mine)))
+                        sum(tensors[t].nbytes for t in mine), tuple(tensors[t].numel for t in mine),
+                        tuple(tensors[t].dtype for t in mine)))
     return cuts
 
 

@@ -83,9 +83,11 @@ class SplitStudy:
                         r[flag] = r is best
 
     def _row(self, link: SplitLink, cut: Cut, e: Half, s: Half) -> dict:
+        # with output_to server the edge's model outputs go uplink too, sent like any crossing
+        # tensor (--cut-dtype, --cut-bits, --cut-density: review C 1); none come back
+        cut = cut.as_sent(self.output_to)
         up = cut.uplink_bytes(self.cut_dtype, self.formats)
-        if self.output_to == "server":  # the edge's model outputs go uplink too; none come back
-            up += cut.edge_returned_bytes
+        if self.output_to == "server":
             down = 0
         else:
             down = cut.returned_bytes if link.downlink_bytes_per_s is not None else 0
@@ -133,8 +135,10 @@ class SplitStudy:
         edge_s = min_period_s(e.result) if e.result is not None else e.latency_s
         keeps = all(x <= t for x in (edge_s, up_s, s.latency_s, down_s))
         energy = busy + self.edge_static_w * (t - e.latency_s) if keeps else math.nan
+        # a cut a half refused was never timed: NaN, not "too slow" (review C 3)
+        ran = not (e.error or s.error)
         return {C.PERIOD_S: t, C.SPLIT_PERIOD_ENERGY_J: energy, C.SPLIT_AVERAGE_POWER_W: energy / t,
-                C.SUSTAINS_PERIOD: keeps}
+                C.SUSTAINS_PERIOD: keeps if ran else math.nan}
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -160,6 +164,10 @@ class SplitStudy:
             raise ValueError(f"link {name!r}: not one of {', '.join(k.name for k in self.links)}")
         rows = [r for r in self.rows if r[C.SPLIT_LINK] == name and r[flags[by]]]
         if not rows:
+            ran = [r for r in self.rows if r[C.SPLIT_LINK] == name and r[C.ERROR] is None]
+            if ran and self.period_s is not None and by == "edge_energy":  # review C 5
+                raise ValueError(f"link {name!r}: no cut sustains the period ({self.period_s:g} s: "
+                                 f"{len(ran)} cut(s) ran, each too slow; see sustains_period)")
             raise ValueError(f"link {name!r}: no cut ran on both configs (each row's error says why)")
         return rows[0]
 
@@ -225,10 +233,11 @@ def split_study(edge, server, workload, links: Sequence[SplitLink | str | dict],
         server_runs.append(run(server, suffix))
         if progress is not None:
             progress(i + 1, len(cuts))
+    sent = [c.as_sent(output_to) for c in cuts]  # what goes uplink, the outputs included
     return SplitStudy(workload.name, edge_name or edge.name, server_name or server.name, cuts,
                       links, edge_runs, server_runs, cut_dtype, float(edge.static_power_w),
                       period_s, formats, output_to,
-                      cut_dtype_notes(cuts, cut_dtype) + _format_notes(cuts, formats)
+                      cut_dtype_notes(sent, cut_dtype) + _format_notes(sent, formats)
                       + _input_read_note(edge, workload, cuts))
 
 
