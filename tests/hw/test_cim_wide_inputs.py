@@ -59,3 +59,30 @@ def test_a_tagged_wide_input_is_told_by_the_wide_note_alone():
     _, _, pl = _run(_arch(), _workload("int16", {"input_value_bits": 10}))
     assert any("applied bit-serially in 10 slices instead of 8" in n for n in pl.notes), pl.notes
     assert not any("costed at the config's 8 input slice(s)" in n for n in pl.notes)
+
+
+def _lowered(part: str | None, numel_k: int = K) -> Workload:
+    """An int16 image ``x`` copied to an int8 ``xc`` (an im2col copy with tag ``part``, or
+    a plain copy) that matmul ``a`` reads; ``b`` reads the int8 ``xb``."""
+    w = _workload("int8")
+    t = [Tensor("x", (ROWS, numel_k), "int16", "input"), Tensor("xc", (ROWS, K), "int8", "activation"),
+         *(x for x in w.tensors.values() if x.name != "xa")]
+    ops = [Op("lower", "copy", ("x",), ("xc",), tags={"part": part} if part else {}),
+           Op("a", "matmul", ("xc", "Wa"), ("ya",), m=ROWS, k=K, n=N, weight="Wa"), w.ops[1]]
+    return Workload("lowered", t, ops)
+
+
+def test_an_int8_im2col_of_an_int16_input_takes_sixteen_slices():
+    # (review C 2) the im2col copy holds the int16 pixels: 16 slices, as for x read directly
+    e, costs, pl = _run(_arch(), _lowered("im2col", K // 2))
+    a = 1  # op "a" (op 0 is the copy)
+    assert e["cim_adc"][a] == pytest.approx(ROWS * 256 * 16 * 2e-12, rel=1e-12, abs=0)
+    assert costs.compute_s[a] == pytest.approx(ROWS * 16 * 100e-9, rel=1e-12, abs=0)
+    note = next(n for n in pl.notes if "wider than input_bits" in n)
+    assert "16 slices instead of 8" in note and "im2col / reshape copy" in note
+    # (review C 6) 16 slices need adc.bits + 15 accumulator bits, 8 more than 8 slices' design
+    assert "shift-add accumulator is assumed 8 bit(s) wider than one sized for 8 slices" in note
+    # a copy of the same elements to int8 is a cast (a real quantisation): 8 slices, no note
+    e8, _, pl8 = _run(_arch(), _lowered(None))
+    assert e8["cim_adc"][a] == pytest.approx(ROWS * 256 * 8 * 2e-12, rel=1e-12, abs=0)
+    assert not any("wider than input_bits" in n for n in pl8.notes)

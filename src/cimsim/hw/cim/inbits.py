@@ -30,9 +30,13 @@ network's signs) follow the config's own signed-input rules, at the tagged width
 Wide inputs. An op whose input tensor is stored in an integer dtype wider than ``input_bits``
 (a 10-bit pixel held in ``int16`` into the first convolution; tensor dtypes, :func:`wide_bits`)
 is applied bit-serially in ``ceil(width / dac_bits)`` slices (with ``signed_inputs`` the
-magnitude bits', ``width - 1``), more than the config's: the same DAC, ADC and shift-add, fed
-more slices, as a bit-serial CIM takes a wider input; a tag ``input_value_bits`` below the
-width narrows it again. The placement note says which ops and how many slices (never costed at
+magnitude bits', ``width - 1``), more than the config's: the same DAC and ADC, fed more slices,
+as a bit-serial CIM takes a wider input; a tag ``input_value_bits`` below the width narrows it
+again. The shift-add accumulator must be wider too (``adc.bits + slices - 1`` bits, sized for
+the config's slices: 8 more for 16 slices of an 8-slice design): assumed so, its area and
+energy left at the config's, and the note says so (review C 6). An input an im2col or reshape
+copy made counts at the width of the tensor it copied (an int16 image lowered to an int8
+im2col matrix still holds int16 pixels), with or without ``input_reuse`` (review C 2). The placement note says which ops and how many slices (never costed at
 ``input_bits`` silently).
 
 Not with an integrate-and-count readout (``adc.counting``: its phases are the design's), and
@@ -49,10 +53,36 @@ import numpy as np
 _INT_BITS = {"int8": 8, "uint8": 8, "int16": 16, "int32": 32, "int64": 64}
 
 
+def _lowering(ops, p) -> bool:
+    """Op ``p`` copies values without changing them: the im2col copy before a convolution, or
+    a copy of the same dtype or element count changed (a reshape, a view) that is no recast
+    (a cast of the same elements to another dtype is a real quantisation: not followed)."""
+    if p < 0:
+        return False
+    if ops.im2col is not None and ops.im2col[p]:
+        return True
+    copy = ops.kind_codes.get("copy")
+    return (copy is not None and int(ops.kind[p]) == copy
+            and not (ops.recast is not None and ops.recast[p]))
+
+
+def _int_bits(ops, t, depth=4) -> int:
+    """Integer bits of activation tensor ``t``: its dtype's, or, where a lowering copy
+    (:func:`_lowering`) made it, the widest of that copy's inputs' (an int16 image copied into
+    an int8 im2col matrix still holds the int16 pixels: review C 2)."""
+    w = _INT_BITS.get(str(ops.tensor_dtype[t]), 0)
+    p = int(ops.producer[t]) if ops.producer is not None else -1
+    if depth > 0 and w and _lowering(ops, p):
+        w = max([w, *(_int_bits(ops, u, depth - 1) for u in ops.act_ids[ops.act_ptr[p]:ops.act_ptr[p + 1]])])
+    return w
+
+
 def wide_bits(c, ops, idx):
     """Per op of ``idx``: the bits of its widest integer activation input where wider than
     the config's ``input_bits`` (0 elsewhere, and on ops that are no weight matmul), or None
-    when none is (or the tensor dtypes are not known)."""
+    when none is (or the tensor dtypes are not known). An input an im2col / reshape copy made
+    counts at the width of what it copied (:func:`_int_bits`), whether or not the config reads
+    the window directly (``input_reuse``)."""
     if ops.tensor_dtype is None or ops.act_ptr is None:
         return None
     out = np.zeros(len(idx))
@@ -60,7 +90,7 @@ def wide_bits(c, ops, idx):
         if ops.stationary[i] < 0:
             continue
         ids = ops.act_ids[ops.act_ptr[i]:ops.act_ptr[i + 1]]
-        w = max((_INT_BITS.get(str(ops.tensor_dtype[t]), 0) for t in ids), default=0)
+        w = max((_int_bits(ops, t) for t in ids), default=0)
         out[j] = w if w > c.input_bits else 0
     return out if out.any() else None
 
@@ -120,17 +150,22 @@ def wide_note(name: str, c, ops, idx) -> str:
     if wide is None:
         return ""
     what = (f"{name}: {int((wide > 0).sum())} weight matmul(s) read integer inputs of "
-            f"{_range(wide[wide > 0])} (their tensors' dtype), wider than input_bits "
+            f"{_range(wide[wide > 0])} (their tensors' dtype, or that of the tensor an im2col / "
+            f"reshape copy made theirs from), wider than input_bits "
             f"{c.input_bits}")
     if c.adc.counting is not None:
         return (f"{what}; costed at {c.slices:g} input slice(s) as any other: its "
                 "integrate-and-count readout (adc.counting) has the design's phases")
     s = op_slices(c, ops, idx)
     s = np.full(len(idx), s) if np.ndim(s) == 0 else s
+    extra = int(np.max(s[wide > 0]) - np.ceil(c.slices))
+    acc = (f"; the shift-add accumulator is assumed {extra} bit(s) wider than one sized for "
+           f"{c.slices:g} slices (adc.bits + slices - 1), its area and energy the config's"
+           if extra > 0 else "")
     return (f"{what}: applied bit-serially in {_range(s[wide > 0], 'slice')} instead of "
             f"{c.slices:g} (dac_bits {c.dac_bits}): their array time, conversions, row drives "
-            "and cell reads scale with it (tag input_value_bits on the op if its values are "
-            "narrower, e.g. 10 for a RAW10 pixel)")
+            f"and cell reads scale with it{acc} (tag input_value_bits on the op if its values "
+            "are narrower, e.g. 10 for a RAW10 pixel)")
 
 
 def note(name: str, c, ops, idx) -> str:
