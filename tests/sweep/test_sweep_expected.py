@@ -74,3 +74,37 @@ def test_cli_prints_and_writes_the_expected_rows(tmp_path):
     assert t.loc["expected", "latency_s"] == pytest.approx(want, rel=1e-12)
     assert t.loc["worst", "latency_s"] == pytest.approx(rows["latency_s"].max(), rel=1e-12)
     assert "expected config_file=sram-cim" in r.output
+
+
+def test_spec_values_match_the_rows_numerically():
+    # (review F 2): '1.0' is the rows' 1: E[lat] = 0.6 x 10 us + 0.4 x 20 us = 14 us on config a
+    col, w = parse_weights("workload.exit_at=1.0:0.6,2e0:0.4,3.00:0")
+    assert w == {"1": 0.6, "2": 0.4, "3": 0.0}
+    t = expected_table(_rows(), col, w).set_index(["config_file", "case"])
+    assert t.loc[("a", "expected")]["latency_s"] == pytest.approx(14e-6)
+    with pytest.raises(WeightsError, match="given twice"):
+        parse_weights("workload.exit_at=1:0.5,1.0:0.5")
+
+
+@pytest.mark.parametrize("args,words", [
+    (["-o", "z.parquet", "--expected-csv", "z.parquet"], "that is -o z.parquet"),
+    (["-o", "z.csv", "--expected-csv", "z.csv"], "that is the CSV copy z.csv"),
+    (["-o", "q.parquet", "--csv", "y.csv", "--expected-csv", "./y.csv"], "that is the CSV copy y.csv"),
+])
+def test_expected_csv_that_is_the_sweeps_own_file_is_refused(tmp_path, monkeypatch, args, words):
+    # (review A 1, review X 1): it overwrote the resumable table or its CSV copy
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(main, ["sweep", "sram-cim", "-w", "lstm", "--weights", "workload=lstm:1", *args])
+    assert r.exit_code == 2 and words in r.output and "Traceback" not in r.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_weights_column_or_value_without_rows_is_refused_before_any_run(tmp_path):
+    # (review F 3, review X 2): the planned points are checked; nothing is written
+    out = tmp_path / "w.parquet"
+    for spec, words in (("cim.adc.bits=4:0.5,5:0.5", "values 5 have a probability but no row"),
+                        ("cim.adc.bit=4:1", "no column 'cim.adc.bit'")):
+        r = CliRunner().invoke(main, ["sweep", "sram-cim-derived", "-w", "lstm", "--set", "cim.adc.bits=4",
+                                      "--weights", spec, "-o", str(out)])
+        assert r.exit_code == 1 and words in r.output, r.output
+        assert not out.exists()

@@ -145,7 +145,7 @@ def sweep_command(configs, workloads, params, sets, points, sample, samples, see
         announce(f"-o {csv_path}: sweep keeps its table as Parquet (a rerun resumes from it): "
                  f"{output}, with the CSV copy {csv_path}")
     params = tuple(params) + _fixed(sets, params)
-    weighted = _weights(weights_spec, expected_csv)
+    weighted = _weights(weights_spec, expected_csv, output, csv_path)
 
     # SIGTERM as Ctrl-C from the first line: an interrupt while the sweep still imports or
     # checks ends the same way (one line, status 130 / 143)
@@ -171,7 +171,7 @@ def sweep_command(configs, workloads, params, sets, points, sample, samples, see
                     announce=announce, security=security, accuracy=accuracy, dataset=dataset,
                     output_kind=output_kind,
                     dry_run=dry_run, points=points, period_s=period, deadline_s=deadline, idle=idle,
-                    harvest_w=harvest, storage_j=storage,
+                    harvest_w=harvest, storage_j=storage, check_tasks=_planned(weighted),
                 )
             if dry_run:  # (sweep announced the count, then warned of rows it would move)
                 if df.stored is not None:
@@ -222,18 +222,41 @@ def _fixed(sets: tuple[str, ...], params: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _weights(spec, expected_csv):
-    """The parsed ``--weights`` (checked before the sweep runs), or None."""
+def _weights(spec, expected_csv, output, csv_path):
+    """The parsed ``--weights`` (checked before the sweep runs), or None; an ``--expected-csv``
+    that is one of the sweep's own files, or that cannot be written, refused first."""
+    from ..atomic import check_writable
     from ..sweep.expected import WeightsError, parse_weights
 
     if spec is None:
         if expected_csv is not None:
             raise OneLineUsageError("--expected-csv needs --weights (the probabilities of the paths)")
         return None
+    if expected_csv is not None:  # (review A 1, review X 1): it would replace the sweep's table
+        mine = {Path(output).resolve(): f"-o {output} (the resumable table)"}
+        if csv_path is not None:
+            mine[Path(csv_path).resolve()] = f"the CSV copy {csv_path} of the table"
+        if (clash := mine.get(Path(expected_csv).resolve())) is not None:
+            raise OneLineUsageError(f"--expected-csv {expected_csv}: that is {clash}; name another "
+                                    f"file, e.g. --expected-csv {Path(output).stem}-expected.csv")
+        try:
+            check_writable(Path(expected_csv), "--expected-csv")  # (review X 2): before the run
+        except CimsimError as exc:
+            raise OneLineUsageError(one_line(str(exc))) from None
     try:
         return parse_weights(spec)
     except WeightsError as exc:
         raise OneLineUsageError(one_line(str(exc))) from None
+
+
+def _planned(weighted):
+    """``check_tasks`` of :func:`cimsim.sweep.runner.sweep`: the --weights column and values
+    checked against the planned points before any runs (review F 3, review X 2)."""
+    if weighted is None:
+        return None
+    from ..sweep.expected import check_planned
+
+    return lambda tasks, shape: check_planned(*weighted, tasks, shape)
 
 
 def _expected(df, column, weights, expected_csv) -> None:
@@ -253,11 +276,13 @@ def _expected(df, column, weights, expected_csv) -> None:
     if (note := batch_note(df)) is not None:
         click.echo(note)
     if expected_csv is not None:
+        folder = new_folder(expected_csv)  # its missing folders made, as -o's (review X 2)
         try:
+            Path(expected_csv).parent.mkdir(parents=True, exist_ok=True)
             table.to_csv(expected_csv, index=False)
         except OSError as exc:
             raise cannot_write(expected_csv, exc) from None
-        click.echo(f"wrote {full_path(expected_csv)}")
+        click.echo(f"wrote {full_path(expected_csv)}{created(folder)}")
 
 
 @contextlib.contextmanager

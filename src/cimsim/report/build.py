@@ -132,6 +132,21 @@ def _latent_notes(components, metadata) -> list[str]:
     return [mla["note"]] if claims and isinstance(mla, Mapping) and mla.get("note") else []
 
 
+def _sync_notes(components, wl) -> list[str]:
+    """A processor's ``sync_overhead`` on a trace that records value reads (``metadata
+    ['value_reads']``) but tags no op's ``host_syncs``: one made before find-F 4, so nothing is
+    charged; say so and how to charge it (review F 1)."""
+    reads = wl.metadata.get("value_reads") if isinstance(wl.metadata, Mapping) else None
+    syncing = [c for c in components if float(getattr(getattr(c, "config", None), "sync_overhead", 0) or 0) > 0]
+    if not syncing or not reads or not isinstance(reads, list) or wl.arrays.host_syncs is not None:
+        return []
+    n = sum(int(r.get("count", 1)) if isinstance(r, Mapping) else 1 for r in reads)
+    where = ", ".join(f"{c.name}.sync_overhead {si(float(c.config.sync_overhead), 's')}" for c in syncing)
+    return [f"{where} charges nothing: the trace records {n} host value read{'s' if n != 1 else ''} "
+            "(metadata value_reads) but no op's host_syncs tag (traced before 2026-12-07); "
+            "re-trace it with cimsim trace to charge each read"]
+
+
 def _reuse_hint(pl, ops) -> str:
     """``, or cim.input_reuse: true (...)`` where a unit that could build its convolutions'
     windows from the raw input (a line buffer) forms their im2col matrices instead (find-C 7)."""
@@ -276,7 +291,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
                      "tables (timed kernels), which already include the weight streaming of the "
                      "kernel; the memory traffic behind it is not split out")
     notes += _unknown_op_notes(wl.metadata) + _computed_weight_notes(wl.metadata) + \
-        _unread_notes(wl.metadata) + _latent_notes(pl.components, wl.metadata) + bound_notes(wl) + \
+        _unread_notes(wl.metadata) + _latent_notes(pl.components, wl.metadata) + _sync_notes(pl.components, wl) + bound_notes(wl) + \
         training_notes(arch, wl.metadata, facts, rewrites)
     t_prov, t_fractions, t_share, t_fields = latency_placeholders(arch, path_time, run, pl, costs)
     prov, e_share, a_share, e_fractions = placeholder_shares(arch, energy, areas, t_share)

@@ -52,6 +52,7 @@ def parse_weights(spec: str) -> tuple[str, dict[str, float]]:
             raise WeightsError(f"{head} {spec!r}: probability {p!r} of {value!r} is not a number") from None
         if not (0.0 <= prob <= 1.0) or math.isnan(prob):
             raise WeightsError(f"{head} {spec!r}: probability {p} of {value!r} must be within 0..1")
+        value = canonical(value)  # 1.0 and 1 are one value, as the rows' 1.0 (review F 2)
         if value in weights:
             raise WeightsError(f"{head} {spec!r}: value {value!r} is given twice")
         weights[value] = prob
@@ -66,6 +67,32 @@ def _value(v) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     return str(v)
+
+
+def canonical(v) -> str:
+    """A value as the spec and the rows compare it: 1, 1.0, '1.0' and '1e0' -> '1'; 2.5e-07 and
+    '2.5e-7' -> '2.5e-07'; a name ('lstm') as written (review F 2)."""
+    if isinstance(v, str):
+        try:
+            f = float(v)
+        except ValueError:
+            return v.strip()
+        return _value(f) if math.isfinite(f) else v.strip()
+    return _value(v)
+
+
+def check_planned(column: str, weights: dict[str, float], tasks, shape) -> None:
+    """Refuse, before any point runs, a ``--weights`` spec the planned rows cannot take: a
+    column they lack, a value with no row or a row with no probability, a value twice in a
+    group (review F 3, review X 2). ``tasks``: the sweep's points (:class:`.worker.Task`);
+    ``shape``: each workload's ``workload.<key>`` values."""
+    import pandas as pd
+
+    rows = [{"config_file": t.config_file, "architecture": t.architecture, "workload": t.workload,
+             **t.params, **shape.get(t.workload_key, {}), "latency_s": 1.0, "energy_j": 1.0}
+            for t in tasks]
+    if rows:
+        expected_table(pd.DataFrame(rows), column, weights)
 
 
 def expected_table(df, column: str, weights: dict[str, float]):
@@ -86,7 +113,7 @@ def expected_table(df, column: str, weights: dict[str, float]):
     groups = df.groupby(keys, dropna=False, sort=False) if keys else [((), df)]
     out = []
     for key, g in groups:
-        values = [_value(v) for v in g[column]]
+        values = [canonical(v) for v in g[column]]
         if len(set(values)) != len(values):
             raise WeightsError(f"--weights: {column} takes one value more than once in a group "
                                f"({', '.join(values)}); sweep each path once per config")
@@ -107,7 +134,7 @@ def expected_table(df, column: str, weights: dict[str, float]):
                     "samples_per_s": n / lat if lat > 0 else float("nan"),
                     "j_per_sample": exp.get("energy_j", float("nan")) / n})
         w = g.loc[g["latency_s"].astype(float).idxmax()]
-        out.append({**row, "case": "worst", "of": f"{column}={_value(w[column])}",
+        out.append({**row, "case": "worst", "of": f"{column}={canonical(w[column])}",
                     **{c: float(w[c]) for c in SUMMED if c in g},
                     "samples_per_s": n / float(w["latency_s"]) if float(w["latency_s"]) > 0 else float("nan"),
                     "j_per_sample": float(w["energy_j"]) / n})

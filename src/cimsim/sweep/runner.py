@@ -367,7 +367,7 @@ def sweep(
     chunk_size: int | None = None,
     flush_rows: int = 64,
     flush_seconds: float = 2.0,
-    on_rows: Callable[[int], None] | None = None,
+    on_rows: Callable[[int], None] | None = None, check_tasks: Callable | None = None,
     max_points: int = DEFAULT_MAX_POINTS,
     announce: Callable[[str], None] | None = None,
     security: distributed.Security | None = None,
@@ -425,7 +425,8 @@ def sweep(
         ``--harvest`` (W, or ``"100uW"``), ``--storage`` (J): :mod:`cimsim.report.intermittent`.
     dry_run : make every check the run makes before any point runs (specs and count,
         scheduler, output paths, configs and workloads, each given once), then return the
-        :class:`SweepPlan` instead of running; nothing is written.
+        :class:`SweepPlan` instead of running; nothing is written. ``check_tasks(tasks, shape)``:
+        called with the points before any runs (and in a dry run), e.g. to refuse a --weights spec.
 
     Returns
     -------
@@ -472,6 +473,7 @@ def sweep(
     plan_points = points  # the --points file, if any
     points = plan.sampled if plan.sampled is not None else sample_points(specs, sample, samples, seed)
     context, tasks = _build(configs, workloads, specs, points, engine, targets, load)
+    check_tasks is not None and check_tasks(tasks, context.get("shape") or {})  # review F 3
     context["sampling"] = {**sampling_record(sample, samples, seed, specs[plan.points_columns:],
                                              plan_points), **(given(load) or {})}  # its rows' load
     if dry_run:  # the count, then what the run would keep of -o and move (preflight)

@@ -54,3 +54,25 @@ def test_each_value_read_is_a_sync_the_processor_charges(tmp_path):
 
     free, charged = latency(), latency("--set", "processor.sync_overhead=20us")
     assert charged - free == pytest.approx(2 * 20e-6, rel=1e-9)  # 2 reads x 20 us, serial
+
+
+@pytest.mark.torch
+def test_a_trace_without_host_syncs_tags_says_sync_overhead_charges_nothing(tmp_path):
+    # (review F 1): a trace made before find-F 4 records the value reads but tags no op; the
+    # overhead then adds 0 s, and the run says so instead of nothing
+    src, out, old = tmp_path / "m.py", tmp_path / "m.json", tmp_path / "old.json"
+    src.write_text(MODEL)
+    assert CliRunner().invoke(main, ["trace", f"{src}:f", "-o", str(out)]).exit_code == 0
+    doc = json.loads(out.read_text())
+    for o in doc["ops"]:
+        o["tags"].pop("host_syncs", None)
+    old.write_text(json.dumps(doc))
+    reads = sum(int(r.get("count", 1)) for r in doc["metadata"]["value_reads"])
+    assert reads == 3  # 3 tests read; the third's return ends the model
+    said = "processor.sync_overhead 20 µs charges nothing: the trace records 3 host value reads"
+    for path, noted in ((old, True), (out, False)):
+        r = CliRunner().invoke(main, ["run", "gpu-hbm3", str(path), "--set", "processor.sync_overhead=20us"])
+        assert r.exit_code == 0, r.output
+        assert (said in r.output) is noted, r.output
+    r = CliRunner().invoke(main, ["run", "gpu-hbm3", str(old)])  # no overhead set: nothing to say
+    assert "sync_overhead" not in r.output
