@@ -19,6 +19,26 @@ from cimsim.hw.circuits import adc, sar
 from conftest import gemv_workload
 
 
+def test_kt_c_helpers_refuse_bad_inputs():
+    # review G 3: None, 0 and negative capacitors gave nan, inf and nan
+    for bad in (None, 0.0, -1e-18, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="dac_unit_capacitance_f"):
+            sar.kt_c_noise_lsb(12, 22, None, bad)
+    for bad in (-1.0, float("nan")):
+        with pytest.raises(ValueError, match="noise_lsb"):
+            sar.kt_c_effective_bits(12, bad)
+    assert float(sar.kt_c_effective_bits(12, 0.0)) == 12.0
+
+
+def test_envelope_factor_in_basis():
+    # review G 2: 6-bit SAR with adc.envelope_factor 4 is 4x the envelope, not "its best designs"
+    note = _derived(_run("rram-cim-derived", **{"cim.adc.type": "sar", "cim.adc.bits": 6,
+                                                "cim.adc.envelope_factor": 4.0}))
+    assert "ADC 173 fJ/conversion (4x the survey envelope, its best designs: " \
+           "adc.envelope_factor 4" in note
+    assert "a typical in-array SAR sits above it" not in note
+
+
 def test_structural_sar_refuses_missing_unit_capacitor():
     # before: np.asarray(None, float) is NaN, and energy and area came back NaN
     with pytest.raises(ValueError, match="dac_unit_capacitance_f"):
@@ -71,6 +91,12 @@ def test_note_names_energy_basis_and_raised_rate():
     over = {"cim.adc.type": "sar", "cim.adc.bits": 12, "technology.node": "7nm"}
     fast = _derived(_run("rram-cim-derived", **over))
     assert "the fastest this node allows" in fast
+    # review G 5: the envelope at a named 50 MHz, Schreier-bound: 0.5 * 10^((SNDR - FOM_S)/10)
+    sndr = 20 * math.log10(2) * 12 + 10 * math.log10(1.5)
+    foms = 186.72331722916886 - 10 * math.log10(math.sqrt(1 + (50e6 / 51440927.0) ** 2))
+    e50 = 0.5 * 10 ** ((sndr - foms) / 10)
+    assert f"{e50 * 1e12:.3g}" == "3.73"
+    assert "rises smoothly with rate (3.73 pJ at 50 MHz)" in fast
     slow = _derived(_run("rram-cim-derived", **over, **{"cim.adc.sample_rate": "1MHz"}))
     assert "the fastest this node allows" not in slow
 
@@ -87,7 +113,15 @@ def test_structural_sar_kt_c_noise_is_noted():
             "technology.voltage": "0.9V"}
     tiny = _derived(_run("rram-cim-derived", **over, **{"cim.adc.dac_unit_capacitance": "0.001fF"}))
     assert f"{s:.3g} LSB rms: about {enob:.3g} effective bits, not 12" in tiny
-    assert f"cim.nonideal.adc_noise={s:.3g}" in tiny
+    # review G 1: the emulator adds adc_noise in its LSB, max(1, 16/4095) = 1 unit step, where
+    # the converter's LSB is 16/4095 steps (16 rows x 1-bit cells x 1-bit inputs): 4.58 LSB is
+    # 4.577 x 16/4095 = 0.01788 unit steps (4.58 dropped digits-cnn to top-1 0.094)
+    assert f"cim.nonideal.adc_noise={s * 16 / 4095:.3g} (in the emulator's LSB" in tiny
+    assert f"{s * 16 / 4095:.3g}" == "0.0179"
+    # unit: one unit step per code, the converter's LSB is the emulator's: sigma as it is
+    unit = _derived(_run("rram-cim-derived", **over, **{"cim.adc.range_policy": "unit",
+                                                        "cim.adc.dac_unit_capacitance": "0.001fF"}))
+    assert f"cim.nonideal.adc_noise={s:.3g}), " in unit
     # 12 s^2 x 1 aF = 0.2514 fF keeps the noise within 1/sqrt(12) LSB: 1 fF is not noted
     big = _derived(_run("rram-cim-derived", **over, **{"cim.adc.dac_unit_capacitance": "1fF"}))
     assert "kT/C" not in big
@@ -102,6 +136,9 @@ def test_range_policy_max_non_integer_lsb_is_noted():
     # 15: LSB = 16/15 = 1.067 steps under 'max'
     notes = _range_notes(_run("rram-cim-derived"))
     assert len(notes) == 1 and "16/15 = 1.067 unit steps" in notes[0]
+    # review G 4: the figures are an example on rram-cim-derived, rram-cim's own beside them
+    assert "e.g. digits-cnn's top-1 0.639 against 0.981 with unit on rram-cim-derived, 0.967 " \
+           "on rram-cim" in notes[0] and "check both with --accuracy" in notes[0]
     assert not _range_notes(_run("rram-cim-derived", **{"cim.adc.range_policy": "unit"}))
     assert not _range_notes(_run("rram-cim-derived", **{"cim.adc.bits": 5}))  # lossless
     # 15 rows per read: largest sum 15 fits the 4-bit top code, no bit lost: nothing to say

@@ -31,8 +31,9 @@ def range_lsb(self) -> str:
     """A note when ``adc.range_policy: max`` on an ADC one bit short of lossless puts its LSB at
     a non-whole number of unit steps (largest partial sum / top code, find-G 3: 16 / 15 on
     rram-cim-derived gave top-1 0.639 against 0.981, where ``unit`` on the same converter gave
-    0.981): the codes then merge neighbouring partial sums unevenly; ``unit`` (one step per
-    code, only sums above the top code clip) costs the same. Empty otherwise."""
+    0.981; review G 4: 384 / 255 on rram-cim, 0.967 against 0.981): the codes then merge
+    neighbouring partial sums unevenly; ``unit`` (one step per code, sums above the top code
+    clip) costs the same. The figures are examples, not this config's. Empty otherwise."""
     c, d = self.config, self.design
     if (c.adc.range_policy != "max" or c.adc.counting is not None or d.bits_lost != 1
             or c.signed_inputs or (c.adc.type is None and _digital(c))):
@@ -43,10 +44,11 @@ def range_lsb(self) -> str:
         return ""
     return (f"{self.name}: adc.range_policy max puts the ADC's LSB at {n}/{top} = {n / top:.4g} "
             f"unit steps (the largest partial sum over the top code), not a whole number: codes "
-            f"merge neighbouring partial sums unevenly, which can cost far more accuracy than "
-            f"one bit (rram-cim-derived, digits-cnn: top-1 0.639, 0.981 with unit); "
-            f"range_policy unit (one step per code, only sums above {top} clip: ISAAC's saving "
-            "of one bit) costs the same")
+            f"merge neighbouring partial sums unevenly, which can cost more accuracy than one "
+            f"bit (how much depends on the design and workload: e.g. digits-cnn's top-1 0.639 "
+            f"against 0.981 with unit on rram-cim-derived, 0.967 on rram-cim); range_policy "
+            f"unit (one step per code, sums above {top} clip: ISAAC's saving of one bit, sound "
+            "where such sums are rare) costs the same: check both with --accuracy")
 
 
 #: a current-sense readout's dynamic range over the 2^adc.bits of ideal-off cells from which the
@@ -126,9 +128,17 @@ def _sar_rate(self) -> str:
     if k < adc_model.RATE_ROLLOFF_NOTED:
         return ""
     low = d.energy_per_conversion / k
+    named = NAMED_RATE_HZ  # review G 5: the envelope rises smoothly, not from a corner on
+    at = low * adc_model.rate_rolloff(a.bits, named)
     return (f"; at its default rate {si(d.sample_rate, 'Hz', 3)}, the fastest this node allows, "
-            f"the envelope is {k:.3g}x its low-rate {si(low, 'J', 3)}: a faster node buys a "
-            "costlier SAR; give adc.sample_rate, what the arrays need, for the same design")
+            f"the envelope is {k:.3g}x its low-rate {si(low, 'J', 3)}, and rises smoothly with "
+            f"rate ({si(at, 'J', 3)} at {si(named, 'Hz', 3)}): a faster node buys a costlier "
+            "SAR; give adc.sample_rate, what the arrays need, for the same design")
+
+
+#: the rate at which the SAR-rate clause also quotes the envelope's energy (the Schreier corner
+#: is 51.4 MHz: the envelope is already 1.36x its low-rate value there at 12 bits)
+NAMED_RATE_HZ = 50e6
 
 
 def _sar_noise(self) -> str:
@@ -144,10 +154,31 @@ def _sar_noise(self) -> str:
     if sigma <= sar_model.KT_C_NOTED_LSB:
         return ""
     enob = float(sar_model.kt_c_effective_bits(a.bits, sigma))
+    given, where = accuracy_noise(self, sigma)
     return (f"; its C-DAC 2^{a.bits} x {si(a.dac_unit_capacitance, 'F', 3)} holds kT/C noise "
             f"{sigma:.3g} LSB rms: about {enob:.3g} effective bits, not {a.bits} (a unit of "
             f"{si(a.dac_unit_capacitance * 12 * sigma ** 2, 'F', 3)} keeps it within the "
-            f"quantization noise); --accuracy adds it only as cim.nonideal.adc_noise={sigma:.3g}")
+            f"quantization noise); --accuracy adds it only as cim.nonideal.adc_noise={given:.3g}"
+            f"{where}")
+
+
+def accuracy_noise(self, sigma: float) -> tuple[float, str]:
+    """``sigma`` (rms, in the C-DAC's LSB: full scale / ``2^b``) in the accuracy emulator's LSB,
+    which ``nonideal.adc_noise`` is given in, and words for when they differ (review G 1: the
+    emulator's LSB is ``max(1, n / top)`` unit steps under ``range_policy max``, ``n`` the
+    largest partial sum, ``top`` the top code; the converter's ``n / top``: 4.58 LSB on a 12-bit
+    SAR whose sums reach 16 is 4.58 x 16/4095 = 0.0179 of the emulator's one unit step)."""
+    c, d = self.config, self.design
+    if c.adc.range_policy != "max":  # unit: one step per code, the same LSB; calibrated: set by data
+        return sigma, ("" if c.adc.range_policy == "unit" else
+                       " at most (the C-DAC's LSB; less where the calibrated LSB is one unit step)")
+    n = float(resolution.partial_sum_max(d.rows_per_read, c.dac_bits, c.bits_per_cell))
+    top = 2 ** (c.adc.bits - 1) - 1 if c.signed_inputs else 2 ** c.adc.bits - 1
+    step = n / top  # the converter's LSB in unit steps
+    if step >= 1:
+        return sigma, ""
+    return sigma * step, (f" (in the emulator's LSB of one unit step: {sigma:.3g} x the "
+                          f"converter's LSB {n:g}/{top})")
 
 
 def _level_dac(self) -> str:
@@ -166,7 +197,7 @@ def _derived_parts(self) -> list[str]:
     d = self.design
     converter = self.config.adc.type is not None or not _digital(self.config)
     a = self.config.adc
-    basis = (adc_model.energy_basis(a.type, a.model == "structural")
+    basis = (adc_model.energy_basis(a.type, a.model == "structural", a.envelope_factor)
              if a.type is not None and a.counting is None else "")
     parts = [f"{label} {si(v, unit, 3)}" + (" (placeholder)" if d.provenance[f] == "placeholder" else "")
              + (f" ({basis}{_sar_rate(self)}{_sar_noise(self)})" if label == "ADC" and basis

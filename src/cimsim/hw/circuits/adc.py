@@ -226,10 +226,23 @@ ENERGY_BASIS = {
 }
 
 
-def energy_basis(adc_type: str, structural: bool = False) -> str:
-    """Words for what a type's energy per conversion rests on (empty for a plug-in)."""
+#: the basis with a given ``adc.envelope_factor`` (review G 2: at 4 the note still called the
+#: energy "the survey envelope, its best designs" and advised setting the factor)
+FACTOR_BASIS = {
+    "sar": "the survey envelope, its best designs",
+    "flash": "the survey's typical flash comparator",
+    "ramp": "the mean of 5 survey single-slope designs",
+}
+
+
+def energy_basis(adc_type: str, structural: bool = False, envelope_factor: float = 1.0) -> str:
+    """Words for what a type's energy per conversion rests on (empty for a plug-in); with an
+    ``envelope_factor`` other than 1, that factor times the basis."""
     if structural:
         return "structural C-DAC + comparator + logic"
+    if envelope_factor != 1.0 and adc_type in FACTOR_BASIS:
+        return (f"{envelope_factor:g}x {FACTOR_BASIS[adc_type]}: adc.envelope_factor "
+                f"{envelope_factor:g}")
     return ENERGY_BASIS.get(adc_type, "")
 
 

@@ -44,18 +44,25 @@ def dac_switching_factor(bits):
     return out
 
 
+def _unit_capacitance(dac_unit_capacitance_f):
+    """The C-DAC's unit capacitor as an array, or ValueError naming ``dac_unit_capacitance_f``
+    unless it is finite and > 0 (find-G 6: ``np.asarray(None, float)`` is NaN, not an error)."""
+    if dac_unit_capacitance_f is None:
+        raise ValueError("dac_unit_capacitance_f (the C-DAC's unit capacitor, F) is required "
+                         "for a structural SAR; got None")
+    cu = np.asarray(dac_unit_capacitance_f, dtype=float)
+    if not np.all(np.isfinite(cu)) or np.any(cu <= 0):
+        raise ValueError(f"dac_unit_capacitance_f {dac_unit_capacitance_f} F must be finite and > 0")
+    return cu
+
+
 def energy_parts(bits, node_nm: float, vdd, dac_unit_capacitance_f,
                  register_design=None) -> dict:
     """Energy (J) of one conversion by part: ``dac``, ``comparator``, ``logic`` (register bits
     of ``register_design``; None: the standard cell)."""
     b = scaling.whole_bits(bits, 16)
     v = scaling.supply(node_nm, vdd)
-    if dac_unit_capacitance_f is None:  # find-G 6: np.asarray(None, float) is NaN, not an error
-        raise ValueError("dac_unit_capacitance_f (the C-DAC's unit capacitor, F) is required "
-                         "for a structural SAR; got None")
-    cu = np.asarray(dac_unit_capacitance_f, dtype=float)
-    if not np.all(np.isfinite(cu)) or np.any(cu <= 0):
-        raise ValueError(f"dac_unit_capacitance_f {dac_unit_capacitance_f} F must be finite and > 0")
+    cu = _unit_capacitance(dac_unit_capacitance_f)
     reg = digital.register(1, node_nm, v, register_design).energy_j
     return {"dac": dac_switching_factor(b) * cu * v * v,
             "comparator": b * reg,
@@ -95,14 +102,17 @@ def kt_c_noise_lsb(bits, node_nm: float, vdd, dac_unit_capacitance_f,
     against a 0.22 mV LSB at 0.9 V: 4.6 LSB)."""
     b = scaling.whole_bits(bits, 16)
     v = scaling.supply(node_nm, vdd)
-    c_total = 2.0 ** b * np.asarray(dac_unit_capacitance_f, dtype=float)
+    c_total = 2.0 ** b * _unit_capacitance(dac_unit_capacitance_f)  # review G 3
     return np.sqrt(digital.BOLTZMANN_J_PER_K * temperature_k / c_total) / (v / 2.0 ** b)
 
 
 def kt_c_effective_bits(bits, noise_lsb):
     """Effective bits of a ``bits``-bit quantizer with ``noise_lsb`` rms thermal noise added to
     its quantization noise (``1/12 LSB^2``): ``b - 0.5 log2(1 + 12 noise^2)``."""
-    return scaling.whole_bits(bits, 16) - 0.5 * np.log2(1 + 12 * np.asarray(noise_lsb) ** 2)
+    n = np.asarray(noise_lsb, dtype=float)
+    if not np.all(np.isfinite(n)) or np.any(n < 0):  # review G 3
+        raise ValueError(f"noise_lsb {noise_lsb} (LSB rms) must be finite and >= 0")
+    return scaling.whole_bits(bits, 16) - 0.5 * np.log2(1 + 12 * n ** 2)
 
 
 #: thermal noise (LSB rms) above which the derived note says the C-DAC is kT/C-limited: the
