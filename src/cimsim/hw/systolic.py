@@ -133,8 +133,9 @@ class SystolicConfig(ComponentConfig):
     weight_buffer: Optional[WeightBuffer] = Field(
         default=None, description="On-chip weight (filter) buffer, as SCALE-Sim's filter SRAM: an "
         "op's weights that fit are read from weight_memory once and re-read from it at each "
-        "further pass of os / is (ws passes each weight once). Default: none, every pass reads "
-        "weight_memory.")
+        "further pass of os / is (ws passes each weight once); with its persist, matrices stay "
+        "held across ops (a recurrence's W_hh read from weight_memory once). Default: none, "
+        "every pass reads weight_memory.")
     link: Optional[str] = Field(default=None, description="Link carrying activations between the "
                                 "host and the array (default: the architecture's only link).")
     input_reuse: Flag = Field(
