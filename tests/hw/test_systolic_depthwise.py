@@ -127,3 +127,18 @@ def test_host_without_the_rate_says_depthwise_host_sent_them(wl):
     with pytest.raises(CimsimError, match=r"macs_per_cycle_per_core\.int8; it lists \['fp32'\]; 1 of its "
                                           r"int8 ops are depthwise convolutions, .*depthwise: host"):
         simulate(arch, wl)
+
+
+def test_packed_counts_the_columns_macs_per_pe_adds():
+    """review A 6: with macs_per_pe a PE takes lanes adjacent output columns, so a packed tile's
+    g·n output columns fit cols x lanes. Conv2d(8, 128, 3, groups=8) on 16 x 16 is 8 channels of
+    m = 256, k = 9, n = 16, on a 64 x 32 ws array with 2 MACs a PE at int8: g = min(floor(64 / 9),
+    floor(32 x 2 / 16)) = min(7, 4) = 4 channels (a 36 x 64 tile on ceil(64 / 2) = 32 columns),
+    ceil(8 / 4) = 2 groups of one fold of 2 x 64 + 32 + 256 - 2 = 414 cycles, less 1 each:
+    826 cycles = 1.18 µs. Before, g = floor(32 / 16) = 2 used 16 of the 32 columns: 4 x 413 =
+    1,652 cycles = 2.36 µs, as without macs_per_pe."""
+    sets = {"tpu.rows": 64, "tpu.cols": 32, "tpu.depthwise": "packed", "tpu.macs_per_pe": {8: 2}}
+    note = _note(simulate(load_architecture("tpu-like", sets), _dw(8, 128, 16)))
+    assert "g = 4 channels a fold" in note
+    assert "min(floor(rows / k), floor(cols x 2 / n)) on ws" in note
+    assert f"{826 / 700e6 * 1e6:.4g} µs of array compute" in note  # 1.18 µs

@@ -58,3 +58,12 @@ def test_least_recently_used_matrix_is_evicted():
     # a matrix larger than the buffer streams at every pass and never enters it
     from_wl, again = weight_reads(buf, np.array([3000.0, 3000.0]), np.array([2.0, 2.0]), np.array([7, 7]))
     assert from_wl.tolist() == [6000, 6000] and again.tolist() == [0, 0]
+
+
+def test_a_missing_capacity_is_described_with_persist():
+    """review A 5: setting persist on a config without a buffer prints capacity's description,
+    which said only "their further passes from here"; it now says what persist reads."""
+    from cimsim.errors import ConfigError
+    with pytest.raises(ConfigError, match=r"capacity: required field is missing .*with persist, a "
+                       r"matrix still held from an earlier op reads nothing from weight_memory"):
+        load_architecture("tpu-like", {"tpu.weight_buffer.persist": True})

@@ -63,6 +63,9 @@ def packed_channels(dataflow: str, k, n, rows: int, cols: int):
       ``⌊cols/n⌋``;
     - is: the inputs are pinned (K along the rows, m along the columns) and N streams:
       ``⌊rows/k⌋``.
+
+    ``cols`` is the output columns the array holds: its caller passes cols x lanes with
+    ``macs_per_pe`` (a PE takes lanes adjacent output columns, review A 6).
     """
     k, n = np.maximum(np.asarray(k, dtype=np.int64), 1), np.maximum(np.asarray(n, dtype=np.int64), 1)
     by_rows, by_cols = rows // k, cols // n
@@ -130,8 +133,9 @@ class SystolicConfig(ComponentConfig):
     weight_buffer: Optional[WeightBuffer] = Field(
         default=None, description="On-chip weight (filter) buffer, as SCALE-Sim's filter SRAM: an "
         "op's weights that fit are read from weight_memory once and re-read from it at each "
-        "further pass of os / is (ws passes each weight once). Default: none, every pass reads "
-        "weight_memory.")
+        "further pass of os / is (ws passes each weight once); with its persist, matrices stay "
+        "held across ops (a recurrence's W_hh read from weight_memory once). Default: none, "
+        "every pass reads weight_memory.")
     link: Optional[str] = Field(default=None, description="Link carrying activations between the "
                                 "host and the array (default: the architecture's only link).")
     input_reuse: Flag = Field(
@@ -145,7 +149,8 @@ class SystolicConfig(ComponentConfig):
         "one with n = 1 uses 9 of rows x cols PEs; a note gives its k, n, time and PE use); packed: "
         "on the array, g channels a fold, block-diagonally (a g·k x g·n weight tile, zeros off its "
         "diagonal blocks), g as the dataflow maps the tile: ws min(floor(rows / k), floor(cols / n)), "
-        "os floor(cols / n), is floor(rows / k), at least 1 and at most the channels (the real "
+        "os floor(cols / n), is floor(rows / k) (cols x lanes for cols with macs_per_pe), at least "
+        "1 and at most the channels (the real "
         "weights and MACs are charged: the zeros are not read from weight_memory); host: left to "
         "the host processor's direct kernel, as a CIM leaves it. None is an on-chip vector unit, "
         "which real NPUs run it on (not modelled).")
@@ -302,8 +307,15 @@ class SystolicArray(Component[SystolicConfig]):
         if c.depthwise != "packed" or ops.depthwise is None:
             return np.ones(len(idx))
         batch = np.where(ops.stationary[idx] >= 0, 1.0, ops.batch[idx])
-        g = packed_channels(c.dataflow, ops.k[idx].astype(np.int64), ops.n[idx].astype(np.int64), c.rows, c.cols)
+        # g·n output columns fit cols x lanes: a PE takes lanes adjacent columns (review A 6)
+        g = packed_channels(c.dataflow, ops.k[idx].astype(np.int64), ops.n[idx].astype(np.int64),
+                            c.rows, c.cols * self.lanes)
         return np.where(ops.depthwise[idx], np.minimum(g, batch), 1.0)
+
+    def _packed_rule(self) -> str:
+        """The dataflow's packing rule as the note states it, ``cols x lanes`` with macs_per_pe."""
+        rule = PACKED_RULE[self.config.dataflow]
+        return rule if self.lanes == 1 else rule.replace("cols /", f"cols x {self.lanes} /")
 
     def _depthwise_note(self, ops: OpArrays, idx) -> list[str]:
         """find-K 1: the depthwise convolutions the array runs one channel per fold (or, packed,
@@ -320,7 +332,7 @@ class SystolicArray(Component[SystolicConfig]):
         shape = f"k = {_span(ops.k[idx][dw])} taps, n = {_span(ops.n[idx][dw])} outputs a channel"
         packed = c.depthwise == "packed"
         how = (f"block-diagonally, g = {_span(self._packed(ops, idx)[dw])} channels a fold ({shape}; "
-               f"g = {PACKED_RULE[c.dataflow]} on {c.dataflow}, at most the channels; depthwise: packed)"
+               f"g = {self._packed_rule()} on {c.dataflow}, at most the channels; depthwise: packed)"
                if packed else f"one channel per fold ({shape})")
         return [f"{self.name}: {int(dw.sum())} depthwise convolution(s), {si(float(macs[dw].sum()), 'MAC')} "
                 f"({100 * float(macs[dw].sum()) / max(float(macs.sum()), 1.0):.1f} % of its MACs), run {how}: "

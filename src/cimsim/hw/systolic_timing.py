@@ -122,7 +122,9 @@ def ws_cycles_double_buffered(m, k, n, rows, cols):
     use ping-pong PE weight registers. The first fold loads its tile as SCALE-Sim counts
     (2·rows + cols + M − 2); each later fold's ``rows``-cycle load is shifted in while the fold
     before it computes, so it costs rows + cols + M − 2 (>= rows: the load always hides). One
-    fold gives SCALE-Sim's count.
+    fold gives SCALE-Sim's count. With ``macs_per_pe`` (a PE holding ``lanes`` weights, N here
+    already ⌈n / lanes⌉) the load is taken to be lanes wide: ``rows`` cycles a tile, as each PE's
+    weights shift in as one packed word (review A 6).
     """
     m, k, n, rows, cols = _dims(m=m, k=k, n=n, rows=rows, cols=cols)
     return ws_folds(k, n, rows, cols) * (rows + cols + m - 2) + rows - 1

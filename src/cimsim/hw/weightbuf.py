@@ -36,15 +36,20 @@ from .base import Strict
 
 
 class WeightBuffer(Strict):
-    """An on-chip buffer holding one op's stationary weights between passes of the dataflow."""
+    """An on-chip buffer holding stationary weights between passes of the dataflow: one op's
+    (the default), or with ``persist`` weight matrices across ops."""
 
     capacity: Bytes = Field(description="Usable capacity: an op's weights (at weight_bits) that "
-                            "fit are read from weight_memory once, their further passes from here.")
+                            "fit are read from weight_memory once, their further passes from here; "
+                            "with persist, a matrix still held from an earlier op reads nothing "
+                            "from weight_memory and every pass from here.")
     bandwidth: BytesPerSecond = Field(description="Peak read bandwidth into the array (SCALE-Sim's "
                                       "filter SRAM gives one weight per column per cycle: cols x "
-                                      "weight_bits / 8 B x clock).")
+                                      "weight_bits / 8 B x clock; with macs_per_pe, lanes weights "
+                                      "per column: cols x lanes x weight_bits / 8 B x clock).")
     energy_per_byte: JoulesPerByte = Field(description="Energy per byte read from it (each pass "
-                                           "after the first).")
+                                           "after the first; with persist, every pass of a held "
+                                           "matrix).")
     persist: Flag = Field(default=False, description="Weights stay in the buffer across ops "
                           "(least recently used evicted first): a weight matrix already held is "
                           "read from it at every pass, nothing from weight_memory (a recurrence's "
