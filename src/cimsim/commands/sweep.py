@@ -140,11 +140,11 @@ def sweep_command(configs, workloads, params, sets, points, sample, samples, see
         click.echo(line, err=True)
 
     # find-A 4: -o NAME.csv, as compare takes it: the table is still Parquet (what a rerun
-    # resumes from), NAME.parquet beside it, and the CSV copy is NAME.csv
+    # resumes from), NAME.parquet beside it, and the CSV copy is NAME.csv; sweep() checks the
+    # names and says so in its order of checks (review A 2): these are the names it will write
+    given_output, given_csv = output, csv_path
     if output.suffix.lower() == ".csv" and csv_path is None:
         output, csv_path = output.with_suffix(".parquet"), output
-        announce(f"-o {csv_path}: sweep keeps its table as Parquet (a rerun resumes from it): "
-                 f"{output}, with the CSV copy {csv_path}")
     params = tuple(params) + _fixed(sets, params, configs, points)
     weighted = _weights(weights_spec, expected_csv)
 
@@ -167,7 +167,7 @@ def sweep_command(configs, workloads, params, sets, points, sample, samples, see
                 df = sweep(  # --dry-run: the run's own checks, every one, then the plan
                     list(configs), list(workloads), list(params),
                     sample=sample, samples=samples, seed=seed, engine=engine, scheduler=scheduler,
-                    workers=workers, output=output, csv=csv_path, quiet=quiet,
+                    workers=workers, output=given_output, csv=given_csv, quiet=quiet,
                     retry_errors=retry_errors, flush_rows=flush_every, max_points=max_points,
                     announce=announce, security=security, accuracy=accuracy, dataset=dataset,
                     output_kind=output_kind,
@@ -227,8 +227,8 @@ def _fixed(sets: tuple[str, ...], params: tuple[str, ...], configs=(), points=No
     for name in configs if given else ():
         try:
             load_architecture(resolve_config(str(name)), given, cli=True)
-        except CimsimError as exc:
-            raise OneLineUsageError(one_line(" ".join(str(exc).split()))) from None
+        except CimsimError as exc:  # bad input, nothing run: status 1, as run's
+            raise click.ClickException(one_line(" ".join(str(exc).split()))) from None
     return tuple(f"{path}={value}" if _scalar(value) else _SetSpec.of(path, value)
                  for path, value in given.items())
 
