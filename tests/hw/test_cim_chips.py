@@ -363,7 +363,7 @@ def test_sweep_set_fixes_a_field_for_every_point(files, tmp_path):
     df = pd.read_csv(csv)
     assert df["cim.chips"].tolist() == [2, 2]
     assert df.sort_values("cim.input_bits")["c2c_bytes"].tolist() == [4 * 256 * 4 / 8, IO]
-    for args, says in ((["--set", "cim.chips=1,2"], "a --set value is one value"),
+    for args, says in ((["--set", "cim.chips=1,2"], "--set cim.chips=1,2: cim.chips:"),
                        (["--set", "cim.chips=2", "--param", "cim.chips=1,2"],
                         "cim.chips is also swept by --param")):
         bad = cli.invoke(main, ["sweep", str(cfg), "-w", str(wl), *args, "-o", str(out)])

@@ -39,7 +39,8 @@ def test_o_must_name_a_parquet_file(tmp_path, chain_json):
     out = tmp_path / "out.txt"
     res = _cli("cpu-ddr5", "-w", chain_json, "--param", BW, "--engine", "analytic", "--workers", "1", "-q",
                "-o", out)
-    _refused(res, f"-o {out}: sweep writes Parquet; name the file .parquet")
+    _refused(res, f"-o {out}: the sweep table is Parquet; name it NAME.parquet, or NAME.csv for "
+             "NAME.parquet and its CSV copy NAME.csv")  # the allowed forms (review A 2)
     assert not out.exists() and not SweepStore(out).parts_dir.exists() and not SweepStore(out).lock_path.exists()
 
 
@@ -53,9 +54,26 @@ def test_o_csv_writes_the_parquet_table_beside_its_csv_copy(tmp_path, chain_json
     assert f"sweep keeps its table as Parquet (a rerun resumes from it): {tmp_path / 'out.parquet'}" in res.stderr
     table, copy = pd.read_parquet(tmp_path / "out.parquet"), pd.read_csv(out)
     assert len(table) == len(copy) == 2
-    # with --csv as well, -o must be the Parquet table
+    # with --csv as well: refused, saying why and what is taken (review A 2, X 7)
     other = tmp_path / "other.csv"
-    _refused(_cli(*base, "-o", out, "--csv", other), f"-o {out}: sweep writes Parquet; name the file .parquet")
+    parquet = tmp_path / "out.parquet"
+    _refused(_cli(*base, "-o", out, "--csv", other),
+             f"-o {out}: a .csv -o already writes that CSV copy (beside {parquet}), and --csv {other} "
+             f"is another; give -o {parquet} with --csv {other}, or drop --csv")
+    # refused otherwise: the one error line, not the rewrite's line before it (review A 2)
+    _refused(_cli(*base, "--set", "nope.x=1", "-o", tmp_path / "n.csv"), "--set nope.x=1: 'nope'")
+
+
+def test_python_output_csv_writes_the_parquet_table_and_its_csv_copy(tmp_path, chain_json):
+    """sweep(output='x.csv') as the CLI's -o x.csv (review A 3): x.parquet and x.csv, 2 rows
+    each (2 bandwidths); refusals name output= and csv=, not -o / --csv."""
+    out = tmp_path / "x.csv"
+    df = sweep("cpu-ddr5", chain_json, [BW], output=out, engine="analytic", workers=1, quiet=True)
+    assert len(df) == len(pd.read_parquet(tmp_path / "x.parquet")) == len(pd.read_csv(out)) == 2
+    with pytest.raises(Exception, match=r"^output=.*x\.txt: the sweep table is Parquet; name it"):
+        sweep("cpu-ddr5", chain_json, [BW], output=tmp_path / "x.txt", workers=1)
+    with pytest.raises(Exception, match=r"and csv=.*y\.csv is another; give output=.*x\.parquet with csv="):
+        sweep("cpu-ddr5", chain_json, [BW], output=out, csv=tmp_path / "y.csv", workers=1)
 
 
 def test_csv_must_name_a_csv_file_other_than_the_output(tmp_path, chain_json):
@@ -66,7 +84,7 @@ def test_csv_must_name_a_csv_file_other_than_the_output(tmp_path, chain_json):
     link = tmp_path / "link.csv"
     link.symlink_to(out)
     _refused(_cli(*base, "--csv", link), f"--csv {link}: is the -o file; give the CSV copy its own name")
-    with pytest.raises(Exception, match="is the -o file"):  # the Python API refuses it too
+    with pytest.raises(Exception, match="is the output file"):  # the Python API refuses it too
         sweep("cpu-ddr5", chain_json, [BW], output=out, csv=link, workers=1)
     assert not out.exists() and not SweepStore(out).lock_path.exists()
 

@@ -11,6 +11,7 @@ Examples (also in ``cimsim sweep --help``)::
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from pathlib import Path
 
 import click
@@ -18,7 +19,7 @@ import click
 from . import OneLineErrors, OneLineUsageError, cannot_write, created, full_path, new_folder, one_line_warnings
 
 from ..errors import CimsimError
-from ..sweep.params import DEFAULT_MAX_POINTS, one_line
+from ..sweep.params import DEFAULT_MAX_POINTS, FieldKind, ParamSpec, one_line
 from .load import load_options, stated_load
 from .run import ENGINES
 from ..sweep.sampling import SAMPLERS
@@ -41,8 +42,8 @@ INCOMPLETE_STATUS = 4
                    "`cimsim fields -c CONFIG` lists the paths. Repeatable.")
 @click.option("--set", "sets", multiple=True, metavar="PATH=VALUE",
               help="Override a config field at one value for every point, as `cimsim run --set` "
-                   "(repeatable), e.g. --set cim.chip_link=ucie; the same as a --param of one "
-                   "value, so the field is also a column of the output.")
+                   "(repeatable; lists too, e.g. --set 'collective.mesh=[2,2]'), e.g. --set "
+                   "cim.chip_link=ucie; the field is also a column of the output.")
 @click.option("--points", "points", type=click.Path(dir_okay=False, path_type=Path), default=None,
               metavar="FILE.csv",
               help="Explicit design points: a CSV whose header names config paths as --param "
@@ -139,12 +140,12 @@ def sweep_command(configs, workloads, params, sets, points, sample, samples, see
         click.echo(line, err=True)
 
     # find-A 4: -o NAME.csv, as compare takes it: the table is still Parquet (what a rerun
-    # resumes from), NAME.parquet beside it, and the CSV copy is NAME.csv
+    # resumes from), NAME.parquet beside it, and the CSV copy is NAME.csv; sweep() checks the
+    # names and says so in its order of checks (review A 2): these are the names it will write
+    given_output, given_csv = output, csv_path
     if output.suffix.lower() == ".csv" and csv_path is None:
         output, csv_path = output.with_suffix(".parquet"), output
-        announce(f"-o {csv_path}: sweep keeps its table as Parquet (a rerun resumes from it): "
-                 f"{output}, with the CSV copy {csv_path}")
-    params = tuple(params) + _fixed(sets, params)
+    params = tuple(params) + _fixed(sets, params, configs, points)
     weighted = _weights(weights_spec, expected_csv, output, csv_path)
 
     # SIGTERM as Ctrl-C from the first line: an interrupt while the sweep still imports or
@@ -166,7 +167,7 @@ def sweep_command(configs, workloads, params, sets, points, sample, samples, see
                 df = sweep(  # --dry-run: the run's own checks, every one, then the plan
                     list(configs), list(workloads), list(params),
                     sample=sample, samples=samples, seed=seed, engine=engine, scheduler=scheduler,
-                    workers=workers, output=output, csv=csv_path, quiet=quiet,
+                    workers=workers, output=given_output, csv=given_csv, quiet=quiet,
                     retry_errors=retry_errors, flush_rows=flush_every, max_points=max_points,
                     announce=announce, security=security, accuracy=accuracy, dataset=dataset,
                     output_kind=output_kind,
@@ -205,21 +206,73 @@ def sweep_command(configs, workloads, params, sets, points, sample, samples, see
         raise SystemExit(ERROR_ROWS_STATUS)
 
 
-def _fixed(sets: tuple[str, ...], params: tuple[str, ...]) -> tuple[str, ...]:
-    """``--set PATH=VALUE`` as ``--param PATH=VALUE`` of one value (as ``cimsim run --set``)."""
+def _fixed(sets: tuple[str, ...], params: tuple[str, ...], configs=(), points=None) -> tuple:
+    """``--set PATH=VALUE`` as a swept field of one value, read as ``cimsim run --set`` reads it
+    (review B 1, 2): each config is loaded with the overrides first, so a bad path or value is
+    run's one line naming ``--set``; a list, mapping or any value with ',' or '..' (a path) goes
+    to the run as run gives it, not through the --param spec grammar."""
     from .run import overrides
+    from ..bundled import resolve_config
+    from ..config.loader import load_architecture
 
     swept = {p.partition("=")[0].strip() for p in params}
-    out = []
-    for path, value in overrides(sets).items():
-        if path in swept:
-            raise OneLineUsageError(f"--set {path}={value}: {path} is also swept by --param; "
-                                    "give it once (--set for one value, --param for several)")
-        if "," in value or ".." in value:
-            raise OneLineUsageError(f"--set {path}={value}: a --set value is one value (no ',' "
-                                    f"or '..'); sweep several with --param {path}=A,B,C")
-        out.append(f"{path}={value}")
-    return tuple(out)
+    given = overrides(sets)
+    clash = next((p for p in given if p in swept), None)
+    if clash is not None:
+        raise OneLineUsageError(f"--set {clash}={given[clash]}: {clash} is also swept by --param; "
+                                "give it once (--set for one value, --param for several)")
+    if clash := next((p for p in given if p in _points_columns(points)), None):
+        raise OneLineUsageError(f"--set {clash}={given[clash]}: {clash} is also a column of --points "
+                                f"{points}; give it in one place (--set for every point, the column per point)")
+    for name in configs if given else ():
+        try:
+            load_architecture(resolve_config(str(name)), given, cli=True)
+        except CimsimError as exc:  # bad input, nothing run: status 1, as run's
+            raise click.ClickException(one_line(" ".join(str(exc).split()))) from None
+    return tuple(f"{path}={value}" if _scalar(value) else _SetSpec.of(path, value)
+                 for path, value in given.items())
+
+
+def _scalar(value: str) -> bool:
+    """A value the --param grammar reads as one value (a quantity, number, word)."""
+    return not ("," in value or ".." in value or value[:1] in "[{")
+
+
+def _points_columns(points) -> set[str]:
+    """The header of a --points CSV (empty when there is none or it cannot be read: the sweep's
+    own reading says why)."""
+    import csv
+
+    try:
+        with open(points, newline="", encoding="utf-8") as f:
+            return {c.strip() for c in next(csv.reader(f), [])}
+    except (OSError, TypeError, UnicodeDecodeError):
+        return set()
+
+
+@dataclasses.dataclass(frozen=True)
+class _SetSpec(ParamSpec):
+    """A ``--set`` value the spec grammar would split (``[2,2]``, ``../c.yaml``): one value,
+    its column the text given, the run given it as ``run --set`` reads it."""
+
+    @classmethod
+    def of(cls, path: str, value: str) -> "_SetSpec":
+        return cls(path, FieldKind(path, "str"), value, (value,))
+
+    def override_value(self, value):
+        return _yaml_value(value)
+
+
+def _yaml_value(text: str):
+    """``text`` as ``--set`` reads a list or mapping (YAML flow syntax); other text as is."""
+    import yaml
+
+    if text[:1] not in "[{":
+        return text
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
 
 
 def _weights(spec, expected_csv, output, csv_path):

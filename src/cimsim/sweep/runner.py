@@ -399,8 +399,8 @@ def sweep(
         TLS ``local:N`` cluster), e.g. from
         :func:`cimsim.sweep.executors.security_from_files`.
     workers : local worker processes (default: all cores).
-    output : Parquet file; rows are persisted to ``output.parts/`` as they finish
-        and a rerun with the same arguments computes only the missing points.
+    output : Parquet file (x.csv: x.parquet and its CSV copy x.csv); rows persist to
+        ``output.parts/`` as they finish; a rerun of the same call computes only the missing points.
     csv : also write the final table as CSV.
     quiet : no progress bar (the bar also stays off when stderr is not a terminal).
     retry_errors : recompute points whose stored row has an error.
@@ -459,7 +459,7 @@ def sweep(
         raise SchedulerError(f"--workers sets the local worker processes; with --scheduler "
                              f"{scheduler} the Dask cluster's workers run the points (local:N "
                              "starts N): give one or the other")
-    check_output_names(output, csv)
+    output, csv = check_output_names(output, csv, announce)  # x.csv: x.parquet + x.csv
     check_is_sweep_file(output)
     for path, option in ((output, "-o"), (csv, "--csv")):
         if path is not None:

@@ -113,18 +113,34 @@ def rows_to_frame(rows: Sequence[dict] | pd.DataFrame, columns: Sequence[str],
     return pd.DataFrame({c: _normalize_column(c, data[c], kinds.get(c)) for c in columns})
 
 
-def check_output_names(output: str | Path | None, csv: str | Path | None) -> None:
-    """Refuse, in one line, an ``-o`` not named ``.parquet``, a ``--csv`` not named ``.csv``
-    (each would be written under a name that says another format) and a ``--csv`` that is the
-    ``-o`` file (the CSV would replace the Parquet table a rerun resumes from)."""
-    if output is not None and Path(output).suffix.lower() != ".parquet":
-        raise CimsimError(f"-o {output}: sweep writes Parquet; name the file .parquet "
-                          "(--csv NAME.csv adds a CSV copy)")
+def check_output_names(output: str | Path | None, csv: str | Path | None, announce=None):
+    """``(output, csv)``: an ``-o NAME.csv`` without ``--csv`` is ``NAME.parquet`` (the table a
+    rerun resumes from) with its CSV copy ``NAME.csv``, said to ``announce`` (review A 2, 3: the
+    CLI and ``sweep(output='x.csv')`` alike). Refused in one line, with the allowed forms: another
+    ``-o`` suffix, ``-o NAME.csv`` with a ``--csv`` too, a ``--csv`` not named ``.csv`` and a
+    ``--csv`` that is the ``-o`` file (the CSV would replace the Parquet table)."""
+    from .params import under_cli
+
+    o, c = ("-o ", "--csv ") if under_cli() else ("output=", "csv=")
+    suffix = Path(output).suffix.lower() if output is not None else ".parquet"
+    if suffix == ".csv" and csv is None:
+        output, csv = Path(output).with_suffix(".parquet"), output
+        if announce is not None:
+            announce(f"{o}{csv}: sweep keeps its table as Parquet (a rerun resumes from it): "
+                     f"{output}, with the CSV copy {csv}")
+    elif suffix == ".csv":
+        raise CimsimError(f"{o}{output}: a .csv {o.strip(' =')} already writes that CSV copy (beside "
+                          f"{Path(output).with_suffix('.parquet')}), and {c}{csv} is another; give "
+                          f"{o}{Path(output).with_suffix('.parquet')} with {c}{csv}, or drop {c.strip(' =')}")
+    elif suffix != ".parquet":
+        raise CimsimError(f"{o}{output}: the sweep table is Parquet; name it NAME.parquet, or "
+                          f"NAME.csv for NAME.parquet and its CSV copy NAME.csv")
     if csv is not None and Path(csv).suffix.lower() != ".csv":
-        raise CimsimError(f"--csv {csv}: the CSV copy; name the file .csv")
+        raise CimsimError(f"{c}{csv}: the CSV copy; name the file .csv")
     if output is not None and csv is not None and \
             os.path.realpath(output) == os.path.realpath(csv):
-        raise CimsimError(f"--csv {csv}: is the -o file; give the CSV copy its own name")
+        raise CimsimError(f"{c}{csv}: is the {o.strip(' =')} file; give the CSV copy its own name")
+    return output, csv
 
 
 def with_column_units(df: pd.DataFrame) -> pd.DataFrame:
