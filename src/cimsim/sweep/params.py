@@ -239,9 +239,12 @@ def parse_value(text: str, fk: FieldKind):
         raise ValueError("empty value")
     if fk.kind == "quantity":
         try:
-            return parse_quantity(text, fk.unit)
+            v = parse_quantity(text, fk.unit)
         except UnitError as exc:
             raise ValueError(f"{fk.path} is {fk.describe()}: {exc}") from None
+        # at 15 significant digits, so one value however written is one float: 700 mV is
+        # 700 x 1e-3 = 0.7000000000000001 V unrounded, 0.7 V as written (review E 1)
+        return float(f"{v:.15g}") if math.isfinite(v) else v
     if fk.kind == "int":  # numbers as a config file's YAML 1.2 reads them (010 -> 10, 1e3)
         try:
             v = core_number(text)

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..errors import CimsimError, CimsimWarning, one_line
+from ..config.python_values import plain_number
 from .columns import POINT_ID, WORKLOAD_PARAM_PREFIX
 from .params import (DEFAULT_MAX_POINTS, under_cli, FieldKind, ParamSpec, SweepSpecError, field_kind,
                      parse_param, parse_spec, parse_value, python_spec)
@@ -150,7 +151,7 @@ def _cell_text(value: Any) -> str | None:
     import numpy as np
 
     if isinstance(value, np.generic):
-        value = value.item()
+        value = plain_number(value)  # a float32 as the decimal it prints as (review E 6)
     if value is None or (isinstance(value, float) and value != value):
         return None
     if isinstance(value, bool):
@@ -171,7 +172,8 @@ def _memory_table(points, where: str) -> list:
 
         frame = points.rename(columns=csv_header(points)) if points.attrs else points
         header = [str(c) for c in frame.columns]
-        rows = [list(r) for r in frame.itertuples(index=False, name=None)]
+        # by column: itertuples makes a float32 cell a float64 one, off its decimal (review E 6)
+        rows = [list(r) for r in zip(*(frame.iloc[:, i].to_numpy() for i in range(len(header))))]
     elif isinstance(points, (list, tuple)) and all(isinstance(r, Mapping) for r in points):
         header = list(dict.fromkeys(str(k) for r in points for k in r))
         missing = next(((i, k) for i, r in enumerate(points, start=1) for k in header
