@@ -94,3 +94,11 @@ def test_a_float32_column_is_the_decimal_it_prints_as():
     _, points = read_points(pd.DataFrame({"technology.voltage [V]": np.array([0.8], np.float32),
                                           "cim.adc.bits": np.array([4], np.int32)}))
     assert points == [{"technology.voltage": 0.8, "cim.adc.bits": 4}]
+
+
+def test_an_si_float_in_the_fields_unit_is_kept_whole():
+    # review E 1's rounding is for unit scaling only: a float in the SI unit (an optimizer's,
+    # 17 significant digits) is that float, so a batch joins its results on exact values
+    v = 0.12345678901234568
+    _, points = read_points(pd.DataFrame({"technology.voltage [V]": [v]}))
+    assert points[0]["technology.voltage"] == v

@@ -17,6 +17,7 @@ text fields (``cim.technology``) take a list. Values are stored as SI floats
 from __future__ import annotations
 
 import math
+import re
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -230,6 +231,9 @@ def _fail(path: str, spec: str, why: str, hint: str = "") -> SweepSpecError:
     return SweepSpecError(f"--param {path}={_clip(spec)}: {why}; a spec is {SPEC_FORMS}{hint}")
 
 
+_LEADING_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
 def parse_value(text: str, fk: FieldKind):
     """One value of the field ``fk`` from its text (a quantity with a unit of the field's
     dimension, a whole number, a number, a flag, one of a choice's values); raises
@@ -242,9 +246,13 @@ def parse_value(text: str, fk: FieldKind):
             v = parse_quantity(text, fk.unit)
         except UnitError as exc:
             raise ValueError(f"{fk.path} is {fk.describe()}: {exc}") from None
-        # at 15 significant digits, so one value however written is one float: 700 mV is
-        # 700 x 1e-3 = 0.7000000000000001 V unrounded, 0.7 V as written (review E 1)
-        return float(f"{v:.15g}") if math.isfinite(v) else v
+        # a number scaled by its unit at 15 significant digits, so one value however written
+        # is one float: 700 mV is 700 x 1e-3 = 0.7000000000000001 V unrounded, 0.7 V as
+        # written (review E 1); one in the SI unit is kept whole (an optimizer's float)
+        written = _LEADING_NUMBER.match(text)
+        if not math.isfinite(v) or (written and float(written.group()) == v):
+            return v
+        return float(f"{v:.15g}")
     if fk.kind == "int":  # numbers as a config file's YAML 1.2 reads them (010 -> 10, 1e3)
         try:
             v = core_number(text)
