@@ -71,3 +71,12 @@ def test_a_float32_number_is_the_decimal_it_prints_as():
     got = load_architecture("sram-cim-derived",
                             overrides={"technology.voltage": (np.float32(0.8), "V")})
     assert got.technology.voltage == 0.8
+
+
+def test_the_one_mapping_in_an_error_is_the_whole_argument():
+    # review E 5: the bandwidth key was left out, a dict literal that was not the call's argument
+    with pytest.raises(ConfigError) as info:
+        load_architecture("sram-cim-derived", overrides={
+            "memory.dram.bandwidth": (3.072e11, "B/s"), "cim.input_bits": 1, "cim.dac_bits": 4})
+    assert ("with overrides={'memory.dram.bandwidth': (307200000000.0, 'B/s'), 'cim.input_bits': "
+            "1, 'cim.dac_bits': 4}: cim: dac_bits (4) cannot exceed input_bits (1)") in str(info.value)
