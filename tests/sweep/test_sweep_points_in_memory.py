@@ -102,3 +102,12 @@ def test_an_si_float_in_the_fields_unit_is_kept_whole():
     v = 0.12345678901234568
     _, points = read_points(pd.DataFrame({"technology.voltage [V]": [v]}))
     assert points[0]["technology.voltage"] == v
+
+
+def test_a_repeat_warning_is_reported_at_the_callers_line():
+    # review E 7: at a fixed depth it named cimsim's own lines (runner.py), which a caller's
+    # warnings.filterwarnings(module=...) does not match
+    with pytest.warns(CimsimWarning) as got:
+        read_points([{"cim.adc.bits": 4}, {"cim.adc.bits": 4}])
+        parse_params({"cim.adc.bits": [4, 4]})
+    assert [w.filename for w in got] == [__file__, __file__]

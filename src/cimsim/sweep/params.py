@@ -65,6 +65,18 @@ def draw_options() -> str:
     return "--sample random|lhs" if _CLI.get() else "sample='random' or 'lhs'"
 
 
+def outside_cimsim() -> int:
+    """The ``stacklevel`` of the first frame outside cimsim, for a warning raised in the frame
+    that calls this: the caller's line, so its ``warnings.filterwarnings(module=...)`` applies
+    (review E 7), however deep in ``sweep(...)`` the warning is found."""
+    import sys
+
+    frame, level = sys._getframe(1), 1
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith("cimsim"):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def spec_named(path: str, spec: str) -> str:
     """One swept parameter as the caller wrote it: ``--param PATH=SPEC`` or ``params={PATH:
     SPEC}``."""
@@ -374,7 +386,7 @@ def parse_spec(path: str, spec: str, data: Optional[Mapping[str, Any]] = None,
         again = [s.strip() for s, v in zip(items, values) if values.count(v) > 1]
         warnings.warn(f"{spec_named(path, spec)}: the list repeats {', '.join(dict.fromkeys(again))}"
                       f" (the same value however written): each runs once, {len(set(values))} "
-                      f"distinct of {len(values)}", CimsimWarning, stacklevel=6)
+                      f"distinct of {len(values)}", CimsimWarning, stacklevel=outside_cimsim())
         values = tuple(dict.fromkeys(values))
     return ParamSpec(path, fk, spec, values=values)
 

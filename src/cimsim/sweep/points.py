@@ -33,7 +33,7 @@ from typing import Any, Mapping
 from ..errors import CimsimError, CimsimWarning, one_line
 from ..config.python_values import plain_number
 from .columns import POINT_ID, WORKLOAD_PARAM_PREFIX
-from .params import (DEFAULT_MAX_POINTS, under_cli, FieldKind, ParamSpec, SweepSpecError, field_kind,
+from .params import (DEFAULT_MAX_POINTS, outside_cimsim, under_cli, FieldKind, ParamSpec, SweepSpecError, field_kind,
                      parse_param, parse_spec, parse_value, python_spec)
 
 
@@ -271,7 +271,7 @@ def read_points(path, configs=()) -> tuple[list[ParamSpec], list[dict[str, Any]]
         warnings.warn(f"{where}: row {'; row '.join(repeats[:3])}"
                       + (f" (and {len(repeats) - 3} more)" if len(repeats) > 3 else "")
                       + f": the same point, run once; {len(points)} distinct of {len(body)} rows",
-                      CimsimWarning, stacklevel=4)
+                      CimsimWarning, stacklevel=outside_cimsim())
     specs = [ParamSpec(name, fk, f"column of {where}",
                        values=tuple(dict.fromkeys(p[name] for p in points)))
              for name, fk in zip(header, kinds)]
@@ -296,7 +296,7 @@ def _sweep_csv_points(header: list[str], body: list, where: str) -> tuple[list[s
                   f"({POINT_ID}, config_file, workload_file, results ...)"
                   + (f" and {', '.join(shape)} (set by the -w files)" if shape else "")
                   + "; a point on several rows (one per config and workload) is one point",
-                  CimsimWarning, stacklevel=4)
+                  CimsimWarning, stacklevel=outside_cimsim())
     for row_no, (line, row) in enumerate(body, start=1):
         if len(row) != len(header):
             raise PointsError(f"{where}: row {row_no}" + ("" if line is None else f" (line {line})")
