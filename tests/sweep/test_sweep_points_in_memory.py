@@ -77,3 +77,37 @@ def test_a_dataframe_sweep_runs_each_point_once_with_a_files_point_ids(tmp_path)
     assert got[POINT_ID].tolist() == from_file[POINT_ID].tolist()
     assert got["latency_s"].tolist() == from_file["latency_s"].tolist()
     assert got.attrs["cimsim_sampling"]["points"] == {"path": None, "sha256": None}
+
+
+def test_a_value_whose_unit_scaling_is_inexact_in_binary_is_still_one_point():
+    # review E 1: 700 mV = 700 x 1e-3 V = 0.7 V, but 700 * 1e-3 is 0.7000000000000001 as floats
+    with pytest.warns(CimsimWarning, match=r"row 2 repeats row 1: .* 1 distinct of 2 rows"):
+        _, points = read_points([{"technology.voltage": "0.7 V"}, {"technology.voltage": "700 mV"}])
+    assert points == [{"technology.voltage": 0.7}]
+    with pytest.warns(CimsimWarning, match=r"the list repeats 0.7V, 700mV .*1 distinct of 2"):
+        (spec,) = parse_params({"technology.voltage": "0.7V,700mV"})
+    assert spec.values == (0.7,)
+
+
+def test_a_float32_column_is_the_decimal_it_prints_as():
+    # review E 6: np.float32(0.8) is 0.800000011920929 as a float64; the proposal meant 0.8 V
+    _, points = read_points(pd.DataFrame({"technology.voltage [V]": np.array([0.8], np.float32),
+                                          "cim.adc.bits": np.array([4], np.int32)}))
+    assert points == [{"technology.voltage": 0.8, "cim.adc.bits": 4}]
+
+
+def test_an_si_float_in_the_fields_unit_is_kept_whole():
+    # review E 1's rounding is for unit scaling only: a float in the SI unit (an optimizer's,
+    # 17 significant digits) is that float, so a batch joins its results on exact values
+    v = 0.12345678901234568
+    _, points = read_points(pd.DataFrame({"technology.voltage [V]": [v]}))
+    assert points[0]["technology.voltage"] == v
+
+
+def test_a_repeat_warning_is_reported_at_the_callers_line():
+    # review E 7: at a fixed depth it named cimsim's own lines (runner.py), which a caller's
+    # warnings.filterwarnings(module=...) does not match
+    with pytest.warns(CimsimWarning) as got:
+        read_points([{"cim.adc.bits": 4}, {"cim.adc.bits": 4}])
+        parse_params({"cim.adc.bits": [4, 4]})
+    assert [w.filename for w in got] == [__file__, __file__]

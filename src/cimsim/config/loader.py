@@ -524,7 +524,7 @@ def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "
                 out[marks.KEY] = marks.cleared(out[marks.KEY], dotted)
             continue
         if not cli:  # a NumPy bool; a (3.072e11, "B/s") pair on a quantity (find-E 3)
-            value = python_value(value, ref.kind, where)
+            value = python_value(value, ref.kind, dotted, overrides, source)
         if cli and ref.kind.name == "bool" and isinstance(value, str):
             try:
                 value = parse_flag(value)

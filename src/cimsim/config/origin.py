@@ -29,8 +29,10 @@ def _where(path: str, set_by: Mapping[str, Any], source: str, written: bool = Fa
         if path == key or path.startswith(key + "."):
             return f"{_set_text(key, value, set_with)}: "
     inside = [k for k in set_by if str(k).startswith(path + ".")]
-    if inside or (set_by and not written):
-        return f"{source} with {_sets_text({k: set_by[k] for k in inside or set_by}, set_with)}: "
+    if inside or (set_by and not written):  # the --set options on the section; in Python the
+        # one mapping as passed, not the part of it on the section (review E 5)
+        shown = inside if inside and set_with == "--set" else list(set_by)
+        return f"{source} with {_sets_text({k: set_by[k] for k in shown}, set_with)}: "
     return f"{source}: "
 
 

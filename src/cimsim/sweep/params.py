@@ -17,6 +17,7 @@ text fields (``cim.technology``) take a list. Values are stored as SI floats
 from __future__ import annotations
 
 import math
+import re
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -62,6 +63,18 @@ def option(keyword: str, value: Any = None) -> str:
 def draw_options() -> str:
     """The sampled (not grid) methods, as the caller names them."""
     return "--sample random|lhs" if _CLI.get() else "sample='random' or 'lhs'"
+
+
+def outside_cimsim() -> int:
+    """The ``stacklevel`` of the first frame outside cimsim, for a warning raised in the frame
+    that calls this: the caller's line, so its ``warnings.filterwarnings(module=...)`` applies
+    (review E 7), however deep in ``sweep(...)`` the warning is found."""
+    import sys
+
+    frame, level = sys._getframe(1), 1
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith("cimsim"):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def spec_named(path: str, spec: str) -> str:
@@ -230,6 +243,9 @@ def _fail(path: str, spec: str, why: str, hint: str = "") -> SweepSpecError:
     return SweepSpecError(f"--param {path}={_clip(spec)}: {why}; a spec is {SPEC_FORMS}{hint}")
 
 
+_LEADING_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
 def parse_value(text: str, fk: FieldKind):
     """One value of the field ``fk`` from its text (a quantity with a unit of the field's
     dimension, a whole number, a number, a flag, one of a choice's values); raises
@@ -239,9 +255,16 @@ def parse_value(text: str, fk: FieldKind):
         raise ValueError("empty value")
     if fk.kind == "quantity":
         try:
-            return parse_quantity(text, fk.unit)
+            v = parse_quantity(text, fk.unit)
         except UnitError as exc:
             raise ValueError(f"{fk.path} is {fk.describe()}: {exc}") from None
+        # a number scaled by its unit at 15 significant digits, so one value however written
+        # is one float: 700 mV is 700 x 1e-3 = 0.7000000000000001 V unrounded, 0.7 V as
+        # written (review E 1); one in the SI unit is kept whole (an optimizer's float)
+        written = _LEADING_NUMBER.match(text)
+        if not math.isfinite(v) or (written and float(written.group()) == v):
+            return v
+        return float(f"{v:.15g}")
     if fk.kind == "int":  # numbers as a config file's YAML 1.2 reads them (010 -> 10, 1e3)
         try:
             v = core_number(text)
@@ -363,7 +386,7 @@ def parse_spec(path: str, spec: str, data: Optional[Mapping[str, Any]] = None,
         again = [s.strip() for s, v in zip(items, values) if values.count(v) > 1]
         warnings.warn(f"{spec_named(path, spec)}: the list repeats {', '.join(dict.fromkeys(again))}"
                       f" (the same value however written): each runs once, {len(set(values))} "
-                      f"distinct of {len(values)}", CimsimWarning, stacklevel=6)
+                      f"distinct of {len(values)}", CimsimWarning, stacklevel=outside_cimsim())
         values = tuple(dict.fromkeys(values))
     return ParamSpec(path, fk, spec, values=values)
 

@@ -31,8 +31,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..errors import CimsimError, CimsimWarning, one_line
+from ..config.python_values import plain_number
 from .columns import POINT_ID, WORKLOAD_PARAM_PREFIX
-from .params import (DEFAULT_MAX_POINTS, under_cli, FieldKind, ParamSpec, SweepSpecError, field_kind,
+from .params import (DEFAULT_MAX_POINTS, outside_cimsim, under_cli, FieldKind, ParamSpec, SweepSpecError, field_kind,
                      parse_param, parse_spec, parse_value, python_spec)
 
 
@@ -150,7 +151,7 @@ def _cell_text(value: Any) -> str | None:
     import numpy as np
 
     if isinstance(value, np.generic):
-        value = value.item()
+        value = plain_number(value)  # a float32 as the decimal it prints as (review E 6)
     if value is None or (isinstance(value, float) and value != value):
         return None
     if isinstance(value, bool):
@@ -171,7 +172,8 @@ def _memory_table(points, where: str) -> list:
 
         frame = points.rename(columns=csv_header(points)) if points.attrs else points
         header = [str(c) for c in frame.columns]
-        rows = [list(r) for r in frame.itertuples(index=False, name=None)]
+        # by column: itertuples makes a float32 cell a float64 one, off its decimal (review E 6)
+        rows = [list(r) for r in zip(*(frame.iloc[:, i].to_numpy() for i in range(len(header))))]
     elif isinstance(points, (list, tuple)) and all(isinstance(r, Mapping) for r in points):
         header = list(dict.fromkeys(str(k) for r in points for k in r))
         missing = next(((i, k) for i, r in enumerate(points, start=1) for k in header
@@ -269,7 +271,7 @@ def read_points(path, configs=()) -> tuple[list[ParamSpec], list[dict[str, Any]]
         warnings.warn(f"{where}: row {'; row '.join(repeats[:3])}"
                       + (f" (and {len(repeats) - 3} more)" if len(repeats) > 3 else "")
                       + f": the same point, run once; {len(points)} distinct of {len(body)} rows",
-                      CimsimWarning, stacklevel=4)
+                      CimsimWarning, stacklevel=outside_cimsim())
     specs = [ParamSpec(name, fk, f"column of {where}",
                        values=tuple(dict.fromkeys(p[name] for p in points)))
              for name, fk in zip(header, kinds)]
@@ -294,7 +296,7 @@ def _sweep_csv_points(header: list[str], body: list, where: str) -> tuple[list[s
                   f"({POINT_ID}, config_file, workload_file, results ...)"
                   + (f" and {', '.join(shape)} (set by the -w files)" if shape else "")
                   + "; a point on several rows (one per config and workload) is one point",
-                  CimsimWarning, stacklevel=4)
+                  CimsimWarning, stacklevel=outside_cimsim())
     for row_no, (line, row) in enumerate(body, start=1):
         if len(row) != len(header):
             raise PointsError(f"{where}: row {row_no}" + ("" if line is None else f" (line {line})")
