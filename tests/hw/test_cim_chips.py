@@ -463,3 +463,12 @@ def test_nine_chips_are_all_listed():
     note = next(n for n in r.notes if n.startswith("cim: 9 chips"))
     assert "whole matrices: " + ", ".join(["16"] * 9) + " arrays)" in note, note
     assert "more" not in note
+
+
+def test_the_chip_note_says_each_chip_is_a_whole_one():
+    """review B 8: chips: 2 at the config's arrays counts one chip's buffer and other area (and
+    static power) per chip: the note says each is a whole chip of that many arrays."""
+    r = run(arrays=32, chips=2)
+    note = next(n for n in r.notes if n.startswith("cim: 2 chips"))
+    assert ("static power and area count all 2 chips, each a whole one (its buffer and other "
+            "area too)") in note, note

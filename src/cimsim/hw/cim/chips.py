@@ -266,7 +266,8 @@ def note(name: str, c, link: str, first: np.ndarray, last: np.ndarray, sizes: np
                f"its inputs come over {link} from the host, which runs the ops between layers)")
             + (f"; a layer cut through a host op (LayerNorm, add) goes chip-host-chip over "
                f"{link}, none of it over {c.chip_link}" if cut and not shared else "")
-            + f"; static power and area count all {c.chips:,} chips")
+            + f"; static power and area count all {c.chips:,} chips, each a whole one (its "
+            "buffer and other area too)")
 
 
 def _per_chip(per: np.ndarray, shown: int = 8) -> str:
