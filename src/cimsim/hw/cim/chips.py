@@ -207,21 +207,17 @@ def host_cut(ops, idx, home: np.ndarray, makers=None) -> bool:
     prod = ops.producer[p_t]
     p_op, prod = p_op[prod >= 0], prod[prod >= 0]
     src, host_src = chip_of[prod], chip_of[prod] < 0
-    # per host op: the lowest and highest chip whose outputs reach it through host ops only
-    lo, hi = np.full(n_ops, np.iinfo(np.int64).max), np.full(n_ops, -1, dtype=np.int64)
+    # per host op: the lowest and highest chip whose outputs reach it through host ops only; one
+    # pass, the ops in topological order (read_pairs sorted by reader; a maker comes first)
+    lo, hi = {}, {}
     h = chip_of[p_op] < 0
-    for _ in range(n_ops):
-        vlo = np.where(host_src[h], lo[prod[h]], src[h])
-        vhi = np.where(host_src[h], hi[prod[h]], src[h])
-        new_lo, new_hi = lo.copy(), hi.copy()
-        np.minimum.at(new_lo, p_op[h], vlo)
-        np.maximum.at(new_hi, p_op[h], vhi)
-        if (new_lo == lo).all() and (new_hi == hi).all():
-            break
-        lo, hi = new_lo, new_hi
-    on = ~h & host_src & (hi[prod] >= 0)  # a chip's op reading a host op's output with sources
-    me = chip_of[p_op[on]]
-    return bool(((lo[prod[on]] != me) | (hi[prod[on]] != me)).any())
+    for op, at, s in zip(p_op[h].tolist(), prod[h].tolist(), src[h].tolist()):
+        a, b = (s, s) if s >= 0 else (lo.get(at), hi.get(at))
+        if a is not None:
+            lo[op], hi[op] = min(a, lo.get(op, a)), max(b, hi.get(op, b))
+    on = ~h & host_src  # a chip's op reading a host op's output
+    return any(lo.get(at, me) != me or hi.get(at, me) != me
+               for at, me in zip(prod[on].tolist(), chip_of[p_op[on]].tolist()))
 
 
 def charge(hw, link: str, chip_link: str, state: dict, nbytes: dict, rows):
