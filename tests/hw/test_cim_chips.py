@@ -373,15 +373,29 @@ def test_sweep_set_fixes_a_field_for_every_point(files, tmp_path):
 
 def test_bert_base_packs_8_chips_exactly_without_splitting_a_matrix():
     """BERT-base int8 on rram-cim (find-B 4): per layer 4 matrices of 144 arrays then 2 of 576,
-    12 layers, 20,736 arrays, on 8 chips of 2,592. Next fit and first fit in first-use order
-    split 4 FFN matrices; first fit decreasing places 3 x 576 + 6 x 144 = 2,592 on every chip,
-    nothing spanning."""
-    from cimsim.hw.cim.chips import occupancy
-    sizes = [144] * 4 + [576] * 2
-    sizes = sizes * 12
-    lo, hi = assign(np.array(sizes), 2592, 8)
+    12 layers, 20,736 arrays, on 8 chips of 2,592. Next fit needs 9 chips; first fit in
+    first-use order fills 8 exactly, 2 x 576 + 10 x 144 = 2,592 and 4 x 576 + 2 x 144 = 2,592 on
+    alternate chips, nothing spanning (review B 4: the text said 3 x 576 + 6 x 144)."""
+    from cimsim.hw.cim.chips import _next_fit, occupancy
+    sizes = np.array([144] * 4 + [576] * 2) * np.ones((12, 1), dtype=np.int64)
+    sizes = sizes.ravel()
+    assert _next_fit(sizes.tolist(), 2592, 8)[1].max() == 8  # a 9th chip
+    lo, hi = assign(sizes, 2592, 8)
     assert (lo == hi).all()
-    assert occupancy(lo, hi, np.array(sizes), 2592, 8).tolist() == [3 * 576 + 6 * 144] * 8
+    assert [int((sizes[lo == c] == 576).sum()) for c in range(8)] == [2, 4] * 4
+    assert occupancy(lo, hi, sizes, 2592, 8).tolist() == [2592] * 8
+
+
+def test_first_fit_decreasing_places_what_first_fit_cannot():
+    """review B 4: matrices of 5, 5, 10, 10 arrays on 2 chips of 15: first fit in first-use order
+    puts 5 + 5 on chip 0, 10 on chip 1 and needs a third chip for the last 10; largest first puts
+    10 | 10, then a 5 beside each: 15 and 15."""
+    from cimsim.hw.cim.chips import _first_fit, occupancy
+    assert _first_fit([5, 5, 10, 10], 15, 2)[1].max() == 2
+    sizes = np.array([5, 5, 10, 10])
+    lo, hi = assign(sizes, 15, 2)
+    assert lo.tolist() == hi.tolist() == [0, 1, 0, 1]
+    assert occupancy(lo, hi, sizes, 15, 2).tolist() == [15, 15]
 
 
 def test_the_chip_note_counts_the_shares_of_spanning_matrices():
@@ -396,12 +410,65 @@ def test_the_chip_note_counts_the_shares_of_spanning_matrices():
             "chips included: 18, 18, 18, 18 arrays)") in note, note
 
 
-def test_the_chip_note_says_layer_cuts_through_the_host_skip_the_chip_link():
-    """find-B 1: where the matrices use several chips, the note says an activation joined to the
-    next chip's layer by a host op goes over the host link, not the chip link; on one chip used
-    (4 x 16 arrays on chips of 64) it says nothing of cuts."""
-    for arrays, used in ((32, True), (64, False)):
+def cut_workload():
+    """x -> mm0 (W0) -> y0; a0 = y0 + x (a host add); a0 -> mm1 (W1) -> y1: 256 x 256 int8
+    matrices of 16 arrays each."""
+    from cimsim.workload.ir import Op, Tensor, Workload
+    act = [Tensor(n, (4, 256), "int8", "input" if n == "x" else "activation")
+           for n in ("x", "y0", "a0", "y1")]
+    ws = [Tensor(n, (256, 256), "int8", "weight") for n in ("W0", "W1")]
+    return Workload("cut", act + ws, [
+        Op("mm0", "matmul", ("x", "W0"), ("y0",), m=4, k=256, n=256, weight="W0"),
+        Op("add0", "elementwise", ("y0", "x"), ("a0",), fn="add"),
+        Op("mm1", "matmul", ("a0", "W1"), ("y1",), m=4, k=256, n=256, weight="W1")])
+
+
+CUT = "a layer cut through a host op (LayerNorm, add) goes chip-host-chip over interconnect"
+
+
+def test_the_chip_note_says_a_layer_cut_through_a_host_op_skips_the_chip_link():
+    """find-B 1, review B 3: on 2 chips of 16 arrays mm0 sits on chip 0 and mm1 on chip 1, joined
+    by a host add: 0 B over c2c, and the note says the cut goes chip-host-chip. The chain of 4
+    matmuls on 2 chips of 32 (2 a chip) meets directly: 1,024 B (mm1's output, mm2's input) cross
+    c2c and the note has no such clause (it had: no host op exists); on one chip used neither."""
+    r = simulate(architecture_from_dict(arch_dict(arrays=16, chips=2)), cut_workload())
+    note = next(n for n in r.notes if n.startswith("cim: 2 chips"))
+    assert r.record()["c2c_bytes"] == 0.0
+    assert CUT + ", none of it over c2c" in note, note
+    for arrays, moved in ((32, IO), (64, 0)):
         r = run(arrays=arrays, chips=2)
         note = next(n for n in r.notes if n.startswith("cim: 2 chips"))
-        assert ("a layer cut through a host op (LayerNorm, add) goes chip-host-chip over "
-                "interconnect, none of it over c2c" in note) is used
+        assert r.record()["c2c_bytes"] == moved
+        assert "host op" not in note, note
+
+
+def test_the_chip_note_with_the_host_link_as_chip_link_does_not_contradict_itself():
+    """review X 6: chip_link: interconnect (the host link): no "over interconnect, none of it
+    over interconnect", no "the other inputs ... over interconnect as on one chip" beside
+    "cross interconnect between chips"."""
+    for wl, arrays in ((cut_workload(), 16), (chain(), 32)):
+        r = simulate(architecture_from_dict(arch_dict(arrays=arrays, chips=2,
+                                                      chip_link="interconnect")), wl)
+        note = next(n for n in r.notes if n.startswith("cim: 2 chips"))
+        assert "host op" not in note and "none of it over" not in note, note
+        assert "the other inputs and every output over interconnect" not in note, note
+    assert ("1.024 kB of activations cross interconnect between chips (interconnect is also the "
+            "host link: it carries the other inputs and every output too, as on one chip)") in note
+
+
+def test_nine_chips_are_all_listed():
+    """review B 7: with 9 chips the 9th number takes no more room than "... 1 more ...": 9 chips
+    of 16 arrays hold the chain of 9 matrices of 16 one a chip, and the note lists 9 x 16."""
+    r = simulate(architecture_from_dict(arch_dict(arrays=16, chips=9)), chain(count=9))
+    note = next(n for n in r.notes if n.startswith("cim: 9 chips"))
+    assert "whole matrices: " + ", ".join(["16"] * 9) + " arrays)" in note, note
+    assert "more" not in note
+
+
+def test_the_chip_note_says_each_chip_is_a_whole_one():
+    """review B 8: chips: 2 at the config's arrays counts one chip's buffer and other area (and
+    static power) per chip: the note says each is a whole chip of that many arrays."""
+    r = run(arrays=32, chips=2)
+    note = next(n for n in r.notes if n.startswith("cim: 2 chips"))
+    assert ("static power and area count all 2 chips, each a whole one (its buffer and other "
+            "area too)") in note, note

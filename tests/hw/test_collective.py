@@ -13,7 +13,7 @@ import yaml
 
 from cimsim import simulate
 from cimsim.config import architecture_from_dict
-from cimsim.errors import ConfigError
+from cimsim.errors import ConfigError, MappingError
 from cimsim.workload import Op, Tensor, Workload
 from cimsim.workload.llm import LLMModel, llm_serving
 
@@ -359,3 +359,39 @@ def test_integer_all_reduces_move_at_partial_sum_bits(bits, moved):
     assert len(said) == (1 if bits is None else 0)
     # a float all-reduce keeps its dtype whatever partial_sum_bits says
     assert simulate(_arch(4, "ring", **extra), _one("allreduce")).traffic_bytes["nvlink"] == 1.5 * S
+
+
+def _made_allreduces(bits_of_sum="int8") -> Workload:
+    """x (int8 [4, 256]) @ W (256 x 256) -> p (int8 [4, 256]), all-reduced; ids = argmax-style
+    reduction of p (int8 [1, 1]), all-reduced too (the LLM's sampled token ids)."""
+    t = [Tensor("x", (4, 256), "int8", "input"), Tensor("W", (256, 256), "int8", "weight"),
+         Tensor("p", (4, 256), bits_of_sum, "activation"),
+         Tensor("s", (4, 256), bits_of_sum, "activation"),
+         Tensor("ids", (1, 1), "int8", "activation"), Tensor("ids_s", (1, 1), "int8", "activation")]
+    return Workload("ar-ids", t, [
+        Op("mm", "matmul", ("x", "W"), ("p",), m=4, k=256, n=256, weight="W"),
+        Op("ar", "allreduce", ("p",), ("s",)),
+        Op("sample", "reduction", ("s",), ("ids",)),
+        Op("ar_ids", "allreduce", ("ids",), ("ids_s",))])
+
+
+def test_token_id_all_reduces_are_not_partial_sums():
+    """review B 6: the partial sums' all-reduce (a matmul's output, 1,024 int8 elements) is
+    counted and widened; the token ids' (a reduction's output, 1 element) is neither. Ring of 4:
+    2 (3/4) = 1.5 x S: 16 bits: 1.5 x (1,024 x 2 + 1) = 3,073.5 B (not 3,075); none: the note
+    counts 1 all-reduce (not 2)."""
+    r = simulate(_arch(4, "ring", partial_sum_bits=16), _made_allreduces())
+    assert r.traffic_bytes["nvlink"] == 1.5 * (1024 * 2 + 1)
+    r = simulate(_arch(4, "ring"), _made_allreduces())
+    assert r.traffic_bytes["nvlink"] == 1.5 * (1024 + 1)
+    assert any(n.startswith("collective: 1 all-reduce(s) of int8 partial sums") for n in r.notes)
+
+
+def test_partial_sum_bits_below_the_tensor_width_is_refused():
+    """review B 5: 4 bits for int8 partial sums would halve the traffic under the lower bound."""
+    with pytest.raises(MappingError, match=r"collective.partial_sum_bits: 4 is below the int8 "
+                                           r"partial sums' own 8 bits \(a sum is never narrower than its "
+                                           r"terms\); allowed: at least 8"):
+        simulate(_arch(4, "ring", partial_sum_bits=4), _int8_allreduce())
+    assert simulate(_arch(4, "ring", partial_sum_bits=8),
+                    _int8_allreduce()).traffic_bytes["nvlink"] == 1.5 * 2 ** 20

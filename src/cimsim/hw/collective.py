@@ -101,7 +101,8 @@ class CollectiveConfig(ComponentConfig):
         default=None, description="Bits per element [bit] an all-reduce of an integer tensor "
         "(int8 row-parallel partial sums) sends: 16 where they are dequantised to fp16 / bf16 "
         "first (SmoothQuant, TensorRT-LLM), 32 for raw int32 accumulators; default none: the "
-        "tensor's own dtype (1 B an int8 element, a lower bound). Float all-reduces keep theirs.")
+        "tensor's own dtype (1 B an int8 element, a lower bound); below that width refused. Float "
+        "all-reduces and integer ones not made by a matmul (token ids) keep theirs.")
     protocols: Optional[list[CollectiveProtocol]] = Field(
         default=None, description="Protocol regimes by message size, smallest first, each {name, "
         "up_to [B] (all but the last), base_latency [s], hop_latency [s], wire_efficiency "
@@ -265,9 +266,21 @@ class Collective(Component[CollectiveConfig]):
         )
 
     def _int_allreduce(self, ops, idx, kind) -> np.ndarray:
-        """Which ops of ``idx`` are all-reduces of an integer tensor (their partial sums)."""
+        """Which ops of ``idx`` are all-reduces of integer partial sums: an integer tensor made
+        by a matmul (or a model input, its maker unknown); not one another op made, as the
+        LLM's sampled token ids (an int8 [1, 1] all-reduce of the sampling reduction's output:
+        review B 6). Without the producer columns, every integer all-reduce."""
         dt = np.asarray(ops.dtype[idx]).astype(str)
-        return (kind == ops.kind_codes["allreduce"]) & np.char.startswith(dt, "int")
+        on = (kind == ops.kind_codes["allreduce"]) & np.char.startswith(dt, "int")
+        if ops.producer is None or ops.act_ptr is None or not on.any():
+            return on
+        ptr = ops.act_ptr[idx]
+        has = ops.act_ptr[idx + 1] > ptr
+        prod = np.full(len(idx), -1, dtype=np.int64)
+        prod[has] = ops.producer[ops.act_ids[ptr[has]]]
+        made = np.ones(len(idx), dtype=bool)
+        made[prod >= 0] = ops.kind[prod[prod >= 0]] == ops.kind_codes["matmul"]
+        return on & made
 
     def _partial_sums(self, ops, idx, kind, size):
         """``size`` with each integer all-reduce's bytes at ``partial_sum_bits`` an element."""
@@ -278,6 +291,12 @@ class Collective(Component[CollectiveConfig]):
         on = self._int_allreduce(ops, idx, kind)
         dt = np.asarray(ops.dtype[idx]).astype(str)
         for name in set(dt[on].tolist()):
+            if bits < 8 * DTYPE_BYTES[name]:
+                raise MappingError(
+                    f"{self.name}.partial_sum_bits: {bits} is below the {name} partial sums' own "
+                    f"{8 * DTYPE_BYTES[name]:g} bits (a sum is never narrower than its terms); "
+                    f"allowed: at least {8 * DTYPE_BYTES[name]:g} (16 for fp16 / bf16, 32 for "
+                    "int32), or omit it")
             sel = on & (dt == name)
             size[sel] *= (bits / 8) / DTYPE_BYTES[name]
         return size

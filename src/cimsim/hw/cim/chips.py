@@ -15,9 +15,9 @@ Rules, in order (a flat pool: no ``chip:`` block):
    and spans ``ceil(its arrays / arrays)`` chips. Where next fit needs more chips than exist,
    first fit (each on the lowest chip with room for it whole, a larger one on the first run of
    empty chips), which keeps every matrix whole where it can; where that fails too, first fit
-   decreasing (the same, largest matrix first: 24 FFN matrices of 576 arrays and 48 of 144 fill
-   8 chips of 2,592 exactly, 3 x 576 + 6 x 144 each, which first fit in first-use order
-   cannot); where that fails too, the matrices are packed contiguously (chip 0's arrays, then chip 1's, ...), and a matrix crossing
+   decreasing (the same, largest matrix first: matrices of 5, 5, 10, 10 arrays in first-use
+   order fill 2 chips of 15 as 10 + 5 each, where next fit and first fit need 3 chips); where
+   that fails too, the matrices are packed contiguously (chip 0's arrays, then chip 1's, ...), and a matrix crossing
    a chip's end spans both.
 3. An activation an op of this component makes on chip i and an op of it on chip j != i reads
    crosses ``chip_link`` from chip i to chip j: the reader's input bytes of that tensor (at
@@ -25,7 +25,8 @@ Rules, in order (a flat pool: no ``chip:`` block):
    ``link`` (the host link that brings a flat pool's every other input), and the op pays the
    chip link's latency. Everything else moves as on one chip: every op's outputs go to the host
    over ``link``, its other inputs come from it (the host runs the ops between CIM layers: an
-   LSTM's gates, a ReLU); so layers joined by a host op send nothing over ``chip_link``.
+   LSTM's gates, a ReLU); so layers joined by a host op send nothing over ``chip_link``: such a
+   cut goes chip-host-chip over ``link`` (the note says so where one exists: :func:`host_cut`).
 4. A matrix spanning ``s`` chips (rule 2) costs its ops ``(s - 1) x (input + output bytes)``
    over ``chip_link``: its home chip forwards the input to each further chip, and each sends
    back a result of the output's size (column tiles split over the chips; a bound, not a
@@ -190,6 +191,35 @@ def cross_bytes(ops, idx, home: np.ndarray, a_in, makers=None) -> np.ndarray:
     return np.minimum(share, 1.0) * a_in
 
 
+def host_cut(ops, idx, home: np.ndarray, makers=None) -> bool:
+    """Whether an op of ``idx`` on chip j reads a tensor made outside ``idx`` (a host op:
+    LayerNorm, an add) that depends, through host ops only, on an output made on a chip i != j
+    (rule 3: such a layer cut goes chip-host-chip over the host link). ``makers`` as in
+    :func:`cross_bytes`."""
+    if ops.producer is None or ops.act_ptr is None or not len(idx) or (home < 0).all():
+        return False
+    n_ops = ops.kind.shape[0]
+    mk = np.arange(n_ops) if makers is None else np.asarray(makers)
+    chip_of = np.full(n_ops, -1, dtype=np.int64)
+    chip_of[idx] = home
+    chip_of = chip_of[mk]  # a riding op sits on its matmul's chip
+    p_op, p_t = ops.read_pairs()
+    prod = ops.producer[p_t]
+    p_op, prod = p_op[prod >= 0], prod[prod >= 0]
+    src, host_src = chip_of[prod], chip_of[prod] < 0
+    # per host op: the lowest and highest chip whose outputs reach it through host ops only; one
+    # pass, the ops in topological order (read_pairs sorted by reader; a maker comes first)
+    lo, hi = {}, {}
+    h = chip_of[p_op] < 0
+    for op, at, s in zip(p_op[h].tolist(), prod[h].tolist(), src[h].tolist()):
+        a, b = (s, s) if s >= 0 else (lo.get(at), hi.get(at))
+        if a is not None:
+            lo[op], hi[op] = min(a, lo.get(op, a)), max(b, hi.get(op, b))
+    on = ~h & host_src  # a chip's op reading a host op's output
+    return any(lo.get(at, me) != me or hi.get(at, me) != me
+               for at, me in zip(prod[on].tolist(), chip_of[p_op[on]].tolist()))
+
+
 def charge(hw, link: str, chip_link: str, state: dict, nbytes: dict, rows):
     """Rules 3 and 4, in place: the bytes that cross ``chip_link`` instead of the host ``link``;
     returns each op's latency of ``chip_link`` (where it moves bytes over it) and its
@@ -207,8 +237,11 @@ def charge(hw, link: str, chip_link: str, state: dict, nbytes: dict, rows):
 
 
 def note(name: str, c, link: str, first: np.ndarray, last: np.ndarray, sizes: np.ndarray,
-         moved: float, spanning: int) -> str:
-    """What rules 1-4 did: the chips the matrices use, the bytes over ``chip_link``."""
+         moved: float, spanning: int, cut: bool = False) -> str:
+    """What rules 1-4 did: the chips the matrices use, the bytes over ``chip_link``; ``cut``
+    (:func:`host_cut`): some layer cut goes through a host op (said only where ``chip_link`` is
+    not the host ``link``)."""
+    shared = c.chip_link == link
     per = occupancy(first, last, sizes, c.arrays, c.chips)
     used = int((per > 0).sum())
     span = (f"; {spanning:,} matri{'x spans' if spanning == 1 else 'ces span'} chips "
@@ -218,21 +251,29 @@ def note(name: str, c, link: str, first: np.ndarray, last: np.ndarray, sizes: np
             f"the matrices use {used:,} of them (arrays per chip, "
             f"{'the shares of matrices that span chips included' if spanning else 'whole matrices'}: "
             f"{_per_chip(per)}){span}; "
-            + (f"{si(moved, 'B')} of activations cross {c.chip_link} between chips, the other "
-               f"inputs and every output over {link} as on one chip" if moved else
+            + (f"{si(moved, 'B')} of activations cross {c.chip_link} between chips"
+               + (f" ({c.chip_link} is also the host link: it carries the other inputs and "
+                  "every output too, as on one chip)" if shared else
+                  f", the other inputs and every output over {link} as on one chip")
+               if moved else
+               f"no op reads an output made on another chip: every input and output goes over "
+               f"{link}, the host link, as on one chip" if shared else
                f"nothing crosses {c.chip_link} (no op reads an output made on another chip: "
                f"its inputs come over {link} from the host, which runs the ops between layers)")
             + (f"; a layer cut through a host op (LayerNorm, add) goes chip-host-chip over "
-               f"{link}, none of it over {c.chip_link}" if used > 1 else "")
-            + f"; static power and area count all {c.chips:,} chips")
+               f"{link}, none of it over {c.chip_link}" if cut and not shared else "")
+            + f"; static power and area count all {c.chips:,} chips, each a whole one (its "
+            "buffer and other area too)")
 
 
 def _per_chip(per: np.ndarray, shown: int = 8) -> str:
-    """Arrays of whole matrices on each chip: every chip up to ``shown`` chips, else the first
-    ``shown - 2`` and the last two around a count of those left out and how many of all hold
-    none (``cim.chips`` may be 1,048,576: one number a chip was megabytes)."""
-    words = [f"{int(a):,}" for a in (per if len(per) <= shown else per[:shown - 2])]
-    if len(per) > shown:
+    """Arrays of whole matrices on each chip: every chip up to ``shown + 1`` chips (one number
+    takes no more room than a "1 more"), else the first ``shown - 2`` and the last two around a
+    count of those left out and how many of all hold none (``cim.chips`` may be 1,048,576: one
+    number a chip was megabytes)."""
+    some = len(per) > shown + 1
+    words = [f"{int(a):,}" for a in (per[:shown - 2] if some else per)]
+    if some:
         words += [f"... {len(per) - shown:,} more ...", *(f"{int(a):,}" for a in per[-2:])]
         none = int((per == 0).sum())
         return ", ".join(words) + " arrays" + (f"; {none:,} of the {len(per):,} chips hold none"

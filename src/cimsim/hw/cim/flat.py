@@ -196,7 +196,8 @@ def place(comp, ops, idx, makers=None) -> Plan:
         state["chip_in"], state["chip_link"] = chips.link_bytes(ops, idx, home, span, a_in,
                                                                 ops.act_out_bytes[idx], makers)
         notes.append(chips.note(comp.name, c, comp.link, *chip_at,
-                                float(state["chip_link"].sum()), int((chip_at[1] > chip_at[0]).sum())))
+                                float(state["chip_link"].sum()), int((chip_at[1] > chip_at[0]).sum()),
+                                chips.host_cut(ops, idx, home, makers)))
     in_order = np.zeros(n_servers, dtype=bool)
     in_order[list(shared)] = True
     return Plan(
