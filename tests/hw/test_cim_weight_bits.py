@@ -112,6 +112,18 @@ def test_a_tagged_int4_weight_is_no_precision_mismatch(tmp_path):
     assert r.precision_mismatch
 
 
+def test_an_int8_weight_tagged_narrower_is_no_precision_mismatch(tmp_path):
+    """(review X 5) Layer 2's int8 weight tagged weight_value_bits 4 holds 4-bit values; held at
+    4 bits they compute what the int8 trace computes, so no mismatch (the note said "8-bit
+    weights x 8-bit inputs, but its ops are int8": no mismatch named). Tagged 4 on a block of
+    2-bit weights (all 3 ops mismatch) it is one, and says the tag."""
+    assert not _run(_mlp(tmp_path, {"weight_value_bits": 4}))[0].precision_mismatch
+    r = cimsim.simulate(cimsim.load_architecture("rram-cim", overrides={"cim.weight_bits": 2}),
+                        _mlp(tmp_path, {"weight_value_bits": 4}), engine="analytic")
+    note = next(n for n in r.notes if n.startswith("precision mismatch"))
+    assert "its ops are int8 tagged weight_value_bits 4, int8 in the workload" in note, note
+
+
 @pytest.mark.parametrize("bits", [4, 2])
 def test_a_tagged_layer_is_programmed_from_its_narrower_bits(tmp_path, bits):
     """(integration of find-D 2 with find-H 3) The bits a matrix is brought in at follow the
