@@ -1,5 +1,5 @@
 """Per-layer weight precision on a CIM (find-D 2): tag ``weight_value_bits: b`` on a weight
-matmul stores its matrix at ``min(weight_bits, b)`` bits, ``ceil(b / bits_per_cell)`` cells a
+matmul stores its matrix at ``min(weight_bits, b)`` bits, ``ceil(min(weight_bits, b) / bits_per_cell)`` cells a
 weight (:mod:`cimsim.hw.cim.wbits`). Golden values by hand on rram-cim (128 x 128 arrays,
 2-bit cells, 8-bit weights: 4 cells a weight; 8-bit inputs in 8 one-bit slices) for a
 256-256-128-10 MLP, one row:
