@@ -1,5 +1,5 @@
 """Per-layer weight precision on a CIM (find-D 2): tag ``weight_value_bits: b`` on a weight
-matmul stores its matrix at ``min(weight_bits, b)`` bits, ``ceil(b / bits_per_cell)`` cells a
+matmul stores its matrix at ``min(weight_bits, b)`` bits, ``ceil(min(weight_bits, b) / bits_per_cell)`` cells a
 weight (:mod:`cimsim.hw.cim.wbits`). Golden values by hand on rram-cim (128 x 128 arrays,
 2-bit cells, 8-bit weights: 4 cells a weight; 8-bit inputs in 8 one-bit slices) for a
 256-256-128-10 MLP, one row:
@@ -18,8 +18,10 @@ so 25 arrays and 24,896 conversions untagged; 21 and 20,800 with layer 2 at 4 bi
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 
 import cimsim
 
@@ -110,6 +112,18 @@ def test_a_tagged_int4_weight_is_no_precision_mismatch(tmp_path):
     assert r.precision_mismatch
 
 
+def test_an_int8_weight_tagged_narrower_is_no_precision_mismatch(tmp_path):
+    """(review X 5) Layer 2's int8 weight tagged weight_value_bits 4 holds 4-bit values; held at
+    4 bits they compute what the int8 trace computes, so no mismatch (the note said "8-bit
+    weights x 8-bit inputs, but its ops are int8": no mismatch named). Tagged 4 on a block of
+    2-bit weights (all 3 ops mismatch) it is one, and says the tag."""
+    assert not _run(_mlp(tmp_path, {"weight_value_bits": 4}))[0].precision_mismatch
+    r = cimsim.simulate(cimsim.load_architecture("rram-cim", overrides={"cim.weight_bits": 2}),
+                        _mlp(tmp_path, {"weight_value_bits": 4}), engine="analytic")
+    note = next(n for n in r.notes if n.startswith("precision mismatch"))
+    assert "its ops are int8 tagged weight_value_bits 4, int8 in the workload" in note, note
+
+
 @pytest.mark.parametrize("bits", [4, 2])
 def test_a_tagged_layer_is_programmed_from_its_narrower_bits(tmp_path, bits):
     """(integration of find-D 2 with find-H 3) The bits a matrix is brought in at follow the
@@ -119,3 +133,40 @@ def test_a_tagged_layer_is_programmed_from_its_narrower_bits(tmp_path, bits):
     got = r.op_table.set_index("op")["cim_program_weight_bits"]
     assert got["0.mm"] == 524_288 and got["4.mm"] == 10_240
     assert got["2.mm"] == 256 * 128 * bits
+
+
+def _chip_arch(tmp_path):
+    """rram-cim as one chip of 64 arrays (8 PEs of 8), no replication: the chip block's
+    deployment (:mod:`cimsim.hw.cim.onchip`)."""
+    data = yaml.safe_load((Path(__file__).parents[2] / "configs" / "rram-cim.yaml").read_text())
+    data["cim"].update(arrays=64, chip={"node_nm": 22, "levels": {"pe": {"fanout": 8},
+                                                                  "chip": {"fanout": 8}}})
+    data["cim"].pop("weight_replication", None)
+    path = tmp_path / "rchip.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return cimsim.load_architecture(path)
+
+
+@pytest.mark.parametrize("bits", [4, 1])
+def test_a_tagged_layer_re_programmed_brings_in_its_narrower_bytes(tmp_path, bits):
+    """(review DH 1) On 10 arrays every layer is re-programmed: layer 2's 256 x 128 weights at
+    b bits are 256 x 128 x b / 8 = 4,096 b bytes read from dram (16,384 B at 4, 4,096 B at 1),
+    not the 32,768 B of 8 bits; layer 4's 128 x 10 at 8 bits 1,280 B."""
+    arch = cimsim.load_architecture("rram-cim", overrides={"cim.arrays": 10})
+    r = cimsim.simulate(arch, _mlp(tmp_path, {"weight_value_bits": bits}), engine="analytic")
+    t = r.op_table.set_index("op")
+    assert t["cim_reprogram"].all()
+    assert t.loc["2.mm", "dram_bytes"] == 256 * 128 * bits / 8
+    assert t.loc["4.mm", "dram_bytes"] == 1_280
+
+
+@pytest.mark.parametrize("bits, kb", [(4, "83.2 kB"), (1, "70.91 kB")])
+def test_a_chip_block_deploys_a_tagged_layer_from_its_narrower_bytes(tmp_path, bits, kb):
+    """(review DH 2) A chip block deploys as the flat pool does: 256 x 256 + 256 x 128 x b / 8 +
+    128 x 10 bytes = 83,200 B at 4 bits, 70,912 B at 1 (99,584 B untagged); layer 2's programmed
+    bits 256 x 128 x b."""
+    r = cimsim.simulate(_chip_arch(tmp_path), _mlp(tmp_path, {"weight_value_bits": bits}),
+                        engine="analytic")
+    said = [n for n in r.notes if "of weights read from" in n]
+    assert len(said) == 1 and f"{kb} of weights read from dram" in said[0], said
+    assert r.op_table.set_index("op").loc["2.mm", "cim_program_weight_bits"] == 256 * 128 * bits

@@ -61,3 +61,38 @@ def test_int2_weights_on_2_bit_weights_match():
     r8 = cimsim.simulate(arch, _gemv("int8"), engine="analytic")  # still one at int8 weights
     note = next(n for n in r8.notes if n.startswith("precision mismatch"))
     assert "set its bits to 8 to match that trace" in note, note
+
+
+def _layers(*specs):
+    """A chain of 256 x 256 matmuls, one per ``(dtype, weight dtype, weight name)``."""
+    from cimsim.workload.ir import Op, Tensor, Workload
+
+    tensors, ops, prev = [Tensor("x0", (1, 256), specs[0][0], "input")], [], "x0"
+    for i, (dt, wdt, w) in enumerate(specs):
+        tensors += [Tensor(w, (256, 256), wdt, "weight"), Tensor(f"x{i + 1}", (1, 256), dt, "activation")]
+        ops.append(Op(f"mm{i}", "matmul", (prev, w), (f"x{i + 1}",), m=1, k=256, n=256, weight=w))
+        prev = f"x{i + 1}"
+    return Workload("layers", tensors, ops)
+
+
+def test_a_few_mismatching_ops_are_counted_and_kept_off_not_the_blocks_bits():
+    """(review DH 3) Two int8 matmuls of int2 weights match a CIM of 2-bit weights x 8-bit
+    inputs; a bf16 head does not. The note counts it (1 of 3 ops) and names its weight for
+    cim.exclude, not 'set its bits to 8', which would make the 2 matched ones mismatch."""
+    arch = cimsim.load_architecture("sram-cim", {"cim.weight_bits": 2})
+    w = _layers(("int8", "int2", "W_a"), ("int8", "int2", "W_b"), ("bf16", "bf16", "W_head"))
+    r = cimsim.simulate(arch, w, engine="analytic")
+    note = next(n for n in r.notes if n.startswith("precision mismatch"))
+    assert "but its ops are bf16 (1 of 3 ops) in the workload" in note, note
+    assert "the other 2 ops match its bits" in note and "cim.exclude: ['W_head']" in note, note
+    assert "set its bits to 8" not in note
+
+
+def test_int4_weights_under_a_float_op_point_to_the_tag():
+    """(review DH 4) An fp32 trace's int4-stored weight is held at weight_bits 8 (a dtype is not
+    read as bits): the note says to tag the layer weight_value_bits 4."""
+    arch = cimsim.load_architecture("rram-cim")
+    r = cimsim.simulate(arch, _layers(("fp32", "int4", "W4"), ("fp32", "fp32", "W")), engine="analytic")
+    note = next(n for n in r.notes if n.startswith("precision mismatch"))
+    assert "fp32 with int4 weights" in note
+    assert note.endswith("tag their layers' matmuls weight_value_bits 4 to hold them at that)"), note

@@ -305,20 +305,88 @@ def precision_notes(components, idx, ops) -> list[str]:
             continue
         # each operand: an int8 trace on a CIM of 4-bit weights (or inputs) is as much a
         # mismatch as on a 16-bit one (a GPU running the trace computes int8 x int8); the
-        # weights at the dtype they are stored in
+        # weights at the dtype they are stored in, or a tagged layer's weight_value_bits where
+        # narrower (its values are that many bits: held there, it matches; review X 5)
         held = _held_bits(comp, ops, ids, bits[0])  # a CIM's weight_value_bits (.hw.cim.wbits)
-        trios = sorted({(str(d), str(w), float(b)) for d, w, b in zip(dtypes[ids], weights[ids], held)
-                        if d in DTYPES})
-        bad = sorted({(d, w) for d, w, b in trios
-                      if d not in INTEGER_DTYPES or w not in (*INTEGER_DTYPES, *WEIGHT_INTS)
-                      or DTYPE_BYTES[w] * 8 != b or DTYPE_BYTES[d] * 8 != bits[1]})
-        if bad:
-            said = ", ".join(d if w == d else f"{d} with {w} weights" for d, w in bad)
-            out.append(f"precision mismatch: {comp.name} computes {bits[0]}-bit weights x "
-                       f"{bits[1]}-bit inputs, but its ops are {said} in the workload; "
-                       "another unit running the same trace computes at the trace's dtype, so "
-                       f"a comparison mixes precisions ({_weight_fix(bits, comp, bad) or _precision_fix(bits, comp)})")
+        tag = _tags(comp, ops, ids)
+        keys = [(str(d), str(w), None if t != t else float(t)) if d in DTYPES else None
+                for d, w, t in zip(dtypes[ids], weights[ids], tag)]
+        wrong = np.array([k is not None and (
+            k[0] not in INTEGER_DTYPES or k[1] not in (*INTEGER_DTYPES, *WEIGHT_INTS)
+            or min(DTYPE_BYTES[k[1]] * 8, math.inf if k[2] is None else k[2]) != b
+            or DTYPE_BYTES[k[0]] * 8 != bits[1]) for k, b in zip(keys, held)], dtype=bool)
+        if wrong.any():
+            out.append(_mismatch_note(comp, bits, ops, ids, keys, wrong))
     return out
+
+
+def _tags(comp, ops, ids) -> np.ndarray:
+    """Each op's ``weight_value_bits`` on a CIM (NaN where untagged, or not a CIM)."""
+    act = ops.activity
+    if act is None or act.weight_value_bits is None or not hasattr(
+            getattr(comp, "config", None), "bits_per_cell"):
+        return np.full(len(ids), np.nan)
+    return np.asarray(act.weight_value_bits[ids], dtype=float)
+
+
+def _mismatch_note(comp, bits, ops, ids, keys, wrong) -> str:
+    """The note of a fixed-precision component whose ops ``ids[wrong]`` mismatch its ``bits``:
+    each (dtype, weight dtype, tag), with its op count out of all its compute ops where some
+    match, and a remedy
+    that keeps the matching ones matched (review DH 3): where some ops match, changing the
+    component's bits would break them, so the remedy is for the mismatching ones alone."""
+    from collections import Counter
+
+    total, n_bad = sum(k is not None for k in keys), int(wrong.sum())
+    count = Counter(keys[i] for i in np.flatnonzero(wrong))
+    said = ", ".join((d if w == d else f"{d} with {w} weights")
+                     + ("" if t is None else f" tagged weight_value_bits {t:g}")
+                     + (f" ({n:,} of {total:,} ops)" if n_bad < total else "")
+                     for (d, w, t), n in sorted(count.items(), key=str))
+    bad = sorted({(d, w) for d, w, _ in count})
+    if n_bad < total:
+        fix = _partial_fix(bits, comp, bad, ops, ids[wrong], total - n_bad)
+    else:
+        fix = (_weight_fix(bits, comp, bad) or _precision_fix(bits, comp)) + _tag_hint(bits, comp, bad)
+    return (f"precision mismatch: {comp.name} computes {bits[0]}-bit weights x {bits[1]}-bit "
+            f"inputs, but its ops are {said} in the workload; another unit running the same "
+            f"trace computes at the trace's dtype, so a comparison mixes precisions ({fix})")
+
+
+def _partial_fix(bits, comp, bad, ops, wrong_ids, matched: int) -> str:
+    """The remedy where ``matched`` ops already match ``comp``'s bits (review DH 3): tag the
+    narrower-stored layers, or keep the mismatching ops off it (``exclude``, naming up to 3 of
+    their weights), never its bits, which would break the matched ones."""
+    from ..dtypes import DTYPE_BYTES
+
+    keep = f"the other {matched:,} ops match its bits, so leave them as they are: "
+    celled = hasattr(getattr(comp, "config", None), "bits_per_cell")
+    if celled and all(w in WEIGHT_INTS and d in INTEGER_DTYPES and DTYPE_BYTES[d] * 8 == bits[1]
+                      for d, w in bad):
+        return keep + "tag the narrower-stored layers' matmuls weight_value_bits (their stored bits)"
+    st = np.asarray(ops.stationary)[wrong_ids]
+    names = list(dict.fromkeys(ops.tensor_names[int(t)] for t in st[st >= 0]))
+    if not names:
+        return keep + "trace the mismatching ops at a matching dtype"
+    shown = ", ".join(f"'{n}'" for n in names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return (keep + f"keep the mismatching ones off it to run them on the host ({comp.name}.exclude: "
+            f"[{shown}], globs over weight names)" + ("" if hasattr(
+                getattr(comp, "config", None), "exclude") else " or on another unit"))
+
+
+def _tag_hint(bits, comp, bad) -> str:
+    """(review DH 4) On a CIM, weights stored int4/int2 under a float op dtype are held at
+    ``weight_bits`` (a dtype is not read as bits): point to the tag that holds them narrower."""
+    from ..dtypes import DTYPE_BYTES
+
+    if not hasattr(getattr(comp, "config", None), "bits_per_cell"):
+        return ""
+    narrow = sorted({w for d, w in bad if d not in INTEGER_DTYPES and w in WEIGHT_INTS})
+    if not narrow:
+        return ""
+    b = ", ".join(f"{int(DTYPE_BYTES[w] * 8)}" for w in narrow)
+    return (f"; its {', '.join(narrow)}-stored weights are held at weight_bits {bits[0]} under a "
+            f"float op dtype: tag their layers' matmuls weight_value_bits {b} to hold them at that")
 
 
 def _held_bits(comp, ops, ids, bits: int) -> np.ndarray:

@@ -52,7 +52,7 @@ and, written by hand (or by a quantisation flow) on a weight matmul of a mixed-p
 
 ``weight_value_bits``
     the weight's values are ``b``-bit integers: a CIM stores that matrix at
-    ``min(weight_bits, b)`` bits, ``ceil(b / bits_per_cell)`` cells a weight
+    ``min(weight_bits, b)`` bits, ``ceil(min(weight_bits, b) / bits_per_cell)`` cells a weight
     (:mod:`cimsim.hw.cim.wbits`).
 
 A workload without these tags reads, runs and writes exactly as before (they are ordinary tags:

@@ -157,7 +157,7 @@ TAGS: dict[str, Tag] = {
                          "are -1 or +1 only (a binary network's signs): one input plane", kinds=MATMUL),
     "weight_value_bits": Tag("bits", "bits", "on a weight matmul: its weight's values are b-bit "
                              "integers (a layer quantised narrower than the rest); a CIM stores them at "
-                             "min(weight_bits, b) bits, ceil(b / bits_per_cell) cells a weight", kinds=MATMUL),
+                             "min(weight_bits, b) bits, ceil(min(weight_bits, b) / bits_per_cell) cells a weight", kinds=MATMUL),
     # ---- measured activity (CIM energy)
     "input_ones": Tag("fraction", "-", "share of input bit-planes' bits that are 1 (needs input_stats_bits)", kinds=MATMUL),
     "input_zeros": Tag("fraction", "-", "share of input values that are 0", kinds=MATMUL),

@@ -75,9 +75,9 @@ def place(comp, ops, idx, makers=None) -> Plan:
     c = comp.config
     k, n, rows = ops.k[idx], ops.n[idx], ops.rows[idx]
     per_op = wbits.op_weight_bits(c, ops, idx)  # the bits a matrix is stored at (:mod:`.wbits`)
-    # the bits a weight is read at: those it is stored at, or fewer where the workload stores it
-    # narrower (find-H 3)
-    wb = np.minimum(programming.stored_bits(c, ops, idx), per_op)
+    # the bits a weight is read at: those it is stored at (the tag's too), or fewer where the
+    # workload stores it narrower (find-H 3, review DH 1)
+    wb = programming.stored_bits(c, ops, idx)
     rt, ct, pc = tiles(k, n, c.rows, c.cols, per_op, c.bits_per_cell,
                        differential=c.differential)
     need = rt * ct

@@ -420,7 +420,7 @@ def place(comp, ops, idx, ride=None) -> Plan:
     first = np.full(G, -1, dtype=np.int64)  # each layer's first matmul (:mod:`.programming`)
     first[group_of[mm][::-1]] = np.flatnonzero(mm)[::-1]
     held = np.flatnonzero(first >= 0) if fits else np.array(sorted(pinned), dtype=np.int64)
-    wb = programming.stored_bits(c, ops, idx)  # the bits a weight is read at (find-H 3)
+    wb = programming.stored_bits(c, ops, idx)  # the bits a weight is read at (find-H 3, review DH 2)
     deployed = programming.deployment(comp, k, n, pc, first[held], copies[held], bits=wb)
     if fits:
         notes.append(fit_text + programming.deployed_text(deployed))

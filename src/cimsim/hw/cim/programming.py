@@ -48,6 +48,7 @@ import numpy as np
 
 from ...dtypes import DTYPE_BYTES
 from ...units import si
+from .wbits import op_weight_bits
 
 
 def write_energy(c, k, phys_cols):
@@ -69,11 +70,14 @@ def weight_bytes(c, k, n, bits=None):
 
 def stored_bits(c, ops, idx) -> np.ndarray:
     """Per op of ``idx``: the bits each weight of its matrix is read from the backing store at,
-    ``min(weight_bits, the stationary weight's stored bits)`` (a weight stored at int4 is read
+    ``min(weight_bits, weight_value_bits tag, the stationary weight's stored bits)`` (the tag:
+    :func:`.wbits.op_weight_bits`, the bits the matrix is stored at; a weight stored at int4 is read
     as 0.5 B, as the footprint holds it, and widened by the host; one stored wider than the
     cells is read from a copy quantised to ``weight_bits`` once); ``weight_bits`` where the op
     has no stationary weight or the tensors' dtypes are not known."""
-    bits = np.full(len(idx), float(c.weight_bits))
+    # the bits the matrix is held at (a tagged layer's, :mod:`.wbits`): a flat pool's deployment,
+    # a chip's and every re-programming alike (review DH 1, 2)
+    bits = np.broadcast_to(np.asarray(op_weight_bits(c, ops, idx), dtype=float), (len(idx),)).copy()
     dt = getattr(ops, "tensor_dtype", None)
     if dt is None or not len(idx):
         return bits
