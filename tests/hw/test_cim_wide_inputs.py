@@ -86,3 +86,21 @@ def test_an_int8_im2col_of_an_int16_input_takes_sixteen_slices():
     e8, _, pl8 = _run(_arch(), _lowered(None))
     assert e8["cim_adc"][a] == pytest.approx(ROWS * 256 * 8 * 2e-12, rel=1e-12, abs=0)
     assert not any("wider than input_bits" in n for n in pl8.notes)
+
+
+@pytest.mark.parametrize("input_bits", [1, 4])
+def test_an_int8_tensor_is_the_container_of_a_narrow_input_design(input_bits):
+    """(integration: the cim-macros validation) A design with input_bits 1 or 4 fed an int8
+    tensor takes its values at its own input_bits, as before the wide-input rule: Colonnade's
+    1-bit and Chih's 4-bit cases state their inputs so. 1-bit DACs: input_bits slices, so
+    rows x 256 columns x input_bits x 2 pJ of conversions; no wide-input note."""
+    e, costs, pl = _run(_arch(input_bits=input_bits), _workload("int8"))
+    assert e["cim_adc"][0] == pytest.approx(ROWS * 256 * input_bits * 2e-12, rel=1e-12, abs=0)
+    assert costs.compute_s[0] == pytest.approx(ROWS * input_bits * 100e-9, rel=1e-12, abs=0)
+    assert not any("wider than input_bits" in n for n in pl.notes)
+
+
+def test_an_int16_tensor_into_a_four_bit_design_takes_sixteen_slices():
+    e, _, pl = _run(_arch(input_bits=4), _workload("int16"))
+    assert e["cim_adc"][0] == pytest.approx(ROWS * 256 * 16 * 2e-12, rel=1e-12, abs=0)
+    assert any("16 slices instead of 4" in n for n in pl.notes), pl.notes

@@ -28,7 +28,9 @@ network's signs) follow the config's own signed-input rules, at the tagged width
   no ``signed_inputs``).
 
 Wide inputs. An op whose input tensor is stored in an integer dtype wider than ``input_bits``
-(a 10-bit pixel held in ``int16`` into the first convolution; tensor dtypes, :func:`wide_bits`)
+and wider than 8 bits (a 10-bit pixel held in ``int16`` into the first convolution; tensor
+dtypes, :func:`wide_bits`; an ``int8`` tensor into a 1- or 4-bit-input design stays the container
+of the design's own ``input_bits``, :data:`CONTAINER_BITS`)
 is applied bit-serially in ``ceil(width / dac_bits)`` slices (with ``signed_inputs`` the
 magnitude bits', ``width - 1``), more than the config's: the same DAC and ADC, fed more slices,
 as a bit-serial CIM takes a wider input; a tag ``input_value_bits`` below the width narrows it
@@ -77,10 +79,17 @@ def _int_bits(ops, t, depth=4) -> int:
     return w
 
 
+#: an integer input this wide or narrower is the container of the design's quantised inputs: a
+#: design stating ``input_bits`` 1 or 4 takes an ``int8`` tensor's values at its own bits (how a
+#: bit-serial macro is fed, and how the ``cim-macros`` validation cases state Colonnade's 1-bit and
+#: Chih's 4-bit inputs), as before the wide-input rule; only a wider dtype (int16, int32) is fed whole
+CONTAINER_BITS = 8
+
+
 def wide_bits(c, ops, idx):
     """Per op of ``idx``: the bits of its widest integer activation input where wider than
-    the config's ``input_bits`` (0 elsewhere, and on ops that are no weight matmul), or None
-    when none is (or the tensor dtypes are not known). An input an im2col / reshape copy made
+    both the config's ``input_bits`` and :data:`CONTAINER_BITS` (0 elsewhere, and on ops that
+    are no weight matmul), or None when none is (or the tensor dtypes are not known). An input an im2col / reshape copy made
     counts at the width of what it copied (:func:`_int_bits`), whether or not the config reads
     the window directly (``input_reuse``)."""
     if ops.tensor_dtype is None or ops.act_ptr is None:
@@ -91,7 +100,7 @@ def wide_bits(c, ops, idx):
             continue
         ids = ops.act_ids[ops.act_ptr[i]:ops.act_ptr[i + 1]]
         w = max((_int_bits(ops, t) for t in ids), default=0)
-        out[j] = w if w > c.input_bits else 0
+        out[j] = w if w > max(c.input_bits, CONTAINER_BITS) else 0
     return out if out.any() else None
 
 
