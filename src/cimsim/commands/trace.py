@@ -133,6 +133,12 @@ def _moved(ctx, param, value):
                    "NAME is a module path (enc, mlp.0) or a class name (HashGrid), not the "
                    "model's own class; repeatable. Its ops get op tag launch = module:PATH "
                    "(module:PATH#k for the k-th call of a module called more than once).")
+@click.option("--fold-computed-weights", "fold_computed", is_flag=True,
+              help="SPEC: a matmul whose weight is computed each forward from one parameter "
+                   "alone (a BitNet BitLinear quantising self.weight in forward: round(clamp(w / "
+                   "scale)) * scale, sign(w)) reads that parameter as its stationary weight and "
+                   "the transform ops are dropped (run once, when the weight is programmed); "
+                   "listed in metadata.folded_weights. Not a convolution's weight.")
 @click.option("--real-weights", is_flag=True,
               help="--zoo: build random weights instead of shapes only (fake tensors); says first "
                    "how much memory that takes and refuses beyond what is available.")
@@ -169,7 +175,7 @@ def _moved(ctx, param, value):
 @click.option("--cache", hidden=True, callback=_moved, expose_value=False)
 @click.pass_context
 def trace_command(ctx, spec, output, name, allow_unknown, onnx_file, dims, zoo_name, params, args,
-                  resident, launch_module,
+                  resident, launch_module, fold_computed,
                   real_weights, serve, stats, stats_bits, items_per_sample, item_name, **serving):
     """Trace a PyTorch model, or import an ONNX model, into a cimsim workload.
 
@@ -194,6 +200,9 @@ def trace_command(ctx, spec, output, name, allow_unknown, onnx_file, dims, zoo_n
                                "--resident only")
     if (params or real_weights) and zoo_name is None:
         raise click.UsageError("--param and --real-weights go with --zoo")
+    if fold_computed and spec is None:
+        raise click.UsageError("--fold-computed-weights goes with SPEC (a factory of yours): a --zoo "
+                               "or --onnx model's weights are parameters already")
     if args and spec is None:
         raise click.UsageError("--arg goes with SPEC (a factory of yours); a --zoo model takes "
                                "--param KEY=VALUE")
@@ -267,7 +276,8 @@ def trace_command(ctx, spec, output, name, allow_unknown, onnx_file, dims, zoo_n
             with quiet_batch():  # the CLI's own note, below
                 w = trace(model, inputs, name=path.stem if name is None else name, allow_unknown=allow_unknown,
                           example_kwargs=kwargs or None, stats_bits=sbits, dtype=dtype,
-                          launch_modules=list(launch_module) or None, batch=batch)
+                          launch_modules=list(launch_module) or None, batch=batch,
+                          fold_computed_weights=fold_computed)
             w.metadata.update(items)
             if factory_args:  # the sweep's workload.KEY columns (sweep/shape.py)
                 w.metadata["params"] = factory_args
@@ -484,6 +494,10 @@ def _report(w, path, seconds: float, made=None) -> None:
         from ..workload.trace.computed import summary
 
         extra += f"; {summary(w.metadata['computed_weights'])}"
+    if w.metadata.get("folded_weights"):
+        from ..workload.trace.fold import summary as folded
+
+        extra += f"; {folded(w.metadata['folded_weights'])}"
     from ..report.format import si
 
     bufs = w.metadata.get("buffer_weights")

@@ -124,8 +124,8 @@ def test_a_draw_after_the_forwards_reseed_is_the_same_every_forward():
 
 def test_a_weight_quantised_in_forward_is_told_how_to_fold_it():
     """BitNet's reference BitLinear quantises its weight each forward (absmean ternary): the
-    matmul has no stationary weight, and the note says cimsim trace does not fold it and how a
-    deployment's stored ternary matrix is stated (find-H 6)."""
+    matmul has no stationary weight, and the note names --fold-computed-weights (find-H 6,
+    find-L1 1)."""
 
     class BitLinear(nn.Linear):
         def forward(self, x):
@@ -135,5 +135,5 @@ def test_a_weight_quantised_in_forward_is_told_how_to_fold_it():
     torch.manual_seed(0)
     (entry,) = trace(BitLinear(D, D, bias=False).eval(), (torch.randn(1, D),)).metadata["computed_weights"]
     text = summary([entry])
-    assert kind(entry) == "parameters" and "cimsim trace does not fold it" in text
-    assert "BitLinear" in text and "--weight-dtype int2" in text
+    assert kind(entry) == "parameters" and "cimsim trace --fold-computed-weights" in text
+    assert "BitLinear" in text

@@ -247,7 +247,8 @@ def trace(model: torch.nn.Module, example_inputs: torch.Tensor | tuple | list, n
           allow_unknown: bool = False, dtype: str | None = None, example_kwargs: dict | None = None,
           stats_bits: int | tuple[int, int] | None = None,
           resident: Sequence[str] | None = None,
-          launch_modules: Sequence[str] | None = None, batch: int | None = None) -> Workload:
+          launch_modules: Sequence[str] | None = None, batch: int | None = None,
+          fold_computed_weights: bool = False) -> Workload:
     """Trace ``model`` on ``example_inputs`` into a :class:`~cimsim.workload.ir.Workload`.
 
     Parameters
@@ -287,6 +288,10 @@ def trace(model: torch.nn.Module, example_inputs: torch.Tensor | tuple | list, n
         --batch N``. Without it, a first input of two or more dimensions whose leading one is
         over 1 warns :class:`BatchNote` (a :class:`~cimsim.errors.CimsimWarning`): the run counts
         1 sample, and the batch is not guessed from shapes (an LSTM's leading dimension is T).
+    fold_computed_weights : as ``cimsim trace --fold-computed-weights``: a matmul whose matrix is
+        computed each forward from one parameter alone (a BitLinear quantising its weight in
+        forward) reads that parameter as its stationary weight, the transform ops dropped;
+        listed in ``metadata['folded_weights']`` (:mod:`.fold`).
 
     ``model`` runs once, traced; where a matmul reads a parameter the forward rewrote in place,
     it runs once more, untraced, to tell a rewrite on every call from a one-time one
@@ -340,7 +345,7 @@ def trace(model: torch.nn.Module, example_inputs: torch.Tensor | tuple | list, n
         except ValueError as exc:
             raise WorkloadError(str(exc)) from None
     w = _trace_aten(torch, model, inputs, example_kwargs or {}, name, allow_unknown, dtype,
-                    stats_bits, keep_floats, launch_modules)
+                    stats_bits, keep_floats, launch_modules, fold_computed_weights)
     if resident:
         from ..resident import mark_resident
 
@@ -354,7 +359,7 @@ trace.register_op = register_op  # type: ignore[attr-defined]
 
 
 def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_bits=None,
-                keep_floats=False, launch_groups=None):
+                keep_floats=False, launch_groups=None, fold_computed=False):
     from ..ir import Workload
     from .capture import record
     from .control import tag_host_syncs
@@ -403,6 +408,7 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     states = persist.state_tensors(torch, model, optimizers)
     persist.name_state(names, states)
     low = Lowerer(torch, names, dtype, allow_unknown, modules, keep_floats)
+    low.fold_computed = bool(fold_computed)
     from .storage import storage_key
 
     low.given_shapes = {storage_key(t): tuple(t.shape) for x in (*inputs, *kwargs.values())
@@ -513,6 +519,8 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
                                   [*model.parameters(), *(p for _, p in held)],
                                   getattr(low, "in_place_keys", {}), [*model.modules(), *modules.values()])
         metadata["computed_weights"] = low.computed_weights
+    if low.folded_weights:  # --fold-computed-weights: matmuls re-pointed at a parameter (:mod:`.fold`)
+        metadata["folded_weights"] = low.folded_weights
     if low.cast_weights:  # weights read at another dtype (autocast): counted at that dtype
         metadata["weights_cast"] = dict(sorted(low.cast_weights.items()))
     if master:  # a training step's parameters at their own dtype, beside the cast weights

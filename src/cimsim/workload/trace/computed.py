@@ -447,10 +447,10 @@ LONG = {
     "parameters": "an operand computed from parameters alone, the same every forward (learned "
                   "queries or embeddings passed through layers, a weight transform in forward): "
                   "a deployment can compute it once (constant-fold it) and store it as a weight; "
-                  "cimsim trace does not fold it: compute it once before tracing and register the "
-                  "result as the module's weight parameter (a BitNet BitLinear quantising its "
-                  "weight in forward: store the ternary matrix; its bytes are then at --dtype, "
-                  "cimsim workload llm --weight-dtype int2 for 2-bit ones)",
+                  "cimsim trace --fold-computed-weights (trace(..., fold_computed_weights=True)) "
+                  "folds one computed from one parameter by elementwise ops and reductions (a "
+                  "BitNet BitLinear quantising its weight in forward); otherwise compute it once "
+                  "before tracing and register the result as the module's weight parameter",
     "unknown": "an operand computed from parameters each forward, either a hook's weight "
                f"(torch.nn.utils.prune's weight_orig x weight_mask: {REMOVE_PRUNE}; the old "
                f"weight_norm's weight_g and weight_v: {REMOVE_WEIGHT_NORM}; the old spectral_norm's "

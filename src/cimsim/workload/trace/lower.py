@@ -11,6 +11,10 @@ the batch: one m x b*k by b*k x n product); ``mv``/``addmv``: m*k; ``dot``: k; `
 output elements x C_in/groups x kernel elements (an im2col matmul; a transposed convolution:
 input elements x C_out/groups x kernel elements). These equal ``FlopCounterMode`` / 2 op by op.
 
+An op with no lowering (an error, or ``--allow-unknown``'s generic op) is lowered in
+:mod:`.unknown`; a matmul whose weight is computed from one parameter is folded onto it
+(``fold_computed``) in :mod:`.fold`.
+
 Dispatch is a table (:data:`.registry.LOWERINGS`, aten overload packet -> its
 lowering) filled by the ``@lowers(...)`` registrations on :class:`Lowerer`'s
 methods; the classes of many ops (pointwise, reductions, copies, ...) are
@@ -27,22 +31,18 @@ from dataclasses import dataclass, field
 from ...dtypes import DTYPE_BYTES
 from ...errors import WorkloadError
 from ..kinds import ELEMENTWISE_OPS_PER_ELEMENT
-from . import aten as A, binary, complexes, quant, scans
+from . import aten as A, binary, complexes, fold, quant, scans
 from .assemble import byproducts, finish
 from .claims import MATMULS, dims, scale_ops, weight_side, weight_transposed
 from .registry import LOWERINGS, Call, aten, bound_args, lowers
 from .computed import note as note_computed, source_flags
 from .control import SIZED_BY_VALUES, VALUE_READS, read_value, sized_by_values
-from .custom import CUSTOM_OPS, TORCH_NAMESPACES, composite_tags, custom_hint, lower_custom
+from .custom import CUSTOM_OPS, composite_tags, lower_custom
 from .resample import pool_vec, resample_vec
 from .stats import add as add_stats
-from .flops import flop_macs
 from .unread import untraced
+from .unknown import lower_unknown
 from .storage import Storages, repeats, same_data, storage_key
-
-UNKNOWN_HINT = ("run with --allow-unknown (trace(..., allow_unknown=True)) to keep it as a generic "
-                "op carrying its FLOP-counter MACs, or report the op so it can be mapped")
-
 
 @dataclass
 class Proto:
@@ -71,19 +71,13 @@ def _tensors(torch, obj):
     return [t for t in tree_leaves(obj) if isinstance(t, torch.Tensor)]
 
 
-def _has_script_object(torch, args) -> bool:
-    """Whether packed parameters (``torch.ScriptObject``) are among ``args``, in lists and
-    tuples too (``quantized_lstm`` takes its packed cell parameters as a list)."""
-    return any(isinstance(a, torch.ScriptObject) or
-               (isinstance(a, (list, tuple)) and _has_script_object(torch, a)) for a in args)
-
-
 class Lowerer:
     stats_bits = None  # ``--stats``: (input, weight) bits, or None (off); :func:`.stats.add`
     #: storage keys of the example inputs and of the parameters (:mod:`.computed`)
     param_keys: frozenset = frozenset()
     given_shapes: dict = {}  # storage of an example input -> the shape it was given
     updated_reads = 0  # matmuls reading a parameter the step had updated (a later step)
+    fold_computed = False  # ``--fold-computed-weights``: re-point computed weights (:mod:`.fold`)
     syncs = 0  # value reads and value-sized ops so far: fusion does not cross one (:mod:`.control`)
 
     def __init__(self, torch, names: dict[int, tuple[str, str]], dtype: str, allow_unknown: bool,
@@ -465,6 +459,9 @@ class Lowerer:
         pa, pb = self.read(a), self.read(b)
         if a.is_complex() or b.is_complex():
             complexes.refuse_complex_buffer(self, c, a, b)
+        folds = []
+        if self.fold_computed and not a.is_complex():  # a weight computed from one parameter
+            pa, pb, folds = fold.operands(self, pa, pb, a, b)
         side = None if a.is_complex() else \
             weight_side(batch, self._is_weight(pa), self._is_weight(pb), a.numel(), b.numel())
         weight, swapped = side is not None, side == "a"
@@ -492,6 +489,8 @@ class Lowerer:
         if pid is not None and not self.ev.out.is_complex() and \
                 not (self.st.same_unit(a) and self.st.same_unit(b)):
             self.protos[pid].read_as = (self.dt(b), self.dt(a)) if swapped else (self.dt(a), self.dt(b))
+        if folds and pid is not None and weight:
+            fold.record(self, pid, folds)
         if not weight and pa and pb:  # a matrix computed from parameters: said, not stationary
             note_computed(self, pid, (pb, pa))
     def _matmul(self, base, pa, pb, batch, m, k, n, weight, out, bias, tags, post=None, shapes=None,
@@ -555,29 +554,8 @@ class Lowerer:
         self.emit("reduction", c.base, c.reads, c.targets, vec=vec)
 
     def _unknown(self, c: Call) -> None:
-        """No lowering registered: an error naming the op, or (``allow_unknown``) a generic op."""
-        ev, base, reads, targets = self.ev, c.base, c.reads, c.targets
-        macs = flop_macs(self.torch, ev)
-        if not self.allow_unknown:
-            mod = ev.origin()
-            ns = getattr(ev.func, "namespace", "aten")
-            counted = f" ({macs} MACs by the FLOP counter)" if macs else ""
-            if ns not in TORCH_NAMESPACES:  # nothing cimsim could map: the model's own op
-                raise WorkloadError(
-                    f"custom op '{ev.func}' ({mod}, called from {ev.where}) is not a PyTorch "
-                    f"(aten) op but one of namespace '{ns}' (torch.library), which cimsim cannot "
-                    f"see into{counted}; {custom_hint(macs, ev.func._schema.name)}")
-            raise WorkloadError(
-                f"aten op '{ev.func}' ({mod}, called from {ev.where}) has no cimsim mapping"
-                f"{counted}; {UNKNOWN_HINT}")
-        # macs None: the FLOP counter has no formula either, so its MACs (if any) are unknown
-        entry = {"op": str(ev.func), "module": ev.module, "where": ev.where, "macs": macs}
-        if _has_script_object(self.torch, (*ev.args, *ev.kwargs.values())):
-            # packed parameters (a dynamically quantized Linear's): weights no tensor holds, so
-            # not in weight_bytes either; said with the op (trace and run)
-            entry["packed_weights"] = True
-        self.unknown.append(entry)
-        self.emit("elementwise", base, reads, targets, fn="generic", macs=macs or 0, tags={"unknown": True})
+        """No lowering registered: an error naming the op, or a generic op (:func:`.unknown.lower_unknown`)."""
+        lower_unknown(self, c)
 
     # ------------------------------------------------------------------ build
     def store(self, tensors) -> None:
@@ -597,4 +575,5 @@ class Lowerer:
 
     def finish(self):
         """(tensors, ops) of the workload (:func:`.assemble.finish`)."""
+        fold.drop(self)  # the folded weights' transform ops (:mod:`.fold`)
         return finish(self)

@@ -1,0 +1,98 @@
+"""``--fold-computed-weights`` (find-L1 1, find-H 6): a BitLinear quantising its weight in
+forward puts its matmuls on the CIM once folded onto the parameter."""
+
+import pytest
+from click.testing import CliRunner
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+
+pytestmark = pytest.mark.torch
+B, D, H, O = 4, 64, 32, 16
+
+
+class BitLinear(nn.Linear):
+    """BitNet b1.58's absmean ternarisation, written in forward as most ports write it."""
+
+    def forward(self, x):
+        w = self.weight
+        scale = w.abs().mean().clamp(min=1e-5)
+        return nn.functional.linear(x, torch.round(torch.clamp(w / scale, -1, 1)) * scale, self.bias)
+
+
+class Gained(nn.Linear):
+    """A weight computed from two parameters (weight x a learned gain): not folded."""
+
+    def __init__(self, i, o):
+        super().__init__(i, o, bias=False)
+        self.gain = nn.Parameter(torch.ones(o, 1))
+
+    def forward(self, x):
+        return nn.functional.linear(x, self.weight * self.gain)
+
+
+class Net(nn.Module):
+    def __init__(self, last=None):
+        super().__init__()
+        self.a = BitLinear(D, H, bias=False)
+        self.b = last or BitLinear(H, O, bias=True)
+
+    def forward(self, x):
+        return self.b(torch.relu(self.a(x)))
+
+
+def _run(fold, last=None):
+    from cimsim import bundled, load_architecture, simulate, trace
+
+    torch.manual_seed(0)
+    w = trace(Net(last).eval(), (torch.randn(B, D),), fold_computed_weights=fold, batch=1)
+    return w, simulate(load_architecture(bundled.resolve_config("sram-cim")), w)
+
+
+def test_bitlinear_weights_fold_onto_their_parameters_and_run_on_the_cim():
+    plain, rp = _run(False)
+    assert rp.ops_per_unit["cim"] == 0  # before: both matmuls read an activation matrix
+    w, r = _run(True)
+    mm = [op for op in w.ops if op.kind == "matmul"]
+    assert [op.weight for op in mm] == ["a.weight", "b.weight"]
+    assert r.ops_per_unit["cim"] == 2
+    # every MAC stays: B*D*H + B*H*O = 4*64*32 + 4*32*16 = 8,192 + 2,048
+    assert w.macs == plain.macs == B * D * H + B * H * O == 10_240
+    # the weights are the parameters, at fp32: (64*32 + 32*16 + 16 bias) * 4 B
+    assert w.weight_bytes == (D * H + H * O + O) * 4 == 10_304
+    # dropped: abs, mean, clamp (scale), div, clamp, round, mul: 7 a layer; left: mm, relu,
+    # addmm and its bias add
+    folded = w.metadata["folded_weights"]
+    assert [(e["op"], e["weight"], len(e["dropped"])) for e in folded] == \
+        [("a.mm", "a.weight", 7), ("b.addmm", "b.weight", 7)]
+    assert [op.name for op in w.ops] == ["a.mm", "relu", "b.addmm", "b.add_bias"]
+    assert not w.metadata.get("computed_weights")
+
+
+def test_a_weight_from_two_parameters_is_not_folded_and_still_said():
+    w, r = _run(True, Gained(H, O))
+    assert [e["weight"] for e in w.metadata["folded_weights"]] == ["a.weight"]
+    assert [e["op"] for e in w.metadata["computed_weights"]] == ["b.mm"]
+    assert r.ops_per_unit["cim"] == 1
+
+
+def test_cli_option_and_its_refusal(tmp_path):
+    from cimsim.cli import main
+
+    spec = tmp_path / "bit.py"
+    spec.write_text("import torch\nfrom test_trace_fold_weights import Net\n\n"
+                    "def factory():\n    return Net().eval(), (torch.randn(4, 64),)\n")
+    import sys
+
+    sys.path.insert(0, __import__("os").path.dirname(__file__))
+    try:
+        out = CliRunner().invoke(main, ["trace", f"{spec}:factory", "-o", str(tmp_path / "w.json"),
+                                        "--batch", "4", "--fold-computed-weights"])
+    finally:
+        sys.path.pop(0)
+    assert out.exit_code == 0, out.output
+    assert "2 matmul(s) read a weight computed each forward from one parameter (a.weight, b.weight): folded" in out.output
+    bad = CliRunner().invoke(main, ["trace", "--zoo", "mlp", "-o", str(tmp_path / "z.json"),
+                                    "--fold-computed-weights"])
+    assert bad.exit_code != 0 and "--fold-computed-weights goes with SPEC" in bad.output
+    assert "Traceback" not in bad.output
