@@ -155,5 +155,5 @@ def test_level_dac_draws_c_v_vk_from_its_rail():
         e = float(digital.input_driver(c, v, input_bits=d).energy_j)
         assert e == pytest.approx(c * (1 + 2 / 3) * v * v * 0.5, rel=1e-12)
     note = _derived(_run("rram-cim-derived", **{"cim.dac_bits": 4}))
-    assert "a 4-bit level DAC's C·V·V_k charge only" in note
+    assert "a 4-bit level DAC: the row's C·V·V_k charge plus a resistor-string core" in note
     assert "level DAC" not in _derived(_run("rram-cim-derived"))

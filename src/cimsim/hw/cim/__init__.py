@@ -139,8 +139,8 @@ class CIMConfig(ComponentConfig):
     dac_bits: PositiveInt = Field(le=8, description="Input bits applied per array read (slice).")
     input_drive: Literal["level", "pulse_width", "pulse_count"] = Field(
         default="level", description="How a slice's value drives its row (derived dac_energy): "
-        "level (a voltage DAC: C V V_k, C V^2 x the mean level; its core, area and settling not "
-        "modelled), pulse_width (one pulse as long "
+        "level (a voltage DAC: C V V_k, C V^2 x the mean level; 2+ bits: a resistor-string "
+        "core per row, its energy, area and settling), pulse_width (one pulse as long "
         "as the value: one C V^2 swing per non-zero value), pulse_count (as many unit pulses "
         "as the value, each a C V^2 swing: energy grows with the inputs, cell.input_ones).")
     signed_inputs: Flag = Field(default=False, description="Inputs are signed and their sign is "

@@ -145,7 +145,8 @@ def activity_energies(c, tech, input_ones, weight_ones) -> dict:
         if cs is not None:  # the reference column's share of a column read (module sensing)
             out["reference_share"] = cs["ref_share"]
     if c.dac_energy is None:
-        out["dac_energy"] = _dac_energy(c, tech, cell, cs, input_ones)[0]
+        # plus a multi-bit level DAC's core: its string draws the same at any code (dacpart)
+        out["dac_energy"] = _dac_energy(c, tech, cell, cs, input_ones)[0] + d.dac_core_energy
     if c.switch_energy is None and "switch" in d.periphery_parts:
         out["switch_energy"] = _switch_row(c, tech, cell, input_ones).energy_j
     if c.counter_energy is None and "counter" in d.periphery_parts:

@@ -21,7 +21,7 @@ Mapping from the models to the energy terms of :mod:`.energy` (one event each):
   one wordline (its wire capacitance, the read voltage -- SRAM: the supply -- and the slice's
   mean level (``C V V_k``), or ``cell.input_ones`` for 1-bit slices; temporal drives, pulse_width
   and pulse_count, count row swings from ``cell.input_ones``); the array model's wordline term
-  is this one, not counted twice;
+  is this one, not counted twice; a multi-bit level DAC adds its core (:mod:`.dacpart`);
 - charge-domain cells (``sram_charge``): ``cell_read_energy`` = the column's capacitor energy
   of :func:`~cimsim.hw.circuits.charge.column_energy_parts` / rows_per_read, ``dac_energy`` = one
   row's IA/IAb broadcast, :func:`~cimsim.hw.circuits.charge.row_broadcast_energy` (``cell.*``);
@@ -71,7 +71,9 @@ area is the arrays' (a placeholder: the adder cell area is (U)).
 
 Area: the config's ``area`` parts win; parts it leaves out (and every part when it has no
 ``area`` section but a technology block and ``adc.type``) are derived: cells, ADCs, one
-shift-and-add (with ``nmc``: one near-memory datapath) per ADC, the buffer; row drivers and "other" are not modelled (0, placeholder).
+shift-and-add (with ``nmc``: one near-memory datapath) per ADC, the buffer, a multi-bit level
+DAC per row (:mod:`.dacpart`: its core's energy and settling too); 1-bit row drivers and
+"other" are not modelled (0, placeholder).
 
 Partial parallel read: ``rows_per_read`` rows at once, so a full array takes ``reads =
 ceil(rows / rows_per_read)`` reads (each converted) per input slice (an op counts its own from
@@ -100,9 +102,9 @@ from ..circuits import sar as sar_model
 from ..parts.cell import DEFAULT_CELL
 from ..parts import registry as parts_registry
 from ..parts.registry import adcs as adc_registry
-from . import cellcheck, digital_cell as dcell, sensing
+from . import cellcheck, dacpart, digital_cell as dcell, sensing
 from .rowparts import counter_row as _counter_row
-from .rowparts import register_design
+from .rowparts import activity as _activity, read_kw as _read_kw, register_design
 from .rowparts import switch_row as _switch_row
 from .finite import DeriveError, checked
 
@@ -159,6 +161,7 @@ class Design:
     reference_share: Optional[float] = None
     #: ADCs of one chip, column and row side (:mod:`.adcshare` rule 1): ``area.adc`` is one's
     adc_count: int = 0
+    dac_core_energy: float = 0.0  # a multi-bit level DAC's core in a derived dac_energy (J)
 
 
 def _cell(c, tech):
@@ -215,18 +218,6 @@ def _current_sense(c, tech, vdd, rpr, ones=None, wones=None) -> dict:
     x0, w0 = _activity(c)
     return sensing.current_sense(c, _cell(c, tech), tech, vdd, rpr, x0 if ones is None else ones,
                                  w0 if wones is None else wones)
-
-
-def _activity(c) -> tuple:
-    """The config's data activity: ``(cell.input_ones, cell.weight_ones)``, stated default 0.5."""
-    return (c.cell.input_ones, c.cell.weight_ones) if c.cell is not None else (0.5, 0.5)
-
-
-def _read_kw(c, tech, input_ones, weight_ones) -> dict:
-    """Keywords of one array read (:func:`~cimsim.hw.circuits.array.read_energy_parts`)."""
-    return dict(rows_active=c.rows_per_read or c.rows, vdd=tech.voltage, input_ones=input_ones,
-                weight_ones=weight_ones, weight_columns=-(-c.weight_bits // c.bits_per_cell),
-                register_design=register_design(getattr(tech, "registers", None)))
 
 
 def _cell_energy(c, tech, cell, cs, input_ones, weight_ones, parts=None):
@@ -420,6 +411,9 @@ def _design(c, tech) -> Design:
             read_latency *= 2 ** c.dac_bits - 1  # a slice is its longest value's unit pulses
         if cs is not None:  # rows driven until the latches fire: the read the energy charges
             read_latency, prov["read_latency"] = cs["t_sense"], _prov(cs["adc"].field_provenance["delay_s"])
+    ldac = dacpart.level_dac(c, tech, cell or _cell(c, tech), read_latency) if tech else None
+    if ldac is not None and c.read_latency is None:  # the level settles before the read
+        read_latency += float(ldac.delay_s)
     if sample_rate is None:  # a digital array's outputs: one a cycle
         sample_rate, prov["adc.sample_rate"] = 1.0 / read_latency, prov["read_latency"]
     elif digital_cell:  # its output rate is its cycle's: a faster one cannot be reached
@@ -444,6 +438,9 @@ def _design(c, tech) -> Design:
         else:
             prov["dac_energy"] = "placeholder" if cell.placeholder else _prov(drv.field_provenance["energy_j"])
             sources.append(f"dac: {drv.source}")
+        if ldac is not None:  # a multi-bit level DAC's core (module dacpart)
+            e_dac, prov["dac_energy"] = e_dac + float(ldac.energy_j), "placeholder"
+            sources.append(f"dac core: {ldac.source}")
 
     # ---- array periphery (module periphery): the input switch matrix of a resistive array
     # read with 1-bit input slices, and the column multiplexer of an analog array whose
@@ -552,10 +549,10 @@ def _design(c, tech) -> Design:
             # a digital array has no converter (its adder chain is in the cells)
             area["adc"] = 0.0 if est is None else n_adc * float(est.area_m2)
             prov["area.adc"] = "derived" if est is None else _prov(est.field_provenance["area_m2"])
-        # dac and other have no circuit model: given, else a 0 m^2 placeholder; the shift-add
-        # and the buffer are derived when left out of `area` and a technology block is given
+        # dac (but a multi-bit level DAC's, module dacpart) and other: given, else a 0 m^2
+        # placeholder; shift-add and buffer derived when left out with a technology block
         given = set() if g is None else g.model_fields_set
-        area.update(dac=c.arrays * c.rows * g.dac if "dac" in given else 0.0,
+        area.update(dac=c.arrays * c.rows * (g.dac if "dac" in given else float(ldac.area_m2) if ldac else 0.0),
                     other=g.other if "other" in given else 0.0)
         prov.update({f"area.{k}": "given" if k in given else "placeholder" for k in ("dac", "other")})
         if "digital" in given:  # per array, its column side's: the row side's beside it
@@ -593,5 +590,5 @@ def _design(c, tech) -> Design:
         switch_energy=e_switch, mux_energy=e_mux, counter_energy=e_counter,
         periphery_parts=tuple(present), fill_stages=dcell.fill_stages(c, cell or _cell(c, tech)),
         adder_tree_energy=tree.energy_j if tree else 0.0,
-        adc_count=n_adc,
+        adc_count=n_adc, dac_core_energy=float(ldac.energy_j) if ldac and c.dac_energy is None else 0.0,
         reference_share=float(cs["ref_share"]) if cs is not None and c.cell_read_energy is None else None)

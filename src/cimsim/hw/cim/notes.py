@@ -182,14 +182,18 @@ def accuracy_noise(self, sigma: float) -> tuple[float, str]:
 
 
 def _level_dac(self) -> str:
-    """A clause after a multi-bit level DAC's derived row drive: only its ``C V V_k`` charge is
-    counted (find-G 2: no DAC core, area or settling; the read time stays the cell's pulse)."""
-    c = self.config
-    if c.dac_bits == 1 or c.input_drive != "level":
+    """A clause after a multi-bit level DAC's derived row drive: the row's ``C V V_k`` charge
+    and the resistor-string core of :mod:`.dacpart` (find-G 2, find-L3: its energy, settling
+    and area on (U) unit resistor and switch sizes)."""
+    c, d = self.config, self.design
+    if d.dac_core_energy <= 0:
         return ""
     article = "an" if c.dac_bits == 8 else "a"
-    return (f" ({article} {c.dac_bits}-bit level DAC's C·V·V_k charge only: its core, area "
-            "and settling time are not modelled; give dac_energy and area.dac for a real DAC)")
+    return (f" ({article} {c.dac_bits}-bit level DAC: the row's C·V·V_k charge plus a "
+            f"resistor-string core of {si(d.dac_core_energy, 'J', 3)} per conversion, its "
+            "settling added to the read time, one per row in area.dac; unit resistor and "
+            "switch sizes are placeholders: give dac_energy, read_latency and area.dac for a "
+            "real DAC)")
 
 
 def _derived_parts(self) -> list[str]:

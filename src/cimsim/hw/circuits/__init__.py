@@ -13,6 +13,8 @@ reads a config or knows a component. Each part returns a :class:`~.record.PartEs
   full-adder bits per level, cycle by logical effort;
 - :mod:`.digital` -- input drivers/DACs, adders (in-array adders' delay and cycle by logical
   effort), shift-and-add, registers, sample-and-hold;
+- :mod:`.dac` -- a multi-bit voltage DAC's core (resistor string, switch tree): energy per
+  conversion, settling, area;
 - :mod:`.flipflop` -- a register bit by its transistor structure (TG master-slave flip-flop)
   or Aladdin's standard cell (:class:`~.flipflop.RegisterDesign`);
 - :mod:`.buffer` -- SRAM, register file and eDRAM buffers;
@@ -28,9 +30,9 @@ reads a config or knows a component. Each part returns a :class:`~.record.PartEs
   cells, periphery by area.
 """
 
-from . import (adc, adder_tree, array, buffer, charge, datapath, digital, flipflop, leakage, periphery,
+from . import (adc, adder_tree, array, buffer, charge, dac, datapath, digital, flipflop, leakage, periphery,
                resolution, sar, scaling, sense)
 from .record import PartEstimate
 
-__all__ = ["PartEstimate", "adc", "adder_tree", "array", "buffer", "charge", "datapath", "digital", "flipflop",
+__all__ = ["PartEstimate", "adc", "adder_tree", "array", "buffer", "charge", "dac", "datapath", "digital", "flipflop",
            "leakage", "periphery", "resolution", "sar", "scaling", "sense"]

@@ -12,7 +12,7 @@ Energies (derived):
   (0.5 for 1 bit: half the inputs are ones), or a given activity (find-G 2: the mean *squared*
   level, ``(2^(D+1) - 1) / (6 (2^D - 1))``, counted only the ``C V_k^2`` a capacitor at ``V_k``
   holds, not what its output stage burns between the rail and ``V_k``; the DAC's core, area
-  and settling are not modelled);
+  and settling: :mod:`.dac`);
 - register (flip-flop) bit: 9 fJ per access and 5.98 um^2 at 40 nm -- the register of
   Aladdin's 40 nm standard-cell characterisation (Shao, Reagen, Wei & Brooks, ISCA 2014), as
   Accelergy-Project/hwcomponents-library ``library/aladdin.py`` @ 27728db transcribes it
@@ -31,7 +31,7 @@ Energies (derived):
   (0.5 for 1 bit: half the inputs are ones), or a given activity (find-G 2: the mean *squared*
   level, ``(2^(D+1) - 1) / (6 (2^D - 1))``, counted only the ``C V_k^2`` a capacitor at ``V_k``
   holds, not what its output stage burns between the rail and ``V_k``; the DAC's core, area
-  and settling are not modelled) -- the row's capacitance counted with the driver chain's own: a buffer chain
+  and settling: :mod:`.dac`) -- the row's capacitance counted with the driver chain's own: a buffer chain
   tapered at fanout ``f = 4`` switches ``(1 + p_inv) / (f - 1) = 2/3`` of its load besides it
   (gate capacitance ``C_L / (f - 1)`` and as much drain capacitance, ``p_inv = 1``;
   Sutherland, Sproull & Harris, Logical Effort, 1999; Weste & Harris 4th ed. sec. 4.5) (T),
@@ -304,8 +304,8 @@ def input_driver(load_capacitance_f, v_full_scale, input_bits=1, activity=None) 
     Energy ``C (1 + 2/3) V^2 x`` the mean level (uniform codes: 0.5, the charge ``C V_k`` drawn
     at the rail ``V``) or ``activity`` (the mean level of the actual data over full scale, e.g.
     the fraction of ones for 1-bit slices): the row's load ``C`` and the FO4 driver chain's own
-    capacitance, :func:`driven_capacitance`. The DAC's core, area and settling are not
-    modelled."""
+    capacitance, :func:`driven_capacitance`. The DAC's core, area and settling are
+    :mod:`.dac`'s (a derived CIM design adds them, :mod:`cimsim.hw.cim.dacpart`)."""
     c = np.asarray(load_capacitance_f, dtype=float)
     v = np.asarray(v_full_scale, dtype=float)
     if np.any(c < 0) or np.any(v <= 0):
@@ -322,7 +322,7 @@ def input_driver(load_capacitance_f, v_full_scale, input_bits=1, activity=None) 
         delay_s=2.2 * DRIVER_RESISTANCE_OHM * c * np.ones_like(d),
         area_m2=np.zeros_like(c * d),
         source="C V V_k at the mean DAC level, C with its FO4 driver chain (Logical Effort) (T); "
-               "driver resistance (U); DAC core, area and settling not modelled (U)",
+               "driver resistance (U); a multi-bit DAC's core, area and settling: module dac",
         field_provenance=provenance(delay_s=True, area_m2=True),
     )
 

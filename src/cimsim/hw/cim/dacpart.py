@@ -1,0 +1,35 @@
+"""A derived design's multi-bit level DAC core (:mod:`~cimsim.hw.circuits.dac`): one
+resistor-string DAC per row, for ``dac_bits >= 2`` with ``input_drive: level`` on an analog
+array (moved out of :mod:`.derive`, which uses it for the read time, ``dac_energy`` and
+``area.dac``).
+
+- read time: a derived ``read_latency`` grows by the DAC's settling ``(D+1) ln2 R_out C_row``
+  (a given ``read_latency`` is the design's whole read: left as given);
+- ``dac_energy`` (derived): the row drive's ``C V V_k`` plus the string's static draw over the
+  read time (the level is held for the whole read);
+- ``area.dac`` (left out of ``area``): ``arrays x rows`` DACs of the model's area.
+
+A 1-bit input (the bundled configs') is a plain driver: no DAC core, nothing changes."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from ..circuits import array as array_model
+from ..circuits import dac as dac_model
+from ..circuits.record import PartEstimate
+
+
+def level_dac(c, tech, cell, read_latency: float) -> Optional[PartEstimate]:
+    """One row's DAC for one read of ``read_latency`` (the read as it stands before the
+    settling is added; a derived one gets the settling added to its hold time), or None when
+    the design has no multi-bit level DAC (or no technology block to derive it from)."""
+    if tech is None or not dac_model.level_dac_applies(c.dac_bits, c.input_drive, cell.kind):
+        return None
+    node, vdd = tech.node_nm, tech.voltage
+    v = cell.read_voltage_v if cell.kind == "resistive" else (
+        vdd if vdd is not None else array_model.scaling.nominal_vdd(node))
+    load = float(array_model.row_capacitance(cell, c.cols, node))
+    settle = dac_model.resistor_string_dac(c.dac_bits, v, load, node, 0.0, vdd).delay_s
+    hold = read_latency + (settle if c.read_latency is None else 0.0)
+    return dac_model.resistor_string_dac(c.dac_bits, v, load, node, hold, vdd)
