@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # what the lazily loaded names are, for mypy and pyright (see
     from .config import (Architecture, architecture_from_dict, architecture_to_dict,
                          config_fields, load_architecture, save_architecture)
     from .revision import model_revision
+    from .sweep.pool import sweep_pool
     from .sweep.runner import sweep
     from .sweep.sensitivity import sensitivity
     from .workload import Workload, load_workload, save_workload
@@ -79,6 +80,7 @@ __all__ = [
     "sensitivity",
     "simulate",
     "sweep",
+    "sweep_pool",
     "trace",
     "trace_onnx",
 ]
@@ -88,7 +90,8 @@ _LAZY = {"Architecture": "config", "load_architecture": "config",
          "architecture_from_dict": "config", "architecture_to_dict": "config",
          "save_architecture": "config", "config_fields": "config",
          "Workload": "workload", "load_workload": "workload", "save_workload": "workload",
-         "trace_onnx": "workload.onnx_import", "model_revision": "revision", "sensitivity": "sweep.sensitivity"}
+         "trace_onnx": "workload.onnx_import", "model_revision": "revision", "sensitivity": "sweep.sensitivity",
+         "sweep_pool": "sweep.pool"}
 
 
 def __getattr__(name: str):

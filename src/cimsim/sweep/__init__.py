@@ -17,6 +17,7 @@ _WHERE = {
     **dict.fromkeys(["SAMPLERS", "count_points", "grid_points", "latin_hypercube", "sample_points"],
                     "sampling"),
     **dict.fromkeys(["SweepBusy", "SweepStore"], "store"),
+    **dict.fromkeys(["SweepPool", "sweep_pool"], "pool"),
 }
 
 
@@ -37,6 +38,7 @@ __all__ = [
     "SAMPLERS",
     "ParamSpec",
     "SweepBusy",
+    "SweepPool",
     "SweepIncomplete",
     "SweepPlan",
     "SweepTooLarge",
@@ -55,5 +57,6 @@ __all__ = [
     "sample_points",
     "sweep",
     "sweep_columns",
+    "sweep_pool",
 ]
 

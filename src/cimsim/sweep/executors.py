@@ -474,7 +474,17 @@ def security_from_files(ca_file=None, cert_file=None, key_file=None):
 
 def check_scheduler(scheduler: str | None, security=None) -> int | None:
     """Refuse a malformed ``--scheduler`` (or TLS where it cannot apply) without starting or
-    reaching anything; the worker count of ``local:N``, else None."""
+    reaching anything; the worker count of ``local:N`` or of a pool (:mod:`cimsim.sweep.pool`),
+    else None."""
+    if _is_pool(scheduler):
+        scheduler.check()
+        if security is not None:
+            raise SchedulerError(f"scheduler={scheduler}: a pool's TLS is set when it starts "
+                                 "(sweep_pool(security=...)), not per sweep")
+        return scheduler.workers
+    if scheduler is not None and not isinstance(scheduler, str):
+        raise SchedulerError(f"scheduler={scheduler!r}: expected 'local:N', an address like "
+                             "'tls://HOST:PORT', or a pool from cimsim.sweep_pool()")
     if scheduler in (None, "", "processes"):
         if security is not None:
             raise SchedulerError("TLS security applies to a Dask scheduler (--scheduler tls://HOST:PORT or local:N)")
@@ -503,7 +513,18 @@ def check_scheduler(scheduler: str | None, security=None) -> int | None:
 
 
 def make_executor(context: dict, scheduler: str | None = None, workers: int | None = None, security=None):
+    if _is_pool(scheduler):  # a warm pool kept across calls (cimsim.sweep_pool)
+        check_scheduler(scheduler, security)
+        return scheduler.executor(context)
     if scheduler in (None, "", "processes"):
         check_scheduler(scheduler, security)
         return LocalExecutor(context, workers)
     return DaskExecutor(context, scheduler, security)
+
+
+def _is_pool(scheduler) -> bool:
+    """Whether ``scheduler`` is a :class:`cimsim.sweep.pool.SweepPool` (imported only if one exists)."""
+    import sys
+
+    pool = sys.modules.get("cimsim.sweep.pool")
+    return pool is not None and isinstance(scheduler, pool.SweepPool)

@@ -391,9 +391,9 @@ def sweep(
         where a spec may also be a list, tuple or range of values (``{"cim.adc.bits": [4, 5]}``).
     sample : ``grid`` (cartesian product), ``random`` or ``lhs`` (``samples`` points, ``seed``).
     engine : ``des`` (event simulation) or ``analytic`` (bounds, no events).
-    scheduler : None for local worker processes, ``local:N`` for a Dask
-        LocalCluster of N processes, ``tls://HOST:PORT`` or ``tcp://HOST:PORT``
-        for a running Dask scheduler (``tcp://`` has no authentication, and
+    scheduler : None for local worker processes, ``local:N`` for a Dask LocalCluster of N processes,
+        a :func:`cimsim.sweep_pool` (workers kept warm across calls), ``tls://HOST:PORT`` or
+        ``tcp://HOST:PORT`` for a running Dask scheduler (``tcp://`` has no authentication, and
         results are unpickled here: use it only on a network you trust).
     security : a :class:`distributed.Security` for a ``tls://`` scheduler (or a
         TLS ``local:N`` cluster), e.g. from
