@@ -28,7 +28,7 @@ from ..report.devices import ALL_NOTE, all_mark, efficiency_text, system, energy
 from ..report.plausible import WARNING
 from ..report.provenance import placeholder_warning
 from ..report.result import json_number, one_device
-from ..report.ridge import dtype_rated, peak_text
+from ..report.ridge import dtype_rated, level_ridge_text, peak_text
 from ..report.samples import per_sample_text, steady_energy_by_part
 from ..report.columns import DEPENDENCY_PATH, REALIZED_PATH
 from ..report.format import NBSP, NO_ENERGY, area, keep_units, off_chip_traffic, pct, per_joule, rate, seconds_or_na, si
@@ -295,6 +295,7 @@ def print_result(r, footprint=None, cache_apart: bool = False, arch=None) -> Non
     total = sum(pt.values()) or 1.0
     peak = peak_text(r.facts, r.ops_per_unit, system(r).devices,  # review 23 F 6, F 7
                      dtype_rated(arch.instances) if arch is not None else frozenset())
+    ridges = level_ridge_text(r.ridge_ops_per_byte_by_level, max(r.macs_per_unit, key=r.macs_per_unit.get, default=""))
     rows = [
         ("latency", si(r.latency_s, "s")),
         ("energy", energy_text(r)),
@@ -324,6 +325,7 @@ def print_result(r, footprint=None, cache_apart: bool = False, arch=None) -> Non
                                     for k, v in r.macs_per_unit.items())),
         ("dynamic energy per unit", unit_energy_text(r) or "none (no unit ran MACs)"),
         ("peak", peak) if peak else None,  # find-K 3
+        ("ridge by level", ridges) if ridges else None,  # find-A 5
     ]
     f = r.facts
     if C.PIPELINE_INTERVAL_S in f:  # a layer-pipelined chip: the steady state of a stream
