@@ -156,7 +156,9 @@ def lines(table, units: dict[str, str] | None = None) -> list[str]:
     """One line per row of :func:`expected_table`'s ``table``: the case, the group's keys
     (``units``: {column: unit}, a sweep's ``attrs["cimsim_units"]``) and the costs."""
     units = units or {}
-    keys = [c for c in table.columns if c not in COLUMNS and c != "architecture"]
+    keys = [c for c in table.columns if c not in COLUMNS]
+    if "config_file" in keys and "architecture" in keys:  # a sweep's config is named by its file; compare's by its name
+        keys.remove("architecture")
     out = []
     for _, r in table.iterrows():
         where = " ".join(f"{k}={value_text(r[k], units.get(k, ''))}" for k in keys)
