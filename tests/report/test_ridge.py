@@ -205,3 +205,38 @@ def test_run_line_names_a_processor_without_the_workloads_dtype_rate(tmp_path):
                                     "processor.macs_per_cycle_per_core={fp32: 32}"], terminal_width=200).output
     line = next(ln for ln in out.splitlines() if ln.strip().startswith("peak "))
     assert "processor no MAC rate at the workload's dtype, tpu 91.75 TOPS" in line, out
+
+
+@pytest.mark.parametrize("dtype", ["fp32", "int8"])
+def test_a_ridge_per_memory_level_is_twice_the_peak_over_each_levels_bandwidth(dtype):
+    # find-A 5: the round machine's 4 x 1 GHz x (8 fp32 | 32 int8) MAC over its 1 TB/s SRAM and
+    # 10 GB/s DRAM: fp32 64 GOPS / 1e12 = 0.064 and / 1e10 = 6.4 op/B; int8 0.256 and 25.6
+    peak_ops = 2 * 4 * 1e9 * {"fp32": 8, "int8": 32}[dtype]
+    r = simulate(make_arch(), gemv_workload(1024, 1024, dtype=dtype), keep_ops=False)
+    by_level = r.to_json()[C.RIDGE_OPS_PER_BYTE_BY_LEVEL]
+    assert list(by_level) == ["sram", "dram"]  # innermost first
+    assert by_level["sram"] == pytest.approx(peak_ops / 1e12, rel=1e-12, abs=0)
+    assert by_level["dram"] == pytest.approx(peak_ops / 10e9, rel=1e-12, abs=0)
+    assert by_level["dram"] == r.ridge_ops_per_backing_byte  # the processor reads the DRAM directly
+    assert C.RIDGE_OPS_PER_BYTE_BY_LEVEL not in r.record()  # --json only: the CSV is as it was
+
+
+def test_ridge_per_level_is_null_without_macs():
+    wl = Workload("add", [Tensor("a", (1024,), "fp32", "input"), Tensor("b", (1024,), "fp32", "activation")],
+                  [Op("relu", "elementwise", ("a",), ("b",), fn="relu")])
+    assert simulate(make_arch(), wl, keep_ops=False).to_json()[C.RIDGE_OPS_PER_BYTE_BY_LEVEL] == \
+        {"sram": None, "dram": None}
+
+
+def test_run_summary_prints_the_ridge_by_level():
+    # cpu-ddr5: 16 x 2.5 GHz x 32 fp32 MAC = 2.56 TOPS over its 1 TB/s L3 (2.56 op/B) and
+    # 307.2 GB/s x 0.7 DDR5 (11.9 op/B)
+    from click.testing import CliRunner
+
+    from cimsim.cli import main
+
+    res = CliRunner().invoke(main, ["run", "cpu-ddr5", "lstm", "--engine", "analytic"])
+    assert res.exit_code == 0, res.output
+    flat = " ".join(res.output.split())
+    assert "ridge by level sram 2.56 op/B, dram 11.9 op/B (2 x processor's peak MAC/s" in flat
+    assert f"{2 * 16 * 2.5e9 * 32 / (307.2e9 * 0.7):.3g}" == "11.9"

@@ -108,3 +108,18 @@ def test_weights_column_or_value_without_rows_is_refused_before_any_run(tmp_path
                                       "--weights", spec, "-o", str(out)])
         assert r.exit_code == 1 and words in r.output, r.output
         assert not out.exists()
+
+
+def test_expected_lines_print_swept_quantities_with_their_units(capsys):
+    # review X 7: memory.dram.bandwidth=307200000000.0 was printed in bare SI
+    from cimsim.commands.sweep import _expected
+
+    df = _rows()
+    df["memory.dram.bandwidth"] = 307.2e9  # 307.2 x 1e9 B/s = 307.2 GB/s
+    df["cim.adc.bits"] = 4.0  # a count: no unit, written as the spec writes it
+    df.attrs["cimsim_units"] = {"memory.dram.bandwidth": "B/s", "cim.adc.bits": ""}
+    _expected(df, *parse_weights("workload.exit_at=1:0.6,2:0.3,3:0.1"), None)
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("expected config_file=a memory.dram.bandwidth=307.2 GB/s cim.adc.bits=4: "
+                             "latency_s 1.5e-05,")
+    assert "307200000000" not in "\n".join(out)

@@ -66,6 +66,17 @@ def test_a_list_repeating_a_value_runs_it_once():
     assert spec.values == (300e9,)
 
 
+def test_a_repeat_warning_names_a_python_list_as_given():
+    # review E 7: the warning showed [4, 4, 5] as the spec text '4,4,5'
+    with pytest.warns(CimsimWarning) as got:
+        parse_params({"cim.adc.bits": [4, 4, 5]})
+    (w,) = got
+    assert str(w.message).startswith("params={'cim.adc.bits': [4, 4, 5]}: the list repeats 4 ")
+    with pytest.warns(CimsimWarning) as got:  # a string stays the string it was
+        parse_params({"cim.adc.bits": "4,4,5"})
+    assert str(got[0].message).startswith("params={'cim.adc.bits': '4,4,5'}: the list repeats 4 ")
+
+
 def test_a_dataframe_sweep_runs_each_point_once_with_a_files_point_ids(tmp_path):
     path = tmp_path / "pts.csv"
     path.write_text("cim.adc.bits\n4\n5\n")

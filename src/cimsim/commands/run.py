@@ -13,6 +13,7 @@ from . import (OneLineErrors, OneLineUsageError, console, created, csv_name, ful
                pair_error, unbroken)
 from .accuracy_lines import print_accuracy  # noqa: F401 - cimsim.commands.run.print_accuracy
 from .load import arrivals_option, at_load, load_cells, load_options, power_up_cell, slo_options, stated_headers, stated_load
+from .compare_rows import expected_rows, weights_of, weights_options, with_share_column
 from .cim_lines import floorplan_texts as _floorplan_texts, programming_text, unit_energy_text
 from .placement import critical_path_rows, print_critical_path, print_placement
 from .. import bundled
@@ -28,7 +29,7 @@ from ..report.devices import ALL_NOTE, all_mark, efficiency_text, system, energy
 from ..report.plausible import WARNING
 from ..report.provenance import placeholder_warning
 from ..report.result import json_number, one_device
-from ..report.ridge import dtype_rated, peak_text
+from ..report.ridge import dtype_rated, level_ridge_text, peak_text
 from ..report.samples import per_sample_text, steady_energy_by_part
 from ..report.columns import DEPENDENCY_PATH, REALIZED_PATH
 from ..report.format import NBSP, NO_ENERGY, area, keep_units, off_chip_traffic, pct, per_joule, rate, seconds_or_na, si
@@ -295,6 +296,7 @@ def print_result(r, footprint=None, cache_apart: bool = False, arch=None) -> Non
     total = sum(pt.values()) or 1.0
     peak = peak_text(r.facts, r.ops_per_unit, system(r).devices,  # review 23 F 6, F 7
                      dtype_rated(arch.instances) if arch is not None else frozenset())
+    ridges = level_ridge_text(r.ridge_ops_per_byte_by_level, max(r.macs_per_unit, key=r.macs_per_unit.get, default=""))
     rows = [
         ("latency", si(r.latency_s, "s")),
         ("energy", energy_text(r)),
@@ -324,6 +326,7 @@ def print_result(r, footprint=None, cache_apart: bool = False, arch=None) -> Non
                                     for k, v in r.macs_per_unit.items())),
         ("dynamic energy per unit", unit_energy_text(r) or "none (no unit ran MACs)"),
         ("peak", peak) if peak else None,  # find-K 3
+        ("ridge by level", ridges) if ridges else None,  # find-A 5
     ]
     f = r.facts
     if C.PIPELINE_INTERVAL_S in f:  # a layer-pipelined chip: the steady state of a stream
@@ -399,17 +402,6 @@ def load_many(configs: tuple[str, ...], workloads: tuple[str, ...], sets: tuple[
                                 [w.name for w in wls], ov)
 
 
-def _with_share_column(df, results):
-    """``df`` with ``one_device_share`` after ``architecture`` when a run is a tensor- or
-    pipeline-parallel share: the tables' ``(1d)`` mark, which a CSV had no column for."""
-    if not any(one_device(r) for r in results):
-        return df
-    out = df.copy()
-    out.insert(list(out.columns).index(C.ARCHITECTURE) + 1, C.ONE_DEVICE_SHARE,
-               [one_device(r) for r in results])
-    return out
-
-
 def _area_cell(arch, r, bare_area: dict[str, dict[str, None]]) -> str:
     """compare's area cell: the declared area (what `run` prints as "over N mm²"; all the devices
     of a parallel run, marked "(all N)"), marked "(part)"
@@ -438,11 +430,13 @@ def _area_cell(arch, r, bare_area: dict[str, dict[str, None]]) -> str:
               help="Add speed-up (baseline latency / latency) and energy ratio (energy / baseline "
                    "energy) columns against this architecture's run of the same workload, "
                    "with --period, the energy ratio at the period; e.g. --baseline gpu-hbm3.")
+@weights_options
 @timing_option
 def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
             sets: tuple[str, ...], output: Path | None, baseline: str | None,
             period: str | None = None, deadline: str | None = None, idle: str = "on",
-            harvest: str | None = None, storage: str | None = None, arrivals: str | None = None) -> None:
+            harvest: str | None = None, storage: str | None = None, arrivals: str | None = None,
+            weights_spec: str | None = None, expected_csv: Path | None = None) -> None:
     """Simulate every workload on every config and print a comparison table.
 
     CONFIGS are YAML files or bundled names (default: all bundled configs).
@@ -457,6 +451,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
     load = stated_load(period, deadline, idle, harvest, storage, arrivals=arrivals)
     period_s, deadline_s = load.period_s, load.deadline_s
     archs, wls, inputs = load_many(configs, workloads, sets)
+    weighted = weights_of(weights_spec, expected_csv, output, workloads, wls)  # before the runs
     try:
         # each run at the stated load; one too slow for the period: NaN there, not an error
         runs, df = studies.compare(archs, wls, engine, *load[:5], arrivals=load.arrivals)
@@ -574,6 +569,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
         click.echo("(!p) precision mismatch: a unit of this architecture computes at a fixed "
                    "precision other than the workload's dtype (e.g. 8-bit CIM on an fp32 trace); "
                    "rows compare unlike precisions (see the run's notes)")
+    expected_rows(weighted, [r for _, r in results], expected_csv)  # --weights (find-L4 1)
     if output is not None:
         if ratios is not None:
             from ..report.baseline import with_ratios
@@ -583,7 +579,7 @@ def compare(configs: tuple[str, ...], workloads: tuple[str, ...], engine: str,
 
         from ..sweep.store import integer_counts
 
-        df = with_provenance(with_inputs(_with_share_column(integer_counts(df, archs), [r for _, r in results]),
+        df = with_provenance(with_inputs(with_share_column(integer_counts(df, archs), [r for _, r in results]),
                                          inputs))
         try:
             atomic_write(output, lambda tmp: df.to_csv(tmp, index=False))

@@ -314,18 +314,15 @@ def _planned(weighted):
 
 def _expected(df, column, weights, expected_csv) -> None:
     """Print (and with --expected-csv write) the expected and worst rows (find-F 2)."""
-    from ..sweep.expected import COLUMNS, WeightsError, batch_note, expected_table
+    from ..sweep.columns import ATTR_UNITS
+    from ..sweep.expected import WeightsError, batch_note, expected_table, lines
 
     try:
         table = expected_table(df, column, weights)
     except WeightsError as exc:
         raise click.ClickException(one_line(str(exc))) from None
-    keys = [c for c in table.columns if c not in COLUMNS and c != "architecture"]
-    for _, r in table.iterrows():
-        where = " ".join(f"{k}={r[k]}" for k in keys)
-        click.echo(f"{r['case']:<8} {where}: latency_s {r['latency_s']:.6g}, energy_j "
-                   f"{r['energy_j']:.6g}, macs {r['macs']:.6g}, samples_per_s {r['samples_per_s']:.6g}"
-                   f" ({r['of']})")
+    for line in lines(table, df.attrs.get(ATTR_UNITS)):  # swept quantities with their units
+        click.echo(line)
     if (note := batch_note(df)) is not None:
         click.echo(note)
     if expected_csv is not None:

@@ -30,7 +30,7 @@ from .phases import phase_figures; from .models import model_figures  # noqa: E7
 from .stream import shared_level_notes
 from .utilization import run_utilization
 from .result import Result, attribute_ops, attribute_path, bound_of, measured_share
-from .ridge import backing_ridge, home_rates, peak_facts
+from .ridge import backing_ridge, home_rates, level_ridges, peak_facts
 from ..workload.columns import Taken
 from ..workload.depth import bound_notes, path_serial_steps
 
@@ -352,6 +352,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         backing_store=hw.backing_store, home_tiers=hw.home_tiers,
         ridge_ops_per_backing_byte=backing_ridge(pl.components, pl.idx, ops, home_rates(
             rates, hw.home_tiers, traffic), hw.backing_store),
+        ridge_ops_per_byte_by_level=level_ridges(pl.components, pl.idx, ops, rates, list(hw.memory)),
         footprint=footprint_columns(pl.footprint, pl.capacity_bytes, pl.cache_apart),
     )
     # an area too small for a float (the power density's overflow: check_figures, below)

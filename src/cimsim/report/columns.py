@@ -183,6 +183,17 @@ OPS_PER_BACKING_BYTE = "ops_per_backing_byte"
 #: it to about B op/B while its recurrent GEMVs sit at B/2 (cpu-ddr5 at batch 16: 15.7 > 11.9,
 #: still DRAM-bound until batch 24). NaN when no component with a MAC peak ran MACs
 RIDGE_OPS_PER_BACKING_BYTE = "ridge_ops_per_backing_byte"
+#: the roofline's ridge point over each memory level, op/B (``run --json``: an object, level ->
+#: op/B, innermost first; the ``run`` summary's ``ridge by level`` line): 2 x the peak MAC/s of
+#: the component that ran the most MACs (at the dtype of most of its MACs) / that level's
+#: effective bandwidth (bandwidth x efficiency), whether or not the component reads through it
+#: (cpu-ddr5 fp32: 2.56 TOPS / the DRAM's 215 GB/s = 11.9 op/B). An op whose 2 x MACs per byte
+#: moved at a level fall below that level's ridge cannot reach the peak there: the per-level
+#: view an FPGA or accelerator designer sizes each buffer's bandwidth with, where
+#: ``ridge_ops_per_backing_byte`` gives the one path to the backing store (find-A 5). Null
+#: (NaN) for a level without a rate, and for every level when no component with a MAC peak
+#: ran MACs
+RIDGE_OPS_PER_BYTE_BY_LEVEL = "ridge_ops_per_byte_by_level"
 #: lower bound from memory: the largest bytes / effective bandwidth over the memory levels
 BOUND_MEMORY_S = "bound_memory_s"
 #: lower bound from the links: the largest bytes / effective bandwidth over the links (and the

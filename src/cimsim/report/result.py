@@ -120,9 +120,9 @@ class Result:
     #: bytes columns.OPS_PER_BACKING_BYTE counts (a far tier's near tier and it; else the store)
     backing_store: str = ""
     home_tiers: tuple[str, ...] = ()
-    #: the ridge point on the busiest component's path to the backing store, op/B
-    #: (columns.RIDGE_OPS_PER_BACKING_BYTE: :func:`backing_ridge`)
-    ridge_ops_per_backing_byte: float = float("nan")
+    #: the ridge point (op/B) on the busiest component's path to the backing store, and over each memory level
+    ridge_ops_per_backing_byte: float = float("nan")  # columns.RIDGE_OPS_PER_BACKING_BYTE
+    ridge_ops_per_byte_by_level: dict[str, float] = field(default_factory=dict)  # RIDGE_OPS_PER_BYTE_BY_LEVEL: --json
     #: bytes of a traced training step's optimizer state (columns.OPTIMIZER_STATE_BYTES), resident
     #: for the whole run and no part of ``activation_bytes``; None (no column) where it has none
     optimizer_state_bytes: int | None = None
@@ -363,6 +363,7 @@ class Result:
             "ops_per_unit": dict(self.ops_per_unit),
             "macs_per_unit": dict(self.macs_per_unit),
             "area_breakdown_m2": dict(self.area_breakdown_m2),
+            C.RIDGE_OPS_PER_BYTE_BY_LEVEL: {k: json_number(v) for k, v in self.ridge_ops_per_byte_by_level.items()},
             **{k: json_number(v) for k, v in self.facts.items()},
             C.PROVENANCE: {k: dict(v) for k, v in self.provenance.items()},
             **{k: json_number(v) for k, v in self.serving.items()},
@@ -388,8 +389,7 @@ def _same(a: object, b: object) -> bool:
 
 
 def json_number(v):
-    """``v`` as JSON holds it: an undefined figure (NaN: OPS/W of a run with no energy, OPS/mm²
-    with no area, TPOT with no decode step) as null; NaN is not JSON."""
+    """``v`` as JSON holds it: an undefined figure (NaN: OPS/W without energy, TPOT without decode) as null."""
     return None if isinstance(v, float) and v != v else v
 
 

@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from . import columns as C
+from ..units import plain
 from .format import si
 
 
@@ -32,17 +33,53 @@ def backing_ridge(components, idx, ops, rates, store: str) -> float:
     (:class:`~cimsim.workload.oparrays.OpArrays`: ``macs``, ``dtype``). NaN when no component
     with a MAC peak ran MACs, or when the ridge passes a float (a bandwidth of 1e-296 B/s: no
     op reaches that peak, and JSON holds no Infinity)."""
+    best = busiest(idx, ops)
+    if best is None:
+        return float("nan")
+    bandwidth = min(float(rates.get(r, 0.0)) for r in backing_path(components[best], store))
+    return _ridge(components[best].peak_macs_per_s(majority_dtype(ops, idx[best])), bandwidth)
+
+
+def busiest(idx, ops) -> int | None:
+    """The index of the component that ran the most MACs (``idx``: each one's op indices);
+    None when none ran a MAC."""
     macs = np.asarray(ops.macs, dtype=float)
     ran = [float(macs[ids].sum()) for ids in idx]
     if not ran or max(ran) <= 0:
+        return None
+    return int(np.argmax(ran))
+
+
+def _ridge(peak_macs_per_s, bandwidth: float) -> float:
+    """2 x ``peak_macs_per_s`` / ``bandwidth`` B/s, op/B; NaN without a peak or a bandwidth, or
+    past a float."""
+    if not peak_macs_per_s or not bandwidth > 0:
         return float("nan")
-    best = int(np.argmax(ran))
-    bandwidth = min(float(rates.get(r, 0.0)) for r in backing_path(components[best], store))
-    if not bandwidth > 0:
-        return float("nan")
-    peak = components[best].peak_macs_per_s(majority_dtype(ops, idx[best]))
-    ridge = 2.0 * float(peak) / bandwidth if peak else float("nan")
+    ridge = 2.0 * float(peak_macs_per_s) / bandwidth
     return ridge if math.isfinite(ridge) else float("nan")
+
+
+def level_ridges(components, idx, ops, rates, levels) -> dict[str, float]:
+    """The ridge point over each memory level ``levels`` (innermost first), op/B
+    (columns.RIDGE_OPS_PER_BYTE_BY_LEVEL, find-A 5): 2 x the peak MAC/s of the component that
+    ran the most MACs (at the dtype of most of its MACs, as :func:`backing_ridge`) over that
+    level's effective B/s (``rates``, by resource name: bandwidth x efficiency), whether or not
+    that component reads through it; each value NaN where the level has no rate, and every one
+    where no component with a MAC peak ran MACs."""
+    best = busiest(idx, ops)
+    peak = components[best].peak_macs_per_s(majority_dtype(ops, idx[best])) if best is not None else None
+    return {lv: _ridge(peak, float(rates.get(lv, 0.0))) for lv in levels}
+
+
+def level_ridge_text(ridges: dict[str, float], unit: str) -> str:
+    """The ``run`` summary's ``ridge by level`` line: each memory level's ridge
+    (:func:`level_ridges`) in op/B, and whose peak it is over (``unit``); empty where none is
+    defined."""
+    if not any(v > 0 for v in ridges.values()):
+        return ""
+    return (", ".join(f"{lv} {plain(v, 4)} op/B" if v > 0 else f"{lv} n/a (no rate)" for lv, v in ridges.items())
+            + f" (2 x {unit}'s peak MAC/s / each level's effective bandwidth: an op with fewer "
+              "op per byte moved at a level cannot reach the peak there)")
 
 
 def majority_dtype(ops, ids) -> str | None:

@@ -141,6 +141,33 @@ def expected_table(df, column: str, weights: dict[str, float]):
     return pd.DataFrame(out, columns=[*keys, *COLUMNS])
 
 
+def value_text(v, unit: str = "") -> str:
+    """A group key's value as the expected / worst lines print it: a swept quantity with its
+    unit (``307.2 GB/s``, six significant digits, from the table's ``cimsim_units``), not bare
+    SI (``307200000000.0``; review X 7); a count or a name as :func:`canonical` writes it."""
+    from ..units import si
+
+    if unit and isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(float(v)):
+        return si(float(v), unit, 6)
+    return canonical(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)
+
+
+def lines(table, units: dict[str, str] | None = None) -> list[str]:
+    """One line per row of :func:`expected_table`'s ``table``: the case, the group's keys
+    (``units``: {column: unit}, a sweep's ``attrs["cimsim_units"]``) and the costs."""
+    units = units or {}
+    keys = [c for c in table.columns if c not in COLUMNS]
+    if "config_file" in keys and "architecture" in keys:  # a sweep's config is named by its file; compare's by its name
+        keys.remove("architecture")
+    out = []
+    for _, r in table.iterrows():
+        where = " ".join(f"{k}={value_text(r[k], units.get(k, ''))}" for k in keys)
+        out.append(f"{r['case']:<8} {where}: latency_s {r['latency_s']:.6g}, energy_j "
+                   f"{r['energy_j']:.6g}, macs {r['macs']:.6g}, samples_per_s {r['samples_per_s']:.6g}"
+                   f" ({r['of']})")
+    return out
+
+
 def batch_note(df) -> str | None:
     """The note when a row runs more than one sample: the weighted sum is batch 1's."""
     if "samples_per_run" not in df.columns or not (df["samples_per_run"].astype(float) > 1).any():

@@ -34,6 +34,9 @@ from ..units import UnitError, format_quantity, parse_quantity
 #: the sweep runs for ``cimsim sweep`` (:func:`cli_wording`): errors name its options
 #: (``--sample``, ``--samples``, ``--param PATH=SPEC``); else the Python call's keywords
 _CLI: ContextVar[bool] = ContextVar("cimsim_sweep_cli", default=False)
+#: the value a Python ``sweep()`` call gave for the parameter being parsed, ``(path, value)``
+#: (:func:`python_spec`): its warnings name it as given (``[4, 4, 5]``), not as spec text
+_GIVEN: ContextVar[tuple[str, Any] | None] = ContextVar("cimsim_sweep_given", default=None)
 
 
 @contextmanager
@@ -79,8 +82,12 @@ def outside_cimsim() -> int:
 
 def spec_named(path: str, spec: str) -> str:
     """One swept parameter as the caller wrote it: ``--param PATH=SPEC`` or ``params={PATH:
-    SPEC}``."""
-    return f"--param {path}={spec}" if _CLI.get() else f"params={{{path!r}: {spec!r}}}"
+    VALUE}``, the value as the call gave it (a list as a list: review E 7)."""
+    if _CLI.get():
+        return f"--param {path}={spec}"
+    given = _GIVEN.get()
+    value = given[1] if given is not None and given[0] == path else spec
+    return f"params={{{path!r}: {_clip(repr(value))}}}"
 
 
 SPEC_FORMS = (
@@ -434,10 +441,13 @@ def python_spec(path: str, value: Any, parse) -> "ParamSpec":
     worded for that call (``params={'cim.adc.bits': 'x'}: ...``), not for the command line's
     ``--param PATH=SPEC``."""
     text = spec_text(path, value)
+    token = _GIVEN.set((path, value))  # a warning names the value as given (review E 7)
     try:
         return parse(path, text)
     except SweepSpecError as exc:
         raise SweepSpecError(python_wording(str(exc), path, value)) from None
+    finally:
+        _GIVEN.reset(token)
 
 
 def python_wording(msg: str, path: str, value: Any) -> str:
