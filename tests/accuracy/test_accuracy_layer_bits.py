@@ -113,3 +113,35 @@ def test_a_layer_tagged_2_bits_loses_accuracy_the_cost_tags_come_from_the_trace(
     assert tagged.accuracy_top1 < full.accuracy_top1 - 0.05
     assert tagged.output_snr_db < full.output_snr_db - 20
     assert tagged.narrowed_weights == ["0.weight"]
+
+
+class _QATLinear(torch.nn.Module):
+    """A QAT layer: its whole weight fake-quantized on a 3-bit grid (-4..3, step 0.1)."""
+
+    def __init__(self, weight):
+        super().__init__()
+        self.l = _linear(weight)
+
+    def forward(self, x):
+        w = torch.fake_quantize_per_tensor_affine(self.l.weight, 0.1, 0, -4, 3)
+        return torch.nn.functional.linear(x, w)
+
+
+def test_a_fake_quantized_weight_is_emulated_on_the_cim_at_its_qat_bits():
+    from cimsim.workload.trace import trace
+
+    # on the grid already: 0.3, 0.1, -0.4 are codes 3, 1, -4 (the fake-quant returns them)
+    m, eye = _QATLinear([[0.3, 0.0], [0.1, -0.4]]), torch.eye(2)
+    bits = from_workload(trace(m, eye[:1]))
+    assert bits == {"l.weight": LayerBits(weight_value_bits=3)}  # ceil(log2(3 + 4 + 1))
+    y, r = _out(m, eye.tolist(), bits)
+    # the tracer's rule: a fake-quantized whole weight is that weight, stationary on the CIM
+    # (before: a matrix computed from parameters, run in fp32, y = W exactly)
+    assert r.emulated_ops and not r.computed_weight_ops and r.narrowed_weights == ["l.weight"]
+    # 3 bits symmetric: q = 3; column (0.1, -0.4): s = 0.4 / 3, 0.1 / s = 0.75 -> 1 -> 0.4 / 3;
+    # column (0.3, 0): s = 0.1, codes 3 and 0: exact
+    assert y.flatten().tolist() == pytest.approx([0.3, 0.4 / 3, 0.0, -0.4], abs=1e-6)
+    # untagged: at the config's 8 bits, q = 127: 0.1 * 127 / 0.4 = 31.75 -> 32
+    y8, r8 = _out(m, eye.tolist())
+    assert y8.flatten().tolist() == pytest.approx([0.3, 32 * 0.4 / 127, 0.0, -0.4], abs=1e-6)
+    assert r8.emulated_ops and not r8.computed_weight_ops

@@ -17,6 +17,11 @@ and its range): only the quantisation narrows.
   the config's bits: exact where a row reaches its grid's top code (spikes, signs), else that
   row rounded to ``B`` bits, which is what ``B`` bits a value can carry.
 
+A fake-quantized *whole weight* (QAT's ``fake_quantize_*`` / fused observer helper of a weight
+read as is) is that weight as deployed, by the tracer's rule (:mod:`cimsim.workload.trace.quant`):
+:func:`as_deployed` names its output after the weight, so the CIM emulates the matmul reading it
+(before, a computed matrix run in fp32 while the cost put it on the arrays) at its tag's bits.
+
 The tags are read from the traced workload the cost ran (a QAT model's fake-quantized grids,
 spikes, -1/0/+1 signs: :mod:`cimsim.workload.trace.quant`, :mod:`.binary`), keyed by the weight's
 name (the op's ``weight_name``). A weight read by ops of different tags takes the widest (an
@@ -27,6 +32,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from typing import Optional
+
+import torch
 
 from .arith import Arith
 
@@ -107,3 +114,28 @@ def note(a: Arith, layer_bits: dict[str, LayerBits], emulated: set[str]) -> str:
     return ("; per-layer bits (tags weight_value_bits / input_value_bits, as the cost): "
             + ", ".join(parts) + (f" ({', '.join(sorted(one))}: a 1-bit weight tag emulated at 2 "
                                   "bits, -1/0/+1)" if one else ""))
+
+
+#: QAT's fake quantization, as the tracer lowers it (:func:`cimsim.workload.trace.quant.fake_quant`)
+FAKE_QUANT_OPS = frozenset({
+    "_fused_moving_avg_obs_fq_helper", "fake_quantize_per_tensor_affine",
+    "fake_quantize_per_tensor_affine_cachemask", "_fake_quantize_per_tensor_affine_cachemask_tensor_qparams",
+    "fake_quantize_per_channel_affine", "fake_quantize_per_channel_affine_cachemask",
+    "_fake_quantize_learnable_per_tensor_affine", "_fake_quantize_learnable_per_channel_affine"})
+
+
+def as_deployed(weights, held: list, base: Optional[str], args, out) -> None:
+    """Where aten op ``base`` fake-quantizes a whole named weight (``args[0]``, all of its
+    storage), its output (``out``, or its first tensor) is that weight: added to ``weights``
+    under the weight's name and kept alive in ``held`` (its storage never reused meanwhile)."""
+    if base not in FAKE_QUANT_OPS or not isinstance(weights, dict) or not args:
+        return
+    x = args[0]
+    y = out[0] if isinstance(out, (tuple, list)) and out else out
+    if not isinstance(x, torch.Tensor) or not isinstance(y, torch.Tensor) or y.numel() != x.numel():
+        return
+    name = weights.get(x.untyped_storage().data_ptr())
+    if name is None or x.untyped_storage().nbytes() != x.numel() * x.element_size():
+        return  # not a weight, or a slice of one (the tracer's rule too)
+    held.append(y)
+    weights.setdefault(y.untyped_storage().data_ptr(), name)

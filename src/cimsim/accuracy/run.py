@@ -35,7 +35,8 @@ from .arith import Arith, nonideal_of
 from .chips import chip_seeds, identity, weight_names  # noqa: F401 (chip_seeds: its old home)
 from .inputs import as_inputs, count, rows
 from .emulator import Emulator, Programmed, input_mode, program
-from .layerbits import narrowed
+from .layerbits import as_deployed, narrowed
+from .logits import _logits  # noqa: F401 (its old home)
 from .windows import col2im, im2col  # noqa: F401 (their old home)
 from .nonideal import NonIdeal
 from .sampling import (MODEL_SEED, eval_mode, fp32_repeatable, held_generators, mode_tops,  # noqa: F401
@@ -83,7 +84,9 @@ class CIMMode(TorchDispatchMode):
         if claim not in ("weights", "all"):
             raise ValueError(f"claim must be 'weights' or 'all', not {claim!r}")
         self.emu = emulator
-        self.weights = weights  # storages; a dict names them (:func:`.chips.weight_names`)
+        # storages; a dict names them (:func:`.chips.weight_names`), this pass's own copy: a
+        # fake-quantized whole weight joins it (:func:`.layerbits.as_deployed`, held alive here)
+        self.weights, self.held = (dict(weights) if isinstance(weights, dict) else weights), []
         self.first_use: dict[int, str] = {}  # weights not named: by order of first programming
         self.hooked = hooked
         self.claim = claim
@@ -300,6 +303,7 @@ class CIMMode(TorchDispatchMode):
             if drawn:
                 self.random[base] += 1
             out = func(*args, **kwargs)
+            as_deployed(self.weights, self.held, base, args, out)  # QAT's weight: the tracer's rule
             self._track(args, kwargs, out, drawn)
             return out
         if out is None:
@@ -402,30 +406,6 @@ class AccuracyResult:
     outputs: Optional[list] = None
     #: the weights emulated at their own tagged bits (``layer_bits``, :mod:`.layerbits`)
     narrowed_weights: list = field(default_factory=list)
-
-
-def _logits(out) -> torch.Tensor:
-    """The class scores of a model's output: a tensor, its ``.logits``, a mapping's ``logits``
-    (or its one tensor), or a tuple's first item."""
-    if hasattr(out, "logits"):
-        out = out.logits
-    if isinstance(out, dict):
-        tensors = {k: v for k, v in out.items() if isinstance(v, torch.Tensor)}
-        if "logits" in tensors or len(tensors) == 1:
-            out = tensors.get("logits", next(iter(tensors.values()), None))
-        else:
-            from ..errors import CimsimError
-
-            raise CimsimError(f"the model returns a mapping of {', '.join(map(str, out)) or 'nothing'}: "
-                              "give it a 'logits' entry (the class scores) for --accuracy")
-    if isinstance(out, (tuple, list)):
-        out = out[0]
-    if not isinstance(out, torch.Tensor):
-        from ..errors import CimsimError
-
-        raise CimsimError(f"the model returns {type(out).__name__}, not class scores (a tensor, "
-                          "or a mapping or tuple holding one) for --accuracy")
-    return out.detach().to(torch.float32)
 
 
 def _forward(model, inputs, batch_size: Optional[int]) -> torch.Tensor:

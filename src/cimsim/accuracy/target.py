@@ -137,7 +137,7 @@ def load_target(spec: str, dataset: Optional[str] = None, output_kind: str = "au
     model = eval_mode(model)  # all modules in train mode: eval (any in eval: kept)
     x, y = check_data(torch, _call(dataset, "--dataset"), dataset)
     out = _check_runs_on(torch, model, x, result[1], dataset)
-    from .run import _logits
+    from .logits import _logits
     try:  # the scorer's reading of the output: its .logits, a mapping's, a tuple's first
         out = _logits(out)
     except Exception:  # noqa: BLE001 - an output it cannot read: the checks below name it
