@@ -19,7 +19,7 @@ sequence's (N, T, C) last axis: :mod:`.classes`), each as the mean and the std o
 
 from __future__ import annotations
 
-import itertools
+import contextlib
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -35,6 +35,9 @@ from .arith import Arith, nonideal_of
 from .chips import chip_seeds, identity, weight_names  # noqa: F401 (chip_seeds: its old home)
 from .inputs import as_inputs, count, rows
 from .emulator import Emulator, Programmed, input_mode, program
+from .layerbits import as_deployed, narrowed
+from .logits import _logits  # noqa: F401 (its old home)
+from .windows import col2im, im2col  # noqa: F401 (their old home)
 from .nonideal import NonIdeal
 from .sampling import (MODEL_SEED, eval_mode, fp32_repeatable, held_generators, mode_tops,  # noqa: F401
                        preserved, randomness_note, same_draws)
@@ -74,12 +77,16 @@ class CIMMode(TorchDispatchMode):
     storages through every op (:meth:`_track`, the tracer's rule of :mod:`..trace.computed`)."""
 
     def __init__(self, emulator: Emulator, weights: set[int] | dict[int, str], claim: str = "weights",
-                 hooked=frozenset()):
+                 hooked=frozenset(), layer_bits: Optional[dict] = None):
         super().__init__()
+        self.layer_bits = layer_bits or {}  # weight name -> :class:`.layerbits.LayerBits`
+        self.narrow: set[str] = set()  # the tagged weights emulated at their own bits
         if claim not in ("weights", "all"):
             raise ValueError(f"claim must be 'weights' or 'all', not {claim!r}")
         self.emu = emulator
-        self.weights = weights  # storages; a dict names them (:func:`.chips.weight_names`)
+        # storages; a dict names them (:func:`.chips.weight_names`), this pass's own copy: a
+        # fake-quantized whole weight joins it (:func:`.layerbits.as_deployed`, held alive here)
+        self.weights, self.held = (dict(weights) if isinstance(weights, dict) else weights), []
         self.first_use: dict[int, str] = {}  # weights not named: by order of first programming
         self.hooked = hooked
         self.claim = claim
@@ -156,6 +163,22 @@ class CIMMode(TorchDispatchMode):
             return flags if conv_claimed(args[8], bool(flags)) else 0
         return self._computed(args[1]) if base == "_trilinear" and is_bilinear(args) else 0
 
+    @contextlib.contextmanager
+    def _bits_of(self, whole: torch.Tensor):
+        """The emulator at the weight ``whole``'s own bits while its op runs (tags
+        ``weight_value_bits`` / ``input_value_bits``, :mod:`.layerbits`), else as it is."""
+        name = self.weights.get(self._ptr(whole)) if isinstance(self.weights, dict) else None
+        if (lb := self.layer_bits.get(name)) is None:
+            yield
+            return
+        base = self.emu.a
+        self.emu.a = narrowed(base, lb)
+        self.narrow.add(name)
+        try:
+            yield
+        finally:
+            self.emu.a = base
+
     def _prog(self, w: torch.Tensor, op: str, whole: torch.Tensor) -> Programmed:
         """``w`` (a view of the weight ``whole``, or ``op``'s copy of it) programmed once per
         chip, whatever op reads the view, its device state drawn from its own streams and keyed
@@ -165,6 +188,18 @@ class CIMMode(TorchDispatchMode):
         if p is None:
             self.programmed[k] = p = program(w, self.emu.a, self.emu.ni, self.emu.streams(k), stationary=True)
         return p
+
+    def _batched(self, side, A, B, batch: int, base: str, w) -> list:
+        """Each of the ``batch`` products through the emulator, the weight on ``side``."""
+        ys = []
+        for i in range(batch):
+            if side == "b":
+                ys.append(self.emu.matmul(A[i], self._prog(B[i], base, w)))
+            elif side == "a":
+                ys.append(self.emu.matmul(B[i].t(), self._prog(A[i].t(), base, w)).t())
+            else:  # claim "all": an activation operand, programmed afresh each call
+                ys.append(self.emu.matmul(A[i], program(B[i], self.emu.a, self.emu.ni, self.emu.streams())))
+        return ys
 
     def _matmul(self, base: str, args, kwargs) -> Optional[torch.Tensor]:
         """The matmul family (:data:`~cimsim.workload.trace.claims.MATMULS`) emulated when
@@ -182,14 +217,8 @@ class CIMMode(TorchDispatchMode):
         else:
             A, B = a.reshape(batch, m, k), b.reshape(batch, k, n)
         w = {"a": a, "b": b}.get(side)
-        ys = []
-        for i in range(batch):
-            if side == "b":
-                ys.append(self.emu.matmul(A[i], self._prog(B[i], base, w)))
-            elif side == "a":
-                ys.append(self.emu.matmul(B[i].t(), self._prog(A[i].t(), base, w)).t())
-            else:  # claim "all": an activation operand, programmed afresh each call
-                ys.append(self.emu.matmul(A[i], program(B[i], self.emu.a, self.emu.ni, self.emu.streams())))
+        with self._bits_of(w) if w is not None else contextlib.nullcontext():
+            ys = self._batched(side, A, B, batch, base, w)
         y = torch.stack(ys).to(a.dtype)
         y = y if base in ("bmm", "baddbmm") else y[0].reshape(
             () if base in ("dot", "vdot") else (m,) if base in ("mv", "addmv") else (m, n))
@@ -216,16 +245,17 @@ class CIMMode(TorchDispatchMode):
         # one input scale and encoding per sample (the whole input feature map of the layer)
         amax = x.abs().reshape(B, -1).amax(1, keepdim=True)
         rmode = input_mode(x.reshape(B, -1), self.emu.a) if not self.emu.a.signed_inputs else None
-        if not transposed:
-            rows, out_sp = im2col(x, w.shape[2:], stride, padding, dilation)
-            L = math.prod(out_sp)
-            p = self._prog(w.reshape(w.shape[0], -1).t(), "conv", w)
-        else:
-            L = math.prod(x.shape[2:])
-            rows = x.movedim(1, -1).reshape(B * L, x.shape[1])
-            p = self._prog(w.reshape(w.shape[0], -1), "conv_transpose", w)
-        y = self.emu.matmul(rows, p, amax=amax.repeat_interleave(L, 0),
-                            mode=None if rmode is None else rmode.repeat_interleave(L, 0))
+        with self._bits_of(w):
+            if not transposed:
+                rows, out_sp = im2col(x, w.shape[2:], stride, padding, dilation)
+                L = math.prod(out_sp)
+                p = self._prog(w.reshape(w.shape[0], -1).t(), "conv", w)
+            else:
+                L = math.prod(x.shape[2:])
+                rows = x.movedim(1, -1).reshape(B * L, x.shape[1])
+                p = self._prog(w.reshape(w.shape[0], -1), "conv_transpose", w)
+            y = self.emu.matmul(rows, p, amax=amax.repeat_interleave(L, 0),
+                                mode=None if rmode is None else rmode.repeat_interleave(L, 0))
         if not transposed:
             y = y.reshape(B, *out_sp, -1).movedim(-1, 1)
         else:
@@ -241,8 +271,9 @@ class CIMMode(TorchDispatchMode):
         x1, w, x2 = args[:3]
         O, I, J = w.shape
         outer = (x1.unsqueeze(2) * x2.unsqueeze(1)).reshape(x1.shape[0], I * J)
-        return self.emu.matmul(outer, self._prog(w.reshape(O, I * J).t(), "bilinear", w)
-                               ).to(x1.dtype)
+        with self._bits_of(w):
+            return self.emu.matmul(outer, self._prog(w.reshape(O, I * J).t(), "bilinear", w)
+                                   ).to(x1.dtype)
 
     def _claims(self, func, args) -> bool:
         """Whether an op with no emulation here has a stationary weight in the trace: a
@@ -272,6 +303,7 @@ class CIMMode(TorchDispatchMode):
             if drawn:
                 self.random[base] += 1
             out = func(*args, **kwargs)
+            as_deployed(self.weights, self.held, base, args, out)  # QAT's weight: the tracer's rule
             self._track(args, kwargs, out, drawn)
             return out
         if out is None:
@@ -286,36 +318,6 @@ class CIMMode(TorchDispatchMode):
             self.emulated[base] += 1
         self._track(args, kwargs, out)
         return out
-
-
-def im2col(x: torch.Tensor, ks, stride, padding, dilation) -> tuple[torch.Tensor, tuple]:
-    """The rows of a convolution's im2col matmul (batch x output positions, C x kernel, in
-    ``w.reshape(O, -1)``'s order), any number of spatial dimensions; and the output's shape."""
-    nd = len(ks)
-    pad = [p for d in reversed(range(nd)) for p in (padding[d], padding[d])]
-    xp = F.pad(x, pad) if any(pad) else x
-    for d in range(nd):  # each unfold appends its kernel dimension
-        xp = xp.unfold(2 + d, dilation[d] * (ks[d] - 1) + 1, stride[d])[..., ::dilation[d]]
-    out_sp = tuple(xp.shape[2:2 + nd])
-    rows = xp.permute(0, *range(2, 2 + nd), 1, *range(2 + nd, 2 + 2 * nd))
-    return rows.reshape(x.shape[0] * math.prod(out_sp), -1), out_sp
-
-
-def col2im(cols: torch.Tensor, stride, padding, dilation, output_padding) -> torch.Tensor:
-    """A transposed convolution's overlapping windows summed: ``cols`` is batch x input
-    positions x C_out x kernel; the output batch x C_out x spatial, as ``conv_transpose``."""
-    nd = (cols.dim() - 2) // 2
-    in_sp, ks = cols.shape[1:1 + nd], cols.shape[2 + nd:]
-    full = [(in_sp[d] - 1) * stride[d] + dilation[d] * (ks[d] - 1) + 1 + output_padding[d]
-            for d in range(nd)]
-    c = cols.movedim(1 + nd, 1)  # batch x C_out x input positions x kernel
-    y = c.new_zeros(c.shape[0], c.shape[1], *full)
-    for kk in itertools.product(*(range(k) for k in ks)):
-        win = tuple(slice(kk[d] * dilation[d], kk[d] * dilation[d] + (in_sp[d] - 1) * stride[d] + 1,
-                          stride[d]) for d in range(nd))
-        y[(slice(None), slice(None)) + win] += c[(...,) + tuple(kk)]
-    return y[(slice(None), slice(None)) + tuple(slice(padding[d], full[d] - padding[d])
-                                                 for d in range(nd))]
 
 
 # ---- evaluation ------------------------------------------------------------------------------
@@ -402,30 +404,8 @@ class AccuracyResult:
     #: :func:`_logits`), fp32 and one tensor per chip, for metrics of one's own
     reference_outputs: Optional[torch.Tensor] = None
     outputs: Optional[list] = None
-
-
-def _logits(out) -> torch.Tensor:
-    """The class scores of a model's output: a tensor, its ``.logits``, a mapping's ``logits``
-    (or its one tensor), or a tuple's first item."""
-    if hasattr(out, "logits"):
-        out = out.logits
-    if isinstance(out, dict):
-        tensors = {k: v for k, v in out.items() if isinstance(v, torch.Tensor)}
-        if "logits" in tensors or len(tensors) == 1:
-            out = tensors.get("logits", next(iter(tensors.values()), None))
-        else:
-            from ..errors import CimsimError
-
-            raise CimsimError(f"the model returns a mapping of {', '.join(map(str, out)) or 'nothing'}: "
-                              "give it a 'logits' entry (the class scores) for --accuracy")
-    if isinstance(out, (tuple, list)):
-        out = out[0]
-    if not isinstance(out, torch.Tensor):
-        from ..errors import CimsimError
-
-        raise CimsimError(f"the model returns {type(out).__name__}, not class scores (a tensor, "
-                          "or a mapping or tuple holding one) for --accuracy")
-    return out.detach().to(torch.float32)
+    #: the weights emulated at their own tagged bits (``layer_bits``, :mod:`.layerbits`)
+    narrowed_weights: list = field(default_factory=list)
 
 
 def _forward(model, inputs, batch_size: Optional[int]) -> torch.Tensor:
@@ -478,11 +458,14 @@ def evaluate(model: torch.nn.Module, inputs, labels: Optional[torch.Tensor] = No
              calibration_inputs=None, batch_size: Optional[int] = None,
              claim: str = "weights", reference: Optional[torch.Tensor] = None,
              repeatable: Optional[dict] = None, output_kind: str = "auto",
-             return_outputs: bool = False) -> AccuracyResult:
+             return_outputs: bool = False, layer_bits: Optional[dict] = None) -> AccuracyResult:
     """Score ``model`` on ``inputs`` with the CIM arithmetic ``arith`` (or one built from the
     CIM config ``cim`` and its ``nonideal`` block) against its own fp32 outputs. One ``arith``
-    for every weight matmul: per-layer bits (ops tagged ``weight_value_bits`` /
-    ``input_value_bits``, which the cost model follows) are not emulated (find-D 4, a known limit).
+    for every weight matmul, except those ``layer_bits`` names: weight name (the parameter's,
+    as ``named_parameters`` gives it) -> :class:`.layerbits.LayerBits`, their tags
+    ``weight_value_bits`` / ``input_value_bits`` (:func:`.layerbits.from_workload` reads them
+    from a traced workload), each emulated at its own bits on the same hardware
+    (:mod:`.layerbits`; ``narrowed_weights`` lists those that ran).
 
     ``calibration_inputs`` feed the ``calibrated`` ADC range policy (default: the first 256
     ``inputs``); ``reference`` reuses fp32 outputs computed before (they depend on nothing here);
@@ -510,7 +493,7 @@ def evaluate(model: torch.nn.Module, inputs, labels: Optional[torch.Tensor] = No
     with preserved(model):  # the caller's modes back after
         eval_mode(model)
         res = _evaluate(model, inputs, labels, arith, nonideal, calibration_inputs, batch_size, claim,
-                        reference, repeatable, output_kind, return_outputs)
+                        reference, repeatable, output_kind, return_outputs, layer_bits)
     if res.output_kind_detected and res.output_kind == "probabilities":
         import warnings
 
@@ -520,7 +503,7 @@ def evaluate(model: torch.nn.Module, inputs, labels: Optional[torch.Tensor] = No
 
 
 def _evaluate(model, inputs, labels, arith, nonideal, calibration_inputs, batch_size, claim, reference,
-              repeatable, output_kind="auto", return_outputs=False):
+              repeatable, output_kind="auto", return_outputs=False, layer_bits=None):
     params, buffers = list(model.named_parameters()), list(model.named_buffers())
     # what the tracer takes for a weight: parameters and floating-point (or int8) buffers, by name
     weights = weight_names(model)
@@ -542,7 +525,7 @@ def _evaluate(model, inputs, labels, arith, nonideal, calibration_inputs, batch_
         for r in range(n_rep):
             gen = torch.Generator().manual_seed(seeds[r])
             emu = Emulator(arith, nonideal, gen, device_seed=seeds[r])  # reads: gen; faults: per weight
-            mode = CIMMode(emu, weights, claim, hooked)
+            mode = CIMMode(emu, weights, claim, hooked, layer_bits)
             if arith.adc_range_policy == "calibrated":
                 cal = rows(inputs, 0, 256) if calibration_inputs is None else calibration_inputs
                 emu.calibrating = True
@@ -594,4 +577,4 @@ def _evaluate(model, inputs, labels, arith, nonideal, calibration_inputs, batch_
         **dict(zip(("train_modules", "eval_modules"), mode_tops(model))),
         conversions=conversions, output_shape=tuple(ref.shape), class_dim=dim, output_kind=kind,
         output_kind_detected=detected, reference_outputs=ref if return_outputs else None,
-        outputs=ys if return_outputs else None, **cal)
+        outputs=ys if return_outputs else None, narrowed_weights=sorted(mode.narrow), **cal)

@@ -31,7 +31,9 @@ from . import classes
 from .arith import Arith, NotEmulated, nonideal_of
 from .analog import analog_arith, analog_basis
 from .choose import choose, placement_key
+from .layerbits import from_workload, note as bits_note
 from .nonideal import nonideal_text as _nonideal_text
+from .notes import not_emulated_note
 
 #: one-line install hint for the accuracy extra
 INSTALL = "pip install 'cimsim[accuracy]'"
@@ -135,7 +137,7 @@ def load_target(spec: str, dataset: Optional[str] = None, output_kind: str = "au
     model = eval_mode(model)  # all modules in train mode: eval (any in eval: kept)
     x, y = check_data(torch, _call(dataset, "--dataset"), dataset)
     out = _check_runs_on(torch, model, x, result[1], dataset)
-    from .run import _logits
+    from .logits import _logits
     try:  # the scorer's reading of the output: its .logits, a mapping's, a tuple's first
         out = _logits(out)
     except Exception:  # noqa: BLE001 - an output it cannot read: the checks below name it
@@ -512,9 +514,10 @@ def _accuracy_record(arch, target, reference, repeatable, evaluate) -> dict:
                                   + classes.axis_note(tuple(ref.shape), dim, kind)
                                   + scores.kind_note(kind, found, tuple(ref.shape), dim)}
     name, cim = cims[0]
-    res = evaluate(target.model, target.inputs, target.labels, cim_arith(name, cim),
-                   nonideal=nonideal_of(cim), calibration_inputs=target.calibration,
-                   reference=reference, repeatable=repeatable, output_kind=kind)
+    a, bits = cim_arith(name, cim), from_workload(traced(target, stats_bits(arch)).workload)
+    res = evaluate(target.model, target.inputs, target.labels, a, nonideal=nonideal_of(cim),
+                   calibration_inputs=target.calibration, reference=reference,
+                   repeatable=repeatable, output_kind=kind, layer_bits=bits)  # find-L2 1
     rng = cim.adc.range_policy + (f" at the {cim.adc.range_percentile:g}th percentile"
                                   if cim.adc.range_policy == "calibrated" else "")
     enc = "differential" if cim.differential else "offset"
@@ -530,7 +533,7 @@ def _accuracy_record(arch, target, reference, repeatable, evaluate) -> dict:
              + ("ideal devices" if cim.nonideal is None else
                 f"non-ideal ({_nonideal_text(cim)}), {res.repeats} chip(s)"))
     basis += f" (of {len(cims)} CIM components, the first)" if len(cims) > 1 else ""
-    return _record(res, basis + note)
+    return _record(res, basis + bits_note(a, bits, set(res.narrowed_weights)) + note)
 
 
 def _fp32_calibration(ref, labels) -> dict:
@@ -558,39 +561,6 @@ def _record(res, basis: str, claim: str = "weights") -> dict:
             + _undefined_note(res) + not_emulated_note(res, claim) + randomness_note(res) + res.collapse,
             **{k: _finite(getattr(res, k)) if k.endswith("_std") else getattr(res, k) for k in C.BINARY_COLUMNS},
             **{k: _finite(getattr(res, k)) if k.endswith("_std") else getattr(res, k) for k in C.CALIBRATION}}
-
-
-def not_emulated_note(res, claim: str = "weights") -> str:
-    """How many of the weight matmuls ran on the emulated CIM, ``N of M`` (each call of the
-    evaluation counted): M adds to those emulated the ops a CIM claims (a stationary weight, the
-    tracer's rule) without an emulation here, and the matmuls whose matrix the model computes
-    each forward from its parameters (no CIM claims them: a tester's prune-hooked model read
-    "emulated" with an exact result on 0 CIM ops). Both ran in fp32, and the basis says which;
-    with none emulated the accuracy is the fp32 model's, and it says why. ``claim="all"`` (a
-    digital array computing every matmul) says nothing: its basis says so."""
-    if claim == "all":
-        return ""
-    done, bad, comp = (sum(d.values()) for d in (res.emulated_ops, res.not_emulated_ops,
-                                                  res.computed_weight_ops))
-    out = f"; {done:,} of {done + bad + comp:,} weight matmuls emulated"
-    if bad:
-        ops = ", ".join(f"{k} x{v}" for k, v in sorted(res.not_emulated_ops.items()))
-        out += f"; {bad:,} CIM op(s) not emulated (run in fp32): {ops}"
-    hooked = sum(res.computed_hooked_ops.values())
-    if comp:  # what they are, in the tracer's words
-        from ..workload.trace.computed import why
-
-        ops = ", ".join(f"{k} x{v}" for k, v in sorted(res.computed_weight_ops.items()))
-        smp = sum(res.computed_sampled_ops.values())
-        kinds = why({"hooked": hooked, "sampled": smp, "parameters": comp - hooked - smp})
-        out += (f"; {comp:,} read a matrix computed from parameters each forward ({kinds}), which "
-                f"no CIM claims (run in fp32): {ops}")
-    if not done:
-        out += ("; so this is the fp32 model's accuracy, not the CIM's" + (
-            ": prune.remove(module, 'weight') or torch.nn.utils.parametrize."
-            "remove_parametrizations(module, 'weight') first makes the weight a parameter"
-            if hooked else ""))
-    return out
 
 
 def _undefined_note(res) -> str:

@@ -12,8 +12,8 @@ weight. A tag wider than ``weight_bits`` is held at ``weight_bits`` (the arrays 
 the note says so. The input side's counterpart is ``input_value_bits`` (:mod:`.inbits`).
 
 The bytes a matrix is programmed from follow it too (read at the smaller of the stored bits and
-the weight's dtype, :func:`.programming.stored_bits`). Not followed by it (a known limit, said in
-the note): ``--accuracy``, which emulates every layer at the config's ``weight_bits``.
+the weight's dtype, :func:`.programming.stored_bits`), and so does ``--accuracy``, which emulates
+each tagged layer at its own bits (:mod:`cimsim.accuracy.layerbits`, find-L2 1).
 """
 
 from __future__ import annotations
@@ -71,4 +71,4 @@ def note(name: str, c, ops, idx) -> str:
         parts.append(f"{int(wide.sum())} wider than weight_bits {c.weight_bits}, held at "
                      f"{c.weight_bits} bits (the arrays hold no more)")
     return (f"{what}: {'; '.join(parts) or 'at the config weight_bits, as any other'}; "
-            "--accuracy emulates every layer at weight_bits (a known limit)")
+            "--accuracy emulates each at its own bits")
