@@ -15,17 +15,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hw"))
 
 from cimsim.cli import main  # noqa: E402
 from cimsim.workload.io import save_workload  # noqa: E402
-from test_cim_chips import IO, arch_dict, chain  # noqa: E402
+from test_cim_chips import IO, arch_dict, chain, files  # noqa: E402,F401 (files: a fixture)
 
 
-@pytest.fixture
-def files(tmp_path):
-    cfg, wl = tmp_path / "chips.yaml", tmp_path / "chain.json"
-    d = arch_dict(arrays=32)
-    d["name"] = "chips"
-    cfg.write_text(yaml.safe_dump(d, sort_keys=False))
-    save_workload(chain(), wl)
-    return cfg, wl
 
 
 def _sweep(files, tmp_path, *args):

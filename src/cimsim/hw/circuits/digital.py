@@ -6,13 +6,6 @@ Energies (derived):
 - full adder: 3.75 fJ per bit at 45 nm, 0.9 V -- Horowitz, "Computing's energy problem",
   ISSCC 2014 (8-bit integer add 0.03 pJ) (T) -- moved to the node and supply by
   :func:`.scaling.energy_factor`;
-- input driver / DAC: charging the row's capacitance to the input level ``V_k = k V / (2^D - 1)``
-  from the ``V`` rail draws ``C V_k`` of charge at ``V``: ``C V V_k``, so ``C V^2`` times the
-  mean level of a ``D``-bit voltage DAC over uniformly distributed codes, 0.5 at every ``D``
-  (0.5 for 1 bit: half the inputs are ones), or a given activity (find-G 2: the mean *squared*
-  level, ``(2^(D+1) - 1) / (6 (2^D - 1))``, counted only the ``C V_k^2`` a capacitor at ``V_k``
-  holds, not what its output stage burns between the rail and ``V_k``; the DAC's core, area
-  and settling: :mod:`.dac`);
 - register (flip-flop) bit: 9 fJ per access and 5.98 um^2 at 40 nm -- the register of
   Aladdin's 40 nm standard-cell characterisation (Shao, Reagen, Wei & Brooks, ISCA 2014), as
   Accelergy-Project/hwcomponents-library ``library/aladdin.py`` @ 27728db transcribes it
