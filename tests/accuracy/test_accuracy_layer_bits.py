@@ -183,3 +183,11 @@ def test_one_held_output_a_fake_quantized_weight():
         as_deployed(weights, held, "fake_quantize_per_tensor_affine", (W, 0.1, 0, -4, 3), y)
     assert list(held) == ["w"] and held["w"] is outs[-1]
     assert weights == {W.untyped_storage().data_ptr(): "w", outs[-1].untyped_storage().data_ptr(): "w"}
+
+
+def test_layer_bits_import_from_the_package():
+    # review L2 3: the README's Python form imports them from cimsim.accuracy
+    from cimsim.accuracy import LayerBits as L, from_workload as f
+    import cimsim.accuracy as A
+
+    assert L is LayerBits and f is from_workload and {"LayerBits", "from_workload"} <= set(A.__all__)
