@@ -69,7 +69,9 @@ def test_narrowed_keeps_the_hardware_and_follows_the_cost_rules():
     assert n.weight_slices == 1 and a.weight_slices == 4
     s = narrowed(_lossless(signed_inputs=True), LayerBits(input_value_bits=3))
     assert s.input_bits == 4 and s.input_slices == 3  # 3 magnitude bits: ceil(3 / 1) slices
-    assert narrowed(a, None) is a and narrowed(a, LayerBits(8, 8)) is a
+    assert narrowed(a, None) is a and narrowed(a, LayerBits(16, 8)) is a
+    # tagged 8 at 8 bits: the same bits, on all 256 codes -128..127 (review L2 2)
+    assert narrowed(a, LayerBits(8, 8)) == a and narrowed(a, LayerBits(8, 8)).full_grid
     said = note(a, {"fc.weight": LayerBits(weight_value_bits=1), "out.weight": LayerBits(8)},
                 {"fc.weight", "out.weight"})
     assert said == ("; per-layer bits (tags weight_value_bits / input_value_bits, as the cost): "
@@ -138,10 +140,54 @@ def test_a_fake_quantized_weight_is_emulated_on_the_cim_at_its_qat_bits():
     # the tracer's rule: a fake-quantized whole weight is that weight, stationary on the CIM
     # (before: a matrix computed from parameters, run in fp32, y = W exactly)
     assert r.emulated_ops and not r.computed_weight_ops and r.narrowed_weights == ["l.weight"]
-    # 3 bits symmetric: q = 3; column (0.1, -0.4): s = 0.4 / 3, 0.1 / s = 0.75 -> 1 -> 0.4 / 3;
-    # column (0.3, 0): s = 0.1, codes 3 and 0: exact
-    assert y.flatten().tolist() == pytest.approx([0.3, 0.4 / 3, 0.0, -0.4], abs=1e-6)
+    # 3-bit integers, all 8 codes -4..3 (review L2 2; before: symmetric q = 3, 0.1 -> 0.4 / 3):
+    # column (0.1, -0.4): s = max(0.4 / 4, 0.1 / 3) = 0.1, codes 1, -4; column (0.3, 0):
+    # s = max(0 / 4, 0.3 / 3) = 0.1, codes 3, 0: the QAT weight exactly
+    assert y.flatten().tolist() == pytest.approx([0.3, 0.1, 0.0, -0.4], abs=1e-6)
     # untagged: at the config's 8 bits, q = 127: 0.1 * 127 / 0.4 = 31.75 -> 32
     y8, r8 = _out(m, eye.tolist())
     assert y8.flatten().tolist() == pytest.approx([0.3, 32 * 0.4 / 127, 0.0, -0.4], abs=1e-6)
     assert r8.emulated_ops and not r8.computed_weight_ops
+
+
+def test_a_qat_grid_reaching_its_negative_end_is_exact_at_its_bits():
+    # review L2 2: fake_quantize(W, 0.1, 0, -8, 7), W = [[-0.8, 0.4], [0.3, 0.7]]: codes -8, 4,
+    # 3, 7, which 4 bits hold. Column (-0.8, 0.4): s = max(0.8 / 8, 0.4 / 7) = 0.1, codes -8, 4;
+    # column (0.3, 0.7): s = max(0, 0.7 / 7) = 0.1. Before: s = 0.8 / 7, 0.4 -> round(3.5) = 4
+    # -> 4 * 0.8 / 7 = 0.4571
+    class M(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.l = _linear([[-0.8, 0.4], [0.3, 0.7]])
+
+        def forward(self, x):
+            return torch.nn.functional.linear(
+                x, torch.fake_quantize_per_tensor_affine(self.l.weight, 0.1, 0, -8, 7))
+
+    y, r = _out(M(), [[1.0, 0.0], [0.0, 1.0]], {"l.weight": LayerBits(weight_value_bits=4)})
+    assert y.flatten().tolist() == pytest.approx([-0.8, 0.3, 0.4, 0.7], abs=1e-6)
+    assert r.narrowed_weights == ["l.weight"]
+
+
+def test_one_held_output_a_fake_quantized_weight():
+    # review L2 1: each forward's fake-quant output replaces the last (before: one more a
+    # forward, never released until the pass ended); the old pointer leaves the weights
+    from cimsim.accuracy.layerbits import as_deployed
+
+    W = torch.tensor([[0.3, -0.4]])
+    weights, held = {W.untyped_storage().data_ptr(): "w"}, {}
+    outs = []
+    for _ in range(3):
+        y = torch.fake_quantize_per_tensor_affine(W, 0.1, 0, -4, 3)
+        outs.append(y)  # kept alive here so no pointer is reused
+        as_deployed(weights, held, "fake_quantize_per_tensor_affine", (W, 0.1, 0, -4, 3), y)
+    assert list(held) == ["w"] and held["w"] is outs[-1]
+    assert weights == {W.untyped_storage().data_ptr(): "w", outs[-1].untyped_storage().data_ptr(): "w"}
+
+
+def test_layer_bits_import_from_the_package():
+    # review L2 3: the README's Python form imports them from cimsim.accuracy
+    from cimsim.accuracy import LayerBits as L, from_workload as f
+    import cimsim.accuracy as A
+
+    assert L is LayerBits and f is from_workload and {"LayerBits", "from_workload"} <= set(A.__all__)

@@ -54,12 +54,26 @@ def quantize_weights(w: torch.Tensor, a: Arith) -> tuple[torch.Tensor, torch.Ten
     column or matrix)."""
     q = 2 ** (a.weight_bits - 1) - 1
     w = w.detach().to(torch.float32)
+    if getattr(a, "full_grid", False):  # a tagged b-bit weight (layerbits.narrowed): -2^(b-1)..q
+        return _full_grid(w, a, q)
     s = (w.abs().amax(dim=0) if a.weight_quant == "per_column"
          else w.abs().amax().expand(w.shape[1]).clone()) / q
     # an all-zero column (a pruned channel) quantises with the divisor 1 (every code 0) and keeps
     # its true scale 0: what its readout errs by (the ADC's rounding of the offset word, noise)
     # is dequantised to exactly 0, as its product is (a scale of 1 made it +-47: a tester)
     wi = torch.clamp(torch.round(w / torch.where(s > 0, s, torch.ones_like(s))), -q, q)
+    return wi.to(torch.int64), s
+
+
+def _full_grid(w: torch.Tensor, a: Arith, q: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The 2^b codes ``-(q + 1)..q`` of a b-bit integer weight (an offset word holds them all):
+    the scale ``max(max(-w) / (q + 1), max(w) / q)``, so a QAT grid that reaches either end
+    (torch's ``per_channel_symmetric`` -8..7) is reproduced exactly."""
+    per = a.weight_quant == "per_column"
+    neg = (-w).clamp(min=0).amax(dim=0) if per else (-w).clamp(min=0).amax().expand(w.shape[1])
+    pos = w.clamp(min=0).amax(dim=0) if per else w.clamp(min=0).amax().expand(w.shape[1])
+    s = torch.maximum(neg / (q + 1), pos / q).clone()
+    wi = torch.clamp(torch.round(w / torch.where(s > 0, s, torch.ones_like(s))), -q - 1, q)
     return wi.to(torch.int64), s
 
 

@@ -5,10 +5,14 @@ the cost model stores and feeds it by (:mod:`cimsim.hw.cim.wbits`, :mod:`cimsim.
 Rules (find-L2 1; find-D 4 left them out). The hardware is the config's (array, cells, DAC, ADC
 and its range): only the quantisation narrows.
 
-- Weights tagged ``b``: quantised at ``w = min(weight_bits, b)`` bits (symmetric, ``2^(w-1) - 1``
-  codes a side, the same scale rule as every weight), stored in ``ceil(w / bits_per_cell)`` cells
-  (a cell of more bits than ``w`` holds the word alone). A 1-bit tag is emulated at 2 bits
-  (-1, 0, +1: the narrowest symmetric grid), and the basis says so.
+- Weights tagged ``b``: quantised at ``w = min(weight_bits, b)`` bits, stored in
+  ``ceil(w / bits_per_cell)`` cells (a cell of more bits than ``w`` holds the word alone). A 1-bit tag is emulated at 2 bits
+  (-1, 0, +1: the narrowest symmetric grid), and the basis says so. Offset encoding with
+  ``2 <= b <= weight_bits``: the values are b-bit integers, so all ``2^b`` codes ``-2^(b-1)..2^(b-1)-1``
+  (the offset word holds them), scale ``max(max(-w) / 2^(b-1), max(w) / (2^(b-1) - 1))`` a
+  column: a QAT grid reaching either end (``per_channel_symmetric`` -8..7) is exact. Otherwise
+  (differential: ``b - 1`` magnitude bits; a tag wider than ``weight_bits``) symmetric,
+  ``2^(w-1) - 1`` codes a side, as every weight.
 - Inputs tagged ``b``: quantised at ``B = min(input_bits, b + s)`` bits, ``s = 1`` where a sign
   is applied (``signed_inputs``, or the tag ``input_value_signed``: ``b`` magnitude bits and a
   sign, as the cost counts ``ceil(b / dac_bits)`` magnitude slices or ``b + 1`` offset-binary
@@ -95,11 +99,14 @@ def narrowed(a: Arith, lb: Optional[LayerBits]) -> Arith:
     if lb is None:
         return a
     w, x = weight_bits(a, lb), input_bits(a, lb)
-    if (w, x) == (a.weight_bits, a.input_bits):
+    full = (a.encoding == "offset" and lb.weight_value_bits is not None
+            and 2 <= lb.weight_value_bits <= a.weight_bits)
+    if (w, x) == (a.weight_bits, a.input_bits) and not full:
         return a
     out = replace(a)
     object.__setattr__(out, "weight_bits", w)   # past __post_init__'s design-point checks
     object.__setattr__(out, "input_bits", x)
+    object.__setattr__(out, "full_grid", full)  # b-bit integers: all 2^w codes (emulator)
     return out
 
 
@@ -124,10 +131,12 @@ FAKE_QUANT_OPS = frozenset({
     "_fake_quantize_learnable_per_tensor_affine", "_fake_quantize_learnable_per_channel_affine"})
 
 
-def as_deployed(weights, held: list, base: Optional[str], args, out) -> None:
+def as_deployed(weights, held: dict, base: Optional[str], args, out) -> None:
     """Where aten op ``base`` fake-quantizes a whole named weight (``args[0]``, all of its
     storage), its output (``out``, or its first tensor) is that weight: added to ``weights``
-    under the weight's name and kept alive in ``held`` (its storage never reused meanwhile)."""
+    under the weight's name and kept alive in ``held`` (weight name -> its latest output, so its
+    storage is never reused meanwhile). One output a weight: each forward's replaces the last,
+    whose pointer leaves ``weights`` before it is dropped (a reused storage is no weight)."""
     if base not in FAKE_QUANT_OPS or not isinstance(weights, dict) or not args:
         return
     x = args[0]
@@ -137,5 +146,10 @@ def as_deployed(weights, held: list, base: Optional[str], args, out) -> None:
     name = weights.get(x.untyped_storage().data_ptr())
     if name is None or x.untyped_storage().nbytes() != x.numel() * x.element_size():
         return  # not a weight, or a slice of one (the tracer's rule too)
-    held.append(y)
-    weights.setdefault(y.untyped_storage().data_ptr(), name)
+    ptr = y.untyped_storage().data_ptr()
+    old = held.get(name)
+    if old is not None and (was := old.untyped_storage().data_ptr()) != ptr \
+            and weights.get(was) == name:
+        del weights[was]  # before the old output's storage can be freed and reused
+    held[name] = y
+    weights.setdefault(ptr, name)

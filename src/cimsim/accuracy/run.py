@@ -85,8 +85,10 @@ class CIMMode(TorchDispatchMode):
             raise ValueError(f"claim must be 'weights' or 'all', not {claim!r}")
         self.emu = emulator
         # storages; a dict names them (:func:`.chips.weight_names`), this pass's own copy: a
-        # fake-quantized whole weight joins it (:func:`.layerbits.as_deployed`, held alive here)
-        self.weights, self.held = (dict(weights) if isinstance(weights, dict) else weights), []
+        # fake-quantized whole weight joins it (:func:`.layerbits.as_deployed`: its latest
+        # output held alive here, one a weight name, so memory does not grow with batches)
+        self.weights = dict(weights) if isinstance(weights, dict) else weights
+        self.held: dict[str, torch.Tensor] = {}
         self.first_use: dict[int, str] = {}  # weights not named: by order of first programming
         self.hooked = hooked
         self.claim = claim
