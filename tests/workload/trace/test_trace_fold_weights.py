@@ -188,3 +188,30 @@ def test_transform_ops_another_op_reads_are_kept():
     assert sorted(w.metadata["folded_weights"][0]["dropped"]) == ["clamp#1", "div", "round"]
     assert r.ops_per_unit["cim"] == 1
 
+
+class SignConv(nn.Conv2d):
+    def forward(self, x):
+        return nn.functional.conv2d(x, torch.sign(self.weight))
+
+
+class Expanded(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(D, H))
+
+    def forward(self, x):
+        return torch.bmm(x, torch.sign(self.w).expand(2, D, H))
+
+
+def test_an_operand_left_unfolded_is_said_with_its_reason():
+    from cimsim.workload.trace.computed import summary
+
+    conv, _ = _trace(SignConv(3, 8, 3, bias=False).eval(), torch.randn(1, 3, 8, 8))
+    bmm, _ = _trace(Expanded().eval(), torch.randn(2, B, D))
+    for w, why in ((conv, "a convolution's weight is not folded"),
+                   (bmm, "a broadcast or expanded weight")):
+        [e] = w.metadata["computed_weights"]
+        assert e["not_folded"].startswith(why)
+        text = summary(w.metadata["computed_weights"])
+        # the note no longer tells a user who gave the option to give it
+        assert f"[not folded: {why}" in text and "--fold-computed-weights (trace" not in text
