@@ -374,6 +374,9 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
 
     names = _input_names(torch, model, inputs, kwargs)
     optimizers = persist.optimizers_held(torch, model.modules())
+    # each parameter's in-place version counter: one the step's optimizer bumps is updated, and
+    # its weight transform runs every step (never folded: :mod:`.fold`)
+    counters = [(p, p._version) for p in model.parameters()] if fold_computed else []
     try:
         with persist.optimizers_stepping(torch, optimizers), padding.watch(torch, model) as padded:
             events, out, modules, param_grads = record(torch, model, inputs, kwargs, keep_data=stats_bits is not None,
@@ -410,6 +413,8 @@ def _trace_aten(torch, model, inputs, kwargs, name, allow_unknown, dtype, stats_
     low = Lowerer(torch, names, dtype, allow_unknown, modules, keep_floats)
     low.fold_computed = bool(fold_computed)
     from .storage import storage_key
+
+    low.fold_updated = frozenset(storage_key(p) for p, n in counters if p._version != n)
 
     low.given_shapes = {storage_key(t): tuple(t.shape) for x in (*inputs, *kwargs.values())
                         for _, t in _leaves(torch, x, "")}

@@ -386,10 +386,24 @@ def note(low, pid: int, operands) -> None:
             hook = which_hook({n.rsplit(".", 1)[-1] for n in names})
             if hook:  # each old hook has its own undo call (the others raise on it)
                 entry["hook"] = hook
+        if low.__dict__.get("fold_computed") and entry["from"] == "parameters" \
+                and not entry.get("reparametrized", True):  # why --fold-computed-weights left it
+            entry["not_folded"] = fold_reason(low, pid, v.id)
         low.computed_weights.append(entry)
         if in_place:
             low.__dict__.setdefault("in_place_keys", {})[id(entry)] = keys
         return
+
+
+def fold_reason(low, pid: int, vid: int) -> str:
+    """Why ``--fold-computed-weights`` did not fold matmul ``pid``'s operand (version ``vid``):
+    :mod:`.fold`'s reason, or the op's kind it never folds."""
+    why = low.__dict__.get("fold_why", {}).get(vid)
+    if why:
+        return why
+    if low.protos[pid].tags.get("part") == "conv":
+        return "a convolution's weight is not folded"
+    return f"{low.protos[pid].tags.get('aten', low.protos[pid].name)}'s operand is not folded"
 
 
 def which_hook(ends) -> str | None:
@@ -451,6 +465,10 @@ LONG = {
                   "folds one computed from one parameter by elementwise ops and reductions (a "
                   "BitNet BitLinear quantising its weight in forward); otherwise compute it once "
                   "before tracing and register the result as the module's weight parameter",
+    "parameters_unfolded": "an operand computed from parameters alone, the same every forward, "
+                           "that --fold-computed-weights did not fold (the reason is in brackets): "
+                           "compute it once before tracing and register the result as the "
+                           "module's weight parameter",
     "unknown": "an operand computed from parameters each forward, either a hook's weight "
                f"(torch.nn.utils.prune's weight_orig x weight_mask: {REMOVE_PRUNE}; the old "
                f"weight_norm's weight_g and weight_v: {REMOVE_WEIGHT_NORM}; the old spectral_norm's "
@@ -507,6 +525,7 @@ SHORT = {"parametrize": "torch.nn.utils.parametrize", "complex": "a complex weig
          "hooks": "weight_norm / prune hooks", "weight_norm": "weight_norm hooks",
          "spectral_norm": "spectral_norm hooks", "hooked": "weight_norm / prune hooks or parametrize",
          "parameters": "learned queries or embeddings passed through layers, a weight transform in forward",
+         "parameters_unfolded": "a weight transform in forward that --fold-computed-weights did not fold",
          "masked": "a weight multiplied by a fixed tensor (a mask): fold it in at load",
          "unknown": "weight_norm / prune hooks or learned queries, a file traced before cimsim told them apart",
          "sampled": "sampled each forward from a random draw, not stationary"}
@@ -532,7 +551,7 @@ def kind(e) -> str:
     if "reparametrized" not in e:
         return "unknown"
     if not e["reparametrized"]:
-        return "masked" if e.get("buffers") else "parameters"
+        return "masked" if e.get("buffers") else "parameters_unfolded" if e.get("not_folded") else "parameters"
     return e["hook"] if e.get("hook") in ("weight_norm", "spectral_norm") else "hooks"
 
 
@@ -563,6 +582,9 @@ def summary(entries) -> str:
                                   for b in e.get("buffers", ())))
         if bufs:
             what += f" ({label} {', '.join(bufs[:3])}{', ...' if len(bufs) > 3 else ''})"
+    reasons = list(dict.fromkeys(e["not_folded"] for e in entries if e.get("not_folded")))
+    if reasons:  # --fold-computed-weights given: why each was left (review L1 4)
+        what += f" [not folded: {'; '.join(reasons[:3])}{'; ...' if len(reasons) > 3 else ''}]"
     return (f"{len(entries):,} matmul(s) ({', '.join(ops[:3])}{', ...' if len(ops) > 3 else ''}) "
             f"read as their matrix {what}: not stationary, so they run with it as an activation "
             "operand (no CIM array or PIM unit takes them)")

@@ -14,13 +14,17 @@ convolution's weight) is folded where
   no packed or integer tensor, no second parameter,
 * every op on the way is an elementwise, reduction, softmax or copy op (a scale
   ``w.abs().mean()``, ``round``, ``clamp``, ``sign``, a cast): no matmul, no unknown op,
-* the parameter was not rewritten in place during the forward.
+* the parameter was not rewritten in place during the forward, and the step's optimizer does not
+  update it (a training step runs the transform every step),
+* every fold of the parameter has the same transform chain (``sign(w)`` at one matmul and
+  ``relu(w)`` at another are two matrices: the second is not folded).
 
 The matmul then reads the parameter as its stationary weight (its bytes: the parameter's, at
-its dtype or ``--dtype``), and the transform ops that nothing else reads are dropped: a
+its dtype or ``--dtype``, or at the dtype of the transform's last cast: ``sign(w).half()`` is
+fp16, listed in ``metadata['weights_cast']``), and the transform ops that nothing else reads are dropped: a
 deployment runs them once, when it programs the weight, not in each forward. Each fold is
 listed in ``metadata['folded_weights']`` (``op``, ``weight``, ``dropped``: the ops' names) and
-``cimsim trace`` and every run say so. The weight's values in ``--stats`` are the computed
+``cimsim trace`` says so (a run of the saved file prints no note of its own). The weight's values in ``--stats`` are the computed
 matrix's (what the array holds). An operand that does not qualify stays as it was (listed in
 ``metadata['computed_weights']`` with the reason the note gives).
 """
@@ -37,16 +41,20 @@ BLOCKING = FED | PACKED | RANDOM | RESEEDED | INT_BUFFER
 
 def _source(low, pieces, numel: int):
     """The parameter version operand ``pieces`` (of ``numel`` elements) is computed from alone,
-    with the transform protos' indices; None where it does not qualify (module docstring)."""
+    with the transform protos' indices; else the reason it does not qualify (a str, said in
+    ``metadata['computed_weights']``' ``not_folded``), or None where it is no parameter's (module
+    docstring)."""
     if len(pieces) != 1 or pieces[0][1] is not None:
-        return None
+        return "a slice or concatenation of several tensors"
     vid = pieces[0][0]
     v = low.st.versions[vid]
-    if v.producer < 0 or v.size != numel:
+    if v.producer < 0:
         return None
     flags = origin(low, vid)
     if not flags & PARAM or flags & BLOCKING:
         return None
+    if v.size != numel:
+        return "a broadcast or expanded weight (the matmul reads more elements than it has)"
     params, protos = [], set()
     for u, p in _walk(low, [vid]):
         src = low.st.versions[u]
@@ -55,28 +63,54 @@ def _source(low, pieces, numel: int):
             if sflags & PARAM and src.role == "weight":
                 params.append(u)
             elif not (sflags & CONST and src.size <= 1):  # a buffer, or a constant tensor
-                return None
+                return "computed from a buffer or a constant tensor besides the parameter"
             continue
         if p.kind not in TRANSFORM_KINDS or p.tags.get("unknown") or p.macs:
-            return None
+            return f"computed through {p.name}, not an elementwise, reduction or copy op"
         protos.add(src.producer)
     if len(params) != 1 or low.st.versions[params[0]].size != numel:
-        return None
+        return "computed from several parameters"
     if any(vid in low.st.history.get(k, ()) for k in low.param_keys):  # rewritten in place
         return None
+    name = low.st.versions[params[0]].name
+    if any(params[0] in low.st.history.get(k, ()) for k in getattr(low, "fold_updated", ())):
+        return (f"the step's optimizer updates {name}, so its transform runs every step, not once "
+                "when the weight is programmed")
+    chain = tuple(_base(low.protos[i].name) for i in sorted(protos))
+    seen = low.__dict__.setdefault("fold_chains", {}).setdefault(name, chain)
+    if seen != chain:  # one array cannot hold two different matrices of one parameter (review L1 1)
+        return (f"{name} is folded at another matmul through another transform "
+                f"({', '.join(seen) or 'none'}), and one parameter holds one matrix")
     return params[0], protos
+
+
+def _base(name: str) -> str:
+    """An op's name without its ``#N`` suffix (``clamp#1`` -> ``clamp``)."""
+    return name.split("#", 1)[0]
 
 
 def operands(low, pa, pb, a, b):
     """``(pa, pb, folds)``: the matmul's operand pieces, each computed-from-one-parameter one
-    replaced by that parameter (``folds``: (parameter version, transform protos) per fold)."""
+    replaced by that parameter (``folds``: (parameter version, transform protos) per fold); a
+    fold through a cast reads the parameter at the cast's dtype (``metadata['weights_cast']``).
+    An operand that does not qualify keeps its pieces and its reason (``low.fold_why``)."""
     folds = []
     out = []
     for pieces, t in ((pa, a), (pb, b)):
         found = _source(low, pieces, t.numel()) if pieces else None
-        if found is None:
+        if not isinstance(found, tuple):
+            if found is not None:
+                low.__dict__.setdefault("fold_why", {})[pieces[0][0]] = found
             out.append(pieces)
             continue
+        src = low.st.versions[found[0]]
+        new = low.dt(t)
+        if t.is_floating_point() and src.dtype is not None and new != src.dtype:  # sign(w).half(): the array holds fp16
+            key = (src.name, new)
+            if key not in low._cast_of:
+                low._cast_of[key] = low.st.add_source(t, "weight", src.name, new)
+                low.cast_weights[src.name] = new
+            found = (low._cast_of[key].id, found[1])
         folds.append(found)
         out.append([(found[0], None)])
     return out[0], out[1], folds
