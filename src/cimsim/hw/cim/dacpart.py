@@ -18,6 +18,17 @@ from typing import Optional
 from ..circuits import array as array_model
 from ..circuits import dac as dac_model
 from ..circuits.record import PartEstimate
+from .rowparts import activity
+
+
+def row_conductance(c, cell) -> float:
+    """A resistive row's DC conductance (S): its ``cols`` cells at ``weight_ones`` on,
+    ``cols (w / R_on + (1 - w) / (R_on on_off))``; 0 for a capacitive (SRAM) row."""
+    if cell.kind != "resistive":
+        return 0.0
+    w = activity(c)[1]
+    g_on = 1.0 / cell.r_on_ohm
+    return c.cols * (w * g_on + (1.0 - w) * g_on / cell.on_off)
 
 
 def level_dac(c, tech, cell, read_latency: float) -> Optional[PartEstimate]:
@@ -30,6 +41,17 @@ def level_dac(c, tech, cell, read_latency: float) -> Optional[PartEstimate]:
     v = cell.read_voltage_v if cell.kind == "resistive" else (
         vdd if vdd is not None else array_model.scaling.nominal_vdd(node))
     load = float(array_model.row_capacitance(cell, c.cols, node))
-    settle = dac_model.resistor_string_dac(c.dac_bits, v, load, node, 0.0, vdd).delay_s
-    hold = read_latency + (settle if c.read_latency is None else 0.0)
-    return dac_model.resistor_string_dac(c.dac_bits, v, load, node, hold, vdd)
+    g = row_conductance(c, cell)
+    if g > 0 and not dac_model.string_drives(c.dac_bits, dac_model.output_resistance(c.dac_bits, node, vdd), g):
+        def part(hold):
+            return dac_model.buffered_string_dac(c.dac_bits, v, load, g, node, hold, vdd)
+    else:
+        def part(hold):
+            return dac_model.resistor_string_dac(c.dac_bits, v, load, node, hold, vdd)
+    settle = part(0.0).delay_s
+    return part(read_latency + (settle if c.read_latency is None else 0.0))
+
+
+def buffered(est) -> bool:
+    """Whether a :func:`level_dac` estimate has the output buffer."""
+    return est is not None and "output buffer" in est.source
