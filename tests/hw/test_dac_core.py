@@ -114,3 +114,24 @@ def test_simulate_charges_the_core_and_notes_it():
     note = next(n for n in r1.notes if "derived by the circuit models" in n)
     assert "a 2-bit level DAC: the row's C·V·V_k charge plus a resistor-string core and output buffer of" in note
     assert "through a unity-gain buffer" in note
+
+
+def test_charge_cell_dac_settles_into_the_input_broadcast():  # review L3 4
+    """A charge-domain cell's input is its IA/IAb broadcast, not the wordline: 256 columns x
+    (24.4995 F of cell width at 0.2 fF/um + a 4 F switch gate at 1 fF/um) at 22 nm = 50.12 fF
+    (the sram_charge cell's 20.64 F at 65 nm, kept at its ratio to the published 6T cell at
+    22 nm); the wordline's 27.6 fF undercounted the settling 1.82x."""
+    f = 22e-9
+    c_bc = 256 * (24.49948 * f * 0.2e-9 + 4 * f * 1e-9)
+    assert c_bc == pytest.approx(50.12e-15, rel=1e-3)
+    over = {"cim.cell.type": "sram_charge"}
+    a0 = load_architecture("sram-cim-derived", overrides=over)
+    a4 = load_architecture("sram-cim-derived", overrides={**over, "cim.dac_bits": 4})
+    base = design(a0.components["cim"], a0.technology)
+    d4 = design(a4.components["cim"], a4.technology)
+    settle = 5 * math.log(2) * (4e3 + 4 * _r_tg()) * c_bc  # 4.68 ns (2.58 ns into the wordline)
+    assert d4.read_latency - base.read_latency == pytest.approx(settle, rel=1e-5)
+    assert d4.dac_core == "string"  # a capacitive row: the bare string holds the level
+    core = 0.81 / 16e3 * (base.read_latency + settle)  # 0.9 V rail, 16 x 1 kOhm
+    drive = c_bc * (1 + 2 / 3) * 0.81 * 0.5  # C V V_k at the mean level, on the broadcast
+    assert d4.dac_energy == pytest.approx(drive + core, rel=1e-5)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Optional
 
 from ..circuits import array as array_model
+from ..circuits import charge as charge_model
 from ..circuits import dac as dac_model
 from ..circuits.record import PartEstimate
 from .rowparts import activity
@@ -31,6 +32,19 @@ def row_conductance(c, cell) -> float:
     return c.cols * (w * g_on + (1.0 - w) * g_on / cell.on_off)
 
 
+def row_load(c, cell, node_nm: float) -> float:
+    """The capacitance (F) a row's input driver or DAC charges: a charge-domain cell's IA/IAb
+    broadcast (:func:`~cimsim.hw.circuits.charge.row_broadcast_capacitance`, review L3 4), else
+    the wordline (:func:`~cimsim.hw.circuits.array.row_capacitance`)."""
+    if cell.kind == "capacitive":
+        spec = c.cell
+        kw = {"fold": spec.folded_columns}
+        if spec.switch_width_f is not None:
+            kw["switch_width_f"] = spec.switch_width_f
+        return float(charge_model.row_broadcast_capacitance(c.cols, cell.width_f, node_nm, **kw))
+    return float(array_model.row_capacitance(cell, c.cols, node_nm))
+
+
 def level_dac(c, tech, cell, read_latency: float) -> Optional[PartEstimate]:
     """One row's DAC for one read of ``read_latency`` (the read as it stands before the
     settling is added; a derived one gets the settling added to its hold time), or None when
@@ -40,7 +54,7 @@ def level_dac(c, tech, cell, read_latency: float) -> Optional[PartEstimate]:
     node, vdd = tech.node_nm, tech.voltage
     v = cell.read_voltage_v if cell.kind == "resistive" else (
         vdd if vdd is not None else array_model.scaling.nominal_vdd(node))
-    load = float(array_model.row_capacitance(cell, c.cols, node))
+    load = row_load(c, cell, node)
     g = row_conductance(c, cell)
     if g > 0 and not dac_model.string_drives(c.dac_bits, dac_model.output_resistance(c.dac_bits, node, vdd), g):
         def part(hold):

@@ -254,7 +254,7 @@ def _dac_energy(c, tech, cell, cs, input_ones):
     """``dac_energy`` at the input activity (arrays broadcast) and the driver's record (None
     for a charge-domain row broadcast): one row's drive for one slice."""
     node, vdd = tech.node_nm, tech.voltage
-    c_row = array_model.row_capacitance(cell, c.cols, node)
+    c_row = dacpart.row_load(c, cell, node)  # a charge cell's broadcast (review L3 4)
     v = cell.read_voltage_v if cell.kind == "resistive" else (
         vdd if vdd is not None else array_model.scaling.nominal_vdd(node))
     activity = input_ones if c.dac_bits == 1 or c.input_drive != "level" else None
