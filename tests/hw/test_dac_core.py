@@ -135,3 +135,29 @@ def test_charge_cell_dac_settles_into_the_input_broadcast():  # review L3 4
     core = 0.81 / 16e3 * (base.read_latency + settle)  # 0.9 V rail, 16 x 1 kOhm
     drive = c_bc * (1 + 2 / 3) * 0.81 * 0.5  # C V V_k at the mean level, on the broadcast
     assert d4.dac_energy == pytest.approx(drive + core, rel=1e-5)
+
+
+def test_activity_path_holds_the_dac_at_each_rows_activity():  # review L3 5
+    """With measured activities (current_sense read), a buffered DAC's standing current
+    follows each op's weight_ones: sum G(w) = 128 (w / 100 kOhm + (1 - w) / 1.7 MOhm)."""
+    import numpy as np
+    from cimsim.hw.cim.activity import activity_energies
+    a = load_architecture("rram-cim-derived",
+                          overrides={"cim.dac_bits": 4, "cim.adc.type": "current_sense"})
+    c, tech = a.components["cim"], a.technology
+    d = design(c, tech)
+    e = activity_energies(c, tech, np.array([0.5, 0.5]), np.array([0.5, 0.9]))["dac_energy"]
+    assert e[0] == pytest.approx(d.dac_energy, rel=1e-9)  # the config's own activity
+
+    def g(w):
+        return 128 * (w / 100e3 + (1 - w) / 1.7e6)
+
+    def settle(w):
+        return 5 * math.log(2) * ((4e3 + 4 * _r_tg()) * C_IN + C_ROW / (33 * g(w)))
+
+    t = d.read_latency - settle(0.5)  # the sensing time before the level's settling
+
+    def core(w):
+        return (V * V / 16e3 + VDD * V * g(w)) * (t + settle(w))
+
+    assert e[1] - e[0] == pytest.approx(core(0.9) - core(0.5), rel=1e-6)  # 0.38 pJ more

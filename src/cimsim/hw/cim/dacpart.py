@@ -22,12 +22,13 @@ from ..circuits.record import PartEstimate
 from .rowparts import activity
 
 
-def row_conductance(c, cell) -> float:
-    """A resistive row's DC conductance (S): its ``cols`` cells at ``weight_ones`` on,
-    ``cols (w / R_on + (1 - w) / (R_on on_off))``; 0 for a capacitive (SRAM) row."""
+def row_conductance(c, cell, weight_ones=None) -> float:
+    """A resistive row's DC conductance (S): its ``cols`` cells at ``weight_ones`` on (default
+    the config's ``cell.weight_ones``), ``cols (w / R_on + (1 - w) / (R_on on_off))``; 0 for a
+    capacitive (SRAM) row."""
     if cell.kind != "resistive":
         return 0.0
-    w = activity(c)[1]
+    w = activity(c)[1] if weight_ones is None else float(weight_ones)
     g_on = 1.0 / cell.r_on_ohm
     return c.cols * (w * g_on + (1.0 - w) * g_on / cell.on_off)
 
@@ -45,17 +46,18 @@ def row_load(c, cell, node_nm: float) -> float:
     return float(array_model.row_capacitance(cell, c.cols, node_nm))
 
 
-def level_dac(c, tech, cell, read_latency: float) -> Optional[PartEstimate]:
+def level_dac(c, tech, cell, read_latency: float, weight_ones=None) -> Optional[PartEstimate]:
     """One row's DAC for one read of ``read_latency`` (the read as it stands before the
-    settling is added; a derived one gets the settling added to its hold time), or None when
-    the design has no multi-bit level DAC (or no technology block to derive it from)."""
+    settling is added; a derived one gets the settling added to its hold time) at the row's
+    ``weight_ones`` (default the config's), or None when the design has no multi-bit level DAC
+    (or no technology block to derive it from)."""
     if tech is None or not dac_model.level_dac_applies(c.dac_bits, c.input_drive, cell.kind):
         return None
     node, vdd = tech.node_nm, tech.voltage
     v = cell.read_voltage_v if cell.kind == "resistive" else (
         vdd if vdd is not None else array_model.scaling.nominal_vdd(node))
     load = row_load(c, cell, node)
-    g = row_conductance(c, cell)
+    g = row_conductance(c, cell, weight_ones)
     if g > 0 and not dac_model.string_drives(c.dac_bits, dac_model.output_resistance(c.dac_bits, node, vdd), g):
         def part(hold):
             return dac_model.buffered_string_dac(c.dac_bits, v, load, g, node, hold, vdd)
