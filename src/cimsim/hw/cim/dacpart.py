@@ -9,6 +9,12 @@ array (moved out of :mod:`.derive`, which uses it for the read time, ``dac_energ
   read time (the level is held for the whole read);
 - ``area.dac`` (left out of ``area``): ``arrays x rows`` DACs of the model's area.
 
+``C_row`` is the row's load (:func:`row_load`): a charge-domain cell's IA/IAb broadcast
+(review L3 4), else the wordline; and the derived ``read_latency`` becomes a placeholder (review
+L3 3). On a resistive row (a DC load ``sum G``, review L3 1), where the bare string cannot hold
+half an LSB (``R_out sum G > 2^-(D+1)``), the DAC gets a unity-gain output buffer
+(:func:`~cimsim.hw.circuits.dac.buffered_string_dac`): its settling, standing draw and area.
+
 A 1-bit input (the bundled configs') is a plain driver: no DAC core, nothing changes."""
 
 from __future__ import annotations
