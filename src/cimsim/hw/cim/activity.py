@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import dacpart
 from .derive import (_activity, _cell, _cell_energy, _counter_row, _current_sense, _dac_energy,
                      _switch_row, design)
 
@@ -145,13 +146,31 @@ def activity_energies(c, tech, input_ones, weight_ones) -> dict:
         if cs is not None:  # the reference column's share of a column read (module sensing)
             out["reference_share"] = cs["ref_share"]
     if c.dac_energy is None:
-        # plus a multi-bit level DAC's core: its string draws the same at any code (dacpart)
-        out["dac_energy"] = _dac_energy(c, tech, cell, cs, input_ones)[0] + d.dac_core_energy
+        # plus a multi-bit level DAC's core: its string draws the same at any code (dacpart),
+        # held for this path's read (review L3 5) and, buffered, at its row's weight_ones
+        core = _dac_core(c, tech, cell, cs, d, input_ones, weight_ones) if d.dac_core else 0.0
+        out["dac_energy"] = _dac_energy(c, tech, cell, cs, input_ones)[0] + core
     if c.switch_energy is None and "switch" in d.periphery_parts:
         out["switch_energy"] = _switch_row(c, tech, cell, input_ones).energy_j
     if c.counter_energy is None and "counter" in d.periphery_parts:
         out["counter_energy"] = _counter_row(c, tech, cell, input_ones).energy_j
     return out
+
+
+def _dac_core(c, tech, cell, cs, d, input_ones, weight_ones) -> np.ndarray:
+    """A multi-bit level DAC's energy per conversion (:func:`.dacpart.level_dac`) at each
+    activity: held for the read before its settling (a given ``read_latency``; with
+    ``adc.type: current_sense`` that activity's sensing time; else the design's), a buffered
+    string's standing current at each ``weight_ones`` (review L3 5)."""
+    x, w = np.broadcast_arrays(np.asarray(input_ones, dtype=float), np.asarray(weight_ones, dtype=float))
+    if c.read_latency is not None:
+        read = np.full(x.shape, c.read_latency)
+    elif cs is not None:
+        read = np.broadcast_to(np.asarray(cs["t_sense"], dtype=float), x.shape)
+    else:
+        read = np.full(x.shape, d.read_latency - float(dacpart.level_dac(c, tech, cell, 0.0).delay_s))
+    return np.array([float(dacpart.level_dac(c, tech, cell, float(r), float(wi)).energy_j)
+                     for r, wi in zip(read.ravel(), w.ravel())]).reshape(x.shape)
 
 
 def activity_dependent(c, tech) -> bool:

@@ -162,6 +162,7 @@ class Design:
     #: ADCs of one chip, column and row side (:mod:`.adcshare` rule 1): ``area.adc`` is one's
     adc_count: int = 0
     dac_core_energy: float = 0.0  # a multi-bit level DAC's core in a derived dac_energy (J)
+    dac_core: str = ""  # that DAC: "" none, "string", "buffered" (review L3 1, 2)
 
 
 def _cell(c, tech):
@@ -253,7 +254,7 @@ def _dac_energy(c, tech, cell, cs, input_ones):
     """``dac_energy`` at the input activity (arrays broadcast) and the driver's record (None
     for a charge-domain row broadcast): one row's drive for one slice."""
     node, vdd = tech.node_nm, tech.voltage
-    c_row = array_model.row_capacitance(cell, c.cols, node)
+    c_row = dacpart.row_load(c, cell, node)  # a charge cell's broadcast (review L3 4)
     v = cell.read_voltage_v if cell.kind == "resistive" else (
         vdd if vdd is not None else array_model.scaling.nominal_vdd(node))
     activity = input_ones if c.dac_bits == 1 or c.input_drive != "level" else None
@@ -413,7 +414,7 @@ def _design(c, tech) -> Design:
             read_latency, prov["read_latency"] = cs["t_sense"], _prov(cs["adc"].field_provenance["delay_s"])
     ldac = dacpart.level_dac(c, tech, cell or _cell(c, tech), read_latency) if tech else None
     if ldac is not None and c.read_latency is None:  # the level settles before the read
-        read_latency += float(ldac.delay_s)
+        read_latency, prov["read_latency"] = read_latency + float(ldac.delay_s), "placeholder"  # review L3 3
     if sample_rate is None:  # a digital array's outputs: one a cycle
         sample_rate, prov["adc.sample_rate"] = 1.0 / read_latency, prov["read_latency"]
     elif digital_cell:  # its output rate is its cycle's: a faster one cannot be reached
@@ -591,4 +592,5 @@ def _design(c, tech) -> Design:
         periphery_parts=tuple(present), fill_stages=dcell.fill_stages(c, cell or _cell(c, tech)),
         adder_tree_energy=tree.energy_j if tree else 0.0,
         adc_count=n_adc, dac_core_energy=float(ldac.energy_j) if ldac and c.dac_energy is None else 0.0,
+        dac_core=("buffered" if dacpart.buffered(ldac) else "string") if ldac else "",
         reference_share=float(cs["ref_share"]) if cs is not None and c.cell_read_energy is None else None)

@@ -182,18 +182,25 @@ def accuracy_noise(self, sigma: float) -> tuple[float, str]:
 
 
 def _level_dac(self) -> str:
-    """A clause after a multi-bit level DAC's derived row drive: the row's ``C V V_k`` charge
-    and the resistor-string core of :mod:`.dacpart` (find-G 2, find-L3: its energy, settling
-    and area on (U) unit resistor and switch sizes)."""
+    """A clause after a multi-bit level DAC's derived row drive (or on its own when
+    ``dac_energy`` is given): the row's ``C V V_k`` charge and the resistor-string core of
+    :mod:`.dacpart` (find-G 2, find-L3: its energy, settling and area on (U) unit resistor and
+    switch sizes; review L3 1: the output buffer a resistive row needs; review L3 2: keyed on
+    the DAC, not on a derived core energy)."""
     c, d = self.config, self.design
-    if d.dac_core_energy <= 0:
+    if not d.dac_core:
         return ""
     article = "an" if c.dac_bits == 8 else "a"
-    return (f" ({article} {c.dac_bits}-bit level DAC: the row's C·V·V_k charge plus a "
-            f"resistor-string core of {si(d.dac_core_energy, 'J', 3)} per conversion, its "
-            "settling added to the read time, one per row in area.dac; unit resistor and "
-            "switch sizes are placeholders: give dac_energy, read_latency and area.dac for a "
-            "real DAC)")
+    buf = d.dac_core == "buffered"
+    what = f"resistor-string core{' and output buffer' if buf else ''}"
+    core = (f": the row's C·V·V_k charge plus a {what} of {si(d.dac_core_energy, 'J', 3)} per "
+            "conversion, its " if d.dac_core_energy > 0 else f" (dac_energy given): a {what}, its ")
+    return (f" ({article} {c.dac_bits}-bit level DAC{core}"
+            "settling added to the read time, one per row in area.dac"
+            + ("; the resistive row's cells load the string below half an LSB, so it drives "
+               "the row through a unity-gain buffer (op-amp bandwidth not modelled)" if buf else "")
+            + "; unit resistor, switch and buffer sizes are placeholders: give dac_energy, "
+            "read_latency and area.dac for a real DAC)")
 
 
 def _derived_parts(self) -> list[str]:
@@ -209,6 +216,8 @@ def _derived_parts(self) -> list[str]:
              + (_level_dac(self) if label == "row drive" else "")  # find-G 2
              for f, (label, v, unit) in _shown(self).items()  # a digital array converts nothing
              if d.provenance.get(f, "given") != "given" and (converter or label != "ADC")]
+    if d.provenance.get("dac_energy") == "given" and d.dac_core:  # review L3 2
+        parts.append(_level_dac(self).strip()[1:-1])
     tree = "adder_tree" in d.periphery_parts  # an adder-tree column (sram_dcim)
     if tree:
         parts.append(f"adder tree {si(d.adder_tree_energy, 'J', 3)}/column sum"

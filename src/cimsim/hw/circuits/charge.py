@@ -146,9 +146,18 @@ def row_broadcast_energy(cols, width_f, node_nm: float, vdd=None, input_ones=0.5
     if compute not in COMPUTE_MODES:
         raise ValueError(f"compute mode {compute!r} is not allowed; allowed: {', '.join(COMPUTE_MODES)}")
     toggle = _fraction("input_ones", input_ones) if compute == "and" else 1.0
+    return toggle * row_broadcast_capacitance(cols, width_f, node_nm, fold, switch_width_f) * (
+        1 + DRIVER_OVERHEAD) * v * v
+
+
+def row_broadcast_capacitance(cols, width_f, node_nm: float, fold=1,
+                              switch_width_f=SWITCH_WIDTH_F):
+    """Capacitance (F) of one row's IA/IAb input broadcast across ``cols`` logical columns:
+    ``cols x (fold w F c_wire + W_sw F c_gate)`` (the load a row's input driver or DAC sees)."""
+    f = scaling._check_node(node_nm) * 1e-9
     line = (_positive("fold", fold) * _positive("cell width", width_f) * f * WIRE_CAP_F_PER_M
             + _positive("switch width", switch_width_f) * f * GATE_CAP_F_PER_M)
-    return _rows(cols) * toggle * line * (1 + DRIVER_OVERHEAD) * v * v
+    return _rows(cols) * line
 
 
 def output_swing(rows, unit_capacitance_f, height_f, node_nm: float, vdd=None,
