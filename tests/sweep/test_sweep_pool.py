@@ -83,3 +83,13 @@ def test_an_unguarded_pool_in_a_script_is_one_clear_error(tmp_path, call):
     assert last.startswith("cimsim.errors.CimsimError: the sweep's Dask worker processes could not start")
     assert 'if __name__ == "__main__":' in last
     assert run.stderr.count("Traceback") == 1, run.stderr  # the caller's only
+
+
+@pytest.mark.slow
+def test_workers_with_a_pool_is_refused_in_a_python_calls_words():
+    """review L45 6: sweep(scheduler=pool, workers=3) was told about --workers and --scheduler."""
+    with cimsim.sweep_pool(workers=1) as pool:
+        with pytest.raises(SchedulerError) as e:
+            sweep("cpu-ddr5", "tcn", GEN2, scheduler=pool, workers=3, engine="analytic")
+    assert str(e.value) == ("sweep(scheduler=pool, workers=3): a pool's sweep runs on the pool's workers "
+                            "(sweep_pool(workers=1)); set them in sweep_pool(workers=N)")

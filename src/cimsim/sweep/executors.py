@@ -548,6 +548,16 @@ def make_executor(context: dict, scheduler: str | None = None, workers: int | No
     return DaskExecutor(context, scheduler, security)
 
 
+def workers_clash(scheduler, workers) -> str:
+    """The refusal of ``workers`` given with a ``scheduler``: a pool's in a Python call's words
+    (review L45 6: it was told about --workers and --scheduler), else the CLI's."""
+    if _is_pool(scheduler):
+        return (f"sweep(scheduler=pool, workers={workers!r}): a pool's sweep runs on the pool's "
+                f"workers ({scheduler}); set them in sweep_pool(workers=N)")
+    return (f"--workers sets the local worker processes; with --scheduler {scheduler} the Dask "
+            "cluster's workers run the points (local:N starts N): give one or the other")
+
+
 def _is_pool(scheduler) -> bool:
     """Whether ``scheduler`` is a :class:`cimsim.sweep.pool.SweepPool` (imported only if one exists)."""
     import sys
