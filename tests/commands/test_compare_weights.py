@@ -51,3 +51,24 @@ def test_a_spec_compare_cannot_take_is_refused_before_any_run(exits, spec, words
                                   "--weights", spec])
     assert r.exit_code == 2 and words in r.output and "Traceback" not in r.output, r.output
     assert "\n" not in r.output.strip() and not pd.io.common.file_exists("all.csv")
+
+
+def test_one_workload_named_twice_is_refused(exits):
+    """review L45 1: exit2 and exit2.json are one workload; the last one won (P summed to 0.5)."""
+    r = CliRunner().invoke(main, ["compare", "cpu-ddr5", "-w", "exit1.json", "-w", "exit2.json", "--engine",
+                                  "analytic", "--weights", "workload=exit1.json:0.5,exit2:0.5,exit2.json:0"])
+    assert r.exit_code == 2 and "workload exit2 given twice (exit2 and exit2.json)" in r.output, r.output
+    assert "\n" not in r.output.strip() and "expected" not in r.output
+
+
+@pytest.mark.parametrize("how", ["./exit1.json", "abs"])
+def test_the_same_file_written_another_way_is_that_workload(exits, tmp_path, how):
+    """review L45 4: -w ./exit1.json (or its absolute path) is weighted as exit1.json."""
+    w = str(tmp_path / "exit1.json") if how == "abs" else how
+    r = CliRunner().invoke(main, ["compare", "cpu-ddr5", "-w", w, "-w", "exit2.json", "--engine", "analytic",
+                                  "-o", "all.csv", "--weights", "workload=exit1.json:0.5,exit2.json:0.5"])
+    assert r.exit_code == 0, r.output
+    lat = pd.read_csv("all.csv").set_index("workload")["latency_s"]
+    # E[latency] = 0.5 x lat(exit1) + 0.5 x lat(exit2)
+    want = 0.5 * lat["exit1"] + 0.5 * lat["exit2"]
+    assert f"latency_s {want:.6g}" in r.output, r.output

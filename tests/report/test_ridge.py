@@ -240,3 +240,17 @@ def test_run_summary_prints_the_ridge_by_level():
     flat = " ".join(res.output.split())
     assert "ridge by level sram 2.56 op/B, dram 11.9 op/B (2 x processor's peak MAC/s" in flat
     assert f"{2 * 16 * 2.5e9 * 32 / (307.2e9 * 0.7):.3g}" == "11.9"
+
+
+def test_an_accelerators_ridge_by_level_is_over_the_levels_it_reads():
+    # review L45 3: the TPU reads its unified buffer (179.2 GB/s), its weight DDR3 (34 GB/s), the
+    # host over PCIe (15.75 GB/s) and the host's DRAM (307.2 GB/s x 0.7), not the host's L3.
+    # Its peak: 256 x 256 MAC x 700 MHz x 2 = 91.75 TOPS.
+    peak_ops = 2 * 256 * 256 * 700e6
+    r = simulate(load_architecture("tpu-like"), gemv_workload(1024, 1024, dtype="int8"), keep_ops=False)
+    by_level = r.to_json()[C.RIDGE_OPS_PER_BYTE_BY_LEVEL]
+    assert list(by_level) == ["tpu.buffer", "weights", "pcie", "dram"]  # innermost first; no "sram"
+    assert by_level["tpu.buffer"] == pytest.approx(peak_ops / 179.2e9, rel=1e-12)  # 512 op/B
+    assert by_level["weights"] == pytest.approx(peak_ops / 34e9, rel=1e-12)  # 2698.5
+    assert by_level["pcie"] == pytest.approx(peak_ops / 15.75e9, rel=1e-12)  # 5825.4
+    assert by_level["dram"] == pytest.approx(peak_ops / (307.2e9 * 0.7), rel=1e-12)  # 426.7

@@ -123,3 +123,35 @@ def test_expected_lines_print_swept_quantities_with_their_units(capsys):
     assert out[0].startswith("expected config_file=a memory.dram.bandwidth=307.2 GB/s cim.adc.bits=4: "
                              "latency_s 1.5e-05,")
     assert "307200000000" not in "\n".join(out)
+
+
+@pytest.mark.parametrize("spec", ["workload=exit1:0.5,exit2:0.5", "workload=exit1.json:0.5,exit2.json:0.5"])
+def test_workloads_of_different_shapes_are_weighted_per_swept_point(tmp_path, monkeypatch, spec):
+    """review L45 5: two -w chains of 1 and 2 GEMVs (workload.count 1 vs 2) were split into groups
+    of one workload each by their shape column and refused; a -w file name was refused too."""
+    monkeypatch.chdir(tmp_path)
+    for k in (1, 2):
+        r = CliRunner().invoke(main, ["workload", "gemv", "--k", "64", "--n", "64", "--count", str(k), "--chain",
+                                      "-o", f"exit{k}.json", "--name", f"exit{k}"])
+        assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(main, ["sweep", "cpu-ddr5", "-w", "exit1.json", "-w", "exit2.json", "--engine",
+                                  "analytic", "-q", "--param", "memory.dram.bandwidth=100GB/s,307.2GB/s",
+                                  "-o", "s.parquet", "--weights", spec, "--expected-csv", "e.csv"])
+    assert r.exit_code == 0, r.output
+    rows = pd.read_parquet("s.parquet")
+    t = pd.read_csv("e.csv")
+    exp = t[t["case"] == "expected"].set_index("memory.dram.bandwidth")
+    assert len(exp) == 2  # one expected row per bandwidth, over both workloads
+    for bw, g in rows.groupby("memory.dram.bandwidth"):
+        lat = g.set_index("workload")["latency_s"]
+        # E[latency] = 0.5 x lat(exit1) + 0.5 x lat(exit2); E[MACs] = (0.5 x 1 + 0.5 x 2) x 64 x 64
+        assert exp.loc[bw, "latency_s"] == pytest.approx(0.5 * lat["exit1"] + 0.5 * lat["exit2"], rel=1e-12)
+        assert exp.loc[bw, "macs"] == 1.5 * 64 * 64
+
+
+def test_one_workload_named_twice_in_sweep_weights_is_refused():
+    df = pd.DataFrame({"config_file": ["c", "c"], "architecture": ["a", "a"], "workload": ["exit1", "exit2"],
+                       "workload_file": ["exit1.json", "exit2.json"], "latency_s": [1.0, 2.0],
+                       "energy_j": [1.0, 1.0], "macs": [1, 2]})
+    with pytest.raises(WeightsError, match="workload exit1 given twice"):
+        expected_table(df, "workload", {"exit1.json": 0.5, "exit1": 0.5})

@@ -59,3 +59,37 @@ def test_bad_pool_arguments_are_one_line_each():
         cimsim.sweep_pool(workers=0)
     with pytest.raises(SchedulerError, match=r"scheduler=3: expected 'local:N'.*cimsim.sweep_pool"):
         sweep("cpu-ddr5", "tcn", GEN2, scheduler=3)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("call", [
+    "with cimsim.sweep_pool(workers=1) as pool:\n    pool.sweep('cpu-ddr5', 'tcn', engine='analytic', params=P)\n",
+    "cimsim.sweep('cpu-ddr5', 'tcn', engine='analytic', scheduler='local:1', params=P)\n",
+])
+def test_an_unguarded_pool_in_a_script_is_one_clear_error(tmp_path, call):
+    """review L45 2: a module-level sweep_pool() (or scheduler='local:1') without the __main__
+    guard died in a ~170-line Dask traceback (a worker re-importing the script started a
+    cluster of its own); now the worker's import ends quietly and the caller gets one CimsimError
+    naming the guard."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "unguarded.py"
+    script.write_text("import cimsim\nP = {'memory.dram.bandwidth': ['100 GB/s', '200 GB/s']}\n" + call)
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=240,
+                         cwd=tmp_path)
+    assert run.returncode != 0
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("cimsim.errors.CimsimError: the sweep's Dask worker processes could not start")
+    assert 'if __name__ == "__main__":' in last
+    assert run.stderr.count("Traceback") == 1, run.stderr  # the caller's only
+
+
+@pytest.mark.slow
+def test_workers_with_a_pool_is_refused_in_a_python_calls_words():
+    """review L45 6: sweep(scheduler=pool, workers=3) was told about --workers and --scheduler."""
+    with cimsim.sweep_pool(workers=1) as pool:
+        with pytest.raises(SchedulerError) as e:
+            sweep("cpu-ddr5", "tcn", GEN2, scheduler=pool, workers=3, engine="analytic")
+    assert str(e.value) == ("sweep(scheduler=pool, workers=3): a pool's sweep runs on the pool's workers "
+                            "(sweep_pool(workers=1)); set them in sweep_pool(workers=N)")

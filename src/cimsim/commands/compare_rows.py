@@ -50,8 +50,7 @@ def weights_of(spec, expected_csv, output, workloads, wls):
         raise OneLineUsageError(f"--weights {spec!r}: compare weights its workloads: write "
                                 f"workload=W:P,... (a swept field's paths: cimsim sweep --weights {column}=...)")
     names = [w.name for w in wls]
-    given = dict(zip((canonical(w) for w in workloads), names)) if workloads else {}
-    weights = {given.get(v, v): p for v, p in weights.items()}  # exit1.json -> its name
+    weights = _by_name(spec, weights, workloads or [], names, canonical)
     missing = [n for n in names if n not in weights]
     extra = [v for v in weights if v not in names]
     if missing or extra:
@@ -68,6 +67,33 @@ def weights_of(spec, expected_csv, output, workloads, wls):
         except CimsimError as exc:
             raise OneLineUsageError(one_line(str(exc))) from None
     return column, weights
+
+
+def _by_name(spec, weights, workloads, names, canonical) -> dict[str, float]:
+    """``weights`` keyed by workload name: a value is a ``-w`` as given (``exit1.json``), the same
+    file written another way (``./exit1.json``, an absolute path; review L45 4) or a name; two
+    values naming one workload are refused (review L45 1: the last one won, P summed to < 1)."""
+    given = dict(zip((canonical(w) for w in workloads), names))
+    files = {_resolved(w): n for w, n in zip(workloads, names) if _resolved(w) is not None}
+    out: dict[str, float] = {}
+    said: dict[str, str] = {}
+    for v, p in weights.items():
+        name = given.get(v) or (v if v in names else None) or files.get(_resolved(v)) or v
+        if name in said:
+            raise OneLineUsageError(f"--weights {spec!r}: workload {name} given twice ({said[name]} and "
+                                    f"{v}); give each workload one probability")
+        said[name] = v
+        out[name] = p
+    return out
+
+
+def _resolved(v):
+    """``v``'s resolved path where it names an existing file, else None."""
+    try:
+        p = Path(v)
+        return str(p.resolve()) if p.is_file() else None
+    except (OSError, ValueError):
+        return None
 
 
 def expected_rows(weighted, results, expected_csv) -> None:

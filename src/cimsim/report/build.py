@@ -352,7 +352,8 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         backing_store=hw.backing_store, home_tiers=hw.home_tiers,
         ridge_ops_per_backing_byte=backing_ridge(pl.components, pl.idx, ops, home_rates(
             rates, hw.home_tiers, traffic), hw.backing_store),
-        ridge_ops_per_byte_by_level=level_ridges(pl.components, pl.idx, ops, rates, list(hw.memory)),
+        ridge_ops_per_byte_by_level=level_ridges(pl.components, pl.idx, ops, rates, list(hw.memory),
+                                                 hw.backing_store),
         footprint=footprint_columns(pl.footprint, pl.capacity_bytes, pl.cache_apart),
     )
     # an area too small for a float (the power density's overflow: check_figures, below)

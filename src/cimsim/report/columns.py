@@ -186,8 +186,11 @@ RIDGE_OPS_PER_BACKING_BYTE = "ridge_ops_per_backing_byte"
 #: the roofline's ridge point over each memory level, op/B (``run --json``: an object, level ->
 #: op/B, innermost first; the ``run`` summary's ``ridge by level`` line): 2 x the peak MAC/s of
 #: the component that ran the most MACs (at the dtype of most of its MACs) / that level's
-#: effective bandwidth (bandwidth x efficiency), whether or not the component reads through it
-#: (cpu-ddr5 fp32: 2.56 TOPS / the DRAM's 215 GB/s = 11.9 op/B). An op whose 2 x MACs per byte
+#: effective bandwidth (bandwidth x efficiency), over the levels that component reads through: a
+#: processor's every memory level (cpu-ddr5 fp32: 2.56 TOPS / the DRAM's 215 GB/s = 11.9 op/B);
+#: a CIM's, systolic array's or separate PIM's own buffer (``NAME.buffer``), weight memory, link
+#: and backing store, not the host's caches (tpu-like: 91.75 TOPS / the unified buffer's 179.2
+#: GB/s = 512 op/B; review L45 3). An op whose 2 x MACs per byte
 #: moved at a level fall below that level's ridge cannot reach the peak there: the per-level
 #: view an FPGA or accelerator designer sizes each buffer's bandwidth with, where
 #: ``ridge_ops_per_backing_byte`` gives the one path to the backing store (find-A 5). Null

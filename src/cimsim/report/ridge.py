@@ -59,27 +59,42 @@ def _ridge(peak_macs_per_s, bandwidth: float) -> float:
     return ridge if math.isfinite(ridge) else float("nan")
 
 
-def level_ridges(components, idx, ops, rates, levels) -> dict[str, float]:
-    """The ridge point over each memory level ``levels`` (innermost first), op/B
+def level_ridges(components, idx, ops, rates, levels, store=None) -> dict[str, float]:
+    """The ridge point over each level the busiest component reads through, op/B
     (columns.RIDGE_OPS_PER_BYTE_BY_LEVEL, find-A 5): 2 x the peak MAC/s of the component that
     ran the most MACs (at the dtype of most of its MACs, as :func:`backing_ridge`) over that
-    level's effective B/s (``rates``, by resource name: bandwidth x efficiency), whether or not
-    that component reads through it; each value NaN where the level has no rate, and every one
+    level's effective B/s (``rates``, by resource name: bandwidth x efficiency). A processor
+    reads through every memory level ``levels`` (innermost first); a component behind a link (a
+    CIM, a systolic array, a separate PIM) through its own buffer (``NAME.buffer``, its
+    bandwidth), its weight memory, its link and the backing store ``store``
+    (:func:`backing_path`), not the host's caches (review L45 3: the host's sram was listed and
+    the unit's buffer was not). Each value NaN where the level has no rate, and every one
     where no component with a MAC peak ran MACs."""
     best = busiest(idx, ops)
-    peak = components[best].peak_macs_per_s(majority_dtype(ops, idx[best])) if best is not None else None
-    return {lv: _ridge(peak, float(rates.get(lv, 0.0))) for lv in levels}
+    if best is None:
+        return {lv: float("nan") for lv in levels}
+    comp = components[best]
+    peak = comp.peak_macs_per_s(majority_dtype(ops, idx[best]))
+    if not getattr(comp, "link", None) or store is None:
+        return {lv: _ridge(peak, float(rates.get(lv, 0.0))) for lv in levels}
+    out = {}
+    buffer = getattr(comp.config, "buffer", None)
+    if buffer is not None and getattr(buffer, "bandwidth", None) is not None:
+        out[f"{comp.name}.buffer"] = _ridge(peak, float(buffer.bandwidth))
+    for r in reversed(backing_path(comp, store)):  # weight memory, link, then the store
+        out[r] = _ridge(peak, float(rates.get(r, 0.0)))
+    return out
 
 
 def level_ridge_text(ridges: dict[str, float], unit: str) -> str:
-    """The ``run`` summary's ``ridge by level`` line: each memory level's ridge
-    (:func:`level_ridges`) in op/B, and whose peak it is over (``unit``); empty where none is
+    """The ``run`` summary's ``ridge by level`` line: each level's ridge (:func:`level_ridges`:
+    the levels ``unit`` reads through) in op/B, and whose peak it is over (``unit``); empty where none is
     defined."""
     if not any(v > 0 for v in ridges.values()):
         return ""
     return (", ".join(f"{lv} {plain(v, 4)} op/B" if v > 0 else f"{lv} n/a (no rate)" for lv, v in ridges.items())
             + f" (2 x {unit}'s peak MAC/s / each level's effective bandwidth: an op with fewer "
-              "op per byte moved at a level cannot reach the peak there)")
+              "op per byte moved at a level cannot reach the peak there; the levels it reads through)")
 
 
 def majority_dtype(ops, ids) -> str | None:

@@ -327,7 +327,33 @@ class DaskExecutor:
         self._scatter()
 
     def _start_local(self) -> None:
-        """A LocalCluster of ``local:N``'s N worker processes, and its client."""
+        """A LocalCluster of ``local:N``'s N worker processes, and its client. A worker that
+        finds itself importing the user's script (a module-level ``sweep()`` or ``sweep_pool()``
+        call without the ``__main__`` guard) touches a marker file and exits; the failed start
+        is then refused in one line naming the guard (review L45 2), not Dask's traceback."""
+        fd, marker = tempfile.mkstemp(prefix="cimsim-unguarded-")
+        os.close(fd)
+        os.unlink(marker)
+        before = os.environ.get(UNGUARDED_MARKER)
+        os.environ[UNGUARDED_MARKER] = marker
+        try:
+            self._start_cluster()
+        except Exception:
+            if os.path.exists(marker):
+                raise CimsimError(
+                    "the sweep's Dask worker processes could not start: cimsim.sweep() or "
+                    "cimsim.sweep_pool() is called at the top level of a script, which each worker "
+                    "process imports again; put the call under `if __name__ == \"__main__\":`") from None
+            raise
+        finally:
+            if os.path.exists(marker):
+                os.unlink(marker)
+            if before is None:
+                os.environ.pop(UNGUARDED_MARKER, None)
+            else:
+                os.environ[UNGUARDED_MARKER] = before
+
+    def _start_cluster(self) -> None:
         n, security = self._local
         tls = {} if security is None else {"security": security, "protocol": "tls://"}
         self.cluster = self._distributed.LocalCluster(
@@ -520,6 +546,16 @@ def make_executor(context: dict, scheduler: str | None = None, workers: int | No
         check_scheduler(scheduler, security)
         return LocalExecutor(context, workers)
     return DaskExecutor(context, scheduler, security)
+
+
+def workers_clash(scheduler, workers) -> str:
+    """The refusal of ``workers`` given with a ``scheduler``: a pool's in a Python call's words
+    (review L45 6: it was told about --workers and --scheduler), else the CLI's."""
+    if _is_pool(scheduler):
+        return (f"sweep(scheduler=pool, workers={workers!r}): a pool's sweep runs on the pool's "
+                f"workers ({scheduler}); set them in sweep_pool(workers=N)")
+    return (f"--workers sets the local worker processes; with --scheduler {scheduler} the Dask "
+            "cluster's workers run the points (local:N starts N): give one or the other")
 
 
 def _is_pool(scheduler) -> bool:

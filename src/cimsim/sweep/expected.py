@@ -89,6 +89,7 @@ def check_planned(column: str, weights: dict[str, float], tasks, shape) -> None:
     import pandas as pd
 
     rows = [{"config_file": t.config_file, "architecture": t.architecture, "workload": t.workload,
+             "workload_file": t.workload_file,
              **t.params, **shape.get(t.workload_key, {}), "latency_s": 1.0, "energy_j": 1.0}
             for t in tasks]
     if rows:
@@ -109,7 +110,11 @@ def expected_table(df, column: str, weights: dict[str, float]):
     if "error" in df.columns and df["error"].notna().any():
         raise WeightsError("--weights: some rows have an error; an expected case needs every path "
                            "(see the error column)")
-    keys = [c for c in _KEYS if c in df.columns] + [c for c in df.columns if "." in c and c != column]
+    if column == "workload":
+        weights = _workload_names(df, weights)
+    # weighing workloads, their shapes (workload.count: 1 vs 2) differ by path: no key (review L45 5)
+    keys = [c for c in _KEYS if c in df.columns] + [c for c in df.columns if "." in c and c != column
+                                                    and not (column == "workload" and c.startswith("workload."))]
     groups = df.groupby(keys, dropna=False, sort=False) if keys else [((), df)]
     out = []
     for key, g in groups:
@@ -123,7 +128,8 @@ def expected_table(df, column: str, weights: dict[str, float]):
             raise WeightsError(f"--weights: {column} values " + (
                 f"{', '.join(missing)} have no probability" if missing else
                 f"{', '.join(extra)} have a probability but no row") +
-                f" (rows: {', '.join(values)}; weights: {', '.join(weights)})")
+                f" (rows: {', '.join(values)}; weights: {', '.join(weights)}" +
+                (f"; group {_group_text(keys, key)})" if keys else ")"))
         p = pd.Series([weights[v] for v in values], index=g.index)
         n = float(g["samples_per_run"].iloc[0]) if "samples_per_run" in g else 1.0
         exp = {c: float((p * g[c].astype(float)).sum()) for c in SUMMED if c in g}
@@ -139,6 +145,38 @@ def expected_table(df, column: str, weights: dict[str, float]):
                     "samples_per_s": n / float(w["latency_s"]) if float(w["latency_s"]) > 0 else float("nan"),
                     "j_per_sample": float(w["energy_j"]) / n})
     return pd.DataFrame(out, columns=[*keys, *COLUMNS])
+
+
+def _group_text(keys, key) -> str:
+    """A group's keys as ``k=v`` words, for a refusal naming the group (review L45 5)."""
+    vals = key if isinstance(key, tuple) else (key,)
+    return " ".join(f"{k}={canonical(v) if isinstance(v, (int, float)) else v}" for k, v in zip(keys, vals))
+
+
+def _workload_names(df, weights: dict[str, float]) -> dict[str, float]:
+    """``weights`` over workloads keyed by name: a value may be a ``-w`` as given
+    (``workload_file``: ``exit1.json``, as compare takes; review L45 5) or the name; two
+    values naming one workload are refused."""
+    import os
+
+    if "workload_file" not in df.columns:
+        return weights
+    alias = {}
+    for f, name in zip(df["workload_file"], df["workload"]):
+        alias[canonical(str(f))] = name
+        if os.path.isfile(str(f)):
+            alias[os.path.realpath(str(f))] = name
+    names = set(df["workload"].astype(str))
+    out: dict[str, float] = {}
+    said: dict[str, str] = {}
+    for v, p in weights.items():
+        real = os.path.realpath(v) if os.path.isfile(v) else None
+        name = v if v in names else alias.get(v) or alias.get(real) or v
+        if name in said:
+            raise WeightsError(f"--weights: workload {name} given twice ({said[name]} and {v}); give "
+                               "each workload one probability")
+        said[name], out[name] = v, p
+    return out
 
 
 def value_text(v, unit: str = "") -> str:

@@ -5,9 +5,10 @@ sweeps many small batches (an ask-tell optimizer: one call per generation) pays 
 start-up (importing numpy, numba, simpy and the model: seconds) every call. A pool starts a Dask
 ``LocalCluster`` once and runs every call on its workers:
 
->>> with cimsim.sweep_pool(workers=2) as pool:          # doctest: +SKIP
-...     for generation in range(50):
-...         df = pool.sweep("sram-cim-derived", "lstm", points=candidates(generation))
+>>> if __name__ == "__main__":  # in a script: each worker imports it again  # doctest: +SKIP
+...     with cimsim.sweep_pool(workers=2) as pool:
+...         for generation in range(50):
+...             df = pool.sweep("sram-cim-derived", "lstm", points=candidates(generation))
 
 ``pool.sweep(...)`` takes what :func:`cimsim.sweep` takes (it is ``sweep(..., scheduler=pool)``)
 and gives the same rows and ``point_id`` as a cold call. Each call sends its configs and
@@ -36,6 +37,16 @@ class SweepPool:
     def __init__(self, workers: int | None = None, security=None):
         import numbers
 
+        from .runner import _importing_main_in_a_worker
+
+        if _importing_main_in_a_worker():
+            # a Dask worker importing the user's script (a module-level sweep_pool() call without
+            # `if __name__ == "__main__":`): end this import quietly; the parent names the guard
+            # (DaskExecutor._start_local, review L45 2)
+            marker = os.environ.get("CIMSIM_SWEEP_UNGUARDED")
+            if marker:
+                open(marker, "a").close()
+            raise SystemExit(1)
         if workers is not None and (isinstance(workers, bool) or not isinstance(workers, numbers.Integral)
                                     or workers < 1):
             raise SchedulerError(f"sweep_pool(workers={workers!r}): expected a whole number >= 1 of "

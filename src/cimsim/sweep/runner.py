@@ -23,7 +23,7 @@ from .checks import check_run_settings, check_swept_fields
 from .columns import (CONFIG_FILE, POINT_ID, SAMPLE, WORKLOAD_FILE, component_kinds,
                       describe_run, sweep_columns)  # noqa: F401 - cimsim.sweep.runner.describe_run
 from .drive import Losses, drive
-from .executors import ClusterLost, SchedulerError, check_scheduler, make_executor
+from .executors import ClusterLost, SchedulerError, check_scheduler, make_executor, workers_clash
 from .load import given, load_columns, stated
 from .params import DEFAULT_MAX_POINTS, ParamSpec, SweepSpecError, option, under_cli
 from .preflight import stored_check
@@ -456,9 +456,7 @@ def sweep(
                       seed=seed, points=points)
     check_scheduler(scheduler, security)
     if scheduler not in (None, "", "processes") and workers is not None:
-        raise SchedulerError(f"--workers sets the local worker processes; with --scheduler "
-                             f"{scheduler} the Dask cluster's workers run the points (local:N "
-                             "starts N): give one or the other")
+        raise SchedulerError(workers_clash(scheduler, workers))
     output, csv = check_output_names(output, csv, announce)  # x.csv: x.parquet + x.csv
     check_is_sweep_file(output)
     for path, option in ((output, "-o"), (csv, "--csv")):
