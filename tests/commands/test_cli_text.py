@@ -42,6 +42,8 @@ def _examples(name: str) -> list[tuple[str, str, str | None]]:
         found.setdefault(ex.rstrip(").;,`'\""), (option, ex.rstrip(").;,`'\""), zoo or None))
     for ex in _BARE.findall(text):
         ex = ex.rstrip(").;,`'\"")
+        if ex.startswith("workload."):  # a sweep --weights column of the points (exit_at), no config field
+            continue
         option = "param" if name == "sweep" else "set"
         found.setdefault(ex, (option, ex, None))
     return list(found.values())

@@ -194,7 +194,7 @@ def test_a_swept_level_one_config_names_otherwise_suggests_its_name(tmp_path, ch
     ("-w", "lstm", "-w", "lstm"),  # the workload given twice
     ("-w", "lstm", "--scheduler", "foo"),
     ("-w", "lstm", "--scheduler", "local:0"),
-    ("-w", "lstm", "-o", "x.csv"),
+    ("-w", "lstm", "-o", "x.txt"),  # (-o x.csv is taken since find-A 4: x.parquet + x.csv)
 ])
 def test_dry_run_refuses_what_the_run_refuses(tmp_path, monkeypatch, extra):
     monkeypatch.chdir(tmp_path)

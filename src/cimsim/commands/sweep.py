@@ -42,8 +42,8 @@ INCOMPLETE_STATUS = 4
                    "`cimsim fields -c CONFIG` lists the paths. Repeatable.")
 @click.option("--set", "sets", multiple=True, metavar="PATH=VALUE",
               help="Override a config field at one value for every point, as `cimsim run --set` "
-                   "(repeatable; lists too, e.g. --set 'collective.mesh=[2,2]'), e.g. --set "
-                   "cim.chip_link=ucie; the field is also a column of the output.")
+                   "(repeatable; a list or mapping value is one value too, as run reads it), e.g. "
+                   "--set memory.dram.bandwidth=400GB/s; the field is also a column of the output.")
 @click.option("--points", "points", type=click.Path(dir_okay=False, path_type=Path), default=None,
               metavar="FILE.csv",
               help="Explicit design points: a CSV whose header names config paths as --param "
