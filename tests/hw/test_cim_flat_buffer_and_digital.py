@@ -132,7 +132,10 @@ def test_a_level_dac_reads_resistive_cells_at_its_mean_level():
     two = _design({"cim.dac_bits": "2", "cim.cell.input_ones": "0.9"})  # not read: uniform codes
     same = _design({"cim.cell.input_ones": "0.5"})
     assert two.cell_read_energy == pytest.approx(same.cell_read_energy, rel=1e-12, abs=0)
-    assert two.read_latency == _design({}).read_latency  # one read pulse a slice
+    # one read pulse a slice, plus the level DAC's settling through its output buffer (the
+    # closed form is tests/hw/test_dac_core.py's; a few ps on this row, find-L3 1)
+    base = _design({}).read_latency
+    assert base < two.read_latency < base + 1e-10
 
 
 @pytest.mark.parametrize("drive", ["pulse_count", "pulse_width"])
