@@ -138,9 +138,6 @@ class OpArrays:
     #: written by the tracer on a fused chain of pointwise ops: its longest chain, e.g. a
     #: recurrence over T steps); 0 where an op states none. None when no op states one.
     serial_ops: np.ndarray | None = None
-    #: float64: host reads of a value just before the op (tag ``host_syncs``: the tracer's
-    #: value reads, find-F 4); 0 where none. None when no op states one.
-    host_syncs: np.ndarray | None = None
     #: int64: the pipeline stage (device) of each op of a pipeline-parallel serving run
     #: (:func:`cimsim.workload.footprint.pipeline_stage_of_ops`); None for one device
     stage: np.ndarray | None = None
@@ -263,6 +260,9 @@ class OpArrays:
     #: per op, its K before a CIM mapped it on its live rows (``cim.drop_zero_rows``,
     #: :func:`cimsim.hw.cim.zeros.live_rows`: ``k`` is then the live rows); None where no op was
     dense_k: np.ndarray | None = None
+    #: float64: host reads of a value just before the op (tag ``host_syncs``: the tracer's
+    #: value reads, find-F 4); 0 where none. None when no op states one.
+    host_syncs: np.ndarray | None = None
 
     def mac_dtype_ok(self) -> np.ndarray:
         """bool per op: its dtype is a compute dtype (:attr:`compute_dtypes`). A MAC op in
