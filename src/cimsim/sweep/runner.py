@@ -103,7 +103,7 @@ def plan_sweep(configs: str | Path | Sequence[str | Path], workloads: str | Path
                params: Sequence[str | ParamSpec] | Mapping[str, object] | None = None, *,
                sample: str = "grid", samples: int | None = None,
                max_points: int = DEFAULT_MAX_POINTS, seed: int = 0,
-               points=None) -> SweepPlan:
+               points: str | Path | pd.DataFrame | Sequence[Mapping] | None = None) -> SweepPlan:
     """Parse the specs and count the runs (points x configs x workloads) arithmetically.
 
     Raises :class:`SweepTooLarge` when the runs exceed ``max_points``; no grid
@@ -375,7 +375,7 @@ def sweep(
     dataset: str | None = None,
     output_kind: str = "auto",
     dry_run: bool = False,
-    points=None,
+    points: str | Path | pd.DataFrame | Sequence[Mapping] | None = None,
     period_s: float | str | None = None,
     deadline_s: float | str | None = None,
     idle: str = "on",
