@@ -55,7 +55,7 @@ def test_rate_rolloff_closed_form():
     for fs in (50e6, 219e6):
         foms = 186.72331722916886 - 10 * math.log10(math.sqrt(1 + (fs / 51440927.0) ** 2))
         e_s = 0.5 * 10 ** ((sndr - foms) / 10)
-        assert adc.rate_rolloff(12, fs) == pytest.approx(max(e_s, e_w) / e_w, rel=1e-9)
+        assert adc.rate_rolloff(12, fs) == pytest.approx(max(e_s, e_w) / e_w, rel=1e-9, abs=0)
     assert adc.rate_rolloff(4, 1e6) == pytest.approx(1.0, abs=1e-6)  # Walden, far below corner
 
 
@@ -105,10 +105,10 @@ def test_structural_sar_kt_c_noise_is_noted():
     # 12 bits, 1 aF units: C = 4096 aF; sqrt(kT/C) = sqrt(1.380649e-23 * 300 / 4.096e-15)
     # = 1.0056 mV rms; LSB 0.9 V / 4096 = 0.21973 mV: 4.577 LSB; ENOB 12 - 0.5 log2(1 + 12 s^2)
     s = math.sqrt(1.380649e-23 * 300 / 4.096e-15) / (0.9 / 4096)
-    assert float(sar.kt_c_noise_lsb(12, 22, 0.9, 1e-18)) == pytest.approx(s, rel=1e-12)
-    assert s == pytest.approx(4.577, rel=1e-3)
+    assert float(sar.kt_c_noise_lsb(12, 22, 0.9, 1e-18)) == pytest.approx(s, rel=1e-12, abs=0)
+    assert s == pytest.approx(4.577, rel=1e-3, abs=0)
     enob = 12 - 0.5 * math.log2(1 + 12 * s * s)
-    assert float(sar.kt_c_effective_bits(12, s)) == pytest.approx(enob, rel=1e-12)
+    assert float(sar.kt_c_effective_bits(12, s)) == pytest.approx(enob, rel=1e-12, abs=0)
     over = {"cim.adc.type": "sar", "cim.adc.bits": 12, "cim.adc.model": "structural",
             "technology.voltage": "0.9V"}
     tiny = _derived(_run("rram-cim-derived", **over, **{"cim.adc.dac_unit_capacitance": "0.001fF"}))
@@ -153,7 +153,7 @@ def test_level_dac_draws_c_v_vk_from_its_rail():
     c, v = 10e-15, 0.5
     for d in (1, 2, 8):
         e = float(digital.input_driver(c, v, input_bits=d).energy_j)
-        assert e == pytest.approx(c * (1 + 2 / 3) * v * v * 0.5, rel=1e-12)
+        assert e == pytest.approx(c * (1 + 2 / 3) * v * v * 0.5, rel=1e-12, abs=0)
     note = _derived(_run("rram-cim-derived", **{"cim.dac_bits": 4}))
     assert "a 4-bit level DAC: the row's C·V·V_k charge plus a resistor-string core" in note
     assert "level DAC" not in _derived(_run("rram-cim-derived"))

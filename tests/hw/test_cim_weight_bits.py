@@ -57,7 +57,7 @@ def test_weight_value_bits_sets_cells_per_weight(tmp_path, bits, arrays, convers
     r, s = _run(_mlp(tmp_path, None if bits is None else {"weight_value_bits": bits}))
     assert s.cim_arrays_used == arrays
     assert s.energy_breakdown_j["cim_adc"] == pytest.approx(
-        base.energy_breakdown_j["cim_adc"] * conversions / 24_896, rel=1e-9)
+        base.energy_breakdown_j["cim_adc"] * conversions / 24_896, rel=1e-9, abs=0)
     said = [n for n in r.notes if "weight_value_bits" in n]
     if bits is None:
         assert not said

@@ -32,7 +32,7 @@ def test_two_lanes_halve_the_ws_column_folds_and_double_the_peak():
     assert two["compute_s"] == pytest.approx((32 * 255 - 1) / 700e6, rel=1e-12, abs=0)
     # tpu_mac: the 524,288 MACs over the peak 64 x 128 x 2 x 700 MHz, over the latency
     assert r.utilization["tpu_mac"] == pytest.approx(
-        512 * 1024 / (64 * 128 * 2 * 700e6) / r.latency_s, rel=1e-9)
+        512 * 1024 / (64 * 128 * 2 * 700e6) / r.latency_s, rel=1e-9, abs=0)
 
 
 def test_the_entry_for_weight_bits_is_used():

@@ -26,12 +26,12 @@ def test_expected_and_worst_rows_are_the_weighted_sums():
     t = expected_table(_rows(), col, w).set_index(["config_file", "case"])
     # E[k] = 0.6 + 0.6 + 0.3 = 1.5 paths' worth
     e = t.loc[("a", "expected")]
-    assert e["latency_s"] == pytest.approx(15e-6) and e["energy_j"] == pytest.approx(3e-3)
-    assert e["macs"] == pytest.approx(1500) and e["ops"] == pytest.approx(4.5)
-    assert e["samples_per_s"] == pytest.approx(1 / 15e-6)  # the rate of the mean latency
-    assert t.loc[("b", "expected")]["latency_s"] == pytest.approx(45e-6)
+    assert e["latency_s"] == pytest.approx(15e-6, rel=1e-6, abs=0) and e["energy_j"] == pytest.approx(3e-3, rel=1e-6, abs=0)
+    assert e["macs"] == pytest.approx(1500, rel=1e-6, abs=0) and e["ops"] == pytest.approx(4.5, rel=1e-6, abs=0)
+    assert e["samples_per_s"] == pytest.approx(1 / 15e-6, rel=1e-6, abs=0)  # the rate of the mean latency
+    assert t.loc[("b", "expected")]["latency_s"] == pytest.approx(45e-6, rel=1e-6, abs=0)
     worst = t.loc[("a", "worst")]
-    assert worst["latency_s"] == pytest.approx(30e-6) and worst["of"] == "workload.exit_at=3"
+    assert worst["latency_s"] == pytest.approx(30e-6, rel=1e-6, abs=0) and worst["of"] == "workload.exit_at=3"
 
 
 @pytest.mark.parametrize("spec,words", [
@@ -71,8 +71,8 @@ def test_cli_prints_and_writes_the_expected_rows(tmp_path):
     rows = pd.read_parquet(out).set_index("workload")
     t = pd.read_csv(csv).set_index("case")
     want = 0.25 * rows.loc["lstm", "latency_s"] + 0.75 * rows.loc["gru", "latency_s"]
-    assert t.loc["expected", "latency_s"] == pytest.approx(want, rel=1e-12)
-    assert t.loc["worst", "latency_s"] == pytest.approx(rows["latency_s"].max(), rel=1e-12)
+    assert t.loc["expected", "latency_s"] == pytest.approx(want, rel=1e-12, abs=0)
+    assert t.loc["worst", "latency_s"] == pytest.approx(rows["latency_s"].max(), rel=1e-12, abs=0)
     assert "expected config_file=sram-cim" in r.output
 
 
@@ -81,7 +81,7 @@ def test_spec_values_match_the_rows_numerically():
     col, w = parse_weights("workload.exit_at=1.0:0.6,2e0:0.4,3.00:0")
     assert w == {"1": 0.6, "2": 0.4, "3": 0.0}
     t = expected_table(_rows(), col, w).set_index(["config_file", "case"])
-    assert t.loc[("a", "expected")]["latency_s"] == pytest.approx(14e-6)
+    assert t.loc[("a", "expected")]["latency_s"] == pytest.approx(14e-6, rel=1e-6, abs=0)
     with pytest.raises(WeightsError, match="given twice"):
         parse_weights("workload.exit_at=1:0.5,1.0:0.5")
 
@@ -145,7 +145,7 @@ def test_workloads_of_different_shapes_are_weighted_per_swept_point(tmp_path, mo
     for bw, g in rows.groupby("memory.dram.bandwidth"):
         lat = g.set_index("workload")["latency_s"]
         # E[latency] = 0.5 x lat(exit1) + 0.5 x lat(exit2); E[MACs] = (0.5 x 1 + 0.5 x 2) x 64 x 64
-        assert exp.loc[bw, "latency_s"] == pytest.approx(0.5 * lat["exit1"] + 0.5 * lat["exit2"], rel=1e-12)
+        assert exp.loc[bw, "latency_s"] == pytest.approx(0.5 * lat["exit1"] + 0.5 * lat["exit2"], rel=1e-12, abs=0)
         assert exp.loc[bw, "macs"] == 1.5 * 64 * 64
 
 
