@@ -762,3 +762,19 @@ def test_the_table_has_a_weight_column_about_every_doubling_from_4_to_64_mib(llc
     # 4 x 2816^2 = 31,719,424 B = 30.25 MiB exactly; whole MiB without decimals
     assert [_mib(4 * s * s) for s in sides[2:5]] == ["9 MiB", "16 MiB", "30.25 MiB"]
     assert _mib(4 * 704 * 704) == "1.890625 MiB"  # any byte count is written exactly
+
+
+@pytest.mark.parametrize("reuse, capacity", [(None, 32 * MiB), (16 * MiB, 16 * MiB), (64 * MiB, 32 * MiB)])
+def test_the_calibrated_config_states_the_usable_llc_as_an_lru_cache(reuse, capacity):
+    # the config's LLC is the reported size, or less where a repeated read keeps less at the
+    # cache's speed (hw/lru.py; calibrate/sweep.py reuse_capacity)
+    import yaml
+
+    from cimsim.calibrate.emit import to_yaml
+    from cimsim.config import architecture_from_dict
+
+    d = yaml.safe_load(to_yaml(_calibration(llc_reuse_bytes=reuse)))
+    assert d["memory"]["llc"]["capacity"] == f"{capacity} B"
+    assert d["memory"]["llc"]["replacement"] == "lru"
+    assert d["processor"]["mac_efficiency"]["cold_from"] == f"{capacity} B"
+    architecture_from_dict(d)  # and it loads

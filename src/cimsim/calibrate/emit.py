@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from .measure import SINGLE_STREAM_TOLERANCE, MiB, Calibration
+from .sweep import REUSE_FRACTION
 
 #: placeholders for what a timer cannot measure (marked (U) in the config): value, source
 PLACEHOLDER_ENERGY = {
@@ -71,6 +72,11 @@ def config_tree(cal: Calibration) -> dict:
                    f"agrees within 2x with the measured knee ({cal.llc_knee_bytes / MiB:.4g} MiB)")
     else:
         llc_how = f"measured knee of read bandwidth vs working set ({cal.llc_knee_bytes / MiB:.4g} MiB)"
+    llc_cap = cal.llc_capacity_bytes
+    if llc_cap < cal.llc_bytes:
+        llc_how = (f"largest working set a repeated read keeps at {REUSE_FRACTION:g} of the cache "
+                   f"plateau's bandwidth, the sweep's fastest calls (the LLC: {cal.llc_bytes / MiB:.4g} MiB, "
+                   f"{llc_how}; the rest holds other data or other tenants' lines)")
     dram_cap = (Note(f"{cal.dram_capacity_bytes:.0f} B", "(M) /proc/meminfo MemTotal") if cal.dram_capacity_bytes
                 else Note(f"{16e9:.0f} B", "(U) /proc/meminfo unreadable"))
 
@@ -90,7 +96,9 @@ def config_tree(cal: Calibration) -> dict:
                     "pass_max_rows": Note(cal.pass_max_rows, f"(M) {cal.pass_scan}")}
     if cal.row_length_exponent is not None:
         few_rows["row_length_exponent"] = Note(_g(cal.row_length_exponent), f"(M) {cal.row_length_how}")
-        few_rows["row_length_from"] = Note(f"{cal.llc_bytes:.0f} B", "weights past the LLC stream from DRAM")
+        few_rows["row_length_from"] = Note(f"{llc_cap:.0f} B", "weights past the LLC stream from DRAM")
+    few_rows["cold_from"] = Note(f"{llc_cap:.0f} B", "the LLC's capacity above: the columns up to it were timed "
+                                 "cache-warm (repeated calls on one weight), those past it streaming from DRAM")
     processor_extra = {}
     if cal.gemv_single_stream:
         processor_extra["single_stream_bandwidth"] = Note(
@@ -104,10 +112,12 @@ def config_tree(cal: Calibration) -> dict:
         "memory": Note({
             "llc": {
                 "technology": "last-level cache",
-                "capacity": Note(f"{cal.llc_bytes:.0f} B", f"(M) {llc_how}"),
+                "capacity": Note(f"{llc_cap:.0f} B", f"(M) {llc_how}"),
                 "bandwidth": Note(_q(cal.llc_bps / 1e9, "GB/s"), f"(M) median read ({kernel} sum) bandwidth on "
                                                                "the cache plateau of the sweep above"),
                 "energy_per_byte": _placeholder("llc_energy_per_byte"),
+                "replacement": Note("lru", "a hardware cache: a weight stays between two uses while "
+                                    "what was touched in between fits (hw/lru.py)"),
             },
             "dram": {
                 "technology": "DRAM",

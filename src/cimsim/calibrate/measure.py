@@ -25,7 +25,7 @@ from .rowlength import ROW_LENGTH_ROWS, fit_exponent, row_length_side
 from .rowlength import shapes as row_shapes
 from .fewrows import PASS_TOLERANCE, ceil_div, fit_rows_per_pass, pass_limit, row_time_ratios
 from .probe import cpu_clock_hz, cpu_flags, cpu_model, dram_capacity_bytes, max_clock_hz, sysfs_caches
-from .sweep import cache_plateau, find_knee, sweep_sizes
+from .sweep import cache_plateau, find_knee, reuse_capacity, sweep_sizes
 from .timing import CALIBRATION, DEFAULT, Timing
 
 MiB = 1 << 20
@@ -173,6 +173,14 @@ class Calibration:
     #: a weight's rate past the LLC against its row length (:mod:`.rowlength`), and how
     row_length_exponent: float | None = None
     row_length_how: str = ""
+    #: the largest working set a repeated read keeps at the cache's speed (:func:`.sweep.reuse_capacity`)
+    llc_reuse_bytes: float | None = None
+
+    @property
+    def llc_capacity_bytes(self) -> float:
+        """The LLC capacity the config states: the LLC's size, or less where a repeated read keeps
+        less of it at the cache's speed (``llc_reuse_bytes``)."""
+        return min(self.llc_bytes, self.llc_reuse_bytes) if self.llc_reuse_bytes else self.llc_bytes
 
     @property
     def gemv_dram_bps(self) -> float:
@@ -484,6 +492,7 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
             measure_columns(more)
             sides = sorted(sides + more)
     sweep = [(s, best[s]) for s in sizes]
+    reuse = reuse_capacity([(s, fastest[s]) for s in sizes], inner)
     if llc != llc_sysfs and llc_sysfs:
         notes.append(f"the measured knee ({knee / MiB:.3g} MiB) disagrees with the kernel's "
                      f"LLC size ({llc_sysfs / MiB:.3g} MiB) by more than 2x: the knee is used")
@@ -565,7 +574,7 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
         mm_overhead_s=mm_s, dram_capacity_bytes=dram_capacity_bytes(),
         seconds=time.perf_counter() - t_start, notes=notes, dram_read_1thread_bps=dram_1thread,
         rows_per_pass=rows_per_pass, pass_max_rows=pass_max, pass_fit=pass_fit, pass_scan=pass_scan,
-        row_length_exponent=row_exponent, row_length_how=row_how)
+        row_length_exponent=row_exponent, row_length_how=row_how, llc_reuse_bytes=reuse)
     problems = P.check_calibration(cal, limits)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""

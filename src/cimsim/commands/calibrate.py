@@ -36,7 +36,7 @@ def calibrate(output: Path, quick: bool, use_numpy: bool, threads: int | None, t
     from ..report.format import si
 
     click.echo(f"wrote {full_path(output)}: DRAM {si(cal.dram_read_bps, 'B/s', 3)} read, LLC "
-               f"{cal.llc_bytes / 2**20:.3g} MiB at {si(cal.llc_bps, 'B/s', 3)}, fp32 matmul "
+               f"{cal.llc_capacity_bytes / 2**20:.3g} MiB at {si(cal.llc_bps, 'B/s', 3)}, fp32 matmul "
                f"{si(cal.matmul_macs_per_s['fp32'], 'MAC/s', 3)}, op overhead "
                f"{si(cal.op_overhead_s, 's', 3)} ({cal.seconds:.0f} s)")
     for note in cal.notes:

@@ -47,6 +47,7 @@ from ..quantity import (Bytes, Flag, JoulesPerBit, JoulesPerByte, PositiveInt, S
 from ..workload.oparrays import OpArrays  # noqa: F401  (re-exported for components)
 from .declared import Declared; from .homes import FarPlace, home_names, off_chip_names  # noqa: E702
 from .idle import Idle, idle_field, read_only_field, refuse_volatile_read_only, volatile_field
+from .lru import Replacement, replacement_field
 from .pattern import STREAM, Pattern  # noqa: F401  (re-exported: plug-ins import them here)
 from .plan import (MEASURED_BOUND_DETAIL, MEASURED_COMPUTE, OpCost, Plan,  # noqa: F401
                    add_stored, row_pieces)  # (re-exported: plug-ins import them here)
@@ -108,14 +109,13 @@ class MemoryLevel(ResourceConfig):
         "levels inside the near tier, not the near tier. The last level only.")
     place: Optional[FarPlace] = Field(default=None, description="A far tier's offload policy: "
         "the share (0 to 1) of weights, kv_cache, activations homed here; others: first touch.")
-    static_power: Watts = Field(
-        default="0 W", description="Power the level draws whatever its traffic, over the whole "
-        "run (DRAM background: standby, refresh, the DIMM's register and PMIC, the PHY's idle "
-        "power), counted in the static energy. Default: 0 W, not stated (no bundled config has "
-        "a cited figure).")
+    static_power: Watts = Field(default="0 W", description="Power the level draws whatever its traffic, over "
+        "the whole run (DRAM background: standby, refresh, the DIMM's register and PMIC, the PHY's idle power), "
+        "counted in the static energy. Default: 0 W, not stated (no bundled config has a cited figure).")
     idle: Idle = idle_field()
     volatile: Optional[Flag] = volatile_field()
     read_only: Flag = read_only_field()
+    replacement: Replacement = replacement_field()
 
     @model_validator(mode="after")
     def _one_energy(self) -> "MemoryLevel":

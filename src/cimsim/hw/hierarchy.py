@@ -110,6 +110,7 @@ import numpy as np
 
 from .base import OpArrays
 from .fartier import far_home, input_reads
+from .lru import lru_sources
 from .residency import Rooms, reuse_aware, take
 
 
@@ -134,13 +135,18 @@ class HierarchyTraffic:
     #: far tier, the near and the far one): every first use and every use no level holds, the
     #: weight part of ``bytes`` there (a cold call's weight reads, review 22 E 1)
     home_weight_bytes: dict[str, float] = field(default_factory=dict)
+    #: weight bytes each op reads from its home at this use (aligned with idx; its first use, a
+    #: single-use weight, one no level holds): what a processor's ``mac_efficiency.cold_from``
+    #: looks up as a weight streamed from beyond the caches (None: not computed)
+    cold_weight_bytes: np.ndarray | None = None
 
 
 def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacity: list[float],
-                      latency: list[float], far: bool = False, place=None) -> HierarchyTraffic:
+                      latency: list[float], far: bool = False, place=None, lru: bool = False) -> HierarchyTraffic:
     """Bytes per level for the ops ``idx`` reading through ``levels`` (rules above; ``far``:
     the last two levels are a near and a far tier, rule 9; ``place``: the far tier's offload
-    policy, :class:`~.homes.FarPlace`, or None: first touch)."""
+    policy, :class:`~.homes.FarPlace`, or None: first touch; ``lru``: the levels before the
+    home are hardware caches, whose weights follow :mod:`.lru` in place of rule 1's placement)."""
     n_all = ops.kind.shape[0]
     n, n_lv = len(idx), len(levels)
     back = n_lv - 2 if far else n_lv - 1  # the home (with a far tier: near and far, rule 9)
@@ -194,6 +200,14 @@ def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacit
         for u, pair in install.items():
             if pair != first[u]:  # placed at a later use: the uses up to it read it cold
                 src[np.flatnonzero(pair_w[:pair + 1] == uw[u])] = back
+        if lru:  # hw/lru.py in place of the placement: what a use finds is its reuse distance's
+            src = lru_sources(pair_op, pair_w, pair_bytes, ops.act_out_bytes[idx], capacity[:back], back)
+            inner = np.full(len(counts_all), back, dtype=np.int64)
+            np.minimum.at(inner, pair_w, src)
+            resident = {lv: float(ops.tensor_bytes[uw[inner[uw] == j]].sum()) for j, lv in enumerate(levels[:back])}
+            reused = counts_all[pair_w] >= 2
+            all_resident = bool((src[reused & (np.arange(len(pair_w)) != first_all[pair_w])] < back).all())
+            returned = 0.0
         streamed = float(ops.tensor_bytes[uw].sum()) - sum(resident.values())
     else:
         streamed = 0.0
@@ -250,8 +264,11 @@ def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacit
              {levels[back + 1]: float((cold * home.tensor[pair_w[src >= back]]).sum())})
     if home is not None:
         homes = {levels[back]: float(cold.sum()) - homes[levels[back + 1]], **homes}
+    at_home = src >= back
+    cold_per_op = (np.bincount(pair_op[at_home], weights=pair_bytes[at_home], minlength=n)
+                   if len(pair_op) else np.zeros(n))
     return HierarchyTraffic(out, lat, resident, streamed, reused_total, all_resident, all_fit,
-                            writes, returned, homes)
+                            writes, returned, homes, cold_per_op)
 
 
 def _tier_part(ops, idx, pos, home, near, m, pair_op, pair_bytes, pair_w, a, act_rest, again,
@@ -351,7 +368,7 @@ def add_landed(ops: OpArrays, idx: np.ndarray, back: str, nbytes: dict, writes: 
 
 
 def staged_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacity: list[float],
-                   latency: list[float], far: bool = False, place=None) -> HierarchyTraffic:
+                   latency: list[float], far: bool = False, place=None, lru: bool = False) -> HierarchyTraffic:
     """:func:`hierarchy_traffic` of each pipeline stage's ops apart (``OpArrays.stage``: a
     pipeline-parallel run puts each stage on a device of its own, with its own levels), merged:
     per-op arrays in ``idx`` order, resident and streamed bytes summed over the devices, the
@@ -360,19 +377,20 @@ def staged_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacity: 
     workload (an op that descends from a barrier starts after every op listed before it, on
     any device)."""
     if ops.stage is None or len(idx) == 0:
-        return hierarchy_traffic(ops, idx, levels, capacity, latency, far, place)
+        return hierarchy_traffic(ops, idx, levels, capacity, latency, far, place, lru)
     st = ops.stage[idx]
     n = len(idx)
     merged = HierarchyTraffic({lv: np.zeros(n) for lv in levels}, np.zeros(n),
                               {lv: 0.0 for lv in (levels if far else levels[:-1])}, 0.0, 0.0, True, True,
-                              {lv: np.zeros(n) for lv in levels})
+                              {lv: np.zeros(n) for lv in levels}, cold_weight_bytes=np.zeros(n))
     for s in np.unique(st):
         at = np.flatnonzero(st == s)
-        t = hierarchy_traffic(ops, idx[at], levels, capacity, latency, far, place)
+        t = hierarchy_traffic(ops, idx[at], levels, capacity, latency, far, place, lru)
         for lv in levels:
             merged.bytes[lv][at] = t.bytes[lv]
             merged.write_bytes[lv][at] = t.write_bytes[lv]
         merged.latency_s[at] = t.latency_s
+        merged.cold_weight_bytes[at] = t.cold_weight_bytes
         for lv, b in t.resident.items():
             merged.resident[lv] += b
         merged.streamed_weight_bytes += t.streamed_weight_bytes

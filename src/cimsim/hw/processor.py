@@ -108,6 +108,15 @@ class MacEfficiency(Strict):
        1.02-1.11x). As beyond the table's edge (rule 3), ``row / row_sq`` is held to the range
        the calibration timed, 1/2 (``N = 4K``) to 2 (``N = K/4``), and the fraction never exceeds
        1 (the peak). An op whose weight has no row length known runs at the table's fraction.
+    7. with ``cold_from``: the table's columns up to ``cold_from`` bytes were timed with the
+       weight cache-warm (repeated calls on one weight that fits the last-level cache), those past
+       it with the weight streaming from DRAM. An op that reads its weight from the backing store
+       at this use (its first use, a weight read once, one no cache level holds: the hierarchy's
+       rule 1) streams it too, so it takes the table at no smaller a weight than the first column
+       past ``cold_from`` (rules 2-6 then apply at that size; rule 6's row ratio keeps the op's
+       own weight bytes). Without a column past it, rule 7 changes nothing. (Two 4 MiB weights
+       read in turn on a 2-vCPU EPYC whose usable LLC holds 4 MiB: 3.7 GMAC/s each at one row,
+       against 7.4 for either alone, 2026-12-07.)
     """
 
     rows: list[PositiveFloat] = Field(description="Activation row counts (batch x m), ascending.")
@@ -130,6 +139,12 @@ class MacEfficiency(Strict):
     row_length_from: Optional[Bytes] = Field(
         default=None, description="Weights of at least this many bytes take the row-length "
         "exponent (the calibrated last-level cache); with row_length_exponent only.")
+    cold_from: Optional[Bytes] = Field(
+        default=None, description="The largest weight the table's columns were timed with "
+        "cache-warm (`cimsim calibrate` writes the last-level cache's usable capacity): an op "
+        "that reads its weight from the backing store takes the table at its first column past "
+        "this size or its own, whichever is larger (rule 7; default: none, every op at its own "
+        "weight's size); with weight_bytes only.")
 
     @model_validator(mode="before")
     @classmethod
@@ -151,6 +166,9 @@ class MacEfficiency(Strict):
 
     @model_validator(mode="after")
     def _shape(self) -> MacEfficiency:
+        if self.cold_from is not None and self.weight_bytes is None:
+            raise ValueError("cold_from needs weight_bytes: it names the table's columns timed "
+                             "cache-warm, and a table without weight_bytes has no such columns")
         if self.weight_bytes is not None and not self.weight_bytes:
             raise ValueError("weight_bytes is empty: give the weight sizes the fraction's columns "
                              "are for, or leave weight_bytes out (one fraction per rows entry)")
@@ -198,15 +216,22 @@ class MacEfficiency(Strict):
                 out += [lo, hi] + ([hi // p * p] if hi // p * p >= lo else [])
         return np.asarray(sorted(set(out)), dtype=np.float64)
 
-    def at(self, rows: np.ndarray, weight_bytes: np.ndarray, row_bytes: np.ndarray | None = None) -> np.ndarray:
+    def at(self, rows: np.ndarray, weight_bytes: np.ndarray, row_bytes: np.ndarray | None = None,
+           cold: np.ndarray | None = None) -> np.ndarray:
         """The fraction for ops of ``rows`` activation rows and ``weight_bytes`` of weights
-        (``row_bytes``: bytes of one stored row of each op's weight, 0 where unknown; rule 6)."""
-        out = self._table_at(rows, weight_bytes)
+        (``row_bytes``: bytes of one stored row of each op's weight, 0 where unknown; rule 6;
+        ``cold``: True where an op reads its weight from the backing store, rule 7)."""
+        wb = np.asarray(weight_bytes, dtype=np.float64)
+        looked = wb
+        if self.cold_from is not None and cold is not None:
+            past = [float(c) for c in self.weight_bytes if c > self.cold_from]
+            if past:  # rule 7: a cold weight runs as one streamed from past the caches
+                looked = np.where(np.asarray(cold, dtype=bool), np.maximum(wb, past[0]), wb)
+        out = self._table_at(rows, looked)
         if self.row_length_exponent is None or row_bytes is None:
             return out
-        wb = np.asarray(weight_bytes, dtype=np.float64)
         rb = np.asarray(row_bytes, dtype=np.float64)
-        long = (wb >= self.row_length_from) & (rb > 0)
+        long = (looked >= self.row_length_from) & (rb > 0)
         ratio = np.clip(rb[long] / (2.0 * np.sqrt(wb[long])), ROW_RATIO_TIMED[0], ROW_RATIO_TIMED[1])
         out[long] = np.minimum(out[long] * ratio ** self.row_length_exponent, 1.0)
         return out
@@ -411,8 +436,14 @@ class Processor(Component[ProcessorConfig]):
         remote, local, convs, formed = self._moved(ops, idx)
         far = self.hw.home_tiers[0] != self.hw.backing_store  # hierarchy rule 9
         place = mem[-1].config.place if far else None  # its offload policy (None: first touch)
+        back = len(levels) - (2 if far else 1)
+        rules = {m.config.replacement for m in mem[:back]}
+        if len(rules) > 1:
+            raise MappingError(f"processor '{self.name}': its levels before the backing store mix "
+                               f"replacement rules ({', '.join(f'{lv}: {m.config.replacement}' for lv, m in zip(levels, mem[:back]))}): "
+                               f"give every one the same (placed or lru)")
         traffic = staged_traffic(local, idx, levels, [m.config.capacity for m in mem],
-                                 [m.latency_s() for m in mem], far, place)
+                                 [m.latency_s() for m in mem], far, place, rules == {"lru"})
         peak, emac = self._rates(ops, idx)  # refuses a dtype without rates before simulating
         unknown = sorted(set(self.config.op_overhead_by_kind) - set(ops.kind_codes))
         if unknown:  # the kind table is the workload's (components do not import it)
@@ -491,8 +522,11 @@ class Processor(Component[ProcessorConfig]):
         cfg = self.config
         peak, emac = plan.state["peak"], plan.state["emac"]
         macs, vec = ops.macs[idx], ops.vector_ops[idx]
+        traffic = plan.state["traffic"]
+        cold = (traffic.cold_weight_bytes > 0 if traffic.cold_weight_bytes is not None else None)
         eff = (cfg.mac_efficiency.at(ops.rows[idx], ops.weight_bytes[idx],
-                                     None if ops.weight_row_bytes is None else ops.weight_row_bytes[idx])
+                                     None if ops.weight_row_bytes is None else ops.weight_row_bytes[idx],
+                                     cold=cold)
                if cfg.mac_efficiency is not None else np.ones(len(idx)))
         # wave quantization (``gemm_tile``; 1 without it): the last wave leaves cores idle
         mm = ops.kind[idx] == ops.kind_codes["matmul"]
@@ -507,7 +541,6 @@ class Processor(Component[ProcessorConfig]):
         compute = np.maximum(np.where(lanes, 0.0, t_mac / eff), vec / cfg.peak_vector_ops_per_s)
         if ops.serial_ops is not None:  # a deep fused chain: one lane, one operation a cycle
             compute = np.maximum(compute, ops.serial_ops[idx] / cfg.clock)
-        traffic = plan.state["traffic"]
         overhead = cfg.op_overhead
         if cfg.op_overhead_by_kind:
             kinds = ops.kind[idx]
