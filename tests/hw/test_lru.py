@@ -16,7 +16,6 @@ import pytest
 from cimsim import simulate
 from cimsim.config import architecture_from_dict
 from cimsim.errors import ConfigError, MappingError
-from cimsim.hw.lru import lru_sources
 from cimsim.workload import Op, Tensor, Workload
 
 from conftest import ROUND_ARCH
@@ -25,35 +24,67 @@ MiB = 2**20
 
 
 # ------------------------------------------------------------------ the reuse distance
-def _ab(pattern: str):
-    """Pairs of ops reading weights in ``pattern`` (one weight an op, 100 B each; 10 B of
-    outputs an op)."""
-    ids = {c: i for i, c in enumerate(sorted(set(pattern)))}
-    n = len(pattern)
-    return (np.arange(n), np.array([ids[c] for c in pattern]), np.full(n, 100.0), np.full(n, 10.0))
+def _gemvs(k: int, weights: str, between: dict | None = None) -> Workload:
+    """A chain of GEMVs h_i -> h_{i+1} by the weights named in ``weights`` (``W0``, ``W1``, ...
+    each k x k fp32); ``between``: {op position: a model input of that many fp32 elements the
+    op also reads, through an elementwise op before it}."""
+    t = [Tensor("h0", (1, k), "fp32", "input")]
+    t += [Tensor(f"W{c}", (k, k), "fp32", "weight") for c in sorted(set(weights))]
+    ops, h = [], 0
+    for i, c in enumerate(weights):
+        if between and i in between:
+            t += [Tensor(f"K{i}", (between[i],), "fp32", "input"), Tensor(f"s{i}", (1, k), "fp32", "activation")]
+            ops.append(Op(f"read{i}", "elementwise", (f"h{h}", f"K{i}"), (f"s{i}",), fn="add"))
+            t.append(Tensor(f"h{h + 1}", (1, k), "fp32", "activation"))
+            ops.append(Op(f"mv{i}", "matmul", (f"s{i}", f"W{c}"), (f"h{h + 1}",), m=1, k=k, n=k, weight=f"W{c}"))
+        else:
+            t.append(Tensor(f"h{h + 1}", (1, k), "fp32", "activation"))
+            ops.append(Op(f"mv{i}", "matmul", (f"h{h}", f"W{c}"), (f"h{h + 1}",), m=1, k=k, n=k, weight=f"W{c}"))
+        h += 1
+    return Workload("gemvs", t, ops)
 
 
-@pytest.mark.parametrize("cap, hits", [(219.0, False), (220.0, True)])
-def test_two_weights_in_turn_stay_only_where_both_and_the_outputs_between_fit(cap, hits):
-    # A B A B: at the second A, B's 100 B, the outputs of ops 1 and 2 (10 B each) and A's own
-    # 100 B were touched since A's first use: 220 B
-    op, w, b, out = _ab("ABAB")
-    src = lru_sources(op, w, b, out, [cap], back=1)
-    assert src.tolist() == [1, 1, 0, 0] if hits else [1, 1, 1, 1]
+def _dram_weight_bytes(llc: str, wl: Workload, replacement: str = "lru") -> float:
+    r = simulate(_arch(llc, replacement), wl, engine="analytic")
+    return sum(r.home_weight_bytes["processor"].values())
 
 
-def test_a_weight_read_twice_in_a_row_finds_the_innermost_level_that_holds_it():
-    # A A: one op's outputs (10 B) and A (100 B) between: 110 B, past a 105 B L2, in a 220 B L3
-    op, w, b, out = _ab("AA")
-    assert lru_sources(op, w, b, out, [105.0, 220.0], back=2).tolist() == [2, 1]
-    assert lru_sources(op, w, b, out, [110.0, 220.0], back=2).tolist() == [2, 0]
+@pytest.mark.parametrize("cap, reads", [(527359, 3), (527360, 2)])
+def test_the_reuse_distance_is_every_distinct_tensor_touched_between_two_uses(cap, reads):
+    # W0 W1 W0, k = 256 (256 KiB weights, 1 KiB vectors). Between W0's two uses: h1 (op 1's
+    # input), h2 (its output, op 2's input), W1, h3 (op 2's output), each once, and W0 itself:
+    # 3 KiB + 256 KiB + 256 KiB = 527,360 B. A cache of that holds W0 for its second use
+    wl = _gemvs(256, "010")
+    assert _dram_weight_bytes(f"{cap} B", wl) == reads * 262144
 
 
-def test_a_weight_is_counted_once_however_often_it_is_read_between():
-    # A B B B A: B's 100 B once, 4 ops' outputs (40 B), A's 100 B: 240 B
-    op, w, b, out = _ab("ABBBA")
-    assert lru_sources(op, w, b, out, [239.0], back=1).tolist()[-1] == 1
-    assert lru_sources(op, w, b, out, [240.0], back=1).tolist()[-1] == 0
+def test_a_model_input_read_between_two_uses_evicts_the_weight():
+    # W0 W0 with a 1 MiB model input (a KV cache) read between: distance > 1 MiB, past a
+    # 768 KiB cache under lru (read twice from DRAM); placed keeps W0 (read once) (find-A 1)
+    wl = _gemvs(256, "00", between={1: 262144})
+    assert _dram_weight_bytes("768 KiB", wl) == 2 * 262144
+    assert _dram_weight_bytes("768 KiB", wl, "placed") == 262144
+    # and without it, 1 KiB vectors between: W0 stays
+    assert _dram_weight_bytes("768 KiB", _gemvs(256, "00")) == 262144
+
+
+def test_the_note_says_what_each_level_served_not_what_is_resident():
+    # W0 W1 W0 W1 W0 W1 (k = 256) in 384 KiB: all 4 reads after a first use miss (1 MiB);
+    # in 640 KiB all 4 hit the llc (find-A 2)
+    def note(llc):
+        r = simulate(_arch(llc, "lru"), _alternating(256, 6), engine="analytic")
+        return next(n for n in r.notes if "processor weights" in n)
+
+    assert "replacement: lru" in note("384 KiB") and "1.049 MB of them missed to dram" in note("384 KiB")
+    assert "resident" not in note("384 KiB")
+    assert "1.049 MB of the reads after a first use from llc, 0 B of them missed to dram" in note("640 KiB")
+
+
+def test_lru_on_the_backing_store_is_refused_naming_the_field():
+    d = copy.deepcopy(ROUND_ARCH)
+    d["memory"]["dram"]["replacement"] = "lru"
+    with pytest.raises(ConfigError, match=r"memory\.dram\.replacement.*nothing is replaced"):
+        architecture_from_dict(d)
 
 
 # ------------------------------------------------------------------ in a simulation

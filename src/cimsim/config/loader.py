@@ -17,7 +17,7 @@ from ..report.columns import column_clashes
 from ..units import capacity_text, si
 from ..hw.base import Link, MemoryLevel
 from ..hw.technology import Technology
-from ..hw.homes import far_errors, off_chip_names
+from ..hw.homes import far_errors, off_chip_names, replacement_errors
 from ..hw.idle import errors as idle_errors  # an idle power above static (review 22 A 1)
 from ..hw.totals import with_override_notes
 from ..inputs import Source, file_record, read_input
@@ -221,7 +221,7 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
                            "store, or off_chip: true), so its silicon is not the chip's: leave "
                            "area out (area is for on-chip levels), or mark the level off_chip: "
                            "false if it is on the chip"))
-    errors += far
+    errors += far + replacement_errors(levels)
     if levels and levels[-1][1].far:  # a far tier is no cache: the near tier before it is the
         levels = levels[:-1]          # outermost level of the inclusive hierarchy
     if len(levels) >= 2:  # innermost first: the last holds every tensor, so none inside is larger

@@ -94,9 +94,10 @@ which holds every tensor):
 Not modelled: eviction and write-back. An activation kept in a level by rule 2 is taken
 to be there for every later reader, whatever streamed through the level in between, and
 an output kept there is never written back to the backing store (a run whose ops'
-activations all fit writes 0 B of outputs to DRAM, its final output included); no
-replacement policy (LRU, ...) or exclusive / non-inclusive levels to choose; every level
-is one shared level (a per-core private L2 is not modelled).
+activations all fit writes 0 B of outputs to DRAM, its final output included), under either
+weight rule; for weights, rule 1's placement or a hardware cache's reuse distance
+(``replacement: lru``, :mod:`.lru`), no other replacement policy, and no exclusive /
+non-inclusive levels; every level is one shared level (a per-core private L2 is not modelled).
 
 With two levels this is the classic model of an on-chip SRAM in front of
 DRAM; with more (L2, LLC, DRAM) the same rules apply level by level.
@@ -139,6 +140,9 @@ class HierarchyTraffic:
     #: single-use weight, one no level holds): what a processor's ``mac_efficiency.cold_from``
     #: looks up as a weight streamed from beyond the caches (None: not computed)
     cold_weight_bytes: np.ndarray | None = None
+    #: under ``replacement: lru``: level -> weight bytes of the uses after a first use that it
+    #: served (the innermost level holding their reuse distance; the home: a miss)
+    lru_reads: dict[str, float] | None = None
 
 
 def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacity: list[float],
@@ -161,6 +165,7 @@ def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacit
     resident = {lv: 0.0 for lv in levels[:back]}
     reused_total = returned = 0.0
     all_resident = all_fit = all_once = True
+    lru_reads = None
     if len(pair_w):
         # = np.unique(pair_w, return_index=True, return_counts=True), in O(pairs) (ids are
         # tensor indices): a sort of every pair cost most of this function on large workloads
@@ -201,12 +206,14 @@ def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacit
             if pair != first[u]:  # placed at a later use: the uses up to it read it cold
                 src[np.flatnonzero(pair_w[:pair + 1] == uw[u])] = back
         if lru:  # hw/lru.py in place of the placement: what a use finds is its reuse distance's
-            src = lru_sources(pair_op, pair_w, pair_bytes, ops.act_out_bytes[idx], capacity[:back], back)
+            src = lru_sources(ops, idx, pair_op, pair_w, pair_bytes, capacity[:back], back)
+            later = np.arange(len(pair_w)) != first_all[pair_w]  # the uses after a first
+            lru_reads = {lv: float(pair_bytes[later & (src == j)].sum()) for j, lv in enumerate(levels[:back + 1])}
             inner = np.full(len(counts_all), back, dtype=np.int64)
             np.minimum.at(inner, pair_w, src)
             resident = {lv: float(ops.tensor_bytes[uw[inner[uw] == j]].sum()) for j, lv in enumerate(levels[:back])}
             reused = counts_all[pair_w] >= 2
-            all_resident = bool((src[reused & (np.arange(len(pair_w)) != first_all[pair_w])] < back).all())
+            all_resident = bool((src[reused & later] < back).all())
             returned = 0.0
         streamed = float(ops.tensor_bytes[uw].sum()) - sum(resident.values())
     else:
@@ -268,7 +275,7 @@ def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacit
     cold_per_op = (np.bincount(pair_op[at_home], weights=pair_bytes[at_home], minlength=n)
                    if len(pair_op) else np.zeros(n))
     return HierarchyTraffic(out, lat, resident, streamed, reused_total, all_resident, all_fit,
-                            writes, returned, homes, cold_per_op)
+                            writes, returned, homes, cold_per_op, lru_reads)
 
 
 def _tier_part(ops, idx, pos, home, near, m, pair_op, pair_bytes, pair_w, a, act_rest, again,
@@ -400,5 +407,7 @@ def staged_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacity: 
         merged.returned_bytes += t.returned_bytes
         for lv, b in t.home_weight_bytes.items():
             merged.home_weight_bytes[lv] = merged.home_weight_bytes.get(lv, 0.0) + b
+        if t.lru_reads is not None:
+            merged.lru_reads = {lv: (merged.lru_reads or {}).get(lv, 0.0) + b for lv, b in t.lru_reads.items()}
     return merged
 

@@ -103,3 +103,13 @@ def cache_tier_note(memory, levels: list[str]) -> list[str]:
             f"treated as a cache of {back}, which is the home of every tensor (its bytes pass "
             f"{prev} too); if {back} is a peer memory (a CXL expander, a second NUMA node), "
             f"memory.{back}.far: true makes the two flat tiers side by side (hierarchy rule 9)"]
+
+
+def replacement_errors(levels: list) -> list[tuple[str, str]]:
+    """``(field, message)`` errors: ``replacement: lru`` on a home tier (the backing store; with
+    a far tier, it and the near tier), which holds every tensor: no cache whose contents are
+    replaced (hw/lru.py)."""
+    return [(f"memory.{n}.replacement", f"lru makes a level a hardware cache, but '{n}' is where "
+             "tensors live (the backing store, or a far tier's near tier): nothing is replaced "
+             "there; give replacement: lru to the cache levels before it, or leave it out")
+            for n, c in levels if n in home_names(levels) and c.replacement == "lru"]

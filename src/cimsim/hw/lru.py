@@ -11,11 +11,14 @@ turn, against 7.4 for either alone (2026-12-07), where the placed rule had one a
 Rules, in order (the non-backing levels, innermost first, all ``lru``):
 
 1. A use of a weight matrix at op ``v`` finds it in the innermost level whose capacity holds
-   its *reuse distance*: the distinct bytes touched since its previous use: every other weight
-   matrix read in between (each once, whatever its reads), the outputs of every op in between
-   (the data a cache takes in; an op's inputs were an earlier op's outputs or a model input),
-   and the matrix itself. Levels are inclusive, so a matrix a level holds is in every level
-   outside it too.
+   its *reuse distance*: the distinct bytes touched since its previous use: every other tensor
+   read or written in between (weights, activations, model inputs such as a KV cache; each
+   once, however often it is touched) and the matrix itself. Levels are inclusive, so a matrix
+   a level holds is in every level outside it too. (Without the workload's producer columns:
+   the model inputs by tensor, every op's outputs as new bytes.)
+4. Only weights follow this rule: activations stay where the hierarchy's rule 2 puts them
+   (the innermost level that holds one op's inputs plus outputs, never evicted), under either
+   rule.
 2. A first use reads the backing store (a cold cache), as does a use no level holds.
 3. Ops are in program order (the order :mod:`.hierarchy` uses): ops that run at once on other
    servers are counted as if in turn.
@@ -41,22 +44,20 @@ def replacement_field():
                  "backing store takes the same rule.")
 
 
-def lru_sources(pair_op: np.ndarray, pair_w: np.ndarray, pair_bytes: np.ndarray,
-                out_bytes: np.ndarray, capacity: list[float], back: int) -> np.ndarray:
+def lru_sources(ops, idx: np.ndarray, pair_op: np.ndarray, pair_w: np.ndarray, pair_bytes: np.ndarray,
+                capacity: list[float], back: int) -> np.ndarray:
     """The level each (op, weight) pair reads its weight from (rules 1-2): an index into the
-    levels, ``back`` for the backing store. ``pair_op``: each pair's op position (program order,
-    ascending), ``out_bytes``: each op's output bytes, ``capacity``: the non-backing levels'."""
+    levels, ``back`` for the backing store. ``idx``: the component's ops (program order);
+    ``pair_op``: each pair's position in ``idx`` (ascending), ``capacity``: the non-backing
+    levels'."""
     n_pairs = len(pair_op)
     src = np.full(n_pairs, back, dtype=np.int64)
     if not n_pairs or not capacity:
         return src
-    n_ops = len(out_bytes)
-    # a timeline of touches: each op's outputs, then its weights; a Fenwick tree over it holds
-    # each weight's bytes at its latest touch and every op's outputs at theirs, so the bytes
-    # between two touches of a weight are a prefix-sum difference
-    op_slot = np.arange(n_ops) + np.searchsorted(pair_op, np.arange(n_ops), side="left")
-    pair_slot = pair_op + 1 + np.arange(n_pairs)
-    size = n_ops + n_pairs + 1
+    touches = _activation_touches(ops, idx)
+    # a Fenwick tree over the timeline of touches holds each tensor's bytes at its latest
+    # touch, so the distinct bytes between two touches of a weight are a prefix-sum difference
+    size = sum(len(t) for t in touches) + n_pairs + 1
     tree = np.zeros(size + 1)
 
     def add(i: int, v: float) -> None:
@@ -73,21 +74,56 @@ def lru_sources(pair_op: np.ndarray, pair_w: np.ndarray, pair_bytes: np.ndarray,
         return s
 
     caps = np.asarray(capacity, dtype=np.float64)
-    last: dict[int, int] = {}
-    p = 0
-    for o in range(n_ops):
-        if out_bytes[o] > 0:
-            add(int(op_slot[o]), float(out_bytes[o]))
+    last: dict[int, tuple[int, float]] = {}
+    slot, p = 0, 0
+
+    def touch(key: int, b: float) -> int | None:
+        nonlocal slot
+        prev = last.get(key)
+        if prev is not None:
+            add(prev[0], -prev[1])
+        add(slot, b)
+        last[key] = (slot, b)
+        slot += 1
+        return None if prev is None else prev[0]
+
+    for o, acts in enumerate(touches):
+        for key, b in acts:
+            touch(key, b)
         while p < n_pairs and pair_op[p] == o:
-            w, slot, b = int(pair_w[p]), int(pair_slot[p]), float(pair_bytes[p])
-            prev = last.get(w)
+            b = float(pair_bytes[p])
+            here = slot
+            prev = touch(int(pair_w[p]), b)
             if prev is not None:
-                dist = prefix(slot) - prefix(prev + 1) + b
-                held = np.flatnonzero(caps >= dist)
+                held = np.flatnonzero(caps >= prefix(here) - prefix(prev + 1) + b)
                 if len(held):
                     src[p] = int(held[0])
-                add(prev, -b)
-            add(slot, b)
-            last[w] = slot
             p += 1
     return src
+
+
+def _activation_touches(ops, idx: np.ndarray) -> list[list[tuple[int, float]]]:
+    """Per op of ``idx``: the (key, bytes) of the activation tensors it touches, inputs then
+    outputs, keyed by tensor id (a tensor read again moves to the most recent, counted once).
+    Without the producer columns: the model inputs it reads by id and its outputs as new
+    bytes (``act_out_bytes``)."""
+    n_t = len(ops.tensor_bytes)
+    tb = ops.tensor_bytes
+    out: list[list[tuple[int, float]]] = []
+    if ops.act_ptr is not None and ops.producer is not None:
+        writers = np.flatnonzero(ops.producer >= 0)
+        order = np.argsort(ops.producer[writers], kind="stable")
+        writers = writers[order]
+        starts = np.searchsorted(ops.producer[writers], np.arange(len(ops.kind) + 1))
+        for g in idx:
+            ins = ops.act_ids[ops.act_ptr[g]:ops.act_ptr[g + 1]]
+            outs = writers[starts[g]:starts[g + 1]]
+            out.append([(int(t), float(tb[t])) for t in ins] + [(int(t), float(tb[t])) for t in outs])
+        return out
+    for j, g in enumerate(idx):
+        ins = ops.input_ids[ops.input_ptr[g]:ops.input_ptr[g + 1]]
+        acts = [(int(t), float(tb[t])) for t in ins]
+        if ops.act_out_bytes[g] > 0:
+            acts.append((n_t + j, float(ops.act_out_bytes[g])))  # a new tensor: a key of its own
+        out.append(acts)
+    return out

@@ -453,8 +453,10 @@ class Processor(Component[ProcessorConfig]):
         notes += direct_note(self.name, convs, formed)
         if traffic.reused_total_bytes or traffic.streamed_weight_bytes or (far and any(traffic.resident.values())):
             tiers = self.hw.home_tiers if far else ()
-            parts = [f"{si(b, 'B')} resident in {lv}" for lv, b in traffic.resident.items()
-                     if b and lv not in tiers]
+            lru = traffic.lru_reads  # hw/lru.py: bytes each level served, not matrices held
+            parts = ([f"{si(b, 'B')} of the reads after a first use from {lv}" for lv, b in lru.items()
+                      if b and lv != levels[-2 if far else -1]] if lru is not None else
+                     [f"{si(b, 'B')} resident in {lv}" for lv, b in traffic.resident.items() if b and lv not in tiers])
             if traffic.returned_bytes:  # rule 1: a dead matrix's room taken by a later one
                 parts[-1] += (f" in turn ({si(traffic.returned_bytes, 'B')} of it in room "
                               "given back after matrices' last uses)")
@@ -468,7 +470,9 @@ class Processor(Component[ProcessorConfig]):
                              + (f"by memory.{far_t}.place" if place is not None else
                                 f"filled past {near}'s capacity")
                              + "), read there at every use no cache level serves")
-            else:
+            if lru is not None:
+                parts.append(f"{si(lru[levels[-2 if far else -1]], 'B')} of them missed to {levels[-2 if far else -1]}")
+            elif not far:
                 parts.append(f"{si(traffic.streamed_weight_bytes, 'B')} read from "
                              f"{self.hw.backing_store} at every use")
             caps = ", ".join(f"{lv} {capacity_text(self.hw.resource(lv).config.capacity)}"
@@ -476,8 +480,10 @@ class Processor(Component[ProcessorConfig]):
             per = (f", on each of {int(ops.stage.max()) + 1} pipeline stages' devices; in all"
                    if ops.stage is not None else "")
             where = f"; {caps}{per}" if caps else f"; no level before {tiers[0] if far else self.hw.backing_store}{per}"
-            notes.append(f"{self.name} weights (matrices read more than once stay where they fit"
-                         f"{where}): " + ", ".join(parts))
+            rule = ("a hardware cache (replacement: lru): a weight stays while what was touched "
+                    "since its last use fits" if lru is not None else
+                    "matrices read more than once stay where they fit")
+            notes.append(f"{self.name} weights ({rule}{where}): " + ", ".join(parts))
         # a matmul timed by the measured table: its compute time includes the weight streaming
         # of the kernel that was timed (only set with a table, so other runs' op tables keep
         # their columns)
