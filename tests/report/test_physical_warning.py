@@ -111,16 +111,16 @@ def test_a_sweep_keeps_them_as_a_column_not_as_warnings_from_its_workers(tmp_pat
                          env={**os.environ, "PYTHONPATH": str(Path(cimsim.__file__).parents[1])})
     assert res.returncode == 0, res.stderr
     assert "Warning" not in res.stderr and "wafer" not in res.stderr, res.stderr
-    assert res.stdout.rstrip().endswith(", 1 not physically plausible (above a wafer or a "
-                                        "TDP: see the rows' notes)"), res.stdout
+    assert res.stdout.rstrip().endswith(", 1 not physically plausible (1 above a wafer: "
+                                        "see the rows' notes)"), res.stdout
     with warnings.catch_warnings():
         warnings.filterwarnings("error", category=cimsim.CimsimWarning)
         df = cimsim.sweep("gpu-hbm3", "gru", {"processor.area": ["800 mm^2", "80000 mm^2"]},
                           engine="analytic", workers=1)
     assert df["error"].isna().all(), df["error"].tolist()
     assert df[C.PHYSICALLY_PLAUSIBLE].tolist() == [True, False]
-    assert describe_run(df).endswith(", 1 not physically plausible (above a wafer or a "
-                                     "TDP: see the rows' notes)")
+    assert describe_run(df).endswith(", 1 not physically plausible (1 above a wafer: "
+                                     "see the rows' notes)")
 
 
 def test_a_reticle_exceeded_or_a_binding_power_cap_is_a_note_not_implausible():

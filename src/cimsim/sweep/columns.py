@@ -191,6 +191,30 @@ def implausible_rows(df) -> int:
     return int((~df[PHYSICALLY_PLAUSIBLE].fillna(True).astype(bool)).sum())
 
 
+#: what makes a row not physically plausible, by the words of its note (``report.plausible``:
+#: a wafer, a TDP; ``hw.circuits.array``: a cell's Vmin, a cell below the node's published 6T)
+IMPLAUSIBLE_REASONS = (("more than a whole 300 mm wafer", "above a wafer"),
+                       ("above its TDP of", "above a TDP"),
+                       ("minimum operating voltage", "the supply below a cell's minimum operating "
+                        "voltage"),
+                       ("published high-density 6T cell", "a cell smaller than the node's "
+                        "published 6T cell"))
+
+
+def implausible_reasons(df) -> str:
+    """Why the rows of a sweep table that are not physically plausible are not, counted by
+    reason from their notes (a row with two reasons counts under each): ``14 the supply below
+    a cell's minimum operating voltage``; ``above a wafer or a TDP`` without a notes column."""
+    bad = ~df[PHYSICALLY_PLAUSIBLE].fillna(True).astype(bool)
+    if NOTES not in df.columns:
+        return "above a wafer or a TDP, or below a cell's minimum operating voltage"
+    notes = df.loc[bad, NOTES].fillna("").astype(str)
+    said = [f"{n:,} {why}" for words, why in IMPLAUSIBLE_REASONS
+            if (n := int(notes.str.contains(words, regex=False).sum()))]
+    other = int((~notes.apply(lambda t: any(w in t for w, _ in IMPLAUSIBLE_REASONS))).sum())
+    return "; ".join(said + ([f"{other:,} for another reason"] if other else []))
+
+
 def error_rows(df) -> int:
     """How many of a sweep table's rows (a DataFrame) carry an error."""
     return int(df[ERROR].notna().sum()) if ERROR in df.columns else 0
@@ -214,7 +238,7 @@ def describe_run(df: pd.DataFrame) -> str:
         f"{df.attrs.get('reused', 0):,} already done, {errors:,} with errors"
         + (f", {outside:,} extrapolated (a circuit model outside its fitted range: see the "
            "rows' notes)" if outside else "")
-        + (f", {implausible:,} not physically plausible (above a wafer or a TDP: see "
+        + (f", {implausible:,} not physically plausible ({implausible_reasons(df)}: see "
            "the rows' notes)" if implausible else "")
         + (f", {slow:,} too slow for the period (NaN period columns: see the rows' notes)"
            if slow else "") + _losses(df.attrs))
