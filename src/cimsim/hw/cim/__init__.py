@@ -151,7 +151,7 @@ class CIMConfig(ComponentConfig):
         "each converted. Default: all rows.")
     read_latency: Optional[PositiveSeconds] = Field(
         default=None, description="Time of one array read (one input slice on rows_per_read "
-        "rows; with `adc.counting`, one unit input pulse). Default: derived, the cell's read pulse.")
+        "rows; with `adc.counting`, one unit input pulse; a given one stays at any technology.voltage). Default: derived, the read pulse.")
     adc: ADC = Field(description="Column readout.")
     cell: Optional[Cell] = Field(default=None, description="Memory cell type and parameters "
                                  "(default: rram_1t1r or sram_6t by `technology`); used by "

@@ -95,7 +95,9 @@ def place(comp, ops, idx, makers=None) -> Plan:
     space = np.full(len(idx), float(c.arrays * c.chips))  # every chip's (a matrix may span them)
     replicas = np.ones(len(idx))
     server = np.zeros(len(idx), dtype=np.int64)
-    notes = [m for m in [comp.derived_note(), comp.adc_waste_note(), comp.sense_margin_note()] if m]
+    from . import notes as notes_model  # notes imports onchip
+    notes = [m for m in [comp.derived_note(), comp.adc_waste_note(), comp.sense_margin_note(),
+                         notes_model.given_read(comp)] if m]
     if oriented:
         slices = columns_per_weight(c.weight_bits, c.bits_per_cell, c.differential)
         floor = (f" (time a floor: {slices} cells a weight, the per-significance passes of a "

@@ -431,3 +431,35 @@ def unclaimed_hint(self, ops, unclaimed):
     return (f"add a processor to run what the accelerators do not, or give {self.name}.chip."
             f"periphery (level, units, bits, clock) to run the {vec} vector op(s) "
             "(activations, pooling, adds) on the chip")
+
+
+def given_read(self) -> str:
+    """A note when ``read_latency`` is given and ``technology.voltage`` is not the node's nominal
+    supply: a given read stays as given at every supply, while the array model's read follows
+    the alpha-power law; a warning when the given one is faster than the array model's read at
+    this supply (the ADC's ``sample_rate`` is refused above its conversion rate; a given read,
+    a measured design's, is not refused, find-E 6). Empty otherwise."""
+    from ...errors import CimsimError
+    from .derive import DeriveError, design
+
+    c, t = self.config, self.hw.technology
+    if c.read_latency is None or t is None or t.voltage is None:
+        return ""
+    nominal = scaling.nominal_vdd(t.node_nm)
+    if abs(t.voltage - nominal) <= 1e-9 * nominal:
+        return ""
+    free = c.model_copy(update={"read_latency": None})
+    try:
+        here = float(design(free, t).read_latency)
+        there = float(design(free, t.model_copy(update={"voltage": None})).read_latency)
+    except (DeriveError, CimsimError, ValueError):  # no array read to derive (counting ADC)
+        return ""
+    given = float(c.read_latency)
+    fast = given < here * (1 - 1e-9)
+    return ((_WARNING if fast else "") + f"{self.name}: read_latency {si(given, 's')} is given, and "
+            f"a given read stays as given at every supply; the array model's read is "
+            f"{si(here, 's')} at {t.voltage:g} V ({here / there:.3g} x its {si(there, 's')} at the "
+            f"{t.node_nm:g} nm nominal {nominal:g} V, alpha-power delay)"
+            + (f": the given read is {here / given:.3g} x faster than the cell reads at this "
+               "supply" if fast else "")
+            + "; give the read measured at this supply, or leave read_latency out to derive it")

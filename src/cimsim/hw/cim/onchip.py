@@ -288,7 +288,9 @@ def place(comp, ops, idx, ride=None) -> Plan:
                        c.bits_per_cell, differential=c.differential)  # per op (:mod:`.wbits`)
     rt, ct, pc = (np.where(mm, x, 0.0) for x in (rt, ct, pc))
     need_op = rt * ct
-    notes = [n for n in [comp.derived_note(), comp.adc_waste_note(), comp.sense_margin_note()] if n]
+    from . import notes as notes_model  # notes imports onchip
+    notes = [n for n in [comp.derived_note(), comp.adc_waste_note(), comp.sense_margin_note(),
+                         notes_model.given_read(comp)] if n]
     if ops.stage is not None and len(np.unique(ops.stage[idx])) > 1:  # flat.py gives each its own
         notes.append(f"{comp.name}: the layers of all {len(np.unique(ops.stage[idx]))} pipeline "
                      f"stages share one chip's {c.arrays} arrays (not one chip per stage's "

@@ -148,9 +148,13 @@ def supply_outside_fit(node_nm: float, volts: float | None) -> str:
         return ""
     f = volts / nominal_vdd(node_nm)
     lo, hi = FITTED_SUPPLY
+    below = (f" (below it no subthreshold tail: the delay diverges at the fitted V_th "
+             f"{vth(node_nm):.3g} V and leakage is I_off V without DIBL, so an energy minimum "
+             "found down here is placed by the V_th fit, not by device physics)"
+             if f < lo * (1 - 1e-9) else "")
     return (f"the supply {volts:g} V is {f:.2f} x the {node_nm:g} nm nominal "
             f"({nominal_vdd(node_nm):.3g} V), outside the {lo:g}-{hi:g} x the circuit models' "
-            "voltage laws were fitted on: extrapolated")
+            "voltage laws were fitted on: extrapolated" + below)
 
 
 def max_supply(node_nm: float) -> float:
