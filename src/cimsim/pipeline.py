@@ -26,6 +26,7 @@ from .engine.analytic import analytic_latency, op_work
 from .engine.des import simulate_dag
 from .errors import CimsimError, ComponentError, PhysicalPlausibilityWarning, given, one_line
 from .hw.base import STREAM, Pattern
+from .hw.technology import unread_note
 from .inputs import source_fields
 from .mapping.placement import Placement, place
 from .report.build import RunData, build_result
@@ -548,7 +549,7 @@ def simulate_quietly(arch: Architecture, workload: Workload, engine: str = "des"
                   start, end, path, float(cp_s), cp_path, slow,
                   notes + stated_read_note(arch, pl.arrays, table) + fixed_level_note(arch, pl.arrays, table, pl)
                   + activation_note(arch, pl.arrays, raw, table, pattern_energy) + repeat_hit_note(arch, workload, pl.arrays)
-                  + col2im_note(workload, pl) + list(arch.notes), path_time if engine != "des" and latency > eng_cp else None)
+                  + col2im_note(workload, pl) + unread_note(arch) + list(arch.notes), path_time if engine != "des" and latency > eng_cp else None)
     result = build_result(run, keep_ops)
     result.inputs = source_fields(arch.source, workload.source)  # what it was computed from
     mark(OUTPUT)

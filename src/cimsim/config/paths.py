@@ -122,6 +122,13 @@ def resolve(path: str, data: Optional[Mapping] = None) -> Leaf:
         return Leaf(path, list, (), PLACEHOLDERS_DOC, None, Kind("list", item=Kind("str")))
     if head == "technology":
         if data is not None and not isinstance(data.get("technology"), Mapping):
+            from ..hw.technology import ONLY_CIM, READS_TECHNOLOGY
+
+            types = [c.get("type", k) for k, c in data.items()  # a section's type: its key
+                     if k not in RESERVED and isinstance(c, Mapping)]
+            if not any(t in READS_TECHNOLOGY for t in types):
+                raise PathError(f"this architecture has no 'technology' section, and no "
+                                f"component that would read one: {ONLY_CIM}")
             raise PathError("this architecture has no 'technology' section; add one, e.g. "
                             "technology: {node: 22 nm}")
         if len(parts) == 1:

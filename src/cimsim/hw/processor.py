@@ -52,11 +52,11 @@ from types import MappingProxyType
 from typing import Literal, Optional
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ..dtypes import DTYPES, DType
 from ..errors import MappingError
-from ..quantity import (BytesPerSecond, Hertz, Joules, PositiveFloat, PositiveInt, Seconds,
+from ..quantity import (BytesPerSecond, Hertz, Joules, NonNegativeFloat, PositiveFloat, PositiveInt, Seconds,
                         PositiveSquareMeters, PositiveWatts, Watts)
 from ..units import bytes_of, capacity_text, si
 from .base import MEASURED_COMPUTE, Component, ComponentConfig, OpArrays, OpCost, Plan
@@ -66,6 +66,7 @@ from .homes import cache_tier_note
 from .im2col import direct_depthwise, direct_note
 from .mac_efficiency import ROW_RATIO_TIMED, MacEfficiency  # noqa: F401 (moved there)
 from .power import tdp_problems
+from .supply import Supply
 
 
 class ProcessorConfig(ComponentConfig):
@@ -84,7 +85,19 @@ class ProcessorConfig(ComponentConfig):
     energy_per_vector_op: Joules = Field(description="Energy of one elementwise operation.")
     static_power: Watts = Field(description="Leakage and uncore power while the run lasts.")
     op_overhead: Seconds = Field(default="0 s", description="Fixed dispatch cost per op "
-                                 "(kernel launch, thread fork/join).")
+                                 "(kernel launch, thread fork/join), in seconds: it does not "
+                                 "follow clock (op_overhead_cycles does).")
+    op_overhead_cycles: NonNegativeFloat = Field(default=0.0, description="Dispatch cost per op "
+                                                 "in the processor's clock cycles (cycles), added "
+                                                 "to op_overhead (or op_overhead_by_kind's figure): "
+                                                 "host CPU work (framework, driver) that follows "
+                                                 "clock. Default 0. A GPU's dispatch runs on its "
+                                                 "host CPU, not at this clock: keep it in seconds.")
+    supply: Optional[Supply] = Field(default=None, description="Core supply voltage and the "
+                                     "nominal (V, f) point energy_per_mac, energy_per_vector_op "
+                                     "and static_power are stated at (DVFS): energy scales as "
+                                     "V^2, static power as V, clock is checked against the "
+                                     "alpha-power f_max(V). Default: none (figures used as given).")
     sync_overhead: Seconds = Field(default="0 s", description="Host-device sync per host read of a "
                                    "tensor's value (a traced if / .item() / nonzero count: tag "
                                    "host_syncs), paid before the op after it (a GPU: the copy back and "
@@ -129,6 +142,12 @@ class ProcessorConfig(ComponentConfig):
         "L2 and HBM ([sram, dram]), a CPU package's its last-level cache ([sram]) but not the "
         "DIMMs. Default: none (compute and static power only).")
 
+    @model_validator(mode="after")
+    def _clock_within_supply(self):
+        if self.supply is not None and (why := self.supply.clock_problem(self.clock)):
+            raise ValueError(f"clock {why}")
+        return self
+
     def wave_fraction(self, rows: np.ndarray, batch: np.ndarray, n: np.ndarray) -> np.ndarray:
         """Share of the cores a matmul's waves keep busy (``gemm_tile``; 1 without it):
         ``tiles / (ceil(tiles / cores) x cores)``, ``tiles = batch x ceil(m / tile m) x ceil(n / tile n)``."""
@@ -159,6 +178,17 @@ class Processor(Component[ProcessorConfig]):
     utilizations = ("mac", "busy")
     label = "host"
     facts = MappingProxyType({"weights_on_chip": True})
+
+    @property
+    def energy_factor(self) -> float:
+        """Energy per MAC and vector op at ``supply.voltage`` over the stated (1 without one)."""
+        return 1.0 if self.config.supply is None else self.config.supply.energy_factor
+
+    @property
+    def static_power_w(self) -> float:
+        """``static_power`` at ``supply.voltage`` (x V / V0: :mod:`.supply`), W."""
+        s = self.config.supply
+        return float(self.config.static_power) * (1.0 if s is None else s.static_factor)
 
     @property
     def compute_parts(self):
@@ -218,7 +248,7 @@ class Processor(Component[ProcessorConfig]):
                     raise MappingError(f"processor '{self.name}' has no {self.name}.{fld}.{dt}; "
                                        f"it lists {sorted(table)}{why}")
             peak[sel] = cfg.peak_macs_per_s(dt)
-            emac[sel] = cfg.energy_per_mac[dt]
+            emac[sel] = cfg.energy_per_mac[dt] * self.energy_factor
             covered |= sel
         # a storage-only dtype (int64 indices, bool masks, complex FFT outputs of a traced model;
         # cimsim.dtypes.TENSOR_DTYPES) needs no MAC rate for ops that do no MACs (peak 0: unused)
@@ -251,6 +281,8 @@ class Processor(Component[ProcessorConfig]):
                                f"{', '.join(unknown)}, not an op kind ({', '.join(ops.kind_codes)})")
         notes = cache_tier_note(self.hw.memory, levels)  # two main memories, no far tier
         notes += direct_note(self.name, convs, formed)
+        if self.config.supply is not None:
+            notes.append(self.config.supply.note(self.name, float(self.config.clock)))
         if traffic.reused_total_bytes or traffic.streamed_weight_bytes or (far and any(traffic.resident.values())):
             tiers = self.hw.home_tiers if far else ()
             lru = traffic.lru_reads  # hw/lru.py: bytes each level served, not matrices held
@@ -353,6 +385,8 @@ class Processor(Component[ProcessorConfig]):
             overhead = np.full(len(idx), float(cfg.op_overhead))
             for kind, seconds in cfg.op_overhead_by_kind.items():
                 overhead[kinds == ops.kind_codes[kind]] = seconds
+        if cfg.op_overhead_cycles:  # host work at this clock (find-E 3)
+            overhead = overhead + cfg.op_overhead_cycles / cfg.clock
         parts = {}
         if cfg.single_stream_bandwidth is not None:  # a GEMV is one stream from the backing store
             gemv = (macs > 0) & (ops.rows[idx] <= 1)
@@ -390,7 +424,7 @@ class Processor(Component[ProcessorConfig]):
             dispatch_s=np.broadcast_to(np.asarray(overhead, dtype=float), (len(idx),)),
             bytes=nbytes,
             write_bytes=writes,
-            energy={"compute": macs * emac + vops * cfg.energy_per_vector_op},
+            energy={"compute": macs * emac + vops * cfg.energy_per_vector_op * self.energy_factor},
             # the n = 1 products ran on the vector lanes (the server's busy time), not the MAC unit
             busy={"mac": np.where(lanes, 0.0, t_mac)},
             compute_parts=parts,

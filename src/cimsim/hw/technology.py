@@ -122,3 +122,25 @@ class Technology(Strict):
     def node_nm(self) -> float:
         """The node in nanometres (rounded to 1e-6 nm: '22 nm' is 22, not 22.000000000000004)."""
         return round(self.node * 1e9, 6)
+
+
+#: the component types whose circuit models read the technology block (a CIM derives its array,
+#: ADC, DAC and periphery numbers from it); a processor, PIM or systolic array states its figures
+READS_TECHNOLOGY = ("cim",)
+
+#: what the technology block moves, for the note and the --set refusal (find-E 1)
+ONLY_CIM = ("technology.* moves only the numbers a cim component's circuit models derive; a "
+            "processor's supply is processor.supply (voltage, nominal_voltage, nominal_clock, "
+            "threshold_voltage)")
+
+
+def unread_note(arch) -> list[str]:
+    """A note when the architecture has a technology block and no component reads it (no cim):
+    the block, node and voltage, changes nothing in the run (find-E 1)."""
+    t = getattr(arch, "technology", None)
+    if t is None or any(c.type in READS_TECHNOLOGY for c in arch.components.values()):
+        return []
+    volts = f", {t.voltage:g} V" if t.voltage is not None else ""
+    return [f"technology ({t.node_nm:g} nm{volts}) changes nothing in this run: no component "
+            f"of this architecture reads it ({ONLY_CIM}); technology_node_m reports the block "
+            "as given, not the node of the parts here"]
