@@ -21,6 +21,7 @@ from ..errors import CimsimError
 from . import plausible as P
 from .grid import (GRID_DENSE_FROM, GRID_DENSE_UP_TO, GRID_MAX_SIDE, GRID_MIN_SIDE, GRID_PAST_LLC,  # noqa: F401
                    GRID_ROWS, GRID_ROWS_QUICK, GRID_SIDE_MULTIPLE, grid_sides)
+from .roofline import retime_slow_columns
 from .rowlength import ROW_LENGTH_ROWS, fit_exponent, row_length_side
 from .rowlength import shapes as row_shapes
 from .fewrows import PASS_TOLERANCE, ceil_div, fit_rows_per_pass, pass_limit, row_time_ratios
@@ -499,6 +500,8 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
     if 4 * sides[-1] ** 2 < GRID_PAST_LLC * llc:
         notes.append(f"the matmul-efficiency table stops at a {4 * sides[-1] ** 2 / MiB:.0f} MiB weight, "
                      f"less than {GRID_PAST_LLC}x the LLC: weights beyond it take its last column")
+    # a column far under the roofline at its many rows was timed while other jobs ran (find-C 1)
+    retime_slow_columns(grid, grid_rows, sides, macs["fp32"], dram_read, rate_once, say, notes)
     # the few-row path as the first round sees it: rows past it run on another kernel path
     first_fit = None if quick else fit_rows_per_pass(row_time_ratios(grid, grid_rows, sides))
     path_ends = first_fit[1] if first_fit else None

@@ -33,11 +33,21 @@ def calibrate(output: Path, quick: bool, use_numpy: bool, threads: int | None, t
     cal, _ = run_calibration(output, quick=quick, prefer_torch=not use_numpy, command=command.strip(),
                              log=lambda m: click.echo(m, err=True), threads=threads,
                              timing=Timing(statistic=timing))
-    from ..report.format import si
-
-    click.echo(f"wrote {full_path(output)}: DRAM {si(cal.dram_read_bps, 'B/s', 3)} read, LLC "
-               f"{cal.llc_capacity_bytes / 2**20:.3g} MiB at {si(cal.llc_bps, 'B/s', 3)}, fp32 matmul "
-               f"{si(cal.matmul_macs_per_s['fp32'], 'MAC/s', 3)}, op overhead "
-               f"{si(cal.op_overhead_s, 's', 3)} ({cal.seconds:.0f} s)")
+    click.echo(summary_line(full_path(output), cal))
     for note in cal.notes:
         click.echo(f"note: {note}", err=True)
+
+
+def summary_line(path, cal) -> str:
+    """The "wrote ..." line: the fp32 peak the config uses (the fastest of the square mm and the
+    matmul table, not the square mm alone: find-C 1), and a warning when notes follow."""
+    from ..report.format import si
+
+    line = (f"wrote {path}: DRAM {si(cal.dram_read_bps, 'B/s', 3)} read, LLC "
+            f"{cal.llc_capacity_bytes / 2**20:.3g} MiB at {si(cal.llc_bps, 'B/s', 3)}, fp32 peak "
+            f"{si(cal.fp32_peak, 'MAC/s', 3)} (square mm n={cal.matmul_n['fp32']}: "
+            f"{si(cal.matmul_macs_per_s['fp32'], 'MAC/s', 3)}), op overhead "
+            f"{si(cal.op_overhead_s, 's', 3)} ({cal.seconds:.0f} s)")
+    if cal.notes:
+        line += f"; warning: {len(cal.notes)} note(s) below, check them before using the config"
+    return line

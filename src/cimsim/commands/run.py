@@ -16,6 +16,7 @@ from .load import arrivals_option, at_load, load_cells, load_options, power_up_c
 from .compare_rows import expected_rows, weights_of, weights_options, with_share_column
 from .cim_lines import floorplan_texts as _floorplan_texts, programming_text, unit_energy_text
 from .placement import critical_path_rows, print_critical_path, print_placement
+from .steady import steady_latency_of, steady_option, steady_text, with_steady
 from .. import bundled
 from ..atomic import atomic_write, check_writable
 from ..errors import CimsimError, ConfigError, MappingError, OverflowInputError, one_name_each
@@ -94,11 +95,12 @@ def set_option(f):
               show_default=True, help="With --accuracy: the model's outputs are logits, or "
               "probabilities (it ends in sigmoid or softmax); auto takes probabilities where every "
               "fp32 output lies in [0, 1] (and sums to 1 over the classes), and the basis says so.")
+@steady_option
 @timing_option
 def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json: bool,
         placement: bool, cpath: bool, trace_file: Path | None, accuracy: bool, dataset: str | None,
         output_kind: str = "auto", period: str | None = None, deadline: str | None = None, idle: str = "on",
-        harvest=None, storage=None, arrivals=None, ttft_slo=None, tpot_slo=None) -> None:
+        harvest=None, storage=None, arrivals=None, ttft_slo=None, tpot_slo=None, steady: bool = False) -> None:
     """Simulate WORKLOAD (a file or bundled name) on CONFIG (a YAML file or bundled name).
 
     With --accuracy, WORKLOAD is an evaluation model (e.g. cimsim run rram-cim digits-cnn
@@ -144,6 +146,7 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
     except OverflowInputError as exc:  # an extreme value overflowed: the --set or file that gave it
         raise OverflowInputError(f"{origin(config_path, overrides(sets), exc.field)}{exc}",
                                  exc.field) from None
+    steady_s = steady_latency_of(arch, wl, engine, result) if steady else None  # before the load's periods
     result = at_load(result, load)
     acc = None
     if accuracy:
@@ -164,7 +167,7 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
                 raise
             raise CimsimError(f"--trace {trace_file}: cannot write there ({exc.strerror or exc})") from None
     if as_json:
-        out = result.to_json()
+        out = with_steady(result.to_json(), steady_s)
         if acc is not None:  # beside latency and energy
             from ..accuracy.target import accuracy_json
 
@@ -199,6 +202,8 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
             fp = replace(fp, weights=held[C.FOOTPRINT_WEIGHT_BYTES], kv_cache=held[C.FOOTPRINT_KV_CACHE_BYTES],
                          activations=held[C.FOOTPRINT_ACTIVATION_BYTES])
         print_result(result, footprint=fp, cache_apart=apart, arch=arch)
+        if steady_s is not None:
+            click.echo(steady_text(steady_s, result.latency_s))
         if acc is not None:
             print_accuracy(acc, auto=target.output_kind == "auto")
         for warn in [n for n in result.notes if n.startswith(WARNING)] + [placeholder_warning(result)]:

@@ -1,0 +1,47 @@
+"""``cimsim run --steady``: one call of a workload in a loop of calls on the same weights (find-C 5).
+
+``cimsim run`` simulates one cold call: every weight comes from the backing store. A timing loop's
+repeated calls (``timeit``, a serving engine) find the weights a cache level holds where the
+previous call left them, and that is what the host suites validate
+(:func:`cimsim.validate.host.steady_latency`): two calls back to back
+(:func:`cimsim.validate.host.repeated`, weights and model inputs shared) less one call.
+"""
+
+from __future__ import annotations
+
+import click
+
+from ..report import columns as C
+from ..report.format import si
+
+
+def steady_option(f):
+    return click.option("--steady", is_flag=True,
+                        help="Also the steady per-call time: two calls back to back on the same "
+                             "weights less one call (what a timing loop measures; the host suites' "
+                             "predicted quantity). Runs the workload twice more.")(f)
+
+
+def steady_latency_of(arch, wl, engine: str, result) -> float:
+    """Seconds of one call in a loop: ``wl`` twice back to back on ``arch`` (same weights, by
+    ``engine``) less ``result``, the one call already simulated."""
+    from ..studies import run_one
+    from ..validate.host import repeated
+
+    return run_one(arch, repeated(wl, 2), engine=engine, keep_ops=False).latency_s - result.latency_s
+
+
+def with_steady(out: dict, steady_s: float | None) -> dict:
+    """The run's JSON object with ``steady_latency_s`` after ``latency_s`` (unchanged without --steady)."""
+    if steady_s is None:
+        return out
+    keys = list(out)
+    at = keys.index(C.LATENCY) + 1
+    return {**{k: out[k] for k in keys[:at]}, C.STEADY_LATENCY: steady_s, **{k: out[k] for k in keys[at:]}}
+
+
+def steady_text(steady_s: float, cold_s: float) -> str:
+    """The text report's line: the steady call beside the cold one the report shows."""
+    return (f"steady call (--steady): {si(steady_s, 's')} a call in a loop on the same weights "
+            f"(two calls less one; the cold call above: {si(cold_s, 's')}, "
+            f"{steady_s / cold_s:.3g}x)" if cold_s > 0 else f"steady call (--steady): {si(steady_s, 's')}")
