@@ -29,15 +29,15 @@ def _run(overrides, wl=None):
 
 
 def test_energy_scales_as_v_squared_static_as_v_and_the_clock_is_checked():
-    assert F_MAX_0V6 == pytest.approx(1.3456e9, rel=1e-4)  # the finding's table: 1.34549 GHz
+    assert F_MAX_0V6 == pytest.approx(1.3456e9, rel=1e-4, abs=0)  # the finding's table: 1.34549 GHz
     clock = f"{F_MAX_0V6 / 1e9 * (1 - 1e-7):.9f} GHz"
     stock = _run({"processor.clock": clock})
     low = _run({**SUPPLY, "processor.supply.voltage": "0.6 V", "processor.clock": clock})
     # the same clock: the same time; compute energy x (0.6/0.9)^2 = 0.4444, static 40 W x 0.6/0.9
     assert low.latency_s == stock.latency_s
     assert low.energy_breakdown_j["processor_compute"] == pytest.approx(
-        stock.energy_breakdown_j["processor_compute"] * (0.6 / 0.9) ** 2, rel=1e-12)
-    assert low.static_power_w == pytest.approx(40.0 * 0.6 / 0.9, rel=1e-12)
+        stock.energy_breakdown_j["processor_compute"] * (0.6 / 0.9) ** 2, rel=1e-12, abs=0)
+    assert low.static_power_w == pytest.approx(40.0 * 0.6 / 0.9, rel=1e-12, abs=0)
     assert any("supply 0.6 V" in n and "x 0.4444" in n for n in low.notes), low.notes
 
 
@@ -78,4 +78,4 @@ def test_op_overhead_cycles_follows_the_clock():
         base = _run({"processor.clock": clock, "processor.op_overhead": "0 s"}, wl)
         more = _run({"processor.clock": clock, "processor.op_overhead": "0 s",
                      "processor.op_overhead_cycles": 5000}, wl)
-        assert more.latency_s - base.latency_s == pytest.approx(per_op, rel=1e-9)
+        assert more.latency_s - base.latency_s == pytest.approx(per_op, rel=1e-9, abs=0)
