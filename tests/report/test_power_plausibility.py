@@ -51,8 +51,10 @@ def test_gpu_hbm3_fp16_matmuls_average_711_w_over_its_700_w_tdp():
     assert (round(parts["compute"], 1), parts["static"], round(parts["dram"], 1), round(parts["sram"], 1)) \
         == (595.7, 100.0, 11.2, 4.5)
     assert round(power, 1) == 711.4
-    # GH100's 814 mm² die (whitepaper): W per m²
-    assert r.power_density_w_per_m2 == pytest.approx(power / 814e-6, rel=1e-9, abs=0)
+    # GH100's 814 mm² die (whitepaper): W per m² of the power dissipated in it, the HBM stacks'
+    # 11.2 W left out (find-B 2: it was power / 814 mm², the HBM's access energy included)
+    assert r.offchip_memory_power_w == pytest.approx(parts["dram"], rel=1e-9, abs=0)
+    assert r.power_density_w_per_m2 == pytest.approx((power - parts["dram"]) / 814e-6, rel=1e-9, abs=0)
     tdp = [n for n in r.notes if "TDP" in n]
     assert len(tdp) == 1 and tdp == r.physical_notes
     assert "processor (NVIDIA H100 SXM5) is 711.4 W, above its TDP of 700 W (by 1.6%" in tdp[0]
@@ -197,7 +199,10 @@ def test_run_and_compare_show_power(tmp_path):
         for row in csv.DictReader(f):
             w = float(row["average_power_w"])
             assert w == pytest.approx(float(row["energy_j"]) / float(row["latency_s"]), rel=1e-12, abs=0)
-            assert float(row["power_density_w_per_m2"]) == pytest.approx(w / float(row["area_m2"]), rel=1e-12, abs=0)
+            die_w = w - float(row["offchip_memory_power_w"])  # find-B 2: HBM / DRAM left out
+            assert float(row["offchip_memory_power_w"]) == pytest.approx(
+                float(row["energy_dram_j"]) / float(row["latency_s"]), rel=1e-12, abs=0)
+            assert float(row["power_density_w_per_m2"]) == pytest.approx(die_w / float(row["area_m2"]), rel=1e-12, abs=0)
 
 
 # ---------------------------------------------------------------- find-B (power, 2026-12)
@@ -297,3 +302,33 @@ def test_systolic_array_states_a_tdp():
     assert not [n for n in simulate(load_architecture("tpu-like"), wl).notes if "TDP" in n]
     res = CliRunner().invoke(main, ["run", "tpu-like", "lstm", "--set", "tpu.tdp=20W"])
     assert res.exit_code != 0 and "tpu.tdp: 20 W is below static_power 28 W" in res.output
+
+
+# ---------------------------------------------------------------- find-B 2 (power density, 2026-12)
+def test_power_density_leaves_out_off_chip_memory_and_counts_a_bonded_die():
+    """power_density_w_per_m2 is the power dissipated in the declared area over it (find-B 2):
+    an off-chip level's access energy and static power are dissipated in its own dies and left
+    out; the same DRAM marked off_chip: false (a die bonded on the logic) with its area counts.
+    Closed form: COUNT fp16 8192^3 matmuls on gpu-hbm3 (_closed_form), HBM static 20 W."""
+    arch = load_architecture("gpu-hbm3", overrides={"memory.dram.static_power": "20 W"})
+    wl = matmul(N, N, N, count=COUNT, dtype="fp16")
+    r = simulate(arch, wl)
+    lat, parts = _closed_form(arch, "fp16", ["sram", "dram"])
+    total = sum(parts.values()) + 20.0
+    assert r.average_power_w == pytest.approx(total, rel=1e-9, abs=0)
+    assert r.offchip_memory_power_w == pytest.approx(parts["dram"] + 20.0, rel=1e-9, abs=0)
+    die = parts["compute"] + parts["static"] + parts["sram"]  # 595.7 + 100 + 4.5 W
+    assert round(die, 1) == 700.2
+    assert r.power_density_w_per_m2 == pytest.approx(die / 814e-6, rel=1e-9, abs=0)
+    res = CliRunner(env={"COLUMNS": "200"}).invoke(main, [
+        "run", "gpu-hbm3", "gru", "--engine", "analytic", "--set", "memory.dram.static_power=20W"])
+    assert res.exit_code == 0, res.output
+    flat = " ".join(res.output.split())
+    assert "(less the off-chip dram's" in flat and "dissipated off the die)" in flat
+    # the same HBM stated as a 110 mm² die on the logic: all its power over 814 + 110 mm²
+    stacked = load_architecture("gpu-hbm3", overrides={
+        "memory.dram.static_power": "20 W", "memory.dram.off_chip": False, "memory.dram.area": "110 mm^2"})
+    r = simulate(stacked, wl)
+    assert r.offchip_memory_power_w == 0.0
+    assert r.area_m2 == pytest.approx(924e-6, rel=1e-12, abs=0)
+    assert r.power_density_w_per_m2 == pytest.approx(total / 924e-6, rel=1e-9, abs=0)

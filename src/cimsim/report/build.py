@@ -349,7 +349,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         physical_notes=physical,
         implausible_notes=implausible(area, tdp),
         write_bytes=writes,
-        backing_store=hw.backing_store, home_tiers=hw.home_tiers,
+        backing_store=hw.backing_store, home_tiers=hw.home_tiers, off_chip_levels=hw.off_chip,
         ridge_ops_per_backing_byte=backing_ridge(pl.components, pl.idx, ops, home_rates(
             rates, hw.home_tiers, traffic), hw.backing_store),
         ridge_ops_per_byte_by_level=level_ridges(pl.components, pl.idx, ops, rates, list(hw.memory),

@@ -78,6 +78,7 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.AREA_M2, "m²", ALL),
     (C.AVERAGE_POWER_W, "W", ALL),
     (C.POWER_DENSITY_W_PER_M2, "W/m²", ALL),
+    (C.OFFCHIP_MEMORY_POWER_W, "W", ALL),
     (C.OPS_PER_J, "op/J", ALL),
     (C.OPS_PER_S_PER_M2, "op/(s·m²)", ALL),
     (C.SYSTEM_DEVICES, "count", ALL),

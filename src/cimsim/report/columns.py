@@ -218,10 +218,17 @@ OPS_PER_J = "ops_per_j"
 OPS_PER_S_PER_M2 = "ops_per_s_per_m2"
 #: average power over the run: energy / latency (static included), W; NaN for zero latency
 AVERAGE_POWER_W = "average_power_w"
-#: average power over the declared area (``area_m2``), W/m² (1e6 W/m² is 1 W/mm²); NaN when no
-#: part declares its area. Where some component declares none, the power counts it and the
+#: the power dissipated in the declared area over it: (``average_power_w`` −
+#: ``offchip_memory_power_w``) / ``area_m2``, W/m² (1e6 W/m² is 1 W/mm²); NaN when no part
+#: declares its area. Off-chip memory levels (HBM, DRAM beside the die; their area cannot be
+#: declared) are left out; a level marked ``off_chip: false`` (a die bonded on the logic), links
+#: and components count. Where some component declares no area, the power counts it and the
 #: area does not: an upper bound (the run's note says which)
 POWER_DENSITY_W_PER_M2 = "power_density_w_per_m2"
+#: the off-chip memory levels' average power over the run, W: their access energy
+#: (``energy_<level>_j``) / latency + their ``static_power``; what ``power_density_w_per_m2``
+#: leaves out (0 W where every level is on the chip); one device's
+OFFCHIP_MEMORY_POWER_W = "offchip_memory_power_w"
 # The whole system a run stands for (:func:`cimsim.report.devices.system`): a tensor- or
 # pipeline-parallel run simulates one device (``one_device_share``), and under pipeline
 # parallelism its ops are every stage's while ``energy_j`` and ``area_m2`` are one device's, so
@@ -852,7 +859,7 @@ FIXED_COLUMNS: tuple[str, ...] = (
     # appended, after the columns of earlier releases, so that a positional reader of a CSV
     # (cut -f, usecols) still finds those where they were
     GRAPH_DEPTH_SERIAL_STEPS, GRAPH_DEPTH_OPS, *FOOTPRINT_COLUMNS,
-    *LOAD_COLUMNS,
+    *LOAD_COLUMNS, OFFCHIP_MEMORY_POWER_W,
 )
 
 

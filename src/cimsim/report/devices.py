@@ -37,6 +37,13 @@ class System:
     energy_j: float
     area_m2: float  # NaN where no part declares an area
     latency_s: float
+    offchip_w: float = 0.0  # the off-chip memory levels' power, all devices' (report.density)
+
+    @property
+    def die_power_density_w_per_m2(self) -> float:
+        """(power − off-chip memory power) / area: the ``power`` line's W/mm² (find-B 2)."""
+        from .density import power_density
+        return power_density(self.power_w, self.offchip_w, self.area_m2)
 
     @property
     def ops_per_j(self) -> float:
@@ -59,12 +66,16 @@ def system(r) -> System:
     static = r.energy_breakdown_j.get(C.STATIC, 0.0)
     energy = r.energy_j if tp * p == 1 else tp * (r.energy_j - static + p * static)
     span_s, span_j = getattr(r, "pipeline_span_s", None), getattr(r, "pipeline_span_j", None)
+    from .density import offchip_split
+    off_j, off_w = offchip_split(r)  # one device's access energy, J, and static power, W
     if span_s is not None and span_j is not None:  # a micro-batched pipeline: all of it
         m = int(getattr(r, "pipeline_micro_batches", 1))
+        off = (m * tp * off_j / float(span_s) if span_s > 0 else 0.0) + tp * p * off_w
         return System(devices=tp * p, ops=m * tp * 2.0 * r.macs, energy_j=float(span_j),
-                      area_m2=tp * p * r.area_m2, latency_s=float(span_s))
+                      area_m2=tp * p * r.area_m2, latency_s=float(span_s), offchip_w=off)
+    off = (tp * off_j / r.latency_s if r.latency_s > 0 else 0.0) + tp * p * off_w
     return System(devices=tp * p, ops=tp * 2.0 * r.macs, energy_j=energy,
-                  area_m2=tp * p * r.area_m2, latency_s=r.latency_s)
+                  area_m2=tp * p * r.area_m2, latency_s=r.latency_s, offchip_w=off)
 
 
 def micro_batches(r) -> int:
@@ -138,7 +149,11 @@ def power_text(r) -> str:
     s = system(r)
     text = f"{si(s.power_w, 'W')} average (energy / {'the pipeline time' if micro_batches(r) > 1 else 'latency'})"
     if r.area_m2 > 0:
-        text += f", {si(s.power_w / s.area_m2 / 1e6, 'W/mm²')} over {area(s.area_m2)}"
+        text += f", {si(s.die_power_density_w_per_m2 / 1e6, 'W/mm²')} over {area(s.area_m2)}"
+        levels = tuple(getattr(r, "off_chip_levels", ()) or ())
+        if levels and s.offchip_w > 0:  # find-B 2: what the density leaves out, by name
+            text += (f" (less the off-chip {', '.join(levels)}'s {si(s.offchip_w, 'W')}, "
+                     "dissipated off the die)")
     static = s.devices * r.energy_breakdown_j.get(C.STATIC, 0.0) / r.latency_s if r.latency_s > 0 else 0.0
     return (text + _which(r) + f"; runs back to back, {si(static, 'W')} of it static "
             "(--period: the power at a load)")

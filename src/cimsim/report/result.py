@@ -1,7 +1,6 @@
-"""Metrics of one run: the :class:`Result` of one (workload, architecture) simulation, and the
-critical-path attribution it reports. :func:`cimsim.report.build.build_result` turns a
-:class:`~cimsim.report.build.RunData` (what the stages produced) into a Result; nothing here
-names a device: components, memory levels and links are looped over by name."""
+"""Metrics of one run: the :class:`Result` of one (workload, architecture) simulation, and its critical-path
+attribution. :func:`cimsim.report.build.build_result` turns a :class:`~cimsim.report.build.RunData` (what the
+stages produced) into a Result; nothing here names a device: parts are looped over by name."""
 
 from __future__ import annotations
 
@@ -12,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
-from . import columns as C, load
+from . import columns as C, density, load
 from .devices import system
 from .intermittent import power_up_energy_j
 from .samples import steady_energy_by_part
@@ -120,6 +119,7 @@ class Result:
     #: bytes columns.OPS_PER_BACKING_BYTE counts (a far tier's near tier and it; else the store)
     backing_store: str = ""
     home_tiers: tuple[str, ...] = ()
+    off_chip_levels: tuple[str, ...] = ()  # Hardware.off_chip: what power density leaves out (density.py)
     #: the ridge point (op/B) on the busiest component's path to the backing store, and over each memory level
     ridge_ops_per_backing_byte: float = float("nan")  # columns.RIDGE_OPS_PER_BACKING_BYTE
     ridge_ops_per_byte_by_level: dict[str, float] = field(default_factory=dict)  # RIDGE_OPS_PER_BYTE_BY_LEVEL: --json
@@ -248,9 +248,9 @@ class Result:
 
     @property
     def power_density_w_per_m2(self) -> float:
-        """:attr:`average_power_w` over :attr:`area_m2`, W/m²; NaN when no part declares its area."""
-        area = self.area_m2
-        return self.average_power_w / area if area > 0 else float("nan")
+        """(average_power_w − offchip_memory_power_w) / area_m2, W/m² (:mod:`.density`); NaN: no area."""
+        return density.power_density(self.average_power_w, self.offchip_memory_power_w, self.area_m2)
+    offchip_memory_power_w = property(lambda self: density.offchip_memory_power_w(self))
 
     # the whole system's figures (columns.SYSTEM_COLUMNS): :func:`cimsim.report.devices.system`
     system_devices = property(lambda self: system(self).devices)
