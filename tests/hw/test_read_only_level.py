@@ -64,7 +64,8 @@ def test_read_only_with_volatile_is_refused_at_validation():
 def test_a_spilled_im2col_matrix_names_cim_input_reuse():
     # (find-C 7) a 1->8 3x3 conv on a 1 x 1 x 300 x 300 int8 image: its im2col matrix is
     # 90,000 rows x 9 B = 810 kB, more than the 640 KiB SRAM; input reuse never forms it
-    conv = torch.nn.Conv2d(1, 8, 3, padding=1, bias=False)
+    # (a 1->4 conv since find-D 2: a 1->8 conv's 720 kB output does not fit the SRAM either)
+    conv = torch.nn.Conv2d(1, 4, 3, padding=1, bias=False)
     w = trace(conv, (torch.randn(1, 1, 300, 300),), dtype="int8", batch=1)
     arch = cimsim.load_architecture(EDGE)
     with pytest.raises(CapacityError, match=r"or set cim\.input_reuse: true \(the unit then builds each "
@@ -74,3 +75,21 @@ def test_a_spilled_im2col_matrix_names_cim_input_reuse():
     r = cimsim.simulate(cimsim.load_architecture(EDGE, overrides={"cim.input_reuse": True}), w,
                         engine="analytic")
     assert r.write_bytes["flash"] == 0
+
+
+
+def test_activations_held_past_the_sram_are_refused_though_none_spills():
+    # (find-D 2) a 1->8 3x3 conv on a 300 x 300 int8 image on the macros, input reuse on: its
+    # output, 8 x 90,000 x 1 B = 720,000 B, goes to the host, which holds it (a model output):
+    # no op spills it, so the flash is never written, yet 720,000 B > the SRAM's 640 KiB =
+    # 655,360 B (the 90,000 B input starts in the flash and is not counted)
+    arch = cimsim.load_architecture(EDGE, overrides={"cim.input_reuse": True})
+    conv8 = torch.nn.Conv2d(1, 8, 3, padding=1, bias=False)
+    w = trace(conv8, (torch.randn(1, 1, 300, 300),), dtype="int8", batch=1)
+    with pytest.raises(CapacityError, match=r"memory\.flash is read_only, but workload '.*' holds 720 kB "
+                       r"of activations it makes live at once .* writable levels inside it hold sram "
+                       r"640 KiB \(655\.4 kB\): at op '.*' the largest are .* 720 kB"):
+        cimsim.simulate(arch, w, engine="analytic")
+    # read_only: false: the flash may hold it (as before find-D 2)
+    free = cimsim.load_architecture(EDGE, overrides={"cim.input_reuse": True, "memory.flash.read_only": False})
+    assert cimsim.simulate(free, w, engine="analytic").write_bytes["flash"] == 0

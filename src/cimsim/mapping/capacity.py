@@ -189,3 +189,57 @@ def check_capacity(workload: Workload, arch: Architecture, fp: Footprint, capaci
         f"{capacity_text(capacity, 6)}{_prefix_note(workload, fp)}{peak_holders(workload, fp)}"
         f"{_scores_hint(workload, fp, host, capacity)}{_im2col_hint(workload, fp, host, apart)}"
         + (f"; to fit: {'; '.join(fixes)}" if fixes else ""))
+
+
+def check_read_only_held(arch: Architecture, workload: Workload, folded: tuple = ()) -> None:
+    """A ``read_only: true`` backing store (an MCU's NOR flash) holds the weights and the model
+    inputs, never a tensor a run makes: refuse a run whose made activations live at once (model
+    inputs, KV caches and optimizer state aside; ``folded``: the im2col matrices never formed)
+    exceed the writable levels inside it, even where none of its ops spills one (an op's
+    inputs and outputs fitting the SRAM alone, a model output the host holds: hierarchy rule 2,
+    offchip rule 8), naming the bytes, the op at the peak and its largest live tensors (find-D 2:
+    a ResNet-18 edge half sending an 802.8 kB activation ran on a 640 KiB MCU moving 0 B through
+    its SRAM). Where a level spilled into it, :func:`~cimsim.hw.idle.check_read_only` has
+    refused the run first. A pipelined workload (one device a stage) is not checked here."""
+    from ..workload.footprint import activation_rules, live_activation_profile
+    from ..workload.kinds import ROLE_INPUT
+    from ..workload.livespans import spans
+
+    hw = arch.hardware
+    levels = list(hw.memory)
+    back = levels[-1] if levels else None
+    cfg = hw.memory.get(back) if back is not None else None
+    if (cfg is None or not getattr(cfg, "read_only", False) or len(levels) < 2
+            or getattr(cfg, "far", False) or len(workload.ops) == 0 or _pipelined(workload)):
+        return
+    inner = levels[:-1]
+    writable = sum(int(hw.memory[n].capacity) for n in inner)
+    skip, appends = activation_rules(workload)
+    skip = skip | (workload.columns.tensor_role == ROLE_INPUT)
+    folded = folded if folded and len(folded[0]) else None
+    live = live_activation_profile(workload, skip, appends, folded)
+    if not len(live) or int(live.max()) <= writable:
+        return
+    op = int(np.argmax(live))
+    start, end, keep = spans(workload, skip, appends, folded)
+    at = np.flatnonzero(keep & (start <= op) & (end >= op))
+    nb = workload.tensor_nbytes
+    top = at[np.argsort(-nb[at], kind="stable")][:3]
+    names = workload.columns.tensor_names
+    held = ", ".join(f"{n} {capacity_text(hw.memory[n].capacity)}" for n in inner)
+    raise CapacityError(
+        f"architecture '{arch.name}': memory.{back} is read_only, but workload '{workload.name}' "
+        f"holds {si(float(live[op]), 'B')} of activations it makes live at once (model inputs, "
+        f"which start in memory.{back}, aside) and the writable levels inside it hold "
+        f"{held}{'' if len(inner) == 1 else f' ({si(float(writable), chr(66))} in all)'}: at op '{workload.ops[op].name}' the largest are "
+        + ", ".join(f"{names[t]} {si(float(nb[t]), 'B')}" for t in top)
+        + " (a model output the host holds, or an activation waiting for its reader, has nowhere "
+        f"to be); add a writable level before {back} (volatile: true, e.g. a PSRAM), enlarge the "
+        f"inner ones, or shrink the batch or the model")
+
+
+def _pipelined(workload: Workload) -> bool:
+    """Whether ``workload`` is pipelined over devices (its footprint is per stage)."""
+    from ..workload.footprint import pipeline_of
+
+    return pipeline_of(workload) is not None

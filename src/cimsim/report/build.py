@@ -20,6 +20,7 @@ from .format import si
 from ..errors import ComponentError
 from ..hw.base import MEASURED_BOUND_DETAIL, MEASURED_COMPUTE
 from ..hw.declared import static_split; from ..hw.idle import check_read_only  # noqa: E702
+from ..mapping.capacity import check_read_only_held
 from .overflow import check_energy, check_figures, check_latency
 from .plausible import area_notes, implausible, power_cap_notes, tdp_notes
 from .provenance import (free_dispatch_notes, latency_notes, latency_placeholders, placeholder_shares,
@@ -203,6 +204,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
     writes = {r: float(costs.write_bytes[:, j].sum()) if costs.write_bytes is not None else 0.0
               for j, r in enumerate(costs.resources)}
     check_read_only(arch, writes, _reuse_hint(pl, ops))
+    check_read_only_held(arch, run.workload, pl.folded)  # what it holds, unwritten (find-D 2)
     _distinct(arch, "utilization", [*(f"{c.name}_{u}" for c in pl.components for u in c.utilizations),
                                     *(C.resource_util(r) for r in costs.resources)])
     util, util_notes = run_utilization(arch, run, traffic)
