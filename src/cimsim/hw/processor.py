@@ -379,14 +379,13 @@ class Processor(Component[ProcessorConfig]):
         compute = np.maximum(np.where(lanes, 0.0, t_mac / eff), vec / cfg.peak_vector_ops_per_s)
         if ops.serial_ops is not None:  # a deep fused chain: one lane, one operation a cycle
             compute = np.maximum(compute, ops.serial_ops[idx] / cfg.clock)
-        overhead = cfg.op_overhead
-        if cfg.op_overhead_by_kind:
-            kinds = ops.kind[idx]
-            overhead = np.full(len(idx), float(cfg.op_overhead))
-            for kind, seconds in cfg.op_overhead_by_kind.items():
-                overhead[kinds == ops.kind_codes[kind]] = seconds
+        overhead = np.full(len(idx), float(cfg.op_overhead))
+        for kind, seconds in cfg.op_overhead_by_kind.items():  # kinds launched by another path
+            overhead[ops.kind[idx] == ops.kind_codes[kind]] = seconds
         if cfg.op_overhead_cycles:  # host work at this clock (find-E 3)
             overhead = overhead + cfg.op_overhead_cycles / cfg.clock
+        if ops.dispatches is not None:  # an op standing for several torch calls (find-C 3)
+            overhead = overhead * ops.dispatches[idx]
         parts = {}
         if cfg.single_stream_bandwidth is not None:  # a GEMV is one stream from the backing store
             gemv = (macs > 0) & (ops.rows[idx] <= 1)

@@ -29,6 +29,7 @@ from .samples import per_sample_facts, recorded_batch, samples, vector_facts
 from .serving import encoder_tp_note, graph_note, serving_metrics, take_requests, tensor_parallel_of, verify_note
 from .phases import phase_figures; from .models import model_figures  # noqa: E702
 from .stream import shared_level_notes
+from .host_notes import conv_table_notes, dispatch_notes
 from .utilization import run_utilization
 from .result import Result, attribute_ops, attribute_path, bound_of, measured_share
 from .ridge import backing_ridge, home_rates, level_ridges, peak_facts
@@ -294,7 +295,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
                      "kernel; the memory traffic behind it is not split out")
     notes += _unknown_op_notes(wl.metadata) + _computed_weight_notes(wl.metadata) + \
         _unread_notes(wl.metadata) + _latent_notes(pl.components, wl.metadata) + _sync_notes(pl.components, wl) + bound_notes(wl) + \
-        training_notes(arch, wl.metadata, facts, rewrites)
+        training_notes(arch, wl.metadata, facts, rewrites) + dispatch_notes(pl, wl.arrays) + conv_table_notes(pl, wl)
     t_prov, t_fractions, t_share, t_fields = latency_placeholders(arch, path_time, run, pl, costs)
     prov, e_share, a_share, e_fractions = placeholder_shares(arch, energy, areas, t_share)
     prov["latency"] = t_prov

@@ -279,7 +279,7 @@ def op_arrays(workload) -> OpArrays:
                     activity=activity_columns(c.tags, no, c.op_names, workload.name),
                     weight_row_bytes=wrow, serial_ops=_serial_column(c.tags, no, c.op_names, workload.name),
                     chain_ops=_serial_column(c.tags, no, c.op_names, workload.name, "chain_ops"),
-                    host_syncs=_serial_column(c.tags, no, c.op_names, workload.name, "host_syncs"),
+                    **{t: _serial_column(c.tags, no, c.op_names, workload.name, t) for t in ("host_syncs", "dispatches")},
                     stage=_stages(workload), launch=_launch_column(c.tags, no),
                     unread_matrices=unread_matrices(workload.metadata), returned=returned_column(workload),
                     producer=np.where(workload._first_producer < no, workload._first_producer, -1),
@@ -391,14 +391,15 @@ def _serial_column(tags, n: int, names, workload: str, tag: str = "serial_ops") 
     from ..errors import WorkloadError
 
     bad = _non_numeric(tags, tag) if n else None
-    col = _num_tag(tags, tag, n, 0.0) if n else None
+    col = _num_tag(tags, tag, n, float(tag == "dispatches")) if n else None  # an op is one dispatch
     if bad is None and col is not None and not (np.isfinite(col) & (col >= 0)).all():
         i = int(np.flatnonzero(~(np.isfinite(col) & (col >= 0)))[0])
         bad = (i, col[i])
     if bad is not None:
         raise WorkloadError(f"workload '{workload}': op '{names[bad[0]]}' (#{bad[0]}): tag {tag} = {show(bad[1])} "
                             "is not allowed; it must be a number >= 0 ("
-                            + {"chain_ops": "dependent ops on a path)", "host_syncs": "host value reads)"}.get(
+                            + {"chain_ops": "dependent ops on a path)", "host_syncs": "host value reads)",
+                               "dispatches": "torch calls)"}.get(
                                 tag, "operations one after another per element)"))
     return col
 
@@ -533,8 +534,8 @@ def op_arrays_reference(workload) -> OpArrays:
                                 if any("serial_ops" in op.tags for op in workload.ops) else None),
                     chain_ops=(np.array([float(op.tags.get("chain_ops", 0.0)) for op in workload.ops])
                                if any("chain_ops" in op.tags for op in workload.ops) else None),
-                    host_syncs=(np.array([float(op.tags.get("host_syncs", 0.0)) for op in workload.ops])
-                                if any("host_syncs" in op.tags for op in workload.ops) else None),
+                    **{t: (np.array([float(op.tags.get(t, float(t == "dispatches"))) for op in workload.ops])
+                           if any(t in op.tags for op in workload.ops) else None) for t in ("host_syncs", "dispatches")},
                     stage=_stages(workload), launch=_launch_reference(workload.ops),
                     unread_matrices=unread_matrices(workload.metadata), returned=returned_column(workload),
                     producer=producer, act_ptr=aptr, act_ids=np.asarray(aids, dtype=np.int64),

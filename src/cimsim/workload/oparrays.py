@@ -263,6 +263,9 @@ class OpArrays:
     #: float64: host reads of a value just before the op (tag ``host_syncs``: the tracer's
     #: value reads, find-F 4); 0 where none. None when no op states one.
     host_syncs: np.ndarray | None = None
+    #: float64: torch calls the op stands for, each an ``op_overhead`` (tag ``dispatches``, 1
+    #: where absent: a traced native RNN step's gate arithmetic, find-C 3). None when no op states one.
+    dispatches: np.ndarray | None = None
 
     def mac_dtype_ok(self) -> np.ndarray:
         """bool per op: its dtype is a compute dtype (:attr:`compute_dtypes`). A MAC op in

@@ -134,6 +134,10 @@ TAGS: dict[str, Tag] = {
                       "the processor's cycle bound"),
     "host_syncs": Tag("count", "reads", "host reads of a tensor's value (a traced if / .item() / "
                       "nonzero count) just before the op: a processor charges each its sync_overhead"),
+    "dispatches": Tag("count", "calls", "torch calls the op stands for, each charged the processor's "
+                      "op_overhead (default 1): the tracer states it on a native nn.LSTM / nn.GRU / nn.RNN "
+                      "step's fused gate arithmetic, the ATen calls of torch's CPU cell (10 an LSTM or GRU "
+                      "step; its views not counted)"),
     # ---- what kind of work
     "part": Tag("text", "-", "what the op is part of; cimsim reads im2col (a convolution's window "
                 "copy), col2im, gather, backward (a training step's backward op), conv and conv_dw "

@@ -100,6 +100,19 @@ def _merge(members: list[Op], tensors, consumers, kind, fn, name, tags, keep=fro
               generic_macs=sum(op.generic_macs for op in members))
 
 
+def cell_dispatches(members: list[Op], consumers, ops: list[Op]) -> int:
+    """The torch calls one traced step of a native RNN cell's gate arithmetic makes (tag
+    ``dispatches``): a member each, members of one launch once, and none for a member whose
+    launch an op outside the group holds (the recurrent ``addmm``'s bias add: paid with the
+    matmul). An LSTM or GRU step: 10, the arithmetic ATen calls of ``RNN.cpp``'s cells, as the
+    generators' ``pointwise="aten"`` form has them; its views (``unsafe_chunk``'s narrows) are
+    not counted."""
+    ids = {id(op) for op in members}
+    outside = {str(op.tags["launch"]) for op in ops if id(op) not in ids and "launch" in op.tags}
+    launches = {str(op.tags["launch"]) for op in members if "launch" in op.tags} - outside
+    return sum("launch" not in op.tags for op in members) + len(launches)
+
+
 def serial_ops(members: list[Op], tensors) -> float:
     """Operations one element's result needs one after another in a fused chain: the longest
     path through the members (in program order), each adding its own operations per output
@@ -322,6 +335,8 @@ def fuse_pointwise(ops: list[Op], tensors, module_types: dict[str, str], keep=fr
         mods = list(dict.fromkeys(o.tags.get("module", "") for o in group_ops))
         if len(mods) > 1:  # named after its first member's; each member's module said
             tags["modules"] = mods
+        if fn != "fused":  # torch's native RNN cell: one op, the ATen calls it stands for (find-C 3)
+            tags["dispatches"] = cell_dispatches(group_ops, consumers, ops)
         prefix = f"{mod}.{fn}" if mod else fn
         n = names.get(prefix, 0)
         while (prefix if n == 0 else f"{prefix}#{n}") in taken:
