@@ -156,6 +156,8 @@ def config_tree(cal: Calibration) -> dict:
             "op_overhead": Note(_q(cal.op_overhead_s * 1e6, "us"),
                                 f"(M) mean of a one-element add ({_g(cal.add_overhead_s * 1e6)} us) and a 1x1 mm "
                                 f"({_g(cal.mm_overhead_s * 1e6)} us), per call in batches of 200"),
+            "torch_cpu_dispatches": Note(True, "torch's CPU path: a traced nn.LSTM / nn.GRU step's gate "
+                                         "arithmetic pays op_overhead per ATen call (tag dispatches)"),
         },
     }
 

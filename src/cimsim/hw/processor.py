@@ -57,7 +57,7 @@ from pydantic import Field, model_validator
 from ..dtypes import DTYPES, DType
 from ..errors import MappingError
 from ..quantity import (BytesPerSecond, Hertz, Joules, NonNegativeFloat, PositiveFloat, PositiveInt, Seconds,
-                        PositiveSquareMeters, PositiveWatts, Watts)
+                        Flag, PositiveSquareMeters, PositiveWatts, Watts)
 from ..units import bytes_of, capacity_text, si
 from .base import MEASURED_COMPUTE, Component, ComponentConfig, OpArrays, OpCost, Plan
 from .parts.communication import COMMUNICATION_KINDS
@@ -93,6 +93,12 @@ class ProcessorConfig(ComponentConfig):
                                                  "host CPU work (framework, driver) that follows "
                                                  "clock. Default 0. A GPU's dispatch runs on its "
                                                  "host CPU, not at this clock: keep it in seconds.")
+    torch_cpu_dispatches: Flag = Field(default=False, description="The processor runs torch's "
+                                       "CPU path op by op: an op's `dispatches` tag (the calls torch's "
+                                       "native CPU cell makes for a traced nn.LSTM / nn.GRU step's gate "
+                                       "arithmetic) pays op_overhead per call. Default false: one dispatch "
+                                       "an op (a GPU runs a step's gate math as one fused kernel); "
+                                       "`cimsim calibrate` writes true.")
     supply: Optional[Supply] = Field(default=None, description="Core supply voltage and the "
                                      "nominal (V, f) point energy_per_mac, energy_per_vector_op "
                                      "and static_power are stated at (DVFS): energy scales as "
@@ -384,7 +390,7 @@ class Processor(Component[ProcessorConfig]):
             overhead[ops.kind[idx] == ops.kind_codes[kind]] = seconds
         if cfg.op_overhead_cycles:  # host work at this clock (find-E 3)
             overhead = overhead + cfg.op_overhead_cycles / cfg.clock
-        if ops.dispatches is not None:  # an op standing for several torch calls (find-C 3)
+        if ops.dispatches is not None and cfg.torch_cpu_dispatches:  # several torch calls (find-C 3)
             overhead = overhead * ops.dispatches[idx]
         parts = {}
         if cfg.single_stream_bandwidth is not None:  # a GEMV is one stream from the backing store

@@ -135,7 +135,8 @@ TAGS: dict[str, Tag] = {
     "host_syncs": Tag("count", "reads", "host reads of a tensor's value (a traced if / .item() / "
                       "nonzero count) just before the op: a processor charges each its sync_overhead"),
     "dispatches": Tag("count", "calls", "torch calls the op stands for, each charged the processor's "
-                      "op_overhead (default 1): the tracer states it on a native nn.LSTM / nn.GRU / nn.RNN "
+                      "op_overhead where it has torch_cpu_dispatches: true (default 1, and one dispatch an "
+                      "op elsewhere): the tracer states it on a native nn.LSTM / nn.GRU / nn.RNN "
                       "step's fused gate arithmetic, the ATen calls of torch's CPU cell (10 an LSTM or GRU "
                       "step; its views not counted)"),
     # ---- what kind of work

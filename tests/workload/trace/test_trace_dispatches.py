@@ -123,14 +123,11 @@ class _OneStep(nn.Module):
 
 @pytest.mark.parametrize("cls, states, calls", [
     # nn.LSTM: input addmm (+bias), recurrent addmm, the cell's pointwise (its restacks of
-    # output, h_n and c_n ride on it), pi's addmm (+bias): 4 ops, not 4 + 3 stacks; the cell's
-    # pointwise is RNN.cpp's 10 ATen calls (find-C 3: add_, 3 sigmoid_, tanh_, mul, mul, add_,
-    # tanh, mul): 3 + 10 = 13 dispatches
-    (nn.LSTM, 2, 13),
+    # output, h_n and c_n ride on it), pi's addmm (+bias): 4 dispatches, not 4 + 3 stacks
+    (nn.LSTM, 2, 4),
     # nn.GRU: input addmm (+bias), recurrent addmm, the pointwise cell (+ restacks of output
-    # and h_n), pi's addmm: 4 ops, not 4 + 2; the cell's 10 calls (add_, sigmoid_, add_,
-    # sigmoid_, mul_, add, tanh_, sub, mul_, add_): 3 + 10 = 13
-    (nn.GRU, 1, 13),
+    # and h_n), pi's addmm: 4, as GRUCell + Linear, not 4 + 2
+    (nn.GRU, 1, 4),
 ])
 def test_rnn_restacks_ride_on_the_rnn_call(cls, states, calls):
     torch.manual_seed(0)
@@ -168,12 +165,10 @@ class _SubLSTM(nn.LSTM):
 
 @pytest.mark.parametrize("cls, calls", [
     # x @ W.T, h @ U.T, the fused gate arithmetic (their add included), three torch.stack
-    # calls, pi's addmm (+bias): 7 dispatches (was 4: the stacks rode free on the class name);
-    # its fused arithmetic is no torch RNN cell: one dispatch (no tag dispatches)
+    # calls, pi's addmm (+bias): 7 dispatches (was 4: the stacks rode free on the class name)
     (LSTM, 7),
-    # a subclass of nn.LSTM: 13, as nn.LSTM (the restacks ride on the cell's launch, the cell's
-    # pointwise is its 10 ATen calls, find-C 3)
-    (_SubLSTM, 13),
+    # a subclass of nn.LSTM: 4, as nn.LSTM (the restacks ride on the cell's launch)
+    (_SubLSTM, 4),
 ])
 def test_restacks_ride_only_inside_torchs_rnn(cls, calls):
     torch.manual_seed(0)

@@ -46,9 +46,13 @@ def test_each_step_cell_is_ten_aten_calls(cls):
     cells = [op for op in w.ops if op.fn in ("lstm_pointwise", "gru_pointwise")]
     assert len(cells) == 3
     assert [op.tags["dispatches"] for op in cells] == [10, 10, 10]
-    r = simulate(make_arch(processor={**ROUND_ARCH["processor"], "op_overhead": "1 s"}), w)
+    r = simulate(make_arch(processor={**ROUND_ARCH["processor"], "op_overhead": "1 s", "torch_cpu_dispatches": True}), w)
     # 3 steps x (1 recurrent addmm + 10 cell calls) + 1 input-projection addmm = 34 s
     assert r.latency_s == pytest.approx(3 * (1 + 10) + 1, rel=1e-5, abs=0)
+    # a processor without torch_cpu_dispatches (the default: a GPU's fused cell) charges one an
+    # op, the tag kept: 3 x (1 + 1) + 1 = 7 s
+    r = simulate(make_arch(processor={**ROUND_ARCH["processor"], "op_overhead": "1 s"}), w)
+    assert r.latency_s == pytest.approx(3 * 2 + 1, rel=1e-5, abs=0)
 
 
 def test_an_op_without_the_tag_is_one_dispatch():
