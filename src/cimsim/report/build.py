@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Mapping
 import numpy as np
 
 from . import columns as C, load, thermal
+from ..hw.links.bonded import bonded_notes  # find-B 4
 from .training import training_facts, training_notes
 from .format import si
 from ..errors import ComponentError
@@ -302,7 +303,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
                      "efficiency is an upper bound")
     mixed = precision_notes(pl.components, pl.idx, run.workload.arrays)
     area, tdp = area_notes(arch), tdp_notes(pl, costs, energy, float(latency), arch.resource_static_w)
-    notes += mixed + latency_notes(arch) + (physical := area + power_cap_notes(pl, costs) + tdp)
+    notes += mixed + latency_notes(arch) + bonded_notes(arch) + (physical := area + power_cap_notes(pl, costs) + tdp)
     total_dur = float(run.duration.sum())
     cp_s = run.critical_path_s
     result = Result(
