@@ -54,14 +54,15 @@ def test_format_round_trips():
 
 
 def test_parse_unit_dims():
-    # (time, information, energy, length, charge)
-    assert parse_unit("GB/s").dims == (-1, 1, 0, 0, 0)
-    assert parse_unit("GHz").dims == (-1, 0, 0, 0, 0)
-    assert parse_unit("pJ/bit").dims == (0, -1, 1, 0, 0)
-    assert parse_unit("mm^2").dims == (0, 0, 0, 2, 0)
-    assert parse_unit("V").dims == (0, 0, 1, 0, -1)  # J/C
-    assert parse_unit("A").dims == (-1, 0, 0, 0, 1)  # C/s
-    assert parse_unit("kohm").dims == (1, 0, 1, 0, -2)  # V/A
+    # (time, information, energy, length, charge, temperature)
+    assert parse_unit("GB/s").dims == (-1, 1, 0, 0, 0, 0)
+    assert parse_unit("GHz").dims == (-1, 0, 0, 0, 0, 0)
+    assert parse_unit("pJ/bit").dims == (0, -1, 1, 0, 0, 0)
+    assert parse_unit("mm^2").dims == (0, 0, 0, 2, 0, 0)
+    assert parse_unit("V").dims == (0, 0, 1, 0, -1, 0)  # J/C
+    assert parse_unit("A").dims == (-1, 0, 0, 0, 1, 0)  # C/s
+    assert parse_unit("kohm").dims == (1, 0, 1, 0, -2, 0)  # V/A
+    assert parse_unit("K/W").dims == parse_unit("°C/W").dims == (1, 0, -1, 0, 0, 1)  # find-B 5
 
 
 @pytest.mark.parametrize("text, unit, si", [

@@ -25,10 +25,10 @@ from typing import Annotated, Callable
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, StrictBool
 
 from .report.format import si
-from .units import UnitError, format_quantity, parse_quantity
+from .units import ZERO_CELSIUS_K, UnitError, format_quantity, parse_quantity
 
 #: domains a quantity may declare
-DOMAINS = {"positive": "> 0", "nonnegative": ">= 0"}
+DOMAINS = {"positive": "> 0", "nonnegative": ">= 0", "celsius": "> -273.15 °C (absolute zero)"}
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,8 @@ def _check_domain(value: float, unit: str, domain: str) -> float:
     if not math.isfinite(value):
         raise ValueError(f"{format_quantity(value, unit)} is not finite; the value must be finite "
                          f"and {DOMAINS[domain]}")
-    if (domain == "positive" and value <= 0) or (domain == "nonnegative" and value < 0):
+    if (domain == "positive" and value <= 0) or (domain == "nonnegative" and value < 0) or \
+            (domain == "celsius" and value <= -ZERO_CELSIUS_K):
         raise ValueError(f"{si(value, unit, 6)} is outside the domain: the value must be "
                          f"{DOMAINS[domain]} ({unit})")
     return value
@@ -95,6 +96,8 @@ Volts = _quantity("V", "voltage, e.g. '0.8 V'", "positive")
 Amperes = _quantity("A", "current, e.g. '20 uA'", "positive")
 Ohms = _quantity("ohm", "resistance, e.g. '100 kohm'", "positive")
 Farads = _quantity("F", "capacitance, e.g. '2 fF'", "positive")
+KelvinPerWatt = _quantity("K/W", "thermal resistance, e.g. '0.5 K/W' (or °C/W)", "positive")
+Celsius = _quantity("°C", "absolute temperature, e.g. '45 °C' (or '318.15 K')", "celsius")
 
 
 def _finite(v: float) -> float:
@@ -153,7 +156,7 @@ Flag = StrictBool
 
 __all__ = [
     "QuantityUnit", "Choices", "Seconds", "PositiveSeconds", "Hertz", "Bytes", "BytesPerSecond", "Joules",
-    "JoulesPerBit", "JoulesPerByte", "Watts", "SquareMeters", "PositiveSquareMeters", "Meters", "Volts", "Amperes", "Ohms", "PositiveInt", "NonNegativeInt",
+    "JoulesPerBit", "JoulesPerByte", "Watts", "SquareMeters", "PositiveSquareMeters", "Meters", "Volts", "Amperes", "Ohms", "KelvinPerWatt", "Celsius", "PositiveInt", "NonNegativeInt",
     "PositiveFloat", "NonNegativeFloat", "Fraction", "Flag", "AfterValidator",
 ]
 

@@ -47,27 +47,36 @@ class UnitError(ValueError):
     """A quantity string could not be parsed or has the wrong dimension."""
 
 
-# Dimension exponents: (time, information, energy, length, charge).
-_DIM_NAMES = ("time", "information", "energy", "length", "charge")
-_NONE = (0, 0, 0, 0, 0)
+# Dimension exponents: (time, information, energy, length, charge, temperature).
+_DIM_NAMES = ("time", "information", "energy", "length", "charge", "temperature")
+_NONE = (0, 0, 0, 0, 0, 0)
 
 _BASE = {
     # symbol: (factor to base, dims)
-    "s": (1.0, (1, 0, 0, 0, 0)),
-    "Hz": (1.0, (-1, 0, 0, 0, 0)),
-    "B": (1.0, (0, 1, 0, 0, 0)),  # byte is the base of information
-    "bit": (1.0 / 8.0, (0, 1, 0, 0, 0)),
-    "b": (1.0 / 8.0, (0, 1, 0, 0, 0)),
-    "J": (1.0, (0, 0, 1, 0, 0)),
-    "W": (1.0, (-1, 0, 1, 0, 0)),
-    "m": (1.0, (0, 0, 0, 1, 0)),  # metre: areas are written mm^2 (a prefix applies before the power)
+    "s": (1.0, (1, 0, 0, 0, 0, 0)),
+    "Hz": (1.0, (-1, 0, 0, 0, 0, 0)),
+    "B": (1.0, (0, 1, 0, 0, 0, 0)),  # byte is the base of information
+    "bit": (1.0 / 8.0, (0, 1, 0, 0, 0, 0)),
+    "b": (1.0 / 8.0, (0, 1, 0, 0, 0, 0)),
+    "J": (1.0, (0, 0, 1, 0, 0, 0)),
+    "W": (1.0, (-1, 0, 1, 0, 0, 0)),
+    "m": (1.0, (0, 0, 0, 1, 0, 0)),  # metre: areas are written mm^2 (a prefix applies before the power)
     # circuit quantities (technology and cell parameters): volt = J/C, ampere = C/s, ohm = V/A
-    "V": (1.0, (0, 0, 1, 0, -1)),
-    "A": (1.0, (-1, 0, 0, 0, 1)),
-    "ohm": (1.0, (1, 0, 1, 0, -2)),
-    "Ω": (1.0, (1, 0, 1, 0, -2)),
-    "F": (1.0, (0, 0, -1, 0, 2)),  # farad = C/V (a CIM cell's unit capacitance)
+    "V": (1.0, (0, 0, 1, 0, -1, 0)),
+    "A": (1.0, (-1, 0, 0, 0, 1, 0)),
+    "ohm": (1.0, (1, 0, 1, 0, -2, 0)),
+    "Ω": (1.0, (1, 0, 1, 0, -2, 0)),
+    "F": (1.0, (0, 0, -1, 0, 2, 0)),  # farad = C/V (a CIM cell's unit capacitance)
+    # a temperature difference (a thermal resistance: K/W = °C/W); an absolute temperature is
+    # read by parse_quantity(text, CELSIUS) alone, where K is offset by 273.15 (find-B 5)
+    "K": (1.0, (0, 0, 0, 0, 0, 1)),
+    "°C": (1.0, (0, 0, 0, 0, 0, 1)),
+    "degC": (1.0, (0, 0, 0, 0, 0, 1)),
 }
+#: the unit of an absolute temperature field (``thermal.t_ambient``): °C, or K written as such
+CELSIUS = "°C"
+#: 0 °C in K
+ZERO_CELSIUS_K = 273.15
 
 _DECIMAL = {
     "": 1.0,
@@ -93,17 +102,19 @@ _INFO = {"B": "byte", "b": "bit", "bit": "bit"}
 _SUB_NAMES = {"f": "femto", "p": "pico", "n": "nano", "u": "micro", "µ": "micro", "μ": "micro",
               "m": "milli", "a": "atto", "z": "zepto", "y": "yocto", "r": "ronto", "q": "quecto"}
 _DIM_WORDS = {
-    (1, 0, 0, 0, 0): "time",
-    (-1, 0, 0, 0, 0): "frequency",
-    (0, 1, 0, 0, 0): "capacity",
-    (-1, 1, 0, 0, 0): "bandwidth",
-    (0, 0, 1, 0, 0): "energy",
-    (0, -1, 1, 0, 0): "energy per information",
-    (-1, 0, 1, 0, 0): "power",
-    (0, 0, 0, 2, 0): "area",
-    (0, 0, 1, 0, -1): "voltage",
-    (-1, 0, 0, 0, 1): "current",
-    (1, 0, 1, 0, -2): "resistance",
+    (1, 0, 0, 0, 0, 0): "time",
+    (-1, 0, 0, 0, 0, 0): "frequency",
+    (0, 1, 0, 0, 0, 0): "capacity",
+    (-1, 1, 0, 0, 0, 0): "bandwidth",
+    (0, 0, 1, 0, 0, 0): "energy",
+    (0, -1, 1, 0, 0, 0): "energy per information",
+    (-1, 0, 1, 0, 0, 0): "power",
+    (0, 0, 0, 2, 0, 0): "area",
+    (0, 0, 1, 0, -1, 0): "voltage",
+    (-1, 0, 0, 0, 1, 0): "current",
+    (1, 0, 1, 0, -2, 0): "resistance",
+    (0, 0, 0, 0, 0, 1): "temperature",
+    (1, 0, -1, 0, 0, 1): "thermal resistance",
 }
 #: clock units, read only where a time is expected (``--period 10min``, a config's latency):
 #: never prefixed, and nowhere inside a compound unit (``J/h`` is refused)
@@ -128,7 +139,7 @@ class Unit:
     """A unit: multiply a number in this unit by ``factor`` to get base units."""
 
     factor: float
-    dims: tuple[int, int, int, int, int]
+    dims: tuple[int, int, int, int, int, int]
 
     def describe_dims(self) -> str:
         """``'frequency (1/time)'``, ``'bandwidth (information/time)'``, ..."""
@@ -188,7 +199,7 @@ def _parse_atom(atom: str) -> Unit:
         raise UnitError(f"unknown unit {atom!r}{hint}")
     raise UnitError(
         f"unknown unit {atom!r}; known units are s, Hz, B, bit, J, W, m, m^2, V, A, "
-        "ohm, F with decimal prefixes q r y z a f p n u m k M G T P E Z Y R Q or binary prefixes "
+        "ohm, F, K, °C with decimal prefixes q r y z a f p n u m k M G T P E Z Y R Q or binary prefixes "
         "Ki Mi Gi Ti Pi (B and bit only)"
     )
 
@@ -268,6 +279,8 @@ def parse_quantity(text: object, unit: str) -> float:
     the string has no unit, an unknown unit, or a unit of another dimension.
     Plain numbers are refused: a bare ``25.6`` in a config is ambiguous.
     """
+    if unit == CELSIUS:
+        return _celsius(text)
     target = parse_unit(unit)
     if isinstance(text, bool) or not isinstance(text, str):
         if isinstance(text, (int, float)):  # (a boolean too: YAML's `true` where a quantity goes)
@@ -323,6 +336,24 @@ def parse_quantity(text: object, unit: str) -> float:
     return value * given.factor / target.factor
 
 
+def _celsius(text: object) -> float:
+    """An absolute temperature in °C: ``45 °C`` (or ``degC``), or ``318.15 K`` (less 273.15);
+    a prefixed or compound unit is refused (a temperature difference such as ``mK`` is no
+    ambient)."""
+    try:  # a quantity of temperature, its errors as any field's (the example in °C)
+        value = parse_quantity(text, "K")
+    except UnitError as exc:
+        raise UnitError(re.sub(r", e\.g\. '[^']*' if it is in K", ", e.g. '45 °C' or '318.15 K'",
+                               str(exc)).replace("'1 K'", "'45 °C'")) from None
+    given = _NUMBER.match(str(text)).group(2).translate(_SIGNS)
+    if given in ("°C", "degC"):
+        return value
+    if given == "K":
+        return value - ZERO_CELSIUS_K
+    raise UnitError(f"{text!r}: an absolute temperature is written in °C (or degC) or in K, "
+                    f"unprefixed, e.g. '45 °C' or '318.15 K'")
+
+
 def number_text(x: float) -> str:
     """A number as a config writes it: ``repr`` (``25.6``, ``0.7``, ``12345678.0``), but a whole
     number ending in five zeros or more, or one with an exponent in short exponent form (``1e10``, ``1.5e6``, ``1e-9``; YAML reads
@@ -360,6 +391,8 @@ _EXAMPLES = {
     "A": "20 uA",
     "ohm": "100 kohm",
     "F": "2 fF",
+    "K/W": "0.5 K/W",
+    CELSIUS: "45 °C",
 }
 
 

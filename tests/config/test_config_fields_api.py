@@ -44,7 +44,10 @@ def test_the_data_says_what_the_fields_table_says(config):
     arch = load_architecture(config) if config else None
     docs = config_fields(arch)
     for d in docs:
-        if d.kind == "quantity":
+        if d.kind == "quantity" and d.unit == "°C":  # an absolute temperature (find-B 5)
+            assert d.type == f"quantity [°C], {DOMAINS['celsius']}"
+            assert (d.low, d.high, d.low_inclusive) == (-273.15, None, False)
+        elif d.kind == "quantity":
             assert d.type == f"quantity [{d.unit}], {DOMAINS['positive' if not d.low_inclusive else 'nonnegative']}"
             assert d.low == 0 and d.high is None
         elif d.kind == "choice":

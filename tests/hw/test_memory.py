@@ -101,7 +101,7 @@ def test_unknown_link_type_is_a_one_line_error():
     with pytest.raises(ConfigError) as info:
         architecture_from_dict(d, source="x.yaml")
     msg = str(info.value)
-    assert msg == "x.yaml: links.interconnect.type: unknown link type 'pcie9'; registered types: fixed"
+    assert msg == "x.yaml: links.interconnect.type: unknown link type 'pcie9'; registered types: fixed, bonded"
 
 
 def test_dram_standard_must_be_a_preset(gpu):

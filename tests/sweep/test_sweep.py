@@ -77,7 +77,7 @@ def test_lin_int_and_list_specs():
     [
         ("memory.dram.bandwith=1GB/s", "'memory.dram.bandwith' is not a field; allowed here: type, technology, capacity, latency"),
         ("memory.bandwidth=1GB/s", "name a level and a field"),
-        ("memry.bandwidth=1GB/s", "'memry' is not a section; allowed: name, description, memory, links, technology, placeholders or a component of type processor, pim, cim, systolic"),
+        ("memry.bandwidth=1GB/s", "'memry' is not a section; allowed: name, description, memory, links, technology, thermal, placeholders or a component of type processor, pim, cim, systolic"),
         ("memory.dram.bandwidth=25GHz..3TB/s:log:4", "memory.dram.bandwidth is a quantity in B/s"),
         ("memory.dram.bandwidth=25..3000:log:4", "has no unit"),
         ("memory.dram.bandwidth=25GB/s..3TB/s:cube:4", "':lin' or ':log'"),

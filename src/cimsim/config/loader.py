@@ -16,13 +16,12 @@ from ..errors import (CimsimError, ConfigError, check_path_argument, given, name
 from ..report.columns import column_clashes
 from ..units import capacity_text, si
 from ..hw.base import Link, MemoryLevel
-from ..hw.technology import Technology
 from ..hw.homes import far_errors, off_chip_names, replacement_errors
 from ..hw.idle import errors as idle_errors  # an idle power above static (review 22 A 1)
 from ..hw.totals import with_override_notes
 from ..inputs import Source, file_record, read_input
 from . import legacy, marks
-from .models import RESERVED, Architecture
+from .models import BLOCKS, RESERVED, Architecture
 from .origin import _where, origin  # noqa: F401  (origin re-exported)
 from .paths import field_of, resolve
 from .python_values import python_value
@@ -167,8 +166,8 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
     desc = data.get("description", "")
     if not isinstance(desc, str):
         errors.append(("description", f"must be a string, got {type(desc).__name__}"))
-    technology = (None if data.get("technology") is None else
-                  _validate(Technology, data["technology"], ("technology",), errors))
+    technology, thermal = (None if data.get(k) is None else _validate(m, data[k], (k,), errors)
+                           for k, m in BLOCKS.items())  # the top-level blocks (find-B 5: thermal)
     placeholders = _placeholders(data, errors)
     sections: dict[str, dict] = {}
     from ..hw import registry
@@ -292,7 +291,7 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
     if not errors:
         arch = Architecture(name=name, description=desc, memory=sections["memory"],
                             links=sections["links"], components=components,
-                            technology=technology, placeholders=placeholders,
+                            technology=technology, thermal=thermal, placeholders=placeholders,
                             source=Source.of(None, set_by))  # load_architecture adds the file
         errors.extend(arch.kv_cache_clash())  # arch.hardware would raise it, without the file
         for comp in ([] if errors else arch.instances):
@@ -374,8 +373,8 @@ def _section_ref(dotted: str, data: Mapping):
     from .walk import field_at
 
     parts = dotted.split(".")
-    if parts[0] == "technology":  # the top-level block (e.g. technology.registers)
-        model, at = Technology, 1
+    if parts[0] in BLOCKS:  # a top-level block (e.g. technology.registers)
+        model, at = BLOCKS[parts[0]], 1
     elif parts[0] in ("memory", "links") and len(parts) > 1:  # a level's or link's own fields
         from .paths import resource_model
 
@@ -543,9 +542,9 @@ def apply_overrides(data: Mapping, overrides: Mapping[str, Any], source: str = "
             switched[tuple(parts[:-1])] = where
         node: Any = out
         for i, part in enumerate(parts[:-1]):
-            if isinstance(node, dict) and node.get(part) is None and i > 0 \
-                    and _optional_section(".".join(parts[:i + 1]), out):
-                node[part] = {}  # an optional section inside one the config has: start it empty
+            if isinstance(node, dict) and node.get(part) is None and (i == 0 and part == "thermal" or i > 0
+                                                                     and _optional_section(".".join(parts[:i + 1]), out)):
+                node[part] = {}  # an optional section inside one the config has, or thermal: start it empty
             if not isinstance(node, dict) or node.get(part) is None:
                 have = [k for k, v in node.items() if isinstance(v, dict)] \
                     if isinstance(node, dict) and i > 0 else []

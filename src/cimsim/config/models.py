@@ -9,6 +9,7 @@ YAML layout (every section but ``memory`` optional)::
       dram: {technology: DDR5-4800, channels: 8, capacity: 256 GB, bandwidth: 307.2 GB/s,
              sustained_fraction: 0.7, latency: 110 ns, energy_per_bit: 20 pJ/bit}
     technology: {node: 22 nm, voltage: 0.8 V}   # optional: the process circuit models derive from
+    thermal: {r_th: 0.5 K/W, t_ambient: 45 °C}  # optional: a junction temperature (t_junction_c)
     links:             # point-to-point links (host <-> accelerator)
       interconnect: {bandwidth: 32 GB/s, latency: 10 ns, energy_per_bit: 0.72 pJ/bit}
     processor:         # every other top-level key is a component; `type:` picks its class
@@ -37,10 +38,13 @@ from ..dtypes import DTYPE_BYTES  # noqa: F401  (re-exported)
 from ..errors import ComponentError, ConfigError
 from ..hw.base import Component, ComponentConfig, Hardware, Link, MemoryLevel
 from ..hw.technology import Technology
+from ..hw.thermal import Thermal
 from ..inputs import Source
 
 #: top-level keys that are not components
-RESERVED = ("name", "description", "memory", "links", "technology", "placeholders")
+#: the top-level blocks that are one model each (not a component), by key
+BLOCKS = {"technology": Technology, "thermal": Thermal}
+RESERVED = ("name", "description", "memory", "links", "technology", "thermal", "placeholders")
 
 
 class UnknownComponent(ComponentError, KeyError):
@@ -98,6 +102,8 @@ class Architecture:
     components: Mapping[str, ComponentConfig]
     #: the shared process block (``technology:``), None when the config has none
     technology: Optional[Technology] = None
+    #: the junction-to-ambient thermal block (``thermal:``, find-B 5), None when the config has none
+    thermal: Optional[Thermal] = None
     #: dotted paths of the values the config marks as unverified placeholders (a ``(U)`` in the
     #: value's line comment, or the ``placeholders:`` list); see :mod:`cimsim.config.marks`
     placeholders: frozenset = frozenset()

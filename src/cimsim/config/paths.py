@@ -27,6 +27,7 @@ from pydantic_core import PydanticUndefined
 
 from ..errors import ConfigError
 from ..hw.technology import Technology
+from ..hw.thermal import Thermal
 from .models import RESERVED
 from .walk import Kind, Leaf, PathError, did_you_mean, field_at, unwrap_optional
 
@@ -135,6 +136,11 @@ def resolve(path: str, data: Optional[Mapping] = None) -> Leaf:
             raise PathError(f"'technology' is a section, not a value; its fields: "
                             f"{', '.join(Technology.model_fields)}")
         return field_at(Technology, parts, 1, path)
+    if head == "thermal":  # find-B 5: --set thermal.r_th=... starts the block, the rest required
+        if len(parts) == 1:
+            raise PathError(f"'thermal' is a section, not a value; its fields: "
+                            f"{', '.join(Thermal.model_fields)}")
+        return field_at(Thermal, parts, 1, path)
     if head in ("memory", "links"):
         if len(parts) < 3:
             names = list((data or {}).get(head) or {}) or ["NAME"]

@@ -69,8 +69,8 @@ def _value_at(arch, parts: list[str]) -> tuple[bool, Any]:
         return True, getattr(arch, head)
     if head == "placeholders":
         return True, sorted(arch.placeholders) or None
-    if head == "technology":
-        return _walk(arch.technology, parts[1:])
+    if head in ("technology", "thermal"):
+        return _walk(getattr(arch, head), parts[1:])
     if head in ("memory", "links"):
         return _walk(getattr(arch, head).get(parts[1]), parts[2:])
     return _walk(arch.components.get(head), parts[1:])

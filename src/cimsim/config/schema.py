@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from ..hw.technology import Technology
+from ..hw.thermal import Thermal
 from ..units import format_quantity, parse_quantity
 from .models import RESERVED
 from .paths import PLACEHOLDERS_DOC, resource_model, section_model
@@ -104,6 +105,8 @@ def describe_fields(data: Optional[Mapping] = None) -> list[FieldDoc]:
     tail = [FieldDoc("placeholders", "list of str", "(none)", PLACEHOLDERS_DOC, kind="list")]
     if data is None or data.get("technology") is not None:
         out += describe_model(Technology, "technology.")
+    if data is None or data.get("thermal") is not None:
+        out += describe_model(Thermal, "thermal.")
     if data is None:
         for head, prefix in (("memory", "memory.LEVEL."), ("links", "links.LINK.")):
             seen: dict[str, int] = {}

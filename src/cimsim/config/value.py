@@ -46,7 +46,7 @@ def architecture_image(arch: Architecture) -> tuple:
     links and components (in config order), technology and placeholder marks."""
     return (arch.name, arch.description, frozen_image(arch.memory), frozen_image(arch.links),
             frozen_image(arch.components), frozen_image(arch.technology),
-            frozenset(arch.placeholders))
+            frozenset(arch.placeholders), frozen_image(arch.thermal))
 
 
 def _section(model: BaseModel) -> dict:
@@ -67,6 +67,8 @@ def architecture_to_dict(arch: Architecture) -> dict[str, Any]:
         out["description"] = arch.description
     if arch.technology is not None:
         out["technology"] = _section(arch.technology)
+    if arch.thermal is not None:
+        out["thermal"] = _section(arch.thermal)
     out["memory"] = {n: _section(c) for n, c in arch.memory.items()}
     if arch.links:
         out["links"] = {n: _section(c) for n, c in arch.links.items()}

@@ -28,6 +28,7 @@ from pydantic_core import PydanticUndefined
 
 from ..errors import ConfigError, did_you_mean, one_line, suggest  # noqa: F401 (re-exported)
 from ..quantity import DOMAINS, Choices, QuantityUnit
+from ..units import ZERO_CELSIUS_K
 
 
 class PathError(ConfigError):
@@ -115,8 +116,9 @@ def kind_of(ann: Any, metadata: Sequence[Any] = ()) -> Kind:
     for m in metadata:
         if isinstance(m, QuantityUnit):
             return Kind("quantity", unit=m.unit, domain=m.domain,
-                        limits=(({"positive": ">", "nonnegative": ">="}[m.domain], 0), None)
-                        if m.domain in ("positive", "nonnegative") else None)
+                        limits=({"positive": (">", 0), "nonnegative": (">=", 0),  # °C: above 0 K
+                                 "celsius": (">", -ZERO_CELSIUS_K)}[m.domain], None)
+                        if m.domain in ("positive", "nonnegative", "celsius") else None)
         if isinstance(m, Choices):  # a registry's names (plug-ins included), as a Literal's
             return Kind("choice", choices=tuple(m.names()))
     origin = typing.get_origin(ann)

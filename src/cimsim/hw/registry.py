@@ -70,6 +70,7 @@ MEMORY_BUILTINS: tuple[EntryPoint, ...] = tuple(
 LINK_BUILTINS: tuple[EntryPoint, ...] = tuple(
     EntryPoint(name, value, LINK_GROUP) for name, value in (
         ("fixed", "cimsim.hw.links.fixed:Fixed"),
+        ("bonded", "cimsim.hw.links.bonded:Bonded"),
     ))
 
 

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
-from . import columns as C, load
+from . import columns as C, load, thermal
+from ..hw.links.bonded import bonded_notes  # find-B 4
 from .training import training_facts, training_notes
 from .format import si
 from ..errors import ComponentError
@@ -305,7 +306,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
                      "efficiency is an upper bound")
     mixed = precision_notes(pl.components, pl.idx, run.workload.arrays)
     area, tdp = area_notes(arch), tdp_notes(pl, costs, energy, float(latency), arch.resource_static_w)
-    notes += mixed + latency_notes(arch) + (physical := area + power_cap_notes(pl, costs) + tdp)
+    notes += mixed + latency_notes(arch) + bonded_notes(arch) + (physical := area + power_cap_notes(pl, costs) + tdp)
     total_dur = float(run.duration.sum())
     cp_s = run.critical_path_s
     result = Result(
@@ -402,6 +403,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         b = (ps.get("full_batch", ps.get("batch")) if isinstance(ps := wl.metadata.get("params"), dict) else None)
         result.serving[C.LLM_BATCH] = int(b) if isinstance(b, int) and not isinstance(b, bool) else math.nan  # 4, not 4.0
     check_figures(arch, result)  # OPS/W over a subnormal energy, ...: no inf in --json
+    thermal.apply(arch, result)  # t_junction_c, where the config has a thermal: block (find-B 5)
     if keep_ops:
         result.op_table = _op_table(run)
         result.path_table = attribute_ops(run.path, run.start, run.end, costs.latency_s,

@@ -149,6 +149,7 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.area_column(_PART), "m²", CSV + "; `run --json`: `area_breakdown_m2`"),
     (C.static_power_column(_PART), "W", ALL),
     (C.TECHNOLOGY_NODE_M, "m", ALL + " (where the config states technology.node)"),
+    (C.T_JUNCTION_C, "°C", ALL + " (where the config has a thermal: block)"),
     (C.PIPELINE_INTERVAL_S, "s", ALL + " (a layer-pipelining component only)"),
     (C.PIPELINED_SAMPLES_PER_S, "1/s", "as above"),
     (C.PIPELINED_OPS_PER_S, "op/s", "as above"),
@@ -270,7 +271,8 @@ def documented_columns() -> set[str]:
     named = {*C.FIXED_COLUMNS, C.OPTIMIZER_STATE_BYTES, *C.SAMPLE_COLUMNS, *C.PIPELINE_COLUMNS, *C.PROGRAMMING_COLUMNS, *C.SERVING_COLUMNS,
              *C.ACCURACY_COLUMNS, *C.SWEEP_KEY_COLUMNS, C.ERROR, C.BASELINE, C.SPEEDUP, C.ENERGY_RATIO, C.PERIOD_ENERGY_RATIO,
              C.ONE_DEVICE_SHARE, C.CIMSIM_VERSION, C.CIMSIM_REVISION, C.PARETO_OBJECTIVES, *C.SPLIT_COLUMNS, *C.SPLIT_PERIOD_COLUMNS,
-             *C.INPUT_COLUMNS, *C.STATED_LOAD_COLUMNS, C.TECHNOLOGY_NODE_M, C.RIDGE_OPS_PER_BYTE_BY_LEVEL, C.STEADY_LATENCY}
+             *C.INPUT_COLUMNS, *C.STATED_LOAD_COLUMNS, C.TECHNOLOGY_NODE_M, C.RIDGE_OPS_PER_BYTE_BY_LEVEL, C.STEADY_LATENCY,
+             *C.THERMAL_COLUMNS}
     return named | set(_PATTERNS) | set(_SWEPT)
 
 
@@ -290,7 +292,7 @@ _ASSIGN = re.compile(r'^[A-Z][A-Z0-9_]*(?:: [^=]+)? = "([^"]*)"\s*(?:#:\s*(.*))?
 #: must agree with it (tests/report/test_column_docs.py), and :func:`column_unit` falls back to it
 #: for a fact column (``cim_area_needed_m2``), whose unit only its name carries
 SUFFIX_UNITS = (("_per_s_per_m2", "op/(s·m²)"), ("_w_per_m2", "W/m²"), ("_j_per_sample", "J"), ("_j_per_item", "J"),
-                ("_j_per_token", "J"), ("_node_m", "m"),
+                ("_j_per_token", "J"), ("_node_m", "m"), ("_junction_c", "°C"),
                 ("_macs_per_s", "MAC/s"), ("_tokens_per_s", "token/s"), ("_tokens_per_j", "token/J"),
                 ("_ops_per_s", "op/s"), ("_ops_per_j", "op/J"), ("_bytes_per_s", "B/s"), ("_per_s", "1/s"),
                 ("_bytes", "B"), ("_m2", "m²"), ("_db", "dB"), ("_s", "s"), ("_j", "J"),

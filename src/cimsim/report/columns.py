@@ -229,6 +229,18 @@ POWER_DENSITY_W_PER_M2 = "power_density_w_per_m2"
 #: (``energy_<level>_j``) / latency + their ``static_power``; what ``power_density_w_per_m2``
 #: leaves out (0 W where every level is on the chip); one device's
 OFFCHIP_MEMORY_POWER_W = "offchip_memory_power_w"
+#: the junction temperature at the run's average power, °C: ``thermal.t_ambient`` +
+#: ``thermal.r_th`` x (``average_power_w`` − ``offchip_memory_power_w``), the power dissipated
+#: on the chip (of a stack: every die in it); one lumped θ_ja, steady state. Only where the
+#: config has a ``thermal:`` block (find-B 5); one device's
+T_JUNCTION_C = "t_junction_c"
+#: the columns a ``thermal:`` block adds (:func:`thermal_columns`)
+THERMAL_COLUMNS: tuple[str, ...] = (T_JUNCTION_C,)
+
+
+def thermal_columns(arch) -> tuple[str, ...]:
+    """:data:`THERMAL_COLUMNS` where ``arch`` has a ``thermal:`` block, else ``()``."""
+    return THERMAL_COLUMNS if getattr(arch, "thermal", None) is not None else ()
 # The whole system a run stands for (:func:`cimsim.report.devices.system`): a tensor- or
 # pipeline-parallel run simulates one device (``one_device_share``), and under pipeline
 # parallelism its ops are every stage's while ``energy_j`` and ``area_m2`` are one device's, so
@@ -1016,6 +1028,7 @@ def _column_groups(arch) -> list[list[tuple[str, str, str]]]:
         ((c, "a per-sample column", "") for c in SAMPLE_COLUMNS),
         ((static_power_column(p), what, "") for p, what, _ in static_power_sources(arch)),
         ((c, "the process node the config states", "") for c in node_facts(arch)),
+        ((c, "a thermal column", "") for c in thermal_columns(arch)),
         ((energy_column(f"{c.name}_{p}"), f"energy part '{p}' of component '{c.name}'", c.name)
          for c in comps for p in c.energy_parts),
         ((energy_column(r), f"the energy of '{r}'", r) for r in resources),

@@ -470,7 +470,7 @@ def slack_cell(r) -> str:
 
 #: columns a Result may lack on some architecture or workload: as attributes they read NaN there
 _OPTIONAL = frozenset((*C.SAMPLE_COLUMNS, *C.PIPELINE_COLUMNS, *C.PROGRAMMING_COLUMNS,
-                       *C.SERVING_COLUMNS, *C.STATED_LOAD_COLUMNS))
+                       *C.SERVING_COLUMNS, *C.STATED_LOAD_COLUMNS, *C.THERMAL_COLUMNS))
 
 
 def column_attribute(r, name: str):

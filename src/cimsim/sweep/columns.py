@@ -195,6 +195,7 @@ def implausible_rows(df) -> int:
 #: a wafer, a TDP; ``hw.circuits.array``: a cell's Vmin, a cell below the node's published 6T)
 IMPLAUSIBLE_REASONS = (("more than a whole 300 mm wafer", "above a wafer"),
                        ("above its TDP of", "above a TDP"),
+                       ("above thermal.t_junction_max", "a junction above its maximum temperature"),
                        ("minimum operating voltage", "the supply below a cell's minimum operating "
                         "voltage"),
                        ("published high-density 6T cell", "a cell smaller than the node's "
