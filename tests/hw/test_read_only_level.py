@@ -93,3 +93,21 @@ def test_activations_held_past_the_sram_are_refused_though_none_spills():
     # read_only: false: the flash may hold it (as before find-D 2)
     free = cimsim.load_architecture(EDGE, overrides={"cim.input_reuse": True, "memory.flash.read_only": False})
     assert cimsim.simulate(free, w, engine="analytic").write_bytes["flash"] == 0
+
+
+def test_read_only_room_is_the_largest_inner_level_not_their_sum(tmp_path):
+    # (review P 2) the hierarchy is inclusive: a 64 KiB L1 in front of the 640 KiB SRAM adds no
+    # room. The 720,000 B output above is under their sum (65,536 + 655,360 = 720,896 B, which let
+    # it through) but over the largest, 655,360 B: refused
+    import yaml
+    cfg = yaml.safe_load(Path(EDGE).read_text())
+    l1 = dict(cfg["memory"]["sram"], capacity="64 KiB", technology="MCU L1")
+    cfg["memory"] = {"l1": l1, **cfg["memory"]}
+    path = tmp_path / "edge-l1.yaml"
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    arch = cimsim.load_architecture(str(path), overrides={"cim.input_reuse": True})
+    conv8 = torch.nn.Conv2d(1, 8, 3, padding=1, bias=False)
+    w = trace(conv8, (torch.randn(1, 1, 300, 300),), dtype="int8", batch=1)
+    with pytest.raises(CapacityError, match=r"holds 720 kB of activations .* hold l1 64 KiB \(65\.54 kB\), "
+                       r"sram 640 KiB \(655\.4 kB\) \(inclusive: 655\.4 kB, the largest\)"):
+        cimsim.simulate(arch, w, engine="analytic")

@@ -28,7 +28,8 @@ def test_power_figure_plots_w_and_w_per_mm2_with_the_tdp_line(tmp_path):
     # the GH100 die's 814 mm² (hbm-pim declares no PIM area): W / mm² of the power in it, the
     # HBM's access energy / latency left out (find-B 2)
     s = df.sort_values("pim.power_cap")
-    die = want - (s["energy_dram_j"] / s["latency_s"]).to_numpy()
+    # and the PIM units' energy and 5 W static power, dissipated in those HBM dies (review P 1)
+    die = want - ((s["energy_dram_j"] + s["energy_pim_compute_j"]) / s["latency_s"] + 5.0).to_numpy()
     d = [ln for ln in density.get_lines() if len(ln.get_xdata()) > 1]
     np.testing.assert_allclose(np.asarray(d[0].get_ydata(), float), die / 814, rtol=1e-9)
     tdp = [ln for ln in watts.get_lines() if ln.get_linestyle() == "--"]

@@ -76,7 +76,7 @@ def test_pipeline_parallel_lines_count_both_devices(tmp_path):
     # stages in turn, so its DRAM energy is already the two stages'; the DRAM states no static)
     die = power - d["energy_breakdown_j"]["dram"] / L
     assert (f"{si(power, 'W')} average (energy / latency), {si(die / (2 * AREA_MM2), 'W/mm²')} "
-            "over 20 mm² (less the off-chip dram's") in _line(text, "power")
+            "over 20 mm² (less what is dissipated off the die: dram ") in _line(text, "power")
     assert "(all 2 devices" in _line(text, "power")
     assert f"all 2 devices: {si(energy, 'J')}" in _line(text, "energy")
     assert "all 2 pipeline stages" in _line(text, "work")

@@ -324,7 +324,7 @@ def test_power_density_leaves_out_off_chip_memory_and_counts_a_bonded_die():
         "run", "gpu-hbm3", "gru", "--engine", "analytic", "--set", "memory.dram.static_power=20W"])
     assert res.exit_code == 0, res.output
     flat = " ".join(res.output.split())
-    assert "(less the off-chip dram's" in flat and "dissipated off the die)" in flat
+    assert "(less what is dissipated off the die: dram " in flat
     # the same HBM stated as a 110 mm² die on the logic: all its power over 814 + 110 mm²
     stacked = load_architecture("gpu-hbm3", overrides={
         "memory.dram.static_power": "20 W", "memory.dram.off_chip": False, "memory.dram.area": "110 mm^2"})
@@ -332,3 +332,26 @@ def test_power_density_leaves_out_off_chip_memory_and_counts_a_bonded_die():
     assert r.offchip_memory_power_w == 0.0
     assert r.area_m2 == pytest.approx(924e-6, rel=1e-12, abs=0)
     assert r.power_density_w_per_m2 == pytest.approx(total / 924e-6, rel=1e-9, abs=0)
+
+
+def test_hbm_pim_units_in_the_hbm_dissipate_off_the_die():
+    """review P 1: hbm-pim's PIM units sit in the off-chip HBM3 (sits_in dram): their compute
+    energy and 5 W static power are dissipated there, not in the 814 mm² GH100 die. GEMVS fp16
+    GEMVs all on the PIM: off-chip power = dram / latency + GEMVS x e / latency + 5 W, and the
+    density (power − that) / 814 mm² (the PIM's power was over the die before). A declared
+    area_per_unit (0.1 mm² x 8 x 160 = 128 mm²) is the HBM dies', not the die's."""
+    arch = load_architecture("hbm-pim")
+    r = simulate(arch, matmul(1, K, K, count=GEMVS, dtype="fp16"))
+    e, _, _ = _gemv_closed_form(arch)
+    pim_w = GEMVS * e / r.latency_s + 5.0
+    dram_w = r.energy_breakdown_j["dram"] / r.latency_s
+    assert r.offchip_memory_power_w == pytest.approx(dram_w + pim_w, rel=1e-9, abs=0)
+    assert r.power_density_w_per_m2 == pytest.approx((r.average_power_w - dram_w - pim_w) / 814e-6,
+                                                     rel=1e-9, abs=0)
+    big = simulate(load_architecture("hbm-pim", overrides={"pim.area_per_unit": "0.1 mm^2"}),
+                   matmul(1, K, K, count=GEMVS, dtype="fp16"))
+    assert big.area_m2 == pytest.approx((814 + 128) * 1e-6, rel=1e-12, abs=0)
+    assert big.power_density_w_per_m2 == pytest.approx(r.power_density_w_per_m2, rel=1e-9, abs=0)
+    res = CliRunner(env={"COLUMNS": "300"}).invoke(main, ["run", "hbm-pim", "gru", "--engine", "analytic"])
+    flat = " ".join(res.output.split())
+    assert "over 814 mm² (less what is dissipated off the die: dram " in flat and " + pim in dram " in flat

@@ -195,7 +195,7 @@ def check_read_only_held(arch: Architecture, workload: Workload, folded: tuple =
     """A ``read_only: true`` backing store (an MCU's NOR flash) holds the weights and the model
     inputs, never a tensor a run makes: refuse a run whose made activations live at once (model
     inputs, KV caches and optimizer state aside; ``folded``: the im2col matrices never formed)
-    exceed the writable levels inside it, even where none of its ops spills one (an op's
+    exceed the largest writable level inside it (the hierarchy is inclusive), even where none of its ops spills one (an op's
     inputs and outputs fitting the SRAM alone, a model output the host holds: hierarchy rule 2,
     offchip rule 8), naming the bytes, the op at the peak and its largest live tensors (find-D 2:
     a ResNet-18 edge half sending an 802.8 kB activation ran on a 640 KiB MCU moving 0 B through
@@ -213,7 +213,9 @@ def check_read_only_held(arch: Architecture, workload: Workload, folded: tuple =
             or getattr(cfg, "far", False) or len(workload.ops) == 0 or _pipelined(workload)):
         return
     inner = levels[:-1]
-    writable = sum(int(hw.memory[n].capacity) for n in inner)
+    # the hierarchy is inclusive (an outer level holds copies of what the inner ones hold): the
+    # room is the largest inner level, not their sum (review P 2)
+    writable = max(int(hw.memory[n].capacity) for n in inner)
     skip, appends = activation_rules(workload)
     skip = skip | (workload.columns.tensor_role == ROLE_INPUT)
     folded = folded if folded and len(folded[0]) else None
@@ -231,7 +233,7 @@ def check_read_only_held(arch: Architecture, workload: Workload, folded: tuple =
         f"architecture '{arch.name}': memory.{back} is read_only, but workload '{workload.name}' "
         f"holds {si(float(live[op]), 'B')} of activations it makes live at once (model inputs, "
         f"which start in memory.{back}, aside) and the writable levels inside it hold "
-        f"{held}{'' if len(inner) == 1 else f' ({si(float(writable), chr(66))} in all)'}: at op '{workload.ops[op].name}' the largest are "
+        f"{held}{'' if len(inner) == 1 else f' (inclusive: {si(float(writable), chr(66))}, the largest)'}: at op '{workload.ops[op].name}' the largest are "
         + ", ".join(f"{names[t]} {si(float(nb[t]), 'B')}" for t in top)
         + " (a model output the host holds, or an activation waiting for its reader, has nowhere "
         f"to be); add a writable level before {back} (volatile: true, e.g. a PSRAM), enlarge the "

@@ -23,6 +23,7 @@ from ..hw.base import MEASURED_BOUND_DETAIL, MEASURED_COMPUTE
 from ..hw.declared import static_split; from ..hw.idle import check_read_only  # noqa: E702
 from ..mapping.capacity import check_read_only_held
 from .overflow import check_energy, check_figures, check_latency
+from .density import offchip_components
 from .plausible import area_notes, implausible, power_cap_notes, tdp_notes
 from .provenance import (free_dispatch_notes, latency_notes, latency_placeholders, placeholder_shares,
                          precision_notes)
@@ -354,6 +355,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         implausible_notes=implausible(area, tdp),
         write_bytes=writes,
         backing_store=hw.backing_store, home_tiers=hw.home_tiers, off_chip_levels=hw.off_chip,
+        off_chip_components=offchip_components(pl.components, hw.off_chip),
         ridge_ops_per_backing_byte=backing_ridge(pl.components, pl.idx, ops, home_rates(
             rates, hw.home_tiers, traffic), hw.backing_store),
         ridge_ops_per_byte_by_level=level_ridges(pl.components, pl.idx, ops, rates, list(hw.memory),

@@ -221,12 +221,14 @@ AVERAGE_POWER_W = "average_power_w"
 #: the power dissipated in the declared area over it: (``average_power_w`` −
 #: ``offchip_memory_power_w``) / ``area_m2``, W/m² (1e6 W/m² is 1 W/mm²); NaN when no part
 #: declares its area. Off-chip memory levels (HBM, DRAM beside the die; their area cannot be
-#: declared) are left out; a level marked ``off_chip: false`` (a die bonded on the logic), links
-#: and components count. Where some component declares no area, the power counts it and the
+#: declared) and the components sitting in one (PIM units in HBM: their power and any area they
+#: declare) are left out; a level marked ``off_chip: false`` (a die bonded on the logic), links
+#: and other components count. Where some component declares no area, the power counts it and the
 #: area does not: an upper bound (the run's note says which)
 POWER_DENSITY_W_PER_M2 = "power_density_w_per_m2"
 #: the off-chip memory levels' average power over the run, W: their access energy
-#: (``energy_<level>_j``) / latency + their ``static_power``; what ``power_density_w_per_m2``
+#: (``energy_<level>_j``) / latency + their ``static_power``, and the energy / latency and static
+#: power of the components sitting in one (hbm-pim's PIM units); what ``power_density_w_per_m2``
 #: leaves out (0 W where every level is on the chip); one device's
 OFFCHIP_MEMORY_POWER_W = "offchip_memory_power_w"
 #: the junction temperature at the run's average power, °C: ``thermal.t_ambient`` +

@@ -23,7 +23,7 @@ tp x p x P_static x span), power = energy / span.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import columns as C
 from .format import area, per_joule, si
@@ -38,12 +38,20 @@ class System:
     area_m2: float  # NaN where no part declares an area
     latency_s: float
     offchip_w: float = 0.0  # the off-chip memory levels' power, all devices' (report.density)
+    offchip_area_m2: float = 0.0  # the area of the components sitting in them, all devices'
+    #: ``offchip_w`` by part (:func:`cimsim.report.density.offchip_parts`' names), all devices'
+    offchip_by_part_w: dict = field(default_factory=dict)
+
+    @property
+    def die_area_m2(self) -> float:
+        """The compute dies' area: ``area_m2`` less the off-chip components' (review P 1)."""
+        return self.area_m2 - self.offchip_area_m2
 
     @property
     def die_power_density_w_per_m2(self) -> float:
-        """(power − off-chip memory power) / area: the ``power`` line's W/mm² (find-B 2)."""
+        """(power − off-chip memory power) / die area: the ``power`` line's W/mm² (find-B 2)."""
         from .density import power_density
-        return power_density(self.power_w, self.offchip_w, self.area_m2)
+        return power_density(self.power_w, self.offchip_w, self.area_m2, self.offchip_area_m2)
 
     @property
     def ops_per_j(self) -> float:
@@ -66,16 +74,19 @@ def system(r) -> System:
     static = r.energy_breakdown_j.get(C.STATIC, 0.0)
     energy = r.energy_j if tp * p == 1 else tp * (r.energy_j - static + p * static)
     span_s, span_j = getattr(r, "pipeline_span_s", None), getattr(r, "pipeline_span_j", None)
-    from .density import offchip_split
-    off_j, off_w = offchip_split(r)  # one device's access energy, J, and static power, W
+    from .density import offchip_area_m2, offchip_parts
+    parts = offchip_parts(r)  # name -> one device's access energy, J, and static power, W
+    off_area = tp * p * offchip_area_m2(r)
     if span_s is not None and span_j is not None:  # a micro-batched pipeline: all of it
         m = int(getattr(r, "pipeline_micro_batches", 1))
-        off = (m * tp * off_j / float(span_s) if span_s > 0 else 0.0) + tp * p * off_w
+        by = {n: (m * tp * j / float(span_s) if span_s > 0 else 0.0) + tp * p * w for n, (j, w) in parts.items()}
         return System(devices=tp * p, ops=m * tp * 2.0 * r.macs, energy_j=float(span_j),
-                      area_m2=tp * p * r.area_m2, latency_s=float(span_s), offchip_w=off)
-    off = (tp * off_j / r.latency_s if r.latency_s > 0 else 0.0) + tp * p * off_w
+                      area_m2=tp * p * r.area_m2, latency_s=float(span_s), offchip_w=sum(by.values()),
+                      offchip_area_m2=off_area, offchip_by_part_w=by)
+    by = {n: (tp * j / r.latency_s if r.latency_s > 0 else 0.0) + tp * p * w for n, (j, w) in parts.items()}
     return System(devices=tp * p, ops=tp * 2.0 * r.macs, energy_j=energy,
-                  area_m2=tp * p * r.area_m2, latency_s=r.latency_s, offchip_w=off)
+                  area_m2=tp * p * r.area_m2, latency_s=r.latency_s, offchip_w=sum(by.values()),
+                  offchip_area_m2=off_area, offchip_by_part_w=by)
 
 
 def micro_batches(r) -> int:
@@ -149,11 +160,10 @@ def power_text(r) -> str:
     s = system(r)
     text = f"{si(s.power_w, 'W')} average (energy / {'the pipeline time' if micro_batches(r) > 1 else 'latency'})"
     if r.area_m2 > 0:
-        text += f", {si(s.die_power_density_w_per_m2 / 1e6, 'W/mm²')} over {area(s.area_m2)}"
-        levels = tuple(getattr(r, "off_chip_levels", ()) or ())
-        if levels and s.offchip_w > 0:  # find-B 2: what the density leaves out, by name
-            text += (f" (less the off-chip {', '.join(levels)}'s {si(s.offchip_w, 'W')}, "
-                     "dissipated off the die)")
+        text += f", {si(s.die_power_density_w_per_m2 / 1e6, 'W/mm²')} over {area(s.die_area_m2)}"
+        if s.offchip_by_part_w and s.offchip_w > 0:  # find-B 2, review P 4: what it leaves out, by part
+            each = " + ".join(f"{n} {si(w, 'W')}" for n, w in s.offchip_by_part_w.items())
+            text += f" (less what is dissipated off the die: {each})"
     static = s.devices * r.energy_breakdown_j.get(C.STATIC, 0.0) / r.latency_s if r.latency_s > 0 else 0.0
     return (text + _which(r) + f"; runs back to back, {si(static, 'W')} of it static "
             "(--period: the power at a load)")

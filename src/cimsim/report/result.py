@@ -119,7 +119,9 @@ class Result:
     #: bytes columns.OPS_PER_BACKING_BYTE counts (a far tier's near tier and it; else the store)
     backing_store: str = ""
     home_tiers: tuple[str, ...] = ()
-    off_chip_levels: tuple[str, ...] = ()  # Hardware.off_chip: what power density leaves out (density.py)
+    #: Hardware.off_chip, and the components sitting in those levels: what power density leaves out (density.py)
+    off_chip_levels: tuple[str, ...] = ()
+    off_chip_components: dict[str, dict] = field(default_factory=dict)  # density.offchip_components
     #: the ridge point (op/B) on the busiest component's path to the backing store, and over each memory level
     ridge_ops_per_backing_byte: float = float("nan")  # columns.RIDGE_OPS_PER_BACKING_BYTE
     ridge_ops_per_byte_by_level: dict[str, float] = field(default_factory=dict)  # RIDGE_OPS_PER_BYTE_BY_LEVEL: --json
@@ -246,10 +248,8 @@ class Result:
         """Energy over latency, W (static included); NaN for a run of zero latency."""
         return self.energy_j / self.latency_s if self.latency_s > 0 else float("nan")
 
-    @property
-    def power_density_w_per_m2(self) -> float:
-        """(average_power_w − offchip_memory_power_w) / area_m2, W/m² (:mod:`.density`); NaN: no area."""
-        return density.power_density(self.average_power_w, self.offchip_memory_power_w, self.area_m2)
+    # (average_power_w − offchip_memory_power_w) / the die's area, W/m² (:mod:`.density`); NaN: no area
+    power_density_w_per_m2 = property(lambda self: density.die_power_density(self))
     offchip_memory_power_w = property(lambda self: density.offchip_memory_power_w(self))
 
     # the whole system's figures (columns.SYSTEM_COLUMNS): :func:`cimsim.report.devices.system`
