@@ -182,6 +182,18 @@ class MacEfficiency(Strict):
         out[long] = np.minimum(out[long] * ratio ** self.row_length_exponent, 1.0)
         return out
 
+    def streamed(self, weight_bytes: np.ndarray, cold: np.ndarray | None) -> np.ndarray:
+        """True where :meth:`at` reads a column past ``cold_from`` (timed with the weight
+        streaming from DRAM: a memory-bound time, which a lower core clock does not stretch;
+        review E 2); all False without ``cold_from`` or a column past it."""
+        wb = np.asarray(weight_bytes, dtype=np.float64)
+        past = ([float(c) for c in self.weight_bytes if c > self.cold_from]
+                if self.cold_from is not None and self.weight_bytes else [])
+        if not past:
+            return np.zeros(wb.shape, dtype=bool)
+        looked = wb if cold is None else np.where(np.asarray(cold, dtype=bool), np.maximum(wb, past[0]), wb)
+        return looked > float(self.cold_from)
+
     def _table_at(self, rows: np.ndarray, weight_bytes: np.ndarray) -> np.ndarray:
         """Rules 1-5: the table's fraction."""
         table = np.asarray(self.fraction, dtype=np.float64)  # (R, W)

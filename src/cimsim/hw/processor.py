@@ -196,6 +196,32 @@ class Processor(Component[ProcessorConfig]):
         s = self.config.supply
         return float(self.config.static_power) * (1.0 if s is None else s.static_factor)
 
+    def extrapolated(self) -> bool:
+        """A supply outside 0.8-1.1 x its nominal (:attr:`Supply.extrapolated`; review E 1)."""
+        return self.config.supply is not None and self.config.supply.extrapolated
+
+    def _held(self) -> bool:
+        """Whether streamed ``mac_efficiency`` columns are held at ``nominal_clock`` (review E 2):
+        a supply, a table with ``cold_from`` and a clock other than ``nominal_clock``."""
+        s, t = self.config.supply, self.config.mac_efficiency
+        return (s is not None and t is not None and t.cold_from is not None
+                and float(self.config.clock) != float(s.nominal_clock))
+
+    def _table_words(self) -> str:
+        """The supply note's words on ``mac_efficiency`` at a clock other than the nominal."""
+        s, t = self.config.supply, self.config.mac_efficiency
+        if s is None or t is None or float(self.config.clock) == float(s.nominal_clock):
+            return ""
+        if t.cold_from is None:
+            return ("mac_efficiency is read as a fraction of the peak at this clock, all of it "
+                    "(no cold_from: which columns were timed streaming from DRAM, a time that "
+                    "does not follow the core clock, is not known), though it was timed at another")
+        return (f"mac_efficiency is a fraction of the peak at this clock for a weight read "
+                f"cache-warm; an op read at a column past cold_from ({si(float(t.cold_from), 'B')}, "
+                f"timed with the weight streaming from DRAM) keeps its time at nominal_clock "
+                f"{si(float(s.nominal_clock), 'Hz')} (memory-bound: it does not follow the core "
+                "clock), or the warm column's compute time at this clock where that is longer")
+
     @property
     def compute_parts(self):
         """A single stream's time (``single_stream_bandwidth`` set): class memory."""
@@ -287,8 +313,9 @@ class Processor(Component[ProcessorConfig]):
                                f"{', '.join(unknown)}, not an op kind ({', '.join(ops.kind_codes)})")
         notes = cache_tier_note(self.hw.memory, levels)  # two main memories, no far tier
         notes += direct_note(self.name, convs, formed)
-        if self.config.supply is not None:
-            notes.append(self.config.supply.note(self.name, float(self.config.clock)))
+        if self.config.supply is not None and (said := self.config.supply.note(
+                self.name, float(self.config.clock), self._table_words())):
+            notes.append(said)
         if traffic.reused_total_bytes or traffic.streamed_weight_bytes or (far and any(traffic.resident.values())):
             tiers = self.hw.home_tiers if far else ()
             lru = traffic.lru_reads  # hw/lru.py: bytes each level served, not matrices held
@@ -374,7 +401,8 @@ class Processor(Component[ProcessorConfig]):
                if cfg.mac_efficiency is not None else np.ones(len(idx)))
         # wave quantization (``gemm_tile``; 1 without it): the last wave leaves cores idle
         mm = ops.kind[idx] == ops.kind_codes["matmul"]
-        eff = eff * np.where(mm, cfg.wave_fraction(ops.rows[idx], ops.batch[idx], ops.n[idx]), 1.0)
+        wave = np.where(mm, cfg.wave_fraction(ops.rows[idx], ops.batch[idx], ops.n[idx]), 1.0)
+        eff = eff * wave
         with np.errstate(divide="ignore", invalid="ignore"):
             t_mac = np.where(macs > 0, macs / peak, 0.0)  # at peak (the MAC utilization)
         # a product of one output column (n = 1: a depthwise convolution's, a dot product) has
@@ -382,7 +410,15 @@ class Processor(Component[ProcessorConfig]):
         # vector lanes, one MAC a vector op, beside the op's own vector ops
         lanes = (macs > 0) & (ops.n[idx] == 1)
         vec = np.where(lanes, vec + macs, vec)
-        compute = np.maximum(np.where(lanes, 0.0, t_mac / eff), vec / cfg.peak_vector_ops_per_s)
+        t_mm = t_mac / eff
+        if self._held():  # review E 2: a DRAM-streamed column's time does not follow the clock
+            me, wb = cfg.mac_efficiency, ops.weight_bytes[idx]
+            rb = None if ops.weight_row_bytes is None else ops.weight_row_bytes[idx]
+            warm = me.at(ops.rows[idx], np.minimum(wb, float(me.cold_from)), rb) * wave  # at cold_from
+            streamed = me.streamed(wb, cold) & (macs > 0)
+            at_f0 = t_mm * float(cfg.clock) / float(cfg.supply.nominal_clock)
+            t_mm = np.where(streamed, np.maximum(at_f0, t_mac / warm), t_mm)
+        compute = np.maximum(np.where(lanes, 0.0, t_mm), vec / cfg.peak_vector_ops_per_s)
         if ops.serial_ops is not None:  # a deep fused chain: one lane, one operation a cycle
             compute = np.maximum(compute, ops.serial_ops[idx] / cfg.clock)
         overhead = np.full(len(idx), float(cfg.op_overhead))

@@ -66,6 +66,31 @@ def stated_notes(base, now, overrides=()) -> list[str]:
     return out
 
 
+#: a processor's fields stated at ``supply.nominal_voltage`` and scaled to ``supply.voltage``
+SUPPLY_SCALED = ("energy_per_mac", "energy_per_vector_op", "static_power")
+
+
+def supply_notes(arch, overrides) -> list[str]:
+    """One note per processor whose ``supply.voltage`` is off its ``nominal_voltage`` while the
+    overrides (a ``--set``, a sweep's ``--points`` column) set a figure the supply scales: such a
+    figure is read as one at ``nominal_voltage`` and scaled again (a V-f-E-P table's energy at
+    0.6 V x (0.6/0.9)^2 once more; review E 3)."""
+    out = []
+    for comp in arch.instances:
+        s = getattr(comp.config, "supply", None)
+        if s is None or s.voltage == s.nominal_voltage:
+            continue
+        hit = sorted(k for k in overrides if any(k == f"{comp.name}.{f}" or k.startswith(
+            f"{comp.name}.{f}.") for f in SUPPLY_SCALED))
+        if hit:
+            out.append(f"{comp.name}: {', '.join(hit)} set with supply.voltage {s.voltage:g} V: read "
+                       f"as figures at supply.nominal_voltage {s.nominal_voltage:g} V and scaled "
+                       f"(energy x {s.energy_factor:.4g}, static x {s.static_factor:.4g}); for "
+                       f"figures already at {s.voltage:g} V set supply.nominal_voltage to it, or "
+                       "drop them and let the supply scale the config's")
+    return out
+
+
 def with_override_notes(arch, base, overrides) -> object:
     """``arch``, just loaded with ``overrides``, with the notes they call for in each run
     (:func:`unscaled_notes`, :func:`stated_notes`; ``Architecture.notes``); ``base()`` builds the config without
@@ -75,11 +100,12 @@ def with_override_notes(arch, base, overrides) -> object:
 
     if not overrides:
         return arch
+    notes = supply_notes(arch, overrides)
     try:
         before = base()
-        notes = [*unscaled_notes(before, arch), *stated_notes(before, arch, overrides)]
+        notes += [*unscaled_notes(before, arch), *stated_notes(before, arch, overrides)]
     except CimsimError:
-        return arch
+        pass
     if notes:  # just built: no one else holds it yet
         object.__setattr__(arch, "notes", (*arch.notes, *notes))
     return arch

@@ -205,10 +205,11 @@ IMPLAUSIBLE_REASONS = (("more than a whole 300 mm wafer", "above a wafer"),
 def implausible_reasons(df) -> str:
     """Why the rows of a sweep table that are not physically plausible are not, counted by
     reason from their notes (a row with two reasons counts under each): ``14 the supply below
-    a cell's minimum operating voltage``; ``above a wafer or a TDP`` without a notes column."""
+    a cell's minimum operating voltage``; without a notes column every reason of
+    :data:`IMPLAUSIBLE_REASONS` (review E 6)."""
     bad = ~df[PHYSICALLY_PLAUSIBLE].fillna(True).astype(bool)
     if NOTES not in df.columns:
-        return "above a wafer or a TDP, or below a cell's minimum operating voltage"
+        return ", ".join(why for _, why in IMPLAUSIBLE_REASONS[:-1]) + " or " + IMPLAUSIBLE_REASONS[-1][1]
     notes = df.loc[bad, NOTES].fillna("").astype(str)
     said = [f"{n:,} {why}" for words, why in IMPLAUSIBLE_REASONS
             if (n := int(notes.str.contains(words, regex=False).sum()))]
