@@ -4,7 +4,8 @@
 repeated calls (``timeit``, a serving engine) find the weights a cache level holds where the
 previous call left them, and that is what the host suites validate
 (:func:`cimsim.validate.host.steady_latency`): two calls back to back
-(:func:`cimsim.validate.host.repeated`, weights and model inputs shared) less one call.
+(:func:`cimsim.validate.host.repeated`, weights and model inputs shared, the second call
+starting when the first has finished: review H 1) less one call.
 """
 
 from __future__ import annotations
