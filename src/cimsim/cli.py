@@ -23,7 +23,8 @@ from .commands.calibrate import calibrate
 from .commands.fields import fields
 from .commands.plot import plot
 from .commands.report import report
-from .commands.run import compare, run
+from .commands.compare import compare
+from .commands.run import run
 from .commands.sensitivity import sensitivity
 from .commands.split import split
 from .commands.sweep import sweep

@@ -188,3 +188,12 @@ def test_the_usable_capacity_is_the_last_size_within_the_fraction_of_the_peak():
     # 8 MiB (47) does not, though it is above the geometric mean with DRAM the knee uses
     assert reuse_capacity(sweep, 1 * MiB) == 4 * MiB
     assert reuse_capacity(sweep, 1 * MiB, fraction=0.75) == 8 * MiB
+
+
+@pytest.mark.parametrize("cap, reads", [(264191, 2), (264192, 1)])
+def test_an_ops_own_output_counts_in_the_distance_of_the_weight_it_reads(cap, reads):
+    # review H 4, a modelling choice: W0 W0, k = 256. Within an op the touches are its inputs,
+    # its outputs, then its weight, so the second use's own output h2 is in W0's distance:
+    # h1 (1 KiB) + h2 (1 KiB) + W0 (256 KiB) = 264,192 B, not 263,168 without h2 (conservative
+    # by one output a use: a GEMM writes output tiles while it streams the weight)
+    assert _dram_weight_bytes(f"{cap} B", _gemvs(256, "00")) == reads * 262144

@@ -12,7 +12,8 @@ from . import OneLineErrors, created, full_path, new_folder, pair_error
 from ..errors import CimsimError, MappingError, OverflowInputError
 from ..report.format import si
 from .load import load_options, stated_load
-from .run import engine_option, load_many, overrides, set_option
+from .compare import load_many
+from .run import engine_option, overrides, set_option
 from ..timing import OUTPUT, mark, step, timing_option
 
 

@@ -13,7 +13,12 @@ Rules, in order (the non-backing levels, innermost first, all ``lru``):
 1. A use of a weight matrix at op ``v`` finds it in the innermost level whose capacity holds
    its *reuse distance*: the distinct bytes touched since its previous use: every other tensor
    read or written in between (weights, activations, model inputs such as a KV cache; each
-   once, however often it is touched) and the matrix itself. Levels are inclusive, so a matrix
+   once, however often it is touched) and the matrix itself. Within an op the touches are its
+   inputs, its outputs, then its weight, so the op's *own* outputs count in the distance of
+   the weight it reads (review H 4): conservative by one output a use, which is large for a
+   weight with a large output (an lm_head over a vocabulary, an FC at a large batch); kept
+   because a GEMM writes its output tiles while it streams the weight, so most of the output
+   is written before the weight's last rows are read. Levels are inclusive, so a matrix
    a level holds is in every level outside it too. (Without the workload's producer columns:
    the model inputs by tensor, every op's outputs as new bytes.)
 4. Only weights follow this rule: activations stay where the hierarchy's rule 2 puts them

@@ -27,7 +27,7 @@ ENGINE = "engine"
 LATENCY = "latency_s"
 #: ``cimsim run --steady``: one call in a loop of calls on the same weights, the simulated time
 #: of two calls back to back less that of one (a weight a cache level holds is read from DRAM by
-#: the first call only); what a timing loop's fastest call measures and the host suites predict (s)
+#: the first call only; the second call starts when the first has finished); what a timing loop's fastest call measures and the host suites predict (s)
 STEADY_LATENCY = "steady_latency_s"
 #: the op table's (``Result.op_table``, ``--placement``, trace args) fixed latency of one op:
 #: dispatch plus access latency, part of its time (it was ``latency_s`` there, the run's

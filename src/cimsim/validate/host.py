@@ -201,36 +201,20 @@ def gemv_workload(k: int, n: int):
 
 
 def repeated(wl, calls: int = 2):
-    """``calls`` calls of ``wl`` back to back on the same weights, as a timing loop runs it:
-    weights (role ``weight``) and model inputs are shared, every other tensor and op is
-    renamed per call (``name@i``), and each call's ops follow the previous call's."""
-    from dataclasses import replace
+    """``calls`` calls of ``wl`` back to back on the same weights, as a timing loop runs it
+    (:func:`cimsim.workload.repeat.repeated`: weights and model inputs shared, each call
+    starting when the previous one has finished)."""
+    from ..workload.repeat import repeated as calls_of
 
-    from ..workload.ir import Tensor, Workload
-
-    shared = {t.name for t in wl.tensors.values() if t.role in ("weight", "input")}
-    ops0 = list(wl.ops)
-    tensors, ops = [], []
-    for t in wl.tensors.values():
-        tensors.append(t)
-    for i in range(1, calls):
-        tensors += [Tensor(f"{t.name}@{i}", t.shape, t.dtype, t.role) for t in wl.tensors.values()
-                    if t.name not in shared]
-    for i in range(calls):
-        def rn(name, i=i):
-            return name if i == 0 or name in shared else f"{name}@{i}"
-
-        ops += [replace(op, name=rn(op.name) if i == 0 else f"{op.name}@{i}",
-                        inputs=tuple(rn(x) for x in op.inputs), outputs=tuple(rn(x) for x in op.outputs))
-                for op in ops0]
-    return Workload(f"{wl.name}-x{calls}", tensors, ops)
+    return calls_of(wl, calls)
 
 
 def steady_latency(arch, wl) -> float:
     """Seconds of one call of ``wl`` in a loop of calls on the same weights: the simulated time
     of two calls less that of one (the second call finds reused weights where the first left
     them: a weight that fits a cache level is read from the backing store by the first call
-    only, as in a timing loop's repeated calls)."""
+    only, as in a timing loop's repeated calls; the second call starts when the first has
+    finished, as a loop's next call does, so on a chip with many units it does not overlap it)."""
     from ..pipeline import simulate
 
     one = simulate(arch, wl, keep_ops=False).latency_s
