@@ -7,7 +7,11 @@ dissipated in its own dies. :func:`offchip_memory_power_w` is that power, which
 ``power_density_w_per_m2`` leaves out of the numerator. A level marked ``off_chip: false`` (a
 DRAM die bonded on the logic) counts, as do links (their ports are on the dies at both ends) and
 components (a component that declares no area: the note that area counts only the parts that
-declare one)."""
+declare one).
+
+Where parts are stacked (:mod:`cimsim.hw.stack`, find-B 1), the density's area is the stack's
+footprint, ``stack_footprint_m2`` (the largest tier's), not the silicon summed over the tiers:
+the heat of every tier leaves through the footprint."""
 from __future__ import annotations
 
 from . import columns as C
@@ -37,3 +41,27 @@ def power_density(power_w: float, offchip_w: float, area_m2: float) -> float:
     if not area_m2 > 0:
         return float("nan")
     return max(power_w - offchip_w, 0.0) / area_m2
+
+
+def stack_facts(arch) -> dict[str, float]:
+    """``{STACK_FOOTPRINT_M2: m²}`` where a part of ``arch`` states a tier (:mod:`cimsim.hw.stack`),
+    else ``{}``."""
+    if not getattr(arch, "stacked", False):
+        return {}
+    from ..hw import stack
+    return {C.STACK_FOOTPRINT_M2: stack.footprint_m2(arch.instances, arch.memory)}
+
+
+def stack_notes(arch) -> list[str]:
+    """The run's note on the stack's tiers and footprint (none where nothing is stacked)."""
+    if not getattr(arch, "stacked", False):
+        return []
+    from ..hw import stack
+    return [stack.note(arch.instances, arch.memory)]
+
+
+def footprint_m2(r) -> float:
+    """The area power density divides by: ``stack_footprint_m2`` where the run has one (a stack),
+    else ``area_m2`` (parts side by side)."""
+    f = r.facts.get(C.STACK_FOOTPRINT_M2)
+    return r.area_m2 if f is None else float(f)

@@ -38,12 +38,16 @@ class System:
     area_m2: float  # NaN where no part declares an area
     latency_s: float
     offchip_w: float = 0.0  # the off-chip memory levels' power, all devices' (report.density)
+    #: where parts are stacked, all devices' stack footprints (each its own stack); else None
+    footprint_m2: float | None = None
 
     @property
     def die_power_density_w_per_m2(self) -> float:
-        """(power − off-chip memory power) / area: the ``power`` line's W/mm² (find-B 2)."""
+        """(power − off-chip memory power) / area (a stack's footprint): the ``power`` line's
+        W/mm² (find-B 2, find-B 1)."""
         from .density import power_density
-        return power_density(self.power_w, self.offchip_w, self.area_m2)
+        return power_density(self.power_w, self.offchip_w,
+                             self.area_m2 if self.footprint_m2 is None else self.footprint_m2)
 
     @property
     def ops_per_j(self) -> float:
@@ -68,14 +72,18 @@ def system(r) -> System:
     span_s, span_j = getattr(r, "pipeline_span_s", None), getattr(r, "pipeline_span_j", None)
     from .density import offchip_split
     off_j, off_w = offchip_split(r)  # one device's access energy, J, and static power, W
+    f = r.facts.get(C.STACK_FOOTPRINT_M2)
+    foot = None if f is None else tp * p * float(f)  # each device its own stack (find-B 1)
     if span_s is not None and span_j is not None:  # a micro-batched pipeline: all of it
         m = int(getattr(r, "pipeline_micro_batches", 1))
         off = (m * tp * off_j / float(span_s) if span_s > 0 else 0.0) + tp * p * off_w
         return System(devices=tp * p, ops=m * tp * 2.0 * r.macs, energy_j=float(span_j),
-                      area_m2=tp * p * r.area_m2, latency_s=float(span_s), offchip_w=off)
+                      area_m2=tp * p * r.area_m2, latency_s=float(span_s), offchip_w=off,
+                      footprint_m2=foot)
     off = (tp * off_j / r.latency_s if r.latency_s > 0 else 0.0) + tp * p * off_w
     return System(devices=tp * p, ops=tp * 2.0 * r.macs, energy_j=energy,
-                  area_m2=tp * p * r.area_m2, latency_s=r.latency_s, offchip_w=off)
+                  area_m2=tp * p * r.area_m2, latency_s=r.latency_s, offchip_w=off,
+                  footprint_m2=foot)
 
 
 def micro_batches(r) -> int:
@@ -139,6 +147,9 @@ def efficiency_text(r, latency_label: str = "") -> str:
     text = per_joule(s.ops_per_j, "OPS/W")
     if r.area_m2 > 0:
         text += f", {si(s.ops_per_s_per_m2 / 1e6, 'OPS/mm²')} over {area(s.area_m2)}{latency_label}"
+        if s.footprint_m2 is not None and s.footprint_m2 > 0 and s.latency_s > 0:  # find-B 1: a stack
+            text += (f" of silicon ({si(s.ops / s.latency_s / s.footprint_m2 / 1e6, 'OPS/mm²')} "
+                     f"over the stack's {area(s.footprint_m2)} footprint)")
     else:
         text += " (no area declared: add area fields for OPS/mm²)"
     return text + _which(r)
@@ -149,7 +160,10 @@ def power_text(r) -> str:
     s = system(r)
     text = f"{si(s.power_w, 'W')} average (energy / {'the pipeline time' if micro_batches(r) > 1 else 'latency'})"
     if r.area_m2 > 0:
-        text += f", {si(s.die_power_density_w_per_m2 / 1e6, 'W/mm²')} over {area(s.area_m2)}"
+        stack = s.footprint_m2 is not None and s.footprint_m2 > 0  # find-B 1
+        text += (f", {si(s.die_power_density_w_per_m2 / 1e6, 'W/mm²')} over "
+                 + (f"the stack's {area(s.footprint_m2)} footprint ({area(s.area_m2)} of silicon)"
+                    if stack else area(s.area_m2)))
         levels = tuple(getattr(r, "off_chip_levels", ()) or ())
         if levels and s.offchip_w > 0:  # find-B 2: what the density leaves out, by name
             text += (f" (less the off-chip {', '.join(levels)}'s {si(s.offchip_w, 'W')}, "

@@ -248,8 +248,8 @@ class Result:
 
     @property
     def power_density_w_per_m2(self) -> float:
-        """(average_power_w − offchip_memory_power_w) / area_m2, W/m² (:mod:`.density`); NaN: no area."""
-        return density.power_density(self.average_power_w, self.offchip_memory_power_w, self.area_m2)
+        """(average_power_w − offchip_memory_power_w) / area_m2 (a stack's footprint), W/m² (:mod:`.density`)."""
+        return density.power_density(self.average_power_w, self.offchip_memory_power_w, density.footprint_m2(self))
     offchip_memory_power_w = property(lambda self: density.offchip_memory_power_w(self))
 
     # the whole system's figures (columns.SYSTEM_COLUMNS): :func:`cimsim.report.devices.system`
