@@ -89,7 +89,7 @@ def test_lin_int_and_list_specs():
         ("cim.technology=sram,dram", "one of sram, rram"),
         ("memory=1", "name a level and a field"),
         ("cim.adc=1", "a section, not a value"),
-        ("cim=1", "'cim' is a section, not a value; its fields: type, idle, link"),
+        ("cim=1", "'cim' is a section, not a value; its fields: type, idle, stack, link"),
         ("memory.dram.bandwidth", "expected PATH=SPEC"),
         ("processor.energy_per_mac.fp64=1pJ", "allowed keys: fp32, fp16, bf16, int8"),
     ],

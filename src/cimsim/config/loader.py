@@ -300,7 +300,7 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
             # its parts and utilizations beside the levels', links' and buses' (its buses come
             # from a config its check refused, an error that says it already)
             errors.extend(own + arch.part_clashes(comp, onchip=not own))
-        if not errors and not (errors := column_clashes(arch) + idle_errors(arch)):  # a column two fill
+        if not errors and not (errors := column_clashes(arch) + idle_errors(arch) + arch.stack_errors()):  # a column two fill
             return arch
     # unknown keys first (a typo explains the missing field it leaves), then in config order;
     # one error per line; what the user wrote is escaped to stay on it (and in "(and 1 more: ...)")

@@ -308,3 +308,17 @@ class Architecture:
                 ports[n] = max(ports.get(n, 1), k)
         return {n: float(c.static_power) * ports.get(n, 1)
                 for n, c in (*self.memory.items(), *self.links.items())}
+
+    def stack_errors(self) -> list[tuple[str, str]]:
+        """``(field, message)`` for a ``stack:`` block that places no silicon
+        (:func:`cimsim.hw.stack.errors`, find-B 1)."""
+        from ..hw import stack
+
+        return stack.errors(self.instances, self.memory, self.hardware.off_chip)
+
+    @property
+    def stacked(self) -> bool:
+        """Whether a part states a tier of a 3D stack (:mod:`cimsim.hw.stack`, rule 4)."""
+        from ..hw import stack
+
+        return stack.stated(self.components, self.memory)

@@ -48,6 +48,7 @@ from ..workload.oparrays import OpArrays  # noqa: F401  (re-exported for compone
 from .declared import Declared; from .homes import FarPlace, home_names, off_chip_names  # noqa: E702
 from .idle import Idle, idle_field, read_only_field, refuse_volatile_read_only, volatile_field
 from .lru import Replacement, replacement_field
+from .stack import LevelStack, PartStack, area_field, off_chip_field, stack_field
 from .pattern import STREAM, Pattern  # noqa: F401  (re-exported: plug-ins import them here)
 from .plan import (MEASURED_BOUND_DETAIL, MEASURED_COMPUTE, OpCost, Plan,  # noqa: F401
                    add_stored, row_pieces)  # (re-exported: plug-ins import them here)
@@ -69,6 +70,7 @@ class ComponentConfig(Strict):
 
     type: str = Field(description="Component type (see `cimsim fields`): processor, pim, cim, systolic, ...")
     idle: Idle = idle_field()
+    stack: PartStack = stack_field(component=True)
 
 
 # ====================================================================== resources
@@ -96,12 +98,9 @@ class MemoryLevel(ResourceConfig):
         default=None, description="Energy per bit moved (give this or energy_per_byte).")
     channels: PositiveInt = Field(default=1, description="Independent channels (or pseudo-channels); "
                                   "near-bank PIM units are replicated per channel.")
-    area: SquareMeters | None = Field(default=None, description="Silicon area of an on-chip level "
-                                      "(counted in the architecture's area; leave out off chip).")
-    off_chip: Optional[Flag] = Field(
-        default=None, description="The level lies off the compute chip (DRAM, HBM, an "
-        "accelerator's own weight DRAM): its bytes count as off-chip traffic in tables. "
-        "Default: the backing store (the last level) only; with a far tier, it and the near tier.")
+    area: SquareMeters | None = area_field()
+    off_chip: Optional[Flag] = off_chip_field()
+    stack: LevelStack = stack_field(component=False)
     far: Flag = Field(default=False, description="The backing store is a far memory tier (a CXL "
         "expander, a second NUMA node, host memory over PCIe): a flat tier beside the level before "
         "it (the near tier), not a cache behind it. Their capacities add; tensors fill the near "

@@ -32,6 +32,7 @@ from .serving import encoder_tp_note, graph_note, serving_metrics, take_requests
 from .phases import phase_figures; from .models import model_figures  # noqa: E702
 from .stream import shared_level_notes
 from .host_notes import conv_table_notes, dispatch_notes
+from .density import stack_facts, stack_notes
 from .utilization import run_utilization
 from .result import Result, attribute_ops, attribute_path, bound_of, measured_share
 from .ridge import backing_ridge, home_rates, level_ridges, peak_facts
@@ -277,7 +278,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
     rewrites = training_facts(arch, pl, wl.arrays, wl.metadata, facts, rates)  # find-O 1, 2, 4
     facts.update(per_sample_facts(wl.metadata, samples(wl, batch), float(latency), float(sum(energy.values()))),
                  **vector_facts(float(wl.arrays.vector_ops.sum()), float(latency)))  # find-D 2, find-R 5
-    facts.update({**{C.static_power_column(p): w for p, w in _static_parts(arch).items()}, **C.node_facts(arch)})  # find-C 3
+    facts.update({**{C.static_power_column(p): w for p, w in _static_parts(arch).items()}, **C.node_facts(arch), **stack_facts(arch)})  # find-C 3, find-B 1
     rated = [n for c in pl.components for n in c.rate_notes(run)]  # find-E 1: PIM's max_rows verdict
     notes = list(pl.notes) + rated + free_dispatch_notes(pl, run.path, float(latency)) + list(run.engine_notes) + util_notes + \
         (shared_level_notes(pl, costs, set(costs.resources) - set(hw.memory) - set(hw.links))
@@ -307,7 +308,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
                      "efficiency is an upper bound")
     mixed = precision_notes(pl.components, pl.idx, run.workload.arrays)
     area, tdp = area_notes(arch), tdp_notes(pl, costs, energy, float(latency), arch.resource_static_w)
-    notes += mixed + latency_notes(arch) + bonded_notes(arch) + (physical := area + power_cap_notes(pl, costs) + tdp)
+    notes += mixed + latency_notes(arch) + bonded_notes(arch) + stack_notes(arch) + (physical := area + power_cap_notes(pl, costs) + tdp)
     total_dur = float(run.duration.sum())
     cp_s = run.critical_path_s
     result = Result(

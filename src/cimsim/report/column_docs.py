@@ -150,6 +150,7 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.static_power_column(_PART), "W", ALL),
     (C.TECHNOLOGY_NODE_M, "m", ALL + " (where the config states technology.node)"),
     (C.T_JUNCTION_C, "°C", ALL + " (where the config has a thermal: block)"),
+    (C.STACK_FOOTPRINT_M2, "m²", ALL + " (where a component or level states a `stack:` block: a 3D stack)"),
     (C.PIPELINE_INTERVAL_S, "s", ALL + " (a layer-pipelining component only)"),
     (C.PIPELINED_SAMPLES_PER_S, "1/s", "as above"),
     (C.PIPELINED_OPS_PER_S, "op/s", "as above"),
@@ -271,7 +272,7 @@ def documented_columns() -> set[str]:
     named = {*C.FIXED_COLUMNS, C.OPTIMIZER_STATE_BYTES, *C.SAMPLE_COLUMNS, *C.PIPELINE_COLUMNS, *C.PROGRAMMING_COLUMNS, *C.SERVING_COLUMNS,
              *C.ACCURACY_COLUMNS, *C.SWEEP_KEY_COLUMNS, C.ERROR, C.BASELINE, C.SPEEDUP, C.ENERGY_RATIO, C.PERIOD_ENERGY_RATIO,
              C.ONE_DEVICE_SHARE, C.CIMSIM_VERSION, C.CIMSIM_REVISION, C.PARETO_OBJECTIVES, *C.SPLIT_COLUMNS, *C.SPLIT_PERIOD_COLUMNS,
-             *C.INPUT_COLUMNS, *C.STATED_LOAD_COLUMNS, C.TECHNOLOGY_NODE_M, C.RIDGE_OPS_PER_BYTE_BY_LEVEL, C.STEADY_LATENCY,
+             *C.INPUT_COLUMNS, *C.STATED_LOAD_COLUMNS, C.TECHNOLOGY_NODE_M, C.STACK_FOOTPRINT_M2, C.RIDGE_OPS_PER_BYTE_BY_LEVEL, C.STEADY_LATENCY,
              *C.THERMAL_COLUMNS}
     return named | set(_PATTERNS) | set(_SWEPT)
 

@@ -220,7 +220,8 @@ OPS_PER_S_PER_M2 = "ops_per_s_per_m2"
 AVERAGE_POWER_W = "average_power_w"
 #: the power dissipated in the declared area over it: (``average_power_w`` −
 #: ``offchip_memory_power_w``) / ``area_m2``, W/m² (1e6 W/m² is 1 W/mm²); NaN when no part
-#: declares its area. Off-chip memory levels (HBM, DRAM beside the die; their area cannot be
+#: declares its area. Where parts are stacked (``stack:``), over ``stack_footprint_m2``
+#: instead, the area the heat leaves through. Off-chip memory levels (HBM, DRAM beside the die; their area cannot be
 #: declared) and the components sitting in one (PIM units in HBM: their power and any area they
 #: declare) are left out; a level marked ``off_chip: false`` (a die bonded on the logic), links
 #: and other components count. Where some component declares no area, the power counts it and the
@@ -243,6 +244,15 @@ THERMAL_COLUMNS: tuple[str, ...] = (T_JUNCTION_C,)
 def thermal_columns(arch) -> tuple[str, ...]:
     """:data:`THERMAL_COLUMNS` where ``arch`` has a ``thermal:`` block, else ``()``."""
     return THERMAL_COLUMNS if getattr(arch, "thermal", None) is not None else ()
+
+
+#: a 3D stack's footprint, m²: the largest tier's area (the sum of the area parts on it), where a
+#: component or on-chip level states a ``stack:`` block (tier, parts, dies; absent where none
+#: does: the parts lie side by side). Parts that state no tier are on tier 0; stacked dies
+#: (a CIM's ``chips``) put 1/chips of each part on each tier. ``power_density_w_per_m2`` divides
+#: by it; ``area_m2`` and ``ops_per_s_per_m2`` stay on all the silicon (OPS per mm² of
+#: footprint: ``ops_per_s_per_m2 x area_m2 / stack_footprint_m2``); one device's
+STACK_FOOTPRINT_M2 = "stack_footprint_m2"
 # The whole system a run stands for (:func:`cimsim.report.devices.system`): a tensor- or
 # pipeline-parallel run simulates one device (``one_device_share``), and under pipeline
 # parallelism its ops are every stage's while ``energy_j`` and ``area_m2`` are one device's, so
@@ -1031,6 +1041,8 @@ def _column_groups(arch) -> list[list[tuple[str, str, str]]]:
         ((static_power_column(p), what, "") for p, what, _ in static_power_sources(arch)),
         ((c, "the process node the config states", "") for c in node_facts(arch)),
         ((c, "a thermal column", "") for c in thermal_columns(arch)),
+        ((c, "the stack's footprint", "") for c in
+         ((STACK_FOOTPRINT_M2,) if getattr(arch, "stacked", False) else ())),
         ((energy_column(f"{c.name}_{p}"), f"energy part '{p}' of component '{c.name}'", c.name)
          for c in comps for p in c.energy_parts),
         ((energy_column(r), f"the energy of '{r}'", r) for r in resources),

@@ -10,7 +10,11 @@ declares (``area_per_unit``) is theirs, not the compute die's. :func:`offchip_me
 that power, which ``power_density_w_per_m2`` leaves out of the numerator. A level marked
 ``off_chip: false`` (a DRAM die bonded on the logic) counts, as do links (their ports are on the
 dies at both ends), components in an on-chip level, and components on their own die (a component
-that declares no area: the note that area counts only the parts that declare one)."""
+that declares no area: the note that area counts only the parts that declare one).
+
+Where parts are stacked (:mod:`cimsim.hw.stack`, find-B 1), the density's area is the stack's
+footprint, ``stack_footprint_m2`` (the largest tier's), not the silicon summed over the tiers:
+the heat of every tier leaves through the footprint."""
 from __future__ import annotations
 
 from . import columns as C
@@ -78,5 +82,33 @@ def power_density(power_w: float, offchip_w: float, area_m2: float, offchip_area
 
 def die_power_density(r) -> float:
     """A result's ``power_density_w_per_m2`` (one device's): :func:`power_density` of its average
-    power, off-chip power, area and off-chip components' area."""
+    power, off-chip power, and its area less the off-chip components' (review P 1), or, where
+    parts are stacked, the stack's footprint (find-B 1: the footprint is the tiers' own parts)."""
+    f = r.facts.get(C.STACK_FOOTPRINT_M2)
+    if f is not None:
+        return power_density(r.average_power_w, offchip_memory_power_w(r), float(f))
     return power_density(r.average_power_w, offchip_memory_power_w(r), r.area_m2, offchip_area_m2(r))
+
+
+def stack_facts(arch) -> dict[str, float]:
+    """``{STACK_FOOTPRINT_M2: m²}`` where a part of ``arch`` states a tier (:mod:`cimsim.hw.stack`),
+    else ``{}``."""
+    if not getattr(arch, "stacked", False):
+        return {}
+    from ..hw import stack
+    return {C.STACK_FOOTPRINT_M2: stack.footprint_m2(arch.instances, arch.memory)}
+
+
+def stack_notes(arch) -> list[str]:
+    """The run's note on the stack's tiers and footprint (none where nothing is stacked)."""
+    if not getattr(arch, "stacked", False):
+        return []
+    from ..hw import stack
+    return [stack.note(arch.instances, arch.memory)]
+
+
+def footprint_m2(r) -> float:
+    """The area power density divides by: ``stack_footprint_m2`` where the run has one (a stack),
+    else ``area_m2`` (parts side by side)."""
+    f = r.facts.get(C.STACK_FOOTPRINT_M2)
+    return r.area_m2 if f is None else float(f)

@@ -41,17 +41,21 @@ class System:
     offchip_area_m2: float = 0.0  # the area of the components sitting in them, all devices'
     #: ``offchip_w`` by part (:func:`cimsim.report.density.offchip_parts`' names), all devices'
     offchip_by_part_w: dict = field(default_factory=dict)
+    #: where parts are stacked, all devices' stack footprints (each its own stack); else None
+    footprint_m2: float | None = None
 
     @property
     def die_area_m2(self) -> float:
-        """The compute dies' area: ``area_m2`` less the off-chip components' (review P 1)."""
-        return self.area_m2 - self.offchip_area_m2
+        """The area power density divides by: the stacks' footprint where parts are stacked
+        (find-B 1), else ``area_m2`` less the off-chip components' (review P 1)."""
+        return self.footprint_m2 if self.footprint_m2 is not None else self.area_m2 - self.offchip_area_m2
 
     @property
     def die_power_density_w_per_m2(self) -> float:
-        """(power − off-chip memory power) / die area: the ``power`` line's W/mm² (find-B 2)."""
+        """(power − off-chip memory power) / :attr:`die_area_m2`: the ``power`` line's W/mm²
+        (find-B 2, find-B 1)."""
         from .density import power_density
-        return power_density(self.power_w, self.offchip_w, self.area_m2, self.offchip_area_m2)
+        return power_density(self.power_w, self.offchip_w, self.die_area_m2)
 
     @property
     def ops_per_j(self) -> float:
@@ -77,16 +81,18 @@ def system(r) -> System:
     from .density import offchip_area_m2, offchip_parts
     parts = offchip_parts(r)  # name -> one device's access energy, J, and static power, W
     off_area = tp * p * offchip_area_m2(r)
+    f = r.facts.get(C.STACK_FOOTPRINT_M2)
+    foot = None if f is None else tp * p * float(f)  # each device its own stack (find-B 1)
     if span_s is not None and span_j is not None:  # a micro-batched pipeline: all of it
         m = int(getattr(r, "pipeline_micro_batches", 1))
         by = {n: (m * tp * j / float(span_s) if span_s > 0 else 0.0) + tp * p * w for n, (j, w) in parts.items()}
         return System(devices=tp * p, ops=m * tp * 2.0 * r.macs, energy_j=float(span_j),
                       area_m2=tp * p * r.area_m2, latency_s=float(span_s), offchip_w=sum(by.values()),
-                      offchip_area_m2=off_area, offchip_by_part_w=by)
+                      offchip_area_m2=off_area, offchip_by_part_w=by, footprint_m2=foot)
     by = {n: (tp * j / r.latency_s if r.latency_s > 0 else 0.0) + tp * p * w for n, (j, w) in parts.items()}
     return System(devices=tp * p, ops=tp * 2.0 * r.macs, energy_j=energy,
                   area_m2=tp * p * r.area_m2, latency_s=r.latency_s, offchip_w=sum(by.values()),
-                  offchip_area_m2=off_area, offchip_by_part_w=by)
+                  offchip_area_m2=off_area, offchip_by_part_w=by, footprint_m2=foot)
 
 
 def micro_batches(r) -> int:
@@ -150,6 +156,9 @@ def efficiency_text(r, latency_label: str = "") -> str:
     text = per_joule(s.ops_per_j, "OPS/W")
     if r.area_m2 > 0:
         text += f", {si(s.ops_per_s_per_m2 / 1e6, 'OPS/mm²')} over {area(s.area_m2)}{latency_label}"
+        if s.footprint_m2 is not None and s.footprint_m2 > 0 and s.latency_s > 0:  # find-B 1: a stack
+            text += (f" of silicon ({si(s.ops / s.latency_s / s.footprint_m2 / 1e6, 'OPS/mm²')} "
+                     f"over the stack's {area(s.footprint_m2)} footprint)")
     else:
         text += " (no area declared: add area fields for OPS/mm²)"
     return text + _which(r)
@@ -160,7 +169,10 @@ def power_text(r) -> str:
     s = system(r)
     text = f"{si(s.power_w, 'W')} average (energy / {'the pipeline time' if micro_batches(r) > 1 else 'latency'})"
     if r.area_m2 > 0:
-        text += f", {si(s.die_power_density_w_per_m2 / 1e6, 'W/mm²')} over {area(s.die_area_m2)}"
+        stack = s.footprint_m2 is not None and s.footprint_m2 > 0  # find-B 1
+        text += (f", {si(s.die_power_density_w_per_m2 / 1e6, 'W/mm²')} over "
+                 + (f"the stack's {area(s.footprint_m2)} footprint ({area(s.area_m2)} of silicon)"
+                    if stack else area(s.die_area_m2)))
         if s.offchip_by_part_w and s.offchip_w > 0:  # find-B 2, review P 4: what it leaves out, by part
             each = " + ".join(f"{n} {si(w, 'W')}" for n, w in s.offchip_by_part_w.items())
             text += f" (less what is dissipated off the die: {each})"
