@@ -152,7 +152,23 @@ PositiveFloat = Annotated[float, _num, Field(gt=0, allow_inf_nan=False)]
 NonNegativeFloat = Annotated[float, _num, Field(ge=0, allow_inf_nan=False)]
 #: a fraction in (0, 1]
 Fraction = Annotated[float, _num, Field(gt=0, le=1, allow_inf_nan=False)]
-Flag = StrictBool
+
+
+def _strict_flag(v: object) -> object:
+    """A YAML boolean (``true``/``false``): text (``"true"``, a quoted word, or ``"true"`` in a
+    Python ``overrides=`` mapping) and numbers are refused with the hint the number fields give
+    (find-D 7: pydantic's "Input should be a valid boolean" said neither why nor what to write)."""
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, str):
+        raise ValueError(f"expected true or false (got the text {v!r}): a quoted word is text in "
+                         "YAML; write it unquoted, true or false (True or False in a Python "
+                         "overrides= mapping; --set takes true/false, yes/no, 1/0)")
+    raise ValueError(f"expected true or false (got {v!r})")
+
+
+#: booleans, as YAML reads them: text and numbers (1, "yes") are refused, not converted
+Flag = Annotated[bool, BeforeValidator(_strict_flag), StrictBool]
 
 __all__ = [
     "QuantityUnit", "Choices", "Seconds", "PositiveSeconds", "Hertz", "Bytes", "BytesPerSecond", "Joules",

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from cimsim import load_architecture
-from cimsim.calibrate import MiB, cache_plateau, find_knee, sweep_sizes
+from cimsim.calibrate import MiB, cache_plateau, find_knee, read_sweep_sizes, sweep_sizes
 
 
 def test_knee_of_a_two_plateau_sweep():
@@ -53,6 +53,16 @@ def test_sweep_sizes_are_half_octaves_on_4k_pages():
     s = sweep_sizes(256 * 1024, 1 * MiB, per_octave=2)
     # 256 KiB x 2^(k/2) = 64, 90.51, 128, 181.02, 256 pages of 4 KiB, rounded
     assert s == [64 * 4096, 91 * 4096, 128 * 4096, 181 * 4096, 256 * 4096]
+
+
+def test_the_dram_array_is_4x_the_llc_and_128_mib_with_quick_too():
+    """find-D 5: --quick read DRAM from a 2x-LLC array (16 MiB on an 8 MiB L3), where the
+    README says >= 4x the LLC and >= 128 MiB. Now its whole-octave sweep to 2x the LLC ends
+    in the DRAM array: max(4 x 8 MiB, 128 MiB) = 128 MiB; a 64 MiB LLC: 256 MiB."""
+    assert read_sweep_sizes(8 * MiB, quick=True) == [256 * 1024 * 2 ** k for k in range(7)] + [128 * MiB]
+    assert read_sweep_sizes(64 * MiB, quick=True)[-2:] == [128 * MiB, 256 * MiB]
+    full = read_sweep_sizes(8 * MiB, quick=False)  # half octaves: 256 KiB x 2^(18/2) = 128 MiB
+    assert len(full) == 19 and full[-1] == 128 * MiB
 
 
 @pytest.mark.slow

@@ -199,7 +199,7 @@ def test_a_boolean_word_runs_from_the_cli_and_a_non_word_is_refused(tiny):
 
 def test_yaml_strings_stay_strict_for_booleans():
     # a quoted "yes" in a file (or a Python override) is text, not a boolean
-    with pytest.raises(ConfigError, match="valid boolean"):
+    with pytest.raises(ConfigError, match=r"expected true or false \(got the text 'yes'\)"):
         load_architecture(_cfg("sram-cim"), {"cim.weight_replication": "yes"})
 
 
@@ -380,3 +380,35 @@ def test_keys_with_line_breaks_stay_escaped_in_every_part_of_a_config_error(tmp_
         load_architecture("gpu-hbm3", overrides={"memory.d\nram.x": 1})
     assert "\n" not in str(info.value) and "override 'memory.d\\nram.x': this architecture has no " \
         "'memory.d\\nram'" in str(info.value)
+
+
+FLAG_HINT = ("a quoted word is text in YAML; write it unquoted, true or false (True or False in "
+             "a Python overrides= mapping; --set takes true/false, yes/no, 1/0)")
+
+
+def test_a_boolean_given_as_text_says_what_to_write_as_a_number_does(tmp_path):
+    """find-D 7: ``overrides={"cim.input_reuse": "true"}`` (copied from ``--set``) said
+    pydantic's "Input should be a valid boolean (got 'true')", with none of the hint the
+    number fields give; now the same shape of line as ``cim.arrays: "2048"`` gets."""
+    with pytest.raises(ConfigError) as info:
+        load_architecture(_cfg("sram-cim"), overrides={"cim.input_reuse": "true"})
+    assert str(info.value) == ("overrides={'cim.input_reuse': 'true'}: cim.input_reuse: expected "
+                               f"true or false (got the text 'true'): {FLAG_HINT}")
+    with pytest.raises(ConfigError) as info:
+        load_architecture(_cfg("sram-cim"), overrides={"cim.arrays": "2048"})
+    assert "cim.arrays: expected a number (got the text '2048'): a quoted number is text" \
+        in str(info.value)
+    # a quoted word in a file: the same line, naming the file
+    path = tmp_path / "quoted.yaml"
+    text = _cfg("sram-cim").read_text()
+    assert "\n  input_reuse: " not in text
+    path.write_text(text.replace("\ncim:\n", '\ncim:\n  input_reuse: "true"\n', 1))
+    with pytest.raises(ConfigError) as info:
+        load_architecture(path)
+    assert str(info.value) == (f"{path}: cim.input_reuse: expected true or false (got the text "
+                               f"'true'): {FLAG_HINT}")
+    # the Python spellings run, and --set's words too (they are command-line text)
+    assert load_architecture(_cfg("sram-cim"), overrides={"cim.input_reuse": True}) \
+        .component("cim").config.input_reuse is True
+    assert load_architecture(_cfg("sram-cim"), overrides={"cim.input_reuse": "true"}, cli=True) \
+        .component("cim").config.input_reuse is True

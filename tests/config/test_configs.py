@@ -520,10 +520,10 @@ def test_a_legacy_config_is_read_as_the_same_machine(tmp_path):
     ("cim.arrays", True, "boolean"),
     ("cim.arrays", 2.5, "integer"),
     ("cim.endurance", -1, "greater than 0"),
-    ("cim.weight_replication", "yes", "valid boolean"),
+    ("cim.weight_replication", "yes", "expected true or false (got the text 'yes')"),
     # a level's off_chip read "yes", "1" and 1 as true (a tester, 2026-12-05): strict as the rest
-    ("memory.dram.off_chip", "yes", "valid boolean"),
-    ("memory.dram.off_chip", 1, "valid boolean"),
+    ("memory.dram.off_chip", "yes", "expected true or false (got the text 'yes')"),
+    ("memory.dram.off_chip", 1, "expected true or false (got 1)"),
     ("memory.dram.sustained_fraction", 1.5, "less than or equal to 1"),
     ("memory.dram.sustained_fraction", 0, "greater than 0"),
     ("processor.cores", "many", "expected a number (got the text 'many')"),
@@ -574,7 +574,9 @@ def test_an_override_error_names_the_override_from_python_as_set_does_from_the_c
     with pytest.raises(ConfigError) as info:
         load_architecture("rram-cim", overrides={"cim.weight_replication": "yes"})
     assert str(info.value) == ("overrides={'cim.weight_replication': 'yes'}: cim.weight_replication: "
-                               "Input should be a valid boolean (got 'yes')")
+                               "expected true or false (got the text 'yes'): a quoted word is text "
+                               "in YAML; write it unquoted, true or false (True or False in a "
+                               "Python overrides= mapping; --set takes true/false, yes/no, 1/0)")
     # a rule between fields of a section an override changed: the file, with that override
     with pytest.raises(ConfigError) as info:
         load_architecture("rram-cim", overrides={"cim.adc.per_array": 512})

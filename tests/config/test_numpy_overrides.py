@@ -22,7 +22,7 @@ def test_a_numpy_bool_sets_a_boolean_field(flag, make):
 
 
 def test_a_numpy_integer_on_a_boolean_field_is_still_refused():
-    with pytest.raises(ConfigError, match=r"cim.weight_replication: Input should be a valid boolean"):
+    with pytest.raises(ConfigError, match=r"cim.weight_replication: expected true or false \(got np.int64\(1\)\)"):
         load_architecture("sram-cim", overrides={FIELD: np.int64(1)})
     with pytest.raises(ConfigError, match=r"cim.weight_replication"):  # an array of two is no bool
         load_architecture("sram-cim", overrides={FIELD: np.array([True, False])})

@@ -250,3 +250,27 @@ def test_the_smallest_step_still_measures_a_share(files):
     s = a["energy_elasticity"].iloc[0]
     assert 0 < s < 1
     assert b["energy_elasticity"].iloc[0] == pytest.approx(linear(s), rel=1e-6, abs=0)
+
+
+def test_the_note_on_a_bound_that_changes_is_never_cut(files):
+    """find-D 6: at 120 columns the note read 'the bound changes: interconnect/in… at x0.9,
+    dependency/over… at x1.1', the cut words being the bounds. Here DRAM at 128 GB/s streams
+    the GEMV's 67,141,632 B (weights 4096*4096*4 B, vectors 2*4096*4 B) in 0.5245 ms and the
+    cores do its 16,777,216 MACs at 4*8 per ns in 0.5243 ms: the clock at x0.9 (0.5825 ms)
+    makes it compute-bound, at x1.1 (0.4766 ms) DRAM-bound."""
+    (files / "edge.yaml").write_text(ROUND_YAML.replace("bandwidth: 10 GB/s", "bandwidth: 128 GB/s"))
+    want = ["the bound changes: memory/dram at x0.9, compute/compute at x1.1",
+            "the bound changes: compute/compute at x0.9, memory/dram at x1.1"]
+    for columns in (80, 200):
+        res = CliRunner(env={"COLUMNS": str(columns)}).invoke(main, [
+            "sensitivity", str(files / "edge.yaml"), "-w", str(files / "gemv.json"), "--engine",
+            "analytic", "--field", "processor.clock", "--field", "memory.dram.bandwidth"])
+        assert res.exit_code == 0, res.output
+        assert "…" not in res.output
+        table = res.output.splitlines()[1:]
+        assert all(len(ln) <= columns for ln in table), res.output
+        rows = [ln.rsplit("│", 2)[1] for ln in table if ln.startswith("│")]  # the note column
+        notes = "".join(cell.strip() for cell in rows).replace(" ", "")
+        assert notes == "".join(want).replace(" ", ""), res.output
+        if columns == 200:  # room for each note on one line
+            assert [cell.strip() for cell in rows] == want

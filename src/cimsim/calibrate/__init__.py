@@ -66,7 +66,7 @@ from .emit import PLACEHOLDER_ENERGY, config_tree, dump, to_yaml
 from .measure import (GRID_MAX_SIDE, GRID_MIN_SIDE, GRID_ROWS, GRID_ROWS_QUICK, TRIES, Backend, Calibration,
                       ImplausibleMeasurement, MiB, grid_sides, measure, read_bandwidth,
                       slower_than_fewer_rows, triad_bandwidth, until_plausible, vector_ops_per_s)
-from .sweep import cache_plateau, find_knee, sweep_sizes
+from .sweep import cache_plateau, find_knee, read_sweep_sizes, sweep_sizes
 from .plausible import Host, Range, check_calibration, problem
 from .probe import cpu_clock_hz, cpu_flags, cpu_model, dram_capacity_bytes, max_clock_hz, sysfs_caches
 from .timing import CALIBRATION, CALIBRATION_STATISTIC, Timing, best_time, best_time_batched
@@ -77,7 +77,7 @@ __all__ = [
     "best_time", "best_time_batched",
     "cache_plateau", "calibrate", "check_calibration", "config_tree", "cpu_clock_hz", "cpu_flags", "cpu_model",
     "dram_capacity_bytes", "dump", "find_knee", "grid_sides", "max_clock_hz", "measure", "problem",
-    "read_bandwidth", "slower_than_fewer_rows", "sweep_sizes", "sysfs_caches", "to_yaml", "triad_bandwidth", "until_plausible",
+    "read_bandwidth", "read_sweep_sizes", "slower_than_fewer_rows", "sweep_sizes", "sysfs_caches", "to_yaml", "triad_bandwidth", "until_plausible",
     "vector_ops_per_s",
 ]
 

@@ -26,7 +26,7 @@ from .rowlength import ROW_LENGTH_ROWS, fit_exponent, row_length_side
 from .rowlength import shapes as row_shapes
 from .fewrows import PASS_TOLERANCE, ceil_div, fit_rows_per_pass, pass_limit, row_time_ratios
 from .probe import cpu_clock_hz, cpu_flags, cpu_model, dram_capacity_bytes, max_clock_hz, sysfs_caches
-from .sweep import cache_plateau, find_knee, reuse_capacity, sweep_sizes
+from .sweep import cache_plateau, find_knee, read_sweep_sizes, reuse_capacity
 from .timing import CALIBRATION, DEFAULT, Timing
 
 MiB = 1 << 20
@@ -325,9 +325,8 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
     def timed(fn, **kw):
         return timing.time(fn, **kw)
 
-    dram_bytes = int(max(4 * llc_guess, 128 * MiB))
-    hi = 2 * llc_guess if quick else dram_bytes
-    sizes = sweep_sizes(256 * 1024, int(hi), per_octave=1 if quick else 2)
+    sizes = read_sweep_sizes(llc_guess, quick)  # the last: max(4x the LLC, 128 MiB), from DRAM
+    dram_bytes = sizes[-1]
     say(f"read bandwidth ({be.name}) at {len(sizes)} working sets, {sizes[0] // 1024} KiB to "
         f"{sizes[-1] / MiB:.0f} MiB")
     # rounds over all sizes, the fastest round per size: a burst of load from other processes
@@ -353,7 +352,6 @@ def measure(quick: bool = False, prefer_torch: bool = True, log=None, threads: i
         return knee, cache_plateau([(s, best[s]) for s in sizes], inner, knee)
 
     rounds(2 if quick else 3)
-    dram_bytes = sizes[-1]  # the largest working set, >= 2x the LLC: from DRAM
     what = f"read (sum) of a {dram_bytes / MiB:.0f} MiB array"
     first = [True]
 

@@ -23,6 +23,20 @@ def sweep_sizes(lo: int, hi: int, per_octave: int = 2) -> list[int]:
         k += 1
 
 
+def read_sweep_sizes(llc_bytes: int, quick: bool) -> list[int]:
+    """The read sweep's working sets for a last-level cache of ``llc_bytes``: 256 KiB up to the
+    DRAM array, ``max(4 x LLC, 128 MiB)``, in half-octave steps; ``quick``: whole octaves up
+    to 2x the LLC, then the DRAM array alone (find-D 5: --quick read DRAM from a 2x-LLC array,
+    which a part whose kernel under-reports its L3, or whose L2s and L3 exceed 2x the L3, can
+    partly hold in cache). The last size is the DRAM array."""
+    dram = int(max(4 * llc_bytes, 128 * 1024 * 1024))
+    if not quick:  # (as before: the last half-octave step at or below it)
+        return sweep_sizes(256 * 1024, dram, per_octave=2)
+    sizes = sweep_sizes(256 * 1024, 2 * llc_bytes, per_octave=1)
+    dram = dram // 4096 * 4096
+    return sizes + [dram] if dram > sizes[-1] else sizes
+
+
 def find_knee(sweep: list[tuple[int, float]], inner_bytes: float, dram_bps: float) -> tuple[float, float]:
     """(knee bytes, cache bandwidth B/s) of a bandwidth-vs-working-set sweep.
 

@@ -69,9 +69,14 @@ def sensitivity(config: str, workload: str, fields: tuple[str, ...], rel: float,
     from rich.table import Table
 
     t = Table(title_justify="left")
+    # find-D 6: the note's words are the bounds it flips between ('interconnect/interconnect'):
+    # marks, source and the elasticities wrap at their words (their widest word: '(P) (T) (D)
+    # (U)', 'placeholder', '+0.4562') to leave the note the room, and a word wider than the
+    # note's column folds onto the next line, never '…'
+    narrow = {"marks": 15, "source": 11, "d ln L / d ln p": 8, "d ln E / d ln p": 8}
     for col in ("field", "value", "marks", "source", "d ln L / d ln p", "d ln E / d ln p", "note"):
-        t.add_column(col, no_wrap=col in ("field", "value"),
-                     justify="right" if col.startswith("d ln") else "left")
+        t.add_column(col, no_wrap=col in ("field", "value"), overflow="fold",
+                     max_width=narrow.get(col), justify="right" if col.startswith("d ln") else "left")
     for r in df.itertuples(index=False):
         t.add_row(r.field, r.value, r.marks, r.source, _cell(r.latency_elasticity),
                   _cell(r.energy_elasticity), r.note)
