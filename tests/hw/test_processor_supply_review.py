@@ -66,11 +66,11 @@ def test_a_dram_streamed_mac_efficiency_column_keeps_its_time_at_a_lower_clock(t
     cfg = _config(tmp_path, mac_efficiency=table, op_overhead="0 s")
     wl = matmul(1, 4096, 4096, dtype="int8")
     t = 4096 ** 2 / (16 * 2.5e9 * 1024 * 0.002)
-    assert t == pytest.approx(204.8e-6, rel=1e-12)
+    assert t == pytest.approx(204.8e-6, rel=1e-12, abs=0)
     lat = 110e-9  # the dram level's latency, the op's access latency
     for v, clock in (("0.9 V", "2.5 GHz"), ("0.6 V", "1.3 GHz")):
         r = _run(cfg, {"processor.supply.voltage": v, "processor.clock": clock}, wl)
-        assert r.latency_s == pytest.approx(t + lat, rel=1e-9), (v, clock)
+        assert r.latency_s == pytest.approx(t + lat, rel=1e-9, abs=0), (v, clock)
     r = _run(cfg, {"processor.supply.voltage": "0.6 V", "processor.clock": "1.3 GHz"}, wl)
     assert any("keeps its time at nominal_clock 2.5 GHz" in n for n in r.notes), r.notes
 
@@ -126,13 +126,13 @@ def test_a_points_sweep_over_supply_and_clock_refuses_a_point_above_f_max(tmp_pa
     assert res.exit_code == 0, res.output
     df = pd.read_parquet(out)
     f_max = 2.5e9 * (0.75 ** 1.3 / 1.1) / (0.55 ** 1.3 / 0.9)
-    assert f_max == pytest.approx(3.061e9, rel=1e-3)
+    assert f_max == pytest.approx(3.061e9, rel=1e-3, abs=0)
     assert df["error"].isna().tolist() == [True, True, False]
     assert "is above the 3.061 GHz the supply allows" in df["error"].iloc[2]
     assert df["extrapolated"].tolist()[:2] == [True, False]
     assert "supply 0.9 V" not in str(df["notes"].iloc[1])
     assert df["energy_processor_compute_j"].iloc[0] == pytest.approx(
-        df["energy_processor_compute_j"].iloc[1] * (0.6 / 0.9) ** 2, rel=1e-9)
+        df["energy_processor_compute_j"].iloc[1] * (0.6 / 0.9) ** 2, rel=1e-9, abs=0)
 
 
 def test_no_supply_note_at_the_nominal_point_but_one_below_its_f_max():
