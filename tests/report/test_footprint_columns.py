@@ -120,9 +120,10 @@ def test_the_new_columns_are_appended_after_the_older_fixed_columns():
     # ops_per_backing_byte on) by six places; appended, the older ones keep their positions:
     # ops_per_backing_byte right after activation_bytes, notes before the new ones
     # (find-R 1 / find-C 1 appended static_power_w, dynamic_j_per_sample, power_up_latency_s;
-    # find-H 1 power_up_energy_j, last)
-    new = (C.GRAPH_DEPTH_SERIAL_STEPS, C.GRAPH_DEPTH_OPS, *C.FOOTPRINT_COLUMNS, *C.LOAD_COLUMNS)
-    assert len(new) == 13 and C.FIXED_COLUMNS[-13:] == new and new[-1] == C.POWER_UP_ENERGY_J
+    # find-H 1 power_up_energy_j; find-B 2 (fifteenth session) offchip_memory_power_w, last)
+    new = (C.GRAPH_DEPTH_SERIAL_STEPS, C.GRAPH_DEPTH_OPS, *C.FOOTPRINT_COLUMNS, *C.LOAD_COLUMNS,
+           C.OFFCHIP_MEMORY_POWER_W)
+    assert len(new) == 14 and C.FIXED_COLUMNS[-14:] == new and new[-2] == C.POWER_UP_ENERGY_J
     i = C.FIXED_COLUMNS.index(C.ACTIVATION_BYTES)
     assert C.FIXED_COLUMNS[i + 1] == C.OPS_PER_BACKING_BYTE
-    assert C.FIXED_COLUMNS[-14] == C.NOTES
+    assert C.FIXED_COLUMNS[-15] == C.NOTES
