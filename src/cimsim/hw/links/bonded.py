@@ -17,7 +17,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from ...quantity import Meters, PositiveSquareMeters
-from ..base import RATE, STREAM, BytesPerSecond, Fraction, Link, LinkResource, Pattern
+from ..base import RATE, BytesPerSecond, Fraction, Link
+from .fixed import Fixed
 
 #: a count within this of the next whole number is that number (a unit conversion's float noise:
 #: 10 mm² / (10 µm)² is 99,999.99999999999, never meant as 99,999 bonds)
@@ -73,16 +74,10 @@ class BondedLink(Link):
         return self
 
 
-class Bonded(LinkResource):
+class Bonded(Fixed):
+    """A fixed-rate link (:class:`.fixed.Fixed`'s rates) whose bandwidth its bonds derive."""
     type_name = "bonded"
-    pattern_free = True  # the same rate whatever the access pattern
     Config = BondedLink
-
-    def bytes_per_s(self, pattern: Pattern = STREAM) -> float:
-        return self.config.bandwidth * self.config.sustained_fraction
-
-    def peak_bytes_per_s(self) -> float:
-        return self.config.bandwidth
 
 
 def bonded_notes(arch) -> list[str]:
