@@ -91,12 +91,18 @@ def set_option(f):
               show_default=True, help="With --accuracy: the model's outputs are logits, or "
               "probabilities (it ends in sigmoid or softmax); auto takes probabilities where every "
               "fp32 output lies in [0, 1] (and sums to 1 over the classes), and the basis says so.")
+@click.option("--kv-link", "kv_link", default=None, metavar="LINK",
+              help="Prefill/decode disaggregation of an LLM serving run: ship each request's KV cache "
+                   "from a prefill node to a decode node (both this config) over LINK, "
+                   "'bandwidth=400Gb/s,latency=5us,energy_per_bit=10pJ/bit' (split --link's fields, or a "
+                   "YAML file): per request KV bytes, transfer time and energy, TTFT on the decode node, "
+                   "TPOT of the decode-only steps, tokens/J over both nodes and the link.")
 @steady_option
 @timing_option
 def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json: bool,
         placement: bool, cpath: bool, trace_file: Path | None, accuracy: bool, dataset: str | None,
         output_kind: str = "auto", period: str | None = None, deadline: str | None = None, idle: str = "on",
-        harvest=None, storage=None, arrivals=None, ttft_slo=None, tpot_slo=None, steady: bool = False) -> None:
+        harvest=None, storage=None, arrivals=None, ttft_slo=None, tpot_slo=None, steady: bool = False, kv_link: str | None = None) -> None:
     """Simulate WORKLOAD (a file or bundled name) on CONFIG (a YAML file or bundled name).
 
     With --accuracy, WORKLOAD is an evaluation model (e.g. cimsim run rram-cim digits-cnn
@@ -108,6 +114,12 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
     from ..workload import load_workload
 
     load = stated_load(period, deadline, idle, harvest, storage, True, arrivals, (ttft_slo, tpot_slo))  # before the run
+    if kv_link is not None:  # before the run, as the load
+        from ..report.disagg import parse_kv_link
+
+        link = parse_kv_link(kv_link)
+        if accuracy:
+            raise OneLineUsageError("--kv-link goes with an LLM serving run, not --accuracy")
     if dataset is not None and not accuracy:
         raise OneLineUsageError("--dataset goes with --accuracy")
     if output_kind != "auto" and not accuracy:
@@ -134,6 +146,10 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
         config_path, workload_path = bundled.resolve_pair(config, workload)
         arch = load_architecture(config_path, overrides(sets), cli=True)
         wl, wl_file = load_workload(workload_path, progress=True), None  # its source records it
+    if kv_link is not None:  # a workload with no KV cache to ship: refused before the run
+        from ..report.disagg import check_kv_workload
+
+        check_kv_workload(wl)
     # the per-op table costs memory and time: build it only when something shows it
     try:
         result = run_one(arch, wl, engine=engine, keep_ops=placement or trace_file is not None)
@@ -144,6 +160,10 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
                                  exc.field) from None
     steady_run = steady_of(steady, arch, wl, engine, result, load)  # the cold call before the load
     result = at_load(result, load)
+    if kv_link is not None:  # find-E2 3: the KV cache shipped prefill node -> decode node
+        from ..report.disagg import with_kv_link
+
+        result = with_kv_link(result, wl, link)
     acc = None
     if accuracy:
         from ..accuracy.models import threads
@@ -345,6 +365,9 @@ def print_result(r, footprint=None, cache_apart: bool = False, arch=None) -> Non
     if r.serving:
         rows.append(("LLM serving", _serving_text(r.serving, C.PERIOD_S in f)))
         rows += _spread_rows(r) + phase_rows(r.serving, r.latency_s, r.energy_j)
+        from ..report.disagg import rows as disagg_rows
+
+        rows += disagg_rows(r)
     rows.extend(("floorplan", text) for text in _floorplan_texts(f))
     if C.PROGRAMMING_ENERGY_J in f:  # deployment: reported beside the run, not in its totals
         rows.append(("programming", programming_text(f, arch.instances if arch is not None else (), r.programmed)))

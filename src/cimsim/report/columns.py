@@ -751,6 +751,48 @@ SERVING_COLUMNS: tuple[str, ...] = (TTFT_S, TPOT_S, TOKENS_PER_S, TOKENS_PER_J, 
 #: token). Under pipeline micro-batches, micro-batch 0's requests, then micro-batch 1's, ...
 REQUEST_TTFT_S = "request_ttft_s"
 REQUEST_TPOT_S = "request_tpot_s"
+# Only on an LLM serving run with ``run --kv-link LINK`` (prefill/decode disaggregation:
+# :mod:`cimsim.report.disagg`, find-E2 3): each request's KV cache shipped from a prefill node to
+# a decode node over LINK, both nodes this config
+#: --kv-link: the link's rate (bandwidth=)
+KV_LINK_BYTES_PER_S = "kv_link_bytes_per_s"
+#: --kv-link: the link's latency, paid once per request's transfer
+KV_LINK_LATENCY_S = "kv_link_latency_s"
+#: --kv-link: one device's K and V bytes per prompt token, 2 x layers x its kv heads (kv_heads / N
+#: under tensor parallelism, at least 1) x head_dim x the KV dtype's bytes
+KV_TOKEN_BYTES = "kv_token_bytes"
+#: --kv-link: the KV bytes one device ships for all the run's requests (each its prompt's tokens x
+#: kv_bytes_per_token)
+KV_TRANSFER_BYTES = "kv_transfer_bytes"
+#: --kv-link: one request's transfer alone, bytes x 8 / rate + latency (mean over requests)
+KV_TRANSFER_S = "kv_transfer_s"
+#: --kv-link: the link energy of all transfers, every device's share, bytes x 8 x (tx + rx energy
+#: per bit)
+KV_TRANSFER_J = "kv_transfer_j"
+#: --kv-link: time to first token on the decode node (mean over requests): this run's TTFT, then
+#: the whole cache over the link (not layer-pipelined; one request at a time, in order of first
+#: tokens) and its latency
+TTFT_DISAGG_S = "ttft_disagg_s"
+#: --kv-link: the largest request's ttft_disagg_s
+TTFT_DISAGG_MAX_S = "ttft_disagg_max_s"
+#: --kv-link: time per output token of the run's decode-only iterations (no prefill row in them, as
+#: on a decode node): their mean span per token a request keeps in one; NaN without one
+TPOT_DECODE_ONLY_S = "tpot_decode_only_s"
+#: --kv-link: the run's tokens over all its devices' energy plus kv_transfer_j (the prefill and the
+#: decode node this config; idle time not counted)
+DISAGG_TOKENS_PER_J = "disagg_tokens_per_j"
+DISAGG_COLUMNS: tuple[str, ...] = (KV_LINK_BYTES_PER_S, KV_LINK_LATENCY_S, KV_TOKEN_BYTES, KV_TRANSFER_BYTES,
+                                   KV_TRANSFER_S, KV_TRANSFER_J, TTFT_DISAGG_S, TTFT_DISAGG_MAX_S,
+                                   TPOT_DECODE_ONLY_S, DISAGG_TOKENS_PER_J)
+#: ``--json`` only with --kv-link (lists, one value per request in request order): its KV bytes
+#: (one device's), its transfer alone (s), the transfer's energy over all devices (J) and its
+#: time to first token on the decode node (s)
+REQUEST_KV_TRANSFER_BYTES = "request_kv_transfer_bytes"
+REQUEST_KV_TRANSFER_S = "request_kv_transfer_s"
+REQUEST_KV_TRANSFER_J = "request_kv_transfer_j"
+REQUEST_TTFT_DISAGG_S = "request_ttft_disagg_s"
+DISAGG_REQUEST_LISTS: tuple[str, ...] = (REQUEST_KV_TRANSFER_BYTES, REQUEST_KV_TRANSFER_S, REQUEST_KV_TRANSFER_J,
+                                         REQUEST_TTFT_DISAGG_S)
 
 # A split-point study (`cimsim split`, :func:`cimsim.split.split_study`): one row per link
 # and cut, the workload's prefix run on the edge config, its suffix on the server config.

@@ -134,8 +134,11 @@ def refuse(workload) -> None:
     meta = workload.metadata if hasattr(workload.metadata, "get") else {}
     if meta.get("llm") is not None:
         raise WorkloadError(f"workload '{workload.name}' is an LLM serving run (prefill and decode "
-                            "steps over a KV cache): it is not cut by op order; trace or generate "
-                            "one forward pass to study a split")
+                            "steps over a KV cache): it is not cut by op order; for a prefill node "
+                            "and a decode node with the KV cache shipped between them, use cimsim run "
+                            "CONFIG WORKLOAD --kv-link 'bandwidth=400Gb/s,latency=5us,energy_per_bit="
+                            "10pJ/bit' (README: prefill/decode disaggregation); to study a split, "
+                            "trace or generate one forward pass")
     backward = sum(1 for op in workload.ops if hasattr(op.tags, "get") and op.tags.get("part") == "backward")
     if meta.get("backward_ops") or meta.get("updated_parameters") or meta.get("optimizer_state") or backward:
         raise WorkloadError(f"workload '{workload.name}' is a training step (forward, backward and "
