@@ -24,6 +24,7 @@ from .commands.fields import fields
 from .commands.plot import plot
 from .commands.report import report
 from .commands.compare import compare
+from .commands.cost import cost
 from .commands.run import run
 from .commands.sensitivity import sensitivity
 from .commands.split import split
@@ -128,7 +129,7 @@ def main() -> None:
 
 #: every subcommand, in the order `cimsim --help` lists them; each module imports its
 #: heavy or optional dependencies (torch, dask) only when it runs
-COMMANDS = (run, compare, fields, workload, trace, sweep, sensitivity, split, plot, report, validate, calibrate)
+COMMANDS = (run, compare, fields, workload, trace, sweep, sensitivity, split, plot, report, cost, validate, calibrate)
 for _command in COMMANDS:
     main.add_command(_command)
 

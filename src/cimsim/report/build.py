@@ -24,7 +24,7 @@ from ..hw.declared import static_split; from ..hw.idle import check_read_only  #
 from ..mapping.capacity import check_read_only_held
 from .overflow import check_energy, check_figures, check_latency
 from .density import offchip_components
-from .plausible import area_notes, implausible, power_cap_notes, tdp_notes
+from .plausible import area_notes, die_facts, implausible, power_cap_notes, tdp_notes
 from .provenance import (free_dispatch_notes, latency_notes, latency_placeholders, placeholder_shares,
                          precision_notes)
 from .samples import per_sample_facts, recorded_batch, samples, vector_facts
@@ -278,7 +278,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
     rewrites = training_facts(arch, pl, wl.arrays, wl.metadata, facts, rates)  # find-O 1, 2, 4
     facts.update(per_sample_facts(wl.metadata, samples(wl, batch), float(latency), float(sum(energy.values()))),
                  **vector_facts(float(wl.arrays.vector_ops.sum()), float(latency)))  # find-D 2, find-R 5
-    facts.update({**{C.static_power_column(p): w for p, w in _static_parts(arch).items()}, **C.node_facts(arch), **stack_facts(arch)})  # find-C 3, find-B 1
+    facts.update({**{C.static_power_column(p): w for p, w in _static_parts(arch).items()}, **C.node_facts(arch), **stack_facts(arch), **die_facts(arch)})  # find-C 3, find-B 1, find-D 2
     rated = [n for c in pl.components for n in c.rate_notes(run)]  # find-E 1: PIM's max_rows verdict
     notes = list(pl.notes) + rated + free_dispatch_notes(pl, run.path, float(latency)) + list(run.engine_notes) + util_notes + \
         (shared_level_notes(pl, costs, set(costs.resources) - set(hw.memory) - set(hw.links))

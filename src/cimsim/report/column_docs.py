@@ -157,6 +157,13 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.util_column("<name>"), "fraction", CSV + "; `run --json`: `utilization`"),
     (C.path_column(_PART), "s", CSV + "; `run --json`: `critical_path_time_s`"),
     (C.area_column(_PART), "m²", CSV + "; `run --json`: `area_breakdown_m2`"),
+    (C.die_area_column(_COMP), "m²", ALL),
+    (C.dies_column(_COMP), "count", ALL),
+    *((col, "USD" if "usd" in col else "-", "`cimsim cost RESULTS`; `cimsim.report.money.cost(df, ...)`")
+      for col in C.COST_COLUMNS),
+    (C.dies_per_wafer_column(_COMP), "count", "as above"),
+    (C.yield_column(_COMP), "fraction", "as above"),
+    (C.die_usd_column(_COMP), "USD", "as above"),
     (C.static_power_column(_PART), "W", ALL),
     (C.TECHNOLOGY_NODE_M, "m", ALL + " (where the config states technology.node)"),
     (C.T_JUNCTION_C, "°C", ALL + " (where the config has a thermal: block)"),
@@ -283,7 +290,7 @@ def documented_columns() -> set[str]:
              *C.ACCURACY_COLUMNS, *C.SWEEP_KEY_COLUMNS, C.ERROR, C.BASELINE, C.SPEEDUP, C.ENERGY_RATIO, C.PERIOD_ENERGY_RATIO,
              C.ONE_DEVICE_SHARE, C.CIMSIM_VERSION, C.CIMSIM_REVISION, C.PARETO_OBJECTIVES, *C.SPLIT_COLUMNS, *C.SPLIT_PERIOD_COLUMNS,
              *C.INPUT_COLUMNS, *C.STATED_LOAD_COLUMNS, C.TECHNOLOGY_NODE_M, C.STACK_FOOTPRINT_M2, C.RIDGE_OPS_PER_BYTE_BY_LEVEL, C.STEADY_LATENCY,
-             *C.THERMAL_COLUMNS, *C.DISAGG_COLUMNS}
+             *C.THERMAL_COLUMNS, *C.DISAGG_COLUMNS, *C.COST_COLUMNS}
     return named | set(_PATTERNS) | set(_SWEPT)
 
 
@@ -294,7 +301,10 @@ _PATTERNS = {C.ops_column(_COMP): C.ops_column, C.macs_column(_COMP): C.macs_col
              C.write_bytes_column(_RES): C.write_bytes_column,
              C.fact_column(_COMP, "<fact>"): C.fact_column, C.peak_column(_COMP): C.peak_column, C.energy_column(_PART): C.energy_column,
              C.util_column("<name>"): C.util_column, C.path_column(_PART): C.path_column,
-             C.area_column(_PART): C.area_column, C.static_power_column(_PART): C.static_power_column}
+             C.area_column(_PART): C.area_column, C.static_power_column(_PART): C.static_power_column,
+             C.die_area_column(_COMP): C.die_area_column, C.dies_column(_COMP): C.dies_column,
+             C.dies_per_wafer_column(_COMP): C.dies_per_wafer_column, C.yield_column(_COMP): C.yield_column,
+             C.die_usd_column(_COMP): C.die_usd_column}
 _ASSIGN = re.compile(r'^[A-Z][A-Z0-9_]*(?:: [^=]+)? = "([^"]*)"\s*(?:#:\s*(.*))?$')
 
 

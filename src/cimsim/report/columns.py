@@ -982,6 +982,22 @@ def area_column(part: str) -> str:
     return f"area_{part}_m2"
 
 
+def die_area_column(component: str) -> str:
+    """the area of one of a component's dies, m²: its area parts summed (``area_<component>_*``)
+    / ``dies_<component>``, what a yield model takes (find-D 2); NaN for a component that declares
+    no area"""
+    return f"die_area_{component}_m2"
+
+
+def dies_column(component: str) -> str:
+    """the dies a component's area is made of: its identical chips (a CIM's ``cim.chips``; 1
+    otherwise), and where one chip is above a reticle (858 mm² = 26 mm x 33 mm) ceil(chip area /
+    858 mm²) equal dies per chip, the fewest that each fit one exposure field (a split the
+    simulator does not model: the run's note says the die-to-die links are not counted); one
+    device's (a tensor- or pipeline-parallel system has ``system_devices`` x them)"""
+    return f"dies_{component}"
+
+
 def area_parts(arch) -> dict[str, float]:
     """Declared silicon area by part (m^2): ``<component>_<part>``, then on-chip memory levels."""
     out = {f"{c.name}_{p}": a for c in arch.instances for p, a in c.area_m2().items()}
@@ -1097,6 +1113,8 @@ def _column_groups(arch) -> list[list[tuple[str, str, str]]]:
         ((path_column(f"{c.name}_{p}"), f"compute part '{p}' of component '{c.name}'", c.name)
          for c in comps for p in getattr(c, "compute_parts", {})),
         ((area_column(p), f"area part '{p}'", "") for p in area_parts(arch)),
+        ((col(c.name), f"{what} of component '{c.name}'", c.name) for c in comps
+         for col, what in ((die_area_column, "the die area"), (dies_column, "the die count"))),
     )]
 
 
@@ -1187,6 +1205,56 @@ ACCURACY_COLUMNS: tuple[str, ...] = (
     OUTPUT_SNR_DB, OUTPUT_SNR_DB_STD, OUTPUT_SNR_CORRECTED_DB, OUTPUT_SNR_CORRECTED_DB_STD,
     OUTPUT_KL, OUTPUT_KL_STD, *CALIBRATION, *BINARY_COLUMNS, ACCURACY_REPEATS, ACCURACY_OUTPUT_KIND,
     ACCURACY_BASIS)
+
+
+# ---------------------------------------------------------------------------- cost
+# ``cimsim cost RESULTS`` / :func:`cimsim.report.money.cost` (find-D 1): post-processing of a result
+# table, not columns of a run. Money in US dollars (``_usd``); a component without an area or a
+# wafer price is not costed (NaN, named in ``cost_not_costed``), never 0.
+#: one system's silicon: system_devices x (the sum over the costed components of dies x
+#: ``die_usd_<component>`` + the package price), USD; the components not costed left out
+CAPEX_USD = "capex_usd"
+#: the rate the costs per sample use: ``pipelined_samples_per_s`` where the row has one, else
+#: ``samples_per_s`` (text)
+COST_RATE = "cost_rate"
+#: capex_usd over the samples one system serves in the amortisation period at the utilization
+#: (x 1e6), USD
+CAPEX_USD_PER_1M_SAMPLES = "capex_usd_per_1m_samples"
+#: the energy of 1e6 samples at the utilization (system_devices x static_power_w / served rate +
+#: dynamic_j_per_sample) in kWh x the price per kWh, USD
+ENERGY_USD_PER_1M_SAMPLES = "energy_usd_per_1m_samples"
+#: capex_usd_per_1m_samples + energy_usd_per_1m_samples, USD
+USD_PER_1M_SAMPLES = "usd_per_1m_samples"
+#: capex_usd_per_1m_samples / the tokens a sample gives (tokens_per_s / samples_per_s), USD;
+#: NaN off a serving run
+CAPEX_USD_PER_1M_TOKENS = "capex_usd_per_1m_tokens"
+#: energy_usd_per_1m_samples / the tokens a sample gives, USD; NaN off a serving run
+ENERGY_USD_PER_1M_TOKENS = "energy_usd_per_1m_tokens"
+#: capex_usd_per_1m_tokens + energy_usd_per_1m_tokens, USD
+USD_PER_1M_TOKENS = "usd_per_1m_tokens"
+#: the components the costs leave out, each with why: ``(no area)`` (it states none: a host,
+#: PIM units in HBM) or ``(no wafer price)``; empty when every one is costed (text)
+COST_NOT_COSTED = "cost_not_costed"
+COST_COLUMNS: tuple[str, ...] = (CAPEX_USD, COST_RATE, CAPEX_USD_PER_1M_SAMPLES, ENERGY_USD_PER_1M_SAMPLES,
+                                 USD_PER_1M_SAMPLES, CAPEX_USD_PER_1M_TOKENS, ENERGY_USD_PER_1M_TOKENS,
+                                 USD_PER_1M_TOKENS, COST_NOT_COSTED)
+
+
+def dies_per_wafer_column(component: str) -> str:
+    """cost: gross dies of ``die_area_<component>_m2`` on a 300 mm wafer,
+    floor(pi r²/A - 2 pi r/sqrt(2A)); NaN where not costed"""
+    return f"dies_per_wafer_{component}"
+
+
+def yield_column(component: str) -> str:
+    """cost: the fraction of those dies that work at the defect density (Murphy or negative
+    binomial); NaN where not costed"""
+    return f"yield_{component}"
+
+
+def die_usd_column(component: str) -> str:
+    """cost: one good die's cost, wafer price / (dies per wafer x yield), USD; NaN where not costed"""
+    return f"die_usd_{component}"
 
 
 # ---------------------------------------------------------------------------- sweeps

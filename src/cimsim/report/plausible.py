@@ -57,6 +57,23 @@ def area_notes(arch) -> list[str]:
     return out
 
 
+def die_facts(arch) -> dict[str, float]:
+    """``die_area_<component>_m2`` and ``dies_<component>`` of each component
+    (:func:`cimsim.report.columns.die_area_column`): its :attr:`~cimsim.hw.base.Component.dies`
+    chips, each split into ceil(chip area / :data:`RETICLE_M2`) equal dies where it is above one
+    reticle (858 mm² itself is one die); the die area NaN where the component declares none."""
+    from . import columns as C
+
+    out: dict[str, float] = {}
+    for c in arch.instances:
+        total = sum(c.area_m2().values()) if c.area_m2() else math.nan
+        per_chip = total / c.dies
+        split = max(1, math.ceil(per_chip / RETICLE_M2 - 1e-9)) if per_chip > 0 else 1
+        out[C.die_area_column(c.name)] = per_chip / split
+        out[C.dies_column(c.name)] = c.dies * split
+    return out
+
+
 def _own_w(comp, energy, latency: float) -> float:
     return sum(energy.get(f"{comp.name}_{p}", 0.0) for p in comp.energy_parts) / latency
 
