@@ -101,7 +101,7 @@ def test_unset_keeps_every_matmul_at_the_peak():
 
 
 @pytest.mark.parametrize("tile, says", [([128], "at least 2 items"), ([0, 128], "greater than or equal to 1"),
-                                        ([128, 128, 32], "at most 2 items")])
+                                        ([128, 128, 32, 8], "at most 3 items")])
 def test_bad_tile_is_refused(tile, says):
     with pytest.raises(ConfigError, match=f"processor.gemm_tile.*{says}"):
         gpu(tile)

@@ -65,6 +65,7 @@ from .hierarchy import staged_traffic, through_backing
 from .homes import cache_tier_note
 from .im2col import direct_depthwise, direct_note
 from .mac_efficiency import ROW_RATIO_TIMED, MacEfficiency  # noqa: F401 (moved there)
+from .fabric import Fabric, k_parts, reduction
 from .power import tdp_problems
 from .supply import Supply
 
@@ -121,12 +122,20 @@ class ProcessorConfig(ComponentConfig):
         "(batch x m) and weight bytes, interpolated in a table that `cimsim calibrate` measures "
         "(default: none, every matmul at peak).")
     gemm_tile: Optional[list[PositiveInt]] = Field(
-        default=None, min_length=2, max_length=2, description="[m, n]: the output tile one core (a "
-        "GPU's SM) computes at a time in a matmul (a thread block's tile; e.g. [256, 128], NVIDIA's "
-        "Matrix Multiplication Background guide, DU-09799-001, sec. 2.3). A matmul's "
+        default=None, min_length=2, max_length=3, description="[m, n] or [m, n, k]: the output tile "
+        "one core (a GPU's SM) computes at a time in a matmul (a thread block's tile; e.g. [256, 128], "
+        "NVIDIA's Matrix Multiplication Background guide, DU-09799-001, sec. 2.3). A matmul's "
         "batch x ceil(m / tile m) x ceil(n / tile n) tiles run in ceil(tiles / cores) waves, so its "
         "MAC time is divided by tiles / (waves x cores), the share of the cores its waves keep busy "
-        "(wave quantization, sec. 3.2). Default: none, every matmul spread over all cores.")
+        "(wave quantization, sec. 3.2). A third entry k splits K (spatial mapping: a wafer, an IPU, "
+        "a Groq chip): each tile's ceil(k / tile k) partial sums run on as many cores (they count "
+        "as tiles) and are reduced over processor.fabric's link, which it then needs. Default: "
+        "none, every matmul spread over all cores.")
+    fabric: Optional[Fabric] = Field(
+        default=None, description="The link a split-K matmul's partial sums are reduced over "
+        "(needs a third gemm_tile entry): {link: NAME, topology: mesh | tree}; each op pays "
+        "hops x the link's latency and (parts - 1) x its output bytes over the link. Default: "
+        "none (no split K).")
     single_stream_bandwidth: Optional[BytesPerSecond] = Field(
         default=None, description="Backing-store read bandwidth of one stream (one thread's "
         "outstanding misses over the memory latency), below what all cores draw together; a GEMV "
@@ -152,16 +161,27 @@ class ProcessorConfig(ComponentConfig):
     def _clock_within_supply(self):
         if self.supply is not None and (why := self.supply.clock_problem(self.clock)):
             raise ValueError(f"clock {why}")
+        split = self.gemm_tile is not None and len(self.gemm_tile) == 3
+        if split and self.fabric is None:
+            raise ValueError("gemm_tile's third entry splits K into partial sums, which must be "
+                             "reduced over a link: add fabric: {link: NAME, topology: mesh | tree}")
+        if self.fabric is not None and not split:
+            raise ValueError("fabric names the link split-K partial sums cross, but gemm_tile has "
+                             "no third entry (k): give gemm_tile: [m, n, k], or drop fabric")
         return self
 
-    def wave_fraction(self, rows: np.ndarray, batch: np.ndarray, n: np.ndarray) -> np.ndarray:
+    def wave_fraction(self, rows: np.ndarray, batch: np.ndarray, n: np.ndarray,
+                      k: Optional[np.ndarray] = None) -> np.ndarray:
         """Share of the cores a matmul's waves keep busy (``gemm_tile``; 1 without it):
-        ``tiles / (ceil(tiles / cores) x cores)``, ``tiles = batch x ceil(m / tile m) x ceil(n / tile n)``."""
+        ``tiles / (ceil(tiles / cores) x cores)``, ``tiles = batch x ceil(m / tile m) x ceil(n / tile n)``
+        (x ``ceil(k / tile k)`` with a third entry: :mod:`.fabric`)."""
         if self.gemm_tile is None:
             return np.ones(len(rows))
-        tm, tn = self.gemm_tile
+        tm, tn = self.gemm_tile[:2]
         m = np.asarray(rows, dtype=np.float64) / np.maximum(batch, 1.0)
         tiles = np.maximum(batch, 1.0) * np.ceil(m / tm) * np.ceil(np.asarray(n, dtype=np.float64) / tn)
+        if len(self.gemm_tile) == 3 and k is not None:  # split K: each partial sum a tile
+            tiles = tiles * k_parts(k, self.gemm_tile[2])
         with np.errstate(divide="ignore", invalid="ignore"):
             busy = tiles / (np.ceil(tiles / self.cores) * self.cores)
         return np.where(tiles > 0, busy, 1.0)  # no matmul shape (MACs of another kind): all cores
@@ -247,6 +267,9 @@ class Processor(Component[ProcessorConfig]):
         if self.config.levels and self.config.levels[-1] != self.hw.backing_store:
             return [("levels", f"must end with the backing store '{self.hw.backing_store}' "
                                "(the last memory level), which holds every tensor")]
+        if self.config.fabric is not None and (bad := self.hw.link_errors(
+                "fabric.link", self.config.fabric.link, "the cores a split-K matmul's partial sums cross")):
+            return bad
         return tdp_problems(self.config, self.hw)
 
     def claim(self, ops: OpArrays, free):
@@ -401,7 +424,7 @@ class Processor(Component[ProcessorConfig]):
                if cfg.mac_efficiency is not None else np.ones(len(idx)))
         # wave quantization (``gemm_tile``; 1 without it): the last wave leaves cores idle
         mm = ops.kind[idx] == ops.kind_codes["matmul"]
-        wave = np.where(mm, cfg.wave_fraction(ops.rows[idx], ops.batch[idx], ops.n[idx]), 1.0)
+        wave = np.where(mm, cfg.wave_fraction(ops.rows[idx], ops.batch[idx], ops.n[idx], ops.k[idx]), 1.0)
         eff = eff * wave
         with np.errstate(divide="ignore", invalid="ignore"):
             t_mac = np.where(macs > 0, macs / peak, 0.0)  # at peak (the MAC utilization)
@@ -410,6 +433,10 @@ class Processor(Component[ProcessorConfig]):
         # vector lanes, one MAC a vector op, beside the op's own vector ops
         lanes = (macs > 0) & (ops.n[idx] == 1)
         vec = np.where(lanes, vec + macs, vec)
+        fab = cfg.fabric
+        if fab is not None:  # split K (find-C1 1): the partial sums' reduction over the fabric
+            hops, psum, adds = reduction(ops, idx, cfg.gemm_tile[2], fab.topology, mm & (macs > 0))
+            vec = vec + adds
         t_mm = t_mac / eff
         if self._held():  # review E 2: a DRAM-streamed column's time does not follow the clock
             me, wb = cfg.mac_efficiency, ops.weight_bytes[idx]
@@ -452,6 +479,9 @@ class Processor(Component[ProcessorConfig]):
             nbytes[link] = nbytes.get(link, 0.0) + plan.state["remote"]
         if link in nbytes:  # what crosses the link pays its latency too
             latency = np.maximum(latency, np.where(nbytes[link] > 0, self.hw.latency_of(link), 0.0))
+        if fab is not None:  # serial hops, each at the link's (one hop's) latency
+            nbytes[fab.link] = nbytes.get(fab.link, 0.0) + psum
+            latency = latency + hops * self.hw.latency_of(fab.link)
         if ops.windows_built is not None and (wb := ops.windows_built[idx]).any():
             # an im2col copy whose convolution's unit builds the windows: no kernel at all
             compute, latency = np.where(wb, 0.0, compute), np.where(wb, 0.0, latency)
@@ -459,6 +489,8 @@ class Processor(Component[ProcessorConfig]):
             vops = np.where(wb, 0.0, ops.vector_ops[idx])
         else:
             vops = ops.vector_ops[idx]
+        if fab is not None:
+            vops = vops + adds  # the adds' energy
         return OpCost(
             compute_s=compute,
             latency_s=overhead + latency,

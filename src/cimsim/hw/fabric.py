@@ -1,0 +1,68 @@
+"""Spatial mapping of a matmul over a processor's cores with a split K (find-C1 1).
+
+A wafer-scale or SRAM-dataflow machine (Cerebras WSE, Graphcore IPU, Groq LPU) spreads one
+matmul's K x N weight over a region of cores: with ``processor.gemm_tile: [tm, tn, tk]`` each
+core holds a ``tk``-deep block, so an output tile is summed from ``parts = ceil(k / tk)``
+partial sums on ``parts`` cores, which ``processor.fabric`` reduces over a named link:
+
+- hops (serial, each paying the link's ``latency``, read as one hop's):
+  ``mesh`` (a 2D mesh without wraparound): the parts sit on a square of
+  ``s = ceil(sqrt(parts))`` cores a side, reduced along its rows, then down one column:
+  ``2 x (s - 1)`` hops; ``tree``: a binary reduction tree, ``ceil(log2(parts))`` hops;
+- bytes over the link: every partial sum but the one kept crosses one hop once (each core adds
+  what it receives to its own before passing it on), ``(parts - 1) x`` the op's output bytes,
+  at the output's dtype; the engine charges them to the link (its bandwidth, shared; its
+  ``energy_per_bit``; its traffic and utilization columns);
+- the adds: ``(parts - 1) x`` output elements vector ops on the processor.
+
+``parts = 1`` (``k <= tk``) or no third entry: no reduction, nothing crosses the link.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from pydantic import Field
+
+from .base import Strict
+
+TOPOLOGIES = ("mesh", "tree")
+
+
+class Fabric(Strict):
+    """``processor.fabric``: the link a split-K matmul's partial sums are reduced over."""
+
+    link: str = Field(description="Name of the link (a `links:` entry) the partial sums cross; its "
+                      "latency is read as one hop's, its bandwidth as the whole fabric's (shared by "
+                      "every reduction in flight), its energy_per_bit per bit per hop.")
+    topology: Literal["mesh", "tree"] = Field(
+        default="mesh", description="How the ceil(k / tk) partial sums of an output tile are "
+        "reduced: mesh (a 2D mesh without wraparound: the parts on a square of "
+        "s = ceil(sqrt(parts)) cores a side, reduced along rows then down a column, 2 x (s - 1) "
+        "hops) or tree (a binary tree, ceil(log2(parts)) hops). Default mesh.")
+
+
+def k_parts(k: np.ndarray, tk: int) -> np.ndarray:
+    """Partial sums of one output tile: ``ceil(k / tk)`` (at least 1)."""
+    return np.maximum(np.ceil(np.asarray(k, dtype=np.float64) / tk), 1.0)
+
+
+def reduction_hops(parts: np.ndarray, topology: str) -> np.ndarray:
+    """Serial hops of the reduction of ``parts`` partial sums (0 for one part)."""
+    p = np.maximum(np.asarray(parts, dtype=np.float64), 1.0)
+    if topology == "mesh":
+        return 2.0 * (np.ceil(np.sqrt(p) - 1e-12) - 1.0)
+    if topology == "tree":
+        return np.ceil(np.log2(p) - 1e-12)
+    raise ValueError(f"topology {topology!r} is not one of {TOPOLOGIES}")
+
+
+def reduction(ops, idx, tk: int, topology: str, matmul: np.ndarray):
+    """``(hops, link bytes, adds)`` per op of ``idx`` (0 where ``matmul`` is False)."""
+    parts = np.where(matmul, k_parts(ops.k[idx], tk), 1.0)
+    extra = parts - 1.0
+    hops = np.where(extra > 0, reduction_hops(parts, topology), 0.0)
+    out_bytes = extra * ops.act_out_bytes[idx]
+    adds = extra * ops.rows[idx] * ops.n[idx]
+    return hops, out_bytes, adds
