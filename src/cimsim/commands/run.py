@@ -91,12 +91,18 @@ def set_option(f):
               show_default=True, help="With --accuracy: the model's outputs are logits, or "
               "probabilities (it ends in sigmoid or softmax); auto takes probabilities where every "
               "fp32 output lies in [0, 1] (and sums to 1 over the classes), and the basis says so.")
+@click.option("--pipeline-schedule", type=click.Choice(["flush", "noflush"]), default=None,
+              help="A pipeline-parallel serving run (workload llm --pipeline-parallel, --micro-batches): "
+              "flush drains the stages between iterations (GPipe, the workload's default); noflush "
+              "sends each micro-batch's next step into stage 0 when its tokens return and stage 0 is "
+              "free (a layer pipeline streaming tokens). Sets the workload's llm.pipeline.schedule.")
 @steady_option
 @timing_option
 def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json: bool,
         placement: bool, cpath: bool, trace_file: Path | None, accuracy: bool, dataset: str | None,
         output_kind: str = "auto", period: str | None = None, deadline: str | None = None, idle: str = "on",
-        harvest=None, storage=None, arrivals=None, ttft_slo=None, tpot_slo=None, steady: bool = False) -> None:
+        harvest=None, storage=None, arrivals=None, ttft_slo=None, tpot_slo=None, steady: bool = False,
+        pipeline_schedule: str | None = None) -> None:
     """Simulate WORKLOAD (a file or bundled name) on CONFIG (a YAML file or bundled name).
 
     With --accuracy, WORKLOAD is an evaluation model (e.g. cimsim run rram-cim digits-cnn
@@ -134,6 +140,10 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
         config_path, workload_path = bundled.resolve_pair(config, workload)
         arch = load_architecture(config_path, overrides(sets), cli=True)
         wl, wl_file = load_workload(workload_path, progress=True), None  # its source records it
+    if pipeline_schedule is not None:  # find-C3 3: the schedule of a pipelined serving run
+        from ..report.pipeline import with_schedule
+
+        with_schedule(wl, pipeline_schedule)
     # the per-op table costs memory and time: build it only when something shows it
     try:
         result = run_one(arch, wl, engine=engine, keep_ops=placement or trace_file is not None)
