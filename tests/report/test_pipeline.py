@@ -16,7 +16,7 @@ from cimsim import simulate
 from cimsim.config import architecture_from_dict
 from cimsim.errors import WorkloadError
 from cimsim.report import columns as C
-from cimsim.report.pipeline import gpipe_iteration_s
+from cimsim.report.pipeline import gpipe_iteration_s, noflush_returns_s
 from cimsim.workload.llm import LLMModel, llm_serving
 
 from conftest import ROUND_ARCH
@@ -138,3 +138,110 @@ def test_cli_writes_one_micro_batch_and_refuses_bad_counts(tmp_path):
     assert r.exit_code != 0
     # the command line names its options (cimsim.workload.argnames)
     assert "--micro-batches 3 must divide --batch 4" in r.output and "Traceback" not in r.output
+
+
+# --- the noflush schedule (find-C3 3): no barrier between iterations ---------------------------
+# Micro-batch j's iteration i enters stage 0 at max(its previous tokens' return, stage 0 free);
+# every stage takes the jobs in the order (i, j). Goldens traced by hand below.
+
+@pytest.mark.parametrize("p, m", [(4, 4), (2, 3), (4, 2)])
+def test_noflush_equal_stages_step_every_micro_batch_in_max_p_m_stage_times(p, m):
+    # equal stages t: job k = i m + j leaves the last stage at (k + p) t when stage 0 sets the
+    # pace (m >= p), at (p (i + 1) + j) t when the round trip does (m <= p): both are
+    # (max(p, m) i + p + j) t, so every micro-batch's step takes max(p, m) t (p t at m = p; the
+    # flush's is (m + p - 1) t: 7 t at p = m = 4)
+    t, iters = 0.5, 5
+    R = noflush_returns_s(np.full((iters, p), t), m)
+    want = [[(max(p, m) * i + p + j) * t for j in range(m)] for i in range(iters)]
+    assert R.tolist() == want
+    assert np.diff(R, axis=0).tolist() == [[max(p, m) * t] * m] * (iters - 1)
+
+
+@pytest.mark.parametrize("t, m, want", [
+    # [2, 1, 1], m = 3: stage 0 (2 each) is the bottleneck: sum t + (j + m i) max t; steps of 6 = m max t
+    ([2.0, 1.0, 1.0], 3, [[4, 6, 8], [10, 12, 14], [16, 18, 20]]),
+    # [1, 3], m = 2: stage 1 (3 each): iteration 1's job (1, 0) enters stage 0 at 4 (its token),
+    # waits for stage 1 until 7: 10; (1, 1) ready at 7, stage 1 free at 10: 13; steps of 6 = m max t
+    ([1.0, 3.0], 2, [[4, 7], [10, 13], [16, 19]]),
+    # [1, 3], m = 1: the round trip sets it: steps of sum t = 4 (m max t = 3 is below)
+    ([1.0, 3.0], 1, [[4], [8], [12]]),
+])
+def test_noflush_unequal_stages_reach_the_bottleneck_bound(t, m, want):
+    R = noflush_returns_s([t] * 3, m)
+    assert R.tolist() == want
+    bound = max(sum(t), m * max(t))  # max(round trip, the slowest stage's m jobs)
+    assert (np.diff(R, axis=0) == bound).all()
+
+
+def _serving_run(m, schedule):
+    w = llm_serving(TINY, prompt=4, decode=3, batch=4, pipeline_parallel=2, micro_batches=m,
+                    dtype="fp32")
+    if schedule is not None:
+        w.metadata["llm"]["pipeline"]["schedule"] = schedule
+    return simulate(_arch(), w)
+
+
+@pytest.mark.parametrize("m", [1, 2])
+def test_noflush_serving_from_the_stage_times(m):
+    r = _serving_run(m, "noflush")
+    end = dict(zip(r.op_table["op"], r.op_table["end_s"]))
+    its = ["it0.prefill"] + [f"it{i}.decode" for i in range(3)]
+    t, prev = [], 0.0
+    for it in its:  # stage 0 ends with the hidden state sent on, stage 1 with the tokens back
+        t.append((end[f"{it}.l1.x.sendrecv"] - prev, end[f"{it}.ids.sendrecv"] - end[f"{it}.l1.x.sendrecv"]))
+        prev = end[f"{it}.ids.sendrecv"]
+    # the recurrence by hand, p = 2: stage 0, then stage 1, each after its previous job
+    back, f0, f1 = [0.0] * m, 0.0, 0.0
+    R = []
+    for t0, t1 in t:
+        row = []
+        for j in range(m):
+            f0 = max(back[j], f0) + t0
+            f1 = max(f0, f1) + t1
+            back[j] = f1
+            row.append(f1)
+        R.append(row)
+    span = R[-1][-1]
+    assert r.pipeline_span_s == pytest.approx(span, rel=1e-12, abs=0)
+    # two requests per micro-batch: micro-batch j's first token at R[0][j], its last at R[3][j]
+    ttft, tpot = r.serving_requests[C.REQUEST_TTFT_S], r.serving_requests[C.REQUEST_TPOT_S]
+    per = 4 // m
+    assert ttft == pytest.approx([R[0][j] for j in range(m) for _ in range(per)], rel=1e-12, abs=0)
+    assert tpot == pytest.approx([(R[3][j] - R[0][j]) / 3 for j in range(m) for _ in range(per)],
+                                 rel=1e-12, abs=0)
+    # decode: iterations 1-3 end when their last micro-batch's tokens return
+    assert r.serving[C.DECODE_TOKENS_PER_S] == pytest.approx(4 * 3 / (R[3][-1] - R[0][-1]), rel=1e-12, abs=0)
+    static = r.energy_breakdown_j["static"]
+    energy = m * (r.energy_j - static) + 2 * (static / r.latency_s) * span
+    assert r.pipeline_span_j == pytest.approx(energy, rel=1e-12, abs=0)
+    if m == 1:  # one micro-batch: the stages in turn, as the flush
+        assert span == pytest.approx(r.latency_s, rel=1e-12, abs=0)
+    assert any("no flush between iterations" in n for n in r.notes)
+
+
+def test_the_flush_schedule_is_the_default_and_unchanged():
+    a, b = _serving_run(2, None), _serving_run(2, "flush")
+    assert a.serving == b.serving and a.serving_requests == b.serving_requests
+    assert a.pipeline_span_s == b.pipeline_span_s and a.pipeline_span_j == b.pipeline_span_j
+    assert any("GPipe, a flush between iterations" in n for n in a.notes)
+
+
+def test_a_bad_schedule_and_a_schedule_without_a_pipeline_are_refused(tmp_path):
+    from click.testing import CliRunner
+
+    from cimsim.cli import main
+
+    w = llm_serving(TINY, prompt=4, decode=1, batch=4, pipeline_parallel=2, micro_batches=2, dtype="fp32")
+    bad = dict(w.metadata)
+    bad["llm"] = {**bad["llm"], "pipeline": {"stages": 2, "micro_batches": 2, "schedule": "1f1b"}}
+    with pytest.raises(WorkloadError, match=r"llm.pipeline.schedule = '1f1b' is not flush .* or noflush"):
+        _workload_with(w, bad)
+    r = CliRunner().invoke(main, ["run", "sram-cim", "lstm", "--pipeline-schedule", "noflush"])
+    assert r.exit_code != 0 and "Traceback" not in r.output
+    assert "--pipeline-schedule noflush: workload 'lstm' is not a pipeline-parallel serving run" in r.output
+
+
+def _workload_with(w, metadata):
+    from cimsim.workload.ir import Workload
+
+    return Workload.from_columns(w.name, w.columns, metadata)

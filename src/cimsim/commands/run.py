@@ -97,12 +97,18 @@ def set_option(f):
                    "'bandwidth=400Gb/s,latency=5us,energy_per_bit=10pJ/bit' (split --link's fields, or a "
                    "YAML file): per request KV bytes, transfer time and energy, TTFT on the decode node, "
                    "TPOT of the decode-only steps, tokens/J over both nodes and the link.")
+@click.option("--pipeline-schedule", type=click.Choice(["flush", "noflush"]), default=None,
+              help="A pipeline-parallel serving run (workload llm --pipeline-parallel, --micro-batches): "
+              "flush drains the stages between iterations (GPipe, the workload's default); noflush "
+              "sends each micro-batch's next step into stage 0 when its tokens return and stage 0 is "
+              "free (a layer pipeline streaming tokens). Sets the workload's llm.pipeline.schedule.")
 @steady_option
 @timing_option
 def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json: bool,
         placement: bool, cpath: bool, trace_file: Path | None, accuracy: bool, dataset: str | None,
         output_kind: str = "auto", period: str | None = None, deadline: str | None = None, idle: str = "on",
-        harvest=None, storage=None, arrivals=None, ttft_slo=None, tpot_slo=None, steady: bool = False, kv_link: str | None = None) -> None:
+        harvest=None, storage=None, arrivals=None, ttft_slo=None, tpot_slo=None, steady: bool = False,
+        kv_link: str | None = None, pipeline_schedule: str | None = None) -> None:
     """Simulate WORKLOAD (a file or bundled name) on CONFIG (a YAML file or bundled name).
 
     With --accuracy, WORKLOAD is an evaluation model (e.g. cimsim run rram-cim digits-cnn
@@ -150,6 +156,10 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
         from ..report.disagg import check_kv_workload
 
         check_kv_workload(wl)
+    if pipeline_schedule is not None:  # find-C3 3: the schedule of a pipelined serving run
+        from ..report.pipeline import with_schedule
+
+        with_schedule(wl, pipeline_schedule)
     # the per-op table costs memory and time: build it only when something shows it
     try:
         result = run_one(arch, wl, engine=engine, keep_ops=placement or trace_file is not None)

@@ -22,11 +22,28 @@ the iteration starts. Energy: every micro-batch does the simulated micro-batch's
 energy, and each of the p devices draws the simulated device's static power for the whole
 run: ``E = m E_dynamic + p P_static sum_i T_i``.
 
+That is the ``flush`` schedule (the default, ``metadata["llm"]["pipeline"]["schedule"]``,
+``cimsim run --pipeline-schedule``). Under ``noflush`` (find-C3 3: a spatial dataflow machine's
+layer pipeline, Cerebras' pipelined mode, Groq's schedule) there is no barrier between
+iterations: every stage takes the jobs in the order (iteration, micro-batch) (first come, first
+served, as the GPipe order), and micro-batch ``j``'s iteration ``i`` enters stage 0 at
+``max(R(i-1, j), stage 0 free)``, ``R(i-1, j)`` its previous tokens' return, then
+
+    C(i, j, s) = max(C(i, j, s-1), C(previous job, s)) + t_{i,s},    R(i, j) = C(i, j, p-1),
+
+the flow-shop recurrence of the flush without its per-iteration barrier. With equal stages
+``t`` a step of every micro-batch then takes ``max(p, m) t`` (``p t`` at ``m = p``, not
+``(2p - 1) t``); with unequal stages ``max(sum_s t_s, m max_s t_s)`` in the steady state: the
+token's round trip or the bottleneck stage's m jobs. Micro-batch ``j``'s tokens of iteration
+``i`` come at ``R(i, j)``; iteration ``i``'s time, what decode tokens/s divides, is
+``R(i, m-1) - R(i-1, m-1)`` (its last micro-batch's tokens after the previous iteration's:
+the flush's ``T_i``, summing to the run's time). With one micro-batch the two schedules agree.
+
 What this leaves out: the stage times are those of the micro-batch alone on a device (each
 device runs one micro-batch at a time, so nothing else contends for it); a send overlapping
-the next micro-batch's compute on the sender is charged to the sender (an upper bound); an
-interleaved schedule in which a micro-batch's next decode step enters stage 0 as soon as its
-token returns (no flush between iterations) would fill the bubbles when m >= p.
+the next micro-batch's compute on the sender is charged to the sender (an upper bound); under
+``noflush``, a stage taking a later job ahead of an earlier one that is not ready (the order
+is fixed).
 """
 
 from __future__ import annotations
@@ -45,6 +62,36 @@ def gpipe_iteration_s(stage_s: ArrayLike, micro_batches: int) -> float | np.ndar
     t = np.asarray(stage_s, dtype=np.float64)
     T = t.sum(axis=-1) + (micro_batches - 1) * t.max(axis=-1)
     return float(T) if T.ndim == 0 else T
+
+
+SCHEDULES = ("flush", "noflush")
+
+
+def noflush_returns_s(stage_s: ArrayLike, micro_batches: int) -> np.ndarray:
+    """``R[i, j]``: when micro-batch ``j``'s tokens of iteration ``i`` return to stage 0 under the
+    ``noflush`` schedule (module docstring), from the stage times ``t[i, s]`` (s)."""
+    t = np.asarray(stage_s, dtype=np.float64).tolist()
+    free = [0.0] * (len(t[0]) if t else 0)  # when each stage ends its last job
+    back = [0.0] * micro_batches  # each micro-batch's last tokens' return
+    out = np.empty((len(t), micro_batches))
+    for i, row in enumerate(t):
+        for j in range(micro_batches):
+            c = back[j]
+            for s, ts in enumerate(row):
+                c = free[s] = max(c, free[s]) + ts
+            back[j] = out[i, j] = c
+    return out
+
+
+def with_schedule(wl, schedule: str) -> None:
+    """Set ``wl``'s ``metadata["llm"]["pipeline"]["schedule"]`` (``run --pipeline-schedule``);
+    a workload that is not a pipeline-parallel serving run is refused in one line."""
+    llm = wl.metadata.get("llm")
+    if not (isinstance(llm, dict) and isinstance(llm.get("pipeline"), dict)):
+        raise WorkloadError(f"--pipeline-schedule {schedule}: workload '{wl.name}' is not a "
+                            "pipeline-parallel serving run (make one with cimsim workload llm "
+                            "--pipeline-parallel N --micro-batches M)")
+    wl.metadata["llm"] = {**llm, "pipeline": {**llm["pipeline"], "schedule": schedule}}
 
 
 def stage_times(kind: np.ndarray, end: np.ndarray, step_end_ops, stages: int) -> np.ndarray:
@@ -77,17 +124,25 @@ def pipelined_serving(llm: dict, kind: np.ndarray, end: np.ndarray, energy_j: fl
     pipe = llm["pipeline"]
     p, m = int(pipe["stages"]), int(pipe["micro_batches"])
     t = stage_times(kind, end, llm["step_end_ops"], p)
-    first_out = t.sum(axis=1)  # micro-batch 0's tokens, after the iteration's start
-    spacing = t.max(axis=1)  # between micro-batches
-    T = gpipe_iteration_s(t, m)
-    start = np.concatenate([[0.0], np.cumsum(T)[:-1]])
-    latency = float(T.sum())
     ends = np.asarray(llm["step_end_ops"], dtype=np.int64)
-    j = np.arange(m, dtype=np.float64)[:, None]  # micro-batch j's copy of each request
+    if pipe.get("schedule", "flush") == "noflush":
+        back = noflush_returns_s(t, m)  # R[i, j]
+        T = np.diff(back[:, -1], prepend=0.0)  # iteration i: its last micro-batch's tokens
+        latency = float(back[-1, -1])
 
-    def when(ops):  # when each op's tokens come out, micro-batch 0's requests first
-        k = np.searchsorted(ends, np.asarray(ops, dtype=np.int64), side="left")
-        return (start[k] + first_out[k] + j * spacing[k]).ravel()
+        def when(ops):  # when each op's tokens come out, micro-batch 0's requests first
+            return back[np.searchsorted(ends, np.asarray(ops, dtype=np.int64), side="left")].T.ravel()
+    else:
+        first_out = t.sum(axis=1)  # micro-batch 0's tokens, after the iteration's start
+        spacing = t.max(axis=1)  # between micro-batches
+        T = gpipe_iteration_s(t, m)
+        start = np.concatenate([[0.0], np.cumsum(T)[:-1]])
+        latency = float(T.sum())
+        j = np.arange(m, dtype=np.float64)[:, None]  # micro-batch j's copy of each request
+
+        def when(ops):  # when each op's tokens come out, micro-batch 0's requests first
+            k = np.searchsorted(ends, np.asarray(ops, dtype=np.int64), side="left")
+            return (start[k] + first_out[k] + j * spacing[k]).ravel()
     first, last = when(llm["first_token_ops"]), when(llm["last_token_ops"])
     tokens = np.tile(np.asarray(llm["output_tokens"], dtype=np.float64), m)
     static_w = static_j / latency_s if latency_s > 0 else 0.0
@@ -118,8 +173,11 @@ def apply_pipeline(result, llm: dict, wl, end: np.ndarray, tp: int, latency_s: f
     result.one_device_share, result.pipeline_stages = True, int(pipe["stages"])
     devices = (f"{pipe['stages']} stages of {tp} devices each ({pipe['stages'] * tp} devices)"
                if tp > 1 else f"{pipe['stages']} devices")
+    sched = ("no flush between iterations: each micro-batch's next step enters stage 0 when "
+             "its tokens return and stage 0 is free" if pipe.get("schedule") == "noflush" else
+             "GPipe, a flush between iterations; --pipeline-schedule noflush streams them")
     result.notes.append(f"pipeline parallel: {devices}, {pipe['micro_batches']} "
-                        "micro-batch(es) (GPipe, closed form): the serving and per-sample figures "
+                        f"micro-batch(es) ({sched}; closed form): the serving and per-sample figures "
                         "are the pipeline's, as are throughput_macs_per_s and the system_* columns "
                         "(power, OPS/W, energy: every micro-batch over pipeline_span_s); latency_s, "
                         "energy_j, average_power_w and ops_per_j are one micro-batch through the "

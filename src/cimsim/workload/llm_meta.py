@@ -15,7 +15,8 @@ iterations (a prefill or a decode step each) of a workload of ``N`` ops:
   ``step_tokens`` (the tokens it yields, >= 1: one per request it prefills or decodes) and
   ``step_macs`` (its MACs, >= 0); the tokens of all iterations are the requests' output tokens;
 - ``generated_tokens``: the sum of ``output_tokens``;
-- ``pipeline`` (a pipeline-parallel run): ``{stages, micro_batches}``, integers >= 1.
+- ``pipeline`` (a pipeline-parallel run): ``{stages, micro_batches}``, integers >= 1, and an
+  optional ``schedule``: ``flush`` (the default) or ``noflush`` (:mod:`cimsim.report.pipeline`).
 
 The per-request lists are required; ``step_kind``, ``step_end_ops`` and ``step_tokens`` come
 together or not at all (``step_macs`` and ``generated_tokens`` may be left out, ``pipeline``
@@ -127,11 +128,16 @@ def check_llm_metadata(name: str, metadata: Mapping[str, object], n_ops: int) ->
         int_list("step_macs", n_it, "an integer >= 0 (the iteration's MACs)", 0)
     if "pipeline" in llm:
         pipe = llm["pipeline"]
-        if not isinstance(pipe, dict) or set(pipe) != {"stages", "micro_batches"}:
-            fail(f".pipeline must be {{stages: N, micro_batches: M}}, got {_show(pipe)}")
+        if not isinstance(pipe, dict) or not {"stages", "micro_batches"} <= set(pipe) <= {
+                "stages", "micro_batches", "schedule"}:
+            fail(f".pipeline must be {{stages: N, micro_batches: M}} (and an optional schedule: "
+                 f"flush or noflush), got {_show(pipe)}")
         for k in ("stages", "micro_batches"):
             if not _int(pipe[k]) or pipe[k] < 1:
                 fail(f".pipeline.{k} = {_show(pipe[k])} is not an integer >= 1")
+        if pipe.get("schedule", "flush") not in ("flush", "noflush"):  # report/pipeline.py
+            fail(f".pipeline.schedule = {_show(pipe['schedule'])} is not flush (a barrier between "
+                 "iterations, GPipe) or noflush (none)")
 
 
 def op_iterations(metadata: Mapping[str, object], n_ops: int) -> np.ndarray | None:
