@@ -43,10 +43,10 @@ def test_llama3_8b_p1024_ships_134_mb_in_2_684_ms_plus_latency():
     f = d.facts
     assert f[C.KV_TRANSFER_BYTES] == 1024 * 131_072 == 134_217_728
     # 134,217,728 B x 8 / 400e9 b/s = 2.68435 ms, + 5 us
-    assert f[C.KV_TRANSFER_S] == pytest.approx(134_217_728 * 8 / 400e9 + 5e-6, rel=1e-12)
-    assert f[C.KV_TRANSFER_J] == pytest.approx(134_217_728 * 8 * 10e-12, rel=1e-12)  # 10.74 mJ
+    assert f[C.KV_TRANSFER_S] == pytest.approx(134_217_728 * 8 / 400e9 + 5e-6, rel=1e-12, abs=0)
+    assert f[C.KV_TRANSFER_J] == pytest.approx(134_217_728 * 8 * 10e-12, rel=1e-12, abs=0)  # 10.74 mJ
     ttft = r.serving_requests[C.REQUEST_TTFT_S][0]
-    assert f[C.TTFT_DISAGG_S] == pytest.approx(ttft + 134_217_728 * 8 / 400e9 + 5e-6, rel=1e-12)
+    assert f[C.TTFT_DISAGG_S] == pytest.approx(ttft + 134_217_728 * 8 / 400e9 + 5e-6, rel=1e-12, abs=0)
 
 
 def _static():
@@ -63,22 +63,22 @@ def test_fifo_link_bytes_time_energy_and_tokens_per_joule(round_arch):
     rq = d.serving_requests
     assert rq[C.REQUEST_KV_TRANSFER_BYTES] == [16 * per_token, 64 * per_token] == [2048, 8192]
     # 8 Mb/s = 1e6 B/s: 2.048 ms and 8.192 ms on the wire, + 1 ms latency each
-    assert rq[C.REQUEST_KV_TRANSFER_S] == pytest.approx([3.048e-3, 9.192e-3], rel=1e-12)
-    assert rq[C.REQUEST_KV_TRANSFER_J] == pytest.approx([2048 * 8 * 2e-9, 8192 * 8 * 2e-9], rel=1e-12)
+    assert rq[C.REQUEST_KV_TRANSFER_S] == pytest.approx([3.048e-3, 9.192e-3], rel=1e-12, abs=0)
+    assert rq[C.REQUEST_KV_TRANSFER_J] == pytest.approx([2048 * 8 * 2e-9, 8192 * 8 * 2e-9], rel=1e-12, abs=0)
     t0, t1 = r.serving_requests[C.REQUEST_TTFT_S]
     assert t0 == t1  # one static batch: both first tokens at the prefill's end
     # FIFO over one link: request 0 on the wire first, request 1 after it
     assert rq[C.REQUEST_TTFT_DISAGG_S] == pytest.approx([t0 + 2.048e-3 + 1e-3, t0 + 2.048e-3 + 8.192e-3 + 1e-3],
-                                                         rel=1e-12)
+                                                         rel=1e-12, abs=0)
     f = d.facts
     assert f[C.KV_TRANSFER_BYTES] == 10_240 and f[C.KV_TOKEN_BYTES] == 128
-    assert f[C.TTFT_DISAGG_MAX_S] == pytest.approx(t0 + 11.24e-3, rel=1e-12)
+    assert f[C.TTFT_DISAGG_MAX_S] == pytest.approx(t0 + 11.24e-3, rel=1e-12, abs=0)
     tokens, tpj = r.serving[C.TOKENS_PER_RUN], r.serving[C.TOKENS_PER_J]
     assert tokens == 2 * (1 + 3)
-    assert f[C.DISAGG_TOKENS_PER_J] == pytest.approx(tokens / (tokens / tpj + 10_240 * 8 * 2e-9), rel=1e-12)
+    assert f[C.DISAGG_TOKENS_PER_J] == pytest.approx(tokens / (tokens / tpj + 10_240 * 8 * 2e-9), rel=1e-12, abs=0)
     # a static batch of equal decode lengths runs only decode-only steps after its prefill: each
     # request's TPOT is their mean span
-    assert f[C.TPOT_DECODE_ONLY_S] == pytest.approx(r.serving[C.TPOT_S], rel=1e-12)
+    assert f[C.TPOT_DECODE_ONLY_S] == pytest.approx(r.serving[C.TPOT_S], rel=1e-12, abs=0)
     assert C.TTFT_DISAGG_S not in r.facts  # the run itself as it was
 
 
