@@ -36,7 +36,9 @@ Rules, in order:
    hold), are marked (``OpArrays.backed``): another component's op reading one has the host
    read it back from there (hierarchy rule 7). So are the tensors another component's op
    made that such a host op reads (``OpArrays.landed``): they are written there first,
-   charged on the op that made them (hierarchy rule 8).
+   charged on the op that made them (hierarchy rule 8). So are the ops of a component the host
+   fetches model inputs for (``OpArrays.via_host``: a CIM, a systolic array), whose first read
+   of one leaves it in the host's levels (hierarchy rule 3).
 5. Each component then places its own ops (:meth:`~cimsim.hw.base.Component.place`):
    engine servers, serial ops, weight residency, re-programming, notes.
    Servers are numbered component by component, in config order.
@@ -426,6 +428,9 @@ def _backed(ops: OpArrays, owner: np.ndarray, comps: list[Component]) -> OpArray
     another component's reader has read back from there (hierarchy rule 7); and with
     :attr:`~cimsim.workload.oparrays.OpArrays.landed`: the tensors another component made that
     such an op reads from there, so they are written there first (hierarchy rule 8)."""
+    via = np.array([bool(getattr(c, "inputs_via_host", False)) for c in comps])[owner]
+    if via.any():  # hierarchy rule 3: the host fetched the model inputs these read first
+        ops = replace(ops, via_host=via)
     if ops.producer is None or not len(ops.producer):
         return ops
     spills = np.zeros(len(owner), dtype=bool)
