@@ -68,6 +68,7 @@ from ..errors import CapacityError, ComponentError, MappingError, RateFieldError
 from ..hw.base import Component, OpArrays, Plan
 from ..hw.im2col import windows_built, windows_note
 from .capacity import check_capacity
+from .unused_links import unused_link_notes
 from ..units import capacity_text, si
 from ..workload.arrays import crossing_on_chip, with_bytes_of
 from ..workload.footprint import checked_footprint
@@ -274,6 +275,7 @@ def place(workload: Workload, arch: Architecture) -> Placement:
             claim_notes.append(note)
         owner[took] = ci
         free &= ~took
+    claim_notes += unused_link_notes(arch)  # a declared link nothing uses (find-C 5)
     if free.any():
         i = int(np.flatnonzero(free)[0])
         op = workload.ops[i]
