@@ -593,3 +593,4 @@ def merge_cmd(models, edges, chain, batch, output, name):
     click.echo(_summary(w, output, made))
     if w.metadata.get("edges"):  # the edges it chose (--chain's too), so a wrong one shows
         click.echo(f"edges: {', '.join(w.metadata['edges'])}")
+from . import canonicalize as _canonicalize  # noqa: E402,F401  (registers `workload canonicalize`)

@@ -22,6 +22,10 @@ so a plug-in sets them as class attributes and hooks, never by a naming conventi
   numbers: ``rows``, ``weight_bits``, ``input_bits``, ``adc_bits``, ...).
 - ``rate_notes(run)``: notes that need the run's rates (a placement and its notes see none):
   PIM's ``max_rows`` verdict, its units' time against the host's for the ops it left.
+- ``inputs_via_host``: the host reads the model inputs it reads first from the backing store and
+  sends them over its link (a CIM, a systolic array): the copy is in the host's levels then, so a
+  host op reading the input later reads it as an activation (hierarchy rule 3). False: it reads
+  them where they are (PIM units in the DRAM banks) and leaves the host's levels as they were.
 - ``static_power_parts_w``: its static power in the parts a user budgets apart (a laser, its
   heaters), each a result column (the report checks they sum to ``static_power_w``).
 """
@@ -54,6 +58,8 @@ class Declared:
     in_order_words: ClassVar[str] = ""
     #: what the first call after power-up programs again (of a volatile programming)
     power_up_words: ClassVar[str] = "the weights lost at power-off"
+    #: the host fetches the model inputs it reads first through its levels (hierarchy rule 3)
+    inputs_via_host: ClassVar[bool] = False
 
     @property
     def static_power_parts_w(self) -> dict[str, float]:

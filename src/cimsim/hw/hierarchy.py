@@ -60,6 +60,15 @@ which holds every tensor):
 3. A model input (role ``input``: the input sequence, a KV cache, anything given
    before the run) is in the backing store when the run starts: the first of
    these ops to read it reads it from there; later reads count as activations.
+   So do a host op's reads of an input that an op of a component the host fetches inputs
+   for (a CIM, a systolic array: ``inputs_via_host``, ``OpArrays.via_host``) read first:
+   the host read it from the backing store then (charged on that op, to the store and the
+   link) on its way through the host's levels, which keep it as they keep a host read's
+   copy. The bytes a graph moves thus do not depend on which of the two is listed first
+   (before 2026-12-08 the host read it from the backing store again: 128 B of DRAM for a
+   64 B input read by a CIM matmul, then by a relu; 64 B listed the other way, find-A 1).
+   PIM units read inputs in the DRAM banks (no host level passed): a host op after them
+   reads the store.
    A pipeline-parallel run (``OpArrays.stage``) applies these rules to each stage's ops
    apart: every stage is a device with levels of its own (:func:`staged_traffic`).
 4. Bytes are inclusive: bytes read from level ``j`` also pass every level
@@ -299,7 +308,10 @@ def _tier_part(ops, idx, pos, home, near, m, pair_op, pair_bytes, pair_w, a, act
 def first_input_reads(ops: OpArrays, idx: np.ndarray, pos: np.ndarray | None = None,
                       among_all: bool = False, weight: np.ndarray | None = None) -> np.ndarray:
     """Rule 3, per op of ``idx``: the bytes of model inputs it is the first of ``idx`` to read
-    (in program order), which it reads from the backing store. Components without a hierarchy
+    (in program order), which it reads from the backing store, unless an op of a component the
+    host fetches inputs for (``OpArrays.via_host``: a CIM, a systolic array; on the same
+    pipeline stage) read it before: the host fetched it then, and the op reads it as an
+    activation (its level by rule 2). Components without a hierarchy
     of their own (a CIM, a systolic array) apply it with ``among_all``: an op of ``idx`` that
     is the first of *all* ops to read such an input, which the host then reads from the
     backing store and sends over their link (an input the host's processor read before is in
@@ -321,9 +333,15 @@ def first_input_reads(ops: OpArrays, idx: np.ndarray, pos: np.ndarray | None = N
         return first_in
     loc = pos[op_of_in]
     keep = loc >= 0
+    if ops.via_host is not None:  # an op the host fetched inputs for (a CIM): it may be first
+        other = ops.via_host[op_of_in] & ~keep
+        if ops.stage is not None:  # on this device (pipeline stage) only
+            other &= np.isin(ops.stage[op_of_in], ops.stage[idx])
+        keep = keep | other
     in_op, in_t = loc[keep], ops.input_ids[keep]
     if len(in_t):
         _, first = np.unique(in_t, return_index=True)  # pairs are in op order
+        first = first[in_op[first] >= 0]  # read first by an op of idx, not by such an op
         b = ops.tensor_bytes[in_t[first]]
         np.add.at(first_in, in_op[first], b if weight is None else b * weight[in_t[first]])
     return first_in

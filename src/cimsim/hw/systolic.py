@@ -183,6 +183,7 @@ class SystolicArray(Component[SystolicConfig]):
     Config = SystolicConfig
     priority = 25
     accuracy_arithmetic = "fixed"
+    inputs_via_host = True  # the host fetches a model input it reads first (hierarchy rule 3)
 
     @property
     def energy_parts(self):

@@ -36,7 +36,9 @@ Rules, in order:
    hold), are marked (``OpArrays.backed``): another component's op reading one has the host
    read it back from there (hierarchy rule 7). So are the tensors another component's op
    made that such a host op reads (``OpArrays.landed``): they are written there first,
-   charged on the op that made them (hierarchy rule 8).
+   charged on the op that made them (hierarchy rule 8). So are the ops of a component the host
+   fetches model inputs for (``OpArrays.via_host``: a CIM, a systolic array), whose first read
+   of one leaves it in the host's levels (hierarchy rule 3).
 5. Each component then places its own ops (:meth:`~cimsim.hw.base.Component.place`):
    engine servers, serial ops, weight residency, re-programming, notes.
    Servers are numbered component by component, in config order.
@@ -66,6 +68,7 @@ from ..errors import CapacityError, ComponentError, MappingError, RateFieldError
 from ..hw.base import Component, OpArrays, Plan
 from ..hw.im2col import windows_built, windows_note
 from .capacity import check_capacity
+from .unused_links import unused_link_notes
 from ..units import capacity_text, si
 from ..workload.arrays import crossing_on_chip, with_bytes_of
 from ..workload.footprint import checked_footprint
@@ -272,6 +275,7 @@ def place(workload: Workload, arch: Architecture) -> Placement:
             claim_notes.append(note)
         owner[took] = ci
         free &= ~took
+    claim_notes += unused_link_notes(arch)  # a declared link nothing uses (find-C 5)
     if free.any():
         i = int(np.flatnonzero(free)[0])
         op = workload.ops[i]
@@ -426,6 +430,9 @@ def _backed(ops: OpArrays, owner: np.ndarray, comps: list[Component]) -> OpArray
     another component's reader has read back from there (hierarchy rule 7); and with
     :attr:`~cimsim.workload.oparrays.OpArrays.landed`: the tensors another component made that
     such an op reads from there, so they are written there first (hierarchy rule 8)."""
+    via = np.array([bool(getattr(c, "inputs_via_host", False)) for c in comps])[owner]
+    if via.any():  # hierarchy rule 3: the host fetched the model inputs these read first
+        ops = replace(ops, via_host=via)
     if ops.producer is None or not len(ops.producer):
         return ops
     spills = np.zeros(len(owner), dtype=bool)

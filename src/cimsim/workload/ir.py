@@ -511,6 +511,14 @@ class Workload:
         np.cumsum(np.bincount(op, minlength=no), out=indptr[1:])
         return indptr, pred.astype(np.int64)
 
+    def canonical(self) -> "Workload":
+        """This graph in its canonical program order: topological, ties to the smallest op name,
+        blocks the metadata names by position kept (:mod:`cimsim.workload.canonical`). Two valid
+        listings of one graph give equal workloads; ``self`` when already in that order."""
+        from .canonical import canonical
+
+        return canonical(self)
+
     def op_index(self, name: str) -> int:
         """Position of the op named ``name`` in program order (KeyError if there is none)."""
         try:

@@ -200,6 +200,11 @@ class OpArrays:
     #: charged on the op that made it (hierarchy rule 8). Set by the placement
     #: (:meth:`Component.backing_outputs`); None when no such tensor.
     landed: np.ndarray | None = None
+    #: bool by op: run by a component the host fetches the model inputs for (a CIM, a systolic
+    #: array: :attr:`~cimsim.hw.declared.Declared.inputs_via_host`), so such an input it reads
+    #: before any host op is in the host's levels after it (hierarchy rule 3). Set by the
+    #: placement; None when no op is one.
+    via_host: np.ndarray | None = None
     #: float64: bytes of an op with ``access_bytes`` that are its random accesses, read
     #: (tag ``random_read_bytes``: a row gather's distinct rows) and written (tag
     #: ``random_write_bytes``: a scatter-add's destination rows written back); its other bytes

@@ -370,8 +370,8 @@ class CIM(Component[CIMConfig]):
     share_hint = ("; for layers at different CIM precisions keep one cim block at the widest bits "
                   "and tag the narrower layers' matmuls weight_value_bits / input_value_bits "
                   "(README: op tags)")
-    Config = CIMConfig
-    priority = 30
+    Config, priority = CIMConfig, 30
+    inputs_via_host = True  # the host fetches a model input it reads first (hierarchy rule 3)
     programs_weights, reprogram_fact, reprogram_parts = True, "reprograms", ("write",)  # hw.declared
     programming_includes = "reading them from the backing store and carrying them over the link as re-programming does"
     reprogram_stage, power_up_words = "the arrays are re-programmed", "the weights volatile cells lost"
