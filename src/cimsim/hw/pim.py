@@ -381,9 +381,15 @@ class PIM(Component[PIMConfig]):
         moved = np.zeros(len(idx))
         for r, b in oc.bytes.items():
             np.maximum(moved, np.asarray(b, dtype=np.float64) / rate[r], out=moved)
-        units = np.maximum(oc.compute_s, moved) + oc.latency_s
+        # the units' launch as the run charges it (find-B 1): one per launch group on them (a
+        # layer-step's per-request scores are one PIM command), not one per op; the host's
+        # latency here is already the run's, once per group
+        unit = pl.component.copy()
+        unit[idx] = me
+        pays = ops.payers(unit)[idx] == idx
+        units = np.maximum(oc.compute_s, moved) + np.where(pays, oc.latency_s, 0.0)
         host = np.maximum(run.costs.compute_s[idx], run.costs.transfer_s(run.resource_s[idx])) + run.costs.latency_s[idx]
-        return [max_rows_verdict(self.name, c.max_rows, rows[idx], units, host)]
+        return [max_rows_verdict(self.name, c.max_rows, rows[idx], units, host, pays)]
 
     def claims_words(self) -> str:
         return claims_words(self.config.claims)

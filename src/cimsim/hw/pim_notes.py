@@ -222,11 +222,13 @@ def max_rows_note(name: str, max_rows: int, took: int, could: int, rows: np.ndar
     return (f"{name} took {took} of {could} matmuls it could run: " + "; ".join(t for t in (text, bags) if t))
 
 
-def max_rows_verdict(name: str, max_rows: int, rows: np.ndarray, units_s: np.ndarray, host_s: np.ndarray) -> str:
+def max_rows_verdict(name: str, max_rows: int, rows: np.ndarray, units_s: np.ndarray, host_s: np.ndarray,
+                     pays: Optional[np.ndarray] = None) -> str:
     """Whether raising ``max_rows`` speeds up the matmuls it left for their ``rows`` (find-E 1):
     ``units_s`` is each op's time alone on the units (their cost model: max(MAC time, bank
-    reads) and the inputs and results over the bus, plus the op's latency), ``host_s`` its time
-    alone where it ran in this run. Being MAC-bound on the units is no reason to stay on the
+    reads) and the inputs and results over the bus, plus the op's latency where it pays its
+    launch group's: ``pays``, bool per op, None: every op; find-B 1), ``host_s`` its time
+    alone where it ran in this run (its latency as the run charged it). Being MAC-bound on the units is no reason to stay on the
     host: a host that is itself bound by reading the weight over the bus is slower while the
     units' MACs per element (``m`` at the units' peak) take less than that read. The note
     names the largest row count to raise it to that gains most over the ops it would take
@@ -240,18 +242,21 @@ def max_rows_verdict(name: str, max_rows: int, rows: np.ndarray, units_s: np.nda
     last = np.r_[r[1:] != r[:-1], True]  # the end of each row count's run
     best = int(np.argmax(np.where(last, gain, -np.inf)))
 
+    paid = np.ones(len(rows), dtype=bool) if pays is None else pays
+
     def line(sel) -> str:
-        n = int(sel.sum())
+        n, k = int(sel.sum()), int((sel & paid).sum())
         return (f"{n} matmul(s) of up to {float(rows[sel].max()):g} rows would take {si(float(units_s[sel].sum()), 's')} "
-                f"on its units against {si(float(host_s[sel].sum()), 's')} on the host in this run")
+                f"on its units ({k} launch(es): one per launch group, as the run charges them) "
+                f"against {si(float(host_s[sel].sum()), 's')} on the host in this run")
     if gain[best] <= 0:
         return (f"{path} ({max_rows}): raising it would not speed up the matmuls it leaves for their "
-                f"rows: {line(rows > 0)} (each op alone); a run gains from it only where the units "
-                "run them beside the host's other work (compare both runs)")
+                f"rows: {line(rows > 0)} (each op alone, serial: an estimate); a run gains from it only "
+                "where the units run them beside the host's other work (compare both runs)")
     up = float(r[best])
     rest = rows > up
     return (f"{path} ({max_rows}): raising it to {up:g} speeds up the matmuls it then takes: "
-            f"{line(rows <= up)} (each op alone: an estimate, compare both runs)"
+            f"{line(rows <= up)} (each op alone, serial: an estimate, compare both runs)"
             + (f"; raising it further gains less in all: the other {line(rest)}" if rest.any() else ""))
 
 
