@@ -412,3 +412,19 @@ def test_a_boolean_given_as_text_says_what_to_write_as_a_number_does(tmp_path):
         .component("cim").config.input_reuse is True
     assert load_architecture(_cfg("sram-cim"), overrides={"cim.input_reuse": "true"}, cli=True) \
         .component("cim").config.input_reuse is True
+
+
+def test_a_top_level_key_that_is_no_field_nor_component_is_named_unknown(tmp_path):
+    # find-B 3: `extends: gpu-hbm-pim-attn` read "name: required ... (and 2 more: memory,
+    # extends)"; the unknown key comes first now, says it is unknown and that there is no
+    # config inheritance
+    from cimsim.cli import main
+    from click.testing import CliRunner
+    cfg = tmp_path / "sep.yaml"
+    cfg.write_text("extends: gpu-hbm-pim-attn\n")
+    r = CliRunner().invoke(main, ["run", str(cfg), "lstm"])
+    assert r.exit_code != 0 and "Traceback" not in r.output
+    first = r.output.split("Error: ", 1)[1]
+    assert first.startswith(f"{cfg}: extends: unknown key: top-level keys are name, description, memory, "
+                            "links, technology, thermal, placeholders or component sections (mappings); "
+                            "there is no config inheritance (extends / base)")

@@ -147,3 +147,28 @@ def test_the_verdict_matches_the_run_with_max_rows_raised(tmp_path, batch, raise
     else:
         assert notes[0].startswith("pim.max_rows (1): raising it would not speed up the matmuls")
         assert after > before
+
+
+def test_the_verdict_charges_the_units_one_launch_per_launch_group(tmp_path):
+    # find-B 1. GQA g = 32 / 2 = 16 > max_rows 8: the 16 decode attention matmuls (1 layer x 2
+    # steps x 4 requests x scores, context) stay on the GPU. On the units each is MAC-bound
+    # (16 MACs a cache element read at 2 B: 16 / 6.144e12 s against 2 B / 12.288 TB/s):
+    # 32 heads x 128 x L MACs at L = 65, 66 (prompt 64 + the step's token): 4,292,608 MACs
+    # / (1280 units x 16 MACs x 300 MHz = 6.144 TMAC/s) = 0.6987 us. The run launches a
+    # layer-step's per-request scores (and contexts) as one command: 4 groups x (5 us
+    # op_overhead + 500 ns latency) = 22 us, so 22.70 us; charging every op its own launch,
+    # as before, gave 0.6987 + 16 x 5.5 = 88.70 us
+    import re
+    wl = tmp_path / "g16.json"
+    gen = CliRunner().invoke(main, ["workload", "llm", "--layers", "1", "--hidden", "4096", "--heads", "32",
+                                    "--kv-heads", "2", "--ffn", "1024", "--vocab", "100", "--prompt", "64",
+                                    "--decode", "2", "--batch", "4", "-o", str(wl)])
+    assert gen.exit_code == 0, gen.output
+    r = CliRunner().invoke(main, ["run", "gpu-hbm-pim-attn", str(wl), "--json"])
+    assert r.exit_code == 0, r.output
+    note = next(n for n in json.loads(r.stdout)["notes"] if n.startswith("pim.max_rows (8): "))
+    m = re.search(r"16 matmul\(s\) of up to 16 rows would take ([\d.]+) µs on its units \((\d+) launch", note)
+    assert m, note
+    macs = 32 * 128 * (65 + 66) * 4 * 2
+    assert float(m.group(1)) == pytest.approx((macs / (1280 * 16 * 300e6) + 4 * 5.5e-6) * 1e6, abs=0.01)
+    assert int(m.group(2)) == 4

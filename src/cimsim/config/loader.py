@@ -21,7 +21,7 @@ from ..hw.idle import errors as idle_errors  # an idle power above static (revie
 from ..hw.totals import with_override_notes
 from ..inputs import Source, file_record, read_input
 from . import legacy, marks
-from .models import BLOCKS, RESERVED, Architecture
+from .models import BLOCKS, RESERVED, Architecture, unknown_top_key
 from .origin import _where, origin  # noqa: F401  (origin re-exported)
 from .paths import field_of, resolve
 from .python_values import python_value
@@ -251,9 +251,9 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
         if (why := name_problem(str(key))) is not None:
             errors.append((one_line(str(key)), f"the component's name {why}"))
             continue
-        if not isinstance(sec, Mapping):
-            errors.append((str(key), f"a component section must be a mapping (or use one of "
-                                     f"{', '.join(RESERVED)})"))
+        if not isinstance(sec, Mapping):  # find-B 3: `extends: NAME` is an unknown key, said so
+            errors.append((str(key), f"a component section must be a mapping (or use one of {', '.join(RESERVED)})"
+                           if key in reg else UNKNOWN + unknown_top_key(str(key))))
             continue
         type_name = sec.get("type", key)
         if isinstance(type_name, str) and type_name in broken_components:

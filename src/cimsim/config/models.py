@@ -35,7 +35,7 @@ from functools import cached_property
 from typing import Mapping, Optional
 
 from ..dtypes import DTYPE_BYTES  # noqa: F401  (re-exported)
-from ..errors import ComponentError, ConfigError
+from ..errors import ComponentError, ConfigError, did_you_mean
 from ..hw.base import Component, ComponentConfig, Hardware, Link, MemoryLevel
 from ..hw.technology import Technology
 from ..hw.thermal import Thermal
@@ -45,6 +45,14 @@ from ..inputs import Source
 #: the top-level blocks that are one model each (not a component), by key
 BLOCKS = {"technology": Technology, "thermal": Thermal}
 RESERVED = ("name", "description", "memory", "links", "technology", "thermal", "placeholders")
+
+
+def unknown_top_key(key: str) -> str:
+    """What follows "unknown key" for a top-level ``key`` that is neither one of
+    :data:`RESERVED` nor a component section (a mapping): ``extends: gpu-hbm3`` (find-B 3)."""
+    return (f"{did_you_mean(key, list(RESERVED))}: top-level keys are {', '.join(RESERVED)} or component "
+            "sections (mappings); there is no config inheritance (extends / base): copy the config, "
+            "or change it with --set")
 
 
 class UnknownComponent(ComponentError, KeyError):

@@ -87,7 +87,7 @@ from ..units import si
 from .base import Component, ComponentConfig, OpArrays, OpCost, Plan, add_stored, row_pieces
 from .hierarchy import add_landed, backed_reads
 from .pim_notes import (POOLS, as_stored, as_stored_note, bag_note, claims_words, format_scale, held_format_note,
-                        held_tensor_bytes, kv_stored_note, max_rows_note, max_rows_verdict, no_cache_note,
+                        held_tensor_bytes, kv_stored_note, mac_starved_note, max_rows_note, max_rows_verdict, no_cache_note,
                         plain_input_note, streaming_note)
 
 #: what the units may claim (see the module docstring)
@@ -374,16 +374,23 @@ class PIM(Component[PIMConfig]):
         ops, me = pl.arrays, next(i for i, k in enumerate(pl.components) if k is self)
         below = [i for i, k in enumerate(pl.components) if i != me and k.priority <= self.priority]
         kind, rows = self._row_kinds(ops, np.isin(pl.component, below))
+        starved = mac_starved_note(self, run, self._kv_mask(ops), rows)  # find-B 2
         idx = np.flatnonzero(kind & (rows > c.max_rows))
         if not len(idx):
-            return []
+            return [starved] if starved else []
         oc, rate = self.cost(ops, idx, None), dict(zip(run.costs.resources, run.rates.tolist()))
         moved = np.zeros(len(idx))
         for r, b in oc.bytes.items():
             np.maximum(moved, np.asarray(b, dtype=np.float64) / rate[r], out=moved)
-        units = np.maximum(oc.compute_s, moved) + oc.latency_s
+        # the units' launch as the run charges it (find-B 1): one per launch group on them (a
+        # layer-step's per-request scores are one PIM command), not one per op; the host's
+        # latency here is already the run's, once per group
+        unit = pl.component.copy()
+        unit[idx] = me
+        pays = ops.payers(unit)[idx] == idx
+        units = np.maximum(oc.compute_s, moved) + np.where(pays, oc.latency_s, 0.0)
         host = np.maximum(run.costs.compute_s[idx], run.costs.transfer_s(run.resource_s[idx])) + run.costs.latency_s[idx]
-        return [max_rows_verdict(self.name, c.max_rows, rows[idx], units, host)]
+        return [max_rows_verdict(self.name, c.max_rows, rows[idx], units, host, pays)] + ([starved] if starved else [])
 
     def claims_words(self) -> str:
         return claims_words(self.config.claims)

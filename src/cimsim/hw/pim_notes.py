@@ -9,6 +9,7 @@ from typing import Optional
 import numpy as np
 
 from ..dtypes import DTYPE_BYTES
+from ..errors import CapacityError, MappingError
 from ..units import si
 from .base import OpArrays
 
@@ -222,11 +223,13 @@ def max_rows_note(name: str, max_rows: int, took: int, could: int, rows: np.ndar
     return (f"{name} took {took} of {could} matmuls it could run: " + "; ".join(t for t in (text, bags) if t))
 
 
-def max_rows_verdict(name: str, max_rows: int, rows: np.ndarray, units_s: np.ndarray, host_s: np.ndarray) -> str:
+def max_rows_verdict(name: str, max_rows: int, rows: np.ndarray, units_s: np.ndarray, host_s: np.ndarray,
+                     pays: Optional[np.ndarray] = None) -> str:
     """Whether raising ``max_rows`` speeds up the matmuls it left for their ``rows`` (find-E 1):
     ``units_s`` is each op's time alone on the units (their cost model: max(MAC time, bank
-    reads) and the inputs and results over the bus, plus the op's latency), ``host_s`` its time
-    alone where it ran in this run. Being MAC-bound on the units is no reason to stay on the
+    reads) and the inputs and results over the bus, plus the op's latency where it pays its
+    launch group's: ``pays``, bool per op, None: every op; find-B 1), ``host_s`` its time
+    alone where it ran in this run (its latency as the run charged it). Being MAC-bound on the units is no reason to stay on the
     host: a host that is itself bound by reading the weight over the bus is slower while the
     units' MACs per element (``m`` at the units' peak) take less than that read. The note
     names the largest row count to raise it to that gains most over the ops it would take
@@ -240,18 +243,21 @@ def max_rows_verdict(name: str, max_rows: int, rows: np.ndarray, units_s: np.nda
     last = np.r_[r[1:] != r[:-1], True]  # the end of each row count's run
     best = int(np.argmax(np.where(last, gain, -np.inf)))
 
+    paid = np.ones(len(rows), dtype=bool) if pays is None else pays
+
     def line(sel) -> str:
-        n = int(sel.sum())
+        n, k = int(sel.sum()), int((sel & paid).sum())
         return (f"{n} matmul(s) of up to {float(rows[sel].max()):g} rows would take {si(float(units_s[sel].sum()), 's')} "
-                f"on its units against {si(float(host_s[sel].sum()), 's')} on the host in this run")
+                f"on its units ({k} launch(es): one per launch group, as the run charges them) "
+                f"against {si(float(host_s[sel].sum()), 's')} on the host in this run")
     if gain[best] <= 0:
         return (f"{path} ({max_rows}): raising it would not speed up the matmuls it leaves for their "
-                f"rows: {line(rows > 0)} (each op alone); a run gains from it only where the units "
-                "run them beside the host's other work (compare both runs)")
+                f"rows: {line(rows > 0)} (each op alone, serial: an estimate); a run gains from it only "
+                "where the units run them beside the host's other work (compare both runs)")
     up = float(r[best])
     rest = rows > up
     return (f"{path} ({max_rows}): raising it to {up:g} speeds up the matmuls it then takes: "
-            f"{line(rows <= up)} (each op alone: an estimate, compare both runs)"
+            f"{line(rows <= up)} (each op alone, serial: an estimate, compare both runs)"
             + (f"; raising it further gains less in all: the other {line(rest)}" if rest.any() else ""))
 
 
@@ -333,3 +339,67 @@ def no_cache_note(name: str, claims, ops: OpArrays, free: np.ndarray, took: np.n
             f"activations the run computes{made}, as an encoder's or a prefill's attention over its own "
             "K and V is, so they stay on the host; kv_cache helps decode steps that read a cache "
             "(cimsim workload llm, cimsim trace --serve)")
+
+
+def _time_alone(comp, ops: OpArrays, idx, rate: dict, pays: np.ndarray) -> np.ndarray:
+    """Each op of ``idx``'s time alone on ``comp`` at the run's ``rate`` per resource: its cost
+    model's max(compute, the slowest resource's bytes), plus its latency where it pays its
+    launch group's (``pays``)."""
+    oc = comp.cost(ops, idx, comp.place(ops, idx))
+    moved = np.zeros(len(idx))
+    for r, b in oc.bytes.items():
+        np.maximum(moved, np.asarray(b, dtype=np.float64) / rate[r], out=moved)
+    return np.maximum(oc.compute_s, moved) + np.where(pays, oc.latency_s, 0.0)
+
+
+def mac_starved_note(pim, run, kv: np.ndarray, rows: np.ndarray) -> Optional[str]:
+    """The KV-cache matmuls the units took (``kv``: bool per op of the workload, ``rows``: the
+    query rows per KV head, GQA's g) where they are MAC-bound (g MACs per cache element against
+    the banks' reads: the units read the cache at internal bandwidth x (bank time / MAC time))
+    and their time on the units exceeds the host's at this run's rates, each op alone with the
+    launches as the run charges them (find-B 2); None where there are none. The host is the
+    component below the units that would run them (the processor)."""
+    pl = run.placement
+    me = next(i for i, k in enumerate(pl.components) if k is pim)
+    idx = np.flatnonzero(kv & (pl.component == me))
+    if not len(idx):
+        return None
+    oc = pim.cost(ops := pl.arrays, idx, None)
+    t_mac, t_banks = np.asarray(oc.busy["mac"]), np.asarray(oc.busy["banks"])
+    bound = t_mac > t_banks
+    if not bound.any():
+        return None
+    idx, t_mac, t_banks = idx[bound], t_mac[bound], t_banks[bound]
+    c = run.costs
+    units = np.maximum(c.compute_s[idx], c.transfer_s(run.resource_s[idx])) + c.latency_s[idx]
+    hosts = [k for i, k in enumerate(pl.components) if i != me and k.priority <= pim.priority
+             and k.claim(ops, np.isin(np.arange(len(ops.kind)), idx))[idx].all()]
+    if not hosts:
+        return None
+    host = min(hosts, key=lambda k: k.priority)
+    unit = pl.component.copy()
+    unit[idx] = pl.components.index(host)
+    pays = ops.payers(unit)[idx] == idx
+    rate = dict(zip(c.resources, run.rates.tolist()))
+    try:
+        there = _time_alone(host, ops, idx, rate, pays)
+    except (CapacityError, MappingError):  # a host that cannot run these ops alone: no estimate
+        return None
+    lines = []
+    for g in np.unique(rows[idx]):
+        sel = rows[idx] == g
+        u, h = float(units[sel].sum()), float(there[sel].sum())
+        if u <= h:
+            continue
+        cache = float((t_banks[sel] * pim.internal_bandwidth).sum()) / float(t_mac[sel].sum())
+        lines.append(f"{int(sel.sum())} with g = {float(g):g} query rows per KV head take "
+                     f"{si(u, 's')} on its units against {si(h, 's')} on {host.name} at this run's rates "
+                     f"(MAC-bound: g MACs per cache element read, so the units read the cache at "
+                     f"{si(cache, 'B/s')}, their internal {si(pim.internal_bandwidth, 'B/s')} / "
+                     f"{pim.internal_bandwidth / cache:.3g})")
+    if not lines:
+        return None
+    top = pim.config.max_rows
+    return (f"{pim.name} took KV-cache matmul(s) it runs slower than {host.name} would: " + "; ".join(lines)
+            + f" (each op alone, serial, launches as the run charges them: an estimate); "
+            f"{pim.name}.max_rows ({top}) below their g keeps them on {host.name} (compare both runs)")
