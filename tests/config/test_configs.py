@@ -310,7 +310,7 @@ def test_unknown_key_lists_allowed_keys(tmp_path, rram_data):
     assert "memory.dram.bandwith: unknown key" in msg
     # the fields every level has (its type first), then the ones its type (fixed) adds
     assert ("allowed keys here: type, technology, capacity, latency, energy_per_byte, energy_per_bit, "
-            "channels, area, off_chip, stack, far, place, static_power, idle, volatile, read_only, replacement, bandwidth, "
+            "channels, area, off_chip, stack, far, near_on_chip, place, static_power, idle, volatile, read_only, replacement, bandwidth, "
             "sustained_fraction") in msg
 
 
@@ -455,7 +455,7 @@ def test_override_unknown_path_names_allowed_fields():
     msg = str(info.value)
     assert msg.startswith("cpu-ddr5.yaml: override 'memory.dram.bandwith'")
     assert ("allowed here: type, technology, capacity, latency, energy_per_byte, energy_per_bit, "
-            "channels, area, off_chip, stack, far, place, static_power, idle, volatile, read_only, replacement, bandwidth, "
+            "channels, area, off_chip, stack, far, near_on_chip, place, static_power, idle, volatile, read_only, replacement, bandwidth, "
             "sustained_fraction") in msg
 
 

@@ -55,6 +55,14 @@ def _one(kind: str, devices: int = 1) -> Workload:
     (8, "mesh", {"mesh": [2, 4]}, "allgather", 0.875 * S, 4),
     (8, "ring", {}, "allreduce", 1.75 * S, 14),
     (8, "mesh", {"mesh": [2, 4]}, "sendrecv", S, 1),
+    # mesh2d (no wraparound, find-C2 6), 4 x 4 (p = 16): each row and column a line of 4 run
+    # both ways, a phase (n-1)/n S/B + (n-1) alpha as on a ring (the end link carries n - 1
+    # shards one way, the farthest arrives after n - 1 hops): 2 (3/4 + 3/16) S = 1.875 S in
+    # 2 (3 + 3) = 12 steps, the torus's
+    (16, "mesh2d", {"mesh": [4, 4]}, "allreduce", 1.875 * S, 12),
+    (16, "mesh2d", {"mesh": [4, 4]}, "allgather", 0.9375 * S, 6),
+    (8, "mesh2d", {"mesh": [2, 4]}, "allreduce", 1.75 * S, 8),
+    (8, "mesh2d", {"mesh": [2, 4]}, "sendrecv", S, 1),
 ])
 def test_collective_costs_are_the_closed_forms(devices, topology, extra, kind, moved, steps):
     r = simulate(_arch(devices, topology, **extra), _one(kind, devices))
@@ -84,6 +92,8 @@ def test_collective_busy_is_the_share_of_the_run_an_op_is_in_flight():
     ({"topology": "mesh"}, "topology: mesh needs mesh"),
     ({"topology": "mesh", "mesh": [2, 3]}, "mesh \\[2, 3\\] has 6 devices, devices is 4"),
     ({"topology": "ring", "mesh": [2, 2]}, "mesh goes with topology: mesh"),
+    ({"topology": "mesh2d"}, "topology: mesh2d needs mesh"),
+    ({"topology": "mesh2d", "mesh": [4, 2, 1]}, "topology: mesh2d needs mesh: \\[a, b\\]"),
     ({"topology": "torus"}, "topology"),
 ])
 def test_bad_topology_is_a_config_error(extra, msg):

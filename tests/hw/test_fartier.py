@@ -226,7 +226,8 @@ def test_an_on_chip_level_is_refused_as_the_near_tier(field, value, why):
     assert str(e.value).count("\n") == 0 and "memory.sram.area: the level lies off" not in str(e.value)
     assert (f"memory.sram.{field}: memory.dram.far makes 'sram' the near tier, a memory off the "
             f"compute chip beside 'dram' (DDR, HBM), but 'sram' {why}: an on-chip level; list the "
-            "DDR or HBM before memory.dram, or leave far out") in str(e.value)
+            "DDR or HBM before memory.dram, set memory.dram.near_on_chip: true if the far tier is "
+            "a store beside on-chip memory (an SRAM machine streaming weights), or leave far out") in str(e.value)
 
 
 def test_the_loader_and_the_hardware_share_the_off_chip_rule():

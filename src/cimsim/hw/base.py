@@ -45,7 +45,7 @@ from ..quantity import (Bytes, Flag, JoulesPerBit, JoulesPerByte, PositiveInt, S
                         SquareMeters, Volts, BytesPerSecond, Fraction, NonNegativeInt,  # noqa: F401
                         Meters, NonNegativeFloat, Watts)  # noqa: F401  (re-exported, as before 0.5's move)
 from ..workload.oparrays import OpArrays  # noqa: F401  (re-exported for components)
-from .declared import Declared; from .homes import FarPlace, home_names, off_chip_names  # noqa: E702
+from .declared import Declared; from .homes import FarPlace, home_names, near_on_chip_field, off_chip_names  # noqa: E702
 from .idle import Idle, idle_field, read_only_field, refuse_volatile_read_only, volatile_field
 from .lru import Replacement, replacement_field
 from .stack import LevelStack, PartStack, area_field, off_chip_field, stack_field
@@ -106,6 +106,7 @@ class MemoryLevel(ResourceConfig):
         "it (the near tier), not a cache behind it. Their capacities add; tensors fill the near "
         "tier first (first touch, unless `place` says) and spill to this one; its bytes pass the "
         "levels inside the near tier, not the near tier. The last level only.")
+    near_on_chip: Flag = near_on_chip_field()
     place: Optional[FarPlace] = Field(default=None, description="A far tier's offload policy: "
         "the share (0 to 1) of weights, kv_cache, activations homed here; others: first touch.")
     static_power: Watts = Field(default="0 W", description="Power the level draws whatever its traffic, over "

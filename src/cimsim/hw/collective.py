@@ -30,10 +30,21 @@ mesh       ``a x b`` devices (``mesh: [a, b]``), each  ``((a-1)/a + (b-1)/(ab)) 
            algorithm of TPU pods, Ying et al. 2018):
            ``2 ((a-1)/a + (b-1)/(ab)) S/B
            + 2 (a-1 + b-1) alpha``
+mesh2d     ``a x b`` devices without wraparound (a     as mesh
+           wafer's regions): each row and column a
+           line, each phase run both ways at once
+           (a device sends its partials or shards to
+           both neighbours and forwards what comes
+           in, farthest first): a line of ``n`` takes
+           ``(n-1)/n S/B + (n-1) alpha`` a phase, a
+           ring's (the end link carries ``n-1``
+           shards one way; the last arrives after
+           ``n-1`` hops, pipelined), so the same
+           closed form as mesh
 =========  ==========================================  =========================================
 
 A ``sendrecv`` is one hop on every topology: ``S/B + alpha`` (pipeline stages sit on
-neighbouring devices). Time on the link = bytes / the link's bandwidth (the stages apply the
+neighbouring devices). ``B`` is the link's rate each way (full duplex, as a ring's). Time on the link = bytes / the link's bandwidth (the stages apply the
 rate); latency = steps x link latency + ``op_overhead``.
 
 ``protocols`` (optional) replaces an all-reduce's latency by a library's protocol regimes, as
@@ -89,13 +100,16 @@ class CollectiveConfig(ComponentConfig):
                                  "pipeline parallel only, its stages (--pipeline-parallel N).")
     link: Optional[str] = Field(default=None, description="The link between neighbouring "
                                 "devices (default: the architecture's only link).")
-    topology: Literal["ring", "switch", "mesh"] = Field(
+    topology: Literal["ring", "switch", "mesh", "mesh2d"] = Field(
         default="ring", description="ring: 2(p-1) steps around a ring; switch: every device on "
         "one link to a non-blocking switch (NVSwitch-style), 2 steps; mesh: a x b devices, rows "
-        "and columns rings (2-D torus), 2(a-1+b-1) steps. An all-reduce moves 2(p-1)/p x bytes "
-        "per device on ring and switch, 2((a-1)/a + (b-1)/(ab)) x bytes on mesh.")
+        "and columns rings (2-D torus), 2(a-1+b-1) steps; mesh2d: a x b devices without "
+        "wraparound (a wafer's regions), rows and columns lines run both ways, the same "
+        "2(a-1+b-1) steps. An all-reduce moves 2(p-1)/p x bytes per device on ring and switch, "
+        "2((a-1)/a + (b-1)/(ab)) x bytes on mesh and mesh2d.")
     mesh: Optional[list[PositiveInt]] = Field(
-        default=None, description="topology: mesh: its rows and columns [a, b], a x b = devices.")
+        default=None, description="topology: mesh or mesh2d: its rows and columns [a, b], a x b "
+        "= devices.")
     op_overhead: Seconds = Field(default="0 s", description="Launch cost of one collective.")
     partial_sum_bits: Optional[PositiveInt] = Field(
         default=None, description="Bits per element [bit] an all-reduce of an integer tensor "
@@ -132,15 +146,16 @@ class CollectiveConfig(ComponentConfig):
 
     @model_validator(mode="after")
     def _mesh_shape(self):
-        if self.topology == "mesh":
+        if self.topology in ("mesh", "mesh2d"):
             if self.mesh is None or len(self.mesh) != 2:
-                raise ValueError("topology: mesh needs mesh: [a, b] (rows and columns), got "
-                                 f"{self.mesh}")
+                raise ValueError(f"topology: {self.topology} needs mesh: [a, b] (rows and "
+                                 f"columns), got {self.mesh}")
             if self.mesh[0] * self.mesh[1] != self.devices:
                 raise ValueError(f"mesh {list(self.mesh)} has {self.mesh[0] * self.mesh[1]} "
                                  f"devices, devices is {self.devices}")
         elif self.mesh is not None:
-            raise ValueError(f"mesh goes with topology: mesh (topology is {self.topology})")
+            raise ValueError(f"mesh goes with topology: mesh or mesh2d (topology is "
+                             f"{self.topology})")
         return self
 
 

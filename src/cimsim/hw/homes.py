@@ -29,6 +29,16 @@ class FarPlace(BaseModel):
                                "through the home that go to the far tier (FlexGen's act_cpu).")
 
 
+def near_on_chip_field():
+    """``memory.LEVEL.near_on_chip`` (of a far tier; find-C2 2)."""
+    return Field(default=False, description="A far tier's near tier (the level before it) is on "
+                 "the compute chip: a wafer's or an SRAM machine's SRAM whose weights stream from an "
+                 "external store (Cerebras MemoryX, a Groq or IPU model larger than the chip). The "
+                 "near tier may then declare area / off_chip: false and counts as on-chip (not "
+                 "off-chip traffic). Default: false (the near tier is DDR or HBM off the chip). With "
+                 "far: true only.")
+
+
 def home_names(levels: Iterable) -> tuple[str, ...]:
     """The home of tensors: the backing store (the last level), or, where it is a far tier
     (``far: true``, hierarchy rule 9), the near tier before it and it (near first)."""
@@ -39,22 +49,35 @@ def home_names(levels: Iterable) -> tuple[str, ...]:
 
 def off_chip_names(levels: Iterable) -> tuple[str, ...]:
     """The levels off the compute chip, innermost first: those marked ``off_chip``, else the
-    home tiers (:func:`home_names`)."""
+    home tiers (:func:`home_names`) but a near tier the far tier states on chip
+    (``near_on_chip``)."""
     levels = list(levels)
-    home = home_names(levels)
+    home = set(home_names(levels))
+    if len(home) == 2 and levels[-1][1].near_on_chip:  # a near tier stated on chip (find-C2 2)
+        home.discard(levels[-2][0])
     return tuple(n for n, c in levels if (c.off_chip if c.off_chip is not None else n in home))
 
 
 def far_errors(levels: list) -> list[tuple[str, str]]:
     """``(field, message)`` errors: a far tier (``memory.LEVEL.far``) is the last level, beside a
     near tier before it, which is a memory off the chip (no ``area``, no ``off_chip: false``)
-    and DRAM-like (:func:`dram_like`) unless it is marked ``off_chip: true``."""
+    and DRAM-like (:func:`dram_like`) unless it is marked ``off_chip: true``, or, where the far
+    tier says ``near_on_chip: true``, an on-chip level (not marked ``off_chip: true``)."""
     out = [(f"memory.{n}.place", "sets the offload policy of a far tier; mark the last level "
             "far: true and give place there, or leave place out")
            for n, c in levels if c.place is not None and not (c.far and (n, c) == levels[-1])]
     out += [(f"memory.{n}.far", "only the last level (the backing store) may be a far tier; list "
             "it last, or leave far out") for n, c in levels[:-1] if c.far]
-    if len(levels) == 1 and levels[0][1].far:
+    out += [(f"memory.{n}.near_on_chip", "says the near tier before a far tier is on the chip; "
+             "mark this level far: true (the last level), or leave near_on_chip out")
+            for n, c in levels if c.near_on_chip and not (c.far and (n, c) == levels[-1])]
+    if len(levels) >= 2 and levels[-1][1].far and levels[-1][1].near_on_chip:  # stated on chip
+        (n, c), far = levels[-2], levels[-1][0]
+        if c.off_chip:
+            out.append((f"memory.{n}.off_chip", f"memory.{far}.near_on_chip says the near tier "
+                        f"'{n}' is on the compute chip, but '{n}' is marked off_chip: true; leave "
+                        f"one of the two out"))
+    elif len(levels) == 1 and levels[0][1].far:
         n = levels[0][0]
         out.append((f"memory.{n}.far", "a far tier sits beside a near tier (DDR, HBM) listed "
                     "before it; add that level, or leave far out"))
@@ -66,14 +89,18 @@ def far_errors(levels: list) -> list[tuple[str, str]]:
                 out.append((f"memory.{n}.{field}", f"memory.{far}.far makes '{n}' the near tier, "
                             f"a memory off the compute chip beside '{far}' (DDR, HBM), but '{n}' "
                             f"{why}: an on-chip level; list the DDR or HBM before memory.{far}, "
-                            "or leave far out"))
+                            f"set memory.{far}.near_on_chip: true if the far tier is a store "
+                            f"beside on-chip memory (an SRAM machine streaming weights), or leave "
+                            "far out"))
         if not out and c.off_chip is None and not dram_like(c):  # an SRAM or cache that says no more
             out.append((f"memory.{n}.technology", f"memory.{far}.far makes '{n}' the near tier, a "
                         f"main memory beside '{far}' (DDR, HBM), but '{n}' (technology "
                         f"'{c.technology or ''}', {si(float(c.capacity), 'B')}) is not DRAM-like (type: "
                         "dram, a technology naming DDR, HBM, DRAM, CXL or NUMA, or 1 GB or more): "
                         f"an on-chip SRAM or cache; list the DDR or HBM before memory.{far}, "
-                        "mark it off_chip: true if it is a memory off the chip, or leave far out"))
+                        "mark it off_chip: true if it is a memory off the chip, set "
+                        f"memory.{far}.near_on_chip: true if it is on-chip memory beside an "
+                        "external store (an SRAM machine streaming weights), or leave far out"))
     return out
 
 

@@ -377,7 +377,9 @@ class Processor(Component[ProcessorConfig]):
         # their columns)
         measured = ({MEASURED_COMPUTE: ops.macs[idx] > 0} if self.config.mac_efficiency is not None
                     else {})
-        return Plan.one_server(len(idx), notes=notes, summary={"weights_on_chip": traffic.all_fit},
+        on_chip = traffic.all_fit or bool(far and mem[-1].config.near_on_chip  # find-C2 2: every
+                                          and not traffic.resident.get(levels[-1]))  # weight near
+        return Plan.one_server(len(idx), notes=notes, summary={"weights_on_chip": on_chip},
                                op_columns=measured, home_weight_bytes=dict(traffic.home_weight_bytes),
                                state={"traffic": traffic, "peak": peak, "emac": emac,
                                       "remote": None if remote is None else remote[idx]})

@@ -81,7 +81,7 @@ def off_chip_field():
     """``memory.LEVEL.off_chip``."""
     return Field(default=None, description="The level lies off the compute chip (DRAM, HBM, an "
                  "accelerator's own weight DRAM): its bytes count as off-chip traffic in tables. "
-                 "Default: the backing store (the last level) only; with a far tier, it and the near tier.")
+                 "Default: the backing store (the last level) only; with a far tier, it and the near tier (unless near_on_chip).")
 
 
 def stack_field(component: bool):
