@@ -24,8 +24,12 @@ S = 2 ** 20  # 1 MiB: 262144 fp32 elements
 TINY = LLMModel(layers=2, hidden=32, heads=8, kv_heads=2, ffn=48, vocab=20, head_dim=4, gated=True)
 
 
-def _arch(devices: int, topology: str, **collective):
+def _arch(devices: int, topology: str, dram: str = "1 TB/s", **collective):
+    """ROUND_ARCH with a group of ``devices`` over a 100 GB/s link. Its DRAM at 1 TB/s (an HBM's
+    rate, not ROUND_ARCH's 10 GB/s): a collective reads its input and writes its output there
+    (find-E 4), 2 MiB here in about 2 us, so the link's time is the op's."""
     d = copy.deepcopy(ROUND_ARCH)
+    d["memory"]["dram"]["bandwidth"] = dram
     d["links"] = {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}}
     d["collective"] = {"devices": devices, "topology": topology, **collective}
     return architecture_from_dict(d)
@@ -405,3 +409,50 @@ def test_partial_sum_bits_below_the_tensor_width_is_refused():
         simulate(_arch(4, "ring", partial_sum_bits=4), _int8_allreduce())
     assert simulate(_arch(4, "ring", partial_sum_bits=8),
                     _int8_allreduce()).traffic_bytes["nvlink"] == 1.5 * 2 ** 20
+
+
+# --------------------------------------------------------------- the devices' memory (find-E 4)
+@pytest.mark.parametrize("kind", ["sendrecv", "allreduce", "allgather"])
+def test_a_collective_reads_its_input_and_writes_its_output_in_memory(kind):
+    """GPUDirect RDMA's NIC reads the sent tensor from the sender's DRAM and writes it into the
+    receiver's; NCCL's kernels read an all-reduce's input and write its output there. Before, a
+    collective charged no memory level (a `copy` of the same tensor did: 2 S). ROUND_ARCH's 1 MiB
+    SRAM holds neither S + S nor S/4 + S, so the output goes to DRAM (hierarchy rule 2) and the
+    input, a model input, is read from there (rule 3); both pass the SRAM (rule 4)."""
+    r = simulate(_arch(4, "ring"), _one(kind, 4))
+    x = S // 4 if kind == "allgather" else S  # an all-gather's input is one of 4 shards
+    assert r.traffic_bytes["dram"] == x + S
+    assert r.traffic_bytes["sram"] == x + S
+    # energy: the DRAM's 10 pJ/bit, the SRAM's 1 pJ/B
+    assert r.energy_breakdown_j["dram"] == pytest.approx((x + S) * 8 * 10e-12, rel=1e-12, abs=0)
+    assert r.energy_breakdown_j["sram"] == pytest.approx((x + S) * 1e-12, rel=1e-12, abs=0)
+    copy_ = Workload("copy", [Tensor("x", (x // 4,), "fp32", "input"), Tensor("y", (S // 4,), "fp32", "activation")],
+                     [Op("c", "copy", ("x",), ("y",))])
+    assert simulate(_arch(4, "ring"), copy_).traffic_bytes["dram"] == x + S  # as a copy's
+
+
+def test_a_small_collective_keeps_its_output_in_the_sram():
+    """1 KiB sent: input + output fit the 1 MiB SRAM, so the output is written there only; the
+    input, a model input, is read from DRAM once (rules 2 and 3)."""
+    n = 256
+    w = Workload("small", [Tensor("x", (n,), "fp32", "input"), Tensor("y", (n,), "fp32", "activation")],
+                 [Op("s", "sendrecv", ("x",), ("y",))])
+    r = simulate(_arch(2, "ring"), w)
+    assert r.traffic_bytes == {"sram": 2048.0, "dram": 1024.0, "nvlink": 1024.0}
+
+
+def test_a_collective_on_a_slow_memory_is_bound_by_it():
+    """ROUND_ARCH's own 10 GB/s DRAM is slower than the 100 GB/s link: a send of S takes the
+    DRAM's time for its 2 S, 2 x 2^20 B / 10 GB/s = 209.7 us, plus the link's 1 us latency (the
+    link alone: 10.5 us)."""
+    r = simulate(_arch(2, "ring", dram="10 GB/s"), _one("sendrecv"))
+    assert r.latency_s == pytest.approx(2 * S / 10e9 + ALPHA, rel=1e-12, abs=0)
+
+
+def test_collective_levels_name_the_devices_memory():
+    """`collective.levels: [dram]`: the send's 2 S go to DRAM only (no SRAM in the path); a name
+    that is no memory level is refused, naming the field."""
+    r = simulate(_arch(2, "ring", levels=["dram"]), _one("sendrecv"))
+    assert r.traffic_bytes == {"sram": 0.0, "dram": 2.0 * S, "nvlink": float(S)}
+    with pytest.raises(ConfigError, match="levels.*names no memory level \\['l3'\\]"):
+        _arch(2, "ring", levels=["l3"])

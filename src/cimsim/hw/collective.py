@@ -58,8 +58,10 @@ config's statement of which protocol the library picks at which size (NCCL picks
 model; see the config that uses them). All-gathers and send/recvs keep the link's latency. The
 local adds of an all-reduce are ``(p - 1) / p x elements`` vector work, left out (hidden behind
 the transfers; the op's ``vector_ops`` column counts one add per element, the kind's count
-without ``p``, and costs nothing). The tensors are read and written in the device's memory by the transfers
-themselves (not charged to a memory level).
+without ``p``, and costs nothing). The tensors are read and written in the devices' memory
+(:meth:`Collective.memory_traffic`: the input read, the output written, on the levels the
+hierarchy's rules 2 and 3 give any op's activations; find-E 4: before, charged to no level);
+the op's time is the slowest of the link's and the memory's.
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ from ..dtypes import DTYPE_BYTES
 from ..errors import MappingError
 from ..quantity import Bytes, Fraction, PositiveInt, Seconds
 from .base import Component, ComponentConfig, OpCost, Plan, Strict
+from .hierarchy import staged_traffic
 from .parts.communication import COMMUNICATION_KINDS  # the op kinds this component runs
 
 
@@ -117,6 +120,11 @@ class CollectiveConfig(ComponentConfig):
         "first (SmoothQuant, TensorRT-LLM), 32 for raw int32 accumulators; default none: the "
         "tensor's own dtype (1 B an int8 element, a lower bound); below that width refused. Float "
         "all-reduces and integer ones not made by a matmul (token ids) keep theirs.")
+    levels: Optional[list[str]] = Field(
+        default=None, description="The memory levels, innermost first, that hold the tensors the "
+        "group's ops read and write in each device's memory (its input and output; hierarchy rules "
+        "2, 3 and 9, as a processor's copy of them: the innermost level that holds both, else the "
+        "home); default: every memory level of the architecture.")
     protocols: Optional[list[CollectiveProtocol]] = Field(
         default=None, description="Protocol regimes by message size, smallest first, each {name, "
         "up_to [B] (all but the last), base_latency [s], hop_latency [s], wire_efficiency "
@@ -173,7 +181,15 @@ class Collective(Component[CollectiveConfig]):
     def link(self) -> Optional[str]:
         return self.hw.link_named(self.config.link)
 
+    @property
+    def levels(self) -> list[str]:
+        return list(self.config.levels) if self.config.levels else list(self.hw.memory)
+
     def check(self):
+        bad = [lv for lv in self.config.levels or [] if lv not in self.hw.memory]
+        if bad:
+            return [("levels", f"names no memory level {bad}; the architecture has "
+                     f"{list(self.hw.memory)}")]
         return self.hw.link_errors("link", self.link, "the devices of the group")
 
     def workload_errors(self, metadata):
@@ -221,8 +237,25 @@ class Collective(Component[CollectiveConfig]):
 
     def place(self, ops, idx):
         """Every communication op on one server (the group's link runs one collective at a
-        time), none serial."""
-        return Plan.one_server(len(idx))
+        time), none serial; with the bytes each reads and writes in the devices' memory
+        (:meth:`memory_traffic`)."""
+        return Plan.one_server(len(idx), state={"memory": self.memory_traffic(ops, idx)})
+
+    def memory_traffic(self, ops, idx) -> tuple[dict, dict]:
+        """``(bytes, write_bytes)`` by memory level per op of ``idx``: the tensor a device sends
+        is read from its memory and the one it receives written into it (GPUDirect RDMA's NIC
+        reads the sender's HBM and writes the receiver's; NCCL's kernels read the all-reduce's
+        input and write its output there), charged as the hierarchy charges any op's
+        activations (:func:`~.hierarchy.staged_traffic`: the innermost of :attr:`levels` holding
+        input and output, else the home; a model input read from the home), each pipeline
+        stage its own device. A library's staging buffers (NCCL's FIFOs, each byte received
+        written and read back once more) are not counted: a lower bound."""
+        levels = self.levels
+        mem = [self.hw.resource(lv) for lv in levels]
+        far = self.hw.home_tiers[0] != self.hw.backing_store and levels[-1] == self.hw.backing_store
+        t = staged_traffic(ops, idx, levels, [float(m.config.capacity) for m in mem],
+                           [0.0] * len(levels), far, mem[-1].config.place if far else None)
+        return t.bytes, t.write_bytes
 
     def all_gather(self) -> tuple[float, int]:
         """(bytes moved per device per byte of the whole tensor, steps) of an all-gather; an
@@ -267,16 +300,20 @@ class Collective(Component[CollectiveConfig]):
                 f"{self.name}.devices to the group the workload was written for")
         size = np.where(gather, ops.act_out_bytes[idx], ops.act_in_bytes[idx])
         size = self._partial_sums(ops, idx, kind, size)
+        scale = self._partial_sums(ops, idx, kind, np.ones(len(idx)))  # int partial sums' width
         moved = size * factor
         latency = self.config.op_overhead + steps * self.hw.latency_of(self.link)
         if self.config.protocols is not None:
             ar = kind == ops.kind_codes["allreduce"]
             latency, moved = np.array(latency, dtype=np.float64), moved.copy()
             latency[ar], moved[ar] = self._by_protocol(size[ar], moved[ar], steps[ar])
+        held, written = plan.state.get("memory") or ({}, {})
+        nbytes = {lv: b * scale for lv, b in held.items()}
         return OpCost(
             compute_s=np.zeros(len(idx)),
-            latency_s=latency,
-            bytes={self.link: moved},
+            latency_s=latency,  # the levels' access latency hides under the link's
+            bytes={**nbytes, self.link: moved},
+            write_bytes={lv: b * scale for lv, b in written.items()},
             energy={},
         )
 

@@ -88,8 +88,9 @@ which holds every tensor):
    :func:`add_landed`): its bytes in the workload's dtype, a write of the backing store (energy
    and bandwidth), and that op pays the store's access latency. Its output lands in host
    memory as it comes over the link, where the host op later reads it. (Before 2026-12-06 it
-   was read from there but never written.) Not written: a collective's output (its bytes
-   move between devices' memories, charged on no level either way), and a tensor another
+   was read from there but never written.) A collective's output is written by the collective
+   itself (rules 2 and 3 applied to its ops: :meth:`~.collective.Collective.memory_traffic`,
+   since 2026-12-07; before, charged on no level either way). Not written: a tensor another
    host op made in a level that held it (rule 2 per op: a known gap; fc1 -> relu at
    10.5 MB of L3: fc1's 2.10 + 8.39 MB fit, so its 8.39 MB output is written to L3 only,
    relu's 8.39 + 8.39 MB do not, so it reads those 8.39 MB from DRAM, never written there).

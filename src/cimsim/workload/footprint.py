@@ -33,7 +33,9 @@ The placement stage refuses a workload whose footprint exceeds the backing store
     request and layer) and less all the prefill writes (the running requests' caches as they
     stand) plus what the prefill has written up to and including that op; without the tag (a
     traced serving run), the decode step's caches, all layers, all through the prefill (an
-    upper bound).
+    upper bound). A prefill no decode step follows (``--decode 0``: a prefill node's run) holds
+    the rows it writes as it writes them, its requests' whole caches at its end, as one a decode
+    step follows does.
 ``activations``
     every other input and activation, live from the first op that touches it (a model input:
     from the first op of its iteration, as it is in memory before the iteration starts, on its
@@ -366,9 +368,14 @@ def kv_cache_profile(workload, mask: np.ndarray, ops: np.ndarray | None = None,
     prefill writes then scale as the decode step's caches do)."""
     c = workload.columns
     n_ops = c.n_ops
-    if n_ops == 0 or not mask.any():
+    if n_ops == 0:
         return np.zeros(n_ops, dtype=np.int64)
     it, kinds = _iterations(workload)
+    store = workload.arrays.store_bytes
+    last = [s for s, k in enumerate(kinds)  # a prefill no decode step follows (--decode 0)
+            if k == "prefill" and (s + 1 == len(kinds) or kinds[s + 1] != "decode")]
+    if not mask.any() and (store is None or not last):
+        return np.zeros(n_ops, dtype=np.int64)
     first = np.full(c.n_tensors, n_ops, dtype=np.int64)
     np.minimum.at(first, c.in_ids, workload._op_of_in)
     ids = np.flatnonzero(mask)
@@ -379,7 +386,14 @@ def kv_cache_profile(workload, mask: np.ndarray, ops: np.ndarray | None = None,
         per_it = np.zeros(len(kinds), dtype=np.int64)
         np.add.at(per_it, it[first[ids]], nbytes[ids].astype(np.int64))
     prof = per_it[it]
-    store = workload.arrays.store_bytes
+    if store is not None:  # a prefill no decode step follows (--decode 0, a prefill node)
+        for s in last:  # holds the rows it writes, layer by layer, as one a decode step follows
+            lo, hi = np.searchsorted(it, s, side="left"), np.searchsorted(it, s, side="right")
+            st = np.rint(store[lo:hi]).astype(np.int64) * (1 if ops is None else ops[lo:hi])
+            if own[s] and per_it[s] != own[s]:  # the rows held as its cached prefix is
+                st = np.rint(st * (per_it[s] / own[s])).astype(np.int64)
+            # no request runs beside it; a cached prefix's caches it reads hold all P rows
+            prof[lo:hi] = np.maximum(per_it[s], np.cumsum(st))
     for s in range(len(kinds) - 1):
         if kinds[s] != "prefill" or kinds[s + 1] != "decode":
             continue
