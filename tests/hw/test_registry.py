@@ -508,6 +508,10 @@ def test_the_readme_subclass_recipes_register_and_run():
         d = copy.deepcopy(ROUND_ARCH)
         d["links"] = {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}}
         d["group"] = {"type": "tree-collective", "devices": 4}
+        # an HBM-like DRAM: a collective reads its input and writes its output there (find-E 4),
+        # 2 MiB at 1 TB/s (2.1 us) stays under the link's time, which this recipe checks
+        d["memory"] = copy.deepcopy(d["memory"])
+        d["memory"]["dram"]["bandwidth"] = "1 TB/s"
         S = 2 ** 20
         wl = Workload("ar", [Tensor("x", (S // 4,), "fp32", "input"),
                              Tensor("y", (S // 4,), "fp32", "activation")],
