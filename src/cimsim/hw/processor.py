@@ -63,6 +63,7 @@ from .base import MEASURED_COMPUTE, Component, ComponentConfig, OpArrays, OpCost
 from .parts.communication import COMMUNICATION_KINDS
 from .hierarchy import staged_traffic, through_backing
 from .homes import cache_tier_note
+from .kv_home import kv_home_note
 from .im2col import direct_depthwise, direct_note
 from .mac_efficiency import ROW_RATIO_TIMED, MacEfficiency  # noqa: F401 (moved there)
 from .fabric import Fabric, k_parts, reduction
@@ -335,6 +336,9 @@ class Processor(Component[ProcessorConfig]):
             raise MappingError(f"processor '{self.name}': {self.name}.op_overhead_by_kind names "
                                f"{', '.join(unknown)}, not an op kind ({', '.join(ops.kind_codes)})")
         notes = cache_tier_note(self.hw.memory, levels)  # two main memories, no far tier
+        if not far:  # find-C 2: a KV cache re-read from the store while weights and room are on chip
+            notes += kv_home_note(self.hw, levels, [m.config.capacity for m in mem], traffic.resident,
+                                  traffic.all_fit, ops, idx)
         notes += direct_note(self.name, convs, formed)
         if self.config.supply is not None and (said := self.config.supply.note(
                 self.name, float(self.config.clock), self._table_words())):

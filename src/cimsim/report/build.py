@@ -30,7 +30,7 @@ from .provenance import (free_dispatch_notes, latency_notes, latency_placeholder
 from .samples import per_sample_facts, recorded_batch, samples, vector_facts
 from .serving import encoder_tp_note, graph_note, serving_metrics, take_requests, tensor_parallel_of, verify_note
 from .phases import phase_figures; from .models import model_figures  # noqa: E702
-from .stream import shared_level_notes
+from .stream import flat_replication_notes, shared_level_notes
 from .host_notes import conv_table_notes, dispatch_notes
 from .density import stack_facts, stack_notes
 from .utilization import run_utilization
@@ -308,7 +308,7 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
                      "efficiency is an upper bound")
     mixed = precision_notes(pl.components, pl.idx, run.workload.arrays)
     area, tdp = area_notes(arch), tdp_notes(pl, costs, energy, float(latency), arch.resource_static_w)
-    notes += mixed + latency_notes(arch) + bonded_notes(arch) + stack_notes(arch) + (physical := area + power_cap_notes(pl, costs) + tdp)
+    notes += mixed + latency_notes(arch) + bonded_notes(arch) + stack_notes(arch) + flat_replication_notes(arch) + (physical := area + power_cap_notes(pl, costs) + tdp)
     total_dur = float(run.duration.sum())
     cp_s = run.critical_path_s
     result = Result(

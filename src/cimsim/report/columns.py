@@ -488,8 +488,9 @@ PRECISION_MISMATCH = "precision_mismatch"
 #: voltage laws; :func:`cimsim.hw.circuits.scaling.supply_in_fit`): the run's notes say which
 EXTRAPOLATED = "extrapolated"
 #: false when the design is not physically plausible as modelled: a component (its parts as one
-#: die) or an on-chip memory level counts more silicon than a 300 mm wafer (not buildable), or a
-#: component's average power is above the TDP its config states (the part would slow down): the
+#: die) or an on-chip memory level counts more silicon than a 300 mm wafer (not buildable), or
+#: the parts that form one die together do (every component of one chip and on-chip level with an
+#: area; a stack weighs each tier), or a component's average power is above the TDP its config states (the part would slow down): the
 #: run's notes say which (``Result.physical_notes``; ``simulate`` also issues each as a
 #: ``cimsim.PhysicalPlausibilityWarning``). Above one reticle (858 mm²: several dies) or under a
 #: binding power cap (a limit honoured) is a note only, still plausible

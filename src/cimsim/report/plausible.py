@@ -11,6 +11,8 @@ Constants, with their sources:
   wafer-scale part.
 - :data:`WAFER_300MM_M2`: the whole area of a 300 mm wafer (SEMI M1 diameter), pi x (150 mm)² =
   70,685.8 mm²; a design above it cannot be built on one wafer at all, edge loss not counted.
+  It weighs each part alone and, where several parts form one die, their sum
+  (:func:`one_die_groups`, find-C 4).
 
 No note is given on power density (W per mm² of the counted area): the limit depends on the
 package and cooling, and no single published threshold holds for all of them; the column
@@ -54,6 +56,50 @@ def area_notes(arch) -> list[str]:
                        f"= 26 mm x 33 mm, the largest die one lithography exposure makes; "
                        f"{a / RETICLE_M2:.3g} reticles): not one die, but several dies or a "
                        "stitched or wafer-scale part, whose die-to-die links are not modelled")
+    for tier, parts in one_die_groups(arch).items():
+        a = sum(parts.values())
+        if len(parts) < 2 or a <= WAFER_300MM_M2 * (1 + 1e-9) or max(parts.values()) > WAFER_300MM_M2 * (1 + 1e-9):
+            continue  # one part alone is weighed above (a part above a wafer warns there already)
+        where = "form one die" if tier is None else f"form tier {tier} of the stack"
+        out.append(f"{WARNING}the on-chip parts that {where} ("
+                   + ", ".join(f"{n} {area(x)}" for n, x in parts.items())
+                   + f") together count {area(a)} of silicon, more than a whole 300 mm wafer "
+                   f"({area(WAFER_300MM_M2)}; {a / WAFER_300MM_M2:,.3g} wafers): not a buildable "
+                   "design (a part on a die of its own says so with a stack: tier)")
+    return out
+
+
+def one_die_groups(arch) -> dict[int | None, dict[str, float]]:
+    """The parts that lie side by side on one die, ``{tier: {part: m²}}``: without a ``stack:``
+    block, one group (key None) of every component with an area that is one chip
+    (:attr:`~cimsim.hw.base.Component.dies` 1) on its own silicon (not near-bank PIM units in
+    a memory level's dies, :attr:`~cimsim.hw.base.Component.sits_in`, nor a separate PIM
+    device) and every memory level with an area (an on-chip level); with one, those parts
+    grouped by their tier (:mod:`cimsim.hw.stack`: a part that states none on tier 0; a
+    component whose dies are stacked, ``stack: {dies: true}``, gives one die's share to each of
+    its tiers), the footprint rule's tiers. A component of several chips laid side by side
+    (``cim.chips`` without ``stack.dies``) is separate chips: weighed one chip at a time above."""
+    from ..hw import stack
+
+    stacked = arch.stacked
+    out: dict[int | None, dict[str, float]] = {}
+    for c in arch.instances:
+        if c.sits_in is not None or getattr(c.config, "sharing", None) == "separate":
+            continue
+        st = stack._stack(c.config)
+        dies = max(int(c.dies), 1)
+        per_die = bool(getattr(st, "dies", False)) and dies > 1
+        if dies > 1 and not per_die:
+            continue
+        for p, a in c.area_m2().items():
+            base = st.tier_of(p) if isinstance(st, stack.PartStack) else 0
+            for k in range(dies if per_die else 1):
+                key = (base + k) if stacked else None
+                name = f"component '{c.name}'"
+                out.setdefault(key, {})[name] = out.get(key, {}).get(name, 0.0) + float(a) / dies
+    for n, m in arch.memory.items():
+        if m.area is not None:
+            out.setdefault((stack._stack(m).tier or 0) if stacked else None, {})[f"memory level '{n}'"] = float(m.area)
     return out
 
 

@@ -64,3 +64,24 @@ def shared_level_notes(pl, costs, own: set[str]) -> list[str]:
                        "runs slower than pipeline_interval_s, then a lower bound (compare the DES's "
                        "gaps over a batch of samples with --placement)")
     return out
+
+
+def flat_replication_notes(arch) -> list[str]:
+    """A note per flat CIM (no ``chip:`` block) that states ``weight_replication: true`` (find-D
+    3): its copies balance a layer pipeline, but the steady state above is computed only for a
+    component whose layers are stages (:attr:`~cimsim.hw.base.Component.pipelined`, a CIM with a
+    ``chip:`` block), so the run has no ``pipelined_*`` columns and ``samples_per_s`` is
+    ``samples_per_run / latency_s``. A ``chip:`` block gives them."""
+    out = []
+    for c in arch.instances:
+        cfg = c.config
+        if getattr(cfg, "weight_replication", False) and getattr(cfg, "chip", True) is None:
+            out.append(f"pipeline: {c.name}.weight_replication copies weights as for a layer "
+                       f"pipeline, but {c.name} is flat (no {c.name}.chip block): its layers are "
+                       "not stages of a stream of samples, so the run has no pipelined_* columns "
+                       "(pipeline_interval_s, pipelined_samples_per_s) and samples_per_s is "
+                       "samples_per_run / latency_s (one batch after another), not a steady-state rate; "
+                       f"for that rate state a {c.name}.chip block (its duplication maps the "
+                       "copies; e.g. isaac-chip, rram-cim's ISAAC as a chip; README 'Throughput "
+                       "of the pipeline')")
+    return out
