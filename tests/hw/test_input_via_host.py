@@ -76,3 +76,27 @@ def test_a_residual_blocks_inputs_are_read_from_dram_once_in_every_order(config)
         # the L3, every host op's in + out: gate 1,024 + 1,024, dbl 1,024 + 1,024, add1
         # 2 x 1,024 + 1,024, add2 3 x 1,024 + 1,024 = 11,264 B (x and s read there once each)
         assert r.traffic_bytes["sram"] == 11264.0, o
+
+
+def big_two_ops(mm_first: bool, m: int) -> Workload:
+    """:func:`two_ops` with x0 = m x 64 int8 (m x 64 B)."""
+    t = [Tensor("x0", (m, 64), "int8", "input"), Tensor("x1", (m, 64), "int8", "activation"),
+         Tensor("W1", (64, 64), "int8", "weight"), Tensor("x2", (m, 64), "int8", "activation")]
+    relu = Op("ew0", "elementwise", ("x0",), ("x1",), fn="relu")
+    mm = Op("mm1", "matmul", ("x0", "W1"), ("x2",), m=m, k=64, n=64, weight="W1")
+    return Workload("dag", t, [mm, relu] if mm_first else [relu, mm])
+
+
+def test_an_input_whose_host_op_spills_the_l3_is_still_read_from_dram_once():
+    # review H 1: x0 = 327,680 x 64 int8 = 20 MiB = 20,971,520 B; relu's in + out = 40 MiB >
+    # sram-cim's 37.5 MiB L3, so rule 2 puts relu's activations in DRAM. Its x1 (20,971,520 B)
+    # is written there; x0 is read from DRAM once, by whichever op comes first: matmul-first the
+    # host's fetch for the CIM left it in the L3 (20 MiB fits alone), where relu reads it.
+    # DRAM = 20,971,520 + 20,971,520 = 41,943,040 B in both orders (before: 62,914,560 B
+    # matmul-first, x0 read twice); the L3: relu's x0 in and x1 out, 2 x 20,971,520 B.
+    arch = load_architecture("sram-cim")
+    m = 20 * 1024 * 1024 // 64
+    for mm_first in (False, True):
+        r = simulate(arch, big_two_ops(mm_first, m), engine="analytic")
+        assert r.traffic_bytes["dram"] == 41943040.0, mm_first
+        assert r.traffic_bytes["sram"] == 41943040.0, mm_first

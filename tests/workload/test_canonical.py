@@ -55,7 +55,34 @@ def test_the_testers_two_listings_give_one_canonical_workload():
     # both ops are ready at once (each reads only the model input x0): "ew0" < "mm1"
     assert [op.name for op in b.canonical().ops] == ["ew0", "mm1"]
     assert a.canonical() == b.canonical()
-    assert a.canonical() is a  # already canonical: itself
+    c = a.canonical()
+    assert list(c.tensors) == ["W1", "x0", "x1", "x2"]  # by name (code point: "W" < "x")
+    assert c.canonical() is c  # already canonical: itself
+
+
+def test_tensors_listed_in_another_order_give_one_canonical_workload():
+    # review H 2: the same graph with its tensors (and ops) listed the other way round
+    t = [Tensor("x0", (1, 64), "int8", "input"), Tensor("x1", (1, 64), "int8", "activation"),
+         Tensor("x2", (1, 64), "int8", "activation")]
+    a = Op("z_a", "elementwise", ("x0",), ("x1",), fn="relu")
+    b = Op("b", "elementwise", ("x0",), ("x2",), fn="relu")
+    one, two = Workload("g", t, [a, b]), Workload("g", t[::-1], [b, a])
+    assert one.canonical() == two.canonical()
+    assert list(two.canonical().tensors) == ["x0", "x1", "x2"]
+    assert [op.name for op in two.canonical().ops] == ["b", "z_a"]
+
+
+def test_tensor_order_does_not_move_a_result():
+    # every op reads and writes the same bytes whatever order its tensors are declared in:
+    # relu 64 B in + 64 B out, matmul 64 B x0 + 4,096 B W1 (64 x 64 int8) + 64 B out
+    from cimsim import load_architecture, simulate
+
+    w = two_ops(False)
+    r = Workload(w.name, list(w.tensors.values())[::-1], list(w.ops))
+    arch = load_architecture("sram-cim")
+    x, y = simulate(arch, w), simulate(arch, r)
+    assert x.traffic_bytes == y.traffic_bytes
+    assert x.latency_s == y.latency_s and x.energy_j == y.energy_j
 
 
 def test_a_chain_keeps_its_dependencies_over_the_names():
@@ -107,6 +134,7 @@ def test_the_cli_writes_one_file_for_two_listings(tmp_path):
         assert "2 ops in canonical order" in res.output
         outs.append(json.loads(out.read_text()))
     assert [o["name"] for o in outs[1]["ops"]] == ["ew0", "mm1"]
+    assert [t["name"] for t in outs[0]["tensors"]] == ["W1", "x0", "x1", "x2"]
     assert outs[0]["ops"] == outs[1]["ops"] and outs[0]["tensors"] == outs[1]["tensors"]
     from cimsim.cli import main
 

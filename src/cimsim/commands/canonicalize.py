@@ -18,7 +18,7 @@ from .workload import _output, workload
 def canonicalize_cmd(source, output):
     """Write workload IN in its canonical program order: topological, among ops ready together
     the smallest op name first (iterations of an LLM serving run and models of a merge keep
-    their ops). Two valid listings of one graph give the same file."""
+    their ops), tensors by name. Two valid listings of one graph give the same file."""
     from ..workload.io import load_workload, save_workload, stamp_writer
 
     w = load_workload(source)

@@ -64,9 +64,16 @@ which holds every tensor):
    for (a CIM, a systolic array: ``inputs_via_host``, ``OpArrays.via_host``) read first:
    the host read it from the backing store then (charged on that op, to the store and the
    link) on its way through the host's levels, which keep it as they keep a host read's
-   copy. The bytes a graph moves thus do not depend on which of the two is listed first
-   (before 2026-12-08 the host read it from the backing store again: 128 B of DRAM for a
-   64 B input read by a CIM matmul, then by a relu; 64 B listed the other way, find-A 1).
+   copy; where that op's activations fit no level (rule 2: the backing store), the first such
+   read takes the innermost level that holds the input alone (:func:`kept_copy_reads`; before
+   2026-12-08 it read the backing store again: 20 MiB of x0 twice on sram-cim when the relu's
+   in + out, 40 MiB, spilled the 37.5 MiB L3, review H 1). The bytes a graph moves thus do not
+   depend on which of the two is listed first (before 2026-12-08 the host read it from the
+   backing store again: 128 B of DRAM for a 64 B input read by a CIM matmul, then by a relu;
+   64 B listed the other way, find-A 1), unless the input alone fits no level before the
+   backing store: then the host op listed after the CIM op reads it there again, and listed
+   first it is read once (a known gap: a 64 MiB input on sram-cim, 64 MiB more DRAM bytes
+   matmul-first).
    PIM units read inputs in the DRAM banks (no host level passed): a host op after them
    reads the store.
    A pipeline-parallel run (``OpArrays.stage``) applies these rules to each stage's ops
@@ -234,6 +241,7 @@ def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacit
         act_level[act <= capacity[j]] = j
     first_in = first_input_reads(ops, idx, pos)  # rule 3
     act_rest = act - first_in
+    kept = None if far else kept_copy_reads(ops, idx, pos, act_level, capacity[:back])  # rule 3
     act_out = ops.act_out_bytes[idx]
     store = ops.stored(idx)
     in_nz = np.flatnonzero(first_in) if len(ops.input_ids) else None
@@ -259,6 +267,9 @@ def hierarchy_traffic(ops: OpArrays, idx: np.ndarray, levels: list[str], capacit
         # bits as ``b + where(a, act_rest, 0) + first_in + store``, without four passes
         a = act_level >= j
         b += act_rest if a.all() else np.where(a, act_rest, 0.0)
+        if kept is not None:  # a copy the host kept: not read from the levels past its own
+            k_op, k_bytes, k_lv = kept
+            b -= np.bincount(k_op[k_lv < j], weights=k_bytes[k_lv < j], minlength=n)
         if in_nz is not None:
             b[in_nz] += first_in[in_nz]
         if store is not None:
@@ -346,6 +357,46 @@ def first_input_reads(ops: OpArrays, idx: np.ndarray, pos: np.ndarray | None = N
         b = ops.tensor_bytes[in_t[first]]
         np.add.at(first_in, in_op[first], b if weight is None else b * weight[in_t[first]])
     return first_in
+
+
+def kept_copy_reads(ops: OpArrays, idx: np.ndarray, pos: np.ndarray, act_level: np.ndarray,
+                    capacity: list[float]):
+    """Rule 3's copy in the host's levels, per read of it whose op's activations fit no level
+    (rule 2: the backing store): an op of ``idx`` that is the first of them to read a model
+    input that an op the host fetched inputs for (``OpArrays.via_host``) read before reads it
+    from the innermost level that holds the input alone, where the host's fetch left it, not
+    from the backing store again (review H 1, 2026-12-08). ``(ops, bytes, level)`` per such read
+    (positions in ``idx``), or None when there is none; an input that fits no level alone is
+    left to rule 2 (read from the backing store again)."""
+    if ops.via_host is None or not len(ops.input_ids) or not len(capacity):
+        return None
+    n_all = ops.kind.shape[0]
+    op_of_in = np.repeat(np.arange(n_all), np.diff(ops.input_ptr))
+    loc = pos[op_of_in]
+    mine = loc >= 0
+    other = ops.via_host[op_of_in] & ~mine
+    if ops.stage is not None:  # on this device (pipeline stage) only
+        other &= np.isin(ops.stage[op_of_in], ops.stage[idx])
+    t = ops.input_ids
+    if not other.any():
+        return None
+    fetched = np.zeros(ops.tensor_bytes.shape[0], dtype=bool)  # a via-host op read it first
+    _, first_any = np.unique(t[mine | other], return_index=True)
+    pairs = np.flatnonzero(mine | other)[first_any]
+    fetched[t[pairs[other[pairs]]]] = True
+    _, first_mine = np.unique(t[mine], return_index=True)  # each input's first reader of idx
+    pairs = np.flatnonzero(mine)[first_mine]
+    pairs = pairs[fetched[t[pairs]]]
+    k_op = loc[pairs]
+    pairs, k_op = pairs[act_level[k_op] >= len(capacity)], k_op[act_level[k_op] >= len(capacity)]
+    if not len(pairs):
+        return None
+    k_bytes = ops.tensor_bytes[t[pairs]].astype(float)
+    k_lv = np.full(len(pairs), len(capacity), dtype=np.int64)
+    for j in range(len(capacity) - 1, -1, -1):  # the innermost level that holds it alone
+        k_lv[k_bytes <= capacity[j]] = j
+    fits = k_lv < len(capacity)
+    return (k_op[fits], k_bytes[fits], k_lv[fits]) if fits.any() else None
 
 
 def _act_bytes(ops: OpArrays, idx: np.ndarray) -> np.ndarray:

@@ -13,7 +13,10 @@ Rules:
    iterations (``llm.step_end_ops``, each iteration's ops stay in it) and a merged workload's
    models (``models[].first_op``, ``ops``); each block is ordered by rule 1 on its own, and
    ``llm.first_token_ops`` / ``last_token_ops`` follow their ops to their new positions.
-3. Tensors, tags and the rest of the metadata are kept as they are.
+3. Tensors are listed by name (Python's ``str`` order, as rule 1): a tracer or generator that
+   declares tensors by first use (which follows the op order) gives the same canonical workload
+   and file for two listings of one graph (before 2026-12-08 tensors kept their order, so such
+   listings differed: review H 2). Tags and the rest of the metadata are kept as they are.
 
 Results may move with the order (README "Program order": who pays a cold read, the DES's
 ties); compare runs of canonical workloads to compare graphs, not listings.
@@ -78,7 +81,9 @@ def canonical(w):
     from .ir import Workload
 
     order = canonical_order(w)
-    if (order == np.arange(len(order))).all():
+    tensors = list(w.tensors.values())
+    by_name = sorted(tensors, key=lambda t: t.name)  # rule 3
+    if (order == np.arange(len(order))).all() and list(w.tensors) == [t.name for t in by_name]:
         return w
     meta = dict(w.metadata)
     llm = meta.get("llm")
@@ -91,4 +96,4 @@ def canonical(w):
                 llm[key] = [int(new_pos[int(i)]) for i in llm[key]]
         meta["llm"] = llm
     ops = w.ops
-    return Workload(w.name, list(w.tensors.values()), [ops[int(i)] for i in order], meta)
+    return Workload(w.name, by_name, [ops[int(i)] for i in order], meta)

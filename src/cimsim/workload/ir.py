@@ -513,8 +513,8 @@ class Workload:
 
     def canonical(self) -> "Workload":
         """This graph in its canonical program order: topological, ties to the smallest op name,
-        blocks the metadata names by position kept (:mod:`cimsim.workload.canonical`). Two valid
-        listings of one graph give equal workloads; ``self`` when already in that order."""
+        blocks the metadata names by position kept, tensors by name
+        (:mod:`cimsim.workload.canonical`). Two valid listings of one graph give equal workloads; ``self`` when already in that order."""
         from .canonical import canonical
 
         return canonical(self)
