@@ -8,8 +8,8 @@ access latency 100 ns; a fabric link of 1 TB/s, 10 ns a hop, 0.1 pJ/bit.
 A GEMV x (1 x 4096) . W (4096 x 64), fp32, with gemm_tile [1, 1, 64]:
 - tiles: 1 x ceil(64 / 1) x ceil(4096 / 64) = 64 x 64 = 4096, one per core, one wave: each core
   does 64 MACs, 64 cycles = 64 ns (= 262,144 MACs / 4.096 TMAC/s);
-- parts = 64 partial sums per output; mesh: s = ceil(sqrt(64)) = 8, 2 x (8 - 1) = 14 hops x
-  10 ns = 140 ns; tree: ceil(log2 64) = 6 hops, 60 ns;
+- parts = 64 partial sums per output; mesh: the smallest a x b >= 64 rectangle, 8 x 8,
+  (8 - 1) + (8 - 1) = 14 hops x 10 ns = 140 ns; tree: ceil(log2 64) = 6 hops, 60 ns;
 - bytes over the fabric: (64 - 1) x 64 outputs x 4 B = 16,128 B (16.1 ns at 1 TB/s, under the
   64 ns of compute), energy 16,128 x 8 x 0.1 pJ = 12.9024 pJ;
 - adds: 63 x 64 = 4,032 vector ops (0.12 ns on 32,768 lanes; 4,032 x 1 pJ of energy).
@@ -77,10 +77,21 @@ def test_one_part_needs_no_reduction():
 
 def test_parts_count_as_tiles_in_waves():
     # tk = 32: 64 x 128 = 8192 tiles on 4096 cores, 2 waves of 32 MACs = 64 ns; parts 128:
-    # mesh s = ceil(sqrt(128)) = 12, 22 hops; bytes 127 x 64 x 4
+    # mesh a = ceil(sqrt(128)) = 12, b = ceil(128 / 12) = 11 (132 >= 128), 11 + 10 = 21 hops
+    # (review W 2: the 12 x 12 square's 22 was one too many); bytes 127 x 64 x 4
     r = simulate(wafer(tile=(1, 1, 32)), gemv_workload(K, N))
-    assert r.latency_s == pytest.approx(DRAM_S + 64e-9 + 22 * HOP_S, rel=1e-9, abs=0)
+    assert r.latency_s == pytest.approx(DRAM_S + 64e-9 + 21 * HOP_S, rel=1e-9, abs=0)
     assert r.traffic_bytes["fabric"] == pytest.approx(127 * 64 * 4, rel=1e-12, abs=0)
+
+
+@pytest.mark.parametrize("parts, hops", [(2, 1), (3, 2), (6, 3), (12, 5), (32, 10)])
+def test_mesh_hops_follow_the_smallest_rectangle(parts, hops):
+    """review W 2: k = 64 x parts, tk = 64: parts on the smallest a x b >= parts rectangle,
+    a = ceil(sqrt(parts)), b = ceil(parts / a), (a - 1) + (b - 1) hops to a corner root: 2 on
+    1 x 2 (1 hop, the square formula said 2), 3 on 2 x 2 (2), 6 on 3 x 2 (3, not 4), 12 on 4 x 3
+    (5, not 6), 32 on 6 x 6 (10). 64 x parts tiles on 4096 cores, one wave of 64 MACs = 64 ns."""
+    r = simulate(wafer(), gemv_workload(64 * parts, N))
+    assert r.latency_s == pytest.approx(DRAM_S + COMPUTE_S + hops * HOP_S, rel=1e-9, abs=0)
 
 
 @pytest.mark.parametrize("kwargs, says", [
