@@ -104,3 +104,21 @@ def test_mesh_hops_follow_the_smallest_rectangle(parts, hops):
 def test_inconsistent_input_is_refused(kwargs, says):
     with pytest.raises(ConfigError, match=says):
         wafer(**kwargs)
+
+
+@pytest.mark.parametrize("k, tk, parts", [(4096, 2048, 2), (4096, 3000, 2), (4096, 4095, 2), (4000, 64, 63)])
+def test_an_uneven_split_is_timed_at_the_deepest_core(k, tk, parts):
+    """review W 4: each of the parts = ceil(k / tk) cores of an output is timed at a full tk-deep
+    block (the first cores' depth), so every tk from 2048 to 4095 no longer gives the same time:
+    64 x parts tiles, one wave, tk MACs at 1 a cycle, 1 GHz = tk ns; 4000 / 64: 63 parts, the
+    last 32 deep, the others 64 ns. Hops on the mesh: 2 parts 1, 63 parts 8 x 8, 14."""
+    hops = {2: 1, 63: 14}[parts]
+    r = simulate(wafer(tile=(1, 1, tk)), gemv_workload(k, N))
+    assert r.latency_s == pytest.approx(DRAM_S + tk * 1e-9 + hops * HOP_S, rel=1e-9, abs=0)
+    assert r.traffic_bytes["fabric"] == pytest.approx((parts - 1) * N * 4, rel=1e-12, abs=0)
+
+
+def test_a_matmul_shallower_than_the_block_is_not_padded():
+    # k = 32 < tk = 64: one part, 32 MACs a core = 32 ns (not 64), no reduction
+    r = simulate(wafer(), gemv_workload(32, N))
+    assert r.latency_s == pytest.approx(DRAM_S + 32e-9, rel=1e-9, abs=0)
