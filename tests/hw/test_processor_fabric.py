@@ -10,8 +10,9 @@ A GEMV x (1 x 4096) . W (4096 x 64), fp32, with gemm_tile [1, 1, 64]:
   does 64 MACs, 64 cycles = 64 ns (= 262,144 MACs / 4.096 TMAC/s);
 - parts = 64 partial sums per output; mesh: the smallest a x b >= 64 rectangle, 8 x 8,
   (8 - 1) + (8 - 1) = 14 hops x 10 ns = 140 ns; tree: ceil(log2 64) = 6 hops, 60 ns;
-- bytes over the fabric: (64 - 1) x 64 outputs x 4 B = 16,128 B (16.1 ns at 1 TB/s, under the
-  64 ns of compute), energy 16,128 x 8 x 0.1 pJ = 12.9024 pJ;
+- bytes over the fabric: (64 - 1) x 64 outputs x 4 B = 16,128 B (16.1 ns at 1 TB/s, overlapped
+  with the 64 ns of compute: a simplification, README "Not modelled"; review W 7), energy
+  16,128 x 8 x 0.1 pJ = 12.9024 nJ;
 - adds: 63 x 64 = 4,032 vector ops (0.12 ns on 32,768 lanes; 4,032 x 1 pJ of energy).
 Latency: 100 ns (DRAM) + 64 ns (compute) + hops x 10 ns.
 """
