@@ -116,3 +116,17 @@ def test_a_near_tier_stated_on_chip_and_marked_off_chip_is_refused():
     with pytest.raises(ConfigError, match=r"memory\.sram\.off_chip: memory\.memx\.near_on_chip says "
                        r"the near tier 'sram' is on the compute chip, but 'sram' is marked off_chip: true"):
         architecture_from_dict(d)
+
+
+def test_a_near_tier_stated_on_chip_without_area_or_off_chip_false_is_refused():
+    """review W 1: a plain DDR (1 GB, 100 GB/s, 50 ns, 10 pJ/bit, no area, no off_chip) before a
+    near_on_chip store was accepted as on chip, its traffic missing from the off-chip power."""
+    d = wafer()
+    d["memory"]["sram"] = {"capacity": "1 GB", "bandwidth": "100 GB/s", "latency": "50 ns",
+                           "energy_per_bit": "10 pJ/bit"}
+    with pytest.raises(ConfigError, match=r"memory\.sram\.area: memory\.memx\.near_on_chip says the "
+                       r"near tier 'sram' is on the compute chip, but 'sram' declares neither area "
+                       r"nor off_chip: false"):
+        architecture_from_dict(d)
+    d["memory"]["sram"]["off_chip"] = False  # either statement is enough
+    assert architecture_from_dict(d).memory

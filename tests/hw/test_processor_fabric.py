@@ -8,10 +8,11 @@ access latency 100 ns; a fabric link of 1 TB/s, 10 ns a hop, 0.1 pJ/bit.
 A GEMV x (1 x 4096) . W (4096 x 64), fp32, with gemm_tile [1, 1, 64]:
 - tiles: 1 x ceil(64 / 1) x ceil(4096 / 64) = 64 x 64 = 4096, one per core, one wave: each core
   does 64 MACs, 64 cycles = 64 ns (= 262,144 MACs / 4.096 TMAC/s);
-- parts = 64 partial sums per output; mesh: s = ceil(sqrt(64)) = 8, 2 x (8 - 1) = 14 hops x
-  10 ns = 140 ns; tree: ceil(log2 64) = 6 hops, 60 ns;
-- bytes over the fabric: (64 - 1) x 64 outputs x 4 B = 16,128 B (16.1 ns at 1 TB/s, under the
-  64 ns of compute), energy 16,128 x 8 x 0.1 pJ = 12.9024 pJ;
+- parts = 64 partial sums per output; mesh: the smallest a x b >= 64 rectangle, 8 x 8,
+  (8 - 1) + (8 - 1) = 14 hops x 10 ns = 140 ns; tree: ceil(log2 64) = 6 hops, 60 ns;
+- bytes over the fabric: (64 - 1) x 64 outputs x 4 B = 16,128 B (16.1 ns at 1 TB/s, overlapped
+  with the 64 ns of compute: a simplification, README "Not modelled"; review W 7), energy
+  16,128 x 8 x 0.1 pJ = 12.9024 nJ;
 - adds: 63 x 64 = 4,032 vector ops (0.12 ns on 32,768 lanes; 4,032 x 1 pJ of energy).
 Latency: 100 ns (DRAM) + 64 ns (compute) + hops x 10 ns.
 """
@@ -77,10 +78,21 @@ def test_one_part_needs_no_reduction():
 
 def test_parts_count_as_tiles_in_waves():
     # tk = 32: 64 x 128 = 8192 tiles on 4096 cores, 2 waves of 32 MACs = 64 ns; parts 128:
-    # mesh s = ceil(sqrt(128)) = 12, 22 hops; bytes 127 x 64 x 4
+    # mesh a = ceil(sqrt(128)) = 12, b = ceil(128 / 12) = 11 (132 >= 128), 11 + 10 = 21 hops
+    # (review W 2: the 12 x 12 square's 22 was one too many); bytes 127 x 64 x 4
     r = simulate(wafer(tile=(1, 1, 32)), gemv_workload(K, N))
-    assert r.latency_s == pytest.approx(DRAM_S + 64e-9 + 22 * HOP_S, rel=1e-9, abs=0)
+    assert r.latency_s == pytest.approx(DRAM_S + 64e-9 + 21 * HOP_S, rel=1e-9, abs=0)
     assert r.traffic_bytes["fabric"] == pytest.approx(127 * 64 * 4, rel=1e-12, abs=0)
+
+
+@pytest.mark.parametrize("parts, hops", [(2, 1), (3, 2), (6, 3), (12, 5), (32, 10)])
+def test_mesh_hops_follow_the_smallest_rectangle(parts, hops):
+    """review W 2: k = 64 x parts, tk = 64: parts on the smallest a x b >= parts rectangle,
+    a = ceil(sqrt(parts)), b = ceil(parts / a), (a - 1) + (b - 1) hops to a corner root: 2 on
+    1 x 2 (1 hop, the square formula said 2), 3 on 2 x 2 (2), 6 on 3 x 2 (3, not 4), 12 on 4 x 3
+    (5, not 6), 32 on 6 x 6 (10). 64 x parts tiles on 4096 cores, one wave of 64 MACs = 64 ns."""
+    r = simulate(wafer(), gemv_workload(64 * parts, N))
+    assert r.latency_s == pytest.approx(DRAM_S + COMPUTE_S + hops * HOP_S, rel=1e-9, abs=0)
 
 
 @pytest.mark.parametrize("kwargs, says", [
@@ -93,3 +105,21 @@ def test_parts_count_as_tiles_in_waves():
 def test_inconsistent_input_is_refused(kwargs, says):
     with pytest.raises(ConfigError, match=says):
         wafer(**kwargs)
+
+
+@pytest.mark.parametrize("k, tk, parts", [(4096, 2048, 2), (4096, 3000, 2), (4096, 4095, 2), (4000, 64, 63)])
+def test_an_uneven_split_is_timed_at_the_deepest_core(k, tk, parts):
+    """review W 4: each of the parts = ceil(k / tk) cores of an output is timed at a full tk-deep
+    block (the first cores' depth), so every tk from 2048 to 4095 no longer gives the same time:
+    64 x parts tiles, one wave, tk MACs at 1 a cycle, 1 GHz = tk ns; 4000 / 64: 63 parts, the
+    last 32 deep, the others 64 ns. Hops on the mesh: 2 parts 1, 63 parts 8 x 8, 14."""
+    hops = {2: 1, 63: 14}[parts]
+    r = simulate(wafer(tile=(1, 1, tk)), gemv_workload(k, N))
+    assert r.latency_s == pytest.approx(DRAM_S + tk * 1e-9 + hops * HOP_S, rel=1e-9, abs=0)
+    assert r.traffic_bytes["fabric"] == pytest.approx((parts - 1) * N * 4, rel=1e-12, abs=0)
+
+
+def test_a_matmul_shallower_than_the_block_is_not_padded():
+    # k = 32 < tk = 64: one part, 32 MACs a core = 32 ns (not 64), no reduction
+    r = simulate(wafer(), gemv_workload(32, N))
+    assert r.latency_s == pytest.approx(DRAM_S + 32e-9, rel=1e-9, abs=0)

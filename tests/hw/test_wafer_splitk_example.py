@@ -4,8 +4,8 @@ over K, 64 a core, and its time and fabric bytes equal the hand arithmetic in th
 
 - tiles 2048 columns x ceil(2048 / 64) = 32 parts = 65,536 cores (of 850,000: one wave), each
   64 MACs at 4 a cycle = 16 cycles / 1.1 GHz = 14.545 ns;
-- mesh: s = ceil(sqrt(32)) = 6, 2 x 5 = 10 hops x 1 ns = 10 ns; SRAM access latency 1 ns;
-- fabric bytes (32 - 1) x 2048 x 2 B = 126,976 B, x 8 x 0.1 pJ/bit = 101.58 pJ.
+- mesh: 32 parts on a 6 x 6 rectangle, 5 + 5 = 10 hops x 1 ns = 10 ns; SRAM access latency 1 ns;
+- fabric bytes (32 - 1) x 2048 x 2 B = 126,976 B, x 8 x 0.1 pJ/bit = 101.58 nJ.
 """
 
 from __future__ import annotations

@@ -6,9 +6,13 @@ core holds a ``tk``-deep block, so an output tile is summed from ``parts = ceil(
 partial sums on ``parts`` cores, which ``processor.fabric`` reduces over a named link:
 
 - hops (serial, each paying the link's ``latency``, read as one hop's):
-  ``mesh`` (a 2D mesh without wraparound): the parts sit on a square of
-  ``s = ceil(sqrt(parts))`` cores a side, reduced along its rows, then down one column:
-  ``2 x (s - 1)`` hops; ``tree``: a binary reduction tree, ``ceil(log2(parts))`` hops;
+  ``mesh`` (a 2D mesh without wraparound): the parts sit on the smallest ``a x b >= parts``
+  rectangle, ``a = ceil(sqrt(parts))``, ``b = ceil(parts / a)`` (the least ``a + b``), reduced
+  along its rows, then down one column to a corner root: ``(a - 1) + (b - 1)`` hops, an upper
+  bound (a root in the middle, over full-duplex links, would need about half; review W 2);
+  ``tree``: a binary reduction tree, ``ceil(log2(parts))`` one-hop steps: a fabric where any two
+  cores are one hop apart (a switch, an IPU exchange), not a mesh, where a tree's steps span
+  1, 1, 2, 2, 4, ... links and cannot beat the mesh's row-column chain (review W 3);
 - bytes over the link: every partial sum but the one kept crosses one hop once (each core adds
   what it receives to its own before passing it on), ``(parts - 1) x`` the op's output bytes,
   at the output's dtype; the engine charges them to the link (its bandwidth, shared; its
@@ -38,9 +42,11 @@ class Fabric(Strict):
                       "every reduction in flight), its energy_per_bit per bit per hop.")
     topology: Literal["mesh", "tree"] = Field(
         default="mesh", description="How the ceil(k / tk) partial sums of an output tile are "
-        "reduced: mesh (a 2D mesh without wraparound: the parts on a square of "
-        "s = ceil(sqrt(parts)) cores a side, reduced along rows then down a column, 2 x (s - 1) "
-        "hops) or tree (a binary tree, ceil(log2(parts)) hops). Default mesh.")
+        "reduced: mesh (a 2D mesh without wraparound: the parts on the smallest a x b rectangle, "
+        "a = ceil(sqrt(parts)), b = ceil(parts / a), reduced along rows then down a column to a "
+        "corner root, (a - 1) + (b - 1) hops, an upper bound) or tree (a binary tree, "
+        "ceil(log2(parts)) one-hop steps: only for a fabric where any two cores are one hop apart, "
+        "a switch or an IPU exchange, not a mesh). Default mesh.")
 
 
 def k_parts(k: np.ndarray, tk: int) -> np.ndarray:
@@ -52,7 +58,8 @@ def reduction_hops(parts: np.ndarray, topology: str) -> np.ndarray:
     """Serial hops of the reduction of ``parts`` partial sums (0 for one part)."""
     p = np.maximum(np.asarray(parts, dtype=np.float64), 1.0)
     if topology == "mesh":
-        return 2.0 * (np.ceil(np.sqrt(p) - 1e-12) - 1.0)
+        a = np.ceil(np.sqrt(p) - 1e-9)  # the smallest a x b >= p rectangle (review W 2)
+        return (a - 1.0) + (np.ceil(p / a - 1e-9) - 1.0)
     if topology == "tree":
         return np.ceil(np.log2(p) - 1e-12)
     raise ValueError(f"topology {topology!r} is not one of {TOPOLOGIES}")

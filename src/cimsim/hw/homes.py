@@ -34,7 +34,7 @@ def near_on_chip_field():
     return Field(default=False, description="A far tier's near tier (the level before it) is on "
                  "the compute chip: a wafer's or an SRAM machine's SRAM whose weights stream from an "
                  "external store (Cerebras MemoryX, a Groq or IPU model larger than the chip). The "
-                 "near tier may then declare area / off_chip: false and counts as on-chip (not "
+                 "near tier must then declare area or off_chip: false and counts as on-chip (not "
                  "off-chip traffic). Default: false (the near tier is DDR or HBM off the chip). With "
                  "far: true only.")
 
@@ -62,7 +62,8 @@ def far_errors(levels: list) -> list[tuple[str, str]]:
     """``(field, message)`` errors: a far tier (``memory.LEVEL.far``) is the last level, beside a
     near tier before it, which is a memory off the chip (no ``area``, no ``off_chip: false``)
     and DRAM-like (:func:`dram_like`) unless it is marked ``off_chip: true``, or, where the far
-    tier says ``near_on_chip: true``, an on-chip level (not marked ``off_chip: true``)."""
+    tier says ``near_on_chip: true``, an on-chip level: one that declares ``area`` or
+    ``off_chip: false`` (and is not marked ``off_chip: true``)."""
     out = [(f"memory.{n}.place", "sets the offload policy of a far tier; mark the last level "
             "far: true and give place there, or leave place out")
            for n, c in levels if c.place is not None and not (c.far and (n, c) == levels[-1])]
@@ -77,6 +78,10 @@ def far_errors(levels: list) -> list[tuple[str, str]]:
             out.append((f"memory.{n}.off_chip", f"memory.{far}.near_on_chip says the near tier "
                         f"'{n}' is on the compute chip, but '{n}' is marked off_chip: true; leave "
                         f"one of the two out"))
+        elif c.area is None and c.off_chip is None:  # a DDR would silently go on chip (review W 1)
+            out.append((f"memory.{n}.area", f"memory.{far}.near_on_chip says the near tier '{n}' "
+                        f"is on the compute chip, but '{n}' declares neither area nor off_chip: "
+                        f"false; give it one of the two, or leave near_on_chip out"))
     elif len(levels) == 1 and levels[0][1].far:
         n = levels[0][0]
         out.append((f"memory.{n}.far", "a far tier sits beside a near tier (DDR, HBM) listed "

@@ -130,7 +130,7 @@ class ProcessorConfig(ComponentConfig):
         "MAC time is divided by tiles / (waves x cores), the share of the cores its waves keep busy "
         "(wave quantization, sec. 3.2). A third entry k splits K (spatial mapping: a wafer, an IPU, "
         "a Groq chip): each tile's ceil(k / tile k) partial sums run on as many cores (they count "
-        "as tiles) and are reduced over processor.fabric's link, which it then needs. Default: "
+        "as tiles, each timed at a full tile k deep block, the deepest core's) and are reduced over processor.fabric's link, which it then needs. Default: "
         "none, every matmul spread over all cores.")
     fabric: Optional[Fabric] = Field(
         default=None, description="The link a split-K matmul's partial sums are reduced over "
@@ -175,16 +175,22 @@ class ProcessorConfig(ComponentConfig):
                       k: Optional[np.ndarray] = None) -> np.ndarray:
         """Share of the cores a matmul's waves keep busy (``gemm_tile``; 1 without it):
         ``tiles / (ceil(tiles / cores) x cores)``, ``tiles = batch x ceil(m / tile m) x ceil(n / tile n)``
-        (x ``ceil(k / tile k)`` with a third entry: :mod:`.fabric`)."""
+        (x ``ceil(k / tile k)`` with a third entry: :mod:`.fabric`; then also x
+        ``k / (ceil(k / tile k) x min(tile k, k))``: every part is timed at a full ``tile k``
+        deep block, the deepest core's, not the average; review W 4)."""
         if self.gemm_tile is None:
             return np.ones(len(rows))
         tm, tn = self.gemm_tile[:2]
         m = np.asarray(rows, dtype=np.float64) / np.maximum(batch, 1.0)
         tiles = np.maximum(batch, 1.0) * np.ceil(m / tm) * np.ceil(np.asarray(n, dtype=np.float64) / tn)
+        pad = 1.0
         if len(self.gemm_tile) == 3 and k is not None:  # split K: each partial sum a tile
-            tiles = tiles * k_parts(k, self.gemm_tile[2])
+            parts = k_parts(k, self.gemm_tile[2])
+            tiles = tiles * parts
+            kk = np.asarray(k, dtype=np.float64)  # an uneven split waits on a full tk block
+            pad = np.where(kk > 0, kk / (parts * np.minimum(self.gemm_tile[2], np.maximum(kk, 1.0))), 1.0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            busy = tiles / (np.ceil(tiles / self.cores) * self.cores)
+            busy = tiles / (np.ceil(tiles / self.cores) * self.cores) * pad
         return np.where(tiles > 0, busy, 1.0)  # no matmul shape (MACs of another kind): all cores
 
     def peak_macs_per_s(self, dtype: str) -> float:
