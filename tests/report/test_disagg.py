@@ -109,3 +109,37 @@ def test_split_refusal_of_a_serving_run_points_to_kv_link(tmp_path):
 
     with pytest.raises(CimsimError, match="--kv-link"):
         refuse(_static())
+
+
+def test_prefill_only_run_has_no_tokens_per_joule_over_both_nodes(round_arch):
+    # review S 1: the prefill node's run (--decode 0) holds no decode node's energy or tokens, so
+    # a tokens/J "over both nodes" would be 1 first token / (prefill + link energy): NaN instead
+    wl = llm_serving(TINY, prompt=16, decode=0, batch=1, dtype="fp32")
+    r = simulate(round_arch, wl)
+    d = with_kv_link(r, wl, parse_kv_link("bandwidth=8Mb/s,latency=1ms,energy_per_bit=1nJ/bit"))
+    f = d.facts
+    assert f[C.KV_TRANSFER_BYTES] == 16 * 128 == 2048  # the transfer itself is still there
+    assert f[C.KV_TRANSFER_J] == pytest.approx(2048 * 8 * 1e-9, rel=1e-12, abs=0)
+    assert f[C.DISAGG_TOKENS_PER_J] != f[C.DISAGG_TOKENS_PER_J]  # NaN
+    from cimsim.report.disagg import rows
+
+    (label, text), = rows(d)
+    assert "tokens/J n/a (no decode step" in text and "over both nodes" not in text
+    assert not any("co-located" in n for n in d.notes)  # nothing interleaved here
+
+
+def test_colocated_continuous_run_notes_its_queueing_and_batches(round_arch):
+    # review S 3: one slot, two requests under continuous batching: request 1's prefill runs
+    # after request 0's decode steps, so its ttft_disagg_s queues behind them
+    wl = llm_serving(TINY, prompt=16, decode=2, batch=1, requests=2, batching="continuous", dtype="fp32")
+    kinds = wl.metadata["llm"]["step_kind"]
+    assert kinds.index("prefill", 1) > kinds.index("decode")
+    r = simulate(round_arch, wl)
+    d = with_kv_link(r, wl, parse_kv_link("bandwidth=8Mb/s"))
+    said = [n for n in d.notes if n.startswith("--kv-link on a co-located run")]
+    assert len(said) == 1 and "--decode 0" in said[0] and "--prefix P-1" in said[0]
+    assert len(d.notes) == len(r.notes) + 1  # r's own notes as they were
+    # a static batch of one wave (prefill, then only decode steps) gets no such note
+    ws = _static()
+    assert not any("co-located" in n for n in with_kv_link(simulate(round_arch, ws), ws,
+                                                           parse_kv_link("bandwidth=8Mb/s")).notes)

@@ -772,15 +772,18 @@ KV_TRANSFER_S = "kv_transfer_s"
 KV_TRANSFER_J = "kv_transfer_j"
 #: --kv-link: time to first token on the decode node (mean over requests): this run's TTFT, then
 #: the whole cache over the link (not layer-pipelined; one request at a time, in order of first
-#: tokens) and its latency
+#: tokens) and its latency; on a run that admits prefills between decode steps, the queueing behind
+#: them too (a note says so)
 TTFT_DISAGG_S = "ttft_disagg_s"
 #: --kv-link: the largest request's ttft_disagg_s
 TTFT_DISAGG_MAX_S = "ttft_disagg_max_s"
 #: --kv-link: time per output token of the run's decode-only iterations (no prefill row in them, as
-#: on a decode node): their mean span per token a request keeps in one; NaN without one
+#: on a decode node): their mean span per token a request keeps in one; NaN without one; a run that
+#: admits prefills between decode steps keeps its batches (a note says so)
 TPOT_DECODE_ONLY_S = "tpot_decode_only_s"
 #: --kv-link: the run's tokens over all its devices' energy plus kv_transfer_j (the prefill and the
-#: decode node this config; idle time not counted)
+#: decode node this config; idle time not counted); NaN on a run with no decode step (--decode 0, the
+#: prefill node's run: no decode node's energy in it)
 DISAGG_TOKENS_PER_J = "disagg_tokens_per_j"
 DISAGG_COLUMNS: tuple[str, ...] = (KV_LINK_BYTES_PER_S, KV_LINK_LATENCY_S, KV_TOKEN_BYTES, KV_TRANSFER_BYTES,
                                    KV_TRANSFER_S, KV_TRANSFER_J, TTFT_DISAGG_S, TTFT_DISAGG_MAX_S,

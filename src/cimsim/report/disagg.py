@@ -18,7 +18,9 @@ Besides: ``tpot_decode_only_s``, the mean span of the run's decode-only iteratio
 no prefill row: what a decode node runs) per token a request keeps in one
 (``accepted`` under ``--verify``), and ``disagg_tokens_per_j``, the run's tokens over the
 energy of all its devices plus every transfer's (both nodes this config; idle time not
-counted). A pipeline-parallel run (the cache split over stages) and a run with image tokens
+counted; NaN on a run with no decode step, a prefill node's ``--decode 0``, which holds no
+decode node's energy). A run that admits a prefill after a decode step gets a note: its
+``ttft_disagg_s`` and ``tpot_decode_only_s`` keep the co-located run's queueing and batches. A pipeline-parallel run (the cache split over stages) and a run with image tokens
 (a vision encoder's or cross-attention keys) are refused with one line."""
 
 from __future__ import annotations
@@ -118,13 +120,16 @@ def with_kv_link(r, workload, link):
     keep = int(p.get("accepted", 1)) if p.get("verify") else 1
     tpot = dec_tok / rate / n_dec / keep if n_dec and rate == rate and rate > 0 else math.nan
     tpj, tokens = r.serving.get(C.TOKENS_PER_J, math.nan), r.serving.get(C.TOKENS_PER_RUN, math.nan)
-    energy = tokens / tpj if tpj == tpj and tpj > 0 else math.nan
+    # review S 1: a prefill-only run (--decode 0, the prefill node's) has no decode node's
+    # energy or tokens in it: no tokens/J over both nodes
+    energy = tokens / tpj if n_dec and tpj == tpj and tpj > 0 else math.nan
     facts = {C.KV_LINK_BYTES_PER_S: link.uplink_bytes_per_s, C.KV_LINK_LATENCY_S: link.latency_s,
              C.KV_TOKEN_BYTES: per_token, C.KV_TRANSFER_BYTES: int(nbytes.sum()), C.KV_TRANSFER_S: float(own.mean()),
              C.KV_TRANSFER_J: float(joules.sum()), C.TTFT_DISAGG_S: float(done.mean()),
              C.TTFT_DISAGG_MAX_S: float(done.max()), C.TPOT_DECODE_ONLY_S: tpot,
              C.DISAGG_TOKENS_PER_J: tokens / (energy + float(joules.sum())) if energy == energy else math.nan}
     out = copy.copy(r)
+    out.notes = list(r.notes) + _colocated_note(kinds)
     out.facts = {**{k: v for k, v in r.facts.items() if k not in C.DISAGG_COLUMNS}, **facts}
     out.serving_requests = {**r.serving_requests,
                             C.REQUEST_KV_TRANSFER_BYTES: [int(b) for b in nbytes],
@@ -132,6 +137,19 @@ def with_kv_link(r, workload, link):
                             C.REQUEST_KV_TRANSFER_J: [float(x) for x in joules],
                             C.REQUEST_TTFT_DISAGG_S: [float(x) for x in done]}
     return out
+
+
+def _colocated_note(kinds) -> list[str]:
+    """review S 3: a run that admits a prefill after a decode step (continuous batching, or
+    static waves) keeps co-location in ttft_disagg_s and tpot_decode_only_s; say so."""
+    dec = np.flatnonzero(kinds == "decode")
+    if not dec.size or not (np.flatnonzero(kinds == "prefill") > dec[0]).any():
+        return []
+    return ["--kv-link on a co-located run (prefills admitted between decode steps): ttft_disagg_s "
+            "still queues behind the other requests' decode steps and tpot_decode_only_s keeps this "
+            "run's batches; for the two nodes apart run the workload with --decode 0 (prefill node, "
+            "with --kv-link) and with --prefix P-1 (decode node's TPOT) (README: prefill/decode "
+            "disaggregation)"]
 
 
 def rows(r) -> list[tuple[str, str]]:
@@ -151,5 +169,6 @@ def rows(r) -> list[tuple[str, str]]:
         f"{si(f[C.TTFT_DISAGG_S], 's')} mean, {si(f[C.TTFT_DISAGG_MAX_S], 's')} max (this run's "
         "prefill, then the whole cache over the link, not layer-pipelined, one request at a time); "
         f"per output token {si(tpot, 's') if tpot == tpot else 'n/a (no decode-only step)'} over the "
-        f"decode-only steps; {f'{tpj:,.4g} tokens/J' if tpj == tpj else 'n/a tokens/J'} over both "
-        "nodes (this config each) and the link"))]
+        f"decode-only steps; " + (f"{tpj:,.4g} tokens/J over both nodes (this config each) and the link"
+                                  if tpj == tpj else "tokens/J n/a (no decode step: the decode node's "
+                                  "tokens and energy are not in this run; take its run's)")))]
