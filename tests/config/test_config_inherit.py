@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from cimsim.bundled import resolve_config
 from cimsim.cli import main
 from cimsim.config import load_architecture, read_yaml
-from cimsim.errors import ConfigError
+from cimsim.errors import CimsimError, ConfigError
 
 
 def _sha(path) -> str:
@@ -160,3 +160,35 @@ def test_base_given_to_architecture_from_dict_says_where_it_is_read():
     with pytest.raises(ConfigError, match=r"<config>: base: unknown key: a config file's base: is "
                                           r"merged in as it is read"):
         architecture_from_dict({**data, "base": "gpu-hbm3"})
+
+
+def test_a_sweep_records_the_chain_and_finds_it_again(tmp_path):
+    # the sweep's config record is the chain's digest, and the roofline's file check (cimsim
+    # plot) accepts it while no file of the chain changed, and refuses it after the base changes
+    from cimsim.studies import sweep_config_files
+    from cimsim.sweep import sweep
+    from cimsim.sweep.columns import ATTR_CONFIGS
+    from cimsim.workload import Op, Tensor, Workload, save_workload
+
+    base = tmp_path / "b.yaml"
+    base.write_text(read_yaml_text("cpu-ddr5"))
+    child = tmp_path / "c.yaml"
+    child.write_text("base: b.yaml\nname: c\nprocessor: {cores: 8}\n")
+    tensors = [Tensor("x", (1, 16), "fp32", "input"), Tensor("w0", (16, 16), "fp32", "weight"),
+               Tensor("h0", (1, 16), "fp32", "activation")]
+    save_workload(Workload("one", tensors, [Op("mm0", "matmul", ("x", "w0"), ("h0",), m=1, k=16,
+                                               n=16, weight="w0")]), tmp_path / "one.json")
+    out = tmp_path / "s.parquet"
+    sweep(str(child), str(tmp_path / "one.json"), ["processor.clock=1GHz,2GHz"], engine="analytic",
+          workers=1, output=out)
+    import pandas as pd
+
+    df = pd.read_parquet(out)
+    lines = f"{_sha(child)}\n{_sha(base)}\n".encode()
+    assert df.attrs[ATTR_CONFIGS][str(child)]["sha256"] == hashlib.sha256(lines).hexdigest()
+    assert set(df["architecture"]) == {"c"}
+    assert sweep_config_files(df)[0] == {str(child): child}
+    base.write_text(base.read_text() + "\n# edited\n")
+    with pytest.raises(CimsimError, match=r"config file changed since the sweep \(.*c.yaml, or a file "
+                                          r"its base: names\)"):
+        sweep_config_files(df)
