@@ -113,11 +113,19 @@ def op_tables(archs: Sequence[Architecture], workload: Workload,
     return [(arch, simulate(arch, workload, engine=engine, keep_ops=True).op_table) for arch in archs]
 
 
-def _recorded_files(df: pd.DataFrame, column: str, attr: str, what: str, resolve) -> tuple[dict, str | None]:
+def _bytes_sha(path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _recorded_files(df: pd.DataFrame, column: str, attr: str, what: str, resolve,
+                    digest=None) -> tuple[dict, str | None]:
     """The file each of a sweep's configs or workloads (``what``) was read from, ``{name in
     column: path}``, and a note, or None. A sweep records each one's absolute path and SHA-256;
     a file that is gone or whose bytes changed since is refused (:class:`CimsimError`, one line),
-    as the rows are not its. A sweep written before cimsim 0.5 records neither: the name is
+    as the rows are not its (``digest``: a path's SHA-256 as recorded; by default its bytes').
+    A sweep written before cimsim 0.5 records neither: the name is
     resolved as now, and the note says so."""
     import hashlib
     from pathlib import Path
@@ -137,11 +145,14 @@ def _recorded_files(df: pd.DataFrame, column: str, attr: str, what: str, resolve
             raise CimsimError(f"{what} {n}: not recorded in the sweep's metadata")
         path = Path(rec["path"])
         try:
-            data = path.read_bytes()
+            sha = hashlib.sha256(path.read_bytes()).hexdigest() if digest is None else digest(path)
         except OSError as exc:
             raise CimsimError(f"{what} {n}: {path} cannot be read ({exc.strerror or exc})") from None
-        if hashlib.sha256(data).hexdigest() != rec["sha256"]:
-            raise CimsimError(f"the {what} file changed since the sweep ({path})")
+        except CimsimError as exc:  # a config whose base: is gone
+            raise CimsimError(f"{what} {n}: {path} cannot be read ({exc})") from None
+        if sha != rec["sha256"]:
+            chain = ", or a file its base: names" if digest is not None and sha != _bytes_sha(path) else ""
+            raise CimsimError(f"the {what} file changed since the sweep ({path}{chain})")
         out[n] = path
     return out, None
 
@@ -151,7 +162,11 @@ def sweep_config_files(df: pd.DataFrame) -> tuple[dict, str | None]:
     from .bundled import resolve_config
     from .sweep.columns import ATTR_CONFIGS, CONFIG_FILE
 
-    return _recorded_files(df, CONFIG_FILE, ATTR_CONFIGS, "config", resolve_config)
+    from .config.inherit import read_config
+
+    # a config with a base: is recorded by its chain's digest (find-B2 3)
+    return _recorded_files(df, CONFIG_FILE, ATTR_CONFIGS, "config", resolve_config,
+                           lambda path: read_config(path).record["sha256"])
 
 
 def sweep_workload_files(df: pd.DataFrame) -> tuple[dict, str | None]:

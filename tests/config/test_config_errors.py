@@ -416,8 +416,8 @@ def test_a_boolean_given_as_text_says_what_to_write_as_a_number_does(tmp_path):
 
 def test_a_top_level_key_that_is_no_field_nor_component_is_named_unknown(tmp_path):
     # find-B 3: `extends: gpu-hbm-pim-attn` read "name: required ... (and 2 more: memory,
-    # extends)"; the unknown key comes first now, says it is unknown and that there is no
-    # config inheritance
+    # extends)"; the unknown key comes first now, says it is unknown and (find-B2 3) that
+    # inheritance is written base:
     from cimsim.cli import main
     from click.testing import CliRunner
     cfg = tmp_path / "sep.yaml"
@@ -425,6 +425,7 @@ def test_a_top_level_key_that_is_no_field_nor_component_is_named_unknown(tmp_pat
     r = CliRunner().invoke(main, ["run", str(cfg), "lstm"])
     assert r.exit_code != 0 and "Traceback" not in r.output
     first = r.output.split("Error: ", 1)[1]
-    assert first.startswith(f"{cfg}: extends: unknown key: top-level keys are name, description, memory, "
-                            "links, technology, thermal, placeholders or component sections (mappings); "
-                            "there is no config inheritance (extends / base)")
+    assert first.startswith(f"{cfg}: extends: unknown key (config inheritance is written base: "
+                            "NAME-or-PATH): top-level keys are name, description, memory, links, "
+                            "technology, thermal, placeholders or component sections (mappings), and "
+                            "a config file may name its base:")

@@ -19,76 +19,23 @@ from ..hw.base import Link, MemoryLevel
 from ..hw.homes import far_errors, off_chip_names, replacement_errors
 from ..hw.idle import errors as idle_errors  # an idle power above static (review 22 A 1)
 from ..hw.totals import with_override_notes
-from ..inputs import Source, file_record, read_input
+from ..inputs import Source
 from . import legacy, marks
+from .inherit import Resolved, read_config
 from .models import BLOCKS, RESERVED, Architecture, unknown_top_key
 from .origin import _where, origin  # noqa: F401  (origin re-exported)
 from .paths import field_of, resolve
 from .python_values import python_value
 from .walk import did_you_mean, field_at, model_at, not_a_key, parse_flag
-from .yamlread import KeyNotAName, UniqueKeyLoader, core_number, graph_error, load_text, syntax_error
-
-
-def _yaml_kind(data: Any) -> str:
-    """What a YAML document is, in YAML's words (``a list``), not Python's (``list``)."""
-    if data is None:
-        return "nothing (the file is empty)"
-    if isinstance(data, (int, float)):  # a bool is an int
-        return f"a {'boolean' if isinstance(data, bool) else 'number'} ({data})"
-    if isinstance(data, str):
-        return "a string"
-    if isinstance(data, (list, tuple)):
-        return "a list"
-    return type(data).__name__
+from .readfile import config_bytes, yaml_kind as _yaml_kind  # noqa: F401  (config_bytes re-exported)
+from .yamlread import core_number, load_text
 
 
 @one_error
 def read_yaml(path: str | Path, raw: bytes | None = None) -> dict:
-    """A config file as a plain mapping, current layout (``raw``: its bytes, if read already)."""
-    path = Path(path)
-    if raw is None:
-        raw = config_bytes(path)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r})") from None
-    loader = None
-    try:  # parse once: compose the node tree, bound its depth, then construct from it
-        loader = UniqueKeyLoader(text)
-        node = loader.get_single_node()
-        why = graph_error(node) if node is not None else None
-        if why is not None:
-            raise ConfigError(f"{path}: {why}")
-        data = loader.construct_document(node) if node is not None else None
-    except KeyNotAName as exc:
-        raise ConfigError(f"{path}: {exc}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {syntax_error(exc, text)}") from None
-    except RecursionError:
-        raise ConfigError(f"{path}: nested too deeply to parse; not a cimsim config") from None
-    finally:
-        if loader is not None:
-            loader.dispose()
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level (name: ..., memory: ...), got {_yaml_kind(data)}")
-    old = legacy.is_legacy(data)
-    data = legacy.upgrade(data) if old else data
-    try:  # a legacy file's marks name its own paths: moved with their values
-        found = marks.value_marks(text, data, legacy.upgrade_path if old else None)
-    except ConfigError:  # a config whose sections are wrong: validation will say why
-        found = []
-    given = data.get(marks.KEY)
-    if found and (given is None or isinstance(given, list)):
-        data[marks.KEY] = list(dict.fromkeys([*(given or []), *found]))
-    return data
-
-
-def config_bytes(path: str | Path) -> bytes:
-    """The config file's bytes (read once where it is a pipe); ConfigError where it cannot be read."""
-    try:
-        return read_input(path)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config ({exc.strerror or exc})") from None
+    """A config file as a plain mapping, current layout (``raw``: its bytes, if read already),
+    its ``base:`` chain merged in (:mod:`.inherit`)."""
+    return read_config(path, raw).data
 
 
 #: how an unknown-key error starts: these come first, a misspelt key being the likeliest
@@ -142,14 +89,15 @@ def _validate(model: type[BaseModel], data: Any, prefix: tuple, errors: list) ->
 
 def architecture_from_dict(data: Mapping, source: str = "<config>",
                            set_by: Mapping[str, Any] | None = None, *,
-                           set_with: str = "--set") -> Architecture:
+                           set_with: str = "--set", chain: Resolved | None = None) -> Architecture:
     """Validate a plain mapping (in the current layout: :func:`read_yaml` upgrades older ones)
     into an :class:`Architecture`, or raise ConfigError naming ``source``, the dotted field
     path, the value and what is allowed. Unknown keys are reported first. ``set_by``: the
     command-line overrides (``--set``) applied to ``data``; an error in a field they set
     names ``--set PATH=VALUE`` instead of ``source`` (``set_with="overrides"``: the Python
     ``overrides=`` mapping, named ``overrides={'PATH': VALUE}``). Its ``source`` holds no
-    file (path and SHA-256 None) and ``set_by`` as the overrides."""
+    file (path and SHA-256 None) and ``set_by`` as the overrides. ``chain``: the file read with
+    its bases; an error names the file of the chain that states the field."""
     from ..hw.registry import types
 
     if not isinstance(data, Mapping):
@@ -305,9 +253,11 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
     # unknown keys first (a typo explains the missing field it leaves), then in config order;
     # one error per line; what the user wrote is escaped to stay on it (and in "(and 1 more: ...)")
     errors.sort(key=lambda e: not e[1].startswith(_FIRST))
-    exc = ConfigError("\n".join(one_line(_where(p, set_by or {}, source, m.startswith(_FIRST), set_with)
-                                          + f"{p}: {m}") for p, m in errors))
-    exc.fields = [one_line(field_of(str(p), str(m), data)) for p, m in errors]
+    fields = [one_line(field_of(str(p), str(m), data)) for p, m in errors]
+    exc = ConfigError("\n".join(one_line(_where(p, set_by or {}, chain.file_of(f, source) if chain else source,
+                                                m.startswith(_FIRST), set_with) + f"{p}: {m}")
+                                for (p, m), f in zip(errors, fields)))
+    exc.fields = fields
     raise exc
 
 
@@ -354,15 +304,18 @@ def load_architecture(path: str | Path, overrides: Mapping[str, Any] | None = No
     p = Path(path)
     if not p.exists() and len(p.parts) == 1 and p.suffix not in (".yaml", ".yml"):
         path = resolve_config(str(path))
-    raw = config_bytes(path)  # read once: what is parsed is what is hashed
-    base = data = read_yaml(path, raw)
+    res = read_config(path)  # each file read once: what is parsed is what is hashed
+    base = data = res.data
+    src = res.label(path)  # the file, with its bases (find-B2 3)
     if overrides:
-        data = apply_overrides(data, overrides, source=str(path), cli=cli)
-    arch = architecture_from_dict(data, source=str(path), set_by=overrides,
-                                  set_with="--set" if cli else "overrides")
+        data = apply_overrides(data, overrides, source=src, cli=cli)
+    arch = architecture_from_dict(data, source=src, set_by=overrides,
+                                  set_with="--set" if cli else "overrides", chain=res)
     # just built: no one else holds it yet
-    object.__setattr__(arch, "source", Source.of(file_record(path, raw), overrides))
-    return with_override_notes(arch, lambda: architecture_from_dict(base, source=str(path)), overrides)
+    object.__setattr__(arch, "source", Source.of(res.record, overrides))
+    if (note := res.note(path)) is not None:
+        object.__setattr__(arch, "notes", (*arch.notes, note))
+    return with_override_notes(arch, lambda: architecture_from_dict(base, source=src, chain=res), overrides)
 
 
 def _section_ref(dotted: str, data: Mapping):

@@ -49,10 +49,16 @@ RESERVED = ("name", "description", "memory", "links", "technology", "thermal", "
 
 def unknown_top_key(key: str) -> str:
     """What follows "unknown key" for a top-level ``key`` that is neither one of
-    :data:`RESERVED` nor a component section (a mapping): ``extends: gpu-hbm3`` (find-B 3)."""
-    return (f"{did_you_mean(key, list(RESERVED))}: top-level keys are {', '.join(RESERVED)} or component "
-            "sections (mappings); there is no config inheritance (extends / base): copy the config, "
-            "or change it with --set")
+    :data:`RESERVED` nor a component section (a mapping): ``extends: gpu-hbm3`` (find-B 3),
+    pointed to ``base:`` (find-B2 3)."""
+    if key == "base":  # read from a file by load_architecture and the CLI (find-B2 3)
+        return (": a config file's base: is merged in as it is read (load_architecture, the command "
+                "line); a mapping given to architecture_from_dict is the merged config")
+    hint = did_you_mean(key, list(RESERVED)) or (" (config inheritance is written base: NAME-or-PATH)"
+                                                 if key in ("extends", "inherits", "include", "parent") else "")
+    return (f"{hint}: top-level keys are {', '.join(RESERVED)} or component sections (mappings), "
+            "and a config file may name its base: (a bundled config or a file whose values it "
+            "changes; README \"Config inheritance\")")
 
 
 class UnknownComponent(ComponentError, KeyError):

@@ -253,7 +253,7 @@ def _once(kind: str, name, sha: str, seen: Mapping) -> None:
 
 def _build(configs, workloads, specs, points, engine, targets=None, load=None):
     from ..bundled import resolve_config, resolve_workload
-    from ..config import read_yaml
+    from ..config.inherit import read_config
     from ..config.loader import config_bytes
     from ..workload import read_workload_bytes
     from ..workload.io import warn_if_outdated
@@ -264,8 +264,9 @@ def _build(configs, workloads, specs, points, engine, targets=None, load=None):
     for name in configs:
         path = resolve_config(str(name))
         raw = config_bytes(path)  # read once: what is parsed is what is hashed
-        record = file_record(path, raw)
-        sha, data = record["sha256"], read_yaml(path, raw)
+        res = read_config(path, raw)  # its base: chain merged in, and hashed (find-B2 3)
+        record = res.record
+        sha, data = record["sha256"], res.data
         _once("config", name, sha, context["config_sources"])
         context["configs"][sha] = data
         context["config_sources"][sha] = str(path)

@@ -1,0 +1,203 @@
+"""Config inheritance: a config file's ``base: NAME-or-PATH`` (find-B2 3).
+
+``base`` names a bundled config (``gpu-hbm-pim-attn``) or a config file, a relative path
+being relative to the folder of the file that says it (a bare name that is a file there wins
+over a bundled config, as on the command line). The base may have a base of its own (a chain);
+a file met twice in a chain is refused, naming the chain. The file's mapping is merged onto its
+base's (the deepest base first):
+
+- a mapping merges key by key (``pim: {max_rows: 4}`` changes that one field of the base's
+  ``pim``);
+- a list or a scalar replaces the base's value (a list is not appended to);
+- a new key goes where the file lists it among the base's keys it names (so a new memory level
+  is placed by naming the level outside it: ``memory: {l2: {...}, dram: {}}``), else last;
+- ``null`` deletes the key from the base (as ``--set PATH=null`` does: the field's default
+  applies, or a required one is missing);
+- placeholder marks (``placeholders:`` and ``(U)`` comments): the base's stay, but for the
+  values the file states or deletes, and the file's are added.
+
+``--set`` applies to the merged mapping. Each leaf value of the merged mapping remembers the
+file that stated it (:attr:`Resolved.stated`), so that a config error names that file, the
+file or one of its bases. A config with a base is recorded by the SHA-256 of its chain
+(:attr:`Resolved.record`): of the lines ``<sha256 of the file's bytes>\\n`` of each file, the
+file first, then its base, then the base's base, so that any edit in any of them changes it.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from ..errors import ConfigError, given, one_line
+from ..inputs import file_record, sha256_hex
+from . import marks
+from .readfile import config_bytes, read_one
+
+#: the top-level key that names a config's base
+KEY = "base"
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A config file read with its ``base:`` chain merged in."""
+
+    data: dict  #: the merged mapping (no ``base:`` key): what validation and ``--set`` see
+    files: tuple  #: :func:`file_record` of each file of the chain, the file first, then its bases
+    stated: dict = field(default_factory=dict)  #: dotted path of each leaf value -> its file
+
+    @property
+    def record(self) -> dict[str, str]:
+        """``{"path", "sha256"}`` as outputs record the config: the file's own record, or for a
+        chain the file's path and the SHA-256 of its files' SHA-256 lines (module doc)."""
+        if len(self.files) == 1:
+            return dict(self.files[0])
+        lines = "".join(f"{f['sha256']}\n" for f in self.files).encode()
+        return {"path": self.files[0]["path"], "sha256": sha256_hex(lines)}
+
+    def label(self, path: str | Path) -> str:
+        """How an error names the config as a whole: ``sep.yaml``, or with a chain
+        ``sep.yaml (base: /…/gpu-hbm-pim-attn.yaml)`` (``path``: the file as given)."""
+        if len(self.files) == 1:
+            return str(path)
+        return f"{path} (base: {' -> '.join(f['path'] for f in self.files[1:])})"
+
+    def note(self, path: str | Path) -> str | None:
+        """A run's note stating the chain (None without a base)."""
+        if len(self.files) == 1:
+            return None
+        chain = " -> ".join(f["path"] for f in self.files[1:])
+        return (f"config {path} is its own values merged onto base: {chain}; config_sha256 "
+                f"covers all {len(self.files)} files (README \"Config inheritance\")")
+
+    def file_of(self, path: str, default: str) -> str:
+        """The file that states the value at dotted ``path`` (or every value below it, or the
+        list or value above it); ``default`` where several files or none do."""
+        if not self.stated or len(self.files) == 1:
+            return default
+        if path in self.stated:
+            return self.stated[path]
+        below = {f for k, f in self.stated.items() if k.startswith(path + ".")}
+        if len(below) == 1:
+            return below.pop()
+        parts = path.split(".")
+        for i in range(len(parts) - 1, 0, -1):
+            if (up := ".".join(parts[:i])) in self.stated:
+                return self.stated[up]
+        return default
+
+
+def read_config(path: str | Path, raw: bytes | None = None) -> Resolved:
+    """The config file ``path`` (``raw``: its bytes, if read already) with its ``base:``
+    chain merged in; ConfigError naming the file whose ``base:`` is wrong, or the cycle."""
+    chain: list[tuple[str, dict, dict]] = []  # (path, file record, its own mapping)
+    seen: dict[str, str] = {}  # real path -> the path as the chain reached it
+    here: str | Path = path
+    while True:
+        raw = config_bytes(here) if raw is None else raw
+        data = read_one(here, raw)
+        real = os.path.realpath(here)
+        if real in seen:
+            names = [c[0] for c in chain] + [str(here)]
+            raise ConfigError(f"{chain[-1][0]}: {KEY}: a cycle of bases: {' -> '.join(names)}; "
+                              "a config cannot be its own base")
+        seen[real] = str(here)
+        chain.append((str(here), file_record(here, raw), data))
+        if KEY not in data:
+            break
+        here, raw = base_path(data.pop(KEY), here), None
+    merged = chain[-1][2]
+    stated = {p: chain[-1][0] for p in _leaves(merged, ())}
+    for where, _, own in reversed(chain[:-1]):
+        merged = _placeholders(merged, own, _merge(merged, own, stated, where, ()))
+    return Resolved(merged, tuple(c[1] for c in chain), stated)
+
+
+def base_path(value: Any, child: str | Path) -> Path:
+    """The file ``base: value`` in the config ``child`` names (module doc)."""
+    from .. import bundled
+
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{child}: {KEY}: must be a bundled config name (such as gpu-hbm3) or the "
+                          f"path of a config file, relative to this file's folder; got {given(value)}")
+    child_p = Path(child)
+    folder = child_p.parent if child_p.is_file() else Path.cwd()  # a pipe: the working folder
+    cand = Path(value).expanduser()
+    cand = cand if cand.is_absolute() else folder / cand
+    if cand.is_file():
+        return cand
+    if cand.exists():
+        raise ConfigError(f"{child}: {KEY}: {one_line(value)}: {cand} is not a file")
+    bare = len(Path(value).parts) == 1 and Path(value).suffix not in (".yaml", ".yml")
+    found = bundled._named(value, bundled.configs_dir(), ".yaml") if bare else None
+    if found is not None:
+        return found
+    names = ", ".join(x.stem for x in bundled.config_paths())
+    raise ConfigError(f"{child}: {KEY}: {one_line(value)}: no config file {cand} (a path is "
+                      f"relative to this file's folder)" + (f" and no bundled config of that name "
+                                                            f"({names})" if bare else ""))
+
+
+def _leaves(value: Any, prefix: tuple) -> list[str]:
+    """The dotted paths of the leaf values of ``value`` at ``prefix`` (an empty mapping: itself)."""
+    if isinstance(value, Mapping) and value:
+        return [p for k, v in value.items() for p in _leaves(v, (*prefix, str(k)))]
+    return [".".join(prefix)] if prefix else []
+
+
+def _drop(stated: dict, path: str) -> None:
+    for k in [k for k in stated if k == path or k.startswith(path + ".")]:
+        del stated[k]
+
+
+def _merge(base: dict, own: Mapping, stated: dict, where: str, prefix: tuple) -> dict:
+    """``own`` merged onto ``base`` (module doc); ``stated`` updated with ``where`` for the
+    values ``own`` gives. The placeholder list is left to :func:`_placeholders`."""
+    out = dict(base)
+    for k, v in own.items():
+        path = (*prefix, str(k))
+        if not prefix and k == marks.KEY:
+            continue
+        if isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
+            out[k] = _merge(dict(out[k]), v, stated, where, path)
+            continue
+        _drop(stated, ".".join(path))
+        if v is None:  # null deletes the base's key
+            out.pop(k, None)
+            continue
+        out[k] = copy.deepcopy(v)
+        stated.update((p, where) for p in _leaves(v, path))
+    return _ordered(out, list(base), list(own))
+
+
+def _ordered(out: dict, old: list, named: list) -> dict:
+    """``out`` in the base's key order, a new key placed before the next key the file names
+    after it that the base has (``memory: {l2: {...}, dram: {}}`` puts a new ``l2`` inside
+    ``dram``: levels run innermost first), else last."""
+    order = [k for k in old if k in out]
+    for i, k in enumerate(named):
+        if k in out and k not in old:
+            nxt = next((j for j in named[i + 1:] if j in order), None)
+            order.insert(order.index(nxt) if nxt is not None else len(order), k)
+    return {k: out[k] for k in order}
+
+
+def _placeholders(base: Mapping, own: Mapping, merged: dict) -> dict:
+    """``merged`` with its placeholder marks: the base's, less those on a value ``own`` states
+    or deletes, then ``own``'s (a list that is not one of paths: ``own``'s replaces, for
+    validation to refuse)."""
+    mine, theirs = own.get(marks.KEY), base.get(marks.KEY)
+    if mine is not None and not isinstance(mine, list) or theirs is not None and not isinstance(theirs, list):
+        merged[marks.KEY] = mine if mine is not None else theirs
+        return merged
+    kept = list(theirs or [])
+    for p in _leaves({k: v for k, v in own.items() if k != marks.KEY}, ()):
+        kept = marks.cleared(kept, p)
+    out = list(dict.fromkeys([*kept, *(mine or [])]))
+    if out:
+        merged[marks.KEY] = out
+    else:
+        merged.pop(marks.KEY, None)
+    return merged

@@ -1,0 +1,194 @@
+"""Config inheritance, ``base: NAME-or-PATH`` (find-B2 3): a config file changes a bundled
+config (or another file) by the values it gives; mappings merge key by key, lists and
+scalars replace, ``null`` deletes; chains; cycles refused; errors name the file holding the
+field; ``--set`` after the merge; ``config_sha256`` covers the chain. Real files throughout."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from click.testing import CliRunner
+
+from cimsim.bundled import resolve_config
+from cimsim.cli import main
+from cimsim.config import load_architecture, read_yaml
+from cimsim.errors import CimsimError, ConfigError
+
+
+def _sha(path) -> str:
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+def test_a_child_of_a_bundled_config_changes_only_what_it_gives(tmp_path):
+    # the tester's case: an AttAcc variant of gpu-hbm-pim-attn in `separate` mode, which needs
+    # a links: section (no --set can add one) and changes pim fields, inheriting the rest
+    child = tmp_path / "attacc-sep.yaml"
+    child.write_text("base: gpu-hbm-pim-attn\nname: attacc-sep\n"
+                     "links:\n  nvlink: {bandwidth: 450 GB/s, latency: 1 us, energy_per_bit: 5 pJ/bit}\n"
+                     "pim:\n  sharing: separate\n  link: nvlink\n  max_rows: 4\n")
+    arch = load_architecture(child)
+    pim = arch.component("pim").config
+    assert (arch.name, pim.sharing, pim.link, pim.max_rows) == ("attacc-sep", "separate", "nvlink", 4)
+    assert float(arch.links["nvlink"].bandwidth) == 450e9
+    # inherited from the base, as its file states them: 132 SMs, 3.35 TB/s, 16-MAC units at 300 MHz
+    assert arch.component("processor").config.cores == 132
+    assert float(arch.memory["dram"].bandwidth) == 3.35e12
+    assert (pim.macs_per_cycle, float(pim.clock)) == (16, 300e6)
+    # the base's placeholder marks come along: pim.static_power is "(U)" in the base
+    assert "pim.static_power" in arch.placeholders
+    # provenance: the child's path; the SHA-256 of the lines "<sha256 of each file>\n", child first
+    base = resolve_config("gpu-hbm-pim-attn")
+    lines = f"{_sha(child)}\n{_sha(base)}\n".encode()
+    assert arch.source.record() == {"path": str(child), "sha256": hashlib.sha256(lines).hexdigest()}
+    assert any(n.startswith(f"config {child} is its own values merged onto base: {base}")
+               for n in arch.notes)
+
+
+def test_a_child_gives_the_same_run_as_the_base_with_the_same_values_set(tmp_path):
+    # the merge is what --set does for values the base has: 8 cores and a 1 us overhead
+    from cimsim import load_workload, simulate
+    from cimsim.bundled import resolve_workload
+
+    child = tmp_path / "c.yaml"
+    child.write_text("base: cpu-ddr5\nprocessor:\n  cores: 8\n  op_overhead: 1 us\n")
+    wl = load_workload(resolve_workload("lstm"))
+    got = simulate(load_architecture(child), wl, engine="analytic")
+    want = simulate(load_architecture("cpu-ddr5", {"processor.cores": 8, "processor.op_overhead": "1 us"}),
+                    wl, engine="analytic")
+    assert got.latency_s == want.latency_s and got.energy_j == want.energy_j
+
+
+def test_a_chain_with_relative_paths_null_deleting_and_a_list_replaced(tmp_path):
+    (tmp_path / "sub").mkdir()
+    mid = tmp_path / "sub" / "mid.yaml"
+    mid.write_text("base: cpu-ddr5\nname: mid\nprocessor:\n  cores: 8\n  tdp_includes: [sram, dram]\n")
+    leaf = tmp_path / "leaf.yaml"  # its base: relative to its own folder, not the working one
+    leaf.write_text("base: sub/mid.yaml\nname: leaf\n"
+                    "processor:\n  clock: 2 GHz\n  tdp_includes: [dram]\n  op_overhead: null\n"
+                    "memory:\n  dram:\n    latency: 90 ns\n")
+    arch = load_architecture(leaf)
+    proc = arch.component("processor").config
+    assert arch.name == "leaf"
+    assert proc.cores == 8                 # from mid
+    assert float(proc.clock) == 2e9        # from leaf
+    assert float(proc.static_power) == 40  # from cpu-ddr5
+    assert list(proc.tdp_includes) == ["dram"]  # a list replaces: [sram, dram] -> [dram], not merged
+    # null deletes the key: op_overhead takes the schema's default, as --set ...=null gives it
+    want = load_architecture("cpu-ddr5", {"processor.op_overhead": None}).component("processor")
+    assert proc.op_overhead == want.config.op_overhead
+    # a mapping merges key by key: dram keeps its bandwidth, its latency is leaf's
+    assert float(arch.memory["dram"].bandwidth) == 307.2e9
+    assert float(arch.memory["dram"].latency) == pytest.approx(90e-9, rel=1e-12)
+    # a value the child states is no placeholder any more (the base marks latency (U)); the
+    # base's other marks stay
+    assert "memory.dram.latency" not in arch.placeholders
+    assert "memory.dram.energy_per_bit" in arch.placeholders
+    files = [leaf, mid, resolve_config("cpu-ddr5")]
+    lines = "".join(f"{_sha(f)}\n" for f in files).encode()
+    assert arch.source.sha256 == hashlib.sha256(lines).hexdigest()
+    # read_yaml (what sweeps and `cimsim fields` read) gives the merged mapping, no base: key
+    data = read_yaml(leaf)
+    assert "base" not in data and data["processor"]["cores"] == 8 and "op_overhead" not in data["processor"]
+
+
+def test_a_new_memory_level_goes_where_the_child_lists_it(tmp_path):
+    # levels run innermost first: naming dram after the new l2 puts l2 inside it
+    child = tmp_path / "c.yaml"
+    child.write_text("base: cpu-ddr5\nmemory:\n  l2:\n    capacity: 1 GiB\n    bandwidth: 500 GB/s\n"
+                     "    energy_per_byte: 5 pJ/B\n  dram: {}\n")
+    assert list(load_architecture(child).memory) == ["sram", "l2", "dram"]
+
+
+def test_a_cycle_is_refused_naming_the_chain(tmp_path):
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text("base: b.yaml\n")
+    b.write_text("base: a.yaml\n")
+    with pytest.raises(ConfigError) as info:
+        load_architecture(a)
+    assert str(info.value) == (f"{b}: base: a cycle of bases: {a} -> {b} -> {a}; a config cannot "
+                               "be its own base")
+    a.write_text("base: a.yaml\n")  # its own base
+    with pytest.raises(ConfigError, match="a cycle of bases: .*a.yaml -> .*a.yaml;"):
+        load_architecture(a)
+
+
+def test_errors_name_the_file_that_holds_the_bad_field(tmp_path):
+    base = tmp_path / "base.yaml"
+    base.write_text(read_yaml_text("cpu-ddr5").replace("  cores: 16", "  cores: 16\n  bandwith: 3", 1))
+    child = tmp_path / "child.yaml"
+    child.write_text("base: base.yaml\nprocessor: {clock: -1 GHz}\n")
+    with pytest.raises(ConfigError) as info:
+        load_architecture(child)
+    lines = str(info.value).splitlines()
+    assert lines[0].startswith(f"{base}: processor.bandwith: unknown key")  # in the base
+    assert lines[1].startswith(f"{child}: processor.clock: ")  # in the child
+    # a base that is not there: the file whose base: names it
+    child.write_text("base: nowhere.yaml\n")
+    with pytest.raises(ConfigError) as info:
+        load_architecture(child)
+    assert str(info.value) == (f"{child}: base: nowhere.yaml: no config file {tmp_path / 'nowhere.yaml'} "
+                               "(a path is relative to this file's folder)")
+    child.write_text("base: [cpu-ddr5]\n")
+    with pytest.raises(ConfigError, match=f"^{child}: base: must be a bundled config name"):
+        load_architecture(child)
+
+
+def read_yaml_text(name: str) -> str:
+    return resolve_config(name).read_text()
+
+
+def test_set_applies_after_the_merge_on_the_command_line(tmp_path):
+    child = tmp_path / "c.yaml"
+    child.write_text("base: cpu-ddr5\nname: c8\nprocessor: {cores: 8}\n")
+    arch = load_architecture(child, {"processor.cores": "4", "memory.dram.latency": "50 ns"}, cli=True)
+    assert arch.component("processor").config.cores == 4  # --set over the child's value
+    assert float(arch.memory["dram"].latency) == pytest.approx(50e-9, rel=1e-12)  # --set over an inherited value
+    r = CliRunner().invoke(main, ["run", str(child), "lstm", "--set", "processor.cores=0"])
+    assert r.exit_code != 0 and "Traceback" not in r.output
+    assert r.output.startswith("Error: --set processor.cores=0: processor.cores: ")
+    # cimsim fields reads a child: the merged values, the child's name
+    r = CliRunner().invoke(main, ["fields", "-c", str(child), "processor.cores"])
+    assert r.exit_code == 0, r.output
+    assert "config fields of c8" in r.output and "│ 8 " in r.output
+
+
+def test_base_given_to_architecture_from_dict_says_where_it_is_read():
+    from cimsim.config import architecture_from_dict
+
+    data = read_yaml(resolve_config("cpu-ddr5"))
+    with pytest.raises(ConfigError, match=r"<config>: base: unknown key: a config file's base: is "
+                                          r"merged in as it is read"):
+        architecture_from_dict({**data, "base": "gpu-hbm3"})
+
+
+def test_a_sweep_records_the_chain_and_finds_it_again(tmp_path):
+    # the sweep's config record is the chain's digest, and the roofline's file check (cimsim
+    # plot) accepts it while no file of the chain changed, and refuses it after the base changes
+    from cimsim.studies import sweep_config_files
+    from cimsim.sweep import sweep
+    from cimsim.sweep.columns import ATTR_CONFIGS
+    from cimsim.workload import Op, Tensor, Workload, save_workload
+
+    base = tmp_path / "b.yaml"
+    base.write_text(read_yaml_text("cpu-ddr5"))
+    child = tmp_path / "c.yaml"
+    child.write_text("base: b.yaml\nname: c\nprocessor: {cores: 8}\n")
+    tensors = [Tensor("x", (1, 16), "fp32", "input"), Tensor("w0", (16, 16), "fp32", "weight"),
+               Tensor("h0", (1, 16), "fp32", "activation")]
+    save_workload(Workload("one", tensors, [Op("mm0", "matmul", ("x", "w0"), ("h0",), m=1, k=16,
+                                               n=16, weight="w0")]), tmp_path / "one.json")
+    out = tmp_path / "s.parquet"
+    sweep(str(child), str(tmp_path / "one.json"), ["processor.clock=1GHz,2GHz"], engine="analytic",
+          workers=1, output=out)
+    import pandas as pd
+
+    df = pd.read_parquet(out)
+    lines = f"{_sha(child)}\n{_sha(base)}\n".encode()
+    assert df.attrs[ATTR_CONFIGS][str(child)]["sha256"] == hashlib.sha256(lines).hexdigest()
+    assert set(df["architecture"]) == {"c"}
+    assert sweep_config_files(df)[0] == {str(child): child}
+    base.write_text(base.read_text() + "\n# edited\n")
+    with pytest.raises(CimsimError, match=r"config file changed since the sweep \(.*c.yaml, or a file "
+                                          r"its base: names\)"):
+        sweep_config_files(df)
