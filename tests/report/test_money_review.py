@@ -86,3 +86,41 @@ def test_the_cli_refuses_a_price_twice_and_keeps_none_through_a_csv(tmp_path):
     pd.DataFrame([gpu, steady]).to_csv(csv, index=False)
     mixed = run(main, ["cost", str(csv), "--wafer-usd", "17000"])
     assert mixed.exit_code == 0 and "the rows use unlike rates (cost_rate)" in mixed.output
+
+
+def test_the_branches_a_table_can_take_devices_tokens_a_steady_rate_a_failed_point_negbin(tmp_path):
+    # a real gpu-hbm3 row (GH100 814 mm²: 63 dies per wafer) and copies that set one branch's
+    # input column each; the goldens are the module's closed forms written out here
+    gpu = _row("gpu-hbm3")
+    q, p_s, dyn = gpu[C.SAMPLES_PER_S], gpu[C.STATIC_POWER_W], gpu[C.DYNAMIC_J_PER_SAMPLE]
+    rows = [gpu,
+            dict(gpu, **{C.SYSTEM_DEVICES: 2}),
+            dict(gpu, **{C.TOKENS_PER_S: 4 * q}),
+            dict(gpu, **{C.PIPELINED_SAMPLES_PER_S: 2 * q}),
+            dict(gpu, **{C.ERROR: "boom"})]
+    out = cost(pd.DataFrame(rows), 17000, utilization=0.5)
+    die = 17000 / (63 * ((1 - math.exp(-0.814)) / 0.814) ** 2)
+    year3 = 3 * 365.25 * 86400
+    one, two, tok, steady, failed = (out.iloc[i] for i in range(5))
+    assert one[C.CAPEX_USD_PER_1M_SAMPLES] == pytest.approx(die / (0.5 * q * year3) * 1e6, rel=1e-9, abs=0)
+    # system_devices 2: twice the silicon, twice the static power
+    assert two[C.CAPEX_USD] == pytest.approx(2 * die, rel=1e-12, abs=0)
+    assert two[C.ENERGY_USD_PER_1M_SAMPLES] == pytest.approx(
+        (2 * p_s / (0.5 * q) + dyn) * 1e6 / 3.6e6 * 0.1, rel=1e-9, abs=0)
+    # 4 tokens a sample: a quarter of the sample's costs per token
+    assert tok[C.USD_PER_1M_TOKENS] == pytest.approx(one[C.USD_PER_1M_SAMPLES] / 4, rel=1e-9, abs=0)
+    # the steady rate (twice samples_per_s) is the one used: capex per sample halves
+    assert steady[C.COST_RATE] == C.PIPELINED_SAMPLES_PER_S and one[C.COST_RATE] == C.SAMPLES_PER_S
+    assert steady[C.CAPEX_USD_PER_1M_SAMPLES] == pytest.approx(one[C.CAPEX_USD_PER_1M_SAMPLES] / 2, rel=1e-9, abs=0)
+    assert steady[C.ENERGY_USD_PER_1M_SAMPLES] == pytest.approx(
+        (p_s / (0.5 * 2 * q) + dyn) * 1e6 / 3.6e6 * 0.1, rel=1e-9, abs=0)
+    # a sweep's failed point: no capex, and the flag says so (not "none")
+    assert math.isnan(failed[C.CAPEX_USD]) and failed[C.COST_NOT_COSTED].startswith("everything (the point failed")
+    # negative binomial, alpha 3: (1 + 0.814 / 3)^-3, through cost() and the CLI
+    neg = cost(pd.DataFrame([gpu]), 17000, yield_model="negbin", alpha=3.0).iloc[0]
+    nb = 17000 / (63 * (1 + 0.814 / 3) ** -3)
+    assert neg[C.CAPEX_USD] == pytest.approx(nb, rel=1e-12, abs=0)
+    csv = tmp_path / "g.csv"
+    pd.DataFrame([gpu]).to_csv(csv, index=False)
+    res = CliRunner().invoke(main, ["cost", str(csv), "--wafer-usd", "17000", "--yield-model", "negbin"])
+    assert res.exit_code == 0 and f"{nb:.4g}" in res.output, res.output

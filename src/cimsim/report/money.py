@@ -31,12 +31,13 @@ not costed)``), whose silicon capex leaves out, and a component whose chip is ab
 (858 mm², the run's note): it is priced as ``dies_<c>`` separate reticle-sized dies, each with its
 own yield, with no die-to-die link, interposer or stitching costed, so it reads cheaper than one
 die would (a wafer-scale part is not diced dies at all). It is ``none`` when nothing is left out
-(a CSV keeps it; an empty cell reads back as NaN). A collective (links, no die) is not a component
-with silicon and is not named.
+(a CSV keeps it; an empty cell reads back as NaN), and says so where a sweep's point failed. A
+collective (links, no die) is not a component with silicon and is not named.
 
 Each component is its own die(s) (review K 3): a host and a CIM macro that both state an area
 are priced as two dies (chiplets), not as one SoC die of their summed area, which yields worse
-and costs more (10 + 55.7 mm² at D0 0.1: $2.50 + $14.05 = $16.55 as two, $18.28 as one).
+and costs more (a 10 mm² host and a 51.7 mm² CIM at D0 0.1: $2.50 + $14.05 = $16.55 as two
+dies; the one 65.7 mm² logic die they share with a 4 mm² SRAM would cost $18.28).
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ _AREA = re.compile(r"^area_(.+)_m2$")
 _ABOVE = re.compile(r"component '([^']+)'(?:'s [\d,]+ chips)? counts .* more than (?:one reticle|a whole)")
 #: what ``cost_not_costed`` says where nothing is left out (a CSV reads an empty cell as NaN)
 NOTHING = "none"
+#: what it says on a sweep row whose point failed (no costs at all)
+FAILED = "everything (the point failed: see error)"
 
 
 def dies_per_wafer(die_m2: float, wafer_diameter_m: float = 0.3) -> int:
@@ -173,7 +176,8 @@ def cost(df, wafer_usd, d0_per_cm2: float = 0.1, yield_model: str = "murphy", al
         for i in range(n):
             if a[i] > 0 and not _failed(out, i):
                 skipped[i].append(f"{lv} (memory level; its area not costed)")
-    out[C.COST_NOT_COSTED] = ["; ".join(s) if s else NOTHING for s in skipped]
+    out[C.COST_NOT_COSTED] = [FAILED if failed[i] else "; ".join(s) if s else NOTHING
+                              for i, s in enumerate(skipped)]
     return out
 
 
