@@ -14,14 +14,22 @@ def _prices(values: tuple[str, ...]):
     """``--wafer-usd 17000`` (every component) or ``--wafer-usd cim=9000`` (repeatable)."""
     every, per = None, {}
     for v in values:
-        name, _, num = v.rpartition("=")
+        name, sep, num = v.rpartition("=")
         try:
             usd = float(num)
         except ValueError:
             raise click.UsageError(f"--wafer-usd {v}: a price in USD (17000) or COMPONENT=USD (cim=9000)")
-        if name:
+        if sep and not name.strip():
+            raise click.UsageError(f"--wafer-usd {v}: COMPONENT=USD needs a component name (cim=9000)")
+        if name:  # a price given twice is refused, not overwritten (review K 4)
+            if name.strip() in per:
+                raise click.UsageError(f"--wafer-usd: {name.strip()} is given twice ({name.strip()}="
+                                       f"{per[name.strip()]:g} and {v}); give each component one price")
             per[name.strip()] = usd
         else:
+            if every is not None:
+                raise click.UsageError(f"--wafer-usd: one price for every component is given twice "
+                                       f"({every:g} and {v}); give it once")
             every = usd
     if every is not None and per:
         raise click.UsageError("--wafer-usd: either one price for every component or COMPONENT=USD "
@@ -82,6 +90,11 @@ def cost(results: Path, wafer: tuple[str, ...], d0: float, yield_model: str, alp
     shown = [c for c in (C.ARCHITECTURE, C.WORKLOAD, C.CAPEX_USD, C.USD_PER_1M_SAMPLES,
                          C.USD_PER_1M_TOKENS, C.COST_NOT_COSTED) if c in out.columns]
     click.echo(out[shown].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    rates = set(out.loc[out[C.USD_PER_1M_SAMPLES].notna(), C.COST_RATE])
+    if len(rates) > 1:  # review K 8
+        click.echo("note: the rows use unlike rates (cost_rate): pipelined_samples_per_s (a chip-block "
+                   "pipeline's steady rate) for some, samples_per_s (one sample at a time) for others, "
+                   "so their $ per 1M samples do not compare like for like")
     if output is not None:
         made = new_output(output)
         try:

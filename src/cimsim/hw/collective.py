@@ -174,6 +174,8 @@ class Collective(Component[CollectiveConfig]):
     reads_far_tier = True
     accuracy_arithmetic = "exact"
     label = "collective"
+    #: a collective is links (NVLink, a ring), no die of its own: 0 dies, never costed
+    own_silicon = False
     #: ``busy``: the share of the run the collective has an all-reduce or send in flight
     utilizations = ("busy",)
 

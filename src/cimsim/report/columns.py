@@ -1236,8 +1236,8 @@ CAPEX_USD_PER_1M_TOKENS = "capex_usd_per_1m_tokens"
 ENERGY_USD_PER_1M_TOKENS = "energy_usd_per_1m_tokens"
 #: capex_usd_per_1m_tokens + energy_usd_per_1m_tokens, USD
 USD_PER_1M_TOKENS = "usd_per_1m_tokens"
-#: the components the costs leave out, each with why: ``(no area)`` (it states none: a host,
-#: PIM units in HBM) or ``(no wafer price)``; empty when every one is costed (text)
+#: what the costs leave out, each with why: a component ``(no area)`` / ``(no wafer price)``, an on-chip memory level's area, a
+#: chip above the reticle priced as separate dies (no die-to-die link costed); ``none`` when nothing is (text)
 COST_NOT_COSTED = "cost_not_costed"
 COST_COLUMNS: tuple[str, ...] = (CAPEX_USD, COST_RATE, CAPEX_USD_PER_1M_SAMPLES, ENERGY_USD_PER_1M_SAMPLES,
                                  USD_PER_1M_SAMPLES, CAPEX_USD_PER_1M_TOKENS, ENERGY_USD_PER_1M_TOKENS,

@@ -25,7 +25,19 @@ over ``tokens_per_s / samples_per_s`` tokens a sample, where the row is a servin
 
 A component without an area (a host that states none, PIM units in HBM) or without a wafer
 price is not costed: its columns are NaN and ``cost_not_costed`` names it; capex then counts the
-costed components only (a lower bound), never a silent 0.
+costed components only (a lower bound), never a silent 0. ``cost_not_costed`` also names (review
+K 1, 2) an on-chip memory level with an area (``area_<level>_m2``: ``sram (memory level; its area
+not costed)``), whose silicon capex leaves out, and a component whose chip is above the reticle
+(858 mm², the run's note): it is priced as ``dies_<c>`` separate reticle-sized dies, each with its
+own yield, with no die-to-die link, interposer or stitching costed, so it reads cheaper than one
+die would (a wafer-scale part is not diced dies at all). It is ``none`` when nothing is left out
+(a CSV keeps it; an empty cell reads back as NaN), and says so where a sweep's point failed. A
+collective (links, no die) is not a component with silicon and is not named.
+
+Each component is its own die(s) (review K 3): a host and a CIM macro that both state an area
+are priced as two dies (chiplets), not as one SoC die of their summed area, which yields worse
+and costs more (a 10 mm² host and a 51.7 mm² CIM at D0 0.1: $2.50 + $14.05 = $16.55 as two
+dies; the one 65.7 mm² logic die they share with a 4 mm² SRAM would cost $18.28).
 """
 
 from __future__ import annotations
@@ -42,6 +54,13 @@ YEAR_S = 365.25 * 86400.0
 #: joules in a kWh
 KWH_J = 3.6e6
 _DIE = re.compile(r"^die_area_(.+)_m2$")
+_AREA = re.compile(r"^area_(.+)_m2$")
+#: a run's reticle / wafer note (:func:`cimsim.report.plausible.area_notes`) on a component
+_ABOVE = re.compile(r"component '([^']+)'(?:'s [\d,]+ chips)? counts .* more than (?:one reticle|a whole)")
+#: what ``cost_not_costed`` says where nothing is left out (a CSV reads an empty cell as NaN)
+NOTHING = "none"
+#: what it says on a sweep row whose point failed (no costs at all)
+FAILED = "everything (the point failed: see error)"
 
 
 def dies_per_wafer(die_m2: float, wafer_diameter_m: float = 0.3) -> int:
@@ -72,7 +91,8 @@ def _check(wafer_usd, d0_per_cm2, model, alpha, package_usd, usd_per_kwh, years,
     prices = wafer_usd.values() if isinstance(wafer_usd, dict) else [wafer_usd]
     for name, v, ok, what in (
             *(("wafer_usd", p, p > 0, "above 0") for p in prices),
-            ("d0_per_cm2", d0_per_cm2, d0_per_cm2 >= 0, "0 or more"), ("alpha", alpha, alpha > 0, "above 0"),
+            ("d0_per_cm2", d0_per_cm2, d0_per_cm2 >= 0, "0 or more"),
+            *((("alpha", alpha, alpha > 0, "above 0"),) if model == "negbin" else ()),  # murphy has none
             ("package_usd", package_usd, package_usd >= 0, "0 or more"),
             ("usd_per_kwh", usd_per_kwh, usd_per_kwh >= 0, "0 or more"), ("years", years, years > 0, "above 0"),
             ("utilization", utilization, 0 < utilization <= 1, "in (0, 1]")):
@@ -106,6 +126,7 @@ def cost(df, wafer_usd, d0_per_cm2: float = 0.1, yield_model: str = "murphy", al
     capex = np.zeros(n)
     costed = np.zeros(n, dtype=bool)  # a row with no component costed has no capex, not 0 USD
     skipped: list[list[str]] = [[] for _ in range(n)]
+    split = [_above_reticle(out, i) for i in range(n)]
     for c in comps:
         price = wafer_usd.get(c) if isinstance(wafer_usd, dict) else wafer_usd
         area = _num(out, C.die_area_column(c), math.nan)
@@ -123,6 +144,9 @@ def cost(df, wafer_usd, d0_per_cm2: float = 0.1, yield_model: str = "murphy", al
             usd[i] = price / (dpw[i] * yld[i]) if dpw[i] > 0 and yld[i] > 0 else math.nan
             capex[i] += dies[i] * usd[i]
             costed[i] = True
+            if c in split[i]:
+                skipped[i].append(f"{c} (above the reticle: priced as {int(dies[i]):,} separate dies; "
+                                  "die-to-die links, interposer, stitching not costed)")
         out[C.dies_per_wafer_column(c)] = dpw
         out[C.yield_column(c)] = yld
         out[C.die_usd_column(c)] = usd
@@ -147,8 +171,29 @@ def cost(df, wafer_usd, d0_per_cm2: float = 0.1, yield_model: str = "murphy", al
     out[C.CAPEX_USD_PER_1M_TOKENS] = np.where(ok, capex_1m / np.where(ok, tokens, 1), math.nan)
     out[C.ENERGY_USD_PER_1M_TOKENS] = np.where(ok, energy_1m / np.where(ok, tokens, 1), math.nan)
     out[C.USD_PER_1M_TOKENS] = out[C.CAPEX_USD_PER_1M_TOKENS] + out[C.ENERGY_USD_PER_1M_TOKENS]
-    out[C.COST_NOT_COSTED] = ["; ".join(s) for s in skipped]
+    for lv in _levels(out, comps):
+        a = _num(out, C.area_column(lv), math.nan)
+        for i in range(n):
+            if a[i] > 0 and not _failed(out, i):
+                skipped[i].append(f"{lv} (memory level; its area not costed)")
+    out[C.COST_NOT_COSTED] = [FAILED if failed[i] else "; ".join(s) if s else NOTHING
+                              for i, s in enumerate(skipped)]
     return out
+
+
+def _levels(df, comps) -> list[str]:
+    """The on-chip memory levels a table states an area for: ``area_<name>_m2`` that is no
+    component's part (``area_<component>_<part>_m2``)."""
+    names = [m.group(1) for c in df.columns if (m := _AREA.match(str(c)))]
+    return [x for x in names if x not in comps and not any(x.startswith(c + "_") for c in comps)]
+
+
+def _above_reticle(df, i: int) -> set[str]:
+    """The components whose chip the row's notes say is above a reticle (split into dies)."""
+    if C.NOTES not in df.columns:
+        return set()
+    v = df[C.NOTES].iloc[i]
+    return set(_ABOVE.findall(v)) if isinstance(v, str) else set()
 
 
 def _num(df, col: str, default: float):

@@ -107,11 +107,17 @@ def die_facts(arch) -> dict[str, float]:
     """``die_area_<component>_m2`` and ``dies_<component>`` of each component
     (:func:`cimsim.report.columns.die_area_column`): its :attr:`~cimsim.hw.base.Component.dies`
     chips, each split into ceil(chip area / :data:`RETICLE_M2`) equal dies where it is above one
-    reticle (858 mm² itself is one die); the die area NaN where the component declares none."""
+    reticle (858 mm² itself is one die); the die area NaN where the component declares none. A
+    component with no silicon of its own (``own_silicon = False``: a collective, which is links)
+    has 0 dies, so the cost model neither prices nor flags it (review K 5)."""
     from . import columns as C
 
     out: dict[str, float] = {}
     for c in arch.instances:
+        if not getattr(c, "own_silicon", True):
+            out[C.die_area_column(c.name)] = math.nan
+            out[C.dies_column(c.name)] = 0
+            continue
         total = sum(c.area_m2().values()) if c.area_m2() else math.nan
         per_chip = total / c.dies
         split = max(1, math.ceil(per_chip / RETICLE_M2 - 1e-9)) if per_chip > 0 else 1
