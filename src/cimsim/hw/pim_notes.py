@@ -226,9 +226,11 @@ def max_rows_note(name: str, max_rows: int, took: int, could: int, rows: np.ndar
 def max_rows_verdict(name: str, max_rows: int, rows: np.ndarray, units_s: np.ndarray, host_s: np.ndarray,
                      pays: Optional[np.ndarray] = None) -> str:
     """Whether raising ``max_rows`` speeds up the matmuls it left for their ``rows`` (find-E 1):
-    ``units_s`` is each op's time alone on the units (their cost model: max(MAC time, bank
-    reads) and the inputs and results over the bus, plus the op's latency where it pays its
-    launch group's: ``pays``, bool per op, None: every op; find-B 1), ``host_s`` its time
+    ``units_s`` is each op's time alone on the units as the run charges it (:func:`time_alone`:
+    max(MAC time, bank reads) and the inputs and results over the bus, overlapped, serial or
+    in pieces as the run runs them; in blocked sharing one after the other, review P 2; plus
+    the op's latency where it pays its launch group's: ``pays``, bool per op, None: every op;
+    find-B 1), ``host_s`` its time
     alone where it ran in this run (its latency as the run charged it). Being MAC-bound on the units is no reason to stay on the
     host: a host that is itself bound by reading the weight over the bus is slower while the
     units' MACs per element (``m`` at the units' peak) take less than that read. The note
@@ -341,15 +343,30 @@ def no_cache_note(name: str, claims, ops: OpArrays, free: np.ndarray, took: np.n
             "(cimsim workload llm, cimsim trace --serve)")
 
 
-def _time_alone(comp, ops: OpArrays, idx, rate: dict, pays: np.ndarray) -> np.ndarray:
-    """Each op of ``idx``'s time alone on ``comp`` at the run's ``rate`` per resource: its cost
-    model's max(compute, the slowest resource's bytes), plus its latency where it pays its
-    launch group's (``pays``)."""
-    oc = comp.cost(ops, idx, comp.place(ops, idx))
+def time_alone(comp, ops: OpArrays, idx, rate: dict, pays: np.ndarray) -> np.ndarray:
+    """Each op of ``idx``'s time alone on ``comp`` at the run's ``rate`` per resource, as the
+    run charges it (the engine's ``op_work`` rule): its bytes over each resource, plus the time it
+    holds one (a PIM op in blocked sharing holds the level for its compute), the slowest; with
+    its compute one after the other for a serial op (the placement's), in its pieces, or
+    overlapped; plus its latency where it pays its launch group's (``pays``; find-B 1, review P 2)."""
+    plan = comp.place(ops, idx)
+    oc = comp.cost(ops, idx, plan)
     moved = np.zeros(len(idx))
     for r, b in oc.bytes.items():
-        np.maximum(moved, np.asarray(b, dtype=np.float64) / rate[r], out=moved)
-    return np.maximum(oc.compute_s, moved) + np.where(pays, oc.latency_s, 0.0)
+        np.maximum(moved, np.asarray(b, dtype=np.float64) / rate[r]
+                   + np.asarray((oc.hold_s or {}).get(r, 0.0), dtype=np.float64), out=moved)
+    for r, h in (oc.hold_s or {}).items():
+        if r not in oc.bytes:
+            np.maximum(moved, np.asarray(h, dtype=np.float64), out=moved)
+    c = np.broadcast_to(np.asarray(oc.compute_s, dtype=np.float64), (len(idx),))
+    work = np.maximum(c, moved)  # overlapped; in pieces (p_x, p_c): max(X + C / p_c, C + X / p_x)
+    if oc.pieces is not None:
+        p = np.broadcast_to(np.asarray(oc.pieces, dtype=np.float64), (len(idx), 2))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            work = np.maximum(moved + np.where(np.isinf(p[:, 1]), 0.0, c / p[:, 1]),
+                              c + np.where(np.isinf(p[:, 0]), 0.0, moved / p[:, 0]))
+    serial = np.broadcast_to(np.asarray(plan.serial, dtype=bool), (len(idx),))
+    return np.where(serial, c + moved, work) + np.where(pays, oc.latency_s, 0.0)
 
 
 def mac_starved_note(pim, run, kv: np.ndarray, rows: np.ndarray) -> Optional[str]:
@@ -382,7 +399,7 @@ def mac_starved_note(pim, run, kv: np.ndarray, rows: np.ndarray) -> Optional[str
     pays = ops.payers(unit)[idx] == idx
     rate = dict(zip(c.resources, run.rates.tolist()))
     try:
-        there = _time_alone(host, ops, idx, rate, pays)
+        there = time_alone(host, ops, idx, rate, pays)
     except (CapacityError, MappingError):  # a host that cannot run these ops alone: no estimate
         return None
     lines = []
