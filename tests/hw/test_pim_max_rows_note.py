@@ -50,6 +50,16 @@ def test_a_batched_llm_run_says_the_pim_refused_every_matmul_and_why(tmp_path):
     assert f"note: {note}" in " ".join(text.split())  # the human output shows it too
 
 
+def test_the_verdict_names_no_launch_groups_where_every_refused_op_is_its_own_launch(tmp_path):
+    # review P 5: the refused ops here are weight matmuls, none in a launch group (each op its
+    # own launch, as the run charges them): the verdict says nothing of launch groups
+    result, _ = _run(tmp_path, batch=8)
+    verdict = next(n for n in result["notes"] if n.startswith("pim.max_rows (1): "))
+    assert f"{(1 + D) * PER_STEP} matmul(s) of up to {8 * P} rows would take " in verdict
+    assert "launch" not in verdict
+    assert " on its units against " in verdict
+
+
 def test_batch_one_notes_only_the_prefill_matmuls(tmp_path):
     result, _ = _run(tmp_path, batch=1)
     refused = 4 * L  # the prefill's layer matmuls (P rows); its LM head and every decode op: 1 row

@@ -249,8 +249,10 @@ def max_rows_verdict(name: str, max_rows: int, rows: np.ndarray, units_s: np.nda
 
     def line(sel) -> str:
         n, k = int(sel.sum()), int((sel & paid).sum())
+        # the launches named only where some op rides on its group's (review P 5)
+        grouped = f" ({k} launch(es): one per launch group, as the run charges them)" if k < n else ""
         return (f"{n} matmul(s) of up to {float(rows[sel].max()):g} rows would take {si(float(units_s[sel].sum()), 's')} "
-                f"on its units ({k} launch(es): one per launch group, as the run charges them) "
+                f"on its units{grouped} "
                 f"against {si(float(host_s[sel].sum()), 's')} on the host in this run")
     if gain[best] <= 0:
         return (f"{path} ({max_rows}): raising it would not speed up the matmuls it leaves for their "
