@@ -404,21 +404,38 @@ def mac_starved_note(pim, run, kv: np.ndarray, rows: np.ndarray) -> Optional[str
         there = time_alone(host, ops, idx, rate, pays)
     except (CapacityError, MappingError):  # a host that cannot run these ops alone: no estimate
         return None
-    lines = []
+    # the ops after the first of a launch group on the units ride on its launch and can run
+    # beside the host's work on the ops before them (a request's softmax under the next
+    # request's scores): the most the run can hide (review P 1)
+    rides = ops.payers(pl.component)[idx] != idx
+    lines, sure, gs = [], True, []
     for g in np.unique(rows[idx]):
         sel = rows[idx] == g
         u, h = float(units[sel].sum()), float(there[sel].sum())
         if u <= h:
             continue
+        hide = float(units[sel & rides].sum())
+        sure &= u - hide > h
+        gs.append(float(g))
         cache = float((t_banks[sel] * pim.internal_bandwidth).sum()) / float(t_mac[sel].sum())
         lines.append(f"{int(sel.sum())} with g = {float(g):g} query rows per KV head take "
-                     f"{si(u, 's')} on its units against {si(h, 's')} on {host.name} at this run's rates "
-                     f"(MAC-bound: g MACs per cache element read, so the units read the cache at "
+                     f"{si(u, 's')} on its units against {si(h, 's')} on {host.name} at this run's rates"
+                     + (f", of which up to {si(hide, 's')} (the ops after each launch group's first) can run "
+                        f"beside {host.name}'s work" if hide > 0 else "")
+                     + f" (MAC-bound: g MACs per cache element read, so the units read the cache at "
                      f"{si(cache, 'B/s')}, their internal {si(pim.internal_bandwidth, 'B/s')} / "
                      f"{pim.internal_bandwidth / cache:.3g})")
     if not lines:
         return None
-    top = pim.config.max_rows
-    return (f"{pim.name} took KV-cache matmul(s) it runs slower than {host.name} would: " + "; ".join(lines)
-            + f" (each op alone, serial, launches as the run charges them: an estimate); "
-            f"{pim.name}.max_rows ({top}) below their g keeps them on {host.name} (compare both runs)")
+    # the value to set: below the smallest such g, e.g. the largest power of two below it (review P 3)
+    g0 = min(gs)
+    eg = 2 ** int(np.floor(np.log2(g0 - 1))) if g0 > 1 else 0
+    head = (f"{pim.name} took KV-cache matmul(s) it runs slower than {host.name} would, even where "
+            f"the run overlaps them: " if sure else
+            f"{pim.name} took KV-cache matmul(s) it may run slower than {host.name} would (each op "
+            f"alone, serial; the overlap the run gives them can hide the difference, so this run may "
+            f"still be the faster): ")
+    return (head + "; ".join(lines)
+            + " (launches as the run charges them: an estimate); "
+            f"{pim.name}.max_rows below {g0:g} (now {pim.config.max_rows}), e.g. {eg}, keeps them on "
+            f"{host.name} (compare both runs)")
