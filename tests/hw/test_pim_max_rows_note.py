@@ -50,6 +50,16 @@ def test_a_batched_llm_run_says_the_pim_refused_every_matmul_and_why(tmp_path):
     assert f"note: {note}" in " ".join(text.split())  # the human output shows it too
 
 
+def test_the_verdict_names_no_launch_groups_where_every_refused_op_is_its_own_launch(tmp_path):
+    # review P 5: the refused ops here are weight matmuls, none in a launch group (each op its
+    # own launch, as the run charges them): the verdict says nothing of launch groups
+    result, _ = _run(tmp_path, batch=8)
+    verdict = next(n for n in result["notes"] if n.startswith("pim.max_rows (1): "))
+    assert f"{(1 + D) * PER_STEP} matmul(s) of up to {8 * P} rows would take " in verdict
+    assert "launch" not in verdict
+    assert " on its units against " in verdict
+
+
 def test_batch_one_notes_only_the_prefill_matmuls(tmp_path):
     result, _ = _run(tmp_path, batch=1)
     refused = 4 * L  # the prefill's layer matmuls (P rows); its LM head and every decode op: 1 row
@@ -156,8 +166,13 @@ def test_the_verdict_charges_the_units_one_launch_per_launch_group(tmp_path):
     # 32 heads x 128 x L MACs at L = 65, 66 (prompt 64 + the step's token): 4,292,608 MACs
     # / (1280 units x 16 MACs x 300 MHz = 6.144 TMAC/s) = 0.6987 us. The run launches a
     # layer-step's per-request scores (and contexts) as one command: 4 groups x (5 us
-    # op_overhead + 500 ns latency) = 22 us, so 22.70 us; charging every op its own launch,
-    # as before, gave 0.6987 + 16 x 5.5 = 88.70 us
+    # op_overhead + 500 ns latency) = 22 us; charging every op its own launch, as before, gave
+    # 0.6987 + 16 x 5.5 = 88.70 us. Blocked sharing (review P 2): the query goes in and the
+    # scores (or context) come out over the bus at 2.345 TB/s, then the MACs, one after the
+    # other, as the run charges them: per request and step 8,192 B query in + 32 x L x 2 B
+    # scores out (scores), 32 x L x 2 B probabilities in + 8,192 B out (context): 2 x
+    # (8,192 + 64 L) B, 4 requests: 4 x 2 x (12,352 + 12,416) B / 2.345e12 = 0.0845 us,
+    # so 0.6987 + 0.0845 + 22 = 22.78 us (22.70 overlapped the bus with the MACs)
     import re
     wl = tmp_path / "g16.json"
     gen = CliRunner().invoke(main, ["workload", "llm", "--layers", "1", "--hidden", "4096", "--heads", "32",
@@ -170,5 +185,6 @@ def test_the_verdict_charges_the_units_one_launch_per_launch_group(tmp_path):
     m = re.search(r"16 matmul\(s\) of up to 16 rows would take ([\d.]+) µs on its units \((\d+) launch", note)
     assert m, note
     macs = 32 * 128 * (65 + 66) * 4 * 2
-    assert float(m.group(1)) == pytest.approx((macs / (1280 * 16 * 300e6) + 4 * 5.5e-6) * 1e6, abs=0.01)
+    bus = 4 * 2 * sum(8192 + 64 * L for L in (65, 66)) / 2.345e12
+    assert float(m.group(1)) == pytest.approx((macs / (1280 * 16 * 300e6) + bus + 4 * 5.5e-6) * 1e6, abs=0.005)
     assert int(m.group(2)) == 4

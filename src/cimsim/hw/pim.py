@@ -88,7 +88,7 @@ from .base import Component, ComponentConfig, OpArrays, OpCost, Plan, add_stored
 from .hierarchy import add_landed, backed_reads
 from .pim_notes import (POOLS, as_stored, as_stored_note, bag_note, claims_words, format_scale, held_format_note,
                         held_tensor_bytes, kv_stored_note, mac_starved_note, max_rows_note, max_rows_verdict, no_cache_note,
-                        plain_input_note, streaming_note)
+                        plain_input_note, streaming_note, time_alone)
 
 #: what the units may claim (see the module docstring)
 CLAIMS = ("weights", "kv_cache", "embedding")
@@ -378,17 +378,15 @@ class PIM(Component[PIMConfig]):
         idx = np.flatnonzero(kind & (rows > c.max_rows))
         if not len(idx):
             return [starved] if starved else []
-        oc, rate = self.cost(ops, idx, None), dict(zip(run.costs.resources, run.rates.tolist()))
-        moved = np.zeros(len(idx))
-        for r, b in oc.bytes.items():
-            np.maximum(moved, np.asarray(b, dtype=np.float64) / rate[r], out=moved)
+        rate = dict(zip(run.costs.resources, run.rates.tolist()))
         # the units' launch as the run charges it (find-B 1): one per launch group on them (a
         # layer-step's per-request scores are one PIM command), not one per op; the host's
-        # latency here is already the run's, once per group
+        # latency here is already the run's, once per group. Their time as the run charges it
+        # (review P 2): in blocked sharing the bus and then the MACs, one after the other
         unit = pl.component.copy()
         unit[idx] = me
         pays = ops.payers(unit)[idx] == idx
-        units = np.maximum(oc.compute_s, moved) + np.where(pays, oc.latency_s, 0.0)
+        units = time_alone(self, ops, idx, rate, pays)
         host = np.maximum(run.costs.compute_s[idx], run.costs.transfer_s(run.resource_s[idx])) + run.costs.latency_s[idx]
         return [max_rows_verdict(self.name, c.max_rows, rows[idx], units, host, pays)] + ([starved] if starved else [])
 

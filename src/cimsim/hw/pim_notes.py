@@ -226,9 +226,11 @@ def max_rows_note(name: str, max_rows: int, took: int, could: int, rows: np.ndar
 def max_rows_verdict(name: str, max_rows: int, rows: np.ndarray, units_s: np.ndarray, host_s: np.ndarray,
                      pays: Optional[np.ndarray] = None) -> str:
     """Whether raising ``max_rows`` speeds up the matmuls it left for their ``rows`` (find-E 1):
-    ``units_s`` is each op's time alone on the units (their cost model: max(MAC time, bank
-    reads) and the inputs and results over the bus, plus the op's latency where it pays its
-    launch group's: ``pays``, bool per op, None: every op; find-B 1), ``host_s`` its time
+    ``units_s`` is each op's time alone on the units as the run charges it (:func:`time_alone`:
+    max(MAC time, bank reads) and the inputs and results over the bus, overlapped, serial or
+    in pieces as the run runs them; in blocked sharing one after the other, review P 2; plus
+    the op's latency where it pays its launch group's: ``pays``, bool per op, None: every op;
+    find-B 1), ``host_s`` its time
     alone where it ran in this run (its latency as the run charged it). Being MAC-bound on the units is no reason to stay on the
     host: a host that is itself bound by reading the weight over the bus is slower while the
     units' MACs per element (``m`` at the units' peak) take less than that read. The note
@@ -247,8 +249,10 @@ def max_rows_verdict(name: str, max_rows: int, rows: np.ndarray, units_s: np.nda
 
     def line(sel) -> str:
         n, k = int(sel.sum()), int((sel & paid).sum())
+        # the launches named only where some op rides on its group's (review P 5)
+        grouped = f" ({k} launch(es): one per launch group, as the run charges them)" if k < n else ""
         return (f"{n} matmul(s) of up to {float(rows[sel].max()):g} rows would take {si(float(units_s[sel].sum()), 's')} "
-                f"on its units ({k} launch(es): one per launch group, as the run charges them) "
+                f"on its units{grouped} "
                 f"against {si(float(host_s[sel].sum()), 's')} on the host in this run")
     if gain[best] <= 0:
         return (f"{path} ({max_rows}): raising it would not speed up the matmuls it leaves for their "
@@ -341,15 +345,30 @@ def no_cache_note(name: str, claims, ops: OpArrays, free: np.ndarray, took: np.n
             "(cimsim workload llm, cimsim trace --serve)")
 
 
-def _time_alone(comp, ops: OpArrays, idx, rate: dict, pays: np.ndarray) -> np.ndarray:
-    """Each op of ``idx``'s time alone on ``comp`` at the run's ``rate`` per resource: its cost
-    model's max(compute, the slowest resource's bytes), plus its latency where it pays its
-    launch group's (``pays``)."""
-    oc = comp.cost(ops, idx, comp.place(ops, idx))
+def time_alone(comp, ops: OpArrays, idx, rate: dict, pays: np.ndarray) -> np.ndarray:
+    """Each op of ``idx``'s time alone on ``comp`` at the run's ``rate`` per resource, as the
+    run charges it (the engine's ``op_work`` rule): its bytes over each resource, plus the time it
+    holds one (a PIM op in blocked sharing holds the level for its compute), the slowest; with
+    its compute one after the other for a serial op (the placement's), in its pieces, or
+    overlapped; plus its latency where it pays its launch group's (``pays``; find-B 1, review P 2)."""
+    plan = comp.place(ops, idx)
+    oc = comp.cost(ops, idx, plan)
     moved = np.zeros(len(idx))
     for r, b in oc.bytes.items():
-        np.maximum(moved, np.asarray(b, dtype=np.float64) / rate[r], out=moved)
-    return np.maximum(oc.compute_s, moved) + np.where(pays, oc.latency_s, 0.0)
+        np.maximum(moved, np.asarray(b, dtype=np.float64) / rate[r]
+                   + np.asarray((oc.hold_s or {}).get(r, 0.0), dtype=np.float64), out=moved)
+    for r, h in (oc.hold_s or {}).items():
+        if r not in oc.bytes:
+            np.maximum(moved, np.asarray(h, dtype=np.float64), out=moved)
+    c = np.broadcast_to(np.asarray(oc.compute_s, dtype=np.float64), (len(idx),))
+    work = np.maximum(c, moved)  # overlapped; in pieces (p_x, p_c): max(X + C / p_c, C + X / p_x)
+    if oc.pieces is not None:
+        p = np.broadcast_to(np.asarray(oc.pieces, dtype=np.float64), (len(idx), 2))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            work = np.maximum(moved + np.where(np.isinf(p[:, 1]), 0.0, c / p[:, 1]),
+                              c + np.where(np.isinf(p[:, 0]), 0.0, moved / p[:, 0]))
+    serial = np.broadcast_to(np.asarray(plan.serial, dtype=bool), (len(idx),))
+    return np.where(serial, c + moved, work) + np.where(pays, oc.latency_s, 0.0)
 
 
 def mac_starved_note(pim, run, kv: np.ndarray, rows: np.ndarray) -> Optional[str]:
@@ -382,24 +401,41 @@ def mac_starved_note(pim, run, kv: np.ndarray, rows: np.ndarray) -> Optional[str
     pays = ops.payers(unit)[idx] == idx
     rate = dict(zip(c.resources, run.rates.tolist()))
     try:
-        there = _time_alone(host, ops, idx, rate, pays)
+        there = time_alone(host, ops, idx, rate, pays)
     except (CapacityError, MappingError):  # a host that cannot run these ops alone: no estimate
         return None
-    lines = []
+    # the ops after the first of a launch group on the units ride on its launch and can run
+    # beside the host's work on the ops before them (a request's softmax under the next
+    # request's scores): the most the run can hide (review P 1)
+    rides = ops.payers(pl.component)[idx] != idx
+    lines, sure, gs = [], True, []
     for g in np.unique(rows[idx]):
         sel = rows[idx] == g
         u, h = float(units[sel].sum()), float(there[sel].sum())
         if u <= h:
             continue
+        hide = float(units[sel & rides].sum())
+        sure &= u - hide > h
+        gs.append(float(g))
         cache = float((t_banks[sel] * pim.internal_bandwidth).sum()) / float(t_mac[sel].sum())
         lines.append(f"{int(sel.sum())} with g = {float(g):g} query rows per KV head take "
-                     f"{si(u, 's')} on its units against {si(h, 's')} on {host.name} at this run's rates "
-                     f"(MAC-bound: g MACs per cache element read, so the units read the cache at "
+                     f"{si(u, 's')} on its units against {si(h, 's')} on {host.name} at this run's rates"
+                     + (f", of which up to {si(hide, 's')} (the ops after each launch group's first) can run "
+                        f"beside {host.name}'s work" if hide > 0 else "")
+                     + f" (MAC-bound: g MACs per cache element read, so the units read the cache at "
                      f"{si(cache, 'B/s')}, their internal {si(pim.internal_bandwidth, 'B/s')} / "
                      f"{pim.internal_bandwidth / cache:.3g})")
     if not lines:
         return None
-    top = pim.config.max_rows
-    return (f"{pim.name} took KV-cache matmul(s) it runs slower than {host.name} would: " + "; ".join(lines)
-            + f" (each op alone, serial, launches as the run charges them: an estimate); "
-            f"{pim.name}.max_rows ({top}) below their g keeps them on {host.name} (compare both runs)")
+    # the value to set: below the smallest such g, e.g. the largest power of two below it (review P 3)
+    g0 = min(gs)
+    eg = 2 ** int(np.floor(np.log2(g0 - 1))) if g0 > 1 else 0
+    head = (f"{pim.name} took KV-cache matmul(s) it runs slower than {host.name} would, even where "
+            f"the run overlaps them: " if sure else
+            f"{pim.name} took KV-cache matmul(s) it may run slower than {host.name} would (each op "
+            f"alone, serial; the overlap the run gives them can hide the difference, so this run may "
+            f"still be the faster): ")
+    return (head + "; ".join(lines)
+            + " (launches as the run charges them: an estimate); "
+            f"{pim.name}.max_rows below {g0:g} (now {pim.config.max_rows}), e.g. {eg}, keeps them on "
+            f"{host.name} (compare both runs)")
