@@ -79,7 +79,7 @@ def test_a_chain_with_relative_paths_null_deleting_and_a_list_replaced(tmp_path)
     assert proc.op_overhead == want.config.op_overhead
     # a mapping merges key by key: dram keeps its bandwidth, its latency is leaf's
     assert float(arch.memory["dram"].bandwidth) == 307.2e9
-    assert float(arch.memory["dram"].latency) == pytest.approx(90e-9, rel=1e-12)
+    assert float(arch.memory["dram"].latency) == pytest.approx(90e-9, rel=1e-12, abs=0)
     # a value the child states is no placeholder any more (the base marks latency (U)); the
     # base's other marks stay
     assert "memory.dram.latency" not in arch.placeholders
@@ -143,7 +143,7 @@ def test_set_applies_after_the_merge_on_the_command_line(tmp_path):
     child.write_text("base: cpu-ddr5\nname: c8\nprocessor: {cores: 8}\n")
     arch = load_architecture(child, {"processor.cores": "4", "memory.dram.latency": "50 ns"}, cli=True)
     assert arch.component("processor").config.cores == 4  # --set over the child's value
-    assert float(arch.memory["dram"].latency) == pytest.approx(50e-9, rel=1e-12)  # --set over an inherited value
+    assert float(arch.memory["dram"].latency) == pytest.approx(50e-9, rel=1e-12, abs=0)  # --set over an inherited value
     r = CliRunner().invoke(main, ["run", str(child), "lstm", "--set", "processor.cores=0"])
     assert r.exit_code != 0 and "Traceback" not in r.output
     assert r.output.startswith("Error: --set processor.cores=0: processor.cores: ")
