@@ -255,6 +255,35 @@ def adc_area_outside_fit(self) -> str:
             "mostly their comparators): extrapolated; give area.adc for a real figure")
 
 
+#: what a built-in type's derived area per converter rests on, for :func:`adc_area_share`
+#: (find-G1 1: the flash fit was checked against the survey's 18 measured flash designs)
+AREA_BASIS = {
+    "flash": ("the survey area fit at 4 bits per comparator: a stand-alone flash's, below 14 of "
+              "the survey's 18 measured flash designs; an in-array flash can be smaller: give "
+              "area.adc"),
+    "sar": "the survey area fit: a stand-alone converter's; give area.adc for an in-array one",
+    "ramp": "the survey area fit: a stand-alone converter's; give area.adc for an in-array one",
+}
+
+
+def adc_area_share(self) -> str:
+    """Words for a derived ADC area: the converters' count, each one's area, their total and
+    their share of the CIM's area, and what the area rests on (find-G1 1: rram-cim-derived's
+    540,800 4-bit flash ADCs of 2,278 um^2 take 95.7 % of its 1,288 mm^2 without a word);
+    empty when the ADC area is given or nothing is derived."""
+    c, d = self.config, self.design
+    if (c.adc.type is None or d.area is None or d.adc_count == 0
+            or d.provenance.get("area.adc", "given") == "given"):
+        return ""
+    total = sum(d.area.values())
+    if not total > 0:
+        return ""
+    each = d.area["adc"] / d.adc_count
+    basis = ("" if c.adc.model == "structural" else AREA_BASIS.get(c.adc.type, ""))
+    return (f"{d.adc_count:,} ADCs of {each * 1e12:,.4g} µm² = {d.area['adc'] * 1e6:,.4g} mm², "
+            f"{100 * d.area['adc'] / total:.3g} % of the CIM's area" + (f" ({basis})" if basis else ""))
+
+
 def extrapolated(self) -> bool:
     """Whether the circuit models derived numbers outside the range they were fitted on: at a
     supply outside their voltage laws' range (:func:`~cimsim.hw.circuits.scaling.supply_in_fit`)
@@ -282,6 +311,7 @@ def derived(self) -> str:
                                     adc_area_outside_fit(self)) if w)
     return (f"{self.name}: derived by the circuit models at {t.node_nm:g} nm, {volts}: "
             + ", ".join(parts)
+            + (f"; {share}" if (share := adc_area_share(self)) else "")
             + (f"; {d.lossless_bits} lossless partial-sum bits, {d.bits_lost} lost per "
                "conversion" if converter else "; no converter (digital column outputs)")
             + (f"; {outside}" if outside else ""))

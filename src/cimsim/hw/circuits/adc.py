@@ -70,7 +70,9 @@ single-slope and flash designs, lower 10 % quantile: ``ln(A/um^2) = 4.8506 + 0.0
 ln(fs/Hz) + 0.79732 ln(node/nm) - 0.13437 bits + 0.42366 ln(E/pJ)``. For ``flash`` and
 ``current_sense``, area grows with the comparator count: the regression at 4 bits divided
 by 15 comparators, times ``2^bits - 1`` (an assumption anchoring the comparator count
-scaling on the regression at 4 bits, where flash designs are common).
+scaling on the regression at 4 bits, where flash designs are common). The fit is a stand-alone
+converter's: at each of the survey's 18 flash designs' own bits, node and rate the flash model is
+below the area the survey states for 14 of them (``FLASH_SURVEY_AREA_UM2``; find-G1 1).
 
 Every function broadcasts over NumPy arrays of ``bits`` and ``sample_rate``.
 """
@@ -126,6 +128,17 @@ FLASH_SURVEY_ROWS = (
     ("VLSI 2012 4.1", 40, 6, 1.1, 0.011, 3.0e9),
     ("VLSI 2013 21.3", 32, 6, None, 0.0085, 5.0e9),
 )
+#: each ``FLASH_SURVEY_ROWS`` design's area (um^2) as the survey states it (its AREA column,
+#: through the Accelergy ADC plug-in's ``adc_data/adc_list.csv``, the fit's own data), (P):
+#: the check of the flash area (find-G1 1): the model is below 14 of the 18 (README, ADC area)
+FLASH_SURVEY_AREA_UM2 = {
+    "ISSCC 2002 10.2": 120000, "ISSCC 2002 18.2": 300000, "ISSCC 2003 18.3": 500000,
+    "ISSCC 2006 31.1": 33000, "ISSCC 2006 31.3": 880000, "ISSCC 2008 30.8": 2000000,
+    "ISSCC 2013 26.1": 270000, "ISSCC 2014 22.2": 250000, "VLSI 2002 23.1": 268800,
+    "VLSI 2004 25.1": 500000, "VLSI 2007 7.2": 148500, "VLSI 2008 2.1": 130000,
+    "VLSI 2008 2.2": 30800, "VLSI 2008 2.3": 300000, "VLSI 2010 15.4": 440000,
+    "VLSI 2010 15.5": 1469400, "VLSI 2012 4.1": 21000, "VLSI 2013 21.3": 20000,
+}
 #: one flash comparator decision (J) at ``FLASH_REF_NODE_NM`` and its nominal 0.7 V: the
 #: geometric mean of ``FLASH_SURVEY_ROWS`` moved there (see the module text), (D)
 FLASH_COMPARATOR_7NM_J = 4.8221e-15
