@@ -35,7 +35,10 @@ The placement stage refuses a workload whose footprint exceeds the backing store
     traced serving run), the decode step's caches, all layers, all through the prefill (an
     upper bound). A prefill no decode step follows (``--decode 0``: a prefill node's run) holds
     the rows it writes as it writes them, its requests' whole caches at its end, as one a decode
-    step follows does.
+    step follows does. A request that ends at a prefill a decode step follows (``--decode 0``
+    beside longer requests under continuous batching) holds the rows it writes, and its cached
+    prefix, to that prefill's end: only the rows of the requests that go on come off the decode
+    step's caches (:mod:`.kvcache`; find-G2 2).
 ``activations``
     every other input and activation, live from the first op that touches it (a model input:
     from the first op of its iteration, as it is in memory before the iteration starts, on its

@@ -141,6 +141,7 @@ def kv_cache_profile(workload, mask: np.ndarray, ops: np.ndarray | None = None,
         per_it = np.zeros(len(kinds), dtype=np.int64)
         np.add.at(per_it, it[first[ids]], nbytes[ids].astype(np.int64))
     prof = per_it[it]
+    leaving = _leaving_shares(workload, it, kinds) if store is not None else None
     if store is not None:  # a prefill no decode step follows (--decode 0, a prefill node)
         for s in last:  # holds the rows it writes, layer by layer, as one a decode step follows
             lo, hi = np.searchsorted(it, s, side="left"), np.searchsorted(it, s, side="right")
@@ -165,9 +166,56 @@ def kv_cache_profile(workload, mask: np.ndarray, ops: np.ndarray | None = None,
             st, step = st * ops[lo:hi], step * ops[nxt]
         if own[s + 1] and per_it[s + 1] != own[s + 1]:  # the rows held as the caches are
             st, step = (np.rint(x * (per_it[s + 1] / own[s + 1])).astype(np.int64) for x in (st, step))
+        gone, pre = (np.rint(st * x[lo:hi]).astype(np.int64).sum() for x in leaving) if leaving else (0, 0)
         cum = np.cumsum(st)
-        prof[lo:hi] = np.maximum(per_it[s], max(int(per_it[s + 1] - step.sum() - cum[-1]), 0) + cum)
+        # a request that ends at this prefill (--decode 0 beside longer ones, find-G2 2) holds
+        # the rows it writes (and its cached prefix) to the prefill's end, in no decode step:
+        # only the rows of the requests that go on come off the next step's caches
+        prof[lo:hi] = np.maximum(per_it[s], max(int(per_it[s + 1] - step.sum() - (cum[-1] - gone)), 0)
+                                 + pre + cum)
     return prof
+
+
+def _leaving_shares(workload, it: np.ndarray, kinds: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(gone, prefix)`` per op of a prefill a decode step follows, as shares of its
+    ``store_bytes``: the rows it writes for the requests that end at that prefill (computed for
+    no decode step: ``--decode 0`` beside longer requests under continuous batching), and those
+    requests' cached prefix rows (``--prefix``), held with them; None when no such request is in
+    the run or the generator's ``params`` (prompt, decode, batch, batching) are not there. A
+    request's rows in an op are its prompt rows past the prefix (the self-attention's K and V),
+    or one image's tokens each (a cross-attention's K and V, tag ``part: cross_kv_proj``)."""
+    from .llm_schedule import computed_decode
+
+    meta = workload.metadata
+    p, llm = meta.get("params"), meta.get("llm")
+    try:
+        dec = computed_decode([int(d) for d in p["decode"]], int(p["batch"]), str(p["batching"]))
+        text, firsts = [int(x) for x in p["prompt"]], [int(x) for x in llm["first_token_ops"]]
+        ends, prefix = np.asarray(llm["step_end_ops"], dtype=np.int64), int(p.get("prefix", 0) or 0)
+    except (TypeError, KeyError, ValueError):
+        return None
+    if 0 not in dec or len(dec) != len(text) or len(firsts) != len(dec):
+        return None
+    c = workload.columns
+    from .arrays import _json_tag
+
+    cross = np.isin(_json_tag(c.tags, "part", c.n_ops), ("cross_kv_proj",))
+    img = 0 if cross.any() else int(p.get("image_tokens", 0) or 0)  # image tokens in the prompt rows
+    gone, pre = np.zeros(c.n_ops), np.zeros(c.n_ops)
+    step = np.searchsorted(ends, firsts)  # each request's prefill
+    for s in sorted(set(step.tolist())):
+        if s + 1 >= len(kinds) or kinds[s] != "prefill" or kinds[s + 1] != "decode":
+            continue
+        reqs = [r for r in range(len(dec)) if step[r] == s]
+        out = [r for r in reqs if dec[r] == 0]
+        if not out:
+            continue
+        rows = {r: text[r] + img - prefix for r in reqs}
+        ops = it == s
+        gone[ops & ~cross] = sum(rows[r] for r in out) / sum(rows.values())
+        gone[ops & cross] = len(out) / len(reqs)
+        pre[ops & ~cross] = prefix * len(out) / sum(rows.values())
+    return (gone, pre) if gone.any() else None
 
 
 def peak_kv_cache_bytes(workload) -> int:
