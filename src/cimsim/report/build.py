@@ -29,7 +29,6 @@ from .provenance import (free_dispatch_notes, latency_notes, latency_placeholder
                          precision_notes)
 from .samples import per_sample_facts, recorded_batch, samples, vector_facts
 from .serving import encoder_tp_note, graph_note, serving_metrics, take_requests, tensor_parallel_of, verify_note
-from .serving import mixed_decode_note  # review S 4
 from .phases import phase_figures; from .models import model_figures  # noqa: E702
 from .stream import flat_replication_notes, shared_level_notes
 from .host_notes import conv_table_notes, dispatch_notes
@@ -380,8 +379,8 @@ def build_result(run: RunData, keep_ops: bool = True) -> Result:
         result.notes.append(f"tensor parallel: the workload is one of {tp} devices' shares{each}; "
                             f"latency and energy are one device's, tokens/J counts the energy of all "
                             f"{tp * stages} devices")
-    for note in (verify_note(wl.metadata), graph_note(wl.metadata), encoder_tp_note(wl.metadata),
-                 mixed_decode_note(wl.metadata)) if result.serving else ():
+    for note in (verify_note(wl.metadata), graph_note(wl.metadata),
+                 encoder_tp_note(wl.metadata)) if result.serving else ():
         result.notes += [note] if note else []  # the draft model is not in it; a CUDA graph
     if result.serving and run.engine == "analytic" and latency > cp_s * (1 + 1e-9):
         result.notes.append(

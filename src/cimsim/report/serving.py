@@ -8,7 +8,6 @@ from __future__ import annotations
 import numpy as np
 
 from . import columns as C
-from ..dtypes import DTYPE_BYTES
 from ..errors import WorkloadError
 
 
@@ -130,37 +129,3 @@ def take_requests(serving: dict) -> dict[str, list[float]]:
     """Pop the per-request lists out of :func:`serving_columns`' dict (they are ``--json``
     lists, :attr:`Result.serving_requests`, not result columns) and return them."""
     return {k: serving.pop(k) for k in (C.REQUEST_TTFT_S, C.REQUEST_TPOT_S) if k in serving}
-
-
-def mixed_decode_note(metadata) -> str | None:
-    """review S 4: a per-request ``--decode`` list that mixes 0 with longer requests under
-    continuous batching (a static batch holds every slot's cache to its end). A prefill a
-    decode step follows counts the running requests' caches as the next step's less every row
-    it writes, so its decode-0 requests' rows (in no later step) come off the running ones
-    (clamped at 0): ``kv_cache_peak_bytes`` and the capacity check may undercount by up to
-    those rows, P x the KV bytes a token per request, the most in one prefill; say so."""
-    p = metadata.get("params") if isinstance(metadata, dict) else None
-    llm = metadata.get("llm") if isinstance(metadata, dict) else None
-    try:
-        dec, prompt = list(p["decode"]), list(p["prompt"])
-        firsts, ends, kinds = llm["first_token_ops"], llm["step_end_ops"], llm["step_kind"]
-        tp = int(p.get("tensor_parallel", 1) or 1)
-        per_token = (2 * int(p["layers"]) * max(int(p["kv_heads"]) // tp, 1) * int(p["head_dim"])
-                     * DTYPE_BYTES[p.get("kv_dtype", p["dtype"])])
-    except (TypeError, KeyError, ValueError):
-        return None
-    if p.get("batching") != "continuous" or not (0 in dec and any(d > 0 for d in dec)) or len(prompt) != len(dec) or len(firsts) != len(dec):
-        return None
-    rows: dict[int, int] = {}
-    for r, d in enumerate(dec):
-        s = int(np.searchsorted(ends, firsts[r]))  # the prefill that makes its first token
-        if d == 0 and s + 1 < len(kinds) and kinds[s + 1] == "decode":
-            rows[s] = rows.get(s, 0) + int(prompt[r]) * per_token
-    if not rows:
-        return None
-    n = sum(1 for r, d in enumerate(dec) if d == 0 and int(np.searchsorted(ends, firsts[r])) in rows)
-    return (f"--decode mixes 0 with longer requests: the KV cache count (kv_cache_peak_bytes, the "
-            f"footprint and the capacity check) leaves out the rows of the {n} decode-0 "
-            f"request{'s' if n != 1 else ''} whose prefill a decode step follows, up to "
-            f"{max(rows.values()):,} B at once (prompt x {per_token:,} B a token); add them by hand, "
-            "or run the decode-0 requests as a workload of their own")

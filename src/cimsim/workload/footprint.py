@@ -35,7 +35,10 @@ The placement stage refuses a workload whose footprint exceeds the backing store
     traced serving run), the decode step's caches, all layers, all through the prefill (an
     upper bound). A prefill no decode step follows (``--decode 0``: a prefill node's run) holds
     the rows it writes as it writes them, its requests' whole caches at its end, as one a decode
-    step follows does.
+    step follows does. A request that ends at a prefill a decode step follows (``--decode 0``
+    beside longer requests under continuous batching) holds the rows it writes, and its cached
+    prefix, to that prefill's end: only the rows of the requests that go on come off the decode
+    step's caches (:mod:`.kvcache`; find-G2 2).
 ``activations``
     every other input and activation, live from the first op that touches it (a model input:
     from the first op of its iteration, as it is in memory before the iteration starts, on its
@@ -93,8 +96,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..errors import WorkloadError
-from .kinds import COPY, ELEMENTWISE, MATMUL, ROLE_INPUT, ROLE_WEIGHT, SENDRECV
-from .resident import SCALES, is_resident_name, merged_models, resident_arguments, sent_inputs
+from .kinds import ROLE_WEIGHT, SENDRECV
+from .kvcache import (  # noqa: F401  (the KV cache part, split out: importable from here too)
+    _iterations, cache_appends, cache_roots, input_roots, kv_cache_mask, kv_cache_profile,
+    peak_kv_cache_bytes)
 from .returned import listed, returned_mask
 
 
@@ -240,106 +245,6 @@ def optimizer_state_mask(workload) -> np.ndarray:
     return np.array([n in names for n in workload.columns.tensor_names.tolist()], dtype=bool)
 
 
-def cache_roots(workload, roots: np.ndarray | None = None) -> np.ndarray:
-    """int64 per tensor: the KV cache it is, or is a copy of that only scales or reshapes it,
-    as a tensor id; -1 for any other tensor. The caches are the model inputs (role ``input``)
-    and, in a traced workload (``metadata["capture"]``), only the resident ones
-    (:func:`cimsim.workload.resident.is_resident_name`: a cache's name, or marked resident),
-    never a split half's input sent over the link (:func:`~cimsim.workload.resident.sent_inputs`);
-    the copies are :func:`input_roots`' (``roots``, computed when None)."""
-    marked = resident_arguments(workload)  # checked even where every input is resident
-    root = input_roots(workload) if roots is None else roots
-    traced, sent = workload.metadata.get("capture") is not None, sent_inputs(workload)
-    models = merged_models(workload)  # a merge: each model's own rule (its capture)
-    if not traced and not sent and not any(models.values()):
-        return root
-    names = workload.columns.tensor_names
-
-    def by_trace(name: str) -> bool:
-        head = name.partition(".")[0]
-        return traced if models.get(head) is None else bool(models[head])
-
-    given = np.unique(root[root >= 0])
-    keep = np.zeros(len(root), dtype=bool)
-    keep[given] = [names[t] not in sent and (not by_trace(names[t]) or is_resident_name(names[t], marked, models))
-                   for t in given.tolist()]
-    return np.where((root >= 0) & keep[np.maximum(root, 0)], root, -1)
-
-
-def input_roots(workload) -> np.ndarray:
-    """int64 per tensor: the model input (role ``input``) it is, or is a copy of that only
-    scales or reshapes it, as a tensor id; -1 for any other tensor. A copy is the output of an
-    op with one input and one output that is a ``copy`` (a transpose, a contiguous or expanded
-    copy) or an elementwise multiply or divide by a constant (eager attention's ``K *
-    scale``), followed through chains of them."""
-    c = workload.columns
-    root = np.full(c.n_tensors, -1, dtype=np.int64)
-    caches = np.flatnonzero(c.tensor_role == ROLE_INPUT)
-    root[caches] = caches
-    if c.n_ops == 0 or not len(caches):
-        return root
-    scale = np.array([f in SCALES for f in c.fn_vocab] + [False], dtype=bool)
-    kind = c.kind
-    passes = ((np.diff(c.in_ptr) == 1) & (np.diff(c.out_ptr) == 1)
-              & ((kind == COPY) | ((kind == ELEMENTWISE) & scale[c.fn])))
-    ops = np.flatnonzero(passes)
-    src, dst = c.in_ids[c.in_ptr[ops]], c.out_ids[c.out_ptr[ops]]
-    while True:  # one round per link of the longest chain (a handful)
-        new = np.where(root[dst] < 0, root[src], root[dst])
-        if (new == root[dst]).all():
-            return root
-        root[dst] = new
-
-
-def kv_cache_mask(workload) -> np.ndarray:
-    """Per tensor: a KV cache (:func:`cache_roots`) that a matmul reads as its B operand (its
-    second input), itself or a copy of it, without holding it stationary (the K of
-    ``q . K^T``, the V of ``p . V``); not one a matmul autograd ran reads (tag ``part:
-    backward``: a weight gradient ``dY^T x`` reads the minibatch ``x``, no state that persists
-    across iterations)."""
-    c = workload.columns
-    mask = np.zeros(c.n_tensors, dtype=bool)
-    if c.n_ops == 0:
-        return mask
-    reads_kv = (c.kind == MATMUL) & (np.diff(c.in_ptr) >= 2)
-    arrays = workload.arrays
-    if arrays.backward is not None:  # a weight gradient (autograd's) reads this step's minibatch
-        reads_kv &= ~arrays.backward
-    two = np.flatnonzero(reads_kv)
-    b = c.in_ids[c.in_ptr[two] + 1]
-    root = arrays.cache_root[b]
-    mask[root[(root >= 0) & (b != c.weight[two])]] = True
-    return mask
-
-
-def _iterations(workload) -> tuple[np.ndarray, list[str]]:
-    """Per op: its iteration (serving steps from ``metadata["llm"]``, else all 0) and each
-    iteration's kind."""
-    n = workload.columns.n_ops
-    llm = workload.metadata.get("llm")
-    ends = llm.get("step_end_ops") if isinstance(llm, dict) else None
-    if not ends:
-        return np.zeros(n, dtype=np.int64), ["run"]
-    ends = np.asarray(ends, dtype=np.int64)
-    it = np.minimum(np.searchsorted(ends, np.arange(n, dtype=np.int64), side="left"), len(ends) - 1)
-    kinds = list(llm.get("step_kind", ["decode"] * len(ends)))
-    return it, kinds
-
-
-def cache_appends(workload) -> np.ndarray:
-    """Per tensor: an output no op reads of an op tagged ``store_bytes`` (a cache append)."""
-    c = workload.columns
-    out = np.zeros(c.n_tensors, dtype=bool)
-    store = workload.arrays.store_bytes if c.n_ops else None
-    if store is None:
-        return out
-    read = np.zeros(c.n_tensors, dtype=bool)
-    read[c.in_ids] = True
-    entry = store[workload._op_of_out] > 0
-    out[c.out_ids[entry]] = True
-    return out & ~read
-
-
 def live_activation_profile(workload, skip: np.ndarray, appends: np.ndarray | None = None,
                             folded: tuple | None = None) -> np.ndarray:
     """Per op: bytes of non-weight tensors (``skip`` left out) live while it runs;
@@ -358,67 +263,6 @@ def live_activation_profile(workload, skip: np.ndarray, appends: np.ndarray | No
     np.add.at(delta, start[keep], nb[keep])
     np.add.at(delta, end[keep] + 1, -nb[keep])
     return np.cumsum(delta)[:n_ops]
-
-
-def kv_cache_profile(workload, mask: np.ndarray, ops: np.ndarray | None = None,
-                     nbytes: np.ndarray | None = None) -> np.ndarray:
-    """Per op: bytes of the KV caches resident during its iteration (module docstring);
-    ``ops``: the ops whose cache writes count (a pipeline stage's), default all; ``nbytes``:
-    per tensor, the bytes a cache is held at (:func:`footprint`), default its own (the rows a
-    prefill writes then scale as the decode step's caches do)."""
-    c = workload.columns
-    n_ops = c.n_ops
-    if n_ops == 0:
-        return np.zeros(n_ops, dtype=np.int64)
-    it, kinds = _iterations(workload)
-    store = workload.arrays.store_bytes
-    last = [s for s, k in enumerate(kinds)  # a prefill no decode step follows (--decode 0)
-            if k == "prefill" and (s + 1 == len(kinds) or kinds[s + 1] != "decode")]
-    if not mask.any() and (store is None or not last):
-        return np.zeros(n_ops, dtype=np.int64)
-    first = np.full(c.n_tensors, n_ops, dtype=np.int64)
-    np.minimum.at(first, c.in_ids, workload._op_of_in)
-    ids = np.flatnonzero(mask)
-    per_it = np.zeros(len(kinds), dtype=np.int64)
-    np.add.at(per_it, it[first[ids]], workload.tensor_nbytes[ids].astype(np.int64))
-    own = per_it
-    if nbytes is not None:
-        per_it = np.zeros(len(kinds), dtype=np.int64)
-        np.add.at(per_it, it[first[ids]], nbytes[ids].astype(np.int64))
-    prof = per_it[it]
-    if store is not None:  # a prefill no decode step follows (--decode 0, a prefill node)
-        for s in last:  # holds the rows it writes, layer by layer, as one a decode step follows
-            lo, hi = np.searchsorted(it, s, side="left"), np.searchsorted(it, s, side="right")
-            st = np.rint(store[lo:hi]).astype(np.int64) * (1 if ops is None else ops[lo:hi])
-            if own[s] and per_it[s] != own[s]:  # the rows held as its cached prefix is
-                st = np.rint(st * (per_it[s] / own[s])).astype(np.int64)
-            # no request runs beside it; a cached prefix's caches it reads hold all P rows
-            prof[lo:hi] = np.maximum(per_it[s], np.cumsum(st))
-    for s in range(len(kinds) - 1):
-        if kinds[s] != "prefill" or kinds[s + 1] != "decode":
-            continue
-        lo, hi = np.searchsorted(it, s, side="left"), np.searchsorted(it, s, side="right")
-        if store is None:  # the decode step's caches, all layers, all through the prefill
-            prof[lo:hi] = max(per_it[s], per_it[s + 1])
-            continue
-        # the running requests' caches (the decode step's less the rows that step appends,
-        # one a request and layer, and less what this prefill writes) and the new requests'
-        # as the prefill writes them, layer by layer
-        nxt = slice(hi, np.searchsorted(it, s + 1, side="right"))
-        st, step = (np.rint(store[r]).astype(np.int64) for r in (slice(lo, hi), nxt))
-        if ops is not None:
-            st, step = st * ops[lo:hi], step * ops[nxt]
-        if own[s + 1] and per_it[s + 1] != own[s + 1]:  # the rows held as the caches are
-            st, step = (np.rint(x * (per_it[s + 1] / own[s + 1])).astype(np.int64) for x in (st, step))
-        cum = np.cumsum(st)
-        prof[lo:hi] = np.maximum(per_it[s], max(int(per_it[s + 1] - step.sum() - cum[-1]), 0) + cum)
-    return prof
-
-
-def peak_kv_cache_bytes(workload) -> int:
-    """Most bytes of KV caches resident at once over the run (module docstring)."""
-    kv = kv_cache_profile(workload, kv_cache_mask(workload))
-    return int(kv.max()) if len(kv) else 0
 
 
 def pipeline_of(workload) -> tuple[int, int] | None:

@@ -46,7 +46,8 @@ def spans(workload, skip: np.ndarray, appends: np.ndarray | None = None,
     counts (``skip`` left out; ``appends``, ``folded`` as
     :func:`~cimsim.workload.footprint.live_activation_profile`'s); ``(None, None, None)``
     without ops or tensors."""
-    from .footprint import _iterations, pipeline_of, pipeline_stage_of_ops
+    from .footprint import pipeline_of, pipeline_stage_of_ops
+    from .kvcache import _iterations
     from .returned import listed, returned_mask
 
     c = workload.columns
