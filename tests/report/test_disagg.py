@@ -92,7 +92,11 @@ def test_cli_json_lists_and_one_line_refusals(round_arch, tmp_path):
     out = runner.invoke(main, ["run", str(cfg), str(wl), "--json", "--kv-link", "bandwidth=8Mb/s,latency=1ms"])
     assert out.exit_code == 0, out.output
     j = json.loads(out.output)
-    assert j[C.REQUEST_KV_TRANSFER_BYTES] == [2048, 8192] and j[C.KV_TRANSFER_J] == 0.0
+    assert j[C.REQUEST_KV_TRANSFER_BYTES] == [2048, 8192] and j[C.KV_TRANSFER_LINK_J] == 0.0
+    # find-E3 4: no link energy given, but both ends' memory: 10,240 B read + written at the test
+    # DRAM's 10 pJ/bit = 80 pJ/B
+    assert j[C.KV_TRANSFER_MEMORY_J] == pytest.approx(2 * 10_240 * 80e-12, rel=1e-12, abs=0)
+    assert j[C.KV_TRANSFER_J] == j[C.KV_TRANSFER_MEMORY_J]
     text = runner.invoke(main, ["run", str(cfg), str(wl), "--kv-link", "bandwidth=8Mb/s"]).output
     assert "disaggregated" in text and "10.24 kB shipped" in text
     for spec, says in (("bandwidth=8Mb/s,downlink=1Mb/s", "a downlink is not used"),

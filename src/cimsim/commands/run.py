@@ -96,7 +96,17 @@ def set_option(f):
                    "from a prefill node to a decode node (both this config) over LINK, "
                    "'bandwidth=400Gb/s,latency=5us,energy_per_bit=10pJ/bit' (split --link's fields, or a "
                    "YAML file): per request KV bytes, transfer time and energy, TTFT on the decode node, "
-                   "TPOT of the decode-only steps, tokens/J over both nodes and the link.")
+                   "TPOT of the decode-only steps, tokens/J over both nodes and the transfers.")
+@click.option("--kv-overlap", "kv_overlap", type=click.Choice(["none", "layer"]), default="none",
+              show_default=True, help="With --kv-link: none ships the whole cache once the prefill ends "
+              "(DistServe); layer ships each layer's share as the prefill writes it, only the last "
+              "layer's after it (Splitwise, Mooncake). The first token comes from the prefill node "
+              "either way; the transfer delays the second (ttft2_disagg_s).")
+@click.option("--prefill-run", "prefill_run", default=None, metavar="PF.json",
+              help="With --kv-link on the decode node's run (the workload with --prefix P-1): the "
+              "prefill node's run --json of the workload with --decode 0 (any config); first tokens "
+              "and its energy come from it, this run's 1-row admission passes are dropped: the "
+              "placement's TTFT, TPOT and tokens/J over both nodes and the transfers.")
 @click.option("--pipeline-schedule", type=click.Choice(["flush", "noflush"]), default=None,
               help="A pipeline-parallel serving run (workload llm --pipeline-parallel, --micro-batches): "
               "flush drains the stages between iterations (GPipe, the workload's default); noflush "
@@ -108,7 +118,8 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
         placement: bool, cpath: bool, trace_file: Path | None, accuracy: bool, dataset: str | None,
         output_kind: str = "auto", period: str | None = None, deadline: str | None = None, idle: str = "on",
         harvest=None, storage=None, arrivals=None, ttft_slo=None, tpot_slo=None, steady: bool = False,
-        kv_link: str | None = None, pipeline_schedule: str | None = None) -> None:
+        kv_link: str | None = None, pipeline_schedule: str | None = None, kv_overlap: str = "none",
+        prefill_run: str | None = None) -> None:
     """Simulate WORKLOAD (a file or bundled name) on CONFIG (a YAML file or bundled name).
 
     With --accuracy, WORKLOAD is an evaluation model (e.g. cimsim run rram-cim digits-cnn
@@ -126,6 +137,8 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
         link = parse_kv_link(kv_link)
         if accuracy:
             raise OneLineUsageError("--kv-link goes with an LLM serving run, not --accuracy")
+    elif kv_overlap != "none" or prefill_run is not None:
+        raise OneLineUsageError(f"{'--kv-overlap' if kv_overlap != 'none' else '--prefill-run'} goes with --kv-link")
     if dataset is not None and not accuracy:
         raise OneLineUsageError("--dataset goes with --accuracy")
     if output_kind != "auto" and not accuracy:
@@ -156,6 +169,10 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
         from ..report.disagg import check_kv_workload
 
         check_kv_workload(wl)
+        if prefill_run is not None:  # find-E3 2: the prefill node's run, checked before this one
+            from ..report.disagg_pair import load_prefill_run
+
+            prefill_run = load_prefill_run(prefill_run, wl)
     if pipeline_schedule is not None:  # find-C3 3: the schedule of a pipelined serving run
         from ..report.pipeline import with_schedule
 
@@ -173,7 +190,7 @@ def run(config: str, workload: str, engine: str, sets: tuple[str, ...], as_json:
     if kv_link is not None:  # find-E2 3: the KV cache shipped prefill node -> decode node
         from ..report.disagg import with_kv_link
 
-        result = with_kv_link(result, wl, link)
+        result = with_kv_link(result, wl, link, arch, kv_overlap, prefill_run)
     acc = None
     if accuracy:
         from ..accuracy.models import threads

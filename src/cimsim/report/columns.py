@@ -752,6 +752,10 @@ SERVING_COLUMNS: tuple[str, ...] = (TTFT_S, TPOT_S, TOKENS_PER_S, TOKENS_PER_J, 
 #: token). Under pipeline micro-batches, micro-batch 0's requests, then micro-batch 1's, ...
 REQUEST_TTFT_S = "request_ttft_s"
 REQUEST_TPOT_S = "request_tpot_s"
+#: ``--json`` only (a list, one per request): the time from the start of the iteration that made
+#: the request's first token to that token, s (its prefill's last iteration: the window over which
+#: ``run --kv-link --kv-overlap layer`` takes its layers' caches as written, find-E3 3)
+REQUEST_PREFILL_STEP_S = "request_prefill_step_s"
 # Only on an LLM serving run with ``run --kv-link LINK`` (prefill/decode disaggregation:
 # :mod:`cimsim.report.disagg`, find-E2 3): each request's KV cache shipped from a prefill node to
 # a decode node over LINK, both nodes this config
@@ -767,36 +771,65 @@ KV_TOKEN_BYTES = "kv_token_bytes"
 KV_TRANSFER_BYTES = "kv_transfer_bytes"
 #: --kv-link: one request's transfer alone, bytes x 8 / rate + latency (mean over requests)
 KV_TRANSFER_S = "kv_transfer_s"
-#: --kv-link: the link energy of all transfers, every device's share, bytes x 8 x (tx + rx energy
-#: per bit)
+#: --kv-link: the energy of all transfers, every device's share: the link's, bytes x 8 x (tx + rx
+#: energy per bit) (kv_transfer_link_j), and both ends' memory, the sender's read and the receiver's
+#: write of the cache in the KV cache's home level (kv_transfer_memory_j)
 KV_TRANSFER_J = "kv_transfer_j"
-#: --kv-link: time to first token on the decode node (mean over requests): this run's TTFT, then
-#: the whole cache over the link (not layer-pipelined; one request at a time, in order of first
-#: tokens) and its latency; on a run that admits prefills between decode steps, the queueing behind
-#: them too (a note says so)
+#: --kv-link: the link's part of kv_transfer_j, bytes x 8 x (tx + rx energy per bit), every device's share
+KV_TRANSFER_LINK_J = "kv_transfer_link_j"
+#: --kv-link: both ends' memory part of kv_transfer_j: the sender's read and the receiver's write of
+#: the cache in the home memory level (the backing store, or the near tier beside a far one) at its
+#: energy per byte, every device's share (a sendrecv op also charges staging in inner levels; this
+#: does not); with --prefill-run the sender's read is at the prefill config's rate where its run had
+#: --kv-link, else at this config's (a note says so)
+KV_TRANSFER_MEMORY_J = "kv_transfer_memory_j"
+#: --kv-link: how the transfer meets the prefill (--kv-overlap): none, the whole cache once the
+#: prefill has written every layer; layer, each layer's share once that layer is written (the
+#: prefill's last iteration split evenly over the layers), only the last layer's after it ends
+KV_OVERLAP = "kv_overlap"
+#: --kv-link: time to first token of the placement (mean over requests): the prefill node returns
+#: the first token (Splitwise, DistServe), at this run's TTFT, or with --prefill-run at that run's;
+#: NaN on the decode node's run (--prefix P-1) without --prefill-run, whose TTFT is its 1-row pass
+TTFT_PREFILL_NODE_S = "ttft_prefill_node_s"
+#: --kv-link: when the request's cache is on the decode node (mean over requests): its first token
+#: (ttft_prefill_node_s), then its cache over the link (--kv-overlap: whole after the prefill, or
+#: layer by layer during it), one chunk at a time in order of readiness, then the latency; the
+#: first token itself is not delayed (ttft_prefill_node_s), the second is (ttft2_disagg_s). On a run
+#: that admits prefills between decode steps, the queueing behind them too (a note says so); NaN as
+#: ttft_prefill_node_s
 TTFT_DISAGG_S = "ttft_disagg_s"
 #: --kv-link: the largest request's ttft_disagg_s
 TTFT_DISAGG_MAX_S = "ttft_disagg_max_s"
+#: --kv-link: time to the second token (mean over requests): ttft_disagg_s plus one decode-only
+#: step of the decode node (tpot_decode_only_s): where the transfer shows to a user; NaN as either
+TTFT2_DISAGG_S = "ttft2_disagg_s"
 #: --kv-link: time per output token of the run's decode-only iterations (no prefill row in them, as
 #: on a decode node): their mean span per token a request keeps in one; NaN without one; a run that
 #: admits prefills between decode steps keeps its batches (a note says so)
 TPOT_DECODE_ONLY_S = "tpot_decode_only_s"
-#: --kv-link: the run's tokens over all its devices' energy plus kv_transfer_j (the prefill and the
-#: decode node this config; idle time not counted); NaN on a run with no decode step (--decode 0, the
-#: prefill node's run: no decode node's energy in it)
+#: --kv-link: the energy of the placement, both nodes and the transfers: this run's devices' energy
+#: plus kv_transfer_j (the prefill and the decode node this config; idle time not counted); with
+#: --prefill-run, that run's devices' energy + this run's less its 1-row admission passes
+#: (prefill_energy_j x devices) + kv_transfer_j; NaN on a run with no decode step (--decode 0, the
+#: prefill node's run) and on the decode node's run (--prefix P-1) without --prefill-run
+DISAGG_ENERGY_J = "disagg_energy_j"
+#: --kv-link: the run's tokens (each request's first and its decode tokens) over disagg_energy_j; NaN
+#: where that is NaN
 DISAGG_TOKENS_PER_J = "disagg_tokens_per_j"
 DISAGG_COLUMNS: tuple[str, ...] = (KV_LINK_BYTES_PER_S, KV_LINK_LATENCY_S, KV_TOKEN_BYTES, KV_TRANSFER_BYTES,
-                                   KV_TRANSFER_S, KV_TRANSFER_J, TTFT_DISAGG_S, TTFT_DISAGG_MAX_S,
-                                   TPOT_DECODE_ONLY_S, DISAGG_TOKENS_PER_J)
+                                   KV_TRANSFER_S, KV_TRANSFER_J, KV_TRANSFER_LINK_J, KV_TRANSFER_MEMORY_J,
+                                   KV_OVERLAP, TTFT_PREFILL_NODE_S, TTFT_DISAGG_S, TTFT_DISAGG_MAX_S,
+                                   TTFT2_DISAGG_S, TPOT_DECODE_ONLY_S, DISAGG_ENERGY_J, DISAGG_TOKENS_PER_J)
 #: ``--json`` only with --kv-link (lists, one value per request in request order): its KV bytes
-#: (one device's), its transfer alone (s), the transfer's energy over all devices (J) and its
-#: time to first token on the decode node (s)
+#: (one device's), its transfer alone (s), the transfer's energy over all devices, link and memory
+#: (J), when its cache is on the decode node (s) and its second token (s)
 REQUEST_KV_TRANSFER_BYTES = "request_kv_transfer_bytes"
 REQUEST_KV_TRANSFER_S = "request_kv_transfer_s"
 REQUEST_KV_TRANSFER_J = "request_kv_transfer_j"
 REQUEST_TTFT_DISAGG_S = "request_ttft_disagg_s"
+REQUEST_TTFT2_DISAGG_S = "request_ttft2_disagg_s"
 DISAGG_REQUEST_LISTS: tuple[str, ...] = (REQUEST_KV_TRANSFER_BYTES, REQUEST_KV_TRANSFER_S, REQUEST_KV_TRANSFER_J,
-                                         REQUEST_TTFT_DISAGG_S)
+                                         REQUEST_TTFT_DISAGG_S, REQUEST_TTFT2_DISAGG_S)
 
 # A split-point study (`cimsim split`, :func:`cimsim.split.split_study`): one row per link
 # and cut, the workload's prefix run on the edge config, its suffix on the server config.

@@ -90,7 +90,13 @@ def serving_metrics(llm, end: np.ndarray, latency: float, energy: float) -> dict
     dec = np.asarray(llm.get("step_kind", []), dtype=object) == "decode"
     dec_s = float(span[dec].sum()) if dec.any() else 0.0
     dec_tok = float(np.asarray(llm.get("step_tokens", []), dtype=np.float64)[dec].sum()) if dec.any() else 0.0
-    return serving_columns(first, last, tokens, total, latency, energy, dec_tok, dec_s)
+    out = serving_columns(first, last, tokens, total, latency, energy, dec_tok, dec_s)
+    if ends.size:  # find-E3 3: from the start of the iteration that made each first token to it
+        at = np.searchsorted(np.asarray(llm["step_end_ops"], dtype=np.int64),
+                             np.asarray(llm["first_token_ops"], dtype=np.int64))
+        start = np.concatenate([[0.0], ends])[np.minimum(at, ends.size)]
+        out[C.REQUEST_PREFILL_STEP_S] = [float(v) for v in np.maximum(first - start, 0.0)]
+    return out
 
 
 def serving_columns(first: np.ndarray, last: np.ndarray, tokens: np.ndarray, total: float,
@@ -128,4 +134,5 @@ def serving_columns(first: np.ndarray, last: np.ndarray, tokens: np.ndarray, tot
 def take_requests(serving: dict) -> dict[str, list[float]]:
     """Pop the per-request lists out of :func:`serving_columns`' dict (they are ``--json``
     lists, :attr:`Result.serving_requests`, not result columns) and return them."""
-    return {k: serving.pop(k) for k in (C.REQUEST_TTFT_S, C.REQUEST_TPOT_S) if k in serving}
+    return {k: serving.pop(k) for k in (C.REQUEST_TTFT_S, C.REQUEST_TPOT_S, C.REQUEST_PREFILL_STEP_S)
+            if k in serving}
