@@ -63,7 +63,7 @@ def test_layer_overlap_closed_form_llama3_8b_batch4():
     t, w = np.full(4, 73.47e-3), np.full(4, 134_217_728 / 50e9)
     got = arrivals(t, t, w, 5e-6, 32, "layer")
     assert got == pytest.approx([73.47e-3 + (i + 1) * w[0] / 32 + 5e-6 for i in range(4)], rel=1e-12, abs=0)
-    assert got.max() - 73.47e-3 == pytest.approx(4 * 2.68435456e-3 / 32 + 5e-6, rel=1e-9)  # 0.3405 ms
+    assert got.max() - 73.47e-3 == pytest.approx(4 * 2.68435456e-3 / 32 + 5e-6, rel=1e-9, abs=0)  # 0.3405 ms
     # serial (none): FIFO of whole caches, T + (i + 1) x 2.684 ms + 5 us
     assert arrivals(t, t, w, 5e-6, 32, "none") == pytest.approx(
         [73.47e-3 + (i + 1) * w[0] + 5e-6 for i in range(4)], rel=1e-12, abs=0)
