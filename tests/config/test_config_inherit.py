@@ -192,3 +192,37 @@ def test_a_sweep_records_the_chain_and_finds_it_again(tmp_path):
     with pytest.raises(CimsimError, match=r"config file changed since the sweep \(.*c.yaml, or a file "
                                           r"its base: names\)"):
         sweep_config_files(df)
+
+
+#: the (U) lines of configs/gpu-hbm-pim-attn.yaml, read off the file by eye
+_PIM_ATTN_U = {"memory.sram.bandwidth", "memory.dram.bandwidth", "memory.dram.latency",
+               "memory.dram.energy_per_bit", "processor.static_power", "processor.op_overhead",
+               "pim.energy_per_mac", "pim.energy_per_bit", "pim.static_power", "pim.op_overhead"}
+
+
+def test_an_empty_mapping_in_a_child_keeps_the_base_placeholder_marks_below_it(tmp_path):
+    # find-B4 1 (the tester's emptymap.yaml): `dram: {}` states no value, so the base's (U)
+    # marks under memory.dram stay, and the run's placeholder shares are the base's
+    from cimsim import load_workload, simulate
+    from cimsim.bundled import resolve_workload
+
+    empty = tmp_path / "emptymap.yaml"
+    empty.write_text("base: gpu-hbm-pim-attn\nname: emptymap\nmemory: {sram: {}, dram: {}}\n")
+    assert set(load_architecture(empty).placeholders) == _PIM_ATTN_U
+    wl = load_workload(resolve_workload("lstm"))
+    got = simulate(load_architecture(empty), wl, engine="analytic")
+    want = simulate(load_architecture("gpu-hbm-pim-attn"), wl, engine="analytic")
+    assert got.latency_placeholder_share == want.latency_placeholder_share > 0.98  # the tester's 0.987
+    assert got.energy_placeholder_share == want.energy_placeholder_share
+    # the README's recipe for a new level (sram: {}, smem: {...}, dram: {}): the new level has no
+    # mark, the base's stay; a value the child states inside dram: {...} still clears its own mark
+    level = tmp_path / "newlevel64.yaml"
+    level.write_text("base: gpu-hbm-pim-attn\nmemory:\n  sram: {}\n  smem: {capacity: 64 MiB, "
+                     "bandwidth: 8 TB/s, energy_per_byte: 5 pJ/B}\n  dram: {latency: 400 ns}\n")
+    arch = load_architecture(level)
+    assert list(arch.memory) == ["sram", "smem", "dram"]
+    assert set(arch.placeholders) == _PIM_ATTN_U - {"memory.dram.latency"}
+    # `null` on a section deletes it and every mark below it
+    gone = tmp_path / "gone.yaml"
+    gone.write_text("base: gpu-hbm-pim-attn\nprocessor: {tdp_includes: [dram]}\nmemory: {sram: null}\n")
+    assert set(load_architecture(gone).placeholders) == _PIM_ATTN_U - {"memory.sram.bandwidth"}

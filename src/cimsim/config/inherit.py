@@ -193,7 +193,7 @@ def _placeholders(base: Mapping, own: Mapping, merged: dict) -> dict:
         merged[marks.KEY] = mine if mine is not None else theirs
         return merged
     kept = list(theirs or [])
-    for p in _leaves({k: v for k, v in own.items() if k != marks.KEY}, ()):
+    for p in _stated({k: v for k, v in own.items() if k != marks.KEY}, base, ()):
         kept = marks.cleared(kept, p)
     out = list(dict.fromkeys([*kept, *(mine or [])]))
     if out:
@@ -201,3 +201,19 @@ def _placeholders(base: Mapping, own: Mapping, merged: dict) -> dict:
     else:
         merged.pop(marks.KEY, None)
     return merged
+
+
+def _stated(own: Mapping, base: Any, prefix: tuple) -> list[str]:
+    """The dotted paths whose base values ``own`` states or deletes, for their placeholder marks
+    to be cleared (find-B4 1): a mapping merged onto a base mapping states only what is in it
+    (so ``dram: {}``, which places a new level, states nothing and keeps the base's marks
+    below it); any other value, or a mapping where the base has none, states its whole path."""
+    out = []
+    for k, v in own.items():
+        path = (*prefix, str(k))
+        under = base.get(k) if isinstance(base, Mapping) else None
+        if isinstance(v, Mapping) and isinstance(under, Mapping):
+            out += _stated(v, under, path)
+        else:
+            out.append(".".join(path))
+    return out
