@@ -209,3 +209,18 @@ def one_name_each(what: str, paths, names, field: str) -> None:
                               f"{what}s {seen[n]} and {p} are both named '{n}' (their {field} field): "
                               f"results are keyed by name; give each {what} its own name")
         seen[n] = p
+
+
+class Involves(str):
+    """A config error's field path that also names the other fields or sections its rule reads
+    (:attr:`also`, dotted from the top), so that in a config with a ``base:`` the error names the
+    file of each of them, or the file with its chain where they come from several (find-B4 2)."""
+
+    also: tuple = ()
+
+
+def involving(path: str, *also: str) -> str:
+    """``path`` carrying ``also`` (:class:`Involves`): ``involving("tdp_includes", "memory")``."""
+    out = Involves(path)
+    out.also = tuple(also) + tuple(getattr(path, "also", ()))
+    return out

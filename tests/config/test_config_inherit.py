@@ -192,3 +192,82 @@ def test_a_sweep_records_the_chain_and_finds_it_again(tmp_path):
     with pytest.raises(CimsimError, match=r"config file changed since the sweep \(.*c.yaml, or a file "
                                           r"its base: names\)"):
         sweep_config_files(df)
+
+
+#: the (U) lines of configs/gpu-hbm-pim-attn.yaml, read off the file by eye
+_PIM_ATTN_U = {"memory.sram.bandwidth", "memory.dram.bandwidth", "memory.dram.latency",
+               "memory.dram.energy_per_bit", "processor.static_power", "processor.op_overhead",
+               "pim.energy_per_mac", "pim.energy_per_bit", "pim.static_power", "pim.op_overhead"}
+
+
+def test_an_empty_mapping_in_a_child_keeps_the_base_placeholder_marks_below_it(tmp_path):
+    # find-B4 1 (the tester's emptymap.yaml): `dram: {}` states no value, so the base's (U)
+    # marks under memory.dram stay, and the run's placeholder shares are the base's
+    from cimsim import load_workload, simulate
+    from cimsim.bundled import resolve_workload
+
+    empty = tmp_path / "emptymap.yaml"
+    empty.write_text("base: gpu-hbm-pim-attn\nname: emptymap\nmemory: {sram: {}, dram: {}}\n")
+    assert set(load_architecture(empty).placeholders) == _PIM_ATTN_U
+    wl = load_workload(resolve_workload("lstm"))
+    got = simulate(load_architecture(empty), wl, engine="analytic")
+    want = simulate(load_architecture("gpu-hbm-pim-attn"), wl, engine="analytic")
+    assert got.latency_placeholder_share == want.latency_placeholder_share > 0.98  # the tester's 0.987
+    assert got.energy_placeholder_share == want.energy_placeholder_share
+    # the README's recipe for a new level (sram: {}, smem: {...}, dram: {}): the new level has no
+    # mark, the base's stay; a value the child states inside dram: {...} still clears its own mark
+    level = tmp_path / "newlevel64.yaml"
+    level.write_text("base: gpu-hbm-pim-attn\nmemory:\n  sram: {}\n  smem: {capacity: 64 MiB, "
+                     "bandwidth: 8 TB/s, energy_per_byte: 5 pJ/B}\n  dram: {latency: 400 ns}\n")
+    arch = load_architecture(level)
+    assert list(arch.memory) == ["sram", "smem", "dram"]
+    assert set(arch.placeholders) == _PIM_ATTN_U - {"memory.dram.latency"}
+    # `null` on a section deletes it and every mark below it
+    gone = tmp_path / "gone.yaml"
+    gone.write_text("base: gpu-hbm-pim-attn\nprocessor: {tdp_includes: [dram]}\nmemory: {sram: null}\n")
+    assert set(load_architecture(gone).placeholders) == _PIM_ATTN_U - {"memory.sram.bandwidth"}
+
+
+def _error(path) -> str:
+    with pytest.raises(ConfigError) as info:
+        load_architecture(path)
+    return str(info.value)
+
+
+def test_an_error_between_values_of_two_files_names_the_child_with_its_chain(tmp_path):
+    # find-B4 2: the tester's newlevel.yaml adds a 32 MiB level outside the base's 50 MiB sram:
+    # the bundled base alone was named, a file the user never edited
+    base = resolve_config("gpu-hbm-pim-attn")
+    child = tmp_path / "newlevel.yaml"
+    child.write_text("base: gpu-hbm-pim-attn\nmemory:\n  sram: {}\n  smem: {capacity: 32 MiB, "
+                     "bandwidth: 8 TB/s, energy_per_byte: 5 pJ/B}\n  dram: {}\n")
+    assert _error(child).startswith(f"{child} (base: {base}): memory.sram.capacity: 50 MiB "
+                                    "(52.43 MB) is more than 'smem' outside it, 32 MiB (33.55 MB)")
+    # nolink.yaml: its links: null deletes the link its base (attacc-sep2.yaml) names in pim.link
+    mid = tmp_path / "attacc-sep2.yaml"
+    mid.write_text("base: gpu-hbm-pim-attn\nlinks:\n  nvlink: {bandwidth: 450 GB/s, latency: 2 us, "
+                   "energy_per_bit: 1.3 pJ/bit}\npim: {sharing: separate, link: nvlink}\n")
+    kid = tmp_path / "nolink.yaml"
+    kid.write_text("base: attacc-sep2.yaml\nlinks: null\n")
+    assert _error(kid) == (f"{kid} (base: {mid} -> {base}): pim.link: 'nvlink' is not a link; the "
+                           f"architecture has []; links: deleted by {kid}'s null")
+    # a child's null on a level that its base's processor.tdp_includes names
+    kid.write_text("base: gpu-hbm-pim-attn\nmemory: {sram: null}\n")
+    assert _error(kid) == (f"{kid} (base: {base}): processor.tdp_includes: names no memory level or "
+                           f"link ['sram']; the architecture has ['dram']; memory.sram: deleted by "
+                           f"{kid}'s null")
+    # a misspelt link in the child is the child's alone (no file has a link of that name)
+    kid.write_text("base: attacc-sep2.yaml\npim: {link: nvlnk}\n")
+    assert _error(kid) == f"{kid}: pim.link: 'nvlnk' is not a link; the architecture has ['nvlink']"
+
+
+def test_a_required_field_a_child_sets_to_null_says_the_child_deleted_it(tmp_path):
+    # find-B4 4: "required field is missing" sent the user to the base, which states it
+    child = tmp_path / "nullreq.yaml"
+    child.write_text("base: gpu-hbm-pim-attn\npim: {clock: null}\n")
+    assert _error(child) == (f"{child}: pim.clock: required field is missing (Clock of a processing "
+                             f"unit.); {child}'s null deleted the value its base gives")
+    # a grandchild that states it again has no error: the deletion is forgotten
+    again = tmp_path / "again.yaml"
+    again.write_text("base: nullreq.yaml\npim: {clock: 300 MHz}\n")
+    assert float(load_architecture(again).component("pim").config.clock) == 300e6

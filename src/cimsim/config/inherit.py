@@ -47,6 +47,7 @@ class Resolved:
     data: dict  #: the merged mapping (no ``base:`` key): what validation and ``--set`` see
     files: tuple  #: :func:`file_record` of each file of the chain, the file first, then its bases
     stated: dict = field(default_factory=dict)  #: dotted path of each leaf value -> its file
+    deleted: dict = field(default_factory=dict)  #: dotted path a file's ``null`` deleted -> that file
 
     @property
     def record(self) -> dict[str, str]:
@@ -71,6 +72,24 @@ class Resolved:
         chain = " -> ".join(f["path"] for f in self.files[1:])
         return (f"config {path} is its own values merged onto base: {chain}; config_sha256 "
                 f"covers all {len(self.files)} files (README \"Config inheritance\")")
+
+    def blame(self, path: str, default: str, also=()) -> tuple[str, str]:
+        """``(file, note)`` for an error at ``path`` whose rule also reads the paths ``also``
+        (find-B4 2, 4): the one file that states all of them (or whose ``null`` deleted one of
+        them; a path of ``also`` that no file states or deletes, such as a misspelt link's,
+        counts for none), else ``default`` (the file with its chain); ``note`` (``""`` or ``"; ..."``) says
+        which file's ``null`` deleted a value involved."""
+        if len(self.files) == 1:
+            return default, ""
+        paths = (path, *also)
+        nulled = {d: f for d, f in self.deleted.items()
+                  if any(a == d or a.startswith(d + ".") or d.startswith(a + ".") for a in paths)}
+        kept = [a for a in paths if not any(a == d or a.startswith(d + ".") for d in nulled)]
+        files = {*nulled.values(), *(self.file_of(a, None) for a in kept[:1] if a == path),
+                 *(f for a in kept if a != path and (f := self.file_of(a, None)) is not None)}
+        note = "".join(f"; {f}'s null deleted the value its base gives" if d == path else
+                       f"; {d}: deleted by {f}'s null" for d, f in nulled.items())
+        return (files.pop() if len(files) == 1 and None not in files else default), note
 
     def file_of(self, path: str, default: str) -> str:
         """The file that states the value at dotted ``path`` (or every value below it, or the
@@ -109,10 +128,10 @@ def read_config(path: str | Path, raw: bytes | None = None) -> Resolved:
             break
         here, raw = base_path(data.pop(KEY), here), None
     merged = chain[-1][2]
-    stated = {p: chain[-1][0] for p in _leaves(merged, ())}
+    stated, deleted = {p: chain[-1][0] for p in _leaves(merged, ())}, {}
     for where, _, own in reversed(chain[:-1]):
-        merged = _placeholders(merged, own, _merge(merged, own, stated, where, ()))
-    return Resolved(merged, tuple(c[1] for c in chain), stated)
+        merged = _placeholders(merged, own, _merge(merged, own, (stated, deleted), where, ()))
+    return Resolved(merged, tuple(c[1] for c in chain), stated, deleted)
 
 
 def base_path(value: Any, child: str | Path) -> Path:
@@ -152,19 +171,27 @@ def _drop(stated: dict, path: str) -> None:
         del stated[k]
 
 
-def _merge(base: dict, own: Mapping, stated: dict, where: str, prefix: tuple) -> dict:
-    """``own`` merged onto ``base`` (module doc); ``stated`` updated with ``where`` for the
-    values ``own`` gives. The placeholder list is left to :func:`_placeholders`."""
+def _merge(base: dict, own: Mapping, books: tuple, where: str, prefix: tuple) -> dict:
+    """``own`` merged onto ``base`` (module doc); ``books`` = ``(stated, deleted)`` updated with
+    ``where`` for the values ``own`` gives and the base's values its ``null`` deletes. The
+    placeholder list is left to :func:`_placeholders`."""
+    stated, deleted = books
     out = dict(base)
     for k, v in own.items():
         path = (*prefix, str(k))
         if not prefix and k == marks.KEY:
             continue
         if isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
-            out[k] = _merge(dict(out[k]), v, stated, where, path)
+            out[k] = _merge(dict(out[k]), v, books, where, path)
             continue
-        _drop(stated, ".".join(path))
+        dotted = ".".join(path)
+        _drop(stated, dotted)
+        for d in [d for d in deleted if dotted.startswith(d + ".")]:  # a value again below it
+            del deleted[d]
+        _drop(deleted, dotted)
         if v is None:  # null deletes the base's key
+            if k in out:
+                deleted[dotted] = where
             out.pop(k, None)
             continue
         out[k] = copy.deepcopy(v)
@@ -193,7 +220,7 @@ def _placeholders(base: Mapping, own: Mapping, merged: dict) -> dict:
         merged[marks.KEY] = mine if mine is not None else theirs
         return merged
     kept = list(theirs or [])
-    for p in _leaves({k: v for k, v in own.items() if k != marks.KEY}, ()):
+    for p in _stated({k: v for k, v in own.items() if k != marks.KEY}, base, ()):
         kept = marks.cleared(kept, p)
     out = list(dict.fromkeys([*kept, *(mine or [])]))
     if out:
@@ -201,3 +228,19 @@ def _placeholders(base: Mapping, own: Mapping, merged: dict) -> dict:
     else:
         merged.pop(marks.KEY, None)
     return merged
+
+
+def _stated(own: Mapping, base: Any, prefix: tuple) -> list[str]:
+    """The dotted paths whose base values ``own`` states or deletes, for their placeholder marks
+    to be cleared (find-B4 1): a mapping merged onto a base mapping states only what is in it
+    (so ``dram: {}``, which places a new level, states nothing and keeps the base's marks
+    below it); any other value, or a mapping where the base has none, states its whole path."""
+    out = []
+    for k, v in own.items():
+        path = (*prefix, str(k))
+        under = base.get(k) if isinstance(base, Mapping) else None
+        if isinstance(v, Mapping) and isinstance(under, Mapping):
+            out += _stated(v, under, path)
+        else:
+            out.append(".".join(path))
+    return out

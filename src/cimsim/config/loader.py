@@ -11,7 +11,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..bundled import resolve_config
-from ..errors import (CimsimError, ConfigError, check_path_argument, given, name_problem,
+from ..errors import (CimsimError, ConfigError, check_path_argument, given, involving, name_problem,
                       one_error, one_line)
 from ..report.columns import column_clashes
 from ..units import capacity_text, si
@@ -176,7 +176,7 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
         larger = [(n, c) for n, c in levels[:-1] if float(c.capacity) > float(bcfg.capacity)]
         if larger:
             n, c = larger[0]
-            errors.append((f"memory.{n}.capacity",
+            errors.append((involving(f"memory.{n}.capacity", f"memory.{back}.capacity"),
                            f"{capacity_text(float(c.capacity))} is more than the backing store's: levels "
                            f"run innermost first and the last, '{back}' of {capacity_text(float(bcfg.capacity))}, "
                            f"holds every tensor; raise memory.{back}.capacity, lower this one, or "
@@ -186,7 +186,7 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
                           if float(a[1].capacity) > float(b[1].capacity)), None)
             if inner is not None:
                 (n, c), (m, d) = inner
-                errors.append((f"memory.{n}.capacity",
+                errors.append((involving(f"memory.{n}.capacity", f"memory.{m}.capacity"),
                                f"{capacity_text(float(c.capacity))} is more than '{m}' outside it, "
                                f"{capacity_text(float(d.capacity))}: the hierarchy is inclusive (what a "
                                "level holds passes every level inside it), so each level is at least "
@@ -244,7 +244,8 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
         errors.extend(arch.kv_cache_clash())  # arch.hardware would raise it, without the file
         for comp in ([] if errors else arch.instances):
             # a field below the component, or one outside it written as an absolute "/path"
-            own = [(f[1:] if f.startswith("/") else f"{comp.name}.{f}", m) for f, m in comp.check()]
+            own = [(involving(f[1:] if f.startswith("/") else f"{comp.name}.{f}", *getattr(f, "also", ())), m)
+                   for f, m in comp.check()]
             # its parts and utilizations beside the levels', links' and buses' (its buses come
             # from a config its check refused, an error that says it already)
             errors.extend(own + arch.part_clashes(comp, onchip=not own))
@@ -254,9 +255,11 @@ def architecture_from_dict(data: Mapping, source: str = "<config>",
     # one error per line; what the user wrote is escaped to stay on it (and in "(and 1 more: ...)")
     errors.sort(key=lambda e: not e[1].startswith(_FIRST))
     fields = [one_line(field_of(str(p), str(m), data)) for p, m in errors]
-    exc = ConfigError("\n".join(one_line(_where(p, set_by or {}, chain.file_of(f, source) if chain else source,
-                                                m.startswith(_FIRST), set_with) + f"{p}: {m}")
-                                for (p, m), f in zip(errors, fields)))
+    blamed = [chain.blame(f, source, getattr(p, "also", ())) if chain else (source, "")
+              for (p, _), f in zip(errors, fields)]
+    exc = ConfigError("\n".join(one_line(_where(p, set_by or {}, file, m.startswith(_FIRST), set_with)
+                                         + f"{p}: {m}{note}")
+                                for (p, m), (file, note) in zip(errors, blamed)))
     exc.fields = fields
     raise exc
 

@@ -44,7 +44,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from ..quantity import (Bytes, Flag, JoulesPerBit, JoulesPerByte, PositiveInt, Seconds,  # noqa: F401
                         SquareMeters, Volts, BytesPerSecond, Fraction, NonNegativeInt,  # noqa: F401
                         Meters, NonNegativeFloat, Watts)  # noqa: F401  (re-exported, as before 0.5's move)
-from ..workload.oparrays import OpArrays  # noqa: F401  (re-exported for components)
+from ..errors import involving; from ..workload.oparrays import OpArrays  # noqa: F401,E702  (OpArrays re-exported)
 from .declared import Declared; from .homes import FarPlace, home_names, near_on_chip_field, off_chip_names  # noqa: E702
 from .idle import Idle, idle_field, read_only_field, refuse_volatile_read_only, volatile_field
 from .lru import Replacement, replacement_field
@@ -308,10 +308,10 @@ class Hardware:
     def link_errors(self, field: str, name: str | None, what: str) -> list[tuple[str, str]]:
         """A component's ``(field, message)`` errors for the link ``name`` it names (see Component.check)."""
         if name is None:
-            return [(field, f"name the link between {what}; the architecture has "
-                            f"{list(self.links) or 'no links (add a links: section)'}")]
+            return [(involving(field, "links"), f"name the link between {what}; the architecture has "
+                     f"{list(self.links) or 'no links (add a links: section)'}")]
         if name not in self.links:
-            return [(field, f"'{name}' is not a link; the architecture has {list(self.links)}")]
+            return [(involving(field, f"links.{name}"), f"'{name}' is not a link; the architecture has {list(self.links)}")]
         return []
 
     def latency_of(self, resource: str, pattern: Pattern = STREAM) -> float:

@@ -72,7 +72,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from ..dtypes import DTYPE_BYTES
-from ..errors import MappingError
+from ..errors import MappingError, involving
 from ..quantity import Bytes, Fraction, PositiveInt, Seconds
 from .base import Component, ComponentConfig, OpCost, Plan, Strict
 from .hierarchy import staged_traffic
@@ -190,7 +190,7 @@ class Collective(Component[CollectiveConfig]):
     def check(self):
         bad = [lv for lv in self.config.levels or [] if lv not in self.hw.memory]
         if bad:
-            return [("levels", f"names no memory level {bad}; the architecture has "
+            return [(involving("levels", "memory"), f"names no memory level {bad}; the architecture has "
                      f"{list(self.hw.memory)}")]
         return self.hw.link_errors("link", self.link, "the devices of the group")
 

@@ -82,7 +82,7 @@ from ..quantity import (
     Watts,
 )
 from ..dtypes import DTYPE_BYTES
-from ..errors import CapacityError
+from ..errors import CapacityError, involving
 from ..units import si
 from .base import Component, ComponentConfig, OpArrays, OpCost, Plan, add_stored, row_pieces
 from .hierarchy import add_landed, backed_reads
@@ -228,7 +228,7 @@ class PIM(Component[PIMConfig]):
 
     def check(self):
         if self.level not in self.hw.memory:
-            return [("memory", f"names no memory level; the architecture has {list(self.hw.memory)}")]
+            return [(involving("memory", "memory"), f"names no memory level; the architecture has {list(self.hw.memory)}")]
         links = (self.hw.link_errors("link", self.link, "the host and the PIM device")
                  if self.config.sharing == "separate" else [])
         if links:

@@ -4,6 +4,7 @@ an average power above the TDP is the report's (:mod:`cimsim.report.plausible`).
 
 from __future__ import annotations
 
+from ..errors import involving
 from ..units import si
 
 
@@ -21,7 +22,7 @@ def tdp_problems(config, hw) -> list[tuple[str, str]]:
     known = [*hw.memory, *hw.links]
     bad = [n for n in names if n not in known]
     if bad:
-        out.append(("tdp_includes", f"names no memory level or link {bad}; the architecture has "
+        out.append((involving("tdp_includes", "memory", "links"), f"names no memory level or link {bad}; the architecture has "
                                     f"{known}"))
     elif len(set(names)) < len(names):
         out.append(("tdp_includes", f"{names} names a level or link twice; name each once"))

@@ -55,7 +55,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from ..dtypes import DTYPES, DType
-from ..errors import MappingError
+from ..errors import MappingError, involving
 from ..quantity import (BytesPerSecond, Hertz, Joules, NonNegativeFloat, PositiveFloat, PositiveInt, Seconds,
                         Flag, PositiveSquareMeters, PositiveWatts, Watts)
 from ..units import bytes_of, capacity_text, si
@@ -261,7 +261,7 @@ class Processor(Component[ProcessorConfig]):
     def check(self):
         bad = [lv for lv in self.levels if lv not in self.hw.memory]
         if bad:
-            return [("levels", f"names no memory level {bad}; the architecture has "
+            return [(involving("levels", "memory"), f"names no memory level {bad}; the architecture has "
                                f"{list(self.hw.memory)}")]
         order = [list(self.hw.memory).index(lv) for lv in self.levels]
         if len(set(order)) != len(order) or order != sorted(order):
