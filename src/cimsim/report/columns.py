@@ -1249,8 +1249,11 @@ ACCURACY_COLUMNS: tuple[str, ...] = (
 # table, not columns of a run. Money in US dollars (``_usd``); a component without an area or a
 # wafer price is not costed (NaN, named in ``cost_not_costed``), never 0.
 #: one system's silicon: system_devices x (the sum over the costed components of dies x
-#: ``die_usd_<component>`` + the package price), USD; the components not costed left out
+#: ``die_usd_<component>`` + the package price + offchip_memory_usd) + the system price, USD; the components not costed left out
 CAPEX_USD = "capex_usd"
+#: one device's off-chip memory: backing_capacity_bytes / 1e9 x ``--memory-usd-per-gb``, USD; NaN
+#: where no price is given or the row has no off-chip memory (offchip_memory_power_w 0)
+OFFCHIP_MEMORY_USD = "offchip_memory_usd"
 #: the rate the costs per sample use: ``pipelined_samples_per_s`` where the row has one, else
 #: ``samples_per_s`` (text)
 COST_RATE = "cost_rate"
@@ -1258,8 +1261,11 @@ COST_RATE = "cost_rate"
 #: (x 1e6), USD
 CAPEX_USD_PER_1M_SAMPLES = "capex_usd_per_1m_samples"
 #: the energy of 1e6 samples at the utilization (system_devices x static_power_w / served rate +
-#: dynamic_j_per_sample) in kWh x the price per kWh, USD
+#: dynamic_j_per_sample) in kWh x the PUE x the price per kWh, USD
 ENERGY_USD_PER_1M_SAMPLES = "energy_usd_per_1m_samples"
+#: the part of energy_usd_per_1m_samples the components not costed draw (their static_part_ power /
+#: served rate + their energy_<component>_ share of dynamic_j_per_sample; levels and links not theirs), USD
+ENERGY_USD_PER_1M_SAMPLES_NOT_COSTED = "energy_usd_per_1m_samples_not_costed"
 #: capex_usd_per_1m_samples + energy_usd_per_1m_samples, USD
 USD_PER_1M_SAMPLES = "usd_per_1m_samples"
 #: capex_usd_per_1m_samples / the tokens a sample gives (tokens_per_s / samples_per_s), USD;
@@ -1270,22 +1276,23 @@ ENERGY_USD_PER_1M_TOKENS = "energy_usd_per_1m_tokens"
 #: capex_usd_per_1m_tokens + energy_usd_per_1m_tokens, USD
 USD_PER_1M_TOKENS = "usd_per_1m_tokens"
 #: what the costs leave out, each with why: a component ``(no area)`` / ``(no wafer price)``, an on-chip memory level's area, a
-#: chip above the reticle priced as separate dies (no die-to-die link costed); ``none`` when nothing is (text)
+#: chip above the reticle priced as separate dies (no die-to-die link costed), off-chip memory without a price;
+#: ``everything (...)`` for a failed point or a physically implausible design (no $ at all); ``none`` when nothing is (text)
 COST_NOT_COSTED = "cost_not_costed"
-COST_COLUMNS: tuple[str, ...] = (CAPEX_USD, COST_RATE, CAPEX_USD_PER_1M_SAMPLES, ENERGY_USD_PER_1M_SAMPLES,
-                                 USD_PER_1M_SAMPLES, CAPEX_USD_PER_1M_TOKENS, ENERGY_USD_PER_1M_TOKENS,
-                                 USD_PER_1M_TOKENS, COST_NOT_COSTED)
+COST_COLUMNS: tuple[str, ...] = (CAPEX_USD, OFFCHIP_MEMORY_USD, COST_RATE, CAPEX_USD_PER_1M_SAMPLES,
+                                 ENERGY_USD_PER_1M_SAMPLES, ENERGY_USD_PER_1M_SAMPLES_NOT_COSTED, USD_PER_1M_SAMPLES,
+                                 CAPEX_USD_PER_1M_TOKENS, ENERGY_USD_PER_1M_TOKENS, USD_PER_1M_TOKENS, COST_NOT_COSTED)
 
 
 def dies_per_wafer_column(component: str) -> str:
     """cost: gross dies of ``die_area_<component>_m2`` on a 300 mm wafer,
-    floor(pi r²/A - 2 pi r/sqrt(2A)); NaN where not costed"""
+    floor(pi r²/A - 2 pi r/sqrt(2A)), r less the edge exclusion, A's side plus the scribe line; NaN where not costed"""
     return f"dies_per_wafer_{component}"
 
 
 def yield_column(component: str) -> str:
     """cost: the fraction of those dies that work at the defect density (Murphy or negative
-    binomial); NaN where not costed"""
+    binomial, on the critical area fraction x the die area); NaN where not costed"""
     return f"yield_{component}"
 
 
