@@ -20,6 +20,21 @@ partial sums on ``parts`` cores, which ``processor.fabric`` reduces over a named
 - the adds: ``(parts - 1) x`` output elements vector ops on the processor.
 
 ``parts = 1`` (``k <= tk``) or no third entry: no reduction, nothing crosses the link.
+
+With ``multicast: true`` (find-C4 1; default false) each matmul's input is also delivered to
+the cores of its tiles over the same link before they compute:
+
+- hops: the ``region = min(tiles, cores)`` cores its tiles occupy, on the same rule as the
+  reduction (``mesh``: the smallest ``a x b >= region`` rectangle, ``(a - 1) + (b - 1)`` hops
+  from a corner source to the far corner; ``tree``: ``ceil(log2(region))``), each at the link's
+  latency, serial before the MACs (one tile: 0);
+- bytes: a multicast tree, not the input x hops: every tile's core needs its own
+  ``min(tm, m) x min(tk, k)`` block of the input and receives it once over the one tree link
+  into it (a router forwards and copies, so a byte crosses each tree link once); the input
+  enters at one core, whose block crosses nothing: ``rows x k x ceil(n / tn)`` input elements
+  (each of the ``ceil(n / tn)`` column tiles needs the whole K of its rows) x ``(tiles - 1) /
+  tiles``, at the matmul's dtype. Input x hops would count one chain to the far corner and miss
+  the fan-out to the other cores (and count the input's unused K slices on every hop).
 """
 
 from __future__ import annotations
@@ -47,6 +62,14 @@ class Fabric(Strict):
         "corner root, (a - 1) + (b - 1) hops, an upper bound) or tree (a binary tree, "
         "ceil(log2(parts)) one-hop steps: only for a fabric where any two cores are one hop apart, "
         "a switch or an IPU exchange, not a mesh). Default mesh.")
+    multicast: bool = Field(
+        default=False, description="Also deliver each matmul's input to its tiles' cores over "
+        "the link (find-C4 1): hops on the same rule as the reduction over the min(tiles, cores) "
+        "cores the op occupies (mesh: the smallest a x b rectangle, (a - 1) + (b - 1)), each at "
+        "the link's latency, added to the op's latency; bytes of a multicast tree, each core's "
+        "input block once: rows x k x ceil(n / tile n) input elements x (tiles - 1) / tiles, on "
+        "the link's bandwidth, energy and traffic. Default false: the input reaches the cores "
+        "for free (only the partial sums cross the link).")
 
 
 def k_parts(k: np.ndarray, tk: int) -> np.ndarray:
@@ -73,3 +96,20 @@ def reduction(ops, idx, tk: int, topology: str, matmul: np.ndarray):
     out_bytes = extra * ops.act_out_bytes[idx]
     adds = extra * ops.rows[idx] * ops.n[idx]
     return hops, out_bytes, adds
+
+
+def multicast(ops, idx, tile, cores: int, topology: str, matmul: np.ndarray):
+    """``(hops, link bytes)`` of each matmul's input multicast to its tiles' cores (find-C4 1;
+    0 where ``matmul`` is False or the op is one tile): see the module docstring."""
+    from ..workload.kinds import dtype_bytes_of
+    tm, tn, tk = tile
+    batch = np.maximum(ops.batch[idx], 1.0)
+    rows, n = ops.rows[idx], ops.n[idx]
+    cols = np.ceil(n / tn)
+    tiles = batch * np.ceil(rows / batch / tm) * cols * k_parts(ops.k[idx], tk)
+    many = matmul & (tiles > 1)
+    hops = np.where(many, reduction_hops(np.minimum(np.maximum(tiles, 1.0), cores), topology), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(many, (tiles - 1.0) / tiles, 0.0)
+    nbytes = rows * ops.k[idx] * cols * dtype_bytes_of(ops.dtype[idx]) * share
+    return hops, np.where(many, nbytes, 0.0)
