@@ -44,6 +44,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
+from ..dtypes import DTYPE_BYTES
 from .base import Strict
 
 TOPOLOGIES = ("mesh", "tree")
@@ -101,7 +102,6 @@ def reduction(ops, idx, tk: int, topology: str, matmul: np.ndarray):
 def multicast(ops, idx, tile, cores: int, topology: str, matmul: np.ndarray):
     """``(hops, link bytes)`` of each matmul's input multicast to its tiles' cores (find-C4 1;
     0 where ``matmul`` is False or the op is one tile): see the module docstring."""
-    from ..workload.kinds import dtype_bytes_of
     tm, tn, tk = tile
     batch = np.maximum(ops.batch[idx], 1.0)
     rows, n = ops.rows[idx], ops.n[idx]
@@ -111,5 +111,6 @@ def multicast(ops, idx, tile, cores: int, topology: str, matmul: np.ndarray):
     hops = np.where(many, reduction_hops(np.minimum(np.maximum(tiles, 1.0), cores), topology), 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(many, (tiles - 1.0) / tiles, 0.0)
-    nbytes = rows * ops.k[idx] * cols * dtype_bytes_of(ops.dtype[idx]) * share
+    elem = np.array([DTYPE_BYTES[d] for d in ops.dtype[idx]], dtype=np.float64)
+    nbytes = rows * ops.k[idx] * cols * elem * share
     return hops, np.where(many, nbytes, 0.0)
