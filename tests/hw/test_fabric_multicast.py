@@ -94,3 +94,43 @@ def test_tree_multicast_takes_log2_steps():
 def test_multicast_must_be_a_boolean():
     with pytest.raises(ConfigError, match="processor.fabric.multicast"):
         wafer(multicast="sometimes")
+
+
+# --- find-C4 4: a tile's weight block against a core's share of the on-chip level -------------
+# sram 1 MiB on 4096 cores: 256 B a core. [1, 1, 64] fp32: a 64 x 1 x 4 B = 256 B block (fits);
+# [1, 1, 128]: 512 B, 2x it. GEMV 4096 x 64 fp32 = 1 MiB of weight: 64 x 64 blocks of 256 B =
+# 1 MiB (= the capacity: stays); n = 65: 65 x 64 x 256 B = 1,064,960 B > 1,048,576 B.
+FITS, BLOCK, TOTAL = "larger than one core's share of sram", "weight block", "cannot all stay stationary"
+
+
+def _notes(tile, n, fabric=True):
+    arch = wafer(tile=tile) if fabric else _no_fabric(tile)
+    return [x for x in simulate(arch, gemv_workload(K, n)).notes if "gemm_tile" in x]
+
+
+def _no_fabric(tile):
+    d = copy.deepcopy(ROUND_ARCH)
+    d["processor"].update(cores=4096, macs_per_cycle_per_core={"fp32": 1}, energy_per_mac={"fp32": "1 pJ"},
+                          gemm_tile=list(tile[:2]))
+    return architecture_from_dict(d)
+
+
+def test_a_block_within_the_core_share_gets_no_note():
+    assert _notes((1, 1, 64), N) == []
+
+
+def test_a_block_above_the_core_share_is_noted():
+    said = _notes((1, 1, 128), N)
+    assert len(said) == 1 and FITS in said[0]
+    assert "1 MiB" in said[0] and "4,096 cores = 256 B" in said[0] and "128 x 1 x 4 B = 512 B, 2x it" in said[0]
+
+
+def test_weights_above_the_capacity_cannot_stay_stationary():
+    said = _notes((1, 1, 64), 65)
+    assert len(said) == 1 and TOTAL in said[0] and "1.065 MB" in said[0] and "1 weight(s)" in said[0]
+
+
+def test_no_fabric_no_tile_note():
+    # gemm_tile [m, n] alone (a GPU's thread-block tile): a 1 x 4096 column block of 16 kB is no
+    # core's SRAM share, so no note
+    assert _notes((1, 1, 64), N, fabric=False) == []

@@ -114,3 +114,42 @@ def multicast(ops, idx, tile, cores: int, topology: str, matmul: np.ndarray):
     elem = np.array([DTYPE_BYTES[d] for d in ops.dtype[idx]], dtype=np.float64)
     nbytes = rows * ops.k[idx] * cols * elem * share
     return hops, np.where(many, nbytes, 0.0)
+
+
+def tile_fit_notes(name: str, ops, idx, tile, cores: int, level: str, capacity: float) -> list[str]:
+    """find-C4 4: on a machine with ``processor.fabric`` (a wafer, an IPU, an LPU: each core holds
+    its tiles' weight blocks in its own SRAM), a note when one tile's weight block,
+    ``min(tk, k) x min(tn, n)`` weight elements, exceeds the per-core share of ``level`` (the
+    innermost on-chip level the processor reads through), ``capacity / cores``; and one when the
+    weights' blocks together, ``ceil(n / tn) x ceil(k / tk)`` blocks of each distinct weight,
+    exceed ``capacity``: the weights cannot all stay stationary. Neither changes a number."""
+    from ..units import capacity_text, si
+    sel = np.asarray(idx)[(ops.stationary[idx] >= 0) & (ops.macs[idx] > 0)]
+    if not len(sel):
+        return []
+    tm, tn, tk = tile
+    k, n = ops.k[sel], ops.n[sel]
+    elem = ops.tensor_bytes[ops.stationary[sel]] / np.maximum(k * n, 1.0)  # a weight's bytes an element
+    block = np.minimum(tk, k) * np.minimum(tn, n) * elem
+    share = capacity / cores
+    notes = []
+    big = block > share * (1 + 1e-12)
+    if big.any():
+        worst = int(np.argmax(block))
+        notes.append(
+            f"processor '{name}': gemm_tile [{tm}, {tn}, {tk}] gives {int(big.sum())} matmul(s) a weight "
+            f"block larger than one core's share of {level} ({capacity_text(capacity)} / {cores:,} cores "
+            f"= {si(share, 'B')}): the largest {int(min(tk, k[worst])):,} x {int(min(tn, n[worst])):,} "
+            f"x {elem[worst]:g} B = {si(block[worst], 'B')}, {block[worst] / share:.3g}x it. Each core "
+            f"is timed as if it held its block; a tile with tk x tn x bytes <= {si(share, 'B')} fits "
+            "(README 'Spatial mapping: split K over a fabric')")
+    ids, first = np.unique(ops.stationary[sel], return_index=True)
+    blocks = np.ceil(n[first] / tn) * np.ceil(k[first] / tk) * block[first]
+    if blocks.sum() > capacity * (1 + 1e-12):
+        notes.append(
+            f"processor '{name}': the weight blocks of gemm_tile [{tm}, {tn}, {tk}] total "
+            f"{si(blocks.sum(), 'B')} ({len(ids):,} weight(s), ceil(n / tn) x ceil(k / tk) blocks "
+            f"each, a partial block padded to a full one), above {level}'s {capacity_text(capacity)}: "
+            "the weights cannot all stay stationary on the cores; reloading them is not modelled "
+            "(README 'Spatial mapping: split K over a fabric')")
+    return notes

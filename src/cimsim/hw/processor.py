@@ -66,7 +66,7 @@ from .homes import cache_tier_note
 from .kv_home import kv_home_note
 from .im2col import direct_depthwise, direct_note
 from .mac_efficiency import ROW_RATIO_TIMED, MacEfficiency  # noqa: F401 (moved there)
-from .fabric import Fabric, k_parts, multicast, reduction
+from .fabric import Fabric, k_parts, multicast, reduction, tile_fit_notes
 from .power import tdp_problems
 from .supply import Supply
 
@@ -357,6 +357,9 @@ class Processor(Component[ProcessorConfig]):
             notes += kv_home_note(self.hw, levels, [m.config.capacity for m in mem], traffic.resident,
                                   traffic.all_fit, ops, idx)
         notes += direct_note(self.name, convs, formed)
+        if self.config.fabric is not None and (on := [lv for lv in levels if lv not in self.hw.off_chip]):
+            notes += tile_fit_notes(self.name, ops, idx, self.config.gemm_tile, self.config.cores,  # find-C4 4
+                                    on[0], float(self.hw.resource(on[0]).config.capacity))
         if self.config.supply is not None and (said := self.config.supply.note(
                 self.name, float(self.config.clock), self._table_words())):
             notes.append(said)
