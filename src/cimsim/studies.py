@@ -73,6 +73,7 @@ def results_table(done: Sequence[Run], archs: Sequence) -> pd.DataFrame:
     cols = list(C.union_columns(archs))
     if any(r.result.serving for r in done):  # LLM serving runs: their metrics too
         cols += list(C.SERVING_COLUMNS)
+    cols += [c for c in C.PIPELINE_SERVING_COLUMNS if any(c in r.result.serving for r in done)]  # find-C4 6
     for group in C.STATED_LOAD_GROUPS:  # a stated load (Result.at_load)
         if any(group[0] in r.result.facts for r in done):
             cols += list(group)

@@ -123,3 +123,14 @@ def test_a_matmul_shallower_than_the_block_is_not_padded():
     # k = 32 < tk = 64: one part, 32 MACs a core = 32 ns (not 64), no reduction
     r = simulate(wafer(), gemv_workload(32, N))
     assert r.latency_s == pytest.approx(DRAM_S + 32e-9, rel=1e-9, abs=0)
+
+
+@pytest.mark.parametrize("tile, rows, ns", [((1, 48, 4096), 1, 48 * 4096), ((2, 64, 4096), 3, 2 * 64 * 4096),
+                                            ((1, 1365, 4096), 1, 64 * 4096)])
+def test_an_uneven_n_or_m_split_is_timed_at_the_fullest_core(tile, rows, ns):
+    """find-C4 3 (review W 4 did K): n = 64 in tiles of 48 is 2 tiles of 48 and 16 columns, the
+    fuller 48 x 4096 MACs at 1 a cycle, 1 GHz = 196,608 ns (the average, 32 columns, gave
+    131,072); m = 3 rows in tiles of 2: 2 x 64 x 4096 = 524,288 ns (not 1.5 rows' 393,216);
+    n = 64 <= 1365: one tile, 64 columns, not padded. One part (k = tk): no reduction."""
+    r = simulate(wafer(tile=tile), gemv_workload(K, N, rows=rows))
+    assert r.latency_s == pytest.approx(DRAM_S + ns * 1e-9, rel=1e-9, abs=0)

@@ -79,9 +79,17 @@ def test_one_tile_past_a_wave_is_less_efficient():
 
 def test_partial_tiles_count_as_tiles():
     # n = 1409: ceil(1409 / 128) = 12 tile columns x 12 rows of tiles = 144 tiles, 2 waves;
-    # the MAC time is divided by tiles / (waves x cores) = 144 / 264
-    macs = 128 * 12 * 1409 * K
-    assert gemm_s(gpu([128, 128]), 128 * 12, 1409) == pytest.approx(macs / PEAK * 264 / 144, rel=1e-9, abs=0)
+    # a partial tile (the last column's, 1 wide) takes a full tile's time (tile quantization,
+    # sec. 3.1; find-C4 3): 2 waves x 65.536 us, not the 1409 / 1536 average's 120.2 us
+    assert gemm_s(gpu([128, 128]), 128 * 12, 1409) == pytest.approx(2 * TILE_S, rel=1e-9, abs=0)
+
+
+@pytest.mark.parametrize("m, n", [(128 * 12 - 100, 128 * 11), (128 * 12, 128 * 11 - 100),
+                                  (128 * 12 - 100, 128 * 11 - 100)])
+def test_an_uneven_m_or_n_is_timed_at_a_full_tile(m, n):
+    # find-C4 3: 12 x 11 = 132 tiles, one wave, the last row / column of tiles 28 wide: every
+    # core's time is the full tile's 65.536 us (before: the average, m x n / (1536 x 1408) of it)
+    assert gemm_s(gpu([128, 128]), m, n) == pytest.approx(TILE_S, rel=1e-9, abs=0)
 
 
 def test_batch_counts_in_tiles():

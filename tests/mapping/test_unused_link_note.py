@@ -35,6 +35,11 @@ def test_a_link_beside_a_processor_alone_is_noted_as_carrying_nothing(tmp_path):
     said = [n for n in r.notes if NOTE in n]
     assert len(said) == 1 and "link 'fabric'" in said[0] and "carries nothing" in said[0]
     assert r.traffic_bytes["fabric"] == 0.0
+    # find-C4 5: it names the field that would use it and where it is described, and no
+    # longer says a processor's ops cannot use a link
+    assert "processor.fabric.link with a third gemm_tile entry" in said[0]
+    assert "README 'Spatial mapping: split K over a fabric'" in said[0]
+    assert "not modelled" not in said[0]
 
 
 def test_only_the_link_no_component_names_is_noted(tmp_path):

@@ -16,7 +16,7 @@ from cimsim import simulate
 from cimsim.config import architecture_from_dict
 from cimsim.errors import WorkloadError
 from cimsim.report import columns as C
-from cimsim.report.pipeline import gpipe_iteration_s, noflush_returns_s
+from cimsim.report.pipeline import gpipe_iteration_s, noflush_returns_s, steady_step_s
 from cimsim.workload.llm import LLMModel, llm_serving
 
 from conftest import ROUND_ARCH
@@ -217,6 +217,56 @@ def test_noflush_serving_from_the_stage_times(m):
     if m == 1:  # one micro-batch: the stages in turn, as the flush
         assert span == pytest.approx(r.latency_s, rel=1e-12, abs=0)
     assert any("no flush between iterations" in n for n in r.notes)
+
+
+# --- tpot_steady_s (find-C4 6): the step once every micro-batch has left prefill ------------------
+
+def test_steady_step_leaves_out_the_wait_behind_the_prefills():
+    # p = m = 4, noflush; prefill stages of 10, decode stages of 1. Prefill: R(0, j) = (4 + j) 10
+    # = 40, 50, 60, 70. Decode 1: micro-batch 0 enters stage 0 at 40 but meets stage s free only
+    # at R(0, s)'s stage-s end, (s + 4) 10 ... : 41, 51, 61, 71; then 72, 73, 74: R(1, .) = 71..74;
+    # decode 2: 75..78; decode 3: 79..82. Every micro-batch has left prefill at 70: the intervals
+    # from then on are R(1, 3) - R(0, 3) = 4 and all of decode 2 and 3: 4 = max(p, m) t, while
+    # micro-batch 0's first step took 71 - 40 = 31.
+    rows = [[10.0] * 4] + [[1.0] * 4] * 3
+    R = noflush_returns_s(rows, 4)
+    assert R.tolist() == [[40, 50, 60, 70], [71, 72, 73, 74], [75, 76, 77, 78], [79, 80, 81, 82]]
+    assert steady_step_s(R, np.array([False, True, True, True])) == 4.0
+    # one decode step: none starts after the last prefill but micro-batch 3's: 74 - 70
+    assert steady_step_s(R[:2], np.array([False, True])) == 4.0
+    assert np.isnan(steady_step_s(R[:1], np.array([False])))
+
+
+@pytest.mark.parametrize("schedule", ["flush", "noflush"])
+def test_tpot_steady_from_the_stage_times(schedule):
+    m = 2
+    r = _serving_run(m, schedule)
+    end = dict(zip(r.op_table["op"], r.op_table["end_s"]))
+    its = ["it0.prefill"] + [f"it{i}.decode" for i in range(3)]
+    t, prev = [], 0.0
+    for it in its:
+        t.append((end[f"{it}.l1.x.sendrecv"] - prev, end[f"{it}.ids.sendrecv"] - end[f"{it}.l1.x.sendrecv"]))
+        prev = end[f"{it}.ids.sendrecv"]
+    if schedule == "flush":  # GPipe: iteration i takes T_i = t0 + t1 + (m - 1) max, and
+        # micro-batch j's tokens come sum t_i + j max t_i after its start
+        T = [sum(x) + (m - 1) * max(x) for x in t]
+        start = [0.0, T[0], T[0] + T[1], T[0] + T[1] + T[2]]
+        R = [[start[i] + sum(t[i]) + j * max(t[i]) for j in range(m)] for i in range(4)]
+    else:
+        back, f0, f1, R = [0.0] * m, 0.0, 0.0, []
+        for t0, t1 in t:
+            row = []
+            for j in range(m):
+                f0 = max(back[j], f0) + t0
+                f1 = max(f0, f1) + t1
+                back[j] = f1
+                row.append(f1)
+            R.append(row)
+    done = R[0][m - 1]  # the last micro-batch's prefill tokens
+    steps = [R[i][j] - R[i - 1][j] for i in range(1, 4) for j in range(m) if R[i - 1][j] >= done]
+    assert r.serving[C.TPOT_STEADY_S] == pytest.approx(sum(steps) / len(steps), rel=1e-12, abs=0)
+    # it leaves out micro-batch 0's first step, which waits behind micro-batch 1's prefill
+    assert r.serving[C.TPOT_STEADY_S] < r.serving[C.TPOT_MAX_S]
 
 
 def test_the_flush_schedule_is_the_default_and_unchanged():

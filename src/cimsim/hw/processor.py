@@ -66,9 +66,18 @@ from .homes import cache_tier_note
 from .kv_home import kv_home_note
 from .im2col import direct_depthwise, direct_note
 from .mac_efficiency import ROW_RATIO_TIMED, MacEfficiency  # noqa: F401 (moved there)
-from .fabric import Fabric, k_parts, reduction
+from .fabric import Fabric, k_parts, multicast, reduction, tile_fit_notes
 from .power import tdp_problems
 from .supply import Supply
+
+
+def _full_tile(x: np.ndarray, t: int) -> np.ndarray:
+    """``x / (ceil(x / t) x min(t, x))``: the average tile's share of the fullest one when ``x``
+    is split into tiles of ``t`` (1 for an even split, or for ``x <= t``; 1 where ``x`` is 0)."""
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = x / (np.ceil(x / t) * np.minimum(t, x))
+    return np.where(x > 0, f, 1.0)
 
 
 class ProcessorConfig(ComponentConfig):
@@ -177,18 +186,20 @@ class ProcessorConfig(ComponentConfig):
         ``tiles / (ceil(tiles / cores) x cores)``, ``tiles = batch x ceil(m / tile m) x ceil(n / tile n)``
         (x ``ceil(k / tile k)`` with a third entry: :mod:`.fabric`; then also x
         ``k / (ceil(k / tile k) x min(tile k, k))``: every part is timed at a full ``tile k``
-        deep block, the deepest core's, not the average; review W 4)."""
+        deep block, the deepest core's, not the average; review W 4); the same factor for m and
+        n: every tile is timed at a full ``tile m x tile n`` output block (find-C4 3)."""
         if self.gemm_tile is None:
             return np.ones(len(rows))
         tm, tn = self.gemm_tile[:2]
         m = np.asarray(rows, dtype=np.float64) / np.maximum(batch, 1.0)
-        tiles = np.maximum(batch, 1.0) * np.ceil(m / tm) * np.ceil(np.asarray(n, dtype=np.float64) / tn)
-        pad = 1.0
+        nn = np.asarray(n, dtype=np.float64)
+        tiles = np.maximum(batch, 1.0) * np.ceil(m / tm) * np.ceil(nn / tn)
+        pad = _full_tile(m, tm) * _full_tile(nn, tn)  # an uneven M or N split: the fullest core (find-C4 3)
         if len(self.gemm_tile) == 3 and k is not None:  # split K: each partial sum a tile
             parts = k_parts(k, self.gemm_tile[2])
             tiles = tiles * parts
             kk = np.asarray(k, dtype=np.float64)  # an uneven split waits on a full tk block
-            pad = np.where(kk > 0, kk / (parts * np.minimum(self.gemm_tile[2], np.maximum(kk, 1.0))), 1.0)
+            pad = pad * _full_tile(kk, self.gemm_tile[2])
         with np.errstate(divide="ignore", invalid="ignore"):
             busy = tiles / (np.ceil(tiles / self.cores) * self.cores) * pad
         return np.where(tiles > 0, busy, 1.0)  # no matmul shape (MACs of another kind): all cores
@@ -346,6 +357,9 @@ class Processor(Component[ProcessorConfig]):
             notes += kv_home_note(self.hw, levels, [m.config.capacity for m in mem], traffic.resident,
                                   traffic.all_fit, ops, idx)
         notes += direct_note(self.name, convs, formed)
+        if self.config.fabric is not None and (on := [lv for lv in levels if lv not in self.hw.off_chip]):
+            notes += tile_fit_notes(self.name, ops, idx, self.config.gemm_tile, self.config.cores,  # find-C4 4
+                                    on[0], float(self.hw.resource(on[0]).config.capacity))
         if self.config.supply is not None and (said := self.config.supply.note(
                 self.name, float(self.config.clock), self._table_words())):
             notes.append(said)
@@ -449,6 +463,9 @@ class Processor(Component[ProcessorConfig]):
         if fab is not None:  # split K (find-C1 1): the partial sums' reduction over the fabric
             hops, psum, adds = reduction(ops, idx, cfg.gemm_tile[2], fab.topology, mm & (macs > 0))
             vec = vec + adds
+            if fab.multicast:  # the input's delivery to the op's cores (find-C4 1)
+                mc_hops, mc_bytes = multicast(ops, idx, cfg.gemm_tile, cfg.cores, fab.topology, mm & (macs > 0))
+                hops, psum = hops + mc_hops, psum + mc_bytes
         t_mm = t_mac / eff
         if self._held():  # review E 2: a DRAM-streamed column's time does not follow the clock
             me, wb = cfg.mac_efficiency, ops.weight_bytes[idx]

@@ -4,8 +4,10 @@ A link carries bytes only for a component that names it (``cim.link``, ``systoli
 ``pim.link``, ``collective.link``, a CIM's ``chip_link``: any field of a component's config
 whose value is the link's name), or that takes the architecture's only link by default
 (:meth:`cimsim.hw.base.Hardware.link_named`), or that appends the KV cache over it
-(:meth:`Architecture.cache_holders`). A processor's ops use no link: a mesh between its cores
-declared as a link carries nothing, which a ``0 B`` traffic entry alone would not say.
+(:meth:`Architecture.cache_holders`). A processor's matmuls use a link only when
+``processor.fabric.link`` names it (with a third ``gemm_tile`` entry: a split K reduced over a
+mesh between its cores; find-C4 5): the note says so, since a ``0 B`` traffic entry alone would
+not say why.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ def unused_link_notes(arch) -> list[str]:
     for name, cfg in arch.links.items():  # a link another link's config names (bonded lanes)
         used |= _strings(cfg.model_dump()) - {name}
     return [f"link '{name}' is named by no component (no cim, systolic, pim or collective block's "
-            f"link field): it carries nothing in this run, 0 B; a processor's ops use no link "
-            f"(a mesh between its cores, declared as a link, is not modelled)"
+            f"link field, nor processor.fabric.link): it carries nothing in this run, 0 B; a "
+            f"processor's matmuls cross it only when named in processor.fabric.link with a third "
+            f"gemm_tile entry, a mesh between its cores (README 'Spatial mapping: split K over a "
+            f"fabric')"
             for name in links if name not in used]

@@ -145,6 +145,7 @@ DOCS: tuple[tuple[str, str, str], ...] = (
     (C.TTFT2_DISAGG_S, "s", "`run --json` of an LLM serving run with `--kv-link`"),
     (C.TPOT_DECODE_ONLY_S, "s", "`run --json` of an LLM serving run with `--kv-link`"),
     (C.DISAGG_ENERGY_J, "J", "`run --json` of an LLM serving run with `--kv-link`"),
+    (C.TPOT_STEADY_S, "s", "`run --json`, `compare -o` of a pipeline-parallel LLM serving run"),
     (C.DISAGG_TOKENS_PER_J, "token/J", "`run --json` of an LLM serving run with `--kv-link`"),
     (C.ENERGY_PLACEHOLDER_SHARE, "fraction", ALL),
     (C.AREA_PLACEHOLDER_SHARE, "fraction", ALL),
@@ -296,7 +297,7 @@ def documented_columns() -> set[str]:
              *C.ACCURACY_COLUMNS, *C.SWEEP_KEY_COLUMNS, C.ERROR, C.BASELINE, C.SPEEDUP, C.ENERGY_RATIO, C.PERIOD_ENERGY_RATIO,
              C.ONE_DEVICE_SHARE, C.CIMSIM_VERSION, C.CIMSIM_REVISION, C.PARETO_OBJECTIVES, *C.SPLIT_COLUMNS, *C.SPLIT_PERIOD_COLUMNS,
              *C.INPUT_COLUMNS, *C.STATED_LOAD_COLUMNS, C.TECHNOLOGY_NODE_M, C.STACK_FOOTPRINT_M2, C.RIDGE_OPS_PER_BYTE_BY_LEVEL, C.STEADY_LATENCY,
-             *C.THERMAL_COLUMNS, *C.DISAGG_COLUMNS, *C.COST_COLUMNS}
+             *C.THERMAL_COLUMNS, *C.DISAGG_COLUMNS, *C.COST_COLUMNS, *C.PIPELINE_SERVING_COLUMNS}
     return named | set(_PATTERNS) | set(_SWEPT)
 
 

@@ -747,6 +747,14 @@ PHASE_COLUMNS: tuple[str, ...] = (PREFILL_LATENCY_S, DECODE_LATENCY_S, PREFILL_A
                                   UNPHASED_ENERGY_J, UNPHASED_DYNAMIC_ENERGY_J, UNPHASED_OPS)
 SERVING_COLUMNS: tuple[str, ...] = (TTFT_S, TPOT_S, TOKENS_PER_S, TOKENS_PER_J, TOKENS_PER_RUN, DECODE_TOKENS_PER_S,
                                     LLM_BATCH, *TTFT_SPREAD, *TPOT_SPREAD, *PHASE_COLUMNS)
+# Only on a pipeline-parallel serving run (``workload llm --pipeline-parallel``; report/pipeline.py)
+#: pipelined serving: the steady step, the mean time between one micro-batch's successive tokens
+#: over the decode steps that start once every micro-batch has left prefill (each request's first
+#: decode step, which waits behind the other micro-batches' prefills, left out): for p equal stages
+#: of t and m micro-batches, max(p, m) t under --pipeline-schedule noflush, (m + p - 1) t under
+#: flush; NaN when no decode step starts after the prefills (s)
+TPOT_STEADY_S = "tpot_steady_s"
+PIPELINE_SERVING_COLUMNS: tuple[str, ...] = (TPOT_STEADY_S,)
 #: ``--json`` only (lists, one value per request in request order; not result columns): each
 #: request's time to first token, s, and time per output token, s (null for a request of one
 #: token). Under pipeline micro-batches, micro-batch 0's requests, then micro-batch 1's, ...

@@ -39,6 +39,16 @@ token's round trip or the bottleneck stage's m jobs. Micro-batch ``j``'s tokens 
 ``R(i, m-1) - R(i-1, m-1)`` (its last micro-batch's tokens after the previous iteration's:
 the flush's ``T_i``, summing to the run's time). With one micro-batch the two schedules agree.
 
+The steady step (``tpot_steady_s``, find-C4 6): each request's TPOT includes its first decode
+step, which under either schedule waits behind the other micro-batches' prefills (micro-batch
+0's first step ~ p - 1 prefills late), so the mean and percentiles over requests say little of
+the streaming rate. ``tpot_steady_s`` is the mean of the intervals ``R(i, j) - R(i-1, j)``
+between one micro-batch's successive tokens over the decode iterations ``i`` whose previous
+tokens came at or after the last micro-batch's last prefill tokens (every micro-batch has left
+prefill): for equal stages ``t``, ``max(p, m) t`` under ``noflush``, ``(m + p - 1) t`` under
+``flush`` (its ``R(i, j) = start_i + sum_s t_{i,s} + j max_s t_{i,s}``). NaN when no decode
+iteration starts after the prefills (a run of one decode step per micro-batch).
+
 What this leaves out: the stage times are those of the micro-batch alone on a device (each
 device runs one micro-batch at a time, so nothing else contends for it); a send overlapping
 the next micro-batch's compute on the sender is charged to the sender (an upper bound); under
@@ -53,6 +63,7 @@ from numpy.typing import ArrayLike
 
 from ..errors import WorkloadError
 from ..workload.kinds import SENDRECV
+from .columns import TPOT_STEADY_S
 from .serving import serving_columns
 
 
@@ -143,6 +154,7 @@ def pipelined_serving(llm: dict, kind: np.ndarray, end: np.ndarray, energy_j: fl
         def when(ops):  # when each op's tokens come out, micro-batch 0's requests first
             k = np.searchsorted(ends, np.asarray(ops, dtype=np.int64), side="left")
             return (start[k] + first_out[k] + j * spacing[k]).ravel()
+        back = (start + first_out)[:, None] + (j * spacing[None, :]).T  # R[i, j]
     first, last = when(llm["first_token_ops"]), when(llm["last_token_ops"])
     tokens = np.tile(np.asarray(llm["output_tokens"], dtype=np.float64), m)
     static_w = static_j / latency_s if latency_s > 0 else 0.0
@@ -151,7 +163,20 @@ def pipelined_serving(llm: dict, kind: np.ndarray, end: np.ndarray, energy_j: fl
     dec = np.asarray(llm["step_kind"], dtype=object) == "decode"
     dec_s = float(T[dec].sum())
     dec_tok = m * float(np.asarray(llm["step_tokens"], dtype=np.float64)[dec].sum())
-    return serving_columns(first, last, tokens, total, latency, energy, dec_tok, dec_s), latency, float(energy)
+    columns = serving_columns(first, last, tokens, total, latency, energy, dec_tok, dec_s)
+    columns[TPOT_STEADY_S] = steady_step_s(back, dec)
+    return columns, latency, float(energy)
+
+
+def steady_step_s(back: np.ndarray, decode: np.ndarray) -> float:
+    """``tpot_steady_s`` (module docstring) from the token times ``R[i, j]`` and which iterations
+    are decode steps: the mean ``R(i, j) - R(i-1, j)`` over decode iterations ``i`` with
+    ``R(i-1, j)`` at or after the last prefill iteration's last tokens; NaN without one."""
+    pre = np.flatnonzero(~np.asarray(decode, dtype=bool))
+    done = back[pre[-1], -1] if pre.size else -np.inf  # every micro-batch has left prefill
+    step = np.diff(back, axis=0)  # step[i - 1, j] = R(i, j) - R(i - 1, j)
+    keep = np.asarray(decode, dtype=bool)[1:, None] & (back[:-1] >= done * (1 - 1e-12))
+    return float(step[keep].mean()) if keep.any() else float("nan")
 
 
 def apply_pipeline(result, llm: dict, wl, end: np.ndarray, tp: int, latency_s: float,
