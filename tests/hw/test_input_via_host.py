@@ -100,3 +100,53 @@ def test_an_input_whose_host_op_spills_the_l3_is_still_read_from_dram_once():
         r = simulate(arch, big_two_ops(mm_first, m), engine="analytic")
         assert r.traffic_bytes["dram"] == 41943040.0, mm_first
         assert r.traffic_bytes["sram"] == 41943040.0, mm_first
+
+
+def host_two_ops(order: str, m: int = 16384) -> Workload:
+    """The tester's processor-only graph (find-A3 1): x0 = m x 512 fp32 (m x 2,048 B), a model
+    input, read by ew0 = relu(x0) -> x1 (m x 512 fp32) and mm1 = x0 @ W1 -> x2 (W1 512 x 64
+    fp32, 131,072 B; x2 m x 64 fp32); with ``order`` "rrm" also by ew2 = sigmoid(x0) -> x3
+    (m x 512 fp32), listed between them. ``order``: the first letters of the ops in listing
+    order (r: a relu, m: the matmul)."""
+    t = [Tensor("x0", (m, 512), "fp32", "input"), Tensor("x1", (m, 512), "fp32", "activation"),
+         Tensor("W1", (512, 64), "fp32", "weight"), Tensor("x2", (m, 64), "fp32", "activation"),
+         Tensor("x3", (m, 512), "fp32", "activation")]
+    relu = Op("ew0", "elementwise", ("x0",), ("x1",), fn="relu")
+    sig = Op("ew2", "elementwise", ("x0",), ("x3",), fn="sigmoid")
+    mm = Op("mm1", "matmul", ("x0", "W1"), ("x2",), m=m, k=512, n=64, weight="W1")
+    ops = {"rm": [relu, mm], "mr": [mm, relu], "rrm": [relu, sig, mm], "mrr": [mm, relu, sig]}[order]
+    if "rr" not in order:
+        t = t[:4]
+    return Workload("dag", t, ops)
+
+
+@pytest.mark.parametrize("engine", ["analytic", "des"])
+@pytest.mark.parametrize("config", ["cpu-ddr5", "gpu-hbm3"])
+def test_a_host_ops_fetch_of_an_input_leaves_a_copy_a_spilling_host_op_reads(config, engine):
+    # find-A3 1: x0 = 16,384 x 512 fp32 = 33,554,432 B (32 MiB) fits the L3 / L2 alone (37.5
+    # MiB on cpu-ddr5, 50 MiB on gpu-hbm3); relu's in + out (64 MiB) fit no level, so rule 2
+    # puts relu's activations in DRAM; mm1's x0 + x2 = 32 + 4 MiB fit. x0 is read from DRAM
+    # once, by whichever op is listed first; a later reader whose activations spill takes the
+    # copy that read left in the level that holds x0 alone. DRAM = x0 once + x1 written + W1 =
+    # 33,554,432 + 33,554,432 + 131,072 = 67,239,936 B in both orders (before: 100,794,368 B
+    # matmul-first, x0 read from DRAM again by relu). The on-chip level: relu's x0 + x1
+    # (2 x 33,554,432) + mm1's x0 + x2 (33,554,432 + 4,194,304) + W1 131,072 = 104,988,672 B.
+    arch = load_architecture(config)
+    runs = [simulate(arch, host_two_ops(o), engine=engine) for o in ("rm", "mr")]
+    for r in runs:
+        assert r.traffic_bytes["dram"] == 67239936.0
+        assert r.traffic_bytes["sram"] == 104988672.0
+    dyn = [r.energy_j - r.energy_breakdown_j["static"] for r in runs]
+    assert dyn[0] == pytest.approx(dyn[1], rel=1e-12)
+
+
+def test_every_later_spilling_reader_takes_the_kept_copy():
+    # find-A3 1, a second spilling reader: relu and sigmoid of x0 (each 64 MiB in + out, over
+    # cpu-ddr5's 37.5 MiB L3) and mm1. x0 (33,554,432 B) from DRAM once, x1 and x3 written
+    # there (33,554,432 B each), W1 131,072 B: DRAM = 3 x 33,554,432 + 131,072 = 100,794,368 B
+    # listed relu, sigmoid, matmul or matmul, relu, sigmoid (before: 134,348,800 B relu-first,
+    # the sigmoid reading x0 from DRAM again, 167,903,232 B matmul-first).
+    arch = load_architecture("cpu-ddr5")
+    for order in ("rrm", "mrr"):
+        r = simulate(arch, host_two_ops(order), engine="analytic")
+        assert r.traffic_bytes["dram"] == 100794368.0, order

@@ -18,7 +18,9 @@ from .workload import _output, workload
 def canonicalize_cmd(source, output):
     """Write workload IN in its canonical program order: topological, among ops ready together
     the smallest op name first (iterations of an LLM serving run and models of a merge keep
-    their ops), tensors by name. Two valid listings of one graph give the same file."""
+    their ops), tensors by name. Two valid listings of one graph give the same file. Its
+    latency is that one listing's, not the graph's: renaming ops can change which listing is
+    canonical, and so the latency."""
     from ..workload.io import load_workload, save_workload, stamp_writer
 
     w = load_workload(source)

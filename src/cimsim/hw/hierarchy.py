@@ -57,23 +57,32 @@ which holds every tensor):
    last read an op or a step ago, so in this accounting a level's resident weights
    and one op's activations may together exceed its capacity (stated, not modelled
    as an eviction).
-3. A model input (role ``input``: the input sequence, a KV cache, anything given
-   before the run) is in the backing store when the run starts: the first of
-   these ops to read it reads it from there; later reads count as activations.
-   So do a host op's reads of an input that an op of a component the host fetches inputs
-   for (a CIM, a systolic array: ``inputs_via_host``, ``OpArrays.via_host``) read first:
-   the host read it from the backing store then (charged on that op, to the store and the
-   link) on its way through the host's levels, which keep it as they keep a host read's
-   copy; where that op's activations fit no level (rule 2: the backing store), the first such
-   read takes the innermost level that holds the input alone (:func:`kept_copy_reads`; before
-   2026-12-08 it read the backing store again: 20 MiB of x0 twice on sram-cim when the relu's
-   in + out, 40 MiB, spilled the 37.5 MiB L3, review H 1). The bytes a graph moves thus do not
-   depend on which of the two is listed first (before 2026-12-08 the host read it from the
-   backing store again: 128 B of DRAM for a 64 B input read by a CIM matmul, then by a relu;
-   64 B listed the other way, find-A 1), unless the input alone fits no level before the
-   backing store: then the host op listed after the CIM op reads it there again, and listed
-   first it is read once (a known gap: a 64 MiB input on sram-cim, 64 MiB more DRAM bytes
-   matmul-first).
+3. A model input (role ``input``: the input sequence, a KV cache, anything given before the
+   run) is in the backing store when the run starts. Its reads, in program order:
+
+   a. The first read, by an op of ``idx`` or by an op of a component the host fetches inputs
+      for (a CIM, a systolic array: ``inputs_via_host``, ``OpArrays.via_host``; on the same
+      pipeline stage), reads it from the backing store (for such an op the host reads it,
+      charged on that op, to the store and the link), through the host's levels; they keep a
+      copy, whatever kind of op read it and whether its op's activations fit a level.
+   b. Every later read by an op of ``idx`` is an activation read (rule 2): from the level that
+      holds its op's activations.
+   c. Where that op's activations fit no level (rule 2: the backing store), the read takes the
+      copy of (a) in the innermost level that holds the input alone (:func:`kept_copy_reads`),
+      not the backing store (not with a far tier: there it reads its home tier, rule 9).
+   d. An input that fits no level alone is read from the backing store again by such a reader.
+
+   So the bytes a graph moves do not depend on which of its readers is listed first, as long as
+   the input alone fits a level; only who pays the cold read (and its latency) moves. History:
+   before 2026-12-08 (find-A 1) a host op after a CIM op read the input from the backing store
+   again (128 B of DRAM for a 64 B input read by a CIM matmul, then by a relu; 64 B listed the
+   other way); (c) came with review H 1 for an input a CIM / systolic op read first (before: 20
+   MiB of x0 twice on sram-cim when the relu's in + out, 40 MiB, spilled the 37.5 MiB L3), and
+   holds for any first reader since find-A3 1 (before: a host matmul, then a relu whose in +
+   out, 64 MiB, spill cpu-ddr5's 37.5 MiB L3, read a 32 MiB x0 from DRAM twice, 100,794,368 B
+   against 67,239,936 B listed relu-first; both 2026-12-08). Known gap (d): a 64 MiB input on sram-cim is read twice
+   listed matmul-first (the CIM's fetch, then the relu), once listed relu-first (the CIM op
+   takes the host's copy: :func:`first_input_reads` with ``among_all``).
    PIM units read inputs in the DRAM banks (no host level passed): a host op after them
    reads the store.
    A pipeline-parallel run (``OpArrays.stage``) applies these rules to each stage's ops
@@ -361,36 +370,41 @@ def first_input_reads(ops: OpArrays, idx: np.ndarray, pos: np.ndarray | None = N
 
 def kept_copy_reads(ops: OpArrays, idx: np.ndarray, pos: np.ndarray, act_level: np.ndarray,
                     capacity: list[float]):
-    """Rule 3's copy in the host's levels, per read of it whose op's activations fit no level
-    (rule 2: the backing store): an op of ``idx`` that is the first of them to read a model
-    input that an op the host fetched inputs for (``OpArrays.via_host``) read before reads it
-    from the innermost level that holds the input alone, where the host's fetch left it, not
-    from the backing store again (review H 1, 2026-12-08). ``(ops, bytes, level)`` per such read
-    (positions in ``idx``), or None when there is none; an input that fits no level alone is
-    left to rule 2 (read from the backing store again)."""
-    if ops.via_host is None or not len(ops.input_ids) or not len(capacity):
+    """Rule 3's kept copy, per read of a model input by an op of ``idx`` whose activations fit no
+    level (rule 2: the backing store) and that is not the input's first read: the first read of
+    the input by an op of ``idx`` or by an op the host fetched inputs for (``OpArrays.via_host``;
+    on the same pipeline stage) brought it from the backing store through the host's levels, so
+    this read takes it from the innermost level that holds the input alone, not from the backing
+    store again. Whatever kind of op read it first: a CIM / systolic op (review H 1, 2026-12-08)
+    or a host op, spilled or not (find-A3 1, 2026-12-08: before, x0 of 32 MiB read by a matmul,
+    then by a relu whose in + out spill cpu-ddr5's 37.5 MiB L3, was read from DRAM twice).
+    ``(ops, bytes, level)`` per such read (positions in ``idx``), or None when there is none; an
+    input that fits no level alone is left to rule 2 (read from the backing store again)."""
+    if not len(ops.input_ids) or not len(capacity):
         return None
     n_all = ops.kind.shape[0]
     op_of_in = np.repeat(np.arange(n_all), np.diff(ops.input_ptr))
     loc = pos[op_of_in]
     mine = loc >= 0
-    other = ops.via_host[op_of_in] & ~mine
-    if ops.stage is not None:  # on this device (pipeline stage) only
-        other &= np.isin(ops.stage[op_of_in], ops.stage[idx])
-    t = ops.input_ids
-    if not other.any():
+    spilled = np.zeros(len(mine), dtype=bool)
+    spilled[mine] = act_level[loc[mine]] >= len(capacity)
+    if not spilled.any():
         return None
-    fetched = np.zeros(ops.tensor_bytes.shape[0], dtype=bool)  # a via-host op read it first
-    _, first_any = np.unique(t[mine | other], return_index=True)
-    pairs = np.flatnonzero(mine | other)[first_any]
-    fetched[t[pairs[other[pairs]]]] = True
-    _, first_mine = np.unique(t[mine], return_index=True)  # each input's first reader of idx
-    pairs = np.flatnonzero(mine)[first_mine]
-    pairs = pairs[fetched[t[pairs]]]
-    k_op = loc[pairs]
-    pairs, k_op = pairs[act_level[k_op] >= len(capacity)], k_op[act_level[k_op] >= len(capacity)]
+    fetch = mine.copy()  # the reads that bring an input through the host's levels
+    if ops.via_host is not None:
+        other = ops.via_host[op_of_in] & ~mine
+        if ops.stage is not None:  # on this device (pipeline stage) only
+            other &= np.isin(ops.stage[op_of_in], ops.stage[idx])
+        fetch |= other
+    t = ops.input_ids
+    at = np.flatnonzero(fetch)
+    _, first = np.unique(t[at], return_index=True)  # pairs are in op order
+    later = spilled.copy()
+    later[at[first]] = False  # each input's first read: from the backing store (rule 3)
+    pairs = np.flatnonzero(later & fetch)  # an input no such op read before: none kept
     if not len(pairs):
         return None
+    k_op = loc[pairs]
     k_bytes = ops.tensor_bytes[t[pairs]].astype(float)
     k_lv = np.full(len(pairs), len(capacity), dtype=np.int64)
     for j in range(len(capacity) - 1, -1, -1):  # the innermost level that holds it alone

@@ -19,7 +19,11 @@ Rules:
    listings differed: review H 2). Tags and the rest of the metadata are kept as they are.
 
 Results may move with the order (README "Program order": who pays a cold read, the DES's
-ties); compare runs of canonical workloads to compare graphs, not listings.
+ties); compare runs of canonical workloads to compare graphs, not listings. A canonical run's
+latency is that one listing's (the op-name order's), not a property of the graph nor a bound
+over its listings: renaming ops can change which listing is canonical, and so the latency
+(find-A3 2: a relu ``ew0`` and a matmul ``mm1`` sharing a 16 MiB x0 on cpu-ddr5, 291.95 us
+canonical, 247.38 us with ``mm1`` renamed ``a0``; the bytes and energy do not move).
 """
 
 from __future__ import annotations

@@ -514,7 +514,9 @@ class Workload:
     def canonical(self) -> "Workload":
         """This graph in its canonical program order: topological, ties to the smallest op name,
         blocks the metadata names by position kept, tensors by name
-        (:mod:`cimsim.workload.canonical`). Two valid listings of one graph give equal workloads; ``self`` when already in that order."""
+        (:mod:`cimsim.workload.canonical`). Two valid listings of one graph give equal workloads; ``self`` when already in that order.
+        Its latency is that one listing's (the op-name order's), not the graph's: renaming ops
+        can change which listing is canonical, and so the latency."""
         from .canonical import canonical
 
         return canonical(self)
