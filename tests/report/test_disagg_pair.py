@@ -96,6 +96,8 @@ def _cli(round_arch, tmp_path):
     save_workload(llm_serving(TINY, prompt=16, decode=0, batch=2, dtype="fp32"), pf)
     save_workload(llm_serving(TINY, prompt=16, prefix=15, decode=3, batch=2, dtype="fp32"), dn)
     save_workload(llm_serving(TINY, prompt=17, decode=0, batch=2, dtype="fp32"), other)
+    # review E3 1: the decode node's workload with --decode 0 (a 1-row pass, no prefill)
+    save_workload(llm_serving(TINY, prompt=16, prefix=15, decode=0, batch=2, dtype="fp32"), tmp_path / "pfx.npz")
     return cfg, pf, dn, other
 
 
@@ -127,11 +129,13 @@ def test_prefill_run_composes_the_two_nodes(round_arch, tmp_path):
 def test_prefill_run_refusals_are_one_line(round_arch, tmp_path):
     cfg, pf, dn, other = _cli(round_arch, tmp_path)
     runner = CliRunner()
-    for wl, name in ((pf, "pf.json"), (other, "pf2.json")):
+    for wl, name in ((pf, "pf.json"), (other, "pf2.json"), (tmp_path / "pfx.npz", "pfx.json")):
         out = runner.invoke(main, ["run", str(cfg), str(wl), "--json"])
         assert out.exit_code == 0, out.output
         (tmp_path / name).write_text(out.output)
     cases = ((dn, "pf2.json", "prompt [17, 17] there"),  # another workload's prefill
+             (dn, "pfx.json", "prefix 15 there (1 row a request computed); the prefill node computes "
+                              "all P rows: --prefix 0"),  # review E3 1: a 1-row pass, not a prefill
              (pf, "pf.json", "goes with the decode node's run"),  # not the decode node's run
              (dn, "missing.json", "not a readable run --json file"))
     for wl, name, says in cases:
@@ -140,3 +144,22 @@ def test_prefill_run_refusals_are_one_line(round_arch, tmp_path):
         assert len(bad.output.strip().splitlines()) == 1, bad.output
     bad = runner.invoke(main, ["run", str(cfg), str(dn), "--kv-overlap", "layer"])
     assert bad.exit_code != 0 and "goes with --kv-link" in bad.output
+
+
+def test_prefill_run_partial_prefix_hit_is_noted(round_arch, tmp_path):
+    # review E3 1: a prefill node with a partial prefix-cache hit (--prefix 8 of 16) is a real
+    # placement: taken as run, with a note; the transfer still ships all 16 rows a request
+    cfg, _, dn, _ = _cli(round_arch, tmp_path)
+    save_workload(llm_serving(TINY, prompt=16, prefix=8, decode=0, batch=2, dtype="fp32"), tmp_path / "p8.npz")
+    runner = CliRunner()
+    out = runner.invoke(main, ["run", str(cfg), str(tmp_path / "p8.npz"), "--json"])
+    assert out.exit_code == 0, out.output
+    (tmp_path / "p8.json").write_text(out.output)
+    p = json.loads(out.output)
+    out = runner.invoke(main, ["run", str(cfg), str(dn), "--json", "--kv-link", LINK,
+                               "--prefill-run", str(tmp_path / "p8.json")])
+    assert out.exit_code == 0, out.output
+    j = json.loads(out.output)
+    assert j[C.TTFT_PREFILL_NODE_S] == p[C.TTFT_S]
+    assert j[C.KV_TRANSFER_BYTES] == 2 * 16 * PER_TOKEN == 4096
+    assert any("--prefix 8" in n and "prefix-cache hit" in n for n in j["notes"])

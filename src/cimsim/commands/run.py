@@ -104,7 +104,7 @@ def set_option(f):
               "either way; the transfer delays the second (ttft2_disagg_s).")
 @click.option("--prefill-run", "prefill_run", default=None, metavar="PF.json",
               help="With --kv-link on the decode node's run (the workload with --prefix P-1): the "
-              "prefill node's run --json of the workload with --decode 0 (any config); first tokens "
+              "prefill node's run --json of the workload with --decode 0 and no --prefix P-1 (any config); first tokens "
               "and its energy come from it, this run's 1-row admission passes are dropped: the "
               "placement's TTFT, TPOT and tokens/J over both nodes and the transfers.")
 @click.option("--pipeline-schedule", type=click.Choice(["flush", "noflush"]), default=None,

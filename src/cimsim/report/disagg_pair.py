@@ -7,8 +7,10 @@ node's energy (``energy_j`` x its devices) and, where it was run with ``--kv-lin
 memory energy per byte (half its ``kv_transfer_memory_j``). The decode node's 1-row admission
 passes (its ``prefill_energy_j`` x devices) are dropped from its energy: the prefill node made
 and paid for those first tokens. ``PF.json`` must name its workload file, unchanged (its
-``workload_sha256``), of the same shape (:data:`SHAPE`), requests and prompts, with ``--decode 0``;
-else a one-line refusal naming the file and the field."""
+``workload_sha256``), of the same shape (:data:`SHAPE`), requests and prompts, with ``--decode 0``
+and not the decode node's ``--prefix P-1`` (a 1-row pass, review E3 1); else a one-line refusal
+naming the file and the field. A partial prefix-cache hit there (``--prefix`` below P-1) is
+taken as it is, with a note."""
 
 from __future__ import annotations
 
@@ -36,6 +38,7 @@ class PrefillRun:
     window: np.ndarray
     energy_j: float
     send_j_per_byte: float | None
+    prefix: int = 0  # the prefill node's --prefix (a partial prefix-cache hit there)
 
     def note(self, passes_j: float, passes: int, same_memory: bool) -> str:
         """The run note of a ``--prefill-run`` placement."""
@@ -46,7 +49,10 @@ class PrefillRun:
                 f"({si(self.energy_j, 'J')}) from that run; this run's {passes:,} admission "
                 f"pass{'es' if passes != 1 else ''} (1 row a request; {si(passes_j, 'J')}, prefill_energy_j x devices) "
                 "dropped from the decode node's energy (the prefill node made those tokens); TPOT from "
-                f"this run's decode-only steps; {mem}")
+                f"this run's decode-only steps; {mem}"
+                + (f"; the prefill node's run has --prefix {self.prefix}: its first tokens and energy are "
+                   f"those of a prefix-cache hit there ({self.prefix} tokens a request cached, the rest "
+                   "computed), the transfer ships every prompt row" if self.prefix else ""))
 
 
 def load_prefill_run(path: str | Path, workload) -> PrefillRun:
@@ -96,6 +102,10 @@ def load_prefill_run(path: str | Path, workload) -> PrefillRun:
     if any(int(d) != 0 for d in (dec if isinstance(dec, list) else [dec])):
         raise CimsimError(f"{where}: its workload {wpath} has decode {dec!r}: the prefill node's run is "
                           "the workload with --decode 0")
+    pre = theirs.get("prefix", 0) or 0
+    if decode_node_run(theirs):  # review E3 1: the decode node's workload with --decode 0, a 1-row pass
+        raise CimsimError(f"{where}: its workload {wpath} is not this one's prefill: prefix {pre!r} there "
+                          "(1 row a request computed); the prefill node computes all P rows: --prefix 0")
     ttft = np.asarray([np.nan if v is None else v for v in j[C.REQUEST_TTFT_S]], dtype=float)
     win = j.get(C.REQUEST_PREFILL_STEP_S)
     window = (np.asarray([np.nan if v is None else v for v in win], dtype=float)
@@ -108,4 +118,4 @@ def load_prefill_run(path: str | Path, workload) -> PrefillRun:
     mem, nbytes = j.get(C.KV_TRANSFER_MEMORY_J), j.get(C.KV_TRANSFER_BYTES)
     send = (mem / 2 / (nbytes * tp) if isinstance(mem, (int, float)) and isinstance(nbytes, int) and nbytes > 0
             else None)
-    return PrefillRun(str(path), ttft, window, float(energy) * tp, send)
+    return PrefillRun(str(path), ttft, window, float(energy) * tp, send, int(pre))
