@@ -36,8 +36,9 @@ def test_a_chip_one_array_past_the_reticle_is_named_as_split_dies():
     # 4,247 x 0.202 = 857.894 mm²: one die; 4,248 x 0.202 = 858.096 mm²: 2 dies of 429.048 mm²
     df = pd.DataFrame([_row("sram-cim", **{"cim.arrays": n, "cim.weight_replication": False})
                        for n in (4247, 4248)])
-    one, two = cost(df, 17000, package_usd=1.0).iloc[0], cost(df, 17000, package_usd=1.0).iloc[1]
-    assert one[C.COST_NOT_COSTED] == "processor (no area)"  # the package price holds the off-chip memory
+    priced = cost(df, 17000, package_usd=1.0, memory_usd_per_gb=0.0)  # memory priced (review D2 2)
+    one, two = priced.iloc[0], priced.iloc[1]
+    assert one[C.COST_NOT_COSTED] == "processor (no area)"
     # pi 150² / 429.048 - 2 pi 150 / sqrt(858.096) = 164.75 - 32.17 = 132.58 -> 132
     assert two[C.dies_per_wafer_column("cim")] == 132
     ad = 4.29048 * 0.1

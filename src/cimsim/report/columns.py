@@ -1257,10 +1257,10 @@ ACCURACY_COLUMNS: tuple[str, ...] = (
 # table, not columns of a run. Money in US dollars (``_usd``); a component without an area or a
 # wafer price is not costed (NaN, named in ``cost_not_costed``), never 0.
 #: one system's silicon: system_devices x (the sum over the costed components of dies x
-#: ``die_usd_<component>`` + the package price + offchip_memory_usd) + the system price, USD; the components not costed left out
+#: ``die_usd_<component>`` + the package price + offchip_memory_usd) + the system price, USD; the components not costed left out; NaN with no costed die
 CAPEX_USD = "capex_usd"
 #: one device's off-chip memory: backing_capacity_bytes / 1e9 x ``--memory-usd-per-gb``, USD; NaN
-#: where no price is given or the row has no off-chip memory (offchip_memory_power_w 0)
+#: where no price is given, the row has no off-chip memory (offchip_memory_power_w 0) or more silicon than a wafer
 OFFCHIP_MEMORY_USD = "offchip_memory_usd"
 #: the rate the costs per sample use: ``pipelined_samples_per_s`` where the row has one, else
 #: ``samples_per_s`` (text)
@@ -1272,7 +1272,7 @@ CAPEX_USD_PER_1M_SAMPLES = "capex_usd_per_1m_samples"
 #: dynamic_j_per_sample) in kWh x the PUE x the price per kWh, USD
 ENERGY_USD_PER_1M_SAMPLES = "energy_usd_per_1m_samples"
 #: the part of energy_usd_per_1m_samples the components not costed draw (their static_part_ power /
-#: served rate + their energy_<component>_ share of dynamic_j_per_sample; levels and links not theirs), USD
+#: served rate + their energy_<component>_ share of dynamic_j_per_sample) and an unpriced off-chip memory's (offchip_memory_power_w / rate), USD
 ENERGY_USD_PER_1M_SAMPLES_NOT_COSTED = "energy_usd_per_1m_samples_not_costed"
 #: capex_usd_per_1m_samples + energy_usd_per_1m_samples, USD
 USD_PER_1M_SAMPLES = "usd_per_1m_samples"
@@ -1284,8 +1284,8 @@ ENERGY_USD_PER_1M_TOKENS = "energy_usd_per_1m_tokens"
 #: capex_usd_per_1m_tokens + energy_usd_per_1m_tokens, USD
 USD_PER_1M_TOKENS = "usd_per_1m_tokens"
 #: what the costs leave out, each with why: a component ``(no area)`` / ``(no wafer price)``, an on-chip memory level's area, a
-#: chip above the reticle priced as separate dies (no die-to-die link costed), off-chip memory without a price;
-#: ``everything (...)`` for a failed point or a physically implausible design (no $ at all); ``none`` when nothing is (text)
+#: chip above the reticle priced as separate dies (no die-to-die link costed), off-chip memory without a price, 0 dies per wafer;
+#: ``everything (...)`` for a failed point or more silicon than a whole wafer (no $ at all); ``none`` when nothing is (text)
 COST_NOT_COSTED = "cost_not_costed"
 COST_COLUMNS: tuple[str, ...] = (CAPEX_USD, OFFCHIP_MEMORY_USD, COST_RATE, CAPEX_USD_PER_1M_SAMPLES,
                                  ENERGY_USD_PER_1M_SAMPLES, ENERGY_USD_PER_1M_SAMPLES_NOT_COSTED, USD_PER_1M_SAMPLES,

@@ -25,9 +25,12 @@ Formulas, with their sources:
   utilization 1 it is ``j_per_sample``), times the PUE, priced per kWh (3.6 MJ);
   ``energy_usd_per_1m_samples_not_costed`` is the part the components not costed draw (find-D2 3).
 
-A row whose run says ``physically_plausible`` False (more silicon than a wafer, power above a
-TDP) gets no capex and no $ at all (find-D2 4). Off-chip memory (``offchip_memory_power_w`` above
-0) without a $/GB price, and with no package price that may hold it, is named (find-D2 1).
+A row whose run says a part has more silicon than a whole 300 mm wafer (its ``warning:`` area
+note) gets no capex and no $ at all (find-D2 4); a row that is implausible for another reason (power
+above a TDP, a junction too hot, a supply below Vmin) is buildable and keeps its price, with a note
+that its rate is optimistic (review D2 1). Off-chip memory (``offchip_memory_power_w`` above 0)
+without a $/GB price is named, whatever the package price (find-D2 1, review D2 2), and its energy
+counts in ``energy_usd_per_1m_samples_not_costed`` (review D2 3).
 
 The rate is the steady (``pipelined_samples_per_s``, its interval's static energy) where a
 row has one, else ``samples_per_s``; ``cost_rate`` names it. Tokens: the same costs per sample
@@ -73,9 +76,13 @@ _ABOVE = re.compile(r"component '([^']+)'(?:'s [\d,]+ chips)? counts .* more tha
 NOTHING = "none"
 #: what it says on a sweep row whose point failed (no costs at all)
 FAILED = "everything (the point failed: see error)"
-#: what it says on a row whose run calls the design physically implausible (find-D2 4)
-IMPLAUSIBLE = ("everything (physically_plausible is False: the run calls the design not buildable, "
-               "e.g. more silicon than a wafer; see notes)")
+#: what it says on a row whose run finds more silicon than a wafer (find-D2 4, review D2 1)
+IMPLAUSIBLE = ("everything (more silicon than a whole 300 mm wafer: the run calls the design not "
+               "buildable; see notes)")
+#: the run's note on a part above a whole wafer (:func:`cimsim.report.plausible.area_notes`)
+_WAFER_NOTE = re.compile(r"^warning: .*more than a whole 300 mm wafer")
+#: ``out.attrs`` key of the notes :func:`cost` leaves for the printed table (review D2 1, 4, 6)
+NOTES_ATTR = "cimsim_cost_notes"
 
 
 def dies_per_wafer(die_m2: float, wafer_diameter_m: float = 0.3, edge_exclusion_m: float = 0.0,
@@ -131,7 +138,10 @@ def _check(wafer_usd, d0_per_cm2, model, alpha, package_usd, usd_per_kwh, years,
         _number(f"wafer_usd_per_node {k * 1e9:g} nm", v, *above)
     for k, v in (crit.items() if isinstance(crit, dict) else [("", crit)]):
         _number("critical_area_fraction" + (f" {k}" if k else ""), v, lambda x: 0 < x <= 1, "in (0, 1]")
-    _number("edge_exclusion_m", extra["edge_exclusion_m"], lambda v: 0 <= v < 0.15, "in [0, 0.15) (m)")
+    d = extra["wafer_diameter_m"]
+    _number("wafer_diameter_m", d, lambda v: v > 0, "above 0 (m)")
+    _number("edge_exclusion_m", extra["edge_exclusion_m"], lambda v: 0 <= v < d / 2,
+            f"in [0, {d / 2:g}) (m; below the wafer's radius)")  # review D2 5
     _number("scribe_m", extra["scribe_m"], *some)
     if extra["memory_usd_per_gb"] is not None:
         _number("memory_usd_per_gb", extra["memory_usd_per_gb"], *some)
@@ -158,7 +168,7 @@ def cost(df, wafer_usd=None, d0_per_cm2: float = 0.1, yield_model: str = "murphy
     the module says; a bad one raises ValueError naming it."""
     import numpy as np
 
-    extra = dict(wafer_usd_per_node=wafer_usd_per_node, critical_area_fraction=critical_area_fraction,
+    extra = dict(wafer_diameter_m=wafer_diameter_m, wafer_usd_per_node=wafer_usd_per_node, critical_area_fraction=critical_area_fraction,
                  edge_exclusion_m=edge_exclusion_m, scribe_m=scribe_m, memory_usd_per_gb=memory_usd_per_gb,
                  system_usd=system_usd, pue=pue)
     _check(wafer_usd, d0_per_cm2, yield_model, alpha, package_usd, usd_per_kwh, years, utilization, extra)
@@ -174,7 +184,8 @@ def cost(df, wafer_usd=None, d0_per_cm2: float = 0.1, yield_model: str = "murphy
                                  f"(its components: {', '.join(comps)})")
     out = df.copy()
     n = len(out)
-    node_price = _node_prices(out, wafer_usd, wafer_usd_per_node)
+    notes: list[str] = []
+    node_price = _node_prices(out, wafer_usd, wafer_usd_per_node, notes)
     devices = _num(out, C.SYSTEM_DEVICES, 1.0)
     capex = np.zeros(n)
     costed = np.zeros(n, dtype=bool)  # a row with no component costed has no capex, not 0 USD
@@ -200,6 +211,9 @@ def cost(df, wafer_usd=None, d0_per_cm2: float = 0.1, yield_model: str = "murphy
             dpw[i] = dies_per_wafer(area[i], wafer_diameter_m, edge_exclusion_m, scribe_m)
             yld[i] = die_yield(area[i], d0_per_cm2, yield_model, alpha, frac)
             usd[i] = price / (dpw[i] * yld[i]) if dpw[i] > 0 and yld[i] > 0 else math.nan
+            if not dpw[i] > 0:  # review D2 5: never a silent NaN
+                skipped[i].append(f"{c} (0 dies per wafer: a {area[i] * 1e6:,.4g} mm² die does not fit a "
+                                  f"{wafer_diameter_m * 1e3:g} mm wafer less {edge_exclusion_m * 1e3:g} mm of edge)")
             capex[i] += dies[i] * usd[i]
             costed[i] = True
             if c in split[i]:
@@ -208,7 +222,7 @@ def cost(df, wafer_usd=None, d0_per_cm2: float = 0.1, yield_model: str = "murphy
         out[C.dies_per_wafer_column(c)] = dpw
         out[C.yield_column(c)] = yld
         out[C.die_usd_column(c)] = usd
-    memory = _offchip_memory(out, memory_usd_per_gb, package_usd, skipped)
+    memory = _offchip_memory(out, memory_usd_per_gb, skipped)
     capex = np.where(costed, devices * (capex + package_usd + np.nan_to_num(memory)) + system_usd, math.nan)
     steady = _num(out, C.PIPELINED_SAMPLES_PER_S, math.nan)
     use = np.isfinite(steady) & (steady > 0)
@@ -218,14 +232,15 @@ def cost(df, wafer_usd=None, d0_per_cm2: float = 0.1, yield_model: str = "murphy
     dynamic = _num(out, C.DYNAMIC_J_PER_SAMPLE, math.nan)
     kwh_usd = pue * 1e6 / KWH_J * usd_per_kwh  # the $ of 1e6 samples' joule at the socket
     failed = np.array([_failed(out, i) for i in range(n)], dtype=bool)
-    implausible = _implausible(out) & ~failed
+    implausible = _beyond_wafer(out) & ~failed  # review D2 1: only silicon above a wafer has no price
     with np.errstate(divide="ignore", invalid="ignore"):
         capex_1m = np.where(served > 0, capex / (served * years * YEAR_S) * 1e6, math.nan)
         energy_1m = (static / served + dynamic) * kwh_usd
-        uncosted_1m = _uncosted_energy(out, comps, not_costed, devices, served, dynamic) * kwh_usd
+        uncosted_1m = _uncosted_energy(out, comps, not_costed, devices, served, dynamic,
+                                       rate if memory_usd_per_gb is None else None) * kwh_usd
         tokens = _num(out, C.TOKENS_PER_S, math.nan) / _num(out, C.SAMPLES_PER_S, math.nan)
     no = failed | implausible  # find-D2 4: an unbuildable design gets no price
-    out[C.OFFCHIP_MEMORY_USD] = memory
+    out[C.OFFCHIP_MEMORY_USD] = np.where(no, math.nan, memory)
     out[C.CAPEX_USD] = np.where(no, math.nan, capex)
     out[C.COST_RATE] = np.where(use, C.PIPELINED_SAMPLES_PER_S, C.SAMPLES_PER_S)
     out[C.CAPEX_USD_PER_1M_SAMPLES] = capex_1m = np.where(no, math.nan, capex_1m)
@@ -241,25 +256,29 @@ def cost(df, wafer_usd=None, d0_per_cm2: float = 0.1, yield_model: str = "murphy
         for i in range(n):
             if a[i] > 0 and not _failed(out, i):
                 skipped[i].append(f"{lv} (memory level; its area not costed)")
+    notes += _row_notes(out, no | ~np.isfinite(capex), memory, not_costed, comps)
+    out.attrs[NOTES_ATTR] = notes
     out[C.COST_NOT_COSTED] = [FAILED if failed[i] else IMPLAUSIBLE if implausible[i]
                               else "; ".join(s) if s else NOTHING for i, s in enumerate(skipped)]
     return out
 
 
-def _node_prices(df, wafer_usd, per_node) -> list:
+def _node_prices(df, wafer_usd, per_node, notes) -> list:
     """Each row's wafer price from its ``technology_node_m`` (find-D2 2), None where
     ``per_node`` is not given or (with ``wafer_usd`` to fall back on) the row states no node;
-    a row that neither prices is refused, naming its architecture."""
+    a row that neither prices is refused, naming its architecture. A listed node that prices no
+    row gets a note in ``notes`` (review D2 6)."""
     if not per_node:
         return [None] * len(df)
     nodes = _num(df, C.TECHNOLOGY_NODE_M, math.nan)
     names = df[C.ARCHITECTURE].astype(str).tolist() if C.ARCHITECTURE in df.columns else ["?"] * len(df)
     given = ", ".join(f"{k * 1e9:g}nm" for k in sorted(per_node))
-    out, bad = [], []
+    out, bad, used = [], [], set()
     for i, node in enumerate(nodes):
         hit = [v for k, v in per_node.items() if math.isfinite(node) and abs(k - node) <= 1e-3 * k]
         if hit:
             out.append(hit[0])
+            used.update(k for k in per_node if abs(k - node) <= 1e-3 * k)
             continue
         out.append(None)
         if wafer_usd is None or math.isfinite(node):
@@ -269,13 +288,19 @@ def _node_prices(df, wafer_usd, per_node) -> list:
         raise ValueError(f"wafer_usd_per_node ({given}) prices no row of {rows}: a row without "
                          "technology_node_m (its config states no technology.node) takes --wafer-usd; "
                          "a node not listed needs its price")
+    unused = [f"{k * 1e9:g}nm" for k in sorted(per_node) if k not in used]
+    if unused:
+        none = [names[i] for i, node in enumerate(nodes) if not math.isfinite(node)]
+        notes.append(f"note: wafer_usd_per_node {', '.join(unused)} prices no row"
+                     + (f" ({', '.join(dict.fromkeys(none))} state no node and take --wafer-usd; give "
+                        "such a part its price with --wafer-usd or COMPONENT=USD)" if none else ""))
     return out
 
 
-def _offchip_memory(df, usd_per_gb, package_usd, skipped) -> "np.ndarray":
+def _offchip_memory(df, usd_per_gb, skipped) -> "np.ndarray":
     """One device's off-chip memory price (``backing_capacity_bytes`` / 1e9 x ``usd_per_gb``)
     where the row has off-chip memory (``offchip_memory_power_w`` above 0), NaN elsewhere; without
-    a price (and no package price that may hold it) the memory is named in ``skipped`` (find-D2 1)."""
+    a price the memory is named in ``skipped`` (find-D2 1), a package price or not (review D2 2)."""
     import numpy as np
 
     cap = _num(df, C.BACKING_CAPACITY_BYTES, math.nan)
@@ -286,20 +311,14 @@ def _offchip_memory(df, usd_per_gb, package_usd, skipped) -> "np.ndarray":
             continue
         if usd_per_gb is not None:
             out[i] = cap[i] / 1e9 * usd_per_gb
-        elif package_usd == 0:
+        else:
             skipped[i].append(f"off-chip memory ({cap[i] / 2 ** 30:,.4g} GiB backing store, {watts[i]:.3g} W "
-                              "in the energy; its price: --memory-usd-per-gb; an interposer or board: "
-                              "--package-usd)")
+                              "in the energy; its price: --memory-usd-per-gb)")
     return out
 
 
-def _uncosted_energy(df, comps, not_costed, devices, served, dynamic):
-    """J per sample drawn by the components not costed (find-D2 3): devices x their static power
-    (``static_part_<c>_w``, or its ``static_part_<c>_<part>_w`` parts) / served rate + their share
-    (``energy_<c>_*_j`` over the run's dynamic energy) of ``dynamic_j_per_sample``. Memory levels
-    and links are no component's, so they stay on the costed side."""
-    import numpy as np
-
+def _parts(df, comps):
+    """``{component: [static_part columns]}`` and ``{component: [energy columns]}``."""
     def own(name):  # the component a column's part belongs to (the longest name that fits)
         hits = [c for c in comps if name == c or name.startswith(c + "_")]
         return max(hits, key=len) if hits else None
@@ -310,15 +329,66 @@ def _uncosted_energy(df, comps, not_costed, devices, served, dynamic):
             static_of.setdefault(o, []).append(col)
         elif (m := _ENERGY.match(col)) and col != C.energy_column("static") and (o := own(m.group(1))):
             energy_of.setdefault(o, []).append(col)
+    return static_of, energy_of
+
+
+def _total(df, cols, i) -> float:
+    return sum(x for col in cols if math.isfinite(x := _num(df, col, 0.0)[i]))
+
+
+def _in_memory(df, comps, not_costed, static_of, energy_of) -> list[set[str]]:
+    """Per row, the not-costed components taken to sit in the off-chip memory (PIM units in HBM):
+    no die area, and their power (static + run energy / latency) within ``offchip_memory_power_w``,
+    which already counts them (:func:`cimsim.report.density.offchip_memory_power_w`)."""
+    watts, lat = _num(df, C.OFFCHIP_MEMORY_POWER_W, 0.0), _num(df, C.LATENCY, math.nan)
+    out = []
+    for i, names in enumerate(not_costed):
+        inside = set()
+        for c in names:
+            if _num(df, C.die_area_column(c), math.nan)[i] > 0 or not lat[i] > 0:
+                continue
+            w = _total(df, static_of.get(c, ()), i) + _total(df, energy_of.get(c, ()), i) / lat[i]
+            if watts[i] > 0 and w <= watts[i] * (1 + 1e-9):
+                inside.add(c)
+        out.append(inside)
+    return out
+
+
+def _uncosted_energy(df, comps, not_costed, devices, served, dynamic, rate=None):
+    """J per sample drawn by the components not costed (find-D2 3): devices x their static power
+    (``static_part_<c>_w``, or its ``static_part_<c>_<part>_w`` parts) / served rate + their share
+    (``energy_<c>_*_j`` over the run's dynamic energy) of ``dynamic_j_per_sample``. With ``rate``
+    (the memory is not priced, review D2 3), also the off-chip memory's: devices x
+    ``offchip_memory_power_w`` / ``rate`` (its energy per sample in the run), less the components
+    that sit in it (:func:`_in_memory`), counted once above. On-chip levels and links stay costed."""
+    import numpy as np
+
+    static_of, energy_of = _parts(df, comps)
     run_dyn = _num(df, C.ENERGY, math.nan) - _num(df, C.energy_column("static"), 0.0)
+    lat = _num(df, C.LATENCY, math.nan)
+    mem_w = _num(df, C.OFFCHIP_MEMORY_POWER_W, 0.0)
+    inside = _in_memory(df, comps, not_costed, static_of, energy_of)
     out = np.zeros(len(df))
     for i, names in enumerate(not_costed):
         for c in names:
-            st = sum(x for col in static_of.get(c, ()) if math.isfinite(x := _num(df, col, 0.0)[i]))
-            e = sum(x for col in energy_of.get(c, ()) if math.isfinite(x := _num(df, col, 0.0)[i]))
+            st, e = _total(df, static_of.get(c, ()), i), _total(df, energy_of.get(c, ()), i)
             share = e / run_dyn[i] if run_dyn[i] > 0 else 0.0
             out[i] += devices[i] * st / served[i] + share * dynamic[i]
+        if rate is not None and mem_w[i] > 0 and rate[i] > 0:
+            w = mem_w[i] - sum(_total(df, static_of.get(c, ()), i) + _total(df, energy_of.get(c, ()), i) / lat[i]
+                               for c in inside[i])
+            out[i] += devices[i] * max(w, 0.0) / rate[i]
     return out
+
+
+def _beyond_wafer(df) -> "np.ndarray":
+    """Rows whose notes say a part has more silicon than a whole 300 mm wafer (review D2 1)."""
+    import numpy as np
+
+    if C.NOTES not in df.columns:
+        return np.zeros(len(df), dtype=bool)
+    return np.array([isinstance(v, str) and any(_WAFER_NOTE.match(n) for n in v.split(C.NOTES_SEPARATOR))
+                     for v in df[C.NOTES]], dtype=bool)
 
 
 def _implausible(df) -> "np.ndarray":
@@ -329,6 +399,35 @@ def _implausible(df) -> "np.ndarray":
         return np.zeros(len(df), dtype=bool)
     return np.array([v is False or v is np.False_ or str(v).strip().lower() == "false"
                      for v in df[C.PHYSICALLY_PLAUSIBLE]], dtype=bool)
+
+
+def _row_notes(df, no, memory, not_costed, comps) -> list[str]:
+    """The printed notes on priced rows: implausible for a reason other than a wafer (the rate is
+    optimistic, review D2 1), and off-chip memory priced while a host that draws more than it is not
+    costed (the priced backing store is likely that host's DDR, review D2 4)."""
+    names = df[C.ARCHITECTURE].astype(str).tolist() if C.ARCHITECTURE in df.columns else \
+        [f"row {i + 1}" for i in range(len(df))]
+    static_of, energy_of = _parts(df, comps)
+    inside = _in_memory(df, comps, not_costed, static_of, energy_of)
+    optimistic, host = {}, {}
+    for i, bad in enumerate(_implausible(df)):
+        if bad and not no[i]:
+            why = [n for n in str(df[C.NOTES].iloc[i]).split(C.NOTES_SEPARATOR)
+                   if n.startswith("warning: ") or " TDP " in n] if C.NOTES in df.columns else []
+            text = why[0].removeprefix("warning: ").split(" (by ")[0] if why else "see notes"
+            optimistic.setdefault(names[i], text if len(text) <= 160 else text[:159] + "…")
+        hosts = [c for c in not_costed[i] if c not in inside[i]
+                 and not _num(df, C.die_area_column(c), math.nan)[i] > 0]
+        if math.isfinite(memory[i]) and not no[i] and hosts:  # no: also a row without capex
+            host.setdefault(names[i], f"{'/'.join(hosts)}: ${memory[i]:,.2f}")
+    out = [f"note: {n}: physically_plausible is False but buildable ({why}): priced at the run's rate, "
+           "which the part cannot hold, so its $ per 1M samples are optimistic" for n, why in optimistic.items()]
+    if host:
+        out.append("note: " + ", ".join(f"{n} ({h})" for n, h in host.items()) + ": --memory-usd-per-gb "
+                   "priced the backing store (backing_capacity_bytes) into the device's capex, but the component "
+                   "with no area that is not costed (a CIM config's host) is likely its owner (host DDR), so "
+                   "the row holds the host's memory without its host; compare such rows with care")
+    return out
 
 
 def _levels(df, comps) -> list[str]:

@@ -61,7 +61,9 @@ def shown(df) -> list[str]:
 
 def table_notes(out) -> list[str]:
     """The notes under the printed cost table of ``out`` (:func:`cimsim.report.money.cost`'s)."""
-    notes = []
+    from .money import NOTES_ATTR
+
+    notes = list(out.attrs.get(NOTES_ATTR, ()))  # review D2 1, 4, 6
     priced = out[C.USD_PER_1M_SAMPLES].notna()
     if len(set(out.loc[priced, C.COST_RATE])) > 1:  # review K 8
         notes.append("note: the rows use unlike rates (cost_rate): pipelined_samples_per_s (a chip-block "
