@@ -271,3 +271,23 @@ def test_a_required_field_a_child_sets_to_null_says_the_child_deleted_it(tmp_pat
     again = tmp_path / "again.yaml"
     again.write_text("base: nullreq.yaml\npim: {clock: 300 MHz}\n")
     assert float(load_architecture(again).component("pim").config.clock) == 300e6
+
+
+def test_a_null_on_a_key_the_base_lacks_is_refused_as_set_refuses_it(tmp_path):
+    # review B4 1: a misspelt null (static_powr) deleted nothing and kept cpu-ddr5's 40 W
+    typo = tmp_path / "typo.yaml"
+    typo.write_text("base: cpu-ddr5\nname: k1\nprocessor: {static_powr: null, cores: 8}\n")
+    msg = _error(typo)
+    assert msg.startswith(f"{typo}: processor.static_powr: null deletes nothing: its base has no such key (")
+    assert "did you mean 'processor.static_power'?" in msg
+    typo.write_text("base: cpu-ddr5\nname: k1\nprocessr: null\n")
+    assert "processr: null deletes nothing" in _error(typo) and "did you mean 'processor'?" in _error(typo)
+    # a null on a key its own base's null deleted already says which file did
+    d1, d2 = tmp_path / "d1.yaml", tmp_path / "d2.yaml"
+    d1.write_text("base: cpu-ddr5\nname: k\nprocessor: {op_overhead: null}\n")
+    d2.write_text("base: d1.yaml\nprocessor: {op_overhead: null}\n")
+    assert _error(d2).startswith(f"{d2}: processor.op_overhead: null deletes nothing: its base has no "
+                                 f"such key ({d1}'s null deleted it already)")
+    # d1's null, on a key cpu-ddr5 has, still deletes it: the schema's default, as --set gives
+    want = load_architecture("cpu-ddr5", {"processor.op_overhead": None}).component("processor").config
+    assert load_architecture(d1).component("processor").config.op_overhead == want.op_overhead

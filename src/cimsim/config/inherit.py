@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..errors import ConfigError, given, one_line
+from ..errors import ConfigError, given, one_line, suggest
 from ..inputs import file_record, sha256_hex
 from . import marks
 from .readfile import config_bytes, read_one
@@ -185,18 +185,32 @@ def _merge(base: dict, own: Mapping, books: tuple, where: str, prefix: tuple) ->
             out[k] = _merge(dict(out[k]), v, books, where, path)
             continue
         dotted = ".".join(path)
+        gone = deleted.get(dotted)
         _drop(stated, dotted)
         for d in [d for d in deleted if dotted.startswith(d + ".")]:  # a value again below it
             del deleted[d]
         _drop(deleted, dotted)
         if v is None:  # null deletes the base's key
-            if k in out:
-                deleted[dotted] = where
+            if k not in out:  # a typo would keep the value it meant to delete (review B4 1)
+                raise ConfigError(_deletes_nothing(where, dotted, k, list(base), gone))
+            deleted[dotted] = where
             out.pop(k, None)
             continue
         out[k] = copy.deepcopy(v)
         stated.update((p, where) for p in _leaves(v, path))
     return _ordered(out, list(base), list(own))
+
+
+def _deletes_nothing(where: str, dotted: str, key: Any, keys: list, gone: str | None) -> str:
+    """The one line refusing a ``null`` on a key its base does not have, as ``--set PATH=null``
+    refuses a path that is not a field (review B4 1)."""
+    above = dotted.rpartition(".")[0]
+    best = suggest(str(key), [str(x) for x in keys])
+    why = (f"{gone}'s null deleted it already" if gone is not None else
+           f"keys there: {', '.join(map(str, keys)) or 'none'}"
+           + (f"; did you mean '{above + '.' if above else ''}{best}'?" if best is not None else ""))
+    return (f"{where}: {dotted}: null deletes nothing: its base has no such key ({why}); "
+            "null deletes a value the base gives (README \"Config inheritance\")")
 
 
 def _ordered(out: dict, old: list, named: list) -> dict:
