@@ -291,3 +291,18 @@ def test_a_null_on_a_key_the_base_lacks_is_refused_as_set_refuses_it(tmp_path):
     # d1's null, on a key cpu-ddr5 has, still deletes it: the schema's default, as --set gives
     want = load_architecture("cpu-ddr5", {"processor.op_overhead": None}).component("processor").config
     assert load_architecture(d1).component("processor").config.op_overhead == want.op_overhead
+
+
+def test_placeholders_null_or_empty_in_a_child_is_refused_not_ignored(tmp_path):
+    # review B4 3: `placeholders: null` kept cpu-ddr5's 9 marks without a word, though null
+    # deletes a key; a mark goes only with its value, so the child is told so
+    base_marks = read_yaml(resolve_config("cpu-ddr5"))["placeholders"]
+    assert len(base_marks) == 9
+    pn = tmp_path / "pn.yaml"
+    for text in ("null", "[]"):
+        pn.write_text(f"base: cpu-ddr5\nname: pn\nplaceholders: {text}\n")
+        assert _error(pn).startswith(f"{pn}: placeholders: {text} does not clear the base's placeholder "
+                                     f"marks ({', '.join(base_marks)}): a mark goes only with its value")
+    # a child's list still adds to the base's: 9 + 1 marks
+    pn.write_text("base: cpu-ddr5\nname: pn\nplaceholders: [processor.cores]\n")
+    assert set(load_architecture(pn).placeholders) >= {*base_marks, "processor.cores"}

@@ -130,7 +130,7 @@ def read_config(path: str | Path, raw: bytes | None = None) -> Resolved:
     merged = chain[-1][2]
     stated, deleted = {p: chain[-1][0] for p in _leaves(merged, ())}, {}
     for where, _, own in reversed(chain[:-1]):
-        merged = _placeholders(merged, own, _merge(merged, own, (stated, deleted), where, ()))
+        merged = _placeholders(merged, own, _merge(merged, own, (stated, deleted), where, ()), where)
     return Resolved(merged, tuple(c[1] for c in chain), stated, deleted)
 
 
@@ -225,11 +225,21 @@ def _ordered(out: dict, old: list, named: list) -> dict:
     return {k: out[k] for k in order}
 
 
-def _placeholders(base: Mapping, own: Mapping, merged: dict) -> dict:
+def _placeholders(base: Mapping, own: Mapping, merged: dict, where: str) -> dict:
     """``merged`` with its placeholder marks: the base's, less those on a value ``own`` states
     or deletes, then ``own``'s (a list that is not one of paths: ``own``'s replaces, for
-    validation to refuse)."""
+    validation to refuse). ``placeholders: null`` (or ``[]`` over a base's marks) is refused:
+    a mark goes only with its value (review B4 3)."""
     mine, theirs = own.get(marks.KEY), base.get(marks.KEY)
+    if marks.KEY in own and (mine is None or mine == []) and (mine is None or theirs):
+        if not theirs:
+            raise ConfigError(f"{where}: {marks.KEY}: null deletes nothing: its base has no "
+                              "placeholder marks")
+        listed = ", ".join(map(str, theirs)) if isinstance(theirs, list) else one_line(str(theirs))
+        raise ConfigError(f"{where}: {marks.KEY}: {'null' if mine is None else '[]'} does not clear the base's "
+                          f"placeholder marks ({listed}): a mark goes only with its value; state "
+                          "the values this file knows, and they lose their marks (README \"Config "
+                          "inheritance\")")
     if mine is not None and not isinstance(mine, list) or theirs is not None and not isinstance(theirs, list):
         merged[marks.KEY] = mine if mine is not None else theirs
         return merged
