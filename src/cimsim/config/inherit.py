@@ -135,16 +135,14 @@ def read_config(path: str | Path, raw: bytes | None = None) -> Resolved:
 
 
 def base_path(value: Any, child: str | Path) -> Path:
-    """The file ``base: value`` in the config ``child`` names (module doc)."""
+    """The file ``base: value`` in the config ``child`` names (module doc; :func:`_folder`)."""
     from .. import bundled
 
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{child}: {KEY}: must be a bundled config name (such as gpu-hbm3) or the "
                           f"path of a config file, relative to this file's folder; got {given(value)}")
-    child_p = Path(child)
-    folder = child_p.parent if child_p.is_file() else Path.cwd()  # a pipe: the working folder
     cand = Path(value).expanduser()
-    cand = cand if cand.is_absolute() else folder / cand
+    cand = cand if cand.is_absolute() else _tidy(_folder(child) / cand)
     if cand.is_file():
         return cand
     if cand.exists():
@@ -154,9 +152,38 @@ def base_path(value: Any, child: str | Path) -> Path:
     if found is not None:
         return found
     names = ", ".join(x.stem for x in bundled.config_paths())
+    where = ("the working folder, for a config read from standard input or a pipe"
+             if _is_stdin(str(child)) or not Path(child).is_file() else "this file's folder")
     raise ConfigError(f"{child}: {KEY}: {one_line(value)}: no config file {cand} (a path is "
-                      f"relative to this file's folder)" + (f" and no bundled config of that name "
+                      f"relative to {where})" + (f" and no bundled config of that name "
                                                             f"({names})" if bare else ""))
+
+
+def _is_stdin(path: str) -> bool:
+    """Whether ``path`` is standard input (``/dev/stdin``, ``/dev/fd/N``, ``/proc/self/fd/N``),
+    a regular file or a pipe depending on how the shell feeds it."""
+    return path in ("-", "/dev/stdin") or path.startswith(("/dev/fd/", "/proc/self/fd/"))
+
+
+def _folder(child: str | Path) -> Path:
+    """The folder a relative ``base:`` of ``child`` is read from (module doc): the folder of
+    the file that says it, a symlink followed to its target (review B4 2); the working folder
+    for standard input, fed from a file or a pipe alike, and for any other pipe (review B4 4)."""
+    child_p = Path(child)
+    if _is_stdin(str(child)) or not child_p.is_file():
+        return Path.cwd()
+    if not child_p.is_symlink():
+        return child_p.parent
+    real = Path(os.path.realpath(child_p)).parent
+    rel = os.path.relpath(real)  # as the user knows it, where it is below the working folder
+    return Path(rel) if not rel.startswith("..") else real
+
+
+def _tidy(cand: Path) -> Path:
+    """``cand`` with ``x/..`` and ``.`` folded (``other/../k4.yaml`` is ``k4.yaml``), where that
+    names the same file (not where ``x`` is a symlink to another folder) (review B4 5)."""
+    short = Path(os.path.normpath(cand))
+    return short if os.path.realpath(short) == os.path.realpath(cand) else cand
 
 
 def _leaves(value: Any, prefix: tuple) -> list[str]:
