@@ -271,3 +271,98 @@ def test_a_required_field_a_child_sets_to_null_says_the_child_deleted_it(tmp_pat
     again = tmp_path / "again.yaml"
     again.write_text("base: nullreq.yaml\npim: {clock: 300 MHz}\n")
     assert float(load_architecture(again).component("pim").config.clock) == 300e6
+
+
+def test_a_null_on_a_key_the_base_lacks_is_refused_as_set_refuses_it(tmp_path):
+    # review B4 1: a misspelt null (static_powr) deleted nothing and kept cpu-ddr5's 40 W
+    typo = tmp_path / "typo.yaml"
+    typo.write_text("base: cpu-ddr5\nname: k1\nprocessor: {static_powr: null, cores: 8}\n")
+    msg = _error(typo)
+    assert msg.startswith(f"{typo}: processor.static_powr: null deletes nothing: its base has no such key (")
+    assert "did you mean 'processor.static_power'?" in msg
+    typo.write_text("base: cpu-ddr5\nname: k1\nprocessr: null\n")
+    assert "processr: null deletes nothing" in _error(typo) and "did you mean 'processor'?" in _error(typo)
+    # a null on a key its own base's null deleted already says which file did
+    d1, d2 = tmp_path / "d1.yaml", tmp_path / "d2.yaml"
+    d1.write_text("base: cpu-ddr5\nname: k\nprocessor: {op_overhead: null}\n")
+    d2.write_text("base: d1.yaml\nprocessor: {op_overhead: null}\n")
+    assert _error(d2).startswith(f"{d2}: processor.op_overhead: null deletes nothing: its base has no "
+                                 f"such key ({d1}'s null deleted it already)")
+    # d1's null, on a key cpu-ddr5 has, still deletes it: the schema's default, as --set gives
+    want = load_architecture("cpu-ddr5", {"processor.op_overhead": None}).component("processor").config
+    assert load_architecture(d1).component("processor").config.op_overhead == want.op_overhead
+
+
+def test_placeholders_null_or_empty_in_a_child_is_refused_not_ignored(tmp_path):
+    # review B4 3: `placeholders: null` kept cpu-ddr5's 9 marks without a word, though null
+    # deletes a key; a mark goes only with its value, so the child is told so
+    base_marks = read_yaml(resolve_config("cpu-ddr5"))["placeholders"]
+    assert len(base_marks) == 9
+    pn = tmp_path / "pn.yaml"
+    for text in ("null", "[]"):
+        pn.write_text(f"base: cpu-ddr5\nname: pn\nplaceholders: {text}\n")
+        assert _error(pn).startswith(f"{pn}: placeholders: {text} does not clear the base's placeholder "
+                                     f"marks ({', '.join(base_marks)}): a mark goes only with its value")
+    # a child's list still adds to the base's: 9 + 1 marks
+    pn.write_text("base: cpu-ddr5\nname: pn\nplaceholders: [processor.cores]\n")
+    assert set(load_architecture(pn).placeholders) >= {*base_marks, "processor.cores"}
+
+
+def test_a_relative_base_in_a_symlinked_file_is_read_from_the_link_target_folder(tmp_path, monkeypatch):
+    # review B4 2: real/mid.yaml says `base: gp.yaml`; reached through sub2/mid.yaml (a link)
+    # its base was looked for as sub2/gp.yaml, which is not there
+    (tmp_path / "real").mkdir()
+    (tmp_path / "sub2").mkdir()
+    gp, mid = tmp_path / "real" / "gp.yaml", tmp_path / "real" / "mid.yaml"
+    gp.write_text("base: cpu-ddr5\nname: gp\n")
+    mid.write_text("base: gp.yaml\nname: mid\nprocessor: {cores: 12}\n")
+    (tmp_path / "sub2" / "mid.yaml").symlink_to("../real/mid.yaml")
+    kid = tmp_path / "sub2" / "kid.yaml"
+    kid.write_text("base: mid.yaml\nname: kid\n")
+    arch = load_architecture(kid)
+    assert (arch.name, arch.component("processor").config.cores) == ("kid", 12)
+    # the chain's SHA-256: kid, the link (mid's bytes), real/gp.yaml, cpu-ddr5, one line each
+    lines = "".join(f"{_sha(f)}\n" for f in (kid, mid, gp, resolve_config("cpu-ddr5"))).encode()
+    assert arch.source.record()["sha256"] == hashlib.sha256(lines).hexdigest()
+    # a link in the working folder, given by a relative path
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "midlink.yaml").symlink_to("real/mid.yaml")
+    assert load_architecture("midlink.yaml").component("processor").config.cores == 12
+
+
+def test_a_config_from_standard_input_reads_its_base_from_the_working_folder(tmp_path):
+    # review B4 4: `< other/k5.yaml` made /dev/stdin a regular file whose folder was /dev
+    # (no config file /dev/../k4.yaml); a pipe used the working folder; now both use it
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "other").mkdir()
+    (tmp_path / "k4.yaml").write_text("base: cpu-ddr5\nname: k4\nprocessor: {cores: 4}\n")
+    k5 = tmp_path / "other" / "k5.yaml"
+    k5.write_text("base: k4.yaml\nname: k5\n")  # k4.yaml is in the working folder, not in other/
+    code = "from cimsim.config import load_architecture as l; print(l('/dev/stdin').component('processor').config.cores)"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    run = dict(args=[sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    with open(k5) as fed:  # `< other/k5.yaml`: a regular file
+        got = subprocess.run(**run, stdin=fed)
+    assert (got.returncode, got.stdout.strip()) == (0, "4"), got.stderr
+    got = subprocess.run(**run, input=k5.read_text())  # `cat other/k5.yaml |`: a pipe
+    assert (got.returncode, got.stdout.strip()) == (0, "4"), got.stderr
+
+
+def test_a_chain_names_its_files_with_dot_dot_folded_where_that_is_the_same_file(tmp_path):
+    # review B4 5: an error in ../k4.yaml named it other/../k4.yaml
+    (tmp_path / "other").mkdir()
+    k4 = tmp_path / "k4.yaml"
+    k4.write_text("base: cpu-ddr5\nname: k4\nprocessor: {cors: 3}\n")
+    k5 = tmp_path / "other" / "k5.yaml"
+    k5.write_text("base: ../k4.yaml\nname: k5\n")
+    assert _error(k5).startswith(f"{k4}: processor.cors: unknown key (did you mean 'cores'?)")
+    # lnk -> deep/inner: lnk/../y.yaml is deep/y.yaml, which folding would lose: kept as joined
+    (tmp_path / "deep" / "inner").mkdir(parents=True)
+    (tmp_path / "deep" / "y.yaml").write_text("base: cpu-ddr5\nname: y\nprocessor: {cores: 6}\n")
+    (tmp_path / "lnk").symlink_to("deep/inner")
+    x = tmp_path / "lnk" / "x.yaml"
+    x.write_text("base: ../y.yaml\nname: x\n")
+    assert load_architecture(x).component("processor").config.cores == 6

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..errors import ConfigError, given, one_line
+from ..errors import ConfigError, given, one_line, suggest
 from ..inputs import file_record, sha256_hex
 from . import marks
 from .readfile import config_bytes, read_one
@@ -130,21 +130,19 @@ def read_config(path: str | Path, raw: bytes | None = None) -> Resolved:
     merged = chain[-1][2]
     stated, deleted = {p: chain[-1][0] for p in _leaves(merged, ())}, {}
     for where, _, own in reversed(chain[:-1]):
-        merged = _placeholders(merged, own, _merge(merged, own, (stated, deleted), where, ()))
+        merged = _placeholders(merged, own, _merge(merged, own, (stated, deleted), where, ()), where)
     return Resolved(merged, tuple(c[1] for c in chain), stated, deleted)
 
 
 def base_path(value: Any, child: str | Path) -> Path:
-    """The file ``base: value`` in the config ``child`` names (module doc)."""
+    """The file ``base: value`` in the config ``child`` names (module doc; :func:`_folder`)."""
     from .. import bundled
 
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{child}: {KEY}: must be a bundled config name (such as gpu-hbm3) or the "
                           f"path of a config file, relative to this file's folder; got {given(value)}")
-    child_p = Path(child)
-    folder = child_p.parent if child_p.is_file() else Path.cwd()  # a pipe: the working folder
     cand = Path(value).expanduser()
-    cand = cand if cand.is_absolute() else folder / cand
+    cand = cand if cand.is_absolute() else _tidy(_folder(child) / cand)
     if cand.is_file():
         return cand
     if cand.exists():
@@ -154,9 +152,38 @@ def base_path(value: Any, child: str | Path) -> Path:
     if found is not None:
         return found
     names = ", ".join(x.stem for x in bundled.config_paths())
+    where = ("the working folder, for a config read from standard input or a pipe"
+             if _is_stdin(str(child)) or not Path(child).is_file() else "this file's folder")
     raise ConfigError(f"{child}: {KEY}: {one_line(value)}: no config file {cand} (a path is "
-                      f"relative to this file's folder)" + (f" and no bundled config of that name "
+                      f"relative to {where})" + (f" and no bundled config of that name "
                                                             f"({names})" if bare else ""))
+
+
+def _is_stdin(path: str) -> bool:
+    """Whether ``path`` is standard input (``/dev/stdin``, ``/dev/fd/N``, ``/proc/self/fd/N``),
+    a regular file or a pipe depending on how the shell feeds it."""
+    return path in ("-", "/dev/stdin") or path.startswith(("/dev/fd/", "/proc/self/fd/"))
+
+
+def _folder(child: str | Path) -> Path:
+    """The folder a relative ``base:`` of ``child`` is read from (module doc): the folder of
+    the file that says it, a symlink followed to its target (review B4 2); the working folder
+    for standard input, fed from a file or a pipe alike, and for any other pipe (review B4 4)."""
+    child_p = Path(child)
+    if _is_stdin(str(child)) or not child_p.is_file():
+        return Path.cwd()
+    if not child_p.is_symlink():
+        return child_p.parent
+    real = Path(os.path.realpath(child_p)).parent
+    rel = os.path.relpath(real)  # as the user knows it, where it is below the working folder
+    return Path(rel) if not rel.startswith("..") else real
+
+
+def _tidy(cand: Path) -> Path:
+    """``cand`` with ``x/..`` and ``.`` folded (``other/../k4.yaml`` is ``k4.yaml``), where that
+    names the same file (not where ``x`` is a symlink to another folder) (review B4 5)."""
+    short = Path(os.path.normpath(cand))
+    return short if os.path.realpath(short) == os.path.realpath(cand) else cand
 
 
 def _leaves(value: Any, prefix: tuple) -> list[str]:
@@ -185,18 +212,32 @@ def _merge(base: dict, own: Mapping, books: tuple, where: str, prefix: tuple) ->
             out[k] = _merge(dict(out[k]), v, books, where, path)
             continue
         dotted = ".".join(path)
+        gone = deleted.get(dotted)
         _drop(stated, dotted)
         for d in [d for d in deleted if dotted.startswith(d + ".")]:  # a value again below it
             del deleted[d]
         _drop(deleted, dotted)
         if v is None:  # null deletes the base's key
-            if k in out:
-                deleted[dotted] = where
+            if k not in out:  # a typo would keep the value it meant to delete (review B4 1)
+                raise ConfigError(_deletes_nothing(where, dotted, k, list(base), gone))
+            deleted[dotted] = where
             out.pop(k, None)
             continue
         out[k] = copy.deepcopy(v)
         stated.update((p, where) for p in _leaves(v, path))
     return _ordered(out, list(base), list(own))
+
+
+def _deletes_nothing(where: str, dotted: str, key: Any, keys: list, gone: str | None) -> str:
+    """The one line refusing a ``null`` on a key its base does not have, as ``--set PATH=null``
+    refuses a path that is not a field (review B4 1)."""
+    above = dotted.rpartition(".")[0]
+    best = suggest(str(key), [str(x) for x in keys])
+    why = (f"{gone}'s null deleted it already" if gone is not None else
+           f"keys there: {', '.join(map(str, keys)) or 'none'}"
+           + (f"; did you mean '{above + '.' if above else ''}{best}'?" if best is not None else ""))
+    return (f"{where}: {dotted}: null deletes nothing: its base has no such key ({why}); "
+            "null deletes a value the base gives (README \"Config inheritance\")")
 
 
 def _ordered(out: dict, old: list, named: list) -> dict:
@@ -211,11 +252,21 @@ def _ordered(out: dict, old: list, named: list) -> dict:
     return {k: out[k] for k in order}
 
 
-def _placeholders(base: Mapping, own: Mapping, merged: dict) -> dict:
+def _placeholders(base: Mapping, own: Mapping, merged: dict, where: str) -> dict:
     """``merged`` with its placeholder marks: the base's, less those on a value ``own`` states
     or deletes, then ``own``'s (a list that is not one of paths: ``own``'s replaces, for
-    validation to refuse)."""
+    validation to refuse). ``placeholders: null`` (or ``[]`` over a base's marks) is refused:
+    a mark goes only with its value (review B4 3)."""
     mine, theirs = own.get(marks.KEY), base.get(marks.KEY)
+    if marks.KEY in own and (mine is None or mine == []) and (mine is None or theirs):
+        if not theirs:
+            raise ConfigError(f"{where}: {marks.KEY}: null deletes nothing: its base has no "
+                              "placeholder marks")
+        listed = ", ".join(map(str, theirs)) if isinstance(theirs, list) else one_line(str(theirs))
+        raise ConfigError(f"{where}: {marks.KEY}: {'null' if mine is None else '[]'} does not clear the base's "
+                          f"placeholder marks ({listed}): a mark goes only with its value; state "
+                          "the values this file knows, and they lose their marks (README \"Config "
+                          "inheritance\")")
     if mine is not None and not isinstance(mine, list) or theirs is not None and not isinstance(theirs, list):
         merged[marks.KEY] = mine if mine is not None else theirs
         return merged
