@@ -141,8 +141,9 @@ def tile_fit_notes(name: str, ops, idx, tile, cores: int, level: str, capacity: 
     big = block > share * (1 + 1e-12)
     if big.any():
         worst = int(np.argmax(block))
+        heavy = len(np.unique(ops.stationary[sel][big]))  # distinct weights, not op instances (review C4 5)
         notes.append(
-            f"processor '{name}': gemm_tile [{tm}, {tn}, {tk}] gives {int(big.sum())} matmul(s) a weight "
+            f"processor '{name}': gemm_tile [{tm}, {tn}, {tk}] gives {heavy:,} weight(s) a weight "
             f"block larger than one core's share of {level} ({capacity_text(capacity)} / {cores:,} cores "
             f"= {si(share, 'B')}): the largest {int(min(tk, k[worst])):,} x {int(min(tn, n[worst])):,} "
             f"x {elem[worst]:g} B = {si(block[worst], 'B')}, {block[worst] / share:.3g}x it. Each core "
