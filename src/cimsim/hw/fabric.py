@@ -106,7 +106,9 @@ def reduction(ops, idx, tk: int, topology: str, matmul: np.ndarray):
 
 def multicast(ops, idx, tile, cores: int, topology: str, matmul: np.ndarray):
     """``(hops, link bytes)`` of each matmul's input multicast to its tiles' cores (find-C4 1;
-    0 where ``matmul`` is False or the op is one tile): see the module docstring."""
+    0 where ``matmul`` is False or the op is one tile): see the module docstring. Paid once per
+    op whatever its waves (tiles > cores: later waves' blocks taken as arriving behind the wave
+    before's compute; review C4 6)."""
     tm, tn, tk = tile
     batch = np.maximum(ops.batch[idx], 1.0)
     rows, n = ops.rows[idx], ops.n[idx]
