@@ -134,3 +134,18 @@ def test_no_fabric_no_tile_note():
     # gemm_tile [m, n] alone (a GPU's thread-block tile): a 1 x 4096 column block of 16 kB is no
     # core's SRAM share, so no note
     assert _notes((1, 1, 64), N, fabric=False) == []
+
+
+def test_the_block_note_counts_distinct_weights_not_op_instances():
+    # review C4 5: one 4096 x 64 weight read by 3 matmuls (an LLM's weight at each decode
+    # iteration): [1, 1, 128] gives its 512 B blocks 2x the 256 B share, and the note counts the
+    # 1 weight, not the 3 op instances (which grew with --decode: 516 = 129 weights x 4 iterations)
+    from cimsim.workload import Op, Tensor, Workload
+    ts = [Tensor("W", (K, N), "fp32", "weight")]
+    ops = []
+    for i in range(3):
+        ts += [Tensor(f"x{i}", (1, K), "fp32", "input"), Tensor(f"y{i}", (1, N), "fp32", "activation")]
+        ops.append(Op(f"mm{i}", "matmul", (f"x{i}", "W"), (f"y{i}",), m=1, k=K, n=N, weight="W"))
+    said = [x for x in simulate(wafer(tile=(1, 1, 128)), Workload("rep", ts, ops)).notes
+            if FITS in x]
+    assert len(said) == 1 and "gives 1 weight(s) a weight block" in said[0]

@@ -295,3 +295,21 @@ def _workload_with(w, metadata):
     from cimsim.workload.ir import Workload
 
     return Workload.from_columns(w.name, w.columns, metadata)
+
+
+@pytest.mark.parametrize("decode", [1, 3])
+def test_tpot_steady_general_forms_for_unequal_stages(decode):
+    # review C4 2, 3: the README's region4 run, decode stages 0.8632 / 0.8622 / 0.8622 / 0.9733
+    # (the last with the lm_head), m = 4: noflush max(sum t, m max t) = max(3.5609, 3.8932) =
+    # 3.8932; flush sum t + (m - 1) max t = 3.5609 + 2.9199 = 6.4808, not the equal-stage forms'
+    # 4 x 0.9733 and 7 x 0.9733 = 6.8131. One decode step (--decode 1) still gives a value
+    # (micro-batch 3's interval), not NaN; no decode step (--decode 0) gives NaN.
+    pre, dec, m = [42.67, 42.66, 42.66, 42.52], [0.8632, 0.8622, 0.8622, 0.9733], 4
+    rows = np.array([pre] + [dec] * decode)
+    kind = np.array([False] + [True] * decode)
+    assert steady_step_s(noflush_returns_s(rows, m), kind) == pytest.approx(3.8932, rel=1e-12, abs=0)
+    T = rows.sum(axis=1) + (m - 1) * rows.max(axis=1)  # flush: R(i, j) = start_i + sum t + j max t
+    start = np.concatenate([[0.0], np.cumsum(T)[:-1]])
+    R = (start + rows.sum(axis=1))[:, None] + np.arange(m)[None, :] * rows.max(axis=1)[:, None]
+    assert steady_step_s(R, kind) == pytest.approx(6.4808, rel=1e-12, abs=0)
+    assert np.isnan(steady_step_s(noflush_returns_s(rows[:1], m), kind[:1]))

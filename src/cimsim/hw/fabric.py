@@ -34,7 +34,11 @@ the cores of its tiles over the same link before they compute:
   enters at one core, whose block crosses nothing: ``rows x k x ceil(n / tn)`` input elements
   (each of the ``ceil(n / tn)`` column tiles needs the whole K of its rows) x ``(tiles - 1) /
   tiles``, at the matmul's dtype. Input x hops would count one chain to the far corner and miss
-  the fan-out to the other cores (and count the input's unused K slices on every hop).
+  the fan-out to the other cores (and count the input's unused K slices on every hop). This is
+  a lower bound, the best layout's (review C4 4): a tree link into a subtree carries the union
+  of the blocks that subtree needs, not only its receiving core's, and the links out of the
+  source carry every distinct K slice (the example GEMV's 32 slices of 128 B, 4 kB, where one
+  128 B block is counted); it is exact only when the cores of one K slice sit contiguous.
 """
 
 from __future__ import annotations
@@ -68,7 +72,8 @@ class Fabric(Strict):
         "the link (find-C4 1): hops on the same rule as the reduction over the min(tiles, cores) "
         "cores the op occupies (mesh: the smallest a x b rectangle, (a - 1) + (b - 1)), each at "
         "the link's latency, added to the op's latency; bytes of a multicast tree, each core's "
-        "input block once: rows x k x ceil(n / tile n) input elements x (tiles - 1) / tiles, on "
+        "input block once, a lower bound (the best layout: a link into a subtree carries all the "
+        "blocks its cores need): rows x k x ceil(n / tile n) input elements x (tiles - 1) / tiles, on "
         "the link's bandwidth, energy and traffic. Default false: the input reaches the cores "
         "for free (only the partial sums cross the link).")
 
@@ -101,7 +106,9 @@ def reduction(ops, idx, tk: int, topology: str, matmul: np.ndarray):
 
 def multicast(ops, idx, tile, cores: int, topology: str, matmul: np.ndarray):
     """``(hops, link bytes)`` of each matmul's input multicast to its tiles' cores (find-C4 1;
-    0 where ``matmul`` is False or the op is one tile): see the module docstring."""
+    0 where ``matmul`` is False or the op is one tile): see the module docstring. Paid once per
+    op whatever its waves (tiles > cores: later waves' blocks taken as arriving behind the wave
+    before's compute; review C4 6)."""
     tm, tn, tk = tile
     batch = np.maximum(ops.batch[idx], 1.0)
     rows, n = ops.rows[idx], ops.n[idx]
@@ -136,8 +143,9 @@ def tile_fit_notes(name: str, ops, idx, tile, cores: int, level: str, capacity: 
     big = block > share * (1 + 1e-12)
     if big.any():
         worst = int(np.argmax(block))
+        heavy = len(np.unique(ops.stationary[sel][big]))  # distinct weights, not op instances (review C4 5)
         notes.append(
-            f"processor '{name}': gemm_tile [{tm}, {tn}, {tk}] gives {int(big.sum())} matmul(s) a weight "
+            f"processor '{name}': gemm_tile [{tm}, {tn}, {tk}] gives {heavy:,} weight(s) a weight "
             f"block larger than one core's share of {level} ({capacity_text(capacity)} / {cores:,} cores "
             f"= {si(share, 'B')}): the largest {int(min(tk, k[worst])):,} x {int(min(tn, n[worst])):,} "
             f"x {elem[worst]:g} B = {si(block[worst], 'B')}, {block[worst] / share:.3g}x it. Each core "

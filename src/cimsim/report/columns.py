@@ -750,9 +750,11 @@ SERVING_COLUMNS: tuple[str, ...] = (TTFT_S, TPOT_S, TOKENS_PER_S, TOKENS_PER_J, 
 # Only on a pipeline-parallel serving run (``workload llm --pipeline-parallel``; report/pipeline.py)
 #: pipelined serving: the steady step, the mean time between one micro-batch's successive tokens
 #: over the decode steps that start once every micro-batch has left prefill (each request's first
-#: decode step, which waits behind the other micro-batches' prefills, left out): for p equal stages
-#: of t and m micro-batches, max(p, m) t under --pipeline-schedule noflush, (m + p - 1) t under
-#: flush; NaN when no decode step starts after the prefills (s)
+#: decode step, which waits behind the other micro-batches' prefills, left out): with decode stage
+#: times t_s and m micro-batches, max(sum t_s, m max t_s) under --pipeline-schedule noflush,
+#: sum t_s + (m - 1) max t_s under flush (p equal stages of t: max(p, m) t, (m + p - 1) t); with
+#: one decode step, micro-batch m - 1's interval; NaN only when no decode step follows the
+#: prefills, --decode 0 (s)
 TPOT_STEADY_S = "tpot_steady_s"
 PIPELINE_SERVING_COLUMNS: tuple[str, ...] = (TPOT_STEADY_S,)
 #: ``--json`` only (lists, one value per request in request order; not result columns): each

@@ -45,9 +45,13 @@ step, which under either schedule waits behind the other micro-batches' prefills
 the streaming rate. ``tpot_steady_s`` is the mean of the intervals ``R(i, j) - R(i-1, j)``
 between one micro-batch's successive tokens over the decode iterations ``i`` whose previous
 tokens came at or after the last micro-batch's last prefill tokens (every micro-batch has left
-prefill): for equal stages ``t``, ``max(p, m) t`` under ``noflush``, ``(m + p - 1) t`` under
-``flush`` (its ``R(i, j) = start_i + sum_s t_{i,s} + j max_s t_{i,s}``). NaN when no decode
-iteration starts after the prefills (a run of one decode step per micro-batch).
+prefill): with the decode stage times ``t_s``, ``max(sum_s t_s, m max_s t_s)`` under
+``noflush`` and ``sum_s t_s + (m - 1) max_s t_s`` under ``flush`` (its ``R(i, j) = start_i +
+sum_s t_{i,s} + j max_s t_{i,s}``); for p equal stages ``t`` these are ``max(p, m) t`` and
+``(m + p - 1) t`` (review C4 3: a last stage with the lm_head is never equal; stages 0.8632 /
+0.8622 / 0.8622 / 0.9733 us, m = 4: 3.893 and 6.481 us). A run of one decode step per
+micro-batch still has one: micro-batch m - 1's, whose previous tokens are the last prefill's
+(review C4 2). NaN only when no decode iteration follows the last prefill (``--decode 0``).
 
 What this leaves out: the stage times are those of the micro-batch alone on a device (each
 device runs one micro-batch at a time, so nothing else contends for it); a send overlapping
