@@ -2,7 +2,7 @@
 after it (hierarchy rule 3, ``inputs_via_host``), so the bytes a graph moves do not depend on
 which valid order it is listed in (find-A 1).
 
-Until 2026-12-08 the host fetched the input for the CIM from DRAM and the host op listed after
+Until 2026-12-07 the host fetched the input for the CIM from DRAM and the host op listed after
 it read it from DRAM again: a relu and a CIM matmul sharing a 64 B input moved 64 B of DRAM
 listed relu-first and 128 B listed matmul-first. Golden values are the inputs' bytes counted by
 hand, at the bundled configs' DRAM numbers (stated in each test).

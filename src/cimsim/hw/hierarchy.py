@@ -74,13 +74,13 @@ which holds every tensor):
 
    So the bytes a graph moves do not depend on which of its readers is listed first, as long as
    the input alone fits a level; only who pays the cold read (and its latency) moves. History:
-   before 2026-12-08 (find-A 1) a host op after a CIM op read the input from the backing store
+   before 2026-12-07 (find-A 1) a host op after a CIM op read the input from the backing store
    again (128 B of DRAM for a 64 B input read by a CIM matmul, then by a relu; 64 B listed the
    other way); (c) came with review H 1 for an input a CIM / systolic op read first (before: 20
    MiB of x0 twice on sram-cim when the relu's in + out, 40 MiB, spilled the 37.5 MiB L3), and
    holds for any first reader since find-A3 1 (before: a host matmul, then a relu whose in +
    out, 64 MiB, spill cpu-ddr5's 37.5 MiB L3, read a 32 MiB x0 from DRAM twice, 100,794,368 B
-   against 67,239,936 B listed relu-first; both 2026-12-08). Known gap (d): a 64 MiB input on sram-cim is read twice
+   against 67,239,936 B listed relu-first; both 2026-12-07). Known gap (d): a 64 MiB input on sram-cim is read twice
    listed matmul-first (the CIM's fetch, then the relu), once listed relu-first (the CIM op
    takes the host's copy: :func:`first_input_reads` with ``among_all``).
    PIM units read inputs in the DRAM banks (no host level passed): a host op after them
@@ -375,8 +375,8 @@ def kept_copy_reads(ops: OpArrays, idx: np.ndarray, pos: np.ndarray, act_level: 
     the input by an op of ``idx`` or by an op the host fetched inputs for (``OpArrays.via_host``;
     on the same pipeline stage) brought it from the backing store through the host's levels, so
     this read takes it from the innermost level that holds the input alone, not from the backing
-    store again. Whatever kind of op read it first: a CIM / systolic op (review H 1, 2026-12-08)
-    or a host op, spilled or not (find-A3 1, 2026-12-08: before, x0 of 32 MiB read by a matmul,
+    store again. Whatever kind of op read it first: a CIM / systolic op (review H 1, 2026-12-07)
+    or a host op, spilled or not (find-A3 1, 2026-12-07: before, x0 of 32 MiB read by a matmul,
     then by a relu whose in + out spill cpu-ddr5's 37.5 MiB L3, was read from DRAM twice).
     ``(ops, bytes, level)`` per such read (positions in ``idx``), or None when there is none; an
     input that fits no level alone is left to rule 2 (read from the backing store again)."""

@@ -15,7 +15,7 @@ Rules:
    ``llm.first_token_ops`` / ``last_token_ops`` follow their ops to their new positions.
 3. Tensors are listed by name (Python's ``str`` order, as rule 1): a tracer or generator that
    declares tensors by first use (which follows the op order) gives the same canonical workload
-   and file for two listings of one graph (before 2026-12-08 tensors kept their order, so such
+   and file for two listings of one graph (before 2026-12-07 tensors kept their order, so such
    listings differed: review H 2). Tags and the rest of the metadata are kept as they are.
 
 Results may move with the order (README "Program order": who pays a cold read, the DES's
