@@ -313,3 +313,66 @@ def test_tpot_steady_general_forms_for_unequal_stages(decode):
     R = (start + rows.sum(axis=1))[:, None] + np.arange(m)[None, :] * rows.max(axis=1)[:, None]
     assert steady_step_s(R, kind) == pytest.approx(6.4808, rel=1e-12, abs=0)
     assert np.isnan(steady_step_s(noflush_returns_s(rows[:1], m), kind[:1]))
+
+
+def _stage_times(r, D):
+    """``[(t0, t1)]`` per iteration of a 2-stage run, from its ops' ends (as above)."""
+    end = dict(zip(r.op_table["op"], r.op_table["end_s"]))
+    out, prev = [], 0.0
+    for it in ["it0.prefill"] + [f"it{i}.decode" for i in range(D)]:
+        out.append((end[f"{it}.l1.x.sendrecv"] - prev, end[f"{it}.ids.sendrecv"] - end[f"{it}.l1.x.sendrecv"]))
+        prev = end[f"{it}.ids.sendrecv"]
+    return out
+
+
+def test_latency_s_is_one_micro_batch_and_the_run_says_so():
+    """find-L 1: under micro-batches ``latency_s`` (one micro-batch through the stages in turn on
+    one device, sum_i (t0 + t1)) is shorter than the run (sum_i t0 + t1 + (m - 1) max(t0, t1))
+    and than its last first token; the ``latency`` line and the note say which is which."""
+    from cimsim.report.devices import latency_text
+    from cimsim.report.format import si
+
+    m, D = 2, 3
+    r = _serving_run(m, None)
+    t = _stage_times(r, D)
+    one = sum(a + b for a, b in t)
+    span = sum(a + b + (m - 1) * max(a, b) for a, b in t)
+    assert r.latency_s == pytest.approx(one, rel=1e-12, abs=0)
+    assert r.pipeline_span_s == pytest.approx(span, rel=1e-12, abs=0)
+    assert r.latency_s < r.pipeline_span_s  # the run's time is the span, latency_s one micro-batch's
+    line = latency_text(r)
+    assert line.startswith(si(one, "s") + " (latency_s: one micro-batch through the 2 stages in turn")
+    assert f"all 2 micro-batches on 2 devices: {si(span, 's')}, pipeline_span_s" in line
+    note = next(n for n in r.notes if n.startswith("pipeline parallel"))
+    assert f"latency_s {si(one, 's')}, not the run's time" in note
+    assert f"pipeline_span_s {si(span, 's')}" in note
+    one_mb = _serving_run(1, None)  # one micro-batch: latency_s is the run, the line bare
+    assert latency_text(one_mb) == si(one_mb.latency_s, "s")
+
+
+def test_baseline_ratios_of_a_pipeline_are_the_runs_not_one_micro_batchs():
+    """find-L 1: compare --baseline divided latency_s (one micro-batch's) and energy_j (one
+    device's); a pipeline's speed-up is span_b / span, its energy ratio the pipeline's energies
+    E = m (E - E_static) + p P_static span, each from the stage times."""
+    from cimsim.report.baseline import baseline_ratios
+
+    m, D = 2, 3
+    w = llm_serving(TINY, prompt=4, decode=D, batch=4, pipeline_parallel=2, micro_batches=m, dtype="fp32")
+    runs = []
+    for name, lat in (("fast-link", "1 us"), ("slow-link", "20 us")):
+        d = copy.deepcopy(ROUND_ARCH)
+        d["name"] = name
+        d["links"] = {"nvlink": {"bandwidth": "100 GB/s", "latency": lat, "energy_per_bit": "1 pJ/bit"}}
+        d["collective"] = {"devices": 2, "topology": "ring"}
+        runs.append(simulate(architecture_from_dict(d), w))
+    spans, energies = [], []
+    for r in runs:
+        t = _stage_times(r, D)
+        span = sum(a + b + (m - 1) * max(a, b) for a, b in t)
+        static = r.energy_breakdown_j["static"]
+        spans.append(span)
+        energies.append(m * (r.energy_j - static) + 2 * static / r.latency_s * span)
+    speed, energy = baseline_ratios(runs, "fast-link")[(w.name, "slow-link")]
+    assert speed == pytest.approx(spans[0] / spans[1], rel=1e-12, abs=0)
+    assert energy == pytest.approx(energies[1] / energies[0], rel=1e-12, abs=0)
+    assert abs(speed - runs[0].latency_s / runs[1].latency_s) > 1e-3 * speed  # not one micro-batch's

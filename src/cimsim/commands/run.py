@@ -22,7 +22,7 @@ from ..report import columns as C
 from ..report.load import load_rows
 from ..report.models import model_rows
 from ..report.phases import phase_rows
-from ..report.devices import efficiency_text, system, energy_text, power_text, vector_text, work_text
+from ..report.devices import efficiency_text, system, energy_text, latency_text, power_text, vector_text, work_text
 from ..report.plausible import WARNING
 from ..report.provenance import placeholder_warning
 from ..report.result import json_number
@@ -346,7 +346,7 @@ def print_result(r, footprint=None, cache_apart: bool = False, arch=None) -> Non
                      dtype_rated(arch.instances) if arch is not None else frozenset())
     ridges = level_ridge_text(r.ridge_ops_per_byte_by_level, max(r.macs_per_unit, key=r.macs_per_unit.get, default=""))
     rows = [
-        ("latency", si(r.latency_s, "s")),
+        ("latency", latency_text(r)),
         ("energy", energy_text(r)),
         ("bound", r.bound_label),
         (REALIZED_PATH, (f"{r.realized_path_ops:,} ops; " if r.realized_path_ops is not None else "")

@@ -3,7 +3,10 @@
 ``speed-up = baseline latency / latency`` (above 1: faster than the baseline) and
 ``energy ratio = energy / baseline energy`` (below 1: less energy than the baseline; undefined,
 NaN, when the baseline counted no energy), each run against the baseline's run of the same
-workload. The baseline's own rows are 1 and 1.
+workload. The baseline's own rows are 1 and 1. A tensor- or pipeline-parallel run's time and
+energy are the run's, all its devices' (``system_energy_j`` over ``pipeline_span_s`` under
+micro-batches; find-L 1: ``latency_s`` is then one micro-batch's, shorter than the run, and
+``energy_j`` one device's).
 Pure arithmetic on results: nothing here simulates.
 """
 
@@ -41,10 +44,23 @@ def baseline_ratios(results: Iterable, baseline: str) -> dict[tuple[str, str], t
         b = base.get(r.workload)
         if b is None:
             continue
-        speed = b.latency_s / r.latency_s if r.latency_s > 0 else float("nan")
-        energy = r.energy_j / b.energy_j if b.energy_j > 0 else float("nan")
+        (bt, be), (rt, re) = _run(b), _run(r)
+        speed = bt / rt if rt > 0 else float("nan")
+        energy = re / be if be > 0 else float("nan")
         out[(r.workload, r.architecture)] = (speed, energy)
     return out
+
+
+def _run(r) -> tuple[float, float]:
+    """The run's time and energy, what the ratios divide (module docstring): ``latency_s`` and
+    ``energy_j``, or for a tensor- or pipeline-parallel run all its devices' (``system_energy_j``)
+    over the run's time (a micro-batched pipeline's ``pipeline_span_s``, not ``latency_s``, one
+    micro-batch's through the stages on one device: find-L 1)."""
+    if not getattr(r, "one_device_share", False):
+        return r.latency_s, r.energy_j
+    from .devices import system
+    s = system(r)
+    return s.latency_s, s.energy_j
 
 
 def period_energy_ratios(results: Iterable, baseline: str) -> dict[tuple[str, str], float]:

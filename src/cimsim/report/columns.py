@@ -511,7 +511,8 @@ BASELINE = "baseline"
 #: a tensor- or pipeline-parallel run's latency and energy are one device's share (the tables'
 #: ``(1d)`` mark; ``result.one_device``; in ``run --json`` of such a run only)
 ONE_DEVICE_SHARE = "one_device_share"
-#: baseline latency / latency (above 1: faster)
+#: baseline latency / latency (above 1: faster; a tensor- or pipeline-parallel run's time, a
+#: micro-batched pipeline's pipeline_span_s, not latency_s)
 SPEEDUP = "speedup_vs_baseline"
 # The cimsim that computed a result (:mod:`cimsim.revision`): ``run --json`` keys, the Perfetto
 # trace's ``otherData`` keys and the last two columns of ``compare -o`` / the report's
@@ -538,7 +539,8 @@ WORKLOAD_PATH = "workload_path"
 #: SHA-256 of the workload file's bytes, 64 hex digits
 WORKLOAD_SHA256 = "workload_sha256"
 INPUT_COLUMNS = (OVERRIDES, CONFIG_PATH, CONFIG_SHA256, WORKLOAD_PATH, WORKLOAD_SHA256)
-#: energy / baseline energy (below 1: less energy; NaN when the baseline counted none)
+#: energy / baseline energy (below 1: less energy; a tensor- or pipeline-parallel run's
+#: system_energy_j; NaN when the baseline counted none)
 ENERGY_RATIO = "energy_ratio_vs_baseline"
 #: with ``--period``: period_j_per_sample / the baseline's, the energy ratio at the stated load
 #: (a sample's energy with the idle static power between runs; NaN where either run cannot

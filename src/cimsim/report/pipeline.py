@@ -189,6 +189,7 @@ def apply_pipeline(result, llm: dict, wl, end: np.ndarray, tp: int, latency_s: f
     per-sample figures over every micro-batch's requests, the pipeline's time and energy, as
     tokens/s and tokens/J (find-C 2: 255.0 mJ and 797 samples/s beside them, not 195.0 and 1,048),
     with a note saying what latency and energy stay."""
+    from .format import si
     from .samples import per_sample_facts
 
     pipe = llm["pipeline"]
@@ -210,4 +211,6 @@ def apply_pipeline(result, llm: dict, wl, end: np.ndarray, tp: int, latency_s: f
                         "are the pipeline's, as are throughput_macs_per_s and the system_* columns "
                         "(power, OPS/W, energy: every micro-batch over pipeline_span_s); latency_s, "
                         "energy_j, average_power_w and ops_per_j are one micro-batch through the "
-                        "stages in turn on one device")
+                        f"stages in turn on one device (latency_s {si(latency_s, 's')}, not the "
+                        f"run's time: the run, its last request served, is pipeline_span_s "
+                        f"{si(span_s, 's')}; compare --baseline's ratios use the run's)")
