@@ -37,6 +37,7 @@ from ..report.columns import (  # noqa: F401  (the names live in report.columns)
     EXTRAPOLATED,
     PHYSICALLY_PLAUSIBLE,
     FIXED_COLUMNS,
+    dies_column,
     fact_column,
     macs_column,
     ops_column,
@@ -102,13 +103,14 @@ def _fact_kind(default: object) -> str:
 
 def component_kinds(archs) -> dict[str, str]:
     """``{column: kind}`` for the component columns of ``archs`` whose name does not fix their
-    kind: ``ops_<c>`` and ``macs_<c>`` counts, each ``<c>_<fact>`` of the type its component
+    kind: ``ops_<c>``, ``macs_<c>`` and ``dies_<c>`` counts, each ``<c>_<fact>`` of the type its component
     declares in ``facts`` (``processor_weights_on_chip`` a flag), so a sweep whose every row is
     an error row stores them as one without errors does."""
     out: dict[str, str] = {}
     for a in archs:
         for c in a.instances:
-            out.update({ops_column(c.name): "count", macs_column(c.name): "count"})
+            out.update({ops_column(c.name): "count", macs_column(c.name): "count",
+                        dies_column(c.name): "count"})
             out.update({fact_column(c.name, f): _fact_kind(v) for f, v in getattr(c, "facts", {}).items()})
     return out
 
