@@ -10,7 +10,7 @@ from cimsim import simulate
 from cimsim.config import architecture_from_dict
 from cimsim.workload.llm import llm_serving
 
-from tests.hw.test_near_on_chip import TINY, wafer
+from test_near_on_chip import TINY, wafer
 
 
 def _kv_notes(r):

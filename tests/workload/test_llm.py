@@ -731,6 +731,9 @@ def _tp_arch(topology: str = "ring", **collective):
     from cimsim.config import architecture_from_dict
 
     d = copy.deepcopy(ROUND_ARCH)
+    # an HBM-like DRAM: a collective reads its input and writes its output in the devices'
+    # memory (find-E 4); at 1 TB/s that stays under the link's time, which these tests check
+    d["memory"]["dram"]["bandwidth"] = "1 TB/s"
     d["links"] = {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}}
     d["collective"] = {"devices": 4, "topology": topology, **collective}
     return architecture_from_dict(d)
@@ -761,6 +764,9 @@ def test_collective_protocols_pick_by_size_and_charge_their_latency_and_wire_byt
     from conftest import ROUND_ARCH
 
     d = copy.deepcopy(ROUND_ARCH)
+    # an HBM-like DRAM: a collective reads its input and writes its output in the devices'
+    # memory (find-E 4); at 1 TB/s that stays under the link's time, which these tests check
+    d["memory"]["dram"]["bandwidth"] = "1 TB/s"
     d["links"] = {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}}
     d["collective"] = {"devices": 4, "protocols": [
         {"name": "LL", "up_to": "1 MB", "base_latency": "6 us", "hop_latency": "0.5 us",
@@ -811,6 +817,9 @@ def test_a_collective_with_nothing_to_run_says_the_run_is_one_devices():
     from conftest import ROUND_ARCH, gemv_workload
 
     d = copy.deepcopy(ROUND_ARCH)
+    # an HBM-like DRAM: a collective reads its input and writes its output in the devices'
+    # memory (find-E 4); at 1 TB/s that stays under the link's time, which these tests check
+    d["memory"]["dram"]["bandwidth"] = "1 TB/s"
     d["links"] = {"nvlink": {"bandwidth": "100 GB/s", "latency": "1 us", "energy_per_bit": "1 pJ/bit"}}
     d["collective"] = {"devices": 4}
     r = simulate(architecture_from_dict(d), gemv_workload(64, 64))

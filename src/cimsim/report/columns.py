@@ -1150,6 +1150,9 @@ def _column_groups(arch) -> list[list[tuple[str, str, str]]]:
         ((c, "a thermal column", "") for c in thermal_columns(arch)),
         ((c, "the stack's footprint", "") for c in
          ((STACK_FOOTPRINT_M2,) if getattr(arch, "stacked", False) else ())),
+        # after the node, thermal and stack facts, as the run's facts hold them (find-D 2)
+        ((col(c.name), f"{what} of component '{c.name}'", c.name) for c in comps
+         for col, what in ((die_area_column, "the die area"), (dies_column, "the die count"))),
         ((energy_column(f"{c.name}_{p}"), f"energy part '{p}' of component '{c.name}'", c.name)
          for c in comps for p in c.energy_parts),
         ((energy_column(r), f"the energy of '{r}'", r) for r in resources),
@@ -1162,8 +1165,6 @@ def _column_groups(arch) -> list[list[tuple[str, str, str]]]:
         ((path_column(f"{c.name}_{p}"), f"compute part '{p}' of component '{c.name}'", c.name)
          for c in comps for p in getattr(c, "compute_parts", {})),
         ((area_column(p), f"area part '{p}'", "") for p in area_parts(arch)),
-        ((col(c.name), f"{what} of component '{c.name}'", c.name) for c in comps
-         for col, what in ((die_area_column, "the die area"), (dies_column, "the die count"))),
     )]
 
 
